@@ -1,0 +1,50 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+_RootSerializer = inline_serializer(
+    name="ApiRoot",
+    fields={
+        "name": serializers.CharField(),
+        "version": serializers.CharField(),
+        "schema": serializers.CharField(),
+        "docs": serializers.CharField(),
+    },
+)
+
+
+class ApiRootView(APIView):
+    """Where an API lives and where its documentation is."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    api_name = ""
+
+    def get(self, request):
+        return Response(
+            {
+                "name": self.api_name,
+                "version": "v1",
+                "schema": request.build_absolute_uri(reverse("schema")),
+                "docs": request.build_absolute_uri(reverse("swagger-ui")),
+            }
+        )
+
+
+class DealerApiRootView(ApiRootView):
+    api_name = "dealer"
+
+    @extend_schema(responses=_RootSerializer, operation_id="dealer_api_root", tags=["meta"])
+    def get(self, request):
+        return super().get(request)
+
+
+class IntegrationApiRootView(ApiRootView):
+    api_name = "integration"
+
+    @extend_schema(responses=_RootSerializer, operation_id="integration_api_root", tags=["meta"])
+    def get(self, request):
+        return super().get(request)

@@ -1,0 +1,187 @@
+"""Domain exceptions and the one DRF exception handler that renders every API error.
+
+Every error body has the shape of API.md::
+
+    {"detail": "...", "code": "...", "errors": {"field": ["message"]}}
+
+Services raise the domain exceptions below; views never build error bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+NON_FIELD = "non_field_errors"
+
+
+class DomainError(Exception):
+    """Base of the errors services raise. Carries an HTTP status for the API layer."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("Invalid request.")
+    default_code = "error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
+        self.detail = detail if detail is not None else self.default_detail
+        self.code = code or self.default_code
+        self.errors = errors or {}
+        self.extra = extra or {}
+        super().__init__(force_str(self.detail))
+
+
+class ValidationError(DomainError):
+    """Input breaks a business rule: 400 with field errors."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("Invalid input.")
+    default_code = "invalid"
+
+    def __init__(self, errors: dict[str, Any] | str | None = None, **kwargs):
+        if isinstance(errors, str):
+            kwargs.setdefault("detail", errors)
+            errors = {NON_FIELD: [errors]}
+        super().__init__(errors=errors, **kwargs)
+
+
+class NotAllowed(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = _("You do not have permission to perform this action.")
+    default_code = "permission_denied"
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = _("Not found.")
+    default_code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (stock, status): 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state.")
+    default_code = "conflict"
+
+
+class PayloadTooLarge(drf_exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "payload_too_large"
+
+
+class UnprocessableEntity(drf_exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = _("The request cannot be processed.")
+    default_code = "unprocessable"
+
+
+def flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error structure into ``{"a.b.0.c": ["message"]}``.
+
+    Errors that belong to no field sit under ``non_field_errors`` (or under the nested
+    object's own path, e.g. ``company``).
+    """
+    out: dict[str, list[str]] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in (NON_FIELD, "__all__"):
+                    walk(value, path)
+                else:
+                    walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list | tuple):
+            for index, item in enumerate(node):
+                if isinstance(item, dict | list | tuple):
+                    walk(item, f"{path}.{index}" if path else str(index))
+                else:
+                    walk(item, path)
+        elif node not in (None, ""):
+            out.setdefault(path or NON_FIELD, []).append(force_str(node))
+
+    walk(data, prefix)
+    return out
+
+
+def _first_code(codes: Any, fallback: str) -> str:
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict):
+        for value in codes.values():
+            return _first_code(value, fallback)
+    if isinstance(codes, list | tuple) and codes:
+        return _first_code(codes[0], fallback)
+    return fallback
+
+
+def error_body(
+    detail: Any, code: str, errors: dict[str, list[str]] | None = None, **extra
+) -> dict[str, Any]:
+    body = {"detail": force_str(detail), "code": code, "errors": errors or {}}
+    body.update(extra)
+    return body
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Render every exception raised in an API view in the format of API.md."""
+    if isinstance(exc, DomainError):
+        return Response(
+            error_body(exc.detail, exc.code, flatten_errors(exc.errors), **exc.extra),
+            status=exc.status_code,
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = drf_exceptions.ValidationError(
+            detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)  # sets Retry-After, WWW-Authenticate
+    if response is None:
+        return None  # a real bug: Django's 500 handler answers, and it is logged
+
+    if isinstance(exc, drf_exceptions.ValidationError):
+        response.data = error_body(
+            _("Invalid input."),
+            _first_code(exc.get_codes(), "invalid"),
+            flatten_errors(exc.detail),
+        )
+        return response
+
+    detail = exc.detail if isinstance(exc, drf_exceptions.APIException) else response.data
+    codes = exc.get_codes() if isinstance(exc, drf_exceptions.APIException) else "error"
+    if isinstance(detail, dict | list):
+        errors = flatten_errors(detail)
+        message = next(iter(errors.values()))[0] if errors else exc.default_detail
+        response.data = error_body(message, _first_code(codes, "error"), errors)
+    else:
+        extra = {}
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
+            extra["retry_after"] = int(exc.wait + 0.999)
+        response.data = error_body(detail, _first_code(codes, "error"), **extra)
+    return response

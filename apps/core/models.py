@@ -1,0 +1,110 @@
+"""Abstract bases shared by every business table."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditedModel(TimeStampedModel):
+    """Time stamps plus who created and last changed the row (null for system changes)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(is_deleted=False)
+
+    def dead(self):
+        return self.filter(is_deleted=True)
+
+    def soft_delete(self, *, by=None) -> int:
+        """Mark every row of the queryset deleted; returns how many rows changed."""
+        values = {"is_deleted": True, "deleted_at": timezone.now()}
+        if by is not None and _has_field(self.model, "updated_by"):
+            values["updated_by"] = by
+        return self.filter(is_deleted=False).update(**values)
+
+
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+class SoftDeleteManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """The default manager: deleted rows are invisible."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(is_deleted=False)
+
+
+class AllObjectsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """Every row, deleted or not (admin, audits, restores)."""
+
+
+class SoftDeleteModel(models.Model):
+    """``objects`` hides deleted rows (and so do reverse relations such as
+    ``customer.addresses``); ``all_objects`` shows them. Forward foreign keys still reach a
+    deleted row (an old order keeps its address), since Django's base manager sees every row."""
+
+    is_deleted = models.BooleanField(_("deleted"), default=False, db_index=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    objects = SoftDeleteManager()
+    all_objects = AllObjectsManager()
+
+    class Meta:
+        abstract = True
+
+    def soft_delete(self, *, by=None) -> None:
+        if self.is_deleted:
+            return
+        self.is_deleted = True
+        self.deleted_at = timezone.now()
+        fields = ["is_deleted", "deleted_at"]
+        if by is not None and hasattr(self, "updated_by"):
+            self.updated_by = by
+            fields.append("updated_by")
+        if hasattr(self, "updated_at"):
+            fields.append("updated_at")
+        self.save(update_fields=fields)
+
+    def restore(self) -> None:
+        if not self.is_deleted:
+            return
+        self.is_deleted = False
+        self.deleted_at = None
+        fields = ["is_deleted", "deleted_at"]
+        if hasattr(self, "updated_at"):
+            fields.append("updated_at")
+        self.save(update_fields=fields)

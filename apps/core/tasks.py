@@ -1,0 +1,27 @@
+"""Operational tasks. Tasks take plain values, call one function and are safe to run twice."""
+
+from __future__ import annotations
+
+import socket
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+HEARTBEAT_KEY = "celery:heartbeat"
+
+
+@shared_task(name="core.ping")
+def ping(token: str) -> str:
+    """Answer a ping by writing where and when it ran into the cache (used by tests and ops)."""
+    answer = f"pong from {socket.gethostname()}"
+    cache.set(f"celery:ping:{token}", answer, timeout=300)
+    return answer
+
+
+@shared_task(name="core.heartbeat")
+def heartbeat() -> str:
+    """Run by celery beat every minute: the time of the last beat is visible in the cache."""
+    now = timezone.now().isoformat()
+    cache.set(HEARTBEAT_KEY, now, timeout=None)
+    return now

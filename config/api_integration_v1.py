@@ -1,0 +1,9 @@
+"""The integration (ERP) API router, mounted at ``/api/integration/v1/`` (header ``X-API-Key``)."""
+
+from django.urls import include, path
+
+app_name = "api-integration-v1"
+
+urlpatterns = [
+    path("", include("apps.core.api.integration_urls")),
+]

@@ -1,0 +1,9 @@
+"""The dealer API router, mounted at ``/api/v1/``. Each domain app contributes its urls here."""
+
+from django.urls import include, path
+
+app_name = "api-v1"
+
+urlpatterns = [
+    path("", include("apps.core.api.urls")),
+]

@@ -1,0 +1,21 @@
+"""The back office opens for staff with the demo login."""
+
+import pytest
+from django.core.management import call_command
+
+from apps.core.management.commands.seed_demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+
+pytestmark = [pytest.mark.django_db]
+
+
+def test_demo_admin_logs_into_the_admin(client):
+    call_command("seed_demo", verbosity=0)
+    assert client.login(email=DEMO_ADMIN_EMAIL.upper(), password=DEMO_ADMIN_PASSWORD)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get("/admin/accounts/user/add/").status_code == 200
+
+
+def test_admin_login_page_renders(client):
+    assert client.get("/admin/login/").status_code == 200

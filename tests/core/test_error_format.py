@@ -1,0 +1,136 @@
+"""Every API error has the body of API.md: {"detail", "code", "errors"}."""
+
+import pytest
+
+pytestmark = [pytest.mark.urls("tests.core.urls"), pytest.mark.django_db]
+
+
+def assert_error_shape(body):
+    assert set(body) >= {"detail", "code", "errors"}
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["code"], str) and body["code"]
+    assert isinstance(body["errors"], dict)
+
+
+def test_invalid_input_answers_400_with_field_level_messages(api_client):
+    response = api_client.post(
+        "/api/test/echo", {"name": "too long", "quantity": 0, "address": {"city": "Ankara"}}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert_error_shape(body)
+    assert body["code"] in {"max_length", "invalid"}
+    assert set(body["errors"]) == {"name", "quantity", "address.city"}
+    assert all(isinstance(m, str) for msgs in body["errors"].values() for m in msgs)
+
+
+def test_missing_field_is_named(api_client):
+    response = api_client.post("/api/test/echo", {})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"name", "quantity"}
+
+
+def test_malformed_json_answers_400(api_client):
+    response = api_client.post("/api/test/echo", data='{"name": ', content_type="application/json")
+    assert response.status_code == 400
+    assert_error_shape(response.json())
+    assert response.json()["code"] == "parse_error"
+
+
+def test_body_that_is_not_an_object_answers_400(api_client):
+    response = api_client.post("/api/test/echo", data="[1, 2]", content_type="application/json")
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()["errors"]
+
+
+def test_domain_validation_error_answers_400(api_client):
+    response = api_client.get("/api/test/errors/validation")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"quantity": ["Must be a multiple of 5."]}
+
+
+def test_missing_credentials_answer_401(api_client):
+    response = api_client.get("/api/test/protected")
+    assert response.status_code == 401
+    assert_error_shape(response.json())
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_not_allowed_answers_403(api_client):
+    response = api_client.get("/api/test/errors/forbidden")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_not_found_answers_404(api_client):
+    response = api_client.get("/api/test/errors/missing")
+    assert response.status_code == 404
+    assert_error_shape(response.json())
+    assert response.json()["code"] == "not_found"
+
+
+def test_unknown_api_url_answers_json_404(api_client):
+    response = api_client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
+
+
+def test_conflict_answers_409_with_its_details(api_client):
+    response = api_client.get("/api/test/errors/conflict")
+    assert response.status_code == 409
+    body = response.json()
+    assert_error_shape(body)
+    assert body["code"] == "insufficient_stock"
+    assert body["lines"] == [{"sku": "A-1", "requested": 5, "available": 2}]
+
+
+def test_oversized_body_answers_413_before_it_is_read(api_client, settings):
+    settings.API_MAX_BODY_BYTES = 100
+    response = api_client.post(
+        "/api/test/echo", data='{"name": "' + "x" * 200 + '"}', content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_wrong_method_answers_405_in_the_error_format(api_client):
+    response = api_client.delete("/api/test/echo")
+    assert response.status_code == 405
+    assert_error_shape(response.json())
+
+
+def test_rate_limit_answers_429_with_retry_after(api_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"ip": "3/min", "user": None, "api_key": None},
+    }
+    statuses = [api_client.get("/api/test/throttled").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = api_client.get("/api/test/throttled")
+    assert response.status_code == 429
+    assert_error_shape(response.json())
+    assert response.json()["code"] == "throttled"
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_rate_limit_off_lets_everything_through(api_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"ip": None, "user": None, "api_key": None},
+    }
+    assert {api_client.get("/api/test/throttled").status_code for _ in range(10)} == {200}
+
+
+def test_error_messages_follow_accept_language(api_client):
+    response = api_client.get("/api/v1/no-such-thing", HTTP_ACCEPT_LANGUAGE="tr")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Bulunamadı."
+    assert response["Content-Language"] == "tr"
+
+
+def test_api_times_are_utc(api_client, settings):
+    assert settings.TIME_ZONE == "Europe/Istanbul"
+    response = api_client.get("/api/test/log")
+    assert response.json()["now"].endswith("Z")

@@ -1,0 +1,89 @@
+"""/health/live, /health/ready (503 naming the failed service) and /metrics."""
+
+import pytest
+
+from tests.conftest import closed_port
+
+pytestmark = [pytest.mark.django_db]
+
+
+def test_live_answers_ok(client):
+    response = client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_answers_ok_when_every_service_answers(client):
+    response = client.get("/health/ready")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "cache", "broker", "storage"}
+    assert all(check["status"] == "ok" for check in body["checks"].values())
+
+
+def test_ready_answers_503_when_the_cache_is_unreachable(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["cache"]
+    assert body["checks"]["cache"]["status"] == "error"
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_ready_answers_503_when_the_broker_is_unreachable(client, settings):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.HEALTH_CHECK_TIMEOUT = 1
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["broker"]
+
+
+def test_ready_checks_the_broker_configured_for_the_suite(client, settings):
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    assert client.get("/health/ready").json()["checks"]["broker"] == {
+        "status": "ok",
+        "duration_ms": pytest.approx(0, abs=5000),
+    }
+
+
+def test_ready_answers_503_when_s3_storage_is_unreachable(client, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "media",
+                "endpoint_url": f"http://127.0.0.1:{closed_port()}",
+                "access_key": "x",
+                "secret_key": "y",
+                "region_name": "us-east-1",
+                "client_config": _fast_fail_config(),
+            },
+        },
+    }
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["storage"]
+
+
+def _fast_fail_config():
+    from botocore.config import Config
+
+    return Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})
+
+
+def test_metrics_expose_latency_per_view_status_codes_and_query_counts(client):
+    client.get("/health/ready")
+    body = client.get("/metrics").content.decode()
+    assert "django_http_requests_latency_seconds_by_view_method_bucket{" in body
+    assert 'view="health-ready"' in body
+    assert "django_http_responses_total_by_status_view_method_total{" in body
+    assert 'django_db_execute_total{alias="default",vendor="postgresql"}' in body

@@ -1,0 +1,42 @@
+"""seed_demo is idempotent, accepts the scale options and prints the logins."""
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from apps.core.management.commands.seed_demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+
+pytestmark = [pytest.mark.django_db]
+
+
+def run(*args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, verbosity=0)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_a_staff_login_and_prints_it():
+    output = run("--products", "10", "--dealers", "2")
+    assert f"{DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}" in output
+    user = authenticate(email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD)
+    assert user is not None and user.is_staff and user.is_superuser
+
+
+def test_seed_demo_twice_leaves_the_same_data():
+    run()
+    run()
+    assert get_user_model().objects.filter(email__iexact=DEMO_ADMIN_EMAIL).count() == 1
+
+
+def test_seed_demo_reset_recreates_the_data():
+    run()
+    first = get_user_model().objects.get(email=DEMO_ADMIN_EMAIL).pk
+    run("--reset")
+    assert get_user_model().objects.get(email=DEMO_ADMIN_EMAIL).pk != first
+
+
+def test_seed_demo_refuses_bad_numbers():
+    with pytest.raises(CommandError):
+        call_command("seed_demo", "--products", "-5")

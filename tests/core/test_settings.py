@@ -1,0 +1,122 @@
+"""Configuration comes from environment variables only; production settings pass --deploy."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+CONFIG_VARS = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "AWS_STORAGE_BUCKET_NAME",
+    "EMAIL_HOST",
+    "CORS_ALLOWED_ORIGINS",
+    "LOG_LEVEL",
+)
+
+PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+from django.core.files.storage import storages
+from config.celery import app
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "eager": app.conf.task_always_eager,
+    "broker": app.conf.broker_url,
+    "storage": type(storages["default"]).__name__,
+    "email": settings.EMAIL_BACKEND,
+    "cors": settings.CORS_ALLOWED_ORIGINS,
+    "log_level": settings.LOG_LEVEL,
+    "acks_late": app.conf.task_acks_late,
+    "reject_on_lost": app.conf.task_reject_on_worker_lost,
+    "serializer": app.conf.task_serializer,
+}))
+"""
+
+
+def run_python(code_or_args, env_overrides, check=True):
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    args = (
+        [sys.executable, *code_or_args]
+        if isinstance(code_or_args, list)
+        else [sys.executable, "-c", code_or_args]
+    )
+    return subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=check
+    )
+
+
+def probe(env):
+    return json.loads(run_python(PROBE, env).stdout.strip().splitlines()[-1])
+
+
+def test_with_nothing_set_the_embedded_defaults_serve():
+    conf = probe({})
+    assert conf["engine"].endswith("sqlite3")
+    assert conf["cache"].endswith("LocMemCache")
+    assert conf["eager"] is True
+    assert conf["storage"] == "FileSystemStorage"
+    assert conf["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert conf["acks_late"] is True and conf["reject_on_lost"] is True
+    assert conf["serializer"] == "json"
+
+
+def test_with_services_set_postgres_redis_celery_s3_and_smtp_are_used():
+    conf = probe(
+        {
+            "DATABASE_URL": "postgres://u:p@db.internal:5432/b2b",
+            "REDIS_URL": "redis://cache.internal:6379/0",
+            "CELERY_BROKER_URL": "redis://cache.internal:6379/1",
+            "AWS_STORAGE_BUCKET_NAME": "media",
+            "AWS_S3_ENDPOINT_URL": "http://minio:9000",
+            "EMAIL_HOST": "smtp.internal",
+            "CORS_ALLOWED_ORIGINS": "https://portal.example.com,https://app.example.com",
+            "LOG_LEVEL": "warning",
+        }
+    )
+    assert conf["engine"].endswith("postgresql")
+    assert conf["conn_max_age"] > 0  # persistent connections
+    assert conf["cache"].endswith("RedisCache")
+    assert conf["eager"] is False
+    assert conf["broker"] == "redis://cache.internal:6379/1"
+    assert conf["storage"] == "S3Storage"
+    assert conf["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert conf["cors"] == ["https://portal.example.com", "https://app.example.com"]
+    assert conf["log_level"] == "WARNING"
+
+
+def test_missing_secret_key_with_debug_off_stops_startup():
+    result = run_python(["manage.py", "check"], {"DEBUG": "0"}, check=False)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_settings_pass_check_deploy():
+    result = run_python(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "k" * 20 + "Zx9!q" * 12,
+            "ALLOWED_HOSTS": "b2b.example.com",
+        },
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_malformed_variable_is_refused_with_its_name():
+    result = run_python(["manage.py", "check"], {"RATE_LIMIT_USER": "lots"}, check=False)
+    assert result.returncode != 0
+    assert "RATE_LIMIT_USER" in result.stderr
