@@ -6,6 +6,7 @@ local file storage under ``media/``, Celery tasks run eagerly, console e-mail.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,6 +47,9 @@ INSTALLED_APPS = [
     "django_prometheus",
     "corsheaders",
     "rest_framework",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "guardian",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -54,6 +58,7 @@ INSTALLED_APPS = [
     # ours
     "apps.core",
     "apps.accounts",
+    "apps.integrations",
 ]
 
 MIDDLEWARE = [
@@ -71,7 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ApiMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "apps.core.audit.AuditMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -96,6 +101,12 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.backends.LockoutModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row
+GUARDIAN_RAISE_403 = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database ---------------------------------------------------------------------------------
@@ -122,11 +133,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "TIMEOUT": 300,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "b2b"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                # a Redis outage degrades caching and rate limits, it does not fail requests
+                "IGNORE_EXCEPTIONS": True,
             },
         }
     }
@@ -139,6 +153,7 @@ else:
     }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # --- Celery -----------------------------------------------------------------------------------
 
@@ -240,6 +255,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a reset link lives
+# where the dealer portal's reset page is; the e-mailed link is
+# {PASSWORD_RESET_URL}?uid=...&token=...
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password")
+
+# Lockout: an account locks after LOCKOUT_ACCOUNT_FAILURES failed logins, an IP address only
+# after LOCKOUT_IP_FAILURES (a dealer's office shares one address), both for LOCKOUT_MINUTES.
+LOCKOUT_ACCOUNT_FAILURES = env_int("LOCKOUT_ACCOUNT_FAILURES", 5)
+LOCKOUT_IP_FAILURES = env_int("LOCKOUT_IP_FAILURES", 50)
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15)
+
+# versions of the documents a dealer consents to at registration
+TERMS_VERSION = env_str("TERMS_VERSION", "2026-01")
+KVKK_VERSION = env_str("KVKK_VERSION", "2026-01")
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,  # our login service records it
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",
+}
+
 # --- Time, language, money --------------------------------------------------------------------
 
 USE_TZ = True  # stored in UTC
@@ -264,7 +307,8 @@ RATE_LIMIT_API_KEY = env_rate("RATE_LIMIT_API_KEY", "500/min")
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # the dealer API's authentication; the integration API sets its own (X-API-Key)
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.DealerJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.PageNumberPagination",
     "PAGE_SIZE": API_PAGE_SIZE,
@@ -278,7 +322,7 @@ REST_FRAMEWORK = {
         "user": RATE_LIMIT_USER,
         "api_key": RATE_LIMIT_API_KEY,
     },
-    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0) or None,
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "DATETIME_FORMAT": "iso-8601",
@@ -297,6 +341,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/(v1|integration/v1)",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerStatusEnum": "apps.accounts.models.CustomerStatus",
+        "ErpCustomerStatusEnum": "apps.integrations.api.serializers.ERP_CUSTOMER_STATUSES",
+    },
     # Swagger UI and Redoc assets are served by us, not from a CDN
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

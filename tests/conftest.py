@@ -38,6 +38,73 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+def login(client: APIClient, user, password: str | None = None) -> dict:
+    """Log ``user`` in through the real endpoint; the client then sends the access token."""
+    from tests.factories import DEFAULT_PASSWORD
+
+    response = client.post(
+        "/api/v1/auth/token", {"email": user.email, "password": password or DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 200, response.json()
+    tokens = response.json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return tokens
+
+
+@pytest.fixture
+def dealer_client(db):
+    """``dealer_client(role="owner", customer=None)`` -> an APIClient logged in as a new
+    dealer user of that role (of ``customer``, or of a new active company). The user is on
+    ``client.user``."""
+    from tests.factories import DealerUserFactory
+
+    def make(role: str = "owner", customer=None, **user_kwargs) -> APIClient:
+        kwargs = {"role": role, **user_kwargs}
+        if customer is not None:
+            kwargs["customer"] = customer
+        user = DealerUserFactory(**kwargs)
+        client = APIClient()
+        login(client, user)
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def staff_client(db):
+    """``staff_client(*groups)`` -> a Django test client logged into the admin as staff."""
+    from django.test import Client
+
+    from tests.factories import StaffUserFactory
+
+    def make(*groups: str, superuser: bool = False) -> Client:
+        user = StaffUserFactory(groups=list(groups), is_superuser=superuser)
+        client = Client()
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def integration_client(db):
+    """``integration_client(scopes=None, allowed_ips=None)`` -> an APIClient sending a new
+    API key in X-API-Key (all scopes unless given). The key row is on ``client.api_key``."""
+    from apps.accounts.services.api_keys import api_key_create
+
+    def make(scopes=None, allowed_ips=None, name="ERP connector") -> APIClient:
+        api_key, raw = api_key_create(name=name, scopes=scopes, allowed_ips=allowed_ips)
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=raw)
+        client.api_key = api_key
+        client.raw_key = raw
+        return client
+
+    return make
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

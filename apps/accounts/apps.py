@@ -1,7 +1,24 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_role_groups(sender, apps=None, **kwargs):
+    """After every migrate (and test-database flush): role groups that do not exist are
+    created with their permissions, and Super Admin receives permissions added since. Groups
+    that exist are left as staff adjusted them in the admin."""
+    from django.apps import apps as global_apps
+
+    from apps.accounts.roles import ensure_role_groups
+
+    ensure_role_groups(apps or global_apps)
 
 
 class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from apps.accounts import signals  # noqa: F401 - connects the receivers
+
+        post_migrate.connect(_ensure_role_groups, sender=self, dispatch_uid="accounts-role-groups")

@@ -1,14 +1,203 @@
-"""People who log in: staff of the distributor and users of dealer companies."""
+"""Dealer companies (customers), the people who log in, their addresses, consents, API keys
+and the authentication audit log."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from auditlog.registry import auditlog
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.validators import validate_tax_number
+from apps.core.models import AuditedModel, SoftDeleteModel, TimeStampedModel
+
+
+class Tier(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class CustomerStatus(models.TextChoices):
+    PENDING = "pending", _("pending approval")
+    ACTIVE = "active", _("active")
+    SUSPENDED = "suspended", _("suspended")
+    REJECTED = "rejected", _("rejected")
+
+
+class DealerRole(models.TextChoices):
+    OWNER = "owner", _("owner")
+    PURCHASING = "purchasing", _("purchasing")
+    FINANCE = "finance", _("finance")
+    VIEWER = "viewer", _("viewer")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=CustomerStatus.ACTIVE)
+
+
+class CustomerManager(models.Manager.from_queryset(CustomerQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(is_deleted=False)
+
+
+customer_code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+    _("Use 1-32 letters, digits, '.', '_' or '-'."),
+)
+
+
+class Customer(SoftDeleteModel, AuditedModel):
+    """A dealer company."""
+
+    code = models.CharField(
+        _("ERP code"), max_length=32, unique=True, validators=[customer_code_validator]
+    )
+    name = models.CharField(_("name"), max_length=200)
+    tax_number = models.CharField(
+        _("tax number"),
+        max_length=11,
+        validators=[validate_tax_number],
+        help_text=_("VKN (10 digits) or TCKN (11 digits)."),
+    )
+    tax_office = models.CharField(_("tax office"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, default=Tier.C)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=CustomerStatus.choices,
+        default=CustomerStatus.PENDING,
+        db_index=True,
+    )
+    credit_limit = models.DecimalField(
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sales representative"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_customers",
+        limit_choices_to={"is_staff": True},
+    )
+    status_reason = models.TextField(_("status reason"), blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    objects = CustomerManager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tax_number"],
+                condition=Q(is_deleted=False),
+                name="accounts_customer_tax_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_limit__gte=0), name="accounts_customer_credit_limit_gte_0"
+            ),
+        ]
+        permissions = [
+            ("view_all_customers", _("Can see every customer (not only assigned ones)")),
+            ("approve_customer", _("Can approve, reject or suspend customers")),
+            ("change_credit_limit", _("Can change credit limits")),
+            # dealer capabilities (granted to dealer role groups)
+            ("manage_company_users", _("Dealer: can manage the company's users")),
+            ("manage_company_addresses", _("Dealer: can manage the company's addresses")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_active_customer(self) -> bool:
+        return self.status == CustomerStatus.ACTIVE and not self.is_deleted
+
+
+class CreditLimitChange(models.Model):
+    """History of credit limit changes: who, when, old, new, why, from where."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("back office")
+        ERP = "erp", _("ERP")
+        SYSTEM = "system", _("system")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="credit_limit_changes"
+    )
+    old_limit = models.DecimalField(max_digits=14, decimal_places=2)
+    new_limit = models.DecimalField(max_digits=14, decimal_places=2)
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("credit limit change")
+        verbose_name_plural = _("credit limit changes")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.old_limit} -> {self.new_limit}"
+
+
+class Address(SoftDeleteModel, AuditedModel):
+    class Type(models.TextChoices):
+        BILLING = "billing", _("billing")
+        SHIPPING = "shipping", _("shipping")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="addresses")
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices)
+    title = models.CharField(_("title"), max_length=100)
+    line1 = models.CharField(_("address line 1"), max_length=200)
+    line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="TR",
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use an ISO 3166 alpha-2 code, e.g. TR."))],
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["type", "-is_default", "title", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "type"],
+                condition=Q(is_default=True, is_deleted=False),
+                name="accounts_address_one_default_per_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_type_display()})"
 
 
 class UserManager(BaseUserManager):
@@ -38,17 +227,40 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
+    """A person: distributor staff (``customer`` is null) or a user of a dealer company."""
+
     email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    role = models.CharField(_("dealer role"), max_length=16, choices=DealerRole.choices, blank=True)
+    order_limit = models.DecimalField(
+        _("order limit"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Orders above this gross total wait for an owner's approval; empty = none."),
+    )
     is_staff = models.BooleanField(
         _("staff status"),
         default=False,
         help_text=_("Distributor staff; may log into the back office."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    is_deleted = models.BooleanField(_("deleted"), default=False, db_index=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = UserManager()
 
@@ -61,6 +273,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True, role="")
+                | Q(customer__isnull=False) & ~Q(role=""),
+                name="accounts_user_role_iff_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True) | Q(is_staff=False),
+                name="accounts_user_dealer_is_not_staff",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +297,134 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.first_name or self.email
 
+    @property
+    def is_dealer(self) -> bool:
+        return self.customer_id is not None
 
-# every change of a user is audited (old/new values), secrets and log-in times excluded
-auditlog.register(User, exclude_fields=["password", "last_login"])
+
+class Consent(models.Model):
+    """A consent given or withdrawn by a user (terms, KVKK notice, marketing)."""
+
+    class Kind(models.TextChoices):
+        TERMS = "terms", _("terms of sale")
+        KVKK = "kvkk", _("KVKK privacy notice")
+        MARKETING = "marketing", _("marketing messages")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    version = models.CharField(max_length=32)
+    granted = models.BooleanField()
+    at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.version}: {'granted' if self.granted else 'withdrawn'}"
+
+
+class AuthEvent(models.Model):
+    """Every login, logout, failed login, lockout, token refresh and password reset."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("login")
+        LOGIN_FAILED = "login_failed", _("failed login")
+        LOCKOUT = "lockout", _("lockout")
+        LOGOUT = "logout", _("logout")
+        TOKEN_REFRESH = "token_refresh", _("token refresh")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("password reset requested")
+        PASSWORD_RESET_DONE = "password_reset_done", _("password reset done")
+        UNLOCK = "unlock", _("unlock by staff")
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="auth_events"
+    )
+    email = models.CharField(max_length=254, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("authentication event")
+        verbose_name_plural = _("authentication events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.email}"
+
+
+class ApiKeyScope(models.TextChoices):
+    CUSTOMERS_WRITE = "customers:write", "customers:write"
+    CATALOG_WRITE = "catalog:write", "catalog:write"
+    PRICES_WRITE = "prices:write", "prices:write"
+    STOCK_WRITE = "stock:write", "stock:write"
+    INVOICES_WRITE = "invoices:write", "invoices:write"
+    ORDERS_READ = "orders:read", "orders:read"
+    ORDERS_WRITE = "orders:write", "orders:write"
+    WEBHOOKS_MANAGE = "webhooks:manage", "webhooks:manage"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self):
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+
+class ApiKey(TimeStampedModel):
+    """A key for a system (the ERP connector). Only a SHA-256 hash of the secret is stored."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    allowed_ips = models.JSONField(
+        _("allowed IP networks"),
+        default=list,
+        blank=True,
+        help_text=_("CIDR networks; empty = any address."),
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @property
+    def api_key_id(self) -> int:
+        """What the rate limiter counts by."""
+        return self.pk
+
+
+# every change is audited with old/new values; secrets and noise excluded
+auditlog.register(User, exclude_fields=["password", "last_login", "updated_at"])
+auditlog.register(Customer, exclude_fields=["updated_at"])
+auditlog.register(Address, exclude_fields=["updated_at"])
+auditlog.register(ApiKey, exclude_fields=["hashed_key", "last_used_at", "last_used_ip"])

@@ -42,11 +42,13 @@ class DomainError(Exception):
         code: str | None = None,
         errors: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ):
         self.detail = detail if detail is not None else self.default_detail
         self.code = code or self.default_code
         self.errors = errors or {}
         self.extra = extra or {}
+        self.headers = headers or {}
         super().__init__(force_str(self.detail))
 
 
@@ -62,6 +64,18 @@ class ValidationError(DomainError):
             kwargs.setdefault("detail", errors)
             errors = {NON_FIELD: [errors]}
         super().__init__(errors=errors, **kwargs)
+
+
+class NotAuthenticated(DomainError):
+    """Bad or refused credentials: 401."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = _("Incorrect authentication credentials.")
+    default_code = "authentication_failed"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", "Bearer")
 
 
 class NotAllowed(DomainError):
@@ -149,6 +163,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(
             error_body(exc.detail, exc.code, flatten_errors(exc.errors), **exc.extra),
             status=exc.status_code,
+            headers=exc.headers,
         )
     if isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(

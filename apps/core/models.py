@@ -108,3 +108,29 @@ class SoftDeleteModel(models.Model):
         if hasattr(self, "updated_at"):
             fields.append("updated_at")
         self.save(update_fields=fields)
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request sent with an ``Idempotency-Key``, replayed for repeats.
+
+    ``scope`` names the caller and the endpoint, so two callers never share a key space.
+    A row with no ``status_code`` is a request still being processed.
+    """
+
+    scope = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="core_idempotency_scope_key")
+        ]
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

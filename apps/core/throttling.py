@@ -14,6 +14,8 @@ from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from apps.core.net import client_ip
+
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -70,7 +72,7 @@ class IPRateThrottle(FixedWindowThrottle):
     scope = "ip"
 
     def get_ident_key(self, request, view):
-        return self.get_ident(request)
+        return client_ip(request) or "unknown"
 
 
 class UserRateThrottle(FixedWindowThrottle):
@@ -83,3 +85,14 @@ class UserRateThrottle(FixedWindowThrottle):
         if user is not None and user.is_authenticated and getattr(user, "pk", None):
             return str(user.pk)
         return None
+
+
+class ApiKeyRateThrottle(FixedWindowThrottle):
+    """Requests made with an API key (the integration API), counted by key."""
+
+    scope = "api_key"
+
+    def get_ident_key(self, request, view):
+        key = getattr(request, "auth", None)
+        key_id = getattr(key, "api_key_id", None)
+        return str(key_id) if key_id is not None else None

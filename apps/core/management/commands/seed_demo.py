@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from apps.accounts.demo import STEPS as ACCOUNTS_STEPS
+
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105 - a demo login, printed on purpose
 
@@ -36,6 +38,7 @@ def reset_staff(options) -> None:
 # (name, seed, reset) in dependency order; later domains append their own steps
 STEPS = [
     ("staff", seed_staff, reset_staff),
+    *ACCOUNTS_STEPS,  # staff of the other roles; demo dealers with their users and addresses
 ]
 
 
@@ -54,7 +57,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--products", type=positive_int, default=200, help="demo products")
-        parser.add_argument("--dealers", type=positive_int, default=5, help="demo dealers")
+        parser.add_argument(
+            "--dealers", type=positive_int, default=5, help="demo dealers (at least 4)"
+        )
         parser.add_argument("--reset", action="store_true", help="delete demo data first")
 
     def handle(self, *args, **options):

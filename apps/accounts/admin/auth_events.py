@@ -1,0 +1,34 @@
+"""The read-only authentication log."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from apps.accounts.models import (
+    AuthEvent,
+)
+
+# --- Authentication log ---------------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log: looked at, never written from the back office."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuthEvent)
+class AuthEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "kind", "email", "user", "ip_address", "user_agent", "detail")
+    list_filter = ("kind", "at")
+    search_fields = ("email", "ip_address")
+    date_hierarchy = "at"
+    list_select_related = ("user",)
+    show_full_result_count = False

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from apps.accounts.models import Address, Consent, Customer, DealerRole, User
+from apps.accounts.validators import normalize_tax_number, validate_tax_number
+from apps.core.serializers import MoneyField, StrictInputSerializer
+
+# --- auth -------------------------------------------------------------------------------------
+
+
+class TokenObtainSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshInputSerializer(StrictInputSerializer):
+    refresh = serializers.CharField()
+
+
+class RegisterCompanySerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200)
+    tax_number = serializers.CharField(max_length=20)
+    tax_office = serializers.CharField(max_length=100)
+    phone = serializers.CharField(max_length=32)
+
+    def validate_tax_number(self, value):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        try:
+            validate_tax_number(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return normalize_tax_number(value)
+
+
+class RegisterOwnerSerializer(StrictInputSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class ConsentsSerializer(StrictInputSerializer):
+    terms = serializers.BooleanField(required=False)
+    kvkk = serializers.BooleanField(required=False)
+    marketing = serializers.BooleanField(required=False)
+
+
+class RegisterSerializer(StrictInputSerializer):
+    company = RegisterCompanySerializer()
+    owner = RegisterOwnerSerializer()
+    consents = ConsentsSerializer(required=False)
+
+
+class RegisteredSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    company = serializers.DictField()
+    owner = serializers.DictField()
+
+
+class PasswordResetSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(StrictInputSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# --- self and company -------------------------------------------------------------------------
+
+
+class CompanyBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "code", "name", "tier", "status"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    permissions = serializers.SerializerMethodField()
+    company = CompanyBriefSerializer(source="customer", allow_null=True)
+    order_limit = MoneyField(allow_null=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "role",
+            "order_limit",
+            "is_staff",
+            "permissions",
+            "company",
+            "last_login",
+            "date_joined",
+        ]
+
+    def get_permissions(self, user) -> list[str]:
+        return sorted(user.get_all_permissions())
+
+
+class SalesRepSerializer(serializers.Serializer):
+    name = serializers.CharField(source="get_full_name")
+    email = serializers.EmailField()
+    phone = serializers.CharField()
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    credit_limit = MoneyField()
+    balance = MoneyField()
+    open_orders_total = MoneyField()
+    available_credit = MoneyField()
+    currency = serializers.CharField()
+    sales_rep = SalesRepSerializer(allow_null=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "code",
+            "name",
+            "tier",
+            "status",
+            "tax_number",
+            "tax_office",
+            "phone",
+            "email",
+            "payment_terms_days",
+            "credit_limit",
+            "balance",
+            "open_orders_total",
+            "available_credit",
+            "currency",
+            "sales_rep",
+        ]
+
+
+class CompanyUserSerializer(serializers.ModelSerializer):
+    order_limit = MoneyField(allow_null=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "role",
+            "order_limit",
+            "is_active",
+            "last_login",
+            "date_joined",
+        ]
+
+
+class CompanyUserCreateSerializer(StrictInputSerializer):
+    email = serializers.EmailField(max_length=254)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=DealerRole.choices)
+    order_limit = MoneyField(required=False, allow_null=True, min_value=0)
+    is_active = serializers.BooleanField(required=False, default=True)
+    password = serializers.CharField(
+        max_length=256,
+        required=False,
+        trim_whitespace=False,
+        write_only=True,
+        help_text=_("Leave out to e-mail the user an invitation to choose a password."),
+    )
+
+
+class CompanyUserUpdateSerializer(StrictInputSerializer):
+    echo_fields = ("id", "email", "last_login", "date_joined")
+
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=DealerRole.choices, required=False)
+    order_limit = MoneyField(required=False, allow_null=True, min_value=0)
+    is_active = serializers.BooleanField(required=False)
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Address
+        fields = [
+            "id",
+            "type",
+            "title",
+            "line1",
+            "line2",
+            "district",
+            "city",
+            "postal_code",
+            "country",
+            "phone",
+            "is_default",
+        ]
+
+
+class AddressInputSerializer(StrictInputSerializer):
+    echo_fields = ("id",)
+
+    type = serializers.ChoiceField(choices=Address.Type.choices)
+    title = serializers.CharField(max_length=100)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    district = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$",
+        max_length=2,
+        required=False,
+        error_messages={"invalid": _("Use an ISO 3166 alpha-2 code, e.g. TR.")},
+    )
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    is_default = serializers.BooleanField(required=False)
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Consent
+        fields = ["kind", "version", "granted", "at", "ip_address"]

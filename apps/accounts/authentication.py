@@ -1,0 +1,165 @@
+"""How callers prove who they are: people with JWTs, systems with API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+from apps.accounts.models import ApiKey, CustomerStatus, User
+from apps.core.audit import audit_set_actor
+from apps.core.net import client_ip
+
+API_KEY_HEADER = "X-API-Key"
+API_KEY_PREFIX = "b2b_"
+
+
+def account_refusal(user: User) -> tuple[str, str] | None:
+    """(code, message) when this user may not use the API now, else None."""
+    if not user.is_active or user.is_deleted:
+        return "user_inactive", _("This account is inactive.")
+    customer = user.customer
+    if customer is not None:
+        if customer.is_deleted:
+            return "customer_inactive", _("This company is no longer active.")
+        if customer.status == CustomerStatus.PENDING:
+            return "customer_pending", _("This company is waiting for approval.")
+        if customer.status == CustomerStatus.SUSPENDED:
+            return "customer_suspended", _("This company is suspended.")
+        if customer.status != CustomerStatus.ACTIVE:
+            return "customer_inactive", _("This company is not active.")
+    return None
+
+
+class DealerJWTAuthentication(JWTAuthentication):
+    """Bearer JWT. The user and company are re-checked on every request, so an access token
+    stops working as soon as the user is deactivated or the company suspended."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            audit_set_actor(result[0])
+        return result
+
+    def get_user(self, validated_token):
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise exceptions.AuthenticationFailed(
+                _("Token contained no recognizable user identification"), code="token_not_valid"
+            ) from exc
+        user = User.objects.select_related("customer").filter(pk=user_id).first()
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("User not found"), code="user_not_found")
+        refusal = account_refusal(user)
+        if refusal:
+            raise exceptions.AuthenticationFailed(refusal[1], code=refusal[0])
+        return user
+
+
+def hash_api_key(raw: str) -> str:
+    # keys are 256-bit random: a fast hash is safe and keeps every request cheap
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def split_api_key(raw: str) -> str | None:
+    """The lookup prefix of a well-formed key ``b2b_<prefix>.<secret>``, else None."""
+    if not raw.startswith(API_KEY_PREFIX) or "." not in raw:
+        return None
+    prefix = raw[len(API_KEY_PREFIX) :].split(".", 1)[0]
+    return prefix if 4 <= len(prefix) <= 16 else None
+
+
+class ApiKeyPrincipal:
+    """``request.user`` for a call made with an API key: a system, not a person."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    customer = None
+    customer_id = None
+    pk = None
+    id = None
+
+    def __init__(self, api_key: ApiKey):
+        self.api_key = api_key
+
+    def __str__(self) -> str:
+        return f"api-key:{self.api_key.name}"
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return False
+
+
+def ip_allowed(api_key: ApiKey, ip: str | None) -> bool:
+    if not api_key.allowed_ips:
+        return True
+    if not ip:
+        return False
+    address = ipaddress.ip_address(ip)
+    for network in api_key.allowed_ips:
+        try:
+            if address in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """Header ``X-API-Key``: usable (not revoked, not expired), from an allowed address."""
+
+    def authenticate(self, request):
+        raw = request.headers.get(API_KEY_HEADER)
+        if not raw:
+            return None
+        prefix = split_api_key(raw.strip())
+        api_key = ApiKey.objects.filter(prefix=prefix).first() if prefix else None
+        if api_key is None or not hmac.compare_digest(
+            api_key.hashed_key, hash_api_key(raw.strip())
+        ):
+            raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_api_key")
+        if not api_key.is_usable:
+            raise exceptions.AuthenticationFailed(
+                _("This API key is revoked or expired."), code="api_key_revoked"
+            )
+        ip = client_ip(request)
+        if not ip_allowed(api_key, ip):
+            raise exceptions.AuthenticationFailed(
+                _("This API key may not be used from this address."), code="ip_not_allowed"
+            )
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(seconds=60):
+            # at most one write a minute per key
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now, last_used_ip=ip)
+        return ApiKeyPrincipal(api_key), api_key
+
+    def authenticate_header(self, request):
+        return API_KEY_HEADER
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.accounts.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+
+
+class DealerJWTAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.accounts.authentication.DealerJWTAuthentication"
+    name = "jwtAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -1,0 +1,39 @@
+"""Session logins (the admin) get the same lockout as the API's token endpoint."""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+
+from apps.accounts import lockout
+from apps.accounts.models import AuthEvent
+from apps.core.net import client_ip, user_agent
+
+
+class LockoutModelBackend(ModelBackend):
+    """E-mail + password, refused while the account or the address is locked out."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from apps.accounts.services.auth import auth_event_record
+
+        email = (username or kwargs.get("email") or "").strip().lower()
+        ip = client_ip(request) if request is not None else None
+        agent = user_agent(request) if request is not None else ""
+        if email and lockout.locked_for(email=email, ip=ip):
+            # Django then sends user_login_failed, which the auth log records
+            raise PermissionDenied  # stops the other backends too
+        user = super().authenticate(
+            request, username=email or username, password=password, **kwargs
+        )
+        if email and user is None:
+            for what in lockout.register_failure(email=email, ip=ip):
+                auth_event_record(
+                    kind=AuthEvent.Kind.LOCKOUT,
+                    email=email if what == "account" else "",
+                    ip=ip,
+                    user_agent=agent,
+                    detail=f"{what} locked (session login)",
+                )
+        elif user is not None:
+            lockout.register_success(email=email)
+        return user

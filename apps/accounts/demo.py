@@ -1,0 +1,388 @@
+"""Demo data of the accounts domain: staff users for the staff roles, and demo dealers with a
+user for each dealer role and a billing and a shipping address.
+
+These are steps of ``seed_demo`` (``STEPS``: name, seed, reset). Everything is keyed by
+stable natural keys (the ``DEMO001``... customer codes and fixed e-mail addresses), so a
+second run brings the rows back to the demo state instead of adding rows; ``reset`` deletes
+them. The passwords are fixed and printed on purpose: this is demo data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.management.base import CommandError
+from django.db.models import Q
+from guardian.models import GroupObjectPermission, UserObjectPermission
+from stdnum.tr import vkn
+from tqdm import tqdm
+
+from apps.accounts import lockout
+from apps.accounts.models import (
+    Address,
+    CreditLimitChange,
+    Customer,
+    CustomerStatus,
+    DealerRole,
+    Tier,
+    User,
+)
+from apps.accounts.services.addresses import address_create, address_update
+from apps.accounts.services.customers import (
+    customer_assign_sales_rep,
+    customer_set_credit_limit,
+)
+from apps.accounts.services.users import user_create_for_company, user_sync_role_group
+
+DEMO_STAFF_PASSWORD = "Demo-Staff-2026"  # noqa: S105 - a demo login, printed on purpose
+DEMO_DEALER_PASSWORD = "Demo-Dealer-2026"  # noqa: S105 - a demo login, printed on purpose
+
+# (e-mail, group, first name, last name)
+DEMO_STAFF = [
+    ("sales.manager@example.com", "Sales Manager", "Selin", "Kaya"),
+    ("finance.manager@example.com", "Finance Manager", "Murat", "Demir"),
+    ("customer.service@example.com", "Customer Service", "Elif", "Şahin"),
+]
+DEMO_SALES_MANAGER_EMAIL = DEMO_STAFF[0][0]
+
+DEMO_CODE_PREFIX = "DEMO"
+DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
+MIN_DEALERS = 4  # tiers A, B and C each appear, and one dealer waits for approval
+MAX_DEALERS = 999  # codes DEMO001..DEMO999
+PENDING_POSITION = 4  # DEMO004 is the pending one, whatever --dealers says
+
+TIER_TERMS = {  # credit limit (TRY) and payment terms (days) per tier
+    Tier.A: (Decimal("500000.00"), 60),
+    Tier.B: (Decimal("250000.00"), 45),
+    Tier.C: (Decimal("100000.00"), 30),
+}
+PURCHASING_ORDER_LIMIT = Decimal("25000.00")
+
+_COMPANIES = [
+    ("Anadolu Yapı Market A.Ş.", "İstanbul", "Ümraniye", "34760"),
+    ("Ege Teknik Hırdavat Ltd. Şti.", "İzmir", "Bornova", "35040"),
+    ("Marmara Elektrik Ltd. Şti.", "Bursa", "Nilüfer", "16110"),
+    ("Karadeniz Tesisat Ticaret Ltd. Şti.", "Trabzon", "Ortahisar", "61030"),
+    ("Akdeniz Endüstri A.Ş.", "Antalya", "Muratpaşa", "07100"),
+    ("Başkent Yapı Malzemeleri Ltd. Şti.", "Ankara", "Çankaya", "06690"),
+    ("Trakya Hırdavat Ltd. Şti.", "Edirne", "Merkez", "22100"),
+    ("Kapadokya Teknik A.Ş.", "Nevşehir", "Merkez", "50100"),
+]
+
+# (role, first name, last name, order limit)
+_PEOPLE = [
+    (DealerRole.OWNER, "Ahmet", "Yılmaz", None),
+    (DealerRole.PURCHASING, "Zeynep", "Arslan", PURCHASING_ORDER_LIMIT),
+    (DealerRole.FINANCE, "Mehmet", "Öztürk", None),
+    (DealerRole.VIEWER, "Ayşe", "Çelik", None),
+]
+
+
+@dataclass(frozen=True)
+class DemoDealer:
+    position: int
+    code: str
+    name: str
+    tax_number: str
+    tier: str
+    status: str
+    city: str
+    district: str
+    postal_code: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == CustomerStatus.ACTIVE
+
+    @property
+    def roles(self) -> list[tuple]:
+        # a pending company has only the owner who registered it
+        return _PEOPLE if self.is_active else _PEOPLE[:1]
+
+    @property
+    def assigned_to_sales_manager(self) -> bool:
+        return self.is_active and self.position % 2 == 1
+
+    def email(self, role: str) -> str:
+        return f"{role}@{self.code.lower()}.example.com"
+
+
+def demo_vkn(position: int) -> str:
+    """A valid VKN per demo dealer (check digit by python-stdnum), far from real-looking ones."""
+    base = f"9{position:08d}"
+    return base + vkn.calc_check_digit(base)
+
+
+def demo_dealer(position: int) -> DemoDealer:
+    """The demo dealer at ``position`` (1-based). The same position always gives the same
+    dealer: DEMO004 is pending, the active ones take tiers A, B, C in turn."""
+    pending = position == PENDING_POSITION
+    active_index = position - 1 if position < PENDING_POSITION else position - 2
+    if position <= len(_COMPANIES):
+        name, city, district, postal_code = _COMPANIES[position - 1]
+    else:
+        _n, city, district, postal_code = _COMPANIES[(position - 1) % len(_COMPANIES)]
+        name = f"Demo Bayi {position} Ltd. Şti."
+    return DemoDealer(
+        position=position,
+        code=f"{DEMO_CODE_PREFIX}{position:03d}",
+        name=name,
+        tax_number=demo_vkn(position),
+        tier=Tier.C if pending else "ABC"[active_index % 3],
+        status=CustomerStatus.PENDING if pending else CustomerStatus.ACTIVE,
+        city=city,
+        district=district,
+        postal_code=postal_code,
+    )
+
+
+def demo_dealers(count: int) -> list[DemoDealer]:
+    return [demo_dealer(position) for position in range(1, max(count, MIN_DEALERS) + 1)]
+
+
+def _set_if_changed(instance, values: dict) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _ensure_password(user: User, password: str) -> None:
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password", "updated_at"])
+    lockout.unlock_account(user.email)  # demo logins always work after a seed
+
+
+def _role_group(name: str) -> Group:
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        raise CommandError(f"group {name!r} is missing: run `manage.py migrate` first")
+    return group
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def seed_staff_roles(options) -> list[str]:
+    """A staff user for each of Sales Manager, Finance Manager and Customer Service."""
+    lines = []
+    for email, group_name, first_name, last_name in DEMO_STAFF:
+        group = _role_group(group_name)
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email,
+                DEMO_STAFF_PASSWORD,
+                first_name=first_name,
+                last_name=last_name,
+                is_staff=True,
+            )
+        else:
+            values = {
+                "first_name": first_name,
+                "last_name": last_name,
+                "customer": None,
+                "role": "",
+                "order_limit": None,
+                "is_staff": True,
+                "is_superuser": False,
+                "is_active": True,
+                "is_deleted": False,
+                "deleted_at": None,
+            }
+            if _set_if_changed(user, values):
+                user.save()
+            _ensure_password(user, DEMO_STAFF_PASSWORD)
+        user.groups.set([group])
+        lines.append(f"staff ({group_name.lower()}): {email} / {DEMO_STAFF_PASSWORD}")
+    return lines
+
+
+def reset_staff_roles(options) -> None:
+    User.objects.filter(email__in=[email for email, *_rest in DEMO_STAFF]).delete()
+
+
+# --- dealers ----------------------------------------------------------------------------------
+
+
+def _seed_customer(dealer: DemoDealer) -> Customer:
+    credit_limit, terms = TIER_TERMS[dealer.tier] if dealer.is_active else (Decimal("0.00"), 30)
+    values = {
+        "name": dealer.name,
+        "tax_number": dealer.tax_number,
+        "tax_office": dealer.city,
+        "phone": f"+90 212 555 {dealer.position // 100:02d} {dealer.position % 100:02d}",
+        "email": dealer.email(DealerRole.OWNER),
+        "tier": dealer.tier,
+        "status": dealer.status,
+        "status_reason": "",
+        "payment_terms_days": terms,
+        "is_deleted": False,
+        "deleted_at": None,
+    }
+    customer = Customer.all_objects.filter(code=dealer.code).first()
+    if customer is None:
+        customer = Customer(code=dealer.code)
+    changed = _set_if_changed(customer, values)
+    if dealer.is_active and customer.approved_at is None:
+        customer.approved_at = customer.created_at
+        changed = True
+    if not dealer.is_active and customer.approved_at is not None:
+        customer.approved_at = None
+        changed = True
+    if changed or customer.pk is None:
+        try:
+            customer.full_clean()
+        except DjangoValidationError as exc:  # e.g. a real customer holds the demo VKN
+            raise CommandError(f"demo dealer {dealer.code}: {' '.join(exc.messages)}") from exc
+        customer.save()
+    # through the service, so the credit limit has its history
+    return customer_set_credit_limit(
+        customer=customer,
+        new_limit=credit_limit,
+        by=None,
+        reason="demo data",
+        source=CreditLimitChange.Source.SYSTEM,
+    )
+
+
+def _seed_addresses(customer: Customer, dealer: DemoDealer) -> None:
+    wanted = [
+        {
+            "type": Address.Type.BILLING,
+            "title": "Merkez (fatura)",
+            "line1": f"Atatürk Cd. No: {dealer.position}",
+            "district": dealer.district,
+            "city": dealer.city,
+            "postal_code": dealer.postal_code,
+            "country": "TR",
+            "is_default": True,
+        },
+        {
+            "type": Address.Type.SHIPPING,
+            "title": "Depo",
+            "line1": f"Organize Sanayi Bölgesi {dealer.position}. Cd. No: 7",
+            "district": dealer.district,
+            "city": dealer.city,
+            "postal_code": dealer.postal_code,
+            "country": "TR",
+            "is_default": True,
+        },
+    ]
+    for data in wanted:
+        address = Address.objects.filter(
+            customer=customer, type=data["type"], title=data["title"]
+        ).first()
+        if address is None:
+            address_create(customer=customer, data=data, by=None)
+        elif any(getattr(address, name) != value for name, value in data.items()):
+            address_update(address=address, data=data, by=None)
+
+
+def _seed_users(customer: Customer, dealer: DemoDealer) -> list[str]:
+    lines = []
+    for role, first_name, last_name, order_limit in dealer.roles:
+        email = dealer.email(role)
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user_create_for_company(
+                customer=customer,
+                email=email,
+                role=role,
+                first_name=first_name,
+                last_name=last_name,
+                order_limit=order_limit,
+                password=DEMO_DEALER_PASSWORD,
+            )
+        else:
+            values = {
+                "customer": customer,
+                "role": role,
+                "first_name": first_name,
+                "last_name": last_name,
+                "order_limit": order_limit,
+                "is_staff": False,
+                "is_superuser": False,
+                "is_active": True,
+                "is_deleted": False,
+                "deleted_at": None,
+            }
+            if _set_if_changed(user, values):
+                user.save()
+            user_sync_role_group(user=user)
+            _ensure_password(user, DEMO_DEALER_PASSWORD)
+        note = "" if dealer.is_active else " - company pending approval: approve it to log in"
+        lines.append(f"dealer: {email} / {DEMO_DEALER_PASSWORD} ({role}, {dealer.code}){note}")
+    return lines
+
+
+def seed_dealers(options) -> list[str]:
+    """``--dealers N`` demo dealers (at least MIN_DEALERS), each with its users and addresses;
+    the odd-numbered active ones are assigned to the demo sales manager."""
+    requested = options["dealers"]
+    if requested > MAX_DEALERS:
+        raise CommandError(f"--dealers: at most {MAX_DEALERS} demo dealers, got {requested}")
+    dealers = demo_dealers(requested)
+    sales_manager = User.objects.filter(email__iexact=DEMO_SALES_MANAGER_EMAIL).first()
+    notes = [f"{d.code} pending approval" for d in dealers if not d.is_active]
+    if requested < MIN_DEALERS:
+        notes.append(f"--dealers {requested} raised to the minimum of {MIN_DEALERS}")
+    extra = _demo_customers().filter(code__gt=dealers[-1].code).count()
+    if extra:
+        notes.append(f"{extra} more from an earlier run kept; --reset removes them")
+    lines = [f"demo dealers: {dealers[0].code}..{dealers[-1].code} ({'; '.join(notes)})"]
+    progress = tqdm(
+        dealers,
+        desc="demo dealers",
+        unit="dealer",
+        leave=False,
+        disable=options.get("verbosity", 1) < 1,
+    )
+    for dealer in progress:
+        customer = _seed_customer(dealer)
+        _seed_addresses(customer, dealer)
+        lines.extend(_seed_users(customer, dealer))
+        rep = sales_manager if dealer.assigned_to_sales_manager else None
+        if rep is not None or customer.sales_rep_id is not None:
+            customer_assign_sales_rep(customer=customer, rep=rep, by=None)
+    assigned = [d.code for d in dealers if d.assigned_to_sales_manager]
+    if sales_manager is not None:
+        lines.append(f"{DEMO_SALES_MANAGER_EMAIL} is the sales rep of {', '.join(assigned)}")
+    return lines
+
+
+def _demo_customers():
+    return Customer.all_objects.filter(code__regex=DEMO_CODE_RE)
+
+
+def reset_dealers(options) -> None:
+    """Delete every demo dealer (whatever --dealers said before) with its users, addresses,
+    credit limit history and object permissions. Users go first: they PROTECT the company.
+    Auth events, tokens and audit log entries keep their rows (their user becomes null)."""
+    customer_ids = list(_demo_customers().values_list("pk", flat=True))
+    users = User.objects.filter(
+        Q(customer_id__in=customer_ids) | Q(email__iregex=r"@demo[0-9]{3}\.example\.com$")
+    )
+    users.delete()  # guardian's user object permissions and consents cascade
+    Address.all_objects.filter(customer_id__in=customer_ids).delete()
+    CreditLimitChange.objects.filter(customer_id__in=customer_ids).delete()
+    content_type = ContentType.objects.get_for_model(Customer)
+    object_pks = [str(pk) for pk in customer_ids]
+    for model in (UserObjectPermission, GroupObjectPermission):
+        model.objects.filter(content_type=content_type, object_pk__in=object_pks).delete()
+    Customer.all_objects.filter(pk__in=customer_ids).delete()
+
+
+# (name, seed, reset) in dependency order: the sales manager exists before dealers are
+# assigned to them; reset runs in reverse order
+STEPS = [
+    ("staff roles", seed_staff_roles, reset_staff_roles),
+    ("dealers", seed_dealers, reset_dealers),
+]

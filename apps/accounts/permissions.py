@@ -1,0 +1,56 @@
+"""Who may call what. Which rows a caller may touch is decided by the company scoping."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+
+
+class IsDealerUser(BasePermission):
+    """An authenticated person who belongs to a dealer company."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and getattr(user, "customer_id", None) is not None
+        )
+
+
+def dealer_permission(*perms: str, read_perms: tuple[str, ...] = ()):
+    """A permission class: a dealer user holding every one of ``perms`` (Django permissions
+    granted through the role groups). Safe methods need only ``read_perms``."""
+
+    class HasDealerPermission(IsDealerUser):
+        required = perms
+        required_for_read = read_perms
+
+        def has_permission(self, request, view) -> bool:
+            if not super().has_permission(request, view):
+                return False
+            needed = (
+                self.required_for_read
+                if request.method in ("GET", "HEAD", "OPTIONS")
+                else self.required
+            )
+            return all(request.user.has_perm(p) for p in needed)
+
+    HasDealerPermission.__name__ = "HasDealerPermission_" + "_".join(
+        p.split(".")[-1] for p in perms
+    )
+    return HasDealerPermission
+
+
+class HasApiKeyScope(BasePermission):
+    """The API key holds the scope the view asks for (``required_scopes`` per method)."""
+
+    message = "This API key lacks the scope this call needs."
+    code = "insufficient_scope"
+
+    def has_permission(self, request, view) -> bool:
+        api_key = getattr(request.user, "api_key", None)
+        if api_key is None:
+            return False
+        scopes = getattr(view, "required_scopes", {})
+        needed = scopes.get(request.method, scopes.get("*"))
+        if needed is None:
+            return False  # a view must name its scope; none means nobody
+        return api_key.has_scope(needed)

@@ -1,0 +1,123 @@
+"""Roles are Django groups holding Django permissions. This table is the one definition;
+data migrations call ``sync_role_groups`` so the groups exist (and can be adjusted in the admin).
+
+Later apps add their permissions here and call ``sync_role_groups`` from a data migration.
+"""
+
+from __future__ import annotations
+
+from apps.accounts.models import DealerRole
+
+DEALER_ROLE_GROUPS = {
+    DealerRole.OWNER: "Dealer Owner",
+    DealerRole.PURCHASING: "Dealer Purchasing",
+    DealerRole.FINANCE: "Dealer Finance",
+    DealerRole.VIEWER: "Dealer Viewer",
+}
+
+_DEALER_READ = ["accounts.view_customer", "accounts.view_address"]
+
+ALL = "*"
+
+GROUP_PERMISSIONS: dict[str, list[str] | str] = {
+    # dealer roles
+    "Dealer Owner": [
+        *_DEALER_READ,
+        "accounts.manage_company_users",
+        "accounts.manage_company_addresses",
+    ],
+    "Dealer Purchasing": [*_DEALER_READ, "accounts.manage_company_addresses"],
+    "Dealer Finance": [*_DEALER_READ],
+    "Dealer Viewer": [*_DEALER_READ],
+    # staff roles
+    "Super Admin": ALL,
+    "Sales Manager": [
+        # model-level access to the customer screens; *which* customers is decided per
+        # object (django-guardian), since they lack accounts.view_all_customers
+        "accounts.view_customer",
+        "accounts.change_customer",
+        "accounts.view_address",
+        "accounts.view_user",
+    ],
+    "Finance Manager": [
+        "accounts.view_customer",
+        "accounts.change_customer",
+        "accounts.view_all_customers",
+        "accounts.change_credit_limit",
+        "accounts.view_creditlimitchange",
+        "accounts.view_address",
+        "accounts.view_user",
+    ],
+    "Customer Service": [
+        "accounts.view_customer",
+        "accounts.change_customer",
+        "accounts.view_all_customers",
+        "accounts.approve_customer",
+        "accounts.view_address",
+        "accounts.add_address",
+        "accounts.change_address",
+        "accounts.view_user",
+        "accounts.change_user",
+        "accounts.view_authevent",
+    ],
+    "Content Manager": [],
+}
+
+STAFF_GROUPS = [name for name in GROUP_PERMISSIONS if not name.startswith("Dealer ")]
+
+
+def _create_permissions(apps) -> None:
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        stub = getattr(app_config, "models_module", None) is None  # historical configs
+        if stub:
+            app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        if stub:
+            app_config.models_module = None
+
+
+def _permissions(apps, dotted_names):
+    Permission = apps.get_model("auth", "Permission")
+    found = []
+    for dotted in dotted_names:
+        app_label, codename = dotted.split(".")
+        permission = Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if permission is not None:  # an app not migrated yet adds it on its own sync
+            found.append(permission)
+    return found
+
+
+def sync_role_groups(apps, schema_editor=None) -> None:
+    """Create every role group and give it exactly its permissions (a data migration).
+
+    Works inside migrations (``apps`` is the historical registry) and outside them.
+    """
+    _create_permissions(apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        if perms == ALL:
+            group.permissions.set(Permission.objects.all())
+            continue
+        group.permissions.set(_permissions(apps, perms))
+
+
+def ensure_role_groups(apps) -> None:
+    """Create the role groups that are missing; give Super Admin every permission.
+    Existing groups keep the permissions staff gave them."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    existing = set(Group.objects.filter(name__in=GROUP_PERMISSIONS).values_list("name", flat=True))
+    for name, perms in GROUP_PERMISSIONS.items():
+        if name in existing:
+            continue
+        group = Group.objects.create(name=name)
+        if perms != ALL:
+            group.permissions.set(_permissions(apps, perms))
+    super_admin = Group.objects.get(name="Super Admin")
+    super_admin.permissions.add(*Permission.objects.exclude(group=super_admin))

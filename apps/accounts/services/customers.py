@@ -1,0 +1,182 @@
+"""Dealer companies: registration, approval, suspension, credit limits, sales reps, ERP upsert."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from apps.accounts.models import (
+    Consent,
+    CreditLimitChange,
+    Customer,
+    CustomerStatus,
+    DealerRole,
+    User,
+)
+from apps.accounts.services.users import user_create_for_company
+from apps.accounts.validators import normalize_tax_number
+from apps.core.exceptions import Conflict, ValidationError
+
+SALES_REP_OBJECT_PERMS = ("accounts.view_customer", "accounts.change_customer")
+
+
+def _tax_number_taken(tax_number: str, *, excluding: Customer | None = None) -> bool:
+    qs = Customer.objects.filter(tax_number=tax_number)
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding.pk)
+    return qs.exists()
+
+
+@transaction.atomic
+def customer_register(
+    *,
+    company: dict[str, Any],
+    owner: dict[str, Any],
+    consents: dict[str, bool] | None = None,
+    ip: str | None = None,
+) -> tuple[Customer, User]:
+    """A self-registered dealer: the company waits (``pending``) until staff approve it."""
+    tax_number = normalize_tax_number(company["tax_number"])
+    if _tax_number_taken(tax_number):
+        raise ValidationError(
+            {"company.tax_number": [_("A company with this tax number is already registered.")]}
+        )
+    customer = Customer(
+        code=f"TMP-{uuid.uuid4().hex[:12]}",
+        name=company["name"].strip(),
+        tax_number=tax_number,
+        tax_office=company.get("tax_office", "").strip(),
+        phone=company.get("phone", "").strip(),
+        email=owner["email"].strip().lower(),
+        status=CustomerStatus.PENDING,
+    )
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:  # a concurrent registration with the same tax number
+        raise ValidationError(
+            {"company.tax_number": [_("A company with this tax number is already registered.")]}
+        ) from exc
+    customer.code = f"D{customer.pk:06d}"
+    customer.save(update_fields=["code"])
+    user = user_create_for_company(
+        customer=customer,
+        email=owner["email"],
+        role=DealerRole.OWNER,
+        first_name=owner.get("first_name", ""),
+        last_name=owner.get("last_name", ""),
+        phone=owner.get("phone", ""),
+        password=owner["password"],
+        password_field="owner.password",  # noqa: S106 - a field name, not a password
+        email_field="owner.email",
+    )
+    versions = {
+        Consent.Kind.TERMS: settings.TERMS_VERSION,
+        Consent.Kind.KVKK: settings.KVKK_VERSION,
+        Consent.Kind.MARKETING: settings.KVKK_VERSION,
+    }
+    for kind, granted in (consents or {}).items():
+        Consent.objects.create(
+            user=user, kind=kind, version=versions[kind], granted=bool(granted), ip_address=ip
+        )
+    return customer, user
+
+
+def _set_status(customer: Customer, status: str, *, reason: str, by: User | None) -> Customer:
+    customer.status = status
+    customer.status_reason = reason
+    customer.updated_by = by
+    fields = ["status", "status_reason", "updated_by", "updated_at"]
+    if status == CustomerStatus.ACTIVE and customer.approved_at is None:
+        customer.approved_at = timezone.now()
+        fields.append("approved_at")
+    customer.save(update_fields=fields)
+    return customer
+
+
+@transaction.atomic
+def customer_approve(*, customer: Customer, by: User | None) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.status != CustomerStatus.PENDING:
+        raise Conflict(_("Only a pending company can be approved."), code="invalid_status")
+    return _set_status(customer, CustomerStatus.ACTIVE, reason="", by=by)
+
+
+@transaction.atomic
+def customer_reject(*, customer: Customer, reason: str, by: User | None) -> Customer:
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why the registration is rejected.")]})
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.status != CustomerStatus.PENDING:
+        raise Conflict(_("Only a pending company can be rejected."), code="invalid_status")
+    return _set_status(customer, CustomerStatus.REJECTED, reason=reason.strip(), by=by)
+
+
+@transaction.atomic
+def customer_suspend(*, customer: Customer, reason: str, by: User | None) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.status != CustomerStatus.ACTIVE:
+        raise Conflict(_("Only an active company can be suspended."), code="invalid_status")
+    return _set_status(customer, CustomerStatus.SUSPENDED, reason=reason.strip(), by=by)
+
+
+@transaction.atomic
+def customer_reactivate(*, customer: Customer, by: User | None) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.status != CustomerStatus.SUSPENDED:
+        raise Conflict(_("Only a suspended company can be reactivated."), code="invalid_status")
+    return _set_status(customer, CustomerStatus.ACTIVE, reason="", by=by)
+
+
+@transaction.atomic
+def customer_set_credit_limit(
+    *,
+    customer: Customer,
+    new_limit: Decimal,
+    by: User | None,
+    reason: str = "",
+    source: str = CreditLimitChange.Source.ADMIN,
+) -> Customer:
+    """Change the credit limit and keep the history (who, when, old, new, why)."""
+    if new_limit < 0:
+        raise ValidationError({"credit_limit": [_("The credit limit cannot be negative.")]})
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    old = customer.credit_limit
+    if old == new_limit:
+        return customer
+    customer.credit_limit = new_limit
+    customer.updated_by = by
+    customer.save(update_fields=["credit_limit", "updated_by", "updated_at"])
+    CreditLimitChange.objects.create(
+        customer=customer,
+        old_limit=old,
+        new_limit=new_limit,
+        reason=reason,
+        source=source,
+        changed_by=by,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_assign_sales_rep(*, customer: Customer, rep: User | None, by: User | None) -> None:
+    """The rep (a staff user) sees and edits this customer; the previous rep no longer does."""
+    if rep is not None and not rep.is_staff:
+        raise ValidationError({"sales_rep": [_("A sales representative must be staff.")]})
+    previous = customer.sales_rep if customer.sales_rep_id else None
+    if previous is not None and previous != rep:
+        for perm in SALES_REP_OBJECT_PERMS:
+            remove_perm(perm, previous, customer)
+    customer.sales_rep = rep
+    customer.updated_by = by
+    customer.save(update_fields=["sales_rep", "updated_by", "updated_at"])
+    if rep is not None:
+        for perm in SALES_REP_OBJECT_PERMS:
+            assign_perm(perm, rep, customer)

@@ -1,0 +1,117 @@
+"""Customers pushed by the ERP (upsert by ``code``). Unchanged records write nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from apps.accounts.models import Address, CreditLimitChange, Customer, CustomerStatus
+from apps.accounts.services.customers import customer_set_credit_limit
+
+CUSTOMER_FIELDS = (
+    "name",
+    "tax_number",
+    "tax_office",
+    "tier",
+    "status",
+    "phone",
+    "email",
+    "payment_terms_days",
+)
+ADDRESS_FIELDS = (
+    "line1",
+    "line2",
+    "district",
+    "city",
+    "postal_code",
+    "country",
+    "phone",
+    "is_default",
+)
+
+
+def _sync_addresses(customer: Customer, addresses: list[dict[str, Any]]) -> bool:
+    """Upsert the ERP's addresses by (type, title). Addresses the dealer made stay."""
+    changed = False
+    existing = {(a.type, a.title): a for a in Address.objects.filter(customer=customer)}
+    for data in addresses:
+        key = (data["type"], data["title"])
+        address = existing.get(key)
+        if data.get("is_default"):
+            others = Address.objects.filter(customer=customer, type=data["type"], is_default=True)
+            if address is not None:
+                others = others.exclude(pk=address.pk)
+            if others.update(is_default=False):
+                changed = True
+        if address is None:
+            Address.objects.create(customer=customer, **{k: data[k] for k in data})
+            changed = True
+            continue
+        diff = {k: data[k] for k in ADDRESS_FIELDS if k in data and getattr(address, k) != data[k]}
+        if diff:
+            for name, value in diff.items():
+                setattr(address, name, value)
+            address.save()
+            changed = True
+    return changed
+
+
+@transaction.atomic
+def customer_upsert_from_erp(*, record: dict[str, Any]) -> str:
+    """Create or update one customer; returns ``created``, ``updated`` or ``unchanged``.
+
+    A customer that arrives from the ERP is already vetted: it needs no approval.
+    """
+    addresses = record.get("addresses")
+    credit_limit: Decimal | None = record.get("credit_limit")
+    customer = Customer.all_objects.select_for_update().filter(code=record["code"]).first()
+    if customer is None:
+        customer = Customer(code=record["code"], status=CustomerStatus.ACTIVE)
+        for name in CUSTOMER_FIELDS:
+            if name in record:
+                setattr(customer, name, record[name])
+        customer.credit_limit = credit_limit or Decimal("0")
+        customer.approved_at = customer.created_at
+        customer.save()
+        if credit_limit:
+            CreditLimitChange.objects.create(
+                customer=customer,
+                old_limit=Decimal("0"),
+                new_limit=credit_limit,
+                source=CreditLimitChange.Source.ERP,
+                reason="ERP: new customer",
+            )
+        if addresses:
+            _sync_addresses(customer, addresses)
+        return "created"
+
+    changed = False
+    diff = {
+        k: record[k] for k in CUSTOMER_FIELDS if k in record and getattr(customer, k) != record[k]
+    }
+    if customer.is_deleted:
+        diff["is_deleted"] = False
+        diff["deleted_at"] = None
+    if diff:
+        for name, value in diff.items():
+            setattr(customer, name, value)
+        if customer.status == CustomerStatus.ACTIVE and customer.approved_at is None:
+            from django.utils import timezone
+
+            customer.approved_at = timezone.now()
+        customer.save()
+        changed = True
+    if credit_limit is not None and credit_limit != customer.credit_limit:
+        customer_set_credit_limit(
+            customer=customer,
+            new_limit=credit_limit,
+            by=None,
+            reason="ERP sync",
+            source=CreditLimitChange.Source.ERP,
+        )
+        changed = True
+    if addresses and _sync_addresses(customer, addresses):
+        changed = True
+    return "updated" if changed else "unchanged"

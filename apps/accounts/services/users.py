@@ -1,0 +1,169 @@
+"""Users of dealer companies: creation, role changes, removal; role groups kept in sync."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Customer, DealerRole, User
+from apps.accounts.roles import DEALER_ROLE_GROUPS
+from apps.core.exceptions import Conflict, ValidationError
+
+
+def user_sync_role_group(*, user: User) -> None:
+    """A dealer user belongs to exactly the group of their role."""
+    dealer_groups = list(Group.objects.filter(name__in=DEALER_ROLE_GROUPS.values()))
+    user.groups.remove(*dealer_groups)
+    if user.role:
+        wanted = next((g for g in dealer_groups if g.name == DEALER_ROLE_GROUPS[user.role]), None)
+        if wanted is None:
+            wanted, _created = Group.objects.get_or_create(name=DEALER_ROLE_GROUPS[user.role])
+        user.groups.add(wanted)
+    # permissions are cached on the instance
+    for attr in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+def email_taken(email: str) -> bool:
+    return User.objects.filter(email__iexact=email.strip()).exists()
+
+
+def _check_password(password: str | None, user: User, field: str) -> None:
+    if password is None:
+        return
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: list(exc.messages)}) from exc
+
+
+@transaction.atomic
+def user_create_for_company(
+    *,
+    customer: Customer,
+    email: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    order_limit: Decimal | None = None,
+    password: str | None = None,
+    is_active: bool = True,
+    by: User | None = None,
+    password_field: str = "password",  # noqa: S107 - a field name
+    email_field: str = "email",
+) -> User:
+    """A new user of ``customer``. Without a password the user cannot log in until they set
+    one through the password-reset e-mail (an invitation)."""
+    email = User.objects.normalize_email(email.strip()).lower()
+    if role not in DealerRole.values:
+        raise ValidationError({"role": [_("Unknown role.")]})
+    if email_taken(email):
+        raise ValidationError({email_field: [_("A user with this e-mail already exists.")]})
+    user = User(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        customer=customer,
+        role=role,
+        order_limit=order_limit,
+        is_active=is_active,
+    )
+    _check_password(password, user, password_field)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent request took the e-mail
+        raise ValidationError(
+            {email_field: [_("A user with this e-mail already exists.")]}
+        ) from exc
+    user_sync_role_group(user=user)
+    return user
+
+
+def _active_owner_count(customer: Customer, excluding: User | None = None) -> int:
+    qs = User.objects.filter(
+        customer=customer, role=DealerRole.OWNER, is_active=True, is_deleted=False
+    )
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding.pk)
+    return qs.count()
+
+
+def _guard_last_owner(user: User, *, becomes_owner: bool, stays_active: bool) -> None:
+    if user.role != DealerRole.OWNER or not user.is_active:
+        return
+    if becomes_owner and stays_active:
+        return
+    # lock the company's owners so two owners cannot demote each other at once
+    list(
+        User.objects.select_for_update()
+        .filter(customer_id=user.customer_id, role=DealerRole.OWNER)
+        .values_list("pk", flat=True)
+    )
+    if _active_owner_count(user.customer, excluding=user) == 0:
+        raise Conflict(_("A company must keep at least one active owner."), code="last_owner")
+
+
+@transaction.atomic
+def user_update_for_company(*, user: User, by: User, **changes) -> User:
+    """Change a company user's name, role, order limit or active flag (owner rules apply)."""
+    allowed = {"first_name", "last_name", "phone", "role", "order_limit", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
+    if "role" in changes and changes["role"] not in DealerRole.values:
+        raise ValidationError({"role": [_("Unknown role.")]})
+    _guard_last_owner(
+        user,
+        becomes_owner=changes.get("role", user.role) == DealerRole.OWNER,
+        stays_active=changes.get("is_active", user.is_active),
+    )
+    role_changed = "role" in changes and changes["role"] != user.role
+    for name, value in changes.items():
+        setattr(user, name, value)
+    user.save()
+    if role_changed:
+        user_sync_role_group(user=user)
+    if changes.get("is_active") is False:
+        from apps.accounts.services.auth import tokens_revoke_all
+
+        tokens_revoke_all(user=user)
+    return user
+
+
+@transaction.atomic
+def user_remove_from_company(*, user: User, by: User) -> None:
+    """Deactivate and hide a company user; their sessions end. The row stays for the audit."""
+    _guard_last_owner(user, becomes_owner=False, stays_active=False)
+    user.is_active = False
+    user.is_deleted = True
+    user.deleted_at = timezone.now()
+    user.save(update_fields=["is_active", "is_deleted", "deleted_at", "updated_at"])
+    from apps.accounts.services.auth import tokens_revoke_all
+
+    tokens_revoke_all(user=user)
+
+
+def user_invite(*, user: User) -> None:
+    """E-mail a new user a link to choose their password (after the transaction commits)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from apps.accounts.tasks import send_password_reset_email
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    transaction.on_commit(lambda: send_password_reset_email.delay(user.pk, uid, token, True))

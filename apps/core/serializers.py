@@ -1,0 +1,36 @@
+"""Base serializers shared by every API."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """An input serializer that refuses fields it does not know (400 naming them), so a
+    client trying to write ``credit_limit`` or ``customer`` is told, not silently ignored.
+    Fields listed in ``echo_fields`` (read-only parts of the output, such as ``id``) may be
+    sent back and are ignored."""
+
+    echo_fields: tuple[str, ...] = ()
+    default_error_messages = {"unknown_field": _("Unknown or read-only field.")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            known = set(self.fields) | set(self.echo_fields)
+            unknown = [name for name in data if name not in known]
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [self.error_messages["unknown_field"]] for name in unknown},
+                    code="unknown_field",
+                )
+        return super().to_internal_value(data)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount in TRY: a decimal string with 2 places."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)

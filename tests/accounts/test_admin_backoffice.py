@@ -1,0 +1,744 @@
+"""The accounts back office: customers, users, API keys, the auth log, the batch log."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from apps.accounts import lockout
+from apps.accounts.models import (
+    ApiKey,
+    ApiKeyScope,
+    AuthEvent,
+    CreditLimitChange,
+    Customer,
+    CustomerStatus,
+    DealerRole,
+)
+from apps.accounts.services.customers import customer_assign_sales_rep
+from apps.integrations.models import BatchLog
+from tests.factories import (
+    AddressFactory,
+    CustomerFactory,
+    DealerUserFactory,
+    StaffUserFactory,
+)
+
+pytestmark = [pytest.mark.django_db]
+
+CUSTOMERS = "/admin/accounts/customer/"
+USERS = "/admin/accounts/user/"
+API_KEYS = "/admin/accounts/apikey/"
+RAW_KEY = re.compile(r"b2b_[0-9a-f]{8}\.[A-Za-z0-9_-]{20,}")
+
+
+def change_url(customer: Customer) -> str:
+    return f"{CUSTOMERS}{customer.pk}/change/"
+
+
+def run_action(client, url: str, action: str, objects, **extra):
+    data = {"action": action, ACTION_CHECKBOX_NAME: [str(o.pk) for o in objects], **extra}
+    return client.post(url, data, follow=True)
+
+
+def change_form_data(customer: Customer, **overrides) -> dict:
+    """What the customer change form posts back unchanged (inline management forms too)."""
+    data = {
+        "code": customer.code,
+        "name": customer.name,
+        "tier": customer.tier,
+        "tax_number": customer.tax_number,
+        "tax_office": customer.tax_office,
+        "phone": customer.phone,
+        "email": customer.email,
+        "credit_limit": str(customer.credit_limit),
+        "credit_limit_reason": "",
+        "payment_terms_days": str(customer.payment_terms_days),
+        "sales_rep": str(customer.sales_rep_id or ""),
+    }
+    for prefix in ("addresses", "users", "credit_limit_changes"):
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+    data.update(overrides)
+    return data
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+# --- customers: list ------------------------------------------------------------------------
+
+
+def test_customer_changelist_searches_by_tax_number_and_filters_by_tier(staff_client):
+    client = staff_client("Customer Service")
+    wanted = CustomerFactory(name="Anadolu Makina", tier="A")
+    other = CustomerFactory(name="Ege Yapı", tier="C")
+
+    response = client.get(CUSTOMERS, {"q": wanted.tax_number})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [wanted]
+
+    response = client.get(CUSTOMERS, {"tier__exact": "C", "status__exact": "active"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [other]
+
+
+def test_customer_changelist_filters_by_sales_rep(staff_client):
+    client = staff_client("Customer Service")
+    rep = StaffUserFactory(groups=["Sales Manager"])
+    assigned = CustomerFactory()
+    CustomerFactory()
+    customer_assign_sales_rep(customer=assigned, rep=rep, by=None)
+
+    response = client.get(CUSTOMERS, {"sales_rep__id__exact": rep.pk})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [assigned]
+
+
+def test_customer_change_page_shows_addresses_users_and_credit_history(staff_client):
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory()
+    AddressFactory(customer=customer, title="Ankara depot")
+    DealerUserFactory(customer=customer, email="owner@dealer.example")
+
+    response = client.get(change_url(customer))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Ankara depot" in content
+    assert "owner@dealer.example" in content
+    assert "credit limit history" in content.lower()
+
+
+def test_customer_changelist_query_count_does_not_grow_with_the_page(staff_client):
+    client = staff_client("Customer Service")
+    rep = StaffUserFactory(groups=["Sales Manager"])
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(CUSTOMERS).status_code == 200
+        return len(queries)
+
+    for customer in CustomerFactory.create_batch(2):
+        customer_assign_sales_rep(customer=customer, rep=rep, by=None)
+    few = count_queries()
+    for customer in CustomerFactory.create_batch(10):
+        customer_assign_sales_rep(customer=customer, rep=rep, by=None)
+    assert count_queries() == few
+
+
+# --- customers: status actions ---------------------------------------------------------------
+
+
+def test_customer_service_approves_a_pending_customer(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(status=CustomerStatus.PENDING)
+
+    response = run_action(client, CUSTOMERS, "approve_selected", [customer])
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.status == CustomerStatus.ACTIVE
+    assert customer.approved_at is not None
+    assert customer.updated_by == client.user
+
+
+def test_sales_manager_cannot_approve_even_an_assigned_customer(staff_client):
+    client = staff_client("Sales Manager")
+    customer = CustomerFactory(status=CustomerStatus.PENDING)
+    customer_assign_sales_rep(customer=customer, rep=client.user, by=None)
+
+    assert "approve_selected" not in client.get(CUSTOMERS).content.decode()
+    response = run_action(client, CUSTOMERS, "approve_selected", [customer])
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.status == CustomerStatus.PENDING
+
+
+def test_approving_a_customer_in_the_wrong_state_reports_a_message_per_customer(staff_client):
+    client = staff_client("Customer Service")
+    pending = CustomerFactory(status=CustomerStatus.PENDING)
+    active = CustomerFactory(status=CustomerStatus.ACTIVE)
+
+    response = run_action(client, CUSTOMERS, "approve_selected", [pending, active])
+
+    assert response.status_code == 200
+    texts = messages_of(response)
+    assert any(str(active) in t and "Only a pending company" in t for t in texts)
+    assert any("1 customer approved" in t for t in texts)
+    pending.refresh_from_db()
+    assert pending.status == CustomerStatus.ACTIVE
+
+
+def test_reject_asks_for_a_reason_on_an_intermediate_page(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(status=CustomerStatus.PENDING)
+
+    response = run_action(client, CUSTOMERS, "reject_selected", [customer])
+
+    assert response.status_code == 200
+    assert 'name="reason"' in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.status == CustomerStatus.PENDING
+
+
+def test_reject_without_a_reason_does_not_reject(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(status=CustomerStatus.PENDING)
+
+    response = run_action(client, CUSTOMERS, "reject_selected", [customer], post="yes", reason=" ")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    customer.refresh_from_db()
+    assert customer.status == CustomerStatus.PENDING
+
+
+def test_reject_with_a_reason_rejects_and_keeps_the_reason(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(status=CustomerStatus.PENDING)
+
+    response = run_action(
+        client, CUSTOMERS, "reject_selected", [customer], post="yes", reason="Tax number mismatch"
+    )
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.status == CustomerStatus.REJECTED
+    assert customer.status_reason == "Tax number mismatch"
+
+
+def test_suspend_with_a_reason_then_reactivate(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(status=CustomerStatus.ACTIVE)
+
+    run_action(client, CUSTOMERS, "suspend_selected", [customer], post="yes", reason="Overdue")
+    customer.refresh_from_db()
+    assert customer.status == CustomerStatus.SUSPENDED
+    assert customer.status_reason == "Overdue"
+
+    run_action(client, CUSTOMERS, "reactivate_selected", [customer])
+    customer.refresh_from_db()
+    assert customer.status == CustomerStatus.ACTIVE
+
+
+def test_sales_manager_cannot_suspend_an_assigned_customer(staff_client):
+    client = staff_client("Sales Manager")
+    customer = CustomerFactory(status=CustomerStatus.ACTIVE)
+    customer_assign_sales_rep(customer=customer, rep=client.user, by=None)
+
+    run_action(client, CUSTOMERS, "suspend_selected", [customer], post="yes", reason="No")
+
+    customer.refresh_from_db()
+    assert customer.status == CustomerStatus.ACTIVE
+
+
+# --- customers: credit limit -------------------------------------------------------------------
+
+
+def test_finance_manager_changes_the_credit_limit_with_a_history_row(staff_client):
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory(credit_limit=Decimal("100000.00"))
+
+    response = client.post(
+        change_url(customer),
+        change_form_data(
+            customer, credit_limit="250000.00", credit_limit_reason="Annual review 2026"
+        ),
+    )
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("250000.00")
+    change = CreditLimitChange.objects.get(customer=customer)
+    assert change.old_limit == Decimal("100000.00")
+    assert change.new_limit == Decimal("250000.00")
+    assert change.reason == "Annual review 2026"
+    assert change.changed_by == client.user
+    assert change.source == CreditLimitChange.Source.ADMIN
+
+
+def test_a_credit_limit_change_without_a_reason_is_refused(staff_client):
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory(credit_limit=Decimal("100000.00"))
+
+    response = client.post(change_url(customer), change_form_data(customer, credit_limit="1.00"))
+
+    assert response.status_code == 200
+    assert "credit_limit_reason" in response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("100000.00")
+    assert not CreditLimitChange.objects.filter(customer=customer).exists()
+
+
+def test_customer_service_posting_a_new_credit_limit_leaves_it_unchanged(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(credit_limit=Decimal("100000.00"))
+
+    response = client.post(
+        change_url(customer),
+        change_form_data(
+            customer, name="Renamed Ltd.", credit_limit="999999.00", credit_limit_reason="x"
+        ),
+    )
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.name == "Renamed Ltd."  # the rest of the form was saved
+    assert customer.credit_limit == Decimal("100000.00")
+    assert not CreditLimitChange.objects.filter(customer=customer).exists()
+
+
+# --- customers: sales reps ----------------------------------------------------------------------
+
+
+def test_sales_manager_sees_only_the_customers_assigned_to_them(staff_client):
+    client = staff_client("Sales Manager")
+    mine = CustomerFactory()
+    theirs = CustomerFactory()
+    customer_assign_sales_rep(customer=mine, rep=client.user, by=None)
+
+    response = client.get(CUSTOMERS)
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [mine]
+    assert client.get(change_url(mine)).status_code == 200
+    assert client.get(change_url(theirs)).status_code != 200
+    assert client.get(f"{CUSTOMERS}{theirs.pk}/auditlog/").status_code == 404
+    client.post(change_url(theirs), change_form_data(theirs, name="Hijacked"))
+    theirs.refresh_from_db()
+    assert theirs.name != "Hijacked"
+
+
+def test_sales_manager_edits_an_assigned_customer_but_not_its_rep(staff_client):
+    client = staff_client("Sales Manager")
+    other_rep = StaffUserFactory(groups=["Sales Manager"])
+    customer = CustomerFactory()
+    AddressFactory(customer=customer)
+    DealerUserFactory(customer=customer)
+    customer_assign_sales_rep(customer=customer, rep=client.user, by=None)
+    assert client.get(change_url(customer)).status_code == 200
+
+    response = client.post(
+        change_url(customer),
+        change_form_data(customer, name="Renamed Ltd.", sales_rep=other_rep.pk),
+    )
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    customer.refresh_from_db()
+    assert customer.name == "Renamed Ltd."
+    assert customer.sales_rep == client.user
+
+
+def test_assigning_a_sales_rep_in_the_form_grants_them_the_customer(staff_client):
+    client = staff_client("Customer Service")
+    rep = StaffUserFactory(groups=["Sales Manager"])
+    customer = CustomerFactory()
+
+    response = client.post(change_url(customer), change_form_data(customer, sales_rep=rep.pk))
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.sales_rep == rep
+    assert rep.has_perm("accounts.view_customer", customer)
+
+
+# --- customers: audit history -----------------------------------------------------------------
+
+
+def test_customer_audit_history_shows_a_changed_field(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(name="Old Name Ltd.")
+    client.post(change_url(customer), change_form_data(customer, name="New Name Ltd."))
+
+    page = client.get(change_url(customer))
+    assert f"{CUSTOMERS}{customer.pk}/auditlog/" in page.content.decode()
+    response = client.get(f"{CUSTOMERS}{customer.pk}/auditlog/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Old Name Ltd." in content
+    assert "New Name Ltd." in content
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+def test_user_changelist_filters_and_searches(staff_client):
+    client = staff_client(superuser=True)
+    dealer = DealerUserFactory(email="buyer@dealer.example", role=DealerRole.PURCHASING)
+
+    response = client.get(USERS, {"role__exact": "purchasing", "q": "buyer@"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [dealer]
+    response = client.get(USERS, {"customer__id__exact": dealer.customer_id, "is_active__exact": 1})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [dealer]
+
+
+def test_unlock_action_clears_a_lockout_and_records_the_unlock(staff_client):
+    client = staff_client("Customer Service")
+    dealer = DealerUserFactory()
+    for _attempt in range(5):
+        lockout.register_failure(email=dealer.email, ip=None)
+    assert lockout.is_account_locked(dealer.email)
+    assert "icon-yes" in client.get(USERS, {"q": dealer.email}).content.decode()
+
+    response = run_action(client, USERS, "unlock_selected", [dealer])
+
+    assert response.status_code == 200
+    assert not lockout.is_account_locked(dealer.email)
+    event = AuthEvent.objects.get(kind=AuthEvent.Kind.UNLOCK)
+    assert event.user == dealer
+    assert client.user.email in event.detail
+
+
+def test_dealer_role_changes_in_the_customer_page_go_through_the_owner_rule(staff_client):
+    client = staff_client("Customer Service")
+    owner = DealerUserFactory(role=DealerRole.OWNER)
+    customer = owner.customer
+
+    data = change_form_data(customer)
+    data.update(
+        {
+            "users-TOTAL_FORMS": "1",
+            "users-INITIAL_FORMS": "1",
+            "users-0-id": str(owner.pk),
+            "users-0-customer": str(customer.pk),
+            "users-0-role": DealerRole.VIEWER,
+            "users-0-is_active": "on",
+            "users-0-order_limit": "",
+        }
+    )
+    response = client.post(change_url(customer), data)
+
+    assert response.status_code == 200
+    assert "at least one active owner" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.role == DealerRole.OWNER
+
+
+def test_dealer_role_change_in_the_customer_page_moves_the_user_to_the_role_group(staff_client):
+    client = staff_client("Customer Service")
+    owner = DealerUserFactory(role=DealerRole.OWNER)
+    buyer = DealerUserFactory(customer=owner.customer, role=DealerRole.PURCHASING)
+
+    data = change_form_data(owner.customer)
+    data.update(
+        {
+            "users-TOTAL_FORMS": "1",
+            "users-INITIAL_FORMS": "1",
+            "users-0-id": str(buyer.pk),
+            "users-0-customer": str(owner.customer_id),
+            "users-0-role": DealerRole.VIEWER,
+            "users-0-is_active": "on",
+            "users-0-order_limit": "5000",
+        }
+    )
+    response = client.post(change_url(owner.customer), data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    buyer.refresh_from_db()
+    assert buyer.role == DealerRole.VIEWER
+    assert buyer.order_limit == Decimal("5000")
+    assert list(buyer.groups.values_list("name", flat=True)) == ["Dealer Viewer"]
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+def create_key_in_admin(client, **overrides) -> tuple[ApiKey, str, str]:
+    data = {
+        "name": "LOGO connector",
+        "scopes": [ApiKeyScope.CUSTOMERS_WRITE, ApiKeyScope.ORDERS_READ],
+        "allowed_ips": "127.0.0.1, 10.0.0.0/8",
+        **overrides,
+    }
+    response = client.post(f"{API_KEYS}add/", data, follow=True)
+    assert response.status_code == 200
+    content = response.content.decode()
+    found = RAW_KEY.findall(content)
+    assert len(found) == 1, content
+    return ApiKey.objects.get(name=data["name"]), found[0], content
+
+
+def test_api_key_created_in_the_admin_is_shown_once_and_stored_hashed(staff_client):
+    client = staff_client(superuser=True)
+
+    api_key, raw, _page = create_key_in_admin(client)
+
+    assert api_key.hashed_key == hashlib.sha256(raw.encode()).hexdigest()
+    assert api_key.scopes == sorted([ApiKeyScope.CUSTOMERS_WRITE, ApiKeyScope.ORDERS_READ])
+    assert api_key.allowed_ips == ["127.0.0.1/32", "10.0.0.0/8"]
+    assert api_key.created_by == client.user
+    later = client.get(f"{API_KEYS}{api_key.pk}/change/").content.decode()
+    assert raw not in later
+    assert api_key.hashed_key not in later
+    assert not RAW_KEY.search(client.get(API_KEYS).content.decode())
+
+    api = APIClient()
+    api.credentials(HTTP_X_API_KEY=raw)
+    assert api.post("/api/integration/v1/customers", [], format="json").status_code == 200
+
+
+def test_api_key_with_a_bad_network_is_not_created(staff_client):
+    client = staff_client(superuser=True)
+
+    response = client.post(
+        f"{API_KEYS}add/",
+        {"name": "bad", "scopes": [ApiKeyScope.ORDERS_READ], "allowed_ips": "10.0.0.0/33"},
+    )
+
+    assert response.status_code == 200
+    assert "allowed_ips" in response.context["adminform"].form.errors
+    assert not ApiKey.objects.exists()
+
+
+def test_revoked_api_key_answers_401(staff_client):
+    client = staff_client(superuser=True)
+    api_key, raw, _page = create_key_in_admin(client)
+
+    response = run_action(client, API_KEYS, "revoke_selected", [api_key])
+
+    assert response.status_code == 200
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+    api = APIClient()
+    api.credentials(HTTP_X_API_KEY=raw)
+    assert api.post("/api/integration/v1/customers", [], format="json").status_code == 401
+
+
+def test_api_key_name_can_be_changed_but_not_its_secret(staff_client):
+    client = staff_client(superuser=True)
+    api_key, _raw, _page = create_key_in_admin(client)
+    hashed = api_key.hashed_key
+
+    response = client.post(
+        f"{API_KEYS}{api_key.pk}/change/", {"name": "LOGO connector (Izmir)", "hashed_key": "x"}
+    )
+
+    assert response.status_code == 302
+    api_key.refresh_from_db()
+    assert api_key.name == "LOGO connector (Izmir)"
+    assert api_key.hashed_key == hashed
+
+
+# --- logs ---------------------------------------------------------------------------------------
+
+
+def test_auth_event_admin_refuses_add_change_and_delete(staff_client):
+    client = staff_client(superuser=True)
+    event = AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, email="x@example.com")
+    url = f"/admin/accounts/authevent/{event.pk}/"
+
+    assert client.get("/admin/accounts/authevent/add/").status_code == 403
+    assert client.post("/admin/accounts/authevent/add/", {"kind": "login"}).status_code == 403
+    client.post(f"{url}change/", {"kind": "login", "email": "y@example.com"})
+    assert client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    event.refresh_from_db()
+    assert (event.kind, event.email) == (AuthEvent.Kind.LOGIN_FAILED, "x@example.com")
+
+
+def test_auth_event_admin_searches_email_and_ip_and_filters_kind(staff_client):
+    client = staff_client("Customer Service")
+    AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, email="x@example.com")
+    AuthEvent.objects.create(
+        kind=AuthEvent.Kind.LOGIN, email="z@example.com", ip_address="10.9.8.7"
+    )
+
+    response = client.get(
+        "/admin/accounts/authevent/", {"q": "x@example", "kind__exact": "login_failed"}
+    )
+    assert response.status_code == 200
+    assert [e.email for e in response.context["cl"].result_list] == ["x@example.com"]
+    response = client.get("/admin/accounts/authevent/", {"q": "10.9.8"})
+    assert [e.email for e in response.context["cl"].result_list] == ["z@example.com"]
+
+
+def test_batch_log_admin_lists_batches_read_only(staff_client):
+    client = staff_client(superuser=True)
+    BatchLog.objects.create(resource="customers", received=3, created=2, failed=1)
+
+    response = client.get("/admin/integrations/batchlog/", {"resource": "customers"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    assert client.get("/admin/integrations/batchlog/add/").status_code == 403
+
+
+# --- smoke: every screen renders ----------------------------------------------------------------
+
+
+def test_every_back_office_screen_renders_for_a_super_admin(staff_client):
+    client = staff_client(superuser=True)
+    customer = CustomerFactory()
+    dealer = DealerUserFactory(customer=customer)
+    AddressFactory(customer=customer)
+    api_key, _raw, _page = create_key_in_admin(client)
+    event = AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN, user=dealer, ip_address="10.1.2.3")
+    batch = BatchLog.objects.create(
+        resource="customers",
+        api_key=api_key,
+        received=1,
+        failed=1,
+        errors=[{"index": 0, "key": "C1", "errors": {"name": ["Required."]}}],
+    )
+
+    for url in (
+        CUSTOMERS,
+        f"{CUSTOMERS}add/",
+        change_url(customer),
+        f"{CUSTOMERS}{customer.pk}/auditlog/",
+        USERS,
+        f"{USERS}{dealer.pk}/change/",
+        f"{USERS}{dealer.pk}/auditlog/",
+        f"{USERS}add/",
+        API_KEYS,
+        f"{API_KEYS}add/",
+        f"{API_KEYS}{api_key.pk}/change/",
+        f"{API_KEYS}{api_key.pk}/auditlog/",
+        "/admin/accounts/authevent/?q=10.1.2",
+        f"/admin/accounts/authevent/{event.pk}/change/",
+        "/admin/integrations/batchlog/",
+        f"/admin/integrations/batchlog/{batch.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+
+
+def test_a_new_default_address_in_the_customer_page_replaces_the_old_default(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory()
+    old = AddressFactory(customer=customer, is_default=True)
+
+    data = change_form_data(customer)
+    data.update(
+        {
+            "addresses-TOTAL_FORMS": "2",
+            "addresses-INITIAL_FORMS": "1",
+            "addresses-0-id": str(old.pk),
+            "addresses-0-customer": str(customer.pk),
+            "addresses-0-type": old.type,
+            "addresses-0-title": old.title,
+            "addresses-0-line1": old.line1,
+            "addresses-0-city": old.city,
+            "addresses-0-country": "TR",
+            "addresses-0-is_default": "on",
+            "addresses-1-customer": str(customer.pk),
+            "addresses-1-type": old.type,
+            "addresses-1-title": "New depot",
+            "addresses-1-line1": "Sanayi Cd. 5",
+            "addresses-1-city": "Bursa",
+            "addresses-1-country": "TR",
+            "addresses-1-is_default": "on",
+        }
+    )
+    response = client.post(change_url(customer), data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    new = customer.addresses.get(title="New depot")
+    old.refresh_from_db()
+    assert new.is_default and not old.is_default
+    assert new.created_by == client.user
+
+
+def test_super_admin_adds_a_customer_with_a_credit_limit_history_row(staff_client):
+    client = staff_client(superuser=True)
+    data = change_form_data(
+        CustomerFactory.build(code="NEW1", tax_number="1234567890"),
+        credit_limit="5000.00",
+        credit_limit_reason="Opening limit",
+    )
+
+    response = client.post(f"{CUSTOMERS}add/", data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    customer = Customer.objects.get(code="NEW1")
+    assert customer.status == CustomerStatus.PENDING
+    assert customer.credit_limit == Decimal("5000.00")
+    assert customer.created_by == client.user
+    assert customer.credit_limit_changes.get().reason == "Opening limit"
+
+
+def test_a_tax_number_taken_by_another_customer_is_a_form_error(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory()
+    other = CustomerFactory()
+
+    response = client.post(
+        change_url(customer), change_form_data(customer, tax_number=other.tax_number)
+    )
+
+    assert response.status_code == 200
+    assert "tax_number" in response.context["adminform"].form.errors
+
+
+def test_a_dealer_user_cannot_be_made_staff_in_the_users_screen(staff_client):
+    client = staff_client(superuser=True)
+    dealer = DealerUserFactory()
+
+    response = client.post(
+        f"{USERS}{dealer.pk}/change/",
+        {
+            "email": dealer.email,
+            "first_name": dealer.first_name,
+            "last_name": dealer.last_name,
+            "is_active": "on",
+            "is_staff": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "is_staff" in response.context["adminform"].form.errors
+    dealer.refresh_from_db()
+    assert not dealer.is_staff
+
+
+def test_customer_service_cannot_grant_itself_staff_powers(staff_client):
+    client = staff_client("Customer Service")
+    me = client.user
+    admin_user = StaffUserFactory(is_superuser=True)
+
+    response = client.post(
+        f"{USERS}{me.pk}/change/",
+        {"email": me.email, "is_active": "on", "is_staff": "on", "is_superuser": "on"},
+    )
+    me.refresh_from_db()
+    assert not me.is_superuser
+    assert response.status_code in (302, 403)
+
+    client.post(
+        f"{USERS}{admin_user.pk}/password/",
+        {"password1": "Xx-12345678", "password2": "Xx-12345678"},
+    )
+    admin_user.refresh_from_db()
+    assert not admin_user.check_password("Xx-12345678")
+    assert client.get(f"{USERS}{admin_user.pk}/password/").status_code == 403
+
+
+def test_customer_service_edits_a_dealer_user_in_the_users_screen(staff_client):
+    client = staff_client("Customer Service")
+    dealer = DealerUserFactory()
+
+    response = client.post(
+        f"{USERS}{dealer.pk}/change/",
+        {"email": dealer.email, "first_name": "Mehmet", "last_name": "Kaya", "is_active": "on"},
+    )
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    dealer.refresh_from_db()
+    assert dealer.first_name == "Mehmet"

@@ -1,0 +1,258 @@
+"""company, company/users and company/addresses: roles, owner rules and field-level safety."""
+
+from decimal import Decimal
+
+import pytest
+
+from apps.accounts.models import Address, Customer, User
+from tests.conftest import login
+from tests.factories import AddressFactory, CustomerFactory, DealerUserFactory
+
+pytestmark = [pytest.mark.django_db]
+
+ROLES = ["owner", "purchasing", "finance", "viewer"]
+
+
+def test_company_shows_the_documented_fields(dealer_client):
+    client = dealer_client("viewer")
+    body = client.get("/api/v1/company").json()
+    assert {"name", "code", "tier", "status", "credit_limit", "balance", "available_credit"} <= set(
+        body
+    )
+    customer = client.user.customer
+    assert body["code"] == customer.code
+    assert body["credit_limit"] == f"{customer.credit_limit:.2f}"
+    assert body["available_credit"] == body["credit_limit"]  # no ledger entries yet
+
+
+@pytest.mark.parametrize(
+    ("role", "list_status", "create_status"),
+    [("owner", 200, 201), ("purchasing", 403, 403), ("finance", 403, 403), ("viewer", 403, 403)],
+)
+def test_only_owners_manage_company_users(dealer_client, role, list_status, create_status):
+    client = dealer_client(role)
+    assert client.get("/api/v1/company/users").status_code == list_status
+    response = client.post("/api/v1/company/users", {"email": "new@example.com", "role": "viewer"})
+    assert response.status_code == create_status
+    assert User.objects.filter(email="new@example.com").exists() is (create_status == 201)
+
+
+@pytest.mark.parametrize(
+    ("role", "read", "write"),
+    [("owner", 200, 201), ("purchasing", 200, 201), ("finance", 200, 403), ("viewer", 200, 403)],
+)
+def test_address_permissions_per_role(dealer_client, role, read, write):
+    client = dealer_client(role)
+    assert client.get("/api/v1/company/addresses").status_code == read
+    response = client.post(
+        "/api/v1/company/addresses",
+        {"type": "shipping", "title": "Depot", "line1": "Cd. 1", "city": "Bursa"},
+    )
+    assert response.status_code == write
+    assert Address.objects.filter(title="Depot").exists() is (write == 201)
+
+
+def test_owner_creates_a_sub_user_who_can_log_in(dealer_client):
+    client = dealer_client("owner")
+    response = client.post(
+        "/api/v1/company/users",
+        {
+            "email": "Buyer@Example.com",
+            "role": "purchasing",
+            "order_limit": "25000.00",
+            "first_name": "Can",
+            "password": "Buyer-Secret-2026",
+        },
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["email"] == "buyer@example.com"
+    assert body["order_limit"] == "25000.00" and body["role"] == "purchasing"
+    user = User.objects.get(email="buyer@example.com")
+    assert user.customer == client.user.customer
+    assert user.has_perm("accounts.manage_company_addresses")
+    assert not user.has_perm("accounts.manage_company_users")
+
+
+def test_a_sub_user_without_password_gets_an_invitation(
+    dealer_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    client = dealer_client("owner")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/company/users", {"email": "inv@example.com", "role": "viewer"}
+        )
+    assert response.status_code == 201
+    assert [m.to for m in mailoutbox] == [["inv@example.com"]]
+    assert "token=" in mailoutbox[0].body
+
+
+def test_duplicate_email_answers_400(dealer_client):
+    client = dealer_client("owner")
+    DealerUserFactory(email="taken@example.com")
+    response = client.post(
+        "/api/v1/company/users", {"email": "TAKEN@example.com", "role": "viewer"}
+    )
+    assert response.status_code == 400
+    assert "email" in response.json()["errors"]
+
+
+def test_owner_changes_role_limit_and_deactivates(dealer_client):
+    client = dealer_client("owner")
+    sub = DealerUserFactory(customer=client.user.customer, role="viewer")
+    response = client.patch(
+        f"/api/v1/company/users/{sub.pk}",
+        {"role": "purchasing", "order_limit": "1000.50", "is_active": False},
+    )
+    assert response.status_code == 200
+    sub.refresh_from_db()
+    assert (sub.role, sub.order_limit, sub.is_active) == ("purchasing", Decimal("1000.50"), False)
+    assert sub.has_perm("accounts.manage_company_addresses") is False  # inactive: no perms
+    sub.is_active = True
+    sub.save()
+    assert User.objects.get(pk=sub.pk).has_perm("accounts.manage_company_addresses")
+
+
+def test_the_last_owner_cannot_be_demoted_deactivated_or_removed(dealer_client):
+    client = dealer_client("owner")
+    me = client.user
+    for change in ({"role": "viewer"}, {"is_active": False}):
+        response = client.patch(f"/api/v1/company/users/{me.pk}", change)
+        assert response.status_code == 409
+        assert response.json()["code"] == "last_owner"
+    assert client.delete(f"/api/v1/company/users/{me.pk}").status_code == 409
+    me.refresh_from_db()
+    assert me.role == "owner" and me.is_active
+
+
+def test_with_a_second_owner_one_may_step_down(dealer_client):
+    client = dealer_client("owner")
+    DealerUserFactory(customer=client.user.customer, role="owner")
+    response = client.patch(f"/api/v1/company/users/{client.user.pk}", {"role": "finance"})
+    assert response.status_code == 200
+
+
+def test_removing_a_user_hides_them_and_ends_their_sessions(dealer_client, api_client):
+    client = dealer_client("owner")
+    sub = DealerUserFactory(customer=client.user.customer, role="purchasing")
+    tokens = login(api_client, sub)
+    assert client.delete(f"/api/v1/company/users/{sub.pk}").status_code == 204
+    assert client.get(f"/api/v1/company/users/{sub.pk}").status_code == 404
+    assert sub.pk not in [u["id"] for u in client.get("/api/v1/company/users").json()["results"]]
+    assert api_client.get("/api/v1/me").status_code == 401
+    refreshed = api_client.post("/api/v1/auth/token/refresh", {"refresh": tokens["refresh"]})
+    assert refreshed.status_code == 401
+    assert User.objects.filter(pk=sub.pk).exists()  # kept for the audit trail
+
+
+@pytest.mark.parametrize(
+    "field_value",
+    [
+        {"customer": 999},
+        {"credit_limit": "1"},
+        {"tier": "A"},
+        {"status": "active"},
+        {"is_staff": True},
+        {"is_superuser": True},
+        {"email": "hijack@example.com", "role": "superadmin"},
+    ],
+)
+def test_sub_user_updates_cannot_touch_protected_fields(dealer_client, field_value):
+    client = dealer_client("owner")
+    sub = DealerUserFactory(customer=client.user.customer, role="viewer")
+    before = User.objects.filter(pk=sub.pk).values().get()
+    response = client.patch(f"/api/v1/company/users/{sub.pk}", field_value, format="json")
+    assert response.status_code == 400
+    assert User.objects.filter(pk=sub.pk).values().get() == before
+
+
+def test_owner_cannot_move_a_user_into_another_company(dealer_client):
+    client = dealer_client("owner")
+    other = CustomerFactory()
+    response = client.post(
+        "/api/v1/company/users", {"email": "x@example.com", "role": "viewer", "customer": other.pk}
+    )
+    assert response.status_code == 400
+    assert not User.objects.filter(customer=other).exists()
+
+
+def test_dealers_cannot_write_their_own_company(dealer_client):
+    client = dealer_client("owner")
+    customer = client.user.customer
+    for method in (client.patch, client.put, client.post, client.delete):
+        response = method("/api/v1/company", {"credit_limit": "999999", "tier": "A"})
+        assert response.status_code == 405
+    assert Customer.objects.get(pk=customer.pk).credit_limit == customer.credit_limit
+
+
+def test_address_crud_keeps_one_default_per_type(dealer_client):
+    client = dealer_client("purchasing")
+    first = client.post(
+        "/api/v1/company/addresses",
+        {"type": "shipping", "title": "A", "line1": "1", "city": "İzmir"},
+    ).json()
+    assert first["is_default"] is True and first["country"] == "TR"
+    second = client.post(
+        "/api/v1/company/addresses",
+        {"type": "shipping", "title": "B", "line1": "2", "city": "İzmir", "is_default": True},
+    ).json()
+    listed = {
+        a["title"]: a["is_default"]
+        for a in client.get("/api/v1/company/addresses").json()["results"]
+    }
+    assert listed == {"A": False, "B": True}
+    patched = client.patch(f"/api/v1/company/addresses/{first['id']}", {"city": "Manisa"})
+    assert patched.status_code == 200 and patched.json()["city"] == "Manisa"
+    assert client.delete(f"/api/v1/company/addresses/{second['id']}").status_code == 204
+    assert client.get(f"/api/v1/company/addresses/{second['id']}").status_code == 404
+    assert Address.all_objects.get(pk=second["id"]).is_deleted  # soft delete
+    remaining = client.get("/api/v1/company/addresses").json()["results"]
+    assert [(a["title"], a["is_default"]) for a in remaining] == [("A", True)]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "office"},
+        {"country": "Turkey"},
+        {"city": ""},
+        {"title": "x" * 101},
+    ],
+)
+def test_bad_address_input_answers_400_naming_the_field(dealer_client, bad):
+    client = dealer_client("owner")
+    data = {"type": "billing", "title": "HQ", "line1": "1", "city": "Ankara", **bad}
+    response = client.post("/api/v1/company/addresses", data)
+    assert response.status_code == 400
+    assert set(bad) <= set(response.json()["errors"])
+    assert not Address.objects.exists()
+
+
+def test_me_lists_role_permissions_and_company(dealer_client):
+    client = dealer_client("finance")
+    me = client.get("/api/v1/me").json()
+    assert me["role"] == "finance"
+    assert me["company"]["code"] == client.user.customer.code
+    assert "accounts.view_customer" in me["permissions"]
+    assert "accounts.manage_company_users" not in me["permissions"]
+
+
+def test_me_export_contains_personal_data_and_login_history(dealer_client):
+    client = dealer_client("viewer")
+    export = client.get("/api/v1/me/export")
+    assert export.status_code == 200
+    body = export.json()
+    assert body["user"]["email"] == client.user.email
+    assert any(e["kind"] == "login" for e in body["auth_events"])
+    assert "password" not in str(body).lower()
+
+
+def test_addresses_of_other_types_are_independent(dealer_client):
+    client = dealer_client("owner")
+    AddressFactory(customer=client.user.customer, type="billing", is_default=True)
+    response = client.post(
+        "/api/v1/company/addresses",
+        {"type": "shipping", "title": "S", "line1": "1", "city": "Adana"},
+    )
+    assert response.json()["is_default"] is True
+    assert Address.objects.get(type="billing").is_default is True

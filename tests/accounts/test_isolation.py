@@ -1,0 +1,127 @@
+"""Isolation: a dealer sees only its own company's data; another company's object answers
+404 (never 403, never 200) and nothing changes.
+
+Two nets catch endpoints added later:
+- every view under /api/v1/ must be company-scoped (CompanyScopedMixin) or be listed in
+  COMPANY_FREE_VIEWS with the reason it holds no company data;
+- every /api/v1/ URL with a parameter must have a case in OTHER_COMPANY_OBJECTS, which builds
+  another company's object for it; the matrix then requests it with every method.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from apps.accounts.models import Address, User
+from tests.factories import AddressFactory, CustomerFactory, DealerUserFactory
+
+pytestmark = [pytest.mark.django_db]
+
+# view class name -> why it is not company-scoped
+COMPANY_FREE_VIEWS = {
+    "DealerApiRootView": "public index of the API",
+    "TokenObtainView": "login",
+    "TokenRefreshView": "token rotation",
+    "LogoutView": "token revocation",
+    "RegisterView": "creates a new company",
+    "PasswordResetView": "public, answers the same for every e-mail",
+    "PasswordResetConfirmView": "public, token-protected",
+    "MeView": "the caller themself",
+    "MeExportView": "the caller themself",
+}
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry.callback
+
+
+def dealer_api_routes():
+    routes = []
+    for route, callback in _walk(get_resolver().url_patterns):
+        if route.startswith("api/v1/"):
+            view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+            routes.append((route, view_class))
+    return routes
+
+
+def test_every_dealer_endpoint_is_company_scoped_or_declared_company_free():
+    offenders = [
+        (route, cls.__name__)
+        for route, cls in dealer_api_routes()
+        if not getattr(cls, "company_scoped", False) and cls.__name__ not in COMPANY_FREE_VIEWS
+    ]
+    assert offenders == [], "scope these views with CompanyScopedMixin (apps/accounts/api/base.py)"
+
+
+# route (as Django writes it) -> builds an object of `other` company, returns the URL values
+def _other_user(other):
+    return {"pk": DealerUserFactory(customer=other, role="purchasing").pk}
+
+
+def _other_address(other):
+    return {"pk": AddressFactory(customer=other).pk}
+
+
+OTHER_COMPANY_OBJECTS = {
+    "api/v1/company/users/<int:pk>": _other_user,
+    "api/v1/company/addresses/<int:pk>": _other_address,
+}
+
+
+def test_every_dealer_url_with_a_parameter_has_an_isolation_case():
+    parametrised = {route for route, _ in dealer_api_routes() if "<" in route}
+    assert parametrised - set(OTHER_COMPANY_OBJECTS) == set()
+
+
+def _snapshot():
+    return (
+        list(User.objects.order_by("pk").values()),
+        list(Address.all_objects.order_by("pk").values()),
+    )
+
+
+@pytest.mark.parametrize("route", sorted(OTHER_COMPANY_OBJECTS))
+@pytest.mark.parametrize("method", ["get", "patch", "put", "delete", "post"])
+def test_another_companys_object_answers_404_and_nothing_changes(dealer_client, route, method):
+    client = dealer_client("owner")
+    other = CustomerFactory()
+    values = OTHER_COMPANY_OBJECTS[route](other)
+    url = "/" + route
+    for name, value in values.items():
+        url = url.replace(f"<int:{name}>", str(value)).replace(f"<str:{name}>", str(value))
+    before = _snapshot()
+
+    response = getattr(client, method)(
+        url, {"role": "owner", "title": "hijacked", "is_active": False}, format="json"
+    )
+
+    assert response.status_code in (404, 405), response.content
+    if method in ("get", "patch", "delete"):
+        assert response.status_code == 404
+    assert _snapshot() == before
+
+
+def test_lists_show_only_the_callers_company(dealer_client):
+    client = dealer_client("owner")
+    other = CustomerFactory()
+    DealerUserFactory(customer=other)
+    AddressFactory(customer=other)
+    AddressFactory(customer=client.user.customer)
+    users = client.get("/api/v1/company/users").json()["results"]
+    addresses = client.get("/api/v1/company/addresses").json()["results"]
+    assert {u["id"] for u in users} == {client.user.pk}
+    assert {a["id"] for a in addresses} == set(
+        Address.objects.filter(customer=client.user.customer).values_list("pk", flat=True)
+    )
+
+
+def test_company_endpoint_shows_the_callers_own_company(dealer_client):
+    first, second = dealer_client("viewer"), dealer_client("viewer")
+    assert first.get("/api/v1/company").json()["code"] == first.user.customer.code
+    assert second.get("/api/v1/company").json()["code"] == second.user.customer.code
+    assert first.user.customer != second.user.customer

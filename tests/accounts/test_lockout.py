@@ -1,0 +1,87 @@
+"""Lockout: an account locks for 15 minutes after 5 failed logins; an IP address only after 50
+failures in 15 minutes, so one user's typos do not lock out colleagues behind the same NAT."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from apps.accounts import lockout
+from apps.accounts.models import AuthEvent
+from tests.factories import DEFAULT_PASSWORD, CustomerFactory, DealerUserFactory
+
+pytestmark = [pytest.mark.django_db]
+
+OFFICE_IP = "203.0.113.7"
+
+
+def attempt(client, email, password, ip=OFFICE_IP):
+    return client.post("/api/v1/auth/token", {"email": email, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_account_locks_after_five_failures_even_for_the_right_password(api_client):
+    user = DealerUserFactory()
+    for _ in range(5):
+        assert attempt(api_client, user.email, "wrong").json()["code"] == "invalid_credentials"
+    response = attempt(api_client, user.email, DEFAULT_PASSWORD)
+    assert response.status_code == 401
+    assert response.json()["code"] == "account_locked"
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
+    assert AuthEvent.objects.filter(kind="lockout", user=user).count() == 1
+
+
+def test_four_failures_then_success_resets_the_count(api_client):
+    user = DealerUserFactory()
+    for _ in range(4):
+        attempt(api_client, user.email, "wrong")
+    assert attempt(api_client, user.email, DEFAULT_PASSWORD).status_code == 200
+    for _ in range(4):
+        attempt(api_client, user.email, "wrong")
+    assert attempt(api_client, user.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_the_lock_lifts_after_15_minutes(api_client):
+    user = DealerUserFactory()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(5):
+            attempt(api_client, user.email, "wrong")
+        traveller.shift(timedelta(minutes=14))
+        assert attempt(api_client, user.email, DEFAULT_PASSWORD).status_code == 401
+        traveller.shift(timedelta(minutes=1, seconds=5))
+        assert attempt(api_client, user.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_one_users_typos_do_not_lock_out_a_colleague_on_the_same_address(api_client):
+    company = CustomerFactory()
+    clumsy = DealerUserFactory(customer=company)
+    colleague = DealerUserFactory(customer=company, role="purchasing")
+    for _ in range(6):
+        attempt(api_client, clumsy.email, "wrong")
+    assert attempt(api_client, colleague.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_an_address_locks_after_fifty_failures(api_client):
+    victim = DealerUserFactory()
+    for n in range(50):
+        attempt(api_client, f"guess{n}@example.com", "wrong")
+    response = attempt(api_client, victim.email, DEFAULT_PASSWORD)
+    assert response.status_code == 401
+    assert response.json()["code"] == "ip_locked"
+    other_office = attempt(api_client, victim.email, DEFAULT_PASSWORD, ip="198.51.100.1")
+    assert other_office.status_code == 200
+
+
+def test_unknown_accounts_lock_the_same_way_so_lockout_reveals_nothing(api_client):
+    for _ in range(5):
+        attempt(api_client, "ghost@example.com", "wrong")
+    assert attempt(api_client, "ghost@example.com", "wrong").json()["code"] == "account_locked"
+
+
+def test_staff_unlock_lets_the_user_in_again(api_client):
+    user = DealerUserFactory()
+    for _ in range(5):
+        attempt(api_client, user.email, "wrong")
+    assert lockout.is_account_locked(user.email)
+    lockout.unlock_account(user.email)
+    assert attempt(api_client, user.email, DEFAULT_PASSWORD).status_code == 200

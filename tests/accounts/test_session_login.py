@@ -1,0 +1,36 @@
+"""The admin's session login is audited and locked out like the API's."""
+
+import pytest
+from django.test import Client
+
+from apps.accounts.models import AuthEvent
+from tests.factories import DEFAULT_PASSWORD, StaffUserFactory
+
+pytestmark = [pytest.mark.django_db]
+
+
+def admin_login(client, email, password):
+    return client.post("/admin/login/?next=/admin/", {"username": email, "password": password})
+
+
+def test_admin_login_and_failure_are_audited():
+    staff = StaffUserFactory(groups=["Customer Service"])
+    client = Client()
+    admin_login(client, staff.email, "wrong")
+    assert AuthEvent.objects.filter(kind="login_failed", email=staff.email).exists()
+    response = admin_login(client, staff.email.upper(), DEFAULT_PASSWORD)
+    assert response.status_code == 302
+    assert AuthEvent.objects.filter(kind="login", user=staff).exists()
+    client.post("/admin/logout/")
+    assert AuthEvent.objects.filter(kind="logout", user=staff).exists()
+
+
+def test_admin_login_locks_after_five_failures():
+    staff = StaffUserFactory(groups=["Customer Service"])
+    client = Client()
+    for _ in range(5):
+        admin_login(client, staff.email, "wrong")
+    response = admin_login(client, staff.email, DEFAULT_PASSWORD)
+    assert response.status_code == 200  # the login form again, not a redirect
+    assert "_auth_user_id" not in client.session
+    assert AuthEvent.objects.filter(kind="lockout", email=staff.email).exists()
