@@ -105,6 +105,19 @@ def integration_client(db):
     return make
 
 
+@pytest.fixture
+def frozen_window():
+    """Freeze the clock 5 seconds into a fresh minute, so fixed-window counters cannot roll
+    over in the middle of a test."""
+    import datetime as dt
+
+    import time_machine
+
+    now = dt.datetime.now(dt.UTC).replace(second=5, microsecond=0) + dt.timedelta(minutes=1)
+    with time_machine.travel(now, tick=False) as traveller:
+        yield traveller
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,7 +6,7 @@ from django.core.cache import caches
 from tests.conftest import login
 from tests.factories import DealerUserFactory
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_window")]
 
 
 def rates(settings, **values):

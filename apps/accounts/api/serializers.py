@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -24,20 +25,27 @@ class RefreshInputSerializer(StrictInputSerializer):
     refresh = serializers.CharField()
 
 
-class RegisterCompanySerializer(StrictInputSerializer):
-    name = serializers.CharField(max_length=200)
-    tax_number = serializers.CharField(max_length=20)
-    tax_office = serializers.CharField(max_length=100)
-    phone = serializers.CharField(max_length=32)
+class TaxNumberField(serializers.CharField):
+    """A Turkish VKN (10 digits) or TCKN (11 digits), check digits verified; spaces removed."""
 
-    def validate_tax_number(self, value):
-        from django.core.exceptions import ValidationError as DjangoValidationError
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
 
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
         try:
             validate_tax_number(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc
         return normalize_tax_number(value)
+
+
+class RegisterCompanySerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200)
+    tax_number = TaxNumberField()
+    tax_office = serializers.CharField(max_length=100)
+    phone = serializers.CharField(max_length=32)
 
 
 class RegisterOwnerSerializer(StrictInputSerializer):
@@ -170,23 +178,6 @@ class CompanyUserSerializer(serializers.ModelSerializer):
         ]
 
 
-class CompanyUserCreateSerializer(StrictInputSerializer):
-    email = serializers.EmailField(max_length=254)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    role = serializers.ChoiceField(choices=DealerRole.choices)
-    order_limit = MoneyField(required=False, allow_null=True, min_value=0)
-    is_active = serializers.BooleanField(required=False, default=True)
-    password = serializers.CharField(
-        max_length=256,
-        required=False,
-        trim_whitespace=False,
-        write_only=True,
-        help_text=_("Leave out to e-mail the user an invitation to choose a password."),
-    )
-
-
 class CompanyUserUpdateSerializer(StrictInputSerializer):
     echo_fields = ("id", "email", "last_login", "date_joined")
 
@@ -196,6 +187,21 @@ class CompanyUserUpdateSerializer(StrictInputSerializer):
     role = serializers.ChoiceField(choices=DealerRole.choices, required=False)
     order_limit = MoneyField(required=False, allow_null=True, min_value=0)
     is_active = serializers.BooleanField(required=False)
+
+
+class CompanyUserCreateSerializer(CompanyUserUpdateSerializer):
+    echo_fields = ()
+
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=DealerRole.choices)
+    is_active = serializers.BooleanField(required=False, default=True)
+    password = serializers.CharField(
+        max_length=256,
+        required=False,
+        trim_whitespace=False,
+        write_only=True,
+        help_text=_("Leave out to e-mail the user an invitation to choose a password."),
+    )
 
 
 class AddressSerializer(serializers.ModelSerializer):

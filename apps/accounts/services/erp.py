@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.accounts.models import Address, CreditLimitChange, Customer, CustomerStatus
+from apps.accounts.services import addresses as address_services
 from apps.accounts.services.customers import customer_set_credit_limit
 
 CUSTOMER_FIELDS = (
@@ -20,16 +21,7 @@ CUSTOMER_FIELDS = (
     "email",
     "payment_terms_days",
 )
-ADDRESS_FIELDS = (
-    "line1",
-    "line2",
-    "district",
-    "city",
-    "postal_code",
-    "country",
-    "phone",
-    "is_default",
-)
+ADDRESS_FIELDS = tuple(f for f in address_services.ADDRESS_FIELDS if f not in ("type", "title"))
 
 
 def _sync_addresses(customer: Customer, addresses: list[dict[str, Any]]) -> bool:

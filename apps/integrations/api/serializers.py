@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apps.accounts.models import Address, Tier, customer_code_validator
-from apps.accounts.validators import normalize_tax_number, validate_tax_number
+from apps.accounts.api.serializers import AddressInputSerializer, TaxNumberField
+from apps.accounts.models import Tier, customer_code_validator
 from apps.core.serializers import MoneyField, StrictInputSerializer
 
 ERP_CUSTOMER_STATUSES = [("active", "active"), ("suspended", "suspended")]
 
 
-class ErpAddressSerializer(StrictInputSerializer):
-    type = serializers.ChoiceField(choices=Address.Type.choices)
-    title = serializers.CharField(max_length=100)
-    line1 = serializers.CharField(max_length=200)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    district = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    postal_code = serializers.CharField(max_length=16, required=False, allow_blank=True)
-    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, required=False, default="TR")
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    is_default = serializers.BooleanField(required=False, default=False)
+class ErpAddressSerializer(AddressInputSerializer):
+    """An address as in the dealer API; the ERP's are matched by type and title."""
+
+    echo_fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].default = "TR"
+        self.fields["is_default"].default = False
 
 
 class ErpCustomerSerializer(StrictInputSerializer):
     code = serializers.CharField(max_length=32, validators=[customer_code_validator])
     name = serializers.CharField(max_length=200)
-    tax_number = serializers.CharField(max_length=20)
+    tax_number = TaxNumberField()
     tax_office = serializers.CharField(max_length=100, required=False, allow_blank=True)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     credit_limit = MoneyField(required=False, min_value=0)
@@ -38,13 +35,6 @@ class ErpCustomerSerializer(StrictInputSerializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
     addresses = ErpAddressSerializer(many=True, required=False)
-
-    def validate_tax_number(self, value):
-        try:
-            validate_tax_number(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-        return normalize_tax_number(value)
 
     def validate_addresses(self, value):
         keys = [(a["type"], a["title"]) for a in value]
