@@ -7,4 +7,5 @@ app_name = "api-integration-v1"
 urlpatterns = [
     path("", include("apps.core.api.integration_urls")),
     path("", include("apps.integrations.api.urls")),
+    path("", include("apps.integrations.api.feeds_urls")),
 ]

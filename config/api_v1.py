@@ -7,4 +7,5 @@ app_name = "api-v1"
 urlpatterns = [
     path("", include("apps.core.api.urls")),
     path("", include("apps.accounts.api.urls")),
+    path("", include("apps.catalog.api.urls")),
 ]

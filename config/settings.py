@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     # third party
     "django_prometheus",
     "corsheaders",
@@ -55,9 +56,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "auditlog",
     "storages",
+    "import_export",
     # ours
     "apps.core",
     "apps.accounts",
+    "apps.catalog",
+    "apps.inventory",
     "apps.integrations",
 ]
 
@@ -407,6 +411,17 @@ LOGGING = {
 RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 14)
 INTEGRATION_MAX_BATCH = env_int("INTEGRATION_MAX_BATCH", 5000)
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+
+# Dealer-facing stock: below LOW_STOCK_THRESHOLD available units the status is "low_stock";
+# above STOCK_DISPLAY_CAP the exact number is hidden and the cap is shown ("100+"); 0 = never
+# hidden.
+LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 10)
+STOCK_DISPLAY_CAP = env_int("STOCK_DISPLAY_CAP", 100)
+
+# Product images: accepted formats and the largest upload, and the thumbnail box.
+PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+PRODUCT_IMAGE_FORMATS = ["JPEG", "PNG", "WEBP"]
+PRODUCT_THUMBNAIL_SIZE = (320, 320)
 
 # Health check timeouts (seconds) for the broker and storage probes.
 HEALTH_CHECK_TIMEOUT = env_int("HEALTH_CHECK_TIMEOUT", 3)

@@ -18,6 +18,8 @@ DEALER_ROLE_GROUPS = {
 _DEALER_READ = ["accounts.view_customer", "accounts.view_address"]
 
 ALL = "*"
+_CRUD = ("add", "change", "view")
+_CATALOG_MODELS = ("product", "category", "brand", "attributedefinition", "productimage")
 
 GROUP_PERMISSIONS: dict[str, list[str] | str] = {
     # dealer roles
@@ -38,6 +40,8 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "accounts.change_customer",
         "accounts.view_address",
         "accounts.view_user",
+        "catalog.view_product",
+        "inventory.view_stocklevel",
     ],
     "Finance Manager": [
         "accounts.view_customer",
@@ -59,8 +63,15 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "accounts.view_user",
         "accounts.change_user",
         "accounts.view_authevent",
+        "catalog.view_product",
+        "inventory.view_stocklevel",
+        "inventory.view_stockmovement",
     ],
-    "Content Manager": [],
+    "Content Manager": [
+        *[f"catalog.{action}_{model}" for model in _CATALOG_MODELS for action in _CRUD],
+        "inventory.view_stocklevel",
+        "inventory.view_warehouse",
+    ],
 }
 
 STAFF_GROUPS = [name for name in GROUP_PERMISSIONS if not name.startswith("Dealer ")]
@@ -105,6 +116,20 @@ def sync_role_groups(apps, schema_editor=None) -> None:
             group.permissions.set(Permission.objects.all())
             continue
         group.permissions.set(_permissions(apps, perms))
+
+
+def grant_new_permissions(apps, schema_editor=None) -> None:
+    """For a later app's data migration: create its permissions and add them to the groups the
+    table gives them to, without taking away what staff adjusted by hand."""
+    _create_permissions(apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        if perms == ALL:
+            group.permissions.add(*Permission.objects.all())
+        else:
+            group.permissions.add(*_permissions(apps, perms))
 
 
 def ensure_role_groups(apps) -> None:

@@ -1,0 +1,3 @@
+"""Dealer API: catalog endpoints (categories, brands, products)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Integration API: the ERP's catalog and stock feeds."""
+
+urlpatterns: list = []

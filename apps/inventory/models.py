@@ -1,0 +1,132 @@
+"""Warehouses, stock levels that the database keeps non-negative, the movement ledger and
+serial numbers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalog.models import Product
+from apps.core.models import TimeStampedModel
+
+
+class Warehouse(TimeStampedModel):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.IntegerField(
+        _("sort order"), default=0, help_text=_("Reservations draw from lower numbers first.")
+    )
+
+    class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class StockLevel(models.Model):
+    """On hand and reserved of one product in one warehouse; available = on_hand - reserved.
+    The database refuses a negative or oversold row whatever the code does."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "warehouse"], name="inventory_stock_unique_product_warehouse"
+            ),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="inventory_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="inventory_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("on_hand")), name="inventory_reserved_lte_on_hand"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.warehouse_id}: {self.on_hand}/{self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class StockMovement(models.Model):
+    """One change of a stock level. ``quantity`` is signed: the change of ``on_hand`` for
+    receipts, adjustments, sales, returns and ERP syncs; the change of ``reserved`` for
+    reservations and releases. ``*_before``/``*_after`` record both numbers around it."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("receipt")
+        ADJUSTMENT = "adjustment", _("adjustment")
+        RESERVATION = "reservation", _("reservation")
+        RELEASE = "release", _("release")
+        SALE = "sale", _("sale")
+        RETURN = "return", _("return")
+        ERP_SYNC = "erp_sync", _("ERP sync")
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, db_index=True)
+    quantity = models.IntegerField(_("quantity"))
+    on_hand_before = models.IntegerField()
+    on_hand_after = models.IntegerField()
+    reserved_before = models.IntegerField()
+    reserved_after = models.IntegerField()
+    # what caused it: "order:SO-2026-000123", "return:RMA-...", "batch:<id>", "admin"
+    reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "-created_at"], name="inventory_mov_product")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.warehouse_id}"
+
+
+class SerialNumber(TimeStampedModel):
+    class Status(models.TextChoices):
+        IN_STOCK = "in_stock", _("in stock")
+        RESERVED = "reserved", _("reserved")
+        SOLD = "sold", _("sold")
+        RETURNED = "returned", _("returned")
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="serial_numbers")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="serial_numbers"
+    )
+    serial = models.CharField(_("serial number"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.IN_STOCK, db_index=True
+    )
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("serial number")
+        verbose_name_plural = _("serial numbers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "serial"], name="inventory_serial_unique_per_product"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.serial
