@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.core.api.integration_urls")),
     path("", include("apps.integrations.api.urls")),
     path("", include("apps.integrations.api.feeds_urls")),
+    path("", include("apps.integrations.api.images_urls")),
 ]

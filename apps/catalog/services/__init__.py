@@ -1,0 +1,1 @@
+"""Write use cases of the catalog domain (see the modules)."""

@@ -1,0 +1,97 @@
+"""The category tree: paths, creation from the ERP's "Parent > Child" strings."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from apps.catalog.cache import catalog_cache_bump
+from apps.catalog.models import PATH_STEP, Category
+from apps.core.exceptions import ValidationError
+
+MAX_DEPTH = 255 // PATH_STEP
+SEPARATOR = ">"
+
+
+def _next_path(parent: Category | None) -> str:
+    siblings = Category.objects.filter(parent=parent).order_by("-path")
+    last = siblings.values_list("path", flat=True).first()
+    number = int(last[-PATH_STEP:], 36) + 1 if last else 1
+    if number >= 36**PATH_STEP:
+        raise ValidationError({"category": [_("Too many sub-categories under one parent.")]})
+    step = _base36(number).rjust(PATH_STEP, "0")
+    return (parent.path if parent else "") + step
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while number:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+    return out or "0"
+
+
+def _unique_slug(name: str, parent: Category | None) -> str:
+    base = slugify(name.replace("ı", "i").replace("İ", "I")) or "category"
+    if parent is not None:
+        base = f"{parent.slug}-{base}"
+    base = base[:170]
+    slug, n = base, 1
+    while Category.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def category_create(
+    *, name: str, parent: Category | None = None, sort_order: int = 0, is_active: bool = True
+) -> Category:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": [_("A category needs a name.")]})
+    if parent is not None:
+        # siblings get paths one after another: lock the parent while numbering
+        parent = Category.objects.select_for_update().get(pk=parent.pk)
+        if parent.depth >= MAX_DEPTH:
+            raise ValidationError({"parent": [_("The category tree is too deep.")]})
+    category = Category(
+        name=name,
+        parent=parent,
+        path=_next_path(parent),
+        depth=(parent.depth + 1) if parent else 1,
+        slug=_unique_slug(name, parent),
+        sort_order=sort_order,
+        is_active=is_active,
+    )
+    category.save()
+    catalog_cache_bump()
+    return category
+
+
+def split_category_path(text: str) -> list[str]:
+    names = [part.strip() for part in str(text).split(SEPARATOR)]
+    if not names or any(not name for name in names):
+        raise ValidationError({"category": [_('Write a category path like "Parent > Child".')]})
+    if len(names) > MAX_DEPTH:
+        raise ValidationError({"category": [_("The category tree is too deep.")]})
+    if any(len(name) > 150 for name in names):
+        raise ValidationError({"category": [_("A category name has at most 150 characters.")]})
+    return names
+
+
+def category_get_or_create_path(path_text: str) -> Category:
+    """``"Electrical > Cables > Power cables"`` -> the leaf, creating missing levels."""
+    parent = None
+    for name in split_category_path(path_text):
+        existing = Category.objects.filter(parent=parent, name__iexact=name).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    existing = category_create(name=name, parent=parent)
+            except IntegrityError:  # created concurrently
+                existing = Category.objects.get(parent=parent, name__iexact=name)
+        parent = existing
+    return parent

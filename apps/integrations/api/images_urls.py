@@ -1,0 +1,3 @@
+"""Integration API: product images."""
+
+urlpatterns: list = []

@@ -1,0 +1,36 @@
+"""Reads of the inventory domain used by other apps."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from apps.inventory.models import StockLevel
+
+
+def available_subquery(product_ref: str = "pk"):
+    """An expression: the product's available units over all active warehouses (one
+    correlated subquery, so a whole page of products is annotated in one query)."""
+    total = (
+        StockLevel.objects.filter(product_id=OuterRef(product_ref), warehouse__is_active=True)
+        .values("product_id")
+        .annotate(total=Sum(F("on_hand") - F("reserved")))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def stock_display(available: int) -> dict:
+    """What a dealer sees: ``{available, status}``; above STOCK_DISPLAY_CAP the exact number is
+    hidden and the cap is shown instead (``available`` is then a lower bound)."""
+    available = max(int(available or 0), 0)
+    if available == 0:
+        status = "out_of_stock"
+    elif available < settings.LOW_STOCK_THRESHOLD:
+        status = "low_stock"
+    else:
+        status = "in_stock"
+    cap = settings.STOCK_DISPLAY_CAP
+    shown = cap if cap and available > cap else available
+    return {"available": shown, "status": status}
