@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("apps.core.api.urls")),
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.catalog.api.urls")),
+    path("", include("apps.pricing.api.urls")),
+    path("", include("apps.campaigns.api.urls")),
 ]

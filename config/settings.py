@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.catalog",
     "apps.inventory",
+    "apps.pricing",
+    "apps.campaigns",
     "apps.integrations",
 ]
 

@@ -20,6 +20,19 @@ _DEALER_READ = ["accounts.view_customer", "accounts.view_address"]
 ALL = "*"
 _CRUD = ("add", "change", "view")
 _CATALOG_MODELS = ("product", "category", "brand", "attributedefinition", "productimage")
+_PRICING = [
+    *[f"pricing.{action}_{model}" for model in ("price", "specialprice") for action in _CRUD],
+    "pricing.delete_price",
+    "pricing.delete_specialprice",
+    "pricing.view_pricelist",
+    "pricing.view_pricechange",
+    *[f"campaigns.{action}_campaign" for action in _CRUD],
+]
+_MARKETING = [
+    f"campaigns.{action}_{model}"
+    for model in ("banner", "collection", "collectionitem")
+    for action in (*_CRUD, "delete")
+]
 
 GROUP_PERMISSIONS: dict[str, list[str] | str] = {
     # dealer roles
@@ -42,6 +55,7 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "accounts.view_user",
         "catalog.view_product",
         "inventory.view_stocklevel",
+        *_PRICING,
     ],
     "Finance Manager": [
         "accounts.view_customer",
@@ -71,6 +85,7 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         *[f"catalog.{action}_{model}" for model in _CATALOG_MODELS for action in _CRUD],
         "inventory.view_stocklevel",
         "inventory.view_warehouse",
+        *_MARKETING,
     ],
 }
 

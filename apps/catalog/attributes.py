@@ -40,6 +40,8 @@ def clean_attribute_value(definition: AttributeDefinition, value: Any) -> Any:
             raise ValueError(_("Must be a number.")) from exc
         if not number.is_finite():
             raise ValueError(_("Must be a number."))
+        if number.adjusted() > 15 or (number and number.adjusted() < -15):
+            raise ValueError(_("The number is out of range."))
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == AttributeDefinition.Type.BOOLEAN:
         if not isinstance(value, bool):

@@ -3,6 +3,7 @@ serial numbers."""
 
 from __future__ import annotations
 
+from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -43,6 +44,7 @@ class StockLevel(models.Model):
     class Meta:
         verbose_name = _("stock level")
         verbose_name_plural = _("stock levels")
+        permissions = [("adjust_stock", _("Can adjust stock"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "warehouse"], name="inventory_stock_unique_product_warehouse"
@@ -130,3 +132,9 @@ class SerialNumber(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.serial
+
+
+# Stock levels and movements are not registered: the movement ledger is their audit trail
+# (who, when, before and after of every change), written by the services themselves.
+auditlog.register(Warehouse, exclude_fields=["updated_at"])
+auditlog.register(SerialNumber, exclude_fields=["updated_at"])

@@ -5,7 +5,9 @@ Two nets catch endpoints added later:
 - every view under /api/v1/ must be company-scoped (CompanyScopedMixin) or be listed in
   COMPANY_FREE_VIEWS with the reason it holds no company data;
 - every /api/v1/ URL with a parameter must have a case in OTHER_COMPANY_OBJECTS, which builds
-  another company's object for it; the matrix then requests it with every method.
+  another company's object for it; the matrix then requests it with every method. A route of a
+  company-free view (the shared catalog) is listed in COMPANY_FREE_ROUTES with its reason
+  instead: there is no other company's object to reach through it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ COMPANY_FREE_VIEWS = {
     "PasswordResetConfirmView": "public, token-protected",
     "MeView": "the caller themself",
     "MeExportView": "the caller themself",
+    "CategoryTreeView": "the shared catalog: the same category tree for every dealer",
+    "BrandListView": "the shared catalog: the same brands for every dealer",
+    "ProductListView": "the shared catalog; prices are attached for the caller's company only",
+    "ProductDetailView": "the shared catalog; prices are attached for the caller's company only",
+}
+
+# parametrised route of a company-free view -> why it needs no cross-company case
+COMPANY_FREE_ROUTES = {
+    "api/v1/products/<str:sku>": "a product is the same for every dealer (no company owns it); "
+    "its price and quantity breaks are computed for the caller's own company",
 }
 
 
@@ -75,7 +87,16 @@ OTHER_COMPANY_OBJECTS = {
 
 def test_every_dealer_url_with_a_parameter_has_an_isolation_case():
     parametrised = {route for route, _ in dealer_api_routes() if "<" in route}
-    assert parametrised - set(OTHER_COMPANY_OBJECTS) == set()
+    assert parametrised - set(OTHER_COMPANY_OBJECTS) - set(COMPANY_FREE_ROUTES) == set()
+
+
+def test_only_routes_of_company_free_views_are_excused_from_the_isolation_matrix():
+    views = dict(dealer_api_routes())
+    for route in COMPANY_FREE_ROUTES:
+        assert route in views, f"{route} is no longer routed: drop it from COMPANY_FREE_ROUTES"
+        view = views[route]
+        assert not getattr(view, "company_scoped", False), route
+        assert view.__name__ in COMPANY_FREE_VIEWS, route
 
 
 def _snapshot():

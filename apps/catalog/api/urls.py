@@ -1,3 +1,12 @@
 """Dealer API: catalog endpoints (categories, brands, products)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apps.catalog.api import views
+
+urlpatterns = [
+    path("categories", views.CategoryTreeView.as_view(), name="categories"),
+    path("brands", views.BrandListView.as_view(), name="brands"),
+    path("products", views.ProductListView.as_view(), name="products"),
+    path("products/<str:sku>", views.ProductDetailView.as_view(), name="product"),
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -57,6 +57,10 @@ def category_create(
         parent = Category.objects.select_for_update().get(pk=parent.pk)
         if parent.depth >= MAX_DEPTH:
             raise ValidationError({"parent": [_("The category tree is too deep.")]})
+    elif connection.vendor == "postgresql":
+        # roots have no parent row to lock: a transaction-scoped advisory lock numbers them
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('catalog_category_roots'))")
     category = Category(
         name=name,
         parent=parent,

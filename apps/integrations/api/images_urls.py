@@ -1,3 +1,9 @@
 """Integration API: product images."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apps.integrations.api.images import ProductImagesView
+
+urlpatterns = [
+    path("products/<path:sku>/images", ProductImagesView.as_view(), name="product-images"),
+]

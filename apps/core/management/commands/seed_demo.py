@@ -12,6 +12,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from apps.accounts.demo import STEPS as ACCOUNTS_STEPS
+from apps.catalog.demo import STEPS as CATALOG_STEPS
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105 - a demo login, printed on purpose
@@ -39,6 +40,7 @@ def reset_staff(options) -> None:
 STEPS = [
     ("staff", seed_staff, reset_staff),
     *ACCOUNTS_STEPS,  # staff of the other roles; demo dealers with their users and addresses
+    *CATALOG_STEPS,  # categories, brands, --products N products; their stock in IST and ANK
 ]
 
 
@@ -56,7 +58,9 @@ class Command(BaseCommand):
     help = "Create (or refresh) demo data and print the demo logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--products", type=positive_int, default=200, help="demo products")
+        parser.add_argument(
+            "--products", type=positive_int, default=200, help="demo products (DEMO-000001...)"
+        )
         parser.add_argument(
             "--dealers", type=positive_int, default=5, help="demo dealers (at least 4)"
         )

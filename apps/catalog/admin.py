@@ -1,0 +1,660 @@
+"""The back office of the catalog: products, the category tree, brands.
+
+Writes with a rule go through the catalog services: products through ``product_save``
+(attributes checked against the category's definitions, search document rebuilt), categories
+through ``category_create`` (path and slug), images through the image services (one primary
+image, thumbnails off the request path). Products are soft-deleted, never removed here; stock is
+shown, not edited (it moves through the inventory services).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+
+from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
+from apps.catalog.cache import catalog_cache_bump
+from apps.catalog.images import product_images_save, validate_image
+from apps.catalog.models import AttributeDefinition, Brand, Category, Product, ProductImage
+from apps.catalog.resources import ProductResource, category_path_text
+from apps.catalog.services.admin_products import (
+    barcodes_clean,
+    product_attributes_clean,
+    product_save,
+    product_set_active,
+    product_soft_delete,
+)
+from apps.catalog.services.categories import MAX_DEPTH, category_create
+from apps.core.exceptions import DomainError
+from apps.inventory.models import StockLevel
+from apps.inventory.selectors import available_subquery
+
+TREE_INDENT = "— "
+
+
+def tree_label(category: Category) -> str:
+    return TREE_INDENT * (category.depth - 1) + category.name
+
+
+class CategoryTreeChoiceField(forms.ModelChoiceField):
+    """Categories in tree order, each shown with its full path ("Lighting > LED > Panels")."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", Category.objects.order_by("path"))
+        super().__init__(*args, **kwargs)
+        self._names: dict[str, str] | None = None
+
+    def label_from_instance(self, obj: Category) -> str:
+        if self._names is None:
+            self._names = dict(Category.objects.values_list("path", "name"))
+        return category_path_text(obj, self._names)
+
+
+class CategoryIndentedChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", Category.objects.order_by("path"))
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: Category) -> str:
+        return tree_label(obj)
+
+
+# --- Products -----------------------------------------------------------------------------------
+
+
+class BarcodesField(forms.CharField):
+    """A list of barcodes edited as one line, separated by commas."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(code) for code in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        codes = [code.strip() for code in text.replace(";", ",").split(",")]
+        try:
+            return barcodes_clean([code for code in codes if code])
+        except DomainError as exc:
+            raise forms.ValidationError(_domain_message(exc)) from exc
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(self.prepare_value(initial) or "") != self.to_python(data)
+        except forms.ValidationError:
+            return True
+
+
+class ProductAdminForm(forms.ModelForm):
+    category = CategoryTreeChoiceField(label=_("category"))
+    barcodes = BarcodesField(
+        label=_("barcodes"),
+        required=False,
+        help_text=_("EAN/UPC codes separated by commas; search finds the product by any of them."),
+    )
+
+    class Meta:
+        model = Product
+        fields = (
+            "sku",
+            "name",
+            "description",
+            "brand",
+            "category",
+            "is_active",
+            "unit",
+            "vat_rate",
+            "min_order_quantity",
+            "order_multiple",
+            "serial_tracked",
+            "barcodes",
+            "attributes",
+        )
+        help_texts = {
+            "attributes": _(
+                'A JSON object of attribute codes to values, e.g. {"power_w": 40, '
+                '"ip_rating": "IP44"}; the codes the category allows are listed below.'
+            )
+        }
+
+    def clean_sku(self) -> str:
+        sku = (self.cleaned_data.get("sku") or "").strip()
+        # deleted products keep their SKU: the form's own check cannot see them
+        taken = Product.all_objects.filter(sku=sku).exclude(pk=self.instance.pk)
+        if taken.filter(is_deleted=True).exists():
+            raise forms.ValidationError(
+                gettext("A deleted product has this SKU; import it again to bring it back.")
+            )
+        return sku
+
+    def clean(self):
+        cleaned = super().clean()
+        category = cleaned.get("category")
+        if category is None or "attributes" in self.errors:
+            return cleaned
+        try:
+            cleaned["attributes"] = product_attributes_clean(
+                category=category, attributes=cleaned.get("attributes")
+            )
+        except DomainError as exc:
+            for key, words in exc.errors.items():
+                _field, _dot, code = key.partition(".")
+                self.add_error(
+                    "attributes",
+                    [f"{code}: {word}" if code else str(word) for word in words],
+                )
+        return cleaned
+
+
+class ProductImageForm(forms.ModelForm):
+    class Meta:
+        model = ProductImage
+        fields = ("image", "alt_text", "sort_order", "is_primary")
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and "image" in self.changed_data:  # a new upload: size, real image, format
+            validate_image(image)
+        return image
+
+
+class ProductImageFormSet(forms.BaseInlineFormSet):
+    """One primary image: ticking it on another image moves the flag there (the old one
+    is unticked on save); ticking two new ones at once is an error."""
+
+    primary_form = None
+
+    def clean(self):
+        super().clean()
+        ticked = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not self._should_delete_form(form)
+            and form.cleaned_data.get("is_primary")
+        ]
+        newly = [f for f in ticked if f.instance.pk is None or "is_primary" in f.changed_data]
+        if len(ticked) > 1 and len(newly) != 1:
+            raise forms.ValidationError(gettext("Tick only one image as the primary image."))
+        self.primary_form = newly[0] if len(ticked) > 1 else (ticked[0] if ticked else None)
+
+
+class ProductImageInline(admin.TabularInline):
+    """Ordered images; one is primary (ticking another moves the flag, the first image is
+    primary by default). Thumbnails are made in the background after saving."""
+
+    model = ProductImage
+    form = ProductImageForm
+    formset = ProductImageFormSet
+    extra = 0
+    fields = ("preview", "image", "alt_text", "sort_order", "is_primary")
+    readonly_fields = ("preview",)
+    ordering = ("-is_primary", "sort_order", "id")
+
+    @admin.display(description=_("thumbnail"))
+    def preview(self, obj: ProductImage):
+        if obj.pk is None:
+            return ""
+        if not obj.thumbnail:
+            return gettext("being generated")
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width:80px;max-height:80px">',
+            obj.thumbnail.url,
+            obj.alt_text,
+        )
+
+
+class StockLevelInline(admin.TabularInline):
+    """Stock per warehouse, read only: stock moves through the inventory services."""
+
+    model = StockLevel
+    extra = 0
+    fields = ("warehouse", "on_hand", "reserved", "available")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("stock per warehouse")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("warehouse").order_by("warehouse__code")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("available"))
+    def available(self, obj: StockLevel) -> int:
+        return obj.available
+
+
+class CategorySubtreeFilter(admin.SimpleListFilter):
+    """A category with its sub-categories (one indexed path prefix query)."""
+
+    title = _("category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(category.pk), tree_label(category))
+            for category in Category.objects.order_by("path").only("name", "depth", "path")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        category = Category.objects.filter(pk=value).first() if value.isdigit() else None
+        if category is None:
+            return queryset.none()
+        return queryset.filter(category__path__startswith=category.path)
+
+
+@admin.register(Product)
+class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
+    form = ProductAdminForm
+    resource_classes = [ProductResource]
+    formats = [CSV, XLSX]
+    list_display = (
+        "sku",
+        "name",
+        "brand",
+        "category",
+        "vat_rate",
+        "is_active",
+        "available_stock",
+    )
+    list_display_links = ("sku", "name")
+    list_filter = (
+        "is_active",
+        ("brand", admin.RelatedFieldListFilter),
+        CategorySubtreeFilter,
+        "vat_rate",
+        "serial_tracked",
+    )
+    search_fields = ("search_document",)  # see get_search_results
+    search_help_text = _("SKU, name, brand, barcode or attribute value.")
+    list_select_related = ("brand", "category")
+    show_full_result_count = False  # one COUNT less on a big catalog
+    ordering = ("sku",)
+    inlines = (ProductImageInline, StockLevelInline)
+    actions = ("activate_selected", "deactivate_selected", "soft_delete_selected")
+    readonly_fields = (
+        "attribute_help",
+        "search_document",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+    )
+    fieldsets = (
+        (None, {"fields": ("sku", "name", "description", "brand", "category", "is_active")}),
+        (
+            _("Sales"),
+            {
+                "fields": (
+                    "unit",
+                    "vat_rate",
+                    "min_order_quantity",
+                    "order_multiple",
+                    "serial_tracked",
+                )
+            },
+        ),
+        (_("Attributes and barcodes"), {"fields": ("attributes", "attribute_help", "barcodes")}),
+        (
+            _("Record"),
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "search_document",
+                    "created_at",
+                    "created_by",
+                    "updated_at",
+                    "updated_by",
+                ),
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(available=available_subquery())
+
+    def get_search_results(self, request, queryset, search_term):
+        """Every word somewhere in the search document (SKU, name, brand, barcodes, attribute
+        values). The document is stored lower-cased, so a plain LIKE on it is what the trigram
+        index answers (``icontains`` would wrap the column in UPPER() and scan the table)."""
+        words = search_term.lower().split()[:10]
+        for word in words:
+            queryset = queryset.filter(search_document__contains=word)
+        return queryset, False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("sku")  # the natural key the ERP and the images use
+        return fields
+
+    @admin.display(description=_("available"), ordering="available")
+    def available_stock(self, obj: Product) -> int:
+        return getattr(obj, "available", 0)
+
+    @admin.display(description=_("attributes of the category"))
+    def attribute_help(self, obj: Product):
+        from apps.catalog.attributes import definitions_for
+
+        if obj is None or obj.pk is None or obj.category_id is None:
+            return gettext("Save the product with its category to see its attributes.")
+        definitions = definitions_for(obj.category)
+        if not definitions:
+            return gettext("The category defines no attributes.")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><code>{}</code> {} ({}{}{}){}</li>",
+                (
+                    (
+                        d.code,
+                        d.name,
+                        d.get_type_display(),
+                        f", {d.unit}" if d.unit else "",
+                        f": {', '.join(map(str, d.choices))}" if d.choices else "",
+                        f" - {gettext('required')}" if d.is_required else "",
+                    )
+                    for d in definitions
+                ),
+            ),
+        )
+
+    # hard delete is disabled: products are soft-deleted with the action below
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_soft_delete_permission(self, request) -> bool:
+        return request.user.has_perm("catalog.delete_product")
+
+    def has_import_permission(self, request) -> bool:
+        user = request.user
+        return user.has_perm("catalog.add_product") and user.has_perm("catalog.change_product")
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("catalog.view_product")
+
+    def save_model(self, request, obj: Product, form, change):
+        product_save(product=obj, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ProductImage:
+            formset.save(commit=False)  # fills new/changed/deleted_objects
+            for image_form in formset.forms:
+                if image_form is not formset.primary_form:
+                    image_form.instance.is_primary = False
+            changed = [image for image, _fields in formset.changed_objects]
+            replaced = [image for image, fields in formset.changed_objects if "image" in fields]
+            product_images_save(
+                product=form.instance,
+                images=[*formset.new_objects, *changed],
+                replaced=replaced,
+                deleted=formset.deleted_objects,
+            )
+        else:
+            super().save_formset(request, form, formset, change)
+
+    @admin.action(description=_("Activate selected products"), permissions=["change"])
+    def activate_selected(self, request, queryset):
+        count = product_set_active(products=queryset, is_active=True, by=request.user)
+        message = ngettext(
+            "%(count)d product activated.", "%(count)d products activated.", count
+        ) % {"count": count}
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description=_("Deactivate selected products"), permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        count = product_set_active(products=queryset, is_active=False, by=request.user)
+        message = ngettext(
+            "%(count)d product deactivated.", "%(count)d products deactivated.", count
+        ) % {"count": count}
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description=_("Delete selected products (soft)"), permissions=["soft_delete"])
+    def soft_delete_selected(self, request, queryset):
+        count = product_soft_delete(products=queryset, by=request.user)
+        message = ngettext(
+            "%(count)d product deleted (hidden; orders and history keep it).",
+            "%(count)d products deleted (hidden; orders and history keep them).",
+            count,
+        ) % {"count": count}
+        self.message_user(request, message, messages.SUCCESS)
+
+
+# --- Categories ---------------------------------------------------------------------------------
+
+
+class AttributeDefinitionForm(forms.ModelForm):
+    class Meta:
+        model = AttributeDefinition
+        fields = (
+            "code",
+            "name",
+            "type",
+            "unit",
+            "choices",
+            "is_required",
+            "is_filterable",
+            "sort_order",
+        )
+        help_texts = {
+            "choices": _('For the choice type only: a JSON list, e.g. ["IP20", "IP44", "IP65"].')
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if "choices" in self.errors:
+            return cleaned
+        kind = cleaned.get("type")
+        choices = cleaned.get("choices")
+        if choices in (None, ""):
+            choices = []
+        if kind == AttributeDefinition.Type.CHOICE:
+            if not isinstance(choices, list) or not choices:
+                self.add_error(
+                    "choices",
+                    gettext('A choice attribute needs its choices as a JSON list, e.g. ["IP20"].'),
+                )
+            elif any(
+                isinstance(choice, bool) or not isinstance(choice, str | int | float)
+                for choice in choices
+            ) or any(isinstance(c, str) and not c.strip() for c in choices):
+                self.add_error("choices", gettext("Each choice is a text or a number."))
+            elif len({str(choice) for choice in choices}) != len(choices):
+                self.add_error("choices", gettext("A choice is listed twice."))
+        elif choices:
+            self.add_error("choices", gettext("Only attributes of the choice type have choices."))
+        cleaned["choices"] = choices
+        return cleaned
+
+
+class AttributeDefinitionInline(admin.TabularInline):
+    """Attributes the products of this category and of its sub-categories carry."""
+
+    model = AttributeDefinition
+    form = AttributeDefinitionForm
+    extra = 0
+    fields = (
+        "code",
+        "name",
+        "type",
+        "unit",
+        "choices",
+        "is_required",
+        "is_filterable",
+        "sort_order",
+    )
+
+
+class CategoryAdminForm(forms.ModelForm):
+    parent = CategoryIndentedChoiceField(
+        label=_("parent"),
+        required=False,
+        help_text=_("Empty for a top-level category. A category cannot be moved later."),
+    )
+
+    class Meta:
+        model = Category
+        fields = ("name", "parent", "sort_order", "is_active")
+
+    def clean(self):
+        cleaned = super().clean()
+        name = (cleaned.get("name") or "").strip()
+        parent = cleaned.get("parent") if "parent" in self.fields else self.instance.parent
+        if not name:
+            return cleaned
+        if parent is not None and parent.depth >= MAX_DEPTH:
+            self.add_error("parent", gettext("The category tree is too deep."))
+        siblings = Category.objects.filter(parent=parent, name__iexact=name)
+        if siblings.exclude(pk=self.instance.pk).exists():
+            self.add_error("name", gettext("A category of this name exists at this level."))
+        cleaned["name"] = name
+        return cleaned
+
+
+@admin.register(Category)
+class CategoryAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    """The tree in path order, indented by depth. New categories get their path and slug from
+    ``category_create``; names, order and the active flag can change, the parent cannot."""
+
+    form = CategoryAdminForm
+    list_display = ("tree_name", "slug", "sort_order", "is_active", "product_count")
+    list_display_links = ("tree_name",)
+    list_filter = ("is_active", "depth")
+    search_fields = ("name", "slug")
+    ordering = ("path",)
+    sortable_by = ()  # any other order would break the tree
+    list_per_page = 200
+    inlines = (AttributeDefinitionInline,)
+
+    def get_queryset(self, request):
+        # a correlated subquery, not a join: counted for the page's rows only
+        live = (
+            Product.objects.filter(category=OuterRef("pk"))
+            .order_by()
+            .values("category")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(live_products=Coalesce(Subquery(live, output_field=IntegerField()), 0))
+            .order_by("path")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("parent_path", "slug", "depth")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "parent", "sort_order", "is_active")
+        return ("name", "parent_path", "slug", "depth", "sort_order", "is_active")
+
+    @admin.display(description=_("category"), ordering="path")
+    def tree_name(self, obj: Category) -> str:
+        return tree_label(obj)
+
+    @admin.display(description=_("products"))
+    def product_count(self, obj: Category) -> int:
+        return getattr(obj, "live_products", 0)
+
+    @admin.display(description=_("parent"))
+    def parent_path(self, obj: Category) -> str:
+        parent = category_path_text(obj.parent) if obj.parent_id else gettext("(top level)")
+        return format_html(
+            "{}<div class='help'>{}</div>",
+            parent,
+            gettext(
+                "Moving a category to another parent is not supported: create the new "
+                "category and move its products instead."
+            ),
+        )
+
+    def save_model(self, request, obj: Category, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        try:
+            created = category_create(
+                name=data["name"],
+                parent=data.get("parent"),
+                sort_order=data.get("sort_order") or 0,
+                is_active=data.get("is_active", True),
+            )
+        except DomainError as exc:  # checked by the form already; a race at worst
+            self.message_user(request, _domain_message(exc), messages.ERROR)
+            raise
+        for name in ("id", "path", "depth", "slug", "created_at", "updated_at"):
+            setattr(obj, name, getattr(created, name))
+        obj._state.adding = False
+        obj._state.db = created._state.db
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        catalog_cache_bump()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        catalog_cache_bump()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        catalog_cache_bump()
+
+
+# --- Brands -------------------------------------------------------------------------------------
+
+
+class BrandAdminForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = ("name", "slug", "is_active")
+
+    def clean_name(self) -> str:
+        name = " ".join((self.cleaned_data.get("name") or "").split())
+        if Brand.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(gettext("A brand of this name exists."))
+        return name
+
+
+@admin.register(Brand)
+class BrandAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    form = BrandAdminForm
+    list_display = ("name", "slug", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    ordering = ("name",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        catalog_cache_bump()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        catalog_cache_bump()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        catalog_cache_bump()

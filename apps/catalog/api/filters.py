@@ -1,0 +1,255 @@
+"""Filters of ``GET products``. Every value is validated: a bad one answers 400 naming the
+parameter (DjangoFilterBackend raises the form errors), never a 500 or a silently ignored
+filter."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTransform
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+
+from apps.catalog import selectors
+from apps.catalog.models import AttributeDefinition, Product
+
+ATTRIBUTE_PREFIX = "attr_"
+ORDERING_CHOICES = [
+    ("name", "name"),
+    ("-name", "-name"),
+    ("-created_at", "-created_at"),
+    ("price", "price"),
+    ("-price", "-price"),
+]
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (also ``1``/``0``); anything else is an error, not "no filter"."""
+
+    default_error_messages = {"invalid": _("Must be true or false.")}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        # the default BooleanWidget turns anything unknown into "no filter"
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
+class AttributeValueField(forms.CharField):
+    """The value of ``attr_<code>``, checked against the type of the filterable attribute
+    definitions with that code; cleans to the JSON values to compare with. Numbers compare as
+    numbers, yes/no attributes take ``true``/``false``, choices one of their choices, text
+    case-insensitively."""
+
+    def __init__(self, *, definitions: list[AttributeDefinition], **kwargs):
+        self.definitions = definitions
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        if not self.definitions:
+            raise forms.ValidationError(
+                _("Unknown attribute, or not one products can be filtered by."), code="invalid"
+            )
+        matches: list[tuple[str, Any]] = []
+        errors: list[str] = []
+        for definition in self.definitions:
+            try:
+                matches.append(_attribute_match(definition, value))
+            except ValueError as exc:
+                errors.append(str(exc))
+        if not matches:
+            raise forms.ValidationError(errors[0], code="invalid")
+        unique: list[tuple[str, Any]] = []
+        for match in matches:
+            if match not in unique:
+                unique.append(match)
+        return unique
+
+
+def _attribute_match(definition: AttributeDefinition, raw: str) -> tuple[str, Any]:
+    """("exact", json value) or ("iexact", text); ValueError with a message when ``raw`` does
+    not fit the definition."""
+    kind = definition.type
+    if kind == AttributeDefinition.Type.NUMBER:
+        try:
+            number = Decimal(raw.strip())
+        except InvalidOperation as exc:
+            raise ValueError(_("Must be a number.")) from exc
+        if not number.is_finite():
+            raise ValueError(_("Must be a number."))
+        return "exact", int(number) if number == number.to_integral_value() else float(number)
+    if kind == AttributeDefinition.Type.BOOLEAN:
+        text = raw.strip().lower()
+        if text not in ("true", "false"):
+            raise ValueError(_("Must be true or false."))
+        return "exact", text == "true"
+    if kind == AttributeDefinition.Type.CHOICE:
+        for choice in definition.choices or []:
+            if str(choice) == raw.strip():
+                return "exact", choice
+        raise ValueError(
+            _("Must be one of: %(choices)s.")
+            % {"choices": ", ".join(map(str, definition.choices or []))}
+        )
+    return "iexact", raw.strip()
+
+
+class AttributeFilter(filters.Filter):
+    field_class = AttributeValueField
+
+    def __init__(self, *, code: str, alias: str, definitions: list[AttributeDefinition], **kwargs):
+        self.code = code
+        self.alias = alias
+        super().__init__(definitions=definitions, **kwargs)
+
+    def filter(self, qs: QuerySet, value):
+        if not value:
+            return qs
+        # the code goes into the SQL as a JSON key parameter, never as a lookup path
+        qs = qs.alias(**{self.alias: KeyTransform(self.code, "attributes")})
+        condition = Q()
+        for kind, json_value in value:
+            condition |= Q(
+                **{self.alias if kind == "exact" else f"{self.alias}__iexact": json_value}
+            )
+        return qs.filter(condition)
+
+
+class ProductFilterForm(forms.Form):
+    """Resolves ``category`` and ``brand`` (id or slug) to rows, one query each."""
+
+    def clean_category(self):
+        ref = self.cleaned_data.get("category")
+        if not ref:
+            return None
+        category = selectors.category_get_active(ref=ref)
+        if category is None:
+            raise forms.ValidationError(_("Unknown category."), code="invalid")
+        return category
+
+    def clean_brand(self):
+        ref = self.cleaned_data.get("brand")
+        if not ref:
+            return None
+        brand = selectors.brand_get(ref=ref)
+        if brand is None:
+            raise forms.ValidationError(_("Unknown brand."), code="invalid")
+        return brand
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("price_min"), cleaned.get("price_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("price_max", _("Must not be below price_min."))
+        return cleaned
+
+
+class ProductFilter(filters.FilterSet):
+    search = filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Words of the name, SKU (or a fragment of it), brand, barcode or attribute "
+        "values; tolerates small typos. Best matches first unless `ordering` is given.",
+    )
+    category = filters.CharFilter(
+        method="filter_category",
+        max_length=180,
+        help_text="Category id or slug; includes all its sub-categories.",
+    )
+    brand = filters.CharFilter(method="filter_brand", max_length=180, help_text="Brand id or slug.")
+    in_stock = StrictBooleanFilter(
+        method="filter_in_stock",
+        help_text="`true`: only products with available units; `false`: only those without.",
+    )
+    price_min = filters.NumberFilter(
+        method="filter_price",
+        help_text="Accepted and validated; applied once the price engine prices products "
+        "(until then it does not narrow the list).",
+    )
+    price_max = filters.NumberFilter(
+        method="filter_price",
+        help_text="Accepted and validated; applied once the price engine prices products "
+        "(until then it does not narrow the list).",
+    )
+    ordering = filters.ChoiceFilter(
+        choices=ORDERING_CHOICES,
+        method="filter_ordering",
+        help_text="`name` (default), `-name`, `-created_at`; `price`, `-price` order by name "
+        "until prices arrive. Searching without `ordering` puts the best matches first.",
+    )
+
+    class Meta:
+        model = Product
+        fields: list[str] = []
+        form = ProductFilterForm
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        codes = sorted(
+            key[len(ATTRIBUTE_PREFIX) :]
+            for key in (data or {})
+            if key.startswith(ATTRIBUTE_PREFIX) and len(key) > len(ATTRIBUTE_PREFIX)
+        )
+        if not codes:
+            return
+        definitions: dict[str, list[AttributeDefinition]] = {code: [] for code in codes}
+        for definition in AttributeDefinition.objects.filter(
+            code__in=codes, is_filterable=True
+        ).order_by("pk"):
+            definitions[definition.code].append(definition)
+        for index, code in enumerate(codes):
+            name = ATTRIBUTE_PREFIX + code
+            self.filters[name] = AttributeFilter(
+                field_name=name,
+                code=code,
+                alias=f"_attribute_{index}",
+                definitions=definitions[code],
+                max_length=200,
+            )
+
+    def filter_search(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset: it looks within the other filters
+
+    def filter_category(self, queryset, name, value):
+        return selectors.product_in_categories(queryset, category=value)
+
+    def filter_brand(self, queryset, name, value):
+        return queryset.filter(brand=value)
+
+    def filter_in_stock(self, queryset, name, value):
+        return selectors.product_in_stock(queryset, in_stock=value)
+
+    def filter_price(self, queryset, name, value):
+        return queryset  # no prices yet: the price engine (next issue) applies these
+
+    def filter_ordering(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        term = data.get("search")
+        if term:
+            queryset = selectors.product_search(queryset, term=term)
+        return selectors.product_order(
+            queryset, ordering=data.get("ordering") or None, searched=bool(term)
+        )

@@ -1,0 +1,144 @@
+"""Dealer API: the catalog (category tree, brands, products). Thin: a selector reads, the
+serializer shapes.
+
+The catalog holds no company data: every dealer sees the same products, so these views are
+declared company-free in ``tests/accounts/test_isolation.py``. What is per company (prices)
+is attached to a page by ``attach_prices`` for the caller's own company only.
+"""
+
+from __future__ import annotations
+
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+    set_response_etag,
+)
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.authentication import DealerJWTAuthentication
+from apps.accounts.permissions import IsDealerUser
+from apps.catalog import selectors
+from apps.catalog.api import serializers as s
+from apps.catalog.api.filters import ProductFilter
+
+_ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 304],
+    description="Send it back in `If-None-Match` to get 304 while the answer is unchanged.",
+)
+_IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="An `ETag` of an earlier answer: 304 without a body while it is still current.",
+)
+_NOT_MODIFIED = OpenApiResponse(description="Not modified: the `ETag` sent is still current.")
+
+
+class CatalogView(APIView):
+    """Dealer authentication like every dealer view; no company scoping (see the module)."""
+
+    authentication_classes = [DealerJWTAuthentication]
+    permission_classes = [IsDealerUser]
+
+
+class CatalogGenericView(CatalogView, generics.GenericAPIView):
+    """Adds pagination, filtering and ``get_serializer``."""
+
+
+class ETagMixin:
+    """``ETag`` (a hash of the body, so any change of what the caller sees changes it) and 304
+    to a matching ``If-None-Match`` (weak comparison, as gzip makes the tag weak). Private:
+    prices will make the body depend on the caller."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        response.render()
+        set_response_etag(response)
+        patch_cache_control(response, private=True, no_cache=True)
+        patch_vary_headers(response, ("Authorization",))
+        return get_conditional_response(request, etag=response["ETag"], response=response)
+
+
+class CategoryTreeView(ETagMixin, CatalogView):
+    @extend_schema(
+        parameters=[_IF_NONE_MATCH, _ETAG],
+        responses={200: s.CategoryNodeSerializer(many=True), 304: _NOT_MODIFIED},
+        tags=["catalog"],
+        summary="The active category tree",
+        description="Nested `{id, name, slug, children}`, siblings by sort order then name.",
+    )
+    def get(self, request):
+        return Response(selectors.category_tree())
+
+
+class BrandListView(ETagMixin, CatalogGenericView):
+    serializer_class = s.BrandSerializer
+    filter_backends: list = []  # a short list, paginated only
+
+    @extend_schema(
+        tags=["catalog"],
+        summary="Active brands, by name",
+        description="Active brands `{id, name, slug}`, paginated.",
+        parameters=[_IF_NONE_MATCH, _ETAG],
+        responses={200: s.BrandSerializer(many=True), 304: _NOT_MODIFIED},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.brand_list())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ProductListView(ETagMixin, CatalogGenericView):
+    serializer_class = s.ProductListSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+
+    def get_queryset(self):
+        return selectors.product_list()
+
+    @extend_schema(
+        tags=["catalog"],
+        summary="Products, filtered and paginated",
+        description=(
+            "Visible products with this dealer's price (null until prices exist, or where the "
+            "product is not sellable to the dealer) and available stock.\n\n"
+            "Attribute filters: `attr_<code>=value` for each filterable attribute (e.g. "
+            "`attr_power_w=2000`, `attr_waterproof=true`); numbers compare as numbers, yes/no "
+            "attributes take `true`/`false`, text compares case-insensitively. An unknown or "
+            "non-filterable attribute, like any bad filter value, answers 400 naming it."
+        ),
+        parameters=[_IF_NONE_MATCH, _ETAG],
+        responses={200: s.ProductListSerializer(many=True), 304: _NOT_MODIFIED},
+    )
+    def get(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        selectors.attach_prices(page, request.user.customer)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ProductDetailView(ETagMixin, CatalogGenericView):
+    serializer_class = s.ProductDetailSerializer
+
+    @extend_schema(
+        tags=["catalog"],
+        summary="One product, with this dealer's quantity breaks",
+        description="A visible product by SKU: the list fields plus description, barcodes, "
+        "serial tracking and this dealer's quantity breaks. Inactive, deleted or unknown: 404.",
+        parameters=[_IF_NONE_MATCH, _ETAG],
+        responses={200: s.ProductDetailSerializer, 304: _NOT_MODIFIED},
+    )
+    def get(self, request, sku):
+        product = selectors.product_get(sku=sku)
+        selectors.attach_prices([product], request.user.customer, with_breaks=True)
+        return Response(self.get_serializer(product).data)

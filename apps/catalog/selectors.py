@@ -1,0 +1,327 @@
+"""Reads of the catalog: the category tree and the brand list (cached), and the product
+queries of the dealer API (visible products, search, one page at a time).
+
+The catalog is the same for every dealer; what differs per company (prices) is attached to a
+page of products afterwards by ``attach_prices``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchQueryField,
+    SearchVectorField,
+    TrigramWordSimilarity,
+)
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
+from django.db.models.lookups import Contains, Exact, GreaterThanOrEqual, StartsWith
+
+from apps.catalog.cache import catalog_cache_key
+from apps.catalog.models import Brand, Category, Product, ProductImage
+from apps.core.exceptions import NotFound
+from apps.inventory.models import StockLevel
+from apps.inventory.selectors import available_subquery
+
+# Cached answers are keyed by the catalog version, so a change shows at once; the timeout only
+# bounds how long an entry of an old version lingers in the cache.
+CATALOG_CACHE_SECONDS = 3600
+
+# The substring branch needs one whole trigram to use the trigram index.
+TRIGRAM_MIN_LENGTH = 3
+SEARCH_MAX_TOKENS = 8
+# Typo tolerance: words this long keep their first TYPO_PREFIX characters and may differ
+# after them, down to this trigram word similarity (pg_trgm's word_similarity, 0..1).
+TYPO_MIN_LENGTH = 4
+TYPO_PREFIX = 3
+TYPO_MIN_SIMILARITY = 0.4
+
+
+# --- categories and brands --------------------------------------------------------------------
+
+
+def category_tree() -> list[dict[str, Any]]:
+    """The active tree, nested ``{id, name, slug, children}``, siblings by sort order then name.
+
+    One query (ordered by path, so a parent always comes before its children), cached under
+    the catalog version: any category change shows at once. A category under an inactive one
+    is hidden with it.
+    """
+    key = catalog_cache_key("tree")
+    tree = cache.get(key)
+    if tree is None:
+        tree = _build_tree(
+            Category.objects.active()
+            .order_by("path")
+            .values_list("id", "parent_id", "name", "slug", "sort_order")
+        )
+        cache.set(key, tree, timeout=CATALOG_CACHE_SECONDS)
+    return tree
+
+
+def _build_tree(rows: Iterable[tuple]) -> list[dict[str, Any]]:
+    nodes: dict[int, dict[str, Any]] = {}
+    order: dict[int, tuple] = {}
+    roots: list[dict[str, Any]] = []
+    for pk, parent_id, name, slug, sort_order in rows:
+        if parent_id is None:
+            siblings = roots
+        elif parent_id in nodes:
+            siblings = nodes[parent_id]["children"]
+        else:
+            continue  # the parent is inactive (or hidden itself): so is this branch
+        node = {"id": pk, "name": name, "slug": slug, "children": []}
+        nodes[pk] = node
+        order[pk] = (sort_order, name.casefold(), pk)
+        siblings.append(node)
+
+    def sort(level: list[dict[str, Any]]) -> None:
+        level.sort(key=lambda node: order[node["id"]])
+        for node in level:
+            sort(node["children"])
+
+    sort(roots)
+    return roots
+
+
+def brand_list() -> list[dict[str, Any]]:
+    """Active brands ``{id, name, slug}`` by name; cached under the catalog version."""
+    key = catalog_cache_key("brands")
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(
+            Brand.objects.filter(is_active=True).order_by("name", "id").values("id", "name", "slug")
+        )
+        cache.set(key, rows, timeout=CATALOG_CACHE_SECONDS)
+    return rows
+
+
+def category_get_active(*, ref: str) -> Category | None:
+    """An active category by id or slug (one query), else None."""
+    return _by_id_or_slug(Category.objects.active(), ref)
+
+
+def brand_get(*, ref: str) -> Brand | None:
+    """A brand by id or slug (one query), else None. Inactive brands are found too: their
+    products may still be on sale and carry the brand."""
+    return _by_id_or_slug(Brand.objects.all(), ref)
+
+
+def _by_id_or_slug(queryset: QuerySet, ref: str):
+    ref = ref.strip()
+    condition = Q(slug=ref)
+    if ref.isdigit() and len(ref) <= 18:  # stays within a bigint
+        condition |= Q(pk=int(ref))
+    found = list(queryset.filter(condition)[:2])
+    # an id wins over a slug that happens to be the same digits
+    found.sort(key=lambda obj: str(obj.pk) != ref)
+    return found[0] if found else None
+
+
+# --- products ---------------------------------------------------------------------------------
+
+
+def product_list() -> QuerySet[Product]:
+    """What dealers may see, built for a page: brand and category joined, images prefetched
+    (one query per page), available stock annotated (one correlated subquery, no extra
+    query). Ordered by name; ``product_order`` changes that."""
+    images = ProductImage.objects.order_by("-is_primary", "sort_order", "id")
+    return (
+        Product.objects.visible()
+        .select_related("brand", "category")
+        .prefetch_related(Prefetch("images", queryset=images))
+        .annotate(available=available_subquery())
+        .order_by("name", "id")
+    )
+
+
+def product_get(*, sku: str) -> Product:
+    """A visible product by SKU with everything the detail shows, or NotFound (inactive,
+    deleted, in an inactive category, or unknown alike)."""
+    product = product_list().filter(sku=sku).first()
+    if product is None:
+        raise NotFound(code="not_found")
+    return product
+
+
+def product_in_categories(queryset: QuerySet[Product], *, category: Category) -> QuerySet:
+    """Products of ``category`` and all its sub-categories: the subtree is a subquery on the
+    indexed path prefix, so this adds no round trip."""
+    subtree = Category.objects.descendants_of(category).values("pk")
+    return queryset.filter(category_id__in=subtree)
+
+
+def product_in_stock(queryset: QuerySet[Product], *, in_stock: bool) -> QuerySet[Product]:
+    """Products with (``in_stock``) or without available units. The database holds
+    ``reserved <= on_hand`` on every stock row, so "the sum over active warehouses is above 0"
+    is "some active warehouse has a row with on_hand > reserved": a semi-join PostgreSQL runs
+    once for the whole list, where filtering on the summed annotation runs it per product."""
+    has_units = Exists(
+        StockLevel.objects.filter(
+            product_id=OuterRef("pk"), warehouse__is_active=True, on_hand__gt=F("reserved")
+        )
+    )
+    return queryset.filter(has_units if in_stock else ~has_units)
+
+
+class SearchVectorSimple(Func):
+    """``to_tsvector('simple'::regconfig, search_document)``: exactly the expression of the GIN
+    index of migration 0002, so PostgreSQL can use it."""
+
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+
+class TextSearchMatch(Func):
+    """``vector @@ query`` as a boolean expression."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " @@ "
+    output_field = BooleanField()
+
+
+class StrictWordSimilarity(Func):
+    """pg_trgm's ``strict_word_similarity(term, document)``: 1 when the term is a whole word
+    of the document, less for a prefix or a typo."""
+
+    function = "strict_word_similarity"
+    output_field = FloatField()
+
+
+# A tsquery of one lexeme with a space: the ``simple`` parser never makes one, so it matches
+# nothing, and the GIN index answers it with one probe (an empty tsquery would log a notice).
+NO_MATCH_TSQUERY = RawSQL("'''no match'''::tsquery", [], output_field=SearchQueryField())
+
+
+class MatchCount(Subquery):
+    """``(SELECT count(*) FROM (subquery))``: evaluated once when uncorrelated."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) _matches)"
+    output_field = IntegerField()
+
+
+def search_tokens(term: str) -> list[str]:
+    return re.findall(r"[^\W_]+", term.lower())[:SEARCH_MAX_TOKENS]
+
+
+def prefix_tsquery(tokens: list[str]) -> SearchQuery:
+    """``'kablo':* & '3x2':*``: every word, each as a prefix (typing-friendly). Tokens are
+    letters and digits only, so nothing in them is tsquery syntax."""
+    raw = " & ".join(f"'{token}':*" for token in tokens)
+    return SearchQuery(raw, search_type="raw", config="simple")
+
+
+def product_search(queryset: QuerySet[Product], *, term: str) -> QuerySet[Product]:
+    """Products of ``queryset`` whose search document (SKU, name, brand, barcodes, attribute
+    values) matches ``term``, annotated with ``search_rank`` (higher is better). Apply it after
+    the other filters: the typo fallback looks for word matches within them.
+
+    PostgreSQL, each branch answered by a GIN index of migration 0002:
+    - the lower-cased term anywhere in the document (SKU and barcode fragments; trigram index)
+      OR every word of it as a word prefix (full text, ``simple`` configuration);
+    - typos, only when no word matches as written: each word of 4+ characters keeps its first
+      3 characters as a prefix (the full-text index finds the candidates) and must reach a
+      trigram word similarity of ``TYPO_MIN_SIMILARITY`` with a word of the document. The
+      number of word matches is one uncorrelated subquery, computed once per query; when it is
+      not 0 the typo branch asks the index for a word that cannot exist, which costs nothing.
+    Ranked: the SKU (the document starts with it), then the term as a whole word, then as part
+    of a word, then by trigram similarity (typos, words apart).
+    Other databases: a plain substring match.
+    """
+    term = " ".join(term.lower().split())
+    if connection.vendor != "postgresql":
+        return queryset.filter(search_document__icontains=term).annotate(search_rank=Value(0.0))
+    document = F("search_document")
+    vector = SearchVectorSimple(document)
+    tokens = search_tokens(term)
+    words = Q(TextSearchMatch(vector, prefix_tsquery(tokens))) if tokens else None
+    condition = Q()
+    if len(term) >= TRIGRAM_MIN_LENGTH or words is None:
+        # First: a cheap test that settles most rows before to_tsvector runs. The document is
+        # stored lower-cased, so a case-sensitive LIKE on the column itself is what the trigram
+        # index answers (Django's icontains would wrap the column in UPPER()).
+        condition |= Q(search_document__contains=term)
+    if words is not None:
+        condition |= words
+    typo_tokens = [token for token in tokens if len(token) >= TYPO_MIN_LENGTH]
+    if typo_tokens:
+        stems = [token[:TYPO_PREFIX] if token in typo_tokens else token for token in tokens]
+        # A count, not EXISTS: for EXISTS (LIMIT 1) the planner picks a sequential scan hoping
+        # for an early hit, which reads the whole table when there is none (a typo).
+        word_matches = MatchCount(queryset.filter(words).order_by().values("pk"))
+        candidates = Case(
+            When(Exact(word_matches, 0), then=prefix_tsquery(stems)),
+            default=NO_MATCH_TSQUERY,
+            output_field=SearchQueryField(),
+        )
+        typos = Q(TextSearchMatch(vector, candidates))
+        for token in typo_tokens:
+            similarity = TrigramWordSimilarity(Value(token), document)
+            typos &= Q(GreaterThanOrEqual(similarity, TYPO_MIN_SIMILARITY))
+        condition |= typos
+    padded = Concat(Value(" "), document, Value(" "), output_field=TextField())
+    rank = Case(
+        When(StartsWith(document, term), then=Value(4.0)),
+        When(Contains(padded, f" {term} "), then=Value(3.0)),
+        When(Contains(document, term), then=Value(2.0)),
+        default=StrictWordSimilarity(Value(term), document),
+        output_field=FloatField(),
+    )
+    return queryset.filter(condition).annotate(search_rank=rank)
+
+
+# Orderings dealers may ask for -> the columns (a unique last column keeps pages stable).
+PRODUCT_ORDERINGS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "-created_at": ("-created_at", "-id"),
+    # Prices arrive with the price engine (next issue), which orders by the dealer's unit
+    # price; until then a price ordering is accepted and the list is ordered by name.
+    "price": ("name", "id"),
+    "-price": ("-name", "-id"),
+}
+
+
+def product_order(
+    queryset: QuerySet[Product], *, ordering: str | None, searched: bool
+) -> QuerySet[Product]:
+    """The asked ordering; otherwise best search matches first when searching, else by name."""
+    if ordering:
+        return queryset.order_by(*PRODUCT_ORDERINGS[ordering])
+    if searched:
+        return queryset.order_by("-search_rank", "name", "id")
+    return queryset.order_by("name", "id")
+
+
+def attach_prices(products: Iterable[Product], customer, *, with_breaks: bool = False) -> None:
+    """Give every product of a page its price for ``customer`` in one call: ``price`` (and
+    ``price_breaks`` with ``with_breaks``). The price engine of the next issue fills them for
+    the whole page in a constant number of queries; until then no product has a price."""
+    for product in products:
+        product.price = None
+        if with_breaks:
+            product.price_breaks = []

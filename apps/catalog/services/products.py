@@ -1,0 +1,542 @@
+"""Products from the ERP: create or update by SKU, one record or a whole batch, set-based.
+
+A record (its fields already checked, e.g. by the integration API's record schema) is
+``{sku, name, category, unit, vat_rate}`` plus, optionally, ``brand``, ``attributes``,
+``is_active``, ``serial_tracked``, ``description``, ``min_order_quantity``, ``order_multiple``
+and ``barcodes``. An optional field that is absent keeps the product's current value (a new
+product takes the default). ``category`` is a path, ``"Parent > Child"``, whose missing levels
+are created; ``brand`` is a name, matched case-insensitively and created when new; the
+attributes are checked against the definitions of the category and its ancestors.
+
+``product_upsert_many`` answers per record: ``created``, ``updated`` (also a soft-deleted
+product brought back), ``unchanged`` (equal to what we hold: nothing is written) or the errors
+by field. It reads what it needs in a constant number of queries whatever the batch size and
+writes every changed product with one ``COPY`` into a temporary table and one statement:
+``INSERT ... ON CONFLICT (sku) DO UPDATE`` and, from what it returns, the audit-log entries
+(bulk SQL sends no signals, so the entries django-auditlog would have written are written
+here: every field of a created product, the changed fields of an updated one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from apps.catalog.attributes import validate_attributes
+from apps.catalog.cache import catalog_cache_bump
+from apps.catalog.models import PATH_STEP, AttributeDefinition, Brand, Category, Product
+from apps.catalog.search import build_search_document
+from apps.catalog.services.categories import category_get_or_create_path, split_category_path
+from apps.core.exceptions import NON_FIELD, ValidationError
+
+Errors = dict[str, list[str]]
+
+DEFAULTS: dict[str, Any] = {
+    "brand": None,
+    "description": "",
+    "min_order_quantity": 1,
+    "order_multiple": 1,
+    "barcodes": [],
+    "attributes": {},
+    "is_active": True,
+    "serial_tracked": False,
+}
+
+# the columns the feed writes, in this order everywhere (COPY, comparison, audit)
+COLUMNS = (
+    "sku",
+    "name",
+    "description",
+    "brand_id",
+    "category_id",
+    "unit",
+    "vat_rate",
+    "min_order_quantity",
+    "order_multiple",
+    "barcodes",
+    "attributes",
+    "is_active",
+    "serial_tracked",
+    "search_document",
+)
+JSON_COLUMNS = frozenset({"barcodes", "attributes"})
+JSON_POSITIONS = tuple(n for n, c in enumerate(COLUMNS) if c in JSON_COLUMNS)
+(
+    _DESCRIPTION,
+    _BRAND,
+    _CATEGORY,
+    _MIN_ORDER_QUANTITY,
+    _ORDER_MULTIPLE,
+    _BARCODES,
+    _ATTRIBUTES,
+    _IS_ACTIVE,
+    _SERIAL_TRACKED,
+) = (
+    COLUMNS.index(c)
+    for c in (
+        "description",
+        "brand_id",
+        "category_id",
+        "min_order_quantity",
+        "order_multiple",
+        "barcodes",
+        "attributes",
+        "is_active",
+        "serial_tracked",
+    )
+)
+# a new product's values for the fields a record leaves out
+_DEFAULT_ROW = tuple(DEFAULTS.get(c.removesuffix("_id")) for c in COLUMNS)
+BOOLEAN_COLUMNS = frozenset({"is_active", "serial_tracked"})
+# django-auditlog's names for them (foreign keys without ``_id``); search_document is excluded
+_AUDITED_POSITIONS = tuple(
+    (n, c.removesuffix("_id")) for n, c in enumerate(COLUMNS) if c != "search_document"
+)
+
+# attribute numbers beyond this are refused before they are turned into Python numbers
+MAX_ATTRIBUTE_EXPONENT = 30
+
+
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    is_deleted: bool
+    brand_name: str | None
+    values: tuple  # in COLUMNS order
+
+
+@dataclass(frozen=True)
+class _Row:
+    index: int
+    values: tuple  # in COLUMNS order
+    existing: _Existing | None
+
+
+def product_upsert(*, record: Mapping[str, Any]) -> tuple[Product, str]:
+    """One product: ``(product, "created" | "updated" | "unchanged")`` or ValidationError."""
+    outcomes, errors = product_upsert_many(records={0: record})
+    if errors:
+        raise ValidationError(errors[0])
+    return Product.objects.get(sku=record["sku"]), outcomes[0]
+
+
+def product_upsert_many(
+    *,
+    records: Mapping[int, Mapping[str, Any]],
+    batch_id: int | None = None,
+    remote_addr: str | None = None,
+) -> tuple[dict[int, str], dict[int, Errors]]:
+    """Create or update products by SKU: ``({index: outcome}, {index: errors})``.
+
+    Each SKU may appear once in ``records`` (the caller refuses repeats). ``batch_id`` and
+    ``remote_addr`` go into the audit-log entries.
+    """
+    errors: dict[int, Errors] = {}
+    categories, categories_created = _resolve_categories(records, errors)
+    brands, brands_created = _resolve_brands(records, errors)
+    existing = _existing_products([r["sku"] for i, r in records.items() if i not in errors])
+    definitions = _definitions_by_category(set(categories.values()))
+
+    outcomes: dict[int, str] = {}
+    rows: list[_Row] = []
+    for index, record in records.items():
+        if index in errors:
+            continue
+        row, row_errors = _build_row(
+            index, record, existing.get(record["sku"]), categories, brands, definitions
+        )
+        if row_errors:
+            errors[index] = row_errors
+        elif row is None:
+            outcomes[index] = "unchanged"
+        else:
+            rows.append(row)
+
+    if rows:
+        written, failed = _write_isolating(
+            rows, lambda part: _write(part, batch_id=batch_id, remote_addr=remote_addr)
+        )
+        outcomes.update(written)
+        errors.update(failed)
+    if categories_created or brands_created:
+        catalog_cache_bump()
+    return outcomes, errors
+
+
+# --- reading what the batch refers to ---------------------------------------------------------
+
+
+def _resolve_categories(
+    records: Mapping[int, Mapping[str, Any]], errors: dict[int, Errors]
+) -> tuple[dict[str, Category], bool]:
+    """``{path text: leaf category}`` for every valid path, creating missing levels. One
+    query finds every existing level; only paths with a missing level cost more."""
+    parsed: dict[str, list[str]] = {}
+    bad: dict[str, Errors] = {}
+    for record in records.values():
+        text = record["category"]
+        if text in parsed or text in bad:
+            continue
+        try:
+            parsed[text] = split_category_path(text)
+        except ValidationError as exc:
+            bad[text] = exc.errors
+
+    # names compare in upper case, as ``name__iexact`` does (Işık = IŞIK = ışık)
+    names = {name for levels in parsed.values() for name in levels}
+    nodes: dict[tuple[int | None, str], Category] = {}
+    found = (
+        Category.objects.annotate(uname=Upper("name"))
+        .filter(Q(uname__in={name.upper() for name in names}) | Q(name__in=names))
+        .only("id", "parent_id", "name", "path", "depth")
+        .order_by("path")
+    )
+    for node in found:
+        nodes.setdefault((node.parent_id, node.name.upper()), node)
+
+    resolved: dict[str, Category] = {}
+    created = False
+    for text, levels in parsed.items():
+        parent: Category | None = None
+        for name in levels:
+            parent = nodes.get((parent.pk if parent else None, name.upper()))
+            if parent is None:
+                break
+        if parent is None:
+            try:
+                parent = category_get_or_create_path(text)
+            except ValidationError as exc:
+                bad[text] = exc.errors
+                continue
+            except (Category.DoesNotExist, DatabaseError):  # lost a race for a new level
+                bad[text] = {"category": [_("The category could not be created; send it again.")]}
+                continue
+            created = True
+        resolved[text] = parent
+
+    for index, record in records.items():
+        if record["category"] in bad:
+            errors[index] = dict(bad[record["category"]])
+    return resolved, created
+
+
+def _resolve_brands(
+    records: Mapping[int, Mapping[str, Any]], errors: dict[int, Errors]
+) -> tuple[dict[str, Brand], bool]:
+    """``{upper-case name: brand}`` for every brand the records name (matched regardless of
+    case: Işık = IŞIK = ışık), creating new ones, named as first spelled."""
+    spelling: dict[str, str] = {}
+    for index, record in records.items():
+        name = record.get("brand")
+        if name and index not in errors:
+            spelling.setdefault(name.upper(), name)
+    if not spelling:
+        return {}, False
+
+    def load(names: list[str]) -> dict[str, Brand]:
+        found = Brand.objects.annotate(uname=Upper("name")).filter(
+            Q(uname__in={name.upper() for name in names}) | Q(name__in=names)
+        )
+        return {brand.name.upper(): brand for brand in found.only("id", "name")}
+
+    brands = load(list(spelling.values()))
+    missing = [name for key, name in spelling.items() if key not in brands]
+    if not missing:
+        return brands, False
+
+    # one by one (new brands are few), so django-auditlog records each
+    taken = set(Brand.objects.values_list("slug", flat=True))
+    for name in missing:
+        slug = _unique_slug(name, taken)
+        taken.add(slug)
+        try:
+            with transaction.atomic():
+                Brand.objects.create(name=name, slug=slug)
+        except IntegrityError:  # made by a concurrent batch meanwhile: looked up below
+            pass
+    brands.update(load(missing))
+    for index, record in records.items():
+        name = record.get("brand")
+        if name and name.upper() not in brands and index not in errors:
+            errors[index] = {"brand": [_("The brand could not be created; send it again.")]}
+    return brands, True
+
+
+def _unique_slug(name: str, taken: set[str]) -> str:
+    base = (slugify(name.replace("ı", "i").replace("İ", "I")) or "brand")[:170]
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _existing_products(skus: Sequence[str]) -> dict[str, _Existing]:
+    """Every product with one of these SKUs, soft-deleted ones too (an upsert revives them).
+    One query with the SKUs as one array parameter (an ``IN`` of thousands of parameters
+    costs more to build and plan than to run)."""
+    if not skus:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_EXISTING, [list(skus)])
+        found = cursor.fetchall()
+    existing = {}
+    for pk, deleted, brand, *values in found:
+        for position in JSON_POSITIONS:  # Django reads jsonb as text
+            if isinstance(values[position], str):
+                values[position] = json.loads(values[position])
+        existing[values[0]] = _Existing(
+            id=pk, is_deleted=deleted, brand_name=brand, values=tuple(values)
+        )
+    return existing
+
+
+def _definitions_by_category(
+    categories: set[Category],
+) -> dict[int, list[AttributeDefinition]]:
+    """``definitions_for`` of each category (its own and its ancestors' definitions), for
+    all of them in one query."""
+    prefixes = {
+        category.path[:end]
+        for category in categories
+        for end in range(PATH_STEP, len(category.path) + 1, PATH_STEP)
+    }
+    if not prefixes:
+        return {}
+    found = list(
+        AttributeDefinition.objects.filter(category__path__in=prefixes)
+        .annotate(category_path=F("category__path"))
+        .order_by("sort_order", "code")
+    )
+    return {
+        category.pk: [d for d in found if category.path.startswith(d.category_path)]
+        for category in categories
+    }
+
+
+# --- one record -------------------------------------------------------------------------------
+
+
+def _build_row(
+    index: int,
+    record: Mapping[str, Any],
+    existing: _Existing | None,
+    categories: Mapping[str, Category],
+    brands: Mapping[str, Brand],
+    definitions: Mapping[int, list[AttributeDefinition]],
+) -> tuple[_Row | None, Errors]:
+    """The product row the record asks for; ``None`` when it equals the stored one. Fields
+    the record leaves out keep the stored value (a new product: the default)."""
+    base = existing.values if existing is not None else _DEFAULT_ROW
+    get = record.get
+    category_id = categories[record["category"]].id
+
+    if "brand" in record or existing is None:
+        brand = brands[record["brand"].upper()] if get("brand") else None
+        brand_id, brand_name = (brand.id, brand.name) if brand else (None, None)
+    else:
+        brand_id, brand_name = base[_BRAND], existing.brand_name
+
+    attributes = get("attributes", base[_ATTRIBUTES])
+    if "attributes" in record or existing is None or base[_CATEGORY] != category_id:
+        attributes, attribute_errors = _clean_attributes(
+            definitions.get(category_id, []), attributes
+        )
+        if attribute_errors:
+            return None, attribute_errors
+
+    barcodes = get("barcodes", base[_BARCODES])
+    if len(barcodes) > 1:
+        barcodes = list(dict.fromkeys(barcodes))  # a repeated code once, the order kept
+    sku, name = record["sku"], record["name"]
+    values = (
+        sku,
+        name,
+        get("description", base[_DESCRIPTION]),
+        brand_id,
+        category_id,
+        record["unit"],
+        record["vat_rate"],
+        get("min_order_quantity", base[_MIN_ORDER_QUANTITY]),
+        get("order_multiple", base[_ORDER_MULTIPLE]),
+        barcodes,
+        attributes,
+        get("is_active", base[_IS_ACTIVE]),
+        get("serial_tracked", base[_SERIAL_TRACKED]),
+        build_search_document(
+            sku=sku, name=name, brand_name=brand_name, barcodes=barcodes, attributes=attributes
+        ),
+    )
+    if existing is not None and not existing.is_deleted and values == base:
+        return None, {}
+    return _Row(index=index, values=values, existing=existing), {}
+
+
+def _clean_attributes(
+    definitions: list[AttributeDefinition], attributes: Any
+) -> tuple[dict[str, Any], Errors]:
+    errors: Errors = {}
+    if isinstance(attributes, dict):
+        # a text like "1E+999999" would become a number with a million digits
+        kinds = {d.code: d.type for d in definitions}
+        for code, raw in attributes.items():
+            if kinds.get(code) == AttributeDefinition.Type.NUMBER and isinstance(raw, str):
+                try:
+                    too_big = abs(Decimal(raw).adjusted()) > MAX_ATTRIBUTE_EXPONENT
+                except (InvalidOperation, ValueError):
+                    continue  # validate_attributes says what is wrong
+                if too_big:
+                    errors[f"attributes.{code}"] = [_("Must be a number.")]
+    if errors:
+        return {}, errors
+    cleaned, errors = validate_attributes(definitions, attributes)
+    for code, clean in cleaned.items():
+        if isinstance(clean, str):
+            try:
+                _check_text(clean)
+            except ValueError as exc:
+                errors[f"attributes.{code}"] = [str(exc)]
+    return cleaned, errors
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise ValueError(_("Null characters are not allowed."))
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise ValueError(_("Surrogate characters are not allowed."))
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+_TABLE = Product._meta.db_table
+_EXISTING = (
+    f"SELECT p.id, p.is_deleted, b.name, {', '.join('p.' + c for c in COLUMNS)} "  # noqa: S608
+    f"FROM {_TABLE} p LEFT JOIN {Brand._meta.db_table} b ON b.id = p.brand_id "
+    "WHERE p.sku = ANY(%s)"
+)
+_COLUMN_LIST = ", ".join(COLUMNS)
+_UPDATE_SET = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
+_CREATE_TEMP = (
+    f"CREATE TEMP TABLE feed_product_in ON COMMIT DROP AS "  # noqa: S608 (constants only)
+    f"SELECT {_COLUMN_LIST}, NULL::jsonb AS audit_changes FROM {_TABLE} WITH NO DATA"
+)
+
+
+def _created_changes_sql() -> str:
+    """django-auditlog's ``changes`` of a created product, ``{field: ["None", value]}``, built
+    by PostgreSQL from the incoming row (cheaper than 5000 JSON documents made in Python)."""
+    pairs = []
+    for position, name in _AUDITED_POSITIONS:
+        column = f"f.{COLUMNS[position]}"
+        if COLUMNS[position] in BOOLEAN_COLUMNS:
+            text = f"CASE WHEN {column} THEN 'True' ELSE 'False' END"
+        else:
+            text = f"coalesce({column}::text, 'None')"
+        pairs.append(f"'{name}', jsonb_build_array('None', {text})")
+    return f"jsonb_build_object({', '.join(pairs)})"
+
+
+# One statement: the upsert, and an audit-log entry for every row it wrote (created: every
+# field; updated: the difference computed in Python, carried in ``audit_changes``).
+_UPSERT = (
+    f"WITH up AS ("  # noqa: S608 (constants only)
+    f"INSERT INTO {_TABLE} ({_COLUMN_LIST}, is_deleted, deleted_at, created_at, updated_at, "
+    f"created_by_id, updated_by_id) "
+    f"SELECT {_COLUMN_LIST}, false, NULL, %s, %s, NULL, NULL FROM feed_product_in ORDER BY sku "
+    f"ON CONFLICT (sku) DO UPDATE SET {_UPDATE_SET}, is_deleted = false, deleted_at = NULL, "
+    f"updated_at = EXCLUDED.updated_at, updated_by_id = NULL "
+    f"RETURNING id, sku, (xmax = 0) AS inserted), "
+    f"logged AS (INSERT INTO {LogEntry._meta.db_table} (content_type_id, object_pk, object_id, "
+    f"object_repr, action, changes_text, changes, remote_addr, timestamp, additional_data) "
+    f"SELECT %s, up.id::text, up.id, f.sku || ' ' || f.name, "
+    f"CASE WHEN up.inserted THEN {LogEntry.Action.CREATE} ELSE {LogEntry.Action.UPDATE} END, "
+    f"'', CASE WHEN up.inserted THEN {_created_changes_sql()} "
+    f"ELSE coalesce(f.audit_changes, '{{}}'::jsonb) END, %s::inet, %s, %s::jsonb "
+    f"FROM up JOIN feed_product_in f ON f.sku = up.sku) "
+    f"SELECT id, sku, inserted FROM up"
+)
+
+
+def _write(
+    rows: Sequence[_Row], *, batch_id: int | None, remote_addr: str | None
+) -> dict[int, str]:
+    """Upsert ``rows`` and their audit entries in one transaction: ``{index: outcome}``."""
+    now = timezone.now()
+    by_sku: dict[str, _Row] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CREATE_TEMP)
+        # the key lets the planner join what the upsert returns by hash, not row by row
+        cursor.execute("ALTER TABLE feed_product_in ADD PRIMARY KEY (sku)")
+        copy_sql = f"COPY feed_product_in ({_COLUMN_LIST}, audit_changes) FROM STDIN"
+        with cursor.copy(copy_sql) as copy:
+            for row in rows:
+                values = list(row.values)
+                for position in JSON_POSITIONS:
+                    values[position] = json.dumps(values[position])
+                changes = _changes(row, values) if row.existing is not None else None
+                values.append(None if changes is None else json.dumps(changes))
+                copy.write_row(values)
+                by_sku[values[0]] = row
+        cursor.execute(
+            _UPSERT,
+            [
+                now,
+                now,
+                ContentType.objects.get_for_model(Product).pk,
+                remote_addr,
+                now,
+                json.dumps({"source": "integration", "batch": batch_id}),
+            ],
+        )
+        returned = cursor.fetchall()
+        cursor.execute("DROP TABLE feed_product_in")
+    return {
+        by_sku[sku].index: "created" if inserted else "updated" for _pk, sku, inserted in returned
+    }
+
+
+def _changes(row: _Row, texts: list) -> dict[str, list[str]]:
+    """What changed in an existing product, as django-auditlog records it: ``{field: [old,
+    new]}`` as text (``texts``: the row as copied, JSON columns already as JSON text)."""
+    old = row.existing.values
+    changes = {}
+    for position, name in _AUDITED_POSITIONS:
+        if old[position] != row.values[position]:
+            before = old[position]
+            if position in JSON_POSITIONS:
+                before = json.dumps(before)
+            changes[name] = [str(before), str(texts[position])]
+    if row.existing.is_deleted:
+        changes["is_deleted"] = ["True", "False"]
+    return changes
+
+
+def _write_isolating(
+    rows: Sequence[_Row], write: Callable[[Sequence[_Row]], dict[int, str]]
+) -> tuple[dict[int, str], dict[int, Errors]]:
+    """``write(rows)``; when the database refuses the set, halve it until the refused rows are
+    found, so one row the checks above did not foresee fails alone."""
+    try:
+        return write(rows), {}
+    except DatabaseError as exc:
+        if len(rows) == 1:
+            message = _("Rejected by the database: %(e)s") % {
+                "e": str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            }
+            return {}, {rows[0].index: {NON_FIELD: [message]}}
+    middle = len(rows) // 2
+    first, first_errors = _write_isolating(rows[:middle], write)
+    second, second_errors = _write_isolating(rows[middle:], write)
+    return first | second, first_errors | second_errors

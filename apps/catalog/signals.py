@@ -1,0 +1,35 @@
+"""What the catalog listens to.
+
+- Category and Brand saves and deletes (the admin, services, anything going through the ORM)
+  bump the catalog cache version, so the cached category tree and brand list are rebuilt on
+  the next read. The bump happens at once (the same transaction reads its own change) and again
+  after commit (a reader that rebuilt the cache from the old rows in between is superseded).
+  Bulk SQL (``QuerySet.update``, ``bulk_create``) sends no signals: callers of those call
+  ``apps.catalog.cache.catalog_cache_bump()`` themselves.
+
+Connected in ``CatalogConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from apps.catalog.cache import catalog_cache_bump
+
+
+def catalog_changed(sender, **kwargs) -> None:
+    catalog_cache_bump()
+    transaction.on_commit(catalog_cache_bump)
+
+
+def connect_receivers() -> None:
+    from apps.catalog.models import Brand, Category
+
+    for model in (Category, Brand):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                catalog_changed,
+                sender=model,
+                dispatch_uid=f"catalog_cache_bump_{model.__name__}_{signal is post_save}",
+            )

@@ -1,0 +1,88 @@
+"""Integration API: the ERP's catalog and stock feeds, set-based on the batch frame.
+
+``POST products`` upserts products by SKU, ``POST stock`` sets absolute ``on_hand`` per SKU and
+warehouse. Records are checked in plain Python (``RecordSchema``: DRF's rules and messages,
+without a serializer per record) and applied with a constant number of queries per batch.
+A SKU (products) or a SKU and warehouse (stock) may appear once per batch: the first record is
+applied, a repeat fails naming it.
+"""
+
+from __future__ import annotations
+
+from apps.accounts.models import ApiKeyScope
+from apps.catalog.models import Unit, VatRate
+from apps.catalog.services.products import product_upsert_many
+from apps.integrations.api.base import (
+    BatchUpsertView,
+    Boolean,
+    Choice,
+    Integer,
+    JSONObject,
+    RecordSchema,
+    Text,
+    TextList,
+)
+from apps.integrations.models import BatchLog
+from apps.inventory.feeds import stock_sync_many
+
+MAX_INT = 2**31 - 1
+
+PRODUCT_RECORD = RecordSchema(
+    "ErpProductRecord",
+    sku=Text(max_length=64),
+    name=Text(max_length=255),
+    brand=Text(
+        max_length=150,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Brand name (matched case-insensitively, created when new); null: none.",
+    ),
+    category=Text(
+        max_length=2000, help_text='Category path, "Parent > Child"; missing levels are created.'
+    ),
+    unit=Choice(choices=Unit.choices),
+    vat_rate=Choice(choices=VatRate.choices, help_text="VAT in whole percent."),
+    attributes=JSONObject(
+        required=False,
+        allow_null=True,
+        help_text="Attribute code -> value, checked against the category's definitions.",
+    ),
+    is_active=Boolean(required=False),
+    serial_tracked=Boolean(required=False),
+    description=Text(max_length=20000, required=False, allow_blank=True),
+    min_order_quantity=Integer(min_value=1, max_value=MAX_INT, required=False),
+    order_multiple=Integer(min_value=1, max_value=MAX_INT, required=False),
+    barcodes=TextList(item=Text(max_length=64), max_items=50, required=False),
+)
+
+STOCK_RECORD = RecordSchema(
+    "ErpStockRecord",
+    sku=Text(max_length=64),
+    warehouse=Text(max_length=32, help_text="Warehouse code; a new code creates the warehouse."),
+    on_hand=Integer(
+        min_value=0, max_value=MAX_INT, help_text="Absolute; the change is a stock movement."
+    ),
+)
+
+
+class ProductBatchView(BatchUpsertView):
+    resource = "products"
+    key_field = "sku"
+    scope = ApiKeyScope.CATALOG_WRITE
+    record_schema = PRODUCT_RECORD
+    batch_unique = ("sku",)
+
+    def upsert_many(self, records: dict[int, dict], *, batch: BatchLog):
+        return product_upsert_many(records=records, batch_id=batch.pk, remote_addr=batch.ip_address)
+
+
+class StockBatchView(BatchUpsertView):
+    resource = "stock"
+    key_field = "sku"
+    scope = ApiKeyScope.STOCK_WRITE
+    record_schema = STOCK_RECORD
+    batch_unique = ("sku", "warehouse")
+
+    def upsert_many(self, records: dict[int, dict], *, batch: BatchLog):
+        return stock_sync_many(records=records, reference=f"batch:{batch.pk}")

@@ -1,0 +1,273 @@
+"""Changes of stock on hand: staff adjustments (and ERP syncs), goods received, returns."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from apps.catalog.models import Product
+from apps.core.exceptions import ValidationError
+from apps.inventory.models import SerialNumber, StockMovement, Warehouse
+from apps.inventory.services.common import (
+    actor_or_none,
+    change_level,
+    clean_quantity,
+    clean_reason,
+    clean_reference,
+    is_whole,
+    lock_level,
+    resolve_product,
+    resolve_warehouse,
+    save_changes,
+)
+
+ADJUSTMENT_KINDS = (StockMovement.Kind.ADJUSTMENT, StockMovement.Kind.ERP_SYNC)
+
+
+def stock_adjust(
+    *,
+    product: Product | int,
+    warehouse: Warehouse | int,
+    new_on_hand: int | None = None,
+    delta: int | None = None,
+    reason: str,
+    actor=None,
+    kind: str = StockMovement.Kind.ADJUSTMENT,
+    reference: str = "",
+) -> StockMovement | None:
+    """Set the units on hand (``new_on_hand``) or change them (``delta``) after a count, with
+    a reason. Never below zero, never below what orders hold reserved (a field error says
+    so). Returns the ``adjustment`` movement, or ``None`` when nothing changes."""
+    field = "new_on_hand" if new_on_hand is not None else "delta"
+    if (new_on_hand is None) == (delta is None):
+        raise ValidationError(
+            {"new_on_hand": [_("Give either the new quantity on hand or a change, not both.")]}
+        )
+    if not is_whole(new_on_hand if new_on_hand is not None else delta):
+        raise ValidationError({field: [_("Enter a whole number.")]})
+    if kind not in ADJUSTMENT_KINDS:
+        raise ValidationError({"kind": [_("Not a kind of adjustment.")]})
+    reason = clean_reason(reason, required=True)
+    reference = clean_reference(reference, required=False)
+    product, warehouse = resolve_product(product), resolve_warehouse(warehouse)
+    actor = actor_or_none(actor)
+
+    with transaction.atomic():
+        level = lock_level(product_id=product.pk, warehouse_id=warehouse.pk)
+        target = new_on_hand if new_on_hand is not None else level.on_hand + delta
+        if target < 0:
+            raise ValidationError({field: [_("Stock on hand cannot go below zero.")]})
+        if target < level.reserved:
+            raise ValidationError(
+                {
+                    field: [
+                        ngettext(
+                            "%(reserved)d unit is reserved for orders: on hand cannot go below "
+                            "that.",
+                            "%(reserved)d units are reserved for orders: on hand cannot go "
+                            "below that.",
+                            level.reserved,
+                        )
+                        % {"reserved": level.reserved}
+                    ]
+                }
+            )
+        if target == level.on_hand:
+            return None
+        movement = change_level(
+            level,
+            kind=kind,
+            quantity=target - level.on_hand,
+            on_hand=target,
+            reserved=level.reserved,
+            now=timezone.now(),
+            reference=reference,
+            reason=reason,
+            actor=actor,
+        )
+        save_changes([level], [movement])
+    return movement
+
+
+def _clean_serials(serials, *, quantity: int) -> list[str]:
+    names = [str(name).strip() for name in serials]
+    if any(not name for name in names):
+        raise ValidationError({"serials": [_("A serial number cannot be empty.")]})
+    if len(set(names)) != len(names):
+        raise ValidationError({"serials": [_("A serial number is named twice.")]})
+    if len(names) != quantity:
+        raise ValidationError(
+            {
+                "serials": [
+                    ngettext(
+                        "Name %(quantity)d serial number, not %(given)d.",
+                        "Name %(quantity)d serial numbers, not %(given)d.",
+                        quantity,
+                    )
+                    % {"quantity": quantity, "given": len(names)}
+                ]
+            }
+        )
+    return names
+
+
+def _add_on_hand(
+    *, product: Product, warehouse: Warehouse, quantity: int, kind: str, reference, reason, actor
+) -> StockMovement:
+    level = lock_level(product_id=product.pk, warehouse_id=warehouse.pk)
+    movement = change_level(
+        level,
+        kind=kind,
+        quantity=quantity,
+        on_hand=level.on_hand + quantity,
+        reserved=level.reserved,
+        now=timezone.now(),
+        reference=reference,
+        reason=reason,
+        actor=actor,
+    )
+    save_changes([level], [movement])
+    return movement
+
+
+def stock_receive(
+    *,
+    product: Product | int,
+    warehouse: Warehouse | int,
+    quantity: int,
+    reference: str = "",
+    reason: str = "",
+    actor=None,
+    serials: list[str] | None = None,
+) -> StockMovement:
+    """Goods in: on hand grows by ``quantity`` (a ``receipt`` movement). ``serials`` (one per
+    unit, serial-tracked products only) are recorded in stock in that warehouse; a serial we
+    sold before comes back in stock, one already in stock is refused."""
+    quantity = clean_quantity(quantity)
+    reference = clean_reference(reference, required=False)
+    reason = clean_reason(reason, required=False)
+    product, warehouse = resolve_product(product), resolve_warehouse(warehouse)
+    names = _clean_serials(serials, quantity=quantity) if serials is not None else []
+    if names and not product.serial_tracked:
+        raise ValidationError({"serials": [_("This product is not serial-tracked.")]})
+    actor = actor_or_none(actor)
+
+    with transaction.atomic():
+        movement = _add_on_hand(
+            product=product,
+            warehouse=warehouse,
+            quantity=quantity,
+            kind=StockMovement.Kind.RECEIPT,
+            reference=reference,
+            reason=reason,
+            actor=actor,
+        )
+        if names:
+            existing = {
+                row.serial: row
+                for row in SerialNumber.objects.select_for_update()
+                .filter(product=product, serial__in=names)
+                .order_by("id")
+            }
+            taken = [
+                name
+                for name, row in existing.items()
+                if row.status in (SerialNumber.Status.IN_STOCK, SerialNumber.Status.RESERVED)
+            ]
+            if taken:
+                raise ValidationError(
+                    {
+                        "serials": [
+                            _("Already in stock: %(serials)s.") % {"serials": ", ".join(taken)}
+                        ]
+                    }
+                )
+            now = timezone.now()
+            for row in existing.values():
+                row.status, row.warehouse, row.reference, row.updated_at = (
+                    SerialNumber.Status.IN_STOCK,
+                    warehouse,
+                    reference,
+                    now,
+                )
+            SerialNumber.objects.bulk_update(
+                list(existing.values()), ["status", "warehouse", "reference", "updated_at"]
+            )
+            SerialNumber.objects.bulk_create(
+                SerialNumber(
+                    product=product,
+                    warehouse=warehouse,
+                    serial=name,
+                    status=SerialNumber.Status.IN_STOCK,
+                    reference=reference,
+                )
+                for name in names
+                if name not in existing
+            )
+    return movement
+
+
+def stock_return(
+    *,
+    product: Product | int,
+    warehouse: Warehouse | int,
+    quantity: int,
+    reference: str,
+    actor=None,
+    serials: list[str] | None = None,
+    reason: str = "",
+) -> StockMovement:
+    """Returned goods back on hand (a ``return`` movement, e.g. ``return:RMA-2026-000042``).
+    Serial-tracked products name one sold serial number per unit; they become ``returned``
+    (on hand in this warehouse, and sellable again)."""
+    quantity = clean_quantity(quantity)
+    reference = clean_reference(reference)
+    reason = clean_reason(reason, required=False)
+    product, warehouse = resolve_product(product), resolve_warehouse(warehouse)
+    if serials is not None and not product.serial_tracked:
+        raise ValidationError({"serials": [_("This product is not serial-tracked.")]})
+    if product.serial_tracked and serials is None:
+        raise ValidationError({"serials": [_("Name the serial numbers that come back.")]})
+    names = _clean_serials(serials, quantity=quantity) if serials is not None else []
+    actor = actor_or_none(actor)
+
+    with transaction.atomic():
+        movement = _add_on_hand(
+            product=product,
+            warehouse=warehouse,
+            quantity=quantity,
+            kind=StockMovement.Kind.RETURN,
+            reference=reference,
+            reason=reason,
+            actor=actor,
+        )
+        if names:
+            rows = list(
+                SerialNumber.objects.select_for_update()
+                .filter(product=product, serial__in=names)
+                .order_by("id")
+            )
+            by_name = {row.serial: row for row in rows}
+            problems = [
+                _("%(serial)s: unknown serial number.") % {"serial": name}
+                if name not in by_name
+                else _("%(serial)s: was not sold.") % {"serial": name}
+                for name in names
+                if name not in by_name or by_name[name].status != SerialNumber.Status.SOLD
+            ]
+            if problems:
+                raise ValidationError({"serials": problems})
+            now = timezone.now()
+            for row in rows:
+                row.status, row.warehouse, row.reference, row.updated_at = (
+                    SerialNumber.Status.RETURNED,
+                    warehouse,
+                    reference,
+                    now,
+                )
+            SerialNumber.objects.bulk_update(
+                rows, ["status", "warehouse", "reference", "updated_at"]
+            )
+    return movement

@@ -1,0 +1,329 @@
+"""The price engine: the only place a price is computed (catalog, cart, quote, orders).
+
+The rule (DESIGN.md, "Price of product P for dealer D at quantity q, now"):
+
+1. Base price, the first that exists, each time the break with the largest
+   ``min_quantity <= q`` among the rows valid now:
+   a. D's special price for P  -> source ``special``
+   b. the price in D's tier list (A, B or C)  -> source ``tier:<tier>``
+   c. the LIST price  -> source ``list``
+   None of them: P is not sellable to D.
+2. Of the campaigns live now whose audience includes D, whose scope includes P and whose
+   ``min_quantity <= q``, the one giving the lowest unit price (ties: higher priority, then the
+   older campaign) is applied: a percentage or a fixed amount per unit, never below zero, no
+   stacking. A special price takes a campaign only if the campaign applies to special prices.
+3. The answer says where the price came from (source, campaign).
+
+``price_resolve_many`` prices any number of (product, quantity) items for one dealer with a
+constant number of queries: prices (1), special prices (1), category paths (0-1), and the live
+campaigns, which are cached and invalidated by every campaign change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from apps.core.money import round4
+
+SOURCE_SPECIAL = "special"
+SOURCE_LIST = "list"
+LIST_CODE = "LIST"
+CAMPAIGNS_VERSION_KEY = "pricing:campaigns:version"
+CAMPAIGNS_TTL = 300
+HUNDRED = Decimal(100)
+ZERO = Decimal("0.0000")
+
+
+@dataclass(frozen=True)
+class CampaignRule:
+    """What the engine needs of a campaign (cached, so plain data)."""
+
+    id: int
+    name: str
+    priority: int
+    min_quantity: int
+    discount_type: str  # "percentage" | "fixed"
+    discount_value: Decimal
+    applies_to_special_prices: bool
+    starts_at: datetime | None
+    ends_at: datetime | None
+    audience: str  # "everyone" | "tiers" | "dealers"
+    tiers: frozenset[str] = frozenset()
+    customer_ids: frozenset[int] = frozenset()
+    scope: str = "everything"  # "everything" | "categories" | "brands" | "products"
+    category_paths: tuple[str, ...] = ()
+    brand_ids: frozenset[int] = frozenset()
+    product_ids: frozenset[int] = frozenset()
+
+    def live_at(self, at: datetime) -> bool:
+        return (self.starts_at is None or self.starts_at <= at) and (
+            self.ends_at is None or self.ends_at > at
+        )
+
+    def reaches(self, customer) -> bool:
+        if self.audience == "everyone":
+            return True
+        if self.audience == "tiers":
+            return customer.tier in self.tiers
+        return customer.pk in self.customer_ids
+
+    def covers(self, product, category_path: str) -> bool:
+        if self.scope == "everything":
+            return True
+        if self.scope == "categories":
+            return any(category_path.startswith(path) for path in self.category_paths)
+        if self.scope == "brands":
+            return product.brand_id in self.brand_ids
+        return product.pk in self.product_ids
+
+    def apply(self, base: Decimal) -> Decimal:
+        if self.discount_type == "percentage":
+            unit = round4(base * (HUNDRED - self.discount_value) / HUNDRED)
+        else:
+            unit = round4(base - self.discount_value)
+        return max(unit, ZERO)
+
+
+@dataclass(frozen=True)
+class ResolvedPrice:
+    product_id: int
+    quantity: int
+    vat_rate: int
+    sellable: bool
+    source: str | None = None
+    base: Decimal | None = None  # the base price of step 1
+    list_price: Decimal | None = None  # the LIST price at this quantity, for reference
+    unit_net: Decimal | None = None
+    discount: Decimal | None = None  # per unit, by the campaign (base - unit_net)
+    unit_gross: Decimal | None = None
+    campaign: CampaignRule | None = None
+    break_quantities: tuple[int, ...] = field(default=())
+
+    def as_api(self, currency: str = "TRY") -> dict | None:
+        """The ``price`` object of API.md, or None when not sellable."""
+        if not self.sellable:
+            return None
+        return {
+            "currency": currency,
+            "list": _fmt(self.list_price),
+            "unit_net": _fmt(self.unit_net),
+            "discount": _fmt(self.discount),
+            "source": self.source,
+            "campaign": (
+                {"id": self.campaign.id, "name": self.campaign.name} if self.campaign else None
+            ),
+            "unit_gross": _fmt(self.unit_gross),
+        }
+
+
+def _fmt(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.4f}"
+
+
+def pick_break(rows: Sequence[tuple[int, Decimal]], quantity: int) -> Decimal | None:
+    """The amount of the break with the largest min_quantity <= quantity."""
+    best: tuple[int, Decimal] | None = None
+    for min_quantity, amount in rows:
+        if min_quantity <= quantity and (best is None or min_quantity > best[0]):
+            best = (min_quantity, amount)
+    return None if best is None else best[1]
+
+
+def choose_campaign(
+    campaigns: Iterable[CampaignRule], base: Decimal
+) -> tuple[CampaignRule | None, Decimal]:
+    """The campaign giving the lowest unit price (ties: higher priority, then lower id)."""
+    best: CampaignRule | None = None
+    best_unit = base
+    for campaign in campaigns:
+        unit = campaign.apply(base)
+        if best is None:
+            if unit < base:
+                best, best_unit = campaign, unit
+            continue
+        key = (unit, -campaign.priority, campaign.id)
+        if key < (best_unit, -best.priority, best.id):
+            best, best_unit = campaign, unit
+    return best, best_unit
+
+
+def resolve_one(
+    *,
+    product,
+    quantity: int,
+    customer,
+    at: datetime,
+    special_rows: Sequence[tuple[int, Decimal]],
+    tier_rows: Sequence[tuple[int, Decimal]],
+    list_rows: Sequence[tuple[int, Decimal]],
+    campaigns: Sequence[CampaignRule],
+    category_path: str,
+) -> ResolvedPrice:
+    """The rule for one item, on data already loaded (pure: no queries)."""
+    list_price = pick_break(list_rows, quantity)
+    source, base = None, None
+    special = pick_break(special_rows, quantity)
+    if special is not None:
+        source, base = SOURCE_SPECIAL, special
+    else:
+        tier = pick_break(tier_rows, quantity)
+        if tier is not None:
+            source, base = f"tier:{customer.tier}", tier
+        elif list_price is not None:
+            source, base = SOURCE_LIST, list_price
+    breaks = tuple(sorted({q for q, _ in (*special_rows, *tier_rows, *list_rows)}))
+    if base is None:
+        return ResolvedPrice(
+            product_id=product.pk,
+            quantity=quantity,
+            vat_rate=product.vat_rate,
+            sellable=False,
+            break_quantities=breaks,
+        )
+    eligible = [
+        c
+        for c in campaigns
+        if c.min_quantity <= quantity
+        and c.live_at(at)
+        and c.reaches(customer)
+        and c.covers(product, category_path)
+        and (source != SOURCE_SPECIAL or c.applies_to_special_prices)
+    ]
+    campaign, unit_net = choose_campaign(eligible, base)
+    base = round4(base)
+    unit_net = round4(unit_net)
+    return ResolvedPrice(
+        product_id=product.pk,
+        quantity=quantity,
+        vat_rate=product.vat_rate,
+        sellable=True,
+        source=source,
+        base=base,
+        list_price=None if list_price is None else round4(list_price),
+        unit_net=unit_net,
+        discount=base - unit_net,
+        unit_gross=round4(unit_net * (HUNDRED + product.vat_rate) / HUNDRED),
+        campaign=campaign,
+        break_quantities=breaks,
+    )
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def campaigns_bump() -> None:
+    """Invalidate the cached campaigns (call after any campaign change)."""
+    try:
+        cache.incr(CAMPAIGNS_VERSION_KEY)
+    except ValueError:
+        cache.set(CAMPAIGNS_VERSION_KEY, 2, timeout=None)
+
+
+def _load_campaign_rules() -> list[CampaignRule]:
+    from apps.campaigns.models import Campaign
+
+    rules = []
+    queryset = Campaign.objects.filter(is_active=True).prefetch_related(
+        "customers", "categories", "brands", "products"
+    )
+    for c in queryset:
+        rules.append(
+            CampaignRule(
+                id=c.pk,
+                name=c.name,
+                priority=c.priority,
+                min_quantity=c.min_quantity,
+                discount_type=c.discount_type,
+                discount_value=c.discount_value,
+                applies_to_special_prices=c.applies_to_special_prices,
+                starts_at=c.starts_at,
+                ends_at=c.ends_at,
+                audience=c.audience,
+                tiers=frozenset(c.tiers or []),
+                customer_ids=frozenset(x.pk for x in c.customers.all()),
+                scope=c.scope,
+                category_paths=tuple(x.path for x in c.categories.all()),
+                brand_ids=frozenset(x.pk for x in c.brands.all()),
+                product_ids=frozenset(x.pk for x in c.products.all()),
+            )
+        )
+    return rules
+
+
+def active_campaign_rules() -> list[CampaignRule]:
+    """Every active campaign as plain rules, from the cache when it is fresh. Windows and
+    audiences are checked per call, so the cache does not go stale as time passes."""
+    version = cache.get(CAMPAIGNS_VERSION_KEY) or 1
+    key = f"pricing:campaigns:{version}"
+    rules = cache.get(key)
+    if rules is None:
+        rules = _load_campaign_rules()
+        cache.set(key, rules, timeout=CAMPAIGNS_TTL)
+    return rules
+
+
+def price_resolve_many(*, customer, items: Sequence[tuple], at: datetime | None = None):
+    """Price ``items`` ``[(product, quantity), ...]`` for ``customer`` at ``at`` (now).
+
+    Returns one ``ResolvedPrice`` per item, in order. Products need ``pk``, ``vat_rate``,
+    ``brand_id`` and ``category_id``.
+    """
+    from apps.catalog.models import Category
+    from apps.pricing.models import Price, SpecialPrice
+
+    at = at or timezone.now()
+    if not items:
+        return []
+    product_ids = {product.pk for product, _ in items}
+    tier_code = customer.tier
+
+    list_rows: dict[int, list] = defaultdict(list)
+    tier_rows: dict[int, list] = defaultdict(list)
+    prices = (
+        Price.objects.valid_at(at)
+        .filter(
+            product_id__in=product_ids,
+            price_list__code__in=[LIST_CODE, tier_code],
+            price_list__is_active=True,
+        )
+        .values_list("product_id", "price_list__code", "min_quantity", "amount")
+    )
+    for product_id, code, min_quantity, amount in prices:
+        (list_rows if code == LIST_CODE else tier_rows)[product_id].append((min_quantity, amount))
+
+    special_rows: dict[int, list] = defaultdict(list)
+    specials = (
+        SpecialPrice.objects.valid_at(at)
+        .filter(customer_id=customer.pk, product_id__in=product_ids)
+        .values_list("product_id", "min_quantity", "amount")
+    )
+    for product_id, min_quantity, amount in specials:
+        special_rows[product_id].append((min_quantity, amount))
+
+    campaigns = [c for c in active_campaign_rules() if c.live_at(at) and c.reaches(customer)]
+    paths: dict[int, str] = {}
+    if any(c.scope == "categories" for c in campaigns):
+        category_ids = {product.category_id for product, _ in items}
+        paths = dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "path"))
+
+    return [
+        resolve_one(
+            product=product,
+            quantity=int(quantity),
+            customer=customer,
+            at=at,
+            special_rows=special_rows.get(product.pk, ()),
+            tier_rows=tier_rows.get(product.pk, ()),
+            list_rows=list_rows.get(product.pk, ()),
+            campaigns=campaigns,
+            category_path=paths.get(product.category_id, ""),
+        )
+        for product, quantity in items
+    ]

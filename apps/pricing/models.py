@@ -1,0 +1,165 @@
+"""Price lists with quantity breaks, dealer special prices and the history of every change.
+
+Amounts are unit prices net of VAT with 4 decimals, in TRY. A price row is one quantity break
+of one product in one list (or for one dealer), valid in an optional window.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import Customer
+from apps.catalog.models import Product
+from apps.core.models import TimeStampedModel
+
+LIST_CODE = "LIST"
+
+
+class PriceList(TimeStampedModel):
+    """``LIST`` is the public list price; ``A``, ``B``, ``C`` belong to the dealer tiers."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ValidityQuerySet(models.QuerySet):
+    def valid_at(self, at=None):
+        at = at or timezone.now()
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=at),
+            Q(valid_to__isnull=True) | Q(valid_to__gt=at),
+        )
+
+
+class PriceBase(TimeStampedModel):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    min_quantity = models.PositiveIntegerField(
+        _("from quantity"), default=1, validators=[MinValueValidator(1)]
+    )
+    amount = models.DecimalField(
+        _("unit price (net)"),
+        max_digits=14,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateTimeField(_("valid until"), null=True, blank=True)
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Price(PriceBase):
+    price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="prices")
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+        ordering = ["product", "price_list", "min_quantity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_list", "product", "min_quantity"], name="pricing_price_unique_break"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="pricing_price_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(min_quantity__gte=1), name="pricing_price_min_quantity_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gt=F("valid_from")),
+                name="pricing_price_window_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "price_list"], name="pricing_price_product")]
+
+    def __str__(self) -> str:
+        return f"{self.price_list_id}:{self.product_id} x{self.min_quantity} = {self.amount}"
+
+
+class SpecialPrice(PriceBase):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="special_prices")
+
+    class Meta:
+        verbose_name = _("special price")
+        verbose_name_plural = _("special prices")
+        ordering = ["customer", "product", "min_quantity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "product", "min_quantity"],
+                name="pricing_special_unique_break",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="pricing_special_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(min_quantity__gte=1), name="pricing_special_min_quantity_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gt=F("valid_from")),
+                name="pricing_special_window_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "product"], name="pricing_special_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.product_id} x{self.min_quantity} = {self.amount}"
+
+
+class PriceChange(models.Model):
+    """Every change of a price or a special price: who, when, old, new, from where."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("back office")
+        ERP = "erp", _("ERP batch")
+        SYSTEM = "system", _("system")
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    price_list = models.ForeignKey(
+        PriceList, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    min_quantity = models.PositiveIntegerField()
+    old_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    new_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reference = models.CharField(max_length=100, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("price change")
+        verbose_name_plural = _("price changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["product", "-changed_at"], name="pricing_change_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.old_amount} -> {self.new_amount}"
+
+
+auditlog.register(PriceList)
+auditlog.register(Price, exclude_fields=["updated_at"])
+auditlog.register(SpecialPrice, exclude_fields=["updated_at"])

@@ -1,0 +1,450 @@
+"""ERP feed benchmark: the integration API's products and stock endpoints against a raw
+PostgreSQL upsert of the same rows.
+
+    .venv/bin/python bench/erp_sync.py [--products 20000] [--warehouses 5] [--batch 5000]
+                                        [--concurrency 2] [--workers 2] [--rounds 3]
+
+What it does, on the database of ``DATABASE_URL`` (default
+``postgres://postgres@127.0.0.1:5432/b2b_bench``, created when missing, migrated, and its
+catalog and stock tables emptied: it refuses a database whose name lacks "bench" unless
+``--force``):
+
+1. starts the app under gunicorn on a free loopback port (``DEBUG=0``, rate limits off, its
+   log in the temporary directory), creates an API key with ``manage.py create_api_key``;
+2. each round, on emptied product and stock tables: pushes ``--products`` product records,
+   then ``--products x --warehouses`` stock records, over HTTP in batches of ``--batch``
+   (``--concurrency`` batches at a time, each with an ``Idempotency-Key`` as a connector
+   sends them), each resource twice: a first pass that creates every row, a second that
+   changes every row;
+3. then, on the emptied tables again, upserts the same rows with psycopg alone, batch by batch
+   in one connection: ``COPY`` into a temporary table, then ``INSERT ... ON CONFLICT DO
+   UPDATE`` (brand, category, product and warehouse ids looked up beforehand, untimed);
+4. prints rows/s of both (the best of ``--rounds``: the machine may be shared) and the ratio
+   endpoint / raw per resource and pass, then stops gunicorn.
+
+The endpoint does more than the raw upsert: validation, brands and categories, comparison with
+what is stored, audit-log entries for products, row locks and an ``erp_sync`` movement per
+changed stock level, the batch log, the idempotency record. The raw upsert is the floor the
+endpoint is measured against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench"
+LOG_FILE = Path(tempfile.gettempdir()) / "erp_sync_gunicorn.log"
+FEED_TABLES = (
+    "inventory_stockmovement",
+    "inventory_stocklevel",
+    "catalog_product",
+    "catalog_brand",
+    "catalog_attributedefinition",
+    "catalog_category",
+    "inventory_warehouse",
+    "integrations_batchlog",
+    "core_idempotencyrecord",
+    "auditlog_logentry",
+)
+UNITS = ("piece", "box", "meter", "kg")
+VAT_RATES = (20, 20, 20, 10, 1, 0)
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+def ensure_database(url: str) -> None:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            log(f"creating database {name}")
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def empty_tables(url: str, tables=FEED_TABLES) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+def manage(env: dict, *args: str) -> str:
+    done = subprocess.run(  # noqa: S603 (our own manage.py)
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+# --- the app under gunicorn -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict, port: int, workers: int, logfile) -> subprocess.Popen:
+    gunicorn = str(Path(PYTHON).with_name("gunicorn"))
+    proc = subprocess.Popen(  # noqa: S603
+        [gunicorn, "-c", "config/gunicorn.conf.py", "config.wsgi:application"],
+        cwd=ROOT,
+        env={
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_TIMEOUT": "300",
+        },
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited at start; see {LOG_FILE}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2):
+                return proc
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def product_records(count: int, generation: int) -> list[dict]:
+    suffix = "" if generation == 0 else f" (rev {generation})"
+    return [
+        {
+            "sku": f"BENCH-{n:06d}",
+            "name": f"Ürün {n} {['Kablo', 'Priz', 'Anahtar', 'Armatür'][n % 4]}{suffix}",
+            "brand": f"Marka {n % 50}",
+            "category": f"Kök {n % 10} > Grup {n % 100}",
+            "unit": UNITS[n % len(UNITS)],
+            "vat_rate": VAT_RATES[n % len(VAT_RATES)],
+            "attributes": {},
+            "is_active": True,
+            "serial_tracked": n % 10 == 0,
+            "description": f"Açıklama {n}",
+            "barcodes": [f"869{n:010d}"],
+        }
+        for n in range(count)
+    ]
+
+
+def stock_records(products: int, warehouses: int, generation: int) -> list[dict]:
+    return [
+        {
+            "sku": f"BENCH-{n:06d}",
+            "warehouse": f"DEPO-{w + 1}",
+            "on_hand": 10 + (n + w) % 90 + generation,
+        }
+        for w in range(warehouses)
+        for n in range(products)
+    ]
+
+
+def batches(records: list[dict], size: int) -> list[bytes]:
+    return [
+        json.dumps(records[start : start + size], ensure_ascii=False).encode()
+        for start in range(0, len(records), size)
+    ]
+
+
+# --- the endpoint -----------------------------------------------------------------------------
+
+
+def push(base: str, key: str, resource: str, bodies: list[bytes], concurrency: int, run: str):
+    """POST every body; answers must show no failure. Returns (seconds, summed counts)."""
+
+    def send(numbered):
+        number, body = numbered
+        request = urllib.request.Request(  # noqa: S310 (loopback)
+            f"{base}/api/integration/v1/{resource}",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-API-Key": key,
+                "Idempotency-Key": f"{run}-{resource}-{number}",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"{resource} batch {number}: {exc.code} {exc.read()[:500]}") from exc
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        answers = list(pool.map(send, enumerate(bodies)))
+    seconds = time.perf_counter() - started
+    total = {k: sum(a[k] for a in answers) for k in ("received", "created", "updated", "failed")}
+    if total["failed"]:
+        first = next(a["errors"][:3] for a in answers if a["failed"])
+        raise SystemExit(f"{resource}: {total['failed']} records failed, e.g. {first}")
+    return seconds, total
+
+
+# --- raw PostgreSQL -----------------------------------------------------------------------------
+
+PRODUCT_COLUMNS = (
+    "sku, name, description, brand_id, category_id, unit, vat_rate, min_order_quantity, "
+    "order_multiple, barcodes, attributes, is_active, serial_tracked, search_document"
+)
+
+
+def raw_products(url: str, records: list[dict], size: int) -> float:
+    """The same product rows (brand and category ids looked up beforehand, untimed)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        brands = dict(conn.execute("SELECT name, id FROM catalog_brand").fetchall())
+        leaves = dict(
+            conn.execute(
+                "SELECT p.name || ' > ' || c.name, c.id FROM catalog_category c "
+                "JOIN catalog_category p ON p.id = c.parent_id"
+            ).fetchall()
+        )
+        rows = [
+            (
+                r["sku"],
+                r["name"],
+                r["description"],
+                brands[r["brand"]],
+                leaves[r["category"]],
+                r["unit"],
+                r["vat_rate"],
+                1,
+                1,
+                json.dumps(r["barcodes"]),
+                json.dumps(r["attributes"]),
+                r["is_active"],
+                r["serial_tracked"],
+                f"{r['sku']} {r['name']} {r['brand']} {' '.join(r['barcodes'])}".lower(),
+            )
+            for r in records
+        ]
+        updates = ", ".join(
+            f"{c.strip()} = EXCLUDED.{c.strip()}" for c in PRODUCT_COLUMNS.split(",")[1:]
+        )
+        started = time.perf_counter()
+        for start in range(0, len(rows), size):
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(
+                    f"CREATE TEMP TABLE raw_in ON COMMIT DROP AS "  # noqa: S608
+                    f"SELECT {PRODUCT_COLUMNS} FROM catalog_product WITH NO DATA"
+                )
+                with cur.copy(f"COPY raw_in ({PRODUCT_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows[start : start + size]:
+                        copy.write_row(row)
+                cur.execute(
+                    f"INSERT INTO catalog_product ({PRODUCT_COLUMNS}, is_deleted, created_at, "  # noqa: S608
+                    f"updated_at) SELECT {PRODUCT_COLUMNS}, false, now(), now() FROM raw_in "
+                    f"ON CONFLICT (sku) DO UPDATE SET {updates}, updated_at = now()"
+                )
+        return time.perf_counter() - started
+
+
+def raw_stock(url: str, records: list[dict], size: int) -> float:
+    """The same stock levels (product and warehouse ids looked up beforehand, untimed; the
+    products must exist: ``raw_products`` ran first)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        products = dict(conn.execute("SELECT sku, id FROM catalog_product").fetchall())
+        warehouses = dict(conn.execute("SELECT code, id FROM inventory_warehouse").fetchall())
+        rows = [(products[r["sku"]], warehouses[r["warehouse"]], r["on_hand"]) for r in records]
+        started = time.perf_counter()
+        for start in range(0, len(rows), size):
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(
+                    "CREATE TEMP TABLE raw_in (product_id bigint, warehouse_id bigint, "
+                    "on_hand integer) ON COMMIT DROP"
+                )
+                with cur.copy("COPY raw_in (product_id, warehouse_id, on_hand) FROM STDIN") as cp:
+                    for row in rows[start : start + size]:
+                        cp.write_row(row)
+                cur.execute(
+                    "INSERT INTO inventory_stocklevel (product_id, warehouse_id, on_hand, "
+                    "reserved, updated_at) SELECT product_id, warehouse_id, on_hand, 0, now() "
+                    "FROM raw_in ON CONFLICT (product_id, warehouse_id) DO UPDATE "
+                    "SET on_hand = EXCLUDED.on_hand, updated_at = now()"
+                )
+        return time.perf_counter() - started
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+ROUND_TABLES = (
+    "inventory_stockmovement",
+    "inventory_stocklevel",
+    "catalog_product",
+    "auditlog_logentry",
+    "integrations_batchlog",
+    "core_idempotencyrecord",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--warehouses", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--concurrency", type=int, default=2, help="batches in flight")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--rounds", type=int, default=3, help="each figure is the best round")
+    parser.add_argument("--force", action="store_true", help="a database not named *bench*")
+    args = parser.parse_args()
+    if not (0 < args.products <= 200_000 and 0 < args.warehouses <= 20):
+        raise SystemExit("--products 1..200000, --warehouses 1..20")
+    if not (0 < args.batch <= 5000 and 0 < args.concurrency <= 16 and 0 < args.workers <= 16):
+        raise SystemExit("--batch 1..5000, --concurrency 1..16, --workers 1..16")
+    if not 0 < args.rounds <= 10:
+        raise SystemExit("--rounds 1..10")
+
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    if "bench" not in urlsplit(url).path and not args.force:
+        raise SystemExit("the benchmark empties tables: use a database named *bench*, or --force")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "RATE_LIMIT_USER": "off",
+        "RATE_LIMIT_IP": "off",
+        "RATE_LIMIT_API_KEY": "off",
+        "INTEGRATION_MAX_BATCH": str(max(args.batch, 5000)),
+        "LOG_LEVEL": "WARNING",
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+    }
+    env.pop("CELERY_BROKER_URL", None)
+
+    ensure_database(url)
+    log("migrating ...")
+    manage(env, "migrate", "--noinput")
+    empty_tables(url)
+    key = (
+        manage(env, "create_api_key", "--name", "bench", "--scopes", "catalog:write,stock:write")
+        .strip()
+        .splitlines()[-1]
+    )
+
+    products = [product_records(args.products, g) for g in (0, 1)]
+    stock = [stock_records(args.products, args.warehouses, g) for g in (0, 1)]
+    bodies = {
+        "products": [batches(records, args.batch) for records in products],
+        "stock": [batches(records, args.batch) for records in stock],
+    }
+    rows = {"products": products, "stock": stock}
+    megabytes = {name: sum(map(len, b[0])) / 1e6 for name, b in bodies.items()}
+    passes = [
+        (resource, g, label) for resource in rows for g, label in ((0, "create"), (1, "update"))
+    ]
+    endpoint = {p: [] for p in passes}
+    raw = {p: [] for p in passes}
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with open(LOG_FILE, "w") as logfile:
+        server = start_gunicorn(env, port, args.workers, logfile)
+        try:
+            for round_number in range(1, args.rounds + 1):
+                # the endpoint, then raw SQL, on the same emptied tables (brands, categories
+                # and warehouses made by the first round stay)
+                empty_tables(url, ROUND_TABLES)
+                run = f"{secrets.token_hex(4)}-{round_number}"
+                for resource, generation, label in passes:
+                    seconds, total = push(
+                        base,
+                        key,
+                        resource,
+                        bodies[resource][generation],
+                        args.concurrency,
+                        f"{run}-{label}",
+                    )
+                    expected = "created" if generation == 0 else "updated"
+                    if total[expected] != len(rows[resource][generation]):
+                        raise SystemExit(f"{resource} {label}: {total}")
+                    endpoint[resource, generation, label].append(seconds)
+                empty_tables(url, ROUND_TABLES)
+                for resource, generation, label in passes:
+                    upsert = raw_products if resource == "products" else raw_stock
+                    seconds = upsert(url, rows[resource][generation], args.batch)
+                    raw[resource, generation, label].append(seconds)
+                log(
+                    f"round {round_number}: "
+                    + ", ".join(
+                        f"{r} {lb} {endpoint[r, g, lb][-1]:.2f}/{raw[r, g, lb][-1]:.2f} s"
+                        for r, g, lb in passes
+                    )
+                )
+        finally:
+            stop(server)
+
+    log("")
+    log(
+        f"data: {args.products} products ({megabytes['products']:.1f} MB JSON), "
+        f"{args.products * args.warehouses} stock records ({args.products} SKUs x "
+        f"{args.warehouses} warehouses, {megabytes['stock']:.1f} MB JSON); batches of "
+        f"{args.batch}, {args.concurrency} in flight, {args.workers} gunicorn workers, "
+        f"{os.cpu_count()} CPUs; best of {args.rounds} rounds"
+    )
+    log(
+        f"{'resource':9} {'pass':7} {'rows':>7} {'endpoint rows/s':>16} {'raw rows/s':>11} "
+        f"{'ratio':>6} {'median ratio':>13}"
+    )
+    for resource, generation, label in passes:
+        count = len(rows[resource][generation])
+        ours, theirs = endpoint[resource, generation, label], raw[resource, generation, label]
+        ratios = sorted(r / e for e, r in zip(ours, theirs, strict=True))
+        log(
+            f"{resource:9} {label:7} {count:7d} {count / min(ours):16,.0f} "
+            f"{count / min(theirs):11,.0f} {min(theirs) / min(ours):6.2f} "
+            f"{ratios[len(ratios) // 2]:13.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,603 @@
+"""The catalog back office: products (list, search, filters, attributes, actions, soft delete,
+CSV import/export), the category tree and brands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+import tablib
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models.fields.files import FieldFile
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from apps.catalog.models import AttributeDefinition, Brand, Category, Product, ProductImage
+from apps.catalog.resources import ProductResource
+from tests.catalog.factories import (
+    AttributeDefinitionFactory,
+    BrandFactory,
+    CategoryFactory,
+    ProductFactory,
+    StockLevelFactory,
+    WarehouseFactory,
+)
+
+pytestmark = [pytest.mark.django_db]
+
+PRODUCTS = "/admin/catalog/product/"
+CATEGORIES = "/admin/catalog/category/"
+BRANDS = "/admin/catalog/brand/"
+
+
+@pytest.fixture
+def admin_client(staff_client):
+    return staff_client(superuser=True)
+
+
+@pytest.fixture
+def lighting():
+    """Lighting > LED > Panels, with power_w (number) and ip_rating (choice) on Lighting."""
+    top = CategoryFactory(name="Lighting")
+    led = CategoryFactory(name="LED", parent=top)
+    panels = CategoryFactory(name="Panels", parent=led)
+    AttributeDefinitionFactory(category=top, code="power_w", type="number", unit="W")
+    AttributeDefinitionFactory(
+        category=top, code="ip_rating", type="choice", choices=["IP20", "IP44", "IP65"]
+    )
+    return panels
+
+
+def run_action(client, action: str, products):
+    data = {"action": action, ACTION_CHECKBOX_NAME: [str(p.pk) for p in products]}
+    return client.post(PRODUCTS, data, follow=True)
+
+
+def inline_management(response) -> dict:
+    """What the inline formsets of an admin form page post back unchanged: management forms
+    and the current values of every existing row."""
+    data = {}
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data[f"{formset.prefix}-TOTAL_FORMS"] = formset.total_form_count()
+        data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
+        for index, form in enumerate(formset.initial_forms):
+            for name, field in form.fields.items():
+                value = form.initial.get(name, field.initial)
+                if isinstance(value, FieldFile) or value is None or value is False:
+                    continue  # a file input left empty keeps the file; unticked boxes
+                if value is True:
+                    value = "on"
+                elif isinstance(value, list | dict):
+                    value = json.dumps(value)
+                elif hasattr(value, "pk"):
+                    value = value.pk
+                data[f"{formset.prefix}-{index}-{name}"] = value
+    return data
+
+
+def product_data(category, brand=None, **overrides) -> dict:
+    data = {
+        "sku": "PNL-6060-40",
+        "name": "LED Panel 60x60 40W",
+        "description": "",
+        "brand": brand.pk if brand else "",
+        "category": category.pk,
+        "is_active": "on",
+        "unit": "piece",
+        "vat_rate": 20,
+        "min_order_quantity": 1,
+        "order_multiple": 1,
+        "barcodes": "8690000000011, 8690000000028",
+        "attributes": '{"power_w": 40, "ip_rating": "IP44"}',
+    }
+    data.update(overrides)
+    return data
+
+
+# --- product list -------------------------------------------------------------------------------
+
+
+def test_product_changelist_search_and_filters_answer_200_for_a_superuser(admin_client, lighting):
+    brand = BrandFactory(name="Yıldız")
+    panel = ProductFactory(
+        sku="PNL-1",
+        name="Panel 60x60",
+        brand=brand,
+        category=lighting,
+        barcodes=["8691234567890"],
+        vat_rate=10,
+    )
+    other = ProductFactory(sku="CBL-1", name="NYM cable", is_active=False)
+    StockLevelFactory(product=panel, warehouse=WarehouseFactory(code="IST"), on_hand=30, reserved=5)
+    StockLevelFactory(product=panel, warehouse=WarehouseFactory(code="ANK"), on_hand=7)
+
+    response = admin_client.get(PRODUCTS)
+    assert response.status_code == 200
+    rows = {p.sku: p for p in response.context["cl"].result_list}
+    assert set(rows) == {"PNL-1", "CBL-1"}
+    assert rows["PNL-1"].available == 32  # 25 in IST + 7 in ANK
+
+    def found(**params) -> set[str]:
+        page = admin_client.get(PRODUCTS, params)
+        assert page.status_code == 200
+        return {p.sku for p in page.context["cl"].result_list}
+
+    assert found(q="8691234567890") == {"PNL-1"}  # a barcode, through search_document
+    assert found(q="yıldız") == {"PNL-1"}  # the brand
+    assert found(q="cbl-1") == {"CBL-1"}
+    assert found(is_active__exact="0") == {"CBL-1"}
+    assert found(brand__id__exact=brand.pk) == {"PNL-1"}
+    assert found(category=lighting.parent.parent.pk) == {"PNL-1"}  # with sub-categories
+    assert found(category="not-a-number") == set()
+    assert found(vat_rate__exact=10) == {"PNL-1"}
+    assert found(serial_tracked__exact="0") == {"PNL-1", "CBL-1"}
+    assert found(o="7") == {"PNL-1", "CBL-1"}  # sorted by available stock
+    assert other.pk
+
+
+def test_product_changelist_query_count_does_not_grow_with_the_rows(admin_client, lighting):
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(PRODUCTS).status_code == 200
+        return len(queries)
+
+    warehouse = WarehouseFactory(code="IST")
+    for _ in range(3):
+        StockLevelFactory(product=ProductFactory(category=lighting), warehouse=warehouse)
+    few = count_queries()
+    for _ in range(20):
+        StockLevelFactory(product=ProductFactory(category=lighting), warehouse=warehouse)
+    assert count_queries() == few
+
+
+def test_product_change_page_shows_images_and_read_only_stock(admin_client, lighting):
+    product = ProductFactory(category=lighting)
+    StockLevelFactory(product=product, warehouse=WarehouseFactory(code="IST"), on_hand=12)
+    response = admin_client.get(f"{PRODUCTS}{product.pk}/change/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "power_w" in content  # the category's attributes are listed
+    stock = [
+        i
+        for i in response.context["inline_admin_formsets"]
+        if i.opts.model.__name__ == "StockLevel"
+    ]
+    assert stock and not stock[0].has_add_permission and not stock[0].has_change_permission
+    assert admin_client.get(f"{PRODUCTS}add/").status_code == 200
+
+
+# --- product form -------------------------------------------------------------------------------
+
+
+def test_product_add_validates_attributes_per_attribute_in_the_form(admin_client, lighting):
+    page = admin_client.get(f"{PRODUCTS}add/")
+    data = {
+        **product_data(lighting),
+        **inline_management(page),
+        "attributes": '{"power_w": "forty", "ip_rating": "IP99", "colour": "red"}',
+    }
+    response = admin_client.post(f"{PRODUCTS}add/", data)
+    assert response.status_code == 200  # the form again, not a 500
+    errors = response.context["adminform"].form.errors["attributes"]
+    assert any(e.startswith("power_w:") for e in errors)
+    assert any(e.startswith("ip_rating:") for e in errors)
+    assert any(e.startswith("colour:") for e in errors)
+    assert not Product.all_objects.exists()
+
+
+def test_product_add_saves_clean_attributes_and_the_search_document(admin_client, lighting):
+    brand = BrandFactory(name="Nova Led")
+    page = admin_client.get(f"{PRODUCTS}add/")
+    data = {
+        **product_data(lighting, brand, attributes='{"power_w": "40"}'),
+        **inline_management(page),
+    }
+    response = admin_client.post(f"{PRODUCTS}add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product = Product.objects.get(sku="PNL-6060-40")
+    assert product.attributes == {"power_w": 40}
+    assert product.barcodes == ["8690000000011", "8690000000028"]
+    assert product.created_by == admin_client.user
+    for word in ("pnl-6060-40", "nova led", "8690000000028", "40"):
+        assert word in product.search_document
+
+
+def test_product_change_rebuilds_the_search_document(admin_client, lighting):
+    product = ProductFactory(sku="PNL-2", name="Old name", category=lighting)
+    page = admin_client.get(f"{PRODUCTS}{product.pk}/change/")
+    data = {
+        **product_data(lighting, name="Brand new panel", barcodes="123"),
+        **inline_management(page),
+    }
+    data.pop("sku")  # read-only once saved
+    response = admin_client.post(f"{PRODUCTS}{product.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product.refresh_from_db()
+    assert product.sku == "PNL-2"
+    assert "brand new panel" in product.search_document and "123" in product.search_document
+    assert product.updated_by == admin_client.user
+
+
+def test_product_add_refuses_the_sku_of_a_deleted_product(admin_client, lighting):
+    ProductFactory(sku="PNL-6060-40", category=lighting).soft_delete()
+    page = admin_client.get(f"{PRODUCTS}add/")
+    response = admin_client.post(
+        f"{PRODUCTS}add/", {**product_data(lighting), **inline_management(page)}
+    )
+    assert response.status_code == 200
+    assert "sku" in response.context["adminform"].form.errors
+
+
+# --- actions and deletion -----------------------------------------------------------------------
+
+
+def test_activate_and_deactivate_actions(admin_client):
+    products = [ProductFactory(is_active=True), ProductFactory(is_active=True)]
+    response = run_action(admin_client, "deactivate_selected", products)
+    assert response.status_code == 200
+    assert Product.objects.filter(is_active=True).count() == 0
+    assert "2 products deactivated" in response.content.decode()
+
+    run_action(admin_client, "activate_selected", products[:1])
+    assert list(Product.objects.filter(is_active=True)) == products[:1]
+    products[0].refresh_from_db()
+    assert products[0].updated_by == admin_client.user
+
+
+def test_soft_delete_action_hides_products_and_hard_delete_is_disabled(admin_client):
+    doomed, kept = ProductFactory(), ProductFactory()
+    response = run_action(admin_client, "soft_delete_selected", [doomed])
+    assert response.status_code == 200
+    doomed = Product.all_objects.get(pk=doomed.pk)
+    assert doomed.is_deleted and doomed.deleted_at is not None
+    assert list(Product.objects.all()) == [kept]
+    assert {p.pk for p in admin_client.get(PRODUCTS).context["cl"].result_list} == {kept.pk}
+
+    page = admin_client.get(PRODUCTS)
+    actions = [value for value, _label in page.context["action_form"].fields["action"].choices]
+    assert "delete_selected" not in actions and "soft_delete_selected" in actions
+    assert admin_client.get(f"{PRODUCTS}{kept.pk}/delete/").status_code == 403
+    assert Product.objects.filter(pk=kept.pk).exists()
+
+
+def test_staff_without_catalog_permissions_cannot_open_products(staff_client):
+    assert staff_client().get(PRODUCTS).status_code == 403
+
+
+# --- import / export ----------------------------------------------------------------------------
+
+
+def test_export_csv_contains_the_rows(admin_client, lighting):
+    brand = BrandFactory(name="Lumina Pro")
+    ProductFactory(
+        sku="PNL-9",
+        name="LED Panel",
+        brand=brand,
+        category=lighting,
+        barcodes=["8690000000011"],
+        attributes={"power_w": 40},
+    )
+    ProductFactory(sku="GONE-9").soft_delete()
+    data = {"format": "0", "resource": "0"}
+    data.update({f"productresource_{name}": "on" for name in ProductResource.Meta.fields})
+    response = admin_client.post(f"{PRODUCTS}export/", data)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row["sku"] for row in rows] == ["PNL-9"]
+    row = rows[0]
+    assert row["brand"] == "Lumina Pro"
+    assert row["category"] == "Lighting > LED > Panels"
+    assert row["barcodes"] == "8690000000011"
+    assert row["attributes"] == '{"power_w": 40}'
+
+
+def csv_file(rows: list[dict]) -> SimpleUploadedFile:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return SimpleUploadedFile("products.csv", out.getvalue().encode(), "text/csv")
+
+
+def import_row(sku: str, **overrides) -> dict:
+    row = {
+        "sku": sku,
+        "name": f"Product {sku}",
+        "brand": "Nova Led",
+        "category": "Lighting > LED > Panels",
+        "vat_rate": "20",
+        "barcodes": "",
+        "attributes": '{"power_w": 36}',
+        "is_active": "1",
+    }
+    row.update(overrides)
+    return row
+
+
+def test_import_csv_creates_and_updates_products(admin_client, lighting):
+    existing = ProductFactory(sku="PNL-1", name="Old", category=lighting)
+    upload = csv_file(
+        [
+            import_row("PNL-1", name="Renamed panel", barcodes="8690000000011;8690000000028"),
+            import_row("BLB-1", category="Lighting > LED > Bulbs", brand="Brand New Co"),
+        ]
+    )
+    response = admin_client.post(
+        f"{PRODUCTS}import/", {"import_file": upload, "format": "0", "resource": "0"}
+    )
+    assert response.status_code == 200
+    assert not response.context["result"].has_errors()
+    confirm = response.context["confirm_form"]
+    assert not Product.objects.filter(sku="BLB-1").exists()  # the first step is a dry run
+
+    response = admin_client.post(f"{PRODUCTS}process_import/", confirm.initial, follow=True)
+    assert response.status_code == 200
+    existing.refresh_from_db()
+    assert existing.name == "Renamed panel"
+    assert existing.barcodes == ["8690000000011", "8690000000028"]
+    assert "8690000000028" in existing.search_document
+    created = Product.objects.get(sku="BLB-1")
+    assert created.category.name == "Bulbs" and created.category.parent == lighting.parent
+    assert created.category.path.startswith(lighting.parent.path)
+    assert created.brand.name == "Brand New Co" and created.brand.slug == "brand-new-co"
+    assert created.attributes == {"power_w": 36}
+    assert created.created_by == admin_client.user
+
+
+def test_import_csv_reports_a_bad_row_and_imports_nothing_from_the_admin(admin_client, lighting):
+    upload = csv_file(
+        [
+            import_row("OK-1"),
+            import_row("BAD-1", vat_rate="7", attributes='{"power_w": "strong"}'),
+            import_row("BAD-2", category=""),
+        ]
+    )
+    response = admin_client.post(
+        f"{PRODUCTS}import/", {"import_file": upload, "format": "0", "resource": "0"}
+    )
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert result.has_validation_errors()
+    invalid = {row.number: row for row in result.invalid_rows}
+    assert set(invalid) == {2, 3}
+    errors = invalid[2].error_dict
+    assert "vat_rate" in errors and "attributes" in errors
+    assert any("power_w" in str(m) for m in errors["attributes"])
+    assert "category" in invalid[3].error_dict
+    assert "confirm_form" not in response.context
+    assert not Product.objects.filter(sku__in=["OK-1", "BAD-1", "BAD-2"]).exists()
+
+
+def test_product_resource_applies_valid_rows_and_reports_bad_ones_like_the_erp_feed(lighting):
+    dataset = tablib.Dataset(headers=list(import_row("X")))
+    for row in (
+        import_row("OK-1"),
+        import_row("BAD-1", attributes="not json"),
+        import_row("OK-2", is_active="0"),
+        import_row("BAD-2", is_active="maybe"),
+        import_row("BAD-3", category="A > > B"),
+    ):
+        dataset.append(list(row.values()))
+    result = ProductResource().import_data(dataset, dry_run=False)
+    assert sorted(Product.objects.values_list("sku", flat=True)) == ["OK-1", "OK-2"]
+    assert Product.objects.get(sku="OK-2").is_active is False
+    assert {row.number for row in result.invalid_rows} == {2, 4, 5}
+    assert not result.has_errors()
+
+    again = ProductResource().import_data(dataset.subset(rows=[0]), dry_run=False)
+    assert again.totals["skip"] == 1  # unchanged rows write nothing
+
+
+def test_import_brings_a_deleted_product_back(lighting):
+    product = ProductFactory(sku="PNL-5", category=lighting)
+    product.soft_delete()
+    dataset = tablib.Dataset(headers=list(import_row("PNL-5")))
+    dataset.append(list(import_row("PNL-5").values()))
+    ProductResource().import_data(dataset, dry_run=False)
+    assert Product.objects.filter(pk=product.pk).exists()
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+def category_form(response, **data) -> dict:
+    return {**data, **inline_management(response)}
+
+
+def test_category_tree_admin_creates_children_with_the_right_path(admin_client):
+    page = admin_client.get(f"{CATEGORIES}add/")
+    data = category_form(page, name="Electrical", sort_order=0, is_active="on")
+    assert admin_client.post(f"{CATEGORIES}add/", data).status_code == 302
+    root = Category.objects.get(name="Electrical")
+
+    data = category_form(page, name="Cables", parent=root.pk, sort_order=0, is_active="on")
+    assert admin_client.post(f"{CATEGORIES}add/", data).status_code == 302
+    cables = Category.objects.get(name="Cables")
+    data = category_form(page, name="Power cables", parent=cables.pk, sort_order=0)
+    assert admin_client.post(f"{CATEGORIES}add/", data).status_code == 302
+    power = Category.objects.get(name="Power cables")
+
+    assert cables.parent == root and cables.depth == 2 and cables.path == root.path + "0001"
+    assert power.depth == 3 and power.path.startswith(cables.path) and len(power.path) == 12
+    assert power.slug == "electrical-cables-power-cables"
+
+    listing = admin_client.get(CATEGORIES)
+    assert listing.status_code == 200
+    assert [c.name for c in listing.context["cl"].result_list] == [
+        "Electrical",
+        "Cables",
+        "Power cables",
+    ]
+    assert "— — Power cables" in listing.content.decode()
+
+    duplicate = category_form(page, name="cables", parent=root.pk, sort_order=0)
+    response = admin_client.post(f"{CATEGORIES}add/", duplicate)
+    assert response.status_code == 200
+    assert "name" in response.context["adminform"].form.errors
+
+
+def test_category_change_renames_but_cannot_move(admin_client):
+    root, other = CategoryFactory(name="Lighting"), CategoryFactory(name="Plumbing")
+    child = CategoryFactory(name="LED", parent=root)
+    page = admin_client.get(f"{CATEGORIES}{child.pk}/change/")
+    assert "not supported" in page.content.decode()
+    data = category_form(page, name="LED lighting", parent=other.pk, sort_order=5, is_active="on")
+    response = admin_client.post(f"{CATEGORIES}{child.pk}/change/", data)
+    assert response.status_code == 302
+    child.refresh_from_db()
+    assert child.name == "LED lighting" and child.sort_order == 5
+    assert child.parent == root and child.path.startswith(root.path)  # not moved
+
+
+def test_category_attribute_definitions_inline_requires_choices_for_the_choice_type(admin_client):
+    category = CategoryFactory(name="Lighting")
+    page = admin_client.get(f"{CATEGORIES}{category.pk}/change/")
+    prefix = "attribute_definitions"
+    data = category_form(page, name="Lighting", sort_order=0, is_active="on")
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": 2,
+            f"{prefix}-0-code": "ip_rating",
+            f"{prefix}-0-name": "IP rating",
+            f"{prefix}-0-type": "choice",
+            f"{prefix}-0-choices": "[]",
+            f"{prefix}-0-sort_order": 0,
+            f"{prefix}-1-code": "power_w",
+            f"{prefix}-1-name": "Power",
+            f"{prefix}-1-type": "number",
+            f"{prefix}-1-unit": "W",
+            f"{prefix}-1-choices": "[]",
+            f"{prefix}-1-is_filterable": "on",
+            f"{prefix}-1-sort_order": 1,
+        }
+    )
+    response = admin_client.post(f"{CATEGORIES}{category.pk}/change/", data)
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert "choices" in formset.forms[0].errors
+    assert not AttributeDefinition.objects.exists()
+
+    data[f"{prefix}-0-choices"] = '["IP20", "IP44", "IP65"]'
+    response = admin_client.post(f"{CATEGORIES}{category.pk}/change/", data)
+    assert response.status_code == 302
+    ip = AttributeDefinition.objects.get(code="ip_rating")
+    assert ip.choices == ["IP20", "IP44", "IP65"] and ip.category == category
+    assert AttributeDefinition.objects.get(code="power_w").is_filterable
+
+
+def test_brand_admin_lists_and_searches(admin_client):
+    BrandFactory(name="Anka Elektrik")
+    BrandFactory(name="Volta Teknik", is_active=False)
+    response = admin_client.get(BRANDS, {"q": "anka"})
+    assert response.status_code == 200
+    assert [b.name for b in response.context["cl"].result_list] == ["Anka Elektrik"]
+    assert admin_client.get(BRANDS, {"is_active__exact": "0"}).status_code == 200
+    response = admin_client.post(
+        f"{BRANDS}add/", {"name": "anka elektrik", "slug": "anka-2", "is_active": "on"}
+    )
+    assert response.status_code == 200  # the same name in other letters
+    assert Brand.objects.count() == 2
+
+
+# --- images in the product form -----------------------------------------------------------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    root = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": "/media/"},
+        },
+    }
+    return root
+
+
+def png(name="photo.png", size=(640, 480)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), "image/png")
+
+
+def change_with_new_image(client, product, upload, **image_fields):
+    url = f"{PRODUCTS}{product.pk}/change/"
+    page = client.get(url)
+    data = {
+        **product_data(product.category, name=product.name, barcodes="", attributes="{}"),
+        **inline_management(page),
+    }
+    data.pop("sku")
+    count = data["images-TOTAL_FORMS"]
+    data["images-TOTAL_FORMS"] = count + 1
+    data[f"images-{count}-image"] = upload
+    data[f"images-{count}-product"] = product.pk
+    data[f"images-{count}-sort_order"] = image_fields.pop("sort_order", count)
+    for name, value in image_fields.items():
+        data[f"images-{count}-{name}"] = value
+    return client.post(url, data)
+
+
+def test_admin_image_inline_refuses_a_text_file_named_jpg(admin_client, media):
+    product = ProductFactory()
+    fake = SimpleUploadedFile("x.jpg", b"plain text, not a photo" * 50, "image/jpeg")
+    response = change_with_new_image(admin_client, product, fake)
+    assert response.status_code == 200
+    formset = next(
+        i.formset for i in response.context["inline_admin_formsets"] if i.formset.prefix == "images"
+    )
+    assert "image" in formset.forms[-1].errors
+    assert not ProductImage.objects.exists()
+
+
+def test_admin_image_inline_refuses_an_oversize_image(admin_client, media, settings):
+    settings.PRODUCT_IMAGE_MAX_BYTES = 500
+    product = ProductFactory()
+    response = change_with_new_image(admin_client, product, png(size=(900, 900)))
+    assert response.status_code == 200
+    assert not ProductImage.objects.exists()
+
+
+def test_admin_image_inline_saves_primary_and_queues_the_thumbnail(
+    admin_client, media, django_capture_on_commit_callbacks
+):
+    product = ProductFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change_with_new_image(admin_client, product, png("first.png"))
+    assert response.status_code == 302
+    first = ProductImage.objects.get(product=product)
+    assert first.is_primary  # the first image is the primary one
+    assert first.thumbnail.name.endswith(".webp")
+    assert (media / first.thumbnail.name).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change_with_new_image(admin_client, product, png("second.png"), is_primary="on")
+    assert response.status_code == 302
+    second = ProductImage.objects.exclude(pk=first.pk).get()
+    first.refresh_from_db()
+    assert second.is_primary and not first.is_primary
+
+
+def test_excel_export_imports_back_unchanged(lighting):
+    ProductFactory(
+        sku="12345",
+        name="Numeric SKU panel",
+        category=lighting,
+        barcodes=["8690000000011"],
+        attributes={"power_w": 40, "ip_rating": "IP44"},
+    )
+    workbook = ProductResource().export().export("xlsx")
+    dataset = tablib.Dataset().load(workbook, format="xlsx")
+    assert dataset.dict[0]["category"] == "Lighting > LED > Panels"
+
+    result = ProductResource().import_data(dataset, dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert result.totals["skip"] == 1
+    assert Product.objects.get(sku="12345").barcodes == ["8690000000011"]

@@ -1,0 +1,524 @@
+"""The ERP's product feed: POST /api/integration/v1/products (upsert by SKU, set-based)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from auditlog.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.catalog.cache import catalog_cache_version
+from apps.catalog.models import AttributeDefinition, Brand, Category, Product
+from apps.catalog.services.categories import category_get_or_create_path
+from apps.catalog.services.products import product_upsert
+from apps.core.exceptions import ValidationError
+from apps.integrations.models import BatchLog
+
+pytestmark = [pytest.mark.django_db]
+
+URL = "/api/integration/v1/products"
+
+
+def record(sku="KBL-001", **overrides):
+    data = {
+        "sku": sku,
+        "name": "NYM Kablo 3x2,5 mm²",
+        "brand": "Öznur Kablo",
+        "category": "Elektrik > Kablolar",
+        "unit": "meter",
+        "vat_rate": 20,
+        "attributes": {},
+        "is_active": True,
+        "serial_tracked": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def post(client, batch, **headers):
+    response = client.post(URL, batch, format="json", **headers)
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def counts(body):
+    return {k: body[k] for k in ("received", "created", "updated", "unchanged", "failed")}
+
+
+def errors_by_index(body):
+    return {e["index"]: e for e in body["errors"]}
+
+
+@pytest.fixture
+def client(integration_client):
+    return integration_client()
+
+
+def test_new_products_are_created_with_brand_category_path_and_search_document(client):
+    body = post(
+        client,
+        [
+            record(barcodes=["8690000000011"], description="Bakır iletken", order_multiple=100),
+            record("KBL-002", name="NYA Kablo 1,5 mm²", brand=None),
+        ],
+    )
+
+    assert body == {
+        "received": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "errors": [],
+    }
+    product = Product.objects.select_related("brand", "category__parent").get(sku="KBL-001")
+    assert product.brand.name == "Öznur Kablo" and product.brand.slug == "oznur-kablo"
+    assert product.category.name == "Kablolar" and product.category.parent.name == "Elektrik"
+    assert (product.unit, product.vat_rate, product.order_multiple) == ("meter", 20, 100)
+    assert product.min_order_quantity == 1 and product.is_active and not product.serial_tracked
+    assert product.barcodes == ["8690000000011"] and product.description == "Bakır iletken"
+    assert product.search_document == "kbl-001 nym kablo 3x2,5 mm² öznur kablo 8690000000011"
+    assert Product.objects.get(sku="KBL-002").brand is None
+
+
+def test_the_same_batch_again_is_unchanged_and_writes_nothing(client):
+    batch = [record(), record("KBL-002")]
+    post(client, batch)
+    before = dict(Product.objects.values_list("sku", "updated_at"))
+    audit_rows = LogEntry.objects.count()
+
+    body = post(client, batch)
+
+    assert counts(body) == {
+        "received": 2,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+        "failed": 0,
+    }
+    assert dict(Product.objects.values_list("sku", "updated_at")) == before
+    assert LogEntry.objects.count() == audit_rows  # no audit noise
+
+
+def test_a_changed_record_is_updated_and_its_change_is_audited(client):
+    post(client, [record(), record("KBL-002")])
+
+    body = post(client, [record(name="NYM Kablo 3x2,5 (yeni)", vat_rate="10"), record("KBL-002")])
+
+    assert (body["updated"], body["unchanged"]) == (1, 1)
+    product = Product.objects.get(sku="KBL-001")
+    assert (product.name, product.vat_rate) == ("NYM Kablo 3x2,5 (yeni)", 10)
+    entry = LogEntry.objects.get_for_object(product).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.changes == {
+        "name": ["NYM Kablo 3x2,5 mm²", "NYM Kablo 3x2,5 (yeni)"],
+        "vat_rate": ["20", "10"],
+    }
+    assert entry.additional_data["batch"] == BatchLog.objects.latest("id").pk
+    assert LogEntry.objects.get_for_object(product).filter(action=LogEntry.Action.CREATE).exists()
+
+
+def test_absent_optional_fields_keep_the_current_values(client):
+    post(client, [record(description="Uzun açıklama", barcodes=["1"], is_active=False)])
+    minimal = {k: v for k, v in record().items() if k in ("sku", "name", "category", "unit")}
+
+    body = post(client, [{**minimal, "vat_rate": 20}])
+
+    assert body["unchanged"] == 1
+    product = Product.all_objects.get(sku="KBL-001")
+    assert product.description == "Uzun açıklama" and product.barcodes == ["1"]
+    assert product.brand.name == "Öznur Kablo" and product.is_active is False
+
+
+def test_categories_and_brands_are_matched_case_insensitively_and_created_once(client):
+    post(client, [record()])
+    body = post(
+        client,
+        [
+            record("KBL-002", brand="ÖZNUR KABLO", category="elektrik > KABLOLAR"),
+            record("AYD-001", brand="Işık Aydınlatma", category="Elektrik > Aydınlatma > LED"),
+            record("AYD-002", brand="ışık aydınlatma", category="Elektrik > Aydınlatma > LED"),
+        ],
+    )
+
+    assert body["created"] == 3
+    assert sorted(Brand.objects.values_list("name", flat=True)) == [
+        "Işık Aydınlatma",
+        "Öznur Kablo",
+    ]
+    paths = {
+        p.sku: (p.category.parent.name, p.category.name)
+        for p in Product.objects.select_related("category__parent")
+    }
+    assert paths["KBL-002"] == ("Elektrik", "Kablolar")
+    assert paths["AYD-001"] == paths["AYD-002"] == ("Aydınlatma", "LED")
+    assert Category.objects.filter(parent=None).count() == 1
+
+
+def test_the_catalog_cache_is_bumped_when_a_brand_or_category_is_created(client):
+    post(client, [record()])
+    version = catalog_cache_version()
+
+    post(client, [record("KBL-002")])  # brand and category exist
+    assert catalog_cache_version() == version
+
+    post(client, [record("KBL-003", brand="Yeni Marka")])
+    assert catalog_cache_version() > version
+
+
+@pytest.fixture
+def lighting():
+    """ "Aydınlatma" with power (number, required) and color (choice); "LED" below it adds
+    a text attribute."""
+    parent = category_get_or_create_path("Aydınlatma")
+    leaf = category_get_or_create_path("Aydınlatma > LED")
+    AttributeDefinition.objects.create(
+        category=parent, code="power", name="Güç", type="number", unit="W", is_required=True
+    )
+    AttributeDefinition.objects.create(
+        category=parent, code="color", name="Renk", type="choice", choices=["beyaz", "sarı"]
+    )
+    AttributeDefinition.objects.create(category=leaf, code="socket", name="Duy", type="text")
+    return leaf
+
+
+def test_attributes_are_validated_against_the_category_and_its_ancestors(client, lighting):
+    body = post(
+        client,
+        [
+            record(
+                "LED-1", category="Aydınlatma > LED", attributes={"power": "9.0", "socket": "E27"}
+            ),
+            record("LED-2", category="Aydınlatma > LED", attributes={"power": "dokuz", "x": 1}),
+            record("LED-3", category="Aydınlatma > LED", attributes={"color": "mor"}),
+            record("LED-4", category="Aydınlatma", attributes={"power": 5, "socket": "E14"}),
+            record("LED-5", category="Aydınlatma > LED", attributes=["power"]),
+        ],
+    )
+
+    assert (body["created"], body["failed"]) == (1, 4)
+    errors = errors_by_index(body)
+    assert errors[1]["key"] == "LED-2"
+    assert errors[1]["errors"] == {
+        "attributes.power": ["Must be a number."],
+        "attributes.x": ["Unknown attribute for this category."],
+    }
+    assert errors[2]["errors"] == {
+        "attributes.color": ["Must be one of: beyaz, sarı."],
+        "attributes.power": ["This attribute is required."],
+    }
+    assert errors[3]["errors"] == {"attributes.socket": ["Unknown attribute for this category."]}
+    assert set(errors[4]["errors"]) == {"attributes"}
+    assert Product.objects.get(sku="LED-1").attributes == {"power": 9, "socket": "E27"}
+    assert not Product.objects.filter(sku__in=["LED-2", "LED-3", "LED-4", "LED-5"]).exists()
+
+
+def test_an_absurd_attribute_number_is_an_error_not_a_hang(client, lighting):
+    body = post(
+        client, [record("LED-1", category="Aydınlatma > LED", attributes={"power": "1E+999999"})]
+    )
+    assert body["errors"][0]["errors"] == {"attributes.power": ["Must be a number."]}
+
+
+def test_a_soft_deleted_product_is_revived_by_an_upsert(client):
+    post(client, [record()])
+    Product.objects.get(sku="KBL-001").soft_delete()
+
+    body = post(client, [record()])
+
+    assert body["updated"] == 1
+    product = Product.objects.get(sku="KBL-001")  # the default manager sees it again
+    assert product.deleted_at is None
+    assert Product.all_objects.filter(sku="KBL-001").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"vat_rate": 18}, "vat_rate", '"18" is not a valid choice.'),
+        ({"vat_rate": True}, "vat_rate", '"True" is not a valid choice.'),
+        ({"unit": "bag"}, "unit", '"bag" is not a valid choice.'),
+        ({"category": ""}, "category", "This field may not be blank."),
+        ({"category": " > "}, "category", 'Write a category path like "Parent > Child".'),
+        ({"category": "A >  > B"}, "category", 'Write a category path like "Parent > Child".'),
+        ({"name": None}, "name", "This field may not be null."),
+        ({"name": ["x"]}, "name", "Not a valid string."),
+        ({"sku": "S" * 65}, "sku", "Ensure this field has no more than 64 characters."),
+        ({"min_order_quantity": 0}, "min_order_quantity", "greater than or equal to 1."),
+        ({"order_multiple": "2.5"}, "order_multiple", "A valid integer is required."),
+        ({"is_active": "maybe"}, "is_active", "Must be a valid boolean."),
+        ({"barcodes": "869"}, "barcodes", 'Expected a list of items but got type "str".'),
+        ({"barcodes": ["1", ""]}, "barcodes.1", "This field may not be blank."),
+        ({"attributes": "x"}, "attributes", 'Expected a dictionary of items but got type "str".'),
+        ({"price": "10.00"}, "price", "Unknown or read-only field."),
+        ({"name": "a\x00b"}, "name", "Null characters are not allowed."),
+        ({"brand": "\ud800"}, "brand", "Surrogate characters are not allowed: U+D800."),
+    ],
+)
+def test_bad_fields_fail_that_record_with_a_field_message(client, overrides, field, message):
+    batch = [record(**{"sku": "BAD", **overrides}), record("GOOD")]
+    # sent as ASCII JSON: a lone surrogate cannot be encoded as UTF-8, but JSON can escape it
+    response = client.post(URL, json.dumps(batch), content_type="application/json")
+    assert response.status_code == 200
+    body = response.json()
+
+    assert (body["created"], body["failed"]) == (1, 1)
+    error = body["errors"][0]
+    assert error["index"] == 0 and error["key"] == str(overrides.get("sku", "BAD"))
+    assert any(message in m for m in error["errors"][field]), error["errors"]
+    assert list(Product.objects.values_list("sku", flat=True)) == ["GOOD"]
+
+
+def test_a_record_without_its_required_fields_names_each(client):
+    body = post(client, [{"sku": "X"}, "not an object", None])
+    errors = errors_by_index(body)
+    assert set(errors[0]["errors"]) == {"name", "category", "unit", "vat_rate"}
+    assert errors[1] == {
+        "index": 1,
+        "key": None,
+        "errors": {"non_field_errors": ["A record must be a JSON object."]},
+    }
+    assert body["failed"] == 3
+
+
+def test_a_null_character_in_an_unknown_field_name_is_reported_not_a_500(client):
+    body = post(client, [{**record(), "bad\x00field": 1}])
+    assert body["failed"] == 1
+    assert BatchLog.objects.get().failed == 1
+
+
+@pytest.mark.parametrize("payload", [{"sku": "X"}, "text", 42, None])
+def test_a_body_that_is_not_a_list_answers_400(client, payload):
+    assert client.post(URL, payload, format="json").status_code == 400
+
+
+def test_a_repeated_sku_in_one_batch_fails_naming_the_first(client):
+    body = post(client, [record(), record("KBL-002"), record(name="Başka ad")])
+
+    assert (body["created"], body["failed"]) == (2, 1)
+    assert body["errors"] == [
+        {
+            "index": 2,
+            "key": "KBL-001",
+            "errors": {"sku": ["Repeats record 0 (same sku); send each sku once per batch."]},
+        }
+    ]
+    assert Product.objects.get(sku="KBL-001").name == "NYM Kablo 3x2,5 mm²"
+
+
+def test_idempotency_key_replays_the_first_answer(client):
+    first = client.post(URL, [record()], format="json", HTTP_IDEMPOTENCY_KEY="products-1")
+    Product.objects.filter(sku="KBL-001").update(name="changed meanwhile")
+
+    second = client.post(URL, [record()], format="json", HTTP_IDEMPOTENCY_KEY="products-1")
+
+    assert second.status_code == 200 and second["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json() and first.json()["created"] == 1
+    assert Product.objects.get(sku="KBL-001").name == "changed meanwhile"
+    assert BatchLog.objects.filter(resource="products").count() == 1
+
+
+def test_more_records_than_the_maximum_answer_413_and_change_nothing(client, settings):
+    settings.INTEGRATION_MAX_BATCH = 3
+    response = client.post(URL, [record(f"S{n}") for n in range(4)], format="json")
+    assert response.status_code == 413
+    assert not Product.objects.exists() and not BatchLog.objects.exists()
+
+
+def test_a_key_with_only_stock_write_gets_403_on_products(integration_client):
+    client = integration_client(scopes=["stock:write"])
+    response = client.post(URL, [record()], format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "insufficient_scope"
+    assert not Product.objects.exists() and not Brand.objects.exists()
+
+
+def test_every_batch_is_logged_with_counts_and_errors(client):
+    post(client, [record(), {"sku": "BAD"}], REMOTE_ADDR="10.0.0.7")
+    log = BatchLog.objects.get()
+    assert (log.resource, log.api_key, log.ip_address) == ("products", client.api_key, "10.0.0.7")
+    assert (log.received, log.created, log.failed) == (2, 1, 1)
+    assert log.errors[0]["key"] == "BAD"
+    entry = LogEntry.objects.get_for_object(Product.objects.get())
+    assert entry.get().remote_addr == "10.0.0.7"
+
+
+def _batch(size, start=0, **overrides):
+    return [
+        record(
+            f"Q-{n:05d}",
+            category=f"Yapı > Grup {n % 3}",
+            brand=f"Marka {n % 4}",
+            barcodes=[f"869{n:010d}"],
+            **overrides,
+        )
+        for n in range(start, start + size)
+    ]
+
+
+def _queries(client, batch):
+    with CaptureQueriesContext(connection) as ctx:
+        body = post(client, batch)
+    return len(ctx.captured_queries), body
+
+
+def test_the_number_of_queries_does_not_grow_with_the_batch_size(client):
+    post(client, _batch(4))  # brands and categories exist afterwards
+
+    created_100, body = _queries(client, _batch(100, start=1000))
+    assert body["created"] == 100
+    created_1000, body = _queries(client, _batch(1000, start=2000))
+    assert body["created"] == 1000
+    updated_1000, body = _queries(client, _batch(1000, start=2000, name="Yeni ad"))
+    assert body["updated"] == 1000
+    unchanged_1000, body = _queries(client, _batch(1000, start=2000, name="Yeni ad"))
+    assert body["unchanged"] == 1000
+
+    assert created_100 == created_1000 == updated_1000
+    assert unchanged_1000 <= created_1000
+    assert created_1000 <= 20
+
+
+def test_a_batch_of_5000_records_is_answered_record_by_record(client):
+    batch = _batch(5000)
+    for n in (17, 2500, 4999):
+        batch[n]["vat_rate"] = 18
+
+    body = post(client, batch)
+
+    assert counts(body) == {
+        "received": 5000,
+        "created": 4997,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 3,
+    }
+    assert [(e["index"], e["key"]) for e in body["errors"]] == [
+        (17, "Q-00017"),
+        (2500, "Q-02500"),
+        (4999, "Q-04999"),
+    ]
+    assert Product.objects.count() == 4997
+    assert LogEntry.objects.filter(action=LogEntry.Action.CREATE).count() >= 4997
+
+    batch[17]["vat_rate"] = 20
+    batch[42]["name"] = "Değişti"
+    body = post(client, batch)
+    assert (body["created"], body["updated"], body["unchanged"], body["failed"]) == (
+        1,
+        1,
+        4996,
+        2,
+    )
+
+
+def test_product_upsert_applies_one_record_or_raises_field_errors():
+    product, outcome = product_upsert(record={**record(), "vat_rate": 10})
+    assert outcome == "created" and product.vat_rate == 10
+    assert product_upsert(record={**record(), "vat_rate": 10})[1] == "unchanged"
+    with pytest.raises(ValidationError) as raised:
+        product_upsert(record={**record(), "category": "A > > B"})
+    assert "category" in raised.value.errors
+
+
+def test_a_new_category_revalidates_the_attributes_the_product_keeps(client, lighting):
+    post(client, [record("LED-1", category="Aydınlatma > LED", attributes={"power": 9})])
+
+    # attributes not sent: the ones kept must fit the new category ("Kablolar" knows no power)
+    moved = {k: v for k, v in record("LED-1").items() if k != "attributes"}
+    body = post(client, [moved])
+
+    assert body["failed"] == 1
+    assert body["errors"][0]["errors"] == {
+        "attributes.power": ["Unknown attribute for this category."]
+    }
+    assert Product.objects.get(sku="LED-1").category.name == "LED"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_with_the_same_new_skus_and_brands_create_each_once(
+    integration_client,
+):
+    from rest_framework.test import APIClient
+
+    key = integration_client().raw_key
+    category_get_or_create_path("Elektrik")  # new sub-categories are numbered under a lock
+    batch = [
+        record(f"C-{n:03d}", brand=f"Yeni Marka {n % 3}", category=f"Elektrik > Grup {n % 2}")
+        for n in range(60)
+    ]
+    answers = []
+
+    def push(records):
+        try:
+            client = APIClient()
+            client.credentials(HTTP_X_API_KEY=key)
+            answers.append(client.post(URL, records, format="json").json())
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=push, args=(list(reversed(batch)) if n % 2 else batch,))
+        for n in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert len(answers) == 4 and all(a["failed"] == 0 for a in answers), answers
+    assert sum(a["created"] for a in answers) == 60
+    assert Product.objects.count() == 60
+    assert Brand.objects.count() == 3
+    assert Category.objects.filter(parent__name="Elektrik").count() == 2
+
+
+def refuse_in_the_database(table, condition):
+    """A trigger (rolled back with the test) that makes PostgreSQL refuse some rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION feed_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF {condition} THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; "
+            "RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER feed_test_refuse BEFORE INSERT OR UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION feed_test_refuse()"
+        )
+
+
+def test_a_row_the_database_refuses_fails_alone_and_the_others_are_applied(client):
+    refuse_in_the_database("catalog_product", "NEW.sku = 'BOOM'")
+
+    body = post(client, [record("A"), record("BOOM"), record("C"), record("D"), record("E")])
+
+    assert (body["created"], body["failed"]) == (4, 1)
+    assert body["errors"] == [
+        {
+            "index": 1,
+            "key": "BOOM",
+            "errors": {"non_field_errors": ["Rejected by the database: refused by a test trigger"]},
+        }
+    ]
+    assert sorted(Product.objects.values_list("sku", flat=True)) == ["A", "C", "D", "E"]
+
+
+@pytest.mark.parametrize(
+    ("url", "batch"),
+    [
+        ("/api/integration/v1/customers", [{"code": "C\x00", "name\x00": 1}]),
+        (URL, [{**record("P\x00"), "vat_rate": "18\x00"}]),
+    ],
+)
+def test_input_echoed_in_errors_is_answered_and_logged_not_a_500(client, url, batch):
+    # the answer and the batch log are JSON in PostgreSQL, which holds no NUL character
+    response = client.post(url, batch, format="json", HTTP_IDEMPOTENCY_KEY="nul")
+    assert response.status_code == 200
+    error = response.json()["errors"][0]
+    messages = [m for field in error["errors"].values() for m in field]
+    texts = [error["key"], *error["errors"], *messages]
+    assert texts and not any("\x00" in text for text in texts)
+    assert error["key"].startswith(("C", "P")) and error["key"].endswith("\ufffd")
+    assert BatchLog.objects.get().failed == 1
