@@ -144,14 +144,36 @@ def _by_id_or_slug(queryset: QuerySet, ref: str):
 # --- products ---------------------------------------------------------------------------------
 
 
-def product_list() -> QuerySet[Product]:
+# The columns a list page shows (the text columns the list does not show, description and
+# search_document, are the widest: they are left in the table).
+PRODUCT_LIST_COLUMNS = (
+    "id",
+    "sku",
+    "name",
+    "unit",
+    "vat_rate",
+    "min_order_quantity",
+    "order_multiple",
+    "attributes",
+    "brand__id",
+    "brand__name",
+    "category__id",
+    "category__name",
+    "category__slug",
+)
+PRODUCT_DETAIL_COLUMNS = (*PRODUCT_LIST_COLUMNS, "description", "barcodes", "serial_tracked")
+
+
+def product_list(*, detail: bool = False) -> QuerySet[Product]:
     """What dealers may see, built for a page: brand and category joined, images prefetched
     (one query per page), available stock annotated (one correlated subquery, no extra
-    query). Ordered by name; ``product_order`` changes that."""
+    query), only the columns the list (or with ``detail`` the detail) shows. Ordered by name;
+    ``product_order`` changes that."""
     images = ProductImage.objects.order_by("-is_primary", "sort_order", "id")
     return (
         Product.objects.visible()
         .select_related("brand", "category")
+        .only(*(PRODUCT_DETAIL_COLUMNS if detail else PRODUCT_LIST_COLUMNS))
         .prefetch_related(Prefetch("images", queryset=images))
         .annotate(available=available_subquery())
         .order_by("name", "id")
@@ -161,7 +183,7 @@ def product_list() -> QuerySet[Product]:
 def product_get(*, sku: str) -> Product:
     """A visible product by SKU with everything the detail shows, or NotFound (inactive,
     deleted, in an inactive category, or unknown alike)."""
-    product = product_list().filter(sku=sku).first()
+    product = product_list(detail=True).filter(sku=sku).first()
     if product is None:
         raise NotFound(code="not_found")
     return product
@@ -318,10 +340,41 @@ def product_order(
 
 
 def attach_prices(products: Iterable[Product], customer, *, with_breaks: bool = False) -> None:
-    """Give every product of a page its price for ``customer`` in one call: ``price`` (and
-    ``price_breaks`` with ``with_breaks``). The price engine of the next issue fills them for
-    the whole page in a constant number of queries; until then no product has a price."""
-    for product in products:
-        product.price = None
+    """Give every product of a page its price for ``customer`` at quantity 1 in one call of the
+    price engine (a constant number of queries for the whole page): ``price`` is the API's price
+    object or None when not sellable. With ``with_breaks`` also ``price_breaks``: what the dealer
+    pays from each of its quantity breaks on (one more engine call)."""
+    from django.conf import settings
+
+    from apps.pricing.engine import price_resolve_many
+
+    products = list(products)
+    results = price_resolve_many(customer=customer, items=[(p, 1) for p in products])
+    for product, result in zip(products, results, strict=True):
+        product.price = result.as_api(settings.CURRENCY)
         if with_breaks:
-            product.price_breaks = []
+            product.price_breaks = _price_breaks(product, customer, result.break_quantities)
+
+
+def _price_breaks(product: Product, customer, quantities) -> list[dict]:
+    from apps.pricing.engine import price_resolve_many
+
+    breaks, previous = [], None
+    resolved = price_resolve_many(customer=customer, items=[(product, q) for q in quantities])
+    for result in resolved:
+        if not result.sellable or result.unit_net == previous:
+            continue
+        previous = result.unit_net
+        breaks.append(
+            {
+                "min_quantity": result.quantity,
+                "unit_net": result.unit_net,
+                "source": result.source,
+                "campaign": (
+                    {"id": result.campaign.id, "name": result.campaign.name}
+                    if result.campaign
+                    else None
+                ),
+            }
+        )
+    return breaks

@@ -8,13 +8,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from apps.catalog import selectors
 from apps.catalog.models import AttributeDefinition, Product
+from apps.pricing.selectors import PRICE_SORT_FIELD, annotate_base_price
 
 ATTRIBUTE_PREFIX = "attr_"
 ORDERING_CHOICES = [
@@ -182,19 +183,19 @@ class ProductFilter(filters.FilterSet):
     )
     price_min = filters.NumberFilter(
         method="filter_price",
-        help_text="Accepted and validated; applied once the price engine prices products "
-        "(until then it does not narrow the list).",
+        help_text="Lowest unit price (net) at quantity 1: the dealer's special, tier or "
+        "LIST price (campaign discounts are not applied to this filter).",
     )
     price_max = filters.NumberFilter(
         method="filter_price",
-        help_text="Accepted and validated; applied once the price engine prices products "
-        "(until then it does not narrow the list).",
+        help_text="Highest unit price (net) at quantity 1, as for `price_min`.",
     )
     ordering = filters.ChoiceFilter(
         choices=ORDERING_CHOICES,
         method="filter_ordering",
-        help_text="`name` (default), `-name`, `-created_at`; `price`, `-price` order by name "
-        "until prices arrive. Searching without `ordering` puts the best matches first.",
+        help_text="`name` (default), `-name`, `-created_at`, `price`, `-price` (the dealer's "
+        "unit price at quantity 1 before campaign discounts; unpriced products last). "
+        "Searching without `ordering` puts the best matches first.",
     )
 
     class Meta:
@@ -239,7 +240,17 @@ class ProductFilter(filters.FilterSet):
         return selectors.product_in_stock(queryset, in_stock=value)
 
     def filter_price(self, queryset, name, value):
-        return queryset  # no prices yet: the price engine (next issue) applies these
+        if value is None:
+            return queryset
+        queryset = self._with_price(queryset)
+        lookup = "gte" if name == "price_min" else "lte"
+        return queryset.filter(**{f"{PRICE_SORT_FIELD}__{lookup}": value})
+
+    def _with_price(self, queryset):
+        customer = getattr(getattr(self.request, "user", None), "customer", None)
+        if customer is None:
+            return queryset
+        return annotate_base_price(queryset, customer=customer)
 
     def filter_ordering(self, queryset, name, value):
         return queryset  # applied last, in filter_queryset
@@ -250,6 +261,13 @@ class ProductFilter(filters.FilterSet):
         term = data.get("search")
         if term:
             queryset = selectors.product_search(queryset, term=term)
-        return selectors.product_order(
-            queryset, ordering=data.get("ordering") or None, searched=bool(term)
-        )
+        ordering = data.get("ordering") or None
+        if ordering in ("price", "-price"):
+            queryset = self._with_price(queryset)
+            if PRICE_SORT_FIELD in queryset.query.annotations:
+                key = F(PRICE_SORT_FIELD)
+                direction = (
+                    key.asc(nulls_last=True) if ordering == "price" else key.desc(nulls_last=True)
+                )
+                return queryset.order_by(direction, "name", "id")
+        return selectors.product_order(queryset, ordering=ordering, searched=bool(term))

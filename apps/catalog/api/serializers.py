@@ -70,21 +70,35 @@ class StockSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["in_stock", "low_stock", "out_of_stock"])
 
 
+class CampaignRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class PriceSerializer(serializers.Serializer):
-    """The dealer's price of one unit (filled by the price engine)."""
+    """The dealer's price of one unit (from the price engine)."""
 
     currency = serializers.CharField()
-    list = serializers.DecimalField(max_digits=14, decimal_places=4)
+    list = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        allow_null=True,
+        help_text="The LIST price at this quantity (null when the product has none).",
+    )
     unit_net = serializers.DecimalField(max_digits=14, decimal_places=4)
-    discount = serializers.DecimalField(max_digits=14, decimal_places=4)
+    discount = serializers.DecimalField(
+        max_digits=14, decimal_places=4, help_text="Per unit, by the campaign."
+    )
     source = serializers.CharField(help_text="`special`, `tier:A|B|C` or `list`.")
-    campaign = serializers.CharField(allow_null=True)
+    campaign = CampaignRefSerializer(allow_null=True)
     unit_gross = serializers.DecimalField(max_digits=14, decimal_places=4)
 
 
 class PriceBreakSerializer(serializers.Serializer):
     min_quantity = serializers.IntegerField()
     unit_net = serializers.DecimalField(max_digits=14, decimal_places=4)
+    source = serializers.CharField()
+    campaign = CampaignRefSerializer(allow_null=True)
 
 
 class ProductListSerializer(serializers.ModelSerializer):
