@@ -1,0 +1,111 @@
+"""Demo prices: LIST with a quantity break, tier A/B/C prices, special prices for the first
+demo dealer and two campaigns, so the demo shows every price source. Idempotent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import timezone
+
+from apps.accounts.models import Customer
+from apps.campaigns.models import Campaign
+from apps.catalog.demo import SKU_PREFIX, _chunks, insert_rows
+from apps.catalog.models import Brand, Product
+from apps.pricing.engine import campaigns_bump
+from apps.pricing.models import Price, PriceList, SpecialPrice
+
+TIER_FACTORS = {"A": Decimal("0.80"), "B": Decimal("0.85"), "C": Decimal("0.90")}
+CAMPAIGN_NAMES = ("Demo: 10% on one brand", "Demo: 5 TRY off from 20 units")
+
+
+def demo_list_price(product_id: int) -> Decimal:
+    """A stable price between 12.50 and 2,512.49 TRY."""
+    return (Decimal(1250) + Decimal((product_id * 7919) % 250000)) / 100
+
+
+def seed_prices(options) -> list[str]:
+    lists = {p.code: p for p in PriceList.objects.all()}
+    priced = set(
+        Price.objects.filter(
+            price_list=lists["LIST"], product__sku__startswith=SKU_PREFIX
+        ).values_list("product_id", flat=True)
+    )
+    ids = list(
+        Product.objects.filter(sku__startswith=SKU_PREFIX)
+        .exclude(pk__in=priced)
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    for chunk in _chunks(ids, 2000):
+        rows = []
+        for product_id in chunk:
+            base = demo_list_price(product_id)
+            rows.append(_row(lists["LIST"], product_id, 1, base, now))
+            rows.append(_row(lists["LIST"], product_id, 10, base * Decimal("0.95"), now))
+            for code, factor in TIER_FACTORS.items():
+                rows.append(_row(lists[code], product_id, 1, base * factor, now))
+        insert_rows(Price, rows)
+    dealer = Customer.objects.filter(code="DEMO001").first()
+    specials = 0
+    if dealer is not None:
+        first = list(Product.objects.filter(sku__startswith=SKU_PREFIX).order_by("sku")[:20])
+        for product in first:
+            _special, created = SpecialPrice.objects.get_or_create(
+                customer=dealer,
+                product=product,
+                min_quantity=1,
+                defaults={
+                    "amount": (demo_list_price(product.pk) * Decimal("0.70")).quantize(
+                        Decimal("0.0001")
+                    )
+                },
+            )
+            specials += created
+    brand = Brand.objects.order_by("name").first()
+    campaign, _ = Campaign.objects.get_or_create(
+        name=CAMPAIGN_NAMES[0],
+        defaults={
+            "discount_type": "percentage",
+            "discount_value": Decimal("10"),
+            "scope": Campaign.Scope.BRANDS,
+            "priority": 1,
+        },
+    )
+    if brand is not None:
+        campaign.brands.add(brand)
+    Campaign.objects.get_or_create(
+        name=CAMPAIGN_NAMES[1],
+        defaults={
+            "discount_type": "fixed",
+            "discount_value": Decimal("5"),
+            "min_quantity": 20,
+            "audience": "tiers",
+            "tiers": ["B", "C"],
+        },
+    )
+    campaigns_bump()
+    return [
+        f"demo prices: {len(ids)} products newly priced (LIST with a break at 10, tiers A/B/C), "
+        f"{specials} special prices for DEMO001, {len(CAMPAIGN_NAMES)} campaigns"
+    ]
+
+
+def _row(price_list, product_id, min_quantity, amount, now) -> dict:
+    return {
+        "price_list_id": price_list.pk,
+        "product_id": product_id,
+        "min_quantity": min_quantity,
+        "amount": amount.quantize(Decimal("0.0001")),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def reset_prices(options) -> None:
+    Campaign.objects.filter(name__in=CAMPAIGN_NAMES).delete()
+    SpecialPrice.objects.filter(product__sku__startswith=SKU_PREFIX).delete()
+    Price.objects.filter(product__sku__startswith=SKU_PREFIX).delete()
+    campaigns_bump()
+
+
+STEPS = [("demo prices", seed_prices, reset_prices)]
