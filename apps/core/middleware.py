@@ -54,6 +54,19 @@ class ApiMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            # PostgreSQL text cannot hold NUL: refuse it here rather than fail in a query
+            return JsonResponse(
+                {
+                    "detail": _("Null characters are not allowed."),
+                    "code": "null_characters",
+                    "errors": {},
+                },
+                status=400,
+            )
         if length > settings.API_MAX_BODY_BYTES:
             return JsonResponse(
                 {

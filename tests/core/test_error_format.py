@@ -134,3 +134,12 @@ def test_api_times_are_utc(api_client, settings):
     assert settings.TIME_ZONE == "Europe/Istanbul"
     response = api_client.get("/api/test/log")
     assert response.json()["now"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/no%00where", "/api/test/numbers?page=1%00", "/api/test/numbers?x%00=1"]
+)
+def test_null_characters_in_the_url_answer_400(api_client, url):
+    response = api_client.get(url)
+    assert response.status_code == 400
+    assert response.json()["code"] == "null_characters"
