@@ -36,6 +36,7 @@ SOURCE_SPECIAL = "special"
 SOURCE_LIST = "list"
 LIST_CODE = "LIST"
 CAMPAIGNS_VERSION_KEY = "pricing:campaigns:version"
+PRICES_VERSION_KEY = "pricing:prices:version"
 CAMPAIGNS_TTL = 300
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.0000")
@@ -218,12 +219,22 @@ def resolve_one(
 # --- loading ----------------------------------------------------------------------------------
 
 
+def _bump(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 2, timeout=None)
+
+
 def campaigns_bump() -> None:
     """Invalidate the cached campaigns (call after any campaign change)."""
-    try:
-        cache.incr(CAMPAIGNS_VERSION_KEY)
-    except ValueError:
-        cache.set(CAMPAIGNS_VERSION_KEY, 2, timeout=None)
+    _bump(CAMPAIGNS_VERSION_KEY)
+
+
+def prices_bump() -> None:
+    """Invalidate the cached price-list rows (call after any change of a list price, a price
+    list, or a batch of them from the ERP). Special prices are not cached."""
+    _bump(PRICES_VERSION_KEY)
 
 
 def _load_campaign_rules() -> list[CampaignRule]:
