@@ -3,6 +3,7 @@ or to its audience/scope sets drops that cache (bulk SQL elsewhere calls campaig
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -13,7 +14,13 @@ from apps.pricing.engine import campaigns_bump
 @receiver(post_save, sender=Campaign, dispatch_uid="campaigns-saved")
 @receiver(post_delete, sender=Campaign, dispatch_uid="campaigns-deleted")
 def _campaign_changed(sender, **kwargs):
+    campaigns_changed()
+
+
+def campaigns_changed() -> None:
+    """Drop the cache now and again on commit (a reader in between cannot keep the old rules)."""
     campaigns_bump()
+    transaction.on_commit(campaigns_bump)
 
 
 for _through in (
@@ -23,7 +30,7 @@ for _through in (
     Campaign.products.through,
 ):
     m2m_changed.connect(
-        lambda sender, **kwargs: campaigns_bump(),
+        lambda sender, **kwargs: campaigns_changed(),
         sender=_through,
         weak=False,
         dispatch_uid=f"campaigns-m2m-{_through.__name__}",

@@ -20,4 +20,6 @@ class PricingConfig(AppConfig):
     verbose_name = "Pricing"
 
     def ready(self):
+        from apps.pricing import signals  # noqa: F401  (cache invalidation)
+
         post_migrate.connect(_ensure_price_lists, sender=self, dispatch_uid="pricing-lists")

@@ -11,7 +11,7 @@ from apps.accounts.models import Customer
 from apps.campaigns.models import Campaign
 from apps.catalog.demo import SKU_PREFIX, _chunks, insert_rows
 from apps.catalog.models import Brand, Product
-from apps.pricing.engine import campaigns_bump
+from apps.pricing.engine import campaigns_bump, prices_bump
 from apps.pricing.models import Price, PriceList, SpecialPrice
 
 TIER_FACTORS = {"A": Decimal("0.80"), "B": Decimal("0.85"), "C": Decimal("0.90")}
@@ -84,6 +84,7 @@ def seed_prices(options) -> list[str]:
         },
     )
     campaigns_bump()
+    prices_bump()
     return [
         f"demo prices: {len(ids)} products newly priced (LIST with a break at 10, tiers A/B/C), "
         f"{specials} special prices for DEMO001, {len(CAMPAIGN_NAMES)} campaigns"
@@ -106,6 +107,7 @@ def reset_prices(options) -> None:
     SpecialPrice.objects.filter(product__sku__startswith=SKU_PREFIX).delete()
     Price.objects.filter(product__sku__startswith=SKU_PREFIX).delete()
     campaigns_bump()
+    prices_bump()
 
 
 STEPS = [("demo prices", seed_prices, reset_prices)]

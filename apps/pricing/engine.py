@@ -38,6 +38,7 @@ LIST_CODE = "LIST"
 CAMPAIGNS_VERSION_KEY = "pricing:campaigns:version"
 PRICES_VERSION_KEY = "pricing:prices:version"
 CAMPAIGNS_TTL = 300
+PRICES_TTL = 3600  # a safety net: every change bumps the version anyway
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.0000")
 
@@ -280,6 +281,49 @@ def active_campaign_rules() -> list[CampaignRule]:
     return rules
 
 
+def _valid(start: datetime | None, end: datetime | None, at: datetime) -> bool:
+    return (start is None or start <= at) and (end is None or end > at)
+
+
+def price_list_rows(product_ids: Iterable[int], codes: Sequence[str]) -> dict[tuple, tuple]:
+    """``{(list code, product id): ((min_quantity, amount, valid_from, valid_to), ...)}`` for
+    the active lists ``codes``, every row whatever its window (the caller checks it at its own
+    time, so a cached entry does not go stale as time passes).
+
+    Served from the cache (one entry per list and product, under a version that every change of
+    a price or a price list bumps, see ``prices_bump``); what is missing is read in one query
+    and cached. A whole page of products therefore costs one cache round trip and at most one
+    query."""
+    from apps.pricing.models import Price
+
+    version = cache.get(PRICES_VERSION_KEY) or 1
+    wanted = {
+        f"pricing:rows:{version}:{code}:{pid}": (code, pid) for code in codes for pid in product_ids
+    }
+    found = cache.get_many(list(wanted))
+    result = {wanted[key]: rows for key, rows in found.items()}
+    missing = [pair for key, pair in wanted.items() if key not in found]
+    if missing:
+        loaded: dict[tuple, list] = {pair: [] for pair in missing}
+        queryset = Price.objects.filter(
+            product_id__in={pid for _code, pid in missing},
+            price_list__code__in={code for code, _pid in missing},
+            price_list__is_active=True,
+        ).values_list(
+            "price_list__code", "product_id", "min_quantity", "amount", "valid_from", "valid_to"
+        )
+        for code, pid, min_quantity, amount, start, end in queryset:
+            if (code, pid) in loaded:
+                loaded[(code, pid)].append((min_quantity, amount, start, end))
+        fresh = {pair: tuple(rows) for pair, rows in loaded.items()}
+        cache.set_many(
+            {f"pricing:rows:{version}:{c}:{p}": rows for (c, p), rows in fresh.items()},
+            timeout=PRICES_TTL,
+        )
+        result.update(fresh)
+    return result
+
+
 def price_resolve_many(*, customer, items: Sequence[tuple], at: datetime | None = None):
     """Price ``items`` ``[(product, quantity), ...]`` for ``customer`` at ``at`` (now).
 
@@ -287,7 +331,7 @@ def price_resolve_many(*, customer, items: Sequence[tuple], at: datetime | None 
     ``brand_id`` and ``category_id``.
     """
     from apps.catalog.models import Category
-    from apps.pricing.models import Price, SpecialPrice
+    from apps.pricing.models import SpecialPrice
 
     at = at or timezone.now()
     if not items:
@@ -297,17 +341,9 @@ def price_resolve_many(*, customer, items: Sequence[tuple], at: datetime | None 
 
     list_rows: dict[int, list] = defaultdict(list)
     tier_rows: dict[int, list] = defaultdict(list)
-    prices = (
-        Price.objects.valid_at(at)
-        .filter(
-            product_id__in=product_ids,
-            price_list__code__in=[LIST_CODE, tier_code],
-            price_list__is_active=True,
-        )
-        .values_list("product_id", "price_list__code", "min_quantity", "amount")
-    )
-    for product_id, code, min_quantity, amount in prices:
-        (list_rows if code == LIST_CODE else tier_rows)[product_id].append((min_quantity, amount))
+    for (code, product_id), rows in price_list_rows(product_ids, [LIST_CODE, tier_code]).items():
+        valid = [(q, amount) for q, amount, start, end in rows if _valid(start, end, at)]
+        (list_rows if code == LIST_CODE else tier_rows)[product_id].extend(valid)
 
     special_rows: dict[int, list] = defaultdict(list)
     specials = (

@@ -94,3 +94,121 @@ def test_price_min_above_max_answers_400(shop):
     response = client.get("/api/v1/products?price_min=10&price_max=1")
     assert response.status_code == 400
     assert "price_max" in response.json()["errors"]
+
+
+# --- campaigns in the price filter and sort key ------------------------------------------------
+
+
+def test_ordering_and_filter_include_the_campaign_discount(shop):
+    """Rule "Price of product P for dealer D": the price the list filters and sorts on is the
+    dealer's own resolved price at quantity 1, campaign included (not the base price)."""
+    client, made = shop
+    Campaign.objects.create(
+        name="Bulb deal",
+        discount_type="fixed",
+        discount_value=D("8"),
+        scope="products",
+    ).products.add(made["B-2"])
+    # B-2: LIST 10 - 8 = 2; B-1 tier 5; B-3 special 15 (no flag: no discount)
+    assert list(prices(client, "&ordering=price")) == ["B-2", "B-1", "B-3", "B-4"]
+    assert set(prices(client, "&price_max=3")) == {"B-2"}
+    assert prices(client, "&price_max=3")["B-2"]["unit_net"] == "2.0000"
+
+
+def test_sort_key_never_goes_below_zero_with_a_fixed_discount_larger_than_the_price(shop):
+    client, _made = shop
+    Campaign.objects.create(name="Giveaway", discount_type="fixed", discount_value=D("12"))
+    # B-1 5 -> 0, B-2 10 -> 0; B-3 is a special price (the campaign does not apply)
+    assert set(prices(client, "&price_max=0")) == {"B-1", "B-2"}
+    assert set(prices(client, "&price_min=0.0001")) == {"B-3"}
+
+
+def test_sort_key_applies_a_campaign_to_special_prices_only_with_the_flag(shop):
+    client, _made = shop
+    Campaign.objects.create(
+        name="Specials too",
+        discount_type="percentage",
+        discount_value=D("50"),
+        applies_to_special_prices=True,
+    )
+    listed = prices(client, "&price_min=7&price_max=8")
+    assert set(listed) == {"B-3"} and listed["B-3"]["unit_net"] == "7.5000"
+
+
+def test_sort_key_ignores_campaigns_that_need_a_larger_quantity_or_another_audience(shop):
+    client, _made = shop
+    Campaign.objects.create(
+        name="Bulk", discount_type="percentage", discount_value=D("90"), min_quantity=10
+    )
+    Campaign.objects.create(
+        name="Tier C only",
+        discount_type="percentage",
+        discount_value=D("90"),
+        audience="tiers",
+        tiers=["C"],
+    )
+    assert set(prices(client, "&price_max=4")) == set()
+
+
+def test_sort_key_equals_the_engines_price_for_every_product(dealer_client):
+    """The SQL sort key and the engine agree, product by product, over a mixed table: tier,
+    LIST and special bases; campaigns by category (with sub-categories), brand, product and
+    for everyone; percentage and fixed; with and without the special-price flag; priorities."""
+    import random
+
+    from apps.catalog.models import Brand
+    from apps.pricing.engine import price_resolve_many
+    from apps.pricing.selectors import PRICE_SORT_FIELD, annotate_base_price
+
+    client = dealer_client("viewer", customer__tier="B")
+    customer = client.user.customer
+    rng = random.Random(7)
+    root = category_create(name="Tools")
+    child = category_create(name="Drills", parent=root)
+    other = category_create(name="Paint")
+    brands = [Brand.objects.create(name=f"Brand {i}", slug=f"brand-{i}") for i in range(3)]
+    lists = {p.code: p for p in PriceList.objects.all()}
+    products = []
+    for i in range(40):
+        product = Product.objects.create(
+            sku=f"MIX-{i}",
+            name=f"Mixed {i}",
+            category=rng.choice([root, child, other]),
+            brand=rng.choice([*brands, None]),
+            vat_rate=20,
+        )
+        products.append(product)
+        amount = D(rng.randint(100, 99999)) / 100
+        Price.objects.create(price_list=lists["LIST"], product=product, amount=amount)
+        if rng.random() < 0.5:
+            Price.objects.create(price_list=lists["B"], product=product, amount=amount * D("0.9"))
+        if rng.random() < 0.3:
+            SpecialPrice.objects.create(
+                customer=customer, product=product, amount=amount * D("0.8"), min_quantity=1
+            )
+    by_category = Campaign.objects.create(
+        name="Tools", scope="categories", discount_type="percentage", discount_value=D("12.5")
+    )
+    by_category.categories.add(root)
+    by_brand = Campaign.objects.create(
+        name="Brand", scope="brands", discount_type="fixed", discount_value=D("3.33"), priority=5
+    )
+    by_brand.brands.add(brands[0])
+    by_product = Campaign.objects.create(
+        name="Picks",
+        scope="products",
+        discount_type="fixed",
+        discount_value=D("500"),
+        applies_to_special_prices=True,
+    )
+    by_product.products.add(*products[:5])
+    Campaign.objects.create(name="All", discount_type="percentage", discount_value=D("7"))
+
+    keyed = dict(
+        annotate_base_price(Product.objects.all(), customer=customer).values_list(
+            "pk", PRICE_SORT_FIELD
+        )
+    )
+    resolved = price_resolve_many(customer=customer, items=[(p, 1) for p in products])
+    for product, price in zip(products, resolved, strict=True):
+        assert keyed[product.pk] == price.unit_net, product.sku
