@@ -10,6 +10,12 @@ def _ensure_role_groups(sender, apps=None, **kwargs):
 
     from apps.accounts.roles import ensure_role_groups
 
+    # post_migrate is sent once per app, and each app's permissions are created by its own
+    # signal: wait for the last one, so that a group created now gets every app's permissions
+    last = [c for c in global_apps.get_app_configs() if c.models_module is not None][-1]
+    if sender is not None and sender.label != last.label:
+        return
+
     ensure_role_groups(apps or global_apps)
 
 
@@ -21,4 +27,4 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from apps.accounts import signals  # noqa: F401 - connects the receivers
 
-        post_migrate.connect(_ensure_role_groups, sender=self, dispatch_uid="accounts-role-groups")
+        post_migrate.connect(_ensure_role_groups, dispatch_uid="accounts-role-groups")

@@ -30,7 +30,7 @@ from apps.campaigns.models import Audience, Banner, Campaign, Collection, Collec
 from apps.catalog.models import PATH_STEP, Category, Product
 from apps.core.exceptions import DomainError
 from apps.pricing.engine import campaigns_bump
-from apps.pricing.services import price_explain
+from apps.pricing.selectors import price_explain
 
 PREVIEW_TEMPLATE = "admin/campaigns/campaign/price_preview.html"
 WINDOW_AND_AUDIENCE = ("is_active", "starts_at", "ends_at", "audience", "tiers", "customers")

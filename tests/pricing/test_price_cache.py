@@ -41,6 +41,7 @@ def test_a_warm_page_reads_no_price_list_rows_from_the_database(priced):
         price_resolve_many(customer=customer, items=items)
     with CaptureQueriesContext(connection) as warm:
         price_resolve_many(customer=customer, items=items)
+
     def reads_list_rows(queries):
         return [q for q in queries if 'FROM "pricing_price"' in q["sql"]]
 

@@ -14,9 +14,9 @@ from apps.catalog.services.categories import category_create
 from apps.core.exceptions import ValidationError
 from apps.pricing.engine import price_resolve_many
 from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
+from apps.pricing.selectors import price_explain
 from apps.pricing.services import (
     price_delete,
-    price_explain,
     price_set,
     price_update,
     price_upsert,

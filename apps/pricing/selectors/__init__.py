@@ -21,6 +21,9 @@ from django.utils import timezone
 
 from apps.pricing.engine import LIST_CODE, CampaignRule, active_campaign_rules
 from apps.pricing.models import Price, SpecialPrice
+from apps.pricing.selectors.explain import price_explain
+
+__all__ = ["PRICE_SORT_FIELD", "annotate_base_price", "price_explain"]
 
 PRICE_SORT_FIELD = "dealer_price"
 MONEY = DecimalField(max_digits=14, decimal_places=4)

@@ -1,0 +1,441 @@
+"""The ERP's price feeds: list prices and dealer special prices, upserted set-based.
+
+``price_upsert_many`` takes ``{index: {sku, price_list, min_quantity, amount, valid_from?,
+valid_to?}}`` and ``special_price_upsert_many`` ``{index: {customer_code, sku, min_quantity,
+amount, valid_from?, valid_to?}}`` (fields already checked, e.g. by the integration API's record
+schema: ``amount`` a ``Decimal`` with 4 places, the times aware). A row is one quantity break,
+keyed by (price list, product, min_quantity) or (customer, product, min_quantity); an absent
+``valid_from`` / ``valid_to`` is an open end (and clears a stored one).
+
+Each record is answered: ``created``, ``updated`` (amount or validity changed), ``unchanged``
+(equal to what is stored: nothing is written, no history, no audit entry) or errors by field:
+an unknown SKU (``sku``), an unknown or switched-off price list (``price_list``), an unknown
+customer code (``customer_code``), a window that ends before it starts (``valid_to``). A
+soft-deleted product or customer is still priced: its prices are kept in step with the ERP
+(like its stock), and a later upsert that brings it back finds them right.
+
+Every created or updated row writes, in the same statement, a ``PriceChange`` (source ``erp``,
+reference ``batch:<id>``, old and new amount) and the django-auditlog entry that the ORM would
+have written (bulk SQL sends no signals): every field of a new row, the changed fields of an
+updated one, with the batch id and the caller's address. Then the engine's cached price-list
+rows are dropped (``prices_bump``), at once and again on commit.
+
+The number of queries does not depend on the batch size: the SKUs, lists and customers are
+looked up as arrays, the stored rows read once (unlocked: equal rows are never locked nor
+written), the rows to change locked in key order and re-compared, and all of them written by one
+``INSERT ... ON CONFLICT`` statement with their history and audit rows. A key created
+concurrently meanwhile is locked on a second pass; a deadlock is retried; a row the database
+refuses fails alone (the set is halved until it is found).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from psycopg import errors as pg_errors
+
+from apps.accounts.models import Customer
+from apps.catalog.models import Product
+from apps.core.exceptions import NON_FIELD
+from apps.pricing.engine import prices_bump
+from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
+
+Errors = dict[str, list[str]]
+Key = tuple[int, int, int]  # (price list or customer id, product id, min_quantity)
+Values = tuple[Decimal, datetime.datetime | None, datetime.datetime | None]
+Target = tuple[int, Values]  # (index, (amount, valid_from, valid_to))
+
+ATTEMPTS = 3  # a deadlock with a concurrent writer is retried this many times
+RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+_PRODUCTS = f"SELECT sku, id FROM {Product._meta.db_table} WHERE sku = ANY(%s)"  # noqa: S608
+_CUSTOMERS = f"SELECT code, id FROM {Customer._meta.db_table} WHERE code = ANY(%s)"  # noqa: S608
+
+
+@dataclass(frozen=True)
+class _Feed:
+    """What differs between the two feeds: the table and the owner of a row."""
+
+    model: type[Price] | type[SpecialPrice]
+    owner: str  # "price_list" | "customer"
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def owner_column(self) -> str:
+        return f"{self.owner}_id"
+
+    @cached_property
+    def read_sql(self) -> str:
+        return (
+            f"SELECT p.{self.owner_column}, p.product_id, p.min_quantity, p.amount, "  # noqa: S608
+            f"p.valid_from, p.valid_to FROM {self.table} p "
+            "JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) "
+            "AS v(owner_id, product_id, min_quantity) "
+            f"ON p.{self.owner_column} = v.owner_id AND p.product_id = v.product_id "
+            "AND p.min_quantity = v.min_quantity"
+        )
+
+    @cached_property
+    def lock_sql(self) -> str:
+        # the order every writer of these rows locks them in
+        return (
+            f"{self.read_sql} ORDER BY p.{self.owner_column}, p.product_id, p.min_quantity "
+            "FOR UPDATE OF p"
+        )
+
+    @cached_property
+    def write_sql(self) -> str:
+        """One statement: the locked rows that changed (``known``: ``ON CONFLICT DO UPDATE``,
+        only where something differs), the new ones (``DO NOTHING``: a key created
+        concurrently is left for the next pass), the history and the audit entries of what
+        was written. Returns the keys it wrote, and whether each was inserted."""
+        key = f"{self.owner_column}, product_id, min_quantity"
+        columns = f"{key}, amount, valid_from, valid_to, created_at, updated_at"
+        select = "SELECT owner_id, product_id, min_quantity, amount, valid_from, valid_to, %s, %s"
+        history_owner = "v.owner_id, NULL" if self.owner == "price_list" else "NULL, v.owner_id"
+        return (
+            "WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[], "  # noqa: S608
+            "%s::numeric[], %s::timestamptz[], %s::timestamptz[], %s::boolean[], "
+            "%s::numeric[], %s::text[], %s::jsonb[]) AS v(owner_id, product_id, min_quantity, "
+            "amount, valid_from, valid_to, known, old_amount, repr, changes)), "
+            f"up AS (INSERT INTO {self.table} AS p ({columns}) {select} FROM v WHERE known "
+            f"ORDER BY 1, 2, 3 ON CONFLICT ({key}) DO UPDATE SET amount = EXCLUDED.amount, "
+            "valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, "
+            "updated_at = EXCLUDED.updated_at "
+            "WHERE (p.amount, p.valid_from, p.valid_to) IS DISTINCT FROM "
+            "(EXCLUDED.amount, EXCLUDED.valid_from, EXCLUDED.valid_to) "
+            f"RETURNING p.id, p.{self.owner_column} AS owner_id, p.product_id, p.min_quantity, "
+            "(p.xmax = 0) AS inserted), "
+            f"ins AS (INSERT INTO {self.table} ({columns}) {select} FROM v WHERE NOT known "
+            f"ORDER BY 1, 2, 3 ON CONFLICT ({key}) DO NOTHING "
+            f"RETURNING id, {self.owner_column} AS owner_id, product_id, min_quantity, "
+            "true AS inserted), "
+            "w AS (SELECT * FROM up UNION ALL SELECT * FROM ins), "
+            f"history AS (INSERT INTO {PriceChange._meta.db_table} (product_id, price_list_id, "
+            "customer_id, min_quantity, old_amount, new_amount, source, reference, "
+            f"changed_by_id, changed_at) SELECT v.product_id, {history_owner}, v.min_quantity, "
+            "CASE WHEN w.inserted THEN NULL ELSE v.old_amount END, v.amount, %s, %s, NULL, %s "
+            "FROM w JOIN v USING (owner_id, product_id, min_quantity)), "
+            f"logged AS (INSERT INTO {LogEntry._meta.db_table} (content_type_id, object_pk, "
+            "object_id, object_repr, action, changes_text, changes, remote_addr, timestamp, "
+            "additional_data) SELECT %s, w.id::text, w.id, v.repr, "
+            f"CASE WHEN w.inserted THEN {LogEntry.Action.CREATE} "
+            f"ELSE {LogEntry.Action.UPDATE} END, '', CASE WHEN w.inserted THEN "
+            "v.changes || jsonb_build_object('id', jsonb_build_array('None', w.id::text)) "
+            "ELSE v.changes END, %s::inet, %s, %s::jsonb "
+            "FROM w JOIN v USING (owner_id, product_id, min_quantity)) "
+            "SELECT owner_id, product_id, min_quantity, inserted FROM w"
+        )
+
+
+PRICES = _Feed(Price, "price_list")
+SPECIAL_PRICES = _Feed(SpecialPrice, "customer")
+
+
+# --- the two feeds ----------------------------------------------------------------------------
+
+
+def price_upsert_many(
+    *,
+    records: Mapping[int, Mapping[str, Any]],
+    batch_id: int | None = None,
+    remote_addr: str | None = None,
+) -> tuple[dict[int, str], dict[int, Errors]]:
+    """Create or update list prices by (price list, SKU, min_quantity): ``({index: outcome},
+    {index: errors})``. Each key may appear once in ``records`` (the caller refuses repeats).
+    ``batch_id`` goes into the history reference and the audit entries, ``remote_addr`` into
+    the audit entries."""
+    products = _ids(_PRODUCTS, {r["sku"] for r in records.values()})
+    lists = {code: (pk, active) for code, pk, active in _price_lists()}
+    errors: dict[int, Errors] = {}
+    wanted: dict[Key, Target] = {}
+    for index, record in records.items():
+        record_errors = _check(record, products)
+        code = record["price_list"]
+        if code not in lists:
+            known = ", ".join(c for c, (_pk, active) in sorted(lists.items()) if active)
+            record_errors["price_list"] = [
+                _("No price list “%(code)s” (there are: %(known)s).")
+                % {"code": code, "known": known}
+            ]
+        elif not lists[code][1]:
+            record_errors["price_list"] = [_("The price list is switched off.")]
+        if record_errors:
+            errors[index] = record_errors
+            continue
+        key = (lists[code][0], products[record["sku"]], record["min_quantity"])
+        wanted[key] = (index, _values(record))
+    return _apply(PRICES, wanted, errors, batch_id=batch_id, remote_addr=remote_addr)
+
+
+def special_price_upsert_many(
+    *,
+    records: Mapping[int, Mapping[str, Any]],
+    batch_id: int | None = None,
+    remote_addr: str | None = None,
+) -> tuple[dict[int, str], dict[int, Errors]]:
+    """Create or update dealer special prices by (customer code, SKU, min_quantity), as
+    ``price_upsert_many`` does list prices."""
+    products = _ids(_PRODUCTS, {r["sku"] for r in records.values()})
+    customers = _ids(_CUSTOMERS, {r["customer_code"] for r in records.values()})
+    errors: dict[int, Errors] = {}
+    wanted: dict[Key, Target] = {}
+    for index, record in records.items():
+        record_errors = _check(record, products)
+        code = record["customer_code"]
+        if code not in customers:
+            record_errors["customer_code"] = [
+                _("No customer with the code: %(codes)s.") % {"codes": code}
+            ]
+        if record_errors:
+            errors[index] = record_errors
+            continue
+        key = (customers[code], products[record["sku"]], record["min_quantity"])
+        wanted[key] = (index, _values(record))
+    return _apply(SPECIAL_PRICES, wanted, errors, batch_id=batch_id, remote_addr=remote_addr)
+
+
+# --- reading and checking ---------------------------------------------------------------------
+
+
+def _ids(sql: str, codes: set[str]) -> dict[str, int]:
+    """``{code: id}`` of the rows having one of ``codes`` (soft-deleted ones too), in one query
+    with the codes as one array parameter."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sorted(codes)])
+        return dict(cursor.fetchall())
+
+
+def _price_lists() -> list[tuple[str, int, bool]]:
+    return list(PriceList.objects.values_list("code", "id", "is_active"))
+
+
+def _check(record: Mapping[str, Any], products: Mapping[str, int]) -> Errors:
+    errors: Errors = {}
+    if record["sku"] not in products:
+        errors["sku"] = [_("No product has this SKU.")]
+    valid_from, valid_to = record.get("valid_from"), record.get("valid_to")
+    if valid_from is not None and valid_to is not None and valid_to <= valid_from:
+        errors["valid_to"] = [_("The end of validity must be after its start.")]
+    return errors
+
+
+def _values(record: Mapping[str, Any]) -> Values:
+    return record["amount"], record.get("valid_from"), record.get("valid_to")
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _apply(
+    feed: _Feed,
+    wanted: dict[Key, Target],
+    errors: dict[int, Errors],
+    *,
+    batch_id: int | None,
+    remote_addr: str | None,
+) -> tuple[dict[int, str], dict[int, Errors]]:
+    """Compare ``wanted`` with what is stored and write the difference."""
+    if not wanted:
+        return {}, errors
+    stored = _read(feed.read_sql, list(wanted))
+    outcomes: dict[int, str] = {}
+    changes: dict[Key, Target] = {}
+    for key, (index, values) in wanted.items():
+        if stored.get(key) == values:
+            outcomes[index] = UNCHANGED
+        else:
+            changes[key] = (index, values)
+    if changes:
+        known = frozenset(changes) & stored.keys()
+        context = _WriteContext(
+            feed=feed,
+            known=known,
+            reference=f"batch:{batch_id}" if batch_id is not None else "",
+            batch_id=batch_id,
+            remote_addr=remote_addr,
+        )
+        written, failed = _write_isolating(changes, context.write_retrying)
+        outcomes.update(written)
+        errors.update(failed)
+        if any(outcome != UNCHANGED for outcome in written.values()):
+            prices_bump()  # the engine's cached rows; again on commit (a reader in between
+            transaction.on_commit(prices_bump)  # must not keep the old rows)
+    return outcomes, errors
+
+
+def _read(sql: str, keys: list[Key]) -> dict[Key, Values]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _key_arrays(keys))
+        return {(o, p, q): (amount, vf, vt) for o, p, q, amount, vf, vt in cursor.fetchall()}
+
+
+def _key_arrays(keys: list[Key]) -> list[list[int]]:
+    return [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
+
+
+@dataclass(frozen=True)
+class _WriteContext:
+    feed: _Feed
+    known: frozenset[Key]  # the keys stored when read (locked on the first pass)
+    reference: str
+    batch_id: int | None
+    remote_addr: str | None
+
+    def write_retrying(
+        self, changes: Mapping[Key, Target]
+    ) -> tuple[dict[int, str], dict[int, Errors]]:
+        """``write``, again after a deadlock with a concurrent writer (all of it rolled
+        back)."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return self.write(changes)
+            except OperationalError as exc:
+                if attempt == ATTEMPTS - 1 or not isinstance(exc.__cause__, RETRYABLE):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def write(self, changes: Mapping[Key, Target]) -> tuple[dict[int, str], dict[int, Errors]]:
+        """Lock the stored rows among ``changes`` (in key order), compare them again and write
+        what differs, with history and audit, in one transaction."""
+        now = timezone.now()
+        outcomes: dict[int, str] = {}
+        pending = dict(changes)
+        feed = self.feed
+        with transaction.atomic(), connection.cursor() as cursor:
+            # twice at most: a key created concurrently after our read is locked on the second
+            for attempt in range(2):
+                to_lock = sorted(k for k in pending if attempt or k in self.known)
+                locked: dict[Key, Values] = {}
+                if to_lock:
+                    cursor.execute(feed.lock_sql, _key_arrays(to_lock))
+                    locked = {(o, p, q): (a, vf, vt) for o, p, q, a, vf, vt in cursor.fetchall()}
+                rows = []
+                for key in sorted(pending):
+                    index, values = pending[key]
+                    old = locked.get(key)
+                    if old == values:
+                        outcomes[index] = UNCHANGED
+                        del pending[key]
+                    else:
+                        rows.append((key, values, old))
+                if not rows:
+                    break
+                cursor.execute(feed.write_sql, self._parameters(rows, now))
+                for owner_id, product_id, min_quantity, inserted in cursor.fetchall():
+                    index, _target = pending.pop((owner_id, product_id, min_quantity))
+                    outcomes[index] = CREATED if inserted else UPDATED
+                for key, _target, old in rows:
+                    if old is not None and key in pending:  # equal after all: nothing to do
+                        outcomes[pending.pop(key)[0]] = UNCHANGED
+                if not pending:
+                    break
+        errors = {
+            index: {NON_FIELD: [_("The price changed meanwhile; send the record again.")]}
+            for index, _target in pending.values()
+        }
+        return outcomes, errors
+
+    def _parameters(self, rows: list[tuple[Key, Values, Values | None]], now) -> list:
+        feed = self.feed
+        owner, product, quantity, amount, valid_from, valid_to = [], [], [], [], [], []
+        known, old_amount, reprs, changes = [], [], [], []
+        for (owner_id, product_id, min_quantity), values, old in rows:
+            owner.append(owner_id)
+            product.append(product_id)
+            quantity.append(min_quantity)
+            amount.append(values[0])
+            valid_from.append(values[1])
+            valid_to.append(values[2])
+            known.append(old is not None)
+            old_amount.append(None if old is None else old[0])
+            # what ``str()`` of the saved row says (the model's __str__)
+            reprs.append(f"{owner_id}:{product_id} x{min_quantity} = {values[0]}")
+            if old is None:
+                entry = {
+                    "amount": ["None", _text(values[0])],
+                    "product": ["None", str(product_id)],
+                    feed.owner: ["None", str(owner_id)],
+                    "min_quantity": ["None", str(min_quantity)],
+                    "valid_from": ["None", _text(values[1])],
+                    "valid_to": ["None", _text(values[2])],
+                    "created_at": ["None", _text(now)],
+                }  # and the id, added by the statement
+            else:
+                entry = {
+                    name: [_text(before), _text(after)]
+                    for name, before, after in zip(AUDITED, old, values, strict=True)
+                    if before != after
+                }
+            changes.append(json.dumps(entry))
+        return [
+            owner,
+            product,
+            quantity,
+            amount,
+            valid_from,
+            valid_to,
+            known,
+            old_amount,
+            reprs,
+            changes,
+            now,
+            now,
+            now,
+            now,
+            PriceChange.Source.ERP.value,
+            self.reference[:100],
+            now,
+            ContentType.objects.get_for_model(feed.model).pk,
+            self.remote_addr,
+            now,
+            json.dumps({"source": "integration", "batch": self.batch_id}),
+        ]
+
+
+AUDITED = ("amount", "valid_from", "valid_to")
+
+
+def _text(value) -> str:
+    """A value as django-auditlog writes it: times naive in UTC, ``None`` as ``"None"``."""
+    if isinstance(value, datetime.datetime):
+        return str(value.astimezone(datetime.UTC).replace(tzinfo=None))
+    return str(value)
+
+
+def _write_isolating(
+    changes: Mapping[Key, Target],
+    write: Callable[[Mapping[Key, Target]], tuple[dict[int, str], dict[int, Errors]]],
+) -> tuple[dict[int, str], dict[int, Errors]]:
+    """``write(changes)``; when the database refuses the set, halve it until the refused rows
+    are found: they fail alone, the others are applied."""
+    try:
+        return write(changes)
+    except DatabaseError as exc:
+        if len(changes) == 1:
+            ((index, _target),) = changes.values()
+            first_line = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            message = _("Rejected by the database: %(e)s") % {"e": first_line}
+            return {}, {index: {NON_FIELD: [message]}}
+    items = list(changes.items())
+    middle = len(items) // 2
+    first, first_errors = _write_isolating(dict(items[:middle]), write)
+    second, second_errors = _write_isolating(dict(items[middle:]), write)
+    return first | second, first_errors | second_errors
