@@ -1,8 +1,10 @@
-"""ERP feed benchmark: the integration API's products and stock endpoints against a raw
-PostgreSQL upsert of the same rows.
+"""ERP feed benchmark: the integration API's products, stock, prices and special-prices
+endpoints against a raw PostgreSQL upsert of the same rows.
 
     .venv/bin/python bench/erp_sync.py [--products 20000] [--warehouses 5] [--batch 5000]
                                         [--concurrency 2] [--workers 2] [--rounds 3]
+                                        [--dealers 20] [--special-prices 20000]
+                                        [--only products,stock,prices,special-prices]
 
 What it does, on the database of ``DATABASE_URL`` (default
 ``postgres://postgres@127.0.0.1:5432/b2b_bench``, created when missing, migrated, and its
@@ -11,21 +13,25 @@ catalog and stock tables emptied: it refuses a database whose name lacks "bench"
 
 1. starts the app under gunicorn on a free loopback port (``DEBUG=0``, rate limits off, its
    log in the temporary directory), creates an API key with ``manage.py create_api_key``;
-2. each round, on emptied product and stock tables: pushes ``--products`` product records,
-   then ``--products x --warehouses`` stock records, over HTTP in batches of ``--batch``
-   (``--concurrency`` batches at a time, each with an ``Idempotency-Key`` as a connector
-   sends them), each resource twice: a first pass that creates every row, a second that
-   changes every row;
+2. each round, on emptied product, stock and price tables: pushes ``--products`` product
+   records, then ``--products x --warehouses`` stock records, ``--products x 5`` price records
+   (LIST with a break at 10, A, B, C) and ``--special-prices`` special prices (for
+   ``--dealers`` dealers, created once through the customers endpoint), over HTTP in batches
+   of ``--batch`` (``--concurrency`` batches at a time, each with an ``Idempotency-Key`` as a
+   connector sends them), each resource twice: a first pass that creates every row, a second
+   that changes every row. ``--only`` picks resources; the products the others need are then
+   pushed untimed;
 3. then, on the emptied tables again, upserts the same rows with psycopg alone, batch by batch
    in one connection: ``COPY`` into a temporary table, then ``INSERT ... ON CONFLICT DO
-   UPDATE`` (brand, category, product and warehouse ids looked up beforehand, untimed);
+   UPDATE`` (brand, category, product, warehouse, price list and customer ids looked up
+   beforehand, untimed);
 4. prints rows/s of both (the best of ``--rounds``: the machine may be shared) and the ratio
    endpoint / raw per resource and pass, then stops gunicorn.
 
 The endpoint does more than the raw upsert: validation, brands and categories, comparison with
-what is stored, audit-log entries for products, row locks and an ``erp_sync`` movement per
-changed stock level, the batch log, the idempotency record. The raw upsert is the floor the
-endpoint is measured against.
+what is stored, audit-log entries for products and prices, row locks and an ``erp_sync``
+movement per changed stock level, a price-history row per changed price, the batch log, the
+idempotency record. The raw upsert is the floor the endpoint is measured against.
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench"
 LOG_FILE = Path(tempfile.gettempdir()) / "erp_sync_gunicorn.log"
 FEED_TABLES = (
+    "pricing_pricechange",
+    "pricing_specialprice",
+    "pricing_price",
     "inventory_stockmovement",
     "inventory_stocklevel",
     "catalog_product",
@@ -63,6 +72,7 @@ FEED_TABLES = (
     "core_idempotencyrecord",
     "auditlog_logentry",
 )
+RESOURCES = ("products", "stock", "prices", "special-prices")
 UNITS = ("piece", "box", "meter", "kg")
 VAT_RATES = (20, 20, 20, 10, 1, 0)
 
@@ -186,6 +196,70 @@ def stock_records(products: int, warehouses: int, generation: int) -> list[dict]
     ]
 
 
+# (price list, min_quantity, share of the list price in per mille)
+PRICE_BREAKS = (("LIST", 1, 1000), ("LIST", 10, 950), ("A", 1, 800), ("B", 1, 850), ("C", 1, 900))
+
+
+def _amount(cents: int) -> str:
+    return f"{cents // 10000}.{cents % 10000:04d}"  # 4 decimal places, as text
+
+
+def price_records(products: int, generation: int) -> list[dict]:
+    """Five breaks per SKU; every 10th SKU's LIST price has a window. The second generation
+    changes every amount."""
+    records = []
+    for n in range(products):
+        list_price = (100_0000 + (n % 5000) * 1234 + generation * 5000) // 10 * 10
+        for code, min_quantity, share in PRICE_BREAKS:
+            record = {
+                "sku": f"BENCH-{n:06d}",
+                "price_list": code,
+                "min_quantity": min_quantity,
+                "amount": _amount(list_price * share // 1000),
+            }
+            if n % 10 == 0 and code == "LIST":
+                record["valid_from"] = "2026-01-01T00:00:00+03:00"
+                record["valid_to"] = "2027-01-01T00:00:00+03:00"
+            records.append(record)
+    return records
+
+
+def dealer_codes(dealers: int) -> list[str]:
+    return [f"BENCH-D{n:03d}" for n in range(dealers)]
+
+
+def special_price_records(count: int, products: int, dealers: int, generation: int) -> list[dict]:
+    """``count`` special prices: each dealer gets ``count / dealers`` SKUs."""
+    codes = dealer_codes(dealers)
+    return [
+        {
+            "customer_code": codes[n % dealers],
+            "sku": f"BENCH-{(n // dealers) % products:06d}",
+            "min_quantity": 1 + (n // (dealers * products)) * 10,
+            "amount": _amount(70_0000 + (n % 997) * 100 + generation * 2500),
+        }
+        for n in range(count)
+    ]
+
+
+def customer_records(dealers: int) -> list[dict]:
+    from stdnum.tr import vkn
+
+    records = []
+    for n, code in enumerate(dealer_codes(dealers)):
+        base = f"{(n + 1) * 7919 + 900_000_000:09d}"
+        records.append(
+            {
+                "code": code,
+                "name": f"Bench Bayi {n}",
+                "tax_number": base + vkn.calc_check_digit(base),
+                "tier": "ABC"[n % 3],
+                "status": "active",
+            }
+        )
+    return records
+
+
 def batches(records: list[dict], size: int) -> list[bytes]:
     return [
         json.dumps(records[start : start + size], ensure_ascii=False).encode()
@@ -286,6 +360,69 @@ def raw_products(url: str, records: list[dict], size: int) -> float:
         return time.perf_counter() - started
 
 
+def _raw_breaks(url: str, rows: list[tuple], size: int, table: str, owner: str) -> float:
+    """COPY + INSERT ... ON CONFLICT of (owner id, product id, min_quantity, amount,
+    valid_from, valid_to) rows into a price table."""
+    columns = f"{owner}, product_id, min_quantity, amount, valid_from, valid_to"
+    with psycopg.connect(url, autocommit=True) as conn:
+        started = time.perf_counter()
+        for start in range(0, len(rows), size):
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(
+                    f"CREATE TEMP TABLE raw_in ON COMMIT DROP AS "  # noqa: S608
+                    f"SELECT {columns} FROM {table} WITH NO DATA"
+                )
+                with cur.copy(f"COPY raw_in ({columns}) FROM STDIN") as copy:
+                    for row in rows[start : start + size]:
+                        copy.write_row(row)
+                cur.execute(
+                    f"INSERT INTO {table} ({columns}, created_at, updated_at) "  # noqa: S608
+                    f"SELECT {columns}, now(), now() FROM raw_in "
+                    f"ON CONFLICT ({owner}, product_id, min_quantity) DO UPDATE "
+                    "SET amount = EXCLUDED.amount, valid_from = EXCLUDED.valid_from, "
+                    "valid_to = EXCLUDED.valid_to, updated_at = now()"
+                )
+        return time.perf_counter() - started
+
+
+def raw_prices(url: str, records: list[dict], size: int) -> float:
+    """The same list prices (product and price list ids looked up beforehand, untimed)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        products = dict(conn.execute("SELECT sku, id FROM catalog_product").fetchall())
+        lists = dict(conn.execute("SELECT code, id FROM pricing_pricelist").fetchall())
+    rows = [
+        (
+            lists[r["price_list"]],
+            products[r["sku"]],
+            r["min_quantity"],
+            r["amount"],
+            r.get("valid_from"),
+            r.get("valid_to"),
+        )
+        for r in records
+    ]
+    return _raw_breaks(url, rows, size, "pricing_price", "price_list_id")
+
+
+def raw_special_prices(url: str, records: list[dict], size: int) -> float:
+    """The same special prices (product and customer ids looked up beforehand, untimed)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        products = dict(conn.execute("SELECT sku, id FROM catalog_product").fetchall())
+        customers = dict(conn.execute("SELECT code, id FROM accounts_customer").fetchall())
+    rows = [
+        (
+            customers[r["customer_code"]],
+            products[r["sku"]],
+            r["min_quantity"],
+            r["amount"],
+            r.get("valid_from"),
+            r.get("valid_to"),
+        )
+        for r in records
+    ]
+    return _raw_breaks(url, rows, size, "pricing_specialprice", "customer_id")
+
+
 def raw_stock(url: str, records: list[dict], size: int) -> float:
     """The same stock levels (product and warehouse ids looked up beforehand, untimed; the
     products must exist: ``raw_products`` ran first)."""
@@ -315,7 +452,17 @@ def raw_stock(url: str, records: list[dict], size: int) -> float:
 # --- main -------------------------------------------------------------------------------------
 
 
+RAW = {
+    "products": raw_products,
+    "stock": raw_stock,
+    "prices": raw_prices,
+    "special-prices": raw_special_prices,
+}
+
 ROUND_TABLES = (
+    "pricing_pricechange",
+    "pricing_specialprice",
+    "pricing_price",
     "inventory_stockmovement",
     "inventory_stocklevel",
     "catalog_product",
@@ -333,8 +480,21 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="batches in flight")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--rounds", type=int, default=3, help="each figure is the best round")
+    parser.add_argument("--dealers", type=int, default=20, help="dealers with special prices")
+    parser.add_argument("--special-prices", type=int, default=20_000)
+    parser.add_argument(
+        "--only",
+        default=",".join(RESOURCES),
+        help=f"comma-separated resources to measure, of {', '.join(RESOURCES)}",
+    )
     parser.add_argument("--force", action="store_true", help="a database not named *bench*")
     args = parser.parse_args()
+    selected = [r for r in RESOURCES if r in {x.strip() for x in args.only.split(",")}]
+    unknown = {x.strip() for x in args.only.split(",")} - set(RESOURCES)
+    if unknown or not selected:
+        raise SystemExit(f"--only: a comma-separated choice of {', '.join(RESOURCES)}")
+    if not (0 < args.dealers <= 1000 and 0 < args.special_prices <= 200_000):
+        raise SystemExit("--dealers 1..1000, --special-prices 1..200000")
     if not (0 < args.products <= 200_000 and 0 < args.warehouses <= 20):
         raise SystemExit("--products 1..200000, --warehouses 1..20")
     if not (0 < args.batch <= 5000 and 0 < args.concurrency <= 16 and 0 < args.workers <= 16):
@@ -365,19 +525,26 @@ def main() -> None:
     log("migrating ...")
     manage(env, "migrate", "--noinput")
     empty_tables(url)
+    scopes = "catalog:write,stock:write,prices:write,customers:write"
     key = (
-        manage(env, "create_api_key", "--name", "bench", "--scopes", "catalog:write,stock:write")
+        manage(env, "create_api_key", "--name", "bench", "--scopes", scopes)
         .strip()
         .splitlines()[-1]
     )
 
-    products = [product_records(args.products, g) for g in (0, 1)]
-    stock = [stock_records(args.products, args.warehouses, g) for g in (0, 1)]
-    bodies = {
-        "products": [batches(records, args.batch) for records in products],
-        "stock": [batches(records, args.batch) for records in stock],
+    makers = {
+        "products": lambda g: product_records(args.products, g),
+        "stock": lambda g: stock_records(args.products, args.warehouses, g),
+        "prices": lambda g: price_records(args.products, g),
+        "special-prices": lambda g: special_price_records(
+            args.special_prices, args.products, args.dealers, g
+        ),
     }
-    rows = {"products": products, "stock": stock}
+    # the products every other resource refers to, pushed untimed when not measured
+    needs_products = "products" not in selected
+    rows = {r: [makers[r](g) for g in (0, 1)] for r in selected}
+    seed_products = product_records(args.products, 0) if needs_products else []
+    bodies = {r: [batches(records, args.batch) for records in rows[r]] for r in selected}
     megabytes = {name: sum(map(len, b[0])) / 1e6 for name, b in bodies.items()}
     passes = [
         (resource, g, label) for resource in rows for g, label in ((0, "create"), (1, "update"))
@@ -390,11 +557,23 @@ def main() -> None:
     with open(LOG_FILE, "w") as logfile:
         server = start_gunicorn(env, port, args.workers, logfile)
         try:
+            if "special-prices" in selected:  # the dealers, once (an upsert: reruns are fine)
+                customers = customer_records(args.dealers)
+                push(base, key, "customers", batches(customers, 500), 1, secrets.token_hex(4))
             for round_number in range(1, args.rounds + 1):
-                # the endpoint, then raw SQL, on the same emptied tables (brands, categories
-                # and warehouses made by the first round stay)
+                # the endpoint, then raw SQL, on the same emptied tables (brands, categories,
+                # warehouses and dealers made by the first round stay)
                 empty_tables(url, ROUND_TABLES)
                 run = f"{secrets.token_hex(4)}-{round_number}"
+                if needs_products:
+                    push(
+                        base,
+                        key,
+                        "products",
+                        batches(seed_products, args.batch),
+                        args.concurrency,
+                        f"{run}-seed",
+                    )
                 for resource, generation, label in passes:
                     seconds, total = push(
                         base,
@@ -409,9 +588,10 @@ def main() -> None:
                         raise SystemExit(f"{resource} {label}: {total}")
                     endpoint[resource, generation, label].append(seconds)
                 empty_tables(url, ROUND_TABLES)
+                if needs_products:
+                    raw_products(url, seed_products, args.batch)
                 for resource, generation, label in passes:
-                    upsert = raw_products if resource == "products" else raw_stock
-                    seconds = upsert(url, rows[resource][generation], args.batch)
+                    seconds = RAW[resource](url, rows[resource][generation], args.batch)
                     raw[resource, generation, label].append(seconds)
                 log(
                     f"round {round_number}: "
@@ -424,15 +604,27 @@ def main() -> None:
             stop(server)
 
     log("")
+    sizes = {
+        "products": f"{args.products} products",
+        "stock": f"{args.products * args.warehouses} stock records ({args.products} SKUs x "
+        f"{args.warehouses} warehouses",
+        "prices": f"{args.products * len(PRICE_BREAKS)} prices ({args.products} SKUs x "
+        "LIST, LIST from 10, A, B, C",
+        "special-prices": f"{args.special_prices} special prices ({args.dealers} dealers",
+    }
+    described = []
+    for resource in selected:
+        size = sizes[resource]
+        opened = "(" in size
+        size += f"{', ' if opened else ' ('}{megabytes[resource]:.1f} MB JSON)"
+        described.append(size)
     log(
-        f"data: {args.products} products ({megabytes['products']:.1f} MB JSON), "
-        f"{args.products * args.warehouses} stock records ({args.products} SKUs x "
-        f"{args.warehouses} warehouses, {megabytes['stock']:.1f} MB JSON); batches of "
+        f"data: {', '.join(described)}; batches of "
         f"{args.batch}, {args.concurrency} in flight, {args.workers} gunicorn workers, "
         f"{os.cpu_count()} CPUs; best of {args.rounds} rounds"
     )
     log(
-        f"{'resource':9} {'pass':7} {'rows':>7} {'endpoint rows/s':>16} {'raw rows/s':>11} "
+        f"{'resource':14} {'pass':7} {'rows':>7} {'endpoint rows/s':>16} {'raw rows/s':>11} "
         f"{'ratio':>6} {'median ratio':>13}"
     )
     for resource, generation, label in passes:
@@ -440,7 +632,7 @@ def main() -> None:
         ours, theirs = endpoint[resource, generation, label], raw[resource, generation, label]
         ratios = sorted(r / e for e, r in zip(ours, theirs, strict=True))
         log(
-            f"{resource:9} {label:7} {count:7d} {count / min(ours):16,.0f} "
+            f"{resource:14} {label:7} {count:7d} {count / min(ours):16,.0f} "
             f"{count / min(theirs):11,.0f} {min(theirs) / min(ours):6.2f} "
             f"{ratios[len(ratios) // 2]:13.2f}"
         )

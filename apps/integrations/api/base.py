@@ -9,8 +9,8 @@ two ways to apply records:
 * set-based, for feeds of thousands of rows: a ``record_schema`` (the plain-Python
   ``RecordSchema`` below: the same rules and messages as DRF's fields, without a serializer per
   record) and an ``upsert_many(records, batch=...)`` that applies every valid record at once and
-  answers per index (products, stock). ``batch_unique`` names the fields that may appear once
-  per batch: a later record repeating them fails, naming the first.
+  answers per index (products, stock, prices, special prices). ``batch_unique`` names the
+  fields that may appear once per batch: a later record repeating them fails, naming the first.
 
 The frame does the rest: a JSON list of at most INTEGRATION_MAX_BATCH records (413 above), the
 answer ``{received, created, updated, unchanged, failed, errors: [{index, key, errors}]}``,
@@ -20,13 +20,16 @@ answer ``{received, created, updated, unchanged, failed, errors: [{index, key, e
 from __future__ import annotations
 
 import contextlib
+import datetime
 import re
 import time
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
@@ -37,6 +40,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.response import Response
+from rest_framework.settings import ISO_8601
+from rest_framework.utils import humanize_datetime
 from rest_framework.views import APIView
 
 from apps.accounts.authentication import ApiKeyAuthentication
@@ -222,6 +227,110 @@ class Integer(RecordField):
         return number
 
 
+class DecimalNumber(RecordField):
+    """``serializers.DecimalField``: a number as JSON text (``"12.5"``) or a JSON number, with at
+    most ``max_digits`` digits of which ``decimal_places`` after the point (more places are
+    refused, never rounded), returned as a ``Decimal`` with exactly ``decimal_places`` places.
+    NaN and infinities are refused; a JSON float is read from its shortest text, as DRF does
+    (``0.1`` is ``0.1``)."""
+
+    drf_field_class = serializers.DecimalField
+    MAX_STRING_LENGTH = serializers.DecimalField.MAX_STRING_LENGTH
+
+    def __init__(
+        self,
+        *,
+        max_digits: int,
+        decimal_places: int,
+        min_value: Decimal | None = None,
+        max_value: Decimal | None = None,
+        **kwargs,
+    ):
+        self.max_digits = max_digits
+        self.decimal_places = decimal_places
+        self.max_whole_digits = max_digits - decimal_places
+        self.min_value = min_value
+        self.max_value = max_value
+        self.quantum = Decimal(1).scaleb(-decimal_places)
+        super().__init__(**kwargs)
+
+    def drf_kwargs(self):
+        return {
+            "max_digits": self.max_digits,
+            "decimal_places": self.decimal_places,
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "coerce_to_string": True,
+        }
+
+    def clean(self, value):
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise self.fail("invalid")
+        text = value.strip() if isinstance(value, str) else str(value)
+        if len(text) > self.MAX_STRING_LENGTH:
+            raise self.fail("max_string_length")
+        try:
+            number = Decimal(text)
+        except DecimalException:
+            raise self.fail("invalid") from None
+        if not number.is_finite():  # NaN, sNaN, Infinity
+            raise self.fail("invalid")
+        _sign, digits, exponent = number.as_tuple()
+        if exponent >= 0:
+            total = whole = len(digits) + exponent
+            places = 0
+        elif len(digits) > -exponent:
+            total, places = len(digits), -exponent
+            whole = total - places
+        else:
+            total = places = -exponent
+            whole = 0
+        if total > self.max_digits:
+            raise self.fail("max_digits", max_digits=self.max_digits)
+        if places > self.decimal_places:
+            raise self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
+        if whole > self.max_whole_digits:
+            raise self.fail("max_whole_digits", max_whole_digits=self.max_whole_digits)
+        number = number.quantize(self.quantum)
+        if not number:
+            number = abs(number)  # -0 is 0
+        if self.min_value is not None and number < self.min_value:
+            raise self.fail("min_value", min_value=self.min_value)
+        if self.max_value is not None and number > self.max_value:
+            raise self.fail("max_value", max_value=self.max_value)
+        return number
+
+
+_AWARE_ONLY = gettext_lazy(
+    "Include the time zone: Z for UTC or an offset, e.g. 2026-01-31T00:00:00+03:00."
+)
+
+
+class DateTime(RecordField):
+    """``serializers.DateTimeField`` (ISO 8601), returned in UTC. A time without a time zone
+    (or a date alone) is refused rather than guessed: the API speaks UTC, the ERP often local
+    time, and a price valid three hours early or late is worse than an error."""
+
+    drf_field_class = serializers.DateTimeField
+    MAX_STRING_LENGTH = 64
+
+    def clean(self, value):
+        parsed = None
+        if isinstance(value, str) and len(value) <= self.MAX_STRING_LENGTH:
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # the right shape, an impossible date (2026-02-30)
+                parsed = None
+        if parsed is None:
+            raise self.fail("invalid", format=humanize_datetime.datetime_formats([ISO_8601]))
+        if parsed.utcoffset() is None:
+            raise FieldError(str(_AWARE_ONLY))
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00
+            raise self.fail("overflow") from None
+
+
 class Choice(RecordField):
     """``serializers.ChoiceField``: one of ``choices`` (matched as text, like DRF)."""
 
@@ -397,6 +506,7 @@ class BatchUpsertView(IntegrationAPIView):
             def post(self, request, *args, **kwargs):  # one function per resource: its schema
                 return inherited(self, request, *args, **kwargs)
 
+            key = "/".join(cls.batch_unique) or cls.key_field
             cls.post = extend_schema(
                 request=cls.record_serializer_class(many=True),
                 responses={
@@ -417,7 +527,7 @@ class BatchUpsertView(IntegrationAPIView):
                     )
                 ],
                 tags=["integration"],
-                summary=f"Upsert {cls.resource} in bulk (by {cls.key_field})",
+                summary=f"Upsert {cls.resource} in bulk (by {key})",
             )(post)
 
     def upsert(self, record: dict) -> str:

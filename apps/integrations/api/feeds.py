@@ -1,13 +1,16 @@
-"""Integration API: the ERP's catalog and stock feeds, set-based on the batch frame.
+"""Integration API: the ERP's catalog, stock and price feeds, set-based on the batch frame.
 
 ``POST products`` upserts products by SKU, ``POST stock`` sets absolute ``on_hand`` per SKU and
-warehouse. Records are checked in plain Python (``RecordSchema``: DRF's rules and messages,
-without a serializer per record) and applied with a constant number of queries per batch.
-A SKU (products) or a SKU and warehouse (stock) may appear once per batch: the first record is
-applied, a repeat fails naming it.
+warehouse, ``POST prices`` upserts list prices by (price list, SKU, min_quantity) and
+``POST special-prices`` dealer special prices by (customer code, SKU, min_quantity). Records are
+checked in plain Python (``RecordSchema``: DRF's rules and messages, without a serializer per
+record) and applied with a constant number of queries per batch. A natural key may appear once
+per batch: the first record is applied, a repeat fails naming it.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from apps.accounts.models import ApiKeyScope
 from apps.catalog.models import Unit, VatRate
@@ -16,6 +19,8 @@ from apps.integrations.api.base import (
     BatchUpsertView,
     Boolean,
     Choice,
+    DateTime,
+    DecimalNumber,
     Integer,
     JSONObject,
     RecordSchema,
@@ -24,6 +29,7 @@ from apps.integrations.api.base import (
 )
 from apps.integrations.models import BatchLog
 from apps.inventory.feeds import stock_sync_many
+from apps.pricing.feeds import price_upsert_many, special_price_upsert_many
 
 MAX_INT = 2**31 - 1
 
@@ -65,6 +71,43 @@ STOCK_RECORD = RecordSchema(
     ),
 )
 
+# a quantity break: from ``min_quantity`` units, ``amount`` per unit (net of VAT), in a window
+PRICE_BREAK = {
+    "min_quantity": Integer(
+        min_value=1, max_value=MAX_INT, help_text="The break: this price from this many units."
+    ),
+    "amount": DecimalNumber(
+        max_digits=14,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        help_text="Unit price net of VAT, TRY, at most 4 decimal places (text or number).",
+    ),
+    "valid_from": DateTime(
+        required=False,
+        allow_null=True,
+        help_text="ISO 8601 with a time zone (Z or an offset); absent or null: no start.",
+    ),
+    "valid_to": DateTime(
+        required=False,
+        allow_null=True,
+        help_text="Exclusive end, after valid_from; absent or null: no end.",
+    ),
+}
+
+PRICE_RECORD = RecordSchema(
+    "ErpPriceRecord",
+    sku=Text(max_length=64),
+    price_list=Text(max_length=16, help_text="Code of an active price list: LIST, A, B or C."),
+    **PRICE_BREAK,
+)
+
+SPECIAL_PRICE_RECORD = RecordSchema(
+    "ErpSpecialPriceRecord",
+    customer_code=Text(max_length=32, help_text="The dealer's ERP code."),
+    sku=Text(max_length=64),
+    **PRICE_BREAK,
+)
+
 
 class ProductBatchView(BatchUpsertView):
     resource = "products"
@@ -86,3 +129,35 @@ class StockBatchView(BatchUpsertView):
 
     def upsert_many(self, records: dict[int, dict], *, batch: BatchLog):
         return stock_sync_many(records=records, reference=f"batch:{batch.pk}")
+
+
+class PriceBatchView(BatchUpsertView):
+    """List prices from the ERP, one quantity break of a product in a price list per record:
+    created, updated (amount or validity changed) or unchanged. Each change is kept in the
+    price history (source ``erp``, reference ``batch:<id>``) and the audit log."""
+
+    resource = "prices"
+    key_field = "sku"
+    scope = ApiKeyScope.PRICES_WRITE
+    record_schema = PRICE_RECORD
+    batch_unique = ("sku", "price_list", "min_quantity")
+
+    def upsert_many(self, records: dict[int, dict], *, batch: BatchLog):
+        return price_upsert_many(records=records, batch_id=batch.pk, remote_addr=batch.ip_address)
+
+
+class SpecialPriceBatchView(BatchUpsertView):
+    """Dealer special prices from the ERP, one quantity break of a product for a dealer per
+    record: created, updated (amount or validity changed) or unchanged. Each change is kept in
+    the price history (source ``erp``, reference ``batch:<id>``) and the audit log."""
+
+    resource = "special-prices"
+    key_field = "customer_code"
+    scope = ApiKeyScope.PRICES_WRITE
+    record_schema = SPECIAL_PRICE_RECORD
+    batch_unique = ("customer_code", "sku", "min_quantity")
+
+    def upsert_many(self, records: dict[int, dict], *, batch: BatchLog):
+        return special_price_upsert_many(
+            records=records, batch_id=batch.pk, remote_addr=batch.ip_address
+        )

@@ -1,4 +1,4 @@
-"""Integration API: the ERP's catalog and stock feeds."""
+"""Integration API: the ERP's catalog, stock and price feeds."""
 
 from django.urls import path
 
@@ -7,4 +7,6 @@ from apps.integrations.api import feeds
 urlpatterns = [
     path("products", feeds.ProductBatchView.as_view(), name="products"),
     path("stock", feeds.StockBatchView.as_view(), name="stock"),
+    path("prices", feeds.PriceBatchView.as_view(), name="prices"),
+    path("special-prices", feeds.SpecialPriceBatchView.as_view(), name="special-prices"),
 ]
