@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.pricing.api.urls")),
     path("", include("apps.campaigns.api.urls")),
+    path("", include("apps.orders.api.urls")),
+    path("", include("apps.finance.api.urls")),
 ]

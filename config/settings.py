@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_rate, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "apps.pricing",
     "apps.campaigns",
     "apps.integrations",
+    "apps.notifications",
+    "apps.orders",
+    "apps.finance",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +268,8 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a re
 # where the dealer portal's reset page is; the e-mailed link is
 # {PASSWORD_RESET_URL}?uid=...&token=...
 PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password")
+# the dealer portal's address, linked from the "company approved" e-mail
+DEALER_PORTAL_URL = env_str("DEALER_PORTAL_URL", "http://127.0.0.1:8000/")
 
 # Lockout: an account locks after LOCKOUT_ACCOUNT_FAILURES failed logins, an IP address only
 # after LOCKOUT_IP_FAILURES (a dealer's office shares one address), both for LOCKOUT_MINUTES.
@@ -349,7 +354,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "CustomerStatusEnum": "apps.accounts.models.CustomerStatus",
+        "OrderStatusEnum": "apps.orders.models.OrderStatus",
         "ErpCustomerStatusEnum": "apps.integrations.api.serializers.ERP_CUSTOMER_STATUSES",
+        "WebhookDeliveryStatusEnum": "apps.integrations.api.webhooks.DELIVERY_STATUSES",
     },
     # Swagger UI and Redoc assets are served by us, not from a CDN
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -412,7 +419,45 @@ LOGGING = {
 
 RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 14)
 INTEGRATION_MAX_BATCH = env_int("INTEGRATION_MAX_BATCH", 5000)
+
+# Outbound webhooks (apps/integrations): the outbox, Standard Webhooks signatures, retries.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0)
+# seconds before attempts 2..6; the 6th failure dead-letters the delivery
+WEBHOOK_RETRY_SCHEDULE = (1, 2, 4, 8, 16)
+WEBHOOK_RETRY_JITTER = 0.1  # up to +10 % on each wait
+# every wait (and Retry-After) is multiplied by this: 1 in production, e.g. 0.05 in tests
+WEBHOOK_RETRY_TIME_SCALE = env_float("WEBHOOK_RETRY_TIME_SCALE", 1.0)
+WEBHOOK_RETRY_AFTER_MAX_SECONDS = env_int("WEBHOOK_RETRY_AFTER_MAX_SECONDS", 3600)
+# a worker that dies while sending: its attempt is given to another after this long
+WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", WEBHOOK_TIMEOUT_SECONDS + 10)
+# celery beat runs the sweeper this often; it sends what is overdue by more than the grace
+WEBHOOK_SWEEP_SECONDS = env_float("WEBHOOK_SWEEP_SECONDS", 5.0)
+WEBHOOK_SWEEP_GRACE_SECONDS = env_float("WEBHOOK_SWEEP_GRACE_SECONDS", 5.0)
+# a queued delivery task not started this long after it was due is queued again (lost task)
+WEBHOOK_REQUEUE_SECONDS = env_int("WEBHOOK_REQUEUE_SECONDS", 120)
+# fan out each transaction's events as soon as it commits (else only the sweeper does)
+WEBHOOK_DISPATCH_ON_COMMIT = env_bool("WEBHOOK_DISPATCH_ON_COMMIT", True)
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE["integrations-webhooks-sweep"] = {
+    "task": "integrations.webhooks_sweep",
+    "schedule": WEBHOOK_SWEEP_SECONDS,
+    "options": {"expires": max(WEBHOOK_SWEEP_SECONDS, 1.0)},
+}
+CELERY_BEAT_SCHEDULE["integrations-outbox-prune"] = {
+    "task": "integrations.outbox_prune",
+    "schedule": 24 * 3600.0,
+}
+
+# SMS (apps/notifications/sms.py): "console" prints them; "http" posts JSON to SMS_API_URL;
+# "netgsm" uses NetGSM's REST API; or a dotted path to a backend class.
+SMS_BACKEND = env_str("SMS_BACKEND", "console")
+SMS_API_URL = env_str("SMS_API_URL", "")
+SMS_API_USER = env_str("SMS_API_USER", "")
+SMS_API_KEY = env_str("SMS_API_KEY", "")
+SMS_SENDER = env_str("SMS_SENDER", "B2B")
+SMS_TIMEOUT_SECONDS = env_float("SMS_TIMEOUT_SECONDS", 10.0)
 
 # Dealer-facing stock: below LOW_STOCK_THRESHOLD available units the status is "low_stock";
 # above STOCK_DISPLAY_CAP the exact number is hidden and the cap is shown ("100+"); 0 = never

@@ -16,6 +16,18 @@ DEALER_ROLE_GROUPS = {
 }
 
 _DEALER_READ = ["accounts.view_customer", "accounts.view_address"]
+# placing orders (the cart too) and cancelling them; approving others' orders is the owner's
+_DEALER_BUY = ["orders.view_order", "orders.place_order", "orders.cancel_order"]
+# the back office's order screens: see, and move through fulfilment (approve/reject credit
+# is the Finance Manager's)
+_ORDER_DESK = [
+    "orders.view_order",
+    "orders.change_order",
+    "orders.view_orderline",
+    "orders.view_orderstatuschange",
+    "orders.cancel_order",
+    "orders.manage_fulfilment",
+]
 
 ALL = "*"
 _CRUD = ("add", "change", "view")
@@ -40,10 +52,13 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         *_DEALER_READ,
         "accounts.manage_company_users",
         "accounts.manage_company_addresses",
+        *_DEALER_BUY,
+        "orders.approve_order",
+        "finance.view_ledgerentry",
     ],
-    "Dealer Purchasing": [*_DEALER_READ, "accounts.manage_company_addresses"],
-    "Dealer Finance": [*_DEALER_READ],
-    "Dealer Viewer": [*_DEALER_READ],
+    "Dealer Purchasing": [*_DEALER_READ, "accounts.manage_company_addresses", *_DEALER_BUY],
+    "Dealer Finance": [*_DEALER_READ, "orders.view_order", "finance.view_ledgerentry"],
+    "Dealer Viewer": [*_DEALER_READ, "orders.view_order", "finance.view_ledgerentry"],
     # staff roles
     "Super Admin": ALL,
     "Sales Manager": [
@@ -56,6 +71,10 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "catalog.view_product",
         "inventory.view_stocklevel",
         *_PRICING,
+        "orders.view_order",
+        "orders.view_orderline",
+        "orders.view_orderstatuschange",
+        "finance.view_ledgerentry",
     ],
     "Finance Manager": [
         "accounts.view_customer",
@@ -63,6 +82,16 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "accounts.view_all_customers",
         "accounts.change_credit_limit",
         "accounts.view_creditlimitchange",
+        "orders.view_order",
+        "orders.change_order",
+        "orders.view_orderline",
+        "orders.view_orderstatuschange",
+        "orders.approve_credit",
+        "orders.cancel_order",
+        "inventory.view_stockmovement",
+        "finance.view_ledgerentry",
+        "finance.add_ledgerentry",
+        "finance.adjust_ledger",
         "accounts.view_address",
         "accounts.view_user",
     ],
@@ -77,9 +106,11 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "accounts.view_user",
         "accounts.change_user",
         "accounts.view_authevent",
+        "notifications.view_notification",
         "catalog.view_product",
         "inventory.view_stocklevel",
         "inventory.view_stockmovement",
+        *_ORDER_DESK,
     ],
     "Content Manager": [
         *[f"catalog.{action}_{model}" for model in _CATALOG_MODELS for action in _CRUD],

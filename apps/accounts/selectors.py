@@ -28,19 +28,7 @@ def company_address_list(*, customer: Customer) -> QuerySet[Address]:
 
 
 def customer_credit_summary(*, customer: Customer) -> dict:
-    """Balance, open orders and available credit of a company.
+    """Balance, open orders and available credit of a company (the finance selectors')."""
+    from apps.finance.selectors import customer_credit_summary as summary
 
-    The ledger (finance) and orders apps are not built yet: until they are, the balance and
-    open-orders total are zero and the whole credit limit is available. Those apps replace
-    the two sums here; the shape stays.
-    """
-    from decimal import Decimal
-
-    balance = Decimal("0.00")
-    open_orders_total = Decimal("0.00")
-    return {
-        "balance": balance,
-        "open_orders_total": open_orders_total,
-        "credit_limit": customer.credit_limit,
-        "available_credit": customer.credit_limit - balance - open_orders_total,
-    }
+    return summary(customer=customer)

@@ -1,12 +1,17 @@
-"""What the integration API received: one row per batch (who, when, counts, errors)."""
+"""What the integration API received (one row per batch), and what it sends out: the outbox of
+events, the webhook endpoints subscribed to them, each delivery and each attempt of it."""
 
 from __future__ import annotations
 
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import ApiKey
+from apps.core.models import SoftDeleteModel, TimeStampedModel
 
 
 class BatchLog(models.Model):
@@ -32,3 +37,204 @@ class BatchLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.received})"
+
+
+# --- outbound events ----------------------------------------------------------------------------
+
+
+class OutboxEvent(models.Model):
+    """An event, written in the same transaction as the change it reports (``event_emit``).
+
+    ``subject`` names the object it is about (``customer:DEMO001``, ``product``, ``stock``):
+    per endpoint, the deliveries of one subject go out in event order. ``dispatched_at`` is
+    set once the event is fanned out to the subscribed endpoints as ``WebhookDelivery`` rows.
+    ``endpoint`` is set for an event meant for one endpoint only (``webhook.test``).
+    """
+
+    type = models.CharField(_("type"), max_length=64, db_index=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    data = models.JSONField(_("data"), default=dict, encoder=DjangoJSONEncoder)
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    endpoint = models.ForeignKey(
+        "WebhookEndpoint",
+        verbose_name=_("only for endpoint"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # events written with coalesce=True share their transaction's group; the fan-out merges
+    # those of one type and subject into the first of them ("coalesced_into" the others)
+    group = models.UUIDField(null=True, blank=True, editable=False)
+    coalesced_into = models.ForeignKey(
+        "self",
+        verbose_name=_("coalesced into"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            models.Index(
+                fields=["subject", "id"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="integ_outbox_undispatched",
+            ),
+            models.Index(
+                fields=["group"],
+                condition=models.Q(dispatched_at__isnull=True, group__isnull=False),
+                name="integ_outbox_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk} ({self.subject})"
+
+
+class WebhookEndpoint(TimeStampedModel, SoftDeleteModel):
+    """A subscriber: where events of ``event_types`` (``"*"``: all) are POSTed, signed with
+    ``secret`` (Standard Webhooks). Created in the admin or by an API key for itself."""
+
+    url = models.URLField(_("URL"), max_length=2000)
+    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    event_types = models.JSONField(_("event types"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    api_key = models.ForeignKey(
+        ApiKey,
+        verbose_name=_("API key"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_endpoints",
+        help_text=_("The integration API key that manages this endpoint (none: the admin only)."),
+    )
+    disabled_reason = models.CharField(_("disabled because"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+    def subscribes_to(self, event_type: str) -> bool:
+        return "*" in self.event_types or event_type in self.event_types
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, with its ``webhook_id`` (the same on every attempt and on a
+    manual retry, so receivers can deduplicate).
+
+    ``pending`` deliveries are due at ``next_attempt_at``; while one is being sent that time is
+    pushed to the end of a lease, so a crashed worker's attempt is picked up again after it
+    and two workers never send the same attempt. ``cycle_attempts`` counts the attempts since
+    the delivery was created or retried by hand; after the last one of the schedule it is
+    ``dead``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        DEAD = "dead", _("dead")
+
+    event = models.ForeignKey(
+        OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        verbose_name=_("endpoint"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    webhook_id = models.CharField(_("webhook id"), max_length=64, unique=True)
+    event_type = models.CharField(_("event type"), max_length=64)
+    subject = models.CharField(_("subject"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
+    cycle_attempts = models.PositiveSmallIntegerField(default=0)
+    manual_retries = models.PositiveIntegerField(_("manual retries"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    dead_at = models.DateTimeField(_("dead-lettered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "endpoint"], name="integ_delivery_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="integ_delivery_due",
+            ),
+            models.Index(
+                fields=["endpoint", "subject", "event"],
+                condition=models.Q(status="pending"),
+                name="integ_delivery_order",
+            ),
+            models.Index(fields=["endpoint", "-id"], name="integ_delivery_endpoint"),
+            models.Index(fields=["status", "dead_at"], name="integ_delivery_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery. ``finished_at`` stays empty for an attempt whose worker
+    died while sending (the next claim marks it interrupted)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField(_("number"))
+    at = models.DateTimeField(_("at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    response_excerpt = models.TextField(_("response (excerpt)"), blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="integ_attempt_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.status_code or self.error or '…'}"
+
+
+auditlog.register(WebhookEndpoint, exclude_fields=["secret", "updated_at"])

@@ -28,6 +28,7 @@ from psycopg import errors as pg_errors
 
 from apps.catalog.models import Product
 from apps.core.exceptions import NON_FIELD
+from apps.integrations.events import stock_changed_emit
 from apps.inventory.models import StockLevel, StockMovement, Warehouse
 
 Errors = dict[str, list[str]]
@@ -219,6 +220,15 @@ def _sync(
             errors[index] = {
                 NON_FIELD: [_("The stock level changed meanwhile; send the record again.")]
             }
+        # one stock.changed for the set, in its transaction
+        stock_changed_emit(
+            product_ids={
+                pair[0]
+                for pair, (index, _target) in wanted.items()
+                if outcomes.get(index) in ("created", "updated")
+            },
+            reference=reference,
+        )
     return outcomes, errors
 
 

@@ -182,7 +182,9 @@ def price_upsert_many(
             continue
         key = (lists[code][0], products[record["sku"]], record["min_quantity"])
         wanted[key] = (index, _values(record))
-    return _apply(PRICES, wanted, errors, batch_id=batch_id, remote_addr=remote_addr)
+    outcomes, errors = _apply(PRICES, wanted, errors, batch_id=batch_id, remote_addr=remote_addr)
+    _emit(records, outcomes, "price_list", batch_id=batch_id, special=False)
+    return outcomes, errors
 
 
 def special_price_upsert_many(
@@ -209,7 +211,36 @@ def special_price_upsert_many(
             continue
         key = (customers[code], products[record["sku"]], record["min_quantity"])
         wanted[key] = (index, _values(record))
-    return _apply(SPECIAL_PRICES, wanted, errors, batch_id=batch_id, remote_addr=remote_addr)
+    outcomes, errors = _apply(
+        SPECIAL_PRICES, wanted, errors, batch_id=batch_id, remote_addr=remote_addr
+    )
+    _emit(records, outcomes, "customer_code", batch_id=batch_id, special=True)
+    return outcomes, errors
+
+
+def _emit(records, outcomes, owner: str, *, batch_id, special: bool) -> None:
+    """One ``price.changed`` event for what the batch created or updated."""
+    from apps.integrations.events import price_changed_emit
+
+    changed = [
+        {
+            "sku": records[index]["sku"],
+            owner: records[index][owner],
+            "min_quantity": records[index]["min_quantity"],
+            "amount": records[index]["amount"],
+            "valid_from": records[index].get("valid_from"),
+            "valid_to": records[index].get("valid_to"),
+            "deleted": False,
+        }
+        for index, outcome in sorted(outcomes.items())
+        if outcome in (CREATED, UPDATED)
+    ]
+    if changed:
+        price_changed_emit(
+            **{"special_prices" if special else "prices": changed},
+            source="erp",
+            reference=f"batch:{batch_id}" if batch_id is not None else "",
+        )
 
 
 # --- reading and checking ---------------------------------------------------------------------

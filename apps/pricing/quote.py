@@ -45,14 +45,21 @@ class QuoteLine:
         return line
 
 
-def quantity_problems(product: Product, quantity: int) -> list[str]:
+def quantity_problems(product: Product, quantity: int) -> list[tuple[str, str]]:
+    """``(code, message)`` for each rule of the product that ``quantity`` breaks:
+    ``below_minimum`` (min_order_quantity), ``not_multiple`` (order_multiple)."""
     problems = []
     if quantity < product.min_order_quantity:
         problems.append(
-            _("The minimum order quantity is %(n)d.") % {"n": product.min_order_quantity}
+            (
+                "below_minimum",
+                _("The minimum order quantity is %(n)d.") % {"n": product.min_order_quantity},
+            )
         )
     if quantity % product.order_multiple:
-        problems.append(_("Order in multiples of %(n)d.") % {"n": product.order_multiple})
+        problems.append(
+            ("not_multiple", _("Order in multiples of %(n)d.") % {"n": product.order_multiple})
+        )
     return problems
 
 
@@ -72,7 +79,7 @@ def quote_build(*, customer, items: list[dict]) -> dict:
             continue
         problems = quantity_problems(product, item["quantity"])
         if problems:
-            errors[f"items.{index}.quantity"] = problems
+            errors[f"items.{index}.quantity"] = [message for _code, message in problems]
     if errors:
         raise ValidationError(errors)
     pairs = [(products[item["sku"]], item["quantity"]) for item in items]

@@ -822,3 +822,33 @@ def test_the_time_fields_answer_as_drf_datetime_field_does_for_aware_times(value
     else:
         assert DateTime().clean(value) == expected
         assert DateTime().clean(value).utcoffset() == dt.timedelta(0)
+
+
+# --- outbound event ----------------------------------------------------------------------------
+
+
+def test_a_batch_writes_one_price_changed_event_with_what_changed(client, products, dealer):
+    from apps.integrations.models import OutboxEvent
+
+    post(client, PRICES, [price(), price(sku="KBL-002", amount="3")])
+    post(client, PRICES, [price(), price(sku="KBL-002", amount="4")])  # one change
+    post(client, SPECIAL_PRICES, [special()])
+    events = list(OutboxEvent.objects.filter(type="price.changed").order_by("id"))
+    assert len(events) == 3
+    first, second, third = (e.data for e in events)
+    assert [p["sku"] for p in first["prices"]] == ["KBL-001", "KBL-002"]
+    assert second["prices"] == [
+        {
+            "sku": "KBL-002",
+            "price_list": "LIST",
+            "min_quantity": 1,
+            "amount": "4.0000",
+            "valid_from": None,
+            "valid_to": None,
+            "deleted": False,
+        }
+    ]
+    assert second["source"] == "erp" and second["reference"].startswith("batch:")
+    assert third["special_prices"][0]["customer_code"] == "BAYI-1"
+    post(client, PRICES, [price()])  # unchanged: no event
+    assert OutboxEvent.objects.filter(type="price.changed").count() == 3

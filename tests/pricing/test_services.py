@@ -324,3 +324,18 @@ def test_explain_refuses_a_quantity_below_one(world):
     with pytest.raises(ValidationError) as caught:
         explain(world, quantity=0)
     assert "quantity" in caught.value.errors
+
+
+def test_a_price_write_emits_price_changed(world):
+    from apps.integrations.models import OutboxEvent
+
+    set_list(world, amount="100")
+    event = OutboxEvent.objects.get(type="price.changed")
+    item = event.data["prices"][0]
+    assert (item["sku"], item["price_list"], item["amount"], item["deleted"]) == (
+        world["product"].sku,
+        "LIST",
+        "100.0000",
+        False,
+    )
+    assert event.data["source"] == "admin"

@@ -35,6 +35,7 @@ from apps.accounts.services.customers import (
 from apps.accounts.services.users import user_update_for_company
 from apps.accounts.validators import normalize_tax_number
 from apps.core.exceptions import DomainError
+from apps.integrations.events import customer_updated_emit
 
 # --- Customers ----------------------------------------------------------------------------------
 
@@ -285,6 +286,8 @@ class CustomerAdmin(AuditHistoryMixin, admin.ModelAdmin):
             obj.credit_limit = new_limit
         if rep_changed and self.can_assign_sales_rep(request):
             customer_assign_sales_rep(customer=obj, rep=new_rep, by=request.user)
+        if form.changed_data:
+            customer_updated_emit(customer=obj, source="admin")
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Address:

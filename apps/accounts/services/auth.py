@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,6 +19,7 @@ from apps.accounts import lockout
 from apps.accounts.authentication import account_refusal
 from apps.accounts.models import AuthEvent, User
 from apps.core.exceptions import NotAuthenticated, ValidationError
+from apps.notifications.services import email_notify
 
 
 def auth_event_record(
@@ -166,8 +168,6 @@ def tokens_revoke_all(*, user: User) -> int:
 def password_reset_request(*, email: str, ip: str | None, user_agent: str = "") -> None:
     """Send a time-limited reset link when the e-mail belongs to an active user; say nothing
     either way (the caller always answers 202)."""
-    from apps.accounts.tasks import send_password_reset_email
-
     email = (email or "").strip().lower()
     user = User.objects.filter(email__iexact=email, is_active=True, is_deleted=False).first()
     auth_event_record(
@@ -180,9 +180,23 @@ def password_reset_request(*, email: str, ip: str | None, user_agent: str = "") 
     )
     if user is None:
         return
+    password_link_send(user=user)
+
+
+def password_link_send(*, user: User, invite: bool = False) -> None:
+    """E-mail ``user`` a link to choose a password (valid PASSWORD_RESET_TIMEOUT seconds):
+    a reset, or the invitation of a new company user. Sent after the transaction commits."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    transaction.on_commit(lambda: send_password_reset_email.delay(user.pk, uid, token))
+    email_notify(
+        template="accounts/invitation" if invite else "accounts/password_reset",
+        to=user.email,
+        user=user,
+        context={
+            "link": f"{settings.PASSWORD_RESET_URL}?uid={uid}&token={token}",
+            "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+        },
+    )
 
 
 def _user_from_uid(uid: str) -> User | None:

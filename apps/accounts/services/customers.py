@@ -23,6 +23,8 @@ from apps.accounts.models import (
 from apps.accounts.services.users import user_create_for_company
 from apps.accounts.validators import normalize_tax_number
 from apps.core.exceptions import Conflict, ValidationError
+from apps.integrations.events import customer_registered_emit, customer_updated_emit
+from apps.notifications.services import customer_language, notify_customer_users
 
 SALES_REP_OBJECT_PERMS = ("accounts.view_customer", "accounts.change_customer")
 
@@ -86,6 +88,7 @@ def customer_register(
         Consent.objects.create(
             user=user, kind=kind, version=versions[kind], granted=bool(granted), ip_address=ip
         )
+    notify_customer_users(customer=customer, template="accounts/registration_received")
     return customer, user
 
 
@@ -106,7 +109,16 @@ def customer_approve(*, customer: Customer, by: User | None) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.status != CustomerStatus.PENDING:
         raise Conflict(_("Only a pending company can be approved."), code="invalid_status")
-    return _set_status(customer, CustomerStatus.ACTIVE, reason="", by=by)
+    _set_status(customer, CustomerStatus.ACTIVE, reason="", by=by)
+    customer_registered_emit(customer=customer)
+    notify_customer_users(
+        customer=customer,
+        template="accounts/customer_approved",
+        context={"login_url": settings.DEALER_PORTAL_URL},
+        roles=[DealerRole.OWNER],
+        language=customer_language(customer),
+    )
+    return customer
 
 
 @transaction.atomic
@@ -116,7 +128,15 @@ def customer_reject(*, customer: Customer, reason: str, by: User | None) -> Cust
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.status != CustomerStatus.PENDING:
         raise Conflict(_("Only a pending company can be rejected."), code="invalid_status")
-    return _set_status(customer, CustomerStatus.REJECTED, reason=reason.strip(), by=by)
+    _set_status(customer, CustomerStatus.REJECTED, reason=reason.strip(), by=by)
+    notify_customer_users(
+        customer=customer,
+        template="accounts/customer_rejected",
+        context={"reason": customer.status_reason},
+        roles=[DealerRole.OWNER],
+        language=customer_language(customer),
+    )
+    return customer
 
 
 @transaction.atomic
@@ -124,7 +144,9 @@ def customer_suspend(*, customer: Customer, reason: str, by: User | None) -> Cus
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.status != CustomerStatus.ACTIVE:
         raise Conflict(_("Only an active company can be suspended."), code="invalid_status")
-    return _set_status(customer, CustomerStatus.SUSPENDED, reason=reason.strip(), by=by)
+    _set_status(customer, CustomerStatus.SUSPENDED, reason=reason.strip(), by=by)
+    customer_updated_emit(customer=customer, source="admin")
+    return customer
 
 
 @transaction.atomic
@@ -132,7 +154,9 @@ def customer_reactivate(*, customer: Customer, by: User | None) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.status != CustomerStatus.SUSPENDED:
         raise Conflict(_("Only a suspended company can be reactivated."), code="invalid_status")
-    return _set_status(customer, CustomerStatus.ACTIVE, reason="", by=by)
+    _set_status(customer, CustomerStatus.ACTIVE, reason="", by=by)
+    customer_updated_emit(customer=customer, source="admin")
+    return customer
 
 
 @transaction.atomic
@@ -161,6 +185,9 @@ def customer_set_credit_limit(
         reason=reason,
         source=source,
         changed_by=by,
+    )
+    customer_updated_emit(
+        customer=customer, source="erp" if source == CreditLimitChange.Source.ERP else "admin"
     )
     return customer
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from apps.accounts.models import Address, CreditLimitChange, Customer, CustomerStatus
 from apps.accounts.services import addresses as address_services
 from apps.accounts.services.customers import customer_set_credit_limit
+from apps.integrations.events import customer_updated_emit
 
 CUSTOMER_FIELDS = (
     "name",
@@ -77,6 +78,7 @@ def customer_upsert_from_erp(*, record: dict[str, Any]) -> str:
             )
         if addresses:
             _sync_addresses(customer, addresses)
+        customer_updated_emit(customer=customer, source="erp")
         return "created"
 
     changed = False
@@ -103,7 +105,10 @@ def customer_upsert_from_erp(*, record: dict[str, Any]) -> str:
             reason="ERP sync",
             source=CreditLimitChange.Source.ERP,
         )
+        customer.credit_limit = credit_limit
         changed = True
     if addresses and _sync_addresses(customer, addresses):
         changed = True
+    if changed:
+        customer_updated_emit(customer=customer, source="erp")
     return "updated" if changed else "unchanged"

@@ -158,12 +158,6 @@ def user_remove_from_company(*, user: User, by: User) -> None:
 
 def user_invite(*, user: User) -> None:
     """E-mail a new user a link to choose their password (after the transaction commits)."""
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
+    from apps.accounts.services.auth import password_link_send
 
-    from apps.accounts.tasks import send_password_reset_email
-
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    transaction.on_commit(lambda: send_password_reset_email.delay(user.pk, uid, token, True))
+    password_link_send(user=user, invite=True)

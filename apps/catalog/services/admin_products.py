@@ -18,6 +18,7 @@ from apps.catalog.attributes import definitions_for, validate_attributes
 from apps.catalog.models import Category, Product
 from apps.catalog.search import build_search_document
 from apps.core.exceptions import ValidationError
+from apps.integrations.events import product_updated_emit
 
 MAX_BARCODE_LENGTH = 64
 
@@ -79,11 +80,24 @@ def product_prepare(*, product: Product) -> Product:
 def product_save(*, product: Product, by=None) -> Product:
     """Create or update a product from the back office."""
     product_prepare(product=product)
-    if product._state.adding and product.created_by_id is None:
+    created = product._state.adding
+    if created and product.created_by_id is None:
         product.created_by = by
     product.updated_by = by
     product.save()
+    product_updated_emit(
+        products=[_event_item(product, "created" if created else "updated")], source="admin"
+    )
     return product
+
+
+def _event_item(product: Product, change: str) -> dict[str, Any]:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "is_active": product.is_active,
+        "change": change,
+    }
 
 
 def _each(products: QuerySet[Product] | Iterable[Product]):
@@ -96,25 +110,27 @@ def product_set_active(
 ) -> int:
     """Activate or deactivate products; returns how many changed. Row by row, so each change
     is in the audit log."""
-    changed = 0
+    changed = []
     for product in _each(products):
         if product.is_active == is_active or product.is_deleted:
             continue
         product.is_active = is_active
         product.updated_by = by
         product.save(update_fields=["is_active", "updated_by", "updated_at"])
-        changed += 1
-    return changed
+        changed.append(_event_item(product, "updated"))
+    product_updated_emit(products=changed, source="admin")
+    return len(changed)
 
 
 @transaction.atomic
 def product_soft_delete(*, products: QuerySet[Product] | Iterable[Product], by=None) -> int:
     """Mark products deleted (hidden everywhere, kept for orders and history); returns how
     many changed."""
-    changed = 0
+    changed = []
     for product in _each(products):
         if product.is_deleted:
             continue
         product.soft_delete(by=by)
-        changed += 1
-    return changed
+        changed.append(_event_item(product, "deleted"))
+    product_updated_emit(products=changed, source="admin")
+    return len(changed)

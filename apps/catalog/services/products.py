@@ -40,6 +40,7 @@ from apps.catalog.models import PATH_STEP, AttributeDefinition, Brand, Category,
 from apps.catalog.search import build_search_document
 from apps.catalog.services.categories import category_get_or_create_path, split_category_path
 from apps.core.exceptions import NON_FIELD, ValidationError
+from apps.integrations.events import product_updated_emit
 
 Errors = dict[str, list[str]]
 
@@ -502,6 +503,20 @@ def _write(
         )
         returned = cursor.fetchall()
         cursor.execute("DROP TABLE feed_product_in")
+        # one product.updated for the batch, in its transaction
+        product_updated_emit(
+            products=[
+                {
+                    "sku": sku,
+                    "name": by_sku[sku].values[1],
+                    "is_active": by_sku[sku].values[_IS_ACTIVE],
+                    "change": "created" if inserted else "updated",
+                }
+                for _pk, sku, inserted in returned
+            ],
+            source="erp",
+            reference=f"batch:{batch_id}" if batch_id is not None else "",
+        )
     return {
         by_sku[sku].index: "created" if inserted else "updated" for _pk, sku, inserted in returned
     }

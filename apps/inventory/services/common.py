@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
 from apps.core.exceptions import ValidationError
+from apps.integrations.events import stock_changed_emit
 from apps.inventory.models import StockLevel, StockMovement, Warehouse
 
 REFERENCE_MAX = StockMovement._meta.get_field("reference").max_length
@@ -147,7 +148,12 @@ def change_level(
 
 
 def save_changes(levels: list[StockLevel], movements: list[StockMovement]) -> None:
+    """Save the changed levels and their ledger rows, and publish ``stock.changed`` for them
+    (one event per transaction, however many services it calls)."""
     if levels:
         StockLevel.objects.bulk_update(levels, ["on_hand", "reserved", "updated_at"])
     if movements:
         StockMovement.objects.bulk_create(movements)
+        stock_changed_emit(
+            product_ids={m.product_id for m in movements}, reference=movements[0].reference
+        )

@@ -97,6 +97,27 @@ def _history(row, *, owner_field: str, old, new, by, source: str, reference: str
         reference=(reference or "")[:100],
         changed_by=by if getattr(by, "pk", None) else None,
     )
+    _emit(row, owner_field=owner_field, new=new, source=source, reference=reference)
+
+
+def _emit(row, *, owner_field: str, new, source: str, reference: str) -> None:
+    """``price.changed`` in the writer's transaction (coalesced: one event per transaction)."""
+    from apps.integrations.events import price_changed_emit
+
+    item = {
+        "sku": row.product.sku,
+        "min_quantity": row.min_quantity,
+        "amount": new,
+        "valid_from": row.valid_from,
+        "valid_to": row.valid_to,
+        "deleted": new is None,
+    }
+    if owner_field == "price_list":
+        item["price_list"] = row.price_list.code
+        price_changed_emit(prices=[item], source=source, reference=reference)
+    else:
+        item["customer_code"] = row.customer.code
+        price_changed_emit(special_prices=[item], source=source, reference=reference)
 
 
 def _break_upsert(

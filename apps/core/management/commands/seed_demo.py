@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from apps.accounts.demo import STEPS as ACCOUNTS_STEPS
 from apps.catalog.demo import STEPS as CATALOG_STEPS
+from apps.orders.demo import STEPS as ORDERS_STEPS
 from apps.pricing.demo import STEPS as PRICING_STEPS
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
@@ -43,6 +44,7 @@ STEPS = [
     *ACCOUNTS_STEPS,  # staff of the other roles; demo dealers with their users and addresses
     *CATALOG_STEPS,  # categories, brands, --products N products; their stock in IST and ANK
     *PRICING_STEPS,  # LIST/tier prices, special prices of DEMO001, two campaigns
+    *ORDERS_STEPS,  # ledgers of the demo dealers; orders in every status for three of them
 ]
 
 

@@ -1,0 +1,299 @@
+"""The back office of the current account: the ledger, read-only, and the two ways staff add
+to it.
+
+Entries are immutable (the model refuses changes and deletes, and so does a database
+trigger): a mistake is corrected with a new entry. "Add ledger entry" posts an opening
+balance, invoice, payment or credit note through ``ledger_post`` (``finance.add_ledgerentry``);
+"Add adjustment" posts a signed correction with a required reason through ``ledger_adjust``
+(``finance.adjust_ledger``). Filtered by one dealer, the list shows the dealer's balance,
+credit limit, open orders and available credit. A sales manager sees the ledgers of their own
+dealers only.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect, QueryDict
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import Customer
+from apps.accounts.selectors import customer_list_for_staff
+from apps.core.exceptions import DomainError
+from apps.finance.models import LedgerEntry
+from apps.finance.selectors import customer_credit_summary
+from apps.finance.services import ledger_adjust, ledger_post
+
+Kind = LedgerEntry.Kind
+ADD_PERMISSION = "finance.add_ledgerentry"
+ADJUST_PERMISSION = "finance.adjust_ledger"
+FORM_TEMPLATE = "admin/finance/ledgerentry/entry_form.html"
+CUSTOMER_FILTER = "customer__id__exact"
+
+
+def _amount_field(help_text) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=_("amount"), max_digits=14, decimal_places=2, help_text=help_text
+    )
+
+
+class _LedgerForm(forms.Form):
+    """The dealer is one the user may see, chosen with the customer admin's search."""
+
+    def __init__(self, *args, user, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"] = forms.ModelChoiceField(
+            label=_("dealer"),
+            queryset=customer_list_for_staff(user=user),
+            widget=AutocompleteSelect(LedgerEntry._meta.get_field("customer"), admin_site),
+        )
+        self.order_fields(["customer"])
+
+    def add_service_errors(self, exc: DomainError) -> None:
+        for field, words in (exc.errors or {}).items():
+            self.add_error(field if field in self.fields else None, list(words))
+        if not exc.errors:
+            self.add_error(None, str(exc.detail))
+
+
+class AdjustmentForm(_LedgerForm):
+    amount = _amount_field(
+        _("Positive: the dealer owes more; negative: the dealer owes less. Not zero.")
+    )
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Required: kept with the entry, which can never be changed or deleted."),
+    )
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError(gettext("An adjustment cannot be zero."))
+        return amount
+
+
+class EntryForm(_LedgerForm):
+    kind = forms.ChoiceField(
+        label=_("kind"),
+        choices=[(k.value, k.label) for k in Kind if k != Kind.ADJUSTMENT],
+    )
+    amount = _amount_field(
+        _(
+            "Signed as it changes the balance: an invoice or an opening debt is positive, a "
+            "payment or a credit note negative."
+        )
+    )
+    entry_date = forms.DateField(label=_("date"), initial=timezone.localdate)
+    due_date = forms.DateField(label=_("due date"), required=False)
+    document_number = forms.CharField(label=_("document number"), max_length=64, required=False)
+    description = forms.CharField(label=_("description"), max_length=255, required=False)
+    reason = forms.CharField(
+        label=_("note"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = (
+        "entry_date",
+        "dealer",
+        "kind",
+        "amount",
+        "document_number",
+        "description",
+        "short_reason",
+        "due_date",
+        "created_by",
+        "created_at",
+    )
+    list_filter = (("customer", admin.RelatedOnlyFieldListFilter), "kind", "entry_date")
+    search_fields = ("customer__code", "customer__name", "document_number", "description")
+    list_select_related = ("customer", "created_by")
+    date_hierarchy = "entry_date"
+    ordering = ("-entry_date", "-id")
+    change_list_template = "admin/finance/ledgerentry/change_list.html"
+    fields = (
+        "customer",
+        "kind",
+        "amount",
+        "entry_date",
+        "due_date",
+        "document_number",
+        "description",
+        "reason",
+        "created_by",
+        "created_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("customer", "created_by")
+        user = request.user
+        if not (user.is_superuser or user.has_perm("accounts.view_all_customers")):
+            customers = customer_list_for_staff(user=user)
+            queryset = queryset.filter(customer__in=customers.values("pk"))
+        return queryset
+
+    # rows are immutable: no change, no delete; adding goes through the services
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(ADD_PERMISSION)
+
+    def has_adjust_permission(self, request) -> bool:
+        return request.user.has_perm(ADJUST_PERMISSION)
+
+    @admin.display(description=_("dealer"), ordering="customer__code")
+    def dealer(self, obj: LedgerEntry) -> str:
+        return f"{obj.customer.code} · {obj.customer.name}"
+
+    @admin.display(description=_("reason"))
+    def short_reason(self, obj: LedgerEntry) -> str:
+        return Truncator(obj.reason).chars(60)
+
+    def get_urls(self):
+        own = [
+            path(
+                "adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="finance_ledgerentry_adjust",
+            ),
+        ]
+        return own + super().get_urls()
+
+    # --- the list: the dealer's account when filtered by one dealer ---
+
+    def _filtered_customer(self, request) -> Customer | None:
+        raw = request.GET.get(CUSTOMER_FILTER, "")
+        if not raw.isdigit():
+            return None
+        return customer_list_for_staff(user=request.user).filter(pk=int(raw)).first()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        customer = self._filtered_customer(request)
+        query = {"customer": customer.pk} if customer else {}
+        if customer is not None:
+            summary = customer_credit_summary(customer=customer)
+            extra_context["dealer"] = customer
+            extra_context["dealer_summary"] = [
+                (gettext("balance"), summary["balance"]),
+                (gettext("credit limit"), summary["credit_limit"]),
+                (gettext("open orders"), summary["open_orders_total"]),
+                (gettext("available credit"), summary["available_credit"]),
+                (gettext("overdue"), summary["overdue_total"]),
+            ]
+        if self.has_adjust_permission(request):
+            extra_context["adjust_url"] = self._url("adjust", query)
+        return super().changelist_view(request, extra_context=extra_context)
+
+    @staticmethod
+    def _url(name: str, query: dict) -> str:
+        url = reverse(f"admin:finance_ledgerentry_{name}")
+        return f"{url}?{urlencode(query)}" if query else url
+
+    # --- adding: an entry (ledger_post) or an adjustment (ledger_adjust) ---
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return self._form_view(
+            request,
+            form_class=EntryForm,
+            title=gettext("Add ledger entry"),
+            intro=gettext(
+                "An opening balance, an invoice, a payment or a credit note. Entries cannot be "
+                "changed or deleted afterwards: a mistake is corrected with an adjustment."
+            ),
+            post=lambda request, data: ledger_post(
+                customer=data["customer"],
+                kind=data["kind"],
+                amount=data["amount"],
+                by=request.user,
+                reason=data.get("reason", ""),
+                description=data.get("description", ""),
+                document_number=data.get("document_number", ""),
+                entry_date=data.get("entry_date"),
+                due_date=data.get("due_date"),
+            ),
+        )
+
+    def adjust_view(self, request):
+        if not self.has_adjust_permission(request):
+            raise PermissionDenied
+        return self._form_view(
+            request,
+            form_class=AdjustmentForm,
+            title=gettext("Add adjustment"),
+            intro=gettext(
+                "A manual correction of the dealer's balance. Say why: the reason stays with "
+                "the entry, which cannot be changed or deleted."
+            ),
+            post=lambda request, data: ledger_adjust(
+                customer=data["customer"],
+                amount=data["amount"],
+                reason=data["reason"],
+                by=request.user,
+            ),
+        )
+
+    def _form_view(self, request, *, form_class, title, intro, post):
+        # the dealer the list was filtered by: ?customer=<id> (our links) or the admin's own
+        # ?_changelist_filters=customer__id__exact%3D<id> (its "Add" button)
+        filters = QueryDict(request.GET.get("_changelist_filters", ""))
+        customer = request.GET.get("customer") or filters.get(CUSTOMER_FILTER) or ""
+        initial = {"customer": customer} if customer.isdigit() else {}
+        form = form_class(
+            request.POST if request.method == "POST" else None,
+            initial=initial,
+            user=request.user,
+            admin_site=self.admin_site,
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                entry = post(request, form.cleaned_data)
+            except DomainError as exc:
+                form.add_service_errors(exc)
+            else:
+                self.log_addition(request, entry, [{"added": {}}])
+                self.message_user(
+                    request,
+                    gettext("%(kind)s of %(amount)s recorded for %(dealer)s.")
+                    % {
+                        "kind": entry.get_kind_display().capitalize(),
+                        "amount": entry.amount,
+                        "dealer": entry.customer.code,
+                    },
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    self._url("changelist", {CUSTOMER_FILTER: entry.customer_id})
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            "cancel_url": reverse("admin:finance_ledgerentry_changelist"),
+        }
+        return TemplateResponse(request, FORM_TEMPLATE, context)

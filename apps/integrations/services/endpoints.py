@@ -1,0 +1,192 @@
+"""Webhook endpoints: create (the secret is shown once), change, delete, rotate the secret,
+send a test event; and the manual retry of a dead delivery."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.exceptions import Conflict, ValidationError
+from apps.integrations.events import ALL_EVENTS, EVENT_TYPES, event_emit
+from apps.integrations.models import WebhookDelivery, WebhookEndpoint
+from apps.integrations.ssrf import UnsafeTarget, check_url
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every secret, not a secret
+URL_MAX = WebhookEndpoint._meta.get_field("url").max_length
+DESCRIPTION_MAX = WebhookEndpoint._meta.get_field("description").max_length
+
+
+def webhook_secret_new() -> str:
+    """``whsec_`` and 24 random bytes in base64 (the Standard Webhooks form)."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def webhook_url_clean(url: str) -> str:
+    """The URL, or ``ValidationError`` on ``url`` (bad, not https in production, private,
+    loopback, link-local or reserved address)."""
+    url = (url or "").strip()
+    if not url:
+        raise ValidationError({"url": [_("This field may not be blank.")]})
+    if len(url) > URL_MAX:
+        raise ValidationError({"url": [_("At most %(max)d characters.") % {"max": URL_MAX}]})
+    try:
+        check_url(url)
+    except UnsafeTarget as exc:
+        raise ValidationError({"url": [str(exc)]}, code="unsafe_url") from exc
+    return url
+
+
+def event_types_clean(event_types: Iterable[str]) -> list[str]:
+    """Known, subscribable event types (or ``"*"``: all), each once, in the given order."""
+    if isinstance(event_types, str) or not isinstance(event_types, Iterable):
+        raise ValidationError({"event_types": [_("Must be a list of event types.")]})
+    out: list[str] = []
+    for name in event_types:
+        event = EVENT_TYPES.get(name)
+        if name != ALL_EVENTS and (event is None or not event.subscribable):
+            raise ValidationError(
+                {"event_types": [_("Unknown event type: %(type)s.") % {"type": str(name)[:64]}]}
+            )
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ValidationError({"event_types": [_("Subscribe to at least one event type.")]})
+    return out
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *,
+    url: str,
+    event_types: Iterable[str],
+    description: str = "",
+    is_active: bool = True,
+    api_key=None,
+    by=None,
+) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its secret (returned once; stored for signing)."""
+    endpoint = WebhookEndpoint(
+        url=webhook_url_clean(url),
+        event_types=event_types_clean(event_types),
+        description=(description or "").strip()[:DESCRIPTION_MAX],
+        is_active=is_active,
+        api_key=api_key,
+        secret=webhook_secret_new(),
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    endpoint.save()
+    return endpoint, endpoint.secret
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) -> WebhookEndpoint:
+    """Change ``url``, ``event_types``, ``description``, ``is_active`` (and, from the admin,
+    ``api_key``). Activating an endpoint clears why it was disabled; its pending deliveries
+    then go out."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if "url" in data:
+        endpoint.url = webhook_url_clean(data["url"])
+    if "event_types" in data:
+        endpoint.event_types = event_types_clean(data["event_types"])
+    if "description" in data:
+        endpoint.description = (data["description"] or "").strip()[:DESCRIPTION_MAX]
+    if "api_key" in data:
+        endpoint.api_key = data["api_key"]
+    if "is_active" in data:
+        endpoint.is_active = bool(data["is_active"])
+        if endpoint.is_active:
+            endpoint.disabled_reason = ""
+    endpoint.save()
+    if endpoint.is_active:
+        transaction.on_commit(lambda: _kick_endpoint(endpoint.pk), robust=True)
+    return endpoint
+
+
+def _kick_endpoint(endpoint_id: int) -> None:
+    from apps.integrations.services.delivery import deliveries_due_for_endpoint
+    from apps.integrations.tasks import deliveries_queue
+
+    deliveries_queue(deliveries_due_for_endpoint(endpoint_id=endpoint_id))
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Soft delete: nothing more is sent to it; its pending deliveries become dead (kept, with
+    their attempts, for the record)."""
+    endpoint = WebhookEndpoint.all_objects.select_for_update().get(pk=endpoint.pk)
+    now = timezone.now()
+    endpoint.is_active = False
+    endpoint.is_deleted = True
+    endpoint.deleted_at = now
+    endpoint.save(update_fields=["is_active", "is_deleted", "deleted_at", "updated_at"])
+    WebhookDelivery.objects.filter(endpoint=endpoint, status=WebhookDelivery.Status.PENDING).update(
+        status=WebhookDelivery.Status.DEAD,
+        dead_at=now,
+        next_attempt_at=None,
+        last_error="endpoint deleted",
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
+    """A new secret (returned once); deliveries from now on are signed with it."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.secret = webhook_secret_new()
+    endpoint.save(update_fields=["secret", "updated_at"])
+    return endpoint.secret
+
+
+@transaction.atomic
+def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint):
+    """A ``webhook.test`` event for this endpoint only, through the normal delivery path."""
+    if not endpoint.is_active:
+        raise Conflict(_("This endpoint is disabled: activate it first."), code="endpoint_disabled")
+    return event_emit(
+        "webhook.test",
+        {"endpoint": endpoint.pk, "message": "This is a test event."},
+        subject=f"webhook.test:{endpoint.pk}",
+        endpoint=endpoint,
+    )
+
+
+@transaction.atomic
+def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a dead delivery again, with the same ``webhook-id`` and a fresh retry schedule;
+    ``Conflict`` (409) for a delivery that is not dead."""
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status != WebhookDelivery.Status.DEAD:
+        raise Conflict(
+            _("Only a dead delivery can be retried; this one is %(status)s.")
+            % {"status": delivery.get_status_display()},
+            code="not_dead",
+        )
+    endpoint = WebhookEndpoint.all_objects.get(pk=delivery.endpoint_id)
+    if endpoint.is_deleted:
+        raise Conflict(_("The endpoint of this delivery was deleted."), code="endpoint_deleted")
+    if not endpoint.is_active:
+        raise Conflict(
+            _("The endpoint of this delivery is disabled: activate it first."),
+            code="endpoint_disabled",
+        )
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.cycle_attempts = 0
+    delivery.manual_retries += 1
+    delivery.next_attempt_at = timezone.now()
+    delivery.dead_at = None
+    delivery.save(
+        update_fields=["status", "cycle_attempts", "manual_retries", "next_attempt_at", "dead_at"]
+    )
+
+    def send():
+        from apps.integrations.tasks import deliveries_queue
+
+        deliveries_queue([delivery.pk])
+
+    transaction.on_commit(send, robust=True)
+    return delivery

@@ -1,0 +1,100 @@
+"""Where a webhook may go: no private, loopback, link-local (cloud metadata), reserved or
+multicast address, ever (loopback only with ``WEBHOOK_ALLOW_LOOPBACK``), https only when
+``WEBHOOK_REQUIRE_HTTPS`` (on in production).
+
+The host name is resolved and *every* address it resolves to is checked, when the endpoint is
+saved and again before each delivery; the delivery then connects to the address it checked
+(so a DNS answer that changes in between, "DNS rebinding", cannot steer it inside).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class UnsafeTarget(Exception):
+    """The URL may not be called; the message says why (translated)."""
+
+
+def _embedded_ipv4(address: IPAddress) -> IPAddress:
+    """The IPv4 address inside an IPv4-mapped (``::ffff:10.0.0.1``) or NAT64 IPv6 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+def address_refusal(address: IPAddress) -> str | None:
+    """Why a webhook may not go to ``address``, or ``None`` when it may."""
+    address = _embedded_ipv4(address)
+    if address.is_loopback:
+        if settings.WEBHOOK_ALLOW_LOOPBACK:
+            return None
+        return _("%(ip)s is a loopback address.") % {"ip": address}
+    if address.is_link_local:
+        return _("%(ip)s is a link-local address (such as cloud metadata).") % {"ip": address}
+    if address.is_multicast:
+        return _("%(ip)s is a multicast address.") % {"ip": address}
+    if address.is_unspecified or address.is_reserved:
+        return _("%(ip)s is a reserved address.") % {"ip": address}
+    if address.is_private or not address.is_global:
+        return _("%(ip)s is a private address.") % {"ip": address}
+    return None
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise UnsafeTarget(
+            _("The host %(host)s cannot be resolved.") % {"host": host[:100]}
+        ) from exc
+    addresses: list[IPAddress] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        text = str(sockaddr[0]).split("%", 1)[0]  # an IPv6 zone
+        address = ipaddress.ip_address(text)
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise UnsafeTarget(_("The host %(host)s cannot be resolved.") % {"host": host[:100]})
+    return addresses
+
+
+def check_url(url: str) -> tuple[str, int, list[IPAddress]]:
+    """``(host, port, addresses)`` of a URL a webhook may be sent to; ``UnsafeTarget``
+    otherwise. Every address the host resolves to must be allowed."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeTarget(_("Enter a valid URL.")) from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UnsafeTarget(_("The URL must start with https://."))
+    if scheme != "https" and settings.WEBHOOK_REQUIRE_HTTPS:
+        raise UnsafeTarget(_("The URL must start with https://."))
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeTarget(
+            _("Put no user name or password in the URL: the signature authenticates us.")
+        )
+    host = parts.hostname
+    if not host:
+        raise UnsafeTarget(_("Enter a valid URL."))
+    port = port or (443 if scheme == "https" else 80)
+    addresses = _resolve(host, port)
+    for address in addresses:
+        refusal = address_refusal(address)
+        if refusal:
+            raise UnsafeTarget(refusal)
+    return host, port, addresses

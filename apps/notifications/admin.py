@@ -1,0 +1,52 @@
+"""The notification log (read only): what was sent to whom, when, and what failed."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from apps.notifications.models import Notification
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "channel",
+        "template",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "sent_at",
+        "error",
+    )
+    list_filter = ("channel", "status", "template")
+    search_fields = ("to", "subject", "customer__code", "customer__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("customer", "user")
+    show_full_result_count = False
+    fields = (
+        "channel",
+        "template",
+        "to",
+        "subject",
+        "language",
+        "status",
+        "attempts",
+        "error",
+        "provider_id",
+        "customer",
+        "user",
+        "created_at",
+        "sent_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

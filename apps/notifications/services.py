@@ -1,0 +1,197 @@
+"""Sending e-mail and SMS: ``email_notify`` / ``sms_notify`` log a ``Notification`` and queue
+its sending (a Celery task, after the transaction commits); ``notify_customer_users`` e-mails
+every active user of a company in some roles (the hook for order and payment e-mails).
+
+E-mail templates live in ``templates/emails/<template>{_subject.txt,.txt,.html}`` and get the
+notification's ``context`` plus ``user``, ``customer`` and ``company`` (the customer); SMS
+templates in ``templates/sms/<template>.txt``. Both are rendered in the notification's
+language (the active language when it was queued, unless given), so every string goes through
+gettext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from apps.notifications.models import Notification
+from apps.notifications.sms import get_sms_backend, normalize_phone
+
+# what exists, for the admin and for later domains (orders and payments fill theirs in)
+EMAIL_TEMPLATES = {
+    "accounts/registration_received": "a company registered; waits for approval",
+    "accounts/customer_approved": "staff approved a registration",
+    "accounts/customer_rejected": "staff rejected a registration (with the reason)",
+    "accounts/password_reset": "a password reset link",
+    "accounts/invitation": "a new company user chooses a password",
+}
+SMS_TEMPLATES = {"otp": "a one-time code"}
+
+
+def _language(language: str | None) -> str:
+    return language or translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _queue(notification: Notification) -> Notification:
+    def send():
+        from apps.notifications.tasks import notification_send
+
+        notification_send.delay(notification.pk)
+
+    # robust: a mail server or broker that is down never fails the request that committed
+    transaction.on_commit(send, robust=True)
+    return notification
+
+
+def email_notify(
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any] | None = None,
+    user=None,
+    customer=None,
+    language: str | None = None,
+) -> Notification:
+    """Queue an e-mail from ``template`` to ``to`` (sent after the transaction commits)."""
+    return _queue(
+        Notification.objects.create(
+            channel=Notification.Channel.EMAIL,
+            to=to,
+            template=template,
+            context=context or {},
+            language=_language(language),
+            user=user,
+            customer=customer if customer is not None else getattr(user, "customer", None),
+        )
+    )
+
+
+def sms_notify(
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any] | None = None,
+    user=None,
+    customer=None,
+    language: str | None = None,
+) -> Notification:
+    """Queue an SMS from ``templates/sms/<template>.txt`` to the number ``to`` (OTP codes,
+    order notices)."""
+    return _queue(
+        Notification.objects.create(
+            channel=Notification.Channel.SMS,
+            to=normalize_phone(to),
+            template=template,
+            context=context or {},
+            language=_language(language),
+            user=user,
+            customer=customer if customer is not None else getattr(user, "customer", None),
+        )
+    )
+
+
+def notify_customer_users(
+    *,
+    customer,
+    template: str,
+    context: dict[str, Any] | None = None,
+    roles: Iterable[str] | None = None,
+    language: str | None = None,
+) -> list[Notification]:
+    """E-mail every active user of ``customer`` (those of ``roles`` only, when given): the
+    hook order and payment e-mails use (``orders/order_placed``, ``payments/succeeded``...)."""
+    users = customer.users.filter(is_active=True, is_deleted=False).order_by("id")
+    if roles is not None:
+        users = users.filter(role__in=list(roles))
+    return [
+        email_notify(
+            template=template,
+            to=user.email,
+            context=context,
+            user=user,
+            customer=customer,
+            language=language,
+        )
+        for user in users
+    ]
+
+
+def customer_language(customer) -> str:
+    """The language a company registered in (its first e-mail's), else the default: staff
+    decisions reach the dealer in the dealer's language, not the staff member's."""
+    first = (
+        Notification.objects.filter(customer=customer)
+        .order_by("id")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return first or settings.LANGUAGE_CODE
+
+
+def _template_context(notification: Notification) -> dict[str, Any]:
+    return {
+        **notification.context,
+        "user": notification.user,
+        "customer": notification.customer,
+        "company": notification.customer,
+    }
+
+
+def email_render(notification: Notification) -> tuple[str, str, str]:
+    """``(subject, text, html)`` of an e-mail notification, in its language."""
+    context = _template_context(notification)
+    base = f"emails/{notification.template}"
+    with translation.override(notification.language):
+        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+        text = render_to_string(f"{base}.txt", context)
+        html = render_to_string(f"{base}.html", context)
+    return subject, text, html
+
+
+def notification_deliver(notification: Notification) -> None:
+    """Send it now; the log says sent, or failed with the error (then the error is raised
+    again, for the task to retry)."""
+    try:
+        if notification.channel == Notification.Channel.EMAIL:
+            subject, text, html = email_render(notification)
+            notification.subject = subject[:255]
+            message = EmailMultiAlternatives(
+                subject, text, settings.DEFAULT_FROM_EMAIL, [notification.to]
+            )
+            message.attach_alternative(html, "text/html")
+            message.send()
+        else:
+            with translation.override(notification.language):
+                text = render_to_string(
+                    f"sms/{notification.template}.txt", _template_context(notification)
+                ).strip()
+            notification.subject = text[:255]
+            notification.provider_id = get_sms_backend().send(to=notification.to, text=text)[:100]
+    except Exception as exc:
+        notification.status = Notification.Status.FAILED
+        notification.attempts += 1
+        notification.error = f"{type(exc).__name__}: {exc}"[:500]
+        notification.save(update_fields=["status", "attempts", "error", "subject"])
+        raise
+    notification.status = Notification.Status.SENT
+    notification.attempts += 1
+    notification.error = ""
+    notification.sent_at = timezone.now()
+    notification.context = {}  # links and codes are not kept once sent
+    notification.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "error",
+            "sent_at",
+            "context",
+            "subject",
+            "provider_id",
+        ]
+    )

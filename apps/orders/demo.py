@@ -1,0 +1,181 @@
+"""Demo orders and opening balances for ``seed_demo``: the first active demo dealers get an
+opening balance, an invoice and a payment, and orders in every status (placed through the real
+services, so stock is reserved, sold and released as in production). Idempotent: a dealer that
+already has orders is left alone; ``--reset`` removes the demo dealers' orders and ledgers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
+from apps.catalog.models import Product
+from apps.finance.models import LedgerEntry
+from apps.finance.services import ledger_post
+from apps.inventory.models import StockMovement
+from apps.inventory.selectors import available_subquery
+from apps.inventory.services import stock_release
+from apps.orders.models import CartItem, Order
+from apps.orders.services import (
+    order_approve,
+    order_cancel,
+    order_place,
+    order_reject,
+    order_set_status,
+)
+
+DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
+DEALERS_WITH_ORDERS = 3
+STOCK_NEEDED = 100  # units of a product the demo orders may take, with room to spare
+
+
+def _user(customer: Customer, role: str) -> User | None:
+    return User.objects.filter(customer=customer, role=role, is_active=True).first()
+
+
+def _ledger(customer: Customer) -> None:
+    if LedgerEntry.objects.filter(customer=customer).exists():
+        return
+    today = timezone.localdate()
+    opening = (customer.credit_limit * Decimal("0.10")).quantize(Decimal("0.01"))
+    ledger_post(
+        customer=customer,
+        kind="opening_balance",
+        amount=opening,
+        entry_date=today - timedelta(days=90),
+        description="Opening balance",
+    )
+    ledger_post(
+        customer=customer,
+        kind="invoice",
+        amount="18450.00",
+        entry_date=today - timedelta(days=60),
+        due_date=today - timedelta(days=15),
+        document_number=f"DMO2026{customer.pk:09d}",
+        description="Invoice (overdue)",
+    )
+    ledger_post(
+        customer=customer,
+        kind="payment",
+        amount="-12000.00",
+        entry_date=today - timedelta(days=20),
+        description="Bank transfer",
+    )
+
+
+def _orders(customer: Customer, skus: list[str]) -> int:
+    owner = _user(customer, DealerRole.OWNER)
+    buyer = _user(customer, DealerRole.PURCHASING)
+    if owner is None or buyer is None or Order.objects.filter(customer=customer).exists():
+        return 0
+
+    rules = {
+        p.sku: (p.min_order_quantity, p.order_multiple)
+        for p in Product.objects.filter(sku__in=skus)
+    }
+
+    def fit(sku: str, quantity: int) -> int:  # the product's minimum and multiple
+        minimum, multiple = rules[sku]
+        quantity = max(quantity, minimum)
+        return quantity + (-quantity) % multiple
+
+    def place(user, lines, method="on_account", **kwargs):
+        items = [{"sku": sku, "quantity": fit(sku, quantity)} for sku, quantity in lines]
+        return order_place(user=user, payment_method=method, items=items, **kwargs)
+
+    delivered = place(owner, [(skus[0], 2), (skus[1], 1)], po_number="PO-1001")
+    for status in ("processing", "shipped", "delivered"):
+        order_set_status(order=delivered, status=status, actor="erp", tracking_number="YK123")
+    shipped = place(owner, [(skus[2], 3)], po_number="PO-1002")
+    for status in ("processing", "shipped"):
+        order_set_status(order=shipped, status=status, actor="staff", carrier="Yurtiçi")
+    processing = place(owner, [(skus[3], 1)])
+    order_set_status(order=processing, status="processing", actor="erp")
+    place(owner, [(skus[4], 2)], note="Confirmed, waiting for the warehouse")
+    order_cancel(order=place(owner, [(skus[0], 1)]), by=owner, reason="Ordered twice")
+    place(owner, [(skus[1], 1)], "card")  # awaiting_payment
+    place(owner, [(skus[2], 1)], "bank_transfer")  # confirmed
+
+    def place_over(user, limit, sku, method="on_account"):
+        quantity = _quantity_over(limit, sku, customer)  # priced now, stock as it is now
+        return place(user, [(sku, quantity)], method) if quantity else None
+
+    waiting = place_over(buyer, buyer.order_limit, skus[2])  # awaiting_approval
+    rejected = place_over(buyer, buyer.order_limit, skus[3])
+    if rejected is not None:
+        order_reject(order=rejected, by=owner, reason="Not this month")
+    approved = place_over(buyer, buyer.order_limit, skus[4])
+    if approved is not None:
+        order_approve(order=approved, by=owner)
+    del waiting
+    # above the credit limit: waits in the finance queue
+    place_over(owner, customer.credit_limit, skus[1])
+    return Order.objects.filter(customer=customer).count()
+
+
+def _quantity_over(limit, sku: str, customer: Customer) -> int:
+    """A quantity of ``sku`` (a valid one: minimum, multiple) whose gross total is above
+    ``limit`` (0 when none fits in stock), so the demo can show the approval queues. Quantity
+    breaks make larger quantities cheaper per unit, so it is priced until it is over."""
+    from apps.orders.lines import lines_price, products_by_sku
+
+    product = products_by_sku([sku]).get(sku)
+    if product is None or limit is None:
+        return 0
+    quantity = max(product.min_order_quantity, 1)
+    for _attempt in range(40):
+        quantity += (-quantity) % product.order_multiple
+        line = lines_price(customer=customer, pairs=[(product, quantity)])[0]
+        if not line.price.sellable or line.line_gross <= 0 or quantity > line.available:
+            return 0
+        if line.line_gross > limit:
+            return quantity
+        quantity = max(quantity + 1, int(quantity * limit / line.line_gross) + 1)
+    return 0
+
+
+def seed_orders(options) -> list[str]:
+    customers = list(
+        Customer.objects.filter(code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE).order_by(
+            "code"
+        )[:DEALERS_WITH_ORDERS]
+    )
+    for customer in Customer.objects.filter(code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE):
+        _ledger(customer)
+    skus = list(
+        Product.objects.visible()
+        .filter(sku__startswith="DEMO-", serial_tracked=False)
+        .annotate(available=available_subquery())
+        .filter(available__gte=STOCK_NEEDED)
+        .order_by("sku")
+        .values_list("sku", flat=True)[: 5 * len(customers)]
+    )
+    if len(skus) < 5 * len(customers):
+        return []
+    # each dealer orders its own five products, so one dealer's orders cannot use up the
+    # stock another one's need
+    placed = sum(_orders(customer, skus[5 * i : 5 * i + 5]) for i, customer in enumerate(customers))
+    if not placed:
+        return []
+    return [f"orders: {placed} demo orders in every status for {len(customers)} dealers"]
+
+
+def reset_orders(options) -> None:
+    customers = Customer.all_objects.filter(code__regex=DEMO_CODE_RE)
+    orders = Order.objects.filter(customer__in=customers)
+    references = [f"order:{n}" for n in orders.values_list("number", flat=True)]
+    for reference in references:  # give reserved stock back before the orders go
+        stock_release(reference=reference)
+    StockMovement.objects.filter(reference__in=references).delete()
+    orders.delete()
+    CartItem.objects.filter(cart__customer__in=customers).delete()
+    if connection.vendor == "postgresql":  # the ledger's trigger lets only this delete through
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL b2b.ledger_reset = 'on'")
+    LedgerEntry.objects.filter(customer__in=customers)._raw_delete(LedgerEntry.objects.db)
+
+
+STEPS = [("orders", seed_orders, reset_orders)]

@@ -1,0 +1,82 @@
+"""Lines priced by the engine (cart, placement, reorder): the product, the quantity, the
+engine's answer, the rounded line amounts and what is wrong with the line, if anything."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from apps.catalog.models import Product
+from apps.core.money import line_amounts
+from apps.inventory.selectors import available_subquery
+from apps.pricing.engine import ResolvedPrice, price_resolve_many
+from apps.pricing.quote import quantity_problems
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class PricedLine:
+    product: Product
+    quantity: int
+    price: ResolvedPrice
+    available: int = 0
+    problems: list[dict] = field(default_factory=list)
+    line_net: Decimal = ZERO
+    line_vat: Decimal = ZERO
+    line_gross: Decimal = ZERO
+
+    @property
+    def orderable(self) -> bool:
+        return not any(p["code"] != "out_of_stock" for p in self.problems)
+
+
+def products_by_sku(skus) -> dict[str, Product]:
+    """Products a dealer may order, by SKU, with their available stock (one query)."""
+    return {
+        p.sku: p
+        for p in Product.objects.visible()
+        .filter(sku__in=set(skus))
+        .select_related("category")
+        .annotate(stock_available=available_subquery())
+    }
+
+
+def lines_price(*, customer, pairs: Sequence[tuple[Product, int]]) -> list[PricedLine]:
+    """Price ``(product, quantity)`` pairs for ``customer`` now and list each line's problems:
+    ``not_sellable``, ``below_minimum``, ``not_multiple``, ``out_of_stock``. Products should
+    carry ``stock_available`` (see ``products_by_sku``) for the stock check."""
+    resolved = price_resolve_many(customer=customer, items=list(pairs))
+    lines = []
+    for (product, quantity), price in zip(pairs, resolved, strict=True):
+        line = PricedLine(product=product, quantity=quantity, price=price)
+        line.available = max(int(getattr(product, "stock_available", 0) or 0), 0)
+        if not price.sellable:
+            line.problems.append(
+                {"code": "not_sellable", "message": _("This product has no price for you.")}
+            )
+        else:
+            line.line_net, line.line_vat, line.line_gross = line_amounts(
+                price.unit_net, quantity, product.vat_rate
+            )
+        for code, message in quantity_problems(product, quantity):
+            line.problems.append({"code": code, "message": message})
+        if line.available < quantity:
+            line.problems.append(
+                {
+                    "code": "out_of_stock",
+                    "message": _("Only %(n)d available.") % {"n": line.available},
+                }
+            )
+        lines.append(line)
+    return lines
+
+
+def totals(lines: Sequence[PricedLine]) -> dict[str, Decimal]:
+    """Order totals: the sums of the sellable lines' rounded amounts."""
+    net = sum((line.line_net for line in lines if line.price.sellable), ZERO)
+    vat = sum((line.line_vat for line in lines if line.price.sellable), ZERO)
+    return {"subtotal_net": net, "vat_total": vat, "grand_total": net + vat}

@@ -1,0 +1,226 @@
+"""Carts, orders, order lines and the history of every status change.
+
+An order keeps what was agreed when it was placed: the lines carry the engine's unit price,
+discount, source and campaign of that moment and the rounded line amounts (DESIGN.md: line net
+= round2(unit_net * q), line VAT = round2(line_net * vat_rate / 100)); the order totals are the
+sums of its lines. Addresses are copied onto the order, so editing or deleting an address later
+does not change where an order went.
+"""
+
+from __future__ import annotations
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import Customer
+from apps.catalog.models import Product
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+UNIT = {"max_digits": 14, "decimal_places": 4}
+
+
+class OrderStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting_approval", _("awaiting approval")
+    AWAITING_CREDIT_APPROVAL = "awaiting_credit_approval", _("awaiting credit approval")
+    AWAITING_PAYMENT = "awaiting_payment", _("awaiting payment")
+    CONFIRMED = "confirmed", _("confirmed")
+    PROCESSING = "processing", _("processing")
+    SHIPPED = "shipped", _("shipped")
+    DELIVERED = "delivered", _("delivered")
+    CANCELLED = "cancelled", _("cancelled")
+    REJECTED = "rejected", _("rejected")
+
+
+class PaymentMethod(models.TextChoices):
+    ON_ACCOUNT = "on_account", _("on account")
+    CARD = "card", _("card")
+    BANK_TRANSFER = "bank_transfer", _("bank transfer")
+
+
+class Cart(models.Model):
+    """One cart per user (of a dealer company)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="carts")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+
+    def __str__(self) -> str:
+        return f"cart of {self.user_id}"
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="orders_cart_one_line"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_cart_qty_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} x{self.quantity}"
+
+
+class OrderNumberSequence(models.Model):
+    """The last order number given out per year (``SO-2026-000123``), taken under a row lock."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order number sequence")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Order(models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("dealer")
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("placed by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=32, choices=OrderStatus.choices, db_index=True
+    )
+    payment_method = models.CharField(
+        _("payment method"), max_length=16, choices=PaymentMethod.choices
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="TRY")
+    subtotal_net = models.DecimalField(_("subtotal (net)"), **MONEY)
+    vat_total = models.DecimalField(_("VAT"), **MONEY)
+    grand_total = models.DecimalField(_("grand total"), **MONEY)
+    shipping_address_id = models.BigIntegerField(_("shipping address id"), null=True, blank=True)
+    billing_address_id = models.BigIntegerField(_("billing address id"), null=True, blank=True)
+    shipping_address = models.JSONField(_("shipping address"), default=dict)
+    billing_address = models.JSONField(_("billing address"), default=dict)
+    po_number = models.CharField(_("PO number"), max_length=64, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=64, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    invoiced_at = models.DateTimeField(
+        _("invoiced at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the ERP's invoice arrives; the order then leaves open orders."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="orders_customer_created"),
+            models.Index(fields=["customer", "status"], name="orders_customer_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(grand_total__gte=0), name="orders_total_gte_0"),
+        ]
+        permissions = [
+            ("place_order", "Can place orders (dealer)"),
+            ("approve_order", "Can approve orders over a user's limit (dealer owner)"),
+            ("cancel_order", "Can cancel orders"),
+            ("approve_credit", "Can approve or reject orders over the credit limit"),
+            ("manage_fulfilment", "Can move orders through processing, shipping, delivery"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    list_price = models.DecimalField(_("list price"), null=True, blank=True, **UNIT)
+    unit_net = models.DecimalField(_("unit price (net)"), **UNIT)
+    discount = models.DecimalField(_("discount per unit"), **UNIT)
+    price_source = models.CharField(_("price source"), max_length=16)
+    campaign_id = models.BigIntegerField(_("campaign id"), null=True, blank=True)
+    campaign_name = models.CharField(_("campaign"), max_length=200, blank=True)
+    vat_rate = models.PositiveSmallIntegerField(_("VAT rate"))
+    line_net = models.DecimalField(_("line net"), **MONEY)
+    line_vat = models.DecimalField(_("line VAT"), **MONEY)
+    line_gross = models.DecimalField(_("line gross"), **MONEY)
+    serial_numbers = models.JSONField(_("serial numbers"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_line_qty_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} x{self.quantity}"
+
+
+class OrderStatusChange(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_history")
+    from_status = models.CharField(_("from"), max_length=32, blank=True)
+    to_status = models.CharField(_("to"), max_length=32)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor = models.CharField(_("actor"), max_length=16)  # dealer | staff | erp | system
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+        ordering = ["order", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} -> {self.to_status}"
+
+
+auditlog.register(Order, exclude_fields=["updated_at"])

@@ -1,0 +1,88 @@
+"""The dealer's order e-mails (queued in the transaction, sent after it commits):
+``orders/order_placed`` to the user who placed it (and to the owners when it waits for their
+approval), ``orders/order_status`` to that user when the order moves on. Written in the
+company's language."""
+
+from __future__ import annotations
+
+from django.utils import translation
+
+from apps.accounts.models import DealerRole
+from apps.notifications.services import customer_language, email_notify, notify_customer_users
+from apps.orders.models import Order
+from apps.orders.models import OrderStatus as S
+
+# statuses the dealer hears about (processing is internal)
+ANNOUNCED = {
+    S.CONFIRMED,
+    S.AWAITING_CREDIT_APPROVAL,
+    S.AWAITING_PAYMENT,
+    S.SHIPPED,
+    S.DELIVERED,
+    S.CANCELLED,
+    S.REJECTED,
+}
+
+
+def _context(order: Order) -> dict:
+    return {
+        "number": order.number,
+        "status": order.status,
+        "status_label": str(S(order.status).label),
+        "currency": order.currency,
+        "subtotal_net": f"{order.subtotal_net:.2f}",
+        "vat_total": f"{order.vat_total:.2f}",
+        "grand_total": f"{order.grand_total:.2f}",
+        "tracking_number": order.tracking_number,
+        "carrier": order.carrier,
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "line_gross": f"{line.line_gross:.2f}",
+            }
+            for line in order.lines.all()
+        ],
+    }
+
+
+def order_placed_notify(order: Order) -> None:
+    language = customer_language(order.customer)
+    with translation.override(language):
+        context = _context(order)
+    user = order.placed_by
+    if user is not None and user.email:
+        email_notify(
+            template="orders/order_placed",
+            to=user.email,
+            context=context,
+            user=user,
+            customer=order.customer,
+            language=language,
+        )
+    if order.status == S.AWAITING_APPROVAL:  # the owners decide
+        notify_customer_users(
+            customer=order.customer,
+            template="orders/order_status",
+            context=context,
+            roles=[DealerRole.OWNER],
+            language=language,
+        )
+
+
+def order_status_notify(order: Order, *, note: str = "") -> None:
+    user = order.placed_by
+    if order.status not in ANNOUNCED or user is None or not user.email or not user.is_active:
+        return
+    language = customer_language(order.customer)
+    with translation.override(language):
+        context = {**_context(order), "note": note}
+    email_notify(
+        template="orders/order_status",
+        to=user.email,
+        context=context,
+        user=user,
+        customer=order.customer,
+        language=language,
+    )

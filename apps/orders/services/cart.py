@@ -1,0 +1,260 @@
+"""The cart: one per user, holding products and quantities only. Prices are never stored in
+it: every read prices it now (``apps.orders.lines``). Adding a product that is already in the
+cart adds to that line. Quick order: a CSV or Excel file of ``sku, quantity`` rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from apps.catalog.models import Product
+from apps.core.exceptions import PayloadTooLarge, ValidationError
+from apps.orders.lines import products_by_sku
+from apps.orders.models import Cart, CartItem, Order
+
+MAX_QUANTITY = 1_000_000
+MAX_CART_LINES = 500
+MAX_IMPORT_ROWS = 1000
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+def cart_for(user) -> Cart:
+    cart = Cart.objects.filter(user=user).first()
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(user=user, customer_id=user.customer_id)
+    except IntegrityError:  # created by a parallel request
+        return Cart.objects.get(user=user)
+
+
+def _quantity(value, field_name: str = "quantity") -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            text = str(value).strip()
+            if not text.isdigit():
+                raise ValueError
+            value = int(text)
+        except (TypeError, ValueError):
+            raise ValidationError({field_name: [_("Enter a whole number.")]}) from None
+    if not 1 <= value <= MAX_QUANTITY:
+        raise ValidationError(
+            {field_name: [_("Enter a quantity from 1 to %(n)d.") % {"n": MAX_QUANTITY}]}
+        )
+    return value
+
+
+def _add(cart: Cart, product: Product, quantity: int) -> CartItem:
+    """Add to the line of ``product`` (created when missing), capped by MAX_QUANTITY."""
+    item = CartItem.objects.select_for_update().filter(cart=cart, product=product).first()
+    if item is None:
+        if cart.items.count() >= MAX_CART_LINES:
+            raise ValidationError(
+                {"sku": [_("A cart holds at most %(n)d lines.") % {"n": MAX_CART_LINES}]}
+            )
+        try:
+            with transaction.atomic():
+                return CartItem.objects.create(cart=cart, product=product, quantity=quantity)
+        except IntegrityError:
+            item = CartItem.objects.select_for_update().get(cart=cart, product=product)
+    if item.quantity + quantity > MAX_QUANTITY:
+        raise ValidationError(
+            {"quantity": [_("A line holds at most %(n)d units.") % {"n": MAX_QUANTITY}]}
+        )
+    CartItem.objects.filter(pk=item.pk).update(quantity=F("quantity") + quantity)
+    item.refresh_from_db()
+    return item
+
+
+def cart_add(*, user, sku, quantity) -> CartItem:
+    quantity = _quantity(quantity)
+    product = products_by_sku([str(sku)]).get(str(sku))
+    if product is None:
+        raise ValidationError({"sku": [_("Unknown product.")]})
+    cart = cart_for(user)
+    with transaction.atomic():
+        item = _add(cart, product, quantity)
+        Cart.objects.filter(pk=cart.pk).update(updated_at=item.added_at)
+    return item
+
+
+def cart_item_update(*, item: CartItem, quantity) -> CartItem:
+    item.quantity = _quantity(quantity)
+    item.save(update_fields=["quantity"])
+    return item
+
+
+def cart_item_delete(*, item: CartItem) -> None:
+    item.delete()
+
+
+def cart_clear(*, user) -> None:
+    CartItem.objects.filter(cart__user=user).delete()
+
+
+# --- quick order --------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    rows: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_api(self) -> dict:
+        return {
+            "rows": self.rows,
+            "added": self.added,
+            "failed": len(self.errors),
+            "errors": self.errors,
+        }
+
+
+def _rows_from_csv(data: bytes) -> list[tuple[int, list[str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": [_("The file is not UTF-8 text.")]}) from None
+    if "\x00" in text:
+        raise ValidationError({"file": [_("The file is not a CSV file.")]})
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    return [(number, row) for number, row in enumerate(reader, start=1)]
+
+
+def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # any unreadable workbook is the same 400
+        raise ValidationError({"file": [_("The Excel file cannot be read.")]}) from None
+    sheet = book.worksheets[0]
+    rows = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > MAX_IMPORT_ROWS + 1:
+            rows.append((number, ["", ""]))  # enough to say "too many rows"
+            break
+        rows.append(
+            (
+                number,
+                [
+                    ""
+                    if v is None
+                    else str(int(v) if isinstance(v, float) and v.is_integer() else v)
+                    for v in values[:2]
+                ],
+            )
+        )
+    book.close()
+    return rows
+
+
+def cart_import(*, user, upload) -> ImportResult:
+    """Add ``sku, quantity`` rows from a CSV (``;`` or ``,``, UTF-8 with or without BOM,
+    header optional) or .xlsx file: valid rows are added, each bad row is reported with its
+    line number and reason. At most MAX_IMPORT_ROWS rows."""
+    if upload is None:
+        raise ValidationError({"file": [_("Attach a CSV or Excel file as `file`.")]})
+    if upload.size > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(_("The file is larger than 2 MB."))
+    data = upload.read()
+    is_xlsx = data[:2] == b"PK"
+    rows = _rows_from_xlsx(data) if is_xlsx else _rows_from_csv(data)
+    rows = [(n, r) for n, r in rows if any((c or "").strip() for c in r)]
+    if rows and _is_header(rows[0][1]):
+        rows = rows[1:]
+    if not rows:
+        raise ValidationError({"file": [_("The file has no rows.")]})
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise ValidationError(
+            {"file": [_("At most %(n)d rows per file.") % {"n": MAX_IMPORT_ROWS}]}
+        )
+    result = ImportResult(rows=len(rows))
+    wanted: list[tuple[int, str, int]] = []
+    for number, row in rows:
+        sku = (row[0] if row else "").strip()
+        raw_quantity = (row[1] if len(row) > 1 else "").strip()
+        if not sku:
+            result.errors.append({"line": number, "sku": "", "error": _("The SKU is missing.")})
+            continue
+        try:
+            quantity = _quantity(raw_quantity)
+        except ValidationError as exc:
+            result.errors.append({"line": number, "sku": sku, "error": exc.errors["quantity"][0]})
+            continue
+        wanted.append((number, sku, quantity))
+    products = products_by_sku(sku for _n, sku, _q in wanted)
+    cart = cart_for(user)
+    with transaction.atomic():
+        for number, sku, quantity in wanted:
+            product = products.get(sku)
+            if product is None:
+                result.errors.append({"line": number, "sku": sku, "error": _("Unknown product.")})
+                continue
+            try:
+                with transaction.atomic():
+                    _add(cart, product, quantity)
+            except ValidationError as exc:
+                message = next(iter(exc.errors.values()))[0]
+                result.errors.append({"line": number, "sku": sku, "error": message})
+                continue
+            result.added += 1
+    result.errors.sort(key=lambda error: error["line"])
+    return result
+
+
+HEADER_WORDS = {"sku", "stok kodu", "stok_kodu", "product", "code", "kod", "ürün"}
+QUANTITY_WORDS = {"quantity", "qty", "miktar", "adet"}
+
+
+def _is_header(row: list[str]) -> bool:
+    """A first row naming its columns (``sku,quantity``, ``stok kodu;miktar``...)."""
+    first = (row[0] if row else "").strip().lower()
+    second = (row[1] if len(row) > 1 else "").strip().lower()
+    return first in HEADER_WORDS or second in QUANTITY_WORDS
+
+
+# --- reorder ------------------------------------------------------------------------------------
+
+
+def order_reorder(*, user, order: Order) -> dict:
+    """Put ``order``'s lines into the cart (today's prices apply when the cart is read).
+    Lines whose product can no longer be ordered are reported, not added."""
+    from apps.orders.lines import lines_price
+
+    lines = list(order.lines.order_by("id"))
+    products = products_by_sku(line.sku for line in lines)
+    priced = {
+        p.product.sku: p
+        for p in lines_price(
+            customer=user.customer,
+            pairs=[(products[line.sku], line.quantity) for line in lines if line.sku in products],
+        )
+    }
+    added, skipped = [], []
+    cart = cart_for(user)
+    with transaction.atomic():
+        for line in lines:
+            product = products.get(line.sku)
+            if product is None:
+                skipped.append({"sku": line.sku, "reason": _("No longer sold.")})
+                continue
+            if not priced[line.sku].price.sellable:
+                skipped.append({"sku": line.sku, "reason": _("This product has no price for you.")})
+                continue
+            try:
+                with transaction.atomic():
+                    _add(cart, product, line.quantity)
+            except ValidationError as exc:
+                skipped.append({"sku": line.sku, "reason": next(iter(exc.errors.values()))[0]})
+                continue
+            added.append({"sku": line.sku, "quantity": line.quantity})
+    return {"added": added, "skipped": skipped}

@@ -1,0 +1,255 @@
+"""Placing an order (DESIGN.md "Orders", "Placement"), in one transaction:
+
+1. the lines (from ``items`` or the user's cart) are checked and priced by the engine now:
+   unknown SKUs, quantities under the minimum or off the multiple, unsellable products -> 400
+   with per-line errors; nothing the client says about prices is used;
+2. the dealer's row is locked (so two placements of one dealer are judged one after the other
+   against the credit limit), then stock is reserved for every line, all or nothing
+   (``stock_reserve``: any short line -> 409 with ``{sku, requested, available}`` per line,
+   and nothing changes);
+3. the approval chain gives the first status: a purchasing user's ``order_limit`` below the
+   gross total -> ``awaiting_approval``; else ``on_account`` with exposure (ledger balance +
+   open orders + this order) above the credit limit -> ``awaiting_credit_approval``; ``card``
+   -> ``awaiting_payment``; otherwise ``confirmed``;
+4. ``order.created`` is written to the outbox in the same transaction; the dealer's e-mail
+   goes after the commit.
+
+Locks are always taken in the order dealer -> stock levels (by product, warehouse), the
+order every other writer follows, so placements cannot deadlock each other.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Address, Customer, DealerRole
+from apps.core.exceptions import NotAllowed, ValidationError
+from apps.finance.selectors import customer_balance
+from apps.inventory.services import stock_reserve
+from apps.orders.events import order_created_emit
+from apps.orders.lines import PricedLine, lines_price, products_by_sku, totals
+from apps.orders.models import Cart, CartItem, Order, OrderLine, OrderStatusChange, PaymentMethod
+from apps.orders.models import OrderStatus as S
+from apps.orders.notifications import order_placed_notify
+from apps.orders.selectors import open_orders_total
+from apps.orders.services.numbers import order_number_next
+from apps.orders.states import SYSTEM
+
+MAX_LINES = 500
+
+
+def order_reference(number: str) -> str:
+    """The stock reservation reference of an order."""
+    return f"order:{number}"
+
+
+def _address(customer, address_id, kind: str, field: str) -> Address:
+    queryset = Address.objects.filter(customer=customer, type=kind)
+    if address_id is None:
+        address = queryset.filter(is_default=True).first()
+        if address is None:
+            raise ValidationError({field: [_("Choose an address; the company has no default.")]})
+        return address
+    address = queryset.filter(pk=address_id).first()
+    if address is None:
+        raise ValidationError(
+            {
+                field: [
+                    _("No %(kind)s address of your company has this id.")
+                    % {"kind": Address.Type(kind).label}
+                ]
+            }
+        )
+    return address
+
+
+def address_snapshot(address: Address) -> dict:
+    return {
+        "id": address.pk,
+        "title": address.title,
+        "line1": address.line1,
+        "line2": address.line2,
+        "district": address.district,
+        "city": address.city,
+        "postal_code": address.postal_code,
+        "country": str(address.country),
+        "phone": address.phone,
+    }
+
+
+def _lines_from_items(customer, items: list[dict]) -> list[PricedLine]:
+    """``[{sku, quantity}]``: each SKU once, every line orderable, else 400 per line."""
+    errors: dict[str, list[str]] = {}
+    if not items:
+        raise ValidationError({"items": [_("Add at least one line.")]}, code="empty_order")
+    if len(items) > MAX_LINES:
+        raise ValidationError({"items": [_("At most %(n)d lines.") % {"n": MAX_LINES}]})
+    products = products_by_sku(item["sku"] for item in items)
+    seen: dict[str, int] = {}
+    pairs, indexes = [], []
+    for index, item in enumerate(items):
+        product = products.get(item["sku"])
+        if product is None:
+            errors[f"items.{index}.sku"] = [_("Unknown product.")]
+        elif item["sku"] in seen:
+            errors[f"items.{index}.sku"] = [
+                _("Repeats line %(n)d; give each product once.") % {"n": seen[item["sku"]]}
+            ]
+        else:
+            seen[item["sku"]] = index
+            pairs.append((product, item["quantity"]))
+            indexes.append(index)
+    lines = lines_price(customer=customer, pairs=pairs)
+    for index, line in zip(indexes, lines, strict=True):
+        for problem in line.problems:
+            if problem["code"] == "out_of_stock":
+                continue  # judged under the lock by the reservation (409)
+            field = "sku" if problem["code"] == "not_sellable" else "quantity"
+            errors.setdefault(f"items.{index}.{field}", []).append(problem["message"])
+    if errors:
+        raise ValidationError(errors)
+    return lines
+
+
+def continue_chain(*, customer: Customer, grand_total: Decimal, payment_method: str) -> str:
+    """Steps 2 and 3 of the chain: the status after the order-limit step, for an order that
+    is not counted among the open orders yet. ``customer`` is locked by the caller."""
+    if payment_method == PaymentMethod.ON_ACCOUNT:
+        if exposure_of(customer=customer, extra=grand_total) > customer.credit_limit:
+            return S.AWAITING_CREDIT_APPROVAL
+        return S.CONFIRMED
+    if payment_method == PaymentMethod.CARD:
+        return S.AWAITING_PAYMENT
+    return S.CONFIRMED
+
+
+def first_status(*, user, customer: Customer, grand_total: Decimal, payment_method: str) -> str:
+    limit = getattr(user, "order_limit", None)
+    if (
+        getattr(user, "role", "") == DealerRole.PURCHASING
+        and limit is not None
+        and grand_total > limit
+    ):
+        return S.AWAITING_APPROVAL
+    return continue_chain(customer=customer, grand_total=grand_total, payment_method=payment_method)
+
+
+def order_place(
+    *,
+    user,
+    payment_method: str,
+    items: list[dict] | None = None,
+    shipping_address_id: int | None = None,
+    billing_address_id: int | None = None,
+    note: str = "",
+    po_number: str = "",
+) -> Order:
+    """Place an order for ``user``'s company from ``items`` (``[{sku, quantity}]``) or, when
+    ``items`` is None, from the user's cart (emptied on success)."""
+    if not user.has_perm("orders.place_order"):
+        raise NotAllowed(_("Your role cannot place orders."))
+    customer = user.customer
+    if payment_method not in PaymentMethod.values:
+        raise ValidationError({"payment_method": [_("Choose on_account, card or bank_transfer.")]})
+    shipping = _address(customer, shipping_address_id, Address.Type.SHIPPING, "shipping_address_id")
+    billing = _address(customer, billing_address_id, Address.Type.BILLING, "billing_address_id")
+    from_cart = items is None
+    if from_cart:
+        cart_items = list(
+            CartItem.objects.filter(cart__user=user).select_related("product").order_by("id")
+        )
+        if not cart_items:
+            raise ValidationError({"items": [_("Your cart is empty.")]}, code="empty_cart")
+        items = [{"sku": i.product.sku, "quantity": i.quantity} for i in cart_items]
+    lines = _lines_from_items(customer, items)
+    amounts = totals(lines)
+
+    number = order_number_next()
+    now = timezone.now()
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        status = first_status(
+            user=user,
+            customer=customer,
+            grand_total=amounts["grand_total"],
+            payment_method=payment_method,
+        )
+        order = Order.objects.create(
+            number=number,
+            customer=customer,
+            placed_by=user,
+            status=status,
+            confirmed_at=now if status == S.CONFIRMED else None,
+            payment_method=payment_method,
+            currency=settings.CURRENCY,
+            shipping_address_id=shipping.pk,
+            billing_address_id=billing.pk,
+            shipping_address=address_snapshot(shipping),
+            billing_address=address_snapshot(billing),
+            po_number=(po_number or "").strip(),
+            note=(note or "").strip(),
+            created_at=now,
+            **amounts,
+        )
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    product=line.product,
+                    sku=line.product.sku,
+                    name=line.product.name,
+                    quantity=line.quantity,
+                    list_price=line.price.list_price,
+                    unit_net=line.price.unit_net,
+                    discount=line.price.discount,
+                    price_source=line.price.source,
+                    campaign_id=line.price.campaign.id if line.price.campaign else None,
+                    campaign_name=line.price.campaign.name if line.price.campaign else "",
+                    vat_rate=line.product.vat_rate,
+                    line_net=line.line_net,
+                    line_vat=line.line_vat,
+                    line_gross=line.line_gross,
+                )
+                for line in lines
+            ]
+        )
+        OrderStatusChange.objects.create(
+            order=order,
+            from_status="",
+            to_status=status,
+            changed_by=user,
+            actor=SYSTEM,
+            note=_placement_note(status),
+            created_at=now,
+        )
+        if from_cart:
+            CartItem.objects.filter(cart__user=user).delete()
+            Cart.objects.filter(user=user).update(updated_at=now)
+        order_created_emit(order)
+        order_placed_notify(order)
+        # last: the stock rows are the hottest locks of all, held from here to the commit; a
+        # short line raises 409 and rolls everything above back
+        stock_reserve(
+            lines=[(line.product.pk, line.quantity) for line in lines],
+            reference=order_reference(number),
+            actor=user,
+        )
+    return order
+
+
+def _placement_note(status: str) -> str:
+    return {
+        S.AWAITING_APPROVAL: _("Placed; above the user's order limit: waits for the owner."),
+        S.AWAITING_CREDIT_APPROVAL: _("Placed; above the credit limit: waits for finance."),
+        S.AWAITING_PAYMENT: _("Placed; waits for the card payment."),
+    }.get(status, _("Placed."))
+
+
+def exposure_of(*, customer: Customer, extra: Decimal = Decimal("0.00")) -> Decimal:
+    """Ledger balance + open orders (+ ``extra``): what counts against the credit limit."""
+    return customer_balance(customer=customer) + open_orders_total(customer=customer) + extra

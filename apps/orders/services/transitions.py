@@ -1,0 +1,227 @@
+"""Every status change of an order after placement, through one function (``_move``) that
+asks the status machine (``apps.orders.states``), applies the stock side effect (cancelled or
+rejected: the reservation is released; shipped: it becomes a sale), stamps the time, records
+the change in the history (who, when, from, to, note) and writes ``order.status_changed``
+(and ``order.cancelled``) to the outbox, all in one transaction.
+
+Locks: dealer (when the credit chain runs) -> order -> stock levels, the order placement uses.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Customer
+from apps.core.exceptions import Conflict, ValidationError
+from apps.inventory.models import SerialNumber
+from apps.inventory.services import stock_commit_sale, stock_release
+from apps.orders.events import order_status_changed_emit
+from apps.orders.models import Order, OrderLine, OrderStatusChange
+from apps.orders.models import OrderStatus as S
+from apps.orders.notifications import order_status_notify
+from apps.orders.services.placement import continue_chain, order_reference
+from apps.orders.states import DEALER, STAFF, SYSTEM, check_transition
+
+MAX_TEXT = 1000
+STAMPS = {
+    S.CONFIRMED: "confirmed_at",
+    S.SHIPPED: "shipped_at",
+    S.DELIVERED: "delivered_at",
+    S.CANCELLED: "cancelled_at",
+}
+
+
+def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: [_("This field is required.")]})
+    if len(value) > max_length:
+        raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
+    return value
+
+
+def _locked(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+
+
+def _move(order: Order, to: str, *, actor: str, by=None, note: str = "", serials=None) -> Order:
+    """Move a locked ``order`` to ``to`` (inside the caller's transaction)."""
+    check_transition(order.status, to, actor)
+    previous = order.status
+    now = timezone.now()
+    reference = order_reference(order.number)
+    if to in (S.CANCELLED, S.REJECTED):
+        stock_release(reference=reference, actor=by)
+    elif to == S.SHIPPED:
+        _ship_stock(order, serials=serials, actor=by)
+    order.status = to
+    fields = ["status", "updated_at"]
+    if to in STAMPS:
+        setattr(order, STAMPS[to], now)
+        fields.append(STAMPS[to])
+    order.save(update_fields=fields)
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status=previous,
+        to_status=to,
+        changed_by=by if getattr(by, "pk", None) else None,
+        actor=actor,
+        note=note,
+        created_at=now,
+    )
+    order_status_changed_emit(order, previous_status=previous)
+    order_status_notify(order, note=note)
+    return order
+
+
+def _ship_stock(order: Order, *, serials, actor) -> None:
+    """The reservation becomes a sale. Serial-tracked lines take the serial numbers given
+    (``{sku: [serial, ...]}``) or, when none are given, the oldest ones in stock."""
+    lines = list(order.lines.select_related("product"))
+    given = serials or {}
+    unknown = sorted(set(given) - {line.sku for line in lines})
+    if unknown:
+        raise ValidationError(
+            {"serials": [_("Not on this order: %(s)s.") % {"s": ", ".join(unknown)}]}
+        )
+    untracked = sorted(
+        line.sku for line in lines if line.sku in given and not line.product.serial_tracked
+    )
+    if untracked:
+        raise ValidationError(
+            {"serials": [_("Not serial-tracked: %(s)s.") % {"s": ", ".join(untracked)}]}
+        )
+    chosen: dict[int, list[str]] = {}
+    for line in lines:
+        if not line.product.serial_tracked:
+            continue
+        names = given.get(line.sku)
+        if names is None:  # the oldest free ones; locked, and skipping those a parallel
+            # shipment is taking, so two shipments never pick the same serial
+            names = list(
+                SerialNumber.objects.select_for_update(skip_locked=True)
+                .filter(
+                    product_id=line.product_id,
+                    status__in=[SerialNumber.Status.IN_STOCK, SerialNumber.Status.RETURNED],
+                )
+                .order_by("id")
+                .values_list("serial", flat=True)[: line.quantity]
+            )
+        chosen[line.product_id] = list(names)
+    stock_commit_sale(reference=order_reference(order.number), actor=actor, serials=chosen)
+    for line in lines:
+        if line.product_id in chosen:
+            OrderLine.objects.filter(pk=line.pk).update(serial_numbers=chosen[line.product_id])
+
+
+# --- the dealer's decisions -------------------------------------------------------------------
+
+
+def order_approve(*, order: Order, by) -> Order:
+    """A dealer owner approves an order over a user's limit; the placement chain continues
+    (credit limit, payment method) from here."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=order.customer_id)
+        order = _locked(order)
+        check_transition(order.status, S.CONFIRMED, DEALER)  # awaiting_approval only
+        order.approved_by, order.approved_at = by, timezone.now()
+        order.save(update_fields=["approved_by", "approved_at", "updated_at"])
+        return _move(
+            order,
+            continue_chain(
+                customer=customer,
+                grand_total=order.grand_total,
+                payment_method=order.payment_method,
+            ),
+            actor=DEALER,
+            by=by,
+            note=_("Approved by the owner."),
+        )
+
+
+def order_reject(*, order: Order, by, reason: str) -> Order:
+    reason = _text(reason, "reason", required=True)
+    with transaction.atomic():
+        return _move(_locked(order), S.REJECTED, actor=DEALER, by=by, note=reason)
+
+
+def order_cancel(*, order: Order, by, reason: str = "", actor: str = DEALER) -> Order:
+    """Dealers cancel while awaiting_* or confirmed; staff (and the ERP) also while
+    processing; nobody after shipping. The reservation is released."""
+    reason = _text(reason, "reason")
+    with transaction.atomic():
+        return _move(_locked(order), S.CANCELLED, actor=actor, by=by, note=reason)
+
+
+# --- the back office and the ERP --------------------------------------------------------------
+
+
+def _awaiting_credit(order: Order) -> Order:
+    """Credit decisions apply to orders waiting for one (staff may also confirm an unpaid
+    card order, but not as a credit approval)."""
+    order = _locked(order)
+    if order.status != S.AWAITING_CREDIT_APPROVAL:
+        raise Conflict(
+            _("Order %(n)s is not waiting for a credit decision.") % {"n": order.number},
+            code="invalid_transition",
+            extra={"status": order.status, "allowed": []},
+        )
+    return order
+
+
+def order_credit_approve(*, order: Order, by, note: str = "") -> Order:
+    note = _text(note, "note") or _("Credit approved.")
+    with transaction.atomic():
+        order = _awaiting_credit(order)
+        return _move(order, S.CONFIRMED, actor=STAFF, by=by, note=note)
+
+
+def order_credit_reject(*, order: Order, by, reason: str) -> Order:
+    reason = _text(reason, "reason", required=True)
+    with transaction.atomic():
+        order = _awaiting_credit(order)
+        return _move(order, S.REJECTED, actor=STAFF, by=by, note=reason)
+
+
+def order_payment_confirmed(*, order: Order, note: str = "") -> Order:
+    """The gateway confirmed the card payment of an ``awaiting_payment`` order."""
+    with transaction.atomic():
+        return _move(_locked(order), S.CONFIRMED, actor=SYSTEM, note=note or _("Payment received."))
+
+
+def order_set_status(
+    *,
+    order: Order,
+    status: str,
+    actor: str = STAFF,
+    by=None,
+    note: str = "",
+    tracking_number: str | None = None,
+    carrier: str | None = None,
+    serials: dict[str, list[str]] | None = None,
+) -> tuple[Order, bool]:
+    """Fulfilment by staff or the ERP: ``processing``, ``shipped`` (tracking number, carrier,
+    serial numbers), ``delivered``, ``cancelled``. Asking for the status the order already
+    has changes nothing and answers ``(order, False)`` (an unattended ERP connector may
+    send the same update twice); a tracking number or carrier is still recorded."""
+    if status not in S.values:
+        raise ValidationError({"status": [_("Unknown status.")]})
+    note = _text(note, "note")
+    tracking = _text(tracking_number, "tracking_number", max_length=64)
+    carrier_name = _text(carrier, "carrier", max_length=64)
+    with transaction.atomic():
+        order = _locked(order)
+        changed_fields = []
+        if tracking and tracking != order.tracking_number:
+            order.tracking_number = tracking
+            changed_fields.append("tracking_number")
+        if carrier_name and carrier_name != order.carrier:
+            order.carrier = carrier_name
+            changed_fields.append("carrier")
+        if changed_fields:
+            order.save(update_fields=[*changed_fields, "updated_at"])
+        if order.status == status:
+            return order, False
+        return _move(order, status, actor=actor, by=by, note=note, serials=serials), True

@@ -1,0 +1,301 @@
+"""Integration API: webhook-endpoints and webhook-deliveries of the calling key (scope
+webhooks:manage): the secret once, isolation between keys (404), SSRF refused with 400,
+the test event through the real delivery path, filters, manual retry (202 / 409), and a
+query count that does not grow with the page."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from standardwebhooks.webhooks import Webhook
+
+from apps.integrations.events import event_emit
+from apps.integrations.models import WebhookDelivery, WebhookEndpoint
+from apps.integrations.services.delivery import outbox_dispatch_events
+from tests.integrations.conftest import sweep_until
+
+pytestmark = [pytest.mark.django_db]
+
+ENDPOINTS = "/api/integration/v1/webhook-endpoints"
+DELIVERIES = "/api/integration/v1/webhook-deliveries"
+
+
+@pytest.fixture
+def client(integration_client, fast_webhooks):
+    return integration_client(scopes=["webhooks:manage"])
+
+
+@pytest.fixture
+def other(integration_client, fast_webhooks):
+    return integration_client(scopes=["webhooks:manage"], name="another system")
+
+
+def create(client, url="http://127.0.0.1:9/hooks", event_types=("*",), **extra):
+    return client.post(
+        ENDPOINTS, {"url": url, "event_types": list(event_types), **extra}, format="json"
+    )
+
+
+def test_create_answers_201_with_the_secret_once(client):
+    response = create(client, event_types=["stock.changed", "customer.updated"], description="ERP")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["secret"].startswith("whsec_")
+    Webhook(body["secret"])  # a secret the Standard Webhooks library accepts
+    assert body["event_types"] == ["stock.changed", "customer.updated"]
+    assert (body["url"], body["is_active"], body["description"]) == (
+        "http://127.0.0.1:9/hooks",
+        True,
+        "ERP",
+    )
+    endpoint = WebhookEndpoint.objects.get(pk=body["id"])
+    assert endpoint.api_key == client.api_key and endpoint.secret == body["secret"]
+    # never again
+    assert "secret" not in client.get(f"{ENDPOINTS}/{body['id']}").json()
+    assert "secret" not in client.get(ENDPOINTS).json()["results"][0]
+
+
+def test_list_get_patch_delete_own_endpoint(client):
+    endpoint_id = create(client).json()["id"]
+
+    listed = client.get(ENDPOINTS).json()
+    assert listed["count"] == 1 and listed["results"][0]["id"] == endpoint_id
+
+    patched = client.patch(
+        f"{ENDPOINTS}/{endpoint_id}",
+        {"event_types": ["product.updated"], "is_active": False, "description": "off"},
+        format="json",
+    )
+    assert patched.status_code == 200
+    assert (patched.json()["event_types"], patched.json()["is_active"]) == (
+        ["product.updated"],
+        False,
+    )
+
+    assert client.delete(f"{ENDPOINTS}/{endpoint_id}").status_code == 204
+    assert client.get(f"{ENDPOINTS}/{endpoint_id}").status_code == 404
+    assert client.get(ENDPOINTS).json()["count"] == 0
+    assert WebhookEndpoint.all_objects.get(pk=endpoint_id).is_deleted
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("get", ""), ("patch", ""), ("delete", ""), ("post", "/test")],
+)
+def test_another_keys_endpoint_answers_404_and_stays_as_it_is(client, other, method, suffix):
+    endpoint_id = create(other).json()["id"]
+
+    response = getattr(client, method)(
+        f"{ENDPOINTS}/{endpoint_id}{suffix}", {"is_active": False}, format="json"
+    )
+
+    assert response.status_code == 404
+    endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
+    assert endpoint.is_active and not endpoint.is_deleted
+    assert client.get(ENDPOINTS).json()["count"] == 0
+
+
+def test_another_keys_deliveries_are_invisible(client, other):
+    endpoint_id = create(other).json()["id"]
+    event_emit("customer.updated", {"code": "X"})
+    outbox_dispatch_events()
+    delivery = WebhookDelivery.objects.get(endpoint_id=endpoint_id)
+
+    assert client.get(DELIVERIES).json()["count"] == 0
+    assert client.get(f"{DELIVERIES}/{delivery.pk}").status_code == 404
+    assert client.post(f"{DELIVERIES}/{delivery.pk}/retry").status_code == 404
+    assert other.get(DELIVERIES).json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    "path", [ENDPOINTS, f"{ENDPOINTS}/1", f"{ENDPOINTS}/1/test", DELIVERIES, f"{DELIVERIES}/1"]
+)
+def test_a_key_without_the_webhooks_scope_is_refused(integration_client, path):
+    client = integration_client(scopes=["orders:read"])
+    assert client.get(path).status_code in (403, 405)
+    assert client.post(path, {}, format="json").status_code in (403, 405)
+
+
+def test_without_a_key_401(api_client):
+    assert api_client.get(ENDPOINTS).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://10.0.0.5/hooks", "private"),
+        ("http://172.16.3.4/hooks", "private"),
+        ("http://192.168.1.10/hooks", "private"),
+        ("http://100.64.0.1/hooks", "private"),  # carrier-grade NAT
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),  # cloud metadata
+        ("http://[fe80::1]/hooks", "link-local"),
+        ("http://[fd00::1]/hooks", "private"),
+        ("http://[::ffff:10.0.0.1]/hooks", "private"),  # IPv4-mapped
+        ("http://[64:ff9b::a9fe:a9fe]/hooks", "link-local"),  # NAT64 of the metadata address
+        ("http://0.0.0.0/hooks", "reserved"),
+        ("http://240.0.0.1/hooks", "reserved"),
+        ("http://224.0.0.1/hooks", "multicast"),
+        ("ftp://example.com/hooks", "https://"),
+        ("http://user:pass@127.0.0.1/hooks", "no user name or password"),
+        ("http://does-not-exist.invalid/hooks", "cannot be resolved"),
+        ("not a url", "https://"),
+    ],
+)
+def test_unsafe_urls_answer_400(client, url, says):
+    response = create(client, url=url)
+
+    assert response.status_code == 400
+    assert says in response.json()["errors"]["url"][0]
+    assert WebhookEndpoint.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1/hooks", "http://2130706433/hooks", "http://localhost/hooks"]
+)
+def test_loopback_only_when_allowed(client, settings, url):
+    settings.WEBHOOK_ALLOW_LOOPBACK = False
+    response = create(client, url=url)
+    assert response.status_code == 400
+    assert "loopback" in response.json()["errors"]["url"][0]
+
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    assert create(client, url=url).status_code == 201
+
+
+def test_https_is_required_in_production(client, settings):
+    settings.WEBHOOK_REQUIRE_HTTPS = True
+    response = create(client, url="http://127.0.0.1:9/hooks")
+    assert response.status_code == 400
+    assert "https://" in response.json()["errors"]["url"][0]
+
+
+def test_a_patch_to_an_unsafe_url_is_refused(client):
+    endpoint_id = create(client).json()["id"]
+    response = client.patch(
+        f"{ENDPOINTS}/{endpoint_id}", {"url": "http://169.254.169.254/"}, format="json"
+    )
+    assert response.status_code == 400
+    assert WebhookEndpoint.objects.get(pk=endpoint_id).url == "http://127.0.0.1:9/hooks"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "http://127.0.0.1:9/", "event_types": []}, "event_types"),
+        ({"url": "http://127.0.0.1:9/", "event_types": ["order.exploded"]}, "event_types.0"),
+        ({"url": "http://127.0.0.1:9/", "event_types": ["webhook.test"]}, "event_types.0"),
+        ({"url": "http://127.0.0.1:9/", "event_types": ["*"], "secret": "mine"}, "secret"),
+        ({"event_types": ["*"]}, "url"),
+    ],
+)
+def test_bad_input_answers_400_naming_the_field(client, body, field):
+    response = client.post(ENDPOINTS, body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_the_test_event_goes_through_the_delivery_path_to_that_endpoint_only(client, receiver):
+    server = receiver()
+    other_server = receiver()
+    created = create(client, url=server.url).json()
+    create(client, url=other_server.url)
+
+    response = client.post(f"{ENDPOINTS}/{created['id']}/test")
+
+    assert response.status_code == 202
+    assert response.json()["type"] == "webhook.test"
+    sweep_until(lambda: server.seen())
+    (request,) = server.seen()
+    assert request.json["type"] == "webhook.test"
+    assert request.json["data"]["endpoint"] == created["id"]
+    Webhook(created["secret"]).verify(request.body, request.headers)
+    assert other_server.seen() == []
+    listed = client.get(DELIVERIES, {"event_type": "webhook.test"}).json()
+    assert listed["count"] == 1 and listed["results"][0]["status"] == "delivered"
+
+
+def test_a_test_event_for_a_disabled_endpoint_answers_409(client):
+    endpoint_id = create(client, is_active=False).json()["id"]
+    response = client.post(f"{ENDPOINTS}/{endpoint_id}/test")
+    assert response.status_code == 409
+    assert response.json()["code"] == "endpoint_disabled"
+
+
+def test_deliveries_list_detail_filters_and_retry(client, receiver, settings):
+    settings.WEBHOOK_RETRY_TIME_SCALE = 0.01
+    server = receiver(default=500)
+    endpoint_id = create(client, url=server.url).json()["id"]
+    second_id = create(
+        client, url="http://127.0.0.1:9/other", event_types=["stock.changed"]
+    ).json()["id"]
+    event_emit("customer.updated", {"code": "X"}, subject="customer:X")
+    sweep_until(lambda: WebhookDelivery.objects.filter(status="dead").exists(), timeout=20)
+
+    body = client.get(DELIVERIES).json()
+    assert body["count"] == 1
+    (item,) = body["results"]
+    assert (item["endpoint"], item["event_type"], item["status"]) == (
+        endpoint_id,
+        "customer.updated",
+        "dead",
+    )
+    assert item["webhook_id"].startswith("msg_")
+    assert len(item["attempts"]) == 6
+    assert item["attempts"][0].keys() >= {"at", "status_code", "duration_ms", "error"}
+    assert item["attempts"][0]["status_code"] == 500
+    assert client.get(f"{DELIVERIES}/{item['id']}").json() == item
+
+    for query, count in [
+        ({"status": "dead"}, 1),
+        ({"status": "pending"}, 0),
+        ({"endpoint": endpoint_id}, 1),
+        ({"endpoint": second_id}, 0),
+        ({"event_type": "customer.updated"}, 1),
+        ({"event_type": "stock.changed"}, 0),
+    ]:
+        assert client.get(DELIVERIES, query).json()["count"] == count, query
+    for bad in ({"status": "lost"}, {"endpoint": "x"}, {"page_size": 0}):
+        response = client.get(DELIVERIES, bad)
+        assert response.status_code == 400
+        assert set(bad) <= set(response.json()["errors"])
+
+    # a dead delivery is retried (202) with the same webhook-id; a pending one is a 409
+    server.default = 200
+    retried = client.post(f"{DELIVERIES}/{item['id']}/retry")
+    assert retried.status_code == 202
+    assert retried.json()["webhook_id"] == item["webhook_id"]
+    sweep_until(lambda: server.processed())
+    assert list(server.processed()) == [item["webhook_id"]]
+    again = client.post(f"{DELIVERIES}/{item['id']}/retry")
+    assert again.status_code == 409 and again.json()["code"] == "not_dead"
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), len(response.json()["results"])
+
+
+def test_list_query_counts_do_not_grow_with_the_page(client):
+    for n in range(12):
+        create(client, url=f"http://127.0.0.1:9/hooks/{n}", event_types=["customer.updated"])
+    for n in range(3):
+        event_emit("customer.updated", {"n": n}, subject=f"customer:{n}")
+    outbox_dispatch_events()  # 36 deliveries
+    delivery = WebhookDelivery.objects.first()
+    from django.utils import timezone
+
+    from apps.integrations.models import WebhookAttempt
+
+    for number in (1, 2):
+        WebhookAttempt.objects.create(delivery=delivery, number=number, at=timezone.now())
+
+    for url, large_n in [(ENDPOINTS, 12), (DELIVERIES, 30)]:
+        small, small_n = count_queries(client, f"{url}?page_size=5")
+        large, large_n_seen = count_queries(client, f"{url}?page_size={large_n}")
+        assert (small_n, large_n_seen) == (5, large_n)
+        assert small == large, url
+        assert large <= 6, url

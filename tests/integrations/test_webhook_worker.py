@@ -1,0 +1,167 @@
+"""Real Celery worker processes (with their embedded beat) deliver webhooks from the test
+database to a loopback receiver. The worker is killed with SIGKILL while a delivery is on the
+wire, then restarted: every event still arrives, and whatever arrives twice carries the same
+webhook-id (so a deduplicating receiver keeps each event once)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from apps.integrations.events import event_emit
+from apps.integrations.models import WebhookAttempt, WebhookDelivery
+from apps.integrations.services.delivery import INTERRUPTED
+from apps.integrations.services.endpoints import webhook_endpoint_create
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+BROKER_DB, CACHE_DB = 10, 11  # the worker's own Redis databases
+EVENTS = 12
+
+
+def _redis_url(db: int) -> str:
+    parts = urlsplit(settings.CELERY_BROKER_URL or "redis://127.0.0.1:6379/9")
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path):
+    """``worker()`` starts a worker (2 processes and beat) on the test database; each one is
+    stopped at the end. ``worker.kill(proc)`` SIGKILLs its whole process group."""
+    redis.Redis.from_url(_redis_url(BROKER_DB)).flushdb()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": _database_url(),
+        "DB_CONN_MAX_AGE": "0",
+        "CELERY_BROKER_URL": _redis_url(BROKER_DB),
+        "REDIS_URL": _redis_url(CACHE_DB),
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "WEBHOOK_ALLOW_LOOPBACK": "1",
+        "WEBHOOK_REQUIRE_HTTPS": "0",
+        "WEBHOOK_RETRY_TIME_SCALE": "0.05",
+        "WEBHOOK_TIMEOUT_SECONDS": "3",
+        "WEBHOOK_LEASE_SECONDS": "4",
+        "WEBHOOK_SWEEP_SECONDS": "0.5",
+        "WEBHOOK_SWEEP_GRACE_SECONDS": "0.5",
+        "WEBHOOK_REQUEUE_SECONDS": "2",
+        "LOG_LEVEL": "WARNING",
+    }
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        name = uuid.uuid4().hex[:8]
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--beat",
+                f"--schedule={tmp_path / name}",
+                "--pool=prefork",
+                "--concurrency=2",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=webhooks-{name}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: SIGKILL reaches every child
+        )
+        started.append(proc)
+        return proc
+
+    def kill(proc: subprocess.Popen) -> None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    start.kill = kill
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+    redis.Redis.from_url(_redis_url(BROKER_DB)).flushdb()
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not within {timeout} s")
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_keep_their_webhook_id(
+    worker, receiver, settings
+):
+    # the events are left to the worker's sweeper (the test process has no broker to use)
+    settings.WEBHOOK_DISPATCH_ON_COMMIT = False
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    settings.WEBHOOK_REQUIRE_HTTPS = False
+    # the receiver holds the first request (it has the event) long past our kill
+    server = receiver(script=[("sleep", 30)])
+    _endpoint, secret = webhook_endpoint_create(url=server.url, event_types=["*"])
+    for n in range(EVENTS):
+        event_emit("customer.updated", {"n": n}, subject=f"customer:{n}")
+
+    first = worker()
+    held = wait_for(lambda: server.seen(), 60, "the first request")[0]
+
+    # when the worker dies (every process of it) while that request is on the wire
+    worker.kill(first)
+    delivery = WebhookDelivery.objects.get(webhook_id=held.webhook_id)
+    assert delivery.status == "pending"
+    assert WebhookAttempt.objects.filter(delivery=delivery, finished_at__isnull=True).exists()
+
+    # and another worker starts
+    worker()
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(status="delivered").count() == EVENTS,
+        60,
+        "every delivery",
+    )
+
+    # then each event was received, once per webhook-id, and every copy kept its id
+    deliveries = {d.webhook_id: d for d in WebhookDelivery.objects.all()}
+    processed = server.processed()
+    assert set(processed) == set(deliveries)
+    assert sorted(r.json["data"]["n"] for r in processed.values()) == list(range(EVENTS))
+    for request in server.seen():
+        expected = deliveries[request.webhook_id].event.data["n"]
+        assert request.json["data"]["n"] == expected
+    copies = [r for r in server.seen() if r.webhook_id == held.webhook_id]
+    assert len(copies) == 2
+    server.verify_all(secret)
+    attempts = list(WebhookAttempt.objects.filter(delivery=delivery).order_by("number"))
+    assert attempts[0].error == INTERRUPTED
+    assert attempts[-1].status_code == 200

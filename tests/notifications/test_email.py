@@ -1,0 +1,190 @@
+"""E-mail notifications: registration received, company approved / rejected, password reset
+and invitation, each logged (channel, to, template, subject, status, sent_at) and sent through
+Django's e-mail backend from a Celery task after the transaction commits; a mail server that
+is down leaves a failed entry with the error; the hook for later order and payment e-mails."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.template import TemplateDoesNotExist
+
+from apps.accounts.models import CustomerStatus, DealerRole
+from apps.accounts.services.customers import customer_approve, customer_reject
+from apps.notifications.models import Notification
+from apps.notifications.services import email_notify, notify_customer_users
+from tests.conftest import closed_port
+from tests.factories import CustomerFactory, DealerUserFactory
+
+pytestmark = [pytest.mark.django_db]
+
+REGISTER = "/api/v1/auth/register"
+
+
+def registration(email="owner@anadolu.example"):
+    return {
+        "company": {
+            "name": "Anadolu Elektrik A.Ş.",
+            "tax_number": "4540536920",
+            "tax_office": "Kadıköy",
+            "phone": "+90 216 111 22 33",
+        },
+        "owner": {
+            "email": email,
+            "password": "Very-Strong-2026!",
+            "first_name": "Mehmet",
+            "last_name": "Demir",
+        },
+    }
+
+
+def test_registration_received_is_mailed_and_logged_in_the_callers_language(
+    api_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            REGISTER, registration(), format="json", HTTP_ACCEPT_LANGUAGE="tr"
+        )
+    assert response.status_code == 201
+
+    (message,) = mail.outbox
+    assert message.to == ["owner@anadolu.example"]
+    assert "Anadolu Elektrik A.Ş." in message.subject
+    assert "Mehmet" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and "<p>" in html
+    log = Notification.objects.get()
+    assert (log.channel, log.to, log.template, log.status, log.language) == (
+        "email",
+        "owner@anadolu.example",
+        "accounts/registration_received",
+        "sent",
+        "tr",
+    )
+    assert log.subject == message.subject and log.sent_at is not None
+    assert log.customer.tax_number == "4540536920" and log.user.email == message.to[0]
+
+
+def test_nothing_is_mailed_when_the_registration_fails(
+    api_client, django_capture_on_commit_callbacks
+):
+    DealerUserFactory(email="owner@anadolu.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(REGISTER, registration(), format="json")
+    assert response.status_code == 400
+    assert mail.outbox == [] and Notification.objects.count() == 0
+
+
+def test_approval_mails_the_owners_in_the_language_they_registered_in(
+    django_capture_on_commit_callbacks,
+):
+    customer = CustomerFactory(status=CustomerStatus.PENDING, code="D000007")
+    owner = DealerUserFactory(customer=customer, role=DealerRole.OWNER, email="o@x.example")
+    DealerUserFactory(customer=customer, role=DealerRole.VIEWER)
+    Notification.objects.create(
+        channel="email",
+        to=owner.email,
+        template="accounts/registration_received",
+        customer=customer,
+        language="tr",
+        status="sent",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_approve(customer=customer, by=None)
+
+    (message,) = mail.outbox
+    assert message.to == ["o@x.example"]
+    assert "D000007" in message.body
+    log = Notification.objects.get(template="accounts/customer_approved")
+    assert (log.status, log.language) == ("sent", "tr")
+
+
+def test_rejection_mails_the_reason(django_capture_on_commit_callbacks):
+    customer = CustomerFactory(status=CustomerStatus.PENDING)
+    DealerUserFactory(customer=customer, role=DealerRole.OWNER, email="o@x.example")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_reject(customer=customer, reason="Tax number does not match", by=None)
+
+    (message,) = mail.outbox
+    assert "Tax number does not match" in message.body
+    assert "Tax number does not match" in message.alternatives[0][0]
+    assert Notification.objects.get().template == "accounts/customer_rejected"
+
+
+def test_a_password_reset_link_is_not_kept_in_the_log_once_sent(
+    api_client, django_capture_on_commit_callbacks
+):
+    user = DealerUserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.post("/api/v1/auth/password-reset", {"email": user.email})
+
+    assert "token=" in mail.outbox[0].body
+    log = Notification.objects.get()
+    assert (log.template, log.status, log.context) == ("accounts/password_reset", "sent", {})
+
+
+def test_a_mail_server_that_is_down_leaves_a_failed_entry(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+    settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
+    user = DealerUserFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        email_notify(
+            template="accounts/password_reset",
+            to=user.email,
+            user=user,
+            context={"link": "http://x/", "minutes": 60},
+        )
+
+    log = Notification.objects.get()
+    assert log.status == "failed" and log.sent_at is None
+    assert "ConnectionRefusedError" in log.error
+    assert log.attempts >= 1
+    assert log.context == {"link": "http://x/", "minutes": 60}  # kept for a later retry
+
+
+def test_the_hook_mails_the_users_of_a_company_in_the_given_roles(
+    django_capture_on_commit_callbacks,
+):
+    customer = CustomerFactory()
+    DealerUserFactory(customer=customer, role=DealerRole.OWNER, email="owner@c.example")
+    DealerUserFactory(customer=customer, role=DealerRole.FINANCE, email="finance@c.example")
+    DealerUserFactory(customer=customer, role=DealerRole.VIEWER, email="viewer@c.example")
+    DealerUserFactory(
+        customer=customer, role=DealerRole.FINANCE, email="gone@c.example", is_active=False
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        logs = notify_customer_users(
+            customer=customer,
+            template="accounts/customer_approved",
+            roles=[DealerRole.OWNER, DealerRole.FINANCE],
+        )
+
+    assert sorted(log.to for log in logs) == ["finance@c.example", "owner@c.example"]
+    assert sorted(m.to[0] for m in mail.outbox) == ["finance@c.example", "owner@c.example"]
+
+
+def test_nothing_is_sent_for_a_rolled_back_transaction(django_capture_on_commit_callbacks):
+    user = DealerUserFactory()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        email_notify(template="accounts/password_reset", to=user.email, user=user)
+        raise RuntimeError
+    assert mail.outbox == [] and Notification.objects.count() == 0
+
+
+def test_an_unknown_template_fails_the_entry_not_the_caller(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        email_notify(template="orders/not_written_yet", to="a@b.example")
+    log = Notification.objects.get()
+    assert log.status == "failed" and TemplateDoesNotExist.__name__ in log.error

@@ -1,0 +1,44 @@
+"""Order e-mails: the placing user hears of the order and of its later statuses; owners hear
+of orders waiting for their approval."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from apps.notifications.models import Notification
+from apps.orders import services
+from apps.orders.models import Order
+from tests.orders.conftest import place
+
+pytestmark = [pytest.mark.django_db]
+
+
+def test_order_placed_and_shipped_emails(shop, django_capture_on_commit_callbacks):
+    shop.product("A-1", price="100")
+    with django_capture_on_commit_callbacks(execute=True):
+        number = place(shop.owner, [("A-1", 2)]).json()["number"]
+    assert [m.to for m in mail.outbox] == [[shop.owner.user.email]]
+    assert number in mail.outbox[0].subject and "240.00" in mail.outbox[0].body
+    assert "A-1" in mail.outbox[0].alternatives[0][0]
+    order = Order.objects.get(number=number)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_set_status(order=order, status="processing", actor="erp")
+    assert len(mail.outbox) == 1  # processing is not announced
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_set_status(
+            order=order, status="shipped", actor="erp", tracking_number="YK-1", carrier="Yurtiçi"
+        )
+    assert len(mail.outbox) == 2 and "YK-1" in mail.outbox[1].body
+    assert Notification.objects.filter(template="orders/order_status", status="sent").count() == 1
+
+
+def test_owners_hear_of_orders_waiting_for_their_approval(shop, django_capture_on_commit_callbacks):
+    shop.product("A-1", price="100")
+    buyer = shop.client("purchasing", order_limit=Decimal("10.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        place(buyer, [("A-1", 1)])
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == sorted([buyer.user.email, shop.owner.user.email])
