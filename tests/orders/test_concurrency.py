@@ -259,3 +259,36 @@ def test_parallel_on_account_orders_of_one_dealer_never_exceed_its_credit_limit(
         f"{statuses['confirmed']} confirmed ({confirmed}), "
         f"{statuses['awaiting_credit_approval']} awaiting credit approval"
     )
+
+
+def test_two_concurrent_placements_with_one_idempotency_key_create_one_order():
+    """Rule "A repeated POST /orders with the same Idempotency-Key returns the first order and
+    creates nothing", also when the two requests run at the same time."""
+    _owner, token = dealer(credit_limit="100000.00")
+    product("IDEM-1", price="10.00", stock={WarehouseFactory(code="IST"): 50})
+    body = {"payment_method": "on_account", "items": [{"sku": "IDEM-1", "quantity": 2}]}
+    barrier = threading.Barrier(4)
+    answers: list = []
+
+    def worker():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        try:
+            barrier.wait(timeout=30)
+            response = client.post(
+                "/api/v1/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="same-key"
+            )
+            answers.append((response.status_code, response.json().get("number")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == 4
+    assert {status for status, _number in answers} == {201}
+    assert len({number for _status, number in answers}) == 1
+    assert Order.objects.count() == 1
+    assert StockLevel.objects.get(product__sku="IDEM-1").reserved == 2
