@@ -8,13 +8,25 @@ What it does, each step bounded:
    already there). When seed_demo leaves fewer than N products, the missing ones are created
    here with bulk_create: a 3-level category tree (10 x 10 x 10), 50 brands, two warehouses
    of stock, search documents as the catalog services build them;
-3. prints EXPLAIN ANALYZE of the category-filtered and the searched page query and count
-   (which indexes PostgreSQL uses);
-4. starts gunicorn on a loopback port (several workers, DEBUG=0, rate limits off, access log
-   off), logs the demo dealer in, and measures with wrk (a thread loop if wrk is missing):
-   ``GET /api/v1/me`` and ``GET /api/v1/products?page_size=50`` filtered by a category, by a
-   search term, and unfiltered, each for ``--duration`` seconds after a short warm-up;
-5. prints requests/s, p50/p95/p99 and the ratios to ``/me``, then stops gunicorn.
+3. prices them, set-based and idempotent (``seed_prices``): every product a LIST price with a
+   quantity break at 10, every other product (even ids) a tier-B price, ``--special-prices``
+   (500) special prices for the benchmark dealer (``--dealer-email``, by default the owner of
+   the tier-B demo dealer DEMO002) and 3 live campaigns reaching it (3 % for everyone, 8 % on
+   a category, 10 % on 5 brands for its tier; other campaigns are deactivated in this
+   database);
+4. prints EXPLAIN ANALYZE of the category-filtered, the searched, the price-ordered and the
+   price-filtered page query and count (which indexes PostgreSQL uses), and the number of
+   queries per request at two page sizes (in-process: it must not grow with the page);
+5. starts gunicorn on a loopback port (several workers, DEBUG=0, rate limits off, access log
+   off), logs the dealer in, checks that a page of each scenario carries the expected prices
+   (source special / tier / list, campaign, unit price; price order and range), and measures
+   with wrk (a thread loop if wrk is missing): ``GET /api/v1/me`` and
+   ``GET /api/v1/products?page_size=50`` filtered by a category, by a search term, unfiltered,
+   ordered by price and filtered by a price range, each for ``--duration`` seconds after a
+   short warm-up; a scenario whose single requests (up to 3, one at a time) all take longer
+   than ``--slow-limit`` (5 s) is reported with their times instead of being load-tested (the
+   server's timeout is raised to let them answer);
+6. prints requests/s, p50/p95/p99 and the ratios to ``/me``, then stops gunicorn.
 
     .venv/bin/python bench/catalog.py [--products 100000] [--dealers 1000] [--duration 15]
 """
@@ -43,9 +55,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_catbench"
-DEALER_EMAIL = "owner@demo001.example.com"
+DEFAULT_DEALER_EMAIL = "owner@demo002.example.com"  # DEMO002, tier B
 DEALER_PASSWORD = "Demo-Dealer-2026"  # noqa: S105 - the printed demo login
 BENCH_SKU_PREFIX = "BENCH-"
+BENCH_CAMPAIGN_PREFIX = "Bench: "
+CAMPAIGN_BRANDS = 5
 
 WRK_REPORT = """
 done = function(summary, latency, requests)
@@ -75,6 +89,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--category", help="category slug (default: the largest root)")
     parser.add_argument("--search", help="search term (default: a common name word)")
+    parser.add_argument(
+        "--dealer-email",
+        default=os.environ.get("BENCH_DEALER_EMAIL", DEFAULT_DEALER_EMAIL),
+        help=f"the dealer user to log in as (default {DEFAULT_DEALER_EMAIL}, tier B)",
+    )
+    parser.add_argument("--special-prices", type=int, default=500, help="for the dealer")
+    parser.add_argument("--price-min", default="100", help="price_min of the price-range scenario")
+    parser.add_argument("--price-max", default="200", help="price_max of the price-range scenario")
+    parser.add_argument(
+        "--slow-limit",
+        type=float,
+        default=5.0,
+        help="seconds: a scenario whose single requests (up to 3) all take longer is reported "
+        "with their times instead of being load-tested",
+    )
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--explain-only", action="store_true", help="seed, EXPLAIN, no load")
     return parser.parse_args()
@@ -94,6 +123,7 @@ def bench_env() -> dict[str, str]:
         "RATE_LIMIT_API_KEY": "off",
         "LOG_LEVEL": "WARNING",
         "JWT_ACCESS_MINUTES": "120",
+        "GUNICORN_TIMEOUT": "900",  # so a pathologically slow page still answers, and is timed
     }
     env.pop("CELERY_BROKER_URL", None)
     return env
@@ -320,27 +350,208 @@ def fill_products(count: int) -> None:
         log(f"  {start + offset + len(products)} bench products")
 
 
-def pick_category(args) -> tuple[str, int]:
-    """The active root category with the most visible products (or --category)."""
+# --- prices -------------------------------------------------------------------------------------
+
+LIST_PRICE_SQL = """
+INSERT INTO pricing_price (price_list_id, product_id, min_quantity, amount, created_at, updated_at)
+SELECT %(list)s, p.id, b.q, round((1250 + (p.id * 7919) %% 250000) / 100.0 * b.f, 4), now(), now()
+FROM catalog_product p CROSS JOIN (VALUES (1, 1.00), (10, 0.95)) AS b (q, f)
+WHERE NOT EXISTS (
+    SELECT 1 FROM pricing_price x
+    WHERE x.price_list_id = %(list)s AND x.product_id = p.id AND x.min_quantity = b.q
+)
+ON CONFLICT (price_list_id, product_id, min_quantity) DO NOTHING
+"""
+TIER_PRICE_SQL = """
+INSERT INTO pricing_price (price_list_id, product_id, min_quantity, amount, created_at, updated_at)
+SELECT %(tier)s, l.product_id, 1, round(l.amount * 0.85, 4), now(), now()
+FROM pricing_price l
+WHERE l.price_list_id = %(list)s AND l.min_quantity = 1 AND l.product_id %% 2 = 0
+  AND NOT EXISTS (
+    SELECT 1 FROM pricing_price x
+    WHERE x.price_list_id = %(tier)s AND x.product_id = l.product_id AND x.min_quantity = 1
+  )
+ON CONFLICT (price_list_id, product_id, min_quantity) DO NOTHING
+"""
+TIER_UNPRICE_SQL = (
+    "DELETE FROM pricing_price WHERE price_list_id = %(tier)s AND product_id %% 2 = 1"
+)
+
+
+def dealer_get(email: str):
+    from apps.accounts.models import User
+
+    user = User.objects.select_related("customer").filter(email__iexact=email).first()
+    if user is None or user.customer is None:
+        raise SystemExit(f"no dealer user {email!r} (seed_demo makes owner@demo00N.example.com)")
+    return user.customer
+
+
+def largest_root():
+    """The active root category with the most visible products."""
     from django.db.models import Count
 
     from apps.catalog.models import Category, Product
 
-    if args.category:
-        category = Category.objects.get(slug=args.category)
-    else:
-        counts = collections.Counter(
-            dict(
-                Product.objects.visible()
-                .values_list("category__path")
-                .annotate(n=Count("pk"))
-                .values_list("category__path", "n")
-            )
+    counts = collections.Counter(
+        dict(
+            Product.objects.visible()
+            .values_list("category__path")
+            .annotate(n=Count("pk"))
+            .values_list("category__path", "n")
         )
-        roots: collections.Counter = collections.Counter()
-        for path, n in counts.items():
-            roots[path[:4]] += n
-        category = Category.objects.get(path=roots.most_common(1)[0][0])
+    )
+    roots: collections.Counter = collections.Counter()
+    for path, n in counts.items():
+        roots[path[:4]] += n
+    return Category.objects.get(path=roots.most_common(1)[0][0])
+
+
+def seed_prices(args, dealer) -> str:
+    """Prices for every product, special prices and 3 campaigns for ``dealer``; set-based and
+    idempotent (a second run changes nothing). Returns a summary for the report."""
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from apps.campaigns.models import Audience, Campaign
+    from apps.catalog.demo import insert_rows
+    from apps.catalog.models import Brand, Product
+    from apps.catalog.selectors import product_list
+    from apps.pricing.engine import active_campaign_rules, campaigns_bump, prices_bump
+    from apps.pricing.models import Price, PriceList, SpecialPrice
+
+    started = time.monotonic()
+    lists = {pl.code: pl.pk for pl in PriceList.objects.all()}
+    tier = dealer.tier
+    codes = {"list": lists["LIST"], "tier": lists[tier]}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(LIST_PRICE_SQL, codes)
+        listed = cursor.rowcount
+        cursor.execute(TIER_UNPRICE_SQL, codes)
+        unpriced = cursor.rowcount
+        cursor.execute(TIER_PRICE_SQL, codes)
+        tiered = cursor.rowcount
+    prices_bump()
+    if listed or unpriced or tiered:
+        log(
+            f"prices: {listed} LIST rows added (breaks 1 and 10), {tiered} tier-{tier} rows "
+            f"added (even product ids), {unpriced} tier-{tier} rows of odd ids removed"
+        )
+
+    # special prices: every other product of the first unfiltered page (so a page shows all
+    # three sources), the rest spread evenly over the catalog in the list's order
+    ids = list(product_list().order_by("name", "id").values_list("pk", flat=True))
+    first = min(args.special_prices, args.page_size // 2)
+    rest = ids[args.page_size :]
+    spread = min(args.special_prices - first, len(rest))  # distinct products
+    chosen = ids[: 2 * first : 2] + [rest[i * len(rest) // spread] for i in range(spread)]
+    specials = SpecialPrice.objects.filter(customer=dealer)
+    if (
+        set(specials.values_list("product_id", flat=True)) != set(chosen)
+        or specials.exclude(min_quantity=1, valid_from=None, valid_to=None).exists()
+    ):
+        list_amounts = dict(
+            Price.objects.filter(
+                price_list_id=lists["LIST"], min_quantity=1, product_id__in=chosen
+            ).values_list("product_id", "amount")
+        )
+        now = timezone.now()
+        with transaction.atomic():
+            specials.delete()
+            insert_rows(
+                SpecialPrice,
+                [
+                    {
+                        "customer_id": dealer.pk,
+                        "product_id": pid,
+                        "min_quantity": 1,
+                        "amount": (list_amounts[pid] * Decimal("0.70")).quantize(Decimal("0.0001")),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for pid in chosen
+                ],
+            )
+        log(f"special prices: {len(chosen)} for {dealer.code} (70 % of LIST)")
+
+    # campaigns: exactly these three are live for the dealer
+    category = largest_root()
+    brands = list(
+        Brand.objects.filter(products__in=Product.objects.visible())
+        .annotate(n=Count("products"))
+        .order_by("-n", "pk")[:CAMPAIGN_BRANDS]
+    )
+    wanted = [
+        (
+            f"{BENCH_CAMPAIGN_PREFIX}3% for every dealer",
+            {"audience": Audience.EVERYONE, "tiers": [], "scope": Campaign.Scope.EVERYTHING},
+            "3",
+            {},
+        ),
+        (
+            f"{BENCH_CAMPAIGN_PREFIX}8% on {category.name}",
+            {"audience": Audience.EVERYONE, "tiers": [], "scope": Campaign.Scope.CATEGORIES},
+            "8",
+            {"categories": [category]},
+        ),
+        (
+            f"{BENCH_CAMPAIGN_PREFIX}10% on {len(brands)} brands for tier {tier}",
+            {"audience": Audience.TIERS, "tiers": [tier], "scope": Campaign.Scope.BRANDS},
+            "10",
+            {"brands": brands},
+        ),
+    ]
+    keep = []
+    for name, fields, percent, sets in wanted:
+        defaults = {
+            **fields,
+            "discount_type": Campaign.DiscountType.PERCENTAGE,
+            "discount_value": Decimal(percent),
+            "min_quantity": 1,
+            "is_active": True,
+            "starts_at": None,
+            "ends_at": None,
+            "priority": 0,
+            "applies_to_special_prices": False,
+        }
+        campaign = Campaign.objects.filter(name=name).first()
+        if campaign is None or any(getattr(campaign, k) != v for k, v in defaults.items()):
+            campaign, _ = Campaign.objects.update_or_create(name=name, defaults=defaults)
+        for relation in ("categories", "brands"):
+            targets = sets.get(relation, [])
+            if {x.pk for x in getattr(campaign, relation).all()} != {x.pk for x in targets}:
+                getattr(campaign, relation).set(targets)
+        keep.append(campaign.pk)
+    stale = Campaign.objects.filter(name__startswith=BENCH_CAMPAIGN_PREFIX).exclude(pk__in=keep)
+    if stale.exists():
+        stale.delete()
+    others = Campaign.objects.filter(is_active=True).exclude(pk__in=keep)
+    deactivated = list(others.values_list("name", flat=True))
+    if deactivated:
+        others.update(is_active=False)
+        log(f"deactivated {len(deactivated)} other campaigns: {', '.join(deactivated)}")
+    campaigns_bump()
+
+    now = timezone.now()
+    live = [r for r in active_campaign_rules() if r.live_at(now) and r.reaches(dealer)]
+    tier_priced = Price.objects.filter(price_list_id=lists[tier], min_quantity=1).count()
+    list_priced = Price.objects.filter(price_list_id=lists["LIST"], min_quantity=1).count()
+    log(f"prices ready in {time.monotonic() - started:.1f} s")
+    return (
+        f"{list_priced} LIST prices (+ a break at 10), {tier_priced} tier-{tier}, "
+        f"{specials.count()} special prices of {dealer.code}; {len(live)} live campaigns "
+        f"reach it: {'; '.join(r.name for r in live)}"
+    )
+
+
+def pick_category(args) -> tuple[str, int]:
+    """The active root category with the most visible products (or --category)."""
+    from apps.catalog.models import Category, Product
+
+    category = Category.objects.get(slug=args.category) if args.category else largest_root()
     count = Product.objects.visible().filter(category__path__startswith=category.path).count()
     return category.slug, count
 
@@ -369,23 +580,247 @@ def pick_search_term(args) -> tuple[str, int]:
 # --- EXPLAIN ------------------------------------------------------------------------------------
 
 
-def explain(category_slug: str, term: str, page_size: int) -> None:
+def filtered(params: str, dealer):
+    """The product list queryset of ``GET products?<params>`` for ``dealer``, as the view
+    builds it (the filter reads the dealer from the request for the price filters)."""
+    from types import SimpleNamespace
+
     from django.http import QueryDict
 
     from apps.catalog.api.filters import ProductFilter
     from apps.catalog.selectors import product_list
 
+    request = SimpleNamespace(user=SimpleNamespace(customer=dealer))
+    filterset = ProductFilter(QueryDict(params), queryset=product_list(), request=request)
+    assert filterset.is_valid(), filterset.errors
+    return filterset.qs
+
+
+def captured_sql(run) -> list[str]:
+    """The SQL statements ``run()`` sends, as sent (parameters inlined)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        run()
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def explain_sql(sql: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def plan_summary(plan: str) -> str:
+    """A long plan of correlated sub-queries, readable: the nodes of the main tree (no
+    conditions, outputs or buffers), then one line per sub-plan (the node it hangs under, how
+    often it ran and its total time), and the planning and execution times."""
+    lines = plan.splitlines()
+    indent = [len(line) - len(line.lstrip()) for line in lines]
+    nodes, subplans = lines[:1], []
+    stack = [(-1, re.sub(r"\s+\(cost=.*", "", lines[0]))]  # (indent, node) of the main tree
+    inside = None  # the indent of the SubPlan line whose block we are in
+    for i, line in enumerate(lines[1:], start=1):
+        stripped = line.strip()
+        if inside is not None and indent[i] <= inside:
+            inside = None
+        if inside is None and stripped.startswith("SubPlan"):
+            inside = indent[i]
+            while len(stack) > 1 and stack[-1][0] >= indent[i]:
+                stack.pop()
+            parent = stack[-1][1]
+            match = re.search(r"actual time=[\d.]+\.\.([\d.]+) rows=\d+ loops=(\d+)", lines[i + 1])
+            ms, loops = (float(match[1]), int(match[2])) if match else (0.0, 0)
+            subplans.append((stripped, parent, loops, ms * loops))
+        elif inside is None and stripped.startswith("->"):
+            nodes.append(line)
+            while len(stack) > 1 and stack[-1][0] >= indent[i]:
+                stack.pop()
+            stack.append((indent[i], re.sub(r"\s+\(cost=.*", "", stripped[2:].strip())))
+    times = [
+        line.strip()
+        for line in lines
+        if re.match(r"\s*(Planning Time|Execution Time|JIT:|Functions:|Timing:)", line)
+    ]
+    total = sum(ms for *_, ms in subplans)
+    summary = [
+        *nodes,
+        f"{len(subplans)} sub-plans, {sum(n for _, _, n, _ in subplans)} executions, "
+        f"{total:.0f} ms in all:",
+    ]
+    by_parent: dict[str, list] = collections.defaultdict(list)
+    for name, under, loops, ms in subplans:
+        by_parent[under].append((name, loops, ms))
+    for under, items in by_parent.items():
+        runs = collections.Counter(loops for _, loops, _ in items)
+        summary.append(
+            f"  under {under}: {len(items)} sub-plans, run "
+            + ", ".join(f"{n} x {loops} times" for loops, n in sorted(runs.items(), reverse=True))
+            + f", {sum(ms for *_, ms in items):.0f} ms"
+        )
+    return "\n".join([*summary, *(f"  {t}" if t.startswith(("Fu", "Ti")) else t for t in times)])
+
+
+def explain(category_slug: str, term: str, page_size: int, dealer, price_range: str) -> None:
     for label, params in [
         ("category", f"category={category_slug}"),
         ("search", urllib.parse.urlencode({"search": term})),
     ]:
-        filterset = ProductFilter(QueryDict(params), queryset=product_list())
-        assert filterset.is_valid(), filterset.errors
-        queryset = filterset.qs
+        queryset = filtered(params, dealer)
         print(f"\n--- EXPLAIN ANALYZE: page of {page_size}, {label} ({params}) ---")
         print(queryset[:page_size].explain(analyze=True, buffers=True))
         print(f"--- EXPLAIN ANALYZE: count, {label} ---")
         print(queryset.order_by().values("pk").explain(analyze=True))
+    # the price ones: the very statements the paginator sends (count, then the page), whose
+    # sort key / filter is the SQL price of annotate_base_price (special, tier, LIST and the
+    # campaigns of the dealer: one correlated sub-query per source and use)
+    for label, params in [("ordering=price", "ordering=price"), ("price range", price_range)]:
+        queryset = filtered(params, dealer)
+        count_sql = captured_sql(queryset.count)
+        page_sql = captured_sql(lambda qs=queryset: list(qs[:page_size]))
+        for what, sql in [("page", page_sql[0]), ("count", count_sql[0])]:
+            print(f"\n--- EXPLAIN ANALYZE: {what} of {page_size}, {label} ({params}) ---")
+            print(plan_summary(explain_sql(sql)))
+
+
+def query_counts(base_url_path: str, scenarios: dict[str, str], email: str) -> dict[str, tuple]:
+    """Queries per ``GET products`` at page_size 10 and 50, in-process with Django's test
+    client (the query-count test of tests/catalog, on this data): they must be equal."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.pricing.engine import active_campaign_rules, campaigns_bump
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    response = client.post(
+        f"{base_url_path}/auth/token",
+        {"email": email, "password": DEALER_PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {response.json()['access']}"}
+    counts = {}
+    for name, query in scenarios.items():
+        started = time.monotonic()
+        # warm the caches (campaigns, price rows of the 50, which include the first 10), as in
+        # steady state
+        client.get(f"{base_url_path}/products?page_size=50{query}", **auth)
+        sizes = []
+        for size in (10, 50):
+            url = f"{base_url_path}/products?page_size={size}{query}"
+            # cache the campaigns afresh: their 5-minute TTL would otherwise run out in the
+            # middle of a slow request and add the 5 queries of their reload to it
+            campaigns_bump()
+            active_campaign_rules()
+            with CaptureQueriesContext(connection) as ctx:
+                got = client.get(url, **auth)
+            assert got.status_code == 200, (url, got.status_code)
+            sizes.append(len(ctx.captured_queries))
+        counts[name] = tuple(sizes)
+        log(f"  {name}: {sizes[0]} / {sizes[1]} queries ({time.monotonic() - started:.1f} s)")
+    return counts
+
+
+# --- the prices of a page -----------------------------------------------------------------------
+
+
+def check_prices(
+    name: str, data: dict, dealer, *, ordered: bool = False, price_range=None
+) -> tuple[str, list[str]]:
+    """Check every product of an API page against the rule computed here from the database
+    (not by the engine): a non-null price whose source is the dealer's special price, else its
+    tier price, else LIST; the campaign of the benchmark's three with the largest percentage
+    that reaches the dealer and covers the product (none on a special price); the unit price.
+    With ``ordered`` the page must go up by unit price, with ``price_range`` stay inside it.
+    Returns a summary line and the problems found."""
+    from decimal import Decimal
+
+    from apps.campaigns.models import Campaign
+    from apps.catalog.models import Product
+    from apps.core.money import round4
+    from apps.pricing.models import Price, SpecialPrice
+
+    results = data["results"]
+    products = {
+        p.sku: p
+        for p in Product.all_objects.filter(sku__in=[r["sku"] for r in results]).select_related(
+            "category"
+        )
+    }
+    ids = [p.pk for p in products.values()]
+
+    def amounts(queryset):
+        return dict(
+            queryset.valid_at()
+            .filter(product_id__in=ids, min_quantity=1)
+            .values_list("product_id", "amount")
+        )
+
+    specials = amounts(SpecialPrice.objects.filter(customer=dealer))
+    tiers = amounts(Price.objects.filter(price_list__code=dealer.tier))
+    listing = amounts(Price.objects.filter(price_list__code="LIST"))
+    campaigns = []
+    for c in Campaign.objects.live().prefetch_related("categories", "brands"):
+        if c.audience == "everyone" or (c.audience == "tiers" and dealer.tier in c.tiers):
+            assert c.discount_type == "percentage" and c.min_quantity == 1, c.name
+            paths = [x.path for x in c.categories.all()]
+            brands = {x.pk for x in c.brands.all()}
+            campaigns.append((c, paths, brands))
+
+    problems, sources, used = [], collections.Counter(), collections.Counter()
+    units = []
+    for row in results:
+        product, price = products[row["sku"]], row["price"]
+        pid = product.pk
+        if pid in specials:
+            source, base = "special", specials[pid]
+        elif pid in tiers:
+            source, base = f"tier:{dealer.tier}", tiers[pid]
+        else:
+            source, base = "list", listing.get(pid)
+        best = None
+        if base is None:
+            source = None
+        elif source != "special":
+            for c, paths, brands in campaigns:
+                covers = (
+                    c.scope == "everything"
+                    or (c.scope == "categories" and product.category.path.startswith(tuple(paths)))
+                    or (c.scope == "brands" and product.brand_id in brands)
+                )
+                if covers and (best is None or c.discount_value > best.discount_value):
+                    best = c
+        unit = base if best is None else round4(base * (100 - best.discount_value) / 100)
+        sources[source or "unpriced"] += 1
+        used[best.name if best else "none"] += 1
+        if price is None:
+            problems.append(f"{name}: {row['sku']} has no price")
+            continue
+        if unit is None:
+            problems.append(f"{name}: {row['sku']} priced {price} without a price row")
+            continue
+        units.append(Decimal(price["unit_net"]))
+        got = (price["source"], (price["campaign"] or {}).get("name"), price["unit_net"])
+        want = (source, best.name if best else None, f"{unit:.4f}")
+        if got != want:
+            problems.append(f"{name}: {row['sku']} priced {got}, expected {want}")
+    if ordered and units != sorted(units):
+        problems.append(f"{name}: the page is not ordered by unit price: {units}")
+    if price_range and not all(price_range[0] <= u <= price_range[1] for u in units):
+        problems.append(f"{name}: unit prices outside {price_range}: {units}")
+    span = f"unit_net {min(units)}..{max(units)}" if units else "no prices"
+    line = (
+        f"{name}: {len(results)} products, {len(units)} priced; sources "
+        + ", ".join(f"{k} {v}" for k, v in sorted(sources.items()))
+        + "; campaigns "
+        + ", ".join(f"{k!r} {v}" for k, v in sorted(used.items()))
+        + f"; {span}"
+    )
+    return line, problems
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
@@ -444,13 +879,15 @@ def stop_gunicorn(proc: subprocess.Popen) -> None:
     log("gunicorn stopped")
 
 
-def request_json(url: str, *, token: str | None = None, body: dict | None = None) -> dict:
+def request_json(
+    url: str, *, token: str | None = None, body: dict | None = None, timeout: float = 30
+) -> dict:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - loopback
-    with urllib.request.urlopen(req, timeout=30) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310 - loopback
         return json.loads(response.read())
 
 
@@ -541,13 +978,19 @@ def measure(url: str, token: str, args, script: str | None) -> dict:
 
 
 def main() -> None:
+    from decimal import Decimal
+
     args = parse_args()
+    price_range = (Decimal(args.price_min), Decimal(args.price_max))
     os.environ.update(bench_env())
     ensure_database(os.environ["DATABASE_URL"])
     log("migrating")
     manage("migrate", "--noinput")
     setup_django()
     origin = seed(args)
+    dealer = dealer_get(args.dealer_email)
+    log(f"dealer: {args.dealer_email} of {dealer.code} {dealer.name!r}, tier {dealer.tier}")
+    prices = seed_prices(args, dealer)
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -560,8 +1003,20 @@ def main() -> None:
     category_slug, category_count = pick_category(args)
     term, term_count = pick_search_term(args)
     log(f"category {category_slug!r}: {category_count} of {visible} products")
+    range_query = urllib.parse.urlencode({"price_min": args.price_min, "price_max": args.price_max})
+    range_count = filtered(range_query, dealer).count()
+    log(f"price range {range_query}: {range_count} of {visible} products")
+    product_queries = {  # scenario -> query string after page_size
+        "products?category": f"&category={category_slug}",
+        "products?search": "&" + urllib.parse.urlencode({"search": term}),
+        "products (no filter)": "",
+        "products?ordering=price": "&ordering=price",
+        "products?price_min/max": f"&{range_query}",
+    }
     if not args.no_explain:
-        explain(category_slug, term, args.page_size)
+        explain(category_slug, term, args.page_size, dealer, range_query)
+    log("counting queries per request at page_size 10 and 50 (in-process)")
+    counts = query_counts("/api/v1", product_queries, args.dealer_email)
     if args.explain_only:
         return
     from django.db import connections
@@ -577,23 +1032,40 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
     proc = start_gunicorn(port, args.workers)
-    results = {}
+    results, slow, checks, problems = {}, {}, [], []
     try:
         token = request_json(
-            f"{base}/auth/token", body={"email": DEALER_EMAIL, "password": DEALER_PASSWORD}
+            f"{base}/auth/token", body={"email": args.dealer_email, "password": DEALER_PASSWORD}
         )["access"]
         page = f"page_size={args.page_size}"
-        scenarios = {
-            "me": f"{base}/me",
-            "products?category": f"{base}/products?{page}&category={category_slug}",
-            "products?search": f"{base}/products?{page}&"
-            + urllib.parse.urlencode({"search": term}),
-            "products (no filter)": f"{base}/products?{page}",
-        }
+        scenarios = {"me": f"{base}/me"}
+        for name, query in product_queries.items():
+            scenarios[name] = f"{base}/products?{page}{query}"
         for name, url in scenarios.items():
-            probe = request_json(url, token=token)
+            time.sleep(2)  # let the server finish what the last load left queued
+            started = time.perf_counter()
+            probe = request_json(url, token=token, timeout=900)
+            times = [time.perf_counter() - started]
             if name != "me":
                 assert len(probe["results"]) == min(args.page_size, probe["count"]), name
+                line, found = check_prices(
+                    name,
+                    probe,
+                    dealer,
+                    ordered="ordering=price" in url,
+                    price_range=price_range if "price_min" in url else None,
+                )
+                log(f"prices: {line}")
+                checks.append(line)
+                problems += found
+            while name != "me" and min(times) > args.slow_limit and len(times) < 3:
+                log(f"{name}: a single request took {times[-1]:.1f} s: timing another one")
+                started = time.perf_counter()
+                request_json(url, token=token, timeout=900)
+                times.append(time.perf_counter() - started)
+            if min(times) > args.slow_limit:
+                slow[name] = times
+                continue
             log(f"measuring {name} for {args.duration} s ({tool}, {args.connections} conn.)")
             results[name] = measure(url, token, args, script)
     finally:
@@ -605,23 +1077,43 @@ def main() -> None:
     print(
         f"data: {visible} visible products ({origin}), {categories} categories; "
         f"category {category_slug!r} holds {category_count}; search {term!r} matches "
-        f"{term_count}"
+        f"{term_count}; price range {args.price_min}..{args.price_max} holds {range_count}"
     )
+    print(f"dealer: {args.dealer_email} of {dealer.code} {dealer.name!r}, tier {dealer.tier}")
+    print(f"prices: {prices}")
+    print(
+        "queries per request, page_size 10 / 50: "
+        + "; ".join(f"{name} {small}/{large}" for name, (small, large) in counts.items())
+    )
+    print("prices of the first page of each scenario (checked against the database):")
+    for line in checks:
+        print(f"  {line}")
     print(
         f"server: gunicorn {args.workers} sync workers, DEBUG=0, rate limits off, loopback; "
         f"load: {tool}, {args.connections} connections, {args.duration} s per scenario after "
         f"{args.warmup} s warm-up, Accept-Encoding: gzip; CPUs: {os.cpu_count()}"
     )
     print()
-    header = f"{'scenario':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    header = f"{'scenario':<26}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
     print(header + f"{'errors':>8}{'rps vs me':>11}{'p50 vs me':>11}")
     for name, r in results.items():
         print(
-            f"{name:<22}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}"
+            f"{name:<26}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}"
             f"{r['errors']:>8}{r['rps'] / me['rps']:>11.2f}{r['p50_ms'] / me['p50_ms']:>11.2f}"
         )
-    if any(r["errors"] for r in results.values()):
-        raise SystemExit("some requests failed")
+    for name, times in slow.items():
+        print(
+            f"{name:<26} too slow to load-test (> {args.slow_limit:g} s): single requests one "
+            f"at a time {', '.join(f'{t:.1f}' for t in times)} s; the best is "
+            f"{min(times) * 1000 / me['p50_ms']:.0f} x the p50 of me"
+        )
+    for problem in problems:
+        print(f"PRICE PROBLEM: {problem}")
+    unequal = [name for name, (small, large) in counts.items() if small != large]
+    if unequal:
+        print(f"QUERY COUNT grows with the page: {', '.join(unequal)}")
+    if any(r["errors"] for r in results.values()) or problems or unequal:
+        raise SystemExit("some requests failed, prices were wrong or query counts grew")
 
 
 if __name__ == "__main__":

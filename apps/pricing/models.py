@@ -49,7 +49,7 @@ class ValidityQuerySet(models.QuerySet):
 
 
 class PriceBase(TimeStampedModel):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="%(class)s_rows")
     min_quantity = models.PositiveIntegerField(
         _("from quantity"), default=1, validators=[MinValueValidator(1)]
     )

@@ -183,8 +183,8 @@ class ProductFilter(filters.FilterSet):
     )
     price_min = filters.NumberFilter(
         method="filter_price",
-        help_text="Lowest unit price (net) at quantity 1: the dealer's special, tier or "
-        "LIST price (campaign discounts are not applied to this filter).",
+        help_text="Lowest unit price (net) at quantity 1: the dealer's own price as in "
+        "`price.unit_net` (special, tier or LIST price, with the best campaign).",
     )
     price_max = filters.NumberFilter(
         method="filter_price",
@@ -194,7 +194,7 @@ class ProductFilter(filters.FilterSet):
         choices=ORDERING_CHOICES,
         method="filter_ordering",
         help_text="`name` (default), `-name`, `-created_at`, `price`, `-price` (the dealer's "
-        "unit price at quantity 1 before campaign discounts; unpriced products last). "
+        "unit price at quantity 1, campaigns included; unpriced products last). "
         "Searching without `ordering` puts the best matches first.",
     )
 
