@@ -41,14 +41,6 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 }
 
 OPEN_STATUSES = (S.CONFIRMED, S.PROCESSING, S.SHIPPED)  # count against the credit limit
-RESERVING_STATUSES = (
-    S.AWAITING_APPROVAL,
-    S.AWAITING_CREDIT_APPROVAL,
-    S.AWAITING_PAYMENT,
-    S.CONFIRMED,
-    S.PROCESSING,
-)  # hold reserved stock
-FINAL_STATUSES = (S.DELIVERED, S.CANCELLED, S.REJECTED)
 
 
 def allowed(from_status: str, to_status: str, actor: str) -> bool:

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -230,6 +231,7 @@ def order_place(
         if from_cart:
             CartItem.objects.filter(cart__user=user).delete()
             Cart.objects.filter(user=user).update(updated_at=now)
+        prefetch_related_objects([order], "lines")  # read once for the event and the e-mail
         order_created_emit(order)
         order_placed_notify(order)
         # last: the stock rows are the hottest locks of all, held from here to the commit; a
