@@ -185,7 +185,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    "core-idempotency-purge": {"task": "core.idempotency_purge", "schedule": 24 * 3600.0},
 }
+# An Idempotency-Key whose first request neither committed nor failed cleanly (its process
+# died) is taken over by a repeat after this many seconds.
+IDEMPOTENCY_STALE_SECONDS = env_int("IDEMPOTENCY_STALE_SECONDS", 120)
 
 # --- Files ------------------------------------------------------------------------------------
 
@@ -448,6 +452,16 @@ CELERY_BEAT_SCHEDULE["integrations-webhooks-sweep"] = {
 CELERY_BEAT_SCHEDULE["integrations-outbox-prune"] = {
     "task": "integrations.outbox_prune",
     "schedule": 24 * 3600.0,
+}
+
+# Notifications still queued this long after their transaction committed (the broker was
+# down then) are queued again by beat's sweep, every NOTIFICATION_SWEEP_SECONDS.
+NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 600)
+NOTIFICATION_SWEEP_SECONDS = env_float("NOTIFICATION_SWEEP_SECONDS", 60.0)
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "notifications.sweep",
+    "schedule": NOTIFICATION_SWEEP_SECONDS,
+    "options": {"expires": NOTIFICATION_SWEEP_SECONDS},
 }
 
 # SMS (apps/notifications/sms.py): "console" prints them; "http" posts JSON to SMS_API_URL;

@@ -1,18 +1,40 @@
-"""Login lockout, counted in the cache (Redis in production).
+"""Login lockout, counted in Redis, and in the database while Redis is unreachable.
 
 An account (by e-mail, whether it exists or not, so lockout reveals nothing) locks for
 LOCKOUT_MINUTES after LOCKOUT_ACCOUNT_FAILURES failed logins within that time; an IP address
 only after LOCKOUT_IP_FAILURES failures, so one user's typos never lock out the colleagues who
 share the office's address. Staff unlock an account in the admin.
+
+Redis down: lockout does not silently vanish. Every failed login is also an ``AuthEvent`` row
+(``login_failed``), so the same rule is applied to those rows: an account is locked while the
+last LOCKOUT_MINUTES hold LOCKOUT_ACCOUNT_FAILURES failures since its last successful login,
+unlock or password reset (a sliding window; an address likewise with LOCKOUT_IP_FAILURES).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.accounts.models import AuthEvent
+from apps.core.counters import (
+    CounterStoreDown,
+    counter_delete,
+    counter_get,
+    counter_incr,
+    counter_set,
+)
+
+# failed logins that count: the API's wrong passwords and the admin's failed session logins
+# (an API login refused because of a lock does not extend it)
+_COUNTED_DETAILS = ("bad credentials", "session")
+_RESETS = (AuthEvent.Kind.LOGIN, AuthEvent.Kind.UNLOCK, AuthEvent.Kind.PASSWORD_RESET_DONE)
 
 
 def _digest(value: str) -> str:
@@ -28,56 +50,107 @@ def _window() -> int:
     return settings.LOCKOUT_MINUTES * 60
 
 
+def _limit(kind: str) -> int:
+    if kind == "account":
+        return settings.LOCKOUT_ACCOUNT_FAILURES
+    return settings.LOCKOUT_IP_FAILURES
+
+
+# --- from the database (Redis down) ------------------------------------------------------------
+
+
+def _recorded_failures(kind: str, ident: str) -> list:
+    """The times of the counted failed logins of ``ident`` in the window, newest first."""
+    since = timezone.now() - timedelta(seconds=_window())
+    failures = AuthEvent.objects.filter(
+        kind=AuthEvent.Kind.LOGIN_FAILED, detail__in=_COUNTED_DETAILS, at__gte=since
+    )
+    if kind == "account":
+        email = ident.strip().lower()
+        failures = failures.filter(email=email)
+        reset = AuthEvent.objects.filter(kind__in=_RESETS, email=email, at__gte=since).aggregate(
+            at=Max("at")
+        )["at"]
+        if reset is not None:
+            failures = failures.filter(at__gt=reset)
+    else:
+        failures = failures.filter(ip_address=ident)
+    return list(failures.order_by("-at").values_list("at", flat=True)[: _limit(kind)])
+
+
+def _locked_from_records(kind: str, ident: str) -> int | None:
+    failures = _recorded_failures(kind, ident)
+    if len(failures) < _limit(kind):
+        return None
+    left = (failures[-1] + timedelta(seconds=_window()) - timezone.now()).total_seconds()
+    return int(left) + 1 if left > 0 else None
+
+
+# --- the rule ----------------------------------------------------------------------------------
+
+
+def _locked(kind: str, ident: str) -> int | None:
+    """Seconds ``ident`` stays locked, or None."""
+    try:
+        until = counter_get(_keys(kind, ident)[1])
+    except CounterStoreDown:
+        return _locked_from_records(kind, ident)
+    now = time.time()
+    return int(until - now) + 1 if until and until > now else None
+
+
 def locked_for(*, email: str, ip: str | None) -> tuple[str, int] | None:
     """("account"|"ip", seconds left) when a login must be refused now, else None."""
-    now = time.time()
     for kind, ident in (("account", email), ("ip", ip)):
         if not ident:
             continue
-        until = cache.get(_keys(kind, ident)[1])
-        if until and until > now:
-            return kind, int(until - now) + 1
+        seconds = _locked(kind, ident)
+        if seconds:
+            return kind, seconds
     return None
 
 
-def _count_failure(kind: str, ident: str, limit: int) -> bool:
+def _count_failure(kind: str, ident: str) -> bool:
+    """Count one failed login (called before its AuthEvent is written); True when it locks."""
     fail_key, until_key = _keys(kind, ident)
-    cache.add(fail_key, 0, timeout=_window())
     try:
-        count = cache.incr(fail_key)
-    except ValueError:
-        cache.add(fail_key, 1, timeout=_window())
-        count = 1
-    if count >= limit:
-        cache.set(until_key, time.time() + _window(), timeout=_window())
-        cache.delete(fail_key)
-        return True
-    return False
+        count = counter_incr(fail_key, timeout=_window())
+        if count >= _limit(kind):
+            counter_set(until_key, time.time() + _window(), timeout=_window())
+            counter_delete(fail_key)
+            return True
+        return False
+    except CounterStoreDown:
+        return len(_recorded_failures(kind, ident)) + 1 == _limit(kind)
 
 
 def register_failure(*, email: str, ip: str | None) -> list[str]:
     """Count a failed login; returns what became locked by it ("account", "ip")."""
     locked = []
-    if email and _count_failure("account", email, settings.LOCKOUT_ACCOUNT_FAILURES):
+    if email and _count_failure("account", email):
         locked.append("account")
-    if ip and _count_failure("ip", ip, settings.LOCKOUT_IP_FAILURES):
+    if ip and _count_failure("ip", ip):
         locked.append("ip")
     return locked
 
 
 def register_success(*, email: str) -> None:
-    """A good login forgets the account's earlier failures (not the address's)."""
-    cache.delete(_keys("account", email)[0])
+    """A good login forgets the account's earlier failures (not the address's). Without
+    Redis, the login's own AuthEvent does that."""
+    with contextlib.suppress(CounterStoreDown):
+        counter_delete(_keys("account", email)[0])
 
 
 def is_account_locked(email: str) -> bool:
-    until = cache.get(_keys("account", email)[1])
-    return bool(until and until > time.time())
+    return _locked("account", email) is not None
 
 
 def unlock_account(email: str) -> None:
-    cache.delete_many(list(_keys("account", email)))
+    """Without Redis, the caller's ``unlock`` (or password reset) AuthEvent unlocks."""
+    with contextlib.suppress(CounterStoreDown):
+        counter_delete(*_keys("account", email))
 
 
 def unlock_ip(ip: str) -> None:
-    cache.delete_many(list(_keys("ip", ip)))
+    with contextlib.suppress(CounterStoreDown):
+        counter_delete(*_keys("ip", ip))

@@ -3,11 +3,11 @@ or to its audience/scope sets drops that cache (bulk SQL elsewhere calls campaig
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from apps.campaigns.models import Campaign
+from apps.core.transactions import after_commit
 from apps.pricing.engine import campaigns_bump
 
 
@@ -20,7 +20,7 @@ def _campaign_changed(sender, **kwargs):
 def campaigns_changed() -> None:
     """Drop the cache now and again on commit (a reader in between cannot keep the old rules)."""
     campaigns_bump()
-    transaction.on_commit(campaigns_bump)
+    after_commit(campaigns_bump)
 
 
 for _through in (

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from apps.catalog.models import Product, ProductImage
+from apps.core.transactions import after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
             except Exception:  # a file left behind is not worth failing the request
                 logger.warning("could not delete %s from storage", name, exc_info=True)
 
-    transaction.on_commit(remove_files, robust=True)
+    after_commit(remove_files, name="delete replaced image files")
 
 
 # --- thumbnails ---------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def queue_thumbnail(image_id: int) -> None:
     is down is logged, not raised: the upload itself has succeeded)."""
     from apps.catalog.tasks import generate_thumbnail
 
-    transaction.on_commit(lambda: generate_thumbnail.delay(image_id), robust=True)
+    after_commit(lambda: generate_thumbnail.delay(image_id), name="queue thumbnail")
 
 
 def thumbnail_name(image: ProductImage) -> str:

@@ -12,15 +12,15 @@ Connected in ``CatalogConfig.ready()``.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from apps.catalog.cache import catalog_cache_bump
+from apps.core.transactions import after_commit
 
 
 def catalog_changed(sender, **kwargs) -> None:
     catalog_cache_bump()
-    transaction.on_commit(catalog_cache_bump)
+    after_commit(catalog_cache_bump)
 
 
 def connect_receivers() -> None:

@@ -1,17 +1,37 @@
 """``Idempotency-Key`` support: the same key and body replay the first answer; the same key
 with another body answers 422; a concurrent duplicate waits for the first to finish.
 
-Only successful (2xx) answers are kept: a request that failed may be retried with its key.
+How a committed write always replays, whatever happens after its commit:
+
+1. ``idempotent()`` inserts the key's record (committed at once: a concurrent duplicate sees
+   it and waits) and binds it to the request (a context variable).
+2. The service that makes the write calls ``idempotency_claim(reference)`` *inside its own
+   transaction*: the record is marked as belonging to that write (``resource``), so it
+   commits, or rolls back, together with the write it protects.
+3. When the handler returns a 2xx answer, the answer is stored for replays (with
+   ``atomic=True``, in the same transaction as the handler's writes: no claim is needed).
+
+A repeat finds the stored answer and replays it. If step 3 never happened (the process died,
+or the answer could not be built after the commit), a claimed record is never dropped: the
+repeat rebuilds the answer from the claimed resource with the ``rebuild`` callable the view
+gave. An unclaimed record of a request that failed is deleted, so the request may be sent
+again with its key; one left by a process that died before it committed is taken over after
+``IDEMPOTENCY_STALE_SECONDS``.
+
+Endpoints whose writes are idempotent by their content (the integration batches: upserts by
+natural key, absolute stock levels) need no claim: a batch cut short is simply sent again.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,37 +44,80 @@ HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(days=7)
 WAIT_SECONDS = 15.0
 
+Rebuild = Callable[[str], Response]
+
+_bound_record: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "idempotency_record", default=None
+)
+
 
 def body_hash(payload) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    response = Response(record.response_body, status=record.status_code)
+def idempotency_claim(reference: str) -> None:
+    """Called by a service inside the transaction of its write: the request's Idempotency-Key
+    record (if the request has one) now belongs to ``reference`` and commits with it."""
+    record_pk = _bound_record.get()
+    if record_pk is not None:
+        IdempotencyRecord.objects.filter(pk=record_pk).update(resource=str(reference)[:200])
+
+
+def _replay(record: IdempotencyRecord, rebuild: Rebuild | None) -> Response | None:
+    if record.status_code is not None:
+        response = Response(record.response_body, status=record.status_code)
+    elif record.resource and rebuild is not None:
+        response = rebuild(record.resource)
+    else:
+        return None
     response["Idempotent-Replayed"] = "true"
     return response
 
 
-def idempotent(request, *, scope: str, handler: Callable[[], Response]) -> Response:
+def idempotent(
+    request,
+    *,
+    scope: str,
+    handler: Callable[[], Response],
+    rebuild: Rebuild | None = None,
+    atomic: bool = False,
+) -> Response:
+    """Answer ``request`` with ``handler()`` once per ``Idempotency-Key`` (when it sends one).
+    ``rebuild(reference)`` answers a repeat whose first request committed its write (claimed
+    with ``idempotency_claim``) but could not store its answer. ``atomic=True`` runs the
+    handler and the storing of its answer in one transaction (for short writes that hold no
+    lock every request needs; a placement claims instead, see above)."""
     key = request.headers.get(HEADER)
     if key is None:
         return handler()
     key = key.strip()
-    if not key or len(key) > 200:
-        raise ValidationError({HEADER: [_("Use a key of 1 to 200 characters.")]})
+    if not key or len(key) > 200 or not key.isprintable():
+        raise ValidationError({HEADER: [_("Use a key of 1 to 200 printable characters.")]})
     digest = body_hash(request.data)
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=digest)
-    except IntegrityError:
-        return _existing(scope=scope, key=key, digest=digest)
+    record = _record_create(scope=scope, key=key, digest=digest)
+    if record is None:
+        return _existing(scope=scope, key=key, digest=digest, rebuild=rebuild)
 
+    token = _bound_record.set(record.pk)
     try:
-        response = handler()
+        if atomic:
+            with transaction.atomic():
+                response = handler()
+                _settle(record, response)
+        else:
+            response = handler()
+            _settle(record, response)
     except BaseException:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        # a claimed record protects a committed write: it stays, and a repeat rebuilds it
+        IdempotencyRecord.objects.filter(pk=record.pk, resource="").delete()
         raise
+    finally:
+        _bound_record.reset(token)
+    return response
+
+
+def _settle(record: IdempotencyRecord, response: Response) -> None:
     if 200 <= response.status_code < 300:
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             status_code=response.status_code,
@@ -62,11 +125,31 @@ def idempotent(request, *, scope: str, handler: Callable[[], Response]) -> Respo
             completed_at=timezone.now(),
         )
     else:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
-    return response
+        IdempotencyRecord.objects.filter(pk=record.pk, resource="").delete()
 
 
-def _existing(*, scope: str, key: str, digest: str) -> Response:
+def _record_create(*, scope: str, key: str, digest: str) -> IdempotencyRecord | None:
+    """The new in-progress record, or None when the key has one (taking over a stale one)."""
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=digest)
+        except IntegrityError:
+            stale_before = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS)
+            deleted, _rows = IdempotencyRecord.objects.filter(
+                scope=scope,
+                key=key,
+                request_hash=digest,
+                status_code__isnull=True,
+                resource="",
+                created_at__lt=stale_before,
+            ).delete()
+            if not deleted:
+                return None
+    return None
+
+
+def _existing(*, scope: str, key: str, digest: str, rebuild: Rebuild | None) -> Response:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
@@ -80,8 +163,9 @@ def _existing(*, scope: str, key: str, digest: str) -> Response:
                 _("This Idempotency-Key was used with a different request body."),
                 code="idempotency_key_reused",
             )
-        if record.status_code is not None:
-            return _replay(record)
+        replayed = _replay(record, rebuild)
+        if replayed is not None:
+            return replayed
         if time.monotonic() > deadline:
             raise Conflict(
                 _("A request with this Idempotency-Key is still being processed."),
@@ -91,5 +175,7 @@ def _existing(*, scope: str, key: str, digest: str) -> Response:
 
 
 def idempotency_records_purge() -> int:
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - KEEP_FOR).delete()
+    deleted, _rows = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - KEEP_FOR
+    ).delete()
     return deleted

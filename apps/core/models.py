@@ -114,7 +114,8 @@ class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an ``Idempotency-Key``, replayed for repeats.
 
     ``scope`` names the caller and the endpoint, so two callers never share a key space.
-    A row with no ``status_code`` is a request still being processed.
+    A row with no ``status_code`` is a request still being processed, or (with a
+    ``resource``) one whose write committed but whose answer was not stored.
     """
 
     scope = models.CharField(max_length=200)
@@ -122,6 +123,9 @@ class IdempotencyRecord(models.Model):
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
+    # what the protected write created (e.g. an order number), set in the write's own
+    # transaction: a committed write is never forgotten, even without a stored answer
+    resource = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -8,6 +8,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from apps.core.idempotency import idempotency_records_purge
+
 HEARTBEAT_KEY = "celery:heartbeat"
 
 
@@ -25,3 +27,9 @@ def heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set(HEARTBEAT_KEY, now, timeout=None)
     return now
+
+
+@shared_task(name="core.idempotency_purge")
+def idempotency_purge() -> int:
+    """Run by celery beat daily: forget Idempotency-Key records older than a week."""
+    return idempotency_records_purge()

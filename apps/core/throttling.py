@@ -4,19 +4,43 @@
 limit the way DRF's read-modify-write history throttles can. Rates come from
 ``RATE_LIMIT_USER``, ``RATE_LIMIT_IP`` and ``RATE_LIMIT_API_KEY`` (``off`` disables one).
 A refused request answers 429 with ``Retry-After`` (seconds to the end of the window).
+
+Redis down: the limits still hold, counted in each process instead of across them (so a
+deployment of N processes lets through at most N times the limit until Redis is back); the
+requests themselves go on (a rate limit is no reason to refuse service).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
-from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from apps.core.counters import CounterStoreDown, counter_incr
 from apps.core.net import client_ip
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# the per-process counters used while Redis is unreachable: {key: (expires at, count)},
+# pruned of expired windows as they grow, and bounded in size
+_local_counts: dict[str, tuple[float, int]] = {}
+_LOCAL_MAX_KEYS = 100_000
+_local_lock = threading.Lock()
+
+
+def _local_incr(key: str, *, expires_at: float) -> int:
+    with _local_lock:
+        now = time.time()
+        if len(_local_counts) >= 1000 and len(_local_counts) % 1000 == 0:
+            for stale in [k for k, (until, _n) in _local_counts.items() if until <= now]:
+                del _local_counts[stale]
+        if len(_local_counts) >= _LOCAL_MAX_KEYS:
+            _local_counts.clear()
+        until, count = _local_counts.get(key, (expires_at, 0))
+        _local_counts[key] = (until, count + 1)
+        return count + 1
 
 
 def parse_rate(rate: str | None) -> tuple[int, int] | None:
@@ -50,13 +74,10 @@ class FixedWindowThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.scope}:{ident}:{window}"
-        # ``add`` sets the counter only when absent (with the window as its lifetime)
-        cache.add(key, 0, timeout=period + 1)
         try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+            count = counter_incr(key, timeout=period + 1)
+        except CounterStoreDown:
+            count = _local_incr(key, expires_at=(window + 1) * period)
         if count > limit:
             self.wait_seconds = (window + 1) * period - now
             return False

@@ -25,8 +25,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
+from apps.core.transactions import after_commit, pending_after_commit
 from apps.integrations.models import OutboxEvent
 
 Merge = Callable[[dict, dict], dict]
@@ -217,15 +218,14 @@ class _TransactionEvents:
 
 
 def _transaction_events() -> _TransactionEvents:
-    if connection.in_atomic_block:
-        for _sids, func, _robust in connection.run_on_commit:
-            if isinstance(func, _TransactionEvents):
-                return func
+    existing = pending_after_commit(_TransactionEvents)
+    if existing is not None:
+        return existing
     events = _TransactionEvents()
-    # robust: a broker that is down must not turn a committed request into an error (the
-    # sweeper sends the events later). Outside a transaction it runs at once: see below.
+    # after_commit: a broker that is down must not turn a committed request into an error
+    # (the sweeper sends the events later). Outside a transaction it runs at once: see below.
     if connection.in_atomic_block:
-        transaction.on_commit(events, robust=True)
+        after_commit(events, name="outbox dispatch")
     return events
 
 
@@ -256,7 +256,7 @@ def event_emit(
     )
     pending.ids.append(event.pk)
     if not connection.in_atomic_block:  # autocommit: the row is committed already
-        transaction.on_commit(pending, robust=True)  # runs now
+        after_commit(pending, name="outbox dispatch")  # runs now
     return event
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from apps.core.transactions import after_commit
 from apps.notifications.models import Notification
 from apps.notifications.sms import get_sms_backend, normalize_phone
 
@@ -45,7 +45,7 @@ def _queue(notification: Notification) -> Notification:
         notification_send.delay(notification.pk)
 
     # robust: a mail server or broker that is down never fails the request that committed
-    transaction.on_commit(send, robust=True)
+    after_commit(send, name="send notification")
     return notification
 
 

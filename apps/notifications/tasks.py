@@ -1,10 +1,15 @@
-"""Sending notifications off the request path. Safe to run twice: a sent one is skipped."""
+"""Sending notifications off the request path. Safe to run twice: a sent one is skipped, and
+one being sent by another worker (its row is locked) is left to it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_deliver
@@ -18,10 +23,39 @@ from apps.notifications.sms import SmsError
     retry_backoff=True,
 )
 def notification_send(notification_id: int) -> str:
-    notification = (
-        Notification.objects.select_related("user", "customer").filter(pk=notification_id).first()
-    )
-    if notification is None or notification.status == Notification.Status.SENT:
-        return "skipped"
-    notification_deliver(notification)
+    failure: Exception | None = None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user", "customer")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.status == Notification.Status.SENT:
+            return "skipped"
+        try:
+            notification_deliver(notification)
+        except Exception as exc:
+            failure = exc  # the failure is recorded (committed) before the task retries
+    if failure is not None:
+        raise failure
     return "sent"
+
+
+@shared_task(name="notifications.sweep")
+def notifications_sweep() -> int:
+    """Run by celery beat: queue again the notifications whose sending was never queued (the
+    broker was down when their transaction committed). Only those older than
+    NOTIFICATION_SWEEP_GRACE_SECONDS (a queued task has surely run by then) and younger than a
+    day (an older reset link or code is of no use)."""
+    now = timezone.now()
+    stuck = Notification.objects.filter(
+        status=Notification.Status.QUEUED,
+        attempts=0,
+        created_at__lt=now - timedelta(seconds=settings.NOTIFICATION_SWEEP_GRACE_SECONDS),
+        created_at__gte=now - timedelta(days=1),
+    ).order_by("created_at")
+    ids = list(stuck.values_list("pk", flat=True)[:500])
+    for notification_id in ids:
+        notification_send.delay(notification_id)
+    return len(ids)

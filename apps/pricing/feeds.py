@@ -49,6 +49,7 @@ from psycopg import errors as pg_errors
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
 from apps.core.exceptions import NON_FIELD
+from apps.core.transactions import after_commit
 from apps.pricing.engine import prices_bump
 from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
 
@@ -308,7 +309,7 @@ def _apply(
         errors.update(failed)
         if any(outcome != UNCHANGED for outcome in written.values()):
             prices_bump()  # the engine's cached rows; again on commit (a reader in between
-            transaction.on_commit(prices_bump)  # must not keep the old rows)
+            after_commit(prices_bump)  # must not keep the old rows)
     return outcomes, errors
 
 

@@ -5,17 +5,17 @@ Bulk SQL elsewhere (the ERP feed, the demo) calls ``prices_bump`` itself."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.core.transactions import after_commit
 from apps.pricing.engine import prices_bump
 from apps.pricing.models import Price, PriceList
 
 
 def prices_changed() -> None:
     prices_bump()
-    transaction.on_commit(prices_bump)
+    after_commit(prices_bump)
 
 
 @receiver(post_save, sender=Price, dispatch_uid="pricing-price-saved")

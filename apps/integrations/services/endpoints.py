@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import Conflict, ValidationError
+from apps.core.transactions import after_commit
 from apps.integrations.events import ALL_EVENTS, EVENT_TYPES, event_emit
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.integrations.ssrf import UnsafeTarget, check_url
@@ -104,7 +105,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) 
             endpoint.disabled_reason = ""
     endpoint.save()
     if endpoint.is_active:
-        transaction.on_commit(lambda: _kick_endpoint(endpoint.pk), robust=True)
+        after_commit(lambda: _kick_endpoint(endpoint.pk), name="kick webhook endpoint")
     return endpoint
 
 
@@ -188,5 +189,5 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
         deliveries_queue([delivery.pk])
 
-    transaction.on_commit(send, robust=True)
+    after_commit(send, name="send webhook test")
     return delivery

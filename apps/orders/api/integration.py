@@ -295,6 +295,7 @@ class ErpOrderStatusView(IntegrationAPIView):
             request,
             scope=f"apikey:{self.api_key.pk}:{request.path}",
             handler=lambda: self._set_status(request, number),
+            atomic=True,
         )
 
     def _set_status(self, request, number: str) -> Response:

@@ -167,13 +167,19 @@ class OrderListView(ListModelMixin, DealerGenericAPIView):
     )
     def post(self, request):
         return idempotent(
-            request, scope=f"user:{request.user.pk}:orders", handler=lambda: self._place(request)
+            request,
+            scope=f"user:{request.user.pk}:orders",
+            handler=lambda: self._place(request),
+            rebuild=self._placed,
         )
 
     def _place(self, request) -> Response:
         data = _validated(s.OrderCreateSerializer, request.data)
         order = services.order_place(user=request.user, **data)
-        order = selectors.order_detail_queryset().get(pk=order.pk)
+        return self._placed(order.number)
+
+    def _placed(self, number: str) -> Response:
+        order = selectors.order_detail_queryset().get(number=number)
         return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
 

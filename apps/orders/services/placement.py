@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import Address, Customer, DealerRole
 from apps.core.exceptions import NotAllowed, ValidationError
+from apps.core.idempotency import idempotency_claim
 from apps.finance.selectors import customer_balance
 from apps.inventory.services import stock_reserve
 from apps.orders.events import order_created_emit
@@ -197,6 +198,7 @@ def order_place(
             created_at=now,
             **amounts,
         )
+        idempotency_claim(order.number)  # the request's key commits with the order
         OrderLine.objects.bulk_create(
             [
                 OrderLine(

@@ -1,0 +1,343 @@
+"""The dealer API with its broker or its Redis down: a real web server (gunicorn) on the test
+database, pointed at a loopback port where nothing listens, answered over HTTP.
+
+- Broker down: an order is placed (201) and committed once; the same request again with its
+  Idempotency-Key replays it; the failed after-commit step is logged with the request id;
+  ``/health/ready`` names the broker; and once a broker answers on that port again, a real
+  Celery worker's sweeper delivers the order's event to a webhook receiver, once.
+- Redis down: ``me``, ``products`` and ``orders`` keep serving (cache misses go to the
+  database), an order replays by its key, rate limits still refuse (counted per process),
+  login lockout still locks (counted from the failed logins in the database), and
+  ``/health/ready`` names the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from apps.accounts.models import Address
+from apps.integrations.models import OutboxEvent
+from apps.integrations.services.endpoints import webhook_endpoint_create
+from apps.orders.models import Order
+from apps.pricing.models import Price, PriceList
+from tests.conftest import ROOT, closed_port, free_port, wait_for_port
+from tests.factories import AddressFactory, CustomerFactory, DealerUserFactory
+from tests.integrations.receiver import Receiver
+from tests.inventory.factories import ProductFactory, StockLevelFactory, WarehouseFactory
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Dealer-pass-2026!"
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Web:
+    """A gunicorn process serving the project; ``call`` sends one request to it."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, log: Path):
+        self.proc, self.port, self.log = proc, port, log
+
+    def call(self, method: str, path: str, body=None, headers=None, token=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method
+        )
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                status, raw, answer_headers = response.status, response.read(), response.headers
+        except urllib.error.HTTPError as error:
+            status, raw, answer_headers = error.code, error.read(), error.headers
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = raw.decode(errors="replace")
+        return status, payload, answer_headers
+
+    def login(self, email: str) -> str:
+        status, body, _headers = self.call(
+            "POST", "/api/v1/auth/token", {"email": email, "password": PASSWORD}
+        )
+        assert status == 200, body
+        return body["access"]
+
+    def log_lines(self) -> list[dict]:
+        lines = []
+        for line in self.log.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+        return lines
+
+
+@pytest.fixture
+def web(transactional_db, tmp_path):
+    started: list[subprocess.Popen] = []
+
+    def start(**overrides: str) -> Web:
+        port = free_port()
+        log = tmp_path / f"web-{port}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": _database_url(),
+            "DB_CONN_MAX_AGE": "0",
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "INFO",
+            "WEBHOOK_ALLOW_LOOPBACK": "1",
+            "HEALTH_CHECK_TIMEOUT": "1",
+            **overrides,
+        }
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    f"--bind=127.0.0.1:{port}",
+                    "--workers=1",
+                    "--timeout=60",
+                    "config.wsgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(proc)
+        wait_for_port(port, timeout=30)
+        return Web(proc, port, log)
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def shop(settings):
+    """A dealer owner who can log in (Argon2, as the server hashes), a priced product in
+    stock and the company's addresses."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    customer = CustomerFactory(tier="B", credit_limit=Decimal("100000.00"))
+    AddressFactory(customer=customer, type=Address.Type.SHIPPING, is_default=True)
+    AddressFactory(customer=customer, type=Address.Type.BILLING, is_default=True)
+    owner = DealerUserFactory(role="owner", customer=customer, password=PASSWORD)
+    product = ProductFactory(sku="DOWN-1", vat_rate=20)
+    Price.objects.create(
+        price_list=PriceList.objects.get(code="LIST"), product=product, amount=Decimal("100")
+    )
+    StockLevelFactory(product=product, warehouse=WarehouseFactory(code="IST"), on_hand=50)
+    return customer, owner
+
+
+ORDER = {"payment_method": "on_account", "items": [{"sku": "DOWN-1", "quantity": 2}]}
+
+
+def _place_twice(web: Web, token: str, request_id: str) -> str:
+    key = f"key-{uuid.uuid4().hex}"
+    headers = {"Idempotency-Key": key, "X-Request-ID": request_id}
+    status, first, _h = web.call("POST", "/api/v1/orders", ORDER, headers, token=token)
+    assert status == 201, first
+    status, again, answer_headers = web.call("POST", "/api/v1/orders", ORDER, headers, token=token)
+    assert status == 201, again
+    assert again["number"] == first["number"]
+    assert answer_headers["Idempotent-Replayed"] == "true"
+    return first["number"]
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server to bring the broker back")
+def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arrives_later(
+    web, shop, tmp_path
+):
+    # given: a webhook subscriber, and a web server whose broker port has nothing on it
+    customer, owner = shop
+    receiver = Receiver().start()
+    endpoint, _secret = webhook_endpoint_create(url=receiver.url, event_types=["order.created"])
+    broker_port = closed_port()
+    broker_url = f"redis://127.0.0.1:{broker_port}/0"
+    server = web(CELERY_BROKER_URL=broker_url)
+    token = server.login(owner.email)
+
+    # when: an order is placed and the same request is sent again with its key
+    number = _place_twice(server, token, request_id="rid-broker-down-1")
+
+    # then: one committed order, its event waiting in the outbox, the failure logged
+    assert Order.objects.filter(customer=customer).count() == 1
+    assert Order.objects.get(customer=customer).number == number
+    event = OutboxEvent.objects.get(type="order.created")
+    assert event.data["number"] == number
+    failures = [
+        line
+        for line in server.log_lines()
+        if line.get("logger") == "apps.after_commit" and line.get("level") == "ERROR"
+    ]
+    assert failures, server.log.read_text()[-3000:]
+    assert all(line.get("request_id") == "rid-broker-down-1" for line in failures)
+    status, ready, _h = server.call("GET", "/health/ready")
+    assert status == 503
+    assert ready["failed"] == ["broker"]
+
+    # when: a broker answers on that port again and a worker (with beat) runs
+    broker = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(broker_port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = None
+    try:
+        wait_for_port(broker_port)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": _database_url(),
+            "DB_CONN_MAX_AGE": "0",
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "WEBHOOK_ALLOW_LOOPBACK": "1",
+            "WEBHOOK_REQUIRE_HTTPS": "0",
+            "WEBHOOK_SWEEP_SECONDS": "0.5",
+            "WEBHOOK_SWEEP_GRACE_SECONDS": "0.5",
+            "LOG_LEVEL": "WARNING",
+        }
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--beat",
+                f"--schedule={tmp_path / 'beat'}",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=down-{uuid.uuid4().hex[:8]}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # then: the sweeper delivers the order's event, once
+        kept = _wait_for(lambda: receiver.processed(), 60, "the order.created delivery")
+        time.sleep(1.0)  # a duplicate would arrive within the next sweeps
+        kept = receiver.processed()
+        assert len(kept) == 1
+        (delivered,) = kept.values()
+        assert delivered.json["type"] == "order.created"
+        assert delivered.json["data"]["number"] == number
+        status, _ready, _h = server.call("GET", "/health/ready")
+        assert status == 200
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=20)
+        broker.terminate()
+        broker.wait(timeout=10)
+        receiver.stop()
+    assert endpoint.pk
+
+
+def test_with_redis_down_the_dealer_api_serves_from_the_database(web, shop):
+    # given: a web server whose cache (and rate-limit store) port has nothing on it
+    customer, owner = shop
+    server = web(
+        REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
+        CELERY_BROKER_URL="",
+        CELERY_TASK_ALWAYS_EAGER="1",
+    )
+    token = server.login(owner.email)
+
+    # then: reads and an order work, the order replays by its key
+    status, me, _h = server.call("GET", "/api/v1/me", token=token)
+    assert status == 200, me
+    status, products, _h = server.call("GET", "/api/v1/products", token=token)
+    assert status == 200, products
+    assert [item["sku"] for item in products["results"]] == ["DOWN-1"]
+    assert products["results"][0]["price"]["unit_net"] == "100.0000"
+    number = _place_twice(server, token, request_id="rid-redis-down-1")
+    assert list(Order.objects.filter(customer=customer).values_list("number", flat=True)) == [
+        number
+    ]
+    status, detail, _h = server.call("GET", f"/api/v1/orders/{number}", token=token)
+    assert status == 200 and detail["status"] == "confirmed"
+
+    # and: /health/ready names the cache
+    status, ready, _h = server.call("GET", "/health/ready")
+    assert status == 503
+    assert ready["failed"] == ["cache"]
+
+
+def test_with_redis_down_login_lockout_still_locks_from_the_database(web, shop):
+    _customer, owner = shop
+    server = web(
+        REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
+        CELERY_BROKER_URL="",
+        CELERY_TASK_ALWAYS_EAGER="1",
+        LOCKOUT_ACCOUNT_FAILURES="3",
+    )
+    bad = {"email": owner.email, "password": "wrong-password-1"}
+    codes = [server.call("POST", "/api/v1/auth/token", bad)[1]["code"] for _ in range(3)]
+    assert codes == ["invalid_credentials"] * 3
+    # the right password is refused now: the account is locked
+    status, body, headers = server.call(
+        "POST", "/api/v1/auth/token", {"email": owner.email, "password": PASSWORD}
+    )
+    assert status == 401, body
+    assert body["code"] == "account_locked"
+    assert int(headers["Retry-After"]) > 0
+
+
+def test_with_redis_down_rate_limits_still_refuse(web, shop):
+    _customer, owner = shop
+    server = web(
+        REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
+        CELERY_BROKER_URL="",
+        CELERY_TASK_ALWAYS_EAGER="1",
+        RATE_LIMIT_USER="5/hour",
+    )
+    token = server.login(owner.email)
+    statuses = [server.call("GET", "/api/v1/me", token=token)[0] for _ in range(7)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [429, 429]
