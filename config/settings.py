@@ -6,6 +6,7 @@ local file storage under ``media/``, Celery tasks run eagerly, console e-mail.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -274,6 +275,17 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a re
 PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password")
 # the dealer portal's address, linked from the "company approved" e-mail
 DEALER_PORTAL_URL = env_str("DEALER_PORTAL_URL", "http://127.0.0.1:8000/")
+# a self-registration's owner confirms the e-mail address through
+# {REGISTRATION_VERIFY_URL}?uid=...&token=..., valid REGISTRATION_VERIFY_TIMEOUT seconds; an
+# unconfirmed registration older than that frees its e-mail and tax number for a new one
+REGISTRATION_VERIFY_URL = env_str("REGISTRATION_VERIFY_URL", "http://127.0.0.1:8000/verify-email")
+REGISTRATION_VERIFY_TIMEOUT = env_int("REGISTRATION_VERIFY_TIMEOUT", 3 * 86400)
+# reset e-mails sent to one address at most this often (more requests still answer 202)
+PASSWORD_RESET_PER_ADDRESS = env_rate("PASSWORD_RESET_PER_ADDRESS", "3/h")
+CELERY_BEAT_SCHEDULE["accounts-registrations-expired-remove"] = {
+    "task": "accounts.registrations_expired_remove",
+    "schedule": 24 * 3600.0,
+}
 
 # Lockout: an account locks after LOCKOUT_ACCOUNT_FAILURES failed logins, an IP address only
 # after LOCKOUT_IP_FAILURES (a dealer's office shares one address), both for LOCKOUT_MINUTES.
@@ -296,6 +308,9 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "sub",
+    # a fingerprint of the password hash in every token: a password change (reset, back
+    # office, manage.py changepassword) ends every token issued before it
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 # --- Time, language, money --------------------------------------------------------------------
@@ -318,10 +333,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 RATE_LIMIT_USER = env_rate("RATE_LIMIT_USER", "100/min")
 RATE_LIMIT_IP = env_rate("RATE_LIMIT_IP", "1000/min")
 RATE_LIMIT_API_KEY = env_rate("RATE_LIMIT_API_KEY", "500/min")
+# anonymous calls of the auth endpoints (login, refresh, logout, register, verify, reset) per IP
+RATE_LIMIT_AUTH_IP = env_rate("RATE_LIMIT_AUTH_IP", "20/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.SafeJSONParser"],
     # the dealer API's authentication; the integration API sets its own (X-API-Key)
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.DealerJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -340,6 +357,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
+    # OPTIONS describes views without a serializer_class too, instead of a 500
+    "DEFAULT_METADATA_CLASS": "apps.core.api.metadata.Metadata",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -368,6 +387,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# The OpenAPI schema, Swagger UI and Redoc: public, or (0) for staff signed in to the admin only.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
+
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag"]
@@ -387,6 +409,22 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# /metrics: a scraper sends "Authorization: Bearer <METRICS_TOKEN>" or comes from an address in
+# METRICS_ALLOWED_IPS (CIDRs; "none": token only). Default: anyone with DEBUG on, else loopback.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_IPS = env_list(
+    "METRICS_ALLOWED_IPS", ["0.0.0.0/0", "::/0"] if DEBUG else ["127.0.0.1/32", "::1/128"]
+)
+if [value.lower() for value in METRICS_ALLOWED_IPS] == ["none"]:
+    METRICS_ALLOWED_IPS = []
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_network!r} is not an address or network (CIDR)."
+        ) from _exc
 
 # --- Logging ----------------------------------------------------------------------------------
 

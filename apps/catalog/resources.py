@@ -27,14 +27,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.models import PATH_STEP, Brand, Category, Product
 from apps.catalog.services.admin_products import product_prepare, product_save
 from apps.catalog.services.categories import SEPARATOR, category_get_or_create_path
+from apps.core.api.parsers import json_body_loads
 from apps.core.exceptions import DomainError
+from apps.core.exports import SafeExportResource, restore_cell
 
 COLUMNS = (
     "sku",
@@ -159,8 +161,8 @@ class JSONObjectWidget(widgets.Widget):
         if isinstance(value, dict):
             return value
         try:
-            data = json.loads(str(value))
-        except ValueError as exc:
+            data = json_body_loads(str(value))  # nesting, NaN, duplicate keys refused
+        except (ValueError, RecursionError) as exc:
             raise ValueError(
                 _('Write the attributes as a JSON object, e.g. {"power_w": 40}.')
             ) from exc
@@ -224,7 +226,7 @@ class TextWidget(widgets.CharWidget):
             return ""
         if isinstance(value, float) and value.is_integer():  # a numeric SKU read from Excel
             value = int(value)
-        return str(value).strip()
+        return restore_cell(str(value).strip())  # our own export escaped formula-like text
 
 
 def _keep_when_empty(attribute: str, widget: widgets.Widget) -> fields.Field:
@@ -233,7 +235,7 @@ def _keep_when_empty(attribute: str, widget: widgets.Widget) -> fields.Field:
     )
 
 
-class ProductResource(resources.ModelResource):
+class ProductResource(SafeExportResource):
     sku = fields.Field(attribute="sku", column_name="sku", widget=TextWidget())
     name = fields.Field(attribute="name", column_name="name", widget=TextWidget())
     description = fields.Field(

@@ -73,7 +73,13 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
 
 def check_url(url: str) -> tuple[str, int, list[IPAddress]]:
     """``(host, port, addresses)`` of a URL a webhook may be sent to; ``UnsafeTarget``
-    otherwise. Every address the host resolves to must be allowed."""
+    otherwise. Every address the host resolves to must be allowed.
+
+    A URL with a space or a control character anywhere (CR/LF, tab, NUL, DEL, C1) is refused
+    first: ``urlsplit`` would silently drop some of them, and the stored URL would then differ
+    from the one checked (and could carry a header into a request or a log line)."""
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise UnsafeTarget(_("The URL may not contain spaces or control characters."))
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
 from apps.core.money import line_amounts
-from apps.inventory.selectors import available_subquery
+from apps.inventory.selectors import available_subquery, stock_display
 from apps.pricing.engine import ResolvedPrice, price_resolve_many
 from apps.pricing.quote import quantity_problems
 
@@ -68,7 +68,9 @@ def lines_price(*, customer, pairs: Sequence[tuple[Product, int]]) -> list[Price
             line.problems.append(
                 {
                     "code": "out_of_stock",
-                    "message": _("Only %(n)d available.") % {"n": line.available},
+                    # the number the catalog shows (capped): never the exact stock above it
+                    "message": _("Only %(n)d available.")
+                    % {"n": stock_display(line.available)["available"]},
                 }
             )
         lines.append(line)

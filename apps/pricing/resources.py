@@ -20,10 +20,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from apps.catalog.models import Product
 from apps.core.exceptions import DomainError
+from apps.core.exports import SafeExportResource
 from apps.pricing.models import Price, PriceChange, PriceList
 from apps.pricing.services import price_break_validate, price_upsert
 
@@ -157,7 +158,7 @@ class LenientDateTimeWidget(widgets.DateTimeWidget):
             raise ValueError(_("Write a date and time like 2026-01-31 08:00.")) from exc
 
 
-class PriceResource(resources.ModelResource):
+class PriceResource(SafeExportResource):
     sku = fields.Field(attribute="product", column_name="sku", widget=ProductSkuWidget())
     price_list = fields.Field(
         attribute="price_list", column_name="price_list", widget=PriceListCodeWidget()

@@ -67,6 +67,14 @@ def test_the_admin_refuses_a_metadata_address(admin):
     assert WebhookEndpoint.objects.count() == 0
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/ho\x7fok", "http://127.0.0.1:9/a\x85b"])
+def test_the_admin_refuses_a_url_with_a_control_character(admin, url):
+    response = admin.post(f"{ENDPOINTS}add/", {"url": url, "event_types": ["*"], "is_active": "on"})
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+    assert WebhookEndpoint.objects.count() == 0
+
+
 def test_send_test_event_action_delivers_through_the_normal_path(admin, receiver, make_endpoint):
     server = receiver()
     endpoint, _secret = make_endpoint(server.url, event_types=["stock.changed"])

@@ -140,7 +140,7 @@ def test_without_a_key_401(api_client):
         ("ftp://example.com/hooks", "https://"),
         ("http://user:pass@127.0.0.1/hooks", "no user name or password"),
         ("http://does-not-exist.invalid/hooks", "cannot be resolved"),
-        ("not a url", "https://"),
+        ("not-a-url", "https://"),
     ],
 )
 def test_unsafe_urls_answer_400(client, url, says):
@@ -149,6 +149,43 @@ def test_unsafe_urls_answer_400(client, url, says):
     assert response.status_code == 400
     assert says in response.json()["errors"]["url"][0]
     assert WebhookEndpoint.objects.count() == 0
+
+
+CONTROL_CHARACTER_URLS = [
+    "http://127.0.0.1:9/hooks\r\nX-Injected: 1",
+    "http://127.0.0.1:9/ho\nok",
+    "http://127.0.0.1:9/ho\tok",
+    "http://127.0.0.1:9/hooks\x00",
+    "http://127.0.0.1:9/ho\x7fok",
+    "http://127.0.0.1:9/ho\x85ok",  # C1 next line
+    "http://127.0.0.1:9/ho ok",
+    "http://127.0.0.1:9/ho\u2028ok",  # line separator
+]
+
+
+@pytest.mark.parametrize("url", CONTROL_CHARACTER_URLS)
+def test_a_url_with_a_space_or_control_character_answers_400_on_url(client, url):
+    response = create(client, url=url)
+
+    assert response.status_code == 400
+    assert "url" in response.json()["errors"]
+    assert WebhookEndpoint.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", CONTROL_CHARACTER_URLS)
+def test_a_patch_to_a_url_with_a_control_character_is_refused(client, url):
+    endpoint_id = create(client).json()["id"]
+    response = client.patch(f"{ENDPOINTS}/{endpoint_id}", {"url": url}, format="json")
+    assert response.status_code == 400
+    assert "url" in response.json()["errors"]
+    assert WebhookEndpoint.objects.get(pk=endpoint_id).url == "http://127.0.0.1:9/hooks"
+
+
+def test_a_stored_url_with_a_control_character_is_never_called(fast_webhooks):
+    from apps.integrations.services.delivery import webhook_post
+
+    result = webhook_post(url="http://127.0.0.1:9/a\r\nHost: evil", headers={}, body="{}")
+    assert result.error.startswith("refused")
 
 
 @pytest.mark.parametrize(

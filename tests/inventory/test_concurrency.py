@@ -153,7 +153,8 @@ def test_orders_naming_two_products_in_opposite_orders_never_deadlock():
         assert not StockMovement.objects.filter(reference=f"order:{i}").exists()
         assert exc.extra["lines"]
         for line in exc.extra["lines"]:
-            assert line["requested"] > line["available"] >= final_available[line["product_id"]]
+            product_id = {drill.sku: drill.pk, saw.sku: saw.pk}[line["sku"]]
+            assert line["requested"] > line["available"] >= final_available[product_id]
     print(
         f"\n{THREADS} two-product orders: {kinds['ok']} reserved, {kinds['conflict']} refused, "
         f"0 deadlocks; left: drill {final_available[drill.pk]}, saw {final_available[saw.pk]}"

@@ -15,6 +15,7 @@ from apps.catalog.models import Product
 from apps.core.exceptions import Conflict, ValidationError
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
 from apps.inventory.queries import stock_held_for_reference
+from apps.inventory.selectors import stock_display
 from apps.inventory.services.common import (
     Allocation,
     Key,
@@ -59,7 +60,10 @@ def _warehouse_order(level: StockLevel, warehouses: dict[int, Warehouse]) -> tup
 def stock_reserve(*, lines: list[tuple[int, int]], reference: str, actor=None) -> list[Allocation]:
     """Reserve every line or none. Each product is drawn from the active warehouses in
     ``(sort_order, code)`` order, split over several when one is not enough. A short line
-    raises ``Conflict("insufficient_stock")`` listing every short line; nothing changes then.
+    raises ``Conflict("insufficient_stock")`` listing every short line as
+    ``{sku, requested, available}``, ``available`` as the catalog shows it (``stock_display``:
+    capped at STOCK_DISPLAY_CAP, no internal ids; the body reaches the dealer as it is); nothing
+    changes then.
 
     Serial-tracked products reserve units, not serial numbers (those are chosen at shipping).
     """
@@ -87,12 +91,12 @@ def stock_reserve(*, lines: list[tuple[int, int]], reference: str, actor=None) -
         for product_id, quantity in wanted.items():
             available = sum(max(level.available, 0) for level in sources[product_id])
             if available < quantity:
+                # what the dealer may see: the catalog's number (capped), no internal id
                 short.append(
                     {
-                        "product_id": product_id,
                         "sku": skus[product_id],
                         "requested": quantity,
-                        "available": available,
+                        "available": stock_display(available)["available"],
                     }
                 )
         if short:

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import time
+import zipfile
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from apps.catalog.models import Product
 from apps.core.exceptions import PayloadTooLarge, ValidationError
@@ -21,6 +25,12 @@ MAX_QUANTITY = 1_000_000
 MAX_CART_LINES = 500
 MAX_IMPORT_ROWS = 1000
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_SCANNED_ROWS = 50 * MAX_IMPORT_ROWS  # blank ones included
+MAX_IMPORT_CELL_CHARS = 1000  # a SKU or a quantity; a longer cell is not a quick order
+IMPORT_TIME_LIMIT_SECONDS = 5.0  # reading the rows, after the size bounds below
+MAX_XLSX_UNCOMPRESSED_BYTES = 10 * 1024 * 1024  # 1,000 two-column rows are ~100 KB of XML
+MAX_XLSX_RATIO = 100  # unpacked / packed, for archives above 1 MB unpacked
+MAX_XLSX_MEMBERS = 200
 
 
 def cart_for(user) -> Cart:
@@ -116,6 +126,44 @@ class ImportResult:
         }
 
 
+class _RowLimit:
+    """Collects the non-blank rows of an upload, at most ``MAX_IMPORT_ROWS`` of data (plus a
+    header) among at most ``MAX_IMPORT_SCANNED_ROWS`` rows, within
+    ``IMPORT_TIME_LIMIT_SECONDS``: a file that asks for more is refused."""
+
+    def __init__(self):
+        self.rows: list[tuple[int, list[str]]] = []
+        self.deadline = time.monotonic() + IMPORT_TIME_LIMIT_SECONDS
+
+    def add(self, number: int, cells) -> None:
+        if number > MAX_IMPORT_SCANNED_ROWS:
+            raise ValidationError(
+                {"file": [_("At most %(n)d rows per file.") % {"n": MAX_IMPORT_ROWS}]}
+            )
+        if time.monotonic() > self.deadline:
+            raise ValidationError(
+                {"file": [_("The file takes too long to read; split it into smaller files.")]}
+            )
+        row = [_cell_text(value) for value in cells[:2]]
+        if not any(cell.strip() for cell in row):
+            return
+        if len(self.rows) > MAX_IMPORT_ROWS:  # one more than allowed, beside a header
+            raise ValidationError(
+                {"file": [_("At most %(n)d rows per file.") % {"n": MAX_IMPORT_ROWS}]}
+            )
+        self.rows.append((number, row))
+
+
+def _cell_text(value) -> str:
+    """A cell as text; a whole float (Excel's numbers) without its ``.0``. NaN and infinity
+    stay as words, so the row is reported as a bad quantity."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value)[:MAX_IMPORT_CELL_CHARS]
+
+
 def _rows_from_csv(data: bytes) -> list[tuple[int, list[str]]]:
     try:
         text = data.decode("utf-8-sig")
@@ -126,35 +174,73 @@ def _rows_from_csv(data: bytes) -> list[tuple[int, list[str]]]:
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return [(number, row) for number, row in enumerate(reader, start=1)]
+    rows = _RowLimit()
+    try:
+        for number, row in enumerate(reader, start=1):
+            if any(len(cell) > MAX_IMPORT_CELL_CHARS for cell in row[:2]):
+                raise ValidationError(
+                    {
+                        "file": [
+                            _("Line %(line)d: a cell is longer than %(n)d characters.")
+                            % {"line": number, "n": MAX_IMPORT_CELL_CHARS}
+                        ]
+                    }
+                )
+            rows.add(number, row)
+    except csv.Error:  # a field past csv.field_size_limit(), a stray quote in strict mode
+        raise ValidationError(
+            {"file": [_("Line %(line)d cannot be read as CSV.") % {"line": reader.line_num}]}
+        ) from None
+    return rows.rows
+
+
+def _check_xlsx_archive(data: bytes) -> None:
+    """Refuse a zip that would unpack into more than MAX_XLSX_UNCOMPRESSED_BYTES (a "zip bomb":
+    a few kilobytes that expand to gigabytes) before any of it is unpacked."""
+    too_big = ValidationError(
+        {
+            "file": [
+                _("The Excel file unpacks to more than %(n)d MB; it needs only two columns.")
+                % {"n": MAX_XLSX_UNCOMPRESSED_BYTES // (1024 * 1024)}
+            ]
+        }
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_XLSX_MEMBERS:
+            raise too_big
+        unpacked = sum(member.file_size for member in members)
+        packed = sum(member.compress_size for member in members)
+        if unpacked > MAX_XLSX_UNCOMPRESSED_BYTES:
+            raise too_big
+        if unpacked > 1024 * 1024 and unpacked > MAX_XLSX_RATIO * max(packed, 1):
+            raise too_big
 
 
 def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
+    unreadable = ValidationError({"file": [_("The Excel file cannot be read.")]})
     try:
+        _check_xlsx_archive(data)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # any unreadable workbook is the same 400
-        raise ValidationError({"file": [_("The Excel file cannot be read.")]}) from None
-    sheet = book.worksheets[0]
-    rows = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if number > MAX_IMPORT_ROWS + 1:
-            rows.append((number, ["", ""]))  # enough to say "too many rows"
-            break
-        rows.append(
-            (
-                number,
-                [
-                    ""
-                    if v is None
-                    else str(int(v) if isinstance(v, float) and v.is_integer() else v)
-                    for v in values[:2]
-                ],
-            )
-        )
-    book.close()
-    return rows
+    except ValidationError:
+        raise
+    except Exception:  # BadZipFile, KeyError, XML and openpyxl errors: the same 400
+        raise unreadable from None
+    try:
+        if not book.worksheets:
+            raise ValidationError({"file": [_("The Excel file has no worksheet.")]})
+        rows = _RowLimit()
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # read every row there is, whatever the file claims
+        for number, values in enumerate(sheet.iter_rows(max_col=2, values_only=True), start=1):
+            rows.add(number, values)
+        return rows.rows
+    except ValidationError:
+        raise
+    except Exception:  # a damaged sheet is found while reading it
+        raise unreadable from None
+    finally:
+        book.close()
 
 
 def cart_import(*, user, upload) -> ImportResult:
@@ -166,9 +252,8 @@ def cart_import(*, user, upload) -> ImportResult:
     if upload.size > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(_("The file is larger than 2 MB."))
     data = upload.read()
-    is_xlsx = data[:2] == b"PK"
+    is_xlsx = data[:4] in (b"PK\x03\x04", b"PK\x05\x06")  # a zip: local header, empty
     rows = _rows_from_xlsx(data) if is_xlsx else _rows_from_csv(data)
-    rows = [(n, r) for n, r in rows if any((c or "").strip() for c in r)]
     if rows and _is_header(rows[0][1]):
         rows = rows[1:]
     if not rows:

@@ -1,0 +1,127 @@
+"""The JSON parser of both APIs: DRF's, made safe against hostile bodies.
+
+Every request body a client sends as JSON goes through ``SafeJSONParser`` (the default in
+``REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]``). Whatever the bytes, the answer is a value or a
+400 ``parse_error``, never a 500:
+
+* nesting deeper than ``MAX_DEPTH`` (64) is refused *before* decoding, by one linear scan of
+  the text (Python's decoder recurses, so ``[[[[...]]]]`` 1,000 deep raised ``RecursionError``);
+* bytes that are not text in the request's charset (UTF-8 by default);
+* ``NaN``, ``Infinity``, and number literals that overflow to infinity (``1e999``);
+* integers outside the signed 64-bit range (no column holds them; Python also refuses to read
+  ints of more than 4,300 digits);
+* an object that names the same key twice (which value would count is ambiguous).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+MAX_DEPTH = 64
+INT_MAX = 2**63 - 1
+INT_MIN = -(2**63)
+
+# a JSON string literal, or an unterminated one up to the end of the text: every opening quote
+# is consumed by exactly one match, so the scan stays linear whatever the input
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
+
+
+class JSONBodyError(ValueError):
+    """A body we refuse to decode; the message is for the client (translated)."""
+
+
+def json_nesting_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects in ``text`` nest deeper than ``limit`` (brackets inside
+    string literals do not count). Linear in the length of ``text``."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if brackets.count("[") + brackets.count("{") <= limit:
+        return False
+    depth = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _int(text: str) -> int:
+    value = int(text)  # ValueError beyond sys.get_int_max_str_digits()
+    if not INT_MIN <= value <= INT_MAX:
+        raise JSONBodyError(_("A number in the body is too large."))
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise JSONBodyError(_("A number in the body is too large."))
+    return value
+
+
+def _constant(name: str):
+    raise JSONBodyError(_("%(name)s is not a JSON value.") % {"name": name})
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _item in pairs:
+            if key in seen:
+                raise JSONBodyError(_("The key %(key)s appears twice.") % {"key": key[:100]})
+            seen.add(key)
+    return value
+
+
+def json_body_loads(text: str, *, max_depth: int = MAX_DEPTH):
+    """Decode a JSON text under the rules of this module; ``JSONBodyError`` (a ``ValueError``)
+    says what is wrong."""
+    if json_nesting_exceeds(text, max_depth):
+        raise JSONBodyError(
+            _("The JSON is nested more than %(depth)d levels deep.") % {"depth": max_depth}
+        )
+    return json.loads(
+        text,
+        parse_int=_int,
+        parse_float=_float,
+        parse_constant=_constant,
+        object_pairs_hook=_object,
+    )
+
+
+class SafeJSONParser(JSONParser):
+    """DRF's ``JSONParser`` with a nesting limit and the refusals listed in the module doc."""
+
+    max_depth = MAX_DEPTH
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        raw = stream.read() if stream is not None else b""
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise ParseError(
+                _("The body is not valid %(encoding)s text.") % {"encoding": encoding[:40]},
+                code="parse_error",
+            ) from None
+        try:
+            return json_body_loads(text, max_depth=self.max_depth)
+        except JSONBodyError as exc:
+            raise ParseError(str(exc), code="parse_error") from None
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, a huge int literal
+            raise ParseError(
+                _("The body is not valid JSON: %(reason)s") % {"reason": str(exc)[:200]},
+                code="parse_error",
+            ) from None

@@ -1,0 +1,57 @@
+"""Spreadsheet exports that cannot carry a formula ("CSV injection", OWASP).
+
+A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by
+Excel and LibreOffice as a formula (``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``, ``@SUM(...)``);
+in an .xlsx written by openpyxl such a string even becomes a live formula. Text that came from
+a user (a product name, an ERP field) must never reach a spreadsheet that way.
+
+* ``neutralize_cell(value)`` is the one rule: such text gets a leading ``'`` (shown as text by
+  every spreadsheet); numbers, and text that is just a number (``-5``, ``12.5000``), stay as
+  they are.
+* ``SafeExportResource`` is the base of every django-import-export resource: each exported cell
+  goes through ``neutralize_cell``. ``tests/core/test_exports.py`` fails for an admin that
+  exports with any other resource.
+* ``restore_cell(value)`` undoes it on import, so an exported file imports back unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from import_export import resources
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+def _is_formula_like(text: str) -> bool:
+    if not text:
+        return False
+    # leading spaces or line breaks do not stop a spreadsheet from reading a formula
+    if text[0] not in FORMULA_TRIGGERS and text.lstrip()[:1] not in FORMULA_TRIGGERS:
+        return False
+    return not _PLAIN_NUMBER.fullmatch(text)
+
+
+def neutralize_cell(value: Any) -> Any:
+    """``value`` as it may be written to a CSV or spreadsheet cell: text a spreadsheet would
+    run as a formula gets a leading ``'``; anything else is returned unchanged."""
+    if isinstance(value, str) and _is_formula_like(value):
+        return ESCAPE + value
+    return value
+
+
+def restore_cell(value: Any) -> Any:
+    """The inverse of ``neutralize_cell`` for an imported cell."""
+    if isinstance(value, str) and value.startswith(ESCAPE) and _is_formula_like(value[1:]):
+        return value[1:]
+    return value
+
+
+class SafeExportResource(resources.ModelResource):
+    """A django-import-export ``ModelResource`` whose exported cells are neutralised."""
+
+    def export_field(self, field, instance, **kwargs):
+        return neutralize_cell(super().export_field(field, instance, **kwargs))
