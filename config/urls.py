@@ -2,18 +2,24 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from apps.core import views as core_views
+from apps.core.api.views import RedocView, SwaggerView
+from apps.core.views import docs_guard
 
 urlpatterns = [
     path("health/live", core_views.health_live, name="health-live"),
     path("health/ready", core_views.health_ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),  # /metrics
+    path("metrics", core_views.metrics, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/schema/", docs_guard(SpectacularAPIView.as_view()), name="schema"),
+    path(
+        "api/docs/",
+        docs_guard(SwaggerView.as_view(url_name="schema")),
+        name="swagger-ui",
+    ),
+    path("api/redoc/", docs_guard(RedocView.as_view(url_name="schema")), name="redoc"),
     path("api/v1/", include("config.api_v1")),
     path("api/integration/v1/", include("config.api_integration_v1")),
 ]

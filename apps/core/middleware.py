@@ -1,4 +1,4 @@
-"""Request id, API time zone and body-size guard."""
+"""Request id, API time zone, body-size guard and no caching of API answers."""
 
 from __future__ import annotations
 
@@ -41,8 +41,20 @@ def _clear_request_id(sender, **kwargs):
     request_id_var.set("-")
 
 
+def no_store(response):
+    """``Cache-Control: no-store`` (and ``Pragma: no-cache`` for HTTP/1.0 caches) unless the
+    view chose its caching itself. API answers belong to one caller (tokens, a company's
+    orders, balances, prices): no proxy, CDN or browser history may keep them. The catalog
+    sets ``private, no-cache`` with an ``ETag`` (revalidated, never shared) and keeps it."""
+    if not response.has_header("Cache-Control"):
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+    return response
+
+
 class ApiMiddleware:
-    """For ``/api/``: answer in UTC, and refuse oversized bodies with 413 before reading them."""
+    """For ``/api/``: answer in UTC, refuse oversized bodies with 413 before reading them, and
+    keep answers out of caches (``no_store``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,6 +62,9 @@ class ApiMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/api/"):
             return self.get_response(request)
+        return no_store(self._answer(request))
+
+    def _answer(self, request):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -1,16 +1,22 @@
-"""Operational endpoints (health) and JSON error pages."""
+"""Operational endpoints (health, metrics), the guard of the API docs, JSON error pages."""
 
 from __future__ import annotations
 
+import functools
+import hmac
+import ipaddress
 import logging
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django_prometheus.exports import ExportToDjangoView
 
 from apps.core.health import run_checks
+from apps.core.net import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +40,66 @@ def health_ready(request):
         {"status": "ok" if healthy else "error", "failed": failed, "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@never_cache
+@require_safe
+def metrics(request):
+    """Prometheus metrics (django-prometheus) for a scraper that sends ``Authorization: Bearer
+    <METRICS_TOKEN>`` or comes from an address in ``METRICS_ALLOWED_IPS`` (loopback unless
+    configured; everyone with DEBUG on). Anyone else: 401 (a token is configured: send it)
+    or 403. The numbers name every view, their latencies and error rates: not for the public."""
+    refusal = _metrics_refusal(request)
+    if refusal is not None:
+        return refusal
+    return ExportToDjangoView(request)
+
+
+def _metrics_refusal(request) -> JsonResponse | None:
+    token = settings.METRICS_TOKEN
+    scheme, _space, given = request.headers.get("Authorization", "").partition(" ")
+    if (
+        token
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(), token.encode())
+    ):
+        return None
+    if _address_allowed(client_ip(request), settings.METRICS_ALLOWED_IPS):
+        return None
+    if token:
+        response = _json_error(
+            _("Send the metrics token: Authorization: Bearer <token>."), "not_authenticated", 401
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return _json_error(
+        _("You do not have permission to perform this action."), "permission_denied", 403
+    )
+
+
+def _address_allowed(address: str | None, networks) -> bool:
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+def docs_guard(view):
+    """The OpenAPI schema, Swagger UI and Redoc: public unless ``API_DOCS_PUBLIC=0``; then
+    only for staff signed in to the admin, and 404 for everyone else (nothing to discover)."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not settings.API_DOCS_PUBLIC:
+            user = getattr(request, "user", None)
+            if not (user is not None and user.is_active and user.is_staff):
+                return _json_error(_("Not found."), "not_found", 404)
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 def _wants_json(request) -> bool:

@@ -110,6 +110,8 @@ class SerialNumber(TimeStampedModel):
         RESERVED = "reserved", _("reserved")
         SOLD = "sold", _("sold")
         RETURNED = "returned", _("returned")
+        # left stock other than by our own sale (the ERP's count went down)
+        WRITTEN_OFF = "written_off", _("written off")
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="serial_numbers")
     warehouse = models.ForeignKey(

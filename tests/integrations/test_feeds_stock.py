@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from apps.catalog.models import Product
 from apps.catalog.services.categories import category_get_or_create_path
 from apps.integrations.models import BatchLog
-from apps.inventory.models import StockLevel, StockMovement, Warehouse
+from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
 
 pytestmark = [pytest.mark.django_db]
 
@@ -366,3 +366,269 @@ def test_a_row_the_database_refuses_fails_alone_and_the_others_are_applied(clien
     assert body["errors"][0]["index"] == 1
     assert body["errors"][0]["errors"]["non_field_errors"][0].startswith("Rejected by the database")
     assert StockMovement.objects.count() == 2
+
+
+# --- serial-tracked products ------------------------------------------------------------------
+
+
+def tracked_products(*skus):
+    products = make_products(*skus)
+    Product.objects.filter(pk__in=[p.pk for p in products]).update(serial_tracked=True)
+    return products
+
+
+def serials(sku="CAM-1", **filters):
+    return dict(
+        SerialNumber.objects.filter(product__sku=sku, **filters)
+        .order_by("serial")
+        .values_list("serial", "status")
+    )
+
+
+def stocked(client, sku="CAM-1", warehouse="MERKEZ", names=("SN-1", "SN-2", "SN-3")):
+    body = post(
+        client,
+        [{"sku": sku, "warehouse": warehouse, "on_hand": len(names), "serial_numbers": names}],
+    )
+    assert body["failed"] == 0, body
+    return body
+
+
+def test_an_increase_records_the_named_serials_in_stock_in_that_warehouse(client):
+    tracked_products("CAM-1")
+
+    body = post(
+        client,
+        [{"sku": "CAM-1", "warehouse": "MERKEZ", "on_hand": 2, "serial_numbers": ["A1", "A2"]}],
+    )
+
+    assert (body["created"], body["failed"]) == (1, 0)
+    assert level("CAM-1").on_hand == 2
+    batch = BatchLog.objects.filter(resource="stock").latest("id")
+    rows = SerialNumber.objects.filter(product__sku="CAM-1").order_by("serial")
+    assert [(r.serial, r.status, r.warehouse.code, r.reference) for r in rows] == [
+        ("A1", "in_stock", "MERKEZ", f"batch:{batch.pk}"),
+        ("A2", "in_stock", "MERKEZ", f"batch:{batch.pk}"),
+    ]
+    movement = StockMovement.objects.get()
+    assert (movement.kind, movement.quantity, movement.reference) == (
+        "erp_sync",
+        2,
+        f"batch:{batch.pk}",
+    )
+
+    body = post(
+        client,
+        [{"sku": "CAM-1", "warehouse": "MERKEZ", "on_hand": 3, "serial_numbers": ["A3"]}],
+    )
+    assert body["updated"] == 1 and level("CAM-1").on_hand == 3
+    assert serials() == {"A1": "in_stock", "A2": "in_stock", "A3": "in_stock"}
+
+
+def test_the_same_serial_batch_sent_again_is_unchanged_and_adds_nothing(client):
+    tracked_products("CAM-1")
+    batch = [{"sku": "CAM-1", "warehouse": "MERKEZ", "on_hand": 2, "serial_numbers": ["A1", "A2"]}]
+    post(client, batch)
+    before = list(SerialNumber.objects.order_by("id").values())
+
+    body = post(client, batch)
+
+    assert (body["unchanged"], body["failed"]) == (1, 0)
+    assert list(SerialNumber.objects.order_by("id").values()) == before
+    assert StockMovement.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (None, "On hand grows by 2: name 2 new serial numbers, not 0."),
+        (["A1"], "On hand grows by 2: name 2 new serial numbers, not 1."),
+        (["A1", "A2", "A3"], "On hand grows by 2: name 2 new serial numbers, not 3."),
+    ],
+)
+def test_an_increase_with_another_number_of_serials_fails_that_record_and_changes_nothing(
+    client, names, message
+):
+    tracked_products("CAM-1")
+    make_products("KBL-001")
+    record = {"sku": "CAM-1", "warehouse": "MERKEZ", "on_hand": 2}
+    if names is not None:
+        record["serial_numbers"] = names
+
+    body = post(client, [record, {"sku": "KBL-001", "warehouse": "MERKEZ", "on_hand": 4}])
+
+    assert (body["created"], body["failed"]) == (1, 1)
+    assert body["errors"] == [{"index": 0, "key": "CAM-1", "errors": {"serial_numbers": [message]}}]
+    assert not StockLevel.objects.filter(product__sku="CAM-1").exists()  # not even at 0
+    assert not SerialNumber.objects.exists()
+    assert level("KBL-001").on_hand == 4
+
+
+def test_an_increase_naming_a_serial_already_in_stock_anywhere_fails(client):
+    tracked_products("CAM-1")
+    stocked(client, warehouse="DEPO-2", names=["A1", "A2"])
+    SerialNumber.objects.filter(serial="A2").update(status="returned")  # back from a dealer
+    movements = StockMovement.objects.count()
+
+    body = post(
+        client,
+        [
+            {
+                "sku": "CAM-1",
+                "warehouse": "MERKEZ",
+                "on_hand": 3,
+                "serial_numbers": ["A1", "B", "A2"],
+            }
+        ],
+    )
+
+    assert body["failed"] == 1
+    assert body["errors"][0]["errors"] == {"serial_numbers": ["Already in stock: A1, A2."]}
+    assert serials() == {"A1": "in_stock", "A2": "returned"}
+    assert StockMovement.objects.count() == movements
+    assert not StockLevel.objects.filter(warehouse__code="MERKEZ").exists()
+
+
+def test_a_serial_sold_or_written_off_before_comes_back_in_stock(client):
+    tracked_products("CAM-1")
+    stocked(client, names=["A1", "A2"])
+    SerialNumber.objects.filter(serial="A1").update(status="sold")
+    SerialNumber.objects.filter(serial="A2").update(status="written_off")
+    StockLevel.objects.update(on_hand=0)
+
+    body = post(
+        client,
+        [{"sku": "CAM-1", "warehouse": "DEPO-2", "on_hand": 2, "serial_numbers": ["A1", "A2"]}],
+    )
+
+    assert body["created"] == 1
+    assert serials(warehouse__code="DEPO-2") == {"A1": "in_stock", "A2": "in_stock"}
+    assert SerialNumber.objects.count() == 2
+
+
+def test_a_decrease_writes_off_the_named_serials_of_that_warehouse(client):
+    tracked_products("CAM-1")
+    stocked(client, names=["A1", "A2", "A3"])
+    SerialNumber.objects.filter(serial="A3").update(status="returned")
+
+    body = post(
+        client,
+        [{"sku": "CAM-1", "warehouse": "MERKEZ", "on_hand": 1, "serial_numbers": ["A3", "A1"]}],
+    )
+
+    assert (body["updated"], body["failed"]) == (1, 0)
+    assert level("CAM-1").on_hand == 1
+    assert serials() == {"A1": "written_off", "A2": "in_stock", "A3": "written_off"}
+    assert StockMovement.objects.order_by("-id").first().quantity == -2
+
+
+@pytest.mark.parametrize(
+    ("names", "bad"),
+    [
+        (["A1", "B1"], "B1"),  # in stock, but in the other warehouse
+        (["A1", "A2"], "A2"),  # sold
+        (["A1", "NOPE"], "NOPE"),  # unknown
+        ([], None),  # none named
+    ],
+)
+def test_a_decrease_naming_serials_not_in_stock_in_that_warehouse_fails(client, names, bad):
+    tracked_products("CAM-1")
+    stocked(client, names=["A1", "A2", "A3"])
+    stocked(client, warehouse="DEPO-2", names=["B1"])
+    SerialNumber.objects.filter(serial="A2").update(status="sold")
+    before = serials()
+
+    body = post(
+        client,
+        [{"sku": "CAM-1", "warehouse": "MERKEZ", "on_hand": 1, "serial_numbers": names}],
+    )
+
+    assert body["failed"] == 1
+    message = (
+        f"Not in stock in this warehouse: {bad}."
+        if bad
+        else "On hand drops by 2: name the 2 serial numbers that leave this warehouse, not 0."
+    )
+    assert body["errors"][0]["errors"] == {"serial_numbers": [message]}
+    assert level("CAM-1").on_hand == 3 and serials() == before
+
+
+def test_serial_numbers_for_a_product_that_is_not_serial_tracked_fail_that_record(client, products):
+    body = post(
+        client,
+        [
+            {"sku": "KBL-001", "warehouse": "MERKEZ", "on_hand": 1, "serial_numbers": ["X"]},
+            {"sku": "KBL-002", "warehouse": "MERKEZ", "on_hand": 1, "serial_numbers": []},
+        ],
+    )
+
+    assert (body["created"], body["failed"]) == (1, 1)
+    assert body["errors"][0]["errors"] == {
+        "serial_numbers": ["This product is not serial-tracked; send no serial numbers."]
+    }
+    assert not SerialNumber.objects.exists()
+
+
+def test_a_serial_named_twice_in_a_record_or_a_batch_fails_the_later_record(client):
+    tracked_products("CAM-1")
+
+    body = post(
+        client,
+        [
+            {"sku": "CAM-1", "warehouse": "W1", "on_hand": 2, "serial_numbers": ["A", "A"]},
+            {"sku": "CAM-1", "warehouse": "W2", "on_hand": 1, "serial_numbers": ["B"]},
+            {"sku": "CAM-1", "warehouse": "W3", "on_hand": 1, "serial_numbers": ["B"]},
+        ],
+    )
+
+    assert (body["created"], body["failed"]) == (1, 2)
+    assert {e["index"]: e["errors"]["serial_numbers"] for e in body["errors"]} == {
+        0: ["Named twice: A."],
+        2: ["B is already named by record 1; name a serial once per batch."],
+    }
+    assert serials() == {"B": "in_stock"}
+
+
+def _serial_stock(products, warehouses, on_hand, start=0):
+    return [
+        {
+            "sku": f"P-{n:05d}",
+            "warehouse": w,
+            "on_hand": on_hand,
+            "serial_numbers": [f"{n}-{w}-{k}" for k in range(start, on_hand)],
+        }
+        for n in range(products)
+        for w in warehouses
+    ]
+
+
+def test_serial_batches_take_a_constant_number_of_queries(client):
+    _many_products(100)
+    Product.objects.update(serial_tracked=True)
+    post(client, [{"sku": "P-00099", "warehouse": w, "on_hand": 0} for w in ("W1", "W2")])
+
+    created_10, body = _queries(client, _serial_stock(5, ("W1", "W2"), 3))
+    assert body["created"] == 10
+    created_190, body = _queries(client, _serial_stock(100, ("W1", "W2"), 3)[10:-2])
+    assert body["created"] == 188
+    grown = _serial_stock(100, ("W1", "W2"), 5, start=3)  # two more each
+    grown_200, body = _queries(client, grown)
+    assert (body["updated"], body["failed"]) == (198, 2)  # P-00099 was at 0: 5 serials due
+    dropped = [{**record, "on_hand": 3} for record in grown[:-2]]  # the same two leave
+    dropped_198, body = _queries(client, dropped)
+    assert body["updated"] == 198
+
+    assert created_10 == created_190
+    assert grown_200 <= created_190 and dropped_198 <= created_190
+    assert SerialNumber.objects.filter(status="in_stock").count() == 198 * 3
+    assert SerialNumber.objects.filter(status="written_off").count() == 198 * 2
+
+
+def test_the_schema_documents_serial_numbers_of_a_stock_record(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    record = schema["components"]["schemas"]["ErpStockRecordRequest"]
+    field = record["properties"]["serial_numbers"]
+    assert field["type"] == "array" and field["items"]["maxLength"] == 100
+    assert field["nullable"] is True and "serial_numbers" not in record.get("required", [])
+    assert "Serial-tracked products only" in field["description"]

@@ -1,5 +1,7 @@
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -48,3 +50,19 @@ class IntegrationApiRootView(ApiRootView):
     @extend_schema(responses=_RootSerializer, operation_id="integration_api_root", tags=["meta"])
     def get(self, request):
         return super().get(request)
+
+
+class _HtmlPageOptions:
+    """``OPTIONS`` on an HTML documentation page answers its allowed methods, without a body
+    (DRF would render its metadata with the page's template renderer and fail)."""
+
+    def options(self, request, *args, **kwargs):
+        return HttpResponse(headers={"Allow": ", ".join(self.allowed_methods)})
+
+
+class SwaggerView(_HtmlPageOptions, SpectacularSwaggerView):
+    """Swagger UI of the OpenAPI schema."""
+
+
+class RedocView(_HtmlPageOptions, SpectacularRedocView):
+    """Redoc of the OpenAPI schema."""

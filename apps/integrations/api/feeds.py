@@ -32,6 +32,7 @@ from apps.inventory.feeds import stock_sync_many
 from apps.pricing.feeds import price_upsert_many, special_price_upsert_many
 
 MAX_INT = 2**31 - 1
+MAX_SERIALS = 10_000  # serial numbers in one stock record
 
 PRODUCT_RECORD = RecordSchema(
     "ErpProductRecord",
@@ -68,6 +69,19 @@ STOCK_RECORD = RecordSchema(
     warehouse=Text(max_length=32, help_text="Warehouse code; a new code creates the warehouse."),
     on_hand=Integer(
         min_value=0, max_value=MAX_INT, help_text="Absolute; the change is a stock movement."
+    ),
+    serial_numbers=TextList(
+        item=Text(max_length=100),
+        max_items=MAX_SERIALS,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Serial-tracked products only: one distinct serial per unit of the change of "
+            "on_hand. Up by N: N serials not in stock anywhere, e.g. "
+            '`{"sku": "CAM-1", "warehouse": "MERKEZ", "on_hand": 2, "serial_numbers": '
+            '["SN-001", "SN-002"]}` from 0; down by N: the N serials that leave this '
+            "warehouse (written off). Ignored when on_hand is unchanged (a batch sent again)."
+        ),
     ),
 )
 

@@ -144,7 +144,8 @@ def stock_receive(
 ) -> StockMovement:
     """Goods in: on hand grows by ``quantity`` (a ``receipt`` movement). ``serials`` (one per
     unit, serial-tracked products only) are recorded in stock in that warehouse; a serial we
-    sold before comes back in stock, one already in stock is refused."""
+    sold or wrote off before comes back in stock, one already in stock (or returned) is
+    refused."""
     quantity = clean_quantity(quantity)
     reference = clean_reference(reference, required=False)
     reason = clean_reason(reason, required=False)
@@ -174,7 +175,12 @@ def stock_receive(
             taken = [
                 name
                 for name, row in existing.items()
-                if row.status in (SerialNumber.Status.IN_STOCK, SerialNumber.Status.RESERVED)
+                if row.status
+                in (
+                    SerialNumber.Status.IN_STOCK,
+                    SerialNumber.Status.RESERVED,
+                    SerialNumber.Status.RETURNED,  # back from a dealer: in stock again
+                )
             ]
             if taken:
                 raise ValidationError(
