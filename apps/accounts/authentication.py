@@ -14,6 +14,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from apps.accounts.models import ApiKey, CustomerStatus, User
 from apps.core.audit import audit_set_actor
@@ -21,6 +22,8 @@ from apps.core.net import client_ip
 
 API_KEY_HEADER = "X-API-Key"
 API_KEY_PREFIX = "b2b_"
+TOKEN_VERSION_CLAIM = "ver"  # noqa: S105 - a claim name; the user's token_version when the token was issued
+TOKEN_FAMILY_CLAIM = "fam"  # noqa: S105 - a claim name; the rotation chain of a refresh token
 
 
 def account_refusal(user: User) -> tuple[str, str] | None:
@@ -31,6 +34,10 @@ def account_refusal(user: User) -> tuple[str, str] | None:
     if customer is not None:
         if customer.is_deleted:
             return "customer_inactive", _("This company is no longer active.")
+        if customer.status == CustomerStatus.UNVERIFIED:
+            return "email_unverified", _(
+                "Confirm your e-mail address first: open the link we e-mailed you."
+            )
         if customer.status == CustomerStatus.PENDING:
             return "customer_pending", _("This company is waiting for approval.")
         if customer.status == CustomerStatus.SUSPENDED:
@@ -40,9 +47,23 @@ def account_refusal(user: User) -> tuple[str, str] | None:
     return None
 
 
+def token_revocation(user: User, token) -> tuple[str, str] | None:
+    """(code, message) when ``token`` was issued before the user's last logout, session
+    revocation or password change, else None."""
+    if token.get(TOKEN_VERSION_CLAIM, 0) != user.token_version:
+        return "token_revoked", _("This session has ended. Log in again.")
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.get(
+        jwt_settings.REVOKE_TOKEN_CLAIM
+    ) != get_md5_hash_password(user.password):
+        return "password_changed", _("The password has changed. Log in again.")
+    return None
+
+
 class DealerJWTAuthentication(JWTAuthentication):
     """Bearer JWT. The user and company are re-checked on every request, so an access token
-    stops working as soon as the user is deactivated or the company suspended."""
+    stops working as soon as the user is deactivated or the company suspended, and so does
+    every access token issued before a logout or a password change (the ``ver`` claim and
+    the password fingerprint, checked against the user row read anyway)."""
 
     def authenticate(self, request):
         result = super().authenticate(request)
@@ -60,7 +81,7 @@ class DealerJWTAuthentication(JWTAuthentication):
         user = User.objects.select_related("customer").filter(pk=user_id).first()
         if user is None:
             raise exceptions.AuthenticationFailed(_("User not found"), code="user_not_found")
-        refusal = account_refusal(user)
+        refusal = token_revocation(user, validated_token) or account_refusal(user)
         if refusal:
             raise exceptions.AuthenticationFailed(refusal[1], code=refusal[0])
         return user

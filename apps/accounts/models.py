@@ -16,7 +16,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.validators import validate_tax_number
+from apps.accounts.validators import (
+    normalize_tax_number,
+    validate_country_code,
+    validate_tax_number,
+)
 from apps.core.models import AuditedModel, SoftDeleteModel, TimeStampedModel
 
 
@@ -27,6 +31,9 @@ class Tier(models.TextChoices):
 
 
 class CustomerStatus(models.TextChoices):
+    # a self-registration whose owner has not yet confirmed the e-mail address: not in the
+    # staff approval queue, nobody can log in
+    UNVERIFIED = "unverified", _("e-mail not verified")
     PENDING = "pending", _("pending approval")
     ACTIVE = "active", _("active")
     SUSPENDED = "suspended", _("suspended")
@@ -128,6 +135,12 @@ class Customer(SoftDeleteModel, AuditedModel):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def clean(self):
+        super().clean()
+        # one stored form (ASCII digits), whatever the form sent: the uniqueness of live
+        # companies' tax numbers holds for full-width and ASCII digits alike
+        self.tax_number = normalize_tax_number(self.tax_number)
+
     @property
     def is_active_customer(self) -> bool:
         return self.status == CustomerStatus.ACTIVE and not self.is_deleted
@@ -179,7 +192,7 @@ class Address(SoftDeleteModel, AuditedModel):
         _("country"),
         max_length=2,
         default="TR",
-        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use an ISO 3166 alpha-2 code, e.g. TR."))],
+        validators=[validate_country_code],
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     is_default = models.BooleanField(_("default"), default=False)
@@ -259,6 +272,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_deleted = models.BooleanField(_("deleted"), default=False, db_index=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    email_verified_at = models.DateTimeField(
+        _("e-mail verified at"),
+        null=True,
+        blank=True,
+        help_text=_("When the user proved the address (registration link or password link)."),
+    )
+    # in every JWT as the ``ver`` claim; raising it ends every access token issued before
+    # (logout, password reset, deactivation)
+    token_version = models.PositiveIntegerField(_("token version"), default=0, editable=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -338,6 +360,9 @@ class AuthEvent(models.Model):
         PASSWORD_RESET_REQUESTED = "password_reset_requested", _("password reset requested")
         PASSWORD_RESET_DONE = "password_reset_done", _("password reset done")
         UNLOCK = "unlock", _("unlock by staff")
+        TOKEN_REUSE = "token_reuse", _("rotated refresh token used again")
+        REGISTRATION_REFUSED = "registration_refused", _("registration refused (already known)")
+        EMAIL_VERIFIED = "email_verified", _("e-mail verified")
 
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(
@@ -424,7 +449,7 @@ class ApiKey(TimeStampedModel):
 
 
 # every change is audited with old/new values; secrets and noise excluded
-auditlog.register(User, exclude_fields=["password", "last_login", "updated_at"])
+auditlog.register(User, exclude_fields=["password", "last_login", "updated_at", "token_version"])
 auditlog.register(Customer, exclude_fields=["updated_at"])
 auditlog.register(Address, exclude_fields=["updated_at"])
 auditlog.register(ApiKey, exclude_fields=["hashed_key", "last_used_at", "last_used_ip"])

@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from apps.accounts.models import Address, Customer, User
+from apps.accounts.models import Address, Customer, CustomerStatus, User
 
 
 def customer_list_for_staff(*, user: User) -> QuerySet[Customer]:
     """Staff with ``view_all_customers`` see every customer; others (sales managers) only
-    those they hold an object permission on (assigned to them)."""
-    qs = Customer.objects.select_related("sales_rep")
+    those they hold an object permission on (assigned to them). A self-registration whose
+    owner has not verified the e-mail address yet reaches no staff screen (nor the approval
+    queue, the ``pending`` ones)."""
+    qs = Customer.objects.exclude(status=CustomerStatus.UNVERIFIED).select_related("sales_rep")
     if not user.is_active or not user.is_staff:
         return qs.none()
     if user.is_superuser or user.has_perm("accounts.view_all_customers"):

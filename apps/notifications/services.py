@@ -25,7 +25,10 @@ from apps.notifications.sms import get_sms_backend, normalize_phone
 
 # what exists, for the admin and for later domains (orders and payments fill theirs in)
 EMAIL_TEMPLATES = {
-    "accounts/registration_received": "a company registered; waits for approval",
+    "accounts/registration_verify": "a company registered; its owner verifies the e-mail",
+    "accounts/registration_received": "a registration was verified; waits for approval",
+    "accounts/registration_email_taken": "a registration named an address that has an account",
+    "accounts/registration_duplicate_tax_number": "staff: a registration named a known tax no.",
     "accounts/customer_approved": "staff approved a registration",
     "accounts/customer_rejected": "staff rejected a registration (with the reason)",
     "accounts/password_reset": "a password reset link",

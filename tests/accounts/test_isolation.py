@@ -27,6 +27,7 @@ COMPANY_FREE_VIEWS = {
     "TokenRefreshView": "token rotation",
     "LogoutView": "token revocation",
     "RegisterView": "creates a new company",
+    "RegisterVerifyView": "public, token-protected",
     "PasswordResetView": "public, answers the same for every e-mail",
     "PasswordResetConfirmView": "public, token-protected",
     "MeView": "the caller themself",

@@ -1,9 +1,13 @@
-"""Self-registration: company pending until approved; validation of VKN/TCKN and duplicates."""
+"""Self-registration: the owner verifies the e-mail, then the company is pending until staff
+approve it; validation of VKN/TCKN; duplicates answer like new registrations (202)."""
 
 import pytest
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from apps.accounts.models import Consent, Customer, CustomerStatus, User
 from apps.accounts.services.customers import customer_approve
+from apps.accounts.tokens import email_verification_token_generator
 from tests.factories import CustomerFactory, DealerUserFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -32,33 +36,52 @@ def body(**overrides):
     return data
 
 
-def test_registration_creates_a_pending_company_and_its_owner(api_client):
+def verify(client, email="owner@anadolu.example"):
+    """Follow the verification link (the e-mail itself: test_registration_verification)."""
+    owner = User.objects.get(email=email)
+    uid = urlsafe_base64_encode(force_bytes(owner.pk))
+    token = email_verification_token_generator.make_token(owner)
+    return client.post(f"{URL}/verify", {"uid": uid, "token": token})
+
+
+def test_registration_answers_202_and_creates_an_unverified_company_and_its_owner(api_client):
     response = api_client.post(URL, body(), format="json")
-    assert response.status_code == 201
+    assert response.status_code == 202
+    assert set(response.json()) == {"detail"}
     customer = Customer.objects.get(tax_number="4540536920")
-    assert customer.status == CustomerStatus.PENDING
-    assert response.json()["company"]["status"] == "pending"
+    assert customer.status == CustomerStatus.UNVERIFIED
     owner = User.objects.get(email="owner@anadolu.example")
     assert owner.customer == customer and owner.role == "owner"
     assert owner.check_password("Very-Strong-2026!")
+    assert owner.email_verified_at is None
 
 
-def test_pending_owner_cannot_log_in_until_staff_approve(api_client):
+def test_the_owner_cannot_log_in_until_verified_and_then_approved(api_client):
     api_client.post(URL, body(), format="json")
     credentials = {"email": "owner@anadolu.example", "password": "Very-Strong-2026!"}
     response = api_client.post("/api/v1/auth/token", credentials)
     assert response.status_code == 401
+    assert response.json()["code"] == "email_unverified"
+
+    assert verify(api_client).status_code == 204
+    response = api_client.post("/api/v1/auth/token", credentials)
+    assert response.status_code == 401
     assert response.json()["code"] == "customer_pending"
+
     customer_approve(customer=Customer.objects.get(tax_number="4540536920"), by=None)
     assert api_client.post("/api/v1/auth/token", credentials).status_code == 200
 
 
 def test_a_tckn_is_accepted_for_a_sole_proprietor(api_client):
     response = api_client.post(URL, body(company__tax_number="10000000146"), format="json")
-    assert response.status_code == 201
+    assert response.status_code == 202
+    assert Customer.objects.filter(tax_number="10000000146").exists()
 
 
-@pytest.mark.parametrize("tax_number", ["4540536921", "123", "abcdefghij", "10000000147", ""])
+@pytest.mark.parametrize(
+    "tax_number",
+    ["4540536921", "123", "abcdefghij", "10000000147", "", "454053692O", "4540-536920"],
+)
 def test_invalid_vkn_or_tckn_answers_400_on_the_field(api_client, tax_number):
     response = api_client.post(URL, body(company__tax_number=tax_number), format="json")
     assert response.status_code == 400
@@ -66,19 +89,26 @@ def test_invalid_vkn_or_tckn_answers_400_on_the_field(api_client, tax_number):
     assert not Customer.objects.exists()
 
 
-def test_duplicate_tax_number_answers_400_and_changes_nothing(api_client):
+def test_a_known_tax_number_answers_the_same_202_and_creates_nothing(api_client):
     CustomerFactory(tax_number="4540536920")
-    response = api_client.post(URL, body(), format="json")
-    assert response.status_code == 400
-    assert "company.tax_number" in response.json()["errors"]
-    assert not User.objects.filter(email="owner@anadolu.example").exists()
+    new = api_client.post(URL, body(company__tax_number="10000000146"), format="json")
+    response = api_client.post(URL, body(owner__email="second@anadolu.example"), format="json")
+    assert response.status_code == new.status_code == 202
+    assert response.json() == new.json()
+    assert not User.objects.filter(email="second@anadolu.example").exists()
+    assert Customer.objects.filter(tax_number="4540536920").count() == 1
 
 
-def test_duplicate_email_answers_400_and_changes_nothing(api_client):
+def test_a_known_email_answers_the_same_202_and_creates_nothing(api_client):
     DealerUserFactory(email="owner@anadolu.example")
+    new = api_client.post(
+        URL,
+        body(owner__email="new@anadolu.example", company__tax_number="10000000146"),
+        format="json",
+    )
     response = api_client.post(URL, body(owner__email="OWNER@anadolu.example"), format="json")
-    assert response.status_code == 400
-    assert "owner.email" in response.json()["errors"]
+    assert response.status_code == new.status_code == 202
+    assert response.json() == new.json()
     assert not Customer.objects.filter(tax_number="4540536920").exists()
 
 

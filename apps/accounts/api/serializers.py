@@ -5,7 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.accounts.models import Address, Consent, Customer, DealerRole, User
-from apps.accounts.validators import normalize_tax_number, validate_tax_number
+from apps.accounts.validators import (
+    normalize_tax_number,
+    validate_country_code,
+    validate_tax_number,
+)
 from apps.core.serializers import MoneyField, StrictInputSerializer
 
 # --- auth -------------------------------------------------------------------------------------
@@ -26,19 +30,37 @@ class RefreshInputSerializer(StrictInputSerializer):
 
 
 class TaxNumberField(serializers.CharField):
-    """A Turkish VKN (10 digits) or TCKN (11 digits), check digits verified; spaces removed."""
+    """A Turkish VKN (10 digits) or TCKN (11 digits), check digits verified. Normalised first
+    (NFKC, any decimal digit as ASCII, spaces removed): full-width digits become ASCII, so
+    "4540536920" is one number however typed; letters and punctuation are refused, not dropped."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 20)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
+        value = normalize_tax_number(super().to_internal_value(data))
         try:
             validate_tax_number(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc
-        return normalize_tax_number(value)
+        return value
+
+
+class CountryField(serializers.CharField):
+    """An assigned ISO 3166-1 alpha-2 code; lower case is accepted and stored upper case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 2)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).upper()
+        try:
+            validate_country_code(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
 
 
 class RegisterCompanySerializer(StrictInputSerializer):
@@ -68,10 +90,9 @@ class RegisterSerializer(StrictInputSerializer):
     consents = ConsentsSerializer(required=False)
 
 
-class RegisteredSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    company = serializers.DictField()
-    owner = serializers.DictField()
+class RegisterVerifySerializer(StrictInputSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
 
 
 class PasswordResetSerializer(StrictInputSerializer):
@@ -232,12 +253,7 @@ class AddressInputSerializer(StrictInputSerializer):
     district = serializers.CharField(max_length=100, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=16, required=False, allow_blank=True)
-    country = serializers.RegexField(
-        r"^[A-Z]{2}$",
-        max_length=2,
-        required=False,
-        error_messages={"invalid": _("Use an ISO 3166 alpha-2 code, e.g. TR.")},
-    )
+    country = CountryField(required=False)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     is_default = serializers.BooleanField(required=False)
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("auth/token/refresh", views.TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
+    path("auth/register/verify", views.RegisterVerifyView.as_view(), name="auth-register-verify"),
     path("auth/password-reset", views.PasswordResetView.as_view(), name="auth-password-reset"),
     path(
         "auth/password-reset/confirm",

@@ -20,8 +20,10 @@ from apps.accounts.models import Address, AuthEvent, Customer, User
 from apps.accounts.permissions import dealer_permission
 from apps.accounts.services import addresses as address_services
 from apps.accounts.services import auth as auth_services
-from apps.accounts.services import customers as customer_services
+from apps.accounts.services import password_reset as password_reset_services
+from apps.accounts.services import registration as registration_services
 from apps.accounts.services import users as user_services
+from apps.accounts.throttling import AuthIPRateThrottle
 from apps.core.net import client_ip, user_agent
 from apps.core.schema import ErrorSerializer
 
@@ -41,8 +43,13 @@ def _validated(serializer_class, data, **kwargs) -> dict:
 
 
 class PublicAPIView(APIView):
+    """An anonymous auth endpoint: besides the global limits, RATE_LIMIT_AUTH_IP per address."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
+
+    def get_throttles(self):
+        return [*super().get_throttles(), AuthIPRateThrottle()]
 
 
 # --- auth -------------------------------------------------------------------------------------
@@ -88,30 +95,42 @@ class LogoutView(PublicAPIView):
 class RegisterView(PublicAPIView):
     @extend_schema(
         request=s.RegisterSerializer,
-        responses={201: s.RegisteredSerializer},
+        responses={202: s.DetailSerializer},
         tags=["auth"],
-        summary="Register a dealer company and its owner (pending until approved)",
+        summary="Register a dealer company and its owner (202 always: the owner gets an "
+        "e-mail to verify the address; verified, the company waits for staff approval)",
     )
     def post(self, request):
         data = _validated(s.RegisterSerializer, request.data)
-        customer, user = customer_services.customer_register(
+        registration_services.customer_register(
             company=data["company"],
             owner=data["owner"],
             consents=data.get("consents"),
-            ip=client_ip(request),
+            **_ctx(request),
         )
+        # the same answer whether or not the e-mail or the tax number was already known
         return Response(
             {
-                "detail": _("Registration received. We will e-mail you once it is approved."),
-                "company": {
-                    "code": customer.code,
-                    "name": customer.name,
-                    "status": customer.status,
-                },
-                "owner": {"email": user.email},
+                "detail": _(
+                    "Thank you. Please confirm your e-mail address with the link we are "
+                    "sending to it; then our team reviews the registration."
+                )
             },
-            status=status.HTTP_201_CREATED,
+            status=status.HTTP_202_ACCEPTED,
         )
+
+
+class RegisterVerifyView(PublicAPIView):
+    @extend_schema(
+        request=s.RegisterVerifySerializer,
+        responses={204: OpenApiResponse(description="Verified: waits for staff approval")},
+        tags=["auth"],
+        summary="Verify the owner's e-mail with the e-mailed uid and token",
+    )
+    def post(self, request):
+        data = _validated(s.RegisterVerifySerializer, request.data)
+        registration_services.registration_verify(**data, **_ctx(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordResetView(PublicAPIView):
@@ -123,7 +142,7 @@ class PasswordResetView(PublicAPIView):
     )
     def post(self, request):
         data = _validated(s.PasswordResetSerializer, request.data)
-        auth_services.password_reset_request(email=data["email"], **_ctx(request))
+        password_reset_services.password_reset_request(email=data["email"], **_ctx(request))
         return Response(
             {"detail": _("If the address belongs to an account, a reset link is on its way.")},
             status=status.HTTP_202_ACCEPTED,

@@ -1,4 +1,11 @@
-"""Log in, refresh, log out, password reset; every step written to the auth audit log."""
+"""Log in, refresh, log out, password reset; every step written to the auth audit log.
+
+Tokens: every refresh token carries ``fam``, the id of its rotation chain (the jti of the
+chain's first token), and access and refresh tokens carry ``ver``, the user's token version,
+plus simplejwt's password fingerprint. A rotated (blacklisted) refresh token presented again
+revokes the whole chain (theft detection); logout and password reset raise the token version,
+which ends every access token issued before.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +14,22 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from apps.accounts import lockout
-from apps.accounts.authentication import account_refusal
+from apps.accounts.authentication import TOKEN_FAMILY_CLAIM, TOKEN_VERSION_CLAIM, account_refusal
 from apps.accounts.models import AuthEvent, User
+from apps.accounts.throttling import AccountEmailThrottle
 from apps.core.exceptions import NotAuthenticated, ValidationError
 from apps.notifications.services import email_notify
 
@@ -36,19 +48,64 @@ def auth_event_record(
 
 
 def token_claims(user: User) -> dict:
-    return {
+    claims = {
         "email": user.email,
         "role": user.role or ("staff" if user.is_staff else ""),
         "customer_id": user.customer_id,
+        TOKEN_VERSION_CLAIM: user.token_version,
     }
+    if jwt_settings.CHECK_REVOKE_TOKEN:
+        claims[jwt_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
+    return claims
 
 
-def tokens_for(user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
-    refresh["sub"] = str(user.pk)
+def tokens_for(user: User, *, family: str | None = None) -> dict[str, str]:
+    """A new access and refresh pair; the refresh token continues the chain ``family`` or,
+    at login, starts one. Recorded as outstanding with all its claims (as simplejwt's
+    ``for_user`` does, but after the claims are set)."""
+    refresh = RefreshToken()
+    refresh[jwt_settings.USER_ID_CLAIM] = str(user.pk)
     for claim, value in token_claims(user).items():
         refresh[claim] = value
+    refresh[TOKEN_FAMILY_CLAIM] = family or refresh[jwt_settings.JTI_CLAIM]
+    OutstandingToken.objects.create(
+        user=user,
+        jti=refresh[jwt_settings.JTI_CLAIM],
+        token=str(refresh),
+        created_at=refresh.current_time,
+        expires_at=datetime_from_epoch(refresh["exp"]),
+    )
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _family_of(payload: dict) -> str:
+    # tokens issued before chains were tracked are a chain of their own
+    return str(payload.get(TOKEN_FAMILY_CLAIM) or payload.get(jwt_settings.JTI_CLAIM))
+
+
+def token_family_revoke(*, user_id, family: str) -> int:
+    """Blacklist every live refresh token of the chain ``family``. Only the chain's newest
+    token is normally still live (rotation blacklisted the others), so this reads the few
+    live tokens of the user and keeps those of the chain."""
+    live = OutstandingToken.objects.filter(
+        user_id=user_id, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    doomed = []
+    for outstanding in live:
+        try:
+            payload = token_backend.decode(outstanding.token, verify=False)
+        except TokenBackendError:
+            continue
+        if _family_of(payload) == family:
+            doomed.append(BlacklistedToken(token=outstanding))
+    BlacklistedToken.objects.bulk_create(doomed, ignore_conflicts=True)
+    return len(doomed)
+
+
+def token_version_bump(*, user: User) -> None:
+    """End every access token issued to ``user`` so far (checked on each request)."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
 
 
 def auth_login(*, email: str, password: str, ip: str | None, user_agent: str = "") -> dict:
@@ -122,65 +179,125 @@ def _invalid_token(exc: Exception | None = None) -> NotAuthenticated:
     return NotAuthenticated(_("Token is invalid or expired."), code="token_not_valid")
 
 
-@transaction.atomic
-def auth_refresh(*, refresh: str, ip: str | None, user_agent: str = "") -> dict:
-    """Rotate: the presented refresh token is blacklisted and a new pair issued, with claims
-    read afresh from the user. Presenting it again answers 401."""
+def _refresh_payload(refresh: str) -> dict:
+    """The claims of a well-signed, unexpired refresh token, blacklisted or not."""
     try:
-        token = RefreshToken(refresh)
-    except TokenError as exc:
+        payload = token_backend.decode(refresh, verify=True)
+    except TokenBackendError as exc:
         raise _invalid_token(exc) from exc
-    outstanding = OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
+    if payload.get(jwt_settings.TOKEN_TYPE_CLAIM) != "refresh" or not payload.get(
+        jwt_settings.JTI_CLAIM
+    ):
+        raise _invalid_token()
+    return payload
+
+
+def auth_refresh(*, refresh: str, ip: str | None, user_agent: str = "") -> dict:
+    """Rotate: the presented refresh token is blacklisted and a new pair of the same chain
+    issued, with claims read afresh from the user. A token already rotated (or logged out)
+    presented again answers 401 and revokes its whole chain: either the client or a thief
+    holds a stolen copy, and the newest token of the chain may be the thief's."""
+    payload = _refresh_payload(refresh)
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update()
+            .filter(jti=payload[jwt_settings.JTI_CLAIM])
+            .first()
+        )
+        if outstanding is None:
+            raise _invalid_token()
+        reused = BlacklistedToken.objects.filter(token=outstanding).exists()
+        user = (
+            User.objects.select_related("customer")
+            .filter(pk=payload.get(jwt_settings.USER_ID_CLAIM))
+            .first()
+        )
+        if user is None:
+            raise _invalid_token()
+        if reused:
+            revoked = token_family_revoke(user_id=user.pk, family=_family_of(payload))
+            auth_event_record(
+                kind=AuthEvent.Kind.TOKEN_REUSE,
+                user=user,
+                ip=ip,
+                user_agent=user_agent,
+                detail=f"chain revoked ({revoked} live token(s))",
+            )
+        else:
+            claim = jwt_settings.REVOKE_TOKEN_CLAIM
+            if jwt_settings.CHECK_REVOKE_TOKEN and payload.get(claim) != get_md5_hash_password(
+                user.password
+            ):
+                raise _invalid_token()  # the password changed since the chain began
+            refusal = account_refusal(user)
+            if refusal:
+                raise NotAuthenticated(refusal[1], code=refusal[0])
+            BlacklistedToken.objects.create(token=outstanding)
+            auth_event_record(
+                kind=AuthEvent.Kind.TOKEN_REFRESH, user=user, ip=ip, user_agent=user_agent
+            )
+            return tokens_for(user, family=_family_of(payload))
+    # outside the transaction: the chain stays revoked although the answer is an error
+    raise _invalid_token()
+
+
+@transaction.atomic
+def auth_logout(*, refresh: str, ip: str | None, user_agent: str = "") -> None:
+    """The refresh token stops working and every access token of the user issued so far
+    too (other sessions keep their refresh tokens and simply refresh)."""
+    payload = _refresh_payload(refresh)
+    outstanding = (
+        OutstandingToken.objects.select_for_update()
+        .filter(jti=payload[jwt_settings.JTI_CLAIM])
+        .first()
+    )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
         raise _invalid_token()
-    user = User.objects.select_related("customer").filter(pk=token.get("sub")).first()
-    if user is None:
-        raise _invalid_token()
-    refusal = account_refusal(user)
-    if refusal:
-        raise NotAuthenticated(refusal[1], code=refusal[0])
     BlacklistedToken.objects.create(token=outstanding)
-    auth_event_record(kind=AuthEvent.Kind.TOKEN_REFRESH, user=user, ip=ip, user_agent=user_agent)
-    return tokens_for(user)
-
-
-def auth_logout(*, refresh: str, ip: str | None, user_agent: str = "") -> None:
-    try:
-        token = RefreshToken(refresh)
-        token.blacklist()
-    except TokenError as exc:
-        raise _invalid_token(exc) from exc
-    user = User.objects.filter(pk=token.get("sub")).first()
+    user = User.objects.filter(pk=payload.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is not None:
+        token_version_bump(user=user)
     auth_event_record(kind=AuthEvent.Kind.LOGOUT, user=user, ip=ip, user_agent=user_agent)
 
 
 def tokens_revoke_all(*, user: User) -> int:
-    """Blacklist every live refresh token of the user (sessions end at the next refresh)."""
+    """End every session of the user now: live refresh tokens are blacklisted and the token
+    version raised, so access tokens stop working at once too."""
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
         blacklistedtoken__isnull=False
     )
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=t) for t in live], ignore_conflicts=True
     )
+    token_version_bump(user=user)
     return len(live)
 
 
-def password_reset_request(*, email: str, ip: str | None, user_agent: str = "") -> None:
-    """Send a time-limited reset link when the e-mail belongs to an active user; say nothing
-    either way (the caller always answers 202)."""
+def password_reset_deliver(*, email: str, ip: str | None, user_agent: str = "") -> bool:
+    """The queued half of a reset request (``accounts.password_reset_send``): e-mail a
+    time-limited link when the address belongs to an active user and has not had
+    PASSWORD_RESET_PER_ADDRESS e-mails already. True when a link was queued."""
     email = (email or "").strip().lower()
     user = User.objects.filter(email__iexact=email, is_active=True, is_deleted=False).first()
+    allowed = AccountEmailThrottle(email, scope="password_reset").allows_another()
+    if user is None:
+        detail = "unknown or inactive e-mail"
+    elif not allowed:
+        detail = "not sent: per-address limit"
+    else:
+        detail = ""
     auth_event_record(
         kind=AuthEvent.Kind.PASSWORD_RESET_REQUESTED,
         email=email,
         user=user,
         ip=ip,
         user_agent=user_agent,
-        detail="" if user else "unknown or inactive e-mail",
+        detail=detail,
     )
-    if user is None:
-        return
+    if user is None or not allowed:
+        return False
     password_link_send(user=user)
+    return True
 
 
 def password_link_send(*, user: User, invite: bool = False) -> None:
@@ -199,7 +316,8 @@ def password_link_send(*, user: User, invite: bool = False) -> None:
     )
 
 
-def _user_from_uid(uid: str) -> User | None:
+def user_from_uid(uid: str) -> User | None:
+    """The live user an e-mailed link's ``uid`` names (urlsafe base64 of the pk), or None."""
     try:
         pk = int(force_str(urlsafe_base64_decode(uid)))
     except (TypeError, ValueError, OverflowError):
@@ -211,7 +329,7 @@ def _user_from_uid(uid: str) -> User | None:
 def password_reset_confirm(
     *, uid: str, token: str, new_password: str, ip: str | None, user_agent: str = ""
 ) -> User:
-    user = _user_from_uid(uid)
+    user = user_from_uid(uid)
     if user is None or not default_token_generator.check_token(user, token):
         raise ValidationError({"token": [_("This reset link is invalid or has expired.")]})
     try:
@@ -219,7 +337,11 @@ def password_reset_confirm(
     except DjangoValidationError as exc:
         raise ValidationError({"new_password": list(exc.messages)}) from exc
     user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
+    fields = ["password", "updated_at"]
+    if user.email_verified_at is None:  # the link reached the address
+        user.email_verified_at = timezone.now()
+        fields.append("email_verified_at")
+    user.save(update_fields=fields)
     tokens_revoke_all(user=user)
     lockout.unlock_account(user.email)
     auth_event_record(

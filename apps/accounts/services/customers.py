@@ -1,95 +1,28 @@
-"""Dealer companies: registration, approval, suspension, credit limits, sales reps, ERP upsert."""
+"""Dealer companies: approval, suspension, credit limits, sales reps (registration:
+``services/registration.py``; ERP upsert: ``services/erp.py``)."""
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.accounts.models import (
-    Consent,
     CreditLimitChange,
     Customer,
     CustomerStatus,
     DealerRole,
     User,
 )
-from apps.accounts.services.users import user_create_for_company
-from apps.accounts.validators import normalize_tax_number
 from apps.core.exceptions import Conflict, ValidationError
 from apps.integrations.events import customer_registered_emit, customer_updated_emit
 from apps.notifications.services import customer_language, notify_customer_users
 
 SALES_REP_OBJECT_PERMS = ("accounts.view_customer", "accounts.change_customer")
-
-
-def _tax_number_taken(tax_number: str, *, excluding: Customer | None = None) -> bool:
-    qs = Customer.objects.filter(tax_number=tax_number)
-    if excluding is not None:
-        qs = qs.exclude(pk=excluding.pk)
-    return qs.exists()
-
-
-@transaction.atomic
-def customer_register(
-    *,
-    company: dict[str, Any],
-    owner: dict[str, Any],
-    consents: dict[str, bool] | None = None,
-    ip: str | None = None,
-) -> tuple[Customer, User]:
-    """A self-registered dealer: the company waits (``pending``) until staff approve it."""
-    tax_number = normalize_tax_number(company["tax_number"])
-    if _tax_number_taken(tax_number):
-        raise ValidationError(
-            {"company.tax_number": [_("A company with this tax number is already registered.")]}
-        )
-    customer = Customer(
-        code=f"TMP-{uuid.uuid4().hex[:12]}",
-        name=company["name"].strip(),
-        tax_number=tax_number,
-        tax_office=company.get("tax_office", "").strip(),
-        phone=company.get("phone", "").strip(),
-        email=owner["email"].strip().lower(),
-        status=CustomerStatus.PENDING,
-    )
-    try:
-        with transaction.atomic():
-            customer.save()
-    except IntegrityError as exc:  # a concurrent registration with the same tax number
-        raise ValidationError(
-            {"company.tax_number": [_("A company with this tax number is already registered.")]}
-        ) from exc
-    customer.code = f"D{customer.pk:06d}"
-    customer.save(update_fields=["code"])
-    user = user_create_for_company(
-        customer=customer,
-        email=owner["email"],
-        role=DealerRole.OWNER,
-        first_name=owner.get("first_name", ""),
-        last_name=owner.get("last_name", ""),
-        phone=owner.get("phone", ""),
-        password=owner["password"],
-        password_field="owner.password",  # noqa: S106 - a field name, not a password
-        email_field="owner.email",
-    )
-    versions = {
-        Consent.Kind.TERMS: settings.TERMS_VERSION,
-        Consent.Kind.KVKK: settings.KVKK_VERSION,
-        Consent.Kind.MARKETING: settings.KVKK_VERSION,
-    }
-    for kind, granted in (consents or {}).items():
-        Consent.objects.create(
-            user=user, kind=kind, version=versions[kind], granted=bool(granted), ip_address=ip
-        )
-    notify_customer_users(customer=customer, template="accounts/registration_received")
-    return customer, user
 
 
 def _set_status(customer: Customer, status: str, *, reason: str, by: User | None) -> Customer:

@@ -1,0 +1,119 @@
+"""Tax numbers are stored in one form (NFKC, ASCII digits) and unique among live companies in
+the database; countries are assigned ISO 3166-1 alpha-2 codes, in the dealer API and the ERP
+feed alike."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from apps.accounts.models import Address, Customer
+from apps.accounts.validators import normalize_tax_number
+from tests.factories import CustomerFactory
+
+pytestmark = [pytest.mark.django_db]
+
+ADDRESSES = "/api/v1/company/addresses"
+ERP_CUSTOMERS = "/api/integration/v1/customers"
+
+
+def address(**overrides):
+    return {"type": "billing", "title": "HQ", "line1": "1", "city": "Ankara", **overrides}
+
+
+@pytest.mark.parametrize("country", ["ZZ", "XK", "AA", "QM", "TRK", "T1", "ＴＲ"])
+def test_an_unassigned_country_answers_400_on_the_field(dealer_client, country):
+    client = dealer_client("owner")
+    response = client.post(ADDRESSES, address(country=country))
+    assert response.status_code == 400
+    assert "country" in response.json()["errors"]
+    assert not Address.objects.exists()
+
+
+def test_a_country_code_is_stored_upper_case(dealer_client):
+    client = dealer_client("owner")
+    response = client.post(ADDRESSES, address(country="de"))
+    assert response.status_code == 201
+    assert Address.objects.get().country == "DE"
+
+
+def test_the_erp_feed_refuses_an_unassigned_country_per_record(integration_client):
+    client = integration_client()
+    records = [
+        {
+            "code": "ERP-1",
+            "name": "Bad",
+            "tax_number": "4540536920",
+            "addresses": [address(country="ZZ")],
+        },
+        {
+            "code": "ERP-2",
+            "name": "Good",
+            "tax_number": "10000000146",
+            "addresses": [address(country="TR")],
+        },
+    ]
+    body = client.post(ERP_CUSTOMERS, records, format="json").json()
+    assert body["failed"] == 1
+    (error,) = body["errors"]
+    assert error["key"] == "ERP-1" and any("country" in field for field in error["errors"])
+    assert list(Customer.objects.values_list("code", flat=True)) == ["ERP-2"]
+
+
+def test_the_erp_feed_stores_a_full_width_tax_number_normalised_and_sees_the_clash(
+    integration_client,
+):
+    client = integration_client()
+    first = {"code": "ERP-1", "name": "Anadolu", "tax_number": "45405369２0"}
+    assert client.post(ERP_CUSTOMERS, [first], format="json").json()["failed"] == 0
+    assert Customer.objects.get(code="ERP-1").tax_number == "4540536920"
+
+    twin = {"code": "ERP-2", "name": "Anadolu again", "tax_number": "4540536920"}
+    body = client.post(ERP_CUSTOMERS, [twin], format="json").json()
+
+    assert body["failed"] == 1 and "tax_number" in body["errors"][0]["errors"]
+    assert not Customer.objects.filter(code="ERP-2").exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("45405369２0", "4540536920"),  # full-width digit
+        ("４５４０５３６９２０", "4540536920"),
+        ("٤٥٤٠٥٣٦٩٢٠", "4540536920"),  # Arabic-Indic digits
+        (" 454 053 6920\u00a0", "4540536920"),
+        ("454053692O", "454053692O"),  # a letter is kept, to be refused
+    ],
+)
+def test_tax_numbers_are_normalised_with_nfkc_to_ascii_digits(raw, stored):
+    assert normalize_tax_number(raw) == stored
+
+
+def test_a_model_form_stores_the_normalised_tax_number():
+    customer = CustomerFactory.build(code="NEW-1", tax_number="45405369２0")
+    customer.full_clean()
+    assert customer.tax_number == "4540536920"
+    with pytest.raises(ValidationError):
+        CustomerFactory.build(code="NEW-2", tax_number="454053692O").full_clean()
+
+
+def test_the_database_refuses_a_second_live_company_with_the_same_tax_number():
+    CustomerFactory(tax_number="4540536920").soft_delete()
+    CustomerFactory(tax_number="4540536920")  # the deleted one does not count
+    with pytest.raises(IntegrityError):
+        CustomerFactory(tax_number="4540536920")
+
+
+def test_the_migration_normalises_stored_tax_numbers():
+    customer = CustomerFactory()
+    Customer.objects.filter(pk=customer.pk).update(tax_number="45405369２0")
+    migration = importlib.import_module(
+        "apps.accounts.migrations.0003_verification_token_version_country"
+    )
+    migration.normalize_tax_numbers(django_apps, None)
+    customer.refresh_from_db()
+    assert customer.tax_number == "4540536920"
