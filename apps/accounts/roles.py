@@ -113,6 +113,8 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         *_ORDER_DESK,
     ],
     "Content Manager": [
+        # banners and collections may be aimed at any dealer (no dealer is assigned to them)
+        "accounts.view_all_customers",
         *[f"catalog.{action}_{model}" for model in _CATALOG_MODELS for action in _CRUD],
         "inventory.view_stocklevel",
         "inventory.view_warehouse",

@@ -6,6 +6,9 @@ signals in ``apps.campaigns.signals`` (and by ``campaigns_bump`` for the bulk ac
 
 "Preview a price" (on the campaign list and on each campaign) asks ``price_explain`` what a
 dealer pays for a quantity of a product, and why: the base price and each campaign considered.
+
+An audience names dealers: staff see and edit only what names no dealer outside the ones they
+see, and a posted dealer outside them is a form error (``DealerScopedAdminMixin``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
+from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.models import Customer, Tier
 from apps.accounts.selectors import customer_list_for_staff
 from apps.campaigns.models import Audience, Banner, Campaign, Collection, CollectionItem
@@ -54,9 +58,14 @@ class TierField(forms.MultipleChoiceField):
 
 class CustomerCodesField(forms.Field):
     """Dealers by code, separated by commas or new lines (no customer permission needed, and
-    no list of thousands of dealers)."""
+    no list of thousands of dealers). A code outside ``queryset`` (which the admin scopes to the
+    dealers the user sees) is unknown."""
 
     widget = forms.Textarea(attrs={"rows": 2, "cols": 60})
+
+    def __init__(self, *, queryset=None, **kwargs):
+        super().__init__(**kwargs)
+        self.queryset = queryset if queryset is not None else Customer.objects.all()
 
     def prepare_value(self, value):
         if value is None or isinstance(value, str):
@@ -70,7 +79,7 @@ class CustomerCodesField(forms.Field):
         codes = list(dict.fromkeys(c for c in re.split(r"[\s,;]+", value or "") if c))
         if not codes:
             return []
-        found = {c.code: c for c in Customer.objects.filter(code__in=codes)}
+        found = {c.code: c for c in self.queryset.filter(code__in=codes)}
         missing = [code for code in codes if code not in found]
         if missing:
             raise forms.ValidationError(
@@ -203,7 +212,8 @@ def _category_label_factory():
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class CampaignAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
+    dealer_scope = "customers"  # the audience's dealers
     form = CampaignAdminForm
     change_form_template = "admin/campaigns/campaign/change_form.html"
     change_list_template = "admin/campaigns/campaign/change_list.html"
@@ -361,7 +371,8 @@ class BannerAdminForm(AudienceFormMixin, forms.ModelForm):
 
 
 @admin.register(Banner)
-class BannerAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class BannerAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
+    dealer_scope = "customers"  # the audience's dealers
     form = BannerAdminForm
     list_display = (
         "title",
@@ -415,7 +426,8 @@ class CollectionAdminForm(AudienceFormMixin, forms.ModelForm):
 
 
 @admin.register(Collection)
-class CollectionAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class CollectionAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
+    dealer_scope = "customers"  # the audience's dealers
     form = CollectionAdminForm
     list_display = ("name", "slug", "item_count", "sort_order", "audience", "is_active")
     list_editable = ("sort_order", "is_active")

@@ -25,6 +25,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.admin.scoping import DealerScopedAdminMixin, scoped_form_class
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_list_for_staff
 from apps.core.exceptions import DomainError
@@ -46,13 +47,14 @@ def _amount_field(help_text) -> forms.DecimalField:
 
 
 class _LedgerForm(forms.Form):
-    """The dealer is one the user may see, chosen with the customer admin's search."""
+    """The dealer, chosen with the customer admin's search; the admin scopes the choice to the
+    dealers the user sees (``scoped_form_class``)."""
 
-    def __init__(self, *args, user, admin_site, **kwargs):
+    def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"] = forms.ModelChoiceField(
             label=_("dealer"),
-            queryset=customer_list_for_staff(user=user),
+            queryset=Customer.objects.all(),
             widget=AutocompleteSelect(LedgerEntry._meta.get_field("customer"), admin_site),
         )
         self.order_fields(["customer"])
@@ -106,7 +108,8 @@ class EntryForm(_LedgerForm):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+    dealer_scope = "customer"  # sales managers: the ledgers of their own dealers
     list_display = (
         "entry_date",
         "dealer",
@@ -141,12 +144,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("customer", "created_by")
-        user = request.user
-        if not (user.is_superuser or user.has_perm("accounts.view_all_customers")):
-            customers = customer_list_for_staff(user=user)
-            queryset = queryset.filter(customer__in=customers.values("pk"))
-        return queryset
+        return super().get_queryset(request).select_related("customer", "created_by")
 
     # rows are immutable: no change, no delete; adding goes through the services
     def has_change_permission(self, request, obj=None):
@@ -261,10 +259,9 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         filters = QueryDict(request.GET.get("_changelist_filters", ""))
         customer = request.GET.get("customer") or filters.get(CUSTOMER_FILTER) or ""
         initial = {"customer": customer} if customer.isdigit() else {}
-        form = form_class(
+        form = scoped_form_class(form_class, self.admin_site, request)(
             request.POST if request.method == "POST" else None,
             initial=initial,
-            user=request.user,
             admin_site=self.admin_site,
         )
         if form.is_bound and form.is_valid():

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
+from apps.accounts.admin.scoping import WHOLE_BOOK, DealerScopedAdminMixin
 from apps.core.exceptions import DomainError
 from apps.integrations.events import ALL_EVENTS, subscribable_event_types
 from apps.integrations.models import (
@@ -38,7 +39,8 @@ def _pretty_json(value) -> str:
 
 
 @admin.register(BatchLog)
-class BatchLogAdmin(admin.ModelAdmin):
+class BatchLogAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+    dealer_scope = WHOLE_BOOK  # a batch carries records (and errors) of any dealer
     list_display = (
         "started_at",
         "resource",
@@ -203,7 +205,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdmin):
+class OutboxEventAdmin(DealerScopedAdminMixin, ReadOnlyAdmin):
+    dealer_scope = "customer"
     list_display = ("id", "type", "subject", "customer", "created_at", "dispatched_at")
     list_filter = ("type", ("dispatched_at", admin.EmptyFieldListFilter))
     search_fields = ("subject",)
@@ -243,7 +246,8 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+    dealer_scope = "event__customer"
     list_display = (
         "id",
         "event_type",

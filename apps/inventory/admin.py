@@ -7,6 +7,8 @@ calls ``stock_adjust``, which writes the ledger row. Movements are read-only.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -22,10 +24,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
+from apps.accounts.admin.scoping import WHOLE_BOOK, DealerScopedAdminMixin
 from apps.catalog.models import Product
 from apps.core.exceptions import DomainError
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
-from apps.inventory.services import stock_adjust
+from apps.inventory.services import stock_adjust, stock_receive
 
 ADJUST_PERMISSION = "inventory.adjust_stock"
 ADMIN_REFERENCE = "admin"
@@ -389,7 +392,8 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+    dealer_scope = WHOLE_BOOK  # references name the orders and returns of every dealer
     list_display = (
         "created_at",
         "kind",
@@ -447,9 +451,86 @@ class StockMovementAdmin(admin.ModelAdmin):
 
 # --- Serial numbers -----------------------------------------------------------------------------
 
+# the change list with a "Receive serial numbers" button beside the others
+SERIALS_CHANGELIST_TEMPLATE = engines["django"].from_string(
+    """{% extends "admin/change_list.html" %}
+{% block object-tools-items %}{% if receive_url %}
+<li><a href="{{ receive_url }}" class="addlink">{{ receive_label }}</a></li>
+{% endif %}{{ block.super }}{% endblock %}"""
+)
+
+
+class ReceiveSerialsForm(forms.Form):
+    """Goods in for a serial-tracked product: one serial number per line, one unit each."""
+
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    warehouse = forms.ModelChoiceField(
+        label=_("warehouse"), queryset=Warehouse.objects.filter(is_active=True)
+    )
+    serials = forms.CharField(
+        label=_("serial numbers"),
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 40}),
+        help_text=_("One per line; on hand grows by one unit for each."),
+    )
+    reference = forms.CharField(
+        label=_("reference"),
+        max_length=StockMovement._meta.get_field("reference").max_length,
+        required=False,
+        help_text=_("E.g. the delivery note number; empty: admin."),
+    )
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=StockMovement._meta.get_field("reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Kept in the stock movement ledger."),
+    )
+
+    # the service's field names -> this form's
+    SERVICE_FIELDS = {"product": "sku", "quantity": "serials", "serials": "serials"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = None
+
+    def clean_sku(self) -> str:
+        sku = self.cleaned_data["sku"].strip()
+        self.product = Product.objects.filter(sku=sku).first()
+        if self.product is None:
+            raise forms.ValidationError(gettext("No product has this SKU."))
+        if not self.product.serial_tracked:
+            raise forms.ValidationError(gettext("This product is not serial-tracked."))
+        return sku
+
+    def clean_serials(self) -> list[str]:
+        limit = SerialNumber._meta.get_field("serial").max_length
+        names = [line.strip() for line in self.cleaned_data["serials"].splitlines()]
+        names = [name for name in names if name]
+        if not names:
+            raise forms.ValidationError(gettext("Enter at least one serial number."))
+        too_long = [name for name in names if len(name) > limit]
+        if too_long:
+            raise forms.ValidationError(
+                gettext("At most %(max)d characters: %(serials)s.")
+                % {"max": limit, "serials": ", ".join(too_long)}
+            )
+        twice = sorted(name for name, count in Counter(names).items() if count > 1)
+        if twice:
+            raise forms.ValidationError(
+                gettext("Named twice: %(serials)s.") % {"serials": ", ".join(twice)}
+            )
+        return names
+
+    def add_service_errors(self, exc: DomainError) -> None:
+        for field, words in (exc.errors or {}).items():
+            name = self.SERVICE_FIELDS.get(field, field)
+            self.add_error(name if name in self.fields else None, list(words))
+        if not exc.errors:
+            self.add_error(None, str(exc.detail))
+
 
 @admin.register(SerialNumber)
-class SerialNumberAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class SerialNumberAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
+    dealer_scope = WHOLE_BOOK  # a sold serial's reference names the dealer's order
     """Serial numbers come in with receipts and change status through sales and returns."""
 
     list_display = ("serial", "product_sku", "warehouse", "status", "reference", "updated_at")
@@ -479,3 +560,87 @@ class SerialNumberAdmin(AuditHistoryMixin, admin.ModelAdmin):
     @admin.display(description=_("SKU"), ordering="product__sku")
     def product_sku(self, obj: SerialNumber) -> str:
         return obj.product.sku
+
+    # --- receiving serial numbers (goods in, through ``stock_receive``) ---
+
+    change_list_template = SERIALS_CHANGELIST_TEMPLATE
+
+    def has_receive_permission(self, request) -> bool:
+        return self.has_view_permission(request) and request.user.has_perm(ADJUST_PERMISSION)
+
+    def get_urls(self):
+        own = [
+            path(
+                "receive/",
+                self.admin_site.admin_view(self.receive_view),
+                name="inventory_serialnumber_receive",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if self.has_receive_permission(request):
+            extra_context["receive_url"] = reverse("admin:inventory_serialnumber_receive")
+            extra_context["receive_label"] = gettext("Receive serial numbers")
+        return super().changelist_view(request, extra_context)
+
+    def receive_view(self, request):
+        """Serial numbers in, one unit each: a ``receipt`` movement with this staff member as
+        the actor and the reason given; a serial already in stock is a form error."""
+        if not self.has_receive_permission(request):
+            raise PermissionDenied
+        form = ReceiveSerialsForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            try:
+                movement = stock_receive(
+                    product=form.product,
+                    warehouse=data["warehouse"],
+                    quantity=len(data["serials"]),
+                    serials=data["serials"],
+                    reference=data["reference"] or ADMIN_REFERENCE,
+                    reason=data["reason"],
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                form.add_service_errors(exc)
+            else:
+                level = StockLevel.objects.select_related("product", "warehouse").get(
+                    product=form.product, warehouse=data["warehouse"]
+                )
+                message = ngettext(
+                    "%(count)d serial number received: on hand %(before)d → %(after)d.",
+                    "%(count)d serial numbers received: on hand %(before)d → %(after)d.",
+                    movement.quantity,
+                ) % {
+                    "count": movement.quantity,
+                    "before": movement.on_hand_before,
+                    "after": movement.on_hand_after,
+                }
+                self.log_change(request, level, message)
+                self.message_user(
+                    request, f"{form.product.sku} @ {level.warehouse.code}: {message}"
+                )
+                return HttpResponseRedirect(reverse("admin:inventory_serialnumber_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Receive serial numbers"),
+            "intro": gettext(
+                "Goods in for a serial-tracked product: on hand in the warehouse grows by one "
+                "unit per serial number, recorded as a receipt in the stock movement ledger. "
+                "A serial number already in stock is refused."
+            ),
+            "opts": self.model._meta,
+            "form": form,
+            "levels": [],
+            "action": None,
+            "cancel_url": reverse("admin:inventory_serialnumber_changelist"),
+            "words": {
+                "home": gettext("Home"),
+                "submit": gettext("Receive"),
+                "cancel": gettext("Cancel"),
+            },
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, ADJUST_TEMPLATE, context)

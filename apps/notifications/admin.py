@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+    dealer_scope = "customer"  # those to staff: only for staff who see every dealer
     list_display = (
         "created_at",
         "channel",

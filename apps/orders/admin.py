@@ -9,7 +9,8 @@ machine, moves the stock, records the history and writes the outbox event. Each 
 reports, per order, the success or the service's refusal. Who may do what comes from the
 role groups (``apps/accounts/roles.py``): ``orders.approve_credit`` (Finance Manager),
 ``orders.manage_fulfilment`` (Customer Service), ``orders.cancel_order``. A staff user without
-``accounts.view_all_customers`` (a sales manager) sees the orders of their own dealers only.
+``accounts.view_all_customers`` (a sales manager) sees the orders of their own dealers only
+(``DealerScopedAdminMixin``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
-from apps.accounts.selectors import customer_list_for_staff
+from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.core.exceptions import Conflict, DomainError
 from apps.finance.selectors import customer_credit_summary
 from apps.inventory.models import StockMovement
@@ -150,7 +151,8 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class OrderAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
+    dealer_scope = "customer"  # sales managers: the orders of their own dealers
     list_display = ("number", "dealer", "status", "payment_method", "grand_total", "created_at")
     list_filter = (
         QueueFilter,
@@ -203,14 +205,8 @@ class OrderAdmin(AuditHistoryMixin, admin.ModelAdmin):
         "dealer_account",
     )
 
-    # which orders: those of the dealers the user sees (sales managers: their own)
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("customer", "placed_by")
-        user = request.user
-        if not (user.is_superuser or user.has_perm("accounts.view_all_customers")):
-            customers = customer_list_for_staff(user=user)
-            queryset = queryset.filter(customer__in=customers.values("pk"))
-        return queryset
+        return super().get_queryset(request).select_related("customer", "placed_by")
 
     # an order is never added, edited or deleted by hand: the actions move it
     def has_add_permission(self, request):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -24,7 +24,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from apps.accounts.admin.customers import CustomerAdmin
-from apps.accounts.selectors import customer_list_for_staff
+from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.core.exceptions import DomainError
 from apps.pricing.models import LIST_CODE, Price, PriceChange, PriceList, SpecialPrice
 from apps.pricing.resources import PriceResource
@@ -357,8 +357,10 @@ class SpecialPriceAdminForm(PriceBreakForm):
 
 
 @admin.register(SpecialPrice)
-class SpecialPriceAdmin(admin.ModelAdmin):
+class SpecialPriceAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
     """Dealer special prices; a sales manager sees those of the dealers assigned to them."""
+
+    dealer_scope = "customer"
 
     form = SpecialPriceAdminForm
     list_display = (
@@ -383,15 +385,6 @@ class SpecialPriceAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         fields = ["customer", *BREAK_FIELDS]
         return [*fields, "history"] if obj is not None else fields
-
-    def get_queryset(self, request):
-        customers = customer_list_for_staff(user=request.user)
-        return super().get_queryset(request).filter(customer__in=customers)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "customer":
-            kwargs["queryset"] = customer_list_for_staff(user=request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("customer code"), ordering="customer__code")
     def customer_code(self, obj: SpecialPrice) -> str:
@@ -463,8 +456,12 @@ def _history_table(changes):
 
 
 @admin.register(PriceChange)
-class PriceChangeAdmin(admin.ModelAdmin):
-    """The price history, read only: every change of a price or a special price."""
+class PriceChangeAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+    """The price history, read only: every change of a price or a special price (those of
+    special prices: of the dealers the staff member sees)."""
+
+    dealer_scope = "customer"
+    dealer_scope_shared_when_null = True  # a list price's history belongs to no dealer
 
     list_display = (
         "changed_at",
@@ -484,14 +481,6 @@ class PriceChangeAdmin(admin.ModelAdmin):
     search_help_text = _("SKU, customer code or reference (e.g. an import file).")
     date_hierarchy = "changed_at"
     show_full_result_count = False
-
-    def get_queryset(self, request):
-        customers = customer_list_for_staff(user=request.user)
-        return (
-            super()
-            .get_queryset(request)
-            .filter(Q(customer__isnull=True) | Q(customer__in=customers))
-        )
 
     def has_add_permission(self, request):
         return False

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from apps.inventory.models import StockLevel, StockMovement, Warehouse
+from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
 from apps.inventory.services import stock_reserve
 from tests.inventory.factories import ProductFactory, SerialNumberFactory, WarehouseFactory
 from tests.inventory.helpers import assert_ledger_consistent, level, stocked
@@ -211,3 +211,83 @@ def test_serial_numbers_list_with_filters(staff_client):
     assert list(response.context["cl"].result_list) == [serial]
     assert client.get(reverse("admin:inventory_serialnumber_add")).status_code == 403
     assert StockLevel.objects.count() == 0
+
+
+# --- receiving serial numbers -----------------------------------------------------------------
+
+
+def receive_url() -> str:
+    return reverse("admin:inventory_serialnumber_receive")
+
+
+def test_receiving_serial_numbers_adds_on_hand_with_a_receipt_by_the_staff_member(staff_client):
+    client = staff_client(superuser=True)
+    product, wh = stocked({"IST": 0}, sku="CAM-1", serial_tracked=True)
+    changelist = reverse("admin:inventory_serialnumber_changelist")
+    assert receive_url().encode() in client.get(changelist).content  # the button
+    assert client.get(receive_url()).status_code == 200
+
+    response = client.post(
+        receive_url(),
+        {
+            "sku": "CAM-1",
+            "warehouse": wh["IST"].pk,
+            "serials": "SN-1\r\n  SN-2 \r\n\r\nSN-3\r\n",
+            "reference": "IRS-2026-77",
+            "reason": "Delivery from the supplier",
+        },
+    )
+
+    assert response.status_code == 302
+    assert level(product, wh["IST"]).on_hand == 3
+    movement = StockMovement.objects.get()
+    assert (movement.kind, movement.quantity, movement.actor) == ("receipt", 3, client.user)
+    assert (movement.reference, movement.reason) == ("IRS-2026-77", "Delivery from the supplier")
+    rows = SerialNumber.objects.order_by("serial")
+    assert [(r.serial, r.status, r.warehouse_id) for r in rows] == [
+        (name, "in_stock", wh["IST"].pk) for name in ("SN-1", "SN-2", "SN-3")
+    ]
+    assert_ledger_consistent(level(product, wh["IST"]))
+
+
+@pytest.mark.parametrize(
+    ("serials", "sku", "field"),
+    [
+        ("SN-1\nNEW-1", "CAM-1", "serials"),  # SN-1 is in stock (in another warehouse)
+        ("RET-1", "CAM-1", "serials"),  # back from a dealer: in stock again
+        ("NEW-1\nNEW-1", "CAM-1", "serials"),  # named twice
+        ("\n \n", "CAM-1", "serials"),  # none
+        ("NEW-1", "PLAIN-1", "sku"),  # not serial-tracked
+        ("NEW-1", "NOPE", "sku"),
+    ],
+)
+def test_receiving_duplicate_or_wrong_serials_is_a_form_error_and_changes_nothing(
+    staff_client, serials, sku, field
+):
+    client = staff_client(superuser=True)
+    product, wh = stocked({"IST": 0, "ANK": 0}, sku="CAM-1", serial_tracked=True)
+    ProductFactory(sku="PLAIN-1")
+    SerialNumberFactory(product=product, warehouse=wh["ANK"], serial="SN-1")
+    SerialNumberFactory(product=product, warehouse=wh["ANK"], serial="RET-1", status="returned")
+    before = list(SerialNumber.objects.order_by("id").values())
+
+    response = client.post(
+        receive_url(),
+        {"sku": sku, "warehouse": wh["IST"].pk, "serials": serials, "reason": "Delivery"},
+    )
+
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert list(SerialNumber.objects.order_by("id").values()) == before
+    assert not StockMovement.objects.exists()
+    assert not StockLevel.objects.filter(on_hand__gt=0).exists()
+
+
+def test_receiving_serial_numbers_needs_the_adjust_permission(staff_client):
+    client = staff_client("Customer Service")  # may not change stock
+    _product, wh = stocked({"IST": 0}, sku="CAM-1", serial_tracked=True)
+
+    assert client.get(receive_url()).status_code == 403
+    data = {"sku": "CAM-1", "warehouse": wh["IST"].pk, "serials": "SN-1", "reason": "x"}
+    assert client.post(receive_url(), data).status_code == 403
+    assert not SerialNumber.objects.exists() and not StockMovement.objects.exists()

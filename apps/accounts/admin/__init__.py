@@ -4,4 +4,10 @@ Every write with a business rule goes through ``apps.accounts.services``; the ad
 collects input, checks who may do what, and reports the services' refusals as messages.
 """
 
-from apps.accounts.admin import api_keys, auth_events, customers, users  # noqa: F401
+from apps.accounts.admin import (  # noqa: F401
+    api_keys,
+    auth_events,
+    customers,
+    third_party,
+    users,
+)

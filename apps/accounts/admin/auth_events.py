@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.models import (
     AuthEvent,
 )
@@ -25,7 +26,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuthEvent)
-class AuthEventAdmin(ReadOnlyAdmin):
+class AuthEventAdmin(DealerScopedAdminMixin, ReadOnlyAdmin):
+    dealer_scope = "user__customer"  # logins of a dealer's people; staff's and unknown e-mails
+    # only for staff who see every dealer
     list_display = ("at", "kind", "email", "user", "ip_address", "user_agent", "detail")
     list_filter = ("kind", "at")
     search_fields = ("email", "ip_address")

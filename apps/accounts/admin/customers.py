@@ -10,6 +10,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
+from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.models import (
     Address,
     CreditLimitChange,
@@ -17,7 +18,6 @@ from apps.accounts.models import (
     DealerRole,
     User,
 )
-from apps.accounts.selectors import customer_list_for_staff
 from apps.accounts.services.addresses import (
     ADDRESS_FIELDS,
     address_create,
@@ -190,7 +190,8 @@ class CreditLimitChangeInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class CustomerAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
+    dealer_scope = "pk"  # sales managers: the customers assigned to them
     form = CustomerAdminForm
     list_display = ("code", "name", "tier", "status", "credit_limit", "sales_rep")
     list_filter = ("tier", "status", ("sales_rep", admin.RelatedOnlyFieldListFilter))
@@ -209,14 +210,15 @@ class CustomerAdmin(AuditHistoryMixin, admin.ModelAdmin):
     )
     reason_template = "admin/accounts/customer/status_reason.html"
 
-    # which customers: the staff selector (sales managers see only those assigned to them)
-    def get_queryset(self, request):
-        qs = customer_list_for_staff(user=request.user)
-        ordering = self.get_ordering(request)
-        return qs.order_by(*ordering) if ordering else qs
-
     def has_delete_permission(self, request, obj=None):
         return False  # business data is soft-deleted, never removed from the back office
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "sales_rep":  # a staff member looks after a customer
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
+                "email"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_approve_permission(self, request) -> bool:
         return request.user.has_perm("accounts.approve_customer")

@@ -1,32 +1,67 @@
-"""Users: e-mail login forms, lockout state and unlock."""
+"""Users: e-mail login forms, lockout state and unlock, password reset links.
+
+Nobody sets another person's password here: the password page answers 403 (one's own
+password changes through the admin's "change password", which asks for the old one), a new
+account gets no password, and staff send a reset link ("Send a password reset link") that the
+person follows themself. A staff member sees the users of the dealers they see; staff accounts
+only super admins see and manage.
+"""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts import lockout
 from apps.accounts.admin.common import AuditHistoryMixin
+from apps.accounts.admin.scoping import (
+    DealerScopedAdminMixin,
+    is_super_admin,
+    scope_to_dealers,
+)
 from apps.accounts.models import (
     AuthEvent,
     User,
 )
-from apps.accounts.services.auth import auth_event_record
+from apps.accounts.services.auth import auth_event_record, password_link_send
 from apps.core.net import client_ip, user_agent
 
 # --- Users ----------------------------------------------------------------------------------
 
 
-class UserCreationForm(AdminUserCreationForm):
+class UserCreationForm(forms.ModelForm):
+    """A new account has no password: the person chooses one through the link e-mailed to
+    them when the account is saved."""
+
     class Meta:
         model = User
-        fields = ("email",)
+        fields = ("email", "first_name", "last_name")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(gettext("A user with this e-mail already exists."))
+        return email
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
 
 
 class UserEditForm(UserChangeForm):
+    password = None  # nobody sees or sets another person's password (see the module doc)
+
     class Meta:
         model = User
         fields = "__all__"
@@ -39,7 +74,8 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(AuditHistoryMixin, DjangoUserAdmin):
+class UserAdmin(DealerScopedAdminMixin, AuditHistoryMixin, DjangoUserAdmin):
+    dealer_scope = "customer"
     add_form = UserCreationForm
     form = UserEditForm
     ordering = ("email",)
@@ -64,9 +100,9 @@ class UserAdmin(AuditHistoryMixin, DjangoUserAdmin):
     )
     list_select_related = ("customer",)
     search_fields = ("email", "first_name", "last_name", "customer__code", "customer__name")
-    actions = ("unlock_selected",)
+    actions = ("unlock_selected", "send_password_reset_link")
     fieldsets = (
-        (None, {"fields": ("email", "password", "is_locked")}),
+        (None, {"fields": ("email", "password_state", "is_locked")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "phone")}),
         (_("Company"), {"fields": ("customer", "role", "order_limit")}),
         (
@@ -80,25 +116,72 @@ class UserAdmin(AuditHistoryMixin, DjangoUserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "usable_password", "password1", "password2"),
+                "fields": ("email", "first_name", "last_name"),
+                "description": _(
+                    "The new user gets an e-mail with a link to choose their own password."
+                ),
             },
         ),
     )
     # company and role change through the company screens (services keep the role groups)
-    readonly_fields = ("last_login", "date_joined", "is_locked", "customer", "role")
+    readonly_fields = (
+        "password_state",
+        "last_login",
+        "date_joined",
+        "is_locked",
+        "customer",
+        "role",
+    )
+
+    def scope_queryset(self, request, queryset):
+        """The users of the dealers this staff member sees; staff accounts only for super
+        admins."""
+        if not is_super_admin(request.user):
+            queryset = queryset.filter(is_staff=False, is_superuser=False)
+        return scope_to_dealers(queryset, user=request.user, path="customer")
+
+    def scope_choices(self, request, queryset):
+        # a form picking a person (a sales rep) may name staff members: they are no dealer's
+        return scope_to_dealers(queryset, user=request.user, path="customer", shared_when_null=True)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            # who is staff and what they may do is decided by super admins only
+            # who is staff and what they may do is decided by superusers only
             fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return fields
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
-        # a staff account (and its password) is changed only by a super admin
-        return obj is None or request.user.is_superuser or not (obj.is_staff or obj.is_superuser)
+        # a staff account is changed only by a super admin
+        return obj is None or is_super_admin(request.user) or not (obj.is_staff or obj.is_superuser)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Nobody sets another person's password: one's own goes through the admin's password
+        change (which asks for the old one); anyone else's answers 403."""
+        if str(request.user.pk) == unquote(id):
+            return HttpResponseRedirect(reverse(f"{self.admin_site.name}:password_change"))
+        raise PermissionDenied
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.is_active:
+            password_link_send(user=obj)  # the new person chooses their own password
+
+    @admin.display(description=_("password"))
+    def password_state(self, obj: User) -> str:
+        if obj.pk is None:
+            return "-"
+        if obj.has_usable_password():
+            state = gettext("A password is set.")
+        else:
+            state = gettext("No password set.")
+        hint = gettext(
+            "Staff never set a person's password: select the user in the list and choose "
+            "“Send a password reset link”."
+        )
+        return f"{state} {hint}"
 
     @admin.display(description=_("locked"), boolean=True)
     def is_locked(self, obj: User) -> bool:
@@ -124,3 +207,41 @@ class UserAdmin(AuditHistoryMixin, DjangoUserAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Send a password reset link"), permissions=["change"])
+    def send_password_reset_link(self, request, queryset):
+        """E-mail each selected active user a time-limited link to choose a new password (the
+        same link as the dealer API's password reset)."""
+        ip, agent = client_ip(request), user_agent(request)
+        sent, skipped = 0, []
+        for user in queryset:
+            if not user.is_active or user.is_deleted:
+                skipped.append(user.email)
+                continue
+            password_link_send(user=user)
+            auth_event_record(
+                kind=AuthEvent.Kind.PASSWORD_RESET_REQUESTED,
+                user=user,
+                ip=ip,
+                user_agent=agent,
+                detail=f"by staff {request.user.email}",
+            )
+            sent += 1
+        if sent:
+            self.message_user(
+                request,
+                ngettext(
+                    "A password reset link was e-mailed to %(count)d user.",
+                    "A password reset link was e-mailed to %(count)d users.",
+                    sent,
+                )
+                % {"count": sent},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                gettext("Inactive accounts get no link: %(emails)s.")
+                % {"emails": ", ".join(skipped)},
+                messages.WARNING,
+            )
