@@ -5,3 +5,9 @@ class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from apps.core.forms import admin_json_fields_safe
+
+        # one place, so a new admin screen cannot forget it
+        admin_json_fields_safe()

@@ -1,0 +1,58 @@
+"""Form fields shared by every back-office screen."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin import options
+from django.db import models
+from django.forms.fields import InvalidJSONInput
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.api.parsers import json_body_loads
+
+
+def _is_safe_json(text: str) -> bool:
+    try:
+        json_body_loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+class SafeJSONFormField(forms.JSONField):
+    """Django's JSON form field, decoding under the rules of the API's JSON parser: nesting
+    over 64 levels (Python's decoder recursed into a 500), NaN, overflowing numbers and
+    duplicate keys are a form error. The admin uses it for every model JSONField (see
+    ``admin_json_fields_safe``)."""
+
+    default_error_messages = {"invalid": _("Enter valid JSON.")}
+
+    def to_python(self, value):
+        hostile = (
+            isinstance(value, str)
+            and not self.disabled
+            and value not in self.empty_values
+            and not _is_safe_json(value)
+        )
+        if hostile:
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": value}
+            )
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        # the form shown again with its error re-reads what was sent: as text, not decoded
+        if isinstance(data, str) and not self.disabled and not _is_safe_json(data):
+            return InvalidJSONInput(data)
+        return super().bound_data(data, initial)
+
+
+def admin_json_fields_safe() -> None:
+    """Make every admin form (and inline) edit model JSON fields with ``SafeJSONFormField``:
+    the defaults each ModelAdmin copies when it is created, and the admins created already
+    (``django.contrib.admin`` registers them before this app is ready)."""
+    override = {"form_class": SafeJSONFormField}
+    options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.JSONField] = override
+    for model_admin in admin.site._registry.values():
+        model_admin.formfield_overrides[models.JSONField] = dict(override)
