@@ -26,14 +26,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from apps.accounts.models import Address
 from apps.integrations.models import OutboxEvent
 from apps.integrations.services.endpoints import webhook_endpoint_create
 from apps.orders.models import Order
 from apps.pricing.models import Price, PriceList
-from tests.conftest import ROOT, closed_port, free_port, wait_for_port
+from tests.conftest import ROOT, closed_port, free_port, subprocess_database_url, wait_for_port
 from tests.factories import AddressFactory, CustomerFactory, DealerUserFactory
 from tests.integrations.receiver import Receiver
 from tests.inventory.factories import ProductFactory, StockLevelFactory, WarehouseFactory
@@ -42,12 +41,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Dealer-pass-2026!"
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Web:
@@ -104,7 +97,7 @@ def web(transactional_db, tmp_path):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": subprocess_database_url(),
             "DB_CONN_MAX_AGE": "0",
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "LOG_FORMAT": "json",
@@ -228,7 +221,7 @@ def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arri
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": subprocess_database_url(),
             "DB_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": broker_url,
             "CELERY_TASK_ALWAYS_EAGER": "0",

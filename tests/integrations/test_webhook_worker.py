@@ -16,13 +16,12 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from apps.integrations.events import event_emit
 from apps.integrations.models import WebhookAttempt, WebhookDelivery
 from apps.integrations.services.delivery import INTERRUPTED
 from apps.integrations.services.endpoints import webhook_endpoint_create
-from tests.conftest import ROOT
+from tests.conftest import ROOT, subprocess_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -35,12 +34,6 @@ def _redis_url(db: int) -> str:
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker(transactional_db, tmp_path):
     """``worker()`` starts a worker (2 processes and beat) on the test database; each one is
@@ -49,7 +42,7 @@ def worker(transactional_db, tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "DB_CONN_MAX_AGE": "0",
         "CELERY_BROKER_URL": _redis_url(BROKER_DB),
         "REDIS_URL": _redis_url(CACHE_DB),
