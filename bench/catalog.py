@@ -121,6 +121,7 @@ def bench_env() -> dict[str, str]:
         "RATE_LIMIT_USER": "off",
         "RATE_LIMIT_IP": "off",
         "RATE_LIMIT_API_KEY": "off",
+        "RATE_LIMIT_AUTH_IP": "off",
         "LOG_LEVEL": "WARNING",
         "JWT_ACCESS_MINUTES": "120",
         "GUNICORN_TIMEOUT": "900",  # so a pathologically slow page still answers, and is timed

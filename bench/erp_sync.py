@@ -515,6 +515,7 @@ def main() -> None:
         "RATE_LIMIT_USER": "off",
         "RATE_LIMIT_IP": "off",
         "RATE_LIMIT_API_KEY": "off",
+        "RATE_LIMIT_AUTH_IP": "off",
         "INTEGRATION_MAX_BATCH": str(max(args.batch, 5000)),
         "LOG_LEVEL": "WARNING",
         "CELERY_TASK_ALWAYS_EAGER": "1",

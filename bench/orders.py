@@ -131,6 +131,7 @@ def bench_env() -> dict[str, str]:
         "RATE_LIMIT_USER": "off",
         "RATE_LIMIT_IP": "off",
         "RATE_LIMIT_API_KEY": "off",
+        "RATE_LIMIT_AUTH_IP": "off",
         "LOG_LEVEL": "WARNING",
         "JWT_ACCESS_MINUTES": "120",
     }
