@@ -418,9 +418,9 @@ def seed_prices(args, dealer) -> str:
     from django.utils import timezone
 
     from apps.campaigns.models import Audience, Campaign
-    from apps.catalog.demo import insert_rows
     from apps.catalog.models import Brand, Product
     from apps.catalog.selectors import product_list
+    from apps.demo.catalog import insert_rows
     from apps.pricing.engine import active_campaign_rules, campaigns_bump, prices_bump
     from apps.pricing.models import Price, PriceList, SpecialPrice
 

@@ -9,6 +9,8 @@ from apps.core.api.views import RedocView, SwaggerView
 from apps.core.views import docs_guard
 
 urlpatterns = [
+    path("", core_views.landing, name="landing"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("health/live", core_views.health_live, name="health-live"),
     path("health/ready", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="prometheus-django-metrics"),

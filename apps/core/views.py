@@ -1,4 +1,5 @@
-"""Operational endpoints (health, metrics), the guard of the API docs, JSON error pages."""
+"""The start page and favicon, operational endpoints (health, metrics), the guard of the API
+docs, JSON error pages."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import ipaddress
 import logging
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.contrib.staticfiles import finders
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -19,6 +22,30 @@ from apps.core.health import run_checks
 from apps.core.net import client_ip
 
 logger = logging.getLogger(__name__)
+
+
+@require_safe
+def landing(request):
+    """The start page at ``/`` (also the admin's "view site"): where the back office, the API
+    documentation and the APIs are. The documentation links only when the docs are open to
+    this visitor (``API_DOCS_PUBLIC``)."""
+    context = {
+        "docs_visible": _docs_open_to(request),
+        "dealer_api": request.build_absolute_uri("/api/v1/"),
+        "integration_api": request.build_absolute_uri("/api/integration/v1/"),
+    }
+    return render(request, "landing.html", context)
+
+
+@require_safe
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for whatever the page says."""
+    path = finders.find("favicon.ico")
+    if path is None:  # pragma: no cover - the file is in static/
+        raise Http404
+    response = FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @never_cache
@@ -93,13 +120,18 @@ def docs_guard(view):
 
     @functools.wraps(view)
     def guarded(request, *args, **kwargs):
-        if not settings.API_DOCS_PUBLIC:
-            user = getattr(request, "user", None)
-            if not (user is not None and user.is_active and user.is_staff):
-                return _json_error(_("Not found."), "not_found", 404)
+        if not _docs_open_to(request):
+            return _json_error(_("Not found."), "not_found", 404)
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+def _docs_open_to(request) -> bool:
+    if settings.API_DOCS_PUBLIC:
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_active and user.is_staff)
 
 
 def _wants_json(request) -> bool:

@@ -19,12 +19,6 @@ from guardian.models import UserObjectPermission
 from rest_framework.test import APIClient
 from stdnum.tr import vkn
 
-from apps.accounts.demo import (
-    DEMO_DEALER_PASSWORD,
-    DEMO_SALES_MANAGER_EMAIL,
-    DEMO_STAFF,
-    DEMO_STAFF_PASSWORD,
-)
 from apps.accounts.models import (
     Address,
     ApiKey,
@@ -38,6 +32,12 @@ from apps.accounts.models import (
 )
 from apps.accounts.selectors import customer_list_for_staff
 from apps.accounts.services.api_keys import api_key_create
+from apps.demo.accounts import (
+    DEMO_DEALER_PASSWORD,
+    DEMO_SALES_MANAGER_EMAIL,
+    DEMO_STAFF,
+    DEMO_STAFF_PASSWORD,
+)
 from tests.conftest import ROOT
 from tests.factories import CustomerFactory, DealerUserFactory
 

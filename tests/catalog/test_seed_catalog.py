@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.catalog.attributes import definitions_for, validate_attributes
-from apps.catalog.demo import BRANDS, SKU_RE, demo_product
 from apps.catalog.models import AttributeDefinition, Brand, Category, Product
 from apps.catalog.search import build_search_document
+from apps.demo.catalog import BRANDS, SKU_RE, demo_product
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
 
 pytestmark = [pytest.mark.django_db]
@@ -132,7 +132,7 @@ def test_reset_keeps_categories_that_real_products_use():
 
 def test_demo_product_is_the_same_for_the_same_number():
     seed("--products", "3")
-    from apps.catalog.demo import _seed_brands, _seed_categories
+    from apps.demo.catalog import _seed_brands, _seed_categories
 
     brands, leaves = _seed_brands(), _seed_categories()
     first, again = demo_product(123, leaves, brands), demo_product(123, leaves, brands)

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from apps.core.management.commands.seed_demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+from apps.demo.management.commands.seed_demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
 
 pytestmark = [pytest.mark.django_db]
 

@@ -25,6 +25,7 @@ from django.db import connection, models
 from django.db.models import Count, ProtectedError, Q, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
+from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
 from apps.catalog.cache import catalog_cache_bump
@@ -468,8 +469,6 @@ def insert_rows(model, rows: list[dict]) -> None:
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
         return
-    from psycopg.types.json import Jsonb
-
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     given = [f for f in fields if f.attname in rows[0]]
@@ -625,6 +624,16 @@ def demo_product(number: int, leaves: list[_LeafRows], brands: dict[int, Brand])
 
 def _demo_products():
     return Product.all_objects.filter(sku__regex=SKU_RE)
+
+
+def seeded(options) -> bool:
+    """Cheaply: the requested demo products are there, live, with stock levels."""
+    count = options.get("products", 200)
+    if not count:
+        return True
+    last = demo_sku(count)
+    live = _demo_products().filter(is_deleted=False, sku__lte=last).count()
+    return live == count and StockLevel.objects.filter(product__sku=last).exists()
 
 
 def seed_catalog(options) -> list[str]:

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from apps.accounts.models import Customer
 from apps.campaigns.models import Campaign
-from apps.catalog.demo import SKU_PREFIX, _chunks, insert_rows
+from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import Brand, Product
-from apps.pricing.engine import campaigns_bump, prices_bump
+from apps.demo.catalog import SKU_PREFIX, _chunks, insert_rows
+from apps.pricing.engine import prices_bump
 from apps.pricing.models import Price, PriceList, SpecialPrice
 
 TIER_FACTORS = {"A": Decimal("0.80"), "B": Decimal("0.85"), "C": Decimal("0.90")}

@@ -26,6 +26,7 @@ from apps.orders.services import (
     order_reject,
     order_set_status,
 )
+from apps.pricing.lines import lines_price, products_by_sku
 
 DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
 DEALERS_WITH_ORDERS = 3
@@ -120,8 +121,6 @@ def _quantity_over(limit, sku: str, customer: Customer) -> int:
     """A quantity of ``sku`` (a valid one: minimum, multiple) whose gross total is above
     ``limit`` (0 when none fits in stock), so the demo can show the approval queues. Quantity
     breaks make larger quantities cheaper per unit, so it is priced until it is over."""
-    from apps.orders.lines import lines_price, products_by_sku
-
     product = products_by_sku([sku]).get(sku)
     if product is None or limit is None:
         return 0

@@ -201,7 +201,7 @@ def seed_staff_roles(options) -> list[str]:
                 user.save()
             _ensure_password(user, DEMO_STAFF_PASSWORD)
         user.groups.set([group])
-        lines.append(f"staff ({group_name.lower()}): {email} / {DEMO_STAFF_PASSWORD}")
+        lines.append(staff_login_line(email, group_name))
     return lines
 
 
@@ -318,9 +318,35 @@ def _seed_users(customer: Customer, dealer: DemoDealer) -> list[str]:
                 user.save()
             user_sync_role_group(user=user)
             _ensure_password(user, DEMO_DEALER_PASSWORD)
-        note = "" if dealer.is_active else " - company pending approval: approve it to log in"
-        lines.append(f"dealer: {email} / {DEMO_DEALER_PASSWORD} ({role}, {dealer.code}){note}")
+        lines.append(dealer_login_line(dealer, role))
     return lines
+
+
+def dealer_login_line(dealer: DemoDealer, role: str) -> str:
+    note = "" if dealer.is_active else " - company pending approval: approve it to log in"
+    return f"dealer: {dealer.email(role)} / {DEMO_DEALER_PASSWORD} ({role}, {dealer.code}){note}"
+
+
+def staff_login_line(email: str, group_name: str) -> str:
+    return f"staff ({group_name.lower()}): {email} / {DEMO_STAFF_PASSWORD}"
+
+
+def login_lines(options) -> list[str]:
+    """The logins the staff and dealer steps print, without seeding (the data is there)."""
+    lines = [staff_login_line(email, group_name) for email, group_name, *_rest in DEMO_STAFF]
+    for dealer in demo_dealers(options["dealers"]):
+        lines.extend(dealer_login_line(dealer, role) for role, *_rest in dealer.roles)
+    return lines
+
+
+def seeded(options) -> bool:
+    """Cheaply: the staff and the requested demo dealers with their users are there."""
+    dealers = demo_dealers(options["dealers"])
+    emails = [email for email, *_rest in DEMO_STAFF]
+    emails += [dealer.email(role) for dealer in dealers for role, *_rest in dealer.roles]
+    users = User.objects.filter(email__in=emails, is_active=True, is_deleted=False).count()
+    customers = Customer.objects.filter(code__in=[d.code for d in dealers]).count()
+    return users == len(emails) and customers == len(dealers)
 
 
 def seed_dealers(options) -> list[str]:

@@ -11,10 +11,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from apps.accounts.demo import STEPS as ACCOUNTS_STEPS
-from apps.catalog.demo import STEPS as CATALOG_STEPS
-from apps.orders.demo import STEPS as ORDERS_STEPS
-from apps.pricing.demo import STEPS as PRICING_STEPS
+from apps.demo import accounts, catalog
+from apps.demo.accounts import STEPS as ACCOUNTS_STEPS
+from apps.demo.catalog import STEPS as CATALOG_STEPS
+from apps.demo.orders import STEPS as ORDERS_STEPS
+from apps.demo.pricing import STEPS as PRICING_STEPS
+from apps.finance.models import LedgerEntry
+from apps.pricing.models import Price
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105 - a demo login, printed on purpose
@@ -31,7 +34,7 @@ def seed_staff(options) -> list[str]:
         user.save()
     user.first_name, user.last_name = "Demo", "Admin"
     user.save(update_fields=["first_name", "last_name"])
-    return [f"staff (super admin): {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"]
+    return [admin_login_line()]
 
 
 def reset_staff(options) -> None:
@@ -46,6 +49,30 @@ STEPS = [
     *PRICING_STEPS,  # LIST/tier prices, special prices of DEMO001, two campaigns
     *ORDERS_STEPS,  # ledgers of the demo dealers; orders in every status for three of them
 ]
+
+
+def admin_login_line() -> str:
+    return f"staff (super admin): {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
+
+
+def already_seeded(options) -> bool:
+    """A handful of cheap queries: the last row each step writes for these options is there
+    (the admin, staff and dealers with their users, the products with stock, their LIST price,
+    the first dealer's ledger). Not a full check: ``--reseed``/``--reset`` repair anything."""
+    admin = get_user_model().objects.filter(
+        email__iexact=DEMO_ADMIN_EMAIL, is_superuser=True, is_active=True
+    )
+    if not (admin.exists() and accounts.seeded(options) and catalog.seeded(options)):
+        return False
+    count = options["products"]
+    if (
+        count
+        and not Price.objects.filter(
+            price_list__code="LIST", product__sku=catalog.demo_sku(count)
+        ).exists()
+    ):
+        return False
+    return LedgerEntry.objects.filter(customer__code=accounts.demo_dealer(1).code).exists()
 
 
 def positive_int(value: str) -> int:
@@ -69,8 +96,17 @@ class Command(BaseCommand):
             "--dealers", type=positive_int, default=5, help="demo dealers (at least 4)"
         )
         parser.add_argument("--reset", action="store_true", help="delete demo data first")
+        parser.add_argument(
+            "--skip-if-seeded",
+            action="store_true",
+            help="only print the logins when the demo data is already there (not with --reset)",
+        )
 
     def handle(self, *args, **options):
+        if options["skip_if_seeded"] and not options["reset"] and already_seeded(options):
+            self.stdout.write(self.style.SUCCESS("Demo data already there (not seeded again)."))
+            self._logins([admin_login_line(), *accounts.login_lines(options)])
+            return
         lines: list[str] = []
         with transaction.atomic():
             if options["reset"]:
@@ -81,6 +117,9 @@ class Command(BaseCommand):
                 progress.set_postfix_str(name)
                 lines.extend(seed(options))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self._logins(lines)
+
+    def _logins(self, lines: list[str]) -> None:
         self.stdout.write("Logins:")
         for line in lines:
             self.stdout.write(f"  {line}")

@@ -1,0 +1,80 @@
+"""``seed_demo --skip-if-seeded`` (what ``./dev demo`` passes): a rerun finds the demo data with
+a few queries and only prints the logins; other options that need more data, or ``--reset``,
+seed. The demo's e-mail backend writes files and one line per message."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from apps.accounts.models import User
+from apps.catalog.models import Product
+
+pytestmark = [pytest.mark.django_db]
+
+SMALL = ("--products", "20", "--dealers", "4")
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, verbosity=0)
+    return out.getvalue()
+
+
+def logins(output: str) -> set[str]:
+    return {line.strip() for line in output.splitlines() if " / " in line}
+
+
+def test_a_rerun_prints_the_same_logins_without_seeding(django_assert_max_num_queries):
+    first = run(*SMALL, "--skip-if-seeded")
+    assert "Demo data ready." in first
+    with django_assert_max_num_queries(8):
+        again = run(*SMALL, "--skip-if-seeded")
+    assert "already there" in again and "Demo data ready." not in again
+    assert logins(again) == logins(first)
+    assert again.rstrip().splitlines()[-1].startswith("  dealer: ")
+
+
+def test_more_products_than_there_are_seed_again():
+    run(*SMALL)
+    output = run("--products", "25", "--dealers", "4", "--skip-if-seeded")
+    assert "Demo data ready." in output
+    assert Product.objects.filter(sku__startswith="DEMO-").count() == 25
+
+
+def test_a_missing_login_seeds_again():
+    run(*SMALL)
+    User.objects.filter(email="viewer@demo002.example.com").delete()
+    assert "Demo data ready." in run(*SMALL, "--skip-if-seeded")
+    assert User.objects.filter(email="viewer@demo002.example.com").exists()
+
+
+def test_reset_always_seeds():
+    run(*SMALL)
+    assert "Demo data ready." in run(*SMALL, "--skip-if-seeded", "--reset")
+
+
+def test_the_demo_mail_backend_writes_one_file_and_one_line_per_message(settings, tmp_path):
+    settings.EMAIL_BACKEND = "apps.demo.mail.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path
+    stream = StringIO()
+    connection = mail.get_connection(stream=stream)
+    sent = mail.send_mail(
+        "Your order SO-2026-000001",
+        "Thank you for your order.",
+        "no-reply@example.com",
+        ["owner@demo001.example.com"],
+        connection=connection,
+    )
+    assert sent == 1
+    files = list((tmp_path / "demo-mail").glob("*.eml"))
+    assert len(files) == 1
+    text = files[0].read_text()
+    assert "Subject: Your order SO-2026-000001" in text and "Thank you for your order." in text
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        f"e-mail to owner@demo001.example.com: Your order SO-2026-000001 -> {files[0]}"
+    ]
