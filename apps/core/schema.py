@@ -1,4 +1,19 @@
-"""OpenAPI generation: every operation documents the error responses it can give."""
+"""OpenAPI generation: every operation documents the error responses it can give.
+
+Rules applied to every operation, so no view has to remember them:
+
+- 429 (with ``Retry-After``) everywhere; 401 and 403 on every operation that needs
+  credentials; 400 on every operation with a body or query filters; 404 on every operation
+  with a path parameter; paginated lists 400 (bad ``page``/``page_size``) and 404 (a page past
+  the end).
+- An operation that takes an ``Idempotency-Key`` header also answers 409 (the first request
+  with that key is still running) and 422 (the key was used with another body).
+- An optional query parameter may be sent empty (``allowEmptyValue``): it is then absent.
+- A request body read by a ``StrictInputSerializer`` says ``additionalProperties: false``:
+  the server refuses fields it does not know, so the schema says so.
+- Descriptions come from ``extend_schema(description=...)`` only, never from docstrings: a
+  view's docstring is written for the next engineer, not for API users.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +21,8 @@ from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+
+from apps.core.serializers import StrictInputSerializer
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -24,23 +41,61 @@ _DESCRIPTIONS = {
     "401": "No or bad credentials.",
     "403": "Authenticated but not allowed.",
     "404": "Absent, or belongs to another company.",
+    "409": "Conflict with the current state.",
+    "422": "`Idempotency-Key` already used with another body.",
     "429": "Rate limit hit; `Retry-After` says when to come back.",
+}
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+_IDEMPOTENCY_DESCRIPTIONS = {
+    "409": "A request with this `Idempotency-Key` is still being processed; send it again.",
 }
 
 
 class AutoSchema(BaseAutoSchema):
+    def get_description(self):
+        # docstrings are for engineers; API users get extend_schema(description=...)
+        return ""
+
+    def _override_parameter_names(self) -> set[str]:
+        return {getattr(p, "name", None) for p in self.get_override_parameters()}
+
+    def _takes_idempotency_key(self) -> bool:
+        return IDEMPOTENCY_HEADER in self._override_parameter_names()
+
+    def _is_paginated(self) -> bool:
+        return self._is_list_view() or "page" in self._override_parameter_names()
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            # the API reads an optional query parameter sent empty (`?status=`) as absent
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInputSerializer):
+            schema["additionalProperties"] = False
+        return schema
+
     def _is_public(self) -> bool:
         permissions = self.view.get_permissions()
         return all(isinstance(p, AllowAny) for p in permissions)
 
     def _error_codes(self) -> list[str]:
         codes = ["429"]
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+        paginated = self._is_paginated()
+        if self.method in ("POST", "PUT", "PATCH") or paginated:
             codes.append("400")
         if not self._is_public():
             codes += ["401", "403"]
-        if "{" in self.path or self._is_list_view():
+        if "{" in self.path or paginated:
             codes.append("404")
+        if self._takes_idempotency_key():
+            codes += ["409", "422"]
         return codes
 
     def _get_response_bodies(self, direction="response"):
@@ -48,7 +103,10 @@ class AutoSchema(BaseAutoSchema):
         for code in self._error_codes():
             if code not in responses:
                 responses[code] = self._get_response_for_code(
-                    OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]),
+                    OpenApiResponse(
+                        ErrorSerializer,
+                        description=_IDEMPOTENCY_DESCRIPTIONS.get(code, _DESCRIPTIONS[code]),
+                    ),
                     code,
                     direction=direction,
                 )

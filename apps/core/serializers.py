@@ -24,6 +24,23 @@ class StrictInputSerializer(serializers.Serializer):
                     {name: [self.error_messages["unknown_field"]] for name in unknown},
                     code="unknown_field",
                 )
+            # DRF's CharField takes a number as its text; the schema says string, so do we
+            not_text = [
+                name
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and not field.read_only
+                and data.get(name) is not None
+                and not isinstance(data.get(name), str)
+            ]
+            if not_text:
+                raise serializers.ValidationError(
+                    {
+                        name: [serializers.CharField.default_error_messages["invalid"]]
+                        for name in not_text
+                    },
+                    code="invalid",
+                )
         return super().to_internal_value(data)
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet, Sum
+from django.utils.translation import gettext as _
 
-from apps.orders.models import Order, OrderLine, OrderStatusChange
+from apps.catalog.models import Product
+from apps.inventory.selectors import available_subquery
+from apps.orders.models import CartItem, Order, OrderLine, OrderStatusChange
 from apps.orders.states import OPEN_STATUSES
+from apps.pricing.engine import ResolvedPrice
+from apps.pricing.lines import lines_price, totals
 
 ZERO = Decimal("0.00")
 
@@ -35,15 +42,41 @@ def order_detail_queryset(queryset: QuerySet | None = None) -> QuerySet:
     )
 
 
-def cart_view(*, user) -> dict:
+@dataclass
+class CartLine:
+    """A cart line priced now; ``price`` and the line amounts are None when not sellable."""
+
+    id: int
+    product: Product
+    quantity: int
+    price: ResolvedPrice | None
+    line_net: Decimal | None
+    line_vat: Decimal | None
+    line_gross: Decimal | None
+    available: int
+    problems: list[dict]  # [{code, message}]
+
+
+@dataclass
+class CartContents:
+    currency: str
+    lines: list[CartLine]
+    subtotal_net: Decimal
+    vat_total: Decimal
+    grand_total: Decimal
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def orderable(self) -> bool:
+        return bool(self.lines) and not any(line.problems for line in self.lines)
+
+
+def cart_view(*, user) -> CartContents:
     """The user's cart priced now: lines with the engine's price (source, campaign), line
     amounts, available stock and problems, and the totals of the sellable lines."""
-    from django.conf import settings
-
-    from apps.inventory.selectors import available_subquery, stock_display
-    from apps.orders.lines import lines_price, totals
-    from apps.orders.models import CartItem
-
     items = list(
         CartItem.objects.filter(cart__user=user)
         .select_related("product", "product__category")
@@ -52,42 +85,31 @@ def cart_view(*, user) -> dict:
     )
     for item in items:
         item.product.stock_available = item.stock_available
-    lines = lines_price(customer=user.customer, pairs=[(i.product, i.quantity) for i in items])
-    amounts = totals(lines)
-    out = []
-    for item, line in zip(items, lines, strict=True):
+    priced = lines_price(customer=user.customer, pairs=[(i.product, i.quantity) for i in items])
+    amounts = totals(priced)
+    lines = []
+    for item, line in zip(items, priced, strict=True):
         product = item.product
         visible = product.is_active and not product.is_deleted and product.category.is_active
         problems = list(line.problems)
         if not visible:
             problems.insert(0, {"code": "not_available", "message": _not_available()})
-        out.append(
-            {
-                "id": item.pk,
-                "sku": product.sku,
-                "name": product.name,
-                "quantity": item.quantity,
-                "vat_rate": product.vat_rate,
-                "price": line.price.as_api(settings.CURRENCY),
-                "line_net": f"{line.line_net:.2f}" if line.price.sellable else None,
-                "line_vat": f"{line.line_vat:.2f}" if line.price.sellable else None,
-                "line_gross": f"{line.line_gross:.2f}" if line.price.sellable else None,
-                "stock": stock_display(line.available),
-                "problems": problems,
-            }
+        sellable = line.sellable
+        lines.append(
+            CartLine(
+                id=item.pk,
+                product=product,
+                quantity=item.quantity,
+                price=line.price if sellable else None,
+                line_net=line.line_net if sellable else None,
+                line_vat=line.line_vat if sellable else None,
+                line_gross=line.line_gross if sellable else None,
+                available=line.available,
+                problems=problems,
+            )
         )
-    return {
-        "currency": settings.CURRENCY,
-        "lines": out,
-        "line_count": len(out),
-        "subtotal_net": f"{amounts['subtotal_net']:.2f}",
-        "vat_total": f"{amounts['vat_total']:.2f}",
-        "grand_total": f"{amounts['grand_total']:.2f}",
-        "orderable": bool(out) and not any(line["problems"] for line in out),
-    }
+    return CartContents(currency=settings.CURRENCY, lines=lines, **amounts)
 
 
 def _not_available() -> str:
-    from django.utils.translation import gettext as _
-
     return _("This product is no longer sold.")

@@ -31,3 +31,91 @@ def test_schema_and_docs_are_served(client):
 def test_both_api_roots_exist(client):
     assert client.get("/api/v1/").json()["name"] == "dealer"
     assert client.get("/api/integration/v1/").json()["name"] == "integration"
+
+
+# --- the schema tells the truth (issue 14) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from drf_spectacular.generators import SchemaGenerator
+
+    with django_db_blocker.unblock():
+        return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield method.upper(), path, operation
+
+
+def test_every_operation_has_a_summary_and_no_engineers_docstring(schema):
+    for method, path, operation in _operations(schema):
+        assert operation.get("summary"), f"{method} {path} has no summary"
+        description = operation.get("description", "")
+        # docstrings are reStructuredText for engineers (``name``); API text uses `name`
+        assert "``" not in description, f"{method} {path}: {description!r}"
+
+
+def test_every_authenticated_operation_documents_its_errors_with_the_error_shape(schema):
+    for method, path, operation in _operations(schema):
+        codes = set(operation["responses"])
+        assert "429" in codes, f"{method} {path}"
+        if operation.get("security") and {} not in operation["security"]:
+            assert {"401", "403"} <= codes, f"{method} {path}"
+        if "{" in path:
+            assert "404" in codes, f"{method} {path}"
+        if method in ("POST", "PATCH", "PUT"):
+            assert "400" in codes, f"{method} {path}"
+        for code in codes & {"400", "401", "403", "404", "409", "422"}:
+            body = operation["responses"][code]["content"]["application/json"]["schema"]
+            assert body == {"$ref": "#/components/schemas/Error"}, f"{method} {path} {code}"
+
+
+def _responses(schema, method, path):
+    return schema["paths"][path][method.lower()]["responses"]
+
+
+def test_the_purchase_path_documents_what_the_server_answers(schema):
+    removed = _responses(schema, "DELETE", "/api/v1/cart/items/{id}")
+    assert "204" not in removed
+    assert removed["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Cart"
+    }
+    assert {"201", "409", "422"} <= set(_responses(schema, "POST", "/api/v1/orders"))
+    for action in ("cancel", "approve", "reject"):
+        assert "409" in _responses(schema, "POST", f"/api/v1/orders/{{number}}/{action}")
+
+
+def test_cart_quote_and_results_are_typed_not_free_form_dicts(schema):
+    components = schema["components"]["schemas"]
+    assert components["Cart"]["properties"]["lines"]["items"] == {
+        "$ref": "#/components/schemas/CartLine"
+    }
+    assert components["Quote"]["properties"]["lines"]["items"] == {
+        "$ref": "#/components/schemas/QuoteLine"
+    }
+    line = components["CartLine"]["properties"]
+    assert line["line_net"]["type"] == "string" and line["line_net"]["format"] == "decimal"
+    for name in ("CartImportResult", "ReorderResult"):
+        for field in components[name]["properties"].values():
+            items = field.get("items", {})
+            assert items.get("type") != "object" or "properties" in items, name
+
+
+def test_one_vocabulary_status_history_from_and_money_filters(schema):
+    change = schema["components"]["schemas"]["StatusChange"]["properties"]
+    assert "from" in change and "from_status" not in change
+    assert change["from"]["nullable"] is True
+    products = schema["paths"]["/api/v1/products"]["get"]["parameters"]
+    for name in ("price_min", "price_max"):
+        (parameter,) = [p for p in products if p["name"] == name]
+        assert parameter["schema"]["type"] == "string"
+        assert parameter["schema"]["format"] == "decimal"
+
+
+def test_strict_request_bodies_refuse_unknown_fields_in_the_schema_too(schema):
+    components = schema["components"]["schemas"]
+    assert components["OrderCreateRequest"]["additionalProperties"] is False
+    assert components["CartItemInputRequest"]["additionalProperties"] is False

@@ -29,9 +29,9 @@ from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Address
+from apps.core.models import OutboxEvent
 from apps.finance.models import LedgerEntry
 from apps.finance.services import ledger_post
-from apps.integrations.models import OutboxEvent
 from apps.inventory.models import StockLevel, StockMovement
 from apps.inventory.services import stock_receive
 from apps.orders.models import Order, OrderLine

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.integrations.models import OutboxEvent
+from apps.core.models import OutboxEvent
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services import order_set_status
@@ -329,7 +329,7 @@ def test_erp_moves_an_order_through_fulfilment_and_shipping_makes_the_sale(shop,
 
     history = list(order.status_history.order_by("id").values_list("to_status", "actor", "note"))
     assert history == [
-        ("confirmed", "system", history[0][2]),
+        ("confirmed", "dealer", history[0][2]),
         ("processing", "erp", "Picking started"),
         ("shipped", "erp", ""),
         ("delivered", "erp", ""),

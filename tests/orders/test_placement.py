@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.integrations.models import OutboxEvent
+from apps.core.models import OutboxEvent
 from apps.inventory.models import StockLevel, StockMovement
 from apps.orders.models import Order
 from apps.pricing.models import SpecialPrice
@@ -34,7 +34,7 @@ def test_placement_prices_lines_with_the_engine_and_sums_rounded_lines(shop):
     # line net = round2(unit * q); line VAT = round2(net * rate / 100)
     assert lines["A-1"]["unit_net"] == "10.3333" and lines["A-1"]["line_net"] == "31.00"
     assert lines["A-1"]["line_vat"] == "6.20" and lines["A-1"]["line_gross"] == "37.20"
-    assert lines["A-2"]["price_source"] == "special" and lines["A-2"]["line_net"] == "0.03"
+    assert lines["A-2"]["source"] == "special" and lines["A-2"]["line_net"] == "0.03"
     assert lines["A-2"]["line_vat"] == "0.00"
     assert body["subtotal_net"] == "31.03" and body["vat_total"] == "6.20"
     assert body["grand_total"] == "37.23" and body["currency"] == "TRY"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from apps.core.exceptions import Conflict
-from apps.integrations.models import OutboxEvent
+from apps.core.models import OutboxEvent
 from apps.inventory.models import StockLevel, StockMovement
 from apps.orders import services
 from apps.orders.models import Order
@@ -231,3 +231,19 @@ def test_a_credit_decision_needs_an_order_waiting_for_one(stocked):
         services.order_credit_reject(order=order, by=None, reason="No")
     order.refresh_from_db()
     assert order.status == "awaiting_payment"
+
+
+def test_order_list_filters_refuse_bad_values_with_the_field_and_its_message(stocked):
+    # given: the FilterSet (apps/orders/api/filters.py) answers as the old serializer did
+    bad_status = stocked.owner.get("/api/v1/orders?status=nope")
+    assert bad_status.status_code == 400
+    assert bad_status.json()["errors"]["status"] == ['"nope" is not a valid choice.']
+    bad_date = stocked.owner.get("/api/v1/orders?created_from=2026-02-30")
+    assert bad_date.json()["errors"]["created_from"] == [
+        "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+    ]
+    backwards = stocked.owner.get("/api/v1/orders?created_from=2026-02-02&created_to=2026-02-01")
+    assert backwards.status_code == 400
+    assert backwards.json()["errors"]["created_to"] == ["Must not be before created_from."]
+    # an empty filter is no filter
+    assert stocked.owner.get("/api/v1/orders?status=&created_to=").status_code == 200

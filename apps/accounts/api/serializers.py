@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apps.accounts.models import Address, Consent, Customer, DealerRole, User
+from apps.accounts.models import Address, AuthEvent, Consent, Customer, DealerRole, User
 from apps.accounts.validators import (
     normalize_tax_number,
     validate_country_code,
@@ -262,3 +262,18 @@ class ConsentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Consent
         fields = ["kind", "version", "granted", "at", "ip_address"]
+
+
+class AuthEventSerializer(serializers.ModelSerializer):
+    """A login, logout, failed login or password change of the user."""
+
+    class Meta:
+        model = AuthEvent
+        fields = ["kind", "at", "ip_address", "user_agent", "detail"]
+
+
+class PersonalDataExportSerializer(serializers.Serializer):
+    exported_at = serializers.DateTimeField()
+    user = MeSerializer()
+    consents = ConsentSerializer(many=True)
+    auth_events = AuthEventSerializer(many=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.mixins import ListModelMixin
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -61,6 +61,8 @@ class TokenObtainView(PublicAPIView):
         responses={200: s.TokenPairSerializer, 401: _UNAUTHORIZED},
         tags=["auth"],
         summary="Log in with e-mail and password",
+        description="Answers an access token (15 minutes) and a refresh token (7 days). An "
+        "account locks for 15 minutes after 5 failed logins.",
     )
     def post(self, request):
         data = _validated(s.TokenObtainSerializer, request.data)
@@ -73,6 +75,8 @@ class TokenRefreshView(PublicAPIView):
         responses={200: s.TokenPairSerializer, 401: _UNAUTHORIZED},
         tags=["auth"],
         summary="Rotate a refresh token (the old one stops working)",
+        description="Answers a new access and refresh token; the refresh token sent is "
+        "blacklisted.",
     )
     def post(self, request):
         data = _validated(s.RefreshInputSerializer, request.data)
@@ -85,6 +89,8 @@ class LogoutView(PublicAPIView):
         responses={205: OpenApiResponse(description="Done"), 401: _UNAUTHORIZED},
         tags=["auth"],
         summary="Log out: the refresh token stops working",
+        description="Blacklists the refresh token; access tokens already issued expire on "
+        "their own.",
     )
     def post(self, request):
         data = _validated(s.RefreshInputSerializer, request.data)
@@ -99,6 +105,7 @@ class RegisterView(PublicAPIView):
         tags=["auth"],
         summary="Register a dealer company and its owner (202 always: the owner gets an "
         "e-mail to verify the address; verified, the company waits for staff approval)",
+        description="The same answer whether or not the e-mail or the tax number is known.",
     )
     def post(self, request):
         data = _validated(s.RegisterSerializer, request.data)
@@ -126,6 +133,7 @@ class RegisterVerifyView(PublicAPIView):
         responses={204: OpenApiResponse(description="Verified: waits for staff approval")},
         tags=["auth"],
         summary="Verify the owner's e-mail with the e-mailed uid and token",
+        description="Once verified, the registration waits for staff approval.",
     )
     def post(self, request):
         data = _validated(s.RegisterVerifySerializer, request.data)
@@ -139,6 +147,7 @@ class PasswordResetView(PublicAPIView):
         responses={202: s.DetailSerializer},
         tags=["auth"],
         summary="E-mail a password reset link (always 202)",
+        description="The same answer whether or not the address belongs to an account.",
     )
     def post(self, request):
         data = _validated(s.PasswordResetSerializer, request.data)
@@ -155,6 +164,8 @@ class PasswordResetConfirmView(PublicAPIView):
         responses={204: OpenApiResponse(description="Password changed")},
         tags=["auth"],
         summary="Set a new password with the e-mailed uid and token",
+        description="The link is valid for a limited time; the password must meet the "
+        "complexity rules.",
     )
     def post(self, request):
         data = _validated(s.PasswordResetConfirmSerializer, request.data)
@@ -169,7 +180,12 @@ class MeView(APIView):
     authentication_classes = [DealerJWTAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=s.MeSerializer, tags=["self"])
+    @extend_schema(
+        summary="Who you are",
+        description="Your user, role, permissions and company.",
+        responses=s.MeSerializer,
+        tags=["self"],
+    )
     def get(self, request):
         return Response(s.MeSerializer(request.user).data)
 
@@ -179,36 +195,22 @@ class MeExportView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        responses=inline_serializer(
-            name="PersonalDataExport",
-            fields={
-                "exported_at": serializers.DateTimeField(),
-                "user": s.MeSerializer(),
-                "consents": s.ConsentSerializer(many=True),
-                "auth_events": serializers.ListField(child=serializers.DictField()),
-            },
-        ),
+        responses=s.PersonalDataExportSerializer,
         tags=["self"],
         summary="The caller's personal data (KVKK / GDPR)",
+        description="Everything we keep about you as a person, as a JSON download.",
     )
     def get(self, request):
         from django.utils import timezone
 
         user = request.user
-        events = AuthEvent.objects.filter(user=user).values(
-            "kind", "at", "ip_address", "user_agent", "detail"
-        )[:1000]
-        response = Response(
-            {
-                "exported_at": timezone.now(),
-                "user": s.MeSerializer(user).data,
-                "consents": s.ConsentSerializer(user.consents.all(), many=True).data,
-                "auth_events": [
-                    {**e, "at": serializers.DateTimeField().to_representation(e["at"])}
-                    for e in events
-                ],
-            }
-        )
+        export = {
+            "exported_at": timezone.now(),
+            "user": user,
+            "consents": user.consents.all(),
+            "auth_events": AuthEvent.objects.filter(user=user).order_by("-at", "-id")[:1000],
+        }
+        response = Response(s.PersonalDataExportSerializer(export).data)
         response["Content-Disposition"] = 'attachment; filename="personal-data.json"'
         return response
 
@@ -222,6 +224,11 @@ class CompanyView(DealerGenericAPIView):
     permission_classes = [dealer_permission(read_perms=("accounts.view_customer",))]
     serializer_class = s.CompanySerializer
 
+    @extend_schema(
+        summary="Your company",
+        description="Name, code, tier, status, credit limit, balance and available credit.",
+        tags=["company"],
+    )
     def get(self, request):
         customer = get_object_or_404(self.get_queryset())
         summary = selectors.customer_credit_summary(customer=customer)
@@ -241,11 +248,18 @@ class CompanyUserListView(ListModelMixin, DealerGenericAPIView):
     permission_classes = [_manage_users]
     serializer_class = s.CompanyUserSerializer
 
-    @extend_schema(tags=["company"])
+    @extend_schema(
+        summary="Your company's users",
+        description="For the owner: every user of the company, paginated.",
+        tags=["company"],
+    )
     def get(self, request):
         return self.list(request)
 
     @extend_schema(
+        summary="Add a user to your company",
+        description="For the owner. Without a password the new user is e-mailed an invitation "
+        "to set one.",
         request=s.CompanyUserCreateSerializer,
         responses={201: s.CompanyUserSerializer},
         tags=["company"],
@@ -265,12 +279,20 @@ class CompanyUserDetailView(DealerGenericAPIView):
     permission_classes = [_manage_users]
     serializer_class = s.CompanyUserSerializer
 
-    @extend_schema(tags=["company"])
+    @extend_schema(
+        summary="A user of your company",
+        description="For the owner.",
+        tags=["company"],
+    )
     def get(self, request, pk):
         return Response(s.CompanyUserSerializer(self.get_object()).data)
 
     @extend_schema(
-        request=s.CompanyUserUpdateSerializer, responses=s.CompanyUserSerializer, tags=["company"]
+        summary="Change a user of your company",
+        description="For the owner: role, order limit, active.",
+        request=s.CompanyUserUpdateSerializer,
+        responses=s.CompanyUserSerializer,
+        tags=["company"],
     )
     def patch(self, request, pk):
         user = self.get_object()
@@ -278,7 +300,12 @@ class CompanyUserDetailView(DealerGenericAPIView):
         user = user_services.user_update_for_company(user=user, by=request.user, **data)
         return Response(s.CompanyUserSerializer(user).data)
 
-    @extend_schema(tags=["company"], responses={204: None})
+    @extend_schema(
+        summary="Remove a user from your company",
+        description="For the owner: the user can no longer log in.",
+        tags=["company"],
+        responses={204: None},
+    )
     def delete(self, request, pk):
         user_services.user_remove_from_company(user=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -294,12 +321,20 @@ class CompanyAddressListView(ListModelMixin, DealerGenericAPIView):
     permission_classes = [_addresses]
     serializer_class = s.AddressSerializer
 
-    @extend_schema(tags=["company"])
+    @extend_schema(
+        summary="Your company's addresses",
+        description="Billing and shipping addresses, paginated.",
+        tags=["company"],
+    )
     def get(self, request):
         return self.list(request)
 
     @extend_schema(
-        request=s.AddressInputSerializer, responses={201: s.AddressSerializer}, tags=["company"]
+        summary="Add an address",
+        description="A billing or shipping address of your company.",
+        request=s.AddressInputSerializer,
+        responses={201: s.AddressSerializer},
+        tags=["company"],
     )
     def post(self, request):
         data = _validated(s.AddressInputSerializer, request.data)
@@ -314,12 +349,20 @@ class CompanyAddressDetailView(DealerGenericAPIView):
     permission_classes = [_addresses]
     serializer_class = s.AddressSerializer
 
-    @extend_schema(tags=["company"])
+    @extend_schema(
+        summary="An address of your company",
+        description="One billing or shipping address.",
+        tags=["company"],
+    )
     def get(self, request, pk):
         return Response(s.AddressSerializer(self.get_object()).data)
 
     @extend_schema(
-        request=s.AddressInputSerializer, responses=s.AddressSerializer, tags=["company"]
+        summary="Change an address",
+        description="Only the fields sent change.",
+        request=s.AddressInputSerializer,
+        responses=s.AddressSerializer,
+        tags=["company"],
     )
     def patch(self, request, pk):
         address = self.get_object()
@@ -327,7 +370,12 @@ class CompanyAddressDetailView(DealerGenericAPIView):
         address = address_services.address_update(address=address, data=data, by=request.user)
         return Response(s.AddressSerializer(address).data)
 
-    @extend_schema(tags=["company"], responses={204: None})
+    @extend_schema(
+        summary="Delete an address",
+        description="Orders keep their copy of the address.",
+        tags=["company"],
+        responses={204: None},
+    )
     def delete(self, request, pk):
         address_services.address_delete(address=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,7 +20,11 @@ class _AudienceListView(generics.ListAPIView):
     filter_backends: list = []
 
 
-@extend_schema(tags=["marketing"])
+@extend_schema(
+    tags=["marketing"],
+    summary="Campaigns for your company",
+    description="Discount campaigns live now whose audience includes your company.",
+)
 class CampaignListView(_AudienceListView):
     serializer_class = s.CampaignSerializer
 
@@ -30,6 +34,9 @@ class CampaignListView(_AudienceListView):
 
 @extend_schema(
     tags=["marketing"],
+    summary="Banners for your company",
+    description="Banners live now whose audience includes your company; `placement` picks "
+    "one place of the portal.",
     parameters=[OpenApiParameter("placement", str, required=False)],
 )
 class BannerListView(_AudienceListView):
@@ -42,7 +49,11 @@ class BannerListView(_AudienceListView):
         )
 
 
-@extend_schema(tags=["marketing"])
+@extend_schema(
+    tags=["marketing"],
+    summary="Product collections for your company",
+    description="Curated product collections shown to your company now.",
+)
 class CollectionListView(_AudienceListView):
     serializer_class = s.CollectionSerializer
 

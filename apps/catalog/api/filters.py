@@ -12,10 +12,11 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from apps.catalog import selectors
+from apps.catalog.hooks import PRICE_SORT_FIELD, annotate_base_price
 from apps.catalog.models import AttributeDefinition, Product
-from apps.pricing.selectors import PRICE_SORT_FIELD, annotate_base_price
 
 ATTRIBUTE_PREFIX = "attr_"
 ORDERING_CHOICES = [
@@ -164,6 +165,18 @@ class ProductFilterForm(forms.Form):
         return cleaned
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?\d{0,10}(\.\d{0,4})?$",
+    }
+)
+class MoneyFilter(filters.NumberFilter):
+    """An amount of money in a query string: documented as the decimal string money is
+    everywhere else in the API, read as a ``Decimal``."""
+
+
 class ProductFilter(filters.FilterSet):
     search = filters.CharFilter(
         method="filter_search",
@@ -181,14 +194,15 @@ class ProductFilter(filters.FilterSet):
         method="filter_in_stock",
         help_text="`true`: only products with available units; `false`: only those without.",
     )
-    price_min = filters.NumberFilter(
+    price_min = MoneyFilter(
         method="filter_price",
-        help_text="Lowest unit price (net) at quantity 1: the dealer's own price as in "
-        "`price.unit_net` (special, tier or LIST price, with the best campaign).",
+        help_text="Lowest unit price (net) at quantity 1, a decimal string (`149.90`): the "
+        "dealer's own price as in `price.unit_net` (special, tier or LIST price, with the best "
+        "campaign).",
     )
-    price_max = filters.NumberFilter(
+    price_max = MoneyFilter(
         method="filter_price",
-        help_text="Highest unit price (net) at quantity 1, as for `price_min`.",
+        help_text="Highest unit price (net) at quantity 1, a decimal string, as for `price_min`.",
     )
     ordering = filters.ChoiceFilter(
         choices=ORDERING_CHOICES,

@@ -3,11 +3,12 @@ everything (stock annotation, prices); these only shape it."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.catalog.hooks import stock_display
 from apps.catalog.models import Product
-from apps.inventory.selectors import stock_display
 
 
 @extend_schema_field(
@@ -76,10 +77,11 @@ class CampaignRefSerializer(serializers.Serializer):
 
 
 class PriceSerializer(serializers.Serializer):
-    """The dealer's price of one unit (from the price engine)."""
+    """The dealer's price of one unit: shapes the price engine's answer (``ResolvedPrice``)."""
 
-    currency = serializers.CharField()
+    currency = serializers.SerializerMethodField()
     list = serializers.DecimalField(
+        source="list_price",
         max_digits=14,
         decimal_places=4,
         allow_null=True,
@@ -92,6 +94,9 @@ class PriceSerializer(serializers.Serializer):
     source = serializers.CharField(help_text="`special`, `tier:A|B|C` or `list`.")
     campaign = CampaignRefSerializer(allow_null=True)
     unit_gross = serializers.DecimalField(max_digits=14, decimal_places=4)
+
+    def get_currency(self, price) -> str:
+        return settings.CURRENCY
 
 
 class PriceBreakSerializer(serializers.Serializer):

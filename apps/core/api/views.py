@@ -39,7 +39,13 @@ class ApiRootView(APIView):
 class DealerApiRootView(ApiRootView):
     api_name = "dealer"
 
-    @extend_schema(responses=_RootSerializer, operation_id="dealer_api_root", tags=["meta"])
+    @extend_schema(
+        responses=_RootSerializer,
+        operation_id="dealer_api_root",
+        tags=["meta"],
+        summary="The dealer API's root",
+        description="Its name and version, and where its schema and documentation are.",
+    )
     def get(self, request):
         return super().get(request)
 
@@ -47,7 +53,13 @@ class DealerApiRootView(ApiRootView):
 class IntegrationApiRootView(ApiRootView):
     api_name = "integration"
 
-    @extend_schema(responses=_RootSerializer, operation_id="integration_api_root", tags=["meta"])
+    @extend_schema(
+        responses=_RootSerializer,
+        operation_id="integration_api_root",
+        tags=["meta"],
+        summary="The integration API's root",
+        description="Its name and version, and where its schema and documentation are.",
+    )
     def get(self, request):
         return super().get(request)
 

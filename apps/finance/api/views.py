@@ -33,7 +33,14 @@ class AccountSummaryView(DealerGenericAPIView):
     company_field = "pk"
     permission_classes = [dealer_permission(read_perms=("finance.view_ledgerentry",))]
 
-    @extend_schema(responses=AccountSummarySerializer, tags=["finance"])
+    @extend_schema(
+        summary="Your current account",
+        description="Balance (positive: your company owes), credit limit, open orders "
+        "(confirmed, processing, shipped, not yet invoiced), available credit and the overdue "
+        "amount.",
+        responses=AccountSummarySerializer,
+        tags=["finance"],
+    )
     def get(self, request):
         customer = self.get_queryset().get()
         summary = customer_credit_summary(customer=customer)

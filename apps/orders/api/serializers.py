@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.catalog.api.serializers import (
+    CampaignRefSerializer,
+    PriceSerializer,
+    StockSerializer,
+)
 from apps.core.serializers import StrictInputSerializer
+from apps.inventory.selectors import stock_display
 from apps.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange, PaymentMethod
 
 QUANTITY = {"min_value": 1, "max_value": 1_000_000}
@@ -55,21 +61,21 @@ class RequiredReasonSerializer(StrictInputSerializer):
     reason = serializers.CharField(max_length=1000)
 
 
-class OrderFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
-    created_from = serializers.DateField(required=False)
-    created_to = serializers.DateField(required=False)
-
-    def validate(self, attrs):
-        start, end = attrs.get("created_from"), attrs.get("created_to")
-        if start and end and end < start:
-            raise serializers.ValidationError(
-                {"created_to": [_("Must not be before created_from.")]}
-            )
-        return attrs
-
-
 class OrderLineSerializer(serializers.ModelSerializer):
+    """A line at the prices of the day it was placed. The price words are those of the
+    `price` object of the catalog and the cart: `list`, `unit_net`, `discount`, `source`,
+    `campaign`."""
+
+    list = serializers.DecimalField(
+        source="list_price",
+        max_digits=14,
+        decimal_places=4,
+        allow_null=True,
+        help_text="The LIST price then (null when the product had none).",
+    )
+    source = serializers.CharField(
+        source="price_source", help_text="`special`, `tier:A|B|C` or `list`."
+    )
     campaign = serializers.SerializerMethodField()
 
     class Meta:
@@ -78,10 +84,10 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "sku",
             "name",
             "quantity",
-            "list_price",
+            "list",
             "unit_net",
             "discount",
-            "price_source",
+            "source",
             "campaign",
             "vat_rate",
             "line_net",
@@ -90,6 +96,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "serial_numbers",
         ]
 
+    @extend_schema_field(CampaignRefSerializer(allow_null=True))
     def get_campaign(self, line) -> dict | None:
         if line.campaign_id is None:
             return None
@@ -97,15 +104,26 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
+    """One status change: `from` (null for the first), `to`, `at`, `by` (the person, when
+    one acted), `actor` (`dealer`, `staff`, `erp` or `system`) and `note`."""
+
     by = serializers.SerializerMethodField()
     at = serializers.DateTimeField(source="created_at")
-    to = serializers.CharField(source="to_status")
-    # "from" is a keyword: declared in to_representation
-    from_status = serializers.CharField()
+    to = serializers.ChoiceField(source="to_status", choices=OrderStatus.choices)
+    actor = serializers.ChoiceField(choices=["dealer", "staff", "erp", "system"])
 
     class Meta:
         model = OrderStatusChange
-        fields = ["from_status", "to", "at", "by", "actor", "note"]
+        fields = ["to", "at", "by", "actor", "note"]
+
+    def get_fields(self):
+        # "from" is a Python keyword, so it cannot be declared as a class attribute
+        fields = {"from": serializers.SerializerMethodField(method_name="get_from")}
+        fields.update(super().get_fields())
+        return fields
+
+    def get_from(self, change) -> str | None:
+        return change.from_status or None
 
     def get_by(self, change) -> str | None:
         user = change.changed_by
@@ -113,10 +131,19 @@ class StatusChangeSerializer(serializers.ModelSerializer):
             return None
         return user.get_full_name() or user.email
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["from"] = data["from_status"] or None
-        return data
+
+class AddressSnapshotSerializer(serializers.Serializer):
+    """The address as it was when the order was placed (later edits do not change it)."""
+
+    id = serializers.IntegerField(required=False, help_text="The company address it came from.")
+    title = serializers.CharField(required=False)
+    line1 = serializers.CharField(required=False)
+    line2 = serializers.CharField(required=False, allow_blank=True)
+    district = serializers.CharField(required=False, allow_blank=True)
+    city = serializers.CharField(required=False)
+    postal_code = serializers.CharField(required=False, allow_blank=True)
+    country = serializers.CharField(required=False, help_text="ISO 3166 alpha-2.")
+    phone = serializers.CharField(required=False, allow_blank=True)
 
 
 class OrderSummarySerializer(serializers.ModelSerializer):
@@ -140,6 +167,8 @@ class OrderSerializer(OrderSummarySerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     status_history = StatusChangeSerializer(many=True, read_only=True)
     placed_by = serializers.SerializerMethodField()
+    shipping_address = AddressSnapshotSerializer()
+    billing_address = AddressSnapshotSerializer()
 
     class Meta(OrderSummarySerializer.Meta):
         fields = [
@@ -160,3 +189,83 @@ class OrderSerializer(OrderSummarySerializer):
 
     def get_placed_by(self, order) -> str | None:
         return order.placed_by.email if order.placed_by_id and order.placed_by else None
+
+
+# --- cart, quick order, reorder (output) ---------------------------------------------------------
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class LineProblemSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[
+            "not_available",
+            "not_sellable",
+            "below_minimum",
+            "not_multiple",
+            "out_of_stock",
+        ]
+    )
+    message = serializers.CharField()
+
+
+class CartLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The line's id, for PATCH and DELETE cart/items/{id}.")
+    sku = serializers.CharField(source="product.sku")
+    name = serializers.CharField(source="product.name")
+    quantity = serializers.IntegerField()
+    vat_rate = serializers.IntegerField(source="product.vat_rate")
+    price = PriceSerializer(
+        allow_null=True, help_text="Priced now; null where the product is not sellable to you."
+    )
+    line_net = serializers.DecimalField(**MONEY, allow_null=True)
+    line_vat = serializers.DecimalField(**MONEY, allow_null=True)
+    line_gross = serializers.DecimalField(**MONEY, allow_null=True)
+    stock = serializers.SerializerMethodField()
+    problems = LineProblemSerializer(
+        many=True, help_text="What keeps the line from being ordered as it is."
+    )
+
+    @extend_schema_field(StockSerializer)
+    def get_stock(self, line) -> dict:
+        return stock_display(line.available)
+
+
+class CartSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    lines = CartLineSerializer(many=True)
+    line_count = serializers.IntegerField()
+    subtotal_net = serializers.DecimalField(**MONEY, help_text="Of the sellable lines.")
+    vat_total = serializers.DecimalField(**MONEY)
+    grand_total = serializers.DecimalField(**MONEY)
+    orderable = serializers.BooleanField(help_text="True when no line has a problem.")
+
+
+class CartImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The row number in the file.")
+    sku = serializers.CharField()
+    error = serializers.CharField()
+
+
+class CartImportResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    added = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    errors = CartImportErrorSerializer(many=True)
+    cart = CartSerializer()
+
+
+class ReorderedLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class SkippedLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class ReorderResultSerializer(serializers.Serializer):
+    added = ReorderedLineSerializer(many=True)
+    skipped = SkippedLineSerializer(many=True)
+    cart = CartSerializer()

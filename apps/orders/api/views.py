@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.mixins import ListModelMixin
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -12,8 +13,10 @@ from rest_framework.response import Response
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
 from apps.core.idempotency import idempotent
+from apps.core.schema import ErrorSerializer
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
+from apps.orders.api.filters import OrderFilter
 from apps.orders.models import CartItem, Order
 
 _buy = dealer_permission("orders.place_order", read_perms=("orders.place_order",))
@@ -21,36 +24,13 @@ _orders = dealer_permission("orders.place_order", read_perms=("orders.view_order
 _cancel = dealer_permission("orders.cancel_order")
 _approve = dealer_permission("orders.approve_order")
 
-CartSerializer = inline_serializer(
-    name="Cart",
-    fields={
-        "currency": serializers.CharField(),
-        "lines": serializers.ListField(child=serializers.DictField()),
-        "line_count": serializers.IntegerField(),
-        "subtotal_net": serializers.CharField(),
-        "vat_total": serializers.CharField(),
-        "grand_total": serializers.CharField(),
-        "orderable": serializers.BooleanField(),
-    },
-)
-ImportResultSerializer = inline_serializer(
-    name="CartImportResult",
-    fields={
-        "rows": serializers.IntegerField(),
-        "added": serializers.IntegerField(),
-        "failed": serializers.IntegerField(),
-        "errors": serializers.ListField(child=serializers.DictField()),
-        "cart": CartSerializer,
-    },
-)
-ReorderResultSerializer = inline_serializer(
-    name="ReorderResult",
-    fields={
-        "added": serializers.ListField(child=serializers.DictField()),
-        "skipped": serializers.ListField(child=serializers.DictField()),
-        "cart": CartSerializer,
-    },
-)
+
+def _cart(user) -> dict:
+    return s.CartSerializer(selectors.cart_view(user=user)).data
+
+
+def _conflict(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
 
 
 def _validated(serializer_class, data) -> dict:
@@ -69,11 +49,22 @@ class CartView(DealerGenericAPIView):
     company_field = "cart__customer"
     permission_classes = [_buy]
 
-    @extend_schema(responses=CartSerializer, tags=["cart"])
+    @extend_schema(
+        summary="Your cart, priced now",
+        description="Each line with today's price for your company, line amounts, stock and "
+        "any problem that keeps it from being ordered; totals of the sellable lines.",
+        responses=s.CartSerializer,
+        tags=["cart"],
+    )
     def get(self, request):
-        return Response(selectors.cart_view(user=request.user))
+        return Response(_cart(request.user))
 
-    @extend_schema(responses={204: None}, tags=["cart"])
+    @extend_schema(
+        summary="Empty your cart",
+        description="Removes every line of your cart.",
+        responses={204: None},
+        tags=["cart"],
+    )
     def delete(self, request):
         services.cart_clear(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -85,12 +76,17 @@ class CartItemsView(DealerGenericAPIView):
     permission_classes = [_buy]
 
     @extend_schema(
-        request=s.CartItemInputSerializer, responses={201: CartSerializer}, tags=["cart"]
+        summary="Add a product to your cart",
+        description="Adds the quantity to the product's line (a new line when the product is "
+        "not in the cart yet) and answers the whole cart, priced now.",
+        request=s.CartItemInputSerializer,
+        responses={201: s.CartSerializer},
+        tags=["cart"],
     )
     def post(self, request):
         data = _validated(s.CartItemInputSerializer, request.data)
         services.cart_add(user=request.user, sku=data["sku"], quantity=data["quantity"])
-        return Response(selectors.cart_view(user=request.user), status=status.HTTP_201_CREATED)
+        return Response(_cart(request.user), status=status.HTTP_201_CREATED)
 
 
 class CartItemDetailView(DealerGenericAPIView):
@@ -101,17 +97,29 @@ class CartItemDetailView(DealerGenericAPIView):
     def get_queryset(self):  # the user's own cart, not a colleague's
         return super().get_queryset().filter(cart__user=self.request.user)
 
-    @extend_schema(request=s.CartItemUpdateSerializer, responses=CartSerializer, tags=["cart"])
+    @extend_schema(
+        summary="Change a cart line's quantity",
+        description="Sets the line's quantity and answers the whole cart, priced now.",
+        request=s.CartItemUpdateSerializer,
+        responses=s.CartSerializer,
+        tags=["cart"],
+    )
     def patch(self, request, pk):
         item = self.get_object()
         data = _validated(s.CartItemUpdateSerializer, request.data)
         services.cart_item_update(item=item, quantity=data["quantity"])
-        return Response(selectors.cart_view(user=request.user))
+        return Response(_cart(request.user))
 
-    @extend_schema(responses=CartSerializer, tags=["cart"])
+    @extend_schema(
+        summary="Remove a cart line",
+        description="Removes the line and answers the rest of the cart, priced now (200 with "
+        "the cart, not 204).",
+        responses={200: s.CartSerializer},
+        tags=["cart"],
+    )
     def delete(self, request, pk):
         services.cart_item_delete(item=self.get_object())
-        return Response(selectors.cart_view(user=request.user))
+        return Response(_cart(request.user))
 
 
 class CartImportView(DealerGenericAPIView):
@@ -121,48 +129,69 @@ class CartImportView(DealerGenericAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
+        summary="Quick order from a file",
+        description="A CSV (`sku,quantity`, `;` or `,`, header optional) or .xlsx file of at "
+        "most 1,000 rows: valid rows are added to the cart, each bad row is reported with its "
+        "line number and reason. Files above 2 MB answer 413.",
         request={"multipart/form-data": s.CartImportInputSerializer},
-        responses=ImportResultSerializer,
+        responses={
+            200: s.CartImportResultSerializer,
+            413: OpenApiResponse(ErrorSerializer, description="The file is larger than 2 MB."),
+        },
         tags=["cart"],
     )
     def post(self, request):
         result = services.cart_import(user=request.user, upload=request.FILES.get("file"))
-        return Response({**result.as_api(), "cart": selectors.cart_view(user=request.user)})
+        body = {
+            "rows": result.rows,
+            "added": result.added,
+            "failed": result.failed,
+            "errors": result.errors,
+            "cart": selectors.cart_view(user=request.user),
+        }
+        return Response(s.CartImportResultSerializer(body).data)
 
 
 # --- orders -----------------------------------------------------------------------------------
 
 
 class OrderListView(ListModelMixin, DealerGenericAPIView):
-    queryset = Order.objects.all()
+    queryset = Order.objects.order_by("-created_at", "-id")
     permission_classes = [_orders]
     serializer_class = s.OrderSummarySerializer
-
-    def filter_queryset(self, queryset):
-        filters = _validated(s.OrderFilterSerializer, self.request.query_params)
-        if filters.get("status"):
-            queryset = queryset.filter(status=filters["status"])
-        if filters.get("created_from"):
-            queryset = queryset.filter(created_at__date__gte=filters["created_from"])
-        if filters.get("created_to"):
-            queryset = queryset.filter(created_at__date__lte=filters["created_to"])
-        return queryset.order_by("-created_at", "-id")
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = OrderFilter
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=[c for c, _l in s.OrderStatus.choices]),
-            OpenApiParameter("created_from", str, description="YYYY-MM-DD (inclusive)"),
-            OpenApiParameter("created_to", str, description="YYYY-MM-DD (inclusive)"),
-        ],
+        summary="Your company's orders",
+        description="Newest first, paginated; filter by status and creation date.",
         tags=["orders"],
     )
     def get(self, request):
         return self.list(request)
 
     @extend_schema(
+        summary="Place an order",
+        description="From `items` when given, else from your cart (emptied on success). Prices "
+        "are recomputed on the server and stock is reserved for every line, all or nothing. "
+        "The same `Idempotency-Key` with the same body replays the first answer (header "
+        "`Idempotent-Replayed: true`) and creates nothing.",
         request=s.OrderCreateSerializer,
-        responses={201: s.OrderSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={
+            201: s.OrderSerializer,
+            409: _conflict(
+                "A line is short of stock (`errors` lists each line with what is available; "
+                "nothing changed), or a request with this `Idempotency-Key` is still running."
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string (e.g. a UUID) per order you mean to place.",
+            )
+        ],
         tags=["orders"],
     )
     def post(self, request):
@@ -199,7 +228,11 @@ class OrderObjectView(DealerGenericAPIView):
 class OrderDetailView(OrderObjectView):
     permission_classes = [_orders]
 
-    @extend_schema(tags=["orders"])
+    @extend_schema(
+        summary="An order",
+        description="With its lines, totals, addresses and `status_history`.",
+        tags=["orders"],
+    )
     def get(self, request, number):
         return Response(s.OrderSerializer(self.get_object()).data)
 
@@ -207,7 +240,17 @@ class OrderDetailView(OrderObjectView):
 class OrderCancelView(OrderObjectView):
     permission_classes = [_cancel]
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.OrderSerializer, tags=["orders"])
+    @extend_schema(
+        summary="Cancel an order",
+        description="Possible while the order is `awaiting_*` or `confirmed`; its stock "
+        "reservation is released.",
+        request=s.ReasonSerializer,
+        responses={
+            200: s.OrderSerializer,
+            409: _conflict("The order can no longer be cancelled (its status forbids it)."),
+        },
+        tags=["orders"],
+    )
     def post(self, request, number):
         order = self.get_object()
         data = _validated(s.ReasonSerializer, request.data)
@@ -217,7 +260,17 @@ class OrderCancelView(OrderObjectView):
 class OrderApproveView(OrderObjectView):
     permission_classes = [_approve]
 
-    @extend_schema(request=None, responses=s.OrderSerializer, tags=["orders"])
+    @extend_schema(
+        summary="Approve an order over a buyer's limit",
+        description="For the company owner: an `awaiting_approval` order continues with the "
+        "credit and payment rules.",
+        request=None,
+        responses={
+            200: s.OrderSerializer,
+            409: _conflict("The order is not awaiting approval."),
+        },
+        tags=["orders"],
+    )
     def post(self, request, number):
         return self.detail(services.order_approve(order=self.get_object(), by=request.user))
 
@@ -225,7 +278,17 @@ class OrderApproveView(OrderObjectView):
 class OrderRejectView(OrderObjectView):
     permission_classes = [_approve]
 
-    @extend_schema(request=s.RequiredReasonSerializer, responses=s.OrderSerializer, tags=["orders"])
+    @extend_schema(
+        summary="Reject an order over a buyer's limit",
+        description="For the company owner: an `awaiting_approval` order is rejected and its "
+        "stock reservation released.",
+        request=s.RequiredReasonSerializer,
+        responses={
+            200: s.OrderSerializer,
+            409: _conflict("The order is not awaiting approval."),
+        },
+        tags=["orders"],
+    )
     def post(self, request, number):
         order = self.get_object()
         data = _validated(s.RequiredReasonSerializer, request.data)
@@ -235,7 +298,19 @@ class OrderRejectView(OrderObjectView):
 class OrderReorderView(OrderObjectView):
     permission_classes = [_buy]
 
-    @extend_schema(request=None, responses=ReorderResultSerializer, tags=["orders"])
+    @extend_schema(
+        summary="Order again",
+        description="Puts the order's lines into your cart (today's prices apply); lines that "
+        "can no longer be ordered are reported in `skipped`.",
+        request=None,
+        responses=s.ReorderResultSerializer,
+        tags=["orders"],
+    )
     def post(self, request, number):
         result = services.order_reorder(user=request.user, order=self.get_object())
-        return Response({**result, "cart": selectors.cart_view(user=request.user)})
+        body = {
+            "added": result.added,
+            "skipped": result.skipped,
+            "cart": selectors.cart_view(user=request.user),
+        }
+        return Response(s.ReorderResultSerializer(body).data)

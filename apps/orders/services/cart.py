@@ -1,5 +1,5 @@
 """The cart: one per user, holding products and quantities only. Prices are never stored in
-it: every read prices it now (``apps.orders.lines``). Adding a product that is already in the
+it: every read prices it now (``apps.pricing.lines``). Adding a product that is already in the
 cart adds to that line. Quick order: a CSV or Excel file of ``sku, quantity`` rows."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 
 from apps.catalog.models import Product
 from apps.core.exceptions import PayloadTooLarge, ValidationError
-from apps.orders.lines import products_by_sku
 from apps.orders.models import Cart, CartItem, Order
+from apps.pricing.lines import lines_price, products_by_sku
 
 MAX_QUANTITY = 1_000_000
 MAX_CART_LINES = 500
@@ -115,15 +115,11 @@ def cart_clear(*, user) -> None:
 class ImportResult:
     added: int = 0
     rows: int = 0
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)  # [{line, sku, error}]
 
-    def as_api(self) -> dict:
-        return {
-            "rows": self.rows,
-            "added": self.added,
-            "failed": len(self.errors),
-            "errors": self.errors,
-        }
+    @property
+    def failed(self) -> int:
+        return len(self.errors)
 
 
 class _RowLimit:
@@ -310,11 +306,15 @@ def _is_header(row: list[str]) -> bool:
 # --- reorder ------------------------------------------------------------------------------------
 
 
-def order_reorder(*, user, order: Order) -> dict:
+@dataclass
+class ReorderResult:
+    added: list[dict] = field(default_factory=list)  # [{sku, quantity}]
+    skipped: list[dict] = field(default_factory=list)  # [{sku, reason}]
+
+
+def order_reorder(*, user, order: Order) -> ReorderResult:
     """Put ``order``'s lines into the cart (today's prices apply when the cart is read).
     Lines whose product can no longer be ordered are reported, not added."""
-    from apps.orders.lines import lines_price
-
     lines = list(order.lines.order_by("id"))
     products = products_by_sku(line.sku for line in lines)
     priced = {
@@ -342,4 +342,4 @@ def order_reorder(*, user, order: Order) -> dict:
                 skipped.append({"sku": line.sku, "reason": next(iter(exc.errors.values()))[0]})
                 continue
             added.append({"sku": line.sku, "quantity": line.quantity})
-    return {"added": added, "skipped": skipped}
+    return ReorderResult(added=added, skipped=skipped)

@@ -1,50 +1,13 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.authentication import DealerJWTAuthentication
 from apps.accounts.permissions import IsDealerUser
-from apps.core.serializers import StrictInputSerializer
+from apps.pricing.api.serializers import QuoteInputSerializer, QuoteSerializer
 from apps.pricing.quote import quote_build
-
-
-class QuoteItemSerializer(StrictInputSerializer):
-    sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
-
-
-class QuoteInputSerializer(StrictInputSerializer):
-    items = QuoteItemSerializer(many=True, allow_empty=False, max_length=500)
-
-
-_PriceSerializer = inline_serializer(
-    name="Price",
-    fields={
-        "currency": serializers.CharField(),
-        "list": serializers.CharField(allow_null=True),
-        "unit_net": serializers.CharField(),
-        "discount": serializers.CharField(),
-        "source": serializers.CharField(),
-        "campaign": serializers.DictField(allow_null=True),
-        "unit_gross": serializers.CharField(),
-    },
-    allow_null=True,
-)
-
-QuoteSerializer = inline_serializer(
-    name="Quote",
-    fields={
-        "currency": serializers.CharField(),
-        "lines": serializers.ListField(child=serializers.DictField()),
-        "subtotal_net": serializers.CharField(),
-        "vat_total": serializers.CharField(),
-        "grand_total": serializers.CharField(),
-        "all_sellable": serializers.BooleanField(),
-    },
-)
 
 
 class QuoteView(APIView):
@@ -55,10 +18,20 @@ class QuoteView(APIView):
     permission_classes = [IsDealerUser]
     company_scoped = True  # priced for request.user.customer only
 
-    @extend_schema(request=QuoteInputSerializer, responses=QuoteSerializer, tags=["prices"])
+    @extend_schema(
+        summary="Price lines for your company",
+        description="Each `{sku, quantity}` priced now for your company by the same rules as "
+        "the cart and order placement, with line amounts and totals. An unknown product or a "
+        "quantity that breaks the product's minimum or multiple is 400 naming the line; a "
+        "product without a price for you is reported on its line (`sellable: false`).",
+        request=QuoteInputSerializer,
+        responses=QuoteSerializer,
+        tags=["prices"],
+    )
     def post(self, request):
         serializer = QuoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(
-            quote_build(customer=request.user.customer, items=serializer.validated_data["items"])
+        quote = quote_build(
+            customer=request.user.customer, items=serializer.validated_data["items"]
         )
+        return Response(QuoteSerializer(quote).data)

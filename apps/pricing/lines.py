@@ -1,9 +1,10 @@
-"""Lines priced by the engine (cart, placement, reorder): the product, the quantity, the
-engine's answer, the rounded line amounts and what is wrong with the line, if anything."""
+"""Pricing a list of lines: the one place that turns ``(product, quantity)`` pairs into priced
+lines with rounded line amounts, totals and what is wrong with each line. The cart, order
+placement, reorder and the quote endpoint all use it; none formats money (serializers do)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,7 +14,6 @@ from apps.catalog.models import Product
 from apps.core.money import line_amounts
 from apps.inventory.selectors import available_subquery, stock_display
 from apps.pricing.engine import ResolvedPrice, price_resolve_many
-from apps.pricing.quote import quantity_problems
 
 ZERO = Decimal("0.00")
 
@@ -24,17 +24,21 @@ class PricedLine:
     quantity: int
     price: ResolvedPrice
     available: int = 0
-    problems: list[dict] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)  # [{code, message}]
     line_net: Decimal = ZERO
     line_vat: Decimal = ZERO
     line_gross: Decimal = ZERO
+
+    @property
+    def sellable(self) -> bool:
+        return self.price.sellable
 
     @property
     def orderable(self) -> bool:
         return not any(p["code"] != "out_of_stock" for p in self.problems)
 
 
-def products_by_sku(skus) -> dict[str, Product]:
+def products_by_sku(skus: Iterable[str]) -> dict[str, Product]:
     """Products a dealer may order, by SKU, with their available stock (one query)."""
     return {
         p.sku: p
@@ -45,10 +49,29 @@ def products_by_sku(skus) -> dict[str, Product]:
     }
 
 
+def quantity_problems(product: Product, quantity: int) -> list[tuple[str, str]]:
+    """``(code, message)`` for each rule of the product that ``quantity`` breaks:
+    ``below_minimum`` (min_order_quantity), ``not_multiple`` (order_multiple)."""
+    problems = []
+    if quantity < product.min_order_quantity:
+        problems.append(
+            (
+                "below_minimum",
+                _("The minimum order quantity is %(n)d.") % {"n": product.min_order_quantity},
+            )
+        )
+    if quantity % product.order_multiple:
+        problems.append(
+            ("not_multiple", _("Order in multiples of %(n)d.") % {"n": product.order_multiple})
+        )
+    return problems
+
+
 def lines_price(*, customer, pairs: Sequence[tuple[Product, int]]) -> list[PricedLine]:
-    """Price ``(product, quantity)`` pairs for ``customer`` now and list each line's problems:
-    ``not_sellable``, ``below_minimum``, ``not_multiple``, ``out_of_stock``. Products should
-    carry ``stock_available`` (see ``products_by_sku``) for the stock check."""
+    """Price ``(product, quantity)`` pairs for ``customer`` now (one price-engine call) and
+    list each line's problems: ``not_sellable``, ``below_minimum``, ``not_multiple``,
+    ``out_of_stock``. Products should carry ``stock_available`` (see ``products_by_sku``) for
+    the stock check."""
     resolved = price_resolve_many(customer=customer, items=list(pairs))
     lines = []
     for (product, quantity), price in zip(pairs, resolved, strict=True):
@@ -78,7 +101,8 @@ def lines_price(*, customer, pairs: Sequence[tuple[Product, int]]) -> list[Price
 
 
 def totals(lines: Sequence[PricedLine]) -> dict[str, Decimal]:
-    """Order totals: the sums of the sellable lines' rounded amounts."""
-    net = sum((line.line_net for line in lines if line.price.sellable), ZERO)
-    vat = sum((line.line_vat for line in lines if line.price.sellable), ZERO)
+    """``subtotal_net``, ``vat_total``, ``grand_total``: the sums of the sellable lines'
+    rounded amounts (the fields of an order of the same name)."""
+    net = sum((line.line_net for line in lines if line.sellable), ZERO)
+    vat = sum((line.line_vat for line in lines if line.sellable), ZERO)
     return {"subtotal_net": net, "vat_total": vat, "grand_total": net + vat}
