@@ -176,7 +176,8 @@ def product_records(count: int, generation: int) -> list[dict]:
             "vat_rate": VAT_RATES[n % len(VAT_RATES)],
             "attributes": {},
             "is_active": True,
-            "serial_tracked": n % 10 == 0,
+            # not serial-tracked: the stock records carry no serial numbers
+            "serial_tracked": False,
             "description": f"Açıklama {n}",
             "barcodes": [f"869{n:010d}"],
         }

@@ -10,5 +10,5 @@ urlpatterns = [
     path("", include("apps.integrations.api.feeds_urls")),
     path("", include("apps.integrations.api.images_urls")),
     path("", include("apps.integrations.api.webhooks_urls")),
-    path("", include("apps.orders.api.integration_urls")),
+    path("", include("apps.integrations.api.orders_urls")),
 ]

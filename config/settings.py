@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.orders",
     "apps.finance",
+    "apps.demo",  # seed_demo and its data builders (top layer: nothing imports it)
 ]
 
 MIDDLEWARE = [
@@ -385,6 +386,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # and nothing else from another host: no validator badge (validator.swagger.io); Redoc's
+    # template (templates/drf_spectacular/redoc.html) loads no web fonts
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+                "headings": {"fontFamily": 'system-ui, -apple-system, "Segoe UI", sans-serif'},
+            }
+        }
+    },
 }
 
 # The OpenAPI schema, Swagger UI and Redoc: public, or (0) for staff signed in to the admin only.

@@ -23,7 +23,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from apps.integrations.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from apps.core.models import OutboxEvent
+from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.orders.models import Order
 from tests.conftest import closed_port
 from tests.factories import DealerUserFactory, StaffUserFactory

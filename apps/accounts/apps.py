@@ -8,6 +8,7 @@ def _ensure_role_groups(sender, apps=None, **kwargs):
     that exist are left as staff adjusted them in the admin."""
     from django.apps import apps as global_apps
 
+    # here, not at the top: apps.py loads before the app registry, and roles imports the models
     from apps.accounts.roles import ensure_role_groups
 
     # post_migrate is sent once per app, and each app's permissions are created by its own
@@ -25,6 +26,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from apps.accounts import signals  # noqa: F401 - connects the receivers
+        # in ready(): these modules import models, which cannot load before the app registry
+        from apps.accounts import events, signals  # noqa: F401 - signals connects the receivers
+
+        events.register()  # customer.* in core's event catalogue
 
         post_migrate.connect(_ensure_role_groups, dispatch_uid="accounts-role-groups")

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 
 from apps.accounts import lockout
 from apps.accounts.models import AuthEvent
+from apps.accounts.services.auth import auth_event_record
 from apps.core.net import client_ip, user_agent
 
 
@@ -14,8 +15,6 @@ class LockoutModelBackend(ModelBackend):
     """E-mail + password, refused while the account or the address is locked out."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        from apps.accounts.services.auth import auth_event_record
-
         email = (username or kwargs.get("email") or "").strip().lower()
         ip = client_ip(request) if request is not None else None
         agent = user_agent(request) if request is not None else ""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
 
@@ -29,8 +33,33 @@ def company_address_list(*, customer: Customer) -> QuerySet[Address]:
     return Address.objects.filter(customer=customer)
 
 
-def customer_credit_summary(*, customer: Customer) -> dict:
-    """Balance, open orders and available credit of a company (the finance selectors')."""
-    from apps.finance.selectors import customer_credit_summary as summary
+# --- a company's credit, computed by finance --------------------------------------------------
+# Finance sits above accounts and orders (DESIGN.md, Layout), so they ask it through this hook,
+# which the finance app fills from its ready(): ``exposure`` is what counts against the credit
+# limit, ``summary`` the figures shown with it (apps.finance.selectors).
 
-    return summary(customer=customer)
+_credit: dict[str, Callable[..., Any]] = {}
+
+
+def credit_provider_register(
+    *, exposure: Callable[..., Decimal], summary: Callable[..., dict]
+) -> None:
+    _credit.update(exposure=exposure, summary=summary)
+
+
+def _credit_provider(name: str) -> Callable[..., Any]:
+    try:
+        return _credit[name]
+    except KeyError:
+        raise RuntimeError("no credit provider registered (is apps.finance installed?)") from None
+
+
+def customer_credit_exposure(*, customer: Customer, extra: Decimal = Decimal("0.00")) -> Decimal:
+    """Ledger balance + open orders (+ ``extra``, an order being placed): what counts against
+    the credit limit."""
+    return _credit_provider("exposure")(customer=customer, extra=extra)
+
+
+def customer_credit_summary(*, customer: Customer) -> dict:
+    """Balance, credit limit, open orders, available credit and overdue total of a company."""
+    return _credit_provider("summary")(customer=customer)

@@ -10,12 +10,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from apps.accounts.models import AuthEvent
+from apps.accounts.services.auth import auth_event_record
 from apps.core.net import client_ip, user_agent
 
 
 def _record(kind, request, user=None, email=""):
-    from apps.accounts.services.auth import auth_event_record
-
     auth_event_record(
         kind=kind,
         user=user,

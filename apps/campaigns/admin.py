@@ -4,7 +4,8 @@ Sales Managers run campaigns; Content Managers banners and collections (apps/acc
 Campaign changes reach the price engine at once: its cached campaigns are dropped by the
 signals in ``apps.campaigns.signals`` (and by ``campaigns_bump`` for the bulk actions here).
 
-"Preview a price" (on the campaign list and on each campaign) asks ``price_explain`` what a
+"Preview a price" (on the campaign list and on each campaign) asks ``price_explain`` (the
+pricing app's, through the hook in ``apps.campaigns.previews``) what a
 dealer pays for a quantity of a product, and why: the base price and each campaign considered.
 
 An audience names dealers: staff see and edit only what names no dealer outside the ones they
@@ -31,10 +32,10 @@ from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.models import Customer, Tier
 from apps.accounts.selectors import customer_list_for_staff
 from apps.campaigns.models import Audience, Banner, Campaign, Collection, CollectionItem
+from apps.campaigns.previews import price_explain
+from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import PATH_STEP, Category, Product
 from apps.core.exceptions import DomainError
-from apps.pricing.engine import campaigns_bump
-from apps.pricing.selectors import price_explain
 
 PREVIEW_TEMPLATE = "admin/campaigns/campaign/price_preview.html"
 WINDOW_AND_AUDIENCE = ("is_active", "starts_at", "ends_at", "audience", "tiers", "customers")
@@ -267,12 +268,7 @@ class CampaignAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
 
     @admin.display(description=_("live now"), boolean=True)
     def live_now(self, obj: Campaign) -> bool:
-        now = timezone.now()
-        return (
-            obj.is_active
-            and (obj.starts_at is None or obj.starts_at <= now)
-            and (obj.ends_at is None or obj.ends_at > now)
-        )
+        return obj.is_live()
 
     def _switch(self, request, queryset, *, on: bool) -> None:
         count = queryset.update(is_active=on)  # bulk SQL: no signal, so drop the cache here

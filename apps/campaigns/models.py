@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
+from apps.campaigns.windows import is_live, live_q
 from apps.catalog.models import Brand, Category, Product
 from apps.core.models import TimeStampedModel
 
@@ -24,12 +25,8 @@ class Audience(models.TextChoices):
 
 class WindowQuerySet(models.QuerySet):
     def live(self, at=None):
-        """Active now: flagged active and inside the window."""
-        at = at or timezone.now()
-        return self.filter(is_active=True).filter(
-            Q(starts_at__isnull=True) | Q(starts_at__lte=at),
-            Q(ends_at__isnull=True) | Q(ends_at__gt=at),
-        )
+        """Live at ``at`` (default now): switched on and inside the window."""
+        return self.filter(live_q(at or timezone.now()))
 
     def for_customer(self, customer):
         return self.filter(
@@ -53,6 +50,15 @@ class AudienceMixin(models.Model):
 
     class Meta:
         abstract = True
+
+    def is_live(self, at=None) -> bool:
+        """The row's answer to ``live()``."""
+        return is_live(
+            is_active=self.is_active,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            at=at or timezone.now(),
+        )
 
     def reaches(self, customer) -> bool:
         if self.audience == Audience.EVERYONE:

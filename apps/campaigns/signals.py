@@ -1,5 +1,6 @@
-"""Cache invalidation: the price engine caches the active campaigns; any change to a campaign
-or to its audience/scope sets drops that cache (bulk SQL elsewhere calls campaigns_bump)."""
+"""Cache invalidation: the campaign rules the price engine asks for are cached
+(``apps.campaigns.rules``); any change to a campaign or to its audience/scope sets drops that
+cache (bulk SQL elsewhere calls campaigns_bump)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,13 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from apps.campaigns.models import Campaign
-from apps.core.transactions import after_commit
-from apps.pricing.engine import campaigns_bump
+from apps.campaigns.rules import campaigns_changed
 
 
 @receiver(post_save, sender=Campaign, dispatch_uid="campaigns-saved")
 @receiver(post_delete, sender=Campaign, dispatch_uid="campaigns-deleted")
 def _campaign_changed(sender, **kwargs):
     campaigns_changed()
-
-
-def campaigns_changed() -> None:
-    """Drop the cache now and again on commit (a reader in between cannot keep the old rules)."""
-    campaigns_bump()
-    after_commit(campaigns_bump)
 
 
 for _through in (

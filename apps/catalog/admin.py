@@ -20,7 +20,9 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
+from apps.catalog.attributes import definitions_for
 from apps.catalog.cache import catalog_cache_bump
+from apps.catalog.hooks import available_subquery
 from apps.catalog.images import product_images_save, validate_image
 from apps.catalog.models import AttributeDefinition, Brand, Category, Product, ProductImage
 from apps.catalog.resources import ProductResource, category_path_text
@@ -33,8 +35,6 @@ from apps.catalog.services.admin_products import (
 )
 from apps.catalog.services.categories import MAX_DEPTH, category_create
 from apps.core.exceptions import DomainError
-from apps.inventory.models import StockLevel
-from apps.inventory.selectors import available_subquery
 
 TREE_INDENT = "— "
 
@@ -211,33 +211,6 @@ class ProductImageInline(admin.TabularInline):
         )
 
 
-class StockLevelInline(admin.TabularInline):
-    """Stock per warehouse, read only: stock moves through the inventory services."""
-
-    model = StockLevel
-    extra = 0
-    fields = ("warehouse", "on_hand", "reserved", "available")
-    readonly_fields = fields
-    can_delete = False
-    verbose_name_plural = _("stock per warehouse")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("warehouse").order_by("warehouse__code")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("available"))
-    def available(self, obj: StockLevel) -> int:
-        return obj.available
-
-
 class CategorySubtreeFilter(admin.SimpleListFilter):
     """A category with its sub-categories (one indexed path prefix query)."""
 
@@ -287,7 +260,8 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     list_select_related = ("brand", "category")
     show_full_result_count = False  # one COUNT less on a big catalog
     ordering = ("sku",)
-    inlines = (ProductImageInline, StockLevelInline)
+    # the inventory app adds its stock inline (product_admin_inline_add): catalog is below it
+    inlines = (ProductImageInline,)
     actions = ("activate_selected", "deactivate_selected", "soft_delete_selected")
     readonly_fields = (
         "attribute_help",
@@ -351,8 +325,6 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
 
     @admin.display(description=_("attributes of the category"))
     def attribute_help(self, obj: Product):
-        from apps.catalog.attributes import definitions_for
-
         if obj is None or obj.pk is None or obj.category_id is None:
             return gettext("Save the product with its category to see its attributes.")
         definitions = definitions_for(obj.category)
@@ -658,3 +630,10 @@ class BrandAdmin(AuditHistoryMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         catalog_cache_bump()
+
+
+def product_admin_inline_add(inline: type[admin.options.InlineModelAdmin]) -> None:
+    """For a higher app to show its rows on the product page (inventory: stock per warehouse),
+    since the catalog imports none of them."""
+    if inline not in ProductAdmin.inlines:
+        ProductAdmin.inlines = (*ProductAdmin.inlines, inline)

@@ -2,28 +2,21 @@
 (category tree, brand list) are keyed by it, so a bump invalidates them all at once.
 
 Anything that writes categories or brands calls ``catalog_cache_bump()`` (bulk SQL too:
-signals do not fire for it)."""
+signals do not fire for it): now and again on commit (``apps.core.cache``)."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from apps.core.cache import cache_version, cache_version_bump
 
 VERSION_KEY = "catalog:version"
 
 
 def catalog_cache_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY) or 1
-    return int(version)
+    return cache_version(VERSION_KEY)
 
 
 def catalog_cache_bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
+    cache_version_bump(VERSION_KEY)
 
 
 def catalog_cache_key(name: str) -> str:

@@ -232,6 +232,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
 def queue_thumbnail(image_id: int) -> None:
     """Queue ``catalog.generate_thumbnail`` once the current transaction commits (a broker that
     is down is logged, not raised: the upload itself has succeeded)."""
+    # here, not at the top: the tasks module imports this one (the task calls the service)
     from apps.catalog.tasks import generate_thumbnail
 
     after_commit(lambda: generate_thumbnail.delay(image_id), name="queue thumbnail")

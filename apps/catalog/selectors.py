@@ -22,12 +22,10 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    Exists,
     F,
     FloatField,
     Func,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -41,10 +39,9 @@ from django.db.models.functions import Concat
 from django.db.models.lookups import Contains, Exact, GreaterThanOrEqual, StartsWith
 
 from apps.catalog.cache import catalog_cache_key
+from apps.catalog.hooks import available_subquery, in_stock_condition, price_resolve_many
 from apps.catalog.models import Brand, Category, Product, ProductImage
 from apps.core.exceptions import NotFound
-from apps.inventory.models import StockLevel
-from apps.inventory.selectors import available_subquery
 
 # Cached answers are keyed by the catalog version, so a change shows at once; the timeout only
 # bounds how long an entry of an old version lingers in the cache.
@@ -197,16 +194,8 @@ def product_in_categories(queryset: QuerySet[Product], *, category: Category) ->
 
 
 def product_in_stock(queryset: QuerySet[Product], *, in_stock: bool) -> QuerySet[Product]:
-    """Products with (``in_stock``) or without available units. The database holds
-    ``reserved <= on_hand`` on every stock row, so "the sum over active warehouses is above 0"
-    is "some active warehouse has a row with on_hand > reserved": a semi-join PostgreSQL runs
-    once for the whole list, where filtering on the summed annotation runs it per product."""
-    has_units = Exists(
-        StockLevel.objects.filter(
-            product_id=OuterRef("pk"), warehouse__is_active=True, on_hand__gt=F("reserved")
-        )
-    )
-    return queryset.filter(has_units if in_stock else ~has_units)
+    """Products with (``in_stock``) or without available units (inventory's condition)."""
+    return queryset.filter(in_stock_condition(in_stock))
 
 
 class SearchVectorSimple(Func):
@@ -341,24 +330,19 @@ def product_order(
 
 def attach_prices(products: Iterable[Product], customer, *, with_breaks: bool = False) -> None:
     """Give every product of a page its price for ``customer`` at quantity 1 in one call of the
-    price engine (a constant number of queries for the whole page): ``price`` is the API's price
-    object or None when not sellable. With ``with_breaks`` also ``price_breaks``: what the dealer
-    pays from each of its quantity breaks on (one more engine call)."""
-    from django.conf import settings
-
-    from apps.pricing.engine import price_resolve_many
-
+    price engine (a constant number of queries for the whole page): ``price`` is the engine's
+    answer (``ResolvedPrice``) or None when not sellable. With ``with_breaks`` also
+    ``price_breaks``: what the dealer pays from each of its quantity breaks on (one more engine
+    call)."""
     products = list(products)
     results = price_resolve_many(customer=customer, items=[(p, 1) for p in products])
     for product, result in zip(products, results, strict=True):
-        product.price = result.as_api(settings.CURRENCY)
+        product.price = result if result.sellable else None
         if with_breaks:
             product.price_breaks = _price_breaks(product, customer, result.break_quantities)
 
 
 def _price_breaks(product: Product, customer, quantities) -> list[dict]:
-    from apps.pricing.engine import price_resolve_many
-
     breaks, previous = [], None
     resolved = price_resolve_many(customer=customer, items=[(product, q) for q in quantities])
     for result in resolved:

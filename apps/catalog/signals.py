@@ -2,8 +2,7 @@
 
 - Category and Brand saves and deletes (the admin, services, anything going through the ORM)
   bump the catalog cache version, so the cached category tree and brand list are rebuilt on
-  the next read. The bump happens at once (the same transaction reads its own change) and again
-  after commit (a reader that rebuilt the cache from the old rows in between is superseded).
+  the next read (at once and again after commit: ``apps.core.cache.cache_version_bump``).
   Bulk SQL (``QuerySet.update``, ``bulk_create``) sends no signals: callers of those call
   ``apps.catalog.cache.catalog_cache_bump()`` themselves.
 
@@ -15,17 +14,14 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save
 
 from apps.catalog.cache import catalog_cache_bump
-from apps.core.transactions import after_commit
+from apps.catalog.models import Brand, Category
 
 
 def catalog_changed(sender, **kwargs) -> None:
     catalog_cache_bump()
-    after_commit(catalog_cache_bump)
 
 
 def connect_receivers() -> None:
-    from apps.catalog.models import Brand, Category
-
     for model in (Category, Brand):
         for signal in (post_save, post_delete):
             signal.connect(

@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        # in ready(): forms imports the admin and models, which need the app registry
         from apps.core.forms import admin_json_fields_safe
 
         # one place, so a new admin screen cannot forget it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -138,3 +139,71 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class OutboxEvent(models.Model):
+    """An event, written in the same transaction as the change it reports
+    (``apps.core.events.event_emit``).
+
+    ``subject`` names the object it is about (``customer:DEMO001``, ``product``, ``stock``):
+    per endpoint, the deliveries of one subject go out in event order. ``dispatched_at`` is
+    set once the event is fanned out (by the integrations app, to its subscribed webhook
+    endpoints). ``endpoint`` is set for an event meant for one endpoint only
+    (``webhook.test``): a lazy reference to the integrations app's model, not an import.
+
+    The table keeps the name it had when the model lived in the integrations app.
+    """
+
+    type = models.CharField(_("type"), max_length=64, db_index=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    data = models.JSONField(_("data"), default=dict, encoder=DjangoJSONEncoder)
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    endpoint = models.ForeignKey(
+        "integrations.WebhookEndpoint",
+        verbose_name=_("only for endpoint"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # events written with coalesce=True share their transaction's group; the fan-out merges
+    # those of one type and subject into the first of them ("coalesced_into" the others)
+    group = models.UUIDField(null=True, blank=True, editable=False)
+    coalesced_into = models.ForeignKey(
+        "self",
+        verbose_name=_("coalesced into"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "integrations_outboxevent"
+        ordering = ["-id"]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            models.Index(
+                fields=["subject", "id"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="integ_outbox_undispatched",
+            ),
+            models.Index(
+                fields=["group"],
+                condition=models.Q(dispatched_at__isnull=True, group__isnull=False),
+                name="integ_outbox_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk} ({self.subject})"

@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from apps.finance.models import LedgerEntry
+from apps.orders.selectors import open_orders_total
 
 ZERO = Decimal("0.00")
 
@@ -37,17 +38,32 @@ def overdue_total(
     return max(ZERO, balance - not_due).quantize(ZERO)
 
 
+def _exposure(*, balance: Decimal, open_total: Decimal, extra: Decimal = ZERO) -> Decimal:
+    """The credit exposure rule (DESIGN.md, Orders, step 2): ledger balance + gross of the open
+    orders (+ the order being placed)."""
+    return balance + open_total + extra
+
+
+def customer_credit_exposure(*, customer, extra: Decimal = ZERO) -> Decimal:
+    """What counts against the dealer's credit limit (order placement asks it, through the
+    hook in ``apps.accounts.selectors``)."""
+    return _exposure(
+        balance=customer_balance(customer=customer),
+        open_total=open_orders_total(customer=customer),
+        extra=extra,
+    )
+
+
 def customer_credit_summary(*, customer) -> dict:
     """``balance``, ``credit_limit``, ``open_orders_total``, ``available_credit`` and
-    ``overdue_total`` of a dealer (``GET company``, ``GET account/summary``, placement)."""
-    from apps.orders.selectors import open_orders_total
-
+    ``overdue_total`` of a dealer (``GET company``, ``GET account/summary``, the order admin)."""
     balance = customer_balance(customer=customer)
     open_total = open_orders_total(customer=customer)
+    exposure = _exposure(balance=balance, open_total=open_total)
     return {
         "balance": balance,
         "credit_limit": customer.credit_limit,
         "open_orders_total": open_total,
-        "available_credit": (customer.credit_limit - balance - open_total).quantize(ZERO),
+        "available_credit": (customer.credit_limit - exposure).quantize(ZERO),
         "overdue_total": overdue_total(customer=customer, balance=balance),
     }

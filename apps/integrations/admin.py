@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.accounts.admin.scoping import WHOLE_BOOK, DealerScopedAdminMixin
+from apps.core.admin_mixins import ReadOnlyAdminMixin
+from apps.core.events import ALL_EVENTS, subscribable_event_types
 from apps.core.exceptions import DomainError
-from apps.integrations.events import ALL_EVENTS, subscribable_event_types
+from apps.core.models import OutboxEvent
 from apps.integrations.models import (
     BatchLog,
-    OutboxEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -39,7 +40,7 @@ def _pretty_json(value) -> str:
 
 
 @admin.register(BatchLog)
-class BatchLogAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+class BatchLogAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
     dealer_scope = WHOLE_BOOK  # a batch carries records (and errors) of any dealer
     list_display = (
         "started_at",
@@ -74,15 +75,6 @@ class BatchLogAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
         if not obj.errors:
             return "-"
         return format_html("<pre>{}</pre>", json.dumps(obj.errors, indent=2, ensure_ascii=False))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- webhooks -----------------------------------------------------------------------------------
@@ -193,19 +185,8 @@ class WebhookEndpointAdmin(AuditHistoryMixin, admin.ModelAdmin):
             self._show_secret(request, endpoint, webhook_endpoint_rotate_secret(endpoint=endpoint))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(DealerScopedAdminMixin, ReadOnlyAdmin):
+class OutboxEventAdmin(DealerScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     dealer_scope = "customer"
     list_display = ("id", "type", "subject", "customer", "created_at", "dispatched_at")
     list_filter = ("type", ("dispatched_at", admin.EmptyFieldListFilter))

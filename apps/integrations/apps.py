@@ -5,3 +5,10 @@ class IntegrationsConfig(AppConfig):
     name = "apps.integrations"
     label = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self):
+        # in ready(): events imports the tasks and models, which cannot load before the app
+        # registry
+        from apps.integrations import events
+
+        events.register()  # webhook.test, and the webhook fan-out of core's outbox

@@ -1,17 +1,16 @@
-"""What the integration API received (one row per batch), and what it sends out: the outbox of
-events, the webhook endpoints subscribed to them, each delivery and each attempt of it."""
+"""What the integration API received (one row per batch), and what it sends out: the webhook
+endpoints subscribed to the events of core's outbox, each delivery and each attempt of it."""
 
 from __future__ import annotations
 
 from auditlog.registry import auditlog
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import ApiKey
-from apps.core.models import SoftDeleteModel, TimeStampedModel
+from apps.core.models import OutboxEvent, SoftDeleteModel, TimeStampedModel
 
 
 class BatchLog(models.Model):
@@ -39,70 +38,7 @@ class BatchLog(models.Model):
         return f"{self.resource} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.received})"
 
 
-# --- outbound events ----------------------------------------------------------------------------
-
-
-class OutboxEvent(models.Model):
-    """An event, written in the same transaction as the change it reports (``event_emit``).
-
-    ``subject`` names the object it is about (``customer:DEMO001``, ``product``, ``stock``):
-    per endpoint, the deliveries of one subject go out in event order. ``dispatched_at`` is
-    set once the event is fanned out to the subscribed endpoints as ``WebhookDelivery`` rows.
-    ``endpoint`` is set for an event meant for one endpoint only (``webhook.test``).
-    """
-
-    type = models.CharField(_("type"), max_length=64, db_index=True)
-    subject = models.CharField(_("subject"), max_length=200)
-    data = models.JSONField(_("data"), default=dict, encoder=DjangoJSONEncoder)
-    customer = models.ForeignKey(
-        "accounts.Customer",
-        verbose_name=_("customer"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    endpoint = models.ForeignKey(
-        "WebhookEndpoint",
-        verbose_name=_("only for endpoint"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    # events written with coalesce=True share their transaction's group; the fan-out merges
-    # those of one type and subject into the first of them ("coalesced_into" the others)
-    group = models.UUIDField(null=True, blank=True, editable=False)
-    coalesced_into = models.ForeignKey(
-        "self",
-        verbose_name=_("coalesced into"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
-    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-id"]
-        verbose_name = _("outbox event")
-        verbose_name_plural = _("outbox events")
-        indexes = [
-            models.Index(
-                fields=["subject", "id"],
-                condition=models.Q(dispatched_at__isnull=True),
-                name="integ_outbox_undispatched",
-            ),
-            models.Index(
-                fields=["group"],
-                condition=models.Q(dispatched_at__isnull=True, group__isnull=False),
-                name="integ_outbox_group",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.type} #{self.pk} ({self.subject})"
+# --- outbound events (the outbox itself, ``OutboxEvent``, is core's) --------------------------
 
 
 class WebhookEndpoint(TimeStampedModel, SoftDeleteModel):

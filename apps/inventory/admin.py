@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.accounts.admin.scoping import WHOLE_BOOK, DealerScopedAdminMixin
+from apps.catalog.admin import product_admin_inline_add
 from apps.catalog.models import Product
+from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
 from apps.inventory.services import stock_adjust, stock_receive
@@ -75,6 +77,30 @@ ADJUST_TEMPLATE = engines["django"].from_string(
 </form>
 {% endblock %}"""
 )
+
+
+# --- on the catalog's product page -----------------------------------------------------------
+
+
+class StockLevelInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Stock per warehouse, read only: stock moves through the inventory services."""
+
+    model = StockLevel
+    extra = 0
+    fields = ("warehouse", "on_hand", "reserved", "available")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("stock per warehouse")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("warehouse").order_by("warehouse__code")
+
+    @admin.display(description=_("available"))
+    def available(self, obj: StockLevel) -> int:
+        return obj.available
+
+
+product_admin_inline_add(StockLevelInline)
 
 
 class AdjustStockForm(forms.Form):
@@ -392,7 +418,7 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
     dealer_scope = WHOLE_BOOK  # references name the orders and returns of every dealer
     list_display = (
         "created_at",
@@ -426,15 +452,6 @@ class StockMovementAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
     show_full_result_count = False  # the ledger grows without end: no COUNT(*) per page
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("SKU"), ordering="product__sku")
     def product_sku(self, obj: StockMovement) -> str:
@@ -529,9 +546,12 @@ class ReceiveSerialsForm(forms.Form):
 
 
 @admin.register(SerialNumber)
-class SerialNumberAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
-    dealer_scope = WHOLE_BOOK  # a sold serial's reference names the dealer's order
+class SerialNumberAdmin(
+    ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
+):
     """Serial numbers come in with receipts and change status through sales and returns."""
+
+    dealer_scope = WHOLE_BOOK  # a sold serial's reference names the dealer's order
 
     list_display = ("serial", "product_sku", "warehouse", "status", "reference", "updated_at")
     list_filter = ("status", "warehouse")
@@ -547,15 +567,6 @@ class SerialNumberAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAd
         "updated_at",
     )
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("SKU"), ordering="product__sku")
     def product_sku(self, obj: SerialNumber) -> str:

@@ -5,3 +5,16 @@ class InventoryConfig(AppConfig):
     name = "apps.inventory"
     label = "inventory"
     verbose_name = "Inventory"
+
+    def ready(self):
+        # in ready(): these modules import the models, which cannot load before the app registry
+        from apps.catalog.hooks import stock_provider_register
+        from apps.inventory import events, selectors
+
+        events.register()  # stock.changed in core's event catalogue
+        # the catalog (below inventory) shows stock through this hook
+        stock_provider_register(
+            available_subquery=selectors.available_subquery,
+            in_stock_condition=selectors.in_stock_condition,
+            stock_display=selectors.stock_display,
+        )

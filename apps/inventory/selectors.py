@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from apps.inventory.models import StockLevel
@@ -19,6 +19,19 @@ def available_subquery(product_ref: str = "pk"):
         .values("total")
     )
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def in_stock_condition(in_stock: bool):
+    """A filter on products with (``in_stock``) or without available units. The database holds
+    ``reserved <= on_hand`` on every stock row, so "the sum over active warehouses is above 0"
+    is "some active warehouse has a row with on_hand > reserved": a semi-join PostgreSQL runs
+    once for the whole list, where filtering on the summed annotation runs it per product."""
+    has_units = Exists(
+        StockLevel.objects.filter(
+            product_id=OuterRef("pk"), warehouse__is_active=True, on_hand__gt=F("reserved")
+        )
+    )
+    return has_units if in_stock else ~has_units
 
 
 def stock_display(available: int) -> dict:

@@ -43,6 +43,7 @@ def _language(language: str | None) -> str:
 
 def _queue(notification: Notification) -> Notification:
     def send():
+        # here, not at the top: the tasks module imports this one (the task calls the service)
         from apps.notifications.tasks import notification_send
 
         notification_send.delay(notification.pk)

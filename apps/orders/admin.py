@@ -33,8 +33,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
+from apps.accounts.selectors import customer_credit_summary
+from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.exceptions import Conflict, DomainError
-from apps.finance.selectors import customer_credit_summary
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from apps.orders.services import (
@@ -102,19 +103,10 @@ class QueueFilter(admin.SimpleListFilter):
 # --- inlines (read-only) ------------------------------------------------------------------------
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -151,7 +143,7 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
     dealer_scope = "customer"  # sales managers: the orders of their own dealers
     list_display = ("number", "dealer", "status", "payment_method", "grand_total", "created_at")
     list_filter = (
@@ -209,15 +201,6 @@ class OrderAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
         return super().get_queryset(request).select_related("customer", "placed_by")
 
     # an order is never added, edited or deleted by hand: the actions move it
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_approve_credit_permission(self, request) -> bool:
         return request.user.has_perm(APPROVE_CREDIT)
 

@@ -7,6 +7,7 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
+        # in ready(): events imports the models, which cannot load before the app registry
         from apps.orders.events import register
 
         register()  # order.* in the outbox's event catalogue

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.integrations.events import EventType, event_emit, register_event_type
+from apps.core.events import EventType, event_emit, register_event_type
 
 _EXAMPLE = {
     "number": "SO-2026-000123",

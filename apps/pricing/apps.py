@@ -20,6 +20,18 @@ class PricingConfig(AppConfig):
     verbose_name = "Pricing"
 
     def ready(self):
-        from apps.pricing import signals  # noqa: F401  (cache invalidation)
+        # in ready(): these modules import models, which cannot load before the app registry
+        from apps.campaigns.previews import price_explainer_register
+        from apps.catalog.hooks import price_provider_register
+        from apps.pricing import engine, events, signals  # noqa: F401  (signals: cache invalidation)
+        from apps.pricing.selectors import annotate_base_price, price_explain
+
+        events.register()  # price.changed in core's event catalogue
+        price_explainer_register(price_explain)  # the campaign admin's "Preview a price"
+        # the catalog (below pricing) shows prices and sorts by them through this hook
+        price_provider_register(
+            price_resolve_many=engine.price_resolve_many,
+            annotate_base_price=annotate_base_price,
+        )
 
         post_migrate.connect(_ensure_price_lists, sender=self, dispatch_uid="pricing-lists")

@@ -16,7 +16,7 @@ The rule (DESIGN.md, "Price of product P for dealer D at quantity q, now"):
 
 ``price_resolve_many`` prices any number of (product, quantity) items for one dealer with a
 constant number of queries: prices (1), special prices (1), category paths (0-1), and the live
-campaigns, which are cached and invalidated by every campaign change.
+campaigns, which the campaigns app keeps cached (``apps.campaigns.rules``).
 """
 
 from __future__ import annotations
@@ -30,67 +30,19 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.utils import timezone
 
+from apps.campaigns.rules import CampaignRule, active_campaign_rules
+from apps.catalog.models import Category
+from apps.core.cache import cache_version_bump
 from apps.core.money import round4
+from apps.pricing.models import Price, SpecialPrice
 
 SOURCE_SPECIAL = "special"
 SOURCE_LIST = "list"
 LIST_CODE = "LIST"
-CAMPAIGNS_VERSION_KEY = "pricing:campaigns:version"
 PRICES_VERSION_KEY = "pricing:prices:version"
-CAMPAIGNS_TTL = 300
 PRICES_TTL = 3600  # a safety net: every change bumps the version anyway
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.0000")
-
-
-@dataclass(frozen=True)
-class CampaignRule:
-    """What the engine needs of a campaign (cached, so plain data)."""
-
-    id: int
-    name: str
-    priority: int
-    min_quantity: int
-    discount_type: str  # "percentage" | "fixed"
-    discount_value: Decimal
-    applies_to_special_prices: bool
-    starts_at: datetime | None
-    ends_at: datetime | None
-    audience: str  # "everyone" | "tiers" | "dealers"
-    tiers: frozenset[str] = frozenset()
-    customer_ids: frozenset[int] = frozenset()
-    scope: str = "everything"  # "everything" | "categories" | "brands" | "products"
-    category_paths: tuple[str, ...] = ()
-    brand_ids: frozenset[int] = frozenset()
-    product_ids: frozenset[int] = frozenset()
-
-    def live_at(self, at: datetime) -> bool:
-        return (self.starts_at is None or self.starts_at <= at) and (
-            self.ends_at is None or self.ends_at > at
-        )
-
-    def reaches(self, customer) -> bool:
-        if self.audience == "everyone":
-            return True
-        if self.audience == "tiers":
-            return customer.tier in self.tiers
-        return customer.pk in self.customer_ids
-
-    def covers(self, product, category_path: str) -> bool:
-        if self.scope == "everything":
-            return True
-        if self.scope == "categories":
-            return any(category_path.startswith(path) for path in self.category_paths)
-        if self.scope == "brands":
-            return product.brand_id in self.brand_ids
-        return product.pk in self.product_ids
-
-    def apply(self, base: Decimal) -> Decimal:
-        if self.discount_type == "percentage":
-            unit = round4(base * (HUNDRED - self.discount_value) / HUNDRED)
-        else:
-            unit = round4(base - self.discount_value)
-        return max(unit, ZERO)
 
 
 @dataclass(frozen=True)
@@ -107,26 +59,6 @@ class ResolvedPrice:
     unit_gross: Decimal | None = None
     campaign: CampaignRule | None = None
     break_quantities: tuple[int, ...] = field(default=())
-
-    def as_api(self, currency: str = "TRY") -> dict | None:
-        """The ``price`` object of API.md, or None when not sellable."""
-        if not self.sellable:
-            return None
-        return {
-            "currency": currency,
-            "list": _fmt(self.list_price),
-            "unit_net": _fmt(self.unit_net),
-            "discount": _fmt(self.discount),
-            "source": self.source,
-            "campaign": (
-                {"id": self.campaign.id, "name": self.campaign.name} if self.campaign else None
-            ),
-            "unit_gross": _fmt(self.unit_gross),
-        }
-
-
-def _fmt(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.4f}"
 
 
 def pick_break(rows: Sequence[tuple[int, Decimal]], quantity: int) -> Decimal | None:
@@ -220,65 +152,11 @@ def resolve_one(
 # --- loading ----------------------------------------------------------------------------------
 
 
-def _bump(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 2, timeout=None)
-
-
-def campaigns_bump() -> None:
-    """Invalidate the cached campaigns (call after any campaign change)."""
-    _bump(CAMPAIGNS_VERSION_KEY)
-
-
 def prices_bump() -> None:
-    """Invalidate the cached price-list rows (call after any change of a list price, a price
-    list, or a batch of them from the ERP). Special prices are not cached."""
-    _bump(PRICES_VERSION_KEY)
-
-
-def _load_campaign_rules() -> list[CampaignRule]:
-    from apps.campaigns.models import Campaign
-
-    rules = []
-    queryset = Campaign.objects.filter(is_active=True).prefetch_related(
-        "customers", "categories", "brands", "products"
-    )
-    for c in queryset:
-        rules.append(
-            CampaignRule(
-                id=c.pk,
-                name=c.name,
-                priority=c.priority,
-                min_quantity=c.min_quantity,
-                discount_type=c.discount_type,
-                discount_value=c.discount_value,
-                applies_to_special_prices=c.applies_to_special_prices,
-                starts_at=c.starts_at,
-                ends_at=c.ends_at,
-                audience=c.audience,
-                tiers=frozenset(c.tiers or []),
-                customer_ids=frozenset(x.pk for x in c.customers.all()),
-                scope=c.scope,
-                category_paths=tuple(x.path for x in c.categories.all()),
-                brand_ids=frozenset(x.pk for x in c.brands.all()),
-                product_ids=frozenset(x.pk for x in c.products.all()),
-            )
-        )
-    return rules
-
-
-def active_campaign_rules() -> list[CampaignRule]:
-    """Every active campaign as plain rules, from the cache when it is fresh. Windows and
-    audiences are checked per call, so the cache does not go stale as time passes."""
-    version = cache.get(CAMPAIGNS_VERSION_KEY) or 1
-    key = f"pricing:campaigns:{version}"
-    rules = cache.get(key)
-    if rules is None:
-        rules = _load_campaign_rules()
-        cache.set(key, rules, timeout=CAMPAIGNS_TTL)
-    return rules
+    """Invalidate the cached price-list rows, now and again on commit (call after any change
+    of a list price, a price list, or a batch of them from the ERP). Special prices are not
+    cached."""
+    cache_version_bump(PRICES_VERSION_KEY)
 
 
 def _valid(start: datetime | None, end: datetime | None, at: datetime) -> bool:
@@ -294,8 +172,6 @@ def price_list_rows(product_ids: Iterable[int], codes: Sequence[str]) -> dict[tu
     a price or a price list bumps, see ``prices_bump``); what is missing is read in one query
     and cached. A whole page of products therefore costs one cache round trip and at most one
     query."""
-    from apps.pricing.models import Price
-
     version = cache.get(PRICES_VERSION_KEY) or 1
     wanted = {
         f"pricing:rows:{version}:{code}:{pid}": (code, pid) for code in codes for pid in product_ids
@@ -330,9 +206,6 @@ def price_resolve_many(*, customer, items: Sequence[tuple], at: datetime | None 
     Returns one ``ResolvedPrice`` per item, in order. Products need ``pk``, ``vat_rate``,
     ``brand_id`` and ``category_id``.
     """
-    from apps.catalog.models import Category
-    from apps.pricing.models import SpecialPrice
-
     at = at or timezone.now()
     if not items:
         return []

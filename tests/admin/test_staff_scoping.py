@@ -206,7 +206,7 @@ def _notification(world, customer):
 
 
 def _outbox_event(world, customer):
-    from apps.integrations.models import OutboxEvent
+    from apps.core.models import OutboxEvent
 
     return OutboxEvent.objects.create(
         type="order.created", subject=f"order:{customer.code}", customer=customer
@@ -294,7 +294,7 @@ OBJECT_MAKERS = {
         _collection_model, values=lambda c: {"name": f"For {c.code}", "slug": f"for-{c.pk}"}
     ),
     "notifications.notification": _notification,
-    "integrations.outboxevent": _outbox_event,
+    "core.outboxevent": _outbox_event,
     "integrations.webhookdelivery": _webhook_delivery,
     "integrations.batchlog": _batch_log,
     "inventory.stockmovement": _stock_movement,

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from apps.accounts.models import Address
-from apps.integrations.models import OutboxEvent
+from apps.core.models import OutboxEvent
 from apps.integrations.services.endpoints import webhook_endpoint_create
 from apps.orders.models import Order
 from apps.pricing.models import Price, PriceList

@@ -828,7 +828,7 @@ def test_the_time_fields_answer_as_drf_datetime_field_does_for_aware_times(value
 
 
 def test_a_batch_writes_one_price_changed_event_with_what_changed(client, products, dealer):
-    from apps.integrations.models import OutboxEvent
+    from apps.core.models import OutboxEvent
 
     post(client, PRICES, [price(), price(sku="KBL-002", amount="3")])
     post(client, PRICES, [price(), price(sku="KBL-002", amount="4")])  # one change

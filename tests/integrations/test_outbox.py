@@ -17,10 +17,11 @@ from apps.accounts.services.customers import (
 )
 from apps.catalog.services.admin_products import product_save, product_set_active
 from apps.catalog.services.categories import category_get_or_create_path
-from apps.integrations.events import EVENT_TYPES, event_emit, price_changed_emit
-from apps.integrations.models import OutboxEvent
+from apps.core.events import EVENT_TYPES, event_emit
+from apps.core.models import OutboxEvent
 from apps.integrations.services.delivery import outbox_dispatch_events
 from apps.inventory.services import stock_adjust, stock_receive, stock_reserve
+from apps.pricing.events import price_changed_emit
 from tests.catalog.factories import ProductFactory, StockLevelFactory, WarehouseFactory
 from tests.factories import CustomerFactory, DealerUserFactory
 

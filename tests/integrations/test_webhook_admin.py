@@ -9,7 +9,7 @@ import re
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from apps.integrations.events import event_emit
+from apps.core.events import event_emit
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.delivery import outbox_dispatch_events
 from tests.integrations.conftest import sweep_until
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.django_db]
 
 ENDPOINTS = "/admin/integrations/webhookendpoint/"
 DELIVERIES = "/admin/integrations/webhookdelivery/"
-EVENTS = "/admin/integrations/outboxevent/"
+EVENTS = "/admin/core/outboxevent/"
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]{32}")
 
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from standardwebhooks.webhooks import Webhook
 
-from apps.integrations.events import event_emit
+from apps.core.events import event_emit
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.delivery import outbox_dispatch_events
 from tests.integrations.conftest import sweep_until

@@ -17,7 +17,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from apps.integrations.events import event_emit
+from apps.core.events import event_emit
 from apps.integrations.models import WebhookAttempt, WebhookDelivery
 from apps.integrations.services.delivery import INTERRUPTED
 from apps.integrations.services.endpoints import webhook_endpoint_create

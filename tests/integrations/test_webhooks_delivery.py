@@ -17,8 +17,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from apps.integrations.events import event_emit
-from apps.integrations.models import OutboxEvent, WebhookAttempt, WebhookDelivery
+from apps.core.events import event_emit
+from apps.core.models import OutboxEvent
+from apps.integrations.models import WebhookAttempt, WebhookDelivery
 from apps.integrations.services.delivery import outbox_dispatch_events
 from apps.integrations.services.endpoints import webhook_delivery_retry, webhook_endpoint_update
 from apps.integrations.tasks import webhooks_sweep

@@ -8,7 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.pricing.engine import CampaignRule, resolve_one
+from apps.campaigns.rules import CampaignRule
+from apps.pricing.engine import resolve_one
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 

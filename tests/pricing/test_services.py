@@ -327,7 +327,7 @@ def test_explain_refuses_a_quantity_below_one(world):
 
 
 def test_a_price_write_emits_price_changed(world):
-    from apps.integrations.models import OutboxEvent
+    from apps.core.models import OutboxEvent
 
     set_list(world, amount="100")
     event = OutboxEvent.objects.get(type="price.changed")

@@ -8,25 +8,13 @@ from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.models import (
     AuthEvent,
 )
+from apps.core.admin_mixins import ReadOnlyAdminMixin
 
 # --- Authentication log ---------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A log: looked at, never written from the back office."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AuthEvent)
-class AuthEventAdmin(DealerScopedAdminMixin, ReadOnlyAdmin):
+class AuthEventAdmin(DealerScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     dealer_scope = "user__customer"  # logins of a dealer's people; staff's and unknown e-mails
     # only for staff who see every dealer
     list_display = ("at", "kind", "email", "user", "ip_address", "user_agent", "detail")

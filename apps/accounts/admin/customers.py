@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
+from apps.accounts.events import customer_updated_emit
 from apps.accounts.models import (
     Address,
     CreditLimitChange,
@@ -34,8 +35,8 @@ from apps.accounts.services.customers import (
 )
 from apps.accounts.services.users import user_update_for_company
 from apps.accounts.validators import normalize_tax_number
+from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
-from apps.integrations.events import customer_updated_emit
 
 # --- Customers ----------------------------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class CompanyUserInline(admin.TabularInline):
         return f"{obj.first_name} {obj.last_name}".strip()
 
 
-class CreditLimitChangeInline(admin.TabularInline):
+class CreditLimitChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CreditLimitChange
     extra = 0
     fields = ("changed_at", "changed_by", "old_limit", "new_limit", "reason", "source")
@@ -178,15 +179,6 @@ class CreditLimitChangeInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.accounts.events import customer_registered_emit, customer_updated_emit
 from apps.accounts.models import (
     CreditLimitChange,
     Customer,
@@ -19,7 +20,6 @@ from apps.accounts.models import (
     User,
 )
 from apps.core.exceptions import Conflict, ValidationError
-from apps.integrations.events import customer_registered_emit, customer_updated_emit
 from apps.notifications.services import customer_language, notify_customer_users
 
 SALES_REP_OBJECT_PERMS = ("accounts.view_customer", "accounts.change_customer")

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.accounts.events import customer_updated_emit
 from apps.accounts.models import Address, CreditLimitChange, Customer, CustomerStatus
 from apps.accounts.services import addresses as address_services
 from apps.accounts.services.customers import customer_set_credit_limit
-from apps.integrations.events import customer_updated_emit
 
 CUSTOMER_FIELDS = (
     "name",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer, DealerRole, User
 from apps.accounts.roles import DEALER_ROLE_GROUPS
+from apps.accounts.services.auth import password_link_send, tokens_revoke_all
 from apps.core.exceptions import Conflict, ValidationError
 
 
@@ -137,8 +138,6 @@ def user_update_for_company(*, user: User, by: User, **changes) -> User:
     if role_changed:
         user_sync_role_group(user=user)
     if changes.get("is_active") is False:
-        from apps.accounts.services.auth import tokens_revoke_all
-
         tokens_revoke_all(user=user)
     return user
 
@@ -151,13 +150,9 @@ def user_remove_from_company(*, user: User, by: User) -> None:
     user.is_deleted = True
     user.deleted_at = timezone.now()
     user.save(update_fields=["is_active", "is_deleted", "deleted_at", "updated_at"])
-    from apps.accounts.services.auth import tokens_revoke_all
-
     tokens_revoke_all(user=user)
 
 
 def user_invite(*, user: User) -> None:
     """E-mail a new user a link to choose their password (after the transaction commits)."""
-    from apps.accounts.services.auth import password_link_send
-
     password_link_send(user=user, invite=True)

@@ -15,10 +15,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from apps.catalog.attributes import definitions_for, validate_attributes
+from apps.catalog.events import product_updated_emit
 from apps.catalog.models import Category, Product
 from apps.catalog.search import build_search_document
 from apps.core.exceptions import ValidationError
-from apps.integrations.events import product_updated_emit
 
 MAX_BARCODE_LENGTH = 64
 

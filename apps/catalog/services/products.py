@@ -11,22 +11,21 @@ attributes are checked against the definitions of the category and its ancestors
 ``product_upsert_many`` answers per record: ``created``, ``updated`` (also a soft-deleted
 product brought back), ``unchanged`` (equal to what we hold: nothing is written) or the errors
 by field. It reads what it needs in a constant number of queries whatever the batch size and
-writes every changed product with one ``COPY`` into a temporary table and one statement:
-``INSERT ... ON CONFLICT (sku) DO UPDATE`` and, from what it returns, the audit-log entries
-(bulk SQL sends no signals, so the entries django-auditlog would have written are written
-here: every field of a created product, the changed fields of an updated one).
+writes every changed product with one ``COPY`` into a temporary table and one statement,
+``INSERT ... ON CONFLICT (sku) DO UPDATE``, through the bulk writer (``apps.core.bulk``: a
+deadlock is retried, a row the database refuses fails alone). Bulk SQL sends no signals, so the
+entries django-auditlog would have written are saved with its ``LogEntry`` model, from what the
+statement returns: every field of a created product, the changed fields of an updated one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Upper
@@ -36,11 +35,12 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.attributes import validate_attributes
 from apps.catalog.cache import catalog_cache_bump
+from apps.catalog.events import product_updated_emit
 from apps.catalog.models import PATH_STEP, AttributeDefinition, Brand, Category, Product
 from apps.catalog.search import build_search_document
 from apps.catalog.services.categories import category_get_or_create_path, split_category_path
-from apps.core.exceptions import NON_FIELD, ValidationError
-from apps.integrations.events import product_updated_emit
+from apps.core.bulk import AuditEntry, audit_log_many, write_isolating
+from apps.core.exceptions import ValidationError
 
 Errors = dict[str, list[str]]
 
@@ -100,7 +100,6 @@ JSON_POSITIONS = tuple(n for n, c in enumerate(COLUMNS) if c in JSON_COLUMNS)
 )
 # a new product's values for the fields a record leaves out
 _DEFAULT_ROW = tuple(DEFAULTS.get(c.removesuffix("_id")) for c in COLUMNS)
-BOOLEAN_COLUMNS = frozenset({"is_active", "serial_tracked"})
 # django-auditlog's names for them (foreign keys without ``_id``); search_document is excluded
 _AUDITED_POSITIONS = tuple(
     (n, c.removesuffix("_id")) for n, c in enumerate(COLUMNS) if c != "search_document"
@@ -166,8 +165,10 @@ def product_upsert_many(
             rows.append(row)
 
     if rows:
-        written, failed = _write_isolating(
-            rows, lambda part: _write(part, batch_id=batch_id, remote_addr=remote_addr)
+        written, failed = write_isolating(
+            rows,
+            lambda part: _write(part, batch_id=batch_id, remote_addr=remote_addr),
+            index_of=_index_of,
         )
         outcomes.update(written)
         errors.update(failed)
@@ -431,78 +432,56 @@ _COLUMN_LIST = ", ".join(COLUMNS)
 _UPDATE_SET = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
 _CREATE_TEMP = (
     f"CREATE TEMP TABLE feed_product_in ON COMMIT DROP AS "  # noqa: S608 (constants only)
-    f"SELECT {_COLUMN_LIST}, NULL::jsonb AS audit_changes FROM {_TABLE} WITH NO DATA"
+    f"SELECT {_COLUMN_LIST} FROM {_TABLE} WITH NO DATA"
 )
-
-
-def _created_changes_sql() -> str:
-    """django-auditlog's ``changes`` of a created product, ``{field: ["None", value]}``, built
-    by PostgreSQL from the incoming row (cheaper than 5000 JSON documents made in Python)."""
-    pairs = []
-    for position, name in _AUDITED_POSITIONS:
-        column = f"f.{COLUMNS[position]}"
-        if COLUMNS[position] in BOOLEAN_COLUMNS:
-            text = f"CASE WHEN {column} THEN 'True' ELSE 'False' END"
-        else:
-            text = f"coalesce({column}::text, 'None')"
-        pairs.append(f"'{name}', jsonb_build_array('None', {text})")
-    return f"jsonb_build_object({', '.join(pairs)})"
-
-
-# One statement: the upsert, and an audit-log entry for every row it wrote (created: every
-# field; updated: the difference computed in Python, carried in ``audit_changes``).
+# One statement: the upsert, answering the id of every row it wrote and whether it was new.
 _UPSERT = (
-    f"WITH up AS ("  # noqa: S608 (constants only)
-    f"INSERT INTO {_TABLE} ({_COLUMN_LIST}, is_deleted, deleted_at, created_at, updated_at, "
+    f"INSERT INTO {_TABLE} ({_COLUMN_LIST}, is_deleted, deleted_at, created_at, updated_at, "  # noqa: S608
     f"created_by_id, updated_by_id) "
     f"SELECT {_COLUMN_LIST}, false, NULL, %s, %s, NULL, NULL FROM feed_product_in ORDER BY sku "
     f"ON CONFLICT (sku) DO UPDATE SET {_UPDATE_SET}, is_deleted = false, deleted_at = NULL, "
     f"updated_at = EXCLUDED.updated_at, updated_by_id = NULL "
-    f"RETURNING id, sku, (xmax = 0) AS inserted), "
-    f"logged AS (INSERT INTO {LogEntry._meta.db_table} (content_type_id, object_pk, object_id, "
-    f"object_repr, action, changes_text, changes, remote_addr, timestamp, additional_data) "
-    f"SELECT %s, up.id::text, up.id, f.sku || ' ' || f.name, "
-    f"CASE WHEN up.inserted THEN {LogEntry.Action.CREATE} ELSE {LogEntry.Action.UPDATE} END, "
-    f"'', CASE WHEN up.inserted THEN {_created_changes_sql()} "
-    f"ELSE coalesce(f.audit_changes, '{{}}'::jsonb) END, %s::inet, %s, %s::jsonb "
-    f"FROM up JOIN feed_product_in f ON f.sku = up.sku) "
-    f"SELECT id, sku, inserted FROM up"
+    f"RETURNING id, sku, (xmax = 0) AS inserted"
 )
 
 
 def _write(
     rows: Sequence[_Row], *, batch_id: int | None, remote_addr: str | None
-) -> dict[int, str]:
-    """Upsert ``rows`` and their audit entries in one transaction: ``{index: outcome}``."""
+) -> tuple[dict[int, str], dict]:
+    """Upsert ``rows`` and their audit entries in one transaction: ``({index: outcome},
+    {})``."""
     now = timezone.now()
     by_sku: dict[str, _Row] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CREATE_TEMP)
-        # the key lets the planner join what the upsert returns by hash, not row by row
-        cursor.execute("ALTER TABLE feed_product_in ADD PRIMARY KEY (sku)")
-        copy_sql = f"COPY feed_product_in ({_COLUMN_LIST}, audit_changes) FROM STDIN"
+        copy_sql = f"COPY feed_product_in ({_COLUMN_LIST}) FROM STDIN"
+        texts: dict[str, list] = {}  # the rows as copied: JSON columns as JSON text
         with cursor.copy(copy_sql) as copy:
             for row in rows:
                 values = list(row.values)
                 for position in JSON_POSITIONS:
                     values[position] = json.dumps(values[position])
-                changes = _changes(row, values) if row.existing is not None else None
-                values.append(None if changes is None else json.dumps(changes))
                 copy.write_row(values)
                 by_sku[values[0]] = row
-        cursor.execute(
-            _UPSERT,
-            [
-                now,
-                now,
-                ContentType.objects.get_for_model(Product).pk,
-                remote_addr,
-                now,
-                json.dumps({"source": "integration", "batch": batch_id}),
-            ],
-        )
+                texts[values[0]] = values
+        cursor.execute(_UPSERT, [now, now])
         returned = cursor.fetchall()
         cursor.execute("DROP TABLE feed_product_in")
+        audit_log_many(
+            model=Product,
+            entries=[
+                AuditEntry(
+                    pk=pk,
+                    repr=f"{sku} {by_sku[sku].values[1]}",  # the model's __str__
+                    created=inserted,
+                    changes=_changes(by_sku[sku], texts[sku], created=inserted),
+                )
+                for pk, sku, inserted in returned
+            ],
+            timestamp=now,
+            remote_addr=remote_addr,
+            batch_id=batch_id,
+        )
         # one product.updated for the batch, in its transaction
         product_updated_emit(
             products=[
@@ -519,12 +498,15 @@ def _write(
         )
     return {
         by_sku[sku].index: "created" if inserted else "updated" for _pk, sku, inserted in returned
-    }
+    }, {}
 
 
-def _changes(row: _Row, texts: list) -> dict[str, list[str]]:
-    """What changed in an existing product, as django-auditlog records it: ``{field: [old,
-    new]}`` as text (``texts``: the row as copied, JSON columns already as JSON text)."""
+def _changes(row: _Row, texts: list, *, created: bool) -> dict[str, list[str]]:
+    """What the write changed, as django-auditlog records it: ``{field: [old, new]}`` as text
+    (``texts``: the row as copied, JSON columns already as JSON text); a created product:
+    every field, from ``"None"``."""
+    if created or row.existing is None:
+        return {name: ["None", str(texts[position])] for position, name in _AUDITED_POSITIONS}
     old = row.existing.values
     changes = {}
     for position, name in _AUDITED_POSITIONS:
@@ -538,20 +520,5 @@ def _changes(row: _Row, texts: list) -> dict[str, list[str]]:
     return changes
 
 
-def _write_isolating(
-    rows: Sequence[_Row], write: Callable[[Sequence[_Row]], dict[int, str]]
-) -> tuple[dict[int, str], dict[int, Errors]]:
-    """``write(rows)``; when the database refuses the set, halve it until the refused rows are
-    found, so one row the checks above did not foresee fails alone."""
-    try:
-        return write(rows), {}
-    except DatabaseError as exc:
-        if len(rows) == 1:
-            message = _("Rejected by the database: %(e)s") % {
-                "e": str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            }
-            return {}, {rows[0].index: {NON_FIELD: [message]}}
-    middle = len(rows) // 2
-    first, first_errors = _write_isolating(rows[:middle], write)
-    second, second_errors = _write_isolating(rows[middle:], write)
-    return first | second, first_errors | second_errors
+def _index_of(row: _Row) -> int:
+    return row.index

@@ -392,6 +392,9 @@ class TextList(RecordField):
             raise self.fail("max_length", max_length=self.max_items)
         cleaned, errors = [], {}
         for position, item in enumerate(value):
+            if item is None:  # as DRF's ListField says of a null item
+                errors[str(position)] = [str(_CHAR_MESSAGES["null"])]
+                continue
             try:
                 cleaned.append(self.item.clean(item))
             except FieldError as exc:
@@ -434,12 +437,14 @@ class RecordSchema:
     def validate(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
         data: dict[str, Any] = {}
         errors: Errors = {}
+        present = 0  # fields of ours in the record (a list's errors are one per item)
         for name, field in self._items:
             value = raw.get(name, _ABSENT)
             if value is _ABSENT:
                 if field.required:
                     errors[name] = [str(self._required)]
                 continue
+            present += 1
             if value is None:
                 if field.allow_null:
                     data[name] = None
@@ -454,7 +459,7 @@ class RecordSchema:
                         errors[f"{name}.{sub}"] = messages
                 else:
                     errors[name] = [exc.messages]
-        if len(raw) > len(data) + len(errors):
+        if len(raw) > present:
             for name in raw:
                 if name not in self.fields:
                     errors[name] = [str(self._unknown)]

@@ -28,8 +28,8 @@ from apps.integrations.api.base import (
     TextList,
 )
 from apps.integrations.models import BatchLog
-from apps.inventory.feeds import stock_sync_many
-from apps.pricing.feeds import price_upsert_many, special_price_upsert_many
+from apps.inventory.services.feeds import stock_sync_many
+from apps.pricing.services.feeds import price_upsert_many, special_price_upsert_many
 
 MAX_INT = 2**31 - 1
 MAX_SERIALS = 10_000  # serial numbers in one stock record

@@ -14,12 +14,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps.accounts.models import ApiKeyScope
+from apps.core.events import ALL_EVENTS, EVENT_TYPES, subscribable_event_types
 from apps.core.exceptions import ValidationError, flatten_errors
 from apps.core.pagination import PageNumberPagination
 from apps.core.schema import ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
 from apps.integrations.api.base import IntegrationAPIView
-from apps.integrations.events import ALL_EVENTS, EVENT_TYPES, subscribable_event_types
 from apps.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.endpoints import (
     webhook_delivery_retry,

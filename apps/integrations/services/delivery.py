@@ -41,9 +41,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from apps.integrations.events import EVENT_TYPES
+from apps.core.events import EVENT_TYPES
+from apps.core.models import OutboxEvent
 from apps.integrations.models import (
-    OutboxEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,

@@ -12,11 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.events import ALL_EVENTS, EVENT_TYPES, event_emit
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.transactions import after_commit
-from apps.integrations.events import ALL_EVENTS, EVENT_TYPES, event_emit
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
+from apps.integrations.services.delivery import deliveries_due_for_endpoint
 from apps.integrations.ssrf import UnsafeTarget, check_url
+from apps.integrations.tasks import deliveries_queue
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every secret, not a secret
 URL_MAX = WebhookEndpoint._meta.get_field("url").max_length
@@ -110,9 +112,6 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) 
 
 
 def _kick_endpoint(endpoint_id: int) -> None:
-    from apps.integrations.services.delivery import deliveries_due_for_endpoint
-    from apps.integrations.tasks import deliveries_queue
-
     deliveries_queue(deliveries_due_for_endpoint(endpoint_id=endpoint_id))
 
 
@@ -185,8 +184,6 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
     )
 
     def send():
-        from apps.integrations.tasks import deliveries_queue
-
         deliveries_queue([delivery.pk])
 
     after_commit(send, name="send webhook test")

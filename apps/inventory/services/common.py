@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
 from apps.core.exceptions import ValidationError
-from apps.integrations.events import stock_changed_emit
+from apps.inventory.events import stock_changed_emit
 from apps.inventory.models import StockLevel, StockMovement, Warehouse
 
 REFERENCE_MAX = StockMovement._meta.get_field("reference").max_length

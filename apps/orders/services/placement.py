@@ -29,18 +29,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Address, Customer, DealerRole
+from apps.accounts.selectors import customer_credit_exposure
 from apps.core.exceptions import NotAllowed, ValidationError
 from apps.core.idempotency import idempotency_claim
-from apps.finance.selectors import customer_balance
 from apps.inventory.services import stock_reserve
 from apps.orders.events import order_created_emit
-from apps.orders.lines import PricedLine, lines_price, products_by_sku, totals
 from apps.orders.models import Cart, CartItem, Order, OrderLine, OrderStatusChange, PaymentMethod
 from apps.orders.models import OrderStatus as S
 from apps.orders.notifications import order_placed_notify
-from apps.orders.selectors import open_orders_total
 from apps.orders.services.numbers import order_number_next
-from apps.orders.states import SYSTEM
+from apps.orders.states import DEALER
+from apps.pricing.lines import PricedLine, lines_price, products_by_sku, totals
 
 MAX_LINES = 500
 
@@ -122,7 +121,7 @@ def continue_chain(*, customer: Customer, grand_total: Decimal, payment_method: 
     """Steps 2 and 3 of the chain: the status after the order-limit step, for an order that
     is not counted among the open orders yet. ``customer`` is locked by the caller."""
     if payment_method == PaymentMethod.ON_ACCOUNT:
-        if exposure_of(customer=customer, extra=grand_total) > customer.credit_limit:
+        if customer_credit_exposure(customer=customer, extra=grand_total) > customer.credit_limit:
             return S.AWAITING_CREDIT_APPROVAL
         return S.CONFIRMED
     if payment_method == PaymentMethod.CARD:
@@ -226,7 +225,7 @@ def order_place(
             from_status="",
             to_status=status,
             changed_by=user,
-            actor=SYSTEM,
+            actor=DEALER,  # placed by a dealer user, whatever status the rules chose
             note=_placement_note(status),
             created_at=now,
         )
@@ -252,8 +251,3 @@ def _placement_note(status: str) -> str:
         S.AWAITING_CREDIT_APPROVAL: _("Placed; above the credit limit: waits for finance."),
         S.AWAITING_PAYMENT: _("Placed; waits for the card payment."),
     }.get(status, _("Placed."))
-
-
-def exposure_of(*, customer: Customer, extra: Decimal = Decimal("0.00")) -> Decimal:
-    """Ledger balance + open orders (+ ``extra``): what counts against the credit limit."""
-    return customer_balance(customer=customer) + open_orders_total(customer=customer) + extra

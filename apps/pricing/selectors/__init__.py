@@ -18,13 +18,14 @@ from django.db.models.functions import Coalesce, Least, Round
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 
-from apps.pricing.engine import LIST_CODE, CampaignRule, active_campaign_rules
+from apps.campaigns.rules import CampaignRule, active_campaign_rules
+from apps.catalog.hooks import PRICE_SORT_FIELD
+from apps.pricing.engine import LIST_CODE
 from apps.pricing.models import PriceList
 from apps.pricing.selectors.explain import price_explain
 
 __all__ = ["PRICE_SORT_FIELD", "annotate_base_price", "price_explain"]
 
-PRICE_SORT_FIELD = "dealer_price"
 MONEY = DecimalField(max_digits=14, decimal_places=4)
 HUNDRED = Decimal(100)
 

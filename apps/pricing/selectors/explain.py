@@ -15,6 +15,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer
+from apps.campaigns.models import Campaign
+from apps.campaigns.rules import active_campaign_rules
 from apps.catalog.models import Category, Product
 from apps.core.exceptions import ValidationError
 from apps.pricing import engine
@@ -90,8 +92,6 @@ def _list_active(row) -> bool:
 
 
 def _campaign_reasons(rule, *, customer, product, quantity, at, path, resolved) -> list[dict]:
-    from apps.campaigns.models import Campaign
-
     reasons = []
 
     def add(code: str, text: str) -> None:
@@ -124,11 +124,9 @@ def _campaign_reasons(rule, *, customer, product, quantity, at, path, resolved) 
 
 
 def _describe_campaigns(*, customer, product, quantity, at, resolved) -> list[dict]:
-    from apps.campaigns.models import Campaign
-
     path = Category.objects.filter(pk=product.category_id).values_list("path", flat=True).first()
     out = []
-    for rule in engine.active_campaign_rules():
+    for rule in active_campaign_rules():
         reasons = _campaign_reasons(
             rule,
             customer=customer,

@@ -2,9 +2,15 @@
 
 from apps.pricing.services.prices import (
     CREATED,
+    LIST_PRICES,
+    SPECIAL_PRICES,
     UNCHANGED,
     UPDATED,
+    PriceTarget,
     Source,
+    price_break_delete,
+    price_break_update,
+    price_break_upsert,
     price_break_validate,
     price_delete,
     price_set,
@@ -18,9 +24,15 @@ from apps.pricing.services.prices import (
 
 __all__ = [
     "CREATED",
+    "LIST_PRICES",
+    "SPECIAL_PRICES",
     "UNCHANGED",
     "UPDATED",
+    "PriceTarget",
     "Source",
+    "price_break_delete",
+    "price_break_update",
+    "price_break_upsert",
     "price_break_validate",
     "price_delete",
     "price_set",

@@ -3,18 +3,22 @@
 Every write keeps the history: a ``PriceChange`` row (product, list or dealer, quantity break,
 old and new amount, who, from where) whenever a row is created, changed or deleted. Saving what
 is already stored writes nothing. A row is one quantity break, keyed by (price list, product,
-min_quantity) or (customer, product, min_quantity). The list-price and special-price functions
-are thin, explicit twins over the shared ``_break_*`` helpers.
+min_quantity) or (customer, product, min_quantity).
+
+One writer does both: ``price_break_upsert``, ``price_break_update`` and ``price_break_delete``
+take the ``target`` (``LIST_PRICES`` or ``SPECIAL_PRICES``: the model and the owner of its
+rows, a price list or a dealer). ``price_set``, ``special_price_set`` and the others name the
+target and the owner for the callers that know which one they write.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +26,7 @@ from apps.accounts.models import Customer
 from apps.catalog.models import Product
 from apps.core.exceptions import ValidationError
 from apps.core.money import FOUR_PLACES, to_decimal
+from apps.pricing.events import price_changed_emit
 from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -82,14 +87,30 @@ def _check_source(source: str) -> None:
         raise ValidationError({"source": [_("Unknown source of a price change.")]})
 
 
-# --- writes -----------------------------------------------------------------------------------
+# --- the writer -------------------------------------------------------------------------------
 
 
-def _history(row, *, owner_field: str, old, new, by, source: str, reference: str) -> None:
+@dataclass(frozen=True)
+class PriceTarget:
+    """What a price row is: its model and the field naming its owner."""
+
+    model: type[Price] | type[SpecialPrice]
+    owner_field: str  # "price_list" | "customer"
+
+    def owner_id(self, row) -> int:
+        return getattr(row, f"{self.owner_field}_id")
+
+
+LIST_PRICES = PriceTarget(Price, "price_list")
+SPECIAL_PRICES = PriceTarget(SpecialPrice, "customer")
+
+
+def _history(target: PriceTarget, row, *, old, new, by, source: str, reference: str) -> None:
+    special = target is SPECIAL_PRICES
     PriceChange.objects.create(
         product_id=row.product_id,
-        price_list_id=row.price_list_id if owner_field == "price_list" else None,
-        customer_id=row.customer_id if owner_field == "customer" else None,
+        price_list_id=None if special else row.price_list_id,
+        customer_id=row.customer_id if special else None,
         min_quantity=row.min_quantity,
         old_amount=old,
         new_amount=new,
@@ -97,13 +118,7 @@ def _history(row, *, owner_field: str, old, new, by, source: str, reference: str
         reference=(reference or "")[:100],
         changed_by=by if getattr(by, "pk", None) else None,
     )
-    _emit(row, owner_field=owner_field, new=new, source=source, reference=reference)
-
-
-def _emit(row, *, owner_field: str, new, source: str, reference: str) -> None:
-    """``price.changed`` in the writer's transaction (coalesced: one event per transaction)."""
-    from apps.integrations.events import price_changed_emit
-
+    # ``price.changed`` in the writer's transaction (coalesced: one event per transaction)
     item = {
         "sku": row.product.sku,
         "min_quantity": row.min_quantity,
@@ -112,35 +127,38 @@ def _emit(row, *, owner_field: str, new, source: str, reference: str) -> None:
         "valid_to": row.valid_to,
         "deleted": new is None,
     }
-    if owner_field == "price_list":
-        item["price_list"] = row.price_list.code
-        price_changed_emit(prices=[item], source=source, reference=reference)
-    else:
+    if special:
         item["customer_code"] = row.customer.code
         price_changed_emit(special_prices=[item], source=source, reference=reference)
+    else:
+        item["price_list"] = row.price_list.code
+        price_changed_emit(prices=[item], source=source, reference=reference)
 
 
-def _break_upsert(
-    model: type[Model],
-    owner_field: str,
-    owner,
+def price_break_upsert(
     *,
-    product,
+    target: PriceTarget,
+    owner: PriceList | Customer,
+    product: Product,
     min_quantity,
     amount,
-    valid_from,
-    valid_to,
-    by,
-    source,
-    reference,
+    valid_from=None,
+    valid_to=None,
+    by=None,
+    source: str = Source.ADMIN,
+    reference: str = "",
 ):
+    """Set the quantity break of ``product`` from ``min_quantity`` units for ``owner`` (upsert
+    by that key): ``(row, "created" | "updated" | "unchanged")``; a history row is written
+    when the amount or the validity changed."""
     _check_source(source)
     min_quantity, amount, valid_from, valid_to = price_break_validate(
         min_quantity=min_quantity, amount=amount, valid_from=valid_from, valid_to=valid_to
     )
-    key = {owner_field: owner, "product": product, "min_quantity": min_quantity}
+    model = target.model
+    key = {target.owner_field: owner, "product": product, "min_quantity": min_quantity}
     values = {"amount": amount, "valid_from": valid_from, "valid_to": valid_to}
-    log = {"owner_field": owner_field, "by": by, "source": source, "reference": reference}
+    log = {"by": by, "source": source, "reference": reference}
     with transaction.atomic():
         row = model.objects.select_for_update().filter(**key).first()
         if row is None:
@@ -150,7 +168,7 @@ def _break_upsert(
             except IntegrityError:  # created by someone else a moment ago
                 row = model.objects.select_for_update().get(**key)
             else:
-                _history(row, old=None, new=amount, **log)
+                _history(target, row, old=None, new=amount, **log)
                 return row, CREATED
         if all(getattr(row, name) == value for name, value in values.items()):
             return row, UNCHANGED
@@ -158,47 +176,66 @@ def _break_upsert(
         for name, value in values.items():
             setattr(row, name, value)
         row.save(update_fields=[*values, "updated_at"])
-        _history(row, old=old, new=amount, **log)
+        _history(target, row, old=old, new=amount, **log)
         return row, UPDATED
 
 
-def _break_delete(model, owner_field: str, row, *, by, source: str, reference: str) -> None:
+def price_break_delete(
+    *, target: PriceTarget, row, by=None, source: str = Source.ADMIN, reference: str = ""
+) -> None:
+    """Delete a quantity break; the history keeps its last amount (new amount empty)."""
     _check_source(source)
     with transaction.atomic():
-        stored = model.objects.select_for_update().filter(pk=row.pk).first()
+        stored = target.model.objects.select_for_update().filter(pk=row.pk).first()
         if stored is None:  # already gone: nothing to record
             return
         stored.delete()
-        log = {"owner_field": owner_field, "by": by, "source": source, "reference": reference}
-        _history(stored, old=stored.amount, new=None, **log)
+        _history(
+            target, stored, old=stored.amount, new=None, by=by, source=source, reference=reference
+        )
 
 
-def _break_update(model, owner_field: str, row, owner, **kwargs):
-    """Change the stored row ``row.pk``; a new owner, product or break moves it (the old break
-    is deleted, the new one set; both are in the history)."""
+def price_break_update(
+    *,
+    target: PriceTarget,
+    row,
+    owner: PriceList | Customer | None = None,
+    product: Product,
+    min_quantity,
+    amount,
+    valid_from=None,
+    valid_to=None,
+    by=None,
+    source: str = Source.ADMIN,
+    reference: str = "",
+):
+    """Change the stored row ``row.pk``, as a back-office form does; a new owner, product or
+    break moves it (the old break is deleted, the new one set; both are in the history)."""
+    owner = owner or getattr(row, target.owner_field)
     with transaction.atomic():
-        stored = model.objects.select_for_update().filter(pk=row.pk).first()
+        stored = target.model.objects.select_for_update().filter(pk=row.pk).first()
         moved = stored is not None and (
-            getattr(stored, f"{owner_field}_id") != owner.pk
-            or stored.product_id != kwargs["product"].pk
-            or stored.min_quantity != int_or_none(kwargs["min_quantity"])
+            target.owner_id(stored) != owner.pk
+            or stored.product_id != product.pk
+            or stored.min_quantity != int_or_none(min_quantity)
         )
         if moved:
             price_break_validate(  # refuse before deleting anything
-                min_quantity=kwargs["min_quantity"],
-                amount=kwargs["amount"],
-                valid_from=kwargs["valid_from"],
-                valid_to=kwargs["valid_to"],
+                min_quantity=min_quantity, amount=amount, valid_from=valid_from, valid_to=valid_to
             )
-            _break_delete(
-                model,
-                owner_field,
-                stored,
-                by=kwargs["by"],
-                source=kwargs["source"],
-                reference=kwargs["reference"],
-            )
-        return _break_upsert(model, owner_field, owner, **kwargs)[0]
+            price_break_delete(target=target, row=stored, by=by, source=source, reference=reference)
+        return price_break_upsert(
+            target=target,
+            owner=owner,
+            product=product,
+            min_quantity=min_quantity,
+            amount=amount,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            by=by,
+            source=source,
+            reference=reference,
+        )[0]
 
 
 def int_or_none(value) -> int | None:
@@ -208,182 +245,42 @@ def int_or_none(value) -> int | None:
         return None
 
 
-def price_upsert(
-    *,
-    price_list: PriceList,
-    product: Product,
-    min_quantity: int,
-    amount,
-    valid_from=None,
-    valid_to=None,
-    by=None,
-    source: str = Source.ADMIN,
-    reference: str = "",
-) -> tuple[Price, str]:
-    """``price_set`` that also says what happened: ``created``, ``updated`` or ``unchanged``
-    (for batch answers)."""
-    return _break_upsert(
-        Price,
-        "price_list",
-        price_list,
-        product=product,
-        min_quantity=min_quantity,
-        amount=amount,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        by=by,
-        source=source,
-        reference=reference,
-    )
+# --- by target ----------------------------------------------------------------------------------
 
 
-def price_set(
-    *,
-    price_list: PriceList,
-    product: Product,
-    min_quantity: int,
-    amount,
-    valid_from=None,
-    valid_to=None,
-    by=None,
-    source: str = Source.ADMIN,
-    reference: str = "",
-) -> Price:
-    """Set the price of ``product`` from ``min_quantity`` units in ``price_list`` (upsert by
-    that key); a history row is written when the amount or the validity changed."""
-    return price_upsert(
-        price_list=price_list,
-        product=product,
-        min_quantity=min_quantity,
-        amount=amount,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        by=by,
-        source=source,
-        reference=reference,
-    )[0]
+def price_upsert(*, price_list: PriceList, **kwargs) -> tuple[Price, str]:
+    """``price_break_upsert`` of a list price: ``(price, outcome)`` (for batch answers)."""
+    return price_break_upsert(target=LIST_PRICES, owner=price_list, **kwargs)
 
 
-def price_update(
-    *,
-    price: Price,
-    product: Product,
-    min_quantity: int,
-    amount,
-    valid_from=None,
-    valid_to=None,
-    by=None,
-    source: str = Source.ADMIN,
-    reference: str = "",
-    price_list: PriceList | None = None,
-) -> Price:
-    """Edit the stored row ``price`` (by id), as a back-office form does; see ``_break_update``."""
-    return _break_update(
-        Price,
-        "price_list",
-        price,
-        price_list or price.price_list,
-        product=product,
-        min_quantity=min_quantity,
-        amount=amount,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        by=by,
-        source=source,
-        reference=reference,
-    )
+def price_set(*, price_list: PriceList, **kwargs) -> Price:
+    """Set the price of a product from a quantity in ``price_list`` (``price_break_upsert``)."""
+    return price_upsert(price_list=price_list, **kwargs)[0]
 
 
-def price_delete(*, price: Price, by=None, source: str = Source.ADMIN, reference: str = "") -> None:
-    """Delete a quantity break; the history keeps its last amount (new amount empty)."""
-    _break_delete(Price, "price_list", price, by=by, source=source, reference=reference)
+def price_update(*, price: Price, price_list: PriceList | None = None, **kwargs) -> Price:
+    """Edit the stored row ``price`` (by id); see ``price_break_update``."""
+    return price_break_update(target=LIST_PRICES, row=price, owner=price_list, **kwargs)
 
 
-def special_price_upsert(
-    *,
-    customer: Customer,
-    product: Product,
-    min_quantity: int,
-    amount,
-    valid_from=None,
-    valid_to=None,
-    by=None,
-    source: str = Source.ADMIN,
-    reference: str = "",
-) -> tuple[SpecialPrice, str]:
-    return _break_upsert(
-        SpecialPrice,
-        "customer",
-        customer,
-        product=product,
-        min_quantity=min_quantity,
-        amount=amount,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        by=by,
-        source=source,
-        reference=reference,
-    )
+def price_delete(*, price: Price, **kwargs) -> None:
+    price_break_delete(target=LIST_PRICES, row=price, **kwargs)
 
 
-def special_price_set(
-    *,
-    customer: Customer,
-    product: Product,
-    min_quantity: int,
-    amount,
-    valid_from=None,
-    valid_to=None,
-    by=None,
-    source: str = Source.ADMIN,
-    reference: str = "",
-) -> SpecialPrice:
-    """The dealer's own price of ``product`` from ``min_quantity`` units (upsert)."""
-    return special_price_upsert(
-        customer=customer,
-        product=product,
-        min_quantity=min_quantity,
-        amount=amount,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        by=by,
-        source=source,
-        reference=reference,
-    )[0]
+def special_price_upsert(*, customer: Customer, **kwargs) -> tuple[SpecialPrice, str]:
+    return price_break_upsert(target=SPECIAL_PRICES, owner=customer, **kwargs)
+
+
+def special_price_set(*, customer: Customer, **kwargs) -> SpecialPrice:
+    """The dealer's own price of a product from a quantity (``price_break_upsert``)."""
+    return special_price_upsert(customer=customer, **kwargs)[0]
 
 
 def special_price_update(
-    *,
-    special_price: SpecialPrice,
-    product: Product,
-    min_quantity: int,
-    amount,
-    valid_from=None,
-    valid_to=None,
-    by=None,
-    source: str = Source.ADMIN,
-    reference: str = "",
-    customer: Customer | None = None,
+    *, special_price: SpecialPrice, customer: Customer | None = None, **kwargs
 ) -> SpecialPrice:
-    return _break_update(
-        SpecialPrice,
-        "customer",
-        special_price,
-        customer or special_price.customer,
-        product=product,
-        min_quantity=min_quantity,
-        amount=amount,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        by=by,
-        source=source,
-        reference=reference,
-    )
+    return price_break_update(target=SPECIAL_PRICES, row=special_price, owner=customer, **kwargs)
 
 
-def special_price_delete(
-    *, special_price: SpecialPrice, by=None, source: str = Source.ADMIN, reference: str = ""
-) -> None:
-    _break_delete(
-        SpecialPrice, "customer", special_price, by=by, source=source, reference=reference
-    )
+def special_price_delete(*, special_price: SpecialPrice, **kwargs) -> None:
+    price_break_delete(target=SPECIAL_PRICES, row=special_price, **kwargs)

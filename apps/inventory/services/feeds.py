@@ -22,32 +22,31 @@ order) before they are compared, so ``reserved`` cannot move under the compariso
 statement that sets them still only touches rows where ``reserved <= new on_hand``
 (``ON CONFLICT ... DO UPDATE ... WHERE``): an ``on_hand`` below what is reserved fails that
 record and never reaches the database CHECK. The number of queries does not depend on the
-batch size; the movements are written by the same statements as the stock levels.
+batch size; the movements are written by the same statements as the stock levels. The write
+goes through the bulk writer (``apps.core.bulk``): a deadlock is retried, a record the
+database refuses fails alone.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from psycopg import errors as pg_errors
 
 from apps.catalog.models import Product
+from apps.core.bulk import write_isolating
 from apps.core.exceptions import NON_FIELD
-from apps.integrations.events import stock_changed_emit
+from apps.inventory.events import stock_changed_emit
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
 
 Errors = dict[str, list[str]]
 Pair = tuple[int, int]  # (product_id, warehouse_id)
-
-ATTEMPTS = 3  # a deadlock with a concurrent writer is retried this many times
-RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+Wanted = tuple[Pair, tuple[int, int]]  # (pair, (index, on_hand))
 
 _LEVELS = StockLevel._meta.db_table
 _MOVEMENTS = StockMovement._meta.db_table
@@ -175,7 +174,11 @@ def stock_sync_many(
         wanted[pair] = (index, record["on_hand"])
         if tracked:
             serials[pair] = list(record.get("serial_numbers") or [])
-    outcomes, sync_errors = _sync_isolating(wanted, serials, reference=reference)
+    outcomes, sync_errors = write_isolating(
+        list(wanted.items()),
+        lambda part: _sync(dict(part), serials, reference=reference),
+        index_of=_index_of,
+    )
     errors.update(sync_errors)
     return outcomes, errors
 
@@ -208,38 +211,8 @@ def _serials_problem(
     return None
 
 
-def _sync_retrying(
-    wanted: Mapping[Pair, tuple[int, int]], serials: Mapping[Pair, list[str]], *, reference: str
-) -> tuple[dict[int, str], dict[int, Errors]]:
-    """``_sync``, again after a deadlock with a concurrent writer (all of it rolled back)."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return _sync(wanted, serials, reference=reference)
-        except OperationalError as exc:
-            if attempt == ATTEMPTS - 1 or not isinstance(exc.__cause__, RETRYABLE):
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def _sync_isolating(
-    wanted: Mapping[Pair, tuple[int, int]], serials: Mapping[Pair, list[str]], *, reference: str
-) -> tuple[dict[int, str], dict[int, Errors]]:
-    """When the database refuses the set (a product deleted meanwhile...), halve it until the
-    refused records are found: they fail alone, the others are applied."""
-    try:
-        return _sync_retrying(wanted, serials, reference=reference)
-    except DatabaseError as exc:
-        if len(wanted) == 1:
-            (index, _target), *_rest = wanted.values()
-            first_line = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            message = _("Rejected by the database: %(e)s") % {"e": first_line}
-            return {}, {index: {NON_FIELD: [message]}}
-    items = list(wanted.items())
-    half = len(items) // 2
-    first, first_errors = _sync_isolating(dict(items[:half]), serials, reference=reference)
-    second, second_errors = _sync_isolating(dict(items[half:]), serials, reference=reference)
-    return first | second, first_errors | second_errors
+def _index_of(item: Wanted) -> int:
+    return item[1][0]
 
 
 def warehouses_get_or_create(codes: set[str]) -> dict[str, int]:

@@ -15,52 +15,55 @@ soft-deleted product or customer is still priced: its prices are kept in step wi
 (like its stock), and a later upsert that brings it back finds them right.
 
 Every created or updated row writes, in the same statement, a ``PriceChange`` (source ``erp``,
-reference ``batch:<id>``, old and new amount) and the django-auditlog entry that the ORM would
-have written (bulk SQL sends no signals): every field of a new row, the changed fields of an
-updated one, with the batch id and the caller's address. Then the engine's cached price-list
-rows are dropped (``prices_bump``), at once and again on commit.
+reference ``batch:<id>``, old and new amount), and, in the same transaction, the
+django-auditlog entry that the ORM would have written (bulk SQL sends no signals): every field
+of a new row, the changed fields of an updated one, with the batch id and the caller's
+address. Then the engine's cached price-list rows are dropped (``prices_bump``), at once and
+again on commit.
 
 The number of queries does not depend on the batch size: the SKUs, lists and customers are
 looked up as arrays, the stored rows read once (unlocked: equal rows are never locked nor
 written), the rows to change locked in key order and re-compared, and all of them written by one
-``INSERT ... ON CONFLICT`` statement with their history and audit rows. A key created
-concurrently meanwhile is locked on a second pass; a deadlock is retried; a row the database
-refuses fails alone (the set is halved until it is found).
+``INSERT ... ON CONFLICT`` statement with their history, and one ``COPY`` of their audit rows.
+A key created concurrently meanwhile is locked on a second pass; a deadlock is retried; a row
+the database refuses fails alone (the set is halved until it is found): the bulk writer,
+``apps.core.bulk``, which also saves the audit entries as django-auditlog's ``LogEntry`` rows.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg import errors as pg_errors
 
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
+from apps.core.bulk import (
+    CREATED,
+    UNCHANGED,
+    UPDATED,
+    AuditEntry,
+    audit_log_many,
+    audit_text,
+    write_isolating,
+)
 from apps.core.exceptions import NON_FIELD
-from apps.core.transactions import after_commit
 from apps.pricing.engine import prices_bump
+from apps.pricing.events import price_changed_emit
 from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
 
 Errors = dict[str, list[str]]
 Key = tuple[int, int, int]  # (price list or customer id, product id, min_quantity)
 Values = tuple[Decimal, datetime.datetime | None, datetime.datetime | None]
 Target = tuple[int, Values]  # (index, (amount, valid_from, valid_to))
-
-ATTEMPTS = 3  # a deadlock with a concurrent writer is retried this many times
-RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
-CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 _PRODUCTS = f"SELECT sku, id FROM {Product._meta.db_table} WHERE sku = ANY(%s)"  # noqa: S608
 _CUSTOMERS = f"SELECT code, id FROM {Customer._meta.db_table} WHERE code = ANY(%s)"  # noqa: S608
@@ -104,8 +107,8 @@ class _Feed:
     def write_sql(self) -> str:
         """One statement: the locked rows that changed (``known``: ``ON CONFLICT DO UPDATE``,
         only where something differs), the new ones (``DO NOTHING``: a key created
-        concurrently is left for the next pass), the history and the audit entries of what
-        was written. Returns the keys it wrote, and whether each was inserted."""
+        concurrently is left for the next pass) and the history of what was written. Returns
+        the ids and keys it wrote, and whether each was inserted."""
         key = f"{self.owner_column}, product_id, min_quantity"
         columns = f"{key}, amount, valid_from, valid_to, created_at, updated_at"
         select = "SELECT owner_id, product_id, min_quantity, amount, valid_from, valid_to, %s, %s"
@@ -115,7 +118,7 @@ class _Feed:
         return (
             "WITH v AS (SELECT * FROM json_to_recordset(%s::json) AS v(owner_id bigint, "  # noqa: S608
             "product_id bigint, min_quantity integer, amount numeric, valid_from timestamptz, "
-            "valid_to timestamptz, known boolean, old_amount numeric, repr text, changes jsonb)), "
+            "valid_to timestamptz, known boolean, old_amount numeric)), "
             f"up AS (INSERT INTO {self.table} AS p ({columns}) {select} FROM v WHERE known "
             f"ORDER BY 1, 2, 3 ON CONFLICT ({key}) DO UPDATE SET amount = EXCLUDED.amount, "
             "valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, "
@@ -133,16 +136,8 @@ class _Feed:
             "customer_id, min_quantity, old_amount, new_amount, source, reference, "
             f"changed_by_id, changed_at) SELECT v.product_id, {history_owner}, v.min_quantity, "
             "CASE WHEN w.inserted THEN NULL ELSE v.old_amount END, v.amount, %s, %s, NULL, %s "
-            "FROM w JOIN v USING (owner_id, product_id, min_quantity)), "
-            f"logged AS (INSERT INTO {LogEntry._meta.db_table} (content_type_id, object_pk, "
-            "object_id, object_repr, action, changes_text, changes, remote_addr, timestamp, "
-            "additional_data) SELECT %s, w.id::text, w.id, v.repr, "
-            f"CASE WHEN w.inserted THEN {LogEntry.Action.CREATE} "
-            f"ELSE {LogEntry.Action.UPDATE} END, '', CASE WHEN w.inserted THEN "
-            "v.changes || jsonb_build_object('id', jsonb_build_array('None', w.id::text)) "
-            "ELSE v.changes END, %s::inet, %s, %s::jsonb "
             "FROM w JOIN v USING (owner_id, product_id, min_quantity)) "
-            "SELECT owner_id, product_id, min_quantity, inserted FROM w"
+            "SELECT id, owner_id, product_id, min_quantity, inserted FROM w"
         )
 
 
@@ -221,8 +216,6 @@ def special_price_upsert_many(
 
 def _emit(records, outcomes, owner: str, *, batch_id, special: bool) -> None:
     """One ``price.changed`` event for what the batch created or updated."""
-    from apps.integrations.events import price_changed_emit
-
     changed = [
         {
             "sku": records[index]["sku"],
@@ -304,12 +297,13 @@ def _apply(
             batch_id=batch_id,
             remote_addr=remote_addr,
         )
-        written, failed = _write_isolating(changes, context.write_retrying)
+        written, failed = write_isolating(
+            list(changes.items()), lambda part: context.write(dict(part)), index_of=_index_of
+        )
         outcomes.update(written)
         errors.update(failed)
         if any(outcome != UNCHANGED for outcome in written.values()):
-            prices_bump()  # the engine's cached rows; again on commit (a reader in between
-            after_commit(prices_bump)  # must not keep the old rows)
+            prices_bump()  # the engine's cached rows, now and again on commit
     return outcomes, errors
 
 
@@ -332,20 +326,6 @@ class _WriteContext:
     reference: str
     batch_id: int | None
     remote_addr: str | None
-
-    def write_retrying(
-        self, changes: Mapping[Key, Target]
-    ) -> tuple[dict[int, str], dict[int, Errors]]:
-        """``write``, again after a deadlock with a concurrent writer (all of it rolled
-        back)."""
-        for attempt in range(ATTEMPTS):
-            try:
-                return self.write(changes)
-            except OperationalError as exc:
-                if attempt == ATTEMPTS - 1 or not isinstance(exc.__cause__, RETRYABLE):
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
 
     def write(self, changes: Mapping[Key, Target]) -> tuple[dict[int, str], dict[int, Errors]]:
         """Lock the stored rows among ``changes`` (in key order), compare them again and write
@@ -374,9 +354,11 @@ class _WriteContext:
                 if not rows:
                     break
                 cursor.execute(feed.write_sql, self._parameters(rows, now))
-                for owner_id, product_id, min_quantity, inserted in cursor.fetchall():
+                written = cursor.fetchall()
+                for _pk, owner_id, product_id, min_quantity, inserted in written:
                     index, _target = pending.pop((owner_id, product_id, min_quantity))
                     outcomes[index] = CREATED if inserted else UPDATED
+                self._audit(rows, written, now)
                 for key, _target, old in rows:
                     if old is not None and key in pending:  # equal after all: nothing to do
                         outcomes[pending.pop(key)[0]] = UNCHANGED
@@ -389,42 +371,19 @@ class _WriteContext:
         return outcomes, errors
 
     def _parameters(self, rows: list[tuple[Key, Values, Values | None]], now) -> list:
-        owner = self.feed.owner
-        created_at = ["None", _text(now)]
-        document = []
-        for (owner_id, product_id, min_quantity), values, old in rows:
-            amount, valid_from, valid_to = values
-            if old is None:
-                entry = {
-                    "amount": ["None", _text(amount)],
-                    "product": ["None", str(product_id)],
-                    owner: ["None", str(owner_id)],
-                    "min_quantity": ["None", str(min_quantity)],
-                    "valid_from": ["None", _text(valid_from)],
-                    "valid_to": ["None", _text(valid_to)],
-                    "created_at": created_at,
-                }  # and the id, added by the statement
-            else:
-                entry = {
-                    name: [_text(before), _text(after)]
-                    for name, before, after in zip(AUDITED, old, values, strict=True)
-                    if before != after
-                }
-            document.append(
-                {
-                    "owner_id": owner_id,
-                    "product_id": product_id,
-                    "min_quantity": min_quantity,
-                    "amount": str(amount),
-                    "valid_from": None if valid_from is None else valid_from.isoformat(),
-                    "valid_to": None if valid_to is None else valid_to.isoformat(),
-                    "known": old is not None,
-                    "old_amount": None if old is None else str(old[0]),
-                    # what ``str()`` of the saved row says (the model's __str__)
-                    "repr": f"{owner_id}:{product_id} x{min_quantity} = {amount}",
-                    "changes": entry,
-                }
-            )
+        document = [
+            {
+                "owner_id": owner_id,
+                "product_id": product_id,
+                "min_quantity": min_quantity,
+                "amount": str(amount),
+                "valid_from": None if valid_from is None else valid_from.isoformat(),
+                "valid_to": None if valid_to is None else valid_to.isoformat(),
+                "known": old is not None,
+                "old_amount": None if old is None else str(old[0]),
+            }
+            for (owner_id, product_id, min_quantity), (amount, valid_from, valid_to), old in rows
+        ]
         return [
             json.dumps(document),
             now,
@@ -434,39 +393,55 @@ class _WriteContext:
             PriceChange.Source.ERP.value,
             self.reference[:100],
             now,
-            ContentType.objects.get_for_model(self.feed.model).pk,
-            self.remote_addr,
-            now,
-            json.dumps({"source": "integration", "batch": self.batch_id}),
         ]
+
+    def _audit(self, rows: list[tuple[Key, Values, Values | None]], written, now) -> None:
+        """The audit entries of the written rows, as django-auditlog records a save: every
+        field of a new row, the changed fields of an updated one."""
+        by_key = {key: (values, old) for key, values, old in rows}
+        owner = self.feed.owner
+        created_at = ["None", audit_text(now)]
+        entries = []
+        for pk, owner_id, product_id, min_quantity, inserted in written:
+            values, old = by_key[(owner_id, product_id, min_quantity)]
+            amount, valid_from, valid_to = values
+            if inserted:
+                changes = {
+                    "amount": ["None", audit_text(amount)],
+                    "product": ["None", str(product_id)],
+                    owner: ["None", str(owner_id)],
+                    "min_quantity": ["None", str(min_quantity)],
+                    "valid_from": ["None", audit_text(valid_from)],
+                    "valid_to": ["None", audit_text(valid_to)],
+                    "created_at": created_at,
+                    "id": ["None", str(pk)],
+                }
+            else:
+                changes = {
+                    name: [audit_text(before), audit_text(after)]
+                    for name, before, after in zip(AUDITED, old, values, strict=True)
+                    if before != after
+                }
+            entries.append(
+                AuditEntry(
+                    pk=pk,
+                    # what ``str()`` of the saved row says (the model's __str__)
+                    repr=f"{owner_id}:{product_id} x{min_quantity} = {amount}",
+                    created=bool(inserted),
+                    changes=changes,
+                )
+            )
+        audit_log_many(
+            model=self.feed.model,
+            entries=entries,
+            timestamp=now,
+            remote_addr=self.remote_addr,
+            batch_id=self.batch_id,
+        )
 
 
 AUDITED = ("amount", "valid_from", "valid_to")
 
 
-def _text(value) -> str:
-    """A value as django-auditlog writes it: times naive in UTC, ``None`` as ``"None"``."""
-    if isinstance(value, datetime.datetime):
-        return str(value.astimezone(datetime.UTC).replace(tzinfo=None))
-    return str(value)
-
-
-def _write_isolating(
-    changes: Mapping[Key, Target],
-    write: Callable[[Mapping[Key, Target]], tuple[dict[int, str], dict[int, Errors]]],
-) -> tuple[dict[int, str], dict[int, Errors]]:
-    """``write(changes)``; when the database refuses the set, halve it until the refused rows
-    are found: they fail alone, the others are applied."""
-    try:
-        return write(changes)
-    except DatabaseError as exc:
-        if len(changes) == 1:
-            ((index, _target),) = changes.values()
-            first_line = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            message = _("Rejected by the database: %(e)s") % {"e": first_line}
-            return {}, {index: {NON_FIELD: [message]}}
-    items = list(changes.items())
-    middle = len(items) // 2
-    first, first_errors = _write_isolating(dict(items[:middle]), write)
-    second, second_errors = _write_isolating(dict(items[middle:]), write)
-    return first | second, first_errors | second_errors
+def _index_of(item: tuple[Key, Target]) -> int:
+    return item[1][0]

@@ -1,15 +1,20 @@
-"""The notification log (read only): what was sent to whom, when, and what failed."""
+"""The notification log (read only): what was sent to whom, when, and what failed.
+
+It lives with the accounts back office because it is scoped by dealer (staff see the
+notifications of the dealers they see), and the notifications app sits below accounts: it
+imports no dealer scoping."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
+from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
     dealer_scope = "customer"  # those to staff: only for staff who see every dealer
     list_display = (
         "created_at",
@@ -43,12 +48,3 @@ class NotificationAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
         "sent_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
