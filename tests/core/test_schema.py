@@ -50,10 +50,11 @@ def _operations(schema):
             yield method.upper(), path, operation
 
 
-def test_every_operation_has_a_summary_and_no_engineers_docstring(schema):
+def test_every_operation_has_a_summary_a_description_and_no_engineers_docstring(schema):
     for method, path, operation in _operations(schema):
         assert operation.get("summary"), f"{method} {path} has no summary"
         description = operation.get("description", "")
+        assert description.strip(), f"{method} {path} has no description for API users"
         # docstrings are reStructuredText for engineers (``name``); API text uses `name`
         assert "``" not in description, f"{method} {path}: {description!r}"
 

@@ -533,6 +533,15 @@ class BatchUpsertView(IntegrationAPIView):
                 ],
                 tags=["integration"],
                 summary=f"Upsert {cls.resource} in bulk (by {key})",
+                description=(
+                    f"A JSON list of {cls.resource} records (at most `INTEGRATION_MAX_BATCH`, "
+                    f"default 5000; more answers 413), matched by {key}. Each record is "
+                    "validated on its own: valid records are applied even when others fail, "
+                    "invalid ones are reported in `errors` by `index` and `key` with field "
+                    "messages. A record equal to what is stored counts as `unchanged` and "
+                    "writes nothing, so sending a batch again is safe; an `Idempotency-Key` "
+                    "replays the first answer."
+                ),
             )(post)
 
     def upsert(self, record: dict) -> str:

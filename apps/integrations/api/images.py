@@ -111,6 +111,8 @@ class ProductImagesView(IntegrationAPIView):
         },
         tags=["integration"],
         summary="List a product's images (primary first)",
+        description="Every image of the product with its URLs, order and primary flag; "
+        "404 for an unknown SKU.",
     )
     def get(self, request, sku: str):
         product = self._product(sku)
@@ -128,6 +130,9 @@ class ProductImagesView(IntegrationAPIView):
         responses={201: ProductImageOutputSerializer},
         tags=["integration"],
         summary="Upload an image of a product (multipart: image, alt_text, is_primary, ...)",
+        description="A multipart upload (`image`, optional `alt_text`, `sort_order`, "
+        "`is_primary`). JPEG, PNG or WebP up to `PRODUCT_IMAGE_MAX_BYTES`; the thumbnail is "
+        "made in the background. 400 names what is wrong with the file.",
     )
     def post(self, request, sku: str):
         product = self._product(sku)

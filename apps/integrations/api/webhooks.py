@@ -192,6 +192,7 @@ class WebhookEndpointListView(WebhookView):
         tags=TAGS,
         operation_id="webhook_endpoints_list",
         summary="List this key's webhook endpoints",
+        description="The endpoints this API key subscribed; another key's are never listed.",
     )
     def get(self, request):
         paginator = self.pagination_class()
@@ -221,6 +222,7 @@ class WebhookEndpointDetailView(WebhookView):
         responses={200: WebhookEndpointSerializer},
         tags=TAGS,
         summary="One of this key's webhook endpoints",
+        description="404 for an endpoint of another API key. The secret is not shown again.",
     )
     def get(self, request, pk: int):
         return Response(WebhookEndpointSerializer(self.endpoint(pk)).data)
@@ -231,6 +233,8 @@ class WebhookEndpointDetailView(WebhookView):
         responses={200: WebhookEndpointSerializer},
         tags=TAGS,
         summary="Change an endpoint (url, event_types, description, is_active)",
+        description="The URL is checked again (https where required, no private or "
+        "reserved address, no control characters); 404 for another key's endpoint.",
     )
     def patch(self, request, pk: int):
         endpoint = self.endpoint(pk)
@@ -243,6 +247,8 @@ class WebhookEndpointDetailView(WebhookView):
         responses={204: None},
         tags=TAGS,
         summary="Delete an endpoint (its pending deliveries are dropped)",
+        description="Nothing more is sent to it; its pending deliveries become dead and stay "
+        "listed with their attempts.",
     )
     def delete(self, request, pk: int):
         webhook_endpoint_delete(endpoint=self.endpoint(pk))
@@ -256,6 +262,8 @@ class WebhookEndpointTestView(WebhookView):
         responses={202: _TEST_ANSWER, 409: _409},
         tags=TAGS,
         summary="Send a webhook.test event to this endpoint (the normal delivery path)",
+        description="202: the event goes through the outbox, signing and retries like any "
+        "other, to this endpoint only.",
     )
     def post(self, request, pk: int):
         event = webhook_endpoint_send_test(endpoint=self.endpoint(pk))
@@ -284,6 +292,8 @@ class WebhookDeliveryListView(WebhookView):
         tags=TAGS,
         operation_id="webhook_deliveries_list",
         summary="Deliveries to this key's endpoints, newest first",
+        description="Filter by `endpoint`, `status` (pending, delivered, dead) and "
+        "`event_type`; each delivery lists its attempts.",
     )
     def get(self, request):
         filters = self.valid(DeliveryFilterSerializer, request.query_params.dict())
@@ -305,6 +315,8 @@ class WebhookDeliveryDetailView(WebhookView):
         responses={200: WebhookDeliverySerializer},
         tags=TAGS,
         summary="One delivery with its attempts",
+        description="Each attempt with its time, HTTP status, duration and error; 404 for "
+        "another key's delivery.",
     )
     def get(self, request, pk: int):
         return Response(WebhookDeliverySerializer(get_object_or_404(self.deliveries(), pk=pk)).data)
@@ -317,6 +329,8 @@ class WebhookDeliveryRetryView(WebhookView):
         responses={202: WebhookDeliverySerializer, 409: _409},
         tags=TAGS,
         summary="Send a dead delivery again (same webhook-id); 409 when it is not dead",
+        description="202: a dead delivery is sent again with the same `webhook-id` (receivers "
+        "deduplicate by it) and a fresh retry schedule; 409 `not_dead` otherwise.",
     )
     def post(self, request, pk: int):
         delivery = webhook_delivery_retry(delivery=get_object_or_404(self.deliveries(), pk=pk))
