@@ -32,4 +32,4 @@ if settings.DEBUG:
 handler400 = "apps.core.views.error_400"
 handler403 = "apps.core.views.error_403"
 handler404 = "apps.core.views.error_404"
-handler500 = "apps.core.views.error_500"
+handler500 = "apps.core.exceptions.server_error"

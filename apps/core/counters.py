@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
@@ -53,23 +54,34 @@ def _failed(exc: Exception) -> CounterStoreDown:
 
 def counter_incr(key: str, *, timeout: int) -> int:
     """Add one to ``key`` (created with a lifetime of ``timeout`` seconds) and return it."""
+    return counter_incr_many([(key, timeout)])[0]
+
+
+def counter_incr_many(items: Sequence[tuple[str, int]]) -> list[int]:
+    """``counter_incr`` of each ``(key, timeout)``, in one round trip to Redis (a request's
+    rate limits: its address, its user, its API key), returning the new counts in order."""
     redis = _redis()
     if redis is None:
-        cache.add(key, 0, timeout=timeout)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=timeout)
-            return 1
-    name = cache.make_key(key)
+        return [_cache_incr(key, timeout) for key, timeout in items]
     try:
         pipe = redis.pipeline(transaction=True)
-        pipe.incr(name)
-        pipe.expire(name, timeout, nx=True)
-        count, _expiry = pipe.execute()
+        for key, timeout in items:
+            name = cache.make_key(key)
+            pipe.incr(name)
+            pipe.expire(name, timeout, nx=True)
+        replies = pipe.execute()
     except (RedisError, OSError) as exc:
         raise _failed(exc) from exc
-    return int(count)
+    return [int(count) for count in replies[::2]]
+
+
+def _cache_incr(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 def counter_get(key: str) -> float | None:

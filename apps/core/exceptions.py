@@ -10,18 +10,23 @@ Services raise the domain exceptions below; views never build error bodies.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.views import error_500
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +115,64 @@ class UnprocessableEntity(drf_exceptions.APIException):
     default_code = "unprocessable"
 
 
+class ServiceUnavailable(drf_exceptions.APIException):
+    """The database refused or gave up (down, too many connections, statement timeout): 503
+    with ``Retry-After``, never a 500."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is busy or briefly unavailable. Try again shortly.")
+    default_code = "service_unavailable"
+
+    def __init__(self):
+        super().__init__()
+        self.wait = settings.DB_UNAVAILABLE_RETRY_AFTER
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """The database did not do what was asked, and asking again later may work: connection
+    refused or lost, too many connections, a statement cancelled by ``statement_timeout``,
+    a deadlock or a serialization failure (each an ``OperationalError``)."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def _log_unavailable(exc: BaseException) -> None:
+    cause = exc.__cause__ or exc
+    logger.warning(
+        "database unavailable: %s: %s",
+        type(cause).__name__,
+        str(cause).strip().splitlines()[0] if str(cause).strip() else "",
+        extra={"error": type(cause).__name__},
+    )
+
+
+def database_unavailable_response(request, exc: BaseException) -> HttpResponse:
+    """The 503 for a request whose view or middleware hit ``is_database_unavailable``: the
+    error shape of API.md for the APIs (and whoever asks for JSON), plain text otherwise."""
+    _log_unavailable(exc)
+    wait = settings.DB_UNAVAILABLE_RETRY_AFTER
+    detail = ServiceUnavailable.default_detail
+    accept = request.headers.get("Accept", "") if request is not None else ""
+    if request is None or request.path.startswith("/api/") or "application/json" in accept:
+        response = JsonResponse(
+            error_body(detail, ServiceUnavailable.default_code, retry_after=wait), status=503
+        )
+    else:
+        response = HttpResponse(
+            force_str(detail), status=503, content_type="text/plain; charset=utf-8"
+        )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def server_error(request):
+    """``handler500``: a database that refuses answers 503 (``database_unavailable_response``)
+    wherever it surfaced, even in a middleware; anything else is the JSON or HTML 500."""
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        return database_unavailable_response(request, exc)
+    return error_500(request)
+
+
 def flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
     """Turn DRF's nested error structure into ``{"a.b.0.c": ["message"]}``.
 
@@ -175,6 +238,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
+    elif is_database_unavailable(exc):
+        _log_unavailable(exc)
+        exc = ServiceUnavailable()
 
     response = drf_exception_handler(exc, context)  # sets Retry-After, WWW-Authenticate
     if response is None:
@@ -196,7 +262,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data = error_body(message, _first_code(codes, "error"), errors)
     else:
         extra = {}
-        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
+        if isinstance(exc, drf_exceptions.Throttled | ServiceUnavailable) and exc.wait is not None:
             extra["retry_after"] = int(exc.wait + 0.999)
         response.data = error_body(detail, _first_code(codes, "error"), **extra)
     return response

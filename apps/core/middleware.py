@@ -1,18 +1,26 @@
-"""Request id, API time zone, body-size guard and no caching of API answers."""
+"""Request id, API time zone, body-size guard and no caching of API answers; the browser-only
+middleware kept off the token APIs; bounded database work per request."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from datetime import UTC
 
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.signals import request_finished
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.pq import TransactionStatus
 
+from apps.core.exceptions import database_unavailable_response, is_database_unavailable
 from apps.core.logging import request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -106,3 +114,141 @@ class ApiMiddleware:
                 json_response["Allow"] = response["Allow"]
             return json_response
         return response
+
+
+# --- browser-only middleware ------------------------------------------------------------------
+
+# The token-authenticated APIs: a JWT or an API key in a header, never a cookie.
+TOKEN_API_PREFIXES = ("/api/v1/", "/api/integration/v1/")
+
+
+def is_token_api(request) -> bool:
+    return request.path_info.startswith(TOKEN_API_PREFIXES)
+
+
+class _BrowserOnly:
+    """Runs the Django middleware it is mixed into except on the token APIs, whose callers send
+    a JWT or an API key in a header: no session to load, no session user, no flash messages.
+    The admin, the API docs (staff signed in), the start page and everything else keep them.
+    (CSRF: Django's middleware stays as it is, for ``check --deploy``; DRF exempts its views,
+    so on the token APIs it only looks at a cookie.)"""
+
+    def __call__(self, request):
+        if is_token_api(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class BrowserSessionMiddleware(_BrowserOnly, SessionMiddleware):
+    pass
+
+
+class BrowserAuthenticationMiddleware(_BrowserOnly, AuthenticationMiddleware):
+    pass
+
+
+class BrowserMessageMiddleware(_BrowserOnly, MessageMiddleware):
+    pass
+
+
+# --- bounded database work --------------------------------------------------------------------
+
+# what a view's ``statement_timeout`` attribute names -> the setting with its seconds
+STATEMENT_TIMEOUT_SETTINGS = {
+    "web": "DB_STATEMENT_TIMEOUT",
+    "dealer_read": "DB_STATEMENT_TIMEOUT_DEALER_READ",
+    "integration": "DB_STATEMENT_TIMEOUT_INTEGRATION",
+}
+INTEGRATION_PREFIX = "/api/integration/"
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def statement_timeout_ms(kind: str) -> int:
+    """The statement timeout of a kind of request, in milliseconds (0: none)."""
+    return max(0, round(getattr(settings, STATEMENT_TIMEOUT_SETTINGS[kind]) * 1000))
+
+
+class _StatementTimeout:
+    """An execute wrapper that gives the connection the request's ``statement_timeout``
+    before the request's first query, with a ``SET`` only when the connection's value differs
+    (persistent connections keep it from one request to the next: most requests send none).
+
+    The value set is remembered on the connection together with the driver connection it was
+    set on (a reconnect starts a new session at the server's default). A ``SET`` sent inside a
+    transaction is undone if the transaction rolls back, so then the value is forgotten at the
+    end of the request and the next request sets it again."""
+
+    __slots__ = ("milliseconds", "unsure")
+
+    def __init__(self, milliseconds: int):
+        self.milliseconds = milliseconds
+        self.unsure = False
+
+    def __call__(self, execute, sql, params, many, context):
+        db = context["connection"]
+        raw = db.connection
+        if getattr(db, "statement_timeout_set", None) != (raw, self.milliseconds) and (
+            raw.info.transaction_status != TransactionStatus.INERROR  # the query fails anyway
+        ):
+            in_transaction = not raw.autocommit
+            with db.wrap_database_errors:
+                raw.execute(f"SET statement_timeout = {int(self.milliseconds)}")
+            db.statement_timeout_set = (raw, self.milliseconds)
+            self.unsure = self.unsure or in_transaction
+        result = execute(sql, params, many, context)
+        db.answered_at = time.monotonic()
+        return result
+
+
+class DatabaseMiddleware:
+    """Bounded database work for every web request, and a 503 when the database refuses.
+
+    - ``statement_timeout``: ``DB_STATEMENT_TIMEOUT`` for every request,
+      ``DB_STATEMENT_TIMEOUT_INTEGRATION`` under ``/api/integration/`` (large ERP batches), and
+      ``DB_STATEMENT_TIMEOUT_DEALER_READ`` for the safe methods of views whose class says
+      ``statement_timeout = "dealer_read"`` (the catalog). A query that outlives it is
+      cancelled by PostgreSQL itself, so an abandoned request leaves nothing running. Celery
+      tasks and management commands never pass here and keep the server's default.
+    - ``CONN_HEALTH_CHECKS`` probes a persistent connection (``SELECT 1``, a round trip)
+      before each request reuses it; here only when it has been idle for more than
+      ``DB_HEALTH_CHECK_AFTER_IDLE`` seconds (one that answered a query a moment ago is alive;
+      should it have died since, the request answers 503 and Django drops the connection).
+    - A view that hits a refusing database (connection refused or lost, too many connections,
+      statement timeout) answers 503 with ``Retry-After`` (``DB_UNAVAILABLE_RETRY_AFTER``) in
+      the error format, instead of a 500; ``handler500`` does the same for a middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.vendor != "postgresql":
+            return self.get_response(request)
+        if (
+            db.connection is not None
+            and time.monotonic() - getattr(db, "answered_at", -1e9)
+            < settings.DB_HEALTH_CHECK_AFTER_IDLE
+        ):
+            # the connection answered a moment ago: no health-check round trip before reuse
+            db.health_check_done = True
+        kind = "integration" if request.path_info.startswith(INTEGRATION_PREFIX) else "web"
+        timeout = _StatementTimeout(statement_timeout_ms(kind))
+        request.statement_timeout = timeout
+        try:
+            with db.execute_wrapper(timeout):
+                return self.get_response(request)
+        finally:
+            if timeout.unsure:
+                db.statement_timeout_set = None
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        timeout = getattr(request, "statement_timeout", None)
+        kind = getattr(getattr(view_func, "view_class", None), "statement_timeout", None)
+        if timeout is not None and kind and request.method in _SAFE_METHODS:
+            timeout.milliseconds = statement_timeout_ms(kind)
+
+    def process_exception(self, request, exception):
+        if is_database_unavailable(exception):
+            return database_unavailable_response(request, exception)
+        return None

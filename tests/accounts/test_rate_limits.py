@@ -71,3 +71,51 @@ def test_off_disables_a_limit(api_client, settings):
     rates(settings)
     login(api_client, DealerUserFactory())
     assert {api_client.get("/api/v1/me").status_code for _ in range(150)} == {200}
+
+
+def test_a_request_counts_all_its_limits_in_one_round_trip_to_redis(api_client, settings):
+    import threading
+
+    from django_redis import get_redis_connection
+
+    # given: the per-address and the per-user limit on, and a logged-in dealer
+    rates(settings, user="50/min", ip="50/min")
+    user = DealerUserFactory()
+    login(api_client, user)
+    redis = get_redis_connection("default")
+    database = redis.connection_pool.connection_kwargs.get("db", 0)
+    seen: list[dict] = []
+    listening = threading.Event()
+
+    def monitor():
+        with redis.monitor() as commands:
+            listening.set()
+            for command in commands.listen():
+                seen.append(command)
+                if command["command"] == "ECHO end-of-request":
+                    return
+
+    watcher = threading.Thread(target=monitor, daemon=True)
+    watcher.start()
+    assert listening.wait(5)
+    redis.echo("start-of-request")
+
+    # when: one request
+    assert api_client.get("/api/v1/me").status_code == 200
+    redis.echo("end-of-request")
+    watcher.join(10)
+
+    # then: Redis received both counts as one transaction (one write, one answer)
+    names = [command["command"] for command in seen]
+    window = seen[names.index("ECHO start-of-request") + 1 : names.index("ECHO end-of-request")]
+    ours = [c for c in window if c["db"] == database]  # the server is shared with other DBs
+    counting = {
+        (c["client_address"], c["client_port"]) for c in ours if ":throttle:" in c["command"]
+    }
+    assert len(counting) == 1, ours
+    request = [c["command"] for c in ours if (c["client_address"], c["client_port"]) in counting]
+    assert request[0] == "MULTI" and request[-1] == "EXEC", request
+    assert len(request) == 6, request  # MULTI, INCRBY + EXPIRE twice, EXEC
+    counted = [command.split()[1] for command in request if command.startswith("INCRBY")]
+    assert any(":throttle:ip:" in key for key in counted)
+    assert any(f":throttle:user:{user.pk}:" in key for key in counted)

@@ -9,6 +9,9 @@ database, pointed at a loopback port where nothing listens, answered over HTTP.
   database), an order replays by its key, rate limits still refuse (counted per process),
   login lockout still locks (counted from the failed logins in the database), and
   ``/health/ready`` names the cache.
+- The database refusing (nothing listening, or no connection left for us): every request that
+  needs it answers 503 with ``Retry-After`` in the error format, never a 500; ``/health/live``
+  still answers and ``/health/ready`` names the database.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.models import Address
 from apps.core.models import OutboxEvent
@@ -334,3 +339,95 @@ def test_with_redis_down_rate_limits_still_refuse(web, shop):
     statuses = [server.call("GET", "/api/v1/me", token=token)[0] for _ in range(7)]
     assert statuses[:5] == [200] * 5
     assert statuses[5:] == [429, 429]
+
+
+def _assert_database_refusal(server: Web) -> None:
+    token = AccessToken()
+    token["sub"] = "1"  # signed with the server's key: the user lookup is what fails
+    for method, path, body, bearer in [
+        ("GET", "/api/v1/products", None, str(token)),
+        ("GET", "/api/v1/me", None, str(token)),
+        ("POST", "/api/v1/auth/token", {"email": "a@example.com", "password": "x"}, None),
+    ]:
+        status, answer, headers = server.call(method, path, body, token=bearer)
+        assert status == 503, (path, answer)
+        assert int(headers["Retry-After"]) > 0
+        assert answer["code"] == "service_unavailable"
+        assert set(answer) >= {"detail", "code", "errors"}
+    status, _body, _h = server.call("GET", "/health/live")
+    assert status == 200
+    status, ready, _h = server.call("GET", "/health/ready")
+    assert status == 503
+    assert "database" in ready["failed"]
+    errors = [line for line in server.log_lines() if line.get("status_code") == 500]
+    assert errors == []
+
+
+def test_with_the_database_down_requests_answer_503_with_retry_after(web):
+    server = web(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port()}/nowhere",
+        DB_CONNECT_TIMEOUT="2",
+        CELERY_BROKER_URL="",
+        CELERY_TASK_ALWAYS_EAGER="1",
+    )
+    _assert_database_refusal(server)
+
+
+def test_with_no_database_connection_left_requests_answer_503(web):
+    # a role allowed no connection at all: PostgreSQL answers "too many connections"
+    database = connection.settings_dict["NAME"]
+    role = f"{database}_full"[:63]
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
+        cursor.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
+    try:
+        server = web(
+            DATABASE_URL=f"postgres://{role}@127.0.0.1:5432/{database}",
+            CELERY_BROKER_URL="",
+            CELERY_TASK_ALWAYS_EAGER="1",
+        )
+        _assert_database_refusal(server)
+        assert any(
+            "too many connections" in line.get("message", "") for line in server.log_lines()
+        ), server.log.read_text()[-2000:]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _terminate_server_connections() -> int:
+    """End every other session of the test database (the web server's), as a database restart
+    or a failover would."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("idle_seconds", "first_status"),
+    [
+        ("0", 200),  # health-checked before every request: the dead connection is replaced
+        ("600", 503),  # it answered a moment ago: one 503 with Retry-After, then replaced
+    ],
+)
+def test_a_persistent_connection_lost_costs_at_most_one_503(web, shop, idle_seconds, first_status):
+    _customer, owner = shop
+    server = web(
+        DB_CONN_MAX_AGE="60",
+        DB_HEALTH_CHECK_AFTER_IDLE=idle_seconds,
+        CELERY_BROKER_URL="",
+        CELERY_TASK_ALWAYS_EAGER="1",
+    )
+    token = server.login(owner.email)
+    assert server.call("GET", "/api/v1/me", token=token)[0] == 200
+    assert _terminate_server_connections() >= 1
+
+    status, body, headers = server.call("GET", "/api/v1/me", token=token)
+    assert status == first_status, body
+    if status == 503:
+        assert body["code"] == "service_unavailable"
+        assert int(headers["Retry-After"]) > 0
+    assert [server.call("GET", "/api/v1/me", token=token)[0] for _ in range(3)] == [200] * 3

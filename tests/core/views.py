@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.db import connection
+from django.http import JsonResponse
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
@@ -91,3 +93,25 @@ class LogView(Public):
     def get(self, request):
         logger.warning("something worth a line")
         return Response({"now": serializers.DateTimeField().to_representation(timezone.now())})
+
+
+class SleepView(Public):
+    """Runs ``SELECT pg_sleep(seconds)``: a query as slow as asked."""
+
+    def get(self, request, seconds):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(%s)", [float(seconds)])
+        return Response({"slept": seconds})
+
+
+class DealerReadSleepView(SleepView):
+    """The same, declared a dealer read (as the catalog is)."""
+
+    statement_timeout = "dealer_read"
+
+
+def plain_sleep(request, seconds):
+    """The same in a plain Django view (not DRF) outside ``/api/``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(%s)", [float(seconds)])
+    return JsonResponse({"slept": seconds})

@@ -10,7 +10,7 @@ from apps.accounts.validators import (
     validate_country_code,
     validate_tax_number,
 )
-from apps.core.serializers import MoneyField, StrictInputSerializer
+from apps.core.serializers import FieldsBuiltOnceMixin, MoneyField, StrictInputSerializer
 
 # --- auth -------------------------------------------------------------------------------------
 
@@ -112,13 +112,13 @@ class DetailSerializer(serializers.Serializer):
 # --- self and company -------------------------------------------------------------------------
 
 
-class CompanyBriefSerializer(serializers.ModelSerializer):
+class CompanyBriefSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "code", "name", "tier", "status"]
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     permissions = serializers.SerializerMethodField()
     company = CompanyBriefSerializer(source="customer", allow_null=True)
     order_limit = MoneyField(allow_null=True)
