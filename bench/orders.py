@@ -38,7 +38,9 @@ What it does, each step bounded:
    each is compared;
 5. after each run checks the database (one order per 201, reserved units == units on
    the orders' lines == reservation movements, nothing above on hand) and prints orders/s,
-   requests/s, p50/p95/p99 latency, the status counts, and contended / uncontended ratios.
+   requests/s, p50/p95/p99 latency, the status counts, and contended / uncontended ratios;
+6. at the end counts the SQL statements of one placement of 1 line and of 20 lines through
+   the whole stack in process (rolled back: nothing stays).
 
     .venv/bin/python bench/orders.py [--dealers 100] [--products 2000] [--clients 100]
                                      [--orders 3] [--lines 5] [--hot 10] [--workers 4]
@@ -66,6 +68,9 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# run as ``python bench/orders.py``, Python puts bench/ first on the path, where a script
+# named like a package (bench/request_cost.py) would shadow it: keep only the project root
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_orderbench"
 CODE_PREFIX = "OB"
@@ -531,6 +536,37 @@ def drive(port: int, tokens: list[str], bodies: list[list[bytes]]) -> dict:
     }
 
 
+def queries_per_placement(
+    token: str, pools: list[list[str]], warm: str, sizes=(1, 20)
+) -> dict[int, int]:
+    """SQL statements of one ``POST /api/v1/orders`` per order size, through the whole stack
+    in this process (authentication included), inside a transaction rolled back at the end:
+    nothing stays, and the after-commit steps (a worker's job in production) do not run; the
+    placement's own transaction is then a savepoint (2 of the statements counted)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    client = APIClient(SERVER_NAME="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    counts = {}
+    # a first placement fills what a process loads once (content types, cached campaigns)
+    for size, pool in [(1, [warm]), *zip(sizes, pools, strict=True)]:
+        body = {
+            "payment_method": "on_account",
+            "items": [{"sku": s, "quantity": 1} for s in pool[:size]],
+        }
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            response = client.post("/api/v1/orders", body, format="json")
+            transaction.set_rollback(True)
+        if response.status_code != 201:
+            raise SystemExit(
+                f"placement of {size} lines: {response.status_code} {response.content[:300]}"
+            )
+        counts[size] = len(queries)
+    return counts
+
+
 def main() -> None:
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop gunicorn on the way out
@@ -606,6 +642,9 @@ def main() -> None:
                 results[name] = result
     finally:
         stop_gunicorn(proc)
+    connections.close_all()
+    cold = skus[args.hot :]  # stock left whatever ran (the sold-out runs empty the hot ones)
+    query_counts = queries_per_placement(access[0], [cold[1:2], cold[2:22]], warm=cold[0])
 
     print()
     print(
@@ -634,6 +673,12 @@ def main() -> None:
             f"{r['errors']:>8}{r['ops']:>10.1f}{r['rps']:>8.1f}{r['p50_ms']:>9.0f}"
             f"{r['p95_ms']:>9.0f}{r['p99_ms']:>9.0f}  {r['check']}{best}"
         )
+    print(
+        "SQL statements per placement (whole request, in process, savepoints included): "
+        + ", ".join(
+            f"{size} line{'s' if size > 1 else ''}: {n}" for size, n in query_counts.items()
+        )
+    )
     base, hot_run = results["uncontended"], results["contended"]
     print()
     print(

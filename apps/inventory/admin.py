@@ -14,7 +14,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.http import Http404, HttpResponseRedirect
 from django.template import engines
 from django.template.response import TemplateResponse
@@ -29,7 +28,13 @@ from apps.catalog.admin import product_admin_inline_add
 from apps.catalog.models import Product
 from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
-from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
+from apps.inventory.models import (
+    SerialNumber,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+    available_expression,
+)
 from apps.inventory.services import stock_adjust, stock_receive
 
 ADJUST_PERMISSION = "inventory.adjust_stock"
@@ -207,7 +212,7 @@ class StockLevelAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .select_related("product", "warehouse")
-            .annotate(available_units=F("on_hand") - F("reserved"))
+            .annotate(available_units=available_expression())
         )
 
     # On hand and reserved change only through the services: no plain add, change or delete.

@@ -31,8 +31,21 @@ class Warehouse(TimeStampedModel):
         return f"{self.code} {self.name}"
 
 
+def units_available(on_hand, reserved):
+    """The one rule for available stock: on hand less reserved. It takes numbers (a loaded
+    stock level) and query expressions (``available_expression``) alike, so Python and SQL
+    count available units the same way: change the rule here and every reader follows."""
+    return on_hand - reserved
+
+
+def available_expression(prefix: str = ""):
+    """``units_available`` as a query expression over a stock level's columns (``prefix``:
+    the path to the stock level, e.g. ``"stock_levels__"``)."""
+    return units_available(F(f"{prefix}on_hand"), F(f"{prefix}reserved"))
+
+
 class StockLevel(models.Model):
-    """On hand and reserved of one product in one warehouse; available = on_hand - reserved.
+    """On hand and reserved of one product in one warehouse; available: ``units_available``.
     The database refuses a negative or oversold row whatever the code does."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
@@ -61,7 +74,7 @@ class StockLevel(models.Model):
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.reserved
+        return units_available(self.on_hand, self.reserved)
 
 
 class StockMovement(models.Model):

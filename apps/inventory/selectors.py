@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from apps.inventory.models import StockLevel
+from apps.inventory.models import StockLevel, available_expression
 
 
 def available_subquery(product_ref: str = "pk"):
@@ -15,7 +15,7 @@ def available_subquery(product_ref: str = "pk"):
     total = (
         StockLevel.objects.filter(product_id=OuterRef(product_ref), warehouse__is_active=True)
         .values("product_id")
-        .annotate(total=Sum(F("on_hand") - F("reserved")))
+        .annotate(total=Sum(available_expression()))
         .values("total")
     )
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
@@ -24,11 +24,11 @@ def available_subquery(product_ref: str = "pk"):
 def in_stock_condition(in_stock: bool):
     """A filter on products with (``in_stock``) or without available units. The database holds
     ``reserved <= on_hand`` on every stock row, so "the sum over active warehouses is above 0"
-    is "some active warehouse has a row with on_hand > reserved": a semi-join PostgreSQL runs
+    is "some active warehouse has a row with units available": a semi-join PostgreSQL runs
     once for the whole list, where filtering on the summed annotation runs it per product."""
     has_units = Exists(
-        StockLevel.objects.filter(
-            product_id=OuterRef("pk"), warehouse__is_active=True, on_hand__gt=F("reserved")
+        StockLevel.objects.alias(units=available_expression()).filter(
+            product_id=OuterRef("pk"), warehouse__is_active=True, units__gt=0
         )
     )
     return has_units if in_stock else ~has_units

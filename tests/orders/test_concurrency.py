@@ -22,6 +22,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -29,15 +30,29 @@ from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Address
+from apps.accounts.selectors import customer_credit_exposure
+from apps.core.exceptions import Conflict
 from apps.core.models import OutboxEvent
 from apps.finance.models import LedgerEntry
 from apps.finance.services import ledger_post
 from apps.inventory.models import StockLevel, StockMovement
+from apps.inventory.queries import stock_held_for_reference
 from apps.inventory.services import stock_receive
-from apps.orders.models import Order, OrderLine
+from apps.orders.models import Order, OrderLine, OrderStatusChange
+from apps.orders.services import (
+    order_approve,
+    order_cancel,
+    order_credit_approve,
+    order_place,
+)
 from apps.pricing.models import Price, PriceList
 from tests.conftest import login
-from tests.factories import AddressFactory, CustomerFactory, DealerUserFactory
+from tests.factories import (
+    AddressFactory,
+    CustomerFactory,
+    DealerUserFactory,
+    StaffUserFactory,
+)
 from tests.inventory.factories import ProductFactory, WarehouseFactory
 from tests.inventory.helpers import assert_ledger_consistent
 
@@ -292,3 +307,127 @@ def test_two_concurrent_placements_with_one_idempotency_key_create_one_order():
     assert len({number for _status, number in answers}) == 1
     assert Order.objects.count() == 1
     assert StockLevel.objects.get(product__sku="IDEM-1").reserved == 2
+
+
+# --- a dealer's cancel beside an approval of the same order ---------------------------------
+
+RACE_ROUNDS = 20
+RACE_ORDERS = 3  # orders of one company raced per round (2 threads each)
+
+
+def run_together(jobs: list) -> list[tuple]:
+    """Run each job in its own thread (own connection), all released by one barrier.
+    Returns ``("ok", result) | ("conflict", exc) | ("error", exc)`` per job, in order."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list = [None] * len(jobs)
+
+    def worker(index: int, job) -> None:
+        try:
+            barrier.wait(timeout=60)
+            outcomes[index] = ("ok", job())
+        except Conflict as exc:
+            outcomes[index] = ("conflict", exc)
+        except Exception as exc:  # a deadlock (OperationalError) or anything else
+            outcomes[index] = ("error", exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a transition hung"
+    return outcomes
+
+
+@pytest.mark.parametrize("approval", ["owner", "finance"])
+def test_cancel_and_approve_of_the_same_order_at_once_never_deadlock(approval):
+    """A dealer cancels orders while they are being approved (``owner``: the owner approves
+    an order over a purchasing user's limit, the chain goes on to the credit check;
+    ``finance``: staff approve an order waiting for credit), all at the same moment, round
+    after round. Both take the company's row before the order's, so they queue instead of
+    deadlocking: no error but a clean 409 ``invalid_transition``; exactly one of them moves
+    the order out of its waiting status (the approval, then the cancel of the confirmed
+    order; or the cancel, and the approval is refused); stock, its ledger, the events and
+    the credit exposure agree at the end."""
+    # given: a company owing 500.00; stock of one product in two warehouses
+    owner, _token = dealer(credit_limit="1000000.00" if approval == "owner" else "600.00")
+    customer = owner.customer
+    ledger_post(customer=customer, kind=LedgerEntry.Kind.OPENING_BALANCE, amount="500.00")
+    if approval == "owner":  # orders of a purchasing user above its limit wait for the owner
+        placer = DealerUserFactory(customer=customer, role="purchasing", order_limit=D("10.00"))
+        approver, waiting = owner, "awaiting_approval"
+    else:  # orders above the credit limit wait for finance
+        placer = owner
+        approver, waiting = StaffUserFactory(), "awaiting_credit_approval"
+    ist = WarehouseFactory(code="IST", sort_order=0)
+    ank = WarehouseFactory(code="ANK", sort_order=10)
+    item = product("RACE-1", price="100.00", stock={ist: 4 * RACE_ROUNDS, ank: 1000})
+    body = {"payment_method": "on_account", "items": [{"sku": "RACE-1", "quantity": 3}]}
+
+    def approve(number: str):
+        order = Order.objects.get(number=number)
+        if approval == "owner":
+            return order_approve(order=order, by=approver)
+        return order_credit_approve(order=order, by=approver)
+
+    def cancel(number: str):
+        return order_cancel(order=Order.objects.get(number=number), by=placer, reason="changed")
+
+    numbers, approved_first = [], 0
+    for _round in range(RACE_ROUNDS):
+        placed = [order_place(user=placer, **body) for _ in range(RACE_ORDERS)]
+        assert {order.status for order in placed} == {waiting}
+        jobs = []
+        for order in placed:
+            jobs += [partial(cancel, order.number), partial(approve, order.number)]
+        outcomes = run_together(jobs)
+
+        # then: no deadlock nor any other error; the cancel always succeeds (a confirmed
+        # order is still the dealer's to cancel); the approval succeeds or is refused cleanly
+        assert [o for o in outcomes if o[0] == "error"] == []
+        for order, cancelled, approved in zip(placed, outcomes[::2], outcomes[1::2], strict=True):
+            assert cancelled[0] == "ok"
+            moves = list(
+                OrderStatusChange.objects.filter(order=order)
+                .order_by("id")
+                .values_list("from_status", "to_status")
+            )
+            if approved[0] == "ok":  # the approval came first
+                approved_first += 1
+                assert moves == [("", waiting), (waiting, "confirmed"), ("confirmed", "cancelled")]
+            else:  # the cancel came first: the approval found a cancelled order
+                assert approved[1].code == "invalid_transition"
+                assert moves == [("", waiting), (waiting, "cancelled")]
+            numbers.append(order.number)
+
+    # every order ends cancelled, its reservation given back: nothing reserved, on hand as
+    # received, each stock level's ledger consistent and the order references hold nothing
+    assert set(Order.objects.values_list("status", flat=True)) == {"cancelled"}
+    for stock_level in StockLevel.objects.filter(product=item):
+        assert stock_level.reserved == 0
+        assert_ledger_consistent(stock_level)
+    assert {lv.warehouse_id: lv.on_hand for lv in StockLevel.objects.filter(product=item)} == {
+        ist.pk: 4 * RACE_ROUNDS,
+        ank.pk: 1000,
+    }
+    for number in numbers:
+        assert stock_held_for_reference(reference=f"order:{number}") == {}
+    reserved, released = (
+        StockMovement.objects.filter(kind=kind).aggregate(q=Sum("quantity"))["q"]
+        for kind in (StockMovement.Kind.RESERVATION, StockMovement.Kind.RELEASE)
+    )
+    assert reserved == -released == 3 * RACE_ORDERS * RACE_ROUNDS
+    # the credit exposure is the ledger alone again; one event per move
+    customer.refresh_from_db()
+    assert customer_credit_exposure(customer=customer) == D("500.00")
+    assert LedgerEntry.objects.filter(customer=customer).count() == 1
+    moves = OrderStatusChange.objects.exclude(from_status="").count()
+    assert moves == len(numbers) + approved_first
+    assert OutboxEvent.objects.filter(type="order.status_changed").count() == moves
+    assert OutboxEvent.objects.filter(type="order.cancelled").count() == len(numbers)
+    print(
+        f"\n{approval} approval vs cancel: {RACE_ROUNDS} rounds x {RACE_ORDERS} orders, "
+        f"approval first {approved_first}, cancel first {len(numbers) - approved_first}"
+    )

@@ -5,6 +5,7 @@ the reference still holds is read from its ledger rows, so release and sale are 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils import timezone
@@ -52,12 +53,18 @@ def _merge_lines(lines) -> dict[int, int]:
     return wanted
 
 
-def _warehouse_order(level: StockLevel, warehouses: dict[int, Warehouse]) -> tuple:
-    warehouse = warehouses[level.warehouse_id]
-    return (warehouse.sort_order, warehouse.code)
+def _warehouse_order(level: StockLevel) -> tuple:
+    return (level.warehouse.sort_order, level.warehouse.code)
 
 
-def stock_reserve(*, lines: list[tuple[int, int]], reference: str, actor=None) -> list[Allocation]:
+def stock_reserve(
+    *,
+    lines: list[tuple[int, int]],
+    reference: str,
+    actor=None,
+    skus: Mapping[int, str] | None = None,
+    savepoint: bool = True,
+) -> list[Allocation]:
     """Reserve every line or none. Each product is drawn from the active warehouses in
     ``(sort_order, code)`` order, split over several when one is not enough. A short line
     raises ``Conflict("insufficient_stock")`` listing every short line as
@@ -65,27 +72,34 @@ def stock_reserve(*, lines: list[tuple[int, int]], reference: str, actor=None) -
     capped at STOCK_DISPLAY_CAP, no internal ids; the body reaches the dealer as it is); nothing
     changes then.
 
+    The stock levels of all lines are locked in one statement, in the global lock order, and
+    saved in one more (with one insert for the ledger rows and one for the event), whatever
+    the number of lines. ``skus`` (``{product_id: sku}`` of every line's product), when the
+    caller has loaded the products already, saves reading them again. ``savepoint=False``
+    when the caller's transaction is rolled back on any error anyway (order placement): no
+    savepoint round trips then.
+
     Serial-tracked products reserve units, not serial numbers (those are chosen at shipping).
     """
     reference = clean_reference(reference)
     wanted = _merge_lines(lines)
     actor = actor_or_none(actor)
-    skus = dict(Product.objects.filter(pk__in=wanted).values_list("pk", "sku"))
+    if skus is None or any(pid not in skus for pid in wanted):
+        skus = dict(Product.objects.filter(pk__in=wanted).values_list("pk", "sku"))
     unknown = [pid for pid in wanted if pid not in skus]
     if unknown:
         raise ValidationError(
             {"lines": [_("Unknown product: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}]}
         )
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         levels = lock_levels(product_ids=wanted)
-        warehouses = {w.pk: w for w in Warehouse.objects.filter(is_active=True)}
         sources: dict[int, list[StockLevel]] = defaultdict(list)
         for level in levels.values():
-            if level.warehouse_id in warehouses:
+            if level.warehouse.is_active:
                 sources[level.product_id].append(level)
         for candidates in sources.values():
-            candidates.sort(key=lambda level: _warehouse_order(level, warehouses))
+            candidates.sort(key=_warehouse_order)
 
         short = []
         for product_id, quantity in wanted.items():
@@ -136,7 +150,7 @@ def stock_reserve(*, lines: list[tuple[int, int]], reference: str, actor=None) -
                 remaining -= take
                 if remaining == 0:
                     break
-        save_changes(changed, movements)
+        save_changes(changed, movements, locked=levels, skus=skus)
     return allocations
 
 

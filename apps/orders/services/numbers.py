@@ -1,34 +1,32 @@
 """Order numbers: ``SO-<year>-<6 digits>``, unique, generated without races.
 
-The counter row of the year is incremented under its row lock in a short transaction of its
-own (committed before the placement's long one, so placements of different dealers do not
-queue behind it). A placement that fails afterwards leaves a gap in the numbers, which is
-harmless for orders (invoice numbers, which must not have gaps, come from the ERP).
+The counter row of the year is created or incremented in one statement (``INSERT ... ON
+CONFLICT DO UPDATE ... RETURNING``: the row lock is taken and released by that statement
+alone, committed before the placement's long transaction, so placements of different dealers
+do not queue behind it). A placement that fails afterwards leaves a gap in the numbers, which
+is harmless for orders (invoice numbers, which must not have gaps, come from the ERP).
 """
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from apps.orders.models import OrderNumberSequence
 
 PREFIX = "SO"
 
+_NEXT = (
+    'INSERT INTO {table} ("year", "last") VALUES (%s, 1) '
+    'ON CONFLICT ("year") DO UPDATE SET "last" = {table}."last" + 1 '
+    'RETURNING "last"'
+)
+
 
 def order_number_next() -> str:
     year = timezone.localdate().year
-    for _attempt in range(3):
-        with transaction.atomic():
-            updated = OrderNumberSequence.objects.filter(year=year).update(last=F("last") + 1)
-            if updated:
-                last = OrderNumberSequence.objects.get(year=year).last
-                return f"{PREFIX}-{year}-{last:06d}"
-            try:
-                with transaction.atomic():
-                    OrderNumberSequence.objects.create(year=year, last=1)
-            except IntegrityError:  # created by a concurrent placement: increment that one
-                continue
-            return f"{PREFIX}-{year}-{1:06d}"
-    raise RuntimeError("could not take an order number")
+    table = connection.ops.quote_name(OrderNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT.format(table=table), [year])
+        (last,) = cursor.fetchone()
+    return f"{PREFIX}-{year}-{last:06d}"

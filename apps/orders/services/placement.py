@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,15 +49,28 @@ def order_reference(number: str) -> str:
     return f"order:{number}"
 
 
-def _address(customer, address_id, kind: str, field: str) -> Address:
-    queryset = Address.objects.filter(customer=customer, type=kind)
-    if address_id is None:
-        address = queryset.filter(is_default=True).first()
-        if address is None:
+def _addresses(customer, shipping_id, billing_id) -> tuple[Address, Address]:
+    """The shipping and billing addresses of the order (the company's defaults where no id is
+    given), read in one query; a missing one -> 400 on its field (shipping first)."""
+    wanted = Q()
+    for kind, address_id in (
+        (Address.Type.SHIPPING, shipping_id),
+        (Address.Type.BILLING, billing_id),
+    ):
+        wanted |= (
+            Q(type=kind, is_default=True) if address_id is None else Q(type=kind, pk=address_id)
+        )
+    found: dict[str, Address] = {}
+    for address in Address.objects.filter(wanted, customer=customer):  # in the model's order
+        found.setdefault(address.type, address)
+    for kind, address_id, field in (
+        (Address.Type.SHIPPING, shipping_id, "shipping_address_id"),
+        (Address.Type.BILLING, billing_id, "billing_address_id"),
+    ):
+        if kind in found:
+            continue
+        if address_id is None:
             raise ValidationError({field: [_("Choose an address; the company has no default.")]})
-        return address
-    address = queryset.filter(pk=address_id).first()
-    if address is None:
         raise ValidationError(
             {
                 field: [
@@ -66,7 +79,7 @@ def _address(customer, address_id, kind: str, field: str) -> Address:
                 ]
             }
         )
-    return address
+    return found[Address.Type.SHIPPING], found[Address.Type.BILLING]
 
 
 def address_snapshot(address: Address) -> dict:
@@ -157,8 +170,7 @@ def order_place(
     customer = user.customer
     if payment_method not in PaymentMethod.values:
         raise ValidationError({"payment_method": [_("Choose on_account, card or bank_transfer.")]})
-    shipping = _address(customer, shipping_address_id, Address.Type.SHIPPING, "shipping_address_id")
-    billing = _address(customer, billing_address_id, Address.Type.BILLING, "billing_address_id")
+    shipping, billing = _addresses(customer, shipping_address_id, billing_address_id)
     from_cart = items is None
     if from_cart:
         cart_items = list(
@@ -198,7 +210,7 @@ def order_place(
             **amounts,
         )
         idempotency_claim(order.number)  # the request's key commits with the order
-        OrderLine.objects.bulk_create(
+        order_lines = OrderLine.objects.bulk_create(
             [
                 OrderLine(
                     order=order,
@@ -220,7 +232,7 @@ def order_place(
                 for line in lines
             ]
         )
-        OrderStatusChange.objects.create(
+        history = OrderStatusChange.objects.create(
             order=order,
             from_status="",
             to_status=status,
@@ -232,17 +244,37 @@ def order_place(
         if from_cart:
             CartItem.objects.filter(cart__user=user).delete()
             Cart.objects.filter(user=user).update(updated_at=now)
-        prefetch_related_objects([order], "lines")  # read once for the event and the e-mail
+        # the lines and the history as written, for the event, the e-mail and the answer:
+        # nothing is read back
+        _prefetched(order, lines=order_lines, status_history=[history])
+        # the outbox row and the e-mail's row commit with the order; the outbox dispatch and
+        # the e-mail itself run after the commit (``after_commit`` in their services)
         order_created_emit(order)
         order_placed_notify(order)
-        # last: the stock rows are the hottest locks of all, held from here to the commit; a
-        # short line raises 409 and rolls everything above back
+        # last: the stock rows are the hottest locks of all, held from here to the commit
+        # (one locking statement for all the lines, in the global key order); a short line
+        # raises 409 and rolls everything above back, so no savepoint of its own is needed
         stock_reserve(
             lines=[(line.product.pk, line.quantity) for line in lines],
             reference=order_reference(number),
             actor=user,
+            skus={line.product.pk: line.product.sku for line in lines},
+            savepoint=False,
         )
     return order
+
+
+def _prefetched(order: Order, **related: list) -> None:
+    """Fill ``order``'s prefetch cache of these reverse relations with the rows just
+    written, as ``prefetch_related`` would have (so ``order.lines.all()`` reads nothing)."""
+    cache = getattr(order, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = order._prefetched_objects_cache = {}
+    for name, rows in related.items():
+        queryset = getattr(order, name).all()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
 
 
 def _placement_note(status: str) -> str:
