@@ -162,8 +162,23 @@ def event_emit(
     return event
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
-    """``data`` as plain JSON values (what the receiver will see, also when coalescing)."""
+    """``data`` as plain JSON values (what the receiver will see, also when coalescing).
+    Plain dicts, lists and values are walked without the ABC checks: an ERP batch's event
+    lists thousands of items."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in _PLAIN else _jsonable(v)
+            for k, v in value.items()
+        }
+    if kind is list:
+        return [v if type(v) in _PLAIN else _jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -5,12 +5,20 @@ multicast address, ever (loopback only with ``WEBHOOK_ALLOW_LOOPBACK``), https o
 The host name is resolved and *every* address it resolves to is checked, when the endpoint is
 saved and again before each delivery; the delivery then connects to the address it checked
 (so a DNS answer that changes in between, "DNS rebinding", cannot steer it inside).
+
+Before a delivery the resolution may come from a per-process cache (``check_url(url,
+resolve_ttl=...)``, ``WEBHOOK_DNS_CACHE_SECONDS``): a DNS change reaches the deliveries at
+most that many seconds later. The addresses are checked again on every call (the rules and
+the settings apply at once); only the DNS answer is reused, and the request still goes to an
+address that was checked. Saving an endpoint always resolves afresh.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -71,9 +79,36 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
-def check_url(url: str) -> tuple[str, int, list[IPAddress]]:
+# (host, port) -> (resolved at, addresses), per process; cleared when it grows past the cap
+_RESOLVED: dict[tuple[str, int], tuple[float, list[IPAddress]]] = {}
+_RESOLVED_MAX = 1024
+
+
+def _resolve_cached(host: str, port: int, ttl: float) -> list[IPAddress]:
+    now = time.monotonic()
+    key = (host.lower(), port)
+    hit = _RESOLVED.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    addresses = _resolve(host, port)  # a failure is not cached
+    if len(_RESOLVED) >= _RESOLVED_MAX:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (now, addresses)
+    return addresses
+
+
+def resolve_cache_clear() -> None:
+    _RESOLVED.clear()
+
+
+os.register_at_fork(after_in_child=resolve_cache_clear)
+
+
+def check_url(url: str, *, resolve_ttl: float = 0) -> tuple[str, int, list[IPAddress]]:
     """``(host, port, addresses)`` of a URL a webhook may be sent to; ``UnsafeTarget``
-    otherwise. Every address the host resolves to must be allowed.
+    otherwise. Every address the host resolves to must be allowed. ``resolve_ttl`` > 0 reuses
+    this process's DNS answer for the host up to that many seconds (the check itself runs
+    every time).
 
     A URL with a space or a control character anywhere (CR/LF, tab, NUL, DEL, C1) is refused
     first: ``urlsplit`` would silently drop some of them, and the stored URL would then differ
@@ -98,7 +133,10 @@ def check_url(url: str) -> tuple[str, int, list[IPAddress]]:
     if not host:
         raise UnsafeTarget(_("Enter a valid URL."))
     port = port or (443 if scheme == "https" else 80)
-    addresses = _resolve(host, port)
+    if resolve_ttl > 0:
+        addresses = _resolve_cached(host, port, resolve_ttl)
+    else:
+        addresses = _resolve(host, port)
     for address in addresses:
         refusal = address_refusal(address)
         if refusal:

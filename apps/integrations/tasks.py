@@ -1,10 +1,15 @@
-"""Celery tasks of the outbox and the webhooks. Each is safe to run twice: a delivery is
-claimed under a row lock before it is sent, and an event is fanned out once.
+"""Celery tasks of the outbox and the webhooks. Each is safe to run twice: deliveries are
+claimed under row locks before they are sent, and an event is fanned out once.
 
-A delivery's task is marked queued in the cache (``webhooks:queued:<id>``) until it starts, so
-the sweeper does not queue it again while the workers are merely busy; a task lost with its
-broker or its worker is queued again ``WEBHOOK_REQUEUE_SECONDS`` after it was due (a worker
-killed mid-delivery: once the lease has run out)."""
+One task delivers many. A commit that wrote events queues ``outbox_dispatch`` unless one is
+queued and not started yet (``webhooks:dispatch-queued`` in the cache): it fans out every
+undispatched event, then claims, sends and records batches of due deliveries
+(``services.delivery.deliveries_send_due``) until nothing is due. A full batch queues a
+helper ``webhooks_deliver`` (one at a time: ``webhooks:pump-queued``), so under a burst every
+worker process joins in; they share the work through ``SKIP LOCKED``. A failed attempt queues
+``webhooks_deliver`` for when it is due again. The sweeper queues ``webhooks_deliver`` when
+anything is overdue. A mark stays at most ``WEBHOOK_REQUEUE_SECONDS`` (a task lost with its
+broker is queued again after that)."""
 
 from __future__ import annotations
 
@@ -17,8 +22,8 @@ from django.utils import timezone
 
 from apps.integrations.services import delivery as service
 
-QUEUED_KEY = "webhooks:queued:{}"
-CHAIN_MAX = 50  # deliveries of one subject a task sends in a row before it hands over
+PUMP_QUEUED_KEY = "webhooks:pump-queued"
+DISPATCH_QUEUED_KEY = "webhooks:dispatch-queued"
 
 
 def _in_process() -> bool:
@@ -27,75 +32,95 @@ def _in_process() -> bool:
     return bool(current_app.conf.task_always_eager)
 
 
-def deliveries_queue(delivery_ids, *, eta: datetime | None = None) -> None:
-    """Queue a delivery task for each id (at ``eta``), marked queued for the sweeper."""
-    ids = list(delivery_ids)
-    if not ids:
+def deliveries_queue(delivery_ids=None, *, eta: datetime | None = None) -> None:
+    """Have due deliveries sent (those of ``delivery_ids`` among them; none given: whatever is
+    due), at ``eta``: one ``webhooks_deliver`` task."""
+    if delivery_ids is not None and not list(delivery_ids):
         return
-    wait = max((eta - timezone.now()).total_seconds(), 0) if eta else 0
-    ttl = max(settings.WEBHOOK_REQUEUE_SECONDS + wait, 1)
-    cache.set_many({QUEUED_KEY.format(pk): 1 for pk in ids}, timeout=ttl)
-    for pk in ids:
-        webhook_deliver.apply_async((pk,), eta=eta)
+    webhooks_deliver.apply_async(eta=eta)
+
+
+def _queued_once(key: str) -> bool:
+    """Mark ``key`` queued (until its task starts, at most ``WEBHOOK_REQUEUE_SECONDS``);
+    false when it already is. Without a cache the processes share (a local-memory cache
+    with a broker) or while the cache is down (an ignored error answers ``None``), every
+    call queues: more tasks, never a missed one."""
+    if "locmem" in settings.CACHES["default"]["BACKEND"].lower() and not _in_process():
+        return True
+    return cache.add(key, 1, timeout=max(settings.WEBHOOK_REQUEUE_SECONDS, 1)) is not False
+
+
+def pump_soon() -> None:
+    """One more ``webhooks_deliver``, unless one is queued and not started yet."""
+    if _queued_once(PUMP_QUEUED_KEY):
+        webhooks_deliver.delay()
+
+
+def outbox_dispatch_soon(event_ids: list[int]) -> None:
+    """After a commit that wrote events: one ``outbox_dispatch`` of every undispatched event,
+    unless one is queued and not started yet (it fans these out too: it starts by clearing
+    its mark, then reads the events). Under load many commits share one task."""
+    if _queued_once(DISPATCH_QUEUED_KEY):
+        outbox_dispatch.delay()
+
+
+def _pump() -> int:
+    in_process = _in_process()
+    done = service.deliveries_send_due(
+        seconds=settings.WEBHOOK_PUMP_SECONDS,
+        on_full_batch=None if in_process else pump_soon,  # more workers join in
+    )
+    if not in_process:
+        if done.more:
+            webhooks_deliver.delay()
+        # one task per retry time (to the tenth of a second): it sends whatever is due then
+        seen: set[float] = set()
+        for eta in sorted(done.retry_at):
+            key = round(eta.timestamp(), 1)
+            if key not in seen:
+                seen.add(key)
+                webhooks_deliver.apply_async(eta=eta)
+    return done.sent
 
 
 @shared_task(name="integrations.outbox_dispatch")
 def outbox_dispatch(event_ids: list[int] | None = None) -> int:
-    """Fan out these events (all undispatched ones without ids), then start the deliveries."""
-    started = service.outbox_dispatch_events(event_ids=event_ids)
-    deliveries_queue(started)
-    return len(started)
+    """Fan out these events (all undispatched ones without ids), then send what is due."""
+    if event_ids is None:
+        cache.delete(DISPATCH_QUEUED_KEY)
+    service.outbox_dispatch_events(event_ids=event_ids)
+    return _pump()
+
+
+@shared_task(name="integrations.webhooks_deliver")
+def webhooks_deliver() -> int:
+    """Send due deliveries, batch after batch, until none is due (or ``WEBHOOK_PUMP_SECONDS``
+    have passed: then another task carries on). Returns how many attempts it made."""
+    cache.delete(PUMP_QUEUED_KEY)
+    return _pump()
 
 
 @shared_task(name="integrations.webhook_deliver")
-def webhook_deliver(delivery_id: int) -> str:
-    """One attempt of a delivery. When it is settled (delivered or dead), the next pending
-    delivery of the same subject to the same endpoint follows in this task (up to CHAIN_MAX,
-    then in a new one); when it failed, its next attempt is queued for when it is due."""
-    cache.delete(QUEUED_KEY.format(delivery_id))
-    status = "skipped"
-    chained = 0
-    while True:
-        done = service.delivery_attempt(delivery_id)
-        if done is None:
-            return status
-        claim, outcome = done
-        if outcome is None:
-            return "taken over"
-        status = outcome.status
-        if outcome.status == service.PENDING:
-            if not _in_process():
-                deliveries_queue([delivery_id], eta=outcome.next_attempt_at)
-            return status
-        following = service.delivery_next_in_line(
-            endpoint_id=claim.delivery.endpoint_id, subject=claim.delivery.subject
-        )
-        if following is None:
-            return status
-        chained += 1
-        if chained >= CHAIN_MAX and not _in_process():
-            deliveries_queue([following])
-            return status
-        # this task carries on with it: the sweeper leaves it alone meanwhile
-        cache.set(QUEUED_KEY.format(following), 1, timeout=settings.WEBHOOK_REQUEUE_SECONDS)
-        delivery_id = following
+def webhook_deliver(delivery_id: int | None = None) -> int:
+    """The task of the one-delivery-per-task version (still queued during an upgrade): it
+    sends whatever is due, that delivery among them."""
+    return webhooks_deliver()
 
 
 @shared_task(name="integrations.webhooks_sweep")
 def webhooks_sweep() -> dict[str, int]:
     """Run by celery beat every ``WEBHOOK_SWEEP_SECONDS``: events nobody fanned out and
-    deliveries overdue by more than ``WEBHOOK_SWEEP_GRACE_SECONDS`` with no task queued (a
-    lost task, a worker killed mid-delivery whose lease ran out, Redis down at commit time)
-    are sent now."""
+    deliveries overdue by more than ``WEBHOOK_SWEEP_GRACE_SECONDS`` (a lost task, a worker
+    killed mid-delivery whose lease ran out, Redis down at commit time) are sent now: one
+    ``webhooks_deliver`` is queued unless one is queued already."""
     cutoff = timezone.now() - timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
     started = service.outbox_dispatch_events(older_than=cutoff)
-    deliveries_queue(started)
-    fresh = set(started)
-    due = [pk for pk in service.deliveries_due(due_by=cutoff) if pk not in fresh]
-    queued = cache.get_many([QUEUED_KEY.format(pk) for pk in due]) if due else {}
-    left = [pk for pk in due if QUEUED_KEY.format(pk) not in queued]
-    deliveries_queue(left)
-    return {"dispatched": len(started), "due": len(left)}
+    due = service.deliveries_due(due_by=cutoff, limit=1)
+    queued = 0
+    if (started or due) and _queued_once(PUMP_QUEUED_KEY):
+        webhooks_deliver.delay()
+        queued = 1
+    return {"dispatched": len(started), "due": len(due), "queued": queued}
 
 
 @shared_task(name="integrations.outbox_prune")

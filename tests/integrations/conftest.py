@@ -26,11 +26,12 @@ def fast_webhooks(settings):
 
 @pytest.fixture
 def receiver():
-    """``receiver(script=[...], default=200, port=0, start=True)`` -> a started Receiver."""
+    """``receiver(script=[...], default=200, port=0, start=True, keep_alive=False)`` -> a
+    started Receiver."""
     made: list[Receiver] = []
 
-    def make(script=(), default=200, port=0, start=True) -> Receiver:
-        server = Receiver(script=list(script), default=default, port=port)
+    def make(script=(), default=200, port=0, start=True, keep_alive=False) -> Receiver:
+        server = Receiver(script=list(script), default=default, port=port, keep_alive=keep_alive)
         made.append(server)
         return server.start() if start else server
 

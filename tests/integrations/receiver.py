@@ -9,6 +9,9 @@ does. Behaviours:
   than our timeout: the sender gives up although the receiver has the event);
 * ``("redirect", url)``: answer 302 to ``url``.
 
+``keep_alive=True`` speaks HTTP/1.1 and keeps connections open; ``connections()`` counts the
+TCP connections the requests came on.
+
 ``default`` may also be a function of the request's JSON body returning a behaviour.
 """
 
@@ -31,6 +34,7 @@ class Request:
     body: bytes
     status: int
     processed: bool  # the receiver took the event (2xx, or processed then too slow)
+    peer: str = ""  # the sender's address and port: one per TCP connection
 
     @property
     def webhook_id(self) -> str:
@@ -46,6 +50,7 @@ class Receiver:
     script: list = field(default_factory=list)
     default: object = 200
     port: int = 0
+    keep_alive: bool = False  # HTTP/1.1 with persistent connections (else HTTP/1.0: one each)
     requests: list[Request] = field(default_factory=list)
 
     def __post_init__(self):
@@ -58,7 +63,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
+            protocol_version = "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+            disable_nagle_algorithm = True  # headers and body go out at once
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -77,8 +83,9 @@ class Receiver:
                 else:
                     status = behaviour
                 processed = delay > 0 or 200 <= status < 300
+                peer = f"{self.client_address[0]}:{self.client_address[1]}"
                 receiver._record(
-                    Request(time.monotonic(), self.path, headers, body, status, processed)
+                    Request(time.monotonic(), self.path, headers, body, status, processed, peer)
                 )
                 if delay:
                     time.sleep(delay)
@@ -128,6 +135,9 @@ class Receiver:
     def seen(self) -> list[Request]:
         with self._lock:
             return list(self.requests)
+
+    def connections(self) -> set[str]:
+        return {request.peer for request in self.seen()}
 
     def processed(self) -> dict[str, Request]:
         """What a deduplicating receiver keeps: the first processed request per webhook-id."""

@@ -2,35 +2,47 @@
 
 1. **Fan-out** (``outbox_dispatch_events``): each undispatched ``OutboxEvent`` becomes one
    ``WebhookDelivery`` per active endpoint subscribed to its type, with a new ``webhook_id``.
-2. **Claim** (``delivery_claim``): a short transaction takes the delivery row with ``SELECT
-   ... FOR UPDATE SKIP LOCKED`` and keeps it when it is pending, due, its endpoint active, and
-   no earlier delivery of the same subject to the same endpoint is still pending (nor an
-   earlier event of the subject still undispatched). It pushes ``next_attempt_at`` to the end
-   of a lease (``WEBHOOK_LEASE_SECONDS``) and writes the attempt row: a worker that dies
-   while sending leaves a delivery that is due again when the lease ends, and no two workers
-   send the same attempt.
-3. **Send** (``webhook_post``), outside any transaction: the URL is checked again (every
-   resolved address) and the request goes to the checked address; POST JSON ``{type,
-   timestamp, data}`` signed per Standard Webhooks, no redirects followed, a timeout of
+2. **Claim** (``deliveries_claim``): one short transaction takes a batch of up to
+   ``WEBHOOK_BATCH_SIZE`` deliveries with ``SELECT ... FOR UPDATE SKIP LOCKED``: those pending,
+   due, of an active endpoint, and first in line for their subject at their endpoint (no
+   earlier delivery of the same subject to the same endpoint still pending, nor an earlier
+   event of the subject still undispatched), oldest due first; so a batch holds at most one
+   delivery per (endpoint, subject), and the next one of a subject is claimed once this one
+   is recorded. Each claimed delivery gets its attempt counted, its attempt row written and
+   ``next_attempt_at`` pushed to the end of a lease (``WEBHOOK_LEASE_SECONDS``): a worker that
+   dies while sending leaves deliveries that are due again when the lease ends, and no two
+   workers send the same attempt. A claimed delivery the batch does not get to send in time
+   is released (its attempt taken back) before its lease ends.
+3. **Send** (``webhook_post``), outside any transaction, one after the other: the URL is
+   checked again (every resolved address; the DNS answer may be reused for
+   ``WEBHOOK_DNS_CACHE_SECONDS``) and the request goes to the checked address, over this
+   process's keep-alive connection to it; POST JSON ``{type, timestamp, data}`` (encoded once
+   per event) signed per Standard Webhooks, no redirects followed, a timeout of
    ``WEBHOOK_TIMEOUT_SECONDS``.
-4. **Record** (``delivery_record``): the attempt's status code, duration, response excerpt or
-   error; a 2xx is delivered; 410 Gone disables the endpoint and kills the delivery; otherwise
-   the next attempt is due after 1, 2, 4, 8, 16 s (plus up to 10 % jitter; at least what
-   ``Retry-After`` asks on 429 and 503), all times ``WEBHOOK_RETRY_TIME_SCALE``; the 6th
-   failure makes it dead (a dead letter, for a manual retry).
+4. **Record** (``deliveries_record``, one statement per batch): each attempt's status code,
+   duration, response excerpt or error; a 2xx is delivered; 410 Gone disables the endpoint
+   and kills the delivery; otherwise the next attempt is due after 1, 2, 4, 8, 16 s (plus up
+   to 10 % jitter; at least what ``Retry-After`` asks on 429 and 503), all times
+   ``WEBHOOK_RETRY_TIME_SCALE``; the 6th failure makes it dead (a dead letter, for a manual
+   retry).
 
-The tasks (``apps/integrations/tasks.py``) chain these; ``webhooks_sweep`` (celery beat) picks up
-whatever a lost task or a stopped worker left behind.
+``deliveries_send_due`` repeats claim, send, record until nothing is due. The tasks
+(``apps/integrations/tasks.py``) run it after each fan-out and when a retry is due;
+``webhooks_sweep`` (celery beat) picks up whatever a lost task or a stopped worker left behind.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 from uuid import uuid4
 
@@ -120,29 +132,10 @@ def outbox_dispatch_events(
             OutboxEvent.objects.filter(pk__in=[event.pk for event in carriers]).update(
                 dispatched_at=now
             )
-        firsts: dict[tuple[int, str], int] = {}
-        for row in rows:
-            firsts.setdefault((row.endpoint_id, row.subject), row.pk)
-        created.extend(_first_in_line(list(firsts.values())))
+        created.extend(row.pk for row in rows)
         if len(batch) < limit:
             break
     return created
-
-
-_FIRST_IN_LINE = (
-    f"SELECT d.id FROM {WebhookDelivery._meta.db_table} d WHERE d.id = ANY(%s) "  # noqa: S608
-    f"AND NOT EXISTS (SELECT 1 FROM {WebhookDelivery._meta.db_table} o "
-    "WHERE o.endpoint_id = d.endpoint_id AND o.subject = d.subject AND o.status = 'pending' "
-    "AND o.event_id < d.event_id) ORDER BY d.id"
-)
-
-
-def _first_in_line(delivery_ids: list[int]) -> list[int]:
-    if not delivery_ids:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(_FIRST_IN_LINE, [delivery_ids])
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _coalesce(batch: list[OutboxEvent], *, now: datetime) -> list[OutboxEvent]:
@@ -217,32 +210,29 @@ def deliveries_due_for_endpoint(*, endpoint_id: int, limit: int = 1000) -> list[
     return deliveries_due(due_by=timezone.now(), endpoint_id=endpoint_id, limit=limit)
 
 
-def delivery_next_in_line(*, endpoint_id: int, subject: str) -> int | None:
-    """The oldest pending delivery of ``subject`` to the endpoint: the one an ordered
-    delivery waits for."""
-    return (
-        WebhookDelivery.objects.filter(endpoint_id=endpoint_id, subject=subject, status=PENDING)
-        .order_by("event_id")
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
 # --- claim, send, record ------------------------------------------------------------------------
 
 
 _ATTEMPTS = WebhookAttempt._meta.db_table
-# One statement (so one round trip, atomic in itself): lock the delivery by primary key unless
-# another worker holds it (SKIP LOCKED), take it when it is pending and due, its endpoint
-# active, and no earlier delivery of its subject to that endpoint is pending nor an earlier
-# event of its subject waiting for its fan-out (each an index probe: integ_delivery_order,
-# integ_outbox_undispatched); count the attempt and push the due time to the end of the lease;
-# mark an attempt left unfinished by a dead worker; write the new attempt.
-_CLAIM = (
-    f"WITH claimed AS (UPDATE {_DELIVERIES} d SET attempt_count = d.attempt_count + 1, "  # noqa: S608
-    "cycle_attempts = d.cycle_attempts + 1, next_attempt_at = %(lease_end)s "
-    f"WHERE d.id = (SELECT id FROM {_DELIVERIES} WHERE id = %(id)s FOR UPDATE SKIP LOCKED) "
-    "AND d.status = 'pending' AND d.next_attempt_at <= %(due_by)s "
+# One statement (one round trip, atomic in itself) claims a batch: among the first pending
+# delivery of each (endpoint, subject) (integ_delivery_order), those due, of active endpoints,
+# oldest due first, lock up to %(limit)s unless another worker holds them (SKIP LOCKED); keep
+# each that is still pending and due with no earlier delivery of its subject to that endpoint
+# pending nor an earlier event of its subject waiting for its fan-out; count the attempt and
+# push the due time to the end of the lease; mark an attempt left unfinished by a dead worker;
+# write the new attempts. At most one delivery per (endpoint, subject) is in a batch: the next
+# one of a subject is claimed after this one is recorded.
+_CLAIM_BATCH = (
+    f"WITH heads AS (SELECT h.id, h.next_attempt_at FROM (SELECT DISTINCT ON "  # noqa: S608
+    f"(endpoint_id, subject) id, endpoint_id, next_attempt_at FROM {_DELIVERIES} "
+    "WHERE status = 'pending' {and_endpoint} ORDER BY endpoint_id, subject, event_id) h "
+    f"JOIN {_ENDPOINTS} e ON e.id = h.endpoint_id AND e.is_active AND NOT e.is_deleted "
+    "WHERE h.next_attempt_at <= %(due_by)s AND NOT h.endpoint_id = ANY(%(skip_endpoints)s)), "
+    f"locked AS (SELECT d.id FROM {_DELIVERIES} d WHERE d.id IN (SELECT id FROM heads) "
+    "ORDER BY d.next_attempt_at, d.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED), "
+    f"claimed AS (UPDATE {_DELIVERIES} d SET attempt_count = d.attempt_count + 1, "
+    "cycle_attempts = d.cycle_attempts + 1, next_attempt_at = %(lease_end)s FROM locked "
+    "WHERE d.id = locked.id AND d.status = 'pending' AND d.next_attempt_at <= %(due_by)s "
     f"AND EXISTS (SELECT 1 FROM {_ENDPOINTS} e WHERE e.id = d.endpoint_id AND e.is_active "
     "AND NOT e.is_deleted) "
     f"AND NOT EXISTS (SELECT 1 FROM {_DELIVERIES} o WHERE o.endpoint_id = d.endpoint_id "
@@ -254,61 +244,111 @@ _CLAIM = (
     f"interrupted AS (UPDATE {_ATTEMPTS} a SET finished_at = %(now)s, error = %(interrupted)s "
     "FROM claimed WHERE a.delivery_id = claimed.id AND a.finished_at IS NULL), "
     f"attempt AS (INSERT INTO {_ATTEMPTS} (delivery_id, number, at, response_excerpt, error) "
-    "SELECT id, attempt_count, %(now)s, '', '' FROM claimed RETURNING id) "
-    # what the attempt needs: the delivery, its endpoint's URL and secret, the event
-    "SELECT attempt.id, c.attempt_count, c.cycle_attempts, c.webhook_id, c.subject, "
-    "c.event_type, c.endpoint_id, e.url, e.secret, c.event_id, x.created_at, x.data "
-    f"FROM attempt, claimed c JOIN {_ENDPOINTS} e ON e.id = c.endpoint_id "
-    f"JOIN {_EVENTS} x ON x.id = c.event_id"
+    "SELECT id, attempt_count, %(now)s, '', '' FROM claimed RETURNING id, delivery_id) "
+    # what the attempts need: the delivery, its endpoint's URL and secret, the event (its data
+    # as JSON text, put into the body as it is)
+    "SELECT a.id, c.id, c.attempt_count, c.cycle_attempts, c.webhook_id, c.subject, "
+    "c.event_type, c.endpoint_id, e.url, e.secret, c.event_id, x.created_at, x.data::text "
+    f"FROM attempt a JOIN claimed c ON c.id = a.delivery_id "
+    f"JOIN {_ENDPOINTS} e ON e.id = c.endpoint_id JOIN {_EVENTS} x ON x.id = c.event_id "
+    "ORDER BY c.endpoint_id, c.event_id"
 )
 
 
-@dataclass
+# What a claimed attempt needs, as plain objects (model instances cost more to build than the
+# rest of a delivery's work in this process).
+@dataclass(slots=True)
+class ClaimedEndpoint:
+    pk: int
+    url: str
+    secret: str
+
+
+@dataclass(slots=True)
+class ClaimedEvent:
+    pk: int
+    type: str
+    subject: str
+    created_at: datetime
+    data: object = None
+
+
+@dataclass(slots=True)
+class ClaimedDelivery:
+    pk: int
+    attempt_count: int
+    cycle_attempts: int
+    webhook_id: str
+    subject: str
+    event_type: str
+    endpoint_id: int
+    endpoint: ClaimedEndpoint
+    event: ClaimedEvent
+    status: str = PENDING
+
+
+@dataclass(slots=True)
+class ClaimedAttempt:
+    pk: int
+    number: int
+    at: datetime
+
+
+@dataclass(slots=True)
 class Claim:
-    delivery: WebhookDelivery
-    attempt: WebhookAttempt
+    delivery: ClaimedDelivery
+    attempt: ClaimedAttempt
+    data_json: str = "null"  # the event's data as JSON text
 
 
-def delivery_claim(delivery_id: int) -> Claim | None:
-    """Take the delivery for one attempt, or ``None`` when it is not to be sent now (not
-    pending, not due, another worker has it, its endpoint is inactive, an earlier delivery of
-    its subject is pending)."""
+def deliveries_claim(
+    *,
+    limit: int | None = None,
+    endpoint_id: int | None = None,
+    skip_endpoints: list[int] | tuple[int, ...] = (),
+) -> list[Claim]:
+    """Take up to ``limit`` (``WEBHOOK_BATCH_SIZE``) due deliveries for one attempt each, in one
+    transaction: the first pending one of each subject per endpoint, oldest due first, of
+    active endpoints (``endpoint_id``: of that one only; not of ``skip_endpoints``), none that
+    another worker holds. Each gets its attempt row and a lease (module docstring)."""
     now = timezone.now()
+    sql = _CLAIM_BATCH.replace(
+        "{and_endpoint}", "AND endpoint_id = %(endpoint)s" if endpoint_id else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            _CLAIM,
+            sql,
             {
-                "id": delivery_id,
                 "now": now,
                 "due_by": now + CLAIM_TOLERANCE,
                 "lease_end": now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS),
                 "interrupted": INTERRUPTED,
+                "limit": limit or settings.WEBHOOK_BATCH_SIZE,
+                "endpoint": endpoint_id,
+                "skip_endpoints": list(skip_endpoints),
             },
         )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    (attempt_id, number, cycle, webhook_id, subject, event_type, endpoint_id, url, secret) = row[:9]
-    event_id, created_at, data = row[9:]
-    delivery = WebhookDelivery(
-        pk=delivery_id,
-        attempt_count=number,
-        cycle_attempts=cycle,
-        webhook_id=webhook_id,
-        subject=subject,
-        event_type=event_type,
-        endpoint=WebhookEndpoint(pk=endpoint_id, url=url, secret=secret),
-        event=OutboxEvent(
-            pk=event_id,
-            type=event_type,
+        rows = cursor.fetchall()
+    claims = []
+    for row in rows:
+        (attempt_id, delivery_id, number, cycle, webhook_id, subject, event_type) = row[:7]
+        endpoint_id_, url, secret, event_id, created_at, data_json = row[7:]
+        delivery = ClaimedDelivery(
+            pk=delivery_id,
+            attempt_count=number,
+            cycle_attempts=cycle,
+            webhook_id=webhook_id,
             subject=subject,
-            created_at=created_at,
-            data=json.loads(data) if isinstance(data, str | bytes) else data,
-        ),
-        status=PENDING,
-    )
-    attempt = WebhookAttempt(pk=attempt_id, delivery=delivery, number=number, at=now)
-    return Claim(delivery=delivery, attempt=attempt)
+            event_type=event_type,
+            endpoint_id=endpoint_id_,
+            endpoint=ClaimedEndpoint(pk=endpoint_id_, url=url, secret=secret),
+            event=ClaimedEvent(
+                pk=event_id, type=event_type, subject=subject, created_at=created_at
+            ),
+        )
+        attempt = ClaimedAttempt(pk=attempt_id, number=number, at=now)
+        claims.append(Claim(delivery=delivery, attempt=attempt, data_json=data_json))
+    return claims
 
 
 @dataclass
@@ -318,19 +358,26 @@ class Result:
     error: str = ""
     retry_after: float | None = None
     duration_ms: int = 0
+    no_answer: bool = False  # connection failed or timed out (not: refused by the SSRF check)
 
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def webhook_body(event: OutboxEvent) -> str:
+def webhook_body(event: OutboxEvent | ClaimedEvent, data_json: str | None = None) -> str:
+    """``{"type", "timestamp", "data"}`` as compact JSON; ``data_json`` (the stored JSON text
+    of the data) is put in as it is, instead of encoding ``event.data`` again."""
     timestamp = event.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return json.dumps(
-        {"type": event.type, "timestamp": timestamp, "data": event.data},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    if data_json is None:
+        data_json = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
+    return f'{{"type":{json.dumps(event.type)},"timestamp":"{timestamp}","data":{data_json}}}'
+
+
+@lru_cache(maxsize=256)
+def _signer(secret: str) -> Webhook:
+    """One signing key object per secret (a rotated secret is another key)."""
+    return Webhook(secret)
 
 
 def webhook_headers(*, secret: str, webhook_id: str, body: str) -> dict[str, str]:
@@ -340,7 +387,7 @@ def webhook_headers(*, secret: str, webhook_id: str, body: str) -> dict[str, str
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, timestamp, body),
+        "webhook-signature": _signer(secret).sign(webhook_id, timestamp, body),
     }
 
 
@@ -374,56 +421,134 @@ def _error_text(exc: BaseException, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class _Pools:
+    """This process's keep-alive connections: one urllib3 pool (one idle connection) per
+    (scheme, host, port, checked address). A pool idle for ``WEBHOOK_KEEPALIVE_SECONDS`` is
+    closed, not used again (the receiver may have dropped the connection meanwhile; an
+    address the host no longer resolves to is left behind); beyond ``MAX`` the least
+    recently used are closed. A forked child starts with none."""
+
+    MAX = 64
+
+    def __init__(self) -> None:
+        # key -> [pool, last used, has answered]
+        self.pools: OrderedDict[tuple, list] = OrderedDict()
+
+    def get(
+        self, scheme: str, host: str, port: int, address: str, *, fresh: bool = False
+    ) -> tuple[urllib3.HTTPConnectionPool, bool]:
+        """The pool, and whether it has answered before (its connection may be reused);
+        ``fresh``: a new pool (the old one's connection failed)."""
+        key = (scheme, host, port, address)
+        now = time.monotonic()
+        entry = self.pools.pop(key, None)
+        if entry is not None and (fresh or now - entry[1] > settings.WEBHOOK_KEEPALIVE_SECONDS):
+            entry[0].close()
+            entry = None
+        if entry is None:
+            entry = [self._new(scheme, host, port, address), now, False]
+        entry[1] = now
+        # the least recently used first: close those idle too long, and any beyond MAX
+        while self.pools and (
+            len(self.pools) >= self.MAX
+            or now - next(iter(self.pools.values()))[1] > settings.WEBHOOK_KEEPALIVE_SECONDS
+        ):
+            self.pools.popitem(last=False)[1][0].close()
+        self.pools[key] = entry
+        return entry[0], entry[2]
+
+    def answered(self, scheme: str, host: str, port: int, address: str) -> None:
+        entry = self.pools.get((scheme, host, port, address))
+        if entry is not None:
+            entry[2] = True
+
+    @staticmethod
+    def _new(scheme: str, host: str, port: int, address: str) -> urllib3.HTTPConnectionPool:
+        kwargs = {"retries": False, "maxsize": 1, "block": False}
+        if scheme == "https":
+            return urllib3.HTTPSConnectionPool(
+                address,
+                port,
+                server_hostname=host,
+                assert_hostname=host,
+                cert_reqs="CERT_REQUIRED",
+                **kwargs,
+            )
+        return urllib3.HTTPConnectionPool(address, port, **kwargs)
+
+    def clear(self) -> None:
+        for pool, _used, _answered in self.pools.values():
+            pool.close()
+        self.pools.clear()
+
+    def forget(self) -> None:
+        """After a fork: the parent's sockets are not ours to use."""
+        self.pools = OrderedDict()
+
+
+_POOLS = _Pools()
+os.register_at_fork(after_in_child=_POOLS.forget)
+
+
+def connections_close() -> None:
+    """Close this process's webhook connections (tests; a worker shutting down)."""
+    _POOLS.clear()
+
+
 def webhook_post(*, url: str, headers: dict[str, str], body: str) -> Result:
-    """POST ``body`` to ``url``; never raises. The host is resolved and checked again and the
-    connection made to the checked address (TLS still verifies the host name)."""
+    """POST ``body`` to ``url``; never raises. The host is resolved (or its answer taken from
+    this process's cache, at most ``WEBHOOK_DNS_CACHE_SECONDS`` old) and every address checked
+    again; the request goes to the checked address (TLS still verifies the host name), over
+    this process's keep-alive connection to it when there is one."""
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     started = time.monotonic()
     try:
-        host, port, addresses = check_url(url)
+        host, port, addresses = check_url(url, resolve_ttl=settings.WEBHOOK_DNS_CACHE_SECONDS)
     except UnsafeTarget as exc:
         return Result(error=_clean_text(f"refused: {exc}", ERROR_CHARS))
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    address = str(addresses[0])
-    default_port = 443 if parts.scheme == "https" else 80
+    scheme = parts.scheme.lower()
+    default_port = 443 if scheme == "https" else 80
     host_header = f"[{host}]" if ":" in host else host
     if port != default_port:
         host_header = f"{host_header}:{port}"
-    pool_kwargs = {"timeout": urllib3.Timeout(total=timeout), "retries": False, "maxsize": 1}
-    if parts.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            port,
-            server_hostname=host,
-            assert_hostname=host,
-            cert_reqs="CERT_REQUIRED",
-            **pool_kwargs,
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, port, **pool_kwargs)
+    target = (scheme, host, port, str(addresses[0]))
+    pool, reused = _POOLS.get(*target)
+    request = {
+        "body": body.encode(),
+        "headers": {
+            "Host": host_header,
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            **headers,
+        },
+        "retries": False,
+        "redirect": False,
+        "assert_same_host": False,
+        "preload_content": False,
+        "timeout": urllib3.Timeout(total=timeout),
+    }
     try:
-        response = pool.urlopen(
-            "POST",
-            path,
-            body=body.encode(),
-            headers={
-                "Host": host_header,
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                **headers,
-            },
-            retries=False,
-            redirect=False,
-            assert_same_host=False,
-            preload_content=False,
-        )
+        try:
+            response = pool.urlopen("POST", path, **request)
+        except urllib3.exceptions.ProtocolError:
+            if not reused:
+                raise
+            # a kept-alive connection the receiver closed meanwhile (reset, or closed without
+            # an answer): once more on a new one (the receiver may then see the event twice,
+            # with its webhook-id)
+            pool, _reused = _POOLS.get(*target, fresh=True)
+            response = pool.urlopen("POST", path, **request)
         raw = response.read(EXCERPT_CHARS * 4)
         status = response.status
         retry_after = (
             _retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
         )
+        if response.read(1):  # more than we keep: this connection cannot be used again
+            response.close()
         response.release_conn()
+        _POOLS.answered(*target)
         return Result(
             status_code=status,
             excerpt=_clean_text(raw.decode("utf-8", "replace"), EXCERPT_CHARS),
@@ -435,9 +560,8 @@ def webhook_post(*, url: str, headers: dict[str, str], body: str) -> Result:
         return Result(
             error=_clean_text(_error_text(exc, timeout), ERROR_CHARS),
             duration_ms=int((time.monotonic() - started) * 1000),
+            no_answer=True,
         )
-    finally:
-        pool.close()
 
 
 def retry_delay(cycle_attempt: int, retry_after: float | None = None) -> float:
@@ -457,73 +581,216 @@ class Outcome:
     endpoint_disabled: bool = False
 
 
-# One statement: the attempt's outcome, and the delivery's new state while it is still ours
-# (pending, and no later claim after a lease ran out).
+# One statement for a batch: each attempt's outcome, and each delivery's new state while it is
+# still ours (pending, and no later claim after a lease ran out).
 _RECORD = (
-    f"WITH attempt AS (UPDATE {_ATTEMPTS} SET finished_at = %(now)s, "  # noqa: S608
-    "status_code = %(status_code)s, duration_ms = %(duration_ms)s, "
-    "response_excerpt = %(excerpt)s, error = %(error)s WHERE id = %(attempt)s) "
-    f"UPDATE {_DELIVERIES} SET status = %(status)s, last_status_code = %(status_code)s, "
-    "last_error = %(error)s, next_attempt_at = %(next_attempt_at)s, "
-    "delivered_at = coalesce(%(delivered_at)s, delivered_at), "
-    "dead_at = coalesce(%(dead_at)s, dead_at) "
-    "WHERE id = %(delivery)s AND status = 'pending' AND attempt_count = %(number)s RETURNING id"
+    "WITH v AS (SELECT * FROM unnest(%(attempt)s::bigint[], %(delivery)s::bigint[], "  # noqa: S608
+    "%(number)s::int[], %(status_code)s::int[], %(duration_ms)s::int[], %(excerpt)s::text[], "
+    "%(error)s::text[], %(status)s::text[], %(next_attempt_at)s::timestamptz[]) AS v(attempt, "
+    "delivery, number, status_code, duration_ms, excerpt, error, status, next_attempt_at)), "
+    f"attempt AS (UPDATE {_ATTEMPTS} a SET finished_at = %(now)s, status_code = v.status_code, "
+    "duration_ms = v.duration_ms, response_excerpt = v.excerpt, error = v.error FROM v "
+    "WHERE a.id = v.attempt) "
+    f"UPDATE {_DELIVERIES} d SET status = v.status, last_status_code = v.status_code, "
+    "last_error = v.error, next_attempt_at = v.next_attempt_at, "
+    "delivered_at = CASE WHEN v.status = 'delivered' THEN %(now)s ELSE d.delivered_at END, "
+    "dead_at = CASE WHEN v.status = 'dead' THEN %(now)s ELSE d.dead_at END "
+    "FROM v WHERE d.id = v.delivery AND d.status = 'pending' AND d.attempt_count = v.number "
+    "RETURNING d.id"
 )
 
 
-def delivery_record(claim: Claim, result: Result) -> Outcome | None:
-    """Write the attempt and decide: delivered, dead, or due again later. ``None`` when the
-    delivery was taken over meanwhile (a lease that ran out): the attempt is still logged."""
-    now = timezone.now()
+def _outcome(claim: Claim, result: Result, now: datetime) -> Outcome:
     delivery = claim.delivery
-    outcome = Outcome(status=PENDING)
     if result.ok:
-        outcome.status = DELIVERED
-    elif result.status_code == 410 or delivery.cycle_attempts >= max_attempts():
-        outcome.status = DEAD
-        outcome.endpoint_disabled = result.status_code == 410
-    else:
-        delay = retry_delay(delivery.cycle_attempts, result.retry_after)
-        outcome.next_attempt_at = now + timedelta(seconds=delay)
+        return Outcome(status=DELIVERED)
+    if result.status_code == 410 or delivery.cycle_attempts >= max_attempts():
+        return Outcome(status=DEAD, endpoint_disabled=result.status_code == 410)
+    delay = retry_delay(delivery.cycle_attempts, result.retry_after)
+    return Outcome(status=PENDING, next_attempt_at=now + timedelta(seconds=delay))
+
+
+def deliveries_record(done: list[tuple[Claim, Result]]) -> list[Outcome | None]:
+    """Write the attempts and decide each: delivered, dead, or due again later; one statement
+    for the batch. ``None`` for a delivery taken over meanwhile (a lease that ran out): its
+    attempt is still logged."""
+    if not done:
+        return []
+    now = timezone.now()
+    outcomes = [_outcome(claim, result, now) for claim, result in done]
     with connection.cursor() as cursor:
         cursor.execute(
             _RECORD,
             {
                 "now": now,
-                "attempt": claim.attempt.pk,
-                "status_code": result.status_code,
-                "duration_ms": result.duration_ms,
-                "excerpt": result.excerpt,
-                "error": result.error,
-                "status": outcome.status,
-                "next_attempt_at": outcome.next_attempt_at,
-                "delivered_at": now if outcome.status == DELIVERED else None,
-                "dead_at": now if outcome.status == DEAD else None,
-                "delivery": delivery.pk,
-                "number": claim.attempt.number,
+                "attempt": [claim.attempt.pk for claim, _r in done],
+                "delivery": [claim.delivery.pk for claim, _r in done],
+                "number": [claim.attempt.number for claim, _r in done],
+                "status_code": [result.status_code for _c, result in done],
+                "duration_ms": [result.duration_ms for _c, result in done],
+                "excerpt": [result.excerpt for _c, result in done],
+                "error": [result.error for _c, result in done],
+                "status": [str(outcome.status) for outcome in outcomes],
+                "next_attempt_at": [outcome.next_attempt_at for outcome in outcomes],
             },
         )
-        if cursor.fetchone() is None:
-            return None
-    if outcome.endpoint_disabled:
-        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(
+        rows = cursor.fetchall()
+    kept = {row[0] for row in rows}
+    disabled = {
+        claim.delivery.endpoint_id
+        for (claim, _r), outcome in zip(done, outcomes, strict=True)
+        if outcome.endpoint_disabled and claim.delivery.pk in kept
+    }
+    if disabled:
+        WebhookEndpoint.objects.filter(pk__in=disabled).update(
             is_active=False, disabled_reason="410 Gone from the receiver", updated_at=now
         )
-    return outcome
+    return [
+        outcome if claim.delivery.pk in kept else None
+        for (claim, _r), outcome in zip(done, outcomes, strict=True)
+    ]
 
 
-def delivery_attempt(delivery_id: int) -> tuple[Claim, Outcome | None] | None:
-    """Claim, send, record: one attempt of a delivery (``None`` when it was not to be sent)."""
-    claim = delivery_claim(delivery_id)
-    if claim is None:
-        return None
-    delivery = claim.delivery
-    body = webhook_body(delivery.event)
-    headers = webhook_headers(
-        secret=delivery.endpoint.secret, webhook_id=delivery.webhook_id, body=body
-    )
-    result = webhook_post(url=delivery.endpoint.url, headers=headers, body=body)
-    return claim, delivery_record(claim, result)
+def delivery_record(claim: Claim, result: Result) -> Outcome | None:
+    """``deliveries_record`` for one attempt."""
+    return deliveries_record([(claim, result)])[0]
+
+
+# Claimed but not sent (the batch ran out of lease time, or its endpoint stopped answering):
+# the attempt is taken back (its row deleted, the counts restored) and the delivery is due at
+# the given time; only while it is still ours.
+_RELEASE = (
+    "WITH v AS (SELECT * FROM unnest(%(attempt)s::bigint[], %(delivery)s::bigint[], "  # noqa: S608
+    "%(number)s::int[], %(due)s::timestamptz[]) AS v(attempt, delivery, number, due)), "
+    f"released AS (UPDATE {_DELIVERIES} d SET attempt_count = d.attempt_count - 1, "
+    "cycle_attempts = d.cycle_attempts - 1, next_attempt_at = v.due FROM v "
+    "WHERE d.id = v.delivery AND d.status = 'pending' AND d.attempt_count = v.number "
+    "RETURNING d.id) "
+    f"DELETE FROM {_ATTEMPTS} a USING v, released r WHERE a.id = v.attempt "
+    "AND r.id = v.delivery"
+)
+
+
+def deliveries_release(claims: list[tuple[Claim, datetime]]) -> None:
+    if not claims:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RELEASE,
+            {
+                "attempt": [claim.attempt.pk for claim, _due in claims],
+                "delivery": [claim.delivery.pk for claim, _due in claims],
+                "number": [claim.attempt.number for claim, _due in claims],
+                "due": [due for _claim, due in claims],
+            },
+        )
+
+
+@dataclass
+class Batch:
+    sent: list[tuple[Claim, Result, Outcome | None]] = field(default_factory=list)
+    released: int = 0
+    failing_endpoints: set[int] = field(default_factory=set)
+
+    @property
+    def retry_at(self) -> list[datetime]:
+        return [o.next_attempt_at for _c, _r, o in self.sent if o and o.next_attempt_at]
+
+
+def deliveries_send(claims: list[Claim]) -> Batch:
+    """Send claimed deliveries one after the other over this process's connections, then
+    record them all (one statement). Each event's body is encoded once for all its endpoints;
+    each delivery is signed with its own webhook-id. A delivery whose lease could run out
+    before its answer (``WEBHOOK_LEASE_SECONDS`` after the claim, less one timeout and a
+    second) is not sent but released, due at once (the first one is always sent); when an
+    endpoint does not answer (connection failed, timeout), its other deliveries of the batch
+    are released too, due when that one's next attempt is (no attempt counted)."""
+    batch = Batch()
+    claimed_at = time.monotonic()
+    budget = settings.WEBHOOK_LEASE_SECONDS - settings.WEBHOOK_TIMEOUT_SECONDS - 1.0
+    bodies: dict[int, str] = {}
+    done: list[tuple[Claim, Result]] = []
+    held: list[Claim] = []  # not sent: their endpoint stopped answering in this batch
+    released: list[tuple[Claim, datetime]] = []
+    for claim in claims:
+        delivery = claim.delivery
+        if delivery.endpoint_id in batch.failing_endpoints:
+            held.append(claim)
+            continue
+        if done and time.monotonic() - claimed_at > budget:  # (the first one always goes)
+            released.append((claim, timezone.now()))
+            continue
+        event = delivery.event
+        body = bodies.get(event.pk)
+        if body is None:
+            body = bodies[event.pk] = webhook_body(event, claim.data_json)
+        headers = webhook_headers(
+            secret=delivery.endpoint.secret, webhook_id=delivery.webhook_id, body=body
+        )
+        result = webhook_post(url=delivery.endpoint.url, headers=headers, body=body)
+        if result.no_answer:
+            batch.failing_endpoints.add(delivery.endpoint_id)
+        done.append((claim, result))
+    outcomes = deliveries_record(done)
+    batch.sent = [
+        (claim, result, outcome) for (claim, result), outcome in zip(done, outcomes, strict=True)
+    ]
+    if held:
+        waits = {
+            claim.delivery.endpoint_id: outcome.next_attempt_at
+            for claim, _result, outcome in batch.sent
+            if outcome is not None and outcome.next_attempt_at is not None
+        }
+        now = timezone.now()
+        released += [(claim, waits.get(claim.delivery.endpoint_id) or now) for claim in held]
+    deliveries_release(released)
+    batch.released = len(released)
+    return batch
+
+
+@dataclass
+class Pumped:
+    sent: int = 0
+    delivered: int = 0
+    retry_at: list[datetime] = field(default_factory=list)
+    more: bool = False  # stopped for time with deliveries still due
+
+
+def deliveries_send_due(
+    *,
+    seconds: float | None = None,
+    endpoint_id: int | None = None,
+    limit: int | None = None,
+    on_full_batch: Callable[[], object] | None = None,
+) -> Pumped:
+    """Claim, send, record batches until nothing is due (or ``seconds`` have passed: then
+    ``more``). An endpoint that did not answer is left out of the following batches. It
+    claims again after a batch that was full or settled a delivery (whose successor of the
+    same subject is then due: this claim, after the record's commit, or the claim after the
+    successor's fan-out commits sees it); a batch of failures only ends it (their retries
+    are queued for their time). ``on_full_batch`` is called after a full claim (more may be
+    due: the tasks queue a helper)."""
+    started = time.monotonic()
+    pumped = Pumped()
+    skip: set[int] = set()
+    while True:
+        claims = deliveries_claim(limit=limit, endpoint_id=endpoint_id, skip_endpoints=sorted(skip))
+        if not claims:
+            return pumped
+        full = len(claims) >= (limit or settings.WEBHOOK_BATCH_SIZE)
+        if full and on_full_batch is not None:
+            on_full_batch()
+        batch = deliveries_send(claims)
+        skip |= batch.failing_endpoints
+        pumped.sent += len(batch.sent)
+        pumped.delivered += sum(1 for _c, _r, o in batch.sent if o and o.status == DELIVERED)
+        pumped.retry_at += batch.retry_at
+        settled = any(o is not None and o.status != PENDING for _c, _r, o in batch.sent)
+        if not (full or settled or batch.released):
+            return pumped
+        if seconds is not None and time.monotonic() - started > seconds:
+            pumped.more = True
+            return pumped
 
 
 # --- housekeeping -------------------------------------------------------------------------------
