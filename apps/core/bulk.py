@@ -12,8 +12,11 @@ This module gives every feed the same three things around that function:
   product deleted meanwhile...), the set is halved until the refused rows are found: they fail
   alone with "Rejected by the database", the others are applied;
 * the audit-log entries that django-auditlog would have written had the rows been saved one by
-  one (bulk SQL sends no signals), built as instances of its ``LogEntry`` model and saved in
-  one ``COPY``: ``audit_log_many``.
+  one (bulk SQL sends no signals), rows of its ``LogEntry`` model saved in one ``COPY``
+  (``audit_log_many``) or, for a feed that writes in one statement, one ``INSERT ... SELECT``
+  from what the statement wrote (``audit_insert_sql``);
+* after a large batch, ``ANALYZE`` of the tables it wrote whose statistics are stale
+  (``analyze_stale``), after the commit.
 
 ``rows_copy`` inserts rows of any model with ``COPY``, named by the model's field names: the
 columns, the defaults and the conversion of each value come from the model's fields (as
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,17 +40,19 @@ from typing import Any, TypeVar
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, OperationalError, connections, router
+from django.db import DatabaseError, OperationalError, connections, router, transaction
 from django.db.models import AutoField, JSONField, Model
 from django.utils.translation import gettext as _
 from psycopg import errors as pg_errors
 
 from apps.core.exceptions import NON_FIELD
+from apps.core.transactions import after_commit
 
 Errors = dict[str, list[str]]
 Outcomes = dict[int, str]
 Result = tuple[Outcomes, dict[int, Errors]]
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 ATTEMPTS = 3  # a deadlock with a concurrent writer is retried this many times
@@ -94,6 +100,56 @@ def rejected_message(exc: BaseException) -> str:
     return _("Rejected by the database: %(e)s") % {"e": first_line}
 
 
+# --- statistics -------------------------------------------------------------------------------
+
+# A batch that wrote at least ANALYZE_MIN_ROWS rows has the statistics of the tables it wrote
+# refreshed (``ANALYZE``) when they were never gathered, or when the rows changed since the last
+# ANALYZE exceed ANALYZE_SHARE of the rows it counted (the table doubled, or its values were
+# rewritten): autovacuum may be off or lag behind a bulk load, and a planner that believes a
+# table of 100,000 prices empty sorts a catalog page for minutes.
+ANALYZE_MIN_ROWS = 1000
+ANALYZE_SHARE = 1.0
+_ANALYZE_LOCK = 0x616E616C << 32  # advisory lock key space ("anal"); the low half: the oid
+
+_STALE = (
+    "SELECT c.oid::bigint, c.oid::regclass::text, c.reltuples, "
+    "pg_stat_get_mod_since_analyze(c.oid) FROM pg_class c WHERE c.oid = ANY(%s::regclass[])"
+)
+
+
+def analyze_stale(models: Iterable[type[Model]], *, written: int) -> None:
+    """After a batch that wrote ``written`` rows into the tables of ``models``: ``ANALYZE`` the
+    ones whose statistics are stale (see ``ANALYZE_MIN_ROWS``), after the commit (outside the
+    batch's locks) or at once outside a transaction. Cheap when nothing is stale: one query on
+    ``pg_class``. Two workers never analyze one table at once (an advisory lock: the second
+    skips it); a failure is logged, never raised (the batch is committed)."""
+    models = list(models)
+    if written < ANALYZE_MIN_ROWS or not models:
+        return
+    tables = [model._meta.db_table for model in models]
+    using = router.db_for_write(models[0])
+    after_commit(lambda: _analyze(tables, written, using), name="analyze stale tables", using=using)
+
+
+def _analyze(tables: list[str], written: int, using: str) -> None:
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(_STALE, [tables])
+        stale = [
+            (oid, name)
+            for oid, name, reltuples, modified in cursor.fetchall()
+            if reltuples < 0 or max(modified, written) > ANALYZE_SHARE * reltuples
+        ]
+    for oid, name in stale:
+        try:
+            with transaction.atomic(using=using), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_ANALYZE_LOCK | oid])
+                if cursor.fetchone()[0]:
+                    cursor.execute(f"ANALYZE {name}")  # a regclass name from pg_class
+        except DatabaseError:
+            logger.warning("ANALYZE %s failed", name, exc_info=True)
+
+
 # --- audit ------------------------------------------------------------------------------------
 
 
@@ -139,6 +195,74 @@ def audit_log_many(
             "timestamp": timestamp,
             "additional_data": {"source": "integration", "batch": batch_id},
         },
+    )
+
+
+AUDIT_CREATE, AUDIT_UPDATE = int(LogEntry.Action.CREATE), int(LogEntry.Action.UPDATE)
+
+
+def audit_insert_sql(
+    *,
+    model: type[Model],
+    source: str,
+    timestamp: datetime.datetime,
+    remote_addr: str | None = None,
+    batch_id: int | None = None,
+    prefix: str = "audit",
+) -> tuple[str, dict[str, Any]]:
+    """The audit-log entries of rows written in bulk, as one ``INSERT ... SELECT`` for a
+    feed's own statement (a data-modifying CTE, say): no row travels through Python.
+
+    ``source`` is a ``SELECT`` whose columns are named after django-auditlog's ``LogEntry``
+    fields: ``object_pk`` (text), ``object_id``, ``object_repr``, ``action`` (``AUDIT_CREATE``
+    or ``AUDIT_UPDATE``) and ``changes`` (jsonb, ``{field: [old, new]}`` in text as
+    ``audit_text`` and ``audit_text_sql`` write it). The other columns, the defaults and their
+    conversion come from the model's fields, as in ``audit_log_many``. Returns the SQL and its
+    named parameters (``%(<prefix>_<column>)s``), to merge with the caller's."""
+    meta = LogEntry._meta
+    connection = connections[router.db_for_write(LogEntry)]
+    varying = ("object_pk", "object_id", "object_repr", "action", "changes")
+    constants = {
+        "content_type": ContentType.objects.get_for_model(model).pk,
+        "remote_addr": remote_addr,
+        "timestamp": timestamp,
+        "additional_data": {"source": "integration", "batch": batch_id},
+    }
+    fixed = [meta.get_field(name) for name in constants]
+    defaults = [
+        field
+        for field in meta.concrete_fields
+        if field.name not in constants
+        and field.name not in varying
+        and not isinstance(field, AutoField)
+    ]
+    params: dict[str, Any] = {}
+    values = []
+    for field in (*fixed, *defaults):
+        value = constants[field.name] if field.name in constants else field.get_default()
+        name = f"{prefix}_{field.column}"
+        params[name] = field.get_db_prep_save(value, connection)
+        values.append(f"%({name})s::{field.cast_db_type(connection)}")
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in varying]
+    columns += [field.column for field in (*fixed, *defaults)]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
+        f"SELECT {', '.join('s.' + name for name in varying)}, {', '.join(values)} "
+        f"FROM ({source}) s"
+    )
+    return sql, params
+
+
+def audit_text_sql(expression: str) -> str:
+    """SQL for ``audit_text`` of a ``timestamptz`` expression: naive UTC, microseconds only
+    when there are some, ``'None'`` for NULL (numbers: ``expression::text`` is already
+    ``str()`` of their ``Decimal``)."""
+    utc = f"({expression}) AT TIME ZONE 'UTC'"
+    return (
+        f"CASE WHEN ({expression}) IS NULL THEN 'None' ELSE "
+        f"to_char({utc}, 'YYYY-MM-DD HH24:MI:SS') || CASE WHEN date_trunc('second', "
+        f"{utc}) = {utc} THEN '' ELSE to_char({utc}, '.US') END END"
     )
 
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
 from apps.finance.models import LedgerEntry
-from apps.finance.services import ledger_post
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
 from apps.inventory.services import stock_release
@@ -37,34 +36,47 @@ def _user(customer: Customer, role: str) -> User | None:
     return User.objects.filter(customer=customer, role=role, is_active=True).first()
 
 
-def _ledger(customer: Customer) -> None:
-    if LedgerEntry.objects.filter(customer=customer).exists():
-        return
+def _ledgers(customers: list[Customer]) -> None:
+    """The opening balance, an overdue invoice and a payment of each dealer without ledger
+    entries: the rows ``ledger_post`` writes, three per dealer in one ``bulk_create`` (999
+    dealers one by one took a minute and a half)."""
+    started = set(
+        LedgerEntry.objects.filter(customer__in=customers)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
     today = timezone.localdate()
-    opening = (customer.credit_limit * Decimal("0.10")).quantize(Decimal("0.01"))
-    ledger_post(
-        customer=customer,
-        kind="opening_balance",
-        amount=opening,
-        entry_date=today - timedelta(days=90),
-        description="Opening balance",
-    )
-    ledger_post(
-        customer=customer,
-        kind="invoice",
-        amount="18450.00",
-        entry_date=today - timedelta(days=60),
-        due_date=today - timedelta(days=15),
-        document_number=f"DMO2026{customer.pk:09d}",
-        description="Invoice (overdue)",
-    )
-    ledger_post(
-        customer=customer,
-        kind="payment",
-        amount="-12000.00",
-        entry_date=today - timedelta(days=20),
-        description="Bank transfer",
-    )
+    entries = []
+    for customer in customers:
+        if customer.pk in started:
+            continue
+        opening = (customer.credit_limit * Decimal("0.10")).quantize(Decimal("0.01"))
+        entries += [
+            LedgerEntry(
+                customer=customer,
+                kind="opening_balance",
+                amount=opening,
+                entry_date=today - timedelta(days=90),
+                description="Opening balance",
+            ),
+            LedgerEntry(
+                customer=customer,
+                kind="invoice",
+                amount=Decimal("18450.00"),
+                entry_date=today - timedelta(days=60),
+                due_date=today - timedelta(days=15),
+                document_number=f"DMO2026{customer.pk:09d}",
+                description="Invoice (overdue)",
+            ),
+            LedgerEntry(
+                customer=customer,
+                kind="payment",
+                amount=Decimal("-12000.00"),
+                entry_date=today - timedelta(days=20),
+                description="Bank transfer",
+            ),
+        ]
+    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
 
 
 def _orders(customer: Customer, skus: list[str]) -> int:
@@ -142,8 +154,7 @@ def seed_orders(options) -> list[str]:
             "code"
         )[:DEALERS_WITH_ORDERS]
     )
-    for customer in Customer.objects.filter(code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE):
-        _ledger(customer)
+    _ledgers(list(Customer.objects.filter(code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE)))
     skus = list(
         Product.objects.visible()
         .filter(sku__startswith="DEMO-", serial_tracked=False)

@@ -4,16 +4,19 @@ entries saved with django-auditlog's model."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
-from django.db import DatabaseError, OperationalError
+from django.db import DatabaseError, OperationalError, connection
 from psycopg import errors as pg_errors
 
-from apps.catalog.models import Brand
+from apps.catalog.models import Brand, Product
+from apps.catalog.services.categories import category_create
 from apps.core import bulk
 from apps.core.bulk import AuditEntry, audit_log_many, audit_text, write_isolating
+from apps.pricing.services.feeds import price_upsert_many
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 
@@ -138,3 +141,74 @@ def test_no_app_writes_auditlogs_table_by_hand_nor_keeps_its_own_isolating_write
         if path.name != "bulk.py" and "DeadlockDetected" in text:
             offenders.append(f"{path}: its own deadlock retry")
     assert offenders == []
+
+
+# --- statistics after a large batch -----------------------------------------------------------
+
+
+def _analyze_count(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+def _price_records(count: int) -> dict[int, dict]:
+    category = category_create(name="Kablo")
+    Product.objects.bulk_create(
+        Product(sku=f"P-{n:04d}", name=f"Kablo {n}", category=category) for n in range(count)
+    )
+    return {
+        n: {"sku": f"P-{n:04d}", "price_list": "LIST", "min_quantity": 1, "amount": D("10.0000")}
+        for n in range(count)
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_batch_analyzes_the_tables_it_wrote_after_its_commit(monkeypatch):
+    monkeypatch.setattr(bulk, "ANALYZE_MIN_ROWS", 50)
+    records = _price_records(60)
+    before = _analyze_count("pricing_price"), _analyze_count("pricing_pricechange")
+
+    outcomes, errors = price_upsert_many(records=records)
+
+    assert errors == {} and set(outcomes.values()) == {"created"}
+    after = _analyze_count("pricing_price"), _analyze_count("pricing_pricechange")
+    assert after == (before[0] + 1, before[1] + 1)
+    with connection.cursor() as cursor:  # the planner knows the rows are there
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'pricing_price'")
+        assert cursor.fetchone()[0] == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_small_batch_or_fresh_statistics_analyze_nothing(monkeypatch):
+    monkeypatch.setattr(bulk, "ANALYZE_MIN_ROWS", 50)
+    records = _price_records(120)
+    before = _analyze_count("pricing_price")
+    price_upsert_many(records=dict(list(records.items())[:40]))  # below the threshold
+    assert _analyze_count("pricing_price") == before
+    price_upsert_many(records=dict(list(records.items())[40:]))  # 80 rows: stale, analyzed
+    assert _analyze_count("pricing_price") == before + 1
+    changed = {n: {**r, "amount": D("11.0000")} for n, r in list(records.items())[:55]}
+    price_upsert_many(records=changed)  # 55 changed rows of 120 counted: still fresh
+    assert _analyze_count("pricing_price") == before + 1
+
+
+def test_analyze_stale_is_a_no_op_below_the_threshold():
+    # no query at all, not even the look at pg_class (the test may not use the database)
+    bulk.analyze_stale([Product], written=bulk.ANALYZE_MIN_ROWS - 1)
+
+
+@pytest.mark.django_db
+def test_audit_text_sql_writes_times_as_audit_text_does():
+    moments = [
+        None,
+        dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=3))),
+        dt.datetime(2026, 3, 1, 9, 0, 0, 120, tzinfo=dt.UTC),
+        dt.datetime(5, 1, 2, 3, 4, 5, 999999, tzinfo=dt.UTC),
+    ]
+    with connection.cursor() as cursor:
+        for moment in moments:
+            text = bulk.audit_text_sql("t")
+            cursor.execute(f"SELECT {text} FROM (SELECT %s::timestamptz AS t) x", [moment])  # noqa: S608
+            assert cursor.fetchone()[0] == audit_text(moment)

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.catalog.models import Product
-from apps.core.bulk import write_isolating
+from apps.core.bulk import analyze_stale, write_isolating
 from apps.core.exceptions import NON_FIELD
 from apps.inventory.events import stock_changed_emit
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
@@ -180,6 +180,8 @@ def stock_sync_many(
         index_of=_index_of,
     )
     errors.update(sync_errors)
+    written = sum(1 for outcome in outcomes.values() if outcome != "unchanged")
+    analyze_stale((StockLevel, StockMovement), written=written)
     return outcomes, errors
 
 

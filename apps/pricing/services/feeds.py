@@ -15,25 +15,26 @@ soft-deleted product or customer is still priced: its prices are kept in step wi
 (like its stock), and a later upsert that brings it back finds them right.
 
 Every created or updated row writes, in the same statement, a ``PriceChange`` (source ``erp``,
-reference ``batch:<id>``, old and new amount), and, in the same transaction, the
-django-auditlog entry that the ORM would have written (bulk SQL sends no signals): every field
-of a new row, the changed fields of an updated one, with the batch id and the caller's
-address. Then the engine's cached price-list rows are dropped (``prices_bump``), at once and
-again on commit.
+reference ``batch:<id>``, old and new amount) and the django-auditlog entry that the ORM would
+have written (bulk SQL sends no signals): every field of a new row, the changed fields of an
+updated one, with the batch id and the caller's address, built in SQL from what the statement
+wrote (``apps.core.bulk.audit_insert_sql``). In the same transaction, the batch's
+``price.changed`` event. Then the engine's cached price-list rows are dropped
+(``prices_bump``), at once and again on commit, and a large batch refreshes the tables'
+statistics (``analyze_stale``).
 
 The number of queries does not depend on the batch size: the SKUs, lists and customers are
-looked up as arrays, the stored rows read once (unlocked: equal rows are never locked nor
-written), the rows to change locked in key order and re-compared, and all of them written by one
-``INSERT ... ON CONFLICT`` statement with their history, and one ``COPY`` of their audit rows.
-A key created concurrently meanwhile is locked on a second pass; a deadlock is retried; a row
-the database refuses fails alone (the set is halved until it is found): the bulk writer,
-``apps.core.bulk``, which also saves the audit entries as django-auditlog's ``LogEntry`` rows.
+looked up as arrays, then one statement per pass (``_Feed.write_sql``) takes the wanted rows as
+arrays, locks the stored rows that differ in key order (equal rows are never locked nor
+written), updates them, inserts the missing ones, and writes history and audit rows from what it
+wrote; no row comes back to Python but the outcome of each key. A key created concurrently
+meanwhile is settled on a second pass; a deadlock is retried; a row the database refuses fails
+alone (the set is halved until it is found): the bulk writer, ``apps.core.bulk``.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,17 +48,21 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
 from apps.core.bulk import (
+    AUDIT_CREATE,
+    AUDIT_UPDATE,
     CREATED,
     UNCHANGED,
     UPDATED,
-    AuditEntry,
-    audit_log_many,
+    analyze_stale,
+    audit_insert_sql,
     audit_text,
+    audit_text_sql,
     write_isolating,
 )
 from apps.core.exceptions import NON_FIELD
 from apps.pricing.engine import prices_bump
 from apps.pricing.events import price_changed_emit
+from apps.pricing.index import price_index_refresh
 from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
 
 Errors = dict[str, list[str]]
@@ -85,59 +90,92 @@ class _Feed:
         return f"{self.owner}_id"
 
     @cached_property
-    def read_sql(self) -> str:
-        return (
-            f"SELECT p.{self.owner_column}, p.product_id, p.min_quantity, p.amount, "  # noqa: S608
-            f"p.valid_from, p.valid_to FROM {self.table} p "
-            "JOIN unnest(%s::bigint[], %s::bigint[], %s::integer[]) "
-            "AS v(owner_id, product_id, min_quantity) "
-            f"ON p.{self.owner_column} = v.owner_id AND p.product_id = v.product_id "
-            "AND p.min_quantity = v.min_quantity"
+    def audit_source(self) -> str:
+        """The audit entries of the written rows (``w``) as django-auditlog records a save:
+        every field of a new row, the changed fields of an updated one, in its text."""
+        text = audit_text_sql
+        created = (
+            "jsonb_build_object('amount', jsonb_build_array('None', amount::text), "
+            "'product', jsonb_build_array('None', product_id::text), "
+            f"'{self.owner}', jsonb_build_array('None', owner_id::text), "
+            "'min_quantity', jsonb_build_array('None', min_quantity::text), "
+            f"'valid_from', jsonb_build_array('None', {text('valid_from')}), "
+            f"'valid_to', jsonb_build_array('None', {text('valid_to')}), "
+            "'created_at', jsonb_build_array('None', %(created_text)s::text), "
+            "'id', jsonb_build_array('None', id::text))"
         )
-
-    @cached_property
-    def lock_sql(self) -> str:
-        # the order every writer of these rows locks them in
+        # the changed fields of an updated row (``AUDITED``), as the ORM's save records them
+        updated = (
+            "jsonb_strip_nulls(jsonb_build_object("
+            "'amount', CASE WHEN old_amount IS DISTINCT FROM amount "
+            "THEN jsonb_build_array(old_amount::text, amount::text) END, "
+            "'valid_from', CASE WHEN old_from IS DISTINCT FROM valid_from "
+            f"THEN jsonb_build_array({text('old_from')}, {text('valid_from')}) END, "
+            "'valid_to', CASE WHEN old_to IS DISTINCT FROM valid_to "
+            f"THEN jsonb_build_array({text('old_to')}, {text('valid_to')}) END))"
+        )
         return (
-            f"{self.read_sql} ORDER BY p.{self.owner_column}, p.product_id, p.min_quantity "
-            "FOR UPDATE OF p"
+            "SELECT id::text AS object_pk, id AS object_id, "  # noqa: S608
+            # what ``str()`` of the saved row says (the model's __str__)
+            "owner_id || ':' || product_id || ' x' || min_quantity || ' = ' || amount "
+            "AS object_repr, "
+            f"CASE WHEN inserted THEN {AUDIT_CREATE} ELSE {AUDIT_UPDATE} END AS action, "
+            f"CASE WHEN inserted THEN {created} ELSE {updated} END AS changes FROM w"
         )
 
     @cached_property
     def write_sql(self) -> str:
-        """One statement: the locked rows that changed (``known``: ``ON CONFLICT DO UPDATE``,
-        only where something differs), the new ones (``DO NOTHING``: a key created
-        concurrently is left for the next pass) and the history of what was written. Returns
-        the ids and keys it wrote, and whether each was inserted."""
-        key = f"{self.owner_column}, product_id, min_quantity"
-        columns = f"{key}, amount, valid_from, valid_to, created_at, updated_at"
-        select = "SELECT owner_id, product_id, min_quantity, amount, valid_from, valid_to, %s, %s"
-        history_owner = "v.owner_id, NULL" if self.owner == "price_list" else "NULL, v.owner_id"
-        # the rows come as one JSON document: a client-side bound array of 5000 JSON texts
-        # costs more to quote in Python than the whole statement costs to run
+        """One statement for a set of wanted rows (``v``): the stored rows that differ are
+        locked in key order (the order every writer of these rows locks them in) and updated,
+        the missing ones inserted (``DO NOTHING``: a key created concurrently is left for the
+        next pass), each written row's history and audit entry inserted from what the
+        statement wrote. Answers one row per wanted key it settled: ``c`` created, ``u``
+        updated, ``e`` equal to what is stored (nothing written, nothing locked). ``{audit}``
+        is left for ``audit_insert_sql`` of ``audit_source``."""
+        table, owner = self.table, self.owner_column
+        key = f"{owner}, product_id, min_quantity"
+        match = (
+            f"p.{owner} = v.owner_id AND p.product_id = v.product_id "
+            "AND p.min_quantity = v.min_quantity"
+        )
+        stored, sent = (
+            "(p.amount, p.valid_from, p.valid_to)",
+            "(v.amount, v.valid_from, v.valid_to)",
+        )
+        differs = f"{stored} IS DISTINCT FROM {sent}"
+        same = f"{stored} IS NOT DISTINCT FROM {sent}"
+        history_owner = "owner_id, NULL" if self.owner == "price_list" else "NULL, owner_id"
         return (
-            "WITH v AS (SELECT * FROM json_to_recordset(%s::json) AS v(owner_id bigint, "  # noqa: S608
-            "product_id bigint, min_quantity integer, amount numeric, valid_from timestamptz, "
-            "valid_to timestamptz, known boolean, old_amount numeric)), "
-            f"up AS (INSERT INTO {self.table} AS p ({columns}) {select} FROM v WHERE known "
-            f"ORDER BY 1, 2, 3 ON CONFLICT ({key}) DO UPDATE SET amount = EXCLUDED.amount, "
-            "valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, "
-            "updated_at = EXCLUDED.updated_at "
-            "WHERE (p.amount, p.valid_from, p.valid_to) IS DISTINCT FROM "
-            "(EXCLUDED.amount, EXCLUDED.valid_from, EXCLUDED.valid_to) "
-            f"RETURNING p.id, p.{self.owner_column} AS owner_id, p.product_id, p.min_quantity, "
-            "(p.xmax = 0) AS inserted), "
-            f"ins AS (INSERT INTO {self.table} ({columns}) {select} FROM v WHERE NOT known "
-            f"ORDER BY 1, 2, 3 ON CONFLICT ({key}) DO NOTHING "
-            f"RETURNING id, {self.owner_column} AS owner_id, product_id, min_quantity, "
-            "true AS inserted), "
-            "w AS (SELECT * FROM up UNION ALL SELECT * FROM ins), "
+            "WITH v AS (SELECT * FROM unnest(%(owners)s::bigint[], %(products)s::bigint[], "  # noqa: S608
+            "%(quantities)s::integer[], %(amounts)s::numeric[], %(froms)s::timestamptz[], "
+            "%(tos)s::timestamptz[]) AS v(owner_id, product_id, min_quantity, amount, "
+            "valid_from, valid_to)), "
+            f"old AS (SELECT p.id, p.{owner} AS owner_id, p.product_id, p.min_quantity, "
+            f"p.amount, p.valid_from, p.valid_to FROM {table} p JOIN v ON {match} "
+            f"WHERE {differs} ORDER BY p.{owner}, p.product_id, p.min_quantity FOR UPDATE OF p), "
+            f"upd AS (UPDATE {table} p SET amount = v.amount, valid_from = v.valid_from, "
+            "valid_to = v.valid_to, updated_at = %(now)s "
+            "FROM old JOIN v USING (owner_id, product_id, min_quantity) WHERE p.id = old.id "
+            "RETURNING p.id, old.owner_id, old.product_id, old.min_quantity, p.amount, "
+            "p.valid_from, p.valid_to, old.amount AS old_amount, old.valid_from AS old_from, "
+            "old.valid_to AS old_to), "
+            f"ins AS (INSERT INTO {table} ({key}, amount, valid_from, valid_to, created_at, "
+            "updated_at) SELECT owner_id, product_id, min_quantity, amount, valid_from, "
+            f"valid_to, %(now)s, %(now)s FROM v WHERE NOT EXISTS (SELECT FROM {table} p "
+            f"WHERE {match}) ORDER BY 1, 2, 3 ON CONFLICT ({key}) DO NOTHING "
+            f"RETURNING id, {owner} AS owner_id, product_id, min_quantity, amount, valid_from, "
+            "valid_to), "
+            "w AS (SELECT *, false AS inserted FROM upd UNION ALL SELECT *, NULL::numeric, "
+            "NULL::timestamptz, NULL::timestamptz, true FROM ins), "
             f"history AS (INSERT INTO {PriceChange._meta.db_table} (product_id, price_list_id, "
             "customer_id, min_quantity, old_amount, new_amount, source, reference, "
-            f"changed_by_id, changed_at) SELECT v.product_id, {history_owner}, v.min_quantity, "
-            "CASE WHEN w.inserted THEN NULL ELSE v.old_amount END, v.amount, %s, %s, NULL, %s "
-            "FROM w JOIN v USING (owner_id, product_id, min_quantity)) "
-            "SELECT id, owner_id, product_id, min_quantity, inserted FROM w"
+            f"changed_by_id, changed_at) SELECT product_id, {history_owner}, min_quantity, "
+            "old_amount, amount, %(source)s, %(reference)s, NULL, %(now)s FROM w), "
+            "audit AS ({audit}) "
+            "SELECT owner_id, product_id, min_quantity, "
+            "CASE WHEN inserted THEN 'c' ELSE 'u' END FROM w UNION ALL "
+            f"SELECT v.owner_id, v.product_id, v.min_quantity, 'e' FROM v JOIN {table} p "
+            f"ON {match} WHERE {same}"
         )
 
 
@@ -178,9 +216,9 @@ def price_upsert_many(
             continue
         key = (lists[code][0], products[record["sku"]], record["min_quantity"])
         wanted[key] = (index, _values(record))
-    outcomes, errors = _apply(PRICES, wanted, errors, batch_id=batch_id, remote_addr=remote_addr)
-    _emit(records, outcomes, "price_list", batch_id=batch_id, special=False)
-    return outcomes, errors
+    return _apply(
+        PRICES, wanted, errors, records=records, batch_id=batch_id, remote_addr=remote_addr
+    )
 
 
 def special_price_upsert_many(
@@ -207,23 +245,23 @@ def special_price_upsert_many(
             continue
         key = (customers[code], products[record["sku"]], record["min_quantity"])
         wanted[key] = (index, _values(record))
-    outcomes, errors = _apply(
-        SPECIAL_PRICES, wanted, errors, batch_id=batch_id, remote_addr=remote_addr
+    return _apply(
+        SPECIAL_PRICES, wanted, errors, records=records, batch_id=batch_id, remote_addr=remote_addr
     )
-    _emit(records, outcomes, "customer_code", batch_id=batch_id, special=True)
-    return outcomes, errors
 
 
-def _emit(records, outcomes, owner: str, *, batch_id, special: bool) -> None:
-    """One ``price.changed`` event for what the batch created or updated."""
+def _emit(records, outcomes, owner: str, *, batch_id) -> None:
+    """One ``price.changed`` event for what the batch created or updated (values as the
+    event's JSON has them: amounts as text, times ISO 8601 in UTC with a Z)."""
+    code = "price_list" if owner == "price_list" else "customer_code"
     changed = [
         {
             "sku": records[index]["sku"],
-            owner: records[index][owner],
+            code: records[index][code],
             "min_quantity": records[index]["min_quantity"],
-            "amount": records[index]["amount"],
-            "valid_from": records[index].get("valid_from"),
-            "valid_to": records[index].get("valid_to"),
+            "amount": str(records[index]["amount"]),
+            "valid_from": _iso(records[index].get("valid_from")),
+            "valid_to": _iso(records[index].get("valid_to")),
             "deleted": False,
         }
         for index, outcome in sorted(outcomes.items())
@@ -231,10 +269,14 @@ def _emit(records, outcomes, owner: str, *, batch_id, special: bool) -> None:
     ]
     if changed:
         price_changed_emit(
-            **{"special_prices" if special else "prices": changed},
+            **{"special_prices" if code == "customer_code" else "prices": changed},
             source="erp",
             reference=f"batch:{batch_id}" if batch_id is not None else "",
         )
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 # --- reading and checking ---------------------------------------------------------------------
@@ -274,173 +316,112 @@ def _apply(
     wanted: dict[Key, Target],
     errors: dict[int, Errors],
     *,
+    records: Mapping[int, Mapping[str, Any]],
     batch_id: int | None,
     remote_addr: str | None,
 ) -> tuple[dict[int, str], dict[int, Errors]]:
-    """Compare ``wanted`` with what is stored and write the difference."""
+    """Write what differs from what is stored: a transaction per part (the bulk writer's
+    retries and halving), one statement per pass."""
     if not wanted:
         return {}, errors
-    stored = _read(feed.read_sql, list(wanted))
-    outcomes: dict[int, str] = {}
-    changes: dict[Key, Target] = {}
-    for key, (index, values) in wanted.items():
-        if stored.get(key) == values:
-            outcomes[index] = UNCHANGED
-        else:
-            changes[key] = (index, values)
-    if changes:
-        known = frozenset(changes) & stored.keys()
-        context = _WriteContext(
-            feed=feed,
-            known=known,
-            reference=f"batch:{batch_id}" if batch_id is not None else "",
-            batch_id=batch_id,
-            remote_addr=remote_addr,
-        )
-        written, failed = write_isolating(
-            list(changes.items()), lambda part: context.write(dict(part)), index_of=_index_of
-        )
-        outcomes.update(written)
-        errors.update(failed)
-        if any(outcome != UNCHANGED for outcome in written.values()):
-            prices_bump()  # the engine's cached rows, now and again on commit
+    context = _WriteContext(
+        feed=feed,
+        records=records,
+        reference=f"batch:{batch_id}" if batch_id is not None else "",
+        batch_id=batch_id,
+        remote_addr=remote_addr,
+    )
+    outcomes, failed = write_isolating(
+        sorted(wanted.items()), lambda part: context.write(dict(part)), index_of=_index_of
+    )
+    errors.update(failed)
+    written = sum(1 for outcome in outcomes.values() if outcome != UNCHANGED)
+    if written:
+        prices_bump()  # the engine's cached rows, now and again on commit
+        analyze_stale((feed.model, PriceChange), written=written)
     return outcomes, errors
 
 
-def _read(sql: str, keys: list[Key]) -> dict[Key, Values]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _key_arrays(keys))
-        return {(o, p, q): (amount, vf, vt) for o, p, q, amount, vf, vt in cursor.fetchall()}
+def _array(values) -> str:
+    """Values as one PostgreSQL array literal (``{1,2,NULL}``): quoting 5000 values one by one
+    costs more in Python than the statement costs to run. Only numbers and ISO times, which
+    need no quotes."""
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
 
 
-def _key_arrays(keys: list[Key]) -> list[str]:
-    """The keys as three PostgreSQL array literals (``{1,2,3}``): quoting a list of 5000 numbers
-    element by element costs more in Python than the query itself."""
-    return ["{" + ",".join(str(k[n]) for k in keys) + "}" for n in range(3)]
+def _time_array(values) -> str:
+    return "{" + ",".join("NULL" if v is None else v.isoformat() for v in values) + "}"
 
 
 @dataclass(frozen=True)
 class _WriteContext:
     feed: _Feed
-    known: frozenset[Key]  # the keys stored when read (locked on the first pass)
+    records: Mapping[int, Mapping[str, Any]]  # for the event
     reference: str
     batch_id: int | None
     remote_addr: str | None
 
     def write(self, changes: Mapping[Key, Target]) -> tuple[dict[int, str], dict[int, Errors]]:
-        """Lock the stored rows among ``changes`` (in key order), compare them again and write
-        what differs, with history and audit, in one transaction."""
+        """Write ``changes`` (what differs: locked, compared and written by one statement,
+        with history and audit), in one transaction; then, in it, the ``price.changed``
+        event of what was written."""
         now = timezone.now()
-        outcomes: dict[int, str] = {}
-        pending = dict(changes)
         feed = self.feed
+        outcomes: dict[int, str] = {}
+        changed_products: set[int] = set()
+        pending = dict(changes)
+        audit, audit_params = audit_insert_sql(
+            model=feed.model,
+            source=feed.audit_source,
+            timestamp=now,
+            remote_addr=self.remote_addr,
+            batch_id=self.batch_id,
+        )
+        sql = feed.write_sql.replace("{audit}", audit)
+        fixed = {
+            "now": now,
+            "created_text": audit_text(now),
+            "source": PriceChange.Source.ERP.value,
+            "reference": self.reference[:100],
+            **audit_params,
+        }
         with transaction.atomic(), connection.cursor() as cursor:
-            # twice at most: a key created concurrently after our read is locked on the second
-            for attempt in range(2):
-                to_lock = sorted(k for k in pending if attempt or k in self.known)
-                locked: dict[Key, Values] = {}
-                if to_lock:
-                    cursor.execute(feed.lock_sql, _key_arrays(to_lock))
-                    locked = {(o, p, q): (a, vf, vt) for o, p, q, a, vf, vt in cursor.fetchall()}
-                rows = []
-                for key in sorted(pending):
-                    index, values = pending[key]
-                    old = locked.get(key)
-                    if old == values:
-                        outcomes[index] = UNCHANGED
-                        del pending[key]
-                    else:
-                        rows.append((key, values, old))
-                if not rows:
-                    break
-                cursor.execute(feed.write_sql, self._parameters(rows, now))
-                written = cursor.fetchall()
-                for _pk, owner_id, product_id, min_quantity, inserted in written:
-                    index, _target = pending.pop((owner_id, product_id, min_quantity))
-                    outcomes[index] = CREATED if inserted else UPDATED
-                self._audit(rows, written, now)
-                for key, _target, old in rows:
-                    if old is not None and key in pending:  # equal after all: nothing to do
-                        outcomes[pending.pop(key)[0]] = UNCHANGED
+            # twice at most: a key created concurrently meanwhile is locked on the second
+            for _pass in range(2):
+                keys = sorted(pending)
+                values = [pending[key][1] for key in keys]
+                cursor.execute(
+                    sql,
+                    {
+                        "owners": _array(k[0] for k in keys),
+                        "products": _array(k[1] for k in keys),
+                        "quantities": _array(k[2] for k in keys),
+                        "amounts": _array(v[0] for v in values),
+                        "froms": _time_array(v[1] for v in values),
+                        "tos": _time_array(v[2] for v in values),
+                        **fixed,
+                    },
+                )
+                for owner_id, product_id, min_quantity, outcome in cursor.fetchall():
+                    index, _values = pending.pop((owner_id, product_id, min_quantity))
+                    outcomes[index] = _OUTCOMES[outcome]
+                    if outcome != "e":
+                        changed_products.add(product_id)
                 if not pending:
                     break
+            # the rows are written: what derives from them in this transaction goes here
+            if feed.model is Price:  # special prices are merged at query time, not indexed
+                price_index_refresh(changed_products, at=now)
+            _emit(self.records, outcomes, feed.owner, batch_id=self.batch_id)
         errors = {
             index: {NON_FIELD: [_("The price changed meanwhile; send the record again.")]}
             for index, _target in pending.values()
         }
         return outcomes, errors
 
-    def _parameters(self, rows: list[tuple[Key, Values, Values | None]], now) -> list:
-        document = [
-            {
-                "owner_id": owner_id,
-                "product_id": product_id,
-                "min_quantity": min_quantity,
-                "amount": str(amount),
-                "valid_from": None if valid_from is None else valid_from.isoformat(),
-                "valid_to": None if valid_to is None else valid_to.isoformat(),
-                "known": old is not None,
-                "old_amount": None if old is None else str(old[0]),
-            }
-            for (owner_id, product_id, min_quantity), (amount, valid_from, valid_to), old in rows
-        ]
-        return [
-            json.dumps(document),
-            now,
-            now,
-            now,
-            now,
-            PriceChange.Source.ERP.value,
-            self.reference[:100],
-            now,
-        ]
 
-    def _audit(self, rows: list[tuple[Key, Values, Values | None]], written, now) -> None:
-        """The audit entries of the written rows, as django-auditlog records a save: every
-        field of a new row, the changed fields of an updated one."""
-        by_key = {key: (values, old) for key, values, old in rows}
-        owner = self.feed.owner
-        created_at = ["None", audit_text(now)]
-        entries = []
-        for pk, owner_id, product_id, min_quantity, inserted in written:
-            values, old = by_key[(owner_id, product_id, min_quantity)]
-            amount, valid_from, valid_to = values
-            if inserted:
-                changes = {
-                    "amount": ["None", audit_text(amount)],
-                    "product": ["None", str(product_id)],
-                    owner: ["None", str(owner_id)],
-                    "min_quantity": ["None", str(min_quantity)],
-                    "valid_from": ["None", audit_text(valid_from)],
-                    "valid_to": ["None", audit_text(valid_to)],
-                    "created_at": created_at,
-                    "id": ["None", str(pk)],
-                }
-            else:
-                changes = {
-                    name: [audit_text(before), audit_text(after)]
-                    for name, before, after in zip(AUDITED, old, values, strict=True)
-                    if before != after
-                }
-            entries.append(
-                AuditEntry(
-                    pk=pk,
-                    # what ``str()`` of the saved row says (the model's __str__)
-                    repr=f"{owner_id}:{product_id} x{min_quantity} = {amount}",
-                    created=bool(inserted),
-                    changes=changes,
-                )
-            )
-        audit_log_many(
-            model=self.feed.model,
-            entries=entries,
-            timestamp=now,
-            remote_addr=self.remote_addr,
-            batch_id=self.batch_id,
-        )
-
-
-AUDITED = ("amount", "valid_from", "valid_to")
+_OUTCOMES = {"c": CREATED, "u": UPDATED, "e": UNCHANGED}
+AUDITED = ("amount", "valid_from", "valid_to")  # the fields an update's audit entry compares
 
 
 def _index_of(item: tuple[Key, Target]) -> int:
