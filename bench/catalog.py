@@ -59,6 +59,24 @@ DEFAULT_DEALER_EMAIL = "owner@demo002.example.com"  # DEMO002, tier B
 DEALER_PASSWORD = "Demo-Dealer-2026"  # noqa: S105 - the printed demo login
 BENCH_SKU_PREFIX = "BENCH-"
 BENCH_CAMPAIGN_PREFIX = "Bench: "
+STALE_STATS_TABLES = (
+    "catalog_product",
+    "catalog_category",
+    "pricing_price",
+    "pricing_specialprice",
+    "pricing_priceindex",
+    "inventory_stocklevel",
+)
+STALE_STATS_SQL = (
+    "DELETE FROM pg_statistic WHERE starelid IN ("  # noqa: S608  (constant table names)
+    + ", ".join(f"'{table}'::regclass" for table in STALE_STATS_TABLES)
+    + ")"
+)
+RANDOM_PAGES = """
+request = function()
+  return wrk.format("GET", "{path}&page=" .. math.random(1, {pages}))
+end
+"""
 CAMPAIGN_BRANDS = 5
 
 WRK_REPORT = """
@@ -83,8 +101,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dealers", type=int, default=1000)
     parser.add_argument("--duration", type=int, default=15, help="seconds per scenario")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario")
-    parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 2) * 2))
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--category", help="category slug (default: the largest root)")
@@ -104,6 +122,26 @@ def parse_args() -> argparse.Namespace:
         help="seconds: a scenario whose single requests (up to 3) all take longer is reported "
         "with their times instead of being load-tested",
     )
+    parser.add_argument("--max-page", type=int, default=2000, help="random pages 1..N")
+    parser.add_argument(
+        "--stale-stats",
+        action="store_true",
+        help="measure with the planner statistics of the catalog and price tables removed, as "
+        "right after a bulk load with autovacuum behind",
+    )
+    parser.add_argument(
+        "--browse",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="then many browsing users: --browse-connections connections for this long over "
+        "the default page, search, category, price order and random pages; p99 per minute and "
+        "the workers' memory",
+    )
+    parser.add_argument("--browse-connections", type=int, default=1000)
+    parser.add_argument("--browse-only", action="store_true", help="skip the scenarios")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument("--threads-per-worker", type=int, default=1, help="gthread threads")
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--explain-only", action="store_true", help="seed, EXPLAIN, no load")
     return parser.parse_args()
@@ -418,11 +456,12 @@ def seed_prices(args, dealer) -> str:
     from django.utils import timezone
 
     from apps.campaigns.models import Audience, Campaign
+    from apps.campaigns.rules import active_campaign_rules, campaigns_bump
     from apps.catalog.models import Brand, Product
     from apps.catalog.selectors import product_list
     from apps.demo.catalog import insert_rows
-    from apps.pricing.engine import active_campaign_rules, campaigns_bump, prices_bump
-    from apps.pricing.models import Price, PriceList, SpecialPrice
+    from apps.pricing.engine import prices_bump
+    from apps.pricing.models import Price, PriceIndex, PriceList, SpecialPrice
 
     started = time.monotonic()
     lists = {pl.code: pl.pk for pl in PriceList.objects.all()}
@@ -535,6 +574,15 @@ def seed_prices(args, dealer) -> str:
         others.update(is_active=False)
         log(f"deactivated {len(deactivated)} other campaigns: {', '.join(deactivated)}")
     campaigns_bump()
+    # the prices above were written with bulk SQL: bring the price index up to date with them
+    from apps.pricing.index import price_index_sync
+
+    index_started = time.monotonic()
+    written = price_index_sync(force=True)["rows"]
+    log(
+        f"price index: {PriceIndex.objects.count()} rows ({written} written) in "
+        f"{time.monotonic() - index_started:.1f} s"
+    )
 
     now = timezone.now()
     live = [r for r in active_campaign_rules() if r.live_at(now) and r.reaches(dealer)]
@@ -694,7 +742,7 @@ def query_counts(base_url_path: str, scenarios: dict[str, str], email: str) -> d
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from apps.pricing.engine import active_campaign_rules, campaigns_bump
+    from apps.campaigns.rules import active_campaign_rules, campaigns_bump
 
     client = Client(HTTP_HOST="127.0.0.1")
     response = client.post(
@@ -827,13 +875,64 @@ def check_prices(
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
+BROWSE_SCRIPT = """
+local paths = {{{paths}}}
+request = function()
+  if math.random(1, 5) == 5 then
+    return wrk.format("GET", paths[1] .. "&page=" .. math.random(1, {pages}))
+  end
+  return wrk.format("GET", paths[math.random(1, #paths)])
+end
+"""
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    """Resident memory of each gunicorn worker (the master's children), in MB."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
+def browse(paths: list[str], url: str, token: str, args, tmpdir: str, proc) -> list[str]:
+    """Many users browsing for ``args.browse`` seconds, in one-minute wrk runs: errors and
+    p50/p99 per minute, and the workers' memory after each."""
+    script = os.path.join(tmpdir, "browse.lua")
+    quoted = ", ".join(json.dumps(path) for path in paths)
+    pages = args.max_page
+    Path(script).write_text(BROWSE_SCRIPT.format(paths=quoted, pages=pages) + WRK_REPORT)
+    load = argparse.Namespace(**{**vars(args), "connections": args.browse_connections})
+    lines = [f"  start: worker memory {', '.join(f'{m:.0f}' for m in worker_rss_mb(proc.pid))} MB"]
+    remaining, minute = args.browse, 0
+    while remaining > 0:
+        seconds = min(60, remaining)
+        minute += 1
+        log(f"browsing: minute {minute}, {args.browse_connections} connections")
+        r = run_wrk(url, token, seconds, load, script)
+        memory = ", ".join(f"{m:.0f}" for m in worker_rss_mb(proc.pid))
+        lines.append(
+            f"  minute {minute}: {r['rps']:.1f} req/s, p50 {r['p50_ms']:.0f} ms, p99 "
+            f"{r['p99_ms']:.0f} ms, errors {r['errors']} of {r['requests']}; worker memory "
+            f"{memory} MB"
+        )
+        log(lines[-1].strip())
+        remaining -= seconds
+    return lines
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, args=None) -> subprocess.Popen:
+    extra = []
+    if args is not None and args.worker_class != "sync":
+        extra = ["--worker-class", args.worker_class, "--threads", str(args.threads_per_worker)]
     command = [
         str(Path(PYTHON).with_name("gunicorn")),
         "-c",
@@ -844,22 +943,26 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
         str(workers),
         "--access-logfile",
         "/dev/null",
+        *extra,
         "config.wsgi:application",
     ]
     log(f"starting gunicorn ({workers} workers) on 127.0.0.1:{port}")
+    # its log goes to a file: a pipe nobody reads fills up and blocks every worker
+    server_log = Path(tempfile.gettempdir()) / f"bench-catalog-gunicorn-{port}.log"
     proc = subprocess.Popen(  # noqa: S603 - our own server
         command,
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=server_log.open("w"),
         text=True,
         start_new_session=True,
     )
+    log(f"gunicorn log: {server_log}")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {proc.stderr.read()[-2000:]}")
+            raise SystemExit(f"gunicorn exited: {server_log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2):
                 return proc
@@ -1012,6 +1115,7 @@ def main() -> None:
         "products?search": "&" + urllib.parse.urlencode({"search": term}),
         "products (no filter)": "",
         "products?ordering=price": "&ordering=price",
+        "products?ordering=-price": "&ordering=-price",
         "products?price_min/max": f"&{range_query}",
     }
     if not args.no_explain:
@@ -1020,6 +1124,14 @@ def main() -> None:
     counts = query_counts("/api/v1", product_queries, args.dealer_email)
     if args.explain_only:
         return
+    detail_sku = (
+        Product.objects.visible().order_by("pk").values_list("sku", flat=True)[visible // 2]
+    )
+    pages = min(args.max_page, max(1, visible // args.page_size))
+    if args.stale_stats:
+        with connection.cursor() as cursor:
+            cursor.execute(STALE_STATS_SQL)
+        log(f"planner statistics removed: {STALE_STATS_TABLES}")
     from django.db import connections
 
     connections.close_all()
@@ -1032,22 +1144,29 @@ def main() -> None:
         Path(script).write_text(WRK_REPORT)
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
-    proc = start_gunicorn(port, args.workers)
+    proc = start_gunicorn(port, args.workers, args)
     results, slow, checks, problems = {}, {}, [], []
     try:
         token = request_json(
             f"{base}/auth/token", body={"email": args.dealer_email, "password": DEALER_PASSWORD}
         )["access"]
         page = f"page_size={args.page_size}"
-        scenarios = {"me": f"{base}/me"}
+        scenarios = {
+            "health/live": f"http://127.0.0.1:{port}/health/live",
+            "me": f"{base}/me",
+        }
         for name, query in product_queries.items():
             scenarios[name] = f"{base}/products?{page}{query}"
+        scenarios[f"products, random page 1-{pages}"] = f"{base}/products?{page}&page=RANDOM"
+        scenarios["product detail"] = f"{base}/products/{urllib.parse.quote(detail_sku)}"
+        if args.browse_only:
+            scenarios = {}
         for name, url in scenarios.items():
             time.sleep(2)  # let the server finish what the last load left queued
             started = time.perf_counter()
-            probe = request_json(url, token=token, timeout=900)
+            probe = request_json(url.replace("RANDOM", str(pages)), token=token, timeout=900)
             times = [time.perf_counter() - started]
-            if name != "me":
+            if name.startswith("products") and "RANDOM" not in url:
                 assert len(probe["results"]) == min(args.page_size, probe["count"]), name
                 line, found = check_prices(
                     name,
@@ -1068,12 +1187,46 @@ def main() -> None:
                 slow[name] = times
                 continue
             log(f"measuring {name} for {args.duration} s ({tool}, {args.connections} conn.)")
-            results[name] = measure(url, token, args, script)
+            if "RANDOM" in url and tool == "wrk":
+                path = urllib.parse.urlsplit(url)
+                random_script = os.path.join(tmpdir, "random.lua")
+                Path(random_script).write_text(
+                    RANDOM_PAGES.format(
+                        path=f"{path.path}?{path.query.replace('&page=RANDOM', '')}", pages=pages
+                    )
+                    + WRK_REPORT
+                )
+                results[name] = measure(url.replace("RANDOM", "1"), token, args, random_script)
+            else:
+                results[name] = measure(url.replace("RANDOM", str(pages)), token, args, script)
+        if args.browse:
+            paths = [
+                urllib.parse.urlsplit(f"{base}/products?{page}{query}")
+                for query in ("", f"&category={category_slug}", "&ordering=price")
+            ]
+            paths.append(urllib.parse.urlsplit(f"{base}/products?{page}&search={term}"))
+            browse_lines = browse(
+                [f"{p.path}?{p.query}" for p in paths], f"{base}/me", token, args, tmpdir, proc
+            )
     finally:
         stop_gunicorn(proc)
         shutil.rmtree(tmpdir, ignore_errors=True)
+    if args.browse:
+        print()
+        print(
+            f"many browsing users: {args.browse_connections} connections, {args.browse} s, "
+            f"gunicorn {args.workers} {args.worker_class} workers"
+            + (f" x {args.threads_per_worker} threads" if args.worker_class != "sync" else "")
+            + f", {pages} pages; each request one of: page 1, category, price order, search, a "
+            "random page"
+        )
+        for line in browse_lines:
+            print(line)
+    if args.browse_only:
+        return
 
-    me = results["me"]
+    live = results["health/live"]
+    first = results["products (no filter)"]
     print()
     print(
         f"data: {visible} visible products ({origin}), {categories} categories; "
@@ -1095,18 +1248,19 @@ def main() -> None:
         f"{args.warmup} s warm-up, Accept-Encoding: gzip; CPUs: {os.cpu_count()}"
     )
     print()
-    header = f"{'scenario':<26}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-    print(header + f"{'errors':>8}{'rps vs me':>11}{'p50 vs me':>11}")
+    header = f"{'scenario':<34}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    if args.stale_stats:
+        print(f"planner statistics removed before the load: {STALE_STATS_TABLES}")
+    print(header + f"{'errors':>8}{'vs live':>9}{'vs page 1':>11}")
     for name, r in results.items():
         print(
-            f"{name:<26}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}"
-            f"{r['errors']:>8}{r['rps'] / me['rps']:>11.2f}{r['p50_ms'] / me['p50_ms']:>11.2f}"
+            f"{name:<34}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}"
+            f"{r['errors']:>8}{r['rps'] / live['rps']:>9.3f}{r['rps'] / first['rps']:>11.2f}"
         )
     for name, times in slow.items():
         print(
             f"{name:<26} too slow to load-test (> {args.slow_limit:g} s): single requests one "
-            f"at a time {', '.join(f'{t:.1f}' for t in times)} s; the best is "
-            f"{min(times) * 1000 / me['p50_ms']:.0f} x the p50 of me"
+            f"at a time {', '.join(f'{t:.1f}' for t in times)} s"
         )
     for problem in problems:
         print(f"PRICE PROBLEM: {problem}")

@@ -75,16 +75,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.RequestIDMiddleware",
+    # statement_timeout per request; 503 + Retry-After when the database refuses
+    "apps.core.middleware.DatabaseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.gzip.GZipMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # sessions, the session user and messages: for the admin and the other browser pages;
+    # skipped on the token APIs (/api/v1/, /api/integration/v1/), which use none of them
+    "apps.core.middleware.BrowserSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # DRF's views are exempt (no cookie auth)
+    "apps.core.middleware.BrowserAuthenticationMiddleware",
+    "apps.core.middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ApiMiddleware",
     "apps.core.audit.AuditMiddleware",
@@ -135,6 +139,19 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["ENGINE"] = "django_prometheus.db.backends.sqlite3"
     _db.setdefault("OPTIONS", {})["timeout"] = 20
 DATABASES = {"default": _db}
+
+# Bounded work per web request (PostgreSQL statement_timeout, seconds; 0 = none), set by
+# apps.core.middleware.DatabaseMiddleware: a query running longer is cancelled by the server
+# and the request answers 503 with Retry-After. Celery tasks and management commands keep the
+# server's default. gunicorn's timeout (config/gunicorn.conf.py) stays above all three.
+DB_STATEMENT_TIMEOUT = env_float("DB_STATEMENT_TIMEOUT", 30.0)  # every web request
+DB_STATEMENT_TIMEOUT_DEALER_READ = env_float("DB_STATEMENT_TIMEOUT_DEALER_READ", 10.0)  # catalog
+DB_STATEMENT_TIMEOUT_INTEGRATION = env_float("DB_STATEMENT_TIMEOUT_INTEGRATION", 60.0)  # ERP
+# CONN_HEALTH_CHECKS probes a reused connection only when it has been idle this long (seconds;
+# 0 = before every request, Django's own behaviour): under load no request pays the round trip
+DB_HEALTH_CHECK_AFTER_IDLE = env_float("DB_HEALTH_CHECK_AFTER_IDLE", 1.0)
+# Retry-After (seconds) of the 503 answered when the database refuses or a query times out
+DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
 
 # --- Cache ------------------------------------------------------------------------------------
 
@@ -489,11 +506,22 @@ WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", WEBHOOK_TIMEOUT_SECON
 # celery beat runs the sweeper this often; it sends what is overdue by more than the grace
 WEBHOOK_SWEEP_SECONDS = env_float("WEBHOOK_SWEEP_SECONDS", 5.0)
 WEBHOOK_SWEEP_GRACE_SECONDS = env_float("WEBHOOK_SWEEP_GRACE_SECONDS", 5.0)
-# a queued delivery task not started this long after it was due is queued again (lost task)
+# a fan-out / delivery task marked queued but not started this long (lost) no longer stops
+# another from being queued
 WEBHOOK_REQUEUE_SECONDS = env_int("WEBHOOK_REQUEUE_SECONDS", 120)
 # fan out each transaction's events as soon as it commits (else only the sweeper does)
 WEBHOOK_DISPATCH_ON_COMMIT = env_bool("WEBHOOK_DISPATCH_ON_COMMIT", True)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
+# a worker claims up to this many due deliveries in one transaction (one per subject per
+# endpoint), sends them over keep-alive connections, records them in one statement
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20)
+# a delivery task sends batches until none is due or this long has passed (then another goes on)
+WEBHOOK_PUMP_SECONDS = env_float("WEBHOOK_PUMP_SECONDS", 30.0)
+# an endpoint host's DNS answer is reused this long per worker process (its addresses are
+# checked on every attempt); 0: resolved before every attempt
+WEBHOOK_DNS_CACHE_SECONDS = env_float("WEBHOOK_DNS_CACHE_SECONDS", 10.0)
+# a keep-alive connection idle this long is closed rather than used again
+WEBHOOK_KEEPALIVE_SECONDS = env_float("WEBHOOK_KEEPALIVE_SECONDS", 4.0)
 CELERY_BEAT_SCHEDULE["integrations-webhooks-sweep"] = {
     "task": "integrations.webhooks_sweep",
     "schedule": WEBHOOK_SWEEP_SECONDS,
@@ -502,6 +530,18 @@ CELERY_BEAT_SCHEDULE["integrations-webhooks-sweep"] = {
 CELERY_BEAT_SCHEDULE["integrations-outbox-prune"] = {
     "task": "integrations.outbox_prune",
     "schedule": 24 * 3600.0,
+}
+
+# The dealer product list caches its total count per filter combination this long (seconds);
+# 0 counts on every request. A page's rows are always exact.
+CATALOG_COUNT_CACHE_SECONDS = env_int("CATALOG_COUNT_CACHE_SECONDS", 10)
+# The price index (apps/pricing/index.py): beat brings it up to date with campaign windows,
+# price windows and whole-catalog changes this often (seconds).
+PRICE_INDEX_SYNC_SECONDS = env_float("PRICE_INDEX_SYNC_SECONDS", 30.0)
+CELERY_BEAT_SCHEDULE["pricing-price-index-sync"] = {
+    "task": "pricing.price_index_sync",
+    "schedule": PRICE_INDEX_SYNC_SECONDS,
+    "options": {"expires": PRICE_INDEX_SYNC_SECONDS},
 }
 
 # Notifications still queued this long after their transaction committed (the broker was

@@ -10,6 +10,7 @@ not go stale as time passes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -82,9 +83,22 @@ def campaigns_bump() -> None:
     cache_version_bump(CAMPAIGNS_VERSION_KEY)
 
 
+_listeners: list[Callable[[], object]] = []
+
+
+def campaigns_changed_listen(listener: Callable[[], object]) -> None:
+    """``listener()`` runs whenever a campaign, its audience or its scope changes through the
+    ORM (what derives from the rules elsewhere: pricing's price index)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def campaigns_changed() -> None:
-    """Drop the cache now and again on commit (a reader in between cannot keep the old rules)."""
+    """Drop the cache now and again on commit (a reader in between cannot keep the old rules),
+    and tell the listeners."""
     campaigns_bump()
+    for listener in _listeners:
+        listener()
 
 
 def _load_campaign_rules() -> list[CampaignRule]:

@@ -24,7 +24,9 @@ for _through in (
     Campaign.products.through,
 ):
     m2m_changed.connect(
-        lambda sender, **kwargs: campaigns_changed(),
+        lambda sender, action, **kwargs: (
+            campaigns_changed() if action.startswith("post_") else None
+        ),
         sender=_through,
         weak=False,
         dispatch_uid=f"campaigns-m2m-{_through.__name__}",

@@ -8,16 +8,14 @@ and the catalog's selectors, admin and API ask through the functions below.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
 
-# the annotation a product list is filtered and ordered by price on (``annotate_base_price``)
-PRICE_SORT_FIELD = "dealer_price"
-
 _stock: dict[str, Callable[..., Any]] = {}
 _prices: dict[str, Callable[..., Any]] = {}
+_product_listeners: list[Callable[[Iterable[int]], Any]] = []
 
 
 def stock_provider_register(
@@ -34,9 +32,16 @@ def stock_provider_register(
 
 
 def price_provider_register(
-    *, price_resolve_many: Callable[..., list], annotate_base_price: Callable[..., QuerySet]
+    *,
+    price_resolve_many: Callable[..., list],
+    price_filter: Callable[..., QuerySet],
+    price_ordered_ids: Callable[..., list],
 ) -> None:
-    _prices.update(price_resolve_many=price_resolve_many, annotate_base_price=annotate_base_price)
+    _prices.update(
+        price_resolve_many=price_resolve_many,
+        price_filter=price_filter,
+        price_ordered_ids=price_ordered_ids,
+    )
 
 
 def _provided(registry: dict[str, Callable[..., Any]], name: str, app: str) -> Callable[..., Any]:
@@ -75,8 +80,36 @@ def price_resolve_many(*, customer, items: Sequence[tuple], at=None) -> list:
     )
 
 
-def annotate_base_price(queryset: QuerySet, *, customer, at=None) -> QuerySet:
-    """Products annotated with the dealer's unit price at quantity 1 (``PRICE_SORT_FIELD``)."""
-    return _provided(_prices, "annotate_base_price", "apps.pricing")(
-        queryset, customer=customer, at=at
+def price_filter(queryset: QuerySet, *, customer, low=None, high=None) -> QuerySet:
+    """Products of ``queryset`` whose unit price for ``customer`` at quantity 1 is within
+    ``[low, high]`` (either may be None); products without a price are left out."""
+    return _provided(_prices, "price_filter", "apps.pricing")(
+        queryset, customer=customer, low=low, high=high
     )
+
+
+def price_ordered_ids(
+    queryset: QuerySet, *, customer, descending: bool, offset: int, limit: int
+) -> list[int]:
+    """Ids of ``queryset``'s products ``[offset, offset + limit)`` by the unit price for
+    ``customer`` at quantity 1 (ties by name; products without a price last)."""
+    return _provided(_prices, "price_ordered_ids", "apps.pricing")(
+        queryset, customer=customer, descending=descending, offset=offset, limit=limit
+    )
+
+
+# --- products written with bulk SQL ---------------------------------------------------------------
+
+
+def products_written_register(listener: Callable[[Iterable[int]], Any]) -> None:
+    """``listener(product_ids)`` runs in the writer's transaction whenever existing products
+    are rewritten with bulk SQL (the ERP product feed), which sends no model signals."""
+    if listener not in _product_listeners:
+        _product_listeners.append(listener)
+
+
+def products_written(product_ids: Iterable[int]) -> None:
+    ids = list(product_ids)
+    if ids:
+        for listener in _product_listeners:
+            listener(ids)

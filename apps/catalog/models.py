@@ -190,6 +190,13 @@ class Product(SoftDeleteModel, AuditedModel):
             models.Index(fields=["category", "is_active"], name="catalog_prod_cat_active"),
             models.Index(fields=["brand", "is_active"], name="catalog_prod_brand_active"),
             models.Index(fields=["-created_at"], name="catalog_prod_created"),
+            # the default order of the dealer catalog: a page's ids are read off this index
+            # alone (the visibility columns included), however deep the page
+            models.Index(
+                fields=["name", "id"],
+                include=["category", "is_active", "is_deleted"],
+                name="catalog_prod_name",
+            ),
         ]
 
     def __str__(self) -> str:

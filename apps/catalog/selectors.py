@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchQueryField,
@@ -39,7 +40,12 @@ from django.db.models.functions import Concat
 from django.db.models.lookups import Contains, Exact, GreaterThanOrEqual, StartsWith
 
 from apps.catalog.cache import catalog_cache_key
-from apps.catalog.hooks import available_subquery, in_stock_condition, price_resolve_many
+from apps.catalog.hooks import (
+    available_subquery,
+    in_stock_condition,
+    price_ordered_ids,
+    price_resolve_many,
+)
 from apps.catalog.models import Brand, Category, Product, ProductImage
 from apps.core.exceptions import NotFound
 
@@ -306,26 +312,125 @@ def product_search(queryset: QuerySet[Product], *, term: str) -> QuerySet[Produc
 
 
 # Orderings dealers may ask for -> the columns (a unique last column keeps pages stable).
+# ``price`` and ``-price`` are the dealer's unit price, ordered by pricing (``ProductPages``).
 PRODUCT_ORDERINGS = {
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
     "-created_at": ("-created_at", "-id"),
-    # Prices arrive with the price engine (next issue), which orders by the dealer's unit
-    # price; until then a price ordering is accepted and the list is ordered by name.
-    "price": ("name", "id"),
-    "-price": ("-name", "-id"),
 }
+PRICE_ORDERINGS = {"price": False, "-price": True}  # -> descending
 
 
 def product_order(
     queryset: QuerySet[Product], *, ordering: str | None, searched: bool
 ) -> QuerySet[Product]:
     """The asked ordering; otherwise best search matches first when searching, else by name."""
-    if ordering:
+    if ordering in PRODUCT_ORDERINGS:
         return queryset.order_by(*PRODUCT_ORDERINGS[ordering])
     if searched:
         return queryset.order_by("-search_rank", "name", "id")
     return queryset.order_by("name", "id")
+
+
+def product_filterable() -> QuerySet[Product]:
+    """What the dealer list filters: the visible products, nothing joined or annotated (a page
+    is loaded afterwards, ``ProductPages``)."""
+    return Product.objects.visible()
+
+
+class ProductPages:
+    """A filtered product list as the paginator sees it: ``count()``, and a slice that returns
+    the products of that page loaded for the list (``product_list``).
+
+    A page costs what it shows: its ids come first, from the filtered query alone (ordered on
+    an index: name, creation, search rank, or the dealer's price through pricing's price
+    index), then only those rows are loaded with brand, category, images and available stock
+    (a deferred join)."""
+
+    def __init__(
+        self,
+        queryset: QuerySet[Product],
+        *,
+        ordering,
+        searched: bool,
+        customer,
+        count_key: str | None = None,
+    ):
+        self.queryset = queryset
+        self.ordering = ordering or None
+        self.searched = searched
+        self.customer = customer
+        self.count_key = count_key
+        self._count: int | None = None
+
+    def count(self) -> int:
+        """The number of matches. With a ``count_key`` (what the filters were) it is cached for
+        ``CATALOG_COUNT_CACHE_SECONDS``: counting 100,000 rows is what a page would otherwise
+        cost most, and a count a few seconds old only moves the last page's edge."""
+        if self._count is None:
+            key = f"catalog:count:{self.count_key}" if self.count_key else None
+            cached = cache.get(key) if key else None
+            if cached is None:
+                cached = self.queryset.order_by().count()
+                if key and settings.CATALOG_COUNT_CACHE_SECONDS > 0:
+                    cache.set(key, cached, timeout=settings.CATALOG_COUNT_CACHE_SECONDS)
+            self._count = cached
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[Product]:
+        if not isinstance(window, slice):
+            raise TypeError("ProductPages is read a page (a slice) at a time")
+        offset = window.start or 0
+        limit = (self.count() if window.stop is None else window.stop) - offset
+        if limit <= 0:
+            return []
+        return self._load(self._ids(offset, limit))
+
+    def _ids(self, offset: int, limit: int) -> list[int]:
+        if self.ordering in PRICE_ORDERINGS:
+            return price_ordered_ids(
+                self.queryset,
+                customer=self.customer,
+                descending=PRICE_ORDERINGS[self.ordering],
+                offset=offset,
+                limit=limit,
+            )
+        if self.searched and self.ordering and connection.vendor == "postgresql":
+            return self._searched_ids(offset, limit)
+        ordered = product_order(self.queryset, ordering=self.ordering, searched=self.searched)
+        return list(ordered.values_list("pk", flat=True)[offset : offset + limit])
+
+    def _searched_ids(self, offset: int, limit: int) -> list[int]:
+        """A search in another order than relevance: the matches are found first (by the
+        search indexes), with their sort columns, and only they are ordered. Joined back to the
+        products instead, PostgreSQL may walk the name index evaluating the search on every
+        product. ``OFFSET 0`` keeps the planner from folding the matches back in."""
+        columns = PRODUCT_ORDERINGS[self.ordering]
+        fields = [column.lstrip("-") for column in columns]
+        sql, params = self.queryset.order_by().values(*fields).query.sql_with_params()
+        aliases = [f"c{i}" for i in range(len(fields))]
+        order = ", ".join(
+            f"m.{alias} {'DESC' if column.startswith('-') else 'ASC'}"
+            for alias, column in zip(aliases, columns, strict=True)
+        )
+        id_alias = aliases[fields.index("id")]
+        with connection.cursor() as cursor:
+            cursor.execute(  # Django's own SQL composed; every value is a parameter
+                f"SELECT m.{id_alias} FROM ({sql} OFFSET 0) AS m({', '.join(aliases)}) "  # noqa: S608
+                f"ORDER BY {order} OFFSET %s LIMIT %s",
+                [*params, offset, limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    @staticmethod
+    def _load(ids: list[int]) -> list[Product]:
+        if not ids:
+            return []
+        loaded = {product.pk: product for product in product_list().filter(pk__in=ids)}
+        return [loaded[pk] for pk in ids if pk in loaded]
 
 
 def attach_prices(products: Iterable[Product], customer, *, with_breaks: bool = False) -> None:

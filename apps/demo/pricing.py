@@ -13,6 +13,7 @@ from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import Brand, Product
 from apps.demo.catalog import SKU_PREFIX, _chunks, insert_rows
 from apps.pricing.engine import prices_bump
+from apps.pricing.index import price_index_rebuild
 from apps.pricing.models import Price, PriceList, SpecialPrice
 
 TIER_FACTORS = {"A": Decimal("0.80"), "B": Decimal("0.85"), "C": Decimal("0.90")}
@@ -86,6 +87,7 @@ def seed_prices(options) -> list[str]:
     )
     campaigns_bump()
     prices_bump()
+    price_index_rebuild()  # the prices above were written with bulk SQL
     return [
         f"demo prices: {len(ids)} products newly priced (LIST with a break at 10, tiers A/B/C), "
         f"{specials} special prices for DEMO001, {len(CAMPAIGN_NAMES)} campaigns"
@@ -109,6 +111,7 @@ def reset_prices(options) -> None:
     Price.objects.filter(product__sku__startswith=SKU_PREFIX).delete()
     campaigns_bump()
     prices_bump()
+    price_index_rebuild()
 
 
 STEPS = [("demo prices", seed_prices, reset_prices)]

@@ -22,16 +22,20 @@ class PricingConfig(AppConfig):
     def ready(self):
         # in ready(): these modules import models, which cannot load before the app registry
         from apps.campaigns.previews import price_explainer_register
-        from apps.catalog.hooks import price_provider_register
+        from apps.catalog.hooks import price_provider_register, products_written_register
         from apps.pricing import engine, events, signals  # noqa: F401  (signals: cache invalidation)
-        from apps.pricing.selectors import annotate_base_price, price_explain
+        from apps.pricing.index import price_filter, price_index_refresh, price_ordered_ids
+        from apps.pricing.selectors import price_explain
 
         events.register()  # price.changed in core's event catalogue
         price_explainer_register(price_explain)  # the campaign admin's "Preview a price"
         # the catalog (below pricing) shows prices and sorts by them through this hook
         price_provider_register(
             price_resolve_many=engine.price_resolve_many,
-            annotate_base_price=annotate_base_price,
+            price_filter=price_filter,
+            price_ordered_ids=price_ordered_ids,
         )
+        # the ERP product feed rewrites products with bulk SQL: their index rows follow
+        products_written_register(price_index_refresh)
 
         post_migrate.connect(_ensure_price_lists, sender=self, dispatch_uid="pricing-lists")

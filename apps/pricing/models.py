@@ -163,3 +163,51 @@ class PriceChange(models.Model):
 auditlog.register(PriceList)
 auditlog.register(Price, exclude_fields=["updated_at"])
 auditlog.register(SpecialPrice, exclude_fields=["updated_at"])
+
+
+class PriceIndex(models.Model):
+    """The price index: each product's unit price at quantity 1 per price context (a dealer
+    tier), as the price engine computes it for a dealer of that tier with no special prices and
+    no campaign aimed at chosen dealers; campaigns for everyone and for the tier are included.
+
+    Only for sorting and filtering the catalog by price (``apps.pricing.index``): the price a
+    dealer is shown and charged always comes from the engine. A product without a price in a
+    context has no row there. ``name`` is the product's, copied so that a page ordered by price
+    (ties by name) is one index scan."""
+
+    context = models.CharField(max_length=8)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    price = models.DecimalField(max_digits=14, decimal_places=4)
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        verbose_name = _("price index row")
+        verbose_name_plural = _("price index")
+        constraints = [
+            models.UniqueConstraint(fields=["context", "product"], name="pricing_index_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["context", "price", "name", "product"], name="pricing_index_price_asc"
+            ),
+            models.Index(
+                fields=["context", "-price", "name", "product"], name="pricing_index_price_desc"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.context}:{self.product_id} = {self.price}"
+
+
+class PriceIndexState(models.Model):
+    """One row: what the index was last brought up to date with (``apps.pricing.index``)."""
+
+    signature = models.CharField(max_length=64, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("price index state")
+        verbose_name_plural = _("price index state")
+
+    def __str__(self) -> str:
+        return f"price index synced at {self.synced_at}"

@@ -235,21 +235,31 @@ def make_catalogue(n):
         "",
         "&category=root&brand=brand-1&in_stock=true&ordering=-created_at&search=widget",
         "&attr_size=3&price_min=1&price_max=500&ordering=-price",
+        "&ordering=price",
+        "&ordering=-price&category=root",
+        "&price_min=10&price_max=90",
+        "&price_min=10&ordering=price&search=widget",
     ],
 )
-def test_product_list_query_count_does_not_grow_with_the_page(client, query):
+def test_product_list_query_count_does_not_grow_with_the_page(client, query, settings):
+    """SQL per page is constant: the page's ids first (from the price index when ordered or
+    filtered by price), then only those rows loaded, at page sizes 10, 50 and 100."""
     from tests.catalog.factories import AttributeDefinitionFactory
+
+    settings.CATALOG_COUNT_CACHE_SECONDS = 0  # count every time: all the SQL is measured
 
     root, _ = make_catalogue(120)
     AttributeDefinitionFactory(category=root, code="size", type="number", is_filterable=True)
 
-    client.get(f"{URL}?page_size=1")  # warm the cached campaigns, as in steady state
+    # steady state: the campaigns and these products' price rows are in the engine's cache
+    client.get(f"{URL}?page_size=100{query}")
     small, small_n = count_queries(client, f"{URL}?page_size=10{query}")
+    middle, middle_n = count_queries(client, f"{URL}?page_size=50{query}")
     large, large_n = count_queries(client, f"{URL}?page_size=100{query}")
 
-    assert small_n == 10 and large_n > 10
-    assert small == large
-    assert large <= 8
+    assert small_n == 10 and middle_n > 10 and large_n >= middle_n
+    assert small == middle == large
+    assert large <= 10
 
 
 def test_product_detail_query_count_is_small(client):
@@ -316,3 +326,19 @@ def test_products_need_a_dealer_login(api_client, path):
     response = api_client.get(URL + path)
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_the_count_is_cached_per_filters_for_a_few_seconds(client, settings):
+    settings.CATALOG_COUNT_CACHE_SECONDS = 30
+    make_catalogue(12)
+
+    def counted(url) -> bool:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return any("COUNT(*)" in q["sql"] for q in ctx.captured_queries)
+
+    assert counted(f"{URL}?page_size=2&brand=brand-1")
+    assert not counted(f"{URL}?page_size=2&brand=brand-1&ordering=-name&page=2")  # cached
+    assert counted(f"{URL}?page_size=5&brand=brand-2")  # other filters: counted
+    body = client.get(f"{URL}?page_size=5&brand=brand-1").json()
+    assert body["count"] == Product.objects.filter(brand__slug="brand-1").count()

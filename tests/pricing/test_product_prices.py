@@ -99,54 +99,70 @@ def test_price_min_above_max_answers_400(shop):
 # --- campaigns in the price filter and sort key ------------------------------------------------
 
 
-def test_ordering_and_filter_include_the_campaign_discount(shop):
+def test_ordering_and_filter_include_the_campaign_discount(
+    shop, django_capture_on_commit_callbacks
+):
     """Rule "Price of product P for dealer D": the price the list filters and sorts on is the
-    dealer's own resolved price at quantity 1, campaign included (not the base price)."""
+    dealer's own resolved price at quantity 1, campaign included (not the base price), once the
+    campaign is committed (the price index follows it then)."""
     client, made = shop
-    Campaign.objects.create(
-        name="Bulb deal",
-        discount_type="fixed",
-        discount_value=D("8"),
-        scope="products",
-    ).products.add(made["B-2"])
+    with django_capture_on_commit_callbacks(execute=True):
+        Campaign.objects.create(
+            name="Bulb deal",
+            discount_type="fixed",
+            discount_value=D("8"),
+            scope="products",
+        ).products.add(made["B-2"])
     # B-2: LIST 10 - 8 = 2; B-1 tier 5; B-3 special 15 (no flag: no discount)
     assert list(prices(client, "&ordering=price")) == ["B-2", "B-1", "B-3", "B-4"]
     assert set(prices(client, "&price_max=3")) == {"B-2"}
     assert prices(client, "&price_max=3")["B-2"]["unit_net"] == "2.0000"
 
 
-def test_sort_key_never_goes_below_zero_with_a_fixed_discount_larger_than_the_price(shop):
+def test_sort_key_never_goes_below_zero_with_a_fixed_discount_larger_than_the_price(
+    shop, django_capture_on_commit_callbacks
+):
     client, _made = shop
-    Campaign.objects.create(name="Giveaway", discount_type="fixed", discount_value=D("12"))
+    with django_capture_on_commit_callbacks(execute=True):
+        Campaign.objects.create(name="Giveaway", discount_type="fixed", discount_value=D("12"))
     # B-1 5 -> 0, B-2 10 -> 0; B-3 is a special price (the campaign does not apply)
     assert set(prices(client, "&price_max=0")) == {"B-1", "B-2"}
     assert set(prices(client, "&price_min=0.0001")) == {"B-3"}
 
 
-def test_sort_key_applies_a_campaign_to_special_prices_only_with_the_flag(shop):
+def test_sort_key_applies_a_campaign_to_special_prices_only_with_the_flag(
+    shop, django_capture_on_commit_callbacks
+):
     client, _made = shop
-    Campaign.objects.create(
-        name="Specials too",
-        discount_type="percentage",
-        discount_value=D("50"),
-        applies_to_special_prices=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        Campaign.objects.create(
+            name="Specials too",
+            discount_type="percentage",
+            discount_value=D("50"),
+            applies_to_special_prices=True,
+        )
     listed = prices(client, "&price_min=7&price_max=8")
     assert set(listed) == {"B-3"} and listed["B-3"]["unit_net"] == "7.5000"
+    # B-2: 10 -> 5 (the tier's row in the index); B-1's tier price 5 -> 2.5
+    assert list(prices(client, "&ordering=price")) == ["B-1", "B-2", "B-3", "B-4"]
+    assert set(prices(client, "&price_max=5")) == {"B-1", "B-2"}
 
 
-def test_sort_key_ignores_campaigns_that_need_a_larger_quantity_or_another_audience(shop):
+def test_sort_key_ignores_campaigns_that_need_a_larger_quantity_or_another_audience(
+    shop, django_capture_on_commit_callbacks
+):
     client, _made = shop
-    Campaign.objects.create(
-        name="Bulk", discount_type="percentage", discount_value=D("90"), min_quantity=10
-    )
-    Campaign.objects.create(
-        name="Tier C only",
-        discount_type="percentage",
-        discount_value=D("90"),
-        audience="tiers",
-        tiers=["C"],
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        Campaign.objects.create(
+            name="Bulk", discount_type="percentage", discount_value=D("90"), min_quantity=10
+        )
+        Campaign.objects.create(
+            name="Tier C only",
+            discount_type="percentage",
+            discount_value=D("90"),
+            audience="tiers",
+            tiers=["C"],
+        )
     assert set(prices(client, "&price_max=4")) == set()
 
 

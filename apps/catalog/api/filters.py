@@ -8,14 +8,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from apps.catalog import selectors
-from apps.catalog.hooks import PRICE_SORT_FIELD, annotate_base_price
+from apps.catalog.hooks import price_filter
 from apps.catalog.models import AttributeDefinition, Product
 
 ATTRIBUTE_PREFIX = "attr_"
@@ -254,34 +254,19 @@ class ProductFilter(filters.FilterSet):
         return selectors.product_in_stock(queryset, in_stock=value)
 
     def filter_price(self, queryset, name, value):
-        if value is None:
-            return queryset
-        queryset = self._with_price(queryset)
-        lookup = "gte" if name == "price_min" else "lte"
-        return queryset.filter(**{f"{PRICE_SORT_FIELD}__{lookup}": value})
-
-    def _with_price(self, queryset):
-        customer = getattr(getattr(self.request, "user", None), "customer", None)
-        if customer is None:
-            return queryset
-        return annotate_base_price(queryset, customer=customer)
+        return queryset  # both bounds at once, in filter_queryset
 
     def filter_ordering(self, queryset, name, value):
-        return queryset  # applied last, in filter_queryset
+        return queryset  # the page source orders (``selectors.ProductPages``)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
+        low, high = data.get("price_min"), data.get("price_max")
+        customer = getattr(getattr(self.request, "user", None), "customer", None)
+        if customer is not None and (low is not None or high is not None):
+            queryset = price_filter(queryset, customer=customer, low=low, high=high)
         term = data.get("search")
         if term:
             queryset = selectors.product_search(queryset, term=term)
-        ordering = data.get("ordering") or None
-        if ordering in ("price", "-price"):
-            queryset = self._with_price(queryset)
-            if PRICE_SORT_FIELD in queryset.query.annotations:
-                key = F(PRICE_SORT_FIELD)
-                direction = (
-                    key.asc(nulls_last=True) if ordering == "price" else key.desc(nulls_last=True)
-                )
-                return queryset.order_by(direction, "name", "id")
-        return selectors.product_order(queryset, ordering=ordering, searched=bool(term))
+        return queryset

@@ -8,6 +8,9 @@ is attached to a page by ``attach_prices`` for the caller's own company only.
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import urlencode
+
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -48,6 +51,7 @@ class CatalogView(APIView):
 
     authentication_classes = [DealerJWTAuthentication]
     permission_classes = [IsDealerUser]
+    statement_timeout = "dealer_read"  # DB_STATEMENT_TIMEOUT_DEALER_READ (core DatabaseMiddleware)
 
 
 class CatalogGenericView(CatalogView, generics.GenericAPIView):
@@ -98,13 +102,21 @@ class BrandListView(ETagMixin, CatalogGenericView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
+class KeepingFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that leaves the validated filter set on the view."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
+
+
 class ProductListView(ETagMixin, CatalogGenericView):
     serializer_class = s.ProductListSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [KeepingFilterBackend]
     filterset_class = ProductFilter
 
     def get_queryset(self):
-        return selectors.product_list()
+        return selectors.product_filterable()
 
     @extend_schema(
         tags=["catalog"],
@@ -122,9 +134,32 @@ class ProductListView(ETagMixin, CatalogGenericView):
     )
     def get(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        # the filter set validated the parameters (400 otherwise): its cleaned ordering and search
+        wanted = self.filterset.form.cleaned_data
+        pages = selectors.ProductPages(
+            queryset,
+            ordering=wanted.get("ordering"),
+            searched=bool(wanted.get("search")),
+            customer=request.user.customer,
+            count_key=self._count_key(request),
+        )
+        page = self.paginate_queryset(pages)
         selectors.attach_prices(page, request.user.customer)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @staticmethod
+    def _count_key(request) -> str:
+        """What the count depends on: the filters (not the page or the order), and the dealer
+        when a price bound is among them (its own prices)."""
+        filters = sorted(
+            (name, value)
+            for name, values in request.query_params.lists()
+            if name not in ("page", "page_size", "ordering")
+            for value in values
+        )
+        if any(name in ("price_min", "price_max") for name, _value in filters):
+            filters.append(("customer", str(request.user.customer_id)))
+        return hashlib.sha256(urlencode(filters).encode()).hexdigest()
 
 
 class ProductDetailView(ETagMixin, CatalogGenericView):

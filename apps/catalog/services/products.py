@@ -36,10 +36,11 @@ from django.utils.translation import gettext as _
 from apps.catalog.attributes import validate_attributes
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.events import product_updated_emit
+from apps.catalog.hooks import products_written
 from apps.catalog.models import PATH_STEP, AttributeDefinition, Brand, Category, Product
 from apps.catalog.search import build_search_document
 from apps.catalog.services.categories import category_get_or_create_path, split_category_path
-from apps.core.bulk import AuditEntry, audit_log_many, write_isolating
+from apps.core.bulk import AuditEntry, analyze_stale, audit_log_many, write_isolating
 from apps.core.exceptions import ValidationError
 
 Errors = dict[str, list[str]]
@@ -172,6 +173,7 @@ def product_upsert_many(
         )
         outcomes.update(written)
         errors.update(failed)
+        analyze_stale((Product,), written=len(written))
     if categories_created or brands_created:
         catalog_cache_bump()
     return outcomes, errors
@@ -467,6 +469,8 @@ def _write(
         cursor.execute(_UPSERT, [now, now])
         returned = cursor.fetchall()
         cursor.execute("DROP TABLE feed_product_in")
+        # what derives from the products (the price index: names, categories, brands)
+        products_written(pk for pk, _sku, _inserted in returned)
         audit_log_many(
             model=Product,
             entries=[

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 
+from django.core.cache import cache
 from django.db.models import (
     Case,
     DecimalField,
@@ -19,15 +21,27 @@ from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from apps.campaigns.rules import CampaignRule, active_campaign_rules
-from apps.catalog.hooks import PRICE_SORT_FIELD
-from apps.pricing.engine import LIST_CODE
+from apps.pricing.engine import LIST_CODE, PRICES_TTL, PRICES_VERSION_KEY
 from apps.pricing.models import PriceList
 from apps.pricing.selectors.explain import price_explain
 
-__all__ = ["PRICE_SORT_FIELD", "annotate_base_price", "price_explain"]
+__all__ = ["PRICE_SORT_FIELD", "annotate_base_price", "annotate_context_price", "price_explain"]
 
+# the annotation a dealer's unit price at quantity 1 is computed into, in SQL
+PRICE_SORT_FIELD = "dealer_price"
 MONEY = DecimalField(max_digits=14, decimal_places=4)
 HUNDRED = Decimal(100)
+
+
+def active_price_lists() -> dict[str, int]:
+    """``{code: id}`` of the active price lists, cached under the engine's price version (every
+    change of a price list bumps it)."""
+    key = f"pricing:lists:{cache.get(PRICES_VERSION_KEY) or 1}"
+    lists = cache.get(key)
+    if lists is None:
+        lists = dict(PriceList.objects.filter(is_active=True).values_list("code", "pk"))
+        cache.set(key, lists, timeout=PRICES_TTL)
+    return lists
 
 
 def _valid_break(relation: str, at) -> Q:
@@ -44,33 +58,53 @@ def _valid_break(relation: str, at) -> Q:
 
 def annotate_base_price(queryset: QuerySet, *, customer, at=None) -> QuerySet:
     """Annotate products with the dealer's own unit price at quantity 1, as the engine computes
-    it, in SQL, so that a list of 100,000 products can be filtered and ordered by price in the
-    database: step 1 (special, else tier, else LIST: the break of quantity 1 valid now) and
-    step 2 (the best of the campaigns live now for this dealer with ``min_quantity <= 1``:
-    each one a ``CASE`` on its scope, never below zero, ``LEAST`` of them and the base).
+    it, in SQL (``PRICE_SORT_FIELD``): step 1 (special, else tier, else LIST: the break of
+    quantity 1 valid now) and step 2 (the best of the campaigns live now for this dealer with
+    ``min_quantity <= 1``: each one a ``CASE`` on its scope, never below zero, ``LEAST`` of them
+    and the base).
 
-    The three candidate rows are LEFT JOINs (at most one row each: the unique keys are
-    (list, product, min_quantity) and (customer, product, min_quantity)), so the base price is
-    a ``COALESCE`` of three columns that every campaign term can repeat for free; correlated
-    subqueries here cost seconds at 100,000 products. The campaigns come from the engine's
-    cache: one term per live campaign of this dealer (a handful), no query spent on them."""
+    The catalog sorts and filters by price through the price index (``apps.pricing.index``);
+    this expression is what fills the index, and prices exactly the few products whose price
+    for one dealer differs from its tier's (its special prices, campaigns aimed at it)."""
     if PRICE_SORT_FIELD in queryset.query.annotations:
         return queryset
     at = at or timezone.now()
-    lists = dict(
-        PriceList.objects.filter(code__in=[LIST_CODE, customer.tier], is_active=True).values_list(
-            "code", "pk"
-        )
+    campaigns = [
+        rule
+        for rule in active_campaign_rules()
+        if rule.min_quantity <= 1 and rule.live_at(at) and rule.reaches(customer)
+    ]
+    return _annotate_price(
+        queryset, tier=customer.tier, customer_id=customer.pk, campaigns=campaigns, at=at
     )
+
+
+def annotate_context_price(queryset: QuerySet, *, tier: str, at) -> QuerySet:
+    """``annotate_base_price`` for a dealer of ``tier`` with no special price and no campaign
+    aimed at chosen dealers: what the price index holds for that tier."""
+    anyone_of_tier = SimpleNamespace(pk=None, tier=tier)  # reached by no "chosen dealers" rule
+    campaigns = [
+        rule
+        for rule in active_campaign_rules()
+        if rule.min_quantity <= 1 and rule.live_at(at) and rule.reaches(anyone_of_tier)
+    ]
+    return _annotate_price(queryset, tier=tier, customer_id=None, campaigns=campaigns, at=at)
+
+
+def _annotate_price(
+    queryset: QuerySet, *, tier: str, customer_id: int | None, campaigns: list[CampaignRule], at
+) -> QuerySet:
+    """The three candidate rows are LEFT JOINs (at most one row each: the unique keys are
+    (list, product, min_quantity) and (customer, product, min_quantity)), so the base price is
+    a ``COALESCE`` of three columns that every campaign term can repeat for free; correlated
+    subqueries here cost seconds at 100,000 products. The campaigns come from the engine's
+    cache: one term per live campaign (a handful), no query spent on them. Without a
+    ``customer_id`` there is no special price (the join is left out)."""
+    lists = active_price_lists()
     joins = {
-        "dealer_special": FilteredRelation(
-            "specialprice_rows",
-            condition=Q(specialprice_rows__customer_id=customer.pk)
-            & _valid_break("specialprice_rows", at),
-        ),
         "dealer_tier": FilteredRelation(
             "price_rows",
-            condition=Q(price_rows__price_list_id=lists.get(customer.tier, 0))
+            condition=Q(price_rows__price_list_id=lists.get(tier, 0))
             & _valid_break("price_rows", at),
         ),
         "dealer_list": FilteredRelation(
@@ -79,26 +113,25 @@ def annotate_base_price(queryset: QuerySet, *, customer, at=None) -> QuerySet:
             & _valid_break("price_rows", at),
         ),
     }
+    candidates = [F("dealer_tier__amount"), F("dealer_list__amount")]
+    if customer_id is not None:
+        joins["dealer_special"] = FilteredRelation(
+            "specialprice_rows",
+            condition=Q(specialprice_rows__customer_id=customer_id)
+            & _valid_break("specialprice_rows", at),
+        )
+        candidates.insert(0, F("dealer_special__amount"))
     queryset = queryset.annotate(**joins)
-    base = Coalesce(
-        F("dealer_special__amount"),
-        F("dealer_tier__amount"),
-        F("dealer_list__amount"),
-        output_field=MONEY,
-    )
-    campaigns = [
-        rule
-        for rule in active_campaign_rules()
-        if rule.min_quantity <= 1 and rule.live_at(at) and rule.reaches(customer)
-    ]
+    base = Coalesce(*candidates, output_field=MONEY)
     if not campaigns:
         return queryset.annotate(**{PRICE_SORT_FIELD: base})
+    special = customer_id is not None
     # each campaign: its price where it applies, else the base (so LEAST never sees a NULL,
     # which SQLite would propagate)
     terms = [
         Coalesce(
             Case(
-                When(_applies(rule), then=_discounted(rule, base)),
+                When(_applies(rule, special=special), then=_discounted(rule, base)),
                 default=None,
                 output_field=MONEY,
             ),
@@ -110,8 +143,9 @@ def annotate_base_price(queryset: QuerySet, *, customer, at=None) -> QuerySet:
     return queryset.annotate(**{PRICE_SORT_FIELD: Least(base, *terms, output_field=MONEY)})
 
 
-def _applies(rule: CampaignRule) -> Q:
-    """The SQL condition of ``rule.covers`` (and of its special-price flag) on a product."""
+def _applies(rule: CampaignRule, *, special: bool = True) -> Q:
+    """The SQL condition of ``rule.covers`` on a product (and, when a special price may be the
+    base, of the rule's special-price flag)."""
     if rule.scope == "everything":
         condition = Q(pk__isnull=False)
     elif rule.scope == "categories":
@@ -122,7 +156,7 @@ def _applies(rule: CampaignRule) -> Q:
         condition = Q(brand_id__in=sorted(rule.brand_ids))
     else:
         condition = Q(pk__in=sorted(rule.product_ids))
-    if not rule.applies_to_special_prices:  # not when the base is the dealer's special price
+    if special and not rule.applies_to_special_prices:  # not on the dealer's special price
         condition &= Q(dealer_special__amount__isnull=True)
     return condition
 
