@@ -2,7 +2,8 @@
 
 Rules applied to every operation, so no view has to remember them:
 
-- 429 (with ``Retry-After``) everywhere; 401 and 403 on every operation that needs
+- 429 and 503 (each with ``Retry-After``) everywhere: a rate limit hit, and the database
+  refusing or a statement outliving ``DB_STATEMENT_TIMEOUT``; 401 and 403 on every operation that needs
   credentials; 400 on every operation with a body or query filters; 404 on every operation
   with a path parameter; paginated lists 400 (bad ``page``/``page_size``) and 404 (a page past
   the end).
@@ -44,6 +45,9 @@ _DESCRIPTIONS = {
     "409": "Conflict with the current state.",
     "422": "`Idempotency-Key` already used with another body.",
     "429": "Rate limit hit; `Retry-After` says when to come back.",
+    "503": "The database is busy or briefly unavailable (a statement ran past its time limit, "
+    "no connection): send the request again after `Retry-After` seconds, with the same "
+    "`Idempotency-Key` where the operation takes one.",
 }
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -86,7 +90,7 @@ class AutoSchema(BaseAutoSchema):
         return all(isinstance(p, AllowAny) for p in permissions)
 
     def _error_codes(self) -> list[str]:
-        codes = ["429"]
+        codes = ["429", "503"]
         paginated = self._is_paginated()
         if self.method in ("POST", "PUT", "PATCH") or paginated:
             codes.append("400")
@@ -114,7 +118,7 @@ class AutoSchema(BaseAutoSchema):
 
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
-        if str(status_code) == "429":
+        if str(status_code) in ("429", "503"):
             headers["Retry-After"] = {
                 "schema": {"type": "integer"},
                 "description": "Seconds to wait before retrying.",

@@ -62,14 +62,17 @@ def test_every_operation_has_a_summary_a_description_and_no_engineers_docstring(
 def test_every_authenticated_operation_documents_its_errors_with_the_error_shape(schema):
     for method, path, operation in _operations(schema):
         codes = set(operation["responses"])
-        assert "429" in codes, f"{method} {path}"
+        assert {"429", "503"} <= codes, f"{method} {path}"
+        for code in ("429", "503"):
+            headers = operation["responses"][code].get("headers", {})
+            assert "Retry-After" in headers, f"{method} {path} {code}"
         if operation.get("security") and {} not in operation["security"]:
             assert {"401", "403"} <= codes, f"{method} {path}"
         if "{" in path:
             assert "404" in codes, f"{method} {path}"
         if method in ("POST", "PATCH", "PUT"):
             assert "400" in codes, f"{method} {path}"
-        for code in codes & {"400", "401", "403", "404", "409", "422"}:
+        for code in codes & {"400", "401", "403", "404", "409", "422", "503"}:
             body = operation["responses"][code]["content"]["application/json"]["schema"]
             assert body == {"$ref": "#/components/schemas/Error"}, f"{method} {path} {code}"
 
