@@ -139,6 +139,12 @@ def parse_args() -> argparse.Namespace:
         "the workers' memory",
     )
     parser.add_argument("--browse-connections", type=int, default=1000)
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=0,
+        help="browsing users wait a random 0..2x this many ms between two pages (mean: this)",
+    )
     parser.add_argument("--browse-only", action="store_true", help="skip the scenarios")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--threads-per-worker", type=int, default=1, help="gthread threads")
@@ -885,6 +891,12 @@ request = function()
 end
 """
 
+THINK_SCRIPT = """
+delay = function()
+  return math.random(0, 2 * {think})
+end
+"""
+
 
 def worker_rss_mb(master: int) -> list[float]:
     """Resident memory of each gunicorn worker (the master's children), in MB."""
@@ -903,7 +915,8 @@ def browse(paths: list[str], url: str, token: str, args, tmpdir: str, proc) -> l
     script = os.path.join(tmpdir, "browse.lua")
     quoted = ", ".join(json.dumps(path) for path in paths)
     pages = args.max_page
-    Path(script).write_text(BROWSE_SCRIPT.format(paths=quoted, pages=pages) + WRK_REPORT)
+    think = THINK_SCRIPT.format(think=args.think_ms) if args.think_ms else ""
+    Path(script).write_text(BROWSE_SCRIPT.format(paths=quoted, pages=pages) + think + WRK_REPORT)
     load = argparse.Namespace(**{**vars(args), "connections": args.browse_connections})
     lines = [f"  start: worker memory {', '.join(f'{m:.0f}' for m in worker_rss_mb(proc.pid))} MB"]
     remaining, minute = args.browse, 0
@@ -1219,6 +1232,11 @@ def main() -> None:
             + (f" x {args.threads_per_worker} threads" if args.worker_class != "sync" else "")
             + f", {pages} pages; each request one of: page 1, category, price order, search, a "
             "random page"
+            + (
+                f"; think time 0-{2 * args.think_ms} ms (mean {args.think_ms})"
+                if args.think_ms
+                else "; no think time"
+            )
         )
         for line in browse_lines:
             print(line)
