@@ -44,7 +44,8 @@ from apps.accounts.models import Tier
 from apps.campaigns.rules import CAMPAIGNS_VERSION_KEY, CampaignRule, active_campaign_rules
 from apps.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from apps.catalog.cache import catalog_cache_version
-from apps.catalog.models import Product
+from apps.catalog.models import Brand, Category, Product
+from apps.core.bulk import analyze_stale_now
 from apps.pricing.engine import PRICES_VERSION_KEY
 from apps.pricing.models import Price, PriceIndex, PriceIndexState, SpecialPrice
 from apps.pricing.selectors import (
@@ -56,6 +57,8 @@ from apps.pricing.selectors import (
 
 CONTEXTS: tuple[str, ...] = tuple(Tier.values)
 REBUILD_CHUNK = 5000
+# what a full refresh reads and writes: their statistics must not be stale (a bulk load)
+_SOURCES = (Product, Category, Brand, Price, PriceIndex)
 EXCEPTIONS_TTL = 120  # seconds; the key changes every minute anyway
 
 
@@ -133,6 +136,7 @@ def price_index_rebuild(*, progress: Callable[[int, int], None] | None = None) -
         return 0
     at = timezone.now()
     signature = price_index_signature(at)
+    analyze_stale_now(_SOURCES)
     ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
     total, written = len(ids), 0
     with transaction.atomic():
@@ -193,6 +197,7 @@ def price_index_sync(*, force: bool = False) -> dict:
         now = timezone.now()
         signature = price_index_signature(now)
         if force or state.synced_at is None or state.signature != signature:
+            analyze_stale_now(_SOURCES)
             mode, rows = "full", price_index_refresh(None, at=now)
         else:
             mode, rows = "windows", price_index_refresh(_window_crossings(state.synced_at, now))

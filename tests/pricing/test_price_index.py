@@ -28,6 +28,7 @@ from apps.pricing.engine import price_resolve_many, prices_bump
 from apps.pricing.index import (
     CONTEXTS,
     price_filter,
+    price_index_rebuild,
     price_index_sync,
     price_ordered_ids,
 )
@@ -329,6 +330,41 @@ def test_rebuild_command_prints_progress_and_rebuilds(world, capsys):
     assert f"Price index rebuilt: {N_PRODUCTS} products x 3 tiers, {N_PRODUCTS * 3} rows" in out
     assert PriceIndex.objects.count() == N_PRODUCTS * len(CONTEXTS)
     assert PriceIndexState.objects.get().synced_at is not None
+
+
+def _reltuples(model) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_rebuild_after_a_bulk_load_gives_the_planner_statistics_first(world):
+    # a bulk load leaves tables never analyzed (autovacuum off or behind): the planner takes
+    # them for empty and a full rebuild ran for minutes; it analyzes them first, in its own
+    # transaction, where ANALYZE counts the uncommitted new rows
+    with connection.cursor() as cursor:
+        for model in (Product, Price, PriceIndex):
+            cursor.execute(
+                "DELETE FROM pg_statistic WHERE starelid = %s::regclass", [model._meta.db_table]
+            )
+            cursor.execute(
+                "UPDATE pg_class SET reltuples = -1 WHERE oid = %s::regclass",
+                [model._meta.db_table],
+            )
+    Price.objects.bulk_create(
+        Price(price_list=world["lists"]["LIST"], product=product, amount=D("9"))
+        for product in world["products"]
+    )
+    assert _reltuples(Product) == -1
+    price_index_rebuild()
+    assert _reltuples(Product) == N_PRODUCTS
+    assert _reltuples(Price) == N_PRODUCTS
+    # fresh statistics are left alone: a forced full sync analyzes nothing
+    with CaptureQueriesContext(connection) as queries:
+        price_index_sync(force=True)
+    assert not [q for q in queries if q["sql"].startswith("ANALYZE")]
 
 
 # --- reading: a page costs a page -----------------------------------------------------------------
