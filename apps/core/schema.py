@@ -3,10 +3,10 @@
 Rules applied to every operation, so no view has to remember them:
 
 - 429 and 503 (each with ``Retry-After``) everywhere: a rate limit hit, and the database
-  refusing or a statement outliving ``DB_STATEMENT_TIMEOUT``; 401 and 403 on every operation that needs
-  credentials; 400 on every operation with a body or query filters; 404 on every operation
-  with a path parameter; paginated lists 400 (bad ``page``/``page_size``) and 404 (a page past
-  the end).
+  refusing or a statement outliving ``DB_STATEMENT_TIMEOUT``.
+- 401 and 403 on every operation that needs credentials; 400 on every operation with a body
+  or query filters; 404 on every operation with a path parameter; paginated lists 400 (bad
+  ``page``/``page_size``) and 404 (a page past the end).
 - An operation that takes an ``Idempotency-Key`` header also answers 409 (the first request
   with that key is still running) and 422 (the key was used with another body).
 - An optional query parameter may be sent empty (``allowEmptyValue``): it is then absent.

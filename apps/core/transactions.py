@@ -35,13 +35,15 @@ def _name_of(func: Callable[[], object]) -> str:
 class AfterCommit:
     """The registered step: runs ``func`` and logs (never raises) what it raises."""
 
-    __slots__ = ("func", "name")
+    __slots__ = ("func", "name", "ran")
 
     def __init__(self, func: Callable[[], object], name: str | None = None) -> None:
         self.func = func
         self.name = name or _name_of(func)
+        self.ran = False
 
     def __call__(self) -> None:
+        self.ran = True
         try:
             self.func()
         except Exception as exc:
@@ -68,12 +70,16 @@ def after_commit(
 
 
 def pending_after_commit(kind: type, *, using: str | None = None):
-    """The callable of type ``kind`` already registered on the open transaction, or None:
-    lets a module register one step per transaction and add to it."""
+    """The callable of type ``kind`` registered on the open transaction and not run yet, or
+    None: lets a module register one step per transaction and add to it. (A step that ran
+    while its transaction is still open, as ``captureOnCommitCallbacks(execute=True)`` runs
+    them in tests, takes nothing more.)"""
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
         return None
-    for _sids, func, _robust in connection.run_on_commit:
+    for _sids, func, _robust in reversed(connection.run_on_commit):
+        if isinstance(func, AfterCommit) and func.ran:
+            continue
         inner = func.func if isinstance(func, AfterCommit) else func
         if isinstance(inner, kind):
             return inner
