@@ -409,17 +409,17 @@ class ProductPages:
         products instead, PostgreSQL may walk the name index evaluating the search on every
         product. ``OFFSET 0`` keeps the planner from folding the matches back in."""
         columns = PRODUCT_ORDERINGS[self.ordering]
-        fields = [column.lstrip("-") for column in columns]
-        sql, params = self.queryset.order_by().values(*fields).query.sql_with_params()
-        aliases = [f"c{i}" for i in range(len(fields))]
+        # every sort column under a name of ours: the outer query reads them by name, never
+        # by their position in Django's SELECT list
+        aliases = {f"sort_{column.lstrip('-')}": F(column.lstrip("-")) for column in columns}
+        sql, params = self.queryset.order_by().values(**aliases).query.sql_with_params()
         order = ", ".join(
-            f"m.{alias} {'DESC' if column.startswith('-') else 'ASC'}"
-            for alias, column in zip(aliases, columns, strict=True)
+            f"m.sort_{column.lstrip('-')} {'DESC' if column.startswith('-') else 'ASC'}"
+            for column in columns
         )
-        id_alias = aliases[fields.index("id")]
         with connection.cursor() as cursor:
             cursor.execute(  # Django's own SQL composed; every value is a parameter
-                f"SELECT m.{id_alias} FROM ({sql} OFFSET 0) AS m({', '.join(aliases)}) "  # noqa: S608
+                f"SELECT m.sort_id FROM ({sql} OFFSET 0) AS m "  # noqa: S608
                 f"ORDER BY {order} OFFSET %s LIMIT %s",
                 [*params, offset, limit],
             )

@@ -234,6 +234,8 @@ def test_search_puts_whole_word_matches_first(client):
 
     assert skus(client, search="cable") == ["X-2", "X-1"]
     assert skus(client, search="cable", ordering="name") == ["X-1", "X-2"]
+    assert skus(client, search="cable", ordering="-name") == ["X-2", "X-1"]
+    assert skus(client, search="cable", ordering="-created_at") == ["X-2", "X-1"]
 
 
 def test_typos_are_tolerated_only_when_nothing_matches_as_written(client):
