@@ -3,7 +3,8 @@
 
 What it does, each step bounded:
 1. creates the PostgreSQL database of ``DATABASE_URL`` (default
-   ``postgres://postgres@127.0.0.1:5432/b2b_catbench``) when missing and migrates it;
+   ``postgres://postgres@127.0.0.1:5432/b2b_catbench``; it refuses a name without "bench")
+   when missing and migrates it;
 2. seeds it with ``manage.py seed_demo --products N --dealers M`` (skipped when the data is
    already there). When seed_demo leaves fewer than N products, the missing ones are created
    here with bulk_create: a 3-level category tree (10 x 10 x 10), 50 brands, two warehouses
@@ -35,26 +36,34 @@ from __future__ import annotations
 
 import argparse
 import collections
-import http.client
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.parse
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from _common import (
+    database_url,
+    ensure_database,
+    free_port,
+    log,
+    login,
+    manage,
+    measure,
+    request_json,
+    run_wrk,
+    setup_django,
+    start_gunicorn,
+    stop_gunicorn,
+    use_bench_env,
+    worker_rss_mb,
+    wrk_script,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_catbench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
 DEFAULT_DEALER_EMAIL = "owner@demo002.example.com"  # DEMO002, tier B
 DEALER_PASSWORD = "Demo-Dealer-2026"  # noqa: S105 - the printed demo login
 BENCH_SKU_PREFIX = "BENCH-"
@@ -78,21 +87,6 @@ request = function()
 end
 """
 CAMPAIGN_BRANDS = 5
-
-WRK_REPORT = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '\\nBENCH {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, '
-    .. '"p50_us": %d, "p95_us": %d, "p99_us": %d, "mean_us": %.1f}\\n',
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.mean))
-end
-"""
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -151,64 +145,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--explain-only", action="store_true", help="seed, EXPLAIN, no load")
     return parser.parse_args()
-
-
-def bench_env() -> dict[str, str]:
-    env = {
-        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"),
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "RATE_LIMIT_USER": "off",
-        "RATE_LIMIT_IP": "off",
-        "RATE_LIMIT_API_KEY": "off",
-        "RATE_LIMIT_AUTH_IP": "off",
-        "LOG_LEVEL": "WARNING",
-        "JWT_ACCESS_MINUTES": "120",
-        "GUNICORN_TIMEOUT": "900",  # so a pathologically slow page still answers, and is timed
-    }
-    env.pop("CELERY_BROKER_URL", None)
-    return env
-
-
-# --- database -----------------------------------------------------------------------------------
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
-        raise SystemExit(f"refusing an unusual database name: {name!r}")
-    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            log(f"creating database {name}")
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def manage(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our own manage.py
-        [PYTHON, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        check=check,
-        text=True,
-        capture_output=True,
-    )
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
 
 
 def seed(args: argparse.Namespace) -> str:
@@ -898,33 +834,33 @@ end
 """
 
 
-def worker_rss_mb(master: int) -> list[float]:
-    """Resident memory of each gunicorn worker (the master's children), in MB."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                sizes.append(int(line.split()[1]) / 1024)
-    return sizes
+def auth_headers(token: str) -> dict[str, str]:
+    """The headers of every load request: the dealer's token, gzip as a browser asks."""
+    return {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
 
 
 def browse(paths: list[str], url: str, token: str, args, tmpdir: str, proc) -> list[str]:
     """Many users browsing for ``args.browse`` seconds, in one-minute wrk runs: errors and
     p50/p99 per minute, and the workers' memory after each."""
-    script = os.path.join(tmpdir, "browse.lua")
     quoted = ", ".join(json.dumps(path) for path in paths)
     pages = args.max_page
     think = THINK_SCRIPT.format(think=args.think_ms) if args.think_ms else ""
-    Path(script).write_text(BROWSE_SCRIPT.format(paths=quoted, pages=pages) + think + WRK_REPORT)
-    load = argparse.Namespace(**{**vars(args), "connections": args.browse_connections})
+    lua = BROWSE_SCRIPT.format(paths=quoted, pages=pages) + think
+    script = wrk_script(tmpdir, "browse.lua", lua)
     lines = [f"  start: worker memory {', '.join(f'{m:.0f}' for m in worker_rss_mb(proc.pid))} MB"]
     remaining, minute = args.browse, 0
     while remaining > 0:
         seconds = min(60, remaining)
         minute += 1
         log(f"browsing: minute {minute}, {args.browse_connections} connections")
-        r = run_wrk(url, token, seconds, load, script)
+        r = run_wrk(
+            url,
+            seconds,
+            script=script,
+            connections=args.browse_connections,
+            threads=args.threads,
+            headers=auth_headers(token),
+        )
         memory = ", ".join(f"{m:.0f}" for m in worker_rss_mb(proc.pid))
         lines.append(
             f"  minute {minute}: {r['rps']:.1f} req/s, p50 {r['p50_ms']:.0f} ms, p99 "
@@ -936,171 +872,16 @@ def browse(paths: list[str], url: str, token: str, args, tmpdir: str, proc) -> l
     return lines
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int, workers: int, args=None) -> subprocess.Popen:
-    extra = []
-    if args is not None and args.worker_class != "sync":
-        extra = ["--worker-class", args.worker_class, "--threads", str(args.threads_per_worker)]
-    command = [
-        str(Path(PYTHON).with_name("gunicorn")),
-        "-c",
-        str(ROOT / "config/gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--access-logfile",
-        "/dev/null",
-        *extra,
-        "config.wsgi:application",
-    ]
-    log(f"starting gunicorn ({workers} workers) on 127.0.0.1:{port}")
-    # its log goes to a file: a pipe nobody reads fills up and blocks every worker
-    server_log = Path(tempfile.gettempdir()) / f"bench-catalog-gunicorn-{port}.log"
-    proc = subprocess.Popen(  # noqa: S603 - our own server
-        command,
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=server_log.open("w"),
-        text=True,
-        start_new_session=True,
-    )
-    log(f"gunicorn log: {server_log}")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {server_log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    stop_gunicorn(proc)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    log("gunicorn stopped")
-
-
-def request_json(
-    url: str, *, token: str | None = None, body: dict | None = None, timeout: float = 30
-) -> dict:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - loopback
-    with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310 - loopback
-        return json.loads(response.read())
-
-
-def run_wrk(url: str, token: str, seconds: int, args, script: str) -> dict:
-    command = [
-        "wrk",
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        "10s",
-        "-s",
-        script,
-        "-H",
-        f"Authorization: Bearer {token}",
-        "-H",
-        "Accept-Encoding: gzip",
-        url,
-    ]
-    options = {"capture_output": True, "text": True, "check": True, "timeout": seconds + 60}
-    result = subprocess.run(command, **options)  # noqa: S603 - wrk on loopback
-    line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
-    data = json.loads(line[len("BENCH ") :])
-    return {
-        "rps": data["requests"] / (data["duration_us"] / 1e6),
-        "p50_ms": data["p50_us"] / 1000,
-        "p95_ms": data["p95_us"] / 1000,
-        "p99_ms": data["p99_us"] / 1000,
-        "requests": data["requests"],
-        "errors": data["status_errors"] + data["socket_errors"],
-    }
-
-
-def run_threads(url: str, token: str, seconds: int, args) -> dict:
-    """A plain keep-alive thread loop, when wrk is not installed."""
-    parts = urllib.parse.urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker():
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        mine = []
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            conn.request(
-                "GET", path, headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
-            )
-            response = conn.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - started)
-            if response.status != 200:
-                with lock:
-                    errors[0] += 1
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(args.connections)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
-
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] * 1000
-
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": pct(50),
-        "p95_ms": pct(95),
-        "p99_ms": pct(99),
-        "requests": len(latencies),
-        "errors": errors[0],
-    }
-
-
-def measure(url: str, token: str, args, script: str | None) -> dict:
-    if script:
-        run_wrk(url, token, args.warmup, args, script)
-        return run_wrk(url, token, args.duration, args, script)
-    run_threads(url, token, args.warmup, args)
-    return run_threads(url, token, args.duration, args)
-
-
 def main() -> None:
     from decimal import Decimal
 
     args = parse_args()
     price_range = (Decimal(args.price_min), Decimal(args.price_max))
-    os.environ.update(bench_env())
-    ensure_database(os.environ["DATABASE_URL"])
+    db_url = database_url(DEFAULT_DATABASE_URL)
+    # GUNICORN_TIMEOUT: so a pathologically slow page still answers, and is timed
+    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    use_bench_env(db_url, redis_url=redis_url, GUNICORN_TIMEOUT="900")
+    ensure_database(db_url)
     log("migrating")
     manage("migrate", "--noinput")
     setup_django()
@@ -1153,16 +934,16 @@ def main() -> None:
     tmpdir = tempfile.mkdtemp(prefix="bench-catalog-")
     script = None
     if tool == "wrk":
-        script = os.path.join(tmpdir, "report.lua")
-        Path(script).write_text(WRK_REPORT)
+        script = wrk_script(tmpdir)
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
-    proc = start_gunicorn(port, args.workers, args)
+    proc = start_gunicorn(
+        port, args.workers, worker_class=args.worker_class, threads=args.threads_per_worker
+    )
     results, slow, checks, problems = {}, {}, [], []
     try:
-        token = request_json(
-            f"{base}/auth/token", body={"email": args.dealer_email, "password": DEALER_PASSWORD}
-        )["access"]
+        token = login(f"http://127.0.0.1:{port}", args.dealer_email, DEALER_PASSWORD)
+        headers = auth_headers(token)
         page = f"page_size={args.page_size}"
         scenarios = {
             "health/live": f"http://127.0.0.1:{port}/health/live",
@@ -1202,16 +983,16 @@ def main() -> None:
             log(f"measuring {name} for {args.duration} s ({tool}, {args.connections} conn.)")
             if "RANDOM" in url and tool == "wrk":
                 path = urllib.parse.urlsplit(url)
-                random_script = os.path.join(tmpdir, "random.lua")
-                Path(random_script).write_text(
-                    RANDOM_PAGES.format(
-                        path=f"{path.path}?{path.query.replace('&page=RANDOM', '')}", pages=pages
-                    )
-                    + WRK_REPORT
+                query = path.query.replace("&page=RANDOM", "")
+                lua = RANDOM_PAGES.format(path=f"{path.path}?{query}", pages=pages)
+                random_script = wrk_script(tmpdir, "random.lua", lua)
+                results[name] = measure(
+                    url.replace("RANDOM", "1"), args, script=random_script, headers=headers
                 )
-                results[name] = measure(url.replace("RANDOM", "1"), token, args, random_script)
             else:
-                results[name] = measure(url.replace("RANDOM", str(pages)), token, args, script)
+                results[name] = measure(
+                    url.replace("RANDOM", str(pages)), args, script=script, headers=headers
+                )
         if args.browse:
             paths = [
                 urllib.parse.urlsplit(f"{base}/products?{page}{query}")

@@ -54,25 +54,31 @@ import http.client
 import json
 import os
 import random
-import re
-import secrets
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.parse
-import urllib.request
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# run as ``python bench/orders.py``, Python puts bench/ first on the path, where a script
-# named like a package (bench/request_cost.py) would shadow it: keep only the project root
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-PYTHON = sys.executable
+from _common import (
+    database_name,
+    database_url,
+    ensure_database,
+    free_port,
+    keep_bench_off_path,
+    log,
+    login,
+    manage,
+    percentile_ms,
+    setup_django,
+    start_gunicorn,
+    stop_gunicorn,
+    use_bench_env,
+)
+
+keep_bench_off_path()  # a bench/<name>.py must not shadow a module the project imports
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_orderbench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
 CODE_PREFIX = "OB"
 SKU_PREFIX = "OB-"
 PASSWORD = "Order-Bench-2026!"  # noqa: S105 - the bench dealers' login, loopback only
@@ -86,10 +92,6 @@ RESET_TABLES = (
     "core_idempotencyrecord",
     "auditlog_logentry",
 )
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -124,63 +126,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def bench_env() -> dict[str, str]:
-    return {
-        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11"),
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "RATE_LIMIT_USER": "off",
-        "RATE_LIMIT_IP": "off",
-        "RATE_LIMIT_API_KEY": "off",
-        "RATE_LIMIT_AUTH_IP": "off",
-        "LOG_LEVEL": "WARNING",
-        "JWT_ACCESS_MINUTES": "120",
-    }
-
-
 # --- database -----------------------------------------------------------------------------------
-
-
-def database_name(url: str) -> str:
-    name = urllib.parse.urlsplit(url).path.lstrip("/")
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name) or "bench" not in name:
-        raise SystemExit(f"refusing database {name!r}: use a name containing 'bench'")
-    return name
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = database_name(url)
-    admin_url = urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            log(f"creating database {name}")
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def migrate() -> None:
-    subprocess.run(  # noqa: S603 - our own manage.py
-        [PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput"],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
 
 
 def _vkn(n: int) -> str:
@@ -188,6 +134,12 @@ def _vkn(n: int) -> str:
 
     base = f"8{n:08d}"  # far from the demo dealers' 9xxxxxxxx
     return base + vkn.calc_check_digit(base)
+
+
+def not_stored(manager, field: str, values: list[str]) -> list[str]:
+    """The ``values`` no row of ``manager`` holds in ``field``, in their order."""
+    have = set(manager.filter(**{f"{field}__in": values}).values_list(field, flat=True))
+    return [value for value in values if value not in have]
 
 
 def seed_dealers(count: int) -> None:
@@ -199,8 +151,7 @@ def seed_dealers(count: int) -> None:
     from apps.accounts.roles import DEALER_ROLE_GROUPS
 
     codes = [f"{CODE_PREFIX}{n:04d}" for n in range(1, count + 1)]
-    have = set(Customer.all_objects.filter(code__in=codes).values_list("code", flat=True))
-    missing = [code for code in codes if code not in have]
+    missing = not_stored(Customer.all_objects, "code", codes)
     if not missing:
         return
     log(f"creating {len(missing)} dealers (owner user, addresses)")
@@ -266,12 +217,11 @@ def seed_products(count: int, stock: int) -> None:
     from apps.pricing.models import Price, PriceList
 
     skus = [f"{SKU_PREFIX}{n:06d}" for n in range(1, count + 1)]
-    have = set(Product.all_objects.filter(sku__in=skus).values_list("sku", flat=True))
-    missing = [sku for sku in skus if sku not in have]
+    missing = not_stored(Product.all_objects, "sku", skus)
     if not missing:
         return
     log(f"creating {len(missing)} products (LIST price, stock in 2 warehouses)")
-    rng = random.Random(len(have))  # noqa: S311 - bench data
+    rng = random.Random(count - len(missing))  # noqa: S311 - bench data (seeded by those stored)
     category = Category.objects.filter(name="Order Bench").first() or category_create(
         name="Order Bench"
     )
@@ -385,73 +335,6 @@ def check(expected_orders: int) -> str:
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    command = [
-        str(Path(PYTHON).with_name("gunicorn")),
-        "-c",
-        str(ROOT / "config/gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--backlog",
-        "2048",
-        "--access-logfile",
-        "/dev/null",
-        "config.wsgi:application",
-    ]
-    log(f"starting gunicorn ({workers} sync workers) on 127.0.0.1:{port}")
-    proc = subprocess.Popen(  # noqa: S603 - our own server
-        command,
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {proc.stderr.read()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    stop_gunicorn(proc)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    log("gunicorn stopped")
-
-
-def login(port: int, email: str) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    body = json.dumps({"email": email, "password": PASSWORD})
-    conn.request("POST", "/api/v1/auth/token", body, {"Content-Type": "application/json"})
-    response = conn.getresponse()
-    data = json.loads(response.read())
-    conn.close()
-    if response.status != 200:
-        raise SystemExit(f"login of {email} failed: {response.status} {data}")
-    return data["access"]
-
-
 def tokens(port: int, emails: list[str]) -> list[str]:
     """The first dealer logs in through the endpoint (proving the password and the token
     path); the others get their tokens from the service that endpoint uses (``tokens_for``,
@@ -461,7 +344,8 @@ def tokens(port: int, emails: list[str]) -> list[str]:
     from apps.accounts.services.auth import tokens_for
 
     users = {u.email: u for u in User.objects.filter(email__in=emails).select_related("customer")}
-    return [login(port, emails[0])] + [tokens_for(users[email])["access"] for email in emails[1:]]
+    first = login(f"http://127.0.0.1:{port}", emails[0], PASSWORD)
+    return [first] + [tokens_for(users[email])["access"] for email in emails[1:]]
 
 
 def order_bodies(pools: list[list[str]], orders: int, lines: int, seed: int) -> list[list[bytes]]:
@@ -517,10 +401,6 @@ def drive(port: int, tokens: list[str], bodies: list[list[bytes]]) -> dict:
     statuses: dict[int, int] = {}
     for _latency, status in flat:
         statuses[status] = statuses.get(status, 0) + 1
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] * 1000
-
     return {
         "elapsed": elapsed,
         "requests": len(flat),
@@ -530,9 +410,9 @@ def drive(port: int, tokens: list[str], bodies: list[list[bytes]]) -> dict:
         "statuses": statuses,
         "rps": len(flat) / elapsed,
         "ops": statuses.get(201, 0) / elapsed,
-        "p50_ms": pct(50),
-        "p95_ms": pct(95),
-        "p99_ms": pct(99),
+        "p50_ms": percentile_ms(latencies, 50),
+        "p95_ms": percentile_ms(latencies, 95),
+        "p99_ms": percentile_ms(latencies, 99),
     }
 
 
@@ -570,12 +450,11 @@ def queries_per_placement(
 def main() -> None:
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop gunicorn on the way out
-    os.environ.update(bench_env())
-    os.environ.pop("CELERY_BROKER_URL", None)
-    database_name(os.environ["DATABASE_URL"])
-    ensure_database(os.environ["DATABASE_URL"])
+    url = database_url(DEFAULT_DATABASE_URL)
+    use_bench_env(url, redis_url=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
+    ensure_database(url)
     log("migrating")
-    migrate()
+    manage("migrate", "--noinput")
     setup_django()
     from django.db import connection, connections
 
@@ -616,7 +495,7 @@ def main() -> None:
     connections.close_all()
 
     port = free_port()
-    proc = start_gunicorn(port, args.workers)
+    proc = start_gunicorn(port, args.workers, backlog=2048)
     results: dict[str, dict] = {}  # the best round of each scenario
     runs: list[tuple[str, dict]] = []
     try:

@@ -34,48 +34,39 @@ the call trees.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
-import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import (
+    children,
+    cpu_seconds,
+    database_url,
+    ensure_database,
+    free_port,
+    keep_bench_off_path,
+    log,
+    login,
+    manage,
+    measure,
+    setup_django,
+    start_gunicorn,
+    stop_gunicorn,
+    use_bench_env,
+    wrk_script,
+)
+
 # this file is named like the ``requests`` library: keep its folder off the import path, or an
 # ``import requests`` in the project (webhooks, SMS) would import this script instead
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-PYTHON = sys.executable
+keep_bench_off_path()
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_reqbench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 DEFAULT_DEALER_EMAIL = "owner@demo002.example.com"  # DEMO002, tier B
 DEALER_PASSWORD = "Demo-Dealer-2026"  # noqa: S105 - the printed demo login
 HIGH_LIMIT = "1000000/min"  # counted on every request, never reached
-
-WRK_REPORT = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '\\nBENCH {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, '
-    .. '"p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
-end
-"""
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -99,72 +90,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def bench_env(args: argparse.Namespace) -> dict[str, str]:
-    limit = HIGH_LIMIT if args.rate_limits == "on" else "off"
-    return {
-        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
-        "REDIS_URL": os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "CELERY_BROKER_URL": "",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "RATE_LIMIT_USER": limit,
-        "RATE_LIMIT_IP": limit,
-        "RATE_LIMIT_API_KEY": limit,
-        "RATE_LIMIT_AUTH_IP": limit,
-        "LOG_LEVEL": "WARNING",
-        "JWT_ACCESS_MINUTES": "120",
-    }
-
-
-# --- database -----------------------------------------------------------------------------------
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name or not re.fullmatch(r"[A-Za-z0-9_]+", name):
-        raise SystemExit(f"refusing database {name!r}: the name must contain 'bench'")
-    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            log(f"creating database {name}")
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def manage(*args: str) -> None:
-    result = subprocess.run(  # noqa: S603 - our own manage.py
-        [PYTHON, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        text=True,
-        capture_output=True,
-        timeout=1800,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
 def seed(args: argparse.Namespace) -> str:
     from apps.accounts.models import User
 
     user = User.objects.select_related("customer").filter(email__iexact=args.dealer_email).first()
     if user is None:
         log("seed_demo --products 20 --dealers 4")
-        manage("seed_demo", "--products", "20", "--dealers", "4")
+        manage("seed_demo", "--products", "20", "--dealers", "4", timeout=1800)
         user = User.objects.select_related("customer").get(email__iexact=args.dealer_email)
     perms = len(user.get_all_permissions())
     return (
@@ -176,180 +108,15 @@ def seed(args: argparse.Namespace) -> str:
 # --- server and load ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    command = [
-        str(Path(PYTHON).with_name("gunicorn")),
-        "-c",
-        str(ROOT / "config/gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--access-logfile",
-        "/dev/null",
-        "config.wsgi:application",
-    ]
-    log(f"starting gunicorn ({workers} sync workers) on 127.0.0.1:{port}")
-    proc = subprocess.Popen(  # noqa: S603 - our own server
-        command,
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {proc.stderr.read()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    stop_gunicorn(proc)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    log("gunicorn stopped")
-
-
-def login(base: str, email: str) -> str:
-    body = json.dumps({"email": email, "password": DEALER_PASSWORD}).encode()
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{base}/api/v1/auth/token", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
-        return json.loads(response.read())["access"]
-
-
-def run_wrk(url: str, token: str | None, seconds: int, args, script: str) -> dict:
-    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s"]
-    command += ["--timeout", "10s", "-s", script]
-    if token:
-        command += ["-H", f"Authorization: Bearer {token}"]
-    result = subprocess.run(  # noqa: S603 - wrk on loopback
-        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
-    )
-    line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
-    data = json.loads(line[len("BENCH ") :])
-    return {
-        "rps": data["requests"] / (data["duration_us"] / 1e6),
-        "p50_ms": data["p50_us"] / 1000,
-        "p95_ms": data["p95_us"] / 1000,
-        "p99_ms": data["p99_us"] / 1000,
-        "requests": data["requests"],
-        "errors": data["status_errors"] + data["socket_errors"],
-    }
-
-
-def run_threads(url: str, token: str | None, seconds: int, args) -> dict:
-    """A bounded keep-alive thread loop, when wrk is not installed (it saturates sooner than
-    wrk: the ratio is then a floor, not the server's figure)."""
-    parts = urllib.parse.urlsplit(url)
+def measured(url: str, token: str | None, args, script: str | None, meter: CpuMeter) -> dict:
+    """``measure``, with the CPU the server spent per request."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker():
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        mine, failed = [], 0
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            try:
-                conn.request("GET", parts.path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                failed += response.status != 200
-            except (OSError, http.client.HTTPException):
-                failed += 1
-                conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-            mine.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    threads = [threading.Thread(target=worker) for _ in range(args.connections)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
-
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] * 1000
-
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": pct(50),
-        "p95_ms": pct(95),
-        "p99_ms": pct(99),
-        "requests": len(latencies),
-        "errors": errors[0],
-    }
-
-
-def measure(url: str, token: str | None, args, script: str | None, meter: CpuMeter) -> dict:
-    if script:
-        run_wrk(url, token, args.warmup, args, script)
-        meter.start()
-        result = run_wrk(url, token, args.duration, args, script)
-    else:
-        run_threads(url, token, args.warmup, args)
-        meter.start()
-        result = run_threads(url, token, args.duration, args)
+    result = measure(url, args, script=script, headers=headers, before=meter.start)
     result.update(meter.stop(result["requests"]))
     return result
 
 
 # --- CPU per request (what the machine's load does not change) ---------------------------------
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _stat(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return []
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / _TICK if fields else 0.0  # utime + stime
-
-
-def _children_cpu_seconds(pid: int) -> float:
-    """CPU of the children ``pid`` has reaped (gunicorn's workers replaced after max_requests)."""
-    fields = _stat(pid)
-    return (int(fields[13]) + int(fields[14])) / _TICK if fields else 0.0  # cutime + cstime
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
 
 
 def _database_backends() -> list[int]:
@@ -375,10 +142,10 @@ class CpuMeter:
         self.master_pid = master_pid
 
     def _snapshot(self) -> tuple[float, dict[int, float], set[int]]:
-        workers = _children(self.master_pid)
-        app = sum(_cpu_seconds(pid) for pid in workers) + _children_cpu_seconds(self.master_pid)
+        workers = children(self.master_pid)
+        app = sum(map(cpu_seconds, workers)) + cpu_seconds(self.master_pid, reaped=True)
         backends = _database_backends() if Path("/proc").is_dir() else []
-        return app, {pid: _cpu_seconds(pid) for pid in backends}, set(workers)
+        return app, {pid: cpu_seconds(pid) for pid in backends}, set(workers)
 
     def start(self) -> None:
         self.before = self._snapshot()
@@ -440,11 +207,13 @@ def profile(args: argparse.Namespace) -> None:
 
 def main() -> None:
     args = parse_args()
-    os.environ.update(bench_env(args))
-    ensure_database(os.environ["DATABASE_URL"])
+    url = database_url(DEFAULT_DATABASE_URL)
+    limit = HIGH_LIMIT if args.rate_limits == "on" else "off"
+    use_bench_env(url, redis_url=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL), rate_limit=limit)
+    ensure_database(url)
     if not args.skip_migrate:
         log("migrating")
-        manage("migrate", "--noinput")
+        manage("migrate", "--noinput", timeout=1800)
     setup_django()
     data = seed(args)
     log(f"data: {data}")
@@ -458,8 +227,7 @@ def main() -> None:
     script = None
     workdir = Path(tempfile.mkdtemp(prefix="reqbench-"))
     if shutil.which("wrk"):
-        script = str(workdir / "report.lua")
-        Path(script).write_text(WRK_REPORT)
+        script = wrk_script(workdir)
         generator = f"wrk -t{args.threads} -c{args.connections}"
     else:
         generator = f"Python thread loop, {args.connections} connections (wrk not installed)"
@@ -469,11 +237,11 @@ def main() -> None:
     proc = start_gunicorn(port, args.workers)
     rows: list[tuple[dict, dict]] = []
     try:
-        token = login(base, args.dealer_email)
+        token = login(base, args.dealer_email, DEALER_PASSWORD)
         meter = CpuMeter(proc.pid)
         for number in range(1, args.rounds + 1):
-            live = measure(f"{base}/health/live", None, args, script, meter)
-            me = measure(f"{base}/api/v1/me", token, args, script, meter)
+            live = measured(f"{base}/health/live", None, args, script, meter)
+            me = measured(f"{base}/api/v1/me", token, args, script, meter)
             rows.append((live, me))
             log(f"round {number}: " + describe("/health/live", live))
             log(f"round {number}: " + describe("/api/v1/me", me))

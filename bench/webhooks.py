@@ -40,7 +40,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,8 +48,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from _common import (
+    CLOCK_TICKS,
+    PYTHON,
+    database_url,
+    ensure_database,
+    free_port,
+    keep_bench_off_path,
+    log,
+    manage,
+    plain_log,
+    proc_stat,
+    setup_django,
+    spawn,
+    stop,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench_webhooks"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/12"
 TABLES = (
@@ -59,10 +72,6 @@ TABLES = (
     "integrations_outboxevent",
     "integrations_webhookendpoint",
 )
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
 
 
 # --- the receiver (its own process: ``bench/webhooks.py receive PORT FILE``) ------------------
@@ -111,42 +120,6 @@ def receive(port: int, out: str) -> None:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            log(f"creating database {name}")
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(args: list[str], env: dict, logfile) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603 (our own programs)
-        args, cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -154,17 +127,11 @@ def percentile(values: list[float], share: float) -> float:
 
 def group_cpu(groups: list[int]) -> float:
     """CPU seconds (user + system) of the live processes of these process groups."""
-    tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) in groups:  # pgrp
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        fields = proc_stat(entry.name) if entry.name.isdigit() else []
+        if fields and int(fields[2]) in groups:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
     return total
 
 
@@ -178,7 +145,8 @@ def load() -> str:
 
 def main() -> None:
     # the script's own directory first on sys.path would shadow packages (bench/request_cost.py)
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+    keep_bench_off_path()
+    plain_log()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=5_000, help="events of the burst")
     parser.add_argument("--rate", type=float, default=200, help="events/s of the paced phase")
@@ -208,9 +176,7 @@ def main() -> None:
     if not 0 < args.subjects <= args.events:
         raise SystemExit("--subjects 1..events")
 
-    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    if "bench" not in urlsplit(url).path and not args.force:
-        raise SystemExit("the benchmark empties tables: use a database named *bench*, or --force")
+    url = database_url(DEFAULT_DATABASE_URL, force=args.force)
     cache = urlunsplit(
         urlsplit(args.broker)._replace(
             path=f"/{int(urlsplit(args.broker).path.strip('/') or 0) + 1}"
@@ -229,22 +195,9 @@ def main() -> None:
     }
     ensure_database(url)
     log("migrating ...")
-    done = subprocess.run(  # noqa: S603
-        [PYTHON, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"migrate failed:\n{done.stdout}\n{done.stderr}")
-
+    manage("migrate", "--noinput", env=env)
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django()
     import redis
     from django.db import connection, transaction
     from standardwebhooks.webhooks import Webhook
@@ -261,8 +214,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     port = free_port()
     logfile = (tmp / "processes.log").open("w")
-    receiver = start(
-        [PYTHON, __file__, "receive", str(port), str(tmp / "arrivals.json")], env, logfile
+    receiver = spawn(
+        [PYTHON, __file__, "receive", str(port), str(tmp / "arrivals.json")],
+        log_file=logfile,
+        env=env,
     )
     _endpoint, secret = webhook_endpoint_create(
         url=f"http://127.0.0.1:{port}/hooks", event_types=["*"]
@@ -338,7 +293,7 @@ def main() -> None:
         )
     celery = [PYTHON, "-m", "celery", "-A", "config"]
     workers = [
-        start(
+        spawn(
             [
                 *celery,
                 "worker",
@@ -349,13 +304,15 @@ def main() -> None:
                 "--without-mingle",
                 f"--hostname=bench{n}@%h",
             ],
-            env,
-            logfile,
+            log_file=logfile,
+            env=env,
         )
         for n in range(args.workers)
     ]
-    beat = start(
-        [*celery, "beat", "--loglevel=WARNING", f"--schedule={tmp / 'beat'}"], env, logfile
+    beat = spawn(
+        [*celery, "beat", "--loglevel=WARNING", f"--schedule={tmp / 'beat'}"],
+        log_file=logfile,
+        env=env,
     )
     groups = [proc.pid for proc in (*workers, beat)]
     try:
