@@ -36,11 +36,14 @@ from __future__ import annotations
 
 import argparse
 import collections
+import http.client
 import json
 import os
+import random
 import re
 import shutil
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -52,6 +55,7 @@ from _common import (
     login,
     manage,
     measure,
+    percentile_ms,
     request_json,
     run_wrk,
     setup_django,
@@ -137,7 +141,8 @@ def parse_args() -> argparse.Namespace:
         "--think-ms",
         type=int,
         default=0,
-        help="browsing users wait a random 0..2x this many ms between two pages (mean: this)",
+        help="browsing users (a thread each) wait a random 0..2x this many ms between two pages "
+        "(mean: this); 0: wrk without think time (saturation)",
     )
     parser.add_argument("--browse-only", action="store_true", help="skip the scenarios")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
@@ -827,27 +832,25 @@ request = function()
 end
 """
 
-THINK_SCRIPT = """
-delay = function()
-  return math.random(0, 2 * {think})
-end
-"""
-
 
 def auth_headers(token: str) -> dict[str, str]:
     """The headers of every load request: the dealer's token, gzip as a browser asks."""
     return {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
 
 
-def browse(paths: list[str], url: str, token: str, args, tmpdir: str, proc) -> list[str]:
-    """Many users browsing for ``args.browse`` seconds, in one-minute wrk runs: errors and
-    p50/p99 per minute, and the workers' memory after each."""
+def browse(
+    paths: list[str], url: str, token: str, args, tmpdir: str, proc, pages: int
+) -> list[str]:
+    """Many users browsing for ``args.browse`` seconds: errors and p50/p99 per minute, and the
+    workers' memory after each. Without think time one wrk run per minute (saturation); with
+    it, one thread per user (``browse_users``)."""
+    start = f"  start: worker memory {', '.join(f'{m:.0f}' for m in worker_rss_mb(proc.pid))} MB"
+    if args.think_ms:
+        return [start, *browse_users(paths, url, token, args, proc, pages)]
     quoted = ", ".join(json.dumps(path) for path in paths)
-    pages = args.max_page
-    think = THINK_SCRIPT.format(think=args.think_ms) if args.think_ms else ""
-    lua = BROWSE_SCRIPT.format(paths=quoted, pages=pages) + think
+    lua = BROWSE_SCRIPT.format(paths=quoted, pages=pages)
     script = wrk_script(tmpdir, "browse.lua", lua)
-    lines = [f"  start: worker memory {', '.join(f'{m:.0f}' for m in worker_rss_mb(proc.pid))} MB"]
+    lines = [start]
     remaining, minute = args.browse, 0
     while remaining > 0:
         seconds = min(60, remaining)
@@ -861,14 +864,88 @@ def browse(paths: list[str], url: str, token: str, args, tmpdir: str, proc) -> l
             threads=args.threads,
             headers=auth_headers(token),
         )
-        memory = ", ".join(f"{m:.0f}" for m in worker_rss_mb(proc.pid))
-        lines.append(
-            f"  minute {minute}: {r['rps']:.1f} req/s, p50 {r['p50_ms']:.0f} ms, p99 "
-            f"{r['p99_ms']:.0f} ms, errors {r['errors']} of {r['requests']}; worker memory "
-            f"{memory} MB"
-        )
+        lines.append(minute_line(minute, r, proc))
         log(lines[-1].strip())
         remaining -= seconds
+    return lines
+
+
+def minute_line(minute: int, r: dict, proc) -> str:
+    memory = ", ".join(f"{m:.0f}" for m in worker_rss_mb(proc.pid))
+    return (
+        f"  minute {minute}: {r['rps']:.1f} req/s, p50 {r['p50_ms']:.0f} ms, p99 "
+        f"{r['p99_ms']:.0f} ms, errors {r['errors']} of {r['requests']}; worker memory "
+        f"{memory} MB"
+    )
+
+
+def browse_users(paths: list[str], url: str, token: str, args, proc, pages: int) -> list[str]:
+    """``args.browse_connections`` users, each a thread with its own keep-alive connection:
+    it arrives at a random moment of the first think time, then asks for a page (as the wrk
+    script does: one in five a random page of the whole catalog, else one of ``paths``), reads
+    it, waits a random 0..2x ``args.think_ms`` and asks again, until the time is up. An answer
+    other than 200, or none within 10 s, is an error. Figures per minute of completion."""
+    origin = urllib.parse.urlsplit(url)
+    headers = auth_headers(token)
+    think = args.think_ms / 1000
+    began = time.monotonic()
+    deadline = began + args.browse
+    done: list[tuple[float, float, bool]] = []  # (completed at, seconds, ok)
+    lock = threading.Lock()
+
+    def user(seed: int) -> None:
+        rng = random.Random(seed)  # noqa: S311 - load pattern, not security
+        conn = http.client.HTTPConnection(origin.hostname, origin.port, timeout=10)
+        wait = rng.uniform(0, 2 * think)
+        while time.monotonic() + wait < deadline:
+            time.sleep(wait)
+            if rng.randint(1, 5) == 5:
+                path = f"{paths[0]}&page={rng.randint(1, pages)}"
+            else:
+                path = rng.choice(paths)
+            started = time.monotonic()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+                if response.will_close:
+                    conn.close()
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+            finished = time.monotonic()
+            with lock:
+                done.append((finished - began, finished - started, ok))
+            wait = rng.uniform(0, 2 * think)
+        conn.close()
+
+    threads = [
+        threading.Thread(target=user, args=(n,), daemon=True)
+        for n in range(args.browse_connections)
+    ]
+    for thread in threads:
+        thread.start()
+    lines, minute = [], 0
+    while minute * 60 < args.browse:
+        minute += 1
+        end = min(minute * 60, args.browse)
+        time.sleep(max(0.0, began + end - time.monotonic()))
+        log(f"browsing: minute {minute}, {args.browse_connections} users")
+        with lock:
+            these = [d for d in done if (minute - 1) * 60 <= d[0] < end]
+        latencies = sorted(seconds for _at, seconds, _ok in these)
+        r = {
+            "rps": len(these) / (end - (minute - 1) * 60),
+            "p50_ms": percentile_ms(latencies, 50),
+            "p99_ms": percentile_ms(latencies, 99),
+            "errors": sum(1 for *_rest, ok in these if not ok),
+            "requests": len(these),
+        }
+        lines.append(minute_line(minute, r, proc))
+        log(lines[-1].strip())
+    for thread in threads:
+        thread.join(timeout=15)  # a request in flight at the end: at most its timeout
     return lines
 
 
@@ -1000,7 +1077,13 @@ def main() -> None:
             ]
             paths.append(urllib.parse.urlsplit(f"{base}/products?{page}&search={term}"))
             browse_lines = browse(
-                [f"{p.path}?{p.query}" for p in paths], f"{base}/me", token, args, tmpdir, proc
+                [f"{p.path}?{p.query}" for p in paths],
+                f"{base}/me",
+                token,
+                args,
+                tmpdir,
+                proc,
+                pages,
             )
     finally:
         stop_gunicorn(proc)
@@ -1008,7 +1091,9 @@ def main() -> None:
     if args.browse:
         print()
         print(
-            f"many browsing users: {args.browse_connections} connections, {args.browse} s, "
+            f"many browsing users: {args.browse_connections} "
+            + ("users (a thread and a connection each)" if args.think_ms else "connections")
+            + f", {args.browse} s, "
             f"gunicorn {args.workers} {args.worker_class} workers"
             + (f" x {args.threads_per_worker} threads" if args.worker_class != "sync" else "")
             + f", {pages} pages; each request one of: page 1, category, price order, search, a "
