@@ -49,7 +49,11 @@ class ValidityQuerySet(models.QuerySet):
 
 
 class PriceBase(TimeStampedModel):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="%(class)s_rows")
+    # no index of its own: each model's composite index or unique constraint covers it (a
+    # redundant index is one more write per row of every ERP batch)
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="%(class)s_rows", db_index=False
+    )
     min_quantity = models.PositiveIntegerField(
         _("from quantity"), default=1, validators=[MinValueValidator(1)]
     )
@@ -69,7 +73,10 @@ class PriceBase(TimeStampedModel):
 
 
 class Price(PriceBase):
-    price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="prices")
+    # indexed as the first column of pricing_price_unique_break
+    price_list = models.ForeignKey(
+        PriceList, on_delete=models.PROTECT, related_name="prices", db_index=False
+    )
 
     class Meta:
         verbose_name = _("price")
@@ -97,7 +104,10 @@ class Price(PriceBase):
 
 
 class SpecialPrice(PriceBase):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="special_prices")
+    # indexed as the first column of pricing_special_unique_break
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="special_prices", db_index=False
+    )
 
     class Meta:
         verbose_name = _("special price")
@@ -119,7 +129,8 @@ class SpecialPrice(PriceBase):
                 name="pricing_special_window_order",
             ),
         ]
-        indexes = [models.Index(fields=["customer", "product"], name="pricing_special_customer")]
+        # (customer, product) lookups use pricing_special_unique_break
+        indexes = [models.Index(fields=["product"], name="pricing_special_product")]
 
     def __str__(self) -> str:
         return f"{self.customer_id}:{self.product_id} x{self.min_quantity} = {self.amount}"
@@ -133,7 +144,8 @@ class PriceChange(models.Model):
         ERP = "erp", _("ERP batch")
         SYSTEM = "system", _("system")
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # indexed as the first column of pricing_change_product
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False)
     price_list = models.ForeignKey(
         PriceList, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )

@@ -18,7 +18,7 @@ from django.dispatch import receiver
 
 from apps.campaigns.rules import campaigns_changed_listen
 from apps.catalog.models import Brand, Category, Product
-from apps.core.transactions import after_commit, pending_after_commit
+from apps.core.transactions import after_commit
 from apps.pricing.engine import prices_bump
 from apps.pricing.index import price_index_refresh
 from apps.pricing.models import Price, PriceList
@@ -29,17 +29,12 @@ def prices_changed() -> None:
     prices_bump()
 
 
-class _IndexSync:
-    """The price index sync queued once the transaction commits."""
-
-    def __call__(self) -> None:
-        price_index_sync_task.delay()
-
-
 def price_index_sync_after_commit() -> None:
-    # one sync per transaction, however many categories, brands or campaigns it saved
-    if pending_after_commit(_IndexSync) is None:
-        after_commit(_IndexSync(), name="price index sync")
+    # several in one transaction are cheap: the first sync rebuilds, the next find the
+    # signature current and only look at price windows. (Not merged into one per transaction:
+    # tests run the callbacks of a transaction that never commits, and one left from an earlier
+    # step would swallow the next.)
+    after_commit(price_index_sync_task.delay, name="price index sync")
 
 
 @receiver(post_save, sender=Price, dispatch_uid="pricing-price-saved")

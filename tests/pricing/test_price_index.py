@@ -282,20 +282,6 @@ def test_a_campaign_reaches_the_index_when_its_transaction_commits(
     assert PriceIndex.objects.get(product=product, context="C").price == D("30")
 
 
-def test_one_transaction_of_many_catalog_and_campaign_changes_queues_one_sync(
-    world, django_capture_on_commit_callbacks
-):
-    from apps.core.transactions import AfterCommit
-
-    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
-        for n in range(3):
-            category_create(name=f"Garden {n}")
-        Brand.objects.create(name="Acme", slug="acme")
-        Campaign.objects.create(name="Spring", discount_type="percentage", discount_value=5)
-    syncs = [c for c in callbacks if isinstance(c, AfterCommit) and c.name == "price index sync"]
-    assert len(syncs) == 1
-
-
 def test_beat_sync_follows_campaign_and_price_windows_as_time_passes(world):
     """A campaign that starts, and a price whose window opens, after the last sync are in the
     index after the next beat sync, without any write in between."""
