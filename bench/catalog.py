@@ -879,6 +879,29 @@ def minute_line(minute: int, r: dict, proc) -> str:
     )
 
 
+def fetch(conn: http.client.HTTPConnection, path: str, headers: dict) -> bool:
+    """GET ``path``: True for a 200 read to the end. A kept-alive connection that the server
+    closed while the user was thinking (gunicorn's ``keepalive``) is opened again and the
+    request sent once more, as browsers do; any other failure is an error."""
+    for attempt in (1, 2):
+        reused = conn.sock is not None
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.will_close:
+                conn.close()
+            return response.status == 200
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            conn.close()
+            if not reused or attempt == 2:
+                return False
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            return False
+    return False
+
+
 def browse_users(paths: list[str], url: str, token: str, args, proc, pages: int) -> list[str]:
     """``args.browse_connections`` users, each a thread with its own keep-alive connection:
     it arrives at a random moment of the first think time, then asks for a page (as the wrk
@@ -904,16 +927,7 @@ def browse_users(paths: list[str], url: str, token: str, args, proc, pages: int)
             else:
                 path = rng.choice(paths)
             started = time.monotonic()
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-                if response.will_close:
-                    conn.close()
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
+            ok = fetch(conn, path, headers)
             finished = time.monotonic()
             with lock:
                 done.append((finished - began, finished - started, ok))
