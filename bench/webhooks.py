@@ -25,8 +25,8 @@ the next database, 13):
    delivered: deliveries/s = events / (first arrival to last arrival), the rate at which
    the workers drain a backlog (the emitter, one process, is not what is measured);
 4. **paced**: emits ``--rate`` events/s for ``--seconds`` the same way (from ``--emitters``
-   processes, each taking every n-th commit at its time), and waits: the commit-to-arrival
-   latency p50 / p95 / p99 / max at that rate;
+   processes, each emitting the events of its share of the subjects, in order, at its time),
+   and waits: the commit-to-arrival latency p50 / p95 / p99 / max at that rate;
 5. checks: every event received, no event received twice nor under two webhook-ids, every
    signature valid (the ``standardwebhooks`` verifier), each subject's events in order;
    prints the TCP connections the receiver saw, the CPU per delivery and the load average.
@@ -229,14 +229,15 @@ def main() -> None:
     def emit(
         first: int, count: int, rate: float | None, *, share: int = 0, shares: int = 1
     ) -> float:
-        """Commits ``share``, ``share + shares``, ... of the phase, each at its time."""
+        """Commits the events of the subjects of ``share`` (subject number modulo ``shares``;
+        a subject's events come from one process, one transaction after the other, so their
+        order is defined), ``--per-commit`` to a transaction, each at its time."""
+        mine = [n for n in range(first, first + count) if (n % args.subjects) % shares == share]
         began = time.time()
-        for index, offset in enumerate(range(0, count, args.per_commit)):
-            if index % shares != share:
-                continue
-            numbers = range(first + offset, first + min(offset + args.per_commit, count))
+        for offset in range(0, len(mine), args.per_commit):
+            numbers = mine[offset : offset + args.per_commit]
             if rate:
-                time.sleep(max(0.0, began + offset / rate - time.time()))
+                time.sleep(max(0.0, began + offset * shares / rate - time.time()))
             with transaction.atomic():
                 for n in numbers:
                     code = f"BENCH{n % args.subjects:04d}"
