@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -18,6 +19,42 @@ from rest_framework.test import APIClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Under pytest-xdist (``./dev test`` runs two workers) each worker has a test database of its
+# own (pytest-django: test_<name>_gw0, ...) and Redis databases of its own: worker N caches in
+# database 1 + 2N and queues in 2 + 2N (gw0: 1 and 2, gw1: 3 and 4, up to gw3), so one worker's
+# cache.clear() (every test) or broker purge never reaches another's. A run without workers
+# keeps REDIS_URL and CELERY_BROKER_URL as given (``./dev``: 15 and 14). Nothing else of the
+# suite picks a Redis database (the benchmarks use 12 and 13).
+XDIST_REDIS_DBS = range(1, 9)
+
+
+def _redis_url_with_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+def _give_this_xdist_worker_its_own_redis_databases() -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    index = int(worker.removeprefix("gw"))
+    cache_db, broker_db = XDIST_REDIS_DBS.start + 2 * index, XDIST_REDIS_DBS.start + 2 * index + 1
+    if broker_db not in XDIST_REDIS_DBS:
+        raise pytest.UsageError(
+            f"at most {len(XDIST_REDIS_DBS) // 2} xdist workers (each needs two Redis databases)"
+        )
+    from config.celery import app as celery_app
+
+    cache_url = _redis_url_with_db(os.environ["REDIS_URL"], cache_db)
+    broker_url = _redis_url_with_db(
+        os.environ.get("CELERY_BROKER_URL") or os.environ["REDIS_URL"], broker_db
+    )
+    # this process (its cache connects on first use) and every process a test starts
+    os.environ["REDIS_URL"] = settings.REDIS_URL = cache_url
+    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = broker_url
+    settings.CACHES["default"]["LOCATION"] = cache_url
+    celery_app.conf.broker_url = broker_url
+
+
 def pytest_configure(config):
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" not in engine or not os.environ.get("REDIS_URL"):
@@ -25,12 +62,24 @@ def pytest_configure(config):
             "The test suite runs against PostgreSQL and Redis: use `./dev test`, or set "
             "DATABASE_URL=postgres://... and REDIS_URL=redis://... yourself."
         )
+    _give_this_xdist_worker_its_own_redis_databases()
+
+
+def pytest_collection_modifyitems(config, items):
+    # under xdist the tests that start processes (a minute or more each, the schemathesis runs)
+    # go first, so that the workers end together on short tests rather than one of them
+    # finishing a long one alone
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# a fast hasher keeps the suite quick; the production hasher list is tested on its own
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
 def _fast_and_clean(settings):
-    # a fast hasher keeps the suite quick; the production hasher list is tested on its own
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
     cache.clear()
 
 

@@ -14,7 +14,8 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from guardian.models import UserObjectPermission
 from rest_framework.test import APIClient
 from stdnum.tr import vkn
@@ -38,7 +39,7 @@ from apps.demo.accounts import (
     DEMO_STAFF,
     DEMO_STAFF_PASSWORD,
 )
-from tests.conftest import ROOT
+from tests.conftest import FAST_PASSWORD_HASHERS, ROOT
 from tests.factories import CustomerFactory, DealerUserFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -353,32 +354,6 @@ def demo_snapshot() -> dict:
     }
 
 
-def test_seed_demo_makes_dealers_of_tiers_a_b_c_and_exactly_one_pending():
-    seed()
-
-    customers = list(demo_customers())
-    assert [c.code for c in customers] == ["DEMO001", "DEMO002", "DEMO003", "DEMO004", "DEMO005"]
-    active = [c for c in customers if c.status == CustomerStatus.ACTIVE]
-    assert {c.tier for c in active} == {"A", "B", "C"}
-    assert [c.status for c in customers].count(CustomerStatus.PENDING) == 1
-    assert len(active) == 4
-    assert all(vkn.is_valid(c.tax_number) for c in customers)
-    assert all(c.credit_limit > 0 and c.approved_at for c in active)
-
-
-def test_seed_demo_gives_each_active_dealer_the_four_roles_and_two_addresses():
-    seed()
-
-    for customer in demo_customers().filter(status=CustomerStatus.ACTIVE):
-        users = {u.role: u for u in User.objects.filter(customer=customer)}
-        assert set(users) == set(DealerRole.values)
-        assert all(u.is_active and u.groups.count() == 1 for u in users.values())
-        assert users["purchasing"].order_limit and users["purchasing"].order_limit > 0
-        assert users["owner"].order_limit is None
-        defaults = Address.objects.filter(customer=customer, is_default=True)
-        assert sorted(defaults.values_list("type", flat=True)) == ["billing", "shipping"]
-
-
 def test_seed_demo_never_makes_fewer_than_four_dealers():
     lines = seed("--dealers", "2")
 
@@ -400,86 +375,12 @@ def test_seed_demo_refuses_more_dealers_than_its_codes_allow():
     assert not demo_customers().exists()
 
 
-def test_seed_demo_makes_staff_for_the_staff_roles():
-    lines = seed()
-
-    for email, group, *_names in DEMO_STAFF:
-        user = User.objects.get(email=email)
-        assert user.is_staff and not user.is_superuser and user.customer is None
-        assert list(user.groups.values_list("name", flat=True)) == [group]
-        assert user.check_password(DEMO_STAFF_PASSWORD)
-        assert any(f"{email} / {DEMO_STAFF_PASSWORD}" in line for line in lines)
-
-
-def test_seed_demo_sales_manager_sees_only_the_dealers_assigned_to_them():
-    seed()
-    sales_manager = User.objects.get(email=DEMO_SALES_MANAGER_EMAIL)
-    finance_manager = User.objects.get(email="finance.manager@example.com")
-
-    seen = set(customer_list_for_staff(user=sales_manager).values_list("code", flat=True))
-
-    assigned = set(demo_customers().filter(sales_rep=sales_manager).values_list("code", flat=True))
-    assert seen == assigned == {"DEMO001", "DEMO003", "DEMO005"}
-    assert (
-        customer_list_for_staff(user=finance_manager).filter(code__startswith="DEMO").count() == 5
-    )
-
-
-def test_seed_demo_twice_leaves_the_same_rows():
-    seed()
-    before = demo_snapshot()
-
-    seed()
-
-    assert demo_snapshot() == before
-
-
-def test_seed_demo_rerun_brings_changed_demo_logins_back():
-    seed()
-    owner = User.objects.get(email="owner@demo001.example.com")
-    owner.set_password("Something-Else-2026")
-    owner.is_active = False
-    owner.save()
-    pending = Customer.objects.get(code="DEMO004")
-    pending.status = CustomerStatus.ACTIVE
-    pending.save()
-
-    seed()
-
-    assert token_for(owner.email, DEMO_DEALER_PASSWORD).status_code == 200
-    assert Customer.objects.get(code="DEMO004").status == CustomerStatus.PENDING
-
-
 def demo_counts() -> dict:
     return {
         name: len(value) if isinstance(value, list) else value
         for name, value in demo_snapshot().items()
         if name != "audit_entries"  # the audit log keeps the history of deleted rows
     }
-
-
-def test_seed_demo_reset_recreates_dealers_even_after_logins_and_assignments():
-    seed()
-    # given: rows that point at the demo users (auth events, tokens, an API key they made)
-    # and at the demo dealers (the sales manager's object permissions)
-    assert token_for("owner@demo001.example.com", DEMO_DEALER_PASSWORD).status_code == 200
-    assert token_for("owner@demo001.example.com", "wrong-password").status_code == 401
-    api_key, _raw = api_key_create(
-        name="made by a demo user", by=User.objects.get(email="owner@demo002.example.com")
-    )
-    old_customers = set(demo_customers().values_list("pk", flat=True))
-    counts = demo_counts()
-
-    # when
-    seed("--reset")
-
-    # then: the same demo data, in new rows; what pointed at the old rows is kept
-    assert not set(demo_customers().values_list("pk", flat=True)) & old_customers
-    assert demo_counts() == counts
-    assert AuthEvent.objects.filter(email="owner@demo001.example.com", user=None).count() >= 2
-    api_key.refresh_from_db()
-    assert api_key.created_by is None
-    assert token_for("owner@demo001.example.com", DEMO_DEALER_PASSWORD).status_code == 200
 
 
 def test_seed_demo_reset_removes_dealers_from_an_earlier_larger_run():
@@ -491,21 +392,124 @@ def test_seed_demo_reset_removes_dealers_from_an_earlier_larger_run():
     assert not User.objects.filter(email__endswith="@demo007.example.com").exists()
 
 
-def test_seed_demo_prints_every_dealer_login_and_an_owner_login_obtains_a_token():
-    lines = seed()
+@pytest.fixture(scope="class")
+def seeded(django_db_setup, django_db_blocker) -> list[str]:
+    """``seed_demo`` with its defaults, run once for the tests of a class in a transaction that
+    is rolled back after them. pytest-django runs each test in savepoints inside it, so every
+    test starts from the same freshly seeded rows (what a test changes is rolled back with
+    it). Returns the command's output lines. Passwords are hashed as in every test."""
+    hashers = override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS)
+    with hashers, django_db_blocker.unblock(), transaction.atomic():
+        yield seed()
+        transaction.set_rollback(True)
 
-    logins = [m.groupdict() for line in lines if (m := LOGIN_LINE.match(line))]
-    assert len(logins) == 4 * 4 + 1  # four roles per active dealer, the pending one's owner
-    owner = next(x for x in logins if x["role"] == "owner" and x["code"] == "DEMO001")
-    response = token_for(owner["email"], owner["password"])
-    assert response.status_code == 200
-    assert response.json()["access"]
 
+class TestAfterOneSeedDemoRun:
+    """What one ``seed_demo`` run leaves, and what a rerun or a ``--reset`` after it does."""
 
-def test_seed_demo_pending_dealer_owner_cannot_log_in_until_approved():
-    lines = seed()
+    def test_seed_demo_makes_dealers_of_tiers_a_b_c_and_exactly_one_pending(self, seeded):
+        customers = list(demo_customers())
+        codes = ["DEMO001", "DEMO002", "DEMO003", "DEMO004", "DEMO005"]
+        assert [c.code for c in customers] == codes
+        active = [c for c in customers if c.status == CustomerStatus.ACTIVE]
+        assert {c.tier for c in active} == {"A", "B", "C"}
+        assert [c.status for c in customers].count(CustomerStatus.PENDING) == 1
+        assert len(active) == 4
+        assert all(vkn.is_valid(c.tax_number) for c in customers)
+        assert all(c.credit_limit > 0 and c.approved_at for c in active)
 
-    pending = next(m for line in lines if (m := LOGIN_LINE.match(line)) and m["code"] == "DEMO004")
-    response = token_for(pending["email"], pending["password"])
-    assert response.status_code == 401
-    assert response.json()["code"] == "customer_pending"
+    def test_seed_demo_gives_each_active_dealer_the_four_roles_and_two_addresses(self, seeded):
+        for customer in demo_customers().filter(status=CustomerStatus.ACTIVE):
+            users = {u.role: u for u in User.objects.filter(customer=customer)}
+            assert set(users) == set(DealerRole.values)
+            assert all(u.is_active and u.groups.count() == 1 for u in users.values())
+            assert users["purchasing"].order_limit and users["purchasing"].order_limit > 0
+            assert users["owner"].order_limit is None
+            defaults = Address.objects.filter(customer=customer, is_default=True)
+            assert sorted(defaults.values_list("type", flat=True)) == ["billing", "shipping"]
+
+    def test_seed_demo_makes_staff_for_the_staff_roles(self, seeded):
+        lines = seeded
+
+        for email, group, *_names in DEMO_STAFF:
+            user = User.objects.get(email=email)
+            assert user.is_staff and not user.is_superuser and user.customer is None
+            assert list(user.groups.values_list("name", flat=True)) == [group]
+            assert user.check_password(DEMO_STAFF_PASSWORD)
+            assert any(f"{email} / {DEMO_STAFF_PASSWORD}" in line for line in lines)
+
+    def test_seed_demo_sales_manager_sees_only_the_dealers_assigned_to_them(self, seeded):
+        sales_manager = User.objects.get(email=DEMO_SALES_MANAGER_EMAIL)
+        finance_manager = User.objects.get(email="finance.manager@example.com")
+
+        seen = set(customer_list_for_staff(user=sales_manager).values_list("code", flat=True))
+
+        assigned = set(
+            demo_customers().filter(sales_rep=sales_manager).values_list("code", flat=True)
+        )
+        assert seen == assigned == {"DEMO001", "DEMO003", "DEMO005"}
+        seen_by_finance = customer_list_for_staff(user=finance_manager)
+        assert seen_by_finance.filter(code__startswith="DEMO").count() == 5
+
+    def test_seed_demo_twice_leaves_the_same_rows(self, seeded):
+        before = demo_snapshot()
+
+        seed()
+
+        assert demo_snapshot() == before
+
+    def test_seed_demo_rerun_brings_changed_demo_logins_back(self, seeded):
+        owner = User.objects.get(email="owner@demo001.example.com")
+        owner.set_password("Something-Else-2026")
+        owner.is_active = False
+        owner.save()
+        pending = Customer.objects.get(code="DEMO004")
+        pending.status = CustomerStatus.ACTIVE
+        pending.save()
+
+        seed()
+
+        assert token_for(owner.email, DEMO_DEALER_PASSWORD).status_code == 200
+        assert Customer.objects.get(code="DEMO004").status == CustomerStatus.PENDING
+
+    def test_seed_demo_reset_recreates_dealers_even_after_logins_and_assignments(self, seeded):
+        # given: rows that point at the demo users (auth events, tokens, an API key they made)
+        # and at the demo dealers (the sales manager's object permissions)
+        assert token_for("owner@demo001.example.com", DEMO_DEALER_PASSWORD).status_code == 200
+        assert token_for("owner@demo001.example.com", "wrong-password").status_code == 401
+        api_key, _raw = api_key_create(
+            name="made by a demo user", by=User.objects.get(email="owner@demo002.example.com")
+        )
+        old_customers = set(demo_customers().values_list("pk", flat=True))
+        counts = demo_counts()
+
+        # when
+        seed("--reset")
+
+        # then: the same demo data, in new rows; what pointed at the old rows is kept
+        assert not set(demo_customers().values_list("pk", flat=True)) & old_customers
+        assert demo_counts() == counts
+        assert AuthEvent.objects.filter(email="owner@demo001.example.com", user=None).count() >= 2
+        api_key.refresh_from_db()
+        assert api_key.created_by is None
+        assert token_for("owner@demo001.example.com", DEMO_DEALER_PASSWORD).status_code == 200
+
+    def test_seed_demo_prints_every_dealer_login_and_an_owner_login_obtains_a_token(self, seeded):
+        lines = seeded
+
+        logins = [m.groupdict() for line in lines if (m := LOGIN_LINE.match(line))]
+        assert len(logins) == 4 * 4 + 1  # four roles per active dealer, the pending one's owner
+        owner = next(x for x in logins if x["role"] == "owner" and x["code"] == "DEMO001")
+        response = token_for(owner["email"], owner["password"])
+        assert response.status_code == 200
+        assert response.json()["access"]
+
+    def test_seed_demo_pending_dealer_owner_cannot_log_in_until_approved(self, seeded):
+        lines = seeded
+
+        pending = next(
+            m for line in lines if (m := LOGIN_LINE.match(line)) and m["code"] == "DEMO004"
+        )
+        response = token_for(pending["email"], pending["password"])
+        assert response.status_code == 401
+        assert response.json()["code"] == "customer_pending"

@@ -1,7 +1,14 @@
 """schemathesis fuzzes the live server from its own schema, every check on (``--checks all``):
 no 5xx, every answer's status, content type, headers and body as documented, invalid input
-refused. Once as a dealer (JWT), once as an ERP connector (API key); rate limits off, a bounded
-number of examples and a time budget so it stays fast enough for CI.
+refused. Once as a dealer (JWT), once as an ERP connector (API key); rate limits off.
+
+Each run is one pass of every phase over every operation it includes, from a fixed seed: the
+coverage phase (boundary and invalid values from the schema), fuzzing (``MAX_EXAMPLES`` cases
+per operation) and the stateful links. No time budget: under ``--max-time`` schemathesis
+holds time back for the phases after coverage (cutting it short on a slow machine), then
+repeats fuzzing until the time is spent, so what got covered depended on the machine; one
+whole pass covers every operation's coverage cases, reproduces from the seed, and here takes
+no longer than the budget did.
 
 Left out, on purpose:
 - the ``positive_data_acceptance`` check (a request the schema allows must be accepted): our
@@ -50,7 +57,6 @@ def _schemathesis(
     tmp_path: Path,
     *args: str,
     exclude_checks=("positive_data_acceptance",),
-    seconds: int = 75,
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
@@ -63,8 +69,6 @@ def _schemathesis(
             ",".join(exclude_checks),
             "--max-examples",
             MAX_EXAMPLES,
-            "--max-time",
-            str(seconds),
             "--seed",
             "14",
             # one worker: hypothesis describes its filters by parsing source, which is not
@@ -129,7 +133,6 @@ def test_the_integration_api_keeps_to_its_schema_under_fuzzing(live_server_proc,
         "--header",
         key,
         exclude_checks=("positive_data_acceptance", "negative_data_rejection"),
-        seconds=35,
     )
     assert batches.returncode == 0, batches.stdout[-20000:] + batches.stderr[-3000:]
     deliveries = _schemathesis(
@@ -140,7 +143,6 @@ def test_the_integration_api_keeps_to_its_schema_under_fuzzing(live_server_proc,
         "--header",
         key,
         exclude_checks=("positive_data_acceptance", "negative_data_rejection"),
-        seconds=10,
     )
     assert deliveries.returncode == 0, deliveries.stdout[-20000:] + deliveries.stderr[-3000:]
     others = _schemathesis(
@@ -154,6 +156,5 @@ def test_the_integration_api_keeps_to_its_schema_under_fuzzing(live_server_proc,
         DELIVERIES,
         "--header",
         key,
-        seconds=35,
     )
     assert others.returncode == 0, others.stdout[-20000:] + others.stderr[-3000:]

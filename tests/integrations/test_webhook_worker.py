@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -25,27 +24,31 @@ from tests.conftest import ROOT, subprocess_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-BROKER_DB, CACHE_DB = 10, 11  # the worker's own Redis databases
 EVENTS = 12
+# the worker's queue: this run's broker database (the test process runs its tasks eagerly and
+# sends nothing there; emptied before and after), and its cache: this run's cache database
+# under a key prefix of its own (tests/conftest.py gives each xdist worker its databases)
+WORKER_CACHE_PREFIX = "webhook-worker-test"
 
 
-def _redis_url(db: int) -> str:
-    parts = urlsplit(settings.CELERY_BROKER_URL or "redis://127.0.0.1:6379/9")
-    return urlunsplit(parts._replace(path=f"/{db}"))
+def _broker_url() -> str:
+    assert settings.CELERY_BROKER_URL.startswith("redis://"), "the suite needs a Redis broker"
+    return settings.CELERY_BROKER_URL
 
 
 @pytest.fixture
 def worker(transactional_db, tmp_path):
     """``worker()`` starts a worker (2 processes and beat) on the test database; each one is
     stopped at the end. ``worker.kill(proc)`` SIGKILLs its whole process group."""
-    redis.Redis.from_url(_redis_url(BROKER_DB)).flushdb()
+    redis.Redis.from_url(_broker_url()).flushdb()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": subprocess_database_url(),
         "DB_CONN_MAX_AGE": "0",
-        "CELERY_BROKER_URL": _redis_url(BROKER_DB),
-        "REDIS_URL": _redis_url(CACHE_DB),
+        "CELERY_BROKER_URL": _broker_url(),
+        "REDIS_URL": settings.CACHES["default"]["LOCATION"],
+        "CACHE_KEY_PREFIX": WORKER_CACHE_PREFIX,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "WEBHOOK_ALLOW_LOOPBACK": "1",
         "WEBHOOK_REQUIRE_HTTPS": "0",
@@ -101,7 +104,7 @@ def worker(transactional_db, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
-    redis.Redis.from_url(_redis_url(BROKER_DB)).flushdb()
+    redis.Redis.from_url(_broker_url()).flushdb()
 
 
 def wait_for(predicate, timeout: float, what: str):
