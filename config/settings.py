@@ -341,6 +341,13 @@ LANGUAGES = [("en", _("English")), ("tr", _("Turkish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 CURRENCY = "TRY"
 
+# The distributor, as its invoices and statements print it (the PDFs the platform renders).
+COMPANY_NAME = env_str("COMPANY_NAME", "B2B Distribution A.Ş.")
+COMPANY_ADDRESS = env_str("COMPANY_ADDRESS", "Organize Sanayi Bölgesi 1. Cadde No: 1, İstanbul")
+COMPANY_TAX_OFFICE = env_str("COMPANY_TAX_OFFICE", "Büyük Mükellefler")
+COMPANY_TAX_NUMBER = env_str("COMPANY_TAX_NUMBER", "1234567890")
+COMPANY_LOGO = env_str("COMPANY_LOGO", str(BASE_DIR / "static" / "favicon.svg"))  # a file path
+
 # --- API --------------------------------------------------------------------------------------
 
 API_PAGE_SIZE = 20
@@ -398,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "apps.orders.models.OrderStatus",
         "ErpCustomerStatusEnum": "apps.integrations.api.serializers.ERP_CUSTOMER_STATUSES",
         "WebhookDeliveryStatusEnum": "apps.integrations.api.webhooks.DELIVERY_STATUSES",
+        "InvoiceStatusEnum": "apps.finance.selectors.InvoiceStatus.CHOICES",
     },
     # Swagger UI and Redoc assets are served by us, not from a CDN
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -389,6 +389,7 @@ class ApiKeyScope(models.TextChoices):
     PRICES_WRITE = "prices:write", "prices:write"
     STOCK_WRITE = "stock:write", "stock:write"
     INVOICES_WRITE = "invoices:write", "invoices:write"
+    PAYMENTS_WRITE = "payments:write", "payments:write"
     ORDERS_READ = "orders:read", "orders:read"
     ORDERS_WRITE = "orders:write", "orders:write"
     WEBHOOKS_MANAGE = "webhooks:manage", "webhooks:manage"

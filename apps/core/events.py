@@ -25,7 +25,7 @@ runs.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -160,6 +160,36 @@ def event_emit(
     if not connection.in_atomic_block:  # autocommit: the row is committed already
         after_commit(pending, name="outbox dispatch")  # runs now
     return event
+
+
+@dataclass(frozen=True)
+class Emit:
+    """One event of ``event_emit_many``: its data, subject and company."""
+
+    data: Mapping[str, Any]
+    subject: str
+    customer: Any = None
+
+
+def event_emit_many(type: str, emits: Iterable[Emit]) -> list[OutboxEvent]:
+    """``event_emit`` for a batch: one event per item of ``emits``, written with one INSERT
+    in the current transaction (an ERP batch of 5,000 invoices, 5,000 events)."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}: register it with register_event_type")
+    rows = [
+        OutboxEvent(
+            type=type, subject=emit.subject, data=_jsonable(emit.data), customer=emit.customer
+        )
+        for emit in emits
+    ]
+    if not rows:
+        return []
+    pending = _transaction_events()
+    events = OutboxEvent.objects.bulk_create(rows)
+    pending.ids.extend(event.pk for event in events)
+    if not connection.in_atomic_block:
+        after_commit(pending, name="outbox dispatch")
+    return events
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})

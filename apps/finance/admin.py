@@ -31,7 +31,7 @@ from apps.accounts.selectors import customer_list_for_staff
 from apps.core.exceptions import DomainError
 from apps.finance.models import LedgerEntry
 from apps.finance.selectors import customer_credit_summary
-from apps.finance.services import ledger_adjust, ledger_post
+from apps.finance.services.ledger import ledger_adjust, ledger_post
 
 Kind = LedgerEntry.Kind
 ADD_PERMISSION = "finance.add_ledgerentry"

@@ -9,7 +9,9 @@ class FinanceConfig(AppConfig):
     def ready(self):
         # in ready(): the selectors import models, which cannot load before the app registry
         from apps.accounts.selectors import credit_provider_register
+        from apps.finance import events
         from apps.finance.selectors import customer_credit_exposure, customer_credit_summary
 
+        events.register()  # invoice.created, payment.recorded in core's event catalogue
         # accounts and orders (below finance) ask a company's credit through this hook
         credit_provider_register(exposure=customer_credit_exposure, summary=customer_credit_summary)

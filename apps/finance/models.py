@@ -1,9 +1,23 @@
 """The current account: one ledger per dealer. Balance = the sum of its entries; positive
 means the dealer owes. Entries are immutable: a correction is a new entry (an adjustment or a
 credit note), never an edit, so a statement printed yesterday stays true.
+
+Open items: every entry that adds to the balance (an invoice, a positive opening balance or
+adjustment) is a debt, every entry that reduces it (a payment, a credit note, a negative
+opening balance or adjustment) a credit. ``Settlement`` rows say which credit paid which debt
+and how much (a payment that names invoices pays those first, the rest pays the oldest debt
+due first), so each invoice knows what is still open and overdue. Settlements are written by
+``ledger_settle`` only, never edited.
+
+Invoices and payments come from the ERP (the integration feeds): an ``Invoice`` is the
+Turkish e-invoice document (number, ETTN, profile, lines, totals, the signed UBL-TR XML and
+the PDF when the ERP sent them) behind its ``invoice`` ledger entry; a ``Payment`` is the
+receipt behind a ``payment`` entry.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from auditlog.registry import auditlog
 from django.conf import settings
@@ -14,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
+from apps.orders.models import Order
 
 
 class LedgerEntry(models.Model):
@@ -89,3 +104,168 @@ class LedgerEntry(models.Model):
 
 
 auditlog.register(LedgerEntry)
+
+
+# --- open items -------------------------------------------------------------------------------
+
+
+class Settlement(models.Model):
+    """``amount`` of the debt ``debit`` paid by the credit ``credit`` (both of one dealer)."""
+
+    debit = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="settled_by", verbose_name=_("debt")
+    )
+    credit = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="settles", verbose_name=_("credit")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        indexes = [
+            models.Index(fields=["debit"], name="finance_settlement_debit"),
+            models.Index(fields=["credit"], name="finance_settlement_credit"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="finance_settlement_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_id} -> {self.debit_id}: {self.amount}"
+
+
+# --- documents from the ERP -------------------------------------------------------------------
+
+
+def invoice_file_path(instance, filename: str) -> str:
+    """Invoices are private: an unguessable folder per file (the dealer API serves them after
+    checking the company; a storage URL is never handed out)."""
+    return f"invoices/{uuid.uuid4().hex}/{filename}"
+
+
+class Invoice(models.Model):
+    class Profile(models.TextChoices):
+        E_FATURA = "e-fatura", "e-Fatura"
+        E_ARSIV = "e-arsiv", "e-Arşiv"
+
+    number = models.CharField(
+        _("number"),
+        max_length=16,
+        unique=True,
+        help_text=_("The tax authority's form: 3 letters or digits, the year, 9 digits."),
+    )
+    ettn = models.UUIDField(_("ETTN"), unique=True)
+    profile = models.CharField(_("profile"), max_length=8, choices=Profile.choices)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("dealer")
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        verbose_name=_("order"),
+    )
+    issue_date = models.DateField(_("issue date"))
+    due_date = models.DateField(_("due date"))
+    currency = models.CharField(_("currency"), max_length=3, default="TRY")
+    net_total = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
+    vat_total = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2)
+    gross_total = models.DecimalField(_("gross"), max_digits=14, decimal_places=2)
+    xml = models.FileField(_("UBL-TR XML"), upload_to=invoice_file_path, blank=True, max_length=255)
+    pdf = models.FileField(_("PDF"), upload_to=invoice_file_path, blank=True, max_length=255)
+    content_hash = models.CharField(max_length=64, editable=False)
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="invoice", editable=False
+    )
+    created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-id"]
+        indexes = [
+            models.Index(
+                fields=["customer", "-issue_date", "-id"], name="finance_invoice_customer"
+            ),
+            models.Index(fields=["order"], name="finance_invoice_order"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_date__gte=models.F("issue_date")), name="finance_invoice_due"
+            ),
+            models.CheckConstraint(
+                condition=Q(gross_total=models.F("net_total") + models.F("vat_total")),
+                name="finance_invoice_gross",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("line"))
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    description = models.CharField(_("description"), max_length=255)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+    unit_net = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
+    vat_rate = models.PositiveSmallIntegerField(_("VAT rate"))
+    vat_exemption_code = models.CharField(_("VAT exemption code"), max_length=8, blank=True)
+    line_net = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
+    line_vat = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="finance_line_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}/{self.position}"
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", _("bank transfer")
+        CASH = "cash", _("cash")
+        CHEQUE = "cheque", _("cheque")
+        CARD = "card", _("card")
+
+    reference = models.CharField(_("reference"), max_length=64, unique=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="payments", verbose_name=_("dealer")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    payment_date = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    invoice_numbers = models.JSONField(_("invoices named"), default=list, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False)
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="payment", editable=False
+    )
+    created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-payment_date", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-payment_date"], name="finance_payment_customer")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="finance_payment_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+auditlog.register(Invoice, exclude_fields=["content_hash"])
+auditlog.register(Payment, exclude_fields=["content_hash"])

@@ -1,14 +1,30 @@
-"""Reads of the current account: balance, overdue amount, available credit."""
+"""Reads of the current account: balance, open debts, overdue amount, aging, the statement,
+invoices with what is paid and open, available credit."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from apps.finance.models import LedgerEntry
+from apps.finance.models import Invoice, LedgerEntry, Settlement
 from apps.orders.selectors import open_orders_total
 
 ZERO = Decimal("0.00")
@@ -20,22 +36,197 @@ def customer_balance(*, customer) -> Decimal:
     return (total or ZERO).quantize(ZERO)
 
 
-def overdue_total(
-    *, customer, today: date | None = None, balance: Decimal | None = None
-) -> Decimal:
-    """What is owed on invoices past their due date. Payments and credits settle the oldest
-    debt first (FIFO), so the overdue part is the balance less the invoices not yet due,
-    never below zero and never above the balance."""
+def _settled(field: str) -> Coalesce:
+    """The sum of the settlements whose ``field`` (``debit`` or ``credit``) is the outer entry."""
+    return Coalesce(
+        Subquery(
+            Settlement.objects.filter(**{field: OuterRef("pk")})
+            .order_by()
+            .values(field)
+            .annotate(total=Sum("amount"))
+            .values("total")
+        ),
+        ZERO,
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def open_debts(*, customer) -> QuerySet[LedgerEntry]:
+    """The dealer's debts not fully paid (invoices, positive opening balances and
+    adjustments), the oldest due first, with ``open_amount`` and ``due`` (the due date; an
+    entry without one is due on its date) and its invoice loaded."""
+    return (
+        LedgerEntry.objects.filter(customer=customer, amount__gt=0)
+        .annotate(
+            open_amount=F("amount") - _settled("debit"), due=Coalesce("due_date", "entry_date")
+        )
+        .filter(open_amount__gt=0)
+        .select_related("invoice")
+        .order_by("due", "entry_date", "id")
+    )
+
+
+def overdue_total(*, customer, today: date | None = None) -> Decimal:
+    """What is still open on debts past their due date (payments and credits settle the
+    debts they name, then the oldest due first: ``ledger_settle``)."""
     today = today or timezone.localdate()
-    if balance is None:
-        balance = customer_balance(customer=customer)
-    not_due = (
-        LedgerEntry.objects.filter(
-            customer=customer, kind=LedgerEntry.Kind.INVOICE, due_date__gte=today
-        ).aggregate(total=Sum("amount"))["total"]
+    total = (
+        open_debts(customer=customer)
+        .filter(due__lt=today)
+        .aggregate(total=Sum("open_amount"))["total"]
+    )
+    return (total or ZERO).quantize(ZERO)
+
+
+# --- aging ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bucket:
+    code: str
+    label: str
+    first_day: int | None  # days overdue, inclusive; None: not due yet
+    last_day: int | None  # None: no end
+
+    def holds(self, days_overdue: int) -> bool:
+        if self.first_day is None:
+            return days_overdue <= 0
+        return days_overdue >= self.first_day and (
+            self.last_day is None or days_overdue <= self.last_day
+        )
+
+
+AGING_BUCKETS = (
+    Bucket("not_due", _("Not due"), None, 0),
+    Bucket("1_30", _("1-30 days overdue"), 1, 30),
+    Bucket("31_60", _("31-60 days overdue"), 31, 60),
+    Bucket("61_90", _("61-90 days overdue"), 61, 90),
+    Bucket("90_plus", _("90+ days overdue"), 91, None),
+)
+
+
+def aging(*, customer, today: date | None = None) -> dict:
+    """The dealer's open debts by how long they are overdue (``AGING_BUCKETS``), each bucket
+    with its total and its items; the buckets add up to ``total``, what is open. One query."""
+    today = today or timezone.localdate()
+    buckets = {
+        bucket.code: {"bucket": bucket, "total": ZERO, "items": []} for bucket in AGING_BUCKETS
+    }
+    total = ZERO
+    for entry in open_debts(customer=customer):
+        days = (today - entry.due).days
+        bucket = next(b for b in AGING_BUCKETS if b.holds(days))
+        slot = buckets[bucket.code]
+        slot["total"] += entry.open_amount
+        slot["items"].append({"entry": entry, "days_overdue": max(days, 0)})
+        total += entry.open_amount
+    return {"as_of": today, "total": total, "buckets": list(buckets.values())}
+
+
+def aging_by_dealer(customers: QuerySet, *, today: date | None = None) -> QuerySet:
+    """``customers`` annotated with the open amount of each aging bucket (``aging_<code>``) and
+    ``aging_total``, for the back office's aging report: one query, sortable by any of them."""
+    today = today or timezone.localdate()
+    debts = (
+        LedgerEntry.objects.filter(customer=OuterRef("pk"), amount__gt=0)
+        .annotate(
+            open_amount=F("amount") - _settled("debit"), due=Coalesce("due_date", "entry_date")
+        )
+        .filter(open_amount__gt=0)
+    )
+
+    def _sum(queryset) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                queryset.order_by()
+                .values("customer")
+                .annotate(total=Sum("open_amount"))
+                .values("total")
+            ),
+            ZERO,
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        )
+
+    annotations = {"aging_total": _sum(debts)}
+    for bucket in AGING_BUCKETS:
+        if bucket.first_day is None:
+            ranged = debts.filter(due__gte=today)
+        else:
+            ranged = debts.filter(due__lte=today - timedelta(days=bucket.first_day))
+            if bucket.last_day is not None:
+                ranged = ranged.filter(due__gte=today - timedelta(days=bucket.last_day))
+        annotations[f"aging_{bucket.code}"] = _sum(ranged)
+    return customers.annotate(**annotations)
+
+
+# --- statement --------------------------------------------------------------------------------
+
+
+def statement(*, customer, date_from: date, date_to: date) -> dict:
+    """The dealer's entries from ``date_from`` to ``date_to`` (inclusive) with the running
+    balance (a window function in SQL), the balance before them (``opening_balance``) and
+    after (``closing_balance``). Two queries, whatever the number of entries."""
+    opening = (
+        LedgerEntry.objects.filter(customer=customer, entry_date__lt=date_from).aggregate(
+            total=Sum("amount")
+        )["total"]
         or ZERO
     )
-    return max(ZERO, balance - not_due).quantize(ZERO)
+    entries = list(
+        LedgerEntry.objects.filter(
+            customer=customer, entry_date__gte=date_from, entry_date__lte=date_to
+        )
+        .annotate(running=Window(Sum("amount"), order_by=[F("entry_date").asc(), F("id").asc()]))
+        .order_by("entry_date", "id")
+    )
+    for entry in entries:
+        entry.running_balance = (opening + entry.running).quantize(ZERO)
+    closing = entries[-1].running_balance if entries else opening.quantize(ZERO)
+    return {
+        "customer": customer,
+        "date_from": date_from,
+        "date_to": date_to,
+        "opening_balance": opening.quantize(ZERO),
+        "closing_balance": closing,
+        "entries": entries,
+    }
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+class InvoiceStatus:
+    OPEN, OVERDUE, PAID = "open", "overdue", "paid"
+    CHOICES = ((OPEN, _("open")), (OVERDUE, _("overdue")), (PAID, _("paid")))
+
+
+def invoice_queryset(queryset: QuerySet | None = None, *, today: date | None = None) -> QuerySet:
+    """Invoices with ``paid_amount`` (what payments and credits settled), ``open_amount`` and
+    ``status``: ``paid`` (nothing open), ``overdue`` (open after the due date) or ``open``."""
+    today = today or timezone.localdate()
+    queryset = Invoice.objects.all() if queryset is None else queryset
+    paid = Coalesce(
+        Subquery(
+            Settlement.objects.filter(debit=OuterRef("ledger_entry"))
+            .order_by()
+            .values("debit")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        ),
+        ZERO,
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    return queryset.annotate(
+        paid_amount=paid,
+        open_amount=F("gross_total") - paid,
+    ).annotate(
+        status=Case(
+            When(open_amount__lte=0, then=Value(InvoiceStatus.PAID)),
+            When(due_date__lt=today, then=Value(InvoiceStatus.OVERDUE)),
+            default=Value(InvoiceStatus.OPEN),
+            output_field=CharField(),
+        )
+    )
 
 
 def _exposure(*, balance: Decimal, open_total: Decimal, extra: Decimal = ZERO) -> Decimal:
@@ -65,5 +256,5 @@ def customer_credit_summary(*, customer) -> dict:
         "credit_limit": customer.credit_limit,
         "open_orders_total": open_total,
         "available_credit": (customer.credit_limit - exposure).quantize(ZERO),
-        "overdue_total": overdue_total(customer=customer, balance=balance),
+        "overdue_total": overdue_total(customer=customer),
     }

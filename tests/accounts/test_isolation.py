@@ -104,7 +104,27 @@ def _other_cart_item(other):
     return {"pk": CartItem.objects.create(cart=cart, product=ProductFactory(), quantity=3).pk}
 
 
+def _other_invoice(other):
+    """An invoice of ``other`` through the ERP feed, with its XML and PDF."""
+    from apps.finance.services.invoices import invoice_create_many
+    from tests.finance.helpers import invoice
+
+    record = invoice(number=f"XYZ2026{other.pk:09d}", customer_code=other.code)
+    from apps.integrations.api.feeds import INVOICE_RECORD
+
+    record["xml"] = "PEludm9pY2UvPg=="
+    record["pdf"] = "JVBERi0xLjQ="
+    data, errors = INVOICE_RECORD.validate(record)
+    assert not errors, errors
+    outcomes, errors = invoice_create_many(records={0: data})
+    assert outcomes == {0: "created"}, errors
+    return {"number": record["number"]}
+
+
 OTHER_COMPANY_OBJECTS = {
+    "api/v1/invoices/<str:number>": _other_invoice,
+    "api/v1/invoices/<str:number>/pdf": _other_invoice,
+    "api/v1/invoices/<str:number>/xml": _other_invoice,
     "api/v1/company/users/<int:pk>": _other_user,
     "api/v1/company/addresses/<int:pk>": _other_address,
     "api/v1/cart/items/<int:pk>": _other_cart_item,

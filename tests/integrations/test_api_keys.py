@@ -31,7 +31,7 @@ def test_only_a_hash_of_the_key_is_stored():
 def test_a_key_without_scopes_has_them_all(integration_client):
     client = integration_client()
     assert client.post(URL, [], format="json").status_code == 200
-    assert len(client.api_key.scopes) == 8
+    assert len(client.api_key.scopes) == 9
 
 
 def test_a_call_outside_the_keys_scopes_answers_403(integration_client):

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from apps.accounts.services.customers import customer_assign_sales_rep
 from apps.finance.models import LedgerEntry
-from apps.finance.services import ledger_post
+from apps.finance.services.ledger import ledger_post
 from apps.inventory.models import StockLevel, StockMovement
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services import order_set_status

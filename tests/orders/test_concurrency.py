@@ -34,7 +34,7 @@ from apps.accounts.selectors import customer_credit_exposure
 from apps.core.exceptions import Conflict
 from apps.core.models import OutboxEvent
 from apps.finance.models import LedgerEntry
-from apps.finance.services import ledger_post
+from apps.finance.services.ledger import ledger_post
 from apps.inventory.models import StockLevel, StockMovement
 from apps.inventory.queries import stock_held_for_reference
 from apps.inventory.services import stock_receive

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from apps.core.exceptions import Conflict, ValidationError
 from apps.finance.models import LedgerEntry
 from apps.finance.selectors import customer_balance, overdue_total
-from apps.finance.services import ledger_adjust, ledger_post
+from apps.finance.services.ledger import ledger_adjust, ledger_post
 from apps.orders import services
 from apps.orders.models import Order
 from tests.factories import CustomerFactory

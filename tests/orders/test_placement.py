@@ -151,7 +151,7 @@ def test_on_account_over_the_credit_limit_waits_for_finance(shop):
 
 
 def test_ledger_balance_counts_in_the_credit_exposure(shop):
-    from apps.finance.services import ledger_post
+    from apps.finance.services.ledger import ledger_post
 
     shop.product("A-1", price="100")
     ledger_post(customer=shop.customer, kind="invoice", amount="9900.00")

@@ -1,16 +1,42 @@
-"""Dealer API: the current account."""
+"""Dealer API: the current account (summary, statement, aging) and the dealer's invoices with
+their PDF and UBL-TR XML. Everything is scoped to the caller's company (another company's
+invoice is not found) and needs the finance view permission (owners, finance users,
+viewers; not purchasing users)."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.mixins import ListModelMixin
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.models import Customer
 from apps.accounts.permissions import dealer_permission
-from apps.finance.selectors import customer_credit_summary
+from apps.core.exceptions import ServiceUnavailable, ValidationError
+from apps.core.schema import ErrorSerializer
+from apps.finance import documents
+from apps.finance.api import serializers as s
+from apps.finance.api.filters import InvoiceFilter
+from apps.finance.models import Invoice, InvoiceLine, Settlement
+from apps.finance.selectors import aging, customer_credit_summary, invoice_queryset, statement
+
+_finance = dealer_permission(read_perms=("finance.view_ledgerentry",))
 
 AccountSummarySerializer = inline_serializer(
     name="AccountSummary",
@@ -25,25 +51,246 @@ AccountSummarySerializer = inline_serializer(
 )
 
 
-class AccountSummaryView(DealerGenericAPIView):
-    """Balance (positive: the company owes), credit limit, open orders (confirmed, processing,
-    shipped, not yet invoiced), available credit and the overdue amount."""
+class _CompanyView(DealerGenericAPIView):
+    """The caller's own company as the object."""
 
     queryset = Customer.objects.all()
     company_field = "pk"
-    permission_classes = [dealer_permission(read_perms=("finance.view_ledgerentry",))]
+    permission_classes = [_finance]
+
+    def company(self) -> Customer:
+        return self.get_queryset().get()
+
+
+class AccountSummaryView(_CompanyView):
+    """Balance (positive: the company owes), credit limit, open orders (confirmed, processing,
+    shipped, not yet invoiced), available credit and the overdue amount."""
 
     @extend_schema(
         summary="Your current account",
         description="Balance (positive: your company owes), credit limit, open orders "
         "(confirmed, processing, shipped, not yet invoiced), available credit and the overdue "
-        "amount.",
+        "amount (what is still open on invoices past their due date).",
         responses=AccountSummarySerializer,
         tags=["finance"],
     )
     def get(self, request):
-        customer = self.get_queryset().get()
-        summary = customer_credit_summary(customer=customer)
+        summary = customer_credit_summary(customer=self.company())
         return Response(
             {"currency": settings.CURRENCY, **{k: f"{v:.2f}" for k, v in summary.items()}}
         )
+
+
+class _JsonOnly(DefaultContentNegotiation):
+    """``format`` is this endpoint's own parameter (json, csv, pdf), not DRF's renderer pick."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _attachment(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _pdf(render, *args) -> bytes:
+    try:
+        return render(*args)
+    except documents.RenderingUnavailable:
+        raise ServiceUnavailable() from None
+
+
+class AccountStatementView(_CompanyView):
+    content_negotiation_class = _JsonOnly
+
+    @extend_schema(
+        summary="Your account statement",
+        description="The opening balance at `date_from`, every entry to `date_to` (date, due "
+        "date, document number, type, debit, credit, running balance, description) and the "
+        "closing balance. Defaults: from January 1 of this year to today. `format=csv` is "
+        "UTF-8 with a byte order mark (`separator=semicolon`: `;` and decimal commas, for "
+        "Excel in Turkish); `format=pdf` a printable statement.",
+        parameters=[s.StatementQuerySerializer],
+        responses={
+            (200, "application/json"): s.StatementSerializer,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
+        tags=["finance"],
+    )
+    def get(self, request):
+        query = s.StatementQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        today = timezone.localdate()
+        date_to = query.validated_data.get("date_to") or today
+        date_from = query.validated_data.get("date_from") or datetime.date(date_to.year, 1, 1)
+        if date_from > date_to:
+            raise ValidationError({"date_from": [_("Must not be after date_to.")]})
+        customer = self.company()
+        result = statement(customer=customer, date_from=date_from, date_to=date_to)
+        kind = query.validated_data["format"]
+        name = f"statement-{customer.code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}"
+        if kind == "csv":
+            semicolon = query.validated_data["separator"] == "semicolon"
+            content = documents.statement_csv(result, semicolon=semicolon)
+            return _attachment(content, "text/csv; charset=utf-8", f"{name}.csv")
+        if kind == "pdf":
+            return _attachment(
+                _pdf(documents.statement_pdf, result), "application/pdf", f"{name}.pdf"
+            )
+        body = {
+            "currency": settings.CURRENCY,
+            "date_from": date_from,
+            "date_to": date_to,
+            "opening_balance": result["opening_balance"],
+            "closing_balance": result["closing_balance"],
+            "entries": documents.statement_rows(result),
+        }
+        return Response(s.StatementSerializer(body).data)
+
+
+class AccountAgingView(_CompanyView):
+    @extend_schema(
+        summary="Your open invoices by age",
+        description="What is still open, by how long it is overdue: not due, 1-30, 31-60, "
+        "61-90 and 90+ days. Each bucket has its total and its items (invoices and other "
+        "debts such as an opening balance); the buckets add up to `total`.",
+        responses=s.AgingSerializer,
+        tags=["finance"],
+    )
+    def get(self, request):
+        result = aging(customer=self.company())
+        body = {
+            "currency": settings.CURRENCY,
+            "as_of": result["as_of"],
+            "total": result["total"],
+            "buckets": [
+                {
+                    "bucket": slot["bucket"].code,
+                    "label": str(slot["bucket"].label),
+                    "total": slot["total"],
+                    "items": [
+                        {
+                            "document_number": item["entry"].document_number,
+                            "type": item["entry"].kind,
+                            "invoice_number": getattr(
+                                getattr(item["entry"], "invoice", None), "number", None
+                            ),
+                            "date": item["entry"].entry_date,
+                            "due_date": item["entry"].due,
+                            "days_overdue": item["days_overdue"],
+                            "amount": item["entry"].amount,
+                            "open_amount": item["entry"].open_amount,
+                        }
+                        for item in slot["items"]
+                    ],
+                }
+                for slot in result["buckets"]
+            ],
+        }
+        return Response(s.AgingSerializer(body).data)
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+class InvoiceListView(ListModelMixin, DealerGenericAPIView):
+    queryset = Invoice.objects.select_related("order").order_by("-issue_date", "-id")
+    permission_classes = [_finance]
+    serializer_class = s.InvoiceSummarySerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InvoiceFilter
+
+    def get_queryset(self):
+        return invoice_queryset(super().get_queryset())
+
+    @extend_schema(
+        summary="Your company's invoices",
+        description="Newest first, paginated, with what is paid and open; filter by `status` "
+        "(open: not yet due; overdue; paid), `issued_from`, `issued_to` and `order` (an "
+        "order number).",
+        tags=["finance"],
+    )
+    def get(self, request):
+        return self.list(request)
+
+
+class _InvoiceObjectView(DealerGenericAPIView):
+    queryset = Invoice.objects.all()
+    permission_classes = [_finance]
+    lookup_field = "number"
+
+
+class InvoiceDetailView(_InvoiceObjectView):
+    serializer_class = s.InvoiceSerializer
+
+    def get_queryset(self):
+        return (
+            invoice_queryset(super().get_queryset())
+            .select_related("order", "ledger_entry")
+            .prefetch_related(
+                Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")),
+                Prefetch(
+                    "ledger_entry__settled_by",
+                    queryset=Settlement.objects.select_related("credit").order_by("id"),
+                ),
+            )
+        )
+
+    @extend_schema(
+        summary="An invoice",
+        description="With its lines, totals, what is paid and open, and the payments and "
+        "credit notes that paid it.",
+        tags=["finance"],
+    )
+    def get(self, request, number):
+        return Response(s.InvoiceSerializer(self.get_object()).data)
+
+
+class InvoicePdfView(_InvoiceObjectView):
+    @extend_schema(
+        summary="An invoice's PDF",
+        description="The PDF the ERP sent; for an invoice sent without one, a PDF rendered "
+        "from its recorded content (in the language of the request).",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        tags=["finance"],
+    )
+    def get(self, request, number):
+        invoice = self.get_object()
+        if invoice.pdf:
+            with invoice.pdf.open("rb") as file:
+                content = file.read()
+        else:
+            invoice = (
+                Invoice.objects.select_related("customer", "order")
+                .prefetch_related(
+                    Prefetch("lines", queryset=InvoiceLine.objects.order_by("position"))
+                )
+                .get(pk=invoice.pk)
+            )
+            content = _pdf(documents.invoice_pdf, invoice)
+        return _attachment(content, "application/pdf", f"{invoice.number}.pdf")
+
+
+class InvoiceXmlView(_InvoiceObjectView):
+    @extend_schema(
+        summary="An invoice's UBL-TR XML",
+        description="The signed e-invoice document the ERP sent; 404 when it sent none.",
+        responses={
+            (200, "application/xml"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such invoice, or the ERP sent no XML."
+            ),
+        },
+        tags=["finance"],
+    )
+    def get(self, request, number):
+        invoice = self.get_object()
+        if not invoice.xml:
+            raise NotFound(_("The ERP sent no XML for this invoice."))
+        with invoice.xml.open("rb") as file:
+            content = file.read()
+        return _attachment(content, "application/xml", f"{invoice.number}.xml")

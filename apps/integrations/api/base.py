@@ -19,10 +19,13 @@ answer ``{received, created, updated, unchanged, failed, errors: [{index, key, e
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import datetime
 import re
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, DecimalException
 from typing import Any
@@ -413,6 +416,122 @@ class JSONObject(RecordField):
         if not isinstance(value, dict):
             raise self.fail("not_a_dict", input_type=type(value).__name__)
         return value
+
+
+class Date(RecordField):
+    """``serializers.DateField``: ``YYYY-MM-DD``, returned as a ``date``."""
+
+    drf_field_class = serializers.DateField
+
+    def clean(self, value):
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                return datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise self.fail("invalid", format="YYYY-MM-DD")
+
+
+class Uuid(RecordField):
+    """``serializers.UUIDField``: a UUID in its usual text form."""
+
+    drf_field_class = serializers.UUIDField
+
+    def clean(self, value):
+        if isinstance(value, str) and len(value) <= 64:
+            try:
+                return uuid.UUID(value.strip())
+            except ValueError:
+                pass
+        raise self.fail("invalid", value=value)
+
+
+class Base64File(RecordField):
+    """A file as standard base64 text, returned as ``bytes``; at most ``max_bytes`` decoded."""
+
+    drf_field_class = serializers.CharField
+
+    def __init__(self, *, max_bytes: int, **kwargs):
+        self.max_bytes = max_bytes
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        if not isinstance(value, str):
+            raise self.fail("invalid")
+        if len(value) > (self.max_bytes + 2) // 3 * 4 + 4:
+            raise FieldError(_("The file is larger than %(max)d bytes.") % {"max": self.max_bytes})
+        try:
+            data = base64.b64decode(value.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise FieldError(_("Not valid base64.")) from None
+        if not data:
+            raise FieldError(_("The file is empty."))
+        return data
+
+
+class Nested(RecordField):
+    """A JSON object checked by its own ``RecordSchema``; its errors are named
+    ``field.<name>``."""
+
+    drf_field_class = serializers.DictField
+
+    def __init__(self, schema: RecordSchema, **kwargs):
+        self.schema = schema
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        if not isinstance(value, dict):
+            raise self.fail("not_a_dict", input_type=type(value).__name__)
+        data, errors = self.schema.validate(value)
+        if errors:
+            raise FieldError(errors)
+        return data
+
+    def openapi_field(self) -> serializers.Field:
+        kwargs = {"required": self.required, "allow_null": self.allow_null}
+        if self.help_text:
+            kwargs["help_text"] = self.help_text
+        return self.schema.serializer_class(**kwargs)
+
+
+class NestedList(Nested):
+    """A JSON list of 1 to ``max_items`` objects, each checked by ``schema``; errors are named
+    ``field.<n>.<name>``."""
+
+    drf_field_class = serializers.ListField
+
+    def __init__(self, schema: RecordSchema, *, max_items: int, **kwargs):
+        self.max_items = max_items
+        super().__init__(schema, **kwargs)
+
+    def drf_kwargs(self):
+        return {"min_length": 1, "max_length": self.max_items}
+
+    def clean(self, value):
+        if not isinstance(value, list):
+            raise self.fail("not_a_list", input_type=type(value).__name__)
+        if not value:
+            raise self.fail("min_length", min_length=1)
+        if len(value) > self.max_items:
+            raise self.fail("max_length", max_length=self.max_items)
+        cleaned, errors = [], {}
+        for position, item in enumerate(value):
+            if not isinstance(item, dict):
+                errors[str(position)] = [str(_("A line must be a JSON object."))]
+                continue
+            data, item_errors = self.schema.validate(item)
+            for name, messages in item_errors.items():
+                errors[f"{position}.{name}"] = messages
+            cleaned.append(data)
+        if errors:
+            raise FieldError(errors)
+        return cleaned
+
+    def openapi_field(self) -> serializers.Field:
+        kwargs = {"required": self.required, "allow_null": self.allow_null, **self.drf_kwargs()}
+        if self.help_text:
+            kwargs["help_text"] = self.help_text
+        return self.schema.serializer_class(many=True, **kwargs)
 
 
 _ABSENT = object()

@@ -1,8 +1,11 @@
-"""Integration API: the ERP's catalog, stock and price feeds, set-based on the batch frame.
+"""Integration API: the ERP's catalog, stock, price, invoice and payment feeds, set-based on
+the batch frame.
 
 ``POST products`` upserts products by SKU, ``POST stock`` sets absolute ``on_hand`` per SKU and
 warehouse, ``POST prices`` upserts list prices by (price list, SKU, min_quantity) and
-``POST special-prices`` dealer special prices by (customer code, SKU, min_quantity). Records are
+``POST special-prices`` dealer special prices by (customer code, SKU, min_quantity),
+``POST invoices`` records e-invoices by number and ``POST payments`` payments by reference
+(both only ever created: the same content again is ``unchanged``). Records are
 checked in plain Python (``RecordSchema``: DRF's rules and messages, without a serializer per
 record) and applied with a constant number of queries per batch. A natural key may appear once
 per batch: the first record is applied, a repeat fails naming it.
@@ -15,17 +18,25 @@ from decimal import Decimal
 from apps.accounts.models import ApiKeyScope
 from apps.catalog.models import Unit, VatRate
 from apps.catalog.services.products import product_upsert_many
+from apps.finance.models import Invoice, Payment
+from apps.finance.services.invoices import invoice_create_many
+from apps.finance.services.payments import payment_record_many
 from apps.integrations.api.base import (
+    Base64File,
     BatchUpsertView,
     Boolean,
     Choice,
+    Date,
     DateTime,
     DecimalNumber,
     Integer,
     JSONObject,
+    Nested,
+    NestedList,
     RecordSchema,
     Text,
     TextList,
+    Uuid,
 )
 from apps.integrations.models import BatchLog
 from apps.inventory.services.feeds import stock_sync_many
@@ -123,6 +134,99 @@ SPECIAL_PRICE_RECORD = RecordSchema(
 )
 
 
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_INVOICE_LINES = 1000
+MAX_INVOICE_FILE = 5 * 1024 * 1024  # bytes, each of xml and pdf
+
+
+def _money(help_text: str, *, places: int = 2, min_value=Decimal("0")) -> DecimalNumber:
+    return DecimalNumber(
+        max_digits=14,
+        decimal_places=places,
+        min_value=min_value,
+        max_value=MAX_AMOUNT,
+        help_text=help_text,
+    )
+
+
+INVOICE_LINE = RecordSchema(
+    "ErpInvoiceLine",
+    sku=Text(max_length=64, required=False, allow_blank=True, allow_null=True),
+    description=Text(max_length=255),
+    quantity=DecimalNumber(max_digits=14, decimal_places=3, min_value=Decimal("0.001")),
+    unit_net=_money("Unit price net of VAT, at most 4 decimal places.", places=4),
+    vat_rate=Integer(min_value=0, max_value=100, help_text="0, 1, 10 or 20."),
+    vat_exemption_code=Text(
+        max_length=8,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="The exemption's 3-digit reason code: required on a 0 % line, only there.",
+    ),
+    line_net=_money("round2(quantity x unit_net)."),
+    line_vat=_money("round2(line_net x vat_rate / 100)."),
+)
+
+INVOICE_TOTALS = RecordSchema(
+    "ErpInvoiceTotals",
+    net=_money("The lines' line_net added up."),
+    vat=_money("The lines' line_vat added up."),
+    gross=_money("net + vat."),
+)
+
+INVOICE_RECORD = RecordSchema(
+    "ErpInvoiceRecord",
+    number=Text(
+        max_length=16,
+        help_text="The tax authority's 16-character form: 3 letters or digits, the year of "
+        "issue_date, 9 digits (ABC2026000000001).",
+    ),
+    ettn=Uuid(help_text="The invoice's ETTN (a UUID)."),
+    profile=Choice(choices=Invoice.Profile.choices),
+    customer_code=Text(max_length=32, help_text="The dealer's ERP code."),
+    order_number=Text(
+        max_length=20,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="The dealer's order it invoices: it then counts as invoiced.",
+    ),
+    issue_date=Date(),
+    due_date=Date(help_text="Not before issue_date."),
+    lines=NestedList(INVOICE_LINE, max_items=MAX_INVOICE_LINES),
+    totals=Nested(INVOICE_TOTALS, help_text="Must match the lines to the kuruş."),
+    xml=Base64File(
+        max_bytes=MAX_INVOICE_FILE,
+        required=False,
+        allow_null=True,
+        help_text="The signed UBL-TR document, base64.",
+    ),
+    pdf=Base64File(
+        max_bytes=MAX_INVOICE_FILE,
+        required=False,
+        allow_null=True,
+        help_text="The invoice's PDF, base64 (else one is rendered on request).",
+    ),
+)
+
+PAYMENT_RECORD = RecordSchema(
+    "ErpPaymentRecord",
+    reference=Text(max_length=64, help_text="The ERP's receipt number: the key."),
+    customer_code=Text(max_length=32, help_text="The dealer's ERP code."),
+    amount=_money("TRY, more than zero.", min_value=Decimal("0.01")),
+    date=Date(),
+    method=Choice(choices=Payment.Method.choices),
+    invoice_numbers=TextList(
+        item=Text(max_length=16),
+        max_items=1000,
+        required=False,
+        allow_null=True,
+        help_text="The dealer's invoices it pays, in this order; what is left pays the oldest "
+        "debt due first.",
+    ),
+)
+
+
 class ProductBatchView(BatchUpsertView):
     resource = "products"
     key_field = "sku"
@@ -175,3 +279,32 @@ class SpecialPriceBatchView(BatchUpsertView):
         return special_price_upsert_many(
             records=records, batch_id=batch.pk, remote_addr=batch.ip_address
         )
+
+
+class InvoiceBatchView(BatchUpsertView):
+    """E-invoices issued in the ERP, by number: each new one is an ``invoice`` entry on the
+    dealer's current account (and its order counts as invoiced); the same content sent again
+    is ``unchanged``, other content under a recorded number fails."""
+
+    resource = "invoices"
+    key_field = "number"
+    scope = ApiKeyScope.INVOICES_WRITE
+    record_schema = INVOICE_RECORD
+    batch_unique = ("number",)
+
+    def upsert_many(self, records: dict[int, dict], *, batch: BatchLog):
+        return invoice_create_many(records=records, batch_id=batch.pk, remote_addr=batch.ip_address)
+
+
+class PaymentBatchView(BatchUpsertView):
+    """Payments the ERP recorded, by reference: each new one is a ``payment`` entry on the
+    dealer's current account, paying the invoices it names, then the oldest due first."""
+
+    resource = "payments"
+    key_field = "reference"
+    scope = ApiKeyScope.PAYMENTS_WRITE
+    record_schema = PAYMENT_RECORD
+    batch_unique = ("reference",)
+
+    def upsert_many(self, records: dict[int, dict], *, batch: BatchLog):
+        return payment_record_many(records=records, batch_id=batch.pk, remote_addr=batch.ip_address)

@@ -1,4 +1,4 @@
-"""Integration API: the ERP's catalog, stock and price feeds."""
+"""Integration API: the ERP's catalog, stock, price, invoice and payment feeds."""
 
 from django.urls import path
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("stock", feeds.StockBatchView.as_view(), name="stock"),
     path("prices", feeds.PriceBatchView.as_view(), name="prices"),
     path("special-prices", feeds.SpecialPriceBatchView.as_view(), name="special-prices"),
+    path("invoices", feeds.InvoiceBatchView.as_view(), name="invoices"),
+    path("payments", feeds.PaymentBatchView.as_view(), name="payments"),
 ]

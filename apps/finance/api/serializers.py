@@ -1,0 +1,166 @@
+"""Dealer API serializers of the current account: invoices, the statement, aging."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from apps.core.serializers import StrictInputSerializer
+from apps.finance.models import Invoice, InvoiceLine
+from apps.finance.selectors import InvoiceStatus
+
+
+class Money(serializers.DecimalField):
+    """An amount as text with 2 places, as everywhere in the API."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=14, decimal_places=2, coerce_to_string=True, **kwargs)
+
+
+class InvoiceSummarySerializer(serializers.ModelSerializer):
+    order_number = serializers.CharField(source="order.number", default=None, allow_null=True)
+    net = Money(source="net_total")
+    vat = Money(source="vat_total")
+    gross = Money(source="gross_total")
+    paid_amount = Money()
+    open_amount = Money()
+    status = serializers.ChoiceField(
+        choices=InvoiceStatus.CHOICES,
+        help_text="paid: nothing open; overdue: open after the due date; open: not yet due.",
+    )
+    has_pdf = serializers.SerializerMethodField()
+    has_xml = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "number",
+            "ettn",
+            "profile",
+            "order_number",
+            "issue_date",
+            "due_date",
+            "currency",
+            "net",
+            "vat",
+            "gross",
+            "paid_amount",
+            "open_amount",
+            "status",
+            "has_pdf",
+            "has_xml",
+        ]
+
+    def get_has_pdf(self, invoice) -> bool:
+        return True  # the ERP's PDF, or one rendered on request
+
+    def get_has_xml(self, invoice) -> bool:
+        return bool(invoice.xml)
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True)
+    unit_net = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=True)
+    line_net = Money()
+    line_vat = Money()
+
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "position",
+            "sku",
+            "description",
+            "quantity",
+            "unit_net",
+            "vat_rate",
+            "vat_exemption_code",
+            "line_net",
+            "line_vat",
+        ]
+
+
+class InvoiceSerializer(InvoiceSummarySerializer):
+    lines = InvoiceLineSerializer(many=True)
+    payments = serializers.SerializerMethodField(
+        help_text="What paid it: the payment or credit note's document number, date and the "
+        "amount applied to this invoice."
+    )
+
+    class Meta(InvoiceSummarySerializer.Meta):
+        fields = [*InvoiceSummarySerializer.Meta.fields, "lines", "payments"]
+
+    def get_payments(self, invoice) -> list[dict]:
+        return [
+            {
+                "document_number": s.credit.document_number,
+                "type": s.credit.kind,
+                "date": s.credit.entry_date.isoformat(),
+                "amount": f"{s.amount:.2f}",
+            }
+            for s in invoice.ledger_entry.settled_by.all()
+        ]
+
+
+class StatementQuerySerializer(StrictInputSerializer):
+    date_from = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+    date_to = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+    format = serializers.ChoiceField(choices=["json", "csv", "pdf"], required=False, default="json")
+    separator = serializers.ChoiceField(
+        choices=["comma", "semicolon"],
+        required=False,
+        default="comma",
+        help_text="CSV only: semicolon puts ; between fields and a decimal comma (Excel, Turkish).",
+    )
+
+    def validate(self, attrs):
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        if start and end and end < start:
+            raise serializers.ValidationError({"date_to": [_("Must not be before date_from.")]})
+        if start and end and (end - start).days > 3660:
+            raise serializers.ValidationError({"date_to": [_("At most 10 years at a time.")]})
+        return attrs
+
+
+class StatementEntrySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    due_date = serializers.DateField(allow_null=True)
+    document_number = serializers.CharField()
+    type = serializers.CharField()
+    description = serializers.CharField()
+    debit = Money()
+    credit = Money()
+    balance = Money()
+
+
+class StatementSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    opening_balance = Money()
+    closing_balance = Money()
+    entries = StatementEntrySerializer(many=True)
+
+
+class AgingItemSerializer(serializers.Serializer):
+    document_number = serializers.CharField()
+    type = serializers.CharField()
+    invoice_number = serializers.CharField(allow_null=True)
+    date = serializers.DateField()
+    due_date = serializers.DateField()
+    days_overdue = serializers.IntegerField()
+    amount = Money()
+    open_amount = Money()
+
+
+class AgingBucketSerializer(serializers.Serializer):
+    bucket = serializers.CharField()
+    label = serializers.CharField()
+    total = Money()
+    items = AgingItemSerializer(many=True)
+
+
+class AgingSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    as_of = serializers.DateField()
+    total = Money()
+    buckets = AgingBucketSerializer(many=True)

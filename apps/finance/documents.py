@@ -1,0 +1,175 @@
+"""The current account's documents: the statement's rows (one shape for JSON, CSV and PDF),
+the statement as CSV, and the PDFs (a statement; an invoice when the ERP sent none) rendered
+by WeasyPrint from Django templates, in the active language."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.finance.models import LedgerEntry
+
+ZERO = Decimal("0.00")
+
+
+class RenderingUnavailable(RuntimeError):
+    """WeasyPrint or its system libraries (Pango) are missing on this machine."""
+
+
+def statement_rows(statement: dict) -> list[dict]:
+    """Each entry of ``statement`` (``selectors.statement``) as a row: date, due date,
+    document number, type, description, debit, credit (one of them zero) and the running
+    balance."""
+    kinds = dict(LedgerEntry.Kind.choices)
+    return [
+        {
+            "date": entry.entry_date,
+            "due_date": entry.due_date,
+            "document_number": entry.document_number,
+            "type": entry.kind,
+            "type_label": str(kinds.get(entry.kind, entry.kind)),
+            "description": entry.description,
+            "debit": entry.amount if entry.amount > 0 else ZERO,
+            "credit": -entry.amount if entry.amount < 0 else ZERO,
+            "balance": entry.running_balance,
+        }
+        for entry in statement["entries"]
+    ]
+
+
+def _decimal(value: Decimal, comma: bool) -> str:
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if comma else text
+
+
+def statement_csv(statement: dict, *, semicolon: bool = False) -> bytes:
+    """UTF-8 with a byte order mark (Excel then reads Turkish letters right); ``semicolon``:
+    ``;`` between fields and a decimal comma, as Excel expects in a Turkish locale."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";" if semicolon else ",", lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Date"),
+            _("Due date"),
+            _("Document"),
+            _("Type"),
+            _("Description"),
+            _("Debit"),
+            _("Credit"),
+            _("Balance"),
+        ]
+    )
+    opening = statement["opening_balance"]
+    writer.writerow(
+        [
+            statement["date_from"].isoformat(),
+            "",
+            "",
+            "",
+            _("Opening balance"),
+            "",
+            "",
+            _decimal(opening, semicolon),
+        ]
+    )
+    for row in statement_rows(statement):
+        writer.writerow(
+            [
+                row["date"].isoformat(),
+                row["due_date"].isoformat() if row["due_date"] else "",
+                row["document_number"],
+                row["type_label"],
+                _safe_cell(row["description"]),
+                _decimal(row["debit"], semicolon) if row["debit"] else "",
+                _decimal(row["credit"], semicolon) if row["credit"] else "",
+                _decimal(row["balance"], semicolon),
+            ]
+        )
+    writer.writerow(
+        [
+            statement["date_to"].isoformat(),
+            "",
+            "",
+            "",
+            _("Closing balance"),
+            "",
+            "",
+            _decimal(statement["closing_balance"], semicolon),
+        ]
+    )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _safe_cell(text: str) -> str:
+    """A cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is quoted."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _company() -> dict:
+    return {
+        "name": settings.COMPANY_NAME,
+        "address": settings.COMPANY_ADDRESS,
+        "tax_office": settings.COMPANY_TAX_OFFICE,
+        "tax_number": settings.COMPANY_TAX_NUMBER,
+    }
+
+
+def _render(template: str, context: dict) -> bytes:
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: Pango missing
+        raise RenderingUnavailable(str(exc)) from exc
+    logo = Path(settings.COMPANY_LOGO) if settings.COMPANY_LOGO else None
+    html = render_to_string(
+        template,
+        {
+            **context,
+            "company": _company(),
+            "logo_url": logo.as_uri() if logo and logo.is_file() else "",
+        },
+    )
+    # no URL but the logo's file: nothing a template value could point at is fetched
+    return HTML(string=html, url_fetcher=_local_only(logo)).write_pdf()
+
+
+def _local_only(logo: Path | None):
+    from weasyprint.urls import default_url_fetcher
+
+    allowed = logo.as_uri() if logo else None
+
+    def fetch(url: str, *args, **kwargs):
+        if url != allowed:
+            raise ValueError(f"refused: {url[:80]}")
+        return default_url_fetcher(url, *args, **kwargs)
+
+    return fetch
+
+
+def statement_pdf(statement: dict) -> bytes:
+    rows = statement_rows(statement)
+    return _render(
+        "finance/statement_pdf.html",
+        {
+            **statement,
+            "rows": rows,
+            "currency": settings.CURRENCY,
+            "total_debit": sum((row["debit"] for row in rows), ZERO),
+            "total_credit": sum((row["credit"] for row in rows), ZERO),
+            "printed_at": timezone.localtime(),
+        },
+    )
+
+
+def invoice_pdf(invoice) -> bytes:
+    """The invoice rendered from its recorded content (for an invoice the ERP sent no PDF)."""
+    return _render(
+        "finance/invoice_pdf.html",
+        {"invoice": invoice, "customer": invoice.customer, "lines": list(invoice.lines.all())},
+    )

@@ -1,0 +1,345 @@
+"""The ERP's invoices: ``invoice_create_many`` records a batch of Turkish e-invoices.
+
+A record is ``{number, ettn, profile, customer_code, order_number?, issue_date, due_date,
+lines: [{sku?, description, quantity, unit_net, vat_rate, vat_exemption_code?, line_net,
+line_vat}], totals: {net, vat, gross}, xml?, pdf?}`` (types checked by the integration API;
+``xml`` and ``pdf`` as bytes). The rules here are the document's own:
+
+* ``number`` has the tax authority's form: 3 letters or digits, the year of ``issue_date``,
+  9 digits (``ABC2026000000001``); ``due_date`` is not before ``issue_date``;
+* each line: ``line_net = round2(quantity x unit_net)``, ``line_vat = round2(line_net x
+  vat_rate / 100)`` (DESIGN.md's VAT rule), the rate one of Turkey's (0, 1, 10, 20), a 0 %
+  line an exemption with its 3-digit reason code (and no code on a taxed line);
+* the totals match the lines to the kuruş: net = the lines' nets, vat = their VAT, gross =
+  net + vat (and more than zero);
+* the dealer exists; the order, when named, is that dealer's.
+
+An invoice is never changed: a number already recorded with the same content is
+``unchanged``, with other content it fails (so does an ETTN already used by another number).
+Each new invoice writes, in one transaction per batch: its ``invoice`` ledger entry (amount
+the gross, dated the issue date, due the due date), the invoice and its lines, the order's
+``invoiced_at`` (it leaves the open-orders exposure), the settlement of the dealer's unused
+credits (``ledger_settle``), the audit entries and an ``invoice.created`` event. The files go
+to the configured storage before the transaction (a file whose invoice is then refused is
+deleted again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Customer
+from apps.core.bulk import (
+    CREATED,
+    UNCHANGED,
+    AuditEntry,
+    Errors,
+    Result,
+    analyze_stale,
+    audit_log_many,
+    audit_text,
+    rows_copy,
+    write_isolating,
+)
+from apps.core.money import round2
+from apps.finance.events import invoices_created_emit
+from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, invoice_file_path
+from apps.finance.services.ledger import ledger_settle
+from apps.orders.models import Order
+from apps.orders.services.invoicing import orders_mark_invoiced
+
+NUMBER = re.compile(r"[A-Z0-9]{3}(?P<year>[0-9]{4})[0-9]{9}")
+EXEMPTION_CODE = re.compile(r"[0-9]{3}")
+VAT_RATES = (0, 1, 10, 20)
+HUNDRED = Decimal(100)
+AUDITED = ("number", "ettn", "profile", "issue_date", "due_date", "gross_total")
+
+
+def invoice_create_many(
+    *, records: Mapping[int, Mapping[str, Any]], batch_id=None, remote_addr=None
+) -> Result:
+    """Record new invoices: ``({index: "created" | "unchanged"}, {index: errors})``. Each
+    ``number`` may appear once in ``records`` (the caller refuses repeats)."""
+    customers = {
+        c.code: c
+        for c in Customer.objects.filter(code__in={r["customer_code"] for r in records.values()})
+    }
+    order_numbers = {r["order_number"] for r in records.values() if r.get("order_number")}
+    orders = {
+        number: (pk, customer_id)
+        for number, pk, customer_id in Order.objects.filter(number__in=order_numbers).values_list(
+            "number", "pk", "customer_id"
+        )
+    }
+    stored = {
+        number: (content_hash, ettn)
+        for number, content_hash, ettn in Invoice.objects.filter(
+            number__in={r["number"] for r in records.values()}
+        ).values_list("number", "content_hash", "ettn")
+    }
+    ettns = dict(
+        Invoice.objects.filter(ettn__in={r["ettn"] for r in records.values()}).values_list(
+            "ettn", "number"
+        )
+    )
+    outcomes: dict[int, str] = {}
+    errors: dict[int, Errors] = {}
+    new: list[tuple[int, dict]] = []
+    ettn_in_batch: dict[Any, int] = {}
+    for index, record in records.items():
+        record_errors = _check(record, customers, orders)
+        if record_errors:
+            errors[index] = record_errors
+            continue
+        content_hash = _content_hash(record)
+        if record["number"] in stored:
+            if stored[record["number"]][0] == content_hash:
+                outcomes[index] = UNCHANGED
+            else:
+                errors[index] = {
+                    "number": [_("This invoice number is recorded with other content.")]
+                }
+            continue
+        if record["ettn"] in ettns or ettn_in_batch.setdefault(record["ettn"], index) != index:
+            errors[index] = {"ettn": [_("This ETTN belongs to another invoice.")]}
+            continue
+        new.append((index, {**record, "content_hash": content_hash}))
+    if new:
+        written, refused = write_isolating(
+            new,
+            lambda part: _write(part, customers, orders, batch_id, remote_addr),
+            index_of=lambda item: item[0],
+        )
+        outcomes.update(written)
+        errors.update(refused)
+    return outcomes, errors
+
+
+def _check(record, customers, orders) -> Errors:
+    errors: Errors = {}
+    match = NUMBER.fullmatch(record["number"])
+    if match is None:
+        errors["number"] = [
+            _(
+                "Use the tax authority's form: 3 letters or digits, the year, 9 digits "
+                "(ABC2026000000001)."
+            )
+        ]
+    elif int(match["year"]) != record["issue_date"].year:
+        errors["number"] = [_("The year in the number is not the year of issue_date.")]
+    if record["due_date"] < record["issue_date"]:
+        errors["due_date"] = [_("Must not be before issue_date.")]
+    customer = customers.get(record["customer_code"])
+    if customer is None:
+        errors["customer_code"] = [_("No dealer has this code.")]
+    if record.get("order_number"):
+        order = orders.get(record["order_number"])
+        if order is None or (customer is not None and order[1] != customer.pk):
+            errors["order_number"] = [_("This dealer has no order with this number.")]
+    net = vat = Decimal("0.00")
+    for position, line in enumerate(record["lines"]):
+        for field, messages in _check_line(line).items():
+            errors[f"lines.{position}.{field}"] = messages
+        net += line["line_net"]
+        vat += line["line_vat"]
+    totals = record["totals"]
+    if totals["net"] != net:
+        errors["totals.net"] = [_("The lines' nets add up to %(sum)s.") % {"sum": net}]
+    if totals["vat"] != vat:
+        errors["totals.vat"] = [_("The lines' VAT adds up to %(sum)s.") % {"sum": vat}]
+    if totals["gross"] != totals["net"] + totals["vat"]:
+        errors["totals.gross"] = [_("Must be net + vat.")]
+    elif totals["gross"] <= 0:
+        errors["totals.gross"] = [_("An invoice must be for more than zero.")]
+    return errors
+
+
+def _check_line(line) -> Errors:
+    errors: Errors = {}
+    if line["quantity"] <= 0:
+        errors["quantity"] = [_("Must be more than zero.")]
+    if line["line_net"] != round2(line["quantity"] * line["unit_net"]):
+        errors["line_net"] = [
+            _("Must be quantity x unit_net rounded to 2 places: %(value)s.")
+            % {"value": round2(line["quantity"] * line["unit_net"])}
+        ]
+    rate = line["vat_rate"]
+    code = (line.get("vat_exemption_code") or "").strip()
+    if rate not in VAT_RATES:
+        errors["vat_rate"] = [_("Use one of 0, 1, 10, 20.")]
+    elif line["line_vat"] != round2(line["line_net"] * rate / HUNDRED):
+        errors["line_vat"] = [
+            _("Must be line_net x vat_rate / 100 rounded to 2 places: %(value)s.")
+            % {"value": round2(line["line_net"] * rate / HUNDRED)}
+        ]
+    if rate == 0 and not EXEMPTION_CODE.fullmatch(code):
+        errors["vat_exemption_code"] = [
+            _("A 0 % line is an exemption: give its 3-digit reason code.")
+        ]
+    elif rate != 0 and code:
+        errors["vat_exemption_code"] = [_("Only a 0 % line carries an exemption code.")]
+    return errors
+
+
+def _content_hash(record) -> str:
+    """The record's content, independent of how the ERP spelled it (decimals at their places,
+    files by their digest): equal hashes, the same invoice."""
+    content = {
+        key: value for key, value in record.items() if key not in ("xml", "pdf", "content_hash")
+    }
+    for key in ("xml", "pdf"):
+        content[key] = hashlib.sha256(record[key]).hexdigest() if record.get(key) else None
+    content["lines"] = [
+        {**line, "vat_exemption_code": (line.get("vat_exemption_code") or "").strip()}
+        for line in record["lines"]
+    ]
+    text = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _save_files(record) -> dict[str, str]:
+    names = {}
+    for kind in ("xml", "pdf"):
+        if record.get(kind):
+            name = invoice_file_path(None, f"{record['number']}.{kind}")
+            names[kind] = default_storage.save(name, ContentFile(record[kind]))
+    return names
+
+
+def _write(part: Sequence[tuple[int, dict]], customers, orders, batch_id, remote_addr) -> Result:
+    files = {index: _save_files(record) for index, record in part}
+    try:
+        with transaction.atomic():
+            return _insert(part, files, customers, orders, batch_id, remote_addr)
+    except Exception:
+        for names in files.values():  # refused: its files go too
+            for name in names.values():
+                default_storage.delete(name)
+        raise
+
+
+def _insert(part, files, customers, orders, batch_id, remote_addr) -> Result:
+    now = timezone.now()
+    entries = LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            customer=customers[record["customer_code"]],
+            kind=LedgerEntry.Kind.INVOICE,
+            amount=record["totals"]["gross"],
+            entry_date=record["issue_date"],
+            due_date=record["due_date"],
+            document_number=record["number"],
+            description=_("Invoice %(number)s") % {"number": record["number"]},
+            created_at=now,
+        )
+        for _index, record in part
+    )
+    invoices = Invoice.objects.bulk_create(
+        Invoice(
+            number=record["number"],
+            ettn=record["ettn"],
+            profile=record["profile"],
+            customer=customers[record["customer_code"]],
+            order_id=orders[record["order_number"]][0] if record.get("order_number") else None,
+            issue_date=record["issue_date"],
+            due_date=record["due_date"],
+            net_total=record["totals"]["net"],
+            vat_total=record["totals"]["vat"],
+            gross_total=record["totals"]["gross"],
+            xml=files[index].get("xml", ""),
+            pdf=files[index].get("pdf", ""),
+            content_hash=record["content_hash"],
+            ledger_entry=entry,
+            created_at=now,
+        )
+        for (index, record), entry in zip(part, entries, strict=True)
+    )
+    rows_copy(
+        InvoiceLine,
+        fields=(
+            "invoice",
+            "position",
+            "sku",
+            "description",
+            "quantity",
+            "unit_net",
+            "vat_rate",
+            "vat_exemption_code",
+            "line_net",
+            "line_vat",
+        ),
+        rows=(
+            (
+                invoice.pk,
+                position + 1,
+                line.get("sku") or "",
+                line["description"],
+                line["quantity"],
+                line["unit_net"],
+                line["vat_rate"],
+                (line.get("vat_exemption_code") or "").strip(),
+                line["line_net"],
+                line["line_vat"],
+            )
+            for (_index, record), invoice in zip(part, invoices, strict=True)
+            for position, line in enumerate(record["lines"])
+        ),
+    )
+    orders_mark_invoiced(
+        order_ids=[invoice.order_id for invoice in invoices if invoice.order_id], at=now
+    )
+    ledger_settle(customer_ids={invoice.customer_id for invoice in invoices})
+    audit_log_many(
+        model=Invoice,
+        entries=(
+            AuditEntry(
+                pk=invoice.pk,
+                repr=str(invoice),
+                created=True,
+                changes={f: ["None", audit_text(getattr(invoice, f))] for f in AUDITED},
+            )
+            for invoice in invoices
+        ),
+        timestamp=now,
+        remote_addr=remote_addr,
+        batch_id=batch_id,
+    )
+    audit_log_many(
+        model=LedgerEntry,
+        entries=(
+            AuditEntry(
+                pk=entry.pk,
+                repr=str(entry),
+                created=True,
+                changes={
+                    f: ["None", audit_text(getattr(entry, f))]
+                    for f in ("kind", "amount", "entry_date", "due_date", "document_number")
+                },
+            )
+            for entry in entries
+        ),
+        timestamp=now,
+        remote_addr=remote_addr,
+        batch_id=batch_id,
+    )
+    invoices_created_emit(
+        invoices,
+        customer_codes={record["number"]: record["customer_code"] for _i, record in part},
+        order_numbers={
+            record["number"]: record["order_number"]
+            for _i, record in part
+            if record.get("order_number")
+        },
+    )
+    analyze_stale((LedgerEntry, Invoice, InvoiceLine), written=len(invoices))
+    return {index: CREATED for index, _record in part}, {}

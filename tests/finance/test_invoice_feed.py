@@ -1,0 +1,218 @@
+"""POST /api/integration/v1/invoices: Turkish e-invoices from the ERP (DESIGN.md, "Current
+account": invoices are issued in the ERP, the number has the tax authority's 16-character
+form, the ETTN is a UUID; a 0 % VAT line is an exemption with a reason code)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from auditlog.models import LogEntry
+
+from apps.core.models import OutboxEvent
+from apps.finance.models import Invoice, InvoiceLine, LedgerEntry
+from apps.finance.selectors import customer_balance
+from apps.orders.selectors import open_orders_total
+from tests.factories import CustomerFactory
+from tests.finance.helpers import INVOICES, amount_of, b64, invoice, line, make_order, post
+
+pytestmark = [pytest.mark.django_db]
+D = Decimal
+
+
+@pytest.fixture
+def client(integration_client):
+    return integration_client(scopes=["invoices:write", "payments:write"])
+
+
+@pytest.fixture
+def dealer():
+    return CustomerFactory(code="BAYI-1", payment_terms_days=30)
+
+
+def counts(body):
+    return tuple(body[k] for k in ("received", "created", "updated", "unchanged", "failed"))
+
+
+def test_a_new_invoice_is_recorded_with_its_lines_and_one_ledger_entry(client, dealer):
+    record = invoice(lines=[line(), line("3", "10.0000", 10, sku="KBL-002"), line("1", "5", 0)])
+    body = post(client, INVOICES, [record])
+
+    assert counts(body) == (1, 1, 0, 0, 0)
+    stored = Invoice.objects.get(number="ABC2026000000001")
+    assert (stored.net_total, stored.vat_total, stored.gross_total) == (
+        D("135.00"),
+        D("23.00"),
+        D("158.00"),
+    )
+    assert [(li.position, li.vat_rate, li.vat_exemption_code) for li in stored.lines.all()] == [
+        (1, 20, ""),
+        (2, 10, ""),
+        (3, 0, "351"),
+    ]
+    entry = stored.ledger_entry
+    assert (entry.kind, entry.amount, str(entry.entry_date), str(entry.due_date)) == (
+        "invoice",
+        D("158.00"),
+        "2026-11-02",
+        "2026-12-02",
+    )
+    assert entry.document_number == "ABC2026000000001"
+    assert customer_balance(customer=dealer) == D("158.00")
+    assert LogEntry.objects.get_for_model(Invoice).filter(object_id=stored.pk).count() == 1
+    event = OutboxEvent.objects.get(type="invoice.created")
+    assert event.subject == "invoice:ABC2026000000001" and event.customer_id == dealer.pk
+    assert event.data["gross"] == "158.00" and event.data["customer_code"] == "BAYI-1"
+
+
+def test_the_same_invoice_again_is_unchanged_and_other_content_fails(client, dealer):
+    record = invoice()
+    post(client, INVOICES, [record])
+    again = post(client, INVOICES, [record])
+    assert counts(again) == (1, 0, 0, 1, 0)
+
+    changed = invoice(due_date="2026-12-31")
+    body = post(client, INVOICES, [changed])
+    assert counts(body) == (1, 0, 0, 0, 1)
+    assert body["errors"][0]["errors"] == {
+        "number": ["This invoice number is recorded with other content."]
+    }
+    assert LedgerEntry.objects.count() == 1 and str(Invoice.objects.get().due_date) == "2026-12-02"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"number": "AB2026000000001"}, "number", "Use the tax authority's form"),
+        ({"number": "ABC2026000000001X"}, "number", "Ensure this field has no more than 16"),
+        ({"number": "abc2026000000001"}, "number", "Use the tax authority's form"),
+        ({"number": "ABC2025000000001"}, "number", "The year in the number"),
+        ({"due_date": "2026-11-01"}, "due_date", "Must not be before issue_date."),
+        ({"customer_code": "NOBODY"}, "customer_code", "No dealer has this code."),
+        ({"ettn": "not-a-uuid"}, "ettn", "Must be a valid UUID."),
+        ({"profile": "e-irsaliye"}, "profile", "is not a valid choice"),
+        ({"issue_date": "02.11.2026"}, "issue_date", "Date has wrong format"),
+        ({"lines": []}, "lines", "Ensure this field has at least 1 elements."),
+        ({"order_number": "ORD-NOPE"}, "order_number", "This dealer has no order"),
+        ({"xml": "not base64!"}, "xml", "Not valid base64."),
+    ],
+)
+def test_a_bad_record_fails_alone_and_changes_nothing(client, dealer, change, field, message):
+    good = invoice(number="ABC2026000000002")
+    body = post(client, INVOICES, [invoice(**change), good])
+
+    assert counts(body) == (2, 1, 0, 0, 1)
+    error = body["errors"][0]
+    assert error["index"] == 0
+    assert message in " ".join(error["errors"][field]), error
+    assert list(Invoice.objects.values_list("number", flat=True)) == ["ABC2026000000002"]
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_totals_must_match_the_lines_to_the_kurus(client, dealer):
+    record = invoice()
+    record["totals"] = {**record["totals"], "net": "100.01", "gross": "120.01"}
+    wrong_vat = invoice(number="ABC2026000000002", lines=[line(line_vat="20.01")])
+    wrong_vat["totals"] = {"net": "100.00", "vat": "20.01", "gross": "120.01"}
+    wrong_net = invoice(number="ABC2026000000003", lines=[line(line_net="100.01")])
+    wrong_net["totals"] = {"net": "100.01", "vat": "20.00", "gross": "120.01"}
+    wrong_gross = invoice(number="ABC2026000000004")
+    wrong_gross["totals"] = {**wrong_gross["totals"], "gross": "120.02"}
+
+    body = post(client, INVOICES, [record, wrong_vat, wrong_net, wrong_gross])
+
+    errors = {e["index"]: e["errors"] for e in body["errors"]}
+    assert errors[0] == {"totals.net": ["The lines' nets add up to 100.00."]}
+    assert errors[1] == {
+        "lines.0.line_vat": ["Must be line_net x vat_rate / 100 rounded to 2 places: 20.00."]
+    }
+    assert errors[2] == {
+        "lines.0.line_net": ["Must be quantity x unit_net rounded to 2 places: 100.00."]
+    }
+    assert errors[3] == {"totals.gross": ["Must be net + vat."]}
+    assert not Invoice.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_a_zero_rate_line_is_an_exemption_with_a_reason_code(client, dealer):
+    no_code = invoice(lines=[line("1", "10", 0, vat_exemption_code="")])
+    code_on_taxed = invoice(number="ABC2026000000002", lines=[line(vat_exemption_code="351")])
+    odd_rate = invoice(number="ABC2026000000003", lines=[line(vat_rate=18, line_vat="18.00")])
+    body = post(client, INVOICES, [no_code, code_on_taxed, odd_rate])
+
+    errors = {e["index"]: e["errors"] for e in body["errors"]}
+    assert errors[0] == {
+        "lines.0.vat_exemption_code": ["A 0 % line is an exemption: give its 3-digit reason code."]
+    }
+    assert errors[1] == {
+        "lines.0.vat_exemption_code": ["Only a 0 % line carries an exemption code."]
+    }
+    assert errors[2] == {"lines.0.vat_rate": ["Use one of 0, 1, 10, 20."]}
+
+
+def test_an_ettn_belongs_to_one_invoice(client, dealer):
+    first = invoice()
+    second = invoice(number="ABC2026000000002", ettn=first["ettn"])
+    body = post(client, INVOICES, [first, second])
+    assert body["errors"] == [
+        {
+            "index": 1,
+            "key": "ABC2026000000002",
+            "errors": {"ettn": ["This ETTN belongs to another invoice."]},
+        }
+    ]
+
+
+def test_the_invoiced_order_leaves_the_open_orders_exposure(client, dealer):
+    order = make_order(dealer, status="shipped", gross="120.00")
+    other = make_order(CustomerFactory())
+    assert open_orders_total(customer=dealer) == D("120.00")
+
+    body = post(
+        client,
+        INVOICES,
+        [
+            invoice(order_number=order.number),
+            invoice(number="ABC2026000000002", order_number=other.number),  # not this dealer's
+        ],
+    )
+
+    assert body["errors"][0]["errors"] == {
+        "order_number": ["This dealer has no order with this number."]
+    }
+    order.refresh_from_db()
+    assert order.invoiced_at is not None
+    assert open_orders_total(customer=dealer) == D("0.00")
+    assert customer_balance(customer=dealer) == D("120.00")  # now on the ledger instead
+
+
+def test_the_erp_files_are_stored_and_the_batch_needs_the_scope(client, dealer, integration_client):
+    record = invoice(xml=b64(b"<Invoice>UBL-TR</Invoice>"), pdf=b64(b"%PDF-1.4 erp"))
+    post(client, INVOICES, [record])
+    stored = Invoice.objects.get()
+    assert stored.xml.read() == b"<Invoice>UBL-TR</Invoice>"
+    assert stored.pdf.name.startswith("invoices/") and stored.pdf.name.endswith(".pdf")
+
+    prices_only = integration_client(scopes=["prices:write"])
+    assert prices_only.post(INVOICES, [record], format="json").status_code == 403
+
+
+def test_many_invoices_cost_a_constant_number_of_queries(
+    client, dealer, django_assert_max_num_queries
+):
+    def batch(start, size):
+        return [
+            invoice(number=f"ABC2026{n:09d}", lines=[line(), line("1", "3", 1)])
+            for n in range(start, start + size)
+        ]
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post(client, INVOICES, batch(500, 1))  # warm: content types are cached after one use
+    with CaptureQueriesContext(connection) as small:
+        post(client, INVOICES, batch(1, 2))
+    with CaptureQueriesContext(connection) as large:
+        post(client, INVOICES, batch(100, 40))
+    assert len(large) == len(small)
+    assert InvoiceLine.objects.count() == 86
+    assert customer_balance(customer=dealer) == 43 * amount_of(batch(1, 1)[0])
