@@ -491,6 +491,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
+        # PDF rendering: its progress steps and font subsetting are not news
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -4,6 +4,7 @@ by WeasyPrint from Django templates, in the active language."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from decimal import Decimal
@@ -121,35 +122,29 @@ def _company() -> dict:
     }
 
 
+def _logo_data_uri() -> str:
+    """The company logo inlined as a ``data:`` URI (SVG, PNG or JPEG), or "" without one."""
+    path = Path(settings.COMPANY_LOGO) if settings.COMPANY_LOGO else None
+    if path is None or not path.is_file():
+        return ""
+    kind = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg"}.get(
+        path.suffix.lower(), "image/jpeg"
+    )
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
 def _render(template: str, context: dict) -> bytes:
     try:
         from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderingUnavailable(str(exc)) from exc
-    logo = Path(settings.COMPANY_LOGO) if settings.COMPANY_LOGO else None
     html = render_to_string(
-        template,
-        {
-            **context,
-            "company": _company(),
-            "logo_url": logo.as_uri() if logo and logo.is_file() else "",
-        },
+        template, {**context, "company": _company(), "logo_url": _logo_data_uri()}
     )
-    # no URL but the logo's file: nothing a template value could point at is fetched
-    return HTML(string=html, url_fetcher=_local_only(logo)).write_pdf()
-
-
-def _local_only(logo: Path | None):
-    from weasyprint.urls import default_url_fetcher
-
-    allowed = logo.as_uri() if logo else None
-
-    def fetch(url: str, *args, **kwargs):
-        if url != allowed:
-            raise ValueError(f"refused: {url[:80]}")
-        return default_url_fetcher(url, *args, **kwargs)
-
-    return fetch
+    # only data: URIs are fetched: nothing a value in the document could name (a file, a
+    # host) is ever read
+    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()
 
 
 def statement_pdf(statement: dict) -> bytes:
