@@ -75,6 +75,8 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "orders.view_orderline",
         "orders.view_orderstatuschange",
         "finance.view_ledgerentry",
+        "finance.view_invoice",
+        "finance.view_payment",
     ],
     "Finance Manager": [
         "accounts.view_customer",
@@ -92,6 +94,8 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "finance.view_ledgerentry",
         "finance.add_ledgerentry",
         "finance.adjust_ledger",
+        "finance.view_invoice",
+        "finance.view_payment",
         "accounts.view_address",
         "accounts.view_user",
     ],

@@ -12,11 +12,16 @@ dealers only.
 
 from __future__ import annotations
 
+import csv
+import io
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, QueryDict
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,9 +33,11 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.admin.scoping import DealerScopedAdminMixin, scoped_form_class
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_list_for_staff
+from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
-from apps.finance.models import LedgerEntry
-from apps.finance.selectors import customer_credit_summary
+from apps.core.exports import neutralize_cell
+from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, Payment
+from apps.finance.selectors import AGING_BUCKETS, aging_by_dealer, customer_credit_summary
 from apps.finance.services.ledger import ledger_adjust, ledger_post
 
 Kind = LedgerEntry.Kind
@@ -174,6 +181,11 @@ class LedgerEntryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.adjust_view),
                 name="finance_ledgerentry_adjust",
             ),
+            path(
+                "aging/",
+                self.admin_site.admin_view(self.aging_view),
+                name="finance_ledgerentry_aging",
+            ),
         ]
         return own + super().get_urls()
 
@@ -201,7 +213,82 @@ class LedgerEntryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
             ]
         if self.has_adjust_permission(request):
             extra_context["adjust_url"] = self._url("adjust", query)
+        extra_context["aging_url"] = self._url("aging", {})
         return super().changelist_view(request, extra_context=extra_context)
+
+    # --- the aging report: every dealer the user sees, by bucket ---
+
+    AGING_COLUMNS = (
+        ("code", _("code"), "code"),
+        ("name", _("dealer"), "name"),
+        *((b.code, b.label, f"aging_{b.code}") for b in AGING_BUCKETS),
+        ("total", _("total open"), "aging_total"),
+    )
+
+    def aging_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        columns = {code: (label, field) for code, label, field in self.AGING_COLUMNS}
+        order = request.GET.get("o", "-total")
+        key = order.lstrip("-")
+        if key not in columns:
+            order, key = "-total", "total"
+        dealers = aging_by_dealer(customer_list_for_staff(user=request.user), today=today)
+        query = (request.GET.get("q") or "").strip()[:100]
+        if query:
+            dealers = dealers.filter(Q(code__icontains=query) | Q(name__icontains=query))
+        show_all = request.GET.get("all") == "1"
+        if not show_all:
+            dealers = dealers.filter(aging_total__gt=0)
+        field = columns[key][1]
+        dealers = dealers.order_by(f"-{field}" if order.startswith("-") else field, "code")
+        amounts = [f"aging_{b.code}" for b in AGING_BUCKETS] + ["aging_total"]
+        rows = list(dealers.values("pk", "code", "name", *amounts))
+        totals = [sum((row[a] for row in rows), Decimal("0.00")) for a in amounts]
+        if request.GET.get("format") == "csv":
+            return self._aging_csv(rows, amounts, totals, today)
+        base = {k: v for k, v in {"q": query, "all": "1" if show_all else ""}.items() if v}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Aging report"),
+            "opts": self.model._meta,
+            "as_of": today,
+            "q": query,
+            "order": order,
+            "show_all": show_all,
+            "export_query": urlencode({**base, "o": order, "format": "csv"}),
+            "columns": [
+                {
+                    "label": label,
+                    "numeric": code not in ("code", "name"),
+                    "sorted": ("desc" if order.startswith("-") else "asc") if code == key else "",
+                    "sort_query": urlencode(
+                        {**base, "o": code if order == f"-{code}" else f"-{code}"}
+                    ),
+                }
+                for code, label, _field in self.AGING_COLUMNS
+            ],
+            "rows": [{**row, "amounts": [row[a] for a in amounts]} for row in rows],
+            "totals": totals,
+        }
+        return TemplateResponse(request, "admin/finance/aging.html", context)
+
+    def _aging_csv(self, rows, amounts, totals, today) -> HttpResponse:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([str(label) for _code, label, _field in self.AGING_COLUMNS])
+        for row in rows:
+            writer.writerow(
+                [neutralize_cell(row["code"]), neutralize_cell(row["name"])]
+                + [f"{row[a]:.2f}" for a in amounts]
+            )
+        writer.writerow([gettext("Total"), ""] + [f"{t:.2f}" for t in totals])
+        response = HttpResponse(
+            ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="aging-{today:%Y%m%d}.csv"'
+        return response
 
     @staticmethod
     def _url(name: str, query: dict) -> str:
@@ -294,3 +381,93 @@ class LedgerEntryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
             "cancel_url": reverse("admin:finance_ledgerentry_changelist"),
         }
         return TemplateResponse(request, FORM_TEMPLATE, context)
+
+
+# --- documents from the ERP (read-only: the ERP is their source) -------------------------------
+
+
+class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = InvoiceLine
+    fields = (
+        "position",
+        "sku",
+        "description",
+        "quantity",
+        "unit_net",
+        "vat_rate",
+        "vat_exemption_code",
+        "line_net",
+        "line_vat",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+    dealer_scope = "customer"
+    list_display = (
+        "number",
+        "dealer",
+        "profile",
+        "issue_date",
+        "due_date",
+        "gross_total",
+        "order",
+        "created_at",
+    )
+    list_filter = ("profile", "issue_date", "due_date")
+    search_fields = ("number", "ettn", "customer__code", "customer__name", "order__number")
+    list_select_related = ("customer", "order")
+    date_hierarchy = "issue_date"
+    ordering = ("-issue_date", "-id")
+    inlines = [InvoiceLineInline]
+    fields = (
+        "number",
+        "ettn",
+        "profile",
+        "customer",
+        "order",
+        "issue_date",
+        "due_date",
+        "currency",
+        "net_total",
+        "vat_total",
+        "gross_total",
+        "xml",
+        "pdf",
+        "created_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("dealer"), ordering="customer__code")
+    def dealer(self, obj) -> str:
+        return f"{obj.customer.code} · {obj.customer.name}"
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+    dealer_scope = "customer"
+    list_display = ("reference", "dealer", "method", "payment_date", "amount", "created_at")
+    list_filter = ("method", "payment_date")
+    search_fields = ("reference", "customer__code", "customer__name")
+    list_select_related = ("customer",)
+    date_hierarchy = "payment_date"
+    ordering = ("-payment_date", "-id")
+    fields = (
+        "reference",
+        "customer",
+        "amount",
+        "payment_date",
+        "method",
+        "invoice_numbers",
+        "created_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("dealer"), ordering="customer__code")
+    def dealer(self, obj) -> str:
+        return f"{obj.customer.code} · {obj.customer.name}"

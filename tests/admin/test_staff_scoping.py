@@ -144,6 +144,34 @@ def _ledger_entry(world, customer):
     )
 
 
+def _invoice(world, customer):
+    from apps.finance.models import Invoice
+    from apps.finance.services.invoices import invoice_create_many
+    from apps.integrations.api.feeds import INVOICE_RECORD
+    from tests.finance.helpers import invoice
+
+    data, errors = INVOICE_RECORD.validate(
+        invoice(number=f"ADM2026{customer.pk:09d}", customer_code=customer.code)
+    )
+    assert not errors
+    invoice_create_many(records={0: data})
+    return Invoice.objects.get(number=data["number"])
+
+
+def _payment(world, customer):
+    from apps.finance.models import Payment
+    from apps.finance.services.payments import payment_record_many
+    from apps.integrations.api.feeds import PAYMENT_RECORD
+    from tests.finance.helpers import payment
+
+    data, errors = PAYMENT_RECORD.validate(
+        payment(reference=f"ADM-{customer.pk}", customer_code=customer.code)
+    )
+    assert not errors
+    payment_record_many(records={0: data})
+    return Payment.objects.get(reference=data["reference"])
+
+
 def _special_price(world, customer):
     from apps.pricing.models import SpecialPrice
 
@@ -277,6 +305,8 @@ OBJECT_MAKERS = {
     "token_blacklist.blacklistedtoken": _blacklisted_token,
     "orders.order": _order,
     "finance.ledgerentry": _ledger_entry,
+    "finance.invoice": _invoice,
+    "finance.payment": _payment,
     "pricing.specialprice": _special_price,
     "pricing.pricechange": _price_change,
     "campaigns.campaign": _audience(
@@ -422,8 +452,21 @@ def _check_adjustment_refuses_another_dealer(client, world, model, route):
     return None
 
 
+def _check_aging_hides_another_dealer(client, world, model, route):
+    response = client.get(list_url(model, route), {"all": "1"})
+    if response.status_code in REFUSED:
+        return None
+    if world.other.pk in {row["pk"] for row in response.context["rows"]}:
+        return "the aging report shows another dealer"
+    exported = client.get(list_url(model, route), {"all": "1", "format": "csv"})
+    if world.other.code in exported.content.decode("utf-8-sig"):
+        return "the aging export holds another dealer"
+    return None
+
+
 # list-level URL name (not changelist/add/export) -> a check returning an offence or None
 LIST_VIEW_CHECKS = {
+    "finance_ledgerentry_aging": _check_aging_hides_another_dealer,
     "campaigns_campaign_preview": _check_preview_refuses_another_dealer,
     "finance_ledgerentry_adjust": _check_adjustment_refuses_another_dealer,
 }

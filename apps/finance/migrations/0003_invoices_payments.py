@@ -7,6 +7,12 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+def grant(apps, schema_editor):
+    from apps.accounts.roles import grant_new_permissions
+
+    grant_new_permissions(apps, schema_editor)
+
+
 def settle_existing_ledgers(apps, schema_editor):
     """Entries recorded before settlements existed: each dealer's credits pay its debts, the
     oldest due first (what ``ledger_settle`` does for every new entry)."""
@@ -380,4 +386,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(settle_existing_ledgers, migrations.RunPython.noop),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]
