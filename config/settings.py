@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab as _crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -500,6 +501,28 @@ LOGGING = {
 # --- Domain settings --------------------------------------------------------------------------
 
 RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 14)
+
+# Payment reminders: each morning at PAYMENT_REMINDER_HOUR (Europe/Istanbul, UTC+3 all year)
+# for open invoices due within PAYMENT_REMINDER_DAYS_BEFORE days, and overdue ones.
+PAYMENT_REMINDER_DAYS_BEFORE = env_int("PAYMENT_REMINDER_DAYS_BEFORE", 3)
+PAYMENT_REMINDER_HOUR = env_int("PAYMENT_REMINDER_HOUR", 9)
+CELERY_BEAT_SCHEDULE["finance-payment-reminders"] = {
+    "task": "finance.payment_reminders",
+    "schedule": _crontab(minute=0, hour=(PAYMENT_REMINDER_HOUR - 3) % 24),  # in UTC
+}
+# Balance confirmations (mutabakat): the dealer answers within BALANCE_CONFIRMATION_DAYS, else
+# the balance counts as accepted; in a quarter's first BALANCE_CONFIRMATION_QUARTERLY_DAYS days
+# every active dealer with a ledger is asked for the previous quarter's end (0: staff only).
+BALANCE_CONFIRMATION_DAYS = env_int("BALANCE_CONFIRMATION_DAYS", 30)
+BALANCE_CONFIRMATION_QUARTERLY_DAYS = env_int("BALANCE_CONFIRMATION_QUARTERLY_DAYS", 7)
+CELERY_BEAT_SCHEDULE["finance-confirmations-deem-accepted"] = {
+    "task": "finance.confirmations_deem_accepted",
+    "schedule": _crontab(minute=30, hour=0),
+}
+CELERY_BEAT_SCHEDULE["finance-confirmations-quarterly"] = {
+    "task": "finance.confirmations_quarterly",
+    "schedule": _crontab(minute=0, hour=(PAYMENT_REMINDER_HOUR - 3) % 24),
+}
 INTEGRATION_MAX_BATCH = env_int("INTEGRATION_MAX_BATCH", 5000)
 
 # Outbound webhooks (apps/integrations): the outbox, Standard Webhooks signatures, retries.

@@ -55,9 +55,15 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         *_DEALER_BUY,
         "orders.approve_order",
         "finance.view_ledgerentry",
+        "finance.answer_balanceconfirmation",
     ],
     "Dealer Purchasing": [*_DEALER_READ, "accounts.manage_company_addresses", *_DEALER_BUY],
-    "Dealer Finance": [*_DEALER_READ, "orders.view_order", "finance.view_ledgerentry"],
+    "Dealer Finance": [
+        *_DEALER_READ,
+        "orders.view_order",
+        "finance.view_ledgerentry",
+        "finance.answer_balanceconfirmation",
+    ],
     "Dealer Viewer": [*_DEALER_READ, "orders.view_order", "finance.view_ledgerentry"],
     # staff roles
     "Super Admin": ALL,
@@ -77,6 +83,7 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "finance.view_ledgerentry",
         "finance.view_invoice",
         "finance.view_payment",
+        "finance.view_balanceconfirmation",
     ],
     "Finance Manager": [
         "accounts.view_customer",
@@ -96,6 +103,8 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "finance.adjust_ledger",
         "finance.view_invoice",
         "finance.view_payment",
+        "finance.view_balanceconfirmation",
+        "finance.add_balanceconfirmation",
         "accounts.view_address",
         "accounts.view_user",
     ],

@@ -36,8 +36,16 @@ from apps.accounts.selectors import customer_list_for_staff
 from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
-from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, Payment
+from apps.finance.models import (
+    BalanceConfirmation,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    Payment,
+    PaymentReminder,
+)
 from apps.finance.selectors import AGING_BUCKETS, aging_by_dealer, customer_credit_summary
+from apps.finance.services.confirmations import confirmation_send, quarter_end_before
 from apps.finance.services.ledger import ledger_adjust, ledger_post
 
 Kind = LedgerEntry.Kind
@@ -404,6 +412,15 @@ class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
 
 
+class PaymentReminderInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PaymentReminder
+    fields = ("stage", "sent_on", "open_amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("payment reminders sent (the e-mails are in the notification log)")
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
     dealer_scope = "customer"
@@ -422,7 +439,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin)
     list_select_related = ("customer", "order")
     date_hierarchy = "issue_date"
     ordering = ("-issue_date", "-id")
-    inlines = [InvoiceLineInline]
+    inlines = [InvoiceLineInline, PaymentReminderInline]
     fields = (
         "number",
         "ettn",
@@ -471,3 +488,102 @@ class PaymentAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin)
     @admin.display(description=_("dealer"), ordering="customer__code")
     def dealer(self, obj) -> str:
         return f"{obj.customer.code} · {obj.customer.name}"
+
+
+# --- balance confirmations (mutabakat) ---------------------------------------------------------
+
+
+class ConfirmationForm(_LedgerForm):
+    as_of = forms.DateField(
+        label=_("balance as of"),
+        help_text=_("The balance is the dealer's ledger up to this day (not later than today)."),
+    )
+
+
+@admin.register(BalanceConfirmation)
+class BalanceConfirmationAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+    """Open, confirmed, disputed and deemed-accepted confirmations; "Add" sends one."""
+
+    dealer_scope = "customer"
+    list_display = (
+        "dealer",
+        "as_of",
+        "balance",
+        "status",
+        "respond_by",
+        "answered_at",
+        "their_balance",
+        "sent_by",
+    )
+    list_filter = ("status", "as_of")
+    search_fields = ("customer__code", "customer__name")
+    list_select_related = ("customer", "sent_by")
+    ordering = ("-as_of", "-id")
+    fields = (
+        "customer",
+        "as_of",
+        "balance",
+        "status",
+        "respond_by",
+        "sent_at",
+        "sent_by",
+        "answered_at",
+        "answered_by",
+        "dispute_reason",
+        "their_balance",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("dealer"), ordering="customer__code")
+    def dealer(self, obj) -> str:
+        return f"{obj.customer.code} · {obj.customer.name}"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = scoped_form_class(ConfirmationForm, self.admin_site, request)(
+            request.POST if request.method == "POST" else None,
+            initial={"as_of": quarter_end_before(timezone.localdate())},
+            admin_site=self.admin_site,
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                confirmation = confirmation_send(
+                    customer=form.cleaned_data["customer"],
+                    as_of=form.cleaned_data["as_of"],
+                    by=request.user,
+                )
+            except DomainError as exc:
+                form.add_service_errors(exc)
+            else:
+                self.log_addition(request, confirmation, [{"added": {}}])
+                self.message_user(
+                    request,
+                    gettext("Balance confirmation sent to %(dealer)s: %(balance)s as of %(day)s.")
+                    % {
+                        "dealer": confirmation.customer.code,
+                        "balance": confirmation.balance,
+                        "day": confirmation.as_of,
+                    },
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:finance_balanceconfirmation_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Send a balance confirmation"),
+            "intro": gettext(
+                "The dealer's owners and finance users are asked to confirm the balance as of "
+                "the date, or to dispute it; without an answer it counts as accepted."
+            ),
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            "cancel_url": reverse("admin:finance_balanceconfirmation_changelist"),
+        }
+        return TemplateResponse(request, FORM_TEMPLATE, context)

@@ -267,5 +267,97 @@ class Payment(models.Model):
         return self.reference
 
 
+class PaymentReminder(models.Model):
+    """An invoice's payment reminder of one stage was sent (at most once per stage)."""
+
+    class Stage(models.TextChoices):
+        DUE_SOON = "due_soon", _("due soon")
+        OVERDUE = "overdue", _("overdue")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    open_amount = models.DecimalField(_("open amount"), max_digits=14, decimal_places=2)
+    sent_on = models.DateField(_("sent on"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("payment reminder")
+        verbose_name_plural = _("payment reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "stage"], name="finance_reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.stage}"
+
+
+class BalanceConfirmation(models.Model):
+    """A balance confirmation (mutabakat): the distributor states the dealer's balance as of a
+    date; the dealer's owner or finance user confirms it or disputes it (with their figure);
+    no answer by ``respond_by`` counts as accepted."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("awaiting answer")
+        CONFIRMED = "confirmed", _("confirmed")
+        DISPUTED = "disputed", _("disputed")
+        DEEMED_ACCEPTED = "deemed_accepted", _("deemed accepted")
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="balance_confirmations",
+        verbose_name=_("dealer"),
+    )
+    as_of = models.DateField(_("balance as of"))
+    balance = models.DecimalField(
+        _("balance"),
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Positive: the dealer owes."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    respond_by = models.DateField(_("answer by"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    dispute_reason = models.TextField(_("dispute reason"), blank=True)
+    their_balance = models.DecimalField(
+        _("the dealer's balance"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("balance confirmation")
+        verbose_name_plural = _("balance confirmations")
+        ordering = ["-as_of", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "as_of"], name="finance_confirmation_once_per_date"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "respond_by"], name="finance_confirm_status")]
+        permissions = [("answer_balanceconfirmation", "Can answer balance confirmations")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.as_of}"
+
+
+auditlog.register(BalanceConfirmation)
 auditlog.register(Invoice, exclude_fields=["content_hash"])
 auditlog.register(Payment, exclude_fields=["content_hash"])

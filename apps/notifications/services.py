@@ -33,8 +33,10 @@ EMAIL_TEMPLATES = {
     "accounts/customer_rejected": "staff rejected a registration (with the reason)",
     "accounts/password_reset": "a password reset link",
     "accounts/invitation": "a new company user chooses a password",
+    "finance/payment_reminder": "invoices due soon or overdue (owners and finance users)",
+    "finance/balance_confirmation": "a balance confirmation (mutabakat) to answer",
 }
-SMS_TEMPLATES = {"otp": "a one-time code"}
+SMS_TEMPLATES = {"otp": "a one-time code", "payment_reminder": "invoices due soon or overdue"}
 
 
 def _language(language: str | None) -> str:

@@ -121,7 +121,18 @@ def _other_invoice(other):
     return {"number": record["number"]}
 
 
+def _other_confirmation(other):
+    from django.utils import timezone
+
+    from apps.finance.services.confirmations import confirmation_send
+
+    return {"pk": confirmation_send(customer=other, as_of=timezone.localdate()).pk}
+
+
 OTHER_COMPANY_OBJECTS = {
+    "api/v1/account/confirmations/<int:pk>": _other_confirmation,
+    "api/v1/account/confirmations/<int:pk>/confirm": _other_confirmation,
+    "api/v1/account/confirmations/<int:pk>/dispute": _other_confirmation,
     "api/v1/invoices/<str:number>": _other_invoice,
     "api/v1/invoices/<str:number>/pdf": _other_invoice,
     "api/v1/invoices/<str:number>/xml": _other_invoice,
@@ -151,9 +162,11 @@ def test_only_routes_of_company_free_views_are_excused_from_the_isolation_matrix
 
 
 def _snapshot():
+    from apps.finance.models import BalanceConfirmation
     from apps.orders.models import CartItem, Order, OrderStatusChange
 
     return (
+        list(BalanceConfirmation.objects.order_by("pk").values()),
         list(User.objects.order_by("pk").values()),
         list(Address.all_objects.order_by("pk").values()),
         list(Order.objects.order_by("pk").values()),

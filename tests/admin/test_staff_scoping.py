@@ -172,6 +172,12 @@ def _payment(world, customer):
     return Payment.objects.get(reference=data["reference"])
 
 
+def _confirmation(world, customer):
+    from apps.finance.services.confirmations import confirmation_send
+
+    return confirmation_send(customer=customer, as_of=timezone.localdate())
+
+
 def _special_price(world, customer):
     from apps.pricing.models import SpecialPrice
 
@@ -307,6 +313,7 @@ OBJECT_MAKERS = {
     "finance.ledgerentry": _ledger_entry,
     "finance.invoice": _invoice,
     "finance.payment": _payment,
+    "finance.balanceconfirmation": _confirmation,
     "pricing.specialprice": _special_price,
     "pricing.pricechange": _price_change,
     "campaigns.campaign": _audience(

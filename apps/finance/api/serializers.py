@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.core.serializers import StrictInputSerializer
-from apps.finance.models import Invoice, InvoiceLine
+from apps.finance.models import BalanceConfirmation, Invoice, InvoiceLine
 from apps.finance.selectors import InvoiceStatus
 
 
@@ -164,3 +165,46 @@ class AgingSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     total = Money()
     buckets = AgingBucketSerializer(many=True)
+
+
+class BalanceConfirmationSerializer(serializers.ModelSerializer):
+    balance = Money(help_text="As of `as_of`; positive: your company owes.")
+    their_balance = Money(allow_null=True)
+    currency = serializers.SerializerMethodField()
+    answered_by = serializers.EmailField(source="answered_by.email", default=None, allow_null=True)
+    statement_url = serializers.SerializerMethodField(
+        help_text="The statement up to `as_of` (this year), as PDF."
+    )
+
+    class Meta:
+        model = BalanceConfirmation
+        fields = [
+            "id",
+            "as_of",
+            "balance",
+            "currency",
+            "status",
+            "respond_by",
+            "sent_at",
+            "answered_at",
+            "answered_by",
+            "dispute_reason",
+            "their_balance",
+            "statement_url",
+        ]
+
+    def get_currency(self, obj) -> str:
+        return settings.CURRENCY
+
+    def get_statement_url(self, obj) -> str:
+        start = obj.as_of.replace(month=1, day=1)
+        return f"/api/v1/account/statement?date_from={start}&date_to={obj.as_of}&format=pdf"
+
+
+class DisputeSerializer(StrictInputSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="What does not match.")
+    their_balance = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="Your balance as of the same date (positive: you owe).",
+    )

@@ -10,4 +10,20 @@ urlpatterns = [
     path("invoices/<str:number>", views.InvoiceDetailView.as_view(), name="invoice-detail"),
     path("invoices/<str:number>/pdf", views.InvoicePdfView.as_view(), name="invoice-pdf"),
     path("invoices/<str:number>/xml", views.InvoiceXmlView.as_view(), name="invoice-xml"),
+    path("account/confirmations", views.ConfirmationListView.as_view(), name="confirmations"),
+    path(
+        "account/confirmations/<int:pk>",
+        views.ConfirmationDetailView.as_view(),
+        name="confirmation-detail",
+    ),
+    path(
+        "account/confirmations/<int:pk>/confirm",
+        views.ConfirmationConfirmView.as_view(),
+        name="confirmation-confirm",
+    ),
+    path(
+        "account/confirmations/<int:pk>/dispute",
+        views.ConfirmationDisputeView.as_view(),
+        name="confirmation-dispute",
+    ),
 ]

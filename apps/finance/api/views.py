@@ -33,8 +33,9 @@ from apps.core.schema import ErrorSerializer
 from apps.finance import documents
 from apps.finance.api import serializers as s
 from apps.finance.api.filters import InvoiceFilter
-from apps.finance.models import Invoice, InvoiceLine, Settlement
+from apps.finance.models import BalanceConfirmation, Invoice, InvoiceLine, Settlement
 from apps.finance.selectors import aging, customer_credit_summary, invoice_queryset, statement
+from apps.finance.services.confirmations import confirmation_confirm, confirmation_dispute
 
 _finance = dealer_permission(read_perms=("finance.view_ledgerentry",))
 
@@ -294,3 +295,87 @@ class InvoiceXmlView(_InvoiceObjectView):
         with invoice.xml.open("rb") as file:
             content = file.read()
         return _attachment(content, "application/xml", f"{invoice.number}.xml")
+
+
+# --- balance confirmations (mutabakat) ---------------------------------------------------------
+
+
+def _conflict():
+    return OpenApiResponse(ErrorSerializer, description="Already answered.")
+
+
+_answer = dealer_permission(
+    "finance.answer_balanceconfirmation", read_perms=("finance.view_ledgerentry",)
+)
+
+
+class ConfirmationListView(ListModelMixin, DealerGenericAPIView):
+    queryset = BalanceConfirmation.objects.select_related("answered_by").order_by("-as_of", "-id")
+    permission_classes = [_finance]
+    serializer_class = s.BalanceConfirmationSerializer
+
+    @extend_schema(
+        summary="Balance confirmations sent to your company",
+        description="Newest first. Each states your balance as of a date: your owner or "
+        "finance user confirms it or disputes it by `respond_by`; without an answer it counts "
+        "as accepted (`deemed_accepted`).",
+        tags=["finance"],
+    )
+    def get(self, request):
+        return self.list(request)
+
+
+class _ConfirmationObjectView(DealerGenericAPIView):
+    queryset = BalanceConfirmation.objects.select_related("answered_by")
+    serializer_class = s.BalanceConfirmationSerializer
+
+
+class ConfirmationDetailView(_ConfirmationObjectView):
+    permission_classes = [_finance]
+
+    @extend_schema(
+        summary="A balance confirmation",
+        tags=["finance"],
+        description="The balance as of the date, its status and your answer.",
+    )
+    def get(self, request, pk):
+        return Response(s.BalanceConfirmationSerializer(self.get_object()).data)
+
+
+class ConfirmationConfirmView(_ConfirmationObjectView):
+    permission_classes = [_answer]
+
+    @extend_schema(
+        summary="Confirm a balance",
+        description="Your owner or finance user agrees with the balance. Once: an answered "
+        "confirmation answers 409.",
+        request=None,
+        responses={200: s.BalanceConfirmationSerializer, 409: _conflict()},
+        tags=["finance"],
+    )
+    def post(self, request, pk):
+        confirmation = confirmation_confirm(confirmation=self.get_object(), by=request.user)
+        return Response(s.BalanceConfirmationSerializer(confirmation).data)
+
+
+class ConfirmationDisputeView(_ConfirmationObjectView):
+    permission_classes = [_answer]
+
+    @extend_schema(
+        summary="Dispute a balance",
+        description="Your owner or finance user disagrees: `reason` (what does not match) "
+        "and `their_balance` (your figure as of the same date). Once: an answered "
+        "confirmation answers 409.",
+        request=s.DisputeSerializer,
+        responses={200: s.BalanceConfirmationSerializer, 409: _conflict()},
+        tags=["finance"],
+    )
+    def post(self, request, pk):
+        confirmation = self.get_object()
+        data = s.DisputeSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError(data.errors)
+        confirmation = confirmation_dispute(
+            confirmation=confirmation, by=request.user, **data.validated_data
+        )
+        return Response(s.BalanceConfirmationSerializer(confirmation).data)

@@ -1,0 +1,199 @@
+"""Balance confirmation (mutabakat): the distributor states a dealer's balance as of a date
+and the dealer answers.
+
+* ``confirmation_send``: staff (or the quarterly beat job) send one; the balance is the sum of
+  the ledger up to that date; the dealer's owners and finance users get an e-mail with the
+  figure and a link to the statement; one per dealer and date;
+* ``confirmation_confirm`` / ``confirmation_dispute`` (reason and the dealer's own figure):
+  the dealer's owner or finance user, once, while it is open;
+* ``confirmations_deem_accepted``: an open one past its ``respond_by`` date counts as accepted
+  (daily beat job);
+* ``confirmations_send_quarterly``: in a quarter's first days
+  (``BALANCE_CONFIRMATION_QUARTERLY_DAYS``; 0 turns it off), a confirmation as of the previous
+  quarter's last day to every active dealer with a ledger.
+
+Every step is saved through the ORM, so django-auditlog records it."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Customer, CustomerStatus, DealerRole
+from apps.core.exceptions import Conflict, ValidationError
+from apps.core.money import round2
+from apps.finance.models import BalanceConfirmation, LedgerEntry
+from apps.notifications.services import customer_language, email_notify
+
+Status = BalanceConfirmation.Status
+MAX_REASON = 2000
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def _balance_as_of(customer, as_of: datetime.date) -> Decimal:
+    total = LedgerEntry.objects.filter(customer=customer, entry_date__lte=as_of).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return round2(total or Decimal("0"))
+
+
+def confirmation_send(*, customer: Customer, as_of: datetime.date, by=None) -> BalanceConfirmation:
+    """Ask ``customer`` to confirm its balance as of ``as_of`` (not in the future)."""
+    today = timezone.localdate()
+    if as_of > today:
+        raise ValidationError({"as_of": [_("A balance can be confirmed up to today, not later.")]})
+    try:
+        with transaction.atomic():
+            confirmation = BalanceConfirmation.objects.create(
+                customer=customer,
+                as_of=as_of,
+                balance=_balance_as_of(customer, as_of),
+                respond_by=today + datetime.timedelta(days=settings.BALANCE_CONFIRMATION_DAYS),
+                sent_by=by if getattr(by, "pk", None) else None,
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("This dealer was already asked to confirm its balance as of this date."),
+            code="confirmation_exists",
+        ) from None
+    _notify(confirmation)
+    return confirmation
+
+
+def _notify(confirmation: BalanceConfirmation) -> None:
+    customer = confirmation.customer
+    language = customer_language(customer)
+    year_start = confirmation.as_of.replace(month=1, day=1)
+    context = {
+        "id": confirmation.pk,
+        "as_of": confirmation.as_of.isoformat(),
+        "balance": f"{confirmation.balance:.2f}",
+        "owes": confirmation.balance > 0,
+        "currency": settings.CURRENCY,
+        "respond_by": confirmation.respond_by.isoformat(),
+        "distributor": settings.COMPANY_NAME,
+        "statement_url": (
+            f"{settings.DEALER_PORTAL_URL.rstrip('/')}/api/v1/account/statement"
+            f"?date_from={year_start}&date_to={confirmation.as_of}&format=pdf"
+        ),
+    }
+    users = customer.users.filter(
+        is_active=True, is_deleted=False, role__in=(DealerRole.OWNER, DealerRole.FINANCE)
+    ).order_by("id")
+    with translation.override(language):
+        for user in users:
+            email_notify(
+                template="finance/balance_confirmation",
+                to=user.email,
+                context=context,
+                user=user,
+                customer=customer,
+                language=language,
+            )
+
+
+def _open(confirmation: BalanceConfirmation) -> BalanceConfirmation:
+    locked = BalanceConfirmation.objects.select_for_update().get(pk=confirmation.pk)
+    if locked.status != Status.OPEN:
+        raise Conflict(
+            _("This balance confirmation was already answered (%(status)s).")
+            % {"status": locked.get_status_display()},
+            code="confirmation_answered",
+        )
+    return locked
+
+
+@transaction.atomic
+def confirmation_confirm(*, confirmation: BalanceConfirmation, by) -> BalanceConfirmation:
+    locked = _open(confirmation)
+    locked.status = Status.CONFIRMED
+    locked.answered_at = timezone.now()
+    locked.answered_by = by
+    locked.save(update_fields=["status", "answered_at", "answered_by"])
+    return locked
+
+
+@transaction.atomic
+def confirmation_dispute(
+    *, confirmation: BalanceConfirmation, by, reason, their_balance
+) -> BalanceConfirmation:
+    errors = {}
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = [_("Say what does not match.")]
+    elif len(reason) > MAX_REASON:
+        errors["reason"] = [_("At most %(n)d characters.") % {"n": MAX_REASON}]
+    try:
+        amount = Decimal(str(their_balance)) if their_balance is not None else None
+    except (InvalidOperation, ValueError):
+        amount = None
+    if isinstance(their_balance, bool) or amount is None or not amount.is_finite():
+        errors["their_balance"] = [_("Give your balance as a number (positive: you owe).")]
+    elif abs(amount) > MAX_AMOUNT or amount != round2(amount):
+        errors["their_balance"] = [_("Use an amount with at most 2 decimal places.")]
+    if errors:
+        raise ValidationError(errors)
+    locked = _open(confirmation)
+    locked.status = Status.DISPUTED
+    locked.answered_at = timezone.now()
+    locked.answered_by = by
+    locked.dispute_reason = reason
+    locked.their_balance = round2(amount)
+    locked.save(
+        update_fields=["status", "answered_at", "answered_by", "dispute_reason", "their_balance"]
+    )
+    return locked
+
+
+def confirmations_deem_accepted(*, today: datetime.date | None = None) -> int:
+    """Open confirmations past their answer date count as accepted; how many changed."""
+    today = today or timezone.localdate()
+    changed = 0
+    for confirmation in BalanceConfirmation.objects.filter(
+        status=Status.OPEN, respond_by__lt=today
+    ).iterator():
+        with transaction.atomic():
+            locked = BalanceConfirmation.objects.select_for_update().get(pk=confirmation.pk)
+            if locked.status != Status.OPEN:
+                continue
+            locked.status = Status.DEEMED_ACCEPTED
+            locked.answered_at = timezone.now()
+            locked.save(update_fields=["status", "answered_at"])  # audited, one by one
+            changed += 1
+    return changed
+
+
+def quarter_end_before(day: datetime.date) -> datetime.date:
+    """The last day of the quarter before the one ``day`` is in."""
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    return day.replace(month=first_month, day=1) - datetime.timedelta(days=1)
+
+
+def confirmations_send_quarterly(*, today: datetime.date | None = None) -> int:
+    """A confirmation as of the previous quarter's last day to every active dealer that has a
+    ledger and was not asked for that date yet; how many were sent. Safe to run every day."""
+    today = today or timezone.localdate()
+    as_of = quarter_end_before(today)
+    if (today - as_of).days > settings.BALANCE_CONFIRMATION_QUARTERLY_DAYS:
+        return 0  # only in the quarter's first days (a beat run missed on day 1 catches up)
+    asked = BalanceConfirmation.objects.filter(as_of=as_of).values("customer_id")
+    dealers = (
+        Customer.objects.filter(status=CustomerStatus.ACTIVE, ledger_entries__entry_date__lte=as_of)
+        .exclude(pk__in=asked)
+        .distinct()
+        .order_by("pk")
+    )
+    sent = 0
+    for customer in dealers.iterator():
+        try:
+            confirmation_send(customer=customer, as_of=as_of)
+        except Conflict:  # another run sent it meanwhile
+            continue
+        sent += 1
+    return sent

@@ -1,0 +1,167 @@
+"""Balance confirmation (mutabakat, DESIGN.md "Current account"): staff or a quarterly job send
+a dealer its balance as of a date; the owner or finance user confirms or disputes it in the
+API; no answer in a month counts as accepted; every step is audited."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from auditlog.models import LogEntry
+from django.utils import timezone
+
+from apps.finance.models import BalanceConfirmation
+from apps.finance.services.confirmations import (
+    confirmation_send,
+    confirmations_deem_accepted,
+    confirmations_send_quarterly,
+    quarter_end_before,
+)
+from apps.finance.services.ledger import ledger_post
+from apps.notifications.models import Notification
+from tests.factories import CustomerFactory, DealerUserFactory
+
+pytestmark = [pytest.mark.django_db]
+URL = "/api/v1/account/confirmations"
+D = Decimal
+
+
+@pytest.fixture
+def owner(dealer_client):
+    return dealer_client("owner", customer=CustomerFactory(code="BAYI-1"))
+
+
+def _books(customer):
+    ledger_post(
+        customer=customer, kind="invoice", amount="1000.00", entry_date=datetime.date(2026, 9, 1)
+    )
+    ledger_post(
+        customer=customer, kind="payment", amount="-400.00", entry_date=datetime.date(2026, 9, 20)
+    )
+    ledger_post(
+        customer=customer, kind="invoice", amount="50.00", entry_date=datetime.date(2026, 10, 5)
+    )
+
+
+def test_staff_send_the_balance_as_of_a_date_and_the_dealer_confirms(owner, dealer_client):
+    customer = owner.user.customer
+    _books(customer)
+    DealerUserFactory(customer=customer, role="finance", email="muhasebe@bayi.test")
+    confirmation = confirmation_send(customer=customer, as_of=datetime.date(2026, 9, 30))
+    assert confirmation.balance == D("600.00") and confirmation.status == "open"
+    assert confirmation.respond_by == timezone.localdate() + datetime.timedelta(days=30)
+    assert set(
+        Notification.objects.filter(template="finance/balance_confirmation").values_list(
+            "to", flat=True
+        )
+    ) == {owner.user.email, "muhasebe@bayi.test"}
+
+    listed = owner.get(URL).json()["results"]
+    assert [(c["id"], c["balance"], c["status"]) for c in listed] == [
+        (confirmation.pk, "600.00", "open")
+    ]
+    assert listed[0]["statement_url"].endswith("date_from=2026-01-01&date_to=2026-09-30&format=pdf")
+
+    response = owner.post(f"{URL}/{confirmation.pk}/confirm")
+    assert response.status_code == 200, response.json()
+    assert (
+        response.json()["status"] == "confirmed"
+        and response.json()["answered_by"] == owner.user.email
+    )
+    again = owner.post(
+        f"{URL}/{confirmation.pk}/dispute", {"reason": "x", "their_balance": "1"}, format="json"
+    )
+    assert again.status_code == 409
+    changes = LogEntry.objects.get_for_model(BalanceConfirmation).filter(object_id=confirmation.pk)
+    assert changes.count() == 2  # sent, answered
+
+
+def test_the_dealer_disputes_with_a_reason_and_its_own_balance(owner):
+    confirmation = confirmation_send(customer=owner.user.customer, as_of=timezone.localdate())
+    url = f"{URL}/{confirmation.pk}/dispute"
+    for body, field in [
+        ({"their_balance": "10.00"}, "reason"),
+        ({"reason": "  "}, "reason"),
+        ({"reason": "Missing payment", "their_balance": "abc"}, "their_balance"),
+        ({"reason": "Missing payment", "their_balance": "1.005"}, "their_balance"),
+        ({"reason": "Missing payment", "their_balance": "1", "status": "confirmed"}, "status"),
+    ]:
+        response = owner.post(url, body, format="json")
+        assert response.status_code == 400 and field in response.json()["errors"], body
+    assert BalanceConfirmation.objects.get().status == "open"
+
+    response = owner.post(
+        url, {"reason": "Payment of 12.11. is missing", "their_balance": "-150.50"}, format="json"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["their_balance"], body["dispute_reason"]) == (
+        "disputed",
+        "-150.50",
+        "Payment of 12.11. is missing",
+    )
+
+
+def test_only_owners_and_finance_users_answer(owner, dealer_client):
+    confirmation = confirmation_send(customer=owner.user.customer, as_of=timezone.localdate())
+    viewer = dealer_client("viewer", customer=owner.user.customer)
+    buyer = dealer_client("purchasing", customer=owner.user.customer)
+    assert viewer.get(f"{URL}/{confirmation.pk}").status_code == 200
+    assert viewer.post(f"{URL}/{confirmation.pk}/confirm").status_code == 403
+    assert buyer.get(URL).status_code == 403
+    finance = dealer_client("finance", customer=owner.user.customer)
+    assert finance.post(f"{URL}/{confirmation.pk}/confirm").status_code == 200
+
+
+def test_no_answer_in_a_month_counts_as_accepted(owner):
+    confirmation = confirmation_send(customer=owner.user.customer, as_of=timezone.localdate())
+    assert confirmations_deem_accepted(today=confirmation.respond_by) == 0
+    assert (
+        confirmations_deem_accepted(today=confirmation.respond_by + datetime.timedelta(days=1)) == 1
+    )
+    confirmation.refresh_from_db()
+    assert confirmation.status == "deemed_accepted"
+    assert owner.post(f"{URL}/{confirmation.pk}/confirm").status_code == 409
+
+
+def test_one_confirmation_per_dealer_and_date_and_none_for_the_future(owner):
+    customer = owner.user.customer
+    confirmation_send(customer=customer, as_of=timezone.localdate())
+    from apps.core.exceptions import Conflict, ValidationError
+
+    with pytest.raises(Conflict):
+        confirmation_send(customer=customer, as_of=timezone.localdate())
+    with pytest.raises(ValidationError):
+        confirmation_send(
+            customer=customer, as_of=timezone.localdate() + datetime.timedelta(days=1)
+        )
+
+
+def test_the_quarterly_job_asks_every_active_dealer_with_a_ledger_once(owner):
+    quiet = CustomerFactory(code="QUIET")  # no ledger: not asked
+    _books(owner.user.customer)
+    day = datetime.date(2026, 10, 2)
+    assert quarter_end_before(day) == datetime.date(2026, 9, 30)
+    assert confirmations_send_quarterly(today=day) == 1
+    assert confirmations_send_quarterly(today=day + datetime.timedelta(days=1)) == 0
+    assert confirmations_send_quarterly(today=datetime.date(2026, 11, 15)) == 0  # not in the window
+    sent = BalanceConfirmation.objects.get()
+    assert (sent.customer, sent.as_of, sent.balance) == (
+        owner.user.customer,
+        datetime.date(2026, 9, 30),
+        D("600.00"),
+    )
+    assert not quiet.balance_confirmations.exists()
+
+
+def test_staff_send_one_from_the_back_office(staff_client, owner):
+    client = staff_client("Finance Manager")
+    response = client.post(
+        "/admin/finance/balanceconfirmation/add/",
+        {"customer": owner.user.customer.pk, "as_of": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 302, response.content
+    assert BalanceConfirmation.objects.get().sent_by == client.user
+    listing = client.get("/admin/finance/balanceconfirmation/?status__exact=open")
+    assert owner.user.customer.code in listing.content.decode()
