@@ -211,3 +211,49 @@ def test_property_settlement_never_over_applies_and_open_items_match_the_balance
     )
     assert still_open - unused == customer_balance(customer=customer)
     assert still_open == 0 or unused == 0  # credits left over only when nothing is open
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_payment_batches_never_over_apply(integration_client):
+    """Four batches of payments for one dealer at once, over HTTP in threads against
+    PostgreSQL: each invoice is paid at most once over, every payment is used at most once
+    over (the dealer's settlement is serialised)."""
+    import threading
+
+    from django.db import close_old_connections
+
+    dealer = CustomerFactory(code="BAYI-1")
+    client = integration_client(scopes=["invoices:write", "payments:write"])
+    post(
+        client,
+        INVOICES,
+        [invoice(number=f"ABC2026{n:09d}", lines=[line("1", "100")]) for n in range(1, 11)],
+    )  # 10 x 120.00
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def pay(worker):
+        try:
+            barrier.wait()
+            batch = [payment(f"P-{worker}-{n}", amount="70.00") for n in range(5)]
+            body = client.post(PAYMENTS, batch, format="json").json()
+            if body.get("created") != 5:
+                errors.append(body)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=pay, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    settled = Settlement.objects.all()
+    per_debt, per_credit = {}, {}
+    for s in settled:
+        per_debt[s.debit_id] = per_debt.get(s.debit_id, D(0)) + s.amount
+        per_credit[s.credit_id] = per_credit.get(s.credit_id, D(0)) + s.amount
+    assert all(v <= D("120.00") for v in per_debt.values())
+    assert all(v <= D("70.00") for v in per_credit.values())
+    assert sum(per_debt.values()) == D("1200.00")  # 1,400.00 paid: every invoice settled
+    assert customer_balance(customer=dealer) == D("-200.00")
