@@ -128,6 +128,8 @@ def analyze_stale(models: Iterable[type[Model]], *, written: int) -> None:
         return
     tables = [model._meta.db_table for model in models]
     using = router.db_for_write(models[0])
+    if connections[using].vendor != "postgresql":  # the demo's SQLite plans without statistics
+        return
     after_commit(lambda: _analyze(tables, written, using), name="analyze stale tables", using=using)
 
 
@@ -301,6 +303,14 @@ def rows_copy(
     constants = constants or {}
     meta = model._meta
     connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":  # the demo's SQLite has no COPY
+        names = [meta.get_field(name).attname for name in fields]
+        fixed_values = {meta.get_field(name).attname: value for name, value in constants.items()}
+        model.objects.bulk_create(
+            (model(**dict(zip(names, row, strict=True)), **fixed_values) for row in rows),
+            batch_size=500,
+        )
+        return
     varying = [meta.get_field(name) for name in fields]
     fixed = [meta.get_field(name) for name in constants]
     named = {field.name for field in (*varying, *fixed)}

@@ -1,19 +1,12 @@
-"""Demo orders and opening balances for ``seed_demo``: the first active demo dealers get an
-opening balance, an invoice and a payment, and orders in every status (placed through the real
-services, so stock is reserved, sold and released as in production). Idempotent: a dealer that
-already has orders is left alone; ``--reset`` removes the demo dealers' orders and ledgers."""
+"""Demo orders for ``seed_demo``: the first active demo dealers get orders in every status
+(placed through the real services, so stock is reserved, sold and released as in production;
+their ledgers come with ``apps.demo.finance``). Idempotent: a dealer that already has orders is
+left alone; ``--reset`` removes the demo dealers' orders."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
-from django.db import connection
-from django.utils import timezone
-
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
-from apps.finance.models import LedgerEntry
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
 from apps.inventory.services import stock_release
@@ -34,49 +27,6 @@ STOCK_NEEDED = 100  # units of a product the demo orders may take, with room to 
 
 def _user(customer: Customer, role: str) -> User | None:
     return User.objects.filter(customer=customer, role=role, is_active=True).first()
-
-
-def _ledgers(customers: list[Customer]) -> None:
-    """The opening balance, an overdue invoice and a payment of each dealer without ledger
-    entries: the rows ``ledger_post`` writes, three per dealer in one ``bulk_create`` (999
-    dealers one by one took a minute and a half)."""
-    started = set(
-        LedgerEntry.objects.filter(customer__in=customers)
-        .values_list("customer_id", flat=True)
-        .distinct()
-    )
-    today = timezone.localdate()
-    entries = []
-    for customer in customers:
-        if customer.pk in started:
-            continue
-        opening = (customer.credit_limit * Decimal("0.10")).quantize(Decimal("0.01"))
-        entries += [
-            LedgerEntry(
-                customer=customer,
-                kind="opening_balance",
-                amount=opening,
-                entry_date=today - timedelta(days=90),
-                description="Opening balance",
-            ),
-            LedgerEntry(
-                customer=customer,
-                kind="invoice",
-                amount=Decimal("18450.00"),
-                entry_date=today - timedelta(days=60),
-                due_date=today - timedelta(days=15),
-                document_number=f"DMO2026{customer.pk:09d}",
-                description="Invoice (overdue)",
-            ),
-            LedgerEntry(
-                customer=customer,
-                kind="payment",
-                amount=Decimal("-12000.00"),
-                entry_date=today - timedelta(days=20),
-                description="Bank transfer",
-            ),
-        ]
-    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
 
 
 def _orders(customer: Customer, skus: list[str]) -> int:
@@ -154,7 +104,6 @@ def seed_orders(options) -> list[str]:
             "code"
         )[:DEALERS_WITH_ORDERS]
     )
-    _ledgers(list(Customer.objects.filter(code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE)))
     skus = list(
         Product.objects.visible()
         .filter(sku__startswith="DEMO-", serial_tracked=False)
@@ -182,10 +131,6 @@ def reset_orders(options) -> None:
     StockMovement.objects.filter(reference__in=references).delete()
     orders.delete()
     CartItem.objects.filter(cart__customer__in=customers).delete()
-    if connection.vendor == "postgresql":  # the ledger's trigger lets only this delete through
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL b2b.ledger_reset = 'on'")
-    LedgerEntry.objects.filter(customer__in=customers)._raw_delete(LedgerEntry.objects.db)
 
 
 STEPS = [("orders", seed_orders, reset_orders)]

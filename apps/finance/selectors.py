@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.finance.models import Invoice, LedgerEntry, Settlement
+from apps.finance.models import Invoice, LedgerEntry, settled_sum
 from apps.orders.selectors import open_orders_total
 
 ZERO = Decimal("0.00")
@@ -36,21 +36,6 @@ def customer_balance(*, customer) -> Decimal:
     return (total or ZERO).quantize(ZERO)
 
 
-def _settled(field: str) -> Coalesce:
-    """The sum of the settlements whose ``field`` (``debit`` or ``credit``) is the outer entry."""
-    return Coalesce(
-        Subquery(
-            Settlement.objects.filter(**{field: OuterRef("pk")})
-            .order_by()
-            .values(field)
-            .annotate(total=Sum("amount"))
-            .values("total")
-        ),
-        ZERO,
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
-
-
 def open_debts(*, customer) -> QuerySet[LedgerEntry]:
     """The dealer's debts not fully paid (invoices, positive opening balances and
     adjustments), the oldest due first, with ``open_amount`` and ``due`` (the due date; an
@@ -58,7 +43,7 @@ def open_debts(*, customer) -> QuerySet[LedgerEntry]:
     return (
         LedgerEntry.objects.filter(customer=customer, amount__gt=0)
         .annotate(
-            open_amount=F("amount") - _settled("debit"), due=Coalesce("due_date", "entry_date")
+            open_amount=F("amount") - settled_sum("debit"), due=Coalesce("due_date", "entry_date")
         )
         .filter(open_amount__gt=0)
         .select_related("invoice")
@@ -130,7 +115,7 @@ def aging_by_dealer(customers: QuerySet, *, today: date | None = None) -> QueryS
     debts = (
         LedgerEntry.objects.filter(customer=OuterRef("pk"), amount__gt=0)
         .annotate(
-            open_amount=F("amount") - _settled("debit"), due=Coalesce("due_date", "entry_date")
+            open_amount=F("amount") - settled_sum("debit"), due=Coalesce("due_date", "entry_date")
         )
         .filter(open_amount__gt=0)
     )
@@ -205,17 +190,7 @@ def invoice_queryset(queryset: QuerySet | None = None, *, today: date | None = N
     ``status``: ``paid`` (nothing open), ``overdue`` (open after the due date) or ``open``."""
     today = today or timezone.localdate()
     queryset = Invoice.objects.all() if queryset is None else queryset
-    paid = Coalesce(
-        Subquery(
-            Settlement.objects.filter(debit=OuterRef("ledger_entry"))
-            .order_by()
-            .values("debit")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        ),
-        ZERO,
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
+    paid = settled_sum("debit", outer="ledger_entry")
     return queryset.annotate(
         paid_amount=paid,
         open_amount=F("gross_total") - paid,

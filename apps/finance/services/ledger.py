@@ -14,12 +14,14 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.money import round2
-from apps.finance.models import LedgerEntry, Settlement
+from apps.finance.models import LedgerEntry, Settlement, settled_sum
 
 Kind = LedgerEntry.Kind
 ZERO = Decimal("0.00")
@@ -114,28 +116,6 @@ def ledger_adjust(*, customer, amount, reason: str, by) -> LedgerEntry:
 
 _SETTLE_LOCK = 0x73657474 << 32  # advisory lock key space ("sett"); the low half: the dealer
 
-# the dealers' entries that reduce the balance and are not used up yet, oldest first
-_UNUSED_CREDITS = f"""
-SELECT e.id, e.customer_id, -e.amount - COALESCE(
-    (SELECT SUM(s.amount) FROM {Settlement._meta.db_table} s WHERE s.credit_id = e.id), 0)
-FROM {LedgerEntry._meta.db_table} e
-WHERE e.customer_id = ANY(%s) AND e.amount < 0
-  AND -e.amount > COALESCE(
-    (SELECT SUM(s.amount) FROM {Settlement._meta.db_table} s WHERE s.credit_id = e.id), 0)
-ORDER BY e.entry_date, e.id
-"""  # noqa: S608 (table names from the models)
-
-# the dealers' entries that add to the balance and are not paid yet, the oldest due first
-_OPEN_DEBTS = f"""
-SELECT e.id, e.customer_id, e.amount - COALESCE(
-    (SELECT SUM(s.amount) FROM {Settlement._meta.db_table} s WHERE s.debit_id = e.id), 0)
-FROM {LedgerEntry._meta.db_table} e
-WHERE e.customer_id = ANY(%s) AND e.amount > 0
-  AND e.amount > COALESCE(
-    (SELECT SUM(s.amount) FROM {Settlement._meta.db_table} s WHERE s.debit_id = e.id), 0)
-ORDER BY COALESCE(e.due_date, e.entry_date), e.entry_date, e.id
-"""  # noqa: S608 (table names from the models)
-
 
 def ledger_settle(
     *, customer_ids: Iterable[int], named: Mapping[int, Sequence[int]] | None = None
@@ -150,20 +130,35 @@ def ledger_settle(
     if not ids:
         return []
     named = named or {}
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s | k) FROM (SELECT unnest(%s::bigint[]) AS k "
-            "ORDER BY 1) AS dealers",
-            [_SETTLE_LOCK, ids],
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # (SQLite, the demo's, writes one at a time)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s | k) FROM (SELECT unnest(%s::bigint[]) "
+                    "AS k ORDER BY 1) AS dealers",
+                    [_SETTLE_LOCK, ids],
+                )
+        credits = list(
+            LedgerEntry.objects.filter(customer_id__in=ids, amount__lt=0)
+            .annotate(left=-F("amount") - settled_sum("credit"))
+            .filter(left__gt=0)
+            .order_by("entry_date", "id")
+            .values_list("id", "customer_id", "left")
         )
-        cursor.execute(_UNUSED_CREDITS, [ids])
-        credits = cursor.fetchall()
         if not credits:
             return []
-        indebted = sorted({customer_id for _id, customer_id, _left in credits})
-        cursor.execute(_OPEN_DEBTS, [indebted])
+        indebted = {customer_id for _id, customer_id, _left in credits}
         debts: dict[int, dict[int, Decimal]] = defaultdict(dict)  # dealer -> {debt: open}, FIFO
-        for debt_id, customer_id, still_open in cursor.fetchall():
+        for debt_id, customer_id, still_open in (
+            LedgerEntry.objects.filter(customer_id__in=indebted, amount__gt=0)
+            .annotate(
+                still_open=F("amount") - settled_sum("debit"),
+                due=Coalesce("due_date", "entry_date"),
+            )
+            .filter(still_open__gt=0)
+            .order_by("due", "entry_date", "id")
+            .values_list("id", "customer_id", "still_open")
+        ):
             debts[customer_id][debt_id] = still_open
         settlements = []
         for credit_id, customer_id, left in credits:

@@ -24,8 +24,9 @@ Stage = PaymentReminder.Stage
 RECIPIENT_ROLES = (DealerRole.OWNER, DealerRole.FINANCE)
 
 
-def _due(today: datetime.date) -> dict[str, list[Invoice]]:
-    """The open invoices of each stage not reminded of it yet."""
+def _due(today: datetime.date, customer_ids=None) -> dict[str, list[Invoice]]:
+    """The open invoices of each stage not reminded of it yet (of ``customer_ids`` only, when
+    given)."""
     soon = today + datetime.timedelta(days=settings.PAYMENT_REMINDER_DAYS_BEFORE)
     candidates = (
         invoice_queryset(today=today)
@@ -33,6 +34,8 @@ def _due(today: datetime.date) -> dict[str, list[Invoice]]:
         .select_related("customer")
         .order_by("customer_id", "due_date", "id")
     )
+    if customer_ids is not None:
+        candidates = candidates.filter(customer_id__in=list(customer_ids))
     stages: dict[str, list[Invoice]] = {Stage.DUE_SOON: [], Stage.OVERDUE: []}
     for invoice in candidates.prefetch_related("reminders"):
         stage = Stage.OVERDUE if invoice.due_date < today else Stage.DUE_SOON
@@ -47,6 +50,21 @@ def _claim(invoices: list[Invoice], stage: str, today: datetime.date) -> set[int
     """Record the reminders; the ids of the invoices this run claimed (not another run)."""
     if not invoices:
         return set()
+    now = timezone.now()
+    if connection.vendor != "postgresql":  # the demo's SQLite: one writer at a time
+        done = set(
+            PaymentReminder.objects.filter(invoice__in=invoices, stage=stage).values_list(
+                "invoice_id", flat=True
+            )
+        )
+        fresh = [i for i in invoices if i.pk not in done]
+        PaymentReminder.objects.bulk_create(
+            PaymentReminder(
+                invoice=i, stage=stage, open_amount=i.open_amount, sent_on=today, created_at=now
+            )
+            for i in fresh
+        )
+        return {i.pk for i in fresh}
     table = PaymentReminder._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -58,17 +76,20 @@ def _claim(invoices: list[Invoice], stage: str, today: datetime.date) -> set[int
                 [stage] * len(invoices),
                 [i.open_amount for i in invoices],
                 [today] * len(invoices),
-                [timezone.now()] * len(invoices),
+                [now] * len(invoices),
             ],
         )
         return {row[0] for row in cursor.fetchall()}
 
 
-def payment_reminders_send(*, today: datetime.date | None = None) -> dict[str, int]:
-    """Send the day's reminders: ``{stage: invoices reminded}``."""
+def payment_reminders_send(
+    *, today: datetime.date | None = None, customer_ids=None
+) -> dict[str, int]:
+    """Send the day's reminders (to the dealers of ``customer_ids`` only, when given):
+    ``{stage: invoices reminded}``."""
     today = today or timezone.localdate()
     sent = {}
-    for stage, invoices in _due(today).items():
+    for stage, invoices in _due(today, customer_ids).items():
         with transaction.atomic():
             claimed = _claim(invoices, stage, today)
             by_customer: dict[int, list[Invoice]] = defaultdict(list)

@@ -34,6 +34,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import time
@@ -61,6 +62,8 @@ from apps.integrations.models import (
     WebhookEndpoint,
 )
 from apps.integrations.ssrf import UnsafeTarget, check_url
+
+logger = logging.getLogger(__name__)
 
 PENDING = WebhookDelivery.Status.PENDING
 DELIVERED = WebhookDelivery.Status.DELIVERED
@@ -773,6 +776,12 @@ def deliveries_send_due(
     started = time.monotonic()
     pumped = Pumped()
     skip: set[int] = set()
+    if connection.vendor != "postgresql":
+        # the claim is one PostgreSQL statement (SKIP LOCKED, arrays): the zero-setup demo on
+        # SQLite fans events out but sends nothing (docs/webhooks.md says so)
+        if WebhookDelivery.objects.filter(status=PENDING).exists():
+            logger.warning("webhook deliveries are sent only on PostgreSQL (DATABASE_URL)")
+        return pumped
     while True:
         claims = deliveries_claim(limit=limit, endpoint_id=endpoint_id, skip_endpoints=sorted(skip))
         if not claims:

@@ -167,7 +167,10 @@ def _levels_update(levels: list[StockLevel]) -> None:
     joined to arrays of the new values: what ``bulk_update`` does, without its ``CASE`` per
     row and column, which cost more Python time than the rest of a reservation while the
     stock locks are held. The table's checks (never negative, never oversold) apply as
-    always."""
+    always. (SQLite, the demo's, takes ``bulk_update``.)"""
+    if connection.vendor != "postgresql":
+        StockLevel.objects.bulk_update(levels, ["on_hand", "reserved", "updated_at"])
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             _LEVELS_UPDATE,

@@ -4,6 +4,37 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+REDUNDANT = (
+    ("pricing_price_price_list_id_618540d7", "pricing_price", "price_list_id"),
+    ("pricing_price_product_id_f9da1a33", "pricing_price", "product_id"),
+    ("pricing_pricechange_product_id_56cbd762", "pricing_pricechange", "product_id"),
+    ("pricing_specialprice_customer_id_a544e0a6", "pricing_specialprice", "customer_id"),
+)
+OLD_NAME, NEW_NAME = "pricing_specialprice_product_id_84ae0c08", "pricing_special_product"
+
+
+def _rename(schema_editor, old: str, new: str) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"ALTER INDEX IF EXISTS {old} RENAME TO {new}")
+    else:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {old}")
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {new} ON pricing_specialprice (product_id)"
+        )
+
+
+def drop_and_rename(apps, schema_editor):
+    for name, _table, _column in REDUNDANT:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+    _rename(schema_editor, OLD_NAME, NEW_NAME)
+
+
+def restore(apps, schema_editor):
+    for name, table, column in REDUNDANT:
+        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
+    _rename(schema_editor, NEW_NAME, OLD_NAME)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_verification_token_version_country"),
@@ -13,37 +44,11 @@ class Migration(migrations.Migration):
 
     # Only what the database must do: drop the indexes that composite indexes already cover
     # (without Django's drop and re-check of the foreign keys on big tables), and give the
-    # special prices' product index its model name.
+    # special prices' product index its model name (SQLite, the demo's, renames no index: it
+    # is made again under the new name).
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    sql=f"DROP INDEX IF EXISTS {name}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})",
-                )
-                for name, table, column in (
-                    ("pricing_price_price_list_id_618540d7", "pricing_price", "price_list_id"),
-                    ("pricing_price_product_id_f9da1a33", "pricing_price", "product_id"),
-                    (
-                        "pricing_pricechange_product_id_56cbd762",
-                        "pricing_pricechange",
-                        "product_id",
-                    ),
-                    (
-                        "pricing_specialprice_customer_id_a544e0a6",
-                        "pricing_specialprice",
-                        "customer_id",
-                    ),
-                )
-            ]
-            + [
-                migrations.RunSQL(
-                    sql="ALTER INDEX IF EXISTS pricing_specialprice_product_id_84ae0c08 "
-                    "RENAME TO pricing_special_product",
-                    reverse_sql="ALTER INDEX IF EXISTS pricing_special_product "
-                    "RENAME TO pricing_specialprice_product_id_84ae0c08",
-                ),
-            ],
+            database_operations=[migrations.RunPython(drop_and_rename, restore)],
             state_operations=[
                 migrations.AlterField(
                     model_name="price",

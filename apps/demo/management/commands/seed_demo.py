@@ -14,6 +14,7 @@ from tqdm import tqdm
 from apps.demo import accounts, catalog
 from apps.demo.accounts import STEPS as ACCOUNTS_STEPS
 from apps.demo.catalog import STEPS as CATALOG_STEPS
+from apps.demo.finance import STEPS as FINANCE_STEPS
 from apps.demo.orders import STEPS as ORDERS_STEPS
 from apps.demo.pricing import STEPS as PRICING_STEPS
 from apps.finance.models import LedgerEntry
@@ -47,7 +48,8 @@ STEPS = [
     *ACCOUNTS_STEPS,  # staff of the other roles; demo dealers with their users and addresses
     *CATALOG_STEPS,  # categories, brands, --products N products; their stock in IST and ANK
     *PRICING_STEPS,  # LIST/tier prices, special prices of DEMO001, two campaigns
-    *ORDERS_STEPS,  # ledgers of the demo dealers; orders in every status for three of them
+    *ORDERS_STEPS,  # orders in every status for three demo dealers
+    *FINANCE_STEPS,  # ledgers: e-invoices, payments, aging, reminders, a balance confirmation
 ]
 
 

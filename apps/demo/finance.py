@@ -1,0 +1,211 @@
+"""Demo current accounts for ``seed_demo``: every active demo dealer gets an opening balance and
+e-invoices and payments through the ERP feeds' own services (so settlement, aging and the
+events are real); the first dealers get a fuller year of invoices (some for their delivered
+orders, every aging bucket filled), ``DEMO002`` is long overdue, and ``DEMO001`` has an open
+balance confirmation (and an earlier confirmed one). The morning's payment reminders are sent
+once, so the notification log shows them. Idempotent: a dealer with ledger entries is left
+alone; ``--reset`` removes the demo dealers' finance rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.accounts.models import Customer, CustomerStatus
+from apps.catalog.models import Product
+from apps.core.money import round2
+from apps.finance.models import (
+    BalanceConfirmation,
+    Invoice,
+    LedgerEntry,
+    Payment,
+    PaymentReminder,
+    Settlement,
+)
+from apps.finance.services.confirmations import (
+    confirmation_confirm,
+    confirmation_send,
+    quarter_end_before,
+)
+from apps.finance.services.invoices import invoice_create_many
+from apps.finance.services.payments import payment_record_many
+from apps.finance.services.reminders import payment_reminders_send
+from apps.orders.models import Order
+
+DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
+RICH_DEALERS = 3  # the first dealers: a year of invoices, every aging bucket
+OVERDUE_DEALER = "DEMO002"
+# (days ago issued, payment terms in days, lines) of the first dealers' invoices: due dates
+# fall in every aging bucket, one due in two days (the reminder's "due soon")
+RICH_INVOICES = [(200, 60, 4), (150, 45, 3), (110, 30, 2), (75, 30, 5), (40, 30, 3),
+                 (28, 30, 2), (10, 30, 4), (3, 60, 2)]  # fmt: skip
+PLAIN_INVOICES = [(70, 30, 3), (20, 30, 2)]  # the other dealers
+
+
+def _ubl(number: str, ettn: str, issued: date, customer: Customer, gross: Decimal) -> bytes:
+    """A small UBL-TR invoice document (unsigned: the demo has no e-signature)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+        'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">\n'
+        "  <cbc:UBLVersionID>2.1</cbc:UBLVersionID>\n"
+        "  <cbc:CustomizationID>TR1.2</cbc:CustomizationID>\n"
+        "  <cbc:ProfileID>TICARIFATURA</cbc:ProfileID>\n"
+        f"  <cbc:ID>{number}</cbc:ID>\n"
+        f"  <cbc:UUID>{ettn}</cbc:UUID>\n"
+        f"  <cbc:IssueDate>{issued.isoformat()}</cbc:IssueDate>\n"
+        "  <cbc:InvoiceTypeCode>SATIS</cbc:InvoiceTypeCode>\n"
+        "  <cbc:DocumentCurrencyCode>TRY</cbc:DocumentCurrencyCode>\n"
+        f"  <cbc:Note>{customer.code}</cbc:Note>\n"
+        f'  <cbc:PayableAmount currencyID="TRY">{gross}</cbc:PayableAmount>\n'
+        "</Invoice>\n"
+    ).encode()
+
+
+def _invoice(customer: Customer, serial: int, issued: date, terms: int, products, order=None):
+    lines = []
+    for position, product in enumerate(products):
+        quantity = Decimal(1 + (product.pk + position) % 12)
+        unit_net = (Decimal(1250) + Decimal((product.pk * 7919) % 250000)) / 100
+        rate = product.vat_rate if product.vat_rate in (0, 1, 10, 20) else 20
+        line_net = round2(quantity * unit_net)
+        lines.append(
+            {
+                "sku": product.sku,
+                "description": product.name[:255],
+                "quantity": quantity.quantize(Decimal("0.001")),
+                "unit_net": unit_net.quantize(Decimal("0.0001")),
+                "vat_rate": rate,
+                "vat_exemption_code": "351" if rate == 0 else "",
+                "line_net": line_net,
+                "line_vat": round2(line_net * rate / Decimal(100)),
+            }
+        )
+    net = sum((line["line_net"] for line in lines), Decimal("0.00"))
+    vat = sum((line["line_vat"] for line in lines), Decimal("0.00"))
+    number = f"DMO{issued.year}{customer.pk % 100000:05d}{serial:04d}"
+    ettn = str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo-invoice:{number}"))
+    return {
+        "number": number,
+        "ettn": ettn,
+        "profile": "e-fatura" if customer.pk % 3 else "e-arsiv",
+        "customer_code": customer.code,
+        "order_number": order.number if order is not None else None,
+        "issue_date": issued,
+        "due_date": issued + timedelta(days=terms),
+        "lines": lines,
+        "totals": {"net": net, "vat": vat, "gross": net + vat},
+        "xml": _ubl(number, ettn, issued, customer, net + vat),
+        "pdf": None,  # rendered on request from the invoice's content
+    }
+
+
+def seed_finance(options) -> list[str]:
+    customers = list(
+        Customer.objects.filter(code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE).order_by(
+            "code"
+        )
+    )
+    started = set(
+        LedgerEntry.objects.filter(customer__in=customers).values_list("customer_id", flat=True)
+    )
+    customers = [c for c in customers if c.pk not in started]
+    products = list(Product.objects.filter(sku__startswith="DEMO-").order_by("pk")[:40])
+    if not customers or not products:
+        return []
+    today = timezone.localdate()
+    openings, invoices, payments = [], {}, {}
+    for rank, customer in enumerate(customers):
+        rich = rank < RICH_DEALERS and customer.code <= f"DEMO{RICH_DEALERS:03d}"
+        openings.append(
+            LedgerEntry(
+                customer=customer,
+                kind=LedgerEntry.Kind.OPENING_BALANCE,
+                amount=(customer.credit_limit * Decimal("0.05")).quantize(Decimal("0.01"))
+                or Decimal("1000.00"),
+                entry_date=today - timedelta(days=240),
+                due_date=today - timedelta(days=240),
+                description="Opening balance",
+            )
+        )
+        delivered = list(
+            Order.objects.filter(customer=customer, status__in=("delivered", "shipped"))
+            .order_by("created_at")
+            .values_list("number", flat=True)
+        )
+        plan = RICH_INVOICES if rich else PLAIN_INVOICES
+        for serial, (days_ago, terms, count) in enumerate(plan, start=1):
+            chosen = [
+                products[(customer.pk + serial * 7 + k) % len(products)] for k in range(count)
+            ]
+            order = None
+            if rich and delivered and days_ago <= 10:
+                order = Order(number=delivered.pop(0))
+            record = _invoice(
+                customer, serial, today - timedelta(days=days_ago), terms, chosen, order
+            )
+            invoices[len(invoices)] = record
+        # payments: most of the opening balance and the oldest invoices (DEMO002 pays little)
+        share = Decimal("0.15") if customer.code == OVERDUE_DEALER else Decimal("0.55")
+        owed = sum(
+            (
+                r["totals"]["gross"]
+                for r in invoices.values()
+                if r["customer_code"] == customer.code
+            ),
+            openings[-1].amount,
+        )
+        payments[len(payments)] = {
+            "reference": f"DEK-{customer.code}-1",
+            "customer_code": customer.code,
+            "amount": round2(owed * share),
+            "date": today - timedelta(days=25),
+            "method": "bank_transfer",
+            "invoice_numbers": [],
+        }
+    with transaction.atomic():
+        LedgerEntry.objects.bulk_create(openings, batch_size=1000)
+    written, errors = invoice_create_many(records=invoices)
+    paid, payment_errors = payment_record_many(records=payments)
+    if errors or payment_errors:
+        raise RuntimeError(f"demo invoices refused: {list(errors.values())[:1]}")
+    lines = [
+        f"finance: {len(written)} e-invoices and {len(paid)} payments for {len(customers)} "
+        f"dealers ({OVERDUE_DEALER} long overdue)"
+    ]
+    first = customers[0]
+    if first.code.endswith("001"):
+        earlier = quarter_end_before(quarter_end_before(today))
+        confirmation_confirm(confirmation=confirmation_send(customer=first, as_of=earlier), by=None)
+        confirmation_send(customer=first, as_of=quarter_end_before(today))
+        lines.append(f"finance: {first.code} has an open balance confirmation")
+    # the first dealers only: 999 dealers' e-mails would take the demo minutes to write
+    reminded = payment_reminders_send(
+        today=today, customer_ids=[c.pk for c in customers[:RICH_DEALERS]]
+    )
+    lines.append(
+        f"finance: payment reminders sent for {reminded['due_soon']} invoices due soon and "
+        f"{reminded['overdue']} overdue"
+    )
+    return lines
+
+
+def reset_finance(options) -> None:
+    customers = Customer.all_objects.filter(code__regex=DEMO_CODE_RE)
+    PaymentReminder.objects.filter(invoice__customer__in=customers).delete()
+    BalanceConfirmation.objects.filter(customer__in=customers).delete()
+    Settlement.objects.filter(debit__customer__in=customers).delete()
+    Settlement.objects.filter(credit__customer__in=customers).delete()
+    Invoice.objects.filter(customer__in=customers).delete()
+    Payment.objects.filter(customer__in=customers).delete()
+    if connection.vendor == "postgresql":  # the ledger's trigger lets only this delete through
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL b2b.ledger_reset = 'on'")
+    LedgerEntry.objects.filter(customer__in=customers)._raw_delete(LedgerEntry.objects.db)
+
+
+STEPS = [("finance", seed_finance, reset_finance)]
