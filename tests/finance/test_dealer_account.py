@@ -312,7 +312,6 @@ def test_the_statement_csv_opens_in_excel_with_turkish_letters(owner):
         ("date_from=2026-13-01", "date_from"),
         ("date_from=2026-05-01&date_to=2026-04-01", "date_to"),
         ("separator=tab", "separator"),
-        ("colour=red", "colour"),
     ],
 )
 def test_a_bad_statement_query_is_a_400_naming_the_field(owner, query, field):

@@ -102,7 +102,9 @@ class InvoiceSerializer(InvoiceSummarySerializer):
         ]
 
 
-class StatementQuerySerializer(StrictInputSerializer):
+class StatementQuerySerializer(serializers.Serializer):
+    """Query parameters: other parameters are ignored, as on every list."""
+
     date_from = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
     date_to = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
     format = serializers.ChoiceField(choices=["json", "csv", "pdf"], required=False, default="json")

@@ -118,6 +118,7 @@ class AccountStatementView(_CompanyView):
             (200, "application/json"): s.StatementSerializer,
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, "application/pdf"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(ErrorSerializer, description="A bad date, format or range."),
         },
         tags=["finance"],
     )
@@ -142,15 +143,30 @@ class AccountStatementView(_CompanyView):
             return _attachment(
                 _pdf(documents.statement_pdf, result), "application/pdf", f"{name}.pdf"
             )
-        body = {
-            "currency": settings.CURRENCY,
-            "date_from": date_from,
-            "date_to": date_to,
-            "opening_balance": result["opening_balance"],
-            "closing_balance": result["closing_balance"],
-            "entries": documents.statement_rows(result),
-        }
-        return Response(s.StatementSerializer(body).data)
+        # the shape of StatementSerializer, written out: 100,000 entries through a serializer
+        # cost seconds
+        return Response(
+            {
+                "currency": settings.CURRENCY,
+                "date_from": date_from.isoformat(),
+                "date_to": date_to.isoformat(),
+                "opening_balance": f"{result['opening_balance']:.2f}",
+                "closing_balance": f"{result['closing_balance']:.2f}",
+                "entries": [
+                    {
+                        "date": row["date"].isoformat(),
+                        "due_date": row["due_date"].isoformat() if row["due_date"] else None,
+                        "document_number": row["document_number"],
+                        "type": row["type"],
+                        "description": row["description"],
+                        "debit": f"{row['debit']:.2f}",
+                        "credit": f"{row['credit']:.2f}",
+                        "balance": f"{row['balance']:.2f}",
+                    }
+                    for row in documents.statement_rows(result)
+                ],
+            }
+        )
 
 
 class AccountAgingView(_CompanyView):
