@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import (
     Case,
@@ -147,25 +148,39 @@ def aging_by_dealer(customers: QuerySet, *, today: date | None = None) -> QueryS
 # --- statement --------------------------------------------------------------------------------
 
 
+class StatementEntry(NamedTuple):
+    id: int
+    entry_date: date
+    due_date: date | None
+    document_number: str
+    kind: str
+    description: str
+    amount: Decimal
+    running_balance: Decimal
+
+
 def statement(*, customer, date_from: date, date_to: date) -> dict:
     """The dealer's entries from ``date_from`` to ``date_to`` (inclusive) with the running
     balance (a window function in SQL), the balance before them (``opening_balance``) and
-    after (``closing_balance``). Two queries, whatever the number of entries."""
+    after (``closing_balance``); ``entries`` are ``StatementEntry`` tuples. Two queries,
+    whatever the number of entries."""
     opening = (
         LedgerEntry.objects.filter(customer=customer, entry_date__lt=date_from).aggregate(
             total=Sum("amount")
         )["total"]
         or ZERO
     )
-    entries = list(
+    rows = (
         LedgerEntry.objects.filter(
             customer=customer, entry_date__gte=date_from, entry_date__lte=date_to
         )
         .annotate(running=Window(Sum("amount"), order_by=[F("entry_date").asc(), F("id").asc()]))
         .order_by("entry_date", "id")
+        .values_list(*StatementEntry._fields[:-1], "running")
     )
-    for entry in entries:
-        entry.running_balance = (opening + entry.running).quantize(ZERO)
+    entries = [
+        StatementEntry(*row[:-1], (opening + row[-1]).quantize(ZERO)) for row in rows
+    ]  # plain tuples: 100,000 model instances cost seconds
     closing = entries[-1].running_balance if entries else opening.quantize(ZERO)
     return {
         "customer": customer,

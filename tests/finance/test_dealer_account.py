@@ -378,7 +378,7 @@ def test_property_the_statement_closing_balance_is_the_ledger_sum(entries, windo
         start + datetime.timedelta(days=last),
     )
     result = statement(customer=customer, date_from=date_from, date_to=date_to)
-    in_window = sum((LedgerEntry.objects.get(pk=e.pk).amount for e in result["entries"]), D("0.00"))
+    in_window = sum((LedgerEntry.objects.get(pk=e.id).amount for e in result["entries"]), D("0.00"))
     assert result["closing_balance"] == result["opening_balance"] + in_window
     whole = statement(
         customer=customer, date_from=start, date_to=start + datetime.timedelta(days=400)
