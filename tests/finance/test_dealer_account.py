@@ -454,3 +454,17 @@ def test_property_aging_buckets_add_up_to_what_is_open(steps):
     for slot in result["buckets"]:
         for item in slot["items"]:
             assert slot["bucket"].holds((today - item["entry"].due).days)
+
+
+def test_a_stored_file_that_is_gone_answers_503_not_500(erp, owner):
+    from django.core.files.storage import default_storage
+
+    from apps.finance.models import Invoice
+
+    number = _send(erp, 1, 3, 30, xml=b64(b"<Invoice/>"), pdf=b64(b"%PDF-1.4"))
+    stored = Invoice.objects.get(number=number)
+    default_storage.delete(stored.xml.name)
+    default_storage.delete(stored.pdf.name)
+    for kind in ("xml", "pdf"):
+        response = owner.get(f"/api/v1/invoices/{number}/{kind}")
+        assert response.status_code == 503 and "Retry-After" in response

@@ -6,7 +6,9 @@ viewers; not purchasing users)."""
 from __future__ import annotations
 
 import datetime
+import logging
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -37,6 +39,7 @@ from apps.finance.models import BalanceConfirmation, Invoice, InvoiceLine, Settl
 from apps.finance.selectors import aging, customer_credit_summary, invoice_queryset, statement
 from apps.finance.services.confirmations import confirmation_confirm, confirmation_dispute
 
+logger = logging.getLogger(__name__)
 _finance = dealer_permission(read_perms=("finance.view_ledgerentry",))
 
 AccountSummarySerializer = inline_serializer(
@@ -94,6 +97,16 @@ def _attachment(content: bytes, content_type: str, filename: str) -> HttpRespons
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _read(file) -> bytes:
+    """A stored file's bytes; the storage down or the file gone: 503 (never a 500)."""
+    try:
+        with file.open("rb") as handle:
+            return handle.read()
+    except (OSError, BotoCoreError, ClientError):
+        logger.exception("reading %s from the storage failed", file.name)
+        raise ServiceUnavailable() from None
 
 
 def _pdf(render, *args) -> bytes:
@@ -278,8 +291,7 @@ class InvoicePdfView(_InvoiceObjectView):
     def get(self, request, number):
         invoice = self.get_object()
         if invoice.pdf:
-            with invoice.pdf.open("rb") as file:
-                content = file.read()
+            content = _read(invoice.pdf)
         else:
             invoice = (
                 Invoice.objects.select_related("customer", "order")
@@ -308,9 +320,7 @@ class InvoiceXmlView(_InvoiceObjectView):
         invoice = self.get_object()
         if not invoice.xml:
             raise NotFound(_("The ERP sent no XML for this invoice."))
-        with invoice.xml.open("rb") as file:
-            content = file.read()
-        return _attachment(content, "application/xml", f"{invoice.number}.xml")
+        return _attachment(_read(invoice.xml), "application/xml", f"{invoice.number}.xml")
 
 
 # --- balance confirmations (mutabakat) ---------------------------------------------------------
