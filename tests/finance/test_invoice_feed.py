@@ -186,11 +186,16 @@ def test_the_invoiced_order_leaves_the_open_orders_exposure(client, dealer):
 
 
 def test_the_erp_files_are_stored_and_the_batch_needs_the_scope(client, dealer, integration_client):
-    record = invoice(xml=b64(b"<Invoice>UBL-TR</Invoice>"), pdf=b64(b"%PDF-1.4 erp"))
+    import base64
+
+    mime = base64.encodebytes(b"%PDF-1.4 erp" * 20).decode()  # lines of 76 characters
+    assert "\n" in mime.strip()
+    record = invoice(xml=b64(b"<Invoice>UBL-TR</Invoice>"), pdf=mime)
     post(client, INVOICES, [record])
     stored = Invoice.objects.get()
     assert stored.xml.read() == b"<Invoice>UBL-TR</Invoice>"
     assert stored.pdf.name.startswith("invoices/") and stored.pdf.name.endswith(".pdf")
+    assert stored.pdf.read() == b"%PDF-1.4 erp" * 20
 
     prices_only = integration_client(scopes=["prices:write"])
     assert prices_only.post(INVOICES, [record], format="json").status_code == 403
