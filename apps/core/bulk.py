@@ -212,6 +212,33 @@ def audit_log_many(
     )
 
 
+def audit_created_many(
+    *,
+    model: type[Model],
+    objects: Iterable[Model],
+    fields: Sequence[str],
+    timestamp: datetime.datetime,
+    remote_addr: str | None = None,
+    batch_id: int | None = None,
+) -> None:
+    """``audit_log_many`` for rows just created in bulk: each one's ``fields``, from nothing."""
+    audit_log_many(
+        model=model,
+        entries=(
+            AuditEntry(
+                pk=obj.pk,
+                repr=str(obj),
+                created=True,
+                changes={name: ["None", audit_text(getattr(obj, name))] for name in fields},
+            )
+            for obj in objects
+        ),
+        timestamp=timestamp,
+        remote_addr=remote_addr,
+        batch_id=batch_id,
+    )
+
+
 AUDIT_CREATE, AUDIT_UPDATE = int(LogEntry.Action.CREATE), int(LogEntry.Action.UPDATE)
 
 

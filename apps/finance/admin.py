@@ -122,8 +122,16 @@ class EntryForm(_LedgerForm):
     )
 
 
+class DealerColumn:
+    """The ``dealer`` column of a finance list: code and name, sorted by code."""
+
+    @admin.display(description=_("dealer"), ordering="customer__code")
+    def dealer(self, obj) -> str:
+        return f"{obj.customer.code} · {obj.customer.name}"
+
+
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, admin.ModelAdmin):
     dealer_scope = "customer"  # sales managers: the ledgers of their own dealers
     list_display = (
         "entry_date",
@@ -173,10 +181,6 @@ class LedgerEntryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
 
     def has_adjust_permission(self, request) -> bool:
         return request.user.has_perm(ADJUST_PERMISSION)
-
-    @admin.display(description=_("dealer"), ordering="customer__code")
-    def dealer(self, obj: LedgerEntry) -> str:
-        return f"{obj.customer.code} · {obj.customer.name}"
 
     @admin.display(description=_("reason"))
     def short_reason(self, obj: LedgerEntry) -> str:
@@ -396,17 +400,7 @@ class LedgerEntryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
 
 class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = InvoiceLine
-    fields = (
-        "position",
-        "sku",
-        "description",
-        "quantity",
-        "unit_net",
-        "vat_rate",
-        "vat_exemption_code",
-        "line_net",
-        "line_vat",
-    )
+    fields = InvoiceLine.DOCUMENT_FIELDS
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -422,7 +416,7 @@ class PaymentReminderInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+class InvoiceAdmin(DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
     dealer_scope = "customer"
     list_display = (
         "number",
@@ -459,13 +453,9 @@ class InvoiceAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin)
     readonly_fields = fields
     show_full_result_count = False
 
-    @admin.display(description=_("dealer"), ordering="customer__code")
-    def dealer(self, obj) -> str:
-        return f"{obj.customer.code} · {obj.customer.name}"
-
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
     dealer_scope = "customer"
     list_display = ("reference", "dealer", "method", "payment_date", "amount", "created_at")
     list_filter = ("method", "payment_date")
@@ -485,10 +475,6 @@ class PaymentAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin)
     readonly_fields = fields
     show_full_result_count = False
 
-    @admin.display(description=_("dealer"), ordering="customer__code")
-    def dealer(self, obj) -> str:
-        return f"{obj.customer.code} · {obj.customer.name}"
-
 
 # --- balance confirmations (mutabakat) ---------------------------------------------------------
 
@@ -501,7 +487,7 @@ class ConfirmationForm(_LedgerForm):
 
 
 @admin.register(BalanceConfirmation)
-class BalanceConfirmationAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+class BalanceConfirmationAdmin(DealerColumn, DealerScopedAdminMixin, admin.ModelAdmin):
     """Open, confirmed, disputed and deemed-accepted confirmations; "Add" sends one."""
 
     dealer_scope = "customer"
@@ -533,10 +519,6 @@ class BalanceConfirmationAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
         "their_balance",
     )
     readonly_fields = fields
-
-    @admin.display(description=_("dealer"), ordering="customer__code")
-    def dealer(self, obj) -> str:
-        return f"{obj.customer.code} · {obj.customer.name}"
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -234,6 +234,20 @@ class Invoice(models.Model):
 
 
 class InvoiceLine(models.Model):
+    # what a line of the document says (the API, the admin and the feed's writer show or
+    # write these)
+    DOCUMENT_FIELDS = (
+        "position",
+        "sku",
+        "description",
+        "quantity",
+        "unit_net",
+        "vat_rate",
+        "vat_exemption_code",
+        "line_net",
+        "line_vat",
+    )
+
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("line"))
     sku = models.CharField(_("SKU"), max_length=64, blank=True)

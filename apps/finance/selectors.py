@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import DealerRole, User
 from apps.finance.models import Invoice, LedgerEntry, settled_sum
 from apps.orders.selectors import open_orders_total
 
@@ -62,6 +63,17 @@ def overdue_total(*, customer, today: date | None = None) -> Decimal:
         .aggregate(total=Sum("open_amount"))["total"]
     )
     return (total or ZERO).quantize(ZERO)
+
+
+def finance_contacts(*, customer) -> QuerySet:
+    """Who hears about the company's account (payment reminders, balance confirmations): its
+    active owners and finance users."""
+    return User.objects.filter(
+        customer=customer,
+        is_active=True,
+        is_deleted=False,
+        role__in=(DealerRole.OWNER, DealerRole.FINANCE),
+    ).order_by("id")
 
 
 # --- aging ------------------------------------------------------------------------------------

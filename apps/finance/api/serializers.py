@@ -67,17 +67,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceLine
-        fields = [
-            "position",
-            "sku",
-            "description",
-            "quantity",
-            "unit_net",
-            "vat_rate",
-            "vat_exemption_code",
-            "line_net",
-            "line_vat",
-        ]
+        fields = list(InvoiceLine.DOCUMENT_FIELDS)
 
 
 class InvoiceSerializer(InvoiceSummarySerializer):

@@ -25,10 +25,11 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from apps.accounts.models import Customer, CustomerStatus, DealerRole
+from apps.accounts.models import Customer, CustomerStatus
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.money import round2
 from apps.finance.models import BalanceConfirmation, LedgerEntry
+from apps.finance.selectors import finance_contacts
 from apps.notifications.services import customer_language, email_notify
 
 Status = BalanceConfirmation.Status
@@ -83,9 +84,7 @@ def _notify(confirmation: BalanceConfirmation) -> None:
             f"?date_from={year_start}&date_to={confirmation.as_of}&format=pdf"
         ),
     }
-    users = customer.users.filter(
-        is_active=True, is_deleted=False, role__in=(DealerRole.OWNER, DealerRole.FINANCE)
-    ).order_by("id")
+    users = finance_contacts(customer=customer)
     with translation.override(language):
         for user in users:
             email_notify(

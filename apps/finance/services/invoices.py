@@ -43,12 +43,10 @@ from apps.accounts.models import Customer
 from apps.core.bulk import (
     CREATED,
     UNCHANGED,
-    AuditEntry,
     Errors,
     Result,
     analyze_stale,
-    audit_log_many,
-    audit_text,
+    audit_created_many,
     rows_copy,
     write_isolating,
 )
@@ -64,6 +62,7 @@ EXEMPTION_CODE = re.compile(r"[0-9]{3}")
 VAT_RATES = (0, 1, 10, 20)
 HUNDRED = Decimal(100)
 AUDITED = ("number", "ettn", "profile", "issue_date", "due_date", "gross_total")
+LEDGER_AUDITED = ("kind", "amount", "entry_date", "due_date", "document_number")
 
 
 def invoice_create_many(
@@ -266,18 +265,7 @@ def _insert(part, files, customers, orders, batch_id, remote_addr) -> Result:
     )
     rows_copy(
         InvoiceLine,
-        fields=(
-            "invoice",
-            "position",
-            "sku",
-            "description",
-            "quantity",
-            "unit_net",
-            "vat_rate",
-            "vat_exemption_code",
-            "line_net",
-            "line_vat",
-        ),
+        fields=("invoice", *InvoiceLine.DOCUMENT_FIELDS),
         rows=(
             (
                 invoice.pk,
@@ -299,35 +287,18 @@ def _insert(part, files, customers, orders, batch_id, remote_addr) -> Result:
         order_ids=[invoice.order_id for invoice in invoices if invoice.order_id], at=now
     )
     ledger_settle(customer_ids={invoice.customer_id for invoice in invoices})
-    audit_log_many(
+    audit_created_many(
         model=Invoice,
-        entries=(
-            AuditEntry(
-                pk=invoice.pk,
-                repr=str(invoice),
-                created=True,
-                changes={f: ["None", audit_text(getattr(invoice, f))] for f in AUDITED},
-            )
-            for invoice in invoices
-        ),
+        objects=invoices,
+        fields=AUDITED,
         timestamp=now,
         remote_addr=remote_addr,
         batch_id=batch_id,
     )
-    audit_log_many(
+    audit_created_many(
         model=LedgerEntry,
-        entries=(
-            AuditEntry(
-                pk=entry.pk,
-                repr=str(entry),
-                created=True,
-                changes={
-                    f: ["None", audit_text(getattr(entry, f))]
-                    for f in ("kind", "amount", "entry_date", "due_date", "document_number")
-                },
-            )
-            for entry in entries
-        ),
+        objects=entries,
+        fields=LEDGER_AUDITED,
         timestamp=now,
         remote_addr=remote_addr,
         batch_id=batch_id,

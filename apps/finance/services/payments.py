@@ -26,12 +26,10 @@ from apps.accounts.models import Customer
 from apps.core.bulk import (
     CREATED,
     UNCHANGED,
-    AuditEntry,
     Errors,
     Result,
     analyze_stale,
-    audit_log_many,
-    audit_text,
+    audit_created_many,
     write_isolating,
 )
 from apps.finance.events import payments_recorded_emit
@@ -39,6 +37,7 @@ from apps.finance.models import Invoice, LedgerEntry, Payment
 from apps.finance.services.ledger import ledger_settle
 
 AUDITED = ("reference", "amount", "payment_date", "method")
+LEDGER_AUDITED = ("kind", "amount", "entry_date", "document_number")
 
 
 def payment_record_many(
@@ -147,35 +146,18 @@ def _write(part: Sequence[tuple[int, dict]], customers, invoices, batch_id, remo
             for (_index, record), entry in zip(part, entries, strict=True)
         },
     )
-    audit_log_many(
+    audit_created_many(
         model=Payment,
-        entries=(
-            AuditEntry(
-                pk=payment.pk,
-                repr=str(payment),
-                created=True,
-                changes={f: ["None", audit_text(getattr(payment, f))] for f in AUDITED},
-            )
-            for payment in payments
-        ),
+        objects=payments,
+        fields=AUDITED,
         timestamp=now,
         remote_addr=remote_addr,
         batch_id=batch_id,
     )
-    audit_log_many(
+    audit_created_many(
         model=LedgerEntry,
-        entries=(
-            AuditEntry(
-                pk=entry.pk,
-                repr=str(entry),
-                created=True,
-                changes={
-                    f: ["None", audit_text(getattr(entry, f))]
-                    for f in ("kind", "amount", "entry_date", "document_number")
-                },
-            )
-            for entry in entries
-        ),
+        objects=entries,
+        fields=LEDGER_AUDITED,
         timestamp=now,
         remote_addr=remote_addr,
         batch_id=batch_id,

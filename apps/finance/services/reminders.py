@@ -15,13 +15,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
-from apps.accounts.models import DealerRole
 from apps.finance.models import Invoice, PaymentReminder
-from apps.finance.selectors import invoice_queryset
+from apps.finance.selectors import finance_contacts, invoice_queryset
 from apps.notifications.services import customer_language, email_notify, sms_notify
 
 Stage = PaymentReminder.Stage
-RECIPIENT_ROLES = (DealerRole.OWNER, DealerRole.FINANCE)
 
 
 def _due(today: datetime.date, customer_ids=None) -> dict[str, list[Invoice]]:
@@ -121,9 +119,7 @@ def _notify(customer, invoices: list[Invoice], stage: str, today: datetime.date)
             for i in invoices
         ],
     }
-    users = customer.users.filter(
-        is_active=True, is_deleted=False, role__in=RECIPIENT_ROLES
-    ).order_by("id")
+    users = finance_contacts(customer=customer)
     with translation.override(language):
         for user in users:
             email_notify(
