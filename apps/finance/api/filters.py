@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from apps.core.api.filters import DateRangeForm, day_filter
 from apps.finance.models import Invoice
 from apps.finance.selectors import InvoiceStatus
-from apps.orders.api.filters import DATE_ERRORS
 
 
-class InvoiceFilterForm(forms.Form):
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("issued_from"), cleaned.get("issued_to")
-        if start and end and end < start:
-            self.add_error("issued_to", _("Must not be before issued_from."))
-        return cleaned
+class InvoiceFilterForm(DateRangeForm):
+    date_range = ("issued_from", "issued_to")
 
 
 class InvoiceFilter(filters.FilterSet):
@@ -27,20 +21,8 @@ class InvoiceFilter(filters.FilterSet):
         error_messages={"invalid_choice": _('"%(value)s" is not a valid choice.')},
         help_text="open (not yet due), overdue or paid.",
     )
-    issued_from = filters.DateFilter(
-        field_name="issue_date",
-        lookup_expr="gte",
-        input_formats=["%Y-%m-%d"],
-        error_messages=DATE_ERRORS,
-        help_text="YYYY-MM-DD (inclusive).",
-    )
-    issued_to = filters.DateFilter(
-        field_name="issue_date",
-        lookup_expr="lte",
-        input_formats=["%Y-%m-%d"],
-        error_messages=DATE_ERRORS,
-        help_text="YYYY-MM-DD (inclusive).",
-    )
+    issued_from = day_filter("issue_date", "gte")
+    issued_to = day_filter("issue_date", "lte")
     order = filters.CharFilter(
         field_name="order__number", max_length=20, help_text="An order number."
     )
