@@ -211,3 +211,16 @@ def s3_server():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def paynet_simulator():
+    """The Paynet simulator (tests/paynet.py) in a process of its own, for the whole session.
+    Tests that need a clean slate call ``.reset()`` themselves."""
+    from tests.paynet import PaynetSimulator
+
+    simulator = PaynetSimulator().start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
