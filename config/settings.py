@@ -407,6 +407,7 @@ SPECTACULAR_SETTINGS = {
         "ErpCustomerStatusEnum": "apps.integrations.api.serializers.ERP_CUSTOMER_STATUSES",
         "WebhookDeliveryStatusEnum": "apps.integrations.api.webhooks.DELIVERY_STATUSES",
         "InvoiceStatusEnum": "apps.finance.selectors.InvoiceStatus.CHOICES",
+        "CardPaymentStatusEnum": "apps.finance.models.CardPayment.Status",
     },
     # Swagger UI and Redoc assets are served by us, not from a CDN
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -522,6 +523,29 @@ CELERY_BEAT_SCHEDULE["finance-confirmations-deem-accepted"] = {
 CELERY_BEAT_SCHEDULE["finance-confirmations-quarterly"] = {
     "task": "finance.confirmations_quarterly",
     "schedule": _crontab(minute=0, hour=(PAYMENT_REMINDER_HOUR - 3) % 24),
+}
+# Card payments (docs/payments.md): 3-D Secure through CARD_PAYMENT_PROVIDER. The bank sends
+# the dealer's browser back to PAYMENT_RETURN_BASE_URL + /api/v1/payments/callback/<provider>.
+CARD_PAYMENT_PROVIDER = env_str("CARD_PAYMENT_PROVIDER", "paynet")
+PAYMENT_RETURN_BASE_URL = env_str("PAYMENT_RETURN_BASE_URL", "http://127.0.0.1:8000")
+# a card order not paid within this many minutes is cancelled (its stock released)
+CARD_PAYMENT_TIMEOUT_MINUTES = env_int("CARD_PAYMENT_TIMEOUT_MINUTES", 60)
+# payments still pending after this many minutes are settled by asking the gateway
+CARD_PAYMENT_RECONCILE_MINUTES = env_int("CARD_PAYMENT_RECONCILE_MINUTES", 15)
+# who hears of a gateway answer that does not match its payment (empty: Finance Managers)
+PAYMENT_ALERT_EMAILS = env_list("PAYMENT_ALERT_EMAILS", [])
+# Paynet (apps/integrations/payments/paynet.py): live https://api.paynet.com.tr, test
+# https://pts-api.paynet.com.tr; the default is the loopback simulator of ./dev demo
+# (manage.py paynet_simulator), which accepts any secret key it was started with.
+PAYNET_BASE_URL = env_str("PAYNET_BASE_URL", "http://127.0.0.1:8765")
+PAYNET_SECRET_KEY = env_str("PAYNET_SECRET_KEY", "sck_simulator")
+PAYNET_AGENT_ID = env_str("PAYNET_AGENT_ID", "")
+PAYNET_DOMAIN = env_str("PAYNET_DOMAIN", "")  # default: PAYMENT_RETURN_BASE_URL's host
+PAYNET_TIMEOUT = env_float("PAYNET_TIMEOUT", 20.0)  # seconds per call
+PAYNET_CHARGE_ATTEMPTS = env_int("PAYNET_CHARGE_ATTEMPTS", 3)  # tds_charge tries on timeouts
+CELERY_BEAT_SCHEDULE["finance-card-payments-reconcile"] = {
+    "task": "finance.card_payments_reconcile",
+    "schedule": 300.0,
 }
 INTEGRATION_MAX_BATCH = env_int("INTEGRATION_MAX_BATCH", 5000)
 

@@ -56,13 +56,21 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "orders.approve_order",
         "finance.view_ledgerentry",
         "finance.answer_balanceconfirmation",
+        "finance.add_cardpayment",
     ],
-    "Dealer Purchasing": [*_DEALER_READ, "accounts.manage_company_addresses", *_DEALER_BUY],
+    # purchasing pays its card orders (not invoices or the account: that needs the ledger)
+    "Dealer Purchasing": [
+        *_DEALER_READ,
+        "accounts.manage_company_addresses",
+        *_DEALER_BUY,
+        "finance.add_cardpayment",
+    ],
     "Dealer Finance": [
         *_DEALER_READ,
         "orders.view_order",
         "finance.view_ledgerentry",
         "finance.answer_balanceconfirmation",
+        "finance.add_cardpayment",
     ],
     "Dealer Viewer": [*_DEALER_READ, "orders.view_order", "finance.view_ledgerentry"],
     # staff roles
@@ -84,6 +92,8 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "finance.view_invoice",
         "finance.view_payment",
         "finance.view_balanceconfirmation",
+        "finance.view_cardpayment",
+        "finance.view_cardrefund",
     ],
     "Finance Manager": [
         "accounts.view_customer",
@@ -105,6 +115,9 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "finance.view_payment",
         "finance.view_balanceconfirmation",
         "finance.add_balanceconfirmation",
+        "finance.view_cardpayment",
+        "finance.view_cardrefund",
+        "finance.refund_cardpayment",
         "accounts.view_address",
         "accounts.view_user",
     ],

@@ -123,9 +123,9 @@ class ServiceUnavailable(drf_exceptions.APIException):
     default_detail = _("The service is busy or briefly unavailable. Try again shortly.")
     default_code = "service_unavailable"
 
-    def __init__(self):
-        super().__init__()
-        self.wait = settings.DB_UNAVAILABLE_RETRY_AFTER
+    def __init__(self, detail=None, code=None, wait: int | None = None):
+        super().__init__(detail, code)
+        self.wait = settings.DB_UNAVAILABLE_RETRY_AFTER if wait is None else wait
 
 
 def is_database_unavailable(exc: BaseException | None) -> bool:

@@ -20,6 +20,8 @@ from apps.catalog.models import Product
 from apps.core.money import round2
 from apps.finance.models import (
     BalanceConfirmation,
+    CardPayment,
+    CardRefund,
     Invoice,
     LedgerEntry,
     Payment,
@@ -32,6 +34,7 @@ from apps.finance.services.confirmations import (
     quarter_end_before,
 )
 from apps.finance.services.invoices import invoice_create_many
+from apps.finance.services.ledger import ledger_post
 from apps.finance.services.payments import payment_record_many
 from apps.finance.services.reminders import payment_reminders_send
 from apps.orders.models import Order
@@ -187,6 +190,7 @@ def seed_finance(options) -> list[str]:
         confirmation_confirm(confirmation=confirmation_send(customer=first, as_of=earlier), by=None)
         confirmation_send(customer=first, as_of=quarter_end_before(today))
         lines.append(f"finance: {first.code} has an open balance confirmation")
+        lines.append(_card_payments(first, today))
     # the first dealers only: 999 dealers' e-mails would take the demo minutes to write
     reminded = payment_reminders_send(
         today=today, customer_ids=[c.pk for c in customers[:RICH_DEALERS]]
@@ -198,8 +202,82 @@ def seed_finance(options) -> list[str]:
     return lines
 
 
+def _card_payments(customer: Customer, today: date) -> str:
+    """Card payments as the gateway left them: paid on account, declined, paid and refunded
+    in part (the demo's own card payments run through the Paynet simulator)."""
+    owner = customer.users.filter(role="owner").first()
+    now = timezone.now()
+
+    def paid(serial: int, amount: str, days_ago: int, **extra) -> CardPayment:
+        reference = f"CP{customer.pk:06d}DEMO{serial:02d}"
+        when = today - timedelta(days=days_ago)
+        _written, errors = payment_record_many(
+            records={
+                0: {
+                    "reference": reference,
+                    "customer_code": customer.code,
+                    "amount": Decimal(amount),
+                    "date": when,
+                    "method": "card",
+                    "invoice_numbers": [],
+                }
+            }
+        )
+        assert not errors, errors
+        return CardPayment.objects.create(
+            customer=customer,
+            created_by=owner,
+            provider="paynet",
+            reference=reference,
+            amount=Decimal(amount),
+            status=CardPayment.Status.SUCCEEDED,
+            xact_id=f"73{customer.pk:05d}{serial:02d}",
+            card_masked="435508******4358",
+            payment=Payment.objects.get(reference=reference),
+            created_at=now - timedelta(days=days_ago),
+            completed_at=now - timedelta(days=days_ago),
+            **extra,
+        )
+
+    paid(1, "2500.00", 12)
+    refunded = paid(2, "1200.00", 20, refunded_amount=Decimal("200.00"))
+    reason = "Two cable reels returned before shipping"
+    entry = ledger_post(
+        customer=customer,
+        kind=LedgerEntry.Kind.REFUND,
+        amount=Decimal("200.00"),
+        reason=reason,
+        description="Card payment refund",
+        document_number=refunded.reference,
+        entry_date=today - timedelta(days=18),
+    )
+    CardRefund.objects.create(
+        card_payment=refunded,
+        amount=Decimal("200.00"),
+        reason=reason,
+        status=CardRefund.Status.SUCCEEDED,
+        ledger_entry=entry,
+        completed_at=now - timedelta(days=18),
+    )
+    CardPayment.objects.create(
+        customer=customer,
+        created_by=owner,
+        provider="paynet",
+        reference=f"CP{customer.pk:06d}DEMO03",
+        amount=Decimal("1800.00"),
+        status=CardPayment.Status.FAILED,
+        card_masked="400000******0002",
+        message="Do not honour",
+        created_at=now - timedelta(days=5),
+        completed_at=now - timedelta(days=5),
+    )
+    return f"finance: {customer.code} paid by card twice (one refunded in part), one declined"
+
+
 def reset_finance(options) -> None:
     customers = Customer.all_objects.filter(code__regex=DEMO_CODE_RE)
+    CardRefund.objects.filter(card_payment__customer__in=customers).delete()
+    CardPayment.objects.filter(customer__in=customers).delete()
     PaymentReminder.objects.filter(invoice__customer__in=customers).delete()
     BalanceConfirmation.objects.filter(customer__in=customers).delete()
     Settlement.objects.filter(debit__customer__in=customers).delete()

@@ -21,10 +21,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -38,6 +39,8 @@ from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
 from apps.finance.models import (
     BalanceConfirmation,
+    CardPayment,
+    CardRefund,
     Invoice,
     InvoiceLine,
     LedgerEntry,
@@ -45,6 +48,7 @@ from apps.finance.models import (
     PaymentReminder,
 )
 from apps.finance.selectors import AGING_BUCKETS, aging_by_dealer, customer_credit_summary
+from apps.finance.services.card_payments import card_refund
 from apps.finance.services.confirmations import confirmation_send, quarter_end_before
 from apps.finance.services.ledger import ledger_adjust, ledger_post
 
@@ -61,7 +65,17 @@ def _amount_field(help_text) -> forms.DecimalField:
     )
 
 
-class _LedgerForm(forms.Form):
+class _ServiceForm(forms.Form):
+    """A form whose data a finance service checks: the service's errors go to the fields."""
+
+    def add_service_errors(self, exc: DomainError) -> None:
+        for field, words in (exc.errors or {}).items():
+            self.add_error(field if field in self.fields else None, list(words))
+        if not exc.errors:
+            self.add_error(None, str(exc.detail))
+
+
+class _LedgerForm(_ServiceForm):
     """The dealer, chosen with the customer admin's search; the admin scopes the choice to the
     dealers the user sees (``scoped_form_class``)."""
 
@@ -73,12 +87,6 @@ class _LedgerForm(forms.Form):
             widget=AutocompleteSelect(LedgerEntry._meta.get_field("customer"), admin_site),
         )
         self.order_fields(["customer"])
-
-    def add_service_errors(self, exc: DomainError) -> None:
-        for field, words in (exc.errors or {}).items():
-            self.add_error(field if field in self.fields else None, list(words))
-        if not exc.errors:
-            self.add_error(None, str(exc.detail))
 
 
 class AdjustmentForm(_LedgerForm):
@@ -102,7 +110,8 @@ class AdjustmentForm(_LedgerForm):
 class EntryForm(_LedgerForm):
     kind = forms.ChoiceField(
         label=_("kind"),
-        choices=[(k.value, k.label) for k in Kind if k != Kind.ADJUSTMENT],
+        # adjustments have their own form; refunds come from card refunds only
+        choices=[(k.value, k.label) for k in Kind if k not in (Kind.ADJUSTMENT, Kind.REFUND)],
     )
     amount = _amount_field(
         _(
@@ -567,5 +576,170 @@ class BalanceConfirmationAdmin(DealerColumn, DealerScopedAdminMixin, admin.Model
             "form": form,
             "media": self.media + form.media,
             "cancel_url": reverse("admin:finance_balanceconfirmation_changelist"),
+        }
+        return TemplateResponse(request, FORM_TEMPLATE, context)
+
+
+# --- card payments (taken online; refunds by finance staff) -------------------------------------
+
+REFUND_PERMISSION = "finance.refund_cardpayment"
+
+
+class CardRefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CardRefund
+    extra = 0
+    fields = ("created_at", "amount", "status", "reason", "message", "created_by", "completed_at")
+    readonly_fields = fields
+
+
+class RefundForm(_ServiceForm):
+    amount = forms.DecimalField(
+        label=_("amount"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text=_("Empty: all that is left. On the day of the payment only all of it."),
+    )
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(CardPayment)
+class CardPaymentAdmin(DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+    """Card payments (3-D Secure), read-only: the gateway decides them. Finance staff refund
+    a succeeded one (the "Refund" action, or the link on the payment)."""
+
+    dealer_scope = "customer"
+    list_display = (
+        "reference",
+        "dealer",
+        "amount",
+        "status",
+        "needs_review",
+        "order",
+        "card_masked",
+        "refunded_amount",
+        "created_at",
+    )
+    list_filter = ("status", "needs_review", "provider", "created_at")
+    search_fields = ("reference", "xact_id", "customer__code", "customer__name", "order__number")
+    list_select_related = ("customer", "order")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    fields = (
+        "reference",
+        "customer",
+        "created_by",
+        "amount",
+        "currency",
+        "status",
+        "needs_review",
+        "message",
+        "order",
+        "invoice_numbers",
+        "provider",
+        "session_id",
+        "xact_id",
+        "card_masked",
+        "refunded_amount",
+        "payment",
+        "created_at",
+        "completed_at",
+        "refund_link",
+    )
+    readonly_fields = fields
+    inlines = [CardRefundInline]
+    actions = ["refund"]
+    show_full_result_count = False
+
+    def has_refund_permission(self, request) -> bool:
+        return request.user.has_perm(REFUND_PERMISSION)
+
+    @admin.display(description=_("refund"))
+    def refund_link(self, obj: CardPayment) -> str:
+        if obj.refundable <= 0:
+            return "-"
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:finance_cardpayment_refund", args=[obj.pk]),
+            gettext("Refund…"),
+        )
+
+    @admin.action(description=_("Refund the selected payment"), permissions=["refund"])
+    def refund(self, request, queryset):
+        chosen = list(queryset.values_list("pk", flat=True)[:2])
+        if len(chosen) != 1:
+            self.message_user(request, gettext("Refund one payment at a time."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:finance_cardpayment_refund", args=chosen))
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="finance_cardpayment_refund",
+            ),
+            *super().get_urls(),
+        ]
+
+    def refund_view(self, request, object_id: str):
+        if not self.has_refund_permission(request):
+            raise PermissionDenied
+        payment = self.get_object(request, object_id)  # scoped: another dealer's is not found
+        if payment is None:
+            raise Http404
+        form = RefundForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                refund = card_refund(
+                    card_payment=payment,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except DomainError as exc:
+                form.add_service_errors(exc)
+            else:
+                self.log_change(request, payment, [{"added": {"object": str(refund)}}])
+                level, text = {
+                    CardRefund.Status.SUCCEEDED: (
+                        messages.SUCCESS,
+                        gettext("%(amount)s refunded to the card; the dealer's balance is up."),
+                    ),
+                    CardRefund.Status.PENDING: (
+                        messages.WARNING,
+                        gettext(
+                            "The gateway did not answer: the refund of %(amount)s is pending "
+                            "and is checked with the gateway within minutes."
+                        ),
+                    ),
+                    CardRefund.Status.FAILED: (
+                        messages.ERROR,
+                        gettext("The gateway refused the refund of %(amount)s: %(message)s"),
+                    ),
+                }[refund.status]
+                self.message_user(
+                    request, text % {"amount": refund.amount, "message": refund.message}, level
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:finance_cardpayment_change", args=[payment.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Refund card payment %(reference)s") % {"reference": payment},
+            "intro": gettext(
+                "%(amount)s paid by card %(card)s; %(left)s can be refunded. The money goes back "
+                "to the card and the dealer's balance goes up by as much."
+            )
+            % {
+                "amount": payment.amount,
+                "card": payment.card_masked or "-",
+                "left": payment.refundable,
+            },
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            "cancel_url": reverse("admin:finance_cardpayment_change", args=[payment.pk]),
         }
         return TemplateResponse(request, FORM_TEMPLATE, context)

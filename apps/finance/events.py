@@ -1,9 +1,9 @@
-"""The finance events of the outbox (``invoice.created``, ``payment.recorded``): their catalogue
-entries and their emits."""
+"""The finance events of the outbox (``invoice.created``, ``payment.recorded``,
+``payment.succeeded``, ``payment.refunded``): their catalogue entries and their emits."""
 
 from __future__ import annotations
 
-from apps.core.events import Emit, EventType, event_emit_many, register_event_type
+from apps.core.events import Emit, EventType, event_emit, event_emit_many, register_event_type
 
 INVOICE_CREATED = EventType(
     "invoice.created",
@@ -42,10 +42,53 @@ PAYMENT_RECORDED = EventType(
     },
 )
 
+PAYMENT_SUCCEEDED = EventType(
+    "payment.succeeded",
+    "A dealer paid by card (3-D Secure) and the gateway confirmed it: the receipt is on the "
+    "dealer's current account (a `payment.recorded` with the same reference says which "
+    "invoices it paid) and the order it paid, if any, is confirmed. The connector must not "
+    "push this receipt back as a payment: it is recorded already.",
+    "card_payment:<reference>",
+    {
+        "id": 42,
+        "reference": "CP3F9A1C0D2B4E6F7A8B",
+        "provider": "paynet",
+        "customer_code": "DEMO001",
+        "amount": "1200.00",
+        "currency": "TRY",
+        "order_number": "ORD-2026-000001",
+        "invoice_numbers": [],
+        "xact_id": "1000001",
+        "card_masked": "435508******4358",
+        "completed_at": "2026-12-03T09:15:00Z",
+    },
+)
+
+PAYMENT_REFUNDED = EventType(
+    "payment.refunded",
+    "Finance staff refunded (part of) a card payment and the gateway confirmed it: a `refund` "
+    "entry adds the amount to the dealer's balance again.",
+    "card_payment:<reference>",
+    {
+        "id": 42,
+        "reference": "CP3F9A1C0D2B4E6F7A8B",
+        "customer_code": "DEMO001",
+        "amount": "200.00",
+        "refunded_total": "200.00",
+        "payment_amount": "1200.00",
+        "fully_refunded": False,
+        "order_number": "ORD-2026-000001",
+        "xact_id": "1000001",
+        "reason": "Two items returned before shipping",
+    },
+)
+
 
 def register() -> None:
     register_event_type(INVOICE_CREATED)
     register_event_type(PAYMENT_RECORDED)
+    register_event_type(PAYMENT_SUCCEEDED)
+    register_event_type(PAYMENT_REFUNDED)
 
 
 def invoices_created_emit(invoices, *, customer_codes: dict, order_numbers: dict) -> None:
@@ -98,4 +141,49 @@ def payments_recorded_emit(payments, *, customer_codes: dict, settled: dict) -> 
             )
             for payment in payments
         ),
+    )
+
+
+def _card_payment_data(payment) -> dict:
+    return {
+        "id": payment.pk,
+        "reference": payment.reference,
+        "customer_code": payment.customer.code,
+        "order_number": payment.order.number if payment.order_id else None,
+        "xact_id": payment.xact_id,
+    }
+
+
+def payment_succeeded_emit(payment) -> None:
+    """``payment.succeeded`` for a card payment the gateway confirmed."""
+    event_emit(
+        "payment.succeeded",
+        {
+            **_card_payment_data(payment),
+            "provider": payment.provider,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "invoice_numbers": list(payment.invoice_numbers),
+            "card_masked": payment.card_masked,
+            "completed_at": payment.completed_at,
+        },
+        subject=f"card_payment:{payment.reference}",
+        customer=payment.customer,
+    )
+
+
+def payment_refunded_emit(payment, refund) -> None:
+    """``payment.refunded`` for a refund the gateway confirmed."""
+    event_emit(
+        "payment.refunded",
+        {
+            **_card_payment_data(payment),
+            "amount": refund.amount,
+            "refunded_total": payment.refunded_amount,
+            "payment_amount": payment.amount,
+            "fully_refunded": payment.refunded_amount >= payment.amount,
+            "reason": refund.reason,
+        },
+        subject=f"card_payment:{payment.reference}",
+        customer=payment.customer,
     )

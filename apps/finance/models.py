@@ -9,10 +9,17 @@ and how much (a payment that names invoices pays those first, the rest pays the 
 due first), so each invoice knows what is still open and overdue. Settlements are written by
 ``ledger_settle`` only, never edited.
 
+A ``refund`` gives a card payment's money back: it adds to the balance again (a debt, due at
+once, that the dealer's unused credit pays first).
+
 Invoices and payments come from the ERP (the integration feeds): an ``Invoice`` is the
 Turkish e-invoice document (number, ETTN, profile, lines, totals, the signed UBL-TR XML and
 the PDF when the ERP sent them) behind its ``invoice`` ledger entry; a ``Payment`` is the
 receipt behind a ``payment`` entry.
+
+Card payments are taken online (``CardPayment``: 3-D Secure through a POS provider,
+``apps.finance.gateways``): once the gateway confirms one it becomes a ``Payment`` like any
+other receipt (method ``card``, the reference ours), so the ledger has one kind of receipt.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +47,7 @@ class LedgerEntry(models.Model):
         PAYMENT = "payment", _("payment")
         CREDIT_NOTE = "credit_note", _("credit note")
         ADJUSTMENT = "adjustment", _("adjustment")
+        REFUND = "refund", _("refund")
 
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("dealer")
@@ -76,6 +84,9 @@ class LedgerEntry(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="invoice") | Q(amount__gt=0), name="finance_invoice_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="refund") | Q(amount__gt=0), name="finance_refund_positive"
             ),
             models.CheckConstraint(
                 condition=~Q(kind__in=["payment", "credit_note"]) | Q(amount__lt=0),
@@ -398,6 +409,162 @@ class BalanceConfirmation(models.Model):
         return f"{self.customer_id} {self.as_of}"
 
 
+# --- card payments taken online ---------------------------------------------------------------
+
+
+class CardPayment(models.Model):
+    """A dealer's card payment through a POS provider (3-D Secure on the bank's page; card
+    data never reaches us: only the masked number the gateway answers). ``pending`` until the
+    gateway decides; ``succeeded`` writes the ``payment`` (and its ledger entry); ``failed``
+    keeps the bank's message. Refunds (``CardRefund``) lower what is kept; a payment refunded
+    in full is ``refunded``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+        REFUNDED = "refunded", _("refunded")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="card_payments", verbose_name=_("dealer")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    provider = models.CharField(_("provider"), max_length=32)
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="TRY")
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="card_payments",
+        verbose_name=_("order"),
+    )
+    invoice_numbers = models.JSONField(_("invoices named"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    session_id = models.CharField(_("gateway session"), max_length=128, blank=True)
+    token_id = models.CharField(max_length=128, blank=True, editable=False)
+    redirect_url = models.URLField(_("payment page"), max_length=500, blank=True)
+    xact_id = models.CharField(_("gateway transaction"), max_length=64, blank=True)
+    card_masked = models.CharField(_("card"), max_length=32, blank=True)
+    message = models.CharField(_("message"), max_length=255, blank=True)
+    needs_review = models.BooleanField(
+        _("needs review"),
+        default=False,
+        help_text=_("The gateway's answer did not match the payment: finance must check it."),
+    )
+    refunded_amount = models.DecimalField(
+        _("refunded"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="card_payment",
+        verbose_name=_("receipt"),
+    )
+    created_at = models.DateTimeField(_("started at"), default=timezone.now, editable=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("card payment")
+        verbose_name_plural = _("card payments")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="finance_cardpay_customer"),
+            models.Index(
+                fields=["status", "created_at"],
+                name="finance_cardpay_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="finance_cardpay_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "session_id"],
+                condition=~Q(session_id=""),
+                name="finance_cardpay_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="finance_cardpay_refund_bounded",
+            ),
+        ]
+        permissions = [("refund_cardpayment", "Can refund card payments")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def refundable(self) -> Decimal:
+        if self.status not in (self.Status.SUCCEEDED, self.Status.REFUNDED):
+            return Decimal("0.00")
+        return self.amount - self.refunded_amount
+
+
+class CardRefund(models.Model):
+    """Money of a card payment given back by finance staff through the gateway. ``pending``
+    while the gateway's answer is unknown (a timeout: reconciliation asks it later);
+    ``succeeded`` writes a ``refund`` ledger entry; ``failed`` keeps the gateway's message."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    card_payment = models.ForeignKey(
+        CardPayment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    message = models.CharField(_("message"), max_length=255, blank=True)
+    ledger_entry = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="card_refund",
+        editable=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now, editable=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("card refund")
+        verbose_name_plural = _("card refunds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="finance_cardrefund_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_payment_id} -{self.amount}"
+
+
 auditlog.register(BalanceConfirmation)
 auditlog.register(Invoice, exclude_fields=["content_hash"])
 auditlog.register(Payment, exclude_fields=["content_hash"])
+auditlog.register(CardPayment, exclude_fields=["token_id"])
+auditlog.register(CardRefund)

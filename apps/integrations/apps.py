@@ -9,6 +9,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         # in ready(): events imports the tasks and models, which cannot load before the app
         # registry
-        from apps.integrations import events
+        from apps.integrations import events, payments
 
         events.register()  # webhook.test, and the webhook fan-out of core's outbox
+        payments.register()  # the card payment gateways finance asks for by name

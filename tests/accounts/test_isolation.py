@@ -36,12 +36,16 @@ COMPANY_FREE_VIEWS = {
     "BrandListView": "the shared catalog: the same brands for every dealer",
     "ProductListView": "the shared catalog; prices are attached for the caller's company only",
     "ProductDetailView": "the shared catalog; prices are attached for the caller's company only",
+    "CardPaymentCallbackView": "public: the bank's return; the payment is found by the gateway's "
+    "session id and only the gateway's answer changes it",
 }
 
 # parametrised route of a company-free view -> why it needs no cross-company case
 COMPANY_FREE_ROUTES = {
     "api/v1/products/<str:sku>": "a product is the same for every dealer (no company owns it); "
     "its price and quantity breaks are computed for the caller's own company",
+    "api/v1/payments/callback/<str:provider>": "no company's object: the provider's name; "
+    "tests/finance/test_card_payments.py posts forged and real sessions",
 }
 
 
@@ -129,7 +133,17 @@ def _other_confirmation(other):
     return {"pk": confirmation_send(customer=other, as_of=timezone.localdate()).pk}
 
 
+def _other_card_payment(other):
+    from apps.finance.models import CardPayment
+
+    payment = CardPayment.objects.create(
+        customer=other, provider="paynet", reference=f"CP{other.pk:018d}", amount="10.00"
+    )
+    return {"pk": payment.pk}
+
+
 OTHER_COMPANY_OBJECTS = {
+    "api/v1/payments/<int:pk>": _other_card_payment,
     "api/v1/account/confirmations/<int:pk>": _other_confirmation,
     "api/v1/account/confirmations/<int:pk>/confirm": _other_confirmation,
     "api/v1/account/confirmations/<int:pk>/dispute": _other_confirmation,

@@ -301,6 +301,19 @@ def _serial_number(world, customer):
     )
 
 
+def _card_payment(world, customer):
+    from apps.finance.models import CardPayment
+
+    return CardPayment.objects.create(
+        customer=customer,
+        provider="paynet",
+        reference=f"CP{customer.pk:018d}",
+        amount=Decimal("10.00"),
+        status=CardPayment.Status.SUCCEEDED,
+        xact_id=f"9{customer.pk}",
+    )
+
+
 # model label -> builds one row of that model belonging to (or naming) the given dealer
 OBJECT_MAKERS = {
     "accounts.customer": lambda world, customer: customer,
@@ -314,6 +327,7 @@ OBJECT_MAKERS = {
     "finance.invoice": _invoice,
     "finance.payment": _payment,
     "finance.balanceconfirmation": _confirmation,
+    "finance.cardpayment": _card_payment,
     "pricing.specialprice": _special_price,
     "pricing.pricechange": _price_change,
     "campaigns.campaign": _audience(

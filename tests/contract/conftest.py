@@ -42,11 +42,14 @@ class Server:
 
 
 @pytest.fixture
-def live_server_proc(transactional_db, tmp_path):
-    """A gunicorn process serving the project on the test database, rate limits off."""
+def live_server_proc(transactional_db, tmp_path, paynet_simulator):
+    """A gunicorn process serving the project on the test database, rate limits off, card
+    payments through the Paynet simulator."""
     port = free_port()
     env = {
         **os.environ,
+        "PAYNET_BASE_URL": paynet_simulator.url,
+        "PAYNET_SECRET_KEY": paynet_simulator.secret_key,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": subprocess_database_url(),
         "DB_CONN_MAX_AGE": "0",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.core.serializers import StrictInputSerializer
-from apps.finance.models import BalanceConfirmation, Invoice, InvoiceLine
+from apps.finance.models import BalanceConfirmation, CardPayment, Invoice, InvoiceLine
 from apps.finance.selectors import InvoiceStatus
 
 
@@ -200,3 +202,89 @@ class DisputeSerializer(StrictInputSerializer):
         decimal_places=2,
         help_text="Your balance as of the same date (positive: you owe).",
     )
+
+
+# --- card payments ----------------------------------------------------------------------------
+
+CARD_FIELDS = {
+    "card_number",
+    "card_no",
+    "pan",
+    "cvv",
+    "cvc",
+    "cvv2",
+    "card",
+    "expiry",
+    "card_holder",
+}
+
+
+class CardPaymentStartSerializer(StrictInputSerializer):
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="An order's grand total; at most what is open on the invoices named; or any "
+        "amount on account.",
+    )
+    order_number = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text="An order awaiting payment."
+    )
+    invoice_numbers = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        max_length=100,
+        help_text="Open invoices to pay (the amount pays them in this order).",
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and CARD_FIELDS & {str(k).lower() for k in data}:
+            raise serializers.ValidationError(
+                {
+                    name: [_("Card details are typed on the bank's page, never sent to us.")]
+                    for name in data
+                    if str(name).lower() in CARD_FIELDS
+                }
+            )
+        return super().to_internal_value(data)
+
+
+class CardPaymentSerializer(serializers.ModelSerializer):
+    amount = Money()
+    refunded_amount = Money()
+    order_number = serializers.CharField(source="order.number", default=None, allow_null=True)
+    redirect_url = serializers.SerializerMethodField(
+        help_text="While pending: the bank's page, where the card is typed and 3-D Secure runs."
+    )
+
+    class Meta:
+        model = CardPayment
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "amount",
+            "currency",
+            "order_number",
+            "invoice_numbers",
+            "redirect_url",
+            "card_masked",
+            "message",
+            "refunded_amount",
+            "created_at",
+            "completed_at",
+        ]
+
+    def get_redirect_url(self, obj) -> str | None:
+        return obj.redirect_url or None if obj.status == CardPayment.Status.PENDING else None
+
+
+class CardPaymentResultSerializer(serializers.ModelSerializer):
+    """What the bank's return answers (a public endpoint: no more than the outcome)."""
+
+    order_number = serializers.CharField(source="order.number", default=None, allow_null=True)
+    amount = Money()
+
+    class Meta:
+        model = CardPayment
+        fields = ["id", "reference", "status", "amount", "currency", "order_number", "message"]

@@ -10,6 +10,13 @@ urlpatterns = [
     path("invoices/<str:number>", views.InvoiceDetailView.as_view(), name="invoice-detail"),
     path("invoices/<str:number>/pdf", views.InvoicePdfView.as_view(), name="invoice-pdf"),
     path("invoices/<str:number>/xml", views.InvoiceXmlView.as_view(), name="invoice-xml"),
+    path("payments", views.CardPaymentListView.as_view(), name="payments"),
+    path("payments/<int:pk>", views.CardPaymentDetailView.as_view(), name="payment-detail"),
+    path(
+        "payments/callback/<str:provider>",
+        views.CardPaymentCallbackView.as_view(),
+        name="payment-callback",
+    ),
     path("account/confirmations", views.ConfirmationListView.as_view(), name="confirmations"),
     path(
         "account/confirmations/<int:pk>",

@@ -1,7 +1,7 @@
-"""Dealer API: the current account (summary, statement, aging) and the dealer's invoices with
-their PDF and UBL-TR XML. Everything is scoped to the caller's company (another company's
-invoice is not found) and needs the finance view permission (owners, finance users,
-viewers; not purchasing users)."""
+"""Dealer API: the current account (summary, statement, aging), the dealer's invoices with
+their PDF and UBL-TR XML, and card payments (with the bank's public return). Everything is
+scoped to the caller's company (another company's invoice is not found); the account needs
+the finance view permission (owners, finance users, viewers; not purchasing users)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -25,18 +28,28 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
+from apps.accounts.api.views import PublicAPIView
 from apps.accounts.models import Customer
-from apps.accounts.permissions import dealer_permission
+from apps.accounts.permissions import IsDealerUser, dealer_permission
 from apps.core.exceptions import ServiceUnavailable, ValidationError
 from apps.core.schema import ErrorSerializer
 from apps.finance import documents
 from apps.finance.api import serializers as s
 from apps.finance.api.filters import InvoiceFilter
-from apps.finance.models import BalanceConfirmation, Invoice, InvoiceLine, Settlement
+from apps.finance.models import (
+    BalanceConfirmation,
+    CardPayment,
+    Invoice,
+    InvoiceLine,
+    Settlement,
+)
 from apps.finance.selectors import aging, customer_credit_summary, invoice_queryset, statement
+from apps.finance.services.card_payments import card_payment_complete, card_payment_start
 from apps.finance.services.confirmations import confirmation_confirm, confirmation_dispute
 
 logger = logging.getLogger(__name__)
@@ -405,3 +418,120 @@ class ConfirmationDisputeView(_ConfirmationObjectView):
             confirmation=confirmation, by=request.user, **data.validated_data
         )
         return Response(s.BalanceConfirmationSerializer(confirmation).data)
+
+
+# --- card payments ----------------------------------------------------------------------------
+
+_pay = dealer_permission("finance.add_cardpayment")
+
+
+class _ResultPageRenderer(BaseRenderer):
+    """The bank's return lands in the dealer's browser: a page saying how the payment went
+    (JSON for any other client)."""
+
+    media_type = "text/html"
+    format = "html"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        return render_to_string(
+            "finance/payment_result.html",
+            {
+                "data": data if isinstance(data, dict) else {},
+                "status_code": getattr(response, "status_code", 200),
+                "portal_url": settings.DEALER_PORTAL_URL,
+            },
+        )
+
+
+class _CardPaymentView(DealerGenericAPIView):
+    queryset = CardPayment.objects.select_related("order").order_by("-created_at", "-id")
+    serializer_class = s.CardPaymentSerializer
+    permission_classes = [IsDealerUser]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not self.request.user.has_perm("finance.view_ledgerentry"):
+            queryset = queryset.filter(created_by=self.request.user)  # purchasing: their own
+        return queryset
+
+
+class CardPaymentListView(ListModelMixin, _CardPaymentView):
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [_pay()]
+        return super().get_permissions()
+
+    @extend_schema(
+        summary="Card payments",
+        operation_id="card_payments_list",
+        description="Newest first: your company's card payments (a purchasing user sees the "
+        "ones they started), `pending`, `succeeded`, `failed` or `refunded`.",
+        tags=["finance"],
+    )
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(
+        summary="Pay by card (3-D Secure)",
+        operation_id="card_payments_create",
+        description="Starts a card payment: `order_number` (an order awaiting payment: its "
+        "grand total), `invoice_numbers` (open invoices: at most what is open on them) or "
+        "neither (an amount on account; invoices and amounts on account need the owner or "
+        "finance role). Answers the pending payment and `redirect_url`, the bank's page the "
+        "browser goes to: the card is typed there, never sent to us. The bank sends the "
+        "browser back to `payments/callback/{provider}`; the payment is then `succeeded` (the "
+        "order confirmed, the amount on your account) or `failed` with the bank's message. "
+        "503 when the payment service does not answer.",
+        request=s.CardPaymentStartSerializer,
+        responses={201: s.CardPaymentSerializer, 409: OpenApiResponse(ErrorSerializer)},
+        tags=["finance"],
+    )
+    def post(self, request):
+        data = s.CardPaymentStartSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError(data.errors)
+        payment = card_payment_start(user=request.user, **data.validated_data)
+        return Response(s.CardPaymentSerializer(payment).data, status=201)
+
+
+class CardPaymentDetailView(_CardPaymentView):
+    @extend_schema(
+        summary="A card payment",
+        description="Its status (`pending`, `succeeded`, `failed`, `refunded`), the bank's "
+        "message when it failed, the masked card, and `redirect_url` while it is pending.",
+        operation_id="card_payments_retrieve",
+        tags=["finance"],
+    )
+    def get(self, request, pk):
+        return Response(s.CardPaymentSerializer(self.get_object()).data)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class CardPaymentCallbackView(PublicAPIView):
+    """The bank's return (public: the post is unsigned, so the gateway is asked)."""
+
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
+    renderer_classes = [JSONRenderer, _ResultPageRenderer]
+
+    @extend_schema(
+        summary="The bank's return from 3-D Secure",
+        operation_id="card_payments_callback",
+        description="Public; the bank posts the dealer's browser here with the gateway "
+        "session's ids. The post is not trusted: the gateway is asked to complete the "
+        "session and its answer decides. Idempotent: a payment already decided is answered "
+        "as it is. An unknown session: 404, nothing changes. Browsers get a page, other "
+        "clients JSON.",
+        request=inline_serializer(
+            name="PaymentCallback",
+            fields={"session_id": serializers.CharField(), "token_id": serializers.CharField()},
+        ),
+        responses={200: s.CardPaymentResultSerializer, 404: OpenApiResponse(ErrorSerializer)},
+        tags=["finance"],
+        auth=[],
+    )
+    def post(self, request, provider):
+        data = request.data if hasattr(request.data, "get") else {}
+        payment = card_payment_complete(provider_name=provider, data=data)
+        return Response(s.CardPaymentResultSerializer(payment).data)

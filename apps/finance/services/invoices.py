@@ -184,9 +184,11 @@ def _check_line(line) -> Errors:
         ]
     if rate == 0 and not EXEMPTION_CODE.fullmatch(code):
         errors["vat_exemption_code"] = [
+            # xgettext:no-python-format
             _("A 0 % line is an exemption: give its 3-digit reason code.")
         ]
     elif rate != 0 and code:
+        # xgettext:no-python-format
         errors["vat_exemption_code"] = [_("Only a 0 % line carries an exemption code.")]
     return errors
 

@@ -53,7 +53,8 @@ def ledger_post(
     entry_date: date | None = None,
     due_date: date | None = None,
 ) -> LedgerEntry:
-    """Record one entry. Signs: invoice > 0; payment, credit note < 0; adjustment != 0."""
+    """Record one entry. Signs: invoice, refund > 0; payment, credit note < 0;
+    adjustment != 0."""
     amount = _amount(amount)
     if kind not in Kind.values:
         raise ValidationError({"kind": [_("Unknown entry kind.")]})
@@ -61,6 +62,10 @@ def ledger_post(
     if kind == Kind.INVOICE and amount <= 0:
         raise ValidationError(
             {"amount": [_("An invoice adds to the balance: use a positive amount.")]}
+        )
+    if kind == Kind.REFUND and amount <= 0:
+        raise ValidationError(
+            {"amount": [_("A refund adds to the balance again: use a positive amount.")]}
         )
     if kind in (Kind.PAYMENT, Kind.CREDIT_NOTE) and amount >= 0:
         raise ValidationError(

@@ -1,0 +1,612 @@
+"""Card payments taken online (3-D Secure through a POS provider, ``apps.finance.gateways``).
+
+The flow (docs/payments.md):
+
+1. ``card_payment_start``: a dealer pays an order awaiting payment, open invoices or an amount
+   on account. A ``pending`` payment with our unique reference is written (and committed)
+   before the gateway is asked for a session, so no session the gateway opens is unknown to
+   us; the answer is the bank page the dealer's browser goes to.
+2. ``card_payment_complete``: the bank posts the browser back with the session's ids. The post
+   is unsigned, so it only names the payment: the gateway decides. We complete the session
+   (``charge``, repeated with the same ids when the answer is lost: the gateway answers an
+   earlier success as such), cross-check the transaction with ``check`` (amount and reference
+   must be ours), then in one transaction: the payment is ``succeeded``, its receipt goes on
+   the ledger (``payment_record_many``, as every receipt), the order is confirmed and
+   ``payment.succeeded`` is written to the outbox. A payment already decided is returned as it
+   is: the same callback twice changes nothing.
+3. ``card_payments_reconcile`` (celery beat): payments still pending after
+   ``CARD_PAYMENT_RECONCILE_MINUTES`` are decided by asking the gateway; refunds left pending
+   by a timeout likewise; card orders not paid within ``CARD_PAYMENT_TIMEOUT_MINUTES`` are
+   cancelled, releasing their stock.
+4. ``card_refund``: finance staff give money back; when the gateway confirms, a ``refund``
+   ledger entry adds it to the balance again and ``payment.refunded`` is written.
+
+An answer that does not match its payment (another amount or reference) is never booked: the
+payment fails, is flagged ``needs_review`` and finance is alerted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Customer
+from apps.core.exceptions import Conflict, NotAllowed, NotFound, ServiceUnavailable, ValidationError
+from apps.core.money import round2
+from apps.finance.events import payment_refunded_emit, payment_succeeded_emit
+from apps.finance.gateways import (
+    Checked,
+    GatewayError,
+    GatewayUnavailable,
+    PaymentProvider,
+    provider_get,
+)
+from apps.finance.models import CardPayment, CardRefund, LedgerEntry, Payment
+from apps.finance.selectors import invoice_queryset
+from apps.finance.services.ledger import MAX_AMOUNT, ledger_post
+from apps.finance.services.payments import payment_record_many
+from apps.notifications.services import email_notify
+from apps.orders.models import Order, OrderStatus, OrderStatusChange, PaymentMethod
+from apps.orders.services.transitions import order_cancel, order_payment_confirmed
+from apps.orders.states import SYSTEM
+
+logger = logging.getLogger(__name__)
+
+Status = CardPayment.Status
+MAX_INVOICES = 100
+RECONCILE_BATCH = 200
+# gateway result codes (Paynet's): the session was used already; no such transaction; no
+# (finished) session: 3-D Secure is not done yet, so the real return is still to come
+USED_SESSION, NO_DATA, NO_SESSION = "17", "12", "13"
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationError({"amount": [_("Enter a number.")]}) from None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+        raise ValidationError({"amount": [_("Enter an amount greater than zero.")]})
+    if amount != round2(amount):
+        raise ValidationError({"amount": [_("Use at most 2 decimal places.")]})
+    return round2(amount)
+
+
+def _provider(name: str | None = None) -> PaymentProvider:
+    provider = provider_get(name)
+    if provider is None:
+        raise ServiceUnavailable(
+            _("Card payments are not available; pay by bank transfer."),
+            code="payment_gateway_unavailable",
+        )
+    return provider
+
+
+def return_url(provider_name: str) -> str:
+    path = reverse("api-v1:payment-callback", kwargs={"provider": provider_name})
+    return settings.PAYMENT_RETURN_BASE_URL.rstrip("/") + path
+
+
+def _reference() -> str:
+    return "CP" + uuid.uuid4().hex[:18].upper()
+
+
+# --- starting ---------------------------------------------------------------------------------
+
+
+def _order_to_pay(customer: Customer, number, amount: Decimal) -> Order:
+    if not isinstance(number, str) or not number.strip():
+        raise ValidationError({"order_number": [_("Enter an order number.")]})
+    order = Order.objects.filter(customer=customer, number=number.strip()).first()
+    if order is None:
+        raise ValidationError({"order_number": [_("Your company has no order with this number.")]})
+    if order.payment_method != PaymentMethod.CARD or order.status != OrderStatus.AWAITING_PAYMENT:
+        raise Conflict(
+            _("Order %(n)s is not waiting for a card payment (it is %(status)s).")
+            % {"n": order.number, "status": order.get_status_display()},
+            code="order_not_awaiting_payment",
+        )
+    if CardPayment.objects.filter(order=order, status=Status.SUCCEEDED).exists():
+        raise Conflict(_("Order %(n)s is paid already.") % {"n": order.number}, code="order_paid")
+    if amount != order.grand_total:
+        raise ValidationError(
+            {"amount": [_("Pay the order's total, %(total)s.") % {"total": order.grand_total}]}
+        )
+    return order
+
+
+def _invoices_to_pay(customer: Customer, numbers, amount: Decimal) -> list[str]:
+    if not isinstance(numbers, list) or not numbers:
+        raise ValidationError({"invoice_numbers": [_("Name at least one invoice.")]})
+    if len(numbers) > MAX_INVOICES:
+        raise ValidationError(
+            {"invoice_numbers": [_("At most %(n)d invoices.") % {"n": MAX_INVOICES}]}
+        )
+    errors: dict[str, list[str]] = {}
+    if not all(isinstance(n, str) and n for n in numbers):
+        raise ValidationError({"invoice_numbers": [_("Invoice numbers are text.")]})
+    open_amounts = dict(
+        invoice_queryset(customer.invoices.filter(number__in=numbers)).values_list(
+            "number", "open_amount"
+        )
+    )
+    for position, number in enumerate(numbers):
+        if numbers.index(number) != position:
+            errors[f"invoice_numbers.{position}"] = [_("Named twice.")]
+        elif number not in open_amounts:
+            errors[f"invoice_numbers.{position}"] = [
+                _("Your company has no invoice with this number.")
+            ]
+        elif open_amounts[number] <= 0:
+            errors[f"invoice_numbers.{position}"] = [_("This invoice is paid.")]
+    if errors:
+        raise ValidationError(errors)
+    still_open = sum(open_amounts.values(), Decimal("0.00"))
+    if amount > still_open:
+        raise ValidationError(
+            {
+                "amount": [
+                    _("These invoices have %(open)s open: pay at most that.") % {"open": still_open}
+                ]
+            }
+        )
+    return list(numbers)
+
+
+def card_payment_start(
+    *, user, amount, order_number=None, invoice_numbers=None, provider_name: str | None = None
+) -> CardPayment:
+    """A pending payment and the gateway's page for it. An order: its grand total, while it
+    awaits a card payment. Invoices: at most what is open on them. Neither: an amount on
+    account. Invoices and amounts on account need the finance role's view of the ledger."""
+    customer = user.customer
+    amount = _amount(amount)
+    if order_number not in (None, "") and invoice_numbers not in (None, []):
+        raise ValidationError(
+            {"invoice_numbers": [_("Pay an order or invoices, not both at once.")]}
+        )
+    order, numbers = None, []
+    if order_number not in (None, ""):
+        order = _order_to_pay(customer, order_number, amount)
+    else:
+        if not user.has_perm("finance.view_ledgerentry"):
+            raise NotAllowed(
+                _("Paying invoices or an amount on account needs the finance or owner role.")
+            )
+        if invoice_numbers not in (None, []):
+            numbers = _invoices_to_pay(customer, invoice_numbers, amount)
+    provider = _provider(provider_name)
+    if order is not None:
+        description = _("Order %(n)s") % {"n": order.number}
+    elif numbers:
+        description = _("Invoices %(n)s") % {"n": ", ".join(numbers)}
+    else:
+        description = _("Payment on account")
+    payment = CardPayment.objects.create(  # committed before the gateway hears of it
+        customer=customer,
+        created_by=user,
+        provider=provider.name,
+        reference=_reference(),
+        amount=amount,
+        currency=settings.CURRENCY,
+        order=order,
+        invoice_numbers=numbers,
+    )
+    try:
+        started = provider.start(
+            reference=payment.reference,
+            amount=amount,
+            return_url=return_url(provider.name),
+            description=f"{customer.code} {description}"[:100],
+        )
+    except GatewayError as exc:
+        logger.warning("card payment %s could not start: %s", payment.reference, exc.message)
+        payment.status = Status.FAILED
+        payment.message = _("The payment service could not start the payment.")[:255]
+        payment.completed_at = timezone.now()
+        payment.save(update_fields=["status", "message", "completed_at"])
+        raise ServiceUnavailable(
+            _(
+                "The card payment service is not answering. Try again in a few minutes, "
+                "or pay by bank transfer."
+            ),
+            code="payment_gateway_unavailable",
+            wait=60,
+        ) from None
+    payment.session_id = started.session_id
+    payment.token_id = started.token_id
+    payment.redirect_url = started.redirect_url[:500]
+    payment.save(update_fields=["session_id", "token_id", "redirect_url"])
+    return payment
+
+
+# --- the bank's return ------------------------------------------------------------------------
+
+
+def card_payment_complete(*, provider_name: str, data) -> CardPayment:
+    """The bank sent the dealer back with ``data`` (the session's ids). Unknown session:
+    ``NotFound`` and nothing changes. Otherwise the gateway decides; a payment already
+    decided is returned unchanged. When the gateway does not answer the payment stays
+    pending (reconciliation decides it later)."""
+    provider = provider_get(provider_name)
+    if provider is None:
+        raise NotFound(_("Unknown payment provider."))
+    session_id, token_id = provider.callback_ids(data)
+    if not session_id:
+        raise ValidationError({"session_id": [_("This field is required.")]})
+    payment = CardPayment.objects.filter(provider=provider.name, session_id=session_id).first()
+    if payment is None or (token_id and token_id != payment.token_id):
+        logger.warning("payment callback for an unknown %s session", provider.name)
+        raise NotFound(_("No payment has this session."))
+    if payment.status != Status.PENDING:
+        return payment
+    try:
+        charged = _charge(provider, payment)
+    except GatewayUnavailable:
+        logger.warning("card payment %s: the gateway did not answer the charge", payment.reference)
+        return payment
+    except GatewayError as exc:
+        if exc.code == USED_SESSION:  # charged before (the answer was lost): ask what it holds
+            return _decide_by_check(provider, payment)
+        if exc.code == NO_SESSION:  # posted before the bank was done: not the bank's return
+            logger.warning("card payment %s: a return before 3-D Secure", payment.reference)
+            return payment
+        return _fail(payment, exc.message or _("The payment was not completed."))
+    if not charged.succeeded:
+        return _fail(payment, charged.message or _("The bank declined the payment."))
+    try:
+        checked = provider.check(xact_id=charged.xact_id)
+    except GatewayError:
+        logger.warning("card payment %s: the cross-check did not answer", payment.reference)
+        return payment  # charged, not yet cross-checked: reconciliation books it
+    return _settle(payment, checked)
+
+
+def _charge(provider: PaymentProvider, payment: CardPayment):
+    """``charge`` with the same ids until it answers (``PAYNET_CHARGE_ATTEMPTS`` tries): a
+    charge whose answer was lost is answered as an earlier success the next time."""
+    attempts = max(1, settings.PAYNET_CHARGE_ATTEMPTS)
+    for attempt in range(1, attempts + 1):
+        try:
+            return provider.charge(session_id=payment.session_id, token_id=payment.token_id)
+        except GatewayUnavailable:
+            if attempt == attempts:
+                raise
+            logger.info("card payment %s: charge attempt %d unanswered", payment.reference, attempt)
+    raise AssertionError("unreachable")
+
+
+def _decide_by_check(provider: PaymentProvider, payment: CardPayment) -> CardPayment:
+    try:
+        checked = provider.check(reference=payment.reference)
+    except GatewayUnavailable:
+        return payment
+    except GatewayError as exc:
+        if exc.code == NO_DATA:
+            return _fail(payment, _("No payment was made."))
+        return payment
+    return _settle(payment, checked)
+
+
+def _settle(payment: CardPayment, checked: Checked) -> CardPayment:
+    """Book what the gateway holds for ``payment``: a success that matches it, a decline, or
+    an answer that does not match (refused, flagged, finance alerted)."""
+    if not checked.found:
+        return _fail(payment, _("No payment was made."))
+    if not checked.succeeded:
+        return _fail(payment, checked.message or _("The bank declined the payment."))
+    if checked.reference != payment.reference or checked.amount != payment.amount:
+        return _refuse_mismatch(payment, checked)
+    return _succeed(payment, checked)
+
+
+def _locked_pending(payment: CardPayment) -> CardPayment | None:
+    """The payment locked after its company (the order of locks every order write keeps),
+    or ``None`` when it is decided already."""
+    Customer.objects.select_for_update().filter(pk=payment.customer_id).exists()
+    locked = CardPayment.objects.select_for_update().get(pk=payment.pk)
+    return locked if locked.status == Status.PENDING else None
+
+
+def _fail(payment: CardPayment, message: str, *, needs_review: bool = False) -> CardPayment:
+    with transaction.atomic():
+        locked = _locked_pending(payment)
+        if locked is None:
+            return CardPayment.objects.get(pk=payment.pk)
+        locked.status = Status.FAILED
+        locked.message = str(message)[:255]
+        locked.needs_review = needs_review
+        locked.completed_at = timezone.now()
+        locked.save(update_fields=["status", "message", "needs_review", "completed_at"])
+        return locked
+
+
+def _refuse_mismatch(payment: CardPayment, checked: Checked) -> CardPayment:
+    problem = _(
+        "The gateway reports %(amount)s for reference %(reference)s; the payment is "
+        "%(expected)s for %(ours)s."
+    ) % {
+        "amount": checked.amount,
+        "reference": checked.reference or "-",
+        "expected": payment.amount,
+        "ours": payment.reference,
+    }
+    result = _fail(
+        payment,
+        _("The payment could not be verified; our finance team will contact you."),
+        needs_review=True,
+    )
+    if result.needs_review and result.status == Status.FAILED:
+        logger.error(
+            "card payment %s refused: %s (gateway transaction %s)",
+            payment.reference,
+            problem,
+            checked.xact_id,
+        )
+        _alert(result, problem=problem, xact_id=checked.xact_id)
+    return result
+
+
+def _succeed(payment: CardPayment, checked: Checked) -> CardPayment:
+    with transaction.atomic():
+        locked = _locked_pending(payment)
+        if locked is None:
+            return CardPayment.objects.get(pk=payment.pk)
+        customer = locked.customer
+        now = timezone.now()
+        _outcomes, errors = payment_record_many(
+            records={
+                0: {
+                    "reference": locked.reference,
+                    "customer_code": customer.code,
+                    "amount": locked.amount,
+                    "date": timezone.localdate(now),
+                    "method": Payment.Method.CARD,
+                    "invoice_numbers": list(locked.invoice_numbers),
+                }
+            }
+        )
+        if errors:  # the named invoices were checked when the payment started
+            raise RuntimeError(f"card payment {locked.reference} not recorded: {errors}")
+        locked.status = Status.SUCCEEDED
+        locked.xact_id = checked.xact_id[:64]
+        locked.card_masked = checked.card_masked[:32]
+        locked.payment = Payment.objects.get(reference=locked.reference)
+        locked.completed_at = now
+        locked.message = ""
+        if locked.order_id is not None:
+            order = Order.objects.get(pk=locked.order_id)
+            if order.status == OrderStatus.AWAITING_PAYMENT:
+                order_payment_confirmed(
+                    order=order, note=_("Paid by card (%(ref)s).") % {"ref": locked.reference}
+                )
+            else:  # cancelled (by the dealer, or for want of payment) while the bank decided
+                locked.message = _(
+                    "The order was %(status)s before the payment completed: the amount is "
+                    "on your account."
+                ) % {"status": order.get_status_display()}
+                locked.needs_review = True
+                _alert(locked, problem=locked.message, xact_id=locked.xact_id)
+        locked.save()
+        payment_succeeded_emit(locked)
+        return locked
+
+
+def _alert(payment: CardPayment, *, problem: str, xact_id: str) -> None:
+    """E-mail finance (``PAYMENT_ALERT_EMAILS``, else the Finance Managers) about a payment
+    that needs a person."""
+    recipients = list(settings.PAYMENT_ALERT_EMAILS) or list(
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name="Finance Manager")
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    context = {
+        "reference": payment.reference,
+        "dealer": f"{payment.customer.code} {payment.customer.name}",
+        "amount": f"{payment.amount:.2f}",
+        "currency": payment.currency,
+        "problem": str(problem),
+        "xact_id": xact_id,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        for email in recipients:
+            email_notify(
+                template="finance/payment_alert",
+                to=email,
+                context=context,
+                language=settings.LANGUAGE_CODE,
+            )
+
+
+# --- reconciliation ---------------------------------------------------------------------------
+
+
+def card_payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Decide what the gateway's silence left open: payments pending for longer than
+    ``CARD_PAYMENT_RECONCILE_MINUTES`` and refunds whose answer was lost, by asking the
+    gateway; then cancel card orders not paid within ``CARD_PAYMENT_TIMEOUT_MINUTES``."""
+    now = now or timezone.now()
+    counts = {"payments": 0, "refunds": 0, "orders_cancelled": 0}
+    cutoff = now - datetime.timedelta(minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES)
+    for payment in CardPayment.objects.filter(status=Status.PENDING, created_at__lt=cutoff)[
+        :RECONCILE_BATCH
+    ]:
+        provider = provider_get(payment.provider)
+        if provider is None:
+            continue
+        if not payment.session_id:
+            decided = _fail(payment, _("The payment page was never opened."))
+        else:
+            decided = _decide_by_check(provider, payment)
+        counts["payments"] += decided.status != Status.PENDING
+    for refund in CardRefund.objects.filter(
+        status=CardRefund.Status.PENDING, created_at__lt=now - datetime.timedelta(minutes=1)
+    ).select_related("card_payment")[:RECONCILE_BATCH]:
+        counts["refunds"] += _refund_reconcile(refund)
+    counts["orders_cancelled"] = card_orders_expire(now=now)
+    return counts
+
+
+def card_orders_expire(*, now: datetime.datetime | None = None) -> int:
+    """Cancel card orders waiting for payment longer than ``CARD_PAYMENT_TIMEOUT_MINUTES``
+    (counted from when they started waiting) with no payment pending, releasing their
+    stock."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(minutes=settings.CARD_PAYMENT_TIMEOUT_MINUTES)
+    waiting_since = Subquery(
+        OrderStatusChange.objects.filter(
+            order=OuterRef("pk"), to_status=OrderStatus.AWAITING_PAYMENT
+        )
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    overdue = (
+        Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT, payment_method=PaymentMethod.CARD)
+        .annotate(since=Coalesce(waiting_since, "created_at"))
+        .filter(since__lt=cutoff)
+        .exclude(card_payments__status=Status.PENDING)
+        .order_by("since")
+    )
+    cancelled = 0
+    for order in overdue[:RECONCILE_BATCH]:
+        try:
+            order_cancel(
+                order=order,
+                by=None,
+                actor=SYSTEM,
+                reason=_("Not paid within %(n)d minutes.")
+                % {"n": settings.CARD_PAYMENT_TIMEOUT_MINUTES},
+            )
+        except Conflict:  # paid or cancelled meanwhile
+            continue
+        cancelled += 1
+    return cancelled
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+
+def card_refund(*, card_payment: CardPayment, amount=None, reason: str, by) -> CardRefund:
+    """Give back ``amount`` (``None``: all that is left) of a succeeded card payment. The
+    refund is ``succeeded`` when the gateway confirms (a ``refund`` ledger entry and
+    ``payment.refunded``), ``failed`` with its message when it refuses, and stays ``pending``
+    when it does not answer (reconciliation asks it later)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the money is given back.")]})
+    provider = _provider(card_payment.provider)
+    with transaction.atomic():
+        locked = CardPayment.objects.select_for_update().get(pk=card_payment.pk)
+        if locked.status == Status.REFUNDED:
+            raise Conflict(_("This payment was refunded in full."), code="payment_refunded")
+        if locked.status != Status.SUCCEEDED:
+            raise Conflict(
+                _("Only a succeeded payment can be refunded."), code="payment_not_succeeded"
+            )
+        if locked.refunds.filter(status=CardRefund.Status.PENDING).exists():
+            raise Conflict(
+                _("A refund of this payment is waiting for the gateway's answer."),
+                code="refund_pending",
+            )
+        left = locked.amount - locked.refunded_amount
+        value = left if amount in (None, "") else _amount(amount)
+        if value > left:
+            raise ValidationError(
+                {"amount": [_("At most %(left)s is left to refund.") % {"left": left}]}
+            )
+        full = value == left
+        same_day = timezone.localdate(locked.completed_at) == timezone.localdate()
+        if not full and same_day and provider.same_day_refund_must_be_full():
+            raise ValidationError(
+                {
+                    "amount": [
+                        _(
+                            "On the day of the payment the bank can only reverse all of it "
+                            "(%(left)s); refund part of it from tomorrow."
+                        )
+                        % {"left": left}
+                    ]
+                }
+            )
+        refund = CardRefund.objects.create(
+            card_payment=locked, amount=value, reason=reason, created_by=by
+        )
+    try:
+        provider.refund(xact_id=locked.xact_id, amount=None if full else value)
+    except GatewayUnavailable:
+        logger.warning("refund %s of %s: the gateway did not answer", refund.pk, locked.reference)
+        return refund
+    except GatewayError as exc:
+        refund.status = CardRefund.Status.FAILED
+        refund.message = (exc.message or _("The gateway refused the refund."))[:255]
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["status", "message", "completed_at"])
+        return refund
+    return _refund_succeeded(refund)
+
+
+def _refund_succeeded(refund: CardRefund) -> CardRefund:
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=refund.card_payment.customer_id).exists()
+        payment = CardPayment.objects.select_for_update().get(pk=refund.card_payment_id)
+        refund = CardRefund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != CardRefund.Status.PENDING:
+            return refund
+        refund.ledger_entry = ledger_post(
+            customer=payment.customer,
+            kind=LedgerEntry.Kind.REFUND,
+            amount=refund.amount,
+            by=refund.created_by,
+            reason=refund.reason,
+            description=_("Card payment refund"),
+            document_number=payment.reference,
+        )
+        refund.status = CardRefund.Status.SUCCEEDED
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["ledger_entry", "status", "completed_at"])
+        payment.refunded_amount += refund.amount
+        if payment.refunded_amount >= payment.amount:
+            payment.status = Status.REFUNDED
+        payment.save(update_fields=["refunded_amount", "status"])
+        payment_refunded_emit(payment, refund)
+        return refund
+
+
+def _refund_reconcile(refund: CardRefund) -> bool:
+    """A refund the gateway did not answer: what it holds decides (its refunded total covers
+    our confirmed refunds and this one: succeeded; it does not: failed)."""
+    payment = refund.card_payment
+    provider = provider_get(payment.provider)
+    if provider is None:
+        return False
+    try:
+        checked = provider.check(xact_id=payment.xact_id)
+    except GatewayError:
+        return False
+    confirmed = payment.refunds.filter(status=CardRefund.Status.SUCCEEDED).aggregate(
+        total=Coalesce(Sum("amount"), Decimal("0.00"))
+    )["total"]
+    if checked.refunded >= confirmed + refund.amount:
+        _refund_succeeded(refund)
+    else:
+        with transaction.atomic():
+            locked = CardRefund.objects.select_for_update().get(pk=refund.pk)
+            if locked.status == CardRefund.Status.PENDING:
+                locked.status = CardRefund.Status.FAILED
+                locked.message = _("The gateway has no record of this refund.")[:255]
+                locked.completed_at = timezone.now()
+                locked.save(update_fields=["status", "message", "completed_at"])
+    return True

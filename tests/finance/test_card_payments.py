@@ -1,0 +1,648 @@
+"""Card payments end to end against the Paynet simulator on a loopback port (a real process):
+start, the bank's pages, the return, the gateway's answers and faults, reconciliation, refunds
+(DESIGN.md "Orders" step 3 and "Current account"; issue: card payments)."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import logging
+import re
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+import urllib3
+from django.core import mail
+from django.utils import timezone
+
+from apps.core.models import OutboxEvent
+from apps.finance.models import CardPayment, CardRefund, LedgerEntry, Payment
+from apps.finance.services.card_payments import card_payments_reconcile
+from apps.inventory.models import StockLevel
+from apps.notifications.models import Notification
+from apps.orders.models import Order
+from tests.factories import StaffUserFactory
+from tests.finance import helpers as h
+from tests.orders.conftest import Shop, place
+
+pytestmark = [pytest.mark.django_db]
+
+D = Decimal
+PAYMENTS = "/api/v1/payments"
+CALLBACK = "/api/v1/payments/callback/paynet"
+GOOD_CARD = "4355084355084358"
+CVC = "715"
+DECLINED_CARD = "4000000000000002"
+
+
+@pytest.fixture
+def sim(paynet_simulator, settings):
+    paynet_simulator.reset()
+    settings.PAYNET_BASE_URL = paynet_simulator.url
+    settings.PAYNET_SECRET_KEY = paynet_simulator.secret_key
+    settings.PAYNET_TIMEOUT = 2.0
+    settings.PAYMENT_RETURN_BASE_URL = "http://testserver"
+    return paynet_simulator
+
+
+@pytest.fixture
+def shop(dealer_client):
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=10)  # 120.00 gross a piece
+    return shop
+
+
+def card_order(shop, quantity=2) -> Order:
+    response = place(shop.owner, items=[("A-1", quantity)], payment_method="card")
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(number=response.json()["number"])
+    assert order.status == "awaiting_payment"
+    return order
+
+
+def start(client, **body):
+    return client.post(PAYMENTS, body, format="json")
+
+
+def started(client, **body) -> CardPayment:
+    response = start(client, **body)
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["status"] == "pending" and data["redirect_url"]
+    return CardPayment.objects.get(pk=data["id"])
+
+
+def bank_return(api_client, sim, payment, *, card=GOOD_CARD, password="a", accept="json"):  # noqa: S107
+    """The dealer types the card and the 3-D password; the bank posts the browser back."""
+    answer = sim.authenticate(payment.session_id, card_number=card, password=password, cvc=CVC)
+    path = urlsplit(answer["return_url"]).path
+    assert path == CALLBACK
+    headers = {"HTTP_ACCEPT": "text/html"} if accept == "html" else {}
+    return api_client.post(path, answer["fields"], **headers)  # form-encoded, as a browser
+
+
+def ledger(customer):
+    return list(LedgerEntry.objects.filter(customer=customer).order_by("id"))
+
+
+def events(type_):
+    return list(OutboxEvent.objects.filter(type=type_))
+
+
+# --- the happy path ---------------------------------------------------------------------------
+
+
+def test_a_card_order_is_paid_through_the_banks_pages_and_confirmed(shop, sim, api_client):
+    """Card -> awaiting_payment until the gateway confirms -> confirmed (DESIGN.md, Orders 3)."""
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    assert payment.reference.startswith("CP")
+
+    # the browser: the bank's card page, its 3-D Secure page, the auto-post back to us
+    http = urllib3.PoolManager()
+    page = http.request("GET", payment.redirect_url)
+    assert page.status == 200 and b"card_number" in page.data
+    three_d = http.request(
+        "POST",
+        payment.redirect_url,
+        fields={
+            "card_number": GOOD_CARD,
+            "card_holder": "Ayse Yilmaz",
+            "expiry_month": "12",
+            "expiry_year": "2030",
+            "cvc": CVC,
+        },
+        encode_multipart=False,
+    )
+    assert three_d.status == 200 and b"password" in three_d.data
+    action = re.search(rb'<form[^>]*action="([^"]+)"', three_d.data).group(1).decode()
+    back = http.request(
+        "POST",
+        urllib3.util.parse_url(payment.redirect_url)._replace(path=html.unescape(action)).url,
+        fields={"password": "a"},
+        encode_multipart=False,
+    )
+    form = back.data.decode()
+    return_url = html.unescape(re.search(r'<form[^>]*action="([^"]+)"', form).group(1))
+    fields = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)
+    }
+    assert return_url == "http://testserver" + CALLBACK
+    assert set(fields) == {"session_id", "token_id"}
+
+    response = api_client.post(CALLBACK, fields, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "text/html" in response["Content-Type"]
+    assert b"Payment received" in response.content and order.number.encode() in response.content
+
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"
+    assert payment.card_masked == "435508******4358"
+    assert payment.xact_id
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert order.status_history.last().note == f"Paid by card ({payment.reference})."
+    receipt = Payment.objects.get(reference=payment.reference)
+    assert (receipt.method, receipt.amount, receipt.ledger_entry.amount) == (
+        "card",
+        D("240.00"),
+        D("-240.00"),
+    )
+    assert payment.payment == receipt
+    [succeeded] = events("payment.succeeded")
+    assert succeeded.data["order_number"] == order.number
+    assert succeeded.data["amount"] == "240.00"
+    assert len(events("payment.recorded")) == 1
+
+    detail = shop.owner.get(f"{PAYMENTS}/{payment.pk}").json()
+    assert detail["status"] == "succeeded" and detail["redirect_url"] is None
+
+
+def test_a_succeeded_payment_lowers_the_balance_and_raises_available_credit_at_once(
+    shop, sim, api_client, integration_client
+):
+    """Exposure (DESIGN.md, credit control): balance + open orders; a payment is minus."""
+    shop.customer.code = "BAYI-1"
+    shop.customer.save(update_fields=["code"])
+    h.post(integration_client(), h.INVOICES, [h.invoice(due_date="2030-01-01")])  # 120.00
+    before = shop.owner.get("/api/v1/account/summary").json()
+    payment = started(shop.owner, amount="500.00")  # on account
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+    after = shop.owner.get("/api/v1/account/summary").json()
+    assert D(after["balance"]) == D(before["balance"]) - D("500.00")
+    assert D(after["available_credit"]) == D(before["available_credit"]) + D("500.00")
+    # the invoice is paid (the oldest debt first), the rest is on account
+    invoice = shop.owner.get("/api/v1/invoices/ABC2026000000001").json()
+    assert invoice["status"] == "paid"
+
+
+def test_paying_named_invoices_settles_them(shop, sim, api_client, integration_client):
+    shop.customer.code = "BAYI-1"
+    shop.customer.save(update_fields=["code"])
+    h.post(
+        integration_client(),
+        h.INVOICES,
+        [
+            h.invoice(number="ABC2026000000001", due_date="2030-01-01"),
+            h.invoice(number="ABC2026000000002", due_date="2029-01-01"),
+        ],
+    )
+    payment = started(shop.client("finance"), amount="120.00", invoice_numbers=["ABC2026000000001"])
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+    statuses = {
+        i["number"]: i["status"] for i in shop.owner.get("/api/v1/invoices").json()["results"]
+    }
+    assert statuses == {"ABC2026000000001": "paid", "ABC2026000000002": "open"}
+
+
+# --- declines and failures --------------------------------------------------------------------
+
+
+def test_a_declined_card_fails_with_the_banks_message_and_the_order_waits(shop, sim, api_client):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    response = bank_return(api_client, sim, payment, card=DECLINED_CARD, accept="html")
+    assert response.status_code == 200 and b"did not go through" in response.content
+    payment.refresh_from_db()
+    assert (payment.status, payment.message) == ("failed", "Do not honour")
+    order.refresh_from_db()
+    assert order.status == "awaiting_payment"
+    assert ledger(shop.customer) == [] and events("payment.succeeded") == []
+    # the dealer may try again, with another card
+    again = started(shop.owner, amount="240.00", order_number=order.number)
+    assert bank_return(api_client, sim, again).json()["status"] == "succeeded"
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+def test_a_failed_3d_secure_fails_the_payment(shop, sim, api_client):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    assert bank_return(api_client, sim, payment, password="wrong").json()["status"] == "failed"
+    payment.refresh_from_db()
+    assert payment.message
+    order.refresh_from_db()
+    assert order.status == "awaiting_payment"
+    assert ledger(shop.customer) == [] and sim.transactions() == []
+
+
+def test_a_charge_whose_answer_is_lost_is_asked_again_and_booked_once(shop, sim, api_client):
+    """The gateway commits the charge, then the answer times out: the same call again answers
+    the earlier success (code 100); exactly one payment and one ledger entry."""
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    sim.fault("tds_charge", "timeout_after_commit", delay=4)
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+    assert len(sim.transactions()) == 1
+    assert [e.kind for e in ledger(shop.customer)] == ["payment"]
+    assert Payment.objects.count() == 1 and len(events("payment.succeeded")) == 1
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+def test_the_same_callback_twice_changes_nothing_the_second_time(shop, sim, api_client):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    answer = sim.authenticate(payment.session_id, card_number=GOOD_CARD, password="a")
+    first = api_client.post(CALLBACK, answer["fields"])
+    outbox = OutboxEvent.objects.count()
+    second = api_client.post(CALLBACK, answer["fields"])
+    assert first.json() == second.json() and second.json()["status"] == "succeeded"
+    assert len(ledger(shop.customer)) == 1 and OutboxEvent.objects.count() == outbox
+    assert order.status_history.count() == 2  # placed, paid
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"session_id": "f" * 32, "token_id": "0" * 32},  # a session nobody opened
+        {"session_id": "", "token_id": "x"},
+        {},
+    ],
+)
+def test_a_forged_callback_changes_nothing(shop, sim, api_client, fields):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    response = api_client.post(CALLBACK, fields)
+    assert response.status_code in (400, 404)
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+    assert ledger(shop.customer) == [] and sim.transactions() == []
+
+
+def test_a_callback_with_a_real_session_and_a_wrong_token_changes_nothing(shop, sim, api_client):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    sim.authenticate(payment.session_id, card_number=GOOD_CARD, password="a")
+    response = api_client.post(CALLBACK, {"session_id": payment.session_id, "token_id": "forged"})
+    assert response.status_code == 404
+    payment.refresh_from_db()
+    assert payment.status == "pending" and sim.transactions() == []
+
+
+def test_a_callback_before_3d_secure_is_done_leaves_the_payment_pending(shop, sim, api_client):
+    """Someone posts the session's ids before the dealer has finished at the bank: the
+    gateway refuses the charge, and the payment waits for the real return."""
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    early = api_client.post(
+        CALLBACK, {"session_id": payment.session_id, "token_id": payment.token_id}
+    )
+    assert early.status_code == 200 and early.json()["status"] == "pending"
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+
+
+def test_an_answer_for_another_amount_is_refused_and_finance_is_alerted(
+    shop, sim, api_client, caplog, django_capture_on_commit_callbacks
+):
+    StaffUserFactory(email="finance@distributor.test", groups=["Finance Manager"])
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    CardPayment.objects.filter(pk=payment.pk).update(amount=D("24.00"))  # the records disagree
+    with (
+        caplog.at_level(logging.ERROR, logger="apps.finance.services.card_payments"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert bank_return(api_client, sim, payment).json()["status"] == "failed"
+    payment.refresh_from_db()
+    assert payment.needs_review and payment.status == "failed"
+    order.refresh_from_db()
+    assert order.status == "awaiting_payment"
+    assert ledger(shop.customer) == [] and events("payment.succeeded") == []
+    assert payment.reference in caplog.text
+    alert = Notification.objects.get(template="finance/payment_alert")
+    assert alert.to == "finance@distributor.test"
+    assert any(payment.reference in m.subject for m in mail.outbox)
+
+
+def test_a_gateway_that_does_not_answer_the_return_leaves_the_payment_pending(
+    shop, sim, api_client
+):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    sim.fault("tds_charge", "error_500", count=3)
+    response = bank_return(api_client, sim, payment, accept="html")
+    assert response.status_code == 200 and b"confirming your payment" in response.content
+    payment.refresh_from_db()
+    assert payment.status == "pending" and ledger(shop.customer) == []
+
+
+def test_starting_while_the_gateway_is_down_answers_503_and_records_a_failure(shop, sim, settings):
+    from tests.conftest import closed_port
+
+    settings.PAYNET_BASE_URL = f"http://127.0.0.1:{closed_port()}"
+    order = card_order(shop)
+    response = start(shop.owner, amount="240.00", order_number=order.number)
+    assert response.status_code == 503 and response["Retry-After"]
+    assert response.json()["code"] == "payment_gateway_unavailable"
+    assert CardPayment.objects.get().status == "failed"
+
+
+# --- reconciliation and the unpaid card order --------------------------------------------------
+
+
+def test_reconciliation_books_a_charge_whose_every_answer_was_lost(shop, sim, api_client):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    sim.fault("tds_charge", "timeout_after_commit", count=3, delay=3)
+    assert bank_return(api_client, sim, payment).json()["status"] == "pending"
+    assert card_payments_reconcile()["payments"] == 0  # not 15 minutes yet
+    later = timezone.now() + datetime.timedelta(minutes=16)
+    assert card_payments_reconcile(now=later)["payments"] == 1
+    payment.refresh_from_db()
+    assert payment.status == "succeeded" and len(ledger(shop.customer)) == 1
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+def test_reconciliation_fails_a_payment_the_dealer_abandoned(shop, sim):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    later = timezone.now() + datetime.timedelta(minutes=16)
+    card_payments_reconcile(now=later)
+    payment.refresh_from_db()
+    assert payment.status == "failed" and payment.message == "No payment was made."
+
+
+def test_an_unpaid_card_order_is_cancelled_after_the_timeout_and_its_stock_released(
+    shop, sim, settings
+):
+    settings.CARD_PAYMENT_TIMEOUT_MINUTES = 30
+    order = card_order(shop, quantity=3)
+    level = StockLevel.objects.get(product=shop.products["A-1"])
+    assert level.reserved == 3
+    card_payments_reconcile(now=timezone.now() + datetime.timedelta(minutes=29))
+    order.refresh_from_db()
+    assert order.status == "awaiting_payment"
+    card_payments_reconcile(now=timezone.now() + datetime.timedelta(minutes=31))
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert order.status_history.last().note == "Not paid within 30 minutes."
+    level.refresh_from_db()
+    assert level.reserved == 0
+
+
+def test_an_order_with_a_payment_in_progress_is_not_cancelled(shop, sim, settings):
+    settings.CARD_PAYMENT_TIMEOUT_MINUTES = 30
+    order = card_order(shop)
+    Order.objects.filter(pk=order.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    order.status_history.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    started(shop.owner, amount="240.00", order_number=order.number)  # the dealer is at the bank
+    card_payments_reconcile()
+    order.refresh_from_db()
+    assert order.status == "awaiting_payment"
+
+
+def test_a_payment_completing_after_its_order_was_cancelled_stays_on_account(shop, sim, api_client):
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    assert shop.owner.post(f"/api/v1/orders/{order.number}/cancel", {}).status_code == 200
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+    payment.refresh_from_db()
+    assert payment.needs_review and "on your account" in payment.message
+    assert [e.amount for e in ledger(shop.customer)] == [D("-240.00")]
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def paid(shop, sim, api_client) -> CardPayment:
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+    payment.refresh_from_db()
+    return payment
+
+
+def refund_url(payment) -> str:
+    return f"/admin/finance/cardpayment/{payment.pk}/refund/"
+
+
+def test_finance_refunds_a_payment_in_full_on_the_same_day(paid, sim, staff_client):
+    client = staff_client("Finance Manager")
+    response = client.post(refund_url(paid), {"amount": "", "reason": "Order cancelled by phone"})
+    assert response.status_code == 302
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_amount) == ("refunded", D("240.00"))
+    refund = CardRefund.objects.get()
+    assert refund.status == "succeeded" and refund.ledger_entry.kind == "refund"
+    assert refund.ledger_entry.amount == D("240.00")
+    assert sum(e.amount for e in ledger(paid.customer)) == D("0.00")
+    [event] = events("payment.refunded")
+    assert event.data["fully_refunded"] is True
+    [transaction] = sim.transactions()
+    assert D(str(transaction["reversed_amount"])) == D("240.00")
+
+
+def test_a_partial_refund_waits_for_the_next_day(paid, sim, staff_client):
+    client = staff_client("Finance Manager")
+    response = client.post(refund_url(paid), {"amount": "40.00", "reason": "One item short"})
+    assert response.status_code == 200 and b"only reverse all of it" in response.content
+    assert CardRefund.objects.count() == 0
+    sim.age(paid.xact_id, 1)
+    CardPayment.objects.filter(pk=paid.pk).update(
+        completed_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    response = client.post(refund_url(paid), {"amount": "40.00", "reason": "One item short"})
+    assert response.status_code == 302
+    paid.refresh_from_db()
+    assert (paid.status, paid.refunded_amount) == ("succeeded", D("40.00"))
+    response = client.post(refund_url(paid), {"amount": "500.00", "reason": "Too much"})
+    assert response.status_code == 200 and b"At most 200.00" in response.content
+
+
+def test_a_refund_the_gateway_did_not_answer_is_settled_by_reconciliation(paid, sim, staff_client):
+    sim.fault("reversed_request", "timeout_after_commit", delay=3)
+    client = staff_client("Finance Manager")
+    client.post(refund_url(paid), {"reason": "Cancelled"})
+    refund = CardRefund.objects.get()
+    assert refund.status == "pending" and refund.ledger_entry is None
+    card_payments_reconcile(now=timezone.now() + datetime.timedelta(minutes=2))
+    refund.refresh_from_db()
+    assert refund.status == "succeeded" and refund.ledger_entry.amount == D("240.00")
+
+
+@pytest.mark.parametrize("role", ["Sales Manager", "Customer Service", "Content Manager"])
+def test_only_finance_refunds(paid, staff_client, role):
+    response = staff_client(role).post(refund_url(paid), {"reason": "x"})
+    assert response.status_code == 403
+    assert CardRefund.objects.count() == 0
+
+
+# --- the dealer's side: roles, bad input, isolation --------------------------------------------
+
+
+def test_bad_payment_requests_get_field_errors_and_change_nothing(shop, sim, dealer_client):
+    order = card_order(shop)
+    other = card_order(Shop(dealer_client))  # another company's order
+    cases = [
+        ({"amount": "100.00", "order_number": order.number}, "amount"),
+        ({"amount": "-5", "order_number": order.number}, "amount"),
+        ({"amount": "abc"}, "amount"),
+        ({"amount": "1.234"}, "amount"),
+        ({"order_number": order.number}, "amount"),
+        ({"amount": "240.00", "order_number": other.number}, "order_number"),
+        (
+            {"amount": "240.00", "order_number": order.number, "card_number": GOOD_CARD},
+            "card_number",
+        ),
+        ({"amount": "240.00", "invoice_numbers": ["NOPE"]}, "invoice_numbers.0"),
+        ({"amount": "240.00", "invoice_numbers": "ABC"}, "invoice_numbers"),
+        (
+            {"amount": "240.00", "order_number": order.number, "invoice_numbers": ["X"]},
+            "invoice_numbers",
+        ),
+    ]
+    for body, field in cases:
+        response = start(shop.owner, **body)
+        assert response.status_code == 400, (body, response.content)
+        assert field in response.json()["errors"], (body, response.json())
+        assert GOOD_CARD not in response.content.decode()
+    assert CardPayment.objects.count() == 0 and sim.sessions() == []
+
+
+def test_an_order_not_waiting_for_a_card_payment_answers_409(shop, sim):
+    response = place(shop.owner, items=[("A-1", 1)], payment_method="on_account")
+    number = response.json()["number"]
+    assert start(shop.owner, amount="120.00", order_number=number).status_code == 409
+
+
+def test_purchasing_pays_card_orders_but_not_the_account(shop, sim):
+    purchasing = shop.client("purchasing")
+    order = card_order(shop)
+    assert start(purchasing, amount="240.00", order_number=order.number).status_code == 201
+    assert start(purchasing, amount="50.00").status_code == 403
+    assert (
+        start(shop.client("viewer"), amount="240.00", order_number=order.number).status_code == 403
+    )
+    # purchasing sees the payments it started; the owner sees the company's
+    started(shop.owner, amount="10.00")
+    assert purchasing.get(PAYMENTS).json()["count"] == 1
+    assert shop.owner.get(PAYMENTS).json()["count"] == 2
+
+
+def test_another_companys_payment_is_not_found(shop, sim, dealer_client):
+    payment = started(shop.owner, amount="10.00")
+    stranger = dealer_client("owner")
+    assert stranger.get(f"{PAYMENTS}/{payment.pk}").status_code == 404
+    assert stranger.get(PAYMENTS).json()["count"] == 0
+
+
+def test_the_payment_list_runs_a_fixed_number_of_queries(shop, sim, django_assert_max_num_queries):
+    for _ in range(3):
+        order = card_order(shop, quantity=1)
+        started(shop.owner, amount="120.00", order_number=order.number)
+    shop.owner.get(PAYMENTS)  # warm caches (permissions)
+    with django_assert_max_num_queries(8) as three:
+        assert shop.owner.get(PAYMENTS).json()["count"] == 3
+    queries = len(three)  # (the log is reset by the next request)
+    for _ in range(5):
+        started(shop.owner, amount="1.00")
+    with django_assert_max_num_queries(queries):
+        assert shop.owner.get(PAYMENTS).json()["count"] == 8
+
+
+# --- card data never reaches us ---------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_card_data_never_reaches_our_database_logs_or_answers(dealer_client, sim, caplog):
+    """The whole flow through the bank's pages (success, decline, refund), then the database
+    dump, every log record and every answer are searched for the card numbers and the CVC."""
+    import subprocess
+
+    from django.test import Client
+
+    from tests.conftest import subprocess_database_url
+
+    caplog.set_level(logging.DEBUG)
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=10)
+    answers = []
+    browser = Client()
+    http = urllib3.PoolManager()
+    for card in (GOOD_CARD, DECLINED_CARD):
+        order = card_order(shop)
+        payment = started(shop.owner, amount="240.00", order_number=order.number)
+        http.request(
+            "POST",
+            payment.redirect_url,
+            fields={
+                "card_number": " ".join(card[i : i + 4] for i in range(0, 16, 4)),
+                "card_holder": "Ayse Yilmaz",
+                "expiry_month": "12",
+                "expiry_year": "2030",
+                "cvc": CVC,
+            },
+            encode_multipart=False,
+        )
+        form = http.request(
+            "POST",
+            payment.redirect_url.replace("/sim/card/", "/sim/3ds/"),
+            fields={"password": "a"},
+            encode_multipart=False,
+        ).data.decode()
+        fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+        response = browser.post(CALLBACK, fields, HTTP_ACCEPT="text/html")
+        answers.append(response.content.decode())
+        answers.append(shop.owner.get(f"{PAYMENTS}/{payment.pk}").content.decode())
+    staff = StaffUserFactory(groups=["Finance Manager"])
+    browser.force_login(staff)
+    paid = CardPayment.objects.get(status="succeeded")
+    answers.append(browser.get(f"/admin/finance/cardpayment/{paid.pk}/change/").content.decode())
+    assert {p.status for p in CardPayment.objects.all()} == {"succeeded", "failed"}
+
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", "--no-owner", subprocess_database_url()],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert "435508******4358" in dump  # the masked number is kept: the dump is real
+    logs = caplog.text + sim.log_text()
+    for secret in (GOOD_CARD, DECLINED_CARD, "4355 0843 5508 4358", f'"{CVC}"', f"={CVC}"):
+        assert secret not in dump, secret
+        assert secret not in logs, secret
+        assert all(secret not in answer for answer in answers), secret
+
+
+@pytest.mark.django_db(transaction=True)
+def test_returns_arriving_at_once_book_one_payment(dealer_client, sim):
+    """The browser posts twice (a double click, a reload) in parallel: real requests on their
+    own database connections; one receipt, one ledger entry, one confirmation."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.test import Client
+
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=10)
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    fields = sim.authenticate(payment.session_id, card_number=GOOD_CARD, password="a")["fields"]
+    barrier = threading.Barrier(4)
+
+    def post(_index):
+        try:
+            barrier.wait(timeout=10)
+            return Client().post(CALLBACK, fields).json()["status"]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(post, range(4)))
+    assert statuses == ["succeeded"] * 4
+    assert len(sim.transactions()) == 1
+    assert [e.kind for e in ledger(shop.customer)] == ["payment"]
+    assert Payment.objects.count() == 1 and len(events("payment.succeeded")) == 1
+    order.refresh_from_db()
+    assert order.status == "confirmed" and order.status_history.count() == 2
