@@ -149,8 +149,9 @@ def test_deliveries_list_query_count_does_not_grow(admin, make_endpoint):
 
     event_emit("customer.updated", {"n": 0}, subject="customer:0")
     outbox_dispatch_events()
+    count()  # warm: one-time lookups (content types, the session) are not the list's
     few = count()
     for n in range(1, 15):
         event_emit("customer.updated", {"n": n}, subject=f"customer:{n}")
     outbox_dispatch_events()
-    assert count() == few
+    assert count() <= few
