@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("apps.integrations.api.images_urls")),
     path("", include("apps.integrations.api.webhooks_urls")),
     path("", include("apps.integrations.api.orders_urls")),
+    path("", include("apps.integrations.api.returns_urls")),
 ]

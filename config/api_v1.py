@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("apps.campaigns.api.urls")),
     path("", include("apps.orders.api.urls")),
     path("", include("apps.finance.api.urls")),
+    path("", include("apps.returns.api.urls")),
 ]

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.orders",
     "apps.finance",
+    "apps.returns",
     "apps.demo",  # seed_demo and its data builders (top layer: nothing imports it)
 ]
 
@@ -408,6 +409,8 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "apps.integrations.api.webhooks.DELIVERY_STATUSES",
         "InvoiceStatusEnum": "apps.finance.selectors.InvoiceStatus.CHOICES",
         "CardPaymentStatusEnum": "apps.finance.models.CardPayment.Status",
+        "ReturnStatusEnum": "apps.returns.models.ReturnStatus",
+        "ReturnDecisionEnum": "apps.integrations.api.returns.DECISION_CHOICES",
     },
     # Swagger UI and Redoc assets are served by us, not from a CDN
     "SWAGGER_UI_DIST": "SIDECAR",

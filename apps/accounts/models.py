@@ -392,6 +392,8 @@ class ApiKeyScope(models.TextChoices):
     PAYMENTS_WRITE = "payments:write", "payments:write"
     ORDERS_READ = "orders:read", "orders:read"
     ORDERS_WRITE = "orders:write", "orders:write"
+    RETURNS_READ = "returns:read", "returns:read"
+    RETURNS_WRITE = "returns:write", "returns:write"
     WEBHOOKS_MANAGE = "webhooks:manage", "webhooks:manage"
 
 

@@ -16,8 +16,22 @@ DEALER_ROLE_GROUPS = {
 }
 
 _DEALER_READ = ["accounts.view_customer", "accounts.view_address"]
-# placing orders (the cart too) and cancelling them; approving others' orders is the owner's
-_DEALER_BUY = ["orders.view_order", "orders.place_order", "orders.cancel_order"]
+# placing orders (the cart too) and cancelling them, and returning what came; approving others'
+# orders is the owner's
+_DEALER_BUY = [
+    "orders.view_order",
+    "orders.place_order",
+    "orders.cancel_order",
+    "returns.view_returnrequest",
+    "returns.add_returnrequest",
+]
+# the back office's return screens (the request, its lines, photos and history)
+_RETURN_DESK = [
+    "returns.view_returnrequest",
+    "returns.view_returnline",
+    "returns.view_returnphoto",
+    "returns.view_returnstatuschange",
+]
 # the back office's order screens: see, and move through fulfilment (approve/reject credit
 # is the Finance Manager's)
 _ORDER_DESK = [
@@ -68,11 +82,17 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
     "Dealer Finance": [
         *_DEALER_READ,
         "orders.view_order",
+        "returns.view_returnrequest",
         "finance.view_ledgerentry",
         "finance.answer_balanceconfirmation",
         "finance.add_cardpayment",
     ],
-    "Dealer Viewer": [*_DEALER_READ, "orders.view_order", "finance.view_ledgerentry"],
+    "Dealer Viewer": [
+        *_DEALER_READ,
+        "orders.view_order",
+        "finance.view_ledgerentry",
+        "returns.view_returnrequest",
+    ],
     # staff roles
     "Super Admin": ALL,
     "Sales Manager": [
@@ -94,6 +114,7 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "finance.view_balanceconfirmation",
         "finance.view_cardpayment",
         "finance.view_cardrefund",
+        *_RETURN_DESK,
     ],
     "Finance Manager": [
         "accounts.view_customer",
@@ -118,6 +139,8 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "finance.view_cardpayment",
         "finance.view_cardrefund",
         "finance.refund_cardpayment",
+        *_RETURN_DESK,
+        "returns.credit_returnrequest",
         "accounts.view_address",
         "accounts.view_user",
     ],
@@ -137,6 +160,9 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "inventory.view_stocklevel",
         "inventory.view_stockmovement",
         *_ORDER_DESK,
+        *_RETURN_DESK,
+        "returns.decide_returnrequest",
+        "returns.receive_returnrequest",
     ],
     "Content Manager": [
         # banners and collections may be aimed at any dealer (no dealer is assigned to them)

@@ -123,6 +123,8 @@ class SerialNumber(TimeStampedModel):
         RESERVED = "reserved", _("reserved")
         SOLD = "sold", _("sold")
         RETURNED = "returned", _("returned")
+        # came back on a return and set aside (not on hand, not sellable) until inspected
+        QUARANTINE = "quarantine", _("quarantine")
         # left stock other than by our own sale (the ERP's count went down)
         WRITTEN_OFF = "written_off", _("written off")
 

@@ -142,7 +142,23 @@ def _other_card_payment(other):
     return {"pk": payment.pk}
 
 
+def _other_return(other):
+    from apps.returns.models import ReturnRequest
+
+    order = _other_order(other)["number"]
+    from apps.orders.models import Order
+
+    request = ReturnRequest.objects.create(
+        number=f"RMA-2026-9{other.pk:05d}",
+        customer=other,
+        order=Order.objects.get(number=order),
+    )
+    return {"number": request.number}
+
+
 OTHER_COMPANY_OBJECTS = {
+    "api/v1/returns/<str:number>": _other_return,
+    "api/v1/returns/<str:number>/cancel": _other_return,
     "api/v1/payments/<int:pk>": _other_card_payment,
     "api/v1/account/confirmations/<int:pk>": _other_confirmation,
     "api/v1/account/confirmations/<int:pk>/confirm": _other_confirmation,

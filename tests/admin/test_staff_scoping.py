@@ -136,6 +136,24 @@ def _order(world, customer):
     )
 
 
+def _return_request(world, customer):
+    from apps.orders.models import Order
+    from apps.returns.models import ReturnRequest
+
+    order = Order.objects.create(
+        number=f"SO-2026-7{customer.pk:05d}",
+        customer=customer,
+        status="delivered",
+        payment_method="on_account",
+        subtotal_net=0,
+        vat_total=0,
+        grand_total=0,
+    )
+    return ReturnRequest.objects.create(
+        number=f"RMA-2026-9{customer.pk:05d}", customer=customer, order=order
+    )
+
+
 def _ledger_entry(world, customer):
     from apps.finance.models import LedgerEntry
 
@@ -328,6 +346,7 @@ OBJECT_MAKERS = {
     "finance.payment": _payment,
     "finance.balanceconfirmation": _confirmation,
     "finance.cardpayment": _card_payment,
+    "returns.returnrequest": _return_request,
     "pricing.specialprice": _special_price,
     "pricing.pricechange": _price_change,
     "campaigns.campaign": _audience(

@@ -1,0 +1,101 @@
+"""Demo returns: on the delivered order of each of the first demo dealers, one return in each
+state the back office works on (credited, waiting for a decision, approved and waiting for
+the goods, rejected), made through the returns services. ``--reset`` removes them."""
+
+from __future__ import annotations
+
+from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
+from apps.inventory.models import StockMovement
+from apps.orders.models import Order, OrderStatus
+from apps.returns.models import ReturnRequest
+from apps.returns.services import (
+    return_credit,
+    return_decide,
+    return_receive,
+    return_reference,
+    return_request,
+)
+from apps.returns.states import STAFF
+
+DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
+DEALERS = 3
+
+
+def _returns(customer: Customer) -> list[str]:
+    owner = User.objects.filter(customer=customer, role=DealerRole.OWNER, is_active=True).first()
+    order = (
+        Order.objects.filter(customer=customer, status=OrderStatus.DELIVERED)
+        .order_by("created_at")
+        .first()
+    )
+    if owner is None or order is None or ReturnRequest.objects.filter(customer=customer).exists():
+        return []
+    first, second = list(order.lines.order_by("id"))[:2]
+    made = []
+    if customer.code.endswith("1"):
+        credited = return_request(
+            user=owner,
+            order_number=order.number,
+            lines=[{"sku": first.sku, "quantity": 1, "reason": "damaged"}],
+            note="One carton arrived crushed",
+        )
+        return_decide(request=credited, status="approved", actor=STAFF, note="Send it back")
+        return_receive(request=credited, actor=STAFF)
+        return_credit(request=credited, actor=STAFF)
+        made.append(credited.number)
+        waiting = return_request(
+            user=owner,
+            order_number=order.number,
+            lines=[{"sku": second.sku, "quantity": 1, "reason": "not_needed"}],
+            note="Ordered one too many",
+        )
+        made.append(waiting.number)
+    elif customer.code.endswith("2"):
+        approved = return_request(
+            user=owner,
+            order_number=order.number,
+            lines=[{"sku": first.sku, "quantity": 1, "reason": "wrong_item"}],
+        )
+        return_decide(request=approved, status="approved", actor=STAFF)
+        made.append(approved.number)
+    else:
+        rejected = return_request(
+            user=owner,
+            order_number=order.number,
+            lines=[
+                {
+                    "sku": second.sku,
+                    "quantity": 1,
+                    "reason": "other",
+                    "reason_text": "Colour is not as on the picture",
+                }
+            ],
+        )
+        return_decide(
+            request=rejected, status="rejected", actor=STAFF, note="The colour is as listed"
+        )
+        made.append(rejected.number)
+    return made
+
+
+def seed_returns(options) -> list[str]:
+    customers = Customer.objects.filter(
+        code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE
+    ).order_by("code")[:DEALERS]
+    made = [number for customer in customers for number in _returns(customer)]
+    if not made:
+        return []
+    return [
+        f"returns: {len(made)} returns (credited, requested, approved, rejected): {', '.join(made)}"
+    ]
+
+
+def reset_returns(options) -> None:
+    returns = ReturnRequest.objects.filter(customer__code__regex=DEMO_CODE_RE)
+    references = [return_reference(n) for n in returns.values_list("number", flat=True)]
+    StockMovement.objects.filter(reference__in=references).delete()
+    returns.delete()  # lines, photos and history go with them; the finance step (reset after
+    # this one) removes their credit notes with the ledgers
+
+
+STEPS = [("returns", seed_returns, reset_returns)]

@@ -1,0 +1,138 @@
+"""Dealer API: the company's returns (RMA). Thin: parse, call a service."""
+
+from __future__ import annotations
+
+import json
+
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.mixins import ListModelMixin
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from apps.accounts.api.base import DealerGenericAPIView
+from apps.accounts.permissions import dealer_permission
+from apps.core.exceptions import ValidationError
+from apps.core.schema import ErrorSerializer
+from apps.returns.api import serializers as s
+from apps.returns.models import ReturnRequest, ReturnStatus
+from apps.returns.services import return_cancel, return_request
+
+_returns = dealer_permission(
+    "returns.add_returnrequest", read_perms=("returns.view_returnrequest",)
+)
+KNOWN = {"order_number", "lines", "note", "photos"}
+
+
+class ReturnFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=ReturnStatus.choices)
+
+    class Meta:
+        model = ReturnRequest
+        fields = ["status"]
+
+
+def _conflict(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+def _detail_queryset():
+    return ReturnRequest.objects.select_related("order").prefetch_related(
+        "lines", "photos", "status_history__changed_by"
+    )
+
+
+class ReturnListView(ListModelMixin, DealerGenericAPIView):
+    queryset = ReturnRequest.objects.select_related("order").order_by("-created_at", "-id")
+    permission_classes = [_returns]
+    serializer_class = s.ReturnSummarySerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReturnFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Your company's returns",
+        description="Newest first, paginated; filter by status.",
+        tags=["returns"],
+    )
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(
+        summary="Ask to return goods",
+        description="Lines of a delivered order of your company, within the return window "
+        "(`RETURN_WINDOW_DAYS`, 14 by default, calendar days in Europe/Istanbul from delivery). "
+        "Per line at most what shipped minus what earlier returns (not rejected or cancelled) "
+        "asked; serial-tracked products name the serial numbers that shipped on that line. "
+        "`reason`: damaged, wrong_item, defective, not_needed, or other with `reason_text`. "
+        "Photos: send multipart/form-data with `lines` as JSON text. Another company's "
+        "order: 404.",
+        request={
+            "application/json": s.ReturnCreateSerializer,
+            "multipart/form-data": s.ReturnCreateSerializer,
+        },
+        responses={
+            201: s.ReturnSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No such order of your company."),
+            409: _conflict("The order is not delivered, or the return window has closed."),
+        },
+        tags=["returns"],
+    )
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, dict):  # a JSON list, a number, null
+            raise ValidationError(_("Send an object: order_number, lines, note."))
+        unknown = sorted(str(name) for name in data if name not in KNOWN)
+        if unknown:
+            raise ValidationError({name: [_("Unknown or read-only field.")] for name in unknown})
+        lines = data.get("lines")
+        if isinstance(lines, str):  # multipart: the lines as JSON text
+            try:
+                lines = json.loads(lines)
+            except ValueError:
+                raise ValidationError({"lines": [_("Send the lines as JSON.")]}) from None
+        photos = request.FILES.getlist("photos") if request.FILES else []
+        created = return_request(
+            user=request.user,
+            order_number=data.get("order_number"),
+            lines=lines,
+            note=data.get("note") or "",
+            photos=photos,
+        )
+        return Response(s.ReturnSerializer(_detail_queryset().get(pk=created.pk)).data, status=201)
+
+
+class _ReturnObjectView(DealerGenericAPIView):
+    lookup_field = "number"
+    serializer_class = s.ReturnSerializer
+    queryset = _detail_queryset()
+
+
+class ReturnDetailView(_ReturnObjectView):
+    permission_classes = [_returns]
+
+    @extend_schema(
+        summary="A return",
+        description="Lines (with what was received), photos, the credit once credited, and "
+        "every status change.",
+        tags=["returns"],
+    )
+    def get(self, request, number):
+        return Response(s.ReturnSerializer(self.get_object()).data)
+
+
+class ReturnCancelView(_ReturnObjectView):
+    permission_classes = [_returns]
+
+    @extend_schema(
+        summary="Cancel a return",
+        description="While it is `requested` only; afterwards 409.",
+        request=None,
+        responses={200: s.ReturnSerializer, 409: _conflict("The return was decided already.")},
+        tags=["returns"],
+    )
+    def post(self, request, number):
+        cancelled = return_cancel(request=self.get_object(), by=request.user)
+        return Response(s.ReturnSerializer(_detail_queryset().get(pk=cancelled.pk)).data)

@@ -1,0 +1,375 @@
+"""Returns (RMA) through the dealer API, the back office and the ERP (DESIGN.md "Returns")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from apps.core.models import OutboxEvent
+from apps.finance.models import LedgerEntry
+from apps.inventory.models import SerialNumber, StockLevel, StockMovement
+from apps.returns.models import ReturnRequest
+from tests.returns.conftest import RETURNS, ask, delivered_order, line
+
+pytestmark = [pytest.mark.django_db]
+
+D = Decimal
+
+
+def erp_status(client, number, status, **body):
+    return client.post(
+        f"/api/integration/v1/returns/{number}/status", {"status": status, **body}, format="json"
+    )
+
+
+def on_hand(shop, sku):
+    return StockLevel.objects.get(product=shop.products[sku], warehouse=shop.warehouse).on_hand
+
+
+# --- the whole way ----------------------------------------------------------------------------
+
+
+def test_a_return_is_requested_approved_received_and_credited(
+    shop, order, integration_client, django_capture_on_commit_callbacks
+):
+    """requested -> approved -> received (stock back) -> credited (credit note, VAT in)."""
+    erp = integration_client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ask(
+            shop.owner,
+            order,
+            [line("A-1", 2), line("CAM", 1, "defective", serial_numbers=["CAM-002"])],
+            note="Crushed in transit",
+        )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert re.fullmatch(r"RMA-\d{4}-\d{6}", body["number"])
+    assert body["status"] == "requested" and body["credit"] is None
+    assert [(x["sku"], x["quantity"]) for x in body["lines"]] == [("A-1", 2), ("CAM", 1)]
+    number = body["number"]
+    [requested] = OutboxEvent.objects.filter(type="return.requested")
+    assert requested.data["number"] == number and requested.data["order_number"] == order.number
+    assert any(number in m.subject for m in mail.outbox)
+
+    assert erp_status(erp, number, "approved", note="OK").json()["status"] == "approved"
+    before = on_hand(shop, "A-1")
+    received = erp_status(erp, number, "received")
+    assert received.status_code == 200, received.content
+    assert on_hand(shop, "A-1") == before + 2
+    movement = StockMovement.objects.get(kind="return", product=shop.products["A-1"])
+    assert (movement.quantity, movement.reference) == (2, f"return:{number}")
+    assert SerialNumber.objects.get(serial="CAM-002").status == "returned"
+    assert SerialNumber.objects.get(serial="CAM-001").status == "sold"
+
+    credited = erp_status(erp, number, "credited")
+    assert credited.status_code == 200, credited.content
+    # 2 x 100.00 + 20 % and 1 x 1000.00 + 20 %: the order's prices, to the kuruş
+    assert credited.json()["credit"] == {"net": "1200.00", "vat": "240.00", "gross": "1440.00"}
+    entry = LedgerEntry.objects.get(kind="credit_note")
+    assert (entry.amount, entry.document_number) == (D("-1440.00"), number)
+    assert OutboxEvent.objects.filter(type="return.credited").count() == 1
+    detail = shop.owner.get(f"{RETURNS}/{number}").json()
+    assert detail["status"] == "credited"
+    assert [h["to"] for h in detail["status_history"]] == [
+        "requested",
+        "approved",
+        "received",
+        "credited",
+    ]
+
+
+# --- the window -------------------------------------------------------------------------------
+
+IST = dt.timezone(dt.timedelta(hours=3))
+
+
+@pytest.mark.parametrize(
+    ("now", "allowed"),
+    [
+        (dt.datetime(2026, 11, 15, 23, 59, tzinfo=IST), True),  # day 14 (Istanbul), late
+        (dt.datetime(2026, 11, 16, 0, 0, 30, tzinfo=IST), False),  # day 15 from its first minute
+    ],
+)
+def test_the_return_window_counts_calendar_days_in_istanbul(
+    dealer_client, now, allowed, time_machine
+):
+    """Delivered 1 November 23:30 Istanbul (20:30 UTC): returnable through 15 November."""
+    from tests.returns.conftest import make_shop
+
+    time_machine.move_to(dt.datetime(2026, 11, 2, 12, 0, tzinfo=IST), tick=False)
+    shop = make_shop(dealer_client)
+    order = delivered_order(shop, at=dt.datetime(2026, 11, 1, 23, 30, tzinfo=IST))
+    time_machine.move_to(now, tick=False)
+    response = ask(shop.client("purchasing"), order, [line("A-1", 1)])  # a token of that day
+    if allowed:
+        assert response.status_code == 201, response.content
+    else:
+        assert response.status_code == 409
+        assert response.json()["code"] == "return_window_closed"
+        assert ReturnRequest.objects.count() == 0
+
+
+def test_only_delivered_orders_can_be_returned(shop):
+    from tests.orders.conftest import place
+
+    response = place(shop.owner, items=[("A-1", 1)])
+    from apps.orders.models import Order
+
+    order = Order.objects.get(number=response.json()["number"])
+    assert order.status == "confirmed"
+    response = ask(shop.owner, order, [line("A-1", 1)])
+    assert response.status_code == 409 and response.json()["code"] == "order_not_delivered"
+
+
+# --- quantities and serials -------------------------------------------------------------------
+
+
+def test_each_line_returns_at_most_what_shipped_across_returns(shop, order):
+    first = ask(shop.owner, order, [line("A-1", 3)])
+    assert first.status_code == 201
+    too_many = ask(shop.owner, order, [line("A-1", 3)])
+    assert too_many.status_code == 400
+    assert "At most 2 of A-1" in too_many.json()["errors"]["lines.0.quantity"][0]
+    assert ask(shop.owner, order, [line("A-1", 2)]).status_code == 201
+    # a rejected or cancelled return gives its quantity back
+    number = first.json()["number"]
+    assert shop.owner.post(f"{RETURNS}/{number}/cancel").status_code == 200
+    assert ask(shop.owner, order, [line("A-1", 3)]).status_code == 201
+    assert ask(shop.owner, order, [line("A-1", 1)]).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("serials", "message"),
+    [
+        (["CAM-003"], "CAM-003 did not ship on this line."),  # still in stock
+        (["NOPE"], "NOPE did not ship on this line."),
+        (["CAM-001", "CAM-002"], "Name exactly 1 serial numbers, one per unit."),
+        (None, "Name the serial number of each unit you return."),
+    ],
+)
+def test_serial_tracked_lines_name_serials_that_shipped_on_that_line(shop, order, serials, message):
+    extra = {} if serials is None else {"serial_numbers": serials}
+    response = ask(shop.owner, order, [line("CAM", 1, **extra)])
+    assert response.status_code == 400
+    assert message in response.json()["errors"]["lines.0.serial_numbers"]
+    assert ReturnRequest.objects.count() == 0
+
+
+def test_a_serial_of_another_order_or_an_earlier_return_is_refused(shop, order):
+    other = delivered_order(shop, items=[("CAM", 1)])  # ships CAM-003
+    response = ask(shop.owner, order, [line("CAM", 1, serial_numbers=["CAM-003"])])
+    assert response.status_code == 400
+    assert ask(shop.owner, other, [line("CAM", 1, serial_numbers=["CAM-003"])]).status_code == 201
+    assert ask(shop.owner, order, [line("CAM", 1, serial_numbers=["CAM-001"])]).status_code == 201
+    again = ask(shop.owner, order, [line("CAM", 1, serial_numbers=["CAM-001"])])
+    assert "CAM-001 is on an earlier return." in again.json()["errors"]["lines.0.serial_numbers"]
+    untracked = ask(shop.owner, order, [line("A-1", 1, serial_numbers=["X"])])
+    assert untracked.json()["errors"]["lines.0.serial_numbers"] == [
+        "This product is not serial-tracked."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"lines": []}, "lines"),
+        ({"lines": "A-1"}, "lines"),
+        ({"lines": [line("A-1", 0)]}, "lines.0.quantity"),
+        ({"lines": [line("A-1", "x")]}, "lines.0.quantity"),
+        ({"lines": [line("A-1", True)]}, "lines.0.quantity"),
+        ({"lines": [line("A-1", 1, "broken")]}, "lines.0.reason"),
+        ({"lines": [line("A-1", 1, "other")]}, "lines.0.reason_text"),
+        ({"lines": [line("NOPE", 1)]}, "lines.0.sku"),
+        ({"lines": [line("A-1", 1), line("A-1", 1)]}, "lines.1.sku"),
+        ({"lines": [{**line("A-1", 1), "price": "1"}]}, "lines.0.price"),
+        ({"lines": [line("A-1", 1)], "credit": "999"}, "credit"),
+        ({"lines": [line("A-1", 1)], "note": ["x"]}, "note"),
+        ({"lines": ["A-1"]}, "lines.0"),
+    ],
+)
+def test_bad_requests_get_field_errors_and_change_nothing(shop, order, body, field):
+    response = shop.owner.post(RETURNS, {"order_number": order.number, **body}, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"], response.json()
+    assert (
+        ReturnRequest.objects.count() == 0
+        and OutboxEvent.objects.filter(type__startswith="return.").count() == 0
+    )
+
+
+def test_another_companys_order_is_not_found(shop, order, dealer_client):
+    stranger = dealer_client("owner")
+    response = ask(stranger, order, [line("A-1", 1)])
+    assert response.status_code == 404
+    assert ReturnRequest.objects.count() == 0
+    number = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+    assert stranger.get(f"{RETURNS}/{number}").status_code == 404
+    assert stranger.post(f"{RETURNS}/{number}/cancel").status_code == 404
+    assert stranger.get(RETURNS).json()["count"] == 0
+
+
+def test_who_may_ask_for_returns(shop, order):
+    assert ask(shop.client("purchasing"), order, [line("A-1", 1)]).status_code == 201
+    for role in ("finance", "viewer"):
+        assert ask(shop.client(role), order, [line("A-1", 1)]).status_code == 403
+        assert shop.client(role).get(RETURNS).json()["count"] == 1
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_photos_come_as_multipart_and_must_be_images(shop, order):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = {"order_number": order.number, "lines": json.dumps([line("A-1", 1)])}
+    bad = shop.owner.post(
+        RETURNS,
+        {**body, "photos": [SimpleUploadedFile("x.png", b"not an image", "image/png")]},
+        format="multipart",
+    )
+    assert bad.status_code == 400 and "photos.0" in bad.json()["errors"]
+    assert ReturnRequest.objects.count() == 0
+    good = shop.owner.post(
+        RETURNS,
+        {**body, "photos": [SimpleUploadedFile("crushed.png", _png(), "image/png")]},
+        format="multipart",
+    )
+    assert good.status_code == 201, good.content
+    [photo] = good.json()["photos"]
+    assert photo["content_type"] == "image/png" and photo["size"] > 0
+    stored = ReturnRequest.objects.get().photos.get()
+    assert stored.file.name.startswith("returns/") and stored.file.read() == _png()
+
+
+# --- receipt, quarantine, credit ---------------------------------------------------------------
+
+
+def test_received_quantities_and_quarantine_decide_stock_and_serials(
+    shop, order, integration_client
+):
+    erp = integration_client()
+    number = ask(
+        shop.owner,
+        order,
+        [line("A-1", 4), line("CAM", 2, "defective", serial_numbers=["CAM-001", "CAM-002"])],
+    ).json()["number"]
+    erp_status(erp, number, "approved")
+    before = on_hand(shop, "A-1"), on_hand(shop, "CAM")
+    response = erp_status(
+        erp,
+        number,
+        "received",
+        lines=[
+            {"sku": "A-1", "quantity": 3},
+            {"sku": "CAM", "quantity": 2, "quarantine": True},
+        ],
+    )
+    assert response.status_code == 200, response.content
+    assert (on_hand(shop, "A-1"), on_hand(shop, "CAM")) == (before[0] + 3, before[1])
+    assert set(
+        SerialNumber.objects.filter(serial__in=["CAM-001", "CAM-002"]).values_list(
+            "status", flat=True
+        )
+    ) == {"quarantine"}
+    lines = {x["sku"]: x for x in response.json()["lines"]}
+    assert (lines["A-1"]["received_quantity"], lines["CAM"]["quarantined_quantity"]) == (3, 2)
+    credited = erp_status(erp, number, "credited").json()
+    # what came back is credited, quarantined or not: 3 x 100 + 2 x 1000, VAT 20 %
+    assert credited["credit"] == {"net": "2300.00", "vat": "460.00", "gross": "2760.00"}
+
+
+def test_a_receipt_of_more_than_asked_or_of_nothing_is_refused(shop, order, integration_client):
+    erp = integration_client()
+    number = ask(shop.owner, order, [line("A-1", 2)]).json()["number"]
+    erp_status(erp, number, "approved")
+    response = erp_status(erp, number, "received", lines=[{"sku": "A-1", "quantity": 3}])
+    assert response.status_code == 400 and "lines.0.quantity" in response.json()["errors"]
+    response = erp_status(erp, number, "received", lines=[{"sku": "A-1", "quantity": 0}])
+    assert response.status_code == 400
+    assert ReturnRequest.objects.get().status == "approved"
+    assert not StockMovement.objects.filter(kind="return").exists()
+
+
+# --- the status machine and the ERP -----------------------------------------------------------
+
+
+def test_the_status_machine_refuses_skipped_steps_and_repeats_change_nothing(
+    shop, order, integration_client
+):
+    erp = integration_client()
+    number = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+    assert erp_status(erp, number, "received").status_code == 409
+    assert erp_status(erp, number, "credited").status_code == 409
+    approved = erp_status(erp, number, "approved")
+    assert approved.json()["changed"] is True
+    again = erp_status(erp, number, "approved")
+    assert again.status_code == 200 and again.json()["changed"] is False
+    assert erp_status(erp, number, "rejected", note="late").status_code == 409
+    assert shop.owner.post(f"{RETURNS}/{number}/cancel").status_code == 409
+    assert ReturnRequest.objects.get().status_history.count() == 2
+
+
+def test_rejecting_needs_a_reason(shop, order, integration_client):
+    erp = integration_client()
+    number = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+    response = erp_status(erp, number, "rejected")
+    assert response.status_code == 400 and "reason" in response.json()["errors"]
+    response = erp_status(erp, number, "rejected", note="Opened and used")
+    assert response.json()["decision_note"] == "Opened and used"
+
+
+def test_the_erp_pulls_returns_by_status_and_change_time(shop, order, integration_client):
+    erp = integration_client(scopes=["returns:read"])
+    first = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+    ask(shop.owner, order, [line("A-1", 1)])
+    page = erp.get("/api/integration/v1/returns?status=requested").json()
+    assert page["count"] == 2 and page["results"][0]["number"] == first
+    assert page["results"][0]["customer_code"] == shop.customer.code
+    later = (timezone.now() + dt.timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    assert erp.get(f"/api/integration/v1/returns?updated_since={later}").json()["count"] == 0
+    assert erp_status(erp, first, "approved").status_code == 403  # no returns:write
+
+
+def test_return_lists_run_a_fixed_number_of_queries(
+    shop, order, integration_client, django_assert_max_num_queries
+):
+    erp = integration_client()
+    ask(shop.owner, order, [line("A-1", 1)])
+    shop.owner.get(RETURNS)
+    with django_assert_max_num_queries(12) as one:
+        assert shop.owner.get(RETURNS).json()["count"] == 1
+    dealer_queries = len(one)
+    erp.get("/api/integration/v1/returns")
+    with django_assert_max_num_queries(20) as erp_one:
+        erp.get("/api/integration/v1/returns")
+    erp_queries = len(erp_one)
+    for _ in range(4):
+        ask(shop.owner, order, [line("A-1", 1)])
+    with django_assert_max_num_queries(dealer_queries):
+        assert shop.owner.get(RETURNS).json()["count"] == 5
+    with django_assert_max_num_queries(erp_queries):
+        assert erp.get("/api/integration/v1/returns").json()["count"] == 5
+
+
+@pytest.mark.parametrize("payload", ["null", "[]", "3", '"x"'])
+def test_a_body_that_is_not_an_object_is_400(shop, payload):
+    response = shop.owner.post(RETURNS, payload, content_type="application/json")
+    assert response.status_code == 400
+    assert ReturnRequest.objects.count() == 0
