@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "apps.orders",
     "apps.finance",
     "apps.returns",
+    "apps.portal",  # the dealer portal (top layer: pages on the domain services)
+    "django_htmx",
     "apps.demo",  # seed_demo and its data builders (top layer: nothing imports it)
 ]
 
@@ -91,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",  # DRF's views are exempt (no cookie auth)
     "apps.core.middleware.BrowserAuthenticationMiddleware",
     "apps.core.middleware.BrowserMessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ApiMiddleware",
     "apps.core.audit.AuditMiddleware",

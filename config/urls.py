@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
 from apps.core import views as core_views
@@ -15,6 +16,8 @@ urlpatterns = [
     path("health/ready", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
+    path("portal/", include("apps.portal.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("api/schema/", docs_guard(SpectacularAPIView.as_view()), name="schema"),
     path(
         "api/docs/",

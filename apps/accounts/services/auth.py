@@ -109,6 +109,17 @@ def token_version_bump(*, user: User) -> None:
 
 
 def auth_login(*, email: str, password: str, ip: str | None, user_agent: str = "") -> dict:
+    """The API's sign-in: JWT tokens for good credentials (``auth_check_credentials``)."""
+    user = auth_check_credentials(email=email, password=password, ip=ip, user_agent=user_agent)
+    return tokens_for(user)
+
+
+def auth_check_credentials(
+    *, email: str, password: str, ip: str | None, user_agent: str = ""
+) -> User:
+    """Sign-in for every channel (the API's tokens, the portal's session): the lockout rules,
+    the same answer for an unknown e-mail and a wrong password, the account's own refusals
+    (inactive, company not approved), and the auth log. ``NotAuthenticated`` otherwise."""
     email = (email or "").strip().lower()
     locked = lockout.locked_for(email=email, ip=ip)
     if locked:
@@ -172,7 +183,7 @@ def auth_login(*, email: str, password: str, ip: str | None, user_agent: str = "
     lockout.register_success(email=email)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     auth_event_record(kind=AuthEvent.Kind.LOGIN, user=user, ip=ip, user_agent=user_agent)
-    return tokens_for(user)
+    return user
 
 
 def _invalid_token(exc: Exception | None = None) -> NotAuthenticated:

@@ -1,0 +1,28 @@
+"""Template helpers of the dealer portal: money in the reader's format (Turkish:
+``1.234,56 ₺``; English: ``1,234.56 ₺``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils import translation
+
+register = template.Library()
+
+SYMBOLS = {"TRY": "₺"}
+
+
+@register.filter
+def money(value, currency: str = "TRY") -> str:
+    if value is None or value == "":
+        return "–"
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    text = f"{abs(amount):,.2f}"  # 1,234.56
+    if (translation.get_language() or "tr").startswith("tr"):
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")  # 1.234,56
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{text} {SYMBOLS.get(currency, currency)}"

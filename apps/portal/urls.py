@@ -1,0 +1,17 @@
+from django.urls import path
+
+from apps.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("catalog/", views.CatalogView.as_view(), name="catalog"),
+    path("products/<str:sku>/", views.ProductView.as_view(), name="product"),
+    path("cart/", views.CartView.as_view(), name="cart"),
+    path("checkout/", views.CheckoutView.as_view(), name="checkout"),
+    path("orders/", views.OrderListView.as_view(), name="orders"),
+    path("orders/<str:number>/", views.OrderView.as_view(), name="order"),
+]

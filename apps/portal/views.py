@@ -1,0 +1,316 @@
+"""The dealer portal: server-rendered pages (Django templates, htmx for partial updates) on the
+same services and selectors as the dealer API, so no business rule is written twice.
+
+Every page needs a signed-in dealer user (session); company data is read through
+``scope_to_company``, the one isolation mechanism of the dealer API, so another company's
+order is not found (404). Pages speak Turkish unless the dealer chose English (the language
+switch sets Django's language cookie).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+
+from apps.accounts.api.base import scope_to_company
+from apps.accounts.models import Address
+from apps.accounts.services.auth import auth_check_credentials
+from apps.catalog import selectors as catalog
+from apps.catalog.api.filters import ProductFilter
+from apps.catalog.hooks import stock_display
+from apps.core.exceptions import DomainError, NotAuthenticated
+from apps.finance.selectors import customer_credit_summary
+from apps.orders import selectors as order_selectors
+from apps.orders.models import CartItem, Order, OrderStatus, PaymentMethod
+from apps.orders.services import (
+    cart_add,
+    cart_item_delete,
+    cart_item_update,
+    order_cancel,
+    order_place,
+)
+
+PAGE_SIZE = 24
+
+
+def portal_language(request) -> str:
+    """The dealer's choice (the language cookie), else Turkish."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in dict(settings.LANGUAGES) else "tr"
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+class PortalView(View):
+    """A portal page: Turkish by default; a signed-in dealer user unless ``public``."""
+
+    public = False
+
+    def dispatch(self, request, *args, **kwargs):
+        translation.activate(portal_language(request))
+        request.LANGUAGE_CODE = translation.get_language()
+        if not self.public:
+            user = request.user
+            if not user.is_authenticated or getattr(user, "customer_id", None) is None:
+                login_url = reverse("portal:login")
+                return HttpResponseRedirect(f"{login_url}?next={request.get_full_path()}")
+        return super().dispatch(request, *args, **kwargs)
+
+    def scoped(self, queryset):
+        return scope_to_company(queryset, self.request.user)
+
+    def page(self, template: str, **context):
+        return render(self.request, f"portal/{template}", context)
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+
+class LoginView(PortalView):
+    public = True
+
+    def get(self, request):
+        return self.page("login.html", next=request.GET.get("next", ""))
+
+    def post(self, request):
+        email = request.POST.get("email", "")
+        wanted = request.POST.get("next", "")
+        try:
+            user = auth_check_credentials(
+                email=email,
+                password=request.POST.get("password", ""),
+                ip=_client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+            )
+        except NotAuthenticated as exc:
+            return render(
+                request,
+                "portal/login.html",
+                {"error": exc.detail, "email": email, "next": wanted},
+                status=401,
+            )
+        if user.customer_id is None:  # staff sign in to the back office
+            return render(
+                request,
+                "portal/login.html",
+                {"error": _("This is the dealer portal: staff use the back office."), "next": ""},
+                status=403,
+            )
+        login(request, user, backend="apps.accounts.backends.LockoutModelBackend")
+        safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
+        return HttpResponseRedirect(wanted if wanted and safe else reverse("portal:dashboard"))
+
+
+class LogoutView(PortalView):
+    public = True
+
+    def post(self, request):
+        logout(request)
+        return HttpResponseRedirect(reverse("portal:login"))
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+
+class DashboardView(PortalView):
+    def get(self, request):
+        customer = request.user.customer
+        orders = self.scoped(Order.objects.order_by("-created_at", "-id"))
+        return self.page(
+            "dashboard.html",
+            account=customer_credit_summary(customer=customer)
+            if request.user.has_perm("finance.view_ledgerentry")
+            else None,
+            recent=list(orders[:5]),
+            waiting=orders.filter(
+                status__in=[OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_PAYMENT]
+            ).count(),
+        )
+
+
+# --- catalog ----------------------------------------------------------------------------------
+
+
+class CatalogView(PortalView):
+    def get(self, request):
+        params = request.GET.copy()
+        params.pop("page", None)
+        filterset = ProductFilter(params, queryset=catalog.product_filterable(), request=request)
+        if not filterset.is_valid():
+            products, page, error = [], None, True
+        else:
+            wanted = filterset.form.cleaned_data
+            pages = catalog.ProductPages(
+                filterset.qs,
+                ordering=wanted.get("ordering"),
+                searched=bool(wanted.get("search")),
+                customer=request.user.customer,
+            )
+            page = Paginator(pages, PAGE_SIZE).get_page(request.GET.get("page"))
+            products = list(page.object_list)
+            catalog.attach_prices(products, request.user.customer)
+            _attach_stock(products)
+            error = False
+        context = {
+            "products": products,
+            "page_obj": page,
+            "search": request.GET.get("search", ""),
+            "filter_error": error,
+            "query": params.urlencode(),
+        }
+        if request.htmx:  # the search box updates the results only
+            return render(request, "portal/_products.html", context)
+        return self.page("catalog.html", **context)
+
+
+class ProductView(PortalView):
+    def get(self, request, sku):
+        try:
+            product = catalog.product_get(sku=sku)
+        except DomainError:
+            raise Http404 from None
+        catalog.attach_prices([product], request.user.customer, with_breaks=True)
+        _attach_stock([product])
+        return self.page("product.html", product=product)
+
+
+def _attach_stock(products) -> None:
+    """What a dealer sees of the stock, by the API's own rule (``{available, status}``)."""
+    for product in products:
+        product.stock = stock_display(product.available)
+
+
+# --- cart and checkout ------------------------------------------------------------------------
+
+
+class CartView(PortalView):
+    def get(self, request):
+        return self.page("cart.html", cart=order_selectors.cart_view(user=request.user))
+
+    def post(self, request):
+        """Add (sku, quantity), change (item, quantity) or remove (item) a line."""
+        try:
+            if "remove" in request.POST:
+                cart_item_delete(item=self._item(request.POST["remove"]))
+            elif "item" in request.POST:
+                cart_item_update(
+                    item=self._item(request.POST["item"]), quantity=request.POST.get("quantity")
+                )
+            else:
+                cart_add(
+                    user=request.user,
+                    sku=request.POST.get("sku", ""),
+                    quantity=request.POST.get("quantity", "1"),
+                )
+                messages.success(request, _("Added to your cart."))
+        except DomainError as exc:
+            messages.error(request, _problem(exc))
+        back = request.POST.get("back", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return HttpResponseRedirect(back)
+        return HttpResponseRedirect(reverse("portal:cart"))
+
+    def _item(self, pk) -> CartItem:
+        item = CartItem.objects.filter(pk=pk, cart__user=self.request.user).first()
+        if item is None:
+            raise Http404
+        return item
+
+
+def _problem(exc: DomainError) -> str:
+    details = [str(m) for messages_ in (exc.errors or {}).values() for m in messages_]
+    return " ".join(details) or str(exc.detail)
+
+
+class CheckoutView(PortalView):
+    def _context(self, request, **extra):
+        addresses = self.scoped(Address.objects.order_by("-is_default", "title"))
+        return {
+            "cart": order_selectors.cart_view(user=request.user),
+            "shipping": [a for a in addresses if a.type == Address.Type.SHIPPING],
+            "billing": [a for a in addresses if a.type == Address.Type.BILLING],
+            "methods": PaymentMethod.choices,
+            **extra,
+        }
+
+    def get(self, request):
+        return self.page("checkout.html", **self._context(request))
+
+    def post(self, request):
+        try:
+            order = order_place(
+                user=request.user,
+                payment_method=request.POST.get("payment_method", ""),
+                shipping_address_id=_int(request.POST.get("shipping_address_id")),
+                billing_address_id=_int(request.POST.get("billing_address_id")),
+                note=request.POST.get("note", ""),
+                po_number=request.POST.get("po_number", ""),
+            )
+        except DomainError as exc:
+            return render(
+                request,
+                "portal/checkout.html",
+                self._context(request, error=_problem(exc), posted=request.POST),
+                status=exc.status_code,
+            )
+        messages.success(
+            request,
+            _("Order %(n)s is placed: %(status)s.")
+            % {"n": order.number, "status": order.get_status_display()},
+        )
+        return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+class OrderListView(PortalView):
+    def get(self, request):
+        orders = self.scoped(Order.objects.order_by("-created_at", "-id"))
+        status = request.GET.get("status", "")
+        if status in OrderStatus.values:
+            orders = orders.filter(status=status)
+        page = Paginator(orders, 25).get_page(request.GET.get("page"))
+        return self.page("orders.html", page_obj=page, statuses=OrderStatus.choices, status=status)
+
+
+class OrderView(PortalView):
+    def _order(self, number) -> Order:
+        order = (
+            self.scoped(Order.objects.prefetch_related("lines", "status_history"))
+            .filter(number=number)
+            .first()
+        )
+        if order is None:
+            raise Http404
+        return order
+
+    def get(self, request, number):
+        return self.page("order.html", order=self._order(number))
+
+    def post(self, request, number):
+        order = self._order(number)
+        try:
+            order_cancel(order=order, by=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Order %(n)s is cancelled.") % {"n": order.number})
+        except DomainError as exc:
+            messages.error(request, _problem(exc))
+        return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
