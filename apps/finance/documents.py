@@ -7,21 +7,41 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import logging
 from decimal import Decimal
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.finance.models import LedgerEntry
+from apps.finance.models import Invoice, InvoiceLine, LedgerEntry
 
 ZERO = Decimal("0.00")
+logger = logging.getLogger(__name__)
 
 
-class RenderingUnavailable(RuntimeError):
+class DocumentUnavailable(RuntimeError):
+    """A document cannot be produced now (the storage does not answer, or it cannot be
+    rendered here): the API answers 503, the portal says so."""
+
+
+class RenderingUnavailable(DocumentUnavailable):
     """WeasyPrint or its system libraries (Pango) are missing on this machine."""
+
+
+def stored_bytes(file) -> bytes:
+    """A stored file's bytes (local files or S3); the storage down or the file gone:
+    ``DocumentUnavailable``."""
+    try:
+        with file.open("rb") as handle:
+            return handle.read()
+    except (OSError, BotoCoreError, ClientError) as exc:
+        logger.exception("reading %s from the storage failed", file.name)
+        raise DocumentUnavailable(str(exc)) from None
 
 
 def statement_rows(statement: dict) -> list[dict]:
@@ -168,3 +188,16 @@ def invoice_pdf(invoice) -> bytes:
         "finance/invoice_pdf.html",
         {"invoice": invoice, "customer": invoice.customer, "lines": list(invoice.lines.all())},
     )
+
+
+def invoice_pdf_bytes(invoice) -> bytes:
+    """The invoice's PDF: the ERP's when it sent one, else rendered from its recorded content
+    (lines in position order)."""
+    if invoice.pdf:
+        return stored_bytes(invoice.pdf)
+    invoice = (
+        Invoice.objects.select_related("customer", "order")
+        .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")))
+        .get(pk=invoice.pk)
+    )
+    return invoice_pdf(invoice)

@@ -14,4 +14,13 @@ urlpatterns = [
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("orders/<str:number>/", views.OrderView.as_view(), name="order"),
+    path("orders/<str:number>/pay/", views.OrderPayView.as_view(), name="order-pay"),
+    path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
+    path("invoices/", views.InvoiceListView.as_view(), name="invoices"),
+    path(
+        "invoices/<str:number>/<str:kind>/",
+        views.InvoiceFileView.as_view(),
+        name="invoice-file",
+    ),
+    path("statement/", views.StatementView.as_view(), name="statement"),
 ]

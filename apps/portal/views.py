@@ -12,14 +12,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
+from rest_framework.exceptions import APIException
 
 from apps.accounts.api.base import scope_to_company
 from apps.accounts.models import Address
@@ -28,16 +30,27 @@ from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
 from apps.core.exceptions import DomainError, NotAuthenticated
-from apps.finance.selectors import customer_credit_summary
+from apps.finance import documents
+from apps.finance.models import Invoice
+from apps.finance.selectors import (
+    InvoiceStatus,
+    customer_credit_summary,
+    invoice_queryset,
+    statement,
+)
+from apps.finance.services.card_payments import card_payment_start
 from apps.orders import selectors as order_selectors
 from apps.orders.models import CartItem, Order, OrderStatus, PaymentMethod
 from apps.orders.services import (
     cart_add,
     cart_item_delete,
     cart_item_update,
+    order_approve,
     order_cancel,
     order_place,
+    order_reject,
 )
+from apps.portal.forms import StatementForm
 
 PAGE_SIZE = 24
 
@@ -314,3 +327,160 @@ class OrderView(PortalView):
         except DomainError as exc:
             messages.error(request, _problem(exc))
         return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
+
+
+class OrderPayView(OrderView):
+    """A card order waiting for payment: to the bank's 3-D Secure page (the gateway's return
+    page links back to the portal)."""
+
+    def post(self, request, number):
+        order = self._order(number)
+        try:
+            payment = card_payment_start(
+                user=request.user, amount=order.grand_total, order_number=order.number
+            )
+        except DomainError as exc:
+            messages.error(request, _problem(exc))
+        except APIException as exc:  # the gateway is down: 503 in the API
+            messages.error(request, str(exc.detail))
+        else:
+            return HttpResponseRedirect(payment.redirect_url)
+        return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
+
+
+# --- approvals (dealer owners) ----------------------------------------------------------------
+
+
+class ApprovalsView(PortalView):
+    """Orders of the company's purchasing users over their limit, for the owner to decide."""
+
+    def _allowed(self) -> bool:
+        return self.request.user.has_perm("orders.approve_order")
+
+    def get(self, request):
+        if not self._allowed():
+            raise PermissionDenied
+        waiting = self.scoped(
+            Order.objects.filter(status=OrderStatus.AWAITING_APPROVAL)
+            .select_related("placed_by")
+            .order_by("created_at")
+        )
+        return self.page("approvals.html", orders=list(waiting))
+
+    def post(self, request):
+        if not self._allowed():
+            raise PermissionDenied
+        order = self.scoped(Order.objects.all()).filter(number=request.POST.get("number")).first()
+        if order is None:
+            raise Http404
+        try:
+            if request.POST.get("decision") == "approve":
+                order = order_approve(order=order, by=request.user)
+            else:
+                order = order_reject(
+                    order=order, by=request.user, reason=request.POST.get("reason", "")
+                )
+            messages.success(
+                request,
+                _("Order %(n)s is %(status)s.")
+                % {"n": order.number, "status": order.get_status_display()},
+            )
+        except DomainError as exc:
+            messages.error(request, _problem(exc))
+        return HttpResponseRedirect(reverse("portal:approvals"))
+
+
+# --- the current account (owners, finance users, viewers) -------------------------------------
+
+
+class FinanceView(PortalView):
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_perm("finance.view_ledgerentry"):
+            raise PermissionDenied  # purchasing users: the account is not theirs to read
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _download(render, *args, content_type: str, filename: str, request) -> HttpResponse:
+    try:
+        content = render(*args)
+    except documents.DocumentUnavailable:
+        return render_page_unavailable(request)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def render_page_unavailable(request) -> HttpResponse:
+    return render(
+        request,
+        "portal/unavailable.html",
+        {"message": _("This document cannot be produced right now. Try again in a few minutes.")},
+        status=503,
+    )
+
+
+class InvoiceListView(FinanceView):
+    def get(self, request):
+        invoices = invoice_queryset(self.scoped(Invoice.objects.order_by("-issue_date", "-id")))
+        status = request.GET.get("status", "")
+        if status in dict(InvoiceStatus.CHOICES):
+            invoices = invoices.filter(status=status)
+        page = Paginator(invoices, 25).get_page(request.GET.get("page"))
+        return self.page(
+            "invoices.html", page_obj=page, statuses=InvoiceStatus.CHOICES, status=status
+        )
+
+
+class InvoiceFileView(FinanceView):
+    def get(self, request, number, kind):
+        invoice = self.scoped(Invoice.objects.all()).filter(number=number).first()
+        if invoice is None or kind not in ("pdf", "xml") or (kind == "xml" and not invoice.xml):
+            raise Http404
+        if kind == "xml":
+            return _download(
+                documents.stored_bytes,
+                invoice.xml,
+                content_type="application/xml",
+                filename=f"{invoice.number}.xml",
+                request=request,
+            )
+        return _download(
+            documents.invoice_pdf_bytes,
+            invoice,
+            content_type="application/pdf",
+            filename=f"{invoice.number}.pdf",
+            request=request,
+        )
+
+
+class StatementView(FinanceView):
+    """A date range, then the statement as PDF or CSV (the API's documents)."""
+
+    def get(self, request):
+        today = timezone.localdate()
+        form = StatementForm(
+            request.GET or None, initial={"date_from": today.replace(month=1, day=1)}
+        )
+        if not form.is_bound or not form.is_valid():
+            return self.page("statement.html", form=form)
+        date_from = form.cleaned_data["date_from"] or today.replace(month=1, day=1)
+        date_to = form.cleaned_data["date_to"] or today
+        customer = request.user.customer
+        result = statement(customer=customer, date_from=date_from, date_to=date_to)
+        name = f"statement-{customer.code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}"
+        if form.cleaned_data["format"] == "csv":
+            return _download(
+                lambda rows: documents.statement_csv(rows, semicolon=True),
+                result,
+                content_type="text/csv; charset=utf-8",
+                filename=f"{name}.csv",
+                request=request,
+            )
+        return _download(
+            documents.statement_pdf,
+            result,
+            content_type="application/pdf",
+            filename=f"{name}.pdf",
+            request=request,
+        )

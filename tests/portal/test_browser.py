@@ -89,3 +89,13 @@ def test_a_dealer_buys_through_the_portal_in_a_browser(live_server, chromium, de
     shot("order")
     page.get_by_role("link", name="Siparişler").click()
     assert order.number in page.get_by_role("table").inner_text()
+
+    # the account statement, as the PDF the API serves too
+    page.get_by_role("link", name="Ekstre").click()
+    page.get_by_label("Biçim").select_option("pdf")
+    shot("statement")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="İndir").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"

@@ -125,3 +125,110 @@ def test_a_viewer_cannot_place_orders(shop):
 
 def test_the_landing_page_leads_dealers_to_the_portal(client):
     assert re.search(r'href="/portal/"', client.get("/").content.decode())
+
+
+def _checkout(client, shop, method="on_account", po="PO-1"):
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "1"})
+    return client.post(
+        "/portal/checkout/",
+        {
+            "payment_method": method,
+            "shipping_address_id": shop.shipping.pk,
+            "billing_address_id": shop.billing.pk,
+            "po_number": po,
+        },
+    )
+
+
+def test_an_owner_decides_orders_over_a_buyers_limit_in_the_approvals_inbox(shop):
+    from decimal import Decimal
+
+    buyer, buyer_user = browser(shop, role="purchasing")
+    buyer_user.order_limit = Decimal("100.00")
+    buyer_user.save(update_fields=["order_limit"])
+    assert _checkout(buyer, shop, po="PO-A").status_code == 302
+    assert _checkout(buyer, shop, po="PO-B").status_code == 302
+    first, second = Order.objects.order_by("id")
+    assert first.status == "awaiting_approval"
+    assert buyer.get("/portal/approvals/").status_code == 403  # not the buyer's to decide
+
+    owner, _user = browser(shop)
+    inbox = owner.get("/portal/approvals/").content.decode()
+    assert first.number in inbox and second.number in inbox
+    owner.post("/portal/approvals/", {"number": first.number, "decision": "approve"})
+    owner.post("/portal/approvals/", {"number": second.number, "decision": "reject"})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == "confirmed"
+    assert second.status == "awaiting_approval"  # a rejection needs a reason
+    owner.post(
+        "/portal/approvals/", {"number": second.number, "decision": "reject", "reason": "No"}
+    )
+    second.refresh_from_db()
+    assert second.status == "rejected"
+
+
+def test_a_card_order_is_paid_from_its_page_through_the_gateway(shop, paynet_simulator, settings):
+    from urllib.parse import urlsplit
+
+    paynet_simulator.reset()
+    settings.PAYNET_BASE_URL = paynet_simulator.url
+    settings.PAYNET_SECRET_KEY = paynet_simulator.secret_key
+    settings.PAYMENT_RETURN_BASE_URL = "http://testserver"
+    client, _user = browser(shop)
+    response = _checkout(client, shop, method="card", po="PO-CARD")
+    order = Order.objects.get(po_number="PO-CARD")
+    assert order.status == "awaiting_payment"
+    page = client.get(response["Location"]).content.decode()
+    assert f"/portal/orders/{order.number}/pay/" in page
+    to_bank = client.post(f"/portal/orders/{order.number}/pay/")
+    assert to_bank.status_code == 302 and to_bank["Location"].startswith(paynet_simulator.url)
+    session_id = to_bank["Location"].rstrip("/").rsplit("/", 1)[-1]
+    answer = paynet_simulator.authenticate(session_id)
+    result = client.post(urlsplit(answer["return_url"]).path, answer["fields"])
+    assert result.status_code == 200
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+@pytest.fixture
+def invoiced(shop, integration_client):
+    from tests.finance import helpers as h
+
+    shop.customer.code = "BAYI-1"
+    shop.customer.save(update_fields=["code"])
+    record = h.invoice(issue_date="2026-01-02", due_date="2026-02-01")
+    record["xml"] = h.b64(b"<Invoice/>")
+    answer = h.post(integration_client(), h.INVOICES, [record])
+    assert answer["created"] == 1, answer["errors"]
+    return record["number"]
+
+
+def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
+    client, _user = browser(shop, role="finance")
+    page = client.get("/portal/invoices/").content.decode()
+    assert (invoiced in page and "Vadesi geçmiş" in page) or "vadesi geçmiş" in page.lower()
+    pdf = client.get(f"/portal/invoices/{invoiced}/pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content if pdf.streaming else [pdf.content])[:4] == b"%PDF"
+    xml = client.get(f"/portal/invoices/{invoiced}/xml/")
+    assert xml.status_code == 200 and xml.content == b"<Invoice/>"
+    csv = client.get("/portal/statement/?date_from=2026-01-01&format=csv")
+    assert csv.status_code == 200 and invoiced.encode() in csv.content
+    assert b";" in csv.content  # the Turkish Excel layout
+    statement = client.get("/portal/statement/?date_from=2026-01-01&format=pdf")
+    assert statement.status_code == 200 and statement.content[:4] == b"%PDF"
+    bad = client.get("/portal/statement/?date_from=2026-12-31&date_to=2026-01-01&format=pdf")
+    assert bad.status_code == 200 and b"%PDF" not in bad.content[:4]
+
+
+def test_the_account_pages_are_not_for_purchasing_nor_another_company(
+    shop, invoiced, dealer_client
+):
+    buyer, _user = browser(shop, role="purchasing")
+    assert buyer.get("/portal/invoices/").status_code == 403
+    assert buyer.get(f"/portal/invoices/{invoiced}/pdf/").status_code == 403
+    stranger_shop = Shop(dealer_client)
+    stranger, _user = browser(stranger_shop, role="owner")
+    assert stranger.get(f"/portal/invoices/{invoiced}/pdf/").status_code == 404
+    assert invoiced not in stranger.get("/portal/invoices/").content.decode()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -114,18 +113,13 @@ def _attachment(content: bytes, content_type: str, filename: str) -> HttpRespons
 
 def _read(file) -> bytes:
     """A stored file's bytes; the storage down or the file gone: 503 (never a 500)."""
-    try:
-        with file.open("rb") as handle:
-            return handle.read()
-    except (OSError, BotoCoreError, ClientError):
-        logger.exception("reading %s from the storage failed", file.name)
-        raise ServiceUnavailable() from None
+    return _pdf(documents.stored_bytes, file)
 
 
 def _pdf(render, *args) -> bytes:
     try:
         return render(*args)
-    except documents.RenderingUnavailable:
+    except documents.DocumentUnavailable:
         raise ServiceUnavailable() from None
 
 
@@ -303,17 +297,7 @@ class InvoicePdfView(_InvoiceObjectView):
     )
     def get(self, request, number):
         invoice = self.get_object()
-        if invoice.pdf:
-            content = _read(invoice.pdf)
-        else:
-            invoice = (
-                Invoice.objects.select_related("customer", "order")
-                .prefetch_related(
-                    Prefetch("lines", queryset=InvoiceLine.objects.order_by("position"))
-                )
-                .get(pk=invoice.pk)
-            )
-            content = _pdf(documents.invoice_pdf, invoice)
+        content = _pdf(documents.invoice_pdf_bytes, invoice)
         return _attachment(content, "application/pdf", f"{invoice.number}.pdf")
 
 

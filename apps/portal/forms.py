@@ -1,0 +1,25 @@
+"""Forms of the portal's pages (the services check the rest)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class StatementForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    format = forms.ChoiceField(
+        label=_("Format"), choices=[("pdf", "PDF"), ("csv", _("CSV (Excel, Turkish)"))]
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("date_from"), cleaned.get("date_to")
+        if low and high and low > high:
+            self.add_error("date_to", _("Must not be before the start."))
+        return cleaned
