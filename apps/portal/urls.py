@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("catalog/", views.CatalogView.as_view(), name="catalog"),
     path("products/<str:sku>/", views.ProductView.as_view(), name="product"),
+    path("products/<str:sku>/why/", views.PriceWhyView.as_view(), name="price-why"),
     path("cart/", views.CartView.as_view(), name="cart"),
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     path("orders/", views.OrderListView.as_view(), name="orders"),

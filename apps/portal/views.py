@@ -51,6 +51,7 @@ from apps.orders.services import (
     order_reject,
 )
 from apps.portal.forms import StatementForm
+from apps.pricing.selectors import price_explain_for_dealer
 
 PAGE_SIZE = 24
 
@@ -202,6 +203,25 @@ def _attach_stock(products) -> None:
     """What a dealer sees of the stock, by the API's own rule (``{available, status}``)."""
     for product in products:
         product.stock = stock_display(product.available)
+
+
+class PriceWhyView(PortalView):
+    """ "Why this price": the API's explanation for the dealer, as a fragment (htmx) or page."""
+
+    def get(self, request, sku):
+        try:
+            product = catalog.product_get(sku=sku)
+            explanation = price_explain_for_dealer(
+                customer=request.user.customer,
+                product=product,
+                quantity=request.GET.get("quantity", "1"),
+            )
+        except DomainError as exc:
+            if getattr(exc, "status_code", 400) == 404:
+                raise Http404 from None
+            return render(request, "portal/_why.html", {"error": _problem(exc)}, status=400)
+        template = "portal/_why.html" if request.htmx else "portal/why.html"
+        return render(request, template, {"why": explanation, "product": product})
 
 
 # --- cart and checkout ------------------------------------------------------------------------

@@ -36,6 +36,7 @@ COMPANY_FREE_VIEWS = {
     "BrandListView": "the shared catalog: the same brands for every dealer",
     "ProductListView": "the shared catalog; prices are attached for the caller's company only",
     "ProductDetailView": "the shared catalog; prices are attached for the caller's company only",
+    "PriceExplanationView": "the shared catalog; explained for the caller's company only",
     "CardPaymentCallbackView": "public: the bank's return; the payment is found by the gateway's "
     "session id and only the gateway's answer changes it",
 }
@@ -44,6 +45,9 @@ COMPANY_FREE_VIEWS = {
 COMPANY_FREE_ROUTES = {
     "api/v1/products/<str:sku>": "a product is the same for every dealer (no company owns it); "
     "its price and quantity breaks are computed for the caller's own company",
+    "api/v1/products/<str:sku>/price-explanation": "a product is the same for every dealer; "
+    "the explanation is computed for the caller's own company (its special prices, its tier, "
+    "the campaigns that reach it)",
     "api/v1/payments/callback/<str:provider>": "no company's object: the provider's name; "
     "tests/finance/test_card_payments.py posts forged and real sessions",
 }

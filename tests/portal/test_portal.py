@@ -232,3 +232,15 @@ def test_the_account_pages_are_not_for_purchasing_nor_another_company(
     stranger, _user = browser(stranger_shop, role="owner")
     assert stranger.get(f"/portal/invoices/{invoiced}/pdf/").status_code == 404
     assert invoiced not in stranger.get("/portal/invoices/").content.decode()
+
+
+def test_why_this_price_explains_the_dealers_own_price(shop):
+    client, _user = browser(shop)
+    assert "Bu fiyat neden?" in client.get("/portal/products/A-1/").content.decode()
+    fragment = client.get("/portal/products/A-1/why/?quantity=2", HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+    assert 'data-testid="why"' in fragment.content.decode()
+    page = client.get("/portal/products/A-1/why/?quantity=2")  # without JavaScript: a page
+    assert "<html" in page.content.decode() and 'data-testid="why"' in page.content.decode()
+    assert client.get("/portal/products/A-1/why/?quantity=0").status_code == 400
+    assert client.get("/portal/products/NOPE/why/").status_code == 404

@@ -23,9 +23,15 @@ from django.utils import timezone
 from apps.campaigns.rules import CampaignRule, active_campaign_rules
 from apps.pricing.engine import LIST_CODE, PRICES_TTL, PRICES_VERSION_KEY
 from apps.pricing.models import PriceList
-from apps.pricing.selectors.explain import price_explain
+from apps.pricing.selectors.explain import price_explain, price_explain_for_dealer
 
-__all__ = ["PRICE_SORT_FIELD", "annotate_base_price", "annotate_context_price", "price_explain"]
+__all__ = [
+    "PRICE_SORT_FIELD",
+    "annotate_base_price",
+    "annotate_context_price",
+    "price_explain",
+    "price_explain_for_dealer",
+]
 
 # the annotation a dealer's unit price at quantity 1 is computed into, in SQL
 PRICE_SORT_FIELD = "dealer_price"

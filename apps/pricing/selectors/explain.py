@@ -293,3 +293,24 @@ def _summary(customer, product, quantity, resolved, levels) -> str:
         )
         % words
     )
+
+
+# what a dealer may read of a campaign that did not apply: only why it did not apply to *this*
+# dealer's own purchase (its quantity, its special price). Campaigns aimed at other dealers or
+# tiers, ended, future, switched off or for other products are not shown: they are not its to
+# know.
+_DEALER_VISIBLE_REASONS = {"min_quantity", "special_price"}
+
+
+def price_explain_for_dealer(*, customer: Customer, product: Product, quantity: int) -> dict:
+    """``price_explain`` as the dealer reads it (the portal's and the API's "Why this price"):
+    the same levels and price; of the campaigns, those that reached this dealer's purchase
+    (applied, not the lowest, no discount) and those it would reach with more units or
+    without its special price."""
+    explanation = price_explain(customer=customer, product=product, quantity=quantity)
+    campaigns = []
+    for campaign in explanation["campaigns"]:
+        codes = {reason["code"] for reason in campaign["reasons"]}
+        if campaign["status"] != "excluded" or codes <= _DEALER_VISIBLE_REASONS:
+            campaigns.append(campaign)
+    return {**explanation, "campaigns": campaigns}

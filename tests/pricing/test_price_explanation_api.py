@@ -1,0 +1,47 @@
+"""``GET products/{sku}/price-explanation``: the dealer's "Why this price" (the portal shows
+it too), from the back office's own explanation, without other dealers' campaigns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from apps.campaigns.models import Campaign
+from tests.orders.conftest import Shop
+
+pytestmark = [pytest.mark.django_db]
+
+
+def campaign(name, **fields):
+    defaults = {"discount_type": "percentage", "discount_value": Decimal("10"), "is_active": True}
+    return Campaign.objects.create(name=name, **{**defaults, **fields})
+
+
+def test_the_explanation_shows_the_winner_and_hides_other_dealers_campaigns(dealer_client):
+    from tests.factories import CustomerFactory
+
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=10)
+    campaign("For everyone, 10 %")
+    campaign("Bulk, 20 % from 50", discount_value=Decimal("20"), min_quantity=50)
+    secret = campaign("Secret deal for another dealer", discount_value=Decimal("50"))
+    secret.audience = "customers"
+    secret.save()
+    secret.customers.add(CustomerFactory())
+    response = shop.owner.get("/api/v1/products/A-1/price-explanation?quantity=2")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["source"], body["unit_net"]) == ("list", "90.0000")
+    names = {c["name"]: c["status"] for c in body["campaigns"]}
+    assert names == {"For everyone, 10 %": "applied", "Bulk, 20 % from 50": "excluded"}
+    assert "Secret" not in response.content.decode()
+    assert [level["status"] for level in body["levels"]][-1] == "taken"  # the list price
+
+
+def test_a_bad_quantity_is_400_and_an_unknown_product_404(dealer_client):
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=10)
+    assert shop.owner.get("/api/v1/products/A-1/price-explanation?quantity=0").status_code == 400
+    assert shop.owner.get("/api/v1/products/A-1/price-explanation?quantity=x").status_code == 400
+    assert shop.owner.get("/api/v1/products/NOPE/price-explanation").status_code == 404
