@@ -9,6 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class YearlySequence(models.Model):
+    """The last document number given out per year, for ``apps.core.sequences``."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
+from apps.core.models import YearlySequence
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 UNIT = {"max_digits": 14, "decimal_places": 4}
@@ -79,17 +80,11 @@ class CartItem(models.Model):
         return f"{self.product_id} x{self.quantity}"
 
 
-class OrderNumberSequence(models.Model):
+class OrderNumberSequence(YearlySequence):
     """The last order number given out per year (``SO-2026-000123``), taken under a row lock."""
-
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("order number sequence")
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last}"
 
 
 class Order(models.Model):

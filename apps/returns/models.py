@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
+from apps.core.models import YearlySequence
 from apps.orders.models import Order, OrderLine
 
 
@@ -39,17 +40,11 @@ class ReturnReason(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class ReturnNumberSequence(models.Model):
+class ReturnNumberSequence(YearlySequence):
     """The last return number given out per year (``RMA-2026-000123``)."""
-
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("return number sequence")
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last}"
 
 
 class ReturnRequest(models.Model):
