@@ -244,3 +244,18 @@ def test_why_this_price_explains_the_dealers_own_price(shop):
     assert "<html" in page.content.decode() and 'data-testid="why"' in page.content.decode()
     assert client.get("/portal/products/A-1/why/?quantity=0").status_code == 400
     assert client.get("/portal/products/NOPE/why/").status_code == 404
+
+
+def test_a_catalog_page_of_24_priced_products_takes_under_8_queries(
+    shop, django_assert_max_num_queries
+):
+    """The session user with its company and permissions in one query (the API's loader),
+    then the count, the page's ids, its products, their images and the dealer's special
+    prices: the same selectors as GET products."""
+    for i in range(30):
+        shop.product(f"P-{i:02d}", price="10", stock=5)
+    client, _user = browser(shop)
+    client.get("/portal/catalog/")
+    with django_assert_max_num_queries(7):
+        page = client.get("/portal/catalog/")
+    assert page.content.decode().count("Sepete ekle") == 24
