@@ -63,7 +63,11 @@ class PriceExplanationView(APIView):
         parameters=[
             OpenApiParameter("quantity", int, OpenApiParameter.QUERY, required=False),
         ],
-        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(ErrorSerializer)},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiResponse(ErrorSerializer, description="A bad quantity."),
+            404: OpenApiResponse(ErrorSerializer, description="No such visible product."),
+        },
         tags=["prices"],
     )
     def get(self, request, sku):
