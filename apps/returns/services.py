@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -48,6 +49,7 @@ from apps.returns.models import (
     ReturnRequest,
     ReturnStatus,
     ReturnStatusChange,
+    photo_path,
 )
 from apps.returns.notifications import return_status_notify
 from apps.returns.states import DEALER, OPEN_OR_DONE, check_transition
@@ -238,6 +240,26 @@ def return_request(
     order = Order.objects.filter(customer=customer, number=number).first()
     if order is None:
         raise NotFound(_("Your company has no order with this number."))
+    # the photos go to the storage (possibly S3) before the order's lines are locked, and are
+    # removed again when the request is refused
+    stored = _store_photos(photos)
+    try:
+        return _request_locked(user, customer, order, lines, note, stored)
+    except BaseException:
+        for name, _type, _size in stored:
+            default_storage.delete(name)
+        raise
+
+
+def _store_photos(photos: Sequence) -> list[tuple[str, str, int]]:
+    stored = []
+    for photo in photos:
+        name = default_storage.save(photo_path(None, photo.name), photo)
+        stored.append((name, f"image/{photo.image_format.lower()}", photo.size))
+    return stored
+
+
+def _request_locked(user, customer, order, lines, note, stored) -> ReturnRequest:
     with transaction.atomic():
         # the order's lines, locked: a parallel request for the same lines waits here and
         # then counts this one's quantities
@@ -270,13 +292,10 @@ def return_request(
             requested_by=user,
         )
         ReturnLine.objects.bulk_create(ReturnLine(request=request, **line) for line in cleaned)
-        for photo in photos:
-            ReturnPhoto.objects.create(
-                request=request,
-                file=photo,
-                content_type=f"image/{photo.image_format.lower()}",
-                size=photo.size,
-            )
+        ReturnPhoto.objects.bulk_create(
+            ReturnPhoto(request=request, file=name, content_type=content_type, size=size)
+            for name, content_type, size in stored
+        )
         ReturnStatusChange.objects.create(
             request=request, to_status=S.REQUESTED, changed_by=user, actor=DEALER, note=note
         )

@@ -373,3 +373,31 @@ def test_a_body_that_is_not_an_object_is_400(shop, payload):
     response = shop.owner.post(RETURNS, payload, content_type="application/json")
     assert response.status_code == 400
     assert ReturnRequest.objects.count() == 0
+
+
+def test_a_refused_request_leaves_no_photo_in_the_storage(shop, order):
+    """Photos are stored before the order's lines are locked; a refusal removes them."""
+    import json
+
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def stored():
+        return (
+            set(default_storage.listdir("returns")[1])
+            if default_storage.exists("returns")
+            else set()
+        )
+
+    before = stored()
+    response = shop.owner.post(
+        RETURNS,
+        {
+            "order_number": order.number,
+            "lines": json.dumps([line("A-1", 99)]),  # more than shipped: refused
+            "photos": [SimpleUploadedFile("crushed.png", _png(), "image/png")],
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert stored() == before and ReturnRequest.objects.count() == 0
