@@ -29,7 +29,7 @@ from apps.accounts.services.auth import auth_check_credentials
 from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
-from apps.core.exceptions import DomainError, NotAuthenticated
+from apps.core.exceptions import DomainError, NotAuthenticated, ValidationError
 from apps.finance import documents
 from apps.finance.models import Invoice
 from apps.finance.selectors import (
@@ -45,11 +45,15 @@ from apps.orders.services import (
     cart_add,
     cart_item_delete,
     cart_item_update,
+    cart_rows_add,
     order_approve,
     order_cancel,
     order_place,
     order_reject,
+    quick_order_preview,
+    quick_order_rows,
 )
+from apps.orders.services.cart import MAX_IMPORT_ROWS
 from apps.portal.forms import StatementForm
 from apps.pricing.selectors import price_explain_for_dealer
 
@@ -222,6 +226,93 @@ class PriceWhyView(PortalView):
             return render(request, "portal/_why.html", {"error": _problem(exc)}, status=400)
         template = "portal/_why.html" if request.htmx else "portal/why.html"
         return render(request, template, {"why": explanation, "product": product})
+
+
+# --- quick order ------------------------------------------------------------------------------
+
+QUICK_ORDER_ENTRY_ROWS = 8
+SUGGESTIONS = 8
+
+
+class QuickOrderView(PortalView):
+    """SKUs typed (with suggestions), a pasted list or a CSV/Excel file: first a preview of
+    each row priced for the dealer (or why it cannot be added), then "Add to cart" adds the
+    rows that can be added, through the cart's own import (``cart_rows_add``)."""
+
+    def get(self, request):
+        return self.page("quick_order.html", entries=range(QUICK_ORDER_ENTRY_ROWS))
+
+    def post(self, request):
+        if request.POST.get("action") == "add":
+            return self._add(request)
+        try:
+            if "file" in request.FILES:
+                rows = quick_order_rows(upload=request.FILES["file"])
+            elif request.POST.get("text", "").strip():
+                rows = quick_order_rows(text=request.POST["text"])
+            else:
+                rows = _entry_rows(request)
+                if not rows:
+                    raise ValidationError({"sku": [_("Enter at least one SKU.")]})
+        except (DomainError, APIException) as exc:  # APIException: a file over the size limit
+            return render(
+                request,
+                "portal/quick_order.html",
+                {
+                    "entries": range(QUICK_ORDER_ENTRY_ROWS),
+                    "error": _problem(exc) if isinstance(exc, DomainError) else exc.detail,
+                    "text": request.POST.get("text", ""),
+                },
+                status=400,
+            )
+        lines = quick_order_preview(user=request.user, rows=rows)
+        return self.page(
+            "quick_order_preview.html",
+            lines=lines,
+            addable=[line for line in lines if line.addable],
+        )
+
+    def _add(self, request):
+        rows = _entry_rows(request)
+        result = cart_rows_add(user=request.user, rows=rows)
+        if result.added:
+            messages.success(
+                request,
+                _("%(n)d of %(rows)d lines were added to your cart.")
+                % {"n": result.added, "rows": result.rows},
+            )
+        for error in result.errors:
+            messages.error(request, f"{error['sku']}: {error['error']}")
+        return HttpResponseRedirect(reverse("portal:cart"))
+
+
+def _entry_rows(request) -> list[tuple[int, list[str]]]:
+    """The ``sku``/``quantity`` pairs of a form (the entry rows, or a confirmed preview),
+    numbered from 1, blank SKUs skipped."""
+    skus = request.POST.getlist("sku")[:MAX_IMPORT_ROWS]
+    quantities = request.POST.getlist("quantity")
+    rows = []
+    for index, sku in enumerate(skus):
+        if sku.strip():
+            quantity = quantities[index] if index < len(quantities) else ""
+            rows.append((index + 1, [sku.strip(), quantity.strip() or "1"]))
+    return rows
+
+
+class SkuSuggestView(PortalView):
+    """Suggestions for a SKU box: ``<option>``s of a ``<datalist>`` (htmx), best matches of
+    the catalog search first."""
+
+    def get(self, request):
+        term = request.GET.get("sku", "").strip()[:100]
+        products = []
+        if len(term) >= 2:
+            products = list(
+                catalog.product_search(catalog.product_filterable(), term=term)
+                .order_by("-search_rank", "sku")
+                .only("sku", "name")[:SUGGESTIONS]
+            )
+        return render(request, "portal/_sku_options.html", {"products": products})
 
 
 # --- cart and checkout ------------------------------------------------------------------------

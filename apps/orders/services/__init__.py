@@ -7,7 +7,10 @@ from apps.orders.services.cart import (
     cart_import,
     cart_item_delete,
     cart_item_update,
+    cart_rows_add,
     order_reorder,
+    quick_order_preview,
+    quick_order_rows,
 )
 from apps.orders.services.placement import order_place, order_reference
 from apps.orders.services.transitions import (
@@ -27,6 +30,7 @@ __all__ = [
     "cart_import",
     "cart_item_delete",
     "cart_item_update",
+    "cart_rows_add",
     "order_approve",
     "order_cancel",
     "order_credit_approve",
@@ -37,4 +41,6 @@ __all__ = [
     "order_reject",
     "order_reorder",
     "order_set_status",
+    "quick_order_preview",
+    "quick_order_rows",
 ]

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from apps.catalog.models import Product
 from apps.core.exceptions import PayloadTooLarge, ValidationError
 from apps.orders.models import Cart, CartItem, Order
-from apps.pricing.lines import lines_price, products_by_sku
+from apps.pricing.lines import PricedLine, lines_price, products_by_sku
 
 MAX_QUANTITY = 1_000_000
 MAX_CART_LINES = 500
@@ -239,26 +239,54 @@ def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
         book.close()
 
 
-def cart_import(*, user, upload) -> ImportResult:
-    """Add ``sku, quantity`` rows from a CSV (``;`` or ``,``, UTF-8 with or without BOM,
-    header optional) or .xlsx file: valid rows are added, each bad row is reported with its
-    line number and reason. At most MAX_IMPORT_ROWS rows."""
-    if upload is None:
-        raise ValidationError({"file": [_("Attach a CSV or Excel file as `file`.")]})
-    if upload.size > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(_("The file is larger than 2 MB."))
-    data = upload.read()
-    is_xlsx = data[:4] in (b"PK\x03\x04", b"PK\x05\x06")  # a zip: local header, empty
-    rows = _rows_from_xlsx(data) if is_xlsx else _rows_from_csv(data)
+def quick_order_rows(*, upload=None, text: str | None = None) -> list[tuple[int, list[str]]]:
+    """The ``sku, quantity`` rows of a quick order, with their line numbers: from an upload (a
+    CSV file, ``;`` or ``,``, UTF-8 with or without BOM, or an .xlsx file) or from pasted text
+    (one product a line: the SKU, then the quantity after a tab, ``;``, ``,`` or spaces; a
+    line without a quantity asks for 1). A header row is skipped. At most MAX_IMPORT_ROWS."""
+    if text is not None:
+        rows = _rows_from_text(text)
+    else:
+        if upload is None:
+            raise ValidationError({"file": [_("Attach a CSV or Excel file as `file`.")]})
+        if upload.size > MAX_IMPORT_BYTES:
+            raise PayloadTooLarge(_("The file is larger than 2 MB."))
+        data = upload.read()
+        is_xlsx = data[:4] in (b"PK\x03\x04", b"PK\x05\x06")  # a zip: local header, empty
+        rows = _rows_from_xlsx(data) if is_xlsx else _rows_from_csv(data)
     if rows and _is_header(rows[0][1]):
         rows = rows[1:]
+    source = "text" if text is not None else "file"
     if not rows:
-        raise ValidationError({"file": [_("The file has no rows.")]})
+        message = _("The list has no rows.") if text is not None else _("The file has no rows.")
+        raise ValidationError({source: [message]})
     if len(rows) > MAX_IMPORT_ROWS:
         raise ValidationError(
-            {"file": [_("At most %(n)d rows per file.") % {"n": MAX_IMPORT_ROWS}]}
+            {source: [_("At most %(n)d rows per file.") % {"n": MAX_IMPORT_ROWS}]}
         )
-    result = ImportResult(rows=len(rows))
+    return rows
+
+
+def _rows_from_text(text: str) -> list[tuple[int, list[str]]]:
+    if len(text) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(_("The list is longer than 2 MB."))
+    rows = _RowLimit()
+    for number, line in enumerate(text.splitlines(), start=1):
+        for separator in ("\t", ";", ","):
+            if separator in line:
+                cells = [cell.strip() for cell in line.split(separator)]
+                break
+        else:
+            cells = line.split()
+        cells = [cell[:MAX_IMPORT_CELL_CHARS] for cell in cells]
+        if len(cells) == 1 and cells[0]:
+            cells.append("1")
+        rows.add(number, cells)
+    return rows.rows
+
+
+def _rows_checked(rows, result: ImportResult) -> list[tuple[int, str, int]]:
+    """``(line, sku, quantity)`` of the rows that read well; the others become errors."""
     wanted: list[tuple[int, str, int]] = []
     for number, row in rows:
         sku = (row[0] if row else "").strip()
@@ -272,6 +300,49 @@ def cart_import(*, user, upload) -> ImportResult:
             result.errors.append({"line": number, "sku": sku, "error": exc.errors["quantity"][0]})
             continue
         wanted.append((number, sku, quantity))
+    return wanted
+
+
+@dataclass
+class PreviewLine:
+    line: int
+    sku: str
+    quantity: int | None = None
+    priced: PricedLine | None = None  # the dealer's price now and the line's problems
+    error: str = ""  # the row will not be added
+
+    @property
+    def addable(self) -> bool:
+        return not self.error
+
+
+def quick_order_preview(*, user, rows) -> list[PreviewLine]:
+    """What adding ``rows`` would do, without adding: each row with its product priced for
+    the dealer now (problems such as the minimum quantity or the stock are warnings, as in the
+    cart), or the reason it would not be added. Two queries and one price-engine call."""
+    result = ImportResult(rows=len(rows))
+    wanted = _rows_checked(rows, result)
+    products = products_by_sku(sku for _n, sku, _q in wanted)
+    known = [(n, products[sku], q) for n, sku, q in wanted if sku in products]
+    priced = lines_price(customer=user.customer, pairs=[(p, q) for _n, p, q in known])
+    lines = [PreviewLine(line=e["line"], sku=e["sku"], error=e["error"]) for e in result.errors]
+    lines += [
+        PreviewLine(line=n, sku=sku, quantity=q, error=_("Unknown product."))
+        for n, sku, q in wanted
+        if sku not in products
+    ]
+    lines += [
+        PreviewLine(line=n, sku=p.sku, quantity=q, priced=line)
+        for (n, p, q), line in zip(known, priced, strict=True)
+    ]
+    return sorted(lines, key=lambda line: line.line)
+
+
+def cart_rows_add(*, user, rows) -> ImportResult:
+    """Add the ``(line, [sku, quantity])`` rows to the user's cart: valid rows are added, each
+    bad row is reported with its line number and reason."""
+    result = ImportResult(rows=len(rows))
+    wanted = _rows_checked(rows, result)
     products = products_by_sku(sku for _n, sku, _q in wanted)
     cart = cart_for(user)
     with transaction.atomic():
@@ -290,6 +361,12 @@ def cart_import(*, user, upload) -> ImportResult:
             result.added += 1
     result.errors.sort(key=lambda error: error["line"])
     return result
+
+
+def cart_import(*, user, upload) -> ImportResult:
+    """Quick order from a file (``quick_order_rows``): valid rows are added, each bad row is
+    reported with its line number and reason."""
+    return cart_rows_add(user=user, rows=quick_order_rows(upload=upload))
 
 
 HEADER_WORDS = {"sku", "stok kodu", "stok_kodu", "product", "code", "kod", "ürün"}
