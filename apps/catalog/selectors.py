@@ -46,7 +46,14 @@ from apps.catalog.hooks import (
     price_ordered_ids,
     price_resolve_many,
 )
-from apps.catalog.models import Brand, Category, Product, ProductImage
+from apps.catalog.models import (
+    PATH_STEP,
+    AttributeDefinition,
+    Brand,
+    Category,
+    Product,
+    ProductImage,
+)
 from apps.core.exceptions import NotFound
 
 # Cached answers are keyed by the catalog version, so a change shows at once; the timeout only
@@ -120,6 +127,19 @@ def brand_list() -> list[dict[str, Any]]:
         )
         cache.set(key, rows, timeout=CATALOG_CACHE_SECONDS)
     return rows
+
+
+def category_filterable_attributes(category: Category) -> list[AttributeDefinition]:
+    """The filterable attributes of ``category``'s products: those defined on it and on its
+    ancestors (a definition covers the sub-categories), one per code, the nearest category's
+    first, in sort order (one query)."""
+    paths = [category.path[:end] for end in range(PATH_STEP, len(category.path) + 1, PATH_STEP)]
+    found: dict[str, AttributeDefinition] = {}
+    for definition in AttributeDefinition.objects.filter(
+        category__path__in=paths, is_filterable=True
+    ).order_by("-category__path", "sort_order", "code"):
+        found.setdefault(definition.code, definition)
+    return sorted(found.values(), key=lambda d: (d.sort_order, d.name.casefold()))
 
 
 def category_get_active(*, ref: str) -> Category | None:

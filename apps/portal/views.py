@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from rest_framework.exceptions import APIException
 
@@ -161,14 +162,20 @@ class DashboardView(PortalView):
 
 
 class CatalogView(PortalView):
+    """The catalog with the API's filters (``ProductFilter``): search, the category tree,
+    brand, the category's filterable attributes, in stock, the dealer's price range and
+    ordering. The search box swaps the results only (htmx); the filters are a plain form."""
+
     def get(self, request):
         params = request.GET.copy()
         params.pop("page", None)
         filterset = ProductFilter(params, queryset=catalog.product_filterable(), request=request)
+        category = None
         if not filterset.is_valid():
             products, page, error = [], None, True
         else:
             wanted = filterset.form.cleaned_data
+            category = wanted.get("category")
             pages = catalog.ProductPages(
                 filterset.qs,
                 ordering=wanted.get("ordering"),
@@ -185,11 +192,38 @@ class CatalogView(PortalView):
             "page_obj": page,
             "search": request.GET.get("search", ""),
             "filter_error": error,
+            "errors": filterset.errors if error else {},
             "query": params.urlencode(),
         }
-        if request.htmx:  # the search box updates the results only
+        if request.htmx:  # typing in the search box swaps the results only
             return render(request, "portal/_products.html", context)
-        return self.page("catalog.html", **context)
+        without_category = params.copy()
+        for name in [key for key in params if key == "category" or key.startswith("attr_")]:
+            without_category.pop(name)
+        attributes = catalog.category_filterable_attributes(category) if category else []
+        return self.page(
+            "catalog.html",
+            **context,
+            params=params,
+            tree=catalog.category_tree(),
+            category=category,
+            category_query=without_category.urlencode(),
+            brands=catalog.brand_list(),
+            attributes=[
+                {"definition": d, "name": f"attr_{d.code}", "value": params.get(f"attr_{d.code}")}
+                for d in attributes
+            ],
+            orderings=CATALOG_ORDERINGS,
+        )
+
+
+CATALOG_ORDERINGS = [
+    ("", gettext_lazy("Name")),
+    ("price", gettext_lazy("Price: low to high")),
+    ("-price", gettext_lazy("Price: high to low")),
+    ("-created_at", gettext_lazy("Newest")),
+    ("-name", gettext_lazy("Name, Z to A")),
+]
 
 
 class ProductView(PortalView):

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import translation
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -26,3 +27,26 @@ def money(value, currency: str = "TRY") -> str:
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")  # 1.234,56
     sign = "-" if amount < 0 else ""
     return f"{sign}{text} {SYMBOLS.get(currency, currency)}"
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` (a form's errors by field name), or nothing."""
+    try:
+        return mapping.get(key) or []
+    except AttributeError:
+        return []
+
+
+@register.filter
+def price_source(source: str | None) -> str:
+    """The price engine's ``source`` (``special``, ``tier:B``, ``list``) in the reader's words."""
+    if not source:
+        return ""
+    if source == "special":
+        return gettext("your special price")
+    if source.startswith("tier:"):
+        return gettext("tier %(tier)s price list") % {"tier": source.split(":", 1)[1]}
+    if source == "list":
+        return gettext("list price")
+    return source
