@@ -18,6 +18,7 @@ urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("orders/<str:number>/", views.OrderView.as_view(), name="order"),
     path("orders/<str:number>/pay/", views.OrderPayView.as_view(), name="order-pay"),
+    path("orders/<str:number>/reorder/", views.OrderReorderView.as_view(), name="order-reorder"),
     path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
     path("invoices/", views.InvoiceListView.as_view(), name="invoices"),
     path(

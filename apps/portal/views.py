@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from rest_framework.exceptions import APIException
 
@@ -41,6 +41,7 @@ from apps.finance.selectors import (
 )
 from apps.finance.services.card_payments import card_payment_start
 from apps.orders import selectors as order_selectors
+from apps.orders.api.filters import OrderFilter
 from apps.orders.models import CartItem, Order, OrderStatus, PaymentMethod
 from apps.orders.services import (
     cart_add,
@@ -51,6 +52,7 @@ from apps.orders.services import (
     order_cancel,
     order_place,
     order_reject,
+    order_reorder,
     quick_order_preview,
     quick_order_rows,
 )
@@ -59,6 +61,7 @@ from apps.portal.forms import StatementForm
 from apps.pricing.selectors import price_explain_for_dealer
 
 PAGE_SIZE = 24
+BUY_PERMS = {"GET": "orders.place_order", "POST": "orders.place_order"}
 
 
 def portal_language(request) -> str:
@@ -75,6 +78,9 @@ class PortalView(View):
     """A portal page: Turkish by default; a signed-in dealer user unless ``public``."""
 
     public = False
+    # the permission each method needs, as the API's endpoint for the same thing asks
+    # (a viewer may read orders but not fill a cart): {"GET": "orders.view_order", ...}
+    perms: dict[str, str] = {}
 
     def dispatch(self, request, *args, **kwargs):
         translation.activate(portal_language(request))
@@ -84,6 +90,9 @@ class PortalView(View):
             if not user.is_authenticated or getattr(user, "customer_id", None) is None:
                 login_url = reverse("portal:login")
                 return HttpResponseRedirect(f"{login_url}?next={request.get_full_path()}")
+            needed = self.perms.get(request.method)
+            if needed and not user.has_perm(needed):
+                raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def scoped(self, queryset):
@@ -273,6 +282,8 @@ class QuickOrderView(PortalView):
     each row priced for the dealer (or why it cannot be added), then "Add to cart" adds the
     rows that can be added, through the cart's own import (``cart_rows_add``)."""
 
+    perms = BUY_PERMS
+
     def get(self, request):
         return self.page("quick_order.html", entries=range(QUICK_ORDER_ENTRY_ROWS))
 
@@ -337,6 +348,8 @@ class SkuSuggestView(PortalView):
     """Suggestions for a SKU box: ``<option>``s of a ``<datalist>`` (htmx), best matches of
     the catalog search first."""
 
+    perms = BUY_PERMS
+
     def get(self, request):
         term = request.GET.get("sku", "").strip()[:100]
         products = []
@@ -353,6 +366,8 @@ class SkuSuggestView(PortalView):
 
 
 class CartView(PortalView):
+    perms = BUY_PERMS
+
     def get(self, request):
         return self.page("cart.html", cart=order_selectors.cart_view(user=request.user))
 
@@ -392,6 +407,8 @@ def _problem(exc: DomainError) -> str:
 
 
 class CheckoutView(PortalView):
+    perms = BUY_PERMS
+
     def _context(self, request, **extra):
         addresses = self.scoped(Address.objects.order_by("-is_default", "title"))
         return {
@@ -441,16 +458,32 @@ def _int(value) -> int | None:
 
 
 class OrderListView(PortalView):
+    """The company's orders with the API's filters (``OrderFilter``: status, created from/to)."""
+
+    perms = {"GET": "orders.view_order"}
+
     def get(self, request):
-        orders = self.scoped(Order.objects.order_by("-created_at", "-id"))
-        status = request.GET.get("status", "")
-        if status in OrderStatus.values:
-            orders = orders.filter(status=status)
+        filterset = OrderFilter(
+            request.GET, queryset=self.scoped(Order.objects.order_by("-created_at", "-id"))
+        )
+        valid = filterset.is_valid()
+        orders = filterset.qs if valid else Order.objects.none()
         page = Paginator(orders, 25).get_page(request.GET.get("page"))
-        return self.page("orders.html", page_obj=page, statuses=OrderStatus.choices, status=status)
+        params = request.GET.copy()
+        params.pop("page", None)
+        return self.page(
+            "orders.html",
+            page_obj=page,
+            statuses=OrderStatus.choices,
+            params=params,
+            query=params.urlencode(),
+            errors=filterset.errors if not valid else {},
+        )
 
 
 class OrderView(PortalView):
+    perms = {"GET": "orders.view_order", "POST": "orders.cancel_order"}
+
     def _order(self, number) -> Order:
         order = (
             self.scoped(Order.objects.prefetch_related("lines", "status_history"))
@@ -474,9 +507,33 @@ class OrderView(PortalView):
         return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
 
 
+class OrderReorderView(OrderView):
+    """The order's lines into the cart at today's prices (the API's ``reorder``)."""
+
+    perms = BUY_PERMS
+
+    def post(self, request, number):
+        result = order_reorder(user=request.user, order=self._order(number))
+        if result.added:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d line was added to your cart at today's prices.",
+                    "%(n)d lines were added to your cart at today's prices.",
+                    len(result.added),
+                )
+                % {"n": len(result.added)},
+            )
+        for skipped in result.skipped:
+            messages.error(request, f"{skipped['sku']}: {skipped['reason']}")
+        return HttpResponseRedirect(reverse("portal:cart"))
+
+
 class OrderPayView(OrderView):
     """A card order waiting for payment: to the bank's 3-D Secure page (the gateway's return
     page links back to the portal)."""
+
+    perms = {"POST": "finance.add_cardpayment"}
 
     def post(self, request, number):
         order = self._order(number)

@@ -9,6 +9,8 @@ from django import template
 from django.utils import translation
 from django.utils.translation import gettext
 
+from apps.orders.models import OrderStatus
+
 register = template.Library()
 
 SYMBOLS = {"TRY": "₺"}
@@ -50,3 +52,12 @@ def price_source(source: str | None) -> str:
     if source == "list":
         return gettext("list price")
     return source
+
+
+@register.filter
+def order_status(value: str) -> str:
+    """An order status code (``shipped``) as its label in the reader's language."""
+    try:
+        return str(OrderStatus(value).label)
+    except ValueError:
+        return value

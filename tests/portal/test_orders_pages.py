@@ -1,0 +1,107 @@
+"""The portal's order pages: the API's filters (status, placed from/until), the detail's
+history in the reader's words with tracking, "Order again" (the API's reorder), and each
+role's rights as the API grants them (a viewer reads orders but fills no cart)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from apps.orders.models import CartItem, Order
+from tests.portal.test_portal import _checkout, browser
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture
+def shop(dealer_client):
+    from tests.orders.conftest import Shop
+
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=50, name="Kablo")
+    return shop
+
+
+def test_orders_filter_by_status_and_placing_date(shop):
+    client, _user = browser(shop)
+    _checkout(client, shop, po="OLD")
+    _checkout(client, shop, po="NEW")
+    client.get("/portal/")  # shows (and so clears) the "order placed" messages
+    old = Order.objects.get(po_number="OLD")
+    Order.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
+    new = Order.objects.get(po_number="NEW")
+    since = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
+    page = client.get(f"/portal/orders/?created_from={since}").content.decode()
+    assert new.number in page and old.number not in page
+    until = (timezone.localdate() - dt.timedelta(days=30)).isoformat()
+    page = client.get(f"/portal/orders/?created_to={until}").content.decode()
+    assert old.number in page and new.number not in page
+    page = client.get(f"/portal/orders/?status={new.status}").content.decode()
+    assert new.number in page
+    page = client.get("/portal/orders/?status=shipped").content.decode()
+    assert new.number not in page and old.number not in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["created_from=yesterday", "status=lost", "created_from=2026-05-01&created_to=2026-01-01"],
+)
+def test_a_bad_order_filter_is_explained_not_a_500(shop, query):
+    client, _user = browser(shop)
+    _checkout(client, shop)
+    client.get("/portal/")  # shows (and so clears) the "order placed" message
+    response = client.get(f"/portal/orders/?{query}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'role="alert"' in page and Order.objects.get().number not in page
+
+
+def test_order_again_puts_the_lines_into_the_cart_and_the_history_reads_in_words(shop):
+    client, user = browser(shop)
+    _checkout(client, shop, po="AGAIN")
+    order = Order.objects.get(po_number="AGAIN")
+    Order.objects.filter(pk=order.pk).update(tracking_number="YK123", carrier="Yurtiçi")
+    page = client.get(f"/portal/orders/{order.number}/").content.decode()
+    assert "Tekrar sipariş ver" in page and "YK123" in page and "Yurtiçi" in page
+    assert f"· {order.get_status_display()}" in page  # the label, not the code
+    assert not CartItem.objects.filter(cart__user=user).exists()
+    response = client.post(f"/portal/orders/{order.number}/reorder/")
+    assert response.status_code == 302 and response["Location"] == "/portal/cart/"
+    assert CartItem.objects.get(cart__user=user).quantity == 1
+
+
+def test_order_again_for_another_companys_order_is_not_found(shop, dealer_client):
+    from tests.finance.helpers import make_order
+    from tests.orders.conftest import Shop
+
+    client, user = browser(shop)
+    foreign = make_order(Shop(dealer_client).customer)
+    assert client.post(f"/portal/orders/{foreign.number}/reorder/").status_code == 404
+    assert not CartItem.objects.filter(cart__user=user).exists()
+
+
+def test_a_viewer_reads_orders_but_fills_no_cart(shop):
+    owner, _owner = browser(shop)
+    _checkout(owner, shop, po="V")
+    order = Order.objects.get(po_number="V")
+    client, user = browser(shop, role="viewer")
+    page = client.get(f"/portal/orders/{order.number}/").content.decode()
+    assert order.number in page and "Tekrar sipariş ver" not in page
+    assert "Siparişi iptal et" not in page
+    catalog = client.get("/portal/catalog/").content.decode()
+    assert "Sepete ekle" not in catalog and "Hızlı sipariş" not in catalog
+    for url, body in [
+        ("/portal/cart/", {"sku": "A-1", "quantity": "1"}),
+        ("/portal/quick-order/", {"text": "A-1 1"}),
+        (f"/portal/orders/{order.number}/reorder/", {}),
+        (f"/portal/orders/{order.number}/", {"reason": "no"}),
+        ("/portal/checkout/", {"payment_method": "on_account"}),
+    ]:
+        assert client.post(url, body).status_code == 403, url
+    for url in ("/portal/cart/", "/portal/quick-order/", "/portal/checkout/"):
+        assert client.get(url).status_code == 403, url
+    assert not CartItem.objects.filter(cart__user=user).exists()
+    order.refresh_from_db()
+    assert order.status != "cancelled"
