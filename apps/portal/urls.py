@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import views
+from apps.portal import returns, views
 
 app_name = "portal"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("orders/<str:number>/", views.OrderView.as_view(), name="order"),
     path("orders/<str:number>/pay/", views.OrderPayView.as_view(), name="order-pay"),
     path("orders/<str:number>/reorder/", views.OrderReorderView.as_view(), name="order-reorder"),
+    path("orders/<str:number>/return/", returns.ReturnCreateView.as_view(), name="return-new"),
+    path("returns/", returns.ReturnListView.as_view(), name="returns"),
+    path("returns/<str:number>/", returns.ReturnView.as_view(), name="return"),
     path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
     path("invoices/", views.InvoiceListView.as_view(), name="invoices"),
     path(

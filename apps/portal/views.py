@@ -266,7 +266,7 @@ class PriceWhyView(PortalView):
         except DomainError as exc:
             if getattr(exc, "status_code", 400) == 404:
                 raise Http404 from None
-            return render(request, "portal/_why.html", {"error": _problem(exc)}, status=400)
+            return render(request, "portal/_why.html", {"error": field_problems(exc)}, status=400)
         template = "portal/_why.html" if request.htmx else "portal/why.html"
         return render(request, template, {"why": explanation, "product": product})
 
@@ -305,7 +305,7 @@ class QuickOrderView(PortalView):
                 "portal/quick_order.html",
                 {
                     "entries": range(QUICK_ORDER_ENTRY_ROWS),
-                    "error": _problem(exc) if isinstance(exc, DomainError) else exc.detail,
+                    "error": field_problems(exc) if isinstance(exc, DomainError) else exc.detail,
                     "text": request.POST.get("text", ""),
                 },
                 status=400,
@@ -388,7 +388,7 @@ class CartView(PortalView):
                 )
                 messages.success(request, _("Added to your cart."))
         except DomainError as exc:
-            messages.error(request, _problem(exc))
+            messages.error(request, field_problems(exc))
         back = request.POST.get("back", "")
         if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             return HttpResponseRedirect(back)
@@ -401,9 +401,12 @@ class CartView(PortalView):
         return item
 
 
-def _problem(exc: DomainError) -> str:
+def field_problems(exc: DomainError) -> str:
+    """A service's refusal as one sentence: its field messages, else its detail."""
     details = [str(m) for messages_ in (exc.errors or {}).values() for m in messages_]
     return " ".join(details) or str(exc.detail)
+
+
 
 
 class CheckoutView(PortalView):
@@ -436,7 +439,7 @@ class CheckoutView(PortalView):
             return render(
                 request,
                 "portal/checkout.html",
-                self._context(request, error=_problem(exc), posted=request.POST),
+                self._context(request, error=field_problems(exc), posted=request.POST),
                 status=exc.status_code,
             )
         messages.success(
@@ -503,13 +506,14 @@ class OrderView(PortalView):
             order_cancel(order=order, by=request.user, reason=request.POST.get("reason", ""))
             messages.success(request, _("Order %(n)s is cancelled.") % {"n": order.number})
         except DomainError as exc:
-            messages.error(request, _problem(exc))
+            messages.error(request, field_problems(exc))
         return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
 
 
 class OrderReorderView(OrderView):
     """The order's lines into the cart at today's prices (the API's ``reorder``)."""
 
+    http_method_names = ["post"]
     perms = BUY_PERMS
 
     def post(self, request, number):
@@ -533,6 +537,7 @@ class OrderPayView(OrderView):
     """A card order waiting for payment: to the bank's 3-D Secure page (the gateway's return
     page links back to the portal)."""
 
+    http_method_names = ["post"]
     perms = {"POST": "finance.add_cardpayment"}
 
     def post(self, request, number):
@@ -542,7 +547,7 @@ class OrderPayView(OrderView):
                 user=request.user, amount=order.grand_total, order_number=order.number
             )
         except DomainError as exc:
-            messages.error(request, _problem(exc))
+            messages.error(request, field_problems(exc))
         except APIException as exc:  # the gateway is down: 503 in the API
             messages.error(request, str(exc.detail))
         else:
@@ -588,7 +593,7 @@ class ApprovalsView(PortalView):
                 % {"n": order.number, "status": order.get_status_display()},
             )
         except DomainError as exc:
-            messages.error(request, _problem(exc))
+            messages.error(request, field_problems(exc))
         return HttpResponseRedirect(reverse("portal:approvals"))
 
 

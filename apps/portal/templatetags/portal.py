@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from apps.orders.models import OrderStatus
+from apps.returns.models import ReturnStatus
 
 register = template.Library()
 
@@ -59,5 +60,14 @@ def order_status(value: str) -> str:
     """An order status code (``shipped``) as its label in the reader's language."""
     try:
         return str(OrderStatus(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def return_status(value: str) -> str:
+    """A return status code (``approved``) as its label in the reader's language."""
+    try:
+        return str(ReturnStatus(value).label)
     except ValueError:
         return value

@@ -1,0 +1,152 @@
+"""The portal's returns: the company's return requests, a request from a delivered order's
+page (lines, reasons, serial numbers, photos) and cancelling one still ``requested``, all
+through ``apps.returns.services`` as the API does."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from apps.core.exceptions import DomainError
+from apps.orders.models import Order
+from apps.portal.views import PortalView, field_problems
+from apps.returns.models import ReturnReason, ReturnRequest, ReturnStatus
+from apps.returns.services import return_cancel, return_request, return_window_open
+
+RETURN_PERMS = {"GET": "returns.view_returnrequest", "POST": "returns.add_returnrequest"}
+
+
+class ReturnListView(PortalView):
+    perms = {"GET": "returns.view_returnrequest"}
+
+    def get(self, request):
+        returns = self.scoped(
+            ReturnRequest.objects.select_related("order").order_by("-created_at", "-id")
+        )
+        status = request.GET.get("status", "")
+        if status in ReturnStatus.values:
+            returns = returns.filter(status=status)
+        page = Paginator(returns, 25).get_page(request.GET.get("page"))
+        return self.page(
+            "returns.html", page_obj=page, statuses=ReturnStatus.choices, status=status
+        )
+
+
+class ReturnView(PortalView):
+    perms = RETURN_PERMS  # POST: cancel, as the API's cancel asks
+
+    def _return(self, number) -> ReturnRequest:
+        found = (
+            self.scoped(
+                ReturnRequest.objects.select_related("order").prefetch_related(
+                    "lines", "photos", "status_history"
+                )
+            )
+            .filter(number=number)
+            .first()
+        )
+        if found is None:
+            raise Http404
+        return found
+
+    def get(self, request, number):
+        return self.page("return.html", rma=self._return(number))
+
+    def post(self, request, number):
+        rma = self._return(number)
+        try:
+            return_cancel(request=rma, by=request.user)
+            messages.success(request, _("Return %(n)s is cancelled.") % {"n": rma.number})
+        except DomainError as exc:
+            messages.error(request, field_problems(exc))
+        return HttpResponseRedirect(reverse("portal:return", args=[rma.number]))
+
+
+class ReturnCreateView(PortalView):
+    """The return form of one delivered order: a quantity, reason and serial numbers for each
+    line to send back, a note and up to five photos."""
+
+    perms = {"GET": "returns.add_returnrequest", "POST": "returns.add_returnrequest"}
+
+    def _order(self, number) -> Order:
+        order = self.scoped(Order.objects.prefetch_related("lines")).filter(number=number).first()
+        if order is None:
+            raise Http404
+        return order
+
+    def _context(self, order, posted=None, **extra):
+        lines = list(order.lines.all())
+        for line in lines:  # what was typed, shown again with the refusal
+            line.typed = {
+                name: (posted or {}).get(f"{name}_{line.pk}", "")
+                for name in ("quantity", "reason", "reason_text", "serials")
+            }
+        return {
+            "order": order,
+            "lines": lines,
+            "posted": posted,
+            "reasons": ReturnReason.choices,
+            "window_open": order.status == "delivered" and return_window_open(order),
+            **extra,
+        }
+
+    def get(self, request, number):
+        return self.page("return_form.html", **self._context(self._order(number)))
+
+    def post(self, request, number):
+        order = self._order(number)
+        lines = []
+        for line in order.lines.all():
+            quantity = request.POST.get(f"quantity_{line.pk}", "").strip()
+            if quantity in ("", "0"):
+                continue
+            wanted = {
+                "sku": line.sku,
+                "quantity": quantity,
+                "reason": request.POST.get(f"reason_{line.pk}", ""),
+            }
+            if text := request.POST.get(f"reason_text_{line.pk}", "").strip():
+                wanted["reason_text"] = text
+            serials = request.POST.get(f"serials_{line.pk}", "").replace(",", " ").split()
+            if serials:
+                wanted["serial_numbers"] = serials
+            lines.append(wanted)
+        try:
+            created = return_request(
+                user=request.user,
+                order_number=order.number,
+                lines=lines,
+                note=request.POST.get("note", ""),
+                photos=request.FILES.getlist("photos"),
+            )
+        except DomainError as exc:
+            return render(
+                request,
+                "portal/return_form.html",
+                self._context(order, error=_line_problems(exc, lines), posted=request.POST),
+                status=exc.status_code,
+            )
+        messages.success(
+            request, _("Return %(n)s is requested: we will let you know.") % {"n": created.number}
+        )
+        return HttpResponseRedirect(reverse("portal:return", args=[created.number]))
+
+
+def _line_problems(exc: DomainError, lines: list[dict]) -> list[str]:
+    """The service's field errors in words: ``lines.1.quantity`` names the line's SKU."""
+    problems = []
+    for field, messages_ in (exc.errors or {}).items():
+        parts = field.split(".")
+        label = field
+        if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit():
+            index = int(parts[1])
+            label = lines[index]["sku"] if index < len(lines) else field
+        elif parts[0] == "photos":
+            label = _("Photos")
+        for message in messages_:
+            problems.append(f"{label}: {message}" if label not in ("lines", "note") else message)
+    return problems or [str(exc.detail)]

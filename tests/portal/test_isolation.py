@@ -1,0 +1,71 @@
+"""Isolation in the portal, as in the API (tests/accounts/test_isolation.py): every /portal/
+URL with a parameter has a case that builds another company's object for it, and an owner
+(who holds every dealer permission) asking for it with GET or POST gets 404, and nothing
+changes. A route added later without a case fails the first test."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.urls import get_resolver
+
+from tests.accounts import test_isolation as api
+from tests.factories import CustomerFactory
+from tests.portal.test_portal import browser
+
+pytestmark = [pytest.mark.django_db]
+
+
+def _with(maker, **extra):
+    return lambda other: {**maker(other), **extra}
+
+
+OTHER_COMPANY_OBJECTS = {
+    "portal/orders/<str:number>/": api._other_order,
+    "portal/orders/<str:number>/pay/": api._other_order,
+    "portal/orders/<str:number>/reorder/": api._other_order,
+    "portal/orders/<str:number>/return/": api._other_order,
+    "portal/returns/<str:number>/": api._other_return,
+    "portal/invoices/<str:number>/<str:kind>/": _with(api._other_invoice, kind="pdf"),
+}
+
+SHARED_ROUTES = {
+    "portal/products/<str:sku>/": "the shared catalog, priced for the caller's own company",
+    "portal/products/<str:sku>/why/": "the shared catalog, explained for the caller's company",
+}
+
+
+def portal_routes() -> list[str]:
+    return [route for route, _view in _routes()]
+
+
+def _routes():
+    return [
+        (route, getattr(view, "view_class", None))
+        for route, view in api._walk(get_resolver().url_patterns)
+        if route.startswith("portal/")
+    ]
+
+
+def test_every_portal_url_with_a_parameter_has_an_isolation_case():
+    parametrised = {route for route in portal_routes() if "<" in route}
+    assert parametrised - set(OTHER_COMPANY_OBJECTS) - set(SHARED_ROUTES) == set()
+    assert set(OTHER_COMPANY_OBJECTS) | set(SHARED_ROUTES) <= parametrised  # none stale
+
+
+@pytest.mark.parametrize("route", sorted(OTHER_COMPANY_OBJECTS))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_companys_object_is_not_found_in_the_portal(route, method):
+    other = CustomerFactory()
+    values = OTHER_COMPANY_OBJECTS[route](other)
+    url = "/" + route
+    for name, value in values.items():
+        url = url.replace(f"<str:{name}>", str(value)).replace(f"<int:{name}>", str(value))
+    client, _user = browser(SimpleNamespace(customer=CustomerFactory()))
+    before = api._snapshot()
+    response = getattr(client, method)(url, {"reason": "x", "note": "x"})
+    view = dict(_routes())[route]
+    expected = 404 if method in view.http_method_names and hasattr(view, method) else 405
+    assert response.status_code == expected, (url, response.status_code)
+    assert api._snapshot() == before
