@@ -407,8 +407,6 @@ def field_problems(exc: DomainError) -> str:
     return " ".join(details) or str(exc.detail)
 
 
-
-
 class CheckoutView(PortalView):
     perms = BUY_PERMS
 
