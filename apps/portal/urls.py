@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import returns, views
+from apps.portal import confirmations, returns, views
 
 app_name = "portal"
 
@@ -28,6 +28,12 @@ urlpatterns = [
         "invoices/<str:number>/<str:kind>/",
         views.InvoiceFileView.as_view(),
         name="invoice-file",
+    ),
+    path("confirmations/", confirmations.ConfirmationListView.as_view(), name="confirmations"),
+    path(
+        "confirmations/<int:pk>/",
+        confirmations.ConfirmationView.as_view(),
+        name="confirmation",
     ),
     path("statement/", views.StatementView.as_view(), name="statement"),
 ]

@@ -27,6 +27,7 @@ OTHER_COMPANY_OBJECTS = {
     "portal/orders/<str:number>/reorder/": api._other_order,
     "portal/orders/<str:number>/return/": api._other_order,
     "portal/returns/<str:number>/": api._other_return,
+    "portal/confirmations/<int:pk>/": api._other_confirmation,
     "portal/invoices/<str:number>/<str:kind>/": _with(api._other_invoice, kind="pdf"),
 }
 

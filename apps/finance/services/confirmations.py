@@ -71,6 +71,7 @@ def _notify(confirmation: BalanceConfirmation) -> None:
     customer = confirmation.customer
     language = customer_language(customer)
     year_start = confirmation.as_of.replace(month=1, day=1)
+    portal = settings.DEALER_PORTAL_URL.rstrip("/")
     context = {
         "id": confirmation.pk,
         "as_of": confirmation.as_of.isoformat(),
@@ -79,8 +80,10 @@ def _notify(confirmation: BalanceConfirmation) -> None:
         "currency": settings.CURRENCY,
         "respond_by": confirmation.respond_by.isoformat(),
         "distributor": settings.COMPANY_NAME,
+        # the dealer portal's pages: a browser signs in there (the API wants a token)
+        "answer_url": f"{portal}/portal/confirmations/{confirmation.pk}/",
         "statement_url": (
-            f"{settings.DEALER_PORTAL_URL.rstrip('/')}/api/v1/account/statement"
+            f"{portal}/portal/statement/"
             f"?date_from={year_start}&date_to={confirmation.as_of}&format=pdf"
         ),
     }
