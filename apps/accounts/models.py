@@ -359,6 +359,7 @@ class AuthEvent(models.Model):
         TOKEN_REFRESH = "token_refresh", _("token refresh")
         PASSWORD_RESET_REQUESTED = "password_reset_requested", _("password reset requested")
         PASSWORD_RESET_DONE = "password_reset_done", _("password reset done")
+        PASSWORD_CHANGED = "password_changed", _("password changed by the user")
         UNLOCK = "unlock", _("unlock by staff")
         TOKEN_REUSE = "token_reuse", _("rotated refresh token used again")
         REGISTRATION_REFUSED = "registration_refused", _("registration refused (already known)")

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from apps.accounts.models import Address, Customer, CustomerStatus, User
+from apps.accounts.models import Address, AuthEvent, Customer, CustomerStatus, User
 
 
 def customer_list_for_staff(*, user: User) -> QuerySet[Customer]:
@@ -63,3 +64,14 @@ def customer_credit_exposure(*, customer: Customer, extra: Decimal = Decimal("0.
 def customer_credit_summary(*, customer: Customer) -> dict:
     """Balance, credit limit, open orders, available credit and overdue total of a company."""
     return _credit_provider("summary")(customer=customer)
+
+
+def personal_data(*, user: User) -> dict[str, Any]:
+    """Everything kept about ``user`` as a person (KVKK / GDPR access request): the user, their
+    consents and their last 1,000 sign-in events. The API and the portal export this."""
+    return {
+        "exported_at": timezone.now(),
+        "user": user,
+        "consents": user.consents.all(),
+        "auth_events": AuthEvent.objects.filter(user=user).order_by("-at", "-id")[:1000],
+    }

@@ -14,19 +14,11 @@ from django.utils.translation import gettext as _
 from apps.core.exceptions import DomainError
 from apps.finance.models import BalanceConfirmation
 from apps.finance.services.confirmations import confirmation_confirm, confirmation_dispute
+from apps.portal.forms import amount_typed
 from apps.portal.views import PortalView, field_problems
 
 READ = "finance.view_ledgerentry"
 ANSWER = "finance.answer_balanceconfirmation"
-
-
-def amount_typed(text: str) -> str:
-    """An amount as a dealer types it, in Turkish (``1.234,56``) or English (``1,234.56``)
-    style, with or without ``₺``, as the decimal text the service reads (``1234.56``)."""
-    text = (text or "").replace("₺", "").replace("TL", "").replace(" ", "").strip()
-    if "," in text and (text.rfind(",") > text.rfind(".")):
-        return text.replace(".", "").replace(",", ".")  # Turkish: dots group, comma decimal
-    return text.replace(",", "")
 
 
 class ConfirmationListView(PortalView):

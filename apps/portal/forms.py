@@ -23,3 +23,12 @@ class StatementForm(forms.Form):
         if low and high and low > high:
             self.add_error("date_to", _("Must not be before the start."))
         return cleaned
+
+
+def amount_typed(text: str) -> str:
+    """An amount as a dealer types it, in Turkish (``1.234,56``) or English (``1,234.56``)
+    style, with or without ``₺``, as the decimal text the service reads (``1234.56``)."""
+    text = (text or "").replace("₺", "").replace("TL", "").replace(" ", "").strip()
+    if "," in text and (text.rfind(",") > text.rfind(".")):
+        return text.replace(".", "").replace(",", ".")  # Turkish: dots group, comma decimal
+    return text.replace(",", "")

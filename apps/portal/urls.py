@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import confirmations, returns, views
+from apps.portal import company, confirmations, profile, returns, views
 
 app_name = "portal"
 
@@ -35,5 +35,11 @@ urlpatterns = [
         confirmations.ConfirmationView.as_view(),
         name="confirmation",
     ),
+    path("company/users/", company.CompanyUsersView.as_view(), name="company-users"),
+    path("company/users/<int:pk>/", company.CompanyUserView.as_view(), name="company-user"),
+    path("company/addresses/", company.AddressesView.as_view(), name="addresses"),
+    path("company/addresses/<int:pk>/", company.AddressView.as_view(), name="address"),
+    path("profile/", profile.ProfileView.as_view(), name="profile"),
+    path("profile/data/", profile.PersonalDataView.as_view(), name="personal-data"),
     path("statement/", views.StatementView.as_view(), name="statement"),
 ]

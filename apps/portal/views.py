@@ -31,6 +31,7 @@ from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
 from apps.core.exceptions import DomainError, NotAuthenticated, ValidationError
+from apps.core.net import client_ip
 from apps.finance import documents
 from apps.finance.models import Invoice
 from apps.finance.selectors import (
@@ -68,10 +69,6 @@ def portal_language(request) -> str:
     """The dealer's choice (the language cookie), else Turkish."""
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     return chosen if chosen in dict(settings.LANGUAGES) else "tr"
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 class PortalView(View):
@@ -118,7 +115,7 @@ class LoginView(PortalView):
             user = auth_check_credentials(
                 email=email,
                 password=request.POST.get("password", ""),
-                ip=_client_ip(request),
+                ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
             )
         except NotAuthenticated as exc:

@@ -15,7 +15,7 @@ from django.core import mail
 from apps.finance.models import BalanceConfirmation
 from apps.finance.services.confirmations import confirmation_send
 from apps.finance.services.ledger import ledger_post
-from apps.portal.confirmations import amount_typed
+from apps.portal.forms import amount_typed
 from tests.factories import CustomerFactory
 from tests.portal.test_portal import browser
 

@@ -28,6 +28,8 @@ OTHER_COMPANY_OBJECTS = {
     "portal/orders/<str:number>/return/": api._other_order,
     "portal/returns/<str:number>/": api._other_return,
     "portal/confirmations/<int:pk>/": api._other_confirmation,
+    "portal/company/users/<int:pk>/": api._other_user,
+    "portal/company/addresses/<int:pk>/": api._other_address,
     "portal/invoices/<str:number>/<str:kind>/": _with(api._other_invoice, kind="pdf"),
 }
 

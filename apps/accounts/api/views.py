@@ -16,7 +16,7 @@ from apps.accounts import selectors
 from apps.accounts.api import serializers as s
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.authentication import DealerJWTAuthentication
-from apps.accounts.models import Address, AuthEvent, Customer, User
+from apps.accounts.models import Address, Customer, User
 from apps.accounts.permissions import dealer_permission
 from apps.accounts.services import addresses as address_services
 from apps.accounts.services import auth as auth_services
@@ -201,15 +201,7 @@ class MeExportView(APIView):
         description="Everything we keep about you as a person, as a JSON download.",
     )
     def get(self, request):
-        from django.utils import timezone
-
-        user = request.user
-        export = {
-            "exported_at": timezone.now(),
-            "user": user,
-            "consents": user.consents.all(),
-            "auth_events": AuthEvent.objects.filter(user=user).order_by("-at", "-id")[:1000],
-        }
+        export = selectors.personal_data(user=request.user)
         response = Response(s.PersonalDataExportSerializer(export).data)
         response["Content-Disposition"] = 'attachment; filename="personal-data.json"'
         return response

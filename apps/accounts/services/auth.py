@@ -359,3 +359,22 @@ def password_reset_confirm(
         kind=AuthEvent.Kind.PASSWORD_RESET_DONE, user=user, ip=ip, user_agent=user_agent
     )
     return user
+
+
+def password_change(
+    *, user: User, old_password: str, new_password: str, ip: str | None, user_agent: str = ""
+) -> User:
+    """A signed-in user changes their password: the current one must be right and the new one
+    pass the password validators. Every API token of the user stops working (other devices
+    sign in again); the caller keeps its own browser session."""
+    if not user.check_password(old_password or ""):
+        raise ValidationError({"old_password": [_("Your current password is not right.")]})
+    try:
+        validate_password(new_password or "", user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({"new_password": list(exc.messages)}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    tokens_revoke_all(user=user)
+    auth_event_record(kind=AuthEvent.Kind.PASSWORD_CHANGED, user=user, ip=ip, user_agent=user_agent)
+    return user
