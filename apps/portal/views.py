@@ -27,13 +27,14 @@ from rest_framework.exceptions import APIException
 from apps.accounts.api.base import scope_to_company
 from apps.accounts.models import Address
 from apps.accounts.services.auth import auth_check_credentials
+from apps.campaigns.selectors import banner_list_for_customer, campaign_list_for_customer
 from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
 from apps.core.exceptions import DomainError, NotAuthenticated, ValidationError
 from apps.core.net import client_ip
 from apps.finance import documents
-from apps.finance.models import Invoice
+from apps.finance.models import BalanceConfirmation, Invoice
 from apps.finance.selectors import (
     InvoiceStatus,
     customer_credit_summary,
@@ -149,19 +150,37 @@ class LogoutView(PortalView):
 
 
 class DashboardView(PortalView):
+    """The account in figures, what waits for the dealer (orders to approve or pay, balance
+    confirmations to answer), the distributor's banners and live campaigns for this dealer,
+    and the recent orders."""
+
     def get(self, request):
-        customer = request.user.customer
+        user = request.user
+        customer = user.customer
         orders = self.scoped(Order.objects.order_by("-created_at", "-id"))
+        finance = user.has_perm("finance.view_ledgerentry")
         return self.page(
             "dashboard.html",
-            account=customer_credit_summary(customer=customer)
-            if request.user.has_perm("finance.view_ledgerentry")
-            else None,
+            account=customer_credit_summary(customer=customer) if finance else None,
             recent=list(orders[:5]),
             waiting=orders.filter(
                 status__in=[OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_PAYMENT]
             ).count(),
+            confirmations=self.scoped(BalanceConfirmation.objects.filter(status="open")).count()
+            if finance
+            else 0,
+            banners=[
+                banner
+                for banner in banner_list_for_customer(customer=customer, placement="home")[:3]
+                if _safe_link(banner.link_url)
+            ],
+            campaigns=list(campaign_list_for_customer(customer=customer)[:6]),
         )
+
+
+def _safe_link(url: str) -> bool:
+    """A banner's link may be a page of ours or a web address, never ``javascript:``."""
+    return not url or url.startswith(("/", "https://", "http://"))
 
 
 # --- catalog ----------------------------------------------------------------------------------
