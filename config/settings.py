@@ -344,6 +344,8 @@ USE_I18N = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("tr", _("Turkish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# the dealer portal's language until a dealer picks one (the API answers by Accept-Language)
+PORTAL_LANGUAGE_CODE = env_str("PORTAL_LANGUAGE_CODE", "tr")
 CURRENCY = "TRY"
 
 # The distributor, as its invoices and statements print it (the PDFs the platform renders).

@@ -67,9 +67,9 @@ BUY_PERMS = {"GET": "orders.place_order", "POST": "orders.place_order"}
 
 
 def portal_language(request) -> str:
-    """The dealer's choice (the language cookie), else Turkish."""
+    """The dealer's choice (the language cookie), else ``PORTAL_LANGUAGE_CODE`` (Turkish)."""
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    return chosen if chosen in dict(settings.LANGUAGES) else "tr"
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.PORTAL_LANGUAGE_CODE
 
 
 class PortalView(View):

@@ -135,7 +135,11 @@ def test_a_card_order_is_paid_through_the_banks_pages_and_confirmed(shop, sim, a
     response = api_client.post(CALLBACK, fields, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert "text/html" in response["Content-Type"]
-    assert b"Payment received" in response.content and order.number.encode() in response.content
+    # the portal's language (Turkish) unless the dealer chose another; back to the order's page
+    assert "Ödeme alındı".encode() in response.content and order.number.encode() in response.content
+    assert (
+        f'href="http://127.0.0.1:8000/portal/orders/{order.number}/"'.encode() in response.content
+    )
 
     payment.refresh_from_db()
     assert payment.status == "succeeded"
@@ -203,6 +207,7 @@ def test_paying_named_invoices_settles_them(shop, sim, api_client, integration_c
 def test_a_declined_card_fails_with_the_banks_message_and_the_order_waits(shop, sim, api_client):
     order = card_order(shop)
     payment = started(shop.owner, amount="240.00", order_number=order.number)
+    api_client.cookies["django_language"] = "en"  # the dealer chose English in the portal
     response = bank_return(api_client, sim, payment, card=DECLINED_CARD, accept="html")
     assert response.status_code == 200 and b"did not go through" in response.content
     payment.refresh_from_db()
@@ -323,6 +328,7 @@ def test_a_gateway_that_does_not_answer_the_return_leaves_the_payment_pending(
     order = card_order(shop)
     payment = started(shop.owner, amount="240.00", order_number=order.number)
     sim.fault("tds_charge", "error_500", count=3)
+    api_client.cookies["django_language"] = "en"
     response = bank_return(api_client, sim, payment, accept="html")
     assert response.status_code == 200 and b"confirming your payment" in response.content
     payment.refresh_from_db()

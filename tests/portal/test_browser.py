@@ -44,58 +44,178 @@ def chromium(monkeypatch):
             browser.close()
 
 
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-def test_a_dealer_buys_through_the_portal_in_a_browser(live_server, chromium, dealer_client):
+class Walk:
+    """One browser page signed in as a dealer user, with a screenshot helper."""
+
+    def __init__(self, chromium, live_server, user):
+        self.url = live_server.url
+        self.page = chromium.new_context().new_page()
+        self.page.set_default_timeout(15_000)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.goto(f"{self.url}/portal/")
+        assert "/portal/login/" in self.page.url
+        self.page.get_by_label("E-posta").fill(user.email)
+        self.page.get_by_label("Parola").fill(PASSWORD)
+        self.shot("login")
+        self.page.get_by_role("button", name="Giriş yap").click()
+        self.page.wait_for_url(re.compile(r"/portal/$"))
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def tab_to(self, selector: str, *, limit: int = 60) -> None:
+        """Press Tab until ``selector`` has the focus: reachable with the keyboard alone."""
+        for _ in range(limit):
+            if self.page.evaluate(
+                "s => document.activeElement && document.activeElement.matches(s)", selector
+            ):
+                return
+            self.page.keyboard.press("Tab")
+        raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+@pytest.fixture
+def shop(dealer_client):
     shop = Shop(dealer_client)
     shop.product("A-1", price="1234.5", stock=50, name="Bakır kablo 3x2,5")
-    user = DealerUserFactory(customer=shop.customer, role="owner", password=PASSWORD)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = chromium.new_page()
-    page.set_default_timeout(15_000)
+    shop.product("B-2", price="10", stock=500, name="Priz")
+    return shop
 
-    def shot(name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
-    page.goto(f"{live_server.url}/portal/")
-    assert "/portal/login/" in page.url
-    page.get_by_label("E-posta").fill(user.email)
-    page.get_by_label("Parola").fill(PASSWORD)
-    shot("login")
-    page.get_by_role("button", name="Giriş yap").click()
-    page.wait_for_url(re.compile(r"/portal/$"))
-    shot("dashboard")
+def _owner(shop, **kwargs):
+    return DealerUserFactory(customer=shop.customer, role="owner", password=PASSWORD, **kwargs)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_dealer_buys_through_the_portal_in_a_browser(live_server, chromium, shop):
+    walk = Walk(chromium, live_server, _owner(shop))
+    page = walk.page
+    walk.shot("dashboard")
 
     page.get_by_role("link", name="Katalog").click()
     page.get_by_role("searchbox").fill("kablo")  # htmx swaps the results as one types
     page.wait_for_url(re.compile(r"search=kablo"))
     results = page.get_by_test_id("products")
     assert "1.234,50 ₺" in results.inner_text()
-    shot("catalog")
+    walk.shot("catalog")
     results.get_by_role("button", name="Sepete ekle").click()
-    page.get_by_role("link", name="Sepet").click()
-    assert page.get_by_test_id("cart-total").inner_text() == "1.481,40 ₺"
-    shot("cart")
+
+    # quick order with the keyboard alone: Tab to the first SKU box, type (the catalog
+    # suggests), Tab to its quantity, Enter for the preview, Tab to "add", Enter
+    page.get_by_role("link", name="Hızlı sipariş").click()
+    page.wait_for_url(re.compile(r"/portal/quick-order/$"))
+    walk.tab_to("#sku-0")
+    page.keyboard.type("Priz")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#sku-options option')].some(o => o.value === 'B-2')"
+    )
+    page.keyboard.press("Control+A")
+    page.keyboard.type("B-2")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "quantity-0"
+    page.keyboard.type("4")
+    walk.shot("quick-order")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=preview]")
+    assert "Priz" in page.get_by_test_id("preview").inner_text()
+    walk.shot("quick-order-preview")
+    walk.tab_to("button[value=add]")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/portal/cart/$"))
+    assert page.get_by_test_id("cart-total").inner_text() == "1.529,40 ₺"  # + 4 x 10 + VAT
+    walk.shot("cart")
 
     page.get_by_role("link", name="Siparişi tamamla").click()
     page.get_by_label("Satın alma sipariş numaranız").fill("PO-BROWSER")
-    shot("checkout")
+    walk.shot("checkout")
     page.get_by_role("button", name="Siparişi ver").click()
     page.wait_for_url(re.compile(r"/portal/orders/SO-"))
     order = Order.objects.get(po_number="PO-BROWSER")
-    assert order.number in page.content()
+    assert order.number in page.content() and order.lines.count() == 2
     with translation.override("tr"):
         assert page.get_by_test_id("order-status").inner_text() == order.get_status_display()
-    shot("order")
+    walk.shot("order")
     page.get_by_role("link", name="Siparişler").click()
     assert order.number in page.get_by_role("table").inner_text()
+    walk.shot("orders")
 
     # the account statement, as the PDF the API serves too
     page.get_by_role("link", name="Ekstre").click()
     page.get_by_label("Biçim").select_option("pdf")
-    shot("statement")
+    walk.shot("statement")
     with page.expect_download() as download:
         page.get_by_role("button", name="İndir").click()
     assert download.value.suggested_filename.endswith(".pdf")
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(4) == b"%PDF"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_an_owner_approves_a_buyers_order_in_a_browser(live_server, chromium, shop):
+    from decimal import Decimal
+
+    from tests.orders.conftest import place
+
+    buyer = shop.client("purchasing")
+    buyer.user.order_limit = Decimal("100.00")
+    buyer.user.save(update_fields=["order_limit"])
+    response = place(buyer, items=[("A-1", 1)], po_number="PO-LIMIT")
+    assert response.json()["status"] == "awaiting_approval", response.json()
+    order = Order.objects.get(po_number="PO-LIMIT")
+
+    walk = Walk(chromium, live_server, _owner(shop))
+    page = walk.page
+    page.get_by_role("link", name="Onaylar").click()
+    assert order.number in page.content()
+    walk.shot("approvals")
+    page.get_by_role("button", name="Onayla").click()
+    page.wait_for_url(re.compile(r"/portal/approvals/$"))
+    assert "onaylandı" in page.get_by_role("status").inner_text()
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_card_order_is_paid_through_the_gateway_in_a_browser(
+    live_server, chromium, shop, paynet_simulator, settings
+):
+    paynet_simulator.reset()
+    settings.PAYNET_BASE_URL = paynet_simulator.url
+    settings.PAYNET_SECRET_KEY = paynet_simulator.secret_key
+    settings.PAYMENT_RETURN_BASE_URL = live_server.url
+    settings.DEALER_PORTAL_URL = f"{live_server.url}/"
+    walk = Walk(chromium, live_server, _owner(shop))
+    page = walk.page
+    page.goto(f"{walk.url}/portal/products/A-1/")
+    walk.shot("product")
+    page.get_by_role("button", name="Sepete ekle").click()
+    page.goto(f"{walk.url}/portal/checkout/")
+    page.get_by_label("kart", exact=True).check()
+    page.get_by_label("Satın alma sipariş numaranız").fill("PO-CARD")
+    page.get_by_role("button", name="Siparişi ver").click()
+    page.wait_for_url(re.compile(r"/portal/orders/SO-"))
+    order = Order.objects.get(po_number="PO-CARD")
+    assert order.status == "awaiting_payment"
+
+    page.get_by_role("button", name=re.compile("kartla öde")).click()  # to the bank's page
+    page.wait_for_url(re.compile(re.escape(paynet_simulator.url)))
+    page.get_by_label("Card number").fill("4111 1111 1111 1111")
+    page.get_by_label("Expiry month").fill("12")
+    page.get_by_label("Expiry year").fill("2030")
+    page.get_by_label("CVC").fill("123")
+    walk.shot("bank-card")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Password").fill("a")  # the simulator's 3-D Secure password
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(re.compile(r"/api/v1/payments/callback/paynet"))  # back, verified
+    assert "Ödeme alındı" in page.content()
+    walk.shot("payment-result")
+    page.get_by_role("link", name="Bayi portalına dön").click()
+    page.wait_for_url(re.compile(rf"/portal/orders/{order.number}/$"))
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    with translation.override("tr"):
+        assert page.get_by_test_id("order-status").inner_text() == order.get_status_display()

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -419,12 +420,25 @@ class _ResultPageRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         response = (renderer_context or {}).get("response")
+        data = data if isinstance(data, dict) else {}
+        # back to the portal's page of the order paid, or its start page
+        base = f"{settings.DEALER_PORTAL_URL.rstrip('/')}/portal/"
+        number = data.get("order_number")
+        # the dealer's portal language (its cookie), else the portal's default: not the
+        # browser's Accept-Language, so a Turkish portal's payment ends on a Turkish page
+        request = (renderer_context or {}).get("request")
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") if request else ""
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.PORTAL_LANGUAGE_CODE
+        with translation.override(language):
+            return self._page(data, response, base, number)
+
+    def _page(self, data, response, base, number) -> str:
         return render_to_string(
             "finance/payment_result.html",
             {
-                "data": data if isinstance(data, dict) else {},
+                "data": data,
                 "status_code": getattr(response, "status_code", 200),
-                "portal_url": settings.DEALER_PORTAL_URL,
+                "portal_url": f"{base}orders/{quote(str(number))}/" if number else base,
             },
         )
 
