@@ -3,12 +3,14 @@ demo dealer and two campaigns, so the demo shows every price source. Idempotent.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from apps.accounts.models import Customer
-from apps.campaigns.models import Campaign
+from apps.campaigns.models import Banner, Campaign
 from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import Brand, Product
 from apps.demo.catalog import SKU_PREFIX, _chunks, _delete_many, insert_rows
@@ -18,6 +20,7 @@ from apps.pricing.models import Price, PriceList, SpecialPrice
 
 TIER_FACTORS = {"A": Decimal("0.80"), "B": Decimal("0.85"), "C": Decimal("0.90")}
 CAMPAIGN_NAMES = ("Demo: 10% on one brand", "Demo: 5 TRY off from 20 units")
+BANNER_TITLES = ("Demo: this month's brand, 10% off", "Demo: new in the catalog")
 
 
 def demo_list_price(product_id: int) -> Decimal:
@@ -88,10 +91,37 @@ def seed_prices(options) -> list[str]:
     campaigns_bump()
     prices_bump()
     price_index_rebuild()  # the prices above were written with bulk SQL
+    banners = _seed_banners(brand)
     return [
         f"demo prices: {len(ids)} products newly priced (LIST with a break at 10, tiers A/B/C), "
-        f"{specials} special prices for DEMO001, {len(CAMPAIGN_NAMES)} campaigns"
+        f"{specials} special prices for DEMO001, {len(CAMPAIGN_NAMES)} campaigns, "
+        f"{banners} dashboard banners"
     ]
+
+
+def _seed_banners(brand) -> int:
+    """Two banners on the portal's dashboard: the campaign's brand and the newest products,
+    each a plain coloured picture drawn here (no file to ship)."""
+    links = (
+        f"/portal/catalog/?brand={brand.slug}" if brand is not None else "/portal/catalog/",
+        "/portal/catalog/?ordering=-created_at",
+    )
+    colours = ((23, 76, 153), (47, 133, 90))
+    made = 0
+    for title, link, colour in zip(BANNER_TITLES, links, colours, strict=True):
+        if Banner.objects.filter(title=title).exists():
+            continue
+        Banner.objects.create(title=title, image=_picture(colour), link_url=link, placement="home")
+        made += 1
+    return made
+
+
+def _picture(colour: tuple[int, int, int]) -> ContentFile:
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.new("RGB", (1200, 300), colour).save(data, "PNG")
+    return ContentFile(data.getvalue(), name="demo-banner.png")
 
 
 def _row(price_list, product_id, min_quantity, amount, now) -> dict:
@@ -107,6 +137,7 @@ def _row(price_list, product_id, min_quantity, amount, now) -> dict:
 
 def reset_prices(options) -> None:
     Campaign.objects.filter(name__in=CAMPAIGN_NAMES).delete()
+    Banner.objects.filter(title__in=BANNER_TITLES).delete()
     SpecialPrice.objects.filter(product__sku__startswith=SKU_PREFIX).delete()
     # one DELETE: through the collector, each price row's post_delete refreshed the price
     # index for its product (about 45 s for the default 200 products); the rebuild below

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import Customer
+from apps.campaigns.models import Banner
 from apps.catalog.models import Product
 from apps.pricing.engine import price_resolve_many
 from apps.pricing.models import Price, SpecialPrice
@@ -29,8 +30,10 @@ def test_demo_prices_show_every_source_and_rerun_adds_nothing():
         r.source for r in price_resolve_many(customer=dealer, items=[(p, 1) for p in products])
     }
     assert {"special", f"tier:{dealer.tier}"} <= sources
-    counts = (Price.objects.count(), SpecialPrice.objects.count())
+    banners = list(Banner.objects.live().for_customer(dealer).values_list("link_url", flat=True))
+    assert len(banners) == 2 and all(link.startswith("/portal/catalog/") for link in banners)
+    counts = (Price.objects.count(), SpecialPrice.objects.count(), Banner.objects.count())
     seed()
-    assert (Price.objects.count(), SpecialPrice.objects.count()) == counts
+    assert (Price.objects.count(), SpecialPrice.objects.count(), Banner.objects.count()) == counts
     seed("--reset")
     assert Price.objects.count() == 5 * Product.objects.filter(sku__startswith="DEMO-").count()
