@@ -244,6 +244,8 @@ def test_why_this_price_explains_the_dealers_own_price(shop):
     assert "<html" in page.content.decode() and 'data-testid="why"' in page.content.decode()
     assert client.get("/portal/products/A-1/why/?quantity=0").status_code == 400
     assert client.get("/portal/products/NOPE/why/").status_code == 404
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "3"})  # the cart explains each line
+    assert "/portal/products/A-1/why/?quantity=3" in client.get("/portal/cart/").content.decode()
 
 
 def test_a_catalog_page_of_24_priced_products_takes_under_8_queries(
