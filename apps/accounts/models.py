@@ -280,6 +280,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # in every JWT as the ``ver`` claim; raising it ends every access token issued before
     # (logout, password reset, deactivation)
+    sms_login = models.BooleanField(
+        _("SMS code at sign-in"),
+        default=False,
+        help_text=_("After the password, a one-time code sent by SMS to the phone number."),
+    )
     token_version = models.PositiveIntegerField(_("token version"), default=0, editable=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -346,6 +351,24 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.version}: {'granted' if self.granted else 'withdrawn'}"
+
+
+class SmsLoginCode(models.Model):
+    """The pending SMS code of a user's sign-in: only its digest, when it was sent and the
+    wrong tries so far. One per user, removed when used or void; in the database, so a sign-in
+    does not depend on the cache being up."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    digest = models.CharField(max_length=64)
+    sent_at = models.DateTimeField()
+    tries = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("SMS sign-in code")
+        verbose_name_plural = _("SMS sign-in codes")
+
+    def __str__(self) -> str:
+        return f"SMS code of user {self.user_id}, sent {self.sent_at:%Y-%m-%d %H:%M}"
 
 
 class AuthEvent(models.Model):

@@ -177,7 +177,10 @@ def notification_deliver(notification: Notification) -> None:
                 text = render_to_string(
                     f"sms/{notification.template}.txt", _template_context(notification)
                 ).strip()
-            notification.subject = text[:255]
+            # a one-time code is not kept in the log, not even in the subject
+            notification.subject = (
+                "(one-time code)" if notification.template == "otp" else text[:255]
+            )
             notification.provider_id = get_sms_backend().send(to=notification.to, text=text)[:100]
     except Exception as exc:
         notification.status = Notification.Status.FAILED

@@ -18,6 +18,7 @@ from apps.accounts.models import Consent
 from apps.accounts.selectors import personal_data
 from apps.accounts.services.auth import password_change
 from apps.accounts.services.consents import consent_current, consent_record
+from apps.accounts.services.users import user_sms_login_set
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.portal.views import PortalView
@@ -40,6 +41,27 @@ class ProfileView(PortalView):
 
     def post(self, request):
         user = request.user
+        if request.POST.get("action") == "sms":
+            try:
+                user_sms_login_set(
+                    user=user,
+                    enabled=request.POST.get("sms_login") == "on",
+                    phone=request.POST.get("phone", ""),
+                )
+            except DomainError as exc:
+                return render(
+                    request,
+                    "portal/profile.html",
+                    self._context(errors=exc.errors or {}),
+                    status=exc.status_code,
+                )
+            messages.success(
+                request,
+                _("From now on you sign in with your password and a code sent by SMS.")
+                if user.sms_login
+                else _("You sign in with your password alone."),
+            )
+            return HttpResponseRedirect(reverse("portal:profile"))
         if request.POST.get("action") == "marketing":
             granted = request.POST.get("granted") == "true"
             consent_record(

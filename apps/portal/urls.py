@@ -7,6 +7,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", views.LoginCodeView.as_view(), name="login-code"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("catalog/", views.CatalogView.as_view(), name="catalog"),
     path("products/<str:sku>/", views.ProductView.as_view(), name="product"),

@@ -25,8 +25,15 @@ from django.views import View
 from rest_framework.exceptions import APIException
 
 from apps.accounts.api.base import scope_to_company
-from apps.accounts.models import Address
-from apps.accounts.services.auth import auth_check_credentials
+from apps.accounts.models import Address, User
+from apps.accounts.services.auth import (
+    auth_check_password,
+    login_complete,
+    phone_hint,
+    sms_code_check,
+    sms_code_send,
+    sms_login_required,
+)
 from apps.campaigns.selectors import banner_list_for_customer, campaign_list_for_customer
 from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
@@ -104,6 +111,9 @@ class PortalView(View):
 
 
 class LoginView(PortalView):
+    """E-mail and password (the API's sign-in rules); a user who asked for an SMS code at
+    sign-in goes on to ``LoginCodeView`` with the code sent."""
+
     public = True
 
     def get(self, request):
@@ -112,30 +122,78 @@ class LoginView(PortalView):
     def post(self, request):
         email = request.POST.get("email", "")
         wanted = request.POST.get("next", "")
+        ip, agent = client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:255]
         try:
-            user = auth_check_credentials(
-                email=email,
-                password=request.POST.get("password", ""),
-                ip=client_ip(request),
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+            user = auth_check_password(
+                email=email, password=request.POST.get("password", ""), ip=ip, user_agent=agent
             )
+            if user.customer_id is None:  # staff sign in to the back office
+                return _login_refused(
+                    request, _("This is the dealer portal: staff use the back office."), 403
+                )
+            if sms_login_required(user):
+                notice = sms_code_send(user=user)
+                if notice.code != "sms_code_required":
+                    raise notice
+                request.session[SMS_PENDING] = {"user": user.pk, "next": wanted}
+                messages.info(request, notice.detail)
+                return HttpResponseRedirect(reverse("portal:login-code"))
         except NotAuthenticated as exc:
-            return render(
-                request,
-                "portal/login.html",
-                {"error": exc.detail, "email": email, "next": wanted},
-                status=401,
-            )
-        if user.customer_id is None:  # staff sign in to the back office
-            return render(
-                request,
-                "portal/login.html",
-                {"error": _("This is the dealer portal: staff use the back office."), "next": ""},
-                status=403,
-            )
-        login(request, user, backend="apps.accounts.backends.LockoutModelBackend")
-        safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
-        return HttpResponseRedirect(wanted if wanted and safe else reverse("portal:dashboard"))
+            return _login_refused(request, exc.detail, 401, email=email, next=wanted)
+        login_complete(user=user, ip=ip, user_agent=agent)
+        return _signed_in(request, user, wanted)
+
+
+SMS_PENDING = "portal_sms_pending"
+
+
+def _login_refused(request, error, status, **context):
+    return render(request, "portal/login.html", {"error": error, **context}, status=status)
+
+
+def _signed_in(request, user, wanted: str):
+    login(request, user, backend="apps.accounts.backends.LockoutModelBackend")
+    safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
+    return HttpResponseRedirect(wanted if wanted and safe else reverse("portal:dashboard"))
+
+
+class LoginCodeView(PortalView):
+    """The second step for users with an SMS code at sign-in: the code sent to their phone
+    (5 minutes, 5 tries; a wrong code counts as a failed login)."""
+
+    public = True
+
+    def _pending(self, request):
+        pending = request.session.get(SMS_PENDING) or {}
+        user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+        return user, pending.get("next", "")
+
+    def get(self, request):
+        user, _next = self._pending(request)
+        if user is None:
+            return HttpResponseRedirect(reverse("portal:login"))
+        return self.page("login_code.html", hint=phone_hint(user))
+
+    def post(self, request):
+        user, wanted = self._pending(request)
+        if user is None:
+            return HttpResponseRedirect(reverse("portal:login"))
+        ip, agent = client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:255]
+        try:
+            sms_code_check(user=user, code=request.POST.get("code", ""), ip=ip, user_agent=agent)
+        except NotAuthenticated as exc:
+            if exc.code == "sms_code_invalid":
+                return render(
+                    request,
+                    "portal/login_code.html",
+                    {"error": exc.detail, "hint": phone_hint(user)},
+                    status=401,
+                )
+            request.session.pop(SMS_PENDING, None)  # expired, too many tries, locked
+            return _login_refused(request, exc.detail, 401, email=user.email, next=wanted)
+        request.session.pop(SMS_PENDING, None)
+        login_complete(user=user, ip=ip, user_agent=agent)
+        return _signed_in(request, user, wanted)
 
 
 class LogoutView(PortalView):

@@ -18,6 +18,13 @@ from apps.core.serializers import FieldsBuiltOnceMixin, MoneyField, StrictInputS
 class TokenObtainSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
+    sms_code = serializers.CharField(
+        max_length=12,
+        required=False,
+        allow_blank=True,
+        help_text="Only for users who asked for an SMS code at sign-in: the code of the SMS "
+        "the first attempt (401 `sms_code_required`) sent.",
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -62,7 +62,11 @@ class TokenObtainView(PublicAPIView):
         tags=["auth"],
         summary="Log in with e-mail and password",
         description="Answers an access token (15 minutes) and a refresh token (7 days). An "
-        "account locks for 15 minutes after 5 failed logins.",
+        "account locks for 15 minutes after 5 failed logins. A user who turned on the SMS code "
+        "at sign-in first gets 401 `sms_code_required` (a 6-digit code is sent to their phone, "
+        "valid 5 minutes); the same request again with `sms_code` answers the tokens. A wrong "
+        "code is 401 `sms_code_invalid` and counts as a failed login; after 5 the code is void "
+        "(`sms_code_expired`).",
     )
     def post(self, request):
         data = _validated(s.TokenObtainSerializer, request.data)

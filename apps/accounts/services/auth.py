@@ -9,6 +9,8 @@ which ends every access token issued before.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
@@ -16,6 +18,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -28,10 +31,10 @@ from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_pas
 
 from apps.accounts import lockout
 from apps.accounts.authentication import TOKEN_FAMILY_CLAIM, TOKEN_VERSION_CLAIM, account_refusal
-from apps.accounts.models import AuthEvent, User
+from apps.accounts.models import AuthEvent, SmsLoginCode, User
 from apps.accounts.throttling import AccountEmailThrottle
 from apps.core.exceptions import NotAuthenticated, ValidationError
-from apps.notifications.services import email_notify
+from apps.notifications.services import email_notify, sms_notify
 
 
 def auth_event_record(
@@ -108,19 +111,65 @@ def token_version_bump(*, user: User) -> None:
     user.refresh_from_db(fields=["token_version"])
 
 
-def auth_login(*, email: str, password: str, ip: str | None, user_agent: str = "") -> dict:
+def auth_login(
+    *, email: str, password: str, ip: str | None, user_agent: str = "", sms_code: str = ""
+) -> dict:
     """The API's sign-in: JWT tokens for good credentials (``auth_check_credentials``)."""
-    user = auth_check_credentials(email=email, password=password, ip=ip, user_agent=user_agent)
+    user = auth_check_credentials(
+        email=email, password=password, ip=ip, user_agent=user_agent, sms_code=sms_code
+    )
     return tokens_for(user)
 
 
 def auth_check_credentials(
-    *, email: str, password: str, ip: str | None, user_agent: str = ""
+    *, email: str, password: str, ip: str | None, user_agent: str = "", sms_code: str = ""
 ) -> User:
     """Sign-in for every channel (the API's tokens, the portal's session): the lockout rules,
     the same answer for an unknown e-mail and a wrong password, the account's own refusals
-    (inactive, company not approved), and the auth log. ``NotAuthenticated`` otherwise."""
+    (inactive, company not approved), and the auth log. ``NotAuthenticated`` otherwise.
+
+    A user who asked for an SMS code at sign-in (``sms_login``) needs one more step: without
+    ``sms_code`` a code is sent to their phone and the answer is ``NotAuthenticated`` with
+    code ``sms_code_required``; with it, the code must be the one sent (``sms_code_check``)."""
+    user = auth_check_password(email=email, password=password, ip=ip, user_agent=user_agent)
+    if sms_login_required(user):
+        if not sms_code:
+            raise sms_code_send(user=user)
+        sms_code_check(user=user, code=sms_code, ip=ip, user_agent=user_agent)
+    return login_complete(user=user, ip=ip, user_agent=user_agent)
+
+
+def auth_check_password(*, email: str, password: str, ip: str | None, user_agent: str) -> User:
+    """The first step of a sign-in: the lockouts, the password, the account's refusals."""
     email = (email or "").strip().lower()
+    _refuse_when_locked(email=email, ip=ip, user_agent=user_agent)
+    user = User.objects.select_related("customer").filter(email__iexact=email).first()
+    if user is None:
+        User().set_password(password or "")  # spend the hashing time anyway: no timing leak
+        password_ok = False
+    else:
+        password_ok = user.check_password(password or "")
+    if user is None or not password_ok:
+        _failure(email=email, user=user, ip=ip, user_agent=user_agent, detail="bad credentials")
+        raise NotAuthenticated(
+            _("No active account found with the given credentials."), code="invalid_credentials"
+        )
+
+    refusal = account_refusal(user)
+    if refusal:
+        auth_event_record(
+            kind=AuthEvent.Kind.LOGIN_FAILED,
+            email=email,
+            user=user,
+            ip=ip,
+            user_agent=user_agent,
+            detail=refusal[0],
+        )
+        raise NotAuthenticated(refusal[1], code=refusal[0])
+    return user
+
+
+def _refuse_when_locked(*, email: str, ip: str | None, user_agent: str) -> None:
     locked = lockout.locked_for(email=email, ip=ip)
     if locked:
         kind, seconds = locked
@@ -139,51 +188,128 @@ def auth_check_credentials(
             headers={"Retry-After": str(seconds)},
         )
 
-    user = User.objects.select_related("customer").filter(email__iexact=email).first()
-    if user is None:
-        User().set_password(password or "")  # spend the hashing time anyway: no timing leak
-        password_ok = False
-    else:
-        password_ok = user.check_password(password or "")
-    if user is None or not password_ok:
-        newly_locked = lockout.register_failure(email=email, ip=ip)
+
+def _failure(*, email: str, user: User | None, ip: str | None, user_agent: str, detail: str):
+    """A failed sign-in step: counted towards the lockouts and logged."""
+    newly_locked = lockout.register_failure(email=email, ip=ip)
+    auth_event_record(
+        kind=AuthEvent.Kind.LOGIN_FAILED,
+        email=email,
+        user=user,
+        ip=ip,
+        user_agent=user_agent,
+        detail=detail,
+    )
+    for what in newly_locked:
         auth_event_record(
-            kind=AuthEvent.Kind.LOGIN_FAILED,
-            email=email,
-            user=user,
+            kind=AuthEvent.Kind.LOCKOUT,
+            email=email if what == "account" else "",
+            user=user if what == "account" else None,
             ip=ip,
             user_agent=user_agent,
-            detail="bad credentials",
-        )
-        for what in newly_locked:
-            auth_event_record(
-                kind=AuthEvent.Kind.LOCKOUT,
-                email=email if what == "account" else "",
-                user=user if what == "account" else None,
-                ip=ip,
-                user_agent=user_agent,
-                detail=f"{what} locked",
-            )
-        raise NotAuthenticated(
-            _("No active account found with the given credentials."), code="invalid_credentials"
+            detail=f"{what} locked",
         )
 
-    refusal = account_refusal(user)
-    if refusal:
-        auth_event_record(
-            kind=AuthEvent.Kind.LOGIN_FAILED,
-            email=email,
-            user=user,
-            ip=ip,
-            user_agent=user_agent,
-            detail=refusal[0],
-        )
-        raise NotAuthenticated(refusal[1], code=refusal[0])
 
-    lockout.register_success(email=email)
+def login_complete(*, user: User, ip: str | None, user_agent: str = "") -> User:
+    """Every sign-in step passed: the failures are forgotten, the login recorded."""
+    lockout.register_success(email=user.email)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     auth_event_record(kind=AuthEvent.Kind.LOGIN, user=user, ip=ip, user_agent=user_agent)
     return user
+
+
+# --- the SMS code at sign-in --------------------------------------------------------------------
+
+SMS_CODE_SECONDS = 300  # a code is good for 5 minutes
+SMS_CODE_TRIES = 5  # wrong codes before it is void (each also counts towards the lockout)
+SMS_RESEND_SECONDS = 60  # a new sign-in within a minute does not send another SMS
+
+
+def sms_login_required(user: User) -> bool:
+    return bool(user.sms_login)
+
+
+def _sms_digest(user: User, code: str) -> str:
+    return salted_hmac("auth.sms", f"{user.pk}:{code}", algorithm="sha256").hexdigest()
+
+
+def phone_hint(user: User) -> str:
+    digits = "".join(ch for ch in user.phone or "" if ch.isdigit())
+    return digits[-2:]
+
+
+def sms_code_send(*, user: User) -> NotAuthenticated:
+    """Send ``user`` a new 6-digit code (unless one went out less than a minute ago) and
+    answer the ``NotAuthenticated`` that asks for it. Only a digest of the code is kept, in
+    the database (not the cache: a sign-in must not depend on it), for SMS_CODE_SECONDS; a user
+    without a usable phone number cannot sign in."""
+    now = timezone.now()
+    pending = SmsLoginCode.objects.filter(user=user).first()
+    fresh = pending and (now - pending.sent_at).total_seconds() < SMS_RESEND_SECONDS
+    if not fresh:
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        try:
+            sms_notify(
+                template="otp",
+                to=user.phone,
+                context={"code": code, "minutes": SMS_CODE_SECONDS // 60},
+                user=user,
+            )
+        except ValueError:  # no phone number we can send to
+            return NotAuthenticated(
+                _(
+                    "Your account asks for an SMS code, but has no mobile number to send it "
+                    "to. Ask your company's owner to add one."
+                ),
+                code="sms_phone_missing",
+            )
+        SmsLoginCode.objects.update_or_create(
+            user=user, defaults={"digest": _sms_digest(user, code), "sent_at": now, "tries": 0}
+        )
+    return NotAuthenticated(
+        _("We sent a sign-in code by SMS to your phone ending in %(end)s. Enter it to continue.")
+        % {"end": phone_hint(user)},
+        code="sms_code_required",
+    )
+
+
+def sms_code_check(*, user: User, code: str, ip: str | None, user_agent: str = "") -> None:
+    """The code sent to ``user``, or ``NotAuthenticated``. A wrong code counts as a failed
+    login (the lockout rules apply); after SMS_CODE_TRIES wrong codes the code is void."""
+    _refuse_when_locked(email=user.email, ip=ip, user_agent=user_agent)
+    given = "".join(str(code or "").split())
+    with transaction.atomic():
+        # locked: two guesses at once count as two tries
+        pending = SmsLoginCode.objects.select_for_update().filter(user=user).first()
+        if pending is None:
+            outcome = "expired"
+        elif (timezone.now() - pending.sent_at).total_seconds() > SMS_CODE_SECONDS:
+            pending.delete()
+            outcome = "expired"
+        elif constant_time_compare(_sms_digest(user, given), pending.digest):
+            pending.delete()
+            outcome = "right"
+        else:
+            pending.tries += 1
+            if pending.tries >= SMS_CODE_TRIES:
+                pending.delete()
+                outcome = "void"
+            else:
+                pending.save(update_fields=["tries"])
+                outcome = "wrong"
+    if outcome == "right":
+        return
+    if outcome == "expired":
+        raise NotAuthenticated(
+            _("The SMS code has expired. Sign in again for a new one."), code="sms_code_expired"
+        )
+    _failure(email=user.email, user=user, ip=ip, user_agent=user_agent, detail="bad SMS code")
+    if outcome == "void":
+        raise NotAuthenticated(
+            _("Too many wrong codes. Sign in again for a new one."), code="sms_code_expired"
+        )
+    raise NotAuthenticated(_("This code is not right."), code="sms_code_invalid")
 
 
 def _invalid_token(exc: Exception | None = None) -> NotAuthenticated:

@@ -15,6 +15,7 @@ from apps.accounts.models import Customer, DealerRole, User
 from apps.accounts.roles import DEALER_ROLE_GROUPS
 from apps.accounts.services.auth import password_link_send, tokens_revoke_all
 from apps.core.exceptions import Conflict, ValidationError
+from apps.notifications.sms import normalize_phone
 
 
 def user_sync_role_group(*, user: User) -> None:
@@ -156,3 +157,20 @@ def user_remove_from_company(*, user: User, by: User) -> None:
 def user_invite(*, user: User) -> None:
     """E-mail a new user a link to choose their password (after the transaction commits)."""
     password_link_send(user=user, invite=True)
+
+
+def user_sms_login_set(*, user: User, enabled: bool, phone: str | None = None) -> User:
+    """Turn the SMS code at sign-in on or off for ``user`` (their own choice); turning it on
+    needs a mobile number an SMS can go to (``phone``, or the one on file)."""
+    number = (phone if phone is not None else user.phone or "").strip()
+    if enabled:
+        try:
+            normalize_phone(number)
+        except ValueError:
+            raise ValidationError(
+                {"phone": [_("Enter a mobile number an SMS can be sent to, e.g. 0532 123 45 67.")]}
+            ) from None
+    user.phone = number[:32]
+    user.sms_login = enabled
+    user.save(update_fields=["phone", "sms_login", "updated_at"])
+    return user
