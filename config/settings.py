@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "auditlog",
     "storages",
     "import_export",
+    "django_cotton.apps.SimpleAppConfig",  # the portal's components (templates/cotton/)
     # ours
     "apps.core",
     "apps.accounts",
@@ -108,8 +109,20 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # django-cotton compiles <c-name> tags (templates/cotton/name.html) first; cached
+            # as Django does by default (reloaded when a template changes under runserver)
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "django_cotton.cotton_loader.Loader",
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                    ],
+                )
+            ],
+            "builtins": ["django_cotton.templatetags.cotton"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
