@@ -25,7 +25,8 @@ from django.views import View
 from rest_framework.exceptions import APIException
 
 from apps.accounts.api.base import scope_to_company
-from apps.accounts.models import Address, User
+from apps.accounts.models import Address, DealerRole, User
+from apps.accounts.selectors import customer_credit_exposure
 from apps.accounts.services.auth import (
     auth_check_password,
     login_complete,
@@ -486,8 +487,17 @@ class CheckoutView(PortalView):
 
     def _context(self, request, **extra):
         addresses = self.scoped(Address.objects.order_by("-is_default", "title"))
+        cart = order_selectors.cart_view(user=request.user)
+        user, customer = request.user, request.user.customer
         return {
-            "cart": order_selectors.cart_view(user=request.user),
+            "cart": cart,
+            # what placing will do, by the placement's own rules (``first_status``)
+            "needs_approval": user.role == DealerRole.PURCHASING
+            and user.order_limit is not None
+            and cart.grand_total > user.order_limit,
+            "over_credit": bool(cart.lines)
+            and customer_credit_exposure(customer=customer, extra=cart.grand_total)
+            > customer.credit_limit,
             "shipping": [a for a in addresses if a.type == Address.Type.SHIPPING],
             "billing": [a for a in addresses if a.type == Address.Type.BILLING],
             "methods": PaymentMethod.choices,

@@ -105,3 +105,18 @@ def test_a_viewer_reads_orders_but_fills_no_cart(shop):
     assert not CartItem.objects.filter(cart__user=user).exists()
     order.refresh_from_db()
     assert order.status != "cancelled"
+
+
+def test_checkout_says_ahead_when_an_order_will_wait_for_approval_or_credit(shop):
+    from decimal import Decimal
+
+    buyer, user = browser(shop, role="purchasing")
+    user.order_limit = Decimal("50.00")
+    user.save(update_fields=["order_limit"])
+    buyer.post("/portal/cart/", {"sku": "A-1", "quantity": "1"})  # 120.00 gross
+    page = buyer.get("/portal/checkout/").content.decode()
+    assert "onayını bekleyecek" in page and "kredi limitinizi" not in page
+    shop.customer.credit_limit = Decimal("100.00")
+    shop.customer.save(update_fields=["credit_limit"])
+    page = buyer.get("/portal/checkout/").content.decode()
+    assert "kredi limitinizi" in page
