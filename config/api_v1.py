@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("apps.orders.api.urls")),
     path("", include("apps.finance.api.urls")),
     path("", include("apps.returns.api.urls")),
+    path("", include("apps.quotes.api.urls")),
 ]

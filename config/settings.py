@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.orders",
     "apps.finance",
     "apps.returns",
+    "apps.quotes",
     "apps.portal",  # the dealer portal (top layer: pages on the domain services)
     "django_htmx",
     "apps.demo",  # seed_demo and its data builders (top layer: nothing imports it)
@@ -428,6 +429,7 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "apps.finance.selectors.InvoiceStatus.CHOICES",
         "CardPaymentStatusEnum": "apps.finance.models.CardPayment.Status",
         "ReturnStatusEnum": "apps.returns.models.ReturnStatus",
+        "QuoteStatusEnum": "apps.quotes.models.QuoteStatus",
         "ReturnDecisionEnum": "apps.integrations.api.returns.DECISION_CHOICES",
     },
     # Swagger UI and Redoc assets are served by us, not from a CDN
@@ -528,6 +530,11 @@ RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 14)
 # for open invoices due within PAYMENT_REMINDER_DAYS_BEFORE days, and overdue ones.
 PAYMENT_REMINDER_DAYS_BEFORE = env_int("PAYMENT_REMINDER_DAYS_BEFORE", 3)
 PAYMENT_REMINDER_HOUR = env_int("PAYMENT_REMINDER_HOUR", 9)
+CELERY_BEAT_SCHEDULE["quotes-expire"] = {
+    # sent quotes past their validity date expire (Europe/Istanbul days)
+    "task": "quotes.expire",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["finance-payment-reminders"] = {
     "task": "finance.payment_reminders",
     "schedule": _crontab(minute=0, hour=(PAYMENT_REMINDER_HOUR - 3) % 24),  # in UTC

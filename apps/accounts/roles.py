@@ -24,6 +24,8 @@ _DEALER_BUY = [
     "orders.cancel_order",
     "returns.view_returnrequest",
     "returns.add_returnrequest",
+    "quotes.view_quote",
+    "quotes.add_quote",
 ]
 # the back office's return screens (the request, its lines, photos and history)
 _RETURN_DESK = [
@@ -82,6 +84,7 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
     "Dealer Finance": [
         *_DEALER_READ,
         "orders.view_order",
+        "quotes.view_quote",
         "returns.view_returnrequest",
         "finance.view_ledgerentry",
         "finance.answer_balanceconfirmation",
@@ -90,6 +93,7 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
     "Dealer Viewer": [
         *_DEALER_READ,
         "orders.view_order",
+        "quotes.view_quote",
         "finance.view_ledgerentry",
         "returns.view_returnrequest",
     ],
@@ -115,6 +119,11 @@ GROUP_PERMISSIONS: dict[str, list[str] | str] = {
         "finance.view_cardpayment",
         "finance.view_cardrefund",
         *_RETURN_DESK,
+        # quotes of their own dealers (scoped like every dealer screen)
+        "quotes.view_quote",
+        "quotes.view_quoteline",
+        "quotes.view_quoteversion",
+        "quotes.answer_quote",
     ],
     "Finance Manager": [
         "accounts.view_customer",

@@ -35,6 +35,9 @@ EMAIL_TEMPLATES = {
     "accounts/invitation": "a new company user chooses a password",
     "finance/payment_reminder": "invoices due soon or overdue (owners and finance users)",
     "finance/balance_confirmation": "a balance confirmation (mutabakat) to answer",
+    "quotes/quote_requested": "sales: a dealer asked for a quote",
+    "quotes/quote_sent": "a quote's prices (or its refusal) to the dealer who asked",
+    "quotes/quote_accepted": "sales: a dealer accepted a quote (the order's number)",
 }
 SMS_TEMPLATES = {"otp": "a one-time code", "payment_reminder": "invoices due soon or overdue"}
 

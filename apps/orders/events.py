@@ -32,6 +32,7 @@ _EXAMPLE = {
             "line_net": "1000.00",
             "line_vat": "200.00",
             "line_gross": "1200.00",
+            "quote_number": "",
         }
     ],
 }
@@ -91,6 +92,7 @@ def order_event_data(order, *, previous_status: str | None = None) -> dict[str, 
                 "line_net": line.line_net,
                 "line_vat": line.line_vat,
                 "line_gross": line.line_gross,
+                "quote_number": line.quote_number,  # priced by an accepted quote
             }
             for line in order.lines.all()
         ],

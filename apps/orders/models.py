@@ -1,4 +1,4 @@
-"""Carts, orders, order lines and the history of every status change.
+"""Carts, requisition lists, orders, order lines and the history of every status change.
 
 An order keeps what was agreed when it was placed: the lines carry the engine's unit price,
 discount, source and campaign of that moment and the rounded line amounts (DESIGN.md: line net
@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.models import Customer
+from apps.accounts.models import Customer, DealerRole
 from apps.catalog.models import Product
 from apps.core.models import YearlySequence
 
@@ -74,6 +74,83 @@ class CartItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cart", "product"], name="orders_cart_one_line"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_cart_qty_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} x{self.quantity}"
+
+
+class RequisitionList(models.Model):
+    """A named list of products and quantities a user keeps to order again (a requisition
+    list). Seen by its owner, and by every user of the company when ``shared``; changed by its
+    owner, and when shared also by the company's owners. Like the cart it holds no prices."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="requisition_lists",
+        verbose_name=_("dealer"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="requisition_lists",
+        verbose_name=_("owner"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    shared = models.BooleanField(
+        _("shared"),
+        default=False,
+        help_text=_("Every user of the company who may order sees and uses the list."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("requisition list")
+        verbose_name_plural = _("requisition lists")
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "owner"], name="orders_reqlist_customer_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_use(self, *, by) -> bool:
+        """Whether ``by`` sees the list (``selectors.requisition_list_visible`` for many)."""
+        return by.customer_id == self.customer_id and (self.shared or by.pk == self.owner_id)
+
+    def can_edit(self, *, by) -> bool:
+        """Whether ``by`` may rename, share, delete the list or change its items: its owner;
+        for a shared list also an owner of the company."""
+        if by.pk == self.owner_id:
+            return True
+        return self.shared and by.customer_id == self.customer_id and by.role == DealerRole.OWNER
+
+
+class RequisitionListItem(models.Model):
+    list = models.ForeignKey(
+        RequisitionList,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("requisition list"),
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    quantity = models.PositiveIntegerField(
+        _("quantity"), default=1, validators=[MinValueValidator(1)]
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("requisition list line")
+        verbose_name_plural = _("requisition list lines")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["list", "product"], name="orders_reqlist_one_line"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_reqlist_qty_gte_1"),
         ]
 
     def __str__(self) -> str:
@@ -175,6 +252,12 @@ class OrderLine(models.Model):
     price_source = models.CharField(_("price source"), max_length=16)
     campaign_id = models.BigIntegerField(_("campaign id"), null=True, blank=True)
     campaign_name = models.CharField(_("campaign"), max_length=200, blank=True)
+    quote_number = models.CharField(
+        _("quote"),
+        max_length=32,
+        blank=True,
+        help_text=_("The accepted quote whose price this line carries (price source: quote)."),
+    )
     vat_rate = models.PositiveSmallIntegerField(_("VAT rate"))
     line_net = models.DecimalField(_("line net"), **MONEY)
     line_vat = models.DecimalField(_("line VAT"), **MONEY)
@@ -219,3 +302,5 @@ class OrderStatusChange(models.Model):
 
 
 auditlog.register(Order, exclude_fields=["updated_at"])
+auditlog.register(RequisitionList, exclude_fields=["updated_at"])
+auditlog.register(RequisitionListItem)

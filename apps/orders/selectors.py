@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
 from apps.inventory.selectors import available_subquery
-from apps.orders.models import CartItem, Order, OrderLine, OrderStatusChange
+from apps.orders.models import (
+    CartItem,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    RequisitionList,
+    RequisitionListItem,
+)
 from apps.orders.states import OPEN_STATUSES
 from apps.pricing.engine import ResolvedPrice
 from apps.pricing.lines import lines_price, totals
@@ -113,3 +120,30 @@ def cart_view(*, user) -> CartContents:
 
 def _not_available() -> str:
     return _("This product is no longer sold.")
+
+
+# --- requisition lists --------------------------------------------------------------------------
+
+
+def requisition_list_visible(*, user, queryset: QuerySet | None = None) -> QuerySet:
+    """The requisition lists ``user`` may see: their own, and their company's shared ones.
+    Another company's list and a colleague's private list are simply not there."""
+    queryset = RequisitionList.objects.all() if queryset is None else queryset
+    customer_id = getattr(user, "customer_id", None)
+    if customer_id is None:
+        return queryset.none()
+    return queryset.filter(customer_id=customer_id).filter(Q(owner_id=user.pk) | Q(shared=True))
+
+
+def requisition_list_detail_queryset(queryset: QuerySet | None = None) -> QuerySet:
+    """Lists with their owner and their lines (with the products) loaded in one more query,
+    whatever the number of lists and lines."""
+    queryset = RequisitionList.objects.all() if queryset is None else queryset
+    return queryset.select_related("owner").prefetch_related(
+        Prefetch(
+            "items",
+            queryset=RequisitionListItem.objects.select_related("product").order_by(
+                "added_at", "id"
+            ),
+        )
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import company, confirmations, profile, returns, views
+from apps.portal import company, confirmations, lists, profile, quotes, returns, views
 
 app_name = "portal"
 
@@ -23,6 +23,12 @@ urlpatterns = [
     path("orders/<str:number>/return/", returns.ReturnCreateView.as_view(), name="return-new"),
     path("returns/", returns.ReturnListView.as_view(), name="returns"),
     path("returns/<str:number>/", returns.ReturnView.as_view(), name="return"),
+    path("lists/", lists.ListIndexView.as_view(), name="lists"),
+    path("lists/add/", lists.ListAddView.as_view(), name="list-add"),
+    path("lists/<int:pk>/", lists.ListView.as_view(), name="list"),
+    path("orders/<str:number>/to-list/", lists.OrderToListView.as_view(), name="order-to-list"),
+    path("quotes/", quotes.QuoteListView.as_view(), name="quotes"),
+    path("quotes/<str:number>/", quotes.QuoteView.as_view(), name="quote"),
     path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
     path("invoices/", views.InvoiceListView.as_view(), name="invoices"),
     path(

@@ -53,6 +53,7 @@ from apps.finance.services.card_payments import card_payment_start
 from apps.orders import selectors as order_selectors
 from apps.orders.api.filters import OrderFilter
 from apps.orders.models import CartItem, Order, OrderStatus, PaymentMethod
+from apps.orders.selectors import requisition_list_visible
 from apps.orders.services import (
     cart_add,
     cart_item_delete,
@@ -89,8 +90,13 @@ class PortalView(View):
     perms: dict[str, str] = {}
 
     def dispatch(self, request, *args, **kwargs):
-        translation.activate(portal_language(request))
-        request.LANGUAGE_CODE = translation.get_language()
+        # for this request only: activate() would leak the language into whatever the same
+        # thread runs next (another request without the cookie, a task, a test)
+        with translation.override(portal_language(request)):
+            request.LANGUAGE_CODE = translation.get_language()
+            return self._dispatch(request, *args, **kwargs)
+
+    def _dispatch(self, request, *args, **kwargs):
         if not self.public:
             user = request.user
             if not user.is_authenticated or getattr(user, "customer_id", None) is None:
@@ -318,7 +324,14 @@ class ProductView(PortalView):
             raise Http404 from None
         catalog.attach_prices([product], request.user.customer, with_breaks=True)
         _attach_stock([product])
-        return self.page("product.html", product=product)
+        lists = []
+        if request.user.has_perm("orders.place_order"):  # "Add to list": the lists they edit
+            lists = [
+                reqlist
+                for reqlist in requisition_list_visible(user=request.user).order_by("name")
+                if reqlist.can_edit(by=request.user)
+            ]
+        return self.page("product.html", product=product, lists=lists)
 
 
 def _attach_stock(products) -> None:

@@ -160,7 +160,46 @@ def _other_return(other):
     return {"number": request.number}
 
 
+def _other_quote(other):
+    from apps.quotes.models import Quote, QuoteLine
+    from tests.catalog.factories import ProductFactory
+
+    quote = Quote.objects.create(
+        number=f"QT-2026-9{other.pk:05d}", customer=other, status="sent", version=1
+    )
+    product = ProductFactory()
+    QuoteLine.objects.create(
+        quote=quote,
+        product=product,
+        sku=product.sku,
+        name=product.name,
+        quantity=2,
+        unit_net="10.0000",
+        vat_rate=20,
+    )
+    quote.valid_until = quote.created_at.date()
+    quote.save(update_fields=["valid_until"])
+    return {"number": quote.number}
+
+
+def _other_requisition_list(other):
+    """A shared list of ``other`` with one line: shared, so only the company scoping keeps it
+    from a caller who is an owner elsewhere."""
+    from apps.orders.models import RequisitionList, RequisitionListItem
+    from tests.catalog.factories import ProductFactory
+
+    owner = DealerUserFactory(customer=other, role="owner")
+    reqlist = RequisitionList.objects.create(
+        customer=other, owner=owner, name="Their list", shared=True
+    )
+    item = RequisitionListItem.objects.create(list=reqlist, product=ProductFactory(), quantity=3)
+    return {"pk": reqlist.pk, "item_id": item.pk}
+
+
 OTHER_COMPANY_OBJECTS = {
+    "api/v1/quotes/<str:number>": _other_quote,
+    "api/v1/quotes/<str:number>/accept": _other_quote,
+    "api/v1/quotes/<str:number>/reject": _other_quote,
     "api/v1/returns/<str:number>": _other_return,
     "api/v1/returns/<str:number>/cancel": _other_return,
     "api/v1/payments/<int:pk>": _other_card_payment,
@@ -173,6 +212,12 @@ OTHER_COMPANY_OBJECTS = {
     "api/v1/company/users/<int:pk>": _other_user,
     "api/v1/company/addresses/<int:pk>": _other_address,
     "api/v1/cart/items/<int:pk>": _other_cart_item,
+    "api/v1/lists/<int:pk>": _other_requisition_list,
+    "api/v1/lists/<int:pk>/items": _other_requisition_list,
+    "api/v1/lists/<int:pk>/items/<int:item_id>": _other_requisition_list,
+    "api/v1/lists/<int:pk>/to-cart": _other_requisition_list,
+    "api/v1/lists/<int:pk>/export": _other_requisition_list,
+    "api/v1/lists/<int:pk>/import": _other_requisition_list,
     "api/v1/orders/<str:number>": _other_order,
     "api/v1/orders/<str:number>/cancel": _other_order,
     "api/v1/orders/<str:number>/approve": _other_order,
@@ -197,7 +242,14 @@ def test_only_routes_of_company_free_views_are_excused_from_the_isolation_matrix
 
 def _snapshot():
     from apps.finance.models import BalanceConfirmation
-    from apps.orders.models import CartItem, Order, OrderStatusChange
+    from apps.orders.models import (
+        CartItem,
+        Order,
+        OrderStatusChange,
+        RequisitionList,
+        RequisitionListItem,
+    )
+    from apps.quotes.models import Quote
 
     return (
         list(BalanceConfirmation.objects.order_by("pk").values()),
@@ -206,6 +258,9 @@ def _snapshot():
         list(Order.objects.order_by("pk").values()),
         list(OrderStatusChange.objects.order_by("pk").values()),
         list(CartItem.objects.order_by("pk").values()),
+        list(RequisitionList.objects.order_by("pk").values()),
+        list(RequisitionListItem.objects.order_by("pk").values()),
+        list(Quote.objects.order_by("pk").values()),
     )
 
 

@@ -333,6 +333,17 @@ def _card_payment(world, customer):
 
 
 # model label -> builds one row of that model belonging to (or naming) the given dealer
+def _quote(world, customer):
+    from apps.quotes.models import Quote, QuoteLine
+
+    quote = Quote.objects.create(number=f"QT-2026-7{customer.pk:05d}", customer=customer)
+    product = ProductFactory()
+    QuoteLine.objects.create(
+        quote=quote, product=product, sku=product.sku, name=product.name, quantity=5, vat_rate=20
+    )
+    return quote
+
+
 OBJECT_MAKERS = {
     "accounts.customer": lambda world, customer: customer,
     "accounts.user": _user,
@@ -347,6 +358,7 @@ OBJECT_MAKERS = {
     "finance.balanceconfirmation": _confirmation,
     "finance.cardpayment": _card_payment,
     "returns.returnrequest": _return_request,
+    "quotes.quote": _quote,
     "pricing.specialprice": _special_price,
     "pricing.pricechange": _price_change,
     "campaigns.campaign": _audience(

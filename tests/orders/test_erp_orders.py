@@ -178,6 +178,7 @@ def test_order_shape_for_the_erp(shop, erp):
             "line_vat": "6.20",
             "line_gross": "37.20",
             "serial_numbers": [],
+            "quote_number": "",
         },
         {
             "sku": "A-2",
@@ -190,6 +191,7 @@ def test_order_shape_for_the_erp(shop, erp):
             "line_vat": "0.50",
             "line_gross": "5.50",
             "serial_numbers": [],
+            "quote_number": "",
         },
     ]
     assert item["created_at"].endswith("Z")  # UTC

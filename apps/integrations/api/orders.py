@@ -57,6 +57,7 @@ class ErpOrderLineSerializer(serializers.ModelSerializer):
             "line_vat",
             "line_gross",
             "serial_numbers",
+            "quote_number",
         )
         read_only_fields = fields
 

@@ -1,4 +1,5 @@
-"""Input and output shapes of the cart and order endpoints (API.md "Cart and orders")."""
+"""Input and output shapes of the cart, order and requisition list endpoints (API.md "Cart and
+orders", "Quotes and requisition lists")."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from apps.catalog.api.serializers import (
 )
 from apps.core.serializers import StrictInputSerializer
 from apps.inventory.selectors import stock_display
-from apps.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange, PaymentMethod
+from apps.orders.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    PaymentMethod,
+    RequisitionList,
+    RequisitionListItem,
+)
+from apps.orders.services.lists import MAX_LIST_ITEMS
 
 QUANTITY = {"min_value": 1, "max_value": 1_000_000}
 
@@ -74,9 +84,13 @@ class OrderLineSerializer(serializers.ModelSerializer):
         help_text="The LIST price then (null when the product had none).",
     )
     source = serializers.CharField(
-        source="price_source", help_text="`special`, `tier:A|B|C` or `list`."
+        source="price_source",
+        help_text="`special`, `tier:A|B|C`, `list`, or `quote` (an accepted quote's price).",
     )
     campaign = serializers.SerializerMethodField()
+    quote_number = serializers.CharField(
+        allow_blank=True, help_text="The quote whose price the line carries (source `quote`)."
+    )
 
     class Meta:
         model = OrderLine
@@ -89,6 +103,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "discount",
             "source",
             "campaign",
+            "quote_number",
             "vat_rate",
             "line_net",
             "line_vat",
@@ -269,3 +284,141 @@ class ReorderResultSerializer(serializers.Serializer):
     added = ReorderedLineSerializer(many=True)
     skipped = SkippedLineSerializer(many=True)
     cart = CartSerializer()
+
+
+# --- requisition lists ---------------------------------------------------------------------------
+
+LIST_ECHO_FIELDS = ("id", "owner", "editable", "item_count", "created_at", "updated_at")
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false`` only: DRF's field also takes ``"yes"``, ``"0"`` or ``1``,
+    which the schema (``boolean``) does not allow."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
+class NameField(serializers.CharField):
+    """Trimmed, and at most ``max_length`` characters as sent (the schema's ``maxLength``
+    counts the spaces a client sends too, so they count here before the trim)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class RequisitionListCreateSerializer(StrictInputSerializer):
+    name = NameField(max_length=100)
+    shared = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Every user of your company who may order "
+        "sees the list and may put it in their cart.",
+    )
+    items = ItemInputSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_LIST_ITEMS,
+        help_text="The lines; a SKU given twice makes one line of both quantities.",
+    )
+
+
+class RequisitionListUpdateSerializer(StrictInputSerializer):
+    echo_fields = LIST_ECHO_FIELDS
+
+    name = NameField(max_length=100, required=False)
+    shared = StrictBooleanField(required=False)
+
+
+class RequisitionListItemUpdateSerializer(StrictInputSerializer):
+    echo_fields = ("id", "sku", "name", "added_at")
+
+    quantity = serializers.IntegerField(**QUANTITY)
+
+
+class RequisitionListToCartSerializer(StrictInputSerializer):
+    item_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
+        max_length=MAX_LIST_ITEMS,
+        help_text="The lines to put in the cart (their `id`); all lines when omitted.",
+    )
+
+
+class RequisitionListItemSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku")
+    name = serializers.CharField(source="product.name")
+
+    class Meta:
+        model = RequisitionListItem
+        fields = ["id", "sku", "name", "quantity", "added_at"]
+
+
+class RequisitionListSerializer(serializers.ModelSerializer):
+    owner = serializers.EmailField(source="owner.email", help_text="Who made the list.")
+    editable = serializers.SerializerMethodField(
+        help_text="Whether you may rename, share, delete the list or change its lines."
+    )
+    item_count = serializers.SerializerMethodField()
+    items = RequisitionListItemSerializer(many=True)
+
+    class Meta:
+        model = RequisitionList
+        fields = [
+            "id",
+            "name",
+            "shared",
+            "owner",
+            "editable",
+            "item_count",
+            "items",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_editable(self, reqlist) -> bool:
+        request = self.context.get("request")
+        return bool(request is not None and reqlist.can_edit(by=request.user))
+
+    def get_item_count(self, reqlist) -> int:
+        return len(reqlist.items.all())
+
+
+class ToCartLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class ToCartProblemSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=[
+            "not_available",
+            "not_sellable",
+            "cart_limit",
+            "below_minimum",
+            "not_multiple",
+            "out_of_stock",
+        ],
+        help_text="`not_available`, `not_sellable` and `cart_limit` lines were not added; "
+        "the others were, and the cart shows the same problem.",
+    )
+    message = serializers.CharField()
+
+
+class RequisitionListToCartResultSerializer(serializers.Serializer):
+    added = ToCartLineSerializer(many=True)
+    problems = ToCartProblemSerializer(many=True)
+
+
+class RequisitionListImportResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    added = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    errors = CartImportErrorSerializer(many=True)
+    list = RequisitionListSerializer()

@@ -1,4 +1,5 @@
-"""Order use cases: placement, the status machine's transitions, the cart and quick order."""
+"""Order use cases: placement, the status machine's transitions, the cart and quick order,
+requisition lists."""
 
 from apps.orders.services.cart import (
     cart_add,
@@ -11,6 +12,17 @@ from apps.orders.services.cart import (
     order_reorder,
     quick_order_preview,
     quick_order_rows,
+)
+from apps.orders.services.lists import (
+    list_create,
+    list_csv,
+    list_delete,
+    list_import,
+    list_item_add,
+    list_item_delete,
+    list_item_update,
+    list_to_cart,
+    list_update,
 )
 from apps.orders.services.placement import order_place, order_reference
 from apps.orders.services.transitions import (
@@ -31,6 +43,15 @@ __all__ = [
     "cart_item_delete",
     "cart_item_update",
     "cart_rows_add",
+    "list_create",
+    "list_csv",
+    "list_delete",
+    "list_import",
+    "list_item_add",
+    "list_item_delete",
+    "list_item_update",
+    "list_to_cart",
+    "list_update",
     "order_approve",
     "order_cancel",
     "order_credit_approve",

@@ -20,6 +20,8 @@ order every other writer follows, so placements cannot deadlock each other.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,6 +34,7 @@ from apps.accounts.models import Address, Customer, DealerRole
 from apps.accounts.selectors import customer_credit_exposure
 from apps.core.exceptions import NotAllowed, ValidationError
 from apps.core.idempotency import idempotency_claim
+from apps.core.money import line_amounts, round4, to_decimal
 from apps.inventory.services import stock_reserve
 from apps.orders.events import order_created_emit
 from apps.orders.models import Cart, CartItem, Order, OrderLine, OrderStatusChange, PaymentMethod
@@ -42,6 +45,7 @@ from apps.orders.states import DEALER
 from apps.pricing.lines import PricedLine, lines_price, products_by_sku, totals
 
 MAX_LINES = 500
+QUOTE_SOURCE = "quote"  # OrderLine.price_source of a line priced by an accepted quote
 
 
 def order_reference(number: str) -> str:
@@ -96,7 +100,31 @@ def address_snapshot(address: Address) -> dict:
     }
 
 
-def _lines_from_items(customer, items: list[dict]) -> list[PricedLine]:
+def _quoted(lines: list[PricedLine], quoted: Mapping[str, Decimal]) -> None:
+    """Put the quote's unit prices on ``lines`` (the one case where a price does not come
+    from the engine: ``source`` ``quote``), with their line amounts; the engine's list price
+    stays for reference, and a product the dealer has no price for is sellable at the quote."""
+    for line in lines:
+        unit = to_decimal(quoted[line.product.sku])
+        line.price = dataclasses.replace(
+            line.price,
+            sellable=True,
+            source=QUOTE_SOURCE,
+            base=unit,
+            unit_net=unit,
+            discount=Decimal("0"),
+            unit_gross=round4(unit * (100 + line.product.vat_rate) / 100),
+            campaign=None,
+        )
+        line.line_net, line.line_vat, line.line_gross = line_amounts(
+            unit, line.quantity, line.product.vat_rate
+        )
+        line.problems = [p for p in line.problems if p["code"] != "not_sellable"]
+
+
+def _lines_from_items(
+    customer, items: list[dict], quoted: Mapping[str, Decimal] | None = None
+) -> list[PricedLine]:
     """``[{sku, quantity}]``: each SKU once, every line orderable, else 400 per line."""
     errors: dict[str, list[str]] = {}
     if not items:
@@ -119,6 +147,8 @@ def _lines_from_items(customer, items: list[dict]) -> list[PricedLine]:
             pairs.append((product, item["quantity"]))
             indexes.append(index)
     lines = lines_price(customer=customer, pairs=pairs)
+    if quoted is not None:
+        _quoted(lines, quoted)
     for index, line in zip(indexes, lines, strict=True):
         for problem in line.problems:
             if problem["code"] == "out_of_stock":
@@ -162,9 +192,13 @@ def order_place(
     billing_address_id: int | None = None,
     note: str = "",
     po_number: str = "",
+    quoted: Mapping[str, Decimal] | None = None,
+    quote_number: str = "",
 ) -> Order:
     """Place an order for ``user``'s company from ``items`` (``[{sku, quantity}]``) or, when
-    ``items`` is None, from the user's cart (emptied on success)."""
+    ``items`` is None, from the user's cart (emptied on success). ``quoted`` (an accepted
+    quote's unit prices by SKU, ``apps.quotes``) replaces the engine's prices of the lines;
+    every other rule (stock, approval, credit) applies as for any order."""
     if not user.has_perm("orders.place_order"):
         raise NotAllowed(_("Your role cannot place orders."))
     customer = user.customer
@@ -179,7 +213,7 @@ def order_place(
         if not cart_items:
             raise ValidationError({"items": [_("Your cart is empty.")]}, code="empty_cart")
         items = [{"sku": i.product.sku, "quantity": i.quantity} for i in cart_items]
-    lines = _lines_from_items(customer, items)
+    lines = _lines_from_items(customer, items, quoted)
     amounts = totals(lines)
 
     number = order_number_next()
@@ -224,6 +258,7 @@ def order_place(
                     price_source=line.price.source,
                     campaign_id=line.price.campaign.id if line.price.campaign else None,
                     campaign_name=line.price.campaign.name if line.price.campaign else "",
+                    quote_number=quote_number if quoted is not None else "",
                     vat_rate=line.product.vat_rate,
                     line_net=line.line_net,
                     line_vat=line.line_vat,

@@ -17,6 +17,7 @@ from apps.demo.catalog import STEPS as CATALOG_STEPS
 from apps.demo.finance import STEPS as FINANCE_STEPS
 from apps.demo.orders import STEPS as ORDERS_STEPS
 from apps.demo.pricing import STEPS as PRICING_STEPS
+from apps.demo.quotes import STEPS as QUOTES_STEPS
 from apps.demo.returns import STEPS as RETURNS_STEPS
 from apps.finance.models import LedgerEntry
 from apps.pricing.models import Price
@@ -52,6 +53,7 @@ STEPS = [
     *ORDERS_STEPS,  # orders in every status for three demo dealers
     *FINANCE_STEPS,  # ledgers: e-invoices, payments, aging, reminders, a balance confirmation
     *RETURNS_STEPS,  # returns of the delivered orders in each state
+    *QUOTES_STEPS,  # quotes waiting, answered and accepted; requisition lists
 ]
 
 

@@ -1,0 +1,133 @@
+"""Demo quotes and requisition lists, made through their services: for the first demo dealer
+a quote waiting for sales, one answered with prices (to accept in the portal) and one
+accepted into an order; and two requisition lists (one shared with the company). ``--reset``
+removes them."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
+from apps.catalog.models import Product
+from apps.demo.catalog import SKU_PREFIX
+from apps.inventory.models import StockMovement
+from apps.inventory.selectors import available_subquery
+from apps.inventory.services import stock_release
+from apps.orders.models import RequisitionList
+from apps.orders.services.lists import list_create
+from apps.pricing.lines import lines_price
+from apps.quotes.models import Quote
+from apps.quotes.services import quote_accept, quote_answer, quote_request
+
+DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
+
+
+def _dealer() -> tuple[Customer | None, User | None, User | None]:
+    customer = (
+        Customer.objects.filter(code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE)
+        .order_by("code")
+        .first()
+    )
+    if customer is None:
+        return None, None, None
+    users = {u.role: u for u in User.objects.filter(customer=customer, is_active=True)}
+    return customer, users.get(DealerRole.OWNER), users.get(DealerRole.PURCHASING)
+
+
+def _answer(quote: Quote, discount: Decimal, days: int) -> Quote:
+    """Sales' answer: the dealer's price today less ``discount`` (a share), per line."""
+    lines = list(quote.lines.select_related("product", "product__category"))
+    priced = lines_price(customer=quote.customer, pairs=[(x.product, x.quantity) for x in lines])
+    prices = {
+        line.pk: (p.price.unit_net * (1 - discount)).quantize(Decimal("0.01"))
+        if p.sellable
+        else Decimal("10.00")
+        for line, p in zip(lines, priced, strict=True)
+    }
+    return quote_answer(
+        quote=quote,
+        by=None,
+        prices=prices,
+        valid_until=timezone.localdate() + datetime.timedelta(days=days),
+        note="Project price for the quantities asked; delivery from the Istanbul warehouse.",
+    )
+
+
+def seed_quotes(options) -> list[str]:
+    customer, owner, buyer = _dealer()
+    if customer is None or owner is None or Quote.objects.filter(customer=customer).exists():
+        return []
+    skus = list(  # products with stock for what the accepted quote orders
+        Product.objects.visible()
+        .filter(sku__startswith=SKU_PREFIX)
+        .annotate(available=available_subquery())
+        .filter(available__gte=200)
+        .order_by("sku")
+        .values_list("sku", "min_order_quantity", "order_multiple")[10:16]
+    )
+    if len(skus) < 6:
+        return []
+
+    def quantity(minimum, multiple, times) -> int:
+        step = max(multiple, 1)
+        return max(minimum, step) * times
+
+    asker = buyer or owner
+    waiting = quote_request(
+        user=asker,
+        lines=[{"sku": s, "quantity": quantity(m, k, 10)} for s, m, k in skus[:2]],
+        note="Hotel project in Antalya: delivery in February.",
+        valid_until_wanted=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    sent = quote_request(
+        user=asker,
+        lines=[
+            {"sku": s, "quantity": quantity(m, k, 20), "target_price": "50"}
+            for s, m, k in skus[2:4]
+        ],
+        note="Yearly needs of our Bursa branch.",
+    )
+    _answer(sent, Decimal("0.08"), days=21)
+    accepted = quote_request(
+        user=owner, lines=[{"sku": s, "quantity": quantity(m, k, 2)} for s, m, k in skus[4:6]]
+    )
+    accepted = _answer(accepted, Decimal("0.05"), days=14)
+    order = quote_accept(quote=accepted, user=owner, payment_method="on_account")
+    made = [waiting.number, sent.number, f"{accepted.number} -> {order.number}"]
+
+    lists = 0
+    if not RequisitionList.objects.filter(customer=customer).exists():
+        everyday = Product.objects.visible().filter(sku__startswith=SKU_PREFIX).order_by("sku")[:8]
+        list_create(
+            user=owner,
+            name="Monthly shop supplies",
+            shared=True,
+            items=[{"sku": p.sku, "quantity": max(p.min_order_quantity, 1)} for p in everyday[:5]],
+        )
+        list_create(
+            user=asker,
+            name="Site kit",
+            items=[{"sku": p.sku, "quantity": max(p.min_order_quantity, 1)} for p in everyday[5:]],
+        )
+        lists = 2
+    return [
+        f"quotes: {len(made)} for {customer.code} (waiting, answered, accepted): "
+        f"{', '.join(made)}; {lists} requisition lists"
+    ]
+
+
+def reset_quotes(options) -> None:
+    RequisitionList.objects.filter(customer__code__regex=DEMO_CODE_RE).delete()
+    quotes = Quote.objects.filter(customer__code__regex=DEMO_CODE_RE)
+    orders = [number for number in quotes.values_list("order__number", flat=True) if number]
+    quotes.delete()  # their orders go with the orders step's reset, after this one
+    references = [f"order:{number}" for number in orders]
+    for reference in references:
+        stock_release(reference=reference)
+    StockMovement.objects.filter(reference__in=references).delete()
+
+
+STEPS = [("quotes", seed_quotes, reset_quotes)]

@@ -1,0 +1,175 @@
+"""Quotes in the portal: the company's quote requests, a new request (SKUs and quantities with
+an optional target price, or the cart's lines), and a sent quote's page where it is accepted
+(an order at exactly the quoted prices, through the API's ``quote_accept``) or rejected."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Address
+from apps.core.exceptions import DomainError
+from apps.core.money import line_amounts
+from apps.orders.models import PaymentMethod
+from apps.portal.forms import amount_typed
+from apps.portal.views import PortalView, field_problems
+from apps.quotes.models import Quote, QuoteStatus
+from apps.quotes.services import quote_accept, quote_reject, quote_request
+
+ENTRY_ROWS = 6
+
+
+class QuoteListView(PortalView):
+    perms = {"GET": "quotes.view_quote", "POST": "quotes.add_quote"}
+
+    def _context(self, request, **extra):
+        quotes = self.scoped(Quote.objects.select_related("order").order_by("-created_at", "-id"))
+        status = request.GET.get("status", "")
+        if status in QuoteStatus.values:
+            quotes = quotes.filter(status=status)
+        return {
+            "page_obj": Paginator(quotes, 25).get_page(request.GET.get("page")),
+            "statuses": QuoteStatus.choices,
+            "status": status,
+            "entries": range(ENTRY_ROWS),
+            **extra,
+        }
+
+    def get(self, request):
+        return self.page("quotes.html", **self._context(request))
+
+    def post(self, request):
+        """A new request: the typed lines, or the cart's (``from_cart``)."""
+        from_cart = "from_cart" in request.POST
+        lines = []
+        if not from_cart:
+            skus = request.POST.getlist("sku")
+            quantities = request.POST.getlist("quantity")
+            targets = request.POST.getlist("target_price")
+            for index, sku in enumerate(skus[:200]):
+                if not sku.strip():
+                    continue
+                line = {
+                    "sku": sku.strip(),
+                    "quantity": (quantities[index] if index < len(quantities) else "") or "1",
+                }
+                target = amount_typed(targets[index] if index < len(targets) else "")
+                if target:
+                    line["target_price"] = target
+                lines.append(line)
+        try:
+            quote = quote_request(
+                user=request.user,
+                lines=lines,
+                note=request.POST.get("note", ""),
+                valid_until_wanted=request.POST.get("valid_until_wanted") or None,
+                from_cart=from_cart,
+            )
+        except DomainError as exc:
+            return render(
+                request,
+                "portal/quotes.html",
+                self._context(request, error=_line_problems(exc, lines), posted=request.POST),
+                status=exc.status_code,
+            )
+        messages.success(
+            request,
+            _("Quote request %(n)s is sent: we will e-mail you our prices.") % {"n": quote.number},
+        )
+        return HttpResponseRedirect(reverse("portal:quote", args=[quote.number]))
+
+
+def _line_problems(exc: DomainError, lines: list[dict]) -> list[str]:
+    problems = []
+    for field, words in (exc.errors or {}).items():
+        parts = field.split(".")
+        label = ""
+        if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit():
+            index = int(parts[1])
+            label = lines[index]["sku"] if index < len(lines) else ""
+        problems += [f"{label}: {word}" if label else str(word) for word in words]
+    return problems or [str(exc.detail)]
+
+
+class QuoteView(PortalView):
+    perms = {"GET": "quotes.view_quote", "POST": "quotes.add_quote"}
+
+    def _quote(self, number) -> Quote:
+        found = (
+            self.scoped(Quote.objects.select_related("order").prefetch_related("lines"))
+            .filter(number=number)
+            .first()
+        )
+        if found is None:
+            raise Http404
+        return found
+
+    def _context(self, quote: Quote, **extra):
+        lines, net, vat = [], 0, 0
+        for line in quote.lines.all():
+            amounts = None
+            if quote.priced and line.unit_net is not None:
+                amounts = line_amounts(line.unit_net, line.quantity, line.vat_rate)
+                net, vat = net + amounts[0], vat + amounts[1]
+            lines.append({"line": line, "amounts": amounts})
+        addresses = self.scoped(Address.objects.order_by("-is_default", "title"))
+        return {
+            "quote": quote,
+            "lines": lines,
+            "totals": {"net": net, "vat": vat, "gross": net + vat} if quote.priced else None,
+            "acceptable": quote.status == QuoteStatus.SENT
+            and quote.valid_until is not None
+            and quote.valid_until >= timezone.localdate(),
+            "shipping": [a for a in addresses if a.type == Address.Type.SHIPPING],
+            "billing": [a for a in addresses if a.type == Address.Type.BILLING],
+            "methods": PaymentMethod.choices,
+            **extra,
+        }
+
+    def get(self, request, number):
+        return self.page("quote.html", **self._context(self._quote(number)))
+
+    def post(self, request, number):
+        quote = self._quote(number)
+        try:
+            if request.POST.get("action") == "reject":
+                quote_reject(quote=quote, user=request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Quote %(n)s is rejected.") % {"n": quote.number})
+                return HttpResponseRedirect(reverse("portal:quote", args=[quote.number]))
+            if not request.user.has_perm("orders.place_order"):
+                raise PermissionDenied
+            order = quote_accept(
+                quote=quote,
+                user=request.user,
+                payment_method=request.POST.get("payment_method", ""),
+                shipping_address_id=_int(request.POST.get("shipping_address_id")),
+                billing_address_id=_int(request.POST.get("billing_address_id")),
+                po_number=request.POST.get("po_number", ""),
+            )
+        except DomainError as exc:
+            quote = self._quote(number)  # as it is now (an expiry at acceptance is recorded)
+            return render(
+                request,
+                "portal/quote.html",
+                self._context(quote, error=field_problems(exc), posted=request.POST),
+                status=exc.status_code,
+            )
+        messages.success(
+            request,
+            _("Quote %(q)s is accepted: order %(n)s is placed at the quoted prices (%(status)s).")
+            % {"q": quote.number, "n": order.number, "status": order.get_status_display()},
+        )
+        return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

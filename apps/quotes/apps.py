@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class QuotesConfig(AppConfig):
+    name = "apps.quotes"
+    label = "quotes"
+    verbose_name = "Quotes"
+
+    def ready(self):
+        # in ready(): events imports the models, which cannot load before the app registry
+        from apps.quotes.events import register
+
+        register()  # quote.* in the outbox's event catalogue

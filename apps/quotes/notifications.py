@@ -1,0 +1,78 @@
+"""Quote e-mails, both ways (queued in the transaction, sent after it commits):
+``quotes/quote_requested`` and ``quotes/quote_accepted`` to sales (the dealer's sales rep, else
+every active staff member who may answer quotes), ``quotes/quote_sent`` to the dealer user who
+asked, in the company's language."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import translation
+
+from apps.notifications.services import customer_language, email_notify
+from apps.quotes.models import Quote
+
+
+def _sales_contacts(quote: Quote) -> list:
+    rep = quote.customer.sales_rep
+    if rep is not None and rep.is_active and rep.email:
+        return [rep]
+    answer = Q(groups__permissions__codename="answer_quote") | Q(
+        user_permissions__codename="answer_quote"
+    )
+    return list(
+        get_user_model()
+        .objects.filter(answer | Q(is_superuser=True), is_staff=True, is_active=True)
+        .exclude(email="")
+        .distinct()
+        .order_by("id")[:20]
+    )
+
+
+def _context(quote: Quote) -> dict:
+    return {
+        "number": quote.number,
+        "company_name": quote.customer.name,
+        "customer_code": quote.customer.code,
+        "version": quote.version,
+        "valid_until": quote.valid_until.isoformat() if quote.valid_until else "",
+        "note": quote.note,
+        "staff_note": quote.staff_note,
+        "currency": settings.CURRENCY,
+        "order_number": quote.order.number if quote.order_id else "",
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_net": f"{line.unit_net:.2f}" if line.unit_net is not None else "",
+            }
+            for line in quote.lines.all()
+        ],
+        "portal_url": f"{settings.DEALER_PORTAL_URL.rstrip('/')}/portal/quotes/{quote.number}/",
+    }
+
+
+def quote_staff_notify(quote: Quote, *, template: str) -> None:
+    """``quotes/quote_requested`` or ``quotes/quote_accepted`` to sales."""
+    context = _context(quote)
+    for user in _sales_contacts(quote):
+        email_notify(template=template, to=user.email, context=context, user=user)
+
+
+def quote_sent_notify(quote: Quote) -> None:
+    user = quote.requested_by
+    if user is None or not user.is_active or not user.email:
+        return
+    language = customer_language(quote.customer)
+    with translation.override(language):
+        context = _context(quote)
+    email_notify(
+        template="quotes/quote_sent",
+        to=user.email,
+        context=context,
+        user=user,
+        customer=quote.customer,
+        language=language,
+    )

@@ -1,0 +1,379 @@
+"""Quote use cases (one function each, transactional): a dealer asks (``quote_request``),
+sales answer (``quote_answer``: save a draft or send a version; ``quote_decline``), the dealer
+accepts (``quote_accept``: one order at exactly the quoted prices, through the orders'
+placement, so stock, approval and credit rules apply) or rejects (``quote_reject``), and a beat
+job expires what passed its validity (``quotes_expire``). Every move asks the status machine
+(``apps.quotes.states``)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from apps.core.exceptions import Conflict, NotAllowed, NotFound, ValidationError
+from apps.core.money import round4
+from apps.core.sequences import sequence_next
+from apps.orders.models import CartItem, Order
+from apps.orders.services import order_place
+from apps.pricing.lines import products_by_sku, quantity_problems
+from apps.quotes.events import quote_event_emit
+from apps.quotes.models import Quote, QuoteLine, QuoteNumberSequence, QuoteVersion
+from apps.quotes.models import QuoteStatus as S
+from apps.quotes.notifications import quote_sent_notify, quote_staff_notify
+from apps.quotes.states import DEALER, STAFF, SYSTEM, check_transition
+
+MAX_LINES = 200
+MAX_QUANTITY = 1_000_000
+MAX_TEXT = 2000
+MAX_PRICE = Decimal("9999999999.9999")
+MAX_VALIDITY_DAYS = 366
+
+
+def _text(value, field: str, *, max_length: int = MAX_TEXT) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({field: [_("Enter text.")]})
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
+    return value
+
+
+def _price(value, field: str, *, required: bool) -> Decimal | None:
+    """A net unit price: a decimal of at most 4 places, 0 or more."""
+    if value is None or value == "":
+        if required:
+            raise ValidationError({field: [_("Enter a price.")]})
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValidationError({field: [_("Enter a price such as 149.90.")]})
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: [_("Enter a price such as 149.90.")]}) from None
+    if not amount.is_finite() or amount < 0 or amount > MAX_PRICE or amount != round4(amount):
+        raise ValidationError({field: [_("Enter a price from 0 with at most 4 decimal places.")]})
+    return round4(amount)
+
+
+def _quantity(value, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError({field: [_("Enter a whole number.")]})
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_QUANTITY:
+        raise ValidationError(
+            {field: [_("Enter a quantity from 1 to %(n)d.") % {"n": MAX_QUANTITY}]}
+        )
+    return int(text)
+
+
+def _date(value, field: str) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        parsed = parse_date(str(value)) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationError({field: [_("Enter a date as YYYY-MM-DD.")]})
+    return parsed
+
+
+# --- the dealer asks -----------------------------------------------------------------------------
+
+
+def quote_request(
+    *, user, lines=None, note="", valid_until_wanted=None, from_cart: bool = False
+) -> Quote:
+    """A quote request of ``user``'s company: ``lines`` ``[{sku, quantity, target_price?}]``,
+    or the user's cart (``from_cart``). Each product once, orderable by the dealer, the
+    quantity within its minimum and multiple. 201 ``requested``; sales get an e-mail."""
+    if not user.has_perm("quotes.add_quote"):
+        raise NotAllowed(_("Your role cannot ask for quotes."))
+    note = _text(note, "note")
+    wanted_until = _date(valid_until_wanted, "valid_until_wanted")
+    if wanted_until is not None and wanted_until < timezone.localdate():
+        raise ValidationError({"valid_until_wanted": [_("Choose a date from today.")]})
+    if from_cart and not lines:
+        lines = [
+            {"sku": item.product.sku, "quantity": item.quantity}
+            for item in CartItem.objects.filter(cart__user=user)
+            .select_related("product")
+            .order_by("id")
+        ]
+        if not lines:
+            raise ValidationError({"from_cart": [_("Your cart is empty.")]})
+    cleaned = _clean_lines(lines)
+    number = sequence_next(QuoteNumberSequence, prefix="QT")
+    with transaction.atomic():
+        quote = Quote.objects.create(
+            number=number,
+            customer=user.customer,
+            requested_by=user,
+            note=note,
+            valid_until_wanted=wanted_until,
+        )
+        QuoteLine.objects.bulk_create(QuoteLine(quote=quote, **line) for line in cleaned)
+        quote = _reloaded(quote)
+        quote_event_emit("quote.requested", quote)
+        quote_staff_notify(quote, template="quotes/quote_requested")
+    return quote
+
+
+def _clean_lines(lines) -> list[dict]:
+    if not isinstance(lines, list) or not lines:
+        raise ValidationError({"lines": [_("Name at least one line.")]})
+    if len(lines) > MAX_LINES:
+        raise ValidationError({"lines": [_("At most %(n)d lines.") % {"n": MAX_LINES}]})
+    errors: dict[str, list[str]] = {}
+    wanted = []
+    for index, raw in enumerate(lines):
+        at = f"lines.{index}"
+        if not isinstance(raw, dict):
+            errors[at] = [_("Each line is an object with sku and quantity.")]
+            continue
+        for name in sorted(set(raw) - {"sku", "quantity", "target_price"}):
+            errors[f"{at}.{name}"] = [_("Unknown field.")]
+        try:
+            sku = _text(raw.get("sku"), f"{at}.sku", max_length=64)
+            if not sku:
+                raise ValidationError({f"{at}.sku": [_("This field is required.")]})
+            quantity = _quantity(raw.get("quantity"), f"{at}.quantity")
+            target = _price(raw.get("target_price"), f"{at}.target_price", required=False)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+            continue
+        wanted.append((index, sku, quantity, target))
+    products = products_by_sku(sku for _i, sku, _q, _t in wanted)
+    seen: set[str] = set()
+    cleaned = []
+    for index, sku, quantity, target in wanted:
+        product = products.get(sku)
+        if product is None:
+            errors[f"lines.{index}.sku"] = [_("Unknown product.")]
+            continue
+        if sku in seen:
+            errors[f"lines.{index}.sku"] = [_("Named twice.")]
+            continue
+        seen.add(sku)
+        problems = quantity_problems(product, quantity)
+        if problems:
+            errors[f"lines.{index}.quantity"] = [message for _code, message in problems]
+            continue
+        cleaned.append(
+            {
+                "product": product,
+                "sku": sku,
+                "name": product.name,
+                "quantity": quantity,
+                "target_price": target,
+                "vat_rate": product.vat_rate,
+            }
+        )
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _reloaded(quote: Quote) -> Quote:
+    return (
+        Quote.objects.select_related("customer__sales_rep", "requested_by", "order")
+        .prefetch_related("lines", "versions")
+        .get(pk=quote.pk)
+    )
+
+
+def _locked(quote: Quote) -> Quote:
+    return Quote.objects.select_for_update(of=("self",)).get(pk=quote.pk)
+
+
+# --- sales answer --------------------------------------------------------------------------------
+
+
+def quote_answer(
+    *, quote: Quote, by, prices: dict, valid_until, note: str = "", send: bool = True
+) -> Quote:
+    """Sales' answer: a net unit price for every line (``prices`` by line id), a validity date
+    (today or later, within a year) and a note. ``send``: a new version goes to the dealer
+    (``sent``; again from ``sent``: a counter-offer), else the answer is kept as a draft."""
+    valid_until = _date(valid_until, "valid_until")
+    today = timezone.localdate()
+    if valid_until is None:
+        raise ValidationError({"valid_until": [_("Give the date the prices are valid until.")]})
+    if not today <= valid_until <= today + datetime.timedelta(days=MAX_VALIDITY_DAYS):
+        raise ValidationError({"valid_until": [_("Choose a date from today to a year from now.")]})
+    note = _text(note, "note")
+    with transaction.atomic():
+        locked = _locked(quote)
+        target = S.SENT if send else S.DRAFT
+        check_transition(locked.status, target, STAFF)
+        lines = list(locked.lines.all())
+        errors: dict[str, list[str]] = {}
+        amounts = {}
+        for line in lines:
+            try:
+                amounts[line.pk] = _price(
+                    prices.get(line.pk, prices.get(str(line.pk))),
+                    f"price_{line.pk}",
+                    required=send,
+                )
+            except ValidationError as exc:
+                errors.update(exc.errors)
+        if errors:
+            raise ValidationError(errors)
+        for line in lines:
+            line.unit_net = amounts[line.pk]
+        QuoteLine.objects.bulk_update(lines, ["unit_net"])
+        locked.status = target
+        locked.valid_until = valid_until
+        locked.staff_note = note
+        fields = ["status", "valid_until", "staff_note", "updated_at"]
+        if send:
+            now = timezone.now()
+            locked.version += 1
+            locked.sent_at = now
+            fields += ["version", "sent_at"]
+            QuoteVersion.objects.create(
+                quote=locked,
+                version=locked.version,
+                lines=[
+                    {"sku": line.sku, "quantity": line.quantity, "unit_net": str(line.unit_net)}
+                    for line in lines
+                ],
+                valid_until=valid_until,
+                note=note,
+                sent_at=now,
+                sent_by=by if getattr(by, "pk", None) else None,
+            )
+        locked.save(update_fields=fields)
+        quote = _reloaded(locked)
+        if send:
+            quote_event_emit("quote.sent", quote)
+            quote_sent_notify(quote)
+    return quote
+
+
+def quote_decline(*, quote: Quote, by, reason: str) -> Quote:
+    """Sales will not quote (a reason for the dealer)."""
+    reason = _text(reason, "reason")
+    if not reason:
+        raise ValidationError({"reason": [_("Say why.")]})
+    with transaction.atomic():
+        locked = _locked(quote)
+        check_transition(locked.status, S.DECLINED, STAFF)
+        locked.status = S.DECLINED
+        locked.staff_note = reason
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "staff_note", "decided_at", "updated_at"])
+        quote = _reloaded(locked)
+        quote_sent_notify(quote)  # the dealer hears the answer
+    return quote
+
+
+# --- the dealer decides --------------------------------------------------------------------------
+
+
+def quote_reject(*, quote: Quote, user, reason: str = "") -> Quote:
+    reason = _text(reason, "reason")
+    with transaction.atomic():
+        locked = _locked(quote)
+        check_transition(locked.status, S.REJECTED, DEALER)
+        locked.status = S.REJECTED
+        locked.reject_reason = reason
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "reject_reason", "decided_at", "updated_at"])
+    return _reloaded(locked)
+
+
+def quote_accept(
+    *,
+    quote: Quote,
+    user,
+    payment_method: str,
+    shipping_address_id: int | None = None,
+    billing_address_id: int | None = None,
+    po_number: str = "",
+) -> Order:
+    """Accept a sent quote before its validity ends: one order of its lines at exactly the
+    quoted prices (``order_place`` with ``quoted``: stock, approval and credit rules apply; a
+    refusal leaves the quote as it was). Once: a second acceptance is a 409."""
+    if not user.has_perm("orders.place_order"):
+        raise NotAllowed(_("Your role cannot place orders."))
+    with transaction.atomic():
+        locked = _locked(quote)  # two acceptances at once: the second waits, then is refused
+        if locked.status == S.ACCEPTED:
+            raise Conflict(
+                _("This quote was already accepted (order %(n)s).") % {"n": locked.order.number},
+                code="quote_used",
+            )
+        if locked.status == S.SENT and locked.valid_until < timezone.localdate():
+            _expire(locked, actor=DEALER)
+            outcome = "expired"
+        else:
+            check_transition(locked.status, S.ACCEPTED, DEALER)
+            lines = list(locked.lines.all())
+            order = order_place(
+                user=user,
+                payment_method=payment_method,
+                items=[{"sku": line.sku, "quantity": line.quantity} for line in lines],
+                shipping_address_id=shipping_address_id,
+                billing_address_id=billing_address_id,
+                note=_("Quote %(n)s") % {"n": locked.number},
+                po_number=po_number,
+                quoted={line.sku: line.unit_net for line in lines},
+                quote_number=locked.number,
+            )
+            locked.status = S.ACCEPTED
+            locked.order = order
+            locked.decided_at = timezone.now()
+            locked.save(update_fields=["status", "order", "decided_at", "updated_at"])
+            accepted = _reloaded(locked)
+            quote_event_emit("quote.accepted", accepted)
+            quote_staff_notify(accepted, template="quotes/quote_accepted")
+            outcome = "accepted"
+    if outcome == "expired":  # committed: the quote stays expired
+        raise Conflict(_("This quote's validity has ended."), code="quote_expired")
+    return order
+
+
+def _expire(quote: Quote, *, actor: str) -> None:
+    check_transition(quote.status, S.EXPIRED, actor)
+    quote.status = S.EXPIRED
+    quote.decided_at = timezone.now()
+    quote.save(update_fields=["status", "decided_at", "updated_at"])
+
+
+def quotes_expire(*, today: datetime.date | None = None) -> int:
+    """Sent quotes whose validity ended before ``today`` expire; how many did."""
+    today = today or timezone.localdate()
+    expired = 0
+    for pk in Quote.objects.filter(status=S.SENT, valid_until__lt=today).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            locked = Quote.objects.select_for_update().filter(pk=pk, status=S.SENT).first()
+            if locked is not None and locked.valid_until < today:
+                _expire(locked, actor=SYSTEM)
+                expired += 1
+    return expired
+
+
+def quote_for_dealer(*, user, number: str) -> Quote:
+    """A quote of ``user``'s company by number, else ``NotFound`` (another company's too)."""
+    quote = (
+        Quote.objects.select_related("order", "requested_by")
+        .prefetch_related("lines")
+        .filter(customer_id=user.customer_id, number=number)
+        .first()
+    )
+    if quote is None:
+        raise NotFound(_("Your company has no quote with this number."))
+    return quote
