@@ -56,6 +56,12 @@ def _answer(quote: Quote, discount: Decimal, days: int) -> Quote:
     )
 
 
+def _target(priced) -> str | None:
+    if not priced.sellable:
+        return None
+    return str(round(priced.price.unit_net * Decimal("0.85"), 2))
+
+
 def seed_quotes(options) -> list[str]:
     customer, owner, buyer = _dealer()
     if customer is None or owner is None or Quote.objects.filter(customer=customer).exists():
@@ -82,11 +88,14 @@ def seed_quotes(options) -> list[str]:
         note="Hotel project in Antalya: delivery in February.",
         valid_until_wanted=timezone.localdate() + datetime.timedelta(days=30),
     )
+    wanted = [(sku, quantity(m, k, 5)) for sku, m, k in skus[2:4]]
+    products = {p.sku: p for p in Product.objects.filter(sku__in=[sku for sku, _q in wanted])}
+    today = lines_price(customer=customer, pairs=[(products[sku], q) for sku, q in wanted])
     sent = quote_request(
         user=asker,
-        lines=[
-            {"sku": s, "quantity": quantity(m, k, 20), "target_price": "50"}
-            for s, m, k in skus[2:4]
+        lines=[  # the dealer aims 15 % under their price today
+            {"sku": sku, "quantity": q, "target_price": _target(p)}
+            for (sku, q), p in zip(wanted, today, strict=True)
         ],
         note="Yearly needs of our Bursa branch.",
     )
