@@ -219,3 +219,56 @@ def test_a_card_order_is_paid_through_the_gateway_in_a_browser(
     assert order.status == "confirmed"
     with translation.override("tr"):
         assert page.get_by_test_id("order-status").inner_text() == order.get_status_display()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_every_portal_page_renders_in_a_browser_without_script_errors(live_server, chromium, shop):
+    """A tour of the pages the walks above do not reach, as an owner with something on each
+    (a sent quote, a shared list, a balance confirmation): each answers 200, the browser logs
+    no script error (htmx and Alpine load from our static files), and a screenshot is kept."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.finance.services.confirmations import confirmation_send
+    from apps.orders.services.lists import list_create
+    from apps.quotes.services import quote_answer, quote_request
+
+    owner = _owner(shop)
+    quote = quote_request(user=owner, lines=[{"sku": "A-1", "quantity": 5}], note="Proje")
+    quote_answer(
+        quote=quote,
+        by=None,
+        prices={quote.lines.get().pk: Decimal("1100")},
+        valid_until=timezone.localdate() + datetime.timedelta(days=7),
+    )
+    reqlist = list_create(
+        user=owner, name="Aylık", shared=True, items=[{"sku": "B-2", "quantity": 10}]
+    )
+    confirmation = confirmation_send(customer=shop.customer, as_of=timezone.localdate())
+    walk = Walk(chromium, live_server, owner)
+    errors: list[str] = []
+    walk.page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    walk.page.on("pageerror", lambda exc: errors.append(str(exc)))
+    pages = {
+        "quotes": "/portal/quotes/",
+        "quote": f"/portal/quotes/{quote.number}/",
+        "lists": "/portal/lists/",
+        "list": f"/portal/lists/{reqlist.pk}/",
+        "returns": "/portal/returns/",
+        "invoices": "/portal/invoices/",
+        "confirmations": "/portal/confirmations/",
+        "confirmation": f"/portal/confirmations/{confirmation.pk}/",
+        "company-users": "/portal/company/users/",
+        "addresses": "/portal/company/addresses/",
+        "profile": "/portal/profile/",
+        "why": "/portal/products/A-1/why/?quantity=3",
+    }
+    for name, url in pages.items():
+        response = walk.page.goto(f"{walk.url}{url}")
+        assert response.status == 200, (url, response.status)
+        walk.shot(name)
+    assert "1.100,00 ₺" in walk.page.goto(f"{walk.url}/portal/quotes/{quote.number}/").text()
+    assert errors == []
