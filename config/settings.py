@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.finance",
     "apps.returns",
     "apps.quotes",
+    "apps.backoffice",  # the back office's start page and work queues (top layer)
     "apps.portal",  # the dealer portal (top layer: pages on the domain services)
     "django_htmx",
     "apps.demo",  # seed_demo and its data builders (top layer: nothing imports it)

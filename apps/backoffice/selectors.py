@@ -1,0 +1,141 @@
+"""What the back office's start page shows a staff member: the work waiting for them (queues
+with counts, each linking to its filtered list) and the sales figures, both limited to the
+dealers they see (a sales manager: those assigned to them) by the admin's one scoping rule
+(``scope_to_dealers``). A constant number of queries, whatever the data; cached a minute per
+staff member, since every admin page shows the queues."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Avg, Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.admin.scoping import scope_to_dealers
+from apps.accounts.models import Customer, CustomerStatus
+from apps.core.work_queues import WorkQueue, register_work_queue, registered_work_queues
+from apps.notifications.models import Notification
+from apps.orders.models import Order, OrderStatus
+from apps.quotes.models import Quote, QuoteStatus
+from apps.returns.models import ReturnRequest, ReturnStatus
+
+QUEUE_CACHE_SECONDS = 60
+NOT_SALES = (OrderStatus.CANCELLED, OrderStatus.REJECTED)  # orders that sold nothing
+
+
+def register() -> None:
+    """The domain's queues; the integrations register theirs (dead webhook deliveries)."""
+    for order, queue in enumerate(
+        (
+            (
+                "dealers",
+                _("Dealers awaiting approval"),
+                "accounts.approve_customer",
+                Customer,
+                "pk",
+                Q(status=CustomerStatus.PENDING),
+                "admin:accounts_customer_changelist|status__exact=pending",
+            ),
+            (
+                "credit",
+                _("Orders awaiting credit approval"),
+                "orders.approve_credit",
+                Order,
+                "customer",
+                Q(status=OrderStatus.AWAITING_CREDIT_APPROVAL),
+                "admin:orders_order_changelist|status__exact=awaiting_credit_approval",
+            ),
+            (
+                "returns",
+                _("Returns requested"),
+                "returns.decide_returnrequest",
+                ReturnRequest,
+                "customer",
+                Q(status=ReturnStatus.REQUESTED),
+                "admin:returns_returnrequest_changelist|status__exact=requested",
+            ),
+            (
+                "quotes",
+                _("Quotes to answer"),
+                "quotes.answer_quote",
+                Quote,
+                "customer",
+                Q(status__in=[QuoteStatus.REQUESTED, QuoteStatus.DRAFT]),
+                "admin:quotes_quote_changelist|status__in=requested,draft",
+            ),
+            (
+                "notifications",
+                _("Failed e-mails and SMS"),
+                "notifications.view_notification",
+                Notification,
+                "customer",
+                Q(status=Notification.Status.FAILED),
+                "admin:notifications_notification_changelist|status__exact=failed",
+            ),
+        )
+    ):
+        key, label, permission, model, path, condition, url = queue
+        register_work_queue(
+            WorkQueue(key, label, permission, model, path, condition, url, order=order * 10)
+        )
+
+
+def _url(spec: str) -> str:
+    name, _sep, query = spec.partition("|")
+    return f"{reverse(name)}?{query}" if query else reverse(name)
+
+
+def work_queues(*, user, use_cache: bool = True) -> list[dict]:
+    """``[{key, label, count, url}]`` of the queues ``user`` works (holds the permission of),
+    counted among the dealers they see; one query per queue."""
+    key = f"backoffice:queues:{user.pk}"
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    queues = []
+    for queue in registered_work_queues():
+        if not user.has_perm(queue.permission):
+            continue
+        rows = scope_to_dealers(
+            queue.model.objects.filter(queue.condition), user=user, path=queue.dealer_path
+        )
+        queues.append(
+            {
+                "key": queue.key,
+                "label": str(queue.label),
+                "count": rows.count(),
+                "url": _url(queue.url),
+            }
+        )
+    cache.set(key, queues, timeout=QUEUE_CACHE_SECONDS)
+    return queues
+
+
+def sales_figures(*, user, today: datetime.date | None = None) -> dict:
+    """Today's and this month's sales (gross, orders not cancelled or rejected), the month's
+    order count and average order value, and the dealers who ordered in the last 90 days,
+    among the dealers ``user`` sees: one query."""
+    today = today or timezone.localdate()
+    month_start = today.replace(day=1)
+    since = today - datetime.timedelta(days=89)
+    orders = scope_to_dealers(
+        Order.objects.exclude(status__in=NOT_SALES).filter(created_at__date__gte=since),
+        user=user,
+        path="customer",
+    )
+    in_month = Q(created_at__date__gte=month_start)
+    figures = orders.aggregate(
+        today=Sum("grand_total", filter=Q(created_at__date=today), default=Decimal("0")),
+        month=Sum("grand_total", filter=in_month, default=Decimal("0")),
+        month_orders=Count("id", filter=in_month),
+        month_average=Avg("grand_total", filter=in_month),
+        active_dealers=Count("customer", distinct=True),
+    )
+    if figures["month_average"] is not None:
+        figures["month_average"] = figures["month_average"].quantize(Decimal("0.01"))
+    return figures
