@@ -10,7 +10,8 @@ import datetime
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.admin.scoping import scope_to_dealers
 from apps.accounts.models import Customer, CustomerStatus
 from apps.core.work_queues import WorkQueue, register_work_queue, registered_work_queues
+from apps.finance.models import CardPayment
+from apps.finance.selectors import AGING_BUCKETS, aging_by_dealer
 from apps.notifications.models import Notification
-from apps.orders.models import Order, OrderStatus
+from apps.orders.models import Cart, Order, OrderLine, OrderStatus
 from apps.quotes.models import Quote, QuoteStatus
 from apps.returns.models import ReturnRequest, ReturnStatus
 
@@ -139,3 +142,80 @@ def sales_figures(*, user, today: datetime.date | None = None) -> dict:
     if figures["month_average"] is not None:
         figures["month_average"] = figures["month_average"].quantize(Decimal("0.01"))
     return figures
+
+
+def dashboard_charts(*, user, today: datetime.date | None = None) -> dict:
+    """The start page's charts and top lists, among the dealers ``user`` sees, for the last
+    90 days: orders and gross sales per day, the top 10 dealers (gross) and products
+    (units), the card payments' success rate, cart-to-order conversion, and what is overdue by
+    aging bucket. Six queries, whatever the data."""
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=89)
+    orders = scope_to_dealers(
+        Order.objects.exclude(status__in=NOT_SALES).filter(created_at__date__gte=since),
+        user=user,
+        path="customer",
+    )
+    per_day = {
+        row["day"]: row
+        for row in orders.annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(count=Count("id"), gross=Sum("grand_total"))
+        .order_by("day")
+    }
+    days = [since + datetime.timedelta(days=n) for n in range(90)]
+    top_dealers = list(
+        orders.values("customer__code", "customer__name")
+        .annotate(gross=Sum("grand_total"), count=Count("id"))
+        .order_by("-gross", "customer__code")[:10]
+    )
+    top_products = list(
+        OrderLine.objects.filter(order__in=orders.values("pk"))
+        .values("sku", "name")
+        .annotate(units=Sum("quantity"), gross=Sum("line_gross"))
+        .order_by("-units", "sku")[:10]
+    )
+    payments = scope_to_dealers(
+        CardPayment.objects.filter(created_at__date__gte=since), user=user, path="customer"
+    ).aggregate(
+        succeeded=Count(
+            "id", filter=Q(status__in=[CardPayment.Status.SUCCEEDED, CardPayment.Status.REFUNDED])
+        ),
+        failed=Count("id", filter=Q(status=CardPayment.Status.FAILED)),
+    )
+    decided = payments["succeeded"] + payments["failed"]
+    carts = scope_to_dealers(
+        Cart.objects.filter(updated_at__date__gte=since), user=user, path="customer"
+    ).aggregate(
+        used=Count("id"),
+        ordered=Count(
+            "id",
+            filter=Q(
+                Exists(
+                    Order.objects.filter(placed_by=OuterRef("user"), created_at__date__gte=since)
+                )
+            ),
+        ),
+    )
+    dealers = scope_to_dealers(Customer.objects.all(), user=user, path="pk")
+    names = [f"aging_{b.code}" for b in AGING_BUCKETS]
+    aging = dict.fromkeys(names, Decimal("0"))
+    # one row per dealer with its buckets (the aging report's query), added up here
+    for row in aging_by_dealer(dealers, today=today).values_list(*names):
+        for name, amount in zip(names, row, strict=True):
+            aging[name] += amount or 0
+    return {
+        "days": [day.isoformat() for day in days],
+        "orders_per_day": [per_day.get(day, {}).get("count", 0) for day in days],
+        "gross_per_day": [str(per_day.get(day, {}).get("gross") or 0) for day in days],
+        "top_dealers": top_dealers,
+        "top_products": top_products,
+        "payment_success": (round(100 * payments["succeeded"] / decided, 1) if decided else None),
+        "payments": payments,
+        "cart_conversion": (
+            round(100 * carts["ordered"] / carts["used"], 1) if carts["used"] else None
+        ),
+        "carts": carts,
+        "aging_labels": [str(b.label) for b in AGING_BUCKETS],
+        "aging": [str(aging[f"aging_{b.code}"] or 0) for b in AGING_BUCKETS],
+    }

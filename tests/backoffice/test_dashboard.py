@@ -13,13 +13,14 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.accounts.services.customers import customer_assign_sales_rep
-from apps.backoffice.selectors import sales_figures, work_queues
+from apps.backoffice.selectors import dashboard_charts, sales_figures, work_queues
 from apps.orders.models import Order
 from apps.quotes.models import Quote
 from tests.factories import CustomerFactory
 from tests.finance.helpers import make_order
 
 pytestmark = [pytest.mark.django_db]
+D = Decimal
 
 
 @pytest.fixture(autouse=True)
@@ -105,3 +106,67 @@ def test_the_queue_counts_take_one_query_each(book, staff_client, django_assert_
         work_queues(user=admin, use_cache=False)
     with django_assert_num_queries(1):
         sales_figures(user=admin)
+
+
+def test_the_charts_and_top_lists_among_the_dealers_seen(book, staff_client):
+    from apps.finance.models import CardPayment
+    from apps.finance.services.ledger import ledger_post
+    from apps.orders.models import Cart, OrderLine
+    from tests.catalog.factories import ProductFactory
+    from tests.factories import DealerUserFactory
+
+    mine, theirs = book
+    product = ProductFactory(sku="TOP-1", name="Çok satan")
+    for order in Order.objects.filter(customer=mine).exclude(status="cancelled"):
+        OrderLine.objects.create(
+            order=order, product=product, sku="TOP-1", name="Çok satan", quantity=7,
+            unit_net=D("10"), discount=D("0"), price_source="list", vat_rate=20,
+            line_net=D("70"), line_vat=D("14"), line_gross=D("84"),
+        )  # fmt: skip
+    for status in ("succeeded", "succeeded", "succeeded", "failed"):
+        CardPayment.objects.create(
+            customer=mine, provider="paynet", reference=f"CP{status}{CardPayment.objects.count()}",
+            amount=D("10.00"), status=status,
+        )  # fmt: skip
+    buyer = DealerUserFactory(customer=mine, role="purchasing")
+    Cart.objects.create(user=buyer, customer=mine)  # a cart that never became an order
+    owner_cart = Cart.objects.create(user=DealerUserFactory(customer=mine), customer=mine)
+    Order.objects.filter(customer=mine).update(placed_by=owner_cart.user)
+    ledger_post(
+        customer=theirs, kind="invoice", amount="300.00",
+        entry_date=timezone.localdate() - datetime.timedelta(days=50),
+        due_date=timezone.localdate() - datetime.timedelta(days=40),
+    )  # fmt: skip
+    admin = staff_client(superuser=True).user
+    charts = dashboard_charts(user=admin)
+    assert len(charts["days"]) == 90 and charts["days"][-1] == timezone.localdate().isoformat()
+    assert sum(charts["orders_per_day"]) == 4  # 2 dealers x (credit approval + confirmed)
+    assert [row["customer__code"] for row in charts["top_dealers"]] == ["MINE01", "THEIRS"]
+    assert charts["top_products"][0]["sku"] == "TOP-1" and charts["top_products"][0]["units"] == 14
+    assert charts["payment_success"] == 75.0
+    assert charts["cart_conversion"] == 50.0
+    assert charts["aging"][2] == "300.00"  # 31-60 days overdue
+
+    manager = staff_client("Sales Manager").user
+    customer_assign_sales_rep(customer=theirs, rep=manager, by=None)
+    seen = dashboard_charts(user=manager)
+    assert [row["customer__code"] for row in seen["top_dealers"]] == ["THEIRS"]
+    assert seen["top_products"] == [] and seen["payment_success"] is None
+    assert seen["aging"][2] == "300.00"
+
+
+def test_the_charts_take_a_fixed_number_of_queries(book, staff_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = staff_client(superuser=True).user
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            dashboard_charts(user=admin)
+        return len(queries)
+
+    before = count()
+    for customer in (CustomerFactory(), CustomerFactory(), CustomerFactory()):
+        make_order(customer)
+    assert count() == before <= 7

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from apps.backoffice.selectors import sales_figures, work_queues
+from apps.backoffice.selectors import dashboard_charts, sales_figures, work_queues
 
 register = template.Library()
 
@@ -26,4 +26,4 @@ def backoffice_figures(context):
         return {"figures": None}
     if not user.has_perm("orders.view_order"):
         return {"figures": None}
-    return {"figures": sales_figures(user=user)}
+    return {"figures": sales_figures(user=user), "charts": dashboard_charts(user=user)}
