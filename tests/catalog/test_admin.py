@@ -149,6 +149,7 @@ def test_product_changelist_query_count_does_not_grow_with_the_rows(admin_client
     warehouse = WarehouseFactory(code="IST")
     for _ in range(3):
         StockLevelFactory(product=ProductFactory(category=lighting), warehouse=warehouse)
+    count_queries()  # warm: the work queues of the header are cached a minute
     few = count_queries()
     for _ in range(20):
         StockLevelFactory(product=ProductFactory(category=lighting), warehouse=warehouse)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -16,9 +21,11 @@ from apps.accounts.models import (
     Address,
     CreditLimitChange,
     Customer,
+    CustomerStatus,
     DealerRole,
     User,
 )
+from apps.accounts.selectors import customer_credit_summary
 from apps.accounts.services.addresses import (
     ADDRESS_FIELDS,
     address_create,
@@ -228,7 +235,8 @@ class CustomerAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
         return self.can_change_credit_limit(request) and self.has_change_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(self.always_readonly)
+        self._request = request
+        fields = [*self.always_readonly, "next_step", "account"]
         if not self.can_change_credit_limit(request):
             fields.append("credit_limit")
         if not self.can_assign_sales_rep(request):
@@ -239,8 +247,14 @@ class CustomerAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
         terms = ["credit_limit", "payment_terms_days", "sales_rep"]
         if self._editable_credit_limit(request, obj):
             terms.insert(1, "credit_limit_reason")
+        head = ["code", "name", "tier", "status", "status_reason", "approved_at"]
+        if obj is not None:
+            head.insert(4, "next_step")
+        sets = [(None, {"fields": head})]
+        if obj is not None and request.user.has_perm("finance.view_ledgerentry"):
+            sets.append((_("Account"), {"fields": ("account",)}))
         return (
-            (None, {"fields": ("code", "name", "tier", "status", "status_reason", "approved_at")}),
+            *sets,
             (_("Tax and contact"), {"fields": ("tax_number", "tax_office", "phone", "email")}),
             (_("Commercial terms"), {"fields": terms}),
             (
@@ -321,6 +335,88 @@ class CustomerAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
                 )
             except DomainError as exc:
                 self.message_user(request, f"{user}: {_domain_message(exc)}", messages.ERROR)
+
+    # --- the page's own step and figures ---
+
+    @admin.display(description=_("next step"))
+    def next_step(self, obj: Customer) -> str:
+        request = getattr(self, "_request", None)
+        if (
+            obj.pk is None
+            or obj.status != CustomerStatus.PENDING
+            or request is None
+            or not self.has_approve_permission(request)
+        ):
+            return "-"
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:accounts_customer_approve", args=[obj.pk]),
+            gettext("Approve"),
+        )
+
+    @admin.display(description=_("current account"))
+    def account(self, obj: Customer) -> str:
+        """Balance, credit limit, open orders, available credit and overdue (finance roles)."""
+        if obj.pk is None:
+            return "-"
+        summary = customer_credit_summary(customer=obj)
+        rows = [
+            (gettext("Balance"), summary["balance"]),
+            (gettext("Credit limit"), summary["credit_limit"]),
+            (gettext("Open orders"), summary["open_orders_total"]),
+            (gettext("Available credit"), summary["available_credit"]),
+            (gettext("Overdue"), summary["overdue_total"]),
+        ]
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                '<tr><th scope="row">{}</th><td style="text-align:right">{} ₺</td></tr>',
+                ((label, floatformat(amount, "2g")) for label, amount in rows),
+            ),
+        )
+
+    def get_urls(self):
+        approve = path(
+            "<path:object_id>/approve/",
+            self.admin_site.admin_view(self.approve_view),
+            name="accounts_customer_approve",
+        )
+        return [approve, *super().get_urls()]
+
+    def approve_view(self, request, object_id: str):
+        """The pending customer's page's "Approve": a confirmation, then ``customer_approve``."""
+        if not self.has_approve_permission(request):
+            raise PermissionDenied
+        customer = self.get_object(request, object_id)  # scoped: another's dealer is not found
+        if customer is None:
+            raise Http404
+        back = reverse("admin:accounts_customer_change", args=[customer.pk])
+        if request.method == "POST":
+            try:
+                customer_approve(customer=customer, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, _domain_message(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(customer)s is approved.") % {"customer": customer},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Approve %(customer)s") % {"customer": customer},
+            "intro": gettext(
+                "The company becomes active: its users can sign in and order, and its owner "
+                "is told by e-mail."
+            ),
+            "opts": self.model._meta,
+            "form": forms.Form(),
+            "media": self.media,
+            "cancel_url": back,
+        }
+        return TemplateResponse(request, "admin/finance/ledgerentry/entry_form.html", context)
 
     # --- status actions (approve_customer permission) ---
 
