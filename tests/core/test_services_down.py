@@ -92,6 +92,9 @@ class Web:
         return lines
 
 
+WEB_APP_NAME = "b2b-web-under-test"
+
+
 @pytest.fixture
 def web(transactional_db, tmp_path):
     started: list[subprocess.Popen] = []
@@ -109,6 +112,8 @@ def web(transactional_db, tmp_path):
             "LOG_LEVEL": "INFO",
             "WEBHOOK_ALLOW_LOOPBACK": "1",
             "HEALTH_CHECK_TIMEOUT": "1",
+            # libpq names the server's sessions, so a test ends those and no other
+            "PGAPPNAME": WEB_APP_NAME,
             **overrides,
         }
         with log.open("w") as out:
@@ -396,12 +401,15 @@ def test_with_no_database_connection_left_requests_answer_503(web):
 
 
 def _terminate_server_connections() -> int:
-    """End every other session of the test database (the web server's), as a database restart
-    or a failover would."""
+    """End the web server's sessions of the test database, as a database restart or a failover
+    would; only those: this worker's other sessions (the live server other tests share) live
+    on."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND application_name = %s",
+            [WEB_APP_NAME],
         )
         return cursor.fetchone()[0]
 
