@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
 
 class ReadOnlyAdminMixin:
     """A screen (model admin or inline) that only shows rows: nobody adds, changes or deletes
@@ -15,3 +20,37 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+FORM_PAGE_TEMPLATE = "admin/finance/ledgerentry/entry_form.html"  # a titled form with an intro
+
+
+class FormPageAdminMixin:
+    """An admin's own pages of one step (approve, answer, receive, refund...): the object of
+    the step, found through the admin's scoped ``get_object`` (another dealer's is not found)
+    after the step's permission, and a titled form page that goes back to where it came from.
+    The step itself runs through a service."""
+
+    def step_object(self, request, object_id: str, permission: str):
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        found = self.get_object(request, object_id)
+        if found is None:
+            raise Http404
+        return found
+
+    def form_page(self, request, form, *, title: str, intro: str, cancel_url: str):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            "cancel_url": cancel_url,
+        }
+        return TemplateResponse(request, FORM_PAGE_TEMPLATE, context)
+
+    def change_url(self, obj) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])

@@ -15,9 +15,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -25,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
-from apps.core.admin_mixins import ReadOnlyAdminMixin
+from apps.core.admin_mixins import FormPageAdminMixin, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 from apps.pricing.engine import price_resolve_many
 from apps.quotes.models import Quote, QuoteLine, QuoteVersion
@@ -33,7 +31,6 @@ from apps.quotes.models import QuoteStatus as S
 from apps.quotes.services import quote_answer, quote_decline
 from apps.quotes.states import OPEN
 
-FORM_TEMPLATE = "admin/finance/ledgerentry/entry_form.html"  # a titled form with an intro
 ANSWER = "quotes.answer_quote"
 
 
@@ -106,7 +103,7 @@ def answer_form_class(quote: Quote, engine_prices: dict[int, str]):
 
 
 @admin.register(Quote)
-class QuoteAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+class QuoteAdmin(FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
     dealer_scope = "customer"  # sales managers: the quotes of their own dealers
     list_display = ("number", "dealer", "status", "version", "valid_until", "created_at", "order")
     list_filter = ("status", "created_at")
@@ -164,24 +161,12 @@ class QuoteAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
         ] + super().get_urls()
 
     def _quote(self, request, object_id: str) -> Quote:
-        if not request.user.has_perm(ANSWER):
-            raise PermissionDenied
-        found = self.get_object(request, object_id)  # scoped: another's dealer is not found
-        if found is None:
-            raise Http404
-        return found
+        return self.step_object(request, object_id, ANSWER)
 
     def _page(self, request, found, form, *, title, intro):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
-            "opts": self.model._meta,
-            "form": form,
-            "media": self.media + form.media,
-            "cancel_url": reverse("admin:quotes_quote_change", args=[found.pk]),
-        }
-        return TemplateResponse(request, FORM_TEMPLATE, context)
+        return self.form_page(
+            request, form, title=title, intro=intro, cancel_url=self.change_url(found)
+        )
 
     def _done(self, request, found, result):
         self.log_change(request, result, [{"changed": {"fields": ["status"]}}])

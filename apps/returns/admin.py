@@ -14,16 +14,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
-from apps.core.admin_mixins import ReadOnlyAdminMixin
+from apps.core.admin_mixins import FormPageAdminMixin, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 from apps.returns.models import (
     ReturnLine,
@@ -35,7 +33,6 @@ from apps.returns.models import (
 from apps.returns.services import credit_amounts, return_credit, return_decide, return_receive
 from apps.returns.states import STAFF
 
-FORM_TEMPLATE = "admin/finance/ledgerentry/entry_form.html"  # a titled form with an intro
 S = ReturnStatus
 STEPS = {
     # url name: (permission, status it starts from, label)
@@ -126,7 +123,9 @@ def receive_form_class(request: ReturnRequest):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+class ReturnRequestAdmin(
+    FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin
+):
     dealer_scope = "customer"  # sales managers: the returns of their own dealers
     list_display = ("number", "dealer", "order", "status", "created_at", "credit_total")
     list_filter = ("status", "created_at")
@@ -190,24 +189,12 @@ class ReturnRequestAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.Model
 
     def _return(self, request, object_id: str, step: str) -> ReturnRequest:
         permission, _status, _label = STEPS[step]
-        if not request.user.has_perm(permission):
-            raise PermissionDenied
-        found = self.get_object(request, object_id)  # scoped: another's dealer is not found
-        if found is None:
-            raise Http404
-        return found
+        return self.step_object(request, object_id, permission)
 
     def _page(self, request, found, form, *, title, intro):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
-            "opts": self.model._meta,
-            "form": form,
-            "media": self.media + form.media,
-            "cancel_url": reverse("admin:returns_returnrequest_change", args=[found.pk]),
-        }
-        return TemplateResponse(request, FORM_TEMPLATE, context)
+        return self.form_page(
+            request, form, title=title, intro=intro, cancel_url=self.change_url(found)
+        )
 
     def _run(self, request, found, form, step) -> HttpResponseRedirect | None:
         try:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -42,7 +41,7 @@ from apps.accounts.services.customers import (
 )
 from apps.accounts.services.users import user_update_for_company
 from apps.accounts.validators import normalize_tax_number
-from apps.core.admin_mixins import ReadOnlyAdminMixin
+from apps.core.admin_mixins import FormPageAdminMixin, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 
 # --- Customers ----------------------------------------------------------------------------------
@@ -189,7 +188,9 @@ class CreditLimitChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
+class CustomerAdmin(
+    FormPageAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
+):
     dealer_scope = "pk"  # sales managers: the customers assigned to them
     form = CustomerAdminForm
     list_display = ("code", "name", "tier", "status", "credit_limit", "sales_rep")
@@ -386,12 +387,8 @@ class CustomerAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
 
     def approve_view(self, request, object_id: str):
         """The pending customer's page's "Approve": a confirmation, then ``customer_approve``."""
-        if not self.has_approve_permission(request):
-            raise PermissionDenied
-        customer = self.get_object(request, object_id)  # scoped: another's dealer is not found
-        if customer is None:
-            raise Http404
-        back = reverse("admin:accounts_customer_change", args=[customer.pk])
+        customer = self.step_object(request, object_id, "accounts.approve_customer")
+        back = self.change_url(customer)
         if request.method == "POST":
             try:
                 customer_approve(customer=customer, by=request.user)
@@ -404,19 +401,16 @@ class CustomerAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
                     messages.SUCCESS,
                 )
             return HttpResponseRedirect(back)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Approve %(customer)s") % {"customer": customer},
-            "intro": gettext(
+        return self.form_page(
+            request,
+            forms.Form(),
+            title=gettext("Approve %(customer)s") % {"customer": customer},
+            intro=gettext(
                 "The company becomes active: its users can sign in and order, and its owner "
                 "is told by e-mail."
             ),
-            "opts": self.model._meta,
-            "form": forms.Form(),
-            "media": self.media,
-            "cancel_url": back,
-        }
-        return TemplateResponse(request, "admin/finance/ledgerentry/entry_form.html", context)
+            cancel_url=back,
+        )
 
     # --- status actions (approve_customer permission) ---
 
