@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class ReadOnlyAdminMixin:
@@ -20,6 +22,14 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class DealerColumn:
+    """The ``dealer`` column of a list of a dealer's rows: code and name, sorted by code."""
+
+    @admin.display(description=_("dealer"), ordering="customer__code")
+    def dealer(self, obj) -> str:
+        return f"{obj.customer.code} · {obj.customer.name}"
 
 
 FORM_PAGE_TEMPLATE = "admin/finance/ledgerentry/entry_form.html"  # a titled form with an intro

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.admin.scoping import DealerScopedAdminMixin, scoped_form_class
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_list_for_staff
-from apps.core.admin_mixins import ReadOnlyAdminMixin
+from apps.core.admin_mixins import DealerColumn, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
 from apps.finance.models import (
@@ -129,14 +129,6 @@ class EntryForm(_LedgerForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
-
-
-class DealerColumn:
-    """The ``dealer`` column of a finance list: code and name, sorted by code."""
-
-    @admin.display(description=_("dealer"), ordering="customer__code")
-    def dealer(self, obj) -> str:
-        return f"{obj.customer.code} · {obj.customer.name}"
 
 
 @admin.register(LedgerEntry)

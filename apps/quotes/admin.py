@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
-from apps.core.admin_mixins import FormPageAdminMixin, ReadOnlyAdminMixin
+from apps.core.admin_mixins import DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 from apps.pricing.engine import price_resolve_many
 from apps.quotes.models import Quote, QuoteLine, QuoteVersion
@@ -103,7 +103,9 @@ def answer_form_class(quote: Quote, engine_prices: dict[int, str]):
 
 
 @admin.register(Quote)
-class QuoteAdmin(FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+class QuoteAdmin(
+    DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin
+):
     dealer_scope = "customer"  # sales managers: the quotes of their own dealers
     list_display = ("number", "dealer", "status", "version", "valid_until", "created_at", "order")
     list_filter = ("status", "created_at")
@@ -131,10 +133,6 @@ class QuoteAdmin(FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin,
         "decided_at",
     )
     readonly_fields = fields
-
-    @admin.display(description=_("dealer"), ordering="customer__code")
-    def dealer(self, obj: Quote) -> str:
-        return f"{obj.customer.code} {obj.customer.name}"
 
     @admin.display(description=_("next step"))
     def next_step(self, obj: Quote) -> str:

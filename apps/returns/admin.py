@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
-from apps.core.admin_mixins import FormPageAdminMixin, ReadOnlyAdminMixin
+from apps.core.admin_mixins import DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 from apps.returns.models import (
     ReturnLine,
@@ -124,7 +124,7 @@ def receive_form_class(request: ReturnRequest):
 
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(
-    FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin
+    DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin
 ):
     dealer_scope = "customer"  # sales managers: the returns of their own dealers
     list_display = ("number", "dealer", "order", "status", "created_at", "credit_total")
@@ -154,10 +154,6 @@ class ReturnRequestAdmin(
         "credited_at",
     )
     readonly_fields = fields
-
-    @admin.display(description=_("dealer"), ordering="customer__code")
-    def dealer(self, obj: ReturnRequest) -> str:
-        return f"{obj.customer.code} {obj.customer.name}"
 
     @admin.display(description=_("next step"))
     def next_step(self, obj: ReturnRequest) -> str:
