@@ -59,7 +59,13 @@ INSTALLED_APPS = [
     "auditlog",
     "storages",
     "import_export",
+    # the back office's two-factor sign-in: authenticator apps (TOTP) and recovery codes
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_cotton.apps.SimpleAppConfig",  # the portal's components (templates/cotton/)
+    "django_celery_results",  # task results in the database (the job dashboard)
+    "django_celery_beat",  # the beat schedule in the database (DatabaseScheduler)
     # ours
     "apps.core",
     "apps.accounts",
@@ -95,6 +101,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # DRF's views are exempt (no cookie auth)
     "apps.core.middleware.BrowserAuthenticationMiddleware",
+    # request.user.is_verified(): the session passed the two-factor step (django-otp); staff
+    # who need it see no admin page but the two-factor steps until then
+    "django_otp.middleware.OTPMiddleware",
+    "apps.accounts.middleware.StaffTwoFactorMiddleware",
     "apps.core.middleware.BrowserMessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -209,8 +219,24 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Without a broker, tasks run in-process (eagerly): the zero-setup default.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL is None)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND")
-CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+# Task results go to the database (django-celery-results) with the task's name, arguments and
+# worker (result_extended), for the back office's job dashboard, which sends a failed task again
+# with its arguments. The high-volume tasks (outbox dispatch, webhook delivery and sweep,
+# notification sends, heartbeat, price index sync) say ignore_result=True: no row per run, but
+# their failures are stored all the same. Results are deleted CELERY_RESULT_EXPIRES_DAYS after
+# they finished, by beat's "celery.backend_cleanup" (CELERY_BEAT_SCHEDULE below).
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "django-db")
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_IGNORE_RESULT = False
+CELERY_TASK_STORE_ERRORS_EVEN_IF_IGNORED = True
+CELERY_TASK_TRACK_STARTED = True  # a stored task's start time (its runtime in the dashboard)
+CELERY_RESULT_EXPIRES = timedelta(days=env_int("CELERY_RESULT_EXPIRES_DAYS", 14))
+# the back office's "Failed jobs" queue: failed tasks of this many last days not yet retried
+JOB_FAILED_QUEUE_DAYS = env_int("JOB_FAILED_QUEUE_DAYS", 7)
+# beat reads its schedule from the database (django-celery-beat; config/beat.py), where staff
+# see, disable and run periodic tasks; CELERY_BEAT_SCHEDULE is loaded into it whenever beat
+# starts, so settings stay the one definition. It counts whole seconds (at least 1).
+CELERY_BEAT_SCHEDULER = env_str("CELERY_BEAT_SCHEDULER", "config.beat:DatabaseScheduler")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -225,6 +251,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     "core-idempotency-purge": {"task": "core.idempotency_purge", "schedule": 24 * 3600.0},
+    # expired task results (CELERY_RESULT_EXPIRES); the name is celery's own default entry's
+    "celery.backend_cleanup": {
+        "task": "celery.backend_cleanup",
+        "schedule": _crontab(minute=0, hour=4),
+        "options": {"expires": 12 * 3600},
+    },
 }
 # An Idempotency-Key whose first request neither committed nor failed cleanly (its process
 # died) is taken over by a repeat after this many seconds.
@@ -330,6 +362,15 @@ CELERY_BEAT_SCHEDULE["accounts-registrations-expired-remove"] = {
 LOCKOUT_ACCOUNT_FAILURES = env_int("LOCKOUT_ACCOUNT_FAILURES", 5)
 LOCKOUT_IP_FAILURES = env_int("LOCKOUT_IP_FAILURES", 50)
 LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15)
+
+# Two-factor sign-in to the back office (docs/back-office.md): required for superusers and for
+# staff in these groups (comma-separated group names); other staff may turn it on. A wrong code
+# counts as a failed login (the lockout above). OTP_TOTP_ISSUER names the account in the app.
+STAFF_TWO_FACTOR_GROUPS = env_list("STAFF_TWO_FACTOR_GROUPS", ["Super Admin", "Finance Manager"])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "B2B back office")
+# django-otp's device screens are unregistered (apps/accounts/admin/two_factor.py); should they
+# come back, they never show a secret or a QR code
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # versions of the documents a dealer consents to at registration
 TERMS_VERSION = env_str("TERMS_VERSION", "2026-01")

@@ -15,6 +15,8 @@ urlpatterns = [
     path("health/live", core_views.health_live, name="health-live"),
     path("health/ready", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="prometheus-django-metrics"),
+    # the two-factor steps of the back office's sign-in (before the admin's catch-all)
+    path("admin/two-factor/", include("apps.accounts.admin.two_factor_urls")),
     path("admin/", admin.site.urls),
     path("portal/", include("apps.portal.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

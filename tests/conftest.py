@@ -121,9 +121,35 @@ def dealer_client(db):
     return make
 
 
+def staff_login(client, user):
+    """Log ``user`` into the admin with a session that passed the two-factor step, as after
+    a right code: ``user`` gets a confirmed authenticator (TOTP device) unless they have one,
+    and the session names it (django-otp's session key). The one way tests sign staff in."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def totp_now(device) -> str:
+    """The code an authenticator app shows now for ``device`` (a TOTP device)."""
+    from django_otp.oath import totp
+
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    return f"{code:0{device.digits}d}"
+
+
 @pytest.fixture
 def staff_client(db):
-    """``staff_client(*groups)`` -> a Django test client logged into the admin as staff."""
+    """``staff_client(*groups)`` -> a Django test client logged into the admin as staff (two-
+    factor step passed: ``staff_login``)."""
     from django.test import Client
 
     from tests.factories import StaffUserFactory
@@ -131,7 +157,7 @@ def staff_client(db):
     def make(*groups: str, superuser: bool = False) -> Client:
         user = StaffUserFactory(groups=list(groups), is_superuser=superuser)
         client = Client()
-        client.force_login(user)
+        staff_login(client, user)
         client.user = user
         return client
 

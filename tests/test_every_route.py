@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from apps.core.models import OutboxEvent
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.orders.models import Order
-from tests.conftest import closed_port
+from tests.conftest import closed_port, staff_login
 from tests.factories import DealerUserFactory, StaffUserFactory
 from tests.orders.conftest import Shop, place
 
@@ -109,7 +109,7 @@ class World:
 
         self.staff = Client(raise_request_exception=False)
         self.staff_user = StaffUserFactory(is_superuser=True)
-        self.staff.force_login(self.staff_user)
+        staff_login(self.staff, self.staff_user)
         self.anonymous = APIClient(raise_request_exception=False)
         for client in (self.dealer, self.erp):
             client.raise_request_exception = False
@@ -197,7 +197,7 @@ def test_every_admin_route_answers_without_a_server_error(world, who):
     routes = [route for route in all_routes() if route.startswith("admin/")]
 
     def relogin():
-        world.staff.force_login(world.staff_user)
+        staff_login(world.staff, world.staff_user)
 
     assert walk(world, client, routes, relogin=relogin if who == "staff" else None) == []
 

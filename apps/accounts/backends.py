@@ -1,4 +1,5 @@
-"""Session logins (the admin) get the same lockout as the API's token endpoint."""
+"""Session logins (the admin) get the same lockout as the API's token endpoint; staff with
+two-factor sign-in then give a code (``apps.accounts.services.two_factor``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from apps.accounts import lockout
 from apps.accounts.authentication import user_load_for_request
 from apps.accounts.models import AuthEvent
 from apps.accounts.services.auth import auth_event_record
+from apps.accounts.two_factor import two_factor_applies
 from apps.core.net import client_ip, user_agent
 
 
@@ -34,7 +36,9 @@ class LockoutModelBackend(ModelBackend):
                     user_agent=agent,
                     detail=f"{what} locked (session login)",
                 )
-        elif user is not None:
+        elif user is not None and not two_factor_applies(user):
+            # with two-factor sign-in the failures are forgotten after the code, not here
+            # (else each password login would give a guesser five more codes)
             lockout.register_success(email=email)
         return user
 

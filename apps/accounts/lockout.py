@@ -31,9 +31,10 @@ from apps.core.counters import (
     counter_set,
 )
 
-# failed logins that count: the API's wrong passwords and the admin's failed session logins
-# (an API login refused because of a lock does not extend it)
-_COUNTED_DETAILS = ("bad credentials", "session")
+# failed logins that count: the API's wrong passwords, the admin's failed session logins and
+# the admin's wrong two-factor codes (an API login refused because of a lock does not extend it)
+TWO_FACTOR_FAILURE = "bad two-factor code"
+_COUNTED_DETAILS = ("bad credentials", "session", TWO_FACTOR_FAILURE)
 _RESETS = (AuthEvent.Kind.LOGIN, AuthEvent.Kind.UNLOCK, AuthEvent.Kind.PASSWORD_RESET_DONE)
 
 

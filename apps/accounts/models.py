@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.validators import (
@@ -22,6 +23,7 @@ from apps.accounts.validators import (
     validate_tax_number,
 )
 from apps.core.models import AuditedModel, SoftDeleteModel, TimeStampedModel
+from apps.core.money import money_text
 
 
 class Tier(models.TextChoices):
@@ -172,7 +174,10 @@ class CreditLimitChange(models.Model):
         verbose_name_plural = _("credit limit changes")
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.old_limit} -> {self.new_limit}"
+        return gettext("Credit limit %(old)s → %(new)s") % {
+            "old": money_text(self.old_limit),
+            "new": money_text(self.new_limit),
+        }
 
 
 class Address(SoftDeleteModel, AuditedModel):
@@ -372,7 +377,9 @@ class SmsLoginCode(models.Model):
 
 
 class AuthEvent(models.Model):
-    """Every login, logout, failed login, lockout, token refresh and password reset."""
+    """Every login, logout, failed login, lockout, token refresh and password reset; the
+    back office's two-factor steps (a wrong code is a failed login, the code's success the
+    login)."""
 
     class Kind(models.TextChoices):
         LOGIN = "login", _("login")
@@ -387,6 +394,11 @@ class AuthEvent(models.Model):
         TOKEN_REUSE = "token_reuse", _("rotated refresh token used again")
         REGISTRATION_REFUSED = "registration_refused", _("registration refused (already known)")
         EMAIL_VERIFIED = "email_verified", _("e-mail verified")
+        # the back office's two-factor sign-in (apps/accounts/two_factor.py)
+        LOGIN_PASSWORD = "login_password", _("password right, two-factor code pending")
+        TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("two-factor sign-in turned on")
+        TWO_FACTOR_DISABLED = "two_factor_disabled", _("two-factor sign-in turned off")
+        RECOVERY_CODES_NEW = "recovery_codes_new", _("new recovery codes")
 
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(

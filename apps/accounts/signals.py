@@ -11,6 +11,7 @@ from django.dispatch import receiver
 
 from apps.accounts.models import AuthEvent
 from apps.accounts.services.auth import auth_event_record
+from apps.accounts.two_factor import two_factor_applies
 from apps.core.net import client_ip, user_agent
 
 
@@ -27,7 +28,14 @@ def _record(kind, request, user=None, email=""):
 
 @receiver(user_logged_in, dispatch_uid="accounts-session-login")
 def _session_login(sender, request, user, **kwargs):
-    _record(AuthEvent.Kind.LOGIN, request, user=user)
+    # staff with two-factor sign-in are only half-way: the code's step records the login
+    verified = getattr(user, "otp_device", None) is not None
+    kind = (
+        AuthEvent.Kind.LOGIN_PASSWORD
+        if not verified and two_factor_applies(user)
+        else AuthEvent.Kind.LOGIN
+    )
+    _record(kind, request, user=user)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts-session-logout")

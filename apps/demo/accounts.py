@@ -42,6 +42,8 @@ from apps.accounts.services.customers import (
     customer_set_credit_limit,
 )
 from apps.accounts.services.users import user_sync_role_group
+from apps.demo.two_factor import login_lines as two_factor_login_lines
+from apps.demo.two_factor import seed_two_factor
 
 DEMO_STAFF_PASSWORD = "Demo-Staff-2026"  # noqa: S105 - a demo login, printed on purpose
 DEMO_DEALER_PASSWORD = "Demo-Dealer-2026"  # noqa: S105 - a demo login, printed on purpose
@@ -53,6 +55,8 @@ DEMO_STAFF = [
     ("customer.service@example.com", "Customer Service", "Elif", "Şahin"),
 ]
 DEMO_SALES_MANAGER_EMAIL = DEMO_STAFF[0][0]
+DEMO_FINANCE_MANAGER_EMAIL = DEMO_STAFF[1][0]
+DEMO_TWO_FACTOR_STAFF = [DEMO_FINANCE_MANAGER_EMAIL]  # STAFF_TWO_FACTOR_GROUPS' default
 
 DEMO_CODE_PREFIX = "DEMO"
 DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
@@ -207,6 +211,8 @@ def seed_staff_roles(options) -> list[str]:
             _ensure_password(user, DEMO_STAFF_PASSWORD)
         user.groups.set([group])
         lines.append(staff_login_line(email, group_name))
+        if email in DEMO_TWO_FACTOR_STAFF:  # the role requires two-factor sign-in
+            lines.extend(seed_two_factor([email]))
     return lines
 
 
@@ -476,7 +482,11 @@ def staff_login_line(email: str, group_name: str) -> str:
 
 def login_lines(options) -> list[str]:
     """The logins the staff and dealer steps print, without seeding (the data is there)."""
-    lines = [staff_login_line(email, group_name) for email, group_name, *_rest in DEMO_STAFF]
+    lines = []
+    for email, group_name, *_rest in DEMO_STAFF:
+        lines.append(staff_login_line(email, group_name))
+        if email in DEMO_TWO_FACTOR_STAFF:
+            lines.extend(two_factor_login_lines([email]))
     for dealer in demo_dealers(options["dealers"]):
         lines.extend(dealer_login_line(dealer, role) for role, *_rest in dealer.roles)
     return lines

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.demo.management.commands.seed_demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+from apps.demo.two_factor import demo_recovery_codes
 
 pytestmark = [pytest.mark.django_db]
 
@@ -11,6 +12,9 @@ pytestmark = [pytest.mark.django_db]
 def test_demo_admin_logs_into_the_admin(client):
     call_command("seed_demo", verbosity=0)
     assert client.login(email=DEMO_ADMIN_EMAIL.upper(), password=DEMO_ADMIN_PASSWORD)
+    # a super admin gives a code next: one of the demo recovery codes printed with the login
+    assert client.get("/admin/")["Location"].startswith("/admin/two-factor/verify/")
+    client.post("/admin/two-factor/verify/", {"code": demo_recovery_codes(DEMO_ADMIN_EMAIL)[0]})
     response = client.get("/admin/")
     assert response.status_code == 200
     assert client.get("/admin/accounts/user/").status_code == 200

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from tests.conftest import staff_login
 from tests.factories import StaffUserFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -39,8 +40,7 @@ def test_the_start_page_speaks_turkish_to_a_turkish_browser():
 
 
 def test_the_admin_view_site_link_opens_the_start_page():
-    client = Client()
-    client.force_login(StaffUserFactory(is_superuser=True))
+    client = staff_login(Client(), StaffUserFactory(is_superuser=True))
     admin = client.get("/admin/").content.decode()
     assert 'href="/"' in admin
     assert client.get("/").status_code == 200

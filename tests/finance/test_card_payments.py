@@ -22,6 +22,7 @@ from apps.finance.services.card_payments import card_payments_reconcile
 from apps.inventory.models import StockLevel
 from apps.notifications.models import Notification
 from apps.orders.models import Order
+from tests.conftest import staff_login
 from tests.factories import StaffUserFactory
 from tests.finance import helpers as h
 from tests.orders.conftest import Shop, place
@@ -600,7 +601,7 @@ def test_card_data_never_reaches_our_database_logs_or_answers(dealer_client, sim
         answers.append(response.content.decode())
         answers.append(shop.owner.get(f"{PAYMENTS}/{payment.pk}").content.decode())
     staff = StaffUserFactory(groups=["Finance Manager"])
-    browser.force_login(staff)
+    staff_login(browser, staff)
     paid = CardPayment.objects.get(status="succeeded")
     answers.append(browser.get(f"/admin/finance/cardpayment/{paid.pk}/change/").content.decode())
     assert {p.status for p in CardPayment.objects.all()} == {"succeeded", "failed"}

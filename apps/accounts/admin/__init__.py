@@ -10,5 +10,6 @@ from apps.accounts.admin import (  # noqa: F401
     customers,
     notifications,
     third_party,
+    two_factor,
     users,
 )

@@ -32,6 +32,7 @@ from apps.accounts.models import (
     User,
 )
 from apps.accounts.services.auth import auth_event_record, password_link_send
+from apps.accounts.services.two_factor import two_factor_reset
 from apps.core.net import client_ip, user_agent
 
 # --- Users ----------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ class UserAdmin(DealerScopedAdminMixin, AuditHistoryMixin, DjangoUserAdmin):
     )
     list_select_related = ("customer",)
     search_fields = ("email", "first_name", "last_name", "customer__code", "customer__name")
-    actions = ("unlock_selected", "send_password_reset_link")
+    actions = ("unlock_selected", "send_password_reset_link", "reset_two_factor")
     fieldsets = (
         (None, {"fields": ("email", "password_state", "is_locked")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "phone")}),
@@ -204,6 +205,29 @@ class UserAdmin(DealerScopedAdminMixin, AuditHistoryMixin, DjangoUserAdmin):
         self.message_user(
             request,
             ngettext("%(count)d account unlocked.", "%(count)d accounts unlocked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reset two-factor sign-in (lost phone)"), permissions=["change"])
+    def reset_two_factor(self, request, queryset):
+        """Remove the authenticator app and recovery codes of the selected staff (super admins
+        only): their sessions ask for a code again, and a role that requires two-factor sign-in
+        sets up a new authenticator at the next sign-in."""
+        if not is_super_admin(request.user):
+            raise PermissionDenied
+        ip, agent = client_ip(request), user_agent(request)
+        count = sum(
+            two_factor_reset(user=user, by=request.user, ip=ip, user_agent=agent)
+            for user in queryset.filter(is_staff=True)
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor sign-in reset for %(count)d user.",
+                "Two-factor sign-in reset for %(count)d users.",
+                count,
+            )
             % {"count": count},
             messages.SUCCESS,
         )

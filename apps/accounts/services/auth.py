@@ -33,6 +33,7 @@ from apps.accounts import lockout
 from apps.accounts.authentication import TOKEN_FAMILY_CLAIM, TOKEN_VERSION_CLAIM, account_refusal
 from apps.accounts.models import AuthEvent, SmsLoginCode, User
 from apps.accounts.throttling import AccountEmailThrottle
+from apps.accounts.two_factor import two_factor_applies
 from apps.core.exceptions import NotAuthenticated, ValidationError
 from apps.notifications.services import email_notify, sms_notify
 
@@ -132,6 +133,7 @@ def auth_check_credentials(
     ``sms_code`` a code is sent to their phone and the answer is ``NotAuthenticated`` with
     code ``sms_code_required``; with it, the code must be the one sent (``sms_code_check``)."""
     user = auth_check_password(email=email, password=password, ip=ip, user_agent=user_agent)
+    refuse_staff_with_two_factor(user=user, ip=ip, user_agent=user_agent)
     if sms_login_required(user):
         if not sms_code:
             raise sms_code_send(user=user)
@@ -142,7 +144,7 @@ def auth_check_credentials(
 def auth_check_password(*, email: str, password: str, ip: str | None, user_agent: str) -> User:
     """The first step of a sign-in: the lockouts, the password, the account's refusals."""
     email = (email or "").strip().lower()
-    _refuse_when_locked(email=email, ip=ip, user_agent=user_agent)
+    login_refuse_when_locked(email=email, ip=ip, user_agent=user_agent)
     user = User.objects.select_related("customer").filter(email__iexact=email).first()
     if user is None:
         User().set_password(password or "")  # spend the hashing time anyway: no timing leak
@@ -150,7 +152,9 @@ def auth_check_password(*, email: str, password: str, ip: str | None, user_agent
     else:
         password_ok = user.check_password(password or "")
     if user is None or not password_ok:
-        _failure(email=email, user=user, ip=ip, user_agent=user_agent, detail="bad credentials")
+        login_failure_record(
+            email=email, user=user, ip=ip, user_agent=user_agent, detail="bad credentials"
+        )
         raise NotAuthenticated(
             _("No active account found with the given credentials."), code="invalid_credentials"
         )
@@ -169,7 +173,30 @@ def auth_check_password(*, email: str, password: str, ip: str | None, user_agent
     return user
 
 
-def _refuse_when_locked(*, email: str, ip: str | None, user_agent: str) -> None:
+def refuse_staff_with_two_factor(*, user: User, ip: str | None, user_agent: str = "") -> None:
+    """Staff whose sign-in needs a second factor (``apps.accounts.two_factor``) get no API
+    tokens: the dealer API holds nothing for staff, and a password alone must not be enough
+    for any token of theirs. They use the back office."""
+    if not two_factor_applies(user):
+        return
+    auth_event_record(
+        kind=AuthEvent.Kind.LOGIN_FAILED,
+        email=user.email,
+        user=user,
+        ip=ip,
+        user_agent=user_agent,
+        detail="refused: staff with two-factor sign-in",
+    )
+    raise NotAuthenticated(
+        _(
+            "Staff accounts with two-factor sign-in get no API tokens: sign in to the back "
+            "office instead."
+        ),
+        code="two_factor_staff",
+    )
+
+
+def login_refuse_when_locked(*, email: str, ip: str | None, user_agent: str) -> None:
     locked = lockout.locked_for(email=email, ip=ip)
     if locked:
         kind, seconds = locked
@@ -189,7 +216,9 @@ def _refuse_when_locked(*, email: str, ip: str | None, user_agent: str) -> None:
         )
 
 
-def _failure(*, email: str, user: User | None, ip: str | None, user_agent: str, detail: str):
+def login_failure_record(
+    *, email: str, user: User | None, ip: str | None, user_agent: str, detail: str
+):
     """A failed sign-in step: counted towards the lockouts and logged."""
     newly_locked = lockout.register_failure(email=email, ip=ip)
     auth_event_record(
@@ -277,7 +306,7 @@ def sms_code_send(*, user: User) -> NotAuthenticated:
 def sms_code_check(*, user: User, code: str, ip: str | None, user_agent: str = "") -> None:
     """The code sent to ``user``, or ``NotAuthenticated``. A wrong code counts as a failed
     login (the lockout rules apply); after SMS_CODE_TRIES wrong codes the code is void."""
-    _refuse_when_locked(email=user.email, ip=ip, user_agent=user_agent)
+    login_refuse_when_locked(email=user.email, ip=ip, user_agent=user_agent)
     given = "".join(str(code or "").split())
     with transaction.atomic():
         # locked: two guesses at once count as two tries
@@ -304,7 +333,9 @@ def sms_code_check(*, user: User, code: str, ip: str | None, user_agent: str = "
         raise NotAuthenticated(
             _("The SMS code has expired. Sign in again for a new one."), code="sms_code_expired"
         )
-    _failure(email=user.email, user=user, ip=ip, user_agent=user_agent, detail="bad SMS code")
+    login_failure_record(
+        email=user.email, user=user, ip=ip, user_agent=user_agent, detail="bad SMS code"
+    )
     if outcome == "void":
         raise NotAuthenticated(
             _("Too many wrong codes. Sign in again for a new one."), code="sms_code_expired"
@@ -369,6 +400,7 @@ def auth_refresh(*, refresh: str, ip: str | None, user_agent: str = "") -> dict:
             refusal = account_refusal(user)
             if refusal:
                 raise NotAuthenticated(refusal[1], code=refusal[0])
+            refuse_staff_with_two_factor(user=user, ip=ip, user_agent=user_agent)
             BlacklistedToken.objects.create(token=outstanding)
             auth_event_record(
                 kind=AuthEvent.Kind.TOKEN_REFRESH, user=user, ip=ip, user_agent=user_agent

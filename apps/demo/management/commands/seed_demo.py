@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from apps.demo import accounts, catalog
+from apps.demo import accounts, catalog, two_factor
 from apps.demo.accounts import STEPS as ACCOUNTS_STEPS
 from apps.demo.catalog import STEPS as CATALOG_STEPS
 from apps.demo.finance import STEPS as FINANCE_STEPS
@@ -37,7 +37,8 @@ def seed_staff(options) -> list[str]:
         user.save()
     user.first_name, user.last_name = "Demo", "Admin"
     user.save(update_fields=["first_name", "last_name"])
-    return [admin_login_line()]
+    # a superuser signs in with a code too: an authenticator with a printed demo secret
+    return [admin_login_line(), *two_factor.seed_two_factor([DEMO_ADMIN_EMAIL])]
 
 
 def reset_staff(options) -> None:
@@ -69,6 +70,8 @@ def already_seeded(options) -> bool:
         email__iexact=DEMO_ADMIN_EMAIL, is_superuser=True, is_active=True
     )
     if not (admin.exists() and accounts.seeded(options) and catalog.seeded(options)):
+        return False
+    if not two_factor.seeded([DEMO_ADMIN_EMAIL, accounts.DEMO_FINANCE_MANAGER_EMAIL]):
         return False
     count = options["products"]
     if (
@@ -111,7 +114,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["skip_if_seeded"] and not options["reset"] and already_seeded(options):
             self.stdout.write(self.style.SUCCESS("Demo data already there (not seeded again)."))
-            self._logins([admin_login_line(), *accounts.login_lines(options)])
+            self._logins(
+                [
+                    admin_login_line(),
+                    *two_factor.login_lines([DEMO_ADMIN_EMAIL]),
+                    *accounts.login_lines(options),
+                ]
+            )
             return
         lines: list[str] = []
         with transaction.atomic():
