@@ -311,7 +311,8 @@ def main() -> None:
         for n in range(args.workers)
     ]
     beat = spawn(
-        [*celery, "beat", "--loglevel=WARNING", f"--schedule={tmp / 'beat'}"],
+        # the database scheduler, as in production (the bench database's schedule)
+        [*celery, "beat", "--loglevel=WARNING"],
         log_file=logfile,
         env=env,
     )

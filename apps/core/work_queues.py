@@ -18,7 +18,9 @@ class WorkQueue:
     label: Any  # a lazy translation
     permission: str  # who works this queue
     model: type
-    dealer_path: str  # from the model to the dealer (the admin's scoping path)
+    # from the model to the dealer (the admin's scoping path), or, for rows of no dealer, the
+    # admin's SUPER_ADMIN / WHOLE_BOOK declaration (apps.accounts.admin.scoping)
+    dealer_path: str
     condition: Q
     url: str  # "admin URL name|query string" of the filtered list
     order: int = 100

@@ -83,7 +83,7 @@ def _pump() -> int:
     return done.sent
 
 
-@shared_task(name="integrations.outbox_dispatch")
+@shared_task(name="integrations.outbox_dispatch", ignore_result=True)
 def outbox_dispatch(event_ids: list[int] | None = None) -> int:
     """Fan out these events (all undispatched ones without ids), then send what is due."""
     if event_ids is None:
@@ -92,7 +92,7 @@ def outbox_dispatch(event_ids: list[int] | None = None) -> int:
     return _pump()
 
 
-@shared_task(name="integrations.webhooks_deliver")
+@shared_task(name="integrations.webhooks_deliver", ignore_result=True)
 def webhooks_deliver() -> int:
     """Send due deliveries, batch after batch, until none is due (or ``WEBHOOK_PUMP_SECONDS``
     have passed: then another task carries on). Returns how many attempts it made."""
@@ -100,14 +100,14 @@ def webhooks_deliver() -> int:
     return _pump()
 
 
-@shared_task(name="integrations.webhook_deliver")
+@shared_task(name="integrations.webhook_deliver", ignore_result=True)
 def webhook_deliver(delivery_id: int | None = None) -> int:
     """The task of the one-delivery-per-task version (still queued during an upgrade): it
     sends whatever is due, that delivery among them."""
     return webhooks_deliver()
 
 
-@shared_task(name="integrations.webhooks_sweep")
+@shared_task(name="integrations.webhooks_sweep", ignore_result=True)
 def webhooks_sweep() -> dict[str, int]:
     """Run by celery beat every ``WEBHOOK_SWEEP_SECONDS``: events nobody fanned out and
     deliveries overdue by more than ``WEBHOOK_SWEEP_GRACE_SECONDS`` (a lost task, a worker

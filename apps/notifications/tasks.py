@@ -18,6 +18,7 @@ from apps.notifications.sms import SmsError
 
 @shared_task(
     name="notifications.send",
+    ignore_result=True,  # one per e-mail or SMS; failures are still stored
     autoretry_for=(OSError, SMTPException, SmsError),
     max_retries=5,
     retry_backoff=True,
@@ -42,7 +43,7 @@ def notification_send(notification_id: int) -> str:
     return "sent"
 
 
-@shared_task(name="notifications.sweep")
+@shared_task(name="notifications.sweep", ignore_result=True)
 def notifications_sweep() -> int:
     """Run by celery beat: queue again the notifications whose sending was never queued (the
     broker was down when their transaction committed). Only those older than

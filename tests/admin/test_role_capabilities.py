@@ -27,6 +27,8 @@ SCREENS = {
     "banners": "/admin/campaigns/banner/",
     "users": "/admin/accounts/user/",
     "audit log": "/admin/auditlog/logentry/",
+    "task results": "/admin/django_celery_results/taskresult/",
+    "periodic tasks": "/admin/django_celery_beat/periodictask/",
 }
 
 OPENS = {

@@ -57,6 +57,7 @@ def test_each_role_sees_its_own_queues_with_counts(book, staff_client):
         "quotes": 2,
         "webhooks": 0,
         "notifications": 0,
+        "jobs": 0,
     }
 
 
@@ -98,11 +99,11 @@ def test_the_start_page_and_every_admin_page_show_the_queues(
 
 def test_the_queue_counts_take_one_query_each(book, staff_client, django_assert_num_queries):
     admin = staff_client(superuser=True).user
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         work_queues(user=admin, use_cache=False)
     for customer in (CustomerFactory(), CustomerFactory()):
         make_order(customer, status="awaiting_credit_approval")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         work_queues(user=admin, use_cache=False)
     with django_assert_num_queries(1):
         sales_figures(user=admin)

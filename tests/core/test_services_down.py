@@ -238,6 +238,8 @@ def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arri
             "WEBHOOK_ALLOW_LOOPBACK": "1",
             "WEBHOOK_REQUIRE_HTTPS": "0",
             "WEBHOOK_SWEEP_SECONDS": "0.5",
+            # sub-second sweeps: the file scheduler (the database one counts whole seconds)
+            "CELERY_BEAT_SCHEDULER": "celery.beat:PersistentScheduler",
             "WEBHOOK_SWEEP_GRACE_SECONDS": "0.5",
             "LOG_LEVEL": "WARNING",
         }

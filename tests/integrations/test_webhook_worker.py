@@ -56,6 +56,8 @@ def worker(transactional_db, tmp_path):
         "WEBHOOK_TIMEOUT_SECONDS": "3",
         "WEBHOOK_LEASE_SECONDS": "4",
         "WEBHOOK_SWEEP_SECONDS": "0.5",
+        # sub-second sweeps: the file scheduler (the database one counts whole seconds)
+        "CELERY_BEAT_SCHEDULER": "celery.beat:PersistentScheduler",
         "WEBHOOK_SWEEP_GRACE_SECONDS": "0.5",
         "WEBHOOK_REQUEUE_SECONDS": "2",
         "LOG_LEVEL": "WARNING",
