@@ -16,7 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.admin.scoping import scope_to_dealers
+from apps.accounts.admin.scoping import (
+    SUPER_ADMIN,
+    WHOLE_BOOK,
+    is_super_admin,
+    scope_to_dealers,
+    sees_every_dealer,
+)
 from apps.accounts.models import Customer, CustomerStatus
 from apps.core.work_queues import WorkQueue, register_work_queue, registered_work_queues
 from apps.finance.models import CardPayment
@@ -94,29 +100,36 @@ def _url(spec: str) -> str:
 
 def work_queues(*, user, use_cache: bool = True) -> list[dict]:
     """``[{key, label, count, url}]`` of the queues ``user`` works (holds the permission of),
-    counted among the dealers they see; one query per queue."""
+    counted among the dealers they see; one query per queue. The counts are cached, the
+    labels are not (they follow the page's language)."""
     key = f"backoffice:queues:{user.pk}"
-    if use_cache:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-    queues = []
-    for queue in registered_work_queues():
-        if not user.has_perm(queue.permission):
-            continue
-        rows = scope_to_dealers(
-            queue.model.objects.filter(queue.condition), user=user, path=queue.dealer_path
-        )
-        queues.append(
-            {
-                "key": queue.key,
-                "label": str(queue.label),
-                "count": rows.count(),
-                "url": _url(queue.url),
-            }
-        )
-    cache.set(key, queues, timeout=QUEUE_CACHE_SECONDS)
-    return queues
+    counts = cache.get(key) if use_cache else None
+    if counts is None:
+        counts = {}
+        for queue in registered_work_queues():
+            if not user.has_perm(queue.permission):
+                continue
+            rows = queue.model.objects.filter(queue.condition)
+            if queue.dealer_path == SUPER_ADMIN:  # as the admin's dealer_scope declarations
+                if not is_super_admin(user):
+                    continue
+            elif queue.dealer_path == WHOLE_BOOK:
+                if not sees_every_dealer(user):
+                    continue
+            else:
+                rows = scope_to_dealers(rows, user=user, path=queue.dealer_path)
+            counts[queue.key] = rows.count()
+        cache.set(key, counts, timeout=QUEUE_CACHE_SECONDS)
+    return [
+        {
+            "key": queue.key,
+            "label": str(queue.label),
+            "count": counts[queue.key],
+            "url": _url(queue.url),
+        }
+        for queue in registered_work_queues()
+        if queue.key in counts
+    ]
 
 
 def sales_figures(*, user, today: datetime.date | None = None) -> dict:

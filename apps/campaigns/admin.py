@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -172,11 +173,13 @@ class LiveFilter(admin.SimpleListFilter):
 
 
 class PricePreviewForm(forms.Form):
-    customer = forms.CharField(label=_("customer code"), max_length=64)
+    customer = forms.CharField(label=capfirst(_("customer code")), max_length=64)
     sku = forms.CharField(label=_("SKU"), max_length=64)
-    quantity = forms.IntegerField(label=_("quantity"), min_value=1, max_value=1_000_000, initial=1)
+    quantity = forms.IntegerField(
+        label=capfirst(_("quantity")), min_value=1, max_value=1_000_000, initial=1
+    )
     at = forms.DateTimeField(
-        label=_("at"),
+        label=capfirst(_("at")),
         required=False,
         help_text=_("Empty: now. Otherwise e.g. 2026-05-01 09:00 (Istanbul time)."),
     )
@@ -356,7 +359,7 @@ class CampaignAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
 class BannerAdminForm(AudienceFormMixin, forms.ModelForm):
     tiers = TierField()
     customers = CustomerCodesField(
-        label=_("dealers (customer codes)"),
+        label=capfirst(_("dealers (customer codes)")),
         required=False,
         help_text=_("For the audience “chosen dealers”: codes separated by commas."),
     )
@@ -411,7 +414,7 @@ class CollectionItemInline(admin.TabularInline):
 class CollectionAdminForm(AudienceFormMixin, forms.ModelForm):
     tiers = TierField()
     customers = CustomerCodesField(
-        label=_("dealers (customer codes)"),
+        label=capfirst(_("dealers (customer codes)")),
         required=False,
         help_text=_("For the audience “chosen dealers”: codes separated by commas."),
     )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import Customer
 from apps.campaigns.windows import is_live, live_q
 from apps.catalog.models import Brand, Category, Product
-from apps.core.models import TimeStampedModel
+from apps.core.models import TimeStampedModel, related_label
 
 
 class Audience(models.TextChoices):
@@ -178,7 +178,7 @@ class CollectionItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.collection_id}:{self.product_id}"
+        return related_label(self, "product", "sku")
 
 
 auditlog.register(Campaign, m2m_fields={"customers", "categories", "brands", "products"})

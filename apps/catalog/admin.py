@@ -13,7 +13,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -92,13 +93,82 @@ class BarcodesField(forms.CharField):
             return True
 
 
+# --- the attributes of the product's category, as form fields ------------------------------------
+
+ATTRIBUTE_PREFIX = "attr__"  # form field names: attr__<code>
+
+
+class AttributeFieldMixin:
+    """A form field of one attribute: it only turns the input into a value; whether the value
+    is allowed (required, type, choices, length) is decided by the catalog's attribute rules
+    (``product_attributes_clean``), the same the API and the import apply."""
+
+    def validate(self, value):
+        pass
+
+
+class AttributeTextField(AttributeFieldMixin, forms.CharField):
+    pass
+
+
+class AttributeNumberField(AttributeFieldMixin, forms.CharField):
+    widget = forms.NumberInput(attrs={"step": "any"})
+
+
+class AttributeChoiceField(AttributeFieldMixin, forms.ChoiceField):
+    pass
+
+
+class AttributeBooleanField(AttributeFieldMixin, forms.NullBooleanField):
+    widget = forms.NullBooleanSelect
+
+
+def attribute_form_field(definition: AttributeDefinition) -> forms.Field:
+    label = definition.name + (f" ({definition.unit})" if definition.unit else "")
+    options = {
+        "label": label,
+        "required": definition.is_required,  # shown bold; checked by the attribute rules
+        "help_text": format_lazy(_("Code: {code}"), code=definition.code),
+    }
+    kind = definition.type
+    if kind == AttributeDefinition.Type.NUMBER:
+        return AttributeNumberField(**options)
+    if kind == AttributeDefinition.Type.BOOLEAN:
+        return AttributeBooleanField(**options)
+    if kind == AttributeDefinition.Type.CHOICE:
+        choices = [("", "---------"), *((str(c), str(c)) for c in definition.choices)]
+        return AttributeChoiceField(choices=choices, **options)
+    return AttributeTextField(**options)
+
+
+def attribute_value_from_form(definition: AttributeDefinition, value):
+    """The posted value as the attribute rules expect it (a choice keeps its own type)."""
+    if definition.type == AttributeDefinition.Type.CHOICE:
+        by_text = {str(choice): choice for choice in definition.choices}
+        return by_text.get(value, value)
+    return value
+
+
 class ProductAdminForm(forms.ModelForm):
-    category = CategoryTreeChoiceField(label=_("category"))
+    """The product form. Attributes are fields of their own, one per attribute definition of
+    the category (``ProductAdmin.get_form`` builds them for the category shown or posted), and
+    are checked by the catalog's attribute rules. ``attributes_category`` remembers the
+    category the attribute fields were shown for: a form posted with another category shows
+    that category's attributes to fill in instead of saving."""
+
+    attribute_definitions: list[AttributeDefinition] = []
+    attributes_category_id: int | None = None
+
+    category = CategoryTreeChoiceField(
+        label=capfirst(_("category")),
+        help_text=_("Another category shows its attributes to fill in before the product saves."),
+    )
     barcodes = BarcodesField(
-        label=_("barcodes"),
+        label=capfirst(_("barcodes")),
         required=False,
         help_text=_("EAN/UPC codes separated by commas; search finds the product by any of them."),
     )
+    attributes_category = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Product
@@ -115,14 +185,21 @@ class ProductAdminForm(forms.ModelForm):
             "order_multiple",
             "serial_tracked",
             "barcodes",
-            "attributes",
         )
-        help_texts = {
-            "attributes": _(
-                'A JSON object of attribute codes to values, e.g. {"power_w": 40, '
-                '"ip_rating": "IP44"}; the codes the category allows are listed below.'
-            )
-        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance.attributes if isinstance(self.instance.attributes, dict) else {}
+        for definition in self.attribute_definitions:
+            if definition.code in stored:
+                value = stored[definition.code]
+                if definition.type == AttributeDefinition.Type.CHOICE:
+                    value = str(value)
+                self.initial.setdefault(ATTRIBUTE_PREFIX + definition.code, value)
+        shown_for = "" if self.attributes_category_id is None else str(self.attributes_category_id)
+        self.initial["attributes_category"] = shown_for
+        if self.is_bound:
+            self.data = self.data.copy()  # to show the right category after a change
 
     def clean_sku(self) -> str:
         sku = (self.cleaned_data.get("sku") or "").strip()
@@ -137,20 +214,52 @@ class ProductAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         category = cleaned.get("category")
-        if category is None or "attributes" in self.errors:
+        if category is None:
             return cleaned
+        seen_for = cleaned.get("attributes_category") or ""
+        if seen_for != str(category.pk):
+            self.data[self.add_prefix("attributes_category")] = str(category.pk)
+            if self.attribute_definitions:
+                self.add_error(
+                    None,
+                    gettext(
+                        "The attributes of the category %(category)s are shown below: fill "
+                        "them in and save again."
+                    )
+                    % {"category": category.name},
+                )
+                return cleaned
+        values = {}
+        for definition in self.attribute_definitions:
+            value = cleaned.get(ATTRIBUTE_PREFIX + definition.code)
+            if value is None or value == "":
+                continue
+            values[definition.code] = attribute_value_from_form(definition, value)
         try:
-            cleaned["attributes"] = product_attributes_clean(
-                category=category, attributes=cleaned.get("attributes")
+            self.instance.attributes = product_attributes_clean(
+                category=category, attributes=values
             )
         except DomainError as exc:
             for key, words in exc.errors.items():
                 _field, _dot, code = key.partition(".")
-                self.add_error(
-                    "attributes",
-                    [f"{code}: {word}" if code else str(word) for word in words],
-                )
+                name = ATTRIBUTE_PREFIX + code
+                if name in self.fields:
+                    self.add_error(name, [str(word) for word in words])
+                else:
+                    self.add_error(
+                        None, [f"{code}: {word}" if code else str(word) for word in words]
+                    )
         return cleaned
+
+
+def product_form_for(category: Category | None) -> type[ProductAdminForm]:
+    """The product form with one field per attribute of ``category`` (and its ancestors)."""
+    definitions = definitions_for(category) if category is not None else []
+    attrs = {ATTRIBUTE_PREFIX + d.code: attribute_form_field(d) for d in definitions}
+    attrs["attribute_definitions"] = definitions
+    attrs["attributes_category_id"] = category.pk if category is not None else None
+    attrs["__module__"] = __name__
+    return type("ProductAdminForm", (ProductAdminForm,), attrs)
 
 
 class ProductImageForm(forms.ModelForm):
@@ -260,8 +369,10 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     list_select_related = ("brand", "category")
     show_full_result_count = False  # one COUNT less on a big catalog
     ordering = ("sku",)
-    # the inventory app adds its stock inline (product_admin_inline_add): catalog is below it
     inlines = (ProductImageInline,)
+    # the page adds read-only panels of prices, campaigns and stock (apps.backoffice.product_page:
+    # the catalog is below those apps, so the template asks the top layer for them)
+    change_form_template = "admin/catalog/product/change_form.html"
     actions = ("activate_selected", "deactivate_selected", "soft_delete_selected")
     readonly_fields = (
         "attribute_help",
@@ -285,7 +396,8 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
                 )
             },
         ),
-        (_("Attributes and barcodes"), {"fields": ("attributes", "attribute_help", "barcodes")}),
+        (_("Attributes"), {"fields": ("attribute_help",)}),  # see get_fieldsets
+        (_("Barcodes"), {"fields": ("barcodes",)}),
         (
             _("Record"),
             {
@@ -323,31 +435,51 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     def available_stock(self, obj: Product) -> int:
         return getattr(obj, "available", 0)
 
-    @admin.display(description=_("attributes of the category"))
-    def attribute_help(self, obj: Product):
-        if obj is None or obj.pk is None or obj.category_id is None:
-            return gettext("Save the product with its category to see its attributes.")
-        definitions = definitions_for(obj.category)
-        if not definitions:
-            return gettext("The category defines no attributes.")
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><code>{}</code> {} ({}{}{}){}</li>",
-                (
-                    (
-                        d.code,
-                        d.name,
-                        d.get_type_display(),
-                        f", {d.unit}" if d.unit else "",
-                        f": {', '.join(map(str, d.choices))}" if d.choices else "",
-                        f" - {gettext('required')}" if d.is_required else "",
-                    )
-                    for d in definitions
-                ),
-            ),
+    # --- the attribute fields of the product's category ---
+
+    def _attribute_form(self, request, obj) -> type[ProductAdminForm]:
+        """The form with the attribute fields of the category posted (a changed category shows
+        its own attributes) or else of the product's category; one per request."""
+        cached = getattr(request, "_product_attribute_form", None)
+        if cached is not None and cached[0] == getattr(obj, "pk", None):
+            return cached[1]
+        category = None
+        posted = request.POST.get("category", "") if request.method == "POST" else ""
+        if posted.isdigit():
+            category = Category.objects.filter(pk=posted).first()
+        if category is None and obj is not None and obj.category_id:
+            category = obj.category
+        form = product_form_for(category)
+        request._product_attribute_form = (getattr(obj, "pk", None), form)
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        form = self._attribute_form(request, obj)
+        names = [ATTRIBUTE_PREFIX + d.code for d in form.attribute_definitions]
+        shown = (
+            (*names, "attributes_category") if names else ("attribute_help", "attributes_category")
         )
+        return [
+            (
+                title,
+                {**options, "fields": shown}
+                if options["fields"] == ("attribute_help",)
+                else options,
+            )
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault("form", self._attribute_form(request, obj))
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    @admin.display(description=_("attributes"))
+    def attribute_help(self, obj: Product | None):
+        if obj is None or obj.pk is None or obj.category_id is None:
+            return gettext(
+                "Choose the category: its attributes appear here to fill in when you save."
+            )
+        return gettext("The category defines no attributes.")
 
     # hard delete is disabled: products are soft-deleted with the action below
     def has_delete_permission(self, request, obj=None):
@@ -477,7 +609,7 @@ class AttributeDefinitionInline(admin.TabularInline):
 
 class CategoryAdminForm(forms.ModelForm):
     parent = CategoryIndentedChoiceField(
-        label=_("parent"),
+        label=capfirst(_("parent")),
         required=False,
         help_text=_("Empty for a top-level category. A category cannot be moved later."),
     )
@@ -630,10 +762,3 @@ class BrandAdmin(AuditHistoryMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         catalog_cache_bump()
-
-
-def product_admin_inline_add(inline: type[admin.options.InlineModelAdmin]) -> None:
-    """For a higher app to show its rows on the product page (inventory: stock per warehouse),
-    since the catalog imports none of them."""
-    if inline not in ProductAdmin.inlines:
-        ProductAdmin.inlines = (*ProductAdmin.inlines, inline)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -220,3 +221,23 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk} ({self.subject})"
+
+
+def related_label(instance: models.Model, name: str, attr: str) -> str:
+    """``instance.<name>.<attr>`` when that row is loaded already, else ``#<id>``: a part of a
+    readable ``__str__`` that never costs a query (``__str__`` runs on every audited save)."""
+    field = instance._meta.get_field(name)
+    if field.is_cached(instance):
+        related = getattr(instance, name)
+        return "-" if related is None else str(getattr(related, attr))
+    value = getattr(instance, field.attname)
+    return "-" if value is None else f"#{value}"
+
+
+def status_label(choices: type[models.TextChoices], value: str) -> str:
+    """The readable name of a status value, capitalised (the value itself when it is not a
+    choice)."""
+    try:
+        return capfirst(str(choices(value).label))
+    except ValueError:
+        return value or "-"

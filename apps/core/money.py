@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
+from django.utils.formats import number_format
 
 TWO_PLACES = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
@@ -57,3 +58,24 @@ def line_amounts(unit_net, quantity: int, vat_rate: int) -> tuple[Decimal, Decim
 
 def currency() -> str:
     return settings.CURRENCY
+
+
+CURRENCY_SIGNS = {"TRY": "₺"}
+
+
+def money_text(amount, *, currency_code: str | None = None) -> str:
+    """An amount for people to read: the active language's separators with grouping, two
+    decimals (a unit price's third and fourth only when they are not zero, so nothing is
+    hidden), and the currency sign: ``1,234.50 ₺`` in English, ``1.234,50 ₺`` in Turkish."""
+    value = to_decimal(amount)
+    places = 4 if value != value.quantize(TWO_PLACES) else 2
+    if places == 4 and value == value.quantize(Decimal("0.001")):
+        places = 3
+    code = currency_code or currency()
+    sign = CURRENCY_SIGNS.get(code, code)
+    return f"{number_format(value, places, use_l10n=True, force_grouping=True)} {sign}"
+
+
+def number_text(value) -> str:
+    """A count for people to read, grouped the active language's way (``1,250``)."""
+    return number_format(value, 0, use_l10n=True, force_grouping=True)

@@ -34,9 +34,11 @@ from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
+from apps.core.money import money_text
 from apps.orders.models import Order
 
 
@@ -105,7 +107,7 @@ class LedgerEntry(models.Model):
         permissions = [("adjust_ledger", "Can post manual ledger adjustments")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.kind} {self.amount}"
+        return f"{self.get_kind_display()}: {money_text(self.amount)}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -279,7 +281,10 @@ class InvoiceLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.invoice_id}/{self.position}"
+        return gettext("Line %(position)s: %(description)s") % {
+            "position": self.position,
+            "description": self.description,
+        }
 
 
 class Payment(models.Model):
@@ -339,7 +344,10 @@ class PaymentReminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.invoice_id} {self.stage}"
+        return gettext("%(stage)s reminder of %(date)s") % {
+            "stage": self.get_stage_display(),
+            "date": self.sent_on,
+        }
 
 
 class BalanceConfirmation(models.Model):
@@ -560,7 +568,7 @@ class CardRefund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.card_payment_id} -{self.amount}"
+        return gettext("Refund of %(amount)s") % {"amount": money_text(self.amount)}
 
 
 auditlog.register(BalanceConfirmation)

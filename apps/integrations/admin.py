@@ -9,6 +9,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -89,7 +90,9 @@ def _event_type_choices():
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(label=_("URL"), max_length=2000, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
-        label=_("event types"), choices=_event_type_choices, widget=forms.CheckboxSelectMultiple
+        label=capfirst(_("event types")),
+        choices=_event_type_choices,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:

@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.accounts.admin.scoping import WHOLE_BOOK, DealerScopedAdminMixin
-from apps.catalog.admin import product_admin_inline_add
 from apps.catalog.models import Product
 from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
@@ -82,30 +81,6 @@ ADJUST_TEMPLATE = engines["django"].from_string(
 </form>
 {% endblock %}"""
 )
-
-
-# --- on the catalog's product page -----------------------------------------------------------
-
-
-class StockLevelInline(ReadOnlyAdminMixin, admin.TabularInline):
-    """Stock per warehouse, read only: stock moves through the inventory services."""
-
-    model = StockLevel
-    extra = 0
-    fields = ("warehouse", "on_hand", "reserved", "available")
-    readonly_fields = fields
-    can_delete = False
-    verbose_name_plural = _("stock per warehouse")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("warehouse").order_by("warehouse__code")
-
-    @admin.display(description=_("available"))
-    def available(self, obj: StockLevel) -> int:
-        return obj.available
-
-
-product_admin_inline_add(StockLevelInline)
 
 
 class AdjustStockForm(forms.Form):

@@ -8,10 +8,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.models import Product
-from apps.core.models import TimeStampedModel
+from apps.core.models import TimeStampedModel, related_label
+from apps.core.money import number_text
 
 
 class Warehouse(TimeStampedModel):
@@ -70,7 +72,11 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id}@{self.warehouse_id}: {self.on_hand}/{self.reserved}"
+        return gettext("%(warehouse)s: %(on_hand)s on hand, %(reserved)s reserved") % {
+            "warehouse": related_label(self, "warehouse", "name"),
+            "on_hand": number_text(self.on_hand),
+            "reserved": number_text(self.reserved),
+        }
 
     @property
     def available(self) -> int:

@@ -15,11 +15,13 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer, DealerRole
 from apps.catalog.models import Product
-from apps.core.models import YearlySequence
+from apps.core.models import YearlySequence, status_label
+from apps.core.money import money_text, number_text
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 UNIT = {"max_digits": 14, "decimal_places": 4}
@@ -273,7 +275,11 @@ class OrderLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sku} x{self.quantity}"
+        return gettext("%(sku)s: %(quantity)s × %(price)s") % {
+            "sku": self.sku,
+            "quantity": number_text(self.quantity),
+            "price": money_text(self.unit_net),
+        }
 
 
 class OrderStatusChange(models.Model):
@@ -298,7 +304,9 @@ class OrderStatusChange(models.Model):
         ordering = ["order", "created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_status} -> {self.to_status}"
+        before = status_label(OrderStatus, self.from_status)
+        after = status_label(OrderStatus, self.to_status)
+        return f"{before} → {after}"
 
 
 auditlog.register(Order, exclude_fields=["updated_at"])

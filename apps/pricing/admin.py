@@ -3,9 +3,9 @@ price history, and CSV / Excel import and export of prices.
 
 Every price write goes through ``apps.pricing.services`` (``price_set``, ``price_update``,
 ``price_delete`` and the special-price twins), so each change leaves a ``PriceChange`` row (who,
-when, old, new, from where). Inline rows are saved by their formset through the services, which
-also makes ``SpecialPriceInline`` work inside the customer page (whose ``save_formset`` leaves
-formsets it does not know to ``formset.save()``). Only holders of ``pricing.change_price`` /
+when, old, new, from where). Inline rows are saved by their formset through the services. A
+dealer's special prices are a paginated, filterable list of their own (the customer page links to
+it, filtered by the dealer), not an inline. Only holders of ``pricing.change_price`` /
 ``pricing.change_specialprice`` (Sales Manager, Super Admin) change prices.
 """
 
@@ -17,15 +17,18 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
-from apps.accounts.admin.customers import CustomerAdmin
+from apps.accounts.admin.customers import customer_admin_link_add
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
+from apps.core.admin_mixins import DealerColumn
 from apps.core.exceptions import DomainError
+from apps.core.money import money_text
 from apps.pricing.models import LIST_CODE, Price, PriceChange, PriceList, SpecialPrice
 from apps.pricing.resources import PriceResource
 from apps.pricing.services import (
@@ -97,7 +100,7 @@ class ServiceSavedFormSet(forms.BaseInlineFormSet):
         shown = rows.order_by("product__sku", "min_quantity").values("pk")[:INLINE_ROW_LIMIT]
         self.queryset = (
             self.queryset.filter(pk__in=shown)
-            .select_related("product")
+            .select_related(self.fk.name, "product")  # for the rows' labels
             .order_by("product__sku", "min_quantity")
         )
 
@@ -142,17 +145,6 @@ class PriceFormSet(ServiceSavedFormSet):
         price_delete(price=row, by=self.by)
 
 
-class SpecialPriceFormSet(ServiceSavedFormSet):
-    def write_new(self, row):
-        return special_price_set(customer=self.instance, by=self.by, **self.break_values(row))
-
-    def write_existing(self, row):
-        return special_price_update(special_price=row, by=self.by, **self.break_values(row))
-
-    def write_delete(self, row):
-        special_price_delete(special_price=row, by=self.by)
-
-
 class BreakInlineMixin:
     form = PriceBreakForm
     fields = BREAK_FIELDS
@@ -175,24 +167,30 @@ class PriceInline(BreakInlineMixin, admin.TabularInline):
     )
 
 
-class SpecialPriceInline(BreakInlineMixin, admin.TabularInline):
-    """The dealer's special prices on the customer page (registered on ``CustomerAdmin``)."""
+def special_prices_link(request, customer) -> tuple[str, str] | None:
+    """The customer page's link to the dealer's special prices: the list filtered by them."""
+    special_admin = admin.site._registry.get(SpecialPrice)
+    if special_admin is None or not special_admin.has_view_permission(request):
+        return None
+    count = SpecialPrice.objects.filter(customer=customer).count()
+    label = gettext("Special prices (%(count)d)") % {"count": count}
+    url = reverse("admin:pricing_specialprice_changelist")
+    return label, f"{url}?{urlencode({'customer__id__exact': customer.pk})}"
 
-    model = SpecialPrice
-    formset = SpecialPriceFormSet
-    verbose_name = _("special price")
-    verbose_name_plural = format_lazy(
-        _("special prices (the first {n} by SKU; all of them in Pricing › Special prices)"),
-        n=INLINE_ROW_LIMIT,
-    )
 
-
-# the dealer's page shows and edits its special prices (saved through the services above)
-if SpecialPriceInline not in CustomerAdmin.inlines:
-    CustomerAdmin.inlines = (*CustomerAdmin.inlines, SpecialPriceInline)
+customer_admin_link_add(special_prices_link)
 
 
 # --- list filters -------------------------------------------------------------------------------
+
+
+class DealerFilter(admin.RelatedOnlyFieldListFilter):
+    """The dealers of the rows the staff member sees. Applied even when it lists one dealer or
+    none (Django drops a filter without choices, and with it the customer page's
+    ``?customer__id__exact=`` link: another dealer's rows would show)."""
+
+    def has_output(self) -> bool:
+        return True
 
 
 class ValidityFilter(admin.SimpleListFilter):
@@ -357,24 +355,31 @@ class SpecialPriceAdminForm(PriceBreakForm):
 
 
 @admin.register(SpecialPrice)
-class SpecialPriceAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
-    """Dealer special prices; a sales manager sees those of the dealers assigned to them."""
+class SpecialPriceAdmin(DealerScopedAdminMixin, DealerColumn, admin.ModelAdmin):
+    """Dealer special prices; a sales manager sees those of the dealers assigned to them. The
+    customer page links here filtered by its dealer (``?customer__id__exact=``), the product
+    page by its product (``?product__id__exact=``)."""
 
     dealer_scope = "customer"
 
     form = SpecialPriceAdminForm
     list_display = (
-        "customer_code",
-        "customer_name",
+        "dealer",
         "sku",
+        "product_name",
         "min_quantity",
-        "amount",
+        "unit_price",
         "valid_from",
         "valid_to",
-        "updated_at",
     )
-    list_display_links = ("customer_code", "sku")
-    list_filter = (ValidityFilter, "customer__tier")
+    list_display_links = ("dealer", "sku")
+    list_filter = (
+        ("customer", DealerFilter),
+        ValidityFilter,
+        "customer__tier",
+    )
+    list_per_page = 50
+    show_full_result_count = False
     list_select_related = ("customer", "product")
     search_fields = ("customer__code", "customer__name", "product__sku", "product__name")
     search_help_text = _("Customer code or name, SKU or product name.")
@@ -386,17 +391,17 @@ class SpecialPriceAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
         fields = ["customer", *BREAK_FIELDS]
         return [*fields, "history"] if obj is not None else fields
 
-    @admin.display(description=_("customer code"), ordering="customer__code")
-    def customer_code(self, obj: SpecialPrice) -> str:
-        return obj.customer.code
-
-    @admin.display(description=_("customer"), ordering="customer__name")
-    def customer_name(self, obj: SpecialPrice) -> str:
-        return obj.customer.name
-
     @admin.display(description=_("SKU"), ordering="product__sku")
     def sku(self, obj: SpecialPrice) -> str:
         return obj.product.sku
+
+    @admin.display(description=_("product"), ordering="product__name")
+    def product_name(self, obj: SpecialPrice) -> str:
+        return obj.product.name
+
+    @admin.display(description=_("unit price (net)"), ordering="amount")
+    def unit_price(self, obj: SpecialPrice) -> str:
+        return money_text(obj.amount)
 
     @admin.display(description=_("history"))
     def history(self, obj: SpecialPrice):

@@ -15,10 +15,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
-from apps.core.models import TimeStampedModel
+from apps.core.models import TimeStampedModel, related_label
+from apps.core.money import money_text, number_text
 
 LIST_CODE = "LIST"
 
@@ -72,6 +74,19 @@ class PriceBase(TimeStampedModel):
         abstract = True
 
 
+def break_label(owner: str, row: PriceBase) -> str:
+    """``LIST, from 1 unit: 64.18 ₺``: whose price, from which quantity, how much."""
+    return ngettext(
+        "%(owner)s, from %(quantity)s unit: %(amount)s",
+        "%(owner)s, from %(quantity)s units: %(amount)s",
+        row.min_quantity,
+    ) % {
+        "owner": owner,
+        "quantity": number_text(row.min_quantity),
+        "amount": money_text(row.amount),
+    }
+
+
 class Price(PriceBase):
     # indexed as the first column of pricing_price_unique_break
     price_list = models.ForeignKey(
@@ -100,7 +115,7 @@ class Price(PriceBase):
         indexes = [models.Index(fields=["product", "price_list"], name="pricing_price_product")]
 
     def __str__(self) -> str:
-        return f"{self.price_list_id}:{self.product_id} x{self.min_quantity} = {self.amount}"
+        return break_label(related_label(self, "price_list", "code"), self)
 
 
 class SpecialPrice(PriceBase):
@@ -133,7 +148,8 @@ class SpecialPrice(PriceBase):
         indexes = [models.Index(fields=["product"], name="pricing_special_product")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}:{self.product_id} x{self.min_quantity} = {self.amount}"
+        owner = related_label(self, "customer", "code")
+        return break_label(f"{owner} · {related_label(self, 'product', 'sku')}", self)
 
 
 class PriceChange(models.Model):
@@ -169,7 +185,9 @@ class PriceChange(models.Model):
         indexes = [models.Index(fields=["product", "-changed_at"], name="pricing_change_product")]
 
     def __str__(self) -> str:
-        return f"{self.product_id}: {self.old_amount} -> {self.new_amount}"
+        old = "-" if self.old_amount is None else money_text(self.old_amount)
+        new = "-" if self.new_amount is None else money_text(self.new_amount)
+        return f"{related_label(self, 'product', 'sku')}: {old} → {new}"
 
 
 auditlog.register(PriceList)

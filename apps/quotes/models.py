@@ -10,11 +10,13 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
 from apps.core.models import YearlySequence
+from apps.core.money import number_text
 
 UNIT = {"max_digits": 14, "decimal_places": 4}
 
@@ -118,7 +120,7 @@ class QuoteLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sku} x {self.quantity}"
+        return f"{self.sku} × {number_text(self.quantity)}"
 
 
 class QuoteVersion(models.Model):
@@ -143,7 +145,7 @@ class QuoteVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quote_id} v{self.version}"
+        return gettext("Version %(version)s") % {"version": self.version}
 
 
 auditlog.register(Quote, exclude_fields=["updated_at"])

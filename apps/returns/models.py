@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
-from apps.core.models import YearlySequence
+from apps.core.models import YearlySequence, status_label
+from apps.core.money import number_text
 from apps.orders.models import Order, OrderLine
 
 
@@ -142,7 +143,7 @@ class ReturnLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.request_id} {self.sku} x{self.quantity}"
+        return f"{self.sku} × {number_text(self.quantity)}"
 
 
 def photo_path(instance, filename: str) -> str:
@@ -190,7 +191,9 @@ class ReturnStatusChange(models.Model):
         ordering = ["request", "created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.request_id}: {self.from_status} -> {self.to_status}"
+        before = status_label(ReturnStatus, self.from_status)
+        after = status_label(ReturnStatus, self.to_status)
+        return f"{before} → {after}"
 
 
 auditlog.register(ReturnRequest, exclude_fields=["updated_at"])

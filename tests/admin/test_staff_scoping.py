@@ -32,6 +32,7 @@ from apps.accounts.models import AuthEvent, Customer
 from apps.accounts.roles import STAFF_GROUPS
 from apps.accounts.services.customers import customer_assign_sales_rep
 from tests.catalog.factories import ProductFactory, WarehouseFactory
+from tests.conftest import staff_login
 from tests.factories import CustomerFactory, DealerUserFactory, StaffUserFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -50,11 +51,23 @@ NO_DEALER_DATA = {
     "pricing.price": "list and tier prices, shared by every dealer of a tier",
 }
 
+JOB_DASHBOARD = {
+    "backoffice.jobretry",
+    "django_celery_results.taskresult",
+    "django_celery_results.groupresult",
+    "django_celery_beat.periodictask",
+    "django_celery_beat.intervalschedule",
+    "django_celery_beat.crontabschedule",
+    "django_celery_beat.solarschedule",
+    "django_celery_beat.clockedschedule",
+}
 # screens only super admins open (the whole audit log, people's refresh tokens)
 SUPER_ADMIN_ONLY = {
     "auditlog.logentry",
     "token_blacklist.outstandingtoken",
     "token_blacklist.blacklistedtoken",
+    # the job dashboard: task results, their retries, periodic tasks and their schedules
+    *JOB_DASHBOARD,
 }
 # screens mixing every dealer's rows: only staff who see every dealer open them
 WHOLE_BOOK_ONLY = {"inventory.stockmovement", "inventory.serialnumber", "integrations.batchlog"}
@@ -344,6 +357,47 @@ def _quote(world, customer):
     return quote
 
 
+def _job_dashboard_makers() -> dict:
+    """The job dashboard's rows (no dealer's: super admins see them all), one new per call."""
+    from django_celery_beat import models as beat
+    from django_celery_results.models import GroupResult, TaskResult
+
+    from apps.backoffice.models import JobRetry
+
+    def n() -> int:
+        return uuid.uuid4().int % 10**6
+
+    def interval(world, customer):
+        return beat.IntervalSchedule.objects.create(every=n() + 1, period="seconds")
+
+    return {
+        "backoffice.jobretry": lambda world, customer: JobRetry.objects.create(
+            task_id=uuid.uuid4().hex, task_name="core.ping", new_task_id=uuid.uuid4().hex
+        ),
+        "django_celery_results.taskresult": lambda world, customer: TaskResult.objects.create(
+            task_id=uuid.uuid4().hex, task_name="core.ping", status="FAILURE"
+        ),
+        "django_celery_results.groupresult": lambda world, customer: GroupResult.objects.create(
+            group_id=uuid.uuid4().hex
+        ),
+        "django_celery_beat.periodictask": lambda world, customer: beat.PeriodicTask.objects.create(
+            name=f"job-{n()}", task="core.ping", interval=interval(world, customer)
+        ),
+        "django_celery_beat.intervalschedule": interval,
+        "django_celery_beat.crontabschedule": lambda world, customer: (
+            beat.CrontabSchedule.objects.create(minute=str(n() % 60), hour=str(n() % 24))
+        ),
+        "django_celery_beat.solarschedule": lambda world, customer: (
+            beat.SolarSchedule.objects.create(
+                event="sunrise", latitude=n() % 80, longitude=n() % 170
+            )
+        ),
+        "django_celery_beat.clockedschedule": lambda world, customer: (
+            beat.ClockedSchedule.objects.create(clocked_time=timezone.now())
+        ),
+    }
+
+
 OBJECT_MAKERS = {
     "accounts.customer": lambda world, customer: customer,
     "accounts.user": _user,
@@ -351,6 +405,7 @@ OBJECT_MAKERS = {
     "auditlog.logentry": _log_entry,
     "token_blacklist.outstandingtoken": _outstanding_token,
     "token_blacklist.blacklistedtoken": _blacklisted_token,
+    **_job_dashboard_makers(),
     "orders.order": _order,
     "finance.ledgerentry": _ledger_entry,
     "finance.invoice": _invoice,
@@ -547,8 +602,7 @@ def client_for(role: str, world) -> Client:
         user = StaffUserFactory(groups=[] if role == NO_ROLE else [role])
     if role in ("Sales Manager", ALL_MODELS_MANAGER):
         customer_assign_sales_rep(customer=world.mine, rep=user, by=None)
-    client = Client()
-    client.force_login(user)
+    client = staff_login(Client(), user)
     client.user = user
     return client
 
@@ -681,8 +735,7 @@ def test_no_staff_role_reaches_another_dealers_rows_on_any_admin_url(world):
 def test_the_walked_object_urls_are_real_pages(world):
     """The refusals above are the scope's, not broken URLs: a superuser opens every other-dealer
     object's change, history and audit log page, and a sales manager their own dealer's."""
-    superuser = Client()
-    superuser.force_login(StaffUserFactory(is_superuser=True))
+    superuser = staff_login(Client(), StaffUserFactory(is_superuser=True))
     manager = client_for("Sales Manager", world)
     for model, model_admin in scoped_admins():
         info = f"{model._meta.app_label}_{model._meta.model_name}"

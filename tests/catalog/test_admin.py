@@ -9,6 +9,7 @@ import json
 
 import pytest
 import tablib
+from django import forms
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -93,7 +94,10 @@ def product_data(category, brand=None, **overrides) -> dict:
         "min_order_quantity": 1,
         "order_multiple": 1,
         "barcodes": "8690000000011, 8690000000028",
-        "attributes": '{"power_w": 40, "ip_rating": "IP44"}',
+        # the attribute fields of the category, as the page showed them for it
+        "attributes_category": category.pk,
+        "attr__power_w": "40",
+        "attr__ip_rating": "IP44",
     }
     data.update(overrides)
     return data
@@ -156,38 +160,80 @@ def test_product_changelist_query_count_does_not_grow_with_the_rows(admin_client
     assert count_queries() == few
 
 
-def test_product_change_page_shows_images_and_read_only_stock(admin_client, lighting):
-    product = ProductFactory(category=lighting)
+def test_product_change_page_shows_the_category_attributes_as_fields_and_stock(
+    admin_client, lighting
+):
+    product = ProductFactory(category=lighting, attributes={"power_w": 40, "ip_rating": "IP44"})
     StockLevelFactory(product=product, warehouse=WarehouseFactory(code="IST"), on_hand=12)
     response = admin_client.get(f"{PRODUCTS}{product.pk}/change/")
     assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert isinstance(form.fields["attr__power_w"].widget, forms.NumberInput)
+    assert isinstance(form.fields["attr__ip_rating"].widget, forms.Select)
+    assert [c for c, _label in form.fields["attr__ip_rating"].choices] == [
+        "",
+        "IP20",
+        "IP44",
+        "IP65",
+    ]
+    assert form["attr__power_w"].value() == 40 and form["attr__ip_rating"].value() == "IP44"
+    assert "attributes" not in form.fields  # no raw JSON for staff
     content = response.content.decode()
-    assert "power_w" in content  # the category's attributes are listed
-    stock = [
+    assert 'name="attributes"' not in content
+    assert 'data-panel="stock"' in content  # read-only: no stock inline to edit
+    assert not [
         i
         for i in response.context["inline_admin_formsets"]
-        if i.opts.model.__name__ == "StockLevel"
+        if i.opts.model._meta.model_name == "stocklevel"
     ]
-    assert stock and not stock[0].has_add_permission and not stock[0].has_change_permission
-    assert admin_client.get(f"{PRODUCTS}add/").status_code == 200
+    add = admin_client.get(f"{PRODUCTS}add/")
+    assert add.status_code == 200
+    assert "Choose the category: its attributes appear here" in add.content.decode()
+
+
+def test_a_yes_no_and_a_text_attribute_get_their_own_kind_of_field(admin_client, lighting):
+    AttributeDefinitionFactory(category=lighting, code="dimmable", type="boolean")
+    AttributeDefinitionFactory(category=lighting, code="colour", type="text", is_required=True)
+    product = ProductFactory(
+        category=lighting, attributes={"colour": "warm white", "dimmable": True}
+    )
+    form = admin_client.get(f"{PRODUCTS}{product.pk}/change/").context["adminform"].form
+    assert isinstance(form.fields["attr__dimmable"].widget, forms.NullBooleanSelect)
+    assert form.fields["attr__colour"].required  # shown as required (the label is bold)
+    assert form["attr__colour"].value() == "warm white"
+    assert form["attr__dimmable"].value() is True
 
 
 # --- product form -------------------------------------------------------------------------------
 
 
-def test_product_add_validates_attributes_per_attribute_in_the_form(admin_client, lighting):
+def test_product_add_validates_each_attribute_in_its_field_and_saves_nothing(
+    admin_client, lighting
+):
     page = admin_client.get(f"{PRODUCTS}add/")
     data = {
         **product_data(lighting),
         **inline_management(page),
-        "attributes": '{"power_w": "forty", "ip_rating": "IP99", "colour": "red"}',
+        "attr__power_w": "forty",
+        "attr__ip_rating": "IP99",
     }
     response = admin_client.post(f"{PRODUCTS}add/", data)
     assert response.status_code == 200  # the form again, not a 500
-    errors = response.context["adminform"].form.errors["attributes"]
-    assert any(e.startswith("power_w:") for e in errors)
-    assert any(e.startswith("ip_rating:") for e in errors)
-    assert any(e.startswith("colour:") for e in errors)
+    errors = response.context["adminform"].form.errors
+    assert errors["attr__power_w"] == ["Must be a number."]  # the catalog's own words
+    assert errors["attr__ip_rating"] == ["Must be one of: IP20, IP44, IP65."]
+    assert not Product.all_objects.exists()
+
+
+def test_a_required_attribute_left_empty_is_a_form_error(admin_client, lighting):
+    AttributeDefinitionFactory(category=lighting, code="colour", type="text", is_required=True)
+    page = admin_client.get(f"{PRODUCTS}add/")
+    data = {**product_data(lighting), **inline_management(page), "attr__colour": ""}
+    response = admin_client.post(f"{PRODUCTS}add/", data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["attr__colour"] == [
+        "This attribute is required."
+    ]
     assert not Product.all_objects.exists()
 
 
@@ -195,17 +241,58 @@ def test_product_add_saves_clean_attributes_and_the_search_document(admin_client
     brand = BrandFactory(name="Nova Led")
     page = admin_client.get(f"{PRODUCTS}add/")
     data = {
-        **product_data(lighting, brand, attributes='{"power_w": "40"}'),
+        **product_data(lighting, brand, attr__ip_rating=""),
         **inline_management(page),
     }
     response = admin_client.post(f"{PRODUCTS}add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     product = Product.objects.get(sku="PNL-6060-40")
-    assert product.attributes == {"power_w": 40}
+    assert product.attributes == {"power_w": 40}  # a number, as the API stores it
     assert product.barcodes == ["8690000000011", "8690000000028"]
     assert product.created_by == admin_client.user
     for word in ("pnl-6060-40", "nova led", "8690000000028", "40"):
         assert word in product.search_document
+
+
+def test_a_new_product_shows_its_category_attributes_before_it_saves(admin_client, lighting):
+    page = admin_client.get(f"{PRODUCTS}add/")
+    assert "attr__power_w" not in page.context["adminform"].form.fields  # no category yet
+    data = {**product_data(lighting), **inline_management(page), "attributes_category": ""}
+    for name in ("attr__power_w", "attr__ip_rating"):
+        data.pop(name)
+    response = admin_client.post(f"{PRODUCTS}add/", data)
+    assert response.status_code == 200  # the attributes to fill in, nothing saved yet
+    form = response.context["adminform"].form
+    assert "attr__power_w" in form.fields and "attr__ip_rating" in form.fields
+    assert "The attributes of the category Panels are shown below" in str(form.non_field_errors())
+    assert not Product.all_objects.exists()
+    data.update(attributes_category=lighting.pk, attr__power_w="36", attr__ip_rating="IP65")
+    assert admin_client.post(f"{PRODUCTS}add/", data).status_code == 302
+    assert Product.objects.get().attributes == {"power_w": 36, "ip_rating": "IP65"}
+
+
+def test_changing_the_category_shows_the_new_category_attributes_first(admin_client, lighting):
+    cables = CategoryFactory(name="Cables")
+    AttributeDefinitionFactory(category=cables, code="cross_section", type="number", unit="mm²")
+    product = ProductFactory(
+        sku="PNL-9", category=lighting, attributes={"power_w": 40, "ip_rating": "IP44"}
+    )
+    url = f"{PRODUCTS}{product.pk}/change/"
+    page = admin_client.get(url)
+    data = {**product_data(lighting, sku="PNL-9"), **inline_management(page)}
+    data.pop("sku")
+    data["category"] = cables.pk  # attributes_category still says lighting
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "attr__cross_section" in form.fields and "attr__power_w" not in form.fields
+    assert form["attributes_category"].value() == str(cables.pk)  # shown for the new one
+    product.refresh_from_db()
+    assert product.category == lighting  # nothing saved yet
+    data.update(attributes_category=cables.pk, attr__cross_section="2.5")
+    assert admin_client.post(url, data).status_code == 302
+    product.refresh_from_db()
+    assert (product.category, product.attributes) == (cables, {"cross_section": 2.5})
 
 
 def test_product_change_rebuilds_the_search_document(admin_client, lighting):
@@ -532,7 +619,7 @@ def change_with_new_image(client, product, upload, **image_fields):
     url = f"{PRODUCTS}{product.pk}/change/"
     page = client.get(url)
     data = {
-        **product_data(product.category, name=product.name, barcodes="", attributes="{}"),
+        **product_data(product.category, name=product.name, barcodes=""),
         **inline_management(page),
     }
     data.pop("sku")

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db import models
 
 from apps.core.forms import SafeJSONFormField
-from tests.catalog.factories import ProductFactory
+from tests.catalog.factories import AttributeDefinitionFactory, ProductFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -26,9 +26,12 @@ def _json_form_fields():
     return found
 
 
-def test_the_product_form_answers_a_form_error_to_json_nested_1000_deep(staff_client):
+def test_the_product_form_answers_a_form_error_to_a_value_nested_1000_deep(staff_client):
+    """Attributes are no longer posted as JSON (one field per attribute of the category), but
+    a hostile value in such a field is still a form error, never a 500."""
     client = staff_client(superuser=True)
-    product = ProductFactory()
+    definition = AttributeDefinitionFactory(code="power_w", type="number")
+    product = ProductFactory(category=definition.category)
     url = f"/admin/catalog/product/{product.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200
@@ -38,10 +41,10 @@ def test_the_product_form_answers_a_form_error_to_json_nested_1000_deep(staff_cl
         for name, value in form.initial.items()
         if not isinstance(value, list | dict)
     }
-    data.update({"attributes": DEEP, "barcodes": "[]", "_save": "Save"})
+    data.update({"attr__power_w": DEEP, "barcodes": "", "_save": "Save"})
     response = client.post(url, data)
     assert response.status_code == 200  # the form again, with its error
-    assert "attributes" in response.context["adminform"].form.errors
+    assert "attr__power_w" in response.context["adminform"].form.errors
 
 
 @pytest.mark.parametrize("text", [DEEP, "NaN", "[1e999]", '{"a": 1, "a": 2}'])

@@ -213,8 +213,8 @@ def test_created_and_updated_prices_are_in_the_audit_log_with_the_batch(client, 
         "amount": ["12.5000", "13.7500"],
         "valid_from": ["2026-01-01 00:00:00", "2026-02-01 09:30:00"],
     }
-    row.refresh_from_db()
-    assert updated.object_repr == str(row)
+    row = Price.objects.select_related("price_list").get(pk=row.pk)
+    assert updated.object_repr == str(row)  # what the model says of it, its list named
     assert updated.additional_data == {"source": "integration", "batch": last_batch().pk}
     assert updated.remote_addr == "127.0.0.1" and updated.actor is None
 
@@ -434,6 +434,8 @@ def test_special_prices_are_created_updated_and_unchanged_with_history_and_audit
     assert [e.action for e in entries] == [LogEntry.Action.CREATE, LogEntry.Action.UPDATE]
     assert entries[0].changes["customer"] == ["None", str(dealer.pk)]
     assert entries[1].changes == {"amount": ["9.9000", "9.5000"]}
+    loaded = SpecialPrice.objects.select_related("customer", "product").get(pk=row.pk)
+    assert entries[1].object_repr == str(loaded) == f"{dealer.code} · KBL-001, from 1 unit: 9.50 ₺"
     assert last_batch().resource == "special-prices"
 
 

@@ -13,7 +13,7 @@ from apps.campaigns.models import Campaign, Collection
 from apps.catalog.models import Product
 from apps.catalog.services.categories import category_create
 from apps.pricing.engine import price_resolve_many
-from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
+from apps.pricing.models import Price, PriceChange, PriceList
 from apps.pricing.services import price_set, special_price_set
 from tests.factories import CustomerFactory
 
@@ -269,7 +269,7 @@ def test_deleting_prices_with_the_list_action_keeps_history(staff_client, produc
     )
 
 
-# --- special prices on the customer page ----------------------------------------------------------
+# --- the customer page (special prices are a list of their own) --------------------------------
 
 
 def customer_form(customer, **extra) -> dict:
@@ -290,26 +290,6 @@ def customer_form(customer, **extra) -> dict:
         data.update({f"{prefix}-{name}": value for name, value in EMPTY_INLINE.items()})
     data.update(extra)
     return data
-
-
-def test_special_price_inline_on_the_customer_page_saves_through_the_service(staff_client, product):
-    client = staff_client(superuser=True)
-    dealer = CustomerFactory()
-    page = client.get(f"{CUSTOMERS}{dealer.pk}/change/")
-    assert "special_prices-TOTAL_FORMS" in page.content.decode()
-
-    data = customer_form(dealer, **inline("special_prices", [break_row(product, "7.5", 5)]))
-    response = client.post(f"{CUSTOMERS}{dealer.pk}/change/", data)
-
-    assert response.status_code == 302, errors_of(response)
-    special = SpecialPrice.objects.get()
-    assert (special.customer, special.min_quantity, special.amount) == (dealer, 5, D("7.5000"))
-    change = PriceChange.objects.get()
-    assert (change.customer, change.new_amount, change.changed_by) == (
-        dealer,
-        D("7.5000"),
-        client.user,
-    )
 
 
 def test_a_customer_page_posted_without_the_special_price_inline_still_saves(staff_client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,13 +22,13 @@ from apps.core.exceptions import DomainError
 
 class ApiKeyCreateForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        label=_("scopes"),
+        label=capfirst(_("scopes")),
         choices=ApiKeyScope.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("What the key may do; grant only what the system needs."),
     )
     allowed_ips = forms.CharField(
-        label=_("allowed IP networks"),
+        label=capfirst(_("allowed IP networks")),
         required=False,
         help_text=_("Comma-separated addresses or CIDR networks; empty = any address."),
     )

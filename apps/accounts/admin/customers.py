@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -46,10 +49,22 @@ from apps.core.exceptions import DomainError
 
 # --- Customers ----------------------------------------------------------------------------------
 
+# A link from the customer page to a higher app's screen filtered by the customer (pricing: the
+# dealer's special prices): (label, url), or None when the staff member may not open it.
+CustomerLink = Callable[[HttpRequest, Customer], "tuple[str, str] | None"]
+_customer_links: list[CustomerLink] = []
+
+
+def customer_admin_link_add(link: CustomerLink) -> None:
+    """For a higher app to link its list from the customer page, since accounts imports none
+    of them (one query each, at most, when the page is shown)."""
+    if link not in _customer_links:
+        _customer_links.append(link)
+
 
 class CustomerAdminForm(forms.ModelForm):
     credit_limit_reason = forms.CharField(
-        label=_("reason for the credit limit change"),
+        label=capfirst(_("reason for the credit limit change")),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required when the credit limit changes; kept in its history."),
@@ -237,7 +252,7 @@ class CustomerAdmin(
 
     def get_readonly_fields(self, request, obj=None):
         self._request = request
-        fields = [*self.always_readonly, "next_step", "account"]
+        fields = [*self.always_readonly, "next_step", "account", "related_lists"]
         if not self.can_change_credit_limit(request):
             fields.append("credit_limit")
         if not self.can_assign_sales_rep(request):
@@ -254,6 +269,8 @@ class CustomerAdmin(
         sets = [(None, {"fields": head})]
         if obj is not None and request.user.has_perm("finance.view_ledgerentry"):
             sets.append((_("Account"), {"fields": ("account",)}))
+        if obj is not None and self._links(request, obj):
+            sets.append((_("Lists of this dealer"), {"fields": ("related_lists",)}))
         return (
             *sets,
             (_("Tax and contact"), {"fields": ("tax_number", "tax_office", "phone", "email")}),
@@ -374,6 +391,28 @@ class CustomerAdmin(
                 "",
                 '<tr><th scope="row">{}</th><td style="text-align:right">{} ₺</td></tr>',
                 ((label, floatformat(amount, "2g")) for label, amount in rows),
+            ),
+        )
+
+    def _links(self, request, obj: Customer) -> list[tuple[str, str]]:
+        cached = getattr(request, "_customer_links", None)
+        if cached is None or cached[0] != obj.pk:
+            found = [link(request, obj) for link in _customer_links]
+            cached = (obj.pk, [link for link in found if link is not None])
+            request._customer_links = cached
+        return cached[1]
+
+    @admin.display(description=_("lists"))
+    def related_lists(self, obj: Customer) -> str:
+        request = getattr(self, "_request", None)
+        if obj.pk is None or request is None:
+            return "-"
+        return format_html(
+            '<ul class="related-lists">{}</ul>',
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a></li>',
+                ((url, label) for label, url in self._links(request, obj)),
             ),
         )
 

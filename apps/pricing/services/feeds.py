@@ -116,11 +116,31 @@ class _Feed:
         )
         return (
             "SELECT id::text AS object_pk, id AS object_id, "  # noqa: S608
-            # what ``str()`` of the saved row says (the model's __str__)
-            "owner_id || ':' || product_id || ' x' || min_quantity || ' = ' || amount "
-            "AS object_repr, "
+            f"{self.repr_sql} AS object_repr, "
             f"CASE WHEN inserted THEN {AUDIT_CREATE} ELSE {AUDIT_UPDATE} END AS action, "
             f"CASE WHEN inserted THEN {created} ELSE {updated} END AS changes FROM w"
+        )
+
+    @cached_property
+    def repr_sql(self) -> str:
+        """What ``str()`` of the written row says with its relations loaded (the model's
+        ``__str__``, ``break_label``, in English): ``LIST, from 10 units: 1,250.00 ₺``,
+        ``DLR1 · CBL-1, from 1 unit: 55.00 ₺``."""
+        owner_model = PriceList if self.owner == "price_list" else Customer
+        owner = f"(SELECT code FROM {owner_model._meta.db_table} WHERE id = owner_id)"  # noqa: S608
+        if self.owner == "customer":
+            sku = f"(SELECT sku FROM {Product._meta.db_table} WHERE id = product_id)"  # noqa: S608
+            owner = f"{owner} || ' · ' || {sku}"
+        # two decimals, a unit price's third and fourth only when they are not zero
+        amount = (
+            "CASE WHEN amount = round(amount, 2) THEN to_char(amount, 'FM999,999,999,990.00') "
+            "WHEN amount = round(amount, 3) THEN to_char(amount, 'FM999,999,999,990.000') "
+            "ELSE to_char(amount, 'FM999,999,999,990.0000') END"
+        )
+        return (
+            f"{owner} || ', from ' || min_quantity || "
+            "CASE WHEN min_quantity = 1 THEN ' unit: ' ELSE ' units: ' END || "
+            f"{amount} || ' ₺'"
         )
 
     @cached_property
