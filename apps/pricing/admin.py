@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
+from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.customers import CustomerAdmin
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.core.exceptions import DomainError
@@ -221,7 +222,7 @@ class ValidityFilter(admin.SimpleListFilter):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
+class PriceListAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """A price list and its quantity breaks. Holders of ``pricing.change_price`` edit the
     breaks here even when they may not rename the list itself."""
 
@@ -280,7 +281,7 @@ class PriceAdminForm(PriceBreakForm):
 
 
 @admin.register(Price)
-class PriceAdmin(ImportExportModelAdmin):
+class PriceAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     form = PriceAdminForm
     resource_classes = [PriceResource]
     formats = [CSV, XLSX]
@@ -357,7 +358,7 @@ class SpecialPriceAdminForm(PriceBreakForm):
 
 
 @admin.register(SpecialPrice)
-class SpecialPriceAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
+class SpecialPriceAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
     """Dealer special prices; a sales manager sees those of the dealers assigned to them."""
 
     dealer_scope = "customer"
