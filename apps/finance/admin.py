@@ -31,6 +31,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.scoping import DealerScopedAdminMixin, scoped_form_class
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_list_for_staff
@@ -132,7 +133,7 @@ class EntryForm(_LedgerForm):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
     dealer_scope = "customer"  # sales managers: the ledgers of their own dealers
     list_display = (
         "entry_date",
@@ -417,7 +418,9 @@ class PaymentReminderInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+class InvoiceAdmin(
+    DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
+):
     dealer_scope = "customer"
     list_display = (
         "number",
@@ -456,7 +459,9 @@ class InvoiceAdmin(DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, adm
 
 
 @admin.register(Payment)
-class PaymentAdmin(DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(
+    DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
+):
     dealer_scope = "customer"
     list_display = ("reference", "dealer", "method", "payment_date", "amount", "created_at")
     list_filter = ("method", "payment_date")
@@ -488,7 +493,9 @@ class ConfirmationForm(_LedgerForm):
 
 
 @admin.register(BalanceConfirmation)
-class BalanceConfirmationAdmin(DealerColumn, DealerScopedAdminMixin, admin.ModelAdmin):
+class BalanceConfirmationAdmin(
+    DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
+):
     """Open, confirmed, disputed and deemed-accepted confirmations; "Add" sends one."""
 
     dealer_scope = "customer"
@@ -597,7 +604,9 @@ class RefundForm(_ServiceForm):
 
 
 @admin.register(CardPayment)
-class CardPaymentAdmin(DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin):
+class CardPaymentAdmin(
+    DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
+):
     """Card payments (3-D Secure), read-only: the gateway decides them. Finance staff refund
     a succeeded one (the "Refund" action, or the link on the payment)."""
 

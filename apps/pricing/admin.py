@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
+from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.customers import customer_admin_link_add
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.core.admin_mixins import DealerColumn
@@ -219,7 +220,7 @@ class ValidityFilter(admin.SimpleListFilter):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
+class PriceListAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """A price list and its quantity breaks. Holders of ``pricing.change_price`` edit the
     breaks here even when they may not rename the list itself."""
 
@@ -278,7 +279,7 @@ class PriceAdminForm(PriceBreakForm):
 
 
 @admin.register(Price)
-class PriceAdmin(ImportExportModelAdmin):
+class PriceAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     form = PriceAdminForm
     resource_classes = [PriceResource]
     formats = [CSV, XLSX]
@@ -355,7 +356,7 @@ class SpecialPriceAdminForm(PriceBreakForm):
 
 
 @admin.register(SpecialPrice)
-class SpecialPriceAdmin(DealerScopedAdminMixin, DealerColumn, admin.ModelAdmin):
+class SpecialPriceAdmin(DealerScopedAdminMixin, DealerColumn, AuditHistoryMixin, admin.ModelAdmin):
     """Dealer special prices; a sales manager sees those of the dealers assigned to them. The
     customer page links here filtered by its dealer (``?customer__id__exact=``), the product
     page by its product (``?product__id__exact=``)."""

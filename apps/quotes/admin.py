@@ -22,6 +22,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.core.admin_mixins import DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
@@ -104,7 +105,12 @@ def answer_form_class(quote: Quote, engine_prices: dict[int, str]):
 
 @admin.register(Quote)
 class QuoteAdmin(
-    DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin
+    DealerColumn,
+    FormPageAdminMixin,
+    ReadOnlyAdminMixin,
+    DealerScopedAdminMixin,
+    AuditHistoryMixin,
+    admin.ModelAdmin,
 ):
     dealer_scope = "customer"  # sales managers: the quotes of their own dealers
     list_display = ("number", "dealer", "status", "version", "valid_until", "created_at", "order")

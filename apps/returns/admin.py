@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.core.admin_mixins import DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
@@ -124,7 +125,12 @@ def receive_form_class(request: ReturnRequest):
 
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(
-    DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelAdmin
+    DealerColumn,
+    FormPageAdminMixin,
+    ReadOnlyAdminMixin,
+    DealerScopedAdminMixin,
+    AuditHistoryMixin,
+    admin.ModelAdmin,
 ):
     dealer_scope = "customer"  # sales managers: the returns of their own dealers
     list_display = ("number", "dealer", "order", "status", "created_at", "credit_total")

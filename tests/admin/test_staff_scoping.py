@@ -581,6 +581,11 @@ LIST_VIEW_CHECKS = {
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+def build_world() -> World:
+    """One row of every scoped screen for a dealer of the walker's and for another dealer."""
     mine, other = CustomerFactory(code="MINE01"), CustomerFactory(code="OTHER1")
     w = World(mine=mine, other=other)
     w.product = ProductFactory()

@@ -21,7 +21,8 @@ class AuditHistoryMixin(AuditlogHistoryAdminMixin):
     """django-auditlog's history page (old and new values of every change), linked from the
     change page and the list. An object the user may not see answers 404."""
 
-    show_auditlog_history_link = True
+    # the link sits on the change page (not a list column: the lists stay narrow)
+    show_auditlog_history_link = False
     change_form_template = AUDITLOG_CHANGE_FORM
 
     def auditlog_history_view(self, request, object_id, extra_context=None):

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from auditlog import get_logentry_model
 from auditlog.admin import LogEntryAdmin
+from auditlog.filters import CIDFilter, ResourceTypeFilter
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.admin import (
     BlacklistedTokenAdmin,
     OutstandingTokenAdmin,
@@ -33,6 +36,41 @@ class BlacklistAdmin(HiddenFromIndexMixin, BlacklistedTokenAdmin):
     pass
 
 
-register_super_admin_only(get_logentry_model(), LogEntryAdmin)
+
+class ActorKindFilter(admin.SimpleListFilter):
+    """Who made the change: staff in the back office, a dealer's user (portal or API), or no
+    person (the ERP's feeds, scheduled jobs, the system)."""
+
+    title = _("Changed by")
+    parameter_name = "actor_kind"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("staff", _("Staff")),
+            ("dealer", _("Dealer users")),
+            ("system", _("ERP feeds and the system")),
+        )
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "staff":
+                return queryset.filter(actor__is_staff=True)
+            case "dealer":
+                return queryset.filter(actor__customer__isnull=False)
+            case "system":
+                return queryset.filter(actor__isnull=True)
+        return queryset
+
+
+class AuditLogAdmin(LogEntryAdmin):
+    """The whole audit log, filtered by what changed (action, kind of object), who changed it and
+    when (the date drill-down); searched by object, values or the actor's name or e-mail;
+    ``?object_pk=`` with a kind of object narrows it to one object."""
+
+    list_filter = ("action", ResourceTypeFilter, ActorKindFilter, CIDFilter)
+    list_per_page = 50
+
+
+register_super_admin_only(get_logentry_model(), AuditLogAdmin)
 register_super_admin_only(OutstandingToken, TokenAdmin)
 register_super_admin_only(BlacklistedToken, BlacklistAdmin)
