@@ -36,7 +36,6 @@ class BlacklistAdmin(HiddenFromIndexMixin, BlacklistedTokenAdmin):
     pass
 
 
-
 class ActorKindFilter(admin.SimpleListFilter):
     """Who made the change: staff in the back office, a dealer's user (portal or API), or no
     person (the ERP's feeds, scheduled jobs, the system)."""
