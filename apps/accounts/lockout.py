@@ -31,10 +31,12 @@ from apps.core.counters import (
     counter_set,
 )
 
-# failed logins that count: the API's wrong passwords, the admin's failed session logins and
-# the admin's wrong two-factor codes (an API login refused because of a lock does not extend it)
+# failed logins that count: the API's wrong passwords, the admin's failed session logins, the
+# admin's wrong two-factor codes and the wrong SMS codes of a sign-in (an API login refused
+# because of a lock does not extend it)
 TWO_FACTOR_FAILURE = "bad two-factor code"
-_COUNTED_DETAILS = ("bad credentials", "session", TWO_FACTOR_FAILURE)
+SMS_CODE_FAILURE = "bad SMS code"
+_COUNTED_DETAILS = ("bad credentials", "session", TWO_FACTOR_FAILURE, SMS_CODE_FAILURE)
 _RESETS = (AuthEvent.Kind.LOGIN, AuthEvent.Kind.UNLOCK, AuthEvent.Kind.PASSWORD_RESET_DONE)
 
 

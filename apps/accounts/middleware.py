@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
@@ -12,6 +13,9 @@ from apps.accounts.two_factor import two_factor_state
 TWO_FACTOR_NAMESPACE = "staff_two_factor"
 # what a signed-in staff member whose session still needs its code may open besides the steps
 _OPEN_BEFORE_CODE = {"admin:logout"}
+# outside the admin, the API documentation when it is open to signed-in staff only
+# (``API_DOCS_PUBLIC=0``): a staff session is a pass there only after its code
+_STAFF_DOCS = {"schema", "swagger-ui", "redoc"}
 
 
 def two_factor_step_url(request, state) -> str | None:
@@ -29,9 +33,10 @@ def two_factor_step_url(request, state) -> str | None:
 
 class StaffTwoFactorMiddleware:
     """After ``django_otp.middleware.OTPMiddleware``: every admin page (the ``admin`` URL
-    namespace) answers a staff session that needs a code and has not given one with a redirect
-    to the two-factor step; only the steps themselves and logout open. A session that gave its
-    code (``request.user.is_verified()``) costs nothing more here."""
+    namespace, and the API documentation when only staff may read it) answers a staff session
+    that needs a code and has not given one with a redirect to the two-factor step; only the
+    steps themselves and logout open. A session that gave its code
+    (``request.user.is_verified()``) costs nothing more here."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -41,7 +46,10 @@ class StaffTwoFactorMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
-        if match is None or "admin" not in match.namespaces or match.view_name in _OPEN_BEFORE_CODE:
+        if match is None or match.view_name in _OPEN_BEFORE_CODE:
+            return None
+        staff_docs = match.view_name in _STAFF_DOCS and not settings.API_DOCS_PUBLIC
+        if "admin" not in match.namespaces and not staff_docs:
             return None
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:

@@ -53,6 +53,7 @@ DEMO_STAFF = [
     ("sales.manager@example.com", "Sales Manager", "Selin", "Kaya"),
     ("finance.manager@example.com", "Finance Manager", "Murat", "Demir"),
     ("customer.service@example.com", "Customer Service", "Elif", "Şahin"),
+    ("content.manager@example.com", "Content Manager", "Deniz", "Aydın"),
 ]
 DEMO_SALES_MANAGER_EMAIL = DEMO_STAFF[0][0]
 DEMO_FINANCE_MANAGER_EMAIL = DEMO_STAFF[1][0]

@@ -38,6 +38,7 @@ from apps.accounts.selectors import customer_list_for_staff
 from apps.core.admin_mixins import DealerColumn, ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
+from apps.core.money import money_text
 from apps.finance.models import (
     BalanceConfirmation,
     CardPayment,
@@ -139,15 +140,18 @@ class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, 
         "entry_date",
         "dealer",
         "kind",
-        "amount",
+        "amount_text",
         "document_number",
         "description",
         "short_reason",
         "due_date",
-        "created_by",
-        "created_at",
-    )
+    )  # who posted it and when: on the entry's page
     list_filter = (("customer", admin.RelatedOnlyFieldListFilter), "kind", "entry_date")
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_text(self, obj):
+        return money_text(obj.amount)
+
     search_fields = ("customer__code", "customer__name", "document_number", "description")
     list_select_related = ("customer", "created_by")
     date_hierarchy = "entry_date"

@@ -110,6 +110,19 @@ def test_wrong_codes_count_as_failed_logins_and_lock_the_account(api_client, use
     assert locked.status_code == 401 and locked.json()["code"] == "account_locked"
 
 
+def test_wrong_codes_lock_the_account_from_the_records_when_redis_is_down(api_client, user):
+    """With the counters' store down the lock is read from the auth log: the wrong SMS codes
+    are counted there as well as wrong passwords."""
+    from apps.accounts import lockout
+
+    api_client.post(TOKEN, {"email": user.email, "password": DEFAULT_PASSWORD})
+    code = sent_code(user)
+    bad = "111111" if code != "111111" else "222222"
+    for _ in range(auth.SMS_CODE_TRIES):
+        api_client.post(TOKEN, {"email": user.email, "password": DEFAULT_PASSWORD, "sms_code": bad})
+    assert lockout._locked_from_records("account", user.email) is not None
+
+
 def test_without_a_mobile_number_the_user_is_told_not_signed_in(api_client):
     user = DealerUserFactory(phone="", sms_login=True)
     response = api_client.post(TOKEN, {"email": user.email, "password": DEFAULT_PASSWORD})

@@ -9,7 +9,7 @@ import pytest
 
 from tests.catalog.factories import ProductFactory
 from tests.core.test_settings import run_python
-from tests.factories import DEFAULT_PASSWORD, DealerUserFactory
+from tests.factories import DEFAULT_PASSWORD, DealerUserFactory, StaffUserFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -170,3 +170,14 @@ def test_with_api_docs_public_off_only_staff_signed_in_see_the_docs(
     dealer_session.force_login(DealerUserFactory(role="owner"))
     assert dealer_session.get(path).status_code == 404
     assert staff_client().get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", DOCS)
+def test_with_api_docs_public_off_a_staff_session_passes_only_after_its_two_factor_code(
+    client, staff_client, settings, path
+):
+    settings.API_DOCS_PUBLIC = False
+    client.force_login(StaffUserFactory(groups=["Super Admin"]))  # password given, no code yet
+    response = client.get(path)
+    assert response.status_code == 302 and "/admin/two-factor/" in response["Location"]
+    assert staff_client("Super Admin").get(path).status_code == 200  # code given

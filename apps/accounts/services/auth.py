@@ -334,7 +334,7 @@ def sms_code_check(*, user: User, code: str, ip: str | None, user_agent: str = "
             _("The SMS code has expired. Sign in again for a new one."), code="sms_code_expired"
         )
     login_failure_record(
-        email=user.email, user=user, ip=ip, user_agent=user_agent, detail="bad SMS code"
+        email=user.email, user=user, ip=ip, user_agent=user_agent, detail=lockout.SMS_CODE_FAILURE
     )
     if outcome == "void":
         raise NotAuthenticated(
