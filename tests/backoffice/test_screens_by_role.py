@@ -3,10 +3,11 @@
 "wide tables are cut off").
 
 On the demo data, each staff role opens the start page and, of every registered admin, the
-list, the first row's change page and the add page; what the role may not open answers 403
-and is not drawn. Each page drawn must raise no script error and fit the window: a wide table
-scrolls inside its own box instead of widening (and cutting off) the page. Screenshots go to
-``artifacts/backoffice/roles/<role>/``."""
+list and the first row's change page (the super admin also every add page: the same form for
+every role that may add, whose permission tests/admin/test_role_walk.py checks); what the role
+may not open answers 403 and is not drawn. Each page drawn must raise no script error and fit
+the window: a wide table scrolls inside its own box instead of widening (and cutting off) the
+page. Screenshots go to ``artifacts/backoffice/roles/<role>/``."""
 
 from __future__ import annotations
 
@@ -93,8 +94,9 @@ def test_every_screen_for_every_role_draws_and_fits_the_window(live_server, chro
             href = first.get_attribute("href") if first.count() else None
             if href and href.startswith(base):
                 draw(href, f"{name}-change")
-            draw(f"{base}add/", f"{name}-add")
+            if role == "Super Admin":  # an add page is the same form for every role that adds
+                draw(f"{base}add/", f"{name}-add")
         problems.extend(f"{role} · script error: {e}" for e in errors)
         context.close()
-    assert drawn > 100
+    assert drawn > 80
     assert problems == [], "\n".join(problems)
