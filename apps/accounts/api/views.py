@@ -66,7 +66,8 @@ class TokenObtainView(PublicAPIView):
         "at sign-in first gets 401 `sms_code_required` (a 6-digit code is sent to their phone, "
         "valid 5 minutes); the same request again with `sms_code` answers the tokens. A wrong "
         "code is 401 `sms_code_invalid` and counts as a failed login; after 5 the code is void "
-        "(`sms_code_expired`).",
+        "(`sms_code_expired`). Staff to whom the back office's two-factor sign-in applies get "
+        "401 `two_factor_staff`: a password alone gives them no token.",
     )
     def post(self, request):
         data = _validated(s.TokenObtainSerializer, request.data)
