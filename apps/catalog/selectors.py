@@ -34,9 +34,10 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Mod, RowNumber
 from django.db.models.lookups import Contains, Exact, GreaterThanOrEqual, StartsWith
 
 from apps.catalog.cache import catalog_cache_key
@@ -421,7 +422,32 @@ class ProductPages:
         if self.searched and self.ordering and connection.vendor == "postgresql":
             return self._searched_ids(offset, limit)
         ordered = product_order(self.queryset, ordering=self.ordering, searched=self.searched)
+        if not self.searched and offset >= SEEK_STEP:
+            ordered, offset = self._seek(ordered, offset)
         return list(ordered.values_list("pk", flat=True)[offset : offset + limit])
+
+    def _seek(self, ordered: QuerySet[Product], offset: int) -> tuple[QuerySet[Product], int]:
+        """A deep page starts from the nearest seek point before it: ``(ordered rows from that
+        row on, the offset left)``, so it reads at most ``SEEK_STEP`` rows more than it shows,
+        however deep, and on an index range the planner picks without statistics too (a plain
+        ``OFFSET 95000`` is a full sort when the statistics are gone after a bulk load).
+
+        The seek points are the sort keys of every ``SEEK_STEP``-th row of these filters in
+        this order, read in one scan and cached as long as the count (``count_key``): the
+        pages of one cached count are cut from one cached list, as consistent as the count.
+        Without a count key or a cache, the plain offset."""
+        columns = PRODUCT_ORDERINGS.get(self.ordering or "name")
+        if not self.count_key or columns is None or settings.CATALOG_COUNT_CACHE_SECONDS <= 0:
+            return ordered, offset
+        key = f"catalog:seek:{self.count_key}:{self.ordering or 'name'}"
+        points = cache.get(key)
+        if points is None:
+            points = _seek_points(self.queryset, columns)
+            cache.set(key, points, timeout=settings.CATALOG_COUNT_CACHE_SECONDS)
+        step = min(offset // SEEK_STEP, len(points) - 1)
+        if step <= 0:
+            return ordered, offset
+        return ordered.filter(_from_row(columns, points[step])), offset - step * SEEK_STEP
 
     def _searched_ids(self, offset: int, limit: int) -> list[int]:
         """A search in another order than relevance: the matches are found first (by the
@@ -451,6 +477,34 @@ class ProductPages:
             return []
         loaded = {product.pk: product for product in product_list().filter(pk__in=ids)}
         return [loaded[pk] for pk in ids if pk in loaded]
+
+
+SEEK_STEP = 1000  # rows between two seek points of a deep page (``ProductPages._seek``)
+
+
+def _seek_points(queryset: QuerySet[Product], columns: tuple[str, ...]) -> list[tuple]:
+    """The sort keys (``columns``' values) of rows 0, ``SEEK_STEP``, 2 x ``SEEK_STEP``... of
+    ``queryset`` in the order of ``columns``, in one query."""
+    fields = [column.lstrip("-") for column in columns]
+    order = [F(c[1:]).desc() if c.startswith("-") else F(c).asc() for c in columns]
+    numbered = queryset.order_by().annotate(
+        seek_row=Window(RowNumber(), order_by=order),
+        seek_step=Mod(F("seek_row") - 1, Value(SEEK_STEP)),
+    )
+    return list(numbered.filter(seek_step=0).order_by("seek_row").values_list(*fields))
+
+
+def _from_row(columns: tuple[str, ...], point: tuple) -> Q:
+    """The rows at or after ``point`` in the order of ``columns`` (two of them: a sort key
+    and the id that breaks its ties): ``name >= n AND (name > n OR id >= i)``; its first
+    part is an index range."""
+    (first, tie), (first_value, tie_value) = columns, point
+    after = "lt" if first.startswith("-") else "gt"
+    first, tie = first.lstrip("-"), tie.lstrip("-")
+    tie_after = "lte" if columns[1].startswith("-") else "gte"
+    return Q(**{f"{first}__{after}e": first_value}) & (
+        Q(**{f"{first}__{after}": first_value}) | Q(**{f"{tie}__{tie_after}": tie_value})
+    )
 
 
 def attach_prices(products: Iterable[Product], customer, *, with_breaks: bool = False) -> None:

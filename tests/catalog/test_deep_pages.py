@@ -1,0 +1,100 @@
+"""Deep pages of the dealer catalog start from a cached seek point instead of an ``OFFSET``
+over every row before them (``ProductPages._seek``): the same products, page for page, as
+the plain offset, in every ordering, with filters, across ties of the sort key."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.catalog import selectors
+from tests.catalog.factories import CategoryFactory, ProductFactory
+
+pytestmark = [pytest.mark.django_db]
+
+URL = "/api/v1/products"
+STEP = 7  # rows between two seek points in these tests (1000 in production)
+
+
+@pytest.fixture
+def client(dealer_client):
+    return dealer_client("viewer")
+
+
+@pytest.fixture
+def small_step(monkeypatch, settings):
+    monkeypatch.setattr(selectors, "SEEK_STEP", STEP)
+    settings.CATALOG_COUNT_CACHE_SECONDS = 60
+    cache.clear()
+
+
+@pytest.fixture
+def catalogue():
+    """43 visible products, names repeated (ties broken by id) and one creation time for
+    many (ties in ``-created_at``), in two categories; plus hidden ones in between."""
+    root = CategoryFactory(name="Root")
+    other = CategoryFactory(name="Other")
+    hidden = CategoryFactory(name="Hidden", is_active=False)
+    for i in range(43):
+        ProductFactory(name=f"Widget {i % 9}", category=root if i % 3 else other)
+    ProductFactory(name="Widget 4", is_active=False, category=root)
+    ProductFactory(name="Widget 5", category=hidden)
+    return root
+
+
+def walk(client, query: str) -> list[list[str]]:
+    """Every page of the list, page by page (SKUs), through the API."""
+    pages, page = [], 1
+    while True:
+        response = client.get(f"{URL}?page_size=5&page={page}{query}")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        pages.append([item["sku"] for item in body["results"]])
+        if body["next"] is None:
+            return pages
+        page += 1
+
+
+@pytest.mark.parametrize(
+    "query", ["", "&ordering=name", "&ordering=-name", "&ordering=-created_at", "&category=other"]
+)
+def test_deep_pages_from_seek_points_are_the_plain_offset_pages(
+    client, catalogue, small_step, settings, query
+):
+    seeking = walk(client, query)
+
+    settings.CATALOG_COUNT_CACHE_SECONDS = 0  # no cache: no seek points, a plain OFFSET
+    plain = walk(client, query)
+
+    assert seeking == plain
+    flat = [sku for page in seeking for sku in page]
+    assert len(flat) == len(set(flat))  # every product once
+    assert len(flat) == (15 if "category" in query else 43)
+
+
+def test_a_deep_page_reads_from_its_seek_point_not_from_the_first_row(
+    client, catalogue, small_step
+):
+    client.get(f"{URL}?page_size=5&page=8")  # fills the seek points (and the count)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"{URL}?page_size=5&page=8")  # rows 35-39
+    assert response.status_code == 200 and len(response.json()["results"]) == 5
+
+    ids_query = next(q["sql"] for q in ctx.captured_queries if "LIMIT 5" in q["sql"])
+    # seek point 5 is row 35: the page starts there, nothing skipped
+    assert "OFFSET" not in ids_query
+    assert '"catalog_product"."name" >=' in ids_query
+
+
+def test_seek_points_expire_with_the_count(client, catalogue, small_step):
+    """The seek points are cached as long as the count whose pages they cut: once both
+    expired, a product added meanwhile is listed, every product once."""
+    walk(client, "")
+    ProductFactory(name="Widget 0", category=catalogue)
+
+    cache.clear()  # the count and the seek points expire together
+    flat = [sku for page in walk(client, "") for sku in page]
+
+    assert len(flat) == len(set(flat)) == 44
