@@ -145,34 +145,41 @@ class _Feed:
 
     @cached_property
     def write_sql(self) -> str:
-        """One statement for a set of wanted rows (``v``): the stored rows that differ are
-        locked in key order (the order every writer of these rows locks them in) and updated,
-        the missing ones inserted (``DO NOTHING``: a key created concurrently is left for the
-        next pass), each written row's history and audit entry inserted from what the
-        statement wrote. Answers one row per wanted key it settled: ``c`` created, ``u``
-        updated, ``e`` equal to what is stored (nothing written, nothing locked). ``{audit}``
-        is left for ``audit_insert_sql`` of ``audit_source``."""
+        """One statement for a set of wanted rows (``v``): each wanted key looked up once on
+        the table's unique key (an index probe per row: the cost follows the batch, not the
+        table), the stored rows that differ locked in key order (the order every writer of
+        these rows locks them in), compared again under the lock and updated, the missing ones
+        inserted (``DO NOTHING``: a key created concurrently is left for the next pass), each
+        written row's history and audit entry inserted from what the statement wrote. Answers
+        one row per wanted key it settled: ``c`` created, ``u`` updated, ``e`` equal to what is
+        stored (nothing written, nothing locked). ``{audit}`` is left for ``audit_insert_sql``
+        of ``audit_source``."""
         table, owner = self.table, self.owner_column
         key = f"{owner}, product_id, min_quantity"
-        match = (
-            f"p.{owner} = v.owner_id AND p.product_id = v.product_id "
-            "AND p.min_quantity = v.min_quantity"
-        )
         stored, sent = (
             "(p.amount, p.valid_from, p.valid_to)",
             "(v.amount, v.valid_from, v.valid_to)",
         )
-        differs = f"{stored} IS DISTINCT FROM {sent}"
-        same = f"{stored} IS NOT DISTINCT FROM {sent}"
         history_owner = "owner_id, NULL" if self.owner == "price_list" else "NULL, owner_id"
         return (
             "WITH v AS (SELECT * FROM unnest(%(owners)s::bigint[], %(products)s::bigint[], "  # noqa: S608
             "%(quantities)s::integer[], %(amounts)s::numeric[], %(froms)s::timestamptz[], "
             "%(tos)s::timestamptz[]) AS v(owner_id, product_id, min_quantity, amount, "
             "valid_from, valid_to)), "
+            # the stored row of each wanted key, by the unique index (``LIMIT 1`` keeps the
+            # lookup a probe per key: joined flat, the planner hashes the whole table)
+            "cur AS MATERIALIZED (SELECT v.*, p.id AS stored_id, "
+            f"{stored} IS NOT DISTINCT FROM {sent} AS same FROM v LEFT JOIN LATERAL "
+            f"(SELECT p.id, p.amount, p.valid_from, p.valid_to FROM {table} p "
+            f"WHERE p.{owner} = v.owner_id AND p.product_id = v.product_id "
+            "AND p.min_quantity = v.min_quantity LIMIT 1) p ON true), "
+            # the rows that differ, locked by id in key order and compared again under the
+            # lock (a concurrent writer may have written the same values meanwhile)
             f"old AS (SELECT p.id, p.{owner} AS owner_id, p.product_id, p.min_quantity, "
-            f"p.amount, p.valid_from, p.valid_to FROM {table} p JOIN v ON {match} "
-            f"WHERE {differs} ORDER BY p.{owner}, p.product_id, p.min_quantity FOR UPDATE OF p), "
+            f"p.amount, p.valid_from, p.valid_to FROM {table} p JOIN cur v ON v.stored_id = p.id "
+            "WHERE p.id = ANY(ARRAY(SELECT stored_id FROM cur WHERE NOT same)) "
+            f"AND {stored} IS DISTINCT FROM {sent} "
+            f"ORDER BY p.{owner}, p.product_id, p.min_quantity FOR UPDATE OF p), "
             f"upd AS (UPDATE {table} p SET amount = v.amount, valid_from = v.valid_from, "
             "valid_to = v.valid_to, updated_at = %(now)s "
             "FROM old JOIN v USING (owner_id, product_id, min_quantity) WHERE p.id = old.id "
@@ -181,8 +188,8 @@ class _Feed:
             "old.valid_to AS old_to), "
             f"ins AS (INSERT INTO {table} ({key}, amount, valid_from, valid_to, created_at, "
             "updated_at) SELECT owner_id, product_id, min_quantity, amount, valid_from, "
-            f"valid_to, %(now)s, %(now)s FROM v WHERE NOT EXISTS (SELECT FROM {table} p "
-            f"WHERE {match}) ORDER BY 1, 2, 3 ON CONFLICT ({key}) DO NOTHING "
+            "valid_to, %(now)s, %(now)s FROM cur WHERE stored_id IS NULL ORDER BY 1, 2, 3 "
+            f"ON CONFLICT ({key}) DO NOTHING "
             f"RETURNING id, {owner} AS owner_id, product_id, min_quantity, amount, valid_from, "
             "valid_to), "
             "w AS (SELECT *, false AS inserted FROM upd UNION ALL SELECT *, NULL::numeric, "
@@ -194,8 +201,7 @@ class _Feed:
             "audit AS ({audit}) "
             "SELECT owner_id, product_id, min_quantity, "
             "CASE WHEN inserted THEN 'c' ELSE 'u' END FROM w UNION ALL "
-            f"SELECT v.owner_id, v.product_id, v.min_quantity, 'e' FROM v JOIN {table} p "
-            f"ON {match} WHERE {same}"
+            "SELECT owner_id, product_id, min_quantity, 'e' FROM cur WHERE same"
         )
 
 
