@@ -340,6 +340,7 @@ PRODUCT_ORDERINGS = {
     "-created_at": ("-created_at", "-id"),
 }
 PRICE_ORDERINGS = {"price": False, "-price": True}  # -> descending
+KEYSET_ORDERINGS = (None, *PRODUCT_ORDERINGS)  # what ``ProductPages.after`` walks
 
 
 def product_order(
@@ -471,6 +472,21 @@ class ProductPages:
             )
             return [row[0] for row in cursor.fetchall()]
 
+    def after(self, key: tuple | None, limit: int) -> tuple[list[Product], tuple | None]:
+        """A keyset page (the ``cursor`` walk): the first ``limit`` products after the row
+        whose sort key is ``key`` (None: from the start), loaded for the list, and the sort key
+        of the last one when more follow (else None). Each page is an index range however far
+        the walk has gone, and no product is skipped or repeated while the list changes. Only
+        for the orders of ``KEYSET_ORDERINGS`` without a search."""
+        columns = PRODUCT_ORDERINGS[self.ordering or "name"]
+        ordered = product_order(self.queryset, ordering=self.ordering, searched=False)
+        if key is not None:
+            ordered = ordered.filter(_from_row(columns, key, inclusive=False))
+        fields = [column.lstrip("-") for column in columns]
+        rows = list(ordered.values_list("pk", *fields)[: limit + 1])
+        following = tuple(rows[limit - 1][1:]) if len(rows) > limit else None
+        return self._load([row[0] for row in rows[:limit]]), following
+
     @staticmethod
     def _load(ids: list[int]) -> list[Product]:
         if not ids:
@@ -494,16 +510,17 @@ def _seek_points(queryset: QuerySet[Product], columns: tuple[str, ...]) -> list[
     return list(numbered.filter(seek_step=0).order_by("seek_row").values_list(*fields))
 
 
-def _from_row(columns: tuple[str, ...], point: tuple) -> Q:
-    """The rows at or after ``point`` in the order of ``columns`` (two of them: a sort key
-    and the id that breaks its ties): ``name >= n AND (name > n OR id >= i)``; its first
-    part is an index range."""
+def _from_row(columns: tuple[str, ...], point: tuple, *, inclusive: bool = True) -> Q:
+    """The rows at (``inclusive``) or after ``point`` in the order of ``columns`` (two of
+    them: a sort key and the id that breaks its ties): ``name >= n AND (name > n OR id >= i)``;
+    its first part is an index range."""
     (first, tie), (first_value, tie_value) = columns, point
     after = "lt" if first.startswith("-") else "gt"
+    tie_after = "lt" if tie.startswith("-") else "gt"
     first, tie = first.lstrip("-"), tie.lstrip("-")
-    tie_after = "lte" if columns[1].startswith("-") else "gte"
     return Q(**{f"{first}__{after}e": first_value}) & (
-        Q(**{f"{first}__{after}": first_value}) | Q(**{f"{tie}__{tie_after}": tie_value})
+        Q(**{f"{first}__{after}": first_value})
+        | Q(**{f"{tie}__{tie_after}{'e' if inclusive else ''}": tie_value})
     )
 
 

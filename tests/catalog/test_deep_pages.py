@@ -98,3 +98,81 @@ def test_seek_points_expire_with_the_count(client, catalogue, small_step):
     flat = [sku for page in walk(client, "") for sku in page]
 
     assert len(flat) == len(set(flat)) == 44
+
+
+# --- the keyset walk (cursor=) -----------------------------------------------------------------
+
+
+def cursor_walk(client, query: str, page_size: int = 5) -> list[list[str]]:
+    """Every page of a cursor walk, following ``next`` from ``cursor=``."""
+    pages, url = [], f"{URL}?cursor=&page_size={page_size}{query}"
+    for _ in range(100):  # bounded: 43 products in pages of 5
+        response = client.get(url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["previous"] is None and "count" in body
+        pages.append([item["sku"] for item in body["results"]])
+        url = body["next"]
+        if url is None:
+            return pages
+        assert "cursor=" in url and "page=" not in url.replace("page_size=", "")
+    raise AssertionError("the walk did not end")
+
+
+@pytest.mark.parametrize(
+    "query", ["", "&ordering=name", "&ordering=-name", "&ordering=-created_at", "&category=other"]
+)
+def test_a_cursor_walk_lists_what_the_pages_list_in_the_same_order(client, catalogue, query):
+    walked = [sku for page in cursor_walk(client, query) for sku in page]
+    paged = [sku for page in walk(client, query) for sku in page]
+    assert walked == paged
+
+
+def test_a_cursor_walk_neither_skips_nor_repeats_while_products_are_added(client, catalogue):
+    first = client.get(f"{URL}?cursor=&page_size=5").json()
+    seen = [item["sku"] for item in first["results"]]
+    # a product sorting before the cursor's row and one after it appear meanwhile
+    ProductFactory(name="AAA before everything", category=catalogue)
+    late = ProductFactory(name="Zzz after everything", category=catalogue)
+    url = first["next"]
+    while url:
+        body = client.get(url).json()
+        seen += [item["sku"] for item in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == 44  # the 43, the late one; the early one is behind
+    assert seen[-1] == late.sku
+
+
+def test_a_cursor_page_reads_an_index_range_with_its_prices(client, catalogue):
+    first = client.get(f"{URL}?cursor=&page_size=5").json()
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(first["next"]).json()
+    ids_query = next(q["sql"] for q in ctx.captured_queries if "LIMIT 6" in q["sql"])
+    assert '"catalog_product"."name" >=' in ids_query and "OFFSET" not in ids_query
+    assert len(body["results"]) == 5 and all("price" in item for item in body["results"])
+    assert body["count"] == 43
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("cursor=bm90LWEtY3Vyc29y", "cursor"),  # base64 of "not-a-cursor"
+        ("cursor=%%%", "cursor"),
+        ("cursor=&ordering=price", "cursor"),
+        ("cursor=&search=widget", "cursor"),
+        ("cursor=&page=2", "cursor"),
+        ("cursor=&cursor=", "cursor"),
+        ("cursor=&page_size=0", "page_size"),
+    ],
+)
+def test_a_bad_cursor_is_a_400_naming_the_field(client, catalogue, query, field):
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+
+
+def test_a_cursor_of_another_order_is_refused(client, catalogue):
+    token = client.get(f"{URL}?cursor=&page_size=5").json()["next"].split("cursor=")[1]
+    token = token.split("&")[0]
+    response = client.get(f"{URL}?cursor={token}&ordering=-created_at")
+    assert response.status_code == 400 and "cursor" in response.json()["errors"]

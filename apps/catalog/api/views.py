@@ -8,7 +8,11 @@ is attached to a page by ``attach_prices`` for the caller's own company only.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
 import hashlib
+import json
 from urllib.parse import urlencode
 
 from django.utils.cache import (
@@ -17,11 +21,13 @@ from django.utils.cache import (
     patch_vary_headers,
     set_response_etag,
 )
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from apps.accounts.authentication import DealerJWTAuthentication
@@ -29,6 +35,7 @@ from apps.accounts.permissions import IsDealerUser
 from apps.catalog import selectors
 from apps.catalog.api import serializers as s
 from apps.catalog.api.filters import ProductFilter
+from apps.core.exceptions import ValidationError
 
 _ETAG = OpenApiParameter(
     "ETag",
@@ -42,6 +49,18 @@ _IF_NONE_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="An `ETag` of an earlier answer: 304 without a body while it is still current.",
+)
+_CURSOR = OpenApiParameter(
+    "cursor",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description=(
+        "Walk the whole list page by page instead of by page number: send `cursor=` (empty) for "
+        "the first page, then follow `next` (it carries the cursor) until it is null. Each page "
+        "costs the same however far the walk goes, and no product is skipped or repeated while "
+        "the catalog changes. Orders `name` (default), `-name` and `-created_at`, without "
+        "`search`; not together with `page`. `previous` is null."
+    ),
 )
 _NOT_MODIFIED = OpenApiResponse(description="Not modified: the `ETag` sent is still current.")
 
@@ -129,7 +148,7 @@ class ProductListView(ETagMixin, CatalogGenericView):
             "attributes take `true`/`false`, text compares case-insensitively. An unknown or "
             "non-filterable attribute, like any bad filter value, answers 400 naming it."
         ),
-        parameters=[_IF_NONE_MATCH, _ETAG],
+        parameters=[_CURSOR, _IF_NONE_MATCH, _ETAG],
         responses={200: s.ProductListSerializer(many=True), 304: _NOT_MODIFIED},
     )
     def get(self, request):
@@ -143,9 +162,35 @@ class ProductListView(ETagMixin, CatalogGenericView):
             customer=request.user.customer,
             count_key=self._count_key(request),
         )
+        if "cursor" in request.query_params:
+            return self._keyset_page(request, pages)
         page = self.paginate_queryset(pages)
         selectors.attach_prices(page, request.user.customer)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _keyset_page(self, request, pages: selectors.ProductPages) -> Response:
+        """``cursor=``: the page after the cursor's row (see ``_CURSOR``)."""
+        raw = self.paginator._single(request, "cursor")
+        if pages.searched or pages.ordering not in selectors.KEYSET_ORDERINGS:
+            message = _("A cursor walks the list by name, -name or -created_at, without a search.")
+            raise ValidationError({"cursor": [message]})
+        if "page" in request.query_params:
+            raise ValidationError({"cursor": [_("Send either page or cursor, not both.")]})
+        limit = self.paginator.get_page_size(request)
+        products, following = pages.after(_cursor_key(raw, pages.ordering), limit)
+        selectors.attach_prices(products, request.user.customer)
+        next_url = None
+        if following is not None:
+            token = _cursor_token(pages.ordering, following)
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", token)
+        return Response(
+            {
+                "count": pages.count(),
+                "next": next_url,
+                "previous": None,
+                "results": self.get_serializer(products, many=True).data,
+            }
+        )
 
     @staticmethod
     def _count_key(request) -> str:
@@ -154,12 +199,43 @@ class ProductListView(ETagMixin, CatalogGenericView):
         filters = sorted(
             (name, value)
             for name, values in request.query_params.lists()
-            if name not in ("page", "page_size", "ordering")
+            if name not in ("page", "page_size", "ordering", "cursor")
             for value in values
         )
         if any(name in ("price_min", "price_max") for name, _value in filters):
             filters.append(("customer", str(request.user.customer_id)))
         return hashlib.sha256(urlencode(filters).encode()).hexdigest()
+
+
+def _cursor_token(ordering: str | None, key: tuple) -> str:
+    """The cursor after the row whose sort key is ``key``: its order and key, opaque."""
+    values = [v.isoformat() if isinstance(v, datetime.datetime) else v for v in key]
+    data = json.dumps([ordering or "name", *values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _cursor_key(raw: str | None, ordering: str | None) -> tuple | None:
+    """The sort key a cursor carries (None for an empty one: from the start); 400 for one
+    that is not a cursor of this order."""
+    if not raw:
+        return None
+    wrong = ValidationError(
+        {"cursor": [_("Not a cursor of this list: start again with an empty cursor.")]}
+    )
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        order, first, pk = data
+        if order != (ordering or "name") or type(pk) is not int or not isinstance(first, str):
+            raise wrong
+        if order == "-created_at":
+            first = datetime.datetime.fromisoformat(first)
+            if first.tzinfo is None:
+                raise wrong
+        elif len(first) > 255:
+            raise wrong
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise wrong from exc
+    return first, pk
 
 
 class ProductDetailView(ETagMixin, CatalogGenericView):
