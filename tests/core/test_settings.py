@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 CONFIG_VARS = (
@@ -120,3 +122,14 @@ def test_a_malformed_variable_is_refused_with_its_name():
     result = run_python(["manage.py", "check"], {"RATE_LIMIT_USER": "lots"}, check=False)
     assert result.returncode != 0
     assert "RATE_LIMIT_USER" in result.stderr
+
+
+@pytest.mark.django_db
+def test_every_connection_plans_with_the_configured_random_page_cost(settings):
+    """DB_RANDOM_PAGE_COST reaches PostgreSQL on every connection (batches look keys up by
+    index probes instead of hashing whole tables)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert float(cursor.fetchone()[0]) == settings.DB_RANDOM_PAGE_COST == 1.1
