@@ -273,6 +273,18 @@ def cpu_seconds(pid: int | str, *, reaped: bool = False) -> float:
     return (int(fields[first]) + int(fields[first + 1])) / CLOCK_TICKS if fields else 0.0
 
 
+def group_cpu(groups: list[int]) -> float:
+    """CPU seconds (user + system) of the live processes of these process groups (``spawn``
+    gives each program a group of its own: gunicorn and its workers, a Celery worker and its
+    pool)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        fields = proc_stat(entry.name) if entry.name.isdigit() else []
+        if fields and int(fields[2]) in groups:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return total
+
+
 def children(pid: int) -> list[int]:
     """The live children of ``pid`` (gunicorn's master: its workers)."""
     try:

@@ -42,9 +42,18 @@ What it does, each step bounded:
 6. at the end counts the SQL statements of one placement of 1 line and of 20 lines through
    the whole stack in process (rolled back: nothing stays).
 
+With ``--broker`` every round runs a second time the way production runs the tasks: Celery
+not eager, the after-commit tasks (outbox dispatch, the order e-mail) sent to the Redis of
+``--broker-url`` (default ``redis://127.0.0.1:6379/9``; its queue purged first) and run by one
+Celery worker process (``--pool=solo``) started by the script on the same machine, so the
+machine still pays for them. A round then ends when the worker has done every task it was
+given (each placement's e-mail sent, every event dispatched; 120 s at most): besides orders/s
+over the answers, it prints the drain time and orders/s up to the drain. Each row also says
+the CPU per placed order of the web workers and of the Celery worker (from /proc).
+
     .venv/bin/python bench/orders.py [--dealers 100] [--products 2000] [--clients 100]
                                      [--orders 3] [--lines 5] [--hot 10] [--workers 4]
-                                     [--rounds 2] [--sold-out]
+                                     [--rounds 2] [--sold-out] [--broker [--broker-url URL]]
 """
 
 from __future__ import annotations
@@ -55,23 +64,32 @@ import json
 import os
 import random
 import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from _common import (
+    PYTHON,
     database_name,
     database_url,
     ensure_database,
     free_port,
+    group_cpu,
     keep_bench_off_path,
     log,
     login,
     manage,
     percentile_ms,
     setup_django,
+    spawn,
     start_gunicorn,
+    stop,
     stop_gunicorn,
     use_bench_env,
 )
@@ -79,6 +97,8 @@ from _common import (
 keep_bench_off_path()  # a bench/<name>.py must not shadow a module the project imports
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2b_orderbench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/9"  # --broker: the queue (the cache stays on 11)
+DRAIN_SECONDS = 120  # --broker: how long a round waits for the worker to finish its tasks
 CODE_PREFIX = "OB"
 SKU_PREFIX = "OB-"
 PASSWORD = "Order-Bench-2026!"  # noqa: S105 - the bench dealers' login, loopback only
@@ -117,12 +137,24 @@ def parse_args() -> argparse.Namespace:
         default=2,
         help="rounds of uncontended + contended (alternating which goes first); best kept",
     )
+    parser.add_argument(
+        "--broker",
+        action="store_true",
+        help="run the rounds again with a Redis broker and one Celery worker (not eager)",
+    )
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("BENCH_ORDERS_BROKER_URL", DEFAULT_BROKER_URL),
+        help="the broker of --broker (loopback Redis; its Celery queue is purged)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     if args.clients > args.dealers:
         parser.error("--clients cannot exceed --dealers (one dealer per client)")
     if args.products // args.clients < args.lines or args.hot < args.lines:
         parser.error("every client needs at least --lines products of its own, and --hot too")
+    if args.broker and urlsplit(args.broker_url).hostname not in ("127.0.0.1", "localhost"):
+        parser.error("--broker-url must be a loopback Redis")
     return args
 
 
@@ -447,6 +479,137 @@ def queries_per_placement(
     return counts
 
 
+# --- the tasks: eager, or a broker and a worker ---------------------------------------------------
+
+
+def start_worker(broker_url: str):
+    """One Celery worker process (``--pool=solo``) on ``broker_url``, after its queue is purged
+    and the dispatch marks are cleared (a task lost with an earlier run's queue would hold
+    them); returns once it answers a ping (60 s at most)."""
+    from celery import Celery
+    from django.core.cache import cache
+
+    from apps.integrations.tasks import DISPATCH_QUEUED_KEY, PUMP_QUEUED_KEY
+
+    celery = [PYTHON, "-m", "celery", "-A", "config"]
+    purged = subprocess.run(  # noqa: S603 - our own Celery app
+        [*celery, "purge", "-f"], env=os.environ.copy(), capture_output=True, timeout=60
+    )
+    if purged.returncode:
+        raise SystemExit(f"celery purge failed: {purged.stderr.decode()[-1000:]}")
+    cache.delete_many([DISPATCH_QUEUED_KEY, PUMP_QUEUED_KEY])
+    node = f"orderbench{os.getpid()}@{socket.gethostname()}"
+    log_path = Path(tempfile.gettempdir()) / f"bench-orders-celery-{os.getpid()}.log"
+    log(f"starting one Celery worker (solo pool) on {broker_url}, its log {log_path}")
+    with open(log_path, "w") as log_file:
+        proc = spawn(
+            [
+                *celery,
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname={node}",
+            ],
+            log_file=log_file,
+        )
+    control = Celery(broker=broker_url).control
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the Celery worker exited at start ({log_path})")
+        if any(node in reply for reply in control.ping(destination=[node], timeout=1.0)):
+            return proc
+    stop(proc)
+    raise SystemExit(f"the Celery worker did not answer within 60 s (its log: {log_path})")
+
+
+def last_notification_id() -> int:
+    from django.db.models import Max
+
+    from apps.notifications.models import Notification
+
+    return Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def wait_drained(after_notification: int) -> float | None:
+    """Seconds until every event is dispatched and every e-mail queued after
+    ``after_notification`` is sent (at once when the tasks ran eagerly); None after
+    ``DRAIN_SECONDS``."""
+    from apps.integrations.models import OutboxEvent
+    from apps.notifications.models import Notification
+
+    started = time.monotonic()
+    while time.monotonic() - started < DRAIN_SECONDS:
+        events = OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+        mails = Notification.objects.filter(
+            pk__gt=after_notification, status=Notification.Status.QUEUED
+        ).exists()
+        if not events and not mails:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+def run_mode(mode: str, args, *, scenarios, bodies, plan, own_slices, hot, codes, access):
+    """Every round of ``plan`` on a gunicorn (and, for ``broker``, a Celery worker) of its
+    own; returns the rows and the access tokens (made on the first mode's server)."""
+    from django.db import connections
+
+    from apps.integrations.models import OutboxEvent
+
+    port = free_port()
+    proc = start_gunicorn(port, args.workers, backlog=2048)
+    worker = start_worker(args.broker_url) if mode == "broker" else None
+    groups = [proc.pid] + ([worker.pid] if worker else [])
+    runs: list[tuple[str, dict]] = []
+    try:
+        if access is None:
+            log(f"tokens for {len(codes)} dealers")
+            access = tokens(port, [owner_email(code) for code in codes])
+        warm = 2 * args.workers  # every worker has loaded and placed before the clock runs
+        log(f"{mode}: warm-up: {warm} orders")
+        before = last_notification_id()
+        drive(port, access[:warm], order_bodies(own_slices[:warm], 1, args.lines, args.seed - 1))
+        if wait_drained(before) is None:
+            raise SystemExit(f"the warm-up's tasks were not done within {DRAIN_SECONDS} s")
+        for round_number, name in plan:
+            reset(stock=args.stock, hot_skus=hot, hot_stock=scenarios[name][1])
+            connections.close_all()
+            log(
+                f"{mode} round {round_number} {name}: {args.clients} clients x {args.orders} "
+                f"orders of {args.lines} lines (load average {os.getloadavg()[0]:.1f})"
+            )
+            before = last_notification_id()
+            web_cpu, task_cpu = group_cpu(groups[:1]), group_cpu(groups[1:])
+            result = drive(port, access, bodies[name])
+            drained = wait_drained(before)
+            placed = max(result["placed"], 1)
+            result["web_ms"] = (group_cpu(groups[:1]) - web_cpu) * 1000 / placed
+            result["task_ms"] = (group_cpu(groups[1:]) - task_cpu) * 1000 / placed
+            result["drain"] = drained
+            result["ops_drained"] = (
+                result["placed"] / (result["elapsed"] + drained) if drained is not None else 0.0
+            )
+            result["check"] = check(result["placed"])
+            if drained is None:
+                left = OutboxEvent.objects.filter(dispatched_at__isnull=True).count()
+                result["check"] += f"; tasks not done after {DRAIN_SECONDS} s ({left} events)"
+            result["round"] = round_number
+            result["mode"] = mode
+            result["load"] = os.getloadavg()[0]
+            connections.close_all()
+            log(f"{mode} {name}: {result['statuses']} in {result['elapsed']:.1f} s")
+            runs.append((name, result))
+    finally:
+        if worker is not None:
+            stop(worker)
+        stop_gunicorn(proc)
+    return runs, access
+
+
 def main() -> None:
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop gunicorn on the way out
@@ -494,36 +657,31 @@ def main() -> None:
     warm_price_cache()
     connections.close_all()
 
-    port = free_port()
-    proc = start_gunicorn(port, args.workers, backlog=2048)
-    results: dict[str, dict] = {}  # the best round of each scenario
     runs: list[tuple[str, dict]] = []
-    try:
-        log(f"tokens for {len(codes)} dealers")
-        access = tokens(port, [owner_email(code) for code in codes])
-        warm = 2 * args.workers  # every worker has loaded and placed before the clock runs
-        log(f"warm-up: {warm} orders")
-        drive(port, access[:warm], order_bodies(own_slices[:warm], 1, args.lines, args.seed - 1))
-        for round_number, name in plan:
-            reset(stock=args.stock, hot_skus=hot, hot_stock=scenarios[name][1])
-            connections.close_all()
-            log(
-                f"round {round_number} {name}: {args.clients} clients x {args.orders} orders "
-                f"of {args.lines} lines (load average {os.getloadavg()[0]:.1f})"
-            )
-            result = drive(port, access, bodies[name])
-            result["check"] = check(result["placed"])
-            result["round"] = round_number
-            connections.close_all()
-            log(f"{name}: {result['statuses']} in {result['elapsed']:.1f} s")
-            runs.append((name, result))
-            if name not in results or result["ops"] > results[name]["ops"]:
-                results[name] = result
-    finally:
-        stop_gunicorn(proc)
+    access = None
+    for mode in ("eager", "broker") if args.broker else ("eager",):
+        if mode == "broker":  # what gunicorn and the worker are started with from here on
+            os.environ.update(CELERY_TASK_ALWAYS_EAGER="0", CELERY_BROKER_URL=args.broker_url)
+        mode_runs, access = run_mode(
+            mode,
+            args,
+            scenarios=scenarios,
+            bodies=bodies,
+            plan=plan,
+            own_slices=own_slices,
+            hot=hot,
+            codes=codes,
+            access=access,
+        )
+        runs += mode_runs
     connections.close_all()
     cold = skus[args.hot :]  # stock left whatever ran (the sold-out runs empty the hot ones)
     query_counts = queries_per_placement(access[0], [cold[1:2], cold[2:22]], warm=cold[0])
+    results: dict[tuple[str, str], dict] = {}  # the best round of each scenario in each mode
+    for name, r in runs:
+        key = (r["mode"], name)
+        if key not in results or r["ops"] > results[key]["ops"]:
+            results[key] = r
 
     print()
     print(
@@ -537,38 +695,57 @@ def main() -> None:
         f"load: {args.clients} concurrent clients (threads, http.client; sync workers close "
         f"the connection after each answer) x {args.orders} orders of {args.lines} lines "
         f"(1-3 units, on_account); server: gunicorn {args.workers} sync workers, DEBUG=0, "
-        f"rate limits off, Celery eager, loopback; CPUs: {os.cpu_count()}, load average "
-        f"{os.getloadavg()[0]:.1f} at the end"
+        f"rate limits off, loopback; tasks: eager (in the request after the commit)"
+        + (", and broker (Redis, one Celery worker process, solo pool)" if args.broker else "")
+        + f"; CPUs: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} at the end"
     )
     print()
     print(
-        f"{'scenario':<13}{'round':>6}{'orders':>8}{'201':>6}{'409':>6}{'errors':>8}"
-        f"{'orders/s':>10}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  database"
+        f"{'mode':<7}{'scenario':<13}{'round':>6}{'orders':>8}{'201':>6}{'409':>6}{'errors':>8}"
+        f"{'orders/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'drain s':>9}"
+        f"{'drained/s':>11}{'web ms':>8}{'task ms':>9}{'load':>6}  database"
     )
     for name, r in runs:
-        best = "  (best)" if results[name] is r and args.rounds > 1 and name != "sold-out" else ""
+        best = results[(r["mode"], name)] is r and args.rounds > 1 and name != "sold-out"
+        drain = f"{r['drain']:.1f}" if r["drain"] is not None else "-"
         print(
-            f"{name:<13}{r['round']:>6}{r['requests']:>8}{r['placed']:>6}{r['refused']:>6}"
-            f"{r['errors']:>8}{r['ops']:>10.1f}{r['rps']:>8.1f}{r['p50_ms']:>9.0f}"
-            f"{r['p95_ms']:>9.0f}{r['p99_ms']:>9.0f}  {r['check']}{best}"
+            f"{r['mode']:<7}{name:<13}{r['round']:>6}{r['requests']:>8}{r['placed']:>6}"
+            f"{r['refused']:>6}{r['errors']:>8}{r['ops']:>10.1f}{r['p50_ms']:>9.0f}"
+            f"{r['p95_ms']:>9.0f}{r['p99_ms']:>9.0f}{drain:>9}{r['ops_drained']:>11.1f}"
+            f"{r['web_ms']:>8.1f}{r['task_ms']:>9.1f}{r['load']:>6.1f}  {r['check']}"
+            + ("  (best)" if best else "")
         )
+    print(
+        "orders/s: 201 answers over the time to the last answer; drained/s: over the time "
+        "until the tasks were done too; web ms / task ms: CPU per placed order of the gunicorn "
+        "workers / of the Celery worker"
+    )
     print(
         "SQL statements per placement (whole request, in process, savepoints included): "
         + ", ".join(
             f"{size} line{'s' if size > 1 else ''}: {n}" for size, n in query_counts.items()
         )
     )
-    base, hot_run = results["uncontended"], results["contended"]
     print()
-    print(
-        f"contended / uncontended (best of {args.rounds}): orders/s "
-        f"{hot_run['ops']:.1f} / {base['ops']:.1f} = {hot_run['ops'] / base['ops']:.2f}, "
-        f"p95 {hot_run['p95_ms']:.0f} / {base['p95_ms']:.0f} ms = "
-        f"{hot_run['p95_ms'] / base['p95_ms']:.2f}x"
-    )
+    for mode in ("eager", "broker") if args.broker else ("eager",):
+        base, hot_run = results[(mode, "uncontended")], results[(mode, "contended")]
+        print(
+            f"{mode}: contended / uncontended (best of {args.rounds}): orders/s "
+            f"{hot_run['ops']:.1f} / {base['ops']:.1f} = {hot_run['ops'] / base['ops']:.2f}, "
+            f"p95 {hot_run['p95_ms']:.0f} / {base['p95_ms']:.0f} ms = "
+            f"{hot_run['p95_ms'] / base['p95_ms']:.2f}x"
+        )
+    if args.broker:
+        for name in ("uncontended", "contended"):
+            eager, broker = results[("eager", name)], results[("broker", name)]
+            print(
+                f"{name}: broker / eager (best of {args.rounds}): orders/s "
+                f"{broker['ops']:.1f} / {eager['ops']:.1f}, until drained "
+                f"{broker['ops_drained']:.1f} / {eager['ops_drained']:.1f}"
+            )
     failed = sorted(
         {
-            name
+            f"{r['mode']} {name}"
             for name, r in runs
             if r["errors"]
             or not r["check"].startswith("ok")

@@ -49,16 +49,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from _common import (
-    CLOCK_TICKS,
     PYTHON,
     database_url,
     ensure_database,
     free_port,
+    group_cpu,
     keep_bench_off_path,
     log,
     manage,
     plain_log,
-    proc_stat,
     setup_django,
     spawn,
     stop,
@@ -123,16 +122,6 @@ def receive(port: int, out: str) -> None:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def group_cpu(groups: list[int]) -> float:
-    """CPU seconds (user + system) of the live processes of these process groups."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        fields = proc_stat(entry.name) if entry.name.isdigit() else []
-        if fields and int(fields[2]) in groups:  # pgrp
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-    return total
 
 
 def load() -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.orders.models import Order
 from tests.catalog.factories import StockLevelFactory, WarehouseFactory
 from tests.orders.conftest import place
 
@@ -104,3 +106,22 @@ def test_the_placement_answer_is_the_order_as_read_back(shop):
     assert response.status_code == 201, response.content
     placed = response.json()
     assert placed == shop.owner.get(f"/api/v1/orders/{placed['number']}").json()
+
+
+def test_the_placed_order_is_audited_without_reading_the_quote_table(shop):
+    """django-auditlog's entry of a new order reads every relation of the order: a new order
+    has no quote pointing at it yet, so that costs no query, and the entry is the same (the
+    quote is not among the changes, as with an order placed from a quote before its link)."""
+    sku = shop.product("AUD-1").sku
+    place(shop.owner, [(sku, 1)])  # the live-campaign cache and the user's permissions
+    with CaptureQueriesContext(connection) as queries:
+        response = place(shop.owner, [(sku, 2)])
+    assert response.status_code == 201, response.content
+    assert not [q["sql"] for q in queries.captured_queries if '"quotes_quote"' in q["sql"]]
+    order = Order.objects.get(number=response.json()["number"])
+    entry = LogEntry.objects.get_for_object(order).get()
+    assert entry.action == LogEntry.Action.CREATE
+    assert entry.actor_id == shop.owner.user.pk
+    assert entry.changes_dict["number"] == ["None", order.number]
+    assert entry.changes_dict["status"] == ["None", "confirmed"]
+    assert "quote" not in entry.changes_dict

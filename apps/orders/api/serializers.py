@@ -11,7 +11,7 @@ from apps.catalog.api.serializers import (
     PriceSerializer,
     StockSerializer,
 )
-from apps.core.serializers import StrictInputSerializer
+from apps.core.serializers import FieldsBuiltOnceMixin, StrictInputSerializer
 from apps.inventory.selectors import stock_display
 from apps.orders.models import (
     Order,
@@ -71,7 +71,7 @@ class RequiredReasonSerializer(StrictInputSerializer):
     reason = serializers.CharField(max_length=1000)
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """A line at the prices of the day it was placed. The price words are those of the
     `price` object of the catalog and the cart: `list`, `unit_net`, `discount`, `source`,
     `campaign`."""
@@ -118,7 +118,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         return {"id": line.campaign_id, "name": line.campaign_name}
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """One status change: `from` (null for the first), `to`, `at`, `by` (the person, when
     one acted), `actor` (`dealer`, `staff`, `erp` or `system`) and `note`."""
 
@@ -161,7 +161,7 @@ class AddressSnapshotSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True)
 
 
-class OrderSummarySerializer(serializers.ModelSerializer):
+class OrderSummarySerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [

@@ -226,7 +226,7 @@ def order_place(
             grand_total=amounts["grand_total"],
             payment_method=payment_method,
         )
-        order = Order.objects.create(
+        order = Order(
             number=number,
             customer=customer,
             placed_by=user,
@@ -243,6 +243,8 @@ def order_place(
             created_at=now,
             **amounts,
         )
+        _nothing_points_at_it_yet(order)
+        order.save(force_insert=True)
         idempotency_claim(order.number)  # the request's key commits with the order
         order_lines = OrderLine.objects.bulk_create(
             [
@@ -297,6 +299,16 @@ def order_place(
             savepoint=False,
         )
     return order
+
+
+def _nothing_points_at_it_yet(order: Order) -> None:
+    """A row about to be inserted has no row of another table pointing at it: say so for its
+    reverse one-to-one relations (the quote an order was placed from is linked after the
+    order exists), so that django-auditlog, which reads every relation of the created order
+    for its entry, asks no query for them. The entry is the same: a missing relation."""
+    for relation in Order._meta.related_objects:
+        if relation.one_to_one:
+            relation.set_cached_value(order, None)
 
 
 def _prefetched(order: Order, **related: list) -> None:
