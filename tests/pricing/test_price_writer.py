@@ -71,3 +71,41 @@ def test_either_target_is_created_updated_unchanged_moved_and_deleted_with_histo
         (1, Decimal("9.5000"), None),
     ]
     assert _history(target, other) == [(5, None, Decimal("9.0000")), (5, Decimal("9.0000"), None)]
+
+
+def test_the_history_follows_what_it_points_to_through_the_orm(product):
+    """``PriceChange`` carries no database constraints (a history written by the thousand):
+    deleting its product or owner still removes its rows, deleting its author keeps them
+    without the author, through the ORM; and the table really has no foreign key."""
+    from django.db import connection
+
+    from tests.factories import StaffUserFactory
+
+    staff = StaffUserFactory()
+    customer = CustomerFactory()
+    price_list = PriceList.objects.create(code="PROMO", name="Promo")
+    price_break_upsert(
+        target=LIST_PRICES,
+        owner=price_list,
+        product=product,
+        min_quantity=1,
+        amount=Decimal("5"),
+        by=staff,
+    )
+    price_break_upsert(
+        target=SPECIAL_PRICES, owner=customer, product=product, min_quantity=1, amount=Decimal("4")
+    )
+    assert PriceChange.objects.filter(product=product).count() == 2
+
+    staff.delete()
+    assert PriceChange.objects.get(price_list=price_list).changed_by is None
+
+    customer_id = customer.pk
+    type(customer).all_objects.filter(pk=customer_id).delete()  # for good, not soft
+    assert not PriceChange.objects.filter(customer_id=customer_id).exists()
+    Product.all_objects.filter(pk=product.pk).delete()
+    assert not PriceChange.objects.filter(product_id=product.pk).exists()
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, PriceChange._meta.db_table)
+    assert not [name for name, c in constraints.items() if c["foreign_key"]]
