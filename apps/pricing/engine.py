@@ -188,6 +188,9 @@ def price_list_rows(product_ids: Iterable[int], codes: Sequence[str]) -> dict[tu
         ).values_list(
             "price_list__code", "product_id", "min_quantity", "amount", "valid_from", "valid_to"
         )
+        # each list's breaks of a product in quantity order; not the model's ordering, which
+        # joins the products for their names (a plan over the whole catalog without statistics)
+        queryset = queryset.order_by("product_id", "price_list_id", "min_quantity")
         for code, pid, min_quantity, amount, start, end in queryset:
             if (code, pid) in loaded:
                 loaded[(code, pid)].append((min_quantity, amount, start, end))
@@ -222,6 +225,7 @@ def price_resolve_many(*, customer, items: Sequence[tuple], at: datetime | None 
     specials = (
         SpecialPrice.objects.valid_at(at)
         .filter(customer_id=customer.pk, product_id__in=product_ids)
+        .order_by("product_id", "min_quantity")
         .values_list("product_id", "min_quantity", "amount")
     )
     for product_id, min_quantity, amount in specials:

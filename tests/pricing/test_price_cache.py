@@ -50,6 +50,22 @@ def test_a_warm_page_reads_no_price_list_rows_from_the_database(priced):
     assert len(warm) == 1  # the dealer's special prices (campaigns are cached too)
 
 
+def test_a_cold_page_reads_its_price_rows_without_touching_the_catalog(priced):
+    """The engine's row queries (list prices, special prices) read only the price tables: the
+    models' default ordering by product name joined every product, a plan over the whole
+    catalog when the planner has no statistics (after a bulk load)."""
+    customer, products, _lists = priced
+    with CaptureQueriesContext(connection) as cold:
+        price_resolve_many(customer=customer, items=[(p, 1) for p in products])
+    row_queries = [
+        q["sql"]
+        for q in cold
+        if 'FROM "pricing_price"' in q["sql"] or 'FROM "pricing_specialprice"' in q["sql"]
+    ]
+    assert len(row_queries) == 2
+    assert not [sql for sql in row_queries if "catalog_product" in sql]
+
+
 def test_saving_a_price_invalidates_the_cached_rows(priced):
     customer, products, lists = priced
     assert unit(customer, products[0]) == D("10.0000")  # cached now
