@@ -8,8 +8,10 @@ changes to prices, special prices, campaigns and products."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -24,6 +26,7 @@ from apps.campaigns.rules import campaigns_bump
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.models import Brand, Product
 from apps.catalog.services.categories import category_create
+from apps.pricing import index as index_module
 from apps.pricing.engine import price_resolve_many, prices_bump
 from apps.pricing.index import (
     CONTEXTS,
@@ -236,12 +239,12 @@ def test_index_and_engine_agree_after_any_sequence_of_changes(world, ops):
             assert got == expected_order(dealer, products, descending=descending)
         prices = engine_prices(dealer, products)
         low, high = D("5"), D("12.5")
-        got = set(
-            price_filter(everything, customer=dealer, low=low, high=high).values_list(
-                "pk", flat=True
-            )
-        )
-        assert got == {pk for pk, p in prices.items() if p is not None and low <= p <= high}
+        wanted = {pk for pk, p in prices.items() if p is not None and low <= p <= high}
+        # a narrow range is handed over as ids, a wide one as a subquery: the same products
+        for inline in (index_module.RANGE_IDS_INLINE, 0):
+            with mock.patch.object(index_module, "RANGE_IDS_INLINE", inline):
+                got = price_filter(everything, customer=dealer, low=low, high=high)
+                assert set(got.values_list("pk", flat=True)) == wanted, inline
         transaction.set_rollback(True)
 
 
@@ -383,6 +386,22 @@ def test_a_page_ordered_by_price_reads_the_index_not_every_product(world):
     union = [q["sql"] for q in ctx.captured_queries if "UNION ALL" in q["sql"]]
     assert len(union) == 1 and "pricing_priceindex" in union[0]
     assert "LIMIT 3" in union[0]
+
+
+def test_a_narrow_price_range_reaches_the_page_query_as_one_constant_of_ids(world):
+    """A price range of a few thousand products is read from the index first and given to the
+    page's query as one array constant (which PostgreSQL hashes), so a page in name order walks
+    the name index and stops after its rows instead of sorting every product in range."""
+    for i, product in enumerate(world["products"]):
+        Price.objects.create(price_list=world["lists"]["LIST"], product=product, amount=i + 1)
+    in_range = price_filter(
+        Product.objects.visible(), customer=world["dealer"], low=D("2"), high=D("3")
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        ids = list(in_range.order_by("name", "id").values_list("pk", flat=True)[:50])
+    assert ids == [p.pk for p in sorted(world["products"][1:3], key=lambda p: (p.name, p.pk))]
+    assert len(ctx.captured_queries) == 1
+    assert re.search(r"= ANY\('\{\d+,\d+\}'::bigint\[\]\)", ctx.captured_queries[0]["sql"])
 
 
 @pytest.mark.parametrize("descending", [False, True])
