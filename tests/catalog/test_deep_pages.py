@@ -4,6 +4,9 @@ the plain offset, in every ordering, with filters, across ties of the sort key."
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -169,6 +172,30 @@ def test_a_bad_cursor_is_a_400_naming_the_field(client, catalogue, query, field)
     response = client.get(f"{URL}?{query}")
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"]
+
+
+def _token(data) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("data", "ordering"),
+    [
+        (["name", "a\x00b", 1], ""),  # PostgreSQL refuses NUL in text
+        (["name", "\ud800", 1], ""),  # a lone surrogate is not UTF-8
+        (["name", "x", 2**63], ""),  # not a bigint
+        (["name", "x", True], ""),
+        (["name", "x" * 256, 1], ""),
+        (["name", "x"], ""),
+        ({"name": 1, "x": 2, "y": 3}, ""),
+        (["-created_at", "yesterday", 1], "&ordering=-created_at"),
+        (["-created_at", "2026-01-01T00:00:00", 1], "&ordering=-created_at"),  # no zone
+    ],
+)
+def test_a_forged_cursor_is_a_400_not_a_500(client, catalogue, data, ordering):
+    response = client.get(f"{URL}?cursor={_token(data)}{ordering}")
+    assert response.status_code == 400, response.content
+    assert "cursor" in response.json()["errors"]
 
 
 def test_a_cursor_of_another_order_is_refused(client, catalogue):

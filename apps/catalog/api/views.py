@@ -227,11 +227,14 @@ def _cursor_key(raw: str | None, ordering: str | None) -> tuple | None:
         order, first, pk = data
         if order != (ordering or "name") or type(pk) is not int or not isinstance(first, str):
             raise wrong
+        first.encode()  # a lone surrogate cannot reach the database: UnicodeEncodeError
+        if not -(2**63) <= pk < 2**63:
+            raise wrong
         if order == "-created_at":
             first = datetime.datetime.fromisoformat(first)
             if first.tzinfo is None:
                 raise wrong
-        elif len(first) > 255:
+        elif len(first) > 255 or "\x00" in first:
             raise wrong
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise wrong from exc
