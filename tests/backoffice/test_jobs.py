@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import datetime
 import math
-import os
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
-import redis
 from celery import states
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -35,7 +31,7 @@ from apps.core.tasks import HEARTBEAT_KEY
 from config.beat import DatabaseScheduler
 from config.celery import app as celery_app
 from tests.backoffice.job_tasks import FLAKY, failing_key, flaky
-from tests.conftest import ROOT, subprocess_database_url
+from tests.celery_workers import one_worker, worker_env
 
 pytestmark = [pytest.mark.django_db]
 
@@ -283,50 +279,9 @@ def test_the_task_result_list_query_count_does_not_grow_with_the_rows(staff_clie
 def worker(transactional_db):
     """A real Celery worker on this run's broker, test database and cache, which also knows
     the flaky task."""
-    broker = settings.CELERY_BROKER_URL
-    assert broker.startswith("redis://"), "the suite needs a Redis broker"
-    redis.Redis.from_url(broker).flushdb()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": subprocess_database_url(),
-        "DB_CONN_MAX_AGE": "0",
-        "CELERY_BROKER_URL": broker,
-        "REDIS_URL": settings.CACHES["default"]["LOCATION"],
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--include=tests.backoffice.job_tasks",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            f"--hostname=jobs-{uuid.uuid4().hex[:8]}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    yield from one_worker(
+        worker_env(), "--include=tests.backoffice.job_tasks", "--pool=solo", name="jobs"
     )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        redis.Redis.from_url(broker).flushdb()
 
 
 def wait_for(predicate, proc, what: str, timeout: float = 60):

@@ -1,60 +1,20 @@
 """A real Celery worker process, on the Redis broker, runs a task sent from here."""
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 
 from config.celery import app as celery_app
-from tests.conftest import ROOT
+from tests.celery_workers import one_worker, worker_env
 
 pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture
 def worker():
-    assert settings.CELERY_BROKER_URL.startswith("redis://"), "the suite needs a Redis broker"
-    env = {
-        **os.environ,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    yield from one_worker(worker_env(test_database=False), "--pool=solo", "--concurrency=1")
 
 
 def test_a_task_round_trips_through_a_real_worker(worker):

@@ -5,22 +5,16 @@ webhook-id (so a deduplicating receiver keeps each event once)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
-import redis
-from django.conf import settings
 
 from apps.core.events import event_emit
 from apps.integrations.models import WebhookAttempt, WebhookDelivery
 from apps.integrations.services.delivery import INTERRUPTED
 from apps.integrations.services.endpoints import webhook_endpoint_create
-from tests.conftest import ROOT, subprocess_database_url
+from tests.celery_workers import Workers, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -31,82 +25,36 @@ EVENTS = 12
 WORKER_CACHE_PREFIX = "webhook-worker-test"
 
 
-def _broker_url() -> str:
-    assert settings.CELERY_BROKER_URL.startswith("redis://"), "the suite needs a Redis broker"
-    return settings.CELERY_BROKER_URL
-
-
 @pytest.fixture
 def worker(transactional_db, tmp_path):
     """``worker()`` starts a worker (2 processes and beat) on the test database; each one is
     stopped at the end. ``worker.kill(proc)`` SIGKILLs its whole process group."""
-    redis.Redis.from_url(_broker_url()).flushdb()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": subprocess_database_url(),
-        "DB_CONN_MAX_AGE": "0",
-        "CELERY_BROKER_URL": _broker_url(),
-        "REDIS_URL": settings.CACHES["default"]["LOCATION"],
-        "CACHE_KEY_PREFIX": WORKER_CACHE_PREFIX,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "WEBHOOK_ALLOW_LOOPBACK": "1",
-        "WEBHOOK_REQUIRE_HTTPS": "0",
-        "WEBHOOK_RETRY_TIME_SCALE": "0.05",
-        "WEBHOOK_TIMEOUT_SECONDS": "3",
-        "WEBHOOK_LEASE_SECONDS": "4",
-        "WEBHOOK_SWEEP_SECONDS": "0.5",
+    env = worker_env(
+        CACHE_KEY_PREFIX=WORKER_CACHE_PREFIX,
+        WEBHOOK_ALLOW_LOOPBACK="1",
+        WEBHOOK_REQUIRE_HTTPS="0",
+        WEBHOOK_RETRY_TIME_SCALE="0.05",
+        WEBHOOK_TIMEOUT_SECONDS="3",
+        WEBHOOK_LEASE_SECONDS="4",
+        WEBHOOK_SWEEP_SECONDS="0.5",
         # sub-second sweeps: the file scheduler (the database one counts whole seconds)
-        "CELERY_BEAT_SCHEDULER": "celery.beat:PersistentScheduler",
-        "WEBHOOK_SWEEP_GRACE_SECONDS": "0.5",
-        "WEBHOOK_REQUEUE_SECONDS": "2",
-        "LOG_LEVEL": "WARNING",
-    }
-    started: list[subprocess.Popen] = []
+        CELERY_BEAT_SCHEDULER="celery.beat:PersistentScheduler",
+        WEBHOOK_SWEEP_GRACE_SECONDS="0.5",
+        WEBHOOK_REQUEUE_SECONDS="2",
+    )
+    workers = Workers(env, name="webhooks", output=False)
 
-    def start() -> subprocess.Popen:
-        name = uuid.uuid4().hex[:8]
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--beat",
-                f"--schedule={tmp_path / name}",
-                "--pool=prefork",
-                "--concurrency=2",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                f"--hostname=webhooks-{name}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: SIGKILL reaches every child
+    def start():
+        schedule = tmp_path / uuid.uuid4().hex[:8]
+        return workers.start(
+            "--beat", f"--schedule={schedule}", "--pool=prefork", "--concurrency=2"
         )
-        started.append(proc)
-        return proc
 
-    def kill(proc: subprocess.Popen) -> None:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    start.kill = kill
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-    redis.Redis.from_url(_broker_url()).flushdb()
+    start.kill = workers.kill
+    try:
+        yield start
+    finally:
+        workers.close()
 
 
 def wait_for(predicate, timeout: float, what: str):
