@@ -99,6 +99,8 @@ def test_the_enrolment_step_shows_no_work_queues_and_no_app_list():
     assert "<svg" in page  # the QR code, drawn inline
     assert "/admin/accounts/" not in page and "data-queue" not in page
     assert 'action="/admin/logout/"' in page
+    # the code form (shared with the verification step) with its own button
+    assert 'name="code"' in page and 'value="Turn on two-factor sign-in"' in page
 
 
 def test_optional_roles_are_not_forced_but_asked_once_enrolled():
@@ -422,3 +424,10 @@ def test_a_refresh_token_stops_working_once_its_staff_user_enrols(api_client):
     response = api_client.post("/api/v1/auth/token/refresh", {"refresh": tokens["refresh"]})
     assert response.status_code == 401
     assert response.json()["code"] == "two_factor_staff"
+
+
+def test_the_verification_step_shows_the_shared_code_form():
+    staff = StaffUserFactory(is_superuser=True)
+    enrolled(staff)
+    page = signed_in_client(staff).get(VERIFY).content.decode()
+    assert 'name="code"' in page and 'value="Verify"' in page and 'name="next"' in page
