@@ -294,7 +294,7 @@ def _rows(queryset: QuerySet, customer, exception_ids: list[int]) -> QuerySet:
     ones is enough.)"""
     return PriceIndex.objects.filter(
         context=customer.tier, product_id__in=queryset.order_by().values("pk")
-    ).exclude(product_id__in=exception_ids)
+    ).exclude(_AnyOf("product_id", exception_ids))
 
 
 def price_filter(queryset: QuerySet, *, customer, low=None, high=None) -> QuerySet:
@@ -317,7 +317,7 @@ def price_filter(queryset: QuerySet, *, customer, low=None, high=None) -> QueryS
     exceptions = dealer_exception_prices(customer, at)
     in_index = (
         PriceIndex.objects.filter(context=customer.tier, **index_bounds)
-        .exclude(product_id__in=[pk for pk, _price, _name in exceptions])
+        .exclude(_AnyOf("product_id", [pk for pk, _price, _name in exceptions]))
         .values_list("product_id")
     )
     exact = [
@@ -349,7 +349,12 @@ class _AnyOf(Func):
 
     def __init__(self, expression: str, ids: Iterable[int]):
         super().__init__(F(expression))
-        self.literal = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+        self.literal = self.array(int(pk) for pk in ids)
+
+    @staticmethod
+    def array(values: Iterable[int | Decimal]) -> str:
+        """Numbers as one PostgreSQL array literal (``{1,2.50}``), composed at once."""
+        return "{" + ",".join(str(value) for value in values) + "}"
 
     def as_sql(self, compiler, connection, **extra):
         sql, params = super().as_sql(compiler, connection, array="%s", **extra)
@@ -387,8 +392,8 @@ def price_ordered_ids(
         f"ORDER BY e.price {direction}, e.name, e.id LIMIT %s"
     )
     exact_params = [
-        [pk for pk, _price, _name in exceptions],
-        [price for _pk, price, _name in exceptions],
+        _AnyOf.array(pk for pk, _price, _name in exceptions),
+        _AnyOf.array(price for _pk, price, _name in exceptions),
         [name for _pk, _price, name in exceptions],
         *within_params,
         depth,
