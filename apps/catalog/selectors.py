@@ -503,11 +503,18 @@ def _seek_points(queryset: QuerySet[Product], columns: tuple[str, ...]) -> list[
     ``queryset`` in the order of ``columns``, in one query."""
     fields = [column.lstrip("-") for column in columns]
     order = [F(c[1:]).desc() if c.startswith("-") else F(c).asc() for c in columns]
-    numbered = queryset.order_by().annotate(
-        seek_row=Window(RowNumber(), order_by=order),
-        seek_step=Mod(F("seek_row") - 1, Value(SEEK_STEP)),
+    # only the sort columns through the window (a narrow sort), the few rows kept put in order
+    # here rather than by sorting every numbered row again
+    numbered = (
+        queryset.order_by()
+        .values(*fields)
+        .annotate(
+            seek_row=Window(RowNumber(), order_by=order),
+            seek_step=Mod(F("seek_row") - 1, Value(SEEK_STEP)),
+        )
     )
-    return list(numbered.filter(seek_step=0).order_by("seek_row").values_list(*fields))
+    rows = sorted(numbered.filter(seek_step=0).values_list("seek_row", *fields))
+    return [tuple(row[1:]) for row in rows]
 
 
 def _from_row(columns: tuple[str, ...], point: tuple, *, inclusive: bool = True) -> Q:
