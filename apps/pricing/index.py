@@ -45,7 +45,7 @@ from apps.campaigns.rules import CAMPAIGNS_VERSION_KEY, CampaignRule, active_cam
 from apps.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from apps.catalog.cache import catalog_cache_version
 from apps.catalog.models import Brand, Category, Product
-from apps.core.bulk import analyze_stale_now
+from apps.core.bulk import analyze_stale, analyze_stale_now
 from apps.pricing.engine import PRICES_VERSION_KEY
 from apps.pricing.models import Price, PriceIndex, PriceIndexState, SpecialPrice
 from apps.pricing.selectors import (
@@ -94,7 +94,9 @@ def price_index_refresh(product_ids: Iterable[int] | None = None, *, at=None) ->
         select_sql, select_params = computed.query.sql_with_params()
         selects.append(f"SELECT %s::varchar, c.* FROM ({select_sql}) AS c")  # noqa: S608
         params += [tier, *select_params]
-    only = "AND i.product_id = ANY(%s)" if ids is not None else ""
+    # typed as the column: an array of small ids would be int2[] or int4[], which PostgreSQL
+    # can neither hash nor (with stale statistics) use in the index condition
+    only = "AND i.product_id = ANY(%s::bigint[])" if ids is not None else ""
     # one statement for every tier: what each product's rows should be, then the upsert of
     # what differs and the removal of what should no longer be there (in key order: two
     # writers of overlapping products lock in the same order)
@@ -127,7 +129,11 @@ def price_index_refresh(product_ids: Iterable[int] | None = None, *, at=None) ->
             """,  # noqa: S608
             [*params, list(CONTEXTS), *([ids] if ids is not None else [])],
         )
-        return cursor.fetchone()[0]
+        written = cursor.fetchone()[0]
+    # a bulk load of prices or products fills the index as fast as the tables it derives from:
+    # its statistics too are refreshed once stale (on commit)
+    analyze_stale((PriceIndex,), written=written)
+    return written
 
 
 def price_index_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
