@@ -137,6 +137,7 @@ def test_a_dealer_buys_through_the_portal_in_a_browser(live_server, chromium, sh
         assert page.get_by_test_id("order-status").inner_text() == order.get_status_display()
     walk.shot("order")
     page.get_by_role("link", name="Siparişler").click()
+    page.wait_for_url(re.compile(r"/portal/orders/$"))
     assert order.number in page.get_by_role("table").inner_text()
     walk.shot("orders")
 
@@ -168,6 +169,7 @@ def test_an_owner_approves_a_buyers_order_in_a_browser(live_server, chromium, sh
     walk = Walk(chromium, live_server, _owner(shop))
     page = walk.page
     page.get_by_role("link", name="Onaylar").click()
+    page.wait_for_url(re.compile(r"/portal/approvals/$"))  # content() mid-navigation is ""
     assert order.number in page.content()
     walk.shot("approvals")
     page.get_by_role("button", name="Onayla").click()
