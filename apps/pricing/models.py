@@ -177,6 +177,7 @@ class PriceChange(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     customer = models.ForeignKey(
         Customer,
@@ -185,6 +186,7 @@ class PriceChange(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     min_quantity = models.PositiveIntegerField()
     old_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
@@ -198,6 +200,7 @@ class PriceChange(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     changed_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -205,7 +208,17 @@ class PriceChange(models.Model):
         verbose_name = _("price change")
         verbose_name_plural = _("price changes")
         ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["product", "-changed_at"], name="pricing_change_product")]
+        indexes = [
+            models.Index(fields=["product", "-changed_at"], name="pricing_change_product"),
+            *(
+                models.Index(
+                    fields=[field],
+                    name=f"pricing_change_{field}",
+                    condition=models.Q(**{f"{field}__isnull": False}),
+                )
+                for field in ("price_list", "customer", "changed_by")
+            ),
+        ]
 
     def __str__(self) -> str:
         old = "-" if self.old_amount is None else money_text(self.old_amount)
@@ -229,15 +242,18 @@ class PriceIndex(models.Model):
     (ties by name) is one index scan."""
 
     context = models.CharField(max_length=8)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # indexed as the first column of pricing_index_unique (a product's rows, in every context)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False)
     price = models.DecimalField(max_digits=14, decimal_places=4)
     name = models.CharField(max_length=255)
 
     class Meta:
         verbose_name = _("price index row")
         verbose_name_plural = _("price index")
+        # each index is written again for every changed row (the price is in two of them): an
+        # ERP price batch rewrites three index rows per product, so there is no index more
         constraints = [
-            models.UniqueConstraint(fields=["context", "product"], name="pricing_index_unique")
+            models.UniqueConstraint(fields=["product", "context"], name="pricing_index_unique")
         ]
         indexes = [
             models.Index(

@@ -106,7 +106,11 @@ def outbox_dispatch_events(
                 events = events.filter(pk__in=event_ids)
             if older_than is not None:
                 events = events.filter(created_at__lte=older_than)
-            batch = list(events.select_for_update(skip_locked=True).order_by("id")[:limit])
+            # without their data: fanning out needs none (an ERP batch's event carries
+            # thousands of items); only the events merged by ``_coalesce`` are read whole
+            batch = list(
+                events.defer("data").select_for_update(skip_locked=True).order_by("id")[:limit]
+            )
             if not batch:
                 break
             now = timezone.now()
@@ -151,6 +155,7 @@ def _coalesce(batch: list[OutboxEvent], *, now: datetime) -> list[OutboxEvent]:
         batch = batch + [
             event
             for event in OutboxEvent.objects.filter(dispatched_at__isnull=True, group__in=groups)
+            .defer("data")
             .select_for_update(skip_locked=True)
             .order_by("id")
             if event.pk not in seen
@@ -167,12 +172,21 @@ def _coalesce(batch: list[OutboxEvent], *, now: datetime) -> list[OutboxEvent]:
             together[key] = []
             carriers.append(event)
         together[key].append(event)
-    for (_group, event_type, _subject), events in together.items():
-        if len(events) == 1:
-            continue
+    merged = [events for events in together.values() if len(events) > 1]
+    # the data of the events to merge, in one query (the rows are locked already)
+    datas_by_id = (
+        dict(
+            OutboxEvent.objects.filter(pk__in=[e.pk for events in merged for e in events])
+            .values_list("pk", "data")
+            .order_by()
+        )
+        if merged
+        else {}
+    )
+    for events in merged:
         carrier, others = events[0], events[1:]
-        kind = EVENT_TYPES.get(event_type)
-        datas = [event.data for event in events]
+        kind = EVENT_TYPES.get(carrier.type)
+        datas = [datas_by_id[event.pk] for event in events]
         carrier.data = kind.coalesce(datas) if kind else datas[-1]
         OutboxEvent.objects.filter(pk=carrier.pk).update(data=carrier.data)
         OutboxEvent.objects.filter(pk__in=[event.pk for event in others]).update(
