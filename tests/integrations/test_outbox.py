@@ -7,7 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import CustomerStatus, DealerRole
 from apps.accounts.services.customers import (
@@ -184,6 +185,26 @@ def test_back_office_product_changes_are_coalesced_per_transaction():
     }
     assert items["ADM-2"]["is_active"] is False
     assert OutboxEvent.objects.filter(coalesced_into=event).count() == 1
+
+
+def test_fanning_out_reads_the_data_only_of_the_events_it_merges():
+    # an ERP batch's event carries thousands of items: the fan-out needs none of them, and
+    # reads the data only to merge the coalesced events of one transaction
+    with transaction.atomic():
+        event_emit("customer.updated", {"code": "ALONE", "items": list(range(1000))})
+    with transaction.atomic():
+        event_emit("customer.updated", {"code": "A"}, subject="customer:A", coalesce=True)
+        event_emit("customer.updated", {"code": "B"}, subject="customer:A", coalesce=True)
+    table = OutboxEvent._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        outbox_dispatch_events()
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and table in q["sql"]]
+    with_data = [sql for sql in reads if f'"{table}"."data"' in sql]
+    assert reads and len(with_data) == 1, reads  # the merge's read of its two events
+    alone = OutboxEvent.objects.get(data__code="ALONE")
+    merged = OutboxEvent.objects.get(subject="customer:A", coalesced_into__isnull=True)
+    assert alone.dispatched_at and len(alone.data["items"]) == 1000
+    assert merged.dispatched_at and merged.data == {"code": "B"}
 
 
 def test_the_stock_feed_emits_one_stock_changed_per_batch(integration_client):
