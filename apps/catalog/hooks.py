@@ -89,12 +89,27 @@ def price_filter(queryset: QuerySet, *, customer, low=None, high=None) -> QueryS
 
 
 def price_ordered_ids(
-    queryset: QuerySet, *, customer, descending: bool, offset: int, limit: int
+    queryset: QuerySet,
+    *,
+    customer,
+    descending: bool,
+    offset: int,
+    limit: int,
+    seek_key: str | None = None,
+    seek_seconds: int = 0,
 ) -> list[int]:
     """Ids of ``queryset``'s products ``[offset, offset + limit)`` by the unit price for
-    ``customer`` at quantity 1 (ties by name; products without a price last)."""
+    ``customer`` at quantity 1 (ties by name; products without a price last). ``seek_key``
+    names the filters and the dealer: a deep page then starts from a seek point cached for
+    ``seek_seconds``."""
     return _provided(_prices, "price_ordered_ids", "apps.pricing")(
-        queryset, customer=customer, descending=descending, offset=offset, limit=limit
+        queryset,
+        customer=customer,
+        descending=descending,
+        offset=offset,
+        limit=limit,
+        seek_key=seek_key,
+        seek_seconds=seek_seconds,
     )
 
 

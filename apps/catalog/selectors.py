@@ -419,6 +419,10 @@ class ProductPages:
                 descending=PRICE_ORDERINGS[self.ordering],
                 offset=offset,
                 limit=limit,
+                # the seek points of a deep page: per filters and dealer (its own prices),
+                # cached as long as the count
+                seek_key=f"{self.count_key}:{self.customer.pk}" if self.count_key else None,
+                seek_seconds=settings.CATALOG_COUNT_CACHE_SECONDS,
             )
         if self.searched and self.ordering and connection.vendor == "postgresql":
             return self._searched_ids(offset, limit)

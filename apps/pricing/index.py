@@ -368,11 +368,22 @@ class _AnyOf(Func):
 
 
 def price_ordered_ids(
-    queryset: QuerySet, *, customer, descending: bool, offset: int, limit: int
+    queryset: QuerySet,
+    *,
+    customer,
+    descending: bool,
+    offset: int,
+    limit: int,
+    seek_key: str | None = None,
+    seek_seconds: int = 0,
 ) -> list[int]:
     """The ids of ``queryset``'s products ``[offset, offset + limit)`` ordered by the price for
     ``customer`` at quantity 1 (ties by name, then id; products without a price last, by name).
-    """
+
+    With a ``seek_key`` (what the filters and the dealer are) a deep page starts from the
+    nearest seek point before it: the sort keys of every ``PRICE_SEEK_STEP``-th priced row,
+    read in one scan and cached for ``seek_seconds``, so a page reads at most
+    ``PRICE_SEEK_STEP`` rows more than it shows, however deep (``price_seek_points``)."""
     at = timezone.now()
     if not _indexed():
         queryset = annotate_base_price(queryset, customer=customer, at=at)
@@ -381,36 +392,26 @@ def price_ordered_ids(
         ordered = queryset.order_by(key, "name", "pk").values_list("pk", flat=True)
         return list(ordered[offset : offset + limit])
     direction = "DESC" if descending else "ASC"
-    price = "-price" if descending else "price"
-    depth = offset + limit
     exceptions = dealer_exception_prices(customer, at)
     priced_exceptions = [pk for pk, _price, _name in exceptions]
-    rows = (
-        _rows(queryset, customer, priced_exceptions)
-        .order_by(price, "name", "product_id")
-        .values_list("product_id", "price", "name")[:depth]
+    seek_from, skip = None, offset
+    if seek_key and seek_seconds > 0 and offset >= PRICE_SEEK_STEP:
+        cache_key = f"pricing:seek:{seek_key}:{direction}"
+        points = cache.get(cache_key)
+        if points is None:
+            points = _price_seek_points(queryset, customer, exceptions, descending)
+            cache.set(cache_key, points, timeout=seek_seconds)
+        step = min(offset // PRICE_SEEK_STEP, len(points) - 1)
+        if step > 0:
+            seek_from, skip = points[step], offset - step * PRICE_SEEK_STEP
+    sql, params = _priced_rows_sql(
+        queryset, customer, exceptions, descending, start=seek_from, depth=skip + limit
     )
-    rows_sql, rows_params = rows.query.sql_with_params()
-    within_sql, within_params = queryset.order_by().values("pk").query.sql_with_params()
-    exact_sql = (  # Django's SQL composed; every value is a parameter
-        "SELECT e.id, e.price, e.name FROM unnest(%s::bigint[], %s::numeric[], %s::text[]) "  # noqa: S608
-        f"AS e(id, price, name) WHERE e.id IN ({within_sql}) "
-        f"ORDER BY e.price {direction}, e.name, e.id LIMIT %s"
-    )
-    exact_params = [
-        _AnyOf.array(pk for pk, _price, _name in exceptions),
-        _AnyOf.array(price for _pk, price, _name in exceptions),
-        [name for _pk, _price, name in exceptions],
-        *within_params,
-        depth,
-    ]
     with connection.cursor() as cursor:
         cursor.execute(  # Django's own SQL composed; every value is a parameter
-            f"""
-            SELECT u.id FROM (({rows_sql}) UNION ALL ({exact_sql})) AS u(id, price, name)
-            ORDER BY u.price {direction}, u.name, u.id OFFSET %s LIMIT %s
-            """,  # noqa: S608
-            [*rows_params, *exact_params, offset, limit],
+            f"SELECT u.id FROM ({sql}) AS u(id, price, name) "  # noqa: S608
+            f"ORDER BY u.price {direction}, u.name, u.id OFFSET %s LIMIT %s",
+            [*params, skip, limit],
         )
         ids = [row[0] for row in cursor.fetchall()]
     if len(ids) == limit:
@@ -426,3 +427,88 @@ def price_ordered_ids(
     )
     start = max(offset - priced, 0)
     return ids + list(unpriced[start : start + limit - len(ids)])
+
+
+PRICE_SEEK_STEP = 1000  # priced rows between two seek points of a deep page
+
+
+def _priced_rows_sql(
+    queryset: QuerySet,
+    customer,
+    exceptions: list[tuple[int, Decimal, str]],
+    descending: bool,
+    *,
+    start: tuple | None = None,
+    depth: int | None = None,
+) -> tuple[str, list]:
+    """``SELECT id, price, name`` of ``queryset``'s priced products for ``customer``: a
+    ``UNION ALL`` of two reads in price order (the tier's index rows minus the dealer's
+    exceptions, and the exceptions priced exactly), each from the row whose sort key is
+    ``start`` on (None: from the first) and at most ``depth`` rows long (None: all)."""
+    direction = "DESC" if descending else "ASC"
+    rows = _rows(queryset, customer, [pk for pk, _price, _name in exceptions])
+    if start is not None:
+        rows = rows.filter(_from_price(start, descending, price="price", id="product_id"))
+    if depth is None:
+        rows = rows.order_by()
+    else:
+        rows = rows.order_by("-price" if descending else "price", "name", "product_id")
+    rows = rows.values_list("product_id", "price", "name")
+    if depth is not None:
+        rows = rows[:depth]
+    rows_sql, rows_params = rows.query.sql_with_params()
+    within_sql, within_params = queryset.order_by().values("pk").query.sql_with_params()
+    bound_sql, bound_params = "", []
+    if start is not None:
+        price, name, pk = start
+        beyond = "<" if descending else ">"
+        bound_sql = (
+            f" AND e.price {beyond}= %s AND (e.price {beyond} %s OR e.name > %s "
+            "OR (e.name = %s AND e.id >= %s))"
+        )
+        bound_params = [price, price, name, name, pk]
+    exact_sql = (  # Django's SQL composed; every value is a parameter
+        "SELECT e.id, e.price, e.name FROM unnest(%s::bigint[], %s::numeric[], %s::text[]) "  # noqa: S608
+        f"AS e(id, price, name) WHERE e.id IN ({within_sql}){bound_sql} "
+        f"ORDER BY e.price {direction}, e.name, e.id LIMIT %s"
+    )
+    exact_params = [
+        _AnyOf.array(pk for pk, _price, _name in exceptions),
+        _AnyOf.array(price for _pk, price, _name in exceptions),
+        [name for _pk, _price, name in exceptions],
+        *within_params,
+        *bound_params,
+        depth,  # None: LIMIT NULL, no limit
+    ]
+    return f"({rows_sql}) UNION ALL ({exact_sql})", [*rows_params, *exact_params]
+
+
+def _from_price(start: tuple, descending: bool, *, price: str, id: str) -> Q:
+    """The rows at or after the sort key ``start`` (price, name, id) in price order (ties by
+    name, then id): ``price >= p AND (price > p OR name > n OR (name = n AND id >= i))``,
+    whose first part is a range of the price index."""
+    value, name, pk = start
+    beyond = "lt" if descending else "gt"
+    return Q(**{f"{price}__{beyond}e": value}) & (
+        Q(**{f"{price}__{beyond}": value})
+        | Q(name__gt=name)
+        | Q(**{"name": name, f"{id}__gte": pk})
+    )
+
+
+def _price_seek_points(
+    queryset: QuerySet, customer, exceptions: list[tuple[int, Decimal, str]], descending: bool
+) -> list[tuple]:
+    """The sort keys (price, name, id) of priced rows 0, ``PRICE_SEEK_STEP``, 2 x
+    ``PRICE_SEEK_STEP``... in the dealer's price order, in one query."""
+    direction = "DESC" if descending else "ASC"
+    sql, params = _priced_rows_sql(queryset, customer, exceptions, descending)
+    with connection.cursor() as cursor:
+        cursor.execute(  # Django's own SQL composed; every value is a parameter
+            "SELECT n.price, n.name, n.id FROM (SELECT u.id, u.price, u.name, "  # noqa: S608
+            f"row_number() OVER (ORDER BY u.price {direction}, u.name, u.id) AS row "
+            f"FROM ({sql}) AS u(id, price, name)) n "
+            "WHERE mod(n.row - 1, %s) = 0 ORDER BY n.row",
+            [*params, PRICE_SEEK_STEP],
+        )
+        return [tuple(row) for row in cursor.fetchall()]

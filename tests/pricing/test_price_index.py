@@ -9,11 +9,13 @@ changes to prices, special prices, campaigns and products."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -238,6 +240,21 @@ def test_index_and_engine_agree_after_any_sequence_of_changes(world, ops):
                 everything, customer=dealer, descending=descending, offset=0, limit=50
             )
             assert got == expected_order(dealer, products, descending=descending)
+            # deep pages from seek points (one every 2 priced rows here): the same slices
+            seek_key = uuid.uuid4().hex  # the points of this example only
+            with mock.patch.object(index_module, "PRICE_SEEK_STEP", 2):
+                expected = expected_order(dealer, products, descending=descending)
+                for offset in range(N_PRODUCTS):
+                    page = price_ordered_ids(
+                        everything,
+                        customer=dealer,
+                        descending=descending,
+                        offset=offset,
+                        limit=2,
+                        seek_key=seek_key,
+                        seek_seconds=60,
+                    )
+                    assert page == expected[offset : offset + 2], (descending, offset)
         prices = engine_prices(dealer, products)
         low, high = D("5"), D("12.5")
         wanted = {pk for pk, p in prices.items() if p is not None and low <= p <= high}
@@ -420,6 +437,46 @@ def test_a_page_ordered_by_price_reads_the_index_not_every_product(world):
     assert "LIMIT 3" in union[0]
 
 
+def test_a_deep_page_ordered_by_price_starts_from_its_cached_seek_point(world, monkeypatch):
+    """Rule "bounded work per request": a deep page in price order reads from the nearest seek
+    point on (cached per filters and dealer), not every row before it."""
+    monkeypatch.setattr(index_module, "PRICE_SEEK_STEP", 3)
+    for i, product in enumerate(world["products"]):
+        Price.objects.create(price_list=world["lists"]["LIST"], product=product, amount=i + 1)
+    dealer, visible = world["dealer"], Product.objects.visible()
+    ids = [p.pk for p in world["products"]]
+    with CaptureQueriesContext(connection) as ctx:
+        page = price_ordered_ids(
+            visible,
+            customer=dealer,
+            descending=False,
+            offset=7,
+            limit=1,
+            seek_key="deep-test",
+            seek_seconds=60,
+        )
+    assert page == ids[7:8]
+    points = cache.get("pricing:seek:deep-test:ASC")
+    assert [point[2] for point in points] == [ids[0], ids[3], ids[6]]
+    # the page's statement starts at the 7th row (its key) and skips one row, not seven
+    (statement,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT u.id")]
+    assert statement.endswith("OFFSET 1 LIMIT 1")
+    with CaptureQueriesContext(connection) as ctx:  # the next deep page: the points are cached
+        assert (
+            price_ordered_ids(
+                visible,
+                customer=dealer,
+                descending=False,
+                offset=6,
+                limit=2,
+                seek_key="deep-test",
+                seek_seconds=60,
+            )
+            == ids[6:8]
+        )
+    assert not [q for q in ctx.captured_queries if "row_number()" in q["sql"]]
+
+
 def test_a_narrow_price_range_reaches_the_page_query_as_one_constant_of_ids(world):
     """A price range of a few thousand products is read from the index first and given to the
     page's query as one array constant (which PostgreSQL hashes), so a page in name order walks
@@ -436,12 +493,15 @@ def test_a_narrow_price_range_reaches_the_page_query_as_one_constant_of_ids(worl
     assert re.search(r"= ANY\('\{\d+,\d+\}'::bigint\[\]\)", ctx.captured_queries[0]["sql"])
 
 
+@pytest.mark.parametrize("seek_step", [index_module.PRICE_SEEK_STEP, 2])
 @pytest.mark.parametrize("descending", [False, True])
 def test_pages_ordered_by_price_walk_into_the_unpriced_products_without_gaps(
-    world, dealer_client, descending
+    world, dealer_client, descending, seek_step, monkeypatch
 ):
     """Over HTTP, page by page (size 3): every product once, priced ones by price (the dealer's
-    special price and tier rows merged), then the unpriced ones by name."""
+    special price and tier rows merged), then the unpriced ones by name; also when the deep
+    pages start from seek points (one every 2 priced rows)."""
+    monkeypatch.setattr(index_module, "PRICE_SEEK_STEP", seek_step)
     products, lists = world["products"], world["lists"]
     for i, product in enumerate(products[:5]):
         Price.objects.create(price_list=lists["LIST"], product=product, amount=D(10 + i))
