@@ -23,7 +23,8 @@ What it does, each step bounded:
    (source special / tier / list, campaign, unit price; price order and range), and measures
    with wrk (a thread loop if wrk is missing): ``GET /api/v1/me`` and
    ``GET /api/v1/products?page_size=50`` filtered by a category, by a search term, unfiltered,
-   ordered by price and filtered by a price range, each for ``--duration`` seconds after a
+   ordered by price, filtered by a price range, random pages (1 to ``--max-page``) in name
+   and in price order, each for ``--duration`` seconds after a
    short warm-up; a scenario whose single requests (up to 3, one at a time) all take longer
    than ``--slow-limit`` (5 s) is reported with their times instead of being load-tested (the
    server's timeout is raised to let them answer);
@@ -1043,6 +1044,9 @@ def main() -> None:
         for name, query in product_queries.items():
             scenarios[name] = f"{base}/products?{page}{query}"
         scenarios[f"products, random page 1-{pages}"] = f"{base}/products?{page}&page=RANDOM"
+        scenarios[f"ordering=price, random page 1-{pages}"] = (
+            f"{base}/products?{page}&ordering=price&page=RANDOM"
+        )
         scenarios["product detail"] = f"{base}/products/{urllib.parse.quote(detail_sku)}"
         if args.browse_only:
             scenarios = {}
