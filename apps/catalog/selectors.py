@@ -55,6 +55,7 @@ from apps.catalog.models import (
     Product,
     ProductImage,
 )
+from apps.core.cache import cache_get_or_build
 from apps.core.exceptions import NotFound
 
 # Cached answers are keyed by the catalog version, so a change shows at once; the timeout only
@@ -440,15 +441,18 @@ class ProductPages:
         The seek points are the sort keys of every ``SEEK_STEP``-th row of these filters in
         this order, read in one scan and cached as long as the count (``count_key``): the
         pages of one cached count are cut from one cached list, as consistent as the count.
-        Without a count key or a cache, the plain offset."""
+        Without a count key or a cache, and while another worker reads the points (one at a
+        time: ``cache_get_or_build``), the plain offset."""
         columns = PRODUCT_ORDERINGS.get(self.ordering or "name")
         if not self.count_key or columns is None or settings.CATALOG_COUNT_CACHE_SECONDS <= 0:
             return ordered, offset
-        key = f"catalog:seek:{self.count_key}:{self.ordering or 'name'}"
-        points = cache.get(key)
-        if points is None:
-            points = _seek_points(self.queryset, columns)
-            cache.set(key, points, timeout=settings.CATALOG_COUNT_CACHE_SECONDS)
+        points = cache_get_or_build(
+            f"catalog:seek:{self.count_key}:{self.ordering or 'name'}",
+            lambda: _seek_points(self.queryset, columns),
+            timeout=settings.CATALOG_COUNT_CACHE_SECONDS,
+        )
+        if not points:  # another worker is reading them: this page skips its rows as before
+            return ordered, offset
         step = min(offset // SEEK_STEP, len(points) - 1)
         if step <= 0:
             return ordered, offset

@@ -1,4 +1,5 @@
-"""Version numbers in the cache: the invalidation of a cached family of answers at once.
+"""Version numbers in the cache: the invalidation of a cached family of answers at once; and
+``cache_get_or_build``, a cached value built by one process at a time.
 
 A family of cached answers (the category tree and brand list, the engine's price-list rows,
 the campaign rules) is keyed by a version number kept under one cache key; a change of what
@@ -12,9 +13,15 @@ happen at once, which is harmless.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.core.cache import cache
 
 from apps.core.transactions import after_commit
+
+T = TypeVar("T")
+BUILD_LOCK_SECONDS = 30  # how long a build may hold the others off (a crashed builder's lock)
 
 
 def cache_version(key: str) -> int:
@@ -38,3 +45,23 @@ def cache_version_bump(key: str) -> None:
     """Bump the version under ``key`` now and again after the running transaction commits."""
     cache_version_incr(key)
     after_commit(lambda: cache_version_incr(key), name=f"cache_version_bump:{key}")
+
+
+def cache_get_or_build(key: str, build: Callable[[], T], *, timeout: int) -> T | None:
+    """The value cached under ``key``; when there is none, ``build()``'s, cached for
+    ``timeout`` seconds, by one process at a time: while another process builds it (a short
+    lock in the cache), None, and the caller does without. So the workers that miss an
+    expensive entry at the same moment (it expired under load) build it once, not each, and
+    with the cache down nobody builds what could not be kept."""
+    value: Any = cache.get(key)
+    if value is not None:
+        return value
+    lock = f"{key}:building"
+    if not cache.add(lock, 1, timeout=BUILD_LOCK_SECONDS):
+        return None
+    try:
+        value = build()
+        cache.set(key, value, timeout=timeout)
+        return value
+    finally:
+        cache.delete(lock)

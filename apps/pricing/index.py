@@ -46,6 +46,7 @@ from apps.catalog.cache import VERSION_KEY as CATALOG_VERSION_KEY
 from apps.catalog.cache import catalog_cache_version
 from apps.catalog.models import Brand, Category, Product
 from apps.core.bulk import analyze_stale, analyze_stale_now
+from apps.core.cache import cache_get_or_build
 from apps.pricing.engine import PRICES_VERSION_KEY
 from apps.pricing.models import Price, PriceIndex, PriceIndexState, SpecialPrice
 from apps.pricing.selectors import (
@@ -396,12 +397,12 @@ def price_ordered_ids(
     priced_exceptions = [pk for pk, _price, _name in exceptions]
     seek_from, skip = None, offset
     if seek_key and seek_seconds > 0 and offset >= PRICE_SEEK_STEP:
-        cache_key = f"pricing:seek:{seek_key}:{direction}"
-        points = cache.get(cache_key)
-        if points is None:
-            points = _price_seek_points(queryset, customer, exceptions, descending)
-            cache.set(cache_key, points, timeout=seek_seconds)
-        step = min(offset // PRICE_SEEK_STEP, len(points) - 1)
+        points = cache_get_or_build(
+            f"pricing:seek:{seek_key}:{direction}",
+            lambda: _price_seek_points(queryset, customer, exceptions, descending),
+            timeout=seek_seconds,
+        )  # None while another worker reads them: this page skips its rows as before
+        step = min(offset // PRICE_SEEK_STEP, len(points) - 1) if points else 0
         if step > 0:
             seek_from, skip = points[step], offset - step * PRICE_SEEK_STEP
     sql, params = _priced_rows_sql(
