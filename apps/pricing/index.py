@@ -85,7 +85,7 @@ def price_index_refresh(product_ids: Iterable[int] | None = None, *, at=None) ->
     for tier in CONTEXTS:
         products = Product.objects.all()
         if ids is not None:
-            products = products.filter(pk__in=ids)
+            products = products.filter(_AnyOf("pk", ids))  # one parameter, not one per id
         computed = (
             annotate_context_price(products, tier=tier, at=at)
             .filter(**{f"{PRICE_SORT_FIELD}__isnull": False})
