@@ -432,7 +432,7 @@ RATE_LIMIT_API_KEY = env_rate("RATE_LIMIT_API_KEY", "500/min")
 RATE_LIMIT_AUTH_IP = env_rate("RATE_LIMIT_AUTH_IP", "20/min")
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["apps.core.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.SafeJSONParser"],
     # the dealer API's authentication; the integration API sets its own (X-API-Key)
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.DealerJWTAuthentication"],

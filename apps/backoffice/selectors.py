@@ -13,7 +13,6 @@ from django.core.cache import cache
 from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.scoping import (
@@ -24,6 +23,7 @@ from apps.accounts.admin.scoping import (
     sees_every_dealer,
 )
 from apps.accounts.models import Customer, CustomerStatus
+from apps.core.clock import business_today
 from apps.core.work_queues import WorkQueue, register_work_queue, registered_work_queues
 from apps.finance.models import CardPayment
 from apps.finance.selectors import AGING_BUCKETS, aging_by_dealer
@@ -136,7 +136,7 @@ def sales_figures(*, user, today: datetime.date | None = None) -> dict:
     """Today's and this month's sales (gross, orders not cancelled or rejected), the month's
     order count and average order value, and the dealers who ordered in the last 90 days,
     among the dealers ``user`` sees: one query."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     month_start = today.replace(day=1)
     since = today - datetime.timedelta(days=89)
     orders = scope_to_dealers(
@@ -162,7 +162,7 @@ def dashboard_charts(*, user, today: datetime.date | None = None) -> dict:
     90 days: orders and gross sales per day, the top 10 dealers (gross) and products
     (units), the card payments' success rate, cart-to-order conversion, and what is overdue by
     aging bucket. Six queries, whatever the data."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     since = today - datetime.timedelta(days=89)
     orders = scope_to_dealers(
         Order.objects.exclude(status__in=NOT_SALES).filter(created_at__date__gte=since),

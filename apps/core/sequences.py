@@ -11,7 +11,8 @@ fails afterwards leaves a gap in the numbers, which is harmless for orders and r
 from __future__ import annotations
 
 from django.db import connection
-from django.utils import timezone
+
+from apps.core.clock import business_today
 
 _NEXT = (
     'INSERT INTO {table} ("year", "last") VALUES (%s, 1) '
@@ -22,7 +23,7 @@ _NEXT = (
 
 def sequence_next(model, *, prefix: str) -> str:
     """The next ``<prefix>-<year>-<6 digits>`` of ``model``'s counter for this year."""
-    year = timezone.localdate().year
+    year = business_today().year
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(_NEXT.format(table=table), [year])

@@ -46,6 +46,27 @@ class StrictInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class NoInputSerializer(StrictInputSerializer):
+    """The body of an action that takes none: no body, or an empty object. Any field is
+    refused by name, a JSON value that is not an object and a body that is not JSON answer
+    400, before the action runs."""
+
+
+def validated(serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
+    """``data`` checked by ``serializer_class`` (400 with field-level messages): its
+    ``validated_data``."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def no_input(request) -> None:
+    """For an action that takes no input, before it acts: reading the body parses it (a
+    malformed one answers 400 ``parse_error``) and anything in it is refused, as every other
+    endpoint refuses what it does not accept."""
+    validated(NoInputSerializer, request.data)
+
+
 class MoneyField(serializers.DecimalField):
     """An amount in TRY: a decimal string with 2 places."""
 

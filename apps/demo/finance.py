@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Customer, CustomerStatus
 from apps.catalog.models import Product
+from apps.core.clock import business_today
 from apps.core.money import round2
 from apps.finance.models import (
     BalanceConfirmation,
@@ -124,7 +125,7 @@ def seed_finance(options) -> list[str]:
     products = list(Product.objects.filter(sku__startswith="DEMO-").order_by("pk")[:40])
     if not customers or not products:
         return []
-    today = timezone.localdate()
+    today = business_today()
     openings, invoices, payments = [], {}, {}
     for rank, customer in enumerate(customers):
         rich = rank < RICH_DEALERS and customer.code <= f"DEMO{RICH_DEALERS:03d}"

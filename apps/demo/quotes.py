@@ -8,10 +8,9 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.utils import timezone
-
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
+from apps.core.clock import business_today
 from apps.demo.catalog import SKU_PREFIX
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
@@ -51,7 +50,7 @@ def _answer(quote: Quote, discount: Decimal, days: int) -> Quote:
         quote=quote,
         by=None,
         prices=prices,
-        valid_until=timezone.localdate() + datetime.timedelta(days=days),
+        valid_until=business_today() + datetime.timedelta(days=days),
         note="Project price for the quantities asked; delivery from the Istanbul warehouse.",
     )
 
@@ -86,7 +85,7 @@ def seed_quotes(options) -> list[str]:
         user=asker,
         lines=[{"sku": s, "quantity": quantity(m, k, 10)} for s, m, k in skus[:2]],
         note="Hotel project in Antalya: delivery in February.",
-        valid_until_wanted=timezone.localdate() + datetime.timedelta(days=30),
+        valid_until_wanted=business_today() + datetime.timedelta(days=30),
     )
     wanted = [(sku, quantity(m, k, 5)) for sku, m, k in skus[2:4]]
     products = {p.sku: p for p in Product.objects.filter(sku__in=[sku for sku, _q in wanted])}

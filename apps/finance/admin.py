@@ -36,6 +36,7 @@ from apps.accounts.admin.scoping import DealerScopedAdminMixin, scoped_form_clas
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_list_for_staff
 from apps.core.admin_mixins import DealerColumn, ReadOnlyAdminMixin
+from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
 from apps.core.money import money_text
@@ -246,7 +247,7 @@ class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, 
     def aging_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        today = timezone.localdate()
+        today = business_today()
         columns = {code: (label, field) for code, label, field in self.AGING_COLUMNS}
         order = request.GET.get("o", "-total")
         key = order.lstrip("-")
@@ -543,7 +544,7 @@ class BalanceConfirmationAdmin(
             raise PermissionDenied
         form = scoped_form_class(ConfirmationForm, self.admin_site, request)(
             request.POST if request.method == "POST" else None,
-            initial={"as_of": quarter_end_before(timezone.localdate())},
+            initial={"as_of": quarter_end_before(business_today())},
             admin_site=self.admin_site,
         )
         if form.is_bound and form.is_valid():

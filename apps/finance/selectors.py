@@ -22,10 +22,10 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import DealerRole, User
+from apps.core.clock import business_today
 from apps.finance.models import Invoice, LedgerEntry, settled_sum
 from apps.orders.selectors import open_orders_total
 
@@ -56,7 +56,7 @@ def open_debts(*, customer) -> QuerySet[LedgerEntry]:
 def overdue_total(*, customer, today: date | None = None) -> Decimal:
     """What is still open on debts past their due date (payments and credits settle the
     debts they name, then the oldest due first: ``ledger_settle``)."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     total = (
         open_debts(customer=customer)
         .filter(due__lt=today)
@@ -106,7 +106,7 @@ AGING_BUCKETS = (
 def aging(*, customer, today: date | None = None) -> dict:
     """The dealer's open debts by how long they are overdue (``AGING_BUCKETS``), each bucket
     with its total and its items; the buckets add up to ``total``, what is open. One query."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     buckets = {
         bucket.code: {"bucket": bucket, "total": ZERO, "items": []} for bucket in AGING_BUCKETS
     }
@@ -124,7 +124,7 @@ def aging(*, customer, today: date | None = None) -> dict:
 def aging_by_dealer(customers: QuerySet, *, today: date | None = None) -> QuerySet:
     """``customers`` annotated with the open amount of each aging bucket (``aging_<code>``) and
     ``aging_total``, for the back office's aging report: one query, sortable by any of them."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     debts = (
         LedgerEntry.objects.filter(customer=OuterRef("pk"), amount__gt=0)
         .annotate(
@@ -215,7 +215,7 @@ class InvoiceStatus:
 def invoice_queryset(queryset: QuerySet | None = None, *, today: date | None = None) -> QuerySet:
     """Invoices with ``paid_amount`` (what payments and credits settled), ``open_amount`` and
     ``status``: ``paid`` (nothing open), ``overdue`` (open after the due date) or ``open``."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     queryset = Invoice.objects.all() if queryset is None else queryset
     paid = settled_sum("debit", outer="ledger_entry")
     return queryset.annotate(

@@ -10,10 +10,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Address
+from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
 from apps.orders.models import PaymentMethod
@@ -125,7 +125,7 @@ class QuoteView(PortalView):
             "totals": {"net": net, "vat": vat, "gross": net + vat} if quote.priced else None,
             "acceptable": quote.status == QuoteStatus.SENT
             and quote.valid_until is not None
-            and quote.valid_until >= timezone.localdate(),
+            and quote.valid_until >= business_today(),
             "shipping": [a for a in addresses if a.type == Address.Type.SHIPPING],
             "billing": [a for a in addresses if a.type == Address.Type.BILLING],
             "methods": PaymentMethod.choices,

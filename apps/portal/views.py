@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -39,6 +39,7 @@ from apps.campaigns.selectors import banner_list_for_customer, campaign_list_for
 from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
+from apps.core.clock import business_today
 from apps.core.exceptions import DomainError, NotAuthenticated, ValidationError
 from apps.core.net import client_ip
 from apps.finance import documents
@@ -760,7 +761,7 @@ class StatementView(FinanceView):
     """A date range, then the statement as PDF or CSV (the API's documents)."""
 
     def get(self, request):
-        today = timezone.localdate()
+        today = business_today()
         form = StatementForm(
             request.GET or None, initial={"date_from": today.replace(month=1, day=1)}
         )

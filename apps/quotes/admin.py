@@ -17,7 +17,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.core.admin_mixins import DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin
+from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.pricing.engine import price_resolve_many
 from apps.quotes.models import Quote, QuoteLine, QuoteVersion
@@ -83,7 +83,7 @@ def answer_form_class(quote: Quote, engine_prices: dict[int, str]):
         label=_("valid until"),
         initial=quote.valid_until
         or quote.valid_until_wanted
-        or timezone.localdate() + datetime.timedelta(days=14),
+        or business_today() + datetime.timedelta(days=14),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     fields["note"] = forms.CharField(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ValidationError
 from apps.core.money import round4
 from apps.core.sequences import sequence_next
@@ -100,7 +101,7 @@ def quote_request(
         raise NotAllowed(_("Your role cannot ask for quotes."))
     note = _text(note, "note")
     wanted_until = _date(valid_until_wanted, "valid_until_wanted")
-    if wanted_until is not None and wanted_until < timezone.localdate():
+    if wanted_until is not None and wanted_until < business_today():
         raise ValidationError({"valid_until_wanted": [_("Choose a date from today.")]})
     if from_cart and not lines:
         lines = [
@@ -205,7 +206,7 @@ def quote_answer(
     (today or later, within a year) and a note. ``send``: a new version goes to the dealer
     (``sent``; again from ``sent``: a counter-offer), else the answer is kept as a draft."""
     valid_until = _date(valid_until, "valid_until")
-    today = timezone.localdate()
+    today = business_today()
     if valid_until is None:
         raise ValidationError({"valid_until": [_("Give the date the prices are valid until.")]})
     if not today <= valid_until <= today + datetime.timedelta(days=MAX_VALIDITY_DAYS):
@@ -314,7 +315,7 @@ def quote_accept(
                 _("This quote was already accepted (order %(n)s).") % {"n": locked.order.number},
                 code="quote_used",
             )
-        if locked.status == S.SENT and locked.valid_until < timezone.localdate():
+        if locked.status == S.SENT and locked.valid_until < business_today():
             _expire(locked, actor=DEALER)
             outcome = "expired"
         else:
@@ -353,7 +354,7 @@ def _expire(quote: Quote, *, actor: str) -> None:
 
 def quotes_expire(*, today: datetime.date | None = None) -> int:
     """Sent quotes whose validity ended before ``today`` expire; how many did."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     expired = 0
     for pk in Quote.objects.filter(status=S.SENT, valid_until__lt=today).values_list(
         "pk", flat=True

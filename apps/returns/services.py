@@ -17,7 +17,6 @@ writes ``return.*`` to the outbox and e-mails the dealer.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -31,9 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalog.images import validate_image
+from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotFound, ValidationError
 from apps.core.money import line_amounts
 from apps.core.sequences import sequence_next
+from apps.core.text import check_text
 from apps.finance.models import LedgerEntry
 from apps.finance.services.ledger import ledger_post
 from apps.inventory.models import SerialNumber, StockMovement
@@ -68,6 +69,10 @@ def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TE
     if value is not None and not isinstance(value, str):
         raise ValidationError({field: [_("Enter text.")]})
     value = (value or "").strip()
+    try:
+        check_text(value)
+    except ValueError as exc:
+        raise ValidationError({field: [str(exc)]}) from None
     if required and not value:
         raise ValidationError({field: [_("This field is required.")]})
     if len(value) > max_length:
@@ -95,9 +100,8 @@ def return_window_open(order: Order, *, today=None) -> bool:
     delivered on the 1st may be returned until the end of the 15th with the default 14."""
     if order.delivered_at is None:
         return False
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)  # the distributor's, whatever is active
-    today = today or timezone.localdate(timezone=zone)
-    delivered = timezone.localdate(order.delivered_at, timezone=zone)
+    today = today or business_today()
+    delivered = business_date(order.delivered_at)
     return (today - delivered).days <= settings.RETURN_WINDOW_DAYS
 
 

@@ -256,3 +256,65 @@ def test_addresses_of_other_types_are_independent(dealer_client):
     )
     assert response.json()["is_default"] is True
     assert Address.objects.get(type="billing").is_default is True
+
+
+def _defaults(client) -> dict[str, list[str]]:
+    """``{type: [titles of its defaults]}`` as the dealer sees them."""
+    found: dict[str, list[str]] = {"billing": [], "shipping": []}
+    for address in client.get("/api/v1/company/addresses").json()["results"]:
+        if address["is_default"]:
+            found[address["type"]].append(address["title"])
+    return found
+
+
+def _address(client, type, title, **extra) -> int:
+    body = {"type": type, "title": title, "line1": "1", "city": "Bursa", **extra}
+    response = client.post("/api/v1/company/addresses", body)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_a_type_with_addresses_always_has_one_default(dealer_client):
+    """One default per type, and one there is while the type has addresses: moving the
+    default to the other type passes it to the oldest other address of its old type and does
+    not take the new type's default; unsetting it passes it on; the only address of a type
+    stays its default."""
+    client = dealer_client("owner")
+    _address(client, "billing", "HQ")
+    ship_a = _address(client, "shipping", "Depot A")
+    _address(client, "shipping", "Depot B")
+    assert _defaults(client) == {"billing": ["HQ"], "shipping": ["Depot A"]}
+
+    moved = client.patch(f"/api/v1/company/addresses/{ship_a}", {"type": "billing"})
+    assert moved.status_code == 200 and moved.json()["is_default"] is False
+    assert _defaults(client) == {"billing": ["HQ"], "shipping": ["Depot B"]}
+
+    back = client.patch(
+        f"/api/v1/company/addresses/{ship_a}", {"type": "shipping", "is_default": True}
+    )
+    assert back.json()["is_default"] is True
+    assert _defaults(client) == {"billing": ["HQ"], "shipping": ["Depot A"]}
+
+    unset = client.patch(f"/api/v1/company/addresses/{ship_a}", {"is_default": False})
+    assert unset.json()["is_default"] is False
+    assert _defaults(client) == {"billing": ["HQ"], "shipping": ["Depot B"]}
+
+    hq = Address.objects.get(title="HQ").pk
+    alone = client.patch(f"/api/v1/company/addresses/{hq}", {"is_default": False})
+    assert alone.json()["is_default"] is True  # the only billing address
+    assert _defaults(client) == {"billing": ["HQ"], "shipping": ["Depot B"]}
+
+
+def test_a_lone_surrogate_in_a_choice_answers_400_quoting_it_as_a_replacement_character(
+    dealer_client,
+):
+    """DRF's choice message quotes the input; a lone surrogate there cannot be encoded as
+    UTF-8, and the answer carries U+FFFD in its place instead of failing with a 500."""
+    client = dealer_client("owner")
+    body = b'{"type": "\\ud800", "title": "HQ", "line1": "1", "city": "Ankara"}'
+    response = client.generic(
+        "POST", "/api/v1/company/addresses", body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "\ufffd" in response.json()["errors"]["type"][0]
+    assert not Address.objects.exists()

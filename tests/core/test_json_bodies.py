@@ -148,3 +148,32 @@ def test_no_endpoint_answers_500_to_a_body_of_the_wrong_shape(
                 if response.status_code >= 500:
                     failures.append((method, url, body, response.status_code))
     assert failures == []
+
+
+# bodies every endpoint must refuse without a 500, whatever parser it names: the JSON parser's
+# refusals, and text UTF-8 cannot encode that an error message would quote back
+EVERY_PARSER = [
+    HOSTILE["nested arrays 1,000 deep"],
+    HOSTILE["duplicate key"],
+    b'{"\\ud800": "\\u0000", "type": "\\ud800", "status": "\\ud800", "lines": "\\ud800"}',
+]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "who"),
+    [("api/v1/", "dealer"), ("api/v1/", "anonymous"), ("api/integration/v1/", "integration")],
+)
+def test_no_endpoint_answers_500_to_a_hostile_body(
+    prefix, who, dealer_client, integration_client, api_client
+):
+    clients = {"anonymous": lambda: api_client, "integration": integration_client}
+    client = clients.get(who, lambda: dealer_client("owner"))()
+    failures = []
+    for url in api_urls(prefix):
+        for method in ("POST", "PUT", "PATCH"):
+            for body in EVERY_PARSER:
+                cache.clear()  # rate limits count in the cache
+                response = client.generic(method, url, body, content_type="application/json")
+                if response.status_code >= 500:
+                    failures.append((method, url, body[:40], response.status_code))
+    assert failures == []

@@ -653,3 +653,32 @@ def test_returns_arriving_at_once_book_one_payment(dealer_client, sim):
     assert Payment.objects.count() == 1 and len(events("payment.succeeded")) == 1
     order.refresh_from_db()
     assert order.status == "confirmed" and order.status_history.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "field"),
+    [
+        (b"[" * 5000 + b"]" * 5000, "application/json", None),  # the decoder would recurse
+        (b'{"session_id": "a", "session_id": "b"}', "application/json", None),  # a key twice
+        (b'{"session_id": "\\u0000", "token_id": "x"}', "application/json", "session_id"),
+        (b'{"session_id": "a", "token_id": "\\ud800"}', "application/json", "token_id"),
+        (b"session_id=%00&token_id=x", "application/x-www-form-urlencoded", "session_id"),
+    ],
+)
+def test_a_hostile_callback_answers_400_and_changes_nothing(
+    shop, sim, api_client, body, content_type, field
+):
+    """The bank's return is public: whatever the body, 400 (the JSON parser's refusals, or
+    text PostgreSQL cannot store on its field), never a 500."""
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    response = api_client.generic(
+        "POST", CALLBACK, body, content_type=content_type, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400, response.content
+    if field is None:
+        assert response.json()["code"] == "parse_error"
+    else:
+        assert field in response.json()["errors"]
+    payment.refresh_from_db()
+    assert payment.status == "pending" and sim.transactions() == []

@@ -165,3 +165,14 @@ def test_staff_send_one_from_the_back_office(staff_client, owner):
     assert BalanceConfirmation.objects.get().sent_by == client.user
     listing = client.get("/admin/finance/balanceconfirmation/?status__exact=open")
     assert owner.user.customer.code in listing.content.decode()
+
+
+@pytest.mark.parametrize("body", [b'{"a":', b'{"reason": "x"}', b"[1]"])
+def test_confirm_takes_no_input_and_refuses_a_body(owner, body):
+    confirmation = confirmation_send(customer=owner.user.customer, as_of=datetime.date(2026, 9, 30))
+    url = f"{URL}/{confirmation.pk}/confirm"
+    response = owner.generic("POST", url, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    confirmation.refresh_from_db()
+    assert confirmation.status == "open"
+    assert owner.post(url).status_code == 200

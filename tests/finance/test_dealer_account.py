@@ -393,7 +393,23 @@ def test_property_the_statement_closing_balance_is_the_ledger_sum(entries, windo
 # --- aging ------------------------------------------------------------------------------------
 
 
-def test_aging_puts_open_invoices_in_their_buckets(erp, owner):
+@pytest.fixture(params=["now", "01:30 in Istanbul"])
+def clock(request, owner):
+    """Now, or 22:30 UTC: 01:30 of the next day in Istanbul, whose calendar the business dates
+    follow while the API answers in UTC."""
+    if request.param == "now":
+        yield
+        return
+    import time_machine
+
+    from tests.conftest import login
+
+    with time_machine.travel(datetime.datetime(2026, 6, 10, 22, 30, tzinfo=datetime.UTC)):
+        login(owner, owner.user)  # a token of that time
+        yield
+
+
+def test_aging_puts_open_invoices_in_their_buckets(erp, owner, clock):
     _send(erp, 1, 5, 30)  # not due
     _send(erp, 2, 40, 30)  # 10 days overdue
     _send(erp, 3, 80, 30)  # 50

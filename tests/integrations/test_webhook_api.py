@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from standardwebhooks.webhooks import Webhook
 
 from apps.core.events import event_emit
+from apps.core.models import OutboxEvent
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.delivery import outbox_dispatch_events
 from tests.integrations.conftest import sweep_until
@@ -336,3 +337,31 @@ def test_list_query_counts_do_not_grow_with_the_page(client):
         assert (small_n, large_n_seen) == (5, large_n)
         assert small == large, url
         assert large <= 6, url
+
+
+@pytest.mark.parametrize("body", [b'{"a":', b'{"url": "https://x.test"}', b"[1]"])
+def test_the_test_event_takes_no_input_and_refuses_a_body(client, body):
+    endpoint_id = create(client).json()["id"]
+    url = f"{ENDPOINTS}/{endpoint_id}/test"
+    response = client.generic("POST", url, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert not OutboxEvent.objects.filter(type="webhook.test").exists()
+
+
+@pytest.mark.parametrize("body", [b'{"a":', b'{"status": "pending"}', b"[1]"])
+def test_a_retry_takes_no_input_and_refuses_a_body(client, body):
+    endpoint_id = create(client).json()["id"]
+    event = OutboxEvent.objects.create(type="customer.updated", subject="customer:X", data={})
+    delivery = WebhookDelivery.objects.create(
+        event=event,
+        endpoint=WebhookEndpoint.objects.get(pk=endpoint_id),
+        webhook_id="msg_dead",
+        event_type=event.type,
+        subject=event.subject,
+        status=WebhookDelivery.Status.DEAD,
+    )
+    url = f"{DELIVERIES}/{delivery.pk}/retry"
+    response = client.generic("POST", url, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.DEAD

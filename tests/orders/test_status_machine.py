@@ -247,3 +247,39 @@ def test_order_list_filters_refuse_bad_values_with_the_field_and_its_message(sto
     assert backwards.json()["errors"]["created_to"] == ["Must not be before created_from."]
     # an empty filter is no filter
     assert stocked.owner.get("/api/v1/orders?status=&created_to=").status_code == 200
+
+
+# an action that takes no input refuses a body before it acts, as every endpoint refuses what
+# it does not accept: nothing changes
+NOT_NOTHING = [
+    (b'{"a":', "parse_error"),  # not JSON
+    (b'{"note": "x"}', "unknown_field"),  # a field it does not take
+    (b"[1]", "invalid"),  # not an object
+    (b'{"\\ud800": "\\u0000"}', "unknown_field"),  # a field name UTF-8 cannot encode
+]
+
+
+def _action(client, url, body: bytes):
+    return client.generic("POST", url, body, content_type="application/json")
+
+
+@pytest.mark.parametrize(("body", "code"), NOT_NOTHING)
+def test_approve_refuses_a_body_and_changes_nothing(stocked, body, code):
+    buyer = stocked.client("purchasing", order_limit=D("100.00"))
+    number = place(buyer, [("A-1", 2)]).json()["number"]
+    response = _action(stocked.owner, f"/api/v1/orders/{number}/approve", body)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == code
+    assert Order.objects.get(number=number).status == "awaiting_approval"
+    # no body, or an empty object, is the action
+    assert _action(stocked.owner, f"/api/v1/orders/{number}/approve", b"{}").status_code == 200
+
+
+@pytest.mark.parametrize(("body", "code"), NOT_NOTHING)
+def test_reorder_refuses_a_body_and_adds_nothing(stocked, body, code):
+    number = place(stocked.owner, [("A-1", 2)]).json()["number"]
+    response = _action(stocked.owner, f"/api/v1/orders/{number}/reorder", body)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == code
+    assert stocked.owner.get("/api/v1/cart").json()["lines"] == []
+    assert stocked.owner.post(f"/api/v1/orders/{number}/reorder").status_code == 200

@@ -294,3 +294,22 @@ def test_a_sales_manager_answers_only_the_quotes_of_assigned_dealers(shop, staff
     assert refused.status_code == 200 and "price" in refused.content.decode()
     second.refresh_from_db()
     assert second.status == "requested"
+
+
+def test_a_quote_expires_by_the_distributors_calendar_in_the_api_too(shop):
+    """At 01:30 in Istanbul UTC is still on the day before, and the API answers in UTC: a
+    quote valid until yesterday (Istanbul) is expired all the same."""
+    import time_machine
+
+    from tests.conftest import login
+
+    with time_machine.travel(datetime.datetime(2026, 6, 10, 22, 30, tzinfo=datetime.UTC)):
+        login(shop.owner, shop.owner.user)  # a token of that time
+        asked = ask(shop.owner)
+        assert asked.status_code == 201, asked.content
+        number = asked.json()["number"]
+        answer(number, {"A-1": D("80")})
+        Quote.objects.filter(number=number).update(valid_until=datetime.date(2026, 6, 10))
+        late = accept(shop.owner, number)  # Istanbul: June 11, 01:30
+    assert late.status_code == 409 and late.json()["code"] == "quote_expired"
+    assert not Order.objects.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
@@ -234,8 +235,6 @@ def _png() -> bytes:
 
 
 def test_photos_come_as_multipart_and_must_be_images(shop, order):
-    import json
-
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     body = {"order_number": order.number, "lines": json.dumps([line("A-1", 1)])}
@@ -401,3 +400,54 @@ def test_a_refused_request_leaves_no_photo_in_the_storage(shop, order):
     )
     assert response.status_code == 400
     assert stored() == before and ReturnRequest.objects.count() == 0
+
+
+# --- hostile bodies: 400 on the field, nothing asked ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"[" * 5000 + b"]" * 5000, "parse_error"),  # Python's decoder would recurse
+        (b'{"order_number": "SO-1", "note": "a", "note": "b"}', "parse_error"),  # a key twice
+    ],
+)
+def test_a_hostile_json_body_answers_400_parse_error(shop, order, body, code):
+    response = shop.owner.generic("POST", RETURNS, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == code
+    assert ReturnRequest.objects.count() == 0
+
+
+@pytest.mark.parametrize("bad", ["\x00", "a\x00b", "\ud800"])
+@pytest.mark.parametrize("field", ["order_number", "note", "lines.0.reason_text"])
+def test_text_postgresql_cannot_store_answers_400_on_its_field(shop, order, field, bad):
+    """NUL characters and lone surrogates reach the service's own text checks (JSON and
+    form bodies alike), which refuse them by field as DRF's text fields do."""
+    body = {"order_number": order.number, "lines": [line("A-1", 1, reason="other")]}
+    if field == "lines.0.reason_text":
+        body["lines"][0]["reason_text"] = bad
+    else:
+        body[field] = bad
+    text = json.dumps(body)  # ASCII: the surrogate as its escape, as a client sends it
+    response = shop.owner.generic("POST", RETURNS, text, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"], response.json()
+    assert ReturnRequest.objects.count() == 0
+
+
+def test_multipart_lines_that_nest_too_deep_answer_400_on_lines(shop, order):
+    body = {"order_number": order.number, "lines": "[" * 5000 + "]" * 5000}
+    response = shop.owner.post(RETURNS, body, format="multipart")
+    assert response.status_code == 400, response.content
+    assert "lines" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("body", [b'{"a":', b'{"reason": "x"}', b"[1]"])
+def test_cancel_takes_no_input_and_refuses_a_body(shop, order, body):
+    number = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+    url = f"{RETURNS}/{number}/cancel"
+    response = shop.owner.generic("POST", url, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert ReturnRequest.objects.get(number=number).status == "requested"
+    assert shop.owner.post(url).status_code == 200

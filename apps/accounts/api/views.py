@@ -26,6 +26,7 @@ from apps.accounts.services import users as user_services
 from apps.accounts.throttling import AuthIPRateThrottle
 from apps.core.net import client_ip, user_agent
 from apps.core.schema import ErrorSerializer
+from apps.core.serializers import validated
 
 _UNAUTHORIZED = OpenApiResponse(
     ErrorSerializer, description="Bad credentials or token; `code` says why."
@@ -34,12 +35,6 @@ _UNAUTHORIZED = OpenApiResponse(
 
 def _ctx(request) -> dict:
     return {"ip": client_ip(request), "user_agent": user_agent(request)}
-
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PublicAPIView(APIView):
@@ -70,7 +65,7 @@ class TokenObtainView(PublicAPIView):
         "401 `two_factor_staff`: a password alone gives them no token.",
     )
     def post(self, request):
-        data = _validated(s.TokenObtainSerializer, request.data)
+        data = validated(s.TokenObtainSerializer, request.data)
         return Response(auth_services.auth_login(**data, **_ctx(request)))
 
 
@@ -84,7 +79,7 @@ class TokenRefreshView(PublicAPIView):
         "blacklisted.",
     )
     def post(self, request):
-        data = _validated(s.RefreshInputSerializer, request.data)
+        data = validated(s.RefreshInputSerializer, request.data)
         return Response(auth_services.auth_refresh(refresh=data["refresh"], **_ctx(request)))
 
 
@@ -98,7 +93,7 @@ class LogoutView(PublicAPIView):
         "their own.",
     )
     def post(self, request):
-        data = _validated(s.RefreshInputSerializer, request.data)
+        data = validated(s.RefreshInputSerializer, request.data)
         auth_services.auth_logout(refresh=data["refresh"], **_ctx(request))
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
@@ -113,7 +108,7 @@ class RegisterView(PublicAPIView):
         description="The same answer whether or not the e-mail or the tax number is known.",
     )
     def post(self, request):
-        data = _validated(s.RegisterSerializer, request.data)
+        data = validated(s.RegisterSerializer, request.data)
         registration_services.customer_register(
             company=data["company"],
             owner=data["owner"],
@@ -141,7 +136,7 @@ class RegisterVerifyView(PublicAPIView):
         description="Once verified, the registration waits for staff approval.",
     )
     def post(self, request):
-        data = _validated(s.RegisterVerifySerializer, request.data)
+        data = validated(s.RegisterVerifySerializer, request.data)
         registration_services.registration_verify(**data, **_ctx(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -155,7 +150,7 @@ class PasswordResetView(PublicAPIView):
         description="The same answer whether or not the address belongs to an account.",
     )
     def post(self, request):
-        data = _validated(s.PasswordResetSerializer, request.data)
+        data = validated(s.PasswordResetSerializer, request.data)
         password_reset_services.password_reset_request(email=data["email"], **_ctx(request))
         return Response(
             {"detail": _("If the address belongs to an account, a reset link is on its way.")},
@@ -173,7 +168,7 @@ class PasswordResetConfirmView(PublicAPIView):
         "complexity rules.",
     )
     def post(self, request):
-        data = _validated(s.PasswordResetConfirmSerializer, request.data)
+        data = validated(s.PasswordResetConfirmSerializer, request.data)
         auth_services.password_reset_confirm(**data, **_ctx(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -262,7 +257,7 @@ class CompanyUserListView(ListModelMixin, DealerGenericAPIView):
         tags=["company"],
     )
     def post(self, request):
-        data = _validated(s.CompanyUserCreateSerializer, request.data)
+        data = validated(s.CompanyUserCreateSerializer, request.data)
         user = user_services.user_create_for_company(
             customer=request.user.customer, by=request.user, **data
         )
@@ -293,7 +288,7 @@ class CompanyUserDetailView(DealerGenericAPIView):
     )
     def patch(self, request, pk):
         user = self.get_object()
-        data = _validated(s.CompanyUserUpdateSerializer, request.data)
+        data = validated(s.CompanyUserUpdateSerializer, request.data)
         user = user_services.user_update_for_company(user=user, by=request.user, **data)
         return Response(s.CompanyUserSerializer(user).data)
 
@@ -334,7 +329,7 @@ class CompanyAddressListView(ListModelMixin, DealerGenericAPIView):
         tags=["company"],
     )
     def post(self, request):
-        data = _validated(s.AddressInputSerializer, request.data)
+        data = validated(s.AddressInputSerializer, request.data)
         address = address_services.address_create(
             customer=request.user.customer, data=data, by=request.user
         )
@@ -363,7 +358,7 @@ class CompanyAddressDetailView(DealerGenericAPIView):
     )
     def patch(self, request, pk):
         address = self.get_object()
-        data = _validated(s.AddressInputSerializer, request.data, partial=True)
+        data = validated(s.AddressInputSerializer, request.data, partial=True)
         address = address_services.address_update(address=address, data=data, by=request.user)
         return Response(s.AddressSerializer(address).data)
 

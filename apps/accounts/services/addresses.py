@@ -28,6 +28,26 @@ def _clear_other_defaults(address: Address) -> None:
     ).exclude(pk=address.pk).update(is_default=False)
 
 
+def _has_default(customer_id: int, type: str) -> bool:
+    return Address.objects.filter(customer_id=customer_id, type=type, is_default=True).exists()
+
+
+def _pass_default_on(customer_id: int, type: str, *, leaving: int) -> None:
+    """A type keeps a default while it has addresses: when the default (``leaving``) leaves
+    it, the oldest other address of the type takes over."""
+    if _has_default(customer_id, type):
+        return
+    successor = (
+        Address.objects.filter(customer_id=customer_id, type=type)
+        .exclude(pk=leaving)
+        .order_by("id")
+        .first()
+    )
+    if successor is not None:
+        successor.is_default = True
+        successor.save(update_fields=["is_default", "updated_at"])
+
+
 def _lock_company(customer_id: int) -> None:
     # one writer of a company's addresses at a time keeps "one default per type" race-free
     Customer.all_objects.select_for_update().filter(pk=customer_id).values_list("pk").first()
@@ -40,10 +60,7 @@ def address_create(*, customer: Customer, data: dict[str, Any], by: User | None)
     for name in ADDRESS_FIELDS:
         if name in data:
             setattr(address, name, data[name])
-    has_default = Address.objects.filter(
-        customer=customer, type=address.type, is_default=True
-    ).exists()
-    if not has_default:
+    if not _has_default(customer.pk, address.type):
         address.is_default = True  # the first address of a type is its default
     if address.is_default:
         _clear_other_defaults(address)
@@ -54,15 +71,27 @@ def address_create(*, customer: Customer, data: dict[str, Any], by: User | None)
 
 @transaction.atomic
 def address_update(*, address: Address, data: dict[str, Any], by: User | None) -> Address:
+    """Change an address. Moved to the other type, it is that type's default only when the
+    type has none (or ``is_default`` says so); the default it was passes on to the oldest
+    other address of its old type. The only address of a type stays its default."""
     _lock_company(address.customer_id)
+    old_type, was_default = address.type, address.is_default
     for name in ADDRESS_FIELDS:
         if name in data:
             setattr(address, name, data[name])
     address.updated_by = by
+    moved = address.type != old_type
+    if moved and "is_default" not in data:
+        address.is_default = not _has_default(address.customer_id, address.type)
+    if not moved and was_default and not address.is_default:
+        others = Address.objects.filter(customer_id=address.customer_id, type=old_type)
+        address.is_default = not others.exclude(pk=address.pk).exists()
     if address.is_default:
         _clear_other_defaults(address)
     address.full_clean(exclude=["customer", "created_by", "updated_by"])
     address.save()
+    if was_default and (moved or not address.is_default):
+        _pass_default_on(address.customer_id, old_type, leaving=address.pk)
     return address
 
 
@@ -75,11 +104,4 @@ def address_delete(*, address: Address, by: User | None) -> None:
     address.save(update_fields=["is_default", "updated_at"])
     address.soft_delete(by=by)
     if was_default:
-        successor = (
-            Address.objects.filter(customer_id=address.customer_id, type=address.type)
-            .order_by("id")
-            .first()
-        )
-        if successor is not None:
-            successor.is_default = True
-            successor.save(update_fields=["is_default", "updated_at"])
+        _pass_default_on(address.customer_id, address.type, leaving=address.pk)

@@ -42,6 +42,7 @@ from apps.catalog.search import build_search_document
 from apps.catalog.services.categories import category_get_or_create_path, split_category_path
 from apps.core.bulk import AuditEntry, analyze_stale, audit_log_many, write_isolating
 from apps.core.exceptions import ValidationError
+from apps.core.text import check_text
 
 Errors = dict[str, list[str]]
 
@@ -409,17 +410,10 @@ def _clean_attributes(
     for code, clean in cleaned.items():
         if isinstance(clean, str):
             try:
-                _check_text(clean)
+                check_text(clean)
             except ValueError as exc:
                 errors[f"attributes.{code}"] = [str(exc)]
     return cleaned, errors
-
-
-def _check_text(text: str) -> None:
-    if "\x00" in text:
-        raise ValueError(_("Null characters are not allowed."))
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        raise ValueError(_("Surrogate characters are not allowed."))
 
 
 # --- writing ----------------------------------------------------------------------------------

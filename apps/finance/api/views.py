@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -28,16 +28,20 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.api.views import PublicAPIView
 from apps.accounts.models import Customer
 from apps.accounts.permissions import IsDealerUser, dealer_permission
+from apps.core.api.parsers import SafeJSONParser
+from apps.core.api.renderers import JSONRenderer
+from apps.core.clock import business_today
 from apps.core.exceptions import ServiceUnavailable, ValidationError
 from apps.core.schema import ErrorSerializer
+from apps.core.serializers import no_input
 from apps.finance import documents
 from apps.finance.api import serializers as s
 from apps.finance.api.filters import InvoiceFilter
@@ -147,7 +151,7 @@ class AccountStatementView(_CompanyView):
         query = s.StatementQuerySerializer(data=request.query_params)
         if not query.is_valid():
             raise ValidationError(query.errors)
-        today = timezone.localdate()
+        today = business_today()
         date_to = query.validated_data.get("date_to") or today
         date_from = query.validated_data.get("date_from") or datetime.date(date_to.year, 1, 1)
         if date_from > date_to:
@@ -378,7 +382,9 @@ class ConfirmationConfirmView(_ConfirmationObjectView):
         tags=["finance"],
     )
     def post(self, request, pk):
-        confirmation = confirmation_confirm(confirmation=self.get_object(), by=request.user)
+        confirmation = self.get_object()
+        no_input(request)
+        confirmation = confirmation_confirm(confirmation=confirmation, by=request.user)
         return Response(s.BalanceConfirmationSerializer(confirmation).data)
 
 
@@ -510,7 +516,7 @@ class CardPaymentDetailView(_CardPaymentView):
 class CardPaymentCallbackView(PublicAPIView):
     """The bank's return (public: the post is unsigned, so the gateway is asked)."""
 
-    parser_classes = [FormParser, MultiPartParser, JSONParser]
+    parser_classes = [FormParser, MultiPartParser, SafeJSONParser]
     renderer_classes = [JSONRenderer, _ResultPageRenderer]
 
     @extend_schema(

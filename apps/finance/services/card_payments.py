@@ -42,8 +42,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer
+from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ServiceUnavailable, ValidationError
 from apps.core.money import round2
+from apps.core.text import check_text
 from apps.finance.events import payment_refunded_emit, payment_succeeded_emit
 from apps.finance.gateways import (
     Checked,
@@ -243,6 +245,11 @@ def card_payment_complete(*, provider_name: str, data) -> CardPayment:
     if provider is None:
         raise NotFound(_("Unknown payment provider."))
     session_id, token_id = provider.callback_ids(data)
+    for field, value in (("session_id", session_id), ("token_id", token_id)):
+        try:
+            check_text(value)
+        except ValueError as exc:
+            raise ValidationError({field: [str(exc)]}) from None
     if not session_id:
         raise ValidationError({"session_id": [_("This field is required.")]})
     payment = CardPayment.objects.filter(provider=provider.name, session_id=session_id).first()
@@ -371,7 +378,7 @@ def _succeed(payment: CardPayment, checked: Checked) -> CardPayment:
                     "reference": locked.reference,
                     "customer_code": customer.code,
                     "amount": locked.amount,
-                    "date": timezone.localdate(now),
+                    "date": business_date(now),
                     "method": Payment.Method.CARD,
                     "invoice_numbers": list(locked.invoice_numbers),
                 }
@@ -528,7 +535,7 @@ def card_refund(*, card_payment: CardPayment, amount=None, reason: str, by) -> C
                 {"amount": [_("At most %(left)s is left to refund.") % {"left": left}]}
             )
         full = value == left
-        same_day = timezone.localdate(locked.completed_at) == timezone.localdate()
+        same_day = business_date(locked.completed_at) == business_today()
         if not full and same_day and provider.same_day_refund_must_be_full():
             raise ValidationError(
                 {

@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer, CustomerStatus
+from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.money import round2
 from apps.finance.models import BalanceConfirmation, LedgerEntry
@@ -46,7 +47,7 @@ def _balance_as_of(customer, as_of: datetime.date) -> Decimal:
 
 def confirmation_send(*, customer: Customer, as_of: datetime.date, by=None) -> BalanceConfirmation:
     """Ask ``customer`` to confirm its balance as of ``as_of`` (not in the future)."""
-    today = timezone.localdate()
+    today = business_today()
     if as_of > today:
         raise ValidationError({"as_of": [_("A balance can be confirmed up to today, not later.")]})
     try:
@@ -155,7 +156,7 @@ def confirmation_dispute(
 
 def confirmations_deem_accepted(*, today: datetime.date | None = None) -> int:
     """Open confirmations past their answer date count as accepted; how many changed."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     changed = 0
     for confirmation in BalanceConfirmation.objects.filter(
         status=Status.OPEN, respond_by__lt=today
@@ -180,7 +181,7 @@ def quarter_end_before(day: datetime.date) -> datetime.date:
 def confirmations_send_quarterly(*, today: datetime.date | None = None) -> int:
     """A confirmation as of the previous quarter's last day to every active dealer that has a
     ledger and was not asked for that date yet; how many were sent. Safe to run every day."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     as_of = quarter_end_before(today)
     if (today - as_of).days > settings.BALANCE_CONFIRMATION_QUARTERLY_DAYS:
         return 0  # only in the quarter's first days (a beat run missed on day 1 catches up)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.bulk import rows_copy
+from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.money import round2
 from apps.finance.models import LedgerEntry, Settlement, settled_sum
@@ -77,9 +78,7 @@ def ledger_post(
         if not reason:
             raise ValidationError({"reason": [_("Say why the balance is adjusted.")]})
     if kind == Kind.INVOICE and due_date is None:  # due after the dealer's payment terms
-        due_date = (entry_date or timezone.localdate()) + timedelta(
-            days=customer.payment_terms_days
-        )
+        due_date = (entry_date or business_today()) + timedelta(days=customer.payment_terms_days)
     fields = {
         "customer": customer,
         "kind": kind,

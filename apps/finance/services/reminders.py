@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from apps.core.clock import business_today
 from apps.finance.models import Invoice, PaymentReminder
 from apps.finance.selectors import finance_contacts, invoice_queryset
 from apps.notifications.services import customer_language, email_notify, sms_notify
@@ -85,7 +86,7 @@ def payment_reminders_send(
 ) -> dict[str, int]:
     """Send the day's reminders (to the dealers of ``customer_ids`` only, when given):
     ``{stage: invoices reminded}``."""
-    today = today or timezone.localdate()
+    today = today or business_today()
     sent = {}
     for stage, invoices in _due(today, customer_ids).items():
         with transaction.atomic():

@@ -60,6 +60,7 @@ from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.core.schema import ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
+from apps.core.text import check_text, storable
 from apps.core.throttling import ApiKeyRateThrottle, IPRateThrottle
 from apps.integrations.models import BatchLog
 
@@ -109,28 +110,7 @@ def _drf_messages(field: serializers.Field) -> dict[str, Any]:
     return field.error_messages
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _CHAR_MESSAGES = _drf_messages(serializers.CharField())
-_NULL_CHARACTERS = gettext_lazy("Null characters are not allowed.")
-_SURROGATES = gettext_lazy("Surrogate characters are not allowed: U+{code_point:X}.")
-
-
-def check_text(text: str) -> None:
-    """Text PostgreSQL can store: no NUL, no lone surrogate (``ValueError`` with a message)."""
-    if "\x00" in text:
-        raise ValueError(str(_NULL_CHARACTERS))
-    surrogate = _SURROGATE.search(text)
-    if surrogate:
-        raise ValueError(str(_SURROGATES).format(code_point=ord(surrogate.group())))
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def storable(text: str) -> str:
-    """``text`` with what JSON in PostgreSQL (and UTF-8) cannot hold replaced by U+FFFD: error
-    messages echo field names and values of the input, and the answer is stored as JSON."""
-    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def storable_errors(errors: Errors) -> Errors:

@@ -18,7 +18,7 @@ from apps.core.events import ALL_EVENTS, EVENT_TYPES, subscribable_event_types
 from apps.core.exceptions import ValidationError, flatten_errors
 from apps.core.pagination import PageNumberPagination
 from apps.core.schema import ErrorSerializer
-from apps.core.serializers import StrictInputSerializer
+from apps.core.serializers import StrictInputSerializer, no_input
 from apps.integrations.api.base import IntegrationAPIView
 from apps.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.endpoints import (
@@ -266,7 +266,9 @@ class WebhookEndpointTestView(WebhookView):
         "other, to this endpoint only.",
     )
     def post(self, request, pk: int):
-        event = webhook_endpoint_send_test(endpoint=self.endpoint(pk))
+        endpoint = self.endpoint(pk)
+        no_input(request)
+        event = webhook_endpoint_send_test(endpoint=endpoint)
         return Response({"event_id": event.pk, "type": event.type}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -333,6 +335,8 @@ class WebhookDeliveryRetryView(WebhookView):
         "deduplicate by it) and a fresh retry schedule; 409 `not_dead` otherwise.",
     )
     def post(self, request, pk: int):
-        delivery = webhook_delivery_retry(delivery=get_object_or_404(self.deliveries(), pk=pk))
+        delivery = get_object_or_404(self.deliveries(), pk=pk)
+        no_input(request)
+        delivery = webhook_delivery_retry(delivery=delivery)
         delivery = self.deliveries().get(pk=delivery.pk)
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -25,9 +25,10 @@ from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.core.schema import ErrorSerializer
+from apps.core.serializers import validated
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
-from apps.orders.api.views import _buy, _validated
+from apps.orders.api.views import _buy
 from apps.orders.models import RequisitionList
 
 TAGS = ["lists"]
@@ -111,7 +112,7 @@ class RequisitionListsView(ListModelMixin, _ListView):
         tags=TAGS,
     )
     def post(self, request):
-        data = _validated(s.RequisitionListCreateSerializer, request.data)
+        data = validated(s.RequisitionListCreateSerializer, request.data)
         reqlist = services.list_create(user=request.user, **data)
         return self.answer(reqlist.pk, status.HTTP_201_CREATED)
 
@@ -141,7 +142,7 @@ class RequisitionListDetailView(_ListView):
     )
     def patch(self, request, pk):
         reqlist = self.requisition_list()
-        data = _validated(s.RequisitionListUpdateSerializer, request.data)
+        data = validated(s.RequisitionListUpdateSerializer, request.data)
         services.list_update(by=request.user, reqlist=reqlist, **data)
         return self.answer(reqlist.pk)
 
@@ -168,7 +169,7 @@ class RequisitionListItemsView(_ListView):
     )
     def post(self, request, pk):
         reqlist = self.requisition_list()
-        data = _validated(s.ItemInputSerializer, request.data)
+        data = validated(s.ItemInputSerializer, request.data)
         services.list_item_add(by=request.user, reqlist=reqlist, **data)
         return self.answer(reqlist.pk, status.HTTP_201_CREATED)
 
@@ -195,7 +196,7 @@ class RequisitionListItemDetailView(_ListView):
     def patch(self, request, pk, item_id):
         reqlist = self.requisition_list()
         item = self.item(reqlist, item_id)
-        data = _validated(s.RequisitionListItemUpdateSerializer, request.data)
+        data = validated(s.RequisitionListItemUpdateSerializer, request.data)
         services.list_item_update(by=request.user, item=item, quantity=data["quantity"])
         return self.answer(reqlist.pk)
 
@@ -236,7 +237,7 @@ class RequisitionListToCartView(_ListView):
     )
     def post(self, request, pk):
         reqlist = self.requisition_list()
-        data = _validated(s.RequisitionListToCartSerializer, request.data)
+        data = validated(s.RequisitionListToCartSerializer, request.data)
         result = services.list_to_cart(
             user=request.user, reqlist=reqlist, item_ids=data.get("item_ids")
         )

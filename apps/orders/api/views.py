@@ -14,6 +14,7 @@ from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
 from apps.core.idempotency import idempotent
 from apps.core.schema import ErrorSerializer
+from apps.core.serializers import no_input, validated
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
 from apps.orders.api.filters import OrderFilter
@@ -31,12 +32,6 @@ def _cart(user) -> dict:
 
 def _conflict(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # --- cart -------------------------------------------------------------------------------------
@@ -84,7 +79,7 @@ class CartItemsView(DealerGenericAPIView):
         tags=["cart"],
     )
     def post(self, request):
-        data = _validated(s.CartItemInputSerializer, request.data)
+        data = validated(s.CartItemInputSerializer, request.data)
         services.cart_add(user=request.user, sku=data["sku"], quantity=data["quantity"])
         return Response(_cart(request.user), status=status.HTTP_201_CREATED)
 
@@ -106,7 +101,7 @@ class CartItemDetailView(DealerGenericAPIView):
     )
     def patch(self, request, pk):
         item = self.get_object()
-        data = _validated(s.CartItemUpdateSerializer, request.data)
+        data = validated(s.CartItemUpdateSerializer, request.data)
         services.cart_item_update(item=item, quantity=data["quantity"])
         return Response(_cart(request.user))
 
@@ -203,7 +198,7 @@ class OrderListView(ListModelMixin, DealerGenericAPIView):
         )
 
     def _place(self, request) -> Response:
-        data = _validated(s.OrderCreateSerializer, request.data)
+        data = validated(s.OrderCreateSerializer, request.data)
         order = services.order_place(user=request.user, **data)
         # the order as placed (its lines and history are loaded): the same answer as reading
         # it back, without the three queries; a replay reads it back (``_placed``)
@@ -255,7 +250,7 @@ class OrderCancelView(OrderObjectView):
     )
     def post(self, request, number):
         order = self.get_object()
-        data = _validated(s.ReasonSerializer, request.data)
+        data = validated(s.ReasonSerializer, request.data)
         return self.detail(services.order_cancel(order=order, by=request.user, **data))
 
 
@@ -274,7 +269,9 @@ class OrderApproveView(OrderObjectView):
         tags=["orders"],
     )
     def post(self, request, number):
-        return self.detail(services.order_approve(order=self.get_object(), by=request.user))
+        order = self.get_object()
+        no_input(request)
+        return self.detail(services.order_approve(order=order, by=request.user))
 
 
 class OrderRejectView(OrderObjectView):
@@ -293,7 +290,7 @@ class OrderRejectView(OrderObjectView):
     )
     def post(self, request, number):
         order = self.get_object()
-        data = _validated(s.RequiredReasonSerializer, request.data)
+        data = validated(s.RequiredReasonSerializer, request.data)
         return self.detail(services.order_reject(order=order, by=request.user, **data))
 
 
@@ -309,7 +306,9 @@ class OrderReorderView(OrderObjectView):
         tags=["orders"],
     )
     def post(self, request, number):
-        result = services.order_reorder(user=request.user, order=self.get_object())
+        order = self.get_object()
+        no_input(request)
+        result = services.order_reorder(user=request.user, order=order)
         body = {
             "added": result.added,
             "skipped": result.skipped,

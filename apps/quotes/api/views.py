@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
 from apps.core.schema import ErrorSerializer
+from apps.core.serializers import validated
 from apps.orders import selectors as order_selectors
 from apps.orders.api.serializers import OrderSerializer
 from apps.quotes import services
@@ -20,12 +21,6 @@ from apps.quotes.models import Quote, QuoteStatus
 
 _quotes = dealer_permission("quotes.add_quote", read_perms=("quotes.view_quote",))
 _accept = dealer_permission("quotes.add_quote", "orders.place_order")
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _conflict(description: str) -> OpenApiResponse:
@@ -70,7 +65,7 @@ class QuoteListView(ListModelMixin, DealerGenericAPIView):
         tags=["quotes"],
     )
     def post(self, request):
-        data = _validated(s.QuoteRequestCreateSerializer, request.data)
+        data = validated(s.QuoteRequestCreateSerializer, request.data)
         quote = services.quote_request(user=request.user, **data)
         return Response(s.QuoteRequestSerializer(quote).data, status=status.HTTP_201_CREATED)
 
@@ -113,7 +108,7 @@ class QuoteAcceptView(_QuoteObjectView):
     )
     def post(self, request, number):
         quote = self.get_object()
-        data = _validated(s.QuoteAcceptSerializer, request.data)
+        data = validated(s.QuoteAcceptSerializer, request.data)
         order = services.quote_accept(quote=quote, user=request.user, **data)
         order = order_selectors.order_detail_queryset().get(pk=order.pk)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
@@ -132,6 +127,6 @@ class QuoteRejectView(_QuoteObjectView):
     )
     def post(self, request, number):
         quote = self.get_object()
-        data = _validated(s.QuoteRejectSerializer, request.data)
+        data = validated(s.QuoteRejectSerializer, request.data)
         quote = services.quote_reject(quote=quote, user=request.user, **data)
         return Response(s.QuoteRequestSerializer(quote).data)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.mixins import ListModelMixin
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
+from apps.core.api.parsers import SafeJSONParser, json_body_loads
 from apps.core.exceptions import ValidationError
 from apps.core.schema import ErrorSerializer
+from apps.core.serializers import no_input
 from apps.returns.api import serializers as s
 from apps.returns.models import ReturnRequest, ReturnStatus
 from apps.returns.services import return_cancel, return_request
@@ -50,7 +50,7 @@ class ReturnListView(ListModelMixin, DealerGenericAPIView):
     serializer_class = s.ReturnSummarySerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ReturnFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         summary="Your company's returns",
@@ -90,8 +90,8 @@ class ReturnListView(ListModelMixin, DealerGenericAPIView):
         lines = data.get("lines")
         if isinstance(lines, str):  # multipart: the lines as JSON text
             try:
-                lines = json.loads(lines)
-            except ValueError:
+                lines = json_body_loads(lines)
+            except ValueError:  # not JSON, too deep, a key twice
                 raise ValidationError({"lines": [_("Send the lines as JSON.")]}) from None
         photos = request.FILES.getlist("photos") if request.FILES else []
         created = return_request(
@@ -134,5 +134,7 @@ class ReturnCancelView(_ReturnObjectView):
         tags=["returns"],
     )
     def post(self, request, number):
-        cancelled = return_cancel(request=self.get_object(), by=request.user)
+        rma = self.get_object()
+        no_input(request)
+        cancelled = return_cancel(request=rma, by=request.user)
         return Response(s.ReturnSerializer(_detail_queryset().get(pk=cancelled.pk)).data)
