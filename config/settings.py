@@ -38,7 +38,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.core.admin_site.BackOfficeAdminConfig",  # django.contrib.admin, hardened site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -15,7 +15,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.dispatch import receiver
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.pq import TransactionStatus
@@ -60,15 +60,27 @@ def no_store(response):
     return response
 
 
+def _has_null_characters(request) -> bool:
+    """A NUL in the path or the query string: PostgreSQL text cannot hold it, so it is refused
+    before any view puts it into a query (a filter, a search, a lookup)."""
+    return "\x00" in request.path or any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for key, values in request.GET.lists()
+    )
+
+
 class ApiMiddleware:
-    """For ``/api/``: answer in UTC, refuse oversized bodies with 413 before reading them, and
-    keep answers out of caches (``no_store``)."""
+    """Everywhere: refuse a NUL in the path or the query string (400). For ``/api/``: answer in
+    UTC, refuse oversized bodies with 413 before reading them, and keep answers out of caches
+    (``no_store``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if not request.path.startswith("/api/"):
+            if _has_null_characters(request):  # the admin's filters, search and autocomplete
+                return HttpResponseBadRequest(_("Null characters are not allowed."))
             return self.get_response(request)
         return no_store(self._answer(request))
 
@@ -77,11 +89,7 @@ class ApiMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if "\x00" in request.path or any(
-            "\x00" in key or any("\x00" in value for value in values)
-            for key, values in request.GET.lists()
-        ):
-            # PostgreSQL text cannot hold NUL: refuse it here rather than fail in a query
+        if _has_null_characters(request):
             return JsonResponse(
                 {
                     "detail": _("Null characters are not allowed."),

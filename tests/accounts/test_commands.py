@@ -513,3 +513,36 @@ class TestAfterOneSeedDemoRun:
         response = token_for(pending["email"], pending["password"])
         assert response.status_code == 401
         assert response.json()["code"] == "customer_pending"
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "reason"),
+    [
+        ("create_api_key", ["--name", "x" * 101], "--name is longer than 100 characters"),
+        ("create_api_key", ["--name", "ERP \udcff"], "--name: Surrogate characters"),
+        (
+            "create_dealer_user",
+            _create_user_args(email="a" * 300 + "@acme.example.com"),
+            "--email is longer than 254 characters",
+        ),
+        ("create_dealer_user", _create_user_args(customer="AC\udcff"), "--customer: Surrogate"),
+    ],
+)
+def test_values_the_database_cannot_hold_fail_with_a_one_line_reason(command, args, reason):
+    """Too long for the column, or argv bytes that are not UTF-8 (Python passes them on as lone
+    surrogates): a one-line reason before anything is written, not a database traceback."""
+    CustomerFactory(code="ACME01")
+    keys_before = ApiKey.objects.count()
+    with pytest.raises(CommandError) as excinfo:
+        run(command, *args)
+    assert reason in str(excinfo.value) and "\n" not in str(excinfo.value)
+    assert ApiKey.objects.count() == keys_before
+    assert not User.objects.filter(customer__code="ACME01").exists()
+
+
+@pytest.mark.parametrize("value", ["abc", "-5"])
+def test_seed_demo_as_a_script_refuses_a_bad_number_in_one_line(value):
+    result = manage("seed_demo", "--products", value)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "argument --products: expected" in result.stderr.strip().splitlines()[-1]

@@ -176,3 +176,18 @@ def test_suspending_through_the_erp_locks_the_dealer_out(integration_client, api
     assert api_client.post("/api/v1/auth/token", creds).status_code == 200
     client.post(URL, [record(status="suspended")], format="json")
     assert api_client.post("/api/v1/auth/token", creds).json()["code"] == "customer_suspended"
+
+
+def test_a_code_twice_in_one_batch_fails_the_second_naming_the_first(integration_client):
+    """As every feed: a key may appear once per batch (which record would count is
+    ambiguous), and the same batch again changes nothing."""
+    client = integration_client()
+    batch = [record("ERP-9"), record("ERP-9", name="Another name")]
+    body = client.post(URL, batch, format="json").json()
+    assert (body["created"], body["updated"], body["failed"]) == (1, 0, 1)
+    [error] = body["errors"]
+    assert (error["index"], error["key"]) == (1, "ERP-9")
+    assert "record 0" in error["errors"]["code"][0]
+    assert Customer.objects.get(code="ERP-9").name == "Ege Yapı Market"
+    again = client.post(URL, batch, format="json").json()
+    assert (again["unchanged"], again["updated"], again["failed"]) == (1, 0, 1)

@@ -296,6 +296,8 @@ class DateTime(RecordField):
 
     drf_field_class = serializers.DateTimeField
     MAX_STRING_LENGTH = 64
+    EARLIEST = datetime.datetime.min + datetime.timedelta(days=1)
+    LATEST = datetime.datetime.max - datetime.timedelta(days=1)
 
     def clean(self, value):
         parsed = None
@@ -309,9 +311,14 @@ class DateTime(RecordField):
         if parsed.utcoffset() is None:
             raise FieldError(str(_AWARE_ONLY))
         try:
-            return parsed.astimezone(datetime.UTC)
+            value = parsed.astimezone(datetime.UTC)
         except OverflowError:  # 0001-01-01T00:00:00+01:00
             raise self.fail("overflow") from None
+        # a day from either end of the calendar: a time is shown in other time zones (the
+        # admin's Istanbul), where 9999-12-31T23:00:00Z would overflow
+        if not self.EARLIEST <= value.replace(tzinfo=None) <= self.LATEST:
+            raise self.fail("overflow")
+        return value
 
 
 class Choice(RecordField):
@@ -596,8 +603,9 @@ class BatchUpsertView(IntegrationAPIView):
     key_field: str = ""
     scope: str = ""
     record_serializer_class: type[serializers.Serializer]
-    # set-based resources: plain-Python validation, and the fields unique within one batch
+    # set-based resources: plain-Python validation
     record_schema: RecordSchema | None = None
+    # the fields a record may repeat from no earlier record of its batch (either way of applying)
     batch_unique: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
@@ -695,6 +703,7 @@ class BatchUpsertView(IntegrationAPIView):
         started = time.monotonic()
         counts = dict.fromkeys(OUTCOMES, 0)
         errors = []
+        first_of: dict[tuple, int] = {}
         for index, raw in enumerate(records):
             key = self._key_of(raw)
             if not isinstance(raw, dict):
@@ -705,6 +714,10 @@ class BatchUpsertView(IntegrationAPIView):
                 errors.append(
                     {"index": index, "key": key, "errors": flatten_errors(serializer.errors)}
                 )
+                continue
+            first = self._first_with_the_same_key(serializer.validated_data, index, first_of)
+            if first is not None:
+                errors.append({"index": index, "key": key, "errors": first})
                 continue
             try:
                 with transaction.atomic():
@@ -749,6 +762,18 @@ class BatchUpsertView(IntegrationAPIView):
         )
         return result
 
+    def _first_with_the_same_key(
+        self, data: Mapping[str, Any], index: int, first_of: dict[tuple, int]
+    ) -> Errors | None:
+        """The error of a record repeating the ``batch_unique`` fields of an earlier valid
+        record of the batch (``first_of`` remembers them), naming that record; else None."""
+        if not self.batch_unique:
+            return None
+        first = first_of.setdefault(tuple(data[f] for f in self.batch_unique), index)
+        if first == index:
+            return None
+        return {self.batch_unique[0]: [self._duplicate_message(first)]}
+
     @staticmethod
     def _not_an_object() -> Errors:
         return {NON_FIELD: [_("A record must be a JSON object.")]}
@@ -774,11 +799,10 @@ class BatchUpsertView(IntegrationAPIView):
             if field_errors:
                 errors[index] = field_errors
                 continue
-            if self.batch_unique:
-                first = first_of.setdefault(tuple(data[f] for f in self.batch_unique), index)
-                if first != index:
-                    errors[index] = {self.batch_unique[0]: [self._duplicate_message(first)]}
-                    continue
+            repeated = self._first_with_the_same_key(data, index, first_of)
+            if repeated is not None:
+                errors[index] = repeated
+                continue
             valid[index] = data
 
         try:

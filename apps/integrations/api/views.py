@@ -14,6 +14,7 @@ from apps.integrations.api.serializers import ErpCustomerSerializer
 class CustomerBatchView(BatchUpsertView):
     resource = "customers"
     key_field = "code"
+    batch_unique = ("code",)
     scope = ApiKeyScope.CUSTOMERS_WRITE
     record_serializer_class = ErpCustomerSerializer
 

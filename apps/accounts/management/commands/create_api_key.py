@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.accounts.models import ApiKeyScope
+from apps.accounts.models import ApiKey, ApiKeyScope
 from apps.accounts.services.api_keys import api_key_create, parse_networks, parse_scopes
 from apps.core.exceptions import DomainError
+from apps.core.text import check_text
 
 
 def error_line(exc: DomainError) -> str:
@@ -23,6 +24,21 @@ def error_line(exc: DomainError) -> str:
         parts.append(text if field == "non_field_errors" else f"{field}: {text}")
     line = "; ".join(parts) or str(exc.detail)
     return " ".join(line.split())  # never more than one line
+
+
+def text_option(value: str, option: str, *, max_length: int) -> str:
+    """An option's text, trimmed, as the database can hold it (a one-line error otherwise:
+    argv bytes that are not UTF-8 arrive as lone surrogates)."""
+    text = value.strip()
+    if not text:
+        raise CommandError(f"{option} is empty")
+    if len(text) > max_length:
+        raise CommandError(f"{option} is longer than {max_length} characters")
+    try:
+        check_text(text)
+    except ValueError as exc:
+        raise CommandError(f"{option}: {exc}") from None
+    return text
 
 
 def comma_list(value: str, option: str) -> list[str]:
@@ -53,8 +69,7 @@ class Command(BaseCommand):
     def handle(self, *args, name, scopes, allowed_ips, **options):
         scope_list = comma_list(scopes, "--scopes") if scopes is not None else None
         ip_list = comma_list(allowed_ips, "--allowed-ips") if allowed_ips is not None else None
-        if not name.strip():
-            raise CommandError("--name is empty")
+        name = text_option(name, "--name", max_length=ApiKey._meta.get_field("name").max_length)
         try:
             # checked before anything touches the database
             parse_scopes(scope_list)

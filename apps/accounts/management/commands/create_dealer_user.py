@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
-from apps.accounts.management.commands.create_api_key import error_line
-from apps.accounts.models import Customer, DealerRole
+from apps.accounts.management.commands.create_api_key import error_line, text_option
+from apps.accounts.models import Customer, DealerRole, User
 from apps.accounts.services.users import user_create_for_company
 from apps.core.exceptions import DomainError
 
@@ -45,12 +45,14 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="default: a generated one, printed once")
 
     def handle(self, *args, customer, email, role, password, **options):
-        email = email.strip()
+        email = text_option(email, "--email", max_length=User._meta.get_field("email").max_length)
         try:
             validate_email(email)
         except DjangoValidationError as exc:
             raise CommandError(f"email: {email!r} is not a valid e-mail address") from exc
-        company = Customer.objects.filter(code=customer.strip()).first()
+        code_length = Customer._meta.get_field("code").max_length
+        code = text_option(customer, "--customer", max_length=code_length)
+        company = Customer.objects.filter(code=code).first()
         if company is None:
             raise CommandError(f"customer: no company with the code {customer!r}")
         generated = password is None

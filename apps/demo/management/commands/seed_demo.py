@@ -6,8 +6,10 @@ a step to ``STEPS`` (a function taking the command's options and returning lines
 
 from __future__ import annotations
 
+import argparse
+
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
@@ -85,12 +87,13 @@ def already_seeded(options) -> bool:
 
 
 def positive_int(value: str) -> int:
+    """argparse's type of the counts: a bad one is argparse's one-line error (exit status 2)."""
     try:
         number = int(value)
-    except ValueError as exc:
-        raise CommandError(f"expected a whole number, got {value!r}") from exc
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 0:
-        raise CommandError(f"expected a number >= 0, got {number}")
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {number}")
     return number
 
 
