@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from rest_framework.test import APIClient
 
 from apps.accounts.models import Address, Customer, User
 from tests.conftest import login
@@ -318,3 +319,40 @@ def test_a_lone_surrogate_in_a_choice_answers_400_quoting_it_as_a_replacement_ch
     assert response.status_code == 400, response.content
     assert "\ufffd" in response.json()["errors"]["type"][0]
     assert not Address.objects.exists()
+
+
+def test_a_removed_user_added_again_comes_back_with_the_new_role_and_password(
+    dealer_client, api_client
+):
+    """Removing someone is not forever: the owner adds the same e-mail again and the same
+    user (their history) is back, with the role and password given now; their old sessions
+    stay ended. Another company still cannot take the e-mail."""
+    client = dealer_client("owner")
+    sub = DealerUserFactory(customer=client.user.customer, role="purchasing")
+    old_tokens = login(api_client, sub)
+    assert client.delete(f"/api/v1/company/users/{sub.pk}").status_code == 204
+
+    back = client.post(
+        "/api/v1/company/users",
+        {
+            "email": sub.email.upper(),
+            "first_name": "Ayşe",
+            "last_name": "Kaya",
+            "role": "viewer",
+            "password": "Came-Back-2026!",
+        },
+    )
+    assert back.status_code == 201, back.json()
+    assert back.json()["id"] == sub.pk
+    assert (back.json()["role"], back.json()["is_active"]) == ("viewer", True)
+    listed = client.get("/api/v1/company/users").json()["results"]
+    assert sub.pk in [u["id"] for u in listed]
+    refreshed = api_client.post("/api/v1/auth/token/refresh", {"refresh": old_tokens["refresh"]})
+    assert refreshed.status_code == 401
+    login(APIClient(), User.objects.get(pk=sub.pk), "Came-Back-2026!")
+
+    other = dealer_client("owner")
+    taken = other.post(
+        "/api/v1/company/users", {"email": sub.email, "role": "viewer", "first_name": "X"}
+    )
+    assert taken.status_code == 400 and "email" in taken.json()["errors"]

@@ -62,22 +62,19 @@ def user_create_for_company(
     email_field: str = "email",
 ) -> User:
     """A new user of ``customer``. Without a password the user cannot log in until they set
-    one through the password-reset e-mail (an invitation)."""
+    one through the password-reset e-mail (an invitation). The e-mail of a user removed from
+    the same company brings that user back (their history stays theirs) with what is given
+    here and a new password or invitation: removing someone is not forever."""
     email = User.objects.normalize_email(email.strip()).lower()
     if role not in DealerRole.values:
         raise ValidationError({"role": [_("Unknown role.")]})
-    if email_taken(email):
+    removed = User.objects.filter(email__iexact=email, customer=customer, is_deleted=True).first()
+    if removed is None and email_taken(email):
         raise ValidationError({email_field: [_("A user with this e-mail already exists.")]})
-    user = User(
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        phone=phone,
-        customer=customer,
-        role=role,
-        order_limit=order_limit,
-        is_active=is_active,
-    )
+    user = removed or User(email=email, customer=customer)
+    user.first_name, user.last_name, user.phone = first_name, last_name, phone
+    user.role, user.order_limit, user.is_active = role, order_limit, is_active
+    user.is_deleted, user.deleted_at = False, None
     _check_password(password, user, password_field)
     if password:
         user.set_password(password)
