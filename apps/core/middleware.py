@@ -60,17 +60,27 @@ def no_store(response):
     return response
 
 
-def _has_null_characters(request) -> bool:
-    """A NUL in the path or the query string: PostgreSQL text cannot hold it, so it is refused
-    before any view puts it into a query (a filter, a search, a lookup)."""
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _has_null_characters(request, *, forms: bool = False) -> bool:
+    """A NUL in the path or the query string, or with ``forms`` in a posted form's fields:
+    PostgreSQL text cannot hold it, so it is refused before any view puts it into a query (a
+    filter, a search, a lookup, a portal form's text). The APIs refuse it in a JSON body by
+    field (their serializers)."""
+    params = [request.GET]
+    if forms and request.method == "POST" and request.content_type in _FORMS:
+        params.append(request.POST)
     return "\x00" in request.path or any(
         "\x00" in key or any("\x00" in value for value in values)
-        for key, values in request.GET.lists()
+        for query in params
+        for key, values in query.lists()
     )
 
 
 class ApiMiddleware:
-    """Everywhere: refuse a NUL in the path or the query string (400). For ``/api/``: answer in
+    """Everywhere: refuse a NUL in the path, the query string or, outside the APIs, a posted
+    form (400). For ``/api/``: answer in
     UTC, refuse oversized bodies with 413 before reading them, and keep answers out of caches
     (``no_store``)."""
 
@@ -79,7 +89,8 @@ class ApiMiddleware:
 
     def __call__(self, request):
         if not request.path.startswith("/api/"):
-            if _has_null_characters(request):  # the admin's filters, search and autocomplete
+            # the admin's filters, search and autocomplete, the portal's forms
+            if _has_null_characters(request, forms=True):
                 return HttpResponseBadRequest(_("Null characters are not allowed."))
             return self.get_response(request)
         return no_store(self._answer(request))

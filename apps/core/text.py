@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -43,3 +44,25 @@ def storable_data(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [storable_data(v) for v in value]
     return value
+
+
+def text_value(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
+    """A text field of a service's input, trimmed (``None`` is blank): a ``ValidationError``
+    on ``field`` for something that is not text, blank when ``required``, longer than
+    ``max_length``, or holding what PostgreSQL cannot store."""
+    # here: the API's renderer imports this module while DRF's settings load, before
+    # apps.core.exceptions (which imports DRF's views) can be imported
+    from apps.core.exceptions import ValidationError
+
+    if value is not None and not isinstance(value, str):
+        raise ValidationError({field: [_("Enter text.")]})
+    text = (value or "").strip()
+    try:
+        check_text(text)
+    except ValueError as exc:
+        raise ValidationError({field: [str(exc)]}) from None
+    if required and not text:
+        raise ValidationError({field: [_("This field is required.")]})
+    if len(text) > max_length:
+        raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
+    return text

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.exceptions import ValidationError
+
 
 class StatementForm(forms.Form):
     date_from = forms.DateField(
@@ -32,3 +34,15 @@ def amount_typed(text: str) -> str:
     if "," in text and (text.rfind(",") > text.rfind(".")):
         return text.replace(".", "").replace(",", ".")  # Turkish: dots group, comma decimal
     return text.replace(",", "")
+
+
+def posted_id(value, field: str) -> int | None:
+    """The id of a choice posted by a portal form (an address, a list, a cart line): absent or
+    blank is None (no choice: the default); anything but a whole number is a ``ValidationError``
+    on ``field``, never taken for "no choice"."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise ValidationError({field: [_("Choose one of the listed options.")]})
+    return int(text)

@@ -26,6 +26,7 @@ from apps.orders.services.lists import (
     list_to_cart,
     list_update,
 )
+from apps.portal.forms import posted_id
 from apps.portal.views import BUY_PERMS, PortalView, field_problems
 
 
@@ -144,11 +145,11 @@ class ListView(PortalView):
         return item
 
     def _to_cart(self, request, reqlist):
-        chosen = request.POST.getlist("item_ids")
+        chosen = [posted_id(value, "item_ids") for value in request.POST.getlist("item_ids")]
         result = list_to_cart(
             user=request.user,
             reqlist=reqlist,
-            item_ids=[int(i) for i in chosen if i.isdigit()] or None,
+            item_ids=[pk for pk in chosen if pk is not None] or None,  # none ticked: all
         )
         if result.added:
             messages.success(
@@ -179,7 +180,9 @@ class ListAddView(PortalView):
                 )
             else:
                 reqlist = (
-                    requisition_list_visible(user=request.user).filter(pk=_int(target)).first()
+                    requisition_list_visible(user=request.user)
+                    .filter(pk=posted_id(target, "list"))
+                    .first()
                 )
                 if reqlist is None:
                     raise Http404
@@ -214,10 +217,3 @@ class OrderToListView(PortalView):
             return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
         messages.success(request, _("The order's lines are saved as a list."))
         return HttpResponseRedirect(reverse("portal:list", args=[reqlist.pk]))
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

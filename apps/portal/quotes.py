@@ -17,7 +17,7 @@ from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
 from apps.orders.models import PaymentMethod
-from apps.portal.forms import amount_typed
+from apps.portal.forms import amount_typed, posted_id
 from apps.portal.views import PortalView, field_problems
 from apps.quotes.models import Quote, QuoteStatus
 from apps.quotes.services import quote_accept, quote_reject, quote_request
@@ -148,8 +148,12 @@ class QuoteView(PortalView):
                 quote=quote,
                 user=request.user,
                 payment_method=request.POST.get("payment_method", ""),
-                shipping_address_id=_int(request.POST.get("shipping_address_id")),
-                billing_address_id=_int(request.POST.get("billing_address_id")),
+                shipping_address_id=posted_id(
+                    request.POST.get("shipping_address_id"), "shipping_address_id"
+                ),
+                billing_address_id=posted_id(
+                    request.POST.get("billing_address_id"), "billing_address_id"
+                ),
                 po_number=request.POST.get("po_number", ""),
             )
         except DomainError as exc:
@@ -166,10 +170,3 @@ class QuoteView(PortalView):
             % {"q": quote.number, "n": order.number, "status": order.get_status_display()},
         )
         return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -69,7 +69,7 @@ from apps.orders.services import (
     quick_order_rows,
 )
 from apps.orders.services.cart import MAX_IMPORT_ROWS
-from apps.portal.forms import StatementForm
+from apps.portal.forms import StatementForm, posted_id
 from apps.pricing.selectors import price_explain_for_dealer
 
 PAGE_SIZE = 24
@@ -484,6 +484,10 @@ class CartView(PortalView):
         return HttpResponseRedirect(reverse("portal:cart"))
 
     def _item(self, pk) -> CartItem:
+        try:
+            pk = posted_id(pk, "item")
+        except ValidationError:
+            raise Http404 from None  # not an id: no such line
         item = CartItem.objects.filter(pk=pk, cart__user=self.request.user).first()
         if item is None:
             raise Http404
@@ -526,8 +530,12 @@ class CheckoutView(PortalView):
             order = order_place(
                 user=request.user,
                 payment_method=request.POST.get("payment_method", ""),
-                shipping_address_id=_int(request.POST.get("shipping_address_id")),
-                billing_address_id=_int(request.POST.get("billing_address_id")),
+                shipping_address_id=posted_id(
+                    request.POST.get("shipping_address_id"), "shipping_address_id"
+                ),
+                billing_address_id=posted_id(
+                    request.POST.get("billing_address_id"), "billing_address_id"
+                ),
                 note=request.POST.get("note", ""),
                 po_number=request.POST.get("po_number", ""),
             )
@@ -544,13 +552,6 @@ class CheckoutView(PortalView):
             % {"n": order.number, "status": order.get_status_display()},
         )
         return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -677,12 +678,15 @@ class ApprovalsView(PortalView):
         if order is None:
             raise Http404
         try:
-            if request.POST.get("decision") == "approve":
+            decision = request.POST.get("decision")
+            if decision == "approve":
                 order = order_approve(order=order, by=request.user)
-            else:
+            elif decision == "reject":
                 order = order_reject(
                     order=order, by=request.user, reason=request.POST.get("reason", "")
                 )
+            else:  # the form's buttons send one or the other
+                raise ValidationError({"decision": [_("Choose to approve or to reject.")]})
             messages.success(
                 request,
                 _("Order %(n)s is %(status)s.")

@@ -34,7 +34,7 @@ from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotFound, ValidationError
 from apps.core.money import line_amounts
 from apps.core.sequences import sequence_next
-from apps.core.text import check_text
+from apps.core.text import text_value
 from apps.finance.models import LedgerEntry
 from apps.finance.services.ledger import ledger_post
 from apps.inventory.models import SerialNumber, StockMovement
@@ -66,18 +66,7 @@ def return_reference(number: str) -> str:
 
 
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ValidationError({field: [_("Enter text.")]})
-    value = (value or "").strip()
-    try:
-        check_text(value)
-    except ValueError as exc:
-        raise ValidationError({field: [str(exc)]}) from None
-    if required and not value:
-        raise ValidationError({field: [_("This field is required.")]})
-    if len(value) > max_length:
-        raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
-    return value
+    return text_value(value, field, max_length=max_length, required=required)
 
 
 def _quantity(value, field: str) -> int:

@@ -23,6 +23,7 @@ from apps.orders.models import (
     RequisitionListItem,
 )
 from apps.orders.services.lists import MAX_LIST_ITEMS
+from apps.orders.services.placement import NOTE_MAX_LENGTH
 
 QUANTITY = {"min_value": 1, "max_value": 1_000_000}
 
@@ -52,7 +53,9 @@ class OrderCreateSerializer(StrictInputSerializer):
         min_value=1, required=False, allow_null=True, help_text="Default: the company's default."
     )
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     po_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     items = ItemInputSerializer(
         many=True,

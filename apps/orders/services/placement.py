@@ -35,6 +35,7 @@ from apps.accounts.selectors import customer_credit_exposure
 from apps.core.exceptions import NotAllowed, ValidationError
 from apps.core.idempotency import idempotency_claim
 from apps.core.money import line_amounts, round4, to_decimal
+from apps.core.text import text_value
 from apps.inventory.services import stock_reserve
 from apps.orders.events import order_created_emit
 from apps.orders.models import Cart, CartItem, Order, OrderLine, OrderStatusChange, PaymentMethod
@@ -45,6 +46,7 @@ from apps.orders.states import DEALER
 from apps.pricing.lines import PricedLine, lines_price, products_by_sku, totals
 
 MAX_LINES = 500
+NOTE_MAX_LENGTH = 2000  # an order's note, as the API takes it
 QUOTE_SOURCE = "quote"  # OrderLine.price_source of a line priced by an accepted quote
 
 
@@ -204,6 +206,11 @@ def order_place(
     customer = user.customer
     if payment_method not in PaymentMethod.values:
         raise ValidationError({"payment_method": [_("Choose on_account, card or bank_transfer.")]})
+    # as the API's serializer checks them: the portal and quotes call this directly
+    note = text_value(note, "note", max_length=NOTE_MAX_LENGTH)
+    po_number = text_value(
+        po_number, "po_number", max_length=Order._meta.get_field("po_number").max_length
+    )
     shipping, billing = _addresses(customer, shipping_address_id, billing_address_id)
     from_cart = items is None
     if from_cart:
@@ -238,8 +245,8 @@ def order_place(
             billing_address_id=billing.pk,
             shipping_address=address_snapshot(shipping),
             billing_address=address_snapshot(billing),
-            po_number=(po_number or "").strip(),
-            note=(note or "").strip(),
+            po_number=po_number,
+            note=note,
             created_at=now,
             **amounts,
         )

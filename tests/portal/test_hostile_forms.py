@@ -1,0 +1,112 @@
+"""Hostile values in the portal's forms answer 400 (or the page with its error) and change
+nothing, never a 500: a NUL anywhere in a posted form, text longer than the API takes, ids
+that are not ids, a decision that is neither approve nor reject."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from apps.orders.models import CartItem, Order
+from apps.orders.services.lists import list_create
+from tests.orders.conftest import Shop
+from tests.portal.test_portal import _checkout, browser
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture
+def shop(dealer_client):
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="50", stock=50, name="Kablo")
+    return shop
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/portal/cart/", {"sku": "a\x00b", "quantity": "1"}),
+        ("/portal/quick-order/", {"text": "a\x00b 1"}),
+        ("/portal/lists/add/", {"sku": "a\x00b", "quantity": "1", "list": "new"}),
+        ("/portal/quotes/", {"sku": "a\x00b", "quantity": "1"}),
+        ("/portal/checkout/", {"payment_method": "on_account", "note": "a\x00b"}),
+    ],
+)
+def test_a_nul_in_a_posted_form_answers_400_and_changes_nothing(shop, url, data):
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "1"})
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert not Order.objects.exists() and CartItem.objects.count() == 1
+
+
+def test_signing_in_with_a_nul_in_the_email_answers_400(client):
+    response = client.post("/portal/login/", {"email": "a\x00b@x.com", "password": "x"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("po_number", "P" * 65), ("note", "n" * 2001)],
+)
+def test_checkout_text_longer_than_the_api_takes_is_refused_on_the_page(shop, field, value):
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "1"})
+    response = client.post(
+        "/portal/checkout/",
+        {
+            "payment_method": "on_account",
+            "shipping_address_id": shop.shipping.pk,
+            "billing_address_id": shop.billing.pk,
+            field: value,
+        },
+    )
+    assert response.status_code == 400
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("bad", ["abc", "1e3", "²", "1.0", "9" * 40])
+def test_an_address_id_that_is_not_an_id_is_refused_not_taken_for_the_default(shop, bad):
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "1"})
+    response = client.post(
+        "/portal/checkout/", {"payment_method": "on_account", "shipping_address_id": bad}
+    )
+    assert response.status_code == 400
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("bad", ["abc", "", "1.0", "²"])
+def test_a_cart_line_id_that_is_not_an_id_is_not_found(shop, bad):
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "2"})
+    response = client.post("/portal/cart/", {"item": bad, "quantity": "5"})
+    assert response.status_code == 404
+    assert CartItem.objects.get().quantity == 2
+
+
+@pytest.mark.parametrize("decision", ["approvee", "", None])
+def test_an_approval_decision_neither_approve_nor_reject_changes_nothing(shop, decision):
+    buyer, buyer_user = browser(shop, role="purchasing")
+    buyer_user.order_limit = Decimal("10.00")
+    buyer_user.save(update_fields=["order_limit"])
+    assert _checkout(buyer, shop).status_code == 302
+    order = Order.objects.get()
+    assert order.status == "awaiting_approval"
+    owner, _user = browser(shop)
+    data = {"number": order.number, "reason": "x"}
+    if decision is not None:
+        data["decision"] = decision
+    owner.post("/portal/approvals/", data)
+    order.refresh_from_db()
+    assert order.status == "awaiting_approval"
+
+
+@pytest.mark.parametrize("bad", ["²", "abc"])
+def test_list_lines_to_the_cart_with_ids_that_are_not_ids_add_nothing(shop, bad):
+    client, user = browser(shop)
+    reqlist = list_create(user=user, name="L", items=[{"sku": "A-1", "quantity": 2}])
+    response = client.post(f"/portal/lists/{reqlist.pk}/", {"action": "to_cart", "item_ids": [bad]})
+    assert response.status_code in (302, 400)
+    assert not CartItem.objects.exists()
