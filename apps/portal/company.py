@@ -186,10 +186,13 @@ class AddressView(PortalView):
         data = _form_data(request.POST, ADDRESS_FIELDS, checkboxes=("is_default",))
         serializer = api.AddressInputSerializer(data=data)
         if serializer.is_valid():
+            changes = dict(serializer.validated_data)
+            # the form shows the box as it is: left so, it asks for nothing (the address moved
+            # to the other type does not take that type's default with it)
+            if changes.get("is_default") == address.is_default:
+                changes.pop("is_default")
             try:
-                address_services.address_update(
-                    address=address, data=serializer.validated_data, by=request.user
-                )
+                address_services.address_update(address=address, data=changes, by=request.user)
             except DomainError as exc:
                 errors = exc.errors or {"form": [field_problems(exc)]}
             else:

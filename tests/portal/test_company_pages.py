@@ -210,3 +210,26 @@ def test_the_personal_data_export_is_the_apis(company):
     assert data["user"]["email"] == user.email
     assert [c["kind"] for c in data["consents"]] == ["marketing"]
     assert any(event["kind"] == "login" for event in data["auth_events"])
+
+
+def test_moving_the_default_address_to_the_other_type_leaves_that_types_default(company):
+    """The edit form shows the default box ticked: sent back as it was, it asks for nothing,
+    so the address moved to billing does not take the billing default, and the shipping
+    default passes to the oldest other shipping address."""
+    client, _owner = browser(company)
+    client.post("/portal/company/addresses/", _address(type="billing", title="Merkez"))
+    client.post("/portal/company/addresses/", _address(title="Depo A"))
+    client.post("/portal/company/addresses/", _address(title="Depo B"))
+    depot_a = Address.objects.get(title="Depo A")
+    assert depot_a.is_default
+    response = client.post(
+        f"/portal/company/addresses/{depot_a.pk}/",
+        _address(type="billing", title="Depo A", is_default="on"),
+    )
+    assert response.status_code == 302
+    defaults = dict(
+        Address.objects.filter(customer=company.customer, is_default=True).values_list(
+            "type", "title"
+        )
+    )
+    assert defaults == {"billing": "Merkez", "shipping": "Depo B"}
