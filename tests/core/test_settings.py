@@ -21,6 +21,7 @@ CONFIG_VARS = (
     "EMAIL_HOST",
     "CORS_ALLOWED_ORIGINS",
     "LOG_LEVEL",
+    "STATIC_ROOT",
 )
 
 PROBE = """
@@ -42,6 +43,7 @@ print(json.dumps({
     "acks_late": app.conf.task_acks_late,
     "reject_on_lost": app.conf.task_reject_on_worker_lost,
     "serializer": app.conf.task_serializer,
+    "static_root": str(settings.STATIC_ROOT),
 }))
 """
 
@@ -73,6 +75,7 @@ def test_with_nothing_set_the_embedded_defaults_serve():
     assert conf["email"] == "django.core.mail.backends.console.EmailBackend"
     assert conf["acks_late"] is True and conf["reject_on_lost"] is True
     assert conf["serializer"] == "json"
+    assert conf["static_root"] == str(ROOT / "staticfiles")
 
 
 def test_with_services_set_postgres_redis_celery_s3_and_smtp_are_used():
@@ -97,6 +100,16 @@ def test_with_services_set_postgres_redis_celery_s3_and_smtp_are_used():
     assert conf["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert conf["cors"] == ["https://portal.example.com", "https://app.example.com"]
     assert conf["log_level"] == "WARNING"
+
+
+def test_static_files_are_collected_where_static_root_says(tmp_path):
+    # a deployment that keeps the checkout read-only collects the static files elsewhere
+    target = tmp_path / "static"
+    env = {"STATIC_ROOT": str(target)}
+    assert probe(env)["static_root"] == str(target)
+    run_python(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+    assert (target / "admin" / "css" / "base.css").is_file()
+    assert (target / "favicon.svg").is_file()
 
 
 def test_missing_secret_key_with_debug_off_stops_startup():
