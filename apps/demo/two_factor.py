@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import User
+from apps.accounts.services.two_factor import recovery_codes_store
 
 RECOVERY_CODES = 10
 PRINTED_RECOVERY_CODES = 3
@@ -26,7 +27,8 @@ def demo_recovery_codes(email: str) -> list[str]:
     codes = []
     for number in range(RECOVERY_CODES):
         digest = hashlib.sha256(f"b2b-demo-recovery:{email}:{number}".encode()).digest()
-        codes.append(base64.b32encode(digest[:5]).decode().lower())
+        raw = base64.b32encode(digest[:10]).decode().lower()
+        codes.append("-".join(raw[i : i + 4] for i in range(0, len(raw), 4)))
     return codes
 
 
@@ -47,9 +49,7 @@ def seed_two_factor(emails: list[str]) -> list[str]:
             user=user, defaults={"name": "recovery codes", "confirmed": True}
         )
         recovery.token_set.all().delete()
-        StaticToken.objects.bulk_create(
-            [StaticToken(device=recovery, token=code) for code in demo_recovery_codes(user.email)]
-        )
+        recovery_codes_store(device=recovery, codes=demo_recovery_codes(user.email))
         recovery.throttle_reset()
         lines.append(login_line(user.email))
     return lines

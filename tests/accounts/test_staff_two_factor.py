@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts import lockout
 from apps.accounts.models import AuthEvent
+from apps.accounts.services.two_factor import recovery_code_digest
 from tests.conftest import staff_login, totp_now
 from tests.factories import DEFAULT_PASSWORD, StaffUserFactory
 
@@ -25,7 +26,7 @@ SETUP = "/admin/two-factor/setup/"
 VERIFY = "/admin/two-factor/verify/"
 MANAGE = "/admin/two-factor/"
 ADMIN_PAGES = ["/admin/", "/admin/accounts/user/", "/admin/password_change/", "/admin/auth/"]
-CODE_ITEM = re.compile(r"<li>([a-z2-7]{8})</li>")
+CODE_ITEM = re.compile(r"<li>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</li>")
 
 
 def password_login(client: Client, user, password: str = DEFAULT_PASSWORD):
@@ -144,7 +145,7 @@ def test_enrolment_with_the_right_code_turns_it_on_and_shows_ten_recovery_codes_
     assert device.confirmed
     assert sorted(
         StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
-    ) == sorted(codes)
+    ) == sorted(recovery_code_digest(code) for code in codes)
     assert opens_the_admin(client)
     assert AuthEvent.objects.filter(kind="two_factor_enrolled", user=user).exists()
     # shown once: no page shows them again
@@ -216,10 +217,13 @@ def test_a_recovery_code_works_once_and_is_used_up():
     code = codes[3]
 
     client = signed_in_client(user)
-    response = client.post(VERIFY, {"code": code.upper()[:4] + "-" + code[4:], "next": "/admin/"})
+    typed = code.replace("-", " ", 1).upper()  # as read out: groups and case do not matter
+    response = client.post(VERIFY, {"code": typed, "next": "/admin/"})
     assert response.status_code == 302
     assert "a recovery code: 9 are left" in client.get("/admin/").content.decode()
-    assert not StaticToken.objects.filter(device__user=user, token=code).exists()
+    assert not StaticToken.objects.filter(
+        device__user=user, token=recovery_code_digest(code)
+    ).exists()
     assert StaticToken.objects.filter(device__user=user).count() == 9
     assert AuthEvent.objects.filter(
         kind="login", user=user, detail="session, recovery code, 9 left"
@@ -229,6 +233,46 @@ def test_a_recovery_code_works_once_and_is_used_up():
     refused = again.post(VERIFY, {"code": code})
     assert refused.status_code == 200 and "This code is not right." in refused.content.decode()
     assert not opens_the_admin(again)
+
+
+def test_recovery_codes_are_kept_only_as_digests_so_a_copy_of_the_database_signs_nobody_in():
+    user = StaffUserFactory(groups=["Finance Manager"])
+    codes = enrol(signed_in_client(user), user)
+    stored = list(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+
+    assert len(stored) == 10
+    plain = {code.replace("-", "") for code in codes}
+    assert not plain & set(stored) and not set(codes) & set(stored)
+    # what is stored does not sign in when typed as a code
+    client = signed_in_client(user)
+    refused = client.post(VERIFY, {"code": stored[0]})
+    assert refused.status_code == 200 and "This code is not right." in refused.content.decode()
+    assert StaticToken.objects.filter(device__user=user).count() == 10
+
+
+def test_recovery_codes_made_before_digests_still_sign_in_once_after_the_migration():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("apps.accounts.migrations.0007_recovery_code_digests")
+    user = StaffUserFactory(groups=["Finance Manager"])
+    enrolled(user)
+    device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    StaticToken.objects.create(device=device, token="k3j4xq7m")  # as codes were kept before
+    StaticToken.objects.create(device=device, token="a2b3c4d5")
+
+    migration.digest_stored_codes(apps, None)
+    migration.digest_stored_codes(apps, None)  # again: digests are left as they are
+
+    assert set(device.token_set.values_list("token", flat=True)) == {
+        recovery_code_digest("k3j4xq7m"),
+        recovery_code_digest("a2b3c4d5"),
+    }
+    client = signed_in_client(user)
+    assert client.post(VERIFY, {"code": "K3J4-XQ7M", "next": "/admin/"}).status_code == 302
+    assert opens_the_admin(client)
+    assert device.token_set.count() == 1
 
 
 def test_new_recovery_codes_void_the_old_ones():

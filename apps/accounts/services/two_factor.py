@@ -1,7 +1,9 @@
 """The back office's two-factor sign-in: enrolment, the code at sign-in, recovery codes.
 
 An authenticator app (a confirmed ``TOTPDevice``) and, with it, RECOVERY_CODE_COUNT single-use
-recovery codes (the tokens of a ``StaticDevice``; used ones are deleted). Every code given at
+recovery codes (the tokens of a ``StaticDevice``; used ones are deleted). A recovery code is 80
+random bits, shown once as ``abcd-efgh-ijkl-mnop``; the database keeps only its digest
+(``recovery_code_digest``), so a copy of the database signs nobody in. Every code given at
 sign-in or enrolment goes through the lockout: a locked account is refused before its code is
 looked at, and a wrong code is a failed login like a wrong password (``lockout``), besides
 django-otp's own growing delay per device. Who needs it: ``apps.accounts.two_factor``.
@@ -10,7 +12,9 @@ django-otp's own growing delay per device. Who needs it: ``apps.accounts.two_fac
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
+import secrets
 
 import django_otp
 import segno
@@ -35,6 +39,21 @@ from apps.core.exceptions import Conflict, NotAllowed, NotAuthenticated
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "authenticator"
 RECOVERY_NAME = "recovery codes"
+
+
+def recovery_code_new() -> str:
+    """A new recovery code: 80 random bits in base32, in four groups of four."""
+    raw = base64.b32encode(secrets.token_bytes(10)).decode().lower()
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def recovery_code_digest(code: str) -> str:
+    """What the database keeps of a recovery code (as typed: groups, spaces and case do not
+    matter): 80 bits of its SHA-256 in base32, 16 characters, the size of django-otp's token
+    column. The codes are random, so a fast hash cannot be worked back (and migration 0007
+    gave the shorter codes made before it their digests)."""
+    digest = hashlib.sha256(_normalised(code).encode()).digest()[:10]
+    return base64.b32encode(digest).decode().lower()
 
 
 def _normalised(code: str) -> str:
@@ -113,9 +132,16 @@ def _recovery_codes_replace(*, user: User) -> list[str]:
         user=user, defaults={"name": RECOVERY_NAME, "confirmed": True}
     )
     device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    codes = [recovery_code_new() for _ in range(RECOVERY_CODE_COUNT)]
+    recovery_codes_store(device=device, codes=codes)
     return codes
+
+
+def recovery_codes_store(*, device: StaticDevice, codes: list[str]) -> None:
+    """Keep the digests of ``codes`` as the tokens of ``device`` (never the codes)."""
+    StaticToken.objects.bulk_create(
+        [StaticToken(device=device, token=recovery_code_digest(code)) for code in codes]
+    )
 
 
 @transaction.atomic
@@ -146,6 +172,7 @@ def two_factor_verify(*, user: User, code: str, ip: str | None, user_agent: str 
     else:
         via = "recovery code"
         candidate = StaticDevice.objects.filter(user=user, confirmed=True).first()
+        given = recovery_code_digest(given) if given else given  # the stored form
     if candidate is not None:
         _refuse_while_throttled(candidate)
     # locked row, in a transaction (django-otp): two tries at once count as two
