@@ -11,6 +11,9 @@ This module gives every feed the same three things around that function:
 * when the database refuses the set (a constraint the checks before could not foresee: a
   product deleted meanwhile...), the set is halved until the refused rows are found: they fail
   alone with "Rejected by the database", the others are applied;
+* for a feed that only creates (invoices, payments), ``write_new_settling``: a record the
+  database refused because a concurrent batch created the same key meanwhile is compared
+  again with what is stored now (``unchanged``, or the feed's own "other content" error);
 * the audit-log entries that django-auditlog would have written had the rows been saved one by
   one (bulk SQL sends no signals), rows of its ``LogEntry`` model saved in one ``COPY``
   (``audit_log_many``) or, for a feed that writes in one statement, one ``INSERT ... SELECT``
@@ -92,6 +95,31 @@ def write_isolating(
     first, first_errors = write_isolating(items[:middle], write, index_of=index_of)
     second, second_errors = write_isolating(items[middle:], write, index_of=index_of)
     return first | second, first_errors | second_errors
+
+
+def write_new_settling(
+    records: Mapping[int, T],
+    sort_out: Callable[[Mapping[int, T]], tuple[Outcomes, dict[int, Errors], list]],
+    write: Callable[[Sequence], Result],
+) -> Result:
+    """For a feed that only ever creates (a record already stored with the same content is
+    ``unchanged``): ``sort_out(records)`` answers what it can against what is stored and names
+    the new ``(index, row)`` items, which ``write_isolating`` writes. A concurrent batch may
+    create the same key meanwhile, and the database then refuses ours: those records are sorted
+    out once more against what is stored now, so the same record sent twice at once is
+    ``unchanged`` the second time, not refused."""
+    outcomes, errors, new = sort_out(records)
+    if not new:
+        return outcomes, errors
+    written, refused = write_isolating(new, write, index_of=lambda item: item[0])
+    outcomes.update(written)
+    if refused:
+        again, again_errors, still_new = sort_out({index: records[index] for index in refused})
+        outcomes.update(again)
+        errors.update(again_errors)
+        refused = {index: refused[index] for index, _row in still_new}
+    errors.update(refused)
+    return outcomes, errors
 
 
 def rejected_message(exc: BaseException) -> str:

@@ -48,7 +48,7 @@ from apps.core.bulk import (
     analyze_stale,
     audit_created_many,
     rows_copy,
-    write_isolating,
+    write_new_settling,
 )
 from apps.core.money import round2
 from apps.finance.events import invoices_created_emit
@@ -81,6 +81,19 @@ def invoice_create_many(
             "number", "pk", "customer_id"
         )
     }
+    return write_new_settling(
+        records,
+        lambda some: _sorted_out(some, customers, orders),
+        lambda part: _write(part, customers, orders, batch_id, remote_addr),
+    )
+
+
+def _sorted_out(
+    records: Mapping[int, Mapping[str, Any]], customers, orders
+) -> tuple[dict[int, str], dict[int, Errors], list[tuple[int, dict]]]:
+    """The records against what is stored: ``unchanged`` (the same content under its
+    number), errors (bad records, a number with other content, an ETTN taken), and the new
+    ones to write."""
     stored = {
         number: (content_hash, ettn)
         for number, content_hash, ettn in Invoice.objects.filter(
@@ -114,15 +127,7 @@ def invoice_create_many(
             errors[index] = {"ettn": [_("This ETTN belongs to another invoice.")]}
             continue
         new.append((index, {**record, "content_hash": content_hash}))
-    if new:
-        written, refused = write_isolating(
-            new,
-            lambda part: _write(part, customers, orders, batch_id, remote_addr),
-            index_of=lambda item: item[0],
-        )
-        outcomes.update(written)
-        errors.update(refused)
-    return outcomes, errors
+    return outcomes, errors, new
 
 
 def _check(record, customers, orders) -> Errors:

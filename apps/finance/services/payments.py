@@ -30,7 +30,7 @@ from apps.core.bulk import (
     Result,
     analyze_stale,
     audit_created_many,
-    write_isolating,
+    write_new_settling,
 )
 from apps.finance.events import payments_recorded_emit
 from apps.finance.models import Invoice, LedgerEntry, Payment
@@ -56,6 +56,19 @@ def payment_record_many(
             "number", "ledger_entry_id", "customer_id"
         )
     }
+    return write_new_settling(
+        records,
+        lambda some: _sorted_out(some, customers, invoices),
+        lambda part: _write(part, customers, invoices, batch_id, remote_addr),
+    )
+
+
+def _sorted_out(
+    records: Mapping[int, Mapping[str, Any]], customers, invoices
+) -> tuple[dict[int, str], dict[int, Errors], list[tuple[int, dict]]]:
+    """The records against what is stored: ``unchanged`` (the same content under its
+    reference), errors (bad records, a reference with other content), and the new ones to
+    write."""
     stored = dict(
         Payment.objects.filter(
             reference__in={r["reference"] for r in records.values()}
@@ -91,15 +104,7 @@ def payment_record_many(
                 }
             continue
         new.append((index, {**record, "content_hash": content_hash}))
-    if new:
-        written, refused = write_isolating(
-            new,
-            lambda part: _write(part, customers, invoices, batch_id, remote_addr),
-            index_of=lambda item: item[0],
-        )
-        outcomes.update(written)
-        errors.update(refused)
-    return outcomes, errors
+    return outcomes, errors, new
 
 
 def _content_hash(record) -> str:

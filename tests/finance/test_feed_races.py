@@ -1,0 +1,124 @@
+"""Invoices and payments are only ever created: the same record sent again is ``unchanged``,
+also when two batches carry it at once (an ERP connector that retries a batch while the first
+try is still running). Against PostgreSQL with two real transactions: the first batch's
+transaction stays open until the second has read what is stored and waits on the unique key,
+so the race happens every run."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import close_old_connections, connection, transaction
+
+from apps.finance.models import Invoice, LedgerEntry, Payment
+from tests.factories import CustomerFactory
+from tests.finance.helpers import INVOICES, PAYMENTS, invoice, line, payment
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+SECONDS = 20  # every wait below is bounded
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def _race(clients, url: str, first: dict, second: dict) -> dict:
+    """``first`` posted in a transaction held open until ``second``'s request, posted
+    meanwhile from another thread with another key, waits on a lock; then ``first`` commits.
+    The second request's answer."""
+    client, other_client = clients
+    written, release = threading.Event(), threading.Event()
+    answers: dict = {}
+
+    def hold_first():
+        try:
+            with transaction.atomic():
+                answers["first"] = client.post(url, [first], format="json").json()
+                written.set()
+                release.wait(SECONDS)
+        finally:
+            close_old_connections()
+
+    def send_second():
+        try:
+            written.wait(SECONDS)
+            answers["second"] = other_client.post(url, [second], format="json").json()
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=hold_first), threading.Thread(target=send_second)]
+    for thread in threads:
+        thread.start()
+    assert written.wait(SECONDS)
+    deadline = time.monotonic() + SECONDS
+    while not _waiting_on_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _waiting_on_a_lock(), "the second batch never waited on the first one's key"
+    release.set()
+    for thread in threads:
+        thread.join(SECONDS)
+    assert answers["first"]["created"] == 1, answers["first"]
+    return answers["second"]
+
+
+@pytest.fixture
+def client(integration_client):
+    """Two keys: a request touches its key's row (last use), which the held transaction
+    would otherwise keep locked from the second request."""
+    CustomerFactory(code="BAYI-1")
+    scopes = ["invoices:write", "payments:write"]
+    return integration_client(scopes=scopes), integration_client(scopes=scopes, name="retry")
+
+
+def test_the_same_invoice_in_two_batches_at_once_is_created_once_then_unchanged(client):
+    record = invoice(number="ABC2026000000077")
+
+    second = _race(client, INVOICES, record, record)
+
+    assert (second["unchanged"], second["failed"], second["errors"]) == (1, 0, [])
+    assert Invoice.objects.filter(number="ABC2026000000077").count() == 1
+    assert LedgerEntry.objects.filter(document_number="ABC2026000000077").count() == 1
+
+
+def test_an_invoice_number_taken_meanwhile_with_other_content_is_named_so(client):
+    record = invoice(number="ABC2026000000078")
+    other = invoice(number="ABC2026000000078", lines=[line("3")])
+
+    second = _race(client, INVOICES, record, other)
+
+    assert second["failed"] == 1
+    assert second["errors"][0]["errors"] == {
+        "number": ["This invoice number is recorded with other content."]
+    }
+
+
+def test_the_same_payment_in_two_batches_at_once_is_recorded_once_then_unchanged(client):
+    record = payment(reference="DEK-RACE-1", amount="250.00")
+
+    second = _race(client, PAYMENTS, record, record)
+
+    assert (second["unchanged"], second["failed"], second["errors"]) == (1, 0, [])
+    assert Payment.objects.filter(reference="DEK-RACE-1").count() == 1
+    assert LedgerEntry.objects.filter(document_number="DEK-RACE-1").count() == 1
+
+
+def test_a_payment_reference_taken_meanwhile_with_other_content_is_named_so(client):
+    second = _race(
+        client,
+        PAYMENTS,
+        payment(reference="DEK-RACE-2", amount="250.00"),
+        payment(reference="DEK-RACE-2", amount="99.00"),
+    )
+
+    assert second["failed"] == 1
+    assert second["errors"][0]["errors"] == {
+        "reference": ["This payment reference is recorded with other content."]
+    }
