@@ -91,10 +91,33 @@ def idempotent(
     key = request.headers.get(HEADER)
     if key is None:
         return handler()
+    return idempotent_by_key(
+        key,
+        request.data,
+        scope=scope,
+        handler=handler,
+        rebuild=rebuild,
+        atomic=atomic,
+        field=HEADER,
+    )
+
+
+def idempotent_by_key(
+    key: str,
+    payload,
+    *,
+    scope: str,
+    handler: Callable[[], Response],
+    rebuild: Rebuild | None = None,
+    atomic: bool = False,
+    field: str = HEADER,
+) -> Response:
+    """``idempotent`` for a key and a body that do not come from the API's header and JSON
+    (the portal's checkout form carries its own key); ``field`` names the key in the 400."""
     key = key.strip()
     if not key or len(key) > 200 or not key.isprintable():
-        raise ValidationError({HEADER: [_("Use a key of 1 to 200 printable characters.")]})
-    digest = body_hash(request.data)
+        raise ValidationError({field: [_("Use a key of 1 to 200 printable characters.")]})
+    digest = body_hash(payload)
     record = _record_create(scope=scope, key=key, digest=digest)
     if record is None:
         return _existing(scope=scope, key=key, digest=digest, rebuild=rebuild)

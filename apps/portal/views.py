@@ -9,6 +9,8 @@ switch sets Django's language cookie).
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -23,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from rest_framework.exceptions import APIException
+from rest_framework.response import Response
 
 from apps.accounts.api.base import scope_to_company
 from apps.accounts.models import Address, DealerRole, User
@@ -40,7 +43,8 @@ from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
 from apps.core.clock import business_today
-from apps.core.exceptions import DomainError, NotAuthenticated, ValidationError
+from apps.core.exceptions import Conflict, DomainError, NotAuthenticated, ValidationError
+from apps.core.idempotency import idempotent_by_key
 from apps.core.net import client_ip
 from apps.finance import documents
 from apps.finance.models import BalanceConfirmation, Invoice
@@ -500,6 +504,9 @@ def field_problems(exc: DomainError) -> str:
     return " ".join(details) or str(exc.detail)
 
 
+CHECKOUT_FORM = {"form": "checkout"}
+
+
 class CheckoutView(PortalView):
     perms = BUY_PERMS
 
@@ -523,35 +530,70 @@ class CheckoutView(PortalView):
         }
 
     def get(self, request):
-        return self.page("checkout.html", **self._context(request))
+        return self.page("checkout.html", **self._context(request, checkout_key=uuid.uuid4()))
 
     def post(self, request):
+        # the form's own key: a second submit of the same form (a double click, a reload)
+        # waits for the first and shows its order instead of ordering the cart again
+        key = request.POST.get("checkout_key", "")
         try:
-            order = order_place(
-                user=request.user,
-                payment_method=request.POST.get("payment_method", ""),
-                shipping_address_id=posted_id(
-                    request.POST.get("shipping_address_id"), "shipping_address_id"
-                ),
-                billing_address_id=posted_id(
-                    request.POST.get("billing_address_id"), "billing_address_id"
-                ),
-                note=request.POST.get("note", ""),
-                po_number=request.POST.get("po_number", ""),
-            )
+            try:
+                answer = (
+                    idempotent_by_key(
+                        key,
+                        CHECKOUT_FORM,  # whatever the fields say, one form places one order
+                        scope=f"portal:checkout:{request.user.pk}",
+                        handler=lambda: self._place(request),
+                        rebuild=lambda number: Response({"number": number}, status=201),
+                        field="checkout_key",
+                    )
+                    if key
+                    else self._place(request)
+                )
+            except Conflict as exc:
+                if exc.code != "idempotency_retry":
+                    raise
+                answer = self._place(request)  # the first submit failed: this one tries again
         except DomainError as exc:
             return render(
                 request,
                 "portal/checkout.html",
-                self._context(request, error=field_problems(exc), posted=request.POST),
+                self._context(
+                    request,
+                    error=field_problems(exc),
+                    posted=request.POST,
+                    checkout_key=uuid.uuid4(),
+                ),
                 status=exc.status_code,
             )
-        messages.success(
-            request,
-            _("Order %(n)s is placed: %(status)s.")
-            % {"n": order.number, "status": order.get_status_display()},
+        number = answer.data["number"]
+        if answer.has_header("Idempotent-Replayed"):
+            messages.info(request, _("Order %(n)s was placed already.") % {"n": number})
+        else:
+            messages.success(
+                request,
+                _("Order %(n)s is placed: %(status)s.")
+                % {"n": number, "status": answer.data["status"]},
+            )
+        return HttpResponseRedirect(reverse("portal:order", args=[number]))
+
+    @staticmethod
+    def _place(request) -> Response:
+        order = order_place(
+            user=request.user,
+            payment_method=request.POST.get("payment_method", ""),
+            shipping_address_id=posted_id(
+                request.POST.get("shipping_address_id"), "shipping_address_id"
+            ),
+            billing_address_id=posted_id(
+                request.POST.get("billing_address_id"), "billing_address_id"
+            ),
+            note=request.POST.get("note", ""),
+            po_number=request.POST.get("po_number", ""),
         )
-        return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
+        return Response(
+            {"number": order.number, "status": str(order.get_status_display())}, status=201
+        )
 
 
 # --- orders -----------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import Address, Customer, DealerRole
 from apps.accounts.selectors import customer_credit_exposure
-from apps.core.exceptions import NotAllowed, ValidationError
+from apps.core.exceptions import Conflict, NotAllowed, ValidationError
 from apps.core.idempotency import idempotency_claim
 from apps.core.money import line_amounts, round4, to_decimal
 from apps.core.text import text_value
@@ -185,6 +185,25 @@ def first_status(*, user, customer: Customer, grand_total: Decimal, payment_meth
     return continue_chain(customer=customer, grand_total=grand_total, payment_method=payment_method)
 
 
+def _cart_unchanged(user, read: list[CartItem]) -> None:
+    """The cart as it was priced, under the company's lock: a second submit of the same
+    cart (a double click, two tabs) finds it emptied by the first order and places nothing;
+    a cart changed meanwhile is priced again by the next try rather than ordered as read."""
+    current = list(
+        CartItem.objects.select_for_update()
+        .filter(cart__user=user)
+        .order_by("id")
+        .values_list("id", "product_id", "quantity")
+    )
+    if not current:
+        raise ValidationError({"items": [_("Your cart is empty.")]}, code="empty_cart")
+    if current != [(item.pk, item.product_id, item.quantity) for item in read]:
+        raise Conflict(
+            _("Your cart changed while the order was being placed: check it and order again."),
+            code="cart_changed",
+        )
+
+
 def order_place(
     *,
     user,
@@ -227,6 +246,8 @@ def order_place(
     now = timezone.now()
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if from_cart:  # placements of the company wait for each other from here
+            _cart_unchanged(user, cart_items)
         status = first_status(
             user=user,
             customer=customer,
@@ -285,8 +306,8 @@ def order_place(
             note=_placement_note(status),
             created_at=now,
         )
-        if from_cart:
-            CartItem.objects.filter(cart__user=user).delete()
+        if from_cart:  # the lines ordered; a line added meanwhile stays in the cart
+            CartItem.objects.filter(pk__in=[item.pk for item in cart_items]).delete()
             Cart.objects.filter(user=user).update(updated_at=now)
         # the lines and the history as written, for the event, the e-mail and the answer:
         # nothing is read back
