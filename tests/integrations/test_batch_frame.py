@@ -191,3 +191,35 @@ def test_a_code_twice_in_one_batch_fails_the_second_naming_the_first(integration
     assert Customer.objects.get(code="ERP-9").name == "Ege Yapı Market"
     again = client.post(URL, batch, format="json").json()
     assert (again["unchanged"], again["updated"], again["failed"]) == (1, 0, 1)
+
+
+def test_erp_addresses_give_each_type_a_default_and_a_resend_changes_nothing(integration_client):
+    """As in the dealer API, a type with addresses always has a default: the ERP names one
+    with ``is_default: true``; a type it names none for gets its oldest address, so an order
+    without address ids finds both. ``is_default: false`` unsets nothing."""
+    client = integration_client()
+    data = record(
+        addresses=[
+            {"type": "billing", "title": "Merkez", "line1": "1", "city": "İzmir"},
+            {"type": "shipping", "title": "Depo", "line1": "2", "city": "İzmir"},
+            {"type": "shipping", "title": "Şube", "line1": "3", "city": "İzmir"},
+        ]
+    )
+    assert client.post(URL, [data], format="json").json()["created"] == 1
+    customer = Customer.objects.get(code="ERP-001")
+
+    def defaults():
+        return sorted(
+            Address.objects.filter(customer=customer, is_default=True).values_list("type", "title")
+        )
+
+    assert defaults() == [("billing", "Merkez"), ("shipping", "Depo")]
+    again = client.post(URL, [data], format="json").json()
+    assert (again["unchanged"], again["updated"]) == (1, 0)
+
+    data["addresses"][1]["is_default"] = False
+    data["addresses"][2]["is_default"] = True
+    moved = client.post(URL, [data], format="json").json()
+    assert moved["updated"] == 1
+    assert defaults() == [("billing", "Merkez"), ("shipping", "Şube")]
+    assert client.post(URL, [data], format="json").json()["unchanged"] == 1

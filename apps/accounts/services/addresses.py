@@ -48,6 +48,23 @@ def _pass_default_on(customer_id: int, type: str, *, leaving: int) -> None:
         successor.save(update_fields=["is_default", "updated_at"])
 
 
+def address_defaults_ensure(customer_id: int) -> bool:
+    """Every type with addresses has a default (the oldest, when none is): for writers that
+    set addresses wholesale, such as the ERP's customer feed. True when one was set."""
+    types_with_default = set(
+        Address.objects.filter(customer_id=customer_id, is_default=True).values_list(
+            "type", flat=True
+        )
+    )
+    set_one = False
+    for type in Address.objects.filter(customer_id=customer_id).values_list("type", flat=True):
+        if type not in types_with_default:
+            _pass_default_on(customer_id, type, leaving=0)
+            types_with_default.add(type)
+            set_one = True
+    return set_one
+
+
 def _lock_company(customer_id: int) -> None:
     # one writer of a company's addresses at a time keeps "one default per type" race-free
     Customer.all_objects.select_for_update().filter(pk=customer_id).values_list("pk").first()

@@ -26,7 +26,9 @@ ADDRESS_FIELDS = tuple(f for f in address_services.ADDRESS_FIELDS if f not in ("
 
 
 def _sync_addresses(customer: Customer, addresses: list[dict[str, Any]]) -> bool:
-    """Upsert the ERP's addresses by (type, title). Addresses the dealer made stay."""
+    """Upsert the ERP's addresses by (type, title). Addresses the dealer made stay. An
+    address with ``is_default: true`` becomes its type's default; a type left without one
+    gets its oldest address as the default, as in the dealer API."""
     changed = False
     existing = {(a.type, a.title): a for a in Address.objects.filter(customer=customer)}
     for data in addresses:
@@ -42,13 +44,20 @@ def _sync_addresses(customer: Customer, addresses: list[dict[str, Any]]) -> bool
             Address.objects.create(customer=customer, **{k: data[k] for k in data})
             changed = True
             continue
-        diff = {k: data[k] for k in ADDRESS_FIELDS if k in data and getattr(address, k) != data[k]}
+        # ``is_default: false`` asks for nothing: the ERP moves a default by naming the new
+        # one (a type with addresses keeps one, so a batch sent again changes nothing)
+        diff = {
+            k: data[k]
+            for k in ADDRESS_FIELDS
+            if k in data and getattr(address, k) != data[k] and (k != "is_default" or data[k])
+        }
         if diff:
             for name, value in diff.items():
                 setattr(address, name, value)
             address.save()
             changed = True
-    return changed
+    # as in the dealer API: a type with addresses always has a default
+    return address_services.address_defaults_ensure(customer.pk) or changed
 
 
 @transaction.atomic
