@@ -52,5 +52,9 @@ class HasApiKeyScope(BasePermission):
         scopes = getattr(view, "required_scopes", {})
         needed = scopes.get(request.method, scopes.get("*"))
         if needed is None:
-            return False  # a view must name its scope; none means nobody
+            # a method the view does not serve is DRF's 405 (it answers after this check);
+            # a method it serves must name its scope: none means nobody
+            return request.method.lower() not in view.http_method_names or not hasattr(
+                view, request.method.lower()
+            )
         return api_key.has_scope(needed)

@@ -256,7 +256,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
     detail = exc.detail if isinstance(exc, drf_exceptions.APIException) else response.data
     codes = exc.get_codes() if isinstance(exc, drf_exceptions.APIException) else "error"
-    if isinstance(detail, dict | list):
+    if isinstance(detail, dict) and "detail" in detail:
+        # simplejwt's token errors ({detail, code, messages}): the messages name its token
+        # classes, not fields of the request
+        code = str(detail.get("code") or _first_code(codes, "error"))
+        response.data = error_body(str(detail["detail"]), code)
+    elif isinstance(detail, dict | list):
         errors = flatten_errors(detail)
         message = next(iter(errors.values()))[0] if errors else exc.default_detail
         response.data = error_body(message, _first_code(codes, "error"), errors)

@@ -58,11 +58,21 @@ def health_live(request):
 @never_cache
 @require_safe
 def health_ready(request):
-    """Database, cache, broker and storage all answer; 503 naming the ones that do not."""
+    """Database, cache, broker and storage all answer; 503 naming the ones that do not. The
+    errors themselves (hosts, ports, drivers) are logged, and shown only to whom may read
+    the metrics (``METRICS_TOKEN``, ``METRICS_ALLOWED_IPS``)."""
     healthy, checks = run_checks()
     failed = [name for name, result in checks.items() if result["status"] != "ok"]
     if failed:
-        logger.warning("readiness check failed", extra={"failed": failed})
+        logger.warning(
+            "readiness check failed",
+            extra={"failed": failed, "errors": {n: checks[n].get("error") for n in failed}},
+        )
+    if _metrics_refusal(request) is not None:
+        checks = {
+            name: {k: v for k, v in result.items() if k not in ("error", "detail")}
+            for name, result in checks.items()
+        }
     return JsonResponse(
         {"status": "ok" if healthy else "error", "failed": failed, "checks": checks},
         status=200 if healthy else 503,

@@ -119,6 +119,21 @@ def test_an_access_token_is_not_a_refresh_token(api_client):
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("kind", ["garbage", "refresh token"])
+def test_a_bad_bearer_token_answers_401_in_the_error_format(api_client, kind):
+    """``{detail, code, errors}`` with no field errors: the token library's own messages
+    (its token classes) are not fields of the request."""
+    token = "garbage"
+    if kind == "refresh token":
+        token = token_pair(api_client, DealerUserFactory()).json()["refresh"]
+    response = api_client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == "token_not_valid" and body["errors"] == {}
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
 def test_garbage_refresh_token_answers_401(api_client):
     response = api_client.post("/api/v1/auth/token/refresh", {"refresh": "not.a.token"})
     assert response.status_code == 401

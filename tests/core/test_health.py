@@ -38,6 +38,34 @@ def test_ready_answers_503_when_the_cache_is_unreachable(client, settings):
     assert body["checks"]["database"]["status"] == "ok"
 
 
+def test_ready_shows_what_failed_to_anyone_and_why_only_to_the_metrics_readers(client, settings):
+    port = closed_port()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+    settings.METRICS_TOKEN = "metrics-token-for-the-test"
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1/32", "::1/128"]  # the production default
+
+    public = client.get("/health/ready", REMOTE_ADDR="203.0.113.9")
+    assert public.status_code == 503
+    assert public.json()["failed"] == ["cache"]
+    assert public.json()["checks"]["cache"]["status"] == "error"
+    assert "error" not in public.json()["checks"]["cache"]
+    assert str(port) not in public.content.decode()
+
+    trusted = client.get(
+        "/health/ready",
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_AUTHORIZATION="Bearer metrics-token-for-the-test",
+    )
+    assert trusted.status_code == 503
+    assert str(port) in trusted.json()["checks"]["cache"]["error"]
+
+
 def test_ready_answers_503_when_the_broker_is_unreachable(client, settings):
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
     settings.HEALTH_CHECK_TIMEOUT = 1

@@ -67,3 +67,19 @@ def test_celery_beat_runs_the_webhook_sweeper_every_few_seconds():
     entry = app.conf.beat_schedule["integrations-webhooks-sweep"]
     assert entry["task"] == "integrations.webhooks_sweep"
     assert 0 < entry["schedule"] <= 10
+
+
+@pytest.mark.django_db
+def test_a_method_a_route_does_not_serve_answers_405_even_with_every_scope(integration_client):
+    client = integration_client()  # all scopes
+    checked = 0
+    for route, view in integration_routes():
+        if view.__name__ in PUBLIC:
+            continue
+        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", "1", route)
+        for method in (m for m in METHODS if not hasattr(view, m)):
+            response = getattr(client, method)(path, {}, format="json")
+            assert response.status_code == 405, (method, path, response.content)
+            assert response.json()["code"] == "method_not_allowed"
+            checked += 1
+    assert checked > 20

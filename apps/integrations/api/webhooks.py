@@ -298,7 +298,9 @@ class WebhookDeliveryListView(WebhookView):
         "`event_type`; each delivery lists its attempts.",
     )
     def get(self, request):
-        filters = self.valid(DeliveryFilterSerializer, request.query_params.dict())
+        # an optional filter sent empty (``?status=``) is absent, as in every other list
+        given = {k: v for k, v in request.query_params.dict().items() if v != ""}
+        filters = self.valid(DeliveryFilterSerializer, given)
         deliveries = self.deliveries()
         if "endpoint" in filters:
             deliveries = deliveries.filter(endpoint_id=filters["endpoint"])
