@@ -229,9 +229,20 @@ def test_bad_address_input_answers_400_naming_the_field(dealer_client, bad):
     assert not Address.objects.exists()
 
 
-def test_me_lists_role_permissions_and_company(dealer_client):
+def test_me_lists_user_role_permissions_and_company(dealer_client):
     client = dealer_client("finance")
     me = client.get("/api/v1/me").json()
+    user = client.user
+    assert me["user"] == {
+        "id": user.pk,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "last_login": me["user"]["last_login"],
+        "date_joined": me["date_joined"],
+    }
+    assert me["email"] == user.email  # also at the top level, as before
     assert me["role"] == "finance"
     assert me["company"]["code"] == client.user.customer.code
     assert "accounts.view_customer" in me["permissions"]

@@ -29,6 +29,7 @@ def body(**overrides):
             "first_name": "Mehmet",
             "last_name": "Demir",
         },
+        "consents": {"terms": True, "kvkk": True},
     }
     for path, value in overrides.items():
         section, field = path.split("__")
@@ -146,3 +147,30 @@ def test_consents_are_recorded_with_version_and_time(api_client):
     assert consents["terms"].granted and consents["kvkk"].granted
     assert consents["marketing"].granted is False
     assert consents["terms"].version and consents["terms"].ip_address == "10.9.8.7"
+
+
+@pytest.mark.parametrize(
+    "consents, refused",
+    [
+        (None, {"consents"}),
+        ({"kvkk": True}, {"consents.terms"}),
+        ({"terms": True, "kvkk": False}, {"consents.kvkk"}),
+        ({"terms": False, "kvkk": False, "marketing": True}, {"consents.terms", "consents.kvkk"}),
+    ],
+)
+def test_a_company_registers_only_accepting_the_terms_and_the_kvkk_notice(
+    api_client, mailoutbox, consents, refused
+):
+    """The terms of sale and the KVKK privacy notice are not optional (marketing is): without
+    them, 400 naming them, and nothing is created or e-mailed."""
+    data = body()
+    data.pop("consents")
+    if consents is not None:
+        data["consents"] = consents
+
+    response = api_client.post(URL, data, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == refused
+    assert not Customer.objects.exists() and not Consent.objects.exists()
+    assert mailoutbox == []

@@ -42,6 +42,7 @@ def body(email="owner@anadolu.example", tax_number="4540536920", name="Anadolu E
             "first_name": "Mehmet",
             "last_name": "Demir",
         },
+        "consents": {"terms": True, "kvkk": True},
     }
 
 

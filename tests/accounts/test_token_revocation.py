@@ -155,6 +155,7 @@ def test_stored_passwords_use_argon2(api_client, settings):
             "first_name": "Mehmet",
             "last_name": "Demir",
         },
+        "consents": {"terms": True, "kvkk": True},
     }
     assert api_client.post("/api/v1/auth/register", data, format="json").status_code == 202
 

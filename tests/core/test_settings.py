@@ -71,6 +71,9 @@ def test_with_nothing_set_the_embedded_defaults_serve():
     assert conf["engine"].endswith("sqlite3")
     assert conf["cache"].endswith("LocMemCache")
     assert conf["eager"] is True
+    # an in-memory transport for the producer celery opens around eager calls (no warning
+    # about a missing broker host on every task)
+    assert conf["broker"] == "memory://localhost//"
     assert conf["storage"] == "FileSystemStorage"
     assert conf["email"] == "django.core.mail.backends.console.EmailBackend"
     assert conf["acks_late"] is True and conf["reject_on_lost"] is True

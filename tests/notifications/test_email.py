@@ -38,6 +38,7 @@ def registration(email="owner@anadolu.example"):
             "first_name": "Mehmet",
             "last_name": "Demir",
         },
+        "consents": {"terms": True, "kvkk": True},
     }
 
 

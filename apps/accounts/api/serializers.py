@@ -86,15 +86,19 @@ class RegisterOwnerSerializer(StrictInputSerializer):
 
 
 class ConsentsSerializer(StrictInputSerializer):
-    terms = serializers.BooleanField(required=False)
-    kvkk = serializers.BooleanField(required=False)
-    marketing = serializers.BooleanField(required=False)
+    terms = serializers.BooleanField(help_text="The terms of sale are accepted: must be true.")
+    kvkk = serializers.BooleanField(
+        help_text="The KVKK privacy notice is acknowledged: must be true."
+    )
+    marketing = serializers.BooleanField(
+        required=False, help_text="Marketing messages are allowed (may be withdrawn later)."
+    )
 
 
 class RegisterSerializer(StrictInputSerializer):
     company = RegisterCompanySerializer()
     owner = RegisterOwnerSerializer()
-    consents = ConsentsSerializer(required=False)
+    consents = ConsentsSerializer()
 
 
 class RegisterVerifySerializer(StrictInputSerializer):
@@ -125,7 +129,17 @@ class CompanyBriefSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
         fields = ["id", "code", "name", "tier", "status"]
 
 
+class MeUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "phone", "last_login", "date_joined"]
+        read_only_fields = fields
+
+
 class MeSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+    # API.md's shape (user, role, permissions, company); the user's fields also stay at the
+    # top level, where clients written before ``user`` read them
+    user = MeUserSerializer(source="*", read_only=True)
     permissions = serializers.SerializerMethodField()
     company = CompanyBriefSerializer(source="customer", allow_null=True)
     order_limit = MoneyField(allow_null=True)
@@ -133,6 +147,7 @@ class MeSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
+            "user",
             "id",
             "email",
             "first_name",

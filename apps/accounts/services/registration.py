@@ -59,6 +59,7 @@ def customer_register(
     """Register a dealer company and its owner (see the module's docstring). Returns the new
     ``unverified`` company, or None when the e-mail or tax number was already known (the
     caller answers the same either way). Bad input raises ValidationError (400) first."""
+    _require_consents(consents or {})
     email = User.objects.normalize_email(owner["email"].strip()).lower()
     tax_number = normalize_tax_number(company["tax_number"])
     applicant = User(
@@ -104,6 +105,18 @@ def customer_register(
         if may_mail:
             registration_link_send(user=user)
         return customer
+
+
+def _require_consents(consents: dict[str, bool]) -> None:
+    """A company registers by accepting the terms of sale and acknowledging the KVKK privacy
+    notice; marketing messages are its free choice."""
+    errors = {}
+    if consents.get("terms") is not True:
+        errors["consents.terms"] = [_("Accept the terms of sale to register.")]
+    if consents.get("kvkk") is not True:
+        errors["consents.kvkk"] = [_("Confirm that you have read the KVKK privacy notice.")]
+    if errors:
+        raise ValidationError(errors)
 
 
 def _registration_create(
