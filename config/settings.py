@@ -15,6 +15,7 @@ from celery.schedules import crontab as _crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.redis_breaker import BreakerConnection  # redis only, no Django models
 from config.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -204,6 +205,8 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                # a Redis that failed to answer is not waited for again for a few seconds
+                "CONNECTION_POOL_KWARGS": {"connection_class": BreakerConnection},
                 # a Redis outage degrades caching and rate limits, it does not fail requests
                 "IGNORE_EXCEPTIONS": True,
             },
@@ -218,7 +221,9 @@ else:
     }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# the breaker logs one line when Redis stops answering (apps/core/redis_breaker.py), not a
+# traceback per cache call it skips
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 
 # --- Celery -----------------------------------------------------------------------------------
 

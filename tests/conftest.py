@@ -79,7 +79,10 @@ FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 @pytest.fixture(autouse=True)
 def _fast_and_clean(settings):
+    from apps.core.redis_breaker import breaker_reset
+
     settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+    breaker_reset()  # a Redis another test made unreachable is tried again
     cache.clear()
 
 

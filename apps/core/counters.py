@@ -13,7 +13,6 @@ local-memory cache holds the counters and is never down.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 
 from django.core.cache import cache
@@ -21,34 +20,24 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger("apps.counters")
 
-# after a failure, do not try Redis again for this long (a dead Redis must not add a
-# connection attempt to every request)
-_RETRY_AFTER_SECONDS = 2.0
-_down_until: dict[str, float] = {}  # per Redis location
-
 
 class CounterStoreDown(Exception):
     """Redis, which holds the counters, did not answer."""
 
 
-def _location() -> str:
-    return repr(getattr(cache.client, "_server", ""))
-
-
 def _redis():
-    """The raw Redis client under the default cache, or None when the cache is not Redis."""
+    """The raw Redis client under the default cache, or None when the cache is not Redis.
+    After a failure its connections refuse at once for a few seconds (``redis_breaker``): a
+    dead Redis does not add a connection attempt to every request."""
     client = getattr(cache, "client", None)
     get_client = getattr(client, "get_client", None)
     if get_client is None:
         return None
-    if time.monotonic() < _down_until.get(_location(), 0.0):
-        raise CounterStoreDown("Redis was unreachable a moment ago")
     return get_client(True)
 
 
 def _failed(exc: Exception) -> CounterStoreDown:
-    _down_until[_location()] = time.monotonic() + _RETRY_AFTER_SECONDS
-    logger.warning("counter store unreachable: %s: %s", type(exc).__name__, exc)
+    logger.debug("counter store unreachable: %s: %s", type(exc).__name__, exc)
     return CounterStoreDown(str(exc))
 
 

@@ -314,6 +314,75 @@ def test_with_redis_down_the_dealer_api_serves_from_the_database(web, shop):
     assert ready["failed"] == ["cache"]
 
 
+class SilentServer:
+    """A TCP server on loopback that accepts connections and never answers (a hung Redis, a
+    half-open network path); it counts the commands that reach it."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.received = 0
+        self.held = []
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        import select
+
+        self.sock.settimeout(0.1)
+        while not self._stop:
+            try:
+                peer, _address = self.sock.accept()
+                self.held.append(peer)
+            except OSError:
+                pass
+            readable = [c for c in self.held if c.fileno() >= 0]
+            if readable:
+                for peer in select.select(readable, [], [], 0.05)[0]:
+                    if peer.recv(65536):
+                        self.received += 1
+
+    def stop(self):
+        self._stop = True
+        for peer in self.held:
+            peer.close()
+        self.sock.close()
+
+
+def test_with_redis_hung_requests_do_not_wait_on_it_call_after_call(web, shop):
+    """Redis accepts connections and never answers: the first cache call waits out the
+    socket timeout, then the cache's connections refuse at once for a few seconds (the
+    breaker), so the next requests send Redis nothing and answer from the database."""
+    _customer, owner = shop
+    silent = SilentServer()
+    try:
+        server = web(
+            REDIS_URL=f"redis://127.0.0.1:{silent.port}/0",
+            CELERY_BROKER_URL="",
+            CELERY_TASK_ALWAYS_EAGER="1",
+        )
+        token = server.login(owner.email)  # trips the breaker (and waits for it once)
+        reached = silent.received
+        assert reached >= 1
+
+        for _request in range(3):
+            status, products, _h = server.call("GET", "/api/v1/products", token=token)
+            assert status == 200, products
+            assert [item["sku"] for item in products["results"]] == ["DOWN-1"]
+
+        assert silent.received == reached  # nothing more was sent to the hung Redis
+        warnings = [line for line in server.log_lines() if line.get("logger") == "apps.redis"]
+        assert len(warnings) == 1 and "did not answer" in warnings[0]["message"]
+        assert not [line for line in server.log_lines() if line.get("level") == "ERROR"]
+    finally:
+        silent.stop()
+
+
 def test_with_redis_down_login_lockout_still_locks_from_the_database(web, shop):
     _customer, owner = shop
     server = web(
