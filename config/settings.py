@@ -296,8 +296,9 @@ if AWS_STORAGE_BUCKET_NAME:
 
     AWS_S3_CLIENT_CONFIG = _BotoConfig(
         connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 3),
-        read_timeout=env_int("AWS_S3_READ_TIMEOUT", 20),
-        retries={"max_attempts": 3, "mode": "standard"},
+        read_timeout=env_int("AWS_S3_READ_TIMEOUT", 10),
+        # one retry: a store that does not answer fails the request in seconds (a 503)
+        retries={"max_attempts": 2, "mode": "standard"},
     )
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:

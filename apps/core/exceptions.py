@@ -116,8 +116,8 @@ class UnprocessableEntity(drf_exceptions.APIException):
 
 
 class ServiceUnavailable(drf_exceptions.APIException):
-    """The database refused or gave up (down, too many connections, statement timeout): 503
-    with ``Retry-After``, never a 500."""
+    """The database or the file storage refused or gave up (down, too many connections,
+    statement timeout): 503 with ``Retry-After``, never a 500."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("The service is busy or briefly unavailable. Try again shortly.")
@@ -135,10 +135,34 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
     return isinstance(exc, OperationalError | InterfaceError)
 
 
+def is_storage_unavailable(exc: BaseException | None) -> bool:
+    """The file storage (S3 or any S3-compatible store) could not be reached, timed out, or
+    answered with a server error: asking again later may work."""
+    try:
+        from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    seen = 0
+    while exc is not None and seen < 5:  # the storage's error, or what it caused
+        if isinstance(exc, ConnectionError | HTTPClientError):
+            return True
+        if isinstance(exc, ClientError):
+            status_code = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            return status_code >= 500
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def is_service_unavailable(exc: BaseException | None) -> bool:
+    """The database or the file storage refused or gave up: a 503 with ``Retry-After``."""
+    return is_database_unavailable(exc) or is_storage_unavailable(exc)
+
+
 def _log_unavailable(exc: BaseException) -> None:
     cause = exc.__cause__ or exc
     logger.warning(
-        "database unavailable: %s: %s",
+        "%s unavailable: %s: %s",
+        "database" if is_database_unavailable(exc) else "storage",
         type(cause).__name__,
         str(cause).strip().splitlines()[0] if str(cause).strip() else "",
         extra={"error": type(cause).__name__},
@@ -146,7 +170,7 @@ def _log_unavailable(exc: BaseException) -> None:
 
 
 def database_unavailable_response(request, exc: BaseException) -> HttpResponse:
-    """The 503 for a request whose view or middleware hit ``is_database_unavailable``: the
+    """The 503 for a request whose view or middleware hit ``is_service_unavailable``: the
     error shape of API.md for the APIs (and whoever asks for JSON), plain text otherwise."""
     _log_unavailable(exc)
     wait = settings.DB_UNAVAILABLE_RETRY_AFTER
@@ -168,7 +192,7 @@ def server_error(request):
     """``handler500``: a database that refuses answers 503 (``database_unavailable_response``)
     wherever it surfaced, even in a middleware; anything else is the JSON or HTML 500."""
     exc = sys.exc_info()[1]
-    if is_database_unavailable(exc):
+    if is_service_unavailable(exc):
         return database_unavailable_response(request, exc)
     return error_500(request)
 
@@ -238,7 +262,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
-    elif is_database_unavailable(exc):
+    elif is_service_unavailable(exc):
         _log_unavailable(exc)
         exc = ServiceUnavailable()
 

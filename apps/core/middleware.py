@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.pq import TransactionStatus
 
-from apps.core.exceptions import database_unavailable_response, is_database_unavailable
+from apps.core.exceptions import database_unavailable_response, is_service_unavailable
 from apps.core.logging import request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -268,6 +268,6 @@ class DatabaseMiddleware:
             timeout.milliseconds = statement_timeout_ms(kind)
 
     def process_exception(self, request, exception):
-        if is_database_unavailable(exception):
+        if is_service_unavailable(exception):
             return database_unavailable_response(request, exception)
         return None
