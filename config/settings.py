@@ -685,6 +685,17 @@ CELERY_BEAT_SCHEDULE["pricing-price-index-sync"] = {
     "options": {"expires": PRICE_INDEX_SYNC_SECONDS},
 }
 
+# Tasks queued durably (apps/core/task_queue.py: password-reset requests, thumbnails) whose
+# send after the commit failed (the broker was down) are sent by beat's sweep, every
+# QUEUED_TASK_SWEEP_SECONDS, once QUEUED_TASK_GRACE_SECONDS old.
+QUEUED_TASK_GRACE_SECONDS = env_int("QUEUED_TASK_GRACE_SECONDS", 30)
+QUEUED_TASK_SWEEP_SECONDS = env_float("QUEUED_TASK_SWEEP_SECONDS", 30.0)
+CELERY_BEAT_SCHEDULE["core-queued-tasks-sweep"] = {
+    "task": "core.queued_tasks_sweep",
+    "schedule": QUEUED_TASK_SWEEP_SECONDS,
+    "options": {"expires": QUEUED_TASK_SWEEP_SECONDS},
+}
+
 # Notifications still queued this long after their transaction committed (the broker was
 # down then) are queued again by beat's sweep, every NOTIFICATION_SWEEP_SECONDS.
 NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 600)

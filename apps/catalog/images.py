@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from apps.catalog.models import Product, ProductImage
+from apps.core.task_queue import task_enqueue
 from apps.core.transactions import after_commit
 
 logger = logging.getLogger(__name__)
@@ -230,12 +231,13 @@ def _delete_files_on_commit(names: list[str]) -> None:
 
 
 def queue_thumbnail(image_id: int) -> None:
-    """Queue ``catalog.generate_thumbnail`` once the current transaction commits (a broker that
-    is down is logged, not raised: the upload itself has succeeded)."""
+    """Queue ``catalog.generate_thumbnail`` durably: sent once the current transaction
+    commits, or by the sweep once a broker that was down then answers again (the upload
+    itself has succeeded either way)."""
     # here, not at the top: the tasks module imports this one (the task calls the service)
     from apps.catalog.tasks import generate_thumbnail
 
-    after_commit(lambda: generate_thumbnail.delay(image_id), name="queue thumbnail")
+    task_enqueue(generate_thumbnail, image_id)
 
 
 def thumbnail_name(image: ProductImage) -> str:

@@ -155,6 +155,25 @@ class IdempotencyRecord(models.Model):
         return f"{self.scope} {self.key}"
 
 
+class QueuedTask(models.Model):
+    """A Celery task asked for in a transaction, kept until the broker took it
+    (``apps.core.task_queue``): a broker that is down when the transaction commits delays
+    the task, it does not lose it."""
+
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("queued task")
+        verbose_name_plural = _("queued tasks")
+
+    def __str__(self) -> str:
+        return f"{self.name}{tuple(self.args)}"
+
+
 class OutboxEvent(models.Model):
     """An event, written in the same transaction as the change it reports
     (``apps.core.events.event_emit``).

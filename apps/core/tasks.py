@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.core.idempotency import idempotency_records_purge
+from apps.core.task_queue import queued_tasks_send
 
 HEARTBEAT_KEY = "celery:heartbeat"
 
@@ -33,3 +34,10 @@ def heartbeat() -> str:
 def idempotency_purge() -> int:
     """Run by celery beat daily: forget Idempotency-Key records older than a week."""
     return idempotency_records_purge()
+
+
+@shared_task(name="core.queued_tasks_sweep", ignore_result=True)  # every few seconds
+def queued_tasks_sweep() -> int:
+    """Run by celery beat: send the tasks queued durably whose send after their commit
+    failed (the broker was down), ``apps.core.task_queue``."""
+    return queued_tasks_send()

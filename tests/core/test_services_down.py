@@ -32,8 +32,8 @@ import pytest
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.accounts.models import Address
-from apps.core.models import OutboxEvent
+from apps.accounts.models import Address, AuthEvent
+from apps.core.models import OutboxEvent, QueuedTask
 from apps.integrations.services.endpoints import webhook_endpoint_create
 from apps.orders.models import Order
 from apps.pricing.models import Price, PriceList
@@ -218,6 +218,12 @@ def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arri
     status, ready, _h = server.call("GET", "/health/ready")
     assert status == 503
     assert ready["failed"] == ["broker"]
+    # and: a password-reset request waits durably for the broker too (202, the task kept)
+    status, _body, _h = server.call("POST", "/api/v1/auth/password-reset", {"email": owner.email})
+    assert status == 202
+    assert list(QueuedTask.objects.values_list("name", flat=True)) == [
+        "accounts.password_reset_send"
+    ]
 
     # when: a broker answers on that port again and a worker (with beat) runs
     broker = subprocess.Popen(
@@ -241,6 +247,8 @@ def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arri
             # sub-second sweeps: the file scheduler (the database one counts whole seconds)
             "CELERY_BEAT_SCHEDULER": "celery.beat:PersistentScheduler",
             "WEBHOOK_SWEEP_GRACE_SECONDS": "0.5",
+            "QUEUED_TASK_SWEEP_SECONDS": "0.5",
+            "QUEUED_TASK_GRACE_SECONDS": "0",
             "LOG_LEVEL": "WARNING",
         }
         worker = subprocess.Popen(
@@ -274,6 +282,14 @@ def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arri
         assert delivered.json["data"]["number"] == number
         status, _ready, _h = server.call("GET", "/health/ready")
         assert status == 200
+        # and: the sweep sent the password-reset request, once: the owner's link went out
+        _wait_for(
+            lambda: AuthEvent.objects.filter(kind="password_reset_requested", user=owner).exists(),
+            30,
+            "the password-reset request",
+        )
+        _wait_for(lambda: not QueuedTask.objects.exists(), 10, "the queued task's row to go")
+        assert AuthEvent.objects.filter(kind="password_reset_requested", user=owner).count() == 1
     finally:
         if worker is not None:
             worker.terminate()
