@@ -165,6 +165,17 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+    # a database cut off by the network (no reset, no answer) is noticed by TCP keepalives
+    # within DB_KEEPALIVES_IDLE + 3 x 10 s (60 s), below gunicorn's timeout, and a write the
+    # server never acknowledges after DB_TCP_USER_TIMEOUT ms: the request answers 503 instead
+    # of its worker being killed silently
+    _db["OPTIONS"] |= {
+        "keepalives": 1,
+        "keepalives_idle": env_int("DB_KEEPALIVES_IDLE", 30),
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": env_int("DB_TCP_USER_TIMEOUT", 30000),
+    }
     # The planner's cost of a random page read, relative to a sequential one (the server's
     # default 4.0 is for spinning disks): on SSD or a cached working set (1.1 is the usual
     # value) a batch of 5,000 keys is looked up by index probes, not by hashing whole tables.

@@ -33,6 +33,7 @@ from config.celery import app
 print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+    "db_options": settings.DATABASES["default"].get("OPTIONS", {}),
     "cache": settings.CACHES["default"]["BACKEND"],
     "eager": app.conf.task_always_eager,
     "broker": app.conf.broker_url,
@@ -96,6 +97,13 @@ def test_with_services_set_postgres_redis_celery_s3_and_smtp_are_used():
     )
     assert conf["engine"].endswith("postgresql")
     assert conf["conn_max_age"] > 0  # persistent connections
+    # a database cut off by the network is noticed below gunicorn's timeout
+    assert conf["db_options"]["keepalives"] == 1
+    idle, interval, count = (
+        conf["db_options"][k]
+        for k in ("keepalives_idle", "keepalives_interval", "keepalives_count")
+    )
+    assert idle + interval * count < 90 and conf["db_options"]["tcp_user_timeout"] <= 60_000
     assert conf["cache"].endswith("RedisCache")
     assert conf["eager"] is False
     assert conf["broker"] == "redis://cache.internal:6379/1"
