@@ -29,6 +29,11 @@ class DocumentUnavailable(RuntimeError):
     rendered here): the API answers 503, the portal says so."""
 
 
+class DocumentMissing(DocumentUnavailable):
+    """The stored file is gone (deleted, or never copied to this storage): asking again will
+    not help, so it is not a 503."""
+
+
 class RenderingUnavailable(DocumentUnavailable):
     """WeasyPrint or its system libraries (Pango) are missing on this machine."""
 
@@ -40,8 +45,23 @@ def stored_bytes(file) -> bytes:
         with file.open("rb") as handle:
             return handle.read()
     except (OSError, BotoCoreError, ClientError) as exc:
+        if _is_missing(exc):
+            logger.error("the stored file %s is missing", file.name)
+            raise DocumentMissing(str(exc)) from None
         logger.exception("reading %s from the storage failed", file.name)
         raise DocumentUnavailable(str(exc)) from None
+
+
+def _is_missing(exc: Exception) -> bool:
+    if isinstance(exc, FileNotFoundError):
+        return True
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return (
+            error.get("Code") in ("NoSuchKey", "404")
+            or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
+        )
+    return False
 
 
 def statement_rows(statement: dict) -> list[dict]:
@@ -191,10 +211,13 @@ def invoice_pdf(invoice) -> bytes:
 
 
 def invoice_pdf_bytes(invoice) -> bytes:
-    """The invoice's PDF: the ERP's when it sent one, else rendered from its recorded content
-    (lines in position order)."""
+    """The invoice's PDF: the ERP's when it sent one (and it is still there), else rendered
+    from its recorded content (lines in position order)."""
     if invoice.pdf:
-        return stored_bytes(invoice.pdf)
+        try:
+            return stored_bytes(invoice.pdf)
+        except DocumentMissing:
+            pass  # logged: the dealer gets the rendered one meanwhile
     invoice = (
         Invoice.objects.select_related("customer", "order")
         .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")))

@@ -752,6 +752,8 @@ class FinanceView(PortalView):
 def _download(render, *args, content_type: str, filename: str, request) -> HttpResponse:
     try:
         content = render(*args)
+    except documents.DocumentMissing:
+        raise Http404 from None
     except documents.DocumentUnavailable:
         return render_page_unavailable(request)
     response = HttpResponse(content, content_type=content_type)

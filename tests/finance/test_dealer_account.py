@@ -472,7 +472,9 @@ def test_property_aging_buckets_add_up_to_what_is_open(steps):
             assert slot["bucket"].holds((today - item["entry"].due).days)
 
 
-def test_a_stored_file_that_is_gone_answers_503_not_500(erp, owner):
+def test_a_stored_file_that_is_gone_is_404_or_rendered_never_500(erp, owner):
+    """A deleted file does not come back by asking again: the XML answers 404 (not a 503
+    with Retry-After), the PDF is rendered from the invoice's recorded content."""
     from django.core.files.storage import default_storage
 
     from apps.finance.models import Invoice
@@ -481,6 +483,8 @@ def test_a_stored_file_that_is_gone_answers_503_not_500(erp, owner):
     stored = Invoice.objects.get(number=number)
     default_storage.delete(stored.xml.name)
     default_storage.delete(stored.pdf.name)
-    for kind in ("xml", "pdf"):
-        response = owner.get(f"/api/v1/invoices/{number}/{kind}")
-        assert response.status_code == 503 and "Retry-After" in response
+    xml = owner.get(f"/api/v1/invoices/{number}/xml")
+    assert xml.status_code == 404 and "Retry-After" not in xml
+    pdf = owner.get(f"/api/v1/invoices/{number}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.content != b"%PDF-1.4"  # rendered, not the ERP's

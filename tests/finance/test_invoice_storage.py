@@ -42,3 +42,33 @@ def test_invoice_files_are_stored_in_s3_and_served_to_the_dealer(
         owner.get(f"/api/v1/invoices/{record['number']}/xml").content == b"<Invoice>UBL</Invoice>"
     )
     assert owner.get(f"/api/v1/invoices/{record['number']}/pdf").content == b"%PDF-1.4 from the ERP"
+
+
+def test_a_file_gone_from_the_store_is_404_for_the_xml_and_the_rendered_pdf_instead(
+    s3_storage,  # noqa: F811
+    integration_client,
+    dealer_client,
+):
+    """Asking again would not bring a deleted file back: not a 503. The ERP's PDF gone, the
+    dealer gets the invoice rendered from its recorded content."""
+    customer = CustomerFactory(code="BAYI-1")
+    erp = integration_client(scopes=["invoices:write"])
+    record = invoice(xml=b64(b"<Invoice>UBL</Invoice>"), pdf=b64(b"%PDF-1.4 from the ERP"))
+    post(erp, INVOICES, [record])
+    stored = Invoice.objects.get()
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_storage,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    for name in (stored.xml.name, stored.pdf.name):
+        s3.delete_object(Bucket="b2b-media", Key=name)
+    owner = dealer_client("owner", customer=customer)
+
+    xml = owner.get(f"/api/v1/invoices/{record['number']}/xml")
+    assert xml.status_code == 404 and xml.json()["code"] == "not_found"
+    pdf = owner.get(f"/api/v1/invoices/{record['number']}/pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF") and pdf.content != b"%PDF-1.4 from the ERP"

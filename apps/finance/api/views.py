@@ -117,13 +117,15 @@ def _attachment(content: bytes, content_type: str, filename: str) -> HttpRespons
 
 
 def _read(file) -> bytes:
-    """A stored file's bytes; the storage down or the file gone: 503 (never a 500)."""
+    """A stored file's bytes; the storage down: 503, the file gone: 404 (never a 500)."""
     return _pdf(documents.stored_bytes, file)
 
 
 def _pdf(render, *args) -> bytes:
     try:
         return render(*args)
+    except documents.DocumentMissing:
+        raise NotFound(_("The file of this document is missing; we have been told.")) from None
     except documents.DocumentUnavailable:
         raise ServiceUnavailable() from None
 
