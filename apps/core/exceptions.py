@@ -185,6 +185,7 @@ def database_unavailable_response(request, exc: BaseException) -> HttpResponse:
             force_str(detail), status=503, content_type="text/plain; charset=utf-8"
         )
     response["Retry-After"] = str(wait)
+    response._has_been_logged = True  # the warning above is the one line: not django.request's
     return response
 
 
@@ -246,6 +247,7 @@ def error_body(
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Render every exception raised in an API view in the format of API.md."""
+    logged = False  # the 503 of an unavailable service: its warning line is the log
     if isinstance(exc, DomainError):
         return Response(
             error_body(exc.detail, exc.code, flatten_errors(exc.errors), **exc.extra),
@@ -265,10 +267,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     elif is_service_unavailable(exc):
         _log_unavailable(exc)
         exc = ServiceUnavailable()
+        logged = True
 
     response = drf_exception_handler(exc, context)  # sets Retry-After, WWW-Authenticate
     if response is None:
         return None  # a real bug: Django's 500 handler answers, and it is logged
+    if logged:
+        response._has_been_logged = True  # not django.request's ERROR line again
 
     if isinstance(exc, drf_exceptions.ValidationError):
         response.data = error_body(

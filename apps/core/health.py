@@ -27,6 +27,10 @@ def check_database() -> str:
 
 def check_cache() -> str:
     cache = caches["default"]
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if get_client is not None:
+        # Redis: ask it directly, so a failure names itself (the cache swallows its errors)
+        get_client(True).ping()
     key = f"health:{uuid.uuid4().hex}"
     cache.set(key, "1", timeout=10)
     if cache.get(key) != "1":

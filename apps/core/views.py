@@ -73,10 +73,12 @@ def health_ready(request):
             name: {k: v for k, v in result.items() if k not in ("error", "detail")}
             for name, result in checks.items()
         }
-    return JsonResponse(
+    response = JsonResponse(
         {"status": "ok" if healthy else "error", "failed": failed, "checks": checks},
         status=200 if healthy else 503,
     )
+    response._has_been_logged = True  # the warning above, not django.request's ERROR line
+    return response
 
 
 @never_cache

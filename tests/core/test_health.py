@@ -63,7 +63,7 @@ def test_ready_shows_what_failed_to_anyone_and_why_only_to_the_metrics_readers(c
         HTTP_AUTHORIZATION="Bearer metrics-token-for-the-test",
     )
     assert trusted.status_code == 503
-    assert str(port) in trusted.json()["checks"]["cache"]["error"]
+    assert str(port) in trusted.json()["checks"]["cache"]["error"]  # the connection's error
 
 
 def test_ready_answers_503_when_the_broker_is_unreachable(client, settings):

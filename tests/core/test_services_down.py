@@ -453,6 +453,10 @@ def _assert_database_refusal(server: Web) -> None:
     assert "database" in ready["failed"]
     errors = [line for line in server.log_lines() if line.get("status_code") == 500]
     assert errors == []
+    # one warning line per refused request, no error traceback from django.request
+    assert not [line for line in server.log_lines() if line.get("logger") == "django.request"]
+    warnings = [line for line in server.log_lines() if "database unavailable" in line["message"]]
+    assert len(warnings) >= 3  # one per API request above
 
 
 def test_with_the_database_down_requests_answer_503_with_retry_after(web):
