@@ -188,6 +188,9 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["ENGINE"] = "django_prometheus.db.backends.sqlite3"
     _db.setdefault("OPTIONS", {})["timeout"] = 20
 DATABASES = {"default": _db}
+# the demo's SQLite builds the catalog's covering indexes without their INCLUDE columns (which
+# only PostgreSQL plans with): not worth a warning on every start
+SILENCED_SYSTEM_CHECKS = ["models.W040"] if _db["ENGINE"].endswith("sqlite3") else []
 
 # Bounded work per web request (PostgreSQL statement_timeout, seconds; 0 = none), set by
 # apps.core.middleware.DatabaseMiddleware: a query running longer is cancelled by the server
@@ -366,13 +369,15 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a reset link lives
 # where the dealer portal's reset page is; the e-mailed link is
 # {PASSWORD_RESET_URL}?uid=...&token=...
-PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password")
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/portal/password/reset/")
 # the dealer portal's address, linked from the "company approved" e-mail
 DEALER_PORTAL_URL = env_str("DEALER_PORTAL_URL", "http://127.0.0.1:8000/")
 # a self-registration's owner confirms the e-mail address through
 # {REGISTRATION_VERIFY_URL}?uid=...&token=..., valid REGISTRATION_VERIFY_TIMEOUT seconds; an
 # unconfirmed registration older than that frees its e-mail and tax number for a new one
-REGISTRATION_VERIFY_URL = env_str("REGISTRATION_VERIFY_URL", "http://127.0.0.1:8000/verify-email")
+REGISTRATION_VERIFY_URL = env_str(
+    "REGISTRATION_VERIFY_URL", "http://127.0.0.1:8000/portal/verify-email/"
+)
 REGISTRATION_VERIFY_TIMEOUT = env_int("REGISTRATION_VERIFY_TIMEOUT", 3 * 86400)
 # reset e-mails sent to one address at most this often (more requests still answer 202)
 PASSWORD_RESET_PER_ADDRESS = env_rate("PASSWORD_RESET_PER_ADDRESS", "3/h")

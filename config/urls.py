@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
@@ -19,6 +20,9 @@ urlpatterns = [
     path("admin/two-factor/", include("apps.accounts.admin.two_factor_urls")),
     path("admin/", admin.site.urls),
     path("portal/", include("apps.portal.urls")),
+    # the addresses links were e-mailed with before the portal had these pages
+    path("reset-password", RedirectView.as_view(url="/portal/password/reset/", query_string=True)),
+    path("verify-email", RedirectView.as_view(url="/portal/verify-email/", query_string=True)),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/schema/", docs_guard(SpectacularAPIView.as_view()), name="schema"),
     path(

@@ -33,11 +33,15 @@ from apps.accounts.selectors import customer_credit_exposure
 from apps.accounts.services.auth import (
     auth_check_password,
     login_complete,
+    password_reset_confirm,
     phone_hint,
     sms_code_check,
     sms_code_send,
     sms_login_required,
 )
+from apps.accounts.services.password_reset import password_reset_request
+from apps.accounts.services.registration import registration_verify
+from apps.accounts.throttling import AuthIPRateThrottle
 from apps.campaigns.selectors import banner_list_for_customer, campaign_list_for_customer
 from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
@@ -157,6 +161,127 @@ class LoginView(PortalView):
 
 
 SMS_PENDING = "portal_sms_pending"
+
+
+# --- the links e-mailed to dealers: password reset, e-mail verification -------------------------
+
+
+def _auth_limited(request, template: str, **context):
+    """The API's limit of anonymous auth calls per address (RATE_LIMIT_AUTH_IP), for the
+    portal's forms that act without a signed-in user; None when within it."""
+    throttle = AuthIPRateThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    wait = max(1, int((throttle.wait() or 1) + 0.999))
+    response = render(
+        request,
+        f"portal/{template}",
+        {**context, "error": _("Too many tries: wait a minute and try again.")},
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+class PasswordForgotView(PortalView):
+    """Ask for a password reset link: the same answer whether or not the address has an
+    account (the API's ``auth/password-reset``: the lookup and the e-mail happen in a task)."""
+
+    public = True
+
+    def get(self, request):
+        return self.page("password_forgot.html")
+
+    def post(self, request):
+        email = request.POST.get("email", "").strip()
+        if not email:
+            return self.page(
+                "password_forgot.html", errors={"email": [_("Enter your e-mail address.")]}
+            )
+        limited = _auth_limited(request, "password_forgot.html", email=email)
+        if limited is not None:
+            return limited
+        password_reset_request(
+            email=email, ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+        )
+        return self.page("password_forgot.html", sent=True)
+
+
+class PasswordResetView(PortalView):
+    """The page the reset e-mail links to (``PASSWORD_RESET_URL``): a new password, twice."""
+
+    public = True
+
+    def get(self, request):
+        return self.page(
+            "password_reset.html",
+            uid=request.GET.get("uid", ""),
+            token=request.GET.get("token", ""),
+        )
+
+    def post(self, request):
+        uid, token = request.POST.get("uid", ""), request.POST.get("token", "")
+        password = request.POST.get("new_password", "")
+        context = {"uid": uid, "token": token}
+        limited = _auth_limited(request, "password_reset.html", **context)
+        if limited is not None:
+            return limited
+        if password != request.POST.get("new_password_again", ""):
+            errors = {"new_password_again": [_("The two passwords differ.")]}
+            return render(
+                request, "portal/password_reset.html", {**context, "errors": errors}, status=400
+            )
+        try:
+            password_reset_confirm(
+                uid=uid,
+                token=token,
+                new_password=password,
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except ValidationError as exc:
+            return render(
+                request,
+                "portal/password_reset.html",
+                {**context, "errors": exc.errors, "link_dead": "token" in exc.errors},
+                status=400,
+            )
+        messages.success(request, _("Your password is set: sign in with it."))
+        return HttpResponseRedirect(reverse("portal:login"))
+
+
+class EmailVerifyView(PortalView):
+    """The page the registration e-mail links to (``REGISTRATION_VERIFY_URL``). Opening the
+    link shows a button; the address is confirmed by pressing it (a mail scanner that opens
+    every link confirms nothing)."""
+
+    public = True
+
+    def get(self, request):
+        return self.page(
+            "email_verify.html", uid=request.GET.get("uid", ""), token=request.GET.get("token", "")
+        )
+
+    def post(self, request):
+        uid, token = request.POST.get("uid", ""), request.POST.get("token", "")
+        limited = _auth_limited(request, "email_verify.html", uid=uid, token=token)
+        if limited is not None:
+            return limited
+        try:
+            registration_verify(
+                uid=uid,
+                token=token,
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except ValidationError as exc:
+            return render(
+                request,
+                "portal/email_verify.html",
+                {"error": exc.errors.get("token", [exc.detail])[0]},
+                status=400,
+            )
+        return self.page("email_verify.html", verified=True)
 
 
 def _login_refused(request, error, status, **context):
@@ -811,7 +936,8 @@ class StatementView(FinanceView):
     def get(self, request):
         today = business_today()
         form = StatementForm(
-            request.GET or None, initial={"date_from": today.replace(month=1, day=1)}
+            request.GET or None,
+            initial={"date_from": today.replace(month=1, day=1), "date_to": today},
         )
         if not form.is_bound or not form.is_valid():
             return self.page("statement.html", form=form)

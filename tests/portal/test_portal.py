@@ -220,6 +220,10 @@ def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     assert statement.status_code == 200 and statement.content[:4] == b"%PDF"
     bad = client.get("/portal/statement/?date_from=2026-12-31&date_to=2026-01-01&format=pdf")
     assert bad.status_code == 200 and b"%PDF" not in bad.content[:4]
+    # the form's dates are ISO, as a date field takes them, in Turkish too (not 01/01/2026)
+    form = client.get("/portal/statement/").content.decode()
+    assert re.search(r'name="date_from" value="\d{4}-\d\d-\d\d"', form), form
+    assert re.search(r'name="date_to" value="\d{4}-\d\d-\d\d"', form)
 
 
 def test_the_account_pages_are_not_for_purchasing_nor_another_company(
