@@ -115,6 +115,18 @@ class UnprocessableEntity(drf_exceptions.APIException):
     default_code = "unprocessable"
 
 
+class NeedsPostgreSQL(drf_exceptions.APIException):
+    """A feature built on PostgreSQL's SQL (the ERP's set-based feeds) asked of the zero-setup
+    demo's SQLite: 501, saying so, not a 500."""
+
+    status_code = status.HTTP_501_NOT_IMPLEMENTED
+    default_detail = _(
+        "This needs PostgreSQL: the zero-setup demo runs on SQLite. Run the platform on "
+        "PostgreSQL (see the README) to send this feed."
+    )
+    default_code = "needs_postgresql"
+
+
 class ServiceUnavailable(drf_exceptions.APIException):
     """The database or the file storage refused or gave up (down, too many connections,
     statement timeout): 503 with ``Retry-After``, never a 500."""

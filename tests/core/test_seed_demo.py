@@ -40,3 +40,30 @@ def test_seed_demo_reset_recreates_the_data():
 def test_seed_demo_refuses_bad_numbers():
     with pytest.raises(CommandError):
         call_command("seed_demo", "--products", "-5")
+
+
+def test_the_demo_erp_key_is_printed_works_and_its_batches_fill_the_integration_screens():
+    from apps.integrations.models import BatchLog
+    from apps.inventory.models import StockMovement
+    from apps.pricing.models import PriceChange
+
+    output = run("--products", "30", "--dealers", "4")
+    key = next(line for line in output.splitlines() if "ERP connector" in line).split(" / ")[1]
+    assert BatchLog.objects.filter(api_key__prefix="demo0001").count() == 3  # customers, ...
+    assert set(BatchLog.objects.values_list("resource", flat=True)) == {
+        "customers",
+        "prices",
+        "stock",
+    }
+    changes = PriceChange.objects.filter(source="erp")
+    assert changes.count() == 12 and all(c.new_amount > c.old_amount for c in changes)
+    assert StockMovement.objects.filter(reference__startswith="batch:").exists()
+
+    from rest_framework.test import APIClient
+
+    erp = APIClient()
+    erp.credentials(HTTP_X_API_KEY=key.strip())
+    assert erp.get("/api/integration/v1/orders").status_code == 200
+
+    run("--products", "30", "--dealers", "4")  # again: the same batches change nothing
+    assert PriceChange.objects.filter(source="erp").count() == 12

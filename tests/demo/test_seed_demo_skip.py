@@ -35,7 +35,8 @@ def test_a_rerun_prints_the_same_logins_without_seeding(django_assert_max_num_qu
         again = run(*SMALL, "--skip-if-seeded")
     assert "already there" in again and "Demo data ready." not in again
     assert logins(again) == logins(first)
-    assert again.rstrip().splitlines()[-1].startswith("  dealer: ")
+    assert again.rstrip().splitlines()[-1].startswith("  ERP connector ")
+    assert again.rstrip().splitlines()[-2].startswith("  dealer: ")
 
 
 def test_more_products_than_there_are_seed_again():

@@ -228,6 +228,7 @@ PAYMENT_RECORD = RecordSchema(
 
 
 class ProductBatchView(BatchUpsertView):
+    needs_postgresql = True
     resource = "products"
     key_field = "sku"
     scope = ApiKeyScope.CATALOG_WRITE
@@ -239,6 +240,7 @@ class ProductBatchView(BatchUpsertView):
 
 
 class StockBatchView(BatchUpsertView):
+    needs_postgresql = True
     resource = "stock"
     key_field = "sku"
     scope = ApiKeyScope.STOCK_WRITE
@@ -250,6 +252,7 @@ class StockBatchView(BatchUpsertView):
 
 
 class PriceBatchView(BatchUpsertView):
+    needs_postgresql = True
     """List prices from the ERP, one quantity break of a product in a price list per record:
     created, updated (amount or validity changed) or unchanged. Each change is kept in the
     price history (source ``erp``, reference ``batch:<id>``) and the audit log."""
@@ -265,6 +268,7 @@ class PriceBatchView(BatchUpsertView):
 
 
 class SpecialPriceBatchView(BatchUpsertView):
+    needs_postgresql = True
     """Dealer special prices from the ERP, one quantity break of a product for a dealer per
     record: created, updated (amount or validity changed) or unchanged. Each change is kept in
     the price history (source ``erp``, reference ``batch:<id>``) and the audit log."""

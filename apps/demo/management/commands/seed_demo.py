@@ -13,10 +13,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
-from apps.demo import accounts, catalog, two_factor
+from apps.demo import accounts, catalog, integration, two_factor
 from apps.demo.accounts import STEPS as ACCOUNTS_STEPS
 from apps.demo.catalog import STEPS as CATALOG_STEPS
 from apps.demo.finance import STEPS as FINANCE_STEPS
+from apps.demo.integration import STEPS as INTEGRATION_STEPS
 from apps.demo.orders import STEPS as ORDERS_STEPS
 from apps.demo.pricing import STEPS as PRICING_STEPS
 from apps.demo.quotes import STEPS as QUOTES_STEPS
@@ -57,6 +58,7 @@ STEPS = [
     *FINANCE_STEPS,  # ledgers: e-invoices, payments, aging, reminders, a balance confirmation
     *RETURNS_STEPS,  # returns of the delivered orders in each state
     *QUOTES_STEPS,  # quotes waiting, answered and accepted; requisition lists
+    *INTEGRATION_STEPS,  # the ERP's API key, and its batches of prices and stock
 ]
 
 
@@ -122,6 +124,7 @@ class Command(BaseCommand):
                     admin_login_line(),
                     *two_factor.login_lines([DEMO_ADMIN_EMAIL]),
                     *accounts.login_lines(options),
+                    integration.login_line(),
                 ]
             )
             return
