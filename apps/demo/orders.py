@@ -5,12 +5,16 @@ left alone; ``--reset`` removes the demo dealers' orders."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.db.models import F
+
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
 from apps.inventory.services import stock_release
-from apps.orders.models import CartItem, Order
+from apps.orders.models import CartItem, Order, OrderStatusChange
 from apps.orders.services import (
     order_approve,
     order_cancel,
@@ -52,31 +56,59 @@ def _orders(customer: Customer, skus: list[str]) -> int:
     delivered = place(owner, [(skus[0], 2), (skus[1], 1)], po_number="PO-1001")
     for status in ("processing", "shipped", "delivered"):
         order_set_status(order=delivered, status=status, actor="erp", tracking_number="YK123")
+    _backdate(delivered, 6.2)
     shipped = place(owner, [(skus[2], 3)], po_number="PO-1002")
     for status in ("processing", "shipped"):
         order_set_status(order=shipped, status=status, actor="staff", carrier="Yurtiçi")
+    _backdate(shipped, 4.1)
     processing = place(owner, [(skus[3], 1)])
     order_set_status(order=processing, status="processing", actor="erp")
-    place(owner, [(skus[4], 2)], note="Confirmed, waiting for the warehouse")
-    order_cancel(order=place(owner, [(skus[0], 1)]), by=owner, reason="Ordered twice")
-    place(owner, [(skus[1], 1)], "card")  # awaiting_payment
-    place(owner, [(skus[2], 1)], "bank_transfer")  # confirmed
+    _backdate(processing, 3.3)
+    _backdate(place(owner, [(skus[4], 2)], note="Confirmed, waiting for the warehouse"), 2.4)
+    cancelled = place(owner, [(skus[0], 1)])
+    order_cancel(order=cancelled, by=owner, reason="Ordered twice")
+    _backdate(cancelled, 9.5)
+    _backdate(place(owner, [(skus[1], 1)], "card"), 1.2)  # awaiting_payment
+    _backdate(place(owner, [(skus[2], 1)], "bank_transfer"), 1.6)  # confirmed
 
     def place_over(user, limit, sku, method="on_account"):
         quantity = _quantity_over(limit, sku, customer)  # priced now, stock as it is now
         return place(user, [(sku, quantity)], method) if quantity else None
 
-    waiting = place_over(buyer, buyer.order_limit, skus[2])  # awaiting_approval
+    _backdate(place_over(buyer, buyer.order_limit, skus[2]), 0.8)  # awaiting_approval
     rejected = place_over(buyer, buyer.order_limit, skus[3])
     if rejected is not None:
         order_reject(order=rejected, by=owner, reason="Not this month")
+    _backdate(rejected, 5.3)
     approved = place_over(buyer, buyer.order_limit, skus[4])
     if approved is not None:
         order_approve(order=approved, by=owner)
-    del waiting
+    _backdate(approved, 3.7)
     # above the credit limit: waits in the finance queue
     place_over(owner, customer.credit_limit, skus[1])
     return Order.objects.filter(customer=customer).count()
+
+
+ORDER_TIMES = (
+    "created_at",
+    "updated_at",
+    "approved_at",
+    "confirmed_at",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+)
+
+
+def _backdate(order: Order | None, days: float) -> None:
+    """Move an order and its status history ``days`` into the past (placed "last week", not
+    all this minute), keeping the steps in their order and distance. Delivered orders stay
+    within the return window."""
+    if order is None or days <= 0:
+        return
+    delta = timedelta(days=days)
+    Order.objects.filter(pk=order.pk).update(**{f: F(f) - delta for f in ORDER_TIMES})
+    OrderStatusChange.objects.filter(order=order).update(created_at=F("created_at") - delta)
 
 
 def _quantity_over(limit, sku: str, customer: Customer) -> int:

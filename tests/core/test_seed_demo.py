@@ -67,3 +67,23 @@ def test_the_demo_erp_key_is_printed_works_and_its_batches_fill_the_integration_
 
     run("--products", "30", "--dealers", "4")  # again: the same batches change nothing
     assert PriceChange.objects.filter(source="erp").count() == 12
+
+
+def test_demo_orders_are_spread_over_the_last_days_with_their_history_in_order():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.orders.models import Order
+
+    run("--products", "30", "--dealers", "4")
+    orders = list(Order.objects.prefetch_related("status_history"))
+    days = {(timezone.now() - order.created_at).days for order in orders}
+    assert len(days) >= 5 and max(days) < 14  # not all placed this minute
+    for order in orders:
+        steps = [change.created_at for change in order.status_history.all()]
+        assert steps == sorted(steps) and steps[0] >= order.created_at - timedelta(seconds=1)
+    delivered = [o for o in orders if o.status == "delivered"]
+    assert delivered and all(
+        timezone.now() - o.delivered_at < timedelta(days=14) for o in delivered
+    )
