@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 
-from apps.campaigns.models import Audience
+from apps.campaigns.models import Audience, Campaign
 from apps.campaigns.rules import active_campaign_rules
 from apps.catalog.models import Product
 from apps.core.money import money_text, number_text
@@ -106,10 +106,18 @@ def _campaign_audience(rule) -> str:
     return gettext("%(count)s chosen dealers") % {"count": len(rule.customer_ids)}
 
 
-def _campaigns(product: Product, now) -> list[dict]:
+def _campaigns(request, product: Product, now) -> list[dict]:
     """The campaigns live now whose scope covers the product (the engine's cached rules: no
-    query when they are cached); who they reach is shown, not checked for one dealer."""
+    query when they are cached) and which this staff member sees (the campaign admin's scope:
+    a campaign naming dealers outside theirs is not shown); who they reach is shown, not
+    checked for one dealer."""
     path = product.category.path
+    campaign_admin = admin.site._registry.get(Campaign)
+    visible = (
+        set(campaign_admin.get_queryset(request).values_list("pk", flat=True))
+        if campaign_admin is not None
+        else set()
+    )
     return [
         {
             "name": rule.name,
@@ -120,7 +128,7 @@ def _campaigns(product: Product, now) -> list[dict]:
             "url": reverse("admin:campaigns_campaign_change", args=[rule.id]),
         }
         for rule in sorted(active_campaign_rules(), key=lambda r: (-r.priority, r.name))
-        if rule.live_at(now) and rule.covers(product, path)
+        if rule.id in visible and rule.live_at(now) and rule.covers(product, path)
     ]
 
 
@@ -157,7 +165,7 @@ def product_panels(*, request, product: Product) -> ProductPanels:
         panels.prices = _prices(product, now)
     panels.special_prices = _special_prices(request, product)
     if user.has_perm("campaigns.view_campaign"):
-        panels.campaigns = _campaigns(product, now)
+        panels.campaigns = _campaigns(request, product, now)
     if user.has_perm("inventory.view_stocklevel"):
         panels.stock, panels.stock_total = _stock(product)
     return panels

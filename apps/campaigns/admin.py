@@ -333,6 +333,15 @@ class CampaignAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
                 )
             except DomainError as exc:
                 form.add_error(None, _domain_message(exc))
+        if explanation:
+            # a campaign this staff member does not see (it names dealers outside their
+            # scope) is left out, unless it took part in the price it explains
+            visible = set(self.get_queryset(request).values_list("pk", flat=True))
+            explanation["campaigns"] = [
+                c
+                for c in explanation["campaigns"]
+                if c["id"] in visible or c["status"] != "excluded"
+            ]
         this_campaign = None
         if explanation and campaign is not None:
             this_campaign = next(

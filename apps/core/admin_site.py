@@ -57,8 +57,9 @@ class _ValidChoicesOnly:
         return super().optgroups(name, valid, attr)
 
 
-class _AutocompleteSelect(_ValidChoicesOnly, AutocompleteSelect):
-    pass
+class SafeAutocompleteSelect(_ValidChoicesOnly, AutocompleteSelect):
+    """The admin's autocomplete picker, for forms of our own too (a posted value that is not
+    an id is a form error, not a 500 while the form is drawn again)."""
 
 
 class _AutocompleteSelectMultiple(_ValidChoicesOnly, AutocompleteSelectMultiple):
@@ -71,7 +72,7 @@ class _ValidAutocompleteChoices:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = _AutocompleteSelect(
+            kwargs["widget"] = SafeAutocompleteSelect(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.encoding import force_str
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -65,7 +66,7 @@ class ValidationError(DomainError):
     default_code = "invalid"
 
     def __init__(self, errors: dict[str, Any] | str | None = None, **kwargs):
-        if isinstance(errors, str):
+        if isinstance(errors, str | Promise):  # a message, translated now or lazily
             kwargs.setdefault("detail", errors)
             errors = {NON_FIELD: [errors]}
         super().__init__(errors=errors, **kwargs)

@@ -23,7 +23,6 @@ from apps.accounts.services.api_keys import parse_scopes
 from apps.catalog.models import Product
 from apps.demo.catalog import SKU_PREFIX
 from apps.demo.pricing import demo_list_price
-from apps.integrations.models import BatchLog
 from apps.inventory.models import StockLevel
 
 DEMO_KEY_PREFIX = "demo0001"
@@ -92,7 +91,7 @@ def seed_integration(options) -> list[str]:
     ]
     _post(client, "prices", prices)
     stocked = StockLevel.objects.filter(
-        product__in=products[:ERP_STOCKED], reserved=0
+        product__in=products[:ERP_STOCKED], product__serial_tracked=False, reserved=0
     ).select_related("product", "warehouse")
     stock = [
         {"sku": level.product.sku, "warehouse": level.warehouse.code, "on_hand": 40 + n * 5}
@@ -124,7 +123,7 @@ def _post(client: Client, resource: str, records: list[dict]) -> None:
 
 
 def reset_integration(options) -> None:
-    BatchLog.objects.filter(api_key__prefix=DEMO_KEY_PREFIX).delete()
+    # the batches' log stays, as audit entries do (it no longer names a key)
     ApiKey.objects.filter(prefix=DEMO_KEY_PREFIX).delete()
 
 

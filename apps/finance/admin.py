@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
@@ -36,6 +35,7 @@ from apps.accounts.admin.scoping import DealerScopedAdminMixin, scoped_form_clas
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_list_for_staff
 from apps.core.admin_mixins import DealerColumn, ReadOnlyAdminMixin
+from apps.core.admin_site import SafeAutocompleteSelect
 from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
@@ -87,7 +87,7 @@ class _LedgerForm(_ServiceForm):
         self.fields["customer"] = forms.ModelChoiceField(
             label=_("dealer"),
             queryset=Customer.objects.all(),
-            widget=AutocompleteSelect(LedgerEntry._meta.get_field("customer"), admin_site),
+            widget=SafeAutocompleteSelect(LedgerEntry._meta.get_field("customer"), admin_site),
         )
         self.order_fields(["customer"])
 
@@ -707,7 +707,18 @@ class CardPaymentAdmin(
             except DomainError as exc:
                 form.add_service_errors(exc)
             else:
-                self.log_change(request, payment, [{"added": {"object": str(refund)}}])
+                self.log_change(
+                    request,
+                    payment,
+                    [
+                        {
+                            "added": {
+                                "name": str(CardRefund._meta.verbose_name),
+                                "object": str(refund),
+                            }
+                        }
+                    ],
+                )
                 level, text = {
                     CardRefund.Status.SUCCEEDED: (
                         messages.SUCCESS,

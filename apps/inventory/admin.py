@@ -35,6 +35,7 @@ from apps.inventory.models import (
     available_expression,
 )
 from apps.inventory.services import stock_adjust, stock_receive
+from apps.inventory.services.adjustments import MAX_ON_HAND
 
 ADJUST_PERMISSION = "inventory.adjust_stock"
 ADMIN_REFERENCE = "admin"
@@ -93,11 +94,14 @@ class AdjustStockForm(forms.Form):
         label=_("new quantity on hand"),
         required=False,
         min_value=0,
+        max_value=MAX_ON_HAND,
         help_text=_("The counted quantity. Leave empty to give a change instead."),
     )
     delta = forms.IntegerField(
         label=_("or change by"),
         required=False,
+        min_value=-MAX_ON_HAND,
+        max_value=MAX_ON_HAND,
         help_text=_("A positive or negative number of units, e.g. -2 for two broken units."),
     )
     reason = forms.CharField(

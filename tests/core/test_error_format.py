@@ -143,3 +143,13 @@ def test_null_characters_in_the_url_answer_400(api_client, url):
     response = api_client.get(url)
     assert response.status_code == 400
     assert response.json()["code"] == "null_characters"
+
+
+def test_a_lazily_translated_message_is_the_error_itself_not_invalid_input():
+    from django.utils.translation import gettext_lazy
+
+    from apps.core.exceptions import NON_FIELD, ValidationError
+
+    error = ValidationError(gettext_lazy("The arguments cannot be read back."))
+    assert str(error.detail) == "The arguments cannot be read back."
+    assert [str(m) for m in error.errors[NON_FIELD]] == ["The arguments cannot be read back."]

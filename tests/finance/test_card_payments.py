@@ -446,6 +446,9 @@ def test_finance_refunds_a_payment_in_full_on_the_same_day(paid, sim, staff_clie
     assert event.data["fully_refunded"] is True
     [transaction] = sim.transactions()
     assert D(str(transaction["reversed_amount"])) == D("240.00")
+    # the payment's history page names the refund (Django's change-message shape)
+    history = client.get(f"/admin/finance/cardpayment/{paid.pk}/history/")
+    assert history.status_code == 200 and str(refund) in history.content.decode()
 
 
 def test_a_partial_refund_waits_for_the_next_day(paid, sim, staff_client):

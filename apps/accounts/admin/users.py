@@ -29,6 +29,7 @@ from apps.accounts.admin.scoping import (
 )
 from apps.accounts.models import (
     AuthEvent,
+    DealerRole,
     User,
 )
 from apps.accounts.services.auth import auth_event_record, password_link_send
@@ -69,8 +70,25 @@ class UserEditForm(UserChangeForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.customer_id and cleaned.get("is_staff"):
+        user = self.instance
+        if user.customer_id and cleaned.get("is_staff"):
             self.add_error("is_staff", gettext("A dealer company's user cannot be staff."))
+        if (
+            user.pk
+            and user.customer_id
+            and user.role == DealerRole.OWNER
+            and user.is_active
+            and cleaned.get("is_active") is False
+            and not User.objects.filter(
+                customer_id=user.customer_id,
+                role=DealerRole.OWNER,
+                is_active=True,
+                is_deleted=False,
+            )
+            .exclude(pk=user.pk)
+            .exists()
+        ):  # as the company screens and the services refuse it
+            self.add_error("is_active", gettext("A company must keep at least one active owner."))
         return cleaned
 
 
@@ -151,6 +169,11 @@ class UserAdmin(DealerScopedAdminMixin, AuditHistoryMixin, DjangoUserAdmin):
             # who is staff and what they may do is decided by superusers only
             fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return fields
+
+    def has_delete_permission(self, request, obj=None):
+        # people are deactivated, never deleted: their orders, approvals and audit entries
+        # keep naming them
+        return False
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):

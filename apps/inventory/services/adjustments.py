@@ -26,6 +26,9 @@ from apps.inventory.services.common import (
 ADJUSTMENT_KINDS = (StockMovement.Kind.ADJUSTMENT, StockMovement.Kind.ERP_SYNC)
 
 
+MAX_ON_HAND = 2**31 - 1  # the database column's limit
+
+
 def stock_adjust(
     *,
     product: Product | int,
@@ -59,6 +62,10 @@ def stock_adjust(
         target = new_on_hand if new_on_hand is not None else level.on_hand + delta
         if target < 0:
             raise ValidationError({field: [_("Stock on hand cannot go below zero.")]})
+        if target > MAX_ON_HAND:
+            raise ValidationError(
+                {field: [_("At most %(max)d units on hand.") % {"max": MAX_ON_HAND}]}
+            )
         if target < level.reserved:
             raise ValidationError(
                 {

@@ -1,0 +1,164 @@
+"""Back-office requests a staff member may send that must be refused, or shown only in part,
+never answered with a 500 or with another dealer's data: stock beyond what the database can
+hold, a dealer picker given a value that is not an id, a company's last active owner switched
+off in the users screen, a person deleted (people are deactivated), campaigns of dealers a
+sales manager does not look after on the product page and the price preview."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+from apps.accounts.models import User
+from apps.accounts.services.customers import customer_assign_sales_rep
+from apps.campaigns.models import Audience, Campaign
+from apps.campaigns.rules import campaigns_bump
+from apps.inventory.models import StockLevel
+from apps.pricing.models import Price, PriceList
+from tests.factories import CustomerFactory, DealerUserFactory
+from tests.inventory.factories import ProductFactory, StockLevelFactory, WarehouseFactory
+
+pytestmark = [pytest.mark.django_db]
+
+TOO_MANY = 2**31  # one more than the on-hand column holds
+
+
+@pytest.fixture
+def superuser(staff_client):
+    return staff_client(superuser=True)
+
+
+def test_stock_beyond_what_the_database_holds_is_a_form_error_and_changes_nothing(superuser):
+    level = StockLevelFactory(
+        product=ProductFactory(sku="KBL-9"), warehouse=WarehouseFactory(code="IST"), on_hand=5
+    )
+    url = f"/admin/inventory/stocklevel/{level.pk}/adjust/"
+    for data in (
+        {"new_on_hand": str(TOO_MANY), "reason": "count"},
+        {"delta": str(TOO_MANY - 1), "reason": "count"},  # 5 + that is too many
+        {"delta": "99999999999999999999", "reason": "count"},
+    ):
+        response = superuser.post(url, data)
+        assert response.status_code == 200, data
+        assert "errorlist" in response.content.decode(), data
+    bulk = superuser.post(
+        "/admin/inventory/stocklevel/",
+        {
+            "action": "adjust_selected",
+            ACTION_CHECKBOX_NAME: [level.pk],
+            "post": "yes",
+            "delta": "99999999999999999999",
+            "reason": "count",
+        },
+    )
+    assert bulk.status_code == 200
+    level.refresh_from_db()
+    assert level.on_hand == 5
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/finance/ledgerentry/adjust/",
+        "/admin/finance/balanceconfirmation/add/",
+    ],
+)
+@pytest.mark.parametrize("value", ["abc", "1.5"])
+def test_a_dealer_picker_given_a_value_that_is_not_an_id_is_a_form_error(staff_client, url, value):
+    client = staff_client("Finance Manager")
+    response = client.post(url, {"customer": value, "amount": "10.00", "reason": "x"})
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+
+
+def _user_form(user: User, **changes) -> dict:
+    data = {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "order_limit": "",
+        "is_active": "on",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_the_users_screen_keeps_a_companys_last_active_owner(staff_client):
+    client = staff_client("Customer Service")
+    company = CustomerFactory()
+    owner = DealerUserFactory(customer=company, role="owner")
+    url = f"/admin/accounts/user/{owner.pk}/change/"
+
+    refused = client.post(url, _user_form(owner, is_active=None))
+
+    assert refused.status_code == 200
+    assert "A company must keep at least one active owner." in refused.content.decode()
+    owner.refresh_from_db()
+    assert owner.is_active
+    # with another active owner, one may be switched off
+    DealerUserFactory(customer=company, role="owner")
+    assert client.post(url, _user_form(owner, is_active=None)).status_code == 302
+    owner.refresh_from_db()
+    assert not owner.is_active
+
+
+def test_people_are_deactivated_never_deleted_in_the_back_office(superuser):
+    person = DealerUserFactory()
+    assert superuser.get(f"/admin/accounts/user/{person.pk}/delete/").status_code == 403
+    assert (
+        superuser.post(f"/admin/accounts/user/{person.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    listing = superuser.get("/admin/accounts/user/").content.decode()
+    assert 'value="delete_selected"' not in listing
+    superuser.post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", ACTION_CHECKBOX_NAME: [person.pk], "post": "yes"},
+    )
+    assert User.objects.filter(pk=person.pk).exists()
+
+
+@pytest.fixture
+def two_dealers_and_a_sales_manager(staff_client):
+    manager = staff_client("Sales Manager")
+    mine, theirs = CustomerFactory(code="MINE1"), CustomerFactory(code="THEIRS1")
+    customer_assign_sales_rep(customer=mine, rep=manager.user, by=None)
+    product = ProductFactory(sku="PRZ-1")
+    Price.objects.create(
+        price_list=PriceList.objects.get(code="LIST"), product=product, amount=Decimal("100")
+    )
+    for name, dealer in (("For my dealer", mine), ("For their dealer", theirs)):
+        campaign = Campaign.objects.create(
+            name=name,
+            audience=Audience.DEALERS,
+            discount_type="percentage",
+            discount_value=Decimal("5"),
+        )
+        campaign.customers.set([dealer])
+    campaigns_bump()
+    return manager, product
+
+
+def test_a_sales_manager_sees_on_the_product_page_only_the_campaigns_of_their_dealers(
+    two_dealers_and_a_sales_manager,
+):
+    manager, product = two_dealers_and_a_sales_manager
+    page = manager.get(f"/admin/catalog/product/{product.pk}/change/").content.decode()
+    assert "For my dealer" in page
+    assert "For their dealer" not in page
+
+
+def test_a_sales_manager_previewing_a_price_sees_only_the_campaigns_of_their_dealers(
+    two_dealers_and_a_sales_manager,
+):
+    manager, _product = two_dealers_and_a_sales_manager
+    page = manager.get(
+        "/admin/campaigns/campaign/preview/",
+        {"customer": "MINE1", "sku": "PRZ-1", "quantity": "1"},
+    ).content.decode()
+    assert "For my dealer" in page
+    assert "For their dealer" not in page
+    assert StockLevel.objects.count() == 0  # nothing written by looking
