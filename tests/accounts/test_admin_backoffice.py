@@ -304,6 +304,26 @@ def test_customer_service_posting_a_new_credit_limit_leaves_it_unchanged(staff_c
     assert not CreditLimitChange.objects.filter(customer=customer).exists()
 
 
+def test_a_credit_limit_reason_posted_by_who_cannot_change_the_limit_changes_nothing(
+    staff_client,
+):
+    """No "changed" log entry, no customer.updated event for a field they do not have."""
+    from django.contrib.admin.models import LogEntry as AdminLogEntry
+
+    from apps.core.models import OutboxEvent
+
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(credit_limit=Decimal("100000.00"))
+    response = client.post(
+        change_url(customer), change_form_data(customer, credit_limit_reason="nothing really")
+    )
+
+    assert response.status_code == 302
+    assert not OutboxEvent.objects.filter(type="customer.updated").exists()
+    assert not AdminLogEntry.objects.filter(change_message__contains="credit_limit").exists()
+    assert not AdminLogEntry.objects.filter(change_message__contains="Reason").exists()
+
+
 # --- customers: sales reps ----------------------------------------------------------------------
 
 

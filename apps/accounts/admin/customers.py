@@ -250,6 +250,19 @@ class CustomerAdmin(
     def _editable_credit_limit(self, request, obj) -> bool:
         return self.can_change_credit_limit(request) and self.has_change_permission(request, obj)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if (
+            not self._editable_credit_limit(request, obj)
+            and "credit_limit_reason" in form.base_fields
+        ):
+            # a declared field is part of the form whatever the fieldsets say: a reason posted
+            # by someone who cannot change the limit would count as a change (log, event)
+            form.base_fields = {
+                k: v for k, v in form.base_fields.items() if k != "credit_limit_reason"
+            }
+        return form
+
     def get_readonly_fields(self, request, obj=None):
         self._request = request
         fields = [*self.always_readonly, "next_step", "account", "related_lists"]
