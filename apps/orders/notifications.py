@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.utils import translation
 
 from apps.accounts.models import DealerRole
+from apps.core.links import portal_link
 from apps.notifications.services import customer_language, email_notify, notify_customer_users
 from apps.orders.models import Order
 from apps.orders.models import OrderStatus as S
@@ -27,6 +28,7 @@ ANNOUNCED = {
 def _context(order: Order) -> dict:
     return {
         "number": order.number,
+        "order_url": portal_link("orders", order.number),
         "status": order.status,
         "status_label": str(S(order.status).label),
         "currency": order.currency,

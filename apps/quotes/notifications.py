@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import translation
 
+from apps.core.links import portal_link
 from apps.notifications.services import customer_language, email_notify
 from apps.quotes.models import Quote
 
@@ -50,7 +51,7 @@ def _context(quote: Quote) -> dict:
             }
             for line in quote.lines.all()
         ],
-        "portal_url": f"{settings.DEALER_PORTAL_URL.rstrip('/')}/portal/quotes/{quote.number}/",
+        "portal_url": portal_link("quotes", quote.number),
     }
 
 

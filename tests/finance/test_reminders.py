@@ -111,6 +111,7 @@ def test_the_reminder_is_in_the_dealers_language_with_the_amounts(
     message = next(m for m in mailoutbox if "owner@bayi.test" in m.to)
     assert "120.00" in message.body and "ABC" in message.body
     assert message.subject.startswith("Vadesi geçmiş")
+    assert "/portal/invoices/" in message.body  # the portal's invoices, not the start page
 
 
 @pytest.mark.django_db(transaction=True)

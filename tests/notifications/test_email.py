@@ -108,6 +108,7 @@ def test_approval_mails_the_owners_in_the_language_they_registered_in(
     (message,) = mail.outbox
     assert message.to == ["o@x.example"]
     assert "D000007" in message.body
+    assert "/portal/login/" in message.body  # where to sign in, not the start page
     log = Notification.objects.get(template="accounts/customer_approved")
     assert (log.status, log.language) == ("sent", "tr")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from apps.notifications.models import Notification
@@ -33,6 +34,10 @@ def test_order_placed_and_shipped_emails(shop, django_capture_on_commit_callback
         )
     assert len(mail.outbox) == 2 and "YK-1" in mail.outbox[1].body
     assert Notification.objects.filter(template="orders/order_status", status="sent").count() == 1
+    # both lead to the order's page in the portal
+    link = f"{settings.DEALER_PORTAL_URL.rstrip('/')}/portal/orders/{number}/"
+    assert all(link in message.body for message in mail.outbox)
+    assert f'href="{link}"' in mail.outbox[0].alternatives[0][0]
 
 
 def test_owners_hear_of_orders_waiting_for_their_approval(shop, django_capture_on_commit_callbacks):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from apps.accounts.models import (
     User,
 )
 from apps.core.exceptions import Conflict, ValidationError
+from apps.core.links import portal_link
 from apps.notifications.services import customer_language, notify_customer_users
 
 SALES_REP_OBJECT_PERMS = ("accounts.view_customer", "accounts.change_customer")
@@ -47,7 +47,7 @@ def customer_approve(*, customer: Customer, by: User | None) -> Customer:
     notify_customer_users(
         customer=customer,
         template="accounts/customer_approved",
-        context={"login_url": settings.DEALER_PORTAL_URL},
+        context={"login_url": portal_link("login")},
         roles=[DealerRole.OWNER],
         language=customer_language(customer),
     )

@@ -39,6 +39,7 @@ from apps.accounts.throttling import AccountEmailThrottle
 from apps.accounts.tokens import email_verification_token_generator
 from apps.accounts.validators import normalize_tax_number
 from apps.core.exceptions import ValidationError
+from apps.core.links import portal_link
 from apps.notifications.services import customer_language, email_notify, notify_customer_users
 
 CONSENT_VERSIONS = {
@@ -191,7 +192,7 @@ def _email_known(user: User, *, may_mail: bool, event: dict) -> None:
             template="accounts/registration_email_taken",
             to=user.email,
             user=user,
-            context={"login_url": settings.DEALER_PORTAL_URL},
+            context={"login_url": portal_link("login")},
         )
     detail = "e-mail of a waiting registration" if waiting else "e-mail already registered"
     auth_event_record(kind=AuthEvent.Kind.REGISTRATION_REFUSED, user=user, **event, detail=detail)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -40,6 +39,7 @@ from apps.core.api.parsers import SafeJSONParser
 from apps.core.api.renderers import JSONRenderer
 from apps.core.clock import business_today
 from apps.core.exceptions import ServiceUnavailable, ValidationError
+from apps.core.links import portal_link
 from apps.core.schema import ErrorSerializer
 from apps.core.serializers import no_input
 from apps.finance import documents
@@ -430,7 +430,7 @@ class _ResultPageRenderer(BaseRenderer):
         response = (renderer_context or {}).get("response")
         data = data if isinstance(data, dict) else {}
         # back to the portal's page of the order paid, or its start page
-        base = f"{settings.DEALER_PORTAL_URL.rstrip('/')}/portal/"
+        base = portal_link()
         number = data.get("order_number")
         # the dealer's portal language (its cookie), else the portal's default: not the
         # browser's Accept-Language, so a Turkish portal's payment ends on a Turkish page
@@ -446,7 +446,7 @@ class _ResultPageRenderer(BaseRenderer):
             {
                 "data": data,
                 "status_code": getattr(response, "status_code", 200),
-                "portal_url": f"{base}orders/{quote(str(number))}/" if number else base,
+                "portal_url": portal_link("orders", str(number)) if number else base,
             },
         )
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import Customer, CustomerStatus
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, ValidationError
+from apps.core.links import portal_link
 from apps.core.money import round2
 from apps.finance.models import BalanceConfirmation, LedgerEntry
 from apps.finance.selectors import finance_contacts
@@ -72,7 +73,6 @@ def _notify(confirmation: BalanceConfirmation) -> None:
     customer = confirmation.customer
     language = customer_language(customer)
     year_start = confirmation.as_of.replace(month=1, day=1)
-    portal = settings.DEALER_PORTAL_URL.rstrip("/")
     context = {
         "id": confirmation.pk,
         "as_of": confirmation.as_of.isoformat(),
@@ -82,9 +82,9 @@ def _notify(confirmation: BalanceConfirmation) -> None:
         "respond_by": confirmation.respond_by.isoformat(),
         "distributor": settings.COMPANY_NAME,
         # the dealer portal's pages: a browser signs in there (the API wants a token)
-        "answer_url": f"{portal}/portal/confirmations/{confirmation.pk}/",
+        "answer_url": portal_link("confirmations", str(confirmation.pk)),
         "statement_url": (
-            f"{portal}/portal/statement/"
+            f"{portal_link('statement')}"
             f"?date_from={year_start}&date_to={confirmation.as_of}&format=pdf"
         ),
     }

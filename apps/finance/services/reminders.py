@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from apps.core.clock import business_today
+from apps.core.links import portal_link
 from apps.finance.models import Invoice, PaymentReminder
 from apps.finance.selectors import finance_contacts, invoice_queryset
 from apps.notifications.services import customer_language, email_notify, sms_notify
@@ -109,7 +110,7 @@ def _notify(customer, invoices: list[Invoice], stage: str, today: datetime.date)
         "currency": settings.CURRENCY,
         "total": f"{sum(i.open_amount for i in invoices):.2f}",
         "count": len(invoices),
-        "portal_url": settings.DEALER_PORTAL_URL,
+        "portal_url": portal_link("invoices"),
         "invoices": [
             {
                 "number": i.number,
