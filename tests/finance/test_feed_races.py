@@ -6,65 +6,25 @@ so the race happens every run."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from django.db import close_old_connections, connection, transaction
 
 from apps.finance.models import Invoice, LedgerEntry, Payment
 from tests.factories import CustomerFactory
 from tests.finance.helpers import INVOICES, PAYMENTS, invoice, line, payment
+from tests.held_transactions import while_held
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-SECONDS = 20  # every wait below is bounded
-
-
-def _waiting_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
 
 
 def _race(clients, url: str, first: dict, second: dict) -> dict:
     """``first`` posted in a transaction held open until ``second``'s request, posted
-    meanwhile from another thread with another key, waits on a lock; then ``first`` commits.
-    The second request's answer."""
+    meanwhile with another key, waits on a lock; then ``first`` commits. The second
+    request's answer."""
     client, other_client = clients
-    written, release = threading.Event(), threading.Event()
-    answers: dict = {}
-
-    def hold_first():
-        try:
-            with transaction.atomic():
-                answers["first"] = client.post(url, [first], format="json").json()
-                written.set()
-                release.wait(SECONDS)
-        finally:
-            close_old_connections()
-
-    def send_second():
-        try:
-            written.wait(SECONDS)
-            answers["second"] = other_client.post(url, [second], format="json").json()
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=hold_first), threading.Thread(target=send_second)]
-    for thread in threads:
-        thread.start()
-    assert written.wait(SECONDS)
-    deadline = time.monotonic() + SECONDS
-    while not _waiting_on_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _waiting_on_a_lock(), "the second batch never waited on the first one's key"
-    release.set()
-    for thread in threads:
-        thread.join(SECONDS)
+    answers = while_held(
+        lambda: client.post(url, [first], format="json").json(),
+        lambda: other_client.post(url, [second], format="json").json(),
+    )
     assert answers["first"]["created"] == 1, answers["first"]
     return answers["second"]
 

@@ -8,70 +8,19 @@ happens on every run."""
 
 from __future__ import annotations
 
-import threading
-import time
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Customer
 from apps.orders.models import CartItem, Order
 from tests.factories import DealerUserFactory
+from tests.held_transactions import while_held
 from tests.orders.conftest import place
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-SECONDS = 20  # every wait below is bounded
-
-
-def _waiting_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
-
-
-def _while_held(hold, request, meanwhile=lambda: None):
-    """``hold()`` runs in a transaction kept open until ``request()``, sent meanwhile from
-    another thread, waits on a lock; then ``meanwhile()``, then the transaction commits.
-    ``request()``'s answer."""
-    held, release = threading.Event(), threading.Event()
-    answers = {}
-
-    def first():
-        try:
-            with transaction.atomic():
-                answers["first"] = hold()
-                held.set()
-                release.wait(SECONDS)
-        finally:
-            close_old_connections()
-
-    def second():
-        try:
-            held.wait(SECONDS)
-            answers["second"] = request()
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    assert held.wait(SECONDS)
-    deadline = time.monotonic() + SECONDS
-    while not _waiting_on_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _waiting_on_a_lock(), "the second request never waited on the first"
-    meanwhile()
-    release.set()
-    for thread in threads:
-        thread.join(SECONDS)
-    return answers
 
 
 def _twin(client: APIClient) -> APIClient:
@@ -94,7 +43,7 @@ def cart(shop):
 
 
 def test_the_same_cart_submitted_twice_at_once_is_ordered_once(cart):
-    answers = _while_held(lambda: place(cart.owner), lambda: place(_twin(cart.owner)))
+    answers = while_held(lambda: place(cart.owner), lambda: place(_twin(cart.owner)))
 
     assert answers["first"].status_code == 201
     second = answers["second"]
@@ -121,7 +70,7 @@ def test_a_cart_changed_while_the_order_waits_is_not_ordered_as_it_was_read(cart
     def change_the_cart():
         CartItem.objects.filter(product__sku="KBL-1").update(quantity=7)
 
-    answers = _while_held(
+    answers = while_held(
         lock_the_company, lambda: place(_twin(cart.owner)), meanwhile=change_the_cart
     )
 
