@@ -132,15 +132,16 @@ def notify_customer_users(
 
 
 def customer_language(customer) -> str:
-    """The language a company registered in (its first e-mail's), else the default: staff
-    decisions reach the dealer in the dealer's language, not the staff member's."""
+    """The language a company registered in (its first e-mail's), else the portal's
+    (``PORTAL_LANGUAGE_CODE``: a dealer the ERP or staff created reads what the portal speaks):
+    staff decisions reach the dealer in the dealer's language, not the staff member's."""
     first = (
         Notification.objects.filter(customer=customer)
         .order_by("id")
         .values_list("language", flat=True)
         .first()
     )
-    return first or settings.LANGUAGE_CODE
+    return first or settings.PORTAL_LANGUAGE_CODE
 
 
 def _template_context(notification: Notification) -> dict[str, Any]:

@@ -76,7 +76,11 @@ def test_due_soon_and_overdue_invoices_are_reminded_once_per_stage(
     assert {(m.channel, m.to, m.status) for m in sms} == {("sms", "+905321112233", "sent")}
     assert sms.count() == 2  # the owner's phone, once per stage
     assert set(mails.values_list("status", flat=True)) == {"sent"}
-    assert {m.subject.split(":")[0] for m in mails} == {"Invoices due soon", "Overdue invoices"}
+    # a dealer the ERP created reads what the portal speaks (PORTAL_LANGUAGE_CODE, Turkish)
+    assert {m.subject.split(":")[0] for m in mails} == {
+        "Vadesi yaklaşan faturalar",
+        "Vadesi geçmiş faturalar",
+    }
 
     assert payment_reminders_send() == {"due_soon": 0, "overdue": 0}  # the next run: nothing
     assert Notification.objects.filter(template="finance/payment_reminder").count() == 4
