@@ -82,7 +82,8 @@ def test_ready_checks_the_broker_configured_for_the_suite(client, settings):
     }
 
 
-def test_ready_answers_503_when_s3_storage_is_unreachable(client, settings):
+def dead_s3_storage(settings) -> None:
+    """The default storage is an S3 where nothing listens, given up on within a second."""
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -93,10 +94,15 @@ def test_ready_answers_503_when_s3_storage_is_unreachable(client, settings):
                 "access_key": "x",
                 "secret_key": "y",
                 "region_name": "us-east-1",
+                "addressing_style": "path",
                 "client_config": _fast_fail_config(),
             },
         },
     }
+
+
+def test_ready_answers_503_when_s3_storage_is_unreachable(client, settings):
+    dead_s3_storage(settings)
     response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["failed"] == ["storage"]

@@ -4,12 +4,11 @@ the error format (the HTML 503 in the portal), nothing half-written, never a 500
 from __future__ import annotations
 
 import pytest
-from botocore.config import Config
 
 from apps.catalog.models import ProductImage
 from apps.finance.models import Invoice
 from tests.catalog.test_images import upload
-from tests.conftest import closed_port
+from tests.core.test_health import dead_s3_storage
 from tests.factories import CustomerFactory
 from tests.finance.helpers import INVOICES, b64, invoice
 from tests.inventory.factories import ProductFactory
@@ -19,23 +18,7 @@ pytestmark = [pytest.mark.django_db]
 
 @pytest.fixture
 def storage_down(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "media",
-                "endpoint_url": f"http://127.0.0.1:{closed_port()}",
-                "access_key": "x",
-                "secret_key": "y",
-                "region_name": "us-east-1",
-                "addressing_style": "path",
-                "client_config": Config(
-                    connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}
-                ),
-            },
-        },
-    }
+    dead_s3_storage(settings)
 
 
 def _is_503(response):
