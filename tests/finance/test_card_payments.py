@@ -202,6 +202,94 @@ def test_paying_named_invoices_settles_them(shop, sim, api_client, integration_c
     assert statuses == {"ABC2026000000001": "paid", "ABC2026000000002": "open"}
 
 
+# --- one charge however often a payment is started -------------------------------------------
+
+
+def test_starting_the_same_payment_again_answers_its_open_bank_page(shop, sim, api_client):
+    """A double click, a reload or a second tab: the pending payment and its bank page, not a
+    second session the dealer could pay as well (two charges for one order)."""
+    order = card_order(shop)
+    first = started(shop.owner, amount="240.00", order_number=order.number)
+    again = started(shop.owner, amount="240.00", order_number=order.number)
+    assert (again.pk, again.redirect_url) == (first.pk, first.redirect_url)
+    assert len(sim.sessions()) == 1 and CardPayment.objects.count() == 1
+
+    # declined: a new start opens a new session for another card
+    assert bank_return(api_client, sim, first, card=DECLINED_CARD).json()["status"] == "failed"
+    retry = started(shop.owner, amount="240.00", order_number=order.number)
+    assert retry.pk != first.pk and len(sim.sessions()) == 2
+
+
+def test_an_amount_on_account_or_invoices_started_again_answer_the_open_payment(shop, sim):
+    on_account = started(shop.owner, amount="50.00")
+    assert started(shop.owner, amount="50.00").pk == on_account.pk
+    assert started(shop.owner, amount="60.00").pk != on_account.pk  # another amount
+    # a colleague paying the same amount on account pays their own
+    assert started(shop.client("finance"), amount="50.00").pk != on_account.pk
+    assert CardPayment.objects.count() == 3 and len(sim.sessions()) == 3
+
+
+def test_a_payment_older_than_its_bank_session_is_not_answered_again(shop, sim):
+    """After ``CARD_PAYMENT_RECONCILE_MINUTES`` reconciliation decides a pending payment (the
+    dealer left the bank's page): a new start opens a new session."""
+    order = card_order(shop)
+    first = started(shop.owner, amount="240.00", order_number=order.number)
+    CardPayment.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=16)
+    )
+    assert started(shop.owner, amount="240.00", order_number=order.number).pk != first.pk
+
+
+def test_an_order_a_colleague_is_paying_at_the_bank_answers_409(shop, sim, settings):
+    order = card_order(shop)
+    purchasing = shop.client("purchasing", first_name="Deniz", last_name="Kaya")
+    theirs = started(purchasing, amount="240.00", order_number=order.number)
+    response = start(shop.owner, amount="240.00", order_number=order.number)
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["code"] == "payment_in_progress"
+    assert "Deniz Kaya" in body["detail"] and order.number in body["detail"]
+    assert CardPayment.objects.count() == 1 and len(sim.sessions()) == 1
+    # once reconciliation could have decided theirs, the owner may pay
+    CardPayment.objects.filter(pk=theirs.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=16)
+    )
+    assert start(shop.owner, amount="240.00", order_number=order.number).status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payments_started_at_once_open_one_bank_session(dealer_client, sim):
+    """Four starts for one order at once, real requests on their own connections, while the
+    gateway takes a second to open a session: one payment, one session, four answers with
+    its page."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=10)
+    order = card_order(shop)
+    sim.fault("tds_initial", "slow", count=4, delay=1.0)
+    barrier = threading.Barrier(4)
+
+    def post(_index):
+        client = APIClient()
+        client.credentials(**shop.owner._credentials)
+        try:
+            barrier.wait(timeout=10)
+            return start(client, amount="240.00", order_number=order.number)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(post, range(4)))
+    assert [a.status_code for a in answers] == [201] * 4, [a.content for a in answers]
+    assert len({(a.json()["id"], a.json()["redirect_url"]) for a in answers}) == 1
+    assert CardPayment.objects.count() == 1 and len(sim.sessions()) == 1
+
+
 # --- declines and failures --------------------------------------------------------------------
 
 
@@ -553,8 +641,8 @@ def test_the_payment_list_runs_a_fixed_number_of_queries(shop, sim, django_asser
     with django_assert_max_num_queries(8) as three:
         assert shop.owner.get(PAYMENTS).json()["count"] == 3
     queries = len(three)  # (the log is reset by the next request)
-    for _ in range(5):
-        started(shop.owner, amount="1.00")
+    for n in range(1, 6):
+        started(shop.owner, amount=f"{n}.00")  # five amounts on account
     with django_assert_max_num_queries(queries):
         assert shop.owner.get(PAYMENTS).json()["count"] == 8
 

@@ -5,7 +5,9 @@ The flow (docs/payments.md):
 1. ``card_payment_start``: a dealer pays an order awaiting payment, open invoices or an amount
    on account. A ``pending`` payment with our unique reference is written (and committed)
    before the gateway is asked for a session, so no session the gateway opens is unknown to
-   us; the answer is the bank page the dealer's browser goes to.
+   us; the answer is the bank page the dealer's browser goes to. Starts of one dealer run one
+   at a time; a start for what a pending payment already pays (a double click, a second tab)
+   answers that payment and its page, so two sessions never charge the dealer twice.
 2. ``card_payment_complete``: the bank posts the browser back with the session's ids. The post
    is unsigned, so it only names the payment: the gateway decides. We complete the session
    (``charge``, repeated with the same ids when the answer is lost: the gateway answers an
@@ -30,11 +32,12 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -171,7 +174,9 @@ def card_payment_start(
 ) -> CardPayment:
     """A pending payment and the gateway's page for it. An order: its grand total, while it
     awaits a card payment. Invoices: at most what is open on them. Neither: an amount on
-    account. Invoices and amounts on account need the finance role's view of the ledger."""
+    account. Invoices and amounts on account need the finance role's view of the ledger.
+    A start for what a pending payment of the last minutes already pays answers that payment,
+    its bank page still open (``_pending_session``): one charge, however often it is started."""
     customer = user.customer
     amount = _amount(amount)
     if order_number not in (None, "") and invoice_numbers not in (None, []):
@@ -189,6 +194,102 @@ def card_payment_start(
         if invoice_numbers not in (None, []):
             numbers = _invoices_to_pay(customer, invoice_numbers, amount)
     provider = _provider(provider_name)
+    with _starting(customer.pk):
+        pending = _pending_session(
+            user=user, provider=provider, order=order, numbers=numbers, amount=amount
+        )
+        if pending is not None:
+            return pending
+        return _open_session(
+            user=user, provider=provider, order=order, numbers=numbers, amount=amount
+        )
+
+
+_RECONCILE_EVERY = 5  # minutes: beat's finance-card-payments-reconcile (config/settings.py)
+_START_LOCK = 0x63617264 << 32  # advisory lock key space ("card"); the low half: the dealer
+
+
+@contextmanager
+def _starting(customer_id: int):
+    """One payment start at a time per dealer, across the gateway's answer (a session-level
+    advisory lock: the payment row must be committed before the gateway hears of it, so no
+    transaction can span the start). A second start waits, then finds the first one's session.
+    SQLite (the demo) serialises its writers already."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = _START_LOCK | customer_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except DatabaseError:  # a broken connection: closing it releases the lock
+            connection.close()
+
+
+def _pending_session(
+    *, user, provider: PaymentProvider, order: Order | None, numbers: list[str], amount: Decimal
+) -> CardPayment | None:
+    """The user's payment for the same thing (the order; the same invoices and amount; the
+    same amount on account) started within ``CARD_PAYMENT_RECONCILE_MINUTES``, not yet decided
+    and its bank page still open: a double click, a reload or a second tab get that page, so
+    the dealer is charged once. An order a colleague is paying at the bank right now is a
+    ``Conflict`` until their payment is decided (reconciliation decides an abandoned one)."""
+    since = timezone.now() - datetime.timedelta(minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES)
+    pending = CardPayment.objects.filter(
+        customer_id=user.customer_id,
+        provider=provider.name,
+        status=Status.PENDING,
+        amount=amount,
+        created_at__gte=since,
+        order=order,
+    ).exclude(redirect_url="")
+    for payment in pending.select_related("created_by").order_by("-created_at"):
+        if payment.created_by_id is None or payment.created_by_id != user.pk:
+            if order is None:
+                continue  # two people may each pay on account or the same invoices
+            raise Conflict(
+                _(
+                    "%(name)s is paying order %(n)s by card right now (started at %(time)s). "
+                    "If they do not finish, you can pay it from %(free)s."
+                )
+                % {
+                    "name": _who(payment.created_by),
+                    "n": order.number,
+                    "time": _clock(payment.created_at),
+                    "free": _clock(
+                        payment.created_at
+                        + datetime.timedelta(
+                            minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES + _RECONCILE_EVERY
+                        )
+                    ),
+                },
+                code="payment_in_progress",
+            )
+        if sorted(payment.invoice_numbers) == sorted(numbers):
+            return payment
+    return None
+
+
+def _who(user) -> str:
+    if user is None:
+        return _("Someone in your company")
+    return user.get_full_name() or user.email
+
+
+def _clock(moment: datetime.datetime) -> str:
+    """``14:05``: the distributor's wall clock."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).strftime("%H:%M")
+
+
+def _open_session(
+    *, user, provider: PaymentProvider, order: Order | None, numbers: list[str], amount: Decimal
+) -> CardPayment:
+    customer = user.customer
     if order is not None:
         description = _("Order %(n)s") % {"n": order.number}
     elif numbers:
