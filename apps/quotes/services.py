@@ -35,12 +35,14 @@ MAX_PRICE = Decimal("9999999999.9999")
 MAX_VALIDITY_DAYS = 366
 
 
-def _text(value, field: str, *, max_length: int = MAX_TEXT) -> str:
+def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
     if value is None:
-        return ""
+        value = ""
     if not isinstance(value, str):
         raise ValidationError({field: [_("Enter text.")]})
     value = value.strip()
+    if required and not value:
+        raise ValidationError({field: [_("This field is required.")]})
     if len(value) > max_length:
         raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
     return value
@@ -282,8 +284,9 @@ def quote_decline(*, quote: Quote, by, reason: str) -> Quote:
 # --- the dealer decides --------------------------------------------------------------------------
 
 
-def quote_reject(*, quote: Quote, user, reason: str = "") -> Quote:
-    reason = _text(reason, "reason")
+def quote_reject(*, quote: Quote, user, reason: str) -> Quote:
+    """The dealer declines an open quote and says why (the sales team reads it)."""
+    reason = _text(reason, "reason", required=True)
     with transaction.atomic():
         locked = _locked(quote)
         check_transition(locked.status, S.REJECTED, DEALER)

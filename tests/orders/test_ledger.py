@@ -138,7 +138,7 @@ def test_account_summary_and_company_show_balance_open_orders_and_available_cred
     }
     company = shop.owner.get("/api/v1/company").json()
     assert company["balance"] == "1000.00" and company["available_credit"] == "7800.00"
-    services.order_cancel(order=Order.objects.get(number=card), by=None)
+    services.order_cancel(order=Order.objects.get(number=card), by=None, reason="Not needed")
     order = Order.objects.exclude(number=card).get()
     order.invoiced_at = timezone.now()  # the ERP's invoice arrived: no longer an open order
     order.save(update_fields=["invoiced_at"])

@@ -78,11 +78,22 @@ def test_dealer_cancels_a_confirmed_order_and_the_reservation_is_released(stocke
     assert OutboxEvent.objects.filter(type="order.cancelled", subject=f"order:{number}").exists()
 
 
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}])
+def test_a_dealer_cancelling_says_why_or_nothing_changes(stocked, body):
+    """API.md: ``POST orders/{number}/cancel {reason}`` (no ``?``): the reason is required."""
+    number = place(stocked.owner, [("A-1", 5)]).json()["number"]
+    response = stocked.owner.post(f"/api/v1/orders/{number}/cancel", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "reason" in response.json()["errors"]
+    assert Order.objects.get(number=number).status == "confirmed"
+    assert reserved() == 5
+
+
 def test_dealer_cannot_cancel_once_processing_and_nothing_changes(stocked):
     number = place(stocked.owner, [("A-1", 5)]).json()["number"]
     order = Order.objects.get(number=number)
     services.order_set_status(order=order, status="processing", actor=STAFF)
-    response = stocked.owner.post(f"/api/v1/orders/{number}/cancel", {})
+    response = stocked.owner.post(f"/api/v1/orders/{number}/cancel", {"reason": "Too late"})
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
     assert Order.objects.get(number=number).status == "processing"

@@ -121,3 +121,20 @@ def test_checkout_says_ahead_when_an_order_will_wait_for_approval_or_credit(shop
     shop.customer.save(update_fields=["credit_limit"])
     page = buyer.get("/portal/checkout/").content.decode()
     assert "kredi limitinizi" in page
+
+
+def test_cancelling_an_order_in_the_portal_needs_a_reason(shop):
+    """The API's rule (``orders/{number}/cancel {reason}``), from the order's page."""
+    client, _user = browser(shop)
+    _checkout(client, shop)
+    order = Order.objects.get()
+    page = client.get(f"/portal/orders/{order.number}/").content.decode()
+    assert 'name="reason" required' in page
+    response = client.post(f"/portal/orders/{order.number}/", {"reason": "  "}, follow=True)
+    assert "bg-red-100" in response.content.decode()  # the error message
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    client.post(f"/portal/orders/{order.number}/", {"reason": "Ordered twice"})
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert order.status_history.last().note == "Ordered twice"

@@ -104,6 +104,9 @@ def test_a_quote_is_rejected_and_viewers_only_read(shop):
     assert quote.number in page and 'value="reject"' not in page
     assert viewer.post(f"/portal/quotes/{quote.number}/", {"action": "reject"}).status_code == 403
     assert viewer.post("/portal/quotes/", {"sku": ["A-1"], "quantity": ["1"]}).status_code == 403
+    owner.post(f"/portal/quotes/{quote.number}/", {"action": "reject", "reason": " "})
+    quote.refresh_from_db()
+    assert quote.status == "requested"  # a reason is required
     owner.post(f"/portal/quotes/{quote.number}/", {"action": "reject", "reason": "Vazgeçtik"})
     quote.refresh_from_db()
     assert quote.status == "rejected" and quote.reject_reason == "Vazgeçtik"

@@ -228,8 +228,18 @@ def test_roles_ask_read_and_reject(shop):
     assert viewer.post(f"{QUOTES}/{number}/reject", {}, format="json").status_code == 403
     rejected = shop.owner.post(f"{QUOTES}/{number}/reject", {"reason": "Pahalı"}, format="json")
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
-    again = shop.owner.post(f"{QUOTES}/{number}/reject", {}, format="json")
+    again = shop.owner.post(f"{QUOTES}/{number}/reject", {"reason": "Again"}, format="json")
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "  "}])
+def test_rejecting_a_quote_says_why_or_nothing_changes(shop, body):
+    """API.md: ``POST quotes/{number}/reject {reason}``: the sales team reads why."""
+    number = ask(shop.owner).json()["number"]
+    response = shop.owner.post(f"{QUOTES}/{number}/reject", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "reason" in response.json()["errors"]
+    assert shop.owner.get(f"{QUOTES}/{number}").json()["status"] == "requested"
 
 
 def test_another_companys_quote_is_not_found(shop, dealer_client):

@@ -66,10 +66,6 @@ class OrderCreateSerializer(StrictInputSerializer):
     )
 
 
-class ReasonSerializer(StrictInputSerializer):
-    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-
-
 class RequiredReasonSerializer(StrictInputSerializer):
     reason = serializers.CharField(max_length=1000)
 

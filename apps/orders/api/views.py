@@ -241,7 +241,7 @@ class OrderCancelView(OrderObjectView):
         summary="Cancel an order",
         description="Possible while the order is `awaiting_*` or `confirmed`; its stock "
         "reservation is released.",
-        request=s.ReasonSerializer,
+        request=s.RequiredReasonSerializer,
         responses={
             200: s.OrderSerializer,
             409: _conflict("The order can no longer be cancelled (its status forbids it)."),
@@ -250,7 +250,7 @@ class OrderCancelView(OrderObjectView):
     )
     def post(self, request, number):
         order = self.get_object()
-        data = validated(s.ReasonSerializer, request.data)
+        data = validated(s.RequiredReasonSerializer, request.data)
         return self.detail(services.order_cancel(order=order, by=request.user, **data))
 
 

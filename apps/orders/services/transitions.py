@@ -158,8 +158,9 @@ def order_reject(*, order: Order, by, reason: str) -> Order:
 
 def order_cancel(*, order: Order, by, reason: str = "", actor: str = DEALER) -> Order:
     """Dealers cancel while awaiting_* or confirmed; staff (and the ERP) also while
-    processing; nobody after shipping. The reservation is released."""
-    reason = _text(reason, "reason")
+    processing; nobody after shipping. The reservation is released. A dealer says why (API.md:
+    ``{reason}``); staff and the system may leave it to the status history's defaults."""
+    reason = _text(reason, "reason", required=actor == DEALER)
     with transaction.atomic():
         return _move(_locked(order), S.CANCELLED, actor=actor, by=by, note=reason)
 

@@ -93,4 +93,4 @@ class QuoteAcceptSerializer(StrictInputSerializer):
 
 
 class QuoteRejectSerializer(StrictInputSerializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000)
