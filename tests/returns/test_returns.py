@@ -76,12 +76,17 @@ def test_a_return_is_requested_approved_received_and_credited(
     assert OutboxEvent.objects.filter(type="return.credited").count() == 1
     detail = shop.owner.get(f"{RETURNS}/{number}").json()
     assert detail["status"] == "credited"
-    assert [h["to"] for h in detail["status_history"]] == [
-        "requested",
-        "approved",
-        "received",
-        "credited",
+    assert [(h["from"], h["to"]) for h in detail["status_history"]] == [
+        (None, "requested"),
+        ("requested", "approved"),
+        ("approved", "received"),
+        ("received", "credited"),
     ]
+    # the words of an order's status_history (docs/dealer-api.md), the dealer named as there
+    first = detail["status_history"][0]
+    assert set(first) == {"from", "to", "at", "by", "actor", "note"}
+    user = shop.owner.user
+    assert (first["actor"], first["by"]) == ("dealer", user.get_full_name() or user.email)
 
 
 # --- the window -------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.core.serializers import StrictInputSerializer
+from apps.orders.api.serializers import StatusChangeSerializer
 from apps.returns.models import (
     ReturnLine,
     ReturnPhoto,
     ReturnReason,
     ReturnRequest,
+    ReturnStatus,
     ReturnStatusChange,
 )
 
@@ -38,14 +40,14 @@ class ReturnPhotoSerializer(serializers.ModelSerializer):
         fields = ["id", "content_type", "size", "created_at"]
 
 
-class ReturnStatusChangeSerializer(serializers.ModelSerializer):
-    to = serializers.CharField(source="to_status")
-    at = serializers.DateTimeField(source="created_at")
-    by = serializers.EmailField(source="changed_by.email", default=None, allow_null=True)
+class ReturnStatusChangeSerializer(StatusChangeSerializer):
+    """One status change, in the words of an order's ``status_history``: ``from`` (null for
+    the first), ``to``, ``at``, ``by``, ``actor``, ``note``."""
 
-    class Meta:
+    to = serializers.ChoiceField(source="to_status", choices=ReturnStatus.choices)
+
+    class Meta(StatusChangeSerializer.Meta):
         model = ReturnStatusChange
-        fields = ["from_status", "to", "at", "by", "actor", "note"]
 
 
 class CreditSerializer(serializers.Serializer):
