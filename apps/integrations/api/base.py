@@ -330,14 +330,19 @@ class Choice(RecordField):
     def __init__(self, *, choices: Iterable[tuple[Any, Any]], **kwargs):
         self.choices = list(choices)
         self.by_text = {str(value): value for value, _label in self.choices}
+        # whole-number choices (VAT rates) take 20, "20", 20.0 and "20.00" alike, as Integer
+        self.whole = all(type(value) is int for value, _label in self.choices)
         super().__init__(**kwargs)
 
     def drf_kwargs(self):
         return {"choices": self.choices}
 
     def clean(self, value):
+        text = str(value)
+        if self.whole and isinstance(value, (float, str)) and len(text) <= 100:
+            text = Integer._decimal.sub("", text)
         try:
-            return self.by_text[str(value)]
+            return self.by_text[text]
         except KeyError:
             raise self.fail("invalid_choice", input=value) from None
 
