@@ -163,11 +163,11 @@ def test_the_purchase_path_runs_through_a_client_generated_from_the_schema(
     # cancel, then 409 on a second cancel
     cancel = api("orders.orders_cancel_create")
     cancelled = cancel.sync_detailed(
-        number=order.number, client=dealer, body=models.ReasonRequest(reason="Changed my mind")
+        number=order.number, client=dealer, body=models.RequiredReasonRequest(reason="Changed my mind")
     )
     assert cancelled.status_code == 200
     assert cancelled.parsed.status == models.OrderStatusEnum.CANCELLED
     twice = cancel.sync_detailed(
-        number=order.number, client=dealer, body=models.ReasonRequest(reason="Again")
+        number=order.number, client=dealer, body=models.RequiredReasonRequest(reason="Again")
     )
     assert twice.status_code == 409 and isinstance(twice.parsed, models.Error)
