@@ -14,6 +14,9 @@ from django.utils.formats import number_format
 TWO_PLACES = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
 ZERO = Decimal("0.00")
+# the largest amount a money column (14 digits, 2 places) holds: a line, an order's total,
+# a ledger entry, a receipt
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def to_decimal(value) -> Decimal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import decimal
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -65,6 +66,31 @@ def no_input(request) -> None:
     malformed one answers 400 ``parse_error``) and anything in it is refused, as every other
     endpoint refuses what it does not accept."""
     validated(NoInputSerializer, request.data)
+
+
+def decimal_output_unbounded() -> None:
+    """Figures the API computes (a unit's gross price, a line of a large quantity, an
+    available credit) may have more digits than the column their field was modelled on.
+    DRF quantizes with ``max_digits`` as the precision and raises ``InvalidOperation`` (a
+    500) then. Input is not affected: ``validate_precision`` refuses too many digits before
+    ``quantize`` runs. So a figure that does not fit ``max_digits`` is written out in full,
+    rounded to ``decimal_places`` (installed once, by the core app)."""
+    field = serializers.DecimalField
+    if getattr(field.quantize, "unbounded", False):
+        return
+    bounded = field.quantize
+
+    def quantize(self, value):
+        try:
+            return bounded(self, value)
+        except decimal.InvalidOperation:
+            if self.decimal_places is None or not value.is_finite():
+                raise
+            exponent = decimal.Decimal(1).scaleb(-self.decimal_places)
+            return value.quantize(exponent, rounding=self.rounding or decimal.ROUND_HALF_UP)
+
+    quantize.unbounded = True
+    field.quantize = quantize
 
 
 class MoneyField(serializers.DecimalField):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
-from apps.core.money import line_amounts
+from apps.core.money import MAX_AMOUNT, line_amounts, money_text
 from apps.inventory.selectors import available_subquery, stock_display
 from apps.pricing.engine import ResolvedPrice, price_resolve_many
 
@@ -85,6 +85,7 @@ def lines_price(*, customer, pairs: Sequence[tuple[Product, int]]) -> list[Price
             line.line_net, line.line_vat, line.line_gross = line_amounts(
                 price.unit_net, quantity, product.vat_rate
             )
+            line.problems += amount_problems(line)
         for code, message in quantity_problems(product, quantity):
             line.problems.append({"code": code, "message": message})
         if line.available < quantity:
@@ -98,6 +99,20 @@ def lines_price(*, customer, pairs: Sequence[tuple[Product, int]]) -> list[Price
             )
         lines.append(line)
     return lines
+
+
+def amount_problems(line: PricedLine) -> list[dict]:
+    """``too_large``: a line whose gross amount is more than an order can hold
+    (``MAX_AMOUNT``): a price of billions times a large quantity."""
+    if line.line_gross <= MAX_AMOUNT:
+        return []
+    return [
+        {
+            "code": "too_large",
+            "message": _("This line comes to more than %(max)s; order fewer units.")
+            % {"max": money_text(MAX_AMOUNT)},
+        }
+    ]
 
 
 def totals(lines: Sequence[PricedLine]) -> dict[str, Decimal]:

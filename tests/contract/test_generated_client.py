@@ -163,7 +163,9 @@ def test_the_purchase_path_runs_through_a_client_generated_from_the_schema(
     # cancel, then 409 on a second cancel
     cancel = api("orders.orders_cancel_create")
     cancelled = cancel.sync_detailed(
-        number=order.number, client=dealer, body=models.RequiredReasonRequest(reason="Changed my mind")
+        number=order.number,
+        client=dealer,
+        body=models.RequiredReasonRequest(reason="Changed my mind"),
     )
     assert cancelled.status_code == 200
     assert cancelled.parsed.status == models.OrderStatusEnum.CANCELLED

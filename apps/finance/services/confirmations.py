@@ -29,14 +29,13 @@ from apps.accounts.models import Customer, CustomerStatus
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.links import portal_link
-from apps.core.money import round2
+from apps.core.money import MAX_AMOUNT, round2
 from apps.finance.models import BalanceConfirmation, LedgerEntry
 from apps.finance.selectors import finance_contacts
 from apps.notifications.services import customer_language, email_notify
 
 Status = BalanceConfirmation.Status
 MAX_REASON = 2000
-MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def _balance_as_of(customer, as_of: datetime.date) -> Decimal:

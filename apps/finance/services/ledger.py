@@ -22,12 +22,11 @@ from django.utils.translation import gettext as _
 from apps.core.bulk import rows_copy
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, ValidationError
-from apps.core.money import round2
+from apps.core.money import MAX_AMOUNT, round2
 from apps.finance.models import LedgerEntry, Settlement, settled_sum
 
 Kind = LedgerEntry.Kind
 ZERO = Decimal("0.00")
-MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def _amount(value) -> Decimal:

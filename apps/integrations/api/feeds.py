@@ -18,6 +18,7 @@ from decimal import Decimal
 from apps.accounts.models import ApiKeyScope
 from apps.catalog.models import Unit, VatRate
 from apps.catalog.services.products import product_upsert_many
+from apps.core.money import MAX_AMOUNT
 from apps.finance.models import Invoice, Payment
 from apps.finance.services.invoices import invoice_create_many
 from apps.finance.services.payments import payment_record_many
@@ -134,7 +135,6 @@ SPECIAL_PRICE_RECORD = RecordSchema(
 )
 
 
-MAX_AMOUNT = Decimal("999999999999.99")
 MAX_INVOICE_LINES = 1000
 MAX_INVOICE_FILE = 5 * 1024 * 1024  # bytes, each of xml and pdf
 

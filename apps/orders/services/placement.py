@@ -34,7 +34,7 @@ from apps.accounts.models import Address, Customer, DealerRole
 from apps.accounts.selectors import customer_credit_exposure
 from apps.core.exceptions import Conflict, NotAllowed, ValidationError
 from apps.core.idempotency import idempotency_claim
-from apps.core.money import line_amounts, round4, to_decimal
+from apps.core.money import MAX_AMOUNT, line_amounts, money_text, round4, to_decimal
 from apps.core.text import text_value
 from apps.inventory.services import stock_reserve
 from apps.orders.events import order_created_emit
@@ -43,7 +43,13 @@ from apps.orders.models import OrderStatus as S
 from apps.orders.notifications import order_placed_notify
 from apps.orders.services.numbers import order_number_next
 from apps.orders.states import DEALER
-from apps.pricing.lines import PricedLine, lines_price, products_by_sku, totals
+from apps.pricing.lines import (
+    PricedLine,
+    amount_problems,
+    lines_price,
+    products_by_sku,
+    totals,
+)
 
 MAX_LINES = 500
 NOTE_MAX_LENGTH = 2000  # an order's note, as the API takes it
@@ -114,14 +120,16 @@ def _quoted(lines: list[PricedLine], quoted: Mapping[str, Decimal]) -> None:
             source=QUOTE_SOURCE,
             base=unit,
             unit_net=unit,
-            discount=Decimal("0"),
+            discount=Decimal("0.0000"),
             unit_gross=round4(unit * (100 + line.product.vat_rate) / 100),
             campaign=None,
         )
         line.line_net, line.line_vat, line.line_gross = line_amounts(
             unit, line.quantity, line.product.vat_rate
         )
-        line.problems = [p for p in line.problems if p["code"] != "not_sellable"]
+        line.problems = [
+            p for p in line.problems if p["code"] not in ("not_sellable", "too_large")
+        ] + amount_problems(line)
 
 
 def _lines_from_items(
@@ -157,6 +165,11 @@ def _lines_from_items(
                 continue  # judged under the lock by the reservation (409)
             field = "sku" if problem["code"] == "not_sellable" else "quantity"
             errors.setdefault(f"items.{index}.{field}", []).append(problem["message"])
+    if not errors and totals(lines)["grand_total"] > MAX_AMOUNT:
+        errors["items"] = [
+            _("The order comes to more than %(max)s; split it into several orders.")
+            % {"max": money_text(MAX_AMOUNT)}
+        ]
     if errors:
         raise ValidationError(errors)
     return lines

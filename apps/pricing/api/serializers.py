@@ -23,7 +23,8 @@ class QuoteInputSerializer(StrictInputSerializer):
 
 class QuoteLineSerializer(serializers.Serializer):
     """A priced line; the unit and line amounts are null where the product has no price for
-    the caller's company (then ``problem`` says so)."""
+    the caller's company (then ``problem`` says so). ``problem`` also says when a line comes to
+    more than an order can hold."""
 
     sku = serializers.CharField(source="product.sku")
     name = serializers.CharField(source="product.name")
@@ -39,7 +40,10 @@ class QuoteLineSerializer(serializers.Serializer):
     problem = serializers.SerializerMethodField()
 
     def get_problem(self, line) -> str | None:
-        return None if line.sellable else _("This product has no price for your company.")
+        if not line.sellable:
+            return _("This product has no price for your company.")
+        too_large = [p["message"] for p in line.problems if p["code"] == "too_large"]
+        return too_large[0] if too_large else None
 
     def to_representation(self, line):
         data = super().to_representation(line)
