@@ -59,6 +59,19 @@ def line_amounts(unit_net, quantity: int, vat_rate: int) -> tuple[Decimal, Decim
     return net, vat, net + vat
 
 
+def part_amounts(
+    unit_net, quantity: int, vat_rate: int, *, before: int
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, vat, gross) that ``quantity`` more units add to a line of which ``before`` units
+    are counted already: the line's amounts for all of them less those for the ``before``.
+    Parts of a line (returns, partial credits) so add up to the line's own amounts to the
+    kuruş, however it is split; each part rounded alone could add a kuruş a part."""
+    net_after, vat_after, _gross = line_amounts(unit_net, before + quantity, vat_rate)
+    net_before, vat_before, _gross = line_amounts(unit_net, before, vat_rate)
+    net, vat = net_after - net_before, vat_after - vat_before
+    return net, vat, net + vat
+
+
 def currency() -> str:
     return settings.CURRENCY
 

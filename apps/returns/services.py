@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from apps.catalog.images import validate_image
 from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotFound, ValidationError
-from apps.core.money import line_amounts
+from apps.core.money import part_amounts
 from apps.core.sequences import sequence_next
 from apps.core.text import text_value
 from apps.finance.models import LedgerEntry
@@ -499,18 +499,42 @@ def return_receive(
         return _move(request, S.RECEIVED, actor=actor, by=by, note=note, stamp="received_at"), True
 
 
-def credit_amounts(request: ReturnRequest) -> tuple[Decimal, Decimal, Decimal]:
-    """``(net, vat, gross)`` of the credit: per line the received quantity at the order
-    line's unit price, VAT per line (``line_amounts``, as the order itself)."""
+def credit_amounts(
+    request: ReturnRequest, *, credited_before: Mapping[int, int] | None = None
+) -> tuple[Decimal, Decimal, Decimal]:
+    """``(net, vat, gross)`` of the credit. Per line, what the received units add to their
+    order line's credit: the amounts of every unit of the line credited so far, this return's
+    included, less those of the units other returns credited before, each at the order line's
+    unit price with its VAT (``line_amounts``, as the order itself). One return of a whole
+    line credits its amounts to the kuruş; so do several returns of its parts, never more
+    (each part rounded alone could add a kuruş each). ``credited_before``: ``{order line id:
+    units}`` credited by other returns (read from the database when not given)."""
+    lines = [line for line in request.lines.select_related("order_line") if line.received_quantity]
+    before = credited_before
+    if before is None:
+        before = _credited_before(request, [line.order_line_id for line in lines])
     net = vat = Decimal("0.00")
-    for line in request.lines.select_related("order_line"):
-        if not line.received_quantity:
-            continue
-        line_net, line_vat, _gross = line_amounts(
-            line.order_line.unit_net, line.received_quantity, line.order_line.vat_rate
+    for line in lines:
+        order_line = line.order_line
+        line_net, line_vat, _gross = part_amounts(
+            order_line.unit_net,
+            line.received_quantity,
+            order_line.vat_rate,
+            before=before.get(line.order_line_id) or 0,
         )
         net, vat = net + line_net, vat + line_vat
     return net, vat, net + vat
+
+
+def _credited_before(request: ReturnRequest, order_lines: list[int]) -> dict[int, int]:
+    """``{order line id: units}`` that other returns credited of these order lines."""
+    return dict(
+        ReturnLine.objects.filter(order_line__in=order_lines, request__status=S.CREDITED)
+        .exclude(request=request)
+        .values("order_line")
+        .annotate(units=Sum("received_quantity"))
+        .values_list("order_line", "units")
+    )
 
 
 def return_credit(
@@ -523,6 +547,8 @@ def return_credit(
         if request.status == S.CREDITED:
             return request, False
         check_transition(request.status, S.CREDITED, actor)
+        # returns of one order are credited one at a time: each counts what the others credited
+        Order.objects.select_for_update().filter(pk=request.order_id).exists()
         net, vat, gross = credit_amounts(request)
         request.credit_note = ledger_post(
             customer=request.customer,

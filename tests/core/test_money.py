@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.core.money import line_amounts, round2, round4, vat_amount
+from apps.core.money import line_amounts, part_amounts, round2, round4, vat_amount
 
 decimals = st.decimals(min_value=Decimal("-1000000000"), max_value=Decimal("1000000000"), places=6)
 
@@ -78,3 +78,21 @@ def test_floats_are_refused():
         round2("abc")
     with pytest.raises(ValueError):
         round2(Decimal("NaN"))
+
+
+@given(
+    unit=st.decimals(min_value=0, max_value=100000, places=4),
+    rate=st.sampled_from([0, 1, 10, 20]),
+    parts=st.lists(st.integers(min_value=1, max_value=500), min_size=1, max_size=12),
+)
+def test_parts_of_a_line_add_up_to_the_line_to_the_kurus(unit, rate, parts):
+    """Returns credited in parts (DESIGN.md "Returns": a credit note at the order's prices):
+    however a line is split, its parts' amounts add up to the line's own, never a kuruş more."""
+    net = vat = Decimal("0.00")
+    before = 0
+    for quantity in parts:
+        part_net, part_vat, part_gross = part_amounts(unit, quantity, rate, before=before)
+        assert part_gross == part_net + part_vat and part_net >= 0 and part_vat >= 0
+        net, vat, before = net + part_net, vat + part_vat, before + quantity
+    line_net, line_vat, line_gross = line_amounts(unit, before, rate)
+    assert (net, vat, net + vat) == (line_net, line_vat, line_gross)

@@ -456,3 +456,26 @@ def test_cancel_takes_no_input_and_refuses_a_body(shop, order, body):
     assert response.status_code == 400, response.content
     assert ReturnRequest.objects.get(number=number).status == "requested"
     assert shop.owner.post(url).status_code == 200
+
+
+def test_a_line_returned_in_parts_credits_what_the_dealer_paid_to_the_kurus(
+    shop, integration_client
+):
+    """3 units at 10.0050: the order line is 30.02 + 6.00 VAT. Three returns of one unit each
+    credit 36.02 in all (each rounded alone: 3 x 12.01 = 36.03, a kuruş more than paid)."""
+    shop.product("ODD", price="10.0050", stock=10)
+    order = delivered_order(shop, items=(("ODD", 3),))
+    assert order.grand_total == D("36.02")
+    erp = integration_client()
+    credits = []
+    for _unit in range(3):
+        number = ask(shop.owner, order, [line("ODD", 1)]).json()["number"]
+        for status in ("approved", "received", "credited"):
+            answer = erp_status(erp, number, status)
+            assert answer.status_code == 200, answer.content
+        credits.append(answer.json()["credit"])
+    assert sum(D(c["gross"]) for c in credits) == D("36.02")
+    assert sum(D(c["net"]) for c in credits) == D("30.02")
+    assert sum(D(c["vat"]) for c in credits) == D("6.00")
+    notes = LedgerEntry.objects.filter(kind="credit_note")
+    assert sum(e.amount for e in notes) == -order.grand_total
