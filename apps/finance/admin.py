@@ -23,7 +23,6 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -122,7 +121,7 @@ class EntryForm(_LedgerForm):
             "payment or a credit note negative."
         )
     )
-    entry_date = forms.DateField(label=_("date"), initial=timezone.localdate)
+    entry_date = forms.DateField(label=_("date"), initial=business_today)
     due_date = forms.DateField(label=_("due date"), required=False)
     document_number = forms.CharField(label=_("document number"), max_length=64, required=False)
     description = forms.CharField(label=_("description"), max_length=255, required=False)

@@ -38,6 +38,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
+from apps.core.clock import business_today
 from apps.core.money import money_text
 from apps.orders.models import Order
 
@@ -61,7 +62,7 @@ class LedgerEntry(models.Model):
         decimal_places=2,
         help_text=_("Positive: the dealer owes more (invoice); negative: less (payment)."),
     )
-    entry_date = models.DateField(_("date"), default=timezone.localdate)
+    entry_date = models.DateField(_("date"), default=business_today)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     document_number = models.CharField(_("document number"), max_length=64, blank=True)
     description = models.CharField(_("description"), max_length=255, blank=True)

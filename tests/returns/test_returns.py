@@ -479,3 +479,26 @@ def test_a_line_returned_in_parts_credits_what_the_dealer_paid_to_the_kurus(
     assert sum(D(c["vat"]) for c in credits) == D("6.00")
     notes = LedgerEntry.objects.filter(kind="credit_note")
     assert sum(e.amount for e in notes) == -order.grand_total
+
+
+def test_a_credit_note_posted_after_midnight_in_istanbul_is_dated_that_day(
+    dealer_client, integration_client
+):
+    """The API answers in UTC; a ledger entry's date is the distributor's business day: at
+    22:30 UTC it is 01:30 of the next day in Istanbul."""
+    import time_machine
+
+    from tests.returns.conftest import make_shop
+
+    moment = dt.datetime(2026, 6, 10, 22, 30, tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=False):
+        shop = make_shop(dealer_client)
+        order = delivered_order(shop, items=(("A-1", 1),))
+        erp = integration_client()
+        number = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+        for status in ("approved", "received", "credited"):
+            assert erp_status(erp, number, status).status_code == 200
+        entry = LedgerEntry.objects.get(kind="credit_note")
+        assert entry.entry_date == dt.date(2026, 6, 11)
+        statement = shop.owner.get("/api/v1/account/statement?date_from=2026-06-11").json()
+        assert number in str(statement)
