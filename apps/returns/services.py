@@ -349,7 +349,7 @@ def return_decide(
     ``(request, False)``, nothing changes."""
     if status not in (S.APPROVED, S.REJECTED):
         raise ValidationError({"status": [_("Approve or reject.")]})
-    note = _text(note, "note" if status == S.APPROVED else "reason", required=status == S.REJECTED)
+    note = _text(note, "note", required=status == S.REJECTED)  # the field the callers send
     with transaction.atomic():
         request = _locked(request)
         if request.status == status:
@@ -560,8 +560,9 @@ def return_credit(
         )
         request.credit_net, request.credit_vat, request.credit_total = net, vat, gross
         request.save(update_fields=["credit_note", "credit_net", "credit_vat", "credit_total"])
+        previous = request.status
         request = _move(request, S.CREDITED, actor=actor, by=by, note=note, stamp="credited_at")
-        return_event_emit("return.credited", request)
+        return_event_emit("return.credited", request, previous_status=previous)
         return request, True
 
 
