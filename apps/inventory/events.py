@@ -12,7 +12,8 @@ STOCK_CHANGED = EventType(
     "stock.changed",
     "Stock changed: one event per transaction (an ERP stock batch, an adjustment, an "
     "order's reservation...), listing each product whose stock changed with its "
-    "available units over all active warehouses and its changed stock levels.",
+    "available units over all active warehouses and all its stock levels (every warehouse, "
+    "the unchanged ones too: the event is the product's whole stock).",
     "stock",
     {
         "reference": "batch:43",
