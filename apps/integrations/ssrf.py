@@ -121,10 +121,10 @@ def check_url(url: str, *, resolve_ttl: float = 0) -> tuple[str, int, list[IPAdd
     except ValueError as exc:
         raise UnsafeTarget(_("Enter a valid URL.")) from exc
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise UnsafeTarget(_("The URL must start with https://."))
-    if scheme != "https" and settings.WEBHOOK_REQUIRE_HTTPS:
-        raise UnsafeTarget(_("The URL must start with https://."))
+    if scheme != "https" and (settings.WEBHOOK_REQUIRE_HTTPS or scheme != "http"):
+        if settings.WEBHOOK_REQUIRE_HTTPS:
+            raise UnsafeTarget(_("The URL must start with https://."))
+        raise UnsafeTarget(_("The URL must start with https:// or http://."))
     if parts.username is not None or parts.password is not None:
         raise UnsafeTarget(
             _("Put no user name or password in the URL: the signature authenticates us.")
