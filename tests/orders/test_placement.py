@@ -168,6 +168,16 @@ def test_card_waits_for_payment_and_bank_transfer_is_confirmed(shop):
     assert place(shop.owner, [("A-1", 1)], "bank_transfer").json()["status"] == "confirmed"
 
 
+def test_a_card_order_of_nothing_to_pay_is_confirmed_not_left_waiting(shop):
+    """A 0.00 card order (a free quote, a 100 % campaign) cannot be paid by card (the
+    gateway takes no zero amount): it would wait for a payment until it is cancelled."""
+    shop.product("FREE-1", price="0")
+    response = place(shop.owner, [("FREE-1", 2)], "card")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["grand_total"], body["status"]) == ("0.00", "confirmed")
+
+
 def test_order_from_the_cart_empties_it(shop):
     shop.product("A-1")
     shop.owner.post("/api/v1/cart/items", {"sku": "A-1", "quantity": 2}, format="json")

@@ -182,9 +182,9 @@ def continue_chain(*, customer: Customer, grand_total: Decimal, payment_method: 
         if customer_credit_exposure(customer=customer, extra=grand_total) > customer.credit_limit:
             return S.AWAITING_CREDIT_APPROVAL
         return S.CONFIRMED
-    if payment_method == PaymentMethod.CARD:
+    if payment_method == PaymentMethod.CARD and grand_total > 0:
         return S.AWAITING_PAYMENT
-    return S.CONFIRMED
+    return S.CONFIRMED  # a card order of 0.00 (a free quote, a 100 % campaign): nothing to pay
 
 
 def first_status(*, user, customer: Customer, grand_total: Decimal, payment_method: str) -> str:
