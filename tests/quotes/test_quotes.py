@@ -104,6 +104,10 @@ def test_the_quote_lifecycle_ends_in_one_order_at_exactly_the_quoted_prices(
         .values_list("type", flat=True)
     )
     assert types == ["quote.requested", "quote.sent", "quote.accepted"]
+    # the order's event speaks of the quoted lines as of any other (docs/events.md: 4 places)
+    [created] = OutboxEvent.objects.filter(type="order.created", subject=f"order:{order.number}")
+    assert {line["discount"] for line in created.data["lines"]} == {"0.0000"}
+    assert [line["unit_net"] for line in created.data["lines"]] == ["87.1234", "15.0000"]
 
     again = accept(shop.owner, number)
     assert again.status_code == 409 and again.json()["code"] == "quote_used"
