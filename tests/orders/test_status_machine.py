@@ -89,6 +89,23 @@ def test_a_dealer_cancelling_says_why_or_nothing_changes(stocked, body):
     assert reserved() == 5
 
 
+def test_a_dealer_cannot_cancel_an_order_the_erp_invoiced_but_staff_can(stocked):
+    """The invoice is on the dealer's account: cancelling the order takes a credit note, which
+    the distributor's staff arrange; the dealer gets 409 ``order_invoiced``, nothing changes."""
+    from django.utils import timezone
+
+    number = place(stocked.owner, [("A-1", 5)]).json()["number"]
+    Order.objects.filter(number=number).update(invoiced_at=timezone.now())  # the ERP's invoice
+    response = stocked.owner.post(f"/api/v1/orders/{number}/cancel", {"reason": "Not needed"})
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "order_invoiced"
+    assert Order.objects.get(number=number).status == "confirmed" and reserved() == 5
+    order = services.order_cancel(
+        order=Order.objects.get(number=number), by=None, reason="Credit note 123", actor=STAFF
+    )
+    assert order.status == "cancelled" and reserved() == 0
+
+
 def test_dealer_cannot_cancel_once_processing_and_nothing_changes(stocked):
     number = place(stocked.owner, [("A-1", 5)]).json()["number"]
     order = Order.objects.get(number=number)

@@ -157,12 +157,23 @@ def order_reject(*, order: Order, by, reason: str) -> Order:
 
 
 def order_cancel(*, order: Order, by, reason: str = "", actor: str = DEALER) -> Order:
-    """Dealers cancel while awaiting_* or confirmed; staff (and the ERP) also while
-    processing; nobody after shipping. The reservation is released. A dealer says why (API.md:
-    ``{reason}``); staff and the system may leave it to the status history's defaults."""
+    """Dealers cancel while awaiting_* or confirmed and not yet invoiced; staff (and the ERP)
+    also while processing or invoiced; nobody after shipping. The reservation is released. A
+    dealer says why (API.md: ``{reason}``); staff and the system may leave it empty."""
     reason = _text(reason, "reason", required=actor == DEALER)
     with transaction.atomic():
-        return _move(_locked(order), S.CANCELLED, actor=actor, by=by, note=reason)
+        order = _locked(order)
+        if actor == DEALER and order.invoiced_at is not None and order.status != S.CANCELLED:
+            # the ERP billed it: cancelling takes a credit note, which staff arrange
+            raise Conflict(
+                _(
+                    "Order %(n)s is invoiced already: ask us to cancel it (the invoice needs "
+                    "a credit note)."
+                )
+                % {"n": order.number},
+                code="order_invoiced",
+            )
+        return _move(order, S.CANCELLED, actor=actor, by=by, note=reason)
 
 
 # --- the back office and the ERP --------------------------------------------------------------
