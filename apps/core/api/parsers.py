@@ -8,8 +8,9 @@ Every request body a client sends as JSON goes through ``SafeJSONParser`` (the d
   the text (Python's decoder recurses, so ``[[[[...]]]]`` 1,000 deep raised ``RecursionError``);
 * bytes that are not text in the request's charset (UTF-8 by default);
 * ``NaN``, ``Infinity``, and number literals that overflow to infinity (``1e999``);
-* integers outside the signed 64-bit range (no column holds them; Python also refuses to read
-  ints of more than 4,300 digits);
+* integers outside the signed 64-bit range are read as floats (no column holds them: each
+  field refuses them with its own message, so one record of a batch cannot fail the others);
+  beyond a float's range they are refused as too large;
 * an object that names the same key twice (which value would count is ambiguous).
 """
 
@@ -55,11 +56,15 @@ def json_nesting_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def _int(text: str) -> int:
-    value = int(text)  # ValueError beyond sys.get_int_max_str_digits()
-    if not INT_MIN <= value <= INT_MAX:
-        raise JSONBodyError(_("A number in the body is too large."))
-    return value
+def _int(text: str) -> int | float:
+    if len(text) <= 19:  # within the signed 64-bit range but for a few 19-digit numbers
+        value = int(text)
+        if INT_MIN <= value <= INT_MAX:
+            return value
+    # beyond it no column holds the number: it is read as a float, which every integer and
+    # decimal field refuses with a field error (a batch's other records still count); read
+    # as a float, not an int, so that thousands of digits cost no quadratic conversion
+    return _float(text)
 
 
 def _float(text: str) -> float:
