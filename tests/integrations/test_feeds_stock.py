@@ -56,6 +56,24 @@ def test_a_new_stock_level_is_created_with_a_movement_and_a_new_warehouse(client
     assert (movement.on_hand_before, movement.on_hand_after) == (0, 40)
 
 
+def test_a_warehouse_code_differing_only_in_case_is_a_typo_not_a_new_warehouse(client, products):
+    """``merkez`` beside ``MERKEZ`` would be a second, sellable warehouse: that record is
+    refused on ``warehouse``; the batch's others count."""
+    post(client, [{"sku": "KBL-001", "warehouse": "MERKEZ", "on_hand": 40}])
+    body = post(
+        client,
+        [
+            {"sku": "KBL-001", "warehouse": "merkez", "on_hand": 8},
+            {"sku": "KBL-002", "warehouse": "MERKEZ", "on_hand": 5},
+        ],
+    )
+    assert (body["created"], body["failed"]) == (1, 1)
+    [error] = body["errors"]
+    assert error["index"] == 0 and "MERKEZ" in error["errors"]["warehouse"][0]
+    assert list(Warehouse.objects.values_list("code", flat=True)) == ["MERKEZ"]
+    assert level("KBL-001").on_hand == 40
+
+
 def test_a_changed_on_hand_becomes_an_erp_sync_movement_with_before_after_and_batch(
     client, products
 ):

@@ -5,7 +5,8 @@ per record: ``created`` (a new stock level), ``updated`` (``on_hand`` changed), 
 (equal: no write, no movement) or errors. Each change of ``on_hand`` becomes an ``erp_sync``
 ``StockMovement`` (``quantity = new - old``, before and after of on_hand and reserved, the
 caller's ``reference``). A product must exist (soft-deleted ones too: their stock is still
-kept in step); a warehouse code that is new creates the warehouse (name = code).
+kept in step); a warehouse code that is new creates the warehouse (name = code), unless it
+differs from a stored code only in case (`ist` beside `IST`: refused on `warehouse` as a typo).
 
 Serial-tracked products: the units are serial numbers, so a change of ``on_hand`` by N names N
 distinct ``serial_numbers``, checked under the locks and written in the same transaction as the
@@ -34,6 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -161,6 +163,15 @@ def stock_sync_many(
         )
         if problem:
             errors[index] = {"serial_numbers": [problem]}
+    twins = _case_twins({r["warehouse"] for i, r in records.items() if i not in errors})
+    for index, record in records.items():
+        if index not in errors and record["warehouse"] in twins:
+            errors[index] = {
+                "warehouse": [
+                    _("No warehouse “%(code)s”: codes are case-sensitive; did you mean “%(twin)s”?")
+                    % {"code": record["warehouse"], "twin": twins[record["warehouse"]]}
+                ]
+            }
     known = {i: r for i, r in records.items() if i not in errors}
     if not known:
         return {}, errors
@@ -215,6 +226,23 @@ def _serials_problem(
 
 def _index_of(item: Wanted) -> int:
     return item[1][0]
+
+
+def _case_twins(codes: set[str]) -> dict[str, str]:
+    """``{sent code: stored code}`` for the new codes that differ from a stored one only in
+    case (``ist`` beside ``IST``): a typo, not a new warehouse whose stock would be sold."""
+    lowered = {code.lower() for code in codes}
+    stored = list(
+        Warehouse.objects.annotate(lowered=Lower("code"))
+        .filter(lowered__in=lowered)
+        .values_list("code", flat=True)
+    )
+    by_lower = {code.lower(): code for code in stored}
+    return {
+        code: by_lower[code.lower()]
+        for code in codes
+        if code not in stored and code.lower() in by_lower
+    }
 
 
 def warehouses_get_or_create(codes: set[str]) -> dict[str, int]:
