@@ -169,6 +169,10 @@ def test_approve_of_an_order_not_awaiting_approval_is_409(stocked):
     number = place(stocked.owner, [("A-1", 1)]).json()["number"]
     response = stocked.owner.post(f"/api/v1/orders/{number}/approve")
     assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "invalid_transition" and body["status"] == "confirmed"
+    # says what is wrong (it used to say a confirmed order "cannot become confirmed")
+    assert body["detail"] == f"Order {number} is not waiting for approval: it is confirmed."
     assert Order.objects.get(number=number).status == "confirmed"
 
 

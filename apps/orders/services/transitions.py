@@ -22,7 +22,7 @@ from apps.orders.models import Order, OrderLine, OrderStatusChange
 from apps.orders.models import OrderStatus as S
 from apps.orders.notifications import order_status_notify
 from apps.orders.services.placement import continue_chain, order_reference
-from apps.orders.states import DEALER, STAFF, SYSTEM, check_transition
+from apps.orders.states import DEALER, STAFF, SYSTEM, check_transition, next_statuses
 
 MAX_TEXT = 1000
 STAMPS = {
@@ -134,7 +134,13 @@ def order_approve(*, order: Order, by) -> Order:
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=order.customer_id)
         order = _locked(order)
-        check_transition(order.status, S.CONFIRMED, DEALER)  # awaiting_approval only
+        if order.status != S.AWAITING_APPROVAL:
+            raise Conflict(
+                _("Order %(n)s is not waiting for approval: it is %(status)s.")
+                % {"n": order.number, "status": order.get_status_display()},
+                code="invalid_transition",
+                extra={"status": order.status, "allowed": next_statuses(order.status, DEALER)},
+            )
         order.approved_by, order.approved_at = by, timezone.now()
         order.save(update_fields=["approved_by", "approved_at", "updated_at"])
         return _move(
