@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.exports import neutralize_cell
 from apps.finance.models import Invoice, InvoiceLine, LedgerEntry
 
 ZERO = Decimal("0.00")
@@ -125,9 +126,11 @@ def statement_csv(statement: dict, *, semicolon: bool = False) -> bytes:
             [
                 row["date"].isoformat(),
                 row["due_date"].isoformat() if row["due_date"] else "",
-                row["document_number"],
-                row["type_label"],
-                _safe_cell(row["description"]),
+                # every text cell: an ERP's document number or reference is text we did not
+                # write, as much as a description
+                neutralize_cell(row["document_number"]),
+                neutralize_cell(str(row["type_label"])),
+                neutralize_cell(row["description"]),
                 _decimal(row["debit"], semicolon) if row["debit"] else "",
                 _decimal(row["credit"], semicolon) if row["credit"] else "",
                 _decimal(row["balance"], semicolon),
@@ -146,11 +149,6 @@ def statement_csv(statement: dict, *, semicolon: bool = False) -> bytes:
         ]
     )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _safe_cell(text: str) -> str:
-    """A cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _company() -> dict:

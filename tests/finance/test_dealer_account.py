@@ -285,6 +285,7 @@ def test_the_statement_csv_opens_in_excel_with_turkish_letters(owner):
         amount="-0.56",
         reason="x",
         description="=HYPERLINK(1)",
+        document_number="@SUM(1+1)",  # an ERP's receipt number is text we did not write either
         entry_date=datetime.date(2026, 3, 2),
     )
 
@@ -296,6 +297,7 @@ def test_the_statement_csv_opens_in_excel_with_turkish_letters(owner):
     rows = list(csv.reader(io.StringIO(plain.content.decode("utf-8-sig"))))
     assert rows[2][4] == "Kur farkı düzeltmesi" and rows[2][5] == "1234.56"
     assert rows[3][4] == "'=HYPERLINK(1)"  # not run as a formula
+    assert rows[3][2] == "'@SUM(1+1)"
     assert rows[-1][-1] == "1234.00"
 
     excel = owner.get(
