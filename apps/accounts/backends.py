@@ -18,7 +18,8 @@ class LockoutModelBackend(ModelBackend):
     """E-mail + password, refused while the account or the address is locked out."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        email = (username or kwargs.get("email") or "").strip().lower()
+        typed = (username or kwargs.get("email") or "").strip()
+        email = lockout.login_email_lookup(typed) if typed else ""
         ip = client_ip(request) if request is not None else None
         agent = user_agent(request) if request is not None else ""
         if email and lockout.locked_for(email=email, ip=ip):

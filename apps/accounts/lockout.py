@@ -40,6 +40,27 @@ _COUNTED_DETAILS = ("bad credentials", "session", TWO_FACTOR_FAILURE, SMS_CODE_F
 _RESETS = (AuthEvent.Kind.LOGIN, AuthEvent.Kind.UNLOCK, AuthEvent.Kind.PASSWORD_RESET_DONE)
 
 
+def login_email(typed: str, user=None) -> str:
+    """The e-mail a sign-in counts under: the stored address of the account the database
+    matched (``user``; case-insensitively, by PostgreSQL's rules), else what was typed. Keyed
+    by the typed text, ``fınance@`` (a dotless ı) or ``purchaſing@`` (a long s), which
+    PostgreSQL matches to ``finance@`` and ``purchasing@``, counted apart from the account
+    and got past its lock."""
+    if user is not None and user.email:
+        return user.email.strip().lower()
+    return (typed or "").strip().lower()
+
+
+def login_email_lookup(typed: str) -> str:
+    """``login_email`` for a sign-in that has not loaded the account (the admin's)."""
+    from apps.accounts.models import User
+
+    stored = User.objects.filter(email__iexact=(typed or "").strip()).values_list(
+        "email", flat=True
+    )
+    return login_email(typed, User(email=stored[0]) if stored else None)
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
 

@@ -86,3 +86,31 @@ def test_staff_unlock_lets_the_user_in_again(api_client):
     assert lockout.is_account_locked(user.email)
     lockout.unlock_account(user.email)
     assert attempt(api_client, user.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def _look_alikes(email: str) -> list[str]:
+    """Spellings PostgreSQL's case-insensitive match takes for ``email`` (UPPER of a dotless
+    ı is I, of a long ſ is S) but Python's ``lower()`` keeps apart."""
+    return [email.replace("i", "ı", 1), email.replace("s", "ſ", 1)]
+
+
+def test_a_look_alike_spelling_of_a_locked_address_is_locked_too(api_client):
+    user = DealerUserFactory(email="finance.sales@bayi.example")
+    from apps.accounts.models import User
+
+    for variant in _look_alikes(user.email):  # the premise: the database matches them
+        assert User.objects.filter(email__iexact=variant).get() == user
+    for _ in range(5):
+        attempt(api_client, user.email, "wrong")
+    for variant in _look_alikes(user.email):
+        response = attempt(api_client, variant, DEFAULT_PASSWORD)
+        assert response.status_code == 401, (variant, response.content)
+        assert response.json()["code"] == "account_locked"
+
+
+def test_failures_under_look_alike_spellings_count_against_the_account(api_client):
+    user = DealerUserFactory(email="finance.sales@bayi.example")
+    spellings = [*_look_alikes(user.email), user.email.upper()]
+    for n in range(5):
+        attempt(api_client, spellings[n % len(spellings)], "wrong")
+    assert attempt(api_client, user.email, DEFAULT_PASSWORD).json()["code"] == "account_locked"

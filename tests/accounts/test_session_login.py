@@ -34,3 +34,14 @@ def test_admin_login_locks_after_five_failures():
     assert response.status_code == 200  # the login form again, not a redirect
     assert "_auth_user_id" not in client.session
     assert AuthEvent.objects.filter(kind="lockout", email=staff.email).exists()
+
+
+def test_an_admin_login_under_a_look_alike_spelling_meets_the_same_lock():
+    staff = StaffUserFactory(groups=["Customer Service"], email="customer.service@dist.example")
+    client = Client()
+    for _ in range(5):
+        admin_login(client, staff.email, "wrong")
+    dotless = staff.email.replace("i", "ı", 1)  # PostgreSQL matches it to the account
+    response = admin_login(client, dotless, DEFAULT_PASSWORD)
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session

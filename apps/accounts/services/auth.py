@@ -143,9 +143,10 @@ def auth_check_credentials(
 
 def auth_check_password(*, email: str, password: str, ip: str | None, user_agent: str) -> User:
     """The first step of a sign-in: the lockouts, the password, the account's refusals."""
-    email = (email or "").strip().lower()
+    typed = (email or "").strip().lower()
+    user = User.objects.select_related("customer").filter(email__iexact=typed).first()
+    email = lockout.login_email(typed, user)  # the account's own address when one matched
     login_refuse_when_locked(email=email, ip=ip, user_agent=user_agent)
-    user = User.objects.select_related("customer").filter(email__iexact=email).first()
     if user is None:
         User().set_password(password or "")  # spend the hashing time anyway: no timing leak
         password_ok = False
