@@ -105,6 +105,32 @@ def test_the_users_screen_keeps_a_companys_last_active_owner(staff_client):
     assert not owner.is_active
 
 
+def test_a_person_switched_off_in_the_back_office_loses_their_tokens_for_good(staff_client):
+    """As the dealer API's deactivation: the tokens end at once, and switching the person on
+    again does not bring the old ones back (security.md)."""
+    from rest_framework.test import APIClient
+
+    from tests.conftest import login
+
+    client = staff_client("Customer Service")
+    company = CustomerFactory()
+    DealerUserFactory(customer=company, role="owner")
+    person = DealerUserFactory(customer=company, role="purchasing")
+    api = APIClient()
+    tokens = login(api, person)
+    assert api.get("/api/v1/me").status_code == 200
+    url = f"/admin/accounts/user/{person.pk}/change/"
+
+    assert client.post(url, _user_form(person, is_active=None)).status_code == 302
+    assert api.get("/api/v1/me").status_code == 401
+    assert client.post(url, _user_form(person)).status_code == 302  # on again
+    person.refresh_from_db()
+    assert person.is_active
+    assert api.get("/api/v1/me").json()["code"] == "token_revoked"
+    refreshed = APIClient().post("/api/v1/auth/token/refresh", {"refresh": tokens["refresh"]})
+    assert refreshed.status_code == 401
+
+
 def test_people_are_deactivated_never_deleted_in_the_back_office(superuser):
     person = DealerUserFactory()
     assert superuser.get(f"/admin/accounts/user/{person.pk}/delete/").status_code == 403

@@ -32,7 +32,7 @@ from apps.accounts.models import (
     DealerRole,
     User,
 )
-from apps.accounts.services.auth import auth_event_record, password_link_send
+from apps.accounts.services.auth import auth_event_record, password_link_send, tokens_revoke_all
 from apps.accounts.services.two_factor import two_factor_reset
 from apps.core.net import client_ip, user_agent
 
@@ -192,6 +192,10 @@ class UserAdmin(DealerScopedAdminMixin, AuditHistoryMixin, DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if not change and obj.is_active:
             password_link_send(user=obj)  # the new person chooses their own password
+        elif change and "is_active" in form.changed_data and not obj.is_active:
+            # as the dealer API's deactivation: their tokens end now, and stay ended when
+            # they are switched on again (a new sign-in)
+            tokens_revoke_all(user=obj)
 
     @admin.display(description=_("password"))
     def password_state(self, obj: User) -> str:
