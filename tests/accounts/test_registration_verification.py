@@ -288,3 +288,36 @@ def test_registration_emails_to_one_address_are_limited(
         )
         assert response.status_code == 202
     assert len(mail.outbox) == 3
+
+
+@pytest.mark.parametrize("status", ["unverified", "pending", "rejected"])
+def test_the_erp_cannot_activate_a_registration_staff_have_not_approved(
+    api_client, django_capture_on_commit_callbacks, integration_client, status
+):
+    """DESIGN.md: registration verifies the owner's e-mail before the company reaches staff,
+    and staff approve it (``customer.registered``). The ERP's customer feed, naming the
+    company's code with ``status: active``, skipped both: the record fails on ``status``."""
+    from apps.core.models import OutboxEvent
+
+    register(api_client, django_capture_on_commit_callbacks)
+    customer = Customer.objects.get(tax_number="4540536920")
+    Customer.objects.filter(pk=customer.pk).update(status=status)
+    record = {
+        "code": customer.code,
+        "name": "Anadolu Elektrik A.Ş.",
+        "tax_number": "4540536920",
+        "tax_office": "Kadıköy",
+        "tier": "B",
+        "status": "active",
+    }
+    response = integration_client().post("/api/integration/v1/customers", [record], format="json")
+    assert response.status_code == 200, response.content
+    [error] = response.json()["errors"]
+    assert list(error["errors"]) == ["status"]
+    customer.refresh_from_db()
+    assert customer.status == status
+    assert not OutboxEvent.objects.filter(type__startswith="customer.").exists()
+    login = api_client.post(
+        "/api/v1/auth/token", {"email": "owner@anadolu.example", "password": "Very-Strong-2026!"}
+    )
+    assert login.status_code == 401

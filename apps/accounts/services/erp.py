@@ -6,11 +6,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.accounts.events import customer_updated_emit
 from apps.accounts.models import Address, CreditLimitChange, Customer, CustomerStatus
 from apps.accounts.services import addresses as address_services
 from apps.accounts.services.customers import customer_set_credit_limit
+from apps.core.exceptions import ValidationError
 
 CUSTOMER_FIELDS = (
     "name",
@@ -23,6 +25,7 @@ CUSTOMER_FIELDS = (
     "payment_terms_days",
 )
 ADDRESS_FIELDS = tuple(f for f in address_services.ADDRESS_FIELDS if f not in ("type", "title"))
+NOT_APPROVED = (CustomerStatus.UNVERIFIED, CustomerStatus.PENDING, CustomerStatus.REJECTED)
 
 
 def _sync_addresses(customer: Customer, addresses: list[dict[str, Any]]) -> bool:
@@ -94,6 +97,20 @@ def customer_upsert_from_erp(*, record: dict[str, Any]) -> str:
     diff = {
         k: record[k] for k in CUSTOMER_FIELDS if k in record and getattr(customer, k) != record[k]
     }
+    if "status" in diff and customer.status in NOT_APPROVED:
+        # a self-registration: its owner verifies the e-mail, then staff approve it (that is
+        # when customer.registered goes out); the ERP cannot skip either step
+        raise ValidationError(
+            {
+                "status": [
+                    _(
+                        "This company registered itself and is %(status)s: staff approve it in "
+                        "the back office first."
+                    )
+                    % {"status": customer.get_status_display()}
+                ]
+            }
+        )
     if customer.is_deleted:
         diff["is_deleted"] = False
         diff["deleted_at"] = None
