@@ -456,6 +456,9 @@ RATE_LIMIT_AUTH_IP = env_rate("RATE_LIMIT_AUTH_IP", "20/min")
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["apps.core.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.SafeJSONParser"],
+    # an answer whatever Accept says; ?format= is an endpoint's own parameter, not DRF's
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.api.negotiation.LenientContentNegotiation",
+    "URL_FORMAT_OVERRIDE": None,
     # the dealer API's authentication; the integration API sets its own (X-API-Key)
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.DealerJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

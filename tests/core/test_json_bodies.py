@@ -175,6 +175,26 @@ def test_no_endpoint_answers_500_to_a_body_of_the_wrong_shape(
     assert failures == []
 
 
+def test_no_endpoint_answers_406_nor_takes_format_as_a_renderer_pick(dealer_client):
+    """An answer whatever ``Accept`` asks (a file endpoint asked for its own media type said
+    406); ``?format=`` is an endpoint's own parameter (the statement's), not a 404 elsewhere."""
+    client = dealer_client("owner")
+    urls = api_urls("api/v1/")
+    failures = []
+    for url in urls:
+        cache.clear()  # rate limits count in the cache
+        plain = client.get(url).status_code
+        for accept in ("application/pdf", "text/csv", "application/xml", "image/png"):
+            status = client.get(url, HTTP_ACCEPT=accept).status_code
+            if status == 406 or status != plain:
+                failures.append((url, accept, plain, status))
+        if "statement" not in url:
+            status = client.get(url, {"format": "csv"}).status_code
+            if status != plain:
+                failures.append((url, "?format=csv", plain, status))
+    assert failures == []
+
+
 # bodies every endpoint must refuse without a 500, whatever parser it names: the JSON parser's
 # refusals, and text UTF-8 cannot encode that an error message would quote back
 EVERY_PARSER = [

@@ -209,6 +209,26 @@ def test_an_invoice_without_an_erp_pdf_is_rendered(erp, owner, tmp_path):
     assert _first_page_ink(response.content, tmp_path) > 0.01
 
 
+@pytest.mark.parametrize(
+    ("path", "accept", "starts"),
+    [
+        ("pdf", "application/pdf", b"%PDF"),
+        ("pdf", "application/octet-stream", b"%PDF"),
+        ("pdf", "text/html", b"%PDF"),
+    ],
+)
+def test_a_document_is_answered_whatever_accept_asks(erp, owner, path, accept, starts):
+    """The schema says 200 application/pdf: a client asking for exactly that got 406."""
+    number = _send(erp, 1, 3, 30)
+    response = owner.get(f"/api/v1/invoices/{number}/{path}", HTTP_ACCEPT=accept)
+    assert response.status_code == 200, response.content[:200]
+    assert response.content.startswith(starts)
+    statement = owner.get("/api/v1/account/statement?format=csv", HTTP_ACCEPT="text/csv")
+    assert statement.status_code == 200 and statement["Content-Type"].startswith("text/csv")
+    missing = owner.get("/api/v1/invoices/NOPE/pdf", HTTP_ACCEPT="application/pdf")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
 @needs_poppler
 def test_the_statement_pdf_has_its_pages_and_is_not_blank(erp, owner, tmp_path):
     customer = owner.user.customer

@@ -26,7 +26,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
@@ -102,13 +101,6 @@ class AccountSummaryView(_CompanyView):
         )
 
 
-class _JsonOnly(DefaultContentNegotiation):
-    """``format`` is this endpoint's own parameter (json, csv, pdf), not DRF's renderer pick."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 def _attachment(content: bytes, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -131,8 +123,6 @@ def _pdf(render, *args) -> bytes:
 
 
 class AccountStatementView(_CompanyView):
-    content_negotiation_class = _JsonOnly
-
     @extend_schema(
         summary="Your account statement",
         description="The opening balance at `date_from`, every entry to `date_to` (date, due "

@@ -18,7 +18,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.mixins import ListModelMixin
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
@@ -245,16 +244,8 @@ class RequisitionListToCartView(_ListView):
         return Response(s.RequisitionListToCartResultSerializer(body).data)
 
 
-class _AnyAccept(DefaultContentNegotiation):
-    """The answer is a CSV file whatever ``Accept`` says (errors are JSON)."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 class RequisitionListExportView(_ListView):
     permission_classes = [_buy]
-    content_negotiation_class = _AnyAccept
 
     @extend_schema(
         summary="A requisition list as a CSV file",
