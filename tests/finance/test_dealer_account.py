@@ -334,6 +334,10 @@ def test_the_statement_csv_opens_in_excel_with_turkish_letters(owner):
         ("date_from=2026-13-01", "date_from"),
         ("date_from=2026-05-01&date_to=2026-04-01", "date_to"),
         ("separator=tab", "separator"),
+        ("date_from=2000-01-01&date_to=2026-12-06", "date_to"),
+        # one date alone is no way around the 10 years: the other is filled in first
+        ("date_from=0001-01-01", "date_from"),
+        ("date_from=9999-01-01", "date_from"),  # after today, the default end
     ],
 )
 def test_a_bad_statement_query_is_a_400_naming_the_field(owner, query, field):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.core.clock import business_today
 from apps.core.serializers import StrictInputSerializer
 from apps.finance.models import BalanceConfirmation, CardPayment, Invoice, InvoiceLine
 from apps.finance.selectors import InvoiceStatus
@@ -108,11 +110,19 @@ class StatementQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        start, end = attrs.get("date_from"), attrs.get("date_to")
-        if start and end and end < start:
-            raise serializers.ValidationError({"date_to": [_("Must not be before date_from.")]})
-        if start and end and (end - start).days > 3660:
-            raise serializers.ValidationError({"date_to": [_("At most 10 years at a time.")]})
+        """The defaults first (to today; from the first of January of ``date_to``'s year),
+        then the rules on the period as asked or filled in: one alone is no way around the
+        10-year limit."""
+        end = attrs.get("date_to") or business_today()
+        start = attrs.get("date_from") or datetime.date(end.year, 1, 1)
+        if end < start:
+            if "date_to" in attrs:
+                raise serializers.ValidationError({"date_to": [_("Must not be before date_from.")]})
+            raise serializers.ValidationError({"date_from": [_("Must not be after date_to.")]})
+        if (end - start).days > 3660:
+            field = "date_to" if "date_to" in attrs else "date_from"
+            raise serializers.ValidationError({field: [_("At most 10 years at a time.")]})
+        attrs["date_from"], attrs["date_to"] = start, end
         return attrs
 
 

@@ -5,7 +5,6 @@ the finance view permission (owners, finance users, viewers; not purchasing user
 
 from __future__ import annotations
 
-import datetime
 import logging
 
 from django.conf import settings
@@ -36,7 +35,6 @@ from apps.accounts.models import Customer
 from apps.accounts.permissions import IsDealerUser, dealer_permission
 from apps.core.api.parsers import SafeJSONParser
 from apps.core.api.renderers import JSONRenderer
-from apps.core.clock import business_today
 from apps.core.exceptions import ServiceUnavailable, ValidationError
 from apps.core.links import portal_link
 from apps.core.schema import ErrorSerializer
@@ -143,11 +141,7 @@ class AccountStatementView(_CompanyView):
         query = s.StatementQuerySerializer(data=request.query_params)
         if not query.is_valid():
             raise ValidationError(query.errors)
-        today = business_today()
-        date_to = query.validated_data.get("date_to") or today
-        date_from = query.validated_data.get("date_from") or datetime.date(date_to.year, 1, 1)
-        if date_from > date_to:
-            raise ValidationError({"date_from": [_("Must not be after date_to.")]})
+        date_from, date_to = query.validated_data["date_from"], query.validated_data["date_to"]
         customer = self.company()
         result = statement(customer=customer, date_from=date_from, date_to=date_to)
         kind = query.validated_data["format"]
