@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 def business_today() -> datetime.date:
@@ -21,3 +22,20 @@ def business_today() -> datetime.date:
 def business_date(moment: datetime.datetime) -> datetime.date:
     """The distributor's calendar day of an aware ``moment``."""
     return timezone.localdate(moment, timezone=timezone.get_default_timezone())
+
+
+EARLIEST_RECORDED_DATE = datetime.date(2000, 1, 1)
+
+
+def recorded_date_problem(value: datetime.date) -> str | None:
+    """What is wrong with the date of a document or a receipt the ledger records (an invoice's
+    issue date, a payment's date), or ``None``: from 2000 to tomorrow (a day of grace for a
+    sender in another time zone). A date years away put the entry outside every statement
+    while the balance counted it."""
+    latest = business_today() + datetime.timedelta(days=1)
+    if EARLIEST_RECORDED_DATE <= value <= latest:
+        return None
+    return _("Enter a date from %(first)s to %(last)s.") % {
+        "first": EARLIEST_RECORDED_DATE.isoformat(),
+        "last": latest.isoformat(),
+    }

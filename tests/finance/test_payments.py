@@ -257,3 +257,23 @@ def test_parallel_payment_batches_never_over_apply(integration_client):
     assert all(v <= D("70.00") for v in per_credit.values())
     assert sum(per_debt.values()) == D("1200.00")  # 1,400.00 paid: every invoice settled
     assert customer_balance(customer=dealer) == D("-200.00")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1999-12-31", "0001-01-01"])
+def test_a_payment_dated_beyond_what_a_statement_shows_fails_alone(client, dealer, day):
+    """Dated years away, a receipt lowered the balance (``account/summary``) while no
+    statement ending today showed it: the date must be from 2000 to tomorrow."""
+    body = post(client, PAYMENTS, [payment("P-1", date=day), payment("P-2")])
+    assert body["created"] == 1
+    [error] = body["errors"]
+    assert error["key"] == "P-1" and list(error["errors"]) == ["date"]
+    assert customer_balance(customer=dealer) == D("-100.00")
+
+
+@pytest.mark.parametrize("day", ["9999-01-01", "1999-06-01"])
+def test_an_invoice_issued_beyond_what_a_statement_shows_fails_alone(client, dealer, day):
+    number = f"ABC{day[:4]}000000001"
+    body = post(client, INVOICES, [invoice(number=number, issue_date=day, due_date=day)])
+    assert body["created"] == 0
+    [error] = body["errors"]
+    assert list(error["errors"]) == ["issue_date"]

@@ -50,6 +50,7 @@ from apps.core.bulk import (
     rows_copy,
     write_new_settling,
 )
+from apps.core.clock import recorded_date_problem
 from apps.core.money import round2
 from apps.finance.events import invoices_created_emit
 from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, invoice_file_path
@@ -142,6 +143,9 @@ def _check(record, customers, orders) -> Errors:
         ]
     elif int(match["year"]) != record["issue_date"].year:
         errors["number"] = [_("The year in the number is not the year of issue_date.")]
+    problem = recorded_date_problem(record["issue_date"])
+    if problem:
+        errors["issue_date"] = [problem]
     if record["due_date"] < record["issue_date"]:
         errors["due_date"] = [_("Must not be before issue_date.")]
     customer = customers.get(record["customer_code"])

@@ -32,6 +32,7 @@ from apps.core.bulk import (
     audit_created_many,
     write_new_settling,
 )
+from apps.core.clock import recorded_date_problem
 from apps.finance.events import payments_recorded_emit
 from apps.finance.models import Invoice, LedgerEntry, Payment
 from apps.finance.services.ledger import ledger_settle
@@ -82,6 +83,9 @@ def _sorted_out(
         record_errors: Errors = {}
         if customer is None:
             record_errors["customer_code"] = [_("No dealer has this code.")]
+        problem = recorded_date_problem(record["date"])
+        if problem:
+            record_errors["date"] = [problem]
         numbers = list(record.get("invoice_numbers") or ())
         for position, number in enumerate(numbers):
             invoice = invoices.get(number)
