@@ -117,7 +117,7 @@ def _sorted_out(
             continue
         content_hash = _content_hash(record)
         if record["number"] in stored:
-            if stored[record["number"]][0] == content_hash:
+            if stored[record["number"]][0] in (content_hash, _content_hash(record, legacy=True)):
                 outcomes[index] = UNCHANGED
             else:
                 errors[index] = {
@@ -202,9 +202,11 @@ def _check_line(line) -> Errors:
     return errors
 
 
-def _content_hash(record) -> str:
+def _content_hash(record, *, legacy: bool = False) -> str:
     """The record's content, independent of how the ERP spelled it (decimals at their places,
-    files by their digest): equal hashes, the same invoice."""
+    files by their digest, an optional field sent empty, ``null`` or not at all): equal
+    hashes, the same invoice. ``legacy``: as invoices recorded before 2026-12-06 were hashed
+    (an empty or ``null`` optional field counted as content), so those still compare equal."""
     content = {
         key: value for key, value in record.items() if key not in ("xml", "pdf", "content_hash")
     }
@@ -214,8 +216,16 @@ def _content_hash(record) -> str:
         {**line, "vat_exemption_code": (line.get("vat_exemption_code") or "").strip()}
         for line in record["lines"]
     ]
+    if not legacy:
+        content = _given(content)
+        content["lines"] = [_given(line) for line in content["lines"]]
     text = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _given(fields: dict) -> dict:
+    """The fields that carry a value: an empty or ``null`` one is as good as absent."""
+    return {key: value for key, value in fields.items() if value not in (None, "")}
 
 
 def _save_files(record) -> dict[str, str]:
