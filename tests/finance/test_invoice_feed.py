@@ -240,6 +240,25 @@ def test_the_erp_files_are_stored_and_the_batch_needs_the_scope(client, dealer, 
     assert prices_only.post(INVOICES, [record], format="json").status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("field", "content", "message"),
+    [
+        ("pdf", b"<html><script>alert(1)</script></html>", "This is not a PDF file."),
+        ("xml", b"%PDF-1.4 not XML", "This is not an XML document."),
+        ("pdf", b"%PDF-" + b"x" * (5 * 1024 * 1024), "The file is larger than"),
+    ],
+)
+def test_a_file_that_is_not_what_it_is_served_as_fails_alone(
+    client, dealer, field, content, message
+):
+    """The PDF is served as application/pdf, the XML as application/xml: any bytes were
+    taken (an HTML page as the PDF), and 5 MiB + 5 decoded bytes passed the size bound."""
+    body = post(client, INVOICES, [invoice(**{field: b64(content)})])
+    assert counts(body) == (1, 0, 0, 0, 1)
+    assert body["errors"][0]["errors"][field][0].startswith(message)
+    assert not Invoice.objects.exists()
+
+
 def test_many_invoices_cost_a_constant_number_of_queries(
     client, dealer, django_assert_max_num_queries
 ):

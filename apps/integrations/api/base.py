@@ -441,12 +441,21 @@ class Uuid(RecordField):
 
 class Base64File(RecordField):
     """A file as standard base64 text (line breaks allowed), returned as ``bytes``; at most
-    ``max_bytes`` decoded."""
+    ``max_bytes`` decoded; of the ``kind`` it is named for (``pdf``: it starts as a PDF does;
+    ``xml``: as an XML document does), since it is served under that type."""
 
     drf_field_class = serializers.CharField
+    KINDS = {
+        "pdf": (lambda data: data.startswith(b"%PDF-"), gettext_lazy("This is not a PDF file.")),
+        "xml": (
+            lambda data: data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"),
+            gettext_lazy("This is not an XML document."),
+        ),
+    }
 
-    def __init__(self, *, max_bytes: int, **kwargs):
+    def __init__(self, *, max_bytes: int, kind: str | None = None, **kwargs):
         self.max_bytes = max_bytes
+        self.kind = kind
         super().__init__(**kwargs)
 
     def clean(self, value):
@@ -460,6 +469,12 @@ class Base64File(RecordField):
             raise FieldError(_("Not valid base64.")) from None
         if not data:
             raise FieldError(_("The file is empty."))
+        if len(data) > self.max_bytes:  # the text's bound above leaves room for line breaks
+            raise FieldError(_("The file is larger than %(max)d bytes.") % {"max": self.max_bytes})
+        if self.kind is not None:
+            looks_right, message = self.KINDS[self.kind]
+            if not looks_right(data):
+                raise FieldError(str(message))
         return data
 
 

@@ -197,12 +197,14 @@ INVOICE_RECORD = RecordSchema(
     totals=Nested(INVOICE_TOTALS, help_text="Must match the lines to the kuruş."),
     xml=Base64File(
         max_bytes=MAX_INVOICE_FILE,
+        kind="xml",
         required=False,
         allow_null=True,
         help_text="The signed UBL-TR document, base64.",
     ),
     pdf=Base64File(
         max_bytes=MAX_INVOICE_FILE,
+        kind="pdf",
         required=False,
         allow_null=True,
         help_text="The invoice's PDF, base64 (else one is rendered on request).",
