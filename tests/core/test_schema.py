@@ -92,6 +92,13 @@ def test_the_purchase_path_documents_what_the_server_answers(schema):
         assert "409" in _responses(schema, "POST", f"/api/v1/orders/{{number}}/{action}")
 
 
+def test_company_users_and_logout_document_what_the_server_answers(schema):
+    for method in ("PATCH", "DELETE"):  # the company's last active owner: 409 last_owner
+        assert "409" in _responses(schema, method, "/api/v1/company/users/{id}")
+    logout = schema["paths"]["/api/v1/auth/logout"]["post"]["description"]
+    assert "token_revoked" in logout and "expire on their own" not in logout
+
+
 def test_cart_quote_and_results_are_typed_not_free_form_dicts(schema):
     components = schema["components"]["schemas"]
     assert components["Cart"]["properties"]["lines"]["items"] == {

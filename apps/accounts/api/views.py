@@ -28,6 +28,9 @@ from apps.core.net import client_ip, user_agent
 from apps.core.schema import ErrorSerializer
 from apps.core.serializers import validated
 
+_LAST_OWNER = OpenApiResponse(
+    ErrorSerializer, description="`last_owner`: a company keeps at least one active owner."
+)
 _UNAUTHORIZED = OpenApiResponse(
     ErrorSerializer, description="Bad credentials or token; `code` says why."
 )
@@ -89,8 +92,8 @@ class LogoutView(PublicAPIView):
         responses={205: OpenApiResponse(description="Done"), 401: _UNAUTHORIZED},
         tags=["auth"],
         summary="Log out: the refresh token stops working",
-        description="Blacklists the refresh token; access tokens already issued expire on "
-        "their own.",
+        description="Blacklists the refresh token and ends every access token of the user at "
+        "once (they answer 401 `token_revoked`).",
     )
     def post(self, request):
         data = validated(s.RefreshInputSerializer, request.data)
@@ -281,9 +284,10 @@ class CompanyUserDetailView(DealerGenericAPIView):
 
     @extend_schema(
         summary="Change a user of your company",
-        description="For the owner: role, order limit, active.",
+        description="For the owner: role, order limit, active. 409 `last_owner` when it would "
+        "leave the company without an active owner.",
         request=s.CompanyUserUpdateSerializer,
-        responses=s.CompanyUserSerializer,
+        responses={200: s.CompanyUserSerializer, 409: _LAST_OWNER},
         tags=["company"],
     )
     def patch(self, request, pk):
@@ -294,9 +298,10 @@ class CompanyUserDetailView(DealerGenericAPIView):
 
     @extend_schema(
         summary="Remove a user from your company",
-        description="For the owner: the user can no longer log in.",
+        description="For the owner: the user can no longer log in. 409 `last_owner` for the "
+        "company's last active owner.",
         tags=["company"],
-        responses={204: None},
+        responses={204: None, 409: _LAST_OWNER},
     )
     def delete(self, request, pk):
         user_services.user_remove_from_company(user=self.get_object(), by=request.user)
