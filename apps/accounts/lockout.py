@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.accounts.models import AuthEvent
+from apps.accounts.models import AuthEvent, User
 from apps.core.counters import (
     CounterStoreDown,
     counter_delete,
@@ -53,8 +53,6 @@ def login_email(typed: str, user=None) -> str:
 
 def login_email_lookup(typed: str) -> str:
     """``login_email`` for a sign-in that has not loaded the account (the admin's)."""
-    from apps.accounts.models import User
-
     stored = User.objects.filter(email__iexact=(typed or "").strip()).values_list(
         "email", flat=True
     )
