@@ -13,10 +13,15 @@ class StrictInputSerializer(serializers.Serializer):
     """An input serializer that refuses fields it does not know (400 naming them), so a
     client trying to write ``credit_limit`` or ``customer`` is told, not silently ignored.
     Fields listed in ``echo_fields`` (read-only parts of the output, such as ``id``) may be
-    sent back and are ignored."""
+    sent back and are ignored; given the object's output as ``context["current"]``, an echoed
+    value that differs from it is refused (a client changing an e-mail is told it cannot, not
+    answered 200 with nothing changed)."""
 
     echo_fields: tuple[str, ...] = ()
-    default_error_messages = {"unknown_field": _("Unknown or read-only field.")}
+    default_error_messages = {
+        "unknown_field": _("Unknown or read-only field."),
+        "read_only": _("Read-only: it cannot be changed here."),
+    }
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -27,6 +32,18 @@ class StrictInputSerializer(serializers.Serializer):
                     {name: [self.error_messages["unknown_field"]] for name in unknown},
                     code="unknown_field",
                 )
+            current = self.context.get("current")
+            if isinstance(current, dict):
+                changed = [
+                    name
+                    for name in self.echo_fields
+                    if name in data and name in current and data[name] != current[name]
+                ]
+                if changed:
+                    raise serializers.ValidationError(
+                        {name: [self.error_messages["read_only"]] for name in changed},
+                        code="read_only",
+                    )
             # DRF's CharField takes a number as its text; the schema says string, so do we
             not_text = [
                 name

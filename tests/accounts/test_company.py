@@ -167,6 +167,24 @@ def test_sub_user_updates_cannot_touch_protected_fields(dealer_client, field_val
     assert User.objects.filter(pk=sub.pk).values().get() == before
 
 
+def test_a_read_only_field_sent_back_unchanged_passes_and_changed_is_refused(dealer_client):
+    """A client may PATCH back what it read; changing the e-mail or the id is refused by name,
+    not answered 200 with nothing changed."""
+    client = dealer_client("owner")
+    sub = DealerUserFactory(customer=client.user.customer, role="viewer")
+    url = f"/api/v1/company/users/{sub.pk}"
+    read = client.get(url).json()
+    sent_back = client.patch(url, {**read, "role": "finance"}, format="json")
+    assert sent_back.status_code == 200, sent_back.content
+    assert sent_back.json()["role"] == "finance"
+    for change in ({"email": "new@example.com"}, {"id": sub.pk + 1000}):
+        refused = client.patch(url, change, format="json")
+        assert refused.status_code == 400, refused.content
+        assert list(refused.json()["errors"]) == list(change)
+    sub.refresh_from_db()
+    assert sub.email == read["email"] and sub.role == "finance"
+
+
 def test_owner_cannot_move_a_user_into_another_company(dealer_client):
     client = dealer_client("owner")
     other = CustomerFactory()

@@ -292,7 +292,8 @@ class CompanyUserDetailView(DealerGenericAPIView):
     )
     def patch(self, request, pk):
         user = self.get_object()
-        data = validated(s.CompanyUserUpdateSerializer, request.data)
+        current = s.CompanyUserSerializer(user).data  # what may be sent back unchanged
+        data = validated(s.CompanyUserUpdateSerializer, request.data, context={"current": current})
         user = user_services.user_update_for_company(user=user, by=request.user, **data)
         return Response(s.CompanyUserSerializer(user).data)
 
