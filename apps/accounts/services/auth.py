@@ -3,8 +3,9 @@
 Tokens: every refresh token carries ``fam``, the id of its rotation chain (the jti of the
 chain's first token), and access and refresh tokens carry ``ver``, the user's token version,
 plus simplejwt's password fingerprint. A rotated (blacklisted) refresh token presented again
-revokes the whole chain (theft detection); logout and password reset raise the token version,
-which ends every access token issued before.
+revokes the whole chain and raises the token version (theft detection: the access tokens the
+chain gave end at once); logout and password reset raise the token version too, which ends
+every access token issued before.
 """
 
 from __future__ import annotations
@@ -385,6 +386,9 @@ def auth_refresh(*, refresh: str, ip: str | None, user_agent: str = "") -> dict:
             raise _invalid_token()
         if reused:
             revoked = token_family_revoke(user_id=user.pk, family=_family_of(payload))
+            # the access tokens the chain gave (maybe a thief's) end now too, as at logout;
+            # the user's other sessions get new ones by refreshing
+            token_version_bump(user=user)
             auth_event_record(
                 kind=AuthEvent.Kind.TOKEN_REUSE,
                 user=user,
