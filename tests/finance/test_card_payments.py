@@ -229,6 +229,19 @@ def test_an_amount_on_account_or_invoices_started_again_answer_the_open_payment(
     assert CardPayment.objects.count() == 3 and len(sim.sessions()) == 3
 
 
+def test_an_order_paid_while_a_start_waited_is_not_opened_again(shop, sim):
+    """A colleague's payment succeeded between this start's checks and its turn (the order
+    is confirmed a moment later, in the same transaction as the receipt): 409 order_paid,
+    read under the start lock, no second session."""
+    order = card_order(shop)
+    first = started(shop.owner, amount="240.00", order_number=order.number)
+    CardPayment.objects.filter(pk=first.pk).update(status="succeeded")
+    response = start(shop.owner, amount="240.00", order_number=order.number)
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "order_paid"
+    assert len(sim.sessions()) == 1
+
+
 def test_a_payment_older_than_its_bank_session_is_not_answered_again(shop, sim):
     """After ``CARD_PAYMENT_RECONCILE_MINUTES`` reconciliation decides a pending payment (the
     dealer left the bank's page): a new start opens a new session."""

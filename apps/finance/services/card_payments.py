@@ -122,8 +122,6 @@ def _order_to_pay(customer: Customer, number, amount: Decimal) -> Order:
             % {"n": order.number, "status": order.get_status_display()},
             code="order_not_awaiting_payment",
         )
-    if CardPayment.objects.filter(order=order, status=Status.SUCCEEDED).exists():
-        raise Conflict(_("Order %(n)s is paid already.") % {"n": order.number}, code="order_paid")
     if amount != order.grand_total:
         raise ValidationError(
             {"amount": [_("Pay the order's total, %(total)s.") % {"total": order.grand_total}]}
@@ -195,6 +193,13 @@ def card_payment_start(
             numbers = _invoices_to_pay(customer, invoice_numbers, amount)
     provider = _provider(provider_name)
     with _starting(customer.pk):
+        if (
+            order is not None
+            and CardPayment.objects.filter(order=order, status=Status.SUCCEEDED).exists()
+        ):  # read under the lock: it may have been paid while this start waited
+            raise Conflict(
+                _("Order %(n)s is paid already.") % {"n": order.number}, code="order_paid"
+            )
         pending = _pending_session(
             user=user, provider=provider, order=order, numbers=numbers, amount=amount
         )
@@ -205,7 +210,6 @@ def card_payment_start(
         )
 
 
-_RECONCILE_EVERY = 5  # minutes: beat's finance-card-payments-reconcile (config/settings.py)
 _START_LOCK = 0x63617264 << 32  # advisory lock key space ("card"); the low half: the dealer
 
 
@@ -263,9 +267,8 @@ def _pending_session(
                     "time": _clock(payment.created_at),
                     "free": _clock(
                         payment.created_at
-                        + datetime.timedelta(
-                            minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES + _RECONCILE_EVERY
-                        )
+                        + datetime.timedelta(minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES)
+                        + _reconcile_interval()
                     ),
                 },
                 code="payment_in_progress",
@@ -273,6 +276,15 @@ def _pending_session(
         if sorted(payment.invoice_numbers) == sorted(numbers):
             return payment
     return None
+
+
+def _reconcile_interval() -> datetime.timedelta:
+    """How often beat runs ``finance.card_payments_reconcile`` (its schedule in settings)."""
+    entry = settings.CELERY_BEAT_SCHEDULE.get("finance-card-payments-reconcile", {})
+    schedule = entry.get("schedule", 0)
+    if isinstance(schedule, int | float):
+        return datetime.timedelta(seconds=schedule)
+    return getattr(schedule, "run_every", datetime.timedelta(0))
 
 
 def _who(user) -> str:
