@@ -249,7 +249,8 @@ class ApiKeyAuthentication(BaseAuthentication):
             )
         ip = client_ip(request)
         if not ip_allowed(api_key, ip):
-            raise exceptions.AuthenticationFailed(
+            # the key is good, its use from here is not: "authenticated, not allowed"
+            raise exceptions.PermissionDenied(
                 _("This API key may not be used from this address."), code="ip_not_allowed"
             )
         now = timezone.now()

@@ -116,7 +116,7 @@ def test_create_api_key_stores_the_allowed_networks_and_enforces_them():
     client = key_client(raw)
     assert client.post(CUSTOMERS_URL, [], format="json", REMOTE_ADDR="10.1.2.3").status_code == 200
     refused = client.post(CUSTOMERS_URL, [], format="json", REMOTE_ADDR="127.0.0.1")
-    assert refused.status_code == 401
+    assert refused.status_code == 403
     assert refused.json()["code"] == "ip_not_allowed"
 
 
