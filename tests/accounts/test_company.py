@@ -75,6 +75,17 @@ def test_owner_creates_a_sub_user_who_can_log_in(dealer_client):
     assert not user.has_perm("accounts.manage_company_users")
 
 
+def test_a_weak_sub_user_password_is_named_with_the_other_fields_mistakes(dealer_client):
+    client = dealer_client("owner")
+    response = client.post(
+        "/api/v1/company/users",
+        {"email": "buyer@example.com", "role": "boss", "password": "12345678"},
+    )
+    assert response.status_code == 400
+    assert {"role", "password"} <= set(response.json()["errors"])
+    assert not User.objects.filter(email="buyer@example.com").exists()
+
+
 def test_a_sub_user_without_password_gets_an_invitation(
     dealer_client, mailoutbox, django_capture_on_commit_callbacks
 ):

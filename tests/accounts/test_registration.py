@@ -121,6 +121,36 @@ def test_weak_password_answers_400_and_changes_nothing(api_client, password):
     assert not Customer.objects.exists()
 
 
+def test_one_answer_names_every_field_to_correct_a_weak_password_and_consents_included(
+    api_client,
+):
+    """Bad input gets a field-level message: a weak password and a missing consent are named
+    together with the other fields' mistakes, not one round trip later."""
+    data = body(company__name="", owner__email="not-an-e-mail", owner__password="password123")
+    data["consents"] = {"terms": False, "kvkk": False}
+    response = api_client.post(URL, data, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert {
+        "company.name",
+        "owner.email",
+        "owner.password",
+        "consents.terms",
+        "consents.kvkk",
+    } <= set(errors)
+    assert not Customer.objects.exists()
+
+
+def test_a_password_like_the_owners_name_is_refused_by_the_similarity_rule(api_client):
+    response = api_client.post(
+        URL,
+        body(owner__first_name="Marmaraelektrik", owner__password="Marmaraelektrik"),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "owner.password" in response.json()["errors"]
+
+
 def test_missing_sections_name_each_field(api_client):
     response = api_client.post(URL, {"company": {"name": "X"}}, format="json")
     assert response.status_code == 400

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.accounts.models import Address, AuthEvent, Consent, Customer, DealerRole, User
+from apps.accounts.services.registration import consent_problems
 from apps.accounts.validators import (
     normalize_tax_number,
     validate_country_code,
@@ -70,6 +72,34 @@ class CountryField(serializers.CharField):
         return value
 
 
+class PasswordCheckedMixin:
+    """Judges the ``password`` field by the password rules (``AUTH_PASSWORD_VALIDATORS``, with
+    the user's e-mail and names from the same body) together with the other fields, so that
+    one answer names every field to correct, a weak password included. The service checks it
+    again: this is the report, not the guard."""
+
+    def to_internal_value(self, data):
+        try:
+            value, errors = super().to_internal_value(data), {}
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            value, errors = None, dict(exc.detail)
+        raw = data.get("password") if isinstance(data, dict) else None
+        if "password" not in errors and isinstance(raw, str):
+            text = {
+                name: data[name] if isinstance(data.get(name), str) else ""
+                for name in ("email", "first_name", "last_name")
+            }
+            try:
+                validate_password(raw, user=User(**text))
+            except DjangoValidationError as exc:
+                errors["password"] = list(exc.messages)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
 class RegisterCompanySerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
     tax_number = TaxNumberField()
@@ -77,7 +107,7 @@ class RegisterCompanySerializer(StrictInputSerializer):
     phone = serializers.CharField(max_length=32)
 
 
-class RegisterOwnerSerializer(StrictInputSerializer):
+class RegisterOwnerSerializer(PasswordCheckedMixin, StrictInputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
     first_name = serializers.CharField(max_length=150)
@@ -93,6 +123,12 @@ class ConsentsSerializer(StrictInputSerializer):
     marketing = serializers.BooleanField(
         required=False, help_text="Marketing messages are allowed (may be withdrawn later)."
     )
+
+    def validate(self, attrs):
+        problems = consent_problems(attrs)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
 
 
 class RegisterSerializer(StrictInputSerializer):
@@ -232,7 +268,7 @@ class CompanyUserUpdateSerializer(StrictInputSerializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class CompanyUserCreateSerializer(CompanyUserUpdateSerializer):
+class CompanyUserCreateSerializer(PasswordCheckedMixin, CompanyUserUpdateSerializer):
     echo_fields = ()
 
     email = serializers.EmailField(max_length=254)

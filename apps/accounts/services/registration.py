@@ -108,16 +108,22 @@ def customer_register(
         return customer
 
 
-def _require_consents(consents: dict[str, bool]) -> None:
+def consent_problems(consents: dict[str, bool]) -> dict[str, list[str]]:
     """A company registers by accepting the terms of sale and acknowledging the KVKK privacy
-    notice; marketing messages are its free choice."""
-    errors = {}
+    notice; marketing messages are its free choice. ``{consent: [message]}`` of what is
+    missing."""
+    problems = {}
     if consents.get("terms") is not True:
-        errors["consents.terms"] = [_("Accept the terms of sale to register.")]
+        problems["terms"] = [_("Accept the terms of sale to register.")]
     if consents.get("kvkk") is not True:
-        errors["consents.kvkk"] = [_("Confirm that you have read the KVKK privacy notice.")]
-    if errors:
-        raise ValidationError(errors)
+        problems["kvkk"] = [_("Confirm that you have read the KVKK privacy notice.")]
+    return problems
+
+
+def _require_consents(consents: dict[str, bool]) -> None:
+    problems = consent_problems(consents)
+    if problems:
+        raise ValidationError({f"consents.{name}": value for name, value in problems.items()})
 
 
 def _registration_create(
