@@ -36,6 +36,7 @@ from apps.catalog.services.admin_products import (
 )
 from apps.catalog.services.categories import MAX_DEPTH, category_create
 from apps.core.exceptions import DomainError
+from apps.core.text import is_digits
 
 TREE_INDENT = "— "
 
@@ -336,7 +337,7 @@ class CategorySubtreeFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        category = Category.objects.filter(pk=value).first() if value.isdigit() else None
+        category = Category.objects.filter(pk=value).first() if is_digits(value) else None
         if category is None:
             return queryset.none()
         return queryset.filter(category__path__startswith=category.path)
@@ -445,7 +446,7 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
             return cached[1]
         category = None
         posted = request.POST.get("category", "") if request.method == "POST" else ""
-        if posted.isdigit():
+        if is_digits(posted):
             category = Category.objects.filter(pk=posted).first()
         if category is None and obj is not None and obj.category_id:
             category = obj.category

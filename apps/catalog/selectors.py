@@ -57,6 +57,7 @@ from apps.catalog.models import (
 )
 from apps.core.cache import cache_get_or_build
 from apps.core.exceptions import NotFound
+from apps.core.text import is_digits
 
 # Cached answers are keyed by the catalog version, so a change shows at once; the timeout only
 # bounds how long an entry of an old version lingers in the cache.
@@ -158,7 +159,7 @@ def brand_get(*, ref: str) -> Brand | None:
 def _by_id_or_slug(queryset: QuerySet, ref: str):
     ref = ref.strip()
     condition = Q(slug=ref)
-    if ref.isdigit() and len(ref) <= 18:  # stays within a bigint
+    if is_digits(ref) and len(ref) <= 18:  # stays within a bigint
         condition |= Q(pk=int(ref))
     found = list(queryset.filter(condition)[:2])
     # an id wins over a slug that happens to be the same digits

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
 
 from apps.core.exceptions import NotFound, ValidationError
+from apps.core.text import is_digits
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -40,7 +41,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = self._single(request, self.page_size_query_param)
         if raw is None or raw == "":
             return self.page_size
-        if not raw.isdigit() or not (1 <= int(raw) <= self.max_page_size):
+        if not is_digits(raw) or not (1 <= int(raw) <= self.max_page_size):
             raise ValidationError(
                 {
                     self.page_size_query_param: [
@@ -52,7 +53,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = self._single(request, self.page_query_param)
-        if raw not in (None, "") and (not raw.isdigit() or int(raw) < 1):
+        if raw not in (None, "") and (not is_digits(raw) or int(raw) < 1):
             raise ValidationError({self.page_query_param: [_("Must be a whole number from 1.")]})
         try:
             return super().paginate_queryset(queryset, request, view)

@@ -30,6 +30,12 @@ def check_text(text: str) -> None:
         raise ValueError(str(SURROGATES).format(code_point=ord(surrogate.group())))
 
 
+def is_digits(text: str) -> bool:
+    """Only the ASCII digits 0-9, at least one: what ``int()`` reads as written. ``str.isdigit``
+    also says yes to ``²`` (which ``int`` refuses) and to ``٣`` (which it reads as 3)."""
+    return text.isascii() and text.isdigit()
+
+
 def storable(text: str) -> str:
     """``text`` with what JSON in PostgreSQL (and UTF-8) cannot hold replaced by U+FFFD."""
     return _UNSTORABLE.sub("\ufffd", text)

@@ -39,6 +39,7 @@ from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
 from apps.core.money import money_text
+from apps.core.text import is_digits
 from apps.finance.models import (
     BalanceConfirmation,
     CardPayment,
@@ -211,7 +212,7 @@ class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, 
 
     def _filtered_customer(self, request) -> Customer | None:
         raw = request.GET.get(CUSTOMER_FILTER, "")
-        if not raw.isdigit():
+        if not is_digits(raw):
             return None
         return customer_list_for_staff(user=request.user).filter(pk=int(raw)).first()
 
@@ -363,7 +364,7 @@ class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, 
         # ?_changelist_filters=customer__id__exact%3D<id> (its "Add" button)
         filters = QueryDict(request.GET.get("_changelist_filters", ""))
         customer = request.GET.get("customer") or filters.get(CUSTOMER_FILTER) or ""
-        initial = {"customer": customer} if customer.isdigit() else {}
+        initial = {"customer": customer} if is_digits(customer) else {}
         form = scoped_form_class(form_class, self.admin_site, request)(
             request.POST if request.method == "POST" else None,
             initial=initial,

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import ValidationError
+from apps.core.text import is_digits
 
 ISO_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -49,6 +50,6 @@ def posted_id(value, field: str) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+    if not (is_digits(text) and len(text) <= 18):
         raise ValidationError({field: [_("Choose one of the listed options.")]})
     return int(text)

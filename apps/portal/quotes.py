@@ -16,6 +16,7 @@ from apps.accounts.models import Address
 from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
+from apps.core.text import is_digits
 from apps.orders.models import PaymentMethod
 from apps.portal.forms import amount_typed, posted_id
 from apps.portal.views import PortalView, field_problems
@@ -90,7 +91,7 @@ def _line_problems(exc: DomainError, lines: list[dict]) -> list[str]:
     for field, words in (exc.errors or {}).items():
         parts = field.split(".")
         label = ""
-        if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit():
+        if parts[0] == "lines" and len(parts) > 1 and is_digits(parts[1]):
             index = int(parts[1])
             label = lines[index]["sku"] if index < len(lines) else ""
         problems += [f"{label}: {word}" if label else str(word) for word in words]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import DomainError
+from apps.core.text import is_digits
 from apps.orders.models import Order
 from apps.portal.views import PortalView, field_problems
 from apps.returns.models import ReturnReason, ReturnRequest, ReturnStatus
@@ -142,7 +143,7 @@ def _line_problems(exc: DomainError, lines: list[dict]) -> list[str]:
     for field, messages_ in (exc.errors or {}).items():
         parts = field.split(".")
         label = field
-        if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit():
+        if parts[0] == "lines" and len(parts) > 1 and is_digits(parts[1]):
             index = int(parts[1])
             label = lines[index]["sku"] if index < len(lines) else field
         elif parts[0] == "photos":

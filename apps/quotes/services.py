@@ -19,6 +19,7 @@ from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ValidationError
 from apps.core.money import round4
 from apps.core.sequences import sequence_next
+from apps.core.text import is_digits
 from apps.orders.models import CartItem, Order
 from apps.orders.services import order_place
 from apps.pricing.lines import products_by_sku, quantity_problems
@@ -69,7 +70,7 @@ def _quantity(value, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValidationError({field: [_("Enter a whole number.")]})
     text = str(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_QUANTITY:
+    if not is_digits(text) or not 1 <= int(text) <= MAX_QUANTITY:
         raise ValidationError(
             {field: [_("Enter a quantity from 1 to %(n)d.") % {"n": MAX_QUANTITY}]}
         )

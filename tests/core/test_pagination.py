@@ -22,14 +22,14 @@ def test_page_size_up_to_100_is_honoured(api_client):
     assert body["next"] is None
 
 
-@pytest.mark.parametrize("value", ["0", "101", "x", "-1", "1.5"])
+@pytest.mark.parametrize("value", ["0", "101", "x", "-1", "1.5", "²", "٣", "１"])
 def test_bad_page_size_answers_400_naming_the_field(api_client, value):
     response = api_client.get(URL, {"page_size": value})
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["page_size"]
 
 
-@pytest.mark.parametrize("value", ["0", "x", "-3"])
+@pytest.mark.parametrize("value", ["0", "x", "-3", "²", "٣", "１"])
 def test_bad_page_answers_400_naming_the_field(api_client, value):
     response = api_client.get(URL, {"page": value})
     assert response.status_code == 400

@@ -143,6 +143,16 @@ def test_csv_import_adds_valid_rows_and_reports_bad_ones_by_line(stocked):
     assert {k: v["quantity"] for k, v in lines(stocked.owner).items()} == {"A-1": 3, "A-2": 4}
 
 
+def test_csv_quantities_are_ascii_whole_numbers(stocked):
+    """``٣`` (Arabic-Indic three) is not read as 3, and ``²`` is a row error, not a 500."""
+    response = upload(stocked.owner, "order.csv", "A-1,\u0663\nA-2,\u00b2\nA-1,2\n".encode())
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["added"], body["failed"]) == (1, 2)
+    assert [e["line"] for e in body["errors"]] == [1, 2]
+    assert {k: v["quantity"] for k, v in lines(stocked.owner).items()} == {"A-1": 2}
+
+
 def test_csv_without_header_and_with_commas(stocked):
     response = upload(stocked.owner, "order.csv", b"A-1,2\r\nA-2,1\r\n")
     assert response.json()["added"] == 2 and response.json()["failed"] == 0

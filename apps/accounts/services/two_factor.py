@@ -35,6 +35,7 @@ from apps.accounts.services.auth import (
 )
 from apps.accounts.two_factor import two_factor_state
 from apps.core.exceptions import Conflict, NotAllowed, NotAuthenticated
+from apps.core.text import is_digits
 
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "authenticator"
@@ -112,7 +113,7 @@ def two_factor_enrol(
             .order_by("-pk")
             .first()
         )
-        ok = device is not None and given.isdigit() and device.verify_token(given)
+        ok = device is not None and is_digits(given) and device.verify_token(given)
         if ok:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
@@ -167,7 +168,7 @@ def two_factor_verify(*, user: User, code: str, ip: str | None, user_agent: str 
     login_refuse_when_locked(email=user.email, ip=ip, user_agent=user_agent)
     given = _normalised(code)
     authenticator = totp_device(user=user)
-    if authenticator is not None and given.isdigit() and len(given) == authenticator.digits:
+    if authenticator is not None and is_digits(given) and len(given) == authenticator.digits:
         via, candidate = "authenticator app", authenticator
     else:
         via = "recovery code"

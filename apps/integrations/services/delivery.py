@@ -56,6 +56,7 @@ from standardwebhooks.webhooks import Webhook
 
 from apps.core.events import EVENT_TYPES
 from apps.core.models import OutboxEvent
+from apps.core.text import is_digits
 from apps.integrations.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -416,7 +417,7 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if is_digits(value):
         return float(value)
     try:
         when = parsedate_to_datetime(value)

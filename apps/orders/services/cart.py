@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from apps.catalog.models import Product
 from apps.core.exceptions import PayloadTooLarge, ValidationError
+from apps.core.text import is_digits
 from apps.orders.models import Cart, CartItem, Order
 from apps.pricing.lines import PricedLine, lines_price, products_by_sku
 
@@ -48,7 +49,7 @@ def _quantity(value, field_name: str = "quantity") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
             text = str(value).strip()
-            if not text.isdigit():
+            if not is_digits(text):
                 raise ValueError
             value = int(text)
         except (TypeError, ValueError):
