@@ -80,7 +80,9 @@ def _has_null_characters(request, *, forms: bool = False) -> bool:
 
 class ApiMiddleware:
     """Everywhere: refuse a NUL in the path, the query string or, outside the APIs, a posted
-    form (400). For ``/api/``: answer in
+    form (400). For ``/api/``: refuse a query parameter sent more than once (400 naming it: no
+    parameter of either API takes several values, and which one would count is anybody's
+    guess: ``status=confirmed&status=shipped`` must not quietly mean ``shipped``), answer in
     UTC, refuse oversized bodies with 413 before reading them, and keep answers out of caches
     (``no_store``)."""
 
@@ -106,6 +108,16 @@ class ApiMiddleware:
                     "detail": _("Null characters are not allowed."),
                     "code": "null_characters",
                     "errors": {},
+                },
+                status=400,
+            )
+        repeated = [name for name, values in request.GET.lists() if len(values) > 1]
+        if repeated:
+            return JsonResponse(
+                {
+                    "detail": _("Send each query parameter once."),
+                    "code": "repeated_parameter",
+                    "errors": {name: [_("Send this parameter once.")] for name in repeated},
                 },
                 status=400,
             )

@@ -28,17 +28,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def page_size(self) -> int:
         return settings.API_PAGE_SIZE
 
-    @staticmethod
-    def _single(request, name: str) -> str | None:
-        """The parameter's one value; sent more than once it is refused (the schema says one
-        integer, and which of several would count is anybody's guess)."""
-        values = request.query_params.getlist(name)
-        if len(values) > 1:
-            raise ValidationError({name: [_("Send this parameter once.")]})
-        return values[0] if values else None
-
     def get_page_size(self, request) -> int:
-        raw = self._single(request, self.page_size_query_param)
+        raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
             return self.page_size
         if not is_digits(raw) or not (1 <= int(raw) <= self.max_page_size):
@@ -52,7 +43,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return int(raw)
 
     def paginate_queryset(self, queryset, request, view=None):
-        raw = self._single(request, self.page_query_param)
+        raw = request.query_params.get(self.page_query_param)
         if raw not in (None, "") and (not is_digits(raw) or int(raw) < 1):
             raise ValidationError({self.page_query_param: [_("Must be a whole number from 1.")]})
         try:

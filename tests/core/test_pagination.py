@@ -45,3 +45,10 @@ def test_page_beyond_the_end_answers_404(api_client):
 def test_pagination_messages_are_translated(api_client):
     response = api_client.get(URL, {"page_size": "500"}, HTTP_ACCEPT_LANGUAGE="tr")
     assert response.json()["errors"]["page_size"] == ["1 ile 100 arasında bir tam sayı olmalıdır."]
+
+
+def test_a_repeated_page_parameter_answers_400_naming_it(api_client):
+    response = api_client.get(f"{URL}?page=1&page=2")
+    assert response.status_code == 400
+    assert response.json()["code"] == "repeated_parameter"
+    assert list(response.json()["errors"]) == ["page"]

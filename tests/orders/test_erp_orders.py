@@ -248,6 +248,9 @@ def test_filter_updated_since_is_inclusive_and_a_naive_time_is_utc(shop, erp):
         ({"updated_since": "2026-13-01T00:00:00Z"}, "updated_since"),
         ({"updated_since": "2026-03-01T12:00:00 03:00"}, "updated_since"),  # "+" not encoded
         ({"page_size": "101"}, "page_size"),
+        # sent twice: not the last one quietly (a connector asking for two statuses got one)
+        ({"status": ["confirmed", "shipped"]}, "status"),
+        ({"updated_since": ["garbage", "2026-01-01T00:00:00Z"]}, "updated_since"),
     ],
 )
 def test_bad_filters_are_400_naming_the_parameter(shop, erp, params, field):
