@@ -18,6 +18,10 @@ class CategoryQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def visible(self):
+        """What dealers see: active, and every category above active too."""
+        return self.filter(is_visible=True)
+
     def descendants_of(self, category: Category, *, include_self: bool = True):
         """The subtree below ``category`` in one indexed prefix query."""
         qs = self.filter(path__startswith=category.path)
@@ -41,6 +45,9 @@ class Category(TimeStampedModel):
     depth = models.PositiveSmallIntegerField(default=1, editable=False)
     sort_order = models.IntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # derived: active with every ancestor (``category_visibility_refresh`` after each change),
+    # so that "in a visible category" stays one join, as cheap as "in an active category"
+    is_visible = models.BooleanField(_("visible to dealers"), default=True, editable=False)
 
     objects = CategoryQuerySet.as_manager()
 
@@ -137,8 +144,9 @@ class VatRate(models.IntegerChoices):
 
 class ProductQuerySet(models.QuerySet):
     def visible(self):
-        """What dealers may see: active, not deleted, in an active category."""
-        return self.filter(is_active=True, is_deleted=False, category__is_active=True)
+        """What dealers may see: active, not deleted, in a visible category (active, and so
+        is every category above it)."""
+        return self.filter(is_active=True, is_deleted=False, category__is_visible=True)
 
 
 class ProductManager(models.Manager.from_queryset(ProductQuerySet)):

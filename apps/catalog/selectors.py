@@ -87,7 +87,7 @@ def category_tree() -> list[dict[str, Any]]:
     tree = cache.get(key)
     if tree is None:
         tree = _build_tree(
-            Category.objects.active()
+            Category.objects.visible()
             .order_by("path")
             .values_list("id", "parent_id", "name", "slug", "sort_order")
         )
@@ -145,9 +145,10 @@ def category_filterable_attributes(category: Category) -> list[AttributeDefiniti
     return sorted(found.values(), key=lambda d: (d.sort_order, d.name.casefold()))
 
 
-def category_get_active(*, ref: str) -> Category | None:
-    """An active category by id or slug (one query), else None."""
-    return _by_id_or_slug(Category.objects.active(), ref)
+def category_get_visible(*, ref: str) -> Category | None:
+    """A visible category (active, and so is every one above it) by id or slug (one query),
+    else None."""
+    return _by_id_or_slug(Category.objects.visible(), ref)
 
 
 def brand_get(*, ref: str) -> Brand | None:

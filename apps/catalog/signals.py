@@ -2,7 +2,8 @@
 
 - Category and Brand saves and deletes (the admin, services, anything going through the ORM)
   bump the catalog cache version, so the cached category tree and brand list are rebuilt on
-  the next read (at once and again after commit: ``apps.core.cache.cache_version_bump``).
+  the next read (at once and again after commit: ``apps.core.cache.cache_version_bump``);
+  a category's also brings the categories' ``is_visible`` in line (``category_visibility_refresh``).
   Bulk SQL (``QuerySet.update``, ``bulk_create``) sends no signals: callers of those call
   ``apps.catalog.cache.catalog_cache_bump()`` themselves.
 
@@ -15,9 +16,12 @@ from django.db.models.signals import post_delete, post_save
 
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.models import Brand, Category
+from apps.catalog.services.categories import category_visibility_refresh
 
 
 def catalog_changed(sender, **kwargs) -> None:
+    if sender is Category:
+        category_visibility_refresh()  # a category below one switched off is hidden with it
     catalog_cache_bump()
 
 

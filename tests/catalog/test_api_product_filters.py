@@ -59,6 +59,37 @@ def test_category_filter_skips_products_of_inactive_sub_categories(client, tree)
     assert skus(client, category=tree["electrical"].slug) == ["E-1", "C-1"]
 
 
+def test_products_below_a_switched_off_category_are_hidden_at_every_depth(client, tree, settings):
+    """ "In an active category" means the whole way up: switching off "Electrical" hides the
+    products of "Cables" and "Power cables" too (list, search, filter, detail, pricing), and
+    switching it on again brings them back."""
+    settings.CATALOG_COUNT_CACHE_SECONDS = 0  # a cached count lags by design
+    tree["electrical"].is_active = False
+    tree["electrical"].save()
+
+    assert skus(client) == ["T-1"]
+    assert skus(client, search="c") == []
+    assert client.get(URL, {"category": tree["cables"].slug}).status_code == 400
+    assert client.get(f"{URL}/P-1").status_code == 404
+    quote = client.post("/api/v1/prices/quote", {"items": [{"sku": "C-1", "quantity": 1}]})
+    assert quote.status_code == 400
+    assert list(quote.json()["errors"]) == ["items.0.sku"]
+
+    tree["electrical"].is_active = True
+    tree["electrical"].save()
+    assert skus(client) == ["E-1", "C-1", "P-1", "T-1"]
+    assert client.get(f"{URL}/P-1").status_code == 200
+
+
+def test_a_category_created_below_a_switched_off_one_is_hidden(client, tree):
+    tree["cables"].is_active = False
+    tree["cables"].save()
+    newer = CategoryFactory(name="Signal cables", parent=tree["power"])
+    ProductFactory(sku="S-1", category=newer)
+    assert "S-1" not in skus(client)
+    assert client.get(f"{URL}/S-1").status_code == 404
+
+
 def test_brand_filter_by_id_or_slug(client):
     abb = BrandFactory(name="ABB", slug="abb")
     legrand = BrandFactory(name="Legrand", slug="legrand")

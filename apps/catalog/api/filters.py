@@ -143,7 +143,7 @@ class ProductFilterForm(forms.Form):
         ref = self.cleaned_data.get("category")
         if not ref:
             return None
-        category = selectors.category_get_active(ref=ref)
+        category = selectors.category_get_visible(ref=ref)
         if category is None:
             raise forms.ValidationError(_("Unknown category."), code="invalid")
         return category

@@ -170,7 +170,7 @@ class ProductListView(ETagMixin, CatalogGenericView):
 
     def _keyset_page(self, request, pages: selectors.ProductPages) -> Response:
         """``cursor=``: the page after the cursor's row (see ``_CURSOR``)."""
-        raw = self.paginator._single(request, "cursor")
+        raw = request.query_params.get("cursor")
         if pages.searched or pages.ordering not in selectors.KEYSET_ORDERINGS:
             message = _("A cursor walks the list by name, -name or -created_at, without a search.")
             raise ValidationError({"cursor": [message]})

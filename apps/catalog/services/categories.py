@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Left, Length
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -73,6 +75,19 @@ def category_create(
     category.save()
     catalog_cache_bump()
     return category
+
+
+def category_visibility_refresh() -> int:
+    """Bring every category's ``is_visible`` in line with the tree: a category is visible
+    when it and every category above it (a path prefix of its own) are active. Two statements
+    over the category table, writing only what changed; run after every category save and
+    delete (the catalog's signals). Returns the rows changed."""
+    hidden = Exists(
+        Category.objects.filter(is_active=False, path=Left(OuterRef("path"), Length("path")))
+    )
+    return Category.objects.filter(is_visible=True).filter(hidden).update(
+        is_visible=False
+    ) + Category.objects.filter(is_visible=False).exclude(hidden).update(is_visible=True)
 
 
 def split_category_path(text: str) -> list[str]:
