@@ -41,7 +41,7 @@ def _form_data(post, fields, checkboxes=()) -> dict:
     ``true``/``false``, an order limit typed as ``1.234,56`` is ``1234.56``, empty is null."""
     data = {name: post[name] for name in fields if name in post}
     if "order_limit" in data:
-        data["order_limit"] = amount_typed(data["order_limit"]) or None
+        data["order_limit"] = amount_typed(data["order_limit"], "order_limit") or None
     for name in checkboxes:
         data[name] = name in post
     return data
@@ -63,9 +63,13 @@ class CompanyUsersView(PortalView):
 
     def post(self, request):
         """A new user; without a password they are e-mailed an invitation to choose one."""
-        data = _form_data(request.POST, ("email", *USER_FIELDS))
-        serializer = api.CompanyUserCreateSerializer(data=data)
-        errors = None if serializer.is_valid() else _invalid(serializer)
+        try:
+            data = _form_data(request.POST, ("email", *USER_FIELDS))
+        except DomainError as exc:  # an order limit that is no amount
+            data, errors = None, exc.errors
+        else:
+            serializer = api.CompanyUserCreateSerializer(data=data)
+            errors = None if serializer.is_valid() else _invalid(serializer)
         if errors is None:
             try:
                 user = user_services.user_create_for_company(

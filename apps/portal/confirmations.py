@@ -57,7 +57,9 @@ class ConfirmationView(PortalView):
                     confirmation=confirmation,
                     by=request.user,
                     reason=request.POST.get("reason", ""),
-                    their_balance=amount_typed(request.POST.get("their_balance", "")) or None,
+                    their_balance=(
+                        amount_typed(request.POST.get("their_balance", ""), "their_balance") or None
+                    ),
                 )
                 messages.success(
                     request, _("Your objection is recorded: our accounting will contact you.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -34,13 +36,26 @@ class StatementForm(forms.Form):
         return cleaned
 
 
-def amount_typed(text: str) -> str:
-    """An amount as a dealer types it, in Turkish (``1.234,56``) or English (``1,234.56``)
-    style, with or without ``₺``, as the decimal text the service reads (``1234.56``)."""
-    text = (text or "").replace("₺", "").replace("TL", "").replace(" ", "").strip()
-    if "," in text and (text.rfind(",") > text.rfind(".")):
-        return text.replace(".", "").replace(",", ".")  # Turkish: dots group, comma decimal
-    return text.replace(",", "")
+# how dealers write amounts: Turkish first (dots group thousands, a comma marks the decimals:
+# 1.234,56 and 120.000), then English (1,234.56 and 85.19); whole groups of three only
+_TURKISH_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
+_ENGLISH_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+
+
+def amount_typed(text: str, field: str) -> str:
+    """An amount as a dealer types it, in Turkish (``1.234,56``, ``120.000``) or English
+    (``1,234.56``) style, with or without ``₺``/``TL``, as the decimal text the service reads
+    (``1234.56``); blank is ``""``. A dot followed by three digits groups thousands, as in
+    Turkish: ``120.000`` is 120 thousand, never 120. Anything else (``1e5``, ``1_000``,
+    ``1.2.3``) is a ``ValidationError`` on ``field``, never read as some other number."""
+    compact = re.sub(r"[\s\u00a0\u202f]|₺|TL", "", text or "")
+    if not compact:
+        return ""
+    if _TURKISH_AMOUNT.fullmatch(compact):
+        return compact.replace(".", "").replace(",", ".")
+    if _ENGLISH_AMOUNT.fullmatch(compact):
+        return compact.replace(",", "")
+    raise ValidationError({field: [_("Write the amount like 1.234,56.")]})
 
 
 def posted_id(value, field: str) -> int | None:

@@ -49,22 +49,23 @@ class QuoteListView(PortalView):
         """A new request: the typed lines, or the cart's (``from_cart``)."""
         from_cart = "from_cart" in request.POST
         lines = []
-        if not from_cart:
-            skus = request.POST.getlist("sku")
-            quantities = request.POST.getlist("quantity")
-            targets = request.POST.getlist("target_price")
-            for index, sku in enumerate(skus[:200]):
-                if not sku.strip():
-                    continue
-                line = {
-                    "sku": sku.strip(),
-                    "quantity": (quantities[index] if index < len(quantities) else "") or "1",
-                }
-                target = amount_typed(targets[index] if index < len(targets) else "")
-                if target:
-                    line["target_price"] = target
-                lines.append(line)
         try:
+            if not from_cart:
+                skus = request.POST.getlist("sku")
+                quantities = request.POST.getlist("quantity")
+                targets = request.POST.getlist("target_price")
+                for index, sku in enumerate(skus[:200]):
+                    if not sku.strip():
+                        continue
+                    line = {
+                        "sku": sku.strip(),
+                        "quantity": (quantities[index] if index < len(quantities) else "") or "1",
+                    }
+                    lines.append(line)
+                    typed = targets[index] if index < len(targets) else ""
+                    target = amount_typed(typed, f"lines.{len(lines) - 1}.target_price")
+                    if target:
+                        line["target_price"] = target
             quote = quote_request(
                 user=request.user,
                 lines=lines,

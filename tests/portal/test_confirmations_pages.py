@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 
+from apps.core.exceptions import ValidationError
 from apps.finance.models import BalanceConfirmation
 from apps.finance.services.confirmations import confirmation_send
 from apps.finance.services.ledger import ledger_post
@@ -41,10 +42,41 @@ def confirmation(company, django_capture_on_commit_callbacks):
 
 @pytest.mark.parametrize(
     "typed, read",
-    [("1.234,56", "1234.56"), ("1,234.56", "1234.56"), ("-50,5 ₺", "-50.5"), ("99", "99")],
+    [
+        ("1.234,56", "1234.56"),
+        ("1,234.56", "1234.56"),
+        ("-50,5 ₺", "-50.5"),
+        ("99", "99"),
+        # a dot before three digits groups thousands, as Turkish writes them: never 120 ₺
+        ("120.000", "120000"),
+        ("1.250.000", "1250000"),
+        ("₺ 7.500", "7500"),
+        ("7.500 TL", "7500"),
+        ("85.19", "85.19"),
+        ("1.5", "1.5"),
+        ("", ""),
+    ],
 )
 def test_amounts_are_read_as_dealers_type_them(typed, read):
-    assert amount_typed(typed) == read
+    assert amount_typed(typed, "amount") == read
+
+
+@pytest.mark.parametrize("typed", ["1e5", "1_000", "1.2.3", "12.34.5", "bin", "1,2,3", "--1"])
+def test_what_is_no_amount_is_refused_not_read_as_another_number(typed):
+    with pytest.raises(ValidationError) as refused:
+        amount_typed(typed, "amount")
+    assert list(refused.value.errors) == ["amount"]
+
+
+def test_a_disputed_balance_typed_with_thousands_dots_is_that_many_thousands(company, confirmation):
+    client, _user = browser(company, role="finance")
+    url = f"/portal/confirmations/{confirmation.pk}/"
+    response = client.post(
+        url, {"answer": "dispute", "their_balance": "120.000", "reason": "Ödeme eksik"}
+    )
+    assert response.status_code == 302
+    confirmation.refresh_from_db()
+    assert confirmation.their_balance == Decimal("120000.00")
 
 
 def test_the_e_mail_links_to_the_portal_page(confirmation):

@@ -110,3 +110,17 @@ def test_a_quote_is_rejected_and_viewers_only_read(shop):
     owner.post(f"/portal/quotes/{quote.number}/", {"action": "reject", "reason": "Vazgeçtik"})
     quote.refresh_from_db()
     assert quote.status == "rejected" and quote.reject_reason == "Vazgeçtik"
+
+
+def test_a_target_price_with_thousands_dots_is_thousands_and_no_amount_is_named(shop):
+    client, _user = browser(shop)
+    refused = client.post(
+        "/portal/quotes/",
+        {"sku": ["A-1", "B-2"], "quantity": ["1", "1"], "target_price": ["", "1e5"]},
+    )
+    assert refused.status_code == 400
+    assert "B-2: Tutarı 1.234,56 biçiminde yazın." in refused.content.decode()
+    assert not Quote.objects.exists()
+
+    client.post("/portal/quotes/", {"sku": ["A-1"], "quantity": ["30"], "target_price": ["1.500"]})
+    assert Quote.objects.get().lines.get().target_price == Decimal("1500")
