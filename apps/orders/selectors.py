@@ -21,7 +21,7 @@ from apps.orders.models import (
 )
 from apps.orders.states import OPEN_STATUSES
 from apps.pricing.engine import ResolvedPrice
-from apps.pricing.lines import lines_price, totals
+from apps.pricing.lines import lines_price, total_problems, totals
 
 ZERO = Decimal("0.00")
 
@@ -68,6 +68,7 @@ class CartLine:
 class CartContents:
     currency: str
     lines: list[CartLine]
+    problems: list[dict]  # of the whole cart: [{code, message}]
     subtotal_net: Decimal
     vat_total: Decimal
     grand_total: Decimal
@@ -78,7 +79,9 @@ class CartContents:
 
     @property
     def orderable(self) -> bool:
-        return bool(self.lines) and not any(line.problems for line in self.lines)
+        return (
+            bool(self.lines) and not self.problems and not any(line.problems for line in self.lines)
+        )
 
 
 def cart_view(*, user) -> CartContents:
@@ -93,15 +96,19 @@ def cart_view(*, user) -> CartContents:
     for item in items:
         item.product.stock_available = item.stock_available
     priced = lines_price(customer=user.customer, pairs=[(i.product, i.quantity) for i in items])
-    amounts = totals(priced)
+    visible = [
+        item.product.is_active and not item.product.is_deleted and item.product.category.is_visible
+        for item in items
+    ]
+    # the totals are what ordering the cart would charge: not the lines no longer sold
+    amounts = totals([line for line, shown in zip(priced, visible, strict=True) if shown])
     lines = []
-    for item, line in zip(items, priced, strict=True):
+    for item, line, shown in zip(items, priced, visible, strict=True):
         product = item.product
-        visible = product.is_active and not product.is_deleted and product.category.is_active
         problems = list(line.problems)
-        if not visible:
+        if not shown:
             problems.insert(0, {"code": "not_available", "message": _not_available()})
-        sellable = line.sellable
+        sellable = line.sellable and shown
         lines.append(
             CartLine(
                 id=item.pk,
@@ -115,7 +122,12 @@ def cart_view(*, user) -> CartContents:
                 problems=problems,
             )
         )
-    return CartContents(currency=settings.CURRENCY, lines=lines, **amounts)
+    return CartContents(
+        currency=settings.CURRENCY,
+        lines=lines,
+        problems=total_problems(amounts["grand_total"]),
+        **amounts,
+    )
 
 
 def _not_available() -> str:

@@ -115,6 +115,20 @@ def amount_problems(line: PricedLine) -> list[dict]:
     ]
 
 
+def total_problems(grand_total: Decimal) -> list[dict]:
+    """``too_large``: lines each within bounds that together come to more than an order can
+    hold (``MAX_AMOUNT``)."""
+    if grand_total <= MAX_AMOUNT:
+        return []
+    return [
+        {
+            "code": "too_large",
+            "message": _("The order comes to more than %(max)s; split it into several orders.")
+            % {"max": money_text(MAX_AMOUNT)},
+        }
+    ]
+
+
 def totals(lines: Sequence[PricedLine]) -> dict[str, Decimal]:
     """``subtotal_net``, ``vat_total``, ``grand_total``: the sums of the sellable lines'
     rounded amounts (the fields of an order of the same name)."""

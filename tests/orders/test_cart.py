@@ -43,6 +43,31 @@ def test_adding_the_same_sku_adds_to_its_line(stocked):
     assert CartItem.objects.count() == 1
 
 
+@pytest.mark.parametrize("withdrawal", ["product", "parent category"])
+def test_a_line_no_longer_sold_is_shown_but_not_counted_in_the_totals(stocked, withdrawal):
+    """The totals are what ordering the cart would charge: a withdrawn product's line (or one
+    below a switched-off category) says so and adds nothing."""
+    from apps.catalog.models import Category, Product
+
+    add(stocked.owner, "A-1", 2)
+    add(stocked.owner, "A-2", 3)
+    gone = Product.objects.get(sku="A-1")
+    if withdrawal == "product":
+        gone.is_active = False
+        gone.save()
+    else:
+        parent = Category.objects.create(name="Top", slug="top", path="zz01")
+        Category.objects.filter(pk=gone.category_id).update(parent=parent, path="zz010001")
+        parent.is_active = False
+        parent.save()
+    cart = stocked.owner.get("/api/v1/cart").json()
+    by_sku = {line["sku"]: line for line in cart["lines"]}
+    assert by_sku["A-1"]["problems"][0]["code"] == "not_available"
+    assert by_sku["A-1"]["line_gross"] is None and by_sku["A-1"]["price"] is None
+    assert cart["subtotal_net"] == "10.00" and cart["grand_total"] == "11.00"
+    assert cart["orderable"] is False
+
+
 def test_the_cart_is_priced_now_with_totals(stocked):
     add(stocked.owner, "A-1", 2)
     add(stocked.owner, "A-2", 3)

@@ -74,6 +74,23 @@ def test_lines_that_each_fit_but_together_do_not_are_refused_as_one_order(shop):
     assert not Order.objects.exists()
 
 
+def test_a_cart_whose_lines_together_do_not_fit_says_so_before_checkout(shop):
+    """``orderable`` tells what ``POST orders`` will answer: the lines each fit, the cart as a
+    whole does not."""
+    for n in (1, 2):
+        shop.product(f"GOLD-{n}", price="600000000", stock=1000)
+        shop.owner.post("/api/v1/cart/items", {"sku": f"GOLD-{n}", "quantity": 1000})
+    cart = shop.owner.get("/api/v1/cart").json()
+    assert all(not line["problems"] for line in cart["lines"])
+    assert [p["code"] for p in cart["problems"]] == ["too_large"]
+    assert cart["orderable"] is False
+    assert place(shop.owner).status_code == 400
+
+    shop.owner.patch(f"/api/v1/cart/items/{cart['lines'][1]['id']}", {"quantity": 100})
+    cart = shop.owner.get("/api/v1/cart").json()
+    assert cart["problems"] == [] and cart["orderable"] is True
+
+
 def test_an_order_at_the_limit_is_placed(shop):
     shop.product("GOLD-1", price="8333333333.3332", stock=1000)  # x 100: 999,999,999,999.98
     Customer.objects.filter(pk=shop.customer.pk).update(credit_limit=D("999999999999.99"))

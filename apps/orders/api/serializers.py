@@ -252,7 +252,14 @@ class CartSerializer(serializers.Serializer):
     subtotal_net = serializers.DecimalField(**MONEY, help_text="Of the sellable lines.")
     vat_total = serializers.DecimalField(**MONEY)
     grand_total = serializers.DecimalField(**MONEY)
-    orderable = serializers.BooleanField(help_text="True when no line has a problem.")
+    problems = LineProblemSerializer(
+        many=True,
+        help_text="What keeps the cart as a whole from being ordered: `too_large` (the lines "
+        "together come to more than an order can hold).",
+    )
+    orderable = serializers.BooleanField(
+        help_text="True when neither the cart nor any line has a problem."
+    )
 
 
 class CartImportErrorSerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ from apps.accounts.models import Address, Customer, DealerRole
 from apps.accounts.selectors import customer_credit_exposure
 from apps.core.exceptions import Conflict, NotAllowed, ValidationError
 from apps.core.idempotency import idempotency_claim
-from apps.core.money import MAX_AMOUNT, line_amounts, money_text, round4, to_decimal
+from apps.core.money import line_amounts, round4, to_decimal
 from apps.core.text import text_value
 from apps.inventory.services import stock_reserve
 from apps.orders.events import order_created_emit
@@ -48,6 +48,7 @@ from apps.pricing.lines import (
     amount_problems,
     lines_price,
     products_by_sku,
+    total_problems,
     totals,
 )
 
@@ -165,11 +166,10 @@ def _lines_from_items(
                 continue  # judged under the lock by the reservation (409)
             field = "sku" if problem["code"] == "not_sellable" else "quantity"
             errors.setdefault(f"items.{index}.{field}", []).append(problem["message"])
-    if not errors and totals(lines)["grand_total"] > MAX_AMOUNT:
-        errors["items"] = [
-            _("The order comes to more than %(max)s; split it into several orders.")
-            % {"max": money_text(MAX_AMOUNT)}
-        ]
+    if not errors:
+        too_large = total_problems(totals(lines)["grand_total"])
+        if too_large:
+            errors["items"] = [problem["message"] for problem in too_large]
     if errors:
         raise ValidationError(errors)
     return lines
