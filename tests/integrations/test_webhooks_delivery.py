@@ -167,6 +167,13 @@ def test_retry_webhooks_command_resends_dead_deliveries_of_one_endpoint(
     [
         (["--endpoint", "999999"], "no webhook endpoint 999999"),
         (["--since", "yesterday"], "not an ISO 8601 date or time"),
+        # well-formed but impossible: a one-line reason, not a traceback
+        (["--since", "2026-13-01"], "not an ISO 8601 date or time"),
+        (["--since", "2026-02-30"], "not an ISO 8601 date or time"),
+        (["--since", "2026-01-01T25:00"], "not an ISO 8601 date or time"),
+        (["--since", "9999-12-31T23:00:00-05:00"], "not an ISO 8601 date or time"),
+        # an unset variable in a script must not mean "every dead delivery"
+        (["--since", ""], "not an ISO 8601 date or time"),
     ],
 )
 def test_retry_webhooks_command_refuses_bad_arguments(db, args, message):

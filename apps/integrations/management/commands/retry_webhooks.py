@@ -15,15 +15,22 @@ from apps.integrations.services.endpoints import webhook_delivery_retry
 
 
 def _since(raw: str):
-    moment = parse_datetime(raw)
-    if moment is None:
-        day = parse_date(raw)
-        if day is None:
-            raise CommandError(f"--since: not an ISO 8601 date or time: {raw!r}")
-        moment = datetime(day.year, day.month, day.day)
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+    """The time of ``--since``: an ISO 8601 date or time that exists (``2026-02-30`` does not),
+    UTC without an offset; anything else is a one-line ``CommandError``, an empty value too (a
+    script's unset variable must not mean "every dead delivery")."""
+    refused = CommandError(f"--since: not an ISO 8601 date or time: {raw!r}")
+    try:
+        moment = parse_datetime(raw.strip())
+        if moment is None:
+            day = parse_date(raw.strip())
+            if day is None:
+                raise refused
+            moment = datetime(day.year, day.month, day.day)
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)  # a time that has no UTC (year 10000) is refused here
+    except (ValueError, OverflowError):  # well-formed but impossible: month 13, hour 25
+        raise refused from None
 
 
 class Command(BaseCommand):
@@ -43,7 +50,7 @@ class Command(BaseCommand):
             if not WebhookEndpoint.objects.filter(pk=endpoint).exists():
                 raise CommandError(f"--endpoint: no webhook endpoint {endpoint}")
             deliveries = deliveries.filter(endpoint_id=endpoint)
-        if since:
+        if since is not None:
             deliveries = deliveries.filter(dead_at__gte=_since(since))
         retried, refused = 0, 0
         for delivery in deliveries.order_by("event_id", "id").iterator(chunk_size=500):
