@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from django_prometheus.exports import ExportToDjangoView
 
@@ -48,6 +49,7 @@ def favicon(request):
     return response
 
 
+@csrf_exempt  # no cookie, no input: a POST is a 405, not a CSRF page
 @never_cache
 @require_safe
 def health_live(request):
@@ -55,6 +57,7 @@ def health_live(request):
     return JsonResponse({"status": "ok"})
 
 
+@csrf_exempt  # no cookie, no input: a POST is a 405, not a CSRF page
 @never_cache
 @require_safe
 def health_ready(request):
@@ -81,6 +84,7 @@ def health_ready(request):
     return response
 
 
+@csrf_exempt  # no cookie, no input: a POST is a 405, not a CSRF page
 @never_cache
 @require_safe
 def metrics(request):

@@ -38,3 +38,24 @@ def test_check_fails_on_a_stale_file_and_writing_fixes_it(tmp_path):
     assert stale.read_text(encoding="utf-8") == (ROOT / "docs" / "events.md").read_text(
         encoding="utf-8"
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("a-directory", "is a directory"),
+        ("missing/dir/events.md", "no directory"),
+    ],
+)
+def test_a_bad_output_path_is_a_one_line_error_and_creates_nothing(tmp_path, target, message):
+    (tmp_path / "a-directory").mkdir()
+    with pytest.raises(CommandError, match=message):
+        call_command("events_catalogue", "--output", str(tmp_path / target), stdout=StringIO())
+    assert not (tmp_path / "missing").exists()
+
+
+def test_check_of_a_missing_file_says_it_is_missing(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command(
+            "events_catalogue", "--check", "--output", str(tmp_path / "x.md"), stdout=StringIO()
+        )

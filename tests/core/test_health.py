@@ -121,3 +121,13 @@ def test_metrics_expose_latency_per_view_status_codes_and_query_counts(client):
     assert 'view="health-ready"' in body
     assert "django_http_responses_total_by_status_view_method_total{" in body
     assert 'django_db_execute_total{alias="default",vendor="postgresql"}' in body
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/health/ready", "/metrics"])
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_a_write_method_on_the_probes_is_405_not_a_csrf_page(db, path, method):
+    from django.test import Client
+
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]

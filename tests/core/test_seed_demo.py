@@ -42,6 +42,20 @@ def test_seed_demo_refuses_bad_numbers():
         call_command("seed_demo", "--products", "-5")
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--products", "1000000"], "--products: at most 999999"),
+        (["--dealers", "1000"], "--dealers: at most 999"),
+        (["--reset", "--skip-if-seeded"], "exclude each other"),
+    ],
+)
+def test_seed_demo_checks_every_argument_before_writing_anything(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("seed_demo", *args, verbosity=0)
+    assert not get_user_model().objects.filter(email__iexact=DEMO_ADMIN_EMAIL).exists()
+
+
 def test_the_demo_erp_key_is_printed_works_and_its_batches_fill_the_integration_screens():
     from apps.integrations.models import BatchLog
     from apps.inventory.models import StockMovement

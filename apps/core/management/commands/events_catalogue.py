@@ -87,8 +87,17 @@ class Command(BaseCommand):
     def handle(self, *args, output, check, **options):
         path = Path(output)
         text = render_catalogue()
+        if path.is_dir():
+            raise CommandError(f"--output: {path} is a directory; name a file")
         if check:
-            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if not path.exists():
+                raise CommandError(
+                    f"{path} does not exist: run `python manage.py events_catalogue`"
+                )
+            try:
+                current = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(f"{path}: cannot be read ({exc})") from None
             if current != text:
                 raise CommandError(
                     f"{path} is not what the event registry says: "
@@ -96,6 +105,10 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"{path} is up to date ({len(event_types())} event types).")
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if not path.parent.is_dir():  # a typo in the path, not a folder to create
+            raise CommandError(f"--output: no directory {path.parent}")
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"--output: cannot write {path} ({exc.strerror or exc})") from None
         self.stdout.write(f"Wrote {path} ({len(event_types())} event types).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
@@ -117,7 +117,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if options["skip_if_seeded"] and not options["reset"] and already_seeded(options):
+        # every argument checked before anything is written
+        if options["skip_if_seeded"] and options["reset"]:
+            raise CommandError("--skip-if-seeded and --reset exclude each other: choose one")
+        if options["products"] > catalog.MAX_PRODUCTS:
+            raise CommandError(
+                f"--products: at most {catalog.MAX_PRODUCTS} demo products, "
+                f"got {options['products']}"
+            )
+        if options["dealers"] > accounts.MAX_DEALERS:
+            raise CommandError(
+                f"--dealers: at most {accounts.MAX_DEALERS} demo dealers, got {options['dealers']}"
+            )
+        if options["skip_if_seeded"] and already_seeded(options):
             self.stdout.write(self.style.SUCCESS("Demo data already there (not seeded again)."))
             self._logins(
                 [
