@@ -31,7 +31,7 @@ from decimal import Decimal, DecimalException
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -745,8 +745,7 @@ class BatchUpsertView(IntegrationAPIView):
                 errors.append({"index": index, "key": key, "errors": first})
                 continue
             try:
-                with transaction.atomic():
-                    outcome = self.upsert(serializer.validated_data)
+                outcome = self._upsert_settled(serializer.validated_data)
             except DomainError as exc:
                 errors.append(
                     {
@@ -786,6 +785,18 @@ class BatchUpsertView(IntegrationAPIView):
             **counts,
         )
         return result
+
+    def _upsert_settled(self, record: dict) -> str:
+        """``upsert`` in a savepoint; a unique key another request inserted meanwhile (the
+        connector's retry while its first try still runs) is settled by one more try, which
+        finds that row and compares with it, as a batch sent after it would: ``unchanged``, not
+        the database's refusal."""
+        try:
+            with transaction.atomic():
+                return self.upsert(record)
+        except IntegrityError:
+            with transaction.atomic():
+                return self.upsert(record)
 
     def _first_with_the_same_key(
         self, data: Mapping[str, Any], index: int, first_of: dict[tuple, int]
