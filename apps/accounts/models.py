@@ -65,6 +65,10 @@ customer_code_validator = RegexValidator(
 )
 
 
+# a self-registered company's code until staff give it its ERP code
+TEMPORARY_CODE_PREFIX = "TMP-"
+
+
 class Customer(SoftDeleteModel, AuditedModel):
     """A dealer company."""
 
@@ -133,6 +137,12 @@ class Customer(SoftDeleteModel, AuditedModel):
             ("manage_company_users", _("Dealer: can manage the company's users")),
             ("manage_company_addresses", _("Dealer: can manage the company's addresses")),
         ]
+
+    @property
+    def has_erp_code(self) -> bool:
+        """The code is the ERP's key (every feed names the company by it), not a
+        registration's temporary one."""
+        return not self.code.startswith(TEMPORARY_CODE_PREFIX)
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

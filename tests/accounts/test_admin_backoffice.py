@@ -763,3 +763,35 @@ def test_customer_service_edits_a_dealer_user_in_the_users_screen(staff_client):
     assert response.status_code == 302, response.context and response.context["errors"]
     dealer.refresh_from_db()
     assert dealer.first_name == "Mehmet"
+
+
+# --- customers: the ERP code and the tier -------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["Customer Service", "Finance Manager", "Sales Manager"])
+def test_no_role_renames_the_erp_code_and_only_pricing_roles_change_the_tier(staff_client, role):
+    """The code is the ERP's key (renamed, the next feed would make a second company); the
+    tier decides every price, so it is the pricing roles' (a sales manager's own dealers)."""
+    from apps.accounts.services.customers import customer_assign_sales_rep
+
+    client = staff_client(role)
+    customer = CustomerFactory(code="BAYI-7", tier="B")
+    customer_assign_sales_rep(customer=customer, rep=client.user, by=None)
+    response = client.post(
+        change_url(customer), change_form_data(customer, code="BAYI-7X", tier="A")
+    )
+    assert response.status_code == 302, response.content[:500]
+    customer.refresh_from_db()
+    assert customer.code == "BAYI-7"
+    assert customer.tier == ("A" if role == "Sales Manager" else "B")
+
+
+def test_a_registrations_temporary_code_is_replaced_by_the_erp_code(staff_client):
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(code="TMP-0123456789ab", status="pending")
+    response = client.post(change_url(customer), change_form_data(customer, code="BAYI-8"))
+    assert response.status_code == 302, response.content[:500]
+    customer.refresh_from_db()
+    assert customer.code == "BAYI-8"
+    page = client.get(change_url(customer)).content.decode()
+    assert 'name="code"' not in page  # from now on the ERP's key

@@ -243,6 +243,11 @@ class CustomerAdmin(
         return request.user.has_perm("accounts.change_credit_limit")
 
     @staticmethod
+    def can_change_tier(request) -> bool:
+        # a pricing decision: those who may change prices (sales managers, for their dealers)
+        return request.user.has_perm("pricing.change_price")
+
+    @staticmethod
     def can_assign_sales_rep(request) -> bool:
         # whoever sees the whole customer book decides who looks after a customer
         return request.user.has_perm("accounts.view_all_customers")
@@ -270,6 +275,12 @@ class CustomerAdmin(
             fields.append("credit_limit")
         if not self.can_assign_sales_rep(request):
             fields.append("sales_rep")
+        if obj is not None and obj.has_erp_code:
+            # the ERP's key: every feed (invoices, payments, special prices) names the company
+            # by it; renamed here, the next customer feed would make a second company
+            fields.append("code")
+        if not self.can_change_tier(request):
+            fields.append("tier")  # the tier decides every price the dealer pays
         return fields
 
     def get_fieldsets(self, request, obj=None):

@@ -32,7 +32,15 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from apps.accounts.models import AuthEvent, Consent, Customer, CustomerStatus, DealerRole, User
+from apps.accounts.models import (
+    TEMPORARY_CODE_PREFIX,
+    AuthEvent,
+    Consent,
+    Customer,
+    CustomerStatus,
+    DealerRole,
+    User,
+)
 from apps.accounts.services.auth import auth_event_record, user_from_uid
 from apps.accounts.services.users import user_create_for_company
 from apps.accounts.throttling import AccountEmailThrottle
@@ -135,7 +143,7 @@ def _registration_create(
     ip: str | None,
 ) -> tuple[Customer, User]:
     customer = Customer(
-        code=f"TMP-{uuid.uuid4().hex[:12]}",
+        code=f"{TEMPORARY_CODE_PREFIX}{uuid.uuid4().hex[:12]}",
         name=company["name"].strip(),
         tax_number=tax_number,
         tax_office=company.get("tax_office", "").strip(),
