@@ -74,6 +74,21 @@ def test_a_warehouse_code_differing_only_in_case_is_a_typo_not_a_new_warehouse(c
     assert level("KBL-001").on_hand == 40
 
 
+def test_two_new_codes_differing_only_in_case_in_one_batch_make_one_warehouse(client, products):
+    """The first spelling in the batch makes the warehouse; the other is the same typo."""
+    body = post(
+        client,
+        [
+            {"sku": "KBL-001", "warehouse": "YENI", "on_hand": 1},
+            {"sku": "KBL-002", "warehouse": "yeni", "on_hand": 2},
+        ],
+    )
+    assert (body["created"], body["failed"]) == (1, 1)
+    [error] = body["errors"]
+    assert error["index"] == 1 and "YENI" in error["errors"]["warehouse"][0]
+    assert list(Warehouse.objects.values_list("code", flat=True)) == ["YENI"]
+
+
 def test_a_changed_on_hand_becomes_an_erp_sync_movement_with_before_after_and_batch(
     client, products
 ):

@@ -163,7 +163,7 @@ def stock_sync_many(
         )
         if problem:
             errors[index] = {"serial_numbers": [problem]}
-    twins = _case_twins({r["warehouse"] for i, r in records.items() if i not in errors})
+    twins = _case_twins([r["warehouse"] for i, r in sorted(records.items()) if i not in errors])
     for index, record in records.items():
         if index not in errors and record["warehouse"] in twins:
             errors[index] = {
@@ -228,21 +228,26 @@ def _index_of(item: Wanted) -> int:
     return item[1][0]
 
 
-def _case_twins(codes: set[str]) -> dict[str, str]:
-    """``{sent code: stored code}`` for the new codes that differ from a stored one only in
-    case (``ist`` beside ``IST``): a typo, not a new warehouse whose stock would be sold."""
+def _case_twins(codes: list[str]) -> dict[str, str]:
+    """``{sent code: code meant}`` for the new codes that differ only in case from a stored one
+    (``ist`` beside ``IST``) or from a new one sent earlier in the batch (``newwh`` after
+    ``NEWWH``): a typo, not a new warehouse whose stock would be sold. ``codes`` in the order
+    of the records."""
     lowered = {code.lower() for code in codes}
     stored = list(
         Warehouse.objects.annotate(lowered=Lower("code"))
         .filter(lowered__in=lowered)
         .values_list("code", flat=True)
     )
-    by_lower = {code.lower(): code for code in stored}
-    return {
-        code: by_lower[code.lower()]
-        for code in codes
-        if code not in stored and code.lower() in by_lower
-    }
+    meant = {code.lower(): code for code in stored}
+    twins = {}
+    for code in codes:
+        if code in stored:
+            continue
+        first = meant.setdefault(code.lower(), code)  # a new code: its first spelling stands
+        if first != code:
+            twins[code] = first
+    return twins
 
 
 def warehouses_get_or_create(codes: set[str]) -> dict[str, int]:
