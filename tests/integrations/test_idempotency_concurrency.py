@@ -96,3 +96,30 @@ def test_one_new_tax_number_under_two_codes_in_parallel_names_the_tax_number():
     assert len(refused) == 3
     assert all(list(e["errors"]) == ["tax_number"] for e in refused), refused
     assert Customer.objects.filter(tax_number="4540536920").count() == 1
+
+
+def test_the_same_new_product_sent_in_parallel_is_created_once_and_then_unchanged():
+    """No spurious ``updated`` (with an audit entry and a ``product.updated`` event) when two
+    batches with the same product race: the later finds it equal."""
+    from apps.catalog.models import Product
+    from apps.core.models import OutboxEvent
+
+    _, raw = api_key_create(name="ERP")
+    record = {
+        "sku": "RACE-P1",
+        "name": "Race",
+        "category": "Race > Child",
+        "unit": "piece",
+        "vat_rate": 20,
+    }
+    answers = _parallel(raw, "/api/integration/v1/products", [[record]] * 6)
+    assert [a["errors"] for a in answers] == [[]] * 6
+    assert sum(a["created"] for a in answers) == 1
+    assert sum(a["updated"] for a in answers) == 0, answers
+    assert Product.objects.filter(sku="RACE-P1").count() == 1
+    changes = [
+        p["change"]
+        for event in OutboxEvent.objects.filter(type="product.updated")
+        for p in event.data["products"]
+    ]
+    assert changes == ["created"]

@@ -174,7 +174,7 @@ def product_upsert_many(
         )
         outcomes.update(written)
         errors.update(failed)
-        analyze_stale((Product,), written=len(written))
+        analyze_stale((Product,), written=sum(o != "unchanged" for o in written.values()))
     if categories_created or brands_created:
         catalog_cache_bump()
     return outcomes, errors
@@ -437,6 +437,10 @@ _UPSERT = (
     f"SELECT {_COLUMN_LIST}, false, NULL, %s, %s, NULL, NULL FROM feed_product_in ORDER BY sku "
     f"ON CONFLICT (sku) DO UPDATE SET {_UPDATE_SET}, is_deleted = false, deleted_at = NULL, "
     f"updated_at = EXCLUDED.updated_at, updated_by_id = NULL "
+    # a row equal to what is stored now is left alone: a concurrent batch (the connector's
+    # retry) may have written the same product since it was read
+    f"WHERE ({', '.join(f'{_TABLE}.{c}' for c in COLUMNS[1:])}, {_TABLE}.is_deleted) "
+    f"IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in COLUMNS[1:])}, false) "
     f"RETURNING id, sku, (xmax = 0) AS inserted"
 )
 
@@ -494,9 +498,11 @@ def _write(
             source="erp",
             reference=f"batch:{batch_id}" if batch_id is not None else "",
         )
-    return {
-        by_sku[sku].index: "created" if inserted else "updated" for _pk, sku, inserted in returned
-    }, {}
+    outcomes = {row.index: "unchanged" for row in rows}  # equal to what is stored by now
+    outcomes.update(
+        {by_sku[sku].index: "created" if inserted else "updated" for _pk, sku, inserted in returned}
+    )
+    return outcomes, {}
 
 
 def _changes(row: _Row, texts: list, *, created: bool) -> dict[str, list[str]]:
