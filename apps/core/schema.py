@@ -19,11 +19,19 @@ Rules applied to every operation, so no view has to remember them:
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from apps.core.serializers import StrictInputSerializer
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Replays the first answer to the same key and body.",
+)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -199,6 +199,23 @@ def test_integration_upload_answers_201_with_the_image(
     assert listing["results"][0]["thumbnail_url"].endswith(".webp")
 
 
+def test_an_upload_sent_again_with_its_idempotency_key_is_one_image(integration_client):
+    """A connector retrying after a timeout; the same key with another file is a 422."""
+    from apps.catalog.models import ProductImage
+
+    ProductFactory(sku="PNL-62")
+    client = integration_client(scopes=["catalog:write"])
+    key = {"HTTP_IDEMPOTENCY_KEY": "img-1"}
+    first = client.post(url("PNL-62"), {"image": upload("a.png")}, format="multipart", **key)
+    again = client.post(url("PNL-62"), {"image": upload("a.png")}, format="multipart", **key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    other = upload("a.png", data=image_bytes(color="blue"))
+    refused = client.post(url("PNL-62"), {"image": other}, format="multipart", **key)
+    assert refused.status_code == 422
+    assert ProductImage.objects.filter(product__sku="PNL-62").count() == 1
+
+
 def test_integration_upload_of_a_second_primary_moves_the_flag(integration_client):
     ProductFactory(sku="PNL-61")
     client = integration_client()

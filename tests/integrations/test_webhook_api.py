@@ -58,6 +58,26 @@ def test_create_answers_201_with_the_secret_once(client):
     assert "secret" not in client.get(ENDPOINTS).json()["results"][0]
 
 
+def test_a_subscription_sent_again_with_its_idempotency_key_is_one_endpoint(client):
+    """A retry after a timeout must not subscribe twice: every event would come twice, under
+    two webhook-ids that the receiver's deduplication cannot match."""
+    body = {"url": "http://127.0.0.1:9/hooks", "event_types": ["*"]}
+    answers = [
+        client.post(ENDPOINTS, body, format="json", HTTP_IDEMPOTENCY_KEY="sub-1") for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[1].json() == answers[0].json()
+    assert WebhookEndpoint.objects.count() == 1
+    changed = client.post(
+        ENDPOINTS,
+        {**body, "url": "http://127.0.0.1:9/other"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="sub-1",
+    )
+    assert changed.status_code == 422
+    assert WebhookEndpoint.objects.count() == 1
+
+
 def test_list_get_patch_delete_own_endpoint(client):
     endpoint_id = create(client).json()["id"]
 

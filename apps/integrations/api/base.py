@@ -36,7 +36,6 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     inline_serializer,
@@ -59,7 +58,7 @@ from apps.core.exceptions import (
 )
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
 from apps.core.text import check_text, storable
 from apps.core.throttling import ApiKeyRateThrottle, IPRateThrottle
@@ -653,15 +652,7 @@ class BatchUpsertView(IntegrationAPIView):
                         description="Idempotency-Key reused with another body.",
                     ),
                 },
-                parameters=[
-                    OpenApiParameter(
-                        "Idempotency-Key",
-                        str,
-                        OpenApiParameter.HEADER,
-                        required=False,
-                        description="Replays the first answer to the same key and body.",
-                    )
-                ],
+                parameters=[IDEMPOTENCY_KEY],
                 tags=["integration"],
                 summary=f"Upsert {cls.resource} in bulk (by {key})",
                 description=(

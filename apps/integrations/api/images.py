@@ -8,6 +8,8 @@ large, not an image or of another format answers 400 on ``image`` and stores not
 
 from __future__ import annotations
 
+import hashlib
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -23,8 +25,9 @@ from rest_framework.response import Response
 from apps.accounts.models import ApiKeyScope
 from apps.catalog.images import product_image_create, validate_image
 from apps.catalog.models import Product, ProductImage
+from apps.core.idempotency import idempotent_by_key
 from apps.core.pagination import PageNumberPagination
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
 from apps.integrations.api.base import IntegrationAPIView
 
@@ -125,8 +128,8 @@ class ProductImagesView(IntegrationAPIView):
         return paginator.get_paginated_response(data)
 
     @extend_schema(
-        parameters=[_SKU],
         request={"multipart/form-data": ProductImageInputSerializer},
+        parameters=[_SKU, IDEMPOTENCY_KEY],
         responses={201: ProductImageOutputSerializer},
         tags=["integration"],
         summary="Upload an image of a product (multipart: image, alt_text, is_primary, ...)",
@@ -135,6 +138,28 @@ class ProductImagesView(IntegrationAPIView):
         "made in the background. 400 names what is wrong with the file.",
     )
     def post(self, request, sku: str):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return self._upload(request, sku)
+        # the same file sent again after a timeout is one image: the key covers the fields
+        # and the file's bytes (a multipart body has no JSON to compare)
+        payload = {name: request.data.getlist(name) for name in request.data if name != "image"}
+        upload = request.data.get("image")
+        if hasattr(upload, "chunks"):
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+            payload["image"] = digest.hexdigest()
+        return idempotent_by_key(
+            key,
+            payload,
+            scope=f"apikey:{self.api_key.pk}:{request.path}",
+            handler=lambda: self._upload(request, sku),
+            atomic=True,
+        )
+
+    def _upload(self, request, sku: str) -> Response:
         product = self._product(sku)
         serializer = ProductImageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

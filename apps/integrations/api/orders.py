@@ -29,7 +29,7 @@ from apps.accounts.models import ApiKeyScope
 from apps.core.exceptions import NotFound, ValidationError
 from apps.core.idempotency import idempotent
 from apps.core.pagination import PageNumberPagination
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
 from apps.integrations.api.base import IntegrationAPIView
 from apps.orders import services
@@ -211,13 +211,6 @@ _ORDER_PAGE = inline_serializer(
         "results": ErpOrderSerializer(many=True),
     },
 )
-_IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Replays the first answer to the same key and body.",
-)
 
 
 class ErpOrderListView(IntegrationAPIView):
@@ -271,7 +264,7 @@ class ErpOrderStatusView(IntegrationAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("number", str, OpenApiParameter.PATH, description="Order number."),
-            _IDEMPOTENCY_KEY,
+            IDEMPOTENCY_KEY,
         ],
         request=ErpOrderStatusInputSerializer,
         responses={

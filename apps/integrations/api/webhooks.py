@@ -16,8 +16,9 @@ from rest_framework.response import Response
 from apps.accounts.models import ApiKeyScope
 from apps.core.events import ALL_EVENTS, EVENT_TYPES, subscribable_event_types
 from apps.core.exceptions import ValidationError, flatten_errors
+from apps.core.idempotency import idempotent
 from apps.core.pagination import PageNumberPagination
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer, no_input
 from apps.integrations.api.base import IntegrationAPIView
 from apps.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -201,7 +202,13 @@ class WebhookEndpointListView(WebhookView):
 
     @extend_schema(
         request=WebhookEndpointInputSerializer,
-        responses={201: WebhookEndpointCreatedSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: WebhookEndpointCreatedSerializer,
+            422: OpenApiResponse(
+                ErrorSerializer, description="Idempotency-Key reused with another body."
+            ),
+        },
         tags=TAGS,
         summary="Subscribe an endpoint (the answer carries its secret, once)",
         description="Events are POSTed as `{type, timestamp, data}` with the Standard Webhooks "
@@ -210,6 +217,16 @@ class WebhookEndpointListView(WebhookView):
         + _catalogue(),
     )
     def post(self, request):
+        # a connector retrying after a timeout must not subscribe twice (every event would
+        # then come twice, under two webhook-ids its deduplication cannot match)
+        return idempotent(
+            request,
+            scope=f"apikey:{self.api_key.pk}:{request.path}",
+            handler=lambda: self._create(request),
+            atomic=True,
+        )
+
+    def _create(self, request) -> Response:
         data = self.valid(WebhookEndpointInputSerializer, request.data)
         endpoint, secret = webhook_endpoint_create(api_key=self.api_key, **data)
         body = WebhookEndpointSerializer(endpoint).data | {"secret": secret}
