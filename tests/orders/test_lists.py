@@ -100,6 +100,27 @@ def test_a_list_is_made_read_renamed_shared_filled_and_deleted(stocked):
     assert not CartItem.objects.exists()  # the cart was never touched
 
 
+def test_read_only_fields_sent_back_as_read_pass_and_changed_ones_are_named(stocked):
+    """A client sending the list back as read is fine; one trying to change its owner, id or
+    a line's SKU is told it cannot, not answered 200 with nothing changed."""
+    owner = stocked.owner
+    made = make(owner, "Monthly", [("A-1", 2)])
+    url = f"{API}/{made['id']}"
+    echoed = {k: made[k] for k in ("id", "owner", "editable", "item_count", "created_at")}
+    assert owner.patch(url, {**echoed, "name": "Weekly"}, format="json").status_code == 200
+    for field, value in (("owner", "x@example.com"), ("id", made["id"] + 1)):
+        refused = owner.patch(url, {field: value, "name": "Other"}, format="json")
+        assert refused.status_code == 400
+        assert list(refused.json()["errors"]) == [field]
+    line = made["items"][0]
+    line_url = f"{url}/items/{line['id']}"
+    assert owner.patch(line_url, {**line, "quantity": 7}, format="json").status_code == 200
+    refused = owner.patch(line_url, {"sku": "A-2", "quantity": 8}, format="json")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["sku"]
+    body = owner.get(url).json()
+    assert body["name"] == "Weekly" and quantities(body) == {"A-1": 7}
+
+
 def test_a_list_may_start_empty_and_its_name_is_required_and_trimmed(stocked):
     assert make(stocked.owner, "Empty")["items"] == []
     for name in ("", "   ", None, "x" * 101, 5):

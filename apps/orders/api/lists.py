@@ -141,7 +141,10 @@ class RequisitionListDetailView(_ListView):
     )
     def patch(self, request, pk):
         reqlist = self.requisition_list()
-        data = validated(s.RequisitionListUpdateSerializer, request.data)
+        current = self.get_serializer(reqlist).data  # what may be sent back unchanged
+        data = validated(
+            s.RequisitionListUpdateSerializer, request.data, context={"current": current}
+        )
         services.list_update(by=request.user, reqlist=reqlist, **data)
         return self.answer(reqlist.pk)
 
@@ -195,7 +198,10 @@ class RequisitionListItemDetailView(_ListView):
     def patch(self, request, pk, item_id):
         reqlist = self.requisition_list()
         item = self.item(reqlist, item_id)
-        data = validated(s.RequisitionListItemUpdateSerializer, request.data)
+        current = s.RequisitionListItemSerializer(item).data  # what may be sent back unchanged
+        data = validated(
+            s.RequisitionListItemUpdateSerializer, request.data, context={"current": current}
+        )
         services.list_item_update(by=request.user, item=item, quantity=data["quantity"])
         return self.answer(reqlist.pk)
 
