@@ -215,6 +215,19 @@ def test_dealers_cannot_write_their_own_company(dealer_client):
     assert Customer.objects.get(pk=customer.pk).credit_limit == customer.credit_limit
 
 
+def test_an_address_sent_back_with_its_own_id_passes_and_another_id_is_named(dealer_client):
+    client = dealer_client("owner")
+    made = client.post(
+        "/api/v1/company/addresses",
+        {"type": "billing", "title": "HQ", "line1": "1", "city": "Bursa"},
+    ).json()
+    url = f"/api/v1/company/addresses/{made['id']}"
+    assert client.patch(url, {**made, "city": "Bilecik"}).status_code == 200
+    refused = client.patch(url, {"id": made["id"] + 1, "city": "Manisa"})
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["id"]
+    assert client.get(url).json()["city"] == "Bilecik"
+
+
 def test_address_crud_keeps_one_default_per_type(dealer_client):
     client = dealer_client("purchasing")
     first = client.post(

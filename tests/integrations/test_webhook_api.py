@@ -78,6 +78,16 @@ def test_a_subscription_sent_again_with_its_idempotency_key_is_one_endpoint(clie
     assert WebhookEndpoint.objects.count() == 1
 
 
+def test_a_changed_read_only_field_is_named_not_ignored(client):
+    made = create(client).json()
+    url = f"{ENDPOINTS}/{made['id']}"
+    echoed = {k: v for k, v in made.items() if k != "secret"}
+    assert client.patch(url, {**echoed, "description": "ERP"}, format="json").status_code == 200
+    refused = client.patch(url, {"id": made["id"] + 1, "description": "x"}, format="json")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["id"]
+    assert client.get(url).json()["description"] == "ERP"
+
+
 def test_list_get_patch_delete_own_endpoint(client):
     endpoint_id = create(client).json()["id"]
 

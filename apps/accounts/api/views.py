@@ -364,7 +364,10 @@ class CompanyAddressDetailView(DealerGenericAPIView):
     )
     def patch(self, request, pk):
         address = self.get_object()
-        data = validated(s.AddressInputSerializer, request.data, partial=True)
+        current = s.AddressSerializer(address).data  # what may be sent back unchanged
+        data = validated(
+            s.AddressInputSerializer, request.data, partial=True, context={"current": current}
+        )
         address = address_services.address_update(address=address, data=data, by=request.user)
         return Response(s.AddressSerializer(address).data)
 

@@ -255,7 +255,13 @@ class WebhookEndpointDetailView(WebhookView):
     )
     def patch(self, request, pk: int):
         endpoint = self.endpoint(pk)
-        data = self.valid(WebhookEndpointInputSerializer, request.data, partial=True)
+        current = WebhookEndpointSerializer(endpoint).data  # what may be sent back unchanged
+        data = self.valid(
+            WebhookEndpointInputSerializer,
+            request.data,
+            partial=True,
+            context={"current": current},
+        )
         endpoint = webhook_endpoint_update(endpoint=endpoint, data=data)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
