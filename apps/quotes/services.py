@@ -17,12 +17,19 @@ from django.utils.translation import gettext as _
 
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ValidationError
-from apps.core.money import round4
+from apps.core.money import MAX_AMOUNT, line_amounts, money_text, round4
 from apps.core.sequences import sequence_next
 from apps.core.text import is_digits
 from apps.orders.models import CartItem, Order
 from apps.orders.services import order_place
-from apps.pricing.lines import products_by_sku, quantity_problems
+from apps.pricing.lines import (
+    amount_problems,
+    lines_price,
+    products_by_sku,
+    quantity_problems,
+    total_problems,
+    totals,
+)
 from apps.quotes.events import quote_event_emit
 from apps.quotes.models import Quote, QuoteLine, QuoteNumberSequence, QuoteVersion
 from apps.quotes.models import QuoteStatus as S
@@ -106,7 +113,9 @@ def quote_request(
     wanted_until = _date(valid_until_wanted, "valid_until_wanted")
     if wanted_until is not None and wanted_until < business_today():
         raise ValidationError({"valid_until_wanted": [_("Choose a date from today.")]})
-    if from_cart and not lines:
+    if from_cart and lines:
+        raise ValidationError({"from_cart": [_("Send lines or from_cart, not both.")]})
+    if from_cart:
         lines = [
             {"sku": item.product.sku, "quantity": item.quantity}
             for item in CartItem.objects.filter(cart__user=user)
@@ -115,7 +124,7 @@ def quote_request(
         ]
         if not lines:
             raise ValidationError({"from_cart": [_("Your cart is empty.")]})
-    cleaned = _clean_lines(lines)
+    cleaned = _clean_lines(lines, customer=user.customer)
     number = sequence_next(QuoteNumberSequence, prefix="QT")
     with transaction.atomic():
         quote = Quote.objects.create(
@@ -132,7 +141,7 @@ def quote_request(
     return quote
 
 
-def _clean_lines(lines) -> list[dict]:
+def _clean_lines(lines, *, customer) -> list[dict]:
     if not isinstance(lines, list) or not lines:
         raise ValidationError({"lines": [_("Name at least one line.")]})
     if len(lines) > MAX_LINES:
@@ -158,7 +167,7 @@ def _clean_lines(lines) -> list[dict]:
         wanted.append((index, sku, quantity, target))
     products = products_by_sku(sku for _i, sku, _q, _t in wanted)
     seen: set[str] = set()
-    cleaned = []
+    cleaned, indexes = [], []
     for index, sku, quantity, target in wanted:
         product = products.get(sku)
         if product is None:
@@ -172,6 +181,7 @@ def _clean_lines(lines) -> list[dict]:
         if problems:
             errors[f"lines.{index}.quantity"] = [message for _code, message in problems]
             continue
+        indexes.append(index)
         cleaned.append(
             {
                 "product": product,
@@ -182,9 +192,29 @@ def _clean_lines(lines) -> list[dict]:
                 "vat_rate": product.vat_rate,
             }
         )
+    if not errors:
+        errors = _size_problems(customer, cleaned, indexes)
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def _size_problems(customer, cleaned: list[dict], indexes: list[int]) -> dict[str, list[str]]:
+    """Lines (or a request) that come to more than an order can hold at the dealer's price
+    today: an acceptance of them would fail on the same rule, so they are refused now."""
+    priced = lines_price(
+        customer=customer, pairs=[(line["product"], line["quantity"]) for line in cleaned]
+    )
+    errors = {
+        f"lines.{index}.quantity": [p["message"] for p in amount_problems(line)]
+        for index, line in zip(indexes, priced, strict=True)
+        if line.sellable and amount_problems(line)
+    }
+    if not errors:
+        too_large = total_problems(totals(priced)["grand_total"])
+        if too_large:
+            errors["lines"] = [p["message"] for p in too_large]
+    return errors
 
 
 def _reloaded(quote: Quote) -> Quote:
@@ -231,6 +261,8 @@ def quote_answer(
                 )
             except ValidationError as exc:
                 errors.update(exc.errors)
+        if not errors:
+            errors = _quoted_size_problems(lines, amounts)
         if errors:
             raise ValidationError(errors)
         for line in lines:
@@ -263,6 +295,28 @@ def quote_answer(
             quote_event_emit("quote.sent", quote)
             quote_sent_notify(quote)
     return quote
+
+
+def _quoted_size_problems(lines, amounts: dict) -> dict[str, list[str]]:
+    """Quoted prices whose lines, or the whole quote, come to more than an order can hold:
+    the dealer could not accept them."""
+    errors: dict[str, list[str]] = {}
+    grand_total = Decimal("0")
+    for line in lines:
+        if amounts[line.pk] is None:
+            continue
+        _net, _vat, gross = line_amounts(amounts[line.pk], line.quantity, line.vat_rate)
+        grand_total += gross
+        if gross > MAX_AMOUNT:
+            errors[f"price_{line.pk}"] = [
+                _("This line comes to more than %(max)s; quote a lower price.")
+                % {"max": money_text(MAX_AMOUNT)}
+            ]
+    if not errors:
+        too_large = total_problems(grand_total)
+        if too_large:
+            errors["prices"] = [p["message"] for p in too_large]
+    return errors
 
 
 def quote_decline(*, quote: Quote, by, reason: str) -> Quote:

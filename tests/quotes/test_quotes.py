@@ -216,6 +216,38 @@ def test_a_bad_request_is_a_400_by_field_and_asks_nothing(shop, body, field):
     assert not Quote.objects.exists()
 
 
+def test_a_request_an_order_could_not_hold_is_refused_and_so_is_such_an_answer(shop):
+    """An acceptance of it would fail on the order's size: the request is refused at once, and
+    sales cannot quote prices that make a line or the quote too large."""
+    shop.product("GOLD-1", price="9999999999.9999", stock=1_000_000)
+    refused = ask(shop.owner, [{"sku": "GOLD-1", "quantity": 1000}])
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["lines.0.quantity"]
+    for n in (2, 3):
+        shop.product(f"GOLD-{n}", price="600000000", stock=1000)
+    together = ask(
+        shop.owner, [{"sku": "GOLD-2", "quantity": 1000}, {"sku": "GOLD-3", "quantity": 1000}]
+    )
+    assert together.status_code == 400 and list(together.json()["errors"]) == ["lines"]
+    assert not Quote.objects.exists()
+
+    number = ask(shop.owner, [{"sku": "A-1", "quantity": 1000}]).json()["number"]
+    from apps.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as too_large:
+        answer(number, {"A-1": D("9999999999.9999")})
+    assert list(too_large.value.errors) == [
+        f"price_{Quote.objects.get(number=number).lines.get().pk}"
+    ]
+    assert Quote.objects.get(number=number).status == "requested"
+
+
+def test_lines_and_from_cart_together_are_refused(shop):
+    shop.owner.post("/api/v1/cart/items", {"sku": "B-2", "quantity": 2}, format="json")
+    response = ask(shop.owner, [{"sku": "A-1", "quantity": 1}], from_cart=True)
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["from_cart"]
+
+
 def test_a_quote_from_the_cart(shop):
     shop.owner.post("/api/v1/cart/items", {"sku": "B-2", "quantity": 2}, format="json")
     response = shop.owner.post(QUOTES, {"from_cart": True, "note": "Sepetim"}, format="json")
