@@ -37,6 +37,7 @@ from apps.campaigns.previews import price_explain
 from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import PATH_STEP, Category, Product
 from apps.core.exceptions import DomainError
+from apps.core.money import MAX_LINE_QUANTITY
 
 PREVIEW_TEMPLATE = "admin/campaigns/campaign/price_preview.html"
 WINDOW_AND_AUDIENCE = ("is_active", "starts_at", "ends_at", "audience", "tiers", "customers")
@@ -176,7 +177,7 @@ class PricePreviewForm(forms.Form):
     customer = forms.CharField(label=capfirst(_("customer code")), max_length=64)
     sku = forms.CharField(label=_("SKU"), max_length=64)
     quantity = forms.IntegerField(
-        label=capfirst(_("quantity")), min_value=1, max_value=1_000_000, initial=1
+        label=capfirst(_("quantity")), min_value=1, max_value=MAX_LINE_QUANTITY, initial=1
     )
     at = forms.DateTimeField(
         label=capfirst(_("at")),

@@ -17,6 +17,9 @@ ZERO = Decimal("0.00")
 # the largest amount a money column (14 digits, 2 places) holds: a line, an order's total,
 # a ledger entry, a receipt
 MAX_AMOUNT = Decimal("999999999999.99")
+# the most units one line holds (a cart line, a list line, a quote or order line; the quantity
+# a price is explained for)
+MAX_LINE_QUANTITY = 1_000_000
 
 
 def to_decimal(value) -> Decimal:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ValidationError
-from apps.core.money import MAX_AMOUNT, line_amounts, money_text, round4
+from apps.core.money import MAX_AMOUNT, MAX_LINE_QUANTITY, line_amounts, money_text, round4
 from apps.core.sequences import sequence_next
 from apps.core.text import is_digits
 from apps.orders.models import CartItem, Order
@@ -37,7 +37,7 @@ from apps.quotes.notifications import quote_sent_notify, quote_staff_notify
 from apps.quotes.states import DEALER, STAFF, SYSTEM, check_transition
 
 MAX_LINES = 200
-MAX_QUANTITY = 1_000_000
+MAX_QUANTITY = MAX_LINE_QUANTITY
 MAX_TEXT = 2000
 MAX_PRICE = Decimal("9999999999.9999")
 MAX_VALIDITY_DAYS = 366

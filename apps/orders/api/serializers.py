@@ -11,6 +11,7 @@ from apps.catalog.api.serializers import (
     PriceSerializer,
     StockSerializer,
 )
+from apps.core.money import MAX_LINE_QUANTITY
 from apps.core.serializers import FieldsBuiltOnceMixin, StrictInputSerializer
 from apps.inventory.selectors import stock_display
 from apps.orders.models import (
@@ -25,7 +26,7 @@ from apps.orders.models import (
 from apps.orders.services.lists import MAX_LIST_ITEMS
 from apps.orders.services.placement import NOTE_MAX_LENGTH
 
-QUANTITY = {"min_value": 1, "max_value": 1_000_000}
+QUANTITY = {"min_value": 1, "max_value": MAX_LINE_QUANTITY}
 
 
 class ItemInputSerializer(StrictInputSerializer):

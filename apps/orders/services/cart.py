@@ -18,11 +18,12 @@ from openpyxl import load_workbook
 
 from apps.catalog.models import Product
 from apps.core.exceptions import PayloadTooLarge, ValidationError
+from apps.core.money import MAX_LINE_QUANTITY
 from apps.core.text import is_digits
 from apps.orders.models import Cart, CartItem, Order
 from apps.pricing.lines import PricedLine, lines_price, products_by_sku
 
-MAX_QUANTITY = 1_000_000
+MAX_QUANTITY = MAX_LINE_QUANTITY
 MAX_CART_LINES = 500
 MAX_IMPORT_ROWS = 1000
 MAX_IMPORT_BYTES = 2 * 1024 * 1024

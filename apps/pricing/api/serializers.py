@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.catalog.api.serializers import PriceSerializer
+from apps.core.money import MAX_LINE_QUANTITY
 from apps.core.serializers import StrictInputSerializer
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -14,7 +15,7 @@ UNIT = {"max_digits": 14, "decimal_places": 4}
 
 class QuoteItemSerializer(StrictInputSerializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class QuoteInputSerializer(StrictInputSerializer):

@@ -19,9 +19,10 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.rules import active_campaign_rules
 from apps.catalog.models import Category, Product
 from apps.core.exceptions import ValidationError
+from apps.core.money import MAX_LINE_QUANTITY
 from apps.pricing import engine
 from apps.pricing.models import LIST_CODE, Price, SpecialPrice
-from apps.pricing.services.prices import MAX_QUANTITY, int_or_none
+from apps.pricing.services.prices import int_or_none
 
 # --- explanation ------------------------------------------------------------------------------
 
@@ -181,8 +182,10 @@ def price_explain(
     """
     at = at or timezone.now()
     quantity = int_or_none(quantity)
-    if quantity is None or not 1 <= quantity <= MAX_QUANTITY:
-        raise ValidationError({"quantity": [_("Enter a whole number of at least 1.")]})
+    if quantity is None or not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise ValidationError(
+            {"quantity": [_("Enter a quantity from 1 to %(n)d.") % {"n": MAX_LINE_QUANTITY}]}
+        )
     resolved = engine.price_resolve_many(customer=customer, items=[(product, quantity)], at=at)[0]
 
     specials = list(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.money import MAX_LINE_QUANTITY
 from apps.core.serializers import StrictInputSerializer
 from apps.orders.models import PaymentMethod
 from apps.quotes.models import Quote, QuoteLine
@@ -70,7 +71,7 @@ class QuoteRequestSerializer(QuoteRequestSummarySerializer):
 
 class QuoteRequestLineInputSerializer(StrictInputSerializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     target_price = serializers.DecimalField(
         max_digits=14, decimal_places=4, min_value=0, required=False, allow_null=True
     )
