@@ -10,6 +10,7 @@ switch sets Django's language cookie).
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -110,7 +111,9 @@ class PortalView(View):
             user = request.user
             if not user.is_authenticated or getattr(user, "customer_id", None) is None:
                 login_url = reverse("portal:login")
-                return HttpResponseRedirect(f"{login_url}?next={request.get_full_path()}")
+                return HttpResponseRedirect(
+                    f"{login_url}?{urlencode({'next': request.get_full_path()})}"
+                )
             needed = self.perms.get(request.method)
             if needed and not user.has_perm(needed):
                 raise PermissionDenied

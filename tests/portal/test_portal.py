@@ -41,6 +41,24 @@ def test_pages_need_a_signed_in_dealer(client):
     assert response.status_code == 302 and response["Location"].startswith("/portal/login/")
 
 
+def test_signing_in_returns_to_the_page_asked_for_with_every_filter(shop):
+    """``next`` carries the whole address, every parameter of the filtered list included."""
+    from tests.factories import DealerUserFactory
+
+    user = DealerUserFactory(customer=shop.customer, role="owner", password=PASSWORD)
+    client = Client()
+    wanted = "/portal/orders/?status=confirmed&created_from=2026-01-01"
+    login = client.get(wanted)["Location"]
+    page = client.get(login).content.decode()
+    assert "created_from" in page
+    from urllib.parse import parse_qs, urlsplit
+
+    next_url = parse_qs(urlsplit(login).query)["next"][0]
+    assert next_url == wanted
+    signed_in = client.post(login, {"email": user.email, "password": PASSWORD, "next": next_url})
+    assert signed_in.status_code == 302 and signed_in["Location"] == wanted
+
+
 def test_signing_in_follows_the_lockout_rules(shop):
     from tests.factories import DealerUserFactory
 
