@@ -36,6 +36,12 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def choices_text(choices) -> str:
+    """The values of a ``TextChoices`` as a person and a program both read them, in the
+    active language: ``on account (on_account), card (card), bank transfer (bank_transfer)``."""
+    return ", ".join(f"{label} ({value})" for value, label in choices.choices)
+
+
 def storable(text: str) -> str:
     """``text`` with what JSON in PostgreSQL (and UTF-8) cannot hold replaced by U+FFFD."""
     return _UNSTORABLE.sub("\ufffd", text)

@@ -34,7 +34,7 @@ from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotFound, ValidationError
 from apps.core.money import part_amounts
 from apps.core.sequences import sequence_next
-from apps.core.text import text_value
+from apps.core.text import choices_text, text_value
 from apps.finance.models import LedgerEntry
 from apps.finance.services.ledger import ledger_post
 from apps.inventory.models import SerialNumber, StockMovement
@@ -136,7 +136,7 @@ def _clean_lines(order: Order, lines, order_lines: Mapping[str, OrderLine]) -> l
         reason = raw.get("reason")
         if reason not in ReturnReason.values:
             errors[f"{at}.reason"] = [
-                _("Choose one of: %(choices)s.") % {"choices": ", ".join(ReturnReason.values)}
+                _("Choose one of: %(choices)s.") % {"choices": choices_text(ReturnReason)}
             ]
             continue
         if reason == ReturnReason.OTHER and not reason_text:

@@ -294,3 +294,12 @@ def test_a_portal_request_leaves_the_threads_language_as_it_was(shop):
     with translation.override("en"):
         assert "Sepete ekle" in client.get("/portal/catalog/").content.decode()
         assert translation.get_language() == "en"
+
+
+def test_a_refused_choice_is_named_in_the_dealers_words_with_the_code_beside(shop):
+    client, _user = browser(shop)
+    page = _checkout(client, shop, method="xyz")
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert "cari hesaba (on_account)" in text and "kart (card)" in text
+    assert not Order.objects.exists()

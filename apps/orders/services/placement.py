@@ -35,7 +35,7 @@ from apps.accounts.selectors import customer_credit_exposure
 from apps.core.exceptions import Conflict, NotAllowed, ValidationError
 from apps.core.idempotency import idempotency_claim
 from apps.core.money import line_amounts, round4, to_decimal
-from apps.core.text import text_value
+from apps.core.text import choices_text, text_value
 from apps.inventory.services import stock_reserve
 from apps.orders.events import order_created_emit
 from apps.orders.models import Cart, CartItem, Order, OrderLine, OrderStatusChange, PaymentMethod
@@ -237,7 +237,13 @@ def order_place(
         raise NotAllowed(_("Your role cannot place orders."))
     customer = user.customer
     if payment_method not in PaymentMethod.values:
-        raise ValidationError({"payment_method": [_("Choose on_account, card or bank_transfer.")]})
+        raise ValidationError(
+            {
+                "payment_method": [
+                    _("Choose one of: %(choices)s.") % {"choices": choices_text(PaymentMethod)}
+                ]
+            }
+        )
     # as the API's serializer checks them: the portal and quotes call this directly
     note = text_value(note, "note", max_length=NOTE_MAX_LENGTH)
     po_number = text_value(
