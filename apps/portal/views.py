@@ -487,9 +487,11 @@ class PriceWhyView(PortalView):
         except DomainError as exc:
             if getattr(exc, "status_code", 400) == 404:
                 raise Http404 from None
-            return render(request, "portal/_why.html", {"error": field_problems(exc)}, status=400)
+            context, status = {"error": field_problems(exc), "product": product}, 400
+        else:
+            context, status = {"why": explanation, "product": product}, 200
         template = "portal/_why.html" if request.htmx else "portal/why.html"
-        return render(request, template, {"why": explanation, "product": product})
+        return render(request, template, context, status=status)
 
 
 # --- quick order ------------------------------------------------------------------------------

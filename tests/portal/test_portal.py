@@ -264,7 +264,9 @@ def test_why_this_price_explains_the_dealers_own_price(shop):
     assert 'data-testid="why"' in fragment.content.decode()
     page = client.get("/portal/products/A-1/why/?quantity=2")  # without JavaScript: a page
     assert "<html" in page.content.decode() and 'data-testid="why"' in page.content.decode()
-    assert client.get("/portal/products/A-1/why/?quantity=0").status_code == 400
+    refused = client.get("/portal/products/A-1/why/?quantity=0")  # a page too, with the reason
+    assert refused.status_code == 400 and "<html" in refused.content.decode()
+    assert "1.234,50 ₺" in page.content.decode()  # amounts as the dealer writes them
     assert client.get("/portal/products/NOPE/why/").status_code == 404
     client.post("/portal/cart/", {"sku": "A-1", "quantity": "3"})  # the cart explains each line
     assert "/portal/products/A-1/why/?quantity=3" in client.get("/portal/cart/").content.decode()

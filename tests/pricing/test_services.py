@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.campaigns.models import Campaign
 from apps.catalog.models import Brand, Product
@@ -223,7 +223,9 @@ def test_explain_gives_the_engines_price(world):
     assert level(result, "list")["status"] == "not_needed"
     assert level(result, "special")["status"] == "no_rows"
     assert result["campaigns"][0]["status"] == "applied"
-    assert "81.0000" in result["summary"] and "Spring" in result["summary"]
+    assert "81.00 ₺" in result["summary"] and "Spring" in result["summary"]
+    with translation.override("tr"):  # amounts as the reader writes them
+        assert "net 81,00 ₺ (KDV dahil 97,20 ₺)" in explain(world, quantity=3)["summary"]
 
 
 def test_explain_special_price_without_the_flag_skips_the_campaign(world):

@@ -19,7 +19,7 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.rules import active_campaign_rules
 from apps.catalog.models import Category, Product
 from apps.core.exceptions import ValidationError
-from apps.core.money import MAX_LINE_QUANTITY
+from apps.core.money import MAX_LINE_QUANTITY, money_text
 from apps.pricing import engine
 from apps.pricing.models import LIST_CODE, Price, SpecialPrice
 from apps.pricing.services.prices import int_or_none
@@ -271,27 +271,29 @@ def _summary(customer, product, quantity, resolved, levels) -> str:
             "%(sku)s is not sellable to %(code)s: no special, tier or list price is valid for "
             "%(n)d units."
         ) % {"sku": product.sku, "code": customer.code, "n": quantity}
+    # amounts as the reader writes them (1.234,56 ₺ in Turkish), the unit's 3rd and 4th
+    # decimals only when not zero
     words = {
         "code": customer.code,
-        "net": resolved.unit_net,
-        "gross": resolved.unit_gross,
+        "net": money_text(resolved.unit_net),
+        "gross": money_text(resolved.unit_gross),
         "n": quantity,
         "sku": product.sku,
-        "base": resolved.base,
+        "base": money_text(resolved.base),
         "level": next(lv["label"] for lv in levels if lv["status"] == "taken"),
     }
     if resolved.campaign is None:
         return (
             _(
-                "%(code)s pays %(net)s TRY net per unit (%(gross)s with VAT) for %(n)d × %(sku)s: "
+                "%(code)s pays %(net)s net per unit (%(gross)s with VAT) for %(n)d × %(sku)s: "
                 "the base price %(base)s (%(level)s); no campaign applies."
             )
             % words
         )
-    words.update(discount=resolved.discount, name=resolved.campaign.name)
+    words.update(discount=money_text(resolved.discount), name=resolved.campaign.name)
     return (
         _(
-            "%(code)s pays %(net)s TRY net per unit (%(gross)s with VAT) for %(n)d × %(sku)s: "
+            "%(code)s pays %(net)s net per unit (%(gross)s with VAT) for %(n)d × %(sku)s: "
             "the base price %(base)s (%(level)s) less %(discount)s by the campaign “%(name)s”."
         )
         % words
