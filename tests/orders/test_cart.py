@@ -178,6 +178,24 @@ def test_csv_quantities_are_ascii_whole_numbers(stocked):
     assert {k: v["quantity"] for k, v in lines(stocked.owner).items()} == {"A-1": 2}
 
 
+def test_a_csv_saved_by_turkish_excel_is_read(stocked):
+    """Turkish Excel's "CSV" is Windows-1254 with ``;``: a Turkish header is skipped and the
+    rows are read."""
+    content = "Ürün Kodu;Miktar\nA-1;2\nA-2;1\n".encode("cp1254")
+    with pytest.raises(UnicodeDecodeError):
+        content.decode("utf-8")
+    response = upload(stocked.owner, "sipariş.csv", content)
+    assert response.status_code == 200, response.json()
+    assert (response.json()["added"], response.json()["failed"]) == (2, 0)
+
+
+def test_an_old_excel_file_is_named_as_such(stocked):
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    response = upload(stocked.owner, "order.xls", ole2, content_type="application/vnd.ms-excel")
+    assert response.status_code == 400
+    assert ".xls" in response.json()["errors"]["file"][0]
+
+
 def test_csv_without_header_and_with_commas(stocked):
     response = upload(stocked.owner, "order.csv", b"A-1,2\r\nA-2,1\r\n")
     assert response.json()["added"] == 2 and response.json()["failed"] == 0

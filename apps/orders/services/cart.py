@@ -166,7 +166,12 @@ def _rows_from_csv(data: bytes) -> list[tuple[int, list[str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError({"file": [_("The file is not UTF-8 text.")]}) from None
+        try:  # what Turkish Excel writes for "CSV (comma delimited)": Windows-1254
+            text = data.decode("cp1254")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                {"file": [_("The file is neither UTF-8 nor Turkish Windows (1254) text.")]}
+            ) from None
     if "\x00" in text:
         raise ValidationError({"file": [_("The file is not a CSV file.")]})
     sample = text[:4096]
@@ -243,7 +248,8 @@ def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
 
 def quick_order_rows(*, upload=None, text: str | None = None) -> list[tuple[int, list[str]]]:
     """The ``sku, quantity`` rows of a quick order, with their line numbers: from an upload (a
-    CSV file, ``;`` or ``,``, UTF-8 with or without BOM, or an .xlsx file) or from pasted text
+    CSV file, ``;`` or ``,``, UTF-8 with or without BOM or else Windows-1254 as Turkish Excel saves
+    it, or an .xlsx file) or from pasted text
     (one product a line: the SKU, then the quantity after a tab, ``;``, ``,`` or spaces; a
     line without a quantity asks for 1). A header row is skipped. At most MAX_IMPORT_ROWS."""
     if text is not None:
@@ -254,6 +260,10 @@ def quick_order_rows(*, upload=None, text: str | None = None) -> list[tuple[int,
         if upload.size > MAX_IMPORT_BYTES:
             raise PayloadTooLarge(_("The file is larger than 2 MB."))
         data = upload.read()
+        if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: Excel 97-2003
+            raise ValidationError(
+                {"file": [_("Excel 97-2003 files (.xls) are not read: save it as .xlsx or CSV.")]}
+            )
         is_xlsx = data[:4] in (b"PK\x03\x04", b"PK\x05\x06")  # a zip: local header, empty
         rows = _rows_from_xlsx(data) if is_xlsx else _rows_from_csv(data)
     if rows and _is_header(rows[0][1]):
