@@ -37,6 +37,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# the portal's forms get a portal page in its language; the admin keeps Django's
+CSRF_FAILURE_VIEW = "apps.portal.views.csrf_failure"
 
 INSTALLED_APPS = [
     "apps.core.admin_site.BackOfficeAdminConfig",  # django.contrib.admin, hardened site

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.portal import company, confirmations, lists, profile, quotes, returns, views
 
@@ -52,4 +52,5 @@ urlpatterns = [
     path("profile/", profile.ProfileView.as_view(), name="profile"),
     path("profile/data/", profile.PersonalDataView.as_view(), name="personal-data"),
     path("statement/", views.StatementView.as_view(), name="statement"),
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),  # last: the portal's 404
 ]

@@ -17,14 +17,15 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
+from django.views import csrf as csrf_views
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
@@ -91,6 +92,64 @@ def portal_language(request) -> str:
     return chosen if chosen in dict(settings.LANGUAGES) else settings.PORTAL_LANGUAGE_CODE
 
 
+_ERRORS = {
+    400: (gettext_lazy("The request could not be read"), gettext_lazy("Go back and try again.")),
+    403: (
+        gettext_lazy("Not for your role"),
+        gettext_lazy(
+            "Your role in the company does not allow this. Your company's owner can change roles."
+        ),
+    ),
+    404: (
+        gettext_lazy("Page not found"),
+        gettext_lazy("There is no such page, or it belongs to another company."),
+    ),
+    405: (
+        gettext_lazy("Not a page to open"),
+        gettext_lazy("This address only takes a form sent from its page."),
+    ),
+    "csrf": (
+        gettext_lazy("The form has expired"),
+        gettext_lazy("Reload the page and send the form again."),
+    ),
+}
+
+
+def error_page(request, status: int, kind=None):
+    """An error as a portal page, in the portal's language, with the portal's navigation."""
+    title, message = _ERRORS[kind or status]
+    with translation.override(portal_language(request)):
+        request.LANGUAGE_CODE = translation.get_language()
+        response = render(request, "portal/error.html", {"title": title, "message": message})
+    response.status_code = status
+    return response
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: a portal page for the portal's forms, Django's page elsewhere."""
+    if request.path.startswith("/portal/"):
+        return error_page(request, 403, "csrf")
+    return csrf_views.csrf_failure(request, reason=reason)
+
+
+class NotFoundView(View):
+    """Any other address under ``/portal/``: the portal's 404 page; an address that only
+    lacks its final slash goes to the page (what ``APPEND_SLASH`` did before this view)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.path.endswith("/"):
+            try:
+                match = resolve(f"{request.path}/")
+            except Resolver404:
+                match = None
+            if match is not None and match.url_name != "not-found":
+                query = request.META.get("QUERY_STRING", "")
+                return HttpResponsePermanentRedirect(
+                    f"{request.path}/" + (f"?{query}" if query else "")
+                )
+        return error_page(request, 404)
+
+
 class PortalView(View):
     """A portal page: Turkish by default; a signed-in dealer user unless ``public``."""
 
@@ -104,7 +163,17 @@ class PortalView(View):
         # thread runs next (another request without the cookie, a task, a test)
         with translation.override(portal_language(request)):
             request.LANGUAGE_CODE = translation.get_language()
-            return self._dispatch(request, *args, **kwargs)
+            try:
+                return self._dispatch(request, *args, **kwargs)
+            except Http404:
+                return error_page(request, 404)
+            except PermissionDenied:
+                return error_page(request, 403)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        response = error_page(request, 405)
+        response["Allow"] = ", ".join(m.upper() for m in self.http_method_names if hasattr(self, m))
+        return response
 
     def _dispatch(self, request, *args, **kwargs):
         if not self.public:

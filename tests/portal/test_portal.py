@@ -305,3 +305,41 @@ def test_a_refused_choice_is_named_in_the_dealers_words_with_the_code_beside(sho
     text = page.content.decode()
     assert "cari hesaba (on_account)" in text and "kart (card)" in text
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("how", "status", "says"),
+    [
+        ("unknown page", 404, "Sayfa bulunamadı"),
+        ("another company's order", 404, "Sayfa bulunamadı"),
+        ("a viewer at the cart", 403, "Rolünüz"),
+        ("GET on a form's address", 405, "Bu adres"),
+        ("a form without its token", 403, "Formun süresi doldu"),
+    ],
+)
+def test_errors_are_portal_pages_in_the_portals_language(shop, how, status, says):
+    client, _user = browser(shop, role="viewer" if "viewer" in how else "owner")
+    if how == "unknown page":
+        response = client.get("/portal/no-such-page/")
+    elif how == "another company's order":
+        response = client.get("/portal/orders/SO-2026-999999/")
+    elif how == "a viewer at the cart":
+        response = client.get("/portal/cart/")
+    elif how == "GET on a form's address":
+        response = client.get("/portal/logout/")
+    else:
+        strict = Client(enforce_csrf_checks=True)
+        strict.cookies = client.cookies
+        response = strict.post("/portal/cart/", {"sku": "A-1", "quantity": "1"})
+    assert response.status_code == status
+    page = response.content.decode()
+    assert '<html lang="tr">' in page and says in page
+    assert 'href="/portal/"' in page  # the portal's navigation, not a bare page
+
+
+def test_an_address_without_its_final_slash_still_goes_to_the_page(shop):
+    client, _user = browser(shop)
+    response = client.get("/portal/orders?status=confirmed")
+    assert (
+        response.status_code == 301 and response["Location"] == "/portal/orders/?status=confirmed"
+    )
