@@ -322,6 +322,11 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
     }
+# files under MEDIA_ROOT served by the app at MEDIA_URL (product images, banners): on by default
+# without a bucket, so a one-server deployment shows its images; off where the front web server
+# serves MEDIA_ROOT itself. Invoice files sit in unguessable folders and are only linked through
+# the API's checks.
+MEDIA_SERVE = env_bool("MEDIA_SERVE", not AWS_STORAGE_BUCKET_NAME)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {

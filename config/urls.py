@@ -1,9 +1,9 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
 from apps.core import views as core_views
@@ -35,8 +35,15 @@ urlpatterns = [
     path("api/integration/v1/", include("config.api_integration_v1")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.MEDIA_SERVE:
+    # static() adds nothing when DEBUG is off: the same view, unconditionally
+    urlpatterns += [
+        re_path(
+            r"^media/(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT, "show_indexes": False},
+        )
+    ]
 
 handler400 = "apps.core.views.error_400"
 handler403 = "apps.core.views.error_403"
