@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.exceptions import ValidationError
+from apps.core.exceptions import DomainError, ValidationError
 from apps.core.text import is_digits
 
 ISO_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -68,3 +69,24 @@ def posted_id(value, field: str) -> int | None:
     if not (is_digits(text) and len(text) <= 18):
         raise ValidationError({field: [_("Choose one of the listed options.")]})
     return int(text)
+
+
+def line_problems(
+    exc: DomainError,
+    skus: Sequence[str],
+    *,
+    list_field: str,
+    labels: Mapping[str, str] | None = None,
+) -> list[str]:
+    """A service's field errors in a dealer's words: an error on a line (``lines.1.quantity``,
+    ``items.0.sku``) names the line's SKU, ``labels`` name other fields (``photos``), the rest
+    is the message alone."""
+    problems = []
+    for field, messages_ in (exc.errors or {}).items():
+        parts = field.split(".")
+        label = (labels or {}).get(parts[0], "")
+        if parts[0] == list_field and len(parts) > 1 and is_digits(parts[1]):
+            index = int(parts[1])
+            label = skus[index] if index < len(skus) else ""
+        problems += [f"{label}: {message}" if label else str(message) for message in messages_]
+    return problems or [str(exc.detail)]

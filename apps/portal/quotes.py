@@ -16,9 +16,8 @@ from apps.accounts.models import Address
 from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
-from apps.core.text import is_digits
 from apps.orders.models import PaymentMethod
-from apps.portal.forms import amount_typed, posted_id
+from apps.portal.forms import amount_typed, line_problems, posted_id
 from apps.portal.views import PortalView, field_problems
 from apps.quotes.models import Quote, QuoteStatus
 from apps.quotes.services import quote_accept, quote_reject, quote_request
@@ -77,7 +76,11 @@ class QuoteListView(PortalView):
             return render(
                 request,
                 "portal/quotes.html",
-                self._context(request, error=_line_problems(exc, lines), posted=request.POST),
+                self._context(
+                    request,
+                    error=line_problems(exc, [line["sku"] for line in lines], list_field="lines"),
+                    posted=request.POST,
+                ),
                 status=exc.status_code,
             )
         messages.success(
@@ -85,18 +88,6 @@ class QuoteListView(PortalView):
             _("Quote request %(n)s is sent: we will e-mail you our prices.") % {"n": quote.number},
         )
         return HttpResponseRedirect(reverse("portal:quote", args=[quote.number]))
-
-
-def _line_problems(exc: DomainError, lines: list[dict]) -> list[str]:
-    problems = []
-    for field, words in (exc.errors or {}).items():
-        parts = field.split(".")
-        label = ""
-        if parts[0] == "lines" and len(parts) > 1 and is_digits(parts[1]):
-            index = int(parts[1])
-            label = lines[index]["sku"] if index < len(lines) else ""
-        problems += [f"{label}: {word}" if label else str(word) for word in words]
-    return problems or [str(exc.detail)]
 
 
 class QuoteView(PortalView):

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import DomainError
-from apps.core.text import is_digits
 from apps.orders.models import Order
+from apps.portal.forms import line_problems
 from apps.portal.views import PortalView, field_problems
 from apps.returns.models import ReturnReason, ReturnRequest, ReturnStatus
 from apps.returns.services import return_cancel, return_request, return_window_open
@@ -128,26 +128,19 @@ class ReturnCreateView(PortalView):
             return render(
                 request,
                 "portal/return_form.html",
-                self._context(order, error=_line_problems(exc, lines), posted=request.POST),
+                self._context(
+                    order,
+                    error=line_problems(
+                        exc,
+                        [line["sku"] for line in lines],
+                        list_field="lines",
+                        labels={"photos": _("Photos")},
+                    ),
+                    posted=request.POST,
+                ),
                 status=exc.status_code,
             )
         messages.success(
             request, _("Return %(n)s is requested: we will let you know.") % {"n": created.number}
         )
         return HttpResponseRedirect(reverse("portal:return", args=[created.number]))
-
-
-def _line_problems(exc: DomainError, lines: list[dict]) -> list[str]:
-    """The service's field errors in words: ``lines.1.quantity`` names the line's SKU."""
-    problems = []
-    for field, messages_ in (exc.errors or {}).items():
-        parts = field.split(".")
-        label = field
-        if parts[0] == "lines" and len(parts) > 1 and is_digits(parts[1]):
-            index = int(parts[1])
-            label = lines[index]["sku"] if index < len(lines) else field
-        elif parts[0] == "photos":
-            label = _("Photos")
-        for message in messages_:
-            problems.append(f"{label}: {message}" if label not in ("lines", "note") else message)
-    return problems or [str(exc.detail)]

@@ -79,7 +79,7 @@ from apps.orders.services import (
     quick_order_rows,
 )
 from apps.orders.services.cart import MAX_IMPORT_ROWS
-from apps.portal.forms import StatementForm, posted_id
+from apps.portal.forms import StatementForm, line_problems, posted_id
 from apps.pricing.selectors import price_explain_for_dealer
 
 PAGE_SIZE = 24
@@ -754,12 +754,16 @@ class CheckoutView(PortalView):
                     raise
                 answer = self._place(request)  # the first submit failed: this one tries again
         except DomainError as exc:
+            # an order from the cart: its lines in the order the placement reads them
+            skus = CartItem.objects.filter(cart__user=request.user).order_by("id")
             return render(
                 request,
                 "portal/checkout.html",
                 self._context(
                     request,
-                    error=field_problems(exc),
+                    error=line_problems(
+                        exc, list(skus.values_list("product__sku", flat=True)), list_field="items"
+                    ),
                     posted=request.POST,
                     checkout_key=uuid.uuid4(),
                 ),

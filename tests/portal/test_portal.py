@@ -343,3 +343,16 @@ def test_an_address_without_its_final_slash_still_goes_to_the_page(shop):
     assert (
         response.status_code == 301 and response["Location"] == "/portal/orders/?status=confirmed"
     )
+
+
+def test_a_refused_checkout_names_each_line_by_its_sku(shop):
+    from apps.catalog.models import Product
+
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "1"})
+    Product.objects.filter(sku="A-1").update(order_multiple=10, min_order_quantity=10)
+    page = _checkout(client, shop)
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert "A-1: " in text
+    assert not Order.objects.exists()
