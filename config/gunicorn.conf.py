@@ -31,6 +31,28 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
+# one access line per request, with the request id the response carried (X-Request-ID)
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+if (os.environ.get("LOG_FORMAT") or "json") == "json":
+    # gunicorn's own lines as the app's: JSON lines on stdout (time, level, logger, message)
+    _json = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(levelname)s %(name)s %(message)s",
+        "rename_fields": {"levelname": "level", "name": "logger"},
+        "timestamp": "time",
+    }
+    _stdout = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": _json},
+        "handlers": {"json_stdout": _stdout},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["json_stdout"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["json_stdout"], "level": "INFO", "propagate": False},
+        },
+        "root": {"handlers": [], "level": "WARNING"},
+    }
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

@@ -51,6 +51,8 @@ _DESCRIPTIONS = {
     "403": "Authenticated but not allowed.",
     "404": "Absent, or belongs to another company.",
     "409": "Conflict with the current state.",
+    "413": "The body is larger than the API takes.",
+    "415": "The body is not of a type this operation reads (JSON, or the form it names).",
     "422": "`Idempotency-Key` already used with another body.",
     "429": "Rate limit hit; `Retry-After` says when to come back.",
     "503": "The database is busy or briefly unavailable (a statement ran past its time limit, "
@@ -98,10 +100,11 @@ class AutoSchema(BaseAutoSchema):
         return all(isinstance(p, AllowAny) for p in permissions)
 
     def _error_codes(self) -> list[str]:
-        codes = ["429", "503"]
+        # 400 everywhere: a query parameter sent twice is refused on every path of the APIs
+        codes = ["400", "429", "503"]
         paginated = self._is_paginated()
-        if self.method in ("POST", "PUT", "PATCH") or paginated:
-            codes.append("400")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes += ["413", "415"]
         if not self._is_public():
             codes += ["401", "403"]
         if "{" in self.path or paginated:

@@ -47,7 +47,6 @@ def test_seed_demo_refuses_bad_numbers():
     [
         (["--products", "1000000"], "--products: at most 999999"),
         (["--dealers", "1000"], "--dealers: at most 999"),
-        (["--reset", "--skip-if-seeded"], "exclude each other"),
     ],
 )
 def test_seed_demo_checks_every_argument_before_writing_anything(args, message):

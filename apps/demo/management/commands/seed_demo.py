@@ -113,13 +113,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-if-seeded",
             action="store_true",
-            help="only print the logins when the demo data is already there (not with --reset)",
+            help="only print the logins when the demo data is already there (--reset seeds anyway)",
         )
 
     def handle(self, *args, **options):
         # every argument checked before anything is written
-        if options["skip_if_seeded"] and options["reset"]:
-            raise CommandError("--skip-if-seeded and --reset exclude each other: choose one")
         if options["products"] > catalog.MAX_PRODUCTS:
             raise CommandError(
                 f"--products: at most {catalog.MAX_PRODUCTS} demo products, "
@@ -129,7 +127,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--dealers: at most {accounts.MAX_DEALERS} demo dealers, got {options['dealers']}"
             )
-        if options["skip_if_seeded"] and already_seeded(options):
+        if options["skip_if_seeded"] and not options["reset"] and already_seeded(options):
             self.stdout.write(self.style.SUCCESS("Demo data already there (not seeded again)."))
             self._logins(
                 [

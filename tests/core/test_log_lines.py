@@ -1,0 +1,57 @@
+"""Logs are JSON lines on stdout (docs/operations.md), gunicorn's own too: its start-up lines
+and one access line per request, with the request id the response carried."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT, free_port, subprocess_database_url, wait_for_port
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": subprocess_database_url(),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "WARNING",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, timeout=30)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/health/live", headers={"X-Request-ID": "probe-42"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+            assert response.status == 200
+        time.sleep(0.5)  # the access line is written after the answer
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line is JSON
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records), lines
+    access = [r for r in records if r["logger"] == "gunicorn.access"]
+    assert len(access) == 1 and "GET /health/live" in access[0]["message"]
+    assert "request_id=probe-42" in access[0]["message"]
+    assert any(r["logger"] == "gunicorn.error" for r in records)  # "Listening at ..."
