@@ -19,6 +19,7 @@ from apps.accounts.models import Customer, CustomerStatus
 from apps.catalog.models import Product
 from apps.core.clock import business_today
 from apps.core.money import round2
+from apps.finance.descriptions import opening_balance_text, refund_text
 from apps.finance.models import (
     BalanceConfirmation,
     CardPayment,
@@ -137,7 +138,7 @@ def seed_finance(options) -> list[str]:
                 or Decimal("1000.00"),
                 entry_date=today - timedelta(days=240),
                 due_date=today - timedelta(days=240),
-                description="Opening balance",
+                description=opening_balance_text(),
             )
         )
         delivered = list(
@@ -248,7 +249,7 @@ def _card_payments(customer: Customer, today: date) -> str:
         kind=LedgerEntry.Kind.REFUND,
         amount=Decimal("200.00"),
         reason=reason,
-        description="Card payment refund",
+        description=refund_text(),
         document_number=refunded.reference,
         entry_date=today - timedelta(days=18),
     )

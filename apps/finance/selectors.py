@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import DealerRole, User
 from apps.core.clock import business_today
+from apps.finance.descriptions import EntryDescriptions
 from apps.finance.models import Invoice, LedgerEntry, settled_sum
 from apps.orders.selectors import open_orders_total
 
@@ -190,8 +191,12 @@ def statement(*, customer, date_from: date, date_to: date) -> dict:
         .order_by("entry_date", "id")
         .values_list(*StatementEntry._fields[:-1], "running")
     )
+    described = EntryDescriptions()  # what the system wrote, in the reader's language
     entries = [
-        StatementEntry(*row[:-1], (opening + row[-1]).quantize(ZERO)) for row in rows
+        StatementEntry(*row[:-1], (opening + row[-1]).quantize(ZERO))._replace(
+            description=described(row[4], row[3], row[5])
+        )
+        for row in rows
     ]  # plain tuples: 100,000 model instances cost seconds
     closing = entries[-1].running_balance if entries else opening.quantize(ZERO)
     return {

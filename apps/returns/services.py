@@ -35,6 +35,7 @@ from apps.core.exceptions import Conflict, NotFound, ValidationError
 from apps.core.money import part_amounts
 from apps.core.sequences import sequence_next
 from apps.core.text import choices_text, text_value
+from apps.finance.descriptions import credit_note_text
 from apps.finance.models import LedgerEntry
 from apps.finance.services.ledger import ledger_post
 from apps.inventory.models import SerialNumber, StockMovement
@@ -555,7 +556,7 @@ def return_credit(
             kind=LedgerEntry.Kind.CREDIT_NOTE,
             amount=-gross,
             by=by,
-            description=_("Credit note for return %(n)s") % {"n": request.number},
+            description=credit_note_text(request.number),
             document_number=request.number,
         )
         request.credit_net, request.credit_vat, request.credit_total = net, vat, gross

@@ -289,6 +289,53 @@ def test_the_statement_has_opening_running_and_closing_balances(owner):
     assert body["entries"][0]["due_date"] == "2026-03-01"
 
 
+def test_what_the_system_wrote_on_the_ledger_reads_in_the_readers_language(owner):
+    """An ERP invoice's or payment's entry (written in English) reads Turkish on a Turkish
+    statement, and the other way round; what a person wrote stays as written."""
+    from django.utils import translation
+
+    from apps.finance.descriptions import invoice_text, payment_text
+
+    customer = owner.user.customer
+    day = datetime.date(2026, 3, 1)
+    with translation.override("en"):
+        english = {"invoice": invoice_text("ABC2026000000001"), "payment": payment_text("cheque")}
+    ledger_post(
+        customer=customer,
+        kind="invoice",
+        amount="200.00",
+        entry_date=day,
+        document_number="ABC2026000000001",
+        description=english["invoice"],
+    )
+    ledger_post(
+        customer=customer,
+        kind="payment",
+        amount="-50.00",
+        entry_date=day,
+        document_number="R-1",
+        description=english["payment"],
+    )
+    with translation.override("tr"):
+        turkish = payment_text("cheque")
+    ledger_post(
+        customer=customer,
+        kind="adjustment",
+        amount="5.00",
+        reason="Kur farkı",
+        description="Kur farkı düzeltmesi",
+        entry_date=day,
+    )
+    url = "/api/v1/account/statement?date_from=2026-03-01&date_to=2026-03-31"
+
+    def texts(language: str) -> list[str]:
+        body = owner.get(url, HTTP_ACCEPT_LANGUAGE=language).json()
+        return [e["description"] for e in body["entries"]]
+
+    assert texts("tr") == ["Fatura ABC2026000000001", turkish, "Kur farkı düzeltmesi"]
+    assert texts("en") == ["Invoice ABC2026000000001", "Cheque", "Kur farkı düzeltmesi"]
+
+
 def test_the_statement_csv_opens_in_excel_with_turkish_letters(owner):
     customer = owner.user.customer
     ledger_post(

@@ -49,6 +49,7 @@ from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ServiceUnavailable, ValidationError
 from apps.core.money import round2
 from apps.core.text import check_text
+from apps.finance.descriptions import refund_text
 from apps.finance.events import payment_refunded_emit, payment_succeeded_emit
 from apps.finance.gateways import (
     Checked,
@@ -691,7 +692,7 @@ def _refund_succeeded(refund: CardRefund) -> CardRefund:
             amount=refund.amount,
             by=refund.created_by,
             reason=refund.reason,
-            description=_("Card payment refund"),
+            description=refund_text(),
             document_number=payment.reference,
         )
         refund.status = CardRefund.Status.SUCCEEDED

@@ -52,6 +52,7 @@ from apps.core.bulk import (
 )
 from apps.core.clock import recorded_date_problem
 from apps.core.money import round2
+from apps.finance.descriptions import invoice_text
 from apps.finance.events import invoices_created_emit
 from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, invoice_file_path
 from apps.finance.services.ledger import ledger_settle
@@ -259,7 +260,7 @@ def _insert(part, files, customers, orders, batch_id, remote_addr) -> Result:
             entry_date=record["issue_date"],
             due_date=record["due_date"],
             document_number=record["number"],
-            description=_("Invoice %(number)s") % {"number": record["number"]},
+            description=invoice_text(record["number"]),
             created_at=now,
         )
         for _index, record in part

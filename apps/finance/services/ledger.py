@@ -23,6 +23,7 @@ from apps.core.bulk import rows_copy
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.money import MAX_AMOUNT, round2
+from apps.finance.descriptions import adjustment_text
 from apps.finance.models import LedgerEntry, Settlement, settled_sum
 
 Kind = LedgerEntry.Kind
@@ -112,7 +113,7 @@ def ledger_adjust(*, customer, amount, reason: str, by) -> LedgerEntry:
         amount=amount,
         reason=reason,
         by=by,
-        description=_("Manual adjustment"),
+        description=adjustment_text(),
     )
 
 

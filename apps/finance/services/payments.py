@@ -33,6 +33,7 @@ from apps.core.bulk import (
     write_new_settling,
 )
 from apps.core.clock import recorded_date_problem
+from apps.finance.descriptions import payment_text
 from apps.finance.events import payments_recorded_emit
 from apps.finance.models import Invoice, LedgerEntry, Payment
 from apps.finance.services.ledger import ledger_settle
@@ -121,7 +122,6 @@ def _content_hash(record) -> str:
 @transaction.atomic
 def _write(part: Sequence[tuple[int, dict]], customers, invoices, batch_id, remote_addr) -> Result:
     now = timezone.now()
-    methods = dict(Payment.Method.choices)
     entries = LedgerEntry.objects.bulk_create(
         LedgerEntry(
             customer=customers[record["customer_code"]],
@@ -129,7 +129,7 @@ def _write(part: Sequence[tuple[int, dict]], customers, invoices, batch_id, remo
             amount=-record["amount"],
             entry_date=record["date"],
             document_number=record["reference"],
-            description=str(methods[record["method"]]).capitalize(),
+            description=payment_text(record["method"]),
             created_at=now,
         )
         for _index, record in part

@@ -1,0 +1,100 @@
+"""What the ledger says of the entries the system writes, in the reader's language.
+
+An entry keeps its description as it was written, in the language active then (the ERP's and
+the back office's requests are usually English, a portal action Turkish). Statements show the
+texts the system wrote in the reader's language: ``entry_description`` recognises a stored
+text as one of these in any of ``LANGUAGES`` and writes it again in the active one. A text a
+person wrote (an adjustment's, an ERP's opening balance) is shown as written.
+
+The writers use the same functions, so what is written is what is recognised.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from apps.finance.models import LedgerEntry, Payment
+
+Kind = LedgerEntry.Kind
+
+
+def invoice_text(number: str) -> str:
+    return _("Invoice %(number)s") % {"number": number}
+
+
+def credit_note_text(return_number: str) -> str:
+    return _("Credit note for return %(n)s") % {"n": return_number}
+
+
+def refund_text() -> str:
+    return _("Card payment refund")
+
+
+def adjustment_text() -> str:
+    return _("Manual adjustment")
+
+
+def opening_balance_text() -> str:
+    return _("Opening balance")
+
+
+def payment_text(method: str) -> str:
+    """A payment the ERP recorded: its method (``Bank transfer``)."""
+    return str(Payment.Method(method).label).capitalize()
+
+
+def _texts(kind: str, number: str) -> list[str]:
+    """The texts the system writes for an entry of ``kind``, in the active language."""
+    if kind == Kind.INVOICE:
+        return [invoice_text(number)]
+    if kind == Kind.CREDIT_NOTE:
+        return [credit_note_text(number)]
+    if kind == Kind.REFUND:
+        return [refund_text()]
+    if kind == Kind.ADJUSTMENT:
+        return [adjustment_text()]
+    if kind == Kind.OPENING_BALANCE:
+        return [opening_balance_text()]
+    if kind == Kind.PAYMENT:
+        return [payment_text(method) for method in Payment.Method.values]
+    return []
+
+
+class EntryDescriptions:
+    """``entry_description`` for many entries (a statement): the languages are switched once
+    per language and kind, not once per entry."""
+
+    _NUMBERED = {Kind.INVOICE: "\x00number\x00", Kind.CREDIT_NOTE: "\x00number\x00"}
+
+    def __init__(self):
+        self._by_language: dict[str, dict[str, list[str]]] = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                self._by_language[code] = {
+                    kind: _texts(kind, self._NUMBERED.get(kind, "")) for kind in Kind.values
+                }
+        active = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        self._active = self._by_language.get(active) or self._by_language[settings.LANGUAGE_CODE]
+
+    def __call__(self, kind: str, document_number: str, stored: str) -> str:
+        """``stored`` in the active language when the system wrote it (in whichever
+        language), else as it is."""
+        if not stored or kind not in Kind.values:
+            return stored
+        marker = self._NUMBERED.get(kind)
+
+        def filled(text: str) -> str:
+            return text.replace(marker, document_number) if marker else text
+
+        for texts in self._by_language.values():
+            written = [filled(text) for text in texts[kind]]
+            if stored in written:
+                return filled(self._active[kind][written.index(stored)])
+        return stored
+
+
+def entry_description(kind: str, document_number: str, stored: str) -> str:
+    """One entry's description as a statement shows it (``EntryDescriptions``)."""
+    return EntryDescriptions()(kind, document_number, stored)
