@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, Ht
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -164,11 +165,16 @@ class PortalView(View):
         with translation.override(portal_language(request)):
             request.LANGUAGE_CODE = translation.get_language()
             try:
-                return self._dispatch(request, *args, **kwargs)
+                response = self._dispatch(request, *args, **kwargs)
             except Http404:
-                return error_page(request, 404)
+                response = error_page(request, 404)
             except PermissionDenied:
-                return error_page(request, 403)
+                response = error_page(request, 403)
+        if not self.public and not response.has_header("Cache-Control"):
+            # a company's prices, orders and balances: never kept by a browser or a proxy
+            # (the Back button after signing out asks the server again)
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         response = error_page(request, 405)
@@ -1017,8 +1023,12 @@ class StatementView(FinanceView):
             request.GET or None,
             initial={"date_from": today.replace(month=1, day=1), "date_to": today},
         )
-        if not form.is_bound or not form.is_valid():
+        if not form.is_bound:
             return self.page("statement.html", form=form)
+        if not form.is_valid():
+            response = self.page("statement.html", form=form)
+            response.status_code = 400
+            return response
         date_from = form.cleaned_data["date_from"] or today.replace(month=1, day=1)
         date_to = form.cleaned_data["date_to"] or today
         customer = request.user.customer

@@ -237,7 +237,7 @@ def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     statement = client.get("/portal/statement/?date_from=2026-01-01&format=pdf")
     assert statement.status_code == 200 and statement.content[:4] == b"%PDF"
     bad = client.get("/portal/statement/?date_from=2026-12-31&date_to=2026-01-01&format=pdf")
-    assert bad.status_code == 200 and b"%PDF" not in bad.content[:4]
+    assert bad.status_code == 400 and b"%PDF" not in bad.content[:4]  # the form, saying why
     # the form's dates are ISO, as a date field takes them, in Turkish too (not 01/01/2026)
     form = client.get("/portal/statement/").content.decode()
     assert re.search(r'name="date_from" value="\d{4}-\d\d-\d\d"', form), form
@@ -356,3 +356,10 @@ def test_a_refused_checkout_names_each_line_by_its_sku(shop):
     text = page.content.decode()
     assert "A-1: " in text
     assert not Order.objects.exists()
+
+
+def test_a_signed_in_page_is_never_kept_by_a_browser_or_proxy(shop):
+    client, _user = browser(shop)
+    for url in ("/portal/", "/portal/orders/", "/portal/cart/"):
+        cache_control = client.get(url)["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, url
