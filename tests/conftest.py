@@ -253,3 +253,19 @@ def paynet_simulator():
         yield simulator
     finally:
         simulator.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_left_alone(django_db_setup, django_db_blocker):
+    """At the end of the session, before the test database is dropped, end the sessions that
+    still use it: a server process a test stopped (its workers leave a moment after their
+    master), a thread that outlived its test. Without this the drop fails with "being accessed
+    by other users" and leaves the database behind."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

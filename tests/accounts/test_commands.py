@@ -520,6 +520,7 @@ class TestAfterOneSeedDemoRun:
     [
         ("create_api_key", ["--name", "x" * 101], "--name is longer than 100 characters"),
         ("create_api_key", ["--name", "ERP \udcff"], "--name: Surrogate characters"),
+        ("create_api_key", ["--name", "LOGO\nconnector"], "--name: control characters"),
         (
             "create_dealer_user",
             _create_user_args(email="a" * 300 + "@acme.example.com"),

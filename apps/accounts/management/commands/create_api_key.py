@@ -38,6 +38,8 @@ def text_option(value: str, option: str, *, max_length: int) -> str:
         check_text(text)
     except ValueError as exc:
         raise CommandError(f"{option}: {exc}") from None
+    if not text.isprintable():  # a line break or another control character in a name
+        raise CommandError(f"{option}: control characters (such as a line break) are not allowed")
     return text
 
 
