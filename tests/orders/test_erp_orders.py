@@ -554,6 +554,22 @@ def test_serials_given_are_recorded_on_the_line_and_sold(shop, erp, tracked):
     assert SerialNumber.objects.get(serial="CAM-002").status == "in_stock"
 
 
+def test_shipped_again_with_the_same_serials_is_unchanged_with_others_a_409(shop, erp, tracked):
+    """The units that left are recorded: naming them again is the idempotent repeat; naming
+    others is refused, not answered 200 with the correction silently dropped."""
+    order, _serials = tracked
+    given = {"SN-CAM": ["CAM-003", "CAM-001"]}
+    assert post_status(erp, order, "shipped", serial_numbers=given).status_code == 200
+
+    again = post_status(erp, order, "shipped", serial_numbers={"SN-CAM": ["CAM-001", "CAM-003"]})
+    assert again.status_code == 200 and again.json()["changed"] is False
+
+    other = post_status(erp, order, "shipped", serial_numbers={"SN-CAM": ["CAM-001", "CAM-002"]})
+    assert other.status_code == 409 and other.json()["code"] == "serials_recorded"
+    assert "SN-CAM" in other.json()["detail"]
+    assert SerialNumber.objects.get(serial="CAM-002").status == "in_stock"
+
+
 def test_without_serials_the_oldest_in_stock_are_taken(shop, erp, tracked):
     order, _serials = tracked
 

@@ -250,5 +250,30 @@ def order_set_status(
         if changed_fields:
             order.save(update_fields=[*changed_fields, "updated_at"])
         if order.status == status:
+            if serials:
+                _serials_as_recorded(order, serials)
             return order, False
         return _move(order, status, actor=actor, by=by, note=note, serials=serials), True
+
+
+def _serials_as_recorded(order: Order, serials: dict[str, list[str]]) -> None:
+    """A repeated ``shipped`` may name the serial numbers again, not other ones: the units
+    that left are recorded (and out of stock); a silent 200 would let the ERP believe its
+    correction was taken."""
+    recorded = {
+        line.sku: sorted(line.serial_numbers or [])
+        for line in order.lines.all()
+        if line.serial_numbers
+    }
+    differing = sorted(
+        sku for sku, given in serials.items() if sorted(given or []) != recorded.get(sku, [])
+    )
+    if differing:
+        raise Conflict(
+            _(
+                "The order shipped with other serial numbers for %(skus)s; they cannot be "
+                "changed by sending the status again."
+            )
+            % {"skus": ", ".join(differing)},
+            code="serials_recorded",
+        )
