@@ -115,8 +115,10 @@ def idempotent_by_key(
     """``idempotent`` for a key and a body that do not come from the API's header and JSON
     (the portal's checkout form carries its own key); ``field`` names the key in the 400."""
     key = key.strip()
-    if not key or len(key) > 200 or not key.isprintable():
-        raise ValidationError({field: [_("Use a key of 1 to 200 printable characters.")]})
+    # ASCII only: a header's other bytes arrive decoded as Latin-1, so "ü" would pass and
+    # "ю" not, depending on their bytes
+    if not key or len(key) > 200 or not (key.isascii() and key.isprintable()):
+        raise ValidationError({field: [_("Use a key of 1 to 200 printable ASCII characters.")]})
     digest = body_hash(payload)
     record = _record_create(scope=scope, key=key, digest=digest)
     if record is None:

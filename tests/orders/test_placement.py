@@ -220,6 +220,20 @@ def test_same_idempotency_key_returns_the_first_order(shop):
     assert Order.objects.count() == 1
 
 
+@pytest.mark.parametrize("key", ["", " ", "k" * 201, "schlüssel", "ключ", "a\tb"])
+def test_an_idempotency_key_is_1_to_200_printable_ascii_characters(shop, key):
+    shop.product("A-1")
+    response = shop.owner.post(
+        "/api/v1/orders",
+        {"payment_method": "on_account", "items": [{"sku": "A-1", "quantity": 1}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key.encode().decode("latin-1"),  # as a server reads the header
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["Idempotency-Key"]
+    assert not Order.objects.exists()
+
+
 def test_order_numbers_are_sequential_and_unique(shop):
     shop.product("A-1")
     numbers = [place(shop.owner, [("A-1", 1)]).json()["number"] for _ in range(3)]
