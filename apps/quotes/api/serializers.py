@@ -19,6 +19,11 @@ class QuoteRequestLineSerializer(serializers.ModelSerializer):
         help_text="The quoted net unit price: null until a version is sent."
     )
     target_price = serializers.DecimalField(allow_null=True, **UNIT)
+    vat_rate = serializers.IntegerField(
+        read_only=True,
+        help_text="The product's VAT rate when asked; an accepted quote's order charges the "
+        "rate in force when it is placed.",
+    )
 
     class Meta:
         model = QuoteLine
