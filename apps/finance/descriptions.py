@@ -42,7 +42,8 @@ def opening_balance_text() -> str:
 
 def payment_text(method: str) -> str:
     """A payment the ERP recorded: its method (``Bank transfer``)."""
-    return str(Payment.Method(method).label).capitalize()
+    label = str(Payment.Method(method).label)
+    return label[:1].upper() + label[1:]  # "havale/EFT" -> "Havale/EFT", not "Havale/eft"
 
 
 def _texts(kind: str, number: str) -> list[str]:
@@ -63,35 +64,42 @@ def _texts(kind: str, number: str) -> list[str]:
 
 
 class EntryDescriptions:
-    """``entry_description`` for many entries (a statement): the languages are switched once
-    per language and kind, not once per entry."""
+    """``entry_description`` for many entries (a statement): every language's texts are made
+    once, then each entry is a dictionary lookup (a numbered text: its fixed start and end)."""
 
-    _NUMBERED = {Kind.INVOICE: "\x00number\x00", Kind.CREDIT_NOTE: "\x00number\x00"}
+    _MARK = "\x00"
 
     def __init__(self):
-        self._by_language: dict[str, dict[str, list[str]]] = {}
+        by_language = {}
         for code, _name in settings.LANGUAGES:
             with translation.override(code):
-                self._by_language[code] = {
-                    kind: _texts(kind, self._NUMBERED.get(kind, "")) for kind in Kind.values
-                }
+                by_language[code] = {kind: _texts(kind, self._MARK) for kind in Kind.values}
         active = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
-        self._active = self._by_language.get(active) or self._by_language[settings.LANGUAGE_CODE]
+        shown = by_language.get(active) or by_language[settings.LANGUAGE_CODE]
+        # {kind: {text in any language: the same text in the active one}}; numbered texts
+        # (an invoice's, a credit note's) as (start, end) pairs around the number
+        self._fixed: dict[str, dict[str, str]] = {kind: {} for kind in Kind.values}
+        self._numbered: dict[str, list[tuple[str, str, str]]] = {kind: [] for kind in Kind.values}
+        for texts in by_language.values():
+            for kind, written in texts.items():
+                for index, text in enumerate(written):
+                    if self._MARK in text:
+                        start, end = text.split(self._MARK, 1)
+                        self._numbered[kind].append((start, end, shown[kind][index]))
+                    else:
+                        self._fixed[kind].setdefault(text, shown[kind][index])
 
     def __call__(self, kind: str, document_number: str, stored: str) -> str:
         """``stored`` in the active language when the system wrote it (in whichever
         language), else as it is."""
-        if not stored or kind not in Kind.values:
+        if not stored or kind not in self._fixed:
             return stored
-        marker = self._NUMBERED.get(kind)
-
-        def filled(text: str) -> str:
-            return text.replace(marker, document_number) if marker else text
-
-        for texts in self._by_language.values():
-            written = [filled(text) for text in texts[kind]]
-            if stored in written:
-                return filled(self._active[kind][written.index(stored)])
+        fixed = self._fixed[kind].get(stored)
+        if fixed is not None:
+            return fixed
+        for start, end, shown in self._numbered[kind]:
+            if stored == f"{start}{document_number}{end}":
+                return shown.replace(self._MARK, document_number)
         return stored
 
 
