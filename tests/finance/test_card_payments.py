@@ -23,7 +23,7 @@ from apps.inventory.models import StockLevel
 from apps.notifications.models import Notification
 from apps.orders.models import Order
 from tests.conftest import staff_login
-from tests.factories import StaffUserFactory
+from tests.factories import CustomerFactory, StaffUserFactory
 from tests.finance import helpers as h
 from tests.orders.conftest import Shop, place
 
@@ -463,6 +463,50 @@ def test_reconciliation_books_a_charge_whose_every_answer_was_lost(shop, sim, ap
     assert payment.status == "succeeded" and len(ledger(shop.customer)) == 1
     order.refresh_from_db()
     assert order.status == "confirmed"
+
+
+def test_the_erp_cannot_book_a_card_payment_the_bank_has_not_confirmed(
+    shop, sim, api_client, integration_client
+):
+    """The reference is ours: booked under another dealer, the bank's confirmation could not
+    be (a 500, and a reconciliation job failing every run). Refused; the payer is credited."""
+    other = CustomerFactory(code="BAYI-9")
+    payment = started(shop.owner, amount="33.00")
+    answer = h.post(
+        integration_client(),
+        h.PAYMENTS,
+        [h.payment(reference=payment.reference, customer_code=other.code, amount="33.00")],
+    )
+    assert answer["failed"] == 1 and list(answer["errors"][0]["errors"]) == ["reference"]
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+    assert sum(e.amount for e in ledger(shop.customer)) == Decimal("-33.00")
+    assert ledger(other) == []
+
+
+def test_a_charge_that_cannot_be_booked_is_kept_for_a_person_not_a_500(
+    shop, sim, api_client, settings, django_capture_on_commit_callbacks
+):
+    """The dealer was deleted while the bank decided: the callback answers, the payment waits
+    for review with finance alerted, and reconciliation goes on with the rest."""
+    from django.core import mail
+
+    settings.PAYMENT_ALERT_EMAILS = ["finance@distributor.example"]
+    stuck = started(shop.owner, amount="33.00")
+    order = card_order(shop)
+    abandoned = started(shop.owner, amount="240.00", order_number=order.number)
+    type(shop.customer).objects.filter(pk=shop.customer.pk).update(is_deleted=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bank_return(api_client, sim, stuck)
+    assert response.status_code == 200, response.content
+    stuck.refresh_from_db()
+    assert stuck.status == "pending" and stuck.needs_review and stuck.message
+    assert any(stuck.reference in m.body for m in mail.outbox)
+    later = timezone.now() + datetime.timedelta(minutes=16)
+    card_payments_reconcile(now=later)  # leaves the reviewed one alone, decides the other
+    abandoned.refresh_from_db()
+    assert abandoned.status == "failed"
+    stuck.refresh_from_db()
+    assert stuck.status == "pending"
 
 
 def test_reconciliation_fails_a_payment_the_dealer_abandoned(shop, sim):

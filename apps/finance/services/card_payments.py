@@ -496,10 +496,13 @@ def _succeed(payment: CardPayment, checked: Checked) -> CardPayment:
                     "method": Payment.Method.CARD,
                     "invoice_numbers": list(locked.invoice_numbers),
                 }
-            }
+            },
+            booking_card_payment=True,
         )
-        if errors:  # the named invoices were checked when the payment started
-            raise RuntimeError(f"card payment {locked.reference} not recorded: {errors}")
+        if errors:
+            # charged, but the ledger refuses it (the dealer was deleted meanwhile, or a
+            # receipt holds the reference): it stays pending for a person, who is told
+            return _needs_a_person(locked, checked, errors[0])
         locked.status = Status.SUCCEEDED
         locked.xact_id = checked.xact_id[:64]
         locked.card_masked = checked.card_masked[:32]
@@ -555,6 +558,23 @@ def _alert(payment: CardPayment, *, problem: str, xact_id: str) -> None:
 # --- reconciliation ---------------------------------------------------------------------------
 
 
+def _needs_a_person(payment: CardPayment, checked: Checked, errors) -> CardPayment:
+    """A payment the bank charged that cannot be booked: kept ``pending`` and marked for
+    review (reconciliation leaves it alone from now on), finance alerted."""
+    problem = _("The bank charged the card but the payment could not be booked: %(why)s") % {
+        "why": "; ".join(
+            f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items()
+        )
+    }
+    logger.error("card payment %s charged, not booked: %s", payment.reference, errors)
+    payment.needs_review = True
+    payment.xact_id = checked.xact_id[:64]
+    payment.message = problem[:255]
+    payment.save(update_fields=["needs_review", "xact_id", "message"])
+    _alert(payment, problem=problem, xact_id=checked.xact_id)
+    return payment
+
+
 def card_payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Decide what the gateway's silence left open: payments pending for longer than
     ``CARD_PAYMENT_RECONCILE_MINUTES`` and refunds whose answer was lost, by asking the
@@ -562,21 +582,29 @@ def card_payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str
     now = now or timezone.now()
     counts = {"payments": 0, "refunds": 0, "orders_cancelled": 0}
     cutoff = now - datetime.timedelta(minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES)
-    for payment in CardPayment.objects.filter(status=Status.PENDING, created_at__lt=cutoff)[
-        :RECONCILE_BATCH
-    ]:
+    pending = CardPayment.objects.filter(
+        status=Status.PENDING, needs_review=False, created_at__lt=cutoff
+    )
+    for payment in pending[:RECONCILE_BATCH]:
         provider = provider_get(payment.provider)
         if provider is None:
             continue
-        if not payment.session_id:
-            decided = _fail(payment, _("The payment page was never opened."))
-        else:
-            decided = _decide_by_check(provider, payment)
+        try:  # one payment that fails must not hold up the others, nor the expiry below
+            if not payment.session_id:
+                decided = _fail(payment, _("The payment page was never opened."))
+            else:
+                decided = _decide_by_check(provider, payment)
+        except Exception:
+            logger.exception("card payment %s could not be reconciled", payment.reference)
+            continue
         counts["payments"] += decided.status != Status.PENDING
     for refund in CardRefund.objects.filter(
         status=CardRefund.Status.PENDING, created_at__lt=now - datetime.timedelta(minutes=1)
     ).select_related("card_payment")[:RECONCILE_BATCH]:
-        counts["refunds"] += _refund_reconcile(refund)
+        try:
+            counts["refunds"] += _refund_reconcile(refund)
+        except Exception:
+            logger.exception("card refund %s could not be reconciled", refund.pk)
     counts["orders_cancelled"] = card_orders_expire(now=now)
     return counts
 

@@ -35,7 +35,7 @@ from apps.core.bulk import (
 from apps.core.clock import recorded_date_problem
 from apps.finance.descriptions import payment_text
 from apps.finance.events import payments_recorded_emit
-from apps.finance.models import Invoice, LedgerEntry, Payment
+from apps.finance.models import CardPayment, Invoice, LedgerEntry, Payment
 from apps.finance.services.ledger import ledger_settle
 
 AUDITED = ("reference", "amount", "payment_date", "method")
@@ -43,10 +43,17 @@ LEDGER_AUDITED = ("kind", "amount", "entry_date", "document_number")
 
 
 def payment_record_many(
-    *, records: Mapping[int, Mapping[str, Any]], batch_id=None, remote_addr=None
+    *,
+    records: Mapping[int, Mapping[str, Any]],
+    batch_id=None,
+    remote_addr=None,
+    booking_card_payment: bool = False,
 ) -> Result:
     """Record new payments: ``({index: "created" | "unchanged"}, {index: errors})``. Each
-    ``reference`` may appear once in ``records`` (the caller refuses repeats)."""
+    ``reference`` may appear once in ``records`` (the caller refuses repeats). A reference of
+    one of our card payments that the bank has not confirmed yet is the platform's to book
+    (``booking_card_payment``, when the bank confirms it): from the ERP it is an error, so the
+    dealer who paid is credited, not whoever the ERP named."""
     customers = {
         c.code: c
         for c in Customer.objects.filter(code__in={r["customer_code"] for r in records.values()})
@@ -58,15 +65,24 @@ def payment_record_many(
             "number", "ledger_entry_id", "customer_id"
         )
     }
+    unconfirmed_cards = (
+        set()
+        if booking_card_payment
+        else set(
+            CardPayment.objects.filter(reference__in={r["reference"] for r in records.values()})
+            .exclude(status=CardPayment.Status.SUCCEEDED)
+            .values_list("reference", flat=True)
+        )
+    )
     return write_new_settling(
         records,
-        lambda some: _sorted_out(some, customers, invoices),
+        lambda some: _sorted_out(some, customers, invoices, unconfirmed_cards),
         lambda part: _write(part, customers, invoices, batch_id, remote_addr),
     )
 
 
 def _sorted_out(
-    records: Mapping[int, Mapping[str, Any]], customers, invoices
+    records: Mapping[int, Mapping[str, Any]], customers, invoices, unconfirmed_cards=frozenset()
 ) -> tuple[dict[int, str], dict[int, Errors], list[tuple[int, dict]]]:
     """The records against what is stored: ``unchanged`` (the same content under its
     reference), errors (bad records, a reference with other content), and the new ones to
@@ -84,6 +100,13 @@ def _sorted_out(
         record_errors: Errors = {}
         if customer is None:
             record_errors["customer_code"] = [_("No dealer has this code.")]
+        if record["reference"] in unconfirmed_cards:
+            record_errors["reference"] = [
+                _(
+                    "This is the reference of a card payment the bank has not confirmed yet: "
+                    "the platform records it when the bank does."
+                )
+            ]
         problem = recorded_date_problem(record["date"])
         if problem:
             record_errors["date"] = [problem]
