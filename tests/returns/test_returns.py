@@ -504,3 +504,43 @@ def test_a_credit_note_posted_after_midnight_in_istanbul_is_dated_that_day(
         assert entry.entry_date == dt.date(2026, 6, 11)
         statement = shop.owner.get("/api/v1/account/statement?date_from=2026-06-11").json()
         assert number in str(statement)
+
+
+def test_a_returns_credit_note_pays_its_orders_invoice_first(shop, integration_client):
+    """The goods of an invoiced order came back: its credit note pays that order's invoice,
+    not the dealer's oldest open debt (which would leave the returned goods' invoice to go
+    overdue and be reminded)."""
+    from tests.finance import helpers as h
+
+    shop.customer.code = "BAYI-R"
+    shop.customer.save(update_fields=["code"])
+    order = delivered_order(shop, items=(("A-1", 1),))  # 100 + 20 % VAT
+    erp = integration_client()
+    unit = h.line(quantity="1", unit_net="100.0000", sku="A-1")
+    h.post(
+        erp,
+        h.INVOICES,
+        [
+            h.invoice(
+                number="ABC2026000000001",
+                customer_code="BAYI-R",
+                issue_date="2026-10-01",
+                due_date="2026-10-15",
+            ),
+            h.invoice(
+                number="ABC2026000000002",
+                customer_code="BAYI-R",
+                order_number=order.number,
+                lines=[unit],
+            ),
+        ],
+    )
+    number = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+    for status in ("approved", "received", "credited"):
+        assert erp_status(erp, number, status).status_code == 200
+
+    def invoice(n):
+        return shop.client("finance").get(f"/api/v1/invoices/ABC202600000000{n}").json()
+
+    assert (invoice(2)["open_amount"], invoice(2)["status"]) == ("0.00", "paid")
+    assert invoice(1)["paid_amount"] == "0.00"

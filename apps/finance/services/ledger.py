@@ -53,9 +53,11 @@ def ledger_post(
     document_number: str = "",
     entry_date: date | None = None,
     due_date: date | None = None,
+    settles: Sequence[int] = (),
 ) -> LedgerEntry:
     """Record one entry. Signs: invoice, refund > 0; payment, credit note < 0;
-    adjustment != 0."""
+    adjustment != 0. A credit pays the debts ``settles`` names first (ledger entry ids: a
+    return's credit note, its order's invoice), then the oldest due."""
     amount = _amount(amount)
     if kind not in Kind.values:
         raise ValidationError({"kind": [_("Unknown entry kind.")]})
@@ -94,7 +96,7 @@ def ledger_post(
     try:
         with transaction.atomic():
             entry = LedgerEntry.objects.create(**fields)
-            ledger_settle(customer_ids=[customer.pk])
+            ledger_settle(customer_ids=[customer.pk], named={entry.pk: list(settles)})
             return entry
     except IntegrityError:
         if kind == Kind.OPENING_BALANCE:
