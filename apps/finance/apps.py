@@ -11,7 +11,11 @@ class FinanceConfig(AppConfig):
         from apps.accounts.selectors import credit_provider_register
         from apps.finance import events
         from apps.finance.selectors import customer_credit_exposure, customer_credit_summary
+        from apps.finance.services.card_payments import card_payments_order_cancelled
+        from apps.orders.signals import order_cancelled
 
         events.register()  # invoice.created, payment.recorded in core's event catalogue
         # accounts and orders (below finance) ask a company's credit through this hook
         credit_provider_register(exposure=customer_credit_exposure, summary=customer_credit_summary)
+        # a card payment that had paid a cancelled order: the money is on account, for review
+        order_cancelled.connect(card_payments_order_cancelled, dispatch_uid="finance_card_paid")

@@ -562,6 +562,28 @@ def test_a_payment_completing_after_its_order_was_cancelled_stays_on_account(sho
     assert order.status == "cancelled"
 
 
+def test_an_order_cancelled_after_its_card_paid_it_is_flagged_for_finance(
+    shop, sim, api_client, settings, django_capture_on_commit_callbacks
+):
+    """The money stays on account (as when the cancel came while the bank decided): the
+    payment says so to the dealer, and finance is told, who may refund it."""
+    settings.PAYMENT_ALERT_EMAILS = ["finance@distributor.example"]
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel = shop.owner.post(f"/api/v1/orders/{order.number}/cancel", {"reason": "Wrong"})
+    assert cancel.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == "succeeded" and payment.needs_review
+    assert order.number in payment.message and "on your account" in payment.message
+    assert any(payment.reference in m.body for m in mail.outbox)
+    assert [e.amount for e in ledger(shop.customer)] == [D("-240.00")]
+
+
 # --- refunds ----------------------------------------------------------------------------------
 
 

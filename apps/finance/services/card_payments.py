@@ -575,6 +575,22 @@ def _needs_a_person(payment: CardPayment, checked: Checked, errors) -> CardPayme
     return payment
 
 
+def card_payments_order_cancelled(sender, order, **kwargs) -> None:
+    """``order_cancelled``: a card payment had paid the order. The money stays on the
+    dealer's account (the balance dropped when it was paid); the payment is flagged for
+    review, with a word for the dealer, and finance is e-mailed, who may refund it."""
+    paid = CardPayment.objects.select_for_update().filter(
+        order=order, status=Status.SUCCEEDED, needs_review=False
+    )
+    for payment in paid:
+        payment.needs_review = True
+        payment.message = _(
+            "Order %(n)s was cancelled after it was paid: the amount is on your account."
+        ) % {"n": order.number}
+        payment.save(update_fields=["needs_review", "message"])
+        _alert(payment, problem=payment.message, xact_id=payment.xact_id)
+
+
 def card_payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Decide what the gateway's silence left open: payments pending for longer than
     ``CARD_PAYMENT_RECONCILE_MINUTES`` and refunds whose answer was lost, by asking the

@@ -22,6 +22,7 @@ from apps.orders.models import Order, OrderLine, OrderStatusChange
 from apps.orders.models import OrderStatus as S
 from apps.orders.notifications import order_status_notify
 from apps.orders.services.placement import continue_chain, order_reference
+from apps.orders.signals import order_cancelled
 from apps.orders.states import DEALER, STAFF, SYSTEM, check_transition, next_statuses
 
 MAX_TEXT = 1000
@@ -82,6 +83,8 @@ def _move(order: Order, to: str, *, actor: str, by=None, note: str = "", serials
     )
     order_status_changed_emit(order, previous_status=previous)
     order_status_notify(order, note=note)
+    if to == S.CANCELLED:
+        order_cancelled.send(sender=Order, order=order, actor=actor)
     return order
 
 
