@@ -65,6 +65,9 @@ customer_code_validator = RegexValidator(
 )
 
 
+# statuses of a self-registration that staff have not approved (its users cannot sign in)
+NOT_APPROVED = (CustomerStatus.UNVERIFIED, CustomerStatus.PENDING, CustomerStatus.REJECTED)
+
 # a self-registered company's code until staff give it its ERP code
 TEMPORARY_CODE_PREFIX = "TMP-"
 

@@ -36,6 +36,7 @@ from apps.campaigns.models import Audience, Banner, Campaign, Collection, Collec
 from apps.campaigns.previews import price_explain
 from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import PATH_STEP, Category, Product
+from apps.core.clock import planned_moment_problem
 from apps.core.exceptions import DomainError
 from apps.core.money import MAX_LINE_QUANTITY
 
@@ -108,6 +109,12 @@ class AudienceFormMixin:
         missing_dealers = "customers" not in self.errors and not cleaned.get("customers")
         if audience == Audience.DEALERS and missing_dealers:
             self.add_error("customers", gettext("Choose at least one dealer."))
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        for name, moment in (("starts_at", starts), ("ends_at", ends)):
+            problem = moment and planned_moment_problem(moment)
+            if problem:
+                self.add_error(name, problem)
+                cleaned[name] = None
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", gettext("The end must be after the start."))

@@ -25,6 +25,7 @@ def business_date(moment: datetime.datetime) -> datetime.date:
 
 
 EARLIEST_RECORDED_DATE = datetime.date(2000, 1, 1)
+LAST_PLANNED_YEAR = 2999  # a validity window or a campaign may be planned up to this year
 
 
 def recorded_date_problem(value: datetime.date) -> str | None:
@@ -38,4 +39,17 @@ def recorded_date_problem(value: datetime.date) -> str | None:
     return _("Enter a date from %(first)s to %(last)s.") % {
         "first": EARLIEST_RECORDED_DATE.isoformat(),
         "last": latest.isoformat(),
+    }
+
+
+def planned_moment_problem(value: datetime.datetime) -> str | None:
+    """What is wrong with the start or end of a window (a price's validity, a campaign, a
+    banner), or ``None``: from 2000 to 2999. Year 1 or 9999 cannot even be turned into UTC
+    (the audit log's diff failed with a 500). The year is compared, not the moment, so the
+    check itself never overflows."""
+    if EARLIEST_RECORDED_DATE.year <= value.year <= LAST_PLANNED_YEAR:
+        return None
+    return _("Enter a time from %(first)d to %(last)d.") % {
+        "first": EARLIEST_RECORDED_DATE.year,
+        "last": LAST_PLANNED_YEAR,
     }

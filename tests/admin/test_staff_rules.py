@@ -109,6 +109,20 @@ def test_a_sales_manager_aims_a_campaign_at_their_own_dealer(manager):
     assert list(Campaign.objects.get().customers.all()) == [manager.mine]
 
 
+@pytest.mark.parametrize(
+    ("field", "day", "clock"),
+    [("starts_at", "0001-01-01", "00:00"), ("ends_at", "9999-12-31", "23:30")],
+)
+def test_a_campaign_window_beyond_what_can_be_planned_is_a_field_error(manager, field, day, clock):
+    """Year 1 in Istanbul is before year 1 in UTC: the audit log's diff failed with a 500."""
+    form = campaign_form(customers=[manager.mine.pk], **{f"{field}_0": day, f"{field}_1": clock})
+    response = manager.post(f"{CAMPAIGNS}add/", form)
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not Campaign.objects.exists()
+
+
 def test_the_dealer_autocomplete_of_a_campaign_suggests_only_the_managers_dealers(manager):
     response = manager.get(
         "/admin/autocomplete/",

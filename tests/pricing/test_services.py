@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from datetime import timedelta
 from decimal import Decimal
 
@@ -118,6 +119,9 @@ def test_quantity_breaks_are_separate_rows(world):
         ({"min_quantity": 0}, "min_quantity"),
         ({"min_quantity": "x"}, "min_quantity"),
         ({"source": "fax"}, "source"),
+        # before year 1 in UTC, after 9999 in UTC: the audit log failed with a 500
+        ({"valid_from": datetime.datetime(1, 1, 1)}, "valid_from"),
+        ({"valid_to": datetime.datetime(9999, 12, 31, 23, 30)}, "valid_to"),
     ],
 )
 def test_invalid_input_is_a_field_error_and_writes_nothing(world, kwargs, field):

@@ -9,7 +9,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.accounts.events import customer_updated_emit
-from apps.accounts.models import Address, CreditLimitChange, Customer, CustomerStatus
+from apps.accounts.models import (
+    NOT_APPROVED,
+    Address,
+    CreditLimitChange,
+    Customer,
+    CustomerStatus,
+)
 from apps.accounts.services import addresses as address_services
 from apps.accounts.services.customers import customer_set_credit_limit
 from apps.core.exceptions import ValidationError
@@ -25,7 +31,6 @@ CUSTOMER_FIELDS = (
     "payment_terms_days",
 )
 ADDRESS_FIELDS = tuple(f for f in address_services.ADDRESS_FIELDS if f not in ("type", "title"))
-NOT_APPROVED = (CustomerStatus.UNVERIFIED, CustomerStatus.PENDING, CustomerStatus.REJECTED)
 
 
 def _sync_addresses(customer: Customer, addresses: list[dict[str, Any]]) -> bool:

@@ -25,8 +25,8 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from apps.accounts.models import Customer, CustomerStatus
-from apps.core.clock import business_today
+from apps.accounts.models import NOT_APPROVED, Customer, CustomerStatus
+from apps.core.clock import EARLIEST_RECORDED_DATE, business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.links import portal_link
 from apps.core.money import MAX_AMOUNT, round2
@@ -50,6 +50,19 @@ def confirmation_send(*, customer: Customer, as_of: datetime.date, by=None) -> B
     today = business_today()
     if as_of > today:
         raise ValidationError({"as_of": [_("A balance can be confirmed up to today, not later.")]})
+    if as_of < EARLIEST_RECORDED_DATE:
+        raise ValidationError(
+            {
+                "as_of": [
+                    _("Choose a date from %(first)s.")
+                    % {"first": EARLIEST_RECORDED_DATE.isoformat()}
+                ]
+            }
+        )
+    if customer.status in NOT_APPROVED:  # nobody of the company could sign in to answer it
+        raise ValidationError(
+            {"customer": [_("This dealer is not approved: nobody of it could answer.")]}
+        )
     try:
         with transaction.atomic():
             confirmation = BalanceConfirmation.objects.create(

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.bulk import rows_copy
-from apps.core.clock import business_today
+from apps.core.clock import EARLIEST_RECORDED_DATE, business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.money import MAX_AMOUNT, round2
 from apps.finance.descriptions import adjustment_text
@@ -28,6 +28,8 @@ from apps.finance.models import LedgerEntry, Settlement, settled_sum
 
 Kind = LedgerEntry.Kind
 ZERO = Decimal("0.00")
+MAX_DUE_DAYS = 3650  # a due date at most ten years after its entry
+MAX_AHEAD_DAYS = 366  # an entry typed at most a year ahead
 
 
 def _amount(value) -> Decimal:
@@ -79,8 +81,21 @@ def ledger_post(
             raise ValidationError({"amount": [_("An adjustment cannot be zero.")]})
         if not reason:
             raise ValidationError({"reason": [_("Say why the balance is adjusted.")]})
+    # a person's typing (the back office): from 2000, and no further ahead than the ERP's
+    # documents go; a due date at most ten years after. Beyond, a computed due date passed
+    # year 9999 (a 500), and entries fell outside every statement while the balance counted them
+    today = business_today()
+    day = entry_date or today
+    if not EARLIEST_RECORDED_DATE <= day <= today + timedelta(days=MAX_AHEAD_DAYS):
+        raise ValidationError({"entry_date": [_("Enter a date from 2000 to a year from today.")]})
     if kind == Kind.INVOICE and due_date is None:  # due after the dealer's payment terms
-        due_date = (entry_date or business_today()) + timedelta(days=customer.payment_terms_days)
+        due_date = day + timedelta(days=customer.payment_terms_days)
+    if due_date is not None and not (
+        EARLIEST_RECORDED_DATE <= due_date <= day + timedelta(days=MAX_DUE_DAYS)
+    ):
+        raise ValidationError(
+            {"due_date": [_("Enter a due date from 2000 to ten years after the entry.")]}
+        )
     fields = {
         "customer": customer,
         "kind": kind,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
+from apps.core.clock import planned_moment_problem
 from apps.core.exceptions import ValidationError
 from apps.core.money import FOUR_PLACES, to_decimal
 from apps.pricing.events import price_changed_emit
@@ -69,6 +70,12 @@ def price_break_validate(
         else:
             value = value.quantize(FOUR_PLACES)
     valid_from, valid_to = (_aware(valid_from), _aware(valid_to))
+    for name, moment in (("valid_from", valid_from), ("valid_to", valid_to)):
+        problem = moment and planned_moment_problem(moment)
+        if problem:
+            errors[name] = [problem]
+    if "valid_from" in errors or "valid_to" in errors:
+        raise ValidationError(errors)
     if valid_from and valid_to and valid_to <= valid_from:
         errors["valid_to"] = [_("The end of validity must be after its start.")]
     if errors:
