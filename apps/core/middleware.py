@@ -15,13 +15,14 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.dispatch import receiver
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.pq import TransactionStatus
 
 from apps.core.exceptions import database_unavailable_response, is_service_unavailable
 from apps.core.logging import request_id_var
+from apps.core.text import is_digits
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -78,6 +79,16 @@ def _has_null_characters(request, *, forms: bool = False) -> bool:
     )
 
 
+def _bad_date_drilldown(request) -> bool:
+    """An admin list's date drill-down (``created_at__year=``, ``__month``, ``__day``) that is
+    not a small whole number: Django turns it into a date and overflowed with a 500 on
+    ``year=99999999999999999999``."""
+    return any(
+        key.endswith(("__year", "__month", "__day")) and not (is_digits(value) and len(value) <= 4)
+        for key, value in request.GET.items()
+    )
+
+
 class ApiMiddleware:
     """Everywhere: refuse a NUL in the path, the query string or, outside the APIs, a posted
     form (400). For ``/api/``: refuse a query parameter sent more than once (400 naming it: no
@@ -94,6 +105,9 @@ class ApiMiddleware:
             # the admin's filters, search and autocomplete, the portal's forms
             if _has_null_characters(request, forms=True):
                 return HttpResponseBadRequest(_("Null characters are not allowed."))
+            if request.path.startswith("/admin/") and _bad_date_drilldown(request):
+                # Django's own answer to a filter it cannot use: the list, unfiltered, "?e=1"
+                return HttpResponseRedirect(f"{request.path}?e=1")
             return self.get_response(request)
         return no_store(self._answer(request))
 

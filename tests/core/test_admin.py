@@ -23,3 +23,20 @@ def test_demo_admin_logs_into_the_admin(client):
 
 def test_admin_login_page_renders(client):
     assert client.get("/admin/login/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "created_at__year=99999999999999999999",
+        "created_at__year=2026&created_at__month=99999999999999999999",
+        "created_at__year=2026&created_at__month=1&created_at__day=x",
+    ],
+)
+def test_a_date_drilldown_that_is_no_small_number_is_the_unfiltered_list_not_a_500(
+    staff_client, query
+):
+    client = staff_client(superuser=True)
+    response = client.get(f"/admin/orders/order/?{query}")
+    assert response.status_code == 302 and response["Location"] == "/admin/orders/order/?e=1"
+    assert client.get("/admin/orders/order/?created_at__year=2026").status_code == 200
