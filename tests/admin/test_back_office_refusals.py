@@ -188,3 +188,34 @@ def test_a_sales_manager_previewing_a_price_sees_only_the_campaigns_of_their_dea
     assert "For my dealer" in page
     assert "For their dealer" not in page
     assert StockLevel.objects.count() == 0  # nothing written by looking
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_switching_off_the_last_two_owners_at_once_leave_one(staff_client):
+    """Real parallel saves on the users screen: the owners are locked while the rule is
+    checked, so the second save sees the first and is refused."""
+    import threading
+
+    from django.db import connection
+
+    company = CustomerFactory()
+    owners = [DealerUserFactory(customer=company, role="owner") for _ in range(2)]
+    clients = [staff_client("Customer Service") for _ in owners]
+    barrier = threading.Barrier(len(owners))
+    statuses = []
+
+    def switch_off(client, owner):
+        try:
+            barrier.wait(timeout=10)
+            url = f"/admin/accounts/user/{owner.pk}/change/"
+            statuses.append(client.post(url, _user_form(owner, is_active=None)).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=switch_off, args=pair) for pair in zip(clients, owners)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200, 302]
+    assert User.objects.filter(customer=company, role="owner", is_active=True).count() == 1

@@ -73,23 +73,34 @@ class UserEditForm(UserChangeForm):
         user = self.instance
         if user.customer_id and cleaned.get("is_staff"):
             self.add_error("is_staff", gettext("A dealer company's user cannot be staff."))
-        if (
-            user.pk
-            and user.customer_id
-            and user.role == DealerRole.OWNER
-            and user.is_active
-            and cleaned.get("is_active") is False
-            and not User.objects.filter(
+        stops_owning = cleaned.get("is_active") is False or cleaned.get("role") not in (
+            None,
+            DealerRole.OWNER,
+        )
+        an_owner = user.pk and user.customer_id and user.role == DealerRole.OWNER
+        if an_owner and user.is_active and stops_owning and not self._other_active_owners(user):
+            # as the company screens and the services refuse it
+            field = "is_active" if cleaned.get("is_active") is False else "role"
+            self.add_error(field, gettext("A company must keep at least one active owner."))
+        return cleaned
+
+    @staticmethod
+    def _other_active_owners(user) -> list[int]:
+        """The company's other active owners, locked in id order until the save commits (the
+        admin saves in one transaction): two people switching off the last two owners at once
+        wait for each other, and the second sees the first's change."""
+        owners = (
+            User.objects.select_for_update()
+            .filter(
                 customer_id=user.customer_id,
                 role=DealerRole.OWNER,
                 is_active=True,
                 is_deleted=False,
             )
-            .exclude(pk=user.pk)
-            .exists()
-        ):  # as the company screens and the services refuse it
-            self.add_error("is_active", gettext("A company must keep at least one active owner."))
-        return cleaned
+            .order_by("pk")  # every owner, this one too, in one order: no deadlock
+            .values_list("pk", flat=True)
+        )
+        return [pk for pk in owners if pk != user.pk]
 
 
 @admin.register(User)
