@@ -32,7 +32,14 @@ from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.models import Customer, Tier
 from apps.accounts.selectors import customer_list_for_staff
-from apps.campaigns.models import Audience, Banner, Campaign, Collection, CollectionItem
+from apps.campaigns.models import (
+    Audience,
+    Banner,
+    Campaign,
+    Collection,
+    CollectionItem,
+    banner_link_safe,
+)
 from apps.campaigns.previews import price_explain
 from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import PATH_STEP, Category, Product
@@ -384,6 +391,14 @@ class BannerAdminForm(AudienceFormMixin, forms.ModelForm):
     class Meta:
         model = Banner
         fields = ("title", "image", "link_url", "placement", "sort_order", *WINDOW_AND_AUDIENCE)
+
+    def clean_link_url(self) -> str:
+        url = (self.cleaned_data.get("link_url") or "").strip()
+        if not banner_link_safe(url):
+            raise forms.ValidationError(
+                gettext("Link to a page of ours (/portal/...) or to an http(s) address.")
+            )
+        return url
 
 
 @admin.register(Banner)

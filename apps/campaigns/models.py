@@ -128,6 +128,16 @@ def banner_image_path(instance: Banner, filename: str) -> str:
     return f"banners/{filename}"
 
 
+def banner_link_safe(url: str) -> bool:
+    """A banner's link: none, a page of ours (``/portal/...``, not ``//host`` nor ``/\\host``,
+    which browsers read as another site) or a web address; never ``javascript:``."""
+    if not url:
+        return True
+    if url.startswith("/"):
+        return not url.startswith(("//", "/\\"))
+    return url.lower().startswith(("https://", "http://"))
+
+
 class Banner(AudienceMixin, TimeStampedModel):
     title = models.CharField(_("title"), max_length=150)
     image = models.ImageField(_("image"), upload_to=banner_image_path, max_length=255)

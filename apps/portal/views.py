@@ -45,6 +45,7 @@ from apps.accounts.services.auth import (
 from apps.accounts.services.password_reset import password_reset_request
 from apps.accounts.services.registration import registration_verify
 from apps.accounts.throttling import AuthIPRateThrottle
+from apps.campaigns.models import banner_link_safe
 from apps.campaigns.selectors import banner_list_for_customer, campaign_list_for_customer
 from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
@@ -452,8 +453,8 @@ class DashboardView(PortalView):
 
 
 def _safe_link(url: str) -> bool:
-    """A banner's link may be a page of ours or a web address, never ``javascript:``."""
-    return not url or url.startswith(("/", "https://", "http://"))
+    """Stored before the back office checked links: shown only when it is safe."""
+    return banner_link_safe(url)
 
 
 # --- catalog ----------------------------------------------------------------------------------

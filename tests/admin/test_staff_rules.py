@@ -175,6 +175,30 @@ def test_a_banner_code_outside_the_staff_members_scope_is_unknown(manager):
     assert not Banner.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "JAVASCRIPT:x", "//evil.example", "data:x"]
+)
+def test_a_banner_link_is_a_page_of_ours_or_a_web_address(manager, link):
+    """Saved, such a banner was live but never shown (the portal drops unsafe links): now the
+    field says why."""
+    manager.user.user_permissions.add(
+        Permission.objects.get(codename="add_banner", content_type__app_label="campaigns")
+    )
+    data = {
+        "title": "Hello",
+        "link_url": link,
+        "placement": "home",
+        "sort_order": "0",
+        "is_active": "on",
+        "audience": "dealers",
+        "customers": manager.mine.code,
+    }
+    response = manager.post(f"{BANNERS}add/", data)
+    assert response.status_code == 200
+    assert "link_url" in response.context["adminform"].form.errors
+    assert not Banner.objects.exists()
+
+
 # --- passwords ------------------------------------------------------------------------------------
 
 
