@@ -605,7 +605,9 @@ class RefundForm(_ServiceForm):
         required=False,
         help_text=_("Empty: all that is left. On the day of the payment only all of it."),
     )
-    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 @admin.register(CardPayment)

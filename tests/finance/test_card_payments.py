@@ -619,6 +619,19 @@ def test_finance_refunds_a_payment_in_full_on_the_same_day(paid, sim, staff_clie
     assert history.status_code == 200 and str(refund) in history.content.decode()
 
 
+def test_a_refund_reason_is_at_most_2000_characters_like_the_ledgers(paid, sim, staff_client):
+    from apps.core.exceptions import ValidationError
+    from apps.finance.services.card_payments import card_refund
+
+    client = staff_client("Finance Manager")
+    response = client.post(refund_url(paid), {"amount": "", "reason": "x" * 2001})
+    assert response.status_code == 200  # the form again, saying why
+    with pytest.raises(ValidationError) as refused:
+        card_refund(card_payment=paid, reason="x" * 2001, by=None)
+    assert list(refused.value.errors) == ["reason"]
+    assert not CardRefund.objects.exists()
+
+
 def test_a_partial_refund_waits_for_the_next_day(paid, sim, staff_client):
     client = staff_client("Finance Manager")
     response = client.post(refund_url(paid), {"amount": "40.00", "reason": "One item short"})

@@ -72,6 +72,7 @@ logger = logging.getLogger(__name__)
 Status = CardPayment.Status
 MAX_INVOICES = 100
 RECONCILE_BATCH = 200
+MAX_REASON_LENGTH = 2000  # a refund's reason, as the ledger keeps reasons
 # gateway result codes (Paynet's): the session was used already; no such transaction; no
 # (finished) session: 3-D Secure is not done yet, so the real return is still to come
 USED_SESSION, NO_DATA, NO_SESSION = "17", "12", "13"
@@ -672,6 +673,10 @@ def card_refund(*, card_payment: CardPayment, amount=None, reason: str, by) -> C
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the money is given back.")]})
+    if len(reason) > MAX_REASON_LENGTH:  # as the ledger's reasons
+        raise ValidationError(
+            {"reason": [_("At most %(n)d characters.") % {"n": MAX_REASON_LENGTH}]}
+        )
     provider = _provider(card_payment.provider)
     with transaction.atomic():
         locked = CardPayment.objects.select_for_update().get(pk=card_payment.pk)
