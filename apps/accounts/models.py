@@ -317,7 +317,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                # what a form shows (the back office's users screen), not the constraint's name
+                violation_error_message=_("Another user has this e-mail address."),
+            ),
             models.CheckConstraint(
                 condition=Q(customer__isnull=True, role="")
                 | Q(customer__isnull=False) & ~Q(role=""),

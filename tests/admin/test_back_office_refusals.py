@@ -219,3 +219,15 @@ def test_two_people_switching_off_the_last_two_owners_at_once_leave_one(staff_cl
         thread.join(timeout=60)
     assert sorted(statuses) == [200, 302]
     assert User.objects.filter(customer=company, role="owner", is_active=True).count() == 1
+
+
+def test_an_e_mail_in_use_is_said_in_words_not_by_the_constraints_name(staff_client):
+    client = staff_client("Customer Service")
+    company = CustomerFactory()
+    taken = DealerUserFactory(customer=company, role="purchasing")
+    user = DealerUserFactory(customer=company, role="viewer")
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    response = client.post(url, _user_form(user, email=taken.email.upper()))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Another user has this e-mail address." in page and "accounts_user_email" not in page
