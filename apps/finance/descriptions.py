@@ -2,7 +2,7 @@
 
 An entry keeps its description as it was written, in the language active then (the ERP's and
 the back office's requests are usually English, a portal action Turkish). Statements show the
-texts the system wrote in the reader's language: ``entry_description`` recognises a stored
+texts the system wrote in the reader's language: ``EntryDescriptions`` recognises a stored
 text as one of these in any of ``LANGUAGES`` and writes it again in the active one. A text a
 person wrote (an adjustment's, an ERP's opening balance) is shown as written.
 
@@ -64,8 +64,8 @@ def _texts(kind: str, number: str) -> list[str]:
 
 
 class EntryDescriptions:
-    """``entry_description`` for many entries (a statement): every language's texts are made
-    once, then each entry is a dictionary lookup (a numbered text: its fixed start and end)."""
+    """Made once per statement: every language's texts, then each entry is a dictionary
+    lookup (a numbered text: its fixed start and end)."""
 
     _MARK = "\x00"
 
@@ -101,8 +101,3 @@ class EntryDescriptions:
             if stored == f"{start}{document_number}{end}":
                 return shown.replace(self._MARK, document_number)
         return stored
-
-
-def entry_description(kind: str, document_number: str, stored: str) -> str:
-    """One entry's description as a statement shows it (``EntryDescriptions``)."""
-    return EntryDescriptions()(kind, document_number, stored)
