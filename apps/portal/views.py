@@ -95,7 +95,6 @@ def portal_language(request) -> str:
 
 
 _ERRORS = {
-    400: (gettext_lazy("The request could not be read"), gettext_lazy("Go back and try again.")),
     403: (
         gettext_lazy("Not for your role"),
         gettext_lazy(
