@@ -212,7 +212,9 @@ def test_two_people_switching_off_the_last_two_owners_at_once_leave_one(staff_cl
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=switch_off, args=pair) for pair in zip(clients, owners)]
+    threads = [
+        threading.Thread(target=switch_off, args=pair) for pair in zip(clients, owners, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
