@@ -202,6 +202,55 @@ def test_paying_named_invoices_settles_them(shop, sim, api_client, integration_c
     assert statuses == {"ABC2026000000001": "paid", "ABC2026000000002": "open"}
 
 
+def _invoice_statuses(shop) -> dict[str, str]:
+    return {i["number"]: i["status"] for i in shop.owner.get("/api/v1/invoices").json()["results"]}
+
+
+def _older_invoice_and_a_card_paid_order(shop, sim, api_client, integration_client) -> Order:
+    shop.customer.code = "BAYI-1"
+    shop.customer.save(update_fields=["code"])
+    h.post(
+        integration_client(),
+        h.INVOICES,
+        [h.invoice(number="ABC2026000000001", due_date="2029-01-01")],
+    )
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    assert bank_return(api_client, sim, payment).json()["status"] == "succeeded"
+    return order
+
+
+def test_a_card_payment_for_an_order_waits_for_and_pays_that_orders_invoice(
+    shop, sim, api_client, integration_client
+):
+    """The money was paid for the order: an older invoice stays open (the dealer pays it as
+    it chooses), and the order's invoice is paid when the ERP issues it, not left open and
+    then overdue."""
+    order = _older_invoice_and_a_card_paid_order(shop, sim, api_client, integration_client)
+    assert _invoice_statuses(shop) == {"ABC2026000000001": "open"}
+    own = h.invoice(
+        number="ABC2026000000002",
+        issue_date="2026-11-20",
+        due_date="2030-01-01",
+        order_number=order.number,
+        lines=[h.line(quantity="2", unit_net="100.0000", sku="A-1")],
+    )
+    assert h.amount_of(own) == D("240.00")
+    h.post(integration_client(), h.INVOICES, [own])
+    assert _invoice_statuses(shop) == {"ABC2026000000001": "open", "ABC2026000000002": "paid"}
+    assert shop.owner.get("/api/v1/account/summary").json()["balance"] == "120.00"
+
+
+def test_a_card_paid_order_cancelled_lets_its_money_pay_the_oldest_debt(
+    shop, sim, api_client, integration_client, django_capture_on_commit_callbacks
+):
+    order = _older_invoice_and_a_card_paid_order(shop, sim, api_client, integration_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel = shop.owner.post(f"/api/v1/orders/{order.number}/cancel", {"reason": "Wrong"})
+    assert cancel.status_code == 200
+    assert _invoice_statuses(shop) == {"ABC2026000000001": "paid"}
+
+
 # --- one charge however often a payment is started -------------------------------------------
 
 

@@ -60,7 +60,7 @@ from apps.finance.gateways import (
 )
 from apps.finance.models import CardPayment, CardRefund, LedgerEntry, Payment
 from apps.finance.selectors import invoice_queryset
-from apps.finance.services.ledger import MAX_AMOUNT, ledger_post
+from apps.finance.services.ledger import MAX_AMOUNT, ledger_post, ledger_settle
 from apps.finance.services.payments import payment_record_many
 from apps.notifications.services import email_notify
 from apps.orders.models import Order, OrderStatus, OrderStatusChange, PaymentMethod
@@ -578,8 +578,9 @@ def _needs_a_person(payment: CardPayment, checked: Checked, errors) -> CardPayme
 
 def card_payments_order_cancelled(sender, order, **kwargs) -> None:
     """``order_cancelled``: a card payment had paid the order. The money stays on the
-    dealer's account (the balance dropped when it was paid); the payment is flagged for
-    review, with a word for the dealer, and finance is e-mailed, who may refund it."""
+    dealer's account (the balance dropped when it was paid) and, no longer held for the
+    order's invoice, pays the oldest debts; the payment is flagged for review, with a word
+    for the dealer, and finance is e-mailed, who may refund it."""
     paid = CardPayment.objects.select_for_update().filter(
         order=order, status=Status.SUCCEEDED, needs_review=False
     )
@@ -590,6 +591,8 @@ def card_payments_order_cancelled(sender, order, **kwargs) -> None:
         ) % {"n": order.number}
         payment.save(update_fields=["needs_review", "message"])
         _alert(payment, problem=payment.message, xact_id=payment.xact_id)
+    if paid:  # the money waited for the order's invoice: now it pays the oldest debts
+        ledger_settle(customer_ids=[order.customer_id])
 
 
 def card_payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int]:

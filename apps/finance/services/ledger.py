@@ -4,7 +4,9 @@ it, adjustments go either way and need a reason; one opening balance per dealer.
 
 Every write ends with ``ledger_settle``: the dealer's credits not yet used pay its open debts,
 the ones a payment names first, then the oldest due first (FIFO), so each invoice knows what
-is still open."""
+is still open. A card payment for an order pays that order's invoices: until the ERP invoices
+the order it is held for it (it pays nothing else), and only a cancelled or rejected order
+lets it go to the oldest debts."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +26,15 @@ from apps.core.clock import EARLIEST_RECORDED_DATE, business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.money import MAX_AMOUNT, round2
 from apps.finance.descriptions import adjustment_text
-from apps.finance.models import LedgerEntry, Settlement, settled_sum
+from apps.finance.models import (
+    CardPayment,
+    Invoice,
+    LedgerEntry,
+    Payment,
+    Settlement,
+    settled_sum,
+)
+from apps.orders.models import OrderStatus
 
 Kind = LedgerEntry.Kind
 ZERO = Decimal("0.00")
@@ -145,9 +155,11 @@ def ledger_settle(
     """Use the dealers' unused credits (payments, credit notes, negative adjustments, oldest
     first) to pay their open debts (invoices, positive adjustments and opening balances):
     first the debts ``named[credit_id]`` lists, in that order, then the oldest due first.
-    Never more than a debt's open amount or a credit's unused amount. One dealer is settled
-    by one transaction at a time (an advisory lock, taken in dealer order). Three queries and
-    one COPY, whatever the number of dealers."""
+    A card payment for an order pays the order's invoices first and, while the order is
+    neither invoiced nor cancelled, nothing else (``_held_for_orders``). Never more than a
+    debt's open amount or a credit's unused amount. One dealer is settled by one transaction
+    at a time (an advisory lock, taken in dealer order). At most five queries and one COPY,
+    whatever the number of dealers."""
     ids = sorted(set(customer_ids))
     if not ids:
         return []
@@ -169,6 +181,7 @@ def ledger_settle(
         )
         if not credits:
             return []
+        held, order_debts = _held_for_orders([credit_id for credit_id, _c, _left in credits])
         indebted = {customer_id for _id, customer_id, _left in credits}
         debts: dict[int, dict[int, Decimal]] = defaultdict(dict)  # dealer -> {debt: open}, FIFO
         for debt_id, customer_id, still_open in (
@@ -185,7 +198,12 @@ def ledger_settle(
         settlements = []
         for credit_id, customer_id, left in credits:
             open_debts = debts[customer_id]
-            order = [d for d in named.get(credit_id, ()) if d in open_debts] + list(open_debts)
+            first, rest = list(named.get(credit_id, ())), list(open_debts)
+            if credit_id in held:  # a card payment for an order: that order's invoices first
+                order_id, waiting = held[credit_id]
+                own = order_debts.get(order_id, [])
+                first, rest = (own, []) if waiting else (own + first, rest)
+            order = [d for d in first if d in open_debts] + rest
             for debt_id in order:
                 if left <= 0:
                     break
@@ -206,3 +224,38 @@ def ledger_settle(
             constants={"created_at": timezone.now()},
         )
         return settlements
+
+
+# statuses in which an order will never be invoiced: its card payment is free for other debts
+_CLOSED_UNINVOICED = (OrderStatus.CANCELLED, OrderStatus.REJECTED)
+
+
+def _held_for_orders(credit_ids: list[int]) -> tuple[dict[int, tuple[int, bool]], dict]:
+    """The credits among ``credit_ids`` that are card payments for an order: ``({credit:
+    (order, waiting)}, {order: [its invoices' ledger entries, oldest first]})``. ``waiting``:
+    the order is neither invoiced nor cancelled or rejected, so the payment waits for its
+    invoice. A payment's money is the order's: paid by card for the order, it must not pay an
+    older invoice and leave the order's own invoice open and then overdue."""
+    # by reference: the card payment is linked to its receipt only after the receipt is booked
+    receipts = Payment.objects.filter(ledger_entry_id__in=credit_ids, method=Payment.Method.CARD)
+    held = {
+        credit_id: (order_id, invoiced_at is None and status not in _CLOSED_UNINVOICED)
+        for credit_id, order_id, status, invoiced_at in CardPayment.objects.filter(
+            order__isnull=False, reference__in=receipts.values("reference")
+        )
+        .annotate(
+            credit=Subquery(
+                Payment.objects.filter(reference=OuterRef("reference")).values("ledger_entry")[:1]
+            )
+        )
+        .values_list("credit", "order_id", "order__status", "order__invoiced_at")
+    }
+    order_debts: dict[int, list[int]] = defaultdict(list)
+    if held:
+        for order_id, entry_id in (
+            Invoice.objects.filter(order_id__in={order_id for order_id, _waiting in held.values()})
+            .order_by("issue_date", "id")
+            .values_list("order_id", "ledger_entry_id")
+        ):
+            order_debts[order_id].append(entry_id)
+    return held, order_debts
