@@ -13,6 +13,7 @@ from django.db.models import (
     CharField,
     DecimalField,
     F,
+    Max,
     OuterRef,
     QuerySet,
     Subquery,
@@ -170,6 +171,15 @@ class StatementEntry(NamedTuple):
     description: str
     amount: Decimal
     running_balance: Decimal
+
+
+def statement_default_end(customer) -> date:
+    """Where a statement asked for without an end stops: today, or the dealer's latest entry
+    when it is dated later (an ERP invoice of tomorrow, an entry typed ahead), so the default
+    statement closes on the balance the summary shows."""
+    latest = LedgerEntry.objects.filter(customer=customer).aggregate(last=Max("entry_date"))["last"]
+    today = business_today()
+    return max(today, latest) if latest else today
 
 
 def statement(*, customer, date_from: date, date_to: date) -> dict:

@@ -61,6 +61,7 @@ from apps.finance.selectors import (
     customer_credit_summary,
     invoice_queryset,
     statement,
+    statement_default_end,
 )
 from apps.finance.services.card_payments import card_payment_start
 from apps.orders import selectors as order_selectors
@@ -1018,10 +1019,10 @@ class StatementView(FinanceView):
     """A date range, then the statement as PDF or CSV (the API's documents)."""
 
     def get(self, request):
-        today = business_today()
+        today, end = business_today(), statement_default_end(request.user.customer)
         form = StatementForm(
             request.GET or None,
-            initial={"date_from": today.replace(month=1, day=1), "date_to": today},
+            initial={"date_from": today.replace(month=1, day=1), "date_to": end},
         )
         if not form.is_bound:
             return self.page("statement.html", form=form)
@@ -1030,7 +1031,7 @@ class StatementView(FinanceView):
             response.status_code = 400
             return response
         date_from = form.cleaned_data["date_from"] or today.replace(month=1, day=1)
-        date_to = form.cleaned_data["date_to"] or today
+        date_to = form.cleaned_data["date_to"] or end
         customer = request.user.customer
         result = statement(customer=customer, date_from=date_from, date_to=date_to)
         name = f"statement-{customer.code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}"

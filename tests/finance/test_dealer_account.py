@@ -336,6 +336,22 @@ def test_what_the_system_wrote_on_the_ledger_reads_in_the_readers_language(owner
     assert texts("en") == ["Invoice ABC2026000000001", "Cheque", "Kur farkı düzeltmesi"]
 
 
+def test_the_default_statement_reaches_an_invoice_dated_tomorrow(erp, owner):
+    """The ERP may date an invoice tomorrow (a day of grace for its time zone) and the balance
+    counts it at once: the statement asked for without dates goes on to it, so it closes on
+    the summary's balance."""
+    number = _send(erp, 1, -1, 30)
+    summary = owner.get("/api/v1/account/summary").json()
+    body = owner.get("/api/v1/account/statement").json()
+    assert body["date_to"] == (TODAY() + datetime.timedelta(days=1)).isoformat()
+    assert body["date_from"] == TODAY().replace(month=1, day=1).isoformat()
+    assert [entry["document_number"] for entry in body["entries"]] == [number]
+    assert body["closing_balance"] == summary["balance"] == "120.00"
+    # a period asked for is the period asked for
+    today = owner.get(f"/api/v1/account/statement?date_to={TODAY().isoformat()}").json()
+    assert today["entries"] == [] and today["closing_balance"] == "0.00"
+
+
 def test_the_statement_csv_opens_in_excel_with_turkish_letters(owner):
     customer = owner.user.customer
     ledger_post(

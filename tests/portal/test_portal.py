@@ -4,12 +4,14 @@ by default."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 from django.test import Client
 from django.utils import translation
 
+from apps.core.clock import business_today
 from apps.orders.models import Order
 from tests.orders.conftest import Shop
 
@@ -242,6 +244,22 @@ def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     form = client.get("/portal/statement/").content.decode()
     assert re.search(r'name="date_from" value="\d{4}-\d\d-\d\d"', form), form
     assert re.search(r'name="date_to" value="\d{4}-\d\d-\d\d"', form)
+
+
+def test_the_statement_form_ends_at_an_invoice_dated_tomorrow(shop, integration_client):
+    from tests.finance import helpers as h
+
+    shop.customer.code = "BAYI-1"
+    shop.customer.save(update_fields=["code"])
+    tomorrow = business_today() + datetime.timedelta(days=1)
+    number = f"ABC{tomorrow.year}000000007"
+    record = h.invoice(number=number, issue_date=tomorrow.isoformat(), due_date="2099-01-01")
+    assert h.post(integration_client(), h.INVOICES, [record])["created"] == 1
+    client, _user = browser(shop, role="finance")
+    form = client.get("/portal/statement/").content.decode()
+    assert f'name="date_to" value="{tomorrow.isoformat()}"' in form
+    csv = client.get("/portal/statement/?format=csv")
+    assert csv.status_code == 200 and number.encode() in csv.content
 
 
 def test_the_account_pages_are_not_for_purchasing_nor_another_company(

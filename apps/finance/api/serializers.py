@@ -110,11 +110,14 @@ class StatementQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        """The defaults first (to today; from the first of January of ``date_to``'s year),
-        then the rules on the period as asked or filled in: one alone is no way around the
-        10-year limit."""
-        end = attrs.get("date_to") or business_today()
-        start = attrs.get("date_from") or datetime.date(end.year, 1, 1)
+        """The defaults first (to today, or to the dealer's latest entry when it is dated
+        later: ``default_end`` in the context; from the first of January of ``date_to``'s
+        year, or of this year), then the rules on the period as asked or filled in: one alone
+        is no way around the 10-year limit."""
+        today = business_today()
+        end = attrs.get("date_to") or self.context.get("default_end") or today
+        year = attrs["date_to"].year if attrs.get("date_to") else today.year
+        start = attrs.get("date_from") or datetime.date(year, 1, 1)
         if end < start:
             if "date_to" in attrs:
                 raise serializers.ValidationError({"date_to": [_("Must not be before date_from.")]})

@@ -49,7 +49,13 @@ from apps.finance.models import (
     InvoiceLine,
     Settlement,
 )
-from apps.finance.selectors import aging, customer_credit_summary, invoice_queryset, statement
+from apps.finance.selectors import (
+    aging,
+    customer_credit_summary,
+    invoice_queryset,
+    statement,
+    statement_default_end,
+)
 from apps.finance.services.card_payments import card_payment_complete, card_payment_start
 from apps.finance.services.confirmations import confirmation_confirm, confirmation_dispute
 
@@ -125,7 +131,8 @@ class AccountStatementView(_CompanyView):
         summary="Your account statement",
         description="The opening balance at `date_from`, every entry to `date_to` (date, due "
         "date, document number, type, debit, credit, running balance, description) and the "
-        "closing balance. Defaults: from January 1 of this year to today. `format=csv` is "
+        "closing balance. Defaults: from January 1 of this year to today, or to the latest "
+        "entry when it is dated later. `format=csv` is "
         "UTF-8 with a byte order mark (`separator=semicolon`: `;` and decimal commas, for "
         "Excel in Turkish); `format=pdf` a printable statement.",
         parameters=[s.StatementQuerySerializer],
@@ -138,11 +145,14 @@ class AccountStatementView(_CompanyView):
         tags=["finance"],
     )
     def get(self, request):
-        query = s.StatementQuerySerializer(data=request.query_params)
+        customer = self.company()
+        query = s.StatementQuerySerializer(
+            data=request.query_params,
+            context={"default_end": statement_default_end(customer)},
+        )
         if not query.is_valid():
             raise ValidationError(query.errors)
         date_from, date_to = query.validated_data["date_from"], query.validated_data["date_to"]
-        customer = self.company()
         result = statement(customer=customer, date_from=date_from, date_to=date_to)
         kind = query.validated_data["format"]
         name = f"statement-{customer.code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}"
