@@ -322,6 +322,9 @@ def test_unknown_sku_and_price_list_fail_their_records_and_the_others_are_applie
         # shown in Istanbul (the admin) a minute before the end of the calendar overflows
         ({"valid_to": "9999-12-31T23:00:00Z"}, "valid_to", "Datetime value out of range."),
         ({"valid_from": "0001-01-01T00:30:00Z"}, "valid_from", "Datetime value out of range."),
+        # within the calendar but not a price's window: as the back office keeps them
+        ({"valid_to": "9998-01-01T00:00:00Z"}, "valid_to", "Enter a time from 2000 to 2999."),
+        ({"valid_from": "0002-01-01T00:00:00Z"}, "valid_from", "Enter a time from 2000 to 2999."),
         ({"price_list": ""}, "price_list", "This field may not be blank."),
         ({"currency": "TRY"}, "currency", "Unknown or read-only field."),
     ],

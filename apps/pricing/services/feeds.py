@@ -10,7 +10,8 @@ keyed by (price list, product, min_quantity) or (customer, product, min_quantity
 Each record is answered: ``created``, ``updated`` (amount or validity changed), ``unchanged``
 (equal to what is stored: nothing is written, no history, no audit entry) or errors by field:
 an unknown SKU (``sku``), an unknown or switched-off price list (``price_list``), an unknown
-customer code (``customer_code``), a window that ends before it starts (``valid_to``). A
+customer code (``customer_code``), a window that ends before it starts (``valid_to``) or a
+time outside 2000-2999 (``valid_from``, ``valid_to``, as the back office's windows). A
 soft-deleted product or customer is still priced: its prices are kept in step with the ERP
 (like its stock), and a later upsert that brings it back finds them right.
 
@@ -59,6 +60,7 @@ from apps.core.bulk import (
     audit_text_sql,
     write_isolating,
 )
+from apps.core.clock import planned_moment_problem
 from apps.core.exceptions import NON_FIELD
 from apps.pricing.engine import prices_bump
 from apps.pricing.events import price_changed_emit
@@ -325,6 +327,12 @@ def _check(record: Mapping[str, Any], products: Mapping[str, int]) -> Errors:
     if record["sku"] not in products:
         errors["sku"] = [_("No product has this SKU.")]
     valid_from, valid_to = record.get("valid_from"), record.get("valid_to")
+    for field, moment in (("valid_from", valid_from), ("valid_to", valid_to)):
+        problem = moment and planned_moment_problem(moment)  # as the back office's windows
+        if problem:
+            errors[field] = [problem]
+    if errors.keys() & {"valid_from", "valid_to"}:
+        return errors
     if valid_from is not None and valid_to is not None and valid_to <= valid_from:
         errors["valid_to"] = [_("The end of validity must be after its start.")]
     return errors
