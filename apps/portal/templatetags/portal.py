@@ -3,33 +3,26 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
-from django.utils import translation
 from django.utils.translation import gettext
 
+from apps.core.money import money_text
 from apps.orders.models import OrderStatus
 from apps.returns.models import ReturnStatus
 
 register = template.Library()
 
-SYMBOLS = {"TRY": "₺"}
-
 
 @register.filter
 def money(value, currency: str = "TRY") -> str:
+    """An amount as ``core.money.money_text`` writes it for the reader (a unit price's third
+    and fourth decimals too, when they are not zero); a dash for none."""
     if value is None or value == "":
         return "–"
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
+        return money_text(value, currency_code=currency)
+    except (TypeError, ValueError):
         return str(value)
-    text = f"{abs(amount):,.2f}"  # 1,234.56
-    if (translation.get_language() or "tr").startswith("tr"):
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")  # 1.234,56
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{text} {SYMBOLS.get(currency, currency)}"
 
 
 @register.filter
