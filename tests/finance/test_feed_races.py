@@ -6,7 +6,10 @@ so the race happens every run."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection, connections
 
 from apps.finance.models import Invoice, LedgerEntry, Payment
 from tests.factories import CustomerFactory
@@ -46,6 +49,36 @@ def test_the_same_invoice_in_two_batches_at_once_is_created_once_then_unchanged(
     assert (second["unchanged"], second["failed"], second["errors"]) == (1, 0, [])
     assert Invoice.objects.filter(number="ABC2026000000077").count() == 1
     assert LedgerEntry.objects.filter(document_number="ABC2026000000077").count() == 1
+
+
+def test_the_same_invoice_committed_between_the_reads_of_a_retry_is_unchanged(client):
+    """The other batch commits right after this one read what is stored: not "an ETTN of
+    another invoice" (the number and the ETTN were read in two statements, and the commit
+    fell between them) but ``unchanged``."""
+    record = invoice(number="ABC2026000000079")
+    first_client, second_client = client
+    first: list[dict] = []
+
+    def other_batch():
+        try:
+            first.append(first_client.post(INVOICES, [record], format="json").json())
+        finally:
+            connections.close_all()
+
+    def after_the_first_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not first and sql.lstrip().startswith("SELECT") and '"finance_invoice"' in sql:
+            thread = threading.Thread(target=other_batch)
+            thread.start()
+            thread.join(30)
+        return result
+
+    with connection.execute_wrapper(after_the_first_read):
+        second = second_client.post(INVOICES, [record], format="json").json()
+
+    assert first and first[0]["created"] == 1, first
+    assert (second["unchanged"], second["failed"], second["errors"]) == (1, 0, [])
+    assert Invoice.objects.filter(number="ABC2026000000079").count() == 1
 
 
 def test_an_invoice_number_taken_meanwhile_with_other_content_is_named_so(client):

@@ -36,6 +36,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,17 +97,16 @@ def _sorted_out(
     """The records against what is stored: ``unchanged`` (the same content under its
     number), errors (bad records, a number with other content, an ETTN taken), and the new
     ones to write."""
-    stored = {
-        number: (content_hash, ettn)
-        for number, content_hash, ettn in Invoice.objects.filter(
-            number__in={r["number"] for r in records.values()}
-        ).values_list("number", "content_hash", "ettn")
-    }
-    ettns = dict(
-        Invoice.objects.filter(ettn__in={r["ettn"] for r in records.values()}).values_list(
-            "ettn", "number"
-        )
-    )
+    # by number and by ETTN in one statement, one snapshot: read apart, a concurrent batch
+    # committing the same invoice between the two reads made it "an ETTN of another invoice"
+    stored: dict[str, tuple[str, Any]] = {}
+    ettns: dict[Any, str] = {}
+    for number, content_hash, ettn in Invoice.objects.filter(
+        Q(number__in={r["number"] for r in records.values()})
+        | Q(ettn__in={r["ettn"] for r in records.values()})
+    ).values_list("number", "content_hash", "ettn"):
+        stored[number] = (content_hash, ettn)
+        ettns[ettn] = number
     outcomes: dict[int, str] = {}
     errors: dict[int, Errors] = {}
     new: list[tuple[int, dict]] = []
