@@ -278,6 +278,38 @@ def test_an_amount_on_account_or_invoices_started_again_answer_the_open_payment(
     assert CardPayment.objects.count() == 3 and len(sim.sessions()) == 3
 
 
+def test_invoices_someone_is_paying_at_the_bank_answer_409(shop, sim, integration_client):
+    """The open amount checked at a start does not count a payment still at the bank: a
+    second page for the same invoice would charge the dealer twice for it."""
+    shop.customer.code = "BAYI-1"
+    shop.customer.save(update_fields=["code"])
+    first_number, second_number = "ABC2026000000001", "ABC2026000000002"
+    h.post(
+        integration_client(),
+        h.INVOICES,
+        [
+            h.invoice(number=first_number, due_date="2030-01-01"),
+            h.invoice(number=second_number, due_date="2030-01-01"),
+        ],
+    )
+    finance = shop.client("finance", first_name="Deniz", last_name="Kaya")
+    theirs = started(finance, amount="120.00", invoice_numbers=[first_number])
+    for who, numbers, amount in (
+        (shop.owner, [first_number], "120.00"),  # a colleague, the same invoice
+        (shop.owner, [second_number, first_number], "240.00"),  # one of them
+        (finance, [first_number], "100.00"),  # the same person, another amount
+    ):
+        response = start(who, amount=amount, invoice_numbers=numbers)
+        assert response.status_code == 409, response.content
+        body = response.json()
+        assert body["code"] == "payment_in_progress"
+        assert "Deniz Kaya" in body["detail"] and first_number in body["detail"]
+    # a second tab of the same payment gets its page; another invoice is paid apart
+    assert started(finance, amount="120.00", invoice_numbers=[first_number]).pk == theirs.pk
+    assert started(shop.owner, amount="120.00", invoice_numbers=[second_number]).pk != theirs.pk
+    assert CardPayment.objects.count() == 2 and len(sim.sessions()) == 2
+
+
 def test_an_order_paid_while_a_start_waited_is_not_opened_again(shop, sim):
     """A colleague's payment succeeded between this start's checks and its turn (the order
     is confirmed a moment later, in the same transaction as the receipt): 409 order_paid,

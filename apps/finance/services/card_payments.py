@@ -246,6 +246,10 @@ def _pending_session(
     the dealer is charged once. An order a colleague is paying at the bank right now is a
     ``Conflict`` until their payment is decided (reconciliation decides an abandoned one)."""
     since = timezone.now() - datetime.timedelta(minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES)
+    if numbers:
+        return _pending_for_invoices(
+            user=user, provider=provider, numbers=numbers, amount=amount, since=since
+        )
     pending = CardPayment.objects.filter(
         customer_id=user.customer_id,
         provider=provider.name,
@@ -257,7 +261,7 @@ def _pending_session(
     for payment in pending.select_related("created_by").order_by("-created_at"):
         if payment.created_by_id is None or payment.created_by_id != user.pk:
             if order is None:
-                continue  # two people may each pay on account or the same invoices
+                continue  # two people may each pay an amount on account
             raise Conflict(
                 _(
                     "%(name)s is paying order %(n)s by card right now (started at %(time)s). "
@@ -267,17 +271,73 @@ def _pending_session(
                     "name": _who(payment.created_by),
                     "n": order.number,
                     "time": _clock(payment.created_at),
-                    "free": _clock(
-                        payment.created_at
-                        + datetime.timedelta(minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES)
-                        + _reconcile_interval()
-                    ),
+                    "free": _free_at(payment),
                 },
                 code="payment_in_progress",
             )
-        if sorted(payment.invoice_numbers) == sorted(numbers):
+        if not payment.invoice_numbers:
             return payment
     return None
+
+
+def _pending_for_invoices(
+    *,
+    user,
+    provider: PaymentProvider,
+    numbers: list[str],
+    amount: Decimal,
+    since: datetime.datetime,
+) -> CardPayment | None:
+    """A start for invoices: the user's own pending payment of the same invoices and amount
+    (its page still open) is answered again; any other pending payment of one of these
+    invoices is a ``Conflict``: the open amount checked at the start does not yet count it, so
+    two bank pages for one invoice charged the dealer twice."""
+    wanted = set(numbers)
+    pending = (
+        CardPayment.objects.filter(
+            customer_id=user.customer_id,
+            status=Status.PENDING,
+            created_at__gte=since,
+            order__isnull=True,
+        )
+        .exclude(redirect_url="")
+        .exclude(invoice_numbers=[])
+        .select_related("created_by")
+        .order_by("-created_at")
+    )
+    for payment in pending:
+        if not wanted & set(payment.invoice_numbers):
+            continue
+        if (
+            payment.created_by_id == user.pk
+            and payment.provider == provider.name
+            and set(payment.invoice_numbers) == wanted
+            and payment.amount == amount
+        ):
+            return payment
+        raise Conflict(
+            _(
+                "%(name)s is paying invoices %(n)s by card right now (started at %(time)s). "
+                "If they do not finish, you can pay them from %(free)s."
+            )
+            % {
+                "name": _who(payment.created_by),
+                "n": ", ".join(payment.invoice_numbers),
+                "time": _clock(payment.created_at),
+                "free": _free_at(payment),
+            },
+            code="payment_in_progress",
+        )
+    return None
+
+
+def _free_at(payment: CardPayment) -> str:
+    """When reconciliation will have decided a payment abandoned at the bank's page."""
+    return _clock(
+        payment.created_at
+        + datetime.timedelta(minutes=settings.CARD_PAYMENT_RECONCILE_MINUTES)
+        + _reconcile_interval()
+    )
 
 
 def _reconcile_interval() -> datetime.timedelta:
