@@ -286,6 +286,44 @@ def test_a_credit_limit_change_without_a_reason_is_refused(staff_client):
     assert not CreditLimitChange.objects.filter(customer=customer).exists()
 
 
+def test_a_tab_left_open_does_not_undo_a_credit_limit_changed_meanwhile(staff_client):
+    """Two finance people: B raises the limit while A's page, opened before, is still open.
+    A saving another field keeps B's limit; A changing the limit too is told B's figure
+    and saves it only on a second, informed submit."""
+    first, second = staff_client("Finance Manager"), staff_client("Finance Manager")
+    customer = CustomerFactory(credit_limit=Decimal("100000.00"))
+    page = first.get(change_url(customer)).content.decode()
+    assert 'name="credit_limit_seen" value="100000.00"' in page
+    stale = change_form_data(customer, credit_limit_seen="100000.00")
+
+    meanwhile = second.post(
+        change_url(customer),
+        change_form_data(customer, credit_limit="500000.00", credit_limit_reason="New bank bond"),
+    )
+    assert meanwhile.status_code == 302
+
+    renamed = first.post(change_url(customer), {**stale, "name": "Renamed Ltd."})
+    assert renamed.status_code == 302, renamed.context and renamed.context["errors"]
+    customer.refresh_from_db()
+    assert (customer.name, customer.credit_limit) == ("Renamed Ltd.", Decimal("500000.00"))
+
+    lowered = {**stale, "name": "Renamed Ltd.", "credit_limit": "150000.00"}
+    lowered["credit_limit_reason"] = "Review"
+    refused = first.post(change_url(customer), lowered)
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors["credit_limit"]
+    assert "500000.00" in errors[0] and second.user.email in errors[0]
+    assert 'name="credit_limit_seen" value="500000.00"' in refused.content.decode()
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("500000.00")
+
+    again = first.post(change_url(customer), {**lowered, "credit_limit_seen": "500000.00"})
+    assert again.status_code == 302
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("150000.00")
+    assert CreditLimitChange.objects.filter(customer=customer).count() == 2
+
+
 def test_customer_service_posting_a_new_credit_limit_leaves_it_unchanged(staff_client):
     client = staff_client("Customer Service")
     customer = CustomerFactory(credit_limit=Decimal("100000.00"))

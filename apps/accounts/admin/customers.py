@@ -69,6 +69,10 @@ class CustomerAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required when the credit limit changes; kept in its history."),
     )
+    # the limit as this page showed it: a tab left open must not undo a change made meanwhile
+    credit_limit_seen = forms.DecimalField(
+        required=False, max_digits=14, decimal_places=2, widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Customer
@@ -88,6 +92,8 @@ class CustomerAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.credit_limit_before = self.instance.credit_limit  # the instance changes on clean
+        if "credit_limit_seen" in self.fields:
+            self.fields["credit_limit_seen"].initial = self.instance.credit_limit
 
     def clean_tax_number(self) -> str:
         # the uniqueness constraint is conditional (live rows only): the form cannot see it
@@ -101,9 +107,35 @@ class CustomerAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._check_credit_limit_seen(cleaned)
         if self.credit_limit_changed() and not cleaned.get("credit_limit_reason", "").strip():
             self.add_error("credit_limit_reason", gettext("Say why the credit limit changes."))
         return cleaned
+
+    def _check_credit_limit_seen(self, cleaned) -> None:
+        """The limit changed since this page was shown (by someone else, or the ERP): kept
+        when this page left it as it showed it, else a field error naming the new limit (the
+        page then shows it, so saving again is a choice made knowing it)."""
+        seen, stored = cleaned.get("credit_limit_seen"), self.credit_limit_before
+        if "credit_limit" not in self.fields or seen is None or seen == stored:
+            return
+        if cleaned.get("credit_limit") == seen:  # not touched on this page: keep the stored
+            cleaned["credit_limit"] = stored
+            return
+        change = CreditLimitChange.objects.filter(customer=self.instance).order_by("-id").first()
+        who = (change.changed_by.email if change and change.changed_by else "") or gettext(
+            "the ERP or another page"
+        )
+        self.add_error(
+            "credit_limit",
+            gettext(
+                "The credit limit was changed to %(limit)s by %(who)s after this page was "
+                "opened. Check it and save again."
+            )
+            % {"limit": floatformat(stored, 2), "who": who},
+        )
+        self.data = self.data.copy()  # shown again with the stored limit as the one seen
+        self.data[self.add_prefix("credit_limit_seen")] = str(stored)
 
     def credit_limit_changed(self) -> bool:
         if "credit_limit" not in self.fields or "credit_limit" not in self.changed_data:
@@ -264,7 +296,9 @@ class CustomerAdmin(
             # a declared field is part of the form whatever the fieldsets say: a reason posted
             # by someone who cannot change the limit would count as a change (log, event)
             form.base_fields = {
-                k: v for k, v in form.base_fields.items() if k != "credit_limit_reason"
+                k: v
+                for k, v in form.base_fields.items()
+                if k not in ("credit_limit_reason", "credit_limit_seen")
             }
         return form
 
@@ -286,7 +320,7 @@ class CustomerAdmin(
     def get_fieldsets(self, request, obj=None):
         terms = ["credit_limit", "payment_terms_days", "sales_rep"]
         if self._editable_credit_limit(request, obj):
-            terms.insert(1, "credit_limit_reason")
+            terms[1:1] = ["credit_limit_reason", "credit_limit_seen"]
         head = ["code", "name", "tier", "status", "status_reason", "approved_at"]
         if obj is not None:
             head.insert(4, "next_step")
