@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -304,6 +305,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("After the password, a one-time code sent by SMS to the phone number."),
     )
     token_version = models.PositiveIntegerField(_("token version"), default=0, editable=False)
+    # in the browser sessions' hash; raising it ends them (deactivation, removal, password
+    # reset: ``tokens_revoke_all``), also once the user is switched on again
+    session_version = models.PositiveIntegerField(_("session version"), default=0, editable=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -336,6 +340,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's HMAC of the password, with the session version: a browser session
+        signed in before ``tokens_revoke_all`` (a deactivation...) is logged out, as the
+        password's change logs it out."""
+        return salted_hmac(
+            "apps.accounts.models.User.get_session_auth_hash",
+            f"{self.password}\x00{self.session_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def clean(self):
         super().clean()
@@ -506,7 +521,10 @@ class ApiKey(TimeStampedModel):
 
 
 # every change is audited with old/new values; secrets and noise excluded
-auditlog.register(User, exclude_fields=["password", "last_login", "updated_at", "token_version"])
+auditlog.register(
+    User,
+    exclude_fields=["password", "last_login", "updated_at", "token_version", "session_version"],
+)
 auditlog.register(Customer, exclude_fields=["updated_at"])
 auditlog.register(Address, exclude_fields=["updated_at"])
 auditlog.register(ApiKey, exclude_fields=["hashed_key", "last_used_at", "last_used_ip"])

@@ -31,6 +31,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from apps.accounts.api.base import scope_to_company
+from apps.accounts.authentication import account_refusal
 from apps.accounts.models import Address, DealerRole, User
 from apps.accounts.selectors import customer_credit_exposure
 from apps.accounts.services.auth import (
@@ -190,6 +191,10 @@ class PortalView(View):
                 return HttpResponseRedirect(
                     f"{login_url}?{urlencode({'next': request.get_full_path()})}"
                 )
+            refusal = account_refusal(user)
+            if refusal is not None:  # the company was suspended (or closed) since sign-in:
+                logout(request)  # as the API refuses its tokens at once
+                return _login_refused(request, refusal[1], 401, next=request.get_full_path())
             needed = self.perms.get(request.method)
             if needed and not user.has_perm(needed):
                 raise PermissionDenied

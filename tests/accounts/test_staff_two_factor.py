@@ -18,7 +18,7 @@ from apps.accounts import lockout
 from apps.accounts.models import AuthEvent
 from apps.accounts.services.two_factor import recovery_code_digest
 from tests.conftest import staff_login, totp_now
-from tests.factories import DEFAULT_PASSWORD, StaffUserFactory
+from tests.factories import DEFAULT_PASSWORD, DealerUserFactory, StaffUserFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -426,6 +426,24 @@ def test_a_super_admin_resets_a_lost_phone_and_the_person_enrols_again():
     assert not TOTPDevice.objects.filter(user=person).exists()
     assert theirs.get("/admin/")["Location"].startswith(SETUP)  # the old session asks again
     assert AuthEvent.objects.filter(kind="two_factor_disabled", user=person).exists()
+
+
+def test_only_super_admins_are_offered_the_two_factor_reset():
+    person = StaffUserFactory(groups=["Finance Manager"])
+    staff_login(Client(), person)  # enrolled
+    assert TOTPDevice.objects.filter(user=person).exists()
+    DealerUserFactory()  # a list with a row shows its actions
+    service = staff_login(Client(), StaffUserFactory(groups=["Customer Service"]))
+    page = service.get("/admin/accounts/user/")
+    assert page.status_code == 200
+    assert "unlock_selected" in page.content.decode()
+    assert "reset_two_factor" not in page.content.decode()
+    tried = service.post(
+        "/admin/accounts/user/",
+        {"action": "reset_two_factor", "_selected_action": [person.pk]},
+    )
+    assert tried.status_code in (200, 302)  # Django's "no action selected", not a 403
+    assert TOTPDevice.objects.filter(user=person).exists()
 
 
 def test_no_screen_shows_or_makes_authenticator_secrets():

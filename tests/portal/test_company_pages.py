@@ -96,6 +96,20 @@ def test_the_owner_changes_and_removes_users_but_not_the_last_owner(company):
     assert buyer.is_deleted and not buyer.is_active
 
 
+def test_a_user_switched_off_and_on_again_signs_in_again_in_the_browser(company):
+    """Switching a user off ends their portal session for good, as it ends their API
+    tokens: switched on again, the old browser session does not come back."""
+    client, _owner = browser(company)
+    buyer_client, buyer = browser(company, role="purchasing")
+    assert buyer_client.get("/portal/orders/").status_code == 200
+    url = f"/portal/company/users/{buyer.pk}/"
+    assert client.post(url, {"role": "purchasing"}).status_code == 302  # off
+    assert client.post(url, {"role": "purchasing", "is_active": "on"}).status_code == 302  # on
+    again = buyer_client.get("/portal/orders/")
+    assert again.status_code == 302 and again["Location"].startswith("/portal/login/")
+    assert client.get("/portal/orders/").status_code == 200  # the owner's own session stays
+
+
 def test_company_users_are_for_the_owner_and_of_the_own_company(company):
     finance, _user = browser(company, role="finance")
     assert finance.get("/portal/company/users/").status_code == 403

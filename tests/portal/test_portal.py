@@ -43,6 +43,25 @@ def test_pages_need_a_signed_in_dealer(client):
     assert response.status_code == 302 and response["Location"].startswith("/portal/login/")
 
 
+def test_a_company_suspended_after_sign_in_is_signed_out_and_orders_nothing(shop):
+    """As the API refuses the company's tokens at once: the next portal page is the sign-in
+    page saying why, and the browser is signed out (the checkout places nothing)."""
+    client, _user = browser(shop)
+    assert client.get("/portal/cart/").status_code == 200
+    shop.customer.status = "suspended"
+    shop.customer.save(update_fields=["status"])
+    refused = client.post("/portal/checkout/", {"payment_method": "on_account"})
+    assert refused.status_code == 401
+    assert "This company is suspended." in refused.content.decode() or "askıya" in (
+        refused.content.decode()
+    )
+    assert not Order.objects.exists()
+    shop.customer.status = "active"
+    shop.customer.save(update_fields=["status"])
+    after = client.get("/portal/cart/")  # signed out: a new sign-in is needed
+    assert after.status_code == 302 and after["Location"].startswith("/portal/login/")
+
+
 def test_signing_in_returns_to_the_page_asked_for_with_every_filter(shop):
     """``next`` carries the whole address, every parameter of the filtered list included."""
     from tests.factories import DealerUserFactory

@@ -247,7 +247,13 @@ class UserAdmin(DealerScopedAdminMixin, AuditHistoryMixin, DjangoUserAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Reset two-factor sign-in (lost phone)"), permissions=["change"])
+    def has_reset_two_factor_permission(self, request) -> bool:
+        """Only super admins see and run "Reset two-factor sign-in"."""
+        return is_super_admin(request.user)
+
+    @admin.action(
+        description=_("Reset two-factor sign-in (lost phone)"), permissions=["reset_two_factor"]
+    )
     def reset_two_factor(self, request, queryset):
         """Remove the authenticator app and recovery codes of the selected staff (super admins
         only): their sessions ask for a code again, and a role that requires two-factor sign-in

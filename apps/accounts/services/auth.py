@@ -436,14 +436,20 @@ def auth_logout(*, refresh: str, ip: str | None, user_agent: str = "") -> None:
 
 def tokens_revoke_all(*, user: User) -> int:
     """End every session of the user now: live refresh tokens are blacklisted and the token
-    version raised, so access tokens stop working at once too."""
+    version raised, so access tokens stop working at once too, and the session version, so
+    browser sessions are logged out (the caller keeps its own with
+    ``update_session_auth_hash``)."""
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
         blacklistedtoken__isnull=False
     )
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=t) for t in live], ignore_conflicts=True
     )
-    token_version_bump(user=user)
+    # the access tokens, and the browser sessions (portal, back office: the session hash)
+    User.objects.filter(pk=user.pk).update(
+        token_version=F("token_version") + 1, session_version=F("session_version") + 1
+    )
+    user.refresh_from_db(fields=["token_version", "session_version"])
     return len(live)
 
 
