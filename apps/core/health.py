@@ -48,7 +48,9 @@ def check_broker() -> str:
     from kombu import Connection
 
     timeout = settings.HEALTH_CHECK_TIMEOUT
-    with Connection(url, connect_timeout=timeout) as conn:
+    # a broker that accepts and never answers: every read bounded too, not the connect alone
+    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    with Connection(url, connect_timeout=timeout, transport_options=options) as conn:
         conn.ensure_connection(max_retries=1, timeout=timeout)
     return "ok"
 

@@ -399,6 +399,31 @@ def test_with_redis_hung_requests_do_not_wait_on_it_call_after_call(web, shop):
         silent.stop()
 
 
+def test_with_the_broker_hung_requests_answer_in_seconds_and_ready_names_it(web, shop):
+    """The broker accepts connections and never answers (a stopped or frozen Redis): a
+    request whose commit queues a task answers its 201 or 202 in seconds, not after
+    gunicorn's timeout with a 500 for a change it made; readiness names the broker."""
+    customer, owner = shop
+    silent = SilentServer()
+    try:
+        server = web(CELERY_BROKER_URL=f"redis://127.0.0.1:{silent.port}/0")
+        token = server.login(owner.email)
+        started = time.monotonic()
+        number = _place_twice(server, token, request_id="rid-broker-hung")
+        status, _body, _h = server.call(
+            "POST", "/api/v1/auth/password-reset", {"email": owner.email}
+        )
+        assert status == 202
+        status, ready, _h = server.call("GET", "/health/ready")
+        assert (status, ready["failed"]) == (503, ["broker"])
+        assert time.monotonic() - started < 25, "waited on the hung broker"
+        assert silent.received >= 1  # it was asked
+        assert Order.objects.get(customer=customer).number == number
+        assert OutboxEvent.objects.filter(type="order.created").count() == 1
+    finally:
+        silent.stop()
+
+
 def test_with_redis_down_login_lockout_still_locks_from_the_database(web, shop):
     _customer, owner = shop
     server = web(
