@@ -330,8 +330,10 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_CLIENT_CONFIG = _BotoConfig(
         connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 3),
         read_timeout=env_int("AWS_S3_READ_TIMEOUT", 10),
-        # one retry: a store that does not answer fails the request in seconds (a 503)
-        retries={"max_attempts": 2, "mode": "standard"},
+        # one retry: a store that does not answer fails the request in seconds (a 503).
+        # botocore tries a read that timed out once more than max_attempts says (measured
+        # against a port that accepts and never answers: 1 -> two tries, 2 -> three)
+        retries={"max_attempts": 1, "mode": "standard"},
     )
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:

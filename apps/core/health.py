@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.core.cache import caches
@@ -80,18 +82,41 @@ CHECKS: dict[str, Callable[[], str]] = {
 
 
 def run_checks() -> tuple[bool, dict[str, dict]]:
+    """Every check at once, each in a thread of its own, the whole bounded by
+    ``HEALTH_CHECK_TIMEOUT`` (plus a second): a service that accepts connections and never
+    answers (a frozen database server, a hung store) is reported as down in seconds, not
+    after gunicorn's timeout. A check still running then is left to finish in its thread,
+    which closes its own database connection."""
+    timeout = settings.HEALTH_CHECK_TIMEOUT
+    pool = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="health")
+    started = time.monotonic()
+    futures = {name: pool.submit(_run_one, check) for name, check in CHECKS.items()}
+    deadline = started + timeout + 1
     results: dict[str, dict] = {}
-    healthy = True
-    for name, check in CHECKS.items():
-        started = time.monotonic()
+    for name, future in futures.items():
         try:
-            detail = check()
-            entry = {"status": "ok"}
-            if detail != "ok":
-                entry["detail"] = detail
-        except Exception as exc:
-            healthy = False
-            entry = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
-        entry["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
-        results[name] = entry
+            results[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            results[name] = {
+                "status": "error",
+                "error": f"no answer within {timeout:g} s",
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            }
+    pool.shutdown(wait=False, cancel_futures=True)
+    healthy = all(entry["status"] == "ok" for entry in results.values())
     return healthy, results
+
+
+def _run_one(check: Callable[[], str]) -> dict:
+    started = time.monotonic()
+    try:
+        detail = check()
+        entry = {"status": "ok"}
+        if detail != "ok":
+            entry["detail"] = detail
+    except Exception as exc:
+        entry = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    finally:
+        connections.close_all()  # this thread's own connections
+    entry["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
+    return entry

@@ -1,5 +1,7 @@
 """/health/live, /health/ready (503 naming the failed service) and /metrics."""
 
+import time
+
 import pytest
 
 from tests.conftest import closed_port
@@ -106,6 +108,34 @@ def test_ready_answers_503_when_s3_storage_is_unreachable(client, settings):
     response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["failed"] == ["storage"]
+
+
+def test_ready_answers_within_its_timeout_when_a_service_never_answers(client, settings):
+    """A store that accepts connections and never answers (the client would wait its read
+    timeout, twice): readiness answers 503 naming it within HEALTH_CHECK_TIMEOUT, and the
+    other services are still reported."""
+    from botocore.config import Config
+
+    from tests.core.test_services_down import SilentServer
+
+    silent = SilentServer()
+    try:
+        dead_s3_storage(settings)
+        options = settings.STORAGES["default"]["OPTIONS"]
+        options["endpoint_url"] = f"http://127.0.0.1:{silent.port}"
+        options["client_config"] = Config(connect_timeout=3, read_timeout=10)
+        settings.STORAGES = {**settings.STORAGES}
+        settings.HEALTH_CHECK_TIMEOUT = 1
+        started = time.monotonic()
+        response = client.get("/health/ready")
+        assert time.monotonic() - started < 5
+        assert response.status_code == 503
+        body = response.json()
+        assert body["failed"] == ["storage"]
+        assert body["checks"]["database"]["status"] == "ok"
+        assert silent.received >= 1  # it was asked
+    finally:
+        silent.stop()
 
 
 def _fast_fail_config():

@@ -358,10 +358,12 @@ class SilentServer:
             except OSError:
                 pass
             readable = [c for c in self.held if c.fileno() >= 0]
-            if readable:
-                for peer in select.select(readable, [], [], 0.05)[0]:
+            try:  # ``stop`` may close a socket meanwhile
+                for peer in select.select(readable, [], [], 0.05)[0] if readable else []:
                     if peer.recv(65536):
                         self.received += 1
+            except (OSError, ValueError):
+                continue
 
     def stop(self):
         self._stop = True
