@@ -254,6 +254,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # their failures are stored all the same. Results are deleted CELERY_RESULT_EXPIRES_DAYS after
 # they finished, by beat's "celery.backend_cleanup" (CELERY_BEAT_SCHEDULE below).
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "django-db")
+if CELERY_RESULT_BACKEND == "django-db":  # the same tables, retried on a lost connection
+    CELERY_RESULT_BACKEND = "apps.core.celery_results:DatabaseBackend"
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 5
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_IGNORE_RESULT = False
 CELERY_TASK_STORE_ERRORS_EVEN_IF_IGNORED = True

@@ -1,13 +1,15 @@
 """A real Celery worker process, on the Redis broker, runs a task sent from here."""
 
+import datetime
 import time
 import uuid
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from config.celery import app as celery_app
-from tests.celery_workers import one_worker, worker_env
+from tests.celery_workers import Workers, one_worker, worker_env
 
 pytestmark = [pytest.mark.slow]
 
@@ -28,6 +30,45 @@ def test_a_task_round_trips_through_a_real_worker(worker):
         answer = cache.get(f"celery:ping:{token}")
         time.sleep(0.2)
     assert answer is not None and answer.startswith("pong from ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_survives_a_lost_database_connection_when_a_task_expired(settings):
+    """The main process stores an expired task's result itself, on a connection nothing
+    else checks: cut after a database restart, that write used to stop the worker. Now the
+    connection is opened again and the result stored."""
+    from django.db import connection
+    from django_celery_results.models import TaskResult
+
+    app_name = f"b2b-test-worker-{uuid.uuid4().hex[:8]}"
+    workers = Workers(worker_env(PGAPPNAME=app_name))
+    try:
+        proc = workers.start("--pool=solo", "--concurrency=1")
+        expired = timezone.now() - datetime.timedelta(minutes=1)
+
+        def stored_revoked(task_id: str) -> bool:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                assert proc.poll() is None, proc.stdout.read()
+                if TaskResult.objects.filter(task_id=task_id, status="REVOKED").exists():
+                    return True
+                time.sleep(0.2)
+            return False
+
+        first = celery_app.send_task("core.ping", args=["first"], expires=expired)
+        assert stored_revoked(first.id)
+        with connection.cursor() as cursor:  # the worker's connections end (a restart)
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                [app_name],
+            )
+            assert cursor.fetchone()[0] >= 1
+        second = celery_app.send_task("core.ping", args=["second"], expires=expired)
+        assert stored_revoked(second.id)
+        assert proc.poll() is None
+    finally:
+        workers.close()
 
 
 def test_celery_is_configured_for_at_least_once_delivery():
