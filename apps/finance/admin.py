@@ -50,7 +50,12 @@ from apps.finance.models import (
     Payment,
     PaymentReminder,
 )
-from apps.finance.selectors import AGING_BUCKETS, aging_by_dealer, customer_credit_summary
+from apps.finance.selectors import (
+    AGING_BUCKETS,
+    aging_by_dealer,
+    balance_as_of,
+    customer_credit_summary,
+)
 from apps.finance.services.card_payments import card_refund
 from apps.finance.services.confirmations import confirmation_send, quarter_end_before
 from apps.finance.services.ledger import ledger_adjust, ledger_post
@@ -522,6 +527,7 @@ class BalanceConfirmationAdmin(
         "customer",
         "as_of",
         "balance",
+        "ledger_balance_now",
         "status",
         "respond_by",
         "sent_at",
@@ -532,6 +538,17 @@ class BalanceConfirmationAdmin(
         "their_balance",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("ledger balance as of the date, now"))
+    def ledger_balance_now(self, obj: BalanceConfirmation) -> str:
+        """An answered confirmation stays as answered; an entry dated into its period later
+        (an open one is restated) shows here as a different figure."""
+        now = balance_as_of(obj.customer_id, obj.as_of)
+        if now == obj.balance:
+            return f"{now:.2f}"
+        return gettext(
+            "%(now)s (differs from the confirmation: entries dated into its period came later)"
+        ) % {"now": f"{now:.2f}"}
 
     def has_change_permission(self, request, obj=None):
         return False

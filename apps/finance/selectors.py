@@ -173,6 +173,14 @@ class StatementEntry(NamedTuple):
     running_balance: Decimal
 
 
+def balance_as_of(customer, as_of: date) -> Decimal:
+    """The dealer's balance at the end of ``as_of``: what a balance confirmation states."""
+    total = LedgerEntry.objects.filter(customer=customer, entry_date__lte=as_of).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return (total or ZERO).quantize(ZERO)
+
+
 def statement_default_end(customer) -> date:
     """Where a statement asked for without an end stops: today, or the dealer's latest entry
     when it is dated later (an ERP invoice of tomorrow, an entry typed ahead), so the default

@@ -103,6 +103,48 @@ def test_the_dealer_disputes_with_a_reason_and_its_own_balance(owner):
     )
 
 
+def test_an_entry_dated_into_an_open_confirmations_period_restates_it(
+    owner, integration_client, staff_client
+):
+    """An ERP invoice dated back into the period arrives after the confirmation was sent:
+    before anyone confirms the old figure, the confirmation states the ledger's balance
+    again, the dealer is told, and the answer date moves on. An entry after the date, or a
+    confirmation already answered, changes nothing."""
+    from tests.finance import helpers as h
+
+    customer = owner.user.customer
+    _books(customer)
+    confirmation = confirmation_send(customer=customer, as_of=datetime.date(2026, 9, 30))
+    answered = confirmation_send(customer=customer, as_of=datetime.date(2026, 8, 31))
+    assert owner.post(f"{URL}/{answered.pk}/confirm").status_code == 200
+    BalanceConfirmation.objects.filter(pk=confirmation.pk).update(
+        respond_by=datetime.date(2026, 10, 30)
+    )
+    Notification.objects.all().delete()
+
+    late = h.invoice(number="ABC2026000000031", issue_date="2026-08-15", due_date="2026-09-15")
+    assert h.post(integration_client(), h.INVOICES, [late])["created"] == 1
+    after = h.invoice(number="ABC2026000000032", issue_date="2026-10-10", due_date="2026-11-10")
+    assert h.post(integration_client(), h.INVOICES, [after])["created"] == 1
+
+    confirmation.refresh_from_db()
+    assert confirmation.balance == D("600.00") + h.amount_of(late)
+    assert confirmation.status == "open"
+    assert confirmation.respond_by == timezone.localdate() + datetime.timedelta(days=30)
+    assert owner.get(f"{URL}/{confirmation.pk}").json()["balance"] == str(confirmation.balance)
+    mails = Notification.objects.filter(template="finance/balance_confirmation")
+    assert mails.count() == 1  # the corrected figure, once: the later invoice changed nothing
+    answered.refresh_from_db()
+    assert (answered.status, answered.balance) == ("confirmed", D("0.00"))  # as answered
+    entry = LogEntry.objects.get_for_object(confirmation).filter(changes__has_key="balance")
+    assert entry.exists()
+    # the back office shows the ledger's figure beside the answered one
+    page = staff_client("Finance Manager").get(
+        f"/admin/finance/balanceconfirmation/{answered.pk}/change/"
+    )
+    assert "120.00 (differs from the confirmation" in page.content.decode()
+
+
 def test_only_owners_and_finance_users_answer(owner, dealer_client):
     confirmation = confirmation_send(customer=owner.user.customer, as_of=timezone.localdate())
     viewer = dealer_client("viewer", customer=owner.user.customer)

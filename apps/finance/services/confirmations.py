@@ -6,6 +6,8 @@ and the dealer answers.
   figure and a link to the statement; one per dealer and date;
 * ``confirmation_confirm`` / ``confirmation_dispute`` (reason and the dealer's own figure):
   the dealer's owner or finance user, once, while it is open;
+* ``confirmations_restate``: after every ledger write, an open one whose balance as of its
+  date changed (an entry dated into its period came later) is corrected and sent again;
 * ``confirmations_deem_accepted``: an open one past its ``respond_by`` date counts as accepted
   (daily beat job);
 * ``confirmations_send_quarterly``: in a quarter's first days
@@ -21,7 +23,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -30,19 +31,12 @@ from apps.core.clock import EARLIEST_RECORDED_DATE, business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.links import portal_link
 from apps.core.money import MAX_AMOUNT, round2
-from apps.finance.models import BalanceConfirmation, LedgerEntry
-from apps.finance.selectors import finance_contacts
+from apps.finance.models import BalanceConfirmation
+from apps.finance.selectors import balance_as_of, finance_contacts
 from apps.notifications.services import customer_language, email_notify
 
 Status = BalanceConfirmation.Status
 MAX_REASON = 2000
-
-
-def _balance_as_of(customer, as_of: datetime.date) -> Decimal:
-    total = LedgerEntry.objects.filter(customer=customer, entry_date__lte=as_of).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return round2(total or Decimal("0"))
 
 
 def confirmation_send(*, customer: Customer, as_of: datetime.date, by=None) -> BalanceConfirmation:
@@ -68,7 +62,7 @@ def confirmation_send(*, customer: Customer, as_of: datetime.date, by=None) -> B
             confirmation = BalanceConfirmation.objects.create(
                 customer=customer,
                 as_of=as_of,
-                balance=_balance_as_of(customer, as_of),
+                balance=balance_as_of(customer, as_of),
                 respond_by=today + datetime.timedelta(days=settings.BALANCE_CONFIRMATION_DAYS),
                 sent_by=by if getattr(by, "pk", None) else None,
             )
@@ -164,6 +158,33 @@ def confirmation_dispute(
         update_fields=["status", "answered_at", "answered_by", "dispute_reason", "their_balance"]
     )
     return locked
+
+
+def confirmations_restate(*, customer_ids) -> list[BalanceConfirmation]:
+    """After a ledger write: an open confirmation whose balance as of its date is no longer
+    the ledger's (an entry dated into its period came later: an ERP invoice or payment dated
+    back, a correction) is restated before anyone confirms a wrong figure: the balance is
+    the ledger's again, the answer date moves ``BALANCE_CONFIRMATION_DAYS`` on, and the
+    dealer is e-mailed the corrected figure. Answered ones stay as they were answered (the
+    back office shows the ledger's figure beside them). One query when none is open."""
+    restated = []
+    for confirmation in (
+        BalanceConfirmation.objects.select_for_update()
+        .filter(customer_id__in=customer_ids, status=Status.OPEN)
+        .select_related("customer")
+        .order_by("id")
+    ):
+        balance = balance_as_of(confirmation.customer, confirmation.as_of)
+        if balance == confirmation.balance:
+            continue
+        confirmation.balance = balance
+        confirmation.respond_by = business_today() + datetime.timedelta(
+            days=settings.BALANCE_CONFIRMATION_DAYS
+        )
+        confirmation.save(update_fields=["balance", "respond_by"])  # audited: old and new
+        _notify(confirmation)
+        restated.append(confirmation)
+    return restated
 
 
 def confirmations_deem_accepted(*, today: datetime.date | None = None) -> int:

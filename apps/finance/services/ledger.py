@@ -34,6 +34,7 @@ from apps.finance.models import (
     Settlement,
     settled_sum,
 )
+from apps.finance.services.confirmations import confirmations_restate
 from apps.orders.models import OrderStatus
 
 Kind = LedgerEntry.Kind
@@ -172,6 +173,7 @@ def ledger_settle(
                     "AS k ORDER BY 1) AS dealers",
                     [_SETTLE_LOCK, ids],
                 )
+        confirmations_restate(customer_ids=ids)  # an open one no longer the ledger's figure
         credits = list(
             LedgerEntry.objects.filter(customer_id__in=ids, amount__lt=0)
             .annotate(left=-F("amount") - settled_sum("credit"))
