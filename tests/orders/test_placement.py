@@ -43,6 +43,26 @@ def test_placement_prices_lines_with_the_engine_and_sums_rounded_lines(shop):
     assert [h["to"] for h in body["status_history"]] == ["confirmed"]
 
 
+def test_a_company_suspended_while_its_order_was_on_the_way_places_nothing(shop):
+    """The sign-in gates (API, portal) refuse a suspended company; a suspension landing while
+    a request is already past them is read under the company's lock: nothing is placed."""
+    from apps.core.exceptions import NotAllowed
+    from apps.orders.services.placement import order_place
+
+    shop.product("A-1")
+    shop.customer.status = "suspended"
+    shop.customer.save(update_fields=["status"])
+    with pytest.raises(NotAllowed) as refused:
+        order_place(
+            user=shop.owner.user,
+            payment_method="on_account",
+            items=[{"sku": "A-1", "quantity": 1}],
+        )
+    assert refused.value.code == "customer_inactive"
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(product__sku="A-1").reserved == 0
+
+
 def test_prices_sent_by_the_client_are_refused(shop):
     shop.product("A-1")
     response = shop.owner.post(

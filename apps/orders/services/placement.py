@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.accounts.models import Address, Customer, DealerRole
+from apps.accounts.models import Address, Customer, CustomerStatus, DealerRole
 from apps.accounts.selectors import customer_credit_exposure
 from apps.core.exceptions import Conflict, NotAllowed, ValidationError
 from apps.core.idempotency import idempotency_claim
@@ -265,6 +265,11 @@ def order_place(
     now = timezone.now()
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.status != CustomerStatus.ACTIVE or customer.is_deleted:
+            # read under the lock: suspended (by staff or the ERP) while this request ran
+            raise NotAllowed(
+                _("This company is not active: it cannot order now."), code="customer_inactive"
+            )
         if from_cart:  # placements of the company wait for each other from here
             _cart_unchanged(user, cart_items)
         status = first_status(
