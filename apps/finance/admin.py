@@ -136,7 +136,28 @@ class EntryForm(_LedgerForm):
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_(
+            "Required for an invoice, payment or credit note typed here: they normally come "
+            "from the ERP, so say why this one is entered by hand."
+        ),
     )
+
+    # the documents the ERP normally sends: typed by hand, each names its document and why
+    DOCUMENT_KINDS = (Kind.INVOICE, Kind.PAYMENT, Kind.CREDIT_NOTE)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") in self.DOCUMENT_KINDS:
+            if not (cleaned.get("document_number") or "").strip():
+                self.add_error(
+                    "document_number",
+                    gettext("Give the number of the invoice, receipt or credit note."),
+                )
+            if not (cleaned.get("reason") or "").strip():
+                self.add_error(
+                    "reason", gettext("Say why this entry is typed here, not sent by the ERP.")
+                )
+        return cleaned
 
 
 @admin.register(LedgerEntry)

@@ -233,3 +233,27 @@ def test_an_e_mail_in_use_is_said_in_words_not_by_the_constraints_name(staff_cli
     assert response.status_code == 200
     page = response.content.decode()
     assert "Another user has this e-mail address." in page and "accounts_user_email" not in page
+
+
+@pytest.mark.parametrize(
+    ("kind", "amount"), [("invoice", "50.00"), ("payment", "-5.00"), ("credit_note", "-20.00")]
+)
+def test_a_document_typed_in_the_back_office_names_its_number_and_why(staff_client, kind, amount):
+    """Invoices, payments and credit notes come from the ERP; typed by hand, one names its
+    document and says why, as an adjustment must (nothing else is written)."""
+    from apps.finance.models import LedgerEntry
+
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory()
+    url = "/admin/finance/ledgerentry/add/"
+    base = {"customer": customer.pk, "kind": kind, "amount": amount, "entry_date": "2026-12-01"}
+    refused = client.post(url, base)
+    assert refused.status_code == 200
+    errors = refused.context["form"].errors
+    assert set(errors) == {"document_number", "reason"}, errors
+    assert not LedgerEntry.objects.filter(customer=customer).exists()
+    saved = client.post(
+        url, {**base, "document_number": "DEK-77", "reason": "ERP down on the day, receipt on file"}
+    )
+    assert saved.status_code == 302, saved.context and saved.context["form"].errors
+    assert LedgerEntry.objects.get(customer=customer).document_number == "DEK-77"
