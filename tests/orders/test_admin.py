@@ -452,7 +452,13 @@ def test_add_entry_goes_through_ledger_post_and_its_sign_rules(staff_client, sto
     assert response.status_code == 200 and "amount" in response.context["form"].errors
     response = client.post(
         ADD_ENTRY,
-        {**base, "kind": "invoice", "amount": "1200.00", "document_number": "ABC2026000000001"},
+        {
+            **base,
+            "kind": "invoice",
+            "amount": "1200.00",
+            "document_number": "ABC2026000000001",
+            "reason": "Issued before the ERP connector went live",
+        },
     )
     assert response.status_code == 302
     response = client.post(ADD_ENTRY, {**base, "kind": "adjustment", "amount": "5.00"})
