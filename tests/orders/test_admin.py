@@ -448,7 +448,8 @@ def test_add_entry_goes_through_ledger_post_and_its_sign_rules(staff_client, sto
     assert kinds == {"opening_balance", "invoice", "payment", "credit_note"}
 
     base = {"customer": customer.pk, "entry_date": "2026-03-01"}
-    response = client.post(ADD_ENTRY, {**base, "kind": "payment", "amount": "500.00"})
+    signed = {"document_number": "DEK-1", "reason": "receipt on file"}
+    response = client.post(ADD_ENTRY, {**base, **signed, "kind": "payment", "amount": "500.00"})
     assert response.status_code == 200 and "amount" in response.context["form"].errors
     response = client.post(
         ADD_ENTRY,
