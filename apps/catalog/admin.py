@@ -27,6 +27,7 @@ from apps.catalog.hooks import available_subquery
 from apps.catalog.images import product_images_save, validate_image
 from apps.catalog.models import AttributeDefinition, Brand, Category, Product, ProductImage
 from apps.catalog.resources import ProductResource, category_path_text
+from apps.catalog.search import search_fold
 from apps.catalog.services.admin_products import (
     barcodes_clean,
     product_attributes_clean,
@@ -421,7 +422,7 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
         """Every word somewhere in the search document (SKU, name, brand, barcodes, attribute
         values). The document is stored lower-cased, so a plain LIKE on it is what the trigram
         index answers (``icontains`` would wrap the column in UPPER() and scan the table)."""
-        words = search_term.lower().split()[:10]
+        words = search_fold(search_term).split()[:10]
         for word in words:
             queryset = queryset.filter(search_document__contains=word)
         return queryset, False

@@ -55,6 +55,7 @@ from apps.catalog.models import (
     Product,
     ProductImage,
 )
+from apps.catalog.search import search_fold
 from apps.core.cache import cache_get_or_build
 from apps.core.exceptions import NotFound
 from apps.core.text import is_digits
@@ -266,7 +267,7 @@ class MatchCount(Subquery):
 
 
 def search_tokens(term: str) -> list[str]:
-    return re.findall(r"[^\W_]+", term.lower())[:SEARCH_MAX_TOKENS]
+    return re.findall(r"[^\W_]+", search_fold(term))[:SEARCH_MAX_TOKENS]
 
 
 def prefix_tsquery(tokens: list[str]) -> SearchQuery:
@@ -293,7 +294,7 @@ def product_search(queryset: QuerySet[Product], *, term: str) -> QuerySet[Produc
     of a word, then by trigram similarity (typos, words apart).
     Other databases: a plain substring match.
     """
-    term = " ".join(term.lower().split())
+    term = " ".join(search_fold(term).split())
     if connection.vendor != "postgresql":
         return queryset.filter(search_document__icontains=term).annotate(search_rank=Value(0.0))
     document = F("search_document")

@@ -259,6 +259,42 @@ def test_search_with_special_characters_answers_safely(client, term):
         assert [p["sku"] for p in response.json()["results"]] == ["PCT-100"]
 
 
+def test_search_folds_turkish_capitals_dotless_i_and_letters(client):
+    """BOĞAZİÇİ, Boğaziçi and bogazici find the same product: Python's lower() has no
+    Turkish rules (I never becomes ı, İ keeps a combining dot), and dealers type either."""
+    ProductFactory(sku="TR-1", name="Boğaziçi Kablo")
+    ProductFactory(sku="TR-2", name="Işık Armatür")
+    ProductFactory(sku="TR-3", name="Yıldız Priz")
+    for term, expected in (
+        ("BOĞAZİÇİ", ["TR-1"]),
+        ("bogazici", ["TR-1"]),
+        ("Boğaziçi kablo", ["TR-1"]),
+        ("ışık", ["TR-2"]),
+        ("IŞIK", ["TR-2"]),
+        ("isik armatur", ["TR-2"]),
+        ("YILDIZ", ["TR-3"]),
+        ("yıldız", ["TR-3"]),
+    ):
+        assert skus(client, search=term) == expected, term
+
+
+def test_documents_stored_before_folding_are_folded_by_the_migration():
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    from apps.catalog.models import Product
+
+    product = ProductFactory(sku="TR-9", name="İstanbul Işık")
+    Product.objects.filter(pk=product.pk).update(search_document="tr-9 i\u0307stanbul işık")
+    migration = importlib.import_module("apps.catalog.migrations.0006_search_document_folded")
+    with connection.schema_editor() as editor:
+        migration.fold_documents(django_apps, editor)
+    product.refresh_from_db()
+    assert product.search_document == "tr-9 istanbul isik"
+
+
 def test_search_puts_whole_word_matches_first(client):
     ProductFactory(sku="X-1", name="aaa cables tray")
     ProductFactory(sku="X-2", name="zzz cable")
