@@ -110,12 +110,6 @@ class PayloadTooLarge(drf_exceptions.APIException):
     default_code = "payload_too_large"
 
 
-class UnprocessableEntity(drf_exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = _("The request cannot be processed.")
-    default_code = "unprocessable"
-
-
 class NeedsPostgreSQL(drf_exceptions.APIException):
     """A feature built on PostgreSQL's SQL (the ERP's set-based feeds) asked of the zero-setup
     demo's SQLite: 501, saying so, not a 500."""

@@ -1,5 +1,6 @@
 """``Idempotency-Key`` support: the same key and body replay the first answer; the same key
-with another body answers 422; a concurrent duplicate waits for the first to finish.
+with another body answers 409 (``idempotency_key_reused``: API.md's conflict); a concurrent
+duplicate waits for the first to finish.
 
 How a committed write always replays, whatever happens after its commit:
 
@@ -37,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
-from apps.core.exceptions import Conflict, UnprocessableEntity, ValidationError
+from apps.core.exceptions import Conflict, ValidationError
 from apps.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -184,7 +185,7 @@ def _existing(*, scope: str, key: str, digest: str, rebuild: Rebuild | None) -> 
                 code="idempotency_retry",
             )
         if record.request_hash != digest:
-            raise UnprocessableEntity(
+            raise Conflict(  # API.md's conflict: the key's stored request is another one
                 _("This Idempotency-Key was used with a different request body."),
                 code="idempotency_key_reused",
             )

@@ -8,7 +8,7 @@ Rules applied to every operation, so no view has to remember them:
   or query filters; 404 on every operation with a path parameter; paginated lists 400 (bad
   ``page``/``page_size``) and 404 (a page past the end).
 - An operation that takes an ``Idempotency-Key`` header also answers 409 (the first request
-  with that key is still running) and 422 (the key was used with another body).
+  with that key is still running, or the key was used with another body).
 - An optional query parameter may be sent empty (``allowEmptyValue``): it is then absent.
 - A request body read by a ``StrictInputSerializer`` says ``additionalProperties: false``:
   the server refuses fields it does not know, so the schema says so.
@@ -53,7 +53,6 @@ _DESCRIPTIONS = {
     "409": "Conflict with the current state.",
     "413": "The body is larger than the API takes.",
     "415": "The body is not of a type this operation reads (JSON, or the form it names).",
-    "422": "`Idempotency-Key` already used with another body.",
     "429": "Rate limit hit; `Retry-After` says when to come back.",
     "503": "The database is busy or briefly unavailable (a statement ran past its time limit, "
     "no connection): send the request again after `Retry-After` seconds, with the same "
@@ -63,7 +62,8 @@ _DESCRIPTIONS = {
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 _IDEMPOTENCY_DESCRIPTIONS = {
-    "409": "A request with this `Idempotency-Key` is still being processed; send it again.",
+    "409": "A request with this `Idempotency-Key` is still being processed (send it again), "
+    "or the key was used with another body (`idempotency_key_reused`: use a new key).",
 }
 
 
@@ -110,7 +110,7 @@ class AutoSchema(BaseAutoSchema):
         if "{" in self.path or paginated:
             codes.append("404")
         if self._takes_idempotency_key():
-            codes += ["409", "422"]
+            codes.append("409")
         return codes
 
     def _get_response_bodies(self, direction="response"):

@@ -200,7 +200,7 @@ def test_integration_upload_answers_201_with_the_image(
 
 
 def test_an_upload_sent_again_with_its_idempotency_key_is_one_image(integration_client):
-    """A connector retrying after a timeout; the same key with another file is a 422."""
+    """A connector retrying after a timeout; the same key with another file is a 409."""
     from apps.catalog.models import ProductImage
 
     ProductFactory(sku="PNL-62")
@@ -212,7 +212,7 @@ def test_an_upload_sent_again_with_its_idempotency_key_is_one_image(integration_
     assert again.json() == first.json()
     other = upload("a.png", data=image_bytes(color="blue"))
     refused = client.post(url("PNL-62"), {"image": other}, format="multipart", **key)
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert ProductImage.objects.filter(product__sku="PNL-62").count() == 1
 
 

@@ -141,13 +141,13 @@ def test_the_purchase_path_runs_through_a_client_generated_from_the_schema(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 1
 
-    # 422: the same key with another body
+    # 409: the same key with another body
     other = models.OrderCreateRequest(
         payment_method=models.PaymentMethodEnum.ON_ACCOUNT,
         items=[models.ItemInputRequest(sku=shop.in_stock, quantity=1)],
     )
     reused = orders_create.sync_detailed(client=dealer, body=other, idempotency_key=key)
-    assert reused.status_code == 422 and isinstance(reused.parsed, models.Error)
+    assert reused.status_code == 409 and isinstance(reused.parsed, models.Error)
 
     # 409: more than there is in stock; nothing is placed
     short = orders_create.sync_detailed(

@@ -138,11 +138,11 @@ def test_idempotency_key_replays_the_first_answer(integration_client):
     assert BatchLog.objects.count() == 1
 
 
-def test_idempotency_key_reused_with_another_body_answers_422(integration_client):
+def test_idempotency_key_reused_with_another_body_answers_409(integration_client):
     client = integration_client()
     client.post(URL, [record()], format="json", HTTP_IDEMPOTENCY_KEY="batch-43")
     response = client.post(URL, [record(tier="C")], format="json", HTTP_IDEMPOTENCY_KEY="batch-43")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["code"] == "idempotency_key_reused"
     assert Customer.objects.get(code="ERP-001").tier == "A"
 

@@ -80,7 +80,7 @@ def test_new_products_are_created_with_brand_category_path_and_search_document(c
     assert (product.unit, product.vat_rate, product.order_multiple) == ("meter", 20, 100)
     assert product.min_order_quantity == 1 and product.is_active and not product.serial_tracked
     assert product.barcodes == ["8690000000011"] and product.description == "Bakır iletken"
-    assert product.search_document == "kbl-001 nym kablo 3x2,5 mm² öznur kablo 8690000000011"
+    assert product.search_document == "kbl-001 nym kablo 3x2,5 mm² oznur kablo 8690000000011"
     assert Product.objects.get(sku="KBL-002").brand is None
 
 

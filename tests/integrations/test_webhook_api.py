@@ -74,7 +74,7 @@ def test_a_subscription_sent_again_with_its_idempotency_key_is_one_endpoint(clie
         format="json",
         HTTP_IDEMPOTENCY_KEY="sub-1",
     )
-    assert changed.status_code == 422
+    assert changed.status_code == 409
     assert WebhookEndpoint.objects.count() == 1
 
 

@@ -236,7 +236,7 @@ def test_same_idempotency_key_returns_the_first_order(shop):
         format="json",
         HTTP_IDEMPOTENCY_KEY="k-1",
     )
-    assert other.status_code == 422
+    assert other.status_code == 409
     assert Order.objects.count() == 1
 
 

@@ -647,9 +647,10 @@ class BatchUpsertView(IntegrationAPIView):
                 responses={
                     200: BatchResultSerializer,
                     413: OpenApiResponse(ErrorSerializer, description="Too many records."),
-                    422: OpenApiResponse(
+                    409: OpenApiResponse(
                         ErrorSerializer,
-                        description="Idempotency-Key reused with another body.",
+                        description="The Idempotency-Key was used with another body "
+                        "(`idempotency_key_reused`), or its first request is still running.",
                     ),
                 },
                 parameters=[IDEMPOTENCY_KEY],

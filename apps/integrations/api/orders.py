@@ -272,10 +272,8 @@ class ErpOrderStatusView(IntegrationAPIView):
             409: OpenApiResponse(
                 ErrorSerializer,
                 description="The status machine forbids this move (`invalid_transition`; "
-                "`allowed` lists the statuses the ERP may set now). Nothing changed.",
-            ),
-            422: OpenApiResponse(
-                ErrorSerializer, description="Idempotency-Key reused with another body."
+                "`allowed` lists the statuses the ERP may set now), or the Idempotency-Key "
+                "was used with another body (`idempotency_key_reused`). Nothing changed.",
             ),
         },
         tags=TAGS,

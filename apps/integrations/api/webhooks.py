@@ -205,8 +205,10 @@ class WebhookEndpointListView(WebhookView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: WebhookEndpointCreatedSerializer,
-            422: OpenApiResponse(
-                ErrorSerializer, description="Idempotency-Key reused with another body."
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The Idempotency-Key was used with another body "
+                "(`idempotency_key_reused`), or its first request is still running.",
             ),
         },
         tags=TAGS,
