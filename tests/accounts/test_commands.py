@@ -209,8 +209,8 @@ def test_create_api_key_as_a_script_exits_non_zero_with_a_one_line_reason(args, 
 
     assert result.returncode == exit_code
     assert result.stdout == ""
-    last = result.stderr.strip().splitlines()[-1]
-    assert reason in last
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and reason in lines[0], result.stderr  # no usage block
 
 
 # --- create_dealer_user -----------------------------------------------------------------------
@@ -315,7 +315,8 @@ def test_create_dealer_user_as_a_script_exits_non_zero_on_bad_arguments(args, re
     result = manage("create_dealer_user", *args)
 
     assert result.returncode != 0
-    assert reason in result.stderr.strip().splitlines()[-1]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and reason in lines[0], result.stderr  # no usage block
 
 
 # --- seed_demo: demo dealers, their users and the staff roles ---------------------------------
@@ -547,3 +548,22 @@ def test_seed_demo_as_a_script_refuses_a_bad_number_in_one_line(value):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "argument --products: expected" in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "reason"),
+    [
+        ("retry_webhooks", ["--endpoint", "abc"], "--endpoint: invalid int value: 'abc'"),
+        ("seed_demo", ["--products", "-5"], "--products"),
+        ("events_catalogue", ["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_every_command_answers_bad_arguments_on_one_line(command, args, reason):
+    """API.md: "Each exits non-zero with a one-line reason on bad arguments": argparse's
+    usage block is left to --help."""
+    result = manage(command, *args)
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and reason in lines[0], result.stderr
+    assert "usage:" in manage(command, "--help").stdout

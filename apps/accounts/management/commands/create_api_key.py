@@ -5,10 +5,11 @@ The key is alone on the last line of stdout, so a script can take it with ``tail
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from apps.accounts.models import ApiKey, ApiKeyScope
 from apps.accounts.services.api_keys import api_key_create, parse_networks, parse_scopes
+from apps.core.commands import OneLineErrorsCommand
 from apps.core.exceptions import DomainError
 from apps.core.text import check_text
 
@@ -51,7 +52,7 @@ def comma_list(value: str, option: str) -> list[str]:
     return items
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = (
         "Create an API key for the integration API and print it once, alone on the last line. "
         "Without --scopes the key has every scope; without --allowed-ips any address may use it."

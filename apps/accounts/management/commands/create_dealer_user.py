@@ -10,12 +10,13 @@ import secrets
 import string
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.core.validators import validate_email
 
 from apps.accounts.management.commands.create_api_key import error_line, text_option
 from apps.accounts.models import Customer, DealerRole, User
 from apps.accounts.services.users import user_create_for_company
+from apps.core.commands import OneLineErrorsCommand
 from apps.core.exceptions import DomainError
 
 PASSWORD_LENGTH = 20
@@ -32,7 +33,7 @@ def generate_password(length: int = PASSWORD_LENGTH) -> str:
             return password
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = (
         "Create an active user of a dealer company. Without --password a strong password is "
         "generated and printed alone on the last line."

@@ -9,8 +9,9 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from apps.core.commands import OneLineErrorsCommand
 from apps.core.events import event_types
 
 INTRO = """\
@@ -69,7 +70,7 @@ def _anchor(name: str) -> str:
     return name.replace(".", "").lower()
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = "Write the event catalogue (docs/events.md) from the event registry."
 
     def add_arguments(self, parser):

@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from apps.core.commands import OneLineErrorsCommand
 from apps.demo import accounts, catalog, integration, two_factor
 from apps.demo.accounts import STEPS as ACCOUNTS_STEPS
 from apps.demo.catalog import STEPS as CATALOG_STEPS
@@ -99,7 +100,7 @@ def positive_int(value: str) -> int:
     return number
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = "Create (or refresh) demo data and print the demo logins."
 
     def add_arguments(self, parser):

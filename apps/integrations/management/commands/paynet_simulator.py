@@ -8,12 +8,13 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from apps.core.commands import OneLineErrorsCommand
 from apps.integrations.paynet_simulator import serve
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = (
         "Run a loopback simulator of the Paynet payment gateway API (hosted card and 3-D Secure "
         "pages included) for the tests and the demo. Never for production: it accepts any "

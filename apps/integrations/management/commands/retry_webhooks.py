@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from apps.core.commands import OneLineErrorsCommand
 from apps.core.exceptions import DomainError
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.endpoints import webhook_delivery_retry
@@ -33,7 +34,7 @@ def _since(raw: str):
         raise refused from None
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = "Send dead webhook deliveries again (same webhook-id); prints how many."
 
     def add_arguments(self, parser):

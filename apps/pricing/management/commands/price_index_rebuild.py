@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from apps.core.commands import OneLineErrorsCommand
 from apps.pricing.index import CONTEXTS, price_index_rebuild
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = "Rebuild the price index the catalog sorts and filters by price on."
 
     def handle(self, *args, **options):
