@@ -821,6 +821,20 @@ def test_the_payment_list_runs_a_fixed_number_of_queries(shop, sim, django_asser
         assert shop.owner.get(PAYMENTS).json()["count"] == 8
 
 
+def test_the_payment_list_filters_by_status_and_refuses_an_unknown_one(shop, sim, api_client):
+    order = card_order(shop, quantity=1)
+    paid = started(shop.owner, amount="120.00", order_number=order.number)
+    assert bank_return(api_client, sim, paid).json()["status"] == "succeeded"
+    waiting = started(shop.owner, amount="10.00")
+    listed = {
+        status: [p["id"] for p in shop.owner.get(PAYMENTS, {"status": status}).json()["results"]]
+        for status in ("pending", "succeeded", "failed")
+    }
+    assert listed == {"pending": [waiting.pk], "succeeded": [paid.pk], "failed": []}
+    refused = shop.owner.get(PAYMENTS, {"status": "bogus"})
+    assert refused.status_code == 400 and "status" in refused.json()["errors"]
+
+
 # --- card data never reaches us ---------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
 """Filters of the dealer's invoice list (API.md: ``status``, ``issued_from``, ``issued_to``,
-``order``)."""
+``order``) and card payment list (``status``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from apps.core.api.filters import DateRangeForm, day_filter
-from apps.finance.models import Invoice
+from apps.finance.models import CardPayment, Invoice
 from apps.finance.selectors import InvoiceStatus
 
 
@@ -31,3 +31,15 @@ class InvoiceFilter(filters.FilterSet):
         model = Invoice
         fields = ["status", "issued_from", "issued_to", "order"]
         form = InvoiceFilterForm
+
+
+class CardPaymentFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(
+        choices=CardPayment.Status.choices,
+        error_messages={"invalid_choice": _('"%(value)s" is not a valid choice.')},
+        help_text="pending, succeeded, failed or refunded.",
+    )
+
+    class Meta:
+        model = CardPayment
+        fields = ["status"]

@@ -41,7 +41,7 @@ from apps.core.schema import ErrorSerializer
 from apps.core.serializers import no_input
 from apps.finance import documents
 from apps.finance.api import serializers as s
-from apps.finance.api.filters import InvoiceFilter
+from apps.finance.api.filters import CardPaymentFilter, InvoiceFilter
 from apps.finance.models import (
     BalanceConfirmation,
     CardPayment,
@@ -458,6 +458,9 @@ class _CardPaymentView(DealerGenericAPIView):
 
 
 class CardPaymentListView(ListModelMixin, _CardPaymentView):
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CardPaymentFilter
+
     def get_permissions(self):
         if self.request.method == "POST":
             return [_pay()]
@@ -467,7 +470,7 @@ class CardPaymentListView(ListModelMixin, _CardPaymentView):
         summary="Card payments",
         operation_id="card_payments_list",
         description="Newest first: your company's card payments (a purchasing user sees the "
-        "ones they started), `pending`, `succeeded`, `failed` or `refunded`.",
+        "ones they started), `pending`, `succeeded`, `failed` or `refunded`; `status` filters.",
         tags=["finance"],
     )
     def get(self, request):
