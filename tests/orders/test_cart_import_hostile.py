@@ -108,6 +108,21 @@ def test_an_xlsx_quantity_that_is_not_a_whole_number_is_a_row_error(stocked, wor
     assert CartItem.objects.get().quantity == 2
 
 
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        ("-5", "Enter a quantity from 1 to 1000000."),  # a whole number, out of range
+        ("0", "Enter a quantity from 1 to 1000000."),
+        ("2.5", "Enter a whole number."),
+        ("beş", "Enter a whole number."),
+    ],
+)
+def test_a_csv_quantity_error_says_what_is_wrong_with_it(stocked, quantity, message):
+    response = upload(stocked.owner, "order.csv", f"A-1,{quantity}\n".encode())
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["errors"][0]["error"] == message
+
+
 def test_a_csv_with_a_huge_quoted_field_answers_400(stocked):
     data = b'sku;quantity\nA-1;1\n"' + b"x" * 1_500_000 + b'";1\n'
     assert_refused(upload(stocked.owner, "order.csv", data))

@@ -50,7 +50,8 @@ def _quantity(value, field_name: str = "quantity") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
             text = str(value).strip()
-            if not is_digits(text):
+            # a sign is a whole number still: "-5" is out of range, not "not a number"
+            if not is_digits(text.removeprefix("-").removeprefix("+")):
                 raise ValueError
             value = int(text)
         except (TypeError, ValueError):
