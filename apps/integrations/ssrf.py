@@ -34,12 +34,15 @@ class UnsafeTarget(Exception):
 
 
 def _embedded_ipv4(address: IPAddress) -> IPAddress:
-    """The IPv4 address inside an IPv4-mapped (``::ffff:10.0.0.1``) or NAT64 IPv6 address."""
+    """The IPv4 address inside an IPv4-mapped (``::ffff:10.0.0.1``), NAT64 or 6to4
+    (``2002:7f00:1::``: a relay routes it to 127.0.0.1) IPv6 address."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
         if address in _NAT64:
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if address.sixtofour is not None:
+            return address.sixtofour
     return address
 
 
@@ -54,7 +57,8 @@ def address_refusal(address: IPAddress) -> str | None:
         return _("%(ip)s is a link-local address (such as cloud metadata).") % {"ip": address}
     if address.is_multicast:
         return _("%(ip)s is a multicast address.") % {"ip": address}
-    if address.is_unspecified or address.is_reserved:
+    if address.is_unspecified or address.is_reserved or getattr(address, "is_site_local", False):
+        # (fec0::/10, IPv6's deprecated site-local: private where it is still routed)
         return _("%(ip)s is a reserved address.") % {"ip": address}
     if address.is_private or not address.is_global:
         return _("%(ip)s is a private address.") % {"ip": address}

@@ -165,6 +165,9 @@ def test_without_a_key_401(api_client):
         ("http://[fd00::1]/hooks", "private"),
         ("http://[::ffff:10.0.0.1]/hooks", "private"),  # IPv4-mapped
         ("http://[64:ff9b::a9fe:a9fe]/hooks", "link-local"),  # NAT64 of the metadata address
+        ("http://[2002:a00:1::]/hooks", "private"),  # 6to4 of 10.0.0.1
+        ("http://[2002:a9fe:a9fe::]/hooks", "link-local"),  # 6to4 of the metadata address
+        ("http://[fec0::1]/hooks", "reserved"),  # deprecated site-local
         ("http://0.0.0.0/hooks", "reserved"),
         ("http://240.0.0.1/hooks", "reserved"),
         ("http://224.0.0.1/hooks", "multicast"),
