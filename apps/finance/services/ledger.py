@@ -159,8 +159,9 @@ def ledger_settle(
     A card payment for an order pays the order's invoices first and, while the order is
     neither invoiced nor cancelled, nothing else (``_held_for_orders``). Never more than a
     debt's open amount or a credit's unused amount. One dealer is settled by one transaction
-    at a time (an advisory lock, taken in dealer order). At most five queries and one COPY,
-    whatever the number of dealers."""
+    at a time (an advisory lock, taken in dealer order); its open balance confirmations are
+    restated first when the write changed their figure (``confirmations_restate``). At most
+    six queries and one COPY, whatever the number of dealers (more only to restate)."""
     ids = sorted(set(customer_ids))
     if not ids:
         return []
