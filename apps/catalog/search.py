@@ -31,9 +31,7 @@ _FOLD = str.maketrans(
         "\u0307": None,  # the combining dot another lower() left on an i
     }
 )
-# the same folding in SQL, for documents stored before it (migration catalog 0006)
-FOLD_FROM_SQL = "ışğçöüâîû\u0307"
-FOLD_TO_SQL = "isgcouaiu"
+# (migration catalog 0006 folded the documents stored before, with its own copy of the letters)
 
 
 def search_fold(text: str) -> str:
