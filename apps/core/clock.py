@@ -24,6 +24,15 @@ def business_date(moment: datetime.datetime) -> datetime.date:
     return timezone.localdate(moment, timezone=timezone.get_default_timezone())
 
 
+def business_day_start(day: datetime.date) -> datetime.datetime:
+    """The aware moment the distributor's calendar ``day`` begins (00:00 in its time zone): a
+    filter "from day A to day B" is ``business_day_start(A) <= t < business_day_start(B + 1)``,
+    whatever time zone is active."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day, datetime.time.min), timezone.get_default_timezone()
+    )
+
+
 EARLIEST_RECORDED_DATE = datetime.date(2000, 1, 1)
 LAST_PLANNED_YEAR = 2999  # a validity window or a campaign may be planned up to this year
 

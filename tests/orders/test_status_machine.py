@@ -3,6 +3,7 @@ decisions over HTTP, the side effects on stock, the history and the outbox."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -253,6 +254,30 @@ def test_orders_list_filters_and_validates(stocked):
     assert stocked.owner.get("/api/v1/orders?created_to=2000-01-01").json()["count"] == 0
     viewer = stocked.client("viewer")
     assert viewer.get("/api/v1/orders").json()["count"] == 2  # read only, the whole company
+
+
+def test_order_list_days_are_the_distributors_days_not_utcs(stocked):
+    # given: an order placed at 01:30 in Istanbul on 6 December (22:30 UTC on the 5th); the
+    # API answers in UTC, but a day in a filter is a business day (apps.core.clock)
+    number = place(stocked.owner, [("A-1", 1)]).json()["number"]
+    Order.objects.filter(number=number).update(
+        created_at=datetime.datetime(2026, 12, 5, 22, 30, tzinfo=datetime.UTC)
+    )
+
+    def listed(query):
+        response = stocked.owner.get(f"/api/v1/orders?{query}")
+        assert response.status_code == 200, response.json()
+        return [order["number"] for order in response.json()["results"]]
+
+    # then: it is on the 6th, from the first minute to the last, and not on the 5th
+    assert listed("created_from=2026-12-06&created_to=2026-12-06") == [number]
+    assert listed("created_from=2026-12-05&created_to=2026-12-05") == []
+    assert listed("created_to=2026-12-05") == []
+    assert listed("created_from=2026-12-07") == []
+    # and the calendar's ends are bounds like any other, not a 500
+    assert listed("created_from=0001-01-01&created_to=9999-12-31") == [number]
+    assert listed("created_from=9999-12-31") == []
+    assert listed("created_to=0001-01-01") == []
 
 
 def test_a_credit_decision_needs_an_order_waiting_for_one(stocked):
