@@ -8,9 +8,17 @@ page 1 with ``results: []``).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
+import json
+
 from django.conf import settings
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from apps.core.exceptions import NotFound, ValidationError
 from apps.core.text import is_digits
@@ -64,3 +72,69 @@ class PageNumberPagination(pagination.PageNumberPagination):
             if param["name"] == self.page_query_param:
                 param["schema"].update({"minimum": 1})
         return params
+
+
+class ChangesPagination(PageNumberPagination):
+    """A list of changes for a program to pull (the ERP's ``orders`` and ``returns``), ordered
+    by ``updated_at`` then ``id``: by page number as any list, or, with ``cursor=``, by keyset.
+    ``cursor=`` (empty) answers the first page; each answer's ``next`` carries the cursor after
+    its last row, until ``next`` is null. A keyset page never skips nor repeats a row, however
+    many rows share one ``updated_at`` (a batch job stamps hundreds with one time) and whatever
+    changes meanwhile (a row that changes moves past the cursor and comes again later)."""
+
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.keyset = self.cursor_query_param in request.query_params
+        if not self.keyset:
+            return super().paginate_queryset(queryset, request, view)
+        if self.page_query_param in request.query_params:
+            raise ValidationError(
+                {self.cursor_query_param: [_("Send either page or cursor, not both.")]}
+            )
+        self.request = request
+        self.count = queryset.count()
+        after = _change_cursor_key(request.query_params[self.cursor_query_param])
+        if after is not None:
+            moment, pk = after
+            queryset = queryset.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, pk__gt=pk))
+        limit = self.get_page_size(request)
+        rows = list(queryset[: limit + 1])
+        page, more = rows[:limit], len(rows) > limit
+        self.cursor_next = _change_cursor_token(page[-1]) if more else None
+        return page
+
+    def get_paginated_response(self, data):
+        if not self.keyset:
+            return super().get_paginated_response(data)
+        following = None
+        if self.cursor_next is not None:
+            following = replace_query_param(
+                self.request.build_absolute_uri(), self.cursor_query_param, self.cursor_next
+            )
+        return Response({"count": self.count, "next": following, "previous": None, "results": data})
+
+
+def _change_cursor_token(row) -> str:
+    """The cursor after ``row``: its ``updated_at`` and ``id``, opaque."""
+    data = json.dumps([row.updated_at.isoformat(), row.pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _change_cursor_key(raw: str) -> tuple[datetime.datetime, int] | None:
+    """What a cursor carries (None for an empty one: from the start); 400 for anything else."""
+    if not raw:
+        return None
+    wrong = ValidationError(
+        {"cursor": [_("Not a cursor of this list: start again with an empty cursor.")]}
+    )
+    try:
+        moment, pk = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if type(pk) is not int or not 0 < pk < 2**63 or not isinstance(moment, str):
+            raise wrong
+        moment = datetime.datetime.fromisoformat(moment)
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
+        raise wrong from exc
+    if moment.tzinfo is None:
+        raise wrong
+    return moment, pk

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.db import connection
@@ -297,6 +298,71 @@ def test_query_count_does_not_grow_with_the_page(shop, erp):
         counts[size] = len(queries)
 
     assert counts[2] == counts[50] == 4  # the key, count, orders with their dealers, lines
+
+
+def test_a_cursor_pull_never_stalls_nor_skips_when_many_orders_share_one_updated_at(shop, erp):
+    # given: five orders a batch job stamped with one time, and two changed later; a connector
+    # pulls two at a time, from the last time it saw
+    shop.product("A-1")
+    orders = [placed(shop) for _ in range(7)]
+    tied = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+    for index, order in enumerate(orders):
+        stamp = tied if index < 5 else tied + dt.timedelta(minutes=index)
+        Order.objects.filter(pk=order.pk).update(updated_at=stamp)
+
+    # when: it follows ``next`` from ``cursor=``
+    seen, url, params = [], ORDERS, {"updated_since": "2026-03-01T12:00:00Z", "cursor": ""}
+    for _ in range(10):  # bounded: 4 pages expected
+        page = erp.get(url, {**params, "page_size": 2}).json()
+        assert page["count"] == 7
+        seen += [o["number"] for o in page["results"]]
+        if page["next"] is None:
+            break
+        params = dict(parse_qsl(urlsplit(page["next"]).query))
+        params.pop("page_size")
+
+    # then: every order once, in (updated_at, id) order
+    assert seen == [o.number for o in orders]
+
+    # and an order that changes while the connector pages moves past the cursor: it comes again
+    first = erp.get(ORDERS, {"cursor": "", "page_size": 3}).json()
+    moved(orders[0], "processing")
+    rest, cursor = [], dict(parse_qsl(urlsplit(first["next"]).query))["cursor"]
+    for _ in range(10):
+        page = erp.get(ORDERS, {"cursor": cursor, "page_size": 3}).json()
+        rest += [o["number"] for o in page["results"]]
+        if page["next"] is None:
+            break
+        cursor = dict(parse_qsl(urlsplit(page["next"]).query))["cursor"]
+    assert rest == [o.number for o in orders[3:]] + [orders[0].number]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"cursor": "garbage"}, "cursor"),
+        ({"cursor": "WyJ4IiwxXQ"}, "cursor"),  # ["x", 1]: not a time
+        ({"cursor": "WyIyMDI2LTAzLTAxVDEyOjAwOjAwIiwxXQ"}, "cursor"),  # a naive time
+        ({"cursor": "WyIyMDI2LTAzLTAxVDEyOjAwOjAwWiIsIjEiXQ"}, "cursor"),  # the id as text
+        ({"cursor": "", "page": "1"}, "cursor"),
+        ({"cursor": "", "page_size": "0"}, "page_size"),
+    ],
+)
+def test_a_bad_cursor_is_400_naming_it(shop, erp, params, field):
+    response = erp.get(ORDERS, params)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_a_cursor_page_costs_what_a_numbered_page_costs(shop, erp):
+    shop.product("A-1")
+    for _ in range(4):
+        placed(shop)
+    erp.get(ORDERS)  # the key's "last used": not measured
+    with CaptureQueriesContext(connection) as queries:
+        page = erp.get(ORDERS, {"cursor": "", "page_size": 2}).json()
+    assert len(page["results"]) == 2 and page["next"]
+    assert len(queries) == 4  # the key, count, orders with their dealers, lines
 
 
 # --- POST orders/{number}/status: the ERP's moves -------------------------------------------

@@ -353,6 +353,23 @@ def test_the_erp_pulls_returns_by_status_and_change_time(shop, order, integratio
     assert erp_status(erp, first, "approved").status_code == 403  # no returns:write
 
 
+def test_the_erp_pulls_returns_sharing_one_change_time_by_cursor_without_a_stall(
+    shop, order, integration_client
+):
+    erp = integration_client(scopes=["returns:read"])
+    numbers = [ask(shop.owner, order, [line("A-1", 1)]).json()["number"] for _ in range(3)]
+    ReturnRequest.objects.update(updated_at=dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC))
+    since = "2026-03-01T12:00:00Z"
+    # by page number the connector's first page from the last time seen never moves on
+    page = erp.get(f"/api/integration/v1/returns?updated_since={since}&page_size=2").json()
+    assert [r["number"] for r in page["results"]] == numbers[:2]
+    # by cursor it reaches the third
+    page = erp.get(f"/api/integration/v1/returns?updated_since={since}&page_size=2&cursor=")
+    following = erp.get(page.json()["next"]).json()
+    assert [r["number"] for r in following["results"]] == numbers[2:]
+    assert following["next"] is None and following["count"] == 3
+
+
 def test_return_lists_run_a_fixed_number_of_queries(
     shop, order, integration_client, django_assert_max_num_queries
 ):

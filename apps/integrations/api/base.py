@@ -36,6 +36,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     inline_serializer,
@@ -603,6 +604,21 @@ class RecordSchema:
 
 
 # --- views ------------------------------------------------------------------------------------
+
+# the paging of a pull list (``apps.core.pagination.ChangesPagination``)
+CHANGES_PAGES = (
+    OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
+    OpenApiParameter("page_size", int, OpenApiParameter.QUERY, required=False),
+    OpenApiParameter(
+        "cursor",
+        str,
+        OpenApiParameter.QUERY,
+        required=False,
+        description="Pull by keyset instead of by page number: `cursor=` (empty) answers the "
+        "first page, then follow `next` (it carries the cursor) until it is null. It never "
+        "skips nor repeats a change, also when many share one `updated_at`. Not with `page`.",
+    ),
+)
 
 
 class IntegrationAPIView(APIView):

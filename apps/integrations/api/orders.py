@@ -3,7 +3,8 @@ calls the orders app's services; nothing below imports it).
 
 ``GET orders?status=&updated_since=`` (scope ``orders:read``) lists orders oldest change
 first (``updated_at, id``), so a connector pulls increments: it keeps the last ``updated_at``
-it saw and asks again from there (``updated_since`` is inclusive; a naive time is UTC).
+it saw and asks again from there (``updated_since`` is inclusive; a naive time is UTC), by
+keyset (``cursor=``, ``apps.core.pagination.ChangesPagination``).
 
 ``POST orders/{number}/status`` (scope ``orders:write``) moves an order through
 ``order_set_status`` with the actor ``erp``: the status machine (``apps.orders.states``)
@@ -28,10 +29,10 @@ from rest_framework.response import Response
 from apps.accounts.models import ApiKeyScope
 from apps.core.exceptions import NotFound, ValidationError
 from apps.core.idempotency import idempotent
-from apps.core.pagination import PageNumberPagination
+from apps.core.pagination import ChangesPagination
 from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
-from apps.integrations.api.base import IntegrationAPIView
+from apps.integrations.api.base import CHANGES_PAGES, IntegrationAPIView
 from apps.orders import services
 from apps.orders.api.serializers import AddressSnapshotSerializer
 from apps.orders.models import Order, OrderLine, OrderStatus
@@ -215,7 +216,7 @@ _ORDER_PAGE = inline_serializer(
 
 class ErpOrderListView(IntegrationAPIView):
     required_scopes = {"GET": ApiKeyScope.ORDERS_READ}
-    pagination_class = PageNumberPagination
+    pagination_class = ChangesPagination
 
     @extend_schema(
         parameters=[
@@ -235,8 +236,7 @@ class ErpOrderListView(IntegrationAPIView):
                 description="ISO 8601 time, inclusive: orders changed at or after it. Without "
                 "an offset the time is UTC. Send `Z` or URL-encode `+` as `%2B`.",
             ),
-            OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
-            OpenApiParameter("page_size", int, OpenApiParameter.QUERY, required=False),
+            *CHANGES_PAGES,
         ],
         responses={200: _ORDER_PAGE},
         tags=TAGS,
@@ -244,9 +244,10 @@ class ErpOrderListView(IntegrationAPIView):
         summary="Orders for the ERP to pick up (oldest change first)",
         description="Ordered by `updated_at`, then `id`. A connector keeps the last "
         "`updated_at` it saw and asks again with `updated_since` set to it (the orders of "
-        "that very instant come again: deduplicate by `number` and `updated_at`). Walk a "
-        "long backlog the same way, one first page at a time, rather than by `page`: an "
-        "order changed while you page moves to the end and shifts the pages under you.",
+        "that very instant come again: deduplicate by `number` and `updated_at`), with "
+        "`cursor=`, following `next` until it is null: the cursor never skips nor repeats an "
+        "order, also when many share one `updated_at`, while `page=2,3...` shifts under you "
+        "when an order changes as you page.",
     )
     def get(self, request):
         filters = _valid(ErpOrderFilterSerializer, request.query_params)

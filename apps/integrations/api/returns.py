@@ -22,10 +22,10 @@ from rest_framework.response import Response
 from apps.accounts.models import ApiKeyScope
 from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
-from apps.core.pagination import PageNumberPagination
+from apps.core.pagination import ChangesPagination
 from apps.core.schema import ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
-from apps.integrations.api.base import IntegrationAPIView
+from apps.integrations.api.base import CHANGES_PAGES, IntegrationAPIView
 from apps.returns.api.serializers import ReturnSerializer
 from apps.returns.models import ReturnRequest, ReturnStatus
 from apps.returns.services import return_set_status
@@ -108,7 +108,7 @@ _PAGE = {
 
 class ErpReturnListView(IntegrationAPIView):
     required_scopes = {"GET": ApiKeyScope.RETURNS_READ}
-    pagination_class = PageNumberPagination
+    pagination_class = ChangesPagination
 
     @extend_schema(
         parameters=[
@@ -128,15 +128,14 @@ class ErpReturnListView(IntegrationAPIView):
                 description="ISO 8601 time, inclusive: returns changed at or after it (UTC "
                 "without an offset).",
             ),
-            OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
-            OpenApiParameter("page_size", int, OpenApiParameter.QUERY, required=False),
+            *CHANGES_PAGES,
         ],
         responses={200: ErpReturnSerializer(many=True)},
         tags=TAGS,
         operation_id="integration_returns_list",
         summary="Returns for the ERP to pick up (oldest change first)",
         description="Ordered by `updated_at`, then `id`; pull increments with "
-        "`updated_since` as for orders (deduplicate by `number` and `updated_at`).",
+        "`updated_since` and `cursor=` as for orders (deduplicate by `number` and `updated_at`).",
     )
     def get(self, request):
         filters = ErpReturnFilterSerializer(data=request.query_params)
