@@ -27,6 +27,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.throttling import FixedWindowThrottle
 from apps.core.views import error_500
 
 logger = logging.getLogger(__name__)
@@ -252,6 +253,30 @@ def error_body(
     return body
 
 
+# DRF checks credentials and permissions before the rate limits: a request refused for them
+# never reached the limits, so guessing keys or tokens would be unlimited
+_REFUSED_BEFORE_THROTTLES = (
+    drf_exceptions.NotAuthenticated,
+    drf_exceptions.AuthenticationFailed,
+    drf_exceptions.PermissionDenied,
+)
+
+
+def _throttled_instead(exc: Exception, context: dict) -> Exception:
+    """Count a refused request against the view's limits (its address, and its user or key
+    when known), as an accepted one is: beyond a limit it answers 429 instead. A request whose
+    limits were counted already (refused later, by the view itself) is not counted again."""
+    view, request = context.get("view"), context.get("request")
+    if view is None or request is None:
+        return exc
+    waits = [
+        throttle.wait() or 0
+        for throttle in view.get_throttles()
+        if isinstance(throttle, FixedWindowThrottle) and not throttle.allow_request(request, view)
+    ]
+    return drf_exceptions.Throttled(wait=max(waits)) if waits else exc
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Render every exception raised in an API view in the format of API.md."""
     logged = False  # the 503 of an unavailable service: its warning line is the log
@@ -276,6 +301,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = ServiceUnavailable()
         logged = True
 
+    if isinstance(exc, _REFUSED_BEFORE_THROTTLES):
+        exc = _throttled_instead(exc, context)
     response = drf_exception_handler(exc, context)  # sets Retry-After, WWW-Authenticate
     if response is None:
         return None  # a real bug: Django's 500 handler answers, and it is logged

@@ -59,6 +59,29 @@ def test_an_address_is_limited_across_users(settings, dealer_client):
     assert first.get("/api/v1/me", REMOTE_ADDR="192.0.2.44").status_code == 200
 
 
+def test_refused_credentials_count_against_the_address_limit(api_client, settings):
+    # given: DRF checks credentials before the limits; guessing tokens or keys must not be
+    # unlimited (DESIGN.md: 1000/min per IP, 429 with Retry-After)
+    rates(settings, ip="4/min")
+    no_token = [api_client.get("/api/v1/products").status_code for _ in range(2)]
+    bad_token = api_client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer a.b.c").status_code
+    bad_key = api_client.get("/api/integration/v1/orders", HTTP_X_API_KEY="b2b_zz.nope")
+    assert [*no_token, bad_token, bad_key.status_code] == [401, 401, 401, 401]
+    # then: the fifth request from that address is refused, whatever it carries
+    refused = api_client.get("/api/v1/products")
+    assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 60
+    assert api_client.get("/api/v1/products", REMOTE_ADDR="192.0.2.44").status_code == 401
+
+
+def test_a_forbidden_request_counts_against_the_users_limit(settings, dealer_client):
+    rates(settings, user="3/min")
+    viewer = dealer_client("viewer")  # read only: creating an address is 403
+    statuses = [
+        viewer.post("/api/v1/company/addresses", {}, format="json").status_code for _ in range(4)
+    ]
+    assert statuses == [403, 403, 403, 429]
+
+
 def test_an_api_key_is_limited(integration_client, settings):
     rates(settings, api_key="3/min")
     client, other = integration_client(name="a"), integration_client(name="b")
