@@ -332,5 +332,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         extra = {}
         if isinstance(exc, drf_exceptions.Throttled | ServiceUnavailable) and exc.wait is not None:
             extra["retry_after"] = int(exc.wait + 0.999)
-        response.data = error_body(detail, _first_code(codes, "error"), **extra)
+        # a body that does not parse has no field to name: the message is the body's
+        errors = {NON_FIELD: [str(detail)]} if isinstance(exc, drf_exceptions.ParseError) else None
+        response.data = error_body(detail, _first_code(codes, "error"), errors, **extra)
     return response

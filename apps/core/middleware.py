@@ -64,19 +64,21 @@ def no_store(response):
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _has_null_characters(request, *, forms: bool = False) -> bool:
-    """A NUL in the path or the query string, or with ``forms`` in a posted form's fields:
-    PostgreSQL text cannot hold it, so it is refused before any view puts it into a query (a
-    filter, a search, a lookup, a portal form's text). The APIs refuse it in a JSON body by
-    field (their serializers)."""
+def _null_character_fields(request, *, forms: bool = False) -> list[str]:
+    """Where a NUL is: ``path`` and the names of the query parameters (or, with ``forms``, the
+    posted form's fields) holding one. PostgreSQL text cannot hold it, so it is refused before
+    any view puts it into a query (a filter, a search, a lookup, a portal form's text). The
+    APIs refuse it in a JSON body by field (their serializers)."""
     params = [request.GET]
     if forms and request.method == "POST" and request.content_type in _FORMS:
         params.append(request.POST)
-    return "\x00" in request.path or any(
-        "\x00" in key or any("\x00" in value for value in values)
-        for query in params
-        for key, values in query.lists()
-    )
+    fields = ["path"] if "\x00" in request.path else []
+    for query in params:
+        for key, values in query.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                # a name that is itself broken is named without its NUL
+                fields.append(key.replace("\x00", "") or "path")
+    return fields
 
 
 def _bad_date_drilldown(request) -> bool:
@@ -103,7 +105,7 @@ class ApiMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/api/"):
             # the admin's filters, search and autocomplete, the portal's forms
-            if _has_null_characters(request, forms=True):
+            if _null_character_fields(request, forms=True):
                 return HttpResponseBadRequest(_("Null characters are not allowed."))
             if request.path.startswith("/admin/") and _bad_date_drilldown(request):
                 # Django's own answer to a filter it cannot use: the list, unfiltered, "?e=1"
@@ -116,12 +118,14 @@ class ApiMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if _has_null_characters(request):
+        nul = _null_character_fields(request)
+        if nul:
+            message = _("Null characters are not allowed.")
             return JsonResponse(
                 {
-                    "detail": _("Null characters are not allowed."),
+                    "detail": message,
                     "code": "null_characters",
-                    "errors": {},
+                    "errors": {name: [message] for name in nul},
                 },
                 status=400,
             )

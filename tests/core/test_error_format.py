@@ -137,12 +137,18 @@ def test_api_times_are_utc(api_client, settings):
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/v1/no%00where", "/api/test/numbers?page=1%00", "/api/test/numbers?x%00=1"]
+    ("url", "field"),
+    [
+        ("/api/v1/no%00where", "path"),
+        ("/api/test/numbers?page=1%00", "page"),
+        ("/api/test/numbers?x%00=1", "x"),
+    ],
 )
-def test_null_characters_in_the_url_answer_400(api_client, url):
+def test_null_characters_in_the_url_answer_400_naming_where(api_client, url, field):
     response = api_client.get(url)
     assert response.status_code == 400
     assert response.json()["code"] == "null_characters"
+    assert response.json()["errors"] == {field: ["Null characters are not allowed."]}
 
 
 def test_a_lazily_translated_message_is_the_error_itself_not_invalid_input():
