@@ -163,6 +163,15 @@ class DealerJWTAuthentication(JWTAuthentication):
             audit_set_actor(result[0])
         return result
 
+    def get_validated_token(self, raw_token):
+        try:
+            return super().get_validated_token(raw_token)
+        except (OverflowError, OSError, ValueError, TypeError) as exc:
+            # a well-signed token whose ``exp`` is no time (1e20 overflowed into a 500)
+            raise exceptions.AuthenticationFailed(
+                _("Given token not valid for any token type"), code="token_not_valid"
+            ) from exc
+
     def get_user(self, validated_token):
         try:
             user_id = validated_token[jwt_settings.USER_ID_CLAIM]

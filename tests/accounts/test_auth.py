@@ -134,6 +134,20 @@ def test_a_bad_bearer_token_answers_401_in_the_error_format(api_client, kind):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
+@pytest.mark.parametrize("exp", [1e20, -1e20])
+def test_a_signed_token_whose_expiry_is_no_time_answers_401(api_client, exp):
+    # only a holder of the signing key can make one; still a 401, never an overflow's 500
+    import jwt
+    from rest_framework_simplejwt.state import token_backend
+
+    access = token_pair(api_client, DealerUserFactory()).json()["access"]
+    claims = {**token_backend.decode(access), "exp": exp}
+    forged = jwt.encode(claims, token_backend.signing_key, algorithm=token_backend.algorithm)
+    response = api_client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
 def test_garbage_refresh_token_answers_401(api_client):
     response = api_client.post("/api/v1/auth/token/refresh", {"refresh": "not.a.token"})
     assert response.status_code == 401
