@@ -562,7 +562,9 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag"]
 
 # --- Security (production) --------------------------------------------------------------------
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone who reaches
+# gunicorn. gunicorn believes it only from FORWARDED_ALLOW_IPS (config/gunicorn.conf.py) and
+# then sets the request's scheme (wsgi.url_scheme), which Django reads.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # health checks and metrics are scraped over plain HTTP inside the cluster
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]

@@ -1,5 +1,7 @@
-"""A body sent ``Transfer-Encoding: chunked`` (no Content-Length) is read whole under gunicorn
-(``apps.core.wsgi``): it used to arrive empty, so an update answered 200 and changed nothing."""
+"""What the WSGI server hands the app, under gunicorn: a body sent ``Transfer-Encoding: chunked``
+(no Content-Length) is read whole (``apps.core.wsgi``: it used to arrive empty, so an update
+answered 200 and changed nothing), and the scheme a proxy vouches for is believed only from
+``FORWARDED_ALLOW_IPS``."""
 
 from __future__ import annotations
 
@@ -60,3 +62,21 @@ def test_a_server_that_cannot_end_a_chunked_body_answers_411():
     body = b"".join(application(environ, lambda status, headers: started.append(status)))
     assert started == ["411 Length Required"]
     assert json.loads(body)["code"] == "length_required"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_a_trusted_proxy_can_say_the_request_came_over_https(web):  # noqa: F811
+    server = web(SECURE_SSL_REDIRECT="1", FORWARDED_ALLOW_IPS="127.0.0.1")
+
+    def get(source: str) -> int:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", server.port, timeout=30, source_address=(source, 0)
+        )
+        try:
+            connection.request("GET", "/api/v1/", headers={"X-Forwarded-Proto": "https"})
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    assert get("127.0.0.1") == 200  # the proxy: HTTPS as it says
+    assert get("127.0.0.2") == 301  # anyone else: plain HTTP, redirected
