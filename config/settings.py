@@ -601,7 +601,10 @@ LOG_FORMAT = env_str("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.core.logging.RequestIDFilter"}},
+    "filters": {
+        "request_id": {"()": "apps.core.logging.RequestIDFilter"},
+        "client_mistakes": {"()": "apps.core.logging.ClientMistakeFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -615,7 +618,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "client_mistakes"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

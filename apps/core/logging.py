@@ -16,3 +16,16 @@ class RequestIDFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
+
+
+class ClientMistakeFilter(logging.Filter):
+    """Django's ``django.security.*`` lines (a foreign ``Host`` header, a form too large, a
+    suspicious file name) are what a client sent, answered 400: logged at ERROR with a
+    traceback, anyone could fill the logs and page whoever watches them. They stay, as one
+    WARNING line without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("django.security.") and record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True

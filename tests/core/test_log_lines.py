@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -27,6 +28,13 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
         "WEB_CONCURRENCY": "1",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "WARNING",
+        # as in production (with DEBUG on, Django also prints its own plain lines on stderr)
+        "DEBUG": "0",
+        "SECRET_KEY": "log-lines-test-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        # an existing folder: whitenoise warns on stderr, not in JSON, about a missing one
+        "STATIC_ROOT": str(tmp_path),
     }
     log = tmp_path / "gunicorn.log"
     with log.open("w") as out:
@@ -44,6 +52,14 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
             assert response.status == 200
+        # a foreign Host header: a 400 and one WARNING line, not an ERROR with a traceback
+        # (anyone could fill the logs and page whoever watches them)
+        foreign = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/", headers={"Host": "evil.example"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(foreign, timeout=10)  # noqa: S310 (loopback)
+        assert refused.value.code == 400
         time.sleep(0.5)  # the access line is written after the answer
     finally:
         proc.terminate()
@@ -52,6 +68,8 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
     records = [json.loads(line) for line in lines]  # every line is JSON
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records), lines
     access = [r for r in records if r["logger"] == "gunicorn.access"]
-    assert len(access) == 1 and "GET /health/live" in access[0]["message"]
+    assert len(access) == 2 and "GET /health/live" in access[0]["message"]
+    host = [r for r in records if r["logger"] == "django.security.DisallowedHost"]
+    assert [r["level"] for r in host] == ["WARNING"] and "exc_info" not in host[0], host
     assert "request_id=probe-42" in access[0]["message"]
     assert any(r["logger"] == "gunicorn.error" for r in records)  # "Listening at ..."
