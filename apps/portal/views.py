@@ -125,6 +125,7 @@ def error_page(request, status: int, kind=None):
         request.LANGUAGE_CODE = translation.get_language()
         response = render(request, "portal/error.html", {"title": title, "message": message})
     response.status_code = status
+    response["Content-Language"] = request.LANGUAGE_CODE
     return response
 
 
@@ -172,6 +173,8 @@ class PortalView(View):
                 response = error_page(request, 404)
             except PermissionDenied:
                 response = error_page(request, 403)
+        # the page's language, not the one LocaleMiddleware would name after the override ends
+        response["Content-Language"] = request.LANGUAGE_CODE
         if not self.public and not response.has_header("Cache-Control"):
             # a company's prices, orders and balances: never kept by a browser or a proxy
             # (the Back button after signing out asks the server again)

@@ -94,13 +94,17 @@ def test_signing_in_follows_the_lockout_rules(shop):
 
 def test_the_portal_speaks_turkish_unless_english_is_chosen(shop):
     client, _user = browser(shop)
-    page = client.get("/portal/catalog/").content.decode()
+    response = client.get("/portal/catalog/")
+    page = response.content.decode()
     assert "Sepete ekle" in page and 'lang="tr"' in page
+    assert response["Content-Language"] == "tr"  # the header says what the page is in
     assert "1.234,50 ₺" in page  # Turkish money format
     assert ">Stokta</span>" in page and ">Stokta yok</span>" in page  # 50, B-2: none
     client.post("/i18n/setlang/", {"language": "en", "next": "/portal/catalog/"})
-    page = client.get("/portal/catalog/").content.decode()
+    response = client.get("/portal/catalog/")
+    page = response.content.decode()
     assert "Add to cart" in page and "1,234.50 ₺" in page
+    assert response["Content-Language"] == "en"
 
 
 def test_the_purchase_path_search_cart_checkout_order(shop, django_assert_max_num_queries):
@@ -371,6 +375,7 @@ def test_errors_are_portal_pages_in_the_portals_language(shop, how, status, says
     assert response.status_code == status
     page = response.content.decode()
     assert '<html lang="tr">' in page and says in page
+    assert response["Content-Language"] == "tr"
     assert 'href="/portal/"' in page  # the portal's navigation, not a bare page
 
 
