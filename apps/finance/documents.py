@@ -177,9 +177,11 @@ def _render(template: str, context: dict) -> bytes:
         from weasyprint.urls import URLFetcher
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderingUnavailable(str(exc)) from exc
-    html = render_to_string(
-        template, {**context, "company": _company(), "logo_url": _logo_data_uri()}
-    )
+    # a document's times are the distributor's (the API itself answers in UTC)
+    with timezone.override(timezone.get_default_timezone()):
+        html = render_to_string(
+            template, {**context, "company": _company(), "logo_url": _logo_data_uri()}
+        )
     # only data: URIs are fetched: nothing a value in the document could name (a file, a
     # host) is ever read
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()
@@ -195,7 +197,7 @@ def statement_pdf(statement: dict) -> bytes:
             "currency": settings.CURRENCY,
             "total_debit": sum((row["debit"] for row in rows), ZERO),
             "total_credit": sum((row["credit"] for row in rows), ZERO),
-            "printed_at": timezone.localtime(),
+            "printed_at": timezone.now(),
         },
     )
 

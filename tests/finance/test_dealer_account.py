@@ -249,6 +249,24 @@ def test_the_statement_pdf_has_its_pages_and_is_not_blank(erp, owner, tmp_path):
     assert _first_page_ink(response.content, tmp_path) > 0.01
 
 
+def test_the_statement_pdf_is_printed_in_the_distributors_time(owner, tmp_path):
+    # given: the API speaks UTC, but a document a dealer files says the distributor's day and
+    # time (Istanbul, UTC+3 all year)
+    import time_machine
+
+    moment = (timezone.now() + datetime.timedelta(minutes=1)).replace(second=0)
+    with time_machine.travel(moment, tick=False):  # later than the login: the token holds
+        response = owner.get("/api/v1/account/statement?format=pdf&date_from=2026-11-01")
+    printed = (moment + datetime.timedelta(hours=3)).strftime("%d.%m.%Y %H:%M")
+    assert response.status_code == 200
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"Printed on {printed}." in " ".join(text.split()), text
+
+
 # --- statement --------------------------------------------------------------------------------
 
 

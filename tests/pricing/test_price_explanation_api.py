@@ -51,3 +51,32 @@ def test_a_bad_quantity_is_400_and_an_unknown_product_404(dealer_client):
         shop.owner.get("/api/v1/products/A-1/price-explanation?quantity=1000000").status_code == 200
     )
     assert shop.owner.get("/api/v1/products/NOPE/price-explanation").status_code == 404
+
+
+def test_the_notes_give_times_in_the_distributors_time_with_its_offset(dealer_client):
+    # given: a special price that expired at 06:09 UTC, 09:09 in Istanbul; the API answers in
+    # UTC, but a dealer reads a bare clock time as its own
+    import datetime as dt
+
+    from apps.pricing.models import SpecialPrice
+
+    shop = Shop(dealer_client)
+    product = shop.product("A-1", price="100", stock=10)
+    SpecialPrice.objects.create(
+        customer=shop.customer,
+        product=product,
+        min_quantity=1,
+        amount=Decimal("80"),
+        valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        valid_to=dt.datetime(2026, 11, 6, 6, 9, tzinfo=dt.UTC),
+    )
+
+    def notes(**headers):
+        url = "/api/v1/products/A-1/price-explanation?quantity=1"
+        body = shop.owner.get(url, **headers).json()
+        return [row["note"] for level in body["levels"] for row in level["rows"]]
+
+    assert "06 Kasım 2026 09:09 (UTC+03:00) tarihinde süresi doldu." in notes(
+        HTTP_ACCEPT_LANGUAGE="tr"
+    )
+    assert "Expired at Nov. 6, 2026 09:09 (UTC+03:00)." in notes()

@@ -28,7 +28,12 @@ from apps.pricing.services.prices import int_or_none
 
 
 def _when(value: datetime) -> str:
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    """A moment in the distributor's time, with its offset (the API answers in UTC, and a
+    dealer reads a bare clock time as its own): ``06 Aralık 2026 09:09 (UTC+03:00)``; no
+    trailing period for the sentence to double (``6:09 a.m..``)."""
+    local = timezone.localtime(value, timezone.get_default_timezone())
+    offset = local.isoformat()[-6:]
+    return f"{date_format(local, 'DATE_FORMAT')} {local:%H:%M} (UTC{offset})"
 
 
 def _row_note(row, *, at: datetime, valid: bool, quantity: int, picked: bool, best: bool):
