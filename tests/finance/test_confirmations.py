@@ -167,6 +167,29 @@ def test_no_answer_in_a_month_counts_as_accepted(owner):
     assert owner.post(f"{URL}/{confirmation.pk}/confirm").status_code == 409
 
 
+@pytest.mark.parametrize("answer", ["confirm", "dispute"])
+def test_an_answer_after_the_answer_date_finds_it_accepted_before_the_job_runs(owner, answer):
+    # given: the answer date was yesterday (Istanbul) and the nightly job has not run yet
+    confirmation = confirmation_send(customer=owner.user.customer, as_of=timezone.localdate())
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    BalanceConfirmation.objects.filter(pk=confirmation.pk).update(respond_by=yesterday)
+    body = {"reason": "Late answer", "their_balance": "1.00"} if answer == "dispute" else None
+
+    response = owner.post(f"{URL}/{confirmation.pk}/{answer}", body, format="json")
+
+    # then: 409, and it is now what the job would have made it
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "confirmation_answered"
+    confirmation.refresh_from_db()
+    assert confirmation.status == "deemed_accepted" and confirmation.answered_by is None
+    assert confirmation.dispute_reason == ""
+    # on the answer date itself it is still open
+    BalanceConfirmation.objects.filter(pk=confirmation.pk).update(
+        status="open", respond_by=timezone.localdate()
+    )
+    assert owner.post(f"{URL}/{confirmation.pk}/{answer}", body, format="json").status_code == 200
+
+
 def test_one_confirmation_per_dealer_and_date_and_none_for_the_future(owner):
     customer = owner.user.customer
     confirmation_send(customer=customer, as_of=timezone.localdate())

@@ -5,7 +5,8 @@ and the dealer answers.
   the ledger up to that date; the dealer's owners and finance users get an e-mail with the
   figure and a link to the statement; one per dealer and date;
 * ``confirmation_confirm`` / ``confirmation_dispute`` (reason and the dealer's own figure):
-  the dealer's owner or finance user, once, while it is open;
+  the dealer's owner or finance user, once, while it is open: up to its ``respond_by`` day
+  (Istanbul); an answer after it finds the balance deemed accepted (409), job run or not;
 * ``confirmations_restate``: after every ledger write, an open one whose balance as of its
   date changed (an entry dated into its period came later) is corrected and sent again;
 * ``confirmations_deem_accepted``: an open one past its ``respond_by`` date counts as accepted
@@ -107,6 +108,23 @@ def _notify(confirmation: BalanceConfirmation) -> None:
             )
 
 
+def _deem_if_late(confirmation: BalanceConfirmation) -> None:
+    """An answer that comes after ``respond_by`` (the distributor's day) finds the balance
+    accepted, as the daily job would have marked it by then: the late one is marked now, in
+    its own transaction (the refusal that follows must not undo it), whether or not the job
+    has run yet."""
+    with transaction.atomic():
+        locked = BalanceConfirmation.objects.select_for_update().get(pk=confirmation.pk)
+        if locked.status == Status.OPEN and locked.respond_by < business_today():
+            _deem(locked)
+
+
+def _deem(locked: BalanceConfirmation) -> None:
+    locked.status = Status.DEEMED_ACCEPTED
+    locked.answered_at = timezone.now()
+    locked.save(update_fields=["status", "answered_at"])  # audited, one by one
+
+
 def _open(confirmation: BalanceConfirmation) -> BalanceConfirmation:
     locked = BalanceConfirmation.objects.select_for_update().get(pk=confirmation.pk)
     if locked.status != Status.OPEN:
@@ -118,17 +136,17 @@ def _open(confirmation: BalanceConfirmation) -> BalanceConfirmation:
     return locked
 
 
-@transaction.atomic
 def confirmation_confirm(*, confirmation: BalanceConfirmation, by) -> BalanceConfirmation:
-    locked = _open(confirmation)
-    locked.status = Status.CONFIRMED
-    locked.answered_at = timezone.now()
-    locked.answered_by = by
-    locked.save(update_fields=["status", "answered_at", "answered_by"])
+    _deem_if_late(confirmation)
+    with transaction.atomic():
+        locked = _open(confirmation)
+        locked.status = Status.CONFIRMED
+        locked.answered_at = timezone.now()
+        locked.answered_by = by
+        locked.save(update_fields=["status", "answered_at", "answered_by"])
     return locked
 
 
-@transaction.atomic
 def confirmation_dispute(
     *, confirmation: BalanceConfirmation, by, reason, their_balance
 ) -> BalanceConfirmation:
@@ -148,15 +166,23 @@ def confirmation_dispute(
         errors["their_balance"] = [_("Use an amount with at most 2 decimal places.")]
     if errors:
         raise ValidationError(errors)
-    locked = _open(confirmation)
-    locked.status = Status.DISPUTED
-    locked.answered_at = timezone.now()
-    locked.answered_by = by
-    locked.dispute_reason = reason
-    locked.their_balance = round2(amount)
-    locked.save(
-        update_fields=["status", "answered_at", "answered_by", "dispute_reason", "their_balance"]
-    )
+    _deem_if_late(confirmation)
+    with transaction.atomic():
+        locked = _open(confirmation)
+        locked.status = Status.DISPUTED
+        locked.answered_at = timezone.now()
+        locked.answered_by = by
+        locked.dispute_reason = reason
+        locked.their_balance = round2(amount)
+        locked.save(
+            update_fields=[
+                "status",
+                "answered_at",
+                "answered_by",
+                "dispute_reason",
+                "their_balance",
+            ]
+        )
     return locked
 
 
@@ -198,9 +224,7 @@ def confirmations_deem_accepted(*, today: datetime.date | None = None) -> int:
             locked = BalanceConfirmation.objects.select_for_update().get(pk=confirmation.pk)
             if locked.status != Status.OPEN:
                 continue
-            locked.status = Status.DEEMED_ACCEPTED
-            locked.answered_at = timezone.now()
-            locked.save(update_fields=["status", "answered_at"])  # audited, one by one
+            _deem(locked)
             changed += 1
     return changed
 
