@@ -8,6 +8,7 @@ activates it), and between 00:00 and 03:00 in Istanbul UTC is still on the day b
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 
 from django.utils import timezone
@@ -53,10 +54,16 @@ def recorded_date_problem(value: datetime.date) -> str | None:
 
 def planned_moment_problem(value: datetime.datetime) -> str | None:
     """What is wrong with the start or end of a window (a price's validity, a campaign, a
-    banner), or ``None``: from 2000 to 2999. Year 1 or 9999 cannot even be turned into UTC
-    (the audit log's diff failed with a 500). The year is compared, not the moment, so the
-    check itself never overflows."""
-    if EARLIEST_RECORDED_DATE.year <= value.year <= LAST_PLANNED_YEAR:
+    banner), or ``None``: from 2000 to 2999 in the distributor's calendar, whatever offset
+    the time came with (the ERP's UTC, the back office's Istanbul, a CSV's ``+03:00`` judge
+    ``3000-01-01T00:00+03:00`` alike). Year 1 or 9999 cannot even be turned into UTC (the audit
+    log's diff failed with a 500): a time the calendar cannot hold is judged by its own year,
+    so the check itself never overflows."""
+    year = value.year
+    if timezone.is_aware(value):
+        with contextlib.suppress(OverflowError, ValueError):
+            year = timezone.localtime(value, timezone.get_default_timezone()).year
+    if EARLIEST_RECORDED_DATE.year <= year <= LAST_PLANNED_YEAR:
         return None
     return _("Enter a time from %(first)d to %(last)d.") % {
         "first": EARLIEST_RECORDED_DATE.year,

@@ -325,6 +325,10 @@ def test_unknown_sku_and_price_list_fail_their_records_and_the_others_are_applie
         # within the calendar but not a price's window: as the back office keeps them
         ({"valid_to": "9998-01-01T00:00:00Z"}, "valid_to", "Enter a time from 2000 to 2999."),
         ({"valid_from": "0002-01-01T00:00:00Z"}, "valid_from", "Enter a time from 2000 to 2999."),
+        # the year is the distributor's (Istanbul), as the back office and the CSV import judge
+        # it: 23:00 UTC on 31.12.2999 is already 3000 there; 22:30 UTC on 31.12.1999 is 2000
+        ({"valid_to": "3000-01-01T00:00:00+03:00"}, "valid_to", "Enter a time from 2000 to 2999."),
+        ({"valid_to": "2999-12-31T23:00:00Z"}, "valid_to", "Enter a time from 2000 to 2999."),
         ({"price_list": ""}, "price_list", "This field may not be blank."),
         ({"currency": "TRY"}, "currency", "Unknown or read-only field."),
     ],
@@ -531,6 +535,15 @@ def test_a_window_from_the_feed_is_honoured_by_the_engine(client, products, deal
     resolved = price_resolve_many(customer=dealer, items=[(product, 1)])[0]
 
     assert (resolved.unit_net, resolved.source) == (D("100.0000"), "list")
+
+
+def test_the_first_minutes_of_2000_in_istanbul_are_in_the_window_as_in_the_back_office(
+    client, products
+):
+    # 00:30 on 1 January 2000 in Istanbul (then UTC+2) is 22:30 UTC on 31 December 1999: the
+    # back office takes it, so the feed does too
+    body = post(client, PRICES, [price(valid_from="1999-12-31T22:30:00Z")])
+    assert body["created"] == 1, body
 
 
 # --- the frame: scopes, size, idempotency, log, queries ---------------------------------------
