@@ -127,6 +127,10 @@ def service_records(record):
         ({"number": "abc2026000000001"}, "number", "Use the tax authority's form"),
         ({"number": "ABC2025000000001"}, "number", "The year in the number"),
         ({"due_date": "2026-11-01"}, "due_date", "Must not be before issue_date."),
+        ({"due_date": "9999-12-31"}, "due_date", "At most ten years after issue_date."),
+        ({"due_date": "2036-11-01"}, "due_date", "At most ten years after issue_date."),
+        ({"issue_date": "2026-W45-1"}, "issue_date", "Date has wrong format"),  # a week date
+        ({"due_date": "20261202"}, "due_date", "Date has wrong format"),
         ({"customer_code": "NOBODY"}, "customer_code", "No dealer has this code."),
         ({"ettn": "not-a-uuid"}, "ettn", "Must be a valid UUID."),
         ({"profile": "e-irsaliye"}, "profile", "is not a valid choice"),

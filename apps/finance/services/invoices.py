@@ -56,7 +56,7 @@ from apps.core.money import round2
 from apps.finance.descriptions import invoice_text
 from apps.finance.events import invoices_created_emit
 from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, invoice_file_path
-from apps.finance.services.ledger import ledger_settle
+from apps.finance.services.ledger import MAX_DUE_DAYS, ledger_settle
 from apps.orders.models import Order
 from apps.orders.services.invoicing import orders_mark_invoiced
 
@@ -149,6 +149,9 @@ def _check(record, customers, orders) -> Errors:
         errors["issue_date"] = [problem]
     if record["due_date"] < record["issue_date"]:
         errors["due_date"] = [_("Must not be before issue_date.")]
+    elif (record["due_date"] - record["issue_date"]).days > MAX_DUE_DAYS:
+        # as the back office's entries: a due date in 9999 stayed "not due" forever
+        errors["due_date"] = [_("At most ten years after issue_date.")]
     customer = customers.get(record["customer_code"])
     if customer is None:
         errors["customer_code"] = [_("No dealer has this code.")]

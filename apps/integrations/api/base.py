@@ -412,12 +412,14 @@ class JSONObject(RecordField):
 
 
 class Date(RecordField):
-    """``serializers.DateField``: ``YYYY-MM-DD``, returned as a ``date``."""
+    """``serializers.DateField``: ``YYYY-MM-DD`` and nothing else ISO 8601 also allows (Python
+    reads ``2026-W49-7`` as a date: a week date the message does not offer), as a ``date``."""
 
     drf_field_class = serializers.DateField
+    SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
     def clean(self, value):
-        if isinstance(value, str) and len(value.strip()) == 10:
+        if isinstance(value, str) and self.SHAPE.fullmatch(value.strip()):
             try:
                 return datetime.date.fromisoformat(value.strip())
             except ValueError:
