@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import DealerRole, User
 from apps.core.clock import business_today
+from apps.core.exceptions import ValidationError
 from apps.finance.descriptions import EntryDescriptions
 from apps.finance.models import Invoice, LedgerEntry, settled_sum
 from apps.orders.selectors import open_orders_total
@@ -188,6 +189,29 @@ def statement_default_end(customer) -> date:
     latest = LedgerEntry.objects.filter(customer=customer).aggregate(last=Max("entry_date"))["last"]
     today = business_today()
     return max(today, latest) if latest else today
+
+
+STATEMENT_MAX_DAYS = 3660  # "at most 10 years at a time"
+
+
+def statement_period(
+    *, date_from: date | None, date_to: date | None, default_end: date
+) -> tuple[date, date]:
+    """The period of a statement as asked, its gaps filled: the end defaults to
+    ``default_end`` (``statement_default_end``), the start to the first of January of the
+    end's year asked for (or of this year). Then the rules, on the period as filled in, so that
+    one date alone is no way around them: it must not run backwards and spans at most 10 years.
+    ``ValidationError`` naming the field sent (the API and the portal answer 400 with it)."""
+    end = date_to or default_end
+    start = date_from or date((date_to or business_today()).year, 1, 1)
+    if end < start:
+        if date_to is not None:
+            raise ValidationError({"date_to": [_("Must not be before date_from.")]})
+        raise ValidationError({"date_from": [_("Must not be after date_to.")]})
+    if (end - start).days > STATEMENT_MAX_DAYS:
+        field = "date_to" if date_to is not None else "date_from"
+        raise ValidationError({field: [_("At most 10 years at a time.")]})
+    return start, end
 
 
 def statement(*, customer, date_from: date, date_to: date) -> dict:

@@ -29,13 +29,6 @@ class StatementForm(forms.Form):
         label=_("Format"), choices=[("pdf", "PDF"), ("csv", _("CSV (Excel, Turkish)"))]
     )
 
-    def clean(self):
-        cleaned = super().clean()
-        low, high = cleaned.get("date_from"), cleaned.get("date_to")
-        if low and high and low > high:
-            self.add_error("date_to", _("Must not be before the start."))
-        return cleaned
-
 
 # how dealers write amounts: Turkish first (dots group thousands, a comma marks the decimals:
 # 1.234,56 and 120.000), then English (1,234.56 and 85.19); whole groups of three only

@@ -63,6 +63,7 @@ from apps.finance.selectors import (
     invoice_queryset,
     statement,
     statement_default_end,
+    statement_period,
 )
 from apps.finance.services.card_payments import card_payment_start
 from apps.orders import selectors as order_selectors
@@ -1034,12 +1035,21 @@ class StatementView(FinanceView):
         )
         if not form.is_bound:
             return self.page("statement.html", form=form)
+        if form.is_valid():
+            try:  # the API's defaults and rules (at most 10 years at a time)
+                date_from, date_to = statement_period(
+                    date_from=form.cleaned_data["date_from"],
+                    date_to=form.cleaned_data["date_to"],
+                    default_end=end,
+                )
+            except ValidationError as exc:
+                for field, messages in exc.errors.items():
+                    for message in messages:
+                        form.add_error(field, message)
         if not form.is_valid():
             response = self.page("statement.html", form=form)
             response.status_code = 400
             return response
-        date_from = form.cleaned_data["date_from"] or today.replace(month=1, day=1)
-        date_to = form.cleaned_data["date_to"] or end
         customer = request.user.customer
         result = statement(customer=customer, date_from=date_from, date_to=date_to)
         name = f"statement-{customer.code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}"

@@ -263,6 +263,10 @@ def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     assert statement.status_code == 200 and statement.content[:4] == b"%PDF"
     bad = client.get("/portal/statement/?date_from=2026-12-31&date_to=2026-01-01&format=pdf")
     assert bad.status_code == 400 and b"%PDF" not in bad.content[:4]  # the form, saying why
+    # the API's 10-year limit, also when one end is left to its default
+    for query in ("date_from=0001-01-01&date_to=9999-12-31", "date_from=2000-01-01"):
+        long = client.get(f"/portal/statement/?{query}&format=csv")
+        assert long.status_code == 400 and "en fazla 10 yıl" in long.content.decode()
     # the form's dates are ISO, as a date field takes them, in Turkish too (not 01/01/2026)
     form = client.get("/portal/statement/").content.decode()
     assert re.search(r'name="date_from" value="\d{4}-\d\d-\d\d"', form), form
@@ -276,7 +280,11 @@ def test_the_statement_form_ends_at_an_invoice_dated_tomorrow(shop, integration_
     shop.customer.save(update_fields=["code"])
     tomorrow = business_today() + datetime.timedelta(days=1)
     number = f"ABC{tomorrow.year}000000007"
-    record = h.invoice(number=number, issue_date=tomorrow.isoformat(), due_date="2099-01-01")
+    record = h.invoice(
+        number=number,
+        issue_date=tomorrow.isoformat(),
+        due_date=(tomorrow + datetime.timedelta(days=30)).isoformat(),
+    )
     assert h.post(integration_client(), h.INVOICES, [record])["created"] == 1
     client, _user = browser(shop, role="finance")
     form = client.get("/portal/statement/").content.decode()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.core.clock import business_today
+from apps.core.exceptions import ValidationError
 from apps.core.serializers import StrictInputSerializer
 from apps.finance.models import BalanceConfirmation, CardPayment, Invoice, InvoiceLine
-from apps.finance.selectors import InvoiceStatus
+from apps.finance.selectors import InvoiceStatus, statement_period
 
 
 class Money(serializers.DecimalField):
@@ -110,22 +110,16 @@ class StatementQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        """The defaults first (to today, or to the dealer's latest entry when it is dated
-        later: ``default_end`` in the context; from the first of January of ``date_to``'s
-        year, or of this year), then the rules on the period as asked or filled in: one alone
-        is no way around the 10-year limit."""
-        today = business_today()
-        end = attrs.get("date_to") or self.context.get("default_end") or today
-        year = attrs["date_to"].year if attrs.get("date_to") else today.year
-        start = attrs.get("date_from") or datetime.date(year, 1, 1)
-        if end < start:
-            if "date_to" in attrs:
-                raise serializers.ValidationError({"date_to": [_("Must not be before date_from.")]})
-            raise serializers.ValidationError({"date_from": [_("Must not be after date_to.")]})
-        if (end - start).days > 3660:
-            field = "date_to" if "date_to" in attrs else "date_from"
-            raise serializers.ValidationError({field: [_("At most 10 years at a time.")]})
-        attrs["date_from"], attrs["date_to"] = start, end
+        """The defaults and the rules of ``statement_period`` (to today, or to the dealer's
+        latest entry when it is dated later: ``default_end`` in the context)."""
+        try:
+            attrs["date_from"], attrs["date_to"] = statement_period(
+                date_from=attrs.get("date_from"),
+                date_to=attrs.get("date_to"),
+                default_end=self.context.get("default_end") or business_today(),
+            )
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.errors) from exc
         return attrs
 
 
