@@ -394,6 +394,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # complexity: a letter and a digit or symbol (DESIGN.md)
+    {"NAME": "apps.accounts.validators.PasswordComplexityValidator"},
 ]
 
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a reset link lives

@@ -1,5 +1,5 @@
-"""Turkish tax numbers (VKN for companies, 10 digits; TCKN for persons, 11 digits) and
-ISO 3166-1 country codes."""
+"""Turkish tax numbers (VKN for companies, 10 digits; TCKN for persons, 11 digits), ISO
+3166-1 country codes, and the password complexity rule."""
 
 from __future__ import annotations
 
@@ -55,3 +55,22 @@ def validate_country_code(value: str) -> None:
             _("Use an assigned ISO 3166-1 alpha-2 country code, e.g. TR."),
             code="invalid_country",
         )
+
+
+class PasswordComplexityValidator:
+    """DESIGN.md's "complexity rules", beside Django's length, similarity, common-password and
+    all-digits validators: at least one letter and at least one digit or symbol, and a
+    password is not blank. Eight spaces, eight letters (``qzxwvqzx``) or eight invisible
+    characters (U+200B, U+3000) were accepted before."""
+
+    def validate(self, password, user=None):
+        letters = any(ch.isalpha() for ch in password)
+        others = any(
+            not ch.isalpha() and not ch.isspace() and unicodedata.category(ch)[0] in "NPS"
+            for ch in password
+        )
+        if not password.strip() or not letters or not others:
+            raise ValidationError(self.get_help_text(), code="password_too_simple")
+
+    def get_help_text(self):
+        return _("Your password must contain at least one letter and one digit or symbol.")

@@ -113,12 +113,34 @@ def test_a_known_email_answers_the_same_202_and_creates_nothing(api_client):
     assert not Customer.objects.filter(tax_number="4540536920").exists()
 
 
-@pytest.mark.parametrize("password", ["short1!", "12345678901", "password123"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "short1!",
+        "12345678901",
+        "password123",
+        # the complexity rule (DESIGN.md): a letter and a digit or symbol, not blank
+        " " * 8,
+        "qzxwvqzxkl",
+        "\u3000" * 8,
+        "\u200b" * 8,
+        "12345678-!",
+    ],
+)
 def test_weak_password_answers_400_and_changes_nothing(api_client, password):
     response = api_client.post(URL, body(owner__password=password), format="json")
     assert response.status_code == 400
     assert "owner.password" in response.json()["errors"]
     assert not Customer.objects.exists()
+
+
+def test_the_complexity_rule_names_what_a_password_needs(api_client):
+    response = api_client.post(URL, body(owner__password="qzxwvqzxkl"), format="json")
+    assert response.json()["errors"]["owner.password"] == [
+        "Your password must contain at least one letter and one digit or symbol."
+    ]
+    accepted = api_client.post(URL, body(owner__password="qzxwvqzx-kl"), format="json")
+    assert accepted.status_code == 202, accepted.json()
 
 
 def test_one_answer_names_every_field_to_correct_a_weak_password_and_consents_included(
