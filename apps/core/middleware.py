@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from datetime import UTC
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
@@ -81,6 +82,37 @@ def _null_character_fields(request, *, forms: bool = False) -> list[str]:
     return fields
 
 
+def _undecodable_fields(request, *, forms: bool = False) -> list[str]:
+    """The query parameters (and, with ``forms``, the posted form's fields) whose bytes are
+    not UTF-8 (``%FF``, a lone surrogate's ``%ED%A0%80``): Django reads them with ``�`` in
+    their place, and a form saved "Depo��" for an address. Refused instead, as the APIs refuse
+    such a JSON body. A multipart form is judged by what its parser read (a ``�`` it put in)."""
+    fields = _undecodable_pairs(request.META.get("QUERY_STRING", ""))
+    if forms and request.method == "POST":
+        if request.content_type == "application/x-www-form-urlencoded":
+            fields += _undecodable_pairs(request.body.decode("latin-1"))
+        elif request.content_type == "multipart/form-data":
+            fields += [
+                key
+                for key, values in request.POST.lists()
+                if "\ufffd" in key or any("\ufffd" in value for value in values)
+            ]
+    return fields
+
+
+def _undecodable_pairs(encoded: str) -> list[str]:
+    names = []
+    for pair in encoded.split("&"):
+        name, _eq, value = pair.partition("=")
+        try:
+            for part in (name, value):
+                unquote_to_bytes(part.replace("+", " ")).decode("utf-8")
+        except UnicodeDecodeError:
+            readable = unquote_to_bytes(name.replace("+", " ")).decode("utf-8", "replace")
+            names.append(readable.replace("\ufffd", "") or "path")
+    return names
+
+
 def _bad_date_drilldown(request) -> bool:
     """An admin list's date drill-down (``created_at__year=``, ``__month``, ``__day``) that is
     not a small whole number: Django turns it into a date and overflowed with a 500 on
@@ -107,6 +139,8 @@ class ApiMiddleware:
             # the admin's filters, search and autocomplete, the portal's forms
             if _null_character_fields(request, forms=True):
                 return HttpResponseBadRequest(_("Null characters are not allowed."))
+            if _undecodable_fields(request, forms=True):
+                return HttpResponseBadRequest(_("The text sent is not valid UTF-8."))
             if request.path.startswith("/admin/") and _bad_date_drilldown(request):
                 # Django's own answer to a filter it cannot use: the list, unfiltered, "?e=1"
                 return HttpResponseRedirect(f"{request.path}?e=1")
@@ -126,6 +160,17 @@ class ApiMiddleware:
                     "detail": message,
                     "code": "null_characters",
                     "errors": {name: [message] for name in nul},
+                },
+                status=400,
+            )
+        undecodable = _undecodable_fields(request)
+        if undecodable:
+            message = _("The text sent is not valid UTF-8.")
+            return JsonResponse(
+                {
+                    "detail": message,
+                    "code": "invalid_encoding",
+                    "errors": {name: [message] for name in undecodable},
                 },
                 status=400,
             )

@@ -151,6 +151,18 @@ def test_null_characters_in_the_url_answer_400_naming_where(api_client, url, fie
     assert response.json()["errors"] == {field: ["Null characters are not allowed."]}
 
 
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [("/api/test/numbers?page=%FF", "page"), ("/api/test/numbers?x=%ED%A0%80", "x")],
+)
+def test_bytes_that_are_not_utf8_in_the_query_answer_400_naming_where(api_client, url, field):
+    # Django reads them as "\ufffd": a filter or a search on text nobody sent
+    response = api_client.get(url)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_encoding"
+    assert response.json()["errors"] == {field: ["The text sent is not valid UTF-8."]}
+
+
 def test_a_lazily_translated_message_is_the_error_itself_not_invalid_input():
     from django.utils.translation import gettext_lazy
 

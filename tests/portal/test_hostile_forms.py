@@ -41,6 +41,34 @@ def test_a_nul_in_a_posted_form_answers_400_and_changes_nothing(shop, url, data)
     assert not Order.objects.exists() and CartItem.objects.count() == 1
 
 
+@pytest.mark.parametrize("raw", [b"Depo%FF%FE", b"Depo%ED%A0%80"])
+def test_form_text_that_is_not_utf8_answers_400_and_saves_nothing(shop, raw):
+    # Django reads such bytes as "\ufffd": an address was saved as "Depo\ufffd\ufffd"
+    from apps.accounts.models import Address
+
+    client, _user = browser(shop)
+    before = Address.objects.count()
+    token = client.get("/portal/company/addresses/").cookies.get("csrftoken")
+    body = b"type=shipping&title=" + raw + b"&line1=L&city=Izmir&country=TR"
+    if token is not None:
+        body += b"&csrfmiddlewaretoken=" + token.value.encode()
+    response = client.generic(
+        "POST",
+        "/portal/company/addresses/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert Address.objects.count() == before
+    # a multipart form is judged by what its parser read
+    multipart = client.post(
+        "/portal/company/addresses/",
+        {"type": "shipping", "title": "Depo\ufffd", "line1": "L", "city": "Izmir", "country": "TR"},
+    )
+    assert multipart.status_code == 400
+    assert Address.objects.count() == before
+
+
 def test_signing_in_with_a_nul_in_the_email_answers_400(client):
     response = client.post("/portal/login/", {"email": "a\x00b@x.com", "password": "x"})
     assert response.status_code == 400
