@@ -124,6 +124,8 @@ def check_url(url: str, *, resolve_ttl: float = 0) -> tuple[str, int, list[IPAdd
         port = parts.port
     except ValueError as exc:
         raise UnsafeTarget(_("Enter a valid URL.")) from exc
+    if port == 0:  # nothing listens there: every delivery would fail until dead-lettered
+        raise UnsafeTarget(_("Enter a valid URL."))
     scheme = parts.scheme.lower()
     if scheme != "https" and (settings.WEBHOOK_REQUIRE_HTTPS or scheme != "http"):
         if settings.WEBHOOK_REQUIRE_HTTPS:

@@ -175,6 +175,8 @@ def test_without_a_key_401(api_client):
         ("http://user:pass@127.0.0.1/hooks", "no user name or password"),
         ("http://does-not-exist.invalid/hooks", "cannot be resolved"),
         ("not-a-url", "https:// or http://"),
+        ("http://127.0.0.1:0/hooks", "Enter a valid URL."),  # nothing listens on port 0
+        ("http://127.0.0.1:65536/hooks", "Enter a valid URL."),
     ],
 )
 def test_unsafe_urls_answer_400(client, url, says):
