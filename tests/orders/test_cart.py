@@ -201,6 +201,14 @@ def test_csv_without_header_and_with_commas(stocked):
     assert response.json()["added"] == 2 and response.json()["failed"] == 0
 
 
+def test_a_tab_separated_file_is_read(stocked):
+    # a text file saved from a spreadsheet or a list pasted into a file: tabs, as the quick
+    # order's text box takes them
+    response = upload(stocked.owner, "order.txt", b"A-1\t2\nA-2\t1\n", content_type="text/plain")
+    assert response.status_code == 200, response.json()
+    assert (response.json()["added"], response.json()["failed"]) == (2, 0)
+
+
 def test_xlsx_import(stocked):
     book = Workbook()
     sheet = book.active

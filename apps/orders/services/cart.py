@@ -176,7 +176,8 @@ def _rows_from_csv(data: bytes) -> list[tuple[int, list[str]]]:
     if "\x00" in text:
         raise ValidationError({"file": [_("The file is not a CSV file.")]})
     sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    # the separator used most: ";" (Turkish Excel), "," or a tab (a text file, a paste)
+    delimiter = max((",", ";", "\t"), key=sample.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows = _RowLimit()
     try:
