@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import decimal
+import re
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -108,6 +109,39 @@ def decimal_output_unbounded() -> None:
 
     quantize.unbounded = True
     field.quantize = quantize
+
+
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")  # DRF takes "2.0" for 2; so do we
+
+
+def number_input_plain() -> None:
+    """Numbers in the API's input as people and programs write them: ASCII digits, a sign, a
+    decimal point between digits. Python's ``Decimal()`` and ``int()``, which DRF's fields call,
+    also read ``1_000``, ``１`` or ``١`` (other scripts' digits), ``1.`` and ``.5`` and ``1e3``:
+    a payment of ``"1_000"`` was booked as 1,000.00. Those answer 400 now, as the portal, the
+    CSV import and the query parameters already did; and ``-0`` is stored and answered as
+    ``0`` (it was echoed ``-0.00``). Installed once, by the core app, on DRF's own fields, so
+    that no serializer can forget it."""
+    decimal_field, integer_field = serializers.DecimalField, serializers.IntegerField
+    if getattr(decimal_field.to_internal_value, "plain", False):
+        return
+    decimal_read, integer_read = decimal_field.to_internal_value, integer_field.to_internal_value
+
+    def decimal_to_internal_value(self, data):
+        if not isinstance(data, bool) and not _PLAIN_DECIMAL.fullmatch(str(data).strip()):
+            self.fail("invalid")
+        value = decimal_read(self, data)
+        return value.copy_abs() if value is not None and value.is_zero() else value
+
+    def integer_to_internal_value(self, data):
+        if isinstance(data, str) and not _PLAIN_INTEGER.fullmatch(data.strip()):
+            self.fail("invalid")
+        return integer_read(self, data)
+
+    decimal_to_internal_value.plain = True
+    decimal_field.to_internal_value = decimal_to_internal_value
+    integer_field.to_internal_value = integer_to_internal_value
 
 
 class MoneyField(serializers.DecimalField):

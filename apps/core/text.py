@@ -36,6 +36,22 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+_PLAIN_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def plain_int(value) -> int | None:
+    """A whole number as written: an ``int`` (not a ``bool``), or text of ASCII digits with an
+    optional sign (spaces around allowed); else None. ``int()`` alone also reads ``1_000`` and
+    other scripts' digits (``١``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _PLAIN_INT.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
 def choices_text(choices) -> str:
     """The values of a ``TextChoices`` as a person and a program both read them, in the
     active language: ``on account (on_account), card (card), bank transfer (bank_transfer)``."""

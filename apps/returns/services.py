@@ -34,7 +34,7 @@ from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotFound, ValidationError
 from apps.core.money import part_amounts
 from apps.core.sequences import sequence_next
-from apps.core.text import choices_text, text_value
+from apps.core.text import choices_text, plain_int, text_value
 from apps.finance.descriptions import credit_note_text
 from apps.finance.models import Invoice, LedgerEntry
 from apps.finance.services.ledger import ledger_post
@@ -71,12 +71,9 @@ def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TE
 
 
 def _quantity(value, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    number = plain_int(value)
+    if number is None:
         raise ValidationError({field: [_("Enter a whole number.")]})
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValidationError({field: [_("Enter a whole number.")]}) from None
     if number < 1 or number > 1_000_000:
         raise ValidationError({field: [_("Enter a number from 1 to 1,000,000.")]})
     return number

@@ -27,6 +27,7 @@ from apps.catalog.models import Product
 from apps.core.clock import planned_moment_problem
 from apps.core.exceptions import ValidationError
 from apps.core.money import FOUR_PLACES, to_decimal
+from apps.core.text import plain_int
 from apps.pricing.events import price_changed_emit
 from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
 
@@ -246,10 +247,7 @@ def price_break_update(
 
 
 def int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return plain_int(value)
 
 
 # --- by target ----------------------------------------------------------------------------------
