@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import decimal
-import re
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from apps.core.text import PLAIN_DECIMAL, PLAIN_INTEGER
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -111,10 +112,6 @@ def decimal_output_unbounded() -> None:
     field.quantize = quantize
 
 
-_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
-_PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")  # DRF takes "2.0" for 2; so do we
-
-
 def number_input_plain() -> None:
     """Numbers in the API's input as people and programs write them: ASCII digits, a sign, a
     decimal point between digits. Python's ``Decimal()`` and ``int()``, which DRF's fields call,
@@ -129,13 +126,17 @@ def number_input_plain() -> None:
     decimal_read, integer_read = decimal_field.to_internal_value, integer_field.to_internal_value
 
     def decimal_to_internal_value(self, data):
-        if not isinstance(data, bool) and not _PLAIN_DECIMAL.fullmatch(str(data).strip()):
+        # text only: a JSON number (1e-05, 1000.0) is a number, whose own rules DRF applies
+        text = data.strip() if isinstance(data, str) else ""
+        too_long = len(text) > self.MAX_STRING_LENGTH  # DRF's own message for that
+        if isinstance(data, str) and not too_long and not PLAIN_DECIMAL.fullmatch(text):
             self.fail("invalid")
         value = decimal_read(self, data)
         return value.copy_abs() if value is not None and value.is_zero() else value
 
     def integer_to_internal_value(self, data):
-        if isinstance(data, str) and not _PLAIN_INTEGER.fullmatch(data.strip()):
+        too_long = isinstance(data, str) and len(data) > self.MAX_STRING_LENGTH
+        if isinstance(data, str) and not too_long and not PLAIN_INTEGER.fullmatch(data.strip()):
             self.fail("invalid")
         return integer_read(self, data)
 

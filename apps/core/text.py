@@ -37,6 +37,11 @@ def is_digits(text: str) -> bool:
 
 
 _PLAIN_INT = re.compile(r"[+-]?[0-9]+")
+# a number as the APIs take it in text: ASCII digits, a sign, a point between digits; a whole
+# number may end in ".0" as DRF allows. Not ``1_000``, ``1e3``, ``.5``, ``1.`` nor other
+# scripts' digits, which ``Decimal()`` and ``int()`` read too
+PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
 
 
 def plain_int(value) -> int | None:

@@ -61,7 +61,7 @@ from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
-from apps.core.text import check_text, storable
+from apps.core.text import PLAIN_DECIMAL, PLAIN_INTEGER, check_text, storable
 from apps.core.throttling import ApiKeyRateThrottle, IPRateThrottle
 from apps.integrations.models import BatchLog
 
@@ -200,6 +200,8 @@ class Integer(RecordField):
         else:
             if isinstance(value, str) and len(value) > 1000:
                 raise self.fail("max_string_length")
+            if isinstance(value, str) and not PLAIN_INTEGER.fullmatch(value.strip()):
+                raise self.fail("invalid")  # 1_000, other scripts' digits (as the dealer API)
             try:
                 number = int(self._decimal.sub("", str(value)))
             except (ValueError, TypeError):
@@ -253,6 +255,8 @@ class DecimalNumber(RecordField):
         text = value.strip() if isinstance(value, str) else str(value)
         if len(text) > self.MAX_STRING_LENGTH:
             raise self.fail("max_string_length")
+        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(text):
+            raise self.fail("invalid")  # 1_000, 1e3, .5 as text (as the dealer API)
         try:
             number = Decimal(text)
         except DecimalException:
