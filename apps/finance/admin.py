@@ -38,7 +38,7 @@ from apps.core.admin_site import SafeAutocompleteSelect
 from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
-from apps.core.money import money_text
+from apps.core.money import money_text, round2
 from apps.core.text import is_digits
 from apps.finance.models import (
     BalanceConfirmation,
@@ -314,8 +314,12 @@ class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, 
                 }
                 for code, label, _field in self.AGING_COLUMNS
             ],
-            "rows": [{**row, "amounts": [row[a] for a in amounts]} for row in rows],
-            "totals": totals,
+            # written for people (grouped, two places, ₺): the database's sums may carry more
+            # places (SQLite's ten)
+            "rows": [
+                {**row, "amounts": [money_text(round2(row[a])) for a in amounts]} for row in rows
+            ],
+            "totals": [money_text(round2(total)) for total in totals],
         }
         return TemplateResponse(request, "admin/finance/aging.html", context)
 

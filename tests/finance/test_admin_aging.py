@@ -44,19 +44,21 @@ def test_aging_per_dealer_and_in_total_sorted_by_total(staff_client, books):
     response = staff_client("Finance Manager").get(URL)
     assert response.status_code == 200
     rows = {row["code"]: row["amounts"] for row in response.context["rows"]}
+    # written for people: grouped, two places, the currency sign
     assert rows == {
-        "BBB": [D("0.00"), D("0.00"), D("0.00"), D("0.00"), D("400.00"), D("400.00")],
-        "AAA": [D("100.00"), D("0.00"), D("40.00"), D("0.00"), D("0.00"), D("140.00")],
+        "BBB": ["0.00 ₺", "0.00 ₺", "0.00 ₺", "0.00 ₺", "400.00 ₺", "400.00 ₺"],
+        "AAA": ["100.00 ₺", "0.00 ₺", "40.00 ₺", "0.00 ₺", "0.00 ₺", "140.00 ₺"],
     }
     assert [row["code"] for row in response.context["rows"]] == ["BBB", "AAA"]
     assert response.context["totals"] == [
-        D("100.00"),
-        D("0.00"),
-        D("40.00"),
-        D("0.00"),
-        D("400.00"),
-        D("540.00"),
+        "100.00 ₺",
+        "0.00 ₺",
+        "40.00 ₺",
+        "0.00 ₺",
+        "400.00 ₺",
+        "540.00 ₺",
     ]
+    assert "540.00 ₺" in response.content.decode()
 
 
 def test_aging_sorts_by_any_column_and_exports(staff_client, books):
