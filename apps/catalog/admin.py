@@ -13,7 +13,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -461,6 +462,10 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
         shown = (
             (*names, "attributes_category") if names else ("attribute_help", "attributes_category")
         )
+        if obj is not None and not self.has_change_permission(request, obj):
+            # read only (a Sales Manager, Customer Service): the values, not form fields that
+            # a read-only page would show as "None"
+            shown = ("attribute_values",)
         return [
             (
                 title,
@@ -474,6 +479,28 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs.setdefault("form", self._attribute_form(request, obj))
         return super().get_form(request, obj, change=change, **kwargs)
+
+    @admin.display(description=_("attributes"))
+    def attribute_values(self, obj: Product):
+        """The product's attribute values as its category defines them (label: value unit)."""
+        definitions = self._attribute_form_for_display(obj)
+        if not definitions:
+            return self.attribute_help(obj)
+        lines = []
+        for definition in definitions:
+            value = (obj.attributes or {}).get(definition.code)
+            if value is None or value == "":
+                shown = "-"
+            elif isinstance(value, bool):
+                shown = gettext("Yes") if value else gettext("No")
+            else:
+                shown = f"{value} {definition.unit}".strip()
+            lines.append((definition.name, shown))
+        return format_html_join(mark_safe("<br>"), "{}: {}", lines)
+
+    def _attribute_form_for_display(self, obj: Product):
+        category = obj.category if obj.category_id else None
+        return list(product_form_for(category).attribute_definitions)
 
     @admin.display(description=_("attributes"))
     def attribute_help(self, obj: Product | None):

@@ -191,6 +191,18 @@ def test_product_change_page_shows_the_category_attributes_as_fields_and_stock(
     assert "Choose the category: its attributes appear here" in add.content.decode()
 
 
+@pytest.mark.parametrize("role", ["Customer Service", "Sales Manager"])
+def test_a_read_only_product_page_shows_the_attribute_values(staff_client, lighting, role):
+    # given: staff who may view products but not change them (a read-only page showed each
+    # attribute form field as "None")
+    product = ProductFactory(category=lighting, attributes={"power_w": 40, "ip_rating": "IP44"})
+    response = staff_client(role).get(f"{PRODUCTS}{product.pk}/change/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "40 W" in content and "IP44" in content
+    assert "Attr power w" not in content and "Attributes category" not in content
+
+
 def test_a_yes_no_and_a_text_attribute_get_their_own_kind_of_field(admin_client, lighting):
     AttributeDefinitionFactory(category=lighting, code="dimmable", type="boolean")
     AttributeDefinitionFactory(category=lighting, code="colour", type="text", is_required=True)
