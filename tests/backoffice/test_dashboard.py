@@ -146,6 +146,12 @@ def test_the_charts_and_top_lists_among_the_dealers_seen(book, staff_client):
     assert charts["top_products"][0]["sku"] == "TOP-1" and charts["top_products"][0]["units"] == 14
     assert charts["payment_success"] == 75.0
     assert charts["cart_conversion"] == 50.0
+    # the share as each language writes it: "75.0 %" in English, "%75,0" in Turkish
+    admin_client = staff_client(superuser=True)
+    page = admin_client.get("/admin/").content.decode()
+    assert "75.0 % (3/4)" in page and "50.0 % (1/2)" in page
+    turkish = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="tr").content.decode()
+    assert "%75,0 (3/4)" in turkish
     assert charts["aging"][2] == "300.00"  # 31-60 days overdue
 
     manager = staff_client("Sales Manager").user
