@@ -249,11 +249,21 @@ def test_the_statement_pdf_has_its_pages_and_is_not_blank(erp, owner, tmp_path):
     assert _first_page_ink(response.content, tmp_path) > 0.01
 
 
-def test_the_statement_pdf_is_printed_in_the_distributors_time(owner, tmp_path):
+def test_the_statement_pdf_is_printed_in_the_distributors_time_and_fits_its_numbers(
+    owner, tmp_path
+):
     # given: the API speaks UTC, but a document a dealer files says the distributor's day and
     # time (Istanbul, UTC+3 all year)
     import time_machine
 
+    ledger_post(
+        customer=owner.user.customer,
+        kind="invoice",
+        amount="120.00",
+        entry_date=datetime.date(2026, 11, 2),
+        document_number="DMO2026000010001",  # an e-invoice number: 16 characters
+        description="Invoice DMO2026000010001",
+    )
     moment = (timezone.now() + datetime.timedelta(minutes=1)).replace(second=0)
     with time_machine.travel(moment, tick=False):  # later than the login: the token holds
         response = owner.get("/api/v1/account/statement?format=pdf&date_from=2026-11-01")
@@ -265,6 +275,9 @@ def test_the_statement_pdf_is_printed_in_the_distributors_time(owner, tmp_path):
         ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert f"Printed on {printed}." in " ".join(text.split()), text
+    words = text.split()
+    assert words.count("DMO2026000010001") == 2, text  # the number and the description's
+    assert "02.11.2026" in words, text
 
 
 # --- statement --------------------------------------------------------------------------------
