@@ -24,6 +24,20 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class NamedRelationsMixin:
+    """A row's ``__str__`` names its relations only when they are loaded (``related_label``:
+    ``#12`` otherwise, never a query on an audited save). The change page's title, breadcrumbs
+    and delete page name the row by it, so every page of the screen loads the relations of
+    ``list_select_related``, as the list does: ``DEMO001 · SKU-1, from 1 unit: 64.18 ₺``, not
+    ``#1 · #1``."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if isinstance(self.list_select_related, list | tuple) and self.list_select_related:
+            queryset = queryset.select_related(*self.list_select_related)
+        return queryset
+
+
 class DealerColumn:
     """The ``dealer`` column of a list of a dealer's rows: code and name, sorted by code."""
 

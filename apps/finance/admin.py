@@ -33,7 +33,7 @@ from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.scoping import DealerScopedAdminMixin, scoped_form_class
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_list_for_staff
-from apps.core.admin_mixins import DealerColumn, ReadOnlyAdminMixin
+from apps.core.admin_mixins import DealerColumn, NamedRelationsMixin, ReadOnlyAdminMixin
 from apps.core.admin_site import SafeAutocompleteSelect
 from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
@@ -529,7 +529,7 @@ class ConfirmationForm(_LedgerForm):
 
 @admin.register(BalanceConfirmation)
 class BalanceConfirmationAdmin(
-    DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
+    NamedRelationsMixin, DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
 ):
     """Open, confirmed, disputed and deemed-accepted confirmations; "Add" sends one."""
 

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
 from apps.core.clock import business_today
+from apps.core.models import related_label
 from apps.core.money import money_text
 from apps.orders.models import Order
 
@@ -415,7 +416,7 @@ class BalanceConfirmation(models.Model):
         permissions = [("answer_balanceconfirmation", "Can answer balance confirmations")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.as_of}"
+        return f"{related_label(self, 'customer', 'code')} {self.as_of:%Y-%m-%d}"
 
 
 # --- card payments taken online ---------------------------------------------------------------

@@ -27,7 +27,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.customers import customer_admin_link_add
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
-from apps.core.admin_mixins import DealerColumn
+from apps.core.admin_mixins import DealerColumn, NamedRelationsMixin
 from apps.core.exceptions import DomainError
 from apps.core.money import money_text
 from apps.pricing.models import LIST_CODE, Price, PriceChange, PriceList, SpecialPrice
@@ -279,7 +279,7 @@ class PriceAdminForm(PriceBreakForm):
 
 
 @admin.register(Price)
-class PriceAdmin(AuditHistoryMixin, ImportExportModelAdmin):
+class PriceAdmin(NamedRelationsMixin, AuditHistoryMixin, ImportExportModelAdmin):
     form = PriceAdminForm
     resource_classes = [PriceResource]
     formats = [CSV, XLSX]
@@ -356,7 +356,9 @@ class SpecialPriceAdminForm(PriceBreakForm):
 
 
 @admin.register(SpecialPrice)
-class SpecialPriceAdmin(DealerScopedAdminMixin, DealerColumn, AuditHistoryMixin, admin.ModelAdmin):
+class SpecialPriceAdmin(
+    NamedRelationsMixin, DealerScopedAdminMixin, DealerColumn, AuditHistoryMixin, admin.ModelAdmin
+):
     """Dealer special prices; a sales manager sees those of the dealers assigned to them. The
     customer page links here filtered by its dealer (``?customer__id__exact=``), the product
     page by its product (``?product__id__exact=``)."""

@@ -546,3 +546,29 @@ def test_an_unknown_dealer_code_in_a_collection_is_a_form_error(staff_client):
 
     assert response.status_code == 200
     assert "No customer with the code: NOPE-1." in response.content.decode()
+
+
+def test_a_change_page_names_the_row_by_its_relations_not_their_ids(staff_client, product, lists):
+    # the title and breadcrumbs read __str__, which names relations only when loaded
+    from apps.finance.services.confirmations import confirmation_send
+
+    dealer = CustomerFactory(code="DLR9")
+    price = price_set(
+        price_list=lists["LIST"], product=product, min_quantity=1, amount=Decimal("64.18")
+    )
+    special = special_price_set(
+        customer=dealer, product=product, min_quantity=1, amount=Decimal("55")
+    )
+    confirmation = confirmation_send(customer=dealer, as_of=timezone.localdate())
+    client = staff_client(superuser=True)
+    pages = {
+        f"/admin/pricing/price/{price.pk}/change/": "LIST, from 1 unit: 64.18 ₺",
+        f"/admin/pricing/specialprice/{special.pk}/change/": "DLR9 · CAB-1, from 1 unit: 55.00 ₺",
+        f"/admin/finance/balanceconfirmation/{confirmation.pk}/change/": (
+            f"DLR9 {confirmation.as_of}"
+        ),
+    }
+    for url, name in pages.items():
+        page = client.get(url).content.decode()
+        assert name in page, url
+        assert "#" + str(dealer.pk) + " " not in page
