@@ -77,6 +77,22 @@ def test_staff_send_the_balance_as_of_a_date_and_the_dealer_confirms(owner, deal
     assert changes.count() == 2  # sent, answered
 
 
+def test_the_confirmation_email_writes_the_balance_and_days_as_the_dealer_reads_them(
+    owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    customer = owner.user.customer  # a dealer reads what the portal speaks: Turkish
+    _books(customer)
+    ledger_post(
+        customer=customer, kind="invoice", amount="11000.00", entry_date=datetime.date(2026, 9, 2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmation_send(customer=customer, as_of=datetime.date(2026, 9, 30))
+    message = next(m for m in mailoutbox if owner.user.email in m.to)
+    text = message.subject + " " + message.body
+    assert "11.600,00 TRY" in message.subject and "30 Eylül 2026" in message.subject, text
+    assert "30 Eylül 2026 tarihinde" in message.body, text  # not "2026-09-30"
+
+
 def test_the_dealer_disputes_with_a_reason_and_its_own_balance(owner):
     confirmation = confirmation_send(customer=owner.user.customer, as_of=timezone.localdate())
     url = f"{URL}/{confirmation.pk}/dispute"

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import close_old_connections
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from apps.finance.models import PaymentReminder
 from apps.finance.services.ledger import ledger_post
@@ -113,8 +114,13 @@ def test_the_reminder_is_in_the_dealers_language_with_the_amounts(
     with django_capture_on_commit_callbacks(execute=True):
         payment_reminders_send()
     message = next(m for m in mailoutbox if "owner@bayi.test" in m.to)
-    assert "120.00" in message.body and "ABC" in message.body
-    assert message.subject.startswith("Vadesi geçmiş")
+    # amounts and days as Turkish writes them, not as the context keeps them (120.00, ISO)
+    due = TODAY() - datetime.timedelta(days=3)
+    with translation.override("tr"):
+        due_text = date_format(due, "DATE_FORMAT")
+    assert "120,00 TRY" in message.body and "ABC" in message.body
+    assert f"vade {due_text}" in message.body and due.isoformat() not in message.body
+    assert message.subject.startswith("Vadesi geçmiş") and "120,00 TRY" in message.subject
     assert "/portal/invoices/" in message.body  # the portal's invoices, not the start page
 
 
