@@ -139,6 +139,19 @@ def test_the_purchase_path_search_cart_checkout_order(shop, django_assert_max_nu
     assert order.number in client.get("/portal/orders/").content.decode()
 
 
+def test_a_system_note_of_an_order_made_through_the_api_reads_in_turkish(shop):
+    # the API placed it (English): the note was stored as "Placed."; the portal reads Turkish
+    from tests.orders.conftest import place
+
+    number = place(shop.owner, [("A-1", 1)]).json()["number"]
+    assert Order.objects.get(number=number).status_history.first().note == "Placed."
+    client, _user = browser(shop)
+    page = client.get(f"/portal/orders/{number}/").content.decode()
+    with translation.override("tr"):
+        placed = translation.gettext("Placed.")
+    assert placed != "Placed." and f"· {placed}" in page
+
+
 def test_checkout_shows_the_services_refusals(shop):
     client, _user = browser(shop)
     client.post("/portal/cart/", {"sku": "A-1", "quantity": "2"})

@@ -64,3 +64,12 @@ def return_status(value: str) -> str:
         return str(ReturnStatus(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def history_note(note: str) -> str:
+    """A status change's note in the reader's language when the system wrote it: the note is
+    stored in the language of the request that made the change ("Placed." through the API, in
+    English), and the system's notes are messages of the catalogue. A person's own note is
+    shown as written."""
+    return gettext(note) if note else note
