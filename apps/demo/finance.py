@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Customer, CustomerStatus
 from apps.catalog.models import Product
-from apps.core.clock import business_today
+from apps.core.clock import business_date, business_today
 from apps.core.money import round2
 from apps.finance.descriptions import opening_balance_text, refund_text
 from apps.finance.models import (
@@ -71,12 +71,34 @@ def _ubl(number: str, ettn: str, issued: date, customer: Customer, gross: Decima
     ).encode()
 
 
-def _invoice(customer: Customer, serial: int, issued: date, terms: int, products, order=None):
+def _order_lines(order: Order) -> list[dict]:
+    """The invoice lines of a delivered order: what it sold, at its net prices."""
     lines = []
+    for line in order.lines.all():
+        quantity = Decimal(line.quantity)
+        unit_net = (line.line_net / quantity).quantize(Decimal("0.0001"))
+        line_net = round2(quantity * unit_net)
+        lines.append(
+            {
+                "sku": line.sku,
+                "description": line.name[:255],
+                "quantity": quantity.quantize(Decimal("0.001")),
+                "unit_net": unit_net,
+                "vat_rate": line.vat_rate,
+                "vat_exemption_code": "351" if line.vat_rate == 0 else "",
+                "line_net": line_net,
+                "line_vat": round2(line_net * line.vat_rate / Decimal(100)),
+            }
+        )
+    return lines
+
+
+def _invoice(customer: Customer, serial: int, issued: date, terms: int, products, order=None):
+    lines = _order_lines(order) if order is not None else []
     # each line about 1.2 % of the dealer's credit limit (varied): a year of invoices keeps the
     # open balance well inside the limit, so the demo orders placed later are not all held
     per_line = (customer.credit_limit or Decimal("100000")) * Decimal("0.012")
-    for position, product in enumerate(products):
+    for position, product in enumerate(products if order is None else ()):
         quantity = Decimal(1 + (product.pk + position) % 4)
         share = Decimal(60 + (product.pk * 31 + position * 17) % 80) / 100
         unit_net = (per_line * share / quantity).quantize(Decimal("0.01"))
@@ -144,19 +166,20 @@ def seed_finance(options) -> list[str]:
         delivered = list(
             Order.objects.filter(customer=customer, status__in=("delivered", "shipped"))
             .order_by("created_at")
-            .values_list("number", flat=True)
+            .prefetch_related("lines")
         )
         plan = RICH_INVOICES if rich else PLAIN_INVOICES
         for serial, (days_ago, terms, count) in enumerate(plan, start=1):
             chosen = [
                 products[(customer.pk + serial * 7 + k) % len(products)] for k in range(count)
             ]
-            order = None
+            order, issued = None, today - timedelta(days=days_ago)
             if rich and delivered and days_ago <= 10:
-                order = Order(number=delivered.pop(0))
-            record = _invoice(
-                customer, serial, today - timedelta(days=days_ago), terms, chosen, order
-            )
+                # the invoice of a shipped order: its lines, issued when it shipped, not before
+                order = delivered.pop(0)
+                shipped = order.shipped_at or order.created_at
+                issued = min(max(issued, business_date(shipped)), today)
+            record = _invoice(customer, serial, issued, terms, chosen, order)
             invoices[len(invoices)] = record
         # payments: most of the opening balance and the oldest invoices (DEMO002 pays little)
         share = Decimal("0.15") if customer.code == OVERDUE_DEALER else Decimal("0.55")

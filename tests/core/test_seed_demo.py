@@ -100,3 +100,22 @@ def test_demo_orders_are_spread_over_the_last_days_with_their_history_in_order()
     assert delivered and all(
         timezone.now() - o.delivered_at < timedelta(days=14) for o in delivered
     )
+
+
+def test_a_demo_invoice_of_an_order_bills_that_order_after_it_shipped():
+    from apps.core.clock import business_date
+    from apps.finance.models import Invoice
+
+    run("--products", "30", "--dealers", "4")
+    invoices = list(
+        Invoice.objects.filter(order__isnull=False)
+        .select_related("order")
+        .prefetch_related("lines", "order__lines")
+    )
+    assert invoices, "the demo shows invoices of its delivered orders"
+    for invoice in invoices:
+        order = invoice.order
+        billed = sorted((line.sku, line.quantity) for line in invoice.lines.all())
+        sold = sorted((line.sku, line.quantity) for line in order.lines.all())
+        assert billed == sold, invoice.number
+        assert invoice.issue_date >= business_date(order.shipped_at or order.created_at)
