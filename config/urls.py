@@ -4,10 +4,9 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView
 
 from apps.core import views as core_views
-from apps.core.api.views import RedocView, SwaggerView
+from apps.core.api.views import RedocView, SchemaView, SwaggerView
 from apps.core.views import docs_guard
 
 urlpatterns = [
@@ -24,7 +23,7 @@ urlpatterns = [
     path("reset-password", RedirectView.as_view(url="/portal/password/reset/", query_string=True)),
     path("verify-email", RedirectView.as_view(url="/portal/verify-email/", query_string=True)),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("api/schema/", docs_guard(SpectacularAPIView.as_view()), name="schema"),
+    path("api/schema/", docs_guard(SchemaView.as_view()), name="schema"),
     path(
         "api/docs/",
         docs_guard(SwaggerView.as_view(url_name="schema")),

@@ -28,6 +28,14 @@ def test_schema_and_docs_are_served(client):
         assert b"/static/drf_spectacular_sidecar/" in page.content  # no CDN needed
 
 
+def test_the_schema_answers_json_for_format_json_as_drf_spectacular_documents(client):
+    as_json = client.get("/api/schema/?format=json")
+    assert as_json.status_code == 200 and "json" in as_json["Content-Type"]
+    assert as_json.json()["openapi"].startswith("3.")
+    as_yaml = client.get("/api/schema/")
+    assert as_yaml.status_code == 200 and as_yaml.content.startswith(b"openapi:")  # YAML
+
+
 def test_both_api_roots_exist(client):
     assert client.get("/api/v1/").json()["name"] == "dealer"
     assert client.get("/api/integration/v1/").json()["name"] == "integration"

@@ -1,7 +1,7 @@
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -78,3 +78,17 @@ class SwaggerView(_HtmlPageOptions, SpectacularSwaggerView):
 
 class RedocView(_HtmlPageOptions, SpectacularRedocView):
     """Redoc of the OpenAPI schema."""
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema: YAML by default, JSON for ``Accept: application/json`` or, as
+    drf-spectacular documents it, ``?format=json`` (the APIs themselves take no ``format``
+    parameter, so the view reads it itself)."""
+
+    def perform_content_negotiation(self, request, force=False):
+        wanted = request.query_params.get("format")
+        if wanted in ("json", "yaml"):
+            for renderer in self.get_renderers():
+                if renderer.format == wanted:
+                    return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
