@@ -133,8 +133,17 @@ def _change_cursor_key(raw: str) -> tuple[datetime.datetime, int] | None:
         if type(pk) is not int or not 0 < pk < 2**63 or not isinstance(moment, str):
             raise wrong
         moment = datetime.datetime.fromisoformat(moment)
-    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
+        if moment.tzinfo is None:
+            raise wrong
+        # in UTC: Python takes offsets PostgreSQL refuses (+16:00, +05:30:30.5)
+        moment = moment.astimezone(datetime.UTC)
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+        RecursionError,  # "[[[[..." a thousand deep
+        UnicodeDecodeError,
+        binascii.Error,
+    ) as exc:
         raise wrong from exc
-    if moment.tzinfo is None:
-        raise wrong
     return moment, pk

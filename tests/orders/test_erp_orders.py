@@ -6,6 +6,7 @@ nothing; the same status again is 200 ``changed: false``."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
@@ -345,6 +346,12 @@ def test_a_cursor_pull_never_stalls_nor_skips_when_many_orders_share_one_updated
         ({"cursor": "WyIyMDI2LTAzLTAxVDEyOjAwOjAwIiwxXQ"}, "cursor"),  # a naive time
         ({"cursor": "WyIyMDI2LTAzLTAxVDEyOjAwOjAwWiIsIjEiXQ"}, "cursor"),  # the id as text
         ({"cursor": "", "page": "1"}, "cursor"),
+        (
+            {"cursor": "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzAxOjAwIiwxXQ"},
+            "cursor",
+        ),  # before year 1 in UTC
+        # "[[[[..." deeper than JSON's decoder goes
+        ({"cursor": base64.urlsafe_b64encode(b"[" * 1200).decode().rstrip("=")}, "cursor"),
         ({"cursor": "", "page_size": "0"}, "page_size"),
     ],
 )
@@ -352,6 +359,20 @@ def test_a_bad_cursor_is_400_naming_it(shop, erp, params, field):
     response = erp.get(ORDERS, params)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzE2OjAwIiwxXQ",  # +16:00: PostgreSQL refuses the offset
+        "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzA1OjMwOjMwLjUiLDFd",  # an offset with seconds
+    ],
+)
+def test_a_cursor_with_an_offset_postgresql_cannot_read_is_read_in_utc(shop, erp, cursor):
+    shop.product("A-1")
+    placed(shop)
+    response = erp.get(ORDERS, {"cursor": cursor})
+    assert response.status_code == 200, response.json()
 
 
 def test_a_cursor_page_costs_what_a_numbered_page_costs(shop, erp):
