@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.exceptions import BadRequest
 from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.dispatch import receiver
@@ -90,7 +91,10 @@ def _undecodable_fields(request, *, forms: bool = False) -> list[str]:
     fields = _undecodable_pairs(request.META.get("QUERY_STRING", ""))
     if forms and request.method == "POST":
         if request.content_type == "application/x-www-form-urlencoded":
-            fields += _undecodable_pairs(request.body.decode("latin-1"))
+            try:  # raw bytes first (a browser sends ASCII), then what %XX stands for
+                fields += _undecodable_pairs(request.body.decode("utf-8"))
+            except UnicodeDecodeError:
+                fields.append("body")
         elif request.content_type == "multipart/form-data":
             fields += [
                 key
@@ -137,9 +141,14 @@ class ApiMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/api/"):
             # the admin's filters, search and autocomplete, the portal's forms
-            if _null_character_fields(request, forms=True):
-                return HttpResponseBadRequest(_("Null characters are not allowed."))
-            if _undecodable_fields(request, forms=True):
+            try:
+                if _null_character_fields(request, forms=True):
+                    return HttpResponseBadRequest(_("Null characters are not allowed."))
+                if _undecodable_fields(request, forms=True):
+                    return HttpResponseBadRequest(_("The text sent is not valid UTF-8."))
+            except BadRequest:
+                # a form declared in another charset (Django reads forms as UTF-8 only):
+                # answered here, as Django's own 400 page would read the form again and fail
                 return HttpResponseBadRequest(_("The text sent is not valid UTF-8."))
             if request.path.startswith("/admin/") and _bad_date_drilldown(request):
                 # Django's own answer to a filter it cannot use: the list, unfiltered, "?e=1"

@@ -41,7 +41,9 @@ def test_a_nul_in_a_posted_form_answers_400_and_changes_nothing(shop, url, data)
     assert not Order.objects.exists() and CartItem.objects.count() == 1
 
 
-@pytest.mark.parametrize("raw", [b"Depo%FF%FE", b"Depo%ED%A0%80"])
+@pytest.mark.parametrize(
+    "raw", [b"Depo%FF%FE", b"Depo%ED%A0%80", b"Depo\xff\xfe", b"Depo\xed\xa0\x80"]
+)
 def test_form_text_that_is_not_utf8_answers_400_and_saves_nothing(shop, raw):
     # Django reads such bytes as "\ufffd": an address was saved as "Depo\ufffd\ufffd"
     from apps.accounts.models import Address
@@ -66,6 +68,29 @@ def test_form_text_that_is_not_utf8_answers_400_and_saves_nothing(shop, raw):
         {"type": "shipping", "title": "Depo\ufffd", "line1": "L", "city": "Izmir", "country": "TR"},
     )
     assert multipart.status_code == 400
+    assert Address.objects.count() == before
+
+
+def test_a_form_in_another_charset_answers_400_and_saves_nothing(shop):
+    # Django reads forms as UTF-8 only: its own 400 page then read the form again and failed
+    from django.test import Client
+
+    from apps.accounts.models import Address
+
+    client, _user = browser(shop)
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = client.cookies
+    page = strict.get("/portal/company/addresses/")
+    token = page.cookies.get("csrftoken") or strict.cookies.get("csrftoken")
+    before = Address.objects.count()
+    response = strict.generic(
+        "POST",
+        "/portal/company/addresses/",
+        b"csrfmiddlewaretoken=" + token.value.encode() + b"&type=shipping&title=Depo%FF"
+        b"&line1=L&city=Izmir&country=TR",
+        content_type="application/x-www-form-urlencoded; charset=iso-8859-9",
+    )
+    assert response.status_code == 400
     assert Address.objects.count() == before
 
 
