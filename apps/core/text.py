@@ -36,24 +36,26 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-_PLAIN_INT = re.compile(r"[+-]?[0-9]+")
 # a number as the APIs take it in text: ASCII digits, a sign, a point between digits; a whole
 # number may end in ".0" as DRF allows. Not ``1_000``, ``1e3``, ``.5``, ``1.`` nor other
 # scripts' digits, which ``Decimal()`` and ``int()`` read too
 PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
-PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
+PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0+)?")
 
 
 def plain_int(value) -> int | None:
-    """A whole number as written: an ``int`` (not a ``bool``), or text of ASCII digits with an
-    optional sign (spaces around allowed); else None. ``int()`` alone also reads ``1_000`` and
-    other scripts' digits (``١``)."""
+    """A whole number as the APIs' integer fields take it: an ``int`` (not a ``bool``), a JSON
+    number with nothing after the point (``5.0``, ``1e3``), or text of ASCII digits with an
+    optional sign and an optional ``.0`` (spaces around allowed); else None. ``int()`` alone
+    also reads ``1_000`` and other scripts' digits (``١``)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and _PLAIN_INT.fullmatch(value.strip()):
-        return int(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and PLAIN_INTEGER.fullmatch(value.strip()):
+        return int(value.strip().partition(".")[0])
     return None
 
 

@@ -37,7 +37,7 @@ def test_an_amount_written_oddly_is_refused(shop, written):
     assert buyer.order_limit is None
 
 
-@pytest.mark.parametrize("written", [w for w in ODD if w != "1."])
+@pytest.mark.parametrize("written", [*ODD, "5."])
 def test_a_quantity_written_oddly_is_refused(shop, written):
     response = shop.owner.post(
         "/api/v1/cart/items", {"sku": "A-1", "quantity": written}, format="json"
@@ -60,7 +60,7 @@ def test_plain_numbers_still_pass_and_minus_zero_is_zero(shop):
         assert answer.status_code == 200, answer.json()
         buyer.refresh_from_db()
         assert buyer.order_limit == Decimal(stored)
-    for quantity in (2, "3", "4.0"):
+    for quantity in (2, "3", "4.0", 5.0, 1e1):
         response = shop.owner.post(
             "/api/v1/cart/items", {"sku": "A-1", "quantity": quantity}, format="json"
         )
