@@ -16,14 +16,19 @@ register = template.Library()
 
 @register.filter
 def amount(value):
-    """``"12240.00"`` -> ``12,240.00`` / ``12.240,00`` (two places, grouped)."""
+    """``"12240.00"`` -> ``12,240.00`` / ``12.240,00``: grouped, two places, and a unit
+    price's third and fourth only when they are not zero (``286,1424``: nothing hidden)."""
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return value
     if not number.is_finite():
         return value
-    return number_format(number, 2, use_l10n=True, force_grouping=True)
+    places = 2
+    for more in (3, 4):
+        if number != number.quantize(Decimal(1).scaleb(-places)):
+            places = more
+    return number_format(number, places, use_l10n=True, force_grouping=True)
 
 
 @register.filter
