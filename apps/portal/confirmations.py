@@ -69,7 +69,8 @@ class ConfirmationView(PortalView):
                 request,
                 "portal/confirmation.html",
                 {
-                    "confirmation": confirmation,
+                    # as it is now: a late answer finds it deemed accepted, not open
+                    "confirmation": self._confirmation(pk),
                     "errors": exc.errors or {},
                     "error": field_problems(exc),
                     "posted": request.POST,

@@ -99,6 +99,23 @@ def test_the_owner_confirms_the_balance(company, confirmation):
     assert again.status_code == 409 and 'role="alert"' in again.content.decode()
 
 
+def test_a_late_answer_shows_the_confirmation_as_it_now_is(company, confirmation):
+    import datetime
+
+    from django.utils import timezone
+
+    from apps.finance.models import BalanceConfirmation
+
+    BalanceConfirmation.objects.filter(pk=confirmation.pk).update(
+        respond_by=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    client, _user = browser(company)
+    late = client.post(f"/portal/confirmations/{confirmation.pk}/", {"answer": "confirm"})
+    assert late.status_code == 409
+    # deemed accepted now: no answer forms on the page that says so
+    assert 'value="confirm"' not in late.content.decode()
+
+
 def test_the_finance_user_disputes_with_their_own_figure(company, confirmation):
     client, _user = browser(company, role="finance")
     url = f"/portal/confirmations/{confirmation.pk}/"
