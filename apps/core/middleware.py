@@ -161,28 +161,16 @@ class ApiMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        nul = _null_character_fields(request)
-        if nul:
-            message = _("Null characters are not allowed.")
-            return JsonResponse(
-                {
-                    "detail": message,
-                    "code": "null_characters",
-                    "errors": {name: [message] for name in nul},
-                },
-                status=400,
-            )
-        undecodable = _undecodable_fields(request)
-        if undecodable:
-            message = _("The text sent is not valid UTF-8.")
-            return JsonResponse(
-                {
-                    "detail": message,
-                    "code": "invalid_encoding",
-                    "errors": {name: [message] for name in undecodable},
-                },
-                status=400,
-            )
+        for fields, message, code in (
+            (_null_character_fields, _("Null characters are not allowed."), "null_characters"),
+            (_undecodable_fields, _("The text sent is not valid UTF-8."), "invalid_encoding"),
+        ):
+            names = fields(request)
+            if names:
+                return JsonResponse(
+                    {"detail": message, "code": code, "errors": {n: [message] for n in names}},
+                    status=400,
+                )
         repeated = [name for name, values in request.GET.lists() if len(values) > 1]
         if repeated:
             return JsonResponse(

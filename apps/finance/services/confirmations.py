@@ -136,15 +136,20 @@ def _open(confirmation: BalanceConfirmation) -> BalanceConfirmation:
     return locked
 
 
-def confirmation_confirm(*, confirmation: BalanceConfirmation, by) -> BalanceConfirmation:
+def _answer(confirmation: BalanceConfirmation, *, by, status: str, **fields) -> BalanceConfirmation:
+    """The dealer's answer, once, while it is open: a late one finds it deemed accepted."""
     _deem_if_late(confirmation)
     with transaction.atomic():
         locked = _open(confirmation)
-        locked.status = Status.CONFIRMED
-        locked.answered_at = timezone.now()
-        locked.answered_by = by
-        locked.save(update_fields=["status", "answered_at", "answered_by"])
+        changes = {"status": status, "answered_at": timezone.now(), "answered_by": by, **fields}
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(changes))
     return locked
+
+
+def confirmation_confirm(*, confirmation: BalanceConfirmation, by) -> BalanceConfirmation:
+    return _answer(confirmation, by=by, status=Status.CONFIRMED)
 
 
 def confirmation_dispute(
@@ -166,24 +171,13 @@ def confirmation_dispute(
         errors["their_balance"] = [_("Use an amount with at most 2 decimal places.")]
     if errors:
         raise ValidationError(errors)
-    _deem_if_late(confirmation)
-    with transaction.atomic():
-        locked = _open(confirmation)
-        locked.status = Status.DISPUTED
-        locked.answered_at = timezone.now()
-        locked.answered_by = by
-        locked.dispute_reason = reason
-        locked.their_balance = round2(amount)
-        locked.save(
-            update_fields=[
-                "status",
-                "answered_at",
-                "answered_by",
-                "dispute_reason",
-                "their_balance",
-            ]
-        )
-    return locked
+    return _answer(
+        confirmation,
+        by=by,
+        status=Status.DISPUTED,
+        dispute_reason=reason,
+        their_balance=round2(amount),
+    )
 
 
 def confirmations_restate(*, customer_ids) -> list[BalanceConfirmation]:
