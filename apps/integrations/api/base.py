@@ -611,10 +611,13 @@ class RecordSchema:
 
 # --- views ------------------------------------------------------------------------------------
 
-# the paging of a pull list (``apps.core.pagination.ChangesPagination``)
-CHANGES_PAGES = (
+# the paging of a list, and of a pull list (``apps.core.pagination.ChangesPagination``)
+PAGES = (
     OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
     OpenApiParameter("page_size", int, OpenApiParameter.QUERY, required=False),
+)
+CHANGES_PAGES = (
+    *PAGES,
     OpenApiParameter(
         "cursor",
         str,

@@ -20,7 +20,7 @@ from apps.core.idempotency import idempotent
 from apps.core.pagination import PageNumberPagination
 from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer, no_input
-from apps.integrations.api.base import IntegrationAPIView
+from apps.integrations.api.base import PAGES, IntegrationAPIView
 from apps.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.endpoints import (
     webhook_delivery_retry,
@@ -145,10 +145,6 @@ def _paginated(name: str, item: serializers.Serializer):
 
 
 _ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The id.")
-_PAGES = [
-    OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
-    OpenApiParameter("page_size", int, OpenApiParameter.QUERY, required=False),
-]
 _TEST_ANSWER = inline_serializer(
     name="WebhookTestQueued",
     fields={"event_id": serializers.IntegerField(), "type": serializers.CharField()},
@@ -186,7 +182,7 @@ class WebhookEndpointListView(WebhookView):
     pagination_class = PageNumberPagination
 
     @extend_schema(
-        parameters=_PAGES,
+        parameters=list(PAGES),
         responses={
             200: _paginated("PaginatedWebhookEndpointList", WebhookEndpointSerializer(many=True))
         },
@@ -311,7 +307,7 @@ class WebhookDeliveryListView(WebhookView):
                 enum=WebhookDelivery.Status.values,
             ),
             OpenApiParameter("event_type", str, OpenApiParameter.QUERY, required=False),
-            *_PAGES,
+            *PAGES,
         ],
         responses={
             200: _paginated("PaginatedWebhookDeliveryList", WebhookDeliverySerializer(many=True))
