@@ -75,7 +75,7 @@ class PriceBase(TimeStampedModel):
 
 
 def break_label(owner: str, row: PriceBase) -> str:
-    """``LIST, from 1 unit: 64.18 ₺``: whose price, from which quantity, how much."""
+    """``LIST · CAB-1, from 1 unit: 64.18 ₺``: whose price, from which quantity, how much."""
     return ngettext(
         "%(owner)s, from %(quantity)s unit: %(amount)s",
         "%(owner)s, from %(quantity)s units: %(amount)s",
@@ -115,7 +115,8 @@ class Price(PriceBase):
         indexes = [models.Index(fields=["product", "price_list"], name="pricing_price_product")]
 
     def __str__(self) -> str:
-        return break_label(related_label(self, "price_list", "code"), self)
+        owner = related_label(self, "price_list", "code")
+        return break_label(f"{owner} · {related_label(self, 'product', 'sku')}", self)
 
 
 class SpecialPrice(PriceBase):

@@ -137,10 +137,12 @@ def test_rows_are_labelled_in_words_with_money_in_two_decimals_and_the_currency(
         "Ankara depot: 1,500 on hand, 20 reserved",
         "Main warehouse: 57 on hand, 0 reserved",
     ]
-    price = Price.objects.select_related("price_list").get(min_quantity=10, product=product)
-    assert str(price) == "LIST, from 10 units: 1,250.00 ₺"
-    first = Price.objects.select_related("price_list").filter(price_list__code="B").get()
-    assert str(first) == "B, from 1 unit: 58.50 ₺"
+    price = Price.objects.select_related("price_list", "product").get(
+        min_quantity=10, product=product
+    )
+    assert str(price) == "LIST · PNL-60, from 10 units: 1,250.00 ₺"
+    first = Price.objects.select_related("price_list", "product").get(price_list__code="B")
+    assert str(first) == "B · PNL-60, from 1 unit: 58.50 ₺"
     special = SpecialPrice.objects.select_related("customer", "product").get()
     assert str(special) == "DLR1 · PNL-60, from 1 unit: 55.00 ₺"
     change = CreditLimitChange(
@@ -148,7 +150,9 @@ def test_rows_are_labelled_in_words_with_money_in_two_decimals_and_the_currency(
     )
     assert str(change) == "Credit limit 1,000.00 ₺ → 25,000.50 ₺"
     with translation.override("tr"):
-        assert str(price) == "LIST, from 10 units: 1.250,00 ₺" or "1.250,00 ₺" in str(price)
+        assert str(price) == "LIST · PNL-60, from 10 units: 1.250,00 ₺" or "1.250,00 ₺" in str(
+            price
+        )
 
 
 def test_a_label_never_costs_a_query_on_an_unloaded_relation(panel):

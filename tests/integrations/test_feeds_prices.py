@@ -213,8 +213,9 @@ def test_created_and_updated_prices_are_in_the_audit_log_with_the_batch(client, 
         "amount": ["12.5000", "13.7500"],
         "valid_from": ["2026-01-01 00:00:00", "2026-02-01 09:30:00"],
     }
-    row = Price.objects.select_related("price_list").get(pk=row.pk)
-    assert updated.object_repr == str(row)  # what the model says of it, its list named
+    row = Price.objects.select_related("price_list", "product").get(pk=row.pk)
+    # what the model says of it, its list and product named
+    assert updated.object_repr == str(row) == "LIST · KBL-001, from 1 unit: 13.75 ₺"
     assert updated.additional_data == {"source": "integration", "batch": last_batch().pk}
     assert updated.remote_addr == "127.0.0.1" and updated.actor is None
 

@@ -562,7 +562,7 @@ def test_a_change_page_names_the_row_by_its_relations_not_their_ids(staff_client
     confirmation = confirmation_send(customer=dealer, as_of=timezone.localdate())
     client = staff_client(superuser=True)
     pages = {
-        f"/admin/pricing/price/{price.pk}/change/": "LIST, from 1 unit: 64.18 ₺",
+        f"/admin/pricing/price/{price.pk}/change/": "LIST · CAB-1, from 1 unit: 64.18 ₺",
         f"/admin/pricing/specialprice/{special.pk}/change/": "DLR9 · CAB-1, from 1 unit: 55.00 ₺",
         f"/admin/finance/balanceconfirmation/{confirmation.pk}/change/": (
             f"DLR9 {confirmation.as_of}"

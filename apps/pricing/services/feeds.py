@@ -126,13 +126,12 @@ class _Feed:
     @cached_property
     def repr_sql(self) -> str:
         """What ``str()`` of the written row says with its relations loaded (the model's
-        ``__str__``, ``break_label``, in English): ``LIST, from 10 units: 1,250.00 ₺``,
+        ``__str__``, ``break_label``, in English): ``LIST · CBL-1, from 10 units: 1,250.00 ₺``,
         ``DLR1 · CBL-1, from 1 unit: 55.00 ₺``."""
         owner_model = PriceList if self.owner == "price_list" else Customer
         owner = f"(SELECT code FROM {owner_model._meta.db_table} WHERE id = owner_id)"  # noqa: S608
-        if self.owner == "customer":
-            sku = f"(SELECT sku FROM {Product._meta.db_table} WHERE id = product_id)"  # noqa: S608
-            owner = f"{owner} || ' · ' || {sku}"
+        sku = f"(SELECT sku FROM {Product._meta.db_table} WHERE id = product_id)"  # noqa: S608
+        owner = f"{owner} || ' · ' || {sku}"
         # two decimals, a unit price's third and fourth only when they are not zero
         amount = (
             "CASE WHEN amount = round(amount, 2) THEN to_char(amount, 'FM999,999,999,990.00') "
