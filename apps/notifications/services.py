@@ -5,8 +5,8 @@ every active user of a company in some roles (the hook for order and payment e-m
 E-mail templates live in ``templates/emails/<template>{_subject.txt,.txt,.html}`` and get the
 notification's ``context`` plus ``user``, ``customer`` and ``company`` (the customer); SMS
 templates in ``templates/sms/<template>.txt``. Both are rendered in the notification's
-language (the active language when it was queued, unless given), so every string goes through
-gettext.
+language (unless given: the recipient's company's, ``customer_language``, else the active
+language when it was queued), so every string goes through gettext.
 """
 
 from __future__ import annotations
@@ -42,8 +42,21 @@ EMAIL_TEMPLATES = {
 SMS_TEMPLATES = {"otp": "a one-time code", "payment_reminder": "invoices due soon or overdue"}
 
 
-def _language(language: str | None) -> str:
-    return language or translation.get_language() or settings.LANGUAGE_CODE
+# the e-mail a company's registration sends first: it is written in the language the company
+# registered in, which then is the company's (``customer_language``)
+REGISTRATION_TEMPLATE = "accounts/registration_verify"
+
+
+def _language(language: str | None, *, user=None, customer=None) -> str:
+    """``language`` if given; else, for someone of a company, the company's language (a reset
+    link or a sign-in code reaches a dealer in the dealer's language, not in that of the request
+    or of the worker that sends it); else the active language."""
+    if language:
+        return language
+    company = customer if customer is not None else getattr(user, "customer", None)
+    if company is not None:
+        return customer_language(company)
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _queue(notification: Notification) -> Notification:
@@ -74,7 +87,7 @@ def email_notify(
             to=to,
             template=template,
             context=context or {},
-            language=_language(language),
+            language=_language(language, user=user, customer=customer),
             user=user,
             customer=customer if customer is not None else getattr(user, "customer", None),
         )
@@ -98,7 +111,7 @@ def sms_notify(
             to=normalize_phone(to),
             template=template,
             context=context or {},
-            language=_language(language),
+            language=_language(language, user=user, customer=customer),
             user=user,
             customer=customer if customer is not None else getattr(user, "customer", None),
         )
@@ -132,16 +145,17 @@ def notify_customer_users(
 
 
 def customer_language(customer) -> str:
-    """The language a company registered in (its first e-mail's), else the portal's
-    (``PORTAL_LANGUAGE_CODE``: a dealer the ERP or staff created reads what the portal speaks):
-    staff decisions reach the dealer in the dealer's language, not the staff member's."""
-    first = (
-        Notification.objects.filter(customer=customer)
+    """The language of a company's e-mails and SMS: the one it registered in (its first
+    registration e-mail's), else the portal's (``PORTAL_LANGUAGE_CODE``: a dealer the ERP or
+    staff created reads what the portal speaks). Staff decisions, the worker's reminders and a
+    reset link asked for without a language all reach the dealer in the dealer's language."""
+    registered = (
+        Notification.objects.filter(customer=customer, template=REGISTRATION_TEMPLATE)
         .order_by("id")
         .values_list("language", flat=True)
         .first()
     )
-    return first or settings.PORTAL_LANGUAGE_CODE
+    return registered or settings.PORTAL_LANGUAGE_CODE
 
 
 def _template_context(notification: Notification) -> dict[str, Any]:

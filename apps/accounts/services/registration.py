@@ -27,7 +27,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -48,7 +48,12 @@ from apps.accounts.tokens import email_verification_token_generator
 from apps.accounts.validators import normalize_tax_number
 from apps.core.exceptions import ValidationError
 from apps.core.links import portal_link
-from apps.notifications.services import customer_language, email_notify, notify_customer_users
+from apps.notifications.services import (
+    REGISTRATION_TEMPLATE,
+    customer_language,
+    email_notify,
+    notify_customer_users,
+)
 
 CONSENT_VERSIONS = {
     Consent.Kind.TERMS: "TERMS_VERSION",
@@ -183,9 +188,11 @@ def registration_link_send(*, user: User) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = email_verification_token_generator.make_token(user)
     email_notify(
-        template="accounts/registration_verify",
+        template=REGISTRATION_TEMPLATE,
         to=user.email,
         user=user,
+        # the request's: the language the company registers in becomes its language
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         context={
             "link": f"{settings.REGISTRATION_VERIFY_URL}?uid={uid}&token={token}",
             "hours": max(1, settings.REGISTRATION_VERIFY_TIMEOUT // 3600),
