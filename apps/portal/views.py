@@ -199,7 +199,8 @@ class PortalView(View):
             if refusal is not None:  # the company was suspended (or closed) since sign-in:
                 logout(request)  # as the API refuses its tokens at once
                 return _login_refused(request, refusal[1], 401, next=request.get_full_path())
-            needed = self.perms.get(request.method)
+            # HEAD is a GET without the body: it needs what GET needs
+            needed = self.perms.get("GET" if request.method == "HEAD" else request.method)
             if needed and not user.has_perm(needed):
                 raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
@@ -962,10 +963,8 @@ class ApprovalsView(PortalView):
 
 
 class FinanceView(PortalView):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not request.user.has_perm("finance.view_ledgerentry"):
-            raise PermissionDenied  # purchasing users: the account is not theirs to read
-        return super().dispatch(request, *args, **kwargs)
+    # purchasing users: the account is not theirs to read (the portal's 403 page tells them)
+    perms = {"GET": "finance.view_ledgerentry"}
 
 
 def _download(render, *args, content_type: str, filename: str, request) -> HttpResponse:

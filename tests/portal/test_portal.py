@@ -310,8 +310,13 @@ def test_the_account_pages_are_not_for_purchasing_nor_another_company(
     shop, invoiced, dealer_client
 ):
     buyer, _user = browser(shop, role="purchasing")
-    assert buyer.get("/portal/invoices/").status_code == 403
-    assert buyer.get(f"/portal/invoices/{invoiced}/pdf/").status_code == 403
+    for url in ("/portal/invoices/", f"/portal/invoices/{invoiced}/pdf/", "/portal/statement/"):
+        refused = buyer.get(url)
+        # the portal's own page in its language, with its navigation, not Django's bare 403
+        assert refused.status_code == 403, url
+        page = refused.content.decode()
+        assert '<html lang="tr"' in page and "Rolünüz için değil" in page, url
+        assert buyer.head(url).status_code == 403, url  # HEAD needs what GET needs
     stranger_shop = Shop(dealer_client)
     stranger, _user = browser(stranger_shop, role="owner")
     assert stranger.get(f"/portal/invoices/{invoiced}/pdf/").status_code == 404
