@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 TWO_PLACES = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
@@ -98,3 +99,9 @@ def money_text(amount, *, currency_code: str | None = None) -> str:
 def number_text(value) -> str:
     """A count for people to read, grouped the active language's way (``1,250``)."""
     return number_format(value, 0, use_l10n=True, force_grouping=True)
+
+
+def quantity_range_error(maximum: int = MAX_LINE_QUANTITY) -> str:
+    """The one message for a line's quantity out of range, its bound written the reader's way
+    (``1.000.000`` in Turkish)."""
+    return _("Enter a quantity from 1 to %(n)s.") % {"n": number_text(maximum)}

@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ValidationError
-from apps.core.money import MAX_AMOUNT, MAX_LINE_QUANTITY, line_amounts, money_text, round4
+from apps.core.money import (
+    MAX_AMOUNT,
+    MAX_LINE_QUANTITY,
+    line_amounts,
+    money_text,
+    quantity_range_error,
+    round4,
+)
 from apps.core.sequences import sequence_next
 from apps.core.text import is_digits
 from apps.orders.models import CartItem, Order
@@ -78,9 +85,7 @@ def _quantity(value, field: str) -> int:
         raise ValidationError({field: [_("Enter a whole number.")]})
     text = str(value).strip()
     if not is_digits(text) or not 1 <= int(text) <= MAX_QUANTITY:
-        raise ValidationError(
-            {field: [_("Enter a quantity from 1 to %(n)d.") % {"n": MAX_QUANTITY}]}
-        )
+        raise ValidationError({field: [quantity_range_error(MAX_QUANTITY)]})
     return int(text)
 
 

@@ -209,6 +209,30 @@ def test_an_invoice_without_an_erp_pdf_is_rendered(erp, owner, tmp_path):
     assert _first_page_ink(response.content, tmp_path) > 0.01
 
 
+@needs_poppler
+@pytest.mark.parametrize(
+    ("profile", "title", "note"),
+    [
+        ("e-fatura", "e-Fatura", "GİB'e kayıtlı e-faturanın görsel kopyasıdır"),
+        ("e-arsiv", "e-Arşiv fatura", "GİB'e raporlanan e-Arşiv faturanın görsel kopyasıdır"),
+    ],
+)
+def test_the_rendered_invoice_names_its_own_profile(erp, owner, tmp_path, profile, title, note):
+    # an e-Arşiv invoice is not an e-Fatura: its footnote said it was
+    number = _send(erp, 1, 3, 30, profile=profile)
+    response = owner.get(f"/api/v1/invoices/{number}/pdf", HTTP_ACCEPT_LANGUAGE="tr")
+    path = tmp_path / "invoice.pdf"
+    path.write_bytes(response.content)
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert title in text and note in text, text
+    other = "e-Arşiv" if profile == "e-fatura" else "e-faturanın"
+    assert other not in text, text
+
+
 @pytest.mark.parametrize(
     ("path", "accept", "starts"),
     [

@@ -236,3 +236,14 @@ def test_import_refuses_too_many_rows_and_non_files(stocked):
     assert not CartItem.objects.exists()
     assert stocked.owner.post("/api/v1/cart/import", {}, format="multipart").status_code == 400
     assert upload(stocked.owner, "x.csv", b"\xff\xfe\x00bad").status_code == 400
+
+
+def test_a_quantity_out_of_range_names_the_bound_the_readers_way(stocked):
+    for language, bound in (("tr", "1.000.000"), ("en", "1,000,000")):
+        response = stocked.owner.get(
+            "/api/v1/products/A-1/price-explanation",
+            {"quantity": "0"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert response.status_code == 400
+        assert bound in response.json()["errors"]["quantity"][0], response.json()

@@ -111,8 +111,8 @@ def test_an_xlsx_quantity_that_is_not_a_whole_number_is_a_row_error(stocked, wor
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("-5", "Enter a quantity from 1 to 1000000."),  # a whole number, out of range
-        ("0", "Enter a quantity from 1 to 1000000."),
+        ("-5", "Enter a quantity from 1 to 1,000,000."),  # a whole number, out of range
+        ("0", "Enter a quantity from 1 to 1,000,000."),
         ("2.5", "Enter a whole number."),
         ("beş", "Enter a whole number."),
     ],

@@ -33,7 +33,7 @@ def test_order_placed_and_shipped_emails(shop, django_capture_on_commit_callback
         services.order_set_status(
             order=order, status="shipped", actor="erp", tracking_number="YK-1", carrier="Yurtiçi"
         )
-    assert len(mail.outbox) == 2 and "YK-1" in mail.outbox[1].body
+    assert len(mail.outbox) == 2 and "YK-1 (Yurtiçi)" in mail.outbox[1].body
     assert Notification.objects.filter(template="orders/order_status", status="sent").count() == 1
     # both lead to the order's page in the portal
     link = f"{settings.DEALER_PORTAL_URL.rstrip('/')}/portal/orders/{number}/"
@@ -48,3 +48,17 @@ def test_owners_hear_of_orders_waiting_for_their_approval(shop, django_capture_o
         place(buyer, [("A-1", 1)])
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == sorted([buyer.user.email, shop.owner.user.email])
+
+
+def test_a_shipment_without_a_carrier_names_its_tracking_number_alone(
+    shop, django_capture_on_commit_callbacks
+):
+    shop.product("A-1", price="10")
+    number = place(shop.owner, [("A-1", 1)]).json()["number"]
+    order = Order.objects.get(number=number)
+    services.order_set_status(order=order, status="processing", actor="erp")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_set_status(order=order, status="shipped", actor="erp", tracking_number="T-9")
+    (message,) = [m for m in mail.outbox if "T-9" in m.body]
+    assert "T-9\n" in message.body and "()" not in message.body
+    assert "T-9</p>" in message.alternatives[0][0]

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from apps.catalog.models import Product
 from apps.core.exceptions import PayloadTooLarge, ValidationError
-from apps.core.money import MAX_LINE_QUANTITY
+from apps.core.money import MAX_LINE_QUANTITY, quantity_range_error
 from apps.core.text import is_digits
 from apps.orders.models import Cart, CartItem, Order
 from apps.pricing.lines import PricedLine, lines_price, products_by_sku
@@ -57,9 +57,7 @@ def _quantity(value, field_name: str = "quantity") -> int:
         except (TypeError, ValueError):
             raise ValidationError({field_name: [_("Enter a whole number.")]}) from None
     if not 1 <= value <= MAX_QUANTITY:
-        raise ValidationError(
-            {field_name: [_("Enter a quantity from 1 to %(n)d.") % {"n": MAX_QUANTITY}]}
-        )
+        raise ValidationError({field_name: [quantity_range_error(MAX_QUANTITY)]})
     return value
 
 

@@ -19,7 +19,7 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.rules import active_campaign_rules
 from apps.catalog.models import Category, Product
 from apps.core.exceptions import ValidationError
-from apps.core.money import MAX_LINE_QUANTITY, money_text
+from apps.core.money import MAX_LINE_QUANTITY, money_text, quantity_range_error
 from apps.pricing import engine
 from apps.pricing.models import LIST_CODE, Price, SpecialPrice
 from apps.pricing.services.prices import int_or_none
@@ -188,9 +188,7 @@ def price_explain(
     at = at or timezone.now()
     quantity = int_or_none(quantity)
     if quantity is None or not 1 <= quantity <= MAX_LINE_QUANTITY:
-        raise ValidationError(
-            {"quantity": [_("Enter a quantity from 1 to %(n)d.") % {"n": MAX_LINE_QUANTITY}]}
-        )
+        raise ValidationError({"quantity": [quantity_range_error()]})
     resolved = engine.price_resolve_many(customer=customer, items=[(product, quantity)], at=at)[0]
 
     specials = list(
