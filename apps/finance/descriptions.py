@@ -28,6 +28,11 @@ def credit_note_text(return_number: str) -> str:
     return _("Credit note for return %(n)s") % {"n": return_number}
 
 
+def cancellation_credit_text(order_number: str) -> str:
+    """The credit note that cancels an invoiced order's invoices (named by the order)."""
+    return _("Credit note for cancelled order %(n)s") % {"n": order_number}
+
+
 def refund_text() -> str:
     return _("Card payment refund")
 
@@ -51,7 +56,7 @@ def _texts(kind: str, number: str) -> list[str]:
     if kind == Kind.INVOICE:
         return [invoice_text(number)]
     if kind == Kind.CREDIT_NOTE:
-        return [credit_note_text(number)]
+        return [credit_note_text(number), cancellation_credit_text(number)]
     if kind == Kind.REFUND:
         return [refund_text()]
     if kind == Kind.ADJUSTMENT:

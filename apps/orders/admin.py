@@ -561,8 +561,9 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
             form_class=ReasonForm,
             title=gettext("Cancel orders"),
             question=gettext(
-                "Cancel these orders? Their reservations are released. Orders already shipped "
-                "cannot be cancelled. Say why."
+                "Cancel these orders? Their reservations are released, and an order the ERP "
+                "invoiced gets a credit note for its invoices. Orders already shipped cannot be "
+                "cancelled. Say why."
             ),
             run=lambda order, reason: order_cancel(
                 order=order, by=request.user, reason=reason, actor=STAFF

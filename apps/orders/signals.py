@@ -1,8 +1,9 @@
 """What the orders app tells the apps above it (they connect in their ``ready()``; orders never
 imports them).
 
-- ``order_cancelled(sender=Order, order=..., actor=...)``: an order was cancelled, inside the
-  cancelling transaction (finance flags a card payment that had paid it).
+- ``order_cancelled(sender=Order, order=..., actor=..., by=...)``: an order was cancelled (``by``
+  the user, or None for the ERP or the system), inside the cancelling transaction (finance
+  credits the invoices of an invoiced order and flags a card payment that had paid it).
 """
 
 from __future__ import annotations

@@ -53,10 +53,10 @@ from apps.core.bulk import (
 )
 from apps.core.clock import recorded_date_problem
 from apps.core.money import round2
-from apps.finance.descriptions import invoice_text
+from apps.finance.descriptions import cancellation_credit_text, invoice_text
 from apps.finance.events import invoices_created_emit
 from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, invoice_file_path
-from apps.finance.services.ledger import MAX_DUE_DAYS, ledger_settle
+from apps.finance.services.ledger import MAX_DUE_DAYS, ledger_post, ledger_settle
 from apps.orders.models import Order
 from apps.orders.services.invoicing import orders_mark_invoiced
 
@@ -339,3 +339,34 @@ def _insert(part, files, customers, orders, batch_id, remote_addr) -> Result:
     )
     analyze_stale((LedgerEntry, Invoice, InvoiceLine), written=len(invoices))
     return {index: CREATED for index, _record in part}, {}
+
+
+def invoices_order_cancelled(sender, order, by=None, **kwargs) -> None:
+    """``order_cancelled``: staff or the ERP cancelled an order the ERP had invoiced (a dealer
+    cannot: 409 ``order_invoiced``). Its invoices are credited in full, in the same
+    transaction, by one credit note named after the order, which pays them first: the dealer
+    no longer owes for goods it will not get, and the invoices leave the overdue lists and the
+    reminders. What a payment had paid of them stays on the dealer's account as credit."""
+    invoices = list(
+        Invoice.objects.filter(order=order)
+        .order_by("issue_date", "id")
+        .values_list("ledger_entry_id", "gross_total")
+    )
+    if not invoices:
+        return
+    credited = LedgerEntry.objects.filter(
+        customer_id=order.customer_id,
+        kind=LedgerEntry.Kind.CREDIT_NOTE,
+        document_number=order.number,
+    )
+    if credited.exists():  # cancelled once already (a second call of the same cancellation)
+        return
+    ledger_post(
+        customer=order.customer,
+        kind=LedgerEntry.Kind.CREDIT_NOTE,
+        amount=-sum(gross for _entry, gross in invoices),
+        by=by,
+        description=cancellation_credit_text(order.number),
+        document_number=order.number,
+        settles=[entry for entry, _gross in invoices],
+    )

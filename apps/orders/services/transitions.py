@@ -84,7 +84,9 @@ def _move(order: Order, to: str, *, actor: str, by=None, note: str = "", serials
     order_status_changed_emit(order, previous_status=previous)
     order_status_notify(order, note=note)
     if to == S.CANCELLED:
-        order_cancelled.send(sender=Order, order=order, actor=actor)
+        order_cancelled.send(
+            sender=Order, order=order, actor=actor, by=by if getattr(by, "pk", None) else None
+        )
     return order
 
 
