@@ -155,7 +155,7 @@ def test_retry_webhooks_command_resends_dead_deliveries_of_one_endpoint(
         "retry_webhooks", "--endpoint", str(endpoint.pk), "--since", "2020-01-01", stdout=out
     )
 
-    assert out.getvalue().strip().splitlines()[-1] == "1 dead deliveries sent again."
+    assert out.getvalue().strip().splitlines()[-1] == "1 dead delivery sent again."
     sweep_until(lambda: WebhookDelivery.objects.filter(status="delivered").exists())
     assert len(failing.processed()) == 1
     assert WebhookDelivery.objects.get(endpoint=endpoint).status == "delivered"

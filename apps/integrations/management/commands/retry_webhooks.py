@@ -62,6 +62,9 @@ class Command(OneLineErrorsCommand):
                 self.stderr.write(f"delivery {delivery.pk}: {exc}")
             else:
                 retried += 1
+        # the count first, the words in its number (a script reads the leading number)
         if refused:
-            self.stdout.write(f"{refused} dead deliveries could not be retried.")
-        self.stdout.write(f"{retried} dead deliveries sent again.")
+            noun = "delivery" if refused == 1 else "deliveries"
+            self.stdout.write(f"{refused} dead {noun} could not be retried.")
+        noun = "delivery" if retried == 1 else "deliveries"
+        self.stdout.write(f"{retried} dead {noun} sent again.")
