@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -27,6 +27,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.customers import customer_admin_link_add
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
+from apps.catalog.models import Product
 from apps.core.admin_mixins import DealerColumn, NamedRelationsMixin
 from apps.core.exceptions import DomainError
 from apps.core.money import money_text
@@ -52,6 +53,17 @@ SYSTEM_LISTS = {LIST_CODE, "A", "B", "C"}
 
 class PriceBreakForm(forms.ModelForm):
     """A quantity break, checked by the same rules the services apply."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("product")
+        product_id = getattr(self.instance, "product_id", None)
+        if field is not None and product_id is not None:
+            # a soft-deleted product is still priced (the ERP keeps its prices in step): its
+            # rows keep their product, or the page they are on could not be saved at all
+            field.queryset = Product.all_objects.filter(
+                Q(pk__in=field.queryset.values("pk")) | Q(pk=product_id)
+            )
 
     def clean(self):
         cleaned = super().clean()

@@ -192,6 +192,41 @@ def test_editing_and_deleting_inline_prices_go_through_the_services(staff_client
     assert set(PriceChange.objects.values_list("changed_by", flat=True)) == {None, client.user.pk}
 
 
+def test_a_page_holding_a_soft_deleted_products_price_can_still_be_saved(
+    staff_client, product, lists
+):
+    # the ERP keeps a deleted product's prices in step, so its rows stay on the list's page:
+    # their product field was empty (the deleted product not among the choices), and "This
+    # field is required." on that row refused every other change of the page
+    client = staff_client("Sales Manager")
+    gone = Product.objects.create(
+        sku="CAB-0", name="Old cable", category=product.category, vat_rate=20
+    )
+    kept = price_set(price_list=lists["B"], product=product, min_quantity=1, amount="10")
+    old = price_set(price_list=lists["B"], product=gone, min_quantity=1, amount="7")
+    gone.soft_delete()
+    page = client.get(f"{PRICE_LISTS}{lists['B'].pk}/change/").content.decode()
+    assert "CAB-0" in page  # the row shows its product
+    rows = [
+        break_row(gone, "7", id=str(old.pk), price_list=str(lists["B"].pk)),
+        break_row(product, "11", id=str(kept.pk), price_list=str(lists["B"].pk)),
+    ]
+
+    response = client.post(
+        f"{PRICE_LISTS}{lists['B'].pk}/change/", price_list_form(lists["B"], rows, initial=2)
+    )
+
+    assert response.status_code == 302, errors_of(response)
+    assert Price.objects.get(pk=kept.pk).amount == D("11.0000")
+    assert Price.objects.get(pk=old.pk).amount == D("7.0000")
+    single = client.post(
+        f"/admin/pricing/price/{old.pk}/change/",
+        {**break_row(gone, "6.5"), "price_list": str(lists["B"].pk)},
+    )
+    assert single.status_code == 302, errors_of(single)
+    assert Price.objects.get(pk=old.pk).amount == D("6.5000")
+
+
 def test_a_bad_inline_price_is_a_form_error_and_saves_nothing(staff_client, product, lists):
     client = staff_client(superuser=True)
     url = f"{PRICE_LISTS}{lists['LIST'].pk}/change/"
