@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -756,15 +757,17 @@ def test_a_dealer_user_cannot_be_made_staff_in_the_users_screen(staff_client):
             "last_name": dealer.last_name,
             "is_active": "on",
             "is_staff": "on",
+            "groups": [str(Group.objects.get(name="Super Admin").pk)],
             "date_joined_0": "2026-01-01",
             "date_joined_1": "10:00:00",
         },
     )
 
-    assert response.status_code == 200
-    assert "is_staff" in response.context["adminform"].form.errors
+    # the fields are not on a dealer user's page: what is posted for them is ignored
+    assert response.status_code == 302
     dealer.refresh_from_db()
     assert not dealer.is_staff
+    assert list(dealer.groups.values_list("name", flat=True)) == ["Dealer Owner"]
 
 
 def test_customer_service_cannot_grant_itself_staff_powers(staff_client):
@@ -833,3 +836,17 @@ def test_a_registrations_temporary_code_is_replaced_by_the_erp_code(staff_client
     assert customer.code == "BAYI-8"
     page = client.get(change_url(customer)).content.decode()
     assert 'name="code"' not in page  # from now on the ERP's key
+
+
+def test_a_dealer_users_groups_are_its_role_not_a_field_even_for_a_super_admin(staff_client):
+    # set by hand, a dealer user's groups parted from its role: a "viewer" in the owners'
+    # group managed the company's users, an "owner" in the viewers' group could not
+    client = staff_client(superuser=True)
+    dealer = DealerUserFactory(role=DealerRole.VIEWER)
+    staff = StaffUserFactory(groups=["Sales Manager"])
+
+    page = client.get(f"/admin/accounts/user/{dealer.pk}/change/").content.decode()
+    assert 'name="groups"' not in page and 'name="user_permissions"' not in page
+    assert 'name="is_staff"' not in page and 'name="is_superuser"' not in page
+    staff_page = client.get(f"/admin/accounts/user/{staff.pk}/change/").content.decode()
+    assert 'name="groups"' in staff_page  # staff roles are given here

@@ -179,6 +179,11 @@ class UserAdmin(DealerScopedAdminMixin, AuditHistoryMixin, DjangoUserAdmin):
         if not request.user.is_superuser:
             # who is staff and what they may do is decided by superusers only
             fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        elif obj is not None and obj.customer_id is not None:
+            # a dealer user's permissions are its role's group, kept by the role services (the
+            # company screens and the owner's API): set here by hand, they would part from the
+            # role the API, the portal and the last-owner rule go by
+            fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return fields
 
     def has_delete_permission(self, request, obj=None):
