@@ -101,3 +101,51 @@ def text_value(value: Any, field: str, *, max_length: int, required: bool = Fals
     if len(text) > max_length:
         raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
     return text
+
+
+class SystemTexts:
+    """Texts the system writes into a stored field (an order status change's note) in the
+    language active when it writes them, shown in the reader's: each is a catalogue message
+    with at most one named placeholder (``%(name)s``). ``shown(stored)`` recognises a stored
+    text as one of them in any of ``LANGUAGES`` and writes it again in the active language,
+    its value kept; a text a person wrote is returned as it is."""
+
+    _MARK = "\x00"
+
+    def __init__(self, *messages: tuple[str, str | None]):
+        # (msgid, its placeholder's name or None); marked for the catalogue by the caller
+        self._messages = messages
+        self._fixed: dict[str, int] | None = None  # a text in any language -> its message
+        self._numbered: list[tuple[str, str, int]] = []  # (start, end, message) around a value
+
+    def _build(self) -> None:
+        from django.conf import settings
+        from django.utils import translation
+
+        fixed: dict[str, int] = {}
+        numbered: list[tuple[str, str, int]] = []
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                for index, (msgid, name) in enumerate(self._messages):
+                    if name is None:
+                        fixed.setdefault(_(msgid), index)
+                    else:
+                        start, end = (_(msgid) % {name: self._MARK}).split(self._MARK, 1)
+                        numbered.append((start, end, index))
+        # the longest start first: "Placed; waits..." is not taken for "Placed."
+        numbered.sort(key=lambda item: -len(item[0]) - len(item[1]))
+        self._numbered, self._fixed = numbered, fixed
+
+    def shown(self, stored: str) -> str:
+        if not stored:
+            return stored
+        if self._fixed is None:
+            self._build()
+        index = self._fixed.get(stored)
+        if index is not None:
+            return _(self._messages[index][0])
+        for start, end, index in self._numbered:
+            if stored.startswith(start) and stored.endswith(end) and len(stored) > len(start + end):
+                msgid, name = self._messages[index]
+                return _(msgid) % {name: stored[len(start) : len(stored) - len(end)]}
+        return stored

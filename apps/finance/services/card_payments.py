@@ -64,6 +64,7 @@ from apps.finance.services.ledger import MAX_AMOUNT, ledger_post, ledger_settle
 from apps.finance.services.payments import payment_record_many
 from apps.notifications.services import email_notify
 from apps.orders.models import Order, OrderStatus, OrderStatusChange, PaymentMethod
+from apps.orders.notes import not_paid_note, paid_by_card_note
 from apps.orders.services.transitions import order_cancel, order_payment_confirmed
 from apps.orders.states import SYSTEM
 
@@ -573,9 +574,7 @@ def _succeed(payment: CardPayment, checked: Checked) -> CardPayment:
         if locked.order_id is not None:
             order = Order.objects.get(pk=locked.order_id)
             if order.status == OrderStatus.AWAITING_PAYMENT:
-                order_payment_confirmed(
-                    order=order, note=_("Paid by card (%(ref)s).") % {"ref": locked.reference}
-                )
+                order_payment_confirmed(order=order, note=paid_by_card_note(locked.reference))
             else:  # cancelled (by the dealer, or for want of payment) while the bank decided
                 locked.message = _(
                     "The order was %(status)s before the payment completed: the amount is "
@@ -716,8 +715,7 @@ def card_orders_expire(*, now: datetime.datetime | None = None) -> int:
                 order=order,
                 by=None,
                 actor=SYSTEM,
-                reason=_("Not paid within %(n)d minutes.")
-                % {"n": settings.CARD_PAYMENT_TIMEOUT_MINUTES},
+                reason=not_paid_note(settings.CARD_PAYMENT_TIMEOUT_MINUTES),
             )
         except Conflict:  # paid or cancelled meanwhile
             continue

@@ -23,6 +23,7 @@ from apps.orders.models import (
     RequisitionList,
     RequisitionListItem,
 )
+from apps.orders.notes import order_note_shown
 from apps.orders.services.lists import MAX_LIST_ITEMS
 from apps.orders.services.placement import NOTE_MAX_LENGTH
 
@@ -126,6 +127,8 @@ class StatusChangeSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     at = serializers.DateTimeField(source="created_at")
     to = serializers.ChoiceField(source="to_status", choices=OrderStatus.choices)
     actor = serializers.ChoiceField(choices=["dealer", "staff", "erp", "system"])
+    # the system's notes in the reader's language (they are stored in the writer's)
+    note = serializers.SerializerMethodField()
 
     class Meta:
         model = OrderStatusChange
@@ -136,6 +139,9 @@ class StatusChangeSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
         fields = {"from": serializers.SerializerMethodField(method_name="get_from")}
         fields.update(super().get_fields())
         return fields
+
+    def get_note(self, change) -> str:
+        return order_note_shown(change.note)
 
     def get_from(self, change) -> str | None:
         return change.from_status or None

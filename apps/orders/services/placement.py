@@ -40,6 +40,7 @@ from apps.inventory.services import stock_reserve
 from apps.orders.events import order_created_emit
 from apps.orders.models import Cart, CartItem, Order, OrderLine, OrderStatusChange, PaymentMethod
 from apps.orders.models import OrderStatus as S
+from apps.orders.notes import placed_note
 from apps.orders.notifications import order_placed_notify
 from apps.orders.services.numbers import order_number_next
 from apps.orders.states import DEALER
@@ -327,7 +328,7 @@ def order_place(
             to_status=status,
             changed_by=user,
             actor=DEALER,  # placed by a dealer user, whatever status the rules chose
-            note=_placement_note(status),
+            note=placed_note(status),
             created_at=now,
         )
         if from_cart:  # the lines ordered; a line added meanwhile stays in the cart
@@ -374,11 +375,3 @@ def _prefetched(order: Order, **related: list) -> None:
         queryset._result_cache = list(rows)
         queryset._prefetch_done = True
         cache[name] = queryset
-
-
-def _placement_note(status: str) -> str:
-    return {
-        S.AWAITING_APPROVAL: _("Placed; above the user's order limit: waits for the owner."),
-        S.AWAITING_CREDIT_APPROVAL: _("Placed; above the credit limit: waits for finance."),
-        S.AWAITING_PAYMENT: _("Placed; waits for the card payment."),
-    }.get(status, _("Placed."))

@@ -20,6 +20,7 @@ from apps.inventory.services import stock_commit_sale, stock_release
 from apps.orders.events import order_status_changed_emit
 from apps.orders.models import Order, OrderLine, OrderStatusChange
 from apps.orders.models import OrderStatus as S
+from apps.orders.notes import credit_approved_note, owner_approved_note, payment_received_note
 from apps.orders.notifications import order_status_notify
 from apps.orders.services.placement import continue_chain, order_reference
 from apps.orders.signals import order_cancelled
@@ -157,7 +158,7 @@ def order_approve(*, order: Order, by) -> Order:
             ),
             actor=DEALER,
             by=by,
-            note=_("Approved by the owner."),
+            note=owner_approved_note(),
         )
 
 
@@ -204,7 +205,7 @@ def _awaiting_credit(order: Order) -> Order:
 
 
 def order_credit_approve(*, order: Order, by, note: str = "") -> Order:
-    note = _text(note, "note") or _("Credit approved.")
+    note = _text(note, "note") or credit_approved_note()
     with transaction.atomic():
         order = _awaiting_credit(order)
         return _move(order, S.CONFIRMED, actor=STAFF, by=by, note=note)
@@ -220,7 +221,9 @@ def order_credit_reject(*, order: Order, by, reason: str) -> Order:
 def order_payment_confirmed(*, order: Order, note: str = "") -> Order:
     """The gateway confirmed the card payment of an ``awaiting_payment`` order."""
     with transaction.atomic():
-        return _move(_locked(order), S.CONFIRMED, actor=SYSTEM, note=note or _("Payment received."))
+        return _move(
+            _locked(order), S.CONFIRMED, actor=SYSTEM, note=note or payment_received_note()
+        )
 
 
 def order_set_status(

@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 
 from apps.core.money import money_text
 from apps.orders.models import OrderStatus
+from apps.orders.notes import order_note_shown
 from apps.returns.models import ReturnStatus
 
 register = template.Library()
@@ -72,4 +73,4 @@ def history_note(note: str) -> str:
     stored in the language of the request that made the change ("Placed." through the API, in
     English), and the system's notes are messages of the catalogue. A person's own note is
     shown as written."""
-    return gettext(note) if note else note
+    return order_note_shown(note)
