@@ -37,6 +37,17 @@ def test_malformed_json_answers_400(api_client):
     assert response.json()["code"] == "parse_error"
 
 
+def test_malformed_json_is_explained_in_the_readers_language_with_where(api_client):
+    body = '{\n  "name": "x",\n  bad\n}'
+    turkish = api_client.post(
+        "/api/test/echo", data=body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="tr"
+    ).json()
+    assert turkish["detail"] == "Gövde geçerli bir JSON değil (satır 3, sütun 3)."
+    assert turkish["errors"]["non_field_errors"] == [turkish["detail"]]
+    english = api_client.post("/api/test/echo", data=body, content_type="application/json")
+    assert english.json()["detail"] == "The body is not valid JSON (line 3, column 3)."
+
+
 def test_body_that_is_not_an_object_answers_400(api_client):
     response = api_client.post("/api/test/echo", data="[1, 2]", content_type="application/json")
     assert response.status_code == 400

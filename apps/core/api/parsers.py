@@ -125,8 +125,12 @@ class SafeJSONParser(JSONParser):
             return json_body_loads(text, max_depth=self.max_depth)
         except JSONBodyError as exc:
             raise ParseError(str(exc), code="parse_error") from None
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError, a huge int literal
+        except json.JSONDecodeError as exc:
+            # where, in the reader's language (Python's own reason is English only)
             raise ParseError(
-                _("The body is not valid JSON: %(reason)s") % {"reason": str(exc)[:200]},
+                _("The body is not valid JSON (line %(line)d, column %(column)d).")
+                % {"line": exc.lineno, "column": exc.colno},
                 code="parse_error",
             ) from None
+        except (ValueError, RecursionError):  # a number too long to read, nesting too deep
+            raise ParseError(_("The body is not valid JSON."), code="parse_error") from None
