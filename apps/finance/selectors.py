@@ -206,7 +206,7 @@ def statement_period(
     start = date_from or date((date_to or business_today()).year, 1, 1)
     if end < start:
         if date_to is not None:
-            raise ValidationError({"date_to": [_("Must not be before date_from.")]})
+            raise ValidationError({"date_to": [_("Must not be before the start date.")]})
         raise ValidationError({"date_from": [_("Must not be after date_to.")]})
     if (end - start).days > STATEMENT_MAX_DAYS:
         field = "date_to" if date_to is not None else "date_from"

@@ -276,6 +276,11 @@ def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     assert statement.status_code == 200 and statement.content[:4] == b"%PDF"
     bad = client.get("/portal/statement/?date_from=2026-12-31&date_to=2026-01-01&format=pdf")
     assert bad.status_code == 400 and b"%PDF" not in bad.content[:4]  # the form, saying why
+    # in the portal's words, not the API's parameter names
+    assert "Başlangıç tarihinden önce olamaz." in bad.content.decode()
+    assert "date_from tarihinden" not in bad.content.decode()
+    prices = client.get("/portal/catalog/?price_min=10&price_max=5").content.decode()
+    assert "En düşük fiyattan küçük olmamalıdır." in prices and "price_min değer" not in prices
     # the API's 10-year limit, also when one end is left to its default
     for query in ("date_from=0001-01-01&date_to=9999-12-31", "date_from=2000-01-01"):
         long = client.get(f"/portal/statement/?{query}&format=csv")

@@ -161,7 +161,7 @@ class ProductFilterForm(forms.Form):
         cleaned = super().clean()
         low, high = cleaned.get("price_min"), cleaned.get("price_max")
         if low is not None and high is not None and low > high:
-            self.add_error("price_max", _("Must not be below price_min."))
+            self.add_error("price_max", _("Must not be below the minimum price."))
         return cleaned
 
 

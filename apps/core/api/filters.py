@@ -62,5 +62,6 @@ class DateRangeForm(forms.Form):
         start_name, end_name = self.date_range
         start, end = cleaned.get(start_name), cleaned.get(end_name)
         if start and end and end < start:
-            self.add_error(end_name, _("Must not be before %(start)s.") % {"start": start_name})
+            # in words a portal reader knows too (the error is keyed by the parameter already)
+            self.add_error(end_name, _("Must not be before the start date."))
         return cleaned
