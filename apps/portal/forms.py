@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import DomainError, ValidationError
+from apps.core.money import number_text
 from apps.core.text import is_digits
 
 ISO_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -82,4 +83,17 @@ def line_problems(
             index = int(parts[1])
             label = skus[index] if index < len(skus) else ""
         problems += [f"{label}: {message}" if label else str(message) for message in messages_]
+    # lines short of stock (409 insufficient_stock): each named, with what is there
+    problems += [
+        _("%(sku)s: %(requested)s asked, %(available)s available.")
+        % {
+            "sku": line["sku"],
+            "requested": number_text(line["requested"]),
+            "available": number_text(line["available"]),
+        }
+        for line in exc.extra.get("lines") or []
+        if isinstance(line, dict) and {"sku", "requested", "available"} <= line.keys()
+    ]
+    if exc.extra.get("lines") and not exc.errors:
+        problems.insert(0, str(exc.detail))
     return problems or [str(exc.detail)]

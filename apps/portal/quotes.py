@@ -18,7 +18,7 @@ from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
 from apps.orders.models import PaymentMethod
 from apps.portal.forms import amount_typed, line_problems, posted_id
-from apps.portal.views import PortalView, field_problems
+from apps.portal.views import PortalView
 from apps.quotes.models import Quote, QuoteStatus
 from apps.quotes.services import quote_accept, quote_reject, quote_request
 
@@ -154,7 +154,17 @@ class QuoteView(PortalView):
             return render(
                 request,
                 "portal/quote.html",
-                self._context(quote, error=field_problems(exc), posted=request.POST),
+                self._context(
+                    quote,
+                    # the order is placed from the quote's lines, in their order: an error on
+                    # ``items.N`` names its product, a short line says what is there
+                    error=" ".join(
+                        line_problems(
+                            exc, [line.sku for line in quote.lines.all()], list_field="items"
+                        )
+                    ),
+                    posted=request.POST,
+                ),
                 status=exc.status_code,
             )
         messages.success(

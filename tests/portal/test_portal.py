@@ -163,6 +163,25 @@ def test_checkout_shows_the_services_refusals(shop):
     assert Order.objects.count() == 0
 
 
+def test_checkout_short_of_stock_names_each_short_line_and_what_is_there(shop):
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "60"})  # 50 on hand
+    client.post("/portal/cart/", {"sku": "B-2", "quantity": "1"})  # none
+    response = client.post(
+        "/portal/checkout/",
+        {
+            "payment_method": "on_account",
+            "shipping_address_id": shop.shipping.pk,
+            "billing_address_id": shop.billing.pk,
+        },
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "2 satır için yeterli stok yok." in page
+    assert "A-1: 60 istendi, 50 mevcut." in page and "B-2: 1 istendi, 0 mevcut." in page
+    assert Order.objects.count() == 0
+
+
 def test_another_companys_order_is_not_found(shop, dealer_client):
     client, _user = browser(shop)
     other = Shop(dealer_client)
