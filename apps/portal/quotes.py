@@ -156,11 +156,10 @@ class QuoteView(PortalView):
                 "portal/quote.html",
                 self._context(
                     quote,
-                    # the order is placed from the quote's lines, in their order: an error on
-                    # ``items.N`` names its product, a short line says what is there
+                    # an error on ``lines.N`` names its product, a short line says what is there
                     error=" ".join(
                         line_problems(
-                            exc, [line.sku for line in quote.lines.all()], list_field="items"
+                            exc, [line.sku for line in quote.lines.all()], list_field="lines"
                         )
                     ),
                     posted=request.POST,

@@ -384,17 +384,27 @@ def quote_accept(
         else:
             check_transition(locked.status, S.ACCEPTED, DEALER)
             lines = list(locked.lines.all())
-            order = order_place(
-                user=user,
-                payment_method=payment_method,
-                items=[{"sku": line.sku, "quantity": line.quantity} for line in lines],
-                shipping_address_id=shipping_address_id,
-                billing_address_id=billing_address_id,
-                note=_("Quote %(n)s") % {"n": locked.number},
-                po_number=po_number,
-                quoted={line.sku: line.unit_net for line in lines},
-                quote_number=locked.number,
-            )
+            try:
+                order = order_place(
+                    user=user,
+                    payment_method=payment_method,
+                    items=[{"sku": line.sku, "quantity": line.quantity} for line in lines],
+                    shipping_address_id=shipping_address_id,
+                    billing_address_id=billing_address_id,
+                    note=_("Quote %(n)s") % {"n": locked.number},
+                    po_number=po_number,
+                    quoted={line.sku: line.unit_net for line in lines},
+                    quote_number=locked.number,
+                )
+            except ValidationError as exc:
+                # the order's items are the quote's lines, in order: an error is named as
+                # the quote names its lines (``lines.2.sku``; the request has no ``items``)
+                raise ValidationError(
+                    {_quote_field(field): messages for field, messages in exc.errors.items()},
+                    detail=exc.detail,
+                    code=exc.code,
+                    extra=exc.extra,
+                ) from None
             locked.status = S.ACCEPTED
             locked.order = order
             locked.decided_at = timezone.now()
@@ -406,6 +416,10 @@ def quote_accept(
     if outcome == "expired":  # committed: the quote stays expired
         raise Conflict(_("This quote's validity has ended."), code="quote_expired")
     return order
+
+
+def _quote_field(field: str) -> str:
+    return "lines" + field[len("items") :] if field.split(".")[0] == "items" else field
 
 
 def _expire(quote: Quote, *, actor: str) -> None:

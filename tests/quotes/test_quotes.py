@@ -193,6 +193,21 @@ def test_stock_approval_and_credit_rules_apply_to_an_accepted_quote(shop):
     assert placed.status_code == 201 and placed.json()["status"] == "awaiting_approval"
 
 
+def test_an_acceptance_refused_for_a_line_names_the_quotes_line(shop):
+    number = ask(shop.owner, [{"sku": "A-1", "quantity": 2}, {"sku": "B-2", "quantity": 1}])
+    number = number.json()["number"]
+    answer(number, {"A-1": D("90"), "B-2": D("30")})
+    shop.products["B-2"].is_active = False  # withdrawn since the quote was sent
+    shop.products["B-2"].save(update_fields=["is_active"])
+
+    refused = accept(shop.owner, number)
+
+    assert refused.status_code == 400
+    # the accept request has no "items": the error names the quote's second line
+    assert list(refused.json()["errors"]) == ["lines.1.sku"], refused.json()
+    assert Quote.objects.get(number=number).status == "sent"
+
+
 @pytest.mark.parametrize(
     "body, field",
     [
