@@ -10,6 +10,8 @@ message quoting the input, a stored answer) is made ``storable``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from inspect import signature
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -104,19 +106,19 @@ def text_value(value: Any, field: str, *, max_length: int, required: bool = Fals
 
 
 class SystemTexts:
-    """Texts the system writes into a stored field (an order status change's note) in the
-    language active when it writes them, shown in the reader's: each is a catalogue message
-    with at most one named placeholder (``%(name)s``). ``shown(stored)`` recognises a stored
-    text as one of them in any of ``LANGUAGES`` and writes it again in the active language,
-    its value kept; a text a person wrote is returned as it is."""
+    """Texts the system writes into a stored field (an order status change's note, a ledger
+    entry's description) in the language active when it writes them, shown in the reader's.
+    Each is made by a writer: a function of no argument, or of one value (a number, a
+    reference) that its text holds. ``shown(stored)`` recognises a stored text as one a writer
+    makes in any of ``LANGUAGES`` and makes it again in the active language, its value kept; a
+    text a person wrote is returned as it is."""
 
     _MARK = "\x00"
 
-    def __init__(self, *messages: tuple[str, str | None]):
-        # (msgid, its placeholder's name or None); marked for the catalogue by the caller
-        self._messages = messages
-        self._fixed: dict[str, int] | None = None  # a text in any language -> its message
-        self._numbered: list[tuple[str, str, int]] = []  # (start, end, message) around a value
+    def __init__(self, *writers: Callable[..., str]):
+        self._writers = [(writer, bool(signature(writer).parameters)) for writer in writers]
+        self._fixed: dict[str, int] | None = None  # a text in any language -> its writer
+        self._numbered: list[tuple[str, str, int]] = []  # (start, end, writer) around a value
 
     def _build(self) -> None:
         from django.conf import settings
@@ -126,13 +128,13 @@ class SystemTexts:
         numbered: list[tuple[str, str, int]] = []
         for code, _name in settings.LANGUAGES:
             with translation.override(code):
-                for index, (msgid, name) in enumerate(self._messages):
-                    if name is None:
-                        fixed.setdefault(_(msgid), index)
-                    else:
-                        start, end = (_(msgid) % {name: self._MARK}).split(self._MARK, 1)
+                for index, (writer, takes_value) in enumerate(self._writers):
+                    if takes_value:
+                        start, end = str(writer(self._MARK)).split(self._MARK, 1)
                         numbered.append((start, end, index))
-        # the longest start first: "Placed; waits..." is not taken for "Placed."
+                    else:
+                        fixed.setdefault(str(writer()), index)
+        # the longest frame first: a shorter one could be part of it
         numbered.sort(key=lambda item: -len(item[0]) - len(item[1]))
         self._numbered, self._fixed = numbered, fixed
 
@@ -143,9 +145,8 @@ class SystemTexts:
             self._build()
         index = self._fixed.get(stored)
         if index is not None:
-            return _(self._messages[index][0])
+            return str(self._writers[index][0]())
         for start, end, index in self._numbered:
             if stored.startswith(start) and stored.endswith(end) and len(stored) > len(start + end):
-                msgid, name = self._messages[index]
-                return _(msgid) % {name: stored[len(start) : len(stored) - len(end)]}
+                return str(self._writers[index][0](stored[len(start) : len(stored) - len(end)]))
         return stored

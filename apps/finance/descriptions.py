@@ -3,7 +3,8 @@
 An entry keeps its description as it was written, in the language active then (the ERP's and
 the back office's requests are usually English, a portal action Turkish). Statements show the
 texts the system wrote in the reader's language: ``EntryDescriptions`` recognises a stored
-text as one of these in any of ``LANGUAGES`` and writes it again in the active one. A text a
+text as one of these in any of ``LANGUAGES`` and writes it again in the active one (the one
+mechanism for such texts, ``apps.core.text.SystemTexts``, as the orders' notes do). A text a
 person wrote (an adjustment's, an ERP's opening balance) is shown as written.
 
 The writers use the same functions, so what is written is what is recognised.
@@ -11,10 +12,11 @@ The writers use the same functions, so what is written is what is recognised.
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.utils import translation
+from functools import partial
+
 from django.utils.translation import gettext as _
 
+from apps.core.text import SystemTexts
 from apps.finance.models import LedgerEntry, Payment
 
 Kind = LedgerEntry.Kind
@@ -51,58 +53,32 @@ def payment_text(method: str) -> str:
     return label[:1].upper() + label[1:]  # "havale/EFT" -> "Havale/EFT", not "Havale/eft"
 
 
-def _texts(kind: str, number: str) -> list[str]:
-    """The texts the system writes for an entry of ``kind``, in the active language."""
+def _writers(kind: str) -> list:
+    """What writes the system's texts for an entry of ``kind`` (of its number, or of nothing)."""
     if kind == Kind.INVOICE:
-        return [invoice_text(number)]
+        return [invoice_text]
     if kind == Kind.CREDIT_NOTE:
-        return [credit_note_text(number), cancellation_credit_text(number)]
+        return [credit_note_text, cancellation_credit_text]
     if kind == Kind.REFUND:
-        return [refund_text()]
+        return [refund_text]
     if kind == Kind.ADJUSTMENT:
-        return [adjustment_text()]
+        return [adjustment_text]
     if kind == Kind.OPENING_BALANCE:
-        return [opening_balance_text()]
+        return [opening_balance_text]
     if kind == Kind.PAYMENT:
-        return [payment_text(method) for method in Payment.Method.values]
+        return [partial(payment_text, method) for method in Payment.Method.values]
     return []
 
 
 class EntryDescriptions:
-    """Made once per statement: every language's texts, then each entry is a dictionary
-    lookup (a numbered text: its fixed start and end)."""
-
-    _MARK = "\x00"
+    """Made once per statement: the system's texts of each kind in every language
+    (``apps.core.text.SystemTexts``), then each entry is a lookup."""
 
     def __init__(self):
-        by_language = {}
-        for code, _name in settings.LANGUAGES:
-            with translation.override(code):
-                by_language[code] = {kind: _texts(kind, self._MARK) for kind in Kind.values}
-        active = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
-        shown = by_language.get(active) or by_language[settings.LANGUAGE_CODE]
-        # {kind: {text in any language: the same text in the active one}}; numbered texts
-        # (an invoice's, a credit note's) as (start, end) pairs around the number
-        self._fixed: dict[str, dict[str, str]] = {kind: {} for kind in Kind.values}
-        self._numbered: dict[str, list[tuple[str, str, str]]] = {kind: [] for kind in Kind.values}
-        for texts in by_language.values():
-            for kind, written in texts.items():
-                for index, text in enumerate(written):
-                    if self._MARK in text:
-                        start, end = text.split(self._MARK, 1)
-                        self._numbered[kind].append((start, end, shown[kind][index]))
-                    else:
-                        self._fixed[kind].setdefault(text, shown[kind][index])
+        self._texts = {kind: SystemTexts(*_writers(kind)) for kind in Kind.values}
 
-    def __call__(self, kind: str, document_number: str, stored: str) -> str:
+    def __call__(self, kind: str, stored: str) -> str:
         """``stored`` in the active language when the system wrote it (in whichever
         language), else as it is."""
-        if not stored or kind not in self._fixed:
-            return stored
-        fixed = self._fixed[kind].get(stored)
-        if fixed is not None:
-            return fixed
-        for start, end, shown in self._numbered[kind]:
-            if stored == f"{start}{document_number}{end}":
-                return shown.replace(self._MARK, document_number)
-        return stored
+        texts = self._texts.get(kind)
+        return texts.shown(stored) if texts is not None else stored

@@ -236,7 +236,7 @@ def statement(*, customer, date_from: date, date_to: date) -> dict:
     described = EntryDescriptions()  # what the system wrote, in the reader's language
     entries = [
         StatementEntry(*row[:-1], (opening + row[-1]).quantize(ZERO))._replace(
-            description=described(row[4], row[3], row[5])
+            description=described(row[4], row[5])
         )
         for row in rows
     ]  # plain tuples: 100,000 model instances cost seconds
