@@ -176,6 +176,10 @@ def analyze_stale_now(models: Iterable[type[Model]]) -> None:
 def _analyze(tables: list[str], written: int, using: str) -> None:
     connection = connections[using]
     with connection.cursor() as cursor:
+        # the batch just committed reports its row counts to the shared statistics at most
+        # once a second: flushed now, they are counted before the look below (and reset by its
+        # ANALYZE), not added after it as changes since (PostgreSQL 15+)
+        cursor.execute("SELECT pg_stat_force_next_flush()")
         cursor.execute(_STALE, [tables])
         stale = [
             (oid, name)
