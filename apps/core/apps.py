@@ -9,9 +9,14 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # in ready(): forms imports the admin and models, which need the app registry
         from apps.core.forms import admin_json_fields_safe
-        from apps.core.serializers import decimal_output_unbounded, number_input_plain
+        from apps.core.serializers import (
+            decimal_output_unbounded,
+            number_input_plain,
+            number_limits_readable,
+        )
 
         # one place, so a new admin screen or serializer cannot forget it
         admin_json_fields_safe()
         decimal_output_unbounded()
         number_input_plain()
+        number_limits_readable()

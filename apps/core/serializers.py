@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import decimal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.utils.formatting import lazy_format
 
 from apps.core.text import PLAIN_DECIMAL, PLAIN_INTEGER
 
@@ -143,6 +146,45 @@ def number_input_plain() -> None:
     decimal_to_internal_value.plain = True
     decimal_field.to_internal_value = decimal_to_internal_value
     integer_field.to_internal_value = integer_to_internal_value
+
+
+class _Bound:
+    """A field's limit in a message, written the reader's way when the message is read
+    (``1.000.000`` in Turkish, ``1,000,000`` in English), not as Python prints it."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return number_format(self.value, use_l10n=True, force_grouping=True)
+
+    __str__ = __repr__ = lambda self: format(self, "")
+
+
+def number_limits_readable() -> None:
+    """DRF's "less than or equal to {max_value}" messages name the limit as the reader writes
+    numbers: installed once, by the core app, on DRF's own number fields."""
+    for field in (serializers.IntegerField, serializers.DecimalField):
+        if getattr(field.__init__, "readable", False):
+            continue
+        field.__init__ = _readable_limits(field.__init__)
+
+
+def _readable_limits(init):
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        for validator in self.validators:
+            for kind, limit, cls in (
+                ("max_value", self.max_value, MaxValueValidator),
+                ("min_value", self.min_value, MinValueValidator),
+            ):
+                if limit is not None and isinstance(validator, cls):
+                    validator.message = lazy_format(
+                        self.error_messages[kind], **{kind: _Bound(limit)}
+                    )
+
+    __init__.readable = True
+    return __init__
 
 
 class MoneyField(serializers.DecimalField):

@@ -247,3 +247,16 @@ def test_a_quantity_out_of_range_names_the_bound_the_readers_way(stocked):
         )
         assert response.status_code == 400
         assert bound in response.json()["errors"]["quantity"][0], response.json()
+
+
+def test_a_serializers_limit_is_written_the_readers_way_too(stocked):
+    for language, bound in (("tr", "1.000.000"), ("en", "1,000,000")):
+        response = stocked.owner.post(
+            "/api/v1/cart/items",
+            {"sku": "A-1", "quantity": 10**12},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert response.status_code == 400
+        assert bound in response.json()["errors"]["quantity"][0], response.json()
+    assert not CartItem.objects.exists()
