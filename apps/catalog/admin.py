@@ -32,6 +32,7 @@ from apps.catalog.search import search_fold
 from apps.catalog.services.admin_products import (
     barcodes_clean,
     product_attributes_clean,
+    product_restore,
     product_save,
     product_set_active,
     product_soft_delete,
@@ -345,6 +346,32 @@ class CategorySubtreeFilter(admin.SimpleListFilter):
         return queryset.filter(category__path__startswith=category.path)
 
 
+class DeletedFilter(admin.SimpleListFilter):
+    """Live products unless "deleted" is chosen: soft-deleted ones are listed only here, to be
+    looked at or restored."""
+
+    title = _("deleted")
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Deleted"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() != "yes",
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Not deleted"),
+        }
+        yield {
+            "selected": self.value() == "yes",
+            "query_string": changelist.get_query_string({self.parameter_name: "yes"}),
+            "display": _("Deleted"),
+        }
+
+    def queryset(self, request, queryset):
+        return queryset.filter(is_deleted=self.value() == "yes")
+
+
 @admin.register(Product)
 class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     form = ProductAdminForm
@@ -366,6 +393,7 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
         CategorySubtreeFilter,
         "vat_rate",
         "serial_tracked",
+        DeletedFilter,
     )
     search_fields = ("search_document",)  # see get_search_results
     search_help_text = _("SKU, name, brand, barcode or attribute value.")
@@ -376,7 +404,12 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     # the page adds read-only panels of prices, campaigns and stock (apps.backoffice.product_page:
     # the catalog is below those apps, so the template asks the top layer for them)
     change_form_template = "admin/catalog/product/change_form.html"
-    actions = ("activate_selected", "deactivate_selected", "soft_delete_selected")
+    actions = (
+        "activate_selected",
+        "deactivate_selected",
+        "soft_delete_selected",
+        "restore_selected",
+    )
     readonly_fields = (
         "attribute_help",
         "search_document",
@@ -417,7 +450,18 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(available=available_subquery())
+        # every row, deleted ones too: the list shows them only under DeletedFilter's "Deleted",
+        # and a deleted product's page opens (read-only) from there and from old links
+        queryset = Product.all_objects.all()
+        ordering = self.get_ordering(request)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return queryset.annotate(available=available_subquery())
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_deleted:
+            return False  # restored first (the list's action), then changed
+        return super().has_change_permission(request, obj)
 
     def get_search_results(self, request, queryset, search_term):
         """Every word somewhere in the search document (SKU, name, brand, barcodes, attribute
@@ -568,6 +612,14 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
             "%(count)d products deleted (hidden; orders and history keep them).",
             count,
         ) % {"count": count}
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description=_("Restore selected deleted products"), permissions=["soft_delete"])
+    def restore_selected(self, request, queryset):
+        count = product_restore(products=queryset, by=request.user)
+        message = ngettext("%(count)d product restored.", "%(count)d products restored.", count) % {
+            "count": count
+        }
         self.message_user(request, message, messages.SUCCESS)
 
 

@@ -11,7 +11,8 @@ PRODUCT_UPDATED = EventType(
     "product.updated",
     "Products were created or changed: one event per ERP products batch (listing every "
     "product it created or changed), one per product saved in the back office, "
-    "activated, deactivated or deleted. `change` is `created`, `updated` or `deleted`.",
+    "activated, deactivated, deleted or restored. `change` is `created`, `updated` or "
+    "`deleted` (a deleted product brought back, by the back office or the ERP, is `updated`).",
     "product",
     {
         "source": "erp",

@@ -114,12 +114,15 @@ class SoftDeleteModel(models.Model):
             fields.append("updated_at")
         self.save(update_fields=fields)
 
-    def restore(self) -> None:
+    def restore(self, *, by=None) -> None:
         if not self.is_deleted:
             return
         self.is_deleted = False
         self.deleted_at = None
         fields = ["is_deleted", "deleted_at"]
+        if by is not None and hasattr(self, "updated_by"):
+            self.updated_by = by
+            fields.append("updated_by")
         if hasattr(self, "updated_at"):
             fields.append("updated_at")
         self.save(update_fields=fields)

@@ -365,6 +365,49 @@ def test_soft_delete_action_hides_products_and_hard_delete_is_disabled(admin_cli
     assert Product.objects.filter(pk=kept.pk).exists()
 
 
+def test_deleted_products_are_listed_apart_read_only_and_can_be_restored(
+    admin_client, dealer_client, staff_client
+):
+    from apps.integrations.models import OutboxEvent
+    from apps.pricing.models import Price, PriceList
+
+    gone, kept = ProductFactory(sku="GONE-1"), ProductFactory(sku="KEPT-1")
+    Price.objects.create(price_list=PriceList.objects.get(code="LIST"), product=gone, amount=5)
+    run_action(admin_client, "soft_delete_selected", [gone])
+    dealer = dealer_client("viewer")
+    assert dealer.get("/api/v1/products/GONE-1").status_code == 404
+
+    # the list shows live products; the "deleted" filter shows the deleted ones only
+    listed = admin_client.get(PRODUCTS).context["cl"].result_list
+    assert {p.pk for p in listed} == {kept.pk}
+    listed = admin_client.get(PRODUCTS, {"deleted": "yes"}).context["cl"].result_list
+    assert {p.pk for p in listed} == {gone.pk}
+    # its page opens read-only: nothing is saved on a deleted product
+    page = admin_client.get(f"{PRODUCTS}{gone.pk}/change/")
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+    assert admin_client.post(f"{PRODUCTS}{gone.pk}/change/", {"name": "X"}).status_code == 403
+
+    # staff without the delete right are not offered the restore
+    viewer = staff_client("Customer Service")
+    form = viewer.get(PRODUCTS, {"deleted": "yes"}).context["action_form"]
+    offered = [v for v, _label in form.fields["action"].choices] if form else []
+    assert "restore_selected" not in offered
+
+    before = OutboxEvent.objects.filter(type="product.updated").count()
+    data = {"action": "restore_selected", ACTION_CHECKBOX_NAME: [str(gone.pk), str(kept.pk)]}
+    response = admin_client.post(f"{PRODUCTS}?deleted=yes", data, follow=True)
+    assert "1 product restored." in response.content.decode()
+    gone = Product.objects.get(pk=gone.pk)  # back among the live ones
+    assert gone.deleted_at is None and gone.updated_by == admin_client.user
+    event = OutboxEvent.objects.filter(type="product.updated").order_by("id").last()
+    assert OutboxEvent.objects.filter(type="product.updated").count() == before + 1
+    assert event.data["products"] == [
+        {"sku": "GONE-1", "name": gone.name, "is_active": True, "change": "updated"}
+    ]
+    detail = dealer.get("/api/v1/products/GONE-1")
+    assert detail.status_code == 200 and detail.json()["price"]["unit_net"] == "5.0000"
+
+
 def test_staff_without_catalog_permissions_cannot_open_products(staff_client):
     assert staff_client().get(PRODUCTS).status_code == 403
 

@@ -134,3 +134,17 @@ def product_soft_delete(*, products: QuerySet[Product] | Iterable[Product], by=N
         changed.append(_event_item(product, "deleted"))
     product_updated_emit(products=changed, source="admin")
     return len(changed)
+
+
+@transaction.atomic
+def product_restore(*, products: QuerySet[Product] | Iterable[Product], by=None) -> int:
+    """Bring soft-deleted products back as they were (active or not); returns how many
+    changed. Receivers hear of them as ``updated``, as of a product the ERP sends again."""
+    changed = []
+    for product in _each(products):
+        if not product.is_deleted:
+            continue
+        product.restore(by=by)
+        changed.append(_event_item(product, "updated"))
+    product_updated_emit(products=changed, source="admin")
+    return len(changed)
