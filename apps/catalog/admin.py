@@ -24,7 +24,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.catalog.attributes import definitions_for
 from apps.catalog.cache import catalog_cache_bump
-from apps.catalog.hooks import available_subquery
+from apps.catalog.hooks import available_subquery, serial_tracking_refusals
 from apps.catalog.images import product_images_save, validate_image
 from apps.catalog.models import AttributeDefinition, Brand, Category, Product, ProductImage
 from apps.catalog.resources import ProductResource, category_path_text
@@ -217,6 +217,10 @@ class ProductAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "serial_tracked" in self.changed_data and self.instance.pk:
+            refusal = serial_tracking_refusals([self.instance.pk]).get(self.instance.pk)
+            if refusal:
+                self.add_error("serial_tracked", refusal)
         category = cleaned.get("category")
         if category is None:
             return cleaned

@@ -8,7 +8,7 @@ and the catalog's selectors, admin and API ask through the functions below.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 _stock: dict[str, Callable[..., Any]] = {}
 _prices: dict[str, Callable[..., Any]] = {}
 _product_listeners: list[Callable[[Iterable[int]], Any]] = []
+_serial_guards: list[Callable[[list[int]], Mapping[int, str]]] = []
 
 
 def stock_provider_register(
@@ -128,3 +129,26 @@ def products_written(product_ids: Iterable[int]) -> None:
     if ids:
         for listener in _product_listeners:
             listener(ids)
+
+
+# --- what serial tracking hangs on ----------------------------------------------------------------
+
+
+def serial_tracking_guard_register(guard: Callable[[list[int]], Mapping[int, str]]) -> None:
+    """``guard(product_ids)`` answers ``{product_id: why}`` for the products whose serial
+    tracking must not change now: units on hand or reserved (inventory) are counted as
+    serial numbers or not, and units sold can come back (returns) as they shipped."""
+    if guard not in _serial_guards:
+        _serial_guards.append(guard)
+
+
+def serial_tracking_refusals(product_ids: Iterable[int]) -> dict[int, str]:
+    """Why the serial tracking of each of these products cannot change now; a product not in
+    the answer may change. One query per registered guard."""
+    ids = sorted(set(product_ids))
+    refusals: dict[int, str] = {}
+    if ids:
+        for guard in _serial_guards:
+            for product_id, why in guard(ids).items():
+                refusals.setdefault(product_id, why)
+    return refusals

@@ -8,7 +8,7 @@ class InventoryConfig(AppConfig):
 
     def ready(self):
         # in ready(): these modules import the models, which cannot load before the app registry
-        from apps.catalog.hooks import stock_provider_register
+        from apps.catalog.hooks import serial_tracking_guard_register, stock_provider_register
         from apps.inventory import events, selectors
 
         events.register()  # stock.changed in core's event catalogue
@@ -18,3 +18,4 @@ class InventoryConfig(AppConfig):
             in_stock_condition=selectors.in_stock_condition,
             stock_display=selectors.stock_display,
         )
+        serial_tracking_guard_register(selectors.serial_tracking_held_by_stock)

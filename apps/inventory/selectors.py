@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from apps.inventory.models import StockLevel, available_expression
 
@@ -47,3 +48,18 @@ def stock_display(available: int) -> dict:
     cap = settings.STOCK_DISPLAY_CAP
     shown = cap if cap and available > cap else available
     return {"available": shown, "status": status}
+
+
+def serial_tracking_held_by_stock(product_ids: list[int]) -> dict[int, str]:
+    """The products with units on hand or reserved in any warehouse: their serial tracking
+    cannot change (the units would be counted with serial numbers they do not have, or keep
+    ones no longer tracked, and a reserved order could not ship). The catalog asks this
+    through ``serial_tracking_guard_register``."""
+    held = (
+        StockLevel.objects.filter(product_id__in=product_ids)
+        .filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+    why = _("It has stock on hand or reserved: bring its stock to 0 first.")
+    return dict.fromkeys(held, why)

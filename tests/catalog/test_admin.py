@@ -408,6 +408,39 @@ def test_deleted_products_are_listed_apart_read_only_and_can_be_restored(
     assert detail.status_code == 200 and detail.json()["price"]["unit_net"] == "5.0000"
 
 
+def test_serial_tracking_of_a_product_with_stock_cannot_change_in_the_form_or_the_import(
+    admin_client, lighting
+):
+    """Rule (DESIGN.md, Returns and Orders): serial-tracked units ship and come back by serial
+    number, so a product's tracking changes only while no stock hangs on it."""
+    product = ProductFactory(sku="PNL-6060-40", category=lighting, attributes={"power_w": 40})
+    StockLevelFactory(product=product, warehouse=WarehouseFactory(), on_hand=3)
+    url = f"{PRODUCTS}{product.pk}/change/"
+    page = admin_client.get(url)
+    data = {**product_data(lighting), **inline_management(page), "serial_tracked": "on"}
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "stock on hand or reserved" in str(errors["serial_tracked"])
+    product.refresh_from_db()
+    assert not product.serial_tracked
+
+    upload = csv_file([import_row("PNL-6060-40", serial_tracked="1")])
+    response = admin_client.post(
+        f"{PRODUCTS}import/", {"import_file": upload, "format": "0", "resource": "0"}
+    )
+    invalid = response.context["result"].invalid_rows
+    assert [row.number for row in invalid] == [1]
+    assert "stock on hand or reserved" in str(invalid[0].error_dict["serial_tracked"])
+
+    # without stock it changes (and nothing else hangs on it)
+    StockLevelFactory._meta.model.objects.filter(product=product).update(on_hand=0)
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.serial_tracked
+
+
 def test_staff_without_catalog_permissions_cannot_open_products(staff_client):
     assert staff_client().get(PRODUCTS).status_code == 403
 

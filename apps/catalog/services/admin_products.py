@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.attributes import definitions_for, validate_attributes
 from apps.catalog.events import product_updated_emit
+from apps.catalog.hooks import serial_tracking_refusals
 from apps.catalog.models import Category, Product
 from apps.catalog.search import build_search_document
 from apps.core.exceptions import ValidationError
@@ -66,8 +67,22 @@ def product_search_document(product: Product) -> str:
     )
 
 
+def serial_tracking_change_check(product: Product) -> None:
+    """``ValidationError`` on ``serial_tracked`` when a saved product's serial tracking is to
+    change while something hangs on it (stock, returnable sales: ``serial_tracking_refusals``)."""
+    if product.pk is None:
+        return
+    stored = Product.all_objects.filter(pk=product.pk).values_list("serial_tracked", flat=True)
+    if stored and stored[0] != product.serial_tracked:
+        refusal = serial_tracking_refusals([product.pk]).get(product.pk)
+        if refusal:
+            raise ValidationError({"serial_tracked": [refusal]})
+
+
 def product_prepare(*, product: Product) -> Product:
-    """Check and normalise a product in memory (attributes, barcodes, search document)."""
+    """Check and normalise a product in memory (serial tracking, attributes, barcodes, search
+    document)."""
+    serial_tracking_change_check(product)
     product.attributes = product_attributes_clean(
         category=product.category, attributes=product.attributes
     )

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from apps.catalog.attributes import validate_attributes
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.events import product_updated_emit
-from apps.catalog.hooks import products_written
+from apps.catalog.hooks import products_written, serial_tracking_refusals
 from apps.catalog.models import PATH_STEP, AttributeDefinition, Brand, Category, Product
 from apps.catalog.search import build_search_document
 from apps.catalog.services.categories import category_get_or_create_path, split_category_path
@@ -165,6 +165,7 @@ def product_upsert_many(
             outcomes[index] = "unchanged"
         else:
             rows.append(row)
+    rows = _serial_tracking_checked(rows, errors)
 
     if rows:
         written, failed = write_isolating(
@@ -387,6 +388,24 @@ def _build_row(
     if existing is not None and not existing.is_deleted and values == base:
         return None, {}
     return _Row(index=index, values=values, existing=existing), {}
+
+
+def _serial_tracking_checked(rows: list[_Row], errors: dict[int, Errors]) -> list[_Row]:
+    """``rows`` without those changing the serial tracking of a product that something hangs
+    on (its stock, sales that can come back: ``serial_tracking_refusals``), which fail."""
+    changing = {
+        row.existing.id: row
+        for row in rows
+        if row.existing is not None
+        and row.existing.values[_SERIAL_TRACKED] != row.values[_SERIAL_TRACKED]
+    }
+    if not changing:
+        return rows
+    refusals = serial_tracking_refusals(changing)
+    for product_id, why in refusals.items():
+        errors[changing[product_id].index] = {"serial_tracked": [why]}
+    refused = {changing[product_id].index for product_id in refusals}
+    return [row for row in rows if row.index not in refused]
 
 
 def _clean_attributes(
