@@ -394,10 +394,17 @@ def test_a_declined_card_fails_with_the_banks_message_and_the_order_waits(shop, 
     response = bank_return(api_client, sim, payment, card=DECLINED_CARD, accept="html")
     assert response.status_code == 200 and b"did not go through" in response.content
     payment.refresh_from_db()
-    assert (payment.status, payment.message) == ("failed", "Do not honour")
+    assert (payment.status, payment.message) == (
+        "failed",
+        "The bank declined the payment: Do not honour",
+    )
     order.refresh_from_db()
     assert order.status == "awaiting_payment"
     assert ledger(shop.customer) == [] and events("payment.succeeded") == []
+    # written once, in English (the bank's return); read in the reader's language, the bank's
+    # own words kept
+    detail = shop.owner.get(f"/api/v1/payments/{payment.pk}", HTTP_ACCEPT_LANGUAGE="tr")
+    assert detail.json()["message"] == "Banka ödemeyi reddetti: Do not honour"
     # the dealer may try again, with another card
     again = started(shop.owner, amount="240.00", order_number=order.number)
     assert bank_return(api_client, sim, again).json()["status"] == "succeeded"

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from apps.core.clock import business_today
 from apps.core.exceptions import ValidationError
 from apps.core.serializers import StrictInputSerializer
+from apps.finance.card_messages import card_message_shown
 from apps.finance.models import BalanceConfirmation, CardPayment, Invoice, InvoiceLine
 from apps.finance.selectors import InvoiceStatus, statement_period
 
@@ -256,8 +257,25 @@ class CardPaymentStartSerializer(StrictInputSerializer):
         return super().to_internal_value(data)
 
 
+class CardMessage(serializers.CharField):
+    """A card payment's message in the reader's language (``card_message_shown``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault(
+            "help_text",
+            "Why the payment failed, or what happened to money paid for an order that did "
+            "not wait for it; empty otherwise.",
+        )
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        return card_message_shown(str(value or ""))
+
+
 class CardPaymentSerializer(serializers.ModelSerializer):
     amount = Money()
+    message = CardMessage()
     refunded_amount = Money()
     order_number = serializers.CharField(source="order.number", default=None, allow_null=True)
     redirect_url = serializers.SerializerMethodField(
@@ -291,6 +309,7 @@ class CardPaymentResultSerializer(serializers.ModelSerializer):
 
     order_number = serializers.CharField(source="order.number", default=None, allow_null=True)
     amount = Money()
+    message = CardMessage()
 
     class Meta:
         model = CardPayment

@@ -49,6 +49,15 @@ from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ServiceUnavailable, ValidationError
 from apps.core.money import round2
 from apps.core.text import check_text
+from apps.finance.card_messages import (
+    cancelled_after_paid_message,
+    could_not_start_message,
+    declined_message,
+    no_payment_message,
+    not_completed_message,
+    paid_after_cancel_message,
+    paid_after_confirm_message,
+)
 from apps.finance.descriptions import refund_text
 from apps.finance.events import payment_refunded_emit, payment_succeeded_emit
 from apps.finance.gateways import (
@@ -391,7 +400,7 @@ def _open_session(
     except GatewayError as exc:
         logger.warning("card payment %s could not start: %s", payment.reference, exc.message)
         payment.status = Status.FAILED
-        payment.message = _("The payment service could not start the payment.")[:255]
+        payment.message = could_not_start_message()[:255]
         payment.completed_at = timezone.now()
         payment.save(update_fields=["status", "message", "completed_at"])
         raise ServiceUnavailable(
@@ -445,9 +454,9 @@ def card_payment_complete(*, provider_name: str, data) -> CardPayment:
         if exc.code == NO_SESSION:  # posted before the bank was done: not the bank's return
             logger.warning("card payment %s: a return before 3-D Secure", payment.reference)
             return payment
-        return _fail(payment, exc.message or _("The payment was not completed."))
+        return _fail(payment, not_completed_message(exc.message or ""))
     if not charged.succeeded:
-        return _fail(payment, charged.message or _("The bank declined the payment."))
+        return _fail(payment, declined_message(charged.message or ""))
     try:
         checked = provider.check(xact_id=charged.xact_id)
     except GatewayError:
@@ -477,7 +486,7 @@ def _decide_by_check(provider: PaymentProvider, payment: CardPayment) -> CardPay
         return payment
     except GatewayError as exc:
         if exc.code == NO_DATA:
-            return _fail(payment, _("No payment was made."))
+            return _fail(payment, no_payment_message())
         return payment
     return _settle(payment, checked)
 
@@ -486,9 +495,9 @@ def _settle(payment: CardPayment, checked: Checked) -> CardPayment:
     """Book what the gateway holds for ``payment``: a success that matches it, a decline, or
     an answer that does not match (refused, flagged, finance alerted)."""
     if not checked.found:
-        return _fail(payment, _("No payment was made."))
+        return _fail(payment, no_payment_message())
     if not checked.succeeded:
-        return _fail(payment, checked.message or _("The bank declined the payment."))
+        return _fail(payment, declined_message(checked.message or ""))
     if checked.reference != payment.reference or checked.amount != payment.amount:
         return _refuse_mismatch(payment, checked)
     return _succeed(payment, checked)
@@ -576,10 +585,11 @@ def _succeed(payment: CardPayment, checked: Checked) -> CardPayment:
             if order.status == OrderStatus.AWAITING_PAYMENT:
                 order_payment_confirmed(order=order, note=paid_by_card_note(locked.reference))
             else:  # cancelled (by the dealer, or for want of payment) while the bank decided
-                locked.message = _(
-                    "The order was %(status)s before the payment completed: the amount is "
-                    "on your account."
-                ) % {"status": order.get_status_display()}
+                locked.message = (
+                    paid_after_cancel_message()
+                    if order.status == OrderStatus.CANCELLED
+                    else paid_after_confirm_message()
+                )
                 locked.needs_review = True
                 _alert(locked, problem=locked.message, xact_id=locked.xact_id)
         locked.save()
@@ -645,9 +655,7 @@ def card_payments_order_cancelled(sender, order, **kwargs) -> None:
     )
     for payment in paid:
         payment.needs_review = True
-        payment.message = _(
-            "Order %(n)s was cancelled after it was paid: the amount is on your account."
-        ) % {"n": order.number}
+        payment.message = cancelled_after_paid_message(order.number)
         payment.save(update_fields=["needs_review", "message"])
         _alert(payment, problem=payment.message, xact_id=payment.xact_id)
     if paid:  # the money waited for the order's invoice: now it pays the oldest debts
