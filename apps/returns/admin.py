@@ -296,14 +296,22 @@ class ReturnRequestAdmin(
             if done:
                 return done
         net, vat, gross = credit_amounts(found)
+        intro = (
+            gettext(
+                "A credit note of %(gross)s (net %(net)s + VAT %(vat)s) goes on the dealer's "
+                "current account: the received quantities at the order's prices."
+            )
+            % {"gross": gross, "net": net, "vat": vat}
+            if gross > 0
+            else gettext(
+                "The received goods were sold at 0.00: the return is closed with nothing to "
+                "credit (no ledger entry)."
+            )
+        )
         return self._page(
             request,
             found,
             form,
             title=gettext("Credit return %(n)s") % {"n": found.number},
-            intro=gettext(
-                "A credit note of %(gross)s (net %(net)s + VAT %(vat)s) goes on the dealer's "
-                "current account: the received quantities at the order's prices."
-            )
-            % {"gross": gross, "net": net, "vat": vat},
+            intro=intro,
         )

@@ -538,7 +538,9 @@ def _credited_before(request: ReturnRequest, order_lines: list[int]) -> dict[int
 def return_credit(
     *, request: ReturnRequest, actor: str, by=None, note: str = ""
 ) -> tuple[ReturnRequest, bool]:
-    """A credit note on the dealer's ledger for what was received (``return.credited``)."""
+    """A credit note on the dealer's ledger for what was received (``return.credited``).
+    Goods that came back free (a 100 % campaign, a unit share that rounds to 0.00) are
+    credited with nothing: the return is closed without a ledger entry."""
     note = _text(note, "note")
     with transaction.atomic():
         request = _locked(request)
@@ -548,20 +550,21 @@ def return_credit(
         # returns of one order are credited one at a time: each counts what the others credited
         Order.objects.select_for_update().filter(pk=request.order_id).exists()
         net, vat, gross = credit_amounts(request)
-        request.credit_note = ledger_post(
-            customer=request.customer,
-            kind=LedgerEntry.Kind.CREDIT_NOTE,
-            amount=-gross,
-            by=by,
-            description=credit_note_text(request.number),
-            document_number=request.number,
-            # the goods came back: the order's own invoice is what the credit pays first
-            settles=list(
-                Invoice.objects.filter(order_id=request.order_id)
-                .order_by("issue_date", "id")
-                .values_list("ledger_entry_id", flat=True)
-            ),
-        )
+        if gross > 0:
+            request.credit_note = ledger_post(
+                customer=request.customer,
+                kind=LedgerEntry.Kind.CREDIT_NOTE,
+                amount=-gross,
+                by=by,
+                description=credit_note_text(request.number),
+                document_number=request.number,
+                # the goods came back: the order's own invoice is what the credit pays first
+                settles=list(
+                    Invoice.objects.filter(order_id=request.order_id)
+                    .order_by("issue_date", "id")
+                    .values_list("ledger_entry_id", flat=True)
+                ),
+            )
         request.credit_net, request.credit_vat, request.credit_total = net, vat, gross
         request.save(update_fields=["credit_note", "credit_net", "credit_vat", "credit_total"])
         previous = request.status

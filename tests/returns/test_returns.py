@@ -500,6 +500,38 @@ def test_a_line_returned_in_parts_credits_what_the_dealer_paid_to_the_kurus(
     assert sum(e.amount for e in notes) == -order.grand_total
 
 
+@pytest.mark.parametrize(
+    ("price", "quantity"),
+    [("0", 2), ("0.0040", 2)],  # free goods; one unit's share of a 0.01 line rounds to 0.00
+)
+def test_a_return_worth_0_00_is_credited_with_no_ledger_entry(
+    shop, integration_client, staff_client, price, quantity
+):
+    """Rule "received -> credited (credit note at the order's prices)": nothing was paid for
+    these units, so nothing is credited, and the return still closes (a credit note of 0.00
+    is no ledger entry; before, the return stayed received for good)."""
+    shop.product("FREE", price=price, stock=10)
+    order = delivered_order(shop, items=(("FREE", quantity),))
+    erp = integration_client()
+    number = ask(shop.owner, order, [line("FREE", 1)]).json()["number"]
+    for status in ("approved", "received"):
+        assert erp_status(erp, number, status).status_code == 200
+    page = staff_client(superuser=True).get(
+        f"/admin/returns/returnrequest/{ReturnRequest.objects.get(number=number).pk}/credit/"
+    )
+    assert "nothing to credit" in page.content.decode()
+    balance = sum(e.amount for e in LedgerEntry.objects.filter(customer=shop.customer))
+    answer = erp_status(erp, number, "credited")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "credited"
+    assert answer.json()["credit"] == {"net": "0.00", "vat": "0.00", "gross": "0.00"}
+    request = ReturnRequest.objects.get(number=number)
+    assert request.credit_note is None and request.credited_at is not None
+    assert not LedgerEntry.objects.filter(kind="credit_note").exists()
+    assert sum(e.amount for e in LedgerEntry.objects.filter(customer=shop.customer)) == balance
+    assert OutboxEvent.objects.filter(type="return.credited").count() == 1
+
+
 def test_a_credit_note_posted_after_midnight_in_istanbul_is_dated_that_day(
     dealer_client, integration_client
 ):
