@@ -112,7 +112,19 @@ def resolve_one(
             source, base = f"tier:{customer.tier}", tier
         elif list_price is not None:
             source, base = SOURCE_LIST, list_price
-    breaks = tuple(sorted({q for q, _ in (*special_rows, *tier_rows, *list_rows)}))
+    # the campaigns for this dealer and product now, at any quantity: their thresholds are
+    # quantity breaks too (a price that drops from 20 units, however the base is set)
+    reaching = [
+        c
+        for c in campaigns
+        if c.live_at(at) and c.reaches(customer) and c.covers(product, category_path)
+    ]
+    breaks = tuple(
+        sorted(
+            {q for q, _ in (*special_rows, *tier_rows, *list_rows)}
+            | {c.min_quantity for c in reaching}
+        )
+    )
     if base is None:
         return ResolvedPrice(
             product_id=product.pk,
@@ -123,12 +135,8 @@ def resolve_one(
         )
     eligible = [
         c
-        for c in campaigns
-        if c.min_quantity <= quantity
-        and c.live_at(at)
-        and c.reaches(customer)
-        and c.covers(product, category_path)
-        and (source != SOURCE_SPECIAL or c.applies_to_special_prices)
+        for c in reaching
+        if c.min_quantity <= quantity and (source != SOURCE_SPECIAL or c.applies_to_special_prices)
     ]
     campaign, unit_net = choose_campaign(eligible, base)
     base = round4(base)

@@ -75,6 +75,35 @@ def test_detail_has_the_dealers_price_breaks(shop):
     ]
 
 
+def test_price_breaks_include_campaign_thresholds_and_match_the_charged_price(shop):
+    """The breaks a dealer reads are the prices it is charged: a campaign from 20 units is a
+    break of its own (before, the list showed 4.0000 from 10 units while 20 were charged
+    3.0000), at every quantity the quote agrees with the break that applies."""
+    client, _ = shop
+    Campaign.objects.create(
+        name="Bulk", discount_type="fixed", discount_value=D("1"), min_quantity=20
+    )
+    Campaign.objects.create(  # not for special prices: no break on B-3
+        name="Spring", discount_type="fixed", discount_value=D("2"), min_quantity=5
+    )
+    body = client.get("/api/v1/products/B-1").json()
+    breaks = [(b["min_quantity"], b["unit_net"]) for b in body["price_breaks"]]
+    assert breaks == [(1, "5.0000"), (5, "3.0000"), (10, "2.0000")]
+    assert [
+        b["min_quantity"] for b in client.get("/api/v1/products/B-3").json()["price_breaks"]
+    ] == [1]
+    for sku in ("B-1", "B-2", "B-3"):
+        breaks = client.get(f"/api/v1/products/{sku}").json()["price_breaks"]
+        for quantity in (1, 4, 5, 9, 10, 19, 20, 21, 100):
+            quoted = client.post(
+                "/api/v1/prices/quote",
+                {"items": [{"sku": sku, "quantity": quantity}]},
+                format="json",
+            ).json()["lines"][0]["unit_net"]
+            applies = [b for b in breaks if b["min_quantity"] <= quantity][-1]
+            assert applies["unit_net"] == quoted, (sku, quantity)
+
+
 def test_ordering_by_price_uses_the_dealers_price_with_unpriced_last(shop):
     client, _ = shop
     ascending = list(prices(client, "&ordering=price"))
