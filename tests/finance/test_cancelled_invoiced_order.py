@@ -74,3 +74,27 @@ def test_an_order_without_an_invoice_is_cancelled_without_a_credit_note(invoiced
     plain = make_order(customer, gross="50.00")
     services.order_cancel(order=plain, by=None, reason="", actor=STAFF)
     assert not LedgerEntry.objects.filter(kind="credit_note").exists()
+
+
+def test_an_invoice_naming_an_order_cancelled_before_is_refused_on_order_number(
+    integration_client,
+):
+    """The other way round: the order was cancelled first (the dealer was told it owes
+    nothing), then the ERP sends an invoice naming it. The record fails on order_number with
+    the reason and nothing is booked; the same invoice without order_number is a debt."""
+    customer = CustomerFactory(code="BAYI-1")
+    order = make_order(customer, gross="120.00")
+    services.order_cancel(order=order, by=None, reason="", actor=ERP)
+    today = timezone.localdate().isoformat()
+    erp = integration_client()
+    record = invoice(order_number=order.number, issue_date=today, due_date=today, lines=[line()])
+    body = post(erp, INVOICES, [record])
+    assert body["failed"] == 1
+    [error] = body["errors"]
+    assert error["key"] == "ABC2026000000001"
+    assert f"Order {order.number} is cancelled" in error["errors"]["order_number"][0]
+    assert not Invoice.objects.exists() and customer_balance(customer=customer) == D("0.00")
+
+    del record["order_number"]
+    assert post(erp, INVOICES, [record])["created"] == 1
+    assert customer_balance(customer=customer) == D("120.00")

@@ -57,7 +57,7 @@ from apps.finance.descriptions import cancellation_credit_text, invoice_text
 from apps.finance.events import invoices_created_emit
 from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, invoice_file_path
 from apps.finance.services.ledger import MAX_DUE_DAYS, ledger_post, ledger_settle
-from apps.orders.models import Order
+from apps.orders.models import Order, OrderStatus
 from apps.orders.services.invoicing import orders_mark_invoiced
 
 NUMBER = re.compile(r"[A-Z0-9]{3}(?P<year>[0-9]{4})[0-9]{9}")
@@ -79,10 +79,10 @@ def invoice_create_many(
     }
     order_numbers = {r["order_number"] for r in records.values() if r.get("order_number")}
     orders = {
-        number: (pk, customer_id)
-        for number, pk, customer_id in Order.objects.filter(number__in=order_numbers).values_list(
-            "number", "pk", "customer_id"
-        )
+        number: (pk, customer_id, status)
+        for number, pk, customer_id, status in Order.objects.filter(
+            number__in=order_numbers
+        ).values_list("number", "pk", "customer_id", "status")
     }
     return write_new_settling(
         records,
@@ -159,6 +159,16 @@ def _check(record, customers, orders) -> Errors:
         order = orders.get(record["order_number"])
         if order is None or (customer is not None and order[1] != customer.pk):
             errors["order_number"] = [_("This dealer has no order with this number.")]
+        elif order[2] in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+            # the dealer was told it gets nothing and owes nothing (an order cancelled after
+            # its invoice is credited: ``invoices_order_cancelled``); the ERP decides again
+            errors["order_number"] = [
+                _(
+                    "Order %(n)s is %(status)s: an invoice cannot name it. Send the invoice "
+                    "without order_number if the dealer owes it all the same."
+                )
+                % {"n": record["order_number"], "status": OrderStatus(order[2]).label}
+            ]
     net = vat = Decimal("0.00")
     for position, line in enumerate(record["lines"]):
         for field, messages in _check_line(line).items():
