@@ -94,7 +94,9 @@ class AccountSummaryView(_CompanyView):
         summary="Your current account",
         description="Balance (positive: your company owes), credit limit, open orders "
         "(confirmed, processing, shipped, not yet invoiced), available credit and the overdue "
-        "amount (what is still open on invoices past their due date).",
+        "amount (what is still open on debts past their due date: invoices after their due "
+        "date; an opening balance, a debit adjustment or a card refund, which have none, from "
+        "their date).",
         responses=AccountSummarySerializer,
         tags=["finance"],
     )
