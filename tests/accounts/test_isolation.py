@@ -265,7 +265,7 @@ def _snapshot():
 
 
 @pytest.mark.parametrize("route", sorted(OTHER_COMPANY_OBJECTS))
-@pytest.mark.parametrize("method", ["get", "patch", "put", "delete", "post"])
+@pytest.mark.parametrize("method", ["get", "patch", "put", "delete", "post", "options", "head"])
 def test_another_companys_object_answers_404_and_nothing_changes(dealer_client, route, method):
     client = dealer_client("owner")
     other = CustomerFactory()
@@ -284,6 +284,27 @@ def test_another_companys_object_answers_404_and_nothing_changes(dealer_client, 
     if hasattr(view, method):  # a method the route serves: the object is simply not found
         assert response.status_code == 404, (method, response.content)
     assert _snapshot() == before
+
+
+def test_options_describes_the_callers_own_objects_only(dealer_client):
+    """OPTIONS answers as GET would about the object: the caller's own order, and an action
+    on it, are described; another company's or an absent one is 404 (above: the matrix)."""
+    client = dealer_client("owner")
+    own = _other_order(client.user.customer)["number"]
+    item = _other_cart_item(client.user.customer)["pk"]
+    for url in (
+        f"/api/v1/orders/{own}",
+        f"/api/v1/orders/{own}/cancel",
+        "/api/v1/orders",
+        f"/api/v1/lists/{_other_requisition_list(client.user.customer)['pk']}/items",
+    ):
+        response = client.options(url)
+        assert response.status_code == 200, (url, response.content)
+        assert "name" in response.json()
+    for url in ("/api/v1/orders/SO-2099-999999", "/api/v1/orders/SO-2099-999999/cancel"):
+        assert client.options(url).status_code == 404
+    # a cart item is its user's: a colleague's is not found, for OPTIONS too
+    assert client.options(f"/api/v1/cart/items/{item}").status_code == 404
 
 
 def test_lists_show_only_the_callers_company(dealer_client):

@@ -113,7 +113,15 @@ def test_list_get_patch_delete_own_endpoint(client):
 
 @pytest.mark.parametrize(
     ("method", "suffix"),
-    [("get", ""), ("patch", ""), ("delete", ""), ("post", "/test")],
+    [
+        ("get", ""),
+        ("patch", ""),
+        ("delete", ""),
+        ("post", "/test"),
+        ("options", ""),
+        ("options", "/test"),
+        ("head", ""),
+    ],
 )
 def test_another_keys_endpoint_answers_404_and_stays_as_it_is(client, other, method, suffix):
     endpoint_id = create(other).json()["id"]

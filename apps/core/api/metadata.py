@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
+from django.urls import Resolver404, resolve
+from rest_framework.exceptions import NotFound
 from rest_framework.metadata import SimpleMetadata
 
 
@@ -13,6 +17,14 @@ class Metadata(SimpleMetadata):
     serializers) and a ``GenericAPIView`` without ``serializer_class``: DRF would ask it for a
     serializer and fail with a 500. Those views are described without ``actions``; their
     request bodies are in the OpenAPI schema, which is the contract anyway."""
+
+    def determine_metadata(self, request, view):
+        """A URL naming an object (``orders/{number}``) is described only to a caller who may
+        see that object: the view's own GET answers first, so another company's or an absent
+        object is a 404 for OPTIONS as for every other method."""
+        if view.kwargs and _signed_in(request) and _object_answer(request, view) == 404:
+            raise NotFound()
+        return super().determine_metadata(request, view)
 
     def determine_actions(self, request, view):
         if not has_serializer(view):
@@ -27,3 +39,36 @@ def has_serializer(view) -> bool:
         return view.get_serializer_class() is not None
     except AssertionError:
         return False
+
+
+def _signed_in(request) -> bool:
+    """A person or a system key: public views (the bank's return) are not asked to GET."""
+    user = getattr(request, "user", None)
+    return bool(getattr(user, "is_authenticated", False) or getattr(request, "auth", None))
+
+
+def _object_answer(request, view) -> int | None:
+    """The status of a GET of the object the URL names: by the URL itself when its view
+    serves GET, else by the nearest URL above it that names the same object with a GET
+    (``orders/{number}/cancel`` -> ``orders/{number}``), else by the view's own ``get_object``
+    (a generic view serving PATCH and DELETE only). ``None``: nothing to ask."""
+    path = request.path.rstrip("/")
+    while path.count("/") > 1:
+        try:
+            match = resolve(path)
+        except Resolver404:
+            match = None
+        above = getattr(getattr(match, "func", None), "view_class", None)
+        if (
+            above is not None
+            and hasattr(above, "get")
+            and match.kwargs
+            and set(match.kwargs) <= set(view.kwargs)
+        ):
+            asked = copy.copy(request._request)
+            asked.method = "GET"
+            return match.func(asked, *match.args, **match.kwargs).status_code
+        path = path.rsplit("/", 1)[0]
+    if getattr(view, "queryset", None) is not None and hasattr(view, "get_object"):
+        view.get_object()  # Http404 -> 404
+    return None
