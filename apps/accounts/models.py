@@ -9,7 +9,7 @@ from auditlog.registry import auditlog
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -72,6 +72,9 @@ NOT_APPROVED = (CustomerStatus.UNVERIFIED, CustomerStatus.PENDING, CustomerStatu
 # a self-registered company's code until staff give it its ERP code
 TEMPORARY_CODE_PREFIX = "TMP-"
 
+# the longest payment terms a dealer is given (the ERP feed's limit too)
+MAX_PAYMENT_TERMS_DAYS = 365
+
 
 class Customer(SoftDeleteModel, AuditedModel):
     """A dealer company."""
@@ -104,7 +107,11 @@ class Customer(SoftDeleteModel, AuditedModel):
         default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0"))],
     )
-    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"),
+        default=30,
+        validators=[MaxValueValidator(MAX_PAYMENT_TERMS_DAYS)],  # as the ERP feed: a year
+    )
     sales_rep = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("sales representative"),

@@ -287,6 +287,26 @@ def test_a_credit_limit_change_without_a_reason_is_refused(staff_client):
     assert not CreditLimitChange.objects.filter(customer=customer).exists()
 
 
+def test_payment_terms_are_at_most_a_year_in_the_back_office_as_in_the_erp_feed(staff_client):
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory(payment_terms_days=30)
+
+    response = client.post(
+        change_url(customer), change_form_data(customer, payment_terms_days="32767")
+    )
+
+    assert response.status_code == 200
+    assert "payment_terms_days" in response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.payment_terms_days == 30
+    response = client.post(
+        change_url(customer), change_form_data(customer, payment_terms_days="365")
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.payment_terms_days == 365
+
+
 def test_a_tab_left_open_does_not_undo_a_credit_limit_changed_meanwhile(staff_client):
     """Two finance people: B raises the limit while A's page, opened before, is still open.
     A saving another field keeps B's limit; A changing the limit too is told B's figure
@@ -565,6 +585,24 @@ def test_api_key_with_a_bad_network_is_not_created(staff_client):
     assert response.status_code == 200
     assert "allowed_ips" in response.context["adminform"].form.errors
     assert not ApiKey.objects.exists()
+
+
+def test_api_key_expiring_in_the_past_is_not_created(staff_client):
+    """A key born expired would be shown once and refused on its first call."""
+    client = staff_client(superuser=True)
+    data = {"name": "late", "scopes": [ApiKeyScope.ORDERS_READ], "allowed_ips": ""}
+
+    response = client.post(
+        f"{API_KEYS}add/", {**data, "expires_at_0": "2020-01-01", "expires_at_1": "00:00:00"}
+    )
+
+    assert response.status_code == 200
+    assert "expires_at" in response.context["adminform"].form.errors
+    assert not ApiKey.objects.exists()
+    response = client.post(
+        f"{API_KEYS}add/", {**data, "expires_at_0": "2099-01-01", "expires_at_1": "00:00:00"}
+    )
+    assert ApiKey.objects.get().expires_at.year in (2098, 2099)  # Istanbul midnight in UTC
 
 
 def test_revoked_api_key_answers_401(staff_client):

@@ -50,6 +50,9 @@ def api_key_create(
     """Returns the key row and the raw key, which is never stored and cannot be shown again."""
     if not name or not name.strip():
         raise ValidationError({"name": [_("A key needs a name.")]})
+    if expires_at is not None and expires_at <= timezone.now():
+        # a key born expired would be shown once and never work
+        raise ValidationError({"expires_at": [_("Must be in the future.")]})
     prefix = secrets.token_hex(4)
     while ApiKey.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)

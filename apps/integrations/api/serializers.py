@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.accounts.api.serializers import AddressInputSerializer, TaxNumberField
-from apps.accounts.models import Tier, customer_code_validator
+from apps.accounts.models import MAX_PAYMENT_TERMS_DAYS, Tier, customer_code_validator
 from apps.core.serializers import MoneyField, StrictInputSerializer
 
 ERP_CUSTOMER_STATUSES = [("active", "active"), ("suspended", "suspended")]
@@ -33,7 +33,9 @@ class ErpCustomerSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=ERP_CUSTOMER_STATUSES, required=False)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    payment_terms_days = serializers.IntegerField(
+        min_value=0, max_value=MAX_PAYMENT_TERMS_DAYS, required=False
+    )
     addresses = ErpAddressSerializer(many=True, required=False)
 
     def validate_addresses(self, value):
