@@ -97,6 +97,18 @@ def test_the_start_page_and_every_admin_page_show_the_queues(
         finance.get("/admin/")
 
 
+def test_receivables_and_card_payments_show_only_to_whoever_may_open_finance(
+    book, staff_client
+):
+    """Customer Service sees orders, not the ledger: the start page shows it sales, not what
+    dealers owe or how card payments fare."""
+    finance = staff_client("Finance Manager").get("/admin/").content.decode()
+    assert 'id="chart-aging"' in finance and 'data-figure="payment_success"' in finance
+    service = staff_client("Customer Service").get("/admin/").content.decode()
+    assert 'id="backoffice-figures"' in service and 'data-figure="month"' in service
+    assert 'id="chart-aging"' not in service and 'data-figure="payment_success"' not in service
+
+
 def test_the_queue_counts_take_one_query_each(book, staff_client, django_assert_num_queries):
     admin = staff_client(superuser=True).user
     with django_assert_num_queries(7):

@@ -26,4 +26,11 @@ def backoffice_figures(context):
         return {"figures": None}
     if not user.has_perm("orders.view_order"):
         return {"figures": None}
-    return {"figures": sales_figures(user=user), "charts": dashboard_charts(user=user)}
+    # money owed and card payments are finance's: shown to whoever may open those screens
+    # (Customer Service sees orders, not the ledger)
+    return {
+        "figures": sales_figures(user=user),
+        "charts": dashboard_charts(user=user),
+        "show_receivables": user.has_perm("finance.view_ledgerentry"),
+        "show_card_payments": user.has_perm("finance.view_cardpayment"),
+    }
