@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
         # in ready(): forms imports the admin and models, which need the app registry
         from apps.core.forms import admin_json_fields_safe
         from apps.core.serializers import (
+            date_input_plain,
             decimal_output_unbounded,
             number_input_plain,
             number_limits_readable,
@@ -19,4 +20,5 @@ class CoreConfig(AppConfig):
         admin_json_fields_safe()
         decimal_output_unbounded()
         number_input_plain()
+        date_input_plain()
         number_limits_readable()

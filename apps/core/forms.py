@@ -10,6 +10,19 @@ from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.parsers import json_body_loads
+from apps.core.text import PLAIN_DATE
+
+
+class PlainDateField(forms.DateField):
+    """A ``YYYY-MM-DD`` date in ASCII digits, nothing else (``strptime`` also reads
+    ``2026-1-1`` and other scripts' digits): the API's day filters and the portal's dates."""
+
+    input_formats = ["%Y-%m-%d"]
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not PLAIN_DATE.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 def _is_safe_json(text: str) -> bool:

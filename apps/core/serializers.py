@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.utils.formatting import lazy_format
 
-from apps.core.text import PLAIN_DECIMAL, PLAIN_INTEGER
+from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL, PLAIN_INTEGER
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -146,6 +146,27 @@ def number_input_plain() -> None:
     decimal_to_internal_value.plain = True
     decimal_field.to_internal_value = decimal_to_internal_value
     integer_field.to_internal_value = integer_to_internal_value
+
+
+def date_input_plain() -> None:
+    """Dates in the API's input as ``YYYY-MM-DD`` in ASCII digits, as the error message says:
+    DRF's date field (Django's parser, ``strptime``) also read ``2026-1-1`` and ``２026-01-01``.
+    Installed once, by the core app, on DRF's own field (a field given other formats keeps
+    them)."""
+    date_field = serializers.DateField
+    if getattr(date_field.to_internal_value, "plain", False):
+        return
+    date_read = date_field.to_internal_value
+
+    def date_to_internal_value(self, data):
+        formats = getattr(self, "input_formats", None) or ("iso-8601",)
+        iso_only = all(f in ("iso-8601", "%Y-%m-%d") for f in formats)
+        if iso_only and isinstance(data, str) and not PLAIN_DATE.fullmatch(data.strip()):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return date_read(self, data)
+
+    date_to_internal_value.plain = True
+    date_field.to_internal_value = date_to_internal_value
 
 
 class _Bound:

@@ -43,6 +43,9 @@ def is_digits(text: str) -> bool:
 # scripts' digits, which ``Decimal()`` and ``int()`` read too
 PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0+)?")
+# a date as the APIs take it: YYYY-MM-DD in ASCII digits. Not ``2026-1-1`` nor other scripts'
+# digits (``２026-01-01``), which ``strptime`` and Django's date parser read too
+PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def plain_int(value) -> int | None:

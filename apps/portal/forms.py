@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import DomainError, ValidationError
+from apps.core.forms import PlainDateField
 from apps.core.money import number_text
 from apps.core.text import is_digits
 
@@ -16,12 +17,12 @@ ISO_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class StatementForm(forms.Form):
-    date_from = forms.DateField(
+    date_from = PlainDateField(
         label=_("From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    date_to = forms.DateField(
+    date_to = PlainDateField(
         label=_("To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -97,9 +97,7 @@ def test_the_start_page_and_every_admin_page_show_the_queues(
         finance.get("/admin/")
 
 
-def test_receivables_and_card_payments_show_only_to_whoever_may_open_finance(
-    book, staff_client
-):
+def test_receivables_and_card_payments_show_only_to_whoever_may_open_finance(book, staff_client):
     """Customer Service sees orders, not the ledger: the start page shows it sales, not what
     dealers owe or how card payments fare."""
     finance = staff_client("Finance Manager").get("/admin/").content.decode()

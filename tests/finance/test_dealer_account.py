@@ -450,6 +450,8 @@ def test_the_statement_csv_opens_in_excel_with_turkish_letters(owner):
     [
         ("format=xls", "format"),
         ("date_from=2026-13-01", "date_from"),
+        ("date_from=2026-1-1", "date_from"),  # YYYY-MM-DD, as the message says
+        ("date_to=２026-01-01", "date_to"),  # ASCII digits only
         ("date_from=2026-05-01&date_to=2026-04-01", "date_to"),
         ("separator=tab", "separator"),
         ("date_from=2000-01-01&date_to=2026-12-06", "date_to"),

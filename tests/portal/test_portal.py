@@ -293,6 +293,9 @@ def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     assert b";" in csv.content  # the Turkish Excel layout
     statement = client.get("/portal/statement/?date_from=2026-01-01&format=pdf")
     assert statement.status_code == 200 and statement.content[:4] == b"%PDF"
+    for day in ("2026-1-1", "２026-01-01"):  # YYYY-MM-DD in ASCII digits, as the API
+        odd = client.get(f"/portal/statement/?date_from={day}&format=csv")
+        assert odd.status_code == 400 and b";" not in odd.content[:20], day
     bad = client.get("/portal/statement/?date_from=2026-12-31&date_to=2026-01-01&format=pdf")
     assert bad.status_code == 400 and b"%PDF" not in bad.content[:4]  # the form, saying why
     # in the portal's words, not the API's parameter names

@@ -222,6 +222,12 @@ def test_an_acceptance_refused_for_a_line_names_the_quotes_line(shop):
         ),
         ({"from_cart": True}, "from_cart"),
         ({"lines": "A-1"}, "lines"),
+        # YYYY-MM-DD in ASCII digits only, as the message says
+        ({"lines": [{"sku": "A-1", "quantity": 1}], "valid_until_wanted": "2099-1-1"}, "valid"),
+        (
+            {"lines": [{"sku": "A-1", "quantity": 1}], "valid_until_wanted": "２099-01-01"},
+            "valid_until_wanted",
+        ),
     ],
 )
 def test_a_bad_request_is_a_400_by_field_and_asks_nothing(shop, body, field):

@@ -12,6 +12,7 @@ from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
 
 from apps.core.clock import business_day_start
+from apps.core.forms import PlainDateField
 
 DATE_ERRORS = {"invalid": _("Date has wrong format. Use one of these formats instead: YYYY-MM-DD.")}
 
@@ -19,7 +20,13 @@ DATE_ERRORS = {"invalid": _("Date has wrong format. Use one of these formats ins
 _CALENDAR_MIDDLE = (datetime.date(2, 1, 1), datetime.date(9998, 12, 31))
 
 
-class BusinessDayFilter(filters.DateFilter):
+class PlainDateFilter(filters.DateFilter):
+    """``YYYY-MM-DD`` in ASCII digits (``PlainDateField``)."""
+
+    field_class = PlainDateField
+
+
+class BusinessDayFilter(PlainDateFilter):
     """A day bound on a time field, in the distributor's calendar (``apps.core.clock``), not
     in the active time zone: the API answers in UTC, where an order placed at 01:30 in Istanbul
     is still on the day before. ``lookup_expr`` ``date__gte`` or ``date__lte`` (inclusive)."""
@@ -42,7 +49,7 @@ class BusinessDayFilter(filters.DateFilter):
 def day_filter(field_name: str, lookup_expr: str) -> filters.DateFilter:
     """A ``YYYY-MM-DD`` filter on ``field_name`` (inclusive bound: ``gte``/``lte`` on a date,
     or ``date__gte``/``date__lte`` on a time: then the day is the distributor's)."""
-    kind = BusinessDayFilter if lookup_expr.startswith("date__") else filters.DateFilter
+    kind = BusinessDayFilter if lookup_expr.startswith("date__") else PlainDateFilter
     return kind(
         field_name=field_name,
         lookup_expr=lookup_expr,
