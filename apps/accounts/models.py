@@ -9,6 +9,8 @@ from auditlog.registry import auditlog
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -71,6 +73,15 @@ NOT_APPROVED = (CustomerStatus.UNVERIFIED, CustomerStatus.PENDING, CustomerStatu
 
 # a self-registered company's code until staff give it its ERP code
 TEMPORARY_CODE_PREFIX = "TMP-"
+
+# what a form says of an e-mail address another user has (any case)
+EMAIL_TAKEN = _("Another user has this e-mail address.")
+
+
+def _email_taken(error) -> bool:
+    messages = error.messages if isinstance(error, DjangoValidationError) else [str(error)]
+    return [str(m) for m in messages] == [str(EMAIL_TAKEN)]
+
 
 # the longest payment terms a dealer is given (the ERP feed's limit too)
 MAX_PAYMENT_TERMS_DAYS = 365
@@ -332,7 +343,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 Lower("email"),
                 name="accounts_user_email_ci_unique",
                 # what a form shows (the back office's users screen), not the constraint's name
-                violation_error_message=_("Another user has this e-mail address."),
+                violation_error_message=EMAIL_TAKEN,
             ),
             models.CheckConstraint(
                 condition=Q(customer__isnull=True, role="")
@@ -362,6 +373,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def validate_unique(self, exclude=None):
+        # the e-mail is checked once, whatever its case, by its constraint (below): not also
+        # by the field's exact-case ``unique`` in Django's own words
+        super().validate_unique(exclude={*(exclude or ()), "email"})
+
+    def validate_constraints(self, exclude=None):
+        """The e-mail's case-insensitive constraint names the e-mail field (a constraint on
+        an expression would put its message above the form)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except DjangoValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = [e for e in general if _email_taken(e)]
+            if not taken:
+                raise
+            if len(taken) < len(general):
+                errors[NON_FIELD_ERRORS] = [e for e in general if not _email_taken(e)]
+            errors.setdefault("email", []).extend(taken)
+            raise DjangoValidationError(errors) from None
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
