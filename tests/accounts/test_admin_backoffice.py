@@ -307,6 +307,26 @@ def test_payment_terms_are_at_most_a_year_in_the_back_office_as_in_the_erp_feed(
     assert customer.payment_terms_days == 365
 
 
+def test_payment_terms_and_the_sales_rep_choices_are_credit_controls_and_reps(staff_client):
+    """Payment terms decide when every invoice falls due: only who may change the credit
+    limit changes them. A sales rep is a staff member who may see customers (not the
+    Content Manager)."""
+    customer = CustomerFactory(payment_terms_days=30)
+    service = staff_client("Customer Service")
+    response = service.post(
+        change_url(customer), change_form_data(customer, payment_terms_days="120")
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.payment_terms_days == 30  # read-only for them: the post is ignored
+
+    content = StaffUserFactory(groups=["Content Manager"], email="content@example.com")
+    rep = StaffUserFactory(groups=["Sales Manager"], email="rep@example.com")
+    page = staff_client(superuser=True).get(change_url(customer))
+    choices = page.context["adminform"].form.fields["sales_rep"].queryset
+    assert rep in choices and content not in choices
+
+
 def test_a_tab_left_open_does_not_undo_a_credit_limit_changed_meanwhile(staff_client):
     """Two finance people: B raises the limit while A's page, opened before, is still open.
     A saving another field keeps B's limit; A changing the limit too is told B's figure

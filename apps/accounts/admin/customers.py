@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
@@ -261,9 +262,15 @@ class CustomerAdmin(
         return False  # business data is soft-deleted, never removed from the back office
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "sales_rep":  # a staff member looks after a customer
-            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
-                "email"
+        if db_field.name == "sales_rep":  # a staff member who may see customers looks after one
+            may_see = Q(is_superuser=True) | Q(
+                groups__permissions__codename="view_customer",
+                groups__permissions__content_type__app_label="accounts",
+            )
+            kwargs["queryset"] = (
+                User.objects.filter(is_staff=True, is_active=True)
+                .filter(pk__in=User.objects.filter(may_see).values("pk"))
+                .order_by("email")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -306,7 +313,8 @@ class CustomerAdmin(
         self._request = request
         fields = [*self.always_readonly, "next_step", "account", "related_lists"]
         if not self.can_change_credit_limit(request):
-            fields.append("credit_limit")
+            # payment terms decide when every invoice falls due: credit control, as the limit
+            fields += ["credit_limit", "payment_terms_days"]
         if not self.can_assign_sales_rep(request):
             fields.append("sales_rep")
         if obj is not None and obj.has_erp_code:
