@@ -686,6 +686,26 @@ def test_auth_event_admin_searches_email_and_ip_and_filters_kind(staff_client):
     assert [e.email for e in response.context["cl"].result_list] == ["z@example.com"]
 
 
+def test_staff_sign_ins_are_shown_to_super_admins_only(staff_client):
+    """Customer Service reads dealers' sign-ins, not the staff's (the super admin's addresses,
+    failures and second-factor steps), as it does not see staff accounts either."""
+    boss = StaffUserFactory(groups=["Super Admin"], email="boss@example.com")
+    dealer = DealerUserFactory(email="buyer@dealer.example.com")
+    for user in (boss, dealer):
+        AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN, email=user.email, user=user)
+    AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, email="who@example.com")
+
+    def seen(client):
+        response = client.get("/admin/accounts/authevent/")
+        return {e.email for e in response.context["cl"].result_list}
+
+    assert seen(staff_client("Customer Service")) == {dealer.email, "who@example.com"}
+    assert {boss.email, dealer.email} <= seen(staff_client(superuser=True))
+    event = AuthEvent.objects.get(user=boss)
+    page = staff_client("Customer Service").get(f"/admin/accounts/authevent/{event.pk}/change/")
+    assert page.status_code == 302  # Django's "does not exist": back to the list
+
+
 def test_batch_log_admin_lists_batches_read_only(staff_client):
     client = staff_client(superuser=True)
     BatchLog.objects.create(resource="customers", received=3, created=2, failed=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from apps.accounts.admin.scoping import DealerScopedAdminMixin
+from apps.accounts.admin.scoping import DealerScopedAdminMixin, is_super_admin
 from apps.accounts.models import (
     AuthEvent,
 )
@@ -23,3 +23,11 @@ class AuthEventAdmin(DealerScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     date_hierarchy = "at"
     list_select_related = ("user",)
     show_full_result_count = False
+
+    def scope_queryset(self, request, queryset):
+        """Staff accounts' sign-ins (their addresses, failures, second-factor steps) only for
+        super admins, as the staff accounts themselves (the users screen)."""
+        queryset = super().scope_queryset(request, queryset)
+        if not is_super_admin(request.user):
+            queryset = queryset.exclude(user__is_staff=True).exclude(user__is_superuser=True)
+        return queryset
