@@ -52,7 +52,7 @@ def _object_answer(request, view) -> int | None:
     serves GET, else by the nearest URL above it that names the same object with a GET
     (``orders/{number}/cancel`` -> ``orders/{number}``), else by the view's own ``get_object``
     (a generic view serving PATCH and DELETE only). ``None``: nothing to ask."""
-    path = request.path.rstrip("/")
+    path = request.path_info.rstrip("/")
     while path.count("/") > 1:
         try:
             match = resolve(path)
