@@ -86,7 +86,8 @@ def test_a_revoked_key_answers_401(integration_client):
 
 
 def test_an_expired_key_answers_401():
-    _, raw = api_key_create(name="temp", expires_at=timezone.now() - timedelta(seconds=1))
+    key, raw = api_key_create(name="temp", expires_at=timezone.now() + timedelta(hours=1))
+    ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     client = APIClient()
     response = client.post(URL, [], format="json", HTTP_X_API_KEY=raw)
     assert response.status_code == 401
