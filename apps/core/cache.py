@@ -13,12 +13,16 @@ happen at once, which is harmless.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
 
 from apps.core.transactions import after_commit
+
+logger = logging.getLogger("apps.cache")
 
 T = TypeVar("T")
 BUILD_LOCK_SECONDS = 30  # how long a build may hold the others off (a crashed builder's lock)
@@ -33,18 +37,34 @@ def cache_version(key: str) -> int:
     return int(version)
 
 
-def cache_version_incr(key: str) -> None:
-    """Bump the version under ``key`` once, now."""
+def cache_version_incr(key: str) -> bool:
+    """Bump the version under ``key`` once, now; False when the cache did not take it (Redis
+    down or not answering: the cache swallows the error and answers None)."""
     try:
-        cache.incr(key)
-    except ValueError:  # no version yet (or evicted): any version above the default 1
-        cache.set(key, 2, timeout=None)
+        return cache.incr(key) is not None
+    except ValueError:  # no version yet (or evicted): a version no entry was ever built under
+        cache.set(key, int(time.time() * 1000), timeout=None)
+        return cache.get(key) is not None
 
 
 def cache_version_bump(key: str) -> None:
-    """Bump the version under ``key`` now and again after the running transaction commits."""
+    """Bump the version under ``key`` now and again after the running transaction commits.
+    A bump after the commit that the cache does not take (Redis down or hung for a moment)
+    is queued durably (``apps.core.task_queue``) and made by a worker once Redis answers:
+    otherwise every entry built before the change would be served until it expires (an old
+    price for an hour)."""
     cache_version_incr(key)
-    after_commit(lambda: cache_version_incr(key), name=f"cache_version_bump:{key}")
+    after_commit(lambda: _bump_after_commit(key), name=f"cache_version_bump:{key}")
+
+
+def _bump_after_commit(key: str) -> None:
+    if cache_version_incr(key):
+        return
+    from apps.core.task_queue import task_enqueue_for_sweep
+    from apps.core.tasks import cache_version_bump_task
+
+    logger.warning("cache version %s not bumped (the cache did not answer): queued", key)
+    task_enqueue_for_sweep(cache_version_bump_task, key)
 
 
 def cache_get_or_build(key: str, build: Callable[[], T], *, timeout: int) -> T | None:

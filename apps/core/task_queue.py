@@ -38,6 +38,16 @@ def task_enqueue(task, *args) -> QueuedTask:
     return row
 
 
+def task_enqueue_for_sweep(task, *args) -> QueuedTask:
+    """Queue ``task(*args)`` for beat's next sweep, without a send now: work whose attempt in
+    this process just failed (a cache version the cache did not take). Committed at once
+    when no transaction runs (the callers run after a commit)."""
+    grace = timedelta(seconds=settings.QUEUED_TASK_GRACE_SECONDS)
+    return QueuedTask.objects.create(
+        name=task.name, args=list(args), created_at=timezone.now() - grace
+    )
+
+
 def _send(pk: int, task, args: list) -> None:
     task.apply_async(args=args)  # raises when the broker is down: the row stays
     QueuedTask.objects.filter(pk=pk).delete()

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from apps.core.cache import cache_version_incr
 from apps.core.idempotency import idempotency_records_purge
 from apps.core.task_queue import queued_tasks_send
 
@@ -41,3 +42,11 @@ def queued_tasks_sweep() -> int:
     """Run by celery beat: send the tasks queued durably whose send after their commit
     failed (the broker was down), ``apps.core.task_queue``."""
     return queued_tasks_send()
+
+
+@shared_task(name="core.cache_version_bump", bind=True, ignore_result=True, max_retries=120)
+def cache_version_bump_task(self, key: str) -> None:
+    """A cache version bump the cache did not take after its commit (``apps.core.cache``),
+    made once Redis answers; tried again every few seconds while it does not."""
+    if not cache_version_incr(key):
+        raise self.retry(countdown=5)
