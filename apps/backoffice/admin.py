@@ -39,7 +39,14 @@ from apps.accounts.admin.scoping import (
     is_super_admin,
     register_super_admin_only,
 )
-from apps.backoffice.jobs import RETRY_FILTER, failed_jobs_condition, job_retry, retried
+from apps.backoffice.jobs import (
+    BROKER_ERRORS,
+    RETRY_FILTER,
+    broker_down_message,
+    failed_jobs_condition,
+    job_retry,
+    retried,
+)
 from apps.backoffice.models import JobRetry
 from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.exceptions import DomainError
@@ -233,7 +240,21 @@ class JobRetryAdmin(DealerScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
 register_super_admin_only(TaskResult, TaskResultAdmin)
 register_super_admin_only(GroupResult, GroupResultAdmin)
-register_super_admin_only(PeriodicTask, PeriodicTaskAdmin)
+
+
+class PeriodicTaskRunAdmin(PeriodicTaskAdmin):
+    """django-celery-beat's screen, whose "Run selected tasks" answers a message, not a 500,
+    when the broker is down."""
+
+    def run_tasks(self, request, queryset):
+        try:
+            return super().run_tasks(request, queryset)
+        except BROKER_ERRORS:
+            self.message_user(request, broker_down_message(), messages.ERROR)
+            return None
+
+
+register_super_admin_only(PeriodicTask, PeriodicTaskRunAdmin)
 register_super_admin_only(IntervalSchedule, IntervalScheduleAdmin)
 register_super_admin_only(CrontabSchedule, CrontabScheduleAdmin)
 register_super_admin_only(SolarSchedule, SolarScheduleAdmin)

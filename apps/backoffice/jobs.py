@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from django_celery_results.models import TaskResult
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.accounts.admin.scoping import SUPER_ADMIN
 from apps.backoffice.models import JobRetry
@@ -109,11 +110,22 @@ def job_retry(*, result: TaskResult, by) -> JobRetry:
         raise Conflict(
             _("This job has been retried already: retry its new run if it failed.")
         ) from exc
+    except BROKER_ERRORS as exc:  # the broker is down or not answering: nothing recorded
+        raise Conflict(broker_down_message()) from exc
     if eager:
         # in-process (./dev demo, tests): after the record, and a failure is the task's
         # result rather than an error of the admin page
         task.apply(args=args, kwargs=kwargs, task_id=new_task_id, throw=False)
     return retry
+
+
+# what publishing raises when the broker is down or does not answer (kombu's connection
+# errors, the sockets' own)
+BROKER_ERRORS = (KombuOperationalError, ConnectionError, OSError, TimeoutError)
+
+
+def broker_down_message() -> str:
+    return _("The job queue (the broker) is not answering: nothing was sent. Try again later.")
 
 
 def register_queue() -> None:

@@ -333,3 +333,39 @@ def test_a_job_failed_on_a_worker_is_retried_from_the_admin_and_runs_there_again
     )
     assert token in new_run.task_args and new_run.result == f'"done {token} worker"'
     assert jobs_count(admin.user) == 0
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """The broker is a loopback port where nothing listens (tasks are sent, not run here)."""
+    from tests.conftest import closed_port
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    # celery reads the environment's CELERY_BROKER_URL before its own setting
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{closed_port()}/0")
+    # connections made for the new URL (celery keeps a pool and a producer pool)
+    monkeypatch.setattr(celery_app, "_pool", None)
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+
+
+@pytest.mark.django_db(transaction=True)  # the scheduler, as above
+def test_with_the_broker_down_retry_and_run_now_say_so_instead_of_failing(
+    staff_client, broker_down
+):
+    """No request makes a 500: both actions answer the page with a message, and nothing is
+    recorded as retried."""
+    result = fail_once_eagerly()
+    admin = staff_client("Super Admin")
+
+    response = retry(admin, result)
+    assert response.status_code == 200
+    assert any("not answering" in message for message in said(response))
+    assert not JobRetry.objects.exists()
+
+    DatabaseScheduler(app=celery_app)
+    heartbeat = PeriodicTask.objects.get(name="core-heartbeat")
+    response = admin.post(
+        PERIODIC, {"action": "run_tasks", "_selected_action": [heartbeat.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert any("not answering" in message for message in said(response))
