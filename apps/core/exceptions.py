@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +29,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.i18n import portal_language
 from apps.core.throttling import FixedWindowThrottle
 from apps.core.views import error_500
 
@@ -189,9 +192,11 @@ def database_unavailable_response(request, exc: BaseException) -> HttpResponse:
             error_body(detail, ServiceUnavailable.default_code, retry_after=wait), status=503
         )
     else:
-        response = HttpResponse(
-            force_str(detail), status=503, content_type="text/plain; charset=utf-8"
-        )
+        # a portal page's in the portal's language (its locale middleware may not have run)
+        language = portal_language(request) if request.path.startswith("/portal/") else None
+        with translation.override(language) if language else nullcontext():
+            text = force_str(detail)
+        response = HttpResponse(text, status=503, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(wait)
     response._has_been_logged = True  # the warning above is the one line: not django.request's
     return response

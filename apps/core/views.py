@@ -80,6 +80,8 @@ def health_ready(request):
         {"status": "ok" if healthy else "error", "failed": failed, "checks": checks},
         status=200 if healthy else 503,
     )
+    if not healthy:  # as every other 503: when to ask again
+        response["Retry-After"] = str(settings.DB_UNAVAILABLE_RETRY_AFTER)
     response._has_been_logged = True  # the warning above, not django.request's ERROR line
     return response
 

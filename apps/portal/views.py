@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
@@ -53,6 +52,7 @@ from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, DomainError, NotAuthenticated, ValidationError
+from apps.core.i18n import portal_language
 from apps.core.idempotency import idempotent_by_key
 from apps.core.net import client_ip
 from apps.finance import documents
@@ -89,12 +89,6 @@ from apps.pricing.selectors import price_explain_for_dealer
 
 PAGE_SIZE = 24
 BUY_PERMS = {"GET": "orders.place_order", "POST": "orders.place_order"}
-
-
-def portal_language(request) -> str:
-    """The dealer's choice (the language cookie), else ``PORTAL_LANGUAGE_CODE`` (Turkish)."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    return chosen if chosen in dict(settings.LANGUAGES) else settings.PORTAL_LANGUAGE_CODE
 
 
 _ERRORS = {

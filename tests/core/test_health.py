@@ -34,6 +34,7 @@ def test_ready_answers_503_when_the_cache_is_unreachable(client, settings):
     }
     response = client.get("/health/ready")
     assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0  # as every other 503
     body = response.json()
     assert body["failed"] == ["cache"]
     assert body["checks"]["cache"]["status"] == "error"

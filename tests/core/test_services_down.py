@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -460,6 +461,15 @@ def test_with_redis_down_rate_limits_still_refuse(web, shop):
     assert statuses[5:] == [429, 429]
 
 
+# as in production: an error in a middleware (the portal's session) reaches handler500
+WITHOUT_DEBUG = {
+    "DEBUG": "0",
+    "SECRET_KEY": settings.SECRET_KEY,  # the tokens below are signed with it
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+}
+
+
 def _assert_database_refusal(server: Web) -> None:
     token = AccessToken()
     token["sub"] = "1"  # signed with the server's key: the user lookup is what fails
@@ -475,9 +485,15 @@ def _assert_database_refusal(server: Web) -> None:
         assert set(answer) >= {"detail", "code", "errors"}
     status, _body, _h = server.call("GET", "/health/live")
     assert status == 200
-    status, ready, _h = server.call("GET", "/health/ready")
-    assert status == 503
+    status, ready, headers = server.call("GET", "/health/ready")
+    assert status == 503 and int(headers["Retry-After"]) > 0
     assert "database" in ready["failed"]
+    # a portal page says it in the portal's language (Turkish), whatever the browser asks
+    status, page, headers = server.call(  # a signed-in dealer's page: its session is read
+        "GET", "/portal/orders/", headers={"Accept": "text/html", "Cookie": "sessionid=" + "x" * 32}
+    )
+    assert status == 503 and int(headers["Retry-After"]) > 0
+    assert "Hizmet" in page and "The service" not in page, page
     errors = [line for line in server.log_lines() if line.get("status_code") == 500]
     assert errors == []
     # one warning line per refused request, no error traceback from django.request
@@ -490,6 +506,7 @@ def test_with_the_database_down_requests_answer_503_with_retry_after(web):
     server = web(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port()}/nowhere",
         DB_CONNECT_TIMEOUT="2",
+        **WITHOUT_DEBUG,
         CELERY_BROKER_URL="",
         CELERY_TASK_ALWAYS_EAGER="1",
     )
@@ -505,6 +522,7 @@ def test_with_no_database_connection_left_requests_answer_503(web):
         cursor.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
     try:
         server = web(
+            **WITHOUT_DEBUG,
             DATABASE_URL=f"postgres://{role}@127.0.0.1:5432/{database}",
             CELERY_BROKER_URL="",
             CELERY_TASK_ALWAYS_EAGER="1",

@@ -36,6 +36,7 @@ from apps.accounts.permissions import IsDealerUser, dealer_permission
 from apps.core.api.parsers import SafeJSONParser
 from apps.core.api.renderers import JSONRenderer
 from apps.core.exceptions import ServiceUnavailable, ValidationError
+from apps.core.i18n import portal_language
 from apps.core.links import portal_link
 from apps.core.schema import ErrorSerializer
 from apps.core.serializers import no_input
@@ -431,9 +432,7 @@ class _ResultPageRenderer(BaseRenderer):
         # the dealer's portal language (its cookie), else the portal's default: not the
         # browser's Accept-Language, so a Turkish portal's payment ends on a Turkish page
         request = (renderer_context or {}).get("request")
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") if request else ""
-        language = chosen if chosen in dict(settings.LANGUAGES) else settings.PORTAL_LANGUAGE_CODE
-        with translation.override(language):
+        with translation.override(portal_language(request)):
             return self._page(data, response, base, number)
 
     def _page(self, data, response, base, number) -> str:

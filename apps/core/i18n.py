@@ -1,0 +1,12 @@
+"""The dealer portal's language for a request: the dealer's choice (the language cookie),
+else ``PORTAL_LANGUAGE_CODE`` (Turkish); not the browser's ``Accept-Language``, so the portal,
+its error pages and the bank's return page speak as the portal does."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def portal_language(request) -> str:
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") if request else ""
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.PORTAL_LANGUAGE_CODE
