@@ -60,6 +60,8 @@ def cache_version_bump(key: str) -> None:
 def _bump_after_commit(key: str) -> None:
     if cache_version_incr(key):
         return
+    # here: the tasks import this module (a cycle at import time), and the task queue the
+    # models, which modules importing the cache helpers at load time must not need
     from apps.core.task_queue import task_enqueue_for_sweep
     from apps.core.tasks import cache_version_bump_task
 
