@@ -115,3 +115,48 @@ def test_a_payment_reference_taken_meanwhile_with_other_content_is_named_so(clie
     assert second["errors"][0]["errors"] == {
         "reference": ["This payment reference is recorded with other content."]
     }
+
+
+def test_an_invoice_sent_while_its_order_is_being_cancelled_is_credited(client):
+    """The ERP cancels an order while its invoice batch runs: the batch checked the order
+    before the cancel committed, then waits for the order's lock. Once it has it, it sees the
+    order cancelled and credits its invoice, as a cancel after the invoice does: the dealer
+    does not owe for an order it was told it gets nothing of (the other way round, the cancel
+    waits for the invoice and credits it itself)."""
+    from apps.finance.selectors import customer_balance
+    from apps.orders import services
+    from apps.orders.models import Order
+    from apps.orders.states import ERP
+    from tests.finance.helpers import make_order
+
+    customer = CustomerFactory._meta.model.objects.get(code="BAYI-1")
+    order = make_order(customer, gross="120.00")
+    record = invoice(number="ABC2026000000090", order_number=order.number, lines=[line()])
+
+    answers = while_held(
+        lambda: services.order_cancel(order=order, by=None, reason="", actor=ERP),
+        lambda: client[0].post(INVOICES, [record], format="json").json(),
+    )
+
+    assert answers["second"]["created"] == 1, answers["second"]
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
+    note = LedgerEntry.objects.get(customer=customer, kind="credit_note")
+    assert (note.amount, note.document_number) == (-Invoice.objects.get().gross_total, order.number)
+    assert customer_balance(customer=customer) == 0
+
+
+def test_an_invoice_sent_again_after_its_order_was_cancelled_is_unchanged(client):
+    """Sent, then the order cancelled (and its invoice credited), then sent again by a
+    connector that retries: the same content is ``unchanged``, not refused for the order."""
+    from apps.orders import services
+    from apps.orders.states import ERP
+    from tests.finance.helpers import make_order
+
+    customer = CustomerFactory._meta.model.objects.get(code="BAYI-1")
+    order = make_order(customer, gross="120.00")
+    record = invoice(number="ABC2026000000091", order_number=order.number, lines=[line()])
+    assert client[0].post(INVOICES, [record], format="json").json()["created"] == 1
+    services.order_cancel(order=order, by=None, reason="", actor=ERP)
+
+    again = client[0].post(INVOICES, [record], format="json").json()
+    assert (again["unchanged"], again["failed"]) == (1, 0), again

@@ -128,8 +128,26 @@ def _sorted_out(
         if record["ettn"] in ettns or ettn_in_batch.setdefault(record["ettn"], index) != index:
             errors[index] = {"ettn": [_("This ETTN belongs to another invoice.")]}
             continue
+        closed = _closed_order_error(record, orders)  # a new invoice only: a resent one is
+        if closed:  # unchanged, whatever became of its order since
+            errors[index] = closed
+            continue
         new.append((index, {**record, "content_hash": content_hash}))
     return outcomes, errors, new
+
+
+def _closed_order_error(record, orders) -> Errors:
+    """A new invoice naming an order cancelled or rejected before: the dealer was told it gets
+    nothing and owes nothing (an order cancelled after its invoice is credited:
+    ``invoices_order_cancelled``); the ERP decides again."""
+    order = orders.get(record.get("order_number") or "")
+    if order is None or order[2] not in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+        return {}
+    message = _(
+        "Order %(n)s is %(status)s: an invoice cannot name it. Send the invoice "
+        "without order_number if the dealer owes it all the same."
+    ) % {"n": record["order_number"], "status": OrderStatus(order[2]).label}
+    return {"order_number": [message]}
 
 
 def _check(record, customers, orders) -> Errors:
@@ -159,16 +177,7 @@ def _check(record, customers, orders) -> Errors:
         order = orders.get(record["order_number"])
         if order is None or (customer is not None and order[1] != customer.pk):
             errors["order_number"] = [_("This dealer has no order with this number.")]
-        elif order[2] in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
-            # the dealer was told it gets nothing and owes nothing (an order cancelled after
-            # its invoice is credited: ``invoices_order_cancelled``); the ERP decides again
-            errors["order_number"] = [
-                _(
-                    "Order %(n)s is %(status)s: an invoice cannot name it. Send the invoice "
-                    "without order_number if the dealer owes it all the same."
-                )
-                % {"n": record["order_number"], "status": OrderStatus(order[2]).label}
-            ]
+
     net = vat = Decimal("0.00")
     for position, line in enumerate(record["lines"]):
         for field, messages in _check_line(line).items():
@@ -263,7 +272,27 @@ def _write(part: Sequence[tuple[int, dict]], customers, orders, batch_id, remote
         raise
 
 
+def _orders_locked(part, customers, orders) -> list[Order]:
+    """The orders the part's invoices name, locked as every order write locks them (the
+    company first, then the order), so a cancel running meanwhile either waits for these
+    invoices and credits them, or is seen here: those cancelled (or rejected) are answered
+    below. The companies of invoices naming no order are not locked."""
+    named = [r for _i, r in part if r.get("order_number")]
+    if not named:
+        return []
+    company_ids = sorted({customers[r["customer_code"]].pk for r in named})
+    list(Customer.objects.select_for_update().filter(pk__in=company_ids).values_list("pk"))
+    order_ids = sorted({orders[r["order_number"]][0] for r in named})
+    return list(
+        Order.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(pk__in=order_ids)
+        .order_by("pk")
+    )
+
+
 def _insert(part, files, customers, orders, batch_id, remote_addr) -> Result:
+    locked = _orders_locked(part, customers, orders)
     now = timezone.now()
     entries = LedgerEntry.objects.bulk_create(
         LedgerEntry(
@@ -347,6 +376,11 @@ def _insert(part, files, customers, orders, batch_id, remote_addr) -> Result:
             if record.get("order_number")
         },
     )
+    # an order cancelled after this batch was checked and before its lock was ours: its
+    # invoices are credited, as a cancel after the invoice credits them
+    for order in locked:
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+            invoices_order_cancelled(sender=Order, order=order)
     analyze_stale((LedgerEntry, Invoice, InvoiceLine), written=len(invoices))
     return {index: CREATED for index, _record in part}, {}
 
