@@ -42,6 +42,7 @@ from apps.accounts.admin.scoping import (
 from apps.backoffice.jobs import (
     BROKER_ERRORS,
     RETRY_FILTER,
+    BrokerDown,
     broker_down_message,
     failed_jobs_condition,
     job_retry,
@@ -205,6 +206,9 @@ class TaskResultAdmin(LibraryTaskResultAdmin):
         for result in queryset:
             try:
                 job_retry(result=result, by=request.user)
+            except BrokerDown as exc:  # the rest would wait as long each: none is sent
+                self.message_user(request, str(exc.detail), messages.ERROR)
+                break
             except DomainError as exc:
                 name = result.task_name or result.task_id
                 self.message_user(request, f"{name}: {exc.detail}", messages.ERROR)

@@ -111,7 +111,7 @@ def job_retry(*, result: TaskResult, by) -> JobRetry:
             _("This job has been retried already: retry its new run if it failed.")
         ) from exc
     except BROKER_ERRORS as exc:  # the broker is down or not answering: nothing recorded
-        raise Conflict(broker_down_message()) from exc
+        raise BrokerDown(broker_down_message()) from exc
     if eager:
         # in-process (./dev demo, tests): after the record, and a failure is the task's
         # result rather than an error of the admin page
@@ -122,6 +122,11 @@ def job_retry(*, result: TaskResult, by) -> JobRetry:
 # what publishing raises when the broker is down or does not answer (kombu's connection
 # errors, the sockets' own)
 BROKER_ERRORS = (KombuOperationalError, ConnectionError, OSError, TimeoutError)
+
+
+class BrokerDown(Conflict):
+    """The broker refused or did not answer: nothing was sent (the next jobs would wait as
+    long again)."""
 
 
 def broker_down_message() -> str:

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, format_lazy
@@ -456,7 +457,9 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     def get_queryset(self, request):
         # every row, deleted ones too: the list shows them only under DeletedFilter's "Deleted",
         # and a deleted product's page opens (read-only) from there and from old links
-        queryset = Product.all_objects.all()
+        # other screens' product pickers (the admin's autocomplete) offer live products only
+        autocomplete = request.path == reverse("admin:autocomplete")
+        queryset = (Product.objects if autocomplete else Product.all_objects).all()
         ordering = self.get_ordering(request)
         if ordering:
             queryset = queryset.order_by(*ordering)

@@ -326,6 +326,14 @@ def test_payment_terms_and_the_sales_rep_choices_are_credit_controls_and_reps(st
     choices = page.context["adminform"].form.fields["sales_rep"].queryset
     assert rep in choices and content not in choices
 
+    # a rep assigned before stays a choice: saving the page keeps them
+    customer_assign_sales_rep(customer=customer, rep=content, by=None)
+    customer.refresh_from_db()
+    data = change_form_data(customer, phone="+90 212 555 00 00")
+    assert staff_client(superuser=True).post(change_url(customer), data).status_code == 302
+    customer.refresh_from_db()
+    assert customer.sales_rep == content
+
 
 def test_a_tab_left_open_does_not_undo_a_credit_limit_changed_meanwhile(staff_client):
     """Two finance people: B raises the limit while A's page, opened before, is still open.
@@ -694,6 +702,8 @@ def test_staff_sign_ins_are_shown_to_super_admins_only(staff_client):
     for user in (boss, dealer):
         AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN, email=user.email, user=user)
     AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, email="who@example.com")
+    # a failed sign-in is kept by e-mail alone: a staff member's is staff's all the same
+    AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, email=boss.email)
 
     def seen(client):
         response = client.get("/admin/accounts/authevent/")

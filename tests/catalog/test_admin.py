@@ -387,6 +387,13 @@ def test_deleted_products_are_listed_apart_read_only_and_can_be_restored(
     assert page.status_code == 200 and not page.context["has_change_permission"]
     assert admin_client.post(f"{PRODUCTS}{gone.pk}/change/", {"name": "X"}).status_code == 403
 
+    # other screens' product pickers offer live products only
+    found = admin_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "pricing", "model_name": "price", "field_name": "product", "term": "1"},
+    ).json()["results"]
+    assert {r["id"] for r in found} == {str(kept.pk)}
+
     # staff without the delete right are not offered the restore
     viewer = staff_client("Customer Service")
     form = viewer.get(PRODUCTS, {"deleted": "yes"}).context["action_form"]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Q
 
 from apps.accounts.admin.scoping import DealerScopedAdminMixin, is_super_admin
-from apps.accounts.models import (
-    AuthEvent,
-)
+from apps.accounts.models import AuthEvent, User
 from apps.core.admin_mixins import ReadOnlyAdminMixin
 
 # --- Authentication log ---------------------------------------------------------------------
@@ -29,5 +28,11 @@ class AuthEventAdmin(DealerScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         super admins, as the staff accounts themselves (the users screen)."""
         queryset = super().scope_queryset(request, queryset)
         if not is_super_admin(request.user):
-            queryset = queryset.exclude(user__is_staff=True).exclude(user__is_superuser=True)
+            staff = User.objects.filter(Q(is_staff=True) | Q(is_superuser=True))
+            queryset = (
+                queryset.exclude(user__is_staff=True)
+                .exclude(user__is_superuser=True)
+                # a failed sign-in is kept by e-mail alone, with no user: a staff member's too
+                .exclude(email__in=staff.values("email"))
+            )
         return queryset

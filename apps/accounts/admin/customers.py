@@ -296,6 +296,13 @@ class CustomerAdmin(
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
+        rep_field = form.base_fields.get("sales_rep")
+        if rep_field is not None and obj is not None and obj.sales_rep_id:
+            # the current rep stays a choice even if no longer one to pick (saving the page
+            # would otherwise post it empty and unassign them)
+            rep_field.queryset = User.objects.filter(
+                Q(pk__in=rep_field.queryset.values("pk")) | Q(pk=obj.sales_rep_id)
+            ).order_by("email")
         if (
             not self._editable_credit_limit(request, obj)
             and "credit_limit_reason" in form.base_fields

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from django.urls import Resolver404, resolve
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.metadata import SimpleMetadata
 
 
@@ -22,8 +22,12 @@ class Metadata(SimpleMetadata):
         """A URL naming an object (``orders/{number}``) is described only to a caller who may
         see that object: the view's own GET answers first, so another company's or an absent
         object is a 404 for OPTIONS as for every other method."""
-        if view.kwargs and _signed_in(request) and _object_answer(request, view) == 404:
-            raise NotFound()
+        if view.kwargs and _signed_in(request):
+            answer = _object_answer(request, view)
+            if answer == 404:
+                raise NotFound()
+            if answer == 429:  # the GET asked was over the limit: so is this request
+                raise Throttled()
         return super().determine_metadata(request, view)
 
     def determine_actions(self, request, view):
