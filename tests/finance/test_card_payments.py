@@ -393,6 +393,7 @@ def test_a_declined_card_fails_with_the_banks_message_and_the_order_waits(shop, 
     api_client.cookies["django_language"] = "en"  # the dealer chose English in the portal
     response = bank_return(api_client, sim, payment, card=DECLINED_CARD, accept="html")
     assert response.status_code == 200 and b"did not go through" in response.content
+    assert b"The bank declined the payment: Do not honour" in response.content
     payment.refresh_from_db()
     assert (payment.status, payment.message) == (
         "failed",
@@ -405,6 +406,12 @@ def test_a_declined_card_fails_with_the_banks_message_and_the_order_waits(shop, 
     # own words kept
     detail = shop.owner.get(f"/api/v1/payments/{payment.pk}", HTTP_ACCEPT_LANGUAGE="tr")
     assert detail.json()["message"] == "Banka ödemeyi reddetti: Do not honour"
+    # a Turkish portal's dealer (no language cookie, an English browser): the whole page in
+    # Turkish, the bank's message too
+    del api_client.cookies["django_language"]
+    declined = started(shop.owner, amount="240.00", order_number=order.number)
+    page = bank_return(api_client, sim, declined, card=DECLINED_CARD, accept="html")
+    assert "Banka ödemeyi reddetti: Do not honour" in page.content.decode()
     # the dealer may try again, with another card
     again = started(shop.owner, amount="240.00", order_number=order.number)
     assert bank_return(api_client, sim, again).json()["status"] == "succeeded"

@@ -43,6 +43,7 @@ from apps.core.serializers import no_input
 from apps.finance import documents
 from apps.finance.api import serializers as s
 from apps.finance.api.filters import CardPaymentFilter, InvoiceFilter
+from apps.finance.card_messages import card_message_shown
 from apps.finance.models import (
     BalanceConfirmation,
     CardPayment,
@@ -433,6 +434,8 @@ class _ResultPageRenderer(BaseRenderer):
         # browser's Accept-Language, so a Turkish portal's payment ends on a Turkish page
         request = (renderer_context or {}).get("request")
         with translation.override(portal_language(request)):
+            if data.get("message"):  # written by the serializer in the request's language
+                data = {**data, "message": card_message_shown(data["message"])}
             return self._page(data, response, base, number)
 
     def _page(self, data, response, base, number) -> str:
