@@ -41,6 +41,19 @@ def test_a_call_outside_the_keys_scopes_answers_403(integration_client):
     assert response.json()["code"] == "insufficient_scope"
 
 
+def test_options_describes_a_route_to_a_key_that_may_use_it(integration_client):
+    """OPTIONS is no call of its own: a key holding a scope of the route is answered (it was
+    refused for every key, none having an "OPTIONS" scope); another key is refused."""
+    every = integration_client()
+    for path in (URL, "/api/integration/v1/orders", "/api/integration/v1/stock"):
+        response = every.options(path)
+        assert response.status_code == 200, (path, response.content)
+    narrow = integration_client(scopes=["orders:read"], name="orders only")
+    assert narrow.options("/api/integration/v1/orders").status_code == 200
+    refused = narrow.options(URL)
+    assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
+
+
 def test_unknown_scope_is_refused():
     with pytest.raises(ValidationError):
         api_key_create(name="ERP", scopes=["everything"])
