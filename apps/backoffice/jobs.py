@@ -93,6 +93,15 @@ def job_retry(*, result: TaskResult, by) -> JobRetry:
             % {"task": result.task_name or "?"}
         )
     args, kwargs = stored_arguments(result)
+    check = getattr(task, "__header__", None)  # celery's own check of a call's arguments
+    try:
+        if check is not None:
+            check(*args, **kwargs)
+    except TypeError as exc:  # the task's signature changed since (a deploy)
+        raise Conflict(
+            _("The task %(task)s no longer takes the arguments this job ran with.")
+            % {"task": result.task_name or "?"}
+        ) from exc
     new_task_id = uuid()
     eager = bool(current_app.conf.task_always_eager)
     try:

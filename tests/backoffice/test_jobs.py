@@ -158,6 +158,23 @@ def test_a_job_whose_task_no_longer_exists_is_not_retried(staff_client):
     assert not JobRetry.objects.exists()
 
 
+def test_a_job_whose_arguments_no_longer_fit_its_task_is_not_retried(staff_client):
+    """A deploy changed the task's signature: a message, not a 500, and nothing recorded."""
+    result = TaskResult.objects.create(
+        task_id=uuid.uuid4().hex,
+        task_name=FLAKY,
+        task_args='["a", "b", "c"]',
+        task_kwargs='{"unknown": 1}',
+        status=states.FAILURE,
+        content_type="application/json",
+        content_encoding="utf-8",
+    )
+    response = retry(staff_client("Super Admin"), result)
+    assert response.status_code == 200
+    assert any("no longer takes the arguments" in m for m in said(response))
+    assert not JobRetry.objects.exists()
+
+
 def test_a_failed_job_is_retried_once_its_new_run_is_retried_on_its_own(staff_client):
     result = fail_once_eagerly()
     admin = staff_client("Super Admin").user
