@@ -207,7 +207,9 @@ def statement_period(
     if end < start:
         if date_to is not None:
             raise ValidationError({"date_to": [_("Must not be before the start date.")]})
-        raise ValidationError({"date_from": [_("Must not be after date_to.")]})
+        # in words a portal reader knows too (the error is keyed by the parameter already)
+        message = _("Must not be after the end date, %(end)s.") % {"end": end.isoformat()}
+        raise ValidationError({"date_from": [message]})
     if (end - start).days > STATEMENT_MAX_DAYS:
         field = "date_to" if date_to is not None else "date_from"
         raise ValidationError({field: [_("At most 10 years at a time.")]})
