@@ -54,7 +54,8 @@ RETURN_EVENTS = (
     EventType(
         name="return.credited",
         description="A credit note for the received goods is on the dealer's current account "
-        "(`credit`: net, VAT, gross); also sent as return.status_changed.",
+        "(`credit`: net, VAT, gross; goods sold at 0.00 are credited 0.00, with no ledger "
+        "entry); also sent as return.status_changed.",
         subject="return:<number>",
         example={
             **_EXAMPLE,
