@@ -19,6 +19,7 @@ from apps.accounts.models import Customer, CustomerStatus
 from apps.catalog.models import Product
 from apps.core.clock import business_date, business_today
 from apps.core.money import round2
+from apps.finance.card_messages import declined_message
 from apps.finance.descriptions import opening_balance_text, refund_text
 from apps.finance.models import (
     BalanceConfirmation,
@@ -292,7 +293,7 @@ def _card_payments(customer: Customer, today: date) -> str:
         amount=Decimal("1800.00"),
         status=CardPayment.Status.FAILED,
         card_masked="400000******0002",
-        message="Do not honour",
+        message=declined_message("Do not honour"),  # as the bank's return writes it
         created_at=now - timedelta(days=5),
         completed_at=now - timedelta(days=5),
     )
