@@ -465,6 +465,14 @@ class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
             queryset = queryset.order_by(*ordering)
         return queryset.annotate(available=available_subquery())
 
+    def get_actions(self, request):
+        # the deleted list restores, the live one deletes (and activates, deactivates)
+        actions = super().get_actions(request)
+        if request.GET.get(DeletedFilter.parameter_name) == "yes":
+            return {name: action for name, action in actions.items() if name == "restore_selected"}
+        actions.pop("restore_selected", None)
+        return actions
+
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.is_deleted:
             return False  # restored first (the list's action), then changed

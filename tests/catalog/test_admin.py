@@ -400,6 +400,14 @@ def test_deleted_products_are_listed_apart_read_only_and_can_be_restored(
     offered = [v for v, _label in form.fields["action"].choices] if form else []
     assert "restore_selected" not in offered
 
+    # each list offers what makes sense there
+    def offered(query):
+        form = admin_client.get(PRODUCTS, query).context["action_form"]
+        return {value for value, _label in form.fields["action"].choices if value}
+
+    assert offered({"deleted": "yes"}) == {"restore_selected"}
+    assert "restore_selected" not in offered({}) and "soft_delete_selected" in offered({})
+
     before = OutboxEvent.objects.filter(type="product.updated").count()
     data = {"action": "restore_selected", ACTION_CHECKBOX_NAME: [str(gone.pk), str(kept.pk)]}
     response = admin_client.post(f"{PRODUCTS}?deleted=yes", data, follow=True)
