@@ -50,6 +50,19 @@ def fail_once_eagerly(note: str = "first") -> TaskResult:
     return TaskResult.objects.get(task_name=FLAKY, task_args__contains=token)
 
 
+def stored_failure(task_name: str, *, args: str, kwargs: str) -> TaskResult:
+    """A failed result as a worker stores it (arguments as stored text)."""
+    return TaskResult.objects.create(
+        task_id=uuid.uuid4().hex,
+        task_name=task_name,
+        task_args=args,
+        task_kwargs=kwargs,
+        status=states.FAILURE,
+        content_type="application/json",
+        content_encoding="utf-8",
+    )
+
+
 def jobs_count(user) -> int | None:
     queues = {q["key"]: q["count"] for q in work_queues(user=user, use_cache=False)}
     return queues.get("jobs")
@@ -144,15 +157,7 @@ def test_a_successful_job_is_not_retried_and_the_admin_says_why(staff_client):
 
 
 def test_a_job_whose_task_no_longer_exists_is_not_retried(staff_client):
-    result = TaskResult.objects.create(
-        task_id=uuid.uuid4().hex,
-        task_name="apps.gone.removed_task",
-        task_args="[1]",
-        task_kwargs="{}",
-        status=states.FAILURE,
-        content_type="application/json",
-        content_encoding="utf-8",
-    )
+    result = stored_failure("apps.gone.removed_task", args="[1]", kwargs="{}")
     response = retry(staff_client("Super Admin"), result)
     assert any("no longer registered" in m for m in said(response))
     assert not JobRetry.objects.exists()
@@ -160,15 +165,7 @@ def test_a_job_whose_task_no_longer_exists_is_not_retried(staff_client):
 
 def test_a_job_whose_arguments_no_longer_fit_its_task_is_not_retried(staff_client):
     """A deploy changed the task's signature: a message, not a 500, and nothing recorded."""
-    result = TaskResult.objects.create(
-        task_id=uuid.uuid4().hex,
-        task_name=FLAKY,
-        task_args='["a", "b", "c"]',
-        task_kwargs='{"unknown": 1}',
-        status=states.FAILURE,
-        content_type="application/json",
-        content_encoding="utf-8",
-    )
+    result = stored_failure(FLAKY, args='["a", "b", "c"]', kwargs='{"unknown": 1}')
     response = retry(staff_client("Super Admin"), result)
     assert response.status_code == 200
     assert any("no longer takes the arguments" in m for m in said(response))
@@ -187,15 +184,7 @@ def test_a_failed_job_is_retried_once_its_new_run_is_retried_on_its_own(staff_cl
 def test_arguments_kept_as_a_workers_repr_are_read_back_for_the_retry(staff_client):
     # a worker (task protocol 2) stores the repr of the arguments, JSON-encoded
     token = uuid.uuid4().hex[:8]
-    result = TaskResult.objects.create(
-        task_id=uuid.uuid4().hex,
-        task_name=FLAKY,
-        task_args=f"\"('{token}',)\"",
-        task_kwargs="\"{'note': 'repr'}\"",
-        status=states.FAILURE,
-        content_type="application/json",
-        content_encoding="utf-8",
-    )
+    result = stored_failure(FLAKY, args=f"\"('{token}',)\"", kwargs="\"{'note': 'repr'}\"")
     retried = job_retry(result=result, by=staff_client("Super Admin").user)
     new_run = TaskResult.objects.get(task_id=retried.new_task_id)
     assert new_run.status == states.SUCCESS and token in new_run.result
