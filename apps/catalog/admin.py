@@ -219,7 +219,8 @@ class ProductAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if "serial_tracked" in self.changed_data and self.instance.pk:
-            refusal = serial_tracking_refusals([self.instance.pk]).get(self.instance.pk)
+            wanted = {self.instance.pk: bool(cleaned.get("serial_tracked"))}
+            refusal = serial_tracking_refusals(wanted).get(self.instance.pk)
             if refusal:
                 self.add_error("serial_tracked", refusal)
         category = cleaned.get("category")

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.catalog.models import Product
+
 _stock: dict[str, Callable[..., Any]] = {}
 _prices: dict[str, Callable[..., Any]] = {}
 _product_listeners: list[Callable[[Iterable[int]], Any]] = []
@@ -142,13 +144,26 @@ def serial_tracking_guard_register(guard: Callable[[list[int]], Mapping[int, str
         _serial_guards.append(guard)
 
 
-def serial_tracking_refusals(product_ids: Iterable[int]) -> dict[int, str]:
-    """Why the serial tracking of each of these products cannot change now; a product not in
-    the answer may change. One query per registered guard."""
-    ids = sorted(set(product_ids))
+def serial_tracking_refusals(wanted: Mapping[int, bool]) -> dict[int, str]:
+    """Why the serial tracking of these saved products cannot become what ``wanted`` says
+    (``{product_id: serial_tracked}``) now; a product not in the answer may change.
+
+    Runs in the transaction that writes the change. It locks the products first (``FOR
+    UPDATE``, in id order), then asks the guards (one query each) about those whose stored
+    tracking differs from the wanted one. Whatever adds stock reads the tracking under ``FOR
+    KEY SHARE`` (inventory's ``serial_tracking_read``): either it waits for this transaction
+    and sees the new tracking, or this lock waits for it and the guards see its units. So no
+    unit is added under the old tracking between this answer and the commit."""
+    stored = (
+        Product.all_objects.select_for_update()
+        .filter(pk__in=list(wanted))
+        .order_by("pk")
+        .values_list("pk", "serial_tracked")
+    )
+    changing = [pk for pk, tracked in stored if tracked != wanted[pk]]
     refusals: dict[int, str] = {}
-    if ids:
+    if changing:
         for guard in _serial_guards:
-            for product_id, why in guard(ids).items():
+            for product_id, why in guard(changing).items():
                 refusals.setdefault(product_id, why)
     return refusals

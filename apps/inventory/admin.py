@@ -104,6 +104,15 @@ class AdjustStockForm(forms.Form):
         max_value=MAX_ON_HAND,
         help_text=_("A positive or negative number of units, e.g. -2 for two broken units."),
     )
+    serials = forms.CharField(
+        label=_("serial numbers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text=_(
+            "Serial-tracked products only: one serial number per line, one per unit that "
+            "comes in (new in stock here) or leaves (written off from this warehouse)."
+        ),
+    )
     reason = forms.CharField(
         label=_("reason"),
         max_length=StockMovement._meta.get_field("reason").max_length,
@@ -124,6 +133,10 @@ class AdjustStockForm(forms.Form):
         if self.product is None:
             raise forms.ValidationError(gettext("No product has this SKU."))
         return sku
+
+    def clean_serials(self) -> list[str] | None:
+        names = [line.strip() for line in self.cleaned_data["serials"].splitlines()]
+        return [name for name in names if name] or None
 
     def clean(self):
         cleaned = super().clean()
@@ -285,6 +298,7 @@ class StockLevelAdmin(admin.ModelAdmin):
             reason=data["reason"],
             actor=request.user,
             reference=ADMIN_REFERENCE,
+            serials=data.get("serials"),
         )
         if movement is not None:
             level = StockLevel.objects.select_related("product", "warehouse").get(

@@ -127,6 +127,86 @@ def test_receive_adds_on_hand_and_records_serials():
     assert level(product, warehouse).on_hand == 2
 
 
+def test_receive_of_a_serial_tracked_product_names_a_serial_number_per_unit():
+    product = ProductFactory(serial_tracked=True)
+    warehouse = WarehouseFactory()
+
+    with pytest.raises(ValidationError) as caught:
+        stock_receive(product=product, warehouse=warehouse, quantity=2)
+
+    assert caught.value.errors == {"serials": ["Name the serial number of each unit."]}
+    assert not StockMovement.objects.exists()
+
+
+def _serials(product) -> dict[str, tuple[str, int | None]]:
+    return {
+        row.serial: (row.status, row.warehouse_id)
+        for row in SerialNumber.objects.filter(product=product)
+    }
+
+
+def test_adjusting_a_serial_tracked_product_names_the_serials_that_come_and_go():
+    """Its units are its serial numbers: a count up names the new ones (in stock here), a
+    count down the ones that leave this warehouse (written off), as the ERP's stock feed."""
+    product = ProductFactory(serial_tracked=True)
+    ist, ank = WarehouseFactory(), WarehouseFactory()
+    stock_receive(product=product, warehouse=ist, quantity=2, serials=["S1", "S2"])
+    stock_receive(product=product, warehouse=ank, quantity=1, serials=["S9"])
+
+    up = stock_adjust(
+        product=product, warehouse=ist, delta=1, reason="Found", serials=["S3"], reference="adm"
+    )
+    down = stock_adjust(
+        product=product, warehouse=ist, new_on_hand=1, reason="Broken", serials=["S1", "S3"]
+    )
+
+    assert (up.quantity, up.on_hand_after, down.quantity, down.on_hand_after) == (1, 3, -2, 1)
+    assert _serials(product) == {
+        "S1": ("written_off", ist.pk),
+        "S2": ("in_stock", ist.pk),
+        "S3": ("written_off", ist.pk),
+        "S9": ("in_stock", ank.pk),
+    }
+    assert_ledger_consistent(level(product, ist))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"delta": 2}, "Name 2 serial numbers, not 0."),
+        ({"delta": 2, "serials": ["N1"]}, "Name 2 serial numbers, not 1."),
+        ({"delta": 1, "serials": ["S2"]}, "Already in stock: S2."),
+        ({"delta": -1, "serials": ["S9"]}, "Not in stock in this warehouse: S9."),
+        ({"delta": -1, "serials": ["NOPE"]}, "Not in stock in this warehouse: NOPE."),
+        ({"delta": 1, "serials": ["x" * 101]}, f"At most 100 characters: {'x' * 101}."),
+    ],
+)
+def test_adjusting_a_serial_tracked_product_with_wrong_serials_changes_nothing(kwargs, message):
+    product = ProductFactory(serial_tracked=True)
+    ist, ank = WarehouseFactory(), WarehouseFactory()
+    stock_receive(product=product, warehouse=ist, quantity=1, serials=["S2"])
+    stock_receive(product=product, warehouse=ank, quantity=1, serials=["S9"])
+    before = _serials(product)
+
+    with pytest.raises(ValidationError) as caught:
+        stock_adjust(product=product, warehouse=ist, reason="Count", **kwargs)
+
+    assert caught.value.errors == {"serials": [message]}
+    assert level(product, ist).on_hand == 1
+    assert _serials(product) == before
+    assert StockMovement.objects.filter(kind="adjustment").count() == 0
+
+
+def test_adjusting_a_plain_product_with_serials_is_refused():
+    product, wh = stocked({"IST": 2})
+
+    with pytest.raises(ValidationError) as caught:
+        stock_adjust(product=product, warehouse=wh["IST"], delta=1, reason="x", serials=["A"])
+
+    assert caught.value.errors == {"serials": ["This product is not serial-tracked."]}
+    assert level(product, wh["IST"]).on_hand == 2
+
+
 def test_return_puts_units_back_and_sold_serials_become_returned():
     product, wh = stocked({"IST": 0}, serial_tracked=True)
     stock_receive(product=product, warehouse=wh["IST"], quantity=2, serials=["R1", "R2"])

@@ -77,6 +77,33 @@ def test_adjust_below_reserved_is_refused_with_the_reason_on_the_field(staff_cli
     assert level(product, wh["IST"]).on_hand == 12
 
 
+def test_adjusting_a_serial_tracked_product_in_the_admin_names_its_serials(staff_client):
+    """A count of a serial-tracked product names the serial numbers that leave (written off);
+    without them the form says how many to name, on the serial numbers field."""
+    client = staff_client(superuser=True)
+    product = ProductFactory(serial_tracked=True)
+    warehouse = WarehouseFactory()
+    for name in ("CAM-1", "CAM-2"):
+        SerialNumberFactory(product=product, warehouse=warehouse, serial=name)
+    StockLevel.objects.create(product=product, warehouse=warehouse, on_hand=2)
+    stock_level = level(product, warehouse)
+
+    response = client.post(adjust_url(stock_level), {"delta": -1, "reason": "Broken"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"serials": ["Name 1 serial number, not 0."]}
+    assert level(product, warehouse).on_hand == 2
+
+    response = client.post(
+        adjust_url(stock_level), {"delta": -1, "serials": "CAM-2\n", "reason": "Broken"}
+    )
+
+    assert response.status_code == 302
+    assert level(product, warehouse).on_hand == 1
+    assert SerialNumber.objects.get(serial="CAM-2").status == "written_off"
+    assert SerialNumber.objects.get(serial="CAM-1").status == "in_stock"
+
+
 def test_add_opens_the_adjust_page_for_a_product_by_sku(staff_client):
     client = staff_client(superuser=True)
     product = ProductFactory(sku="NEW-1")

@@ -72,11 +72,9 @@ def serial_tracking_change_check(product: Product) -> None:
     change while something hangs on it (stock, returnable sales: ``serial_tracking_refusals``)."""
     if product.pk is None:
         return
-    stored = Product.all_objects.filter(pk=product.pk).values_list("serial_tracked", flat=True)
-    if stored and stored[0] != product.serial_tracked:
-        refusal = serial_tracking_refusals([product.pk]).get(product.pk)
-        if refusal:
-            raise ValidationError({"serial_tracked": [refusal]})
+    refusal = serial_tracking_refusals({product.pk: product.serial_tracked}).get(product.pk)
+    if refusal:
+        raise ValidationError({"serial_tracked": [refusal]})
 
 
 def product_prepare(*, product: Product) -> Product:

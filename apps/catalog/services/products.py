@@ -165,7 +165,6 @@ def product_upsert_many(
             outcomes[index] = "unchanged"
         else:
             rows.append(row)
-    rows = _serial_tracking_checked(rows, errors)
 
     if rows:
         written, failed = write_isolating(
@@ -390,9 +389,10 @@ def _build_row(
     return _Row(index=index, values=values, existing=existing), {}
 
 
-def _serial_tracking_checked(rows: list[_Row], errors: dict[int, Errors]) -> list[_Row]:
-    """``rows`` without those changing the serial tracking of a product that something hangs
-    on (its stock, sales that can come back: ``serial_tracking_refusals``), which fail."""
+def _serial_tracking_refused(rows: Sequence[_Row]) -> dict[int, Errors]:
+    """The errors of the rows changing the serial tracking of a product that something hangs
+    on (its stock, sales that can come back: ``serial_tracking_refusals``, which locks those
+    products for the rest of the write's transaction)."""
     changing = {
         row.existing.id: row
         for row in rows
@@ -400,12 +400,12 @@ def _serial_tracking_checked(rows: list[_Row], errors: dict[int, Errors]) -> lis
         and row.existing.values[_SERIAL_TRACKED] != row.values[_SERIAL_TRACKED]
     }
     if not changing:
-        return rows
-    refusals = serial_tracking_refusals(changing)
-    for product_id, why in refusals.items():
-        errors[changing[product_id].index] = {"serial_tracked": [why]}
-    refused = {changing[product_id].index for product_id in refusals}
-    return [row for row in rows if row.index not in refused]
+        return {}
+    wanted = {pk: row.values[_SERIAL_TRACKED] for pk, row in changing.items()}
+    return {
+        changing[pk].index: {"serial_tracked": [why]}
+        for pk, why in serial_tracking_refusals(wanted).items()
+    }
 
 
 def _clean_attributes(
@@ -468,10 +468,14 @@ def _write(
     rows: Sequence[_Row], *, batch_id: int | None, remote_addr: str | None
 ) -> tuple[dict[int, str], dict]:
     """Upsert ``rows`` and their audit entries in one transaction: ``({index: outcome},
-    {})``."""
+    {index: errors})``, the errors those of serial tracking changes refused."""
     now = timezone.now()
     by_sku: dict[str, _Row] = {}
     with transaction.atomic(), connection.cursor() as cursor:
+        refused = _serial_tracking_refused(rows)
+        rows = [row for row in rows if row.index not in refused]
+        if not rows:
+            return {}, refused
         cursor.execute(_CREATE_TEMP)
         copy_sql = f"COPY feed_product_in ({_COLUMN_LIST}) FROM STDIN"
         texts: dict[str, list] = {}  # the rows as copied: JSON columns as JSON text
@@ -521,7 +525,7 @@ def _write(
     outcomes.update(
         {by_sku[sku].index: "created" if inserted else "updated" for _pk, sku, inserted in returned}
     )
-    return outcomes, {}
+    return outcomes, refused
 
 
 def _changes(row: _Row, texts: list, *, created: bool) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,12 +21,15 @@ from apps.inventory.services.common import (
     resolve_product,
     resolve_warehouse,
     save_changes,
+    serial_tracking_read,
 )
+from apps.inventory.services.feeds import serials_check, serials_write
 
 ADJUSTMENT_KINDS = (StockMovement.Kind.ADJUSTMENT, StockMovement.Kind.ERP_SYNC)
 
 
 MAX_ON_HAND = 2**31 - 1  # the database column's limit
+SERIAL_MAX = SerialNumber._meta.get_field("serial").max_length
 
 
 def stock_adjust(
@@ -39,10 +42,16 @@ def stock_adjust(
     actor=None,
     kind: str = StockMovement.Kind.ADJUSTMENT,
     reference: str = "",
+    serials: list[str] | None = None,
 ) -> StockMovement | None:
     """Set the units on hand (``new_on_hand``) or change them (``delta``) after a count, with
     a reason. Never below zero, never below what orders hold reserved (a field error says
-    so). Returns the ``adjustment`` movement, or ``None`` when nothing changes."""
+    so). Returns the ``adjustment`` movement, or ``None`` when nothing changes.
+
+    A serial-tracked product's units are its serial numbers: a change by N names N
+    ``serials``, as the ERP's stock feed does (``serials_check``): up, serials not in stock
+    (recorded in stock in this warehouse); down, serials in stock in this warehouse (written
+    off)."""
     field = "new_on_hand" if new_on_hand is not None else "delta"
     if (new_on_hand is None) == (delta is None):
         raise ValidationError(
@@ -58,6 +67,9 @@ def stock_adjust(
     actor = actor_or_none(actor)
 
     with transaction.atomic():
+        tracked = serial_tracking_read([product.pk])[product.pk]
+        if serials and not tracked:
+            raise ValidationError({"serials": [_("This product is not serial-tracked.")]})
         level = lock_level(product_id=product.pk, warehouse_id=warehouse.pk)
         target = new_on_hand if new_on_hand is not None else level.on_hand + delta
         if target < 0:
@@ -83,18 +95,32 @@ def stock_adjust(
             )
         if target == level.on_hand:
             return None
+        now = timezone.now()
+        pair = (product.pk, warehouse.pk)
+        plans = {}
+        if tracked:
+            names = _clean_serials(serials or [], quantity=abs(target - level.on_hand))
+            with connection.cursor() as cursor:
+                plans, errors = serials_check(
+                    cursor, {pair: (level.on_hand, target)}, {pair: names}
+                )
+            if errors:
+                raise ValidationError({"serials": errors[pair]["serial_numbers"]})
         movement = change_level(
             level,
             kind=kind,
             quantity=target - level.on_hand,
             on_hand=target,
             reserved=level.reserved,
-            now=timezone.now(),
+            now=now,
             reference=reference,
             reason=reason,
             actor=actor,
         )
         save_changes([level], [movement])
+        if plans:
+            with connection.cursor() as cursor:
+                serials_write(cursor, plans, reference=reference, now=now)
     return movement
 
 
@@ -102,6 +128,16 @@ def _clean_serials(serials, *, quantity: int) -> list[str]:
     names = [str(name).strip() for name in serials]
     if any(not name for name in names):
         raise ValidationError({"serials": [_("A serial number cannot be empty.")]})
+    too_long = [name for name in names if len(name) > SERIAL_MAX]
+    if too_long:
+        raise ValidationError(
+            {
+                "serials": [
+                    _("At most %(max)d characters: %(serials)s.")
+                    % {"max": SERIAL_MAX, "serials": ", ".join(too_long)}
+                ]
+            }
+        )
     if len(set(names)) != len(names):
         raise ValidationError({"serials": [_("A serial number is named twice.")]})
     if len(names) != quantity:
@@ -158,11 +194,14 @@ def stock_receive(
     reason = clean_reason(reason, required=False)
     product, warehouse = resolve_product(product), resolve_warehouse(warehouse)
     names = _clean_serials(serials, quantity=quantity) if serials is not None else []
-    if names and not product.serial_tracked:
-        raise ValidationError({"serials": [_("This product is not serial-tracked.")]})
     actor = actor_or_none(actor)
 
     with transaction.atomic():
+        tracked = serial_tracking_read([product.pk])[product.pk]
+        if names and not tracked:
+            raise ValidationError({"serials": [_("This product is not serial-tracked.")]})
+        if tracked and not names:
+            raise ValidationError({"serials": [_("Name the serial number of each unit.")]})
         movement = _add_on_hand(
             product=product,
             warehouse=warehouse,
@@ -239,14 +278,15 @@ def stock_return(
     reference = clean_reference(reference)
     reason = clean_reason(reason, required=False)
     product, warehouse = resolve_product(product), resolve_warehouse(warehouse)
-    if serials is not None and not product.serial_tracked:
-        raise ValidationError({"serials": [_("This product is not serial-tracked.")]})
-    if product.serial_tracked and serials is None:
-        raise ValidationError({"serials": [_("Name the serial numbers that come back.")]})
     names = _clean_serials(serials, quantity=quantity) if serials is not None else []
     actor = actor_or_none(actor)
 
     with transaction.atomic():
+        tracked = serial_tracking_read([product.pk])[product.pk]
+        if serials is not None and not tracked:
+            raise ValidationError({"serials": [_("This product is not serial-tracked.")]})
+        if tracked and serials is None:
+            raise ValidationError({"serials": [_("Name the serial numbers that come back.")]})
         movement = _add_on_hand(
             product=product,
             warehouse=warehouse,

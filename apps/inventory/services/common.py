@@ -2,7 +2,8 @@
 one global order, and the ledger row that goes with every change of a stock level.
 
 Lock order (every service follows it, so two transactions never wait on each other in a
-circle): StockLevel rows ordered by ``(product_id, warehouse_id)``, then SerialNumber rows
+circle): Product rows read for their serial tracking (``FOR KEY SHARE``, by id) by what adds
+stock, then StockLevel rows ordered by ``(product_id, warehouse_id)``, then SerialNumber rows
 ordered by ``id``.
 """
 
@@ -90,6 +91,24 @@ def resolve_warehouse(warehouse) -> Warehouse:
     if found is None:
         raise ValidationError({"warehouse": [_("Unknown warehouse.")]})
     return found
+
+
+_TRACKING = (
+    f"SELECT id, serial_tracked FROM {Product._meta.db_table} "  # noqa: S608
+    "WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE"
+)
+
+
+def serial_tracking_read(product_ids: Iterable[int]) -> dict[int, bool]:
+    """``{product_id: serial_tracked}``, read under ``FOR KEY SHARE`` for the rest of the
+    transaction, by whatever adds stock. A change of the tracking locks the product ``FOR
+    UPDATE`` before the catalog asks whether stock hangs on it (``serial_tracking_refusals``):
+    either that change waits for this transaction and sees its units, or this read waits for
+    the change and answers the new tracking. Never units counted under a tracking that is
+    no longer the product's."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TRACKING, [sorted(set(product_ids))])
+        return dict(cursor.fetchall())
 
 
 def lock_levels(

@@ -45,6 +45,7 @@ from apps.core.bulk import analyze_stale, write_isolating
 from apps.core.exceptions import NON_FIELD
 from apps.inventory.events import stock_changed_emit
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement, Warehouse
+from apps.inventory.services.common import serial_tracking_read
 
 Errors = dict[str, list[str]]
 Pair = tuple[int, int]  # (product_id, warehouse_id)
@@ -268,8 +269,17 @@ def _sync(
     errors: dict[int, Errors] = {}
     pending = dict(wanted)
     with transaction.atomic(), connection.cursor() as cursor:
+        # the tracking read before the transaction may have changed since: such a record
+        # would count units under the wrong tracking (the lock keeps it from changing now)
+        tracking = serial_tracking_read(p for p, _w in pending)
+        for pair in [pair for pair in pending if tracking.get(pair[0]) != (pair in serials)]:
+            errors[pending.pop(pair)[0]] = {
+                NON_FIELD: [
+                    _("The product's serial tracking changed meanwhile; send the record again.")
+                ]
+            }
         created: set[Pair] = set()  # levels of serial-tracked products created (at 0) here
-        tracked = sorted(pair for pair in wanted if pair in serials)
+        tracked = sorted(pair for pair in pending if pair in serials)
         if tracked:
             cursor.execute(_PRECREATE, [now, [p for p, _w in tracked], [w for _p, w in tracked]])
             created = {(p, w) for p, w in cursor}
@@ -293,7 +303,7 @@ def _sync(
                 for pair, before in changes.items()
                 if pair in serials
             }
-            serial_plan, serial_errors = _serials_check(cursor, moves, serials)
+            serial_plan, serial_errors = serials_check(cursor, moves, serials)
             for pair, pair_errors in serial_errors.items():
                 errors[wanted[pair][0]] = pair_errors
                 del changes[pair]
@@ -317,7 +327,7 @@ def _sync(
                         outcomes[index] = "created" if pair in created else "updated"
                     else:  # cannot happen under the lock; and never a CHECK violation
                         errors[index] = _below_reserved(locked[pair][1])
-                _serials_write(
+                serials_write(
                     cursor,
                     {pair: plan for pair, plan in serial_plan.items() if pair in updated},
                     reference=reference,
@@ -364,7 +374,7 @@ def _sync(
 SerialPlan = tuple[str, list[tuple[int | None, str]]]  # new status, [(row id or None, serial)]
 
 
-def _serials_check(
+def serials_check(
     cursor, moves: Mapping[Pair, tuple[int, int]], serials: Mapping[Pair, list[str]]
 ) -> tuple[dict[Pair, SerialPlan], dict[Pair, Errors]]:
     """For each change of a serial-tracked level (``{pair: (before, after)}``, levels locked):
@@ -408,7 +418,7 @@ def _serials_check(
     return plans, errors
 
 
-def _serials_write(cursor, plans: Mapping[Pair, SerialPlan], *, reference: str, now) -> None:
+def serials_write(cursor, plans: Mapping[Pair, SerialPlan], *, reference: str, now) -> None:
     """New serials inserted, known ones moved to their new status and warehouse: at most
     one statement each, whatever the number of records."""
     new: list[tuple[int, int, str]] = []
