@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_role_groups(sender, apps=None, **kwargs):
@@ -23,7 +24,7 @@ def _ensure_role_groups(sender, apps=None, **kwargs):
 class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
-    verbose_name = "Accounts"
+    verbose_name = _("Accounts")
 
     def ready(self):
         # in ready(): these modules import models, which cannot load before the app registry

@@ -9,6 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.money import money_text
+
 
 class ReadOnlyAdminMixin:
     """A screen (model admin or inline) that only shows rows: nobody adds, changes or deletes
@@ -36,6 +38,18 @@ class NamedRelationsMixin:
         if isinstance(self.list_select_related, list | tuple) and self.list_select_related:
             queryset = queryset.select_related(*self.list_select_related)
         return queryset
+
+
+def money_column(field: str, description):
+    """A list column or read-only field showing the money field ``field`` as people read it
+    (``money_text``: ``1.234,50 ₺`` in Turkish), sorted by the field."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self, obj) -> str:
+        value = getattr(obj, field)
+        return "-" if value is None else money_text(value)
+
+    return column
 
 
 class DealerColumn:

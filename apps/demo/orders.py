@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import F
+from django.utils import timezone
 
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
@@ -16,6 +17,7 @@ from apps.inventory.selectors import available_subquery
 from apps.inventory.services import stock_release
 from apps.orders.models import CartItem, Order, OrderStatusChange
 from apps.orders.services import (
+    cart_add,
     order_approve,
     order_cancel,
     order_place,
@@ -55,15 +57,15 @@ def _orders(customer: Customer, skus: list[str]) -> int:
 
     delivered = place(owner, [(skus[0], 2), (skus[1], 1)], po_number="PO-1001")
     for status in ("processing", "shipped", "delivered"):
-        order_set_status(order=delivered, status=status, actor="erp", tracking_number="YK123")
-    _backdate(delivered, 6.2)
+        order_set_status(order=delivered, status=status, actor="erp", **_parcel(delivered))
+    _backdate(delivered, 6.2, step=1.3)
     shipped = place(owner, [(skus[2], 3)], po_number="PO-1002")
     for status in ("processing", "shipped"):
-        order_set_status(order=shipped, status=status, actor="staff", carrier="Yurtiçi")
-    _backdate(shipped, 4.1)
+        order_set_status(order=shipped, status=status, actor="staff", **_parcel(shipped))
+    _backdate(shipped, 4.1, step=0.9)
     processing = place(owner, [(skus[3], 1)])
     order_set_status(order=processing, status="processing", actor="erp")
-    _backdate(processing, 3.3)
+    _backdate(processing, 3.3, step=0.6)
     _backdate(place(owner, [(skus[4], 2)], note="Confirmed, waiting for the warehouse"), 2.4)
     cancelled = place(owner, [(skus[0], 1)])
     order_cancel(order=cancelled, by=owner, reason="Ordered twice")
@@ -86,6 +88,10 @@ def _orders(customer: Customer, skus: list[str]) -> int:
     _backdate(approved, 3.7)
     # above the credit limit: waits in the finance queue
     place_over(owner, customer.credit_limit, skus[1])
+    # carts being filled: the cart and checkout pages show something to order
+    for user, picks in ((owner, [(skus[0], 4), (skus[3], 2)]), (buyer, [(skus[4], 3)])):
+        for sku, quantity in picks:
+            cart_add(user=user, sku=sku, quantity=fit(sku, quantity))
     return Order.objects.filter(customer=customer).count()
 
 
@@ -100,15 +106,35 @@ ORDER_TIMES = (
 )
 
 
-def _backdate(order: Order | None, days: float) -> None:
-    """Move an order and its status history ``days`` into the past (placed "last week", not
-    all this minute), keeping the steps in their order and distance. Delivered orders stay
-    within the return window."""
+def _parcel(order: Order) -> dict[str, str]:
+    """A shipment's carrier and tracking number, as a carrier's system would give them."""
+    return {"carrier": "Yurtiçi Kargo", "tracking_number": f"YK{order.pk:04d}{order.pk * 7919:07d}"}
+
+
+def _backdate(order: Order | None, days: float, *, step: float = 0.0) -> None:
+    """Move an order, its status history and its stock movements ``days`` into the past
+    (placed "last week", not all this minute); with ``step``, each status change after the
+    placement comes ``step`` days after the one before (processed, shipped, delivered on
+    different days). Delivered orders stay within the return window."""
     if order is None or days <= 0:
         return
     delta = timedelta(days=days)
     Order.objects.filter(pk=order.pk).update(**{f: F(f) - delta for f in ORDER_TIMES})
-    OrderStatusChange.objects.filter(order=order).update(created_at=F("created_at") - delta)
+    changes = list(OrderStatusChange.objects.filter(order=order).order_by("created_at", "id"))
+    when: dict[str, object] = {}
+    for position, change in enumerate(changes):
+        change.created_at += timedelta(days=position * step) - delta
+        when.setdefault(change.to_status, change.created_at)
+    OrderStatusChange.objects.bulk_update(changes, ["created_at"])
+    if step and changes:
+        Order.objects.filter(pk=order.pk).update(
+            updated_at=changes[-1].created_at,
+            **{f"{s}_at": when[s] for s in ("confirmed", "shipped", "delivered") if s in when},
+        )
+    placed = changes[0].created_at if changes else timezone.now() - delta
+    movements = StockMovement.objects.filter(reference=f"order:{order.number}")
+    movements.exclude(kind=StockMovement.Kind.SALE).update(created_at=placed)
+    movements.filter(kind=StockMovement.Kind.SALE).update(created_at=when.get("shipped", placed))
 
 
 def _quantity_over(limit, sku: str, customer: Customer) -> int:

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FinanceConfig(AppConfig):
     name = "apps.finance"
     label = "finance"
-    verbose_name = "Finance"
+    verbose_name = _("Finance")
 
     def ready(self):
         # in ready(): the selectors import models, which cannot load before the app registry

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.selectors import customer_credit_summary
-from apps.core.admin_mixins import ReadOnlyAdminMixin
+from apps.core.admin_mixins import ReadOnlyAdminMixin, money_column
 from apps.core.exceptions import Conflict, DomainError
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
@@ -145,7 +145,14 @@ class OrderStatusChangeInline(ReadOnlyInline):
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
     dealer_scope = "customer"  # sales managers: the orders of their own dealers
-    list_display = ("number", "dealer", "status", "payment_method", "grand_total", "created_at")
+    list_display = (
+        "number",
+        "dealer",
+        "status",
+        "payment_method",
+        "grand_total_text",
+        "created_at",
+    )
     list_filter = (
         QueueFilter,
         "status",
@@ -179,9 +186,9 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
         "created_at",
         "updated_at",
         "currency",
-        "subtotal_net",
-        "vat_total",
-        "grand_total",
+        "subtotal_net_text",
+        "vat_total_text",
+        "grand_total_text",
         "shipping_address_display",
         "billing_address_display",
         "tracking_number",
@@ -196,6 +203,10 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
         "reservation",
         "dealer_account",
     )
+
+    subtotal_net_text = money_column("subtotal_net", _("subtotal (net)"))
+    vat_total_text = money_column("vat_total", _("VAT"))
+    grand_total_text = money_column("grand_total", _("grand total"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer", "placed_by")
@@ -224,7 +235,10 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
                     )
                 },
             ),
-            (_("Amounts"), {"fields": ("currency", "subtotal_net", "vat_total", "grand_total")}),
+            (
+                _("Amounts"),
+                {"fields": ("currency", "subtotal_net_text", "vat_total_text", "grand_total_text")},
+            ),
             (_("Addresses"), {"fields": ("shipping_address_display", "billing_address_display")}),
             (
                 _("Approval and fulfilment"),

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 PRICE_LISTS = [("LIST", "List price"), ("A", "Tier A"), ("B", "Tier B"), ("C", "Tier C")]
 
@@ -17,7 +18,7 @@ def _ensure_price_lists(sender, apps=None, **kwargs):
 class PricingConfig(AppConfig):
     name = "apps.pricing"
     label = "pricing"
-    verbose_name = "Pricing"
+    verbose_name = _("Pricing")
 
     def ready(self):
         # in ready(): these modules import models, which cannot load before the app registry

@@ -26,6 +26,7 @@ from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.core.admin_mixins import DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin
 from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
+from apps.core.money import money_text
 from apps.pricing.engine import price_resolve_many
 from apps.quotes.models import Quote, QuoteLine, QuoteVersion
 from apps.quotes.models import QuoteStatus as S
@@ -68,7 +69,7 @@ def answer_form_class(quote: Quote, engine_prices: dict[int, str]):
     for line in quote.lines.all():
         hints = [gettext("%(n)d units") % {"n": line.quantity}]
         if line.target_price is not None:
-            hints.append(gettext("target %(p)s") % {"p": f"{line.target_price:.2f}"})
+            hints.append(gettext("target %(p)s") % {"p": money_text(line.target_price)})
         hints.append(gettext("their price today %(p)s") % {"p": engine_prices.get(line.pk, "-")})
         fields[f"price_{line.pk}"] = forms.DecimalField(
             label=f"{line.sku} {line.name}",
@@ -196,7 +197,7 @@ class QuoteAdmin(
             customer=found.customer, items=[(line.product, line.quantity) for line in lines]
         )
         engine = {
-            line.pk: (f"{price.unit_net:.2f}" if price.sellable else "-")
+            line.pk: (money_text(price.unit_net) if price.sellable else "-")
             for line, price in zip(lines, resolved, strict=True)
         }
         form = answer_form_class(found, engine)(request.POST if request.method == "POST" else None)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReturnsConfig(AppConfig):
     name = "apps.returns"
     label = "returns"
-    verbose_name = "Returns"
+    verbose_name = _("Returns")
 
     def ready(self):
         # in ready(): events imports the models, which cannot load before the app registry

@@ -133,8 +133,11 @@ def test_order_list_columns_search_and_filters(staff_client, stocked):
     response = client.get(ORDERS)
     assert response.status_code == 200
     content = response.content.decode()
-    for text in (first.number, stocked.customer.code, "on account", "240.00"):
+    for text in (first.number, stocked.customer.code, "on account", "240.00 ₺"):
         assert text in content
+    # amounts read as money, in the language's way (grouping, separators, sign)
+    client.cookies["django_language"] = "tr"
+    assert "240,00 ₺" in client.get(ORDERS).content.decode()
 
     def numbers(params) -> set[str]:
         return {o.number for o in client.get(ORDERS, params).context["cl"].result_list}

@@ -45,7 +45,7 @@ from apps.accounts.services.customers import (
 )
 from apps.accounts.services.users import user_update_for_company
 from apps.accounts.validators import normalize_tax_number
-from apps.core.admin_mixins import FormPageAdminMixin, ReadOnlyAdminMixin
+from apps.core.admin_mixins import FormPageAdminMixin, ReadOnlyAdminMixin, money_column
 from apps.core.exceptions import DomainError
 
 # --- Customers ----------------------------------------------------------------------------------
@@ -241,11 +241,12 @@ class CustomerAdmin(
 ):
     dealer_scope = "pk"  # sales managers: the customers assigned to them
     form = CustomerAdminForm
-    list_display = ("code", "name", "tier", "status", "credit_limit", "sales_rep")
+    list_display = ("code", "name", "tier", "status", "credit_limit_text", "sales_rep")
     list_filter = ("tier", "status", ("sales_rep", admin.RelatedOnlyFieldListFilter))
     search_fields = ("code", "name", "tax_number", "email")
     list_select_related = ("sales_rep",)
     inlines = (AddressInline, CompanyUserInline, CreditLimitChangeInline)
+    credit_limit_text = money_column("credit_limit", _("credit limit"))
     actions = ("approve_selected", "reject_selected", "suspend_selected", "reactivate_selected")
     always_readonly = (
         "status",

@@ -105,9 +105,13 @@ def serial_tracking_read(product_ids: Iterable[int]) -> dict[int, bool]:
     UPDATE`` before the catalog asks whether stock hangs on it (``serial_tracking_refusals``):
     either that change waits for this transaction and sees its units, or this read waits for
     the change and answers the new tracking. Never units counted under a tracking that is
-    no longer the product's."""
+    no longer the product's. (SQLite, the demo's database, has no row locks: one writer at a
+    time.)"""
+    ids = sorted(set(product_ids))
+    if connection.vendor != "postgresql":
+        return dict(Product.all_objects.filter(pk__in=ids).values_list("pk", "serial_tracked"))
     with connection.cursor() as cursor:
-        cursor.execute(_TRACKING, [sorted(set(product_ids))])
+        cursor.execute(_TRACKING, [ids])
         return dict(cursor.fetchall())
 
 

@@ -1,0 +1,45 @@
+"""The demo's orders read as a week of real business: shipments carry a carrier and a tracking
+number, an order's steps fall on different days with its stock movements at the same times,
+and carts are being filled, so the cart and checkout pages show something."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from apps.inventory.models import StockMovement
+from apps.orders.models import CartItem, Order
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture
+def seeded():
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+
+
+def test_shipped_and_delivered_demo_orders_have_a_carrier_and_a_tracking_number(seeded):
+    sent = Order.objects.filter(status__in=("shipped", "delivered"))
+    assert sent.count() >= 2
+    assert all(order.carrier and order.tracking_number for order in sent)
+    assert len({order.tracking_number for order in sent}) == sent.count()
+
+
+def test_a_delivered_demo_order_moved_on_different_days_with_its_stock(seeded):
+    order = Order.objects.filter(status="delivered").order_by("pk").first()
+    steps = list(order.status_history.order_by("created_at", "id"))
+    days = [step.created_at.date() for step in steps]
+
+    assert [step.to_status for step in steps][-3:] == ["processing", "shipped", "delivered"]
+    assert len(set(days)) == len(days), days
+    assert (order.shipped_at, order.delivered_at) == (steps[-2].created_at, steps[-1].created_at)
+    sales = StockMovement.objects.filter(reference=f"order:{order.number}", kind="sale")
+    assert sales.exists()
+    assert {movement.created_at for movement in sales} == {order.shipped_at}
+
+
+def test_demo_carts_are_being_filled(seeded):
+    owners = CartItem.objects.filter(cart__customer__code="DEMO001", cart__user__role="owner")
+    assert owners.count() == 2
