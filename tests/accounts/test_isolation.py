@@ -266,8 +266,13 @@ def _snapshot():
 
 @pytest.mark.parametrize("route", sorted(OTHER_COMPANY_OBJECTS))
 @pytest.mark.parametrize("method", ["get", "patch", "put", "delete", "post", "options", "head"])
-def test_another_companys_object_answers_404_and_nothing_changes(dealer_client, route, method):
-    client = dealer_client("owner")
+@pytest.mark.parametrize("role", ["owner", "purchasing", "finance", "viewer"])
+def test_another_companys_object_answers_404_and_nothing_changes(
+    dealer_client, route, method, role
+):
+    """Whatever the caller's role: one that may not do what the URL asks hears 403 only about
+    its own company's objects."""
+    client = dealer_client(role)
     other = CustomerFactory()
     values = OTHER_COMPANY_OBJECTS[route](other)
     url = "/" + route
@@ -283,6 +288,34 @@ def test_another_companys_object_answers_404_and_nothing_changes(dealer_client, 
     view = dict(dealer_api_routes())[route]
     if hasattr(view, method):  # a method the route serves: the object is simply not found
         assert response.status_code == 404, (method, response.content)
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "route", "make"),
+    [
+        ("viewer", "post", "api/v1/orders/<str:number>/cancel", _other_order),
+        ("finance", "post", "api/v1/orders/<str:number>/approve", _other_order),
+        ("purchasing", "get", "api/v1/invoices/<str:number>", _other_invoice),
+        ("finance", "patch", "api/v1/company/users/<int:pk>", _other_user),
+        ("viewer", "delete", "api/v1/company/addresses/<int:pk>", _other_address),
+    ],
+)
+def test_a_role_refused_an_action_on_its_own_companys_object_hears_403(
+    dealer_client, role, method, route, make
+):
+    """The 404 above is about the company, not the role: on the caller's own object a role
+    that may not act is told so, and nothing changes."""
+    client = dealer_client(role)
+    values = make(client.user.customer)
+    url = "/" + route
+    for name, value in values.items():
+        url = url.replace(f"<int:{name}>", str(value)).replace(f"<str:{name}>", str(value))
+    before = _snapshot()
+
+    response = getattr(client, method)(url, {"reason": "x", "role": "owner"}, format="json")
+
+    assert response.status_code == 403, response.content
     assert _snapshot() == before
 
 

@@ -23,7 +23,7 @@ class Metadata(SimpleMetadata):
         see that object: the view's own GET answers first, so another company's or an absent
         object is a 404 for OPTIONS as for every other method."""
         if view.kwargs and _signed_in(request):
-            answer = _object_answer(request, view)
+            answer = object_answer(request, view)
             if answer == 404:
                 raise NotFound()
             if answer == 429:  # the GET asked was over the limit: so is this request
@@ -51,11 +51,22 @@ def _signed_in(request) -> bool:
     return bool(getattr(user, "is_authenticated", False) or getattr(request, "auth", None))
 
 
-def _object_answer(request, view) -> int | None:
-    """The status of a GET of the object the URL names: by the URL itself when its view
-    serves GET, else by the nearest URL above it that names the same object with a GET
-    (``orders/{number}/cancel`` -> ``orders/{number}``), else by the view's own ``get_object``
-    (a generic view serving PATCH and DELETE only). ``None``: nothing to ask."""
+PROBE = "_object_probe"  # marks the GET asked on the caller's behalf (``is_object_probe``)
+
+
+def is_object_probe(request) -> bool:
+    """Whether this request is ``object_answer``'s GET: it asks only whether the caller's
+    company has the object, so the caller's role is not what is asked (set by our code on the
+    request object, never by a client)."""
+    return bool(getattr(getattr(request, "_request", request), PROBE, False))
+
+
+def object_answer(request, view) -> int | None:
+    """The status of a GET of the object the URL names, whatever the caller's role may do
+    (``is_object_probe``): by the URL itself when its view serves GET, else by the nearest URL
+    above it that names the same object with a GET (``orders/{number}/cancel`` ->
+    ``orders/{number}``), else by the view's own ``get_object`` (a generic view serving PATCH
+    and DELETE only; ``Http404`` when absent). ``None``: nothing to ask."""
     path = request.path_info.rstrip("/")
     while path.count("/") > 1:
         try:
@@ -71,6 +82,7 @@ def _object_answer(request, view) -> int | None:
         ):
             asked = copy.copy(request._request)
             asked.method = "GET"
+            setattr(asked, PROBE, True)
             return match.func(asked, *match.args, **match.kwargs).status_code
         path = path.rsplit("/", 1)[0]
     if getattr(view, "queryset", None) is not None and hasattr(view, "get_object"):
