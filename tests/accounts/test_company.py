@@ -27,6 +27,27 @@ def test_company_shows_the_documented_fields(dealer_client):
 
 
 @pytest.mark.parametrize(
+    ("role", "shown"), [("owner", True), ("finance", True), ("viewer", True), ("purchasing", False)]
+)
+def test_the_account_figures_are_shown_to_the_roles_that_see_the_ledger(dealer_client, role, shown):
+    """Purchasing may not read the current account (account/summary answers it 403): the
+    company's credit limit, balance, open orders and available credit are null for it too."""
+    client = dealer_client(role)
+    body = client.get("/api/v1/company").json()
+    figures = {
+        k: body[k] for k in ("credit_limit", "balance", "open_orders_total", "available_credit")
+    }
+
+    assert body["code"] == client.user.customer.code
+    assert client.get("/api/v1/account/summary").status_code == (200 if shown else 403)
+    if shown:
+        assert figures["credit_limit"] == f"{client.user.customer.credit_limit:.2f}"
+        assert None not in figures.values()
+    else:
+        assert set(figures.values()) == {None}
+
+
+@pytest.mark.parametrize(
     ("role", "list_status", "create_status"),
     [("owner", 200, 201), ("purchasing", 403, 403), ("finance", 403, 403), ("viewer", 403, 403)],
 )

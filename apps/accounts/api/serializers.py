@@ -209,10 +209,12 @@ class SalesRepSerializer(serializers.Serializer):
 
 
 class CompanySerializer(serializers.ModelSerializer):
-    credit_limit = MoneyField()
-    balance = MoneyField()
-    open_orders_total = MoneyField()
-    available_credit = MoneyField()
+    # the current account's figures: null for a role that may not see the ledger
+    ACCOUNT_FIGURES = ("credit_limit", "balance", "open_orders_total", "available_credit")
+    credit_limit = MoneyField(allow_null=True)
+    balance = MoneyField(allow_null=True)
+    open_orders_total = MoneyField(allow_null=True)
+    available_credit = MoneyField(allow_null=True)
     currency = serializers.CharField()
     sales_rep = SalesRepSerializer(allow_null=True)
 

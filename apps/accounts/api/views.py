@@ -213,6 +213,9 @@ class MeExportView(APIView):
 # --- company ----------------------------------------------------------------------------------
 
 
+ACCOUNT_FIGURES_PERMISSION = "finance.view_ledgerentry"  # what account/summary asks
+
+
 class CompanyView(DealerGenericAPIView):
     queryset = Customer.objects.select_related("sales_rep")
     company_field = "pk"
@@ -221,12 +224,18 @@ class CompanyView(DealerGenericAPIView):
 
     @extend_schema(
         summary="Your company",
-        description="Name, code, tier, status, credit limit, balance and available credit.",
+        description="Name, code, tier, status, credit limit, balance and available credit. "
+        "The credit limit, balance, open orders and available credit are the current "
+        "account's figures: null for a role that may not see the ledger (purchasing), as "
+        "account/summary answers it 403.",
         tags=["company"],
     )
     def get(self, request):
         customer = get_object_or_404(self.get_queryset())
-        summary = selectors.customer_credit_summary(customer=customer)
+        if request.user.has_perm(ACCOUNT_FIGURES_PERMISSION):
+            summary = selectors.customer_credit_summary(customer=customer)
+        else:  # the current account's figures are the ledger's, as in account/summary
+            summary = dict.fromkeys(s.CompanySerializer.ACCOUNT_FIGURES)
         for name, value in summary.items():
             setattr(customer, name, value)
         customer.currency = settings.CURRENCY
