@@ -9,9 +9,13 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from apps.accounts.models import User
 from apps.catalog.models import Product
+from apps.orders.models import Order
+from apps.orders.services import order_place
+from tests.factories import AddressFactory, CustomerFactory, DealerUserFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -79,3 +83,30 @@ def test_the_demo_mail_backend_writes_one_file_and_one_line_per_message(settings
     assert lines == [
         f"e-mail to owner@demo001.example.com: Your order SO-2026-000001 -> {files[0]}"
     ]
+
+
+def test_reset_refuses_in_one_line_when_real_orders_name_demo_products():
+    """A real dealer ordered a demo product: ``--reset`` cannot delete that product. It says so
+    in one line and exits non-zero, and nothing is removed (API.md: each command exits
+    non-zero with a one-line reason)."""
+    run(*SMALL)
+    customer = CustomerFactory(code="REAL01")
+    AddressFactory(customer=customer, is_default=True)
+    AddressFactory(customer=customer, is_default=True, type="billing")
+    buyer = DealerUserFactory(customer=customer, role="owner")
+    product = Product.objects.filter(sku__startswith="DEMO-", is_active=True).order_by("sku")[3]
+    quantity = max(product.min_order_quantity, product.order_multiple)
+    order_place(
+        user=buyer,
+        payment_method="bank_transfer",
+        items=[{"sku": product.sku, "quantity": quantity}],
+    )
+    demo_products = Product.all_objects.filter(sku__startswith="DEMO-").count()
+
+    with pytest.raises(CommandError) as caught:
+        run(*SMALL, "--reset")
+
+    assert str(caught.value).startswith("--reset cannot remove the demo data: other data refers")
+    assert "\n" not in str(caught.value)
+    assert Product.all_objects.filter(sku__startswith="DEMO-").count() == demo_products
+    assert Order.objects.filter(customer__code="REAL01").count() == 1

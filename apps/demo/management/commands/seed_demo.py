@@ -10,7 +10,8 @@ import argparse
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from tqdm import tqdm
 
 from apps.core.commands import OneLineErrorsCommand
@@ -142,8 +143,18 @@ class Command(OneLineErrorsCommand):
         lines: list[str] = []
         with transaction.atomic():
             if options["reset"]:
-                for _name, _seed, reset in reversed(STEPS):
-                    reset(options)
+                try:
+                    with transaction.atomic():
+                        for _name, _seed, reset in reversed(STEPS):
+                            reset(options)
+                        connection.check_constraints()  # the deferred foreign keys, now
+                except (IntegrityError, ProtectedError) as exc:
+                    # e.g. an order of a real dealer names a demo product: nothing is removed
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                    raise CommandError(
+                        "--reset cannot remove the demo data: other data refers to it "
+                        f"({first}); nothing was changed. Run without --reset."
+                    ) from exc
             progress = tqdm(STEPS, desc="seed_demo", unit="step", disable=options["verbosity"] < 1)
             for name, seed, _reset in progress:
                 progress.set_postfix_str(name)
