@@ -13,7 +13,7 @@ from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -214,7 +214,16 @@ class Order(models.Model):
         _("invoiced at"),
         null=True,
         blank=True,
-        help_text=_("Set when the ERP's invoice arrives; the order then leaves open orders."),
+        help_text=_("Set when the ERP's first invoice naming the order arrives."),
+    )
+    invoiced_total = models.DecimalField(
+        _("invoiced (gross)"),
+        **MONEY,
+        default=0,
+        help_text=_(
+            "The gross of the ERP's invoices naming the order: what is not invoiced yet of a "
+            "confirmed, processing, shipped or delivered order counts against the credit limit."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
@@ -226,6 +235,15 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="orders_customer_created"),
             models.Index(fields=["customer", "status"], name="orders_customer_status"),
+            # the orders whose rest counts against the credit limit (``open_orders_total``)
+            models.Index(
+                fields=["customer"],
+                name="orders_not_invoiced",
+                condition=Q(
+                    status__in=["confirmed", "processing", "shipped", "delivered"],
+                    invoiced_total__lt=F("grand_total"),
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(grand_total__gte=0), name="orders_total_gte_0"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
@@ -19,7 +19,7 @@ from apps.orders.models import (
     RequisitionList,
     RequisitionListItem,
 )
-from apps.orders.states import OPEN_STATUSES
+from apps.orders.states import UNINVOICED_STATUSES
 from apps.pricing.engine import ResolvedPrice
 from apps.pricing.lines import lines_price, total_problems, totals
 
@@ -27,11 +27,16 @@ ZERO = Decimal("0.00")
 
 
 def open_orders_total(*, customer) -> Decimal:
-    """Gross total of the dealer's open orders: confirmed, processing or shipped and not yet
-    invoiced (they count against the credit limit with the ledger balance)."""
+    """What the dealer's orders are worth beyond what the ERP has invoiced of them: confirmed,
+    processing, shipped or delivered orders, each its gross less the gross of the invoices
+    naming it (they count against the credit limit with the ledger balance, which holds the
+    invoiced part). An order delivered but not invoiced yet, or invoiced in part, still counts
+    for the rest."""
     total = Order.objects.filter(
-        customer=customer, status__in=OPEN_STATUSES, invoiced_at__isnull=True
-    ).aggregate(total=Sum("grand_total"))["total"]
+        customer=customer,
+        status__in=UNINVOICED_STATUSES,
+        invoiced_total__lt=F("grand_total"),
+    ).aggregate(total=Sum(F("grand_total") - F("invoiced_total")))["total"]
     return (total or ZERO).quantize(ZERO)
 
 

@@ -40,7 +40,9 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.SHIPPED, S.DELIVERED): frozenset({STAFF, ERP}),
 }
 
-OPEN_STATUSES = (S.CONFIRMED, S.PROCESSING, S.SHIPPED)  # count against the credit limit
+# what is not invoiced yet of these orders counts against the credit limit (``invoiced_total``;
+# the index ``orders_not_invoiced`` names the same statuses)
+UNINVOICED_STATUSES = (S.CONFIRMED, S.PROCESSING, S.SHIPPED, S.DELIVERED)
 
 
 def allowed(from_status: str, to_status: str, actor: str) -> bool:

@@ -228,6 +228,22 @@ def test_the_invoiced_order_leaves_the_open_orders_exposure(client, dealer):
     assert customer_balance(customer=dealer) == D("120.00")  # now on the ledger instead
 
 
+def test_a_delivered_order_invoiced_in_parts_counts_for_its_rest_until_invoiced(client, dealer):
+    """Each invoice naming the order adds its gross to the order's ``invoiced_total``; the
+    rest of a delivered order stays in the open orders until the invoices cover it."""
+    order = make_order(dealer, status="delivered", gross="240.00")
+    assert open_orders_total(customer=dealer) == D("240.00")
+
+    post(client, INVOICES, [invoice(order_number=order.number)])  # 120.00 of it
+    assert open_orders_total(customer=dealer) == D("120.00")
+    post(client, INVOICES, [invoice(number="ABC2026000000002", order_number=order.number)])
+
+    order.refresh_from_db()
+    assert order.invoiced_total == D("240.00")
+    assert open_orders_total(customer=dealer) == D("0.00")
+    assert customer_balance(customer=dealer) == D("240.00")
+
+
 def test_the_erp_files_are_stored_and_the_batch_needs_the_scope(client, dealer, integration_client):
     import base64
 

@@ -18,6 +18,7 @@ from apps.finance.selectors import customer_balance, overdue_total
 from apps.finance.services.ledger import ledger_adjust, ledger_post
 from apps.orders import services
 from apps.orders.models import Order
+from apps.orders.services.invoicing import orders_mark_invoiced
 from tests.factories import CustomerFactory
 from tests.orders.conftest import place
 
@@ -140,9 +141,37 @@ def test_account_summary_and_company_show_balance_open_orders_and_available_cred
     assert company["balance"] == "1000.00" and company["available_credit"] == "7800.00"
     services.order_cancel(order=Order.objects.get(number=card), by=None, reason="Not needed")
     order = Order.objects.exclude(number=card).get()
-    order.invoiced_at = timezone.now()  # the ERP's invoice arrived: no longer an open order
-    order.save(update_fields=["invoiced_at"])
+    # the ERP's invoice arrived (in the ledger from now on): no longer an open order
+    orders_mark_invoiced(invoices=[(order.pk, D("1200.00"))], at=timezone.now())
     assert shop.owner.get("/api/v1/account/summary").json()["open_orders_total"] == "0.00"
+
+
+def test_what_is_not_invoiced_of_an_order_counts_against_the_credit_limit_until_invoiced(shop):
+    """Credit exposure (DESIGN.md, Orders, step 2) = ledger balance + what the open orders
+    are worth beyond their invoices. An order delivered before the ERP invoiced it, or invoiced
+    in part, still counts for the rest: otherwise goods handed over free credit that nobody
+    has billed yet."""
+    shop.product("A-1", price="100", stock=100)
+    number = place(shop.owner, [("A-1", 10)]).json()["number"]  # 1200.00 gross, confirmed
+    order = Order.objects.get(number=number)
+
+    def figures() -> tuple[str, str]:
+        body = shop.owner.get("/api/v1/account/summary").json()
+        return body["open_orders_total"], body["available_credit"]
+
+    for status in ("processing", "shipped", "delivered"):
+        services.order_set_status(order=order, status=status, actor="erp")
+    assert figures() == ("1200.00", "8800.00")  # delivered, nothing invoiced yet
+
+    ledger_post(customer=shop.customer, kind="invoice", amount="500.00")
+    orders_mark_invoiced(invoices=[(order.pk, D("500.00"))], at=timezone.now())
+    assert figures() == ("700.00", "8800.00")  # invoiced in part: the rest still counts
+
+    ledger_post(customer=shop.customer, kind="invoice", amount="700.00")
+    orders_mark_invoiced(invoices=[(order.pk, D("700.00"))], at=timezone.now())
+    assert figures() == ("0.00", "8800.00")  # all in the ledger now
+    order.refresh_from_db()
+    assert order.invoiced_total == D("1200.00") and order.invoiced_at is not None
 
 
 def test_purchasing_users_do_not_see_the_account(shop):

@@ -89,13 +89,15 @@ class _CompanyView(DealerGenericAPIView):
 
 
 class AccountSummaryView(_CompanyView):
-    """Balance (positive: the company owes), credit limit, open orders (confirmed, processing,
-    shipped, not yet invoiced), available credit and the overdue amount."""
+    """Balance (positive: the company owes), credit limit, open orders (what confirmed,
+    processing, shipped and delivered orders are worth beyond their invoices), available
+    credit and the overdue amount."""
 
     @extend_schema(
         summary="Your current account",
         description="Balance (positive: your company owes), credit limit, open orders "
-        "(confirmed, processing, shipped, not yet invoiced), available credit and the overdue "
+        "(what confirmed, processing, shipped and delivered orders are worth beyond the "
+        "invoices naming them), available credit and the overdue "
         "amount (what is still open on debts past their due date: invoices after their due "
         "date; an opening balance, a debit adjustment or a card refund, which have none, from "
         "their date).",

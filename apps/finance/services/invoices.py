@@ -348,7 +348,7 @@ def _insert(part, files, customers, orders, batch_id, remote_addr) -> Result:
         ),
     )
     orders_mark_invoiced(
-        order_ids=[invoice.order_id for invoice in invoices if invoice.order_id], at=now
+        invoices=[(i.order_id, i.gross_total) for i in invoices if i.order_id], at=now
     )
     ledger_settle(customer_ids={invoice.customer_id for invoice in invoices})
     audit_created_many(
