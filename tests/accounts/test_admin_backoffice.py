@@ -11,6 +11,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.accounts import lockout
@@ -143,6 +144,24 @@ def test_customer_changelist_query_count_does_not_grow_with_the_page(staff_clien
 
 
 # --- customers: status actions ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["Customer Service", "Finance Manager"])
+def test_a_registration_reaches_staff_only_once_its_e_mail_is_verified(staff_client, role):
+    """DESIGN.md (Security): registration verifies the owner's e-mail before the company reaches
+    staff. Super admins still see unverified ones (to clear abandoned registrations)."""
+    unverified = CustomerFactory(name="Timing Co", status=CustomerStatus.UNVERIFIED)
+    pending = CustomerFactory(name="Timing Two", status=CustomerStatus.PENDING)
+    client = staff_client(role)
+
+    listed = client.get(CUSTOMERS, {"q": "Timing"}).context["cl"].result_list
+    assert list(listed) == [pending]
+    change = reverse("admin:accounts_customer_change", args=[unverified.pk])
+    assert client.get(change).status_code == 302  # not found: back to the admin index
+
+    admin = staff_client(superuser=True)
+    listed = admin.get(CUSTOMERS, {"q": "Timing"}).context["cl"].result_list
+    assert set(listed) == {unverified, pending}
 
 
 def test_customer_service_approves_a_pending_customer(staff_client):
