@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # in ready(): forms imports the admin and models, which need the app registry
+        from apps.core.audit import audit_reverse_relations_untracked
         from apps.core.forms import admin_json_fields_safe
         from apps.core.serializers import (
             date_input_plain,
@@ -19,6 +20,7 @@ class CoreConfig(AppConfig):
 
         # one place, so a new admin screen or serializer cannot forget it
         admin_json_fields_safe()
+        audit_reverse_relations_untracked()
         decimal_output_unbounded()
         number_input_plain()
         date_input_plain()

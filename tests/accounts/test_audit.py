@@ -43,3 +43,16 @@ def test_password_hashes_are_never_in_the_audit_log():
     user.save()
     for entry in LogEntry.objects.get_for_object(user):
         assert "password" not in changes(entry)
+
+
+def test_a_created_rows_entry_names_its_own_fields_not_the_rows_pointing_at_it():
+    """An API key is pointed at by batch logs and webhook endpoints: those reverse relations are
+    not fields of the key, and its creation entry lists only what the key holds."""
+    from apps.accounts.services.api_keys import api_key_create  # the service under test
+
+    api_key, _raw = api_key_create(name="ERP connector", scopes=["stock:write"])
+    entry = LogEntry.objects.get_for_object(api_key).get(action=LogEntry.Action.CREATE)
+    recorded = set(changes(entry))
+
+    assert {"name", "scopes"} <= recorded
+    assert not recorded & {"batches", "webhook_endpoints"}

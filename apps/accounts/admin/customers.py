@@ -249,6 +249,7 @@ class CustomerAdmin(
         if request.user.is_superuser:
             return queryset
         return queryset.exclude(status=CustomerStatus.UNVERIFIED)
+
     list_display = ("code", "name", "tier", "status", "credit_limit_text", "sales_rep")
     list_filter = ("tier", "status", ("sales_rep", admin.RelatedOnlyFieldListFilter))
     search_fields = ("code", "name", "tax_number", "email")
