@@ -131,12 +131,12 @@ class OrderLineInline(ReadOnlyInline):
 
 class OrderStatusChangeInline(ReadOnlyInline):
     model = OrderStatusChange
-    fields = ("created_at", "from_status", "to_status", "actor", "changed_by", "note")
+    fields = ("created_at", "from_status", "to_status", "actor", "changed_by", "api_key", "note")
     readonly_fields = fields
     verbose_name_plural = _("status history")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
+        return super().get_queryset(request).select_related("changed_by", "api_key")
 
 
 # --- the order admin ----------------------------------------------------------------------------

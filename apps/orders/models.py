@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.models import Customer, DealerRole
+from apps.accounts.models import ApiKey, Customer, DealerRole
 from apps.catalog.models import Product
 from apps.core.models import YearlySequence, status_label
 from apps.core.money import money_text, number_text
@@ -311,6 +311,15 @@ class OrderStatusChange(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("by"),
+    )
+    api_key = models.ForeignKey(
+        ApiKey,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
+        help_text=_("The ERP connector's key that asked for the change."),
     )
     actor = models.CharField(_("actor"), max_length=16)  # dealer | staff | erp | system
     note = models.TextField(_("note"), blank=True)

@@ -77,8 +77,11 @@ class ReturnPhotoInline(_ReadOnlyInline):
 
 class ReturnStatusChangeInline(_ReadOnlyInline):
     model = ReturnStatusChange
-    fields = ("created_at", "from_status", "to_status", "actor", "changed_by", "note")
+    fields = ("created_at", "from_status", "to_status", "actor", "changed_by", "api_key", "note")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by", "api_key")
 
 
 class DecideForm(forms.Form):

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.models import Customer
+from apps.accounts.models import ApiKey, Customer
 from apps.core.models import YearlySequence, status_label
 from apps.core.money import number_text
 from apps.orders.models import Order, OrderLine
@@ -180,6 +180,15 @@ class ReturnStatusChange(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("by"),
+    )
+    api_key = models.ForeignKey(
+        ApiKey,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
+        help_text=_("The ERP connector's key that asked for the change."),
     )
     actor = models.CharField(_("actor"), max_length=16)
     note = models.TextField(_("note"), blank=True)

@@ -307,7 +307,14 @@ def _locked(request: ReturnRequest) -> ReturnRequest:
 
 
 def _move(
-    request: ReturnRequest, to: str, *, actor: str, by=None, note: str = "", stamp: str = ""
+    request: ReturnRequest,
+    to: str,
+    *,
+    actor: str,
+    by=None,
+    note: str = "",
+    stamp: str = "",
+    api_key=None,
 ) -> ReturnRequest:
     check_transition(request.status, to, actor)
     previous = request.status
@@ -326,6 +333,7 @@ def _move(
         from_status=previous,
         to_status=to,
         changed_by=by if getattr(by, "pk", None) else None,
+        api_key=api_key,
         actor=actor,
         note=note,
         created_at=now,
@@ -341,7 +349,7 @@ def return_cancel(*, request: ReturnRequest, by) -> ReturnRequest:
 
 
 def return_decide(
-    *, request: ReturnRequest, status: str, actor: str, by=None, note: str = ""
+    *, request: ReturnRequest, status: str, actor: str, by=None, api_key=None, note: str = ""
 ) -> tuple[ReturnRequest, bool]:
     """Approve or reject (a reason is required to reject). The status it has already:
     ``(request, False)``, nothing changes."""
@@ -352,7 +360,10 @@ def return_decide(
         request = _locked(request)
         if request.status == status:
             return request, False
-        return _move(request, status, actor=actor, by=by, note=note, stamp="decided_at"), True
+        moved = _move(
+            request, status, actor=actor, by=by, note=note, stamp="decided_at", api_key=api_key
+        )
+        return moved, True
 
 
 def _sale_warehouses(order: Order) -> dict[int, int]:
@@ -445,7 +456,7 @@ def _clean_receipt(request: ReturnRequest, lines) -> dict[int, dict]:
 
 
 def return_receive(
-    *, request: ReturnRequest, actor: str, by=None, lines=None, note: str = ""
+    *, request: ReturnRequest, actor: str, by=None, api_key=None, lines=None, note: str = ""
 ) -> tuple[ReturnRequest, bool]:
     """The goods are back: per line the quantity received (default: all asked). Units back in
     stock are a ``return`` movement into the warehouse the order was sold from (serials
@@ -494,7 +505,16 @@ def return_receive(
             line.save(
                 update_fields=["received_quantity", "quarantined_quantity", "received_serials"]
             )
-        return _move(request, S.RECEIVED, actor=actor, by=by, note=note, stamp="received_at"), True
+        moved = _move(
+            request,
+            S.RECEIVED,
+            actor=actor,
+            by=by,
+            note=note,
+            stamp="received_at",
+            api_key=api_key,
+        )
+        return moved, True
 
 
 def credit_amounts(
@@ -536,7 +556,7 @@ def _credited_before(request: ReturnRequest, order_lines: list[int]) -> dict[int
 
 
 def return_credit(
-    *, request: ReturnRequest, actor: str, by=None, note: str = ""
+    *, request: ReturnRequest, actor: str, by=None, api_key=None, note: str = ""
 ) -> tuple[ReturnRequest, bool]:
     """A credit note on the dealer's ledger for what was received (``return.credited``).
     Goods that came back free (a 100 % campaign, a unit share that rounds to 0.00) are
@@ -568,23 +588,40 @@ def return_credit(
         request.credit_net, request.credit_vat, request.credit_total = net, vat, gross
         request.save(update_fields=["credit_note", "credit_net", "credit_vat", "credit_total"])
         previous = request.status
-        request = _move(request, S.CREDITED, actor=actor, by=by, note=note, stamp="credited_at")
+        request = _move(
+            request,
+            S.CREDITED,
+            actor=actor,
+            by=by,
+            note=note,
+            stamp="credited_at",
+            api_key=api_key,
+        )
         return_event_emit("return.credited", request, previous_status=previous)
         return request, True
 
 
 def return_set_status(
-    *, request: ReturnRequest, status: str, actor: str, by=None, note: str = "", lines=None
+    *,
+    request: ReturnRequest,
+    status: str,
+    actor: str,
+    by=None,
+    note: str = "",
+    lines=None,
+    api_key=None,
 ) -> tuple[ReturnRequest, bool]:
-    """The ERP's (or the back office's) decision by status name."""
+    """The ERP's (or the back office's) decision by status name (``api_key``: the ERP
+    connector's key, recorded with the change)."""
+    who = {"actor": actor, "by": by, "note": note, "api_key": api_key}
     if status in (S.APPROVED, S.REJECTED):
         if lines:
             raise ValidationError({"lines": [_("Lines go with the status received only.")]})
-        return return_decide(request=request, status=status, actor=actor, by=by, note=note)
+        return return_decide(request=request, status=status, **who)
     if status == S.RECEIVED:
-        return return_receive(request=request, actor=actor, by=by, lines=lines, note=note)
+        return return_receive(request=request, lines=lines, **who)
     if status == S.CREDITED:
         if lines:
             raise ValidationError({"lines": [_("Lines go with the status received only.")]})
-        return return_credit(request=request, actor=actor, by=by, note=note)
+        return return_credit(request=request, **who)
     raise ValidationError({"status": [_("Choose one of: approved, rejected, received, credited.")]})

@@ -437,6 +437,24 @@ def test_erp_moves_an_order_through_fulfilment_and_shipping_makes_the_sale(shop,
     assert events[1].data["tracking_number"] == "TRK-1"
 
 
+def test_each_erp_status_change_records_the_connectors_key(shop, erp, integration_client):
+    """DESIGN.md: every status change records who. For the ERP that is the API key it called
+    with: with several connectors, the history tells which one moved the order."""
+    shop.product("A-1", stock=10)
+    order = placed(shop, [("A-1", 1)])
+    other = integration_client(scopes=["orders:write"], name="Warehouse connector")
+
+    assert post_status(erp, order, "processing").status_code == 200
+    assert post_status(other, order, "shipped").status_code == 200
+
+    steps = order.status_history.order_by("created_at", "id")
+    assert [(s.to_status, s.actor, s.api_key) for s in steps][-2:] == [
+        ("processing", "erp", erp.api_key),
+        ("shipped", "erp", other.api_key),
+    ]
+    assert steps.first().api_key is None  # placed by the dealer
+
+
 def test_erp_cancels_a_confirmed_or_processing_order_and_the_reservation_is_released(shop, erp):
     shop.product("A-1", stock=10)
     confirmed = placed(shop, [("A-1", 3)])

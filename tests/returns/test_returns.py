@@ -88,6 +88,18 @@ def test_a_return_is_requested_approved_received_and_credited(
     assert set(first) == {"from", "to", "at", "by", "actor", "note"}
     user = shop.owner.user
     assert (first["actor"], first["by"]) == ("dealer", user.get_full_name() or user.email)
+    # the ERP's steps record the connector's key that asked (who, for a system)
+    keys = ReturnRequest.objects.get(number=number).status_history.values_list(
+        "to_status", "api_key"
+    )
+    assert sorted(keys) == sorted(
+        [
+            ("requested", None),
+            ("approved", erp.api_key.pk),
+            ("received", erp.api_key.pk),
+            ("credited", erp.api_key.pk),
+        ]
+    )
 
 
 # --- the window -------------------------------------------------------------------------------

@@ -307,6 +307,7 @@ class ErpOrderStatusView(IntegrationAPIView):
                 tracking_number=data.get("tracking_number"),
                 carrier=data.get("carrier"),
                 serials=data.get("serial_numbers"),
+                api_key=self.api_key,
             )
         except ValidationError as exc:
             raise _serial_errors(exc, order) from exc

@@ -200,6 +200,7 @@ class ErpReturnStatusView(IntegrationAPIView):
             actor=ERP,
             note=data.validated_data.get("note") or "",
             lines=[dict(line) for line in data.validated_data.get("lines") or []] or None,
+            api_key=self.api_key,
         )
         result = erp_return_queryset().get(pk=result.pk)
         return Response(ErpReturnStatusResultSerializer(result, context={"changed": changed}).data)

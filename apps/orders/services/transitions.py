@@ -57,8 +57,11 @@ def _locked(order: Order) -> Order:
     return Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
 
 
-def _move(order: Order, to: str, *, actor: str, by=None, note: str = "", serials=None) -> Order:
-    """Move a locked ``order`` to ``to`` (inside the caller's transaction)."""
+def _move(
+    order: Order, to: str, *, actor: str, by=None, note: str = "", serials=None, api_key=None
+) -> Order:
+    """Move a locked ``order`` to ``to`` (inside the caller's transaction); ``api_key``: the
+    ERP connector's key that asked, recorded with the change."""
     check_transition(order.status, to, actor)
     previous = order.status
     now = timezone.now()
@@ -78,6 +81,7 @@ def _move(order: Order, to: str, *, actor: str, by=None, note: str = "", serials
         from_status=previous,
         to_status=to,
         changed_by=by if getattr(by, "pk", None) else None,
+        api_key=api_key,
         actor=actor,
         note=note,
         created_at=now,
@@ -236,11 +240,13 @@ def order_set_status(
     tracking_number: str | None = None,
     carrier: str | None = None,
     serials: dict[str, list[str]] | None = None,
+    api_key=None,
 ) -> tuple[Order, bool]:
-    """Fulfilment by staff or the ERP: ``processing``, ``shipped`` (tracking number, carrier,
-    serial numbers), ``delivered``, ``cancelled``. Asking for the status the order already
-    has changes nothing and answers ``(order, False)`` (an unattended ERP connector may
-    send the same update twice); a tracking number or carrier is still recorded."""
+    """Fulfilment by staff or the ERP (``api_key``: the connector's key, recorded with the
+    change): ``processing``, ``shipped`` (tracking number, carrier, serial numbers),
+    ``delivered``, ``cancelled``. Asking for the status the order already has changes nothing
+    and answers ``(order, False)`` (an unattended ERP connector may send the same update
+    twice); a tracking number or carrier is still recorded."""
     if status not in S.values:
         raise ValidationError({"status": [_("Unknown status.")]})
     note = _text(note, "note")
@@ -261,7 +267,10 @@ def order_set_status(
             if serials:
                 _serials_as_recorded(order, serials)
             return order, False
-        return _move(order, status, actor=actor, by=by, note=note, serials=serials), True
+        moved = _move(
+            order, status, actor=actor, by=by, note=note, serials=serials, api_key=api_key
+        )
+        return moved, True
 
 
 def _serials_as_recorded(order: Order, serials: dict[str, list[str]]) -> None:
