@@ -267,7 +267,7 @@ def _card_payments(customer: Customer, today: date) -> str:
 
     paid(1, "2500.00", 12)
     refunded = paid(2, "1200.00", 20, refunded_amount=Decimal("200.00"))
-    reason = "Two cable reels returned before shipping"
+    reason = "Sevkiyattan önce iade edilen iki kablo makarası"
     entry = ledger_post(
         customer=customer,
         kind=LedgerEntry.Kind.REFUND,

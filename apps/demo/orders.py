@@ -66,9 +66,9 @@ def _orders(customer: Customer, skus: list[str]) -> int:
     processing = place(owner, [(skus[3], 1)])
     order_set_status(order=processing, status="processing", actor="erp")
     _backdate(processing, 3.3, step=0.6)
-    _backdate(place(owner, [(skus[4], 2)], note="Confirmed, waiting for the warehouse"), 2.4)
+    _backdate(place(owner, [(skus[4], 2)], note="Onaylandı, depodan çıkış bekleniyor"), 2.4)
     cancelled = place(owner, [(skus[0], 1)])
-    order_cancel(order=cancelled, by=owner, reason="Ordered twice")
+    order_cancel(order=cancelled, by=owner, reason="Yanlışlıkla iki kez sipariş verildi")
     _backdate(cancelled, 9.5)
     _backdate(place(owner, [(skus[1], 1)], "card"), 1.2)  # awaiting_payment
     _backdate(place(owner, [(skus[2], 1)], "bank_transfer"), 1.6)  # confirmed
@@ -80,7 +80,7 @@ def _orders(customer: Customer, skus: list[str]) -> int:
     _backdate(place_over(buyer, buyer.order_limit, skus[2]), 0.8)  # awaiting_approval
     rejected = place_over(buyer, buyer.order_limit, skus[3])
     if rejected is not None:
-        order_reject(order=rejected, by=owner, reason="Not this month")
+        order_reject(order=rejected, by=owner, reason="Bu ay bütçe yok")
     _backdate(rejected, 5.3)
     approved = place_over(buyer, buyer.order_limit, skus[4])
     if approved is not None:

@@ -4,9 +4,12 @@ demo dealer and two campaigns, so the demo shows every price source. Idempotent.
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.db.models import Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.accounts.models import Customer
@@ -16,11 +19,16 @@ from apps.catalog.models import Brand, Product
 from apps.demo.catalog import SKU_PREFIX, _chunks, _delete_many, insert_rows
 from apps.pricing.engine import prices_bump
 from apps.pricing.index import price_index_rebuild
-from apps.pricing.models import Price, PriceList, SpecialPrice
+from apps.pricing.models import Price, PriceChange, PriceList, SpecialPrice
 
 TIER_FACTORS = {"A": Decimal("0.80"), "B": Decimal("0.85"), "C": Decimal("0.90")}
-CAMPAIGN_NAMES = ("Demo: 10% on one brand", "Demo: 5 TRY off from 20 units")
-BANNER_TITLES = ("Demo: this month's brand, 10% off", "Demo: new in the catalog")
+BREAK = Decimal("0.95")  # the carton price: 5 % off
+PRICE_CHANGES = 12  # products with a price history
+CAMPAIGN_NAMES = ("Demo: bir markada %10 indirim", "Demo: 20 adetten itibaren 5 TL indirim")
+# the names of earlier demo runs, removed by --reset too
+CAMPAIGN_NAMES_BEFORE = ("Demo: 10% on one brand", "Demo: 5 TRY off from 20 units")
+BANNER_TITLES = ("Demo: ayın markası, %10 indirim", "Demo: katalogdaki yenilikler")
+BANNER_TITLES_BEFORE = ("Demo: this month's brand, 10% off", "Demo: new in the catalog")
 
 
 def demo_list_price(product_id: int) -> Decimal:
@@ -41,15 +49,22 @@ def seed_prices(options) -> list[str]:
         .values_list("pk", flat=True)
     )
     now = timezone.now()
+    rules = dict(
+        Product.objects.filter(pk__in=ids).values_list(
+            "pk", Greatest("min_order_quantity", Value(1)) * Greatest("order_multiple", Value(1))
+        )
+    )
     for chunk in _chunks(ids, 2000):
         rows = []
         for product_id in chunk:
             base = demo_list_price(product_id)
-            rows.append(_row(lists["LIST"], product_id, 1, base, now))
-            rows.append(_row(lists["LIST"], product_id, 10, base * Decimal("0.95"), now))
-            for code, factor in TIER_FACTORS.items():
+            # 5 % off from a carton: at least 10 units, above the product's minimum order
+            carton = max(10, rules.get(product_id, 1) * 4)
+            for code, factor in (("LIST", Decimal(1)), *TIER_FACTORS.items()):
                 rows.append(_row(lists[code], product_id, 1, base * factor, now))
+                rows.append(_row(lists[code], product_id, carton, base * factor * BREAK, now))
         insert_rows(Price, rows)
+    changes = _seed_price_changes(lists["LIST"], ids[:PRICE_CHANGES], now)
     dealer = Customer.objects.filter(code="DEMO001").first()
     specials = 0
     if dealer is not None:
@@ -93,10 +108,35 @@ def seed_prices(options) -> list[str]:
     price_index_rebuild()  # the prices above were written with bulk SQL
     banners = _seed_banners(brand)
     return [
-        f"demo prices: {len(ids)} products newly priced (LIST with a break at 10, tiers A/B/C), "
-        f"{specials} special prices for DEMO001, {len(CAMPAIGN_NAMES)} campaigns, "
-        f"{banners} dashboard banners"
+        f"demo prices: {len(ids)} products newly priced (LIST and tiers A/B/C, each with a "
+        f"carton break), {changes} price changes, {specials} special prices for DEMO001, "
+        f"{len(CAMPAIGN_NAMES)} campaigns, {banners} dashboard banners"
     ]
+
+
+def _seed_price_changes(price_list, product_ids: list[int], now) -> int:
+    """The price history of a few products: last month's ERP batch raised their list price
+    by 6 % to today's (Pricing › Price changes, a product's "why this price")."""
+    when = now - timedelta(days=9)
+    rows = []
+    for product_id in product_ids:
+        new = demo_list_price(product_id).quantize(Decimal("0.0001"))
+        old = (new / Decimal("1.06")).quantize(Decimal("0.0001"))
+        for min_quantity, amount_old, amount_new in ((1, None, old), (1, old, new)):
+            rows.append(
+                PriceChange(
+                    product_id=product_id,
+                    price_list=price_list,
+                    min_quantity=min_quantity,
+                    old_amount=amount_old,
+                    new_amount=amount_new,
+                    source=PriceChange.Source.ERP,
+                    reference="batch:demo" if amount_old is None else "batch:demo-2",
+                    changed_at=when - timedelta(days=30) if amount_old is None else when,
+                )
+            )
+    PriceChange.objects.bulk_create(rows)
+    return len(rows)
 
 
 def _seed_banners(brand) -> int:
@@ -136,13 +176,14 @@ def _row(price_list, product_id, min_quantity, amount, now) -> dict:
 
 
 def reset_prices(options) -> None:
-    Campaign.objects.filter(name__in=CAMPAIGN_NAMES).delete()
-    Banner.objects.filter(title__in=BANNER_TITLES).delete()
+    Campaign.objects.filter(name__in=CAMPAIGN_NAMES + CAMPAIGN_NAMES_BEFORE).delete()
+    Banner.objects.filter(title__in=BANNER_TITLES + BANNER_TITLES_BEFORE).delete()
     SpecialPrice.objects.filter(product__sku__startswith=SKU_PREFIX).delete()
     # one DELETE: through the collector, each price row's post_delete refreshed the price
     # index for its product (about 45 s for the default 200 products); the rebuild below
     # covers them all
     _delete_many(Price.objects.filter(product__sku__startswith=SKU_PREFIX), "prices")
+    PriceChange.objects.filter(reference__in=("batch:demo", "batch:demo-2")).delete()
     campaigns_bump()
     prices_bump()
     price_index_rebuild()

@@ -51,7 +51,7 @@ def _answer(quote: Quote, discount: Decimal, days: int) -> Quote:
         by=None,
         prices=prices,
         valid_until=business_today() + datetime.timedelta(days=days),
-        note="Project price for the quantities asked; delivery from the Istanbul warehouse.",
+        note="İstenen miktarlar için proje fiyatı; teslimat İstanbul deposundan.",
     )
 
 
@@ -84,7 +84,7 @@ def seed_quotes(options) -> list[str]:
     waiting = quote_request(
         user=asker,
         lines=[{"sku": s, "quantity": quantity(m, k, 10)} for s, m, k in skus[:2]],
-        note="Hotel project in Antalya: delivery in February.",
+        note="Antalya'daki otel projesi: teslimat şubatta.",
         valid_until_wanted=business_today() + datetime.timedelta(days=30),
     )
     wanted = [(sku, quantity(m, k, 5)) for sku, m, k in skus[2:4]]
@@ -96,7 +96,7 @@ def seed_quotes(options) -> list[str]:
             {"sku": sku, "quantity": q, "target_price": _target(p)}
             for (sku, q), p in zip(wanted, today, strict=True)
         ],
-        note="Yearly needs of our Bursa branch.",
+        note="İstanbul mağazamızın yıllık ihtiyacı.",
     )
     _answer(sent, Decimal("0.08"), days=21)
     accepted = quote_request(
@@ -111,13 +111,13 @@ def seed_quotes(options) -> list[str]:
         everyday = Product.objects.visible().filter(sku__startswith=SKU_PREFIX).order_by("sku")[:8]
         list_create(
             user=owner,
-            name="Monthly shop supplies",
+            name="Aylık mağaza ihtiyaçları",
             shared=True,
             items=[{"sku": p.sku, "quantity": max(p.min_order_quantity, 1)} for p in everyday[:5]],
         )
         list_create(
             user=asker,
-            name="Site kit",
+            name="Şantiye seti",
             items=[{"sku": p.sku, "quantity": max(p.min_order_quantity, 1)} for p in everyday[5:]],
         )
         lists = 2

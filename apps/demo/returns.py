@@ -37,9 +37,11 @@ def _returns(customer: Customer) -> list[str]:
             user=owner,
             order_number=order.number,
             lines=[{"sku": first.sku, "quantity": 1, "reason": "damaged"}],
-            note="One carton arrived crushed",
+            note="Bir koli ezik geldi",
         )
-        return_decide(request=credited, status="approved", actor=STAFF, note="Send it back")
+        return_decide(
+            request=credited, status="approved", actor=STAFF, note="Geri gönderebilirsiniz"
+        )
         return_receive(request=credited, actor=STAFF)
         return_credit(request=credited, actor=STAFF)
         made.append(credited.number)
@@ -47,7 +49,7 @@ def _returns(customer: Customer) -> list[str]:
             user=owner,
             order_number=order.number,
             lines=[{"sku": second.sku, "quantity": 1, "reason": "not_needed"}],
-            note="Ordered one too many",
+            note="Bir adet fazla sipariş edilmiş",
         )
         made.append(waiting.number)
     elif customer.code.endswith("2"):
@@ -67,12 +69,15 @@ def _returns(customer: Customer) -> list[str]:
                     "sku": second.sku,
                     "quantity": 1,
                     "reason": "other",
-                    "reason_text": "Colour is not as on the picture",
+                    "reason_text": "Renk fotoğraftaki gibi değil",
                 }
             ],
         )
         return_decide(
-            request=rejected, status="rejected", actor=STAFF, note="The colour is as listed"
+            request=rejected,
+            status="rejected",
+            actor=STAFF,
+            note="Renk katalogda belirtildiği gibi",
         )
         made.append(rejected.number)
     return made

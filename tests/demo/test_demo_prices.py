@@ -1,0 +1,29 @@
+"""The demo's prices show every screen something: each dealer, whatever its tier, sees a
+quantity break on a product page, and a few products have a price history."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from apps.accounts.models import User
+from apps.pricing.models import PriceChange
+
+pytestmark = [pytest.mark.django_db]
+
+
+def test_every_tier_sees_a_carton_break_and_some_products_have_a_price_history(api_client):
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+
+    for code in ("DEMO001", "DEMO002", "DEMO003"):  # tiers A, B and C
+        api_client.force_authenticate(User.objects.get(email=f"owner@{code.lower()}.example.com"))
+        item = api_client.get("/api/v1/products", {"page_size": 1}).json()["results"][0]
+        breaks = api_client.get(f"/api/v1/products/{item['sku']}").json()["price_breaks"]
+        assert len(breaks) >= 2, (code, breaks)
+        assert breaks[1]["min_quantity"] >= 10
+
+    history = PriceChange.objects.filter(reference__in=("batch:demo", "batch:demo-2"))
+    assert history.count() == 24
+    assert all(change.new_amount for change in history)
