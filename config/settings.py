@@ -463,6 +463,9 @@ LANGUAGES = [("en", _("English")), ("tr", _("Turkish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # the dealer portal's language until a dealer picks one (the API answers by Accept-Language)
 PORTAL_LANGUAGE_CODE = env_str("PORTAL_LANGUAGE_CODE", "tr")
+# the language a dealer or staff member chose is kept for a year, not until the browser closes
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 CURRENCY = "TRY"
 
 # The distributor, as its invoices and statements print it (the PDFs the platform renders).

@@ -228,7 +228,10 @@ class LoginView(PortalView):
             )
             if user.customer_id is None:  # staff sign in to the back office
                 return _login_refused(
-                    request, _("This is the dealer portal: staff use the back office."), 403
+                    request,
+                    _("This is the dealer portal: staff use the back office."),
+                    403,
+                    back_office_url=reverse("admin:index"),
                 )
             if sms_login_required(user):
                 notice = sms_code_send(user=user)

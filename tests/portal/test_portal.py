@@ -80,6 +80,17 @@ def test_signing_in_returns_to_the_page_asked_for_with_every_filter(shop):
     assert signed_in.status_code == 302 and signed_in["Location"] == wanted
 
 
+def test_staff_signing_in_to_the_portal_are_pointed_to_the_back_office(db):
+    from tests.factories import StaffUserFactory
+
+    staff = StaffUserFactory(password=PASSWORD)
+    response = Client().post("/portal/login/", {"email": staff.email, "password": PASSWORD})
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "personel yönetim panelini kullanır" in page and 'href="/admin/"' in page
+
+
 def test_signing_in_follows_the_lockout_rules(shop):
     from tests.factories import DealerUserFactory
 
@@ -100,7 +111,9 @@ def test_the_portal_speaks_turkish_unless_english_is_chosen(shop):
     assert response["Content-Language"] == "tr"  # the header says what the page is in
     assert "1.234,50 ₺" in page  # Turkish money format
     assert ">Stokta</span>" in page and ">Stokta yok</span>" in page  # 50, B-2: none
-    client.post("/i18n/setlang/", {"language": "en", "next": "/portal/catalog/"})
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/portal/catalog/"})
+    # the choice is kept across browser restarts (a year), not only for the session
+    assert switched.cookies["django_language"]["max-age"] == 365 * 24 * 60 * 60
     response = client.get("/portal/catalog/")
     page = response.content.decode()
     assert "Add to cart" in page and "1,234.50 ₺" in page
