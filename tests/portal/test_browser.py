@@ -274,3 +274,11 @@ def test_every_portal_page_renders_in_a_browser_without_script_errors(live_serve
         walk.shot(name)
     assert "1.100,00 ₺" in walk.page.goto(f"{walk.url}/portal/quotes/{quote.number}/").text()
     assert errors == []
+    # on a phone no page scrolls sideways: a wide table scrolls inside its own box
+    walk.page.set_viewport_size({"width": 390, "height": 844})
+    for name, url in {**pages, "cart": "/portal/cart/", "orders": "/portal/orders/"}.items():
+        walk.page.goto(f"{walk.url}{url}")
+        width = walk.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (url, width)
+        if name in ("quote", "list"):
+            walk.shot(f"phone-{name}")
