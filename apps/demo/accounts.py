@@ -10,8 +10,10 @@ them. The passwords are fixed and printed on purpose: this is demo data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -27,6 +29,7 @@ from tqdm import tqdm
 from apps.accounts import lockout
 from apps.accounts.models import (
     Address,
+    Consent,
     CreditLimitChange,
     Customer,
     CustomerStatus,
@@ -542,6 +545,7 @@ def seed_dealers(options) -> list[str]:
                 customer_assign_sales_rep(customer=customer, rep=rep, by=None)
         lines.extend(users.seed(customer, dealer))
     users.create()
+    _seed_consents()
     assigned = [d.code for d in dealers if d.assigned_to_sales_manager]
     if sales_manager is not None:
         lines.append(f"{DEMO_SALES_MANAGER_EMAIL} is the sales rep of {', '.join(assigned)}")
@@ -550,6 +554,41 @@ def seed_dealers(options) -> list[str]:
 
 def _demo_customers():
     return Customer.all_objects.filter(code__regex=DEMO_CODE_RE)
+
+
+def _seed_consents() -> None:
+    """What each demo dealer user accepted when the account was opened (terms of sale, the
+    KVKK notice; marketing messages for owners), and an owner of the first dealer who later
+    turned marketing off: the profile page shows answers and a history. Users that have
+    consents are left alone."""
+    users = (
+        User.objects.filter(customer__in=_demo_customers(), consents__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "role", "date_joined", "customer__code")
+    )
+    rows = []
+    for pk, role, joined, code in users:
+        kinds = [
+            (Consent.Kind.TERMS, settings.TERMS_VERSION),
+            (Consent.Kind.KVKK, settings.KVKK_VERSION),
+        ]
+        if role == DealerRole.OWNER:
+            kinds.append((Consent.Kind.MARKETING, settings.KVKK_VERSION))
+        rows.extend(
+            Consent(user_id=pk, kind=kind, version=version, granted=True, at=joined)
+            for kind, version in kinds
+        )
+        if role == DealerRole.OWNER and code == "DEMO001":
+            rows.append(
+                Consent(
+                    user_id=pk,
+                    kind=Consent.Kind.MARKETING,
+                    version=settings.KVKK_VERSION,
+                    granted=False,
+                    at=joined + timedelta(days=3),
+                )
+            )
+    Consent.objects.bulk_create(rows, batch_size=2000)
 
 
 def reset_dealers(options) -> None:

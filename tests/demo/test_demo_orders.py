@@ -43,3 +43,16 @@ def test_a_delivered_demo_order_moved_on_different_days_with_its_stock(seeded):
 def test_demo_carts_are_being_filled(seeded):
     owners = CartItem.objects.filter(cart__customer__code="DEMO001", cart__user__role="owner")
     assert owners.count() == 2
+
+
+def test_demo_users_have_their_consents_and_one_owner_a_history(seeded):
+    from apps.accounts.models import Consent, User  # the accounts side of the demo
+    from apps.accounts.services.consents import consent_current
+
+    owner = User.objects.get(email="owner@demo001.example.com")
+    current = consent_current(user=owner)
+    assert current["terms"].granted and current["kvkk"].granted
+    assert current["marketing"].granted is False  # turned off after the account was opened
+    assert Consent.objects.filter(user=owner, kind="marketing").count() == 2
+    buyer = User.objects.get(email="purchasing@demo002.example.com")
+    assert consent_current(user=buyer)["marketing"] is None  # never asked
