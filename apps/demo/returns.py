@@ -4,6 +4,11 @@ the goods, rejected), made through the returns services. ``--reset`` removes the
 
 from __future__ import annotations
 
+import io
+
+from django.core.files.base import ContentFile
+from PIL import Image, ImageDraw
+
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderStatus
@@ -19,6 +24,18 @@ from apps.returns.states import STAFF
 
 DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
 DEALERS = 3
+
+
+def _carton_photo() -> ContentFile:
+    """The dealer's photo of a crushed carton, drawn here (no file to ship)."""
+    photo = Image.new("RGB", (800, 600), (226, 232, 240))
+    draw = ImageDraw.Draw(photo)
+    draw.polygon([(170, 180), (630, 150), (650, 470), (150, 500)], fill=(180, 134, 80))
+    draw.line([(170, 180), (400, 330), (630, 150)], fill=(120, 85, 45), width=8)  # the dent
+    draw.line([(400, 330), (420, 490)], fill=(120, 85, 45), width=6)
+    data = io.BytesIO()
+    photo.save(data, "JPEG", quality=85)
+    return ContentFile(data.getvalue(), name="ezik-koli.jpg")
 
 
 def _returns(customer: Customer) -> list[str]:
@@ -38,6 +55,7 @@ def _returns(customer: Customer) -> list[str]:
             order_number=order.number,
             lines=[{"sku": first.sku, "quantity": 1, "reason": "damaged"}],
             note="Bir koli ezik geldi",
+            photos=[_carton_photo()],
         )
         return_decide(
             request=credited, status="approved", actor=STAFF, note="Geri gönderebilirsiniz"

@@ -56,3 +56,11 @@ def test_demo_users_have_their_consents_and_one_owner_a_history(seeded):
     assert Consent.objects.filter(user=owner, kind="marketing").count() == 2
     buyer = User.objects.get(email="purchasing@demo002.example.com")
     assert consent_current(user=buyer)["marketing"] is None  # never asked
+
+
+def test_the_demo_damaged_return_carries_the_dealers_photo(seeded):
+    from apps.returns.models import ReturnPhoto  # the returns side of the demo
+
+    photo = ReturnPhoto.objects.get(request__customer__code="DEMO001")
+    assert photo.content_type == "image/jpeg" and photo.size > 0
+    assert photo.request.note == "Bir koli ezik geldi"
