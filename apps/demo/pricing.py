@@ -13,7 +13,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.accounts.models import Customer
-from apps.campaigns.models import Banner, Campaign
+from apps.campaigns.models import Banner, Campaign, Collection, CollectionItem
 from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import Brand, Product
 from apps.demo.catalog import SKU_PREFIX, _chunks, _delete_many, insert_rows
@@ -107,10 +107,12 @@ def seed_prices(options) -> list[str]:
     prices_bump()
     price_index_rebuild()  # the prices above were written with bulk SQL
     banners = _seed_banners(brand)
+    collections = _seed_collections()
     return [
         f"demo prices: {len(ids)} products newly priced (LIST and tiers A/B/C, each with a "
         f"carton break), {changes} price changes, {specials} special prices for DEMO001, "
-        f"{len(CAMPAIGN_NAMES)} campaigns, {banners} dashboard banners"
+        f"{len(CAMPAIGN_NAMES)} campaigns, {banners} dashboard banners, "
+        f"{collections} collections"
     ]
 
 
@@ -137,6 +139,47 @@ def _seed_price_changes(price_list, product_ids: list[int], now) -> int:
             )
     PriceChange.objects.bulk_create(rows)
     return len(rows)
+
+
+COLLECTIONS = (
+    # (slug, name, description, audience tiers or None for everyone)
+    (
+        "demo-sezon",
+        "Demo: sezonun çok satanları",
+        "Bayilerimizin bu ay en çok sipariş ettikleri.",
+        None,
+    ),
+    ("demo-santiye", "Demo: şantiye başlangıç seti", "Yeni bir şantiye için ilk sipariş.", ["A"]),
+)
+
+
+def _seed_collections() -> int:
+    """Two curated collections of demo products (one for everyone, one for tier A), so the
+    collections endpoint and the back office's list show some."""
+    products = list(_demo_products_visible()[:12])
+    made = 0
+    for position, (slug, name, description, tiers) in enumerate(COLLECTIONS):
+        if Collection.objects.filter(slug=slug).exists() or not products:
+            continue
+        collection = Collection.objects.create(
+            slug=slug,
+            name=name,
+            description=description,
+            sort_order=position,
+            audience="tiers" if tiers else "everyone",
+            tiers=tiers or [],
+        )
+        chosen = products[position * 6 : position * 6 + 6]
+        CollectionItem.objects.bulk_create(
+            CollectionItem(collection=collection, product=product, sort_order=order)
+            for order, product in enumerate(chosen)
+        )
+        made += 1
+    return made
+
+
+def _demo_products_visible():
+    return Product.objects.visible().filter(sku__startswith=SKU_PREFIX).order_by("sku")
 
 
 def _seed_banners(brand) -> int:
@@ -178,6 +221,7 @@ def _row(price_list, product_id, min_quantity, amount, now) -> dict:
 def reset_prices(options) -> None:
     Campaign.objects.filter(name__in=CAMPAIGN_NAMES + CAMPAIGN_NAMES_BEFORE).delete()
     Banner.objects.filter(title__in=BANNER_TITLES + BANNER_TITLES_BEFORE).delete()
+    Collection.objects.filter(slug__in=[slug for slug, *_rest in COLLECTIONS]).delete()
     SpecialPrice.objects.filter(product__sku__startswith=SKU_PREFIX).delete()
     # one DELETE: through the collector, each price row's post_delete refreshed the price
     # index for its product (about 45 s for the default 200 products); the rebuild below

@@ -27,3 +27,14 @@ def test_every_tier_sees_a_carton_break_and_some_products_have_a_price_history(a
     history = PriceChange.objects.filter(reference__in=("batch:demo", "batch:demo-2"))
     assert history.count() == 24
     assert all(change.new_amount for change in history)
+
+
+def test_the_demo_collections_reach_their_audience(api_client):
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+
+    def names(code: str) -> list[str]:
+        api_client.force_authenticate(User.objects.get(email=f"owner@{code.lower()}.example.com"))
+        return [c["name"] for c in api_client.get("/api/v1/collections").json()["results"]]
+
+    assert len(names("DEMO001")) == 2  # tier A: both
+    assert names("DEMO002") == ["Demo: sezonun çok satanları"]  # tier B: the one for everyone
