@@ -18,7 +18,7 @@ from django_celery_beat.models import PeriodicTask, PeriodicTasks
 FROM_SETTINGS = "CELERY_BEAT_SCHEDULE"  # the description of the entries made from settings
 
 
-def _for_the_database(fields: dict) -> dict:
+def for_the_database(fields: dict) -> dict:
     """The database keeps an entry's ``expires`` option (seconds, as celery's own scheduler
     reads it) as ``expire_seconds``, whole seconds."""
     options = dict(fields.get("options") or {})
@@ -31,7 +31,7 @@ def _for_the_database(fields: dict) -> dict:
 class DatabaseScheduler(schedulers.DatabaseScheduler):
     def update_from_dict(self, mapping):
         super().update_from_dict(
-            {name: _for_the_database(fields) for name, fields in mapping.items()}
+            {name: for_the_database(fields) for name, fields in mapping.items()}
         )
 
     def setup_schedule(self):

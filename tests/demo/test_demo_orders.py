@@ -64,3 +64,10 @@ def test_the_demo_damaged_return_carries_the_dealers_photo(seeded):
     photo = ReturnPhoto.objects.get(request__customer__code="DEMO001")
     assert photo.content_type == "image/jpeg" and photo.size > 0
     assert photo.request.note == "Bir koli ezik geldi"
+
+
+def test_the_demo_writes_the_periodic_tasks_as_beat_would(seeded, settings):
+    from django_celery_beat.models import PeriodicTask  # the back office's schedule screens
+
+    names = set(PeriodicTask.objects.values_list("name", flat=True))
+    assert set(settings.CELERY_BEAT_SCHEDULE) <= names

@@ -24,6 +24,7 @@ from apps.demo.orders import STEPS as ORDERS_STEPS
 from apps.demo.pricing import STEPS as PRICING_STEPS
 from apps.demo.quotes import STEPS as QUOTES_STEPS
 from apps.demo.returns import STEPS as RETURNS_STEPS
+from apps.demo.schedule import STEPS as SCHEDULE_STEPS
 from apps.finance.models import LedgerEntry
 from apps.pricing.models import Price
 
@@ -61,6 +62,7 @@ STEPS = [
     *RETURNS_STEPS,  # returns of the delivered orders in each state
     *QUOTES_STEPS,  # quotes waiting, answered and accepted; requisition lists
     *INTEGRATION_STEPS,  # the ERP's API key, and its batches of prices and stock
+    *SCHEDULE_STEPS,  # the periodic tasks, as beat writes them (the demo runs no beat)
 ]
 
 
