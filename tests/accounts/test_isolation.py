@@ -319,6 +319,51 @@ def test_a_role_refused_an_action_on_its_own_companys_object_hears_403(
     assert _snapshot() == before
 
 
+def test_a_refused_documents_lookup_asks_the_objects_page_not_the_document(
+    dealer_client, monkeypatch
+):
+    """A purchasing user may not read invoices: its 403 for an invoice's PDF looks the invoice
+    up by ``invoices/{number}``, without building the PDF it may not have."""
+    from apps.finance import documents
+
+    client = dealer_client("purchasing")
+    number = _other_invoice(client.user.customer)["number"]
+
+    def built(*args, **kwargs):
+        raise AssertionError("the PDF was built for a refused request")
+
+    monkeypatch.setattr(documents, "invoice_pdf_bytes", built)
+    assert client.get(f"/api/v1/invoices/{number}/pdf").status_code == 403
+    assert client.get(f"/api/v1/invoices/{number}/xml").status_code == 403
+
+
+def test_another_companys_item_through_the_callers_own_list_is_not_found(dealer_client):
+    """The lookup asks for the item itself, not only the list its URL names."""
+    from apps.orders.models import RequisitionList
+
+    client = dealer_client("viewer")
+    owner = DealerUserFactory(customer=client.user.customer, role="owner")
+    own = RequisitionList.objects.create(
+        customer=client.user.customer, owner=owner, name="Ours", shared=True
+    )
+    theirs = _other_requisition_list(CustomerFactory())["item_id"]
+    before = _snapshot()
+
+    for method in ("patch", "delete"):  # the URL serves no GET
+        url = f"/api/v1/lists/{own.pk}/items/{theirs}"
+        response = getattr(client, method)(url, {"quantity": 1}, format="json")
+        assert response.status_code == 404, (method, response.content)
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("role", ["owner", "purchasing", "finance", "viewer"])
+def test_a_method_a_url_does_not_serve_is_405_for_every_role(dealer_client, role):
+    client = dealer_client(role)
+    number = _other_order(CustomerFactory())["number"]
+    assert client.post(f"/api/v1/orders/{number}", {}, format="json").status_code == 405
+    assert client.put("/api/v1/invoices/XYZ", {}, format="json").status_code == 405
+
+
 def test_options_describes_the_callers_own_objects_only(dealer_client):
     """OPTIONS answers as GET would about the object: the caller's own order, and an action
     on it, are described; another company's or an absent one is 404 (above: the matrix)."""

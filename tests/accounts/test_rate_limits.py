@@ -142,3 +142,19 @@ def test_a_request_counts_all_its_limits_in_one_round_trip_to_redis(api_client, 
     counted = [command.split()[1] for command in request if command.startswith("INCRBY")]
     assert any(":throttle:ip:" in key for key in counted)
     assert any(f":throttle:user:{user.pk}:" in key for key in counted)
+
+
+def test_a_refused_request_counts_once_though_its_object_is_looked_up(settings, dealer_client):
+    """A role refused an action on its own company's object is first asked whether the object
+    is there (its GET, internally): that lookup is not a second request against the limits."""
+    from tests.factories import AddressFactory
+
+    rates(settings, user="5/min")
+    client = dealer_client("viewer")
+    address = AddressFactory(customer=client.user.customer)
+    url = f"/api/v1/company/addresses/{address.pk}"
+
+    statuses = [client.patch(url, {"title": "x"}, format="json").status_code for _ in range(3)]
+    statuses += [client.get("/api/v1/me").status_code for _ in range(3)]
+
+    assert statuses == [403, 403, 403, 200, 200, 429]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from rest_framework import generics
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import MethodNotAllowed, NotFound
 
 from apps.accounts.authentication import DealerJWTAuthentication
 from apps.accounts.permissions import IsDealerUser
@@ -45,15 +45,25 @@ class CompanyScopedMixin:
             return  # only whether the company has the object is asked: no role needed
         super().check_permissions(request)
 
+    def check_throttles(self, request):
+        if is_object_probe(request):
+            return  # the request it asks for has been counted already
+        super().check_throttles(request)
+
     def permission_denied(self, request, message=None, code=None):
-        if self.kwargs and request.user.is_authenticated and not self._probing:
-            self._probing = True  # get_object's own permission checks land here again
-            try:
-                answer = object_answer(request, self)
-            finally:
-                self._probing = False
-            if answer == 404:
-                raise NotFound()
+        if request.user.is_authenticated and not self._probing:
+            method = request.method.lower()
+            if method not in self.http_method_names or not hasattr(self, method):
+                # a method the URL does not serve is that, whatever the role and the object
+                raise MethodNotAllowed(request.method)
+            if self.kwargs:
+                self._probing = True  # get_object's own permission checks land here again
+                try:
+                    answer = object_answer(request, self)
+                finally:
+                    self._probing = False
+                if answer == 404:
+                    raise NotFound()
         super().permission_denied(request, message=message, code=code)
 
 

@@ -63,28 +63,31 @@ def is_object_probe(request) -> bool:
 
 def object_answer(request, view) -> int | None:
     """The status of a GET of the object the URL names, whatever the caller's role may do
-    (``is_object_probe``): by the URL itself when its view serves GET, else by the nearest URL
-    above it that names the same object with a GET (``orders/{number}/cancel`` ->
-    ``orders/{number}``), else by the view's own ``get_object`` (a generic view serving PATCH
-    and DELETE only; ``Http404`` when absent). ``None``: nothing to ask."""
+    (``is_object_probe``; not counted against the rate limits): by the shortest URL at or
+    above it that names the same object (the same URL parameters) with a GET, so the
+    object's own page rather than a document built from it (``invoices/{number}/pdf`` and
+    ``orders/{number}/cancel`` ask ``invoices/{number}`` and ``orders/{number}``), else by the
+    view's ``object_lookup`` (an object inside another: ``lists/{pk}/items/{item_id}``) or
+    ``get_object`` (a generic view serving PATCH and DELETE only; ``Http404`` when absent).
+    ``None``: nothing to ask."""
     path = request.path_info.rstrip("/")
-    while path.count("/") > 1:
+    found = None
+    while path.count("/") > 1 and view.kwargs:
         try:
             match = resolve(path)
         except Resolver404:
             match = None
         above = getattr(getattr(match, "func", None), "view_class", None)
-        if (
-            above is not None
-            and hasattr(above, "get")
-            and match.kwargs
-            and set(match.kwargs) <= set(view.kwargs)
-        ):
-            asked = copy.copy(request._request)
-            asked.method = "GET"
-            setattr(asked, PROBE, True)
-            return match.func(asked, *match.args, **match.kwargs).status_code
+        if above is not None and hasattr(above, "get") and set(match.kwargs) == set(view.kwargs):
+            found = match  # keep climbing: the shortest such URL answers
         path = path.rsplit("/", 1)[0]
-    if getattr(view, "queryset", None) is not None and hasattr(view, "get_object"):
+    if found is not None:
+        asked = copy.copy(request._request)
+        asked.method = "GET"
+        setattr(asked, PROBE, True)
+        return found.func(asked, *found.args, **found.kwargs).status_code
+    if hasattr(view, "object_lookup"):  # a view that names its object its own way
+        view.object_lookup()  # Http404 -> 404
+    elif getattr(view, "queryset", None) is not None and hasattr(view, "get_object"):
         view.get_object()  # Http404 -> 404
     return None

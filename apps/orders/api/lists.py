@@ -28,7 +28,7 @@ from apps.core.serializers import validated
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
 from apps.orders.api.views import _buy
-from apps.orders.models import RequisitionList
+from apps.orders.models import RequisitionList, RequisitionListItem
 
 TAGS = ["lists"]
 
@@ -177,6 +177,20 @@ class RequisitionListItemsView(_ListView):
 
 
 class RequisitionListItemDetailView(_ListView):
+    def object_lookup(self) -> RequisitionListItem:
+        """The line of the URL on a list the caller sees, else 404 (another company's line
+        included): what a refused role is told about first (``object_answer``), and what a
+        write asks before whether the caller may change the list (403)."""
+        return get_object_or_404(
+            RequisitionListItem.objects.filter(list__in=self.visible()),
+            pk=self.kwargs["item_id"],
+            list_id=self.kwargs["pk"],
+        )
+
+    def requisition_list(self) -> RequisitionList:
+        self.object_lookup()
+        return super().requisition_list()
+
     def item(self, reqlist: RequisitionList, item_id: int):
         item = get_object_or_404(reqlist.items.all(), pk=item_id)
         item.list = reqlist  # the row the permission was checked on
