@@ -26,6 +26,7 @@ from apps.accounts.models import (
 )
 from apps.accounts.services.customers import customer_assign_sales_rep
 from apps.integrations.models import BatchLog
+from apps.notifications.models import Notification
 from tests.factories import (
     AddressFactory,
     CustomerFactory,
@@ -162,6 +163,27 @@ def test_a_registration_reaches_staff_only_once_its_e_mail_is_verified(staff_cli
     admin = staff_client(superuser=True)
     listed = admin.get(CUSTOMERS, {"q": "Timing"}).context["cl"].result_list
     assert set(listed) == {unverified, pending}
+
+    # nor do its owner and the e-mail asking to verify the address reach them
+    registrant = DealerUserFactory(customer=unverified, role="owner", email="gizli@example.org")
+    notification = Notification.objects.create(
+        channel="email",
+        customer=unverified,
+        user=registrant,
+        to=registrant.email,
+        template="registration_verify",
+        subject="Confirm",
+    )
+    users = reverse("admin:accounts_user_changelist")
+    notifications = reverse("admin:notifications_notification_changelist")
+    assert registrant not in client.get(users, {"q": "gizli"}).context["cl"].result_list
+    user_page = reverse("admin:accounts_user_change", args=[registrant.pk])
+    assert client.get(user_page).status_code == 302
+    if role == "Customer Service":  # the one of the two that reads the notification log
+        shown = client.get(notifications).context["cl"].result_list
+        assert notification not in shown
+    assert registrant in admin.get(users, {"q": "gizli"}).context["cl"].result_list
+    assert notification in admin.get(notifications).context["cl"].result_list
 
 
 def test_customer_service_approves_a_pending_customer(staff_client):

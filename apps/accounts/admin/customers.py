@@ -242,14 +242,6 @@ class CustomerAdmin(
     dealer_scope = "pk"  # sales managers: the customers assigned to them
     form = CustomerAdminForm
 
-    def get_queryset(self, request):
-        """A self-registration reaches staff once its owner verified the e-mail (DESIGN.md,
-        Security): before that only super admins see it (to clear abandoned ones)."""
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.exclude(status=CustomerStatus.UNVERIFIED)
-
     list_display = ("code", "name", "tier", "status", "credit_limit_text", "sales_rep")
     list_filter = ("tier", "status", ("sales_rep", admin.RelatedOnlyFieldListFilter))
     search_fields = ("code", "name", "tax_number", "email")

@@ -29,7 +29,7 @@ from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 
-from apps.accounts.models import Customer, User
+from apps.accounts.models import Customer, CustomerStatus, User
 from apps.accounts.selectors import customer_list_for_staff
 
 WHOLE_BOOK = "__whole_book__"
@@ -79,9 +79,14 @@ def _multi_valued(model, path: str) -> bool:
 def scope_to_dealers(
     queryset: QuerySet, *, user: User, path: str, shared_when_null: bool = False
 ) -> QuerySet:
-    """The rows of ``queryset`` whose dealer (at ``path``) ``user`` sees."""
+    """The rows of ``queryset`` whose dealer (at ``path``) ``user`` sees. A self-registration
+    whose owner has not verified the e-mail yet reaches no staff member but super admins (to
+    clear abandoned ones), nor do its users and notifications (DESIGN.md, Security)."""
     if sees_every_dealer(user):
-        return queryset
+        if is_super_admin(user):
+            return queryset
+        status = "status" if path == "pk" else f"{path}__status"
+        return queryset.exclude(**{status: CustomerStatus.UNVERIFIED})
     mine = customer_list_for_staff(user=user).values("pk")
     if shared_when_null or _multi_valued(queryset.model, path):
         # no dealer named outside the scope (rows naming none are shared)
