@@ -221,7 +221,8 @@ def seed_staff_roles(options) -> list[str]:
 
 
 def reset_staff_roles(options) -> None:
-    User.objects.filter(email__in=[email for email, *_rest in DEMO_STAFF]).delete()
+    """Nothing: the demo staff are kept (what they did is recorded under their user, and
+    dealers may be assigned to them); the seed sets their passwords and roles again."""
 
 
 # --- dealers ----------------------------------------------------------------------------------

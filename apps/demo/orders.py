@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
+from apps.demo.catalog import SKU_PREFIX
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
 from apps.inventory.services import stock_release
@@ -186,7 +187,11 @@ def reset_orders(options) -> None:
     references = [f"order:{n}" for n in orders.values_list("number", flat=True)]
     for reference in references:  # give reserved stock back before the orders go
         stock_release(reference=reference)
-    StockMovement.objects.filter(reference__in=references).delete()
+    # the movements of demo products go (with them); a real product's ledger keeps what the
+    # demo's orders did to its stock, so it still adds up to what is on hand
+    StockMovement.objects.filter(
+        reference__in=references, product__sku__startswith=SKU_PREFIX
+    ).delete()
     orders.delete()
     CartItem.objects.filter(cart__customer__in=customers).delete()
 

@@ -135,7 +135,11 @@ def reset_quotes(options) -> None:
     references = [f"order:{number}" for number in orders]
     for reference in references:
         stock_release(reference=reference)
-    StockMovement.objects.filter(reference__in=references).delete()
+    # the movements of demo products go (with them); a real product's ledger keeps what the
+    # demo's orders did to its stock, so it still adds up to what is on hand
+    StockMovement.objects.filter(
+        reference__in=references, product__sku__startswith=SKU_PREFIX
+    ).delete()
 
 
 STEPS = [("quotes", seed_quotes, reset_quotes)]

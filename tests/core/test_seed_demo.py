@@ -30,11 +30,22 @@ def test_seed_demo_twice_leaves_the_same_data():
     assert get_user_model().objects.filter(email__iexact=DEMO_ADMIN_EMAIL).count() == 1
 
 
-def test_seed_demo_reset_recreates_the_data():
+def test_seed_demo_reset_recreates_the_demo_data_and_keeps_the_staff():
+    """The demo dealers are made afresh; the demo staff are kept (what they did is recorded
+    under them, and real dealers may be assigned to them) with the demo password again."""
+    from apps.accounts.models import Customer  # the demo's dealers
+
     run()
-    first = get_user_model().objects.get(email=DEMO_ADMIN_EMAIL).pk
+    admin = get_user_model().objects.get(email=DEMO_ADMIN_EMAIL)
+    admin.set_password("Changed-Since-2026")
+    admin.save()
+    dealer = Customer.objects.get(code="DEMO001").pk
+
     run("--reset")
-    assert get_user_model().objects.get(email=DEMO_ADMIN_EMAIL).pk != first
+
+    again = get_user_model().objects.get(email=DEMO_ADMIN_EMAIL)
+    assert again.pk == admin.pk and again.check_password(DEMO_ADMIN_PASSWORD)
+    assert Customer.objects.get(code="DEMO001").pk != dealer
 
 
 def test_seed_demo_refuses_bad_numbers():

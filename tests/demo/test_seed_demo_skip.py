@@ -14,7 +14,8 @@ from django.core.management.base import CommandError
 from apps.accounts.models import User
 from apps.catalog.models import Product
 from apps.orders.models import Order
-from apps.orders.services import order_place
+from apps.orders.services import order_place, order_set_status
+from apps.pricing.models import PriceList
 from tests.factories import AddressFactory, CustomerFactory, DealerUserFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -110,3 +111,55 @@ def test_reset_refuses_in_one_line_when_real_orders_name_demo_products():
     assert "\n" not in str(caught.value)
     assert Product.all_objects.filter(sku__startswith="DEMO-").count() == demo_products
     assert Order.objects.filter(customer__code="REAL01").count() == 1
+
+
+def test_reset_refuses_when_a_real_dealer_has_a_special_price_on_a_demo_product():
+    """The database would delete that special price with the demo product (no constraint
+    protects it): the reset names it and changes nothing. A real dealer assigned to a demo
+    sales manager keeps them through a reset that goes ahead."""
+    from apps.accounts.services.customers import customer_assign_sales_rep
+    from apps.pricing.models import SpecialPrice  # the pricing side of the check
+
+    run(*SMALL)
+    real = CustomerFactory(code="REAL02")
+    rep = User.objects.get(email="sales.manager@example.com")
+    customer_assign_sales_rep(customer=real, rep=rep, by=None)
+    product = Product.objects.filter(sku__startswith="DEMO-").order_by("sku").first()
+    special = SpecialPrice.objects.create(customer=real, product=product, min_quantity=1, amount=5)
+
+    with pytest.raises(CommandError) as caught:
+        run(*SMALL, "--reset")
+
+    assert "1 special prices of other dealers for demo products" in str(caught.value)
+    assert SpecialPrice.objects.filter(pk=special.pk).exists()
+    special.delete()
+    assert "Demo data ready." in run(*SMALL, "--reset")
+    real.refresh_from_db()
+    assert real.sales_rep == rep
+
+
+def test_reset_leaves_a_real_products_stock_ledger_whole(settings):
+    """A demo dealer's order of a real product went into that product's stock ledger: the
+    reset removes the order, not its movements, so the ledger still adds up to what is on
+    hand."""
+    from apps.inventory.models import StockLevel  # the inventory side of the check
+    from apps.pricing.services.prices import price_set
+    from tests.inventory.helpers import assert_ledger_consistent, stocked
+
+    run(*SMALL)
+    product, warehouses = stocked({"REALWH": 10}, sku="REAL-CABLE", min_order_quantity=1)
+    price_set(
+        price_list=PriceList.objects.get(code="LIST"), product=product, min_quantity=1, amount="10"
+    )
+    buyer = User.objects.get(email="owner@demo001.example.com")
+    order = order_place(
+        user=buyer, payment_method="on_account", items=[{"sku": "REAL-CABLE", "quantity": 2}]
+    )
+    for status in ("processing", "shipped"):  # two units left the warehouse
+        order, _changed = order_set_status(order=order, status=status, actor="erp")
+
+    run(*SMALL, "--reset")
+
+    level = StockLevel.objects.get(product=product, warehouse=warehouses["REALWH"])
+    assert (level.on_hand, level.reserved) == (8, 0)
+    assert_ledger_consistent(level)

@@ -14,19 +14,25 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from tqdm import tqdm
 
+from apps.accounts.models import Customer
+from apps.campaigns.models import Campaign, CollectionItem
+from apps.catalog.models import Product
 from apps.core.commands import OneLineErrorsCommand
 from apps.demo import accounts, catalog, integration, two_factor
 from apps.demo.accounts import STEPS as ACCOUNTS_STEPS
+from apps.demo.catalog import SKU_PREFIX
 from apps.demo.catalog import STEPS as CATALOG_STEPS
 from apps.demo.finance import STEPS as FINANCE_STEPS
 from apps.demo.integration import STEPS as INTEGRATION_STEPS
+from apps.demo.orders import DEMO_CODE_RE
 from apps.demo.orders import STEPS as ORDERS_STEPS
+from apps.demo.pricing import CAMPAIGN_NAMES, COLLECTIONS
 from apps.demo.pricing import STEPS as PRICING_STEPS
 from apps.demo.quotes import STEPS as QUOTES_STEPS
 from apps.demo.returns import STEPS as RETURNS_STEPS
 from apps.demo.schedule import STEPS as SCHEDULE_STEPS
 from apps.finance.models import LedgerEntry
-from apps.pricing.models import Price
+from apps.pricing.models import Price, SpecialPrice
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105 - a demo login, printed on purpose
@@ -48,7 +54,8 @@ def seed_staff(options) -> list[str]:
 
 
 def reset_staff(options) -> None:
-    get_user_model().objects.filter(email__iexact=DEMO_ADMIN_EMAIL).delete()
+    """Nothing: the demo super admin is kept (what staff did is recorded under their user, and
+    dealers may be assigned to the demo staff); the seed sets its password and name again."""
 
 
 # (name, seed, reset) in dependency order; later domains append their own steps
@@ -64,6 +71,42 @@ STEPS = [
     *INTEGRATION_STEPS,  # the ERP's API key, and its batches of prices and stock
     *SCHEDULE_STEPS,  # the periodic tasks, as beat writes them (the demo runs no beat)
 ]
+
+
+def _refused(what: str) -> str:
+    return (
+        f"--reset cannot remove the demo data: other data refers to it ({what}); nothing was "
+        "changed. Run without --reset."
+    )
+
+
+def _referring_table(exc: Exception) -> str:
+    """Which table's rows refer to the demo data, from the database's refusal."""
+    diag = getattr(exc.__cause__, "diag", None)
+    table = getattr(diag, "table_name", None)
+    if table:
+        return f"rows of {table}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def reset_blockers() -> list[str]:
+    """What other data holds on demo rows that the database would delete with them (cascades,
+    no constraint): a reset refuses rather than remove or change it."""
+    demo_products = Product.all_objects.filter(sku__startswith=SKU_PREFIX)
+    demo_customers = Customer.all_objects.filter(code__regex=DEMO_CODE_RE)
+    found = {
+        "special prices of other dealers for demo products": SpecialPrice.objects.filter(
+            product__in=demo_products
+        ).exclude(customer__in=demo_customers),
+        "campaigns naming demo products": Campaign.objects.filter(
+            products__in=demo_products
+        ).exclude(name__in=CAMPAIGN_NAMES),
+        "collections holding demo products": CollectionItem.objects.filter(
+            product__in=demo_products
+        ).exclude(collection__slug__in=[slug for slug, *_rest in COLLECTIONS]),
+    }
+    return [f"{queryset.count()} {what}" for what, queryset in found.items() if queryset.exists()]
 
 
 def admin_login_line() -> str:
@@ -145,6 +188,9 @@ class Command(OneLineErrorsCommand):
         lines: list[str] = []
         with transaction.atomic():
             if options["reset"]:
+                blockers = reset_blockers()
+                if blockers:
+                    raise CommandError(_refused(", ".join(blockers)))
                 try:
                     with transaction.atomic():
                         for _name, _seed, reset in reversed(STEPS):
@@ -152,11 +198,7 @@ class Command(OneLineErrorsCommand):
                         connection.check_constraints()  # the deferred foreign keys, now
                 except (IntegrityError, ProtectedError) as exc:
                     # e.g. an order of a real dealer names a demo product: nothing is removed
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                    raise CommandError(
-                        "--reset cannot remove the demo data: other data refers to it "
-                        f"({first}); nothing was changed. Run without --reset."
-                    ) from exc
+                    raise CommandError(_refused(_referring_table(exc))) from exc
             progress = tqdm(STEPS, desc="seed_demo", unit="step", disable=options["verbosity"] < 1)
             for name, seed, _reset in progress:
                 progress.set_postfix_str(name)
