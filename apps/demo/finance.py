@@ -11,7 +11,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from apps.accounts.models import Customer, CustomerStatus
 from apps.catalog.models import Product
 from apps.core.clock import business_date, business_today
 from apps.core.money import round2
+from apps.demo.pricing import TIER_FACTORS, demo_list_price
 from apps.finance.card_messages import declined_message
 from apps.finance.descriptions import opening_balance_text, refund_text
 from apps.finance.models import (
@@ -52,23 +55,62 @@ RICH_INVOICES = [(200, 60, 4), (150, 45, 3), (110, 30, 2), (75, 30, 5), (40, 30,
 PLAIN_INVOICES = [(70, 30, 3), (20, 30, 2)]  # the other dealers
 
 
-def _ubl(number: str, ettn: str, issued: date, customer: Customer, gross: Decimal) -> bytes:
-    """A small UBL-TR invoice document (unsigned: the demo has no e-signature)."""
+def _ubl(invoice: dict, customer: Customer) -> bytes:
+    """A UBL-TR invoice document as the ERP's e-invoice provider would send it (unsigned: the
+    demo has no e-signature): the parties, every line with its VAT, the totals."""
+    amount = 'currencyID="TRY"'
+
+    def party(name: str, tax_number: str, tax_office: str) -> str:
+        scheme = "VKN" if len(tax_number) == 10 else "TCKN"
+        return (
+            f'<cac:Party><cac:PartyIdentification><cbc:ID schemeID="{scheme}">{escape(tax_number)}'
+            "</cbc:ID></cac:PartyIdentification>"
+            f"<cac:PartyName><cbc:Name>{escape(name)}</cbc:Name></cac:PartyName>"
+            f"<cac:PartyTaxScheme><cac:TaxScheme><cbc:Name>{escape(tax_office)}</cbc:Name>"
+            "</cac:TaxScheme></cac:PartyTaxScheme></cac:Party>"
+        )
+
+    lines = "".join(
+        f"<cac:InvoiceLine><cbc:ID>{position}</cbc:ID>"
+        f'<cbc:InvoicedQuantity unitCode="C62">{line["quantity"]}</cbc:InvoicedQuantity>'
+        f"<cbc:LineExtensionAmount {amount}>{line['line_net']}</cbc:LineExtensionAmount>"
+        f"<cac:TaxTotal><cbc:TaxAmount {amount}>{line['line_vat']}</cbc:TaxAmount>"
+        f"<cac:TaxSubtotal><cbc:Percent>{line['vat_rate']}</cbc:Percent></cac:TaxSubtotal>"
+        "</cac:TaxTotal>"
+        f"<cac:Item><cbc:Name>{escape(line['description'])}</cbc:Name>"
+        f"<cac:SellersItemIdentification><cbc:ID>{escape(line['sku'])}</cbc:ID>"
+        "</cac:SellersItemIdentification></cac:Item>"
+        f"<cac:Price><cbc:PriceAmount {amount}>{line['unit_net']}</cbc:PriceAmount></cac:Price>"
+        "</cac:InvoiceLine>\n"
+        for position, line in enumerate(invoice["lines"], start=1)
+    )
+    totals = invoice["totals"]
+    profile = "TICARIFATURA" if invoice["profile"] == "e-fatura" else "EARSIVFATURA"
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+        'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
         'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">\n'
-        "  <cbc:UBLVersionID>2.1</cbc:UBLVersionID>\n"
-        "  <cbc:CustomizationID>TR1.2</cbc:CustomizationID>\n"
-        "  <cbc:ProfileID>TICARIFATURA</cbc:ProfileID>\n"
-        f"  <cbc:ID>{number}</cbc:ID>\n"
-        f"  <cbc:UUID>{ettn}</cbc:UUID>\n"
-        f"  <cbc:IssueDate>{issued.isoformat()}</cbc:IssueDate>\n"
-        "  <cbc:InvoiceTypeCode>SATIS</cbc:InvoiceTypeCode>\n"
-        "  <cbc:DocumentCurrencyCode>TRY</cbc:DocumentCurrencyCode>\n"
-        f"  <cbc:Note>{customer.code}</cbc:Note>\n"
-        f'  <cbc:PayableAmount currencyID="TRY">{gross}</cbc:PayableAmount>\n'
-        "</Invoice>\n"
+        "<cbc:UBLVersionID>2.1</cbc:UBLVersionID><cbc:CustomizationID>TR1.2</cbc:CustomizationID>"
+        f"<cbc:ProfileID>{profile}</cbc:ProfileID><cbc:ID>{invoice['number']}</cbc:ID>"
+        f"<cbc:UUID>{invoice['ettn']}</cbc:UUID>"
+        f"<cbc:IssueDate>{invoice['issue_date'].isoformat()}</cbc:IssueDate>"
+        "<cbc:InvoiceTypeCode>SATIS</cbc:InvoiceTypeCode>"
+        "<cbc:DocumentCurrencyCode>TRY</cbc:DocumentCurrencyCode>"
+        f"<cbc:LineCountNumeric>{len(invoice['lines'])}</cbc:LineCountNumeric>\n"
+        "<cac:AccountingSupplierParty>"
+        + party(settings.COMPANY_NAME, settings.COMPANY_TAX_NUMBER, settings.COMPANY_TAX_OFFICE)
+        + "</cac:AccountingSupplierParty>\n<cac:AccountingCustomerParty>"
+        + party(customer.name, customer.tax_number or "", customer.tax_office or "")
+        + "</cac:AccountingCustomerParty>\n"
+        f"<cac:PaymentTerms><cbc:PaymentDueDate>{invoice['due_date'].isoformat()}"
+        "</cbc:PaymentDueDate></cac:PaymentTerms>\n"
+        f"<cac:TaxTotal><cbc:TaxAmount {amount}>{totals['vat']}</cbc:TaxAmount></cac:TaxTotal>\n"
+        f"<cac:LegalMonetaryTotal><cbc:LineExtensionAmount {amount}>{totals['net']}"
+        f"</cbc:LineExtensionAmount><cbc:TaxExclusiveAmount {amount}>{totals['net']}"
+        f"</cbc:TaxExclusiveAmount><cbc:TaxInclusiveAmount {amount}>{totals['gross']}"
+        f"</cbc:TaxInclusiveAmount><cbc:PayableAmount {amount}>{totals['gross']}"
+        "</cbc:PayableAmount></cac:LegalMonetaryTotal>\n" + lines + "</Invoice>\n"
     ).encode()
 
 
@@ -99,10 +141,12 @@ def _invoice(customer: Customer, serial: int, issued: date, terms: int, products
     # each line about 1.2 % of the dealer's credit limit (varied): a year of invoices keeps the
     # open balance well inside the limit, so the demo orders placed later are not all held
     per_line = (customer.credit_limit or Decimal("100000")) * Decimal("0.012")
+    factor = TIER_FACTORS.get(customer.tier, Decimal(1))
     for position, product in enumerate(products if order is None else ()):
-        quantity = Decimal(1 + (product.pk + position) % 4)
+        # the dealer's catalogue price, in the quantity that makes the line's share
         share = Decimal(60 + (product.pk * 31 + position * 17) % 80) / 100
-        unit_net = (per_line * share / quantity).quantize(Decimal("0.01"))
+        unit_net = (demo_list_price(product.pk) * factor).quantize(Decimal("0.01"))
+        quantity = Decimal(max(1, int(per_line * share / unit_net)))
         rate = product.vat_rate if product.vat_rate in (0, 1, 10, 20) else 20
         line_net = round2(quantity * unit_net)
         lines.append(
@@ -121,7 +165,7 @@ def _invoice(customer: Customer, serial: int, issued: date, terms: int, products
     vat = sum((line["line_vat"] for line in lines), Decimal("0.00"))
     number = f"DMO{issued.year}{customer.pk % 100000:05d}{serial:04d}"
     ettn = str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo-invoice:{number}"))
-    return {
+    record = {
         "number": number,
         "ettn": ettn,
         "profile": "e-fatura" if customer.pk % 3 else "e-arsiv",
@@ -131,9 +175,10 @@ def _invoice(customer: Customer, serial: int, issued: date, terms: int, products
         "due_date": issued + timedelta(days=terms),
         "lines": lines,
         "totals": {"net": net, "vat": vat, "gross": net + vat},
-        "xml": _ubl(number, ettn, issued, customer, net + vat),
         "pdf": None,  # rendered on request from the invoice's content
     }
+    record["xml"] = _ubl(record, customer)
+    return record
 
 
 def seed_finance(options) -> list[str]:

@@ -1,0 +1,40 @@
+"""The demo's e-invoices read as real ones: the UBL-TR document names both parties, every
+line and the totals the invoice holds; their lines bill the dealer's catalogue prices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from io import StringIO
+from xml.etree import ElementTree
+
+import pytest
+from django.core.management import call_command
+
+from apps.catalog.models import Product
+from apps.demo.pricing import TIER_FACTORS, demo_list_price
+from apps.finance.models import Invoice
+
+pytestmark = [pytest.mark.django_db]
+
+CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
+
+
+def test_a_demo_invoices_xml_names_its_parties_lines_and_totals():
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+    invoice = Invoice.objects.filter(order__isnull=True).select_related("customer").first()
+
+    document = ElementTree.fromstring(invoice.xml.read())  # noqa: S314 - our own demo document
+
+    assert document.find(f"{CBC}ID").text == invoice.number
+    customer = document.find(f"{CAC}AccountingCustomerParty")
+    assert customer.find(f".//{CBC}Name").text == invoice.customer.name
+    lines = document.findall(f"{CAC}InvoiceLine")
+    assert len(lines) == invoice.lines.count() > 0
+    payable = document.find(f"{CAC}LegalMonetaryTotal/{CBC}PayableAmount").text
+    assert Decimal(payable) == invoice.gross_total
+    factor = TIER_FACTORS[invoice.customer.tier]
+    products = dict(Product.objects.values_list("sku", "pk"))
+    for line in invoice.lines.all():  # the dealer's catalogue price of the product
+        expected = (demo_list_price(products[line.sku]) * factor).quantize(Decimal("0.01"))
+        assert line.unit_net == expected
