@@ -409,7 +409,9 @@ LEAVES: tuple[Leaf, ...] = (
 
 # mostly 20 %, some 10 / 1 / 0 (e.g. exports or special goods)
 VAT_RATES = (20, 10, 1, 0)
-VAT_WEIGHTS = tuple(accumulate((86, 9, 3, 2)))
+# hardware and electrical goods are 20 % in Türkiye; a few reduced (10 %) and exempt (0 %, an
+# export line with its reason code on the invoice) show those cases; 1 % (basic food) none
+VAT_WEIGHTS = tuple(accumulate((96, 3, 0, 1)))
 LEAF_WEIGHTS = tuple(accumulate(leaf.weight for leaf in LEAVES))
 
 WAREHOUSES = [("IST", "İstanbul Merkez Depo", 10), ("ANK", "Ankara Depo", 20)]
