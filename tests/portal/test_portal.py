@@ -326,6 +326,29 @@ def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     assert re.search(r'name="date_to" value="\d{4}-\d\d-\d\d"', form)
 
 
+def test_the_overdue_invoices_page_says_what_else_is_overdue(shop, invoiced):
+    """The start page's overdue figure holds every debt past due, an adjustment too: the
+    overdue invoices it links to say what the invoices alone leave out, rather than add up
+    to less without a word."""
+    import datetime
+
+    from apps.finance.services.ledger import ledger_post
+
+    ledger_post(
+        customer=shop.customer,
+        kind="adjustment",
+        amount="200.00",
+        reason="Kargo farkı",
+        entry_date=datetime.date(2026, 3, 1),
+    )
+    client, _user = browser(shop, role="finance")
+
+    page = client.get("/portal/invoices/?status=overdue").content.decode()
+    assert invoiced in page
+    assert "Bu faturalardan başka vadesi geçmiş: 200,00 ₺" in page
+    assert "other-overdue" not in client.get("/portal/invoices/").content.decode()
+
+
 def test_the_statement_form_ends_at_an_invoice_dated_tomorrow(shop, integration_client):
     from tests.finance import helpers as h
 
