@@ -24,7 +24,8 @@ def test_demo_prices_show_every_source_and_rerun_adds_nothing():
     output = seed()
     assert "demo prices:" in output
     products = list(Product.objects.filter(sku__startswith="DEMO-").order_by("sku"))
-    assert Price.objects.count() == 5 * len(products)
+    # LIST and tiers A, B, C: each a price from 1 unit and a carton break
+    assert Price.objects.count() == 8 * len(products)
     dealer = Customer.objects.get(code="DEMO001")
     sources = {
         r.source for r in price_resolve_many(customer=dealer, items=[(p, 1) for p in products])
@@ -36,4 +37,4 @@ def test_demo_prices_show_every_source_and_rerun_adds_nothing():
     seed()
     assert (Price.objects.count(), SpecialPrice.objects.count(), Banner.objects.count()) == counts
     seed("--reset")
-    assert Price.objects.count() == 5 * Product.objects.filter(sku__startswith="DEMO-").count()
+    assert Price.objects.count() == 8 * Product.objects.filter(sku__startswith="DEMO-").count()
