@@ -43,6 +43,21 @@ price = [{"sku": "DEMO-000001", "price_list": "LIST", "min_quantity": 1, "amount
 answers["erp_prices"] = erp.post("/api/integration/v1/prices", json.dumps(price),
                                  content_type="application/json").json()["code"]
 answers["erp_orders"] = erp.get("/api/integration/v1/orders").status_code
+# staff count a serial-tracked tool: its serials go through the feed's check and write
+from apps.catalog.models import Category, Product
+from apps.inventory.models import SerialNumber, Warehouse
+from apps.inventory.services import stock_adjust, stock_receive
+tool = Product.objects.create(sku="SQLITE-TOOL", name="Matkap", serial_tracked=True,
+                              category=Category.objects.filter(parent__isnull=False)[0])
+stock_receive(product=tool, warehouse=Warehouse.objects.all()[0], quantity=2,
+              serials=["SQLITE-1", "SQLITE-2"])
+unit = SerialNumber.objects.select_related("product", "warehouse").get(serial="SQLITE-1")
+down = stock_adjust(product=unit.product, warehouse=unit.warehouse, delta=-1, reason="Broken",
+                    serials=[unit.serial])
+up = stock_adjust(product=unit.product, warehouse=unit.warehouse, delta=1, reason="Found",
+                  serials=["SQLITE-NEW-1"])
+answers["adjust_serials"] = [down.quantity, SerialNumber.objects.get(pk=unit.pk).status,
+                             up.quantity, SerialNumber.objects.get(serial="SQLITE-NEW-1").status]
 print(json.dumps(answers))
 """
 
@@ -92,6 +107,7 @@ def test_migrate_seed_and_the_dealer_screens_work_on_sqlite(tmp_path):
     answers = json.loads(screens.stdout.strip().splitlines()[-1])
     assert answers.pop("erp_prices") == "needs_postgresql"
     assert answers.pop("erp_orders") == 200
+    assert answers.pop("adjust_serials") == [-1, "written_off", 1, "in_stock"]
     assert {url: code for url, code in answers.items() if url.startswith("/")} == {
         url: 200 for url in answers if url.startswith("/")
     }, answers

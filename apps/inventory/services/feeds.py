@@ -391,8 +391,14 @@ def serials_check(
     if not counted:
         return {}, errors
     keys = [(pair[0], name) for pair, names in counted.items() for name in names]
-    cursor.execute(_SERIAL_LOCK, [[p for p, _n in keys], [n for _p, n in keys]])
-    rows = {(p, serial): (pk, status, w) for pk, p, serial, status, w in cursor}
+    if connection.vendor == "postgresql":
+        cursor.execute(_SERIAL_LOCK, [[p for p, _n in keys], [n for _p, n in keys]])
+        rows = {(p, serial): (pk, status, w) for pk, p, serial, status, w in cursor}
+    else:  # the demo's SQLite (one writer at a time): a staff count through the ORM
+        found = SerialNumber.objects.filter(
+            product_id__in={p for p, _n in keys}, serial__in={n for _p, n in keys}
+        ).values_list("pk", "product_id", "serial", "status", "warehouse_id")
+        rows = {(p, serial): (pk, status, w) for pk, p, serial, status, w in found}
 
     plans: dict[Pair, SerialPlan] = {}
     for pair, names in counted.items():
@@ -429,6 +435,22 @@ def serials_write(cursor, plans: Mapping[Pair, SerialPlan], *, reference: str, n
                 new.append((product_id, warehouse_id, name))
             else:
                 moved.append((pk, status, warehouse_id))
+    if connection.vendor != "postgresql":  # the demo's SQLite: a staff count's few rows
+        for pk, status, warehouse_id in moved:
+            SerialNumber.objects.filter(pk=pk).update(
+                status=status, warehouse_id=warehouse_id, reference=reference, updated_at=now
+            )
+        SerialNumber.objects.bulk_create(
+            SerialNumber(
+                product_id=p,
+                warehouse_id=w,
+                serial=name,
+                status=SerialNumber.Status.IN_STOCK,
+                reference=reference,
+            )
+            for p, w, name in new
+        )
+        return
     if moved:
         cursor.execute(
             _SERIAL_UPDATE,

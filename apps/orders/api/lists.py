@@ -188,11 +188,11 @@ class RequisitionListItemDetailView(_ListView):
         )
 
     def requisition_list(self) -> RequisitionList:
-        self.object_lookup()
+        self._item = self.object_lookup()
         return super().requisition_list()
 
     def item(self, reqlist: RequisitionList, item_id: int):
-        item = get_object_or_404(reqlist.items.all(), pk=item_id)
+        item = self._item  # found by ``requisition_list``, on this list
         item.list = reqlist  # the row the permission was checked on
         return item
 
