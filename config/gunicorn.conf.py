@@ -27,6 +27,9 @@ if timeout <= _statement_timeout:
     )
 graceful_timeout = 30
 keepalive = 5
+# a long query string (a search of thousands of characters, many filters) reaches the app,
+# which answers it in JSON (400 with the field), instead of gunicorn's HTML 414 at 4094
+limit_request_line = 8190  # gunicorn's maximum
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"

@@ -60,6 +60,15 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(foreign, timeout=10)  # noqa: S310 (loopback)
         assert refused.value.code == 400
+        # a long query (a 5,000-character search) reaches the app and its JSON answer, not
+        # gunicorn's HTML 414 (its request line limit is raised to its maximum, 8190)
+        long = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/products?search={'a' * 5000}"
+        )
+        with pytest.raises(urllib.error.HTTPError) as answered:
+            urllib.request.urlopen(long, timeout=10)  # noqa: S310 (loopback)
+        assert answered.value.code == 401
+        assert answered.value.headers["Content-Type"].startswith("application/json")
         time.sleep(0.5)  # the access line is written after the answer
     finally:
         proc.terminate()
@@ -68,7 +77,7 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
     records = [json.loads(line) for line in lines]  # every line is JSON
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records), lines
     access = [r for r in records if r["logger"] == "gunicorn.access"]
-    assert len(access) == 2 and "GET /health/live" in access[0]["message"]
+    assert len(access) == 3 and "GET /health/live" in access[0]["message"]
     host = [r for r in records if r["logger"] == "django.security.DisallowedHost"]
     assert [r["level"] for r in host] == ["WARNING"] and "exc_info" not in host[0], host
     assert "request_id=probe-42" in access[0]["message"]
