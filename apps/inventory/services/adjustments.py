@@ -96,16 +96,9 @@ def stock_adjust(
         if target == level.on_hand:
             return None
         now = timezone.now()
-        pair = (product.pk, warehouse.pk)
-        plans = {}
+        names = []
         if tracked:
             names = _clean_serials(serials or [], quantity=abs(target - level.on_hand))
-            with connection.cursor() as cursor:
-                plans, errors = serials_check(
-                    cursor, {pair: (level.on_hand, target)}, {pair: names}
-                )
-            if errors:
-                raise ValidationError({"serials": errors[pair]["serial_numbers"]})
         movement = change_level(
             level,
             kind=kind,
@@ -118,10 +111,29 @@ def stock_adjust(
             actor=actor,
         )
         save_changes([level], [movement])
-        if plans:
-            with connection.cursor() as cursor:
-                serials_write(cursor, plans, reference=reference, now=now)
+        if names:
+            _serials_counted(
+                product.pk,
+                warehouse.pk,
+                (movement.on_hand_before, movement.on_hand_after),
+                names,
+                reference=reference,
+                now=now,
+            )
     return movement
+
+
+def _serials_counted(product_id, warehouse_id, move, names, *, reference, now) -> None:
+    """The serial numbers of a staff count or a receipt (``move``: on hand before, after),
+    checked and written by the ERP stock feed's own ``serials_check`` and ``serials_write``:
+    up, serials not in stock anywhere (in stock here); down, serials in stock here (written
+    off). A wrong serial is a ``serials`` error and the caller's transaction rolls back."""
+    pair = (product_id, warehouse_id)
+    with connection.cursor() as cursor:
+        plans, errors = serials_check(cursor, {pair: move}, {pair: names})
+        if errors:
+            raise ValidationError({"serials": errors[pair]["serial_numbers"]})
+        serials_write(cursor, plans, reference=reference, now=now)
 
 
 def _clean_serials(serials, *, quantity: int) -> list[str]:
@@ -212,51 +224,13 @@ def stock_receive(
             actor=actor,
         )
         if names:
-            existing = {
-                row.serial: row
-                for row in SerialNumber.objects.select_for_update()
-                .filter(product=product, serial__in=names)
-                .order_by("id")
-            }
-            taken = [
-                name
-                for name, row in existing.items()
-                if row.status
-                in (
-                    SerialNumber.Status.IN_STOCK,
-                    SerialNumber.Status.RESERVED,
-                    SerialNumber.Status.RETURNED,  # back from a dealer: in stock again
-                )
-            ]
-            if taken:
-                raise ValidationError(
-                    {
-                        "serials": [
-                            _("Already in stock: %(serials)s.") % {"serials": ", ".join(taken)}
-                        ]
-                    }
-                )
-            now = timezone.now()
-            for row in existing.values():
-                row.status, row.warehouse, row.reference, row.updated_at = (
-                    SerialNumber.Status.IN_STOCK,
-                    warehouse,
-                    reference,
-                    now,
-                )
-            SerialNumber.objects.bulk_update(
-                list(existing.values()), ["status", "warehouse", "reference", "updated_at"]
-            )
-            SerialNumber.objects.bulk_create(
-                SerialNumber(
-                    product=product,
-                    warehouse=warehouse,
-                    serial=name,
-                    status=SerialNumber.Status.IN_STOCK,
-                    reference=reference,
-                )
-                for name in names
-                if name not in existing
+            _serials_counted(
+                product.pk,
+                warehouse.pk,
+                (movement.on_hand_before, movement.on_hand_after),
+                names,
+                reference=reference,
+                now=movement.created_at,
             )
     return movement
 
