@@ -96,3 +96,59 @@ def test_serial_tracking_switched_on_while_stock_comes_in_is_refused_by_that_sto
     }
     assert not Product.objects.get(sku="CAM-1").serial_tracked
     assert on_hand() == 3
+
+
+def test_serial_tracking_switched_by_staff_after_the_product_feed_read_it_is_judged_again(
+    clients,
+):
+    """The product feed read CAM-1 untracked and sends it untracked with a new name; meanwhile
+    staff switch its tracking on and receive two serial-numbered units. When the feed's write
+    reaches the row, it sees the tracking it would switch back off, with serials in stock: it
+    asks the guard again and refuses the record, rather than leaving two serial numbers in
+    stock on an untracked product. Once the stock is gone, the same record switches it off and
+    the audit entry says so."""
+    from auditlog.models import LogEntry  # here: the other tests need no audit entries
+
+    from apps.catalog.services.admin_products import product_save
+    from apps.inventory.models import SerialNumber, Warehouse
+    from apps.inventory.services.adjustments import stock_adjust, stock_receive
+
+    first, _second = clients
+    warehouse = Warehouse.objects.create(code="MERKEZ", name="Merkez")
+    record = product_record(serial_tracked=False) | {"name": "IP Kamera 4MP"}
+
+    def staff_switch_on_and_receive():
+        product = Product.objects.get(sku="CAM-1")
+        product.serial_tracked = True
+        product_save(product=product)
+        stock_receive(product=product, warehouse=warehouse, quantity=2, serials=["S1", "S2"])
+
+    answers = while_held(
+        staff_switch_on_and_receive,
+        lambda: first.post(PRODUCTS, [record], format="json").json(),
+    )
+
+    assert answers["second"]["failed"] == 1, answers["second"]
+    assert answers["second"]["errors"][0]["errors"] == {
+        "serial_tracked": ["It has stock on hand or reserved: bring its stock to 0 first."]
+    }
+    product = Product.objects.get(sku="CAM-1")
+    assert product.serial_tracked
+    assert product.name == "IP Kamera"
+    assert on_hand() == 2
+    assert SerialNumber.objects.filter(product=product).count() == 2
+
+    # the stock written off, the record is taken, tracking off included, and audited so
+    stock_adjust(
+        product=product,
+        warehouse=warehouse,
+        new_on_hand=0,
+        reason="count",
+        serials=["S1", "S2"],
+    )
+    again = first.post(PRODUCTS, [record], format="json").json()
+    assert again["updated"] == 1, again
+    product.refresh_from_db()
+    assert (product.serial_tracked, product.name) == (False, "IP Kamera 4MP")
+    entry = LogEntry.objects.get_for_object(product).order_by("-pk").first()
+    assert entry.changes_dict["serial_tracked"] == ["True", "False"]

@@ -389,16 +389,18 @@ def _build_row(
     return _Row(index=index, values=values, existing=existing), {}
 
 
+def _tracking_changes(row: _Row) -> bool:
+    """Does the row change the serial tracking of a stored product (as it was read)?"""
+    return row.existing is not None and (
+        row.existing.values[_SERIAL_TRACKED] != row.values[_SERIAL_TRACKED]
+    )
+
+
 def _serial_tracking_refused(rows: Sequence[_Row]) -> dict[int, Errors]:
     """The errors of the rows changing the serial tracking of a product that something hangs
     on (its stock, sales that can come back: ``serial_tracking_refusals``, which locks those
     products for the rest of the write's transaction)."""
-    changing = {
-        row.existing.id: row
-        for row in rows
-        if row.existing is not None
-        and row.existing.values[_SERIAL_TRACKED] != row.values[_SERIAL_TRACKED]
-    }
+    changing = {row.existing.id: row for row in rows if _tracking_changes(row)}
     if not changing:
         return {}
     wanted = {pk: row.values[_SERIAL_TRACKED] for pk, row in changing.items()}
@@ -460,7 +462,15 @@ _UPSERT = (
     # retry) may have written the same product since it was read
     f"WHERE ({', '.join(f'{_TABLE}.{c}' for c in COLUMNS[1:])}, {_TABLE}.is_deleted) "
     f"IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in COLUMNS[1:])}, false) "
+    # a serial tracking change only where the guard allowed it (the skus given): a product
+    # whose tracking a staff edit changed after this batch read it is left alone (and locked)
+    f"AND ({_TABLE}.serial_tracked = EXCLUDED.serial_tracked OR EXCLUDED.sku = ANY(%s)) "
     f"RETURNING id, sku, (xmax = 0) AS inserted"
+)
+# The batch's products whose stored tracking is not the batch's: those the upsert left alone.
+_TRACKING_MOVED = (
+    f"SELECT p.id, p.sku, f.serial_tracked FROM {_TABLE} p "  # noqa: S608
+    "JOIN feed_product_in f ON f.sku = p.sku WHERE p.serial_tracked <> f.serial_tracked"
 )
 
 
@@ -487,8 +497,18 @@ def _write(
                 copy.write_row(values)
                 by_sku[values[0]] = row
                 texts[values[0]] = values
-        cursor.execute(_UPSERT, [now, now])
+        checked = [row.values[0] for row in rows if _tracking_changes(row)]
+        cursor.execute(_UPSERT, [now, now, checked])
         returned = cursor.fetchall()
+        late = _tracking_moved(cursor)
+        refused.update({by_sku[sku].index: errors for sku, errors in late.refused.items()})
+        if late.allowed:
+            source = "FROM feed_product_in WHERE sku = ANY(%s)"
+            cursor.execute(
+                _UPSERT.replace("FROM feed_product_in", source),
+                [now, now, late.allowed, late.allowed],
+            )
+            returned += cursor.fetchall()
         cursor.execute("DROP TABLE feed_product_in")
         # what derives from the products (the price index: names, categories, brands)
         products_written(pk for pk, _sku, _inserted in returned)
@@ -499,7 +519,9 @@ def _write(
                     pk=pk,
                     repr=f"{sku} {by_sku[sku].values[1]}",  # the model's __str__
                     created=inserted,
-                    changes=_changes(by_sku[sku], texts[sku], created=inserted),
+                    changes=_changes(
+                        by_sku[sku], texts[sku], created=inserted, tracking=late.stored.get(sku)
+                    ),
                 )
                 for pk, sku, inserted in returned
             ],
@@ -521,20 +543,52 @@ def _write(
             source="erp",
             reference=f"batch:{batch_id}" if batch_id is not None else "",
         )
-    outcomes = {row.index: "unchanged" for row in rows}  # equal to what is stored by now
+    # equal to what is stored by now, but those refused on a late look at their tracking
+    outcomes = {row.index: "unchanged" for row in rows if row.index not in refused}
     outcomes.update(
         {by_sku[sku].index: "created" if inserted else "updated" for _pk, sku, inserted in returned}
     )
     return outcomes, refused
 
 
-def _changes(row: _Row, texts: list, *, created: bool) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class _Late:
+    """The batch's products whose serial tracking a staff edit changed after the batch read
+    them, judged now that the upsert holds their rows: refused (by sku, the guard's errors) or
+    allowed (to write), and the tracking stored (by sku, for the audit entry)."""
+
+    refused: dict[str, Errors]
+    allowed: list[str]
+    stored: dict[str, bool]
+
+
+def _tracking_moved(cursor) -> _Late:
+    cursor.execute(_TRACKING_MOVED)
+    moved = cursor.fetchall()
+    if not moved:
+        return _Late(refused={}, allowed=[], stored={})
+    refusals = serial_tracking_refusals({pk: wanted for pk, _sku, wanted in moved})
+    return _Late(
+        refused={
+            sku: {"serial_tracked": [refusals[pk]]} for pk, sku, _w in moved if pk in refusals
+        },
+        allowed=[sku for pk, sku, _w in moved if pk not in refusals],
+        stored={sku: not wanted for _pk, sku, wanted in moved},
+    )
+
+
+def _changes(
+    row: _Row, texts: list, *, created: bool, tracking: bool | None = None
+) -> dict[str, list[str]]:
     """What the write changed, as django-auditlog records it: ``{field: [old, new]}`` as text
     (``texts``: the row as copied, JSON columns already as JSON text); a created product:
-    every field, from ``"None"``."""
+    every field, from ``"None"``. ``tracking``: the serial tracking stored when the write came,
+    where a staff edit changed it after the batch read the product."""
     if created or row.existing is None:
         return {name: ["None", str(texts[position])] for position, name in _AUDITED_POSITIONS}
     old = row.existing.values
+    if tracking is not None:
+        old = (*old[:_SERIAL_TRACKED], tracking, *old[_SERIAL_TRACKED + 1 :])
     changes = {}
     for position, name in _AUDITED_POSITIONS:
         if old[position] != row.values[position]:
