@@ -102,6 +102,9 @@ class CompanyUserView(PortalView):
             raise Http404
         return found
 
+    def object_lookup(self, *, pk) -> None:
+        self._user(pk)
+
     def get(self, request, pk):
         return self.page("company_user.html", member=self._user(pk), roles=DealerRole.choices)
 
@@ -177,6 +180,9 @@ class AddressView(PortalView):
         if found is None:
             raise Http404
         return found
+
+    def object_lookup(self, *, pk) -> None:
+        self._address(pk)
 
     def get(self, request, pk):
         return self.page("address.html", address=self._address(pk), types=Address.Type.choices)

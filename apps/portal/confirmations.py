@@ -43,6 +43,9 @@ class ConfirmationView(PortalView):
             raise Http404
         return found
 
+    def object_lookup(self, *, pk) -> None:
+        self._confirmation(pk)
+
     def get(self, request, pk):
         return self.page("confirmation.html", confirmation=self._confirmation(pk))
 

@@ -75,6 +75,9 @@ class ListView(PortalView):
             raise Http404
         return found
 
+    def object_lookup(self, *, pk) -> None:
+        self._list(self.request, pk)
+
     def get(self, request, pk):
         reqlist = self._list(request, pk)
         if request.GET.get("format") == "csv":
@@ -201,6 +204,10 @@ class OrderToListView(PortalView):
 
     perms = {"POST": "orders.place_order"}
     http_method_names = ["post"]
+
+    def object_lookup(self, *, number) -> None:
+        if not self.scoped(Order.objects.all()).filter(number=number).exists():
+            raise Http404
 
     def post(self, request, number):
         order = self.scoped(Order.objects.prefetch_related("lines")).filter(number=number).first()

@@ -103,6 +103,9 @@ class QuoteView(PortalView):
             raise Http404
         return found
 
+    def object_lookup(self, *, number) -> None:
+        self._quote(number)
+
     def _context(self, quote: Quote, **extra):
         lines, net, vat = [], 0, 0
         for line in quote.lines.all():

@@ -54,6 +54,9 @@ class ReturnView(PortalView):
             raise Http404
         return found
 
+    def object_lookup(self, *, number) -> None:
+        self._return(number)
+
     def get(self, request, number):
         return self.page("return.html", rma=self._return(number))
 
@@ -78,6 +81,9 @@ class ReturnCreateView(PortalView):
         if order is None:
             raise Http404
         return order
+
+    def object_lookup(self, *, number) -> None:
+        self._order(number)
 
     def _context(self, order, posted=None, **extra):
         lines = list(order.lines.all())

@@ -198,9 +198,18 @@ class PortalView(View):
                 return _login_refused(request, refusal[1], 401, next=request.get_full_path())
             # HEAD is a GET without the body: it needs what GET needs
             needed = self.perms.get("GET" if request.method == "HEAD" else request.method)
-            if needed and not user.has_perm(needed):
+            method = request.method.lower()
+            served = method in self.http_method_names and hasattr(self, method)
+            # a method the page does not serve is 405 for every role (View.dispatch)
+            if needed and served and not user.has_perm(needed):
+                # as in the API: a role is told 403 only about its own company's objects
+                self.object_lookup(**kwargs)  # Http404: another company's, or none
                 raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    def object_lookup(self, **kwargs) -> None:
+        """Raise ``Http404`` unless the caller's company has the object the URL names (asked
+        before a role's refusal); a page that names no object has nothing to look up."""
 
     def scoped(self, queryset):
         return scope_to_company(queryset, self.request.user)
@@ -856,6 +865,9 @@ class OrderView(PortalView):
             raise Http404
         return order
 
+    def object_lookup(self, *, number) -> None:
+        self._order(number)
+
     def get(self, request, number):
         return self.page("order.html", order=self._order(number))
 
@@ -1013,6 +1025,10 @@ class InvoiceListView(FinanceView):
 
 
 class InvoiceFileView(FinanceView):
+    def object_lookup(self, *, number, kind) -> None:
+        if not self.scoped(Invoice.objects.all()).filter(number=number).exists():
+            raise Http404
+
     def get(self, request, number, kind):
         invoice = self.scoped(Invoice.objects.all()).filter(number=number).first()
         if invoice is None or kind not in ("pdf", "xml") or (kind == "xml" and not invoice.xml):

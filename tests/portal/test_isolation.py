@@ -1,7 +1,8 @@
 """Isolation in the portal, as in the API (tests/accounts/test_isolation.py): every /portal/
-URL with a parameter has a case that builds another company's object for it, and an owner
-(who holds every dealer permission) asking for it with GET or POST gets 404, and nothing
-changes. A route added later without a case fails the first test."""
+URL with a parameter has a case that builds another company's object for it, and a user of
+every dealer role asking for it with GET or POST gets 404 (a role that may not use the page is
+told 403 only about its own company's objects), and nothing changes. A route added later
+without a case fails the first test."""
 
 from __future__ import annotations
 
@@ -62,13 +63,14 @@ def test_every_portal_url_with_a_parameter_has_an_isolation_case():
 
 @pytest.mark.parametrize("route", sorted(OTHER_COMPANY_OBJECTS))
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_another_companys_object_is_not_found_in_the_portal(route, method):
+@pytest.mark.parametrize("role", ["owner", "purchasing", "finance", "viewer"])
+def test_another_companys_object_is_not_found_in_the_portal(route, method, role):
     other = CustomerFactory()
     values = OTHER_COMPANY_OBJECTS[route](other)
     url = "/" + route
     for name, value in values.items():
         url = url.replace(f"<str:{name}>", str(value)).replace(f"<int:{name}>", str(value))
-    client, _user = browser(SimpleNamespace(customer=CustomerFactory()))
+    client, _user = browser(SimpleNamespace(customer=CustomerFactory()), role=role)
     before = api._snapshot()
     response = getattr(client, method)(url, {"reason": "x", "note": "x"})
     view = dict(_routes())[route]
