@@ -10,6 +10,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -743,8 +744,11 @@ def test_staff_sign_ins_are_shown_to_super_admins_only(staff_client):
     for user in (boss, dealer):
         AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN, email=user.email, user=user)
     AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, email="who@example.com")
-    # a failed sign-in is kept by e-mail alone: a staff member's is staff's all the same
+    # a failed sign-in is kept by e-mail alone: a staff member's is staff's all the same,
+    # also typed in other capitals on the admin's sign-in form (kept as typed)
     AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, email=boss.email)
+    Client().post("/admin/login/", {"username": " Boss@Example.COM", "password": "wrong"})
+    assert AuthEvent.objects.filter(email__iexact="boss@example.com", user=None).count() == 2
 
     def seen(client):
         response = client.get("/admin/accounts/authevent/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 
 from apps.accounts.admin.scoping import DealerScopedAdminMixin, is_super_admin
 from apps.accounts.models import AuthEvent, User
@@ -32,7 +33,9 @@ class AuthEventAdmin(DealerScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             queryset = (
                 queryset.exclude(user__is_staff=True)
                 .exclude(user__is_superuser=True)
-                # a failed sign-in is kept by e-mail alone, with no user: a staff member's too
-                .exclude(email__in=staff.values("email"))
+                # a failed sign-in is kept by e-mail alone, as typed, with no user: a staff
+                # member's too, in any capitals (addresses are stored in lower case)
+                .alias(typed=Lower(Trim("email")))
+                .exclude(typed__in=staff.values("email"))
             )
         return queryset
