@@ -983,3 +983,37 @@ def test_a_dealer_users_groups_are_its_role_not_a_field_even_for_a_super_admin(s
     assert 'name="is_staff"' not in page and 'name="is_superuser"' not in page
     staff_page = client.get(f"/admin/accounts/user/{staff.pk}/change/").content.decode()
     assert 'name="groups"' in staff_page  # staff roles are given here
+
+
+def test_staff_changing_a_dealer_users_sign_in_email_tells_the_old_address(
+    staff_client, django_capture_on_commit_callbacks
+):
+    """Customer Service may correct a dealer user's sign-in e-mail, and a reset link then goes
+    to the new address: the old one hears of it at once, so a change its owner did not ask
+    for (an account taken over through the back office) can be reported."""
+    from django.core import mail  # here: only this test reads the sent e-mails
+
+    client = staff_client("Customer Service")
+    dealer = DealerUserFactory(email="buyer@dealer.example.com", first_name="Ayşe", phone="")
+    url = f"/admin/accounts/user/{dealer.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if name in form.fields and not form.fields[name].disabled
+    }
+    data["is_active"] = "on"
+
+    # a save that keeps the address (other capitals are the same address) tells no one
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**data, "email": "Buyer@Dealer.example.com"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert not [m for m in mail.outbox if "buyer@dealer.example.com" in m.to]
+
+    with django_capture_on_commit_callbacks(execute=True):  # sent after the commit
+        response = client.post(url, {**data, "email": "someone@else.example"})
+    assert response.status_code == 302
+    dealer.refresh_from_db()
+    assert dealer.email == "someone@else.example"
+    (notice,) = [m for m in mail.outbox if m.to == ["buyer@dealer.example.com"]]
+    assert "someone@else.example" in notice.body and "buyer@dealer.example.com" in notice.body

@@ -32,7 +32,12 @@ from apps.accounts.models import (
     DealerRole,
     User,
 )
-from apps.accounts.services.auth import auth_event_record, password_link_send, tokens_revoke_all
+from apps.accounts.services.auth import (
+    auth_event_record,
+    email_change_notify,
+    password_link_send,
+    tokens_revoke_all,
+)
 from apps.accounts.services.two_factor import two_factor_reset
 from apps.core.net import client_ip, user_agent
 
@@ -212,6 +217,9 @@ class UserAdmin(DealerScopedAdminMixin, AuditHistoryMixin, DjangoUserAdmin):
             # as the dealer API's deactivation: their tokens end now, and stay ended when
             # they are switched on again (a new sign-in)
             tokens_revoke_all(user=obj)
+        old_email = form.initial.get("email") or ""
+        if change and "email" in form.changed_data and old_email.lower() != obj.email:
+            email_change_notify(user=obj, old_email=old_email)
 
     @admin.display(description=_("password"))
     def password_state(self, obj: User) -> str:

@@ -496,6 +496,18 @@ def password_link_send(*, user: User, invite: bool = False) -> None:
     )
 
 
+def email_change_notify(*, user: User, old_email: str) -> None:
+    """Tell the old address that staff changed the account's sign-in e-mail (sent after the
+    transaction commits): a change its owner did not ask for is a takeover they can report
+    before a password reset link reaches the new address."""
+    email_notify(
+        template="accounts/email_changed",
+        to=old_email,
+        user=user,
+        context={"old_email": old_email, "new_email": user.email},
+    )
+
+
 def user_from_uid(uid: str) -> User | None:
     """The live user an e-mailed link's ``uid`` names (urlsafe base64 of the pk), or None."""
     try:
