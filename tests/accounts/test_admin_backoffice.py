@@ -1017,3 +1017,29 @@ def test_staff_changing_a_dealer_users_sign_in_email_tells_the_old_address(
     assert dealer.email == "someone@else.example"
     (notice,) = [m for m in mail.outbox if m.to == ["buyer@dealer.example.com"]]
     assert "someone@else.example" in notice.body and "buyer@dealer.example.com" in notice.body
+
+
+def test_messages_to_other_staff_accounts_are_shown_to_super_admins_only(staff_client):
+    """A staff member's password reset link or a quote to answer is staff's business: Customer
+    Service, who sees every dealer's messages, does not see another staff member's (kept by
+    user or by address only); its own stay in view."""
+    from apps.notifications.models import Notification  # here: only this test reads them
+
+    manager = StaffUserFactory(groups=["Sales Manager"], email="rep@example.com")
+    dealer = DealerUserFactory(email="buyer@dealer.example.com")
+    client = staff_client("Customer Service")
+    me = client.get("/admin/").wsgi_request.user
+    for to, user in (
+        (manager.email, manager),  # a reset link
+        ("Rep@Example.com", None),  # a quote to answer, by address alone
+        (dealer.email, dealer),
+        (me.email, me),
+    ):
+        Notification.objects.create(channel="email", to=to, template="t", user=user)
+
+    def seen(client):
+        response = client.get("/admin/notifications/notification/")
+        return sorted(n.to for n in response.context["cl"].result_list)
+
+    assert seen(client) == sorted([dealer.email, me.email])
+    assert len(seen(staff_client(superuser=True))) == 4

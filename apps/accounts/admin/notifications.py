@@ -7,8 +7,11 @@ imports no dealer scoping."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Q
+from django.db.models.functions import Lower
 
-from apps.accounts.admin.scoping import DealerScopedAdminMixin
+from apps.accounts.admin.scoping import DealerScopedAdminMixin, is_super_admin
+from apps.accounts.models import User
 from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.notifications.models import Notification
 
@@ -48,3 +51,19 @@ class NotificationAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelA
         "sent_at",
     )
     readonly_fields = fields
+
+    def scope_queryset(self, request, queryset):
+        """What was sent to other staff accounts (a password reset link, a quote to answer)
+        only for super admins, as the staff accounts themselves (the users screen); one's own
+        messages stay in view."""
+        queryset = super().scope_queryset(request, queryset)
+        if not is_super_admin(request.user):
+            staff = User.objects.filter(Q(is_staff=True) | Q(is_superuser=True)).exclude(
+                pk=request.user.pk
+            )
+            queryset = (
+                queryset.exclude(user__in=staff)
+                .alias(address=Lower("to"))
+                .exclude(address__in=staff.values("email"))
+            )
+        return queryset
