@@ -10,7 +10,7 @@ from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.parsers import json_body_loads
-from apps.core.text import PLAIN_DATE
+from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL
 
 
 class PlainDateField(forms.DateField):
@@ -21,6 +21,17 @@ class PlainDateField(forms.DateField):
 
     def to_python(self, value):
         if isinstance(value, str) and value.strip() and not PLAIN_DATE.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class PlainDecimalField(forms.DecimalField):
+    """A decimal in ASCII digits with an optional sign and point between digits, nothing else
+    (``Decimal()`` also reads ``1e3``, ``1_000``, ``.5``, ``1.`` and other scripts' digits):
+    the API's amount filters, as its amount fields (``apps.core.serializers``)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not PLAIN_DECIMAL.fullmatch(value.strip()):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 

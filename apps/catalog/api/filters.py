@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from apps.catalog import selectors
 from apps.catalog.hooks import price_filter
 from apps.catalog.models import AttributeDefinition, Product
+from apps.core.forms import PlainDecimalField
 
 ATTRIBUTE_PREFIX = "attr_"
 ORDERING_CHOICES = [
@@ -174,7 +175,15 @@ class ProductFilterForm(forms.Form):
 )
 class MoneyFilter(filters.NumberFilter):
     """An amount of money in a query string: documented as the decimal string money is
-    everywhere else in the API, read as a ``Decimal``."""
+    everywhere else in the API, read as a ``Decimal`` of at most 10 digits before the point
+    and 4 after it (a price's own bounds)."""
+
+    field_class = PlainDecimalField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 4)
+        super().__init__(*args, **kwargs)
 
 
 class ProductFilter(filters.FilterSet):
