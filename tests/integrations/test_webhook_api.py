@@ -410,3 +410,13 @@ def test_a_retry_takes_no_input_and_refuses_a_body(client, body):
     assert response.status_code == 400, response.content
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.DEAD
+
+
+@pytest.mark.parametrize("body", [b'{"a":', b'{"is_active": false}', b"[1]"])
+def test_a_delete_takes_no_input_and_refuses_a_body(client, body):
+    endpoint_id = create(client).json()["id"]
+    url = f"{ENDPOINTS}/{endpoint_id}"
+    response = client.generic("DELETE", url, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert WebhookEndpoint.objects.filter(pk=endpoint_id, is_deleted=False).exists()
+    assert client.delete(url).status_code == 204

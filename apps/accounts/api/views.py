@@ -26,7 +26,7 @@ from apps.accounts.services import users as user_services
 from apps.accounts.throttling import AuthIPRateThrottle
 from apps.core.net import client_ip, user_agent
 from apps.core.schema import ErrorSerializer
-from apps.core.serializers import validated
+from apps.core.serializers import no_input, validated
 
 _LAST_OWNER = OpenApiResponse(
     ErrorSerializer, description="`last_owner`: a company keeps at least one active owner."
@@ -314,7 +314,9 @@ class CompanyUserDetailView(DealerGenericAPIView):
         responses={204: None, 409: _LAST_OWNER},
     )
     def delete(self, request, pk):
-        user_services.user_remove_from_company(user=self.get_object(), by=request.user)
+        user = self.get_object()
+        no_input(request)
+        user_services.user_remove_from_company(user=user, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -387,5 +389,7 @@ class CompanyAddressDetailView(DealerGenericAPIView):
         responses={204: None},
     )
     def delete(self, request, pk):
-        address_services.address_delete(address=self.get_object(), by=request.user)
+        address = self.get_object()
+        no_input(request)
+        address_services.address_delete(address=address, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

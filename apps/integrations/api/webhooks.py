@@ -272,7 +272,9 @@ class WebhookEndpointDetailView(WebhookView):
         "listed with their attempts.",
     )
     def delete(self, request, pk: int):
-        webhook_endpoint_delete(endpoint=self.endpoint(pk))
+        endpoint = self.endpoint(pk)
+        no_input(request)
+        webhook_endpoint_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

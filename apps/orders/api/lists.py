@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.core.schema import ErrorSerializer
-from apps.core.serializers import validated
+from apps.core.serializers import no_input, validated
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
 from apps.orders.api.views import _buy
@@ -155,7 +155,9 @@ class RequisitionListDetailView(_ListView):
         tags=TAGS,
     )
     def delete(self, request, pk):
-        services.list_delete(by=request.user, reqlist=self.requisition_list())
+        reqlist = self.requisition_list()
+        no_input(request)
+        services.list_delete(by=request.user, reqlist=reqlist)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -234,7 +236,9 @@ class RequisitionListItemDetailView(_ListView):
     )
     def delete(self, request, pk, item_id):
         reqlist = self.requisition_list()
-        services.list_item_delete(by=request.user, item=self.item(reqlist, item_id))
+        item = self.item(reqlist, item_id)
+        no_input(request)
+        services.list_item_delete(by=request.user, item=item)
         return self.answer(reqlist.pk)
 
 

@@ -61,6 +61,7 @@ class CartView(DealerGenericAPIView):
         tags=["cart"],
     )
     def delete(self, request):
+        no_input(request)
         services.cart_clear(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -113,7 +114,9 @@ class CartItemDetailView(DealerGenericAPIView):
         tags=["cart"],
     )
     def delete(self, request, pk):
-        services.cart_item_delete(item=self.get_object())
+        item = self.get_object()
+        no_input(request)
+        services.cart_item_delete(item=item)
         return Response(_cart(request.user))
 
 
