@@ -16,6 +16,7 @@ class CoreConfig(AppConfig):
             decimal_output_unbounded,
             number_input_plain,
             number_limits_readable,
+            text_input_readable,
         )
 
         # one place, so a new admin screen or serializer cannot forget it
@@ -23,5 +24,6 @@ class CoreConfig(AppConfig):
         audit_reverse_relations_untracked()
         decimal_output_unbounded()
         number_input_plain()
+        text_input_readable()
         date_input_plain()
         number_limits_readable()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.utils.formatting import lazy_format
 
-from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL, PLAIN_INTEGER
+from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL, PLAIN_INTEGER, control_problem
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -113,6 +113,28 @@ def decimal_output_unbounded() -> None:
 
     quantize.unbounded = True
     field.quantize = quantize
+
+
+def text_input_readable() -> None:
+    """Text in the API's input holds no control character but tabs and line breaks
+    (``control_problem``): a SKU, a code or a name with U+0001 in it was stored, could not be
+    asked for in a URL and garbled the CSV exports. DRF's ``CharField`` refuses NUL and lone
+    surrogates itself. Installed once, by the core app, on DRF's own field (its subclasses:
+    e-mail, slug, URL...), so that no serializer can forget it."""
+    field = serializers.CharField
+    if getattr(field.to_internal_value, "readable", False):
+        return
+    read = field.to_internal_value
+
+    def to_internal_value(self, data):
+        value = read(self, data)
+        problem = control_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem, code="invalid")
+        return value
+
+    to_internal_value.readable = True
+    field.to_internal_value = to_internal_value
 
 
 def number_input_plain() -> None:

@@ -19,17 +19,38 @@ from django.utils.translation import gettext_lazy
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# C0 controls and DEL: invisible, unaddressable in a URL, garbling a CSV or a PDF. Text may
+# hold tabs and line breaks; a single line (a code, a SKU, a name) may not
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_IN_LINE = re.compile("[\x01-\x1f\x7f]")
 NULL_CHARACTERS = gettext_lazy("Null characters are not allowed.")
 SURROGATES = gettext_lazy("Surrogate characters are not allowed: U+{code_point:X}.")
+CONTROL_CHARACTERS = gettext_lazy("Control characters are not allowed: U+{code_point:04X}.")
 
 
-def check_text(text: str) -> None:
-    """Text PostgreSQL can store: no NUL, no lone surrogate (``ValueError`` with a message)."""
+def check_text(text: str, *, single_line: bool = False) -> None:
+    """Text PostgreSQL can store, and people read: no NUL, no lone surrogate, no control
+    character but tabs and line breaks (none of those either in ``single_line`` text):
+    ``ValueError`` with a message."""
     if "\x00" in text:
         raise ValueError(str(NULL_CHARACTERS))
     surrogate = _SURROGATE.search(text)
     if surrogate:
         raise ValueError(str(SURROGATES).format(code_point=ord(surrogate.group())))
+    problem = control_problem(text, single_line=single_line)
+    if problem:
+        raise ValueError(problem)
+
+
+def control_problem(text: str, *, single_line: bool = False) -> str | None:
+    """The message for a control character in ``text`` (tabs and line breaks allowed unless
+    ``single_line``), or None."""
+    if text.isascii() and text.isprintable():  # the usual text: no search
+        return None
+    control = (_CONTROL_IN_LINE if single_line else _CONTROL).search(text)
+    if control is None:
+        return None
+    return str(CONTROL_CHARACTERS).format(code_point=ord(control.group()))
 
 
 def is_digits(text: str) -> bool:

@@ -255,6 +255,13 @@ def test_a_soft_deleted_product_is_revived_by_an_upsert(client):
         ({"price": "10.00"}, "price", "Unknown or read-only field."),
         ({"name": "a\x00b"}, "name", "Null characters are not allowed."),
         ({"brand": "\ud800"}, "brand", "Surrogate characters are not allowed: U+D800."),
+        # keys, codes and names are one line of readable text
+        ({"sku": "A\x01B"}, "sku", "Control characters are not allowed: U+0001."),
+        ({"category": "Cab\x1fles"}, "category", "Control characters are not allowed: U+001F."),
+        ({"name": "two\nlines"}, "name", "Control characters are not allowed: U+000A."),
+        ({"brand": "Ank\x7fa"}, "brand", "Control characters are not allowed: U+007F."),
+        ({"barcodes": ["869\t1"]}, "barcodes.0", "Control characters are not allowed: U+0009."),
+        ({"description": "a\x0bb"}, "description", "Control characters are not allowed: U+000B."),
     ],
 )
 def test_bad_fields_fail_that_record_with_a_field_message(client, overrides, field, message):
@@ -522,3 +529,9 @@ def test_input_echoed_in_errors_is_answered_and_logged_not_a_500(client, url, ba
     assert texts and not any("\x00" in text for text in texts)
     assert error["key"].startswith(("C", "P")) and error["key"].endswith("\ufffd")
     assert BatchLog.objects.get().failed == 1
+
+
+def test_a_description_keeps_its_line_breaks_and_tabs(client):
+    body = post(client, [record("DESC", description="Line one\nLine two\r\n\tindented")])
+    assert body["created"] == 1, body
+    assert Product.objects.get(sku="DESC").description == "Line one\nLine two\r\n\tindented"

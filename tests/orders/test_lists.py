@@ -645,3 +645,15 @@ def test_the_services_hold_the_rules_without_the_api(stocked):
             call()
     assert not CartItem.objects.exists()
     assert RequisitionList.objects.get(pk=shared.pk).name == "Ours"
+
+
+@pytest.mark.parametrize("name", ["Monthly\x01", "Mont\x7fhly", "\x1b[31mRed"])
+def test_a_name_with_a_control_character_is_refused(stocked, name):
+    """Every text the API reads refuses control characters but tabs and line breaks (DRF's
+    text field, as installed by the core app): they are invisible on screen and garble the
+    CSV exports."""
+    response = stocked.owner.post(API, {"name": name, "items": []}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["name"]
+    assert "Control characters are not allowed" in response.json()["errors"]["name"][0]
+    assert not RequisitionList.objects.exists()

@@ -147,13 +147,18 @@ class RecordField:
 
 
 class Text(RecordField):
-    """``serializers.CharField``: text (or a number, as text), trimmed."""
+    """``serializers.CharField``: text (or a number, as text), trimmed; one line (a key, a
+    code, a name) unless ``multiline`` (a description): no control characters
+    (``check_text``)."""
 
     drf_field_class = serializers.CharField
 
-    def __init__(self, *, max_length: int, allow_blank: bool = False, **kwargs):
+    def __init__(
+        self, *, max_length: int, allow_blank: bool = False, multiline: bool = False, **kwargs
+    ):
         self.max_length = max_length
         self.allow_blank = allow_blank
+        self.multiline = multiline
         super().__init__(**kwargs)
 
     def drf_kwargs(self):
@@ -172,9 +177,9 @@ class Text(RecordField):
             raise self.fail("blank")
         if len(text) > self.max_length:
             raise self.fail("max_length", max_length=self.max_length)
-        if "\x00" in text or not text.isascii():  # the usual text is ASCII: no search
+        if not (text.isascii() and text.isprintable()):  # the usual text: no search
             try:
-                check_text(text)
+                check_text(text, single_line=not self.multiline)
             except ValueError as exc:
                 raise FieldError(str(exc)) from None
         return text

@@ -69,7 +69,7 @@ PRODUCT_RECORD = RecordSchema(
     ),
     is_active=Boolean(required=False),
     serial_tracked=Boolean(required=False),
-    description=Text(max_length=20000, required=False, allow_blank=True),
+    description=Text(max_length=20000, required=False, allow_blank=True, multiline=True),
     min_order_quantity=Integer(min_value=1, max_value=MAX_INT, required=False),
     order_multiple=Integer(min_value=1, max_value=MAX_INT, required=False),
     barcodes=TextList(item=Text(max_length=64), max_items=50, required=False),
@@ -152,7 +152,7 @@ def _money(help_text: str, *, places: int = 2, min_value=Decimal("0")) -> Decima
 INVOICE_LINE = RecordSchema(
     "ErpInvoiceLine",
     sku=Text(max_length=64, required=False, allow_blank=True, allow_null=True),
-    description=Text(max_length=255),
+    description=Text(max_length=255, multiline=True),
     quantity=DecimalNumber(max_digits=14, decimal_places=3, min_value=Decimal("0.001")),
     unit_net=_money("Unit price net of VAT, at most 4 decimal places.", places=4),
     vat_rate=Integer(min_value=0, max_value=100, help_text="0, 1, 10 or 20."),
