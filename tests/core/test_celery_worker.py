@@ -71,6 +71,56 @@ def test_the_worker_survives_a_lost_database_connection_when_a_task_expired(sett
         workers.close()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_outlives_a_database_outage_when_a_task_expired_meanwhile():
+    """Beat's sweeps expire in the queue while a worker is busy; the worker stores each as
+    revoked when it takes it. With the database away longer than the write's retries, that
+    write failing stopped the worker (Celery's "unrecoverable error"), and nothing ran until
+    someone restarted it. Now the revoked state is given up with a warning and the worker
+    goes on once the database is back. The worker reaches the database through a proxy that
+    the test takes down: a real outage."""
+    from django.db import connection
+
+    from tests.tcp_proxy import TcpProxy
+
+    db = connection.settings_dict
+    proxy = TcpProxy(int(db["PORT"] or 5432), target_host=db["HOST"] or "127.0.0.1")
+    url = f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}"
+    workers = Workers(
+        worker_env(
+            DATABASE_URL=url,
+            DB_CONN_MAX_AGE="0",
+            DB_CONNECT_TIMEOUT="1",
+            CELERY_RESULT_BACKEND_MAX_RETRIES="2",  # the outage outlasts the retries
+        )
+    )
+    try:
+        proc = workers.start("--pool=solo", "--concurrency=1")
+        assert ping(proc, "before")
+        proxy.down()
+        expired = timezone.now() - datetime.timedelta(minutes=1)
+        # a task whose result is stored (ping's is not): a sweep, as beat sends it
+        celery_app.send_task("core.idempotency_purge", expires=expired)
+        time.sleep(8)  # the worker takes it; its writes are refused, retried, given up
+        assert proc.poll() is None, proc.stdout.read()
+        proxy.up()
+        assert ping(proc, "after")
+    finally:
+        workers.close()
+        proxy.close()
+
+
+def ping(proc, token: str) -> bool:
+    celery_app.send_task("core.ping", args=[token])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read()
+        if cache.get(f"celery:ping:{token}") is not None:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def test_celery_is_configured_for_at_least_once_delivery():
     conf = celery_app.conf
     assert conf.task_acks_late is True
