@@ -16,7 +16,15 @@ A repeat finds the stored answer and replays it. If step 3 never happened (the p
 or the answer could not be built after the commit), a claimed record is never dropped: the
 repeat rebuilds the answer from the claimed resource with the ``rebuild`` callable the view
 gave. An unclaimed record of a request that failed is deleted, so the request may be sent
-again with its key; one left by a process that died before it committed is taken over after
+again with its key.
+
+Who is working on a key: on PostgreSQL the request that holds the key's session advisory lock
+(``_KeyLock``), from before its record is written until its answer is settled. A lost
+connection (a database restart, a killed worker) ends the session and frees the lock, so an
+unfinished, unclaimed record whose lock is free was left by a request that died: a repeat
+takes it over at once (after a 503 the client's retry is answered, not told for minutes that
+the key is in progress), and a repeat waiting for a first request that fails runs itself.
+Elsewhere (the demo's SQLite), such a record is taken over after
 ``IDEMPOTENCY_STALE_SECONDS``.
 
 Endpoints whose writes are idempotent by their content (the integration batches: upserts by
@@ -33,7 +41,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
@@ -103,6 +111,34 @@ def idempotent(
     )
 
 
+class _KeyLock:
+    """The session advisory lock of one key (PostgreSQL; elsewhere every ``acquire`` is
+    granted and nothing is locked)."""
+
+    def __init__(self, scope: str, key: str):
+        digest = hashlib.sha256(f"{scope}\x00{key}".encode()).digest()
+        self.id = int.from_bytes(digest[:8], "big", signed=True)
+        self.real = connection.vendor == "postgresql"
+
+    def acquire(self) -> bool:
+        if not self.real:
+            return True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [self.id])
+            return bool(cursor.fetchone()[0])
+
+    def release(self) -> None:
+        if not self.real:
+            return
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [self.id])
+        except DatabaseError:
+            # the connection is gone (and the lock with its session), or unusable: closed,
+            # so that the lock cannot outlive this request on a kept connection
+            connection.close()
+
+
 def idempotent_by_key(
     key: str,
     payload,
@@ -121,7 +157,37 @@ def idempotent_by_key(
     if not key or len(key) > 200 or not (key.isascii() and key.isprintable()):
         raise ValidationError({field: [_("Use a key of 1 to 200 printable ASCII characters.")]})
     digest = body_hash(payload)
-    record = _record_create(scope=scope, key=key, digest=digest)
+    lock = _KeyLock(scope, key)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not lock.acquire():
+        # another request is working on this key: its answer, once it has one
+        record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if record is not None:
+            _same_request(record, digest)
+            replayed = _replay(record, rebuild)
+            if replayed is not None:
+                return replayed
+        if time.monotonic() > deadline:
+            raise _in_progress()
+        time.sleep(0.1)
+    try:
+        return _first(
+            scope=scope,
+            key=key,
+            digest=digest,
+            handler=handler,
+            rebuild=rebuild,
+            atomic=atomic,
+            locked=lock.real,
+        )
+    finally:
+        lock.release()
+
+
+def _first(*, scope, key, digest, handler, rebuild, atomic: bool, locked: bool) -> Response:
+    """The request, run by the one holding the key's lock; a record found there is replayed
+    (or, left unfinished by a request that died, taken over)."""
+    record = _record_create(scope=scope, key=key, digest=digest, locked=locked)
     if record is None:
         return _existing(scope=scope, key=key, digest=digest, rebuild=rebuild)
 
@@ -154,22 +220,22 @@ def _settle(record: IdempotencyRecord, response: Response) -> None:
         IdempotencyRecord.objects.filter(pk=record.pk, resource="").delete()
 
 
-def _record_create(*, scope: str, key: str, digest: str) -> IdempotencyRecord | None:
-    """The new in-progress record, or None when the key has one (taking over a stale one)."""
+def _record_create(*, scope: str, key: str, digest: str, locked: bool) -> IdempotencyRecord | None:
+    """The new in-progress record, or None when the key has one. An unfinished, unclaimed one
+    is taken over: at once under the key's lock (``locked``: its request died), else once
+    stale."""
     for _attempt in range(2):
         try:
             with transaction.atomic():
                 return IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=digest)
         except IntegrityError:
-            stale_before = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS)
-            deleted, _rows = IdempotencyRecord.objects.filter(
-                scope=scope,
-                key=key,
-                request_hash=digest,
-                status_code__isnull=True,
-                resource="",
-                created_at__lt=stale_before,
-            ).delete()
+            left = IdempotencyRecord.objects.filter(
+                scope=scope, key=key, request_hash=digest, status_code__isnull=True, resource=""
+            )
+            if not locked:
+                stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS)
+                left = left.filter(created_at__lt=stale)
+            deleted, _rows = left.delete()
             if not deleted:
                 return None
     return None
@@ -184,20 +250,30 @@ def _existing(*, scope: str, key: str, digest: str, rebuild: Rebuild | None) -> 
                 _("The first request with this Idempotency-Key failed; send it again."),
                 code="idempotency_retry",
             )
-        if record.request_hash != digest:
-            raise Conflict(  # API.md's conflict: the key's stored request is another one
-                _("This Idempotency-Key was used with a different request body."),
-                code="idempotency_key_reused",
-            )
+        _same_request(record, digest)
         replayed = _replay(record, rebuild)
         if replayed is not None:
             return replayed
         if time.monotonic() > deadline:
-            raise Conflict(
-                _("A request with this Idempotency-Key is still being processed."),
-                code="idempotency_in_progress",
-            )
+            raise _in_progress()
         time.sleep(0.1)
+
+
+def _same_request(record: IdempotencyRecord, digest: str) -> None:
+    if record.request_hash != digest:
+        raise Conflict(  # API.md's conflict: the key's stored request is another one
+            _("This Idempotency-Key was used with a different request body."),
+            code="idempotency_key_reused",
+        )
+
+
+def _in_progress() -> Conflict:
+    """409 for a key whose first request is still running: ask again in a few seconds."""
+    return Conflict(
+        _("A request with this Idempotency-Key is still being processed."),
+        code="idempotency_in_progress",
+        headers={"Retry-After": "5"},
+    )
 
 
 def idempotency_records_purge() -> int:

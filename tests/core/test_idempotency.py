@@ -1,6 +1,7 @@
 """The Idempotency-Key record commits with the write it protects: a committed write always
 replays, whatever happens after its commit; a failed one may be sent again; a record left
-by a dead process is taken over; old records are purged by beat."""
+by a request that died is taken over as soon as its database session is gone; old records are
+purged by beat."""
 
 from __future__ import annotations
 
@@ -97,25 +98,73 @@ def test_atomic_handlers_store_their_answer_in_their_own_transaction():
     assert not IdempotencyRecord.objects.filter(key__in=["k4", "rolled-back"]).exists()
 
 
-def test_an_unfinished_record_of_a_dead_process_is_taken_over_after_the_stale_time(
+def test_an_unfinished_record_is_waited_for_while_its_request_lives_and_taken_over_once_dead(
     monkeypatch,
 ):
-    request = _request("k5", {"a": 1})
+    """Whose request is alive is the database's answer: its session holds the key's lock.
+    While it does, a repeat waits, then answers 409 with Retry-After; once its session ends
+    (the connection was lost: the first request got 503), the repeat takes the key over at
+    once, however young the record (it waited 2 minutes before, answered 409 meanwhile)."""
+    import psycopg  # here: a second session of the test database, as another process's
+
+    from apps.core.idempotency import _KeyLock
+    from tests.conftest import subprocess_database_url
+
     IdempotencyRecord.objects.create(scope="s", key="k5", request_hash=body_hash({"a": 1}))
-    # young: a repeat waits for it, then gives up with 409
-    IdempotencyRecord.objects.filter(key="k5").update(created_at=timezone.now())
-    monkeypatch.setattr("apps.core.idempotency.WAIT_SECONDS", 0.2)
-    with pytest.raises(Conflict):
-        idempotent(request, scope="s", handler=lambda: Response({}, status=201))
-    # stale: taken over
-    IdempotencyRecord.objects.filter(key="k5").update(
-        created_at=timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS + 1)
-    )
+    monkeypatch.setattr("apps.core.idempotency.WAIT_SECONDS", 0.3)
+    other = psycopg.connect(subprocess_database_url(), autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [_KeyLock("s", "k5").id])
+        with pytest.raises(Conflict) as refused:
+            idempotent(_request("k5", {"a": 1}), scope="s", handler=lambda: Response({}, 201))
+        assert refused.value.code == "idempotency_in_progress"
+        assert refused.value.headers == {"Retry-After": "5"}
+        # another body under the same key is told at once, alive or not
+        with pytest.raises(Conflict) as reused:
+            idempotent(_request("k5", {"a": 2}), scope="s", handler=lambda: Response({}, 201))
+        assert reused.value.code == "idempotency_key_reused"
+    finally:
+        other.close()  # the first request's session ends
+
     response = idempotent(
         _request("k5", {"a": 1}), scope="s", handler=lambda: Response({"n": 1}, status=201)
     )
-    assert response.status_code == 201
-    assert response.data == {"n": 1}
+    assert response.status_code == 201 and response.data == {"n": 1}
+    replay = idempotent(_request("k5", {"a": 1}), scope="s", handler=lambda: Response({}, 500))
+    assert replay["Idempotent-Replayed"] == "true" and replay.data == {"n": 1}
+
+
+def test_a_key_is_locked_only_while_its_request_runs():
+    """The lock is taken before the record is written and given back with the answer, also
+    when the handler fails: a kept connection does not hold it for the next request."""
+    from apps.core.idempotency import _KeyLock
+
+    def held_elsewhere() -> bool:
+        import psycopg  # here: a second session of the test database
+
+        from tests.conftest import subprocess_database_url
+
+        with psycopg.connect(subprocess_database_url(), autocommit=True) as other:
+            taken = other.execute(
+                "SELECT pg_try_advisory_lock(%s)", [_KeyLock("s", "k6").id]
+            ).fetchone()[0]
+            return not taken
+
+    seen = []
+
+    def handler():
+        seen.append(held_elsewhere())
+        return Response({}, status=201)
+
+    idempotent(_request("k6", {}), scope="s", handler=handler)
+    assert seen == [True] and not held_elsewhere()
+
+    def failing():
+        raise Boom
+
+    with pytest.raises(Boom):
+        idempotent(_request("k6b", {}), scope="s", handler=failing)
+    assert not held_elsewhere()
 
 
 def test_beat_purges_idempotency_records_older_than_a_week():
