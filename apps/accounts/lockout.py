@@ -9,6 +9,8 @@ Redis down: lockout does not silently vanish. Every failed login is also an ``Au
 (``login_failed``), so the same rule is applied to those rows: an account is locked while the
 last LOCKOUT_MINUTES hold LOCKOUT_ACCOUNT_FAILURES failures since its last successful login,
 unlock or password reset (a sliding window; an address likewise with LOCKOUT_IP_FAILURES).
+An account's rows are read when Redis answers too, so a lock earned during an outage lasts
+after it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from apps.accounts.models import AuthEvent, User
@@ -27,6 +29,7 @@ from apps.core.counters import (
     CounterStoreDown,
     counter_delete,
     counter_get,
+    counter_get_many,
     counter_incr,
     counter_set,
 )
@@ -112,13 +115,18 @@ def _locked_from_records(kind: str, ident: str) -> int | None:
 
 
 def _locked(kind: str, ident: str) -> int | None:
-    """Seconds ``ident`` stays locked, or None."""
+    """Seconds ``ident`` stays locked, or None. An account is also locked by its records
+    when Redis says it is not: the failures counted while Redis was down (or written off with
+    a flushed Redis) are only there, and forgetting them once Redis answers again gave an
+    attacker 5 fresh tries."""
     try:
         until = counter_get(_keys(kind, ident)[1])
     except CounterStoreDown:
         return _locked_from_records(kind, ident)
     now = time.time()
-    return int(until - now) + 1 if until and until > now else None
+    if until and until > now:
+        return int(until - now) + 1
+    return _locked_from_records(kind, ident) if kind == "account" else None
 
 
 def locked_for(*, email: str, ip: str | None) -> tuple[str, int] | None:
@@ -165,6 +173,40 @@ def register_success(*, email: str) -> None:
 
 def is_account_locked(email: str) -> bool:
     return _locked("account", email) is not None
+
+
+def accounts_locked(emails: list[str]) -> set[str]:
+    """Which of ``emails`` are locked now (``is_account_locked`` of a page of accounts): one
+    round trip to Redis and one query, whatever their number."""
+    wanted = sorted({email.strip().lower() for email in emails if email})
+    if not wanted:
+        return set()
+    locked = set()
+    with contextlib.suppress(CounterStoreDown):  # the records say it without Redis
+        now = time.time()
+        untils = counter_get_many([_keys("account", email)[1] for email in wanted])
+        locked = {
+            email for email, until in zip(wanted, untils, strict=True) if until and until > now
+        }
+    since = timezone.now() - timedelta(seconds=_window())
+    events = (
+        AuthEvent.objects.filter(email__in=wanted, at__gte=since)
+        .filter(
+            Q(kind=AuthEvent.Kind.LOGIN_FAILED, detail__in=_COUNTED_DETAILS) | Q(kind__in=_RESETS)
+        )
+        .order_by("email", "-at", "-id")
+        .values_list("email", "kind")
+    )
+    counts: dict[str, int] = {}
+    reset: set[str] = set()
+    for email, kind in events:  # newest first: the failures since the last reset
+        if email in reset:
+            continue
+        if kind in _RESETS:
+            reset.add(email)
+        else:
+            counts[email] = counts.get(email, 0) + 1
+    return locked | {email for email, n in counts.items() if n >= _limit("account")}
 
 
 def unlock_account(email: str) -> None:

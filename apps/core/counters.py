@@ -86,6 +86,21 @@ def counter_get(key: str) -> float | None:
     return None if raw is None else float(raw)
 
 
+def counter_get_many(keys: Sequence[str]) -> list[float | None]:
+    """``counter_get`` of each key, in one round trip."""
+    if not keys:
+        return []
+    redis = _redis()
+    if redis is None:
+        found = cache.get_many(list(keys))
+        return [None if found.get(key) is None else float(found[key]) for key in keys]
+    try:
+        raws = redis.mget([cache.make_key(key) for key in keys])
+    except (RedisError, OSError) as exc:
+        raise _failed(exc) from exc
+    return [None if raw is None else float(raw) for raw in raws]
+
+
 def counter_set(key: str, value: float, *, timeout: int) -> None:
     redis = _redis()
     if redis is None:

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from apps.accounts import lockout
 from apps.accounts.models import (
     Address,
+    AuthEvent,
     Consent,
     CreditLimitChange,
     Customer,
@@ -39,6 +40,7 @@ from apps.accounts.models import (
 )
 from apps.accounts.roles import DEALER_ROLE_GROUPS
 from apps.accounts.services.addresses import address_create, address_update
+from apps.accounts.services.auth import auth_event_record
 from apps.accounts.services.customers import (
     SALES_REP_OBJECT_PERMS,
     customer_assign_sales_rep,
@@ -170,7 +172,15 @@ def _ensure_password(user: User, password: str) -> None:
     if not user.check_password(password):
         user.set_password(password)
         user.save(update_fields=["password", "updated_at"])
-    lockout.unlock_account(user.email)  # demo logins always work after a seed
+    _unlock(user)
+
+
+def _unlock(user: User) -> None:
+    """Demo logins always work after a seed: a lock (in Redis, or in the records of failed
+    logins) is lifted as staff lift it, with an unlock event."""
+    if lockout.is_account_locked(user.email):
+        auth_event_record(kind=AuthEvent.Kind.UNLOCK, user=user, detail="demo seed")
+    lockout.unlock_account(user.email)
 
 
 def _role_group(name: str) -> Group:
@@ -449,7 +459,7 @@ class _DealerUsers:
                 if _set_if_changed(user, values):
                     user.save()
                 user_sync_role_group(user=user)
-                lockout.unlock_account(user.email)  # demo logins always work after a seed
+                _unlock(user)
             lines.append(dealer_login_line(dealer, role))
         return lines
 
