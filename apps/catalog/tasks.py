@@ -5,10 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.catalog.images import product_image_generate_thumbnail
+from apps.core.task_queue import SweptWhenItGivesUp
 
 
 @shared_task(
     name="catalog.generate_thumbnail",
+    base=SweptWhenItGivesUp,  # storage down longer than the retries: beat's sweep resends it
     autoretry_for=(Exception,),  # the storage (S3, disk) failing for a moment; safe to rerun
     retry_backoff=2,
     retry_backoff_max=60,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import current_app
+from celery import Task, current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -46,6 +46,21 @@ def task_enqueue_for_sweep(task, *args) -> QueuedTask:
     return QueuedTask.objects.create(
         name=task.name, args=list(args), created_at=timezone.now() - grace
     )
+
+
+class SweptWhenItGivesUp(Task):
+    """A task whose last retry failed is queued for beat's sweep (``task_enqueue_for_sweep``),
+    which sends it again, and again after each new run of retries: work nothing else would
+    redo (an image's thumbnail while the file storage is away) outlives an outage longer
+    than its retries. Only for tasks that fail for a reason that passes (their own checks
+    make bad input a no-op)."""
+
+    abstract = True
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+        task_enqueue_for_sweep(self, *args)
+        logger.warning("task %s%s gave up (%s): queued for the sweep", self.name, args, exc)
 
 
 def _send(pk: int, task, args: list) -> None:
