@@ -759,8 +759,10 @@ CELERY_BEAT_SCHEDULE["core-queued-tasks-sweep"] = {
 }
 
 # Notifications still queued this long after their transaction committed (the broker was
-# down then) are queued again by beat's sweep, every NOTIFICATION_SWEEP_SECONDS.
-NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 600)
+# down then) are queued again by beat's sweep, every NOTIFICATION_SWEEP_SECONDS. A second
+# send of one whose first task is only late (a backlog) finds it sent and skips it (the task
+# locks the row), so a dealer's order e-mail need not wait ten minutes after an outage.
+NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 120)
 NOTIFICATION_SWEEP_SECONDS = env_float("NOTIFICATION_SWEEP_SECONDS", 60.0)
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "task": "notifications.sweep",
