@@ -335,3 +335,24 @@ def test_a_disabled_endpoint_keeps_its_deliveries_until_it_is_active_again(recei
     webhook_endpoint_update(endpoint=endpoint, data={"is_active": True})
     sweep_until(lambda: server.seen())
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def test_a_new_endpoint_gets_the_events_written_after_it_not_before(
+    make_endpoint, settings, django_capture_on_commit_callbacks
+):
+    """Events written while no worker fanned them out (seeding, a broker outage) are not the
+    history of an endpoint created afterwards: its subscription starts with it."""
+    settings.WEBHOOK_DISPATCH_ON_COMMIT = False  # the fan-out below is the first
+    with django_capture_on_commit_callbacks(execute=True):
+        earlier = event_emit("customer.updated", {"code": "OLD"}, subject="customer:OLD")
+    endpoint, _secret = make_endpoint(f"http://127.0.0.1:{closed_port()}/hooks")
+    with django_capture_on_commit_callbacks(execute=True):
+        later = event_emit("customer.updated", {"code": "NEW"}, subject="customer:NEW")
+
+    outbox_dispatch_events()
+
+    delivered = set(
+        WebhookDelivery.objects.filter(endpoint=endpoint).values_list("event", flat=True)
+    )
+    assert delivered == {later.pk}
+    assert OutboxEvent.objects.get(pk=earlier.pk).dispatched_at is not None

@@ -133,7 +133,10 @@ def outbox_dispatch_events(
                 if (
                     endpoint.pk == event.endpoint_id
                     if event.endpoint_id
+                    # a subscription starts with its endpoint: nothing from before it (events
+                    # written while no worker fanned them out are not an endpoint's history)
                     else endpoint.subscribes_to(event.type)
+                    and endpoint.created_at <= event.created_at
                 )
             ]
             WebhookDelivery.objects.bulk_create(rows)
