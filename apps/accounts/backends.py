@@ -22,8 +22,13 @@ class LockoutModelBackend(ModelBackend):
         email = lockout.login_email_lookup(typed) if typed else ""
         ip = client_ip(request) if request is not None else None
         agent = user_agent(request) if request is not None else ""
-        if email and lockout.locked_for(email=email, ip=ip):
-            # Django then sends user_login_failed, which the auth log records
+        locked = lockout.locked_for(email=email, ip=ip) if email else None
+        if locked:
+            # Django then sends user_login_failed, which the auth log records as refused by
+            # the lock: not a failure that counts (else each try while locked, the right
+            # password included, would make the lock last longer)
+            if request is not None:
+                request.login_refused = f"refused: {locked[0]} locked"
             raise PermissionDenied  # stops the other backends too
         user = super().authenticate(
             request, username=email or username, password=password, **kwargs

@@ -15,14 +15,14 @@ from apps.accounts.two_factor import two_factor_applies
 from apps.core.net import client_ip, user_agent
 
 
-def _record(kind, request, user=None, email=""):
+def _record(kind, request, user=None, email="", detail="session"):
     auth_event_record(
         kind=kind,
         user=user,
         email=email,
         ip=client_ip(request) if request is not None else None,
         user_agent=user_agent(request) if request is not None else "",
-        detail="session",
+        detail=detail,
     )
 
 
@@ -47,4 +47,6 @@ def _session_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="accounts-session-login-failed")
 def _session_login_failed(sender, credentials, request=None, **kwargs):
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
-    _record(AuthEvent.Kind.LOGIN_FAILED, request, email=email)
+    # refused by a lock (the backend says so): recorded, but not counted as a failure
+    refused = getattr(request, "login_refused", None) if request is not None else None
+    _record(AuthEvent.Kind.LOGIN_FAILED, request, email=email, detail=refused or "session")
