@@ -119,8 +119,9 @@ def text_input_readable() -> None:
     """Text in the API's input holds no control character but tabs and line breaks
     (``control_problem``): a SKU, a code or a name with U+0001 in it was stored, could not be
     asked for in a URL and garbled the CSV exports. DRF's ``CharField`` refuses NUL and lone
-    surrogates itself. Installed once, by the core app, on DRF's own field (its subclasses:
-    e-mail, slug, URL...), so that no serializer can forget it."""
+    surrogates itself. Not text taken as typed (``trim_whitespace=False``: the passwords).
+    Installed once, by the core app, on DRF's own field (its subclasses: e-mail, slug,
+    URL...), so that no serializer can forget it."""
     field = serializers.CharField
     if getattr(field.to_internal_value, "readable", False):
         return
@@ -128,6 +129,10 @@ def text_input_readable() -> None:
 
     def to_internal_value(self, data):
         value = read(self, data)
+        if not self.trim_whitespace:
+            # text taken as typed (a password: compared, hashed, never shown): a sign-in
+            # with one is a wrong password (401), not a 400 the right one never meets
+            return value
         problem = control_problem(value)
         if problem:
             raise serializers.ValidationError(problem, code="invalid")

@@ -137,3 +137,11 @@ def test_failures_counted_while_redis_was_down_still_lock_once_it_answers(api_cl
     lockout.unlock_account(user.email)
     AuthEvent.objects.create(kind=AuthEvent.Kind.UNLOCK, email=user.email, user=user)
     assert attempt(api_client, user.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_a_password_with_a_control_character_is_a_wrong_password_not_a_400(api_client):
+    """Passwords are compared as typed: the API's refusal of control characters in text
+    does not make a sign-in with one a 400 (it is 401, and counts as a failure)."""
+    user = DealerUserFactory()
+    response = attempt(api_client, user.email, DEFAULT_PASSWORD + "\x01")
+    assert response.status_code == 401 and response.json()["code"] == "invalid_credentials"
