@@ -115,6 +115,14 @@ def decimal_output_unbounded() -> None:
     field.quantize = quantize
 
 
+def one_line(value: str) -> None:
+    """A field's validator for one line of text (a name, a code, a tracking number): no tab
+    or line break either (``control_problem``)."""
+    problem = control_problem(value, single_line=True)
+    if problem:
+        raise serializers.ValidationError(problem, code="invalid")
+
+
 def text_input_readable() -> None:
     """Text in the API's input holds no control character but tabs and line breaks
     (``control_problem``): a SKU, a code or a name with U+0001 in it was stored, could not be

@@ -223,3 +223,14 @@ def test_erp_addresses_give_each_type_a_default_and_a_resend_changes_nothing(int
     assert moved["updated"] == 1
     assert defaults() == [("billing", "Merkez"), ("shipping", "Şube")]
     assert client.post(URL, [data], format="json").json()["unchanged"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "Demo Bayi\nSatır 2"), ("tax_office", "Kadıköy\tX"), ("phone", "0212\r555")],
+)
+def test_a_dealers_one_line_fields_refuse_tabs_and_line_breaks(integration_client, field, value):
+    body = integration_client().post(URL, [record(**{field: value})], format="json").json()
+    assert body["failed"] == 1
+    assert field in body["errors"][0]["errors"], body
+    assert not Customer.objects.exists()

@@ -559,6 +559,8 @@ def test_unknown_order_is_404(shop, erp):
         ({"status": "lost"}, "status"),
         ({"status": "processing", "tracking_number": "x" * 65}, "tracking_number"),
         ({"status": "processing", "carrier": "x" * 65}, "carrier"),
+        ({"status": "processing", "tracking_number": "TR\t123"}, "tracking_number"),
+        ({"status": "processing", "carrier": "Yurti\nçi"}, "carrier"),
         ({"status": "processing", "note": "x" * 1001}, "note"),
         ({"status": "processing", "grand_total": "0.00"}, "grand_total"),
         ({"status": "processing", "serial_numbers": {"A-1": ["SN1"]}}, "serial_numbers"),

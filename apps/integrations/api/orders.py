@@ -31,7 +31,7 @@ from apps.core.exceptions import NotFound, ValidationError
 from apps.core.idempotency import idempotent
 from apps.core.pagination import ChangesPagination
 from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
-from apps.core.serializers import StrictInputSerializer
+from apps.core.serializers import StrictInputSerializer, one_line
 from apps.integrations.api.base import CHANGES_PAGES, IntegrationAPIView
 from apps.orders import services
 from apps.orders.api.serializers import AddressSnapshotSerializer
@@ -131,10 +131,10 @@ class ErpOrderFilterSerializer(serializers.Serializer):
 class ErpOrderStatusInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     tracking_number = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, allow_null=True
+        max_length=64, required=False, allow_blank=True, allow_null=True, validators=[one_line]
     )
     carrier = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, allow_null=True
+        max_length=64, required=False, allow_blank=True, allow_null=True, validators=[one_line]
     )
     note = serializers.CharField(
         max_length=1000,

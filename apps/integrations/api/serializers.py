@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from apps.accounts.api.serializers import AddressInputSerializer, TaxNumberField
 from apps.accounts.models import MAX_PAYMENT_TERMS_DAYS, Tier, customer_code_validator
-from apps.core.serializers import MoneyField, StrictInputSerializer
+from apps.core.serializers import MoneyField, StrictInputSerializer, one_line
 
 ERP_CUSTOMER_STATUSES = [("active", "active"), ("suspended", "suspended")]
 
@@ -25,13 +25,17 @@ class ErpAddressSerializer(AddressInputSerializer):
 
 class ErpCustomerSerializer(StrictInputSerializer):
     code = serializers.CharField(max_length=32, validators=[customer_code_validator])
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[one_line])
     tax_number = TaxNumberField()
-    tax_office = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tax_office = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, validators=[one_line]
+    )
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     credit_limit = MoneyField(required=False, min_value=0)
     status = serializers.ChoiceField(choices=ERP_CUSTOMER_STATUSES, required=False)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[one_line]
+    )
     email = serializers.EmailField(required=False, allow_blank=True)
     payment_terms_days = serializers.IntegerField(
         min_value=0, max_value=MAX_PAYMENT_TERMS_DAYS, required=False
