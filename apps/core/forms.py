@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import options
@@ -33,7 +35,15 @@ class PlainDecimalField(forms.DecimalField):
     def to_python(self, value):
         if isinstance(value, str) and value.strip() and not PLAIN_DECIMAL.fullmatch(value.strip()):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
+        number = super().to_python(value)
+        if number is not None and self.decimal_places is not None and number.is_finite():
+            # zeros past the places asked for say nothing more: 149.90000 is 149.9000
+            places = Decimal(1).scaleb(-self.decimal_places)
+            if number.as_tuple().exponent < -self.decimal_places and number == number.quantize(
+                places
+            ):
+                number = number.quantize(places)
+        return number
 
 
 def _is_safe_json(text: str) -> bool:

@@ -116,6 +116,8 @@ def test_price_min_and_max_filter_on_the_dealers_price(shop):
     client, _ = shop
     assert set(prices(client, "&price_min=6&price_max=15")) == {"B-2", "B-3"}
     assert set(prices(client, "&price_max=5")) == {"B-1"}
+    # zeros past the 4 places say nothing more (a client's fixed-width formatting)
+    assert set(prices(client, "&price_min=6.000000&price_max=15.00000")) == {"B-2", "B-3"}
 
 
 def test_price_min_above_max_answers_400(shop):
