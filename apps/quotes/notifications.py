@@ -1,7 +1,7 @@
 """Quote e-mails, both ways (queued in the transaction, sent after it commits):
 ``quotes/quote_requested`` and ``quotes/quote_accepted`` to sales (the dealer's sales rep, else
-every active staff member who may answer quotes), ``quotes/quote_sent`` to the dealer user who
-asked, in the company's language."""
+every active staff member who may answer quotes and sees every dealer), ``quotes/quote_sent``
+to the dealer user who asked, in the company's language."""
 
 from __future__ import annotations
 
@@ -10,25 +10,30 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import translation
 
+from apps.accounts.admin.scoping import sees_every_dealer
 from apps.core.links import portal_link
 from apps.notifications.services import customer_language, email_notify
 from apps.quotes.models import Quote
 
 
 def _sales_contacts(quote: Quote) -> list:
+    """The dealer's sales rep, else the active staff who may answer quotes and see every
+    dealer: a sales manager who sees only the dealers assigned to them could not open this
+    one's quote, and is not sent its lines either."""
     rep = quote.customer.sales_rep
     if rep is not None and rep.is_active and rep.email:
         return [rep]
     answer = Q(groups__permissions__codename="answer_quote") | Q(
         user_permissions__codename="answer_quote"
     )
-    return list(
+    staff = (
         get_user_model()
         .objects.filter(answer | Q(is_superuser=True), is_staff=True, is_active=True)
         .exclude(email="")
         .distinct()
-        .order_by("id")[:20]
+        .order_by("id")
     )
+    return [user for user in staff[:100] if sees_every_dealer(user)][:20]
 
 
 def _context(quote: Quote) -> dict:

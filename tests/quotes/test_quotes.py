@@ -363,6 +363,23 @@ def test_a_sales_manager_answers_only_the_quotes_of_assigned_dealers(shop, staff
     assert second.status == "requested"
 
 
+def test_a_dealer_without_a_rep_asks_the_staff_who_see_every_dealer(
+    shop, django_capture_on_commit_callbacks
+):
+    """With no sales rep, a quote request goes to those who may answer it and can open it: a
+    sales manager who sees only the dealers assigned to them is not sent another dealer's
+    lines (the back office would not show them the quote)."""
+    from tests.factories import StaffUserFactory
+
+    StaffUserFactory(groups=["Sales Manager"], email="rep.elsewhere@dist.test")
+    StaffUserFactory(groups=["Super Admin"], email="boss@dist.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ask(shop.owner).status_code == 201
+    told = {m.to[0] for m in mail.outbox}
+    assert "boss@dist.test" in told
+    assert "rep.elsewhere@dist.test" not in told
+
+
 def test_a_quote_expires_by_the_distributors_calendar_in_the_api_too(shop):
     """At 01:30 in Istanbul UTC is still on the day before, and the API answers in UTC: a
     quote valid until yesterday (Istanbul) is expired all the same."""
