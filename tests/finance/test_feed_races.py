@@ -7,6 +7,7 @@ so the race happens every run."""
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
@@ -143,6 +144,43 @@ def test_an_invoice_sent_while_its_order_is_being_cancelled_is_credited(client):
     note = LedgerEntry.objects.get(customer=customer, kind="credit_note")
     assert (note.amount, note.document_number) == (-Invoice.objects.get().gross_total, order.number)
     assert customer_balance(customer=customer) == 0
+
+
+def test_a_second_invoice_racing_the_cancel_of_an_invoiced_order_is_credited_too(client):
+    """The order has one invoice; the cancel credits it, while a second invoice of the
+    order, checked before the cancel committed, waits for the order's lock. It is credited
+    too, on its own: the earlier credit note covered only the first (it was left owed, on a
+    cancelled order, in the balance, the aging and the reminders)."""
+    from apps.finance.selectors import customer_balance
+    from apps.orders import services
+    from apps.orders.states import ERP
+    from tests.finance.helpers import make_order
+
+    customer = CustomerFactory._meta.model.objects.get(code="BAYI-1")
+    order = make_order(customer, gross="240.00")
+    first = invoice(number="ABC2026000000092", order_number=order.number, lines=[line()])
+    assert client[0].post(INVOICES, [first], format="json").json()["created"] == 1
+    second = invoice(
+        number="ABC2026000000093", order_number=order.number, lines=[line(quantity="1")]
+    )
+
+    answers = while_held(
+        lambda: services.order_cancel(order=order, by=None, reason="", actor=ERP),
+        lambda: client[0].post(INVOICES, [second], format="json").json(),
+    )
+
+    assert answers["second"]["created"] == 1, answers["second"]
+    notes = LedgerEntry.objects.filter(customer=customer, kind="credit_note")
+    invoiced = sum(i.gross_total for i in Invoice.objects.all())
+    assert sorted(n.amount for n in notes) == [-Decimal("120.00"), -Decimal("60.00")]
+    assert -sum(n.amount for n in notes) == invoiced
+    assert customer_balance(customer=customer) == 0
+    # the same cancellation's credit again (a repeated signal) adds nothing
+    from apps.finance.services.invoices import invoices_order_cancelled
+    from apps.orders.models import Order
+
+    invoices_order_cancelled(sender=Order, order=Order.objects.get(pk=order.pk))
+    assert notes.count() == 2
 
 
 def test_an_invoice_sent_again_after_its_order_was_cancelled_is_unchanged(client):

@@ -36,7 +36,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -398,17 +398,24 @@ def invoices_order_cancelled(sender, order, by=None, **kwargs) -> None:
     )
     if not invoices:
         return
-    credited = LedgerEntry.objects.filter(
-        customer_id=order.customer_id,
-        kind=LedgerEntry.Kind.CREDIT_NOTE,
-        document_number=order.number,
+    # what earlier credit notes of the cancellation covered: a second call of the same
+    # cancellation credits nothing more; an invoice that raced the cancel (it saw the order
+    # open, then waited for its lock) is credited now, on its own
+    credited = -(
+        LedgerEntry.objects.filter(
+            customer_id=order.customer_id,
+            kind=LedgerEntry.Kind.CREDIT_NOTE,
+            document_number=order.number,
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
     )
-    if credited.exists():  # cancelled once already (a second call of the same cancellation)
+    owed = sum(gross for _entry, gross in invoices) - credited
+    if owed <= 0:
         return
     ledger_post(
         customer=order.customer,
         kind=LedgerEntry.Kind.CREDIT_NOTE,
-        amount=-sum(gross for _entry, gross in invoices),
+        amount=-owed,
         by=by,
         description=cancellation_credit_text(order.number),
         document_number=order.number,
