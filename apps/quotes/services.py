@@ -345,15 +345,22 @@ def quote_decline(*, quote: Quote, by, reason: str) -> Quote:
 
 
 def quote_reject(*, quote: Quote, user, reason: str) -> Quote:
-    """The dealer declines an open quote and says why (the sales team reads it)."""
+    """The dealer declines an open quote and says why (the sales team reads it). A quote
+    whose validity has ended is expired instead, as an acceptance finds it (409)."""
     reason = _text(reason, "reason", required=True)
     with transaction.atomic():
         locked = _locked(quote)
-        check_transition(locked.status, S.REJECTED, DEALER)
-        locked.status = S.REJECTED
-        locked.reject_reason = reason
-        locked.decided_at = timezone.now()
-        locked.save(update_fields=["status", "reject_reason", "decided_at", "updated_at"])
+        expired = locked.status == S.SENT and locked.valid_until < business_today()
+        if expired:
+            _expire(locked, actor=DEALER)
+        else:
+            check_transition(locked.status, S.REJECTED, DEALER)
+            locked.status = S.REJECTED
+            locked.reject_reason = reason
+            locked.decided_at = timezone.now()
+            locked.save(update_fields=["status", "reject_reason", "decided_at", "updated_at"])
+    if expired:  # committed: the quote stays expired
+        raise Conflict(_("This quote's validity has ended."), code="quote_expired")
     return _reloaded(locked)
 
 

@@ -179,6 +179,16 @@ def test_a_quote_expires_by_the_job_or_at_acceptance(shop):
     assert Quote.objects.get(number=third).status == "expired"  # recorded, not rolled back
     assert not Order.objects.exists()
 
+    # declined after its validity ended: expired as an acceptance finds it, not "rejected"
+    fourth = ask(shop.owner).json()["number"]
+    answer(fourth, {"A-1": D("80")})
+    Quote.objects.filter(number=fourth).update(
+        valid_until=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    declined = shop.owner.post(f"{QUOTES}/{fourth}/reject", {"reason": "late"}, format="json")
+    assert declined.status_code == 409 and declined.json()["code"] == "quote_expired"
+    assert Quote.objects.get(number=fourth).status == "expired"
+
 
 def test_stock_approval_and_credit_rules_apply_to_an_accepted_quote(shop):
     short = ask(shop.owner, [{"sku": "B-2", "quantity": 5}]).json()["number"]  # 3 in stock
