@@ -49,17 +49,20 @@ def seed_prices(options) -> list[str]:
         .values_list("pk", flat=True)
     )
     now = timezone.now()
-    rules = dict(
-        Product.objects.filter(pk__in=ids).values_list(
-            "pk", Greatest("min_order_quantity", Value(1)) * Greatest("order_multiple", Value(1))
+    rules = {
+        pk: (minimum, multiple)
+        for pk, minimum, multiple in Product.objects.filter(pk__in=ids).values_list(
+            "pk", Greatest("min_order_quantity", Value(1)), Greatest("order_multiple", Value(1))
         )
-    )
+    }
     for chunk in _chunks(ids, 2000):
         rows = []
         for product_id in chunk:
             base = demo_list_price(product_id)
-            # 5 % off from a carton: at least 10 units, above the product's minimum order
-            carton = max(10, rules.get(product_id, 1) * 4)
+            # 5 % off from a carton: 4 times the product's minimum order (at least 10 units),
+            # rounded up to a quantity the product can be ordered in (its multiple)
+            minimum, multiple = rules.get(product_id, (1, 1))
+            carton = -(-max(10, minimum * 4) // multiple) * multiple
             for code, factor in (("LIST", Decimal(1)), *TIER_FACTORS.items()):
                 rows.append(_row(lists[code], product_id, 1, base * factor, now))
                 rows.append(_row(lists[code], product_id, carton, base * factor * BREAK, now))

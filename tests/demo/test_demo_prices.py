@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import User
-from apps.pricing.models import PriceChange
+from apps.catalog.models import Product
+from apps.pricing.models import Price, PriceChange
 
 pytestmark = [pytest.mark.django_db]
 
@@ -23,6 +24,15 @@ def test_every_tier_sees_a_carton_break_and_some_products_have_a_price_history(a
         breaks = api_client.get(f"/api/v1/products/{item['sku']}").json()["price_breaks"]
         assert len(breaks) >= 2, (code, breaks)
         assert breaks[1]["min_quantity"] >= 10
+
+    # a break a dealer can order: 4 times the minimum order, in the product's multiple
+    # (a product sold by 25 from 25 got its break at 2,500 units)
+    for product in Product.objects.filter(sku__startswith="DEMO-"):
+        minimum, multiple = max(product.min_order_quantity, 1), max(product.order_multiple, 1)
+        top = Price.objects.filter(product=product, price_list__code="LIST")
+        carton = max(top.values_list("min_quantity", flat=True))
+        assert carton % multiple == 0, (product.sku, carton, multiple)
+        assert max(10, minimum * 4) <= carton < max(10, minimum * 4) + multiple, product.sku
 
     history = PriceChange.objects.filter(reference__in=("batch:demo", "batch:demo-2"))
     assert history.count() == 24
