@@ -106,7 +106,13 @@ class CompanyUserView(PortalView):
         self._user(pk)
 
     def get(self, request, pk):
-        return self.page("company_user.html", member=self._user(pk), roles=DealerRole.choices)
+        member = self._user(pk)
+        return self.page(
+            "company_user.html",
+            member=member,
+            roles=DealerRole.choices,
+            removable=not user_services.is_last_owner(member),
+        )
 
     def post(self, request, pk):
         member = self._user(pk)
@@ -132,7 +138,12 @@ class CompanyUserView(PortalView):
         return render(
             self.request,
             "portal/company_user.html",
-            {"member": member, "roles": DealerRole.choices, "errors": errors},
+            {
+                "member": member,
+                "roles": DealerRole.choices,
+                "errors": errors,
+                "removable": not user_services.is_last_owner(member),
+            },
             status=exc.status_code if exc is not None else 400,
         )
 

@@ -94,6 +94,11 @@ def test_the_owner_changes_and_removes_users_but_not_the_last_owner(company):
     assert client.post(url, {"action": "remove"}).status_code == 302
     buyer.refresh_from_db()
     assert buyer.is_deleted and not buyer.is_active
+    # the only active owner's page offers no removal that would be refused, and says why
+    own = client.get(f"/portal/company/users/{owner.pk}/").content.decode()
+    assert 'value="remove"' not in own and "tek aktif sahibi" in own  # Turkish by default
+    second = browser(company, role="owner")[1]
+    assert 'value="remove"' in client.get(f"/portal/company/users/{second.pk}/").content.decode()
 
 
 def test_a_user_switched_off_and_on_again_signs_in_again_in_the_browser(company):

@@ -100,6 +100,16 @@ def _active_owner_count(customer: Customer, excluding: User | None = None) -> in
     return qs.count()
 
 
+def is_last_owner(user: User) -> bool:
+    """Is ``user`` their company's only active owner (who can be neither removed nor
+    demoted: ``_guard_last_owner``)?"""
+    return (
+        user.role == DealerRole.OWNER
+        and user.is_active
+        and _active_owner_count(user.customer, excluding=user) == 0
+    )
+
+
 def _guard_last_owner(user: User, *, becomes_owner: bool, stays_active: bool) -> None:
     if user.role != DealerRole.OWNER or not user.is_active:
         return
