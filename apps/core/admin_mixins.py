@@ -92,3 +92,49 @@ class FormPageAdminMixin:
     def change_url(self, obj) -> str:
         opts = self.model._meta
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+# who moved a status (orders and returns record the same four)
+ACTOR_LABELS = {
+    "dealer": _("dealer"),
+    "staff": _("staff"),
+    "erp": _("ERP"),
+    "system": _("system"),
+}
+
+
+class StatusHistoryInlineMixin:
+    """A status history's inline showing the statuses' and the actors' names, not their codes
+    (``statuses``: the lifecycle's ``TextChoices``)."""
+
+    statuses: type | None = None
+    fields = (
+        "created_at",
+        "from_label",
+        "to_label",
+        "actor_label",
+        "changed_by",
+        "api_key",
+        "note",
+    )
+    readonly_fields = fields
+
+    def _status(self, value: str) -> str:
+        if not value:
+            return "-"
+        try:
+            return str(self.statuses(value).label)
+        except ValueError:  # a status no longer in the lifecycle: its code
+            return value
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj) -> str:
+        return self._status(obj.from_status)
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj) -> str:
+        return self._status(obj.to_status)
+
+    @admin.display(description=_("actor"))
+    def actor_label(self, obj) -> str:
+        return str(ACTOR_LABELS.get(obj.actor, obj.actor))

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.admin.common import AuditHistoryMixin, _domain_message
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.selectors import customer_credit_summary
-from apps.core.admin_mixins import ReadOnlyAdminMixin, money_column
+from apps.core.admin_mixins import ReadOnlyAdminMixin, StatusHistoryInlineMixin, money_column
 from apps.core.exceptions import Conflict, DomainError
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
@@ -129,10 +129,9 @@ class OrderLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class OrderStatusChangeInline(ReadOnlyInline):
+class OrderStatusChangeInline(StatusHistoryInlineMixin, ReadOnlyInline):
     model = OrderStatusChange
-    fields = ("created_at", "from_status", "to_status", "actor", "changed_by", "api_key", "note")
-    readonly_fields = fields
+    statuses = OrderStatus
     verbose_name_plural = _("status history")
 
     def get_queryset(self, request):

@@ -22,7 +22,12 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.scoping import DealerScopedAdminMixin
-from apps.core.admin_mixins import DealerColumn, FormPageAdminMixin, ReadOnlyAdminMixin
+from apps.core.admin_mixins import (
+    DealerColumn,
+    FormPageAdminMixin,
+    ReadOnlyAdminMixin,
+    StatusHistoryInlineMixin,
+)
 from apps.core.exceptions import DomainError
 from apps.returns.models import (
     ReturnLine,
@@ -75,10 +80,9 @@ class ReturnPhotoInline(_ReadOnlyInline):
         )
 
 
-class ReturnStatusChangeInline(_ReadOnlyInline):
+class ReturnStatusChangeInline(StatusHistoryInlineMixin, _ReadOnlyInline):
     model = ReturnStatusChange
-    fields = ("created_at", "from_status", "to_status", "actor", "changed_by", "api_key", "note")
-    readonly_fields = fields
+    statuses = ReturnStatus
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by", "api_key")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
@@ -524,3 +525,25 @@ def test_a_sales_manager_sees_only_the_ledgers_of_their_dealers(staff_client, st
     rows = client.get(LEDGER).context["cl"].result_list
 
     assert [row.amount for row in rows] == [D("300.00")]
+
+
+def test_the_status_history_names_statuses_and_actors_not_their_codes(staff_client, stocked):
+    from apps.orders.admin import OrderStatusChangeInline  # here: only this test reads it
+
+    order = over_credit(stocked)
+    client = staff_client("Finance Manager")
+    act(client, "approve_credit", [order])
+
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "field-to_label" in page and "field-to_status" not in page
+    inline = OrderStatusChangeInline(Order, admin.site)
+    change = order.status_history.get(to_status="confirmed")
+    assert (
+        inline.from_label(change),
+        inline.to_label(change),
+        inline.actor_label(change),
+    ) == (
+        str(S.AWAITING_CREDIT_APPROVAL.label),
+        str(S.CONFIRMED.label),
+        "staff",
+    )
