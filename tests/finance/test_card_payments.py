@@ -33,7 +33,7 @@ D = Decimal
 PAYMENTS = "/api/v1/payments"
 CALLBACK = "/api/v1/payments/callback/paynet"
 GOOD_CARD = "4355084355084358"
-CVC = "715"
+CVC = "071"  # a leading zero: no id or count in a dump reads "071"
 DECLINED_CARD = "4000000000000002"
 
 
