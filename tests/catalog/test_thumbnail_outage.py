@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import boto3
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -17,6 +16,7 @@ from apps.core.models import QueuedTask
 from apps.core.task_queue import queued_tasks_send
 from config.celery import app as celery_app
 from tests.catalog.factories import ProductFactory
+from tests.s3 import s3_bucket_create, s3_default_storage
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -24,29 +24,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 @pytest.fixture
 def s3_behind_a_proxy(settings, s3_server):
-    boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    ).create_bucket(Bucket="b2b-thumbs")
+    s3_bucket_create(s3_server, "b2b-thumbs")
     proxy = TcpProxy(int(s3_server.rsplit(":", 1)[1]))
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "b2b-thumbs",
-                "endpoint_url": f"http://127.0.0.1:{proxy.port}",
-                "access_key": "test",
-                "secret_key": "test",
-                "region_name": "us-east-1",
-                "addressing_style": "path",
-                "file_overwrite": False,
-            },
-        },
-    }
+    s3_default_storage(
+        settings,
+        endpoint=f"http://127.0.0.1:{proxy.port}",
+        bucket="b2b-thumbs",
+        file_overwrite=False,
+    )
     yield proxy
     proxy.close()
 

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from tests.conftest import closed_port
+from tests.s3 import s3_default_storage
 
 pytestmark = [pytest.mark.django_db]
 
@@ -87,21 +88,12 @@ def test_ready_checks_the_broker_configured_for_the_suite(client, settings):
 
 def dead_s3_storage(settings) -> None:
     """The default storage is an S3 where nothing listens, given up on within a second."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "media",
-                "endpoint_url": f"http://127.0.0.1:{closed_port()}",
-                "access_key": "x",
-                "secret_key": "y",
-                "region_name": "us-east-1",
-                "addressing_style": "path",
-                "client_config": _fast_fail_config(),
-            },
-        },
-    }
+    s3_default_storage(
+        settings,
+        endpoint=f"http://127.0.0.1:{closed_port()}",
+        bucket="media",
+        client_config=_fast_fail_config(),
+    )
 
 
 def test_ready_answers_503_when_s3_storage_is_unreachable(client, settings):

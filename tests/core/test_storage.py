@@ -1,37 +1,18 @@
 """Files go to any S3-compatible store when configured: here a real moto S3 server on loopback."""
 
-import boto3
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+
+from tests.s3 import s3_bucket_create, s3_default_storage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture
 def s3_storage(settings, s3_server):
-    boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    ).create_bucket(Bucket="b2b-media")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "b2b-media",
-                "endpoint_url": s3_server,
-                "access_key": "test",
-                "secret_key": "test",
-                "region_name": "us-east-1",
-                "addressing_style": "path",
-                "file_overwrite": False,
-            },
-        },
-    }
+    s3_bucket_create(s3_server, "b2b-media")
+    s3_default_storage(settings, endpoint=s3_server, bucket="b2b-media", file_overwrite=False)
     return s3_server
 
 
