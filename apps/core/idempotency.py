@@ -161,12 +161,9 @@ def idempotent_by_key(
     deadline = time.monotonic() + WAIT_SECONDS
     while not lock.acquire():
         # another request is working on this key: its answer, once it has one
-        record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-        if record is not None:
-            _same_request(record, digest)
-            replayed = _replay(record, rebuild)
-            if replayed is not None:
-                return replayed
+        _found, replayed = _stored_answer(scope=scope, key=key, digest=digest, rebuild=rebuild)
+        if replayed is not None:
+            return replayed
         if time.monotonic() > deadline:
             raise _in_progress()
         time.sleep(0.1)
@@ -244,19 +241,29 @@ def _record_create(*, scope: str, key: str, digest: str, locked: bool) -> Idempo
 def _existing(*, scope: str, key: str, digest: str, rebuild: Rebuild | None) -> Response:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-        if record is None:
+        found, replayed = _stored_answer(scope=scope, key=key, digest=digest, rebuild=rebuild)
+        if not found:
             raise Conflict(
                 _("The first request with this Idempotency-Key failed; send it again."),
                 code="idempotency_retry",
             )
-        _same_request(record, digest)
-        replayed = _replay(record, rebuild)
         if replayed is not None:
             return replayed
         if time.monotonic() > deadline:
             raise _in_progress()
         time.sleep(0.1)
+
+
+def _stored_answer(
+    *, scope: str, key: str, digest: str, rebuild: Rebuild | None
+) -> tuple[bool, Response | None]:
+    """(whether the key has a record, its replayed answer if it has one yet); a record of
+    another body is a 409 ``idempotency_key_reused``."""
+    record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+    if record is None:
+        return False, None
+    _same_request(record, digest)
+    return True, _replay(record, rebuild)
 
 
 def _same_request(record: IdempotencyRecord, digest: str) -> None:

@@ -112,28 +112,23 @@ def stock_adjust(
         )
         save_changes([level], [movement])
         if names:
-            _serials_counted(
-                product.pk,
-                warehouse.pk,
-                (movement.on_hand_before, movement.on_hand_after),
-                names,
-                reference=reference,
-                now=now,
-            )
+            _serials_counted(movement, names, reference=reference)
     return movement
 
 
-def _serials_counted(product_id, warehouse_id, move, names, *, reference, now) -> None:
-    """The serial numbers of a staff count or a receipt (``move``: on hand before, after),
-    checked and written by the ERP stock feed's own ``serials_check`` and ``serials_write``:
-    up, serials not in stock anywhere (in stock here); down, serials in stock here (written
-    off). A wrong serial is a ``serials`` error and the caller's transaction rolls back."""
-    pair = (product_id, warehouse_id)
+def _serials_counted(movement: StockMovement, names, *, reference) -> None:
+    """The serial numbers of a staff count or a receipt (``movement``: its on hand before and
+    after), checked and written by the ERP stock feed's own ``serials_check`` and
+    ``serials_write``: up, serials not in stock anywhere (in stock here); down, serials in
+    stock here (written off). A wrong serial is a ``serials`` error and the caller's
+    transaction rolls back."""
+    pair = (movement.product_id, movement.warehouse_id)
+    move = (movement.on_hand_before, movement.on_hand_after)
     with connection.cursor() as cursor:
         plans, errors = serials_check(cursor, {pair: move}, {pair: names})
         if errors:
             raise ValidationError({"serials": errors[pair]["serial_numbers"]})
-        serials_write(cursor, plans, reference=reference, now=now)
+        serials_write(cursor, plans, reference=reference, now=movement.created_at)
 
 
 def _clean_serials(serials, *, quantity: int) -> list[str]:
@@ -224,14 +219,7 @@ def stock_receive(
             actor=actor,
         )
         if names:
-            _serials_counted(
-                product.pk,
-                warehouse.pk,
-                (movement.on_hand_before, movement.on_hand_after),
-                names,
-                reference=reference,
-                now=movement.created_at,
-            )
+            _serials_counted(movement, names, reference=reference)
     return movement
 
 
