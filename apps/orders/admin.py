@@ -46,6 +46,7 @@ from apps.orders.services import (
     order_set_status,
 )
 from apps.orders.states import STAFF, allowed
+from apps.pricing.engine import source_label
 
 S = OrderStatus
 APPROVE_CREDIT = "orders.approve_credit"
@@ -118,7 +119,7 @@ class OrderLineInline(ReadOnlyInline):
         "list_price",
         "unit_net",
         "discount",
-        "price_source",
+        "price_source_label",
         "campaign_name",
         "vat_rate",
         "line_net",
@@ -127,6 +128,10 @@ class OrderLineInline(ReadOnlyInline):
         "serial_numbers",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("price source"))
+    def price_source_label(self, line):
+        return source_label(line.price_source)
 
 
 class OrderStatusChangeInline(StatusHistoryInlineMixin, ReadOnlyInline):

@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.campaigns.rules import CampaignRule, active_campaign_rules
 from apps.catalog.models import Category
@@ -43,6 +44,29 @@ PRICES_VERSION_KEY = "pricing:prices:version"
 PRICES_TTL = 3600  # a safety net: every change bumps the version anyway
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.0000")
+QUOTE_SOURCE = "quote"  # an order line priced by an accepted quote, not by this engine
+
+
+def source_label(source: str | None, *, to_dealer: bool = False) -> str:
+    """A price's ``source`` (``special``, ``tier:B``, ``list``; an order line's ``quote``) in
+    the reader's words: the dealer's (the portal) or staff's (the back office). An unknown
+    code is shown as it is."""
+    if not source:
+        return ""
+    if source == SOURCE_SPECIAL:
+        if to_dealer:
+            return gettext("your special price")
+        return gettext("Special price of the dealer")
+    if source.startswith("tier:"):
+        tier = source.split(":", 1)[1]
+        if to_dealer:
+            return gettext("tier %(tier)s price list") % {"tier": tier}
+        return gettext("Tier %(tier)s price list") % {"tier": tier}
+    if source == SOURCE_LIST:
+        return gettext("list price") if to_dealer else gettext("List price")
+    if source == QUOTE_SOURCE:
+        return gettext("accepted quote") if to_dealer else gettext("Accepted quote")
+    return source
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ deleted."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -547,3 +548,26 @@ def test_the_status_history_names_statuses_and_actors_not_their_codes(staff_clie
         str(S.CONFIRMED.label),
         "staff",
     )
+
+
+def test_an_order_line_names_its_price_source_in_words_not_its_code(staff_client, stocked):
+    """A line priced from the list shows "List price", not ``list``; the engine's and a
+    quote's codes read the same way (the labels every screen shares)."""
+    from apps.pricing.engine import source_label  # here: only this test reads the labels
+
+    order = placed(stocked)
+    assert order.lines.get().price_source == "list"
+
+    page = staff_client("Customer Service").get(order_url(order)).content.decode()
+
+    assert "field-price_source_label" in page and 'field-price_source"' not in page
+    cells = re.findall(r'class="field-price_source_label">\s*<p>([^<]*)</p>', page)
+    assert cells == ["List price"]
+    assert [source_label(code) for code in ("special", "tier:B", "list", "quote", "other")] == [
+        "Special price of the dealer",
+        "Tier B price list",
+        "List price",
+        "Accepted quote",
+        "other",
+    ]
+    assert source_label("tier:B", to_dealer=True) == "tier B price list"

@@ -44,6 +44,7 @@ from apps.orders.notes import placed_note
 from apps.orders.notifications import order_placed_notify
 from apps.orders.services.numbers import order_number_next
 from apps.orders.states import DEALER
+from apps.pricing.engine import QUOTE_SOURCE
 from apps.pricing.lines import (
     PricedLine,
     amount_problems,
@@ -55,7 +56,6 @@ from apps.pricing.lines import (
 
 MAX_LINES = 500
 NOTE_MAX_LENGTH = 2000  # an order's note, as the API takes it
-QUOTE_SOURCE = "quote"  # OrderLine.price_source of a line priced by an accepted quote
 
 
 def order_reference(number: str) -> str:

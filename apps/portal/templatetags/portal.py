@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import gettext
 
 from apps.core.money import money_text
 from apps.orders.models import OrderStatus
 from apps.orders.notes import order_note_shown
+from apps.pricing.engine import source_label
 from apps.returns.models import ReturnStatus
 
 register = template.Library()
@@ -37,16 +37,8 @@ def get_item(mapping, key):
 
 @register.filter
 def price_source(source: str | None) -> str:
-    """The price engine's ``source`` (``special``, ``tier:B``, ``list``) in the reader's words."""
-    if not source:
-        return ""
-    if source == "special":
-        return gettext("your special price")
-    if source.startswith("tier:"):
-        return gettext("tier %(tier)s price list") % {"tier": source.split(":", 1)[1]}
-    if source == "list":
-        return gettext("list price")
-    return source
+    """The price engine's ``source`` (``special``, ``tier:B``, ``list``) in the dealer's words."""
+    return source_label(source, to_dealer=True)
 
 
 @register.filter
