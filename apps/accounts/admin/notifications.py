@@ -9,11 +9,27 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.admin.scoping import DealerScopedAdminMixin, is_super_admin
 from apps.accounts.models import User
 from apps.core.admin_mixins import ReadOnlyAdminMixin
+from apps.notifications.kinds import TEMPLATE_LABELS, template_label
 from apps.notifications.models import Notification
+
+
+class TemplateFilter(admin.SimpleListFilter):
+    """By message template, named as staff know them (``accounts/password_reset`` is "Password
+    reset link")."""
+
+    title = _("template")
+    parameter_name = "template"
+
+    def lookups(self, request, model_admin):
+        return sorted(((key, template_label(key)) for key in TEMPLATE_LABELS), key=lambda kv: kv[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(template=self.value()) if self.value() else queryset
 
 
 @admin.register(Notification)
@@ -22,7 +38,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelA
     list_display = (
         "created_at",
         "channel",
-        "template",
+        "template_label",
         "to",
         "subject",
         "status",
@@ -30,14 +46,14 @@ class NotificationAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelA
         "sent_at",
         "error",
     )
-    list_filter = ("channel", "status", "template")
+    list_filter = ("channel", "status", TemplateFilter)
     search_fields = ("to", "subject", "customer__code", "customer__name")
     date_hierarchy = "created_at"
     list_select_related = ("customer", "user")
     show_full_result_count = False
     fields = (
         "channel",
-        "template",
+        "template_label",
         "to",
         "subject",
         "language",
@@ -51,6 +67,10 @@ class NotificationAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelA
         "sent_at",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("template"), ordering="template")
+    def template_label(self, notification):
+        return template_label(notification.template)
 
     def scope_queryset(self, request, queryset):
         """What was sent to other staff accounts (a password reset link, a quote to answer)
