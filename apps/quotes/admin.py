@@ -18,6 +18,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -49,8 +50,28 @@ class QuoteLineInline(_ReadOnlyInline):
 
 class QuoteVersionInline(_ReadOnlyInline):
     model = QuoteVersion
-    fields = ("version", "sent_at", "sent_by", "valid_until", "lines", "note")
+    fields = ("version", "sent_at", "sent_by", "valid_until", "lines_sent", "note")
     readonly_fields = fields
+
+    @admin.display(description=_("lines"))
+    def lines_sent(self, version):
+        """The prices this version offered, one line each ("A-1 × 5: 12,50 ₺ net"), not the
+        stored JSON."""
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} × {}: {}",
+            (
+                (line.get("sku", ""), line.get("quantity", ""), _net(line.get("unit_net")))
+                for line in version.lines or []
+            ),
+        )
+
+
+def _net(amount) -> str:
+    try:
+        return gettext("%(amount)s net") % {"amount": money_text(amount)}
+    except (ArithmeticError, TypeError, ValueError):
+        return str(amount)
 
 
 class DeclineForm(forms.Form):

@@ -6,6 +6,7 @@ not found; a sales manager answers only the quotes of dealers assigned to them."
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -146,6 +147,19 @@ def test_a_counter_offer_is_a_new_version_and_the_dealer_sees_the_latest(shop):
     assert detail["version"] == 2 and detail["lines"][0]["unit_net"] == "92.5000"
     versions = QuoteVersion.objects.filter(quote__number=number).order_by("version")
     assert [v.lines[0]["unit_net"] for v in versions] == ["95.0000", "92.5000"]
+
+
+def test_the_back_office_shows_each_versions_prices_as_lines_not_json(shop, staff_client):
+    number = ask(shop.owner, [{"sku": "A-1", "quantity": 20}, {"sku": "B-2", "quantity": 3}])
+    number = number.json()["number"]
+    answer(number, {"A-1": D("1234.5"), "B-2": D("40.125")})
+    quote = Quote.objects.get(number=number)
+
+    page = staff_client(superuser=True).get(f"/admin/quotes/quote/{quote.pk}/change/")
+
+    cell = re.search(r'class="field-lines_sent">\s*<p>(.*?)</p>', page.content.decode(), re.S)
+    assert cell.group(1) == "A-1 × 20: 1,234.50 ₺ net<br>B-2 × 3: 40.125 ₺ net"
+    assert "&quot;unit_net&quot;" not in page.content.decode()  # the stored JSON
 
 
 def test_a_draft_is_not_shown_nor_accepted(shop):
