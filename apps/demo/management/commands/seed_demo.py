@@ -22,6 +22,7 @@ from apps.demo import accounts, catalog, integration, two_factor
 from apps.demo.accounts import STEPS as ACCOUNTS_STEPS
 from apps.demo.catalog import SKU_PREFIX
 from apps.demo.catalog import STEPS as CATALOG_STEPS
+from apps.demo.edits import STEPS as EDITS_STEPS
 from apps.demo.finance import STEPS as FINANCE_STEPS
 from apps.demo.integration import STEPS as INTEGRATION_STEPS
 from apps.demo.orders import DEMO_CODE_RE
@@ -70,6 +71,7 @@ STEPS = [
     *QUOTES_STEPS,  # quotes waiting, answered and accepted; requisition lists
     *INTEGRATION_STEPS,  # the ERP's API key, and its batches of prices and stock
     *SCHEDULE_STEPS,  # the periodic tasks, as beat writes them (the demo runs no beat)
+    *EDITS_STEPS,  # staff's edits of products, a credit limit, a price, an address: history
 ]
 
 

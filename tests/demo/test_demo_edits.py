@@ -1,0 +1,46 @@
+"""The demo's back-office edits: a product's, a dealer's, a price's and an address's change
+history each has an entry under the staff member (or dealer) who made it, and a second run
+adds no second edit."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.management import call_command
+
+from apps.accounts.models import Address, CreditLimitChange, Customer
+from apps.pricing.models import PriceChange
+
+pytestmark = [pytest.mark.django_db]
+
+
+def entries(model: str) -> list[tuple[str, list[str]]]:
+    found = LogEntry.objects.filter(content_type__model=model, actor__isnull=False)
+    return [(entry.actor.email, sorted(entry.changes_dict)) for entry in found.order_by("pk")]
+
+
+def test_the_history_screens_of_a_product_a_dealer_a_price_and_an_address_have_entries():
+    call_command("seed_demo", "--products", "20", "--dealers", "3", stdout=StringIO())
+
+    products = entries("product")
+    assert len(products) == 3
+    assert {actor for actor, _fields in products} == {"content.manager@example.com"}
+    assert all("description" in fields for _actor, fields in products)
+    assert entries("customer") == [("finance.manager@example.com", ["credit_limit", "updated_by"])]
+    assert entries("price") == [("sales.manager@example.com", ["amount"])]
+    assert [actor for actor, _fields in entries("address")] == ["owner@demo001.example.com"]
+    review = CreditLimitChange.objects.filter(customer__code="DEMO002").first()
+    assert review.changed_by.email == "finance.manager@example.com"
+    assert Customer.objects.get(code="DEMO002").credit_limit == review.new_limit
+    assert PriceChange.objects.get(source="admin").changed_by.email == "sales.manager@example.com"
+
+    call_command("seed_demo", "--products", "20", "--dealers", "3", stdout=StringIO())
+
+    assert len(entries("product")) == 3 and len(entries("price")) == 1
+    assert Address.objects.filter(title="Gebze depo").count() == 1
+    # the dealers' step put the demo's limit back; the review is the last word again
+    review = CreditLimitChange.objects.filter(customer__code="DEMO002").first()
+    assert review.reason.startswith("Yıllık") and review.changed_by is not None
+    assert Customer.objects.get(code="DEMO002").credit_limit == review.new_limit
