@@ -62,7 +62,15 @@ DEMO_STAFF = [
 ]
 DEMO_SALES_MANAGER_EMAIL = DEMO_STAFF[0][0]
 DEMO_FINANCE_MANAGER_EMAIL = DEMO_STAFF[1][0]
+DEMO_CUSTOMER_SERVICE_EMAIL = DEMO_STAFF[2][0]
+DEMO_CONTENT_MANAGER_EMAIL = DEMO_STAFF[3][0]
 DEMO_TWO_FACTOR_STAFF = [DEMO_FINANCE_MANAGER_EMAIL]  # STAFF_TWO_FACTOR_GROUPS' default
+
+
+def demo_staff(email: str) -> User | None:
+    """The demo staff member who does a seeded step (recorded as who did it), if active."""
+    return User.objects.filter(email__iexact=email, is_active=True, is_staff=True).first()
+
 
 DEMO_CODE_PREFIX = "DEMO"
 DEMO_CODE_RE = r"^DEMO[0-9]{3}$"

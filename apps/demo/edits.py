@@ -22,13 +22,17 @@ from apps.accounts.services.addresses import address_create
 from apps.accounts.services.customers import customer_set_credit_limit
 from apps.catalog.models import Product
 from apps.catalog.services.admin_products import product_save
-from apps.demo.accounts import DEMO_FINANCE_MANAGER_EMAIL, DEMO_SALES_MANAGER_EMAIL
+from apps.demo.accounts import (
+    DEMO_CONTENT_MANAGER_EMAIL,
+    DEMO_FINANCE_MANAGER_EMAIL,
+    DEMO_SALES_MANAGER_EMAIL,
+    demo_staff,
+)
 from apps.demo.catalog import SKU_PREFIX
 from apps.pricing.engine import LIST_CODE
 from apps.pricing.models import Price, PriceChange
 from apps.pricing.services import price_update
 
-CONTENT_MANAGER_EMAIL = "content.manager@example.com"
 DESCRIPTION_NOTE = "Teknik föy 2027 serisine göre güncellendi."
 EDITED_PRODUCTS = 3
 CREDIT_REVIEW = "Yıllık değerlendirme: ödemeler zamanında"
@@ -36,10 +40,6 @@ CREDIT_RAISE = Decimal("25000.00")
 PRICE_RAISE = Decimal("1.05")
 PRICE_REFERENCE = "demo: zam"
 ADDRESS_TITLE = "Gebze depo"
-
-
-def _staff(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email, is_active=True).first()
 
 
 def _products(by: User) -> int:
@@ -124,8 +124,12 @@ def _address() -> bool:
 @transaction.atomic
 def seed_edits(options) -> list[str]:
     content, finance, sales = (
-        _staff(email)
-        for email in (CONTENT_MANAGER_EMAIL, DEMO_FINANCE_MANAGER_EMAIL, DEMO_SALES_MANAGER_EMAIL)
+        demo_staff(email)
+        for email in (
+            DEMO_CONTENT_MANAGER_EMAIL,
+            DEMO_FINANCE_MANAGER_EMAIL,
+            DEMO_SALES_MANAGER_EMAIL,
+        )
     )
     made = []
     if content is not None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
+from apps.demo.accounts import DEMO_CUSTOMER_SERVICE_EMAIL, demo_staff
 from apps.demo.catalog import SKU_PREFIX
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
@@ -62,7 +63,13 @@ def _orders(customer: Customer, skus: list[str]) -> int:
     _backdate(delivered, 6.2, step=1.3)
     shipped = place(owner, [(skus[2], 3)], po_number="PO-1002")
     for status in ("processing", "shipped"):
-        order_set_status(order=shipped, status=status, actor="staff", **_parcel(shipped))
+        order_set_status(
+            order=shipped,
+            status=status,
+            actor="staff",
+            by=demo_staff(DEMO_CUSTOMER_SERVICE_EMAIL),
+            **_parcel(shipped),
+        )
     _backdate(shipped, 4.1, step=0.9)
     processing = place(owner, [(skus[3], 1)])
     order_set_status(order=processing, status="processing", actor="erp")

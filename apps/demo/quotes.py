@@ -11,6 +11,7 @@ from decimal import Decimal
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
 from apps.core.clock import business_today
+from apps.demo.accounts import DEMO_SALES_MANAGER_EMAIL, demo_staff
 from apps.demo.catalog import SKU_PREFIX
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
@@ -48,7 +49,7 @@ def _answer(quote: Quote, discount: Decimal, days: int) -> Quote:
     }
     return quote_answer(
         quote=quote,
-        by=None,
+        by=demo_staff(DEMO_SALES_MANAGER_EMAIL),
         prices=prices,
         valid_until=business_today() + datetime.timedelta(days=days),
         note="İstenen miktarlar için proje fiyatı; teslimat İstanbul deposundan.",

@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
+from apps.demo.accounts import DEMO_CUSTOMER_SERVICE_EMAIL, demo_staff
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderStatus
 from apps.returns.models import ReturnRequest
@@ -49,6 +50,7 @@ def _returns(customer: Customer) -> list[str]:
         return []
     first, second = list(order.lines.order_by("id"))[:2]
     made = []
+    staff = {"actor": STAFF, "by": demo_staff(DEMO_CUSTOMER_SERVICE_EMAIL)}
     if customer.code.endswith("1"):
         credited = return_request(
             user=owner,
@@ -57,11 +59,9 @@ def _returns(customer: Customer) -> list[str]:
             note="Bir koli ezik geldi",
             photos=[_carton_photo()],
         )
-        return_decide(
-            request=credited, status="approved", actor=STAFF, note="Geri gönderebilirsiniz"
-        )
-        return_receive(request=credited, actor=STAFF)
-        return_credit(request=credited, actor=STAFF)
+        return_decide(request=credited, status="approved", note="Geri gönderebilirsiniz", **staff)
+        return_receive(request=credited, **staff)
+        return_credit(request=credited, **staff)
         made.append(credited.number)
         waiting = return_request(
             user=owner,
@@ -76,7 +76,7 @@ def _returns(customer: Customer) -> list[str]:
             order_number=order.number,
             lines=[{"sku": first.sku, "quantity": 1, "reason": "wrong_item"}],
         )
-        return_decide(request=approved, status="approved", actor=STAFF)
+        return_decide(request=approved, status="approved", **staff)
         made.append(approved.number)
     else:
         rejected = return_request(
@@ -94,8 +94,8 @@ def _returns(customer: Customer) -> list[str]:
         return_decide(
             request=rejected,
             status="rejected",
-            actor=STAFF,
             note="Renk katalogda belirtildiği gibi",
+            **staff,
         )
         made.append(rejected.number)
     return made

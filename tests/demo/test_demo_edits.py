@@ -44,3 +44,23 @@ def test_the_history_screens_of_a_product_a_dealer_a_price_and_an_address_have_e
     review = CreditLimitChange.objects.filter(customer__code="DEMO002").first()
     assert review.reason.startswith("Yıllık") and review.changed_by is not None
     assert Customer.objects.get(code="DEMO002").credit_limit == review.new_limit
+
+
+def test_seeded_staff_steps_name_the_staff_member_who_took_them():
+    """A return decided, an order shipped by staff and a quote answered show who did it (the
+    status histories' "by" and the quote version's sender were empty)."""
+    from apps.orders.models import OrderStatusChange  # here: the two histories this test reads
+    from apps.quotes.models import QuoteVersion
+    from apps.returns.models import ReturnStatusChange
+
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+
+    decided = ReturnStatusChange.objects.filter(actor="staff")
+    assert decided.exists()
+    assert {c.changed_by.email for c in decided} == {"customer.service@example.com"}
+    shipped = OrderStatusChange.objects.filter(actor="staff", to_status="shipped")
+    assert shipped.exists()
+    assert {c.changed_by.email for c in shipped} == {"customer.service@example.com"}
+    versions = QuoteVersion.objects.all()
+    assert versions.exists()
+    assert {v.sent_by.email for v in versions} == {"sales.manager@example.com"}
