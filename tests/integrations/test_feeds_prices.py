@@ -874,3 +874,37 @@ def test_a_batch_writes_one_price_changed_event_with_what_changed(client, produc
     assert third["special_prices"][0]["customer_code"] == "BAYI-1"
     post(client, PRICES, [price()])  # unchanged: no event
     assert OutboxEvent.objects.filter(type="price.changed").count() == 3
+
+
+# --- JSON numbers are read as sent ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("12.30000000000000000001", "digits in total"),  # was rounded to 12.3 and stored
+        ("12.30001", "decimal places"),
+        ("0." + "0" * 3000 + "1", "too large"),  # was 0.0: a free product
+        ("12345678901234567890.5", "digits"),
+    ],
+)
+def test_a_json_number_is_judged_by_the_digits_sent_not_a_rounded_float(
+    client, products, number, message
+):
+    post(client, PRICES, [price(amount="91.69")])
+    record = '{"sku": "KBL-001", "price_list": "LIST", "min_quantity": 1, "amount": '
+    body = f"[{record}{number}}}]"
+
+    response = client.generic("POST", PRICES, body, content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    [failed] = response.json()["errors"]
+    assert message in " ".join(failed["errors"]["amount"])
+    assert stored().amount == D("91.69")
+
+
+def test_a_json_number_with_the_places_allowed_is_taken_exactly(client, products):
+    body = '[{"sku": "KBL-001", "price_list": "LIST", "min_quantity": 1, "amount": 0.1}]'
+    response = client.generic("POST", PRICES, body, content_type="application/json")
+    assert response.json()["created"] == 1
+    assert stored().amount == D("0.1000")

@@ -421,3 +421,22 @@ def test_a_quote_expires_by_the_distributors_calendar_in_the_api_too(shop):
         late = accept(shop.owner, number)  # Istanbul: June 11, 01:30
     assert late.status_code == 409 and late.json()["code"] == "quote_expired"
     assert not Order.objects.exists()
+
+
+def test_a_json_number_target_price_is_judged_by_the_digits_sent(shop):
+    """A JSON number is read as written: more places than a price holds are refused, not
+    rounded by a float on the way (``90.00000000000000000001`` was taken as 90)."""
+
+    def body(number: str) -> str:
+        return '{"lines": [{"sku": "A-1", "quantity": 20, "target_price": ' + number + "}]}"
+
+    refused = shop.owner.generic(
+        "POST", QUOTES, body("90.00000000000000000001"), content_type="application/json"
+    )
+    assert refused.status_code == 400, refused.content
+    assert "target_price" in str(refused.json()["errors"])
+    assert not Quote.objects.exists()
+
+    taken = shop.owner.generic("POST", QUOTES, body("90.5"), content_type="application/json")
+    assert taken.status_code == 201, taken.content
+    assert Quote.objects.get().lines.get().target_price == D("90.5")

@@ -11,6 +11,8 @@ Every request body a client sends as JSON goes through ``SafeJSONParser`` (the d
 * integers outside the signed 64-bit range are read as floats (no column holds them: each
   field refuses them with its own message, so one record of a batch cannot fail the others);
   beyond a float's range they are refused as too large;
+* a number with a fraction or an exponent is a ``JSONNumber``: a float that keeps its text,
+  so a decimal field checks the digits as sent (never a rounded float);
 * an object that names the same key twice (which value would count is ambiguous).
 """
 
@@ -67,11 +69,35 @@ def _int(text: str) -> int | float:
     return _float(text)
 
 
+class JSONNumber(float):
+    """A JSON number read as a float that remembers the text it was written as. ``str()`` and
+    ``format()`` give that text, so the decimal and integer fields read the digits the client
+    sent: ``12.30000000000000000001`` is refused for its places and ``0.000…1`` for its
+    length, where the float (``12.3``, ``0.0``) was taken and stored. Everything else sees a
+    float (arithmetic, ``json.dumps``, ``float.__repr__``)."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str, value: float):
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __format__(self, spec: str) -> str:
+        return self.text if not spec else super().__format__(spec)
+
+    def __reduce__(self):
+        return (JSONNumber, (self.text, float(self)))
+
+
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise JSONBodyError(_("A number in the body is too large."))
-    return value
+    return JSONNumber(text, value)
 
 
 def _constant(name: str):

@@ -222,8 +222,8 @@ class DecimalNumber(RecordField):
     """``serializers.DecimalField``: a number as JSON text (``"12.5"``) or a JSON number, with at
     most ``max_digits`` digits of which ``decimal_places`` after the point (more places are
     refused, never rounded), returned as a ``Decimal`` with exactly ``decimal_places`` places.
-    NaN and infinities are refused; a JSON float is read from its shortest text, as DRF does
-    (``0.1`` is ``0.1``)."""
+    NaN and infinities are refused; a JSON number is read from the text it was sent as (the
+    parser's ``JSONNumber``): ``12.30000000000000000001`` is refused, not rounded to 12.3."""
 
     drf_field_class = serializers.DecimalField
     MAX_STRING_LENGTH = serializers.DecimalField.MAX_STRING_LENGTH
