@@ -356,3 +356,32 @@ def test_a_new_endpoint_gets_the_events_written_after_it_not_before(
     )
     assert delivered == {later.pk}
     assert OutboxEvent.objects.get(pk=earlier.pk).dispatched_at is not None
+
+
+def test_a_revoked_or_expired_keys_endpoints_receive_nothing_more(receiver, make_endpoint):
+    """A retired or leaked connector key stops opening the API and stops receiving data: its
+    subscriptions get no new deliveries and their waiting ones are not sent; the admin's
+    endpoints (no key) and a working key's go on."""
+    from apps.accounts.services.api_keys import api_key_create, api_key_revoke
+
+    revoked_key, _raw = api_key_create(name="retired", scopes=["webhooks:manage"])
+    expired_key, _raw = api_key_create(name="expired", scopes=["webhooks:manage"])
+    live_key, _raw = api_key_create(name="live", scopes=["webhooks:manage"])
+    servers = {name: receiver() for name in ("revoked", "expired", "live", "admin")}
+    make_endpoint(servers["revoked"].url, api_key=revoked_key)
+    make_endpoint(servers["expired"].url, api_key=expired_key)
+    make_endpoint(servers["live"].url, api_key=live_key)
+    make_endpoint(servers["admin"].url)
+    emit(subject="customer:A")
+    outbox_dispatch_events()  # a delivery waits for each endpoint ...
+    api_key_revoke(api_key=revoked_key)  # ... when the keys stop working
+    expired_key.expires_at = timezone.now() - timedelta(seconds=1)
+    expired_key.save(update_fields=["expires_at"])
+    emit(subject="customer:B")
+
+    sweep_until(lambda: len(servers["live"].seen()) == 2 and len(servers["admin"].seen()) == 2)
+    webhooks_sweep()
+
+    assert servers["revoked"].seen() == [] and servers["expired"].seen() == []
+    waiting = WebhookDelivery.objects.filter(endpoint__api_key__in=[revoked_key, expired_key])
+    assert sorted(waiting.values_list("status", flat=True)) == ["pending", "pending"]

@@ -54,6 +54,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from apps.accounts.models import ApiKey
 from apps.core.events import EVENT_TYPES
 from apps.core.models import OutboxEvent
 from apps.core.text import is_digits
@@ -116,7 +117,7 @@ def outbox_dispatch_events(
                 break
             now = timezone.now()
             carriers = _coalesce(batch, now=now)
-            endpoints = list(WebhookEndpoint.objects.filter(is_active=True).order_by("id"))
+            endpoints = list(live_endpoints().order_by("id"))
             rows = [
                 WebhookDelivery(
                     event=event,
@@ -204,13 +205,32 @@ def _coalesce(batch: list[OutboxEvent], *, now: datetime) -> list[OutboxEvent]:
 _DELIVERIES = WebhookDelivery._meta.db_table
 _EVENTS = OutboxEvent._meta.db_table
 _ENDPOINTS = WebhookEndpoint._meta.db_table
+_KEYS = ApiKey._meta.db_table
+# An endpoint ``e`` that is sent to: active, not deleted, and managed by no key (the admin's) or
+# by a key that still works; a revoked or expired key's subscriptions receive nothing more
+# (their deliveries wait: a key's data is not for whoever holds a key that no longer opens the
+# API). The fan-out asks the same of the ORM (``live_endpoints``).
+_LIVE = (
+    "e.is_active AND NOT e.is_deleted AND (e.api_key_id IS NULL OR EXISTS (SELECT 1 "  # noqa: S608
+    f"FROM {_KEYS} k WHERE k.id = e.api_key_id AND k.revoked_at IS NULL "
+    "AND (k.expires_at IS NULL OR k.expires_at > now())))"
+)
+
+
+def live_endpoints():
+    """The endpoints events are fanned out and sent to (``_LIVE``)."""
+    return WebhookEndpoint.objects.filter(is_active=True).filter(
+        Q(api_key__isnull=True) | Q(api_key__in=ApiKey.objects.usable())
+    )
+
+
 # The first pending delivery of each (endpoint, subject): the only ones the ordering rule lets
 # go; those due by %s, of active endpoints.
 _HEADS_DUE = (
     "SELECT h.id FROM (SELECT DISTINCT ON (endpoint_id, subject) id, endpoint_id, "  # noqa: S608
     f"next_attempt_at FROM {_DELIVERIES} WHERE status = 'pending' "
     "ORDER BY endpoint_id, subject, event_id) h "
-    f"JOIN {_ENDPOINTS} e ON e.id = h.endpoint_id AND e.is_active AND NOT e.is_deleted "
+    f"JOIN {_ENDPOINTS} e ON e.id = h.endpoint_id AND {_LIVE} "
     "WHERE h.next_attempt_at <= %s {and_endpoint} ORDER BY h.next_attempt_at LIMIT %s"
 )
 
@@ -247,15 +267,14 @@ _CLAIM_BATCH = (
     f"WITH heads AS (SELECT h.id, h.next_attempt_at FROM (SELECT DISTINCT ON "  # noqa: S608
     f"(endpoint_id, subject) id, endpoint_id, next_attempt_at FROM {_DELIVERIES} "
     "WHERE status = 'pending' {and_endpoint} ORDER BY endpoint_id, subject, event_id) h "
-    f"JOIN {_ENDPOINTS} e ON e.id = h.endpoint_id AND e.is_active AND NOT e.is_deleted "
+    f"JOIN {_ENDPOINTS} e ON e.id = h.endpoint_id AND {_LIVE} "
     "WHERE h.next_attempt_at <= %(due_by)s AND NOT h.endpoint_id = ANY(%(skip_endpoints)s)), "
     f"locked AS (SELECT d.id FROM {_DELIVERIES} d WHERE d.id IN (SELECT id FROM heads) "
     "ORDER BY d.next_attempt_at, d.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED), "
     f"claimed AS (UPDATE {_DELIVERIES} d SET attempt_count = d.attempt_count + 1, "
     "cycle_attempts = d.cycle_attempts + 1, next_attempt_at = %(lease_end)s FROM locked "
     "WHERE d.id = locked.id AND d.status = 'pending' AND d.next_attempt_at <= %(due_by)s "
-    f"AND EXISTS (SELECT 1 FROM {_ENDPOINTS} e WHERE e.id = d.endpoint_id AND e.is_active "
-    "AND NOT e.is_deleted) "
+    f"AND EXISTS (SELECT 1 FROM {_ENDPOINTS} e WHERE e.id = d.endpoint_id AND {_LIVE}) "
     f"AND NOT EXISTS (SELECT 1 FROM {_DELIVERIES} o WHERE o.endpoint_id = d.endpoint_id "
     "AND o.subject = d.subject AND o.status = 'pending' AND o.event_id < d.event_id) "
     f"AND NOT EXISTS (SELECT 1 FROM {_EVENTS} x WHERE x.dispatched_at IS NULL "
