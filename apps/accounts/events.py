@@ -31,6 +31,7 @@ CUSTOMER_EVENTS = (
         "A self-registered company was approved by staff (it can now log in and order).",
         "customer:<code>",
         _customer_example(),
+        scope="customers:write",
     ),
     EventType(
         "customer.updated",
@@ -39,6 +40,7 @@ CUSTOMER_EVENTS = (
         "as it is now; `source` is `erp` or `admin`.",
         "customer:<code>",
         _customer_example() | {"source": "erp"},
+        scope="customers:write",
     ),
 )
 

@@ -27,6 +27,7 @@ PRODUCT_UPDATED = EventType(
         ],
     },
     merge=merge_by_key("products", "sku"),
+    scope="catalog:write",
 )
 
 

@@ -63,6 +63,9 @@ class EventType:
     example: dict[str, Any]
     subscribable: bool = True
     merge: Merge | None = None  # how coalesced events join (None: the last one wins)
+    # the integration API scope a key needs to receive it on its endpoints: what the key may
+    # read or write anyway (an order's data needs ``orders:read``); empty: any key
+    scope: str = ""
 
     def coalesce(self, datas: list[dict]) -> dict:
         merged = datas[0]

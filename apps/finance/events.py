@@ -25,6 +25,7 @@ INVOICE_CREATED = EventType(
         "has_xml": True,
         "has_pdf": False,
     },
+    scope="invoices:write",
 )
 
 PAYMENT_RECORDED = EventType(
@@ -40,6 +41,7 @@ PAYMENT_RECORDED = EventType(
         "method": "bank_transfer",
         "settled": [{"invoice_number": "ABC2026000000001", "amount": "1200.00"}],
     },
+    scope="payments:write",
 )
 
 PAYMENT_SUCCEEDED = EventType(
@@ -62,6 +64,7 @@ PAYMENT_SUCCEEDED = EventType(
         "card_masked": "435508******4358",
         "completed_at": "2026-12-03T09:15:00Z",
     },
+    scope="payments:write",
 )
 
 PAYMENT_REFUNDED = EventType(
@@ -81,6 +84,7 @@ PAYMENT_REFUNDED = EventType(
         "xact_id": "1000001",
         "reason": "Two items returned before shipping",
     },
+    scope="payments:write",
 )
 
 

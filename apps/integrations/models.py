@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import ApiKey
+from apps.core.events import EVENT_TYPES
 from apps.core.models import OutboxEvent, SoftDeleteModel, TimeStampedModel
 
 
@@ -79,6 +80,15 @@ class WebhookEndpoint(TimeStampedModel, SoftDeleteModel):
 
     def subscribes_to(self, event_type: str) -> bool:
         return "*" in self.event_types or event_type in self.event_types
+
+    def receives(self, event_type: str) -> bool:
+        """Subscribed to ``event_type``, and its key (if any) holds the scope the type needs:
+        ``"*"`` is every event the key may see."""
+        if not self.subscribes_to(event_type):
+            return False
+        kind = EVENT_TYPES.get(event_type)
+        scope = kind.scope if kind is not None else ""
+        return not scope or self.api_key is None or self.api_key.has_scope(scope)
 
 
 class WebhookDelivery(models.Model):

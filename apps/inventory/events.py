@@ -26,6 +26,7 @@ STOCK_CHANGED = EventType(
         ],
     },
     merge=merge_by_key("products", "sku"),
+    scope="stock:write",
 )
 
 

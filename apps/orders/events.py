@@ -43,6 +43,7 @@ ORDER_EVENTS = (
         description="A dealer placed an order (any first status: confirmed, awaiting_*).",
         subject="order:<number>",
         example=_EXAMPLE,
+        scope="orders:read",
     ),
     EventType(
         name="order.status_changed",
@@ -50,6 +51,7 @@ ORDER_EVENTS = (
         "`previous_status` says from where.",
         subject="order:<number>",
         example={**_EXAMPLE, "status": "shipped", "previous_status": "processing"},
+        scope="orders:read",
     ),
     EventType(
         name="order.cancelled",
@@ -57,6 +59,7 @@ ORDER_EVENTS = (
         "order.status_changed.",
         subject="order:<number>",
         example={**_EXAMPLE, "status": "cancelled", "previous_status": "confirmed"},
+        scope="orders:read",
     ),
 )
 

@@ -46,6 +46,7 @@ PRICE_CHANGED = EventType(
         ],
     },
     merge=_price_merge,
+    scope="prices:write",
 )
 
 

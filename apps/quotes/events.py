@@ -25,6 +25,7 @@ QUOTE_EVENTS = (
         description="A dealer asked for a quote: lines with quantities (and target prices).",
         subject="quote:<number>",
         example=_EXAMPLE,
+        scope="orders:read",
     ),
     EventType(
         name="quote.sent",
@@ -38,6 +39,7 @@ QUOTE_EVENTS = (
             "valid_until": "2026-12-31",
             "lines": [{**_EXAMPLE["lines"][0], "unit_net": "97.5000"}],
         },
+        scope="orders:read",
     ),
     EventType(
         name="quote.accepted",
@@ -52,6 +54,7 @@ QUOTE_EVENTS = (
             "order_number": "SO-2026-000321",
             "lines": [{**_EXAMPLE["lines"][0], "unit_net": "97.5000"}],
         },
+        scope="orders:read",
     ),
 )
 

@@ -38,6 +38,7 @@ RETURN_EVENTS = (
         "authorise it: `POST returns/{number}/status`).",
         subject="return:<number>",
         example=_EXAMPLE,
+        scope="returns:read",
     ),
     EventType(
         name="return.status_changed",
@@ -50,6 +51,7 @@ RETURN_EVENTS = (
             "previous_status": "approved",
             "lines": [{**_EXAMPLE["lines"][0], "received_quantity": 2}],
         },
+        scope="returns:read",
     ),
     EventType(
         name="return.credited",
@@ -64,6 +66,7 @@ RETURN_EVENTS = (
             "lines": [{**_EXAMPLE["lines"][0], "received_quantity": 2}],
             "credit": {"net": "200.00", "vat": "40.00", "gross": "240.00"},
         },
+        scope="returns:read",
     ),
 )
 

@@ -24,12 +24,13 @@ DELIVERIES = "/api/integration/v1/webhook-deliveries"
 
 @pytest.fixture
 def client(integration_client, fast_webhooks):
-    return integration_client(scopes=["webhooks:manage"])
+    """A key with every scope: it may subscribe to every type (the scope rules: below)."""
+    return integration_client()
 
 
 @pytest.fixture
 def other(integration_client, fast_webhooks):
-    return integration_client(scopes=["webhooks:manage"], name="another system")
+    return integration_client(name="another system")
 
 
 def create(client, url="http://127.0.0.1:9/hooks", event_types=("*",), **extra):
@@ -420,3 +421,51 @@ def test_a_delete_takes_no_input_and_refuses_a_body(client, body):
     assert response.status_code == 400, response.content
     assert WebhookEndpoint.objects.filter(pk=endpoint_id, is_deleted=False).exists()
     assert client.delete(url).status_code == 204
+
+
+# --- what a key may receive -------------------------------------------------------------------
+
+
+def test_subscribing_to_a_type_outside_the_keys_scopes_is_refused(integration_client):
+    """A key that may not read orders cannot have them sent to it (a `webhooks:manage`-only
+    key got whole orders, customers and payments by subscribing)."""
+    client = integration_client(scopes=["webhooks:manage", "stock:write"])
+
+    refused = create(client, event_types=["stock.changed", "order.created"])
+    assert refused.status_code == 400, refused.json()
+    assert "orders:read" in refused.json()["errors"]["event_types"][0]
+    assert not WebhookEndpoint.objects.exists()
+
+    taken = create(client, event_types=["stock.changed"])
+    assert taken.status_code == 201, taken.json()
+    patched = client.patch(
+        f"{ENDPOINTS}/{taken.json()['id']}", {"event_types": ["customer.updated"]}, format="json"
+    )
+    assert patched.status_code == 400 and "customers:write" in str(patched.json()["errors"])
+    assert WebhookEndpoint.objects.get().event_types == ["stock.changed"]
+
+
+def test_all_events_is_every_type_the_key_may_see(integration_client):
+    client = integration_client(scopes=["webhooks:manage", "stock:write"])
+    endpoint = WebhookEndpoint.objects.get(pk=create(client).json()["id"])  # "*"
+    admins = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/admin", event_types=["*"])
+    event_emit("stock.changed", {"products": []}, subject="stock")
+    event_emit("order.created", {"number": "SO-1"}, subject="order:SO-1")
+    event_emit("customer.updated", {"code": "C-1"}, subject="customer:C-1")
+
+    outbox_dispatch_events()
+
+    def received(target):
+        return sorted(
+            WebhookDelivery.objects.filter(endpoint=target).values_list("event_type", flat=True)
+        )
+
+    assert received(endpoint) == ["stock.changed"]
+    assert received(admins) == ["customer.updated", "order.created", "stock.changed"]
+
+    # the key given the scope later: the types it now may see reach it
+    client.api_key.scopes = [*client.api_key.scopes, "orders:read"]
+    client.api_key.save(update_fields=["scopes"])
+    event_emit("order.created", {"number": "SO-2"}, subject="order:SO-2")
+    outbox_dispatch_events()
+    assert received(endpoint) == ["order.created", "stock.changed"]

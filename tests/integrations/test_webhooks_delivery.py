@@ -364,9 +364,9 @@ def test_a_revoked_or_expired_keys_endpoints_receive_nothing_more(receiver, make
     endpoints (no key) and a working key's go on."""
     from apps.accounts.services.api_keys import api_key_create, api_key_revoke
 
-    revoked_key, _raw = api_key_create(name="retired", scopes=["webhooks:manage"])
-    expired_key, _raw = api_key_create(name="expired", scopes=["webhooks:manage"])
-    live_key, _raw = api_key_create(name="live", scopes=["webhooks:manage"])
+    revoked_key, _raw = api_key_create(name="retired")
+    expired_key, _raw = api_key_create(name="expired")
+    live_key, _raw = api_key_create(name="live")
     servers = {name: receiver() for name in ("revoked", "expired", "live", "admin")}
     make_endpoint(servers["revoked"].url, api_key=revoked_key)
     make_endpoint(servers["expired"].url, api_key=expired_key)

@@ -117,7 +117,7 @@ def outbox_dispatch_events(
                 break
             now = timezone.now()
             carriers = _coalesce(batch, now=now)
-            endpoints = list(live_endpoints().order_by("id"))
+            endpoints = list(live_endpoints().select_related("api_key").order_by("id"))
             rows = [
                 WebhookDelivery(
                     event=event,
@@ -136,8 +136,7 @@ def outbox_dispatch_events(
                     if event.endpoint_id
                     # a subscription starts with its endpoint: nothing from before it (events
                     # written while no worker fanned them out are not an endpoint's history)
-                    else endpoint.subscribes_to(event.type)
-                    and endpoint.created_at <= event.created_at
+                    else endpoint.receives(event.type) and endpoint.created_at <= event.created_at
                 )
             ]
             WebhookDelivery.objects.bulk_create(rows)

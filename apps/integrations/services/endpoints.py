@@ -45,8 +45,9 @@ def webhook_url_clean(url: str) -> str:
     return url
 
 
-def event_types_clean(event_types: Iterable[str]) -> list[str]:
-    """Known, subscribable event types (or ``"*"``: all), each once, in the given order."""
+def event_types_clean(event_types: Iterable[str], *, api_key=None) -> list[str]:
+    """Known, subscribable event types (or ``"*"``: all), each once, in the given order; for a
+    key's endpoint, only types whose scope the key holds (``"*"``: all the key may see)."""
     if isinstance(event_types, str) or not isinstance(event_types, Iterable):
         raise ValidationError({"event_types": [_("Must be a list of event types.")]})
     out: list[str] = []
@@ -55,6 +56,16 @@ def event_types_clean(event_types: Iterable[str]) -> list[str]:
         if name != ALL_EVENTS and (event is None or not event.subscribable):
             raise ValidationError(
                 {"event_types": [_("Unknown event type: %(type)s.") % {"type": str(name)[:64]}]}
+            )
+        if event is not None and event.scope and api_key and not api_key.has_scope(event.scope):
+            raise ValidationError(
+                {
+                    "event_types": [
+                        _("%(type)s needs an API key with the %(scope)s scope.")
+                        % {"type": name, "scope": event.scope}
+                    ]
+                },
+                code="insufficient_scope",
             )
         if name not in out:
             out.append(name)
@@ -76,7 +87,7 @@ def webhook_endpoint_create(
     """A new endpoint and its secret (returned once; stored for signing)."""
     endpoint = WebhookEndpoint(
         url=webhook_url_clean(url),
-        event_types=event_types_clean(event_types),
+        event_types=event_types_clean(event_types, api_key=api_key),
         description=(description or "").strip()[:DESCRIPTION_MAX],
         is_active=is_active,
         api_key=api_key,
@@ -95,12 +106,12 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) 
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if "url" in data:
         endpoint.url = webhook_url_clean(data["url"])
-    if "event_types" in data:
-        endpoint.event_types = event_types_clean(data["event_types"])
-    if "description" in data:
-        endpoint.description = (data["description"] or "").strip()[:DESCRIPTION_MAX]
     if "api_key" in data:
         endpoint.api_key = data["api_key"]
+    if "event_types" in data:
+        endpoint.event_types = event_types_clean(data["event_types"], api_key=endpoint.api_key)
+    if "description" in data:
+        endpoint.description = (data["description"] or "").strip()[:DESCRIPTION_MAX]
     if "is_active" in data:
         endpoint.is_active = bool(data["is_active"])
         if endpoint.is_active:

@@ -28,7 +28,9 @@ written (ISO 8601, UTC). The headers, signature, retries and ordering guarantees
 key: per endpoint, the events of one subject are delivered in the order they were written.
 Money is a decimal string, times are ISO 8601 UTC. The same list, with descriptions, is in the
 OpenAPI description of `POST webhook-endpoints`; an endpoint subscribes to some of these types or
-to `"*"`.
+to `"*"`. An endpoint created with an API key receives a type only while the key holds its scope
+(and is neither revoked nor expired): subscribing to a type outside the key's scopes answers 400,
+and `"*"` is every type the key may see. The admin's endpoints (no key) receive every type.
 """
 
 
@@ -38,12 +40,15 @@ def _cell(text: str) -> str:
 
 def render_catalogue() -> str:
     events = event_types()
-    lines = [INTRO, "| type | when | subject (ordering key) |", "|---|---|---|"]
+    lines = [INTRO, "| type | when | subject (ordering key) | key scope |", "|---|---|---|---|"]
     for name, event in events.items():
         when = event.description
         if not event.subscribable:
             when += " Not subscribable: sent only to the endpoint it names."
-        lines.append(f"| [`{name}`](#{_anchor(name)}) | {_cell(when)} | `{event.subject}` |")
+        scope = f"`{event.scope}`" if event.scope else "any"
+        lines.append(
+            f"| [`{name}`](#{_anchor(name)}) | {_cell(when)} | `{event.subject}` | {scope} |"
+        )
     for name, event in events.items():
         lines += [
             "",
@@ -52,6 +57,7 @@ def render_catalogue() -> str:
             " ".join(event.description.split()),
             "",
             f"Subject: `{event.subject}`."
+            + (f" Key scope: `{event.scope}`." if event.scope else "")
             + ("" if event.subscribable else " Not subscribable (sent on request only)."),
             "",
             "```json",
