@@ -134,6 +134,16 @@ def test_the_erp_customer_upsert_emits_one_customer_updated_per_change(
     assert {e.subject for e in events} == {"customer:ERP-7"}
 
 
+def test_a_new_erp_customer_without_a_limit_has_it_as_money_in_its_event(integration_client):
+    """ "0.00" as every amount, not "0" (the event was built from the in-memory default)."""
+    record = {"code": "ERP-8", "name": "Limitsiz", "tax_number": "1000000355"}
+    response = integration_client().post("/api/integration/v1/customers", [record], format="json")
+    assert response.json()["created"] == 1
+
+    [event] = published("customer.updated")
+    assert event.data["credit_limit"] == "0.00"
+
+
 def test_a_staff_credit_limit_change_emits_customer_updated():
     customer = CustomerFactory(code="C777")
     customer_set_credit_limit(customer=customer, new_limit=Decimal("5.00"), by=None, reason="x")

@@ -82,13 +82,13 @@ def customer_upsert_from_erp(*, record: dict[str, Any]) -> str:
         for name in CUSTOMER_FIELDS:
             if name in record:
                 setattr(customer, name, record[name])
-        customer.credit_limit = credit_limit or Decimal("0")
+        customer.credit_limit = credit_limit or Decimal("0.00")
         customer.approved_at = customer.created_at
         customer.save()
         if credit_limit:
             CreditLimitChange.objects.create(
                 customer=customer,
-                old_limit=Decimal("0"),
+                old_limit=Decimal("0.00"),
                 new_limit=credit_limit,
                 source=CreditLimitChange.Source.ERP,
                 reason="ERP: new customer",
