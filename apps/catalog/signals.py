@@ -16,12 +16,20 @@ from django.db.models.signals import post_delete, post_save
 
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.models import Brand, Category
-from apps.catalog.services.categories import category_visibility_refresh
+from apps.catalog.services.categories import (
+    category_visibility_refresh,
+    category_visibility_set_new,
+)
 
 
-def catalog_changed(sender, **kwargs) -> None:
+def catalog_changed(sender, instance=None, created=False, **kwargs) -> None:
     if sender is Category:
-        category_visibility_refresh()  # a category below one switched off is hidden with it
+        if created:
+            # a new category has nothing below it: only its own visibility can be off (one row,
+            # where the whole tree's refresh made an ERP batch of new paths quadratic)
+            category_visibility_set_new(instance)
+        else:
+            category_visibility_refresh()  # a category below one switched off is hidden too
     catalog_cache_bump()
 
 

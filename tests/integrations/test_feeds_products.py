@@ -535,3 +535,54 @@ def test_a_description_keeps_its_line_breaks_and_tabs(client):
     body = post(client, [record("DESC", description="Line one\nLine two\r\n\tindented")])
     assert body["created"] == 1, body
     assert Product.objects.get(sku="DESC").description == "Line one\nLine two\r\n\tindented"
+
+
+def test_a_failed_record_leaves_no_category_nor_brand_behind(client, lighting, dealer_client):
+    """A refused record changes nothing: its new category path and brand went into the tree
+    and the brand list (dealers saw the empty category); those a written record uses stay."""
+    body = post(
+        client,
+        [
+            record("GH-1", category="Hayalet > Alt", brand="Hayalet Marka", attributes={"x": 1}),
+            record("GH-2", category="Aydınlatma > Yeni", brand="Yeni Marka", attributes={"x": 1}),
+            record("OK-1", category="Gerçek > Alt", brand="Gerçek Marka"),
+        ],
+    )
+
+    assert (body["created"], body["failed"]) == (1, 2)
+    names = set(Category.objects.values_list("name", flat=True))
+    assert {"Gerçek", "Alt", "Aydınlatma", "LED"} <= names
+    assert not {"Hayalet", "Yeni"} & names
+    assert set(Brand.objects.values_list("name", flat=True)) == {"Gerçek Marka"}
+    tree = dealer_client("owner").get("/api/v1/categories").json()
+    assert "Hayalet" not in str(tree) and "Gerçek" in str(tree)
+
+
+def test_new_categories_cost_the_same_queries_each_and_keep_their_visibility(client):
+    """A batch of new paths: each new category costs a fixed number of statements (the whole
+    tree's visibility was refreshed on every one: an ERP's first sync of 900 categories ran
+    past the request timeout); one under a category switched off is hidden with it."""
+    post(client, [record("SEED-1", category="Kapalı > Eski")])
+    Category.objects.filter(name="Kapalı").update(is_active=False)
+    from apps.catalog.services.categories import category_visibility_refresh
+
+    category_visibility_refresh()
+
+    def new_paths(count, start):
+        return [
+            record(f"NP-{n}", category=f"Yol {n} > Orta > Uç") for n in range(start, start + count)
+        ]
+
+    with CaptureQueriesContext(connection) as ctx:
+        body = post(client, new_paths(10, 0))
+    assert body["created"] == 10
+    whole_tree = [q["sql"] for q in ctx.captured_queries if 'SET "is_visible"' in q["sql"]]
+    assert not [sql for sql in whole_tree if "EXISTS" in sql], whole_tree[:1]
+    ten, body = _queries(client, new_paths(10, 100))
+    twenty, body = _queries(client, new_paths(20, 200))
+    assert body["created"] == 20
+    assert (twenty - ten) <= 10 * 3 * 12, (ten, twenty)  # 30 more new categories
+
+    post(client, [record("HID-1", category="Kapalı > Yeni alt")])
+    assert Category.objects.get(name="Yeni alt").is_visible is False
+    assert Category.objects.get(name="Uç", parent__parent__name="Yol 0").is_visible is True

@@ -90,6 +90,17 @@ def category_visibility_refresh() -> int:
     ) + Category.objects.filter(is_visible=False).exclude(hidden).update(is_visible=True)
 
 
+def category_visibility_set_new(category: Category) -> None:
+    """A category just created (nothing below it): visible when it and its parent are."""
+    visible = category.is_active and (
+        category.parent_id is None
+        or Category.objects.filter(pk=category.parent_id, is_visible=True).exists()
+    )
+    if visible != category.is_visible:
+        Category.objects.filter(pk=category.pk).update(is_visible=visible)
+        category.is_visible = visible
+
+
 def split_category_path(text: str) -> list[str]:
     names = [part.strip() for part in str(text).split(SEPARATOR)]
     if not names or any(not name for name in names):
@@ -101,8 +112,9 @@ def split_category_path(text: str) -> list[str]:
     return names
 
 
-def category_get_or_create_path(path_text: str) -> Category:
-    """``"Electrical > Cables > Power cables"`` -> the leaf, creating missing levels."""
+def category_get_or_create_path(path_text: str, *, created: list[int] | None = None) -> Category:
+    """``"Electrical > Cables > Power cables"`` -> the leaf, creating missing levels (their
+    ids are added to ``created``, if given)."""
     parent = None
     for name in split_category_path(path_text):
         existing = Category.objects.filter(parent=parent, name__iexact=name).first()
@@ -112,5 +124,8 @@ def category_get_or_create_path(path_text: str) -> Category:
                     existing = category_create(name=name, parent=parent)
             except IntegrityError:  # created concurrently
                 existing = Category.objects.get(parent=parent, name__iexact=name)
+            else:
+                if created is not None:
+                    created.append(existing.pk)
         parent = existing
     return parent

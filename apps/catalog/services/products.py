@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, ProtectedError, Q, RestrictedError
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.text import slugify
@@ -176,8 +176,30 @@ def product_upsert_many(
         errors.update(failed)
         analyze_stale((Product,), written=sum(o != "unchanged" for o in written.values()))
     if categories_created or brands_created:
+        _unused_drop(categories_created, brands_created)
         catalog_cache_bump()
     return outcomes, errors
+
+
+def _unused_drop(category_ids: list[int], brand_ids: list[int]) -> None:
+    """The categories and brands this batch created for records that then failed (an unknown
+    attribute, a refused serial-tracking change...) go again: a refused record changes
+    nothing, and dealers saw the empty category. Deepest first; one a product or a category
+    uses meanwhile (another batch's) stays."""
+    for model, ids in ((Category, category_ids), (Brand, brand_ids)):
+        unused = model.objects.filter(pk__in=ids).exclude(
+            Exists(Product.all_objects.filter(**{model._meta.model_name: OuterRef("pk")}))
+        )
+        if model is Category:
+            unused = unused.order_by("-depth")
+        for row in unused:
+            if model is Category and Category.objects.filter(parent=row).exists():
+                continue  # a level above a written product's category (or another's)
+            try:
+                with transaction.atomic():
+                    row.delete()
+            except (IntegrityError, ProtectedError, RestrictedError):
+                continue
 
 
 # --- reading what the batch refers to ---------------------------------------------------------
@@ -185,9 +207,10 @@ def product_upsert_many(
 
 def _resolve_categories(
     records: Mapping[int, Mapping[str, Any]], errors: dict[int, Errors]
-) -> tuple[dict[str, Category], bool]:
-    """``{path text: leaf category}`` for every valid path, creating missing levels. One
-    query finds every existing level; only paths with a missing level cost more."""
+) -> tuple[dict[str, Category], list[int]]:
+    """``{path text: leaf category}`` for every valid path, creating missing levels (and the
+    ids of those created). One query finds every existing level; only paths with a missing
+    level cost more."""
     parsed: dict[str, list[str]] = {}
     bad: dict[str, Errors] = {}
     for record in records.values():
@@ -212,7 +235,7 @@ def _resolve_categories(
         nodes.setdefault((node.parent_id, node.name.upper()), node)
 
     resolved: dict[str, Category] = {}
-    created = False
+    created: list[int] = []
     for text, levels in parsed.items():
         parent: Category | None = None
         for name in levels:
@@ -221,14 +244,13 @@ def _resolve_categories(
                 break
         if parent is None:
             try:
-                parent = category_get_or_create_path(text)
+                parent = category_get_or_create_path(text, created=created)
             except ValidationError as exc:
                 bad[text] = exc.errors
                 continue
             except (Category.DoesNotExist, DatabaseError):  # lost a race for a new level
                 bad[text] = {"category": [_("The category could not be created; send it again.")]}
                 continue
-            created = True
         resolved[text] = parent
 
     for index, record in records.items():
@@ -239,16 +261,16 @@ def _resolve_categories(
 
 def _resolve_brands(
     records: Mapping[int, Mapping[str, Any]], errors: dict[int, Errors]
-) -> tuple[dict[str, Brand], bool]:
+) -> tuple[dict[str, Brand], list[int]]:
     """``{upper-case name: brand}`` for every brand the records name (matched regardless of
-    case: Işık = IŞIK = ışık), creating new ones, named as first spelled."""
+    case: Işık = IŞIK = ışık), creating new ones, named as first spelled (and their ids)."""
     spelling: dict[str, str] = {}
     for index, record in records.items():
         name = record.get("brand")
         if name and index not in errors:
             spelling.setdefault(name.upper(), name)
     if not spelling:
-        return {}, False
+        return {}, []
 
     def load(names: list[str]) -> dict[str, Brand]:
         found = Brand.objects.annotate(uname=Upper("name")).filter(
@@ -259,16 +281,17 @@ def _resolve_brands(
     brands = load(list(spelling.values()))
     missing = [name for key, name in spelling.items() if key not in brands]
     if not missing:
-        return brands, False
+        return brands, []
 
     # one by one (new brands are few), so django-auditlog records each
     taken = set(Brand.objects.values_list("slug", flat=True))
+    created: list[int] = []
     for name in missing:
         slug = _unique_slug(name, taken)
         taken.add(slug)
         try:
             with transaction.atomic():
-                Brand.objects.create(name=name, slug=slug)
+                created.append(Brand.objects.create(name=name, slug=slug).pk)
         except IntegrityError:  # made by a concurrent batch meanwhile: looked up below
             pass
     brands.update(load(missing))
@@ -276,7 +299,7 @@ def _resolve_brands(
         name = record.get("brand")
         if name and name.upper() not in brands and index not in errors:
             errors[index] = {"brand": [_("The brand could not be created; send it again.")]}
-    return brands, True
+    return brands, created
 
 
 def _unique_slug(name: str, taken: set[str]) -> str:
