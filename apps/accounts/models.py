@@ -189,16 +189,24 @@ class CreditLimitChange(models.Model):
         SYSTEM = "system", _("system")
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="credit_limit_changes"
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="credit_limit_changes",
     )
-    old_limit = models.DecimalField(max_digits=14, decimal_places=2)
-    new_limit = models.DecimalField(max_digits=14, decimal_places=2)
-    reason = models.TextField(blank=True)
-    source = models.CharField(max_length=16, choices=Source.choices)
+    old_limit = models.DecimalField(_("old limit"), max_digits=14, decimal_places=2)
+    new_limit = models.DecimalField(_("new limit"), max_digits=14, decimal_places=2)
+    reason = models.TextField(_("reason"), blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -217,7 +225,9 @@ class Address(SoftDeleteModel, AuditedModel):
         BILLING = "billing", _("billing")
         SHIPPING = "shipping", _("shipping")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="addresses")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="addresses"
+    )
     type = models.CharField(_("type"), max_length=16, choices=Type.choices)
     title = models.CharField(_("title"), max_length=100)
     line1 = models.CharField(_("address line 1"), max_length=200)
@@ -414,12 +424,14 @@ class Consent(models.Model):
         KVKK = "kvkk", _("KVKK privacy notice")
         MARKETING = "marketing", _("marketing messages")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    version = models.CharField(max_length=32)
-    granted = models.BooleanField()
-    at = models.DateTimeField(default=timezone.now)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="consents"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    version = models.CharField(_("version"), max_length=32)
+    granted = models.BooleanField(_("granted"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -435,10 +447,12 @@ class SmsLoginCode(models.Model):
     wrong tries so far. One per user, removed when used or void; in the database, so a sign-in
     does not depend on the cache being up."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    digest = models.CharField(max_length=64)
-    sent_at = models.DateTimeField()
-    tries = models.PositiveSmallIntegerField(default=0)
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    digest = models.CharField(_("code digest"), max_length=64)
+    sent_at = models.DateTimeField(_("sent at"))
+    tries = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
 
     class Meta:
         verbose_name = _("SMS sign-in code")
@@ -472,15 +486,20 @@ class AuthEvent(models.Model):
         TWO_FACTOR_DISABLED = "two_factor_disabled", _("two-factor sign-in turned off")
         RECOVERY_CODES_NEW = "recovery_codes_new", _("new recovery codes")
 
-    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="auth_events"
+        User,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="auth_events",
     )
-    email = models.CharField(max_length=254, blank=True, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=500, blank=True)
-    detail = models.CharField(max_length=200, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -518,7 +537,7 @@ class ApiKey(TimeStampedModel):
 
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
-    hashed_key = models.CharField(max_length=64, editable=False)
+    hashed_key = models.CharField(_("key hash"), max_length=64, editable=False)
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     allowed_ips = models.JSONField(
         _("allowed IP networks"),
@@ -529,9 +548,14 @@ class ApiKey(TimeStampedModel):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
-    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from IP"), null=True, blank=True)
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     objects = ApiKeyQuerySet.as_manager()

@@ -88,9 +88,15 @@ class Campaign(AudienceMixin, TimeStampedModel):
     scope = models.CharField(
         _("scope"), max_length=16, choices=Scope.choices, default=Scope.EVERYTHING
     )
-    categories = models.ManyToManyField(Category, blank=True, related_name="campaigns")
-    brands = models.ManyToManyField(Brand, blank=True, related_name="campaigns")
-    products = models.ManyToManyField(Product, blank=True, related_name="campaigns")
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="campaigns", verbose_name=_("categories")
+    )
+    brands = models.ManyToManyField(
+        Brand, blank=True, related_name="campaigns", verbose_name=_("brands")
+    )
+    products = models.ManyToManyField(
+        Product, blank=True, related_name="campaigns", verbose_name=_("products")
+    )
     min_quantity = models.PositiveIntegerField(
         _("from quantity"), default=1, validators=[MinValueValidator(1)]
     )
@@ -144,7 +150,9 @@ class Banner(AudienceMixin, TimeStampedModel):
     link_url = models.CharField(_("link"), max_length=500, blank=True)
     placement = models.CharField(_("placement"), max_length=50, default="home")
     sort_order = models.IntegerField(_("sort order"), default=0)
-    customers = models.ManyToManyField(Customer, blank=True, related_name="banners")
+    customers = models.ManyToManyField(
+        Customer, blank=True, related_name="banners", verbose_name=_("dealers")
+    )
 
     class Meta:
         verbose_name = _("banner")
@@ -160,9 +168,15 @@ class Collection(AudienceMixin, TimeStampedModel):
     slug = models.SlugField(_("slug"), max_length=160, unique=True)
     description = models.TextField(_("description"), blank=True)
     sort_order = models.IntegerField(_("sort order"), default=0)
-    customers = models.ManyToManyField(Customer, blank=True, related_name="collections")
+    customers = models.ManyToManyField(
+        Customer, blank=True, related_name="collections", verbose_name=_("dealers")
+    )
     products = models.ManyToManyField(
-        Product, through="CollectionItem", related_name="collections", blank=True
+        Product,
+        through="CollectionItem",
+        related_name="collections",
+        blank=True,
+        verbose_name=_("products"),
     )
 
     class Meta:
@@ -175,11 +189,17 @@ class Collection(AudienceMixin, TimeStampedModel):
 
 
 class CollectionItem(models.Model):
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, related_name="items", verbose_name=_("collection")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
+    )
     sort_order = models.IntegerField(_("sort order"), default=0)
 
     class Meta:
+        verbose_name = _("collection item")
+        verbose_name_plural = _("collection items")
         ordering = ["sort_order", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -37,12 +37,17 @@ class Category(TimeStampedModel):
     """
 
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
     )
     name = models.CharField(_("name"), max_length=150)
     slug = models.SlugField(_("slug"), max_length=180, unique=True, allow_unicode=False)
-    path = models.CharField(max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=1, editable=False)
+    path = models.CharField(_("tree path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=1, editable=False)
     sort_order = models.IntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     # derived: active with every ancestor (``category_visibility_refresh`` after each change),
@@ -99,7 +104,10 @@ class AttributeDefinition(TimeStampedModel):
         BOOLEAN = "boolean", _("yes/no")
 
     category = models.ForeignKey(
-        Category, on_delete=models.CASCADE, related_name="attribute_definitions"
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.CASCADE,
+        related_name="attribute_definitions",
     )
     code = models.SlugField(_("code"), max_length=64, help_text=_("The key in product JSON."))
     name = models.CharField(_("name"), max_length=100)
@@ -159,9 +167,16 @@ class Product(SoftDeleteModel, AuditedModel):
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     brand = models.ForeignKey(
-        Brand, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
+        Brand,
+        verbose_name=_("brand"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
     )
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products"
+    )
     unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices, default=Unit.PIECE)
     vat_rate = models.PositiveSmallIntegerField(
         _("VAT rate (%)"), choices=VatRate.choices, default=VatRate.TWENTY
@@ -177,7 +192,7 @@ class Product(SoftDeleteModel, AuditedModel):
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
     serial_tracked = models.BooleanField(_("serial-tracked"), default=False)
     # name, sku, brand, barcodes and attribute values in one text: what search looks at
-    search_document = models.TextField(editable=False, blank=True, default="")
+    search_document = models.TextField(_("search text"), editable=False, blank=True, default="")
 
     objects = ProductManager()
 
@@ -216,7 +231,9 @@ def product_image_path(instance: ProductImage, filename: str) -> str:
 
 
 class ProductImage(TimeStampedModel):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="images"
+    )
     image = models.ImageField(_("image"), upload_to=product_image_path, max_length=255)
     thumbnail = models.ImageField(_("thumbnail"), blank=True, max_length=255, editable=False)
     alt_text = models.CharField(_("alternative text"), max_length=200, blank=True)

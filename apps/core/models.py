@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 class YearlySequence(models.Model):
     """The last document number given out per year, for ``apps.core.sequences``."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
         abstract = True
@@ -136,16 +136,16 @@ class IdempotencyRecord(models.Model):
     ``resource``) one whose write committed but whose answer was not stored.
     """
 
-    scope = models.CharField(max_length=200)
-    key = models.CharField(max_length=200)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    scope = models.CharField(_("scope"), max_length=200)
+    key = models.CharField(_("idempotency key"), max_length=200)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
     # what the protected write created (e.g. an order number), set in the write's own
     # transaction: a committed write is never forgotten, even without a stored answer
-    resource = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    resource = models.CharField(_("created resource"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -163,11 +163,11 @@ class QueuedTask(models.Model):
     (``apps.core.task_queue``): a broker that is down when the transaction commits delays
     the task, it does not lose it."""
 
-    name = models.CharField(max_length=200)
-    args = models.JSONField(default=list, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True, default="")
+    name = models.CharField(_("task name"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True, default="")
 
     class Meta:
         verbose_name = _("queued task")
@@ -211,7 +211,7 @@ class OutboxEvent(models.Model):
     )
     # events written with coalesce=True share their transaction's group; the fan-out merges
     # those of one type and subject into the first of them ("coalesced_into" the others)
-    group = models.UUIDField(null=True, blank=True, editable=False)
+    group = models.UUIDField(_("coalescing group"), null=True, blank=True, editable=False)
     coalesced_into = models.ForeignKey(
         "self",
         verbose_name=_("coalesced into"),

@@ -213,9 +213,13 @@ class Invoice(models.Model):
     gross_total = models.DecimalField(_("gross"), max_digits=14, decimal_places=2)
     xml = models.FileField(_("UBL-TR XML"), upload_to=invoice_file_path, blank=True, max_length=255)
     pdf = models.FileField(_("PDF"), upload_to=invoice_file_path, blank=True, max_length=255)
-    content_hash = models.CharField(max_length=64, editable=False)
+    content_hash = models.CharField(_("content hash"), max_length=64, editable=False)
     ledger_entry = models.OneToOneField(
-        LedgerEntry, on_delete=models.PROTECT, related_name="invoice", editable=False
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        related_name="invoice",
+        editable=False,
+        verbose_name=_("ledger entry"),
     )
     created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
 
@@ -263,7 +267,9 @@ class InvoiceLine(models.Model):
         "line_vat",
     )
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
+    )
     position = models.PositiveSmallIntegerField(_("line"))
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     description = models.CharField(_("description"), max_length=255)
@@ -304,9 +310,13 @@ class Payment(models.Model):
     payment_date = models.DateField(_("date"))
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     invoice_numbers = models.JSONField(_("invoices named"), default=list, blank=True)
-    content_hash = models.CharField(max_length=64, editable=False)
+    content_hash = models.CharField(_("content hash"), max_length=64, editable=False)
     ledger_entry = models.OneToOneField(
-        LedgerEntry, on_delete=models.PROTECT, related_name="payment", editable=False
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        related_name="payment",
+        editable=False,
+        verbose_name=_("ledger entry"),
     )
     created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
 
@@ -332,7 +342,9 @@ class PaymentReminder(models.Model):
         DUE_SOON = "due_soon", _("due soon")
         OVERDUE = "overdue", _("overdue")
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("invoice")
+    )
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
     open_amount = models.DecimalField(_("open amount"), max_digits=14, decimal_places=2)
     sent_on = models.DateField(_("sent on"))
@@ -463,7 +475,7 @@ class CardPayment(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     session_id = models.CharField(_("gateway session"), max_length=128, blank=True)
-    token_id = models.CharField(max_length=128, blank=True, editable=False)
+    token_id = models.CharField(_("gateway token"), max_length=128, blank=True, editable=False)
     redirect_url = models.URLField(_("payment page"), max_length=500, blank=True)
     xact_id = models.CharField(_("gateway transaction"), max_length=64, blank=True)
     card_masked = models.CharField(_("card"), max_length=32, blank=True)
@@ -549,6 +561,7 @@ class CardRefund(models.Model):
         blank=True,
         related_name="card_refund",
         editable=False,
+        verbose_name=_("ledger entry"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

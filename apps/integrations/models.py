@@ -16,19 +16,26 @@ from apps.core.models import OutboxEvent, SoftDeleteModel, TimeStampedModel
 
 class BatchLog(models.Model):
     api_key = models.ForeignKey(
-        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="batches"
+        ApiKey,
+        verbose_name=_("API key"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="batches",
     )
     resource = models.CharField(_("resource"), max_length=50, db_index=True)
-    idempotency_key = models.CharField(max_length=200, blank=True)
-    received = models.PositiveIntegerField(default=0)
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True, help_text=_("The first 100 errors."))
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    started_at = models.DateTimeField(default=timezone.now, db_index=True)
-    duration_ms = models.PositiveIntegerField(default=0)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True)
+    received = models.PositiveIntegerField(_("records received"), default=0)
+    created = models.PositiveIntegerField(_("records created"), default=0)
+    updated = models.PositiveIntegerField(_("records updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("records unchanged"), default=0)
+    failed = models.PositiveIntegerField(_("records failed"), default=0)
+    errors = models.JSONField(
+        _("errors"), default=list, blank=True, help_text=_("The first 100 errors.")
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -63,6 +70,7 @@ class WebhookEndpoint(TimeStampedModel, SoftDeleteModel):
     disabled_reason = models.CharField(_("disabled because"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -123,7 +131,7 @@ class WebhookDelivery(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
-    cycle_attempts = models.PositiveSmallIntegerField(default=0)
+    cycle_attempts = models.PositiveSmallIntegerField(_("attempts this round"), default=0)
     manual_retries = models.PositiveIntegerField(_("manual retries"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True)
@@ -162,7 +170,12 @@ class WebhookAttempt(models.Model):
     """One HTTP attempt of a delivery. ``finished_at`` stays empty for an attempt whose worker
     died while sending (the next claim marks it interrupted)."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    delivery = models.ForeignKey(
+        WebhookDelivery,
+        verbose_name=_("delivery"),
+        on_delete=models.CASCADE,
+        related_name="attempts",
+    )
     number = models.PositiveIntegerField(_("number"))
     at = models.DateTimeField(_("at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

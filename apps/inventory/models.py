@@ -50,11 +50,18 @@ class StockLevel(models.Model):
     """On hand and reserved of one product in one warehouse; available: ``units_available``.
     The database refuses a negative or oversold row whatever the code does."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="stock_levels"
+    )
+    warehouse = models.ForeignKey(
+        Warehouse,
+        verbose_name=_("warehouse"),
+        on_delete=models.PROTECT,
+        related_name="stock_levels",
+    )
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("stock level")
@@ -97,21 +104,30 @@ class StockMovement(models.Model):
         RETURN = "return", _("return")
         ERP_SYNC = "erp_sync", _("ERP sync")
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="movements"
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="movements"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, db_index=True)
     quantity = models.IntegerField(_("quantity"))
-    on_hand_before = models.IntegerField()
-    on_hand_after = models.IntegerField()
-    reserved_before = models.IntegerField()
-    reserved_after = models.IntegerField()
+    on_hand_before = models.IntegerField(_("on hand before"))
+    on_hand_after = models.IntegerField(_("on hand after"))
+    reserved_before = models.IntegerField(_("reserved before"))
+    reserved_after = models.IntegerField(_("reserved after"))
     # what caused it: "order:SO-2026-000123", "return:RMA-...", "batch:<id>", "admin"
     reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("stock movement")
@@ -134,9 +150,16 @@ class SerialNumber(TimeStampedModel):
         # left stock other than by our own sale (the ERP's count went down)
         WRITTEN_OFF = "written_off", _("written off")
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="serial_numbers")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="serial_numbers"
+    )
     warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="serial_numbers"
+        Warehouse,
+        verbose_name=_("warehouse"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="serial_numbers",
     )
     serial = models.CharField(_("serial number"), max_length=100)
     status = models.CharField(

@@ -26,7 +26,7 @@ class Notification(models.Model):
     template = models.CharField(_("template"), max_length=100, db_index=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
-    context = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(_("template data"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
     )

@@ -49,11 +49,16 @@ class Cart(models.Model):
     """One cart per user (of a dealer company)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cart",
+        verbose_name=_("user"),
     )
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="carts")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="carts", verbose_name=_("dealer")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("cart")
@@ -64,10 +69,14 @@ class Cart(models.Model):
 
 
 class CartItem(models.Model):
-    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    cart = models.ForeignKey(
+        Cart, on_delete=models.CASCADE, related_name="items", verbose_name=_("cart")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
+    )
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
-    added_at = models.DateTimeField(default=timezone.now, editable=False)
+    added_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("cart line")
@@ -261,8 +270,12 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=255)
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
@@ -301,7 +314,9 @@ class OrderLine(models.Model):
 
 
 class OrderStatusChange(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_history")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="status_history", verbose_name=_("order")
+    )
     from_status = models.CharField(_("from"), max_length=32, blank=True)
     to_status = models.CharField(_("to"), max_length=32)
     changed_by = models.ForeignKey(

@@ -54,7 +54,11 @@ class PriceBase(TimeStampedModel):
     # no index of its own: each model's composite index or unique constraint covers it (a
     # redundant index is one more write per row of every ERP batch)
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="%(class)s_rows", db_index=False
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="%(class)s_rows",
+        db_index=False,
     )
     min_quantity = models.PositiveIntegerField(
         _("from quantity"), default=1, validators=[MinValueValidator(1)]
@@ -90,7 +94,11 @@ def break_label(owner: str, row: PriceBase) -> str:
 class Price(PriceBase):
     # indexed as the first column of pricing_price_unique_break
     price_list = models.ForeignKey(
-        PriceList, on_delete=models.PROTECT, related_name="prices", db_index=False
+        PriceList,
+        verbose_name=_("price list"),
+        on_delete=models.PROTECT,
+        related_name="prices",
+        db_index=False,
     )
 
     class Meta:
@@ -122,7 +130,11 @@ class Price(PriceBase):
 class SpecialPrice(PriceBase):
     # indexed as the first column of pricing_special_unique_break
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="special_prices", db_index=False
+        Customer,
+        verbose_name=_("dealer"),
+        on_delete=models.CASCADE,
+        related_name="special_prices",
+        db_index=False,
     )
 
     class Meta:
@@ -169,10 +181,16 @@ class PriceChange(models.Model):
 
     # indexed as the first column of pricing_change_product
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     price_list = models.ForeignKey(
         PriceList,
+        verbose_name=_("price list"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -182,6 +200,7 @@ class PriceChange(models.Model):
     )
     customer = models.ForeignKey(
         Customer,
+        verbose_name=_("dealer"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -189,13 +208,18 @@ class PriceChange(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    min_quantity = models.PositiveIntegerField()
-    old_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    new_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    source = models.CharField(max_length=16, choices=Source.choices)
-    reference = models.CharField(max_length=100, blank=True)
+    min_quantity = models.PositiveIntegerField(_("from quantity"))
+    old_amount = models.DecimalField(
+        _("old price"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    new_amount = models.DecimalField(
+        _("new price"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -203,7 +227,7 @@ class PriceChange(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("price change")
@@ -242,11 +266,17 @@ class PriceIndex(models.Model):
     context has no row there. ``name`` is the product's, copied so that a page ordered by price
     (ties by name) is one index scan."""
 
-    context = models.CharField(max_length=8)
+    context = models.CharField(_("dealer tier"), max_length=8)
     # indexed as the first column of pricing_index_unique (a product's rows, in every context)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False)
-    price = models.DecimalField(max_digits=14, decimal_places=4)
-    name = models.CharField(max_length=255)
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=4)
+    name = models.CharField(_("product name"), max_length=255)
 
     class Meta:
         verbose_name = _("price index row")
@@ -272,8 +302,8 @@ class PriceIndex(models.Model):
 class PriceIndexState(models.Model):
     """One row: what the index was last brought up to date with (``apps.pricing.index``)."""
 
-    signature = models.CharField(max_length=64, blank=True)
-    synced_at = models.DateTimeField(null=True, blank=True)
+    signature = models.CharField(_("signature"), max_length=64, blank=True)
+    synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("price index state")

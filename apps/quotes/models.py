@@ -100,8 +100,12 @@ class Quote(models.Model):
 
 
 class QuoteLine(models.Model):
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quote = models.ForeignKey(
+        Quote, on_delete=models.CASCADE, related_name="lines", verbose_name=_("quote")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=255)
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
@@ -126,14 +130,21 @@ class QuoteLine(models.Model):
 class QuoteVersion(models.Model):
     """One answer as it was sent: the prices of each line, the validity and the note."""
 
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="versions")
+    quote = models.ForeignKey(
+        Quote, on_delete=models.CASCADE, related_name="versions", verbose_name=_("quote")
+    )
     version = models.PositiveIntegerField(_("version"))
     lines = models.JSONField(_("lines"))  # [{sku, quantity, unit_net}]
     valid_until = models.DateField(_("valid until"))
     note = models.TextField(_("note"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
     )
 
     class Meta:

@@ -115,8 +115,12 @@ class ReturnRequest(models.Model):
 
 
 class ReturnLine(models.Model):
-    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
+    request = models.ForeignKey(
+        ReturnRequest, on_delete=models.CASCADE, related_name="lines", verbose_name=_("return")
+    )
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("order line")
+    )
     sku = models.CharField(_("SKU"), max_length=64)
     quantity = models.PositiveIntegerField(_("quantity"))
     reason = models.CharField(_("reason"), max_length=16, choices=ReturnReason.choices)
@@ -153,11 +157,13 @@ def photo_path(instance, filename: str) -> str:
 
 
 class ReturnPhoto(models.Model):
-    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="photos")
+    request = models.ForeignKey(
+        ReturnRequest, on_delete=models.CASCADE, related_name="photos", verbose_name=_("return")
+    )
     file = models.FileField(_("file"), upload_to=photo_path, max_length=255)
-    content_type = models.CharField(max_length=32)
-    size = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    content_type = models.CharField(_("content type"), max_length=32)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("return photo")
@@ -169,7 +175,10 @@ class ReturnPhoto(models.Model):
 
 class ReturnStatusChange(models.Model):
     request = models.ForeignKey(
-        ReturnRequest, on_delete=models.CASCADE, related_name="status_history"
+        ReturnRequest,
+        on_delete=models.CASCADE,
+        related_name="status_history",
+        verbose_name=_("return"),
     )
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16)

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import polib
+from django.apps import apps
+from django.utils.functional import Promise
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = Path("locale/tr/LC_MESSAGES/django.po")
@@ -44,6 +46,28 @@ def test_every_message_of_the_code_and_templates_has_its_turkish_translation(tmp
     assert missing == [], (
         "messages without a Turkish translation (add them to "
         f"{CATALOGUE} and run compilemessages): {missing}"
+    )
+
+
+def test_every_model_field_and_model_has_a_translatable_name():
+    """A field without its own ``verbose_name`` is labelled with its English attribute name
+    (Django's ``"created at"`` from ``created_at``), which no catalogue translates: the
+    Turkish back office showed such column headers and form labels in English."""
+    untranslatable = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("apps."):
+            continue
+        label = model._meta.label
+        if not isinstance(model._meta.verbose_name, Promise):
+            untranslatable.append(f"{label} (Meta.verbose_name)")
+        for field in model._meta.get_fields():
+            if not field.concrete or field.auto_created:
+                continue
+            if not isinstance(field.verbose_name, Promise):
+                untranslatable.append(f"{label}.{field.name}")
+    assert untranslatable == [], (
+        "give these a verbose_name=_(...) (and its Turkish translation): "
+        + ", ".join(untranslatable)
     )
 
 
