@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.models import AuditedModel, SoftDeleteModel, TimeStampedModel
 
@@ -99,7 +100,7 @@ class AttributeDefinition(TimeStampedModel):
 
     class Type(models.TextChoices):
         TEXT = "text", _("text")
-        NUMBER = "number", _("number")
+        NUMBER = "number", pgettext_lazy("attribute type", "number")
         CHOICE = "choice", _("choice")
         BOOLEAN = "boolean", _("yes/no")
 

@@ -84,3 +84,16 @@ def test_the_compiled_catalogue_is_the_committed_one():
         if entry.msgid
     }
     assert have == wanted, "run compilemessages: django.mo differs from django.po"
+
+
+def test_a_documents_number_is_numara_and_an_attributes_type_number_is_sayi():
+    """One English word, two Turkish ones: the order, invoice, quote and return number columns
+    read "numara"; the attribute type "number" (a value that is a number) "sayı"."""
+    from django.utils import translation
+
+    from apps.catalog.models import AttributeDefinition  # here: the two words this test reads
+    from apps.orders.models import Order
+
+    with translation.override("tr"):
+        assert str(Order._meta.get_field("number").verbose_name) == "numara"
+        assert str(AttributeDefinition.Type.NUMBER.label) == "sayı"
