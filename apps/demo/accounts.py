@@ -265,7 +265,11 @@ def _seed_customer(dealer: DemoDealer) -> Customer:
         except DjangoValidationError as exc:  # e.g. a real customer holds the demo VKN
             raise CommandError(f"demo dealer {dealer.code}: {' '.join(exc.messages)}") from exc
         customer.save()
-    # through the service, so the credit limit has its history
+    # through the service, so the credit limit has its history; a limit staff set last (the
+    # demo's credit review, or anyone's since) is theirs to keep
+    last = CreditLimitChange.objects.filter(customer=customer).order_by("-changed_at", "-pk")
+    if last.values_list("changed_by", flat=True).first() is not None:
+        return customer
     return customer_set_credit_limit(
         customer=customer,
         new_limit=credit_limit,
