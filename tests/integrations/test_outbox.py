@@ -279,3 +279,27 @@ def test_price_changed_helper_merges_the_transactions_prices():
         {"sku": "A", "price_list": "LIST", "min_quantity": 1, "amount": "2"}
     ]
     assert event.data["special_prices"][0]["customer_code"] == "C1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_customers_batch_commits_in_chunks_not_once_per_record(integration_client, monkeypatch):
+    """The record-by-record customers feed committed (and queued an outbox fan-out) after
+    every record: 5,000 dealers outlived the request. Now one commit per chunk of records,
+    each record still in its own savepoint (one refused record leaves the others)."""
+    from apps.core import events as core_events  # here: the dispatchers this test counts
+    from apps.integrations.api import base
+    from tests.factories import _valid_vkn
+
+    monkeypatch.setattr(base, "RECORDS_PER_COMMIT", 25)
+    calls: list[int] = []
+    monkeypatch.setattr(core_events, "_dispatchers", [lambda ids: calls.append(len(ids))])
+    records = [
+        {"code": f"CH-{n:03d}", "name": f"Bayi {n}", "tax_number": _valid_vkn(5000 + n)}
+        for n in range(60)
+    ]
+    records[30]["tax_number"] = records[0]["tax_number"]  # refused: taken by CH-000
+
+    body = integration_client().post("/api/integration/v1/customers", records, format="json")
+
+    assert (body.json()["created"], body.json()["failed"]) == (59, 1)
+    assert calls == [25, 24, 10]  # three commits, every event of each in one dispatch

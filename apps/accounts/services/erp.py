@@ -38,15 +38,22 @@ def _sync_addresses(customer: Customer, addresses: list[dict[str, Any]]) -> bool
     address with ``is_default: true`` becomes its type's default; a type left without one
     gets its oldest address as the default, as in the dealer API."""
     changed = False
-    existing = {(a.type, a.title): a for a in Address.objects.filter(customer=customer)}
+    stored = list(Address.objects.filter(customer=customer))
+    existing = {(a.type, a.title): a for a in stored}
     for data in addresses:
         key = (data["type"], data["title"])
         address = existing.get(key)
-        if data.get("is_default"):
+        # the type's other defaults step down (asked only when the stored rows show one)
+        if data.get("is_default") and any(
+            a.type == data["type"] and a.is_default and a is not address for a in stored
+        ):
             others = Address.objects.filter(customer=customer, type=data["type"], is_default=True)
             if address is not None:
                 others = others.exclude(pk=address.pk)
             if others.update(is_default=False):
+                for other in stored:
+                    if other.type == data["type"] and other is not address:
+                        other.is_default = False
                 changed = True
         if address is None:
             Address.objects.create(customer=customer, **{k: data[k] for k in data})
@@ -64,8 +71,11 @@ def _sync_addresses(customer: Customer, addresses: list[dict[str, Any]]) -> bool
                 setattr(address, name, value)
             address.save()
             changed = True
-    # as in the dealer API: a type with addresses always has a default
-    return address_services.address_defaults_ensure(customer.pk) or changed
+    # as in the dealer API: a type with addresses always has a default (asked of the database
+    # only when something changed or the stored rows lack one)
+    if changed or {a.type for a in stored} - {a.type for a in stored if a.is_default}:
+        return address_services.address_defaults_ensure(customer.pk) or changed
+    return changed
 
 
 @transaction.atomic

@@ -66,6 +66,7 @@ from apps.core.throttling import ApiKeyRateThrottle, IPRateThrottle
 from apps.integrations.models import BatchLog
 
 OUTCOMES = ("created", "updated", "unchanged")
+RECORDS_PER_COMMIT = 500  # a record-by-record resource's records per transaction
 
 Errors = dict[str, list[str]]
 
@@ -751,48 +752,13 @@ class BatchUpsertView(IntegrationAPIView):
         counts = dict.fromkeys(OUTCOMES, 0)
         errors = []
         first_of: dict[tuple, int] = {}
-        for index, raw in enumerate(records):
-            key = self._key_of(raw)
-            if not isinstance(raw, dict):
-                errors.append({"index": index, "key": None, "errors": self._not_an_object()})
-                continue
-            serializer = self.record_serializer_class(data=raw)
-            if not serializer.is_valid():
-                errors.append(
-                    {"index": index, "key": key, "errors": flatten_errors(serializer.errors)}
-                )
-                continue
-            first = self._first_with_the_same_key(serializer.validated_data, index, first_of)
-            if first is not None:
-                errors.append({"index": index, "key": key, "errors": first})
-                continue
-            try:
-                outcome = self._upsert_settled(serializer.validated_data)
-            except DomainError as exc:
-                errors.append(
-                    {
-                        "index": index,
-                        "key": key,
-                        "errors": flatten_errors(exc.errors)
-                        or {"non_field_errors": [str(exc.detail)]},
-                    }
-                )
-                continue
-            except DatabaseError as exc:  # a constraint the serializer could not foresee
-                errors.append(
-                    {
-                        "index": index,
-                        "key": key,
-                        "errors": {
-                            "non_field_errors": [
-                                _("Rejected by the database: %(e)s")
-                                % {"e": str(exc).splitlines()[0][:200]}
-                            ]
-                        },
-                    }
-                )
-                continue
-            counts[outcome] += 1
+        # one transaction per ``RECORDS_PER_COMMIT`` records (each record in its savepoint):
+        # a commit per record queued an outbox fan-out per record, and 5,000 records outlived
+        # the request's timeout
+        for start in range(0, len(records), RECORDS_PER_COMMIT):
+            with transaction.atomic():
+                for index in range(start, min(start + RECORDS_PER_COMMIT, len(records))):
+                    self._process_one(index, records[index], counts, errors, first_of)
         errors = [{**e, "errors": storable_errors(e["errors"])} for e in errors]
         result = {"received": len(records), **counts, "failed": len(errors), "errors": errors}
         BatchLog.objects.create(
@@ -807,6 +773,38 @@ class BatchUpsertView(IntegrationAPIView):
             **counts,
         )
         return result
+
+    def _process_one(
+        self, index: int, raw, counts: dict, errors: list, first_of: dict[tuple, int]
+    ) -> None:
+        key = self._key_of(raw)
+        if not isinstance(raw, dict):
+            errors.append({"index": index, "key": None, "errors": self._not_an_object()})
+            return
+        serializer = self.record_serializer_class(data=raw)
+        if not serializer.is_valid():
+            errors.append({"index": index, "key": key, "errors": flatten_errors(serializer.errors)})
+            return
+        first = self._first_with_the_same_key(serializer.validated_data, index, first_of)
+        if first is not None:
+            errors.append({"index": index, "key": key, "errors": first})
+            return
+        try:
+            outcome = self._upsert_settled(serializer.validated_data)
+        except DomainError as exc:
+            errors.append(
+                {
+                    "index": index,
+                    "key": key,
+                    "errors": flatten_errors(exc.errors) or {"non_field_errors": [str(exc.detail)]},
+                }
+            )
+            return
+        except DatabaseError as exc:  # a constraint the serializer could not foresee
+            message = _("Rejected by the database: %(e)s") % {"e": str(exc).splitlines()[0][:200]}
+            errors.append({"index": index, "key": key, "errors": {"non_field_errors": [message]}})
+            return
+        counts[outcome] += 1
 
     def _upsert_settled(self, record: dict) -> str:
         """``upsert`` in a savepoint; a unique key another request inserted meanwhile (the
