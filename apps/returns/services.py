@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.images import validate_image
 from apps.core.clock import business_date, business_today
-from apps.core.exceptions import Conflict, NotFound, ValidationError
+from apps.core.exceptions import Conflict, ValidationError
 from apps.core.money import part_amounts
 from apps.core.sequences import sequence_next
 from apps.core.text import choices_text, plain_int, text_value
@@ -223,14 +223,16 @@ def _clean_photos(photos: Sequence) -> list:
 def return_request(
     *, user, order_number, lines, note: str = "", photos: Sequence = ()
 ) -> ReturnRequest:
-    """A dealer's return request (201 ``requested``). Another company's order: ``NotFound``."""
+    """A dealer's return request (201 ``requested``). An order number the company does not
+    have (another company's included) is a 400 on ``order_number``, as a card payment's: the
+    body names it, the URL does not."""
     customer = user.customer
     number = _text(order_number, "order_number", required=True, max_length=32)
     note = _text(note, "note")
     photos = _clean_photos(photos)
     order = Order.objects.filter(customer=customer, number=number).first()
     if order is None:
-        raise NotFound(_("Your company has no order with this number."))
+        raise ValidationError({"order_number": [_("Your company has no order with this number.")]})
     # the photos go to the storage (possibly S3) before the order's lines are locked, and are
     # removed again when the request is refused
     stored = _store_photos(photos)

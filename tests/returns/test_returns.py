@@ -222,9 +222,16 @@ def test_bad_requests_get_field_errors_and_change_nothing(shop, order, body, fie
 
 
 def test_another_companys_order_is_not_found(shop, order, dealer_client):
+    """Named in the body, another company's order is a 400 on the field (as a payment's and an
+    address's), the same as a number nobody has; a return in the URL is 404."""
     stranger = dealer_client("owner")
     response = ask(stranger, order, [line("A-1", 1)])
-    assert response.status_code == 404
+    assert response.status_code == 400
+    unknown = stranger.post(
+        RETURNS, {"order_number": "SO-2026-999999", "lines": [line("A-1", 1)]}, format="json"
+    )
+    assert response.json()["errors"] == unknown.json()["errors"]
+    assert list(response.json()["errors"]) == ["order_number"]
     assert ReturnRequest.objects.count() == 0
     number = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
     assert stranger.get(f"{RETURNS}/{number}").status_code == 404

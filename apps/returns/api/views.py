@@ -67,15 +67,14 @@ class ReturnListView(ListModelMixin, DealerGenericAPIView):
         "Per line at most what shipped minus what earlier returns (not rejected or cancelled) "
         "asked; serial-tracked products name the serial numbers that shipped on that line. "
         "`reason`: damaged, wrong_item, defective, not_needed, or other with `reason_text`. "
-        "Photos: send multipart/form-data with `lines` as JSON text. Another company's "
-        "order: 404.",
+        "Photos: send multipart/form-data with `lines` as JSON text. An order number your "
+        "company does not have: 400 on `order_number`.",
         request={
             "application/json": s.ReturnCreateSerializer,
             "multipart/form-data": s.ReturnCreateSerializer,
         },
         responses={
             201: s.ReturnSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="No such order of your company."),
             409: _conflict("The order is not delivered, or the return window has closed."),
         },
         tags=["returns"],
