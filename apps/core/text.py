@@ -123,7 +123,7 @@ def text_value(value: Any, field: str, *, max_length: int, required: bool = Fals
     except ValueError as exc:
         raise ValidationError({field: [str(exc)]}) from None
     if required and not text:
-        raise ValidationError({field: [_("This field is required.")]})
+        raise ValidationError({field: [_("This field is required.")]}, code="required")
     if len(text) > max_length:
         raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
     return text

@@ -57,7 +57,7 @@ def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TE
         raise ValidationError({field: [_("Enter text.")]})
     value = value.strip()
     if required and not value:
-        raise ValidationError({field: [_("This field is required.")]})
+        raise ValidationError({field: [_("This field is required.")]}, code="required")
     if len(value) > max_length:
         raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
     return value
@@ -163,7 +163,9 @@ def _clean_lines(lines, *, customer) -> list[dict]:
         try:
             sku = _text(raw.get("sku"), f"{at}.sku", max_length=64)
             if not sku:
-                raise ValidationError({f"{at}.sku": [_("This field is required.")]})
+                raise ValidationError(
+                    {f"{at}.sku": [_("This field is required.")]}, code="required"
+                )
             quantity = _quantity(raw.get("quantity"), f"{at}.quantity")
             target = _price(raw.get("target_price"), f"{at}.target_price", required=False)
         except ValidationError as exc:

@@ -35,11 +35,11 @@ from apps.accounts.models import Customer
 from apps.accounts.permissions import IsDealerUser, dealer_permission
 from apps.core.api.parsers import SafeJSONParser
 from apps.core.api.renderers import JSONRenderer
-from apps.core.exceptions import ServiceUnavailable, ValidationError
+from apps.core.exceptions import ServiceUnavailable
 from apps.core.i18n import portal_language
 from apps.core.links import portal_link
 from apps.core.schema import ErrorSerializer
-from apps.core.serializers import no_input
+from apps.core.serializers import no_input, validated
 from apps.finance import documents
 from apps.finance.api import serializers as s
 from apps.finance.api.filters import CardPaymentFilter, InvoiceFilter
@@ -152,18 +152,17 @@ class AccountStatementView(_CompanyView):
     )
     def get(self, request):
         customer = self.company()
-        query = s.StatementQuerySerializer(
-            data=request.query_params,
+        query = validated(
+            s.StatementQuerySerializer,
+            request.query_params,
             context={"default_end": statement_default_end(customer)},
         )
-        if not query.is_valid():
-            raise ValidationError(query.errors)
-        date_from, date_to = query.validated_data["date_from"], query.validated_data["date_to"]
+        date_from, date_to = query["date_from"], query["date_to"]
         result = statement(customer=customer, date_from=date_from, date_to=date_to)
-        kind = query.validated_data["format"]
+        kind = query["format"]
         name = f"statement-{customer.code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}"
         if kind == "csv":
-            semicolon = query.validated_data["separator"] == "semicolon"
+            semicolon = query["separator"] == "semicolon"
             content = documents.statement_csv(result, semicolon=semicolon)
             return _attachment(content, "text/csv; charset=utf-8", f"{name}.csv")
         if kind == "pdf":
@@ -404,12 +403,8 @@ class ConfirmationDisputeView(_ConfirmationObjectView):
     )
     def post(self, request, pk):
         confirmation = self.get_object()
-        data = s.DisputeSerializer(data=request.data)
-        if not data.is_valid():
-            raise ValidationError(data.errors)
-        confirmation = confirmation_dispute(
-            confirmation=confirmation, by=request.user, **data.validated_data
-        )
+        data = validated(s.DisputeSerializer, request.data)
+        confirmation = confirmation_dispute(confirmation=confirmation, by=request.user, **data)
         return Response(s.BalanceConfirmationSerializer(confirmation).data)
 
 
@@ -498,10 +493,8 @@ class CardPaymentListView(ListModelMixin, _CardPaymentView):
         tags=["finance"],
     )
     def post(self, request):
-        data = s.CardPaymentStartSerializer(data=request.data)
-        if not data.is_valid():
-            raise ValidationError(data.errors)
-        payment = card_payment_start(user=request.user, **data.validated_data)
+        data = validated(s.CardPaymentStartSerializer, request.data)
+        payment = card_payment_start(user=request.user, **data)
         return Response(s.CardPaymentSerializer(payment).data, status=201)
 
 

@@ -436,7 +436,7 @@ def card_payment_complete(*, provider_name: str, data) -> CardPayment:
         except ValueError as exc:
             raise ValidationError({field: [str(exc)]}) from None
     if not session_id:
-        raise ValidationError({"session_id": [_("This field is required.")]})
+        raise ValidationError({"session_id": [_("This field is required.")]}, code="required")
     payment = CardPayment.objects.filter(provider=provider.name, session_id=session_id).first()
     if payment is None or (token_id and token_id != payment.token_id):
         logger.warning("payment callback for an unknown %s session", provider.name)

@@ -38,7 +38,7 @@ STAMPS = {
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValidationError({field: [_("This field is required.")]})
+        raise ValidationError({field: [_("This field is required.")]}, code="required")
     if len(value) > max_length:
         raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
     return value
