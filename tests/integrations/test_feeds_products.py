@@ -586,3 +586,29 @@ def test_new_categories_cost_the_same_queries_each_and_keep_their_visibility(cli
     post(client, [record("HID-1", category="Kapalı > Yeni alt")])
     assert Category.objects.get(name="Yeni alt").is_visible is False
     assert Category.objects.get(name="Uç", parent__parent__name="Yol 0").is_visible is True
+
+
+@pytest.mark.parametrize(
+    "sku",
+    ["SW-1\u200b", "\ufeffSW-1", "SW\u00a0-1", "SW\u20281", "ＳＷ-1"],
+    ids=["zero-width space", "byte-order mark", "no-break space", "line separator", "full-width"],
+)
+def test_a_key_with_an_invisible_or_lookalike_character_fails_its_record(client, sku):
+    """Such a SKU made a second product that looks like SW-1 beside it."""
+    body = post(client, [record("SW-1"), record(sku)])
+
+    assert (body["created"], body["failed"]) == (1, 1)
+    assert "sku" in errors_by_index(body)[1]["errors"]
+    assert list(Product.objects.values_list("sku", flat=True)) == ["SW-1"]
+
+
+def test_text_in_decomposed_form_is_the_composed_text_already_stored(client):
+    """ÇAY-1 written as C + a combining cedilla is ÇAY-1 (it was a second product), and a
+    brand so written is the brand already there."""
+    post(client, [record("ÇAY-1", brand="Işık")])
+
+    body = post(client, [record("C\u0327AY-1", brand="Is\u0327ık", name="Yeni ad")])
+
+    assert (body["created"], body["updated"]) == (0, 1)
+    assert list(Product.objects.values_list("sku", flat=True)) == ["ÇAY-1"]
+    assert list(Brand.objects.values_list("name", flat=True)) == ["Işık"]

@@ -74,6 +74,17 @@ def test_a_warehouse_code_differing_only_in_case_is_a_typo_not_a_new_warehouse(c
     assert level("KBL-001").on_hand == 40
 
 
+@pytest.mark.parametrize("code", ["MERKEZ\u200b", "ＭＥＲＫＥＺ"], ids=["zero-width", "full-width"])
+def test_a_warehouse_code_that_only_looks_like_one_is_refused(client, products, code):
+    """An invisible or full-width character made a second warehouse that looks like MERKEZ
+    and whose stock counted towards what dealers may order."""
+    post(client, [{"sku": "KBL-001", "warehouse": "MERKEZ", "on_hand": 40}])
+    body = post(client, [{"sku": "KBL-002", "warehouse": code, "on_hand": 5}])
+
+    assert body["failed"] == 1 and "warehouse" in body["errors"][0]["errors"]
+    assert list(Warehouse.objects.values_list("code", flat=True)) == ["MERKEZ"]
+
+
 def test_two_new_codes_differing_only_in_case_in_one_batch_make_one_warehouse(client, products):
     """The first spelling in the batch makes the warehouse; the other is the same typo."""
     body = post(

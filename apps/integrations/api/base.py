@@ -25,6 +25,7 @@ import contextlib
 import datetime
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, DecimalException
@@ -148,18 +149,29 @@ class RecordField:
 
 
 class Text(RecordField):
-    """``serializers.CharField``: text (or a number, as text), trimmed; one line (a key, a
-    code, a name) unless ``multiline`` (a description): no control characters
-    (``check_text``)."""
+    """``serializers.CharField``: text (or a number, as text), trimmed, in Unicode's composed
+    form (NFC: ``Ç`` written as C and a combining cedilla is the ``Ç`` already stored, not a
+    second brand or SKU); one line (a key, a code, a name) unless ``multiline`` (a
+    description): no control characters (``check_text``). A ``key`` (a SKU, a warehouse, a
+    code, a number) holds only printing characters: no zero-width or other invisible format
+    character, no byte-order mark, no space but the ASCII one, no line separator, so that no
+    key looks like another."""
 
     drf_field_class = serializers.CharField
 
     def __init__(
-        self, *, max_length: int, allow_blank: bool = False, multiline: bool = False, **kwargs
+        self,
+        *,
+        max_length: int,
+        allow_blank: bool = False,
+        multiline: bool = False,
+        key: bool = False,
+        **kwargs,
     ):
         self.max_length = max_length
         self.allow_blank = allow_blank
         self.multiline = multiline
+        self.key = key
         super().__init__(**kwargs)
 
     def drf_kwargs(self):
@@ -183,6 +195,20 @@ class Text(RecordField):
                 check_text(text, single_line=not self.multiline)
             except ValueError as exc:
                 raise FieldError(str(exc)) from None
+            text = unicodedata.normalize("NFC", text)
+            if self.key:
+                hidden = next((char for char in text if not char.isprintable()), None)
+                if hidden is not None:
+                    raise FieldError(
+                        _("Invisible characters are not allowed in a key: U+%(code)04X.")
+                        % {"code": ord(hidden)}
+                    )
+                wide = next((char for char in text if "\uff00" <= char <= "\uffef"), None)
+                if wide is not None:  # ＩＳＴ for IST
+                    raise FieldError(
+                        _("Full-width characters are not allowed in a key: U+%(code)04X.")
+                        % {"code": ord(wide)}
+                    )
         return text
 
 

@@ -48,7 +48,7 @@ MAX_SERIALS = 10_000  # serial numbers in one stock record
 
 PRODUCT_RECORD = RecordSchema(
     "ErpProductRecord",
-    sku=Text(max_length=64),
+    sku=Text(max_length=64, key=True),
     name=Text(max_length=255),
     brand=Text(
         max_length=150,
@@ -72,18 +72,20 @@ PRODUCT_RECORD = RecordSchema(
     description=Text(max_length=20000, required=False, allow_blank=True, multiline=True),
     min_order_quantity=Integer(min_value=1, max_value=MAX_INT, required=False),
     order_multiple=Integer(min_value=1, max_value=MAX_INT, required=False),
-    barcodes=TextList(item=Text(max_length=64), max_items=50, required=False),
+    barcodes=TextList(item=Text(max_length=64, key=True), max_items=50, required=False),
 )
 
 STOCK_RECORD = RecordSchema(
     "ErpStockRecord",
-    sku=Text(max_length=64),
-    warehouse=Text(max_length=32, help_text="Warehouse code; a new code creates the warehouse."),
+    sku=Text(max_length=64, key=True),
+    warehouse=Text(
+        max_length=32, key=True, help_text="Warehouse code; a new code creates the warehouse."
+    ),
     on_hand=Integer(
         min_value=0, max_value=MAX_INT, help_text="Absolute; the change is a stock movement."
     ),
     serial_numbers=TextList(
-        item=Text(max_length=100),
+        item=Text(max_length=100, key=True),
         max_items=MAX_SERIALS,
         required=False,
         allow_null=True,
@@ -122,15 +124,17 @@ PRICE_BREAK = {
 
 PRICE_RECORD = RecordSchema(
     "ErpPriceRecord",
-    sku=Text(max_length=64),
-    price_list=Text(max_length=16, help_text="Code of an active price list: LIST, A, B or C."),
+    sku=Text(max_length=64, key=True),
+    price_list=Text(
+        max_length=16, key=True, help_text="Code of an active price list: LIST, A, B or C."
+    ),
     **PRICE_BREAK,
 )
 
 SPECIAL_PRICE_RECORD = RecordSchema(
     "ErpSpecialPriceRecord",
-    customer_code=Text(max_length=32, help_text="The dealer's ERP code."),
-    sku=Text(max_length=64),
+    customer_code=Text(max_length=32, key=True, help_text="The dealer's ERP code."),
+    sku=Text(max_length=64, key=True),
     **PRICE_BREAK,
 )
 
@@ -151,7 +155,7 @@ def _money(help_text: str, *, places: int = 2, min_value=Decimal("0")) -> Decima
 
 INVOICE_LINE = RecordSchema(
     "ErpInvoiceLine",
-    sku=Text(max_length=64, required=False, allow_blank=True, allow_null=True),
+    sku=Text(max_length=64, key=True, required=False, allow_blank=True, allow_null=True),
     description=Text(max_length=255, multiline=True),
     quantity=DecimalNumber(max_digits=14, decimal_places=3, min_value=Decimal("0.001")),
     unit_net=_money("Unit price net of VAT, at most 4 decimal places.", places=4),
@@ -183,9 +187,10 @@ INVOICE_RECORD = RecordSchema(
     ),
     ettn=Uuid(help_text="The invoice's ETTN (a UUID)."),
     profile=Choice(choices=Invoice.Profile.choices),
-    customer_code=Text(max_length=32, help_text="The dealer's ERP code."),
+    customer_code=Text(max_length=32, key=True, help_text="The dealer's ERP code."),
     order_number=Text(
         max_length=20,
+        key=True,
         required=False,
         allow_null=True,
         allow_blank=True,
@@ -213,13 +218,13 @@ INVOICE_RECORD = RecordSchema(
 
 PAYMENT_RECORD = RecordSchema(
     "ErpPaymentRecord",
-    reference=Text(max_length=64, help_text="The ERP's receipt number: the key."),
-    customer_code=Text(max_length=32, help_text="The dealer's ERP code."),
+    reference=Text(max_length=64, key=True, help_text="The ERP's receipt number: the key."),
+    customer_code=Text(max_length=32, key=True, help_text="The dealer's ERP code."),
     amount=_money("TRY, more than zero.", min_value=Decimal("0.01")),
     date=Date(),
     method=Choice(choices=Payment.Method.choices),
     invoice_numbers=TextList(
-        item=Text(max_length=16),
+        item=Text(max_length=16, key=True),
         max_items=1000,
         required=False,
         allow_null=True,
