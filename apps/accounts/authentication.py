@@ -49,6 +49,12 @@ def account_refusal(user: User) -> tuple[str, str] | None:
     return None
 
 
+# account refusals that are about the company, not the person's credentials
+COMPANY_REFUSALS = frozenset(
+    {"email_unverified", "customer_pending", "customer_suspended", "customer_inactive"}
+)
+
+
 def token_revocation(user: User, token) -> tuple[str, str] | None:
     """(code, message) when ``token`` was issued before the user's last logout, session
     revocation or password change, else None."""
@@ -182,7 +188,14 @@ class DealerJWTAuthentication(JWTAuthentication):
         user = user_load_for_request(user_id)
         if user is None:
             raise exceptions.AuthenticationFailed(_("User not found"), code="user_not_found")
-        refusal = token_revocation(user, validated_token) or account_refusal(user)
+        refusal = token_revocation(user, validated_token)
+        if refusal:
+            raise exceptions.AuthenticationFailed(refusal[1], code=refusal[0])
+        refusal = account_refusal(user)
+        if refusal and refusal[0] in COMPANY_REFUSALS:
+            # the token is good and names its user: authenticated, not allowed (API.md's
+            # 403); a 401 sent clients to refresh and log in again, in a loop
+            raise exceptions.PermissionDenied(refusal[1], code=refusal[0])
         if refusal:
             raise exceptions.AuthenticationFailed(refusal[1], code=refusal[0])
         return user
