@@ -715,6 +715,9 @@ WEBHOOK_REQUEUE_SECONDS = env_int("WEBHOOK_REQUEUE_SECONDS", 120)
 # fan out each transaction's events as soon as it commits (else only the sweeper does)
 WEBHOOK_DISPATCH_ON_COMMIT = env_bool("WEBHOOK_DISPATCH_ON_COMMIT", True)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
+# endpoints one API key may keep: every endpoint costs each event a delivery (and a slow one a
+# worker's time), so a key cannot subscribe without bound
+WEBHOOK_ENDPOINTS_PER_KEY = env_int("WEBHOOK_ENDPOINTS_PER_KEY", 10)
 # a worker claims up to this many due deliveries in one transaction (one per subject per
 # endpoint), sends them over keep-alive connections, records them in one statement
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20)

@@ -363,7 +363,8 @@ def count_queries(client, url):
     return len(ctx.captured_queries), len(response.json()["results"])
 
 
-def test_list_query_counts_do_not_grow_with_the_page(client):
+def test_list_query_counts_do_not_grow_with_the_page(client, settings):
+    settings.WEBHOOK_ENDPOINTS_PER_KEY = 12
     for n in range(12):
         create(client, url=f"http://127.0.0.1:9/hooks/{n}", event_types=["customer.updated"])
     for n in range(3):
@@ -469,3 +470,19 @@ def test_all_events_is_every_type_the_key_may_see(integration_client):
     event_emit("order.created", {"number": "SO-2"}, subject="order:SO-2")
     outbox_dispatch_events()
     assert received(endpoint) == ["order.created", "stock.changed"]
+
+
+def test_a_key_keeps_a_bounded_number_of_endpoints(client, other, settings):
+    """Each endpoint costs every event a delivery: a key subscribing without bound (20 slow
+    receivers) delayed everyone's webhooks."""
+    settings.WEBHOOK_ENDPOINTS_PER_KEY = 2
+    first = create(client, url="http://127.0.0.1:9/a").json()
+    assert create(client, url="http://127.0.0.1:9/b").status_code == 201
+
+    refused = create(client, url="http://127.0.0.1:9/c")
+
+    assert refused.status_code == 409 and refused.json()["code"] == "too_many_endpoints"
+    assert create(other, url="http://127.0.0.1:9/c").status_code == 201  # per key
+    assert client.delete(f"{ENDPOINTS}/{first['id']}").status_code == 204
+    assert create(client, url="http://127.0.0.1:9/c").status_code == 201
+    assert WebhookEndpoint.objects.filter(api_key=client.api_key).count() == 2

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,7 +85,21 @@ def webhook_endpoint_create(
     api_key=None,
     by=None,
 ) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its secret (returned once; stored for signing)."""
+    """A new endpoint and its secret (returned once; stored for signing). A key keeps at most
+    ``WEBHOOK_ENDPOINTS_PER_KEY`` endpoints (409 ``too_many_endpoints``)."""
+    if api_key is not None:
+        # one key's creations one at a time, so two parallel ones cannot pass the count
+        type(api_key).objects.select_for_update().filter(pk=api_key.pk).first()
+        limit = settings.WEBHOOK_ENDPOINTS_PER_KEY
+        if WebhookEndpoint.objects.filter(api_key=api_key).count() >= limit:
+            raise Conflict(
+                _(
+                    "This API key has %(n)d webhook endpoints, the most it may keep: delete "
+                    "one first."
+                )
+                % {"n": limit},
+                code="too_many_endpoints",
+            )
     endpoint = WebhookEndpoint(
         url=webhook_url_clean(url),
         event_types=event_types_clean(event_types, api_key=api_key),
