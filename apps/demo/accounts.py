@@ -608,7 +608,8 @@ def _seed_consents() -> None:
                     kind=Consent.Kind.MARKETING,
                     version=settings.KVKK_VERSION,
                     granted=False,
-                    at=joined + timedelta(days=3),
+                    # three days later, but never in the future (a user who joined today)
+                    at=max(joined, min(joined + timedelta(days=3), timezone.now())),
                 )
             )
     Consent.objects.bulk_create(rows, batch_size=2000)

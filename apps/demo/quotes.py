@@ -72,23 +72,25 @@ def seed_quotes(options) -> list[str]:
         .annotate(available=available_subquery())
         .filter(available__gte=200)
         .order_by("sku")
-        .values_list("sku", "min_order_quantity", "order_multiple")[10:16]
+        .values_list("sku", "min_order_quantity", "order_multiple", "available")[10:16]
     )
     if len(skus) < 6:
         return []
 
-    def quantity(minimum, multiple, times) -> int:
-        step = max(multiple, 1)
-        return max(minimum, step) * times
+    def quantity(minimum, multiple, available, times) -> int:
+        """``times`` the product's smallest order, fewer when the stock would not cover it: an
+        answered quote the dealer cannot accept for want of stock shows nothing."""
+        unit = max(minimum, max(multiple, 1))
+        return unit * max(1, min(times, available // unit))
 
     asker = buyer or owner
     waiting = quote_request(
         user=asker,
-        lines=[{"sku": s, "quantity": quantity(m, k, 10)} for s, m, k in skus[:2]],
+        lines=[{"sku": s, "quantity": quantity(m, k, a, 10)} for s, m, k, a in skus[:2]],
         note="Antalya'daki otel projesi: teslimat şubatta.",
         valid_until_wanted=business_today() + datetime.timedelta(days=30),
     )
-    wanted = [(sku, quantity(m, k, 5)) for sku, m, k in skus[2:4]]
+    wanted = [(sku, quantity(m, k, a, 5)) for sku, m, k, a in skus[2:4]]
     products = {p.sku: p for p in Product.objects.filter(sku__in=[sku for sku, _q in wanted])}
     today = lines_price(customer=customer, pairs=[(products[sku], q) for sku, q in wanted])
     sent = quote_request(
@@ -101,7 +103,8 @@ def seed_quotes(options) -> list[str]:
     )
     _answer(sent, Decimal("0.08"), days=21)
     accepted = quote_request(
-        user=owner, lines=[{"sku": s, "quantity": quantity(m, k, 2)} for s, m, k in skus[4:6]]
+        user=owner,
+        lines=[{"sku": s, "quantity": quantity(m, k, a, 2)} for s, m, k, a in skus[4:6]],
     )
     accepted = _answer(accepted, Decimal("0.05"), days=14)
     order = quote_accept(quote=accepted, user=owner, payment_method="on_account")

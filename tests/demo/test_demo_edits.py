@@ -63,3 +63,24 @@ def test_seeded_staff_steps_name_the_staff_member_who_took_them():
     versions = QuoteVersion.objects.all()
     assert versions.exists()
     assert {v.sent_by.email for v in versions} == {"sales.manager@example.com"}
+
+
+def test_the_answered_quote_can_be_accepted_and_no_consent_is_dated_in_the_future(
+    dealer_client,
+):
+    """The answered demo quote asked for more than the stock (acceptance: 409
+    insufficient_stock), and a marketing withdrawal was dated three days after a user who
+    joined today."""
+    from django.utils import timezone
+
+    from apps.accounts.models import Consent, User  # here: the rows this test reads
+    from apps.quotes.models import Quote
+    from apps.quotes.services import quote_accept
+
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+
+    assert not Consent.objects.filter(at__gt=timezone.now()).exists()
+    answered = Quote.objects.get(status="sent")
+    owner = User.objects.get(email=f"owner@{answered.customer.code.lower()}.example.com")
+    order = quote_accept(quote=answered, user=owner, payment_method="on_account")
+    assert order.lines.count() == answered.lines.count()
