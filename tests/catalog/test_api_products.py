@@ -288,12 +288,14 @@ def test_etag_answers_304_without_a_body_while_unchanged(client, path):
     assert etag
 
     again = client.get(URL + path, HTTP_IF_NONE_MATCH=etag)
-    weak = client.get(URL + path, HTTP_IF_NONE_MATCH=f"W/{etag}")  # as gzip hands it out
+    strong = client.get(URL + path, HTTP_IF_NONE_MATCH=etag.removeprefix("W/"))
     other = client.get(URL + path, HTTP_IF_NONE_MATCH='"something-else"')
+    zipped = client.get(URL + path, HTTP_ACCEPT_ENCODING="gzip")
 
     assert again.status_code == 304 and again.content == b""
-    assert again["ETag"] == etag
-    assert weak.status_code == 304
+    # one tag, weak, whatever the encoding: a 304 said "abc" where the gzipped 200 said W/"abc"
+    assert etag.startswith('W/"') and again["ETag"] == etag == zipped["ETag"]
+    assert strong.status_code == 304
     assert other.status_code == 200 and other["ETag"] == etag
     assert "private" in first["Cache-Control"]
 

@@ -78,8 +78,8 @@ class CatalogGenericView(CatalogView, generics.GenericAPIView):
 
 
 class ETagMixin:
-    """``ETag`` (a hash of the body, so any change of what the caller sees changes it) and 304
-    to a matching ``If-None-Match`` (weak comparison, as gzip makes the tag weak). Private:
+    """A weak ``ETag`` (a hash of the body, so any change of what the caller sees changes it)
+    and 304 to a matching ``If-None-Match`` (weak comparison). Private:
     prices will make the body depend on the caller."""
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -88,6 +88,10 @@ class ETagMixin:
             return response
         response.render()
         set_response_etag(response)
+        if not response["ETag"].startswith("W/"):
+            # weak from the start: gzip weakens the tag of a compressed body only, so a 304
+            # answered ``"abc"`` where the 200 had said ``W/"abc"``
+            response["ETag"] = f"W/{response['ETag']}"
         patch_cache_control(response, private=True, no_cache=True)
         patch_vary_headers(response, ("Authorization",))
         return get_conditional_response(request, etag=response["ETag"], response=response)
