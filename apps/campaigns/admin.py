@@ -133,6 +133,8 @@ class AudienceFormMixin:
 
 class CampaignAdminForm(AudienceFormMixin, forms.ModelForm):
     tiers = TierField()
+    # the model's least is 1; its field type would offer 0 in the browser (min="0")
+    min_quantity = forms.IntegerField(label=_("from quantity"), min_value=1, initial=1)
 
     class Meta:
         model = Campaign

@@ -3,6 +3,7 @@ import / export, campaigns with the price preview, banners and collections."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -485,6 +486,14 @@ def test_campaign_form_needs_what_its_audience_and_scope_name(staff_client, over
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Campaign.objects.exists()
+
+
+def test_the_campaign_form_offers_quantities_from_1_as_the_server_takes(staff_client):
+    """The browser's number input allowed 0 (min="0") and the server then refused it."""
+    page = staff_client("Sales Manager").get(f"{CAMPAIGNS}add/").content.decode()
+
+    field = re.search(r'<input[^>]*name="min_quantity"[^>]*>', page).group()
+    assert 'min="1"' in field and 'value="1"' in field
 
 
 def test_a_valid_campaign_for_tiers_is_saved(staff_client):
