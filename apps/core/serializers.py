@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.utils.formatting import lazy_format
 
-from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL, PLAIN_INTEGER, control_problem
+from apps.core.text import (
+    PLAIN_DATE,
+    PLAIN_DATETIME,
+    PLAIN_DECIMAL,
+    PLAIN_INTEGER,
+    control_problem,
+)
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -185,9 +191,9 @@ def number_input_plain() -> None:
 
 def date_input_plain() -> None:
     """Dates in the API's input as ``YYYY-MM-DD`` in ASCII digits, as the error message says:
-    DRF's date field (Django's parser, ``strptime``) also read ``2026-1-1`` and ``２026-01-01``.
-    Installed once, by the core app, on DRF's own field (a field given other formats keeps
-    them)."""
+    DRF's date field (Django's parser, ``strptime``) also read ``2026-1-1`` and ``２026-01-01``;
+    its date-time field a week date (``2026-W49-7``) and other scripts' digits. Installed
+    once, by the core app, on DRF's own fields (a field given other formats keeps them)."""
     date_field = serializers.DateField
     if getattr(date_field.to_internal_value, "plain", False):
         return
@@ -202,6 +208,21 @@ def date_input_plain() -> None:
 
     date_to_internal_value.plain = True
     date_field.to_internal_value = date_to_internal_value
+
+    datetime_field = serializers.DateTimeField
+    datetime_read = datetime_field.to_internal_value
+
+    def datetime_to_internal_value(self, data):
+        formats = getattr(self, "input_formats", None) or ("iso-8601",)
+        if (
+            all(f == "iso-8601" for f in formats)
+            and isinstance(data, str)
+            and not PLAIN_DATETIME.fullmatch(data.strip())
+        ):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]")
+        return datetime_read(self, data)
+
+    datetime_field.to_internal_value = datetime_to_internal_value
 
 
 class _Bound:

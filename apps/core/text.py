@@ -67,6 +67,13 @@ PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0+)?")
 # a date as the APIs take it: YYYY-MM-DD in ASCII digits. Not ``2026-1-1`` nor other scripts'
 # digits (``２026-01-01``), which ``strptime`` and Django's date parser read too
 PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# a date and time as the APIs take it: ISO 8601's calendar date in ASCII digits, then a time
+# and an offset (``Z``, ``+03:00``) if given. Not a week date (``2026-W49-7``) nor other
+# scripts' digits, which Python's ``fromisoformat`` (under Django's parser) reads too
+PLAIN_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+)
 
 
 def plain_int(value) -> int | None:

@@ -249,6 +249,9 @@ def test_filter_updated_since_is_inclusive_and_a_naive_time_is_utc(shop, erp):
         ({"updated_since": "yesterday"}, "updated_since"),
         ({"updated_since": "2026-13-01T00:00:00Z"}, "updated_since"),
         ({"updated_since": "2026-03-01T12:00:00 03:00"}, "updated_since"),  # "+" not encoded
+        # what Python's fromisoformat reads too: a week date, other scripts' digits
+        ({"updated_since": "2026-W09-7"}, "updated_since"),
+        ({"updated_since": "２026-03-01T12:00:00Z"}, "updated_since"),
         ({"page_size": "101"}, "page_size"),
         # sent twice: not the last one quietly (a connector asking for two statuses got one)
         ({"status": ["confirmed", "shipped"]}, "status"),

@@ -62,7 +62,7 @@ from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
-from apps.core.text import PLAIN_DECIMAL, PLAIN_INTEGER, check_text, storable
+from apps.core.text import PLAIN_DATETIME, PLAIN_DECIMAL, PLAIN_INTEGER, check_text, storable
 from apps.core.throttling import ApiKeyRateThrottle, IPRateThrottle
 from apps.integrations.models import BatchLog
 
@@ -338,7 +338,11 @@ class DateTime(RecordField):
 
     def clean(self, value):
         parsed = None
-        if isinstance(value, str) and len(value) <= self.MAX_STRING_LENGTH:
+        if (
+            isinstance(value, str)
+            and len(value) <= self.MAX_STRING_LENGTH
+            and PLAIN_DATETIME.fullmatch(value.strip())
+        ):
             try:
                 parsed = parse_datetime(value.strip())
             except ValueError:  # the right shape, an impossible date (2026-02-30)
