@@ -303,3 +303,48 @@ def test_a_customers_batch_commits_in_chunks_not_once_per_record(integration_cli
 
     assert (body.json()["created"], body.json()["failed"]) == (59, 1)
     assert calls == [25, 24, 10]  # three commits, every event of each in one dispatch
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_customer_batches_in_opposite_orders_wait_for_each_other_not_deadlock(
+    integration_client,
+):
+    """Each batch holds its records' rows until its chunk commits: sent in opposite orders,
+    two batches deadlocked record after record ("deadlock detected", then a worker timeout)
+    until records were taken in the order of their codes."""
+    import threading
+
+    from django.db import connection as default_connection
+
+    from tests.factories import _valid_vkn
+
+    records = [
+        {"code": f"DL-{n:03d}", "name": f"Bayi {n}", "tax_number": _valid_vkn(7000 + n)}
+        for n in range(40)
+    ]
+    first = integration_client().post("/api/integration/v1/customers", records, format="json")
+    assert first.json()["created"] == 40
+    batches = [
+        [{**r, "name": f"{r['name']} A"} for r in records],
+        [{**r, "name": f"{r['name']} B"} for r in reversed(records)],
+    ]
+    clients = [integration_client(), integration_client()]
+    barrier = threading.Barrier(2)
+    answers: list = [None, None]
+
+    def send(n):
+        try:
+            barrier.wait(timeout=10)
+            answers[n] = (
+                clients[n].post("/api/integration/v1/customers", batches[n], format="json").json()
+            )
+        finally:
+            default_connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [(a["updated"], a["failed"]) for a in answers] == [(40, 0), (40, 0)], answers

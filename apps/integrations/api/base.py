@@ -67,7 +67,7 @@ from apps.core.throttling import ApiKeyRateThrottle, IPRateThrottle
 from apps.integrations.models import BatchLog
 
 OUTCOMES = ("created", "updated", "unchanged")
-RECORDS_PER_COMMIT = 500  # a record-by-record resource's records per transaction
+RECORDS_PER_COMMIT = 100  # a record-by-record resource's records per transaction
 
 Errors = dict[str, list[str]]
 
@@ -784,11 +784,15 @@ class BatchUpsertView(IntegrationAPIView):
         first_of: dict[tuple, int] = {}
         # one transaction per ``RECORDS_PER_COMMIT`` records (each record in its savepoint):
         # a commit per record queued an outbox fan-out per record, and 5,000 records outlived
-        # the request's timeout
-        for start in range(0, len(records), RECORDS_PER_COMMIT):
+        # the request's timeout. In the order of their keys: two batches naming the same rows
+        # then lock them in the same order and wait for each other, never deadlock (stable:
+        # a repeated key's first record still comes first)
+        order = sorted(range(len(records)), key=lambda i: self._key_of(records[i]) or "")
+        for start in range(0, len(order), RECORDS_PER_COMMIT):
             with transaction.atomic():
-                for index in range(start, min(start + RECORDS_PER_COMMIT, len(records))):
+                for index in order[start : start + RECORDS_PER_COMMIT]:
                     self._process_one(index, records[index], counts, errors, first_of)
+        errors.sort(key=lambda error: error["index"])
         errors = [{**e, "errors": storable_errors(e["errors"])} for e in errors]
         result = {"received": len(records), **counts, "failed": len(errors), "errors": errors}
         BatchLog.objects.create(
