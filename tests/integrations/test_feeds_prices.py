@@ -906,8 +906,21 @@ def test_a_json_number_is_judged_by_the_digits_sent_not_a_rounded_float(
     assert stored().amount == D("91.69")
 
 
-def test_a_json_number_with_the_places_allowed_is_taken_exactly(client, products):
-    body = '[{"sku": "KBL-001", "price_list": "LIST", "min_quantity": 1, "amount": 0.1}]'
+@pytest.mark.parametrize(
+    ("number", "quantity", "amount"),
+    [
+        ("0.1", "1", "0.1000"),
+        # an ERP writing every amount at a fixed scale, and exponents: nothing is lost
+        ("150.000000", "1.0", "150.0000"),
+        ("1.5e2", "1e1", "150.0000"),
+        ("0e20", "1E+0", "0.0000"),
+    ],
+)
+def test_a_json_number_that_loses_nothing_is_taken_exactly(
+    client, products, number, quantity, amount
+):
+    record = '{"sku": "KBL-001", "price_list": "LIST", "min_quantity": '
+    body = f'[{record}{quantity}, "amount": {number}}}]'
     response = client.generic("POST", PRICES, body, content_type="application/json")
-    assert response.json()["created"] == 1
-    assert stored().amount == D("0.1000")
+    assert response.json()["created"] == 1, response.json()
+    assert stored(min_quantity=int(float(quantity))).amount == D(amount)

@@ -437,6 +437,11 @@ def test_a_json_number_target_price_is_judged_by_the_digits_sent(shop):
     assert "target_price" in str(refused.json()["errors"])
     assert not Quote.objects.exists()
 
-    taken = shop.owner.generic("POST", QUOTES, body("90.5"), content_type="application/json")
+    taken = shop.owner.generic("POST", QUOTES, body("90.5000"), content_type="application/json")
     assert taken.status_code == 201, taken.content
     assert Quote.objects.get().lines.get().target_price == D("90.5")
+    # an exponent in a whole number (the quantity) reads as the number it is
+    exponent = body("9.05E+1").replace('"quantity": 20', '"quantity": 2e1')
+    again = shop.owner.generic("POST", QUOTES, exponent, content_type="application/json")
+    assert again.status_code == 201, again.content
+    assert Quote.objects.latest("pk").lines.get().quantity == 20

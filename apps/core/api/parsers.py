@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_DEPTH = 64
+MAX_EXPONENT = 1000  # a number's positional text stays this short (its fields refuse it)
 INT_MAX = 2**63 - 1
 INT_MIN = -(2**63)
 
@@ -70,17 +72,19 @@ def _int(text: str) -> int | float:
 
 
 class JSONNumber(float):
-    """A JSON number read as a float that remembers the text it was written as. ``str()`` and
-    ``format()`` give that text, so the decimal and integer fields read the digits the client
-    sent: ``12.30000000000000000001`` is refused for its places and ``0.000…1`` for its
-    length, where the float (``12.3``, ``0.0``) was taken and stored. Everything else sees a
-    float (arithmetic, ``json.dumps``, ``float.__repr__``)."""
+    """A JSON number read as a float that remembers the number it was written as. ``str()``
+    and ``format()`` give it as plain decimal text, so the decimal and integer fields read
+    the digits the client sent: ``12.30000000000000000001`` is refused for its places and
+    ``0.000…1`` for its length, where the float (``12.3``, ``0.0``) was taken and stored.
+    Trailing zeros of a fraction and an exponent say nothing more: ``150.000000`` is ``150``
+    and ``1e3`` is ``1000``, as their floats were. Everything else sees a float
+    (arithmetic, ``json.dumps``, ``float.__repr__``)."""
 
     __slots__ = ("text",)
 
     def __new__(cls, text: str, value: float):
         number = super().__new__(cls, value)
-        number.text = text
+        number.text = _plain(text)
         return number
 
     def __str__(self) -> str:
@@ -91,6 +95,21 @@ class JSONNumber(float):
 
     def __reduce__(self):
         return (JSONNumber, (self.text, float(self)))
+
+
+def _plain(text: str) -> str:
+    """A JSON number's text as positional decimal text without the zeros that end its
+    fraction (``1E+3`` -> ``1000``, ``150.000`` -> ``150``, ``0.10`` -> ``0.1``). An exponent
+    beyond ±``MAX_EXPONENT`` is left as written: its positional text would be that long,
+    and no field takes such a number anyway."""
+    number = Decimal(text)
+    _sign, _digits, exponent = number.as_tuple()
+    if abs(exponent) > MAX_EXPONENT or abs(number.adjusted()) > MAX_EXPONENT:
+        return text
+    plain = format(number, "f")
+    if "." in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    return plain
 
 
 def _float(text: str) -> float:
