@@ -26,9 +26,11 @@ from apps.integrations.models import (
     WebhookEndpoint,
 )
 from apps.integrations.services.endpoints import (
+    event_types_clean,
     webhook_delivery_retry,
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_key_room,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_send_test,
     webhook_endpoint_update,
@@ -104,6 +106,25 @@ class WebhookEndpointForm(forms.ModelForm):
             return webhook_url_clean(self.cleaned_data.get("url", ""))
         except DomainError as exc:
             raise forms.ValidationError(_domain_message(exc)) from exc
+
+    def clean(self):
+        """What the services would refuse, on the form's fields: event types outside the
+        chosen key's scopes, a key that has all the endpoints it may keep."""
+        cleaned = super().clean()
+        api_key = cleaned.get("api_key")
+        if api_key is None:
+            return cleaned
+        if "event_types" in cleaned:
+            try:
+                event_types_clean(cleaned["event_types"], api_key=api_key)
+            except DomainError as exc:
+                self.add_error("event_types", _domain_message(exc))
+        if api_key.pk != self.instance.api_key_id:
+            try:
+                webhook_endpoint_key_room(api_key=api_key, endpoint=self.instance)
+            except DomainError as exc:
+                self.add_error("api_key", _domain_message(exc))
+        return cleaned
 
 
 @admin.register(WebhookEndpoint)

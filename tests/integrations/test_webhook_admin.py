@@ -67,6 +67,36 @@ def test_the_admin_refuses_a_metadata_address(admin):
     assert WebhookEndpoint.objects.count() == 0
 
 
+def test_the_admin_form_refuses_what_the_key_may_not_have_instead_of_a_500(admin, settings):
+    """An event type outside the chosen key's scopes, or one endpoint more than the key may
+    keep, answered 500 from the service; on the change page a key with all its endpoints
+    could be given one more."""
+    from apps.accounts.services.api_keys import api_key_create
+    from apps.integrations.services.endpoints import webhook_endpoint_create
+
+    settings.WEBHOOK_ENDPOINTS_PER_KEY = 1
+    narrow, _raw = api_key_create(name="stock only", scopes=["webhooks:manage", "stock:write"])
+    full, _raw = api_key_create(name="full")
+    webhook_endpoint_create(url="http://127.0.0.1:9/full", event_types=["*"], api_key=full)
+    form = {"url": "http://127.0.0.1:9/new", "is_active": "on"}
+
+    scoped = admin.post(
+        f"{ENDPOINTS}add/", {**form, "event_types": ["order.created"], "api_key": narrow.pk}
+    )
+    crowded = admin.post(f"{ENDPOINTS}add/", {**form, "event_types": ["*"], "api_key": full.pk})
+    keyless, _secret = webhook_endpoint_create(url="http://127.0.0.1:9/k", event_types=["*"])
+    moved = admin.post(
+        f"{ENDPOINTS}{keyless.pk}/change/",
+        {**form, "event_types": ["*"], "api_key": full.pk},
+    )
+
+    for response in (scoped, crowded, moved):
+        assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert "orders:read" in scoped.content.decode()
+    assert WebhookEndpoint.objects.filter(api_key=full).count() == 1
+    assert WebhookEndpoint.objects.filter(api_key=narrow).count() == 0
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/ho\x7fok", "http://127.0.0.1:9/a\x85b"])
 def test_the_admin_refuses_a_url_with_a_control_character(admin, url):
     response = admin.post(f"{ENDPOINTS}add/", {"url": url, "event_types": ["*"], "is_active": "on"})

@@ -75,6 +75,25 @@ def event_types_clean(event_types: Iterable[str], *, api_key=None) -> list[str]:
     return out
 
 
+def webhook_endpoint_key_room(*, api_key, endpoint=None, lock: bool = False) -> None:
+    """A key keeps at most ``WEBHOOK_ENDPOINTS_PER_KEY`` endpoints: ``Conflict``
+    (``too_many_endpoints``) when ``api_key`` has them all (``endpoint``, already one of its
+    own, not counted). ``lock``: in a transaction, one key's changes one at a time, so two
+    parallel ones cannot both pass the count."""
+    if lock:
+        type(api_key).objects.select_for_update().filter(pk=api_key.pk).first()
+    limit = settings.WEBHOOK_ENDPOINTS_PER_KEY
+    others = WebhookEndpoint.objects.filter(api_key=api_key)
+    if endpoint is not None and endpoint.pk:
+        others = others.exclude(pk=endpoint.pk)
+    if others.count() >= limit:
+        raise Conflict(
+            _("This API key has %(n)d webhook endpoints, the most it may keep: delete one first.")
+            % {"n": limit},
+            code="too_many_endpoints",
+        )
+
+
 @transaction.atomic
 def webhook_endpoint_create(
     *,
@@ -88,18 +107,7 @@ def webhook_endpoint_create(
     """A new endpoint and its secret (returned once; stored for signing). A key keeps at most
     ``WEBHOOK_ENDPOINTS_PER_KEY`` endpoints (409 ``too_many_endpoints``)."""
     if api_key is not None:
-        # one key's creations one at a time, so two parallel ones cannot pass the count
-        type(api_key).objects.select_for_update().filter(pk=api_key.pk).first()
-        limit = settings.WEBHOOK_ENDPOINTS_PER_KEY
-        if WebhookEndpoint.objects.filter(api_key=api_key).count() >= limit:
-            raise Conflict(
-                _(
-                    "This API key has %(n)d webhook endpoints, the most it may keep: delete "
-                    "one first."
-                )
-                % {"n": limit},
-                code="too_many_endpoints",
-            )
+        webhook_endpoint_key_room(api_key=api_key, lock=True)
     endpoint = WebhookEndpoint(
         url=webhook_url_clean(url),
         event_types=event_types_clean(event_types, api_key=api_key),
@@ -122,7 +130,11 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) 
     if "url" in data:
         endpoint.url = webhook_url_clean(data["url"])
     if "api_key" in data:
+        if data["api_key"] is not None and data["api_key"].pk != endpoint.api_key_id:
+            webhook_endpoint_key_room(api_key=data["api_key"], endpoint=endpoint, lock=True)
         endpoint.api_key = data["api_key"]
+        if "event_types" not in data:  # the types it has must suit the new key too
+            endpoint.event_types = event_types_clean(endpoint.event_types, api_key=endpoint.api_key)
     if "event_types" in data:
         endpoint.event_types = event_types_clean(data["event_types"], api_key=endpoint.api_key)
     if "description" in data:
