@@ -612,3 +612,38 @@ def test_text_in_decomposed_form_is_the_composed_text_already_stored(client):
     assert (body["created"], body["updated"]) == (0, 1)
     assert list(Product.objects.values_list("sku", flat=True)) == ["ÇAY-1"]
     assert list(Brand.objects.values_list("name", flat=True)) == ["Işık"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_keeps_its_failed_records_categories_while_another_batch_runs(
+    integration_client,
+):
+    """A batch drops the categories it created for failed records only when no other products
+    batch runs: one that had found such a category lost it under its product (Django checks
+    foreign keys at commit), and its good record failed."""
+    from apps.catalog.services import products as feed  # here: the other batch's hold
+
+    running, release = threading.Event(), threading.Event()
+
+    def other_batch():
+        try:
+            with feed._feed_running():
+                running.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_batch)
+    other.start()
+    assert running.wait(timeout=20)
+    client = integration_client()
+    try:
+        body = post(client, [record("GH-1", category="Yarış > Yaprak", attributes={"x": 1})])
+    finally:
+        release.set()
+        other.join(timeout=20)
+
+    assert body["failed"] == 1
+    assert Category.objects.filter(name="Yaprak").exists()  # another batch may be using it
+    body = post(client, [record("GH-2", category="Hayalet > Alt", attributes={"x": 1})])
+    assert body["failed"] == 1 and not Category.objects.filter(name="Hayalet").exists()

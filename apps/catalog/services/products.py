@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -145,6 +146,53 @@ def product_upsert_many(
     Each SKU may appear once in ``records`` (the caller refuses repeats). ``batch_id`` and
     ``remote_addr`` go into the audit-log entries.
     """
+    with _feed_running():
+        return _upsert_many(records=records, batch_id=batch_id, remote_addr=remote_addr)
+
+
+# Every products batch holds this session advisory lock shared from the lookup of its
+# categories and brands to the commit of its products; a batch drops what it created for its
+# failed records only when it can hold it alone (no other batch may have found them).
+# Django's foreign keys are checked at commit: a row lock cannot protect a category another
+# batch is about to fill.
+_FEED_LOCK = 0x70726F64  # "prod"
+
+
+@contextmanager
+def _feed_running():
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock_shared(%s)", [_FEED_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [_FEED_LOCK])
+
+
+def _alone() -> bool:
+    """Whether no other products batch is running: this one's shared hold traded for the
+    lock alone (given back by ``_alone_end``); False leaves this one without a hold."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [_FEED_LOCK])
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_FEED_LOCK])
+        alone = cursor.fetchone()[0]
+        if not alone:
+            cursor.execute("SELECT pg_advisory_lock_shared(%s)", [_FEED_LOCK])
+    return alone
+
+
+def _alone_end() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [_FEED_LOCK])
+        cursor.execute("SELECT pg_advisory_lock_shared(%s)", [_FEED_LOCK])
+
+
+def _upsert_many(
+    *, records: Mapping[int, Mapping[str, Any]], batch_id: int | None, remote_addr: str | None
+) -> tuple[dict[int, str], dict[int, Errors]]:
     errors: dict[int, Errors] = {}
     categories, categories_created = _resolve_categories(records, errors)
     brands, brands_created = _resolve_brands(records, errors)
@@ -176,7 +224,13 @@ def product_upsert_many(
         errors.update(failed)
         analyze_stale((Product,), written=sum(o != "unchanged" for o in written.values()))
     if categories_created or brands_created:
-        _unused_drop(categories_created, brands_created)
+        if connection.vendor != "postgresql":
+            _unused_drop(categories_created, brands_created)
+        elif _alone():
+            try:
+                _unused_drop(categories_created, brands_created)
+            finally:
+                _alone_end()
         catalog_cache_bump()
     return outcomes, errors
 
@@ -184,22 +238,36 @@ def product_upsert_many(
 def _unused_drop(category_ids: list[int], brand_ids: list[int]) -> None:
     """The categories and brands this batch created for records that then failed (an unknown
     attribute, a refused serial-tracking change...) go again: a refused record changes
-    nothing, and dealers saw the empty category. Deepest first; one a product or a category
-    uses meanwhile (another batch's) stays."""
-    for model, ids in ((Category, category_ids), (Brand, brand_ids)):
-        unused = model.objects.filter(pk__in=ids).exclude(
-            Exists(Product.all_objects.filter(**{model._meta.model_name: OuterRef("pk")}))
-        )
-        if model is Category:
-            unused = unused.order_by("-depth")
-        for row in unused:
-            if model is Category and Category.objects.filter(parent=row).exists():
-                continue  # a level above a written product's category (or another's)
-            try:
-                with transaction.atomic():
-                    row.delete()
-            except (IntegrityError, ProtectedError, RestrictedError):
-                continue
+    nothing, and dealers saw the empty category. Leaves first, level by level; only while no
+    other products batch runs (``_alone``), which might have found them; otherwise they stay
+    (a later batch may use them)."""
+    for model, ids in ((Brand, brand_ids), (Category, category_ids)):
+        left = set(ids)
+        while left:
+            unused = model.objects.filter(pk__in=left).exclude(
+                Exists(Product.all_objects.filter(**{model._meta.model_name: OuterRef("pk")}))
+            )
+            if model is Category:
+                unused = unused.exclude(Exists(Category.objects.filter(parent=OuterRef("pk"))))
+            dropped = [row for row in unused if _drop_if_unused(model, row)]
+            if not dropped:
+                break
+            left -= {row.pk for row in dropped}
+
+
+def _drop_if_unused(model, row) -> bool:
+    """Delete ``row`` unless something uses it now (locked, then asked again)."""
+    try:
+        with transaction.atomic():
+            model.objects.select_for_update().filter(pk=row.pk).first()
+            if Product.all_objects.filter(**{model._meta.model_name: row.pk}).exists() or (
+                model is Category and Category.objects.filter(parent=row).exists()
+            ):
+                return False
+            row.delete()
+            return True
+    except (IntegrityError, ProtectedError, RestrictedError):
+        return False
 
 
 # --- reading what the batch refers to ---------------------------------------------------------
