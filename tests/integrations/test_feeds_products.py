@@ -590,8 +590,32 @@ def test_new_categories_cost_the_same_queries_each_and_keep_their_visibility(cli
 
 @pytest.mark.parametrize(
     "sku",
-    ["SW-1\u200b", "\ufeffSW-1", "SW\u00a0-1", "SW\u20281", "ＳＷ-1"],
-    ids=["zero-width space", "byte-order mark", "no-break space", "line separator", "full-width"],
+    [
+        "SW-1\u200b",
+        "\ufeffSW-1",
+        "SW\u00a0-1",
+        "SW\u20281",
+        "ＳＷ-1",
+        "S\u034fW-1",
+        "SW-1\u3164",
+        "𝐒𝐖-1",
+        "SW-Ⅰ",
+        "SW-1\u0301",
+        "SВ-1",
+    ],
+    ids=[
+        "zero-width space",
+        "byte-order mark",
+        "no-break space",
+        "line separator",
+        "full-width",
+        "grapheme joiner",
+        "hangul filler",
+        "mathematical bold",
+        "roman numeral",
+        "combining mark",
+        "cyrillic beside latin",
+    ],
 )
 def test_a_key_with_an_invisible_or_lookalike_character_fails_its_record(client, sku):
     """Such a SKU made a second product that looks like SW-1 beside it."""
