@@ -684,15 +684,17 @@ PICTURE_COLOURS = ((23, 76, 153), (47, 133, 90), (180, 83, 9), (109, 40, 217), (
 
 
 def _seed_images() -> int:
-    """A drawn picture (its brand's colour, the product's initials and SKU) for the first
-    ``PICTURED`` demo products by name that have none, through the same service as an upload
-    (thumbnails included), so the catalog, product pages and the admin's image inline show
-    pictures without shipping image files."""
+    """A drawn picture (its brand's colour, the product's initials and SKU) for each of the
+    first ``PICTURED`` demo products by name that has none, through the same service as an
+    upload (thumbnails included), so the catalog, product pages and the admin's image inline
+    show pictures without shipping image files. A second run finds them pictured (it drew
+    the next 60)."""
+    first = _demo_products().filter(is_deleted=False).order_by("name", "id")[:PICTURED]
     products = (
         _demo_products()
-        .filter(is_deleted=False, images__isnull=True)
+        .filter(pk__in=list(first.values_list("pk", flat=True)), images__isnull=True)
         .select_related("brand")
-        .order_by("name", "id")[:PICTURED]
+        .order_by("name", "id")
     )
     made = 0
     for product in products:

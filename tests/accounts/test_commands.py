@@ -33,6 +33,7 @@ from apps.accounts.models import (
 )
 from apps.accounts.selectors import customer_list_for_staff
 from apps.accounts.services.api_keys import api_key_create
+from apps.catalog.models import ProductImage
 from apps.demo.accounts import (
     DEMO_DEALER_PASSWORD,
     DEMO_SALES_MANAGER_EMAIL,
@@ -352,6 +353,8 @@ def demo_snapshot() -> dict:
         "credit_changes": CreditLimitChange.objects.count(),
         "object_perms": UserObjectPermission.objects.filter(content_type=customer_ct).count(),
         "audit_entries": LogEntry.objects.count(),
+        # a rerun pictured the next 60 products
+        "product_images": ProductImage.objects.count(),
     }
 
 
