@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
+from apps.core.api.parsers import SafeJSONParser
 from apps.core.exceptions import Conflict
 from apps.core.idempotency import (
     body_hash,
@@ -179,3 +180,35 @@ def test_beat_purges_idempotency_records_older_than_a_week():
     assert idempotency_purge.apply().get() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
     assert idempotency_records_purge() == 0
+
+
+def _raw_request(key: str, body: str) -> Request:
+    django_request = APIRequestFactory().post(
+        "/x", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    return Request(django_request, parsers=[SafeJSONParser()])
+
+
+def test_a_key_sent_again_with_a_number_that_only_its_float_shares_is_another_request():
+    """The body's digest reads each number by the digits sent: ``10.00000000000000000001`` is
+    not ``10.0`` (the second body alone is refused for its places), so it is a 409, not the
+    first request's answer replayed."""
+    calls = []
+
+    def handler():
+        calls.append(1)
+        return Response({"ok": True}, status=201)
+
+    first = idempotent(_raw_request("k9", '{"quantity": 10.0}'), scope="s", handler=handler)
+    assert first.status_code == 201
+    # the same value, written otherwise, is the same request: replayed
+    again = idempotent(_raw_request("k9", '{ "quantity" : 10.000 }'), scope="s", handler=handler)
+    assert again.status_code == 201 and calls == [1]
+    with pytest.raises(Conflict) as refused:
+        idempotent(
+            _raw_request("k9", '{"quantity": 10.00000000000000000001}'),
+            scope="s",
+            handler=handler,
+        )
+    assert refused.value.code == "idempotency_key_reused"
+    assert calls == [1]
