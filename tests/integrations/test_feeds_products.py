@@ -602,6 +602,10 @@ def test_new_categories_cost_the_same_queries_each_and_keep_their_visibility(cli
         "SW-Ⅰ",
         "SW-1\u0301",
         "SВ-1",
+        "SW\u22151",
+        "SW\u20131",
+        "SW-\u0661",
+        "SW\u00d71",
     ],
     ids=[
         "zero-width space",
@@ -615,6 +619,10 @@ def test_new_categories_cost_the_same_queries_each_and_keep_their_visibility(cli
         "roman numeral",
         "combining mark",
         "cyrillic beside latin",
+        "division slash",
+        "en dash",
+        "arabic-indic digit",
+        "multiplication sign",
     ],
 )
 def test_a_key_with_an_invisible_or_lookalike_character_fails_its_record(client, sku):

@@ -161,8 +161,9 @@ def key_problem(text: str) -> str | None:
     Refused: invisible and non-printing characters (zero-width, a byte-order mark, a space
     other than the ASCII one, a line separator, Hangul fillers), combining marks left after
     composition, compatibility forms that stand for other letters (full-width ``ＩＳＴ``,
-    mathematical ``𝐈𝐒𝐓``, the Roman numeral ``Ⅰ``, ligatures), and Latin letters mixed
-    with Cyrillic or Greek ones (``ISТ`` with a Cyrillic Т)."""
+    mathematical ``𝐈𝐒𝐓``, the Roman numeral ``Ⅰ``, ligatures), punctuation, symbols and
+    digits beyond ASCII (a division slash ``∕``, an en dash), and Latin letters mixed with
+    Cyrillic or Greek ones (``ISТ`` with a Cyrillic Т)."""
     scripts = set()
     for char in text:
         if not char.isprintable() or _IGNORABLE.match(char):
@@ -171,6 +172,13 @@ def key_problem(text: str) -> str | None:
             message = _("Combining marks are not allowed in a key: U+%(code)04X.")
         elif unicodedata.normalize("NFKC", char) != char:
             message = _("This character stands for another in a key: U+%(code)04X.")
+        elif not char.isascii() and not char.isalpha():
+            # punctuation, symbols and digits beyond ASCII look like ASCII ones: a division
+            # slash ∕ like /, an en dash like -, ٠ like a dot, × like x
+            message = _(
+                "Beyond ASCII a key takes letters only, not punctuation, symbols or digits: "
+                "U+%(code)04X."
+            )
         else:
             if char.isalpha():
                 scripts.add(unicodedata.name(char, "").split(" ", 1)[0])
