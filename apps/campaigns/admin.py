@@ -24,7 +24,6 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +45,7 @@ from apps.catalog.models import PATH_STEP, Category, Product
 from apps.core.clock import planned_moment_problem
 from apps.core.exceptions import DomainError
 from apps.core.money import MAX_LINE_QUANTITY
+from apps.core.text import capfirst
 
 PREVIEW_TEMPLATE = "admin/campaigns/campaign/price_preview.html"
 WINDOW_AND_AUDIENCE = ("is_active", "starts_at", "ends_at", "audience", "tiers", "customers")

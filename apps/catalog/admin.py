@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import capfirst, format_lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -40,7 +40,7 @@ from apps.catalog.services.admin_products import (
 )
 from apps.catalog.services.categories import MAX_DEPTH, category_create
 from apps.core.exceptions import DomainError
-from apps.core.text import is_digits
+from apps.core.text import capfirst, is_digits
 
 TREE_INDENT = "— "
 

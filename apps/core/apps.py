@@ -18,6 +18,7 @@ class CoreConfig(AppConfig):
             number_limits_readable,
             text_input_readable,
         )
+        from apps.core.text import capfirst_localized
 
         # one place, so a new admin screen or serializer cannot forget it
         admin_json_fields_safe()
@@ -27,3 +28,4 @@ class CoreConfig(AppConfig):
         text_input_readable()
         date_input_plain()
         number_limits_readable()
+        capfirst_localized()

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+
+from apps.core.text import capfirst
 
 
 class YearlySequence(models.Model):

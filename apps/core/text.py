@@ -14,8 +14,9 @@ from collections.abc import Callable
 from inspect import signature
 from typing import Any
 
+from django.utils.functional import keep_lazy_text
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -181,3 +182,60 @@ class SystemTexts:
             if stored.startswith(start) and stored.endswith(end) and len(stored) > len(start + end):
                 return str(self._writers[index][0](stored[len(start) : len(stored) - len(end)]))
         return stored
+
+
+# languages whose capital of "i" is "İ" (and of "ı" the ASCII "I", as everywhere)
+_DOTTED_I_LANGUAGES = frozenset({"tr", "az"})
+
+
+def _capfirst(text) -> str:
+    if not text:
+        return text
+    text = str(text)
+    if text[0] == "i" and (get_language() or "").split("-")[0] in _DOTTED_I_LANGUAGES:
+        return "İ" + text[1:]
+    return text[0].upper() + text[1:]
+
+
+capfirst = keep_lazy_text(_capfirst)
+capfirst.__doc__ = """Django's ``capfirst`` in the active language: Turkish capitalises ``i``
+as ``İ`` (Python's ``str.upper`` gives ``I``: "Iptal edildi" for "iptal edildi")."""
+
+
+def capfirst_localized() -> None:
+    """Put ``capfirst`` in place of Django's: in ``django.utils.text``, in the modules that
+    imported it by name (the admin's column headers, form labels, messages) and as the
+    ``capfirst`` template filter. Our own code imports it from here."""
+    # here: the modules below import the admin and forms, which need the app registry
+    import django.contrib.admin.helpers
+    import django.contrib.admin.options
+    import django.contrib.admin.sites
+    import django.contrib.admin.templatetags.admin_list
+    import django.contrib.admin.utils
+    import django.contrib.auth.forms
+    import django.db.models.base
+    import django.db.models.fields
+    import django.forms.models
+    import django.utils.text
+    from django.template import defaultfilters
+
+    for module in (
+        django.utils.text,
+        django.contrib.admin.helpers,
+        django.contrib.admin.options,
+        django.contrib.admin.sites,
+        django.contrib.admin.templatetags.admin_list,
+        django.contrib.admin.utils,
+        django.contrib.auth.forms,
+        django.db.models.base,
+        django.db.models.fields,
+        django.forms.models,
+    ):
+        module.capfirst = capfirst
+
+    @defaultfilters.stringfilter
+    def capfirst_filter(value):
+        return value and _capfirst(value)
+
+    filter_function = defaultfilters.register.filter("capfirst", capfirst_filter, is_safe=True)
+    defaultfilters.capfirst = filter_function

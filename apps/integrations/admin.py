@@ -9,7 +9,6 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +18,7 @@ from apps.core.admin_mixins import ReadOnlyAdminMixin
 from apps.core.events import ALL_EVENTS, subscribable_event_types
 from apps.core.exceptions import DomainError
 from apps.core.models import OutboxEvent
+from apps.core.text import capfirst
 from apps.integrations.models import (
     BatchLog,
     WebhookAttempt,

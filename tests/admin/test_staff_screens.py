@@ -299,3 +299,23 @@ def test_the_language_switch_turns_the_admin_turkish_and_the_choice_sticks(staff
     assert "Site yönetimi" in turkish  # Django's own "Site administration", in Turkish
     client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
     assert "Log out" in page_of(client, "/admin/")
+
+
+def test_turkish_labels_starting_with_i_are_capitalised_with_a_dotted_capital():
+    """Python's ``"i".upper()`` is ``I``; Turkish writes ``İ``: Django's ``capfirst`` gave
+    "Iptal edildi" and "Içerik türü". In English nothing changes."""
+    from django.template import Context, Template
+
+    from apps.core.models import status_label
+    from apps.orders.models import OrderStatus  # here: what only this test reads
+    from apps.returns.models import ReturnPhoto
+
+    with translation.override("tr"):
+        assert status_label(OrderStatus, "cancelled") == "İptal edildi"
+        assert Template("{{ word|capfirst }}").render(Context({"word": "iade"})) == "İade"
+        label = ReturnPhoto._meta.get_field("content_type").formfield().label
+        assert label == "İçerik türü"
+        assert status_label(OrderStatus, "shipped") == "Sevk edildi"
+    with translation.override("en"):
+        assert status_label(OrderStatus, "cancelled") == "Cancelled"
+        assert Template("{{ word|capfirst }}").render(Context({"word": "iade"})) == "Iade"

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +16,7 @@ from apps.accounts.models import (
 )
 from apps.accounts.services.api_keys import api_key_create, api_key_revoke, parse_networks
 from apps.core.exceptions import DomainError
+from apps.core.text import capfirst
 
 # --- API keys -------------------------------------------------------------------------------
 

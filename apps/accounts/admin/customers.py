@@ -13,7 +13,6 @@ from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +46,7 @@ from apps.accounts.services.users import user_update_for_company
 from apps.accounts.validators import normalize_tax_number
 from apps.core.admin_mixins import FormPageAdminMixin, ReadOnlyAdminMixin, money_column
 from apps.core.exceptions import DomainError
+from apps.core.text import capfirst
 
 # --- Customers ----------------------------------------------------------------------------------
 
