@@ -37,6 +37,7 @@ from apps.catalog.services.categories import SEPARATOR, category_get_or_create_p
 from apps.core.api.parsers import json_body_loads
 from apps.core.exceptions import DomainError
 from apps.core.exports import SafeExportResource, restore_cell
+from apps.core.text import control_problem
 
 COLUMNS = (
     "sku",
@@ -221,12 +222,23 @@ class WholeNumberWidget(widgets.Widget):
 
 
 class TextWidget(widgets.CharWidget):
+    """A text cell, trimmed; unless not ``checked``, no control character (in a one-line cell
+    no tab or line break either), as the admin's forms and the API refuse them."""
+
+    def __init__(self, *, multiline: bool = False, checked: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.multiline, self.checked = multiline, checked
+
     def clean(self, value, row=None, **kwargs):
         if value is None:
             return ""
         if isinstance(value, float) and value.is_integer():  # a numeric SKU read from Excel
             value = int(value)
-        return restore_cell(str(value).strip())  # our own export escaped formula-like text
+        text = restore_cell(str(value).strip())  # our own export escaped formula-like text
+        problem = self.checked and control_problem(text, single_line=not self.multiline)
+        if problem:
+            raise ValueError(problem)
+        return text
 
 
 def _keep_when_empty(attribute: str, widget: widgets.Widget) -> fields.Field:
@@ -236,10 +248,12 @@ def _keep_when_empty(attribute: str, widget: widgets.Widget) -> fields.Field:
 
 
 class ProductResource(SafeExportResource):
-    sku = fields.Field(attribute="sku", column_name="sku", widget=TextWidget())
+    # the SKU is checked by the model's ``key_text`` in each row's validation: the instance
+    # loader reads every row's SKU first, where a widget's error is no row's error
+    sku = fields.Field(attribute="sku", column_name="sku", widget=TextWidget(checked=False))
     name = fields.Field(attribute="name", column_name="name", widget=TextWidget())
     description = fields.Field(
-        attribute="description", column_name="description", widget=TextWidget()
+        attribute="description", column_name="description", widget=TextWidget(multiline=True)
     )
     brand = fields.Field(attribute="brand", column_name="brand", widget=BrandNameWidget())
     category = fields.Field(

@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # in ready(): forms imports the admin and models, which need the app registry
         from apps.core.audit import audit_reverse_relations_untracked
-        from apps.core.forms import admin_json_fields_safe
+        from apps.core.forms import admin_json_fields_safe, form_text_readable
         from apps.core.serializers import (
             date_input_plain,
             decimal_output_unbounded,
@@ -29,3 +29,4 @@ class CoreConfig(AppConfig):
         date_input_plain()
         number_limits_readable()
         capfirst_localized()
+        form_text_readable()

@@ -12,7 +12,7 @@ from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.parsers import json_body_loads
-from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL
+from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL, control_problem
 
 
 class PlainDateField(forms.DateField):
@@ -90,3 +90,30 @@ def admin_json_fields_safe() -> None:
     options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.JSONField] = override
     for model_admin in admin.site._registry.values():
         model_admin.formfield_overrides[models.JSONField] = dict(override)
+
+
+def form_text_readable() -> None:
+    """Text typed into a form (the back office, the portal's forms) holds no control character
+    (``control_problem``), as the API's text does (``text_input_readable``): a SKU, a name or
+    a code with U+0001 in it was saved in the admin and then answered by the API, unreadable
+    in a URL and a CSV. A one-line input (anything but a text area) takes no tab or line
+    break either. Text kept as typed (``strip=False``: the passwords) is left alone.
+    Installed once, by the core app, on Django's own field (and so its subclasses), so that no
+    form can forget it."""
+    field = forms.CharField
+    if getattr(field.to_python, "readable", False):
+        return
+    read = field.to_python
+
+    def to_python(self, value):
+        value = read(self, value)
+        if self.strip and isinstance(value, str) and value:
+            problem = control_problem(
+                value, single_line=not isinstance(self.widget, forms.Textarea)
+            )
+            if problem:
+                raise forms.ValidationError(problem, code="invalid")
+        return value
+
+    to_python.readable = True
+    field.to_python = to_python

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -39,7 +40,7 @@ from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
 from apps.core.money import money_text, round2
-from apps.core.text import is_digits
+from apps.core.text import is_digits, key_text
 from apps.finance.models import (
     BalanceConfirmation,
     CardPayment,
@@ -129,7 +130,9 @@ class EntryForm(_LedgerForm):
     )
     entry_date = forms.DateField(label=_("date"), initial=business_today)
     due_date = forms.DateField(label=_("due date"), required=False)
-    document_number = forms.CharField(label=_("document number"), max_length=64, required=False)
+    document_number = forms.CharField(
+        label=_("document number"), max_length=64, required=False, validators=[key_text]
+    )
     description = forms.CharField(label=_("description"), max_length=255, required=False)
     reason = forms.CharField(
         label=_("note"),
@@ -156,6 +159,23 @@ class EntryForm(_LedgerForm):
             if not (cleaned.get("reason") or "").strip():
                 self.add_error(
                     "reason", gettext("Say why this entry is typed here, not sent by the ERP.")
+                )
+        entry_date, due_date = cleaned.get("entry_date"), cleaned.get("due_date")
+        if entry_date and due_date and due_date < entry_date:
+            # as an ERP invoice's: one due before its date is overdue the day it is booked
+            self.add_error("due_date", gettext("The due date cannot be before the entry date."))
+        number, customer = (cleaned.get("document_number") or "").strip(), cleaned.get("customer")
+        if number and customer and cleaned.get("kind"):
+            same = LedgerEntry.objects.filter(
+                customer=customer, kind=cleaned["kind"], document_number=number
+            ).first()
+            if same is not None:  # the same document booked twice doubles the balance
+                self.add_error(
+                    "document_number",
+                    gettext(
+                        "This dealer's ledger already has this document (%(date)s, %(amount)s)."
+                    )
+                    % {"date": date_format(same.entry_date), "amount": money_text(same.amount)},
                 )
         return cleaned
 

@@ -41,6 +41,7 @@ from apps.accounts.models import Customer
 from apps.core.clock import business_today
 from apps.core.models import related_label
 from apps.core.money import money_text
+from apps.core.text import key_text
 from apps.orders.models import Order
 
 
@@ -65,7 +66,9 @@ class LedgerEntry(models.Model):
     )
     entry_date = models.DateField(_("date"), default=business_today)
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    document_number = models.CharField(_("document number"), max_length=64, blank=True)
+    document_number = models.CharField(
+        _("document number"), max_length=64, blank=True, validators=[key_text]
+    )
     description = models.CharField(_("description"), max_length=255, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)

@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from apps.catalog.models import Product
 from apps.core.models import TimeStampedModel, related_label
 from apps.core.money import number_text
+from apps.core.text import key_text
 
 
 class Warehouse(TimeStampedModel):
-    code = models.CharField(_("code"), max_length=32, unique=True)
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[key_text])
     name = models.CharField(_("name"), max_length=150)
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.IntegerField(
@@ -161,7 +162,7 @@ class SerialNumber(TimeStampedModel):
         blank=True,
         related_name="serial_numbers",
     )
-    serial = models.CharField(_("serial number"), max_length=100)
+    serial = models.CharField(_("serial number"), max_length=100, validators=[key_text])
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.IN_STOCK, db_index=True
     )

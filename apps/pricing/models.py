@@ -21,6 +21,7 @@ from apps.accounts.models import Customer
 from apps.catalog.models import Product
 from apps.core.models import TimeStampedModel, related_label
 from apps.core.money import money_text, number_text
+from apps.core.text import key_text
 
 LIST_CODE = "LIST"
 
@@ -28,7 +29,7 @@ LIST_CODE = "LIST"
 class PriceList(TimeStampedModel):
     """``LIST`` is the public list price; ``A``, ``B``, ``C`` belong to the dealer tiers."""
 
-    code = models.CharField(_("code"), max_length=16, unique=True)
+    code = models.CharField(_("code"), max_length=16, unique=True, validators=[key_text])
     name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -262,3 +262,85 @@ def test_a_document_typed_in_the_back_office_names_its_number_and_why(staff_clie
     )
     assert saved.status_code == 302, saved.context and saved.context["form"].errors
     assert LedgerEntry.objects.get(customer=customer).document_number == "DEK-77"
+
+
+@pytest.mark.parametrize(
+    ("name", "saved"),
+    [("Marmara\x07 Elektrik", False), ("Marmara\tElektrik", False), ("Marmara Elektrik", True)],
+    ids=["bell", "tab in one line", "plain"],
+)
+def test_text_typed_in_a_back_office_form_holds_no_control_character(staff_client, name, saved):
+    """As the API refuses them: a name with U+0007 was saved and answered by the API."""
+    client = staff_client("Customer Service")
+    user = DealerUserFactory()
+    response = client.post(
+        f"/admin/accounts/user/{user.pk}/change/", _user_form(user, first_name=name)
+    )
+    user.refresh_from_db()
+    if saved:
+        assert response.status_code == 302
+        assert user.first_name == name
+    else:
+        assert response.status_code == 200
+        assert "Control characters are not allowed" in str(
+            response.context["adminform"].form.errors["first_name"]
+        )
+        assert user.first_name != name
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [("DEK\u200b-77", "document_number"), ("DEK-٧٧", "document_number")],
+    ids=["zero-width space", "arabic-indic digits"],
+)
+def test_a_document_number_typed_by_hand_cannot_look_like_another(staff_client, document, field):
+    from apps.finance.models import LedgerEntry  # here: what only this test writes
+
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory()
+    response = client.post(
+        "/admin/finance/ledgerentry/add/",
+        {
+            "customer": customer.pk,
+            "kind": "payment",
+            "amount": "-5.00",
+            "entry_date": "2026-12-01",
+            "document_number": document,
+            "reason": "ERP down on the day, receipt on file",
+        },
+    )
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert not LedgerEntry.objects.filter(customer=customer).exists()
+
+
+def test_an_invoice_typed_by_hand_is_not_due_before_its_date_nor_booked_twice(staff_client):
+    """Each doubled the dealer's balance or made an invoice overdue the day it was booked,
+    where the ERP's invoice feed refuses both."""
+    from apps.finance.models import LedgerEntry  # here: what only this test writes
+
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory()
+    url = "/admin/finance/ledgerentry/add/"
+    data = {
+        "customer": customer.pk,
+        "kind": "invoice",
+        "amount": "100.00",
+        "entry_date": "2026-12-01",
+        "due_date": "2020-01-01",
+        "document_number": "SWP-1",
+        "reason": "ERP down on the day, invoice on file",
+    }
+    early = client.post(url, data)
+    assert early.status_code == 200
+    assert "due_date" in early.context["form"].errors
+    assert not LedgerEntry.objects.filter(customer=customer).exists()
+
+    assert client.post(url, {**data, "due_date": "2026-12-31"}).status_code == 302
+    again = client.post(url, {**data, "due_date": "2026-12-31"})
+    assert again.status_code == 200
+    assert "already has this document" in str(again.context["form"].errors["document_number"])
+    assert LedgerEntry.objects.filter(customer=customer).count() == 1
+    # a payment may carry the number of the invoice it pays
+    payment = {**data, "kind": "payment", "amount": "-100.00", "due_date": ""}
+    assert client.post(url, payment).status_code == 302

@@ -237,6 +237,40 @@ def test_product_add_validates_each_attribute_in_its_field_and_saves_nothing(
     assert not Product.all_objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sku", "PNL\u200b-6060-40"),
+        ("sku", "PNL-6060-٤٠"),
+        ("sku", "PNL\x01-6060"),
+        ("sku", "PNL∕6060"),
+        ("name", "LED\x07 Panel"),
+        ("barcodes", "8690000000011, 86900\u200b00000028"),
+    ],
+    ids=["zero-width sku", "arabic-indic sku", "control sku", "division slash", "bell", "barcode"],
+)
+def test_a_product_typed_in_the_admin_takes_no_lookalike_key_nor_control_character(
+    admin_client, lighting, field, value
+):
+    """The ERP feed and the API refuse these; the admin saved them, and a SKU cannot be
+    changed once saved (a look-alike of an ERP SKU for good)."""
+    page = admin_client.get(f"{PRODUCTS}add/")
+    data = {**product_data(lighting), **inline_management(page), field: value}
+    response = admin_client.post(f"{PRODUCTS}add/", data)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not Product.all_objects.exists()
+
+
+def test_a_product_description_keeps_its_line_breaks_and_tabs(admin_client, lighting):
+    page = admin_client.get(f"{PRODUCTS}add/")
+    description = "Two lines:\r\n\tan indented one"
+    data = {**product_data(lighting), **inline_management(page), "description": description}
+    response = admin_client.post(f"{PRODUCTS}add/", data)
+    assert response.status_code == 302
+    assert Product.objects.get().description == description
+
+
 def test_a_required_attribute_left_empty_is_a_form_error(admin_client, lighting):
     AttributeDefinitionFactory(category=lighting, code="colour", type="text", is_required=True)
     page = admin_client.get(f"{PRODUCTS}add/")
@@ -563,6 +597,26 @@ def test_import_csv_reports_a_bad_row_and_imports_nothing_from_the_admin(admin_c
     assert "category" in invalid[3].error_dict
     assert "confirm_form" not in response.context
     assert not Product.objects.filter(sku__in=["OK-1", "BAD-1", "BAD-2"]).exists()
+
+
+def test_import_refuses_control_characters_and_lookalike_skus(admin_client, lighting):
+    upload = csv_file(
+        [
+            import_row("OK-1"),
+            import_row("IMP\x01A"),
+            import_row("IMP-2", name="Bell\x07"),
+            import_row("IMP\u200b-3"),
+        ]
+    )
+    response = admin_client.post(
+        f"{PRODUCTS}import/", {"import_file": upload, "format": "0", "resource": "0"}
+    )
+    result = response.context["result"]
+    invalid = {row.number: row.error_dict for row in result.invalid_rows}
+    assert set(invalid) == {2, 3, 4}, invalid
+    assert "sku" in invalid[2] and "name" in invalid[3] and "sku" in invalid[4]
+    assert "confirm_form" not in response.context
+    assert not Product.all_objects.exists()
 
 
 def test_product_resource_applies_valid_rows_and_reports_bad_ones_like_the_erp_feed(lighting):

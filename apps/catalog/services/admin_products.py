@@ -20,6 +20,7 @@ from apps.catalog.hooks import serial_tracking_refusals
 from apps.catalog.models import Category, Product
 from apps.catalog.search import build_search_document
 from apps.core.exceptions import ValidationError
+from apps.core.text import key_problem
 
 MAX_BARCODE_LENGTH = 64
 
@@ -52,6 +53,9 @@ def barcodes_clean(barcodes: Any) -> list[str]:
             raise ValidationError(
                 {"barcodes": [_("%(code)s is not a valid barcode.") % {"code": code[:80]}]}
             )
+        problem = key_problem(code)  # a barcode that looks like another (zero-width, ١)
+        if problem:
+            raise ValidationError({"barcodes": [problem]})
         if code not in out:
             out.append(code)
     return out

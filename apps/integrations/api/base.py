@@ -62,7 +62,14 @@ from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
-from apps.core.text import PLAIN_DATETIME, PLAIN_DECIMAL, PLAIN_INTEGER, check_text, storable
+from apps.core.text import (
+    PLAIN_DATETIME,
+    PLAIN_DECIMAL,
+    PLAIN_INTEGER,
+    check_text,
+    key_problem,
+    storable,
+)
 from apps.core.throttling import ApiKeyRateThrottle, IPRateThrottle
 from apps.integrations.models import BatchLog
 
@@ -146,47 +153,6 @@ class RecordField:
         if self.help_text:
             kwargs["help_text"] = self.help_text
         return self.drf_field_class(**kwargs)
-
-
-# invisible in any font (Unicode's Default_Ignorable_Code_Point, the blocks that hold them)
-_IGNORABLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
-)
-
-
-def key_problem(text: str) -> str | None:
-    """Why ``text`` (NFC) cannot be a key, so that no key looks like another; else None.
-    Refused: invisible and non-printing characters (zero-width, a byte-order mark, a space
-    other than the ASCII one, a line separator, Hangul fillers), combining marks left after
-    composition, compatibility forms that stand for other letters (full-width ``ＩＳＴ``,
-    mathematical ``𝐈𝐒𝐓``, the Roman numeral ``Ⅰ``, ligatures), punctuation, symbols and
-    digits beyond ASCII (a division slash ``∕``, an en dash), and Latin letters mixed with
-    Cyrillic or Greek ones (``ISТ`` with a Cyrillic Т)."""
-    scripts = set()
-    for char in text:
-        if not char.isprintable() or _IGNORABLE.match(char):
-            message = _("Invisible characters are not allowed in a key: U+%(code)04X.")
-        elif unicodedata.category(char) in ("Mn", "Me"):
-            message = _("Combining marks are not allowed in a key: U+%(code)04X.")
-        elif unicodedata.normalize("NFKC", char) != char:
-            message = _("This character stands for another in a key: U+%(code)04X.")
-        elif not char.isascii() and not char.isalpha():
-            # punctuation, symbols and digits beyond ASCII look like ASCII ones: a division
-            # slash ∕ like /, an en dash like -, ٠ like a dot, × like x
-            message = _(
-                "Beyond ASCII a key takes letters only, not punctuation, symbols or digits: "
-                "U+%(code)04X."
-            )
-        else:
-            if char.isalpha():
-                scripts.add(unicodedata.name(char, "").split(" ", 1)[0])
-            continue
-        return message % {"code": ord(char)}
-    if "LATIN" in scripts and scripts & {"CYRILLIC", "GREEK"}:
-        return _("Latin letters are not allowed beside Cyrillic or Greek ones in a key.")
-    return None
 
 
 class Text(RecordField):
