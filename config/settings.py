@@ -484,6 +484,10 @@ API_PAGE_SIZE = 20
 API_MAX_PAGE_SIZE = 100
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# the portal's quick-order preview posts a SKU and a quantity for each of up to 1,000 lines
+# (``apps.orders.services.cart.MAX_IMPORT_ROWS``); Django's default of 1,000 fields stopped
+# it at about 500 with its bare 400
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2 * 1000 + 100
 
 RATE_LIMIT_USER = env_rate("RATE_LIMIT_USER", "100/min")
 RATE_LIMIT_IP = env_rate("RATE_LIMIT_IP", "1000/min")

@@ -44,7 +44,7 @@ if settings.MEDIA_SERVE:
         )
     ]
 
-handler400 = "apps.core.views.error_400"
+handler400 = "apps.portal.views.bad_request"  # the portal's page under /portal/
 handler403 = "apps.core.views.error_403"
 handler404 = "apps.core.views.error_404"
 handler500 = "apps.core.exceptions.server_error"

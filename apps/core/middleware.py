@@ -17,14 +17,18 @@ from django.core.exceptions import BadRequest
 from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.dispatch import receiver
-from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from psycopg.pq import TransactionStatus
 
 from apps.core.exceptions import database_unavailable_response, is_service_unavailable
 from apps.core.logging import request_id_var
 from apps.core.text import is_digits
+from apps.core.views import bad_request
+
+_NOT_UTF8 = gettext_lazy("The text sent is not valid UTF-8.")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -141,15 +145,16 @@ class ApiMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/api/"):
             # the admin's filters, search and autocomplete, the portal's forms
+            # the site's 400 page (the portal's own, in its language), saying what is wrong
             try:
                 if _null_character_fields(request, forms=True):
-                    return HttpResponseBadRequest(_("Null characters are not allowed."))
+                    return bad_request(request, gettext_lazy("Null characters are not allowed."))
                 if _undecodable_fields(request, forms=True):
-                    return HttpResponseBadRequest(_("The text sent is not valid UTF-8."))
+                    return bad_request(request, _NOT_UTF8)
             except BadRequest:
                 # a form declared in another charset (Django reads forms as UTF-8 only):
                 # answered here, as Django's own 400 page would read the form again and fail
-                return HttpResponseBadRequest(_("The text sent is not valid UTF-8."))
+                return bad_request(request, _NOT_UTF8)
             if request.path.startswith("/admin/") and _bad_date_drilldown(request):
                 # Django's own answer to a filter it cannot use: the list, unfiltered, "?e=1"
                 return HttpResponseRedirect(f"{request.path}?e=1")

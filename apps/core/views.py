@@ -10,8 +10,10 @@ import logging
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import FileResponse, Http404, JsonResponse
+from django.core.exceptions import BadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.urls import get_resolver, get_urlconf
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -162,9 +164,23 @@ def _json_error(detail, code: str, status: int) -> JsonResponse:
     return JsonResponse({"detail": str(detail), "code": code, "errors": {}}, status=status)
 
 
+class BadRequestSaid(BadRequest):
+    """A 400 whose message (a lazy translation) is for the person who sent the request: the
+    error pages show it (the portal's in the portal's language)."""
+
+
+def bad_request(request, message) -> HttpResponse:
+    """The 400 of the site's error handler (``handler400``: the portal's page under
+    ``/portal/``) saying ``message``; for a middleware, which no handler answers for."""
+    handler = get_resolver(get_urlconf()).resolve_error_handler(400)
+    return handler(request, BadRequestSaid(message))
+
+
 def error_400(request, exception=None):
     if _wants_json(request):
         return _json_error(_("Bad request."), "bad_request", 400)
+    if isinstance(exception, BadRequestSaid):
+        return HttpResponseBadRequest(str(exception.args[0]))
     return defaults.bad_request(request, exception)
 
 

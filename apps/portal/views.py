@@ -52,11 +52,13 @@ from apps.campaigns.selectors import banner_list_for_customer, campaign_list_for
 from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
+from apps.core import views as core_views
 from apps.core.clock import business_today
 from apps.core.exceptions import Conflict, DomainError, NotAuthenticated, ValidationError
 from apps.core.i18n import portal_language
 from apps.core.idempotency import idempotent_by_key
 from apps.core.net import client_ip
+from apps.core.views import BadRequestSaid
 from apps.finance import documents
 from apps.finance.models import BalanceConfirmation, Invoice
 from apps.finance.selectors import (
@@ -95,6 +97,10 @@ BUY_PERMS = {"GET": "orders.place_order", "POST": "orders.place_order"}
 
 
 _ERRORS = {
+    400: (
+        gettext_lazy("The form could not be read"),
+        gettext_lazy("Go back to the page and send the form again."),
+    ),
     403: (
         gettext_lazy("Not for your role"),
         gettext_lazy(
@@ -116,15 +122,26 @@ _ERRORS = {
 }
 
 
-def error_page(request, status: int, kind=None):
-    """An error as a portal page, in the portal's language, with the portal's navigation."""
-    title, message = _ERRORS[kind or status]
+def error_page(request, status: int, kind=None, *, message=None):
+    """An error as a portal page, in the portal's language, with the portal's navigation;
+    ``message`` (a lazy translation) says what is wrong instead of the status's words."""
+    title, default = _ERRORS[kind or status]
+    message = default if message is None else message
     with translation.override(portal_language(request)):
         request.LANGUAGE_CODE = translation.get_language()
         response = render(request, "portal/error.html", {"title": title, "message": message})
     response.status_code = status
     response["Content-Language"] = request.LANGUAGE_CODE
     return response
+
+
+def bad_request(request, exception=None):
+    """``handler400``: a portal page for the portal's addresses (a form it cannot read: a NUL,
+    text that is not UTF-8, too many fields), the site's answer elsewhere."""
+    if request.path.startswith("/portal/"):
+        said = exception.args[0] if isinstance(exception, BadRequestSaid) else None
+        return error_page(request, 400, message=said)
+    return core_views.error_400(request, exception)
 
 
 def csrf_failure(request, reason=""):

@@ -39,6 +39,12 @@ def test_a_nul_in_a_posted_form_answers_400_and_changes_nothing(shop, url, data)
     response = client.post(url, data)
     assert response.status_code == 400
     assert not Order.objects.exists() and CartItem.objects.count() == 1
+    # the portal's page, in the portal's language, saying what is wrong
+    page = response.content.decode()
+    assert 'data-testid="nav"' in page or "/portal/cart/" in page
+    assert "Form okunamadı" in page and response["Content-Language"] == "tr"
+    if "\x00" in str(data):
+        assert "Null karakterlere izin verilmez." in page
 
 
 @pytest.mark.parametrize(
