@@ -13,6 +13,7 @@ import uuid
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
@@ -1010,12 +1011,15 @@ def _download(render, *args, content_type: str, filename: str, request) -> HttpR
 
 
 def render_page_unavailable(request) -> HttpResponse:
-    return render(
+    """The storage did not give or take the file: 503 with ``Retry-After``, as every 503."""
+    response = render(
         request,
         "portal/unavailable.html",
         {"message": _("This document cannot be produced right now. Try again in a few minutes.")},
         status=503,
     )
+    response["Retry-After"] = str(settings.DB_UNAVAILABLE_RETRY_AFTER)
+    return response
 
 
 class InvoiceListView(FinanceView):

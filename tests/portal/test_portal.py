@@ -292,6 +292,20 @@ def invoiced(shop, integration_client):
     return record["number"]
 
 
+def test_an_invoice_file_the_storage_cannot_give_is_a_503_with_retry_after(
+    shop, invoiced, settings
+):
+    """As every 503 (the API's for the same file has it): a client knows when to ask again."""
+    from tests.core.test_health import dead_s3_storage  # here: the storage, down
+
+    client, _user = browser(shop, role="finance")
+    dead_s3_storage(settings)
+    response = client.get(f"/portal/invoices/{invoiced}/xml/")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert "Bu belge şu anda oluşturulamıyor" in response.content.decode()
+
+
 def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     client, _user = browser(shop, role="finance")
     page = client.get("/portal/invoices/").content.decode()
