@@ -758,6 +758,9 @@ CELERY_BEAT_SCHEDULE["pricing-price-index-sync"] = {
 # send after the commit failed (the broker was down) are sent by beat's sweep, every
 # QUEUED_TASK_SWEEP_SECONDS, once QUEUED_TASK_GRACE_SECONDS old.
 QUEUED_TASK_GRACE_SECONDS = env_int("QUEUED_TASK_GRACE_SECONDS", 30)
+# a task the broker took but that has not run this long (a Redis restarted without its data, a
+# worker killed with it in hand) is sent again: well beyond a busy queue's wait
+QUEUED_TASK_LOST_SECONDS = env_int("QUEUED_TASK_LOST_SECONDS", 900)
 QUEUED_TASK_SWEEP_SECONDS = env_float("QUEUED_TASK_SWEEP_SECONDS", 30.0)
 CELERY_BEAT_SCHEDULE["core-queued-tasks-sweep"] = {
     "task": "core.queued_tasks_sweep",

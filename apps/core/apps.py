@@ -9,6 +9,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # in ready(): forms imports the admin and models, which need the app registry
+        from celery.signals import task_postrun
+
         from apps.core.audit import audit_reverse_relations_untracked
         from apps.core.forms import admin_json_fields_safe, form_text_readable
         from apps.core.serializers import (
@@ -18,6 +20,7 @@ class CoreConfig(AppConfig):
             number_limits_readable,
             text_input_readable,
         )
+        from apps.core.task_queue import task_finished
         from apps.core.text import capfirst_localized
 
         # one place, so a new admin screen or serializer cannot forget it
@@ -30,3 +33,4 @@ class CoreConfig(AppConfig):
         number_limits_readable()
         capfirst_localized()
         form_text_readable()
+        task_postrun.connect(task_finished, weak=False, dispatch_uid="core.task_finished")

@@ -160,13 +160,14 @@ class IdempotencyRecord(models.Model):
 
 
 class QueuedTask(models.Model):
-    """A Celery task asked for in a transaction, kept until the broker took it
-    (``apps.core.task_queue``): a broker that is down when the transaction commits delays
-    the task, it does not lose it."""
+    """A Celery task asked for in a transaction, kept until the task has run
+    (``apps.core.task_queue``): a broker that is down when the transaction commits, or that
+    loses its queue, delays the task, it does not lose it."""
 
     name = models.CharField(_("task name"), max_length=200)
     args = models.JSONField(_("arguments"), default=list, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True, default="")
 

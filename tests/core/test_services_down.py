@@ -189,6 +189,57 @@ def _wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server to bring the broker back")
+def _worker(tmp_path, broker_url: str, **overrides: str) -> subprocess.Popen:
+    """A real Celery worker with beat on the test database, sweeping every half second."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": subprocess_database_url(),
+        "DB_CONN_MAX_AGE": "0",
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "WEBHOOK_ALLOW_LOOPBACK": "1",
+        "WEBHOOK_REQUIRE_HTTPS": "0",
+        "WEBHOOK_SWEEP_SECONDS": "0.5",
+        # sub-second sweeps: the file scheduler (the database one counts whole seconds)
+        "CELERY_BEAT_SCHEDULER": "celery.beat:PersistentScheduler",
+        "WEBHOOK_SWEEP_GRACE_SECONDS": "0.5",
+        "QUEUED_TASK_SWEEP_SECONDS": "0.5",
+        "QUEUED_TASK_GRACE_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--beat",
+            f"--schedule={tmp_path / 'beat'}",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            f"--hostname=down-{uuid.uuid4().hex[:8]}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _redis_server(port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arrives_later(
     web, shop, tmp_path
 ):
@@ -227,52 +278,11 @@ def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arri
     ]
 
     # when: a broker answers on that port again and a worker (with beat) runs
-    broker = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(broker_port), "--bind", "127.0.0.1", "--save", ""],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    broker = _redis_server(broker_port)
     worker = None
     try:
         wait_for_port(broker_port)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": subprocess_database_url(),
-            "DB_CONN_MAX_AGE": "0",
-            "CELERY_BROKER_URL": broker_url,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "WEBHOOK_ALLOW_LOOPBACK": "1",
-            "WEBHOOK_REQUIRE_HTTPS": "0",
-            "WEBHOOK_SWEEP_SECONDS": "0.5",
-            # sub-second sweeps: the file scheduler (the database one counts whole seconds)
-            "CELERY_BEAT_SCHEDULER": "celery.beat:PersistentScheduler",
-            "WEBHOOK_SWEEP_GRACE_SECONDS": "0.5",
-            "QUEUED_TASK_SWEEP_SECONDS": "0.5",
-            "QUEUED_TASK_GRACE_SECONDS": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--beat",
-                f"--schedule={tmp_path / 'beat'}",
-                "--pool=solo",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                f"--hostname=down-{uuid.uuid4().hex[:8]}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        worker = _worker(tmp_path, broker_url)
         # then: the sweeper delivers the order's event, once
         kept = _wait_for(lambda: receiver.processed(), 60, "the order.created delivery")
         time.sleep(1.0)  # a duplicate would arrive within the next sweeps
@@ -299,6 +309,46 @@ def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arri
         broker.wait(timeout=10)
         receiver.stop()
     assert endpoint.pk
+
+
+def test_a_queued_task_the_broker_lost_is_sent_again_and_runs_once(web, shop, tmp_path):
+    """The broker took a password-reset request, then restarted without its data before a
+    worker took it: the task's row stays until the task has run, so the sweep sends it again
+    (the row went as soon as the broker took it: the owner's link never went out)."""
+    import redis  # here: the broker's own client, to lose its queue
+
+    _customer, owner = shop
+    broker_port = free_port()
+    broker = _redis_server(broker_port)
+    worker = None
+    try:
+        wait_for_port(broker_port)
+        broker_url = f"redis://127.0.0.1:{broker_port}/0"
+        server = web(CELERY_BROKER_URL=broker_url)
+        status, _body, _h = server.call(
+            "POST", "/api/v1/auth/password-reset", {"email": owner.email}
+        )
+        assert status == 202
+        row = QueuedTask.objects.get()
+        assert row.name == "accounts.password_reset_send" and row.sent_at is not None
+        redis.Redis(port=broker_port).flushall()  # the broker loses what it held
+
+        worker = _worker(tmp_path, broker_url, QUEUED_TASK_LOST_SECONDS="1")
+
+        _wait_for(
+            lambda: AuthEvent.objects.filter(kind="password_reset_requested", user=owner).exists(),
+            60,
+            "the password-reset request sent again",
+        )
+        _wait_for(lambda: not QueuedTask.objects.exists(), 10, "the queued task's row to go")
+        time.sleep(2.0)  # a second send would come within the next sweeps
+        assert AuthEvent.objects.filter(kind="password_reset_requested", user=owner).count() == 1
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=20)
+        broker.terminate()
+        broker.wait(timeout=10)
 
 
 def test_with_redis_down_the_dealer_api_serves_from_the_database(web, shop):

@@ -73,3 +73,39 @@ def test_beat_runs_the_sweep_every_few_seconds():
     entry = app.conf.beat_schedule["core-queued-tasks-sweep"]
     assert entry["task"] == "core.queued_tasks_sweep"
     assert 0 < entry["schedule"] <= 60
+
+
+def test_a_task_sent_but_not_run_for_the_lost_time_is_sent_again(settings):
+    """The broker took it, then lost it (a Redis restarted without its data, a worker killed
+    with it in hand): its row stays until it has run, so the sweep sends it again."""
+    settings.QUEUED_TASK_LOST_SECONDS = 600
+    lost = QueuedTask.objects.create(
+        name="core.ping", args=["lost"], sent_at=timezone.now() - timedelta(minutes=11)
+    )
+    waiting = QueuedTask.objects.create(
+        name="core.ping", args=["waiting"], sent_at=timezone.now() - timedelta(minutes=9)
+    )
+    QueuedTask.objects.update(created_at=timezone.now() - timedelta(hours=1))
+
+    assert queued_tasks_sweep.apply().get() == 1
+
+    assert _answered("lost") and not _answered("waiting")  # still within a queue's wait
+    assert list(QueuedTask.objects.values_list("pk", flat=True)) == [waiting.pk]
+    assert lost.pk not in QueuedTask.objects.values_list("pk", flat=True)  # it ran: gone
+
+
+def test_a_row_goes_when_its_task_succeeded_or_failed_for_good_not_between_retries():
+    from types import SimpleNamespace
+
+    from apps.core.task_queue import HEADER, task_finished
+
+    row = QueuedTask.objects.create(name="core.ping", args=["x"], sent_at=timezone.now())
+    task = SimpleNamespace(request=SimpleNamespace(headers={HEADER: row.pk}))
+    task_finished(task=task, state="RETRY")
+    assert QueuedTask.objects.filter(pk=row.pk).exists()
+    task_finished(task=task, state="FAILURE")
+    assert not QueuedTask.objects.exists()
+    # a task not queued durably names no row
+    other = QueuedTask.objects.create(name="core.ping", args=["y"])
+    task_finished(task=SimpleNamespace(request=SimpleNamespace(headers=None)), state="SUCCESS")
+    assert QueuedTask.objects.filter(pk=other.pk).exists()
