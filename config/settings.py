@@ -293,6 +293,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_keepalive": True,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
+# after a publish the broker did not take, a process refuses publishes at once this long (the
+# work waits in the database for the sweeps): a hung broker costs one request, not each one
+CELERY_BROKER_BREAK_SECONDS = env_float("CELERY_BROKER_BREAK_SECONDS", 30.0)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
