@@ -66,6 +66,16 @@ def posted_id(value, field: str) -> int | None:
     return int(text)
 
 
+# the fields of an order's form (checkout, a quote's acceptance), as the form labels them
+ORDER_FIELDS = {
+    "shipping_address_id": _("Shipping address"),
+    "billing_address_id": _("Billing address"),
+    "payment_method": _("Payment"),
+    "po_number": _("Your purchase order number"),
+    "note": _("Note"),
+}
+
+
 def line_problems(
     exc: DomainError,
     skus: Sequence[str],
@@ -83,7 +93,11 @@ def line_problems(
         if parts[0] == list_field and len(parts) > 1 and is_digits(parts[1]):
             index = int(parts[1])
             label = skus[index] if index < len(skus) else ""
-        problems += [f"{label}: {message}" if label else str(message) for message in messages_]
+        # a message that names its line already ("A-1: at most 3 ...") is not named twice
+        problems += [
+            f"{label}: {message}" if label and str(label) not in str(message) else str(message)
+            for message in messages_
+        ]
     # lines short of stock (409 insufficient_stock): each named, with what is there
     problems += [
         _("%(sku)s: %(requested)s asked, %(available)s available.")

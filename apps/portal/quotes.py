@@ -17,7 +17,7 @@ from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
 from apps.orders.models import PaymentMethod
-from apps.portal.forms import amount_typed, line_problems, posted_id
+from apps.portal.forms import ORDER_FIELDS, amount_typed, line_problems, posted_id
 from apps.portal.views import PortalView
 from apps.quotes.models import Quote, QuoteStatus
 from apps.quotes.services import quote_accept, quote_reject, quote_request
@@ -162,7 +162,10 @@ class QuoteView(PortalView):
                     # an error on ``lines.N`` names its product, a short line says what is there
                     error=" ".join(
                         line_problems(
-                            exc, [line.sku for line in quote.lines.all()], list_field="lines"
+                            exc,
+                            [line.sku for line in quote.lines.all()],
+                            list_field="lines",
+                            labels=ORDER_FIELDS,
                         )
                     ),
                     posted=request.POST,

@@ -90,7 +90,7 @@ from apps.orders.services import (
     quick_order_rows,
 )
 from apps.orders.services.cart import MAX_IMPORT_ROWS
-from apps.portal.forms import StatementForm, line_problems, posted_id
+from apps.portal.forms import ORDER_FIELDS, StatementForm, line_problems, posted_id
 from apps.pricing.selectors import price_explain_for_dealer
 
 PAGE_SIZE = 24
@@ -806,7 +806,10 @@ class CheckoutView(PortalView):
                 self._context(
                     request,
                     error=line_problems(
-                        exc, list(skus.values_list("product__sku", flat=True)), list_field="items"
+                        exc,
+                        list(skus.values_list("product__sku", flat=True)),
+                        list_field="items",
+                        labels=ORDER_FIELDS,
                     ),
                     posted=request.POST,
                     checkout_key=uuid.uuid4(),

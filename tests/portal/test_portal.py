@@ -228,6 +228,33 @@ def _checkout(client, shop, method="on_account", po="PO-1"):
     )
 
 
+def test_a_refused_checkout_keeps_the_choices_made_and_names_the_field_at_fault(shop):
+    """The page came back with the first payment method ticked and the default addresses:
+    pressing "Place order" again ordered on account to the default address."""
+    from tests.factories import AddressFactory  # here: a second address to choose
+
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "1"})
+    other = AddressFactory(customer=shop.customer, type="shipping", title="Depo 2")
+    response = client.post(
+        "/portal/checkout/",
+        {
+            "payment_method": "bank_transfer",
+            "shipping_address_id": other.pk,
+            "billing_address_id": shop.billing.pk,
+            "po_number": "P" * 70,
+            "note": "keep me",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'<option value="{other.pk}" selected>' in page
+    assert f'<option value="{shop.shipping.pk}" selected>' not in page
+    assert 'value="bank_transfer" checked' in page and 'value="on_account" checked' not in page
+    assert "Satın alma sipariş numaranız: En fazla 64 karakter." in page
+    assert "keep me" in page
+
+
 def test_an_owner_decides_orders_over_a_buyers_limit_in_the_approvals_inbox(shop):
     from decimal import Decimal
 

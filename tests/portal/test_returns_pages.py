@@ -93,6 +93,7 @@ def test_the_services_refusals_are_shown_by_line_and_nothing_is_stored(shop, ord
         assert response.status_code == 400, body
         page = response.content.decode()
         assert 'role="alert"' in page, body
+        assert "A-1: A-1" not in page and "CAM: CAM" not in page  # a line is named once
     assert not ReturnRequest.objects.exists()
 
 
