@@ -497,6 +497,16 @@ def _safe_link(url: str) -> bool:
 # --- catalog ----------------------------------------------------------------------------------
 
 
+# the catalog's filters whose errors the filter form shows under its own field
+_SHOWN_BY_FIELD = {"brand", "price_min", "price_max"}
+_CATALOG_FILTERS = {
+    "search": gettext_lazy("Search text"),
+    "ordering": gettext_lazy("Sort by"),
+    "category": gettext_lazy("Category"),
+    "in_stock": gettext_lazy("In stock only"),
+}
+
+
 class CatalogView(PortalView):
     """The catalog with the API's filters (``ProductFilter``): search, the category tree,
     brand, the category's filterable attributes, in stock, the dealer's price range and
@@ -523,12 +533,20 @@ class CatalogView(PortalView):
             catalog.attach_prices(products, request.user.customer)
             _attach_stock(products)
             error = False
+        errors = filterset.errors if error else {}
         context = {
             "products": products,
             "page_obj": page,
             "search": request.GET.get("search", ""),
             "filter_error": error,
-            "errors": filterset.errors if error else {},
+            "errors": errors,
+            # what the filter form cannot show under a field of its own, said with the results
+            "filter_problems": [
+                f"{_CATALOG_FILTERS.get(name, name)}: {message}"
+                for name, messages_ in errors.items()
+                if name not in _SHOWN_BY_FIELD and not name.startswith("attr_")
+                for message in messages_
+            ],
             "query": params.urlencode(),
         }
         if request.htmx:  # typing in the search box swaps the results only

@@ -96,6 +96,23 @@ def test_bad_filters_are_explained_not_a_500(shop, query):
     assert "Bu filtreler geçerli değil." in page and skus(page) == []
 
 
+@pytest.mark.parametrize(
+    ("query", "label"),
+    [
+        ("search=" + "x" * 201, "Arama metni: "),
+        ("ordering=sideways", "Sırala: "),
+        ("category=nope", "Kategori: "),
+        ("in_stock=maybe", "Yalnızca stoktakiler: "),
+    ],
+)
+def test_a_bad_filter_without_a_field_of_its_own_is_named_with_its_message(shop, query, label):
+    """The page said only "these filters are not valid": a long pasted search, say, left the
+    dealer guessing which."""
+    client, _user = browser(shop)
+    page = client.get(f"/portal/catalog/?{query}").content.decode()
+    assert "Bu filtreler geçerli değil." in page and label in page
+
+
 def test_a_filtered_catalog_page_stays_within_its_query_budget(shop, django_assert_max_num_queries):
     """A category with an attribute filter adds the category's lookup and its attribute
     definitions to the plain page's queries."""
