@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.finance.models import BalanceConfirmation
 from apps.finance.services.confirmations import (
+    confirmation_dispute,
     confirmation_send,
     confirmations_deem_accepted,
     confirmations_send_quarterly,
@@ -105,6 +106,20 @@ def test_the_dealer_disputes_with_a_reason_and_its_own_balance(owner):
     ]:
         response = owner.post(url, body, format="json")
         assert response.status_code == 400 and field in response.json()["errors"], body
+    # a balance too large is said so (the portal's form was told to use two decimals, which
+    # it did; the API's field refuses such a number first)
+    from apps.core.exceptions import ValidationError  # here: the service's own refusal
+
+    with pytest.raises(ValidationError) as refused:
+        confirmation_dispute(
+            confirmation=confirmation,
+            by=owner.user,
+            reason="Missing payment",
+            their_balance="99999999999999999999.99",
+        )
+    assert refused.value.errors["their_balance"] == [
+        "The amount is too large: at most 999,999,999,999.99 ₺."
+    ]
     assert BalanceConfirmation.objects.get().status == "open"
 
     response = owner.post(

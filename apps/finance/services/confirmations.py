@@ -31,7 +31,7 @@ from apps.accounts.models import NOT_APPROVED, Customer, CustomerStatus
 from apps.core.clock import EARLIEST_RECORDED_DATE, business_today
 from apps.core.exceptions import Conflict, ValidationError
 from apps.core.links import portal_link
-from apps.core.money import MAX_AMOUNT, round2
+from apps.core.money import MAX_AMOUNT, money_text, round2
 from apps.finance.models import BalanceConfirmation
 from apps.finance.selectors import balance_as_of, finance_contacts
 from apps.notifications.services import customer_language, email_notify
@@ -167,7 +167,11 @@ def confirmation_dispute(
         amount = None
     if isinstance(their_balance, bool) or amount is None or not amount.is_finite():
         errors["their_balance"] = [_("Give your balance as a number (positive: you owe).")]
-    elif abs(amount) > MAX_AMOUNT or amount != round2(amount):
+    elif abs(amount) > MAX_AMOUNT:
+        errors["their_balance"] = [
+            _("The amount is too large: at most %(max)s.") % {"max": money_text(MAX_AMOUNT)}
+        ]
+    elif amount != round2(amount):
         errors["their_balance"] = [_("Use an amount with at most 2 decimal places.")]
     if errors:
         raise ValidationError(errors)
