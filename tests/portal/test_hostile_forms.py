@@ -169,3 +169,11 @@ def test_list_lines_to_the_cart_with_ids_that_are_not_ids_add_nothing(shop, bad)
     response = client.post(f"/portal/lists/{reqlist.pk}/", {"action": "to_cart", "item_ids": [bad]})
     assert response.status_code in (302, 400)
     assert not CartItem.objects.exists()
+
+
+def test_a_sku_typed_with_spaces_around_it_is_the_product(shop):
+    """The API's field and the quick order trim it; the cart's form answered "Unknown product"."""
+    client, user = browser(shop)
+    response = client.post("/portal/cart/", {"sku": " A-1 ", "quantity": "2"})
+    assert response.status_code == 302
+    assert CartItem.objects.get(cart__user=user).quantity == 2

@@ -85,7 +85,8 @@ def _add(cart: Cart, product: Product, quantity: int) -> CartItem:
 
 def cart_add(*, user, sku, quantity) -> CartItem:
     quantity = _quantity(quantity)
-    product = products_by_sku([str(sku)]).get(str(sku))
+    sku = str(sku).strip()  # as the API's field and the quick order read it
+    product = products_by_sku([sku]).get(sku)
     if product is None:
         raise ValidationError({"sku": [_("Unknown product.")]})
     cart = cart_for(user)
