@@ -8,9 +8,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        # in ready(): forms imports the admin and models, which need the app registry
+        # in ready(): the modules below import the admin and models, which need the app
+        # registry (and the task hook reads QueuedTask)
         from celery.signals import task_postrun
 
+        # (the same)
         from apps.core.audit import audit_reverse_relations_untracked
         from apps.core.forms import admin_json_fields_safe, form_text_readable
         from apps.core.serializers import (
@@ -20,8 +22,8 @@ class CoreConfig(AppConfig):
             number_limits_readable,
             text_input_readable,
         )
-        from apps.core.task_queue import task_finished
-        from apps.core.text import capfirst_localized
+        from apps.core.task_queue import task_finished  # (the same)
+        from apps.core.text import capfirst_localized  # (the same)
 
         # one place, so a new admin screen or serializer cannot forget it
         admin_json_fields_safe()
