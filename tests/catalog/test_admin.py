@@ -619,6 +619,22 @@ def test_import_refuses_control_characters_and_lookalike_skus(admin_client, ligh
     assert not Product.all_objects.exists()
 
 
+def test_a_file_without_the_sku_column_is_said_in_words_without_a_traceback(admin_client):
+    """The import page printed the Python traceback of an error of the whole file, with the
+    server's paths."""
+    row = import_row("X-1")
+    del row["sku"]
+    response = admin_client.post(
+        f"{PRODUCTS}import/", {"import_file": csv_file([row]), "format": "0", "resource": "0"}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert response.context["result"].has_errors()
+    assert "sku" in page
+    assert "Traceback" not in page and "site-packages" not in page
+    assert not Product.all_objects.exists()
+
+
 def test_product_resource_applies_valid_rows_and_reports_bad_ones_like_the_erp_feed(lighting):
     dataset = tablib.Dataset(headers=list(import_row("X")))
     for row in (
