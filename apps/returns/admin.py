@@ -207,7 +207,7 @@ class ReturnRequestAdmin(
 
     def _run(self, request, found, form, step) -> HttpResponseRedirect | None:
         try:
-            result, _changed = step()
+            result, changed = step()
         except DomainError as exc:
             for field, words in (exc.errors or {}).items():
                 field = "note" if field == "reason" else field  # the form's name for it
@@ -215,6 +215,16 @@ class ReturnRequestAdmin(
             if not exc.errors:
                 form.add_error(None, str(exc.detail))
             return None
+        if not changed:  # sent again (a second tab, a reload): the step was taken already
+            self.message_user(
+                request,
+                gettext("Return %(n)s was %(status)s already: nothing changed.")
+                % {"n": result.number, "status": result.get_status_display()},
+                messages.INFO,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:returns_returnrequest_change", args=[found.pk])
+            )
         self.log_change(request, result, [{"changed": {"fields": ["status"]}}])
         self.message_user(
             request,

@@ -612,3 +612,23 @@ def test_a_returns_credit_note_pays_its_orders_invoice_first(shop, integration_c
 
     assert (invoice(2)["open_amount"], invoice(2)["status"]) == ("0.00", "paid")
     assert invoice(1)["paid_amount"] == "0.00"
+
+
+def test_a_back_office_step_sent_again_says_nothing_changed(shop, integration_client, staff_client):
+    """Crediting a return twice (a second tab, a reload) credits once and said "is credited"
+    again, as if it had; the order screens already said "nothing changed"."""
+    shop.product("TWICE", price="10", stock=10)
+    order = delivered_order(shop, items=(("TWICE", 2),))
+    erp = integration_client()
+    number = ask(shop.owner, order, [line("TWICE", 1)]).json()["number"]
+    for status in ("approved", "received"):
+        assert erp_status(erp, number, status).status_code == 200
+    client = staff_client(superuser=True)
+    url = f"/admin/returns/returnrequest/{ReturnRequest.objects.get(number=number).pk}/credit/"
+    first = client.post(url, {"note": ""}, follow=True)
+    assert f"Return {number} is credited." in first.content.decode()
+    again = client.post(url, {"note": ""}, follow=True)
+    page = again.content.decode()
+    assert f"Return {number} was credited already: nothing changed." in page
+    assert f"Return {number} is credited." not in page
+    assert LedgerEntry.objects.filter(kind="credit_note").count() == 1
