@@ -257,8 +257,10 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "django-db")
 if CELERY_RESULT_BACKEND == "django-db":  # the same tables, retried on a lost connection
     CELERY_RESULT_BACKEND = "apps.core.celery_results:DatabaseBackend"
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
-# about a minute of retries (0.5 s doubling to 10 s, with jitter) before a result is given up
-CELERY_RESULT_BACKEND_MAX_RETRIES = env_int("CELERY_RESULT_BACKEND_MAX_RETRIES", 12)
+# retries of a result's write (0.5 s doubling to 10 s, each wait drawn between 0 and that:
+# Celery's full jitter) before it is given up: 24 wait about 100 s in all (70-130 s), so a
+# database restart of a minute is outlived (12 waited 0-85 s, about 40: one of 30 s was not)
+CELERY_RESULT_BACKEND_MAX_RETRIES = env_int("CELERY_RESULT_BACKEND_MAX_RETRIES", 24)
 CELERY_RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS = 500
 CELERY_RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS = 10_000
 CELERY_RESULT_EXTENDED = True

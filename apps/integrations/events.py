@@ -14,7 +14,7 @@ WEBHOOK_TEST = EventType(
     "webhook.test",
     "Sent to one endpoint on request (admin action, `POST webhook-endpoints/{id}/test`) "
     "to check it receives and verifies our webhooks.",
-    "webhook.test:<endpoint id>",
+    "webhook.test:<endpoint id>:<random>",
     {"endpoint": 7, "message": "This is a test event."},
     subscribable=False,
 )

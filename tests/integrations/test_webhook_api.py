@@ -298,6 +298,19 @@ def test_the_test_event_goes_through_the_delivery_path_to_that_endpoint_only(cli
     assert listed["count"] == 1 and listed["results"][0]["status"] == "delivered"
 
 
+def test_a_test_told_to_come_back_in_an_hour_does_not_hold_the_next_test(client, receiver):
+    """Deliveries of one subject keep their order: the tests of an endpoint shared one, so a
+    receiver's ``Retry-After: 3600`` to one test held every later test for the hour."""
+    server = receiver(script=[(503, {"Retry-After": "3600"})])
+    created = create(client, url=server.url).json()
+    assert client.post(f"{ENDPOINTS}/{created['id']}/test").status_code == 202
+    sweep_until(lambda: server.seen())
+    assert client.post(f"{ENDPOINTS}/{created['id']}/test").status_code == 202
+    sweep_until(lambda: any(request.status == 200 for request in server.seen()))
+    statuses = sorted(d.status for d in WebhookDelivery.objects.all())
+    assert statuses == ["delivered", "pending"]  # the first waits its hour
+
+
 def test_a_test_event_for_a_disabled_endpoint_answers_409(client):
     endpoint_id = create(client, is_active=False).json()["id"]
     response = client.post(f"{ENDPOINTS}/{endpoint_id}/test")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -185,10 +186,12 @@ def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint):
     """A ``webhook.test`` event for this endpoint only, through the normal delivery path."""
     if not endpoint.is_active:
         raise Conflict(_("This endpoint is disabled: activate it first."), code="endpoint_disabled")
+    # a subject of its own: deliveries of one subject keep their order, so one test told to
+    # come back in an hour (``Retry-After``) held every later test of the endpoint with it
     return event_emit(
         "webhook.test",
         {"endpoint": endpoint.pk, "message": "This is a test event."},
-        subject=f"webhook.test:{endpoint.pk}",
+        subject=f"webhook.test:{endpoint.pk}:{uuid.uuid4().hex[:12]}",
         endpoint=endpoint,
     )
 
