@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.validators import MinValueValidator
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -194,6 +195,17 @@ class ProductAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("min_order_quantity", "order_multiple"):
+            # at least 1, as the model and the import say (a positive integer's form field
+            # starts at 0: -1 was told "at least 0")
+            field = self.fields.get(name)
+            if field is not None:
+                field.min_value = 1
+                field.widget.attrs["min"] = 1
+                field.validators = [
+                    *(v for v in field.validators if not isinstance(v, MinValueValidator)),
+                    MinValueValidator(1),
+                ]
         stored = self.instance.attributes if isinstance(self.instance.attributes, dict) else {}
         for definition in self.attribute_definitions:
             if definition.code in stored:

@@ -262,6 +262,17 @@ def test_a_product_typed_in_the_admin_takes_no_lookalike_key_nor_control_charact
     assert not Product.all_objects.exists()
 
 
+@pytest.mark.parametrize("value", ["-1", "0"])
+def test_a_minimum_order_quantity_below_one_is_told_at_least_one(admin_client, lighting, value):
+    page = admin_client.get(f"{PRODUCTS}add/")
+    data = {**product_data(lighting), **inline_management(page), "min_order_quantity": value}
+    response = admin_client.post(f"{PRODUCTS}add/", data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["min_order_quantity"]
+    assert errors == ["Ensure this value is greater than or equal to 1."]
+    assert not Product.all_objects.exists()
+
+
 def test_a_product_description_keeps_its_line_breaks_and_tabs(admin_client, lighting):
     page = admin_client.get(f"{PRODUCTS}add/")
     description = "Two lines:\r\n\tan indented one"
