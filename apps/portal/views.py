@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import SESSION_KEY, login, logout
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Sum
@@ -205,6 +205,12 @@ class PortalView(View):
     def _dispatch(self, request, *args, **kwargs):
         if not self.public:
             user = request.user
+            if not user.is_authenticated and request.session.get(SESSION_KEY):
+                # signed in, and the account was switched off since (Django no longer loads
+                # the user): say so, as a sign-in would, rather than show the form bare
+                request.session.flush()
+                refusal = _("This account is inactive.")
+                return _login_refused(request, refusal, 401, next=request.get_full_path())
             if not user.is_authenticated or getattr(user, "customer_id", None) is None:
                 login_url = reverse("portal:login")
                 return HttpResponseRedirect(

@@ -62,6 +62,19 @@ def test_a_company_suspended_after_sign_in_is_signed_out_and_orders_nothing(shop
     assert after.status_code == 302 and after["Location"].startswith("/portal/login/")
 
 
+def test_a_person_switched_off_after_sign_in_is_told_so_not_shown_a_bare_sign_in_form(shop):
+    """The next page was the sign-in form with no word; only signing in again said why."""
+    client, user = browser(shop)
+    assert client.get("/portal/cart/").status_code == 200
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    refused = client.get("/portal/cart/")
+    assert refused.status_code == 401
+    assert "Bu hesap aktif değil." in refused.content.decode()
+    again = client.get("/portal/cart/")  # signed out: the plain way to the sign-in form
+    assert again.status_code == 302 and again["Location"].startswith("/portal/login/")
+
+
 def test_signing_in_returns_to_the_page_asked_for_with_every_filter(shop):
     """``next`` carries the whole address, every parameter of the filtered list included."""
     from tests.factories import DealerUserFactory
