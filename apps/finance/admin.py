@@ -23,7 +23,6 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -164,19 +163,6 @@ class EntryForm(_LedgerForm):
         if entry_date and due_date and due_date < entry_date:
             # as an ERP invoice's: one due before its date is overdue the day it is booked
             self.add_error("due_date", gettext("The due date cannot be before the entry date."))
-        number, customer = (cleaned.get("document_number") or "").strip(), cleaned.get("customer")
-        if number and customer and cleaned.get("kind"):
-            same = LedgerEntry.objects.filter(
-                customer=customer, kind=cleaned["kind"], document_number=number
-            ).first()
-            if same is not None:  # the same document booked twice doubles the balance
-                self.add_error(
-                    "document_number",
-                    gettext(
-                        "This dealer's ledger already has this document (%(date)s, %(amount)s)."
-                    )
-                    % {"date": date_format(same.entry_date), "amount": money_text(same.amount)},
-                )
         return cleaned
 
 
@@ -387,6 +373,7 @@ class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, 
                 document_number=data.get("document_number", ""),
                 entry_date=data.get("entry_date"),
                 due_date=data.get("due_date"),
+                once_per_document=True,  # booked twice, it doubled the balance
             ),
         )
 

@@ -344,3 +344,43 @@ def test_an_invoice_typed_by_hand_is_not_due_before_its_date_nor_booked_twice(st
     # a payment may carry the number of the invoice it pays
     payment = {**data, "kind": "payment", "amount": "-100.00", "due_date": ""}
     assert client.post(url, payment).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invoice_saved_twice_at_once_is_booked_once(staff_client):
+    """Two clicks on Save (or two tabs): each form saw no such document yet, and both were
+    booked. The check is made again under a lock per dealer, in the write's transaction."""
+    import threading
+
+    from django.db import connection
+
+    from apps.finance.models import LedgerEntry  # here: what only this test writes
+
+    customer = CustomerFactory()
+    clients = [staff_client("Finance Manager") for _ in range(4)]
+    data = {
+        "customer": customer.pk,
+        "kind": "invoice",
+        "amount": "100.00",
+        "entry_date": "2026-12-01",
+        "due_date": "2026-12-31",
+        "document_number": "RACE-1",
+        "reason": "ERP down on the day, invoice on file",
+    }
+    statuses: list[int] = []
+    start = threading.Barrier(len(clients))
+
+    def save(client):
+        try:
+            start.wait(timeout=10)
+            statuses.append(client.post("/admin/finance/ledgerentry/add/", data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200, 200, 200, 302]  # one booked, the others refused
+    assert LedgerEntry.objects.filter(customer=customer, document_number="RACE-1").count() == 1

@@ -19,12 +19,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.core.bulk import rows_copy
 from apps.core.clock import EARLIEST_RECORDED_DATE, business_today
 from apps.core.exceptions import Conflict, ValidationError
-from apps.core.money import MAX_AMOUNT, round2
+from apps.core.money import MAX_AMOUNT, money_text, round2
 from apps.finance.descriptions import adjustment_text
 from apps.finance.models import (
     CardPayment,
@@ -67,10 +68,14 @@ def ledger_post(
     entry_date: date | None = None,
     due_date: date | None = None,
     settles: Sequence[int] = (),
+    once_per_document: bool = False,
 ) -> LedgerEntry:
     """Record one entry. Signs: invoice, refund > 0; payment, credit note < 0;
     adjustment != 0. A credit pays the debts ``settles`` names first (ledger entry ids: a
-    return's credit note, its order's invoice), then the oldest due."""
+    return's credit note, its order's invoice), then the oldest due. ``once_per_document``
+    (a document typed in the back office): refused on ``document_number`` when the dealer's
+    ledger holds an entry of this kind with this number, judged under a lock per dealer, so
+    two saves at once (a double click, a second tab) book it once."""
     amount = _amount(amount)
     if kind not in Kind.values:
         raise ValidationError({"kind": [_("Unknown entry kind.")]})
@@ -121,6 +126,8 @@ def ledger_post(
         fields["entry_date"] = entry_date
     try:
         with transaction.atomic():
+            if once_per_document and fields["document_number"]:
+                _document_not_booked(customer, kind, fields["document_number"])
             entry = LedgerEntry.objects.create(**fields)
             ledger_settle(customer_ids=[customer.pk], named={entry.pk: list(settles)})
             return entry
@@ -131,6 +138,31 @@ def ledger_post(
                 code="opening_balance_exists",
             ) from None
         raise
+
+
+_DOCUMENT_LOCK = 0x646F6375 << 32  # advisory lock key space ("docu"); the low half: the dealer
+
+
+def _document_not_booked(customer, kind: str, number: str) -> None:
+    """In the caller's transaction: wait for any other back-office document of this dealer
+    being booked, then refuse ``number`` if the ledger has it for ``kind``."""
+    if connection.vendor == "postgresql":  # (SQLite, the demo's, writes one at a time)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_DOCUMENT_LOCK | customer.pk])
+    same = (
+        LedgerEntry.objects.filter(customer=customer, kind=kind, document_number=number)
+        .order_by("id")
+        .first()
+    )
+    if same is not None:  # the same document booked twice doubles the balance
+        raise ValidationError(
+            {
+                "document_number": [
+                    _("This dealer's ledger already has this document (%(date)s, %(amount)s).")
+                    % {"date": date_format(same.entry_date), "amount": money_text(same.amount)}
+                ]
+            }
+        )
 
 
 def ledger_adjust(*, customer, amount, reason: str, by) -> LedgerEntry:
