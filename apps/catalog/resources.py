@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -234,7 +235,8 @@ class TextWidget(widgets.CharWidget):
             return ""
         if isinstance(value, float) and value.is_integer():  # a numeric SKU read from Excel
             value = int(value)
-        text = restore_cell(str(value).strip())  # our own export escaped formula-like text
+        # our own export escaped formula-like text; composed, as the forms and feeds take it
+        text = unicodedata.normalize("NFC", restore_cell(str(value).strip()))
         problem = self.checked and control_problem(text, single_line=not self.multiline)
         if problem:
             raise ValueError(problem)

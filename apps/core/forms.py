@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from django import forms
@@ -92,14 +93,24 @@ def admin_json_fields_safe() -> None:
         model_admin.formfield_overrides[models.JSONField] = dict(override)
 
 
+class SearchTextField(forms.CharField):
+    """Words to search for: tabs and line breaks (text pasted from a spreadsheet) read as
+    spaces, where a one-line field refuses them."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = " ".join(value.split())
+        return super().to_python(value)
+
+
 def form_text_readable() -> None:
-    """Text typed into a form (the back office, the portal's forms) holds no control character
-    (``control_problem``), as the API's text does (``text_input_readable``): a SKU, a name or
-    a code with U+0001 in it was saved in the admin and then answered by the API, unreadable
-    in a URL and a CSV. A one-line input (anything but a text area) takes no tab or line
-    break either. Text kept as typed (``strip=False``: the passwords) is left alone.
-    Installed once, by the core app, on Django's own field (and so its subclasses), so that no
-    form can forget it."""
+    """Text typed into a form (the back office, the portal's forms) is taken in NFC and holds
+    no control character (``control_problem``), as the API's text does
+    (``text_input_readable``): a SKU, a name or a code with U+0001 in it was saved in the
+    admin and then answered by the API, unreadable in a URL and a CSV. A one-line input
+    (anything but a text area) takes no tab or line break either. Text kept as typed
+    (``strip=False``: the passwords) is left alone. Installed once, by the core app, on
+    Django's own field (and so its subclasses), so that no form can forget it."""
     field = forms.CharField
     if getattr(field.to_python, "readable", False):
         return
@@ -108,6 +119,9 @@ def form_text_readable() -> None:
     def to_python(self, value):
         value = read(self, value)
         if self.strip and isinstance(value, str) and value:
+            # composed, as the feeds take text: a "Ç" pasted as C and a combining cedilla
+            # (macOS, some PDFs) is the "Ç" of a stored SKU, not a second key
+            value = unicodedata.normalize("NFC", value)
             problem = control_problem(
                 value, single_line=not isinstance(self.widget, forms.Textarea)
             )

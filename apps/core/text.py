@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# C0 controls and DEL: invisible, unaddressable in a URL, garbling a CSV or a PDF. Text may
-# hold tabs and line breaks; a single line (a code, a SKU, a name) may not
-_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_IN_LINE = re.compile("[\x01-\x1f\x7f]")
+# C0 and C1 controls and DEL: invisible, unaddressable in a URL, garbling a CSV or a PDF. Text
+# may hold tabs and line breaks; a single line (a code, a SKU, a name) may not, nor a line or
+# paragraph separator
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_IN_LINE = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")
 NULL_CHARACTERS = gettext_lazy("Null characters are not allowed.")
 SURROGATES = gettext_lazy("Surrogate characters are not allowed: U+{code_point:X}.")
 CONTROL_CHARACTERS = gettext_lazy("Control characters are not allowed: U+{code_point:04X}.")
@@ -196,13 +197,15 @@ _IGNORABLE = re.compile(
 
 def key_problem(text: str) -> str | None:
     """Why ``text`` (NFC) cannot be a key, so that no key looks like another; else None.
-    Refused: invisible and non-printing characters (zero-width, a byte-order mark, a space
-    other than the ASCII one, a line separator, Hangul fillers), combining marks left after
-    composition, compatibility forms that stand for other letters (full-width ``ＩＳＴ``,
-    mathematical ``𝐈𝐒𝐓``, the Roman numeral ``Ⅰ``, ligatures), punctuation, symbols and
-    digits beyond ASCII (a division slash ``∕``, an en dash), and Latin letters mixed with
-    Cyrillic or Greek ones (``ISТ`` with a Cyrillic Т)."""
-    scripts = set()
+    Beyond ASCII a key takes Latin letters only, Turkish ones included (``Ç Ğ İ ı Ö Ş Ü``,
+    ``é``, ``ß``, ``Ø``). Refused: invisible and non-printing characters (zero-width, a
+    byte-order mark, a space other than the ASCII one, a line separator, Hangul fillers),
+    combining marks left after composition, compatibility forms that stand for other letters
+    (full-width ``ＩＳＴ``, mathematical ``𝐈𝐒𝐓``, the Roman numeral ``Ⅰ``, ligatures), and
+    every other character beyond ASCII: punctuation, symbols and digits that look like ASCII
+    ones (a division slash ``∕``, an en dash, ``×``, ``١``), letters of other scripts (a
+    Cyrillic ``ІЅТ`` beside ``IST``, a Katakana ``ー`` for ``-``, a Lisu ``ꓸ`` for ``.``)
+    and Latin letters that are not letters of a word (a modifier ``ʼ``, a click ``ǃ``)."""
     for char in text:
         if not char.isprintable() or _IGNORABLE.match(char):
             message = _("Invisible characters are not allowed in a key: U+%(code)04X.")
@@ -210,28 +213,31 @@ def key_problem(text: str) -> str | None:
             message = _("Combining marks are not allowed in a key: U+%(code)04X.")
         elif unicodedata.normalize("NFKC", char) != char:
             message = _("This character stands for another in a key: U+%(code)04X.")
-        elif not char.isascii() and not char.isalpha():
-            # punctuation, symbols and digits beyond ASCII look like ASCII ones: a division
-            # slash ∕ like /, an en dash like -, ٠ like a dot, × like x
-            message = _(
-                "Beyond ASCII a key takes letters only, not punctuation, symbols or digits: "
-                "U+%(code)04X."
-            )
-        else:
-            if char.isalpha():
-                scripts.add(unicodedata.name(char, "").split(" ", 1)[0])
+        elif char.isascii() or _latin_letter(char):
             continue
+        else:
+            message = _(
+                "Beyond ASCII a key takes Latin letters only (Turkish ones included), not "
+                "other scripts, punctuation, symbols or digits: U+%(code)04X."
+            )
         return message % {"code": ord(char)}
-    if "LATIN" in scripts and scripts & {"CYRILLIC", "GREEK"}:
-        return _("Latin letters are not allowed beside Cyrillic or Greek ones in a key.")
     return None
+
+
+def _latin_letter(char: str) -> bool:
+    """A letter of a Latin alphabet with a case (``Ş``, ``ı``, ``ß``), not a Latin modifier
+    or click that looks like punctuation."""
+    return unicodedata.category(char) in ("Lu", "Ll", "Lt") and unicodedata.name(
+        char, ""
+    ).startswith("LATIN ")
 
 
 def key_text(value: str) -> None:
     """A model field's validator for a key typed or imported by staff (a SKU, a code, a serial
     number): ``key_problem``'s rules, as the ERP's feeds apply them, so that the back office
-    cannot make a key that looks like another either."""
-    problem = key_problem(value)
+    cannot make a key that looks like another either. Judged in NFC, as the forms and the
+    feeds take text (a ``Ç`` pasted as ``C`` and a combining cedilla is a ``Ç``)."""
+    problem = key_problem(unicodedata.normalize("NFC", value))
     if problem:
         raise DjangoValidationError(problem, code="invalid")
 

@@ -503,7 +503,8 @@ def _safe_link(url: str) -> bool:
 # --- catalog ----------------------------------------------------------------------------------
 
 
-# the catalog's filters whose errors the filter form shows under its own field
+# the catalog's filters whose errors the filter form shows under its own field (an attribute's
+# field is shown only for a valid category: its errors are said with the results)
 _SHOWN_BY_FIELD = {"brand", "price_min", "price_max"}
 _CATALOG_FILTERS = {
     "search": gettext_lazy("Search text"),
@@ -548,9 +549,9 @@ class CatalogView(PortalView):
             "errors": errors,
             # what the filter form cannot show under a field of its own, said with the results
             "filter_problems": [
-                f"{_CATALOG_FILTERS.get(name, name)}: {message}"
+                f"{_CATALOG_FILTERS.get(name, name.removeprefix('attr_'))}: {message}"
                 for name, messages_ in errors.items()
-                if name not in _SHOWN_BY_FIELD and not name.startswith("attr_")
+                if name not in _SHOWN_BY_FIELD
                 for message in messages_
             ],
             "query": params.urlencode(),

@@ -273,6 +273,26 @@ def test_a_minimum_order_quantity_below_one_is_told_at_least_one(admin_client, l
     assert not Product.all_objects.exists()
 
 
+def test_a_sku_pasted_in_decomposed_form_is_taken_composed(admin_client, lighting):
+    """A "Ç" pasted as C and a combining cedilla (macOS, some PDFs) was refused for its
+    combining mark; the ERP's feed takes it as the composed "Ç"."""
+    page = admin_client.get(f"{PRODUCTS}add/")
+    data = {**product_data(lighting), **inline_management(page), "sku": "C\u0327AY-1"}
+    response = admin_client.post(f"{PRODUCTS}add/", data)
+    assert response.status_code == 302
+    assert Product.objects.get().sku == "ÇAY-1"
+
+
+def test_a_name_with_a_c1_control_or_a_line_separator_is_refused(admin_client, lighting):
+    page = admin_client.get(f"{PRODUCTS}add/")
+    for name in ("LED\x85 Panel", "LED\u2028Panel"):
+        data = {**product_data(lighting), **inline_management(page), "name": name}
+        response = admin_client.post(f"{PRODUCTS}add/", data)
+        assert response.status_code == 200, name
+        assert "name" in response.context["adminform"].form.errors
+    assert not Product.all_objects.exists()
+
+
 def test_a_product_description_keeps_its_line_breaks_and_tabs(admin_client, lighting):
     page = admin_client.get(f"{PRODUCTS}add/")
     description = "Two lines:\r\n\tan indented one"

@@ -606,6 +606,10 @@ def test_new_categories_cost_the_same_queries_each_and_keep_their_visibility(cli
         "SW\u20131",
         "SW-\u0661",
         "SW\u00d71",
+        "SWー1",
+        "ЅW-1",
+        "SWꓸ1",
+        "SWʼ1",
     ],
     ids=[
         "zero-width space",
@@ -623,6 +627,10 @@ def test_new_categories_cost_the_same_queries_each_and_keep_their_visibility(cli
         "en dash",
         "arabic-indic digit",
         "multiplication sign",
+        "katakana prolonged sound mark",
+        "cyrillic dze",
+        "lisu letter tone",
+        "modifier apostrophe",
     ],
 )
 def test_a_key_with_an_invisible_or_lookalike_character_fails_its_record(client, sku):
@@ -632,6 +640,12 @@ def test_a_key_with_an_invisible_or_lookalike_character_fails_its_record(client,
     assert (body["created"], body["failed"]) == (1, 1)
     assert "sku" in errors_by_index(body)[1]["errors"]
     assert list(Product.objects.values_list("sku", flat=True)) == ["SW-1"]
+
+
+def test_keys_in_turkish_and_other_latin_letters_with_ascii_punctuation_are_taken(client):
+    skus = ["ÇAY-İŞ/ığ.ü_ö 1", "STRAẞE-ß", "ØRSTED#2", "KABLO+(3x2,5)"]
+    body = post(client, [record(sku) for sku in skus])
+    assert (body["created"], body["failed"]) == (len(skus), 0), body["errors"]
 
 
 def test_text_in_decomposed_form_is_the_composed_text_already_stored(client):

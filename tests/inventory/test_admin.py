@@ -286,6 +286,10 @@ def test_receiving_serial_numbers_adds_on_hand_with_a_receipt_by_the_staff_membe
         ("\n \n", "CAM-1", "serials"),  # none
         ("NEW-1", "PLAIN-1", "sku"),  # not serial-tracked
         ("NEW-1", "NOPE", "sku"),
+        ("SN–001", "CAM-1", "serials"),  # an en dash for "-"
+        ("SN\u200b002", "CAM-1", "serials"),  # invisible
+        ("SN-00١", "CAM-1", "serials"),  # an Arabic-Indic digit
+        ("ЅN-004", "CAM-1", "serials"),  # a Cyrillic Ѕ
     ],
 )
 def test_receiving_duplicate_or_wrong_serials_is_a_form_error_and_changes_nothing(

@@ -103,6 +103,8 @@ def test_bad_filters_are_explained_not_a_500(shop, query):
         ("ordering=sideways", "Sırala: "),
         ("category=nope", "Kategori: "),
         ("in_stock=maybe", "Yalnızca stoktakiler: "),
+        ("attr_nope=1", "nope: "),
+        ("category=elektrik-kablolar&attr_renk=mor", "renk: "),
     ],
 )
 def test_a_bad_filter_without_a_field_of_its_own_is_named_with_its_message(shop, query, label):
@@ -111,6 +113,14 @@ def test_a_bad_filter_without_a_field_of_its_own_is_named_with_its_message(shop,
     client, _user = browser(shop)
     page = client.get(f"/portal/catalog/?{query}").content.decode()
     assert "Bu filtreler geçerli değil." in page and label in page
+
+
+def test_a_search_pasted_with_tabs_and_line_breaks_reads_them_as_spaces(shop):
+    """Text pasted from a spreadsheet: a one-line field refuses tabs, a search box takes
+    them as the spaces they stand for."""
+    client, _user = browser(shop)
+    page = client.get("/portal/catalog/", {"search": "kablo\t3x2,5\r\n"}).content.decode()
+    assert "Bu filtreler geçerli değil." not in page
 
 
 def test_a_filtered_catalog_page_stays_within_its_query_budget(shop, django_assert_max_num_queries):

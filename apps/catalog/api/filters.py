@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from apps.catalog import selectors
 from apps.catalog.hooks import price_filter
 from apps.catalog.models import AttributeDefinition, Product
-from apps.core.forms import PlainDecimalField
+from apps.core.forms import PlainDecimalField, SearchTextField
 
 ATTRIBUTE_PREFIX = "attr_"
 ORDERING_CHOICES = [
@@ -186,8 +186,12 @@ class MoneyFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class SearchFilter(filters.CharFilter):
+    field_class = SearchTextField
+
+
 class ProductFilter(filters.FilterSet):
-    search = filters.CharFilter(
+    search = SearchFilter(
         method="filter_search",
         max_length=200,
         help_text="Words of the name, SKU (or a fragment of it), brand, barcode or attribute "

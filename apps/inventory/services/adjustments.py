@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,6 +11,7 @@ from django.utils.translation import ngettext
 
 from apps.catalog.models import Product
 from apps.core.exceptions import ValidationError
+from apps.core.text import key_problem
 from apps.inventory.models import SerialNumber, StockMovement, Warehouse
 from apps.inventory.services.common import (
     actor_or_none,
@@ -132,9 +135,13 @@ def _serials_counted(movement: StockMovement, names, *, reference) -> None:
 
 
 def _clean_serials(serials, *, quantity: int) -> list[str]:
-    names = [str(name).strip() for name in serials]
+    # composed, and keys by the feeds' rules (nothing invisible, no look-alike of another)
+    names = [unicodedata.normalize("NFC", str(name).strip()) for name in serials]
     if any(not name for name in names):
         raise ValidationError({"serials": [_("A serial number cannot be empty.")]})
+    problems = [f"{name}: {key_problem(name)}" for name in names if key_problem(name)]
+    if problems:
+        raise ValidationError({"serials": problems})
     too_long = [name for name in names if len(name) > SERIAL_MAX]
     if too_long:
         raise ValidationError(
