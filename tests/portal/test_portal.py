@@ -38,6 +38,28 @@ def browser(shop, role="owner") -> tuple[Client, object]:
     return client, user
 
 
+def test_the_catalog_and_the_product_page_show_the_products_pictures(shop, settings, tmp_path):
+    """The demo made 60 pictures and the API listed them; the portal showed none."""
+    from apps.catalog.models import Product, ProductImage  # here: the pictures this test adds
+    from tests.catalog.test_images import upload
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    product = Product.objects.get(sku="A-1")
+    first = ProductImage.objects.create(
+        product=product, image=upload("front.png"), is_primary=True, alt_text="Front"
+    )
+    second = ProductImage.objects.create(product=product, image=upload("side.png"), sort_order=1)
+    client, _user = browser(shop)
+
+    catalog = client.get("/portal/catalog/").content.decode()
+    assert catalog.count('data-testid="product-image"') == 1  # B-2 has none
+    assert f'src="{first.image.url}"' in catalog  # the primary one, until its thumbnail is made
+    page = client.get("/portal/products/A-1/").content.decode()
+    assert f'src="{first.image.url}" alt="Front"' in page
+    assert f'src="{second.image.url}" alt="Bakır kablo 3x2,5"' in page
+    assert "product-images" not in client.get("/portal/products/B-2/").content.decode()
+
+
 def test_pages_need_a_signed_in_dealer(client):
     response = client.get("/portal/catalog/")
     assert response.status_code == 302 and response["Location"].startswith("/portal/login/")
