@@ -44,7 +44,7 @@ from apps.campaigns.rules import campaigns_bump
 from apps.catalog.models import PATH_STEP, Category, Product
 from apps.core.clock import planned_moment_problem
 from apps.core.exceptions import DomainError
-from apps.core.money import MAX_LINE_QUANTITY
+from apps.core.money import MAX_LINE_QUANTITY, money_text
 from apps.core.text import capfirst
 
 PREVIEW_TEMPLATE = "admin/campaigns/campaign/price_preview.html"
@@ -284,7 +284,7 @@ class CampaignAdmin(DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin)
     def discount(self, obj: Campaign) -> str:
         if obj.discount_type == Campaign.DiscountType.PERCENTAGE:
             return f"{obj.discount_value.normalize():f} %"
-        return f"{obj.discount_value:.4f} TRY"
+        return money_text(obj.discount_value)
 
     @admin.display(description=_("live now"), boolean=True)
     def live_now(self, obj: Campaign) -> bool:

@@ -33,7 +33,12 @@ from apps.accounts.admin.common import AuditHistoryMixin
 from apps.accounts.admin.scoping import DealerScopedAdminMixin, scoped_form_class
 from apps.accounts.models import Customer
 from apps.accounts.selectors import customer_list_for_staff
-from apps.core.admin_mixins import DealerColumn, NamedRelationsMixin, ReadOnlyAdminMixin
+from apps.core.admin_mixins import (
+    DealerColumn,
+    NamedRelationsMixin,
+    ReadOnlyAdminMixin,
+    money_column,
+)
 from apps.core.admin_site import SafeAutocompleteSelect
 from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
@@ -470,10 +475,11 @@ class InvoiceAdmin(
         "profile",
         "issue_date",
         "due_date",
-        "gross_total",
+        "gross_total_text",
         "order",
         "created_at",
     )
+    gross_total_text = money_column("gross_total", _("gross"))
     list_filter = ("profile", "issue_date", "due_date")
     search_fields = ("number", "ettn", "customer__code", "customer__name", "order__number")
     list_select_related = ("customer", "order")
@@ -505,7 +511,8 @@ class PaymentAdmin(
     DealerColumn, ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin
 ):
     dealer_scope = "customer"
-    list_display = ("reference", "dealer", "method", "payment_date", "amount", "created_at")
+    list_display = ("reference", "dealer", "method", "payment_date", "amount_text", "created_at")
+    amount_text = money_column("amount", _("amount"))
     list_filter = ("method", "payment_date")
     search_fields = ("reference", "customer__code", "customer__name")
     list_select_related = ("customer",)
@@ -544,13 +551,15 @@ class BalanceConfirmationAdmin(
     list_display = (
         "dealer",
         "as_of",
-        "balance",
+        "balance_text",
         "status",
         "respond_by",
         "answered_at",
-        "their_balance",
+        "their_balance_text",
         "sent_by",
     )
+    balance_text = money_column("balance", _("balance"))
+    their_balance_text = money_column("their_balance", _("the dealer's balance"))
     list_filter = ("status", "as_of")
     search_fields = ("customer__code", "customer__name")
     list_select_related = ("customer", "sent_by")
@@ -670,14 +679,16 @@ class CardPaymentAdmin(
     list_display = (
         "reference",
         "dealer",
-        "amount",
+        "amount_text",
         "status",
         "needs_review",
         "order",
         "card_masked",
-        "refunded_amount",
+        "refunded_amount_text",
         "created_at",
     )
+    amount_text = money_column("amount", _("amount"))
+    refunded_amount_text = money_column("refunded_amount", _("refunded"))
     list_filter = ("status", "needs_review", "provider", "created_at")
     search_fields = ("reference", "xact_id", "customer__code", "customer__name", "order__number")
     list_select_related = ("customer", "order")

@@ -319,3 +319,23 @@ def test_turkish_labels_starting_with_i_are_capitalised_with_a_dotted_capital():
     with translation.override("en"):
         assert status_label(OrderStatus, "cancelled") == "Cancelled"
         assert Template("{{ word|capfirst }}").render(Context({"word": "iade"})) == "Iade"
+
+
+def test_finance_lists_show_money_as_people_read_it(staff_client, integration_client):
+    """The invoice, payment, confirmation and card payment lists showed raw decimals
+    ("15529.54"), the order list "15,529.54 ₺"; a fixed campaign discount read "5.0000 TRY"."""
+    from apps.finance.models import Invoice  # here: what only this test reads
+    from tests.finance import helpers as h
+
+    CustomerFactory(code="BAYI-1")
+    big = h.line(quantity="1", unit_net="12941.28")  # 12,941.28 + 20 % = 15,529.54
+    answer = h.post(integration_client(), h.INVOICES, [h.invoice(lines=[big])])
+    assert answer["created"] == 1, answer["errors"]
+    assert Invoice.objects.get().gross_total == Decimal("15529.54")
+    client = staff_client(superuser=True)
+    page = page_of(client, "/admin/finance/invoice/")
+    assert "15,529.54 ₺" in page and ">15529.54<" not in page
+    campaign = Campaign.objects.create(
+        name="Fixed five", discount_type="fixed", discount_value=Decimal("5")
+    )
+    assert "5.00 ₺" in page_of(client, f"/admin/campaigns/campaign/?q={campaign.name}")

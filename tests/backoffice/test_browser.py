@@ -37,7 +37,8 @@ PASSWORD = "Staff-Password-2026"
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_dashboard_and_two_queues_in_a_browser(live_server, chromium):  # noqa: F811
-    dealer = CustomerFactory(code="BAYI01")
+    long_name = "Marmara Elektrik Aydınlatma Malzemeleri Sanayi ve Ticaret Anonim Şirketi"
+    dealer = CustomerFactory(code="BAYI01", name=long_name)
     waiting = make_order(dealer, status="awaiting_credit_approval", gross="2500.00")
     make_order(dealer, status="confirmed", gross="1200.00")
     Quote.objects.create(number="QT-2026-000777", customer=dealer)
@@ -61,6 +62,10 @@ def test_the_dashboard_and_two_queues_in_a_browser(live_server, chromium):  # no
     assert page.evaluate("typeof window.Chart") == "function"
     assert page.locator("#chart-orders").is_visible() and page.locator("#chart-aging").is_visible()
     assert "BAYI01" in page.locator("[data-top=dealers]").inner_text()
+    # a long name wraps inside its box (the dashboard's CSS kept it on one line, over the
+    # figures beside it)
+    cell = page.locator("[data-top=dealers] td").first
+    assert cell.evaluate("td => td.scrollWidth <= td.clientWidth + 1")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
     page.click("[data-queue=credit]")
