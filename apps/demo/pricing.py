@@ -4,6 +4,7 @@ demo dealer and two campaigns, so the demo shows every price source. Idempotent.
 from __future__ import annotations
 
 import io
+import math
 from datetime import timedelta
 from decimal import Decimal
 
@@ -31,9 +32,71 @@ BANNER_TITLES = ("Demo: ayın markası, %10 indirim", "Demo: katalogdaki yenilik
 BANNER_TITLES_BEFORE = ("Demo: this month's brand, 10% off", "Demo: new in the catalog")
 
 
+# a believable net list price range (TRY) per demo category: a PPR elbow is not a drill
+PRICE_RANGES: dict[str, tuple[int, int]] = {
+    "Power cables": (12, 160),  # a metre
+    "Data cables": (1200, 9500),  # a box of 100-500 m
+    "Switches": (45, 260),
+    "Sockets": (55, 300),
+    "Circuit breakers": (110, 850),
+    "Residual current devices": (650, 3200),
+    "Panels": (320, 1400),
+    "Bulbs": (28, 160),
+    "Strips": (140, 950),
+    "Floodlights": (380, 3800),
+    "Wall lights": (260, 1600),
+    "PPR pipes": (90, 950),
+    "PVC drain pipes": (60, 420),
+    "PPR fittings": (6, 95),
+    "Ball valves": (120, 1400),
+    "Drills": (1800, 9500),
+    "Angle grinders": (1400, 7800),
+    "Screwdriver sets": (350, 2400),
+    "Pliers": (180, 950),
+    "Panel radiators": (2400, 9800),
+    "Electric heaters": (900, 5500),
+    "Exhaust fans": (450, 3200),
+}
+# the size a price grows with, and the span of it that the ranges above cover
+SIZES: tuple[tuple[str, float, float], ...] = (
+    ("power_w", 3, 2500),
+    ("rated_current_a", 6, 63),
+    ("diameter_mm", 16, 110),
+    ("length_m", 1, 500),
+    ("length_mm", 100, 2000),
+    ("pieces", 3, 40),
+)
+
+
+def demo_list_prices(product_ids) -> dict[int, Decimal]:
+    """Stable, believable list prices of demo products, in one query: within their
+    category's range, larger for a larger size (power, current, diameter, length), with a
+    little spread of their own."""
+    rows = Product.all_objects.filter(pk__in=list(product_ids)).values_list(
+        "pk", "category__name", "attributes"
+    )
+    return {pk: _demo_price(pk, name, attributes) for pk, name, attributes in rows}
+
+
 def demo_list_price(product_id: int) -> Decimal:
-    """A stable price between 12.50 and 2,512.49 TRY."""
-    return (Decimal(1250) + Decimal((product_id * 7919) % 250000)) / 100
+    return demo_list_prices([product_id])[product_id]
+
+
+def _demo_price(product_id: int, category: str | None, attributes) -> Decimal:
+    spread = Decimal((product_id * 7919) % 1000) / 1000
+    if category not in PRICE_RANGES:  # a product the demo did not make: 12.50-2,512.49
+        return (Decimal(1250) + Decimal((product_id * 7919) % 250000)) / 100
+    low, high = PRICE_RANGES[category]
+    position = spread
+    for code, smallest, largest in SIZES:
+        value = (attributes or {}).get(code) if isinstance(attributes, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            span = math.log(largest) - math.log(smallest)
+            size = (math.log(value) - math.log(smallest)) / span
+            position = Decimal(str(round(min(1.0, max(0.0, size)), 4))) * Decimal("0.75")
+            position += spread * Decimal("0.25")
+            break
+    return (Decimal(low) + (Decimal(high) - Decimal(low)) * position).quantize(Decimal("0.01"))
 
 
 def seed_prices(options) -> list[str]:
@@ -57,8 +120,9 @@ def seed_prices(options) -> list[str]:
     }
     for chunk in _chunks(ids, 2000):
         rows = []
+        bases = demo_list_prices(chunk)
         for product_id in chunk:
-            base = demo_list_price(product_id)
+            base = bases[product_id]
             # 5 % off from a carton: 4 times the product's minimum order (at least 10 units),
             # rounded up to a quantity the product can be ordered in (its multiple)
             minimum, multiple = rules.get(product_id, (1, 1))
@@ -193,20 +257,42 @@ def _seed_banners(brand) -> int:
         "/portal/catalog/?ordering=-created_at",
     )
     colours = ((23, 76, 153), (47, 133, 90))
+    lines = (
+        (brand.name if brand is not None else "Ayın markası", "Tüm ürünlerde %10 indirim"),
+        ("Katalogdaki yenilikler", "Bu ay eklenen ürünlere göz atın"),
+    )
     made = 0
-    for title, link, colour in zip(BANNER_TITLES, links, colours, strict=True):
+    for title, link, colour, words in zip(BANNER_TITLES, links, colours, lines, strict=True):
         if Banner.objects.filter(title=title).exists():
             continue
-        Banner.objects.create(title=title, image=_picture(colour), link_url=link, placement="home")
+        picture = _picture(colour, *words)
+        Banner.objects.create(title=title, image=picture, link_url=link, placement="home")
         made += 1
     return made
 
 
-def _picture(colour: tuple[int, int, int]) -> ContentFile:
-    from PIL import Image
+def _picture(colour: tuple[int, int, int], headline: str, line: str) -> ContentFile:
+    """A banner as a designer's placeholder would be: the colour, a few soft circles, the
+    headline and its line in white (DejaVu, which the PDFs need anyway, has the Turkish
+    letters; Pillow's own font otherwise)."""
+    from PIL import Image, ImageDraw, ImageFont
 
+    def font(size: int, bold: bool):
+        name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            return ImageFont.load_default(size)
+
+    picture = Image.new("RGB", (1200, 300), colour)
+    draw = ImageDraw.Draw(picture)
+    light = tuple(min(255, c + 40) for c in colour)
+    for x, y, r in ((1050, 60, 160), (930, 260, 110), (1160, 250, 70)):
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=light)
+    draw.text((70, 110), headline, fill="white", anchor="lm", font=font(64, True))
+    draw.text((72, 200), line, fill="white", anchor="lm", font=font(34, False))
     data = io.BytesIO()
-    Image.new("RGB", (1200, 300), colour).save(data, "PNG")
+    picture.save(data, "PNG")
     return ContentFile(data.getvalue(), name="demo-banner.png")
 
 
