@@ -122,6 +122,12 @@ class DemoDealer:
         return self.status == CustomerStatus.ACTIVE
 
     @property
+    def opened_days_ago(self) -> int:
+        """When the account was opened: the pending one yesterday, the others 7-14 months
+        ago, before their first invoices."""
+        return 1 if self.status == CustomerStatus.PENDING else 220 + (self.position * 37) % 200
+
+    @property
     def roles(self) -> list[tuple]:
         # a pending company has only the owner who registered it
         return _PEOPLE if self.is_active else _PEOPLE[:1]
@@ -292,11 +298,12 @@ def _create_customers(dealers: list[DemoDealer], rep: User | None) -> dict[str, 
     customers = []
     for dealer in dealers:
         credit_limit, terms = _terms(dealer)
+        opened = now - timedelta(days=dealer.opened_days_ago)
         customer = Customer(
             code=dealer.code,
             credit_limit=credit_limit,
-            created_at=now,
-            approved_at=now if dealer.is_active else None,
+            created_at=opened,
+            approved_at=opened + timedelta(days=1) if dealer.is_active else None,
             sales_rep=rep if dealer.assigned_to_sales_manager else None,
             **_customer_values(dealer, terms),
         )
@@ -451,6 +458,9 @@ class _DealerUsers:
                         order_limit=order_limit,
                         is_active=True,
                         password=self.password,
+                        # with the account (its owner) or soon after (the others)
+                        date_joined=customer.created_at
+                        + timedelta(hours=0 if role == DealerRole.OWNER else 26),
                     )
                 )
             else:
@@ -608,7 +618,7 @@ def _seed_consents() -> None:
                     kind=Consent.Kind.MARKETING,
                     version=settings.KVKK_VERSION,
                     granted=False,
-                    # three days later, but never in the future (a user who joined today)
+                    # three days later (never in the future: an account opened today)
                     at=max(joined, min(joined + timedelta(days=3), timezone.now())),
                 )
             )
