@@ -13,8 +13,9 @@ urlpatterns = [
     path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path("verify-email/", views.EmailVerifyView.as_view(), name="email-verify"),
     path("catalog/", views.CatalogView.as_view(), name="catalog"),
-    path("products/<str:sku>/", views.ProductView.as_view(), name="product"),
-    path("products/<str:sku>/why/", views.PriceWhyView.as_view(), name="price-why"),
+    # a SKU may hold "/" (KBL/001): the longer address first
+    path("products/<path:sku>/why/", views.PriceWhyView.as_view(), name="price-why"),
+    path("products/<path:sku>/", views.ProductView.as_view(), name="product"),
     path("cart/", views.CartView.as_view(), name="cart"),
     path("quick-order/", views.QuickOrderView.as_view(), name="quick-order"),
     path("quick-order/suggest/", views.SkuSuggestView.as_view(), name="sku-suggest"),

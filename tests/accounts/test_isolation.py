@@ -43,9 +43,9 @@ COMPANY_FREE_VIEWS = {
 
 # parametrised route of a company-free view -> why it needs no cross-company case
 COMPANY_FREE_ROUTES = {
-    "api/v1/products/<str:sku>": "a product is the same for every dealer (no company owns it); "
+    "api/v1/products/<path:sku>": "a product is the same for every dealer (no company owns it); "
     "its price and quantity breaks are computed for the caller's own company",
-    "api/v1/products/<str:sku>/price-explanation": "a product is the same for every dealer; "
+    "api/v1/products/<path:sku>/price-explanation": "a product is the same for every dealer; "
     "the explanation is computed for the caller's own company (its special prices, its tier, "
     "the campaigns that reach it)",
     "api/v1/payments/callback/<str:provider>": "no company's object: the provider's name; "

@@ -38,8 +38,8 @@ OTHER_COMPANY_OBJECTS = {
 }
 
 SHARED_ROUTES = {
-    "portal/products/<str:sku>/": "the shared catalog, priced for the caller's own company",
-    "portal/products/<str:sku>/why/": "the shared catalog, explained for the caller's company",
+    "portal/products/<path:sku>/": "the shared catalog, priced for the caller's own company",
+    "portal/products/<path:sku>/why/": "the shared catalog, explained for the caller's company",
 }
 
 

@@ -60,6 +60,26 @@ def test_the_catalog_and_the_product_page_show_the_products_pictures(shop, setti
     assert "product-images" not in client.get("/portal/products/B-2/").content.decode()
 
 
+def test_a_sku_with_a_slash_opens_everywhere_it_is_listed(shop):
+    """Keys take "/" (KBL/001): the catalog and the cart answered 500 (their links to the
+    product could not be made) and the product page and the API's product 404."""
+    shop.product("KBL/001", price="20", stock=5, name="Kablo bölmeli")
+    client, _user = browser(shop)
+    assert "/portal/products/KBL/001/" in client.get("/portal/catalog/").content.decode()
+    page = client.get("/portal/products/KBL/001/")
+    assert page.status_code == 200 and "Kablo bölmeli" in page.content.decode()
+    assert client.get("/portal/products/KBL%2F001/").status_code == 200
+    assert client.get("/portal/products/KBL/001/why/").status_code == 200
+    assert client.post("/portal/cart/", {"sku": "KBL/001", "quantity": "1"}).status_code == 302
+    assert client.get("/portal/cart/").status_code == 200
+    api = shop.client()
+    assert api.get("/api/v1/products/KBL%2F001").json()["sku"] == "KBL/001"
+    assert api.get("/api/v1/products/KBL/001").status_code == 200
+    explained = api.get("/api/v1/products/KBL/001/price-explanation")
+    assert explained.status_code == 200, explained.content[:300]
+    assert api.get("/api/v1/products/A-1/price-explanation").status_code == 200
+
+
 def test_pages_need_a_signed_in_dealer(client):
     response = client.get("/portal/catalog/")
     assert response.status_code == 302 and response["Location"].startswith("/portal/login/")

@@ -8,5 +8,5 @@ urlpatterns = [
     path("categories", views.CategoryTreeView.as_view(), name="categories"),
     path("brands", views.BrandListView.as_view(), name="brands"),
     path("products", views.ProductListView.as_view(), name="products"),
-    path("products/<str:sku>", views.ProductDetailView.as_view(), name="product"),
+    path("products/<path:sku>", views.ProductDetailView.as_view(), name="product"),  # "/" too
 ]
