@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import decimal
+import unicodedata
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.formats import number_format
@@ -130,12 +131,12 @@ def one_line(value: str) -> None:
 
 
 def text_input_readable() -> None:
-    """Text in the API's input holds no control character but tabs and line breaks
-    (``control_problem``): a SKU, a code or a name with U+0001 in it was stored, could not be
-    asked for in a URL and garbled the CSV exports. DRF's ``CharField`` refuses NUL and lone
-    surrogates itself. Not text taken as typed (``trim_whitespace=False``: the passwords).
-    Installed once, by the core app, on DRF's own field (its subclasses: e-mail, slug,
-    URL...), so that no serializer can forget it."""
+    """Text in the API's input is taken in NFC and holds no control character but tabs and line
+    breaks (``control_problem``): a SKU, a code or a name with U+0001 in it was stored,
+    could not be asked for in a URL and garbled the CSV exports. DRF's ``CharField`` refuses
+    NUL and lone surrogates itself. Not text taken as typed (``trim_whitespace=False``: the
+    passwords). Installed once, by the core app, on DRF's own field (its subclasses: e-mail,
+    slug, URL...), so that no serializer can forget it."""
     field = serializers.CharField
     if getattr(field.to_internal_value, "readable", False):
         return
@@ -150,7 +151,9 @@ def text_input_readable() -> None:
         problem = control_problem(value)
         if problem:
             raise serializers.ValidationError(problem, code="invalid")
-        return value
+        # composed, as the feeds and the forms take text: "Ç" sent as C and a combining
+        # cedilla is the "Ç" stored (a name, a city: searched and compared as typed)
+        return unicodedata.normalize("NFC", value) if not value.isascii() else value
 
     to_internal_value.readable = True
     field.to_internal_value = to_internal_value

@@ -13,6 +13,7 @@ import-export; nothing is imported until the whole file is clean, and no row mak
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -36,7 +37,8 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():  # Excel turned a code into a number
         value = int(value)
-    return str(value).strip()
+    # composed, as the feeds, the forms and the product import take a SKU
+    return unicodedata.normalize("NFC", str(value).strip())
 
 
 def _field_errors(exc: DomainError) -> dict[str, list[str]]:

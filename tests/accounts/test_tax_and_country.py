@@ -117,3 +117,35 @@ def test_the_migration_normalises_stored_tax_numbers():
     migration.normalize_tax_numbers(django_apps, None)
     customer.refresh_from_db()
     assert customer.tax_number == "4540536920"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("line1", "Cd.\t2"), ("title", "Merkez\u2028Depo"), ("city", "Anka\x85ra")],
+    ids=["tab", "line separator", "c1 control"],
+)
+def test_an_address_line_is_one_line_in_the_api_and_the_feed(
+    dealer_client, integration_client, field, value
+):
+    """An address prints on a label and a courier's form: the portal and the customers feed
+    saved a tab and a line separator in it (the back office then refused its own form)."""
+    response = dealer_client("owner").post(ADDRESSES, address(**{field: value}))
+    assert response.status_code == 400 and field in response.json()["errors"]
+    record = {"code": "ERP-9", "name": "Depo", "tax_number": "4540536920"}
+    body = integration_client().post(
+        ERP_CUSTOMERS, [{**record, "addresses": [address(**{field: value})]}], format="json"
+    )
+    assert body.json()["failed"] == 1
+    assert not Address.objects.exists()
+
+
+def test_text_is_taken_composed_in_the_api_and_the_feed(dealer_client, integration_client):
+    """The feeds' other resources took text in NFC; the customers feed and the dealer API
+    stored "C" + a combining cedilla: a second spelling of Çankaya to search and compare."""
+    client = dealer_client("owner")
+    assert client.post(ADDRESSES, address(city="C\u0327ankaya")).status_code == 201
+    assert Address.objects.get().city == "Çankaya"
+    record = {"code": "ERP-8", "name": "C\u0327ankaya Yapı", "tax_number": "4540536920"}
+    body = integration_client().post(ERP_CUSTOMERS, [record], format="json").json()
+    assert body["created"] == 1, body["errors"]
+    assert Customer.objects.get(code="ERP-8").name == "Çankaya Yapı"

@@ -693,3 +693,11 @@ def test_a_batch_keeps_its_failed_records_categories_while_another_batch_runs(
     assert Category.objects.filter(name="Yaprak").exists()  # another batch may be using it
     body = post(client, [record("GH-2", category="Hayalet > Alt", attributes={"x": 1})])
     assert body["failed"] == 1 and not Category.objects.filter(name="Hayalet").exists()
+
+
+def test_a_name_that_composition_lengthens_beyond_its_column_fails_its_record_only(client):
+    """U+0958 is two characters in NFC: 200 of them (under the limit of 255 as sent) became
+    400 and the whole batch's COPY failed with a 500."""
+    body = post(client, [record("OK-1"), record("LONG-1", name="\u0958" * 200)])
+    assert (body["created"], body["failed"]) == (1, 1)
+    assert "name" in errors_by_index(body)[1]["errors"]

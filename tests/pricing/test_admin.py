@@ -616,3 +616,17 @@ def test_a_change_page_names_the_row_by_its_relations_not_their_ids(staff_client
         page = client.get(url).content.decode()
         assert name in page, url
         assert "#" + str(dealer.pk) + " " not in page
+
+
+def test_a_sku_pasted_in_decomposed_form_is_the_product(staff_client, lists):
+    """The product import, the feeds and the forms take a SKU in NFC; the price import said
+    "no product" for ÇAY-1 written as C and a combining cedilla."""
+    Product.objects.create(
+        sku="ÇAY-1", name="Çay", category=category_create(name="Drinks"), vat_rate=20
+    )
+    client = staff_client("Sales Manager")
+    _first, second = run_import(
+        client, "sku,price_list,min_quantity,amount,valid_from,valid_to\nC\u0327AY-1,LIST,1,10,,\n"
+    )
+    assert second is not None and second.status_code == 302
+    assert Price.objects.get(product__sku="ÇAY-1", price_list=lists["LIST"]).amount == 10

@@ -12,7 +12,12 @@ from apps.accounts.validators import (
     validate_country_code,
     validate_tax_number,
 )
-from apps.core.serializers import FieldsBuiltOnceMixin, MoneyField, StrictInputSerializer
+from apps.core.serializers import (
+    FieldsBuiltOnceMixin,
+    MoneyField,
+    StrictInputSerializer,
+    one_line,
+)
 
 # --- auth -------------------------------------------------------------------------------------
 
@@ -101,7 +106,7 @@ class PasswordCheckedMixin:
 
 
 class RegisterCompanySerializer(StrictInputSerializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[one_line])
     tax_number = TaxNumberField()
     tax_office = serializers.CharField(max_length=100)
     phone = serializers.CharField(max_length=32)
@@ -110,8 +115,8 @@ class RegisterCompanySerializer(StrictInputSerializer):
 class RegisterOwnerSerializer(PasswordCheckedMixin, StrictInputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150)
+    first_name = serializers.CharField(max_length=150, validators=[one_line])
+    last_name = serializers.CharField(max_length=150, validators=[one_line])
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
 
@@ -262,8 +267,12 @@ class CompanyUserSerializer(serializers.ModelSerializer):
 class CompanyUserUpdateSerializer(StrictInputSerializer):
     echo_fields = ("id", "email", "last_login", "date_joined")
 
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, validators=[one_line]
+    )
+    last_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, validators=[one_line]
+    )
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=DealerRole.choices, required=False)
     order_limit = MoneyField(required=False, allow_null=True, min_value=0)
@@ -307,14 +316,23 @@ class AddressInputSerializer(StrictInputSerializer):
     echo_fields = ("id",)
 
     type = serializers.ChoiceField(choices=Address.Type.choices)
-    title = serializers.CharField(max_length=100)
-    line1 = serializers.CharField(max_length=200)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    district = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    postal_code = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    # one line each (an address label, a PDF, a courier's form): no tab or line separator
+    title = serializers.CharField(max_length=100, validators=[one_line])
+    line1 = serializers.CharField(max_length=200, validators=[one_line])
+    line2 = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, validators=[one_line]
+    )
+    district = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, validators=[one_line]
+    )
+    city = serializers.CharField(max_length=100, validators=[one_line])
+    postal_code = serializers.CharField(
+        max_length=16, required=False, allow_blank=True, validators=[one_line]
+    )
     country = CountryField(required=False)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[one_line]
+    )
     is_default = serializers.BooleanField(required=False)
 
 

@@ -12,7 +12,7 @@ from apps.catalog.api.serializers import (
     StockSerializer,
 )
 from apps.core.money import MAX_LINE_QUANTITY
-from apps.core.serializers import FieldsBuiltOnceMixin, StrictInputSerializer
+from apps.core.serializers import FieldsBuiltOnceMixin, StrictInputSerializer, one_line
 from apps.inventory.selectors import stock_display
 from apps.orders.models import (
     Order,
@@ -325,7 +325,7 @@ class NameField(serializers.CharField):
 
 
 class RequisitionListCreateSerializer(StrictInputSerializer):
-    name = NameField(max_length=100)
+    name = NameField(max_length=100, validators=[one_line])
     shared = StrictBooleanField(
         required=False,
         default=False,
@@ -343,7 +343,7 @@ class RequisitionListCreateSerializer(StrictInputSerializer):
 class RequisitionListUpdateSerializer(StrictInputSerializer):
     echo_fields = LIST_ECHO_FIELDS
 
-    name = NameField(max_length=100, required=False)
+    name = NameField(max_length=100, required=False, validators=[one_line])
     shared = StrictBooleanField(required=False)
 
 
