@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from apps.core.models import AuditedModel, SoftDeleteModel, TimeStampedModel
-from apps.core.text import key_text
+from apps.core.text import sku_text
 
 # Each tree level adds PATH_STEP characters to Category.path, e.g. "0001" > "00010003".
 PATH_STEP = 4
@@ -165,7 +165,7 @@ class ProductManager(models.Manager.from_queryset(ProductQuerySet)):
 
 
 class Product(SoftDeleteModel, AuditedModel):
-    sku = models.CharField(_("SKU"), max_length=64, unique=True, validators=[key_text])
+    sku = models.CharField(_("SKU"), max_length=64, unique=True, validators=[sku_text])
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     brand = models.ForeignKey(

@@ -8,6 +8,7 @@ page of products afterwards by ``attach_prices``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -211,7 +212,8 @@ def product_list(*, detail: bool = False) -> QuerySet[Product]:
 def product_get(*, sku: str) -> Product:
     """A visible product by SKU with everything the detail shows, or NotFound (inactive,
     deleted, in an inactive category, or unknown alike)."""
-    product = product_list(detail=True).filter(sku=sku).first()
+    # as the bodies' text is read: a SKU in an address written decomposed is the product
+    product = product_list(detail=True).filter(sku=unicodedata.normalize("NFC", sku)).first()
     if product is None:
         raise NotFound(code="not_found")
     return product

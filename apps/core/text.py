@@ -221,7 +221,30 @@ def key_problem(text: str) -> str | None:
                 "other scripts, punctuation, symbols or digits: U+%(code)04X."
             )
         return message % {"code": ord(char)}
+    return key_path_problem(text)
+
+
+def key_path_problem(text: str) -> str | None:
+    """A key is a segment of addresses (a SKU's pages, its images' folder): browsers resolve
+    ``..``, and ``/A`` or ``A//B`` share a folder with ``A`` or ``A/B``. (The part of
+    ``key_problem`` that ASCII text needs.)"""
+    if "/" in text and any(part in ("", ".", "..") for part in text.split("/")):
+        return _("A key cannot start or end with “/”, nor hold “//”, “/./” or “/../”.")
     return None
+
+
+# the addresses under a product's own (``products/<sku>/why/``, ``.../price-explanation``,
+# ``.../images``): a SKU ending so would be read as the page of a shorter one
+SKU_ENDINGS = ("why", "price-explanation", "images")
+
+
+def sku_problem(text: str) -> str | None:
+    """``key_problem`` and a SKU's own rule: its last ``/`` segment is not the name of one of
+    its pages (``KBL/why`` would open the explanation of ``KBL``)."""
+    problem = key_problem(text)
+    if problem is None and "/" in text and text.rsplit("/", 1)[1].lower() in SKU_ENDINGS:
+        return _("A SKU cannot end with “/why”, “/price-explanation” or “/images”.")
+    return problem
 
 
 def _latin_letter(char: str) -> bool:
@@ -230,6 +253,13 @@ def _latin_letter(char: str) -> bool:
     return unicodedata.category(char) in ("Lu", "Ll", "Lt") and unicodedata.name(
         char, ""
     ).startswith("LATIN ")
+
+
+def sku_text(value: str) -> None:
+    """``key_text`` with ``sku_problem``'s rule: the validator of a product's SKU."""
+    problem = sku_problem(unicodedata.normalize("NFC", value))
+    if problem:
+        raise DjangoValidationError(problem, code="invalid")
 
 
 def key_text(value: str) -> None:

@@ -149,3 +149,14 @@ def test_text_is_taken_composed_in_the_api_and_the_feed(dealer_client, integrati
     body = integration_client().post(ERP_CUSTOMERS, [record], format="json").json()
     assert body["created"] == 1, body["errors"]
     assert Customer.objects.get(code="ERP-8").name == "Çankaya Yapı"
+
+
+def test_phones_tax_office_and_po_numbers_are_one_line(dealer_client):
+    client = dealer_client("owner")
+    users = client.get("/api/v1/company/users").json()["results"]
+    response = client.patch(f"/api/v1/company/users/{users[0]['id']}", {"phone": "0212\n555"})
+    assert response.status_code == 400 and "phone" in response.json()["errors"]
+    order = client.post(
+        "/api/v1/orders", {"payment_method": "on_account", "po_number": "PO\t1"}, format="json"
+    )
+    assert order.status_code == 400 and "po_number" in order.json()["errors"]

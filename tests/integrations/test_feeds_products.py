@@ -701,3 +701,14 @@ def test_a_name_that_composition_lengthens_beyond_its_column_fails_its_record_on
     body = post(client, [record("OK-1"), record("LONG-1", name="\u0958" * 200)])
     assert (body["created"], body["failed"]) == (1, 1)
     assert "name" in errors_by_index(body)[1]["errors"]
+
+
+@pytest.mark.parametrize(
+    "sku", ["../UP", "A/../B", "./Z", "/LEAD", "TAIL/", "X//Y", "KBL/why", "P/Price-Explanation"]
+)
+def test_a_sku_that_plays_tricks_with_addresses_fails_its_record(client, sku):
+    """A SKU is a segment of the product's addresses and its images' folder: browsers resolve
+    "..", "/LEAD" shared a folder with "LEAD", and "KBL/why" opened the explanation of KBL."""
+    body = post(client, [record("OK-1"), record(sku)])
+    assert (body["created"], body["failed"]) == (1, 1)
+    assert "sku" in errors_by_index(body)[1]["errors"]

@@ -17,6 +17,7 @@ def test_keys_the_rules_refuse_are_listed_and_the_command_fails():
     ProductFactory(sku="M8×40", barcodes=["8690000000011", "86900\u200b00000028"])
     ProductFactory(sku="ÇAY-İŞ 1")  # Turkish letters: a good key
     WarehouseFactory(code="ІЅТ")  # Cyrillic look-alikes of IST
+    ProductFactory(sku="KBL/why")  # the address of KBL's explanation
     out = StringIO()
     with pytest.raises(SystemExit) as failed:
         call_command("keys_check", stdout=out)
@@ -26,7 +27,8 @@ def test_keys_the_rules_refuse_are_listed_and_the_command_fails():
     assert any(line.startswith("inventory.Warehouse.code ") for line in lines)
     assert any(line.startswith("catalog.Product.barcodes ") for line in lines)
     assert not any("ÇAY" in line or "\\xc7AY" in line for line in lines)
-    assert lines[-1] == "3 key(s) the ERP can no longer name"
+    assert any(line.startswith("catalog.Product.sku ") and "why" in line for line in lines)
+    assert lines[-1] == "4 key(s) the ERP can no longer name"
 
 
 def test_with_every_key_good_it_says_so():

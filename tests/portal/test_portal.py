@@ -78,6 +78,10 @@ def test_a_sku_with_a_slash_opens_everywhere_it_is_listed(shop):
     explained = api.get("/api/v1/products/KBL/001/price-explanation")
     assert explained.status_code == 200, explained.content[:300]
     assert api.get("/api/v1/products/A-1/price-explanation").status_code == 200
+    # an address with the SKU written decomposed is the product, as a body's text is
+    shop.product("ÇAY/1", price="5", stock=1, name="Çay")
+    assert api.get("/api/v1/products/C%CC%A7AY%2F1").json()["sku"] == "ÇAY/1"
+    assert client.get("/portal/products/C%CC%A7AY/1/").status_code == 200
 
 
 def test_pages_need_a_signed_in_dealer(client):

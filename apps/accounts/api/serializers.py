@@ -108,8 +108,8 @@ class PasswordCheckedMixin:
 class RegisterCompanySerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200, validators=[one_line])
     tax_number = TaxNumberField()
-    tax_office = serializers.CharField(max_length=100)
-    phone = serializers.CharField(max_length=32)
+    tax_office = serializers.CharField(max_length=100, validators=[one_line])
+    phone = serializers.CharField(max_length=32, validators=[one_line])
 
 
 class RegisterOwnerSerializer(PasswordCheckedMixin, StrictInputSerializer):
@@ -117,7 +117,9 @@ class RegisterOwnerSerializer(PasswordCheckedMixin, StrictInputSerializer):
     password = serializers.CharField(max_length=256, trim_whitespace=False)
     first_name = serializers.CharField(max_length=150, validators=[one_line])
     last_name = serializers.CharField(max_length=150, validators=[one_line])
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[one_line]
+    )
 
 
 class ConsentsSerializer(StrictInputSerializer):
@@ -273,7 +275,9 @@ class CompanyUserUpdateSerializer(StrictInputSerializer):
     last_name = serializers.CharField(
         max_length=150, required=False, allow_blank=True, validators=[one_line]
     )
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[one_line]
+    )
     role = serializers.ChoiceField(choices=DealerRole.choices, required=False)
     order_limit = MoneyField(required=False, allow_null=True, min_value=0)
     is_active = serializers.BooleanField(required=False)

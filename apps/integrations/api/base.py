@@ -67,7 +67,9 @@ from apps.core.text import (
     PLAIN_DECIMAL,
     PLAIN_INTEGER,
     check_text,
+    key_path_problem,
     key_problem,
+    sku_problem,
     storable,
 )
 from apps.core.throttling import ApiKeyRateThrottle, IPRateThrottle
@@ -172,7 +174,7 @@ class Text(RecordField):
         max_length: int,
         allow_blank: bool = False,
         multiline: bool = False,
-        key: bool = False,
+        key: bool | str = False,  # True, or "sku": a key that names a product's pages
         **kwargs,
     ):
         self.max_length = max_length
@@ -202,9 +204,13 @@ class Text(RecordField):
                 raise FieldError(str(exc)) from None
             text = unicodedata.normalize("NFC", text)
             if self.key:
-                problem = key_problem(text)
+                problem = (sku_problem if self.key == "sku" else key_problem)(text)
                 if problem:
                     raise FieldError(problem)
+        elif self.key and "/" in text:  # ASCII: only a path's tricks to look for
+            problem = (sku_problem if self.key == "sku" else key_path_problem)(text)
+            if problem:
+                raise FieldError(problem)
         # the length as stored: composition can lengthen a text (U+0958 is two characters in
         # NFC), and a column too short for it failed the whole batch's COPY
         if len(text) > self.max_length:

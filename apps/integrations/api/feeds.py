@@ -48,7 +48,7 @@ MAX_SERIALS = 10_000  # serial numbers in one stock record
 
 PRODUCT_RECORD = RecordSchema(
     "ErpProductRecord",
-    sku=Text(max_length=64, key=True),
+    sku=Text(max_length=64, key="sku"),
     name=Text(max_length=255),
     brand=Text(
         max_length=150,

@@ -9,6 +9,7 @@ large, not an image or of another format answers 400 on ``image`` and stores not
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
@@ -100,7 +101,7 @@ class ProductImagesView(IntegrationAPIView):
     pagination_class = PageNumberPagination
 
     def _product(self, sku: str) -> Product:
-        return get_object_or_404(Product.objects.all(), sku=sku)
+        return get_object_or_404(Product.objects.all(), sku=unicodedata.normalize("NFC", sku))
 
     @extend_schema(
         parameters=[

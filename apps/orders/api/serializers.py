@@ -58,7 +58,9 @@ class OrderCreateSerializer(StrictInputSerializer):
     note = serializers.CharField(
         max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
-    po_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    po_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", validators=[one_line]
+    )
     items = ItemInputSerializer(
         many=True,
         required=False,

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.money import MAX_LINE_QUANTITY
-from apps.core.serializers import StrictInputSerializer
+from apps.core.serializers import StrictInputSerializer, one_line
 from apps.orders.models import PaymentMethod
 from apps.quotes.models import Quote, QuoteLine
 
@@ -95,7 +95,9 @@ class QuoteAcceptSerializer(StrictInputSerializer):
     shipping_address_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     billing_address_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    po_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    po_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", validators=[one_line]
+    )
 
 
 class QuoteRejectSerializer(StrictInputSerializer):

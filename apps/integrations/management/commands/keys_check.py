@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.db.models import Q
+
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
 from apps.core.commands import OneLineErrorsCommand
-from apps.core.text import key_problem
+from apps.core.text import key_problem, sku_problem
 from apps.finance.models import Invoice, LedgerEntry, Payment
 from apps.inventory.models import SerialNumber, Warehouse
 from apps.pricing.models import PriceList
@@ -35,13 +37,13 @@ KEYS = (
 
 def key_problems():
     """``(label, pk, key, problem)`` of every stored key the rules refuse; the barcodes of
-    products too. Reads the keys that hold anything beyond printable ASCII only."""
+    products too. Reads only the keys that hold anything beyond printable ASCII, or a "/"."""
     for model, field in KEYS:
-        rows = model._base_manager.exclude(**{f"{field}__regex": r"^[ -~]*$"}).values_list(
-            "pk", field
-        )
+        suspect = ~Q(**{f"{field}__regex": r"^[ -~]*$"}) | Q(**{f"{field}__contains": "/"})
+        rows = model._base_manager.filter(suspect).values_list("pk", field)
+        check = sku_problem if (model, field) == (Product, "sku") else key_problem
         for pk, key in rows.iterator(chunk_size=2000):
-            problem = key_problem(unicodedata.normalize("NFC", key))
+            problem = check(unicodedata.normalize("NFC", key))
             if problem:
                 yield f"{model._meta.label}.{field}", pk, key, problem
     products = Product._base_manager.exclude(barcodes=[]).values_list("pk", "barcodes")
