@@ -21,7 +21,7 @@ from apps.accounts.models import Customer, CustomerStatus
 from apps.catalog.models import Product
 from apps.core.clock import business_date, business_today
 from apps.core.money import round2
-from apps.demo.pricing import TIER_FACTORS, demo_list_price
+from apps.demo.pricing import TIER_FACTORS, demo_list_prices
 from apps.finance.card_messages import declined_message
 from apps.finance.descriptions import opening_balance_text, refund_text
 from apps.finance.models import (
@@ -142,10 +142,12 @@ def _invoice(customer: Customer, serial: int, issued: date, terms: int, products
     # open balance well inside the limit, so the demo orders placed later are not all held
     per_line = (customer.credit_limit or Decimal("100000")) * Decimal("0.012")
     factor = TIER_FACTORS.get(customer.tier, Decimal(1))
-    for position, product in enumerate(products if order is None else ()):
+    invoiced = list(products if order is None else ())
+    bases = demo_list_prices(product.pk for product in invoiced)  # one query
+    for position, product in enumerate(invoiced):
         # the dealer's catalogue price, in the quantity that makes the line's share
         share = Decimal(60 + (product.pk * 31 + position * 17) % 80) / 100
-        unit_net = (demo_list_price(product.pk) * factor).quantize(Decimal("0.01"))
+        unit_net = (bases[product.pk] * factor).quantize(Decimal("0.01"))
         quantity = Decimal(max(1, int(per_line * share / unit_net)))
         rate = product.vat_rate if product.vat_rate in (0, 1, 10, 20) else 20
         line_net = round2(quantity * unit_net)

@@ -22,7 +22,7 @@ from apps.accounts.models import ApiKey, Customer, CustomerStatus
 from apps.accounts.services.api_keys import parse_scopes
 from apps.catalog.models import Product
 from apps.demo.catalog import SKU_PREFIX
-from apps.demo.pricing import demo_list_price
+from apps.demo.pricing import demo_list_prices
 from apps.inventory.models import StockLevel
 
 DEMO_KEY_PREFIX = "demo0001"
@@ -78,14 +78,13 @@ def seed_integration(options) -> list[str]:
     )
     if not products:
         return [login_line()]
+    bases = demo_list_prices(product.pk for product in products)  # one query
     prices = [
         {
             "sku": product.sku,
             "price_list": "LIST",
             "min_quantity": 1,
-            "amount": str(
-                (demo_list_price(product.pk) * Decimal("1.03")).quantize(Decimal("0.01"))
-            ),
+            "amount": str((bases[product.pk] * Decimal("1.03")).quantize(Decimal("0.01"))),
         }
         for product in products
     ]

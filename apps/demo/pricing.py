@@ -136,15 +136,14 @@ def seed_prices(options) -> list[str]:
     specials = 0
     if dealer is not None:
         first = list(Product.objects.filter(sku__startswith=SKU_PREFIX).order_by("sku")[:20])
+        bases = demo_list_prices(product.pk for product in first)
         for product in first:
             _special, created = SpecialPrice.objects.get_or_create(
                 customer=dealer,
                 product=product,
                 min_quantity=1,
                 defaults={
-                    "amount": (demo_list_price(product.pk) * Decimal("0.70")).quantize(
-                        Decimal("0.0001")
-                    )
+                    "amount": (bases[product.pk] * Decimal("0.70")).quantize(Decimal("0.0001"))
                 },
             )
             specials += created
@@ -188,8 +187,9 @@ def _seed_price_changes(price_list, product_ids: list[int], now) -> int:
     by 6 % to today's (Pricing › Price changes, a product's "why this price")."""
     when = now - timedelta(days=9)
     rows = []
+    bases = demo_list_prices(product_ids)
     for product_id in product_ids:
-        new = demo_list_price(product_id).quantize(Decimal("0.0001"))
+        new = bases[product_id].quantize(Decimal("0.0001"))
         old = (new / Decimal("1.06")).quantize(Decimal("0.0001"))
         for min_quantity, amount_old, amount_new in ((1, None, old), (1, old, new)):
             rows.append(
