@@ -232,6 +232,14 @@ def _worker(tmp_path, broker_url: str, **overrides: str) -> subprocess.Popen:
     )
 
 
+def _stop(*processes: subprocess.Popen | None) -> None:
+    """Stop a worker and a broker this test started (a worker may not have been)."""
+    for process in processes:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=20)
+
+
 def _redis_server(port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
@@ -302,11 +310,7 @@ def test_with_the_broker_down_an_order_is_placed_once_replays_and_its_event_arri
         _wait_for(lambda: not QueuedTask.objects.exists(), 10, "the queued task's row to go")
         assert AuthEvent.objects.filter(kind="password_reset_requested", user=owner).count() == 1
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=20)
-        broker.terminate()
-        broker.wait(timeout=10)
+        _stop(worker, broker)
         receiver.stop()
     assert endpoint.pk
 
@@ -344,11 +348,7 @@ def test_a_queued_task_the_broker_lost_is_sent_again_and_runs_once(web, shop, tm
         time.sleep(2.0)  # a second send would come within the next sweeps
         assert AuthEvent.objects.filter(kind="password_reset_requested", user=owner).count() == 1
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=20)
-        broker.terminate()
-        broker.wait(timeout=10)
+        _stop(worker, broker)
 
 
 def test_with_redis_down_the_dealer_api_serves_from_the_database(web, shop):
