@@ -24,11 +24,13 @@ from apps.core.money import round2
 from apps.demo.pricing import TIER_FACTORS, demo_list_prices
 from apps.finance.card_messages import declined_message
 from apps.finance.descriptions import opening_balance_text, refund_text
+from apps.finance.documents import invoice_pdf
 from apps.finance.models import (
     BalanceConfirmation,
     CardPayment,
     CardRefund,
     Invoice,
+    InvoiceLine,
     LedgerEntry,
     Payment,
     PaymentReminder,
@@ -48,6 +50,7 @@ from apps.orders.models import Order
 DEMO_CODE_RE = r"^DEMO[0-9]{3}$"
 RICH_DEALERS = 3  # the first dealers: a year of invoices, every aging bucket
 OVERDUE_DEALER = "DEMO002"
+PDF_DEALER = "DEMO001"  # its invoices come with the ERP's PDF
 # (days ago issued, payment terms in days, lines) of the first dealers' invoices: due dates
 # fall in every aging bucket, one due in two days (the reminder's "due soon")
 RICH_INVOICES = [(200, 60, 4), (150, 45, 3), (110, 30, 2), (75, 30, 5), (40, 30, 3),
@@ -177,10 +180,27 @@ def _invoice(customer: Customer, serial: int, issued: date, terms: int, products
         "due_date": issued + timedelta(days=terms),
         "lines": lines,
         "totals": {"net": net, "vat": vat, "gross": net + vat},
-        "pdf": None,  # rendered on request from the invoice's content
     }
     record["xml"] = _ubl(record, customer)
+    # the e-invoice provider's PDF, for the first dealer's invoices (rendering costs about a
+    # third of a second each); the others have none: the API answers 404, the portal renders
+    # a visual copy
+    record["pdf"] = _pdf(record, customer, order) if customer.code == PDF_DEALER else None
     return record
+
+
+def _pdf(record: dict, customer: Customer, order) -> bytes:
+    fields = ("number", "ettn", "profile", "issue_date", "due_date")
+    invoice = Invoice(
+        **{field: record[field] for field in fields},
+        customer=customer,
+        order=order,
+        net_total=record["totals"]["net"],
+        vat_total=record["totals"]["vat"],
+        gross_total=record["totals"]["gross"],
+    )
+    lines = [InvoiceLine(position=n, **line) for n, line in enumerate(record["lines"], start=1)]
+    return invoice_pdf(invoice, lines)
 
 
 def seed_finance(options) -> list[str]:

@@ -202,17 +202,20 @@ def statement_pdf(statement: dict) -> bytes:
     )
 
 
-def invoice_pdf(invoice) -> bytes:
-    """The invoice rendered from its recorded content (for an invoice the ERP sent no PDF)."""
+def invoice_pdf(invoice, lines=None) -> bytes:
+    """The invoice rendered from its recorded content (for an invoice the ERP sent no PDF);
+    ``lines`` for an invoice not saved (the demo's ERP renders its PDFs so)."""
+    lines = list(invoice.lines.all()) if lines is None else lines
     return _render(
         "finance/invoice_pdf.html",
-        {"invoice": invoice, "customer": invoice.customer, "lines": list(invoice.lines.all())},
+        {"invoice": invoice, "customer": invoice.customer, "lines": lines},
     )
 
 
 def invoice_pdf_bytes(invoice) -> bytes:
-    """The invoice's PDF: the ERP's when it sent one (and it is still there), else rendered
-    from its recorded content (lines in position order)."""
+    """The invoice's PDF as the portal offers it: the ERP's when it sent one (and it is still
+    there), else a visual copy rendered from its recorded content (lines in position order).
+    The dealer API serves only the ERP's document (404 without one, as API.md says)."""
     if invoice.pdf:
         try:
             return stored_bytes(invoice.pdf)

@@ -332,7 +332,7 @@ def test_a_refused_documents_lookup_asks_the_objects_page_not_the_document(
     def built(*args, **kwargs):
         raise AssertionError("the PDF was built for a refused request")
 
-    monkeypatch.setattr(documents, "invoice_pdf_bytes", built)
+    monkeypatch.setattr(documents, "stored_bytes", built)
     assert client.get(f"/api/v1/invoices/{number}/pdf").status_code == 403
     assert client.get(f"/api/v1/invoices/{number}/xml").status_code == 403
 

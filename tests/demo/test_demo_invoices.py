@@ -3,6 +3,8 @@ line and the totals the invoice holds; their lines bill the dealer's catalogue p
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from decimal import Decimal
 from io import StringIO
 from xml.etree import ElementTree
@@ -38,3 +40,24 @@ def test_a_demo_invoices_xml_names_its_parties_lines_and_totals():
     for line in invoice.lines.all():  # the dealer's catalogue price of the product
         expected = (demo_list_price(products[line.sku]) * factor).quantize(Decimal("0.01"))
         assert line.unit_net == expected
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils: .ci/run installs it")
+def test_the_first_demo_dealers_invoices_come_with_the_erps_pdf(tmp_path, dealer_client):
+    """The dealer API serves only the ERP's PDF (404 without one): the demo's first dealer has
+    its invoices' PDFs, so the API's PDF can be seen in the demo; the others have none."""
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+    first = Invoice.objects.filter(customer__code="DEMO001").order_by("number")
+    assert first.exists() and not first.filter(pdf="").exists()
+    assert not Invoice.objects.exclude(customer__code="DEMO001").exclude(pdf="").exists()
+
+    invoice = first.first()
+    owner = dealer_client("owner", customer=invoice.customer)
+    response = owner.get(f"/api/v1/invoices/{invoice.number}/pdf")
+    assert response.status_code == 200
+    path = tmp_path / "invoice.pdf"
+    path.write_bytes(
+        b"".join(response.streaming_content if response.streaming else [response.content])
+    )
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    assert invoice.number in text.stdout and invoice.customer.name in text.stdout

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -142,7 +143,9 @@ def test_invoice_detail_shows_lines_and_what_paid_it(erp, owner):
     ]
 
 
-def test_the_erp_pdf_and_xml_are_served_and_xml_is_404_without_one(erp, owner):
+def test_the_erp_pdf_and_xml_are_served_and_404_without_them(erp, owner):
+    """API.md: the PDF and the UBL-TR XML, 404 when the ERP sent none (the API served a PDF
+    rendered by us as if it were the e-invoice's)."""
     with_files = _send(erp, 1, 3, 30, xml=b64(b"<Invoice/>"), pdf=b64(b"%PDF-1.4 from the ERP"))
     without = _send(erp, 2, 3, 30)
 
@@ -155,7 +158,10 @@ def test_the_erp_pdf_and_xml_are_served_and_xml_is_404_without_one(erp, owner):
     xml = owner.get(f"/api/v1/invoices/{with_files}/xml")
     assert xml.status_code == 200 and xml.content == b"<Invoice/>"
     assert f'filename="{with_files}.xml"' in xml["Content-Disposition"]
-    assert owner.get(f"/api/v1/invoices/{without}/xml").status_code == 404
+    for kind in ("xml", "pdf"):
+        missing = owner.get(f"/api/v1/invoices/{without}/{kind}")
+        assert missing.status_code == 404 and missing.json()["code"] == "not_found", kind
+        assert "ERP" in missing.json()["detail"], kind
     assert owner.get("/api/v1/invoices/ABC2026999999999").status_code == 404
 
 
@@ -200,10 +206,17 @@ def _first_page_ink(pdf: bytes, tmp_path) -> float:
     return dark / (image.width * image.height)
 
 
+def _portal(owner):
+    """A browser signed in to the dealer portal as ``owner``'s user."""
+    browser = Client()
+    browser.force_login(owner.user)
+    return browser
+
+
 @needs_poppler
-def test_an_invoice_without_an_erp_pdf_is_rendered(erp, owner, tmp_path):
+def test_the_portal_renders_an_invoice_the_erp_sent_without_a_pdf(erp, owner, tmp_path):
     number = _send(erp, 1, 3, 30, lines=[line(), line("3", "12.3456", 10), line("1", "5", 0)])
-    response = owner.get(f"/api/v1/invoices/{number}/pdf", HTTP_ACCEPT_LANGUAGE="tr")
+    response = _portal(owner).get(f"/portal/invoices/{number}/pdf/", HTTP_ACCEPT_LANGUAGE="tr")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert _pages(response.content, tmp_path) == 1
     assert _first_page_ink(response.content, tmp_path) > 0.01
@@ -220,7 +233,7 @@ def test_an_invoice_without_an_erp_pdf_is_rendered(erp, owner, tmp_path):
 def test_the_rendered_invoice_names_its_own_profile(erp, owner, tmp_path, profile, title, note):
     # an e-Arşiv invoice is not an e-Fatura: its footnote said it was
     number = _send(erp, 1, 3, 30, profile=profile)
-    response = owner.get(f"/api/v1/invoices/{number}/pdf", HTTP_ACCEPT_LANGUAGE="tr")
+    response = _portal(owner).get(f"/portal/invoices/{number}/pdf/", HTTP_ACCEPT_LANGUAGE="tr")
     path = tmp_path / "invoice.pdf"
     path.write_bytes(response.content)
     text = " ".join(
@@ -243,7 +256,7 @@ def test_the_rendered_invoice_names_its_own_profile(erp, owner, tmp_path, profil
 )
 def test_a_document_is_answered_whatever_accept_asks(erp, owner, path, accept, starts):
     """The schema says 200 application/pdf: a client asking for exactly that got 406."""
-    number = _send(erp, 1, 3, 30)
+    number = _send(erp, 1, 3, 30, pdf=b64(b"%PDF-1.4 from the ERP"))
     response = owner.get(f"/api/v1/invoices/{number}/{path}", HTTP_ACCEPT=accept)
     assert response.status_code == 200, response.content[:200]
     assert response.content.startswith(starts)
@@ -621,8 +634,9 @@ def test_property_aging_buckets_add_up_to_what_is_open(steps):
 
 
 def test_a_stored_file_that_is_gone_is_404_or_rendered_never_500(erp, owner):
-    """A deleted file does not come back by asking again: the XML answers 404 (not a 503
-    with Retry-After), the PDF is rendered from the invoice's recorded content."""
+    """A deleted file does not come back by asking again: the API answers 404 for the XML and
+    the PDF (not a 503 with Retry-After); the portal renders the PDF from the invoice's
+    recorded content."""
     from django.core.files.storage import default_storage
 
     from apps.finance.models import Invoice
@@ -634,5 +648,8 @@ def test_a_stored_file_that_is_gone_is_404_or_rendered_never_500(erp, owner):
     xml = owner.get(f"/api/v1/invoices/{number}/xml")
     assert xml.status_code == 404 and "Retry-After" not in xml
     pdf = owner.get(f"/api/v1/invoices/{number}/pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert pdf.content != b"%PDF-1.4"  # rendered, not the ERP's
+    assert pdf.status_code == 404 and "Retry-After" not in pdf
+    copy = _portal(owner).get(f"/portal/invoices/{number}/pdf/")
+    content = b"".join(copy.streaming_content if copy.streaming else [copy.content])
+    assert copy.status_code == 200 and content.startswith(b"%PDF")
+    assert content != b"%PDF-1.4"  # rendered, not the ERP's

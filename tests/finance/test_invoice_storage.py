@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from django.test import Client
 
 from apps.finance.models import Invoice
 from tests.core.test_storage import s3_storage  # noqa: F401  (the fixture)
@@ -44,13 +45,13 @@ def test_invoice_files_are_stored_in_s3_and_served_to_the_dealer(
     assert owner.get(f"/api/v1/invoices/{record['number']}/pdf").content == b"%PDF-1.4 from the ERP"
 
 
-def test_a_file_gone_from_the_store_is_404_for_the_xml_and_the_rendered_pdf_instead(
+def test_a_file_gone_from_the_store_is_404_in_the_api_and_rendered_in_the_portal(
     s3_storage,  # noqa: F811
     integration_client,
     dealer_client,
 ):
     """Asking again would not bring a deleted file back: not a 503. The ERP's PDF gone, the
-    dealer gets the invoice rendered from its recorded content."""
+    API says so (404) and the portal renders the invoice from its recorded content."""
     customer = CustomerFactory(code="BAYI-1")
     erp = integration_client(scopes=["invoices:write"])
     record = invoice(xml=b64(b"<Invoice>UBL</Invoice>"), pdf=b64(b"%PDF-1.4 from the ERP"))
@@ -70,5 +71,10 @@ def test_a_file_gone_from_the_store_is_404_for_the_xml_and_the_rendered_pdf_inst
     xml = owner.get(f"/api/v1/invoices/{record['number']}/xml")
     assert xml.status_code == 404 and xml.json()["code"] == "not_found"
     pdf = owner.get(f"/api/v1/invoices/{record['number']}/pdf")
-    assert pdf.status_code == 200
-    assert pdf.content.startswith(b"%PDF") and pdf.content != b"%PDF-1.4 from the ERP"
+    assert pdf.status_code == 404 and pdf.json()["code"] == "not_found"
+    browser = Client()
+    browser.force_login(owner.user)
+    copy = browser.get(f"/portal/invoices/{record['number']}/pdf/")
+    content = b"".join(copy.streaming_content if copy.streaming else [copy.content])
+    assert copy.status_code == 200
+    assert content.startswith(b"%PDF") and content != b"%PDF-1.4 from the ERP"

@@ -296,15 +296,21 @@ class InvoiceDetailView(_InvoiceObjectView):
 class InvoicePdfView(_InvoiceObjectView):
     @extend_schema(
         summary="An invoice's PDF",
-        description="The PDF the ERP sent; for an invoice sent without one, a PDF rendered "
-        "from its recorded content (in the language of the request).",
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        description="The PDF the ERP sent; 404 when it sent none (the portal offers a visual "
+        "copy rendered from the recorded invoice; this API serves only the ERP's document).",
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such invoice, or the ERP sent no PDF."
+            ),
+        },
         tags=["finance"],
     )
     def get(self, request, number):
         invoice = self.get_object()
-        content = _pdf(documents.invoice_pdf_bytes, invoice)
-        return _attachment(content, "application/pdf", f"{invoice.number}.pdf")
+        if not invoice.pdf:
+            raise NotFound(_("The ERP sent no PDF for this invoice."))
+        return _attachment(_read(invoice.pdf), "application/pdf", f"{invoice.number}.pdf")
 
 
 class InvoiceXmlView(_InvoiceObjectView):
