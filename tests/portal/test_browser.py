@@ -97,7 +97,7 @@ def test_a_dealer_buys_through_the_portal_in_a_browser(live_server, chromium, sh
     page.get_by_role("searchbox").fill("kablo")  # htmx swaps the results as one types
     page.wait_for_url(re.compile(r"search=kablo"))
     results = page.get_by_test_id("products")
-    assert "1.234,50 ₺" in results.inner_text()
+    assert "1.234,50\u00a0₺" in results.inner_text()
     walk.shot("catalog")
     results.get_by_role("button", name="Sepete ekle").click()
 
@@ -123,7 +123,7 @@ def test_a_dealer_buys_through_the_portal_in_a_browser(live_server, chromium, sh
     walk.tab_to("button[value=add]")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/portal/cart/$"))
-    assert page.get_by_test_id("cart-total").inner_text() == "1.529,40 ₺"  # + 4 x 10 + VAT
+    assert page.get_by_test_id("cart-total").inner_text() == "1.529,40\u00a0₺"  # + 4 x 10 + VAT
     walk.shot("cart")
 
     page.get_by_role("link", name="Siparişi tamamla").click()
@@ -272,7 +272,7 @@ def test_every_portal_page_renders_in_a_browser_without_script_errors(live_serve
         response = walk.page.goto(f"{walk.url}{url}")
         assert response.status == 200, (url, response.status)
         walk.shot(name)
-    assert "1.100,00 ₺" in walk.page.goto(f"{walk.url}/portal/quotes/{quote.number}/").text()
+    assert "1.100,00\u00a0₺" in walk.page.goto(f"{walk.url}/portal/quotes/{quote.number}/").text()
     assert errors == []
     # on a phone no page scrolls sideways: a wide table scrolls inside its own box
     walk.page.set_viewport_size({"width": 390, "height": 844})

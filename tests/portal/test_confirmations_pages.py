@@ -46,6 +46,7 @@ def confirmation(company, django_capture_on_commit_callbacks):
         ("1.234,56", "1234.56"),
         ("1,234.56", "1234.56"),
         ("-50,5 ₺", "-50.5"),
+        ("-50,5\u00a0₺", "-50.5"),  # copied from the portal's own page
         ("99", "99"),
         # a dot before three digits groups thousands, as Turkish writes them: never 120 ₺
         ("120.000", "120000"),
@@ -88,7 +89,7 @@ def test_the_e_mail_links_to_the_portal_page(confirmation):
 def test_the_owner_confirms_the_balance(company, confirmation):
     client, user = browser(company)
     listing = client.get("/portal/confirmations/").content.decode()
-    assert "1.234,56 ₺" in listing
+    assert "1.234,56\u00a0₺" in listing
     page = client.get(f"/portal/confirmations/{confirmation.pk}/").content.decode()
     assert 'value="confirm"' in page
     response = client.post(f"/portal/confirmations/{confirmation.pk}/", {"answer": "confirm"})
@@ -141,7 +142,7 @@ def test_a_viewer_reads_but_does_not_answer_and_purchasing_does_not_read(company
     viewer, _user = browser(company, role="viewer")
     url = f"/portal/confirmations/{confirmation.pk}/"
     page = viewer.get(url).content.decode()
-    assert "1.234,56 ₺" in page and 'value="confirm"' not in page
+    assert "1.234,56\u00a0₺" in page and 'value="confirm"' not in page
     assert viewer.post(url, {"answer": "confirm"}).status_code == 403
     buyer, _user = browser(company, role="purchasing")
     assert buyer.get("/portal/confirmations/").status_code == 403

@@ -168,14 +168,14 @@ def test_the_portal_speaks_turkish_unless_english_is_chosen(shop):
     page = response.content.decode()
     assert "Sepete ekle" in page and 'lang="tr"' in page
     assert response["Content-Language"] == "tr"  # the header says what the page is in
-    assert "1.234,50 ₺" in page  # Turkish money format
+    assert "1.234,50\u00a0₺" in page  # Turkish money format
     assert ">Stokta</span>" in page and ">Stokta yok</span>" in page  # 50, B-2: none
     switched = client.post("/i18n/setlang/", {"language": "en", "next": "/portal/catalog/"})
     # the choice is kept across browser restarts (a year), not only for the session
     assert switched.cookies["django_language"]["max-age"] == 365 * 24 * 60 * 60
     response = client.get("/portal/catalog/")
     page = response.content.decode()
-    assert "Add to cart" in page and "1,234.50 ₺" in page
+    assert "Add to cart" in page and "1,234.50\u00a0₺" in page
     assert response["Content-Language"] == "en"
 
 
@@ -192,7 +192,7 @@ def test_the_purchase_path_search_cart_checkout_order(shop, django_assert_max_nu
     )
     assert response.status_code == 302
     cart = client.get("/portal/cart/").content.decode()
-    assert "2.962,80 ₺" in cart  # 2 x 1234.50 + 20 % VAT
+    assert "2.962,80\u00a0₺" in cart  # 2 x 1234.50 + 20 % VAT
     response = client.post(
         "/portal/checkout/",
         {
@@ -445,7 +445,7 @@ def test_the_overdue_invoices_page_says_what_else_is_overdue(shop, invoiced):
 
     page = client.get("/portal/invoices/?status=overdue").content.decode()
     assert invoiced in page
-    assert "Bu faturalardan başka vadesi geçmiş: 200,00 ₺" in page
+    assert "Bu faturalardan başka vadesi geçmiş: 200,00\u00a0₺" in page
     assert "other-overdue" not in client.get("/portal/invoices/").content.decode()
 
 

@@ -60,7 +60,7 @@ def test_a_pasted_list_is_previewed_with_prices_and_problems_before_anything_is_
     assert response.status_code == 200
     page = response.content.decode()
     assert cart_of(user) == {}  # a preview adds nothing
-    assert "1.234,50 ₺" in page and "2.962,80 ₺" in page  # unit net; 2 x 1234.50 + 20 % VAT
+    assert "1.234,50\u00a0₺" in page and "2.962,80\u00a0₺" in page  # 2 x 1234.50 + 20 % VAT
     assert "Yalnızca 0 adet mevcut." in page  # B-2: a warning, still added
     assert page.count("Eklenmez:") == 3  # a hidden product, an unknown SKU, a bad quantity
     assert "Bilinmeyen ürün." in page and "Bir tam sayı girin." in page

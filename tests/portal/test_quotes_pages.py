@@ -59,7 +59,7 @@ def test_a_dealer_asks_then_accepts_into_an_order_at_the_quoted_price(shop):
 
     _send(quote, "88.5")
     page = client.get(f"/portal/quotes/{quote.number}/").content.decode()
-    assert "88,50 ₺" in page and "3.186,00 ₺" in page  # 30 x 88.50 + 20 % VAT
+    assert "88,50\u00a0₺" in page and "3.186,00\u00a0₺" in page  # 30 x 88.50 + 20 % VAT
     assert "Proje fiyatı" in page and 'value="accept"' in page
     response = client.post(
         f"/portal/quotes/{quote.number}/",

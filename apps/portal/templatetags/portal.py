@@ -17,11 +17,12 @@ register = template.Library()
 @register.filter
 def money(value, currency: str = "TRY") -> str:
     """An amount as ``core.money.money_text`` writes it for the reader (a unit price's third
-    and fourth decimals too, when they are not zero); a dash for none."""
+    and fourth decimals too, when they are not zero), the sign held to the number by a
+    no-break space (a phone wrapped ``₺`` alone onto the next line); a dash for none."""
     if value is None or value == "":
         return "–"
     try:
-        return money_text(value, currency_code=currency)
+        return money_text(value, currency_code=currency).replace(" ", "\u00a0")
     except (TypeError, ValueError):
         return str(value)
 
