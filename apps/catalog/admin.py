@@ -41,6 +41,7 @@ from apps.catalog.services.admin_products import (
 )
 from apps.catalog.services.categories import MAX_DEPTH, category_create
 from apps.core.exceptions import DomainError
+from apps.core.exports import SpreadsheetImportMixin
 from apps.core.text import capfirst, is_digits
 
 TREE_INDENT = "— "
@@ -391,7 +392,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(AuditHistoryMixin, ImportExportModelAdmin):
+class ProductAdmin(AuditHistoryMixin, SpreadsheetImportMixin, ImportExportModelAdmin):
     form = ProductAdminForm
     resource_classes = [ProductResource]
     formats = [CSV, XLSX]

@@ -12,6 +12,8 @@ a user (a product name, an ERP field) must never reach a spreadsheet that way.
   goes through ``neutralize_cell``. ``tests/core/test_exports.py`` fails for an admin that
   exports with any other resource.
 * ``restore_cell(value)`` undoes it on import, so an exported file imports back unchanged.
+* ``SpreadsheetImportMixin`` goes before ``ImportExportModelAdmin`` in an importing admin: a
+  file that cannot be read is said in words.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
 from import_export import resources
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,3 +58,21 @@ class SafeExportResource(resources.ModelResource):
 
     def export_field(self, field, instance, **kwargs):
         return neutralize_cell(super().export_field(field, instance, **kwargs))
+
+
+class SpreadsheetImportMixin:
+    """For an admin that imports with django-import-export: a file that cannot be read as the
+    format chosen is said in words, in the reader's language (the library's message named a
+    Python exception class: "'BadZipFile' encountered while trying to read file")."""
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        titles = dict(form.fields["format"].choices) if "format" in form.fields else {}
+        name = titles.get(getattr(form, "cleaned_data", {}).get("format"), "")
+        form.add_error(
+            "import_file",
+            _(
+                "This file could not be read as %(format)s. Check that the format chosen "
+                "matches the file: a CSV file saved as UTF-8, or an Excel .xlsx workbook."
+            )
+            % {"format": str(name).upper() or _("the format chosen")},
+        )

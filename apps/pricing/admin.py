@@ -30,6 +30,7 @@ from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.catalog.models import Product
 from apps.core.admin_mixins import DealerColumn, NamedRelationsMixin
 from apps.core.exceptions import DomainError
+from apps.core.exports import SpreadsheetImportMixin
 from apps.core.money import money_text
 from apps.pricing.models import LIST_CODE, Price, PriceChange, PriceList, SpecialPrice
 from apps.pricing.resources import PriceResource
@@ -291,7 +292,9 @@ class PriceAdminForm(PriceBreakForm):
 
 
 @admin.register(Price)
-class PriceAdmin(NamedRelationsMixin, AuditHistoryMixin, ImportExportModelAdmin):
+class PriceAdmin(
+    NamedRelationsMixin, AuditHistoryMixin, SpreadsheetImportMixin, ImportExportModelAdmin
+):
     form = PriceAdminForm
     resource_classes = [PriceResource]
     formats = [CSV, XLSX]

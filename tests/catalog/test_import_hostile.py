@@ -90,3 +90,26 @@ def test_an_exported_formula_like_name_imports_back_unchanged(panels):
     assert not result.has_errors() and not result.has_validation_errors()
     product = Product.objects.get(sku="F-1")
     assert (product.name, product.description) == ("=1+1", "-starts with a dash")
+
+
+@pytest.mark.parametrize(
+    ("content", "chosen", "name"),
+    [
+        (b"PK\x03\x04 not a workbook at all", "1", "XLSX"),
+        (b"\xff\xfe\x00sku,name\n\x00\x81\x82\x83", "0", "CSV"),
+    ],
+    ids=["broken xlsx", "not UTF-8"],
+)
+def test_a_file_that_cannot_be_read_is_said_in_words(admin_client, content, chosen, name):
+    """The library's message named Python's exception ("'BadZipFile' encountered while trying
+    to read file"): staff read what to check instead, in their language."""
+    upload = SimpleUploadedFile(f"products.{name.lower()}", content)
+    response = admin_client.post(
+        f"{PRODUCTS}import/",
+        {"import_file": upload, "format": chosen, "resource": "0"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and not Product.objects.exists()
+    assert f"This file could not be read as {name}." in page, page[-3000:]
+    assert "encountered" not in page
