@@ -340,6 +340,11 @@ def test_an_invoice_typed_by_hand_is_not_due_before_its_date_nor_booked_twice(st
     again = client.post(url, {**data, "due_date": "2026-12-31"})
     assert again.status_code == 200
     assert "already has this document" in str(again.context["form"].errors["document_number"])
+    # typed in other letters, or with spaces around it, it is the same document
+    for typed in ("swp-1", " Swp-1 "):
+        other = client.post(url, {**data, "document_number": typed, "due_date": "2026-12-31"})
+        assert other.status_code == 200, typed
+        assert "already has this document" in str(other.context["form"].errors)
     assert LedgerEntry.objects.filter(customer=customer).count() == 1
     # a payment may carry the number of the invoice it pays
     payment = {**data, "kind": "payment", "amount": "-100.00", "due_date": ""}

@@ -158,6 +158,8 @@ def test_the_erp_pdf_and_xml_are_served_and_404_without_them(erp, owner):
     xml = owner.get(f"/api/v1/invoices/{with_files}/xml")
     assert xml.status_code == 200 and xml.content == b"<Invoice/>"
     assert f'filename="{with_files}.xml"' in xml["Content-Disposition"]
+    assert owner.get(f"/api/v1/invoices/{with_files}").json()["has_pdf"] is True
+    assert owner.get(f"/api/v1/invoices/{without}").json()["has_pdf"] is False
     for kind in ("xml", "pdf"):
         missing = owner.get(f"/api/v1/invoices/{without}/{kind}")
         assert missing.status_code == 404 and missing.json()["code"] == "not_found", kind

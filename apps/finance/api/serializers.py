@@ -58,7 +58,7 @@ class InvoiceSummarySerializer(serializers.ModelSerializer):
         ]
 
     def get_has_pdf(self, invoice) -> bool:
-        return True  # the ERP's PDF, or one rendered on request
+        return bool(invoice.pdf)  # the API serves the ERP's PDF only
 
     def get_has_xml(self, invoice) -> bool:
         return bool(invoice.xml)

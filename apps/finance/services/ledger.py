@@ -150,7 +150,8 @@ def _document_not_booked(customer, kind: str, number: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_DOCUMENT_LOCK | customer.pk])
     same = (
-        LedgerEntry.objects.filter(customer=customer, kind=kind, document_number=number)
+        # a number typed in other letters is the same document (DMO2026… and dmo2026…)
+        LedgerEntry.objects.filter(customer=customer, kind=kind, document_number__iexact=number)
         .order_by("id")
         .first()
     )

@@ -212,7 +212,7 @@ INVOICE_RECORD = RecordSchema(
         kind="pdf",
         required=False,
         allow_null=True,
-        help_text="The invoice's PDF, base64 (else one is rendered on request).",
+        help_text="The invoice's PDF, base64 (without one the dealer API answers 404 for it).",
     ),
 )
 
