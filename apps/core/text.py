@@ -30,6 +30,7 @@ _CONTROL_IN_LINE = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")
 NULL_CHARACTERS = gettext_lazy("Null characters are not allowed.")
 SURROGATES = gettext_lazy("Surrogate characters are not allowed: U+{code_point:X}.")
 CONTROL_CHARACTERS = gettext_lazy("Control characters are not allowed: U+{code_point:04X}.")
+LINE_BREAKS = gettext_lazy("Write this on one line: no line breaks (U+{code_point:04X}).")
 
 
 def check_text(text: str, *, single_line: bool = False) -> None:
@@ -54,7 +55,9 @@ def control_problem(text: str, *, single_line: bool = False) -> str | None:
     control = (_CONTROL_IN_LINE if single_line else _CONTROL).search(text)
     if control is None:
         return None
-    return str(CONTROL_CHARACTERS).format(code_point=ord(control.group()))
+    # a line break or separator in one line is no control character to the person who typed it
+    message = LINE_BREAKS if control.group() in "\n\r\u2028\u2029" else CONTROL_CHARACTERS
+    return str(message).format(code_point=ord(control.group()))
 
 
 def is_digits(text: str) -> bool:
