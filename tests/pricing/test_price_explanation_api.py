@@ -51,6 +51,9 @@ def test_a_bad_quantity_is_400_and_an_unknown_product_404(dealer_client):
         shop.owner.get("/api/v1/products/A-1/price-explanation?quantity=1000000").status_code == 200
     )
     assert shop.owner.get("/api/v1/products/NOPE/price-explanation").status_code == 404
+    # an empty parameter counts as absent, as everywhere in the API: quantity 1
+    empty = shop.owner.get("/api/v1/products/A-1/price-explanation?quantity=")
+    assert empty.status_code == 200 and empty.json()["quantity"] == 1
 
 
 def test_the_notes_give_times_in_the_distributors_time_with_its_offset(dealer_client):

@@ -75,7 +75,7 @@ class PriceExplanationView(APIView):
         explanation = price_explain_for_dealer(
             customer=request.user.customer,
             product=product,
-            quantity=request.query_params.get("quantity", "1"),
+            quantity=request.query_params.get("quantity") or "1",  # empty: as absent
         )
         # amounts as text (as everywhere in the API), times ISO 8601
         return Response(json.loads(json.dumps(explanation, cls=DjangoJSONEncoder)))
