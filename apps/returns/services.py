@@ -424,8 +424,8 @@ def _clean_receipt(request: ReturnRequest, lines) -> dict[int, dict]:
             continue
         serials = raw.get("serial_numbers")
         if line.order_line.product.serial_tracked:
-            if serials is None and quantity == line.quantity:
-                serials = list(line.serial_numbers)
+            if serials is None and quantity in (0, line.quantity):  # none, or all it named
+                serials = list(line.serial_numbers) if quantity else []
             if (
                 not isinstance(serials, list)
                 or len(serials) != quantity

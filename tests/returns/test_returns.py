@@ -331,6 +331,29 @@ def test_a_receipt_of_more_than_asked_or_of_nothing_is_refused(shop, order, inte
     assert not StockMovement.objects.filter(kind="return").exists()
 
 
+def test_a_serial_tracked_line_received_as_none_needs_no_serial_numbers(
+    shop, order, integration_client
+):
+    """Nothing came back of the camera: quantity 0 and no serials is that (it was refused as
+    "Name the 0 serial numbers received")."""
+    erp = integration_client()
+    cameras = ["CAM-001", "CAM-002"]
+    number = ask(
+        shop.owner, order, [line("A-1", 2), line("CAM", 2, "defective", serial_numbers=cameras)]
+    ).json()["number"]
+    erp_status(erp, number, "approved")
+    response = erp_status(
+        erp,
+        number,
+        "received",
+        lines=[{"sku": "A-1", "quantity": 2}, {"sku": "CAM", "quantity": 0}],
+    )
+    assert response.status_code == 200, response.content
+    lines = {x["sku"]: x for x in response.json()["lines"]}
+    assert (lines["A-1"]["received_quantity"], lines["CAM"]["received_quantity"]) == (2, 0)
+    assert not SerialNumber.objects.filter(serial__in=cameras, status="in_stock").exists()
+
+
 # --- the status machine and the ERP -----------------------------------------------------------
 
 
