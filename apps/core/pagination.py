@@ -16,6 +16,7 @@ import json
 from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -72,6 +73,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
             if param["name"] == self.page_query_param:
                 param["schema"].update({"minimum": 1})
         return params
+
+
+def page_parameters() -> tuple[OpenApiParameter, OpenApiParameter]:
+    """``page`` and ``page_size`` as the paginator documents them, for a view that lists its
+    parameters itself (``extend_schema(parameters=...)``): the bounds it enforces."""
+    return (
+        OpenApiParameter(
+            "page", {"type": "integer", "minimum": 1}, OpenApiParameter.QUERY, required=False
+        ),
+        OpenApiParameter(
+            "page_size",
+            {"type": "integer", "minimum": 1, "maximum": settings.API_MAX_PAGE_SIZE},
+            OpenApiParameter.QUERY,
+            required=False,
+        ),
+    )
 
 
 class ChangesPagination(PageNumberPagination):

@@ -43,6 +43,35 @@ class ErrorSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Field path -> messages; `non_field_errors` for the request as a whole.",
     )
+    retry_after = serializers.IntegerField(
+        required=False,
+        help_text="429, 503 and a locked account: the seconds to wait, as `Retry-After` says.",
+    )
+
+
+class ShortLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    requested = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="What can be ordered now.")
+
+
+class ConflictSerializer(ErrorSerializer):
+    """A 409's body: the error, with what the conflict is about."""
+
+    status = serializers.CharField(
+        required=False, help_text="`invalid_transition`: the object's status now."
+    )
+    allowed = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="`invalid_transition`: the statuses this caller may move it to from here.",
+    )
+    lines = ShortLineSerializer(
+        many=True,
+        required=False,
+        help_text="`insufficient_stock`: each line short of stock, with what is available "
+        "(`errors` is empty then).",
+    )
 
 
 _DESCRIPTIONS = {
@@ -119,7 +148,7 @@ class AutoSchema(BaseAutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(
                     OpenApiResponse(
-                        ErrorSerializer,
+                        ConflictSerializer if code == "409" else ErrorSerializer,
                         description=_IDEMPOTENCY_DESCRIPTIONS.get(code, _DESCRIPTIONS[code]),
                     ),
                     code,

@@ -84,7 +84,9 @@ def test_every_authenticated_operation_documents_its_errors_with_the_error_shape
         assert "422" not in codes, f"{method} {path}"
         for code in codes & {"400", "401", "403", "404", "409", "503"}:
             body = operation["responses"][code]["content"]["application/json"]["schema"]
-            assert body == {"$ref": "#/components/schemas/Error"}, f"{method} {path} {code}"
+            # a 409 names what it conflicts with (`lines` short of stock, `allowed` statuses)
+            shape = "Conflict" if code == "409" else "Error"
+            assert body == {"$ref": f"#/components/schemas/{shape}"}, f"{method} {path} {code}"
 
 
 def _responses(schema, method, path):
@@ -140,3 +142,17 @@ def test_strict_request_bodies_refuse_unknown_fields_in_the_schema_too(schema):
     components = schema["components"]["schemas"]
     assert components["OrderCreateRequest"]["additionalProperties"] is False
     assert components["CartItemInputRequest"]["additionalProperties"] is False
+
+
+def test_a_conflict_documents_the_fields_it_answers_beside_the_error(schema):
+    """The 409 of a short line answers `lines` (its `errors` empty): the schema had no such
+    field, and told clients to read `errors`."""
+    conflict = schema["components"]["schemas"]["Conflict"]["properties"]
+    assert {"detail", "code", "errors", "lines", "allowed", "status"} <= set(conflict)
+    assert conflict["lines"]["items"] == {"$ref": "#/components/schemas/ShortLine"}
+    placing = _responses(schema, "POST", "/api/v1/orders")["409"]["description"]
+    assert "`lines`" in placing
+    for path in ("/api/integration/v1/orders", "/api/integration/v1/webhook-deliveries"):
+        parameters = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert parameters["page"]["minimum"] == 1, path
+        assert (parameters["page_size"]["minimum"], parameters["page_size"]["maximum"]) == (1, 100)

@@ -83,3 +83,43 @@ def test_the_notes_give_times_in_the_distributors_time_with_its_offset(dealer_cl
         HTTP_ACCEPT_LANGUAGE="tr"
     )
     assert "Expired at Nov. 6, 2026 09:09 (UTC+03:00)." in notes()
+
+
+def test_the_schema_describes_the_explanation_it_answers(dealer_client):
+    """The schema said only "an object": a client generated from it knew no field."""
+    import jsonschema
+    from drf_spectacular.generators import SchemaGenerator
+
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=10)
+    campaign("For everyone, 10 %")
+    campaign("Bulk, 20 % from 50", discount_value=Decimal("20"), min_quantity=50)
+    answer = shop.owner.get("/api/v1/products/A-1/price-explanation?quantity=2").json()
+    assert answer["levels"] and answer["campaigns"] and answer["campaign"]
+
+    api = SchemaGenerator().get_schema(request=None, public=True)
+    operation = api["paths"]["/api/v1/products/{sku}/price-explanation"]["get"]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/PriceExplanation"}
+    components = api["components"]["schemas"]
+    # every object of the answer has the fields the schema names, and no other
+    jsonschema.Draft7Validator(_closed(body, components)).validate(answer)
+    (quantity,) = [p for p in operation["parameters"] if p["name"] == "quantity"]
+    assert (quantity["schema"]["minimum"], quantity["schema"]["maximum"]) == (1, 1_000_000)
+
+
+def _closed(node, components):
+    """An OpenAPI 3.0 schema as JSON Schema with its references inlined: ``nullable`` as a
+    null type, and objects closed to fields the schema does not name."""
+    if isinstance(node, list):
+        return [_closed(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _closed(components[node["$ref"].rsplit("/", 1)[-1]], components)
+    out = {key: _closed(value, components) for key, value in node.items() if key != "nullable"}
+    if out.get("type") == "object" and "properties" in out:
+        out["additionalProperties"] = False
+    if node.get("nullable"):
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out

@@ -25,11 +25,11 @@ from apps.accounts.services import registration as registration_services
 from apps.accounts.services import users as user_services
 from apps.accounts.throttling import AuthIPRateThrottle
 from apps.core.net import client_ip, user_agent
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import ConflictSerializer, ErrorSerializer
 from apps.core.serializers import no_input, validated
 
 _LAST_OWNER = OpenApiResponse(
-    ErrorSerializer, description="`last_owner`: a company keeps at least one active owner."
+    ConflictSerializer, description="`last_owner`: a company keeps at least one active owner."
 )
 _UNAUTHORIZED = OpenApiResponse(
     ErrorSerializer, description="Bad credentials or token; `code` says why."

@@ -38,7 +38,7 @@ from apps.core.api.renderers import JSONRenderer
 from apps.core.exceptions import ServiceUnavailable
 from apps.core.i18n import portal_language
 from apps.core.links import portal_link
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import ConflictSerializer, ErrorSerializer
 from apps.core.serializers import no_input, validated
 from apps.finance import documents
 from apps.finance.api import serializers as s
@@ -336,7 +336,7 @@ class InvoiceXmlView(_InvoiceObjectView):
 
 
 def _conflict():
-    return OpenApiResponse(ErrorSerializer, description="Already answered.")
+    return OpenApiResponse(ConflictSerializer, description="Already answered.")
 
 
 _answer = dealer_permission(
@@ -495,7 +495,7 @@ class CardPaymentListView(ListModelMixin, _CardPaymentView):
         "order confirmed, the amount on your account) or `failed` with the bank's message. "
         "503 when the payment service does not answer.",
         request=s.CardPaymentStartSerializer,
-        responses={201: s.CardPaymentSerializer, 409: OpenApiResponse(ErrorSerializer)},
+        responses={201: s.CardPaymentSerializer, 409: OpenApiResponse(ConflictSerializer)},
         tags=["finance"],
     )
     def post(self, request):

@@ -60,7 +60,8 @@ from apps.core.exceptions import (
 )
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
-from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
+from apps.core.pagination import page_parameters
+from apps.core.schema import IDEMPOTENCY_KEY, ConflictSerializer, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
 from apps.core.text import (
     PLAIN_DATETIME,
@@ -654,10 +655,7 @@ class RecordSchema:
 # --- views ------------------------------------------------------------------------------------
 
 # the paging of a list, and of a pull list (``apps.core.pagination.ChangesPagination``)
-PAGES = (
-    OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
-    OpenApiParameter("page_size", int, OpenApiParameter.QUERY, required=False),
-)
+PAGES = page_parameters()
 CHANGES_PAGES = (
     *PAGES,
     OpenApiParameter(
@@ -715,7 +713,7 @@ class BatchUpsertView(IntegrationAPIView):
                     200: BatchResultSerializer,
                     413: OpenApiResponse(ErrorSerializer, description="Too many records."),
                     409: OpenApiResponse(
-                        ErrorSerializer,
+                        ConflictSerializer,
                         description="The Idempotency-Key was used with another body "
                         "(`idempotency_key_reused`), or its first request is still running.",
                     ),

@@ -27,7 +27,7 @@ from apps.accounts.models import ApiKeyScope
 from apps.catalog.images import product_image_create, validate_image
 from apps.catalog.models import Product, ProductImage
 from apps.core.idempotency import idempotent_by_key
-from apps.core.pagination import PageNumberPagination
+from apps.core.pagination import PageNumberPagination, page_parameters
 from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from apps.core.serializers import StrictInputSerializer
 from apps.integrations.api.base import IntegrationAPIView
@@ -106,8 +106,7 @@ class ProductImagesView(IntegrationAPIView):
     @extend_schema(
         parameters=[
             _SKU,
-            OpenApiParameter("page", int, OpenApiParameter.QUERY, required=False),
-            OpenApiParameter("page_size", int, OpenApiParameter.QUERY, required=False),
+            *page_parameters(),
         ],
         responses={
             200: PaginatedProductImageSerializer,

@@ -30,7 +30,7 @@ from apps.accounts.models import ApiKeyScope
 from apps.core.exceptions import NotFound, ValidationError
 from apps.core.idempotency import idempotent
 from apps.core.pagination import ChangesPagination
-from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
+from apps.core.schema import IDEMPOTENCY_KEY, ConflictSerializer
 from apps.core.serializers import StrictInputSerializer, one_line
 from apps.integrations.api.base import CHANGES_PAGES, IntegrationAPIView
 from apps.orders import services
@@ -271,7 +271,7 @@ class ErpOrderStatusView(IntegrationAPIView):
         responses={
             200: ErpOrderStatusResultSerializer,
             409: OpenApiResponse(
-                ErrorSerializer,
+                ConflictSerializer,
                 description="The status machine forbids this move (`invalid_transition`; "
                 "`allowed` lists the statuses the ERP may set now), or the Idempotency-Key "
                 "was used with another body (`idempotency_key_reused`). Nothing changed.",

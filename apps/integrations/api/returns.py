@@ -23,7 +23,7 @@ from apps.accounts.models import ApiKeyScope
 from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
 from apps.core.pagination import ChangesPagination
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import ConflictSerializer
 from apps.core.serializers import StrictInputSerializer
 from apps.integrations.api.base import CHANGES_PAGES, IntegrationAPIView
 from apps.returns.api.serializers import ReturnSerializer
@@ -168,7 +168,7 @@ class ErpReturnStatusView(IntegrationAPIView):
         responses={
             200: ErpReturnStatusResultSerializer,
             409: OpenApiResponse(
-                ErrorSerializer,
+                ConflictSerializer,
                 description="The status machine forbids this move (`invalid_transition`).",
             ),
         },

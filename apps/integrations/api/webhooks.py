@@ -18,7 +18,7 @@ from apps.core.events import ALL_EVENTS, EVENT_TYPES, subscribable_event_types
 from apps.core.exceptions import ValidationError, flatten_errors
 from apps.core.idempotency import idempotent
 from apps.core.pagination import PageNumberPagination
-from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
+from apps.core.schema import IDEMPOTENCY_KEY, ConflictSerializer
 from apps.core.serializers import StrictInputSerializer, no_input
 from apps.integrations.api.base import PAGES, IntegrationAPIView
 from apps.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -151,7 +151,7 @@ _TEST_ANSWER = inline_serializer(
 )
 _ENDPOINT_PAGE = _paginated("PaginatedWebhookEndpointList", WebhookEndpointSerializer(many=True))
 _DELIVERY_PAGE = _paginated("PaginatedWebhookDeliveryList", WebhookDeliverySerializer(many=True))
-_409 = OpenApiResponse(ErrorSerializer, description="Not possible in the current state.")
+_409 = OpenApiResponse(ConflictSerializer, description="Not possible in the current state.")
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ class WebhookEndpointListView(WebhookView):
         responses={
             201: WebhookEndpointCreatedSerializer,
             409: OpenApiResponse(
-                ErrorSerializer,
+                ConflictSerializer,
                 description="The Idempotency-Key was used with another body "
                 "(`idempotency_key_reused`), or its first request is still running.",
             ),

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
 from apps.core.idempotency import idempotent
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import ConflictSerializer, ErrorSerializer
 from apps.core.serializers import no_input, validated
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
@@ -31,7 +31,7 @@ def _cart(user) -> dict:
 
 
 def _conflict(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
+    return OpenApiResponse(ConflictSerializer, description=description)
 
 
 # --- cart -------------------------------------------------------------------------------------
@@ -178,8 +178,9 @@ class OrderListView(ListModelMixin, DealerGenericAPIView):
         responses={
             201: s.OrderSerializer,
             409: _conflict(
-                "A line is short of stock (`errors` lists each line with what is available; "
-                "nothing changed), or a request with this `Idempotency-Key` is still running."
+                "A line is short of stock (`insufficient_stock`: `lines` lists each short line "
+                "with what is available; nothing changed), or a request with this "
+                "`Idempotency-Key` is still running, or the key was used with another body."
             ),
         },
         parameters=[

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +10,9 @@ from rest_framework.views import APIView
 from apps.accounts.authentication import DealerJWTAuthentication
 from apps.accounts.permissions import IsDealerUser
 from apps.catalog.selectors import product_get
+from apps.core.money import MAX_LINE_QUANTITY
 from apps.core.schema import ErrorSerializer
+from apps.pricing.api import serializers as s
 from apps.pricing.api.serializers import QuoteInputSerializer, QuoteSerializer
 from apps.pricing.quote import quote_build
 from apps.pricing.selectors import price_explain_for_dealer
@@ -61,10 +62,15 @@ class PriceExplanationView(APIView):
         "itself (`base`, `discount`, `unit_net`, `unit_gross`, `source`) and a one-line "
         "`summary`. Unknown or hidden product: 404; a bad quantity: 400.",
         parameters=[
-            OpenApiParameter("quantity", int, OpenApiParameter.QUERY, required=False),
+            OpenApiParameter(
+                "quantity",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LINE_QUANTITY},
+                OpenApiParameter.QUERY,
+                required=False,
+            ),
         ],
         responses={
-            200: OpenApiTypes.OBJECT,
+            200: s.PriceExplanationSerializer,
             400: OpenApiResponse(ErrorSerializer, description="A bad quantity."),
             404: OpenApiResponse(ErrorSerializer, description="No such visible product."),
         },

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import ConflictSerializer
 from apps.core.serializers import validated
 from apps.orders import selectors as order_selectors
 from apps.orders.api.serializers import OrderSerializer
@@ -24,7 +24,7 @@ _accept = dealer_permission("quotes.add_quote", "orders.place_order")
 
 
 def _conflict(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
+    return OpenApiResponse(ConflictSerializer, description=description)
 
 
 class QuoteFilter(filters.FilterSet):
@@ -102,7 +102,10 @@ class QuoteAcceptView(_QuoteObjectView):
         request=s.QuoteAcceptSerializer,
         responses={
             201: OrderSerializer,
-            409: _conflict("Not sent, used, expired, or a line short of stock."),
+            409: _conflict(
+                "Not sent, used or expired, or a line short of stock (`insufficient_stock`: "
+                "`lines` lists each short line with what is available)."
+            ),
         },
         tags=["quotes"],
     )

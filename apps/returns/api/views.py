@@ -14,7 +14,7 @@ from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
 from apps.core.api.parsers import SafeJSONParser, json_body_loads
 from apps.core.exceptions import ValidationError
-from apps.core.schema import ErrorSerializer
+from apps.core.schema import ConflictSerializer
 from apps.core.serializers import no_input
 from apps.returns.api import serializers as s
 from apps.returns.models import ReturnRequest, ReturnStatus
@@ -35,7 +35,7 @@ class ReturnFilter(filters.FilterSet):
 
 
 def _conflict(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
+    return OpenApiResponse(ConflictSerializer, description=description)
 
 
 def _detail_queryset():
