@@ -705,6 +705,8 @@ INTEGRATION_MAX_BATCH = env_int("INTEGRATION_MAX_BATCH", 5000)
 
 # Outbound webhooks (apps/integrations): the outbox, Standard Webhooks signatures, retries.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+# the demo's loopback webhook receiver (./dev demo sets it): seed_demo subscribes an endpoint
+DEMO_WEBHOOK_URL = env_str("DEMO_WEBHOOK_URL", "")
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0)
 # seconds before attempts 2..6; the 6th failure dead-letters the delivery

@@ -44,7 +44,8 @@ def login_line() -> str:
     )
 
 
-def seed_integration(options) -> list[str]:
+def demo_key_ensure() -> ApiKey:
+    """The ERP connector's demo key, as printed: every scope, no expiry, any address."""
     key, _created = ApiKey.objects.get_or_create(
         prefix=DEMO_KEY_PREFIX, defaults={"name": DEMO_KEY_NAME, "hashed_key": ""}
     )
@@ -53,6 +54,11 @@ def seed_integration(options) -> list[str]:
     key.revoked_at = key.expires_at = None
     key.allowed_ips = []
     key.save()
+    return key
+
+
+def seed_integration(options) -> list[str]:
+    demo_key_ensure()
     client = _client()
     # the ERP sends its active dealers again, as a nightly sync would (nothing changes)
     dealers = [

@@ -32,6 +32,7 @@ from apps.demo.pricing import STEPS as PRICING_STEPS
 from apps.demo.quotes import STEPS as QUOTES_STEPS
 from apps.demo.returns import STEPS as RETURNS_STEPS
 from apps.demo.schedule import STEPS as SCHEDULE_STEPS
+from apps.demo.webhooks import STEPS as WEBHOOKS_STEPS
 from apps.finance.models import LedgerEntry
 from apps.pricing.models import Price, SpecialPrice
 
@@ -63,6 +64,9 @@ def reset_staff(options) -> None:
 STEPS = [
     ("staff", seed_staff, reset_staff),
     *ACCOUNTS_STEPS,  # staff of the other roles; demo dealers with their users and addresses
+    # the ERP connector's endpoint at ./dev demo's receiver (PostgreSQL): the events that follow
+    # are delivered to it, signed
+    *WEBHOOKS_STEPS,
     *CATALOG_STEPS,  # categories, brands, --products N products; their stock in IST and ANK
     *PRICING_STEPS,  # LIST/tier prices, special prices of DEMO001, two campaigns
     *ORDERS_STEPS,  # orders in every status for three demo dealers
