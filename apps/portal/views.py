@@ -55,7 +55,13 @@ from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
 from apps.core import views as core_views
 from apps.core.clock import business_today
-from apps.core.exceptions import Conflict, DomainError, NotAuthenticated, ValidationError
+from apps.core.exceptions import (
+    Conflict,
+    DomainError,
+    NotAllowed,
+    NotAuthenticated,
+    ValidationError,
+)
 from apps.core.i18n import portal_language
 from apps.core.idempotency import idempotent_by_key
 from apps.core.net import client_ip
@@ -276,8 +282,8 @@ class LoginView(PortalView):
                 request.session[SMS_PENDING] = {"user": user.pk, "next": wanted}
                 messages.info(request, notice.detail)
                 return HttpResponseRedirect(reverse("portal:login-code"))
-        except NotAuthenticated as exc:
-            return _login_refused(request, exc.detail, 401, email=email, next=wanted)
+        except (NotAuthenticated, NotAllowed) as exc:  # NotAllowed: the company's status
+            return _login_refused(request, exc.detail, exc.status_code, email=email, next=wanted)
         login_complete(user=user, ip=ip, user_agent=agent)
         return _signed_in(request, user, wanted)
 

@@ -179,10 +179,14 @@ def test_logout_with_a_used_token_answers_401(api_client):
     ],
 )
 def test_users_of_pending_suspended_or_rejected_companies_cannot_log_in(api_client, status, code):
+    """The password is right: authenticated, not allowed (API.md's 403), as a request with a
+    good token of that company answers; a wrong password says nothing of the company."""
     user = DealerUserFactory(customer__status=status)
     response = token_pair(api_client, user)
-    assert response.status_code == 401
+    assert response.status_code == 403
     assert response.json()["code"] == code
+    wrong = api_client.post("/api/v1/auth/token", {"email": user.email, "password": "Wrong-2026!"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
 
 
 def test_inactive_user_cannot_log_in(api_client):
@@ -203,7 +207,7 @@ def test_existing_access_token_stops_working_when_the_company_is_suspended(api_c
     assert response.status_code == 403
     assert response.json()["code"] == "customer_suspended"
     refreshed = APIClient().post("/api/v1/auth/token/refresh", {"refresh": tokens["refresh"]})
-    assert refreshed.status_code == 401
+    assert refreshed.status_code == 403 and refreshed.json()["code"] == "customer_suspended"
 
 
 def test_existing_access_token_stops_working_when_the_user_is_deactivated(api_client):

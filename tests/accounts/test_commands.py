@@ -515,7 +515,7 @@ class TestAfterOneSeedDemoRun:
             m for line in lines if (m := LOGIN_LINE.match(line)) and m["code"] == "DEMO004"
         )
         response = token_for(pending["email"], pending["password"])
-        assert response.status_code == 401
+        assert response.status_code == 403
         assert response.json()["code"] == "customer_pending"
 
 

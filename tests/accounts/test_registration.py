@@ -61,12 +61,12 @@ def test_the_owner_cannot_log_in_until_verified_and_then_approved(api_client):
     api_client.post(URL, body(), format="json")
     credentials = {"email": "owner@anadolu.example", "password": "Very-Strong-2026!"}
     response = api_client.post("/api/v1/auth/token", credentials)
-    assert response.status_code == 401
+    assert response.status_code == 403
     assert response.json()["code"] == "email_unverified"
 
     assert verify(api_client).status_code == 204
     response = api_client.post("/api/v1/auth/token", credentials)
-    assert response.status_code == 401
+    assert response.status_code == 403
     assert response.json()["code"] == "customer_pending"
 
     customer_approve(customer=Customer.objects.get(tax_number="4540536920"), by=None)

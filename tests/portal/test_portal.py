@@ -108,6 +108,21 @@ def test_a_company_suspended_after_sign_in_is_signed_out_and_orders_nothing(shop
     assert after.status_code == 302 and after["Location"].startswith("/portal/login/")
 
 
+def test_signing_in_to_a_company_waiting_for_approval_says_so(shop):
+    """The right password of a company that may not sign in: the form says why, with the
+    API's status (403: the person is known, the company not allowed)."""
+    from tests.factories import DealerUserFactory
+
+    user = DealerUserFactory(customer=shop.customer, role="owner", password=PASSWORD)
+    shop.customer.status = "pending"
+    shop.customer.save(update_fields=["status"])
+    client = Client()
+    refused = client.post("/portal/login/", {"email": user.email, "password": PASSWORD})
+    assert refused.status_code == 403
+    assert "onay" in refused.content.decode().lower()
+    assert client.get("/portal/cart/").status_code == 302  # not signed in
+
+
 def test_a_person_switched_off_after_sign_in_is_told_so_not_shown_a_bare_sign_in_form(shop):
     """The next page was the sign-in form with no word; only signing in again said why."""
     client, user = browser(shop)

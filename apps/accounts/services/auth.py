@@ -31,11 +31,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from apps.accounts import lockout
-from apps.accounts.authentication import TOKEN_FAMILY_CLAIM, TOKEN_VERSION_CLAIM, account_refusal
+from apps.accounts.authentication import (
+    COMPANY_REFUSALS,
+    TOKEN_FAMILY_CLAIM,
+    TOKEN_VERSION_CLAIM,
+    account_refusal,
+)
 from apps.accounts.models import AuthEvent, SmsLoginCode, User
 from apps.accounts.throttling import AccountEmailThrottle
 from apps.accounts.two_factor import two_factor_applies
-from apps.core.exceptions import NotAuthenticated, ValidationError
+from apps.core.exceptions import NotAllowed, NotAuthenticated, ValidationError
 from apps.notifications.services import email_notify, sms_notify
 
 
@@ -171,8 +176,18 @@ def auth_check_password(*, email: str, password: str, ip: str | None, user_agent
             user_agent=user_agent,
             detail=refusal[0],
         )
-        raise NotAuthenticated(refusal[1], code=refusal[0])
+        raise account_refused(refusal)
     return user
+
+
+def account_refused(refusal: tuple[str, str]) -> Exception:
+    """The error for an account refusal after the right credentials: about the company
+    (pending, suspended, not verified) 403, authenticated and not allowed, as a request with a
+    good token of that company; about the person (switched off) 401."""
+    code, message = refusal
+    if code in COMPANY_REFUSALS:
+        return NotAllowed(message, code=code)
+    return NotAuthenticated(message, code=code)
 
 
 def refuse_staff_with_two_factor(*, user: User, ip: str | None, user_agent: str = "") -> None:
@@ -404,7 +419,7 @@ def auth_refresh(*, refresh: str, ip: str | None, user_agent: str = "") -> dict:
                 raise _invalid_token()  # the password changed since the chain began
             refusal = account_refusal(user)
             if refusal:
-                raise NotAuthenticated(refusal[1], code=refusal[0])
+                raise account_refused(refusal)
             refuse_staff_with_two_factor(user=user, ip=ip, user_agent=user_agent)
             BlacklistedToken.objects.create(token=outstanding)
             auth_event_record(
