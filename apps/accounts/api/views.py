@@ -34,6 +34,11 @@ _LAST_OWNER = OpenApiResponse(
 _UNAUTHORIZED = OpenApiResponse(
     ErrorSerializer, description="Bad credentials or token; `code` says why."
 )
+_COMPANY_REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description="The credentials are right but the company may not sign in: "
+    "`email_unverified`, `customer_pending`, `customer_suspended` or `customer_inactive`.",
+)
 
 
 def _ctx(request) -> dict:
@@ -56,7 +61,7 @@ class PublicAPIView(APIView):
 class TokenObtainView(PublicAPIView):
     @extend_schema(
         request=s.TokenObtainSerializer,
-        responses={200: s.TokenPairSerializer, 401: _UNAUTHORIZED},
+        responses={200: s.TokenPairSerializer, 401: _UNAUTHORIZED, 403: _COMPANY_REFUSED},
         tags=["auth"],
         summary="Log in with e-mail and password",
         description="Answers an access token (15 minutes) and a refresh token (7 days). An "
@@ -75,7 +80,7 @@ class TokenObtainView(PublicAPIView):
 class TokenRefreshView(PublicAPIView):
     @extend_schema(
         request=s.RefreshInputSerializer,
-        responses={200: s.TokenPairSerializer, 401: _UNAUTHORIZED},
+        responses={200: s.TokenPairSerializer, 401: _UNAUTHORIZED, 403: _COMPANY_REFUSED},
         tags=["auth"],
         summary="Rotate a refresh token (the old one stops working)",
         description="Answers a new access and refresh token; the refresh token sent is "
