@@ -296,6 +296,10 @@ def test_the_test_event_goes_through_the_delivery_path_to_that_endpoint_only(cli
     assert other_server.seen() == []
     listed = client.get(DELIVERIES, {"event_type": "webhook.test"}).json()
     assert listed["count"] == 1 and listed["results"][0]["status"] == "delivered"
+    # a type that does not exist is refused, as an unknown status is (it listed nothing)
+    for name, value in (("event_type", "order.creatd"), ("status", "sent")):
+        refused = client.get(DELIVERIES, {name: value})
+        assert refused.status_code == 400 and list(refused.json()["errors"]) == [name]
 
 
 def test_a_test_told_to_come_back_in_an_hour_does_not_hold_the_next_test(client, receiver):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -130,6 +131,14 @@ class DeliveryFilterSerializer(serializers.Serializer):
     endpoint = serializers.IntegerField(min_value=1, required=False)
     status = serializers.ChoiceField(choices=DELIVERY_STATUSES, required=False)
     event_type = serializers.CharField(max_length=64, required=False)
+
+    def validate_event_type(self, value: str) -> str:
+        # as `status`: a type that does not exist is a mistake, not an empty list
+        if value not in EVENT_TYPES:
+            raise serializers.ValidationError(
+                _("Unknown event type: %(type)s.") % {"type": value[:64]}
+            )
+        return value
 
 
 def _paginated(name: str, item: serializers.Serializer):
