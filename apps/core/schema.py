@@ -12,6 +12,8 @@ Rules applied to every operation, so no view has to remember them:
 - An optional query parameter may be sent empty (``allowEmptyValue``): it is then absent.
 - A request body read by a ``StrictInputSerializer`` says ``additionalProperties: false``:
   the server refuses fields it does not know, so the schema says so.
+- A list body with a bound (``ListSerializer(max_length=...)``: the feeds' batch) says
+  ``maxItems``.
 - Descriptions come from ``extend_schema(description=...)`` only, never from docstrings: a
   view's docstring is written for the next engineer, not for API users.
 """
@@ -117,6 +119,14 @@ class AutoSchema(BaseAutoSchema):
             if parameter.get("in") == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
         return parameters
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        # a list body with a bound (the feeds' batch size): the schema says it
+        limit = getattr(serializer, "max_length", None)
+        if isinstance(serializer, serializers.ListSerializer) and limit and schema:
+            schema = {**schema, "maxItems": limit}
+        return schema, required
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)

@@ -156,3 +156,14 @@ def test_a_conflict_documents_the_fields_it_answers_beside_the_error(schema):
         parameters = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
         assert parameters["page"]["minimum"] == 1, path
         assert (parameters["page_size"]["minimum"], parameters["page_size"]["maximum"]) == (1, 100)
+
+
+def test_the_feeds_bodies_say_how_many_records_a_batch_takes(schema, settings):
+    """More than INTEGRATION_MAX_BATCH records answer 413: a client built from the schema knew
+    no bound."""
+    feeds = ("products", "stock", "prices", "special-prices", "customers", "invoices", "payments")
+    for feed in feeds:
+        operation = schema["paths"][f"/api/integration/v1/{feed}"]["post"]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert body["type"] == "array", feed
+        assert body["maxItems"] == settings.INTEGRATION_MAX_BATCH, feed

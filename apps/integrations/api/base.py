@@ -708,7 +708,9 @@ class BatchUpsertView(IntegrationAPIView):
 
             key = "/".join(cls.batch_unique) or cls.key_field
             cls.post = extend_schema(
-                request=cls.record_serializer_class(many=True),
+                request=cls.record_serializer_class(
+                    many=True, max_length=settings.INTEGRATION_MAX_BATCH
+                ),
                 responses={
                     200: BatchResultSerializer,
                     413: OpenApiResponse(ErrorSerializer, description="Too many records."),
