@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import Address, AuthEvent, Consent, Customer, DealerRole, User
@@ -61,6 +62,9 @@ class TaxNumberField(serializers.CharField):
         return value
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^[A-Za-z]{2}$", "default": "TR", "example": "TR"}
+)
 class CountryField(serializers.CharField):
     """An assigned ISO 3166-1 alpha-2 code; lower case is accepted and stored upper case."""
 

@@ -138,7 +138,7 @@ class AccountStatementView(_CompanyView):
         description="The opening balance at `date_from`, every entry to `date_to` (date, due "
         "date, document number, type, debit, credit, running balance, description) and the "
         "closing balance. Defaults: from January 1 of this year to today, or to the latest "
-        "entry when it is dated later. `format=csv` is "
+        "entry when it is dated later; at most 10 years (3,660 days) at a time. `format=csv` is "
         "UTF-8 with a byte order mark (`separator=semicolon`: `;` and decimal commas, for "
         "Excel in Turkish); `format=pdf` a printable statement.",
         parameters=[s.StatementQuerySerializer],
