@@ -59,7 +59,7 @@ def demo_key_ensure() -> ApiKey:
 
 def seed_integration(options) -> list[str]:
     demo_key_ensure()
-    client = _client()
+    client = demo_client()
     # the ERP sends its active dealers again, as a nightly sync would (nothing changes)
     dealers = [
         {
@@ -107,7 +107,7 @@ def seed_integration(options) -> list[str]:
     return [login_line()]
 
 
-def _client() -> Client:
+def demo_client() -> Client:
     """A client of this process's own endpoints, on a host the settings allow."""
     hosts = [h for h in settings.ALLOWED_HOSTS if h and h != "*"]
     host = (
@@ -128,7 +128,16 @@ def _post(client: Client, resource: str, records: list[dict]) -> None:
 
 
 def reset_integration(options) -> None:
-    # the batches' log stays, as audit entries do (it no longer names a key)
+    # the key's webhook endpoints (apps.demo.webhooks) go first, through the API, with their
+    # deliveries; the batches' log stays, as audit entries do (it no longer names a key)
+    if ApiKey.objects.filter(prefix=DEMO_KEY_PREFIX).exists():
+        demo_key_ensure()
+        client = demo_client()
+        listed = client.get(
+            "/api/integration/v1/webhook-endpoints", {"page_size": 100}, secure=True
+        )
+        for item in listed.json().get("results", []) if listed.status_code == 200 else []:
+            client.delete(f"/api/integration/v1/webhook-endpoints/{item['id']}", secure=True)
     ApiKey.objects.filter(prefix=DEMO_KEY_PREFIX).delete()
 
 

@@ -147,7 +147,8 @@ def test_the_purchase_path_runs_through_a_client_generated_from_the_schema(
         items=[models.ItemInputRequest(sku=shop.in_stock, quantity=1)],
     )
     reused = orders_create.sync_detailed(client=dealer, body=other, idempotency_key=key)
-    assert reused.status_code == 409 and isinstance(reused.parsed, models.Error)
+    assert reused.status_code == 409 and isinstance(reused.parsed, models.Conflict)
+    assert reused.parsed.code == "idempotency_key_reused"
 
     # 409: more than there is in stock; nothing is placed
     short = orders_create.sync_detailed(
@@ -157,7 +158,10 @@ def test_the_purchase_path_runs_through_a_client_generated_from_the_schema(
             items=[models.ItemInputRequest(sku=shop.scarce, quantity=2)],
         ),
     )
-    assert short.status_code == 409 and isinstance(short.parsed, models.Error)
+    assert short.status_code == 409 and isinstance(short.parsed, models.Conflict)
+    # the generated client reads the short lines: the schema names them
+    (line,) = short.parsed.lines
+    assert (line.sku, line.requested, line.available) == (shop.scarce, 2, 1)
     assert Order.objects.count() == 1
 
     # cancel, then 409 on a second cancel
@@ -172,4 +176,5 @@ def test_the_purchase_path_runs_through_a_client_generated_from_the_schema(
     twice = cancel.sync_detailed(
         number=order.number, client=dealer, body=models.RequiredReasonRequest(reason="Again")
     )
-    assert twice.status_code == 409 and isinstance(twice.parsed, models.Error)
+    assert twice.status_code == 409 and isinstance(twice.parsed, models.Conflict)
+    assert twice.parsed.status == "cancelled" and twice.parsed.allowed == []

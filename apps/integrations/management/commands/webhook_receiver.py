@@ -1,9 +1,11 @@
-"""``demo_webhook_receiver [--host 127.0.0.1] [--port 8766] [--log FILE] [--exit-with-parent]``:
-the demo's webhook receiver, as the ERP connector would run one: it checks each request's
-Standard Webhooks signature with the demo endpoint's secret, answers 204 (401 to a bad
-signature), and writes one line per event: time, type, ``webhook-id``, what it says about it.
-A ``webhook-id`` it has seen is answered 204 again and written as a repeat (receivers
-deduplicate by it). Never for production: the secret is the demo's, fixed."""
+"""``webhook_receiver [--host 127.0.0.1] [--port 8766] [--log FILE] [--secret whsec_...]
+[--exit-with-parent]``: a loopback webhook receiver, as a subscriber would run one, for the demo
+and for trying an endpoint. It checks each request's Standard Webhooks signature (with
+``--secret``, else with the secret of each endpoint registered at its address, read from the
+database when the request comes), answers 204 (401 to a signature none of them made), and
+writes one line per event: time, type, ``webhook-id``, what it made of it. A ``webhook-id`` it
+has seen is answered 204 again and written as a repeat (receivers deduplicate by it). Not for
+production: it keeps nothing but the lines."""
 
 from __future__ import annotations
 
@@ -15,39 +17,40 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from apps.core.commands import OneLineErrorsCommand
-from apps.demo.webhooks import DEMO_WEBHOOK_PORT, demo_webhook_secret
+from apps.integrations.models import WebhookEndpoint
 
 MAX_BODY = 5 * 1024 * 1024
+DEFAULT_PORT = 8766
 
 
 class Command(OneLineErrorsCommand):
     help = (
-        "Run the demo's loopback webhook receiver: checks each signature with the demo "
-        "endpoint's secret and writes a line per event received. Demo only."
+        "Run a loopback webhook receiver that checks each signature (with --secret, or the "
+        "secrets of the endpoints registered at its address) and writes a line per event. "
+        "For the demo and for trying an endpoint, never for production."
     )
     requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-        parser.add_argument(
-            "--port", type=int, default=DEMO_WEBHOOK_PORT, help=f"port ({DEMO_WEBHOOK_PORT})"
-        )
+        parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
         parser.add_argument("--log", help="append the lines to this file (default: stdout)")
+        parser.add_argument("--secret", help="the endpoint's signing secret (whsec_...)")
         parser.add_argument(
             "--exit-with-parent",
             action="store_true",
             help="stop when the process that started it ends (./dev demo runs it)",
         )
 
-    def handle(self, *args, host, port, log, exit_with_parent, **options):
+    def handle(self, *args, host, port, log, secret, exit_with_parent, **options):
         if not 0 <= port <= 65535:
             raise CommandError(f"--port: expected 0 to 65535, got {port}")
         out = open(log, "a", encoding="utf-8") if log else sys.stdout  # noqa: SIM115 - served until the end
-        verifier = Webhook(demo_webhook_secret())
         seen: set[str] = set()
         lock = threading.Lock()
 
@@ -55,6 +58,27 @@ class Command(OneLineErrorsCommand):
             with lock:
                 out.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {line}\n")
                 out.flush()
+
+        def secrets_for(path: str) -> list[str]:
+            if secret:
+                return [secret]
+            urls = {f"http://{host}:{server.server_address[1]}{path}"}
+            if host == "127.0.0.1":
+                urls.add(f"http://localhost:{server.server_address[1]}{path}")
+            try:
+                endpoints = WebhookEndpoint.objects.filter(url__in=urls)
+                return list(endpoints.values_list("secret", flat=True))
+            finally:
+                connection.close()  # this request's thread ends with it
+
+        def verified(body: bytes, headers: dict, path: str) -> bool:
+            for candidate in secrets_for(path):
+                try:
+                    Webhook(candidate).verify(body, headers)
+                    return True
+                except WebhookVerificationError:
+                    continue
+            return False
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the sender reuses its connection
@@ -67,10 +91,15 @@ class Command(OneLineErrorsCommand):
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 webhook_id = headers.get("webhook-id", "")
                 try:
-                    verifier.verify(body, headers)
                     event = json.loads(body)
-                except (WebhookVerificationError, ValueError) as exc:
-                    write(f"REFUSED {webhook_id or '-'} {self.path}: {exc}")
+                    ok = verified(body, headers, self.path)
+                except ValueError:
+                    ok = False
+                except Exception as exc:  # the database, say: the sender retries
+                    write(f"ERROR {webhook_id or '-'} {self.path}: {type(exc).__name__}: {exc}")
+                    return self._answer(503)
+                if not ok:
+                    write(f"REFUSED {webhook_id or '-'} {self.path}: no secret of it signed this")
                     return self._answer(401)
                 with lock:
                     repeat = webhook_id in seen
@@ -85,7 +114,7 @@ class Command(OneLineErrorsCommand):
                 self.end_headers()
 
             def log_message(self, format, *args):
-                return
+                return  # the lines above say it all
 
         if exit_with_parent:
             parent = os.getppid()
@@ -100,7 +129,7 @@ class Command(OneLineErrorsCommand):
             server = ThreadingHTTPServer((host, port), Handler)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc}") from exc
-        self.stdout.write(f"Demo webhook receiver on http://{host}:{server.server_address[1]}")
+        self.stdout.write(f"Webhook receiver on http://{host}:{server.server_address[1]}")
         self.stdout.flush()
         try:
             server.serve_forever()
