@@ -135,8 +135,10 @@ def outbox_dispatch_events(
                     endpoint.pk == event.endpoint_id
                     if event.endpoint_id
                     # a subscription starts with its endpoint: nothing from before it (events
-                    # written while no worker fanned them out are not an endpoint's history)
-                    else endpoint.receives(event.type) and endpoint.created_at <= event.created_at
+                    # written while no worker fanned them out are not an endpoint's history);
+                    # a coalesced event counts from its last part (it carries that change too)
+                    else endpoint.receives(event.type)
+                    and endpoint.created_at <= getattr(event, "last_at", event.created_at)
                 )
             ]
             WebhookDelivery.objects.bulk_create(rows)
@@ -189,6 +191,7 @@ def _coalesce(batch: list[OutboxEvent], *, now: datetime) -> list[OutboxEvent]:
     )
     for events in merged:
         carrier, others = events[0], events[1:]
+        carrier.last_at = max(event.created_at for event in events)
         kind = EVENT_TYPES.get(carrier.type)
         datas = [datas_by_id[event.pk] for event in events]
         carrier.data = kind.coalesce(datas) if kind else datas[-1]
