@@ -657,3 +657,57 @@ def test_a_name_with_a_control_character_is_refused(stocked, name):
     assert list(response.json()["errors"]) == ["name"]
     assert "Control characters are not allowed" in response.json()["errors"]["name"][0]
     assert not RequisitionList.objects.exists()
+
+
+def test_a_list_deleted_under_a_write_is_404_not_a_500(stocked):
+    """A rename, a line's change or a line's removal that reads the list, then finds it
+    deleted by another request (a second tab, a colleague) before it writes, answers 404: it
+    was a 500 (the rename's save found no row; the answer's read found no list)."""
+    from apps.core.exceptions import NotFound
+
+    user = stocked.owner.user
+    body = make(stocked.owner, items=[("A-1", 2)])
+    stale = RequisitionList.objects.get(pk=body["id"])
+    line = RequisitionListItem.objects.select_related("list").get(list=stale)
+    RequisitionList.objects.filter(pk=stale.pk).delete()
+    for write in (
+        lambda: lists_service.list_update(by=user, reqlist=stale, name="Renamed"),
+        lambda: lists_service.list_update(by=user, reqlist=stale, shared=True),
+        lambda: lists_service.list_item_update(by=user, item=line, quantity=3),
+        lambda: lists_service.list_item_delete(by=user, item=line),
+        lambda: lists_service.list_item_add(by=user, reqlist=stale, sku="A-2", quantity=1),
+    ):
+        with pytest.raises(NotFound):
+            write()
+    assert not RequisitionList.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_renaming_and_deleting_a_list_at_once_never_answers_500(stocked):
+    """Real parallel requests against PostgreSQL: each rename either lands before the delete
+    (200) or finds the list gone (404)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from rest_framework.test import APIClient
+
+    token = stocked.owner._credentials["HTTP_AUTHORIZATION"]
+
+    def call(method, url, body=None):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=token)
+        try:
+            return getattr(client, method)(url, body, format="json").status_code
+        finally:
+            connections.close_all()
+
+    for round_ in range(8):
+        list_id = make(stocked.owner, name=f"Round {round_}", items=[("A-1", 1)])["id"]
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            renames = [
+                pool.submit(call, "patch", f"{API}/{list_id}", {"name": f"R{n}"}) for n in range(2)
+            ]
+            deleted = pool.submit(call, "delete", f"{API}/{list_id}")
+            codes = [future.result() for future in renames]
+        assert deleted.result() in (204, 404)
+        assert set(codes) <= {200, 404}, codes

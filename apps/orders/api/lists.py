@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -23,6 +24,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
+from apps.core.exceptions import NotFound
 from apps.core.schema import ErrorSerializer
 from apps.core.serializers import no_input, validated
 from apps.orders import selectors, services
@@ -83,7 +85,9 @@ class _ListView(DealerGenericAPIView):
         the company (a company owner who just stopped sharing a colleague's list no longer
         sees it, but is told what it became)."""
         company_lists = super().get_queryset()
-        reqlist = selectors.requisition_list_detail_queryset(company_lists).get(pk=pk)
+        reqlist = selectors.requisition_list_detail_queryset(company_lists).filter(pk=pk).first()
+        if reqlist is None:  # deleted meanwhile (another request)
+            raise NotFound(_("This list no longer exists."))
         return Response(self.get_serializer(reqlist).data, status=code)
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
-from apps.core.exceptions import NotAllowed, ValidationError
+from apps.core.exceptions import NotAllowed, NotFound, ValidationError
 from apps.core.exports import neutralize_cell, restore_cell
 from apps.orders.models import Cart, CartItem, RequisitionList, RequisitionListItem
 from apps.orders.services.cart import (
@@ -72,8 +72,12 @@ def _line_too_big() -> str:
 
 
 def _locked(reqlist: RequisitionList) -> RequisitionList:
-    """The list's row, locked until the transaction ends (every write to its lines takes it)."""
-    return RequisitionList.objects.select_for_update().get(pk=reqlist.pk)
+    """The list's row, locked until the transaction ends (every write to it and its lines
+    takes it); deleted meanwhile (another tab, a colleague): 404."""
+    locked = RequisitionList.objects.select_for_update().filter(pk=reqlist.pk).first()
+    if locked is None:
+        raise NotFound(_("This list no longer exists."))
+    return locked
 
 
 def _touch(reqlist: RequisitionList) -> None:
@@ -166,6 +170,7 @@ def list_update(
 ) -> RequisitionList:
     """Rename and/or share (or stop sharing) the list; what is None stays as it is."""
     _check_can_edit(reqlist, by)
+    _locked(reqlist)
     fields = []
     if name is not None:
         reqlist.name = _name(name)
@@ -182,7 +187,7 @@ def list_update(
 def list_delete(*, by, reqlist: RequisitionList) -> None:
     """Delete the list with its lines (the products and the cart are untouched)."""
     _check_can_edit(reqlist, by)
-    reqlist.delete()
+    _locked(reqlist).delete()
 
 
 # --- lines ----------------------------------------------------------------------------------------
@@ -209,8 +214,9 @@ def list_item_update(*, by, item: RequisitionListItem, quantity) -> RequisitionL
     _check_can_edit(item.list, by)
     quantity = _quantity(quantity)
     _locked(item.list)
+    if not RequisitionListItem.objects.filter(pk=item.pk).update(quantity=quantity):
+        raise NotFound(_("This line is no longer in the list."))
     item.quantity = quantity
-    item.save(update_fields=["quantity"])
     _touch(item.list)
     return item
 
