@@ -7,6 +7,7 @@ import decimal
 import unicodedata
 
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import QueryDict
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -73,6 +74,21 @@ class StrictInputSerializer(serializers.Serializer):
                     },
                     code="invalid",
                 )
+            # and its BooleanField takes 0, 1, "yes": in a JSON body a boolean is true or false
+            if not isinstance(data, QueryDict):  # a form's fields are all text
+                not_boolean = [
+                    name
+                    for name, field in self.fields.items()
+                    if isinstance(field, serializers.BooleanField)
+                    and not field.read_only
+                    and data.get(name) is not None
+                    and not isinstance(data.get(name), bool)
+                ]
+                if not_boolean:
+                    raise serializers.ValidationError(
+                        {name: [_("Must be true or false.")] for name in not_boolean},
+                        code="invalid",
+                    )
         return super().to_internal_value(data)
 
 

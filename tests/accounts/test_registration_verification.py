@@ -320,4 +320,4 @@ def test_the_erp_cannot_activate_a_registration_staff_have_not_approved(
     login = api_client.post(
         "/api/v1/auth/token", {"email": "owner@anadolu.example", "password": "Very-Strong-2026!"}
     )
-    assert login.status_code == 401
+    assert login.status_code == 403  # the right password, a company not let in
