@@ -82,30 +82,44 @@ class Command(OneLineErrorsCommand):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the sender reuses its connection
+            timeout = 10  # a sender that stops sending mid-body does not hold a thread
 
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                if not 0 <= length <= MAX_BODY:
+                raw = (self.headers.get("Content-Length") or "0").strip()
+                if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+                    return self._answer(400)
+                length = int(raw)
+                if length > MAX_BODY:
                     return self._answer(413)
-                body = self.rfile.read(length)
+                try:
+                    body = self.rfile.read(length)
+                except TimeoutError:
+                    self.close_connection = True
+                    return None
+                if len(body) < length:  # the sender went away
+                    self.close_connection = True
+                    return None
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 webhook_id = headers.get("webhook-id", "")
                 try:
-                    event = json.loads(body)
                     ok = verified(body, headers, self.path)
-                except ValueError:
+                    event = json.loads(body) if ok else None
+                except (ValueError, RecursionError):
                     ok = False
                 except Exception as exc:  # the database, say: the sender retries
                     write(f"ERROR {webhook_id or '-'} {self.path}: {type(exc).__name__}: {exc}")
                     return self._answer(503)
                 if not ok:
-                    write(f"REFUSED {webhook_id or '-'} {self.path}: no secret of it signed this")
+                    write(f"REFUSED {webhook_id or '-'} {self.path}: bad signature or timestamp")
                     return self._answer(401)
+                kind = event.get("type") if isinstance(event, dict) else None
+                kind = kind if isinstance(kind, str) else "?"
                 with lock:
                     repeat = webhook_id in seen
-                    seen.add(webhook_id)
                 note = "repeat, already taken" if repeat else "signature ok"
-                write(f"{event.get('type', '?'):<24} {webhook_id} {note}")
+                write(f"{kind[:64]:<24} {webhook_id} {note}")
+                with lock:
+                    seen.add(webhook_id)
                 return self._answer(204)
 
             def _answer(self, status: int) -> None:
