@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.models import Customer, CustomerStatus
 from apps.catalog.models import Product
@@ -200,7 +200,8 @@ def _pdf(record: dict, customer: Customer, order) -> bytes:
         gross_total=record["totals"]["gross"],
     )
     lines = [InvoiceLine(position=n, **line) for n, line in enumerate(record["lines"], start=1)]
-    return invoice_pdf(invoice, lines)
+    with translation.override(settings.PORTAL_LANGUAGE_CODE):  # a Turkish ERP's document
+        return invoice_pdf(invoice, lines)
 
 
 def seed_finance(options) -> list[str]:

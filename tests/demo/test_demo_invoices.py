@@ -61,3 +61,4 @@ def test_the_first_demo_dealers_invoices_come_with_the_erps_pdf(tmp_path, dealer
     )
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
     assert invoice.number in text.stdout and invoice.customer.name in text.stdout
+    assert "Fatura numarası" in text.stdout  # a Turkish ERP's document, not an English one
