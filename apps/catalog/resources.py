@@ -299,6 +299,7 @@ class ProductResource(SafeExportResource):
         return super().export(queryset=queryset, **kwargs)
 
     def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)  # the key columns are there
         self.user = kwargs.get("user")  # the admin passes who imports
 
     def skip_row(self, instance, original, row, import_validation_errors=None):

@@ -22,7 +22,9 @@ import re
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export import resources
+from import_export.exceptions import FieldError
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
@@ -54,10 +56,31 @@ def restore_cell(value: Any) -> Any:
 
 
 class SafeExportResource(resources.ModelResource):
-    """A django-import-export ``ModelResource`` whose exported cells are neutralised."""
+    """A django-import-export ``ModelResource`` whose exported cells are neutralised, and whose
+    import names the key columns a file lacks in the reader's language (the library's message
+    is English whatever the language, and speaks of 'import_id_fields')."""
 
     def export_field(self, field, instance, **kwargs):
         return neutralize_cell(super().export_field(field, instance, **kwargs))
+
+    def before_import(self, dataset, **kwargs):
+        headers = set(dataset.headers or [])
+        missing = [
+            self.fields[name].column_name
+            for name in self.get_import_id_fields()
+            if name in self.fields and self.fields[name].column_name not in headers
+        ]
+        if missing:
+            raise FieldError(
+                ngettext(
+                    "The file has no %(columns)s column: its first row names the columns, as "
+                    "an exported file's does.",
+                    "The file has no %(columns)s columns: its first row names the columns, as "
+                    "an exported file's does.",
+                    len(missing),
+                )
+                % {"columns": ", ".join(missing)}
+            )
 
 
 class SpreadsheetImportMixin:

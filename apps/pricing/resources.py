@@ -207,6 +207,7 @@ class PriceResource(SafeExportResource):
         return super().export(queryset=queryset, **kwargs)
 
     def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)  # the key columns are there
         self.user = kwargs.get("user")
         file_name = kwargs.get("file_name") or ""
         self.reference = f"import {file_name}".strip()[:100]

@@ -113,3 +113,18 @@ def test_a_file_that_cannot_be_read_is_said_in_words(admin_client, content, chos
     assert response.status_code == 200 and not Product.objects.exists()
     assert f"This file could not be read as {name}." in page, page[-3000:]
     assert "encountered" not in page
+
+
+def test_a_file_without_its_key_column_names_it_in_the_readers_language(admin_client):
+    """The library's message was English whatever the language and spoke of
+    'import_id_fields'."""
+    upload = SimpleUploadedFile("products.csv", b"name,brand\nLamba,Nova\n", "text/csv")
+    response = admin_client.post(
+        f"{PRODUCTS}import/",
+        {"import_file": upload, "format": "0", "resource": "0"},
+        HTTP_ACCEPT_LANGUAGE="tr",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and not Product.objects.exists()
+    assert "Dosyada sku sütunu yok" in page, page[-3000:]
+    assert "import_id_fields" not in page
