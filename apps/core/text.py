@@ -30,6 +30,9 @@ _CONTROL_IN_LINE = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")
 NULL_CHARACTERS = gettext_lazy("Null characters are not allowed.")
 SURROGATES = gettext_lazy("Surrogate characters are not allowed: U+{code_point:X}.")
 CONTROL_CHARACTERS = gettext_lazy("Control characters are not allowed: U+{code_point:04X}.")
+# what ends a line to an editor or a browser: line feed, carriage return, vertical tab, form
+# feed, NEL, the line and paragraph separators
+_LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
 LINE_BREAKS = gettext_lazy("Write this on one line: no line breaks (U+{code_point:04X}).")
 
 
@@ -56,7 +59,8 @@ def control_problem(text: str, *, single_line: bool = False) -> str | None:
     if control is None:
         return None
     # a line break or separator in one line is no control character to the person who typed it
-    message = LINE_BREAKS if control.group() in "\n\r\u2028\u2029" else CONTROL_CHARACTERS
+    line_break = single_line and control.group() in _LINE_BREAKS
+    message = LINE_BREAKS if line_break else CONTROL_CHARACTERS
     return str(message).format(code_point=ord(control.group()))
 
 

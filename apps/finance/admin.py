@@ -155,7 +155,10 @@ class EntryForm(_LedgerForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind") in self.DOCUMENT_KINDS:
-            if not (cleaned.get("document_number") or "").strip():
+            if (
+                "document_number" not in self.errors
+                and not (cleaned.get("document_number") or "").strip()
+            ):
                 self.add_error(
                     "document_number",
                     gettext("Give the number of the invoice, receipt or credit note."),

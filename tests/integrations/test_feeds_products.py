@@ -260,6 +260,7 @@ def test_a_soft_deleted_product_is_revived_by_an_upsert(client):
         ({"category": "Cab\x1fles"}, "category", "Control characters are not allowed: U+001F."),
         ({"name": "two\nlines"}, "name", "Write this on one line: no line breaks (U+000A)."),
         ({"name": "two\u2028lines"}, "name", "Write this on one line: no line breaks (U+2028)."),
+        ({"name": "two\x85lines"}, "name", "Write this on one line: no line breaks (U+0085)."),
         ({"brand": "Ank\x7fa"}, "brand", "Control characters are not allowed: U+007F."),
         ({"barcodes": ["869\t1"]}, "barcodes.0", "Control characters are not allowed: U+0009."),
         ({"description": "a\x0bb"}, "description", "Control characters are not allowed: U+000B."),

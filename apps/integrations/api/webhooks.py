@@ -317,7 +317,9 @@ class WebhookDeliveryListView(WebhookView):
                 required=False,
                 enum=WebhookDelivery.Status.values,
             ),
-            OpenApiParameter("event_type", str, OpenApiParameter.QUERY, required=False),
+            OpenApiParameter(
+                "event_type", str, OpenApiParameter.QUERY, required=False, enum=sorted(EVENT_TYPES)
+            ),
             *PAGES,
         ],
         responses={
