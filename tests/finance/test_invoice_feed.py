@@ -299,3 +299,14 @@ def test_many_invoices_cost_a_constant_number_of_queries(
     assert len(large) == len(small)
     assert InvoiceLine.objects.count() == 86
     assert customer_balance(customer=dealer) == 43 * amount_of(batch(1, 1)[0])
+
+
+def test_a_bad_number_is_told_with_the_records_other_mistakes(client, dealer):
+    """The number's form was judged only once the record's other fields were right: a
+    connector fixed one mistake, sent again, and heard of the next."""
+    record = invoice(number="abc2026000000001", ettn="not-a-uuid")
+    body = post(client, INVOICES, [record])
+    (error,) = body["errors"]
+    assert {"number", "ettn"} <= set(error["errors"]), error
+    assert "Use the tax authority's form" in error["errors"]["number"][0]
+    assert not Invoice.objects.exists()

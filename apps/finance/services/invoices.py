@@ -39,6 +39,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import Customer
 from apps.core.bulk import (
@@ -61,6 +62,9 @@ from apps.orders.models import Order, OrderStatus
 from apps.orders.services.invoicing import orders_mark_invoiced
 
 NUMBER = re.compile(r"[A-Z0-9]{3}(?P<year>[0-9]{4})[0-9]{9}")
+NUMBER_FORM = gettext_lazy(
+    "Use the tax authority's form: 3 letters or digits, the year, 9 digits (ABC2026000000001)."
+)
 EXEMPTION_CODE = re.compile(r"[0-9]{3}")
 VAT_RATES = (0, 1, 10, 20)
 HUNDRED = Decimal(100)
@@ -154,12 +158,7 @@ def _check(record, customers, orders) -> Errors:
     errors: Errors = {}
     match = NUMBER.fullmatch(record["number"])
     if match is None:
-        errors["number"] = [
-            _(
-                "Use the tax authority's form: 3 letters or digits, the year, 9 digits "
-                "(ABC2026000000001)."
-            )
-        ]
+        errors["number"] = [str(NUMBER_FORM)]
     elif int(match["year"]) != record["issue_date"].year:
         errors["number"] = [_("The year in the number is not the year of issue_date.")]
     problem = recorded_date_problem(record["issue_date"])

@@ -32,6 +32,7 @@ from decimal import Decimal, DecimalException
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -176,16 +177,21 @@ class Text(RecordField):
         allow_blank: bool = False,
         multiline: bool = False,
         key: bool | str = False,  # True, or "sku": a key that names a product's pages
+        form: tuple[re.Pattern, Any] | None = None,  # (the form, the message when it is not)
         **kwargs,
     ):
         self.max_length = max_length
         self.allow_blank = allow_blank
         self.multiline = multiline
         self.key = key
+        self.form = form
         super().__init__(**kwargs)
 
     def drf_kwargs(self):
-        return {"max_length": self.max_length, "allow_blank": self.allow_blank}
+        kwargs = {"max_length": self.max_length, "allow_blank": self.allow_blank}
+        if self.form is not None:  # the schema says the form (a pattern)
+            kwargs["validators"] = [RegexValidator(self.form[0])]
+        return kwargs
 
     def clean(self, value):
         if type(value) is str:
@@ -216,6 +222,8 @@ class Text(RecordField):
         # NFC), and a column too short for it failed the whole batch's COPY
         if len(text) > self.max_length:
             raise self.fail("max_length", max_length=self.max_length)
+        if self.form is not None and not self.form[0].fullmatch(text):
+            raise FieldError(str(self.form[1]))
         return text
 
 

@@ -20,6 +20,8 @@ from apps.catalog.models import Unit, VatRate
 from apps.catalog.services.products import product_upsert_many
 from apps.core.money import MAX_AMOUNT
 from apps.finance.models import Invoice, Payment
+from apps.finance.services.invoices import NUMBER as INVOICE_NUMBER
+from apps.finance.services.invoices import NUMBER_FORM as INVOICE_NUMBER_FORM
 from apps.finance.services.invoices import invoice_create_many
 from apps.finance.services.payments import payment_record_many
 from apps.integrations.api.base import (
@@ -182,6 +184,7 @@ INVOICE_RECORD = RecordSchema(
     "ErpInvoiceRecord",
     number=Text(
         max_length=16,
+        form=(INVOICE_NUMBER, INVOICE_NUMBER_FORM),  # told with the record's other mistakes
         help_text="The tax authority's 16-character form: 3 letters or digits, the year of "
         "issue_date, 9 digits (ABC2026000000001).",
     ),
