@@ -44,7 +44,10 @@ def amount_typed(text: str, field: str) -> str:
     (``1234.56``); blank is ``""``. A dot followed by three digits groups thousands, as in
     Turkish: ``120.000`` is 120 thousand, never 120. Anything else (``1e5``, ``1_000``,
     ``1.2.3``) is a ``ValidationError`` on ``field``, never read as some other number."""
-    compact = re.sub(r"[\s\u00a0\u202f]|₺|TL", "", text or "")
+    # spaces (no-break and thin ones too, as the portal writes amounts), the currency in any
+    # case, and a typographic minus (U+2212) as the ASCII one
+    compact = re.sub(r"\s", "", (text or "").replace("\u2212", "-"))
+    compact = re.sub(r"^(-?)(?:₺|TL|TRY)|(?:₺|TL|TRY)$", r"\1", compact, flags=re.I)
     if not compact:
         return ""
     if _TURKISH_AMOUNT.fullmatch(compact):

@@ -53,6 +53,9 @@ def confirmation(company, django_capture_on_commit_callbacks):
         ("1.250.000", "1250000"),
         ("₺ 7.500", "7500"),
         ("7.500 TL", "7500"),
+        ("7.500 tl", "7500"),
+        ("7.500 TRY", "7500"),
+        ("\u22127.500", "-7500"),  # a typographic minus, as word processors write it
         ("85.19", "85.19"),
         ("1.5", "1.5"),
         ("", ""),
@@ -62,7 +65,9 @@ def test_amounts_are_read_as_dealers_type_them(typed, read):
     assert amount_typed(typed, "amount") == read
 
 
-@pytest.mark.parametrize("typed", ["1e5", "1_000", "1.2.3", "12.34.5", "bin", "1,2,3", "--1"])
+@pytest.mark.parametrize(
+    "typed", ["1e5", "1_000", "1.2.3", "12.34.5", "bin", "1,2,3", "--1", "1TL5", "₺₺5"]
+)
 def test_what_is_no_amount_is_refused_not_read_as_another_number(typed):
     with pytest.raises(ValidationError) as refused:
         amount_typed(typed, "amount")
