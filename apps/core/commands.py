@@ -7,6 +7,10 @@ argparse's); ``--help`` still shows the usage."""
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
 from django.core.management.base import BaseCommand
 
 
@@ -22,3 +26,16 @@ class OneLineErrorsCommand(BaseCommand):
 
         parser.error = error
         return parser
+
+
+def end_with_parent() -> None:
+    """End this process when the one that started it ends (``--exit-with-parent``: the
+    simulators ``./dev demo`` runs beside its web server): a daemon thread watches the parent."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()

@@ -57,38 +57,29 @@ class StrictInputSerializer(serializers.Serializer):
                         {name: [self.error_messages["read_only"]] for name in changed},
                         code="read_only",
                     )
-            # DRF's CharField takes a number as its text; the schema says string, so do we
-            not_text = [
-                name
+            # the JSON type the schema says: DRF's CharField takes a number as its text and
+            # its BooleanField 0, 1 and "yes" (a form's fields are all text: only CharField's
+            # rule holds for them)
+            checks = [
+                (
+                    serializers.CharField,
+                    str,
+                    serializers.CharField.default_error_messages["invalid"],
+                )
+            ]
+            if not isinstance(data, QueryDict):
+                checks.append((serializers.BooleanField, bool, _("Must be true or false.")))
+            wrong = {
+                name: [str(message)]
+                for field_class, kind, message in checks
                 for name, field in self.fields.items()
-                if isinstance(field, serializers.CharField)
+                if isinstance(field, field_class)
                 and not field.read_only
                 and data.get(name) is not None
-                and not isinstance(data.get(name), str)
-            ]
-            if not_text:
-                raise serializers.ValidationError(
-                    {
-                        name: [serializers.CharField.default_error_messages["invalid"]]
-                        for name in not_text
-                    },
-                    code="invalid",
-                )
-            # and its BooleanField takes 0, 1, "yes": in a JSON body a boolean is true or false
-            if not isinstance(data, QueryDict):  # a form's fields are all text
-                not_boolean = [
-                    name
-                    for name, field in self.fields.items()
-                    if isinstance(field, serializers.BooleanField)
-                    and not field.read_only
-                    and data.get(name) is not None
-                    and not isinstance(data.get(name), bool)
-                ]
-                if not_boolean:
-                    raise serializers.ValidationError(
-                        {name: [_("Must be true or false.")] for name in not_boolean},
-                        code="invalid",
-                    )
+                and not isinstance(data.get(name), kind)
+            }
+            if wrong:
+                raise serializers.ValidationError(wrong, code="invalid")
         return super().to_internal_value(data)
 
 

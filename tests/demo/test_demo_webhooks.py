@@ -6,62 +6,26 @@ process of its own: it reads the endpoint's secret from the database, so the see
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from apps.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.delivery import deliveries_send_due, outbox_dispatch_events
+from tests.integrations.receiver import receiver_command
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def demo_receiver(tmp_path, transactional_db):
-    from django.db import connection
-
-    port, log = _free_port(), tmp_path / "demo-webhooks.log"
-    db = connection.settings_dict  # the test database, where the seed writes the endpoint
-    login = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    address = f"postgres://{login}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "webhook_receiver", "--port", str(port), "--log", log],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": address},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read()
-                assert time.monotonic() < deadline, "the receiver did not start"
-                time.sleep(0.2)
+    log = tmp_path / "demo-webhooks.log"
+    with receiver_command(log) as (port, _process):
         yield f"http://127.0.0.1:{port}/erp/webhooks", log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_demos_events_reach_its_receiver_signed(demo_receiver, settings):

@@ -18,10 +18,15 @@ TCP connections the requests came on.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from standardwebhooks.webhooks import Webhook
 
@@ -151,3 +156,28 @@ class Receiver:
         """Every request carries a valid Standard Webhooks signature (their verifier)."""
         for request in self.seen():
             Webhook(secret).verify(request.body, request.headers)
+
+
+@contextmanager
+def receiver_command(log, *options: str):
+    """``manage.py webhook_receiver`` as a process of its own on a free loopback port, writing
+    to ``log``, on the test database (it reads the endpoints' secrets there): ``(port,
+    process)``; stopped on leaving."""
+    # here: the test helpers and the settings a receiver process is started with
+    from tests.conftest import free_port, subprocess_database_url, wait_for_port
+
+    port = free_port()
+    command = ["manage.py", "webhook_receiver", "--port", str(port), "--log", str(log), *options]
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DATABASE_URL": subprocess_database_url()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+        yield port, process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -4,46 +4,22 @@ a real process; hostile and odd requests are answered, never crash or hold it.""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integrations.receiver import receiver_command
+
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 @pytest.fixture
 def receiver(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     log = tmp_path / "hooks.log"
-    command = [sys.executable, "manage.py", "webhook_receiver", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--log", str(log), "--secret", SECRET],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None, process.stderr.read()
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-    yield port, log, process
-    process.terminate()
-    process.wait(timeout=10)
+    with receiver_command(log, "--secret", SECRET) as (port, process):
+        yield port, log, process
 
 
 def _raw(port: int, request: bytes, *, close_after_send: bool = False) -> bytes:

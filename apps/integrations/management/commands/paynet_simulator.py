@@ -3,14 +3,10 @@ the loopback Paynet simulator (apps/integrations/paynet_simulator.py) in the for
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from apps.core.commands import OneLineErrorsCommand
+from apps.core.commands import OneLineErrorsCommand, end_with_parent
 from apps.integrations.paynet_simulator import serve
 
 
@@ -52,14 +48,7 @@ class Command(OneLineErrorsCommand):
             self.stdout.flush()
 
         if exit_with_parent:
-            parent = os.getppid()
-
-            def watch() -> None:
-                while os.getppid() == parent:
-                    time.sleep(1)
-                os._exit(0)
-
-            threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+            end_with_parent()
         try:
             serve(host, port, secret_key=key, test_controls=test_controls, ready=ready)
         except OSError as exc:

@@ -10,10 +10,8 @@ production: it keeps nothing but the lines."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import CommandError
@@ -21,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from apps.core.commands import OneLineErrorsCommand
+from apps.core.commands import OneLineErrorsCommand, end_with_parent
 from apps.integrations.models import WebhookEndpoint
 
 MAX_BODY = 5 * 1024 * 1024
@@ -131,14 +129,7 @@ class Command(OneLineErrorsCommand):
                 return  # the lines above say it all
 
         if exit_with_parent:
-            parent = os.getppid()
-
-            def watch() -> None:
-                while os.getppid() == parent:
-                    time.sleep(1)
-                os._exit(0)
-
-            threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+            end_with_parent()
         try:
             server = ThreadingHTTPServer((host, port), Handler)
         except OSError as exc:
