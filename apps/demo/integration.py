@@ -128,8 +128,9 @@ def _post(client: Client, resource: str, records: list[dict]) -> None:
 
 
 def reset_integration(options) -> None:
-    # the key's webhook endpoints (apps.demo.webhooks) go first, through the API, with their
-    # deliveries; the batches' log stays, as audit entries do (it no longer names a key)
+    # the key's webhook endpoints (apps.demo.webhooks) go first, through the API (a soft
+    # delete: their deliveries stay on record, as any endpoint's); the batches' log stays, as
+    # audit entries do (it no longer names a key)
     if ApiKey.objects.filter(prefix=DEMO_KEY_PREFIX).exists():
         demo_key_ensure()
         client = demo_client()
