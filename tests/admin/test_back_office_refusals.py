@@ -290,8 +290,12 @@ def test_text_typed_in_a_back_office_form_holds_no_control_character(staff_clien
 
 @pytest.mark.parametrize(
     ("document", "field"),
-    [("DEK\u200b-77", "document_number"), ("DEK-٧٧", "document_number")],
-    ids=["zero-width space", "arabic-indic digits"],
+    [
+        ("DEK\u200b-77", "document_number"),
+        ("DEK-٧٧", "document_number"),
+        ("DEK\u2028-77", "document_number"),
+    ],
+    ids=["zero-width space", "arabic-indic digits", "line separator"],
 )
 def test_a_document_number_typed_by_hand_cannot_look_like_another(staff_client, document, field):
     from apps.finance.models import LedgerEntry  # here: what only this test writes
@@ -311,6 +315,8 @@ def test_a_document_number_typed_by_hand_cannot_look_like_another(staff_client, 
     )
     assert response.status_code == 200
     assert field in response.context["form"].errors
+    # one message: the number given is refused, not also asked for as if it were missing
+    assert len(response.context["form"].errors[field]) == 1
     assert not LedgerEntry.objects.filter(customer=customer).exists()
 
 

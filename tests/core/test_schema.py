@@ -152,6 +152,9 @@ def test_a_conflict_documents_the_fields_it_answers_beside_the_error(schema):
     assert conflict["lines"]["items"] == {"$ref": "#/components/schemas/ShortLine"}
     placing = _responses(schema, "POST", "/api/v1/orders")["409"]["description"]
     assert "`lines`" in placing
+    deliveries = schema["paths"]["/api/integration/v1/webhook-deliveries"]["get"]["parameters"]
+    (event_type,) = [p for p in deliveries if p["name"] == "event_type"]
+    assert "order.created" in event_type["schema"]["enum"]  # an unknown one answers 400
     for path in ("/api/integration/v1/orders", "/api/integration/v1/webhook-deliveries"):
         parameters = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
         assert parameters["page"]["minimum"] == 1, path
