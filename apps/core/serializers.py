@@ -28,7 +28,8 @@ class StrictInputSerializer(serializers.Serializer):
     Fields listed in ``echo_fields`` (read-only parts of the output, such as ``id``) may be
     sent back and are ignored; given the object's output as ``context["current"]``, an echoed
     value that differs from it is refused (a client changing an e-mail is told it cannot, not
-    answered 200 with nothing changed)."""
+    answered 200 with nothing changed). A JSON body's values have the schema's types: text is
+    a string (not a number) and a boolean ``true`` or ``false`` (not 0, 1 or "yes")."""
 
     echo_fields: tuple[str, ...] = ()
     default_error_messages = {

@@ -306,16 +306,6 @@ class ReorderResultSerializer(serializers.Serializer):
 LIST_ECHO_FIELDS = ("id", "owner", "editable", "item_count", "created_at", "updated_at")
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON ``true`` or ``false`` only: DRF's field also takes ``"yes"``, ``"0"`` or ``1``,
-    which the schema (``boolean``) does not allow."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            return data
-        self.fail("invalid", input=data)
-
-
 class NameField(serializers.CharField):
     """Trimmed, and at most ``max_length`` characters as sent (the schema's ``maxLength``
     counts the spaces a client sends too, so they count here before the trim)."""
@@ -328,7 +318,7 @@ class NameField(serializers.CharField):
 
 class RequisitionListCreateSerializer(StrictInputSerializer):
     name = NameField(max_length=100, validators=[one_line])
-    shared = StrictBooleanField(
+    shared = serializers.BooleanField(
         required=False,
         default=False,
         help_text="Every user of your company who may order "
@@ -346,7 +336,7 @@ class RequisitionListUpdateSerializer(StrictInputSerializer):
     echo_fields = LIST_ECHO_FIELDS
 
     name = NameField(max_length=100, required=False, validators=[one_line])
-    shared = StrictBooleanField(required=False)
+    shared = serializers.BooleanField(required=False)
 
 
 class RequisitionListItemUpdateSerializer(StrictInputSerializer):
