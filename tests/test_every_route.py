@@ -209,3 +209,17 @@ def test_options_on_views_without_a_serializer_class_describes_them(world):
         assert response.status_code == 200, (path, response.content[:300])
         assert "POST" in response["Allow"]
         assert response.json()["name"]
+
+
+def test_options_describes_the_body_a_post_takes_not_the_answer(world):
+    """``POST orders`` takes ``items`` and answers an order: OPTIONS lists what it takes (the
+    body its schema declares), as the cart's and the addresses' do."""
+    orders = world.dealer.options("/api/v1/orders").json()["actions"]["POST"]
+    assert {"items", "po_number", "payment_method"} <= set(orders)
+    assert "number" not in orders and "grand_total" not in orders
+    assert orders["items"]["required"] is False
+
+    # a POST that takes no body is described as such, not with the order it answers
+    order = world.by_name["number"]
+    reorder = world.dealer.options(f"/api/v1/orders/{order}/reorder").json()
+    assert reorder["actions"]["POST"] == {}

@@ -98,7 +98,28 @@ _IDEMPOTENCY_DESCRIPTIONS = {
 }
 
 
+UNDECLARED = object()  # ``AutoSchema.declared_request``: the method's schema names no body
+
+
 class AutoSchema(BaseAutoSchema):
+    _guess_request = True
+
+    def get_request_serializer(self):
+        # @extend_schema(request=...) answers before this; without it drf-spectacular guesses
+        # from the view (and warns when it cannot), which ``declared_request`` does not want
+        if not self._guess_request:
+            return UNDECLARED
+        return super().get_request_serializer()
+
+    def declared_request(self):
+        """What ``@extend_schema(request=...)`` names as this method's body (``None``: no
+        body), or ``UNDECLARED``."""
+        self._guess_request = False
+        try:
+            return self.get_request_serializer()
+        finally:
+            self._guess_request = True
+
     def get_description(self):
         # docstrings are for engineers; API users get extend_schema(description=...)
         return ""

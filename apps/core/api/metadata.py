@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import copy
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import Resolver404, resolve
+from rest_framework import exceptions, serializers
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.metadata import SimpleMetadata
+from rest_framework.request import clone_request
 
 
 class Metadata(SimpleMetadata):
-    """DRF's description of a view (name, description, renders, parses) and, where the view
-    has one serializer for its input, that serializer's fields under ``actions``.
+    """DRF's description of a view (name, description, renders, parses) and, under
+    ``actions``, the fields a POST or PUT takes.
 
     Many views here validate with serializers of their own (HackSoft-style input and output
-    serializers) and a ``GenericAPIView`` without ``serializer_class``: DRF would ask it for a
-    serializer and fail with a 500. Those views are described without ``actions``; their
-    request bodies are in the OpenAPI schema, which is the contract anyway."""
+    serializers): ``serializer_class`` is what they answer (``POST orders`` answers an order
+    but takes ``items``), and some generic views name none (DRF would fail with a 500). So a
+    method's body is the one its OpenAPI schema declares (``@extend_schema(request=...)``),
+    the contract clients are generated from; a method that declares none is described by
+    ``serializer_class`` as DRF does, or without fields when the view has none."""
 
     def determine_metadata(self, request, view):
         """A URL naming an object (``orders/{number}``) is described only to a caller who may
@@ -31,9 +37,51 @@ class Metadata(SimpleMetadata):
         return super().determine_metadata(request, view)
 
     def determine_actions(self, request, view):
-        if not has_serializer(view):
-            return {}
-        return super().determine_actions(request, view)
+        """DRF's: each of PUT and POST that the caller may use, with its body's fields."""
+        actions = {}
+        for method in {"PUT", "POST"} & set(view.allowed_methods):
+            view.request = clone_request(request, method)
+            try:
+                view.check_permissions(view.request)
+                if method == "PUT" and hasattr(view, "get_object"):
+                    view.get_object()
+                body = request_body(view, method)
+            except (exceptions.APIException, PermissionDenied, Http404):
+                continue
+            finally:
+                view.request = request
+            if body is not NOTHING:
+                actions[method] = self.get_serializer_info(body) if body is not None else {}
+        return actions
+
+
+NOTHING = object()  # a method whose body cannot be described
+
+
+def request_body(view, method: str):
+    """The serializer of ``method``'s request body: the one ``@extend_schema(request=...)``
+    declares on the view's method (``None``: no body), else the view's ``serializer_class``;
+    ``NOTHING`` when neither says (or the schema names a type that is not a serializer)."""
+    # the schema module imports DRF's views, which import this module (their metadata class)
+    from apps.core.schema import UNDECLARED
+
+    handler = getattr(view, method.lower(), None)
+    schema_class = getattr(handler, "kwargs", {}).get("schema")
+    declared = NOTHING
+    if schema_class is not None:
+        schema = schema_class()
+        schema.view, schema.method = view, method
+        if hasattr(schema, "declared_request"):
+            declared = schema.declared_request()
+    if declared is NOTHING or declared is UNDECLARED:
+        return view.get_serializer() if has_serializer(view) else NOTHING
+    if isinstance(declared, dict):  # one per media type: they take the same fields
+        declared = next(iter(declared.values()), None)
+    if isinstance(declared, type) and issubclass(declared, serializers.BaseSerializer):
+        return declared(context=view.get_serializer_context())
+    if declared is None or isinstance(declared, serializers.BaseSerializer):
+        return declared
+    return NOTHING
 
 
 def has_serializer(view) -> bool:
