@@ -1,6 +1,7 @@
 """Demo data of the back office's everyday edits, made through the services the admin calls
 and under the staff member's name, so the change history of a product, a dealer, a price and
-an address has entries to show (the set-based seed writes none):
+an address has entries to show (the set-based seed writes none), and the admin's "Recent
+actions" of each staff member lists theirs:
 
 - the Content Manager adds a line to the descriptions of three products;
 - the Finance Manager raises DEMO002's credit limit after a yearly review;
@@ -26,6 +27,7 @@ from apps.demo.accounts import (
     DEMO_CONTENT_MANAGER_EMAIL,
     DEMO_FINANCE_MANAGER_EMAIL,
     DEMO_SALES_MANAGER_EMAIL,
+    admin_logged,
     demo_staff,
 )
 from apps.demo.catalog import SKU_PREFIX
@@ -52,6 +54,7 @@ def _products(by: User) -> int:
             continue
         product.description = f"{product.description}\n\n{DESCRIPTION_NOTE}".strip()
         product_save(product=product, by=by)
+        admin_logged(by, product, "description")
         edited += 1
     return edited
 
@@ -69,6 +72,7 @@ def _credit_limit(by: User) -> bool:
         by=by,
         reason=CREDIT_REVIEW,
     )
+    admin_logged(by, customer, "credit limit")
     return True
 
 
@@ -95,6 +99,7 @@ def _price(by: User) -> bool:
         by=by,
         reference=PRICE_REFERENCE,
     )
+    admin_logged(by, price, "amount")
     return True
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
-from apps.demo.accounts import DEMO_CUSTOMER_SERVICE_EMAIL, demo_staff
+from apps.demo.accounts import DEMO_CUSTOMER_SERVICE_EMAIL, admin_logged, demo_staff
 from apps.demo.catalog import SKU_PREFIX
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
@@ -62,14 +64,12 @@ def _orders(customer: Customer, skus: list[str]) -> int:
         order_set_status(order=delivered, status=status, actor="erp", **_parcel(delivered))
     _backdate(delivered, 6.2, step=1.3)
     shipped = place(owner, [(skus[2], 3)], po_number="PO-1002")
+    service = demo_staff(DEMO_CUSTOMER_SERVICE_EMAIL)
     for status in ("processing", "shipped"):
         order_set_status(
-            order=shipped,
-            status=status,
-            actor="staff",
-            by=demo_staff(DEMO_CUSTOMER_SERVICE_EMAIL),
-            **_parcel(shipped),
+            order=shipped, status=status, actor="staff", by=service, **_parcel(shipped)
         )
+        admin_logged(service, shipped, "status")
     _backdate(shipped, 4.1, step=0.9)
     processing = place(owner, [(skus[3], 1)])
     order_set_status(order=processing, status="processing", actor="erp")
@@ -139,6 +139,13 @@ def _backdate(order: Order | None, days: float, *, step: float = 0.0) -> None:
             updated_at=changes[-1].created_at,
             **{f"{s}_at": when[s] for s in ("confirmed", "shipped", "delivered") if s in when},
         )
+    # the back office's record of staff's steps (``admin_logged``) at the steps' times
+    logged = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Order), object_id=str(order.pk)
+    ).order_by("id")
+    by_staff = [change for change in changes if change.changed_by_id and change.actor == "staff"]
+    for entry, change in zip(logged, by_staff, strict=False):
+        LogEntry.objects.filter(pk=entry.pk).update(action_time=change.created_at)
     placed = changes[0].created_at if changes else timezone.now() - delta
     movements = StockMovement.objects.filter(reference=f"order:{order.number}")
     movements.exclude(kind=StockMovement.Kind.SALE).update(created_at=placed)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
 from apps.core.clock import business_today
-from apps.demo.accounts import DEMO_SALES_MANAGER_EMAIL, demo_staff
+from apps.demo.accounts import DEMO_SALES_MANAGER_EMAIL, admin_logged, demo_staff
 from apps.demo.catalog import SKU_PREFIX
 from apps.inventory.models import StockMovement
 from apps.inventory.selectors import available_subquery
@@ -47,13 +47,16 @@ def _answer(quote: Quote, discount: Decimal, days: int) -> Quote:
         else Decimal("10.00")
         for line, p in zip(lines, priced, strict=True)
     }
-    return quote_answer(
+    sales = demo_staff(DEMO_SALES_MANAGER_EMAIL)
+    answered = quote_answer(
         quote=quote,
-        by=demo_staff(DEMO_SALES_MANAGER_EMAIL),
+        by=sales,
         prices=prices,
         valid_until=business_today() + datetime.timedelta(days=days),
         note="İstenen miktarlar için proje fiyatı; teslimat İstanbul deposundan.",
     )
+    admin_logged(sales, answered, "status")
+    return answered
 
 
 def _target(priced) -> str | None:

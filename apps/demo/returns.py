@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
-from apps.demo.accounts import DEMO_CUSTOMER_SERVICE_EMAIL, demo_staff
+from apps.demo.accounts import DEMO_CUSTOMER_SERVICE_EMAIL, admin_logged, demo_staff
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderStatus
 from apps.returns.models import ReturnRequest
@@ -62,6 +62,8 @@ def _returns(customer: Customer) -> list[str]:
         return_decide(request=credited, status="approved", note="Geri gönderebilirsiniz", **staff)
         return_receive(request=credited, **staff)
         return_credit(request=credited, **staff)
+        for _step in range(3):  # approved, received, credited: one admin step each
+            admin_logged(staff["by"], credited, "status")
         made.append(credited.number)
         waiting = return_request(
             user=owner,
@@ -77,6 +79,7 @@ def _returns(customer: Customer) -> list[str]:
             lines=[{"sku": first.sku, "quantity": 1, "reason": "wrong_item"}],
         )
         return_decide(request=approved, status="approved", **staff)
+        admin_logged(staff["by"], approved, "status")
         made.append(approved.number)
     else:
         rejected = return_request(

@@ -84,3 +84,46 @@ def test_the_answered_quote_can_be_accepted_and_no_consent_is_dated_in_the_futur
     owner = User.objects.get(email=f"owner@{answered.customer.code.lower()}.example.com")
     order = quote_accept(quote=answered, user=owner, payment_method="on_account")
     assert order.lines.count() == answered.lines.count()
+
+
+def test_each_staff_members_recent_actions_list_the_steps_the_demo_took_in_their_name(client):
+    """The admin's start page lists a staff member's recent actions (the admin's own log,
+    written by its change pages): the seeded staff steps go through the services, so the demo
+    writes that log as the admin would have; each entry at the step's time."""
+    from django.contrib.admin.models import LogEntry as AdminLogEntry  # the admin's own log
+
+    from apps.accounts.models import User
+    from apps.orders.models import OrderStatusChange
+    from apps.returns.models import ReturnRequest
+    from tests.conftest import staff_login
+
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+
+    logged = {
+        (entry.user.email, entry.content_type.model)
+        for entry in AdminLogEntry.objects.select_related("user", "content_type")
+    }
+    assert {
+        ("content.manager@example.com", "product"),
+        ("finance.manager@example.com", "customer"),
+        ("sales.manager@example.com", "price"),
+        ("sales.manager@example.com", "quote"),
+        ("customer.service@example.com", "returnrequest"),
+        ("customer.service@example.com", "order"),
+    } <= logged
+    shipped = OrderStatusChange.objects.filter(actor="staff", to_status="shipped").first()
+    entry = AdminLogEntry.objects.filter(object_id=str(shipped.order_id)).order_by("id").last()
+    assert entry.action_time == shipped.created_at  # days ago, as the order's steps
+    assert entry.get_change_message() == "Changed status."
+
+    service = User.objects.get(email="customer.service@example.com")
+    page = staff_login(client, service).get("/admin/")
+    returned = ReturnRequest.objects.filter(status="credited").first()
+    assert page.status_code == 200
+    assert returned.number in page.content.decode()
+    assert shipped.order.number in page.content.decode()
+
+    count = AdminLogEntry.objects.count()
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+
+    assert AdminLogEntry.objects.count() == count  # a second run takes no step again
