@@ -247,6 +247,8 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Without a broker, tasks run in-process (eagerly): the zero-setup default.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL is None)
 CELERY_TASK_EAGER_PROPAGATES = True
+# tasks run in-process store their results too (the zero-setup demo's job dashboard)
+CELERY_TASK_STORE_EAGER_RESULT = env_bool("CELERY_TASK_STORE_EAGER_RESULT", False)
 # Task results go to the database (django-celery-results) with the task's name, arguments and
 # worker (result_extended), for the back office's job dashboard, which sends a failed task again
 # with its arguments. The high-volume tasks (outbox dispatch, webhook delivery and sweep,

@@ -58,6 +58,10 @@ up = stock_adjust(product=unit.product, warehouse=unit.warehouse, delta=1, reaso
                   serials=["SQLITE-NEW-1"])
 answers["adjust_serials"] = [down.quantity, SerialNumber.objects.get(pk=unit.pk).status,
                              up.quantity, SerialNumber.objects.get(serial="SQLITE-NEW-1").status]
+# the job dashboard: what ran in-process is stored (./dev demo sets
+# CELERY_TASK_STORE_EAGER_RESULT), as a worker's results are
+from django_celery_results.models import TaskResult
+answers["task_results"] = sorted(set(TaskResult.objects.values_list("task_name", "status")))
 print(json.dumps(answers))
 """
 
@@ -68,6 +72,7 @@ def test_migrate_seed_and_the_dealer_screens_work_on_sqlite(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         "REDIS_URL": "",
         "CELERY_TASK_ALWAYS_EAGER": "1",
+        "CELERY_TASK_STORE_EAGER_RESULT": "1",  # as ./dev demo
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_FORMAT": "plain",
@@ -107,6 +112,7 @@ def test_migrate_seed_and_the_dealer_screens_work_on_sqlite(tmp_path):
     answers = json.loads(screens.stdout.strip().splitlines()[-1])
     assert answers.pop("erp_prices") == "needs_postgresql"
     assert answers.pop("erp_orders") == 200
+    assert ["catalog.generate_thumbnail", "SUCCESS"] in answers.pop("task_results")
     assert answers.pop("adjust_serials") == [-1, "written_off", 1, "in_stock"]
     assert {url: code for url, code in answers.items() if url.startswith("/")} == {
         url: 200 for url in answers if url.startswith("/")
