@@ -310,3 +310,21 @@ def test_a_bad_number_is_told_with_the_records_other_mistakes(client, dealer):
     assert {"number", "ettn"} <= set(error["errors"]), error
     assert "Use the tax authority's form" in error["errors"]["number"][0]
     assert not Invoice.objects.exists()
+
+
+def test_a_numbers_wrong_year_is_told_with_the_records_other_mistakes(client, dealer):
+    """The year inside the number (the year of issue_date) was judged only once the record's
+    fields were right; a record right in form but for that year is told it as before."""
+    record = invoice(number="ABC2025000000001", ettn="not-a-uuid")
+    (error,) = post(client, INVOICES, [record])["errors"]
+    assert {"number", "ettn"} <= set(error["errors"]), error
+    assert "The year in the number" in error["errors"]["number"][0]
+
+    # a number the issue date cannot be compared with is not judged by its year
+    record = invoice(number="ABC2025000000001", issue_date="02.11.2026")
+    (error,) = post(client, INVOICES, [record])["errors"]
+    assert set(error["errors"]) == {"issue_date"}, error
+
+    (error,) = post(client, INVOICES, [invoice(number="ABC2025000000001")])["errors"]
+    assert error["errors"] == {"number": ["The year in the number is not the year of issue_date."]}
+    assert not Invoice.objects.exists()

@@ -154,13 +154,21 @@ def _closed_order_error(record, orders) -> Errors:
     return {"order_number": [message]}
 
 
+def number_year_problem(number: str, issue_date) -> str | None:
+    """What is wrong with the year inside an invoice ``number`` of the tax authority's form
+    (``NUMBER``): it must be the year of ``issue_date``."""
+    match = NUMBER.fullmatch(number)
+    if match is not None and int(match["year"]) != issue_date.year:
+        return _("The year in the number is not the year of issue_date.")
+    return None
+
+
 def _check(record, customers, orders) -> Errors:
     errors: Errors = {}
-    match = NUMBER.fullmatch(record["number"])
-    if match is None:
+    if NUMBER.fullmatch(record["number"]) is None:
         errors["number"] = [str(NUMBER_FORM)]
-    elif int(match["year"]) != record["issue_date"].year:
-        errors["number"] = [_("The year in the number is not the year of issue_date.")]
+    elif year_problem := number_year_problem(record["number"], record["issue_date"]):
+        errors["number"] = [year_problem]
     problem = recorded_date_problem(record["issue_date"])
     if problem:
         errors["issue_date"] = [problem]

@@ -22,7 +22,7 @@ from apps.core.money import MAX_AMOUNT
 from apps.finance.models import Invoice, Payment
 from apps.finance.services.invoices import NUMBER as INVOICE_NUMBER
 from apps.finance.services.invoices import NUMBER_FORM as INVOICE_NUMBER_FORM
-from apps.finance.services.invoices import invoice_create_many
+from apps.finance.services.invoices import invoice_create_many, number_year_problem
 from apps.finance.services.payments import payment_record_many
 from apps.integrations.api.base import (
     Base64File,
@@ -305,6 +305,19 @@ class InvoiceBatchView(BatchUpsertView):
     scope = ApiKeyScope.INVOICES_WRITE
     record_schema = INVOICE_RECORD
     batch_unique = ("number",)
+
+    def validate_record(self, raw: dict):
+        data, errors = super().validate_record(raw)
+        # a record with mistakes of form is told the number's year with them (a valid one is
+        # told by the service's checks, which also read the dealer and the order)
+        formed = "number" in data and "issue_date" in data and "number" not in errors
+        if (
+            errors
+            and formed
+            and (problem := number_year_problem(data["number"], data["issue_date"]))
+        ):
+            errors["number"] = [problem]
+        return data, errors
 
     def upsert_many(self, records: dict[int, dict], *, batch: BatchLog):
         return invoice_create_many(records=records, batch_id=batch.pk, remote_addr=batch.ip_address)
