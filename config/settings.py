@@ -587,8 +587,10 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag"]
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # health checks and metrics are scraped over plain HTTP inside the cluster
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# cookies only over HTTPS wherever the site is (plain HTTP is redirected); a trial over plain
+# HTTP (SECURE_SSL_REDIRECT=0, README) gets cookies its clients send back over http
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SECURE_SSL_REDIRECT)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

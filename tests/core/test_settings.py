@@ -22,6 +22,9 @@ CONFIG_VARS = (
     "CORS_ALLOWED_ORIGINS",
     "LOG_LEVEL",
     "STATIC_ROOT",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
 )
 
 PROBE = """
@@ -45,6 +48,7 @@ print(json.dumps({
     "reject_on_lost": app.conf.task_reject_on_worker_lost,
     "serializer": app.conf.task_serializer,
     "static_root": str(settings.STATIC_ROOT),
+    "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
 }))
 """
 
@@ -157,3 +161,20 @@ def test_every_connection_plans_with_the_configured_random_page_cost(settings):
     with connection.cursor() as cursor:
         cursor.execute("SHOW random_page_cost")
         assert float(cursor.fetchone()[0]) == settings.DB_RANDOM_PAGE_COST == 1.1
+
+
+@pytest.mark.parametrize(
+    ("env", "secure"),
+    [
+        ({}, [True, True]),  # behind TLS: cookies only over HTTPS
+        ({"SECURE_SSL_REDIRECT": "0"}, [False, False]),  # plain HTTP on this machine (README)
+        ({"SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "1"}, [True, False]),
+        ({"SECURE_SSL_REDIRECT": "0", "CSRF_COOKIE_SECURE": "1"}, [False, True]),
+    ],
+)
+def test_cookies_are_secure_where_the_site_is_served_over_https(env, secure):
+    """With DEBUG=0 over plain HTTP (README: SECURE_SSL_REDIRECT=0 on this machine) the
+    session and CSRF cookies were marked Secure: a client does not send them back over
+    http, so every sign-in form answered 403 (CSRF cookie not set)."""
+    base = {"DEBUG": "0", "SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "127.0.0.1"}
+    assert probe({**base, **env})["secure_cookies"] == secure
