@@ -38,7 +38,7 @@ from apps.catalog.services.categories import SEPARATOR, category_get_or_create_p
 from apps.core.api.parsers import json_body_loads
 from apps.core.exceptions import DomainError
 from apps.core.exports import SafeExportResource, restore_cell
-from apps.core.text import control_problem
+from apps.core.text import check_text, control_problem
 
 COLUMNS = (
     "sku",
@@ -75,6 +75,10 @@ def brand_get_or_create(name: str) -> Brand:
     name = " ".join(name.split())
     if len(name) > 150:
         raise DomainError(errors={"brand": [_("A brand name has at most 150 characters.")]})
+    try:  # as the brand form says of a name typed there
+        check_text(name, single_line=True)
+    except ValueError as exc:
+        raise DomainError(errors={"brand": [str(exc)]}) from exc
     brand = Brand.objects.filter(name__iexact=name).first()
     if brand is not None:
         return brand

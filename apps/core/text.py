@@ -109,6 +109,13 @@ def choices_text(choices) -> str:
     return ", ".join(f"{label} ({value})" for value, label in choices.choices)
 
 
+def unstorable_at(text: str) -> int | None:
+    """Where ``text`` holds what PostgreSQL's text (and UTF-8) cannot: a NUL character or a
+    lone surrogate; None when it holds neither."""
+    found = _UNSTORABLE.search(text)
+    return None if found is None else found.start()
+
+
 def storable(text: str) -> str:
     """``text`` with what JSON in PostgreSQL (and UTF-8) cannot hold replaced by U+FFFD."""
     return _UNSTORABLE.sub("\ufffd", text)

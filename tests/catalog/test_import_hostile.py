@@ -128,3 +128,94 @@ def test_a_file_without_its_key_column_names_it_in_the_readers_language(admin_cl
     assert response.status_code == 200 and not Product.objects.exists()
     assert "Dosyada sku sütunu yok" in page, page[-3000:]
     assert "import_id_fields" not in page
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        (PRODUCTS, b"sku,name\nNUL\x00-1,Lamba\n"),
+        (PRODUCTS, b"sku,name\nNUL-1,Lam\x00ba\n"),
+        ("/admin/pricing/price/", b"sku,price_list,min_quantity,amount\nA\x00,LIST,1,10\n"),
+    ],
+    ids=["in a key", "in a name", "in a price's key"],
+)
+def test_a_nul_character_in_a_cell_is_said_in_words(admin_client, path, content):
+    """PostgreSQL's text takes no NUL character: the lookup of the file's keys answered 500."""
+    upload = SimpleUploadedFile("file.csv", content, "text/csv")
+    response = admin_client.post(
+        f"{path}import/",
+        {"import_file": upload, "format": "0", "resource": "0"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200, page[-2000:]
+    assert "Row 2, column " in page and "holds a NUL character" in page, page[-3000:]
+    assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"import_file_name": "no-such-upload", "original_file_name": "p.csv", "format": "0"},
+        {"import_file_name": "x", "original_file_name": "p.csv", "format": "7"},
+        {"import_file_name": "x", "original_file_name": "p.csv", "format": "csv"},
+        {"import_file_name": "x", "original_file_name": "p.csv", "format": "-1"},
+    ],
+    ids=["an upload that is not there", "no such format", "not a number", "negative"],
+)
+def test_a_confirmation_naming_no_upload_or_format_is_refused_in_words(admin_client, form):
+    """The confirm step's hidden fields, tampered with or replayed after the upload was used,
+    answered 500 (a missing file, a format index out of range)."""
+    response = admin_client.post(
+        f"{PRODUCTS}process_import/", form, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    assert response.redirect_chain == [(f"{PRODUCTS}import/", 302)]
+    assert b"Upload the file again." in response.content
+    assert not Product.objects.exists()
+
+
+def test_confirming_an_import_twice_imports_once_and_says_so(admin_client, panels):
+    """The confirm button pressed twice: the first import removed the uploaded file, and the
+    second answered 500."""
+    response = admin_client.post(
+        f"{PRODUCTS}import/", {"import_file": csv_upload([row("TWICE-1")]), "format": "0"}
+    )
+    confirm = response.context["confirm_form"].initial
+    first = admin_client.post(f"{PRODUCTS}process_import/", confirm)
+    assert first.status_code == 302 and Product.objects.filter(sku="TWICE-1").count() == 1
+
+    second = admin_client.post(
+        f"{PRODUCTS}process_import/", confirm, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    assert second.redirect_chain == [(f"{PRODUCTS}import/", 302)]
+    assert b"it was imported already" in second.content
+    assert Product.objects.filter(sku="TWICE-1").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"brand": "Nova\x01 Led"}, "brand"),
+        ({"category": "Lighting > Pan\x02els"}, "category"),
+        ({"category": "Light\u2028ing > Panels"}, "category"),
+    ],
+    ids=["brand", "category", "line separator in a category"],
+)
+def test_a_new_brand_or_category_name_with_a_control_character_is_a_row_error(
+    admin_client, panels, overrides, field
+):
+    """The import made a brand and a category whose names held U+0001 and U+0002, which the
+    brand and category forms refuse."""
+    from apps.catalog.models import Brand, Category
+
+    brands, categories = Brand.objects.count(), Category.objects.count()
+    response = admin_client.post(
+        f"{PRODUCTS}import/",
+        {"import_file": csv_upload([row("CTRL-1", **overrides)]), "format": "0"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    invalid = response.context["result"].invalid_rows
+    assert [r.number for r in invalid] == [1], response.content[-2000:]
+    assert "U+" in " ".join(invalid[0].error_dict[field]), invalid[0].error_dict
+    assert (Brand.objects.count(), Category.objects.count()) == (brands, categories)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.models import PATH_STEP, Category
 from apps.core.exceptions import ValidationError
+from apps.core.text import check_text
 
 MAX_DEPTH = 255 // PATH_STEP
 SEPARATOR = ">"
@@ -109,6 +110,11 @@ def split_category_path(text: str) -> list[str]:
         raise ValidationError({"category": [_("The category tree is too deep.")]})
     if any(len(name) > 150 for name in names):
         raise ValidationError({"category": [_("A category name has at most 150 characters.")]})
+    for name in names:  # as the category form says of a name typed there
+        try:
+            check_text(name, single_line=True)
+        except ValueError as exc:
+            raise ValidationError({"category": [str(exc)]}) from exc
     return names
 
 
