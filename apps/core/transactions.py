@@ -20,10 +20,17 @@ import logging
 from collections.abc import Callable
 
 from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import ConnectionError as RedisUnavailable
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from apps.core.logging import get_request_id
 
 logger = logging.getLogger("apps.after_commit")
+
+# a service that is down or not answering (the broker, Redis): expected in an outage, told in
+# one line each (the outage itself is logged where it was noticed), not with a traceback
+SERVICE_DOWN = (BrokerUnavailable, RedisUnavailable, RedisTimeout)
 
 
 def _name_of(func: Callable[[], object]) -> str:
@@ -46,6 +53,16 @@ class AfterCommit:
         self.ran = True
         try:
             self.func()
+        except SERVICE_DOWN as exc:
+            logger.warning(
+                "after-commit step %s not done (request %s): %s: %s; the committed change "
+                "stands, the step is retried by its owner later",
+                self.name,
+                get_request_id(),
+                type(exc).__name__,
+                exc,
+                extra={"after_commit_step": self.name},
+            )
         except Exception as exc:
             logger.error(
                 "after-commit step %s failed (request %s): %s: %s; the committed change "

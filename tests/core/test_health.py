@@ -71,6 +71,7 @@ def test_ready_shows_what_failed_to_anyone_and_why_only_to_the_metrics_readers(c
 
 
 def test_ready_answers_503_when_the_broker_is_unreachable(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # tasks go to the broker (the suite runs eager)
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
     settings.HEALTH_CHECK_TIMEOUT = 1
     response = client.get("/health/ready")
@@ -79,11 +80,22 @@ def test_ready_answers_503_when_the_broker_is_unreachable(client, settings):
 
 
 def test_ready_checks_the_broker_configured_for_the_suite(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     assert client.get("/health/ready").json()["checks"]["broker"] == {
         "status": "ok",
         "duration_ms": pytest.approx(0, abs=5000),
     }
+
+
+def test_ready_does_not_wait_for_a_broker_that_eager_tasks_never_use(client, settings):
+    """Tasks run in-process (CELERY_TASK_ALWAYS_EAGER) with a broker URL still set: nothing
+    is sent there, so a broker that is down does not make the server unready."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    response = client.get("/health/ready")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["broker"]["detail"] == "skipped: tasks run eagerly in-process"
 
 
 def dead_s3_storage(settings) -> None:
