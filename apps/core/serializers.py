@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import decimal
+import re
 import unicodedata
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -128,6 +129,37 @@ def decimal_output_unbounded() -> None:
 
     quantize.unbounded = True
     field.quantize = quantize
+
+
+_PHONE = re.compile(r"\+?[0-9 ().\-/]+")
+PHONE_FORM = _(
+    "Enter a phone number: 7 to 15 digits, written with spaces, brackets or dashes if you like, "
+    "and + before a country code (+90 212 555 01 01)."
+)
+
+
+def phone_number(value: str) -> None:
+    """A field's validator for a phone number as people write it (blank passes: the field
+    says whether one is required): digits with spaces, brackets, dots, dashes or slashes,
+    ``+`` first for a country code, and 7 to 15 digits (E.164's most)."""
+    if not value:
+        return
+    digits = sum(char in "0123456789" for char in value)
+    if _PHONE.fullmatch(value) is None or not 7 <= digits <= 15:
+        raise serializers.ValidationError(PHONE_FORM, code="invalid")
+
+
+_POSTAL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{1,9}")
+POSTAL_CODE_FORM = _("Enter a postal code: 2 to 10 letters and digits, with at least one digit.")
+
+
+def postal_code_form(value: str) -> None:
+    """A field's validator for a postal code of any country (blank passes): letters, digits,
+    spaces and dashes, at least one digit (``34394``, ``SW1A 1AA``, ``10115``)."""
+    if value and (
+        _POSTAL_CODE.fullmatch(value) is None or not any(c in "0123456789" for c in value)
+    ):
+        raise serializers.ValidationError(POSTAL_CODE_FORM, code="invalid")
 
 
 def one_line(value: str) -> None:

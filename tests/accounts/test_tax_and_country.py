@@ -160,3 +160,72 @@ def test_phones_tax_office_and_po_numbers_are_one_line(dealer_client):
         "/api/v1/orders", {"payment_method": "on_account", "po_number": "PO\t1"}, format="json"
     )
     assert order.status_code == 400 and "po_number" in order.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("phone", "ok"),
+    [
+        ("+90 212 555 01 01", True),
+        ("0 (212) 555-01-01", True),
+        ("0532/123.45.67", True),
+        ("abc", False),
+        ("1e400", False),
+        ("+90 212 555 01 01 ext", False),
+        ("123456", False),  # too few digits for any number
+        ("1234567890123456", False),  # more than E.164's fifteen
+        ("\u202e0212 555 01 01", False),
+        ("٠٢١٢٥٥٥٠١٠١", False),  # Arabic-Indic digits: not what a dialler or an SMS takes
+    ],
+)
+def test_a_phone_number_is_digits_as_people_write_them(dealer_client, phone, ok):
+    """`phone` took anything one line may hold ("abc", "1e400")."""
+    client = dealer_client("owner")
+    response = client.post(ADDRESSES, address(phone=phone))
+    assert (response.status_code == 201) is ok, response.json()
+    if not ok:
+        assert list(response.json()["errors"]) == ["phone"]
+        assert not Address.objects.exists()
+    users = client.get("/api/v1/company/users").json()["results"]
+    patched = client.patch(f"/api/v1/company/users/{users[0]['id']}", {"phone": phone})
+    assert (patched.status_code == 200) is ok, patched.json()
+
+
+@pytest.mark.parametrize(
+    ("country", "code", "ok"),
+    [
+        ("TR", "34394", True),
+        (None, "06100", True),  # a new address is in Turkey unless it says otherwise
+        ("TR", "3439", False),
+        (None, "abc", False),
+        ("TR", "3439A", False),
+        ("GB", "SW1A 1AA", True),
+        ("DE", "10115", True),
+        ("DE", "abc", False),  # a postal code has a digit, in every country
+        ("DE", "-1", False),
+        ("DE", "<script>", False),
+        ("TR", "", True),  # optional
+    ],
+)
+def test_a_postal_code_has_its_countrys_form(dealer_client, country, code, ok):
+    client = dealer_client("owner")
+    body = address(postal_code=code, **({"country": country} if country else {}))
+    response = client.post(ADDRESSES, body)
+    assert (response.status_code == 201) is ok, response.json()
+    if not ok:
+        assert list(response.json()["errors"]) == ["postal_code"]
+        assert not Address.objects.exists()
+
+
+def test_a_changed_postal_code_is_judged_by_the_addresses_country(dealer_client):
+    client = dealer_client("owner")
+    german = client.post(ADDRESSES, address(country="DE", postal_code="10115")).json()
+    turkish = client.post(ADDRESSES, address(postal_code="34394")).json()
+
+    assert client.patch(f"{ADDRESSES}/{german['id']}", {"postal_code": "1011"}).status_code == 200
+    refused = client.patch(f"{ADDRESSES}/{turkish['id']}", {"postal_code": "3439"})
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["postal_code"]
+    moved = client.patch(f"{ADDRESSES}/{turkish['id']}", {"country": "DE", "postal_code": "3439"})
+    assert moved.status_code == 200
+    # a Turkish address whose code was stored before the rule can still change its title
+    Address.objects.filter(pk=german["id"]).update(country="TR", postal_code="1")
+    assert client.patch(f"{ADDRESSES}/{german['id']}", {"title": "Depo"}).status_code == 200

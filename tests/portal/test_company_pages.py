@@ -252,3 +252,18 @@ def test_moving_the_default_address_to_the_other_type_leaves_that_types_default(
         )
     )
     assert defaults == {"billing": "Merkez", "shipping": "Depo B"}
+
+
+def test_an_address_phone_and_postal_code_are_checked_as_in_the_api(company):
+    """The form took "abc" as a postal code and a phone number."""
+    client, _owner = browser(company)
+    bad = client.post("/portal/company/addresses/", _address(postal_code="abc", phone="abc"))
+    page = bad.content.decode()
+    assert bad.status_code == 400
+    assert 'id="postal_code-error"' in page and 'id="phone-error"' in page
+    assert "Bir posta kodu girin" in page and "Bir telefon numarası girin" in page
+    assert not Address.objects.filter(customer=company.customer).exists()
+    good = client.post(
+        "/portal/company/addresses/", _address(postal_code="16140", phone="0224 555 01 01")
+    )
+    assert good.status_code == 302

@@ -18,7 +18,11 @@ from apps.core.serializers import (
     MoneyField,
     StrictInputSerializer,
     one_line,
+    phone_number,
+    postal_code_form,
 )
+
+TURKISH_POSTAL_CODE = _("A Turkish postal code has five digits (34394).")
 
 # --- auth -------------------------------------------------------------------------------------
 
@@ -113,7 +117,7 @@ class RegisterCompanySerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200, validators=[one_line])
     tax_number = TaxNumberField()
     tax_office = serializers.CharField(max_length=100, validators=[one_line])
-    phone = serializers.CharField(max_length=32, validators=[one_line])
+    phone = serializers.CharField(max_length=32, validators=[one_line, phone_number])
 
 
 class RegisterOwnerSerializer(PasswordCheckedMixin, StrictInputSerializer):
@@ -122,7 +126,7 @@ class RegisterOwnerSerializer(PasswordCheckedMixin, StrictInputSerializer):
     first_name = serializers.CharField(max_length=150, validators=[one_line])
     last_name = serializers.CharField(max_length=150, validators=[one_line])
     phone = serializers.CharField(
-        max_length=32, required=False, allow_blank=True, validators=[one_line]
+        max_length=32, required=False, allow_blank=True, validators=[one_line, phone_number]
     )
 
 
@@ -280,7 +284,7 @@ class CompanyUserUpdateSerializer(StrictInputSerializer):
         max_length=150, required=False, allow_blank=True, validators=[one_line]
     )
     phone = serializers.CharField(
-        max_length=32, required=False, allow_blank=True, validators=[one_line]
+        max_length=32, required=False, allow_blank=True, validators=[one_line, phone_number]
     )
     role = serializers.ChoiceField(choices=DealerRole.choices, required=False)
     order_limit = MoneyField(required=False, allow_null=True, min_value=0)
@@ -335,13 +339,26 @@ class AddressInputSerializer(StrictInputSerializer):
     )
     city = serializers.CharField(max_length=100, validators=[one_line])
     postal_code = serializers.CharField(
-        max_length=16, required=False, allow_blank=True, validators=[one_line]
+        max_length=16, required=False, allow_blank=True, validators=[one_line, postal_code_form]
     )
     country = CountryField(required=False)
     phone = serializers.CharField(
-        max_length=32, required=False, allow_blank=True, validators=[one_line]
+        max_length=32, required=False, allow_blank=True, validators=[one_line, phone_number]
     )
     is_default = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        # a Turkish address's postal code has five digits; the country is the one sent, else
+        # the address's (a change: ``current``, its fields as the API shows them), else
+        # Turkey's (a new address). A change that touches neither keeps what is stored.
+        current = self.context.get("current") or {}
+        if "postal_code" not in attrs and "country" not in attrs:
+            return attrs
+        country = attrs.get("country") or current.get("country") or "TR"
+        code = attrs.get("postal_code", current.get("postal_code", ""))
+        if country == "TR" and code and not (code.isascii() and code.isdigit() and len(code) == 5):
+            raise serializers.ValidationError({"postal_code": [TURKISH_POSTAL_CODE]})
+        return attrs
 
 
 class ConsentSerializer(serializers.ModelSerializer):
