@@ -22,11 +22,14 @@ from django.utils.translation import gettext as _
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# C0 and C1 controls and DEL: invisible, unaddressable in a URL, garbling a CSV or a PDF. Text
-# may hold tabs and line breaks; a single line (a code, a SKU, a name) may not, nor a line or
-# paragraph separator
-_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_IN_LINE = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls and DEL: invisible, unaddressable in a URL, garbling a CSV or a PDF; and
+# the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+# make text read otherwise than it is stored (a name shown backwards on a staff screen; the
+# marks U+200E and U+200F stay allowed). Text may hold tabs and line breaks; a single line (a
+# code, a SKU, a name) may not, nor a line or paragraph separator
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROL_IN_LINE = re.compile(f"[\x01-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 NULL_CHARACTERS = gettext_lazy("Null characters are not allowed.")
 SURROGATES = gettext_lazy("Surrogate characters are not allowed: U+{code_point:X}.")
 CONTROL_CHARACTERS = gettext_lazy("Control characters are not allowed: U+{code_point:04X}.")

@@ -229,3 +229,12 @@ def test_a_changed_postal_code_is_judged_by_the_addresses_country(dealer_client)
     # a Turkish address whose code was stored before the rule can still change its title
     Address.objects.filter(pk=german["id"]).update(country="TR", postal_code="1")
     assert client.patch(f"{ADDRESSES}/{german['id']}", {"title": "Depo"}).status_code == 200
+
+
+def test_a_title_of_a_right_to_left_override_alone_is_refused(dealer_client):
+    """A title of U+202E only was stored: on a staff screen it turns the text after it."""
+    client = dealer_client("owner")
+    response = client.post(ADDRESSES, address(title="\u202e"))
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["title"]
+    marked = client.post(ADDRESSES, address(title="Şube \u200f"))  # a mark, not an override
+    assert marked.status_code == 201, marked.json()

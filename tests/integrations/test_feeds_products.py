@@ -262,6 +262,9 @@ def test_a_soft_deleted_product_is_revived_by_an_upsert(client):
         ({"name": "two\u2028lines"}, "name", "Write this on one line: no line breaks (U+2028)."),
         ({"name": "two\x85lines"}, "name", "Write this on one line: no line breaks (U+0085)."),
         ({"brand": "Ank\x7fa"}, "brand", "Control characters are not allowed: U+007F."),
+        # text shown otherwise than stored: a name reversed by a right-to-left override
+        ({"name": "Kablo \u202eXL"}, "name", "Control characters are not allowed: U+202E."),
+        ({"description": "a\u2067b"}, "description", "Control characters are not allowed: U+2067."),
         ({"barcodes": ["869\t1"]}, "barcodes.0", "Control characters are not allowed: U+0009."),
         ({"description": "a\x0bb"}, "description", "Control characters are not allowed: U+000B."),
     ],
