@@ -10,7 +10,12 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
-from apps.demo.accounts import DEMO_CUSTOMER_SERVICE_EMAIL, admin_logged, demo_staff
+from apps.demo.accounts import (
+    DEMO_CUSTOMER_SERVICE_EMAIL,
+    DEMO_FINANCE_MANAGER_EMAIL,
+    admin_logged,
+    demo_staff,
+)
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderStatus
 from apps.returns.models import ReturnRequest
@@ -61,9 +66,11 @@ def _returns(customer: Customer) -> list[str]:
         )
         return_decide(request=credited, status="approved", note="Geri gönderebilirsiniz", **staff)
         return_receive(request=credited, **staff)
-        return_credit(request=credited, **staff)
-        for _step in range(3):  # approved, received, credited: one admin step each
+        for _step in range(2):  # approved, received: one admin step each
             admin_logged(staff["by"], credited, "status")
+        finance = demo_staff(DEMO_FINANCE_MANAGER_EMAIL)  # crediting is finance's step
+        return_credit(request=credited, actor=STAFF, by=finance)
+        admin_logged(finance, credited, "status")
         made.append(credited.number)
         waiting = return_request(
             user=owner,

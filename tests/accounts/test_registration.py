@@ -226,3 +226,28 @@ def test_a_company_registers_only_accepting_the_terms_and_the_kvkk_notice(
     assert set(response.json()["errors"]) == refused
     assert not Customer.objects.exists() and not Consent.objects.exists()
     assert mailoutbox == []
+
+
+def test_a_registered_company_gets_a_temporary_code_staff_replace_with_the_erps(
+    api_client, staff_client
+):
+    """Registration gave the company "D000008": a code the back office took for the ERP's
+    (read-only from then on), so the ERP could never name the company by its own code (its
+    customers feed refused that code's record: "Another customer already has this tax
+    number")."""
+    from tests.accounts.test_admin_backoffice import change_form_data, change_url
+
+    assert api_client.post(URL, body(), format="json").status_code == 202
+    verify(api_client)
+    customer = Customer.objects.get(tax_number="4540536920")
+    customer_approve(customer=customer, by=None)
+    customer.refresh_from_db()
+    assert customer.code == f"TMP-{customer.pk:06d}" and not customer.has_erp_code
+
+    client = staff_client("Customer Service")
+    page = client.get(change_url(customer)).content.decode()
+    assert 'name="code"' in page  # staff type the ERP's code once
+    response = client.post(change_url(customer), change_form_data(customer, code="120.01.077"))
+    assert response.status_code == 302, response.content[:500]
+    customer.refresh_from_db()
+    assert customer.code == "120.01.077" and customer.has_erp_code

@@ -54,9 +54,12 @@ def test_seeded_staff_steps_name_the_staff_member_who_took_them():
 
     call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
 
-    decided = ReturnStatusChange.objects.filter(actor="staff")
+    decided = ReturnStatusChange.objects.filter(actor="staff").exclude(to_status="credited")
     assert decided.exists()
     assert {c.changed_by.email for c in decided} == {"customer.service@example.com"}
+    # crediting is the Finance Manager's step (Customer Service may not credit)
+    credited = ReturnStatusChange.objects.get(actor="staff", to_status="credited")
+    assert credited.changed_by.email == "finance.manager@example.com"
     shipped = OrderStatusChange.objects.filter(actor="staff", to_status="shipped")
     assert shipped.exists()
     assert {c.changed_by.email for c in shipped} == {"customer.service@example.com"}
@@ -109,6 +112,7 @@ def test_each_staff_members_recent_actions_list_the_steps_the_demo_took_in_their
         ("sales.manager@example.com", "price"),
         ("sales.manager@example.com", "quote"),
         ("customer.service@example.com", "returnrequest"),
+        ("finance.manager@example.com", "returnrequest"),
         ("customer.service@example.com", "order"),
     } <= logged
     shipped = OrderStatusChange.objects.filter(actor="staff", to_status="shipped").first()

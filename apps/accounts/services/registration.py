@@ -157,7 +157,9 @@ def _registration_create(
         status=CustomerStatus.UNVERIFIED,
     )
     customer.save()
-    customer.code = f"D{customer.pk:06d}"
+    # readable, and still temporary: staff replace it with the ERP's code once (the back
+    # office's customer page), after which every feed names the company by that
+    customer.code = f"{TEMPORARY_CODE_PREFIX}{customer.pk:06d}"
     customer.save(update_fields=["code"])
     user = user_create_for_company(
         customer=customer,
