@@ -1,10 +1,12 @@
 """The Celery application. Settings come from Django settings under the ``CELERY_`` prefix."""
 
 import logging
+import logging.config
 import os
 import time
 
 from celery import Celery
+from celery.signals import setup_logging
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
@@ -44,6 +46,18 @@ class BrokerBreakerCelery(Celery):
                 pause,
             )
             raise
+
+
+@setup_logging.connect
+def _log_as_the_web_does(loglevel=None, **kwargs) -> None:
+    """Workers and beat log through ``settings.LOGGING`` (JSON lines on stdout, UTC times,
+    as gunicorn's and the web's), not in Celery's own text format and local time; ``--loglevel``
+    sets the level, else ``LOG_LEVEL``."""
+    from django.conf import settings  # here: Django's settings are loaded by now
+
+    logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
 
 
 app = BrokerBreakerCelery("b2b")

@@ -638,6 +638,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",  # the platform's log; stderr is for crashes
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
             "filters": ["request_id", "client_mistakes"],
         }

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,14 +38,14 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
         # an existing folder: whitenoise warns on stderr, not in JSON, about a missing one
         "STATIC_ROOT": str(tmp_path),
     }
-    log = tmp_path / "gunicorn.log"
-    with log.open("w") as out:
+    log, errors = tmp_path / "gunicorn.log", tmp_path / "stderr.log"
+    with log.open("w") as out, errors.open("w") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
             cwd=ROOT,
             env=env,
             stdout=out,
-            stderr=subprocess.STDOUT,
+            stderr=err,  # the app's lines went there (a handler without a stream)
         )
     try:
         wait_for_port(port, timeout=30)
@@ -82,3 +84,58 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
     assert [r["level"] for r in host] == ["WARNING"] and "exc_info" not in host[0], host
     assert "request_id=probe-42" in access[0]["message"]
     assert any(r["logger"] == "gunicorn.error" for r in records)  # "Listening at ..."
+    assert errors.read_text() == ""
+
+
+def test_a_celery_worker_writes_json_lines_on_stdout_in_utc(tmp_path):
+    """Workers and beat logged in Celery's own text format, in local time, without the
+    fields a log shipper reads."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": subprocess_database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "LOG_FORMAT": "json",
+        "TZ": "Europe/Istanbul",  # a server in local time still logs UTC
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    # read in a thread: a worker that never prints the line must not block the test
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    ready = None
+    try:
+        deadline = time.monotonic() + 60
+        while ready is None and time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line.startswith("{"):
+                record = json.loads(line)
+                if record["message"].endswith(" ready."):
+                    ready = record
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert ready is not None, "no JSON 'ready' line on the worker's stdout"
+    assert ready["level"] == "INFO" and ready["logger"] == "celery.apps.worker"
+    assert ready["time"].endswith("+00:00")
