@@ -13,17 +13,20 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # A worker silent for longer than ``timeout`` is killed and its client gets an error. It stays
 # above the longest statement_timeout of a web request (config/settings.py: the web default and
-# the ERP feeds', same variables and defaults), so PostgreSQL cancels a runaway query and the
-# request answers 503 before gunicorn kills the worker; a smaller GUNICORN_TIMEOUT stops start-up.
+# the dealer reads' and the ERP feeds', same variables and defaults), so PostgreSQL cancels a
+# runaway query and the request answers 503 before gunicorn kills the worker; a smaller
+# GUNICORN_TIMEOUT stops start-up.
 _statement_timeout = max(
     float(os.environ.get("DB_STATEMENT_TIMEOUT") or 30),
+    float(os.environ.get("DB_STATEMENT_TIMEOUT_DEALER_READ") or 10),
     float(os.environ.get("DB_STATEMENT_TIMEOUT_INTEGRATION") or 60),
 )
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or _statement_timeout + 30)
 if timeout <= _statement_timeout:
     raise RuntimeError(
         f"GUNICORN_TIMEOUT={timeout} must be above the statement timeout of web requests "
-        f"({_statement_timeout:g} s: DB_STATEMENT_TIMEOUT, DB_STATEMENT_TIMEOUT_INTEGRATION)"
+        f"({_statement_timeout:g} s: DB_STATEMENT_TIMEOUT, DB_STATEMENT_TIMEOUT_DEALER_READ, "
+        "DB_STATEMENT_TIMEOUT_INTEGRATION)"
     )
 graceful_timeout = 30
 keepalive = 5

@@ -197,7 +197,12 @@ def test_management_commands_keep_the_servers_default_timeout():
 def test_gunicorn_waits_longer_than_any_statement_timeout(monkeypatch, settings):
     import runpy
 
-    for name in ("GUNICORN_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_STATEMENT_TIMEOUT_INTEGRATION"):
+    for name in (
+        "GUNICORN_TIMEOUT",
+        "DB_STATEMENT_TIMEOUT",
+        "DB_STATEMENT_TIMEOUT_DEALER_READ",
+        "DB_STATEMENT_TIMEOUT_INTEGRATION",
+    ):
         monkeypatch.delenv(name, raising=False)
     config = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
     assert config["timeout"] > max(
@@ -207,6 +212,9 @@ def test_gunicorn_waits_longer_than_any_statement_timeout(monkeypatch, settings)
     )
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_INTEGRATION", "300")
     assert runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))["timeout"] > 300
+    # the dealer reads' too (set above the others, it was not counted: gunicorn killed them)
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_DEALER_READ", "400")
+    assert runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))["timeout"] > 400
     monkeypatch.setenv("GUNICORN_TIMEOUT", "60")
     with pytest.raises(RuntimeError, match="GUNICORN_TIMEOUT"):
         runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))

@@ -86,3 +86,16 @@ def test_demo_refuses_a_port_that_is_not_a_number(project):
     assert result.returncode == 2
     assert "--port" in result.stderr
     assert installs(project) == 0
+
+
+def test_demo_stops_at_once_on_a_taken_port_before_any_install(project):
+    """The port was checked after the venv install and the system packages (minutes on a
+    fresh clone, for an answer it could give at once)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(project, "demo", "--port", str(port))
+    assert result.returncode == 1
+    assert f"Port {port} is taken" in result.stderr
+    assert installs(project) == 0
