@@ -562,19 +562,21 @@ class CatalogView(PortalView):
             ],
             "query": params.urlencode(),
         }
-        if request.htmx:  # typing in the search box swaps the results only
-            return render(request, "portal/_products.html", context)
         without_category = params.copy()
         for name in [key for key in params if key == "category" or key.startswith("attr_")]:
             without_category.pop(name)
+        context |= {
+            "tree": catalog.category_tree(),
+            "category": category,
+            "category_query": without_category.urlencode(),
+        }
+        if request.htmx:  # typing in the search box: the results, and the links that keep it
+            return render(request, "portal/_catalog_search.html", context)
         attributes = catalog.category_filterable_attributes(category) if category else []
         return self.page(
             "catalog.html",
             **context,
             params=params,
-            tree=catalog.category_tree(),
-            category=category,
-            category_query=without_category.urlencode(),
             brands=catalog.brand_list(),
             attributes=[
                 {"definition": d, "name": f"attr_{d.code}", "value": params.get(f"attr_{d.code}")}

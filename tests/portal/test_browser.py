@@ -98,6 +98,20 @@ def test_a_dealer_buys_through_the_portal_in_a_browser(live_server, chromium, sh
     page.wait_for_url(re.compile(r"search=kablo"))
     results = page.get_by_test_id("products")
     assert "1.234,50\u00a0₺" in results.inner_text()
+    # a filter or a category after a search keeps the search (the filter form and the
+    # category links were those of the page before it: the whole catalog came back)
+    page.get_by_label("Sırala").select_option("price")
+    page.get_by_role("button", name="Uygula").click()
+    page.wait_for_url(re.compile(r"ordering=price"))
+    assert "search=kablo" in page.url and page.get_by_role("searchbox").input_value() == "kablo"
+    assert "Priz" not in page.get_by_test_id("products").inner_text()
+    page.get_by_role("searchbox").fill("priz")
+    page.wait_for_url(re.compile(r"search=priz"))
+    category = page.get_by_role("navigation", name="Kategoriler").get_by_role("link").first
+    assert "search=priz" in category.get_attribute("href")
+    results = page.get_by_test_id("products")
+    page.get_by_role("searchbox").fill("kablo")
+    page.wait_for_url(re.compile(r"search=kablo"))
     walk.shot("catalog")
     results.get_by_role("button", name="Sepete ekle").click()
 
