@@ -47,6 +47,13 @@ def _form_data(post, fields, checkboxes=()) -> dict:
     return data
 
 
+def _user_form(member: User) -> dict:
+    """A company user's form filled with what is stored."""
+    shown = {name: getattr(member, name) for name in USER_FIELDS}
+    shown["is_active"] = member.is_active
+    return shown
+
+
 def _invalid(serializer) -> dict[str, list[str]]:
     return {name: [str(m) for m in messages_] for name, messages_ in serializer.errors.items()}
 
@@ -110,6 +117,7 @@ class CompanyUserView(PortalView):
         return self.page(
             "company_user.html",
             member=member,
+            shown=_user_form(member),
             roles=DealerRole.choices,
             removable=not user_services.is_last_owner(member),
         )
@@ -135,11 +143,15 @@ class CompanyUserView(PortalView):
 
     def _refused(self, member, errors, exc=None):
         member.refresh_from_db()
+        # the form as it was sent, beside its errors (not the stored values it did not change)
+        shown = {name: self.request.POST.get(name, "") for name in USER_FIELDS}
+        shown["is_active"] = "is_active" in self.request.POST
         return render(
             self.request,
             "portal/company_user.html",
             {
                 "member": member,
+                "shown": shown,
                 "roles": DealerRole.choices,
                 "errors": errors,
                 "removable": not user_services.is_last_owner(member),

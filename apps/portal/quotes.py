@@ -25,6 +25,20 @@ from apps.quotes.services import quote_accept, quote_reject, quote_request
 ENTRY_ROWS = 6
 
 
+def _entries(posted) -> list[dict[str, str]]:
+    """The form's line boxes: as they were sent, beside the problems of the lines (a request
+    refused for one unknown SKU kept none of the lines typed), else empty."""
+    columns = ("sku", "quantity", "target_price")
+    sent = {name: posted.getlist(name)[:200] for name in columns} if posted is not None else {}
+    rows = max([ENTRY_ROWS, *(len(values) for values in sent.values())])
+
+    def cell(name: str, i: int) -> str:
+        values = sent.get(name) or []
+        return values[i] if i < len(values) else ""
+
+    return [{"index": i} | {name: cell(name, i) for name in columns} for i in range(rows)]
+
+
 class QuoteListView(PortalView):
     perms = {"GET": "quotes.view_quote", "POST": "quotes.add_quote"}
 
@@ -37,7 +51,7 @@ class QuoteListView(PortalView):
             "page_obj": Paginator(quotes, 25).get_page(request.GET.get("page")),
             "statuses": QuoteStatus.choices,
             "status": status,
-            "entries": range(ENTRY_ROWS),
+            "entries": _entries(extra.get("posted")),
             **extra,
         }
 

@@ -267,3 +267,19 @@ def test_an_address_phone_and_postal_code_are_checked_as_in_the_api(company):
         "/portal/company/addresses/", _address(postal_code="16140", phone="0224 555 01 01")
     )
     assert good.status_code == 302
+
+
+def test_a_refused_user_change_shows_what_was_typed_beside_its_error(company):
+    """The page came back with the stored values: the error sat beside a limit never typed
+    and the other changes were gone."""
+    client, _owner = browser(company)
+    buyer = browser(company, role="purchasing")[1]
+    page = client.post(
+        f"/portal/company/users/{buyer.pk}/",
+        {"first_name": "DEĞİŞTİ", "role": "finance", "order_limit": "abc", "is_active": "on"},
+    ).content.decode()
+    assert 'id="order_limit-error"' in page
+    assert 'value="DEĞİŞTİ"' in page and 'value="abc"' in page
+    assert '<option value="finance" selected>' in page
+    buyer.refresh_from_db()
+    assert buyer.first_name != "DEĞİŞTİ" and buyer.role == "purchasing"

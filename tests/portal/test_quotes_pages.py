@@ -124,3 +124,17 @@ def test_a_target_price_with_thousands_dots_is_thousands_and_no_amount_is_named(
 
     client.post("/portal/quotes/", {"sku": ["A-1"], "quantity": ["30"], "target_price": ["1.500"]})
     assert Quote.objects.get().lines.get().target_price == Decimal("1500")
+
+
+def test_a_refused_request_keeps_the_lines_as_typed(shop):
+    """One unknown SKU emptied every line box: the dealer typed them all again."""
+    client, _user = browser(shop)
+    response = client.post(
+        "/portal/quotes/",
+        {"sku": ["A-1", "NOPE"], "quantity": ["100", "5"], "target_price": ["1.234,56", ""]},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "NOPE" in page
+    assert 'name="sku" value="A-1"' in page and 'name="sku" value="NOPE"' in page
+    assert 'name="quantity" value="100"' in page and 'name="target_price" value="1.234,56"' in page
+    assert not Quote.objects.exists()
