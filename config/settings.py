@@ -348,6 +348,8 @@ if AWS_STORAGE_BUCKET_NAME:
         # botocore tries a read that timed out once more than max_attempts says (measured
         # against a port that accepts and never answers: 1 -> two tries, 2 -> three)
         retries={"max_attempts": 1, "mode": "standard"},
+        # given a client config, django-storages no longer applies its addressing style itself
+        s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
     )
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:

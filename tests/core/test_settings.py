@@ -178,3 +178,29 @@ def test_cookies_are_secure_where_the_site_is_served_over_https(env, secure):
     http, so every sign-in form answered 403 (CSRF cookie not set)."""
     base = {"DEBUG": "0", "SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "127.0.0.1"}
     assert probe({**base, **env})["secure_cookies"] == secure
+
+
+@pytest.mark.parametrize(
+    ("style", "start"),
+    [
+        ("path", "http://store.internal:9000/media-bucket/a.txt"),
+        ("virtual", "http://media-bucket.store.internal:9000/a.txt"),
+    ],
+)
+def test_the_s3_addressing_style_chooses_the_bucket_urls(style, start):
+    """AWS_S3_ADDRESSING_STYLE had no effect: the client config the settings give (its
+    timeouts) made django-storages leave the style to botocore."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.files.storage import storages\n"
+        "print(storages['default'].url('a.txt'))\n"
+    )
+    env = {
+        "AWS_STORAGE_BUCKET_NAME": "media-bucket",
+        "AWS_S3_ENDPOINT_URL": "http://store.internal:9000",
+        "AWS_S3_ADDRESSING_STYLE": style,
+        "AWS_ACCESS_KEY_ID": "key",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+    }
+    url = run_python(code, env).stdout.strip().splitlines()[-1]
+    assert url.startswith(start), url
