@@ -486,7 +486,9 @@ class CardPayment(models.Model):
     needs_review = models.BooleanField(
         _("needs review"),
         default=False,
-        help_text=_("The gateway's answer did not match the payment: finance must check it."),
+        help_text=_(
+            "Ticked when the gateway's answer did not match the payment: finance must check it."
+        ),
     )
     refunded_amount = models.DecimalField(
         _("refunded"), max_digits=14, decimal_places=2, default=Decimal("0.00")
