@@ -802,7 +802,9 @@ class CardPaymentAdmin(
                     ),
                 }[refund.status]
                 self.message_user(
-                    request, text % {"amount": refund.amount, "message": refund.message}, level
+                    request,
+                    text % {"amount": money_text(refund.amount), "message": refund.message},
+                    level,
                 )
                 return HttpResponseRedirect(
                     reverse("admin:finance_cardpayment_change", args=[payment.pk])
@@ -815,9 +817,9 @@ class CardPaymentAdmin(
                 "to the card and the dealer's balance goes up by as much."
             )
             % {
-                "amount": payment.amount,
+                "amount": money_text(payment.amount),
                 "card": payment.card_masked or "-",
-                "left": payment.refundable,
+                "left": money_text(payment.refundable),
             },
             "opts": self.model._meta,
             "form": form,

@@ -36,6 +36,7 @@ from apps.accounts.admin.scoping import DealerScopedAdminMixin
 from apps.accounts.selectors import customer_credit_summary
 from apps.core.admin_mixins import ReadOnlyAdminMixin, StatusHistoryInlineMixin, money_column
 from apps.core.exceptions import Conflict, DomainError
+from apps.core.money import money_text
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from apps.orders.services import (
@@ -362,7 +363,9 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
                 )
             )
         table = format_html_join(
-            "", "<tr><th>{}</th><td>{} {}</td></tr>", ((k, v, obj.currency) for k, v in rows)
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            ((k, money_text(v, currency_code=obj.currency)) for k, v in rows),
         )
         url = (
             reverse("admin:finance_ledgerentry_changelist")
@@ -484,7 +487,10 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
             "question": question,
             "submit_label": title,
             "opts": self.model._meta,
-            "orders": list(queryset.select_related("customer").order_by("created_at", "id")),
+            "orders": [
+                (order, money_text(order.grand_total, currency_code=order.currency))
+                for order in queryset.select_related("customer").order_by("created_at", "id")
+            ],
             "form": form,
             "action": action,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

@@ -29,6 +29,7 @@ from apps.core.admin_mixins import (
     StatusHistoryInlineMixin,
 )
 from apps.core.exceptions import DomainError
+from apps.core.money import money_text
 from apps.returns.models import (
     ReturnLine,
     ReturnPhoto,
@@ -318,7 +319,7 @@ class ReturnRequestAdmin(
                 "A credit note of %(gross)s (net %(net)s + VAT %(vat)s) goes on the dealer's "
                 "current account: the received quantities at the order's prices."
             )
-            % {"gross": gross, "net": net, "vat": vat}
+            % {"gross": money_text(gross), "net": money_text(net), "vat": money_text(vat)}
             if gross > 0
             else gettext(
                 "The received goods were sold at 0.00: the return is closed with nothing to "

@@ -185,7 +185,8 @@ def test_order_detail_is_read_only_with_lines_history_reservation_and_account(
     assert "Units still reserved: 3." in content
     assert f"order:{order.number}" in content
     assert "150.00" in content  # the dealer's balance
-    assert "-510.00" in content  # available after approving: 0 - 150 - 360
+    assert "-510.00 ₺" in content  # available after approving: 0 - 150 - 360
+    assert "-510.00 TRY" not in content  # amounts as people read them: the currency's sign
     assert f"customer__id__exact={stocked.customer.pk}" in content  # the ledger link
     assert 'name="_save"' not in content  # nothing to save: read-only
     # customer service sees the order, not the dealer's account
@@ -341,6 +342,9 @@ def test_cancel_with_a_reason_releases_the_reservation(staff_client, stocked):
 
     response = act(client, "cancel_orders", [order], reason="")
     assert "reason" in response.context["form"].errors
+    # the page asking for the reason names each order's total as people read it
+    total = f"{order.grand_total:,.2f} ₺"
+    assert f"{order.number} · {order.customer.code} · {total}" in response.content.decode()
     response = act(client, "cancel_orders", [order], reason="Dealer called")
 
     assert texts(response) == [f"Cancel orders: {order.number}."]
