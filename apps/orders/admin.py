@@ -117,18 +117,25 @@ class OrderLineInline(ReadOnlyInline):
         "sku",
         "name",
         "quantity",
-        "list_price",
-        "unit_net",
-        "discount",
+        "list_price_text",
+        "unit_net_text",
+        "discount_text",
         "price_source_label",
         "campaign_name",
         "vat_rate",
-        "line_net",
-        "line_vat",
-        "line_gross",
+        "line_net_text",
+        "line_vat_text",
+        "line_gross_text",
         "serial_numbers",
     )
     readonly_fields = fields
+    # amounts as people read them (a unit price's third and fourth decimals only when set)
+    list_price_text = money_column("list_price", _("list price"))
+    unit_net_text = money_column("unit_net", _("unit price (net)"))
+    discount_text = money_column("discount", _("discount per unit"))
+    line_net_text = money_column("line_net", _("line net"))
+    line_vat_text = money_column("line_vat", _("line VAT"))
+    line_gross_text = money_column("line_gross", _("line gross"))
 
     @admin.display(description=_("price source"))
     def price_source_label(self, line):

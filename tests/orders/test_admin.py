@@ -180,7 +180,7 @@ def test_order_detail_is_read_only_with_lines_history_reservation_and_account(
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert "A-1" in content and "360.00" in content  # the line
+    assert "A-1" in content and "360.00 ₺" in content  # the line, as people read it
     assert "awaiting_credit_approval" in content or "awaiting credit approval" in content
     assert "Units still reserved: 3." in content
     assert f"order:{order.number}" in content
