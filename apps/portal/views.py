@@ -742,14 +742,16 @@ class CartView(PortalView):
 
     def post(self, request):
         """Add (sku, quantity), change (item, quantity) or remove (item) a line."""
+        line = ""  # the line a refusal is about, named in its message
         try:
             if "remove" in request.POST:
                 cart_item_delete(item=self._item(request.POST["remove"]))
             elif "item" in request.POST:
-                cart_item_update(
-                    item=self._item(request.POST["item"]), quantity=request.POST.get("quantity")
-                )
+                item = self._item(request.POST["item"])
+                line = f"{item.product.sku} {item.product.name}"
+                cart_item_update(item=item, quantity=request.POST.get("quantity"))
             else:
+                line = request.POST.get("sku", "").strip()[:64]
                 cart_add(
                     user=request.user,
                     sku=request.POST.get("sku", ""),
@@ -757,7 +759,8 @@ class CartView(PortalView):
                 )
                 messages.success(request, _("Added to your cart."))
         except DomainError as exc:
-            messages.error(request, field_problems(exc))
+            problem = field_problems(exc)
+            messages.error(request, f"{line}: {problem}" if line else problem)
         back = request.POST.get("back", "")
         if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             return HttpResponseRedirect(back)
@@ -768,7 +771,11 @@ class CartView(PortalView):
             pk = posted_id(pk, "item")
         except ValidationError:
             raise Http404 from None  # not an id: no such line
-        item = CartItem.objects.filter(pk=pk, cart__user=self.request.user).first()
+        item = (
+            CartItem.objects.select_related("product")
+            .filter(pk=pk, cart__user=self.request.user)
+            .first()
+        )
         if item is None:
             raise Http404
         return item

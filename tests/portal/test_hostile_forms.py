@@ -177,3 +177,17 @@ def test_a_sku_typed_with_spaces_around_it_is_the_product(shop):
     response = client.post("/portal/cart/", {"sku": " A-1 ", "quantity": "2"})
     assert response.status_code == 302
     assert CartItem.objects.get(cart__user=user).quantity == 2
+
+
+@pytest.mark.parametrize("quantity", ["0", "-5", "2.5", "99999999999"])
+def test_a_refused_cart_line_change_names_the_line(shop, quantity):
+    """The cart said only "Enter a quantity from 1 to 1.000.000." above a list of lines."""
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "2"})
+    item = CartItem.objects.get()
+    page = client.post("/portal/cart/", {"item": item.pk, "quantity": quantity}, follow=True)
+    text = page.content.decode()
+    assert f"A-1 {item.product.name}: " in text
+    assert CartItem.objects.get().quantity == 2
+    added = client.post("/portal/cart/", {"sku": "NOPE-1", "quantity": "1"}, follow=True)
+    assert "NOPE-1: " in added.content.decode()
