@@ -53,10 +53,17 @@ class ListIndexView(PortalView):
                 shared="shared" in request.POST,
             )
         except DomainError as exc:
+            # a mistake of the name beside it, with what was typed; anything else above
+            errors = exc.errors or {}
             return render(
                 request,
                 "portal/lists.html",
-                {"lists": list(self._lists(request)), "error": field_problems(exc)},
+                {
+                    "lists": list(self._lists(request)),
+                    "errors": errors,
+                    "error": "" if "name" in errors else field_problems(exc),
+                    "posted": request.POST,
+                },
                 status=exc.status_code,
             )
         return HttpResponseRedirect(reverse("portal:list", args=[created.pk]))
@@ -94,12 +101,15 @@ class ListView(PortalView):
             if action == "to_cart":
                 return self._to_cart(request, reqlist)
             if action == "add":
-                list_item_add(
-                    by=request.user,
-                    reqlist=reqlist,
-                    sku=request.POST.get("sku", "").strip(),
-                    quantity=request.POST.get("quantity", "1") or "1",
-                )
+                try:
+                    list_item_add(
+                        by=request.user,
+                        reqlist=reqlist,
+                        sku=request.POST.get("sku", "").strip(),
+                        quantity=request.POST.get("quantity", "1") or "1",
+                    )
+                except DomainError as exc:  # beside the field, with what was typed
+                    return self._refused_add(request, reqlist, exc)
             elif action == "quantity":
                 list_item_update(
                     by=request.user,
@@ -139,6 +149,23 @@ class ListView(PortalView):
         except DomainError as exc:
             _say(request, exc)
         return HttpResponseRedirect(here)
+
+    def _refused_add(self, request, reqlist, exc: DomainError):
+        errors = {
+            ("quantity" if name == "quantity" else "sku"): messages_
+            for name, messages_ in (exc.errors or {"sku": [field_problems(exc)]}).items()
+        }
+        return render(
+            request,
+            "portal/list.html",
+            {
+                "reqlist": reqlist,
+                "editable": reqlist.can_edit(by=request.user),
+                "errors": errors,
+                "posted": request.POST,
+            },
+            status=exc.status_code,
+        )
 
     @staticmethod
     def _item(reqlist, pk) -> RequisitionListItem:

@@ -43,9 +43,13 @@ def test_a_list_is_made_filled_and_put_into_the_cart(shop):
     lines = {i.product.sku: i for i in reqlist.items.select_related("product")}
     assert {sku: i.quantity for sku, i in lines.items()} == {"A-1": 6, "B-2": 2, "N-3": 1}
     client.post(url, {"action": "quantity", "item": lines["A-1"].pk, "quantity": "4"})
-    client.post(url, {"action": "add", "sku": "NOPE", "quantity": "1"})
-    page = client.get(url).content.decode()
-    assert "Bilinmeyen ürün." in page  # the refusal, said
+    refused = client.post(url, {"action": "add", "sku": "NOPE", "quantity": "3"})
+    page = refused.content.decode()
+    # the refusal beside its field, with what was typed (a banner above, the boxes emptied)
+    assert refused.status_code == 400 and 'id="sku-error"' in page
+    assert "Bilinmeyen ürün." in page and 'value="NOPE"' in page and 'value="3"' in page
+    zero = client.post(url, {"action": "add", "sku": "A-1", "quantity": "0"}).content.decode()
+    assert 'id="quantity-error"' in zero and 'value="A-1"' in zero
     csv = client.get(f"{url}?format=csv")
     assert csv.status_code == 200 and b"A-1;4" in csv.content
 
@@ -66,6 +70,15 @@ def test_a_list_is_made_filled_and_put_into_the_cart(shop):
         "B-2": 2,
     }
     client.post(url, {"action": "delete"})
+    assert not RequisitionList.objects.exists()
+
+
+def test_a_list_without_a_name_is_told_beside_the_name(shop):
+    client, _user = browser(shop, role="purchasing")
+    response = client.post("/portal/lists/", {"name": " ", "shared": "on"})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'id="name-error"' in page
+    assert 'name="shared" type="checkbox" checked' in page
     assert not RequisitionList.objects.exists()
 
 
