@@ -1028,7 +1028,7 @@ class ApprovalsView(PortalView):
                 % {"n": order.number, "status": order.get_status_display()},
             )
         except DomainError as exc:
-            messages.error(request, field_problems(exc))
+            messages.error(request, f"{order.number}: {field_problems(exc)}")
         return HttpResponseRedirect(reverse("portal:approvals"))
 
 

@@ -157,9 +157,10 @@ def test_an_approval_decision_neither_approve_nor_reject_changes_nothing(shop, d
     data = {"number": order.number, "reason": "x"}
     if decision is not None:
         data["decision"] = decision
-    owner.post("/portal/approvals/", data)
+    page = owner.post("/portal/approvals/", data, follow=True).content.decode()
     order.refresh_from_db()
     assert order.status == "awaiting_approval"
+    assert f"{order.number}: " in page  # the refusal names the order it is about
 
 
 @pytest.mark.parametrize("bad", ["²", "abc"])
