@@ -930,7 +930,13 @@ class OrderView(PortalView):
         self._order(number)
 
     def get(self, request, number):
-        return self.page("order.html", order=self._order(number))
+        order = self._order(number)
+        # the addresses as the order took them (a copy: later edits do not change an order)
+        addresses = [
+            (_("Shipping address"), order.shipping_address),
+            (_("Billing address"), order.billing_address),
+        ]
+        return self.page("order.html", order=order, addresses=addresses)
 
     def post(self, request, number):
         order = self._order(number)

@@ -68,9 +68,26 @@ def test_order_again_puts_the_lines_into_the_cart_and_the_history_reads_in_words
     with translation.override("tr"):
         assert f"· {order.get_status_display()}" in page  # the label, not the code
     assert not CartItem.objects.filter(cart__user=user).exists()
+
     response = client.post(f"/portal/orders/{order.number}/reorder/")
     assert response.status_code == 302 and response["Location"] == "/portal/cart/"
     assert CartItem.objects.get(cart__user=user).quantity == 1
+
+
+def test_the_order_page_shows_the_addresses_payment_and_note_it_was_placed_with(shop):
+    """The order page showed neither where the goods go nor how they are paid."""
+    client, _user = browser(shop)
+    _checkout(client, shop, po="ADDR")
+    order = Order.objects.get(po_number="ADDR")
+    Order.objects.filter(pk=order.pk).update(note="Kapıda arayın")
+    page = client.get(f"/portal/orders/{order.number}/").content.decode()
+    details = page[page.index('data-testid="order-details"') :]
+    assert "Teslimat adresi" in details and "Fatura adresi" in details
+    assert shop.shipping.line1 in details and shop.shipping.city in details
+    assert shop.billing.line1 in details
+    with translation.override("tr"):
+        assert str(order.get_payment_method_display()) in details
+    assert "Kapıda arayın" in details
 
 
 def test_order_again_for_another_companys_order_is_not_found(shop, dealer_client):
