@@ -610,7 +610,14 @@ class ProductView(PortalView):
                 for reqlist in requisition_list_visible(user=request.user).order_by("name")
                 if reqlist.can_edit(by=request.user)
             ]
-        return self.page("product.html", product=product, lists=lists)
+        # the quantity rules the cart would tell only once broken
+        rules = []
+        if product.min_order_quantity > 1:
+            n = product.min_order_quantity
+            rules.append(_("The minimum order quantity is %(n)d.") % {"n": n})
+        if product.order_multiple > 1:
+            rules.append(_("Order in multiples of %(n)d.") % {"n": product.order_multiple})
+        return self.page("product.html", product=product, lists=lists, order_rules=rules)
 
 
 def _attach_stock(products) -> None:

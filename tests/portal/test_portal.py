@@ -609,3 +609,16 @@ def test_a_signed_in_page_is_never_kept_by_a_browser_or_proxy(shop):
     for url in ("/portal/", "/portal/orders/", "/portal/cart/"):
         cache_control = client.get(url)["Cache-Control"]
         assert "no-store" in cache_control and "private" in cache_control, url
+
+
+def test_the_product_page_tells_the_minimum_and_the_multiple_before_the_cart_does(shop):
+    """A product sold from 25 in 25s said so only as a problem in the cart."""
+    from apps.catalog.models import Product  # here: the rules this test sets
+
+    Product.objects.filter(sku="A-1").update(min_order_quantity=25, order_multiple=25)
+    client, _user = browser(shop)
+    page = client.get("/portal/products/A-1/").content.decode()
+    rules = page[page.index('data-testid="order-rules"') :][:300]
+    assert "Minimum sipariş miktarı 25." in rules and "25 adedin katları" in rules
+    plain = client.get("/portal/products/B-2/").content.decode()
+    assert 'data-testid="order-rules"' not in plain
