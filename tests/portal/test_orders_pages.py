@@ -155,3 +155,13 @@ def test_cancelling_an_order_in_the_portal_needs_a_reason(shop):
     order.refresh_from_db()
     assert order.status == "cancelled"
     assert order.status_history.last().note == "Ordered twice"
+
+
+def test_an_empty_filtered_list_says_nothing_matches_not_that_there_is_nothing(shop):
+    """A filter that matched nothing said "No orders yet." to a company with orders."""
+    client, _user = browser(shop)
+    _checkout(client, shop, po="ONE")
+    page = client.get("/portal/orders/", {"status": "cancelled"}).content.decode()
+    assert "Bu filtrelere uyan sipariş yok." in page and "Henüz sipariş yok." not in page
+    quotes = client.get("/portal/quotes/", {"status": "accepted"}).content.decode()
+    assert "Bu filtreye uyan teklif yok." in quotes
