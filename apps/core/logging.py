@@ -22,10 +22,20 @@ class ClientMistakeFilter(logging.Filter):
     """Django's ``django.security.*`` lines (a foreign ``Host`` header, a form too large, a
     suspicious file name) are what a client sent, answered 400: logged at ERROR with a
     traceback, anyone could fill the logs and page whoever watches them. They stay, as one
-    WARNING line without the traceback."""
+    WARNING line without the traceback. So are ``django.request``'s lines of an answer below
+    500 (a 403 of the admin logged the PermissionDenied's traceback): the request was refused,
+    nothing failed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.startswith("django.security.") and record.levelno > logging.WARNING:
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.exc_info, record.exc_text = None, None
+        elif record.name == "django.request" and _refused(record):
+            record.exc_info, record.exc_text = None, None
         return True
+
+
+def _refused(record: logging.LogRecord) -> bool:
+    """A ``django.request`` line of a 4xx answer."""
+    status = getattr(record, "status_code", None)
+    return isinstance(status, int) and 400 <= status < 500

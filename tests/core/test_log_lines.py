@@ -139,3 +139,22 @@ def test_a_celery_worker_writes_json_lines_on_stdout_in_utc(tmp_path):
     assert ready is not None, "no JSON 'ready' line on the worker's stdout"
     assert ready["level"] == "INFO" and ready["logger"] == "celery.apps.worker"
     assert ready["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(("status", "traceback_kept"), [(403, False), (404, False), (500, True)])
+def test_a_refused_request_is_one_line_without_a_traceback(status, traceback_kept):
+    """Every 403 of the admin logged the PermissionDenied's traceback at WARNING (noise beside
+    the real failures); a 500's traceback stays."""
+    import logging
+
+    from apps.core.logging import ClientMistakeFilter
+
+    try:
+        raise PermissionError("refused")
+    except PermissionError:
+        record = logging.LogRecord(
+            "django.request", logging.WARNING, __file__, 1, "Forbidden", (), sys.exc_info()
+        )
+    record.status_code = status
+    assert ClientMistakeFilter().filter(record) is True
+    assert (record.exc_info is not None) is traceback_kept
