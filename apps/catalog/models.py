@@ -6,6 +6,7 @@ from auditlog.registry import auditlog
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -222,6 +223,8 @@ class Product(SoftDeleteModel, AuditedModel):
                 include=["category", "is_active", "is_deleted"],
                 name="catalog_prod_name",
             ),
+            # a SKU typed in another case (``lc1d09m7``) found by an index probe
+            models.Index(Upper("sku"), name="catalog_prod_sku_upper"),
         ]
 
     def __str__(self) -> str:

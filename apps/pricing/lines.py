@@ -4,10 +4,12 @@ placement, reorder and the quote endpoint all use it; none formats money (serial
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
@@ -39,14 +41,27 @@ class PricedLine:
 
 
 def products_by_sku(skus: Iterable[str]) -> dict[str, Product]:
-    """Products a dealer may order, by SKU, with their available stock (one query)."""
-    return {
-        p.sku: p
-        for p in Product.objects.visible()
-        .filter(sku__in=set(skus))
+    """Products a dealer may order, by SKU as asked, with their available stock: one query,
+    and one more for SKUs typed in another case (``lc1d09m7``), each found when exactly one
+    product has it in any case (as the catalog's search finds it)."""
+    wanted = set(skus)
+    products = (
+        Product.objects.visible()
         .select_related("category")
         .annotate(stock_available=available_subquery())
-    }
+    )
+    found = {p.sku: p for p in products.filter(sku__in=wanted)}
+    missing = {sku for sku in wanted - found.keys() if isinstance(sku, str) and sku}
+    if missing:
+        by_upper: dict[str, list[Product]] = defaultdict(list)
+        uppers = {sku.upper() for sku in missing}
+        for product in products.annotate(sku_upper=Upper("sku")).filter(sku_upper__in=uppers):
+            by_upper[product.sku_upper].append(product)
+        for sku in missing:
+            matches = by_upper.get(sku.upper(), [])
+            if len(matches) == 1:
+                found[sku] = matches[0]
+    return found
 
 
 def quantity_problems(product: Product, quantity: int) -> list[tuple[str, str]]:

@@ -268,3 +268,24 @@ def test_placement_writes_order_created_to_the_outbox(shop):
     assert event.data["number"] == number and event.data["customer_code"] == shop.customer.code
     assert event.data["lines"][0]["quantity"] == 2
     assert event.subject == f"order:{number}"
+
+
+def test_a_sku_typed_in_another_case_is_the_one_product_with_it(shop):
+    """The catalog's search finds "lc1d09m7"; ordering it answered "Unknown product"."""
+    shop.product("LC1D09M7", price="100")
+    response = place(shop.owner, [("lc1d09m7", 2)])
+    assert response.status_code == 201, response.json()
+    (line,) = response.json()["lines"]
+    assert line["sku"] == "LC1D09M7" and line["quantity"] == 2
+
+    cart = shop.owner.post("/api/v1/cart/items", {"sku": "Lc1d09m7", "quantity": 1})
+    assert cart.status_code == 201 and cart.json()["lines"][0]["sku"] == "LC1D09M7"
+
+    # two products whose SKUs differ only in case: the case typed decides, none is guessed
+    shop.product("ab-1", price="5")
+    shop.product("AB-1", price="6")
+    exact = place(shop.owner, [("ab-1", 1)])
+    assert exact.status_code == 201 and exact.json()["lines"][0]["sku"] == "ab-1"
+    ambiguous = place(shop.owner, [("Ab-1", 1)])
+    assert ambiguous.status_code == 400, ambiguous.json()
+    assert Order.objects.count() == 2
