@@ -211,6 +211,22 @@ def test_a_wrong_code_is_refused():
     ).exists()
 
 
+def test_a_code_already_used_is_told_as_such_and_refused():
+    """A second sign-in within the same 30 seconds, with the code the app still shows, was
+    told "This code is not right." (django-otp takes each step's code once)."""
+    user = StaffUserFactory(is_superuser=True)
+    device = enrolled(user)
+    first, second = signed_in_client(user), signed_in_client(user)
+    code = totp_now(device)
+    assert first.post(VERIFY, {"code": code}).status_code == 302
+
+    response = second.post(VERIFY, {"code": code})
+
+    page = response.content.decode()
+    assert response.status_code == 200 and "This code was used already" in page
+    assert not opens_the_admin(second)
+
+
 def test_a_recovery_code_works_once_and_is_used_up():
     user = StaffUserFactory(groups=["Finance Manager"])
     codes = enrol(signed_in_client(user), user)

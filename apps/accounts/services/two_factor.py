@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -183,7 +184,8 @@ def two_factor_verify(*, user: User, code: str, ip: str | None, user_agent: str 
         else None
     )
     if device is None:
-        _wrong_code(user=user, ip=ip, user_agent=user_agent)
+        reused = via == "authenticator app" and _used_already(authenticator, given)
+        _wrong_code(user=user, ip=ip, user_agent=user_agent, reused=reused)
     if via == "recovery code":
         via = f"recovery code, {recovery_codes_left(user=user)} left"
     _signed_in(user=user, ip=ip, user_agent=user_agent, via=via)
@@ -212,10 +214,26 @@ def _refuse_while_throttled(device: Device) -> None:
     )
 
 
-def _wrong_code(*, user: User, ip: str | None, user_agent: str):
+def _used_already(device: TOTPDevice, given: str) -> bool:
+    """Whether ``given`` is the code the authenticator already signed in with (django-otp
+    takes each time step's code once): a second sign-in within the same 30 seconds."""
+    device.refresh_from_db(fields=["last_t"])
+    if device.last_t < 0:
+        return False
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    code.time = device.last_t * device.step + device.t0
+    return code.token() == int(given)
+
+
+def _wrong_code(*, user: User, ip: str | None, user_agent: str, reused: bool = False):
     login_failure_record(
         email=user.email, user=user, ip=ip, user_agent=user_agent, detail=lockout.TWO_FACTOR_FAILURE
     )
+    if reused:
+        raise NotAuthenticated(
+            _("This code was used already: wait for the next one on your authenticator."),
+            code="two_factor_invalid",
+        )
     raise NotAuthenticated(_("This code is not right."), code="two_factor_invalid")
 
 
