@@ -51,7 +51,7 @@ class Workers:
         self.started: list[subprocess.Popen] = []
         redis.Redis.from_url(broker_url()).flushdb()
 
-    def start(self, *arguments: str) -> subprocess.Popen:
+    def start(self, *arguments: str, loglevel: str = "WARNING") -> subprocess.Popen:
         pipe = subprocess.PIPE if self.output else subprocess.DEVNULL
         proc = subprocess.Popen(
             [
@@ -62,7 +62,7 @@ class Workers:
                 "config",
                 "worker",
                 *arguments,
-                "--loglevel=WARNING",
+                f"--loglevel={loglevel}",
                 "--without-gossip",
                 "--without-mingle",
                 f"--hostname={self.name}-{uuid.uuid4().hex[:8]}@%h",

@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+from tests.celery_workers import Workers, worker_env
 from tests.conftest import ROOT, free_port, subprocess_database_url, wait_for_port
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -90,34 +91,9 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
 def test_a_celery_worker_writes_json_lines_on_stdout_in_utc(tmp_path):
     """Workers and beat logged in Celery's own text format, in local time, without the
     fields a log shipper reads."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": subprocess_database_url(),
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "LOG_FORMAT": "json",
-        "TZ": "Europe/Istanbul",  # a server in local time still logs UTC
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    # a server in local time still logs UTC
+    workers = Workers(worker_env(LOG_FORMAT="json", TZ="Europe/Istanbul"))
+    proc = workers.start("--pool=solo", loglevel="INFO")
     lines: queue.Queue[str] = queue.Queue()
     # read in a thread: a worker that never prints the line must not block the test
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
@@ -134,8 +110,7 @@ def test_a_celery_worker_writes_json_lines_on_stdout_in_utc(tmp_path):
                 if record["message"].endswith(" ready."):
                     ready = record
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        workers.close()
     assert ready is not None, "no JSON 'ready' line on the worker's stdout"
     assert ready["level"] == "INFO" and ready["logger"] == "celery.apps.worker"
     assert ready["time"].endswith("+00:00")
