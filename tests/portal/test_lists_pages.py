@@ -69,6 +69,11 @@ def test_a_list_is_made_filled_and_put_into_the_cart(shop):
         "A-1": 7,
         "B-2": 2,
     }
+    # deleting asks once more: the button that deletes opens under a first one (no script)
+    page = client.get(url).content.decode()
+    confirm = page[page.index('data-testid="delete-list"') :]
+    assert confirm.index("<summary") < confirm.index('value="delete"') < confirm.index("</details>")
+    assert "Aylık" in confirm[: confirm.index('value="delete"')]  # the list it deletes, named
     client.post(url, {"action": "delete"})
     assert not RequisitionList.objects.exists()
 
