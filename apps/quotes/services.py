@@ -173,17 +173,17 @@ def _clean_lines(lines, *, customer) -> list[dict]:
             continue
         wanted.append((index, sku, quantity, target))
     products = products_by_sku(sku for _i, sku, _q, _t in wanted)
-    seen: set[str] = set()
+    seen: set[int] = set()  # by product: a SKU typed in two cases is one product
     cleaned, indexes = [], []
     for index, sku, quantity, target in wanted:
         product = products.get(sku)
         if product is None:
             errors[f"lines.{index}.sku"] = [_("Unknown product.")]
             continue
-        if sku in seen:
+        if product.pk in seen:
             errors[f"lines.{index}.sku"] = [_("Named twice.")]
             continue
-        seen.add(sku)
+        seen.add(product.pk)
         problems = quantity_problems(product, quantity)
         if problems:
             errors[f"lines.{index}.quantity"] = [message for _code, message in problems]
@@ -192,7 +192,7 @@ def _clean_lines(lines, *, customer) -> list[dict]:
         cleaned.append(
             {
                 "product": product,
-                "sku": sku,
+                "sku": product.sku,  # as the product writes it, not as typed
                 "name": product.name,
                 "quantity": quantity,
                 "target_price": target,

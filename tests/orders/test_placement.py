@@ -278,6 +278,10 @@ def test_a_sku_typed_in_another_case_is_the_one_product_with_it(shop):
     (line,) = response.json()["lines"]
     assert line["sku"] == "LC1D09M7" and line["quantity"] == 2
 
+    # typed in two cases, it is one product named twice (two lines would reserve it twice)
+    twice = place(shop.owner, [("lc1d09m7", 1), ("LC1D09M7", 1)])
+    assert twice.status_code == 400 and "items.1.sku" in twice.json()["errors"]
+
     cart = shop.owner.post("/api/v1/cart/items", {"sku": "Lc1d09m7", "quantity": 1})
     assert cart.status_code == 201 and cart.json()["lines"][0]["sku"] == "LC1D09M7"
 

@@ -445,3 +445,13 @@ def test_a_json_number_target_price_is_judged_by_the_digits_sent(shop):
     again = shop.owner.generic("POST", QUOTES, exponent, content_type="application/json")
     assert again.status_code == 201, again.content
     assert Quote.objects.latest("pk").lines.get().quantity == 20
+
+
+def test_a_sku_typed_in_another_case_is_asked_as_the_product_writes_it(shop):
+    """A quote line kept the SKU as typed ("a-1"), and the same product typed in two cases
+    made two lines."""
+    response = ask(shop.owner, [{"sku": "a-1", "quantity": 5}])
+    assert response.status_code == 201, response.json()
+    assert [line["sku"] for line in response.json()["lines"]] == ["A-1"]
+    twice = ask(shop.owner, [{"sku": "a-1", "quantity": 5}, {"sku": "A-1", "quantity": 1}])
+    assert twice.status_code == 400 and list(twice.json()["errors"]) == ["lines.1.sku"]

@@ -144,18 +144,18 @@ def _lines_from_items(
     if len(items) > MAX_LINES:
         raise ValidationError({"items": [_("At most %(n)d lines.") % {"n": MAX_LINES}]})
     products = products_by_sku(item["sku"] for item in items)
-    seen: dict[str, int] = {}
+    seen: dict[int, int] = {}  # by product: a SKU typed in two cases is one product
     pairs, indexes = [], []
     for index, item in enumerate(items):
         product = products.get(item["sku"])
         if product is None:
             errors[f"items.{index}.sku"] = [_("Unknown product.")]
-        elif item["sku"] in seen:
+        elif product.pk in seen:
             errors[f"items.{index}.sku"] = [
-                _("Repeats line %(n)d; give each product once.") % {"n": seen[item["sku"]]}
+                _("Repeats line %(n)d; give each product once.") % {"n": seen[product.pk]}
             ]
         else:
-            seen[item["sku"]] = index
+            seen[product.pk] = index
             pairs.append((product, item["quantity"]))
             indexes.append(index)
     lines = lines_price(customer=customer, pairs=pairs)
