@@ -7,11 +7,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import logging
 from decimal import Decimal
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
@@ -19,50 +17,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.exports import neutralize_cell
+from apps.core.files import FileMissing, FileUnavailable, stored_bytes
 from apps.finance.models import Invoice, InvoiceLine, LedgerEntry
 
 ZERO = Decimal("0.00")
-logger = logging.getLogger(__name__)
 
 
-class DocumentUnavailable(RuntimeError):
-    """A document cannot be produced now (the storage does not answer, or it cannot be
-    rendered here): the API answers 503, the portal says so."""
-
-
-class DocumentMissing(DocumentUnavailable):
-    """The stored file is gone (deleted, or never copied to this storage): asking again will
-    not help, so it is not a 503."""
+# a document cannot be produced now (the storage does not answer, or it cannot be rendered
+# here): the API answers 503, the portal says so; the stored file gone: 404
+DocumentUnavailable = FileUnavailable
+DocumentMissing = FileMissing
 
 
 class RenderingUnavailable(DocumentUnavailable):
     """WeasyPrint or its system libraries (Pango) are missing on this machine."""
-
-
-def stored_bytes(file) -> bytes:
-    """A stored file's bytes (local files or S3); the storage down or the file gone:
-    ``DocumentUnavailable``."""
-    try:
-        with file.open("rb") as handle:
-            return handle.read()
-    except (OSError, BotoCoreError, ClientError) as exc:
-        if _is_missing(exc):
-            logger.error("the stored file %s is missing", file.name)
-            raise DocumentMissing(str(exc)) from None
-        logger.exception("reading %s from the storage failed", file.name)
-        raise DocumentUnavailable(str(exc)) from None
-
-
-def _is_missing(exc: Exception) -> bool:
-    if isinstance(exc, FileNotFoundError):
-        return True
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return (
-            error.get("Code") in ("NoSuchKey", "404")
-            or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
-        )
-    return False
 
 
 def statement_rows(statement: dict) -> list[dict]:

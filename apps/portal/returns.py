@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import DomainError
+from apps.core.files import stored_bytes
 from apps.orders.models import Order
 from apps.portal.forms import line_problems
-from apps.portal.views import PortalView, field_problems
-from apps.returns.models import ReturnReason, ReturnRequest, ReturnStatus
+from apps.portal.views import PortalView, download, field_problems
+from apps.returns.models import ReturnPhoto, ReturnReason, ReturnRequest, ReturnStatus
 from apps.returns.services import return_cancel, return_request, return_window_open
 
 RETURN_PERMS = {"GET": "returns.view_returnrequest", "POST": "returns.add_returnrequest"}
@@ -68,6 +69,39 @@ class ReturnView(PortalView):
         except DomainError as exc:
             messages.error(request, field_problems(exc))
         return HttpResponseRedirect(reverse("portal:return", args=[rma.number]))
+
+
+class ReturnPhotoView(PortalView):
+    """A photo sent with one of the company's returns, shown inline."""
+
+    perms = {"GET": "returns.view_returnrequest"}
+
+    def _photo(self, number, photo_id) -> ReturnPhoto:
+        found = (
+            ReturnPhoto.objects.filter(
+                pk=photo_id, request__in=self.scoped(ReturnRequest.objects.filter(number=number))
+            )
+            .select_related("request")
+            .first()
+        )
+        if found is None:
+            raise Http404
+        return found
+
+    def object_lookup(self, *, number, photo_id) -> None:
+        self._photo(number, photo_id)
+
+    def get(self, request, number, photo_id):
+        photo = self._photo(number, photo_id)
+        extension = photo.file.name.rsplit(".", 1)[-1]
+        return download(
+            stored_bytes,
+            photo.file,
+            content_type=photo.content_type,
+            filename=f"{photo.request.number}-{photo.pk}.{extension}",
+            request=request,
+            inline=True,
+        )
 
 
 class ReturnCreateView(PortalView):

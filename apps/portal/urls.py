@@ -27,6 +27,11 @@ urlpatterns = [
     path("orders/<str:number>/return/", returns.ReturnCreateView.as_view(), name="return-new"),
     path("returns/", returns.ReturnListView.as_view(), name="returns"),
     path("returns/<str:number>/", returns.ReturnView.as_view(), name="return"),
+    path(
+        "returns/<str:number>/photos/<int:photo_id>/",
+        returns.ReturnPhotoView.as_view(),
+        name="return-photo",
+    ),
     path("lists/", lists.ListIndexView.as_view(), name="lists"),
     path("lists/add/", lists.ListAddView.as_view(), name="list-add"),
     path("lists/<int:pk>/", lists.ListView.as_view(), name="list"),

@@ -54,6 +54,7 @@ from apps.catalog import selectors as catalog
 from apps.catalog.api.filters import ProductFilter
 from apps.catalog.hooks import stock_display
 from apps.core import views as core_views
+from apps.core.api.files import file_response
 from apps.core.clock import business_today
 from apps.core.exceptions import (
     Conflict,
@@ -62,6 +63,7 @@ from apps.core.exceptions import (
     NotAuthenticated,
     ValidationError,
 )
+from apps.core.files import FileMissing, FileUnavailable
 from apps.core.i18n import portal_language
 from apps.core.idempotency import idempotent_by_key
 from apps.core.net import client_ip
@@ -1053,17 +1055,18 @@ class FinanceView(PortalView):
     perms = {"GET": "finance.view_ledgerentry"}
 
 
-def _download(render, *args, content_type: str, filename: str, request) -> HttpResponse:
+def download(
+    render, *args, content_type: str, filename: str, request, inline: bool = False
+) -> HttpResponse:
+    """``render(*args)``'s bytes as a download (``inline``: shown in the browser); the file
+    gone: 404, the storage down: the 503 page."""
     try:
         content = render(*args)
-    except documents.DocumentMissing:
+    except FileMissing:
         raise Http404 from None
-    except documents.DocumentUnavailable:
+    except FileUnavailable:
         return render_page_unavailable(request)
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(content, content_type, filename, inline=inline)
 
 
 def render_page_unavailable(request) -> HttpResponse:
@@ -1111,14 +1114,14 @@ class InvoiceFileView(FinanceView):
         if invoice is None or kind not in ("pdf", "xml") or (kind == "xml" and not invoice.xml):
             raise Http404
         if kind == "xml":
-            return _download(
+            return download(
                 documents.stored_bytes,
                 invoice.xml,
                 content_type="application/xml",
                 filename=f"{invoice.number}.xml",
                 request=request,
             )
-        return _download(
+        return download(
             documents.invoice_pdf_bytes,
             invoice,
             content_type="application/pdf",
@@ -1157,14 +1160,14 @@ class StatementView(FinanceView):
         result = statement(customer=customer, date_from=date_from, date_to=date_to)
         name = f"statement-{customer.code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}"
         if form.cleaned_data["format"] == "csv":
-            return _download(
+            return download(
                 lambda rows: documents.statement_csv(rows, semicolon=True),
                 result,
                 content_type="text/csv; charset=utf-8",
                 filename=f"{name}.csv",
                 request=request,
             )
-        return _download(
+        return download(
             documents.statement_pdf,
             result,
             content_type="application/pdf",

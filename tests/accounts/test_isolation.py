@@ -160,6 +160,19 @@ def _other_return(other):
     return {"number": request.number}
 
 
+def _other_return_photo(other):
+    from django.core.files.base import ContentFile
+
+    from apps.returns.models import ReturnPhoto, ReturnRequest
+
+    number = _other_return(other)["number"]
+    photo = ReturnPhoto(
+        request=ReturnRequest.objects.get(number=number), content_type="image/png", size=3
+    )
+    photo.file.save("box.png", ContentFile(b"png"), save=True)
+    return {"number": number, "photo_id": photo.pk}
+
+
 def _other_quote(other):
     from apps.quotes.models import Quote, QuoteLine
     from tests.catalog.factories import ProductFactory
@@ -202,6 +215,7 @@ OTHER_COMPANY_OBJECTS = {
     "api/v1/quotes/<str:number>/reject": _other_quote,
     "api/v1/returns/<str:number>": _other_return,
     "api/v1/returns/<str:number>/cancel": _other_return,
+    "api/v1/returns/<str:number>/photos/<int:photo_id>": _other_return_photo,
     "api/v1/payments/<int:pk>": _other_card_payment,
     "api/v1/account/confirmations/<int:pk>": _other_confirmation,
     "api/v1/account/confirmations/<int:pk>/confirm": _other_confirmation,

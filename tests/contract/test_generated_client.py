@@ -26,14 +26,17 @@ PACKAGE = "b2b_generated_client"
 def _generate(schema: dict, target: Path):
     """Generate the client into ``target`` (no network, no post hooks) and import it."""
     (target / "schema.json").write_text(json.dumps(schema))
-    # documents (invoice PDF and XML, statement CSV and PDF) are files to the generator, as
-    # its documentation says to map them
+    # documents (invoice PDF and XML, statement CSV and PDF, a return's photos) are files to
+    # the generator, as its documentation says to map them
     (target / "config.yml").write_text(
         "post_hooks: []\n"
         "content_type_overrides:\n"
         "  application/pdf: application/octet-stream\n"
         "  application/xml: application/octet-stream\n"
         "  text/csv: application/octet-stream\n"
+        "  image/jpeg: application/octet-stream\n"
+        "  image/png: application/octet-stream\n"
+        "  image/webp: application/octet-stream\n"
     )
     result = subprocess.run(
         [

@@ -28,6 +28,7 @@ OTHER_COMPANY_OBJECTS = {
     "portal/orders/<str:number>/reorder/": api._other_order,
     "portal/orders/<str:number>/return/": api._other_order,
     "portal/returns/<str:number>/": api._other_return,
+    "portal/returns/<str:number>/photos/<int:photo_id>/": api._other_return_photo,
     "portal/quotes/<str:number>/": api._other_quote,
     "portal/lists/<int:pk>/": api._other_requisition_list,
     "portal/orders/<str:number>/to-list/": api._other_order,

@@ -124,3 +124,34 @@ def test_another_companys_order_and_return_are_not_found(shop, order):
     assert client.post(f"/portal/returns/{rma}/").status_code == 404
     assert rma not in client.get("/portal/returns/").content.decode()
     assert ReturnRequest.objects.get(number=rma).status == ReturnStatus.REQUESTED
+
+
+def test_the_return_page_shows_the_photos_sent_and_only_to_the_company(shop, order):
+    """The page said "1 photo sent." and showed none."""
+    client, _user = browser(shop)
+    lines = {line.sku: line for line in order.lines.all()}
+    client.post(
+        f"/portal/orders/{order.number}/return/",
+        {
+            f"quantity_{lines['A-1'].pk}": "1",
+            f"reason_{lines['A-1'].pk}": "damaged",
+            "photos": [_photo()],
+        },
+    )
+    rma = ReturnRequest.objects.get()
+    photo = rma.photos.get()
+    address = f"/portal/returns/{rma.number}/photos/{photo.pk}/"
+    page = client.get(f"/portal/returns/{rma.number}/").content.decode()
+    assert f'<img src="{address}"' in page
+    shown = client.get(address)
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    assert shown.content == photo.file.open("rb").read()
+    assert shown["Content-Disposition"].startswith("inline;")
+    assert client.get(f"/portal/returns/{rma.number}/photos/{photo.pk + 1}/").status_code == 404
+
+    from types import SimpleNamespace
+
+    from tests.factories import CustomerFactory
+
+    stranger, _user = browser(SimpleNamespace(customer=CustomerFactory()))  # another company
+    assert stranger.get(address).status_code == 404

@@ -282,6 +282,67 @@ def test_photos_come_as_multipart_and_must_be_images(shop, order):
     assert stored.file.name.startswith("returns/") and stored.file.read() == _png()
 
 
+def _with_photo(shop, order, name="crushed.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = shop.owner.post(
+        RETURNS,
+        {
+            "order_number": order.number,
+            "lines": json.dumps([line("A-1", 1)]),
+            "photos": [SimpleUploadedFile(name, _png(), "image/png")],
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_the_dealer_and_the_erp_see_the_photos_sent_with_a_return(
+    shop, order, dealer_client, integration_client
+):
+    """The return listed its photos (type, size) but nobody could look at one: the dealer API
+    and the ERP now read each photo at the address the return gives; another company's photo
+    is 404, a photo asked under another return is 404."""
+    first, second = _with_photo(shop, order), _with_photo(shop, order)
+    [photo] = first["photos"]
+    assert photo["url"] == f"{RETURNS}/{first['number']}/photos/{photo['id']}"
+    for role in ("owner", "viewer", "finance"):  # whoever may read the return
+        shown = shop.client(role).get(photo["url"])
+        assert shown.status_code == 200, shown.content
+        assert shown.content == _png() and shown["Content-Type"] == "image/png"
+        assert shown["Content-Disposition"].startswith("inline;")
+        assert shown["Cache-Control"] == "private, no-store"
+    assert (
+        shop.owner.get(
+            shop.owner.get(f"{RETURNS}/{first['number']}").json()["photos"][0]["url"]
+        ).content
+        == _png()
+    )
+
+    other_company = dealer_client()
+    assert other_company.get(photo["url"]).status_code == 404
+    [second_photo] = second["photos"]
+    crossed = f"{RETURNS}/{first['number']}/photos/{second_photo['id']}"
+    assert shop.owner.get(crossed).status_code == 404
+    assert shop.owner.get(f"{RETURNS}/{first['number']}/photos/999999").status_code == 404
+
+    erp = integration_client(scopes=["returns:read"])
+    listed = {r["number"]: r for r in erp.get("/api/integration/v1/returns").json()["results"]}
+    erp_url = listed[first["number"]]["photos"][0]["url"]
+    assert erp_url == f"/api/integration/v1/returns/{first['number']}/photos/{photo['id']}"
+    assert erp.get(erp_url).content == _png()
+    assert erp.get("/api/integration/v1/returns/RMA-0000-000000/photos/1").status_code == 404
+    assert integration_client(scopes=["orders:read"]).get(erp_url).status_code == 403
+
+
+def test_a_photo_whose_file_is_gone_is_404_not_500(shop, order):
+    body = _with_photo(shop, order)
+    ReturnRequest.objects.get(number=body["number"]).photos.get().file.delete(save=False)
+    response = shop.owner.get(body["photos"][0]["url"])
+    assert response.status_code == 404 and "missing" in response.json()["detail"]
+
+
 # --- receipt, quarantine, credit ---------------------------------------------------------------
 
 

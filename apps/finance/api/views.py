@@ -9,7 +9,6 @@ import logging
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -33,9 +32,9 @@ from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.api.views import PublicAPIView
 from apps.accounts.models import Customer
 from apps.accounts.permissions import IsDealerUser, dealer_permission
+from apps.core.api.files import file_response, produced
 from apps.core.api.parsers import SafeJSONParser
 from apps.core.api.renderers import JSONRenderer
-from apps.core.exceptions import ServiceUnavailable
 from apps.core.i18n import portal_language
 from apps.core.links import portal_link
 from apps.core.schema import ConflictSerializer, ErrorSerializer
@@ -111,27 +110,6 @@ class AccountSummaryView(_CompanyView):
         )
 
 
-def _attachment(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _read(file) -> bytes:
-    """A stored file's bytes; the storage down: 503, the file gone: 404 (never a 500)."""
-    return _pdf(documents.stored_bytes, file)
-
-
-def _pdf(render, *args) -> bytes:
-    try:
-        return render(*args)
-    except documents.DocumentMissing:
-        raise NotFound(_("The file of this document is missing; we have been told.")) from None
-    except documents.DocumentUnavailable:
-        raise ServiceUnavailable() from None
-
-
 class AccountStatementView(_CompanyView):
     @extend_schema(
         summary="Your account statement",
@@ -164,10 +142,10 @@ class AccountStatementView(_CompanyView):
         if kind == "csv":
             semicolon = query["separator"] == "semicolon"
             content = documents.statement_csv(result, semicolon=semicolon)
-            return _attachment(content, "text/csv; charset=utf-8", f"{name}.csv")
+            return file_response(content, "text/csv; charset=utf-8", f"{name}.csv")
         if kind == "pdf":
-            return _attachment(
-                _pdf(documents.statement_pdf, result), "application/pdf", f"{name}.pdf"
+            return file_response(
+                produced(documents.statement_pdf, result), "application/pdf", f"{name}.pdf"
             )
         # the shape of StatementSerializer, written out: 100,000 entries through a serializer
         # cost seconds
@@ -310,7 +288,11 @@ class InvoicePdfView(_InvoiceObjectView):
         invoice = self.get_object()
         if not invoice.pdf:
             raise NotFound(_("The ERP sent no PDF for this invoice."))
-        return _attachment(_read(invoice.pdf), "application/pdf", f"{invoice.number}.pdf")
+        return file_response(
+            produced(documents.stored_bytes, invoice.pdf),
+            "application/pdf",
+            f"{invoice.number}.pdf",
+        )
 
 
 class InvoiceXmlView(_InvoiceObjectView):
@@ -329,7 +311,11 @@ class InvoiceXmlView(_InvoiceObjectView):
         invoice = self.get_object()
         if not invoice.xml:
             raise NotFound(_("The ERP sent no XML for this invoice."))
-        return _attachment(_read(invoice.xml), "application/xml", f"{invoice.number}.xml")
+        return file_response(
+            produced(documents.stored_bytes, invoice.xml),
+            "application/xml",
+            f"{invoice.number}.xml",
+        )
 
 
 # --- balance confirmations (mutabakat) ---------------------------------------------------------

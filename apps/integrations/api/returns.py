@@ -26,7 +26,8 @@ from apps.core.pagination import ChangesPagination
 from apps.core.schema import ConflictSerializer
 from apps.core.serializers import StrictInputSerializer
 from apps.integrations.api.base import CHANGES_PAGES, IntegrationAPIView
-from apps.returns.api.serializers import ReturnSerializer
+from apps.returns.api.serializers import ReturnPhotoSerializer, ReturnSerializer
+from apps.returns.api.views import PHOTO_RESPONSES, photo_response
 from apps.returns.models import ReturnRequest, ReturnStatus
 from apps.returns.services import return_set_status
 from apps.returns.states import ERP
@@ -41,8 +42,13 @@ DECISIONS = [
 DECISION_CHOICES = [(status.value, status.label) for status in DECISIONS]
 
 
+class ErpReturnPhotoSerializer(ReturnPhotoSerializer):
+    url_name = "api-integration-v1:return-photo"
+
+
 class ErpReturnSerializer(ReturnSerializer):
     customer_code = serializers.CharField(source="customer.code")
+    photos = ErpReturnPhotoSerializer(many=True)
 
     class Meta(ReturnSerializer.Meta):
         fields = ["customer_code", *ReturnSerializer.Meta.fields]
@@ -204,3 +210,25 @@ class ErpReturnStatusView(IntegrationAPIView):
         )
         result = erp_return_queryset().get(pk=result.pk)
         return Response(ErpReturnStatusResultSerializer(result, context={"changed": changed}).data)
+
+
+class ErpReturnPhotoView(IntegrationAPIView):
+    required_scopes = {"GET": ApiKeyScope.RETURNS_READ}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("number", str, OpenApiParameter.PATH, description="Return number."),
+            OpenApiParameter("photo_id", int, OpenApiParameter.PATH, description="Photo id."),
+        ],
+        responses=PHOTO_RESPONSES,
+        tags=TAGS,
+        operation_id="integration_return_photo",
+        summary="A photo the dealer sent with a return",
+        description="The image as it was sent (JPEG, PNG or WebP); its address is the photo's "
+        "`url` in the return.",
+    )
+    def get(self, request, number: str, photo_id: int):
+        found = ReturnRequest.objects.prefetch_related("photos").filter(number=number).first()
+        if found is None:
+            raise NotFound(code="not_found")
+        return photo_response(found, photo_id)

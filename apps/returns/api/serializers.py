@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from apps.core.serializers import StrictInputSerializer
@@ -35,9 +36,20 @@ class ReturnLineSerializer(serializers.ModelSerializer):
 
 
 class ReturnPhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="Where the photo's bytes are read, with the same credentials: "
+        "`returns/{number}/photos/{id}` of this API."
+    )
+    url_name = "api-v1:return-photo"
+
     class Meta:
         model = ReturnPhoto
-        fields = ["id", "content_type", "size", "created_at"]
+        fields = ["id", "content_type", "size", "created_at", "url"]
+
+    def get_url(self, photo) -> str:
+        # the parent's number from the return this photo was prefetched with (no query)
+        number = photo.request.number
+        return reverse(self.url_name, args=[number, photo.pk])
 
 
 class ReturnStatusChangeSerializer(StatusChangeSerializer):

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
+from apps.core.api.files import file_response, produced
 from apps.core.api.parsers import SafeJSONParser, json_body_loads
 from apps.core.exceptions import ValidationError
-from apps.core.schema import ConflictSerializer
+from apps.core.files import stored_bytes
+from apps.core.schema import ConflictSerializer, ErrorSerializer
 from apps.core.serializers import no_input
 from apps.returns.api import serializers as s
 from apps.returns.models import ReturnRequest, ReturnStatus
@@ -120,6 +125,45 @@ class ReturnDetailView(_ReturnObjectView):
     )
     def get(self, request, number):
         return Response(s.ReturnSerializer(self.get_object()).data)
+
+
+def photo_response(rma: ReturnRequest, photo_id: int) -> HttpResponse:
+    """One photo of ``rma`` (a return the caller may read), shown inline with the type it was
+    checked to have when it was sent; another return's photo: 404."""
+    photo = next((photo for photo in rma.photos.all() if photo.pk == photo_id), None)
+    if photo is None:
+        raise NotFound()
+    extension = photo.file.name.rsplit(".", 1)[-1]
+    return file_response(
+        produced(stored_bytes, photo.file),
+        photo.content_type,
+        f"{rma.number}-{photo.pk}.{extension}",
+        inline=True,
+    )
+
+
+PHOTO_RESPONSES = {
+    (200, "image/jpeg"): OpenApiTypes.BINARY,
+    (200, "image/png"): OpenApiTypes.BINARY,
+    (200, "image/webp"): OpenApiTypes.BINARY,
+    404: OpenApiResponse(ErrorSerializer, description="No such return or photo."),
+    503: OpenApiResponse(ErrorSerializer, description="The file storage does not answer."),
+}
+
+
+class ReturnPhotoView(_ReturnObjectView):
+    permission_classes = [_returns]
+    queryset = ReturnRequest.objects.prefetch_related("photos")
+
+    @extend_schema(
+        summary="A photo sent with a return",
+        description="The image as it was sent (JPEG, PNG or WebP), shown inline; its address "
+        "is the photo's `url` in the return.",
+        responses=PHOTO_RESPONSES,
+        tags=["returns"],
+    )
+    def get(self, request, number, photo_id):
+        return photo_response(self.get_object(), photo_id)
 
 
 class ReturnCancelView(_ReturnObjectView):
