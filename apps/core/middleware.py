@@ -3,6 +3,7 @@ middleware kept off the token APIs; bounded database work per request."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import time
 import uuid
@@ -87,6 +88,28 @@ def _null_character_fields(request, *, forms: bool = False) -> list[str]:
     return fields
 
 
+def foreign_charset(request) -> bool:
+    """A body declared in a charset other than UTF-8 (or its subset ASCII): JSON is UTF-8
+    (RFC 8259), and so are the forms both sites send. Django would decode a form in the
+    declared charset, and a codec that is not one for text (``undefined``, ``punycode``)
+    raised a 500; ``latin-1`` or ``utf-16`` read the bytes as other letters."""
+    charset = getattr(request, "content_params", {}).get("charset")
+    if not charset or not _has_body(request):
+        return False
+    try:
+        return codecs.lookup(charset).name not in ("utf-8", "ascii")
+    except LookupError:
+        return True
+
+
+def _has_body(request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return length > 0 or "HTTP_TRANSFER_ENCODING" in request.META
+
+
 def _undecodable_fields(request, *, forms: bool = False) -> list[str]:
     """The query parameters (and, with ``forms``, the posted form's fields) whose bytes are
     not UTF-8 (``%FF``, a lone surrogate's ``%ED%A0%80``): Django reads them with ``�`` in
@@ -146,6 +169,8 @@ class ApiMiddleware:
         if not request.path.startswith("/api/"):
             # the admin's filters, search and autocomplete, the portal's forms
             # the site's 400 page (the portal's own, in its language), saying what is wrong
+            if foreign_charset(request):
+                return bad_request(request, _NOT_UTF8)
             try:
                 if _null_character_fields(request, forms=True):
                     return bad_request(request, gettext_lazy("Null characters are not allowed."))
@@ -166,6 +191,16 @@ class ApiMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        if foreign_charset(request):
+            message = _("Send the body in UTF-8.")
+            return JsonResponse(
+                {
+                    "detail": message,
+                    "code": "invalid_encoding",
+                    "errors": {"Content-Type": [message]},
+                },
+                status=400,
+            )
         for fields, message, code in (
             (_null_character_fields, _("Null characters are not allowed."), "null_characters"),
             (_undecodable_fields, _("The text sent is not valid UTF-8."), "invalid_encoding"),

@@ -151,8 +151,11 @@ class ReturnLine(models.Model):
 
 
 def photo_path(instance, filename: str) -> str:
-    """Private, unguessable: the dealer API serves photos after checking the company."""
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    """Private, unguessable: the dealer API serves photos after checking the company. The
+    extension is the file's format (a few ASCII letters), else ``bin``."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if not (extension.isascii() and extension.isalnum() and len(extension) <= 8):
+        extension = "bin"
     return f"returns/{uuid.uuid4().hex}.{extension}"
 
 

@@ -221,7 +221,7 @@ def _clean_photos(photos: Sequence) -> list:
 
 
 def return_request(
-    *, user, order_number, lines, note: str = "", photos: Sequence = ()
+    *, user, order_number, lines, note: str | None = "", photos: Sequence = ()
 ) -> ReturnRequest:
     """A dealer's return request (201 ``requested``). An order number the company does not
     have (another company's included) is a 400 on ``order_number``, as a card payment's: the
@@ -247,8 +247,13 @@ def return_request(
 def _store_photos(photos: Sequence) -> list[tuple[str, str, int]]:
     stored = []
     for photo in photos:
-        name = default_storage.save(photo_path(None, photo.name), photo)
-        stored.append((name, f"image/{photo.image_format.lower()}", photo.size))
+        # named by what the file is (read by ``validate_image``), not by what the client
+        # called it: "evil.exe" holding a JPEG is stored as .jpg, and a 240-letter
+        # extension cannot make the name too long for the storage or the column
+        image_format = photo.image_format.lower()
+        extension = "jpg" if image_format == "jpeg" else image_format
+        name = default_storage.save(photo_path(None, f"photo.{extension}"), photo)
+        stored.append((name, f"image/{image_format}", photo.size))
     return stored
 
 

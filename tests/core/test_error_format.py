@@ -174,6 +174,52 @@ def test_bytes_that_are_not_utf8_in_the_query_answer_400_naming_where(api_client
     assert response.json()["errors"] == {field: ["The text sent is not valid UTF-8."]}
 
 
+@pytest.mark.parametrize("charset", ["undefined", "punycode", "latin-1", "utf-16", "nonsense"])
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("/api/v1/auth/token", "application/json", b'{"email": "a@b.c", "password": "x"}'),
+        ("/api/test/echo", "application/json", b'{"name": "\xe7", "quantity": 1}'),
+        ("/api/v1/payments/callback/paynet", "application/x-www-form-urlencoded", b"x=1"),
+        ("/api/integration/v1/products", "application/json", b"[]"),
+    ],
+)
+def test_a_body_declared_in_a_charset_other_than_utf8_answers_400(
+    api_client, path, content_type, body, charset
+):
+    """JSON is UTF-8: ``charset=undefined`` or ``punycode`` (codecs for no text) answered 500,
+    and ``latin-1`` read the bytes as other letters than the ones sent."""
+    response = api_client.generic(
+        "POST", path, body, content_type=f"{content_type}; charset={charset}"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_encoding"
+    assert response.json()["errors"] == {"Content-Type": ["Send the body in UTF-8."]}
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", "utf8", "us-ascii"])
+def test_a_body_declared_in_utf8_or_ascii_is_read(api_client, charset):
+    response = api_client.generic(
+        "POST",
+        "/api/test/echo",
+        b'{"name": "ok", "quantity": 1}',
+        content_type=f"application/json; charset={charset}",
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_the_json_parser_refuses_a_codec_for_no_text_on_its_own():
+    """Behind the middleware too: a codec like ``undefined`` raises a bare UnicodeError."""
+    import io
+
+    from rest_framework.exceptions import ParseError
+
+    from apps.core.api.parsers import SafeJSONParser
+
+    with pytest.raises(ParseError):
+        SafeJSONParser().parse(io.BytesIO(b"{}"), parser_context={"encoding": "undefined"})
+
+
 def test_a_lazily_translated_message_is_the_error_itself_not_invalid_input():
     from django.utils.translation import gettext_lazy
 

@@ -100,6 +100,18 @@ def test_a_form_in_another_charset_answers_400_and_saves_nothing(shop):
     assert Address.objects.count() == before
 
 
+@pytest.mark.parametrize("charset", ["undefined", "punycode", "utf-16"])
+def test_a_form_declared_in_a_charset_for_no_text_answers_400(client, charset):
+    # Django decoded it with the declared codec: "undefined" raised a UnicodeError, a 500
+    response = client.generic(
+        "POST",
+        "/portal/login/",
+        b"email=a%40b.c&password=x",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code == 400
+
+
 def test_signing_in_with_a_nul_in_the_email_answers_400(client):
     response = client.post("/portal/login/", {"email": "a\x00b@x.com", "password": "x"})
     assert response.status_code == 400

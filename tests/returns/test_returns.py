@@ -336,6 +336,39 @@ def test_the_dealer_and_the_erp_see_the_photos_sent_with_a_return(
     assert integration_client(scopes=["orders:read"]).get(erp_url).status_code == 403
 
 
+@pytest.mark.parametrize("name", ["evil.exe", "a." + "x" * 240, "a.пнг", "noextension"])
+def test_a_photo_is_stored_under_the_extension_of_what_it_is(shop, order, name):
+    """The extension came from the client's file name: "evil.exe" holding a PNG was stored
+    as .exe, and a 240-letter extension made a name too long (500)."""
+    body = _with_photo(shop, order, name=name)
+    stored = ReturnRequest.objects.get(number=body["number"]).photos.get()
+    assert re.fullmatch(r"returns/[0-9a-f]{32}\.png", stored.file.name), stored.file.name
+
+
+@pytest.mark.parametrize("note", [0, [], {}, False, True, 5])
+def test_a_note_that_is_not_text_is_refused(shop, order, note):
+    # 0, [] and {} were taken as "no note" (201 with an empty note)
+    response = ask(shop.owner, order, [line("A-1", 1)], note=note)
+    assert response.status_code == 400 and "note" in response.json()["errors"]
+    assert not ReturnRequest.objects.exists()
+
+
+def test_a_null_note_is_no_note(shop, order):
+    response = ask(shop.owner, order, [line("A-1", 1)], note=None)
+    assert response.status_code == 201 and response.json()["note"] == ""
+
+
+def test_a_return_is_json_or_multipart_not_a_urlencoded_form(shop, order):
+    response = shop.owner.post(
+        RETURNS,
+        {"order_number": order.number, "lines": json.dumps([line("A-1", 1)])},
+        format=None,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 415
+    assert not ReturnRequest.objects.exists()
+
+
 def test_a_photo_whose_file_is_gone_is_404_not_500(shop, order):
     body = _with_photo(shop, order)
     ReturnRequest.objects.get(number=body["number"]).photos.get().file.delete(save=False)

@@ -6,7 +6,8 @@ Every request body a client sends as JSON goes through ``SafeJSONParser`` (the d
 
 * nesting deeper than ``MAX_DEPTH`` (64) is refused *before* decoding, by one linear scan of
   the text (Python's decoder recurses, so ``[[[[...]]]]`` 1,000 deep raised ``RecursionError``);
-* bytes that are not text in the request's charset (UTF-8 by default);
+* bytes that are not UTF-8 text (a body declared in another charset is refused before it is
+  read, by ``apps.core.middleware.ApiMiddleware``);
 * ``NaN``, ``Infinity``, and number literals that overflow to infinity (``1e999``);
 * integers outside the signed 64-bit range are read as floats (no column holds them: each
   field refuses them with its own message, so one record of a batch cannot fail the others);
@@ -161,7 +162,7 @@ class SafeJSONParser(JSONParser):
         raw = stream.read() if stream is not None else b""
         try:
             text = raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):  # a codec for no text at all: UnicodeError
             raise ParseError(
                 _("The body is not valid %(encoding)s text.") % {"encoding": encoding[:40]},
                 code="parse_error",

@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
@@ -55,7 +55,8 @@ class ReturnListView(ListModelMixin, DealerGenericAPIView):
     serializer_class = s.ReturnSummarySerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ReturnFilter
-    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
+    # JSON, or multipart with the photos (as the schema says): not a urlencoded form
+    parser_classes = [SafeJSONParser, MultiPartParser]
 
     @extend_schema(
         summary="Your company's returns",
@@ -102,7 +103,7 @@ class ReturnListView(ListModelMixin, DealerGenericAPIView):
             user=request.user,
             order_number=data.get("order_number"),
             lines=lines,
-            note=data.get("note") or "",
+            note=data.get("note"),  # null is no note; 0, [] or {} are not text (400)
             photos=photos,
         )
         return Response(s.ReturnSerializer(_detail_queryset().get(pk=created.pk)).data, status=201)
