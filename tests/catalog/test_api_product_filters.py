@@ -198,6 +198,7 @@ def test_attribute_filters(client, lamps, params, expected):
         ({"attr_note": "x"}, "attr_note"),  # not filterable
         ({"attr_nonexistent": "1"}, "attr_nonexistent"),
         ({"attr_power__w": "1"}, "attr_power__w"),
+        ({"attr_": "abc"}, "attr_"),  # no code at all: no such attribute (it was ignored)
     ],
 )
 def test_bad_attribute_filters_answer_400_naming_them(client, lamps, params, field):

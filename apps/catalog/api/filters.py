@@ -235,7 +235,7 @@ class ProductFilter(filters.FilterSet):
         codes = sorted(
             key[len(ATTRIBUTE_PREFIX) :]
             for key in (data or {})
-            if key.startswith(ATTRIBUTE_PREFIX) and len(key) > len(ATTRIBUTE_PREFIX)
+            if key.startswith(ATTRIBUTE_PREFIX)  # ``attr_=`` alone: no such attribute, 400
         )
         if not codes:
             return
