@@ -133,6 +133,11 @@ def service_records(record):
         ({"due_date": "20261202"}, "due_date", "Date has wrong format"),
         ({"customer_code": "NOBODY"}, "customer_code", "No dealer has this code."),
         ({"ettn": "not-a-uuid"}, "ettn", "Must be a valid UUID."),
+        # Python reads these as UUIDs too; an ETTN is written 8-4-4-4-12, and nil names nothing
+        ({"ettn": "00000000-0000-0000-0000-000000000000"}, "ettn", "Must be a valid UUID."),
+        ({"ettn": "{3f2504e0-4f89-41d3-9a0c-0305e82c3301}"}, "ettn", "Must be a valid UUID."),
+        ({"ettn": "3f2504e04f8941d39a0c0305e82c3301"}, "ettn", "Must be a valid UUID."),
+        ({"ettn": "urn:uuid:3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, "ettn", "Must be a valid"),
         ({"profile": "e-irsaliye"}, "profile", "is not a valid choice"),
         ({"issue_date": "02.11.2026"}, "issue_date", "Date has wrong format"),
         ({"lines": []}, "lines", "Ensure this field has at least 1 elements."),

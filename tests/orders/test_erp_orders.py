@@ -19,6 +19,7 @@ from apps.core.models import OutboxEvent
 from apps.inventory.models import SerialNumber, StockLevel, StockMovement
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services import order_set_status
+from apps.orders.services.transitions import SHIPMENT_STATUSES
 from tests.inventory.factories import SerialNumberFactory
 from tests.orders.conftest import place
 
@@ -496,7 +497,8 @@ def test_forbidden_moves_are_409_and_change_nothing(shop, erp, path, to):
     order = moved(placed(shop, [("A-1", 2)]), *path)
     before = state(order)
 
-    response = post_status(erp, order, to, tracking_number="TRK-NEW", carrier="Other")
+    shipment = {"tracking_number": "TRK-NEW", "carrier": "Other"}
+    response = post_status(erp, order, to, **(shipment if to in SHIPMENT_STATUSES else {}))
 
     assert response.status_code == 409, response.json()
     body = response.json()
@@ -504,6 +506,40 @@ def test_forbidden_moves_are_409_and_change_nothing(shop, erp, path, to):
     assert body["status"] == order.status
     assert to not in body["allowed"]
     assert state(order) == before  # not even the tracking number
+
+
+@pytest.mark.parametrize(
+    ("path", "to"),
+    [
+        (("cancelled",), "cancelled"),  # its own status again
+        ((), "confirmed"),
+        (("processing",), "cancelled"),  # a move the machine allows, but not a shipment
+    ],
+)
+def test_a_tracking_number_goes_with_a_shipment_only(shop, erp, path, to):
+    """Sending a cancelled order's status again with a tracking number answered 200
+    ``changed: false`` and stored it: shipment data on an order that never ships, with no
+    history and no event."""
+    shop.product("A-1", stock=10)
+    order = moved(placed(shop, [("A-1", 2)]), *path)
+    before, events = state(order), OutboxEvent.objects.count()
+
+    response = post_status(erp, order, to, tracking_number="TRK-CXL", carrier="Aras")
+
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["errors"]) == {"tracking_number", "carrier"}
+    assert state(order) == before and OutboxEvent.objects.count() == events
+    carrier_only = post_status(erp, order, to, carrier="Aras")
+    assert set(carrier_only.json()["errors"]) == {"carrier"}
+
+
+def test_a_tracking_number_sent_again_with_shipped_is_recorded(shop, erp):
+    shop.product("A-1", stock=10)
+    order = moved(placed(shop, [("A-1", 2)]), "processing", "shipped")
+    response = post_status(erp, order, "shipped", tracking_number="TRK-2", carrier="Aras")
+    assert response.status_code == 200 and response.json()["changed"] is False
+    order.refresh_from_db()
+    assert (order.tracking_number, order.carrier) == ("TRK-2", "Aras")
 
 
 def test_the_erp_cannot_decide_credit_approval(shop, erp):

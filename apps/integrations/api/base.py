@@ -483,16 +483,18 @@ class Date(RecordField):
 
 
 class Uuid(RecordField):
-    """``serializers.UUIDField``: a UUID in its usual text form."""
+    """``serializers.UUIDField``: a UUID in its usual text form, 8-4-4-4-12 hexadecimal digits
+    (as an e-invoice's ETTN is written: not ``{...}``, ``urn:uuid:`` nor 32 digits in a row,
+    which Python also reads), and not the nil UUID, which names nothing."""
 
     drf_field_class = serializers.UUIDField
+    SHAPE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
     def clean(self, value):
-        if isinstance(value, str) and len(value) <= 64:
-            try:
-                return uuid.UUID(value.strip())
-            except ValueError:
-                pass
+        if isinstance(value, str) and self.SHAPE.fullmatch(value.strip()):
+            parsed = uuid.UUID(value.strip())
+            if parsed.int:
+                return parsed
         raise self.fail("invalid", value=value)
 
 

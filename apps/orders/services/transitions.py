@@ -230,6 +230,9 @@ def order_payment_confirmed(*, order: Order, note: str = "") -> Order:
         )
 
 
+SHIPMENT_STATUSES = (S.PROCESSING, S.SHIPPED, S.DELIVERED)
+
+
 def order_set_status(
     *,
     order: Order,
@@ -246,12 +249,19 @@ def order_set_status(
     change): ``processing``, ``shipped`` (tracking number, carrier, serial numbers),
     ``delivered``, ``cancelled``. Asking for the status the order already has changes nothing
     and answers ``(order, False)`` (an unattended ERP connector may send the same update
-    twice); a tracking number or carrier is still recorded."""
+    twice); a tracking number or carrier is still recorded. Those two go with a shipment
+    only: with ``processing``, ``shipped`` or ``delivered`` (a cancelled, rejected or waiting
+    order took them silently when its own status was sent again)."""
     if status not in S.values:
         raise ValidationError({"status": [_("Unknown status.")]})
     note = _text(note, "note")
     tracking = _text(tracking_number, "tracking_number", max_length=64)
     carrier_name = _text(carrier, "carrier", max_length=64)
+    if status not in SHIPMENT_STATUSES:
+        message = _("A tracking number and a carrier go with processing, shipped or delivered.")
+        given = {"tracking_number": tracking, "carrier": carrier_name}
+        if any(given.values()):
+            raise ValidationError({field: [message] for field, value in given.items() if value})
     with transaction.atomic():
         order = _locked(order)
         changed_fields = []
