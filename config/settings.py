@@ -635,7 +635,10 @@ LOGGING = {
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": "time",  # ISO 8601, UTC
         },
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {
+            "()": "apps.core.logging.UTCFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
         "console": {
@@ -647,8 +650,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (a console one under DEBUG, printing every 403's traceback to
+        # stderr, and mail to ADMINS) are replaced: its lines go through the one handler above
+        "django": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
-        "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
+        "django.server": {"level": "WARNING" if not DEBUG else "INFO", "propagate": True},
         # PDF rendering: its progress steps and font subsetting are not news
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
 def get_request_id() -> str:
     return request_id_var.get()
+
+
+class UTCFormatter(logging.Formatter):
+    """The plain text lines (``LOG_FORMAT=plain``) with their time in UTC, marked ``Z``, as the
+    JSON lines have it: the server's local time without a zone misled whoever read both."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
 
 class RequestIDFilter(logging.Filter):

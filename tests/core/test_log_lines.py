@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -133,3 +134,42 @@ def test_a_refused_request_is_one_line_without_a_traceback(status, traceback_kep
     record.status_code = status
     assert ClientMistakeFilter().filter(record) is True
     assert (record.exc_info is not None) is traceback_kept
+
+
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_under_debug_a_refused_request_is_one_line_on_stdout_and_nothing_on_stderr(log_format):
+    """With DEBUG on (the demo), Django's own console handler also printed every admin 403
+    with its traceback to stderr, beside our line; the plain lines gave local time, no zone."""
+    script = (
+        "import django, logging, sys\n"
+        "django.setup()\n"
+        "try:\n"
+        "    raise PermissionError('refused')\n"
+        "except PermissionError:\n"
+        "    logging.getLogger('django.request').warning(\n"
+        "        'Forbidden (Permission denied): /admin/x', exc_info=sys.exc_info(),\n"
+        "        extra={'status_code': 403})\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "1",
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": "INFO",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stderr == ""
+    [line] = result.stdout.splitlines()
+    assert "Forbidden (Permission denied): /admin/x" in line and "Traceback" not in line
+    if log_format == "plain":
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARNING django.request", line)
+    else:
+        assert json.loads(line)["time"].endswith("+00:00")
