@@ -492,7 +492,7 @@ class _DealerUsers:
                     user.save()
                 user_sync_role_group(user=user)
                 _unlock(user)
-            lines.append(dealer_login_line(dealer, role))
+            lines.append(dealer_login_line(dealer, role, active=customer.is_active_customer))
         return lines
 
     def _is_demo_password(self, stored: str) -> bool:
@@ -518,8 +518,9 @@ class _DealerUsers:
         self.new = []
 
 
-def dealer_login_line(dealer: DemoDealer, role: str) -> str:
-    note = "" if dealer.is_active else " - company pending approval: approve it to log in"
+def dealer_login_line(dealer: DemoDealer, role: str, *, active: bool) -> str:
+    """``active``: the company as it is now (staff may have approved the pending one)."""
+    note = "" if active else " - company pending approval: approve it to log in"
     return f"dealer: {dealer.email(role)} / {DEMO_DEALER_PASSWORD} ({role}, {dealer.code}){note}"
 
 
@@ -534,8 +535,17 @@ def login_lines(options) -> list[str]:
         lines.append(staff_login_line(email, group_name))
         if email in DEMO_TWO_FACTOR_STAFF:
             lines.extend(two_factor_login_lines([email]))
-    for dealer in demo_dealers(options["dealers"]):
-        lines.extend(dealer_login_line(dealer, role) for role, *_rest in dealer.roles)
+    dealers = demo_dealers(options["dealers"])
+    active = set(
+        Customer.objects.filter(
+            code__in=[dealer.code for dealer in dealers], status=CustomerStatus.ACTIVE
+        ).values_list("code", flat=True)
+    )
+    for dealer in dealers:
+        lines.extend(
+            dealer_login_line(dealer, role, active=dealer.code in active)
+            for role, *_rest in dealer.roles
+        )
     return lines
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import User
-from apps.accounts.services.two_factor import recovery_codes_store
+from apps.accounts.services.two_factor import recovery_code_digest, recovery_codes_store
 
 RECOVERY_CODES = 10
 PRINTED_RECOVERY_CODES = 3
@@ -60,17 +60,33 @@ def demo_otpauth_uri(email: str) -> str:
     return TOTPDevice(user=User(email=email), key=demo_totp_key(email).hex()).config_url
 
 
-def login_line(email: str) -> str:
-    codes = " ".join(demo_recovery_codes(email)[:PRINTED_RECOVERY_CODES])
+def login_line(email: str, codes: list[str] | None = None) -> str:
+    """``codes``: the recovery codes still unused (all of them just after seeding)."""
+    codes = demo_recovery_codes(email) if codes is None else codes
+    printed = (
+        " ".join(codes[:PRINTED_RECOVERY_CODES])
+        if codes
+        else "all used (seed again to get them back)"
+    )
     return (
         f"two-factor code for {email} (DEMO ONLY, never a real secret): authenticator secret "
-        f"{demo_secret(email)} / {demo_otpauth_uri(email)} / recovery codes {codes}"
+        f"{demo_secret(email)} / {demo_otpauth_uri(email)} / recovery codes {printed}"
     )
 
 
 def login_lines(emails: list[str]) -> list[str]:
-    """The lines ``seed_two_factor`` prints, without seeding (the devices are there)."""
-    return [login_line(email) for email in emails]
+    """The lines ``seed_two_factor`` prints, without seeding (the devices are there): the
+    recovery codes someone used since are not printed again, as they would be refused."""
+    stored = set(
+        StaticToken.objects.filter(device__user__email__in=emails).values_list("token", flat=True)
+    )
+    return [
+        login_line(
+            email,
+            [code for code in demo_recovery_codes(email) if recovery_code_digest(code) in stored],
+        )
+        for email in emails
+    ]
 
 
 def seeded(emails: list[str]) -> bool:

@@ -36,12 +36,37 @@ def logins(output: str) -> set[str]:
 def test_a_rerun_prints_the_same_logins_without_seeding(django_assert_max_num_queries):
     first = run(*SMALL, "--skip-if-seeded")
     assert "Demo data ready." in first
-    with django_assert_max_num_queries(8):
+    # the checks, then the logins as they are now: which companies are approved, which
+    # recovery codes are unused (the super admin's and the Finance Manager's)
+    with django_assert_max_num_queries(11):
         again = run(*SMALL, "--skip-if-seeded")
     assert "already there" in again and "Demo data ready." not in again
     assert logins(again) == logins(first)
     assert again.rstrip().splitlines()[-1].startswith("  ERP connector ")
     assert again.rstrip().splitlines()[-2].startswith("  dealer: ")
+
+
+def test_a_rerun_prints_the_logins_as_they_are_now():
+    """After staff approved DEMO004 and the admin used a recovery code, a rerun still said
+    "company pending approval" and printed the used code, which the sign-in refuses."""
+    from apps.accounts.models import Customer, CustomerStatus
+    from apps.accounts.services.two_factor import recovery_code_digest
+    from apps.demo.management.commands.seed_demo import DEMO_ADMIN_EMAIL
+    from apps.demo.two_factor import demo_recovery_codes
+
+    first = run(*SMALL, "--skip-if-seeded")
+    assert "(owner, DEMO004) - company pending approval" in first
+    used = demo_recovery_codes(DEMO_ADMIN_EMAIL)[0]
+    assert used in first
+    Customer.objects.filter(code="DEMO004").update(status=CustomerStatus.ACTIVE)
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    StaticToken.objects.filter(token=recovery_code_digest(used)).delete()  # as a sign-in does
+
+    again = run(*SMALL, "--skip-if-seeded")
+    assert "already there" in again
+    assert "(owner, DEMO004)" in again and "pending approval" not in again
+    assert used not in again and demo_recovery_codes(DEMO_ADMIN_EMAIL)[3] in again
 
 
 def test_more_products_than_there_are_seed_again():
