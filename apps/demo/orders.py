@@ -5,8 +5,9 @@ left alone; ``--reset`` removes the demo dealers' orders."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from auditlog.models import LogEntry as AuditEntry
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F
@@ -129,6 +130,7 @@ def _backdate(order: Order | None, days: float, *, step: float = 0.0) -> None:
     delta = timedelta(days=days)
     Order.objects.filter(pk=order.pk).update(**{f: F(f) - delta for f in ORDER_TIMES})
     changes = list(OrderStatusChange.objects.filter(order=order).order_by("created_at", "id"))
+    originally = [change.created_at for change in changes]
     when: dict[str, object] = {}
     for position, change in enumerate(changes):
         change.created_at += timedelta(days=position * step) - delta
@@ -146,10 +148,51 @@ def _backdate(order: Order | None, days: float, *, step: float = 0.0) -> None:
     by_staff = [change for change in changes if change.changed_by_id and change.actor == "staff"]
     for entry, change in zip(logged, by_staff, strict=False):
         LogEntry.objects.filter(pk=entry.pk).update(action_time=change.created_at)
+    moves = list(zip(originally, [change.created_at for change in changes], strict=True))
+    _audit_backdate(order, moves or [(timezone.now(), timezone.now() - delta)])
     placed = changes[0].created_at if changes else timezone.now() - delta
     movements = StockMovement.objects.filter(reference=f"order:{order.number}")
     movements.exclude(kind=StockMovement.Kind.SALE).update(created_at=placed)
     movements.filter(kind=StockMovement.Kind.SALE).update(created_at=when.get("shipped", placed))
+
+
+def _audit_backdate(order: Order, moves: list[tuple[datetime, datetime]]) -> None:
+    """The order's audit entries (django-auditlog) moved with the steps they recorded: each
+    entry, and each time it quotes (``delivered_at``: None -> ...), by the move of the first
+    status change at or after it (a step saves the order, then writes its status change), so
+    the audit log tells the order page's story, not "everything today"."""
+
+    def shift(moment: datetime) -> timedelta:
+        original, new = next((move for move in moves if move[0] >= moment), moves[-1])
+        return new - original
+
+    entries = list(
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Order), object_pk=str(order.pk)
+        )
+    )
+    for entry in entries:
+        # its creation is the placement, whose status change may carry an earlier time
+        if entry.action == AuditEntry.Action.CREATE:
+            delta = moves[0][1] - moves[0][0]
+        else:
+            delta = shift(entry.timestamp)
+        entry.timestamp += delta
+        for field, values in (entry.changes or {}).items():
+            if field in ORDER_TIMES and isinstance(values, list):
+                entry.changes[field] = [_audit_time_moved(value, delta) for value in values]
+    AuditEntry.objects.bulk_update(entries, ["timestamp", "changes"])
+
+
+def _audit_time_moved(value, delta: timedelta) -> object:
+    """A time as django-auditlog writes it (naive UTC text), moved; anything else as it is."""
+    if not isinstance(value, str) or value == "None":
+        return value
+    try:
+        moment = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        return value
+    return str((moment + delta).replace(tzinfo=None))
 
 
 def _quantity_over(limit, sku: str, customer: Customer) -> int:

@@ -107,6 +107,7 @@ def _returns(customer: Customer) -> list[str]:
             note="Renk katalogda belirtildiği gibi",
             **staff,
         )
+        admin_logged(staff["by"], rejected, "status")
         made.append(rejected.number)
     return made
 

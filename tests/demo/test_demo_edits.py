@@ -125,6 +125,9 @@ def test_each_staff_members_recent_actions_list_the_steps_the_demo_took_in_their
     returned = ReturnRequest.objects.filter(status="credited").first()
     assert page.status_code == 200
     assert returned.number in page.content.decode()
+    # every decided demo return is in the log, the rejected one too (it was missing)
+    for decided in ReturnRequest.objects.exclude(status="requested"):
+        assert AdminLogEntry.objects.filter(object_id=str(decided.pk)).exists(), decided.status
     assert shipped.order.number in page.content.decode()
 
     count = AdminLogEntry.objects.count()

@@ -40,6 +40,26 @@ def test_a_delivered_demo_order_moved_on_different_days_with_its_stock(seeded):
     assert {movement.created_at for movement in sales} == {order.shipped_at}
 
 
+def test_a_demo_orders_audit_entries_are_at_its_steps_times(seeded):
+    """The order page said shipped and delivered days ago; its audit log had every step
+    today, quoting "Delivered at None -> (today)"."""
+    import datetime as dt
+
+    from auditlog.models import LogEntry
+
+    order = Order.objects.filter(status="delivered").order_by("pk").first()
+    entries = list(LogEntry.objects.get_for_object(order).order_by("timestamp"))
+    steps = list(order.status_history.order_by("created_at", "id"))
+    assert entries[0].timestamp <= steps[0].created_at + dt.timedelta(seconds=1)
+    assert entries[-1].timestamp <= order.delivered_at + dt.timedelta(seconds=1)
+    [delivered] = [
+        e for e in entries if (e.changes or {}).get("delivered_at", ["", "None"])[1] != "None"
+    ]
+    quoted = dt.datetime.fromisoformat(delivered.changes["delivered_at"][1]).replace(tzinfo=dt.UTC)
+    assert abs(quoted - order.delivered_at) < dt.timedelta(seconds=1)
+    assert abs(delivered.timestamp - order.delivered_at) < dt.timedelta(seconds=1)
+
+
 def test_demo_carts_are_being_filled(seeded):
     owners = CartItem.objects.filter(cart__customer__code="DEMO001", cart__user__role="owner")
     assert owners.count() == 2
