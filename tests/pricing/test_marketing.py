@@ -50,6 +50,7 @@ def test_banners_and_collections_follow_the_audience(dealer_client):
     banners = client.get("/api/v1/banners").json()["results"]
     assert [b["title"] for b in banners] == ["for C"]
     assert banners[0]["image_url"].endswith(".png")
+    assert banners[0]["image_url"].startswith("http://testserver/")  # as product images' urls
     collections = client.get("/api/v1/collections").json()["results"]
     assert collections == [{**collections[0], "name": "Spring", "skus": ["G-1"]}]
 

@@ -32,7 +32,12 @@ class BannerSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "image_url", "link_url", "placement", "starts_at", "ends_at"]
 
     def get_image_url(self, banner) -> str | None:
-        return banner.image.url if banner.image else None
+        """Absolute, as a product image's ``url``: a client need not know the API's host."""
+        if not banner.image:
+            return None
+        request = self.context.get("request")
+        url = banner.image.url
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class CollectionSerializer(serializers.ModelSerializer):
