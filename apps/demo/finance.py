@@ -17,10 +17,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
-from apps.accounts.models import Customer, CustomerStatus
+from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.catalog.models import Product
-from apps.core.clock import business_date, business_today
+from apps.core.clock import business_date, business_day_start, business_today
 from apps.core.money import round2
+from apps.demo.accounts import DEMO_FINANCE_MANAGER_EMAIL, demo_staff
 from apps.demo.pricing import TIER_FACTORS, demo_list_prices
 from apps.finance.card_messages import declined_message
 from apps.finance.descriptions import opening_balance_text, refund_text
@@ -280,9 +281,7 @@ def seed_finance(options) -> list[str]:
     ]
     first = customers[0]
     if first.code.endswith("001"):
-        earlier = quarter_end_before(quarter_end_before(today))
-        confirmation_confirm(confirmation=confirmation_send(customer=first, as_of=earlier), by=None)
-        confirmation_send(customer=first, as_of=quarter_end_before(today))
+        _confirmations(first, today)
         lines.append(f"finance: {first.code} has an open balance confirmation")
         lines.append(_card_payments(first, today))
     # the first dealers only: 999 dealers' e-mails would take the demo minutes to write
@@ -294,6 +293,24 @@ def seed_finance(options) -> list[str]:
         f"{reminded['overdue']} overdue"
     )
     return lines
+
+
+def _confirmations(customer: Customer, today: date) -> None:
+    """The quarter before last's balance, asked by the Finance Manager a few days after it and
+    confirmed by the dealer's owner some days later; last quarter's, asked now and open."""
+    finance = demo_staff(DEMO_FINANCE_MANAGER_EMAIL)
+    owner = User.objects.filter(customer=customer, role=DealerRole.OWNER).order_by("pk").first()
+    earlier = quarter_end_before(quarter_end_before(today))
+    answered = confirmation_confirm(
+        confirmation=confirmation_send(customer=customer, as_of=earlier, by=finance), by=owner
+    )
+    sent = business_day_start(earlier + timedelta(days=3)) + timedelta(hours=10)
+    BalanceConfirmation.objects.filter(pk=answered.pk).update(
+        sent_at=sent,
+        respond_by=(earlier + timedelta(days=3 + settings.BALANCE_CONFIRMATION_DAYS)),
+        answered_at=sent + timedelta(days=5, hours=4, minutes=12),
+    )
+    confirmation_send(customer=customer, as_of=quarter_end_before(today), by=finance)
 
 
 def _card_payments(customer: Customer, today: date) -> str:

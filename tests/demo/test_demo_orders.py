@@ -91,3 +91,26 @@ def test_the_demo_writes_the_periodic_tasks_as_beat_would(seeded, settings):
 
     names = set(PeriodicTask.objects.values_list("name", flat=True))
     assert set(settings.CELERY_BEAT_SCHEDULE) <= names
+
+
+def test_the_demo_has_a_week_of_sign_ins_and_an_answered_confirmation(seeded):
+    """Authentication events were empty until someone signed in; the confirmed balance
+    confirmation had nobody who answered it, and both were sent today."""
+    from apps.accounts.models import AuthEvent
+    from apps.finance.models import BalanceConfirmation
+
+    events = AuthEvent.objects.all()
+    assert {"login", "login_failed", "logout", "password_reset_done"} <= set(
+        events.values_list("kind", flat=True)
+    )
+    assert events.filter(user__customer__code="DEMO002").exists()
+    assert events.filter(user__email="sales.manager@example.com").exists()
+    count = events.count()
+    call_command("seed_demo", "--products", "40", "--dealers", "4", stdout=StringIO())
+    assert AuthEvent.objects.count() == count  # once
+
+    answered = BalanceConfirmation.objects.get(status="confirmed")
+    assert answered.answered_by.email == "owner@demo001.example.com"
+    assert answered.sent_by.email == "finance.manager@example.com"
+    assert answered.sent_at.date() > answered.as_of
+    assert answered.sent_at < answered.answered_at < Order.objects.latest("created_at").created_at

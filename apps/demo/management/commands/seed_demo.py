@@ -32,6 +32,7 @@ from apps.demo.pricing import STEPS as PRICING_STEPS
 from apps.demo.quotes import STEPS as QUOTES_STEPS
 from apps.demo.returns import STEPS as RETURNS_STEPS
 from apps.demo.schedule import STEPS as SCHEDULE_STEPS
+from apps.demo.sign_ins import STEPS as SIGN_IN_STEPS
 from apps.demo.webhooks import STEPS as WEBHOOKS_STEPS
 from apps.finance.models import LedgerEntry
 from apps.pricing.models import Price, SpecialPrice
@@ -76,6 +77,7 @@ STEPS = [
     *INTEGRATION_STEPS,  # the ERP's API key, and its batches of prices and stock
     *SCHEDULE_STEPS,  # the periodic tasks, as beat writes them (the demo runs no beat)
     *EDITS_STEPS,  # staff's edits of products, a credit limit, a price, an address: history
+    *SIGN_IN_STEPS,  # the last week's sign-ins of the staff and the first dealers' users
 ]
 
 
