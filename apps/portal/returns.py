@@ -93,12 +93,11 @@ class ReturnPhotoView(PortalView):
 
     def get(self, request, number, photo_id):
         photo = self._photo(number, photo_id)
-        extension = photo.file.name.rsplit(".", 1)[-1]
         return download(
             stored_bytes,
             photo.file,
             content_type=photo.content_type,
-            filename=f"{photo.request.number}-{photo.pk}.{extension}",
+            filename=photo.download_name,
             request=request,
             inline=True,
         )

@@ -175,6 +175,12 @@ class ReturnPhoto(models.Model):
     def __str__(self) -> str:
         return self.file.name
 
+    @property
+    def download_name(self) -> str:
+        """The name a download gives it: the return's number, the photo's id, its format."""
+        extension = self.file.name.rsplit(".", 1)[-1]
+        return f"{self.request.number}-{self.pk}.{extension}"
+
 
 class ReturnStatusChange(models.Model):
     request = models.ForeignKey(

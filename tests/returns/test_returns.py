@@ -311,7 +311,9 @@ def test_the_dealer_and_the_erp_see_the_photos_sent_with_a_return(
         shown = shop.client(role).get(photo["url"])
         assert shown.status_code == 200, shown.content
         assert shown.content == _png() and shown["Content-Type"] == "image/png"
-        assert shown["Content-Disposition"].startswith("inline;")
+        assert shown["Content-Disposition"] == (
+            f'inline; filename="{first["number"]}-{photo["id"]}.png"'
+        )
         assert shown["Cache-Control"] == "private, no-store"
     assert (
         shop.owner.get(

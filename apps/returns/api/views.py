@@ -134,12 +134,8 @@ def photo_response(rma: ReturnRequest, photo_id: int) -> HttpResponse:
     photo = next((photo for photo in rma.photos.all() if photo.pk == photo_id), None)
     if photo is None:
         raise NotFound()
-    extension = photo.file.name.rsplit(".", 1)[-1]
     return file_response(
-        produced(stored_bytes, photo.file),
-        photo.content_type,
-        f"{rma.number}-{photo.pk}.{extension}",
-        inline=True,
+        produced(stored_bytes, photo.file), photo.content_type, photo.download_name, inline=True
     )
 
 
