@@ -503,3 +503,25 @@ def test_a_key_keeps_a_bounded_number_of_endpoints(client, other, settings):
     assert client.delete(f"{ENDPOINTS}/{first['id']}").status_code == 204
     assert create(client, url="http://127.0.0.1:9/c").status_code == 201
     assert WebhookEndpoint.objects.filter(api_key=client.api_key).count() == 2
+
+
+def test_a_change_or_a_test_of_an_endpoint_deleted_meanwhile_is_404(client):
+    """PATCH raced with DELETE answered 500 (the locked read found no endpoint), and a test
+    event asked meanwhile stayed pending on the deleted endpoint for ever."""
+    from apps.core.exceptions import NotFound
+    from apps.integrations.services.endpoints import (
+        webhook_endpoint_delete,
+        webhook_endpoint_send_test,
+        webhook_endpoint_update,
+    )
+
+    endpoint_id = create(client).json()["id"]
+    stale = WebhookEndpoint.objects.get(pk=endpoint_id)
+    webhook_endpoint_delete(endpoint=WebhookEndpoint.objects.get(pk=endpoint_id))
+    with pytest.raises(NotFound):
+        webhook_endpoint_update(endpoint=stale, data={"description": "p"})
+    with pytest.raises(NotFound):
+        webhook_endpoint_send_test(endpoint=stale)
+    assert not WebhookDelivery.objects.filter(
+        endpoint_id=endpoint_id, status=WebhookDelivery.Status.PENDING
+    ).exists()

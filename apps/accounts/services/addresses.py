@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.accounts.models import Address, Customer, User
+from apps.core.exceptions import NotFound
 
 ADDRESS_FIELDS = (
     "type",
@@ -70,6 +71,17 @@ def _lock_company(customer_id: int) -> None:
     Customer.all_objects.select_for_update().filter(pk=customer_id).values_list("pk").first()
 
 
+def _locked(address: Address) -> Address:
+    """``address`` read again once its company is locked: a change works on what the writer
+    before it left (a rename raced with a delete brought the address back, and a default
+    read before the lock left a type without one); deleted meanwhile: 404."""
+    _lock_company(address.customer_id)
+    fresh = Address.objects.filter(pk=address.pk).first()
+    if fresh is None:
+        raise NotFound()
+    return fresh
+
+
 @transaction.atomic
 def address_create(*, customer: Customer, data: dict[str, Any], by: User | None) -> Address:
     _lock_company(customer.pk)
@@ -91,7 +103,7 @@ def address_update(*, address: Address, data: dict[str, Any], by: User | None) -
     """Change an address. Moved to the other type, it is that type's default only when the
     type has none (or ``is_default`` says so); the default it was passes on to the oldest
     other address of its old type. The only address of a type stays its default."""
-    _lock_company(address.customer_id)
+    address = _locked(address)
     old_type, was_default = address.type, address.is_default
     for name in ADDRESS_FIELDS:
         if name in data:
@@ -115,7 +127,7 @@ def address_update(*, address: Address, data: dict[str, Any], by: User | None) -
 @transaction.atomic
 def address_delete(*, address: Address, by: User | None) -> None:
     """Soft delete: orders that used the address still show it."""
-    _lock_company(address.customer_id)
+    address = _locked(address)
     was_default = address.is_default
     address.is_default = False
     address.save(update_fields=["is_default", "updated_at"])

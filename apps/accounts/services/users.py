@@ -8,13 +8,14 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer, DealerRole, User
 from apps.accounts.roles import DEALER_ROLE_GROUPS
 from apps.accounts.services.auth import password_link_send, tokens_revoke_all
-from apps.core.exceptions import Conflict, ValidationError
+from apps.core.exceptions import Conflict, NotFound, ValidationError
 from apps.notifications.sms import normalize_phone
 
 
@@ -125,6 +126,24 @@ def _guard_last_owner(user: User, *, becomes_owner: bool, stays_active: bool) ->
         raise Conflict(_("A company must keep at least one active owner."), code="last_owner")
 
 
+def _locked_member(user: User) -> User:
+    """``user`` read again under a lock, the company's owners locked with it (one statement, in
+    key order), so two changes of one user, or a change and a removal, run one after the other,
+    each on what the other left: a removal raced with a rename was undone (the rename saved the
+    copy it had read, ``is_deleted`` false, and the removed user could sign in again). A user
+    removed meanwhile is 404."""
+    list(
+        User.objects.select_for_update()
+        .filter(Q(pk=user.pk) | Q(customer_id=user.customer_id, role=DealerRole.OWNER))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    fresh = User.objects.get(pk=user.pk)
+    if fresh.is_deleted and not user.is_deleted:
+        raise NotFound()
+    return fresh
+
+
 @transaction.atomic
 def user_update_for_company(*, user: User, by: User, **changes) -> User:
     """Change a company user's name, role, order limit or active flag (owner rules apply)."""
@@ -134,6 +153,7 @@ def user_update_for_company(*, user: User, by: User, **changes) -> User:
         raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
     if "role" in changes and changes["role"] not in DealerRole.values:
         raise ValidationError({"role": [_("Unknown role.")]})
+    user = _locked_member(user)
     _guard_last_owner(
         user,
         becomes_owner=changes.get("role", user.role) == DealerRole.OWNER,
@@ -142,7 +162,7 @@ def user_update_for_company(*, user: User, by: User, **changes) -> User:
     role_changed = "role" in changes and changes["role"] != user.role
     for name, value in changes.items():
         setattr(user, name, value)
-    user.save()
+    user.save(update_fields=[*changes, "updated_at"])
     if role_changed:
         user_sync_role_group(user=user)
     if changes.get("is_active") is False:
@@ -153,6 +173,7 @@ def user_update_for_company(*, user: User, by: User, **changes) -> User:
 @transaction.atomic
 def user_remove_from_company(*, user: User, by: User) -> None:
     """Deactivate and hide a company user; their sessions end. The row stays for the audit."""
+    user = _locked_member(user)
     _guard_last_owner(user, becomes_owner=False, stays_active=False)
     user.is_active = False
     user.is_deleted = True

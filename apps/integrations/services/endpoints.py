@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.events import ALL_EVENTS, EVENT_TYPES, event_emit
-from apps.core.exceptions import Conflict, ValidationError
+from apps.core.exceptions import Conflict, NotFound, ValidationError
 from apps.core.transactions import after_commit
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.integrations.services.delivery import deliveries_due_for_endpoint
@@ -127,7 +127,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) 
     """Change ``url``, ``event_types``, ``description``, ``is_active`` (and, from the admin,
     ``api_key``). Activating an endpoint clears why it was disabled; its pending deliveries
     then go out."""
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint = _locked(endpoint)
     if "url" in data:
         endpoint.url = webhook_url_clean(data["url"])
     if "api_key" in data:
@@ -148,6 +148,14 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) 
     if endpoint.is_active:
         after_commit(lambda: _kick_endpoint(endpoint.pk), name="kick webhook endpoint")
     return endpoint
+
+
+def _locked(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """The endpoint read again under its lock; deleted meanwhile: 404 (it was a 500)."""
+    found = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def _kick_endpoint(endpoint_id: int) -> None:
@@ -175,7 +183,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
 @transaction.atomic
 def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     """A new secret (returned once); deliveries from now on are signed with it."""
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint = _locked(endpoint)
     endpoint.secret = webhook_secret_new()
     endpoint.save(update_fields=["secret", "updated_at"])
     return endpoint.secret
@@ -183,7 +191,10 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
 
 @transaction.atomic
 def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint):
-    """A ``webhook.test`` event for this endpoint only, through the normal delivery path."""
+    """A ``webhook.test`` event for this endpoint only, through the normal delivery path. Asked
+    under the endpoint's lock: a test raced with a delete was left pending on the deleted
+    endpoint for ever."""
+    endpoint = _locked(endpoint)
     if not endpoint.is_active:
         raise Conflict(_("This endpoint is disabled: activate it first."), code="endpoint_disabled")
     # a subject of its own: deliveries of one subject keep their order, so one test told to

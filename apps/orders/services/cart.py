@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from apps.catalog.models import Product
-from apps.core.exceptions import PayloadTooLarge, ValidationError
+from apps.core.exceptions import NotFound, PayloadTooLarge, ValidationError
 from apps.core.money import MAX_LINE_QUANTITY, quantity_range_error
 from apps.core.text import is_digits
 from apps.orders.models import Cart, CartItem, Order
@@ -61,6 +61,15 @@ def _quantity(value, field_name: str = "quantity") -> int:
     return value
 
 
+def cart_lock(cart_id: int) -> None:
+    """One writer of a cart at a time (in a transaction): its lines are added, changed,
+    removed and cleared one after the other. Two writers of one line once met halfway: a
+    change of a line removed meanwhile answered 500, an add raced with emptying the cart
+    found the line it collided with gone (500), and emptying the cart deadlocked with a
+    list put into it (each locked the lines in its own order)."""
+    Cart.objects.select_for_update().filter(pk=cart_id).values_list("pk").first()
+
+
 def _add(cart: Cart, product: Product, quantity: int) -> CartItem:
     """Add to the line of ``product`` (created when missing), capped by MAX_QUANTITY."""
     item = CartItem.objects.select_for_update().filter(cart=cart, product=product).first()
@@ -91,23 +100,34 @@ def cart_add(*, user, sku, quantity) -> CartItem:
         raise ValidationError({"sku": [_("Unknown product.")]})
     cart = cart_for(user)
     with transaction.atomic():
+        cart_lock(cart.pk)
         item = _add(cart, product, quantity)
         Cart.objects.filter(pk=cart.pk).update(updated_at=item.added_at)
     return item
 
 
 def cart_item_update(*, item: CartItem, quantity) -> CartItem:
-    item.quantity = _quantity(quantity)
-    item.save(update_fields=["quantity"])
+    """The line's new quantity; a line removed meanwhile (by another tab, or ordered): 404."""
+    quantity = _quantity(quantity)
+    with transaction.atomic():
+        cart_lock(item.cart_id)
+        if not CartItem.objects.filter(pk=item.pk).update(quantity=quantity):
+            raise NotFound(_("This line is no longer in your cart."))
+    item.quantity = quantity
     return item
 
 
 def cart_item_delete(*, item: CartItem) -> None:
-    item.delete()
+    with transaction.atomic():
+        cart_lock(item.cart_id)
+        CartItem.objects.filter(pk=item.pk).delete()  # removed meanwhile: gone either way
 
 
 def cart_clear(*, user) -> None:
-    CartItem.objects.filter(cart__user=user).delete()
+    with transaction.atomic():
+        for cart_id in Cart.objects.filter(user=user).values_list("pk", flat=True):
+            cart_lock(cart_id)
+        CartItem.objects.filter(cart__user=user).delete()
 
 
 # --- quick order --------------------------------------------------------------------------------
@@ -359,6 +379,7 @@ def cart_rows_add(*, user, rows) -> ImportResult:
     products = products_by_sku(sku for _n, sku, _q in wanted)
     cart = cart_for(user)
     with transaction.atomic():
+        cart_lock(cart.pk)
         for number, sku, quantity in wanted:
             product = products.get(sku)
             if product is None:
@@ -417,6 +438,7 @@ def order_reorder(*, user, order: Order) -> ReorderResult:
     added, skipped = [], []
     cart = cart_for(user)
     with transaction.atomic():
+        cart_lock(cart.pk)
         for line in lines:
             product = products.get(line.sku)
             if product is None:

@@ -34,6 +34,7 @@ from apps.orders.services.cart import (
     _quantity,
     _rows_checked,
     cart_for,
+    cart_lock,
     quick_order_rows,
 )
 from apps.pricing.lines import lines_price, products_by_sku
@@ -287,6 +288,7 @@ def list_to_cart(*, user, reqlist: RequisitionList, item_ids=None) -> ToCartResu
     )
     priced_by_item = {item.pk: line for item, line in zip(sellable_items, priced, strict=True)}
     with transaction.atomic():
+        cart_lock(cart.pk)
         for item in items:
             sku = item.product.sku
             line = priced_by_item.get(item.pk)
