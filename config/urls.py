@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
-from django.views.static import serve
 
 from apps.core import views as core_views
 from apps.core.api.views import RedocView, SchemaView, SwaggerView
@@ -39,8 +38,8 @@ if settings.MEDIA_SERVE:
     urlpatterns += [
         re_path(
             r"^media/(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT, "show_indexes": False},
+            core_views.media_serve,
+            {"document_root": settings.MEDIA_ROOT},
         )
     ]
 

@@ -3,6 +3,7 @@ docs, JSON error pages."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import hmac
 import ipaddress
@@ -19,6 +20,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
+from django.views.static import serve as static_serve
 from django_prometheus.exports import ExportToDjangoView
 
 from apps.core.health import run_checks
@@ -49,6 +51,18 @@ def favicon(request):
     response = FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+def media_serve(request, path: str, document_root: str):
+    """Django's ``static.serve`` of ``MEDIA_ROOT`` (``MEDIA_SERVE``), where a name the file
+    system cannot hold is a file that is not there: a path segment over 255 bytes raised
+    ``OSError: File name too long`` (a 500, for anyone who asked)."""
+    try:
+        return static_serve(request, path, document_root=document_root, show_indexes=False)
+    except OSError as exc:
+        if exc.errno in (errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            raise Http404 from None
+        raise
 
 
 @csrf_exempt  # no cookie, no input: a POST is a 405, not a CSRF page

@@ -41,6 +41,12 @@ def test_media_files_are_served_with_debug_off(production_urls):
     assert Client().get("/media/..%2Fconfig%2Fsettings.py").status_code in (400, 404)
 
 
+@pytest.mark.parametrize("path", ["a" * 256, "banners/" + "b" * 300 + ".png", "x/" * 3000])
+def test_a_name_the_file_system_cannot_hold_is_404_not_500(production_urls, path):
+    production_urls(True)
+    assert Client(raise_request_exception=False).get(f"/media/{path}").status_code == 404
+
+
 def test_media_serving_can_be_left_to_the_web_server(production_urls):
     production_urls(False)
     assert Client().get("/media/banners/spring.png").status_code == 404
