@@ -41,6 +41,17 @@ def test_a_call_outside_the_keys_scopes_answers_403(integration_client):
     assert response.json()["code"] == "insufficient_scope"
 
 
+def test_head_answers_as_the_get_with_the_gets_scope(integration_client):
+    """HEAD named no scope of its own, so every key, all scopes included, got 403."""
+    every = integration_client()
+    for path in ("/api/integration/v1/orders", "/api/integration/v1/returns"):
+        assert every.get(path).status_code == 200
+        response = every.head(path)
+        assert response.status_code == 200, (path, response.content)
+    narrow = integration_client(scopes=["customers:write"], name="customers only")
+    assert narrow.head("/api/integration/v1/orders").status_code == 403
+
+
 def test_options_describes_a_route_to_a_key_that_may_use_it(integration_client):
     """OPTIONS is no call of its own: a key holding a scope of the route is answered (it was
     refused for every key, none having an "OPTIONS" scope); another key is refused."""
