@@ -90,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.core.middleware.HeadMiddleware",  # a HEAD's answer without the body, last of all
     "apps.core.middleware.RequestIDMiddleware",
     # statement_timeout per request; 503 + Retry-After when the database refuses
     "apps.core.middleware.DatabaseMiddleware",

@@ -52,6 +52,26 @@ class RequestIDMiddleware:
         return response
 
 
+class HeadMiddleware:
+    """A HEAD is answered as its GET without the body (RFC 9110): the headers, the GET's
+    ``Content-Length`` included, stay. Django leaves the body in (its test client and
+    ``runserver`` drop it), and gunicorn logged a WARNING for every HEAD, a health probe's
+    too, while dropping it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "HEAD":
+            if response.streaming:
+                response.close()  # a file it was about to read
+                response.streaming_content = []
+            else:
+                response.content = b""
+        return response
+
+
 @receiver(request_finished)
 def _clear_request_id(sender, **kwargs):
     request_id_var.set("-")
