@@ -360,6 +360,33 @@ def test_a_null_note_is_no_note(shop, order):
     assert response.status_code == 201 and response.json()["note"] == ""
 
 
+def test_a_multipart_field_whose_bytes_are_not_utf8_is_refused(shop, order):
+    """Stored as "Depo\ufffd\ufffd ok": the multipart parser read the bytes as replacement
+    characters."""
+    boundary = "XyZ"
+    parts = [
+        ("order_number", order.number.encode()),
+        ("lines", json.dumps([line("A-1", 1)]).encode()),
+        ("note", b"Depo\xff\xfe ok"),
+    ]
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value
+            + b"\r\n"
+            for name, value in parts
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    response = shop.owner.generic(
+        "POST", RETURNS, body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_encoding"
+    assert response.json()["errors"] == {"note": ["The text sent is not valid UTF-8."]}
+    assert not ReturnRequest.objects.exists()
+
+
 def test_a_return_is_json_or_multipart_not_a_urlencoded_form(shop, order):
     response = shop.owner.post(
         RETURNS,

@@ -27,7 +27,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 MAX_DEPTH = 64
 MAX_EXPONENT = 1000  # a number's positional text stays this short (its fields refuse it)
@@ -180,3 +180,42 @@ class SafeJSONParser(JSONParser):
             ) from None
         except (ValueError, RecursionError):  # a number too long to read, nesting too deep
             raise ParseError(_("The body is not valid JSON."), code="parse_error") from None
+
+
+def _undecodable_fields(data) -> list[str]:
+    """The fields of a parsed form whose bytes were not UTF-8: Django's and DRF's form
+    parsers read them with ``\ufffd`` in their place (a note saved as "Depo\ufffd\ufffd")."""
+    return [
+        key.replace("\ufffd", "") or "body"
+        for key, values in data.lists()
+        if "\ufffd" in key or any(isinstance(v, str) and "\ufffd" in v for v in values)
+    ]
+
+
+def _refuse_undecodable(data) -> None:
+    names = _undecodable_fields(data)
+    if names:
+        # here: apps.core.exceptions imports DRF's views, which import the parsers' settings
+        from apps.core.exceptions import ValidationError
+
+        message = _("The text sent is not valid UTF-8.")
+        raise ValidationError({name: [message] for name in names}, code="invalid_encoding")
+
+
+class SafeMultiPartParser(MultiPartParser):
+    """DRF's multipart parser; a field whose bytes are not UTF-8 is a 400 naming it, as in a
+    query string or a JSON body (it was stored with ``\ufffd`` in their place)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        _refuse_undecodable(result.data)
+        return result
+
+
+class SafeFormParser(FormParser):
+    """DRF's urlencoded form parser, with the same refusal as ``SafeMultiPartParser``."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        _refuse_undecodable(result)
+        return result

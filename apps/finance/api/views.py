@@ -24,7 +24,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 
@@ -33,7 +32,7 @@ from apps.accounts.api.views import PublicAPIView
 from apps.accounts.models import Customer
 from apps.accounts.permissions import IsDealerUser, dealer_permission
 from apps.core.api.files import file_response, produced
-from apps.core.api.parsers import SafeJSONParser
+from apps.core.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from apps.core.api.renderers import JSONRenderer
 from apps.core.i18n import portal_language
 from apps.core.links import portal_link
@@ -506,7 +505,7 @@ class CardPaymentDetailView(_CardPaymentView):
 class CardPaymentCallbackView(PublicAPIView):
     """The bank's return (public: the post is unsigned, so the gateway is asked)."""
 
-    parser_classes = [FormParser, MultiPartParser, SafeJSONParser]
+    parser_classes = [SafeFormParser, SafeMultiPartParser, SafeJSONParser]
     renderer_classes = [JSONRenderer, _ResultPageRenderer]
 
     @extend_schema(

@@ -20,12 +20,12 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.models import ApiKeyScope
 from apps.catalog.images import product_image_create, validate_image
 from apps.catalog.models import Product, ProductImage
+from apps.core.api.parsers import SafeFormParser, SafeMultiPartParser
 from apps.core.idempotency import idempotent_by_key
 from apps.core.pagination import PageNumberPagination, page_parameters
 from apps.core.schema import IDEMPOTENCY_KEY, ErrorSerializer
@@ -97,7 +97,7 @@ _SKU = OpenApiParameter("sku", str, OpenApiParameter.PATH, description="The prod
 
 class ProductImagesView(IntegrationAPIView):
     required_scopes = {"GET": ApiKeyScope.CATALOG_WRITE, "POST": ApiKeyScope.CATALOG_WRITE}
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser]
     pagination_class = PageNumberPagination
 
     def _product(self, sku: str) -> Product:

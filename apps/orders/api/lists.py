@@ -19,11 +19,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.mixins import ListModelMixin
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
+from apps.core.api.parsers import SafeFormParser, SafeMultiPartParser
 from apps.core.exceptions import NotFound
 from apps.core.schema import ErrorSerializer
 from apps.core.serializers import no_input, validated
@@ -294,7 +294,7 @@ class RequisitionListExportView(_ListView):
 
 
 class RequisitionListImportView(_ListView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser]
 
     @extend_schema(
         summary="Add a file of products to a requisition list",

@@ -7,11 +7,11 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.mixins import ListModelMixin
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
+from apps.core.api.parsers import SafeFormParser, SafeMultiPartParser
 from apps.core.idempotency import idempotent
 from apps.core.schema import ConflictSerializer, ErrorSerializer
 from apps.core.serializers import no_input, validated
@@ -124,7 +124,7 @@ class CartImportView(DealerGenericAPIView):
     queryset = CartItem.objects.all()
     company_field = "cart__customer"
     permission_classes = [_buy]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser]
 
     @extend_schema(
         summary="Quick order from a file",

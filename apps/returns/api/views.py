@@ -10,13 +10,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.api.base import DealerGenericAPIView
 from apps.accounts.permissions import dealer_permission
 from apps.core.api.files import file_response, produced
-from apps.core.api.parsers import SafeJSONParser, json_body_loads
+from apps.core.api.parsers import SafeJSONParser, SafeMultiPartParser, json_body_loads
 from apps.core.exceptions import ValidationError
 from apps.core.files import stored_bytes
 from apps.core.schema import ConflictSerializer, ErrorSerializer
@@ -56,7 +55,7 @@ class ReturnListView(ListModelMixin, DealerGenericAPIView):
     filter_backends = [DjangoFilterBackend]
     filterset_class = ReturnFilter
     # JSON, or multipart with the photos (as the schema says): not a urlencoded form
-    parser_classes = [SafeJSONParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, SafeMultiPartParser]
 
     @extend_schema(
         summary="Your company's returns",
