@@ -4,6 +4,8 @@ an optional target price, or the cart's lines), and a sent quote's page where it
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,7 +20,7 @@ from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
 from apps.orders.models import PaymentMethod
 from apps.portal.forms import ORDER_FIELDS, amount_typed, line_problems, posted_id
-from apps.portal.views import PortalView
+from apps.portal.views import PortalView, form_once
 from apps.quotes.models import Quote, QuoteStatus
 from apps.quotes.services import quote_accept, quote_reject, quote_request
 
@@ -52,6 +54,7 @@ class QuoteListView(PortalView):
             "statuses": QuoteStatus.choices,
             "status": status,
             "entries": _entries(extra.get("posted")),
+            "form_key": uuid.uuid4(),  # a new one with every page: see ``form_once``
             **extra,
         }
 
@@ -79,12 +82,18 @@ class QuoteListView(PortalView):
                     target = amount_typed(typed, f"lines.{len(lines) - 1}.target_price")
                     if target:
                         line["target_price"] = target
-            quote = quote_request(
-                user=request.user,
-                lines=lines,
-                note=request.POST.get("note", ""),
-                valid_until_wanted=request.POST.get("valid_until_wanted") or None,
-                from_cart=from_cart,
+            number, replayed = form_once(
+                request,
+                "quote",
+                lambda: (
+                    quote_request(
+                        user=request.user,
+                        lines=lines,
+                        note=request.POST.get("note", ""),
+                        valid_until_wanted=request.POST.get("valid_until_wanted") or None,
+                        from_cart=from_cart,
+                    ).number
+                ),
             )
         except DomainError as exc:
             return render(
@@ -97,11 +106,14 @@ class QuoteListView(PortalView):
                 ),
                 status=exc.status_code,
             )
-        messages.success(
-            request,
-            _("Quote request %(n)s is sent: we will e-mail you our prices.") % {"n": quote.number},
-        )
-        return HttpResponseRedirect(reverse("portal:quote", args=[quote.number]))
+        if replayed:  # a second submit of the same form
+            messages.info(request, _("Quote request %(n)s was sent already.") % {"n": number})
+        else:
+            messages.success(
+                request,
+                _("Quote request %(n)s is sent: we will e-mail you our prices.") % {"n": number},
+            )
+        return HttpResponseRedirect(reverse("portal:quote", args=[number]))
 
 
 class QuoteView(PortalView):

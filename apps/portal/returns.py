@@ -4,6 +4,8 @@ through ``apps.returns.services`` as the API does."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
@@ -15,7 +17,7 @@ from apps.core.exceptions import DomainError
 from apps.core.files import stored_bytes
 from apps.orders.models import Order
 from apps.portal.forms import line_problems
-from apps.portal.views import PortalView, download, field_problems
+from apps.portal.views import PortalView, download, field_problems, form_once
 from apps.returns.models import ReturnPhoto, ReturnReason, ReturnRequest, ReturnStatus
 from apps.returns.services import return_cancel, return_request, return_window_open
 
@@ -135,7 +137,9 @@ class ReturnCreateView(PortalView):
         }
 
     def get(self, request, number):
-        return self.page("return_form.html", **self._context(self._order(number)))
+        return self.page(
+            "return_form.html", **self._context(self._order(number), form_key=uuid.uuid4())
+        )
 
     def post(self, request, number):
         order = self._order(number)
@@ -156,12 +160,18 @@ class ReturnCreateView(PortalView):
                 wanted["serial_numbers"] = serials
             lines.append(wanted)
         try:
-            created = return_request(
-                user=request.user,
-                order_number=order.number,
-                lines=lines,
-                note=request.POST.get("note", ""),
-                photos=request.FILES.getlist("photos"),
+            number, replayed = form_once(
+                request,
+                f"return:{order.number}",
+                lambda: (
+                    return_request(
+                        user=request.user,
+                        order_number=order.number,
+                        lines=lines,
+                        note=request.POST.get("note", ""),
+                        photos=request.FILES.getlist("photos"),
+                    ).number
+                ),
             )
         except DomainError as exc:
             return render(
@@ -176,10 +186,14 @@ class ReturnCreateView(PortalView):
                         labels={"photos": _("Photos")},
                     ),
                     posted=request.POST,
+                    form_key=uuid.uuid4(),
                 ),
                 status=exc.status_code,
             )
-        messages.success(
-            request, _("Return %(n)s is requested: we will let you know.") % {"n": created.number}
-        )
-        return HttpResponseRedirect(reverse("portal:return", args=[created.number]))
+        if replayed:  # a second submit of the same form
+            messages.info(request, _("Return %(n)s was requested already.") % {"n": number})
+        else:
+            messages.success(
+                request, _("Return %(n)s is requested: we will let you know.") % {"n": number}
+            )
+        return HttpResponseRedirect(reverse("portal:return", args=[number]))

@@ -10,6 +10,7 @@ switch sets Django's language cookie).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -747,7 +748,11 @@ class CartView(PortalView):
     perms = BUY_PERMS
 
     def get(self, request):
-        return self.page("cart.html", cart=order_selectors.cart_view(user=request.user))
+        return self.page(
+            "cart.html",
+            cart=order_selectors.cart_view(user=request.user),
+            form_key=uuid.uuid4(),  # the quote request's form (``form_once``)
+        )
 
     def post(self, request):
         """Add (sku, quantity), change (item, quantity) or remove (item) a line."""
@@ -794,6 +799,35 @@ def field_problems(exc: DomainError) -> str:
     """A service's refusal as one sentence: its field messages, else its detail."""
     details = [str(m) for messages_ in (exc.errors or {}).values() for m in messages_]
     return " ".join(details) or str(exc.detail)
+
+
+def form_once(request, form: str, handler: Callable[[], str]) -> tuple[str, bool]:
+    """``handler()`` (which makes something and answers its number) once per submitted form:
+    the form carries its own key (``form_key``, a new one with every page), so a second
+    submit of the same form (a double click, a reload) waits for the first and gets its
+    number, ``(number, True)``, instead of making a second return or quote request."""
+    key = request.POST.get("form_key", "")
+
+    def run() -> Response:
+        return Response({"number": handler()}, status=201)
+
+    if not key:
+        return handler(), False
+    try:
+        answer = idempotent_by_key(
+            key,
+            {"form": form},  # whatever the fields say, one form makes one thing
+            scope=f"portal:{form}:{request.user.pk}",
+            handler=run,
+            rebuild=lambda number: Response({"number": number}, status=201),
+            atomic=True,
+            field="form_key",
+        )
+    except Conflict as exc:
+        if exc.code != "idempotency_retry":
+            raise
+        return handler(), False  # the first submit failed: this one tries again
+    return answer.data["number"], answer.has_header("Idempotent-Replayed")
 
 
 CHECKOUT_FORM = {"form": "checkout"}

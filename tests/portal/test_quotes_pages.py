@@ -138,3 +138,25 @@ def test_a_refused_request_keeps_the_lines_as_typed(shop):
     assert 'name="sku" value="A-1"' in page and 'name="sku" value="NOPE"' in page
     assert 'name="quantity" value="100"' in page and 'name="target_price" value="1.234,56"' in page
     assert not Quote.objects.exists()
+
+
+def test_a_quote_request_form_sent_twice_makes_one_request(shop):
+    """A double click made two quote requests: the form now carries its own key."""
+    import re
+
+    client, _user = browser(shop)
+    page = client.get("/portal/quotes/").content.decode()
+    key = re.search(r'name="form_key" value="([^"]+)"', page).group(1)
+    form = {"sku": ["A-1"], "quantity": ["3"], "form_key": key}
+    first = client.post("/portal/quotes/", form)
+    second = client.post("/portal/quotes/", form)
+    quote = Quote.objects.get()
+    assert first["Location"] == second["Location"] == f"/portal/quotes/{quote.number}/"
+    shown = client.get(second["Location"]).content.decode()
+    assert quote.number in shown
+    fresh = re.search(
+        r'name="form_key" value="([^"]+)"', client.get("/portal/quotes/").content.decode()
+    ).group(1)
+    assert fresh != key  # a new page, a new form: a new request
+    client.post("/portal/quotes/", {**form, "form_key": fresh})
+    assert Quote.objects.count() == 2

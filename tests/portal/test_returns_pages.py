@@ -155,3 +155,18 @@ def test_the_return_page_shows_the_photos_sent_and_only_to_the_company(shop, ord
 
     stranger, _user = browser(SimpleNamespace(customer=CustomerFactory()))  # another company
     assert stranger.get(address).status_code == 404
+
+
+def test_a_return_form_sent_twice_makes_one_return(shop, order):
+    """A double click made two returns of the same lines: the form now carries its own key."""
+    import re
+
+    client, _user = browser(shop)
+    page = client.get(f"/portal/orders/{order.number}/return/").content.decode()
+    key = re.search(r'name="form_key" value="([^"]+)"', page).group(1)
+    line = order.lines.get(sku="A-1")
+    form = {f"quantity_{line.pk}": "1", f"reason_{line.pk}": "damaged", "form_key": key}
+    first = client.post(f"/portal/orders/{order.number}/return/", form)
+    second = client.post(f"/portal/orders/{order.number}/return/", form)
+    rma = ReturnRequest.objects.get()
+    assert first["Location"] == second["Location"] == f"/portal/returns/{rma.number}/"
