@@ -223,3 +223,16 @@ def test_options_describes_the_body_a_post_takes_not_the_answer(world):
     order = world.by_name["number"]
     reorder = world.dealer.options(f"/api/v1/orders/{order}/reorder").json()
     assert reorder["actions"]["POST"] == {}
+
+
+def test_options_describes_the_body_of_views_with_no_serializer_of_their_own(world):
+    """Sign-in, the price quote and the ERP's batches are plain API views: OPTIONS listed no
+    ``actions`` for them, though security.md says every POST is described."""
+    from rest_framework.test import APIClient
+
+    anonymous = APIClient().options("/api/v1/auth/token").json()
+    assert {"email", "password"} <= set(anonymous["actions"]["POST"])
+    quote = world.dealer.options("/api/v1/prices/quote").json()
+    assert "items" in quote["actions"]["POST"]
+    prices = world.erp.options("/api/integration/v1/prices").json()
+    assert {"sku", "price_list", "amount"} <= set(prices["actions"]["POST"])

@@ -34,7 +34,14 @@ class Metadata(SimpleMetadata):
                 raise NotFound()
             if answer == 429:  # the GET asked was over the limit: so is this request
                 raise Throttled()
-        return super().determine_metadata(request, view)
+        metadata = super().determine_metadata(request, view)
+        if "actions" not in metadata and not hasattr(view, "get_serializer"):
+            # DRF describes the bodies of generic views only: a plain APIView (sign-in, the
+            # price quote, the ERP's batches) is described by its schema's declared body
+            actions = self.determine_actions(request, view)
+            if actions:
+                metadata["actions"] = actions
+        return metadata
 
     def determine_actions(self, request, view):
         """DRF's: each of PUT and POST that the caller may use, with its body's fields."""
@@ -78,7 +85,12 @@ def request_body(view, method: str):
     if isinstance(declared, dict):  # one per media type: they take the same fields
         declared = next(iter(declared.values()), None)
     if isinstance(declared, type) and issubclass(declared, serializers.BaseSerializer):
-        return declared(context=view.get_serializer_context())
+        context = (
+            view.get_serializer_context()
+            if hasattr(view, "get_serializer_context")
+            else {"request": view.request, "view": view}
+        )
+        return declared(context=context)
     if declared is None or isinstance(declared, serializers.BaseSerializer):
         return declared
     return NOTHING
