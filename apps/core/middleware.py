@@ -253,8 +253,11 @@ class ApiMiddleware:
         with timezone.override(UTC):
             response = self.get_response(request)
         # Django's resolver answers unknown URLs with an HTML page (a debug page with DEBUG on);
-        # API clients always get the JSON error format.
-        if response.status_code in (404, 405) and "text/html" in response.get("Content-Type", ""):
+        # API clients always get the JSON error format. A view's own page (the bank's return
+        # lands in a browser: a page says what happened) is left as the view rendered it.
+        deliberate = getattr(response, "accepted_renderer", None) is not None
+        html = "text/html" in response.get("Content-Type", "")
+        if response.status_code in (404, 405) and html and not deliberate:
             if response.status_code == 404:
                 detail, code = _("Not found."), "not_found"
             else:

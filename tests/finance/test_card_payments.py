@@ -975,3 +975,17 @@ def test_a_hostile_callback_answers_400_and_changes_nothing(
         assert field in response.json()["errors"]
     payment.refresh_from_db()
     assert payment.status == "pending" and sim.transactions() == []
+
+
+def test_a_browser_sent_back_with_an_unknown_session_gets_the_page_not_json(api_client):
+    """The bank's return is a page for the browser: a 404 (no payment has the session) or a
+    405 (a GET) was rewritten into the API's JSON, without the way back to the portal."""
+    response = api_client.post(CALLBACK, {"session_id": "nope"}, HTTP_ACCEPT="text/html")
+    assert response.status_code == 404
+    assert "text/html" in response["Content-Type"]
+    assert b"/portal/" in response.content
+    got = api_client.get(CALLBACK, HTTP_ACCEPT="text/html")
+    assert got.status_code == 405 and "text/html" in got["Content-Type"]
+    # any other client still gets the error format
+    plain = api_client.post(CALLBACK, {"session_id": "nope"})
+    assert plain.status_code == 404 and plain.json()["code"] == "not_found"
