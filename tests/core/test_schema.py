@@ -170,3 +170,13 @@ def test_the_feeds_bodies_say_how_many_records_a_batch_takes(schema, settings):
         body = operation["requestBody"]["content"]["application/json"]["schema"]
         assert body["type"] == "array", feed
         assert body["maxItems"] == settings.INTEGRATION_MAX_BATCH, feed
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_the_schema_answers_a_refused_method_in_the_error_format(client, method):
+    """It answered in YAML, the message's string and code as a mapping under ``detail``."""
+    response = getattr(client, method)("/api/schema/")
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == "method_not_allowed" and isinstance(body["detail"], str)

@@ -7,6 +7,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.renderers import JSONRenderer
+
 _RootSerializer = inline_serializer(
     name="ApiRoot",
     fields={
@@ -92,3 +94,14 @@ class SchemaView(SpectacularAPIView):
                 if renderer.format == wanted:
                     return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """An error (a POST, a method it does not serve) in the APIs' JSON error format, not
+        as an OpenAPI document: the YAML renderer wrote the message's string and code as a
+        mapping under ``detail``."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400 and getattr(response, "exception", False):
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+            response["Content-Type"] = JSONRenderer.media_type
+        return response
