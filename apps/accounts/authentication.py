@@ -169,6 +169,14 @@ class DealerJWTAuthentication(JWTAuthentication):
             audit_set_actor(result[0])
         return result
 
+    def get_raw_token(self, header: bytes):
+        """The scheme's name in any case (RFC 9110: ``bearer`` is ``Bearer``); simplejwt
+        compares it as written, so ``bearer <token>`` was "not authenticated"."""
+        scheme, _space, rest = header.strip().partition(b" ")
+        if scheme.lower() == b"bearer":
+            header = b"Bearer " + rest.strip()
+        return super().get_raw_token(header)
+
     def get_validated_token(self, raw_token):
         try:
             return super().get_validated_token(raw_token)

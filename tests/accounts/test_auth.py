@@ -119,6 +119,14 @@ def test_an_access_token_is_not_a_refresh_token(api_client):
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_bearer_scheme_is_read_in_any_case(api_client, scheme):
+    """RFC 9110: an authentication scheme's name is case-insensitive; ``bearer`` was 401."""
+    access = token_pair(api_client, DealerUserFactory()).json()["access"]
+    response = api_client.get("/api/v1/me", HTTP_AUTHORIZATION=f"{scheme} {access}")
+    assert response.status_code == 200, response.content
+
+
 @pytest.mark.parametrize("kind", ["garbage", "refresh token"])
 def test_a_bad_bearer_token_answers_401_in_the_error_format(api_client, kind):
     """``{detail, code, errors}`` with no field errors: the token library's own messages
