@@ -106,6 +106,17 @@ def no_input(request) -> None:
     validated(NoInputSerializer, request.data)
 
 
+def only_fields(request, allowed: set[str]) -> None:
+    """A form body (multipart: its files too) that holds nothing but ``allowed``: an unknown
+    field is refused by name, as a JSON body's is (the quick-order upload took 1,000 junk
+    fields beside its file)."""
+    unknown = sorted(str(name) for name in request.data if name not in allowed)
+    if unknown:
+        raise serializers.ValidationError(
+            {name: [_("Unknown or read-only field.")] for name in unknown}
+        )
+
+
 def decimal_output_unbounded() -> None:
     """Figures the API computes (a unit's gross price, a line of a large quantity, an
     available credit) may have more digits than the column their field was modelled on.

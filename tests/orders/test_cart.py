@@ -238,6 +238,21 @@ def test_import_refuses_too_many_rows_and_non_files(stocked):
     assert upload(stocked.owner, "x.csv", b"\xff\xfe\x00bad").status_code == 400
 
 
+def test_import_refuses_a_field_it_does_not_take(stocked):
+    """1,000 junk fields beside the file were taken without a word."""
+    response = stocked.owner.post(
+        "/api/v1/cart/import",
+        {
+            "file": SimpleUploadedFile("o.csv", b"A-1;1\n", content_type="text/csv"),
+            "junk": "1",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"junk": ["Unknown or read-only field."]}
+    assert not CartItem.objects.exists()
+
+
 def test_a_quantity_out_of_range_names_the_bound_the_readers_way(stocked):
     for language, bound in (("tr", "1.000.000"), ("en", "1,000,000")):
         response = stocked.owner.get(

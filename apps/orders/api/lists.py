@@ -26,7 +26,7 @@ from apps.accounts.api.base import DealerGenericAPIView
 from apps.core.api.parsers import SafeFormParser, SafeMultiPartParser
 from apps.core.exceptions import NotFound
 from apps.core.schema import ErrorSerializer
-from apps.core.serializers import no_input, validated
+from apps.core.serializers import no_input, only_fields, validated
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
 from apps.orders.api.views import _buy
@@ -313,6 +313,7 @@ class RequisitionListImportView(_ListView):
     )
     def post(self, request, pk):
         reqlist = self.requisition_list()  # before the body is read: 404 and 403 come first
+        only_fields(request, {"file"})
         result = services.list_import(
             by=request.user, reqlist=reqlist, upload=request.FILES.get("file")
         )

@@ -14,7 +14,7 @@ from apps.accounts.permissions import dealer_permission
 from apps.core.api.parsers import SafeFormParser, SafeMultiPartParser
 from apps.core.idempotency import idempotent
 from apps.core.schema import ConflictSerializer, ErrorSerializer
-from apps.core.serializers import no_input, validated
+from apps.core.serializers import no_input, only_fields, validated
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
 from apps.orders.api.filters import OrderFilter
@@ -139,6 +139,7 @@ class CartImportView(DealerGenericAPIView):
         tags=["cart"],
     )
     def post(self, request):
+        only_fields(request, {"file"})
         result = services.cart_import(user=request.user, upload=request.FILES.get("file"))
         body = {
             "rows": result.rows,
