@@ -65,7 +65,8 @@ class HeadMiddleware:
         response = self.get_response(request)
         if request.method == "HEAD":
             if response.streaming:
-                response.close()  # a file it was about to read
+                # a file it was about to read stays among the response's closers: the server
+                # closes it with the response (closing it here would end the request early)
                 response.streaming_content = []
             else:
                 response.content = b""
