@@ -192,6 +192,10 @@ class ApiMiddleware:
             # the site's 400 page (the portal's own, in its language), saying what is wrong
             if foreign_charset(request):
                 return bad_request(request, _NOT_UTF8)
+            if getattr(request, "content_params", {}).get("charset"):
+                # another name of UTF-8 (``UTF8``, ``us-ascii``): Django reads a form only
+                # when it is spelt ``utf-8``, and refused the rest as "not UTF-8"
+                request.encoding = "utf-8"
             try:
                 if _null_character_fields(request, forms=True):
                     return bad_request(request, gettext_lazy("Null characters are not allowed."))

@@ -112,6 +112,18 @@ def test_a_form_declared_in_a_charset_for_no_text_answers_400(client, charset):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("charset", ["utf-8", "UTF8", "utf_8", "us-ascii"])
+def test_a_form_declared_in_utf8_by_another_name_is_read(client, charset):
+    # Django reads a form only in "utf-8" as spelt: "UTF8" was refused as "not UTF-8"
+    response = client.generic(
+        "POST",
+        "/portal/login/",
+        b"email=a%40b.c&password=x",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code == 401  # read: the sign-in page again, the login is wrong
+
+
 def test_signing_in_with_a_nul_in_the_email_answers_400(client):
     response = client.post("/portal/login/", {"email": "a\x00b@x.com", "password": "x"})
     assert response.status_code == 400
