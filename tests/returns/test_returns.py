@@ -387,6 +387,28 @@ def test_a_multipart_field_whose_bytes_are_not_utf8_is_refused(shop, order):
     assert not ReturnRequest.objects.exists()
 
 
+def test_a_photo_whose_file_name_is_not_utf8_is_refused_not_lost(shop, order):
+    """Django's parser left the part out: the return was made without its photo (201)."""
+    boundary = "XyZ"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="order_number"\r\n\r\n'.encode()
+        + order.number.encode()
+        + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="lines"\r\n\r\n'.encode()
+        + json.dumps([line("A-1", 1)]).encode()
+        + f"\r\n--{boundary}\r\n".encode()
+        + b'Content-Disposition: form-data; name="photos"; filename="f\xff\xfe.png"\r\n'
+        + b"Content-Type: image/png\r\n\r\n"
+        + _png()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = shop.owner.generic(
+        "POST", RETURNS, body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_encoding" and "body" in response.json()["errors"]
+    assert not ReturnRequest.objects.exists()
+
+
 def test_a_return_is_json_or_multipart_not_a_urlencoded_form(shop, order):
     response = shop.owner.post(
         RETURNS,

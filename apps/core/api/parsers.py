@@ -19,6 +19,7 @@ Every request body a client sends as JSON goes through ``SafeJSONParser`` (the d
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -204,12 +205,34 @@ def _refuse_undecodable(data) -> None:
 
 class SafeMultiPartParser(MultiPartParser):
     """DRF's multipart parser; a field whose bytes are not UTF-8 is a 400 naming it, as in a
-    query string or a JSON body (it was stored with ``\ufffd`` in their place)."""
+    query string or a JSON body (it was stored with ``\ufffd`` in their place). A part whose
+    headers are not UTF-8 (a file name in another charset) is a 400 too: Django's parser
+    leaves such a part out without a word, and a return lost its photo."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        result = super().parse(stream, media_type, parser_context)
+        raw = stream.read() if stream is not None else b""  # at most API_MAX_BODY_BYTES
+        _refuse_undecodable_part_headers(raw, media_type or "")
+        result = super().parse(io.BytesIO(raw), media_type, parser_context)
         _refuse_undecodable(result.data)
         return result
+
+
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+
+
+def _refuse_undecodable_part_headers(raw: bytes, media_type: str) -> None:
+    found = _BOUNDARY.search(media_type)
+    if found is None:
+        return  # Django's parser refuses it (400)
+    for part in raw.split(b"--" + found.group(1).encode("ascii", "replace"))[1:]:
+        headers = part.split(b"\r\n\r\n", 1)[0]
+        try:
+            headers.decode("utf-8")
+        except UnicodeDecodeError:
+            from apps.core.exceptions import ValidationError  # as in _refuse_undecodable
+
+            message = _("A part's name or file name is not valid UTF-8.")
+            raise ValidationError({"body": [message]}, code="invalid_encoding") from None
 
 
 class SafeFormParser(FormParser):
