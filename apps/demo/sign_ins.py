@@ -38,6 +38,18 @@ def _trail(user: User, number: int, rng: random.Random) -> list[tuple[str, float
     return steps
 
 
+def _event(kind, *, at, ip, agent, user=None, email="", detail="") -> AuthEvent:
+    return AuthEvent(
+        kind=kind,
+        user=user,
+        email=email or user.email,
+        ip_address=ip,
+        user_agent=agent,
+        detail=detail,
+        at=at,
+    )
+
+
 def seed_sign_ins(options) -> list[str]:
     users = list(
         User.objects.filter(email__in=[email for email, *_rest in DEMO_STAFF]).order_by("email")
@@ -54,29 +66,15 @@ def seed_sign_ins(options) -> list[str]:
     events = []
     for number, user in enumerate(users):
         for kind, days, address, agent in _trail(user, number, rng):
-            events.append(
-                AuthEvent(
-                    kind=kind,
-                    user=user,
-                    email=user.email,
-                    ip_address=address,
-                    user_agent=agent,
-                    at=now - timedelta(days=days),
-                )
-            )
+            at = now - timedelta(days=days)
+            events.append(_event(kind, user=user, ip=address, agent=agent, at=at))
     buyer = next((u for u in users if u.role == DealerRole.PURCHASING), None)
     if buyer is not None:  # a mistyped password, then the right one
         for kind, minutes in ((K.LOGIN_FAILED, 3.0), (K.LOGIN, 2.0)):
+            detail = "bad credentials" if kind == K.LOGIN_FAILED else ""
+            at = now - timedelta(days=2, minutes=minutes)
             events.append(
-                AuthEvent(
-                    kind=kind,
-                    user=buyer,
-                    email=buyer.email,
-                    ip_address="203.0.113.77",
-                    user_agent=OFFICE,
-                    detail="bad credentials" if kind == K.LOGIN_FAILED else "",
-                    at=now - timedelta(days=2, minutes=minutes),
-                )
+                _event(kind, user=buyer, ip="203.0.113.77", agent=OFFICE, at=at, detail=detail)
             )
     finance = next((u for u in users if u.role == DealerRole.FINANCE), None)
     if finance is not None:  # a forgotten password, reset from the e-mailed link
@@ -85,23 +83,15 @@ def seed_sign_ins(options) -> list[str]:
             (K.PASSWORD_RESET_DONE, 36),
             (K.LOGIN, 35),
         ):
-            events.append(
-                AuthEvent(
-                    kind=kind,
-                    user=finance,
-                    email=finance.email,
-                    ip_address="203.0.113.90",
-                    user_agent=OFFICE,
-                    at=now - timedelta(days=3, minutes=minutes),
-                )
-            )
+            at = now - timedelta(days=3, minutes=minutes)
+            events.append(_event(kind, user=finance, ip="203.0.113.90", agent=OFFICE, at=at))
     # someone tried an address nobody has
     events.append(
-        AuthEvent(
-            kind=K.LOGIN_FAILED,
+        _event(
+            K.LOGIN_FAILED,
             email="satinalma@demo002.example.com",
-            ip_address="198.51.100.200",
-            user_agent="python-requests/2.32",
+            ip="198.51.100.200",
+            agent="python-requests/2.32",
             detail="bad credentials",
             at=now - timedelta(days=1, hours=5),
         )
