@@ -409,6 +409,30 @@ def test_a_photo_whose_file_name_is_not_utf8_is_refused_not_lost(shop, order):
     assert not ReturnRequest.objects.exists()
 
 
+def test_a_multipart_text_field_sent_twice_is_refused_files_may_repeat(shop, order):
+    """``lines`` sent twice: the last one counted, without a word."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    twice = shop.owner.post(
+        RETURNS,
+        {
+            "order_number": order.number,
+            "lines": [json.dumps([line("A-1", 1)]), json.dumps([line("A-1", 2)])],
+        },
+        format="multipart",
+    )
+    assert twice.status_code == 400, twice.content
+    assert twice.json()["errors"] == {"lines": ["Send this field once."]}
+    assert not ReturnRequest.objects.exists()
+    photos = [SimpleUploadedFile(f"p{i}.png", _png(), "image/png") for i in range(2)]
+    response = shop.owner.post(
+        RETURNS,
+        {"order_number": order.number, "lines": json.dumps([line("A-1", 1)]), "photos": photos},
+        format="multipart",
+    )
+    assert response.status_code == 201 and len(response.json()["photos"]) == 2
+
+
 def test_a_return_is_json_or_multipart_not_a_urlencoded_form(shop, order):
     response = shop.owner.post(
         RETURNS,

@@ -194,13 +194,19 @@ def _undecodable_fields(data) -> list[str]:
 
 
 def _refuse_undecodable(data) -> None:
+    """Also a text field sent twice (``lines`` twice: which counts?), refused as a query
+    parameter sent twice is; files may come several under one name (a return's photos)."""
+    # here: apps.core.exceptions imports DRF's views, which import the parsers' settings
+    from apps.core.exceptions import ValidationError
+
     names = _undecodable_fields(data)
     if names:
-        # here: apps.core.exceptions imports DRF's views, which import the parsers' settings
-        from apps.core.exceptions import ValidationError
-
         message = _("The text sent is not valid UTF-8.")
         raise ValidationError({name: [message] for name in names}, code="invalid_encoding")
+    repeated = [key for key, values in data.lists() if len(values) > 1]
+    if repeated:
+        message = _("Send this field once.")
+        raise ValidationError({name: [message] for name in repeated}, code="repeated_parameter")
 
 
 class SafeMultiPartParser(MultiPartParser):
