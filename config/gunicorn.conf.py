@@ -3,10 +3,13 @@
 Prometheus metrics are collected across worker processes through PROMETHEUS_MULTIPROC_DIR.
 """
 
+import json
 import multiprocessing
 import os
 import shutil
 from pathlib import Path
+
+from gunicorn import util
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -60,6 +63,32 @@ if (os.environ.get("LOG_FORMAT") or "json") == "json":
         "root": {"handlers": [], "level": "WARNING"},
     }
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# What gunicorn refuses before the app sees the request (a malformed request line, method or
+# header, more than 100 headers, a transfer coding it does not take) gets the API's JSON error
+# body instead of gunicorn's HTML page, so a client reads every refusal the same way.
+_GUNICORN_CODES = {
+    400: "malformed_request",
+    403: "forbidden",
+    414: "request_line_too_long",
+    417: "expectation_failed",
+    431: "headers_too_large",
+    501: "not_implemented",
+}
+
+
+def _json_error(sock, status_int, reason, mesg):
+    code = _GUNICORN_CODES.get(status_int, "server_error")
+    detail = str(mesg)[:500] or reason
+    body = json.dumps({"detail": detail, "code": code, "errors": {}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+util.write_error = _json_error
 
 
 def on_starting(server):

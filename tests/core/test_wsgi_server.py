@@ -8,10 +8,15 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
+from tests.conftest import ROOT, free_port, wait_for_port
 from tests.core.test_services_down import PASSWORD, shop, web  # noqa: F401 (fixtures)
 
 
@@ -80,3 +85,68 @@ def test_only_a_trusted_proxy_can_say_the_request_came_over_https(web):  # noqa:
 
     assert get("127.0.0.1") == 200  # the proxy: HTTPS as it says
     assert get("127.0.0.2") == 301  # anyone else: plain HTTP, redirected
+
+
+MALFORMED = {
+    "a lowercase method": (b"get / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400, "malformed_request"),
+    "two lengths": (
+        b"POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n{}",
+        400,
+        "malformed_request",
+    ),
+    "120 headers": (
+        b"GET /api/v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + b"".join(b"X-Extra-%d: 1\r\n" % i for i in range(120))
+        + b"\r\n",
+        431,
+        "headers_too_large",
+    ),
+    "a 9,000-byte request line": (
+        b"GET /api/v1/products?search=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        414,
+        "request_line_too_long",
+    ),
+    "HTTP/9.9": (b"GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n", 400, "malformed_request"),
+}
+
+
+def test_what_gunicorn_refuses_itself_is_answered_in_json(tmp_path):
+    """A request gunicorn cannot parse never reaches the app: its answer was gunicorn's HTML
+    page. It is the API's JSON error body now (config/gunicorn.conf.py)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "DEBUG": "0",
+        "SECRET_KEY": "gunicorn-errors-test-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "STATIC_ROOT": str(tmp_path),
+    }
+    with (tmp_path / "gunicorn.log").open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, timeout=30)
+        for name, (raw, status, code) in MALFORMED.items():
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(raw)
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 %d " % status), (name, answer)
+            assert b"Content-Type: application/json" in head, (name, answer)
+            refusal = json.loads(body)
+            assert refusal["code"] == code and refusal["detail"], (name, refusal)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
