@@ -170,6 +170,28 @@ def test_on_account_over_the_credit_limit_waits_for_finance(shop):
     assert place(shop.owner, [("A-1", 1)]).json()["status"] == "awaiting_credit_approval"
 
 
+def test_an_order_limit_equal_to_the_gross_total_needs_no_approval(shop):
+    """DESIGN.md step 1: approval when the order limit is *below* the gross total; a limit
+    equal to it is enough, a kuruş less is not."""
+    shop.product("A-1", price="100")  # 120.00 gross a unit
+    exact = shop.client("purchasing", order_limit=D("480.00"))
+    assert place(exact, [("A-1", 4)]).json()["status"] == "confirmed"
+    short = shop.client("purchasing", order_limit=D("479.99"))
+    assert place(short, [("A-1", 4)]).json()["status"] == "awaiting_approval"
+
+
+def test_exposure_equal_to_the_credit_limit_is_confirmed(shop):
+    """DESIGN.md step 2: credit approval when exposure is *above* the limit; an order that
+    brings it exactly to the limit is confirmed, the next kuruş waits for finance."""
+    shop.product("A-1", price="1000")  # 1,200.00 gross a unit
+    shop.product("A-2", price="0.01", vat_rate=0)
+    shop.customer.credit_limit = D("4800.00")
+    shop.customer.save()
+    assert place(shop.owner, [("A-1", 3)]).json()["status"] == "confirmed"  # 3,600
+    assert place(shop.owner, [("A-1", 1)]).json()["status"] == "confirmed"  # 4,800 = limit
+    assert place(shop.owner, [("A-2", 1)]).json()["status"] == "awaiting_credit_approval"
+
+
 def test_ledger_balance_counts_in_the_credit_exposure(shop):
     from apps.finance.services.ledger import ledger_post
 

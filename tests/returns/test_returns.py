@@ -162,6 +162,19 @@ def test_each_line_returns_at_most_what_shipped_across_returns(shop, order):
     assert ask(shop.owner, order, [line("A-1", 1)]).status_code == 400
 
 
+def test_a_rejected_return_gives_its_quantity_back(shop, order, integration_client):
+    """DESIGN.md: at most the shipped quantity minus what earlier *non-rejected* returns
+    asked; an approved one still counts."""
+    erp = integration_client()
+    rejected = ask(shop.owner, order, [line("A-1", 3)]).json()["number"]
+    approved = ask(shop.owner, order, [line("A-1", 2)]).json()["number"]
+    assert ask(shop.owner, order, [line("A-1", 1)]).status_code == 400
+    assert erp_status(erp, rejected, "rejected", note="Opened").status_code == 200
+    assert erp_status(erp, approved, "approved").status_code == 200
+    assert ask(shop.owner, order, [line("A-1", 3)]).status_code == 201
+    assert ask(shop.owner, order, [line("A-1", 1)]).status_code == 400
+
+
 @pytest.mark.parametrize(
     ("serials", "message"),
     [
