@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -39,6 +40,20 @@ def test_brand_pages_follow_the_common_pagination(dealer_client):
     assert [b["name"] for b in second["results"]] == ["Brand 2", "Brand 3"]
     assert client.get(f"{URL}?page_size=0").json()["errors"].keys() == {"page_size"}
     assert client.get(f"{URL}?page=9").status_code == 404
+
+
+def test_brand_pages_cost_the_same_queries_at_2_and_12_brands(dealer_client):
+    client = dealer_client("viewer")
+    for n in range(12):
+        BrandFactory(name=f"Brand {n:02d}", slug=f"brand-{n}")
+    counts = []
+    for size in (2, 12):
+        cache.clear()  # the rows read from the database each time, not from the cache
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"{URL}?page_size={size}")
+        assert len(response.json()["results"]) == size
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
 
 
 def test_brand_rows_come_from_the_cache_after_the_first_call(dealer_client):

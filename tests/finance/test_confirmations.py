@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.finance.models import BalanceConfirmation
@@ -272,3 +274,18 @@ def test_confirm_takes_no_input_and_refuses_a_body(owner, body):
     confirmation.refresh_from_db()
     assert confirmation.status == "open"
     assert owner.post(url).status_code == 200
+
+
+def test_the_confirmation_list_costs_the_same_queries_for_2_and_12(owner):
+    customer = owner.user.customer
+    _books(customer)
+    first = datetime.date(2026, 9, 1)
+    for n in range(12):
+        confirmation_send(customer=customer, as_of=first + datetime.timedelta(days=n))
+    counts = []
+    for size in (2, 12):
+        with CaptureQueriesContext(connection) as queries:
+            response = owner.get(f"/api/v1/account/confirmations?page_size={size}")
+        assert response.status_code == 200 and len(response.json()["results"]) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

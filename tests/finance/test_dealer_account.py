@@ -124,6 +124,19 @@ def test_the_invoice_list_costs_the_same_queries_for_2_and_30_invoices(erp, owne
     assert len(many) == len(few)
 
 
+def test_aging_costs_the_same_queries_for_2_and_20_open_invoices(erp, owner):
+    for n in range(2):
+        _send(erp, n + 1, 10 + 30 * n, 30)
+    with CaptureQueriesContext(connection) as few:
+        assert owner.get("/api/v1/account/aging").json()["total"] == "240.00"
+    for n in range(2, 20):
+        _send(erp, n + 1, 10 + 10 * n, 30)
+    with CaptureQueriesContext(connection) as many:
+        body = owner.get("/api/v1/account/aging").json()
+    assert sum(len(bucket["items"]) for bucket in body["buckets"]) == 20
+    assert len(many) == len(few)
+
+
 def test_invoice_detail_shows_lines_and_what_paid_it(erp, owner):
     number = _send(erp, 1, 10, 30, lines=[line(), line("1", "8.5", 0)])
     post(erp, PAYMENTS, [payment("DEK-9", amount="50.00", date=TODAY().isoformat())])

@@ -60,6 +60,26 @@ def test_marketing_lists_need_a_dealer(api_client, url):
     assert api_client.get(url).status_code == 401
 
 
+def test_campaign_and_banner_lists_query_count_does_not_grow(dealer_client):
+    client = dealer_client("viewer")
+    leaf = category_create(name="Tiles")
+    image = SimpleUploadedFile("b.png", b"\x89PNG fake", content_type="image/png")
+    for n in range(12):
+        product = Product.objects.create(sku=f"TI-{n}", name="Tile", category=leaf)
+        campaign = make_campaign(f"C{n}", scope="products")
+        campaign.products.add(product)
+        campaign.categories.add(leaf)
+        Banner.objects.create(title=f"B{n}", image=image, link_url="/portal/")
+    for url in ("/api/v1/campaigns", "/api/v1/banners"):
+        counts = []
+        for size in (2, 12):
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(f"{url}?page_size={size}")
+            assert response.status_code == 200 and len(response.json()["results"]) == size
+            counts.append(len(ctx.captured_queries))
+        assert counts[0] == counts[1], url
+
+
 def test_collection_list_query_count_does_not_grow(dealer_client):
     client = dealer_client("viewer")
     leaf = category_create(name="Paint")
