@@ -613,6 +613,49 @@ def test_reconciliation_fails_a_payment_the_dealer_abandoned(shop, sim):
     assert payment.status == "failed" and payment.message == "No payment was made."
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_charge_that_lands_after_reconciliation_failed_its_payment_is_booked(dealer_client, sim):
+    """The bank's return is being charged (slowly) when reconciliation asks the gateway about
+    the 15-minute-old payment, finds nothing yet and fails it; then the charge goes through.
+    The money was taken: the payment is booked and its order confirmed, not left failed with
+    nobody told (the order would have been cancelled for want of payment)."""
+    import threading
+    import time
+
+    from django.db import connection
+    from django.test import Client
+
+    shop = Shop(dealer_client)
+    shop.product("A-1", price="100", stock=10)
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    fields = sim.authenticate(payment.session_id, card_number=GOOD_CARD, password="a")["fields"]
+    sim.fault("tds_charge", "slow", count=1, delay=1.5)
+    answers = []
+
+    def bank_returns():
+        try:
+            answers.append(Client().post(CALLBACK, fields).json())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=bank_returns)
+    thread.start()
+    try:
+        time.sleep(0.5)  # the return is at the bank, charging
+        card_payments_reconcile(now=timezone.now() + datetime.timedelta(minutes=16))
+        assert CardPayment.objects.get(pk=payment.pk).status == "failed"  # found nothing yet
+    finally:
+        thread.join(timeout=30)
+    assert len(sim.transactions()) == 1  # the bank took the money
+    payment.refresh_from_db()
+    assert answers and answers[0]["status"] == "succeeded", answers
+    assert payment.status == "succeeded" and payment.payment is not None
+    assert [e.kind for e in ledger(shop.customer)] == ["payment"]
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
 def test_an_unpaid_card_order_is_cancelled_after_the_timeout_and_its_stock_released(
     shop, sim, settings
 ):

@@ -503,22 +503,29 @@ def _settle(payment: CardPayment, checked: Checked) -> CardPayment:
     return _succeed(payment, checked)
 
 
-def _locked_pending(payment: CardPayment) -> CardPayment | None:
+def _locked_pending(payment: CardPayment, *, or_failed: bool = False) -> CardPayment | None:
     """The payment locked after its company (the order of locks every order write keeps),
-    or ``None`` when it is decided already."""
+    or ``None`` when it is decided already. ``or_failed``: a payment failed without a
+    person's review counts as undecided too, for what the gateway answers later and a
+    person must know of: a charge that went through after reconciliation, asking the gateway
+    meanwhile, found nothing yet and failed the payment (the money was taken)."""
     Customer.objects.select_for_update().filter(pk=payment.customer_id).exists()
     locked = CardPayment.objects.select_for_update().get(pk=payment.pk)
-    return locked if locked.status == Status.PENDING else None
+    if locked.status == Status.PENDING:
+        return locked
+    if or_failed and locked.status == Status.FAILED and not locked.needs_review:
+        return locked
+    return None
 
 
-def _fail(payment: CardPayment, message: str, *, needs_review: bool = False) -> CardPayment:
+def _fail(payment: CardPayment, message: str) -> CardPayment:
     with transaction.atomic():
         locked = _locked_pending(payment)
         if locked is None:
             return CardPayment.objects.get(pk=payment.pk)
         locked.status = Status.FAILED
         locked.message = str(message)[:255]
-        locked.needs_review = needs_review
+        locked.needs_review = False
         locked.completed_at = timezone.now()
         locked.save(update_fields=["status", "message", "needs_review", "completed_at"])
         return locked
@@ -534,25 +541,33 @@ def _refuse_mismatch(payment: CardPayment, checked: Checked) -> CardPayment:
         "expected": payment.amount,
         "ours": payment.reference,
     }
-    result = _fail(
-        payment,
-        _("The payment could not be verified; our finance team will contact you."),
-        needs_review=True,
+    # failed already without a review (reconciliation found nothing yet): flagged all the
+    # same, since the gateway holds money for it now
+    with transaction.atomic():
+        locked = _locked_pending(payment, or_failed=True)
+        if locked is None:
+            return CardPayment.objects.get(pk=payment.pk)
+        locked.status = Status.FAILED
+        locked.message = _("The payment could not be verified; our finance team will contact you.")
+        locked.needs_review = True
+        locked.completed_at = locked.completed_at or timezone.now()
+        locked.save(update_fields=["status", "message", "needs_review", "completed_at"])
+    logger.error(
+        "card payment %s refused: %s (gateway transaction %s)",
+        payment.reference,
+        problem,
+        checked.xact_id,
     )
-    if result.needs_review and result.status == Status.FAILED:
-        logger.error(
-            "card payment %s refused: %s (gateway transaction %s)",
-            payment.reference,
-            problem,
-            checked.xact_id,
-        )
-        _alert(result, problem=problem, xact_id=checked.xact_id)
-    return result
+    _alert(locked, problem=problem, xact_id=checked.xact_id)
+    return locked
 
 
 def _succeed(payment: CardPayment, checked: Checked) -> CardPayment:
+    """Book a payment the gateway holds as succeeded, also one failed meanwhile for want of
+    an answer (the charge was still running when reconciliation asked): the money was
+    taken, so it is booked, and a person is told when its order no longer waits for it."""
     with transaction.atomic():
-        locked = _locked_pending(payment)
+        locked = _locked_pending(payment, or_failed=True)
         if locked is None:
             return CardPayment.objects.get(pk=payment.pk)
         customer = locked.customer
