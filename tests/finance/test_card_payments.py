@@ -241,6 +241,33 @@ def test_a_card_payment_for_an_order_waits_for_and_pays_that_orders_invoice(
     assert shop.owner.get("/api/v1/account/summary").json()["balance"] == "120.00"
 
 
+def test_a_card_paid_order_invoiced_in_two_parts_has_both_invoices_paid(
+    shop, sim, api_client, integration_client
+):
+    """The ERP invoices the order in two parts: what the first does not use waits for the
+    second, instead of paying the older invoice and leaving the order's second one open."""
+    order = _older_invoice_and_a_card_paid_order(shop, sim, api_client, integration_client)
+    parts = [
+        h.invoice(
+            number=f"ABC202600000000{n}",
+            issue_date="2026-11-20",
+            due_date="2030-01-01",
+            order_number=order.number,
+            lines=[h.line(quantity="1", unit_net="100.0000", sku="A-1")],
+        )
+        for n in (2, 3)
+    ]
+    h.post(integration_client(), h.INVOICES, [parts[0]])
+    assert _invoice_statuses(shop) == {"ABC2026000000001": "open", "ABC2026000000002": "paid"}
+    h.post(integration_client(), h.INVOICES, [parts[1]])
+    assert _invoice_statuses(shop) == {
+        "ABC2026000000001": "open",
+        "ABC2026000000002": "paid",
+        "ABC2026000000003": "paid",
+    }
+    assert shop.owner.get("/api/v1/account/summary").json()["balance"] == "120.00"
+
+
 def test_a_card_paid_order_cancelled_lets_its_money_pay_the_oldest_debt(
     shop, sim, api_client, integration_client, django_capture_on_commit_callbacks
 ):

@@ -269,14 +269,15 @@ _CLOSED_UNINVOICED = (OrderStatus.CANCELLED, OrderStatus.REJECTED)
 def _held_for_orders(credit_ids: list[int]) -> tuple[dict[int, tuple[int, bool]], dict]:
     """The credits among ``credit_ids`` that are card payments for an order: ``({credit:
     (order, waiting)}, {order: [its invoices' ledger entries, oldest first]})``. ``waiting``:
-    the order is neither invoiced nor cancelled or rejected, so the payment waits for its
-    invoice. A payment's money is the order's: paid by card for the order, it must not pay an
-    older invoice and leave the order's own invoice open and then overdue."""
+    the order is neither cancelled nor rejected and its invoices do not cover its total yet
+    (none came, or the ERP invoices it in parts), so the payment waits for its invoices. A
+    payment's money is the order's: paid by card for the order, it must not pay an older
+    invoice and leave the order's own invoice (or its second one) open and then overdue."""
     # by reference: the card payment is linked to its receipt only after the receipt is booked
     receipts = Payment.objects.filter(ledger_entry_id__in=credit_ids, method=Payment.Method.CARD)
     held = {
-        credit_id: (order_id, invoiced_at is None and status not in _CLOSED_UNINVOICED)
-        for credit_id, order_id, status, invoiced_at in CardPayment.objects.filter(
+        credit_id: (order_id, invoiced < total and status not in _CLOSED_UNINVOICED)
+        for credit_id, order_id, status, invoiced, total in CardPayment.objects.filter(
             order__isnull=False, reference__in=receipts.values("reference")
         )
         .annotate(
@@ -284,7 +285,9 @@ def _held_for_orders(credit_ids: list[int]) -> tuple[dict[int, tuple[int, bool]]
                 Payment.objects.filter(reference=OuterRef("reference")).values("ledger_entry")[:1]
             )
         )
-        .values_list("credit", "order_id", "order__status", "order__invoiced_at")
+        .values_list(
+            "credit", "order_id", "order__status", "order__invoiced_total", "order__grand_total"
+        )
     }
     order_debts: dict[int, list[int]] = defaultdict(list)
     if held:
