@@ -784,6 +784,27 @@ def test_finance_refunds_a_payment_in_full_on_the_same_day(paid, sim, staff_clie
     assert history.status_code == 200 and str(refund) in history.content.decode()
 
 
+def test_the_erp_echoing_a_refunded_card_receipt_is_answered_unchanged(
+    paid, sim, staff_client, integration_client
+):
+    """docs/payments.md: the receipt pushed back with the same content is ``unchanged``. A
+    refund does not make it a payment "the bank has not confirmed"."""
+    receipt = Payment.objects.get(reference=paid.reference)
+    echo = h.payment(
+        reference=receipt.reference,
+        customer_code=paid.customer.code,
+        amount=str(receipt.amount),
+        date=receipt.payment_date.isoformat(),
+        method="card",
+    )
+    client = staff_client("Finance Manager")
+    assert client.post(refund_url(paid), {"amount": "", "reason": "By phone"}).status_code == 302
+    paid.refresh_from_db()
+    assert paid.status == "refunded"
+    answer = h.post(integration_client(), h.PAYMENTS, [echo])
+    assert (answer["unchanged"], answer["failed"]) == (1, 0), answer
+
+
 def test_a_refund_reason_is_at_most_2000_characters_like_the_ledgers(paid, sim, staff_client):
     from apps.core.exceptions import ValidationError
     from apps.finance.services.card_payments import card_refund
@@ -861,6 +882,16 @@ def test_bad_payment_requests_get_field_errors_and_change_nothing(shop, sim, dea
         assert response.status_code == 400, (body, response.content)
         assert field in response.json()["errors"], (body, response.json())
         assert GOOD_CARD not in response.content.decode()
+    # in the query string too (a URL is written to access logs)
+    response = shop.owner.post(
+        f"{PAYMENTS}?CVC=071&card_number={GOOD_CARD}",
+        {"amount": "240.00", "order_number": order.number},
+        format="json",
+    )
+    assert response.status_code == 400 and set(response.json()["errors"]) == {
+        "CVC",
+        "card_number",
+    }
     assert CardPayment.objects.count() == 0 and sim.sessions() == []
 
 

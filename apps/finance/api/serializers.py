@@ -246,15 +246,22 @@ class CardPaymentStartSerializer(StrictInputSerializer):
     )
 
     def to_internal_value(self, data):
-        if isinstance(data, dict) and CARD_FIELDS & {str(k).lower() for k in data}:
-            raise serializers.ValidationError(
-                {
-                    name: [_("Card details are typed on the bank's page, never sent to us.")]
-                    for name in data
-                    if str(name).lower() in CARD_FIELDS
-                }
-            )
+        if isinstance(data, dict):
+            card_fields_refuse(data)
         return super().to_internal_value(data)
+
+
+def card_fields_refuse(names) -> None:
+    """400 naming each card field among ``names`` (a body's keys, or a query string's: a URL
+    is written to access logs and proxies' logs)."""
+    card = [name for name in names if str(name).lower() in CARD_FIELDS]
+    if card:
+        raise serializers.ValidationError(
+            {
+                name: [_("Card details are typed on the bank's page, never sent to us.")]
+                for name in card
+            }
+        )
 
 
 class CardMessage(serializers.CharField):

@@ -484,6 +484,7 @@ class CardPaymentListView(ListModelMixin, _CardPaymentView):
         tags=["finance"],
     )
     def post(self, request):
+        s.card_fields_refuse(request.query_params)
         data = validated(s.CardPaymentStartSerializer, request.data)
         payment = card_payment_start(user=request.user, **data)
         return Response(s.CardPaymentSerializer(payment).data, status=201)

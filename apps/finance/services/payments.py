@@ -65,13 +65,16 @@ def payment_record_many(
             "number", "ledger_entry_id", "customer_id"
         )
     }
+    # {reference: status} of our card payments the bank has not confirmed (pending) or did
+    # not take (failed); a confirmed one, refunded since or not, is booked and may be echoed
     unconfirmed_cards = (
-        set()
+        {}
         if booking_card_payment
-        else set(
-            CardPayment.objects.filter(reference__in={r["reference"] for r in records.values()})
-            .exclude(status=CardPayment.Status.SUCCEEDED)
-            .values_list("reference", flat=True)
+        else dict(
+            CardPayment.objects.filter(
+                reference__in={r["reference"] for r in records.values()},
+                status__in=(CardPayment.Status.PENDING, CardPayment.Status.FAILED),
+            ).values_list("reference", "status")
         )
     )
     return write_new_settling(
@@ -82,7 +85,7 @@ def payment_record_many(
 
 
 def _sorted_out(
-    records: Mapping[int, Mapping[str, Any]], customers, invoices, unconfirmed_cards=frozenset()
+    records: Mapping[int, Mapping[str, Any]], customers, invoices, unconfirmed_cards
 ) -> tuple[dict[int, str], dict[int, Errors], list[tuple[int, dict]]]:
     """The records against what is stored: ``unchanged`` (the same content under its
     reference), errors (bad records, a reference with other content), and the new ones to
@@ -100,12 +103,17 @@ def _sorted_out(
         record_errors: Errors = {}
         if customer is None:
             record_errors["customer_code"] = [_("No dealer has this code.")]
-        if record["reference"] in unconfirmed_cards:
+        card_status = unconfirmed_cards.get(record["reference"])
+        if card_status == CardPayment.Status.PENDING:
             record_errors["reference"] = [
                 _(
                     "This is the reference of a card payment the bank has not confirmed yet: "
                     "the platform records it when the bank does."
                 )
+            ]
+        elif card_status == CardPayment.Status.FAILED:
+            record_errors["reference"] = [
+                _("This is the reference of a card payment that did not go through.")
             ]
         problem = recorded_date_problem(record["date"])
         if problem:
