@@ -15,18 +15,35 @@ import json
 
 import django
 from django.conf import settings
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from apps.core.i18n import portal_language
 
 _CHUNK = 64 * 1024
 
 
-def _refuse(start_response, status: str, detail: str, code: str):
-    body = json.dumps({"detail": detail, "code": code, "errors": {}}).encode()
+def _language(environ) -> str:
+    """The language the app would answer this request in (its locale middleware has not run):
+    the portal's for the portal, else the language cookie or ``Accept-Language``."""
+    request = WSGIRequest(environ)  # headers and cookies only: the body is not read
+    if request.path.startswith("/portal/"):
+        return portal_language(request)
+    return translation.get_language_from_request(request)
+
+
+def _refuse(environ, start_response, status: str, detail: str, code: str):
+    language = _language(environ)
+    with translation.override(language):
+        body = json.dumps({"detail": _(detail), "code": code, "errors": {}}).encode()
     start_response(
         status,
         [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),
+            ("Content-Language", language),
             ("Connection", "close"),
         ],
     )
@@ -41,9 +58,10 @@ class WholeBodyHandler(WSGIHandler):
         if chunked and not environ.get("CONTENT_LENGTH"):
             if not environ.get("wsgi.input_terminated"):
                 return _refuse(
+                    environ,
                     start_response,
                     "411 Length Required",
-                    "Send the body with a Content-Length.",
+                    gettext_noop("Send the body with a Content-Length."),
                     "length_required",
                 )
             limit = settings.API_MAX_BODY_BYTES
@@ -56,9 +74,10 @@ class WholeBodyHandler(WSGIHandler):
                 size += len(chunk)
             if size > limit:
                 return _refuse(
+                    environ,
                     start_response,
                     "413 Request Entity Too Large",
-                    "The request body is too large.",
+                    gettext_noop("The request body is too large."),
                     "payload_too_large",
                 )
             data = b"".join(body)

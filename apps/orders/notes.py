@@ -45,6 +45,11 @@ def not_paid_note(minutes) -> str:
     return _("Not paid within %(n)s minutes.") % {"n": minutes}
 
 
+def quote_note(number: str) -> str:
+    """The note of an order placed by accepting a quote (the order's own ``note``)."""
+    return _("Quote %(n)s") % {"n": number}
+
+
 _NOTES = SystemTexts(
     *(
         partial(placed_note, status)
@@ -60,9 +65,11 @@ _NOTES = SystemTexts(
     payment_received_note,
     paid_by_card_note,
     not_paid_note,
+    quote_note,
 )
 
 
 def order_note_shown(stored: str) -> str:
-    """A stored note in the active language when the system wrote it, else as written."""
+    """A stored note (a status change's, or the order's own) in the active language when the
+    system wrote it, else as written."""
     return _NOTES.shown(stored)

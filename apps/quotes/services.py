@@ -28,6 +28,7 @@ from apps.core.money import (
 from apps.core.sequences import sequence_next
 from apps.core.text import is_digits
 from apps.orders.models import CartItem, Order
+from apps.orders.notes import quote_note
 from apps.orders.services import order_place
 from apps.pricing.lines import (
     amount_problems,
@@ -400,7 +401,7 @@ def quote_accept(
                     items=[{"sku": line.sku, "quantity": line.quantity} for line in lines],
                     shipping_address_id=shipping_address_id,
                     billing_address_id=billing_address_id,
-                    note=_("Quote %(n)s") % {"n": locked.number},
+                    note=quote_note(locked.number),
                     po_number=po_number,
                     quoted={line.sku: line.unit_net for line in lines},
                     quote_number=locked.number,

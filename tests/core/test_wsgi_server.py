@@ -50,6 +50,10 @@ def test_a_chunked_body_is_read_whole_under_gunicorn(web, shop):  # noqa: F811
     # beyond the body limit: 413, as with a Content-Length
     status, answer = chunked(server.port, "/api/v1/auth/token", b" " * 3000 + login)
     assert status == 413 and answer["code"] == "payload_too_large"
+    status, answer = chunked(
+        server.port, "/api/v1/auth/token", b" " * 3000 + login, {"Accept-Language": "tr"}
+    )
+    assert status == 413 and answer["detail"] == "İstek gövdesi çok büyük."
 
 
 def test_a_server_that_cannot_end_a_chunked_body_answers_411():
@@ -67,6 +71,13 @@ def test_a_server_that_cannot_end_a_chunked_body_answers_411():
     body = b"".join(application(environ, lambda status, headers: started.append(status)))
     assert started == ["411 Length Required"]
     assert json.loads(body)["code"] == "length_required"
+    # in the reader's language, as every other refusal (the locale middleware has not run)
+    environ["HTTP_ACCEPT_LANGUAGE"] = "tr-TR,tr;q=0.9"
+    environ["wsgi.input"] = io.BytesIO(b"7\r\n{}\r\n0\r\n\r\n")
+    headers = []
+    body = b"".join(application(environ, lambda status, sent: headers.extend(sent)))
+    assert json.loads(body)["detail"] == "Gövdeyi bir Content-Length ile gönderin."
+    assert ("Content-Language", "tr") in headers
 
 
 @pytest.mark.django_db(transaction=True)

@@ -96,6 +96,10 @@ def test_the_quote_lifecycle_ends_in_one_order_at_exactly_the_quoted_prices(
     assert lines["A-1"].line_net == D("1742.47")  # round2(87.1234 x 20), half up
     assert order.grand_total == order.subtotal_net + order.vat_total
     assert order.status == "confirmed" and order.po_number == "PO-Q"
+    # the order's note names the quote in the reader's language, whoever accepted it in which
+    english = shop.owner.get(f"/api/v1/orders/{order.number}").json()["note"]
+    turkish = shop.owner.get(f"/api/v1/orders/{order.number}", HTTP_ACCEPT_LANGUAGE="tr")
+    assert english == f"Quote {number}" and turkish.json()["note"] == f"{number} teklifi"
     quote = Quote.objects.get(number=number)
     assert quote.status == "accepted" and quote.order == order
     assert shop.owner.get(f"{QUOTES}/{number}").json()["order_number"] == order.number

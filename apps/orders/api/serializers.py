@@ -190,6 +190,9 @@ class OrderSerializer(OrderSummarySerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     status_history = StatusChangeSerializer(many=True, read_only=True)
     placed_by = serializers.SerializerMethodField()
+    note = serializers.SerializerMethodField(
+        help_text="The dealer's note; one the system wrote (a quote's) in the reader's language."
+    )
     shipping_address = AddressSnapshotSerializer()
     billing_address = AddressSnapshotSerializer()
 
@@ -209,6 +212,9 @@ class OrderSerializer(OrderSummarySerializer):
             "lines",
             "status_history",
         ]
+
+    def get_note(self, order) -> str:
+        return order_note_shown(order.note)
 
     def get_placed_by(self, order) -> str | None:
         return order.placed_by.email if order.placed_by_id and order.placed_by else None
