@@ -136,6 +136,13 @@ def check_url(url: str, *, resolve_ttl: float = 0) -> tuple[str, int, list[IPAdd
             _("Put no user name or password in the URL: the signature authenticates us.")
         )
     host = parts.hostname
+    if host and not host.isascii():
+        # an internationalised name (``işyeri.com.tr``) in its ASCII form, the one DNS and the
+        # Host header carry: sent as typed, the header could not be encoded and the send failed
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise UnsafeTarget(_("Enter a valid URL.")) from exc
     if not host:
         raise UnsafeTarget(_("Enter a valid URL."))
     port = port or (443 if scheme == "https" else 80)

@@ -292,6 +292,22 @@ def test_an_event_goes_only_to_endpoints_subscribed_to_its_type(receiver, make_e
     assert stock.seen() == [] and len(customers.seen()) == 1
 
 
+def test_an_internationalised_host_is_sent_to_in_its_ascii_form(receiver, make_endpoint):
+    """A host name typed in letters beyond Latin-1 (``işyeri.com.tr``; here full-width
+    ``localhost``, as the tests reach only loopback) was accepted, then made every send raise:
+    the whole batch's answers were lost, and the other endpoints got the same event again and
+    again. Its ASCII form goes into the Host header; the others are delivered once."""
+    healthy, idn = receiver(), receiver()
+    make_endpoint(healthy.url)
+    make_endpoint(f"http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54:{idn.port}/hooks")
+    emit()
+
+    sweep_until(lambda: WebhookDelivery.objects.filter(status="delivered").count() == 2)
+
+    assert len(healthy.seen()) == 1 and len(idn.seen()) == 1
+    assert idn.seen()[0].headers["host"] == f"localhost:{idn.port}"
+
+
 def test_a_rolled_back_transaction_emits_nothing(receiver, make_endpoint):
     server = receiver()
     make_endpoint(server.url)

@@ -622,6 +622,15 @@ def webhook_post(*, url: str, headers: dict[str, str], body: str) -> Result:
             duration_ms=int((time.monotonic() - started) * 1000),
             no_answer=True,
         )
+    except Exception as exc:  # one endpoint's failure is its attempt's, never the batch's
+        # anything else (a header that cannot be encoded, a library's surprise) fails this
+        # attempt alone: raised, it lost the answers of the whole batch, whose deliveries were
+        # then sent again, and again
+        logger.exception("webhook to %s failed", _clean_text(url, ERROR_CHARS))
+        return Result(
+            error=_clean_text(f"{type(exc).__name__}: {exc}", ERROR_CHARS),
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
 
 
 def retry_delay(cycle_attempt: int, retry_after: float | None = None) -> float:
