@@ -300,6 +300,11 @@ class WebhookDeliveryAdmin(DealerScopedAdminMixin, admin.ModelAdmin):
     def payload(self, obj: WebhookDelivery) -> str:
         return _pretty_json(obj.event.data)
 
+    def get_queryset(self, request):
+        # a deleted endpoint's deliveries are gone with it, as in the API (its pending ones
+        # were marked dead; nothing can be sent again)
+        return super().get_queryset(request).filter(endpoint__is_deleted=False)
+
     def has_add_permission(self, request, obj=None):
         return False
 

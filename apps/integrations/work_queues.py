@@ -18,7 +18,8 @@ def register() -> None:
             "integrations.view_webhookdelivery",
             WebhookDelivery,
             "event__customer",
-            Q(status=WebhookDelivery.Status.DEAD),
+            # a deleted endpoint's are gone with it (nothing can be done with them)
+            Q(status=WebhookDelivery.Status.DEAD, endpoint__is_deleted=False),
             "admin:integrations_webhookdelivery_changelist|status__exact=dead",
             order=35,
         )

@@ -499,6 +499,9 @@ def test_a_key_keeps_a_bounded_number_of_endpoints(client, other, settings):
     refused = create(client, url="http://127.0.0.1:9/c")
 
     assert refused.status_code == 409 and refused.json()["code"] == "too_many_endpoints"
+    # a bad body is a 400 naming its field all the same (it was a 409 once the key was full)
+    bad = create(client, url="http://169.254.169.254/latest")
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["url"]
     assert create(other, url="http://127.0.0.1:9/c").status_code == 201  # per key
     assert client.delete(f"{ENDPOINTS}/{first['id']}").status_code == 204
     assert create(client, url="http://127.0.0.1:9/c").status_code == 201

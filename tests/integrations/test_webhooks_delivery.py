@@ -155,11 +155,44 @@ def test_retry_webhooks_command_resends_dead_deliveries_of_one_endpoint(
         "retry_webhooks", "--endpoint", str(endpoint.pk), "--since", "2020-01-01", stdout=out
     )
 
-    assert out.getvalue().strip().splitlines()[-1] == "1 dead delivery sent again."
+    assert out.getvalue().strip().splitlines() == ["1 dead delivery sent again."]
     sweep_until(lambda: WebhookDelivery.objects.filter(status="delivered").exists())
     assert len(failing.processed()) == 1
     assert WebhookDelivery.objects.get(endpoint=endpoint).status == "delivered"
     assert WebhookDelivery.objects.exclude(endpoint=endpoint).get().status == "dead"
+
+
+def test_a_deleted_endpoints_dead_deliveries_are_gone_with_it(
+    receiver, make_endpoint, settings, staff_client
+):
+    """Nothing can be sent again to a deleted endpoint: its dead deliveries left the work
+    queue at 1 for ever, the command called them "could not be retried" on every run, and
+    the outbox kept their events."""
+    from apps.core.work_queues import WORK_QUEUES
+    from apps.integrations.services.delivery import outbox_prune
+    from apps.integrations.services.endpoints import webhook_endpoint_delete
+
+    settings.WEBHOOK_RETRY_TIME_SCALE = 0.01
+    live, gone = receiver(default=500), receiver(default=500)
+    make_endpoint(live.url)
+    deleted, _secret = make_endpoint(gone.url)
+    emit()
+    sweep_until(lambda: WebhookDelivery.objects.filter(status="dead").count() == 2, timeout=20)
+    webhook_endpoint_delete(endpoint=deleted)
+    dead = WebhookDelivery.objects.filter(WORK_QUEUES["webhooks"].condition)
+    assert dead.count() == 1
+    page = staff_client("Super Admin").get(
+        "/admin/integrations/webhookdelivery/?status__exact=dead"
+    )
+    assert page.status_code == 200 and page.context["cl"].result_count == 1
+    live.default = 200
+
+    out = io.StringIO()
+    call_command("retry_webhooks", stdout=out)
+
+    assert out.getvalue().strip().splitlines() == ["1 dead delivery sent again."]
+    sweep_until(lambda: WebhookDelivery.objects.filter(status="delivered").exists())
+    assert outbox_prune(older_than=timezone.now() + timedelta(hours=1)) == 1
 
 
 @pytest.mark.parametrize(

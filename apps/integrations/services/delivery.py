@@ -873,9 +873,10 @@ def deliveries_send_due(
 
 def outbox_prune(*, older_than: datetime) -> int:
     """Delete events created before ``older_than`` that are fanned out and whose deliveries
-    are all delivered (dead and pending ones stay). Returns how many events went."""
+    are all delivered (dead and pending ones stay, but for a deleted endpoint's dead ones,
+    which nobody can send again). Returns how many events went."""
     unfinished = WebhookDelivery.objects.filter(event_id=OuterRef("pk")).filter(
-        Q(status=PENDING) | Q(status=DEAD)
+        Q(status=PENDING) | Q(status=DEAD, endpoint__is_deleted=False)
     )
     stale = (
         OutboxEvent.objects.filter(created_at__lt=older_than, dispatched_at__isnull=False)

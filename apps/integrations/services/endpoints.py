@@ -107,11 +107,14 @@ def webhook_endpoint_create(
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (returned once; stored for signing). A key keeps at most
     ``WEBHOOK_ENDPOINTS_PER_KEY`` endpoints (409 ``too_many_endpoints``)."""
+    # the body first: a bad one is a 400 naming its field, whether or not the key has room
+    url = webhook_url_clean(url)
+    event_types = event_types_clean(event_types, api_key=api_key)
     if api_key is not None:
         webhook_endpoint_key_room(api_key=api_key, lock=True)
     endpoint = WebhookEndpoint(
-        url=webhook_url_clean(url),
-        event_types=event_types_clean(event_types, api_key=api_key),
+        url=url,
+        event_types=event_types,
         description=(description or "").strip()[:DESCRIPTION_MAX],
         is_active=is_active,
         api_key=api_key,

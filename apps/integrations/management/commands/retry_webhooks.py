@@ -46,7 +46,10 @@ class Command(OneLineErrorsCommand):
         )
 
     def handle(self, *args, endpoint=None, since=None, **options):
-        deliveries = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DEAD)
+        # a deleted endpoint's dead deliveries are gone with it (the API lists none of them)
+        deliveries = WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.DEAD, endpoint__is_deleted=False
+        )
         if endpoint is not None:
             if not WebhookEndpoint.objects.filter(pk=endpoint).exists():
                 raise CommandError(f"--endpoint: no webhook endpoint {endpoint}")
@@ -62,9 +65,9 @@ class Command(OneLineErrorsCommand):
                 self.stderr.write(f"delivery {delivery.pk}: {exc}")
             else:
                 retried += 1
-        # the count first, the words in its number (a script reads the leading number)
+        # how many were sent again: the first line, its number first (a script reads it)
+        noun = "delivery" if retried == 1 else "deliveries"
+        self.stdout.write(f"{retried} dead {noun} sent again.")
         if refused:
             noun = "delivery" if refused == 1 else "deliveries"
             self.stdout.write(f"{refused} dead {noun} could not be retried.")
-        noun = "delivery" if retried == 1 else "deliveries"
-        self.stdout.write(f"{retried} dead {noun} sent again.")
