@@ -97,3 +97,13 @@ def test_a_documents_number_is_numara_and_an_attributes_type_number_is_sayi():
     with translation.override("tr"):
         assert str(Order._meta.get_field("number").verbose_name) == "numara"
         assert str(AttributeDefinition.Type.NUMBER.label) == "sayı"
+        # a decimal field's refusal: Django REST framework's own Turkish said "numara"
+        from rest_framework import serializers
+
+        field = serializers.DecimalField(max_digits=10, decimal_places=2)
+        try:
+            field.run_validation("abc")
+        except serializers.ValidationError as refused:
+            assert refused.detail == ["Geçerli bir sayı gerekiyor."]
+        else:
+            raise AssertionError("abc was taken as a number")

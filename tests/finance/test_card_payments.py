@@ -895,6 +895,22 @@ def test_bad_payment_requests_get_field_errors_and_change_nothing(shop, sim, dea
     assert CardPayment.objects.count() == 0 and sim.sessions() == []
 
 
+def test_amounts_in_refusals_are_written_as_the_reader_writes_money(shop, sim):
+    shop.product("BIG-1", price="1000", stock=10)  # 1,200.00 gross a piece
+    placed = place(shop.owner, items=[("BIG-1", 2)], payment_method="card")
+    order = Order.objects.get(number=placed.json()["number"])  # 2,400.00
+    response = shop.owner.post(
+        PAYMENTS,
+        {"amount": "100.00", "order_number": order.number},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="tr",
+    )
+    assert response.status_code == 400
+    assert "2.400,00 ₺" in response.json()["errors"]["amount"][0]
+    english = start(shop.owner, amount="100.00", order_number=order.number)
+    assert "2,400.00 ₺" in english.json()["errors"]["amount"][0]
+
+
 def test_an_order_not_waiting_for_a_card_payment_answers_409(shop, sim):
     response = place(shop.owner, items=[("A-1", 1)], payment_method="on_account")
     number = response.json()["number"]

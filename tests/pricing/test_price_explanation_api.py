@@ -37,6 +37,12 @@ def test_the_explanation_shows_the_winner_and_hides_other_dealers_campaigns(deal
     assert names == {"For everyone, 10 %": "applied", "Bulk, 20 % from 50": "excluded"}
     assert "Secret" not in response.content.decode()
     assert [level["status"] for level in body["levels"]][-1] == "taken"  # the list price
+    # the levels in the dealer's words, as the catalog names a price's source (not staff's)
+    turkish = shop.owner.get(
+        "/api/v1/products/A-1/price-explanation?quantity=2", HTTP_ACCEPT_LANGUAGE="tr"
+    ).json()
+    assert turkish["levels"][0]["label"] == "Size özel fiyat"
+    assert body["levels"][0]["label"] == "Your special price"
 
 
 def test_a_bad_quantity_is_400_and_an_unknown_product_404(dealer_client):

@@ -47,7 +47,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import Customer
 from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ServiceUnavailable, ValidationError
-from apps.core.money import round2
+from apps.core.money import money_text, round2
 from apps.core.text import check_text
 from apps.finance.card_messages import (
     cancelled_after_paid_message,
@@ -136,7 +136,12 @@ def _order_to_pay(customer: Customer, number, amount: Decimal) -> Order:
         )
     if amount != order.grand_total:
         raise ValidationError(
-            {"amount": [_("Pay the order's total, %(total)s.") % {"total": order.grand_total}]}
+            {
+                "amount": [
+                    _("Pay the order's total, %(total)s.")
+                    % {"total": money_text(order.grand_total)}
+                ]
+            }
         )
     return order
 
@@ -172,7 +177,8 @@ def _invoices_to_pay(customer: Customer, numbers, amount: Decimal) -> list[str]:
         raise ValidationError(
             {
                 "amount": [
-                    _("These invoices have %(open)s open: pay at most that.") % {"open": still_open}
+                    _("These invoices have %(open)s open: pay at most that.")
+                    % {"open": money_text(still_open)}
                 ]
             }
         )
@@ -779,7 +785,7 @@ def card_refund(*, card_payment: CardPayment, amount=None, reason: str, by) -> C
         value = left if amount in (None, "") else _amount(amount)
         if value > left:
             raise ValidationError(
-                {"amount": [_("At most %(left)s is left to refund.") % {"left": left}]}
+                {"amount": [_("At most %(left)s is left to refund.") % {"left": money_text(left)}]}
             )
         full = value == left
         same_day = business_date(locked.completed_at) == business_today()

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer
@@ -177,13 +178,19 @@ def _describe_campaigns(*, customer, product, quantity, at, resolved) -> list[di
 
 
 def price_explain(
-    *, customer: Customer, product: Product, quantity: int, at: datetime | None = None
+    *,
+    customer: Customer,
+    product: Product,
+    quantity: int,
+    at: datetime | None = None,
+    to_dealer: bool = False,
 ) -> dict[str, Any]:
     """What ``customer`` pays for ``quantity`` of ``product`` at ``at`` (now), and why.
 
     The price is the engine's (``price_resolve_many``); around it this describes every special,
     tier and list break (taken, superseded, not reached, not valid) and every campaign (applied,
     not the lowest, or excluded and why: not live, audience, scope, quantity, special price).
+    ``to_dealer``: the levels named in the dealer's words ("your special price"), not staff's.
     """
     at = at or timezone.now()
     quantity = int_or_none(quantity)
@@ -215,19 +222,23 @@ def price_explain(
         "quantity": quantity,
         "taken_source": resolved.source,
     }
+
+    def label(source: str) -> str:
+        return capfirst(engine.source_label(source, to_dealer=to_dealer))
+
     levels = [
         _describe_level(
-            engine.SOURCE_SPECIAL, _("Special price of the dealer"), specials, **level_args
+            engine.SOURCE_SPECIAL, label(engine.SOURCE_SPECIAL), specials, **level_args
         ),
         _describe_level(
             tier_source,
-            _("Tier %(tier)s price list") % {"tier": customer.tier},
+            label(tier_source),
             [p for p in prices if p.price_list.code == customer.tier],
             **level_args,
         ),
         _describe_level(
             engine.SOURCE_LIST,
-            _("List price"),
+            label(engine.SOURCE_LIST),
             [p for p in prices if p.price_list.code == LIST_CODE],
             **level_args,
         ),
@@ -315,7 +326,9 @@ def price_explain_for_dealer(*, customer: Customer, product: Product, quantity: 
     the same levels and price; of the campaigns, those that reached this dealer's purchase
     (applied, not the lowest, no discount) and those it would reach with more units or
     without its special price."""
-    explanation = price_explain(customer=customer, product=product, quantity=quantity)
+    explanation = price_explain(
+        customer=customer, product=product, quantity=quantity, to_dealer=True
+    )
     campaigns = []
     for campaign in explanation["campaigns"]:
         codes = {reason["code"] for reason in campaign["reasons"]}
