@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import Customer
 from apps.campaigns.windows import is_live, live_q
 from apps.catalog.models import Brand, Category, Product
-from apps.core.models import TimeStampedModel, related_label
+from apps.core.models import AuditedModel, related_label
 
 
 class Audience(models.TextChoices):
@@ -68,7 +68,7 @@ class AudienceMixin(models.Model):
         return self.customers.filter(pk=customer.pk).exists()
 
 
-class Campaign(AudienceMixin, TimeStampedModel):
+class Campaign(AudienceMixin, AuditedModel):
     class Scope(models.TextChoices):
         EVERYTHING = "everything", _("every product")
         CATEGORIES = "categories", _("categories (with their sub-categories)")
@@ -144,7 +144,7 @@ def banner_link_safe(url: str) -> bool:
     return url.lower().startswith(("https://", "http://"))
 
 
-class Banner(AudienceMixin, TimeStampedModel):
+class Banner(AudienceMixin, AuditedModel):
     title = models.CharField(_("title"), max_length=150)
     image = models.ImageField(_("image"), upload_to=banner_image_path, max_length=255)
     link_url = models.CharField(_("link"), max_length=500, blank=True)
@@ -163,7 +163,7 @@ class Banner(AudienceMixin, TimeStampedModel):
         return self.title
 
 
-class Collection(AudienceMixin, TimeStampedModel):
+class Collection(AudienceMixin, AuditedModel):
     name = models.CharField(_("name"), max_length=150)
     slug = models.SlugField(_("slug"), max_length=160, unique=True)
     description = models.TextField(_("description"), blank=True)

@@ -777,7 +777,7 @@ class CategoryAdmin(AuditHistoryMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("parent_path", "slug", "depth")
+        return (*super().get_readonly_fields(request, obj), "parent_path", "slug", "depth")
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -31,7 +31,7 @@ class CategoryQuerySet(models.QuerySet):
         return qs if include_self else qs.exclude(pk=category.pk)
 
 
-class Category(TimeStampedModel):
+class Category(AuditedModel):
     """A node of the category tree, stored as a materialized path.
 
     ``path`` is the concatenation of fixed-width steps from the root; every descendant's path
@@ -83,7 +83,7 @@ class Category(TimeStampedModel):
         return self.name
 
 
-class Brand(TimeStampedModel):
+class Brand(AuditedModel):
     name = models.CharField(_("name"), max_length=150, unique=True)
     slug = models.SlugField(_("slug"), max_length=180, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -97,7 +97,7 @@ class Brand(TimeStampedModel):
         return self.name
 
 
-class AttributeDefinition(TimeStampedModel):
+class AttributeDefinition(AuditedModel):
     """An attribute products of a category (and its sub-categories) carry, e.g. "Power (W)"."""
 
     class Type(models.TextChoices):

@@ -6,11 +6,38 @@ auditlog's middleware sees only the session user; API callers authenticate later
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from auditlog import diff as auditlog_diff
-from auditlog.context import auditlog_value
+from auditlog.context import auditlog_value, set_actor
 from auditlog.middleware import AuditlogMiddleware
 
 from apps.core.net import client_ip
+
+# the user acting in the running request, for the audit fields of business tables
+# (``AuditedModel``); unset outside a request. auditlog's own context is never reset after a
+# request, so it cannot tell a request from what runs after it in the same thread.
+_ACTOR: ContextVar = ContextVar("audit_actor")
+_NO_REQUEST = object()
+
+
+@contextmanager
+def audit_acting(user):
+    """Within the block, ``user`` (``None``: nobody, the ERP or an anonymous client) acts."""
+    token = _ACTOR.set(user)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
+@contextmanager
+def acting_for(user):
+    """A command acting for ``user`` (the demo's edits): the audit log's entries and the audit
+    fields both name them."""
+    with set_actor(user), audit_acting(user):
+        yield
 
 
 class AuditMiddleware(AuditlogMiddleware):
@@ -19,8 +46,27 @@ class AuditMiddleware(AuditlogMiddleware):
         # X-Forwarded-For only as far as our own proxies go (auditlog trusts its first hop)
         return client_ip(request)
 
+    def __call__(self, request):
+        with audit_acting(self._get_actor(request)):
+            return super().__call__(request)
+
+
+def audit_actor():
+    """``(known, user)``: whether the running code serves a request (or an ``audit_acting``
+    block) and, if so, its acting user (``None``: the ERP, an anonymous client). Outside one
+    (a job, a shell) ``known`` is false."""
+    actor = _ACTOR.get(_NO_REQUEST)
+    if actor is _NO_REQUEST:
+        return False, None
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return True, actor
+
 
 def audit_set_actor(user) -> None:
+    """The user an API request authenticated (inside DRF, after the middleware ran)."""
+    if _ACTOR.get(_NO_REQUEST) is not _NO_REQUEST:
+        _ACTOR.set(user)  # the request's block resets it
     try:
         context = auditlog_value.get()
     except LookupError:

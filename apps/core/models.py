@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.audit import audit_actor
 from apps.core.text import capfirst
 
 
@@ -33,7 +34,14 @@ class TimeStampedModel(models.Model):
 
 
 class AuditedModel(TimeStampedModel):
-    """Time stamps plus who created and last changed the row (null for system changes)."""
+    """Time stamps plus who created and last changed the row (DESIGN.md, "Security": audit
+    fields on business tables).
+
+    ``save()`` fills them from the audit context of the running request
+    (``apps.core.audit.audit_actor``): the signed-in user, or nobody for the ERP's and
+    anonymous requests (``updated_by`` is then cleared: the last change was not a person's).
+    Outside a request (a job, a shell) they keep what the caller set. The set-based writers
+    (the ERP feeds) write ``NULL`` themselves."""
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -43,6 +51,9 @@ class AuditedModel(TimeStampedModel):
         blank=True,
         editable=False,
         related_name="+",
+        # not indexed: nothing looks rows up by who wrote them, and every row of an ERP
+        # batch would pay for two more index entries
+        db_index=False,
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -52,10 +63,22 @@ class AuditedModel(TimeStampedModel):
         blank=True,
         editable=False,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        known, actor = audit_actor()
+        if known:
+            if self._state.adding and self.created_by_id is None:
+                self.created_by = actor
+            self.updated_by = actor
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "updated_by"}
+        super().save(*args, **kwargs)
 
 
 class SoftDeleteQuerySet(models.QuerySet):

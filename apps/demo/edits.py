@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from auditlog.context import set_actor
 from django.db import transaction
 
 from apps.accounts.models import Address, CreditLimitChange, Customer, User
@@ -23,6 +22,7 @@ from apps.accounts.services.addresses import address_create
 from apps.accounts.services.customers import customer_set_credit_limit
 from apps.catalog.models import Product
 from apps.catalog.services.admin_products import product_save
+from apps.core.audit import acting_for
 from apps.demo.accounts import (
     DEMO_CONTENT_MANAGER_EMAIL,
     DEMO_FINANCE_MANAGER_EMAIL,
@@ -109,7 +109,7 @@ def _address() -> bool:
     owner = owner and owner.first()
     if owner is None or Address.objects.filter(customer=customer, title=ADDRESS_TITLE).exists():
         return False
-    with set_actor(owner):
+    with acting_for(owner):
         address_create(
             customer=customer,
             data={
@@ -138,15 +138,15 @@ def seed_edits(options) -> list[str]:
     )
     made = []
     if content is not None:
-        with set_actor(content):
+        with acting_for(content):
             if count := _products(content):
                 made.append(f"{count} product descriptions")
     if finance is not None:
-        with set_actor(finance):
+        with acting_for(finance):
             if _credit_limit(finance):
                 made.append("DEMO002's credit limit")
     if sales is not None:
-        with set_actor(sales):
+        with acting_for(sales):
             if _price(sales):
                 made.append("a LIST price")
     if _address():

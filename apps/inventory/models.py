@@ -12,12 +12,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.models import Product
-from apps.core.models import TimeStampedModel, related_label
+from apps.core.models import AuditedModel, TimeStampedModel, related_label
 from apps.core.money import number_text
 from apps.core.text import key_text
 
 
-class Warehouse(TimeStampedModel):
+class Warehouse(AuditedModel):
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[key_text])
     name = models.CharField(_("name"), max_length=150)
     is_active = models.BooleanField(_("active"), default=True)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import ApiKey, Customer, DealerRole
 from apps.catalog.models import Product
-from apps.core.models import YearlySequence, status_label
+from apps.core.models import AuditedModel, YearlySequence, status_label
 from apps.core.money import money_text, number_text
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -91,7 +91,7 @@ class CartItem(models.Model):
         return f"{self.product_id} x{self.quantity}"
 
 
-class RequisitionList(models.Model):
+class RequisitionList(AuditedModel):
     """A named list of products and quantities a user keeps to order again (a requisition
     list). Seen by its owner, and by every user of the company when ``shared``; changed by its
     owner, and when shared also by the company's owners. Like the cart it holds no prices."""
@@ -175,7 +175,7 @@ class OrderNumberSequence(YearlySequence):
         verbose_name = _("order number sequence")
 
 
-class Order(models.Model):
+class Order(AuditedModel):
     number = models.CharField(_("number"), max_length=20, unique=True)
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("dealer")

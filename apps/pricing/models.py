@@ -19,14 +19,14 @@ from django.utils.translation import ngettext
 
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
-from apps.core.models import TimeStampedModel, related_label
+from apps.core.models import AuditedModel, related_label
 from apps.core.money import money_text, number_text
 from apps.core.text import key_text
 
 LIST_CODE = "LIST"
 
 
-class PriceList(TimeStampedModel):
+class PriceList(AuditedModel):
     """``LIST`` is the public list price; ``A``, ``B``, ``C`` belong to the dealer tiers."""
 
     code = models.CharField(_("code"), max_length=16, unique=True, validators=[key_text])
@@ -51,7 +51,7 @@ class ValidityQuerySet(models.QuerySet):
         )
 
 
-class PriceBase(TimeStampedModel):
+class PriceBase(AuditedModel):
     # no index of its own: each model's composite index or unique constraint covers it (a
     # redundant index is one more write per row of every ERP batch)
     product = models.ForeignKey(

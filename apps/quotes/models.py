@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Customer
 from apps.catalog.models import Product
-from apps.core.models import YearlySequence
+from apps.core.models import AuditedModel, YearlySequence
 from apps.core.money import number_text
 
 UNIT = {"max_digits": 14, "decimal_places": 4}
@@ -38,7 +38,7 @@ class QuoteNumberSequence(YearlySequence):
         verbose_name = _("quote number sequence")
 
 
-class Quote(models.Model):
+class Quote(AuditedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("dealer")

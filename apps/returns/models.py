@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import ApiKey, Customer
-from apps.core.models import YearlySequence, status_label
+from apps.core.models import AuditedModel, YearlySequence, status_label
 from apps.core.money import number_text
 from apps.orders.models import Order, OrderLine
 
@@ -48,7 +48,7 @@ class ReturnNumberSequence(YearlySequence):
         verbose_name = _("return number sequence")
 
 
-class ReturnRequest(models.Model):
+class ReturnRequest(AuditedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="returns", verbose_name=_("dealer")

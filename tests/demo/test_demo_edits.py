@@ -29,7 +29,7 @@ def test_the_history_screens_of_a_product_a_dealer_a_price_and_an_address_have_e
     assert {actor for actor, _fields in products} == {"content.manager@example.com"}
     assert all("description" in fields for _actor, fields in products)
     assert entries("customer") == [("finance.manager@example.com", ["credit_limit", "updated_by"])]
-    assert entries("price") == [("sales.manager@example.com", ["amount"])]
+    assert entries("price") == [("sales.manager@example.com", ["amount", "updated_by"])]
     assert [actor for actor, _fields in entries("address")] == ["owner@demo001.example.com"]
     review = CreditLimitChange.objects.filter(customer__code="DEMO002").first()
     assert review.changed_by.email == "finance.manager@example.com"

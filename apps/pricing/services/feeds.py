@@ -181,8 +181,9 @@ class _Feed:
             "WHERE p.id = ANY(ARRAY(SELECT stored_id FROM cur WHERE NOT same)) "
             f"AND {stored} IS DISTINCT FROM {sent} "
             f"ORDER BY p.{owner}, p.product_id, p.min_quantity FOR UPDATE OF p), "
+            # the ERP's change: nobody's (``updated_by``, as the products feed writes it)
             f"upd AS (UPDATE {table} p SET amount = v.amount, valid_from = v.valid_from, "
-            "valid_to = v.valid_to, updated_at = %(now)s "
+            "valid_to = v.valid_to, updated_at = %(now)s, updated_by_id = NULL "
             "FROM old JOIN v USING (owner_id, product_id, min_quantity) WHERE p.id = old.id "
             "RETURNING p.id, old.owner_id, old.product_id, old.min_quantity, p.amount, "
             "p.valid_from, p.valid_to, old.amount AS old_amount, old.valid_from AS old_from, "
