@@ -18,7 +18,7 @@ from apps.accounts.models import Address
 from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
-from apps.orders.models import PaymentMethod
+from apps.orders.models import Order, PaymentMethod
 from apps.portal.forms import ORDER_FIELDS, amount_typed, line_problems, posted_id
 from apps.portal.views import PortalView, form_once
 from apps.quotes.models import Quote, QuoteStatus
@@ -151,6 +151,7 @@ class QuoteView(PortalView):
             "shipping": [a for a in addresses if a.type == Address.Type.SHIPPING],
             "billing": [a for a in addresses if a.type == Address.Type.BILLING],
             "methods": PaymentMethod.choices,
+            "form_key": uuid.uuid4(),  # the acceptance's form (``form_once``)
             **extra,
         }
 
@@ -166,17 +167,25 @@ class QuoteView(PortalView):
                 return HttpResponseRedirect(reverse("portal:quote", args=[quote.number]))
             if not request.user.has_perm("orders.place_order"):
                 raise PermissionDenied
-            order = quote_accept(
-                quote=quote,
-                user=request.user,
-                payment_method=request.POST.get("payment_method", ""),
-                shipping_address_id=posted_id(
-                    request.POST.get("shipping_address_id"), "shipping_address_id"
+            number_placed, replayed = form_once(
+                request,
+                "quote-accept",
+                lambda: (
+                    quote_accept(
+                        quote=quote,
+                        user=request.user,
+                        payment_method=request.POST.get("payment_method", ""),
+                        shipping_address_id=posted_id(
+                            request.POST.get("shipping_address_id"), "shipping_address_id"
+                        ),
+                        billing_address_id=posted_id(
+                            request.POST.get("billing_address_id"), "billing_address_id"
+                        ),
+                        po_number=request.POST.get("po_number", ""),
+                        # the version on the page: a counter-offer sent meanwhile is not taken blind
+                        version=posted_id(request.POST.get("version"), "version"),
+                    ).number
                 ),
-                billing_address_id=posted_id(
-                    request.POST.get("billing_address_id"), "billing_address_id"
-                ),
-                po_number=request.POST.get("po_number", ""),
             )
         except DomainError as exc:
             quote = self._quote(number)  # as it is now (an expiry at acceptance is recorded)
@@ -198,9 +207,14 @@ class QuoteView(PortalView):
                 ),
                 status=exc.status_code,
             )
-        messages.success(
-            request,
-            _("Quote %(q)s is accepted: order %(n)s is placed at the quoted prices (%(status)s).")
-            % {"q": quote.number, "n": order.number, "status": order.get_status_display()},
-        )
-        return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
+        if not replayed:  # a double click: the first submit's order, told once
+            order = Order.objects.get(number=number_placed)
+            messages.success(
+                request,
+                _(
+                    "Quote %(q)s is accepted: order %(n)s is placed at the quoted prices "
+                    "(%(status)s)."
+                )
+                % {"q": quote.number, "n": order.number, "status": order.get_status_display()},
+            )
+        return HttpResponseRedirect(reverse("portal:order", args=[number_placed]))

@@ -375,10 +375,13 @@ def quote_accept(
     shipping_address_id: int | None = None,
     billing_address_id: int | None = None,
     po_number: str = "",
+    version: int | None = None,
 ) -> Order:
     """Accept a sent quote before its validity ends: one order of its lines at exactly the
     quoted prices (``order_place`` with ``quoted``: stock, approval and credit rules apply; a
-    refusal leaves the quote as it was). Once: a second acceptance is a 409."""
+    refusal leaves the quote as it was). Once: a second acceptance is a 409. ``version``: the
+    one the dealer read; another one sent since (a counter-offer) is a 409 ``quote_changed``,
+    so nobody orders at prices they did not see."""
     if not user.has_perm("orders.place_order"):
         raise NotAllowed(_("Your role cannot place orders."))
     with transaction.atomic():
@@ -393,6 +396,15 @@ def quote_accept(
             outcome = "expired"
         else:
             check_transition(locked.status, S.ACCEPTED, DEALER)
+            if version is not None and version != locked.version:
+                raise Conflict(
+                    _(
+                        "This quote was changed since you read it (version %(v)d is the one "
+                        "sent now): read it again before accepting."
+                    )
+                    % {"v": locked.version},
+                    code="quote_changed",
+                )
             lines = list(locked.lines.all())
             try:
                 order = order_place(

@@ -82,6 +82,36 @@ def test_a_dealer_asks_then_accepts_into_an_order_at_the_quoted_price(shop):
     assert again.status_code == 409 and Order.objects.count() == 1
 
 
+def test_the_accept_form_orders_the_version_it_showed_once(shop):
+    """The page showed 88.50; sales sent 150.00 meanwhile: the form is refused, nothing is
+    ordered, and the page shows the new prices. Submitted twice (a double click), the form
+    of the version now shown places one order and sends both to it."""
+    client, _user = browser(shop)
+    client.post("/portal/quotes/", {"sku": ["A-1"], "quantity": ["30"]})
+    quote = Quote.objects.get()
+    _send(quote, "88.5")
+    page = client.get(f"/portal/quotes/{quote.number}/").content.decode()
+    assert 'name="version" value="1"' in page
+    _send(Quote.objects.get(), "150")
+    form = {
+        "action": "accept",
+        "payment_method": "on_account",
+        "version": "1",
+        "form_key": "b2a2c1de-0000-4000-8000-000000000001",
+    }
+
+    stale = client.post(f"/portal/quotes/{quote.number}/", form)
+
+    assert stale.status_code == 409 and not Order.objects.exists()
+    assert "150,00\u00a0₺" in stale.content.decode()
+    form.update(version="2", form_key="b2a2c1de-0000-4000-8000-000000000002")
+    first = client.post(f"/portal/quotes/{quote.number}/", form)
+    second = client.post(f"/portal/quotes/{quote.number}/", form)
+    order = Order.objects.get()
+    assert first["Location"] == second["Location"] == f"/portal/orders/{order.number}/"
+    assert order.lines.get().unit_net == Decimal("150.0000")
+
+
 def test_a_request_from_the_cart_and_refused_lines(shop):
     client, _user = browser(shop)
     client.post("/portal/cart/", {"sku": "B-2", "quantity": "3"})

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -151,6 +152,50 @@ def test_a_counter_offer_is_a_new_version_and_the_dealer_sees_the_latest(shop):
     assert detail["version"] == 2 and detail["lines"][0]["unit_net"] == "92.5000"
     versions = QuoteVersion.objects.filter(quote__number=number).order_by("version")
     assert [v.lines[0]["unit_net"] for v in versions] == ["95.0000", "92.5000"]
+
+
+def test_accepting_the_version_read_after_a_counter_offer_is_refused(shop):
+    """The dealer read version 1 (95.00) and accepts it; sales sent version 2 (150.00)
+    meanwhile: 409 ``quote_changed``, nothing ordered (it was ordered at 150.00). The version
+    sent now is accepted; without ``version`` the latest counts (API.md's body)."""
+    number = ask(shop.owner).json()["number"]
+    answer(number, {"A-1": D("95")})
+    read = shop.owner.get(f"{QUOTES}/{number}").json()["version"]
+    answer(number, {"A-1": D("150")})
+
+    stale = accept(shop.owner, number, version=read)
+
+    assert stale.status_code == 409 and stale.json()["code"] == "quote_changed"
+    assert not Order.objects.exists()
+    assert Quote.objects.get(number=number).status == "sent"
+    placed = accept(shop.owner, number, version=2)
+    assert placed.status_code == 201, placed.content
+    assert placed.json()["lines"][0]["unit_net"] == "150.0000"
+
+
+def test_a_draft_answer_shows_the_dealer_neither_its_note_nor_its_date(shop):
+    """docs/quotes.md: a draft is not sent. Its note is sales' own words ("do not go below
+    90"), its date a proposal: neither reaches the dealer before a version is sent."""
+    number = ask(shop.owner).json()["number"]
+    quote = Quote.objects.get(number=number)
+    quote_answer(
+        quote=quote,
+        by=None,
+        prices={line.pk: D("95") for line in quote.lines.all()},
+        valid_until=timezone.localdate() + datetime.timedelta(days=5),
+        note="INTERNAL: not below 90",
+        send=False,
+    )
+    detail = shop.owner.get(f"{QUOTES}/{number}").json()
+    assert detail["status"] == "draft"
+    assert (detail["staff_note"], detail["valid_until"]) == ("", None)
+    assert detail["lines"][0]["unit_net"] is None
+    listed = shop.owner.get(QUOTES).json()["results"][0]
+    assert listed["valid_until"] is None
+    browser = Client()
+    browser.force_login(shop.owner.user)
+    page = browser.get(f"/portal/quotes/{number}/")
+    assert page.status_code == 200 and "INTERNAL" not in page.content.decode()
 
 
 def test_the_back_office_shows_each_versions_prices_as_lines_not_json(shop, staff_client):

@@ -36,6 +36,14 @@ class QuoteRequestLineSerializer(serializers.ModelSerializer):
 
 class QuoteRequestSummarySerializer(serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", default=None, allow_null=True)
+    valid_until = serializers.SerializerMethodField(
+        help_text="How long the sent prices hold; null until a version is sent (a draft's is "
+        "sales' own)."
+    )
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_valid_until(self, quote) -> str | None:
+        return quote.valid_until.isoformat() if quote.priced and quote.valid_until else None
 
     class Meta:
         model = Quote
@@ -56,6 +64,9 @@ class QuoteRequestSerializer(QuoteRequestSummarySerializer):
     requested_by = serializers.EmailField(
         source="requested_by.email", default=None, allow_null=True
     )
+    staff_note = serializers.SerializerMethodField(
+        help_text="Sales' note with the sent prices; empty while they prepare an answer."
+    )
 
     class Meta(QuoteRequestSummarySerializer.Meta):
         fields = [
@@ -66,6 +77,9 @@ class QuoteRequestSerializer(QuoteRequestSummarySerializer):
             "requested_by",
             "lines",
         ]
+
+    def get_staff_note(self, quote) -> str:
+        return quote.staff_note if quote.priced else ""
 
     @extend_schema_field(QuoteRequestLineSerializer(many=True))
     def get_lines(self, quote) -> list[dict]:
@@ -92,6 +106,12 @@ class QuoteRequestCreateSerializer(StrictInputSerializer):
 
 
 class QuoteAcceptSerializer(StrictInputSerializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The version you read (`version` of the quote): if sales sent another since, "
+        "409 `quote_changed` and nothing is ordered.",
+    )
     shipping_address_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     billing_address_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
