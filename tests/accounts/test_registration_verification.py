@@ -147,6 +147,38 @@ def test_a_password_reset_link_does_not_verify_a_registration(
     assert response.status_code == 400
 
 
+def test_a_password_reset_before_verifying_queues_the_company_for_staff(
+    api_client, django_capture_on_commit_callbacks
+):
+    """The owner asked for a new password before opening the verification link: the reset
+    link reached the address too, so the registration goes on to staff. It used to leave the
+    company ``unverified`` with a verification link that no longer worked (the reset changed
+    what it was signed with): nobody could sign in, and the company was deleted 3 days on."""
+    register(api_client, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = api_client.post(
+            "/api/v1/auth/password-reset", {"email": "owner@anadolu.example"}, format="json"
+        )
+    assert asked.status_code == 202
+    reset = link_parts(mail.outbox[-1])
+    with django_capture_on_commit_callbacks(execute=True):
+        done = api_client.post(
+            "/api/v1/auth/password-reset/confirm",
+            {**reset, "new_password": "Yeni-Parola-2026"},
+            format="json",
+        )
+    assert done.status_code == 204, done.content
+    assert Customer.objects.get().status == CustomerStatus.PENDING
+    assert Notification.objects.filter(template="accounts/registration_received").count() == 1
+    # signing in now says the company waits for approval, not "open the link we e-mailed"
+    signed = api_client.post(
+        "/api/v1/auth/token",
+        {"email": "owner@anadolu.example", "password": "Yeni-Parola-2026"},
+        format="json",
+    )
+    assert signed.status_code == 403 and signed.json()["code"] == "customer_pending"
+
+
 def test_a_known_email_answers_the_same_and_mails_a_notice_to_that_address_only(
     api_client, django_capture_on_commit_callbacks
 ):

@@ -37,11 +37,16 @@ from apps.accounts.authentication import (
     TOKEN_VERSION_CLAIM,
     account_refusal,
 )
-from apps.accounts.models import AuthEvent, SmsLoginCode, User
+from apps.accounts.models import AuthEvent, Customer, CustomerStatus, SmsLoginCode, User
 from apps.accounts.throttling import AccountEmailThrottle
 from apps.accounts.two_factor import two_factor_applies
 from apps.core.exceptions import NotAllowed, NotAuthenticated, ValidationError
-from apps.notifications.services import email_notify, sms_notify
+from apps.notifications.services import (
+    customer_language,
+    email_notify,
+    notify_customer_users,
+    sms_notify,
+)
 
 
 def auth_event_record(
@@ -532,6 +537,29 @@ def user_from_uid(uid: str) -> User | None:
     return User.objects.filter(pk=pk, is_deleted=False).first()
 
 
+def email_verified(*, user: User, ip: str | None, user_agent: str = "") -> None:
+    """A link e-mailed to ``user`` was followed: their address is proven. A registration
+    waiting for it (its company ``unverified``) enters the staff approval queue (``pending``)
+    with its notice, whichever link it was: the verification link, or a password reset asked
+    before it (the reset changed what the verification link was signed with, and it no longer
+    worked: the company waited for a link that could not come, and was deleted)."""
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at", "updated_at"])
+    auth_event_record(kind=AuthEvent.Kind.EMAIL_VERIFIED, user=user, ip=ip, user_agent=user_agent)
+    if user.customer_id is None:
+        return
+    customer = Customer.objects.select_for_update().filter(pk=user.customer_id).first()
+    if customer is None or customer.status != CustomerStatus.UNVERIFIED:
+        return
+    customer.status = CustomerStatus.PENDING
+    customer.save(update_fields=["status", "updated_at"])
+    notify_customer_users(
+        customer=customer,
+        template="accounts/registration_received",
+        language=customer_language(customer),
+    )
+
+
 @transaction.atomic
 def password_reset_confirm(
     *, uid: str, token: str, new_password: str, ip: str | None, user_agent: str = ""
@@ -544,11 +572,9 @@ def password_reset_confirm(
     except DjangoValidationError as exc:
         raise ValidationError({"new_password": list(exc.messages)}) from exc
     user.set_password(new_password)
-    fields = ["password", "updated_at"]
+    user.save(update_fields=["password", "updated_at"])
     if user.email_verified_at is None:  # the link reached the address
-        user.email_verified_at = timezone.now()
-        fields.append("email_verified_at")
-    user.save(update_fields=fields)
+        email_verified(user=user, ip=ip, user_agent=user_agent)
     tokens_revoke_all(user=user)
     lockout.unlock_account(user.email)
     auth_event_record(

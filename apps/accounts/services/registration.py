@@ -41,7 +41,7 @@ from apps.accounts.models import (
     DealerRole,
     User,
 )
-from apps.accounts.services.auth import auth_event_record, user_from_uid
+from apps.accounts.services.auth import auth_event_record, email_verified, user_from_uid
 from apps.accounts.services.users import user_create_for_company
 from apps.accounts.throttling import AccountEmailThrottle
 from apps.accounts.tokens import email_verification_token_generator
@@ -50,9 +50,7 @@ from apps.core.exceptions import ValidationError
 from apps.core.links import portal_link
 from apps.notifications.services import (
     REGISTRATION_TEMPLATE,
-    customer_language,
     email_notify,
-    notify_customer_users,
 )
 
 CONSENT_VERSIONS = {
@@ -315,14 +313,6 @@ def registration_verify(
         or not email_verification_token_generator.check_token(user, token)
     ):
         raise ValidationError({"token": [_("This verification link is invalid or has expired.")]})
-    user.email_verified_at = timezone.now()
-    user.save(update_fields=["email_verified_at", "updated_at"])
-    customer.status = CustomerStatus.PENDING
-    customer.save(update_fields=["status", "updated_at"])
-    auth_event_record(kind=AuthEvent.Kind.EMAIL_VERIFIED, user=user, ip=ip, user_agent=user_agent)
-    notify_customer_users(
-        customer=customer,
-        template="accounts/registration_received",
-        language=customer_language(customer),
-    )
+    email_verified(user=user, ip=ip, user_agent=user_agent)
+    customer.refresh_from_db()
     return customer
