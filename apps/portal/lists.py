@@ -27,7 +27,7 @@ from apps.orders.services.lists import (
     list_update,
 )
 from apps.portal.forms import posted_id
-from apps.portal.views import BUY_PERMS, PortalView, field_problems
+from apps.portal.views import BUY_PERMS, PortalView, added_once, field_problems
 
 
 def _say(request, exc: DomainError) -> None:
@@ -176,11 +176,17 @@ class ListView(PortalView):
 
     def _to_cart(self, request, reqlist):
         chosen = [posted_id(value, "item_ids") for value in request.POST.getlist("item_ids")]
-        result = list_to_cart(
-            user=request.user,
-            reqlist=reqlist,
-            item_ids=[pk for pk in chosen if pk is not None] or None,  # none ticked: all
+        result = added_once(
+            request,
+            "list-to-cart",
+            lambda: list_to_cart(
+                user=request.user,
+                reqlist=reqlist,
+                item_ids=[pk for pk in chosen if pk is not None] or None,  # none ticked: all
+            ),
         )
+        if result is None:  # the same form again: in the cart once already
+            return HttpResponseRedirect(reverse("portal:cart"))
         if result.added:
             messages.success(
                 request,

@@ -4,8 +4,6 @@ an optional target price, or the cart's lines), and a sent quote's page where it
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -54,7 +52,6 @@ class QuoteListView(PortalView):
             "statuses": QuoteStatus.choices,
             "status": status,
             "entries": _entries(extra.get("posted")),
-            "form_key": uuid.uuid4(),  # a new one with every page: see ``form_once``
             **extra,
         }
 
@@ -151,7 +148,6 @@ class QuoteView(PortalView):
             "shipping": [a for a in addresses if a.type == Address.Type.SHIPPING],
             "billing": [a for a in addresses if a.type == Address.Type.BILLING],
             "methods": PaymentMethod.choices,
-            "form_key": uuid.uuid4(),  # the acceptance's form (``form_once``)
             **extra,
         }
 

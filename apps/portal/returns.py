@@ -4,8 +4,6 @@ through ``apps.returns.services`` as the API does."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
@@ -137,9 +135,7 @@ class ReturnCreateView(PortalView):
         }
 
     def get(self, request, number):
-        return self.page(
-            "return_form.html", **self._context(self._order(number), form_key=uuid.uuid4())
-        )
+        return self.page("return_form.html", **self._context(self._order(number)))
 
     def post(self, request, number):
         order = self._order(number)
@@ -186,7 +182,6 @@ class ReturnCreateView(PortalView):
                         labels={"photos": _("Photos")},
                     ),
                     posted=request.POST,
-                    form_key=uuid.uuid4(),
                 ),
                 status=exc.status_code,
             )

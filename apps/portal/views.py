@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -698,7 +699,11 @@ class QuickOrderView(PortalView):
 
     def _add(self, request):
         rows = _entry_rows(request)
-        result = cart_rows_add(user=request.user, rows=rows)
+        result = added_once(
+            request, "quick-order", lambda: cart_rows_add(user=request.user, rows=rows)
+        )
+        if result is None:  # the same form again: added once already
+            return HttpResponseRedirect(reverse("portal:cart"))
         if result.added:
             messages.success(
                 request,
@@ -751,7 +756,6 @@ class CartView(PortalView):
         return self.page(
             "cart.html",
             cart=order_selectors.cart_view(user=request.user),
-            form_key=uuid.uuid4(),  # the quote request's form (``form_once``)
         )
 
     def post(self, request):
@@ -828,6 +832,20 @@ def form_once(request, form: str, handler: Callable[[], str]) -> tuple[str, bool
             raise
         return handler(), False  # the first submit failed: this one tries again
     return answer.data["number"], answer.has_header("Idempotent-Replayed")
+
+
+def added_once(request, form: str, add: Callable[[], Any]):
+    """``add()`` (lines into the cart) once per submitted form (``form_once``): its result,
+    or ``None`` for a second submit of the same form (a double click doubled the cart's
+    quantities)."""
+    results = []
+
+    def run() -> str:
+        results.append(add())
+        return form
+
+    _form, replayed = form_once(request, form, run)
+    return None if replayed else results[-1]
 
 
 CHECKOUT_FORM = {"form": "checkout"}
@@ -998,7 +1016,12 @@ class OrderReorderView(OrderView):
     perms = BUY_PERMS
 
     def post(self, request, number):
-        result = order_reorder(user=request.user, order=self._order(number))
+        order = self._order(number)
+        result = added_once(
+            request, "reorder", lambda: order_reorder(user=request.user, order=order)
+        )
+        if result is None:  # the same form again: added once already
+            return HttpResponseRedirect(reverse("portal:cart"))
         if result.added:
             messages.success(
                 request,

@@ -161,3 +161,42 @@ def test_quick_order_needs_a_signed_in_dealer(client):
     for url in ("/portal/quick-order/", "/portal/quick-order/suggest/?sku=A-1"):
         response = client.get(url)
         assert response.status_code == 302 and "/portal/login/" in response["Location"]
+
+
+def test_the_same_form_submitted_twice_adds_its_lines_once(shop):
+    """A double click (or a reload) on "Add to the cart", "Order again" or a list's "to cart"
+    doubled the cart's quantities; each form adds once."""
+    import re
+
+    from tests.orders.conftest import place
+
+    client, user = browser(shop)
+    preview = client.post(
+        "/portal/quick-order/", {"action": "preview", "sku": ["A-1"], "quantity": ["3"]}
+    )
+    form = {
+        "action": "add",
+        "sku": ["A-1"],
+        "quantity": ["3"],
+        "form_key": re.search(r'name="form_key" value="([^"]+)"', preview.content.decode())[1],
+    }
+    assert client.post("/portal/quick-order/", form).status_code == 302
+    assert client.post("/portal/quick-order/", form).status_code == 302
+    assert cart_of(user) == {"A-1": 3}
+
+    number = place(shop.owner, [("A-1", 2)]).json()["number"]
+    page = client.get(f"/portal/orders/{number}/").content.decode()
+    key = re.search(r'name="form_key" value="([^"]+)"', page)[1]
+    for _twice in range(2):
+        client.post(f"/portal/orders/{number}/reorder/", {"form_key": key})
+    assert cart_of(user) == {"A-1": 5}
+
+    listed = client.post("/portal/lists/", {"name": "Haftalık"})
+    assert listed.status_code == 302, listed.content[:300]
+    list_url = listed["Location"]
+    client.post(list_url, {"action": "add", "sku": "A-1", "quantity": "4"})
+    page = client.get(list_url).content.decode()
+    key = re.search(r'id="to-cart">.*?name="form_key" value="([^"]+)"', page, re.S)[1]
+    for _twice in range(2):
+        client.post(list_url, {"action": "to_cart", "form_key": key})
+    assert cart_of(user) == {"A-1": 9}

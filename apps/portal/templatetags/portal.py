@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import template
+from django.utils.html import format_html
 
 from apps.core.money import money_text
 from apps.orders.models import OrderStatus
@@ -12,6 +15,13 @@ from apps.pricing.engine import source_label
 from apps.returns.models import ReturnStatus
 
 register = template.Library()
+
+
+@register.simple_tag
+def form_key() -> str:
+    """The hidden ``form_key`` of a form that must act once however often it is submitted (a
+    double click, a reload): a new key with every page (``apps.portal.views.form_once``)."""
+    return format_html('<input type="hidden" name="form_key" value="{}">', uuid.uuid4())
 
 
 @register.filter
