@@ -28,6 +28,7 @@ from apps.orders.services.lists import (
 )
 from apps.portal.forms import posted_id
 from apps.portal.views import BUY_PERMS, PortalView, added_once, field_problems
+from apps.pricing.lines import products_by_sku
 
 
 def _say(request, exc: DomainError) -> None:
@@ -246,14 +247,25 @@ class OrderToListView(PortalView):
         order = self.scoped(Order.objects.prefetch_related("lines")).filter(number=number).first()
         if order is None:
             raise Http404
+        lines = list(order.lines.all())
+        # a product no longer sold is left out and named, as "Order again" does: it blocked
+        # the whole list with a bare "Unknown product."
+        sold = products_by_sku(line.sku for line in lines)
+        kept = [line for line in lines if line.sku in sold]
+        if not kept:
+            messages.error(request, _("None of the order's products is sold any more."))
+            return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
         try:
             reqlist = list_create(
                 user=request.user,
                 name=_("Order %(n)s") % {"n": order.number},
-                items=[{"sku": line.sku, "quantity": line.quantity} for line in order.lines.all()],
+                items=[{"sku": line.sku, "quantity": line.quantity} for line in kept],
             )
         except DomainError as exc:
             _say(request, exc)
             return HttpResponseRedirect(reverse("portal:order", args=[order.number]))
         messages.success(request, _("The order's lines are saved as a list."))
+        for line in lines:
+            if line.sku not in sold:
+                messages.warning(request, f"{line.sku}: {_('No longer sold.')}")
         return HttpResponseRedirect(reverse("portal:list", args=[reqlist.pk]))

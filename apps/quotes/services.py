@@ -48,7 +48,6 @@ MAX_LINES = 200
 MAX_QUANTITY = MAX_LINE_QUANTITY
 MAX_TEXT = 2000
 MAX_PRICE = Decimal("9999999999.9999")
-MAX_VALIDITY_DAYS = 366
 
 
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
@@ -107,6 +106,16 @@ def _date(value, field: str) -> datetime.date | None:
 # --- the dealer asks -----------------------------------------------------------------------------
 
 
+def quote_lines_from_cart(user) -> list[dict]:
+    """The lines of ``user``'s cart as a quote request reads them (``lines.N`` is the Nth)."""
+    return [
+        {"sku": item.product.sku, "quantity": item.quantity}
+        for item in CartItem.objects.filter(cart__user=user)
+        .select_related("product")
+        .order_by("id")
+    ]
+
+
 def quote_request(
     *, user, lines=None, note="", valid_until_wanted=None, from_cart: bool = False
 ) -> Quote:
@@ -122,12 +131,7 @@ def quote_request(
     if from_cart and lines:
         raise ValidationError({"from_cart": [_("Send lines or from_cart, not both.")]})
     if from_cart:
-        lines = [
-            {"sku": item.product.sku, "quantity": item.quantity}
-            for item in CartItem.objects.filter(cart__user=user)
-            .select_related("product")
-            .order_by("id")
-        ]
+        lines = quote_lines_from_cart(user)
         if not lines:
             raise ValidationError({"from_cart": [_("Your cart is empty.")]})
     cleaned = _clean_lines(lines, customer=user.customer)
@@ -240,6 +244,14 @@ def _locked(quote: Quote) -> Quote:
 # --- sales answer --------------------------------------------------------------------------------
 
 
+def _a_year_from(day: datetime.date) -> datetime.date:
+    """The same date a year on (28 February for 29 February): how long a quote may hold."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
 def quote_answer(
     *, quote: Quote, by, prices: dict, valid_until, note: str = "", send: bool = True
 ) -> Quote:
@@ -250,7 +262,7 @@ def quote_answer(
     today = business_today()
     if valid_until is None:
         raise ValidationError({"valid_until": [_("Give the date the prices are valid until.")]})
-    if not today <= valid_until <= today + datetime.timedelta(days=MAX_VALIDITY_DAYS):
+    if not today <= valid_until <= _a_year_from(today):
         raise ValidationError({"valid_until": [_("Choose a date from today to a year from now.")]})
     note = _text(note, "note")
     with transaction.atomic():

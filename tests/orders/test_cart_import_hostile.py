@@ -123,6 +123,26 @@ def test_a_csv_quantity_error_says_what_is_wrong_with_it(stocked, quantity, mess
     assert response.json()["errors"][0]["error"] == message
 
 
+def test_a_turkish_excel_csv_with_decimal_commas_is_read(stocked):
+    """``A-1;3,00`` has as many commas as semicolons: the comma was taken for the separator,
+    and every row failed; a whole number written with decimals ("3,00", "2.0") is that
+    number, while "1.000" (a thousand in Turkish) is still refused, not read as 1."""
+    data = "A-1;3,00\nPK-7;2,00\nA-1;2.0\nPK-7;1.000\n".encode("cp1254")
+    response = upload(stocked.owner, "order.csv", data)
+    assert response.status_code == 200, response.content[:300]
+    body = response.json()
+    assert (body["added"], body["failed"]) == (3, 1) and body["errors"][0]["line"] == 4
+    quantities = {i.product.sku: i.quantity for i in CartItem.objects.select_related("product")}
+    assert quantities == {"A-1": 5, "PK-7": 2}
+
+
+def test_a_csv_with_a_quotation_mark_not_closed_answers_400(stocked):
+    """The reader took the following lines into the quoted cell: they were lost silently."""
+    response = upload(stocked.owner, "order.csv", b'A-1;"3\nPK-7;2\n')
+    assert_refused(response)
+    assert "Line 1" in response.json()["errors"]["file"][0]
+
+
 def test_a_csv_with_a_huge_quoted_field_answers_400(stocked):
     data = b'sku;quantity\nA-1;1\n"' + b"x" * 1_500_000 + b'";1\n'
     assert_refused(upload(stocked.owner, "order.csv", data))

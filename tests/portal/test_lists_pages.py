@@ -106,6 +106,24 @@ def test_add_to_list_from_a_product_and_save_an_order_as_a_list(shop):
     assert order.number in saved.name and saved.items.get().quantity == 1
 
 
+def test_an_order_with_a_product_no_longer_sold_saves_its_other_lines(shop):
+    """A withdrawn product refused the whole list with a bare "Unknown product.": the other
+    lines are saved, and the withdrawn one is named."""
+    from tests.orders.conftest import place
+
+    shop.product("GONE-1", price="10", stock=10)
+    number = place(shop.owner, [("A-1", 2), ("GONE-1", 3)]).json()["number"]
+    shop.products["GONE-1"].is_active = False
+    shop.products["GONE-1"].save(update_fields=["is_active"])
+    client, _user = browser(shop)
+
+    response = client.post(f"/portal/orders/{number}/to-list/", follow=True)
+
+    saved = RequisitionList.objects.get()
+    assert [(i.product.sku, i.quantity) for i in saved.items.all()] == [("A-1", 2)]
+    assert "GONE-1: Artık satılmıyor." in response.content.decode()
+
+
 def test_colleagues_lists_and_roles(shop):
     owner, _owner_user = browser(shop)
     owner.post("/portal/lists/", {"name": "Gizli"})

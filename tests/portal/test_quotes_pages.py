@@ -125,6 +125,19 @@ def test_a_request_from_the_cart_and_refused_lines(shop):
     assert Quote.objects.count() == 1
 
 
+def test_a_request_from_the_cart_names_the_products_it_refuses(shop):
+    client, _user = browser(shop)
+    client.post("/portal/cart/", {"sku": "B-2", "quantity": "3"})
+    client.post("/portal/cart/", {"sku": "A-1", "quantity": "2"})
+    shop.products["B-2"].is_active = False
+    shop.products["B-2"].save(update_fields=["is_active"])
+
+    refused = client.post("/portal/quotes/", {"from_cart": "1"})
+
+    assert refused.status_code == 400 and not Quote.objects.exists()
+    assert "B-2: Bilinmeyen ürün." in refused.content.decode()
+
+
 def test_a_quote_is_rejected_and_viewers_only_read(shop):
     owner, _user = browser(shop)
     owner.post("/portal/quotes/", {"sku": ["A-1"], "quantity": ["5"]})

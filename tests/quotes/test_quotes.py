@@ -504,3 +504,25 @@ def test_a_sku_typed_in_another_case_is_asked_as_the_product_writes_it(shop):
     assert [line["sku"] for line in response.json()["lines"]] == ["A-1"]
     twice = ask(shop.owner, [{"sku": "a-1", "quantity": 5}, {"sku": "A-1", "quantity": 1}])
     assert twice.status_code == 400 and list(twice.json()["errors"]) == ["lines.1.sku"]
+
+
+def test_a_quote_holds_at_most_a_year(shop):
+    """docs/quotes.md: a validity date from today to a year ahead; 366 days took the day
+    after."""
+    from apps.core.exceptions import ValidationError
+
+    number = ask(shop.owner).json()["number"]
+    quote = Quote.objects.get(number=number)
+    today = timezone.localdate()
+    try:
+        a_year = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        a_year = today.replace(year=today.year + 1, day=28)
+    prices = {line.pk: D("95") for line in quote.lines.all()}
+    with pytest.raises(ValidationError) as refused:
+        quote_answer(
+            quote=quote, by=None, prices=prices, valid_until=a_year + datetime.timedelta(days=1)
+        )
+    assert list(refused.value.errors) == ["valid_until"]
+    sent = quote_answer(quote=quote, by=None, prices=prices, valid_until=a_year)
+    assert sent.valid_until == a_year

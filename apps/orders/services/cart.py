@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -195,12 +196,23 @@ def _rows_from_csv(data: bytes) -> list[tuple[int, list[str]]]:
     if "\x00" in text:
         raise ValidationError({"file": [_("The file is not a CSV file.")]})
     sample = text[:4096]
-    # the separator used most: ";" (Turkish Excel), "," or a tab (a text file, a paste)
-    delimiter = max((",", ";", "\t"), key=sample.count)
+    # the separator used most: ";" (Turkish Excel), "," or a tab (a text file, a paste); a
+    # tie goes to ";" (``SKU;3,00``: a decimal comma beside Excel's separator)
+    delimiter = max((";", ",", "\t"), key=sample.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows = _RowLimit()
     try:
         for number, row in enumerate(reader, start=1):
+            if any("\n" in cell or "\r" in cell for cell in row[:2]):
+                # a quotation mark not closed: the reader took the next lines into the cell,
+                # and they were lost without a word
+                raise ValidationError(
+                    {
+                        "file": [
+                            _("Line %(line)d: a quotation mark is not closed.") % {"line": number}
+                        ]
+                    }
+                )
             if any(len(cell) > MAX_IMPORT_CELL_CHARS for cell in row[:2]):
                 raise ValidationError(
                     {
@@ -277,7 +289,7 @@ def quick_order_rows(*, upload=None, text: str | None = None) -> list[tuple[int,
         rows = _rows_from_text(text)
     else:
         if upload is None:
-            raise ValidationError({"file": [_("Attach a CSV or Excel file as `file`.")]})
+            raise ValidationError({"file": [_("Attach a CSV or Excel file.")]})
         if upload.size > MAX_IMPORT_BYTES:
             raise PayloadTooLarge(_("The file is larger than 2 MB."))
         data = upload.read()
@@ -318,6 +330,9 @@ def _rows_from_text(text: str) -> list[tuple[int, list[str]]]:
     return rows.rows
 
 
+_WHOLE_WITH_DECIMALS = re.compile(r"^(\d+)[.,]0{1,2}$")  # not "1.000": a thousand in Turkish
+
+
 def _rows_checked(rows, result: ImportResult) -> list[tuple[int, str, int]]:
     """``(line, sku, quantity)`` of the rows that read well; the others become errors."""
     wanted: list[tuple[int, str, int]] = []
@@ -327,6 +342,8 @@ def _rows_checked(rows, result: ImportResult) -> list[tuple[int, str, int]]:
         if not sku:
             result.errors.append({"line": number, "sku": "", "error": _("The SKU is missing.")})
             continue
+        # a whole number written with decimals, as a spreadsheet formats it: "3,00", "3.0"
+        raw_quantity = _WHOLE_WITH_DECIMALS.sub(r"\1", raw_quantity)
         try:
             quantity = _quantity(raw_quantity)
         except ValidationError as exc:
