@@ -29,6 +29,7 @@ class LockoutModelBackend(ModelBackend):
             # password included, would make the lock last longer)
             if request is not None:
                 request.login_refused = f"refused: {locked[0]} locked"
+                request.login_locked_seconds = locked[1]  # the admin's login form says so
             raise PermissionDenied  # stops the other backends too
         user = super().authenticate(
             request, username=email or username, password=password, **kwargs

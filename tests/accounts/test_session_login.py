@@ -38,6 +38,10 @@ def test_admin_login_locks_after_five_failures():
     assert response.status_code == 200  # the login form again, not a redirect
     assert "_auth_user_id" not in client.session
     assert AuthEvent.objects.filter(kind="lockout", email=staff.email).exists()
+    # told it is locked, and for how long (it said the right password was wrong)
+    page = response.content.decode()
+    assert "Too many failed logins. Try again in 15 minutes." in page
+    assert "Please enter the correct" not in page
 
 
 def test_an_admin_login_under_a_look_alike_spelling_meets_the_same_lock():

@@ -8,6 +8,7 @@ from apps.accounts.admin import (  # noqa: F401
     api_keys,
     auth_events,
     customers,
+    login,
     notifications,
     third_party,
     two_factor,
