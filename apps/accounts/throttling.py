@@ -10,8 +10,9 @@ from apps.core.throttling import FixedWindowThrottle, IPRateThrottle
 
 
 class AuthIPRateThrottle(IPRateThrottle):
-    """Calls of the public auth endpoints (login, refresh, logout, register, verify, password
-    reset), counted by client address: RATE_LIMIT_AUTH_IP, 429 with Retry-After beyond it."""
+    """Calls of the public auth endpoints that take a credential or send an e-mail (login,
+    register, verify, password reset; not a refresh or a logout, which carry their token),
+    counted by client address: RATE_LIMIT_AUTH_IP, 429 with Retry-After beyond it."""
 
     scope = "auth_ip"
 

@@ -105,6 +105,11 @@ def test_anonymous_auth_calls_are_limited_per_ip_with_retry_after(api_client, se
     assert 0 < int(refused["Retry-After"]) <= 60
     elsewhere = api_client.post(RESET, {"email": "a@x.example"}, REMOTE_ADDR="198.51.100.1")
     assert elsewhere.status_code == 202
+    # a colleague's refresh from the same office is no guess: not held by those calls
+    refreshed = api_client.post(
+        "/api/v1/auth/token/refresh", {"refresh": "not-a-token"}, REMOTE_ADDR=office
+    )
+    assert refreshed.status_code == 401
 
 
 def test_the_auth_limits_default_to_20_calls_a_minute_and_3_reset_emails_an_hour(settings):

@@ -46,12 +46,16 @@ def _ctx(request) -> dict:
 
 
 class PublicAPIView(APIView):
-    """An anonymous auth endpoint: besides the global limits, RATE_LIMIT_AUTH_IP per address."""
+    """An anonymous auth endpoint: besides the global limits, RATE_LIMIT_AUTH_IP per address
+    for those that take a credential or send an e-mail (``auth_ip_limited``)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    auth_ip_limited = True
 
     def get_throttles(self):
+        if not self.auth_ip_limited:
+            return super().get_throttles()
         return [*super().get_throttles(), AuthIPRateThrottle()]
 
 
@@ -78,6 +82,10 @@ class TokenObtainView(PublicAPIView):
 
 
 class TokenRefreshView(PublicAPIView):
+    # a refresh token is no guess: an office's refreshes must not wait for one user's typos
+    # (the general limits still count it)
+    auth_ip_limited = False
+
     @extend_schema(
         request=s.RefreshInputSerializer,
         responses={200: s.TokenPairSerializer, 401: _UNAUTHORIZED, 403: _COMPANY_REFUSED},
@@ -92,6 +100,8 @@ class TokenRefreshView(PublicAPIView):
 
 
 class LogoutView(PublicAPIView):
+    auth_ip_limited = False  # as a refresh: it carries its token
+
     @extend_schema(
         request=s.RefreshInputSerializer,
         responses={205: OpenApiResponse(description="Done"), 401: _UNAUTHORIZED},
