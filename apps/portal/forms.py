@@ -69,6 +69,21 @@ def posted_id(value, field: str) -> int | None:
     return int(text)
 
 
+def order_form_posted(request) -> dict:
+    """What an order's form (checkout, a quote's acceptance) posts for placing the order:
+    the payment method, the two addresses (ids; blank: the defaults) and the PO number."""
+    return {
+        "payment_method": request.POST.get("payment_method", ""),
+        "shipping_address_id": posted_id(
+            request.POST.get("shipping_address_id"), "shipping_address_id"
+        ),
+        "billing_address_id": posted_id(
+            request.POST.get("billing_address_id"), "billing_address_id"
+        ),
+        "po_number": request.POST.get("po_number", ""),
+    }
+
+
 # the fields of an order's form (checkout, a quote's acceptance), as the form labels them
 ORDER_FIELDS = {
     "shipping_address_id": _("Shipping address"),

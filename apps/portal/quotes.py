@@ -17,7 +17,13 @@ from apps.core.clock import business_today
 from apps.core.exceptions import DomainError
 from apps.core.money import line_amounts
 from apps.orders.models import Order, PaymentMethod
-from apps.portal.forms import ORDER_FIELDS, amount_typed, line_problems, posted_id
+from apps.portal.forms import (
+    ORDER_FIELDS,
+    amount_typed,
+    line_problems,
+    order_form_posted,
+    posted_id,
+)
 from apps.portal.views import PortalView, form_once
 from apps.quotes.models import Quote, QuoteStatus
 from apps.quotes.services import (
@@ -183,14 +189,7 @@ class QuoteView(PortalView):
                     quote_accept(
                         quote=quote,
                         user=request.user,
-                        payment_method=request.POST.get("payment_method", ""),
-                        shipping_address_id=posted_id(
-                            request.POST.get("shipping_address_id"), "shipping_address_id"
-                        ),
-                        billing_address_id=posted_id(
-                            request.POST.get("billing_address_id"), "billing_address_id"
-                        ),
-                        po_number=request.POST.get("po_number", ""),
+                        **order_form_posted(request),
                         # the version on the page: a counter-offer sent meanwhile is not taken blind
                         version=posted_id(request.POST.get("version"), "version"),
                     ).number

@@ -100,7 +100,13 @@ from apps.orders.services import (
     quick_order_rows,
 )
 from apps.orders.services.cart import MAX_IMPORT_ROWS
-from apps.portal.forms import ORDER_FIELDS, StatementForm, line_problems, posted_id
+from apps.portal.forms import (
+    ORDER_FIELDS,
+    StatementForm,
+    line_problems,
+    order_form_posted,
+    posted_id,
+)
 from apps.pricing.selectors import price_explain_for_dealer
 
 PAGE_SIZE = 24
@@ -931,16 +937,7 @@ class CheckoutView(PortalView):
     @staticmethod
     def _place(request) -> Response:
         order = order_place(
-            user=request.user,
-            payment_method=request.POST.get("payment_method", ""),
-            shipping_address_id=posted_id(
-                request.POST.get("shipping_address_id"), "shipping_address_id"
-            ),
-            billing_address_id=posted_id(
-                request.POST.get("billing_address_id"), "billing_address_id"
-            ),
-            note=request.POST.get("note", ""),
-            po_number=request.POST.get("po_number", ""),
+            user=request.user, **order_form_posted(request), note=request.POST.get("note", "")
         )
         return Response(
             {"number": order.number, "status": str(order.get_status_display())}, status=201
