@@ -394,6 +394,27 @@ def test_a_company_keeps_at_most_200_lists(stocked):
     assert make(stocked.dealer_client("owner"), "Elsewhere")["name"] == "Elsewhere"
 
 
+def test_a_removed_colleagues_lists_take_no_room_and_a_shared_one_stays_shared(stocked):
+    """Nobody sees a removed user's private lists: they held the company's room for ever.
+    Their shared list could be unshared by an owner, and then nobody could see or delete it."""
+    colleague = stocked.client("purchasing")
+    RequisitionList.objects.bulk_create(
+        RequisitionList(customer=stocked.customer, owner=colleague.user, name=f"L{i}")
+        for i in range(lists_service.MAX_LISTS_PER_COMPANY - 1)
+    )
+    shared = make(colleague, "Ortak")
+    assert (
+        colleague.patch(f"{API}/{shared['id']}", {"shared": True}, format="json").status_code == 200
+    )
+    removed = stocked.owner.delete(f"/api/v1/company/users/{colleague.user.pk}")
+    assert removed.status_code == 204
+
+    assert make(stocked.owner, "Mine")["name"] == "Mine"  # the room is the live users'
+    refused = stocked.owner.patch(f"{API}/{shared['id']}", {"shared": False}, format="json")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["shared"]
+    assert stocked.owner.delete(f"{API}/{shared['id']}").status_code == 204
+
+
 def test_a_list_holds_at_most_500_lines_and_a_line_a_million_units(stocked, monkeypatch):
     too_many = [{"sku": "A-1", "quantity": 1}] * 501
     response = stocked.owner.post(API, {"name": "L", "items": too_many}, format="json")

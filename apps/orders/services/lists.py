@@ -145,9 +145,9 @@ def list_create(*, user, name, shared: bool = False, items: Iterable[dict] = ())
         if connection.vendor == "postgresql":  # one creation at a time per dealer: the limit
             with connection.cursor() as cursor:  # holds (SQLite, the demo's, writes one at a time)
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LISTS_LOCK | user.customer_id])
-        if RequisitionList.objects.filter(customer_id=user.customer_id).count() >= (
-            MAX_LISTS_PER_COMPANY
-        ):
+        # a removed colleague's lists are nobody's to see now: they do not take the room
+        live = RequisitionList.objects.filter(customer_id=user.customer_id, owner__is_deleted=False)
+        if live.count() >= MAX_LISTS_PER_COMPANY:
             raise ValidationError(
                 _("Your company has %(n)d lists, the most it may keep; delete one first.")
                 % {"n": MAX_LISTS_PER_COMPANY}
@@ -177,6 +177,19 @@ def list_update(
         reqlist.name = _name(name)
         fields.append("name")
     if shared is not None:
+        if not shared and reqlist.shared and reqlist.owner.is_deleted:
+            # unshared, nobody could see it again (its owner was removed): a list no one
+            # could delete
+            raise ValidationError(
+                {
+                    "shared": [
+                        _(
+                            "The user who made this list was removed: it stays shared (delete "
+                            "it if it is no longer needed)."
+                        )
+                    ]
+                }
+            )
         reqlist.shared = bool(shared)
         fields.append("shared")
     if fields:
