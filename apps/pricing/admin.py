@@ -263,11 +263,12 @@ class PriceListAdmin(AuditHistoryMixin, admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
+        record = tuple(super().get_readonly_fields(request, obj))  # the audit fields
         if obj is not None and not self._may_edit_list(request):
-            return ("code", "name", "is_active")
+            return ("code", "name", "is_active", *record)
         if obj is not None and obj.code in SYSTEM_LISTS:
-            return ("code",)
-        return ()
+            return ("code", *record)
+        return record
 
     def save_model(self, request, obj, form, change):
         if not change or self._may_edit_list(request):

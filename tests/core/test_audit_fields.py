@@ -146,3 +146,19 @@ def test_a_product_changed_in_a_job_keeps_who_the_caller_names(staff_client):
     product_set_active(products=[product], is_active=False, by=staff.user)
     product.refresh_from_db()
     assert product.updated_by == staff.user and product.created_by is None
+
+
+def test_the_price_list_and_order_pages_show_them_too(shop, staff_client):
+    """Two admins build their own read-only fields and field sets: they left them out."""
+    shop.product("A-1")
+    number = place(shop.owner, [("A-1", 1)]).json()["number"]
+    client = staff_client(superuser=True)
+    price_list = PriceList.objects.get(code="LIST")
+    for url in (
+        f"/admin/pricing/pricelist/{price_list.pk}/change/",
+        f"/admin/orders/order/{Order.objects.get(number=number).pk}/change/",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "field-created_by" in page.content.decode(), url
+        assert "field-updated_by" in page.content.decode(), url
