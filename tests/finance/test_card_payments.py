@@ -268,6 +268,36 @@ def test_a_card_paid_order_invoiced_in_two_parts_has_both_invoices_paid(
     assert shop.owner.get("/api/v1/account/summary").json()["balance"] == "120.00"
 
 
+def test_a_card_paid_order_delivered_short_of_its_invoices_frees_the_rest(
+    shop, sim, api_client, integration_client
+):
+    """Invoiced for one of its two units (a short delivery), the order waits for a second
+    invoice while on its way; delivered, there will be none: the rest of the money pays the
+    older invoice instead of waiting for ever while that invoice goes overdue."""
+    order = _older_invoice_and_a_card_paid_order(shop, sim, api_client, integration_client)
+    erp = integration_client()
+    h.post(
+        erp,
+        h.INVOICES,
+        [
+            h.invoice(
+                number="ABC2026000000002",
+                issue_date="2026-11-20",
+                due_date="2030-01-01",
+                order_number=order.number,
+                lines=[h.line(quantity="1", unit_net="100.0000", sku="A-1")],
+            )
+        ],
+    )
+    assert _invoice_statuses(shop)["ABC2026000000001"] == "open"  # on its way: it waits
+    for status in ("processing", "shipped", "delivered"):
+        moved = erp.post(
+            f"/api/integration/v1/orders/{order.number}/status", {"status": status}, format="json"
+        )
+        assert moved.status_code == 200, moved.content
+    assert _invoice_statuses(shop) == {"ABC2026000000001": "paid", "ABC2026000000002": "paid"}
+
+
 def test_a_card_paid_order_cancelled_lets_its_money_pay_the_oldest_debt(
     shop, sim, api_client, integration_client, django_capture_on_commit_callbacks
 ):

@@ -683,6 +683,16 @@ def card_payments_order_cancelled(sender, order, **kwargs) -> None:
         ledger_settle(customer_ids=[order.customer_id])
 
 
+def card_payments_order_delivered(sender, order, **kwargs) -> None:
+    """``order_delivered``: a card-paid order invoiced for less than its total (a short
+    delivery, a kuruş of rounding) waits for no more invoices: what its payment holds beyond
+    them pays the oldest debts (``ledger._waits``)."""
+    if order.invoiced_at is None or order.invoiced_total >= order.grand_total:
+        return
+    if CardPayment.objects.filter(order=order, status=Status.SUCCEEDED).exists():
+        ledger_settle(customer_ids=[order.customer_id])
+
+
 def card_payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Decide what the gateway's silence left open: payments pending for longer than
     ``CARD_PAYMENT_RECONCILE_MINUTES`` and refunds whose answer was lost, by asking the

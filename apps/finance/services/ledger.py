@@ -266,18 +266,30 @@ def ledger_settle(
 _CLOSED_UNINVOICED = (OrderStatus.CANCELLED, OrderStatus.REJECTED)
 
 
+def _waits(status, invoiced_at, invoiced, total) -> bool:
+    """Whether a card-paid order still waits for invoices: none came yet (whatever its
+    status), or some came for less than its total while it is still on its way (the ERP
+    invoices what it ships, in parts). Once delivered, what its invoices came to is all
+    there will be (a short delivery, a kuruş of rounding): the rest of the money is free."""
+    if status in _CLOSED_UNINVOICED:
+        return False
+    if invoiced_at is None:
+        return True
+    return invoiced < total and status != OrderStatus.DELIVERED
+
+
 def _held_for_orders(credit_ids: list[int]) -> tuple[dict[int, tuple[int, bool]], dict]:
     """The credits among ``credit_ids`` that are card payments for an order: ``({credit:
     (order, waiting)}, {order: [its invoices' ledger entries, oldest first]})``. ``waiting``:
-    the order is neither cancelled nor rejected and its invoices do not cover its total yet
-    (none came, or the ERP invoices it in parts), so the payment waits for its invoices. A
-    payment's money is the order's: paid by card for the order, it must not pay an older
-    invoice and leave the order's own invoice (or its second one) open and then overdue."""
+    the order is neither cancelled nor rejected and waits for invoices (``_waits``), so the
+    payment waits for them. A payment's money is the order's: paid by card for the order, it
+    must not pay an older invoice and leave the order's own invoice (or its second one) open
+    and then overdue."""
     # by reference: the card payment is linked to its receipt only after the receipt is booked
     receipts = Payment.objects.filter(ledger_entry_id__in=credit_ids, method=Payment.Method.CARD)
     held = {
-        credit_id: (order_id, invoiced < total and status not in _CLOSED_UNINVOICED)
-        for credit_id, order_id, status, invoiced, total in CardPayment.objects.filter(
+        credit_id: (order_id, _waits(status, invoiced_at, invoiced, total))
+        for credit_id, order_id, status, invoiced_at, invoiced, total in CardPayment.objects.filter(
             order__isnull=False, reference__in=receipts.values("reference")
         )
         .annotate(
@@ -286,7 +298,12 @@ def _held_for_orders(credit_ids: list[int]) -> tuple[dict[int, tuple[int, bool]]
             )
         )
         .values_list(
-            "credit", "order_id", "order__status", "order__invoiced_total", "order__grand_total"
+            "credit",
+            "order_id",
+            "order__status",
+            "order__invoiced_at",
+            "order__invoiced_total",
+            "order__grand_total",
         )
     }
     order_debts: dict[int, list[int]] = defaultdict(list)

@@ -23,7 +23,7 @@ from apps.orders.models import OrderStatus as S
 from apps.orders.notes import credit_approved_note, owner_approved_note, payment_received_note
 from apps.orders.notifications import order_status_notify
 from apps.orders.services.placement import continue_chain, order_reference
-from apps.orders.signals import order_cancelled
+from apps.orders.signals import order_cancelled, order_delivered
 from apps.orders.states import DEALER, STAFF, SYSTEM, check_transition, next_statuses
 
 MAX_TEXT = 1000
@@ -92,6 +92,8 @@ def _move(
         order_cancelled.send(
             sender=Order, order=order, actor=actor, by=by if getattr(by, "pk", None) else None
         )
+    elif to == S.DELIVERED:
+        order_delivered.send(sender=Order, order=order)
     return order
 
 
