@@ -21,6 +21,7 @@ import socket
 import time
 from urllib.parse import urlsplit
 
+import idna
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -138,10 +139,12 @@ def check_url(url: str, *, resolve_ttl: float = 0) -> tuple[str, int, list[IPAdd
     host = parts.hostname
     if host and not host.isascii():
         # an internationalised name (``işyeri.com.tr``) in its ASCII form, the one DNS and the
-        # Host header carry: sent as typed, the header could not be encoded and the send failed
+        # Host header carry: sent as typed, the header could not be encoded and the send failed.
+        # IDNA 2008 with UTS 46, as browsers: Python's own codec (IDNA 2003) wrote ``faß.de``
+        # as ``fass.de``, another owner's domain
         try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError as exc:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
             raise UnsafeTarget(_("Enter a valid URL.")) from exc
     if not host:
         raise UnsafeTarget(_("Enter a valid URL."))

@@ -341,6 +341,16 @@ def test_an_internationalised_host_is_sent_to_in_its_ascii_form(receiver, make_e
     assert idn.seen()[0].headers["host"] == f"localhost:{idn.port}"
 
 
+def test_an_internationalised_host_is_read_as_browsers_read_it():
+    """IDNA 2008 with UTS 46: ``faß.de`` is ``xn--fa-hia.de``; Python's IDNA 2003 codec made
+    it ``fass.de``, another owner's domain, where the signed events would have gone."""
+    from apps.integrations.ssrf import UnsafeTarget, check_url
+
+    with pytest.raises(UnsafeTarget) as unresolved:  # no DNS in the tests: the name it asked
+        check_url("http://fa\u00df.de/hooks")
+    assert "xn--fa-hia.de" in str(unresolved.value) and "fass.de" not in str(unresolved.value)
+
+
 def test_a_rolled_back_transaction_emits_nothing(receiver, make_endpoint):
     server = receiver()
     make_endpoint(server.url)
