@@ -26,12 +26,7 @@ from apps.portal.forms import (
 )
 from apps.portal.views import PortalView, form_once
 from apps.quotes.models import Quote, QuoteStatus
-from apps.quotes.services import (
-    quote_accept,
-    quote_lines_from_cart,
-    quote_reject,
-    quote_request,
-)
+from apps.quotes.services import quote_accept, quote_reject, quote_request
 
 ENTRY_ROWS = 6
 
@@ -109,7 +104,7 @@ class QuoteListView(PortalView):
                 "portal/quotes.html",
                 self._context(
                     request,
-                    error=line_problems(exc, self._asked_skus(request, lines), list_field="lines"),
+                    error=line_problems(exc, [line["sku"] for line in lines], list_field="lines"),
                     posted=request.POST,
                 ),
                 status=exc.status_code,
@@ -122,14 +117,6 @@ class QuoteListView(PortalView):
                 _("Quote request %(n)s is sent: we will e-mail you our prices.") % {"n": number},
             )
         return HttpResponseRedirect(reverse("portal:quote", args=[number]))
-
-    @staticmethod
-    def _asked_skus(request, lines) -> list[str]:
-        """The SKUs of the lines asked for, in the order the request read them, so that a
-        refusal of ``lines.N`` names its product: the typed lines, or the cart's."""
-        if lines or not request.POST.get("from_cart"):
-            return [line["sku"] for line in lines]
-        return [line["sku"] for line in quote_lines_from_cart(request.user)]
 
 
 class QuoteView(PortalView):

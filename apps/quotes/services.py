@@ -116,6 +116,19 @@ def quote_lines_from_cart(user) -> list[dict]:
     ]
 
 
+def _cart_refusals(errors: dict, lines: list[dict]) -> list[str]:
+    """``{"lines.N.field": [message]}`` as ``["SKU: message"]`` of the cart's Nth line."""
+    refusals = []
+    for key, messages in errors.items():
+        parts = key.split(".")
+        if len(parts) > 1 and parts[0] == "lines" and parts[1].isdigit():
+            sku = lines[int(parts[1])]["sku"] if int(parts[1]) < len(lines) else ""
+            refusals += [f"{sku}: {message}" if sku else str(message) for message in messages]
+        else:
+            refusals += [str(message) for message in messages]
+    return refusals
+
+
 def quote_request(
     *, user, lines=None, note="", valid_until_wanted=None, from_cart: bool = False
 ) -> Quote:
@@ -126,15 +139,26 @@ def quote_request(
         raise NotAllowed(_("Your role cannot ask for quotes."))
     note = _text(note, "note")
     wanted_until = _date(valid_until_wanted, "valid_until_wanted")
-    if wanted_until is not None and wanted_until < business_today():
-        raise ValidationError({"valid_until_wanted": [_("Choose a date from today.")]})
+    today = business_today()
+    if wanted_until is not None and not today <= wanted_until <= _a_year_from(today):
+        # a quote holds a year at most: sales' answer form starts from this date
+        raise ValidationError(
+            {"valid_until_wanted": [_("Choose a date from today to a year from now.")]}
+        )
     if from_cart and lines:
         raise ValidationError({"from_cart": [_("Send lines or from_cart, not both.")]})
-    if from_cart:
+    if not from_cart:
+        cleaned = _clean_lines(lines, customer=user.customer)
+    else:
         lines = quote_lines_from_cart(user)
         if not lines:
             raise ValidationError({"from_cart": [_("Your cart is empty.")]})
-    cleaned = _clean_lines(lines, customer=user.customer)
+        try:
+            cleaned = _clean_lines(lines, customer=user.customer)
+        except ValidationError as exc:
+            # the client sent no lines: ``lines.0.sku`` would name nothing it knows. The
+            # refusals are the cart's, each with its product
+            raise ValidationError({"from_cart": _cart_refusals(exc.errors, lines)}) from None
     number = sequence_next(QuoteNumberSequence, prefix="QT")
     with transaction.atomic():
         quote = Quote.objects.create(

@@ -295,6 +295,12 @@ def test_an_acceptance_refused_for_a_line_names_the_quotes_line(shop):
         ),
         ({"from_cart": True}, "from_cart"),
         ({"lines": "A-1"}, "lines"),
+        # a quote holds a year at most: a wish beyond it would fill sales' form with a date
+        # the answer refuses
+        (
+            {"lines": [{"sku": "A-1", "quantity": 1}], "valid_until_wanted": "2099-01-01"},
+            "valid_until_wanted",
+        ),
         # YYYY-MM-DD in ASCII digits only, as the message says
         ({"lines": [{"sku": "A-1", "quantity": 1}], "valid_until_wanted": "2099-1-1"}, "valid"),
         (
@@ -347,6 +353,18 @@ def test_a_quote_from_the_cart(shop):
     response = shop.owner.post(QUOTES, {"from_cart": True, "note": "Sepetim"}, format="json")
     assert response.status_code == 201
     assert [(line["sku"], line["quantity"]) for line in response.json()["lines"]] == [("B-2", 2)]
+
+
+def test_a_quote_from_the_cart_names_the_products_it_refuses(shop):
+    """The client sent no lines: ``lines.0.sku`` named nothing it knew."""
+    shop.owner.post("/api/v1/cart/items", {"sku": "B-2", "quantity": 2}, format="json")
+    shop.owner.post("/api/v1/cart/items", {"sku": "A-1", "quantity": 1}, format="json")
+    shop.products["B-2"].is_active = False
+    shop.products["B-2"].save(update_fields=["is_active"])
+    response = shop.owner.post(QUOTES, {"from_cart": True}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"from_cart": ["B-2: Unknown product."]}
+    assert not Quote.objects.exists()
 
 
 def test_roles_ask_read_and_reject(shop):
