@@ -914,13 +914,14 @@ def test_bad_payment_requests_get_field_errors_and_change_nothing(shop, sim, dea
         assert GOOD_CARD not in response.content.decode()
     # in the query string too (a URL is written to access logs)
     response = shop.owner.post(
-        f"{PAYMENTS}?CVC=071&card_number={GOOD_CARD}",
+        f"{PAYMENTS}?CVC=071&card_number={GOOD_CARD}&expiry_month=12",
         {"amount": "240.00", "order_number": order.number},
         format="json",
     )
     assert response.status_code == 400 and set(response.json()["errors"]) == {
         "CVC",
         "card_number",
+        "expiry_month",
     }
     assert CardPayment.objects.count() == 0 and sim.sessions() == []
 

@@ -223,6 +223,8 @@ CARD_FIELDS = {
     "cvv2",
     "card",
     "expiry",
+    "expiry_month",
+    "expiry_year",
     "card_holder",
 }
 
