@@ -726,6 +726,33 @@ def test_without_serials_the_oldest_in_stock_are_taken(shop, erp, tracked):
     assert SerialNumber.objects.get(serial="CAM-003").status == "in_stock"
 
 
+def test_serials_leave_from_the_warehouse_whose_units_ship(shop, erp):
+    """The units come from Istanbul (first in order); Ankara's serials are older. Ankara's
+    were marked sold: each warehouse's serials then disagreed with its stock for good, and
+    neither the ERP's feed nor staff could set them right."""
+    from tests.catalog.factories import StockLevelFactory, WarehouseFactory
+
+    ankara = WarehouseFactory(code="ANK", sort_order=shop.warehouse.sort_order + 10)
+    product = shop.product("SN-TV", stock=2, serial_tracked=True)
+    StockLevelFactory(product=product, warehouse=ankara, on_hand=2)
+    for warehouse, names in ((ankara, ("ANK-1", "ANK-2")), (shop.warehouse, ("IST-1", "IST-2"))):
+        for name in names:
+            SerialNumberFactory(product=product, warehouse=warehouse, serial=name)
+    first = moved(placed(shop, [("SN-TV", 1)]), "processing")
+    second = moved(placed(shop, [("SN-TV", 1)]), "processing")
+
+    named = post_status(erp, first, "shipped", serial_numbers={"SN-TV": ["ANK-1"]})
+    assert named.status_code == 400, named.json()
+    assert "IST" in named.json()["errors"]["serial_numbers.SN-TV"][0]
+    chosen = post_status(erp, first, "shipped")
+    assert chosen.status_code == 200, chosen.json()
+    assert chosen.json()["lines"][0]["serial_numbers"] == ["IST-1"]
+    again = post_status(erp, second, "shipped", serial_numbers={"SN-TV": ["IST-2"]})
+    assert again.status_code == 200, again.json()
+    in_stock = SerialNumber.objects.filter(status="in_stock").values_list("serial", flat=True)
+    assert sorted(in_stock) == ["ANK-1", "ANK-2"]
+
+
 @pytest.mark.parametrize(
     ("serial_numbers", "field"),
     [

@@ -232,11 +232,40 @@ def _normalize_serials(serials) -> dict[int, list[str]]:
     return out
 
 
+_SELLABLE = (SerialNumber.Status.IN_STOCK, SerialNumber.Status.RETURNED)
+
+
+def serials_for_sale(*, reference: str, product_ids) -> dict[int, list[str]]:
+    """For each of ``product_ids`` (serial-tracked) that ``reference`` holds, the oldest
+    sellable serial numbers in the very warehouses that hold its units, as many in each as it
+    holds there, locked (skipping those a parallel shipment is taking, so two never pick the
+    same one). Taken from any warehouse, a shipment from Istanbul marked Ankara's serials
+    sold: the serials and the stock of both warehouses disagreed for good."""
+    wanted = set(product_ids)
+    chosen: dict[int, list[str]] = defaultdict(list)
+    held = stock_held_for_reference(reference=clean_reference(reference))
+    for (product_id, warehouse_id), quantity in sorted(held.items()):
+        if product_id not in wanted or quantity <= 0:
+            continue
+        chosen[product_id] += list(
+            SerialNumber.objects.select_for_update(skip_locked=True)
+            .filter(product_id=product_id, warehouse_id=warehouse_id, status__in=_SELLABLE)
+            .order_by("id")
+            .values_list("serial", flat=True)[:quantity]
+        )
+    return dict(chosen)
+
+
 def _check_serials(
-    *, held_per_product: dict[int, int], serials: dict, reference: str
+    *, held: dict[tuple[int, int], int], serials: dict, reference: str
 ) -> dict[int, list[SerialNumber]]:
     """The named serial numbers of every serial-tracked product being sold, locked; refuses
-    (ValidationError per product) unknown, already sold or foreign serials and wrong counts."""
+    (ValidationError per product) unknown, already sold or foreign serials, wrong counts, and
+    serials in stock elsewhere than the warehouses whose units are sold (``held``: the units
+    sold per product and warehouse)."""
+    held_per_product: dict[int, int] = defaultdict(int)
+    for (product_id, _warehouse_id), quantity in held.items():
+        held_per_product[product_id] += quantity
     serials = _normalize_serials(serials)
     tracked = dict(
         Product.all_objects.filter(pk__in=held_per_product, serial_tracked=True).values_list(
@@ -278,9 +307,10 @@ def _check_serials(
         for row in rows.order_by("id"):
             if row.serial in wanted_rows.get(row.product_id, ()):
                 found[row.product_id].append(row)
-    sellable = {SerialNumber.Status.IN_STOCK, SerialNumber.Status.RETURNED}
+    warehouses = dict(Warehouse.objects.values_list("pk", "code"))
     for product_id, names in wanted_rows.items():
         by_name = {row.serial: row for row in found[product_id]}
+        room = {wid: qty for (pid, wid), qty in held.items() if pid == product_id}
         problems = []
         for name in names:
             row = by_name.get(name)
@@ -289,11 +319,30 @@ def _check_serials(
             elif row.status == SerialNumber.Status.RESERVED:
                 if row.reference not in ("", reference):
                     problems.append(_("%(serial)s: reserved for another order.") % {"serial": name})
-            elif row.status not in sellable:
+            elif row.status not in _SELLABLE:
                 problems.append(
                     _("%(serial)s: not in stock (%(status)s).")
                     % {"serial": name, "status": row.get_status_display()}
                 )
+            elif room.get(row.warehouse_id, 0) <= 0:
+                # the serial must leave from where its unit leaves
+                problems.append(
+                    _(
+                        "%(serial)s: in stock in %(warehouse)s; this shipment's units are in "
+                        "%(where)s."
+                    )
+                    % {
+                        "serial": name,
+                        "warehouse": warehouses.get(row.warehouse_id, "-"),
+                        "where": ", ".join(
+                            f"{warehouses.get(wid, '-')} ({qty})"
+                            for wid, qty in sorted(room.items())
+                            if qty > 0
+                        ),
+                    }
+                )
+            else:
+                room[row.warehouse_id] -= 1
         if problems:
             errors[f"serials.{product_id}"] = problems
     if errors:
@@ -325,12 +374,7 @@ def stock_commit_sale(
             if key in levels
         }
         quantities = {key: quantity for key, quantity in quantities.items() if quantity > 0}
-        per_product: dict[int, int] = defaultdict(int)
-        for (product_id, _wid), quantity in quantities.items():
-            per_product[product_id] += quantity
-        sold_serials = _check_serials(
-            held_per_product=per_product, serials=serials or {}, reference=reference
-        )
+        sold_serials = _check_serials(held=quantities, serials=serials or {}, reference=reference)
 
         now = timezone.now()
         allocations, changed, movements = [], [], []

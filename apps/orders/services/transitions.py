@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer
 from apps.core.exceptions import Conflict, ValidationError
-from apps.inventory.models import SerialNumber
-from apps.inventory.services import stock_commit_sale, stock_release
+from apps.inventory.services import serials_for_sale, stock_commit_sale, stock_release
 from apps.orders.events import order_status_changed_emit
 from apps.orders.models import Order, OrderLine, OrderStatusChange
 from apps.orders.models import OrderStatus as S
@@ -114,24 +113,18 @@ def _ship_stock(order: Order, *, serials, actor) -> None:
         raise ValidationError(
             {"serials": [_("Not serial-tracked: %(s)s.") % {"s": ", ".join(untracked)}]}
         )
-    chosen: dict[int, list[str]] = {}
-    for line in lines:
-        if not line.product.serial_tracked:
-            continue
-        names = given.get(line.sku)
-        if names is None:  # the oldest free ones; locked, and skipping those a parallel
-            # shipment is taking, so two shipments never pick the same serial
-            names = list(
-                SerialNumber.objects.select_for_update(skip_locked=True)
-                .filter(
-                    product_id=line.product_id,
-                    status__in=[SerialNumber.Status.IN_STOCK, SerialNumber.Status.RETURNED],
-                )
-                .order_by("id")
-                .values_list("serial", flat=True)[: line.quantity]
-            )
-        chosen[line.product_id] = list(names)
-    stock_commit_sale(reference=order_reference(order.number), actor=actor, serials=chosen)
+    reference = order_reference(order.number)
+    tracked = [line for line in lines if line.product.serial_tracked]
+    # none named: the oldest free ones, in the warehouses whose units ship
+    chosen: dict[int, list[str]] = serials_for_sale(
+        reference=reference,
+        product_ids=[line.product_id for line in tracked if given.get(line.sku) is None],
+    )
+    for line in tracked:
+        if given.get(line.sku) is not None:
+            chosen[line.product_id] = list(given[line.sku])
+        chosen.setdefault(line.product_id, [])
+    stock_commit_sale(reference=reference, actor=actor, serials=chosen)
     for line in lines:
         if line.product_id in chosen:
             OrderLine.objects.filter(pk=line.pk).update(serial_numbers=chosen[line.product_id])
