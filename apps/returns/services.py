@@ -362,26 +362,72 @@ def return_decide(
     ``(request, False)``, nothing changes."""
     if status not in (S.APPROVED, S.REJECTED):
         raise ValidationError({"status": [_("Approve or reject.")]})
-    note = _text(note, "note", required=status == S.REJECTED)  # the field the callers send
     with transaction.atomic():
         request = _locked(request)
         if request.status == status:
             return request, False
+        # the move first (a forbidden one is a 409 with or without a reason), then its reason
+        check_transition(request.status, status, actor)
+        note = _text(note, "note", required=status == S.REJECTED)  # the field callers send
         moved = _move(
             request, status, actor=actor, by=by, note=note, stamp="decided_at", api_key=api_key
         )
         return moved, True
 
 
-def _sale_warehouses(order: Order) -> dict[int, int]:
-    """The warehouse each product of the order was sold from (its largest sale)."""
-    chosen: dict[int, tuple[int, int]] = {}
+def _room_per_warehouse(request: ReturnRequest) -> dict[int, dict[int, int]]:
+    """``{product: {warehouse: units}}``: how many units of each product the order sold from
+    each warehouse, less what its other returns put back there, largest first."""
+    room: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for product_id, warehouse_id, quantity in StockMovement.objects.filter(
-        reference=order_reference(order.number), kind=StockMovement.Kind.SALE
+        reference=order_reference(request.order.number), kind=StockMovement.Kind.SALE
     ).values_list("product_id", "warehouse_id", "quantity"):
-        if product_id not in chosen or -quantity > chosen[product_id][1]:
-            chosen[product_id] = (warehouse_id, -quantity)
-    return {product_id: warehouse for product_id, (warehouse, _q) in chosen.items()}
+        room[product_id][warehouse_id] += -quantity
+    others = [
+        return_reference(number)
+        for number in ReturnRequest.objects.filter(order_id=request.order_id)
+        .exclude(pk=request.pk)
+        .values_list("number", flat=True)
+    ]
+    for product_id, warehouse_id, quantity in StockMovement.objects.filter(
+        reference__in=others, kind=StockMovement.Kind.RETURN
+    ).values_list("product_id", "warehouse_id", "quantity"):
+        room[product_id][warehouse_id] -= quantity
+    return {
+        product_id: dict(sorted(by_warehouse.items(), key=lambda item: (-item[1], item[0])))
+        for product_id, by_warehouse in room.items()
+    }
+
+
+def _restock_split(room: dict[int, int], quantity: int) -> list[tuple[int, int]]:
+    """``[(warehouse, units)]``: ``quantity`` units back where they were sold from, as the
+    sale split them (a shipment from Istanbul and Ankara went back to one of them)."""
+    split, left = [], quantity
+    for warehouse_id, units in room.items():
+        take = min(left, max(units, 0))
+        if take:
+            split.append((warehouse_id, take))
+            left -= take
+    if left and room:  # more than the recorded sales leave room for: the largest takes it
+        first = next(iter(room))
+        split = [(w, q + left) if w == first else (w, q) for w, q in split] or [(first, left)]
+    return split
+
+
+def _restock_parts(product, room: dict[int, int], quantity: int, item: dict):
+    """``[(warehouse, units, serials or None)]`` of one returned line: a serial goes back to
+    the warehouse it was sold from; other units as the sale split them."""
+    if not product.serial_tracked:
+        return [(warehouse, units, None) for warehouse, units in _restock_split(room, quantity)]
+    sold_from = dict(
+        SerialNumber.objects.filter(product=product, serial__in=item["serials"]).values_list(
+            "serial", "warehouse_id"
+        )
+    )
+    by_warehouse: dict[int, list[str]] = defaultdict(list)
+    for serial in item["serials"]:
+        by_warehouse[sold_from.get(serial) or next(iter(room))].append(serial)
+    return [(warehouse, len(names), names) for warehouse, names in sorted(by_warehouse.items())]
 
 
 def _clean_receipt(request: ReturnRequest, lines) -> dict[int, dict]:
@@ -475,34 +521,35 @@ def return_receive(
             return request, False
         check_transition(request.status, S.RECEIVED, actor)
         received = _clean_receipt(request, lines)
-        warehouses = _sale_warehouses(request.order)
+        rooms = _room_per_warehouse(request)
         reference = return_reference(request.number)
         for item in received.values():
             line = item["line"]
             product = line.order_line.product
             restock = 0 if item["quarantine"] else item["quantity"]
+            room = rooms.get(product.pk)
             if restock:
-                warehouse = warehouses.get(product.pk)
-                if warehouse is None:
+                if not room:
                     raise Conflict(
                         _("No sale of %(sku)s is recorded for this order.") % {"sku": line.sku},
                         code="no_sale_recorded",
                     )
-                stock_return(
-                    product=product,
-                    warehouse=warehouse,
-                    quantity=restock,
-                    reference=reference,
-                    actor=by,
-                    serials=item["serials"] if product.serial_tracked else None,
-                    reason=_("Return %(n)s") % {"n": request.number},
-                )
+                for warehouse, units, serials in _restock_parts(product, room, restock, item):
+                    stock_return(
+                        product=product,
+                        warehouse=warehouse,
+                        quantity=units,
+                        reference=reference,
+                        actor=by,
+                        serials=serials,
+                        reason=_("Return %(n)s") % {"n": request.number},
+                    )
             elif item["quarantine"] and item["serials"]:
+                # each serial stays recorded where it was sold from (where it left)
                 SerialNumber.objects.filter(
                     product=product, serial__in=item["serials"], status=SerialNumber.Status.SOLD
                 ).update(
                     status=SerialNumber.Status.QUARANTINE,
-                    warehouse_id=warehouses.get(product.pk),
                     reference=reference,
                     updated_at=timezone.now(),
                 )

@@ -162,6 +162,29 @@ def test_each_line_returns_at_most_what_shipped_across_returns(shop, order):
     assert ask(shop.owner, order, [line("A-1", 1)]).status_code == 400
 
 
+def test_units_go_back_to_the_warehouses_they_shipped_from(shop, integration_client):
+    """An order shipped 3 from Istanbul and 2 from Ankara: returned whole, its units went all
+    to Istanbul (the larger sale). Each warehouse gets back what left it, over several
+    returns too; a serial goes back where it was sold from."""
+    from tests.catalog.factories import StockLevelFactory, WarehouseFactory
+
+    ankara = WarehouseFactory(code="ANK", sort_order=shop.warehouse.sort_order + 10)
+    split = shop.product("SPLIT", price="10", stock=3)
+    StockLevelFactory(product=split, warehouse=ankara, on_hand=10)
+    order = delivered_order(shop, items=[("SPLIT", 5)])
+    erp = integration_client()
+
+    def on_hand(warehouse):
+        return StockLevel.objects.get(product=split, warehouse=warehouse).on_hand
+
+    assert (on_hand(shop.warehouse), on_hand(ankara)) == (0, 8)
+    for quantity in (4, 1):
+        number = ask(shop.owner, order, [line("SPLIT", quantity)]).json()["number"]
+        assert erp_status(erp, number, "approved").status_code == 200
+        assert erp_status(erp, number, "received").status_code == 200
+    assert (on_hand(shop.warehouse), on_hand(ankara)) == (3, 10)
+
+
 def test_a_rejected_return_gives_its_quantity_back(shop, order, integration_client):
     """DESIGN.md: at most the shipped quantity minus what earlier *non-rejected* returns
     asked; an approved one still counts."""
@@ -553,6 +576,32 @@ def test_the_status_machine_refuses_skipped_steps_and_repeats_change_nothing(
     assert erp_status(erp, number, "rejected", note="late").status_code == 409
     assert shop.owner.post(f"{RETURNS}/{number}/cancel").status_code == 409
     assert ReturnRequest.objects.get().status_history.count() == 2
+
+
+def test_a_forbidden_or_repeated_rejection_is_judged_before_its_reason(
+    shop, order, integration_client
+):
+    """API.md: a forbidden move is a 409 and a repeat of the status it has is 200 unchanged,
+    with or without a reason; both answered 400 "note" when no reason came."""
+    erp = integration_client()
+    rejected = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+    assert erp_status(erp, rejected, "rejected", note="Used").status_code == 200
+    again = erp_status(erp, rejected, "rejected")
+    assert again.status_code == 200 and again.json()["changed"] is False
+    approved = ask(shop.owner, order, [line("A-1", 1)]).json()["number"]
+    assert erp_status(erp, approved, "approved").status_code == 200
+    forbidden = erp_status(erp, approved, "rejected")
+    assert forbidden.status_code == 409 and forbidden.json()["code"] == "invalid_transition"
+
+
+def test_photos_in_a_json_body_are_refused_not_dropped(shop, order):
+    response = shop.owner.post(
+        RETURNS,
+        {"order_number": order.number, "lines": [line("A-1", 1)], "photos": ["aGVsbG8="]},
+        format="json",
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["photos"]
+    assert not ReturnRequest.objects.exists()
 
 
 def test_rejecting_needs_a_reason(shop, order, integration_client):

@@ -182,7 +182,8 @@ class ErpReturnStatusView(IntegrationAPIView):
         operation_id="integration_return_status_create",
         summary="Decide on a return (approved, rejected, received, credited)",
         description="`received` puts the received units back in stock (`return` movements "
-        "into the warehouse the order shipped from; serials back in stock) unless "
+        "into the warehouses the order shipped from, as the sale split them; serials back "
+        "where they were sold from) unless "
         "`quarantine`; `credited` writes the credit note at the order's prices, VAT "
         "included. The status the return has already answers 200 with `changed: false`.",
     )

@@ -98,6 +98,11 @@ class ReturnListView(ListModelMixin, DealerGenericAPIView):
             except ValueError:  # not JSON, too deep, a key twice
                 raise ValidationError({"lines": [_("Send the lines as JSON.")]}) from None
         photos = request.FILES.getlist("photos") if request.FILES else []
+        if "photos" in data and not photos:
+            # in a JSON body (or as text) they were dropped without a word
+            raise ValidationError(
+                {"photos": [_("Send photos as files of a multipart body (field photos).")]}
+            )
         created = return_request(
             user=request.user,
             order_number=data.get("order_number"),
