@@ -85,6 +85,24 @@ def test_a_warehouse_code_that_only_looks_like_one_is_refused(client, products, 
     assert list(Warehouse.objects.values_list("code", flat=True)) == ["MERKEZ"]
 
 
+@pytest.mark.parametrize("code", ["İST", "ıst", "Ist"])
+def test_a_turkish_i_in_a_warehouse_code_is_the_same_warehouse(client, products, code):
+    """``"İ".lower()`` is an i with a combining dot: ``İST`` made a second warehouse beside
+    ``IST``, and the first one every order drew from."""
+    post(client, [{"sku": "KBL-001", "warehouse": "IST", "on_hand": 40}])
+    body = post(client, [{"sku": "KBL-002", "warehouse": code, "on_hand": 5}])
+    assert body["failed"] == 1 and "IST" in body["errors"][0]["errors"]["warehouse"][0]
+    assert list(Warehouse.objects.values_list("code", flat=True)) == ["IST"]
+
+
+def test_a_new_warehouse_comes_after_the_others(client, products):
+    """A new code from the feed had sort order 0: every order drew from it first."""
+    Warehouse.objects.create(code="IST", name="İstanbul", sort_order=10)
+    Warehouse.objects.create(code="ANK", name="Ankara", sort_order=20)
+    post(client, [{"sku": "KBL-001", "warehouse": "IZM", "on_hand": 5}])
+    assert Warehouse.objects.get(code="IZM").sort_order == 30
+
+
 def test_two_new_codes_differing_only_in_case_in_one_batch_make_one_warehouse(client, products):
     """The first spelling in the batch makes the warehouse; the other is the same typo."""
     body = post(

@@ -30,12 +30,13 @@ database refuses fails alone.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models.functions import Lower
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -234,21 +235,24 @@ def _case_twins(codes: list[str]) -> dict[str, str]:
     (``ist`` beside ``IST``) or from a new one sent earlier in the batch (``newwh`` after
     ``NEWWH``): a typo, not a new warehouse whose stock would be sold. ``codes`` in the order
     of the records."""
-    lowered = {code.lower() for code in codes}
-    stored = list(
-        Warehouse.objects.annotate(lowered=Lower("code"))
-        .filter(lowered__in=lowered)
-        .values_list("code", flat=True)
-    )
-    meant = {code.lower(): code for code in stored}
+    stored = list(Warehouse.objects.values_list("code", flat=True))  # a handful of rows
+    meant = {_folded(code): code for code in stored}
     twins = {}
     for code in codes:
         if code in stored:
             continue
-        first = meant.setdefault(code.lower(), code)  # a new code: its first spelling stands
+        first = meant.setdefault(_folded(code), code)  # a new code: its first spelling stands
         if first != code:
             twins[code] = first
     return twins
+
+
+def _folded(code: str) -> str:
+    """A warehouse code without case or accents, the Turkish dotted and dotless i included:
+    ``İST``, ``ıst`` and ``ist`` are all ``IST`` (``"İ".lower()`` is ``i`` and a combining
+    dot, which no plain lowering matched)."""
+    decomposed = unicodedata.normalize("NFKD", code.replace("ı", "i"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def warehouses_get_or_create(codes: set[str]) -> dict[str, int]:
@@ -256,7 +260,11 @@ def warehouses_get_or_create(codes: set[str]) -> dict[str, int]:
     are rare, and django-auditlog records each)."""
     found = dict(Warehouse.objects.filter(code__in=codes).values_list("code", "id"))
     for code in sorted(codes - set(found)):
-        found[code] = Warehouse.objects.get_or_create(code=code, defaults={"name": code})[0].pk
+        # after the warehouses there are: a new one is not where every order draws first
+        last = Warehouse.objects.aggregate(last=Max("sort_order"))["last"] or 0
+        found[code] = Warehouse.objects.get_or_create(
+            code=code, defaults={"name": code, "sort_order": last + 10}
+        )[0].pk
     return found
 
 
