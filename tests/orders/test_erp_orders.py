@@ -760,6 +760,7 @@ def test_serials_leave_from_the_warehouse_whose_units_ship(shop, erp):
         ({"SN-CAM": ["CAM-001", "NOPE-9"]}, "serial_numbers.SN-CAM"),  # unknown
         ({"SN-CAM": ["CAM-001", "CAM-001"]}, "serial_numbers.SN-CAM"),  # twice
         ({"SN-CAM": ["CAM-001", "CAM-002"], "OTHER": ["X"]}, "serial_numbers"),  # not ordered
+        ({"SN-CAM": ["CAM-001", 2]}, "serial_numbers.SN-CAM.1"),  # a number, not a serial
     ],
 )
 def test_wrong_serials_are_400_and_nothing_ships(shop, erp, tracked, serial_numbers, field):

@@ -128,6 +128,15 @@ class ErpOrderFilterSerializer(serializers.Serializer):
     )
 
 
+class SerialNumberField(serializers.CharField):
+    """A serial number: text only (DRF's field took ``1`` as the serial "1")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ErpOrderStatusInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     tracking_number = serializers.CharField(
@@ -145,7 +154,7 @@ class ErpOrderStatusInputSerializer(StrictInputSerializer):
     )
     serial_numbers = serializers.DictField(
         child=serializers.ListField(
-            child=serializers.CharField(max_length=100), max_length=MAX_SERIALS_PER_SKU
+            child=SerialNumberField(max_length=100), max_length=MAX_SERIALS_PER_SKU
         ),
         required=False,
         allow_null=True,

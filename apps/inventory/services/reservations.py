@@ -228,7 +228,9 @@ def _normalize_serials(serials) -> dict[int, list[str]]:
             ) from None
         if isinstance(values, str) or not isinstance(values, list | tuple):
             raise ValidationError({f"serials.{key}": [_("Give a list of serial numbers.")]})
-        out[product_id] = [str(value).strip() for value in values]
+        if not all(isinstance(value, str) for value in values):  # 1 is not the serial "1"
+            raise ValidationError({f"serials.{key}": [_("Serial numbers are text.")]})
+        out[product_id] = [value.strip() for value in values]
     return out
 
 
