@@ -12,10 +12,7 @@ class FinanceConfig(AppConfig):
         from apps.accounts.selectors import credit_provider_register
         from apps.finance import events
         from apps.finance.selectors import customer_credit_exposure, customer_credit_summary
-        from apps.finance.services.card_payments import (
-            card_payments_order_cancelled,
-            card_payments_order_delivered,
-        )
+        from apps.finance.services import card_payments
         from apps.finance.services.invoices import invoices_order_cancelled
         from apps.orders.signals import order_cancelled, order_delivered
 
@@ -26,6 +23,10 @@ class FinanceConfig(AppConfig):
         # below then sees the invoices paid)
         order_cancelled.connect(invoices_order_cancelled, dispatch_uid="finance_invoices_credit")
         # a card payment that had paid a cancelled order: the money is on account, for review
-        order_cancelled.connect(card_payments_order_cancelled, dispatch_uid="finance_card_paid")
+        order_cancelled.connect(
+            card_payments.card_payments_order_cancelled, dispatch_uid="finance_card_paid"
+        )
         # a card-paid order delivered short of its invoices: the rest of the money is free
-        order_delivered.connect(card_payments_order_delivered, dispatch_uid="finance_delivered")
+        order_delivered.connect(
+            card_payments.card_payments_order_delivered, dispatch_uid="finance_delivered"
+        )
