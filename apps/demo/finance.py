@@ -23,7 +23,7 @@ from apps.core.clock import business_date, business_day_start, business_today
 from apps.core.money import round2
 from apps.demo.accounts import DEMO_FINANCE_MANAGER_EMAIL, demo_staff
 from apps.demo.pricing import TIER_FACTORS, demo_list_prices
-from apps.finance.card_messages import declined_message
+from apps.finance.card_messages import bank_declined_message
 from apps.finance.descriptions import opening_balance_text, refund_text
 from apps.finance.documents import invoice_pdf
 from apps.finance.models import (
@@ -377,8 +377,9 @@ def _card_payments(customer: Customer, today: date) -> str:
         reference=f"CP{customer.pk:06d}DEMO03",
         amount=Decimal("1800.00"),
         status=CardPayment.Status.FAILED,
-        card_masked="400000******0002",
-        message=declined_message("Do not honour"),  # as the bank's return writes it
+        card_masked="400000******9995",
+        # as the bank's return writes it: code 51, insufficient funds
+        message=bank_declined_message("51", "Insufficient funds"),
         created_at=now - timedelta(days=5),
         completed_at=now - timedelta(days=5),
     )

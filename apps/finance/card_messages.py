@@ -33,6 +33,70 @@ def declined_message(reason: str = "") -> str:
     return _("The bank declined the payment.")
 
 
+# What the common bank answers mean, in the dealer's words: the bank's own text is in the
+# bank's language (often English, sometimes Turkish), whatever the dealer reads. Keyed by the
+# ISO 8583 response code the card networks and Turkish banks share; a lost or stolen card
+# (41, 43) reads as a plain decline, as banks ask shops to say.
+def _call_the_bank() -> str:
+    return _("The bank declined the payment. Please call your bank or pay with another card.")
+
+
+def _not_enough() -> str:
+    return _("The bank declined the payment: the card's balance or limit is not enough.")
+
+
+def _expired() -> str:
+    return _("The bank declined the payment: the card has expired.")
+
+
+def _wrong_number() -> str:
+    return _("The bank declined the payment: the card number is not valid.")
+
+
+def _not_permitted() -> str:
+    return _(
+        "The bank declined the payment: the card may not be used for this payment. "
+        "Please call your bank or pay with another card."
+    )
+
+
+def _over_limit() -> str:
+    return _("The bank declined the payment: the card's limit for such payments is reached.")
+
+
+def _wrong_code() -> str:
+    return _("The bank declined the payment: the security code (CVC) is wrong.")
+
+
+def _bank_down() -> str:
+    return _("The bank could not decide on the payment just now. Please try again later.")
+
+
+_BANK_CODES = {
+    "05": _call_the_bank,
+    "41": _call_the_bank,
+    "43": _call_the_bank,
+    "51": _not_enough,
+    "54": _expired,
+    "14": _wrong_number,
+    "57": _not_permitted,
+    "62": _not_permitted,
+    "61": _over_limit,
+    "65": _over_limit,
+    "82": _wrong_code,
+    "N7": _wrong_code,
+    "91": _bank_down,
+    "96": _bank_down,
+}
+
+
+def bank_declined_message(code: str = "", reason: str = "") -> str:
+    """The bank declined with its response ``code`` and its own words ``reason``: a known code
+    in the dealer's words, else the bank's words inside ours."""
+    writer = _BANK_CODES.get(code.strip().upper())
+    return writer() if writer else declined_message(reason)
+
+
 def no_payment_message() -> str:
     return _("No payment was made.")
 
@@ -57,6 +121,7 @@ CARD_MESSAGES = SystemTexts(
     not_completed_message,
     lambda: declined_message(),
     declined_message,
+    *dict.fromkeys(_BANK_CODES.values()),
     no_payment_message,
     paid_after_cancel_message,
     paid_after_confirm_message,

@@ -65,6 +65,7 @@ class Charged:
     message: str = ""
     code: str = ""
     repeated: bool = False
+    bank_code: str = ""  # the bank's response code of a decline (ISO 8583: "51")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Checked:
     card_masked: str = ""
     refunded: Decimal = Decimal("0.00")
     message: str = ""
+    bank_code: str = ""
 
 
 @dataclass(frozen=True)

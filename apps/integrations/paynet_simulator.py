@@ -112,6 +112,7 @@ class Transaction:
     card_no_masked: str
     reversed: Decimal = Decimal(0)
     bank_error_message: str = ""
+    bank_error_code: str = ""
 
 
 @dataclass
@@ -272,6 +273,7 @@ class State:
                         now,
                         card.masked,
                         bank_error_message=bank_message,
+                        bank_error_code=bank_code,
                     )
                 )
                 session.status = "declined"
@@ -335,6 +337,7 @@ class State:
                 "card_no_masked": xact.card_no_masked,
             }
             if not xact.is_succeed:
+                answer["bank_error_code"] = xact.bank_error_code
                 answer["bank_error_message"] = xact.bank_error_message
             return answer
 

@@ -20,4 +20,4 @@ def test_the_demo_declined_card_payment_reads_in_the_dealers_language(api_client
     declined = CardPayment.objects.get(customer=customer, status="failed")
     api_client.force_authenticate(owner)
     shown = api_client.get(f"/api/v1/payments/{declined.pk}", HTTP_ACCEPT_LANGUAGE="tr").json()
-    assert shown["message"] == "Banka ödemeyi reddetti: Do not honour"
+    assert shown["message"] == "Banka ödemeyi reddetti: kartın bakiyesi ya da limiti yetersiz."

@@ -34,7 +34,9 @@ PAYMENTS = "/api/v1/payments"
 CALLBACK = "/api/v1/payments/callback/paynet"
 GOOD_CARD = "4355084355084358"
 CVC = "071"  # a leading zero: no id or count in a dump reads "071"
-DECLINED_CARD = "4000000000000002"
+DECLINED_CARD = "4000000000000002"  # the bank answers 05, "Do not honour"
+POOR_CARD = "4000000000009995"  # the bank answers 51, "Insufficient funds"
+EXPIRED_CARD = "4000000000000069"  # the bank answers 54, "Expired card"
 
 
 @pytest.fixture
@@ -444,31 +446,34 @@ def test_payments_started_at_once_open_one_bank_session(dealer_client, sim):
 # --- declines and failures --------------------------------------------------------------------
 
 
-def test_a_declined_card_fails_with_the_banks_message_and_the_order_waits(shop, sim, api_client):
+def test_a_declined_card_fails_with_the_banks_answer_in_the_dealers_words(shop, sim, api_client):
     order = card_order(shop)
     payment = started(shop.owner, amount="240.00", order_number=order.number)
     api_client.cookies["django_language"] = "en"  # the dealer chose English in the portal
     response = bank_return(api_client, sim, payment, card=DECLINED_CARD, accept="html")
     assert response.status_code == 200 and b"did not go through" in response.content
-    assert b"The bank declined the payment: Do not honour" in response.content
+    # the bank's code 05 ("Do not honour"), in the dealer's words, not the bank's
+    call_the_bank = "The bank declined the payment. Please call your bank or pay with another card."
+    assert call_the_bank.encode() in response.content
+    assert b"Do not honour" not in response.content
     payment.refresh_from_db()
-    assert (payment.status, payment.message) == (
-        "failed",
-        "The bank declined the payment: Do not honour",
-    )
+    assert (payment.status, payment.message) == ("failed", call_the_bank)
     order.refresh_from_db()
     assert order.status == "awaiting_payment"
     assert ledger(shop.customer) == [] and events("payment.succeeded") == []
-    # written once, in English (the bank's return); read in the reader's language, the bank's
-    # own words kept
+    # written once, in English (the bank's return); read in the reader's language
     detail = shop.owner.get(f"/api/v1/payments/{payment.pk}", HTTP_ACCEPT_LANGUAGE="tr")
-    assert detail.json()["message"] == "Banka ödemeyi reddetti: Do not honour"
+    assert detail.json()["message"] == (
+        "Banka ödemeyi reddetti. Lütfen bankanızı arayın ya da başka bir kartla ödeyin."
+    )
     # a Turkish portal's dealer (no language cookie, an English browser): the whole page in
-    # Turkish, the bank's message too
+    # Turkish; a card short of funds (the bank's code 51, "Insufficient funds") says so
     del api_client.cookies["django_language"]
     declined = started(shop.owner, amount="240.00", order_number=order.number)
-    page = bank_return(api_client, sim, declined, card=DECLINED_CARD, accept="html")
-    assert "Banka ödemeyi reddetti: Do not honour" in page.content.decode()
+    page = bank_return(api_client, sim, declined, card=POOR_CARD, accept="html")
+    text = page.content.decode()
+    assert "Banka ödemeyi reddetti: kartın bakiyesi ya da limiti yetersiz." in text
+    assert "Insufficient funds" not in text
     # the dealer may try again, with another card
     again = started(shop.owner, amount="240.00", order_number=order.number)
     assert bank_return(api_client, sim, again).json()["status"] == "succeeded"
@@ -659,6 +664,20 @@ def test_a_charge_that_cannot_be_booked_is_kept_for_a_person_not_a_500(
     assert abandoned.status == "failed"
     stuck.refresh_from_db()
     assert stuck.status == "pending"
+
+
+def test_a_decline_whose_answer_was_lost_reads_the_banks_code_from_the_check(shop, sim, api_client):
+    """The decline (code 54, an expired card) was lost to a timeout: asked again, the session
+    is used; the check's answer carries the bank's code, and the dealer reads what it means."""
+    order = card_order(shop)
+    payment = started(shop.owner, amount="240.00", order_number=order.number)
+    sim.fault("tds_charge", "timeout_after_commit", count=1, delay=3)
+    answer = bank_return(api_client, sim, payment, card=EXPIRED_CARD).json()
+    assert answer["status"] == "failed"
+    payment.refresh_from_db()
+    assert payment.message == "The bank declined the payment: the card has expired."
+    detail = shop.owner.get(f"/api/v1/payments/{payment.pk}", HTTP_ACCEPT_LANGUAGE="tr")
+    assert detail.json()["message"] == "Banka ödemeyi reddetti: kartın süresi dolmuş."
 
 
 def test_reconciliation_fails_a_payment_the_dealer_abandoned(shop, sim):

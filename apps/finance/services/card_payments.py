@@ -50,9 +50,9 @@ from apps.core.exceptions import Conflict, NotAllowed, NotFound, ServiceUnavaila
 from apps.core.money import money_text, round2
 from apps.core.text import check_text
 from apps.finance.card_messages import (
+    bank_declined_message,
     cancelled_after_paid_message,
     could_not_start_message,
-    declined_message,
     no_payment_message,
     not_completed_message,
     paid_after_cancel_message,
@@ -462,7 +462,7 @@ def card_payment_complete(*, provider_name: str, data) -> CardPayment:
             return payment
         return _fail(payment, not_completed_message(exc.message or ""))
     if not charged.succeeded:
-        return _fail(payment, declined_message(charged.message or ""))
+        return _fail(payment, bank_declined_message(charged.bank_code, charged.message or ""))
     try:
         checked = provider.check(xact_id=charged.xact_id)
     except GatewayError:
@@ -503,7 +503,7 @@ def _settle(payment: CardPayment, checked: Checked) -> CardPayment:
     if not checked.found:
         return _fail(payment, no_payment_message())
     if not checked.succeeded:
-        return _fail(payment, declined_message(checked.message or ""))
+        return _fail(payment, bank_declined_message(checked.bank_code, checked.message or ""))
     if checked.reference != payment.reference or checked.amount != payment.amount:
         return _refuse_mismatch(payment, checked)
     return _succeed(payment, checked)

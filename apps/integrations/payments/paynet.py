@@ -186,6 +186,7 @@ class PaynetProvider(PaymentProvider):
             else str(data.get("bank_error_message") or data.get("message") or ""),
             code=code,
             repeated=code == OLD_SUCCESS,
+            bank_code="" if succeeded else str(data.get("bank_error_code") or ""),
         )
 
     def check(self, *, reference: str = "", xact_id: str = "") -> Checked:
@@ -208,6 +209,7 @@ class PaynetProvider(PaymentProvider):
             message=""
             if succeeded
             else str(data.get("bank_error_message") or data.get("message") or ""),
+            bank_code="" if succeeded else str(data.get("bank_error_code") or ""),
         )
 
     def refund(self, *, xact_id: str, amount: Decimal | None) -> Refunded:
