@@ -3,6 +3,8 @@ lifetime, void once the address is verified."""
 
 from __future__ import annotations
 
+from copy import copy
+
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.utils.crypto import constant_time_compare
@@ -32,6 +34,16 @@ class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
         ):
             return False
         return (self._num_seconds(self._now()) - ts) <= settings.REGISTRATION_VERIFY_TIMEOUT
+
+    def check_token_used(self, user, token) -> bool:
+        """A link this generator made before the address was verified (by this link, or by a
+        password reset link that reached the address), still within its lifetime: the link
+        was good, and what it asked for is done."""
+        if user is None or user.email_verified_at is None:
+            return False
+        before = copy(user)
+        before.email_verified_at = None
+        return self.check_token(before, token)
 
 
 email_verification_token_generator = EmailVerificationTokenGenerator()

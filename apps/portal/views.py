@@ -406,7 +406,7 @@ class EmailVerifyView(PortalView):
         if limited is not None:
             return limited
         try:
-            registration_verify(
+            customer = registration_verify(
                 uid=uid,
                 token=token,
                 ip=client_ip(request),
@@ -419,7 +419,7 @@ class EmailVerifyView(PortalView):
                 {"error": exc.errors.get("token", [exc.detail])[0]},
                 status=400,
             )
-        return self.page("email_verify.html", verified=True)
+        return self.page("email_verify.html", verified=True, company_status=customer.status)
 
 
 def _login_refused(request, error, status, **context):

@@ -96,13 +96,28 @@ def test_a_new_registration_mails_a_verification_link_that_queues_the_company_fo
     assert AuthEvent.objects.filter(kind="email_verified", email="owner@anadolu.example").exists()
 
 
-def test_a_verification_link_works_once(api_client, django_capture_on_commit_callbacks):
+def test_a_verification_link_verifies_once_and_a_second_click_changes_nothing(
+    api_client, django_capture_on_commit_callbacks
+):
     register(api_client, django_capture_on_commit_callbacks)
     parts = link_parts(mail.outbox[0])
-    assert api_client.post(VERIFY, parts).status_code == 204
-    again = api_client.post(VERIFY, parts)
-    assert again.status_code == 400
-    assert "token" in again.json()["errors"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_client.post(VERIFY, parts).status_code == 204
+    verified_at = User.objects.get().email_verified_at
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = api_client.post(VERIFY, parts)
+    assert again.status_code == 204  # what it asked for is done: not "invalid"
+    assert User.objects.get().email_verified_at == verified_at
+    assert len(mail.outbox) == sent
+    assert AuthEvent.objects.filter(kind="email_verified").count() == 1
+    # another user's link, or a link made after the address was verified, is no such link
+    customer = Customer.objects.get()
+    customer.status = CustomerStatus.REJECTED
+    customer.save(update_fields=["status"])
+    assert api_client.post(VERIFY, parts).status_code == 204  # the company as it is
+    forged = api_client.post(VERIFY, {**parts, "token": parts["token"][:-1] + "x"})
+    assert forged.status_code == 400 and "token" in forged.json()["errors"]
 
 
 def test_a_verification_link_expires(api_client, django_capture_on_commit_callbacks, settings):
@@ -177,6 +192,11 @@ def test_a_password_reset_before_verifying_queues_the_company_for_staff(
         format="json",
     )
     assert signed.status_code == 403 and signed.json()["code"] == "customer_pending"
+    # the verification link opened afterwards says the address is confirmed, not "invalid"
+    with django_capture_on_commit_callbacks(execute=True):
+        late = api_client.post(VERIFY, link_parts(mail.outbox[0]))
+    assert late.status_code == 204
+    assert Notification.objects.filter(template="accounts/registration_received").count() == 1
 
 
 def test_a_known_email_answers_the_same_and_mails_a_notice_to_that_address_only(

@@ -123,7 +123,15 @@ def test_the_registration_link_opens_a_page_whose_button_confirms_the_address(
     assert confirmed.status_code == 200
     customer.refresh_from_db()
     assert customer.status == CustomerStatus.PENDING
-    assert browser.post("/portal/verify-email/", {"uid": uid, "token": token}).status_code == 400
+    assert "başvurusunu inceliyoruz" in confirmed.content.decode()  # the portal is Turkish
+    # pressed again, after staff approved the company: the address is confirmed, sign in
+    customer.status = CustomerStatus.ACTIVE
+    customer.save(update_fields=["status"])
+    again = browser.post("/portal/verify-email/", {"uid": uid, "token": token})
+    assert again.status_code == 200
+    assert "şirketinizin hesabı açık" in again.content.decode()
+    assert 'href="/portal/login/"' in again.content.decode()
+    assert browser.post("/portal/verify-email/", {"uid": uid, "token": "1-x"}).status_code == 400
 
 
 def test_links_sent_with_the_earlier_addresses_still_open_the_pages(client):

@@ -302,16 +302,18 @@ def registration_verify(
     *, uid: str, token: str, ip: str | None = None, user_agent: str = ""
 ) -> Customer:
     """The owner followed the e-mailed link: the address is verified and the company enters
-    the staff approval queue (``pending``). A link works once, and only while it is valid."""
+    the staff approval queue (``pending``). A link verifies once, and only while it is valid;
+    followed again (a second click, or after a password reset link verified the address), it
+    answers the company as it is and changes nothing."""
     user = user_from_uid(uid)
     customer = None
     if user is not None and user.customer_id is not None:
         customer = Customer.objects.select_for_update().filter(pk=user.customer_id).first()
-    if (
-        customer is None
-        or customer.status != CustomerStatus.UNVERIFIED
-        or not email_verification_token_generator.check_token(user, token)
-    ):
+    if customer is not None and customer.status != CustomerStatus.UNVERIFIED:
+        if email_verification_token_generator.check_token_used(user, token):
+            return customer
+        customer = None
+    if customer is None or not email_verification_token_generator.check_token(user, token):
         raise ValidationError({"token": [_("This verification link is invalid or has expired.")]})
     email_verified(user=user, ip=ip, user_agent=user_agent)
     customer.refresh_from_db()
