@@ -4,9 +4,11 @@ Prometheus metrics are collected across worker processes through PROMETHEUS_MULT
 """
 
 import json
+import logging
 import multiprocessing
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 from gunicorn import util
@@ -77,13 +79,26 @@ _GUNICORN_CODES = {
 }
 
 
+# the headers every answer of the app carries (Django's security middleware, the request id),
+# on these too: an unparsed request has no id to echo, so a new one, written to the log line
+_SECURITY_HEADERS = (
+    "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+    "Referrer-Policy: same-origin\r\nCache-Control: no-store\r\n"
+)
+
+
 def _json_error(sock, status_int, reason, mesg):
     code = _GUNICORN_CODES.get(status_int, "server_error")
     detail = str(mesg)[:500] or reason
+    request_id = uuid.uuid4().hex
+    logging.getLogger("gunicorn.error").info(
+        "refused before the app: %s %s (%s) request_id=%s", status_int, code, detail, request_id
+    )
     body = json.dumps({"detail": detail, "code": code, "errors": {}}).encode()
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        f"X-Request-ID: {request_id}\r\n{_SECURITY_HEADERS}\r\n"
     )
     util.write_nonblock(sock, head.encode("latin-1") + body)
 

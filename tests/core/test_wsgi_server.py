@@ -9,6 +9,7 @@ import http.client
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -156,6 +157,10 @@ def test_what_gunicorn_refuses_itself_is_answered_in_json(tmp_path):
             head, _, body = answer.partition(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 %d " % status), (name, answer)
             assert b"Content-Type: application/json" in head, (name, answer)
+            # the headers of every other answer: a request id for the log, the security ones
+            assert re.search(rb"\r\nX-Request-ID: [0-9a-f]{32}\r\n", head), (name, head)
+            assert b"X-Content-Type-Options: nosniff" in head, (name, head)
+            assert b"X-Frame-Options: DENY" in head, (name, head)
             refusal = json.loads(body)
             assert refusal["code"] == code and refusal["detail"], (name, refusal)
     finally:
