@@ -746,6 +746,9 @@ WEBHOOK_ENDPOINTS_PER_KEY = env_int("WEBHOOK_ENDPOINTS_PER_KEY", 10)
 # a worker claims up to this many due deliveries in one transaction (one per subject per
 # endpoint), sends them over keep-alive connections, records them in one statement
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20)
+# a batch's deliveries to different endpoints are sent side by side, this many at a time (each
+# endpoint's in order): a receiver that does not answer holds up only its own
+WEBHOOK_SEND_THREADS = env_int("WEBHOOK_SEND_THREADS", 8)
 # a delivery task sends batches until none is due or this long has passed (then another goes on)
 WEBHOOK_PUMP_SECONDS = env_float("WEBHOOK_PUMP_SECONDS", 30.0)
 # an endpoint host's DNS answer is reused this long per worker process (its addresses are

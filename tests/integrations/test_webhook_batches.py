@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections import defaultdict
 
 import pytest
@@ -239,6 +240,37 @@ def test_an_endpoint_that_does_not_answer_holds_its_other_deliveries_of_the_batc
     held = WebhookDelivery.objects.exclude(pk=tried.pk)
     assert {d.attempt_count for d in held} == {0}
     assert {d.next_attempt_at for d in held} == {tried.next_attempt_at}  # its back-off
+
+
+def test_a_receiver_that_times_out_does_not_hold_up_the_other_endpoints(
+    receiver, make_endpoint, settings
+):
+    """Each endpoint's deliveries go in order, different endpoints' side by side: the healthy
+    receivers had to wait for the silent one's timeout, batch after batch, while it retried."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1.0
+    silent = receiver(default=("sleep", 3))  # takes each event, answers after the timeout
+    make_endpoint(silent.url)  # first: its deliveries come first in the batch
+    healthy = [receiver(keep_alive=True) for _ in range(2)]
+    secrets = [make_endpoint(server.url)[1] for server in healthy]
+    emit_all([("customer:A", 1), ("customer:B", 2)])
+    claims = deliveries_claim(limit=10)
+    assert len(claims) == 6
+    started = time.monotonic()
+
+    batch = deliveries_send(claims)
+
+    took = time.monotonic() - started
+    for server, secret in zip(healthy, secrets, strict=True):
+        assert sorted(r.json["data"]["n"] for r in server.processed().values()) == [1, 2]
+        assert all(r.at - started < 0.8 for r in server.seen()), [
+            r.at - started for r in server.seen()
+        ]
+        server.verify_all(secret)
+    assert 1.0 <= took < 2.0  # one timeout, not one per endpoint or delivery
+    # the silent one: its first delivery timed out, its second held back for its retry
+    assert len(silent.seen()) == 1 and batch.released == 1
+    assert len(batch.sent) == 5
+    assert WebhookDelivery.objects.filter(status="delivered").count() == 4
 
 
 def test_the_dns_answer_is_reused_only_for_its_time_and_checked_every_time(monkeypatch, settings):

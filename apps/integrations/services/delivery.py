@@ -13,7 +13,8 @@
    dies while sending leaves deliveries that are due again when the lease ends, and no two
    workers send the same attempt. A claimed delivery the batch does not get to send in time
    is released (its attempt taken back) before its lease ends.
-3. **Send** (``webhook_post``), outside any transaction, one after the other: the URL is
+3. **Send** (``webhook_post``), outside any transaction, each endpoint's deliveries one after
+   the other and different endpoints' side by side (``WEBHOOK_SEND_THREADS``): the URL is
    checked again (every resolved address; the DNS answer may be reused for
    ``WEBHOOK_DNS_CACHE_SECONDS``) and the request goes to the checked address, over this
    process's keep-alive connection to it; POST JSON ``{type, timestamp, data}`` (encoded once
@@ -37,9 +38,11 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -493,12 +496,20 @@ class _Pools:
     def __init__(self) -> None:
         # key -> [pool, last used, has answered]
         self.pools: OrderedDict[tuple, list] = OrderedDict()
+        self.lock = threading.Lock()  # a batch's endpoints are sent from threads
 
     def get(
         self, scheme: str, host: str, port: int, address: str, *, fresh: bool = False
     ) -> tuple[urllib3.HTTPConnectionPool, bool]:
         """The pool, and whether it has answered before (its connection may be reused);
-        ``fresh``: a new pool (the old one's connection failed)."""
+        ``fresh``: a new pool (the old one's connection failed). Two threads may share a pool
+        (two endpoints on one host): each then has its own connection, one kept after."""
+        with self.lock:
+            return self._get(scheme, host, port, address, fresh=fresh)
+
+    def _get(
+        self, scheme: str, host: str, port: int, address: str, *, fresh: bool
+    ) -> tuple[urllib3.HTTPConnectionPool, bool]:
         key = (scheme, host, port, address)
         now = time.monotonic()
         entry = self.pools.pop(key, None)
@@ -518,9 +529,10 @@ class _Pools:
         return entry[0], entry[2]
 
     def answered(self, scheme: str, host: str, port: int, address: str) -> None:
-        entry = self.pools.get((scheme, host, port, address))
-        if entry is not None:
-            entry[2] = True
+        with self.lock:
+            entry = self.pools.get((scheme, host, port, address))
+            if entry is not None:
+                entry[2] = True
 
     @staticmethod
     def _new(scheme: str, host: str, port: int, address: str) -> urllib3.HTTPConnectionPool:
@@ -537,13 +549,15 @@ class _Pools:
         return urllib3.HTTPConnectionPool(address, port, **kwargs)
 
     def clear(self) -> None:
-        for pool, _used, _answered in self.pools.values():
-            pool.close()
-        self.pools.clear()
+        with self.lock:
+            for pool, _used, _answered in self.pools.values():
+                pool.close()
+            self.pools.clear()
 
     def forget(self) -> None:
-        """After a fork: the parent's sockets are not ours to use."""
+        """After a fork: the parent's sockets are not ours to use (nor its lock's state)."""
         self.pools = OrderedDict()
+        self.lock = threading.Lock()
 
 
 _POOLS = _Pools()
@@ -767,28 +781,22 @@ class Batch:
 
 
 def deliveries_send(claims: list[Claim]) -> Batch:
-    """Send claimed deliveries one after the other over this process's connections, then
-    record them all (one statement). Each event's body is encoded once for all its endpoints;
-    each delivery is signed with its own webhook-id. A delivery whose lease could run out
-    before its answer (``WEBHOOK_LEASE_SECONDS`` after the claim, less one timeout and a
-    second) is not sent but released, due at once (the first one is always sent); when an
-    endpoint does not answer (connection failed, timeout), its other deliveries of the batch
-    are released too, due when that one's next attempt is (no attempt counted)."""
+    """Send claimed deliveries over this process's connections, then record them all (one
+    statement). Each endpoint's deliveries go one after the other, in the order claimed;
+    different endpoints' go side by side (``WEBHOOK_SEND_THREADS`` at a time), so a receiver
+    that does not answer holds up its own deliveries only. Each event's body is encoded once
+    for all its endpoints; each delivery is signed with its own webhook-id. A delivery whose
+    lease could run out before its answer (``WEBHOOK_LEASE_SECONDS`` after the claim, less one
+    timeout and a second) is not sent but released, due at once (an endpoint's first one is
+    always sent); when an endpoint does not answer (connection failed, timeout), its other
+    deliveries of the batch are released too, due when that one's next attempt is (no attempt
+    counted)."""
     batch = Batch()
     claimed_at = time.monotonic()
-    budget = settings.WEBHOOK_LEASE_SECONDS - settings.WEBHOOK_TIMEOUT_SECONDS - 1.0
     bodies: dict[int, str] = {}
-    done: list[tuple[Claim, Result]] = []
-    held: list[Claim] = []  # not sent: their endpoint stopped answering in this batch
-    released: list[tuple[Claim, datetime]] = []
-    for claim in claims:
+    lines: dict[int, list[tuple[int, Claim, dict[str, str], str]]] = {}
+    for position, claim in enumerate(claims):
         delivery = claim.delivery
-        if delivery.endpoint_id in batch.failing_endpoints:
-            held.append(claim)
-            continue
-        if done and time.monotonic() - claimed_at > budget:  # (the first one always goes)
-            released.append((claim, timezone.now()))
-            continue
         event = delivery.event
         body = bodies.get(event.pk)
         if body is None:
@@ -796,25 +804,63 @@ def deliveries_send(claims: list[Claim]) -> Batch:
         headers = webhook_headers(
             secret=delivery.endpoint.secret, webhook_id=delivery.webhook_id, body=body
         )
-        result = webhook_post(url=delivery.endpoint.url, headers=headers, body=body)
-        if result.no_answer:
-            batch.failing_endpoints.add(delivery.endpoint_id)
-        done.append((claim, result))
-    outcomes = deliveries_record(done)
+        lines.setdefault(delivery.endpoint_id, []).append((position, claim, headers, body))
+    if len(lines) > 1:
+        threads = max(1, min(len(lines), settings.WEBHOOK_SEND_THREADS))
+        with ThreadPoolExecutor(threads, thread_name_prefix="webhook") as pool:
+            sent = list(pool.map(lambda line: _send_line(line, claimed_at), lines.values()))
+    else:
+        sent = [_send_line(line, claimed_at) for line in lines.values()]
+    done = sorted((item for line in sent for item in line.done), key=lambda item: item[0])
+    done_claims = [(claim, result) for _position, claim, result in done]
+    outcomes = deliveries_record(done_claims)
     batch.sent = [
-        (claim, result, outcome) for (claim, result), outcome in zip(done, outcomes, strict=True)
+        (claim, result, outcome)
+        for (claim, result), outcome in zip(done_claims, outcomes, strict=True)
     ]
-    if held:
-        waits = {
-            claim.delivery.endpoint_id: outcome.next_attempt_at
-            for claim, _result, outcome in batch.sent
-            if outcome is not None and outcome.next_attempt_at is not None
-        }
-        now = timezone.now()
-        released += [(claim, waits.get(claim.delivery.endpoint_id) or now) for claim in held]
+    released: list[tuple[Claim, datetime]] = []
+    waits = {
+        claim.delivery.endpoint_id: outcome.next_attempt_at
+        for claim, _result, outcome in batch.sent
+        if outcome is not None and outcome.next_attempt_at is not None
+    }
+    now = timezone.now()
+    for line in sent:
+        released += [(claim, now) for claim in line.late]
+        released += [(c, waits.get(c.delivery.endpoint_id) or now) for c in line.held]
+        if line.no_answer:
+            batch.failing_endpoints.add(line.endpoint_id)
     deliveries_release(released)
     batch.released = len(released)
     return batch
+
+
+@dataclass
+class _Line:
+    """What one endpoint's deliveries of a batch came to."""
+
+    endpoint_id: int
+    done: list[tuple[int, Claim, Result]] = field(default_factory=list)
+    late: list[Claim] = field(default_factory=list)  # the lease could run out: not sent
+    held: list[Claim] = field(default_factory=list)  # the endpoint stopped answering
+    no_answer: bool = False
+
+
+def _send_line(line: list[tuple[int, Claim, dict[str, str], str]], claimed_at: float) -> _Line:
+    """Send one endpoint's deliveries in order (no database: a thread may run it)."""
+    budget = settings.WEBHOOK_LEASE_SECONDS - settings.WEBHOOK_TIMEOUT_SECONDS - 1.0
+    sent = _Line(endpoint_id=line[0][1].delivery.endpoint_id)
+    for position, claim, headers, body in line:
+        if sent.no_answer:
+            sent.held.append(claim)
+            continue
+        if sent.done and time.monotonic() - claimed_at > budget:  # (the first one always goes)
+            sent.late.append(claim)
+            continue
+        result = webhook_post(url=claim.delivery.endpoint.url, headers=headers, body=body)
+        sent.no_answer = result.no_answer
+        sent.done.append((position, claim, result))
+    return sent
 
 
 @dataclass
