@@ -665,6 +665,9 @@ LOGGING = {
 # --- Domain settings --------------------------------------------------------------------------
 
 RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 14)
+# a statement as a PDF holds at most this many entries (WeasyPrint lays a page of 40 out in
+# about 0.2 s of CPU; 10,000 ran past the web timeout): more is a 400 that points to the CSV
+STATEMENT_PDF_MAX_ENTRIES = env_int("STATEMENT_PDF_MAX_ENTRIES", 1000)
 
 # Payment reminders: each morning at PAYMENT_REMINDER_HOUR (Europe/Istanbul, UTC+3 all year)
 # for open invoices due within PAYMENT_REMINDER_DAYS_BEFORE days, and overdue ones.

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from apps.core.exports import neutralize_cell
@@ -153,6 +154,22 @@ def _render(template: str, context: dict) -> bytes:
     # only data: URIs are fetched: nothing a value in the document could name (a file, a
     # host) is ever read
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()
+
+
+def statement_pdf_refusal(statement: dict) -> str | None:
+    """Why ``statement`` is not printed as a PDF, or None: laying out a page of entries costs
+    WeasyPrint about 0.2 s of CPU, so a PDF holds at most ``STATEMENT_PDF_MAX_ENTRIES``
+    (10,000 entries ran past the web worker's timeout); the JSON and the CSV hold any number."""
+    count, most = len(statement["entries"]), settings.STATEMENT_PDF_MAX_ENTRIES
+    if count <= most:
+        return None
+    return _(
+        "A PDF statement holds at most %(most)s entries; this period has %(count)s. Ask for "
+        "a shorter period, or download it as CSV."
+    ) % {
+        "most": number_format(most, force_grouping=True),
+        "count": number_format(count, force_grouping=True),
+    }
 
 
 def statement_pdf(statement: dict) -> bytes:

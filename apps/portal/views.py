@@ -1221,6 +1221,12 @@ class StatementView(FinanceView):
                 filename=f"{name}.csv",
                 request=request,
             )
+        refusal = documents.statement_pdf_refusal(result)
+        if refusal:
+            form.add_error("format", refusal)
+            response = self.page("statement.html", form=form)
+            response.status_code = 400
+            return response
         return download(
             documents.statement_pdf,
             result,

@@ -301,6 +301,35 @@ def test_the_statement_pdf_has_its_pages_and_is_not_blank(erp, owner, tmp_path):
     assert _first_page_ink(response.content, tmp_path) > 0.01
 
 
+def test_a_statement_pdf_of_more_entries_than_it_holds_is_a_400_naming_the_csv(owner, settings):
+    """Laying out a PDF costs ~8 ms an entry: 12,500 entries ran past the web worker's timeout
+    (a 500, and a worker held for 90 s). The JSON and the CSV hold any number."""
+    settings.STATEMENT_PDF_MAX_ENTRIES = 20
+    customer = owner.user.customer
+    start = TODAY() - datetime.timedelta(days=30)
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            customer=customer,
+            kind="invoice",
+            amount=D("10.00"),
+            entry_date=start + datetime.timedelta(days=n % 30),
+            document_number=f"F-{n}",
+        )
+        for n in range(21)
+    )
+    url = f"/api/v1/account/statement?date_from={start}"
+    refused = owner.get(f"{url}&format=pdf", HTTP_ACCEPT_LANGUAGE="tr")
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["format"] == [
+        "Bir PDF ekstre en çok 20 hareket tutar; bu dönemde 21 hareket var. Daha kısa bir "
+        "dönem isteyin ya da CSV olarak indirin."
+    ]
+    assert owner.get(f"{url}&format=csv").status_code == 200
+    assert len(owner.get(url).json()["entries"]) == 21
+    shorter = owner.get(f"{url}&date_to={start + datetime.timedelta(days=10)}&format=pdf")
+    assert shorter.status_code == 200 and shorter.content[:4] == b"%PDF"
+
+
 def test_the_statement_pdf_is_printed_in_the_distributors_time_and_fits_its_numbers(
     owner, tmp_path
 ):

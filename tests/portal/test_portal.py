@@ -407,6 +407,15 @@ def test_an_invoice_file_the_storage_cannot_give_is_a_503_with_retry_after(
     assert "Bu belge şu anda oluşturulamıyor" in response.content.decode()
 
 
+def test_a_statement_pdf_longer_than_it_may_be_is_the_form_saying_why(shop, invoiced, settings):
+    settings.STATEMENT_PDF_MAX_ENTRIES = 0
+    client, _user = browser(shop, role="finance")
+    refused = client.get("/portal/statement/?date_from=2026-01-01&format=pdf")
+    assert refused.status_code == 400 and refused.content[:4] != b"%PDF"
+    assert "CSV olarak indirin" in refused.content.decode()
+    assert client.get("/portal/statement/?date_from=2026-01-01&format=csv").status_code == 200
+
+
 def test_invoices_and_statement_download_for_the_finance_roles(shop, invoiced):
     client, _user = browser(shop, role="finance")
     page = client.get("/portal/invoices/").content.decode()

@@ -34,6 +34,7 @@ from apps.accounts.permissions import IsDealerUser, dealer_permission
 from apps.core.api.files import file_response, produced
 from apps.core.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from apps.core.api.renderers import JSONRenderer
+from apps.core.exceptions import ValidationError
 from apps.core.i18n import portal_language
 from apps.core.links import portal_link
 from apps.core.schema import ConflictSerializer, ErrorSerializer
@@ -143,6 +144,9 @@ class AccountStatementView(_CompanyView):
             content = documents.statement_csv(result, semicolon=semicolon)
             return file_response(content, "text/csv; charset=utf-8", f"{name}.csv")
         if kind == "pdf":
+            refusal = documents.statement_pdf_refusal(result)
+            if refusal:
+                raise ValidationError({"format": [refusal]})
             return file_response(
                 produced(documents.statement_pdf, result), "application/pdf", f"{name}.pdf"
             )
