@@ -74,13 +74,43 @@ def _ubl(invoice: dict, customer: Customer) -> bytes:
             "</cac:TaxScheme></cac:PartyTaxScheme></cac:Party>"
         )
 
+    def subtotal(net, vat, rate, exemption: str) -> str:
+        """A KDV (tax type 0015) subtotal; a 0 % one names its exemption's reason code."""
+        reason = (
+            f"<cbc:TaxExemptionReasonCode>{escape(exemption)}</cbc:TaxExemptionReasonCode>"
+            if exemption
+            else ""
+        )
+        return (
+            f"<cac:TaxSubtotal><cbc:TaxableAmount {amount}>{net}</cbc:TaxableAmount>"
+            f"<cbc:TaxAmount {amount}>{vat}</cbc:TaxAmount><cbc:Percent>{rate}</cbc:Percent>"
+            f"<cac:TaxCategory>{reason}<cac:TaxScheme><cbc:Name>KDV</cbc:Name>"
+            "<cbc:TaxTypeCode>0015</cbc:TaxTypeCode></cac:TaxScheme></cac:TaxCategory>"
+            "</cac:TaxSubtotal>"
+        )
+
+    by_rate: dict[tuple, list[Decimal]] = {}
+    for line in invoice["lines"]:
+        key = (line["vat_rate"], line.get("vat_exemption_code") or "")
+        sums = by_rate.setdefault(key, [Decimal("0.00"), Decimal("0.00")])
+        sums[0] += Decimal(line["line_net"])
+        sums[1] += Decimal(line["line_vat"])
+    subtotals = "".join(
+        subtotal(net, vat, rate, exemption)
+        for (rate, exemption), (net, vat) in sorted(by_rate.items())
+    )
     lines = "".join(
         f"<cac:InvoiceLine><cbc:ID>{position}</cbc:ID>"
         f'<cbc:InvoicedQuantity unitCode="C62">{line["quantity"]}</cbc:InvoicedQuantity>'
         f"<cbc:LineExtensionAmount {amount}>{line['line_net']}</cbc:LineExtensionAmount>"
         f"<cac:TaxTotal><cbc:TaxAmount {amount}>{line['line_vat']}</cbc:TaxAmount>"
-        f"<cac:TaxSubtotal><cbc:Percent>{line['vat_rate']}</cbc:Percent></cac:TaxSubtotal>"
-        "</cac:TaxTotal>"
+        + subtotal(
+            line["line_net"],
+            line["line_vat"],
+            line["vat_rate"],
+            line.get("vat_exemption_code") or "",
+        )
+        + "</cac:TaxTotal>"
         f"<cac:Item><cbc:Name>{escape(line['description'])}</cbc:Name>"
         f"<cac:SellersItemIdentification><cbc:ID>{escape(line['sku'])}</cbc:ID>"
         "</cac:SellersItemIdentification></cac:Item>"
@@ -109,7 +139,8 @@ def _ubl(invoice: dict, customer: Customer) -> bytes:
         + "</cac:AccountingCustomerParty>\n"
         f"<cac:PaymentTerms><cbc:PaymentDueDate>{invoice['due_date'].isoformat()}"
         "</cbc:PaymentDueDate></cac:PaymentTerms>\n"
-        f"<cac:TaxTotal><cbc:TaxAmount {amount}>{totals['vat']}</cbc:TaxAmount></cac:TaxTotal>\n"
+        f"<cac:TaxTotal><cbc:TaxAmount {amount}>{totals['vat']}</cbc:TaxAmount>{subtotals}"
+        "</cac:TaxTotal>\n"
         f"<cac:LegalMonetaryTotal><cbc:LineExtensionAmount {amount}>{totals['net']}"
         f"</cbc:LineExtensionAmount><cbc:TaxExclusiveAmount {amount}>{totals['net']}"
         f"</cbc:TaxExclusiveAmount><cbc:TaxInclusiveAmount {amount}>{totals['gross']}"

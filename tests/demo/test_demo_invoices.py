@@ -40,6 +40,20 @@ def test_a_demo_invoices_xml_names_its_parties_lines_and_totals():
     for line in invoice.lines.all():  # the dealer's catalogue price of the product
         expected = (demo_list_price(products[line.sku]) * factor).quantize(Decimal("0.01"))
         assert line.unit_net == expected
+    # every line's VAT is KDV (0015); a 0 % line names its exemption's reason code (DESIGN.md),
+    # and the document's VAT is the sum of its subtotals
+    exempt = Invoice.objects.filter(lines__vat_rate=0).distinct().first()
+    document = ElementTree.fromstring(exempt.xml.read())  # noqa: S314 - our own demo document
+    for xml_line, line in zip(
+        document.findall(f"{CAC}InvoiceLine"), exempt.lines.order_by("position"), strict=True
+    ):
+        category = xml_line.find(f"{CAC}TaxTotal/{CAC}TaxSubtotal/{CAC}TaxCategory")
+        assert category.find(f"{CAC}TaxScheme/{CBC}TaxTypeCode").text == "0015"
+        code = category.find(f"{CBC}TaxExemptionReasonCode")
+        assert (code.text if code is not None else "") == line.vat_exemption_code
+    assert any(line.vat_exemption_code for line in exempt.lines.all())
+    subtotals = document.findall(f"{CAC}TaxTotal/{CAC}TaxSubtotal/{CBC}TaxAmount")
+    assert sum(Decimal(s.text) for s in subtotals) == exempt.vat_total
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils: .ci/run installs it")

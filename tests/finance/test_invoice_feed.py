@@ -82,7 +82,14 @@ def test_the_same_invoice_again_is_unchanged_and_other_content_fails(client, dea
 
 @pytest.mark.parametrize(
     "spelling",
-    [{"order_number": None}, {"order_number": ""}, {"pdf": None}, {"line_sku": None}],
+    [
+        {"order_number": None},
+        {"order_number": ""},
+        {"pdf": None},
+        {"pdf": ""},
+        {"xml": " "},
+        {"line_sku": None},
+    ],
 )
 def test_an_optional_field_sent_empty_or_null_is_the_same_content(client, dealer, spelling):
     """finance.md: the same content again is unchanged, however an absent field is spelled."""
@@ -282,6 +289,53 @@ def test_a_file_that_is_not_what_it_is_served_as_fails_alone(
     assert counts(body) == (1, 0, 0, 0, 1)
     assert body["errors"][0]["errors"][field][0].startswith(message)
     assert not Invoice.objects.exists()
+
+
+UBL = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+    'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
+    'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+    "<cbc:ProfileID>TICARIFATURA</cbc:ProfileID><cbc:ID>{number}</cbc:ID>"
+    "<cbc:UUID>{ettn}</cbc:UUID>"
+    "<cac:AccountingCustomerParty><cac:Party><cac:PartyIdentification>"
+    '<cbc:ID schemeID="VKN">1234567890</cbc:ID></cac:PartyIdentification></cac:Party>'
+    "</cac:AccountingCustomerParty></Invoice>"
+)
+
+
+def test_the_xml_must_be_this_invoices_document(client, dealer):
+    """The XML is the legal e-invoice the dealer downloads: another invoice's document
+    attached to this record (one dealer's invoice served to another) is refused, as is a
+    document that is not well-formed or declares a DTD. A document without the ID or UUID is
+    taken as it is."""
+    other = CustomerFactory(code="BAYI-2")
+    record = invoice()
+    theirs = invoice(number="ABC2026000000002", customer_code=other.code)
+    own = UBL.format(number=record["number"], ettn=record["ettn"].upper())
+    wrong_number = UBL.format(number=theirs["number"], ettn=record["ettn"])
+    wrong_ettn = UBL.format(number=record["number"], ettn=theirs["ettn"])
+    doctype = '<!DOCTYPE x [<!ENTITY a "aaaa">]><Invoice>&a;</Invoice>'
+    body = post(
+        client,
+        INVOICES,
+        [
+            invoice(number="ABC2026000000003", xml=b64(wrong_number.encode())),
+            invoice(number="ABC2026000000004", xml=b64(b"<not xml")),
+            invoice(number="ABC2026000000005", xml=b64(doctype.encode())),
+            {**record, "xml": b64(wrong_ettn.encode())},
+        ],
+    )
+    assert counts(body) == (4, 0, 0, 0, 4)
+    errors = {e["index"]: e["errors"]["xml"][0] for e in body["errors"]}
+    assert errors[0] == "The document is invoice ABC2026000000002, not ABC2026000000003."
+    assert errors[1].startswith("This is not a well-formed XML document (line 1")
+    assert errors[2] == "The XML document may not declare a document type (DTD)."
+    assert errors[3].startswith("The document's ETTN is ")
+    assert not Invoice.objects.exists()
+
+    assert counts(post(client, INVOICES, [{**record, "xml": b64(own.encode())}]))[1] == 1
+    assert Invoice.objects.get().xml.read() == own.encode()
 
 
 def test_many_invoices_cost_a_constant_number_of_queries(

@@ -58,6 +58,7 @@ from apps.finance.descriptions import cancellation_credit_text, invoice_text
 from apps.finance.events import invoices_created_emit
 from apps.finance.models import Invoice, InvoiceLine, LedgerEntry, invoice_file_path
 from apps.finance.services.ledger import MAX_DUE_DAYS, ledger_post, ledger_settle
+from apps.finance.ubl import UblProblem, ubl_identity
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services.invoicing import orders_mark_invoiced
 
@@ -200,7 +201,31 @@ def _check(record, customers, orders) -> Errors:
         errors["totals.gross"] = [_("Must be net + vat.")]
     elif totals["gross"] <= 0:
         errors["totals.gross"] = [_("An invoice must be for more than zero.")]
+    if record.get("xml"):
+        problem = _xml_problem(record)
+        if problem:
+            errors["xml"] = [problem]
     return errors
+
+
+def _xml_problem(record) -> str | None:
+    """Why the record's UBL-TR document is not this invoice's: not well-formed, a DTD, or its
+    own number or ETTN naming another invoice (``apps.finance.ubl``)."""
+    try:
+        identity = ubl_identity(record["xml"])
+    except UblProblem as exc:
+        return str(exc)
+    if identity.number is not None and identity.number != record["number"]:
+        return _("The document is invoice %(found)s, not %(number)s.") % {
+            "found": identity.number[:40],
+            "number": record["number"],
+        }
+    if identity.ettn is not None and identity.ettn.lower() != str(record["ettn"]).lower():
+        return _("The document's ETTN is %(found)s, not this invoice's %(ettn)s.") % {
+            "found": identity.ettn[:40],
+            "ettn": record["ettn"],
+        }
+    return None
 
 
 def _check_line(line) -> Errors:

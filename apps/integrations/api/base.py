@@ -520,6 +520,8 @@ class Base64File(RecordField):
     def clean(self, value):
         if not isinstance(value, str):
             raise self.fail("invalid")
+        if not value.strip() and self.allow_null and not self.required:
+            return None  # an optional file sent empty is no file, as null or absent
         if len(value) > (self.max_bytes + 2) // 3 * 4 * 78 // 76 + 4:  # with line breaks
             raise FieldError(_("The file is larger than %(max)d bytes.") % {"max": self.max_bytes})
         try:  # MIME-style line breaks (every 76 characters) are fine
