@@ -199,6 +199,12 @@ def test_attribute_filters(client, lamps, params, expected):
         ({"attr_nonexistent": "1"}, "attr_nonexistent"),
         ({"attr_power__w": "1"}, "attr_power__w"),
         ({"attr_": "abc"}, "attr_"),  # no code at all: no such attribute (it was ignored)
+        # an exponent made a million-digit integer: 42 s of a worker's CPU, then a 500
+        ({"attr_power_w": "1e999999"}, "attr_power_w"),
+        ({"attr_power_w": "1E3"}, "attr_power_w"),
+        ({"attr_power_w": "9" * 5000}, "attr_power_w"),  # beyond what a value may be
+        ({"attr_power_w": "1_0"}, "attr_power_w"),
+        ({"attr_power_w": "١٠"}, "attr_power_w"),  # Arabic-Indic digits
     ],
 )
 def test_bad_attribute_filters_answer_400_naming_them(client, lamps, params, field):

@@ -18,6 +18,7 @@ from apps.catalog import selectors
 from apps.catalog.hooks import price_filter
 from apps.catalog.models import AttributeDefinition, Product
 from apps.core.forms import PlainDecimalField, SearchTextField
+from apps.core.text import PLAIN_DECIMAL
 
 ATTRIBUTE_PREFIX = "attr_"
 ORDERING_CHOICES = [
@@ -93,12 +94,17 @@ def _attribute_match(definition: AttributeDefinition, raw: str) -> tuple[str, An
     not fit the definition."""
     kind = definition.type
     if kind == AttributeDefinition.Type.NUMBER:
+        # plain digits with a point, as the other number filters: an exponent (``1e1000000``)
+        # made ``int()`` build a million-digit number, a worker's CPU for tens of seconds
+        text = raw.strip()
+        if not PLAIN_DECIMAL.fullmatch(text):
+            raise ValueError(_("Must be a number."))
         try:
-            number = Decimal(raw.strip())
+            number = Decimal(text)
         except InvalidOperation as exc:
             raise ValueError(_("Must be a number.")) from exc
-        if not number.is_finite():
-            raise ValueError(_("Must be a number."))
+        if number.adjusted() > 15 or (number and number.adjusted() < -15):  # as stored values
+            raise ValueError(_("The number is out of range."))
         return "exact", int(number) if number == number.to_integral_value() else float(number)
     if kind == AttributeDefinition.Type.BOOLEAN:
         text = raw.strip().lower()
@@ -170,7 +176,7 @@ class ProductFilterForm(forms.Form):
     {
         "type": "string",
         "format": "decimal",
-        "pattern": r"^-?\d{0,10}(\.\d{0,4})?$",
+        "pattern": r"^-?\d{1,10}(\.\d{1,4})?$",
     }
 )
 class MoneyFilter(filters.NumberFilter):
@@ -190,19 +196,29 @@ class SearchFilter(filters.CharFilter):
     field_class = SearchTextField
 
 
+def _bounded(filter_class: type[filters.CharFilter], max_length: int, **kwargs):
+    """``filter_class(max_length=...)`` whose schema states the bound the server keeps (a
+    client generated from the schema sends nothing the server refuses)."""
+    schema = {"type": "string", "maxLength": max_length}
+    bounded = extend_schema_field(schema)(type(filter_class.__name__, (filter_class,), {}))
+    return bounded(max_length=max_length, **kwargs)
+
+
 class ProductFilter(filters.FilterSet):
-    search = SearchFilter(
+    search = _bounded(
+        SearchFilter,
+        200,
         method="filter_search",
-        max_length=200,
         help_text="Words of the name, SKU (or a fragment of it), brand, barcode or attribute "
         "values; tolerates small typos. Best matches first unless `ordering` is given.",
     )
-    category = filters.CharFilter(
+    category = _bounded(
+        filters.CharFilter,
+        180,
         method="filter_category",
-        max_length=180,
         help_text="Category id or slug; includes all its sub-categories.",
     )
-    brand = filters.CharFilter(method="filter_brand", max_length=180, help_text="Brand id or slug.")
+    brand = _bounded(filters.CharFilter, 180, method="filter_brand", help_text="Brand id or slug.")
     in_stock = StrictBooleanFilter(
         method="filter_in_stock",
         help_text="`true`: only products with available units; `false`: only those without.",
