@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from apps.core.exceptions import NotFound, ValidationError
-from apps.core.text import is_digits
+from apps.core.text import digits_int, is_digits
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -41,7 +41,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
             return self.page_size
-        if not is_digits(raw) or not (1 <= int(raw) <= self.max_page_size):
+        size = digits_int(raw)
+        if size is None or not (1 <= size <= self.max_page_size):
             raise ValidationError(
                 {
                     self.page_size_query_param: [
@@ -49,12 +50,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
                     ]
                 }
             )
-        return int(raw)
+        return size
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
-        if raw not in (None, "") and (not is_digits(raw) or int(raw) < 1):
+        if raw not in (None, "") and (not is_digits(raw) or not raw.strip("0")):
             raise ValidationError({self.page_query_param: [_("Must be a whole number from 1.")]})
+        if raw and digits_int(raw) is None:  # more digits than any page number has
+            raise NotFound(_("Invalid page: past the last page."), code="not_found")
         try:
             return super().paginate_queryset(queryset, request, view)
         except pagination.NotFound as exc:

@@ -73,6 +73,13 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def digits_int(text: str, *, max_digits: int = 18) -> int | None:
+    """``text`` of ASCII digits (``is_digits``) as an ``int``, when it has at most
+    ``max_digits`` of them (18 stay within a bigint); else None. ``int()`` of thousands of
+    digits raises (Python's 4,300-digit limit) or costs quadratic time."""
+    return int(text) if is_digits(text) and len(text) <= max_digits else None
+
+
 # a number as the APIs take it in text: ASCII digits, a sign, a point between digits; a whole
 # number may end in ".0" as DRF allows. Not ``1_000``, ``1e3``, ``.5``, ``1.`` nor other
 # scripts' digits, which ``Decimal()`` and ``int()`` read too

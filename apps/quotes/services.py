@@ -26,7 +26,7 @@ from apps.core.money import (
     round4,
 )
 from apps.core.sequences import sequence_next
-from apps.core.text import is_digits
+from apps.core.text import digits_int
 from apps.orders.models import CartItem, Order
 from apps.orders.notes import quote_note
 from apps.orders.services import order_place
@@ -83,10 +83,10 @@ def _price(value, field: str, *, required: bool) -> Decimal | None:
 def _quantity(value, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValidationError({field: [_("Enter a whole number.")]})
-    text = str(value).strip()
-    if not is_digits(text) or not 1 <= int(text) <= MAX_QUANTITY:
+    quantity = digits_int(str(value).strip())
+    if quantity is None or not 1 <= quantity <= MAX_QUANTITY:
         raise ValidationError({field: [quantity_range_error(MAX_QUANTITY)]})
-    return int(text)
+    return quantity
 
 
 def _date(value, field: str) -> datetime.date | None:

@@ -389,7 +389,10 @@ def test_price_range_leaves_out_products_without_a_price(client):
         ({"page_size": "0"}, "page_size"),
         ({"page_size": "101"}, "page_size"),
         ({"page": "0"}, "page"),
+        ({"page": "000"}, "page"),
         ({"search": "x" * 201}, "search"),
+        # more digits than Python's int() reads (4,300): a 500
+        ({"page_size": "9" * 5000}, "page_size"),
     ],
 )
 def test_bad_filter_values_answer_400_naming_the_parameter(client, params, field):
@@ -397,6 +400,13 @@ def test_bad_filter_values_answer_400_naming_the_parameter(client, params, field
     response = client.get(URL, params)
     assert response.status_code == 400, response.content
     assert list(response.json()["errors"]) == [field]
+
+
+def test_a_page_number_of_thousands_of_digits_is_past_the_last_page(client):
+    ProductFactory()
+    for page in ("9" * 5000, "9" * 19):
+        response = client.get(URL, {"page": page})
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def test_an_inactive_category_is_unknown_to_the_filter(client):
