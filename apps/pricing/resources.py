@@ -26,6 +26,7 @@ from import_export import fields, widgets
 from apps.catalog.models import Product
 from apps.core.exceptions import DomainError
 from apps.core.exports import SafeExportResource
+from apps.core.text import PLAIN_DECIMAL
 from apps.pricing.models import Price, PriceChange, PriceList
 from apps.pricing.services import price_break_validate, price_upsert
 
@@ -124,12 +125,14 @@ class AmountWidget(widgets.Widget):
             raise ValueError(_("Every row needs an amount."))
         if "," in text and "." not in text:
             text = text.replace(",", ".")
+        # digits and a point as the API's amounts: Decimal() also reads 1e25, 1_000 and other
+        # scripts' digits (١٢٣)
+        if not PLAIN_DECIMAL.fullmatch(text):
+            raise ValueError(_("Enter the unit price as a number, e.g. 12.5000."))
         try:
             amount = Decimal(text)
         except InvalidOperation as exc:
             raise ValueError(_("Enter the unit price as a number, e.g. 12.5000.")) from exc
-        if not amount.is_finite():
-            raise ValueError(_("Enter the unit price as a number, e.g. 12.5000."))
         return amount
 
     def render(self, value, obj=None, **kwargs):

@@ -414,6 +414,32 @@ def test_a_file_with_bad_rows_reports_them_and_imports_nothing(staff_client, pro
     assert not Price.objects.exists() and not PriceChange.objects.exists()
 
 
+def test_odd_amounts_are_reported_row_by_row_and_minus_zero_is_zero(staff_client, product):
+    """1e25 reached the service, whose rounding to 4 places raised: every row's message was
+    replaced by "[<class 'decimal.InvalidOperation'>]"; Arabic-Indic digits were read as
+    123, and -0 was stored as -0.0000."""
+    client = staff_client(superuser=True)
+    content = (
+        "sku,price_list,min_quantity,amount\n"
+        "CAB-1,LIST,1,1e25\n"
+        "CAB-1,LIST,2,99999999999\n"
+        "CAB-1,LIST,3,\u0661\u0662\u0663\n"
+        "CAB-1,LIST,4,1_000\n"
+        "CAB-1,LIST,5,abc\n"
+    )
+    first, second = run_import(client, content)
+    assert second is None
+    page = first.content.decode()
+    assert "InvalidOperation" not in page
+    assert page.count("Enter the unit price as a number") == 4
+    assert "The price is too large." in page
+    assert not Price.objects.exists()
+
+    _first, second = run_import(client, "sku,price_list,min_quantity,amount\nCAB-1,LIST,1,-0\n")
+    assert second is not None and second.status_code == 302
+    assert str(Price.objects.get().amount) == "0.0000"
+
+
 def test_a_file_without_the_key_columns_is_reported_not_a_500(staff_client):
     first, second = run_import(staff_client(superuser=True), "name,amount\nx,1\n")
 

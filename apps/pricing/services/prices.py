@@ -64,12 +64,12 @@ def price_break_validate(
     else:
         if value < 0:
             errors["amount"] = [_("A price cannot be negative.")]
+        elif value > MAX_AMOUNT:  # first: quantizing 1e25 to 4 places raises
+            errors["amount"] = [_("The price is too large.")]
         elif value != value.quantize(FOUR_PLACES):
             errors["amount"] = [_("A unit price has at most 4 decimal places.")]
-        elif value > MAX_AMOUNT:
-            errors["amount"] = [_("The price is too large.")]
         else:
-            value = value.quantize(FOUR_PLACES)
+            value = abs(value.quantize(FOUR_PLACES))  # -0 is 0
     valid_from, valid_to = (_aware(valid_from), _aware(valid_to))
     for name, moment in (("valid_from", valid_from), ("valid_to", valid_to)):
         problem = moment and planned_moment_problem(moment)
