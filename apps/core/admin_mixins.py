@@ -105,7 +105,8 @@ ACTOR_LABELS = {
 
 class StatusHistoryInlineMixin:
     """A status history's inline showing the statuses' and the actors' names, not their codes
-    (``statuses``: the lifecycle's ``TextChoices``)."""
+    (``statuses``: the lifecycle's ``TextChoices``), and each note as ``note_shown`` shows a
+    stored note (the system's own notes in the reader's language)."""
 
     statuses: type | None = None
     fields = (
@@ -115,9 +116,17 @@ class StatusHistoryInlineMixin:
         "actor_label",
         "changed_by",
         "api_key",
-        "note",
+        "note_text",
     )
     readonly_fields = fields
+
+    @staticmethod
+    def note_shown(stored: str) -> str:
+        return stored
+
+    @admin.display(description=_("note"))
+    def note_text(self, obj) -> str:
+        return self.note_shown(obj.note)
 
     def _status(self, value: str) -> str:
         if not value:

@@ -45,6 +45,8 @@ from apps.core.exceptions import DomainError
 from apps.core.exports import neutralize_cell
 from apps.core.money import money_text, round2
 from apps.core.text import is_digits, key_text
+from apps.finance.card_messages import card_message_shown
+from apps.finance.descriptions import EntryDescriptions
 from apps.finance.models import (
     BalanceConfirmation,
     CardPayment,
@@ -174,6 +176,10 @@ class EntryForm(_LedgerForm):
         return cleaned
 
 
+# the system-written descriptions in every language, built once (on first use)
+_DESCRIPTIONS = EntryDescriptions()
+
+
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
     dealer_scope = "customer"  # sales managers: the ledgers of their own dealers
@@ -183,7 +189,7 @@ class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, 
         "kind",
         "amount_text",
         "document_number",
-        "description",
+        "description_text",
         "short_reason",
         "due_date",
     )  # who posted it and when: on the entry's page
@@ -205,13 +211,17 @@ class LedgerEntryAdmin(DealerColumn, DealerScopedAdminMixin, AuditHistoryMixin, 
         "entry_date",
         "due_date",
         "document_number",
-        "description",
+        "description_text",
         "reason",
         "created_by",
         "created_at",
     )
     readonly_fields = fields
     show_full_result_count = False
+
+    @admin.display(description=_("description"))
+    def description_text(self, obj: LedgerEntry) -> str:
+        return _DESCRIPTIONS(obj.kind, obj.description)  # the system's texts in the reader's
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer", "created_by")
@@ -653,7 +663,15 @@ REFUND_PERMISSION = "finance.refund_cardpayment"
 class CardRefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CardRefund
     extra = 0
-    fields = ("created_at", "amount", "status", "reason", "message", "created_by", "completed_at")
+    fields = (
+        "created_at",
+        "amount",
+        "status",
+        "reason",
+        "message",
+        "created_by",
+        "completed_at",
+    )
     readonly_fields = fields
 
 
@@ -705,7 +723,7 @@ class CardPaymentAdmin(
         "currency",
         "status",
         "needs_review",
-        "message",
+        "message_text",
         "order",
         "invoice_numbers",
         "provider",
@@ -725,6 +743,10 @@ class CardPaymentAdmin(
 
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm(REFUND_PERMISSION)
+
+    @admin.display(description=_("message"))
+    def message_text(self, obj: CardPayment) -> str:
+        return card_message_shown(obj.message)  # the system's texts in the reader's language
 
     @admin.display(description=_("refund"))
     def refund_link(self, obj: CardPayment) -> str:

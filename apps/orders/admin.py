@@ -39,6 +39,7 @@ from apps.core.exceptions import Conflict, DomainError
 from apps.core.money import money_text
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from apps.orders.notes import order_note_shown
 from apps.orders.services import (
     order_cancel,
     order_credit_approve,
@@ -146,6 +147,7 @@ class OrderStatusChangeInline(StatusHistoryInlineMixin, ReadOnlyInline):
     model = OrderStatusChange
     statuses = OrderStatus
     verbose_name_plural = _("status history")
+    note_shown = staticmethod(order_note_shown)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by", "api_key")
@@ -194,7 +196,7 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
         "payment_method",
         "placed_by",
         "po_number",
-        "note",
+        "note_text",
         "created_at",
         "updated_at",
         "currency",
@@ -242,7 +244,7 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
                         ("number", "status"),
                         ("dealer_link", "placed_by"),
                         ("payment_method", "po_number"),
-                        "note",
+                        "note_text",
                         ("created_at", "created_by"),
                         ("updated_at", "updated_by"),
                     )
@@ -295,6 +297,10 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
             snapshot.get("phone"),
         ]
         return format_html_join(mark_safe("<br>"), "{}", ((p,) for p in parts if p))
+
+    @admin.display(description=_("note"))
+    def note_text(self, obj: Order) -> str:
+        return order_note_shown(obj.note)  # the system's own note in the reader's language
 
     @admin.display(description=_("shipping address"))
     def shipping_address_display(self, obj: Order) -> str:

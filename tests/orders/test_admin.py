@@ -575,3 +575,39 @@ def test_an_order_line_names_its_price_source_in_words_not_its_code(staff_client
         "other",
     ]
     assert source_label("tier:B", to_dealer=True) == "tier B price list"
+
+
+def test_the_back_office_shows_the_systems_own_texts_in_the_staff_members_language(
+    staff_client, stocked
+):
+    """Status notes, the ledger's descriptions and a card payment's message were shown as
+    stored (in English, a worker's or a callback's language) to Turkish staff; the portal, the
+    API and the statements already showed them in the reader's language."""
+    from apps.finance.card_messages import bank_declined_message
+    from apps.finance.models import CardPayment
+
+    waiting = over_credit(stocked)
+    ledger_post(
+        customer=stocked.customer,
+        kind="opening_balance",
+        amount=D("10.00"),
+        description="Opening balance",  # as the system writes it in English
+    )
+    declined = CardPayment.objects.create(
+        customer=stocked.customer,
+        provider="paynet",
+        reference="CP000001TEST01",
+        amount=D("10.00"),
+        status=CardPayment.Status.FAILED,
+        message=bank_declined_message("54"),
+    )
+    client = staff_client(superuser=True)
+    client.cookies["django_language"] = "tr"
+
+    order_page = client.get(order_url(waiting)).content.decode()
+    assert "Sipariş verildi; kredi limitini aşıyor: finans onayını bekliyor." in order_page
+    assert "waits for finance" not in order_page
+    ledger = client.get(LEDGER).content.decode()
+    assert "Devir bakiyesi" in ledger and "Opening balance" not in ledger
+    payment = client.get(reverse("admin:finance_cardpayment_change", args=[declined.pk]))
+    assert "Banka ödemeyi reddetti: kartın süresi dolmuş." in payment.content.decode()
