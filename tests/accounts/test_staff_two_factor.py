@@ -445,8 +445,16 @@ def test_a_super_admin_resets_a_lost_phone_and_the_person_enrols_again():
 
     assert "Two-factor sign-in reset for 1 user." in response.content.decode()
     assert not TOTPDevice.objects.filter(user=person).exists()
-    assert theirs.get("/admin/")["Location"].startswith(SETUP)  # the old session asks again
+    # the open session (on the lost laptop, perhaps) is signed out: it set up a new
+    # authenticator of its own, with no password and no old factor
+    assert theirs.get("/admin/")["Location"].startswith("/admin/login/")
+    assert theirs.get(SETUP)["Location"].startswith("/admin/login/")
+    assert not TOTPDevice.objects.filter(user=person).exists()
     assert AuthEvent.objects.filter(kind="two_factor_disabled", user=person).exists()
+    # with the password, the person sets up a new one
+    again = signed_in_client(person)
+    assert again.get("/admin/")["Location"].startswith(SETUP)
+    assert len(enrol(again, person)) == 10
 
 
 def test_only_super_admins_are_offered_the_two_factor_reset():

@@ -33,6 +33,7 @@ from apps.accounts.services.auth import (
     auth_event_record,
     login_failure_record,
     login_refuse_when_locked,
+    tokens_revoke_all,
 )
 from apps.accounts.two_factor import two_factor_state
 from apps.core.exceptions import Conflict, NotAllowed, NotAuthenticated
@@ -266,11 +267,13 @@ def two_factor_disable(*, user: User, ip: str | None, user_agent: str = "") -> N
 @transaction.atomic
 def two_factor_reset(*, user: User, by: User, ip: str | None = None, user_agent: str = "") -> bool:
     """A super admin removes a staff member's authenticator and recovery codes (a lost phone):
-    their sessions stop counting as verified, and a role that requires two-factor sign-in sets
-    up a new one at the next sign-in. False when there was nothing to remove."""
+    their open sessions end (one left open on a lost laptop would set up a new authenticator
+    with no password), and a role that requires two-factor sign-in sets up a new one at the
+    next sign-in. False when there was nothing to remove."""
     removed = TOTPDevice.objects.filter(user=user).delete()[0]
     removed += StaticDevice.objects.filter(user=user).delete()[0]
     if removed:
+        tokens_revoke_all(user=user)
         auth_event_record(
             kind=AuthEvent.Kind.TWO_FACTOR_DISABLED,
             user=user,
