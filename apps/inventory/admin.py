@@ -378,7 +378,7 @@ class StockLevelAdmin(admin.ModelAdmin):
         levels = list(queryset.select_related("product", "warehouse"))
         form = AdjustStockForm(request.POST if request.POST.get("post") else None)
         if form.is_bound and form.is_valid():
-            done = 0
+            done, unchanged = 0, 0
             for level in levels:
                 name = f"{level.product.sku} @ {level.warehouse.code}"
                 try:
@@ -389,6 +389,7 @@ class StockLevelAdmin(admin.ModelAdmin):
                     self.message_user(request, f"{name}: {_domain_message(exc)}", messages.ERROR)
                 else:
                     done += movement is not None
+                    unchanged += movement is None
             if done:
                 self.message_user(
                     request,
@@ -397,6 +398,17 @@ class StockLevelAdmin(admin.ModelAdmin):
                     )
                     % {"count": done},
                     messages.SUCCESS,
+                )
+            if unchanged:  # each selected row is accounted for, as the order actions do
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d stock level already had that quantity: nothing recorded.",
+                        "%(count)d stock levels already had that quantity: nothing recorded.",
+                        unchanged,
+                    )
+                    % {"count": unchanged},
+                    messages.INFO,
                 )
             return None
         return self._render(

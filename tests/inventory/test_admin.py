@@ -145,6 +145,25 @@ def test_adjust_action_on_several_rows_asks_first_then_adjusts_each(staff_client
     assert StockMovement.objects.filter(kind="adjustment").count() == 1
 
 
+def test_the_adjust_action_says_which_rows_already_had_that_quantity(staff_client):
+    """A change of 0 (or a count equal to on hand) redirected with no message at all."""
+    client = staff_client(superuser=True)
+    product, wh = stocked({"IST": 12, "ANK": 3})
+    levels = [level(product, wh["IST"]), level(product, wh["ANK"])]
+    picked = {"action": "adjust_selected", ACTION_CHECKBOX_NAME: [lv.pk for lv in levels]}
+
+    response = client.post(
+        changelist(), {**picked, "post": "yes", "new_on_hand": 3, "reason": "Count"}, follow=True
+    )
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "1 stock level adjusted.",
+        "1 stock level already had that quantity: nothing recorded.",
+    ]
+    assert level(product, wh["IST"]).on_hand == 3
+
+
 def test_stock_levels_cannot_be_edited_directly(staff_client):
     client = staff_client(superuser=True)
     product, wh = stocked({"IST": 12})
