@@ -262,10 +262,15 @@ def dealer_exception_prices(customer, at) -> list[tuple[int, Decimal, str]]:
     ``customer`` differs from its tier's row (its exceptions, with a price), priced exactly.
 
     Cached per dealer under everything they depend on: the engine's price and campaign
-    versions, the catalog version, the dealer's special prices (how many, the last change) and
-    the minute (validity windows open and close as time passes). A dealer has a few hundred."""
+    versions, the catalog version, the dealer's special prices (how many, the last change, and
+    how many of their windows have opened and closed by ``at``: one that opens or closes is a
+    new key at once) and the minute (campaign windows open and close as time passes). A
+    dealer has a few hundred."""
     specials = SpecialPrice.objects.filter(customer_id=customer.pk).aggregate(
-        rows=Count("pk"), changed=Max("updated_at")
+        rows=Count("pk"),
+        changed=Max("updated_at"),
+        opened=Count("pk", filter=Q(valid_from__lte=at)),
+        closed=Count("pk", filter=Q(valid_to__lte=at)),
     )
     versions = cache.get_many([PRICES_VERSION_KEY, CAMPAIGNS_VERSION_KEY, CATALOG_VERSION_KEY])
     key = (
@@ -278,6 +283,8 @@ def dealer_exception_prices(customer, at) -> list[tuple[int, Decimal, str]]:
                     sorted(versions.items()),
                     specials["rows"],
                     specials["changed"],
+                    specials["opened"],
+                    specials["closed"],
                     int(at.timestamp() // 60),
                 )
             ).encode()

@@ -437,6 +437,44 @@ def test_a_page_ordered_by_price_reads_the_index_not_every_product(world):
     assert "LIMIT 3" in union[0]
 
 
+def test_a_special_price_window_that_closes_reorders_the_page_at_once(world):
+    """The dealer's exceptions were cached for the minute: for up to a minute after a special
+    price ended, the page was still sorted (and filtered) by it."""
+    import time_machine
+
+    dealer, products = world["dealer"], world["products"]
+    for i, product in enumerate(products):
+        Price.objects.create(price_list=world["lists"]["B"], product=product, amount=i + 10)
+    start = timezone.now().replace(second=5, microsecond=0) + timedelta(minutes=1)
+    SpecialPrice.objects.create(
+        customer=dealer,
+        product=products[-1],
+        min_quantity=1,
+        amount=D("1"),
+        valid_to=start + timedelta(seconds=20),
+    )
+    SpecialPrice.objects.create(
+        customer=dealer,
+        product=products[0],
+        min_quantity=1,
+        amount=D("500"),
+        valid_from=start + timedelta(seconds=20),
+    )
+
+    def first_and_last():
+        ids = price_ordered_ids(
+            Product.objects.visible(), customer=dealer, descending=False, offset=0, limit=N_PRODUCTS
+        )
+        return ids[0], ids[-1]
+
+    with time_machine.travel(start, tick=False):
+        assert first_and_last() == (products[-1].pk, products[-2].pk)  # 1.00 first, cached
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):  # the same minute
+        assert first_and_last() == (products[1].pk, products[0].pk)  # 500.00 last
+        expected = expected_order(dealer, products)
+        assert (expected[0], expected[-1]) == first_and_last()
+
+
 def test_a_deep_page_ordered_by_price_starts_from_its_cached_seek_point(world, monkeypatch):
     """Rule "bounded work per request": a deep page in price order reads from the nearest seek
     point on (cached per filters and dealer), not every row before it."""
