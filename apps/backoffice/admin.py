@@ -210,8 +210,14 @@ class TaskResultAdmin(LibraryTaskResultAdmin):
                 self.message_user(request, str(exc.detail), messages.ERROR)
                 break
             except DomainError as exc:
-                name = result.task_name or result.task_id
-                self.message_user(request, f"{name}: {exc.detail}", messages.ERROR)
+                # a word first: the admin capitalises a message's first letter, and a task's
+                # name is case-sensitive ("pricing.price_index_sync")
+                self.message_user(
+                    request,
+                    gettext("Job %(task)s: %(problem)s")
+                    % {"task": result.task_name or result.task_id, "problem": exc.detail},
+                    messages.ERROR,
+                )
             else:
                 sent += 1
         if sent:

@@ -160,6 +160,9 @@ def test_a_job_whose_task_no_longer_exists_is_not_retried(staff_client):
     result = stored_failure("apps.gone.removed_task", args="[1]", kwargs="{}")
     response = retry(staff_client("Super Admin"), result)
     assert any("no longer registered" in m for m in said(response))
+    # the task's name as it is (the admin capitalises a message's first letter)
+    page = response.content.decode()
+    assert "apps.gone.removed_task" in page and "Apps.gone" not in page
     assert not JobRetry.objects.exists()
 
 
