@@ -56,8 +56,10 @@ def login_email(typed: str, user=None) -> str:
 
 def login_email_lookup(typed: str) -> str:
     """``login_email`` for a sign-in that has not loaded the account (the admin's)."""
-    stored = User.objects.filter(email__iexact=(typed or "").strip()).values_list(
-        "email", flat=True
+    stored = (
+        User.objects.filter(email__iexact=(typed or "").strip())
+        .order_by("is_deleted", "-pk")
+        .values_list("email", flat=True)
     )
     return login_email(typed, User(email=stored[0]) if stored else None)
 

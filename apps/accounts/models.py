@@ -264,8 +264,12 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, username):
-        # e-mail login is case-insensitive
-        return self.get(email__iexact=username)
+        # e-mail login is case-insensitive; the live account before a removed one (a person
+        # removed from one dealer may have an account at another under the same address)
+        user = self.filter(email__iexact=username).order_by("is_deleted", "-pk").first()
+        if user is None:
+            raise self.model.DoesNotExist
+        return user
 
     def _create_user(self, email, password, **extra):
         if not email:
@@ -289,7 +293,9 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person: distributor staff (``customer`` is null) or a user of a dealer company."""
 
-    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    # unique among the live accounts, in any case (``accounts_user_email_ci_unique``): a person
+    # removed from one dealer keeps their row and may have an account at another
+    email = models.EmailField(_("e-mail address"), max_length=254, db_index=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
@@ -351,6 +357,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
+                # among the live accounts: a person removed from one dealer (the row kept for
+                # the history it names) can be registered or added at another
+                condition=Q(is_deleted=False),
                 name="accounts_user_email_ci_unique",
                 # what a form shows (the back office's users screen), not the constraint's name
                 violation_error_message=EMAIL_TAKEN,

@@ -448,3 +448,36 @@ def test_a_boolean_in_a_json_body_is_true_or_false(dealer_client, value):
         f"/api/v1/company/users/{user['id']}", {"is_active": value}, format="json"
     )
     assert patched.status_code == 400 and list(patched.json()["errors"]) == ["is_active"]
+
+
+def test_a_person_removed_from_one_dealer_can_be_added_at_another(dealer_client, api_client):
+    """An employee who left dealer A for dealer B: A removed them (their row stays, for the
+    orders and the history it names), and B could not add them, nor could they register a
+    company: the address was taken for good."""
+    first = dealer_client("owner")
+    person = DealerUserFactory(customer=first.user.customer, role="purchasing")
+    assert first.delete(f"/api/v1/company/users/{person.pk}").status_code == 204
+
+    second = dealer_client("owner")
+    added = second.post(
+        "/api/v1/company/users",
+        {
+            "email": person.email.upper(),
+            "first_name": "Ayşe",
+            "role": "viewer",
+            "password": "New-Dealer-2026!",
+        },
+    )
+    assert added.status_code == 201, added.json()
+    assert added.json()["id"] != person.pk  # a new account; the old one keeps its history
+    removed = User.objects.get(pk=person.pk)
+    assert removed.is_deleted and removed.customer_id == first.user.customer_id
+    # they sign in to the new account, with its password
+    tokens = login(APIClient(), User.objects.get(pk=added.json()["id"]), "New-Dealer-2026!")
+    assert tokens["access"]
+    # the first dealer cannot bring the old account back while the address is live elsewhere
+    again = first.post(
+        "/api/v1/company/users", {"email": person.email, "role": "viewer", "first_name": "X"}
+    )
+    assert again.status_code == 400 and "email" in again.json()["errors"]
+    assert User.objects.get(pk=person.pk).is_deleted

@@ -39,6 +39,7 @@ from apps.accounts.services.auth import (
     tokens_revoke_all,
 )
 from apps.accounts.services.two_factor import two_factor_reset
+from apps.accounts.services.users import email_taken
 from apps.core.net import client_ip, user_agent
 
 # --- Users ----------------------------------------------------------------------------------
@@ -54,7 +55,7 @@ class UserCreationForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        if email_taken(email):
             raise forms.ValidationError(gettext("A user with this e-mail already exists."))
         return email
 

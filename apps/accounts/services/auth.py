@@ -155,7 +155,12 @@ def auth_check_credentials(
 def auth_check_password(*, email: str, password: str, ip: str | None, user_agent: str) -> User:
     """The first step of a sign-in: the lockouts, the password, the account's refusals."""
     typed = (email or "").strip().lower()
-    user = User.objects.select_related("customer").filter(email__iexact=typed).first()
+    user = (
+        User.objects.select_related("customer")
+        .filter(email__iexact=typed)
+        .order_by("is_deleted", "-pk")  # the live account before a removed one
+        .first()
+    )
     email = lockout.login_email(typed, user)  # the account's own address when one matched
     login_refuse_when_locked(email=email, ip=ip, user_agent=user_agent)
     if user is None:

@@ -91,7 +91,11 @@ def customer_register(
 
     with transaction.atomic():
         registrations_expired_remove(email=email, tax_number=tax_number)
-        existing = User.objects.select_related("customer").filter(email__iexact=email).first()
+        existing = (
+            User.objects.select_related("customer")
+            .filter(email__iexact=email, is_deleted=False)  # a removed user's is free
+            .first()
+        )
         if existing is not None:
             _email_known(existing, may_mail=may_mail, event=event)
             return None

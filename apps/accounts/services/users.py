@@ -34,7 +34,8 @@ def user_sync_role_group(*, user: User) -> None:
 
 
 def email_taken(email: str) -> bool:
-    return User.objects.filter(email__iexact=email.strip()).exists()
+    """A live account has this address (a removed user's does not hold it)."""
+    return User.objects.filter(email__iexact=email.strip(), is_deleted=False).exists()
 
 
 def _check_password(password: str | None, user: User, field: str) -> None:
