@@ -481,3 +481,18 @@ def test_a_person_removed_from_one_dealer_can_be_added_at_another(dealer_client,
     )
     assert again.status_code == 400 and "email" in again.json()["errors"]
     assert User.objects.get(pk=person.pk).is_deleted
+
+
+def test_a_person_removed_from_a_dealer_can_register_a_company(
+    dealer_client, api_client, django_capture_on_commit_callbacks
+):
+    from tests.accounts.test_registration_verification import body
+
+    first = dealer_client("owner")
+    person = DealerUserFactory(customer=first.user.customer, role="purchasing")
+    assert first.delete(f"/api/v1/company/users/{person.pk}").status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api_client.post("/api/v1/auth/register", body(email=person.email), format="json")
+    assert answer.status_code == 202
+    new = User.objects.get(email__iexact=person.email, is_deleted=False)
+    assert new.pk != person.pk and new.customer.status == "unverified"
