@@ -33,6 +33,7 @@ from apps.core.counters import (
     counter_incr,
     counter_set,
 )
+from apps.core.text import email_typed
 
 # failed logins that count: the API's wrong passwords, the admin's failed session logins, the
 # admin's wrong two-factor codes and the wrong SMS codes of a sign-in (an API login refused
@@ -57,7 +58,7 @@ def login_email(typed: str, user=None) -> str:
 def login_email_lookup(typed: str) -> str:
     """``login_email`` for a sign-in that has not loaded the account (the admin's)."""
     stored = (
-        User.objects.filter(email__iexact=(typed or "").strip())
+        User.objects.filter(email__iexact=email_typed(typed))
         .order_by("is_deleted", "-pk")
         .values_list("email", flat=True)
     )

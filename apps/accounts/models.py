@@ -27,6 +27,7 @@ from apps.accounts.validators import (
 )
 from apps.core.models import AuditedModel, SoftDeleteModel, TimeStampedModel
 from apps.core.money import money_text
+from apps.core.text import email_address
 
 
 class Tier(models.TextChoices):
@@ -274,7 +275,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra):
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=email_address(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -391,7 +392,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self):
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        try:
+            self.email = email_address(self.email)
+        except ValueError as exc:
+            raise DjangoValidationError({"email": [str(exc)]}) from None
 
     def validate_unique(self, exclude=None):
         # the e-mail is checked once, whatever its case, by its constraint (below): not also

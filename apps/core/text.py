@@ -15,6 +15,7 @@ from collections.abc import Callable
 from inspect import signature
 from typing import Any
 
+import idna
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.functional import keep_lazy_text
 from django.utils.translation import get_language, gettext_lazy
@@ -351,3 +352,44 @@ def capfirst_localized() -> None:
 
     filter_function = defaultfilters.register.filter("capfirst", capfirst_filter, is_safe=True)
     defaultfilters.capfirst = filter_function
+
+
+def email_address(text: str) -> str:
+    """An e-mail address as typed, in the one form it is stored, compared and sent to: NFKC
+    (a full-width ``ｄ`` is ``d``), trimmed, the domain in its ASCII (IDNA 2008, UTS 46) form,
+    all in lower case; a Turkish ``İ`` is an ``i`` (caps lock on a Turkish keyboard), and so
+    is an ``ı`` before the @. ``ValueError`` with a message for an invisible character anywhere or a
+    letter beyond ASCII before the @: ``viewer@demo002.example.com`` followed by a zero-width
+    space, or ``fi̇nance@`` (an i and a combining dot), looked like another user's address and
+    reached that user's mailbox."""
+    address = unicodedata.normalize("NFKC", text or "").strip()
+    for char in address:
+        if not char.isprintable() or _IGNORABLE.match(char) or char.isspace():
+            raise ValueError(
+                _("An e-mail address cannot hold invisible characters or spaces (U+%(code)04X).")
+                % {"code": ord(char)}
+            )
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(_("Enter a valid e-mail address."))
+    local = local.replace("İ", "I").replace("ı", "i")
+    # UTS 46 lower-cases İ to an i with a combining dot (another domain, which no Turkish
+    # registry takes): in a Turkish name it is the capital of i
+    domain = domain.replace("İ", "i")
+    if not local.isascii():
+        raise ValueError(_("Before the @: only Latin letters without accents, digits and signs."))
+    try:
+        domain = idna.encode(domain.rstrip("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise ValueError(_("This is not a valid e-mail domain.")) from None
+    return f"{local}@{domain}".lower()
+
+
+def email_typed(text: str) -> str:
+    """An address typed to sign in or to ask for a link, in the form addresses are stored
+    (``email_address``), or as typed in lower case when it is no address we would store (it
+    then matches nobody)."""
+    try:
+        return email_address(text)
+    except ValueError:
+        return (text or "").strip().lower()

@@ -496,3 +496,57 @@ def test_a_person_removed_from_a_dealer_can_register_a_company(
     assert answer.status_code == 202
     new = User.objects.get(email__iexact=person.email, is_deleted=False)
     assert new.pk != person.pk and new.customer.status == "unverified"
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("{local}@ｄemo.example.com", "taken"),  # a full-width d: the same address
+        ("{LOCAL}@DEMO.EXAMPLE.COM", "taken"),
+        ("{local}@demo.example.com\u200b", "invisible"),  # a zero-width space after it
+        ("{local}@demo\u00ad.example.com", "invisible"),  # a soft hyphen in it
+        ("{local_tr}@demo.example.com", "taken"),  # a Turkish caps lock's İ: an i
+    ],
+)
+def test_an_address_that_is_another_users_in_disguise_is_refused(dealer_client, typed, problem):
+    """Each of these was stored as typed (201) and its invitation went to the other company's
+    user: one person then had an account in two companies."""
+    theirs = DealerUserFactory(email="finance@demo.example.com", role="finance")
+    client = dealer_client("owner")
+    email = typed.format(local="finance", LOCAL="FINANCE", local_tr="FİNANCE")
+    response = client.post(
+        "/api/v1/company/users", {"email": email, "role": "viewer", "first_name": "X"}
+    )
+    assert response.status_code == 400, response.content
+    message = response.json()["errors"]["email"][0]
+    expected = {
+        "taken": "A user with this e-mail already exists.",
+        "invisible": "An e-mail address cannot hold invisible characters or spaces",
+    }[problem]
+    assert message.startswith(expected)
+    assert list(User.objects.filter(customer=client.user.customer, role="viewer")) == []
+    assert User.objects.filter(email__iexact="finance@demo.example.com").get() == theirs
+
+
+def test_an_international_domain_is_stored_as_mail_servers_read_it_and_signs_in_either_way(
+    dealer_client,
+):
+    client = dealer_client("owner")
+    created = client.post(
+        "/api/v1/company/users",
+        {
+            "email": "Satış@İşyeri.com.tr".replace("Satış", "SATIS"),
+            "role": "viewer",
+            "first_name": "X",
+            "password": "Yeni-Kullanici-2026!",
+        },
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["email"] == "satis@xn--iyeri-jdb.com.tr"
+    for typed in ("satis@işyeri.com.tr", "SATİS@XN--IYERI-JDB.COM.TR", " satis@İşyeri.com.tr "):
+        answer = APIClient().post(
+            "/api/v1/auth/token",
+            {"email": typed, "password": "Yeni-Kullanici-2026!"},
+            format="json",
+        )
+        assert answer.status_code == 200, (typed, answer.content)

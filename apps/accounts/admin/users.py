@@ -41,6 +41,7 @@ from apps.accounts.services.auth import (
 from apps.accounts.services.two_factor import two_factor_reset
 from apps.accounts.services.users import email_taken
 from apps.core.net import client_ip, user_agent
+from apps.core.text import email_address
 
 # --- Users ----------------------------------------------------------------------------------
 
@@ -54,7 +55,10 @@ class UserCreationForm(forms.ModelForm):
         fields = ("email", "first_name", "last_name")
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
+        try:
+            email = email_address(self.cleaned_data["email"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
         if email_taken(email):
             raise forms.ValidationError(gettext("A user with this e-mail already exists."))
         return email

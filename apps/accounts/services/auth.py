@@ -41,6 +41,7 @@ from apps.accounts.models import AuthEvent, Customer, CustomerStatus, SmsLoginCo
 from apps.accounts.throttling import AccountEmailThrottle
 from apps.accounts.two_factor import two_factor_applies
 from apps.core.exceptions import NotAllowed, NotAuthenticated, ValidationError
+from apps.core.text import email_typed
 from apps.notifications.services import (
     customer_language,
     email_notify,
@@ -154,7 +155,7 @@ def auth_check_credentials(
 
 def auth_check_password(*, email: str, password: str, ip: str | None, user_agent: str) -> User:
     """The first step of a sign-in: the lockouts, the password, the account's refusals."""
-    typed = (email or "").strip().lower()
+    typed = email_typed(email)  # a Turkish caps lock's VİEWER@ is viewer@
     user = (
         User.objects.select_related("customer")
         .filter(email__iexact=typed)
@@ -482,7 +483,7 @@ def password_reset_deliver(*, email: str, ip: str | None, user_agent: str = "") 
     """The queued half of a reset request (``accounts.password_reset_send``): e-mail a
     time-limited link when the address belongs to an active user and has not had
     PASSWORD_RESET_PER_ADDRESS e-mails already. True when a link was queued."""
-    email = (email or "").strip().lower()
+    email = email_typed(email)
     user = User.objects.filter(email__iexact=email, is_active=True, is_deleted=False).first()
     allowed = AccountEmailThrottle(email, scope="password_reset").allows_another()
     if user is None:

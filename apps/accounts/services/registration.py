@@ -48,6 +48,7 @@ from apps.accounts.tokens import email_verification_token_generator
 from apps.accounts.validators import normalize_tax_number
 from apps.core.exceptions import ValidationError
 from apps.core.links import portal_link
+from apps.core.text import email_address
 from apps.notifications.services import (
     REGISTRATION_TEMPLATE,
     email_notify,
@@ -72,7 +73,10 @@ def customer_register(
     ``unverified`` company, or None when the e-mail or tax number was already known (the
     caller answers the same either way). Bad input raises ValidationError (400) first."""
     _require_consents(consents or {})
-    email = User.objects.normalize_email(owner["email"].strip()).lower()
+    try:
+        email = email_address(owner["email"])
+    except ValueError as exc:
+        raise ValidationError({"owner.email": [str(exc)]}) from None
     tax_number = normalize_tax_number(company["tax_number"])
     applicant = User(
         email=email,

@@ -16,6 +16,7 @@ from apps.accounts.models import Customer, DealerRole, User
 from apps.accounts.roles import DEALER_ROLE_GROUPS
 from apps.accounts.services.auth import password_link_send, tokens_revoke_all
 from apps.core.exceptions import Conflict, NotFound, ValidationError
+from apps.core.text import email_address
 from apps.notifications.sms import normalize_phone
 
 
@@ -67,7 +68,10 @@ def user_create_for_company(
     one through the password-reset e-mail (an invitation). The e-mail of a user removed from
     the same company brings that user back (their history stays theirs) with what is given
     here and a new password or invitation: removing someone is not forever."""
-    email = User.objects.normalize_email(email.strip()).lower()
+    try:
+        email = email_address(email)
+    except ValueError as exc:
+        raise ValidationError({email_field: [str(exc)]}) from None
     if role not in DealerRole.values:
         raise ValidationError({"role": [_("Unknown role.")]})
     removed = User.objects.filter(email__iexact=email, customer=customer, is_deleted=True).first()
