@@ -13,7 +13,7 @@ from django.utils import translation
 from apps.accounts.admin.scoping import sees_every_dealer
 from apps.core.links import portal_link
 from apps.notifications.services import customer_language, email_notify
-from apps.quotes.models import Quote
+from apps.quotes.models import Quote, QuoteStatus
 
 
 def _sales_contacts(quote: Quote) -> list:
@@ -42,6 +42,7 @@ def _context(quote: Quote) -> dict:
         "company_name": quote.customer.name,
         "customer_code": quote.customer.code,
         "version": quote.version,
+        "declined": quote.status == QuoteStatus.DECLINED,  # whatever an earlier version said
         "valid_until": quote.valid_until.isoformat() if quote.valid_until else "",
         "note": quote.note,
         "staff_note": quote.staff_note,
@@ -52,7 +53,9 @@ def _context(quote: Quote) -> dict:
                 "sku": line.sku,
                 "name": line.name,
                 "quantity": line.quantity,
-                "unit_net": f"{line.unit_net:.2f}" if line.unit_net is not None else "",
+                # all four places: the mail's ``amount`` shows a third and fourth when they
+                # are not zero, as the order placed at this price will charge them
+                "unit_net": f"{line.unit_net:.4f}" if line.unit_net is not None else "",
             }
             for line in quote.lines.all()
         ],

@@ -544,3 +544,26 @@ def test_a_quote_holds_at_most_a_year(shop):
     assert list(refused.value.errors) == ["valid_until"]
     sent = quote_answer(quote=quote, by=None, prices=prices, valid_until=a_year)
     assert sent.valid_until == a_year
+
+
+def test_the_quote_e_mails_give_the_price_as_quoted_and_a_decline_as_a_decline(
+    shop, django_capture_on_commit_callbacks
+):
+    """The e-mail rounded 199.9999 to 200.00 (the order is placed at 199.9999), and a quote
+    declined after a draft with a date arrived as "Your quote ... is ready"."""
+    from apps.quotes.services import quote_decline
+
+    number = ask(shop.owner).json()["number"]
+    with django_capture_on_commit_callbacks(execute=True):
+        answer(number, {"A-1": D("199.9999")})
+    sent = mail.outbox[-1]
+    assert "199,9999" in sent.body and "200,00" not in sent.body  # the dealer's Turkish
+    assert "199,9999" in sent.alternatives[0][0]
+
+    other = ask(shop.owner).json()["number"]
+    answer(other, {"A-1": D("95")}, send=False)  # a draft, with a date
+    with django_capture_on_commit_callbacks(execute=True):
+        quote_decline(quote=Quote.objects.get(number=other), by=None, reason="Stok yok")
+    declined = mail.outbox[-1]
+    assert other in declined.subject and "hazır" not in declined.subject
+    assert "Stok yok" in declined.body
