@@ -79,7 +79,7 @@ def test_due_soon_and_overdue_invoices_are_reminded_once_per_stage(
     assert set(mails.values_list("status", flat=True)) == {"sent"}
     # a dealer the ERP created reads what the portal speaks (PORTAL_LANGUAGE_CODE, Turkish)
     assert {m.subject.split(":")[0] for m in mails} == {
-        "Vadesi yaklaşan faturalar",
+        "Vadesi yaklaşan fatura",  # one invoice
         "Vadesi geçmiş faturalar",
     }
 
@@ -122,6 +122,38 @@ def test_the_reminder_is_in_the_dealers_language_with_the_amounts(
     assert f"vade {due_text}" in message.body and due.isoformat() not in message.body
     assert message.subject.startswith("Vadesi geçmiş") and "120,00 TRY" in message.subject
     assert "/portal/invoices/" in message.body  # the portal's invoices, not the start page
+
+
+def test_a_reminder_names_what_is_past_due_in_all_and_counts_days_as_english_does(
+    erp, dealer, mailoutbox, django_capture_on_commit_callbacks, time_machine
+):
+    """A dealer owing 120.00 past due got a reminder of a newer overdue invoice whose
+    "Open in total" (and subject) said 120.00: the invoices of that run only. And "(in 1
+    days)"."""
+    Notification.objects.create(  # the company registered in English
+        channel="email",
+        to="x@bayi.test",
+        template="accounts/registration_verify",
+        language="en",
+        customer=dealer,
+        status="sent",
+    )
+    first = _send(erp, 1, -10)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_reminders_send()
+    _send(erp, 2, -1)  # overdue since yesterday
+    _send(erp, 3, 1)  # due tomorrow
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payment_reminders_send() == {"due_soon": 1, "overdue": 1}
+    mails = [m for m in mailoutbox if "owner@bayi.test" in m.to]
+    overdue = next(m for m in mails if m.subject.startswith("Overdue"))
+    assert overdue.subject == "Overdue invoices: 240.00 TRY"  # both, the first one included
+    assert "(1 day ago)" in overdue.body and first not in overdue.body
+    assert "Open on this invoice: 120.00 TRY." in overdue.body
+    assert "Past due on your account in all: 240.00 TRY." in overdue.body
+    soon = next(m for m in mails if m.subject.startswith("Invoice due soon"))
+    assert "(in 1 day)" in soon.body and "days" not in soon.body
 
 
 @pytest.mark.django_db(transaction=True)

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from apps.core.clock import business_today
 from apps.core.links import portal_link
 from apps.finance.models import Invoice, PaymentReminder
-from apps.finance.selectors import finance_contacts, invoice_queryset
+from apps.finance.selectors import finance_contacts, invoice_queryset, overdue_total
 from apps.notifications.services import customer_language, email_notify, sms_notify
 
 Stage = PaymentReminder.Stage
@@ -108,7 +108,9 @@ def _notify(customer, invoices: list[Invoice], stage: str, today: datetime.date)
         "stage": stage,
         "distributor": settings.COMPANY_NAME,
         "currency": settings.CURRENCY,
-        "total": f"{sum(i.open_amount for i in invoices):.2f}",
+        "total": f"{sum(i.open_amount for i in invoices):.2f}",  # of the invoices named
+        # what the dealer owes past due in all (the invoices named may be the newest only)
+        "overdue": f"{overdue_total(customer=customer, today=today):.2f}",
         "count": len(invoices),
         "portal_url": portal_link("invoices"),
         "invoices": [
