@@ -11,6 +11,7 @@ from apps.integrations.paynet_simulator import serve
 
 
 class Command(OneLineErrorsCommand):
+    log_to_stdout = True  # a server: its log is what it prints
     help = (
         "Run a loopback simulator of the Paynet payment gateway API (hosted card and 3-D Secure "
         "pages included) for the tests and the demo. Never for production: it accepts any "

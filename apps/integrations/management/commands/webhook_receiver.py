@@ -27,6 +27,7 @@ DEFAULT_PORT = 8766
 
 
 class Command(OneLineErrorsCommand):
+    log_to_stdout = True  # a server: its log is what it prints
     help = (
         "Run a loopback webhook receiver that checks each signature (with --secret, or the "
         "secrets of the endpoints registered at its address) and writes a line per event. "
