@@ -578,7 +578,8 @@ def test_an_answer_for_another_amount_is_refused_and_finance_is_alerted(
     assert payment.reference in caplog.text
     alert = Notification.objects.get(template="finance/payment_alert")
     assert alert.to == "finance@distributor.test"
-    assert any(payment.reference in m.subject for m in mail.outbox)
+    sent = next(m for m in mail.outbox if payment.reference in m.subject)
+    assert "reports 240.00 ₺ for reference" in sent.body and "the payment is 24.00 ₺" in sent.body
 
 
 def test_a_gateway_that_does_not_answer_the_return_leaves_the_payment_pending(
@@ -794,7 +795,11 @@ def test_an_order_cancelled_after_its_card_paid_it_is_flagged_for_finance(
     payment.refresh_from_db()
     assert payment.status == "succeeded" and payment.needs_review
     assert order.number in payment.message and "on your account" in payment.message
-    assert any(payment.reference in m.body for m in mail.outbox)
+    alert = next(m for m in mail.outbox if payment.reference in m.body)
+    # finance reads what to do, in its words; the amount as money is written
+    assert "for 240.00 TRY needs a person" in alert.body
+    assert "the amount stays on the dealer's account" in alert.body
+    assert "your account" not in alert.body
     assert [e.amount for e in ledger(shop.customer)] == [D("-240.00")]
 
 

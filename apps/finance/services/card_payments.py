@@ -538,15 +538,17 @@ def _fail(payment: CardPayment, message: str) -> CardPayment:
 
 
 def _refuse_mismatch(payment: CardPayment, checked: Checked) -> CardPayment:
-    problem = _(
-        "The gateway reports %(amount)s for reference %(reference)s; the payment is "
-        "%(expected)s for %(ours)s."
-    ) % {
-        "amount": checked.amount,
-        "reference": checked.reference or "-",
-        "expected": payment.amount,
-        "ours": payment.reference,
-    }
+    def problem() -> str:
+        return _(
+            "The gateway reports %(amount)s for reference %(reference)s; the payment is "
+            "%(expected)s for %(ours)s."
+        ) % {
+            "amount": money_text(checked.amount) if checked.amount is not None else "-",
+            "reference": checked.reference or "-",
+            "expected": money_text(payment.amount),
+            "ours": payment.reference,
+        }
+
     # failed already without a review (reconciliation found nothing yet): flagged all the
     # same, since the gateway holds money for it now
     with transaction.atomic():
@@ -561,7 +563,7 @@ def _refuse_mismatch(payment: CardPayment, checked: Checked) -> CardPayment:
     logger.error(
         "card payment %s refused: %s (gateway transaction %s)",
         payment.reference,
-        problem,
+        problem(),
         checked.xact_id,
     )
     _alert(locked, problem=problem, xact_id=checked.xact_id)
@@ -612,15 +614,46 @@ def _succeed(payment: CardPayment, checked: Checked) -> CardPayment:
                     else paid_after_confirm_message()
                 )
                 locked.needs_review = True
-                _alert(locked, problem=locked.message, xact_id=locked.xact_id)
+                cancelled = order.status == OrderStatus.CANCELLED
+                _alert(
+                    locked,
+                    problem=lambda: _paid_late_for_staff(order.number, cancelled=cancelled),
+                    xact_id=locked.xact_id,
+                )
         locked.save()
         payment_succeeded_emit(locked)
         return locked
 
 
-def _alert(payment: CardPayment, *, problem: str, xact_id: str) -> None:
+def _paid_late_for_staff(
+    order_number: str, *, cancelled: bool = False, cancelled_after: bool = False
+) -> str:
+    """What finance reads of a card payment whose order no longer takes it (the dealer reads
+    ``paid_after_cancel_message``, ``paid_after_confirm_message`` or
+    ``cancelled_after_paid_message``)."""
+    if cancelled_after:
+        text = _(
+            "Order %(n)s was cancelled after this card payment paid it: the amount stays on "
+            "the dealer's account. Refund it, or agree with the dealer what it pays."
+        )
+    elif cancelled:
+        text = _(
+            "Order %(n)s was cancelled before the bank confirmed this payment: the amount is "
+            "booked on the dealer's account. Refund it, or agree with the dealer what it pays."
+        )
+    else:
+        text = _(
+            "Order %(n)s was confirmed by other means before the bank confirmed this payment: "
+            "the amount is booked on the dealer's account. Refund it, or agree with the dealer "
+            "what it pays."
+        )
+    return text % {"n": order_number}
+
+
+def _alert(payment: CardPayment, *, problem, xact_id: str) -> None:
     """E-mail finance (``PAYMENT_ALERT_EMAILS``, else the Finance Managers) about a payment
-    that needs a person."""
+    that needs a person; ``problem`` is the text, or a function writing it in the staff's
+    language."""
     recipients = list(settings.PAYMENT_ALERT_EMAILS) or list(
         get_user_model()
         .objects.filter(is_active=True, is_staff=True, groups__name="Finance Manager")
@@ -628,15 +661,15 @@ def _alert(payment: CardPayment, *, problem: str, xact_id: str) -> None:
         .values_list("email", flat=True)
         .distinct()
     )
-    context = {
-        "reference": payment.reference,
-        "dealer": f"{payment.customer.code} {payment.customer.name}",
-        "amount": f"{payment.amount:.2f}",
-        "currency": payment.currency,
-        "problem": str(problem),
-        "xact_id": xact_id,
-    }
     with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "reference": payment.reference,
+            "dealer": f"{payment.customer.code} {payment.customer.name}",
+            "amount": f"{payment.amount:.2f}",
+            "currency": payment.currency,
+            "problem": problem() if callable(problem) else str(problem),
+            "xact_id": xact_id,
+        }
         for email in recipients:
             email_notify(
                 template="finance/payment_alert",
@@ -678,7 +711,11 @@ def card_payments_order_cancelled(sender, order, **kwargs) -> None:
         payment.needs_review = True
         payment.message = cancelled_after_paid_message(order.number)
         payment.save(update_fields=["needs_review", "message"])
-        _alert(payment, problem=payment.message, xact_id=payment.xact_id)
+        _alert(
+            payment,
+            problem=lambda: _paid_late_for_staff(order.number, cancelled_after=True),
+            xact_id=payment.xact_id,
+        )
     if paid:  # the money waited for the order's invoice: now it pays the oldest debts
         ledger_settle(customer_ids=[order.customer_id])
 
