@@ -137,7 +137,7 @@ def test_the_dealer_disputes_with_a_reason_and_its_own_balance(owner):
 
 
 def test_an_entry_dated_into_an_open_confirmations_period_restates_it(
-    owner, integration_client, staff_client
+    owner, integration_client, staff_client, mailoutbox, django_capture_on_commit_callbacks
 ):
     """An ERP invoice dated back into the period arrives after the confirmation was sent:
     before anyone confirms the old figure, the confirmation states the ledger's balance
@@ -156,7 +156,9 @@ def test_an_entry_dated_into_an_open_confirmations_period_restates_it(
     Notification.objects.all().delete()
 
     late = h.invoice(number="ABC2026000000031", issue_date="2026-08-15", due_date="2026-09-15")
-    assert h.post(integration_client(), h.INVOICES, [late])["created"] == 1
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert h.post(integration_client(), h.INVOICES, [late])["created"] == 1
     after = h.invoice(number="ABC2026000000032", issue_date="2026-10-10", due_date="2026-11-10")
     assert h.post(integration_client(), h.INVOICES, [after])["created"] == 1
 
@@ -167,6 +169,10 @@ def test_an_entry_dated_into_an_open_confirmations_period_restates_it(
     assert owner.get(f"{URL}/{confirmation.pk}").json()["balance"] == str(confirmation.balance)
     mails = Notification.objects.filter(template="finance/balance_confirmation")
     assert mails.count() == 1  # the corrected figure, once: the later invoice changed nothing
+    # it says it corrects the earlier one, and what that said: the reader must tell which counts
+    (corrected,) = [m for m in mailoutbox if owner.user.email in m.to]
+    assert corrected.subject.startswith("Düzeltilmiş mutabakat")
+    assert "önceki e-postamızı düzeltir" in corrected.body and "600,00 TRY" in corrected.body
     answered.refresh_from_db()
     assert (answered.status, answered.balance) == ("confirmed", D("0.00"))  # as answered
     entry = LogEntry.objects.get_for_object(confirmation).filter(changes__has_key="balance")

@@ -76,7 +76,9 @@ def confirmation_send(*, customer: Customer, as_of: datetime.date, by=None) -> B
     return confirmation
 
 
-def _notify(confirmation: BalanceConfirmation) -> None:
+def _notify(confirmation: BalanceConfirmation, *, earlier: Decimal | None = None) -> None:
+    """E-mail the confirmation to the dealer's finance contacts; ``earlier``: the figure an
+    earlier e-mail gave, which this one corrects (the reader must tell which one counts)."""
     customer = confirmation.customer
     language = customer_language(customer)
     year_start = confirmation.as_of.replace(month=1, day=1)
@@ -84,6 +86,7 @@ def _notify(confirmation: BalanceConfirmation) -> None:
         "id": confirmation.pk,
         "as_of": confirmation.as_of.isoformat(),
         "balance": f"{confirmation.balance:.2f}",
+        "earlier": f"{earlier:.2f}" if earlier is not None else "",
         "owes": confirmation.balance > 0,
         "currency": settings.CURRENCY,
         "respond_by": confirmation.respond_by.isoformat(),
@@ -201,12 +204,13 @@ def confirmations_restate(*, customer_ids) -> list[BalanceConfirmation]:
         balance = balance_as_of(confirmation.customer, confirmation.as_of)
         if balance == confirmation.balance:
             continue
+        earlier = confirmation.balance
         confirmation.balance = balance
         confirmation.respond_by = business_today() + datetime.timedelta(
             days=settings.BALANCE_CONFIRMATION_DAYS
         )
         confirmation.save(update_fields=["balance", "respond_by"])  # audited: old and new
-        _notify(confirmation)
+        _notify(confirmation, earlier=earlier)
         restated.append(confirmation)
     return restated
 
