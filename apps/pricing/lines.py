@@ -104,14 +104,15 @@ def lines_price(*, customer, pairs: Sequence[tuple[Product, int]]) -> list[Price
         for code, message in quantity_problems(product, quantity):
             line.problems.append({"code": code, "message": message})
         if line.available < quantity:
-            line.problems.append(
-                {
-                    "code": "out_of_stock",
-                    # the number the catalog shows (capped): never the exact stock above it
-                    "message": _("Only %(n)d available.")
-                    % {"n": stock_display(line.available)["available"]},
-                }
+            shown = stock_display(line.available)["available"]
+            # the number the catalog shows (capped): never the exact stock above it, and
+            # never "only 100" where more than 100 would go through
+            message = (
+                _("Only %(n)d available.")
+                if shown >= line.available
+                else _("More than %(n)d available, but fewer than you asked for.")
             )
+            line.problems.append({"code": "out_of_stock", "message": message % {"n": shown}})
         lines.append(line)
     return lines
 

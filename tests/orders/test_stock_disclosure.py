@@ -58,3 +58,18 @@ def test_a_cart_line_above_the_stock_does_not_tell_the_exact_stock(shop):
     assert line["stock"]["available"] == 100
     assert [p["code"] for p in line["problems"]] == ["out_of_stock"]
     assert "260" not in json.dumps(line) and "100" in line["problems"][0]["message"]
+
+
+def test_the_carts_problem_does_not_say_only_the_cap_where_more_would_go(shop):
+    """620 free, 5,000 asked: "Only 100 available." led the dealer to order 100."""
+    shop.product("BIG-1", stock=620)
+    shop.product("FEW-1", stock=2)
+    for sku, quantity in (("BIG-1", 5000), ("FEW-1", 5)):
+        assert shop.owner.post(
+            "/api/v1/cart/items", {"sku": sku, "quantity": quantity}
+        ).status_code in (200, 201)
+    lines = shop.owner.get("/api/v1/cart", HTTP_ACCEPT_LANGUAGE="en").json()["lines"]
+    problems = {line["sku"]: [p["message"] for p in line["problems"]] for line in lines}
+    assert problems["BIG-1"] == ["More than 100 available, but fewer than you asked for."]
+    assert problems["FEW-1"] == ["Only 2 available."]
+    assert "620" not in json.dumps(lines)
