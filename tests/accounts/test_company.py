@@ -1,5 +1,6 @@
 """company, company/users and company/addresses: roles, owner rules and field-level safety."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -118,6 +119,36 @@ def test_a_sub_user_without_password_gets_an_invitation(
     assert response.status_code == 201
     assert [m.to for m in mailoutbox] == [["inv@example.com"]]
     assert "token=" in mailoutbox[0].body
+
+
+def test_a_switched_off_users_link_sets_no_password(
+    dealer_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The invitation of a user switched off meanwhile set the password (204): whoever held
+    the link held the account the day it was switched on. A user added switched off is sent
+    no invitation at all."""
+    client = dealer_client("owner")
+    with django_capture_on_commit_callbacks(execute=True):
+        added = client.post("/api/v1/company/users", {"email": "inv@example.com", "role": "viewer"})
+    link = re.search(r"uid=([\w-]+)&token=([\w-]+)", mailoutbox[0].body)
+    user = User.objects.get(pk=added.json()["id"])
+    assert client.patch(f"/api/v1/company/users/{user.pk}", {"is_active": False}).status_code == 200
+    confirm = APIClient().post(
+        "/api/v1/auth/password-reset/confirm",
+        {"uid": link.group(1), "token": link.group(2), "new_password": "Sifre-Yeni-2026!"},
+        format="json",
+    )
+    assert confirm.status_code == 400 and "token" in confirm.json()["errors"]
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        off = client.post(
+            "/api/v1/company/users",
+            {"email": "later@example.com", "role": "viewer", "is_active": False},
+        )
+    assert off.status_code == 201 and mailoutbox == []
 
 
 def test_duplicate_email_answers_400(dealer_client):

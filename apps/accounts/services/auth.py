@@ -571,7 +571,13 @@ def password_reset_confirm(
     *, uid: str, token: str, new_password: str, ip: str | None, user_agent: str = ""
 ) -> User:
     user = user_from_uid(uid)
-    if user is None or not default_token_generator.check_token(user, token):
+    # a switched-off user's link sets nothing: whoever holds it would hold the account the
+    # day it is switched on again
+    if (
+        user is None
+        or not user.is_active
+        or not default_token_generator.check_token(user, token)
+    ):
         raise ValidationError({"token": [_("This reset link is invalid or has expired.")]})
     try:
         validate_password(new_password, user=user)

@@ -188,8 +188,11 @@ def user_remove_from_company(*, user: User, by: User) -> None:
 
 
 def user_invite(*, user: User) -> None:
-    """E-mail a new user a link to choose their password (after the transaction commits)."""
-    password_link_send(user=user, invite=True)
+    """E-mail a new user a link to choose their password (after the transaction commits). A
+    user added switched off gets none (a link could not be used): once switched on, they ask
+    for one with "Forgot password"."""
+    if user.is_active:
+        password_link_send(user=user, invite=True)
 
 
 def user_sms_login_set(*, user: User, enabled: bool, phone: str | None = None) -> User:
