@@ -12,6 +12,7 @@ Rules applied to every operation, so no view has to remember them:
 - An optional query parameter may be sent empty (``allowEmptyValue``): it is then absent.
 - A request body read by a ``StrictInputSerializer`` says ``additionalProperties: false``:
   the server refuses fields it does not know, so the schema says so.
+- A decimal string whose field has ``min_value`` 0 or more has no sign in its pattern.
 - A list body with a bound (``ListSerializer(max_length=...)``: the feeds' batch) says
   ``maxItems``.
 - Descriptions come from ``extend_schema(description=...)`` only, never from docstrings: a
@@ -123,6 +124,23 @@ class AutoSchema(BaseAutoSchema):
     def get_description(self):
         # docstrings are for engineers; API users get extend_schema(description=...)
         return ""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # a decimal string that may not be negative (``min_value`` 0 or more): its pattern
+        # allows no sign, as the server refuses one (a client generated from the schema sent
+        # order_limit "-1")
+        minimum = getattr(field, "min_value", None)
+        pattern = schema.get("pattern") if isinstance(schema, dict) else None
+        if (
+            isinstance(field, serializers.DecimalField)
+            and minimum is not None
+            and minimum >= 0
+            and isinstance(pattern, str)
+            and pattern.startswith("^-?")
+        ):
+            schema["pattern"] = "^" + pattern[len("^-?") :]
+        return schema
 
     def _override_parameter_names(self) -> set[str]:
         return {getattr(p, "name", None) for p in self.get_override_parameters()}

@@ -27,10 +27,12 @@ class StrictInputSerializer(serializers.Serializer):
     """An input serializer that refuses fields it does not know (400 naming them), so a
     client trying to write ``credit_limit`` or ``customer`` is told, not silently ignored.
     Fields listed in ``echo_fields`` (read-only parts of the output, such as ``id``) may be
-    sent back and are ignored; given the object's output as ``context["current"]``, an echoed
-    value that differs from it is refused (a client changing an e-mail is told it cannot, not
-    answered 200 with nothing changed). A JSON body's values have the schema's types: text is
-    a string (not a number) and a boolean ``true`` or ``false`` (not 0, 1 or "yes")."""
+    sent back and are ignored (not when ``context["creating"]``: a new object has no output
+    to echo, and an ``id`` sent to a create is refused, not ignored); given the object's
+    output as ``context["current"]``, an echoed value that differs from it is refused (a
+    client changing an e-mail is told it cannot, not answered 200 with nothing changed). A
+    JSON body's values have the schema's types: text is a string (not a number) and a
+    boolean ``true`` or ``false`` (not 0, 1 or "yes")."""
 
     echo_fields: tuple[str, ...] = ()
     default_error_messages = {
@@ -40,7 +42,8 @@ class StrictInputSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            known = set(self.fields) | set(self.echo_fields)
+            echoes = () if self.context.get("creating") else self.echo_fields
+            known = set(self.fields) | set(echoes)
             unknown = [name for name in data if name not in known]
             if unknown:
                 raise serializers.ValidationError(

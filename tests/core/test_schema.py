@@ -180,3 +180,26 @@ def test_the_schema_answers_a_refused_method_in_the_error_format(client, method)
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     assert body["code"] == "method_not_allowed" and isinstance(body["detail"], str)
+
+
+def test_a_decimal_that_may_not_be_negative_has_no_sign_in_its_pattern(schema):
+    """order_limit's pattern allowed "-1", which the server refuses (min_value 0): a client
+    generated from the schema sent it."""
+    components = schema["components"]["schemas"]
+    order_limit = components["CompanyUserCreateRequest"]["properties"]["order_limit"]
+    assert order_limit["pattern"].startswith("^\\d")
+    # a money field that may be negative (a ledger adjustment) keeps its sign
+    signed = [
+        prop["pattern"]
+        for component in components.values()
+        for prop in (component.get("properties") or {}).values()
+        if isinstance(prop, dict) and prop.get("format") == "decimal" and "pattern" in prop
+    ]
+    assert any(pattern.startswith("^-?") for pattern in signed)
+
+
+def test_a_create_refuses_an_id_it_would_have_ignored(dealer_client):
+    client = dealer_client("owner")
+    body = {"type": "shipping", "title": "Depo", "line1": "1", "city": "Ankara", "id": 5}
+    response = client.post("/api/v1/company/addresses", body, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["id"]

@@ -361,7 +361,7 @@ class CompanyAddressListView(ListModelMixin, DealerGenericAPIView):
         tags=["company"],
     )
     def post(self, request):
-        data = validated(s.AddressInputSerializer, request.data)
+        data = validated(s.AddressInputSerializer, request.data, context={"creating": True})
         address = address_services.address_create(
             customer=request.user.customer, data=data, by=request.user
         )

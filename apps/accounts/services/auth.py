@@ -573,11 +573,7 @@ def password_reset_confirm(
     user = user_from_uid(uid)
     # a switched-off user's link sets nothing: whoever holds it would hold the account the
     # day it is switched on again
-    if (
-        user is None
-        or not user.is_active
-        or not default_token_generator.check_token(user, token)
-    ):
+    if user is None or not user.is_active or not default_token_generator.check_token(user, token):
         raise ValidationError({"token": [_("This reset link is invalid or has expired.")]})
     try:
         validate_password(new_password, user=user)

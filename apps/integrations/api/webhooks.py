@@ -234,7 +234,7 @@ class WebhookEndpointListView(WebhookView):
         )
 
     def _create(self, request) -> Response:
-        data = self.valid(WebhookEndpointInputSerializer, request.data)
+        data = self.valid(WebhookEndpointInputSerializer, request.data, context={"creating": True})
         endpoint, secret = webhook_endpoint_create(api_key=self.api_key, **data)
         body = WebhookEndpointSerializer(endpoint).data | {"secret": secret}
         return Response(body, status=status.HTTP_201_CREATED)
