@@ -305,6 +305,15 @@ def test_create_dealer_user_for_a_pending_company_says_it_cannot_log_in_yet():
     assert User.objects.get(email="new@acme.example.com").is_active
 
 
+def test_create_dealer_user_refuses_a_rejected_company():
+    """It said the user could log in "once it is active", which a rejected company never is."""
+    CustomerFactory(code="NO01", status=CustomerStatus.REJECTED)
+    with pytest.raises(CommandError) as excinfo:
+        run("create_dealer_user", *_create_user_args(customer="NO01"))
+    assert str(excinfo.value) == "customer: NO01 was rejected; approve it first"
+    assert not User.objects.filter(email="new@acme.example.com").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [

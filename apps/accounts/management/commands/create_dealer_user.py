@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.core.validators import validate_email
 
 from apps.accounts.management.commands.create_api_key import error_line, text_option
-from apps.accounts.models import Customer, DealerRole, User
+from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
 from apps.accounts.services.users import user_create_for_company
 from apps.core.commands import OneLineErrorsCommand
 from apps.core.exceptions import DomainError
@@ -56,6 +56,8 @@ class Command(OneLineErrorsCommand):
         company = Customer.objects.filter(code=code).first()
         if company is None:
             raise CommandError(f"customer: no company with the code {customer!r}")
+        if company.status == CustomerStatus.REJECTED:  # it never becomes active: no one logs in
+            raise CommandError(f"customer: {company.code} was rejected; approve it first")
         generated = password is None
         if generated:
             password = generate_password()
