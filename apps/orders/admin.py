@@ -44,6 +44,7 @@ from apps.orders.services import (
     order_cancel,
     order_credit_approve,
     order_credit_reject,
+    order_payment_received,
     order_reference,
     order_set_status,
 )
@@ -66,6 +67,15 @@ class ReasonForm(forms.Form):
         label=_("reason"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept in the order's status history; the dealer sees it."),
+    )
+
+
+class PaidForm(forms.Form):
+    note = forms.CharField(
+        label=_("how it was paid"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text=_("Kept in the order's status history; the dealer sees it."),
     )
 
@@ -184,6 +194,7 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
     actions = (
         "approve_credit",
         "reject_credit",
+        "confirm_payment",
         "mark_processing",
         "mark_shipped",
         "mark_delivered",
@@ -421,6 +432,7 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
         available = self.get_actions(request)
         buttons = {
             "approve_credit": (S.CONFIRMED, gettext("Approve credit")),
+            "confirm_payment": (S.CONFIRMED, gettext("Confirm as paid…")),
             "reject_credit": (S.REJECTED, gettext("Reject credit…")),
             "mark_processing": (S.PROCESSING, gettext("Mark processing")),
             "mark_shipped": (S.SHIPPED, gettext("Mark shipped…")),
@@ -433,6 +445,8 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
                 continue
             credit = name in ("approve_credit", "reject_credit")
             if credit and order.status != S.AWAITING_CREDIT_APPROVAL:
+                continue
+            if name == "confirm_payment" and order.status != S.AWAITING_PAYMENT:
                 continue
             out.append((name, label))
         return out
@@ -549,6 +563,25 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
 
     def _set_status(self, request, order: Order, status: str, **kwargs):
         return order_set_status(order=order, status=status, actor=STAFF, by=request.user, **kwargs)
+
+    @admin.action(
+        description=_("Confirm selected orders as paid by other means…"),
+        permissions=["approve_credit"],
+    )
+    def confirm_payment(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            action="confirm_payment",
+            form_class=PaidForm,
+            title=gettext("Confirm as paid"),
+            question=gettext(
+                "These orders wait for a card payment. Confirm them as paid by other means "
+                "(a bank transfer)? Say how they were paid: the dealer sees it. Book the "
+                "money itself as a payment (the ERP's payments feed, or a ledger entry)."
+            ),
+            run=lambda order, note: order_payment_received(order=order, by=request.user, note=note),
+        )
 
     @admin.action(description=_("Mark selected orders processing"), permissions=["fulfilment"])
     def mark_processing(self, request, queryset):

@@ -611,3 +611,33 @@ def test_the_back_office_shows_the_systems_own_texts_in_the_staff_members_langua
     assert "Devir bakiyesi" in ledger and "Opening balance" not in ledger
     payment = client.get(reverse("admin:finance_cardpayment_change", args=[declined.pk]))
     assert "Banka ödemeyi reddetti: kartın süresi dolmuş." in payment.content.decode()
+
+
+def test_finance_confirms_an_order_paid_by_transfer_instead_of_card(staff_client, stocked):
+    """The state table lets staff confirm an order waiting for its card payment; the back
+    office offered no way to: a dealer who paid by bank transfer had to cancel and reorder."""
+    waiting = placed(stocked, payment_method="card")
+    assert waiting.status == S.AWAITING_PAYMENT
+    other = placed(stocked)  # on account: confirmed already
+    client = staff_client("Finance Manager")
+    page = client.get(order_url(waiting)).content.decode()
+    assert "Confirm as paid" in page
+    assert "Confirm as paid" not in client.get(order_url(other)).content.decode()
+
+    asked = act(client, "confirm_payment", [waiting])
+    assert asked.status_code == 200 and status(waiting) == S.AWAITING_PAYMENT  # asks first
+    assert "note" in asked.context["form"].fields
+    blank = act(client, "confirm_payment", [waiting], note="  ")
+    assert status(waiting) == S.AWAITING_PAYMENT and blank.context["form"].errors
+    done = act(client, "confirm_payment", [waiting, other], note="Havale, dekont 4411")
+    assert status(waiting) == S.CONFIRMED
+    said = texts(done)
+    assert any(other.number in m and "not waiting for a payment" in m for m in said)
+    change = waiting.status_history.order_by("-id").first()
+    assert (change.actor, change.note, change.changed_by.groups.first().name) == (
+        "staff",
+        "Havale, dekont 4411",
+        "Finance Manager",
+    )
+    # customer service may not
+    assert "confirm_payment" not in staff_client("Customer Service").get(ORDERS).content.decode()

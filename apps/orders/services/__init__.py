@@ -31,6 +31,7 @@ from apps.orders.services.transitions import (
     order_credit_approve,
     order_credit_reject,
     order_payment_confirmed,
+    order_payment_received,
     order_reject,
     order_set_status,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "order_credit_approve",
     "order_credit_reject",
     "order_payment_confirmed",
+    "order_payment_received",
     "order_place",
     "order_reference",
     "order_reject",

@@ -225,6 +225,22 @@ def order_payment_confirmed(*, order: Order, note: str = "") -> Order:
         )
 
 
+def order_payment_received(*, order: Order, by, note: str) -> Order:
+    """Finance staff confirm an order waiting for its card payment, paid by other means (a
+    bank transfer): ``note`` says how (kept in the history; the dealer sees it). A card
+    payment completing later is kept on the dealer's account and flagged for finance."""
+    note = _text(note, "note", required=True)
+    with transaction.atomic():
+        order = _locked(order)
+        if order.status != S.AWAITING_PAYMENT:
+            raise Conflict(
+                _("Order %(n)s is not waiting for a payment.") % {"n": order.number},
+                code="invalid_transition",
+                extra={"status": order.status, "allowed": []},
+            )
+        return _move(order, S.CONFIRMED, actor=STAFF, by=by, note=note)
+
+
 SHIPMENT_STATUSES = (S.PROCESSING, S.SHIPPED, S.DELIVERED)
 
 
