@@ -404,9 +404,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def validate_constraints(self, exclude=None):
         """The e-mail's case-insensitive constraint names the e-mail field (a constraint on
-        an expression would put its message above the form)."""
+        an expression would put its message above the form). Django leaves out a conditional
+        constraint whose condition names a field the form does not hold (``is_deleted``): the
+        e-mail among the live accounts is checked here then, or the save raised (a 500)."""
         try:
             super().validate_constraints(exclude=exclude)
+            if (
+                "email" not in (exclude or ())
+                and not self.is_deleted
+                and type(self)
+                .objects.filter(email__iexact=self.email, is_deleted=False)
+                .exclude(pk=self.pk)
+                .exists()
+            ):
+                raise DjangoValidationError({"email": [EMAIL_TAKEN]})
         except DjangoValidationError as exc:
             errors = exc.update_error_dict({})
             general = errors.pop(NON_FIELD_ERRORS, [])
