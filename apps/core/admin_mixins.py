@@ -121,12 +121,12 @@ class StatusHistoryInlineMixin:
     readonly_fields = fields
 
     @staticmethod
-    def note_shown(stored: str) -> str:
-        return stored
+    def note_shown(change) -> str:
+        return change.note
 
     @admin.display(description=_("note"))
     def note_text(self, obj) -> str:
-        return self.note_shown(obj.note)
+        return self.note_shown(obj)
 
     def _status(self, value: str) -> str:
         if not value:

@@ -198,6 +198,19 @@ class SystemTexts:
         numbered.sort(key=lambda item: -len(item[0]) - len(item[1]))
         self._numbered, self._fixed = numbered, fixed
 
+    def recognises(self, stored: str) -> bool:
+        """Is ``stored`` a text one of the writers makes, in any of ``LANGUAGES``?"""
+        if not stored:
+            return False
+        if self._fixed is None:
+            self._build()
+        if stored in self._fixed:
+            return True
+        return any(
+            stored.startswith(start) and stored.endswith(end) and len(stored) > len(start + end)
+            for start, end, _index in self._numbered
+        )
+
     def shown(self, stored: str) -> str:
         if not stored:
             return stored

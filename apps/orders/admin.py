@@ -39,7 +39,7 @@ from apps.core.exceptions import Conflict, DomainError
 from apps.core.money import money_text
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
-from apps.orders.notes import order_note_shown
+from apps.orders.notes import order_note_shown, status_note_shown
 from apps.orders.services import (
     order_cancel,
     order_credit_approve,
@@ -157,7 +157,7 @@ class OrderStatusChangeInline(StatusHistoryInlineMixin, ReadOnlyInline):
     model = OrderStatusChange
     statuses = OrderStatus
     verbose_name_plural = _("status history")
-    note_shown = staticmethod(order_note_shown)
+    note_shown = staticmethod(status_note_shown)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by", "api_key")

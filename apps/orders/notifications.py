@@ -73,13 +73,15 @@ def order_placed_notify(order: Order) -> None:
         )
 
 
-def order_status_notify(order: Order, *, note: str = "") -> None:
+def order_status_notify(order: Order, *, note: str = "", note_by_system: bool = False) -> None:
+    """E-mail the placing user the order's new status; ``note_by_system``: the system wrote
+    the note (it is then written again in the recipient's language; a person's as written)."""
     user = order.placed_by
     if order.status not in ANNOUNCED or user is None or not user.email or not user.is_active:
         return
     language = customer_language(order.customer)
     with translation.override(language):
-        context = {**_context(order), "note": note}
+        context = {**_context(order), "note": note, "note_by_system": note_by_system}
     email_notify(
         template="orders/order_status",
         to=user.email,

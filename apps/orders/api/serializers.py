@@ -23,7 +23,7 @@ from apps.orders.models import (
     RequisitionList,
     RequisitionListItem,
 )
-from apps.orders.notes import order_note_shown
+from apps.orders.notes import order_note_shown, status_note_shown
 from apps.orders.services.lists import MAX_LIST_ITEMS
 from apps.orders.services.placement import NOTE_MAX_LENGTH
 
@@ -143,7 +143,7 @@ class StatusChangeSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
         return fields
 
     def get_note(self, change) -> str:
-        return order_note_shown(change.note)
+        return status_note_shown(change)
 
     def get_from(self, change) -> str | None:
         return change.from_status or None

@@ -19,7 +19,12 @@ from apps.inventory.services import serials_for_sale, stock_commit_sale, stock_r
 from apps.orders.events import order_status_changed_emit
 from apps.orders.models import Order, OrderLine, OrderStatusChange
 from apps.orders.models import OrderStatus as S
-from apps.orders.notes import credit_approved_note, owner_approved_note, payment_received_note
+from apps.orders.notes import (
+    credit_approved_note,
+    is_system_note,
+    owner_approved_note,
+    payment_received_note,
+)
 from apps.orders.notifications import order_status_notify
 from apps.orders.services.placement import continue_chain, order_reference
 from apps.orders.signals import order_cancelled, order_delivered
@@ -86,7 +91,11 @@ def _move(
         created_at=now,
     )
     order_status_changed_emit(order, previous_status=previous)
-    order_status_notify(order, note=note)
+    order_status_notify(
+        order,
+        note=note,
+        note_by_system=is_system_note(from_status=previous, to_status=to, actor=actor, note=note),
+    )
     if to == S.CANCELLED:
         order_cancelled.send(
             sender=Order, order=order, actor=actor, by=by if getattr(by, "pk", None) else None

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from apps.core.money import money_text
 from apps.orders.models import OrderStatus
-from apps.orders.notes import order_note_shown
+from apps.orders.notes import order_note_shown, status_note_shown
 from apps.pricing.engine import source_label
 from apps.returns.models import ReturnStatus
 
@@ -72,8 +72,15 @@ def return_status(value: str) -> str:
 
 @register.filter
 def history_note(note: str) -> str:
-    """A status change's note in the reader's language when the system wrote it: the note is
-    stored in the language of the request that made the change ("Placed." through the API, in
-    English), and the system's notes are messages of the catalogue. A person's own note is
-    shown as written."""
+    """An order's own note in the reader's language when the system wrote it (an accepted
+    quote's): the note is stored in the language of the request that made it, and the
+    system's notes are messages of the catalogue. A person's own note is shown as written."""
     return order_note_shown(note)
+
+
+@register.filter
+def status_note(change) -> str:
+    """An order status change's note in the reader's language when the system wrote it on
+    that move ("Placed.", through the API in English); a person's note as written, even one
+    that reads like the system's."""
+    return status_note_shown(change)
