@@ -59,7 +59,7 @@ from apps.catalog.models import (
 from apps.catalog.search import search_fold
 from apps.core.cache import cache_get_or_build
 from apps.core.exceptions import NotFound
-from apps.core.text import is_digits
+from apps.core.text import digits_int
 
 # Cached answers are keyed by the catalog version, so a change shows at once; the timeout only
 # bounds how long an entry of an old version lingers in the cache.
@@ -162,8 +162,9 @@ def brand_get(*, ref: str) -> Brand | None:
 def _by_id_or_slug(queryset: QuerySet, ref: str):
     ref = ref.strip()
     condition = Q(slug=ref)
-    if is_digits(ref) and len(ref) <= 18:  # stays within a bigint
-        condition |= Q(pk=int(ref))
+    pk = digits_int(ref)  # within a bigint
+    if pk is not None:
+        condition |= Q(pk=pk)
     found = list(queryset.filter(condition)[:2])
     # an id wins over a slug that happens to be the same digits
     found.sort(key=lambda obj: str(obj.pk) != ref)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.exceptions import DomainError, ValidationError
 from apps.core.forms import PlainDateField
 from apps.core.money import number_text
-from apps.core.text import is_digits
+from apps.core.text import digits_int, is_digits
 
 ISO_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -64,9 +64,10 @@ def posted_id(value, field: str) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not (is_digits(text) and len(text) <= 18):
+    chosen = digits_int(text)
+    if chosen is None:
         raise ValidationError({field: [_("Choose one of the listed options.")]})
-    return int(text)
+    return chosen
 
 
 def order_form_posted(request) -> dict:
