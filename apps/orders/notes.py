@@ -50,16 +50,19 @@ def quote_note(number: str) -> str:
     return _("Quote %(n)s") % {"n": number}
 
 
+# one writer per status a placement can end in
+_PLACED_WRITERS = tuple(
+    partial(placed_note, status)
+    for status in (
+        S.CONFIRMED,
+        S.AWAITING_APPROVAL,
+        S.AWAITING_CREDIT_APPROVAL,
+        S.AWAITING_PAYMENT,
+    )
+)
+
 _NOTES = SystemTexts(
-    *(
-        partial(placed_note, status)
-        for status in (
-            S.CONFIRMED,
-            S.AWAITING_APPROVAL,
-            S.AWAITING_CREDIT_APPROVAL,
-            S.AWAITING_PAYMENT,
-        )
-    ),
+    *_PLACED_WRITERS,
     owner_approved_note,
     credit_approved_note,
     payment_received_note,
@@ -87,17 +90,7 @@ def system_note_shown(stored: str) -> str:
 # which notes the system writes on which moves: a person's note on any other move (a dealer's
 # cancel reason "Paid by card (CP...)."), or one that merely reads like a system text, is
 # shown as written, not made into a payment confirmation in the reader's language
-_PLACED = SystemTexts(
-    *(
-        partial(placed_note, status)
-        for status in (
-            S.CONFIRMED,
-            S.AWAITING_APPROVAL,
-            S.AWAITING_CREDIT_APPROVAL,
-            S.AWAITING_PAYMENT,
-        )
-    )
-)
+_PLACED = SystemTexts(*_PLACED_WRITERS)
 _OWNER_APPROVED = SystemTexts(owner_approved_note)
 _CREDIT_APPROVED = SystemTexts(credit_approved_note)
 _PAID = SystemTexts(payment_received_note, paid_by_card_note)
