@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,10 @@ def _fast_and_clean(settings):
     settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
     breaker_reset()  # a Redis another test made unreachable is tried again
     cache.clear()
+    yield
+    # the test client leaves the language of a test's last request active in the thread (the
+    # server activates each request's own): the next test starts in the default one again
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ _ORDER_DESK = [
 ]
 
 ALL = "*"
+SUPER_ADMIN_GROUP = "Super Admin"  # holds every permission; manages staff accounts
 _CRUD = ("add", "change", "view")
 _CATALOG_MODELS = ("product", "category", "brand", "attributedefinition", "productimage")
 _PRICING = [

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from apps.accounts.models import Address, AuthEvent, Customer, CustomerStatus, User
+from apps.accounts.roles import SUPER_ADMIN_GROUP
 
 
 def customer_list_for_staff(*, user: User) -> QuerySet[Customer]:
@@ -24,6 +25,52 @@ def customer_list_for_staff(*, user: User) -> QuerySet[Customer]:
     if user.is_superuser or user.has_perm("accounts.view_all_customers"):
         return qs
     return get_objects_for_user(user, "accounts.view_customer", klass=qs, accept_global_perms=False)
+
+
+# at most this many staff are e-mailed about one thing that waits for them
+STAFF_ALERT_MAX_RECIPIENTS = 20
+
+
+def staff_to_alert(*, customer: Customer, permission: str) -> list[User]:
+    """Whom to e-mail that something of ``customer`` waits for a holder of ``permission``
+    (``"orders.approve_credit"``): the dealer's sales rep, when the rep holds it; else the
+    active staff who hold it through their role (or their own permissions) and see every
+    dealer (a sales manager sees only the dealers assigned to them, and could not open it);
+    else, when no one has that job, the super admins. Only accounts with an e-mail address."""
+    app_label, codename = permission.split(".", 1)
+    staff = User.objects.filter(is_active=True, is_staff=True, is_deleted=False).exclude(email="")
+    rep = customer.sales_rep
+    if (
+        rep is not None
+        and rep.is_active
+        and rep.is_staff
+        and not rep.is_deleted
+        and rep.email
+        and rep.has_perm(permission)
+    ):
+        return [rep]
+    held = Q(
+        groups__permissions__codename=codename,
+        groups__permissions__content_type__app_label=app_label,
+    ) | Q(
+        user_permissions__codename=codename,
+        user_permissions__content_type__app_label=app_label,
+    )
+    super_admin = Q(is_superuser=True) | Q(groups__name=SUPER_ADMIN_GROUP)
+    in_role = (
+        staff.filter(held)
+        .exclude(pk__in=staff.filter(super_admin).values("pk"))
+        .distinct()
+        .order_by("id")
+    )
+    found = [
+        user
+        for user in in_role[: STAFF_ALERT_MAX_RECIPIENTS * 5]
+        if user.has_perm("accounts.view_all_customers")
+    ][:STAFF_ALERT_MAX_RECIPIENTS]
+    if found:
+        return found
+    return list(staff.filter(super_admin).distinct().order_by("id")[:STAFF_ALERT_MAX_RECIPIENTS])
 
 
 def company_user_list(*, customer: Customer) -> QuerySet[User]:

@@ -27,6 +27,7 @@ from apps.notifications.sms import get_sms_backend, normalize_phone
 EMAIL_TEMPLATES = {
     "accounts/registration_verify": "a company registered; its owner verifies the e-mail",
     "accounts/registration_received": "a registration was verified; waits for approval",
+    "accounts/registration_waiting": "staff: a verified registration waits for approval",
     "accounts/registration_email_taken": "a registration named an address that has an account",
     "accounts/registration_duplicate_tax_number": "staff: a registration named a known tax no.",
     "accounts/customer_approved": "staff approved a registration",
@@ -35,6 +36,9 @@ EMAIL_TEMPLATES = {
     "accounts/invitation": "a new company user chooses a password",
     "finance/payment_reminder": "invoices due soon or overdue (owners and finance users)",
     "finance/balance_confirmation": "a balance confirmation (mutabakat) to answer",
+    "finance/confirmation_disputed": "finance staff: a dealer disputed a balance confirmation",
+    "orders/credit_approval_waiting": "finance staff: an order waits for credit approval",
+    "returns/return_requested": "staff: a dealer asked for a return",
     "quotes/quote_requested": "sales: a dealer asked for a quote",
     "quotes/quote_sent": "a quote's prices (or its refusal) to the dealer who asked",
     "quotes/quote_accepted": "sales: a dealer accepted a quote (the order's number)",

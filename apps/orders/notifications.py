@@ -1,14 +1,16 @@
 """The dealer's order e-mails (queued in the transaction, sent after it commits):
 ``orders/order_placed`` to the user who placed it (and to the owners when it waits for their
 approval), ``orders/order_status`` to that user when the order moves on. Written in the
-company's language."""
+company's language. ``orders/credit_approval_waiting`` to finance staff, in theirs."""
 
 from __future__ import annotations
 
 from django.utils import translation
 
 from apps.accounts.models import DealerRole
-from apps.core.links import portal_link
+from apps.accounts.selectors import customer_credit_exposure
+from apps.accounts.services.alerts import staff_alert
+from apps.core.links import back_office_link, portal_link
 from apps.notifications.services import customer_language, email_notify, notify_customer_users
 from apps.orders.models import Order
 from apps.orders.models import OrderStatus as S
@@ -49,7 +51,32 @@ def _context(order: Order) -> dict:
     }
 
 
+def _credit_approval_alert(order: Order) -> None:
+    """Finance staff (``staff_alert``) hear of an order that waits for their credit approval,
+    whether it was placed so or came there from the owner's approval."""
+    if order.status != S.AWAITING_CREDIT_APPROVAL:
+        return
+    customer = order.customer
+    # the exposure the order would make: an order waiting for approval is not counted yet
+    exposure = customer_credit_exposure(customer=customer, extra=order.grand_total)
+    staff_alert(
+        customer=customer,
+        permission="orders.approve_credit",
+        template="orders/credit_approval_waiting",
+        context=lambda: {
+            "number": order.number,
+            "dealer": f"{customer.code} {customer.name}",
+            "grand_total": f"{order.grand_total:.2f}",
+            "currency": order.currency,
+            "exposure": f"{exposure:.2f}",
+            "credit_limit": f"{customer.credit_limit:.2f}",
+            "back_office_url": back_office_link("admin:orders_order_change", order.pk),
+        },
+    )
+
+
 def order_placed_notify(order: Order) -> None:
+    _credit_approval_alert(order)
     language = customer_language(order.customer)
     with translation.override(language):
         context = _context(order)
@@ -76,6 +103,7 @@ def order_placed_notify(order: Order) -> None:
 def order_status_notify(order: Order, *, note: str = "", note_by_system: bool = False) -> None:
     """E-mail the placing user the order's new status; ``note_by_system``: the system wrote
     the note (it is then written again in the recipient's language; a person's as written)."""
+    _credit_approval_alert(order)
     user = order.placed_by
     if order.status not in ANNOUNCED or user is None or not user.email or not user.is_active:
         return

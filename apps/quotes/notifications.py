@@ -1,39 +1,18 @@
 """Quote e-mails, both ways (queued in the transaction, sent after it commits):
-``quotes/quote_requested`` and ``quotes/quote_accepted`` to sales (the dealer's sales rep, else
-every active staff member who may answer quotes and sees every dealer), ``quotes/quote_sent``
-to the dealer user who asked, in the company's language."""
+``quotes/quote_requested`` and ``quotes/quote_accepted`` to sales (``staff_alert``: the
+dealer's sales rep, else the staff who may answer quotes and see every dealer), in the back
+office's language; ``quotes/quote_sent`` to the dealer user who asked, in the company's
+language."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import translation
 
-from apps.accounts.admin.scoping import sees_every_dealer
-from apps.core.links import portal_link
+from apps.accounts.services.alerts import staff_alert
+from apps.core.links import back_office_link, portal_link
 from apps.notifications.services import customer_language, email_notify
 from apps.quotes.models import Quote, QuoteStatus
-
-
-def _sales_contacts(quote: Quote) -> list:
-    """The dealer's sales rep, else the active staff who may answer quotes and see every
-    dealer: a sales manager who sees only the dealers assigned to them could not open this
-    one's quote, and is not sent its lines either."""
-    rep = quote.customer.sales_rep
-    if rep is not None and rep.is_active and rep.email:
-        return [rep]
-    answer = Q(groups__permissions__codename="answer_quote") | Q(
-        user_permissions__codename="answer_quote"
-    )
-    staff = (
-        get_user_model()
-        .objects.filter(answer | Q(is_superuser=True), is_staff=True, is_active=True)
-        .exclude(email="")
-        .distinct()
-        .order_by("id")
-    )
-    return [user for user in staff[:100] if sees_every_dealer(user)][:20]
 
 
 def _context(quote: Quote) -> dict:
@@ -64,10 +43,21 @@ def _context(quote: Quote) -> dict:
 
 
 def quote_staff_notify(quote: Quote, *, template: str) -> None:
-    """``quotes/quote_requested`` or ``quotes/quote_accepted`` to sales."""
-    context = _context(quote)
-    for user in _sales_contacts(quote):
-        email_notify(template=template, to=user.email, context=context, user=user)
+    """``quotes/quote_requested`` or ``quotes/quote_accepted`` to sales, in their language."""
+    staff_alert(
+        customer=quote.customer,
+        permission="quotes.answer_quote",
+        template=template,
+        context=lambda: {
+            **_context(quote),
+            "back_office_url": back_office_link(
+                "admin:quotes_quote_answer"
+                if template == "quotes/quote_requested"
+                else "admin:quotes_quote_change",
+                quote.pk,
+            ),
+        },
+    )
 
 
 def quote_sent_notify(quote: Quote) -> None:

@@ -53,7 +53,7 @@ from apps.returns.models import (
     ReturnStatusChange,
     photo_path,
 )
-from apps.returns.notifications import return_status_notify
+from apps.returns.notifications import return_requested_alert, return_status_notify
 from apps.returns.states import DEALER, OPEN_OR_DONE, check_transition
 
 S = ReturnStatus
@@ -299,6 +299,7 @@ def _request_locked(user, customer, order, lines, note, stored) -> ReturnRequest
         )
         return_event_emit("return.requested", request)
         return_status_notify(request)
+        return_requested_alert(request)
     return request
 
 

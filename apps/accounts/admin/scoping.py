@@ -30,11 +30,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 
 from apps.accounts.models import Customer, CustomerStatus, User
+from apps.accounts.roles import SUPER_ADMIN_GROUP
 from apps.accounts.selectors import customer_list_for_staff
 
 WHOLE_BOOK = "__whole_book__"
 SUPER_ADMIN = "__super_admin__"
-SUPER_ADMIN_GROUP = "Super Admin"
 VIEW_ALL_CUSTOMERS = "accounts.view_all_customers"
 
 

@@ -38,9 +38,11 @@ from apps.accounts.authentication import (
     account_refusal,
 )
 from apps.accounts.models import AuthEvent, Customer, CustomerStatus, SmsLoginCode, User
+from apps.accounts.services.alerts import staff_alert
 from apps.accounts.throttling import AccountEmailThrottle
 from apps.accounts.two_factor import two_factor_applies
 from apps.core.exceptions import NotAllowed, NotAuthenticated, ValidationError
+from apps.core.links import back_office_link
 from apps.core.text import email_typed
 from apps.notifications.services import (
     customer_language,
@@ -563,6 +565,17 @@ def email_verified(*, user: User, ip: str | None, user_agent: str = "") -> None:
         customer=customer,
         template="accounts/registration_received",
         language=customer_language(customer),
+    )
+    staff_alert(
+        customer=customer,
+        permission="accounts.approve_customer",
+        template="accounts/registration_waiting",
+        context=lambda: {
+            "company_name": customer.name,
+            "tax_number": customer.tax_number,
+            "owner_email": user.email,
+            "back_office_url": back_office_link("admin:accounts_customer_change", customer.pk),
+        },
     )
 
 

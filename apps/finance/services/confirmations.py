@@ -6,7 +6,8 @@ and the dealer answers.
   figure and a link to the statement; one per dealer and date;
 * ``confirmation_confirm`` / ``confirmation_dispute`` (reason and the dealer's own figure):
   the dealer's owner or finance user, once, while it is open: up to its ``respond_by`` day
-  (Istanbul); an answer after it finds the balance deemed accepted (409), job run or not;
+  (Istanbul); an answer after it finds the balance deemed accepted (409), job run or not; a
+  dispute is e-mailed to finance staff;
 * ``confirmations_restate``: after every ledger write, an open one whose balance as of its
   date changed (an entry dated into its period came later) is corrected and sent again;
 * ``confirmations_deem_accepted``: an open one past its ``respond_by`` date counts as accepted
@@ -28,9 +29,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import NOT_APPROVED, Customer, CustomerStatus
+from apps.accounts.services.alerts import staff_alert
 from apps.core.clock import EARLIEST_RECORDED_DATE, business_today
 from apps.core.exceptions import Conflict, ValidationError
-from apps.core.links import portal_link
+from apps.core.links import back_office_link, portal_link
 from apps.core.money import MAX_AMOUNT, money_text, round2
 from apps.finance.models import BalanceConfirmation
 from apps.finance.selectors import balance_as_of, finance_contacts
@@ -148,6 +150,8 @@ def _answer(confirmation: BalanceConfirmation, *, by, status: str, **fields) -> 
         for name, value in changes.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(changes))
+        if status == Status.DISPUTED:  # finance hears of it with the answer, or not at all
+            _disputed_alert(locked)
     return locked
 
 
@@ -184,6 +188,28 @@ def confirmation_dispute(
         status=Status.DISPUTED,
         dispute_reason=reason,
         their_balance=round2(amount),
+    )
+
+
+def _disputed_alert(confirmation: BalanceConfirmation) -> None:
+    """``finance/confirmation_disputed`` to the finance staff who send confirmations
+    (``staff_alert``), in the back office's language."""
+    customer = confirmation.customer
+    staff_alert(
+        customer=customer,
+        permission="finance.add_balanceconfirmation",
+        template="finance/confirmation_disputed",
+        context=lambda: {
+            "dealer": f"{customer.code} {customer.name}",
+            "as_of": confirmation.as_of.isoformat(),
+            "balance": f"{confirmation.balance:.2f}",
+            "their_balance": f"{confirmation.their_balance:.2f}",
+            "currency": settings.CURRENCY,
+            "reason": confirmation.dispute_reason,
+            "back_office_url": back_office_link(
+                "admin:finance_balanceconfirmation_change", confirmation.pk
+            ),
+        },
     )
 
 
