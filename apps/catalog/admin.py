@@ -29,6 +29,7 @@ from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.hooks import available_subquery, serial_tracking_refusals
 from apps.catalog.images import product_images_save, validate_image
 from apps.catalog.models import AttributeDefinition, Brand, Category, Product, ProductImage
+from apps.catalog.names import name_is
 from apps.catalog.resources import ProductResource, category_path_text
 from apps.catalog.search import search_fold
 from apps.catalog.services.admin_products import (
@@ -736,7 +737,7 @@ class CategoryAdminForm(forms.ModelForm):
             return cleaned
         if parent is not None and parent.depth >= MAX_DEPTH:
             self.add_error("parent", gettext("The category tree is too deep."))
-        siblings = Category.objects.filter(parent=parent, name__iexact=name)
+        siblings = Category.objects.filter(name_is(name), parent=parent)
         if siblings.exclude(pk=self.instance.pk).exists():
             self.add_error("name", gettext("A category of this name exists at this level."))
         cleaned["name"] = name
@@ -847,7 +848,7 @@ class BrandAdminForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         name = " ".join((self.cleaned_data.get("name") or "").split())
-        if Brand.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+        if Brand.objects.filter(name_is(name)).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(gettext("A brand of this name exists."))
         return name
 

@@ -33,6 +33,7 @@ from import_export.instance_loaders import CachedInstanceLoader
 
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.models import PATH_STEP, Brand, Category, Product
+from apps.catalog.names import name_is
 from apps.catalog.services.admin_products import product_prepare, product_save
 from apps.catalog.services.categories import SEPARATOR, category_get_or_create_path
 from apps.core.api.parsers import json_body_loads
@@ -79,7 +80,7 @@ def brand_get_or_create(name: str) -> Brand:
         check_text(name, single_line=True)
     except ValueError as exc:
         raise DomainError(errors={"brand": [str(exc)]}) from exc
-    brand = Brand.objects.filter(name__iexact=name).first()
+    brand = Brand.objects.filter(name_is(name)).first()
     if brand is not None:
         return brand
     base = slugify(name.replace("ı", "i").replace("İ", "I"))[:170] or "brand"

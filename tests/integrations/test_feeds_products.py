@@ -157,6 +157,27 @@ def test_categories_and_brands_are_matched_case_insensitively_and_created_once(c
     assert Category.objects.filter(parent=None).count() == 1
 
 
+def test_a_turkish_capital_i_names_the_same_category_and_brand(client):
+    """LOGO keeps names in Turkish capitals: ``KÜÇÜK EV ALETLERİ`` is ``Küçük Ev Aletleri``
+    and ``ŞİMŞEK`` is ``Şimşek`` (an upper case alone keeps ``İ`` apart from ``I``: twins)."""
+    post(client, [record("EV-1", brand="Şimşek", category="Mutfak > Küçük Ev Aletleri")])
+    body = post(
+        client,
+        [
+            record("EV-2", brand="ŞİMŞEK", category="MUTFAK > KÜÇÜK EV ALETLERİ"),
+            record("EV-3", brand="şimşek", category="mutfak > küçük ev aletleri"),
+        ],
+    )
+    assert body["created"] == 2, body
+    assert list(Brand.objects.values_list("name", flat=True)) == ["Şimşek"]
+    assert list(Category.objects.values_list("name", flat=True).order_by("path")) == [
+        "Mutfak",
+        "Küçük Ev Aletleri",
+    ]
+    products = Product.objects.filter(sku__in=["EV-1", "EV-2", "EV-3"])
+    assert {(p.brand.name, p.category.name) for p in products} == {("Şimşek", "Küçük Ev Aletleri")}
+
+
 def test_the_catalog_cache_is_bumped_when_a_brand_or_category_is_created(client):
     post(client, [record()])
     version = catalog_cache_version()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.models import PATH_STEP, Category
+from apps.catalog.names import name_is
 from apps.core.exceptions import ValidationError
 from apps.core.text import check_text
 
@@ -123,13 +124,15 @@ def category_get_or_create_path(path_text: str, *, created: list[int] | None = N
     ids are added to ``created``, if given)."""
     parent = None
     for name in split_category_path(path_text):
-        existing = Category.objects.filter(parent=parent, name__iexact=name).first()
+        existing = Category.objects.filter(name_is(name), parent=parent).first()
         if existing is None:
             try:
                 with transaction.atomic():
                     existing = category_create(name=name, parent=parent)
             except IntegrityError:  # created concurrently
-                existing = Category.objects.get(parent=parent, name__iexact=name)
+                existing = Category.objects.filter(name_is(name), parent=parent).first()
+                if existing is None:  # made under another spelling of the name
+                    existing = Category.objects.get(parent=parent, name=name)
             else:
                 if created is not None:
                     created.append(existing.pk)

@@ -28,8 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, ProtectedError, Q, RestrictedError
-from django.db.models.functions import Upper
+from django.db.models import Exists, F, OuterRef, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -39,6 +38,7 @@ from apps.catalog.cache import catalog_cache_bump
 from apps.catalog.events import product_updated_emit
 from apps.catalog.hooks import products_written, serial_tracking_refusals
 from apps.catalog.models import PATH_STEP, AttributeDefinition, Brand, Category, Product
+from apps.catalog.names import name_in, name_key
 from apps.catalog.search import build_search_document
 from apps.catalog.services.categories import category_get_or_create_path, split_category_path
 from apps.core.bulk import AuditEntry, analyze_stale, audit_log_many, write_isolating
@@ -287,24 +287,23 @@ def _resolve_categories(
         except ValidationError as exc:
             bad[text] = exc.errors
 
-    # names compare in upper case, as ``name__iexact`` does (Işık = IŞIK = ışık)
+    # names compare regardless of case (``apps.catalog.names``: Işık = IŞIK, İnce = ince)
     names = {name for levels in parsed.values() for name in levels}
     nodes: dict[tuple[int | None, str], Category] = {}
     found = (
-        Category.objects.annotate(uname=Upper("name"))
-        .filter(Q(uname__in={name.upper() for name in names}) | Q(name__in=names))
+        Category.objects.filter(name_in(names))
         .only("id", "parent_id", "name", "path", "depth")
         .order_by("path")
     )
     for node in found:
-        nodes.setdefault((node.parent_id, node.name.upper()), node)
+        nodes.setdefault((node.parent_id, name_key(node.name)), node)
 
     resolved: dict[str, Category] = {}
     created: list[int] = []
     for text, levels in parsed.items():
         parent: Category | None = None
         for name in levels:
-            parent = nodes.get((parent.pk if parent else None, name.upper()))
+            parent = nodes.get((parent.pk if parent else None, name_key(name)))
             if parent is None:
                 break
         if parent is None:
@@ -327,21 +326,20 @@ def _resolve_categories(
 def _resolve_brands(
     records: Mapping[int, Mapping[str, Any]], errors: dict[int, Errors]
 ) -> tuple[dict[str, Brand], list[int]]:
-    """``{upper-case name: brand}`` for every brand the records name (matched regardless of
-    case: Işık = IŞIK = ışık), creating new ones, named as first spelled (and their ids)."""
+    """``{name_key(name): brand}`` for every brand the records name (matched regardless of
+    case: Işık = IŞIK = ışık, İnce = ince), creating new ones, named as first spelled (and
+    their ids)."""
     spelling: dict[str, str] = {}
     for index, record in records.items():
         name = record.get("brand")
         if name and index not in errors:
-            spelling.setdefault(name.upper(), name)
+            spelling.setdefault(name_key(name), name)
     if not spelling:
         return {}, []
 
     def load(names: list[str]) -> dict[str, Brand]:
-        found = Brand.objects.annotate(uname=Upper("name")).filter(
-            Q(uname__in={name.upper() for name in names}) | Q(name__in=names)
-        )
-        return {brand.name.upper(): brand for brand in found.only("id", "name")}
+        found = Brand.objects.filter(name_in(names))
+        return {name_key(brand.name): brand for brand in found.only("id", "name")}
 
     brands = load(list(spelling.values()))
     missing = [name for key, name in spelling.items() if key not in brands]
@@ -362,7 +360,7 @@ def _resolve_brands(
     brands.update(load(missing))
     for index, record in records.items():
         name = record.get("brand")
-        if name and name.upper() not in brands and index not in errors:
+        if name and name_key(name) not in brands and index not in errors:
             errors[index] = {"brand": [_("The brand could not be created; send it again.")]}
     return brands, created
 
@@ -437,7 +435,7 @@ def _build_row(
     category_id = categories[record["category"]].id
 
     if "brand" in record or existing is None:
-        brand = brands[record["brand"].upper()] if get("brand") else None
+        brand = brands[name_key(record["brand"])] if get("brand") else None
         brand_id, brand_name = (brand.id, brand.name) if brand else (None, None)
     else:
         brand_id, brand_name = base[_BRAND], existing.brand_name
