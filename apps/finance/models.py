@@ -71,6 +71,18 @@ class LedgerEntry(models.Model):
     )
     description = models.CharField(_("description"), max_length=255, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    # looked up from the entry, never the other way: no index on this large table
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        editable=False,
+        related_name="+",
+        verbose_name=_("for order"),
+        help_text=_("A return's credit note: the order whose invoices it pays first."),
+    )
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

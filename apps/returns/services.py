@@ -36,7 +36,7 @@ from apps.core.money import part_amounts
 from apps.core.sequences import sequence_next
 from apps.core.text import choices_text, plain_int, text_value
 from apps.finance.descriptions import credit_note_text
-from apps.finance.models import Invoice, LedgerEntry
+from apps.finance.models import LedgerEntry
 from apps.finance.services.ledger import ledger_post
 from apps.inventory.models import SerialNumber, StockMovement
 from apps.inventory.services import stock_return
@@ -633,12 +633,9 @@ def return_credit(
                 by=by,
                 description=credit_note_text(request.number),
                 document_number=request.number,
-                # the goods came back: the order's own invoice is what the credit pays first
-                settles=list(
-                    Invoice.objects.filter(order_id=request.order_id)
-                    .order_by("issue_date", "id")
-                    .values_list("ledger_entry_id", flat=True)
-                ),
+                # the goods came back: the order's own invoices are what the credit pays, when
+                # they are booked, or when they come (the ERP may invoice after the return)
+                order=request.order,
             )
         request.credit_net, request.credit_vat, request.credit_total = net, vat, gross
         request.save(update_fields=["credit_note", "credit_net", "credit_vat", "credit_total"])

@@ -868,6 +868,51 @@ def test_a_returns_credit_note_pays_its_orders_invoice_first(shop, integration_c
     assert invoice(1)["paid_amount"] == "0.00"
 
 
+def test_a_returns_credit_note_waits_for_its_orders_invoice_when_the_erp_invoices_later(
+    shop, integration_client
+):
+    """The goods came back before the ERP invoiced the order: the credit note pays nothing
+    else meanwhile (not an older invoice in the same batch), and pays the order's invoice
+    when it comes; the order's invoice is open for what the dealer kept, not for all of it."""
+    from tests.finance import helpers as h
+
+    shop.customer.code = "BAYI-L"
+    shop.customer.save(update_fields=["code"])
+    order = delivered_order(shop, items=(("A-1", 5),))  # 5 x 100 + 20 % VAT = 600.00
+    erp = integration_client()
+    number = ask(shop.owner, order, [line("A-1", 2)]).json()["number"]
+    for status in ("approved", "received", "credited"):
+        assert erp_status(erp, number, status).status_code == 200
+    credit = LedgerEntry.objects.get(kind="credit_note")
+    assert credit.amount == D("-240.00") and credit.order_id == order.pk
+    h.post(
+        erp,
+        h.INVOICES,
+        [
+            h.invoice(  # older, not the order's: due long ago
+                number="ABC2026000000001",
+                customer_code="BAYI-L",
+                issue_date="2026-08-01",
+                due_date="2026-08-15",
+            ),
+            h.invoice(
+                number="ABC2026000000002",
+                customer_code="BAYI-L",
+                order_number=order.number,
+                lines=[h.line(quantity="5", unit_net="100.0000", sku="A-1")],
+            ),
+        ],
+    )
+
+    def invoice(n):
+        return shop.client("finance").get(f"/api/v1/invoices/ABC202600000000{n}").json()
+
+    own = invoice(2)
+    assert (own["gross"], own["paid_amount"], own["open_amount"]) == ("600.00", "240.00", "360.00")
+    assert number in str(own["payments"])
+    assert invoice(1)["paid_amount"] == "0.00"
+
+
 def test_a_back_office_step_sent_again_says_nothing_changed(shop, integration_client, staff_client):
     """Crediting a return twice (a second tab, a reload) credits once and said "is credited"
     again, as if it had; the order screens already said "nothing changed"."""

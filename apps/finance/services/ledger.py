@@ -69,13 +69,16 @@ def ledger_post(
     due_date: date | None = None,
     settles: Sequence[int] = (),
     once_per_document: bool = False,
+    order=None,
 ) -> LedgerEntry:
     """Record one entry. Signs: invoice, refund > 0; payment, credit note < 0;
-    adjustment != 0. A credit pays the debts ``settles`` names first (ledger entry ids: a
-    return's credit note, its order's invoice), then the oldest due. ``once_per_document``
-    (a document typed in the back office): refused on ``document_number`` when the dealer's
-    ledger holds an entry of this kind with this number, judged under a lock per dealer, so
-    two saves at once (a double click, a second tab) book it once."""
+    adjustment != 0. A credit pays the debts ``settles`` names first (ledger entry ids), then
+    the oldest due; a credit given an ``order`` (a return's credit note) pays that order's
+    invoices, and while the order waits for them nothing else (``ledger_settle``).
+    ``once_per_document`` (a document typed in the back office): refused on
+    ``document_number`` when the dealer's ledger holds an entry of this kind with this
+    number, judged under a lock per dealer, so two saves at once (a double click, a second
+    tab) book it once."""
     amount = _amount(amount)
     if kind not in Kind.values:
         raise ValidationError({"kind": [_("Unknown entry kind.")]})
@@ -121,6 +124,7 @@ def ledger_post(
         "document_number": (document_number or "")[:64],
         "due_date": due_date,
         "created_by": by if getattr(by, "pk", None) else None,
+        "order": order,
     }
     if entry_date is not None:
         fields["entry_date"] = entry_date
@@ -189,12 +193,13 @@ def ledger_settle(
     """Use the dealers' unused credits (payments, credit notes, negative adjustments, oldest
     first) to pay their open debts (invoices, positive adjustments and opening balances):
     first the debts ``named[credit_id]`` lists, in that order, then the oldest due first.
-    A card payment for an order pays the order's invoices first and, while the order is
-    neither invoiced nor cancelled, nothing else (``_held_for_orders``). Never more than a
+    A card payment for an order, or a credit booked for one (a return's credit note), pays
+    the order's invoices first and, while the order is neither invoiced nor cancelled,
+    nothing else (``_held_for_orders``). Never more than a
     debt's open amount or a credit's unused amount. One dealer is settled by one transaction
     at a time (an advisory lock, taken in dealer order); its open balance confirmations are
     restated first when the write changed their figure (``confirmations_restate``). At most
-    six queries and one COPY, whatever the number of dealers (more only to restate)."""
+    seven queries and one COPY, whatever the number of dealers (more only to restate)."""
     ids = sorted(set(customer_ids))
     if not ids:
         return []
@@ -279,32 +284,31 @@ def _waits(status, invoiced_at, invoiced, total) -> bool:
 
 
 def _held_for_orders(credit_ids: list[int]) -> tuple[dict[int, tuple[int, bool]], dict]:
-    """The credits among ``credit_ids`` that are card payments for an order: ``({credit:
-    (order, waiting)}, {order: [its invoices' ledger entries, oldest first]})``. ``waiting``:
-    the order is neither cancelled nor rejected and waits for invoices (``_waits``), so the
-    payment waits for them. A payment's money is the order's: paid by card for the order, it
-    must not pay an older invoice and leave the order's own invoice (or its second one) open
-    and then overdue."""
+    """The credits among ``credit_ids`` that are an order's money: card payments for an order
+    and credits booked for one (a return's credit note): ``({credit: (order, waiting)},
+    {order: [its invoices' ledger entries, oldest first]})``. ``waiting``: the order is
+    neither cancelled nor rejected and waits for invoices (``_waits``), so the credit waits
+    for them. Paid by card for the order, or given back for its goods, the money must not pay
+    an older invoice and leave the order's own invoice (or its second one) open and then
+    overdue."""
+    columns = ("order__status", "order__invoiced_at", "order__invoiced_total", "order__grand_total")
     # by reference: the card payment is linked to its receipt only after the receipt is booked
     receipts = Payment.objects.filter(ledger_entry_id__in=credit_ids, method=Payment.Method.CARD)
-    held = {
-        credit_id: (order_id, _waits(status, invoiced_at, invoiced, total))
-        for credit_id, order_id, status, invoiced_at, invoiced, total in CardPayment.objects.filter(
-            order__isnull=False, reference__in=receipts.values("reference")
-        )
+    rows = list(
+        CardPayment.objects.filter(order__isnull=False, reference__in=receipts.values("reference"))
         .annotate(
             credit=Subquery(
                 Payment.objects.filter(reference=OuterRef("reference")).values("ledger_entry")[:1]
             )
         )
-        .values_list(
-            "credit",
-            "order_id",
-            "order__status",
-            "order__invoiced_at",
-            "order__invoiced_total",
-            "order__grand_total",
-        )
+        .values_list("credit", "order_id", *columns)
+    )
+    rows += LedgerEntry.objects.filter(pk__in=credit_ids, order__isnull=False).values_list(
+        "id", "order_id", *columns
+    )
+    held = {
+        credit_id: (order_id, _waits(status, invoiced_at, invoiced, total))
+        for credit_id, order_id, status, invoiced_at, invoiced, total in rows
     }
     order_debts: dict[int, list[int]] = defaultdict(list)
     if held:
