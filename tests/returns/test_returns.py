@@ -532,6 +532,9 @@ def test_a_receipt_of_more_than_asked_or_of_nothing_is_refused(shop, order, inte
     assert response.status_code == 400 and "lines.0.quantity" in response.json()["errors"]
     response = erp_status(erp, number, "received", lines=[{"sku": "A-1", "quantity": 0}])
     assert response.status_code == 400
+    # an empty list is no receipt either (left out, ``lines`` means all that was asked)
+    response = erp_status(erp, number, "received", lines=[])
+    assert response.status_code == 400 and "lines" in response.json()["errors"]
     assert ReturnRequest.objects.get().status == "approved"
     assert not StockMovement.objects.filter(kind="return").exists()
 

@@ -87,7 +87,10 @@ class ErpReceivedLineSerializer(serializers.Serializer):
 class ErpReturnStatusInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=DECISION_CHOICES)
     lines = ErpReceivedLineSerializer(
-        many=True, required=False, help_text="With `received` only; left out: all asked."
+        many=True,
+        required=False,
+        allow_empty=False,  # ``[]`` is no receipt, not "all asked": left out is
+        help_text="With `received` only; left out: all asked (an empty list is refused).",
     )
     note = serializers.CharField(
         max_length=2000,
@@ -206,7 +209,11 @@ class ErpReturnStatusView(IntegrationAPIView):
             status=data.validated_data["status"],
             actor=ERP,
             note=data.validated_data.get("note") or "",
-            lines=[dict(line) for line in data.validated_data.get("lines") or []] or None,
+            lines=(
+                [dict(line) for line in data.validated_data["lines"]]
+                if "lines" in data.validated_data
+                else None
+            ),
             api_key=self.api_key,
         )
         result = erp_return_queryset().get(pk=result.pk)
