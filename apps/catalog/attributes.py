@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import AttributeDefinition, Category
+from apps.core.text import PLAIN_DECIMAL
 
 
 def definitions_for(category: Category) -> list[AttributeDefinition]:
@@ -32,7 +33,11 @@ def clean_attribute_value(definition: AttributeDefinition, value: Any) -> Any:
             raise ValueError(_("At most 500 characters."))
         return text
     if kind == AttributeDefinition.Type.NUMBER:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError(_("Must be a number."))
+        # text is read as the other number fields read it: digits with an optional point
+        # ("1_000", "1e3" and other scripts' digits are refused, not read as 1000 or 10)
+        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value := value.strip()):
             raise ValueError(_("Must be a number."))
         try:
             number = Decimal(str(value))

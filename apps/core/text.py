@@ -264,10 +264,14 @@ def key_problem(text: str) -> str | None:
 
 def key_path_problem(text: str) -> str | None:
     """A key is a segment of addresses (a SKU's pages, its images' folder): browsers resolve
-    ``..``, and ``/A`` or ``A//B`` share a folder with ``A`` or ``A/B``. (The part of
+    ``..`` (``products/..`` is the list), and ``/A`` or ``A//B`` share a folder with ``A`` or
+    ``A/B``. (The part of
     ``key_problem`` that ASCII text needs.)"""
-    if "/" in text and any(part in ("", ".", "..") for part in text.split("/")):
-        return _("A key cannot start or end with “/”, nor hold “//”, “/./” or “/../”.")
+    parts = text.split("/")
+    if any(part in (".", "..") for part in parts) or ("/" in text and "" in parts):
+        return _(
+            "A key cannot be “.” or “..”, start or end with “/”, nor hold “//”, “/./” or “/../”."
+        )
     return None
 
 

@@ -243,6 +243,28 @@ def test_an_absurd_attribute_number_is_an_error_not_a_hang(client, lighting):
     assert body["errors"][0]["errors"] == {"attributes.power": ["Must be a number."]}
 
 
+@pytest.mark.parametrize("text", ["1e3", "1_000", "\u0661\u0660", ".5", "1.", "0x10"])
+def test_an_attribute_number_in_text_is_plain_digits(client, lighting, text):
+    """As every number field of the APIs reads text: ``"1e3"``, ``"1_000"`` and other
+    scripts' digits (``"١٠"``) are refused, not stored as 1000 and 10."""
+    body = post(client, [record("LED-1", category="Aydınlatma > LED", attributes={"power": text})])
+    assert body["errors"][0]["errors"] == {"attributes.power": ["Must be a number."]}
+
+
+def test_an_attribute_number_takes_plain_text_and_json_numbers(client, lighting):
+    body = post(
+        client,
+        [
+            record("LED-1", category="Aydınlatma > LED", attributes={"power": " 12.5 "}),
+            record("LED-2", category="Aydınlatma > LED", attributes={"power": 1e3}),
+            record("LED-3", category="Aydınlatma > LED", attributes={"power": "-7"}),
+        ],
+    )
+    assert body["created"] == 3, body
+    powers = dict(Product.objects.values_list("sku", "attributes__power"))
+    assert powers == {"LED-1": 12.5, "LED-2": 1000, "LED-3": -7}
+
+
 def test_a_soft_deleted_product_is_revived_by_an_upsert(client):
     post(client, [record()])
     Product.objects.get(sku="KBL-001").soft_delete()
@@ -730,7 +752,19 @@ def test_a_name_that_composition_lengthens_beyond_its_column_fails_its_record_on
 
 
 @pytest.mark.parametrize(
-    "sku", ["../UP", "A/../B", "./Z", "/LEAD", "TAIL/", "X//Y", "KBL/why", "P/Price-Explanation"]
+    "sku",
+    [
+        ".",
+        "..",
+        "../UP",
+        "A/../B",
+        "./Z",
+        "/LEAD",
+        "TAIL/",
+        "X//Y",
+        "KBL/why",
+        "P/Price-Explanation",
+    ],
 )
 def test_a_sku_that_plays_tricks_with_addresses_fails_its_record(client, sku):
     """A SKU is a segment of the product's addresses and its images' folder: browsers resolve

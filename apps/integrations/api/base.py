@@ -214,7 +214,7 @@ class Text(RecordField):
                 problem = (sku_problem if self.key == "sku" else key_problem)(text)
                 if problem:
                     raise FieldError(problem)
-        elif self.key and "/" in text:  # ASCII: only a path's tricks to look for
+        elif self.key and ("/" in text or text in (".", "..")):  # ASCII: a path's tricks
             problem = (sku_problem if self.key == "sku" else key_path_problem)(text)
             if problem:
                 raise FieldError(problem)
