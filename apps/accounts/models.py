@@ -27,7 +27,7 @@ from apps.accounts.validators import (
 )
 from apps.core.models import AuditedModel, SoftDeleteModel, TimeStampedModel
 from apps.core.money import money_text
-from apps.core.text import email_address
+from apps.core.text import email_address, phone_text, postal_code_text
 
 
 class Tier(models.TextChoices):
@@ -102,7 +102,7 @@ class Customer(SoftDeleteModel, AuditedModel):
         help_text=_("VKN (10 digits) or TCKN (11 digits)."),
     )
     tax_office = models.CharField(_("tax office"), max_length=100, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_text])
     email = models.EmailField(_("e-mail"), blank=True)
     tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, default=Tier.C)
     status = models.CharField(
@@ -235,14 +235,16 @@ class Address(SoftDeleteModel, AuditedModel):
     line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
     district = models.CharField(_("district"), max_length=100, blank=True)
     city = models.CharField(_("city"), max_length=100)
-    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    postal_code = models.CharField(
+        _("postal code"), max_length=16, blank=True, validators=[postal_code_text]
+    )
     country = models.CharField(
         _("country"),
         max_length=2,
         default="TR",
         validators=[validate_country_code],
     )
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_text])
     is_default = models.BooleanField(_("default"), default=False)
 
     class Meta:
@@ -299,7 +301,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), max_length=254, db_index=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_text])
     customer = models.ForeignKey(
         Customer,
         verbose_name=_("company"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import decimal
-import re
 import unicodedata
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -20,6 +19,8 @@ from apps.core.text import (
     PLAIN_DECIMAL,
     PLAIN_INTEGER,
     control_problem,
+    phone_problem,
+    postal_code_problem,
 )
 
 
@@ -145,35 +146,18 @@ def decimal_output_unbounded() -> None:
     field.quantize = quantize
 
 
-_PHONE = re.compile(r"\+?[0-9 ().\-/]+")
-PHONE_FORM = _(
-    "Enter a phone number: 7 to 15 digits, written with spaces, brackets or dashes if you like, "
-    "and + before a country code (+90 212 555 01 01)."
-)
-
-
 def phone_number(value: str) -> None:
-    """A field's validator for a phone number as people write it (blank passes: the field
-    says whether one is required): digits with spaces, brackets, dots, dashes or slashes,
-    ``+`` first for a country code, and 7 to 15 digits (E.164's most)."""
-    if not value:
-        return
-    digits = sum(char in "0123456789" for char in value)
-    if _PHONE.fullmatch(value) is None or not 7 <= digits <= 15:
-        raise serializers.ValidationError(PHONE_FORM, code="invalid")
-
-
-_POSTAL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{1,9}")
-POSTAL_CODE_FORM = _("Enter a postal code: 2 to 10 letters and digits, with at least one digit.")
+    """A field's validator for a phone number as people write it (``phone_problem``; blank
+    passes: the field says whether one is required)."""
+    if problem := phone_problem(value):
+        raise serializers.ValidationError(problem, code="invalid")
 
 
 def postal_code_form(value: str) -> None:
-    """A field's validator for a postal code of any country (blank passes): letters, digits,
-    spaces and dashes, at least one digit (``34394``, ``SW1A 1AA``, ``10115``)."""
-    if value and (
-        _POSTAL_CODE.fullmatch(value) is None or not any(c in "0123456789" for c in value)
-    ):
-        raise serializers.ValidationError(POSTAL_CODE_FORM, code="invalid")
+    """A field's validator for a postal code of any country (``postal_code_problem``; blank
+    passes)."""
+    if problem := postal_code_problem(value):
+        raise serializers.ValidationError(problem, code="invalid")
 
 
 def one_line(value: str) -> None:

@@ -410,3 +410,49 @@ def email_typed(text: str) -> str:
         return email_address(text)
     except ValueError:
         return (text or "").strip().lower()
+
+
+_PHONE = re.compile(r"\+?[0-9 ().\-/]+")
+
+
+def phone_problem(value: str) -> str | None:
+    """Why ``value`` is not a phone number as people write it, else None (blank passes: the
+    field says whether one is required): digits with spaces, brackets, dots, dashes or
+    slashes, ``+`` first for a country code, and 7 to 15 digits (E.164's most)."""
+    if not value:
+        return None
+    digits = sum(char in "0123456789" for char in value)
+    if _PHONE.fullmatch(value) is None or not 7 <= digits <= 15:
+        return gettext_lazy(
+            "Enter a phone number: 7 to 15 digits, written with spaces, brackets or dashes if "
+            "you like, and + before a country code (+90 212 555 01 01)."
+        )
+    return None
+
+
+_POSTAL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{1,9}")
+
+
+def postal_code_problem(value: str) -> str | None:
+    """Why ``value`` is not a postal code of any country, else None (blank passes): letters,
+    digits, spaces and dashes, at least one digit (``34394``, ``SW1A 1AA``, ``10115``)."""
+    if value and (
+        _POSTAL_CODE.fullmatch(value) is None or not any(c in "0123456789" for c in value)
+    ):
+        return gettext_lazy(
+            "Enter a postal code: 2 to 10 letters and digits, with at least one digit."
+        )
+    return None
+
+
+def phone_text(value: str) -> None:
+    """A model field's validator: ``phone_problem`` (the back office's forms and imports
+    check a phone number as the APIs do)."""
+    if problem := phone_problem(value):
+        raise DjangoValidationError(problem, code="invalid")
+
+
+def postal_code_text(value: str) -> None:
+    """A model field's validator: ``postal_code_problem``."""
+    if problem := postal_code_problem(value):
+        raise DjangoValidationError(problem, code="invalid")

@@ -847,6 +847,54 @@ def test_a_new_default_address_in_the_customer_page_replaces_the_old_default(sta
     assert new.created_by == client.user
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"phone": "abc"}, "phone"),
+        ({"phone": "12"}, "phone"),
+        ({"addresses-0-phone": "call me"}, "phone"),
+        ({"addresses-0-postal_code": "abcdefghijkl"}, "postal_code"),
+    ],
+    ids=["company phone", "short phone", "address phone", "address postal code"],
+)
+def test_the_customer_page_checks_phones_and_postal_codes_as_the_api_does(
+    staff_client, changes, field
+):
+    """The SMS sign-in code goes to a phone typed here, and the dealer API answers what is
+    saved: ``abc`` was stored though the API refuses it."""
+    client = staff_client("Customer Service")
+    customer = CustomerFactory(phone="+90 212 555 01 01")
+    address = AddressFactory(customer=customer, phone="0212 555 01 02", postal_code="34710")
+    data = change_form_data(customer)
+    data.update(
+        {
+            "addresses-TOTAL_FORMS": "1",
+            "addresses-INITIAL_FORMS": "1",
+            "addresses-0-id": str(address.pk),
+            "addresses-0-customer": str(customer.pk),
+            "addresses-0-type": address.type,
+            "addresses-0-title": address.title,
+            "addresses-0-line1": address.line1,
+            "addresses-0-city": address.city,
+            "addresses-0-postal_code": address.postal_code,
+            "addresses-0-phone": address.phone,
+            "addresses-0-country": "TR",
+        }
+    )
+    assert client.post(change_url(customer), data).status_code == 302  # as it is: saved
+    response = client.post(change_url(customer), {**data, **changes})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert ("Enter a phone number" if field == "phone" else "Enter a postal code") in page
+    customer.refresh_from_db()
+    address.refresh_from_db()
+    assert (customer.phone, address.phone, address.postal_code) == (
+        "+90 212 555 01 01",
+        "0212 555 01 02",
+        "34710",
+    )
+
+
 def test_super_admin_adds_a_customer_with_a_credit_limit_history_row(staff_client):
     client = staff_client(superuser=True)
     data = change_form_data(

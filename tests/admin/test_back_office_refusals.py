@@ -288,6 +288,21 @@ def test_text_typed_in_a_back_office_form_holds_no_control_character(staff_clien
         assert user.first_name != name
 
 
+def test_a_persons_phone_typed_in_the_back_office_is_a_phone_number(staff_client):
+    """The SMS sign-in code goes there: ``abc`` was saved though the API refuses it."""
+    client = staff_client("Customer Service")
+    user = DealerUserFactory(phone="+90 532 000 00 00")
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    refused = client.post(url, _user_form(user, phone="abc"))
+    assert refused.status_code == 200
+    assert "Enter a phone number" in str(refused.context["adminform"].form.errors["phone"])
+    user.refresh_from_db()
+    assert user.phone == "+90 532 000 00 00"
+    assert client.post(url, _user_form(user, phone="0532 111 22 33")).status_code == 302
+    user.refresh_from_db()
+    assert user.phone == "0532 111 22 33"
+
+
 @pytest.mark.parametrize(
     ("document", "field"),
     [
