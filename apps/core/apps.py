@@ -12,9 +12,12 @@ class CoreConfig(AppConfig):
         # registry (and the task hook reads QueuedTask)
         from celery.signals import task_postrun
 
+        from apps.core import forms as core_forms  # (the same)
+
         # (the same)
         from apps.core.audit import audit_reverse_relations_untracked
-        from apps.core.forms import admin_json_fields_safe, form_text_readable
+
+        # (the same)
         from apps.core.serializers import (
             date_input_plain,
             decimal_output_unbounded,
@@ -26,7 +29,7 @@ class CoreConfig(AppConfig):
         from apps.core.text import capfirst_localized  # (the same)
 
         # one place, so a new admin screen or serializer cannot forget it
-        admin_json_fields_safe()
+        core_forms.admin_json_fields_safe()
         audit_reverse_relations_untracked()
         decimal_output_unbounded()
         number_input_plain()
@@ -34,5 +37,6 @@ class CoreConfig(AppConfig):
         date_input_plain()
         number_limits_readable()
         capfirst_localized()
-        form_text_readable()
+        core_forms.form_text_readable()
+        core_forms.form_numbers_plain()
         task_postrun.connect(task_finished, weak=False, dispatch_uid="core.task_finished")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import admin
@@ -13,7 +13,7 @@ from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.api.parsers import json_body_loads
-from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL, control_problem
+from apps.core.text import PLAIN_DATE, PLAIN_DECIMAL, PLAIN_INTEGER, control_problem
 
 
 class PlainDateField(forms.DateField):
@@ -26,25 +26,6 @@ class PlainDateField(forms.DateField):
         if isinstance(value, str) and value.strip() and not PLAIN_DATE.fullmatch(value.strip()):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
-
-
-class PlainDecimalField(forms.DecimalField):
-    """A decimal in ASCII digits with an optional sign and point between digits, nothing else
-    (``Decimal()`` also reads ``1e3``, ``1_000``, ``.5``, ``1.`` and other scripts' digits):
-    the API's amount filters, as its amount fields (``apps.core.serializers``)."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip() and not PLAIN_DECIMAL.fullmatch(value.strip()):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        number = super().to_python(value)
-        if number is not None and self.decimal_places is not None and number.is_finite():
-            # zeros past the places asked for say nothing more: 149.90000 is 149.9000
-            places = Decimal(1).scaleb(-self.decimal_places)
-            if number.as_tuple().exponent < -self.decimal_places and number == number.quantize(
-                places
-            ):
-                number = number.quantize(places)
-        return number
 
 
 def _is_safe_json(text: str) -> bool:
@@ -131,3 +112,41 @@ def form_text_readable() -> None:
 
     to_python.readable = True
     field.to_python = to_python
+
+
+def form_numbers_plain() -> None:
+    """A number typed into a form (the back office, the portal's forms, the API's query
+    filters) is ASCII digits with an optional sign and, for a decimal, a point between
+    digits, as the API's number fields take them (``number_input_plain``): Python also reads
+    ``1e3``, ``1_000``, ``.5``, ``1.`` and other scripts' digits (``١٠``), and ``1e5`` was
+    saved as a credit limit and shown in its audit trail as ``1E+5``. A decimal is then
+    written with its field's places when that changes nothing (``100000`` is ``100000.00``,
+    ``149.90000`` is ``149.9000``), as the database keeps it, so the audit trail's old and new
+    values read alike. Installed once, by the core app, on Django's own fields (and so their
+    subclasses), so that no form can forget it."""
+    if getattr(forms.DecimalField.to_python, "plain", False):
+        return
+    read_decimal = forms.DecimalField.to_python
+    read_integer = forms.IntegerField.to_python
+
+    def decimal_to_python(self, value):
+        if isinstance(value, str) and value.strip() and not PLAIN_DECIMAL.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        number = read_decimal(self, value)
+        if number is not None and self.decimal_places is not None and number.is_finite():
+            try:
+                exact = number.quantize(Decimal(1).scaleb(-self.decimal_places))
+            except InvalidOperation:  # more digits than a decimal holds: the limits say so
+                return number
+            if exact == number:
+                number = exact
+        return number
+
+    def integer_to_python(self, value):
+        if isinstance(value, str) and value.strip() and not PLAIN_INTEGER.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return read_integer(self, value)
+
+    decimal_to_python.plain = True
+    forms.DecimalField.to_python = decimal_to_python
+    forms.IntegerField.to_python = integer_to_python

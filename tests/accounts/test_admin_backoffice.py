@@ -316,6 +316,45 @@ def test_finance_manager_changes_the_credit_limit_with_a_history_row(staff_clien
     assert change.source == CreditLimitChange.Source.ADMIN
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"credit_limit": "1e5"}, "credit_limit"),
+        ({"credit_limit": "100_000"}, "credit_limit"),
+        ({"credit_limit": ".5"}, "credit_limit"),
+        ({"credit_limit": "\u0661\u0660\u0660"}, "credit_limit"),
+        ({"payment_terms_days": "\u0663\u0660"}, "payment_terms_days"),
+        ({"payment_terms_days": "3e1"}, "payment_terms_days"),
+    ],
+    ids=["exponent", "underscores", "no leading digit", "arabic digits", "arabic days", "e days"],
+)
+def test_a_number_typed_in_the_back_office_is_plain_digits(staff_client, changes, field):
+    """As the APIs read numbers: ``1e5`` was saved as a credit limit (and its audit trail said
+    ``1E+5``), ``٣٠`` as 30 days."""
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory(credit_limit=Decimal("100000.00"), payment_terms_days=45)
+    data = change_form_data(customer, credit_limit_reason="Review", **changes)
+    response = client.post(change_url(customer), data)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert (customer.credit_limit, customer.payment_terms_days) == (Decimal("100000.00"), 45)
+    assert not CreditLimitChange.objects.exists()
+
+
+def test_an_amount_typed_without_its_places_is_recorded_with_them(staff_client):
+    """``250000`` is the ``250000.00`` the database keeps: the audit trail reads
+    ``100000.00 → 250000.00``, not ``→ 250000``."""
+    from auditlog.models import LogEntry
+
+    client = staff_client("Finance Manager")
+    customer = CustomerFactory(credit_limit=Decimal("100000.00"))
+    data = change_form_data(customer, credit_limit="250000", credit_limit_reason="Review")
+    assert client.post(change_url(customer), data).status_code == 302
+    entry = LogEntry.objects.get_for_object(customer).filter(action=LogEntry.Action.UPDATE)
+    assert entry.latest("timestamp").changes_dict["credit_limit"] == ["100000.00", "250000.00"]
+
+
 def test_a_credit_limit_change_without_a_reason_is_refused(staff_client):
     client = staff_client("Finance Manager")
     customer = CustomerFactory(credit_limit=Decimal("100000.00"))

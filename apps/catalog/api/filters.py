@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from apps.catalog import selectors
 from apps.catalog.hooks import price_filter
 from apps.catalog.models import AttributeDefinition, Product
-from apps.core.forms import PlainDecimalField, SearchTextField
+from apps.core.forms import SearchTextField
 from apps.core.text import PLAIN_DECIMAL
 
 ATTRIBUTE_PREFIX = "attr_"
@@ -184,7 +184,7 @@ class MoneyFilter(filters.NumberFilter):
     everywhere else in the API, read as a ``Decimal`` of at most 10 digits before the point
     and 4 after it (a price's own bounds)."""
 
-    field_class = PlainDecimalField
+    field_class = forms.DecimalField  # plain digits only (``form_numbers_plain``)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_digits", 14)
