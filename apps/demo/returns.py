@@ -5,8 +5,12 @@ the goods, rejected), made through the returns services. ``--reset`` removes the
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from apps.accounts.models import Customer, CustomerStatus, DealerRole, User
@@ -18,7 +22,7 @@ from apps.demo.accounts import (
 )
 from apps.inventory.models import StockMovement
 from apps.orders.models import Order, OrderStatus
-from apps.returns.models import ReturnRequest
+from apps.returns.models import ReturnRequest, ReturnStatusChange
 from apps.returns.services import (
     return_credit,
     return_decide,
@@ -112,6 +116,40 @@ def _returns(customer: Customer) -> list[str]:
     return made
 
 
+# the steps of a demo return: the first some hours after the delivery, the next ones apart
+_FIRST_STEP = timedelta(hours=5)
+_BETWEEN_STEPS = timedelta(hours=9)
+
+
+def _at_steps_times(request: ReturnRequest, *, later: timedelta) -> None:
+    """The return and its history as if asked after the delivery (``later`` more for a second
+    return of the order) and worked on over the next days (each step ``_BETWEEN_STEPS`` after
+    the one before, none in the future), not all in the seeding's minute; the back office's
+    record of staff's steps moves with them."""
+    delivered = request.order.delivered_at or timezone.now() - timedelta(days=2)
+    changes = list(request.status_history.order_by("created_at", "id"))
+    now = timezone.now()
+    times = [
+        min(delivered + _FIRST_STEP + later + position * _BETWEEN_STEPS, now)
+        for position in range(len(changes))
+    ]
+    stamps = {"approved": "decided_at", "rejected": "decided_at"}
+    stamps |= {"received": "received_at", "credited": "credited_at"}
+    fields = {"created_at": times[0], "updated_at": times[-1]}
+    for change, moment in zip(changes, times, strict=True):
+        change.created_at = moment
+        if change.to_status in stamps:
+            fields[stamps[change.to_status]] = moment
+    ReturnStatusChange.objects.bulk_update(changes, ["created_at"])
+    ReturnRequest.objects.filter(pk=request.pk).update(**fields)
+    logged = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(ReturnRequest), object_id=str(request.pk)
+    ).order_by("id")
+    by_staff = [change for change in changes if change.changed_by_id and change.actor == STAFF]
+    for entry, change in zip(logged, by_staff, strict=False):
+        LogEntry.objects.filter(pk=entry.pk).update(action_time=change.created_at)
+
+
 def seed_returns(options) -> list[str]:
     customers = Customer.objects.filter(
         code__regex=DEMO_CODE_RE, status=CustomerStatus.ACTIVE
@@ -119,6 +157,12 @@ def seed_returns(options) -> list[str]:
     made = [number for customer in customers for number in _returns(customer)]
     if not made:
         return []
+    requests = ReturnRequest.objects.filter(number__in=made).select_related("order")
+    earlier: dict[int, int] = {}  # returns of each order seen so far: a second one came later
+    for request in requests.order_by("id"):
+        before = earlier.get(request.order_id, 0)
+        earlier[request.order_id] = before + 1
+        _at_steps_times(request, later=timedelta(hours=3 * before))
     return [
         f"returns: {len(made)} returns (credited, requested, approved, rejected): {', '.join(made)}"
     ]

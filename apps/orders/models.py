@@ -212,9 +212,10 @@ class Order(AuditedModel):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("approved by"),
+        verbose_name=_("approved by (owner)"),
     )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # the dealer owner's approval of an order over a user's limit (``confirmed_at``: confirmed)
+    approved_at = models.DateTimeField(_("approved by the owner at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)

@@ -27,6 +27,7 @@ from apps.core.admin_mixins import (
     FormPageAdminMixin,
     ReadOnlyAdminMixin,
     StatusHistoryInlineMixin,
+    money_column,
 )
 from apps.core.exceptions import DomainError
 from apps.core.money import money_text
@@ -141,7 +142,7 @@ class ReturnRequestAdmin(
     admin.ModelAdmin,
 ):
     dealer_scope = "customer"  # sales managers: the returns of their own dealers
-    list_display = ("number", "dealer", "order", "status", "created_at", "credit_total")
+    list_display = ("number", "dealer", "order", "status", "created_at", "credit_total_text")
     list_filter = ("status", "created_at")
     show_facets = admin.ShowFacets.ALWAYS  # the queue: how many wait in each status
     search_fields = ("number", "order__number", "customer__code", "customer__name")
@@ -158,9 +159,9 @@ class ReturnRequestAdmin(
         "requested_by",
         "note",
         "decision_note",
-        "credit_net",
-        "credit_vat",
-        "credit_total",
+        "credit_net_text",
+        "credit_vat_text",
+        "credit_total_text",
         "credit_note",
         "created_at",
         "decided_at",
@@ -168,6 +169,9 @@ class ReturnRequestAdmin(
         "credited_at",
     )
     readonly_fields = fields
+    credit_net_text = money_column("credit_net", _("credit (net)"))
+    credit_vat_text = money_column("credit_vat", _("credit (VAT)"))
+    credit_total_text = money_column("credit_total", _("credit (gross)"))
 
     @admin.display(description=_("next step"))
     def next_step(self, obj: ReturnRequest) -> str:

@@ -4,10 +4,13 @@ and carts are being filled, so the cart and checkout pages show something."""
 
 from __future__ import annotations
 
+import datetime
+import itertools
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.inventory.models import StockMovement
 from apps.orders.models import CartItem, Order
@@ -84,6 +87,25 @@ def test_the_demo_damaged_return_carries_the_dealers_photo(seeded):
     photo = ReturnPhoto.objects.get(request__customer__code="DEMO001")
     assert photo.content_type == "image/jpeg" and photo.size > 0
     assert photo.request.note == "Bir koli ezik geldi"
+
+
+def test_the_demo_returns_are_worked_on_over_days_after_the_delivery(seeded):
+    """Every step of a demo return read the seeding's minute: asked, approved, received and
+    credited at once. Each step now comes hours after the one before, after the delivery and
+    before now, and the return's times are its history's."""
+    from apps.returns.models import ReturnRequest  # the returns side of the demo
+
+    credited = ReturnRequest.objects.get(customer__code="DEMO001", status="credited")
+    steps = list(credited.status_history.order_by("created_at", "id"))
+    times = [step.created_at for step in steps]
+    assert [step.to_status for step in steps] == ["requested", "approved", "received", "credited"]
+    assert credited.order.delivered_at < times[0] and times[-1] <= timezone.now()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap >= datetime.timedelta(hours=1) for gap in gaps)
+    assert (credited.created_at, credited.decided_at) == (times[0], times[1])
+    assert (credited.received_at, credited.credited_at) == (times[2], times[3])
+    waiting = ReturnRequest.objects.get(customer__code="DEMO001", status="requested")
+    assert waiting.created_at > credited.created_at  # the order's second return came later
 
 
 def test_the_demo_writes_the_periodic_tasks_as_beat_would(seeded, settings):
