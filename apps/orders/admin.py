@@ -500,15 +500,14 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
         return None  # the change list
 
-    def _with_form(self, request, queryset, *, action, form_class, title, question, run):
+    def _with_form(self, request, queryset, *, action, form_class, title, question, run, done):
         """An action that asks for something first (a reason, a tracking number): the
-        intermediate page, then ``run(order, **cleaned_data)`` per order."""
+        intermediate page (``title``, the button's words), then ``run(order, **cleaned_data)``
+        per order, reported as ``done`` ("Marked shipped: SO-...")."""
         form = form_class(request.POST if request.POST.get("post") else None)
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
-            return self._run(
-                request, queryset, service=lambda order: run(order, **data), done=title
-            )
+            return self._run(request, queryset, service=lambda order: run(order, **data), done=done)
         context = {
             **self.admin_site.each_context(request),
             "title": title,
@@ -552,6 +551,7 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
             action="reject_credit",
             form_class=ReasonForm,
             title=gettext("Reject credit"),
+            done=gettext("Credit rejected"),
             question=gettext(
                 "Reject these orders over the credit limit? Their reservations are released. "
                 "Say why."
@@ -575,6 +575,7 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
             action="confirm_payment",
             form_class=PaidForm,
             title=gettext("Confirm as paid"),
+            done=gettext("Confirmed as paid"),
             question=gettext(
                 "These orders wait for a card payment. Confirm them as paid by other means "
                 "(a bank transfer)? Say how they were paid: the dealer sees it. Book the "
@@ -600,6 +601,7 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
             action="mark_shipped",
             form_class=ShipForm,
             title=gettext("Mark shipped"),
+            done=gettext("Marked shipped"),
             question=gettext(
                 "Ship these orders? Their reservations become sales; serial-tracked lines take "
                 "the oldest serial numbers in stock."
@@ -631,6 +633,7 @@ class OrderAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, AuditHistoryMixin, 
             action="cancel_orders",
             form_class=ReasonForm,
             title=gettext("Cancel orders"),
+            done=gettext("Cancelled"),
             question=gettext(
                 "Cancel these orders? Their reservations are released, and an order the ERP "
                 "invoiced gets a credit note for its invoices. Orders already shipped cannot be "

@@ -253,7 +253,7 @@ def test_finance_manager_rejects_credit_with_a_reason(staff_client, stocked):
 
     response = act(client, "reject_credit", [order], reason="Overdue invoices")
 
-    assert texts(response) == [f"Reject credit: {order.number}."]
+    assert texts(response) == [f"Credit rejected: {order.number}."]
     order.refresh_from_db()
     assert order.status == S.REJECTED
     change = order.status_history.get(to_status="rejected")
@@ -290,7 +290,7 @@ def test_customer_service_moves_an_order_through_fulfilment(staff_client, stocke
     page = client.post(ORDERS, {"action": "mark_shipped", ACTION_CHECKBOX_NAME: [order.pk]})
     assert set(page.context["form"].fields) == {"tracking_number", "carrier", "note"}
     response = act(client, "mark_shipped", [order], tracking_number="TRK-9", carrier="Aras")
-    assert texts(response) == [f"Mark shipped: {order.number}."]
+    assert texts(response) == [f"Marked shipped: {order.number}."]
     order.refresh_from_db()
     assert (order.status, order.tracking_number, order.carrier) == ("shipped", "TRK-9", "Aras")
     level = StockLevel.objects.get(product=stocked.products["A-1"])
@@ -347,7 +347,7 @@ def test_cancel_with_a_reason_releases_the_reservation(staff_client, stocked):
     assert f"{order.number} · {order.customer.code} · {total}" in response.content.decode()
     response = act(client, "cancel_orders", [order], reason="Dealer called")
 
-    assert texts(response) == [f"Cancel orders: {order.number}."]
+    assert texts(response) == [f"Cancelled: {order.number}."]
     order.refresh_from_db()
     assert order.status == S.CANCELLED and order.cancelled_at is not None
     assert order.status_history.get(to_status="cancelled").note == "Dealer called"
