@@ -118,10 +118,11 @@ def _locked_from_records(kind: str, ident: str) -> int | None:
 
 
 def _locked(kind: str, ident: str) -> int | None:
-    """Seconds ``ident`` stays locked, or None. An account is also locked by its records
-    when Redis says it is not: the failures counted while Redis was down (or written off with
-    a flushed Redis) are only there, and forgetting them once Redis answers again gave an
-    attacker 5 fresh tries."""
+    """Seconds ``ident`` stays locked, or None. An account or an address is also locked by
+    its records when Redis says it is not: the failures counted while Redis was down (or
+    written off with a flushed Redis) are only there, and forgetting them once Redis answers
+    again gave an attacker 5 fresh tries; and the records hold every failure of the last
+    LOCKOUT_MINUTES, where Redis's count starts afresh each window."""
     try:
         until = counter_get(_keys(kind, ident)[1])
     except CounterStoreDown:
@@ -129,7 +130,10 @@ def _locked(kind: str, ident: str) -> int | None:
     now = time.time()
     if until and until > now:
         return int(until - now) + 1
-    return _locked_from_records(kind, ident) if kind == "account" else None
+    # the records are the rule's sliding window: Redis counts in windows that start at a
+    # first failure, so 49 failures at the end of one and 49 at the start of the next (98 in
+    # two minutes) locked nothing
+    return _locked_from_records(kind, ident)
 
 
 def locked_for(*, email: str, ip: str | None) -> tuple[str, int] | None:

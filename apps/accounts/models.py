@@ -531,6 +531,14 @@ class AuthEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("authentication event")
         verbose_name_plural = _("authentication events")
+        indexes = [
+            # an address's failed logins of the last minutes, read at every login (lockout)
+            models.Index(
+                fields=["ip_address", "at"],
+                condition=Q(kind="login_failed"),
+                name="accounts_authevent_ip_failed",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.email}"

@@ -73,6 +73,45 @@ def test_an_address_locks_after_fifty_failures(api_client, settings):
     assert other_office.status_code == 200
 
 
+def _redis_window_ends(ip: str) -> None:
+    """What Redis does when its count's lifetime ends (it runs on the real clock, which
+    the tests' travelling does not move)."""
+    from apps.core.counters import counter_delete  # the store the count lives in
+
+    counter_delete(lockout._keys("ip", ip)[0])
+
+
+def test_an_address_locks_on_fifty_failures_in_any_fifteen_minutes(api_client, settings):
+    """49 failures lock nothing; failures older than 15 minutes no longer count; and 50 in
+    any 15 minutes lock, even when they fall into two of Redis's counting windows (49 at the
+    end of one and 1 at the start of the next)."""
+    settings.RATE_LIMIT_AUTH_IP = None  # the per-IP call limit would answer 429 first
+    victim = DealerUserFactory()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for n in range(49):
+            attempt(api_client, f"guess{n}@example.com", "wrong")
+        assert attempt(api_client, victim.email, DEFAULT_PASSWORD).status_code == 200
+    _redis_window_ends(OFFICE_IP)
+    with time_machine.travel(start + timedelta(minutes=16), tick=False):
+        # the 49 are older than 15 minutes: one more failure is the first of a new count
+        assert attempt(api_client, "late@example.com", "wrong").json()["code"] == (
+            "invalid_credentials"
+        )
+        assert attempt(api_client, victim.email, DEFAULT_PASSWORD).status_code == 200
+    with time_machine.travel(start + timedelta(minutes=17), tick=False):
+        for n in range(48):
+            attempt(api_client, f"again{n}@example.com", "wrong")
+    _redis_window_ends(OFFICE_IP)  # Redis starts a new count: 1 failure in it so far
+    with time_machine.travel(start + timedelta(minutes=18), tick=False):
+        attempt(api_client, "fiftieth@example.com", "wrong")  # 50 in the last 15 minutes
+        locked = attempt(api_client, victim.email, DEFAULT_PASSWORD)
+        assert locked.status_code == 401 and locked.json()["code"] == "ip_locked"
+    with time_machine.travel(start + timedelta(minutes=32, seconds=1), tick=False):
+        # the failures of minute 16 and 17 are out of the window: it lifts on its own
+        assert attempt(api_client, victim.email, DEFAULT_PASSWORD).status_code == 200
+
+
 def test_unknown_accounts_lock_the_same_way_so_lockout_reveals_nothing(api_client):
     for _ in range(5):
         attempt(api_client, "ghost@example.com", "wrong")
