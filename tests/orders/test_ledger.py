@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from apps.core.exceptions import Conflict, ValidationError
 from apps.finance.models import LedgerEntry
-from apps.finance.selectors import customer_balance, overdue_total
+from apps.finance.selectors import customer_balance, customer_credit_exposure, overdue_total
 from apps.finance.services.ledger import ledger_adjust, ledger_post
 from apps.orders import services
 from apps.orders.models import Order
@@ -121,6 +121,81 @@ def test_property_balance_equals_the_signed_sum(entries):
         expected += signed
     assert customer_balance(customer=customer) == expected
     assert D("0.00") <= overdue_total(customer=customer) <= max(expected, D("0.00"))
+
+
+_ALL_STATUSES = [
+    "awaiting_approval",
+    "awaiting_credit_approval",
+    "awaiting_payment",
+    "confirmed",
+    "processing",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "rejected",
+]
+_MONEY = st.decimals(min_value=D("0.01"), max_value=D("99999.99"), places=2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    orders=st.lists(
+        st.tuples(
+            st.sampled_from(_ALL_STATUSES),
+            _MONEY,
+            # what the ERP invoiced of it: nothing, a part, all of it, or more (a freight line)
+            st.sampled_from(["none", "part", "all", "more"]),
+        ),
+        max_size=8,
+    ),
+    ledger=st.lists(
+        st.tuples(st.sampled_from(["invoice", "payment", "credit_note"]), _MONEY), max_size=5
+    ),
+    limit=st.decimals(min_value=D("0.00"), max_value=D("500000.00"), places=2),
+    new_order=_MONEY,
+)
+def test_property_credit_exposure_is_balance_plus_open_uninvoiced_orders_plus_this_one(
+    orders, ledger, limit, new_order
+):
+    """DESIGN.md, Orders, step 2: exposure = ledger balance + the gross of the dealer's open
+    orders not yet invoiced + this order, and above the credit limit an on-account order
+    waits for credit approval. Orders waiting (for the owner, credit or a card), cancelled or
+    rejected never count; an order's invoiced part counts in the ledger, not twice. (A
+    delivered order not yet invoiced counts for what is not invoiced: the goods are the
+    dealer's, the debt not yet in the ledger.)"""
+    from apps.orders.services.placement import continue_chain  # the decision itself
+
+    customer = CustomerFactory(credit_limit=limit)
+    balance = D("0.00")
+    for kind, amount in ledger:
+        signed = -amount if kind in ("payment", "credit_note") else amount
+        ledger_post(customer=customer, kind=kind, amount=signed)
+        balance += signed
+    open_total = D("0.00")
+    invoiced = []
+    for status, gross, billed in orders:
+        order = Order.objects.create(
+            number=f"SO-P-{Order.objects.count() + 1:06d}",
+            customer=customer,
+            status=status,
+            payment_method="on_account",
+            subtotal_net=gross,
+            vat_total=D("0.00"),
+            grand_total=gross,
+        )
+        amount = {"none": D("0"), "part": (gross / 3).quantize(D("0.01")), "all": gross}.get(
+            billed, gross + D("10.00")
+        )
+        if amount:
+            invoiced.append((order.pk, amount))
+        if status in ("confirmed", "processing", "shipped", "delivered"):
+            open_total += max(gross - amount, D("0.00"))
+    orders_mark_invoiced(invoices=invoiced, at=timezone.now())
+
+    expected = balance + open_total + new_order
+    assert customer_credit_exposure(customer=customer, extra=new_order) == expected
+    chosen = continue_chain(customer=customer, grand_total=new_order, payment_method="on_account")
+    assert chosen == ("awaiting_credit_approval" if expected > limit else "confirmed")
 
 
 def test_account_summary_and_company_show_balance_open_orders_and_available_credit(shop):
