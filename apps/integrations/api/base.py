@@ -395,7 +395,8 @@ class Choice(RecordField):
     def clean(self, value):
         text = str(value)
         if self.whole and isinstance(value, (float, str)) and len(text) <= 100:
-            text = Integer._decimal.sub("", text)
+            # spaces around a number are no part of it (" 20 ", as Integer and the amounts)
+            text = Integer._decimal.sub("", text.strip())
         try:
             return self.by_text[text]
         except KeyError:
