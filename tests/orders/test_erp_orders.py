@@ -542,6 +542,18 @@ def test_a_tracking_number_sent_again_with_shipped_is_recorded(shop, erp):
     assert (order.tracking_number, order.carrier) == ("TRK-2", "Aras")
 
 
+@pytest.mark.parametrize("tracking", ["TR\u200b1", "TR\u00a01", "TR-\u0661"])
+def test_a_tracking_number_holds_nothing_invisible_or_look_alike(shop, erp, tracking):
+    """The dealer copies it into the carrier's page: a zero-width space, a no-break space
+    or an Arabic digit in it was stored and shown, and the carrier found nothing."""
+    shop.product("A-1", stock=10)
+    order = moved(placed(shop, [("A-1", 2)]), "processing")
+    before = state(order)
+    response = post_status(erp, order, "shipped", tracking_number=tracking, carrier="Aras")
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"tracking_number"}
+    assert state(order) == before
+
+
 def test_the_erp_cannot_decide_credit_approval(shop, erp):
     shop.product("A-1", price="1000")
     shop.customer.credit_limit = D("0.00")

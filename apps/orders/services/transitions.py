@@ -9,12 +9,15 @@ Locks: dealer (when the credit chain runs) -> order -> stock levels, the order p
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer
 from apps.core.exceptions import Conflict, ValidationError
+from apps.core.text import key_problem
 from apps.inventory.services import serials_for_sale, stock_commit_sale, stock_release
 from apps.orders.events import order_status_changed_emit
 from apps.orders.models import Order, OrderLine, OrderStatusChange
@@ -276,6 +279,9 @@ def order_set_status(
         raise ValidationError({"status": [_("Unknown status.")]})
     note = _text(note, "note")
     tracking = _text(tracking_number, "tracking_number", max_length=64)
+    # the dealer copies it into the carrier's page: as a key, nothing invisible or look-alike
+    if tracking and (problem := key_problem(unicodedata.normalize("NFC", tracking))):
+        raise ValidationError({"tracking_number": [problem]})
     carrier_name = _text(carrier, "carrier", max_length=64)
     if status not in SHIPMENT_STATUSES:
         message = _("A tracking number and a carrier go with processing, shipped or delivered.")
