@@ -416,6 +416,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a reset link lives
+# seconds a new company user's invitation link lives (it opens the same page as a reset link)
+INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT", 7 * 86400)
 # where the dealer portal's reset page is; the e-mailed link is
 # {PASSWORD_RESET_URL}?uid=...&token=...
 PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/portal/password/reset/")

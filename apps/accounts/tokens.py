@@ -1,5 +1,6 @@
-"""The e-mailed registration link: Django's password-reset token scheme with its own salt and
-lifetime, void once the address is verified."""
+"""E-mailed links with Django's password-reset token scheme, each with its own salt and
+lifetime: the registration's (void once the address is verified) and a new company user's
+invitation (void once a password is chosen, as a reset link)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,13 @@ from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int
 
 
-class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
-    key_salt = "apps.accounts.tokens.EmailVerificationTokenGenerator"
+class _LifetimeTokenGenerator(PasswordResetTokenGenerator):
+    """Django's token, living the seconds the setting ``lifetime_setting`` names instead of
+    PASSWORD_RESET_TIMEOUT."""
 
-    def _make_hash_value(self, user, timestamp) -> str:
-        # verifying sets email_verified_at, so a used link stops working; a changed address too
-        verified = "" if user.email_verified_at is None else user.email_verified_at.isoformat()
-        return f"{user.pk}{user.email}{verified}{timestamp}"
+    lifetime_setting = "PASSWORD_RESET_TIMEOUT"
 
     def check_token(self, user, token) -> bool:
-        """As Django's, with REGISTRATION_VERIFY_TIMEOUT instead of PASSWORD_RESET_TIMEOUT."""
         if not (user and token):
             return False
         try:
@@ -33,7 +31,27 @@ class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
             for secret in [self.secret, *self.secret_fallbacks]
         ):
             return False
-        return (self._num_seconds(self._now()) - ts) <= settings.REGISTRATION_VERIFY_TIMEOUT
+        lifetime = getattr(settings, self.lifetime_setting)
+        return (self._num_seconds(self._now()) - ts) <= lifetime
+
+
+class InvitationTokenGenerator(_LifetimeTokenGenerator):
+    """A new company user's link to choose a first password: INVITATION_TIMEOUT (days, not
+    a reset link's hour: an invitation is read when its reader comes to it). Django's hash
+    (the password, the last login): void once a password is chosen."""
+
+    key_salt = "apps.accounts.tokens.InvitationTokenGenerator"
+    lifetime_setting = "INVITATION_TIMEOUT"
+
+
+class EmailVerificationTokenGenerator(_LifetimeTokenGenerator):
+    key_salt = "apps.accounts.tokens.EmailVerificationTokenGenerator"
+    lifetime_setting = "REGISTRATION_VERIFY_TIMEOUT"
+
+    def _make_hash_value(self, user, timestamp) -> str:
+        # verifying sets email_verified_at, so a used link stops working; a changed address too
+        verified = "" if user.email_verified_at is None else user.email_verified_at.isoformat()
+        return f"{user.pk}{user.email}{verified}{timestamp}"
 
     def check_token_used(self, user, token) -> bool:
         """A link this generator made before the address was verified (by this link, or by a
@@ -47,3 +65,4 @@ class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
 
 
 email_verification_token_generator = EmailVerificationTokenGenerator()
+invitation_token_generator = InvitationTokenGenerator()

@@ -1,9 +1,11 @@
 """company, company/users and company/addresses: roles, owner rules and field-level safety."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Address, Customer, User
@@ -119,6 +121,49 @@ def test_a_sub_user_without_password_gets_an_invitation(
     assert response.status_code == 201
     assert [m.to for m in mailoutbox] == [["inv@example.com"]]
     assert "token=" in mailoutbox[0].body
+
+
+def test_an_invitation_lives_days_and_ends_with_the_password_it_sets(
+    dealer_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """An invitation is read when its reader comes to it: its link lived a reset link's hour
+    (PASSWORD_RESET_TIMEOUT), so the next morning's colleague found it dead. It lives
+    INVITATION_TIMEOUT (7 days) now, says so, and works once; a reset link keeps its hour."""
+    import time_machine  # the clock the links are judged by
+
+    client = dealer_client("owner")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/api/v1/company/users", {"email": "inv@example.com", "role": "viewer"})
+    (message,) = mailoutbox
+    # in the company's language (Turkish): within 7 days, and where to ask for another
+    assert "bu bağlantıyı 7 gün içinde açın" in message.body
+    assert "Parolanızı mı unuttunuz?" in message.body
+    uid, token = re.search(r"uid=([\w-]+)&token=([\w-]+)", message.body).groups()
+
+    def confirm(password: str):
+        return APIClient().post(
+            "/api/v1/auth/password-reset/confirm",
+            {"uid": uid, "token": token, "new_password": password},
+            format="json",
+        )
+
+    # (a margin of hours: the token's clock is the process's local time, the travel's UTC)
+    with time_machine.travel(timezone.now() + timedelta(days=7, hours=4)):
+        assert confirm("Sifre-Yeni-2026!").status_code == 400  # more than a week: dead
+    with time_machine.travel(timezone.now() + timedelta(days=3)):
+        assert confirm("Sifre-Yeni-2026!").status_code == 204  # three days on: it works
+    assert confirm("Sifre-Baska-2026!").status_code == 400  # once
+    user = User.objects.get(email="inv@example.com")
+    assert user.check_password("Sifre-Yeni-2026!")
+
+    from apps.accounts.services.auth import password_link_send  # a reset link, for comparison
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        password_link_send(user=user)
+    uid, token = re.search(r"uid=([\w-]+)&token=([\w-]+)", mailoutbox[0].body).groups()
+    with time_machine.travel(timezone.now() + timedelta(hours=5)):
+        assert confirm("Sifre-Ucuncu-2026!").status_code == 400  # a reset link keeps its hour
 
 
 def test_a_switched_off_users_link_sets_no_password(

@@ -40,6 +40,7 @@ from apps.accounts.authentication import (
 from apps.accounts.models import AuthEvent, Customer, CustomerStatus, SmsLoginCode, User
 from apps.accounts.services.alerts import staff_alert
 from apps.accounts.throttling import AccountEmailThrottle
+from apps.accounts.tokens import invitation_token_generator
 from apps.accounts.two_factor import two_factor_applies
 from apps.core.exceptions import NotAllowed, NotAuthenticated, ValidationError
 from apps.core.links import back_office_link
@@ -509,17 +510,21 @@ def password_reset_deliver(*, email: str, ip: str | None, user_agent: str = "") 
 
 
 def password_link_send(*, user: User, invite: bool = False) -> None:
-    """E-mail ``user`` a link to choose a password (valid PASSWORD_RESET_TIMEOUT seconds):
-    a reset, or the invitation of a new company user. Sent after the transaction commits."""
+    """E-mail ``user`` a link to choose a password: a reset (valid PASSWORD_RESET_TIMEOUT
+    seconds), or the invitation of a new company user (INVITATION_TIMEOUT). Sent after the
+    transaction commits."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
+    generator = invitation_token_generator if invite else default_token_generator
+    token = generator.make_token(user)
+    lifetime = settings.INVITATION_TIMEOUT if invite else settings.PASSWORD_RESET_TIMEOUT
     email_notify(
         template="accounts/invitation" if invite else "accounts/password_reset",
         to=user.email,
         user=user,
         context={
             "link": f"{settings.PASSWORD_RESET_URL}?uid={uid}&token={token}",
-            "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+            "minutes": lifetime // 60,
+            "days": max(lifetime // 86400, 1),
         },
     )
 
@@ -586,7 +591,12 @@ def password_reset_confirm(
     user = user_from_uid(uid)
     # a switched-off user's link sets nothing: whoever holds it would hold the account the
     # day it is switched on again
-    if user is None or not user.is_active or not default_token_generator.check_token(user, token):
+    # a reset link, or a new company user's invitation (the same page, a longer life)
+    valid = user is not None and any(
+        generator.check_token(user, token)
+        for generator in (default_token_generator, invitation_token_generator)
+    )
+    if user is None or not user.is_active or not valid:
         raise ValidationError({"token": [_("This reset link is invalid or has expired.")]})
     try:
         validate_password(new_password, user=user)
