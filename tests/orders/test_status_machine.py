@@ -76,6 +76,9 @@ def test_dealer_cancels_a_confirmed_order_and_the_reservation_is_released(stocke
         "Mistake",
         "dealer",
     )
+    # who and when (DESIGN.md: every status change records who, when, from, to, note)
+    assert last["by"] == stocked.owner.user.get_full_name()  # the person, by name
+    assert last["at"] == body["cancelled_at"]
     assert OutboxEvent.objects.filter(type="order.cancelled", subject=f"order:{number}").exists()
 
 
@@ -119,6 +122,16 @@ def test_dealer_cannot_cancel_once_processing_and_nothing_changes(stocked):
 
 
 def test_staff_may_cancel_while_processing_but_nobody_after_shipping(stocked):
+    # processing: the dealer may no longer cancel, staff may (the reservation is released)
+    first = Order.objects.get(number=place(stocked.owner, [("A-1", 2)]).json()["number"])
+    services.order_set_status(order=first, status="processing", actor=STAFF)
+    refused = stocked.owner.post(f"/api/v1/orders/{first.number}/cancel", {"reason": "Late"})
+    assert refused.status_code == 409 and refused.json()["code"] == "invalid_transition"
+    assert reserved() == 2
+    services.order_cancel(order=first, by=None, actor=STAFF, reason="Out of stock at supplier")
+    first.refresh_from_db()
+    assert first.status == "cancelled" and reserved() == 0
+
     number = place(stocked.owner, [("A-1", 5)]).json()["number"]
     order = Order.objects.get(number=number)
     services.order_set_status(order=order, status="processing", actor=STAFF)
