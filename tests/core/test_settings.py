@@ -25,6 +25,9 @@ CONFIG_VARS = (
     "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
+    "RATE_LIMIT_USER",
+    "RATE_LIMIT_IP",
+    "RATE_LIMIT_API_KEY",
 )
 
 PROBE = """
@@ -150,6 +153,30 @@ def test_a_malformed_variable_is_refused_with_its_name():
     result = run_python(["manage.py", "check"], {"RATE_LIMIT_USER": "lots"}, check=False)
     assert result.returncode != 0
     assert "RATE_LIMIT_USER" in result.stderr
+
+
+RATES_PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]))
+"""
+
+
+def test_rate_limits_are_set_and_switched_off_by_their_variables():
+    """DESIGN.md, Security: ``RATE_LIMIT_USER``, ``RATE_LIMIT_IP``, ``RATE_LIMIT_API_KEY``
+    (``100/min``; ``off`` disables one, e.g. for a load benchmark), read from the
+    environment as a deployment sets them."""
+    names = ("RATE_LIMIT_USER", "RATE_LIMIT_IP", "RATE_LIMIT_API_KEY")
+    defaults = json.loads(run_python(RATES_PROBE, {}).stdout.strip().splitlines()[-1])
+    assert (defaults["user"], defaults["ip"], defaults["api_key"]) == (
+        "100/min",
+        "1000/min",
+        "500/min",
+    )
+    env = dict(zip(names, ("off", "7/hour", "OFF"), strict=True))
+    rates = json.loads(run_python(RATES_PROBE, env).stdout.strip().splitlines()[-1])
+    assert (rates["user"], rates["ip"], rates["api_key"]) == (None, "7/hour", None)
 
 
 @pytest.mark.django_db
