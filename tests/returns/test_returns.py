@@ -133,6 +133,21 @@ def test_the_return_window_counts_calendar_days_in_istanbul(
         assert ReturnRequest.objects.count() == 0
 
 
+@pytest.mark.parametrize(("days", "allowed"), [(14, False), (30, True), (19, False), (20, True)])
+def test_the_return_window_is_return_window_days(shop, settings, days, allowed):
+    """DESIGN.md: returns within ``RETURN_WINDOW_DAYS`` (default 14) of delivery; a
+    distributor that allows 30 days sets it so. Delivered 20 days ago here."""
+    settings.RETURN_WINDOW_DAYS = days
+    order = delivered_order(shop, at=timezone.now() - dt.timedelta(days=20))
+    response = ask(shop.owner, order, [line("A-1", 1)])
+    if allowed:
+        assert response.status_code == 201, response.content
+    else:
+        assert response.status_code == 409
+        assert response.json()["code"] == "return_window_closed"
+        assert str(days) in response.json()["detail"]
+
+
 def test_only_delivered_orders_can_be_returned(shop):
     from tests.orders.conftest import place
 
