@@ -36,7 +36,6 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -45,6 +44,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Customer
+from apps.accounts.services.alerts import staff_alert
 from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ServiceUnavailable, ValidationError
 from apps.core.money import money_text, round2
@@ -651,18 +651,12 @@ def _paid_late_for_staff(
 
 
 def _alert(payment: CardPayment, *, problem, xact_id: str) -> None:
-    """E-mail finance (``PAYMENT_ALERT_EMAILS``, else the Finance Managers) about a payment
-    that needs a person; ``problem`` is the text, or a function writing it in the staff's
-    language."""
-    recipients = list(settings.PAYMENT_ALERT_EMAILS) or list(
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name="Finance Manager")
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
+    """E-mail finance about a payment that needs a person (``PAYMENT_ALERT_EMAILS``, else
+    ``staff_alert``: the staff who may refund card payments, as every staff e-mail finds its
+    readers); ``problem`` is the text, or a function writing it in the staff's language."""
+
+    def context() -> dict:
+        return {
             "reference": payment.reference,
             "dealer": f"{payment.customer.code} {payment.customer.name}",
             "amount": f"{payment.amount:.2f}",
@@ -670,13 +664,25 @@ def _alert(payment: CardPayment, *, problem, xact_id: str) -> None:
             "problem": problem() if callable(problem) else str(problem),
             "xact_id": xact_id,
         }
-        for email in recipients:
-            email_notify(
-                template="finance/payment_alert",
-                to=email,
-                context=context,
-                language=settings.LANGUAGE_CODE,
-            )
+
+    if not settings.PAYMENT_ALERT_EMAILS:
+        staff_alert(
+            customer=payment.customer,
+            permission="finance.refund_cardpayment",
+            template="finance/payment_alert",
+            context=context,
+        )
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        data = context()
+    for email in settings.PAYMENT_ALERT_EMAILS:
+        email_notify(
+            template="finance/payment_alert",
+            to=email,
+            context=data,
+            customer=payment.customer,
+            language=settings.LANGUAGE_CODE,
+        )
 
 
 # --- reconciliation ---------------------------------------------------------------------------
