@@ -41,6 +41,7 @@ from apps.accounts.models import (
     DealerRole,
     User,
 )
+from apps.accounts.services.alerts import staff_alert
 from apps.accounts.services.auth import auth_event_record, email_verified, user_from_uid
 from apps.accounts.services.users import user_create_for_company
 from apps.accounts.throttling import AccountEmailThrottle
@@ -227,28 +228,6 @@ def _email_known(user: User, *, may_mail: bool, event: dict) -> None:
     auth_event_record(kind=AuthEvent.Kind.REGISTRATION_REFUSED, user=user, **event, detail=detail)
 
 
-def approvers_list() -> list[User]:
-    """Active staff who may approve companies (directly, through a group, or superusers)."""
-    codename = "approve_customer"
-    may_approve = (
-        Q(is_superuser=True)
-        | Q(
-            groups__permissions__codename=codename,
-            groups__permissions__content_type__app_label="accounts",
-        )
-        | Q(
-            user_permissions__codename=codename,
-            user_permissions__content_type__app_label="accounts",
-        )
-    )
-    return list(
-        User.objects.filter(is_staff=True, is_active=True, is_deleted=False)
-        .filter(may_approve)
-        .distinct()
-        .order_by("id")
-    )
-
-
 def _tax_number_known(
     holder: Customer, *, company: dict[str, Any], applicant: User, event: dict
 ) -> None:
@@ -270,15 +249,12 @@ def _tax_number_known(
         "applicant_phone": company.get("phone", "").strip(),
         "tax_number": holder.tax_number,
     }
-    for staff in approvers_list():
-        email_notify(
-            template="accounts/registration_duplicate_tax_number",
-            to=staff.email,
-            user=staff,
-            customer=holder,
-            context=context,
-            language=settings.LANGUAGE_CODE,
-        )
+    staff_alert(  # those who approve companies
+        customer=holder,
+        permission="accounts.approve_customer",
+        template="accounts/registration_duplicate_tax_number",
+        context=lambda: context,
+    )
 
 
 def registrations_expired_remove(*, email: str | None = None, tax_number: str | None = None) -> int:
