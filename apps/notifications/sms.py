@@ -42,7 +42,8 @@ def normalize_phone(raw: str) -> str:
         digits = "90" + text
     else:
         digits = text
-    if not digits.isdigit() or not 8 <= len(digits) <= 15:
+    # ASCII digits only: ``isdigit`` says yes to "٠٥٣٢" too, a number no SMS reaches
+    if not (digits.isascii() and digits.isdigit()) or not 8 <= len(digits) <= 15:
         raise ValueError(f"not a phone number: {raw!r}")
     return "+" + digits
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import DomainError, ValidationError
@@ -32,29 +33,45 @@ class StatementForm(forms.Form):
     )
 
 
-# how dealers write amounts: Turkish first (dots group thousands, a comma marks the decimals:
-# 1.234,56 and 120.000), then English (1,234.56 and 85.19); whole groups of three only
-_TURKISH_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
-_ENGLISH_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+# how dealers write amounts, in ASCII digits: Turkish (dots group thousands, a comma marks the
+# decimals: 1.234,56 and 120.000) and English (1,234.56 and 85.19); whole groups of three only
+_TURKISH_AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
+_ENGLISH_AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+# spaces (no-break and thin ones too, as the portal writes amounts) group thousands only
+_SPACED_AMOUNT = re.compile(r"-?[0-9]{1,3}(?:\s[0-9]{3})+(?:[.,][0-9]+)?")
+_CURRENCY = re.compile(r"^(-?)\s*(?:₺|TL|TRY)\s*|\s*(?:₺|TL|TRY)$", re.I)
 
 
 def amount_typed(text: str, field: str) -> str:
     """An amount as a dealer types it, in Turkish (``1.234,56``, ``120.000``) or English
     (``1,234.56``) style, with or without ``₺``/``TL``, as the decimal text the service reads
-    (``1234.56``); blank is ``""``. A dot followed by three digits groups thousands, as in
-    Turkish: ``120.000`` is 120 thousand, never 120. Anything else (``1e5``, ``1_000``,
-    ``1.2.3``) is a ``ValidationError`` on ``field``, never read as some other number."""
-    # spaces (no-break and thin ones too, as the portal writes amounts), the currency in any
-    # case, and a typographic minus (U+2212) as the ASCII one
-    compact = re.sub(r"\s", "", (text or "").replace("\u2212", "-"))
-    compact = re.sub(r"^(-?)(?:₺|TL|TRY)|(?:₺|TL|TRY)$", r"\1", compact, flags=re.I)
+    (``1234.56``); blank is ``""``. The page's language reads what both could mean first:
+    ``25,000`` is 25 in Turkish and 25 thousand in English; a dot followed by three digits on
+    a Turkish page groups thousands (``120.000`` is 120 thousand). Spaces only group thousands
+    (``12 500``; ``5 5`` is no amount). Anything else (``1e5``, ``1_000``, ``1.2.3``, other
+    scripts' digits) is a ``ValidationError`` on ``field``, never read as some other number."""
+    typed = (text or "").replace("\u2212", "-").strip()  # a typographic minus as the ASCII one
+    compact = _CURRENCY.sub(r"\1", typed).strip()
     if not compact:
         return ""
-    if _TURKISH_AMOUNT.fullmatch(compact):
-        return compact.replace(".", "").replace(",", ".")
-    if _ENGLISH_AMOUNT.fullmatch(compact):
-        return compact.replace(",", "")
-    raise ValidationError({field: [_("Write the amount like 1.234,56.")]})
+    if re.search(r"\s", compact):
+        if not _SPACED_AMOUNT.fullmatch(compact):
+            raise ValidationError({field: [_("Write the amount like 1.234,56.")]})
+        compact = re.sub(r"\s", "", compact)
+    english = (translation.get_language() or "").startswith("en")
+    readings = (
+        ((_ENGLISH_AMOUNT, ","), (_TURKISH_AMOUNT, "."))
+        if english
+        else ((_TURKISH_AMOUNT, "."), (_ENGLISH_AMOUNT, ","))
+    )
+    for pattern, grouping in readings:
+        if pattern.fullmatch(compact):
+            number = compact.replace(grouping, "")
+            return number.replace(",", ".")
+    message = (
+        _("Write the amount like 1,234.56.") if english else _("Write the amount like 1.234,56.")
+    )
+    raise ValidationError({field: [message]})
 
 
 def posted_id(value, field: str) -> int | None:

@@ -26,7 +26,7 @@ from apps.core.money import (
     round4,
 )
 from apps.core.sequences import sequence_next
-from apps.core.text import digits_int
+from apps.core.text import PLAIN_DECIMAL, digits_int, is_digits
 from apps.orders.models import CartItem, Order
 from apps.orders.notes import quote_note
 from apps.orders.services import order_place
@@ -71,6 +71,9 @@ def _price(value, field: str, *, required: bool) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValidationError({field: [_("Enter a price such as 149.90.")]})
+    if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value.strip()):
+        # as every number field reads text: "1e3", "1_000", "٣" are no price
+        raise ValidationError({field: [_("Enter a price such as 149.90.")]})
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -83,7 +86,10 @@ def _price(value, field: str, *, required: bool) -> Decimal | None:
 def _quantity(value, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValidationError({field: [_("Enter a whole number.")]})
-    quantity = digits_int(str(value).strip())
+    text = str(value).strip()
+    if not is_digits(text.removeprefix("-")):  # "1e3", "5.0", "٣": no whole number
+        raise ValidationError({field: [_("Enter a whole number.")]})
+    quantity = digits_int(text)
     if quantity is None or not 1 <= quantity <= MAX_QUANTITY:
         raise ValidationError({field: [quantity_range_error(MAX_QUANTITY)]})
     return quantity

@@ -192,3 +192,27 @@ def test_the_profile_turns_the_code_on_with_a_mobile_number():
     client.post("/portal/profile/", {"action": "sms", "phone": "0532 123 45 67"})
     user.refresh_from_db()
     assert not user.sms_login
+
+
+@pytest.mark.parametrize(
+    ("sms_login", "phone"),
+    [
+        ("on", "\u0660\u0665\u0663\u0662\u0661\u0662\u0663\u0664\u0665\u0666\u0667"),
+        ("", "x" * 10000),  # switching it off took any text as the phone, cut to 32
+        ("", "<script>\x07"),
+    ],
+    ids=["arabic digits", "switching off with a long text", "switching off with a script"],
+)
+def test_the_profile_takes_only_a_phone_number_as_the_phone(sms_login, phone):
+    """Arabic-Indic digits were taken as a mobile number: every sign-in then sent its code to
+    '+٠٥٣٢...', which no SMS reaches, and the user could not sign in."""
+    from tests.portal.test_portal import browser
+
+    client, user = browser(SimpleNamespace(customer=CustomerFactory()))
+    user.phone = "0532 000 00 00"
+    user.save(update_fields=["phone"])
+    body = {"action": "sms", "phone": phone, **({"sms_login": "on"} if sms_login else {})}
+    refused = client.post("/portal/profile/", body)
+    assert refused.status_code == 400 and 'id="phone-error"' in refused.content.decode()
+    user.refresh_from_db()
+    assert (user.phone, user.sms_login) == ("0532 000 00 00", False)

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from apps.core.exceptions import ValidationError
 from apps.finance.models import BalanceConfirmation
@@ -62,11 +63,49 @@ def confirmation(company, django_capture_on_commit_callbacks):
     ],
 )
 def test_amounts_are_read_as_dealers_type_them(typed, read):
-    assert amount_typed(typed, "amount") == read
+    with translation.override("tr"):  # the portal's language
+        assert amount_typed(typed, "amount") == read
 
 
 @pytest.mark.parametrize(
-    "typed", ["1e5", "1_000", "1.2.3", "12.34.5", "bin", "1,2,3", "--1", "1TL5", "₺₺5"]
+    ("typed", "turkish", "english"),
+    [
+        # what both could mean: the page's language reads it
+        ("25,000", "25.000", "25000"),
+        ("120.000", "120000", "120.000"),
+        # what only one can mean: either page
+        ("25,000.50", "25000.50", "25000.50"),
+        ("1.234,56", "1234.56", "1234.56"),
+        ("12 500,00", "12500.00", "12500.00"),
+        ("12\u00a0500", "12500", "12500"),
+    ],
+)
+def test_an_amount_both_styles_could_mean_is_read_in_the_pages_language(typed, turkish, english):
+    """``25,000`` on an English page is 25 thousand (it was refused: "no more than 2 decimal
+    places"), on a Turkish page 25; a space groups thousands only."""
+    with translation.override("tr"):
+        assert amount_typed(typed, "amount") == turkish
+    with translation.override("en"):
+        assert amount_typed(typed, "amount") == english
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1e5",
+        "1_000",
+        "1.2.3",
+        "12.34.5",
+        "bin",
+        "1,2,3",
+        "--1",
+        "1TL5",
+        "₺₺5",
+        "5 5",  # two numbers, not 55
+        "1 23",
+        "\u0661\u0662\u0663",  # other scripts' digits: not 123
+        "12\u0665",
+    ],
 )
 def test_what_is_no_amount_is_refused_not_read_as_another_number(typed):
     with pytest.raises(ValidationError) as refused:

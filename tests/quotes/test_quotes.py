@@ -567,3 +567,25 @@ def test_the_quote_e_mails_give_the_price_as_quoted_and_a_decline_as_a_decline(
     declined = mail.outbox[-1]
     assert other in declined.subject and "hazır" not in declined.subject
     assert "Stok yok" in declined.body
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "message"),
+    [
+        ({"quantity": "1e3"}, "quantity", "Enter a whole number."),
+        ({"quantity": "\u0663"}, "quantity", "Enter a whole number."),
+        ({"quantity": "0"}, "quantity", "Enter a quantity from 1 to 1,000,000."),
+        ({"target_price": "\u0663"}, "target_price", "Enter a price such as 149.90."),
+        ({"target_price": "1e2"}, "target_price", "Enter a price such as 149.90."),
+    ],
+)
+def test_a_quote_line_says_what_is_wrong_with_its_number(shop, line, field, message):
+    """``1e3`` and ``٣`` as a quantity were "out of range" (they are no number at all), and
+    ``٣`` as a target price was read as 3."""
+    from apps.core.exceptions import ValidationError  # the service's own refusal
+    from apps.quotes.services import quote_request  # the service the portal's form calls too
+
+    with pytest.raises(ValidationError) as refused:
+        quote_request(user=shop.owner.user, lines=[{"sku": "A-1", "quantity": 20, **line}])
+    assert refused.value.errors == {f"lines.0.{field}": [message]}
+    assert not Quote.objects.exists()

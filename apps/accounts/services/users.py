@@ -16,7 +16,7 @@ from apps.accounts.models import Customer, DealerRole, User
 from apps.accounts.roles import DEALER_ROLE_GROUPS
 from apps.accounts.services.auth import password_link_send, tokens_revoke_all
 from apps.core.exceptions import Conflict, NotFound, ValidationError
-from apps.core.text import email_address
+from apps.core.text import email_address, phone_problem
 from apps.notifications.sms import normalize_phone
 
 
@@ -199,6 +199,9 @@ def user_sms_login_set(*, user: User, enabled: bool, phone: str | None = None) -
     """Turn the SMS code at sign-in on or off for ``user`` (their own choice); turning it on
     needs a mobile number an SMS can go to (``phone``, or the one on file)."""
     number = (phone if phone is not None else user.phone or "").strip()
+    # a number given is a phone number, whether or not the SMS code is turned on with it
+    if phone is not None and (problem := phone_problem(number)):
+        raise ValidationError({"phone": [problem]})
     if enabled:
         try:
             normalize_phone(number)
@@ -206,7 +209,7 @@ def user_sms_login_set(*, user: User, enabled: bool, phone: str | None = None) -
             raise ValidationError(
                 {"phone": [_("Enter a mobile number an SMS can be sent to, e.g. 0532 123 45 67.")]}
             ) from None
-    user.phone = number[:32]
+    user.phone = number
     user.sms_login = enabled
     user.save(update_fields=["phone", "sms_login", "updated_at"])
     return user

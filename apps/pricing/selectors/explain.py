@@ -193,8 +193,11 @@ def price_explain(
     ``to_dealer``: the levels named in the dealer's words ("your special price"), not staff's.
     """
     at = at or timezone.now()
-    quantity = int_or_none(quantity)
-    if quantity is None or not 1 <= quantity <= MAX_LINE_QUANTITY:
+    whole = int_or_none(quantity)
+    if whole is None:  # "1e3", "five", "٣": not a number out of range, no number at all
+        raise ValidationError({"quantity": [_("Enter a whole number.")]})
+    quantity = whole
+    if not 1 <= quantity <= MAX_LINE_QUANTITY:
         raise ValidationError({"quantity": [quantity_range_error()]})
     resolved = engine.price_resolve_many(customer=customer, items=[(product, quantity)], at=at)[0]
 
