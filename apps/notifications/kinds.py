@@ -22,6 +22,7 @@ TEMPLATE_LABELS = {
     "finance/confirmation_disputed": _("Staff: a dealer disputes its balance"),
     "finance/payment_alert": _("Card payment needs review"),
     "finance/payment_reminder": _("Payment reminder"),
+    "orders/approval_needed": _("Order waits for an owner's approval"),
     "orders/credit_approval_waiting": _("Staff: an order waits for credit approval"),
     "orders/order_placed": _("Order placed"),
     "orders/order_status": _("Order status changed"),

@@ -37,6 +37,7 @@ EMAIL_TEMPLATES = {
     "finance/payment_reminder": "invoices due soon or overdue (owners and finance users)",
     "finance/balance_confirmation": "a balance confirmation (mutabakat) to answer",
     "finance/confirmation_disputed": "finance staff: a dealer disputed a balance confirmation",
+    "orders/approval_needed": "owners: a purchasing user's order over its limit waits for them",
     "orders/credit_approval_waiting": "finance staff: an order waits for credit approval",
     "returns/return_requested": "staff: a dealer asked for a return",
     "quotes/quote_requested": "sales: a dealer asked for a quote",

@@ -90,11 +90,18 @@ def order_placed_notify(order: Order) -> None:
             customer=order.customer,
             language=language,
         )
-    if order.status == S.AWAITING_APPROVAL:  # the owners decide
+    if order.status == S.AWAITING_APPROVAL:  # the owners decide: who placed it, for how much
+        limit = getattr(user, "order_limit", None)
+        placed_by = (user.get_full_name() or user.email) if user is not None else ""
         notify_customer_users(
             customer=order.customer,
-            template="orders/order_status",
-            context=context,
+            template="orders/approval_needed",
+            context={
+                **context,
+                "placed_by": placed_by,
+                "order_limit": f"{limit:.2f}" if limit is not None else "",
+                "approvals_url": portal_link("approvals"),
+            },
             roles=[DealerRole.OWNER],
             language=language,
         )

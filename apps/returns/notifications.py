@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.utils import translation
 
 from apps.accounts.services.alerts import staff_alert
-from apps.core.links import back_office_link
+from apps.core.links import back_office_link, portal_link
 from apps.notifications.services import customer_language, email_notify
 from apps.returns.models import ReturnReason, ReturnRequest, ReturnStatus
 
@@ -28,6 +28,7 @@ def return_status_notify(request: ReturnRequest, *, note: str = "") -> None:
             "status_label": str(ReturnStatus(request.status).label),
             "note": note,
             "currency": request.order.currency,
+            "portal_url": portal_link("returns", request.number),
             "credit_total": (
                 f"{request.credit_total:.2f}" if request.credit_total is not None else ""
             ),

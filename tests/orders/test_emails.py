@@ -48,6 +48,14 @@ def test_owners_hear_of_orders_waiting_for_their_approval(shop, django_capture_o
         place(buyer, [("A-1", 1)])
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == sorted([buyer.user.email, shop.owner.user.email])
+    # the owner is asked to decide: who placed it, for how much, over which limit, and where
+    (asked,) = [m for m in mail.outbox if m.to == [shop.owner.user.email]]
+    number = Order.objects.get().number
+    assert asked.subject == f"{number} numaralı sipariş onayınızı bekliyor"
+    buyer_name = buyer.user.get_full_name()
+    assert f"{buyer_name}, {number} numaralı siparişi 120,00 TRY tutarında verdi" in asked.body
+    assert "sipariş sınırı olan 10,00 TRY" in asked.body
+    assert f"{settings.DEALER_PORTAL_URL.rstrip('/')}/portal/approvals/" in asked.body
 
 
 def test_a_shipment_without_a_carrier_names_its_tracking_number_alone(

@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -567,6 +568,9 @@ def test_the_quote_e_mails_give_the_price_as_quoted_and_a_decline_as_a_decline(
     declined = mail.outbox[-1]
     assert other in declined.subject and "hazır" not in declined.subject
     assert "Stok yok" in declined.body
+    # and where to find it, as the prices' e-mail says (the decline had no link)
+    link = f"{django_settings.DEALER_PORTAL_URL.rstrip('/')}/portal/quotes/{other}/"
+    assert link in declined.body and f'href="{link}"' in declined.alternatives[0][0]
 
 
 @pytest.mark.parametrize(

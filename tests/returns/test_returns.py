@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -55,7 +56,9 @@ def test_a_return_is_requested_approved_received_and_credited(
     number = body["number"]
     [requested] = OutboxEvent.objects.filter(type="return.requested")
     assert requested.data["number"] == number and requested.data["order_number"] == order.number
-    assert any(number in m.subject for m in mail.outbox)
+    (asked,) = [m for m in mail.outbox if number in m.subject]
+    link = f"{settings.DEALER_PORTAL_URL.rstrip('/')}/portal/returns/{number}/"
+    assert link in asked.body and f'href="{link}"' in asked.alternatives[0][0]
 
     assert erp_status(erp, number, "approved", note="OK").json()["status"] == "approved"
     before = on_hand(shop, "A-1")
