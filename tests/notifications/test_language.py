@@ -83,6 +83,22 @@ def test_a_company_that_registered_in_english_gets_english_whatever_the_request_
     assert reset.language == "en"
 
 
+def test_a_registration_that_asks_for_no_language_makes_a_turkish_company(
+    api_client, django_capture_on_commit_callbacks
+):
+    """As docs/dealer-api.md's curl registers (no ``Accept-Language``): the company got the
+    API's default, English, for good. A company speaks the portal's language
+    (``PORTAL_LANGUAGE_CODE``) unless its registration asked for another; the API's own
+    answer stays in the API's default."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(REGISTER, registration(), format="json")
+    assert response.status_code == 202
+    assert response.json()["detail"].startswith("Thank you.")
+    verify = Notification.objects.get(template="accounts/registration_verify")
+    assert verify.language == "tr" and customer_language(verify.user.customer) == "tr"
+    assert "Merhaba" in mail.outbox[-1].body
+
+
 def test_an_invitation_and_a_sign_in_code_speak_the_company_language(
     dealer_client, api_client, django_capture_on_commit_callbacks
 ):

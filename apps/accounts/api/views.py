@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -127,12 +130,20 @@ class RegisterView(PublicAPIView):
     )
     def post(self, request):
         data = validated(s.RegisterSerializer, request.data)
-        registration_services.customer_register(
-            company=data["company"],
-            owner=data["owner"],
-            consents=data.get("consents"),
-            **_ctx(request),
+        # the language the company registers in becomes its own (its e-mails, SMS): the one the
+        # client asked for, else the portal's, as for a company the ERP or staff created (the
+        # API's own answers stay in its default when none was asked for)
+        asked = request.META.get("HTTP_ACCEPT_LANGUAGE") or request.COOKIES.get(
+            settings.LANGUAGE_COOKIE_NAME
         )
+        language = nullcontext() if asked else translation.override(settings.PORTAL_LANGUAGE_CODE)
+        with language:
+            registration_services.customer_register(
+                company=data["company"],
+                owner=data["owner"],
+                consents=data.get("consents"),
+                **_ctx(request),
+            )
         # the same answer whether or not the e-mail or the tax number was already known
         return Response(
             {
