@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -634,8 +635,8 @@ class BalanceConfirmationAdmin(
                     gettext("Balance confirmation sent to %(dealer)s: %(balance)s as of %(day)s.")
                     % {
                         "dealer": confirmation.customer.code,
-                        "balance": confirmation.balance,
-                        "day": confirmation.as_of,
+                        "balance": money_text(confirmation.balance),
+                        "day": date_format(confirmation.as_of),
                     },
                     messages.SUCCESS,
                 )

@@ -35,6 +35,9 @@ def _context(quote: Quote) -> dict:
                 # all four places: the mail's ``amount`` shows a third and fourth when they
                 # are not zero, as the order placed at this price will charge them
                 "unit_net": f"{line.unit_net:.4f}" if line.unit_net is not None else "",
+                "target_price": (
+                    f"{line.target_price:.4f}" if line.target_price is not None else ""
+                ),
             }
             for line in quote.lines.all()
         ],

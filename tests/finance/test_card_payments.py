@@ -580,6 +580,7 @@ def test_an_answer_for_another_amount_is_refused_and_finance_is_alerted(
     assert alert.to == "finance@distributor.test"
     sent = next(m for m in mail.outbox if payment.reference in m.subject)
     assert "reports 240.00 ₺ for reference" in sent.body and "the payment is 24.00 ₺" in sent.body
+    assert f"/admin/finance/cardpayment/{payment.pk}/change/" in sent.body  # where to look
 
 
 def test_a_gateway_that_does_not_answer_the_return_leaves_the_payment_pending(

@@ -261,12 +261,17 @@ def test_the_quarterly_job_asks_every_active_dealer_with_a_ledger_once(owner):
 
 def test_staff_send_one_from_the_back_office(staff_client, owner):
     client = staff_client("Finance Manager")
+    ledger_post(customer=owner.user.customer, kind="invoice", amount="120011.92")
     response = client.post(
         "/admin/finance/balanceconfirmation/add/",
         {"customer": owner.user.customer.pk, "as_of": timezone.localdate().isoformat()},
+        follow=True,
     )
-    assert response.status_code == 302, response.content
+    assert response.redirect_chain, response.content
     assert BalanceConfirmation.objects.get().sent_by == client.user
+    # the figure as people read it (it said "120011.92 as of 2026-12-07")
+    (sent,) = [str(m) for m in response.context["messages"]]
+    assert "BAYI-1: 120,011.92 ₺ as of" in sent and "120011.92" not in sent
     listing = client.get("/admin/finance/balanceconfirmation/?status__exact=open")
     assert owner.user.customer.code in listing.content.decode()
 

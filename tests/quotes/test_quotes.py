@@ -470,6 +470,9 @@ def test_a_dealer_without_a_rep_asks_the_staff_who_see_every_dealer(
     told = {m.to[0] for m in mail.outbox}
     assert "boss@dist.test" in told
     assert "rep.elsewhere@dist.test" not in told
+    # with what the dealer hopes to pay, in the staff's language
+    (asked,) = [m for m in mail.outbox if m.to == ["boss@dist.test"]]
+    assert "A-1" in asked.body and "(asks for 90.00 TRY net each)" in asked.body
 
 
 def test_a_quote_expires_by_the_distributors_calendar_in_the_api_too(shop):

@@ -47,6 +47,7 @@ from apps.accounts.models import Customer
 from apps.accounts.services.alerts import staff_alert
 from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, NotAllowed, NotFound, ServiceUnavailable, ValidationError
+from apps.core.links import back_office_link
 from apps.core.money import money_text, round2
 from apps.core.text import check_text
 from apps.finance.card_messages import (
@@ -663,6 +664,7 @@ def _alert(payment: CardPayment, *, problem, xact_id: str) -> None:
             "currency": payment.currency,
             "problem": problem() if callable(problem) else str(problem),
             "xact_id": xact_id,
+            "back_office_url": back_office_link("admin:finance_cardpayment_change", payment.pk),
         }
 
     if not settings.PAYMENT_ALERT_EMAILS:
