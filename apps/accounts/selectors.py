@@ -37,7 +37,6 @@ def staff_to_alert(*, customer: Customer, permission: str) -> list[User]:
     active staff who hold it through their role (or their own permissions) and see every
     dealer (a sales manager sees only the dealers assigned to them, and could not open it);
     else, when no one has that job, the super admins. Only accounts with an e-mail address."""
-    app_label, codename = permission.split(".", 1)
     staff = User.objects.filter(is_active=True, is_staff=True, is_deleted=False).exclude(email="")
     rep = customer.sales_rep
     if (
@@ -49,25 +48,24 @@ def staff_to_alert(*, customer: Customer, permission: str) -> list[User]:
         and rep.has_perm(permission)
     ):
         return [rep]
-    held = Q(
-        groups__permissions__codename=codename,
-        groups__permissions__content_type__app_label=app_label,
-    ) | Q(
-        user_permissions__codename=codename,
-        user_permissions__content_type__app_label=app_label,
-    )
+
+    def holds(dotted: str) -> Q:
+        label, name = dotted.split(".", 1)
+        return Q(
+            groups__permissions__codename=name,
+            groups__permissions__content_type__app_label=label,
+        ) | Q(user_permissions__codename=name, user_permissions__content_type__app_label=label)
+
     super_admin = Q(is_superuser=True) | Q(groups__name=SUPER_ADMIN_GROUP)
+    # two filters: the permission and seeing every dealer may come through different groups
     in_role = (
-        staff.filter(held)
+        staff.filter(holds(permission))
+        .filter(holds("accounts.view_all_customers"))
         .exclude(pk__in=staff.filter(super_admin).values("pk"))
         .distinct()
         .order_by("id")
     )
-    found = [
-        user
-        for user in in_role[: STAFF_ALERT_MAX_RECIPIENTS * 5]
-        if user.has_perm("accounts.view_all_customers")
-    ][:STAFF_ALERT_MAX_RECIPIENTS]
+    found = list(in_role[:STAFF_ALERT_MAX_RECIPIENTS])
     if found:
         return found
     return list(staff.filter(super_admin).distinct().order_by("id")[:STAFF_ALERT_MAX_RECIPIENTS])
