@@ -54,11 +54,20 @@ def amount_typed(text: str, field: str) -> str:
     compact = _CURRENCY.sub(r"\1", typed).strip()
     if not compact:
         return ""
+    english = (translation.get_language() or "").startswith("en")
+    refused = ValidationError(
+        {
+            field: [
+                _("Write the amount like 1,234.56.")
+                if english
+                else _("Write the amount like 1.234,56.")
+            ]
+        }
+    )
     if re.search(r"\s", compact):
         if not _SPACED_AMOUNT.fullmatch(compact):
-            raise ValidationError({field: [_("Write the amount like 1.234,56.")]})
+            raise refused
         compact = re.sub(r"\s", "", compact)
-    english = (translation.get_language() or "").startswith("en")
     readings = (
         ((_ENGLISH_AMOUNT, ","), (_TURKISH_AMOUNT, "."))
         if english
@@ -68,10 +77,7 @@ def amount_typed(text: str, field: str) -> str:
         if pattern.fullmatch(compact):
             number = compact.replace(grouping, "")
             return number.replace(",", ".")
-    message = (
-        _("Write the amount like 1,234.56.") if english else _("Write the amount like 1.234,56.")
-    )
-    raise ValidationError({field: [message]})
+    raise refused
 
 
 def posted_id(value, field: str) -> int | None:
