@@ -6,12 +6,18 @@ empty: an update answered 200 and changed nothing. Where the server ends the str
 of the body (gunicorn sets ``wsgi.input_terminated``), it is read here, up to
 ``API_MAX_BODY_BYTES`` (413 beyond, as for a body with a length), and handed on with its length;
 a server that cannot end it (the development server) answers 411 Length Required instead.
+
+A body sent ``Content-Encoding: gzip`` (or ``deflate``: a connector compressing a big batch) is
+decompressed here, up to ``API_MAX_BODY_BYTES`` once decompressed (413 beyond: a small bomb does
+not grow into memory), and handed on as a plain body; a body that is not what its encoding says
+answers 400, and any other encoding 415, rather than its compressed bytes being read as JSON.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import zlib
 
 import django
 from django.conf import settings
@@ -23,6 +29,8 @@ from django.utils.translation import gettext_noop
 from apps.core.i18n import portal_language
 
 _CHUNK = 64 * 1024
+# zlib's window bits for each encoding a body may come in: gzip's header, deflate's zlib header
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
 def _language(environ) -> str:
@@ -34,10 +42,13 @@ def _language(environ) -> str:
     return translation.get_language_from_request(request)
 
 
-def _refuse(environ, start_response, status: str, detail: str, code: str):
+def _refuse(environ, start_response, status: str, detail: str, code: str, header: str = ""):
+    """The API's JSON error for a request refused before Django reads it; ``header`` names the
+    request header at fault, as a field."""
     language = _language(environ)
     with translation.override(language):
-        body = json.dumps({"detail": _(detail), "code": code, "errors": {}}).encode()
+        errors = {header: [_(detail)]} if header else {}
+        body = json.dumps({"detail": _(detail), "code": code, "errors": errors}).encode()
     start_response(
         status,
         [
@@ -51,7 +62,8 @@ def _refuse(environ, start_response, status: str, detail: str, code: str):
 
 
 class WholeBodyHandler(WSGIHandler):
-    """Django's WSGI handler that first reads a chunked body to its end (see the module)."""
+    """Django's WSGI handler that first reads a chunked body to its end and decompresses a
+    compressed one (see the module)."""
 
     def __call__(self, environ, start_response):
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
@@ -83,7 +95,57 @@ class WholeBodyHandler(WSGIHandler):
             data = b"".join(body)
             environ["wsgi.input"] = io.BytesIO(data)
             environ["CONTENT_LENGTH"] = str(len(data))
+        encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+        if encoding and encoding != "identity":
+            refused = self._decode(environ, encoding)
+            if refused:
+                return _refuse(environ, start_response, *refused, header="Content-Encoding")
         return super().__call__(environ, start_response)
+
+    @staticmethod
+    def _decode(environ, encoding: str) -> tuple[str, str, str] | None:
+        """Replace a compressed body with its plain bytes; the refusal when it cannot be."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django's own handling answers a bad length
+        if length <= 0:
+            environ.pop("HTTP_CONTENT_ENCODING", None)  # no body: nothing is encoded
+            return None
+        if encoding not in _DECODERS:
+            return (
+                "415 Unsupported Media Type",
+                gettext_noop("Send the body uncompressed, or compressed with gzip or deflate."),
+                "unsupported_content_encoding",
+            )
+        limit = settings.API_MAX_BODY_BYTES
+        too_large = (
+            "413 Request Entity Too Large",
+            gettext_noop("The request body is too large."),
+            "payload_too_large",
+        )
+        if length > limit:
+            return too_large
+        raw = environ["wsgi.input"].read(length)
+        decoder = zlib.decompressobj(_DECODERS[encoding])
+        try:
+            data = decoder.decompress(raw, limit + 1)
+            if len(data) <= limit and not decoder.unconsumed_tail:
+                data += decoder.flush()
+        except zlib.error:
+            data = None
+        if data is not None and (len(data) > limit or decoder.unconsumed_tail):
+            return too_large
+        if data is None or not decoder.eof or decoder.unused_data:
+            return (
+                "400 Bad Request",
+                gettext_noop("The body is not what its Content-Encoding says."),
+                "invalid_content_encoding",
+            )
+        environ["wsgi.input"] = io.BytesIO(data)
+        environ["CONTENT_LENGTH"] = str(len(data))
+        environ.pop("HTTP_CONTENT_ENCODING")
+        return None
 
 
 def get_wsgi_application() -> WholeBodyHandler:
