@@ -394,6 +394,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "B2B Platform <no-reply@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# where a dealer writes back: the Reply-To of every e-mail, and the address the e-mails that
+# ask a dealer to get in touch name (empty: the sender is a no-reply address, so they say
+# "contact your sales representative" and a reply goes nowhere useful)
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "")
 
 # --- Auth -------------------------------------------------------------------------------------
 

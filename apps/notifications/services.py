@@ -169,6 +169,7 @@ def _template_context(notification: Notification) -> dict[str, Any]:
         "user": notification.user,
         "customer": notification.customer,
         "company": notification.customer,
+        "support_email": settings.SUPPORT_EMAIL,
     }
 
 
@@ -191,7 +192,11 @@ def notification_deliver(notification: Notification) -> None:
             subject, text, html = email_render(notification)
             notification.subject = subject[:255]
             message = EmailMultiAlternatives(
-                subject, text, settings.DEFAULT_FROM_EMAIL, [notification.to]
+                subject,
+                text,
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.to],
+                reply_to=[settings.SUPPORT_EMAIL] if settings.SUPPORT_EMAIL else None,
             )
             message.attach_alternative(html, "text/html")
             message.send()

@@ -126,6 +126,39 @@ def test_rejection_mails_the_reason(django_capture_on_commit_callbacks):
     assert Notification.objects.get().template == "accounts/customer_rejected"
 
 
+def test_a_rejected_dealer_is_told_where_to_write_back(
+    settings, django_capture_on_commit_callbacks
+):
+    """The sender is a no-reply address: the rejection used to say "reply to this e-mail". It
+    names ``SUPPORT_EMAIL``, which every e-mail also carries as its Reply-To; without one it
+    points at the sales representative, and no e-mail asks for a reply."""
+    customer = CustomerFactory(status=CustomerStatus.PENDING)
+    DealerUserFactory(customer=customer, role=DealerRole.OWNER, email="o@x.example")
+    settings.SUPPORT_EMAIL = "destek@distributor.example"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_reject(customer=customer, reason="Tax number does not match", by=None)
+
+    (message,) = mail.outbox
+    assert message.reply_to == ["destek@distributor.example"]
+    # in the company's language (the portal's: Turkish)
+    assert "bize yazın: destek@distributor.example" in message.body
+    assert '<a href="mailto:destek@distributor.example">' in message.alternatives[0][0]
+
+    settings.SUPPORT_EMAIL = ""
+    mail.outbox.clear()
+    other = CustomerFactory(status=CustomerStatus.PENDING)
+    DealerUserFactory(customer=other, role=DealerRole.OWNER, email="p@x.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_reject(customer=other, reason="Unknown company", by=None)
+
+    (message,) = mail.outbox
+    assert message.reply_to == []
+    assert "satış temsilcinizle görüşün" in message.body
+    assert "yanıtla" not in message.body  # "reply to this e-mail", as it said
+    assert "yanıtla" not in message.alternatives[0][0]
+
+
 def test_a_password_reset_link_is_not_kept_in_the_log_once_sent(
     api_client, django_capture_on_commit_callbacks
 ):
