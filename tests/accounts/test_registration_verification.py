@@ -224,6 +224,37 @@ def test_a_known_email_answers_the_same_and_mails_a_notice_to_that_address_only(
     assert AuthEvent.objects.filter(kind="registration_refused", user=member).exists()
 
 
+def test_a_staff_address_is_told_in_the_back_offices_language_with_its_sign_in(
+    api_client, django_capture_on_commit_callbacks
+):
+    """A registration that names a staff member's address: the notice reached them in the
+    registrant's language, pointing at the dealers' portal sign-in, which a staff account
+    does not use. It is in the back office's language (LANGUAGE_CODE) with its sign-in, and
+    the HTML part links the address."""
+    staff = StaffUserFactory(email="rep@distributor.example", groups=["Sales Manager"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api_client.post(
+            URL, body(email="rep@distributor.example"), format="json", HTTP_ACCEPT_LANGUAGE="tr"
+        )
+
+    assert answer.status_code == 202
+    (message,) = mail.outbox
+    assert message.to == [staff.email]
+    assert "staff account of the back office" in message.body  # English: LANGUAGE_CODE
+    assert "/admin/login/" in message.body and "/portal/" not in message.body
+    assert '<a href="http://' in message.alternatives[0][0]
+    assert Notification.objects.get(template="accounts/registration_email_taken").language == "en"
+
+    # a dealer's own address keeps the portal's sign-in, linked in the HTML part
+    mail.outbox.clear()
+    DealerUserFactory(email="owner@anadolu.example")
+    register(api_client, django_capture_on_commit_callbacks, email="owner@anadolu.example")
+    (message,) = mail.outbox
+    assert "/portal/login/" in message.body
+    assert re.search(r'<a href="http[^"]+/portal/login/"', message.alternatives[0][0])
+
+
 def test_registering_again_before_verifying_mails_the_link_again(
     api_client, django_capture_on_commit_callbacks
 ):

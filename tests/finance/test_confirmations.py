@@ -5,6 +5,7 @@ API; no answer in a month counts as accepted; every step is audited."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -94,6 +95,9 @@ def test_the_confirmation_email_writes_the_balance_and_days_as_the_dealer_reads_
     text = message.subject + " " + message.body
     assert "11.600,00 TRY" in message.subject and "30 Eylül 2026" in message.subject, text
     assert "30 Eylül 2026 tarihinde" in message.body, text  # not "2026-09-30"
+    # the HTML part links where to answer (it showed the address as text)
+    html = message.alternatives[0][0]
+    assert re.search(r'<a href="http[^"]+/portal/confirmations/\d+/"', html), html
 
 
 def test_the_dealer_disputes_with_a_reason_and_its_own_balance(owner):

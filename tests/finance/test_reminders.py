@@ -5,6 +5,7 @@ per invoice per stage; the notification log shows what was sent."""
 from __future__ import annotations
 
 import datetime
+import re
 import threading
 from decimal import Decimal
 
@@ -122,6 +123,7 @@ def test_the_reminder_is_in_the_dealers_language_with_the_amounts(
     assert f"vade {due_text}" in message.body and due.isoformat() not in message.body
     assert message.subject.startswith("Vadesi geçmiş") and "120,00 TRY" in message.subject
     assert "/portal/invoices/" in message.body  # the portal's invoices, not the start page
+    assert re.search(r'<a href="http[^"]+/portal/invoices/"', message.alternatives[0][0])
 
 
 def test_a_reminder_names_what_is_past_due_in_all_and_counts_days_as_english_does(

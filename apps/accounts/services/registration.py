@@ -48,7 +48,7 @@ from apps.accounts.throttling import AccountEmailThrottle
 from apps.accounts.tokens import email_verification_token_generator
 from apps.accounts.validators import normalize_tax_number
 from apps.core.exceptions import ValidationError
-from apps.core.links import portal_link
+from apps.core.links import back_office_link, portal_link
 from apps.core.text import email_address
 from apps.notifications.services import (
     REGISTRATION_TEMPLATE,
@@ -218,11 +218,16 @@ def _email_known(user: User, *, may_mail: bool, event: dict) -> None:
     if may_mail and waiting:
         registration_link_send(user=user)
     elif may_mail and user.is_active and not user.is_deleted:
+        # a staff member reads it in the back office's language, with its sign-in, not in the
+        # language of whoever registered, pointed at the dealers' portal
+        staff = user.is_staff
+        login_url = back_office_link("admin:login") if staff else portal_link("login")
         email_notify(
             template="accounts/registration_email_taken",
             to=user.email,
             user=user,
-            context={"login_url": portal_link("login")},
+            context={"login_url": login_url},
+            language=settings.LANGUAGE_CODE if staff else None,
         )
     detail = "e-mail of a waiting registration" if waiting else "e-mail already registered"
     auth_event_record(kind=AuthEvent.Kind.REGISTRATION_REFUSED, user=user, **event, detail=detail)
