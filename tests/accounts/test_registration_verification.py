@@ -270,7 +270,7 @@ def test_registering_again_before_verifying_mails_the_link_again(
 def test_a_known_tax_number_answers_the_same_creates_nothing_and_tells_the_approving_staff(
     api_client, django_capture_on_commit_callbacks
 ):
-    holder = CustomerFactory(tax_number="4540536920", code="D000042")
+    holder = CustomerFactory(tax_number="4540536920", code="D000042", name="Kuzey Ltd. Şti.")
     approver = StaffUserFactory(groups=["Customer Service"])
     StaffUserFactory(groups=["Content Manager"])  # may not approve companies: not told
     new = register(
@@ -291,6 +291,7 @@ def test_a_known_tax_number_answers_the_same_creates_nothing_and_tells_the_appro
     assert message.to == [approver.email]
     assert "D000042" in message.subject
     assert "new@rival.example" in message.body and "4540536920" in message.body
+    assert "D000042 (Kuzey Ltd. Şti.)." in message.body  # not "Şti.." (a name ends a sentence)
     event = AuthEvent.objects.get(kind="registration_refused")
     assert event.email == "new@rival.example" and "D000042" in event.detail
 

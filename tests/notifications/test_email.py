@@ -159,6 +159,23 @@ def test_a_rejected_dealer_is_told_where_to_write_back(
     assert "yanıtla" not in message.alternatives[0][0]
 
 
+def test_a_company_name_ending_in_a_period_ends_no_sentence(
+    settings, django_capture_on_commit_callbacks
+):
+    """ "Anadolu Ltd. Şti." read "...Ltd. Şti.." in the English rejection: the sentence no
+    longer ends on the name."""
+    settings.PORTAL_LANGUAGE_CODE = "en"
+    customer = CustomerFactory(status=CustomerStatus.PENDING, name="Anadolu Elektrik Ltd. Şti.")
+    DealerUserFactory(customer=customer, role=DealerRole.OWNER, email="o@x.example")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_reject(customer=customer, reason="Tax number does not match", by=None)
+
+    (message,) = mail.outbox
+    assert "Anadolu Elektrik Ltd. Şti. could not be approved" in message.body
+    assert ".." not in message.body and ".." not in message.alternatives[0][0]
+
+
 def test_a_password_reset_link_is_not_kept_in_the_log_once_sent(
     api_client, django_capture_on_commit_callbacks
 ):
