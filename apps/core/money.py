@@ -6,11 +6,14 @@ through ``float``.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+from apps.core.text import plain_int
 
 TWO_PLACES = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
@@ -105,3 +108,29 @@ def quantity_range_error(maximum: int = MAX_LINE_QUANTITY) -> str:
     """The one message for a line's quantity out of range, its bound written the reader's way
     (``1.000.000`` in Turkish)."""
     return _("Enter a quantity from 1 to %(n)s.") % {"n": number_text(maximum)}
+
+
+# a whole quantity as people type it and spreadsheets write it: "5", "5.0", "5,00"; not
+# "1.000", a thousand in Turkish (and one to a program): ambiguous, so refused
+_WHOLE_TYPED = re.compile(r"([+-]?[0-9]{1,4000})(?:[.,]0{1,2})?")
+
+
+def quantity_clean(value, field: str = "quantity", maximum: int = MAX_LINE_QUANTITY) -> int:
+    """A line's quantity as every surface that takes typed text reads it (the cart, the quick
+    order and its CSV, a requisition list, a quote request, a return, a price explanation): a
+    number (``plain_int``: ``5``, ``5.0``) or text of a whole number, ``"5"``, ``"5.0"`` or
+    ``"5,00"``, from 1 to ``maximum``; else a field-level error, "Enter a whole number" or the
+    range. The portal's forms once read ``5.0`` in one place and refused it in another."""
+    # here: the exceptions module reaches the views and the models, which need money
+    from apps.core.exceptions import ValidationError
+
+    if isinstance(value, str):
+        typed = _WHOLE_TYPED.fullmatch(value.strip())
+        number = int(typed.group(1)) if typed else None
+    else:
+        number = plain_int(value)
+    if number is None:
+        raise ValidationError({field: [_("Enter a whole number.")]})
+    if not 1 <= number <= maximum:
+        raise ValidationError({field: [quantity_range_error(maximum)]})
+    return number

@@ -110,7 +110,9 @@ def plain_int(value) -> int | None:
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
     if isinstance(value, str) and PLAIN_INTEGER.fullmatch(value.strip()):
-        return int(value.strip().partition(".")[0])
+        whole = value.strip().partition(".")[0]
+        # int() of more than 4,300 digits raises: so long a number is none here
+        return int(whole) if len(whole) <= 4000 else None
     return None
 
 

@@ -22,11 +22,11 @@ from apps.core.money import (
     MAX_LINE_QUANTITY,
     line_amounts,
     money_text,
-    quantity_range_error,
+    quantity_clean,
     round4,
 )
 from apps.core.sequences import sequence_next
-from apps.core.text import PLAIN_DECIMAL, digits_int, is_digits
+from apps.core.text import PLAIN_DECIMAL
 from apps.orders.models import CartItem, Order
 from apps.orders.notes import quote_note
 from apps.orders.services import order_place
@@ -81,18 +81,6 @@ def _price(value, field: str, *, required: bool) -> Decimal | None:
     if not amount.is_finite() or amount < 0 or amount > MAX_PRICE or amount != round4(amount):
         raise ValidationError({field: [_("Enter a price from 0 with at most 4 decimal places.")]})
     return round4(amount)
-
-
-def _quantity(value, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValidationError({field: [_("Enter a whole number.")]})
-    text = str(value).strip()
-    if not is_digits(text.removeprefix("-")):  # "1e3", "5.0", "٣": no whole number
-        raise ValidationError({field: [_("Enter a whole number.")]})
-    quantity = digits_int(text)
-    if quantity is None or not 1 <= quantity <= MAX_QUANTITY:
-        raise ValidationError({field: [quantity_range_error(MAX_QUANTITY)]})
-    return quantity
 
 
 def _date(value, field: str) -> datetime.date | None:
@@ -201,7 +189,7 @@ def _clean_lines(lines, *, customer) -> list[dict]:
                 raise ValidationError(
                     {f"{at}.sku": [_("This field is required.")]}, code="required"
                 )
-            quantity = _quantity(raw.get("quantity"), f"{at}.quantity")
+            quantity = quantity_clean(raw.get("quantity"), f"{at}.quantity")
             target = _price(raw.get("target_price"), f"{at}.target_price", required=False)
         except ValidationError as exc:
             errors.update(exc.errors)

@@ -32,9 +32,9 @@ from django.utils.translation import gettext as _
 from apps.catalog.images import validate_image
 from apps.core.clock import business_date, business_today
 from apps.core.exceptions import Conflict, ValidationError
-from apps.core.money import part_amounts
+from apps.core.money import part_amounts, quantity_clean
 from apps.core.sequences import sequence_next
-from apps.core.text import choices_text, plain_int, text_value
+from apps.core.text import choices_text, text_value
 from apps.finance.descriptions import credit_note_text
 from apps.finance.models import LedgerEntry
 from apps.finance.services.ledger import ledger_post
@@ -68,15 +68,6 @@ def return_reference(number: str) -> str:
 
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
     return text_value(value, field, max_length=max_length, required=required)
-
-
-def _quantity(value, field: str) -> int:
-    number = plain_int(value)
-    if number is None:
-        raise ValidationError({field: [_("Enter a whole number.")]})
-    if number < 1 or number > 1_000_000:
-        raise ValidationError({field: [_("Enter a number from 1 to 1,000,000.")]})
-    return number
 
 
 # --- requesting -------------------------------------------------------------------------------
@@ -126,7 +117,7 @@ def _clean_lines(order: Order, lines, order_lines: Mapping[str, OrderLine]) -> l
             errors[f"{at}.{name}"] = [_("Unknown field.")]
         try:
             sku = _text(raw.get("sku"), f"{at}.sku", required=True, max_length=64)
-            quantity = _quantity(raw.get("quantity"), f"{at}.quantity")
+            quantity = quantity_clean(raw.get("quantity"), f"{at}.quantity")
             reason_text = _text(raw.get("reason_text"), f"{at}.reason_text", max_length=500)
         except ValidationError as exc:
             errors.update(exc.errors)

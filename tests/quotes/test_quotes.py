@@ -581,6 +581,7 @@ def test_the_quote_e_mails_give_the_price_as_quoted_and_a_decline_as_a_decline(
     [
         ({"quantity": "1e3"}, "quantity", "Enter a whole number."),
         ({"quantity": "\u0663"}, "quantity", "Enter a whole number."),
+        ({"quantity": "1.000"}, "quantity", "Enter a whole number."),  # a thousand, or one?
         ({"quantity": "0"}, "quantity", "Enter a quantity from 1 to 1,000,000."),
         ({"target_price": "\u0663"}, "target_price", "Enter a price such as 149.90."),
         ({"target_price": "1e2"}, "target_price", "Enter a price such as 149.90."),
@@ -596,3 +597,15 @@ def test_a_quote_line_says_what_is_wrong_with_its_number(shop, line, field, mess
         quote_request(user=shop.owner.user, lines=[{"sku": "A-1", "quantity": 20, **line}])
     assert refused.value.errors == {f"lines.0.{field}": [message]}
     assert not Quote.objects.exists()
+
+
+def test_a_quote_line_reads_a_whole_quantity_as_the_cart_and_the_quick_order_do(shop):
+    """A quantity of "5.0" was refused in a quote request and read in the cart's CSV and the API's
+    integer fields: one reading now (``quantity_clean``)."""
+    from apps.orders.services.cart import cart_add  # the cart's service, the same reading
+    from apps.quotes.services import quote_request  # the service the portal's form calls too
+
+    for typed, whole in (("5.0", 5), ("6,00", 6), (" 7 ", 7)):
+        quote = quote_request(user=shop.owner.user, lines=[{"sku": "A-1", "quantity": typed}])
+        assert [line.quantity for line in quote.lines.all()] == [whole]
+    assert cart_add(user=shop.owner.user, sku="A-1", quantity="5.0").quantity == 5

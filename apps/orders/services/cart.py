@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -19,8 +18,7 @@ from openpyxl import load_workbook
 
 from apps.catalog.models import Product
 from apps.core.exceptions import NotFound, PayloadTooLarge, ValidationError
-from apps.core.money import MAX_LINE_QUANTITY, quantity_range_error
-from apps.core.text import is_digits
+from apps.core.money import MAX_LINE_QUANTITY, quantity_clean
 from apps.orders.models import Cart, CartItem, Order
 from apps.pricing.lines import PricedLine, lines_price, products_by_sku
 
@@ -45,21 +43,6 @@ def cart_for(user) -> Cart:
             return Cart.objects.create(user=user, customer_id=user.customer_id)
     except IntegrityError:  # created by a parallel request
         return Cart.objects.get(user=user)
-
-
-def _quantity(value, field_name: str = "quantity") -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            text = str(value).strip()
-            # a sign is a whole number still: "-5" is out of range, not "not a number"
-            if not is_digits(text.removeprefix("-").removeprefix("+")):
-                raise ValueError
-            value = int(text)
-        except (TypeError, ValueError):
-            raise ValidationError({field_name: [_("Enter a whole number.")]}) from None
-    if not 1 <= value <= MAX_QUANTITY:
-        raise ValidationError({field_name: [quantity_range_error(MAX_QUANTITY)]})
-    return value
 
 
 def cart_lock(cart_id: int) -> None:
@@ -94,7 +77,7 @@ def _add(cart: Cart, product: Product, quantity: int) -> CartItem:
 
 
 def cart_add(*, user, sku, quantity) -> CartItem:
-    quantity = _quantity(quantity)
+    quantity = quantity_clean(quantity)
     sku = str(sku).strip()  # as the API's field and the quick order read it
     product = products_by_sku([sku]).get(sku)
     if product is None:
@@ -109,7 +92,7 @@ def cart_add(*, user, sku, quantity) -> CartItem:
 
 def cart_item_update(*, item: CartItem, quantity) -> CartItem:
     """The line's new quantity; a line removed meanwhile (by another tab, or ordered): 404."""
-    quantity = _quantity(quantity)
+    quantity = quantity_clean(quantity)
     with transaction.atomic():
         cart_lock(item.cart_id)
         if not CartItem.objects.filter(pk=item.pk).update(quantity=quantity):
@@ -330,9 +313,6 @@ def _rows_from_text(text: str) -> list[tuple[int, list[str]]]:
     return rows.rows
 
 
-_WHOLE_WITH_DECIMALS = re.compile(r"^(\d+)[.,]0{1,2}$")  # not "1.000": a thousand in Turkish
-
-
 def _rows_checked(rows, result: ImportResult) -> list[tuple[int, str, int]]:
     """``(line, sku, quantity)`` of the rows that read well; the others become errors."""
     wanted: list[tuple[int, str, int]] = []
@@ -342,10 +322,8 @@ def _rows_checked(rows, result: ImportResult) -> list[tuple[int, str, int]]:
         if not sku:
             result.errors.append({"line": number, "sku": "", "error": _("The SKU is missing.")})
             continue
-        # a whole number written with decimals, as a spreadsheet formats it: "3,00", "3.0"
-        raw_quantity = _WHOLE_WITH_DECIMALS.sub(r"\1", raw_quantity)
-        try:
-            quantity = _quantity(raw_quantity)
+        try:  # a whole number written with decimals, as a spreadsheet formats it: "3,00"
+            quantity = quantity_clean(raw_quantity)
         except ValidationError as exc:
             result.errors.append({"line": number, "sku": sku, "error": exc.errors["quantity"][0]})
             continue

@@ -26,12 +26,12 @@ from django.utils.translation import gettext as _
 from apps.catalog.models import Product
 from apps.core.exceptions import NotAllowed, NotFound, ValidationError
 from apps.core.exports import neutralize_cell, restore_cell
+from apps.core.money import quantity_clean
 from apps.orders.models import Cart, CartItem, RequisitionList, RequisitionListItem
 from apps.orders.services.cart import (
     MAX_QUANTITY,
     ImportResult,
     _add,
-    _quantity,
     _rows_checked,
     cart_for,
     cart_lock,
@@ -132,7 +132,7 @@ def list_create(*, user, name, shared: bool = False, items: Iterable[dict] = ())
     quantities = {}
     for index, item in enumerate(items):
         try:
-            quantities[index] = _quantity(item.get("quantity"), f"items.{index}.quantity")
+            quantities[index] = quantity_clean(item.get("quantity"), f"items.{index}.quantity")
         except ValidationError as exc:
             errors.update(exc.errors)
     products = products_by_sku(str(item.get("sku")) for item in items)
@@ -211,7 +211,7 @@ def list_item_add(*, by, reqlist: RequisitionList, sku, quantity) -> None:
     """Add ``quantity`` of the product ``sku`` to its line (a new line when the product is
     not in the list yet). Only products the dealer may order now can be added."""
     _check_can_edit(reqlist, by)
-    quantity = _quantity(quantity)
+    quantity = quantity_clean(quantity)
     product = products_by_sku([str(sku)]).get(str(sku))
     if product is None:
         raise ValidationError({"sku": [_("Unknown product.")]})
@@ -226,7 +226,7 @@ def list_item_add(*, by, reqlist: RequisitionList, sku, quantity) -> None:
 def list_item_update(*, by, item: RequisitionListItem, quantity) -> RequisitionListItem:
     """Set the line's quantity (1 to MAX_QUANTITY)."""
     _check_can_edit(item.list, by)
-    quantity = _quantity(quantity)
+    quantity = quantity_clean(quantity)
     _locked(item.list)
     if not RequisitionListItem.objects.filter(pk=item.pk).update(quantity=quantity):
         raise NotFound(_("This line is no longer in the list."))

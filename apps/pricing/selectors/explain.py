@@ -19,11 +19,9 @@ from apps.accounts.models import Customer
 from apps.campaigns.models import Campaign
 from apps.campaigns.rules import active_campaign_rules
 from apps.catalog.models import Category, Product
-from apps.core.exceptions import ValidationError
-from apps.core.money import MAX_LINE_QUANTITY, money_text, quantity_range_error
+from apps.core.money import money_text, quantity_clean
 from apps.pricing import engine
 from apps.pricing.models import LIST_CODE, Price, SpecialPrice
-from apps.pricing.services.prices import int_or_none
 
 # --- explanation ------------------------------------------------------------------------------
 
@@ -193,12 +191,7 @@ def price_explain(
     ``to_dealer``: the levels named in the dealer's words ("your special price"), not staff's.
     """
     at = at or timezone.now()
-    whole = int_or_none(quantity)
-    if whole is None:  # "1e3", "five", "٣": not a number out of range, no number at all
-        raise ValidationError({"quantity": [_("Enter a whole number.")]})
-    quantity = whole
-    if not 1 <= quantity <= MAX_LINE_QUANTITY:
-        raise ValidationError({"quantity": [quantity_range_error()]})
+    quantity = quantity_clean(quantity)  # "1e3", "five", "٣": no number at all
     resolved = engine.price_resolve_many(customer=customer, items=[(product, quantity)], at=at)[0]
 
     specials = list(
