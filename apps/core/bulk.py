@@ -48,7 +48,7 @@ from django.db.models import AutoField, JSONField, Model
 from django.utils.translation import gettext as _
 from psycopg import errors as pg_errors
 
-from apps.core.exceptions import NON_FIELD
+from apps.core.exceptions import NON_FIELD, is_database_unavailable
 from apps.core.transactions import after_commit
 
 Errors = dict[str, list[str]]
@@ -75,6 +75,15 @@ def write_retrying(write: Callable[[T], Result], part: T, *, attempts: int = ATT
     raise AssertionError("unreachable")
 
 
+def database_gave_no_answer(exc: BaseException) -> bool:
+    """The database refused no record: it did not answer (``is_database_unavailable``: a
+    statement cancelled by ``statement_timeout``, a lost connection, a deadlock retried in
+    vain). Not a program limit (SQLSTATE class 54, an index row too large for one value): an
+    ``OperationalError`` too, but the record's own."""
+    sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
+    return is_database_unavailable(exc) and not sqlstate.startswith("54")
+
+
 def write_isolating(
     items: Sequence[T],
     write: Callable[[Sequence[T]], Result],
@@ -83,12 +92,19 @@ def write_isolating(
 ) -> Result:
     """``write(items)`` (retried after a deadlock); when the database refuses the set, halve it
     until the refused items are found: each fails alone (``index_of(item)``: its record's
-    index), the others are applied."""
+    index), the others are applied. A database that did not answer (a statement cancelled by
+    ``statement_timeout``, a lost connection: ``database_gave_no_answer``) refused no record:
+    that is raised, for the request to answer 503 and the connector to send the batch again.
+    Halving it made each half wait out the timeout again, the batch outlived gunicorn's
+    timeout (a 500), or answered 200 with every record "rejected", which its
+    ``Idempotency-Key`` then replayed."""
     if not items:
         return {}, {}
     try:
         return write_retrying(write, items)
     except DatabaseError as exc:
+        if database_gave_no_answer(exc):
+            raise
         if len(items) == 1:
             return {}, {index_of(items[0]): {NON_FIELD: [rejected_message(exc)]}}
     middle = len(items) // 2

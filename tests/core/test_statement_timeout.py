@@ -108,11 +108,12 @@ def test_the_integration_api_gets_its_own_larger_timeout(api_client, timeouts):
 
 class TableLock:
     """An ACCESS EXCLUSIVE lock on a table, held by a connection of its own until released
-    (after ``hold`` seconds at the latest): every query of that table waits for it."""
+    (after ``hold`` seconds at the latest): every query of that table waits for it (with
+    ``mode="EXCLUSIVE"``, every write: reads go on)."""
 
-    def __init__(self, table: str, hold: float):
+    def __init__(self, table: str, hold: float, mode: str = "ACCESS EXCLUSIVE"):
         self.conn = psycopg.connect(subprocess_database_url())
-        self.conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        self.conn.execute(f"LOCK TABLE {table} IN {mode} MODE")
         self.timer = threading.Timer(hold, self.release)
         self.timer.start()
 
@@ -167,6 +168,60 @@ def test_catalog_reads_get_the_dealer_read_timeout_and_the_erp_feed_does_not(
     assert fed.json()["created"] == 1
     assert feeding_took > 2
     assert _running("catalog_product") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "table", "record"),
+    [
+        # the set-based feed: its batch was halved and each half waited out the timeout again
+        (
+            "/api/integration/v1/products",
+            "catalog_product",
+            {
+                "sku": "LOCKED-3",
+                "name": "N",
+                "category": "Elektrik",
+                "unit": "piece",
+                "vat_rate": 20,
+            },
+        ),
+        # the feed written record by record
+        (
+            "/api/integration/v1/customers",
+            "accounts_customer",
+            {"code": "ERP-LOCK", "name": "Kilitli Ltd.", "tax_number": "4540536920"},
+        ),
+    ],
+)
+def test_an_erp_batch_the_database_did_not_answer_is_a_503_to_send_again(
+    integration_client, timeouts, path, table, record
+):
+    """A statement cancelled by the timeout refused no record: the batch answered 200 with
+    every record "Rejected by the database", its Idempotency-Key replayed that, and a bigger
+    batch outlived gunicorn's timeout (a 500). Now: 503 with Retry-After, nothing written, and
+    the same request with the same key goes through once the database answers."""
+    erp = integration_client()
+    timeouts(web=2, dealer_read=0.3, integration=0.5)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "batch-locked-1"}
+    lock = TableLock(table, hold=10, mode="EXCLUSIVE")  # reads go on, writes wait
+    try:
+        started = time.monotonic()
+        refused = erp.post(path, [record], format="json", **headers)
+        took = time.monotonic() - started
+    finally:
+        lock.timer.cancel()
+        lock.release()
+
+    assert refused.status_code == 503, refused.content
+    assert int(refused["Retry-After"]) > 0
+    assert refused.json()["code"] == "service_unavailable"
+    assert took < 5, "the batch waited out the timeout more than once"
+    assert _running(table) == []
+
+    sent_again = erp.post(path, [record], format="json", **headers)
+    assert sent_again.status_code == 200, sent_again.json()
+    assert sent_again.json()["created"] == 1 and sent_again.json()["failed"] == 0
+    assert "Idempotent-Replayed" not in sent_again
 
 
 def test_management_commands_keep_the_servers_default_timeout():

@@ -51,6 +51,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.authentication import ApiKeyAuthentication
 from apps.accounts.permissions import HasApiKeyScope
+from apps.core.bulk import database_gave_no_answer
 from apps.core.exceptions import (
     NON_FIELD,
     DomainError,
@@ -854,6 +855,8 @@ class BatchUpsertView(IntegrationAPIView):
             )
             return
         except DatabaseError as exc:  # a constraint the serializer could not foresee
+            if database_gave_no_answer(exc):  # no answer, no refusal: 503, send it again
+                raise
             message = _("Rejected by the database: %(e)s") % {"e": str(exc).splitlines()[0][:200]}
             errors.append({"index": index, "key": key, "errors": {"non_field_errors": [message]}})
             return
