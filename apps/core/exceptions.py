@@ -9,6 +9,7 @@ Services raise the domain exceptions below; views never build error bodies.
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from contextlib import nullcontext
@@ -146,9 +147,18 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
     return isinstance(exc, OperationalError | InterfaceError)
 
 
+# a file the local storage (``MEDIA_ROOT``) could not write or read: no permission, a full disk
+# or quota, a read-only file system, an I/O error
+_FILE_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+)
+
+
 def is_storage_unavailable(exc: BaseException | None) -> bool:
     """The file storage (S3 or any S3-compatible store) could not be reached, timed out, or
-    answered with a server error: asking again later may work."""
+    answered with a server error; or the local one (``FileSystemStorage``) could not write or
+    read a file (``_FILE_ERRNOS``, an error that names its file): asking again later may work,
+    once someone freed the disk or fixed the permissions."""
     try:
         from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
     except ImportError:  # pragma: no cover - boto3 is a dependency
@@ -156,6 +166,8 @@ def is_storage_unavailable(exc: BaseException | None) -> bool:
     seen = 0
     while exc is not None and seen < 5:  # the storage's error, or what it caused
         if isinstance(exc, ConnectionError | HTTPClientError):
+            return True
+        if isinstance(exc, OSError) and exc.errno in _FILE_ERRNOS and exc.filename:
             return True
         if isinstance(exc, ClientError):
             status_code = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0

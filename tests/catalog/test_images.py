@@ -199,6 +199,32 @@ def test_integration_upload_answers_201_with_the_image(
     assert listing["results"][0]["thumbnail_url"].endswith(".webp")
 
 
+def test_an_upload_the_local_storage_cannot_write_answers_503_and_keeps_nothing(
+    integration_client, settings
+):
+    """A ``MEDIA_ROOT`` the server may not write (permissions, a full disk, a read-only file
+    system) answered 500; it is the storage's 503 with Retry-After, as an S3 outage's is.
+    (Here a directory under /sys, which even root may not create.)"""
+    from apps.catalog.models import ProductImage  # here: only these tests read them
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": "/sys/b2b-media-test", "base_url": "/media/"},
+        },
+    }
+    ProductFactory(sku="PNL-63")
+    client = integration_client(scopes=["catalog:write"])
+
+    response = client.post(url("PNL-63"), {"image": upload("a.png")}, format="multipart")
+
+    assert response.status_code == 503, response.content
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["code"] == "service_unavailable"
+    assert not ProductImage.objects.exists()
+
+
 def test_an_upload_sent_again_with_its_idempotency_key_is_one_image(integration_client):
     """A connector retrying after a timeout; the same key with another file is a 409."""
     from apps.catalog.models import ProductImage
