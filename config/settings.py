@@ -811,6 +811,10 @@ CELERY_BEAT_SCHEDULE["core-queued-tasks-sweep"] = {
 # locks the row), so a dealer's order e-mail need not wait ten minutes after an outage.
 NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 120)
 NOTIFICATION_SWEEP_SECONDS = env_float("NOTIFICATION_SWEEP_SECONDS", 60.0)
+# A notification whose task ran out of retries while the mail server or SMS gateway was down
+# is sent again by the same sweep this long after, then after twice as long each time, for a
+# day from its creation (5 min: 8 more rounds)
+NOTIFICATION_RESEND_SECONDS = env_int("NOTIFICATION_RESEND_SECONDS", 300)
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "task": "notifications.sweep",
     "schedule": NOTIFICATION_SWEEP_SECONDS,

@@ -50,6 +50,7 @@ class Notification(models.Model):
         related_name="notifications",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    attempted_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:

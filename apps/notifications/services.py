@@ -213,13 +213,14 @@ def notification_deliver(notification: Notification) -> None:
     except Exception as exc:
         notification.status = Notification.Status.FAILED
         notification.attempts += 1
+        notification.attempted_at = timezone.now()
         notification.error = f"{type(exc).__name__}: {exc}"[:500]
-        notification.save(update_fields=["status", "attempts", "error", "subject"])
+        notification.save(update_fields=["status", "attempts", "attempted_at", "error", "subject"])
         raise
     notification.status = Notification.Status.SENT
     notification.attempts += 1
     notification.error = ""
-    notification.sent_at = timezone.now()
+    notification.sent_at = notification.attempted_at = timezone.now()
     notification.context = {}  # links and codes are not kept once sent
     notification.save(
         update_fields=[
@@ -227,6 +228,7 @@ def notification_deliver(notification: Notification) -> None:
             "attempts",
             "error",
             "sent_at",
+            "attempted_at",
             "context",
             "subject",
             "provider_id",

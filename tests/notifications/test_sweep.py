@@ -43,3 +43,47 @@ def test_beat_sweeps_notifications_left_queued_and_sends_each_once():
     assert notifications_sweep.apply().get() == 0
     assert notification_send.apply(args=[stuck.pk]).get() == "skipped"
     assert len(mail.outbox) == 1
+
+
+def test_an_email_whose_retries_ran_out_on_a_mail_server_that_is_down_is_sent_later(
+    settings, time_machine, monkeypatch
+):
+    """The task's six attempts span ~30 s: a mail server down for longer left the e-mail
+    failed for good (a registration link, a reset link, an order's status) and the sweep
+    looked at queued ones only. It sends those again after NOTIFICATION_RESEND_SECONDS, then
+    after twice as long each time; one that failed for another reason is left failed."""
+    from config.celery import app as celery_app  # here: the tasks run as a worker runs them
+    from tests.conftest import closed_port  # here: only this test takes a mail server down
+
+    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", False)
+    settings.NOTIFICATION_RESEND_SECONDS = 300
+    time_machine.move_to(timezone.now(), tick=False)
+    locmem = settings.EMAIL_BACKEND
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+    settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
+    down = _queued("down@example.com", age=timedelta(0))
+    broken = Notification.objects.create(channel="email", to="b@example.com", template="nope/x")
+    for notification in (down, broken):
+        notification_send.apply(args=[notification.pk])
+    down.refresh_from_db()
+    broken.refresh_from_db()
+    assert (down.status, down.attempts) == ("failed", 6)  # one round: the first and 5 retries
+    assert (broken.status, broken.attempts) == ("failed", 1)  # not a server that is down
+
+    assert notifications_sweep.apply().get() == 0  # not yet
+    time_machine.shift(timedelta(seconds=301))
+    assert notifications_sweep.apply().get() == 1  # sent again: the server is still down
+    down.refresh_from_db()
+    assert (down.status, down.attempts) == ("failed", 12)
+    time_machine.shift(timedelta(seconds=400))
+    assert notifications_sweep.apply().get() == 0  # now it waits twice as long
+    time_machine.shift(timedelta(seconds=201))
+
+    settings.EMAIL_BACKEND = locmem  # the mail server is back
+    assert notifications_sweep.apply().get() == 1
+    down.refresh_from_db()
+    assert down.status == "sent" and [m.to for m in mail.outbox] == [["down@example.com"]]
+    assert notifications_sweep.apply().get() == 0
+    broken.refresh_from_db()
+    assert broken.status == "failed" and broken.attempts == 1

@@ -64,6 +64,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, DealerScopedAdminMixin, admin.ModelA
         "customer",
         "user",
         "created_at",
+        "attempted_at",
         "sent_at",
     )
     readonly_fields = fields
