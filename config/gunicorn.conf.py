@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -42,6 +43,9 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
+# gunicorn's own plain lines in UTC, as the app's: a worker runs Django, which sets the
+# process's TZ to TIME_ZONE (Istanbul), and logging's times are local by default
+logging.Formatter.converter = time.gmtime
 # one access line per request, with the request id the response carried (X-Request-ID)
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 if (os.environ.get("LOG_FORMAT") or "json") == "json":
@@ -87,23 +91,48 @@ _SECURITY_HEADERS = (
 )
 
 
+# set in a worker that gunicorn aborts for outliving ``timeout`` (``worker_abort``): the request
+# it was serving is answered on the way out, and its transaction dies with the connection
+_aborting = False
+ABORTED_RETRY_AFTER = 30
+
+
 def _json_error(sock, status_int, reason, mesg):
     code = _GUNICORN_CODES.get(status_int, "server_error")
     detail = str(mesg)[:500] or reason
+    extra = {}
+    if _aborting and status_int == 500:
+        # not a fault of the request: it outlived the worker's timeout and nothing of it was
+        # kept (its transaction was never committed), so it may be sent again, as for the
+        # database's own 503 (not the 500 that "no request makes a 500" rules out)
+        status_int, reason, code = 503, "Service Unavailable", "service_unavailable"
+        detail = "The request took too long and was stopped. Try again shortly."
+        extra = {"retry_after": ABORTED_RETRY_AFTER}
     request_id = uuid.uuid4().hex
     logging.getLogger("gunicorn.error").info(
-        "refused before the app: %s %s (%s) request_id=%s", status_int, code, detail, request_id
+        "%s: %s %s (%s) request_id=%s",
+        "stopped past the worker's timeout" if extra else "refused before the app",
+        status_int,
+        code,
+        detail,
+        request_id,
     )
-    body = json.dumps({"detail": detail, "code": code, "errors": {}}).encode()
+    body = json.dumps({"detail": detail, "code": code, "errors": {}, **extra}).encode()
+    retry = f"Retry-After: {ABORTED_RETRY_AFTER}\r\n" if extra else ""
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        f"X-Request-ID: {request_id}\r\n{_SECURITY_HEADERS}\r\n"
+        f"X-Request-ID: {request_id}\r\n{retry}{_SECURITY_HEADERS}\r\n"
     )
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
 util.write_error = _json_error
+
+
+def worker_abort(worker):
+    global _aborting
+    _aborting = True
 
 
 def on_starting(server):

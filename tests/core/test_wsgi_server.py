@@ -223,3 +223,29 @@ def test_what_gunicorn_refuses_itself_is_answered_in_json(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_request_that_outlived_the_workers_timeout_answers_503_not_500():
+    """gunicorn aborts a worker past its ``timeout`` and answers the request it was serving
+    with a 500 (its "Internal Server Error"): nothing of that request was kept, its
+    transaction died with the worker, so it is a 503 with Retry-After, to be sent again. Other
+    refusals of gunicorn keep their status."""
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+
+    def answer(status: int, reason: str) -> bytes:
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            config["_json_error"](ours, status, reason, "")
+            ours.shutdown(socket.SHUT_WR)
+            return theirs.recv(65536)
+
+    assert answer(500, "Internal Server Error").startswith(b"HTTP/1.1 500 ")  # not aborting
+    config["worker_abort"](None)
+    head, _, body = answer(500, "Internal Server Error").partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503 Service Unavailable"), head
+    assert b"\r\nRetry-After: 30\r\n" in head
+    refusal = json.loads(body)
+    assert refusal["code"] == "service_unavailable" and refusal["retry_after"] == 30
+    assert answer(400, "Bad Request").startswith(b"HTTP/1.1 400 ")
