@@ -241,5 +241,5 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
     def send():
         deliveries_queue([delivery.pk])
 
-    after_commit(send, name="send webhook test")
+    after_commit(send, name="send webhook delivery again")
     return delivery
