@@ -89,6 +89,21 @@ class StrictInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class OptionalTextField(serializers.CharField):
+    """Free text a client may leave out, send empty or send as ``null`` (a note): each is no
+    text, ``""``. Some notes took ``null`` and others answered 400 for it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", "")
+        super().__init__(allow_blank=True, allow_null=True, **kwargs)
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
+
 class NoInputSerializer(StrictInputSerializer):
     """The body of an action that takes none: no body, or an empty object. Any field is
     refused by name, a JSON value that is not an object and a body that is not JSON answer

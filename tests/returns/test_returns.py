@@ -409,9 +409,27 @@ def test_a_note_that_is_not_text_is_refused(shop, order, note):
     assert not ReturnRequest.objects.exists()
 
 
-def test_a_null_note_is_no_note(shop, order):
+def test_a_null_note_is_no_note(shop, order, integration_client):
+    """Everywhere a note is taken: the dealer's return, order and quote, the ERP's return
+    status (the ERP's order status took it; the others answered 400 for null)."""
     response = ask(shop.owner, order, [line("A-1", 1)], note=None)
     assert response.status_code == 201 and response.json()["note"] == ""
+    number = response.json()["number"]
+    approved = erp_status(integration_client(), number, "approved", note=None)
+    assert approved.status_code == 200, approved.json()
+
+    placed = shop.owner.post(
+        "/api/v1/orders",
+        {"payment_method": "on_account", "items": [{"sku": "A-1", "quantity": 1}], "note": None},
+        format="json",
+    )
+    assert placed.status_code == 201, placed.json()
+    assert placed.json()["note"] == ""
+    quoted = shop.owner.post(
+        "/api/v1/quotes", {"lines": [{"sku": "A-1", "quantity": 2}], "note": None}, format="json"
+    )
+    assert quoted.status_code == 201, quoted.json()
+    assert quoted.json()["note"] == ""
 
 
 def test_a_multipart_field_whose_bytes_are_not_utf8_is_refused(shop, order):

@@ -189,6 +189,7 @@ class MoneyFilter(filters.NumberFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 4)
+        kwargs.setdefault("min_value", 0)  # no price is below zero: -5 is a mistake, not "none"
         super().__init__(*args, **kwargs)
 
 

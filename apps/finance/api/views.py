@@ -523,7 +523,10 @@ class CardPaymentCallbackView(PublicAPIView):
         "clients JSON.",
         request=inline_serializer(
             name="PaymentCallback",
-            fields={"session_id": serializers.CharField(), "token_id": serializers.CharField()},
+            fields={
+                "session_id": serializers.CharField(),
+                "token_id": serializers.CharField(required=False),
+            },
         ),
         responses={200: s.CardPaymentResultSerializer, 404: OpenApiResponse(ErrorSerializer)},
         tags=["finance"],

@@ -24,7 +24,7 @@ from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
 from apps.core.pagination import ChangesPagination
 from apps.core.schema import ConflictSerializer
-from apps.core.serializers import StrictInputSerializer
+from apps.core.serializers import OptionalTextField, StrictInputSerializer
 from apps.integrations.api.base import CHANGES_PAGES, IntegrationAPIView
 from apps.returns.api.serializers import ReturnPhotoSerializer, ReturnSerializer
 from apps.returns.api.views import PHOTO_RESPONSES, photo_response
@@ -92,10 +92,8 @@ class ErpReturnStatusInputSerializer(StrictInputSerializer):
         allow_empty=False,  # ``[]`` is no receipt, not "all asked": left out is
         help_text="With `received` only; left out: all asked (an empty list is refused).",
     )
-    note = serializers.CharField(
+    note = OptionalTextField(
         max_length=2000,
-        required=False,
-        allow_blank=True,
         help_text="Kept in the return's history; the reason (required) with `rejected`.",
     )
 

@@ -12,7 +12,12 @@ from apps.catalog.api.serializers import (
     StockSerializer,
 )
 from apps.core.money import MAX_LINE_QUANTITY
-from apps.core.serializers import FieldsBuiltOnceMixin, StrictInputSerializer, one_line
+from apps.core.serializers import (
+    FieldsBuiltOnceMixin,
+    OptionalTextField,
+    StrictInputSerializer,
+    one_line,
+)
 from apps.inventory.selectors import stock_display
 from apps.orders.models import (
     Order,
@@ -55,9 +60,7 @@ class OrderCreateSerializer(StrictInputSerializer):
         min_value=1, required=False, allow_null=True, help_text="Default: the company's default."
     )
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    note = serializers.CharField(
-        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
-    )
+    note = OptionalTextField(max_length=NOTE_MAX_LENGTH)
     po_number = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default="", validators=[one_line]
     )

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.money import MAX_LINE_QUANTITY
-from apps.core.serializers import StrictInputSerializer, one_line
+from apps.core.serializers import OptionalTextField, StrictInputSerializer, one_line
 from apps.orders.models import PaymentMethod
 from apps.quotes.models import Quote, QuoteLine
 
@@ -98,7 +98,7 @@ class QuoteRequestLineInputSerializer(StrictInputSerializer):
 
 class QuoteRequestCreateSerializer(StrictInputSerializer):
     lines = QuoteRequestLineInputSerializer(many=True, required=False, max_length=200)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = OptionalTextField(max_length=2000)
     valid_until_wanted = serializers.DateField(required=False, allow_null=True)
     from_cart = serializers.BooleanField(
         required=False, default=False, help_text="Ask for the lines of your cart."
