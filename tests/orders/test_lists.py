@@ -678,6 +678,15 @@ def test_a_name_with_a_control_character_is_refused(stocked, name):
     assert list(response.json()["errors"]) == ["name"]
     assert "Control characters are not allowed" in response.json()["errors"]["name"][0]
     assert not RequisitionList.objects.exists()
+    # the service the portal's forms call says so too (the portal's list took it without a word)
+    from apps.core.exceptions import ValidationError  # here: the service's own refusal
+
+    with pytest.raises(ValidationError) as refused:
+        lists_service.list_create(user=stocked.owner.user, name=name)
+    assert "Control characters are not allowed" in refused.value.errors["name"][0]
+    with pytest.raises(ValidationError):
+        lists_service.list_create(user=stocked.owner.user, name="Two\nlines")
+    assert not RequisitionList.objects.exists()
 
 
 def test_a_list_deleted_under_a_write_is_404_not_a_500(stocked):

@@ -27,6 +27,7 @@ from apps.catalog.models import Product
 from apps.core.exceptions import NotAllowed, NotFound, ValidationError
 from apps.core.exports import neutralize_cell, restore_cell
 from apps.core.money import quantity_clean
+from apps.core.text import control_problem
 from apps.orders.models import Cart, CartItem, RequisitionList, RequisitionListItem
 from apps.orders.services.cart import (
     MAX_QUANTITY,
@@ -56,9 +57,14 @@ def _check_can_edit(reqlist: RequisitionList, by) -> None:
 
 
 def _name(value) -> str:
+    """A list's name: one line of text (a control character or a line break is refused with
+    its message, as in every other field, not dropped without a word)."""
     name = value.strip() if isinstance(value, str) else ""
     if not name:
         raise ValidationError({"name": [_("Enter a name.")]})
+    problem = control_problem(name, single_line=True)
+    if problem:
+        raise ValidationError({"name": [problem]})
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationError({"name": [_("At most %(n)d characters.") % {"n": MAX_NAME_LENGTH}]})
     return name
