@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
-from django.db import DatabaseError, OperationalError, connection
+from django.db import DatabaseError, DataError, OperationalError, connection
 from psycopg import errors as pg_errors
 
 from apps.catalog.models import Brand, Product
@@ -80,15 +80,31 @@ def test_a_deadlock_is_retried_and_then_written(monkeypatch):
     assert len(attempts) == bulk.ATTEMPTS
 
 
-def test_a_deadlock_that_persists_fails_the_row_rather_than_the_batch(monkeypatch):
+def test_a_deadlock_that_persists_is_the_batchs_503_not_the_rows_fault(monkeypatch):
+    """It failed the row "Rejected by the database: deadlock", which a connector reads as a
+    bad record and does not send again; the record is fine, the database was busy: the
+    batch's 503 (``database_gave_no_answer``), to be sent again whole."""
     monkeypatch.setattr(bulk.time, "sleep", lambda _s: None)
+    attempts = []
 
     def write(part):
+        attempts.append(part)
         raise _deadlock()
 
-    outcomes, errors = write_isolating([7], write, index_of=lambda i: i)
-    assert outcomes == {}
-    assert errors[7]["non_field_errors"][0].startswith("Rejected by the database: deadlock")
+    with pytest.raises(OperationalError):
+        write_isolating([7, 8], write, index_of=lambda i: i)
+    assert len(attempts) == bulk.ATTEMPTS  # retried, never halved
+
+
+def test_a_record_the_database_refuses_fails_alone():
+    def write(part):
+        if 8 in part:
+            raise DataError("value too long for type character varying(64)")
+        return dict.fromkeys(part, "created"), {}
+
+    outcomes, errors = write_isolating([7, 8, 9], write, index_of=lambda i: i)
+    assert outcomes == {7: "created", 9: "created"}
+    assert errors[8]["non_field_errors"][0].startswith("Rejected by the database: value too")
 
 
 def test_an_error_that_is_not_the_database_is_raised():

@@ -73,3 +73,49 @@ def test_emptying_the_cart_waits_for_a_writer_holding_it(dealer_client):
         thread.join(timeout=20)
     assert cleared_at and cleared_at[0] - started >= 0.3  # it waited for the writer
     assert not CartItem.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_placing_the_cart_takes_the_cart_before_its_lines_as_every_cart_writer(dealer_client):
+    """A placement from the cart locked the cart's lines, then the cart's row; every cart
+    writer (an edit, emptying it) locks the row, then the lines: the two deadlocked (a 503
+    in 5 of 40 races). Here a writer holds the row: the placement waits for it holding no
+    line, so the writer can still take the lines."""
+    import psycopg  # here: a connection of its own, as another request's
+
+    from tests.conftest import subprocess_database_url
+
+    shop = Shop(dealer_client)
+    shop.product("A-1", stock=10)
+    owner = shop.owner.user
+    cart = cart_for(owner)
+    cart_add(user=owner, sku="A-1", quantity=1)
+    answers: list[int] = []
+
+    with psycopg.connect(subprocess_database_url()) as writer:
+        writer.execute("SELECT id FROM orders_cart WHERE id = %s FOR UPDATE", [cart.pk])
+
+        def place():
+            try:
+                answers.append(
+                    shop.owner.post(
+                        "/api/v1/orders", {"payment_method": "on_account"}, format="json"
+                    ).status_code
+                )
+            finally:
+                connection.close()
+
+        placing = threading.Thread(target=place)
+        placing.start()
+        time.sleep(1.0)  # the placement reached the cart and waits
+        assert not answers, "the placement did not wait for the cart's writer"
+        # the writer goes on to the lines: free, not held by the waiting placement
+        writer.execute("SET lock_timeout = '2s'")
+        locked = writer.execute(
+            "SELECT id FROM orders_cartitem WHERE cart_id = %s FOR UPDATE", [cart.pk]
+        ).fetchall()
+        assert len(locked) == 1
+        writer.execute("DELETE FROM orders_cartitem WHERE cart_id = %s", [cart.pk])
+        writer.commit()  # the writer emptied the cart meanwhile
+    placing.join(timeout=30)
+    assert answers == [400]  # the cart it read is empty now: nothing placed

@@ -42,6 +42,7 @@ from apps.orders.models import Cart, CartItem, Order, OrderLine, OrderStatusChan
 from apps.orders.models import OrderStatus as S
 from apps.orders.notes import placed_note
 from apps.orders.notifications import order_placed_notify
+from apps.orders.services.cart import cart_lock
 from apps.orders.services.numbers import order_number_next
 from apps.orders.states import DEALER
 from apps.pricing.engine import QUOTE_SOURCE
@@ -202,10 +203,15 @@ def first_status(*, user, customer: Customer, grand_total: Decimal, payment_meth
 def _cart_unchanged(user, read: list[CartItem]) -> None:
     """The cart as it was priced, under the company's lock: a second submit of the same
     cart (a double click, two tabs) finds it emptied by the first order and places nothing;
-    a cart changed meanwhile is priced again by the next try rather than ordered as read."""
+    a cart changed meanwhile is priced again by the next try rather than ordered as read.
+    The cart's row first, then its lines, as every cart writer takes them (``cart_lock``):
+    the lines first deadlocked with an edit or an emptying of the same cart (a 503)."""
+    cart_id = Cart.objects.filter(user=user).values_list("pk", flat=True).first()
+    if cart_id is not None:
+        cart_lock(cart_id)
     current = list(
-        CartItem.objects.select_for_update()
-        .filter(cart__user=user)
+        CartItem.objects.select_for_update(of=("self",))
+        .filter(cart_id=cart_id)
         .order_by("id")
         .values_list("id", "product_id", "quantity")
     )
