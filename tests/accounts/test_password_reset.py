@@ -79,6 +79,40 @@ def test_a_reset_token_works_once(api_client):
     assert "token" in second.json()["errors"]
 
 
+def test_a_reset_token_works_once_when_sent_in_parallel(api_client, settings):
+    """Eight parallel confirms of one link each set a password (six 204s in the race
+    sweep): the link is checked under the user's lock, so one sets it and the rest find the
+    link used."""
+    import threading  # here: only this test runs requests in parallel
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    user = DealerUserFactory()
+    request_reset(api_client, user.email)
+    uid, token = reset_link_parts()
+    statuses: list[int] = []
+    start = threading.Barrier(8)
+
+    def confirm(n: int):
+        try:
+            payload = {"uid": uid, "token": token, "new_password": f"Race-Secret-{n}-x9!"}
+            start.wait(timeout=10)
+            response = APIClient().post("/api/v1/auth/password-reset/confirm", payload)
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [204] + [400] * 7
+    assert AuthEvent.objects.filter(kind="password_reset_done", user=user).count() == 1
+
+
 def test_a_reset_token_expires(api_client, settings):
     user = DealerUserFactory()
     request_reset(api_client, user.email)

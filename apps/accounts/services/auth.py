@@ -589,6 +589,11 @@ def password_reset_confirm(
     *, uid: str, token: str, new_password: str, ip: str | None, user_agent: str = ""
 ) -> User:
     user = user_from_uid(uid)
+    if user is not None:
+        # the link is checked under the user's lock: it holds the password it was made from,
+        # so once one request set a new one, a parallel one with the same link finds it used
+        # (8 at once each set a password: "a link works once")
+        user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     # a switched-off user's link sets nothing: whoever holds it would hold the account the
     # day it is switched on again
     # a reset link, or a new company user's invitation (the same page, a longer life)
