@@ -11,7 +11,9 @@ add in the admin are left alone."""
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
+from django.utils import timezone
 from django_celery_beat import schedulers
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
@@ -41,5 +43,15 @@ class DatabaseScheduler(schedulers.DatabaseScheduler):
             .exclude(name__in=[*self.app.conf.beat_schedule, "celery.backend_cleanup"])
             .update(enabled=False)
         )
-        if gone:
+        # an interval entry that never ran first runs one interval after its row last changed
+        # (django-celery-beat's reading), and every start rewrites the rows: a beat restarted
+        # more often than daily never ran the daily jobs (purges, expiries). Such an entry
+        # runs at start instead; one that ran keeps its time, a crontab entry its hour
+        never_ran = PeriodicTask.objects.filter(
+            description=FROM_SETTINGS,
+            enabled=True,
+            interval__isnull=False,
+            last_run_at__isnull=True,
+        ).update(last_run_at=timezone.now() - timedelta(days=366))
+        if gone or never_ran:
             PeriodicTasks.update_changed()

@@ -244,6 +244,27 @@ def test_periodic_tasks_of_the_settings_are_in_the_database_once_beat_sets_up(st
         assert staff_client(role).get(PERIODIC).status_code == 403, role
 
 
+@pytest.mark.django_db(transaction=True)  # beat's scheduler closes old connections
+def test_an_interval_job_that_never_ran_runs_at_beats_start_however_often_beat_restarts():
+    """Beat's every start rewrote the rows, and django-celery-beat counts a job that never
+    ran from its row's last change: with beat restarted more often than daily (a deploy, a
+    rescheduled pod) the daily purges never ran. They run at start now; a job that ran
+    keeps its time, a crontab job its hour."""
+    scheduler = DatabaseScheduler(app=celery_app)
+    assert scheduler.schedule["quotes-expire"].is_due()[0]  # hourly, never ran: due now
+    assert scheduler.schedule["core-idempotency-purge"].is_due()[0]  # daily
+    ran = timezone.now() - datetime.timedelta(minutes=5)
+    PeriodicTask.objects.filter(name="quotes-expire").update(last_run_at=ran)
+    crontab = PeriodicTask.objects.filter(crontab__isnull=False).values_list("name", flat=True)
+
+    restarted = DatabaseScheduler(app=celery_app)  # beat starts again
+    assert PeriodicTask.objects.get(name="quotes-expire").last_run_at == ran
+    assert not restarted.schedule["quotes-expire"].is_due()[0]  # ran 5 minutes ago
+    assert restarted.schedule["core-idempotency-purge"].is_due()[0]  # still never ran
+    for name in crontab:
+        assert PeriodicTask.objects.get(name=name).last_run_at is None, name
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_super_admin_disables_and_runs_a_periodic_task_from_the_admin(staff_client):
     DatabaseScheduler(app=celery_app)
