@@ -6,8 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DEBUG=0 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
+    DEBUG=0
 
 WORKDIR /app
 
@@ -35,4 +34,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4).status != 200)"
 
-CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]
+# the metrics directory for gunicorn's workers only: migrate, the worker and beat (compose
+# runs them from this image with their own commands) count nothing into it
+CMD ["sh", "-c", "PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus exec gunicorn -c config/gunicorn.conf.py config.wsgi:application"]

@@ -160,6 +160,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database ---------------------------------------------------------------------------------
 
+# django-prometheus counts every database connection into PROMETHEUS_MULTIPROC_DIR when it is
+# set: a process given it before gunicorn made it (migrate, the worker, beat) crashed on its
+# first query with FileNotFoundError
+if env_str("PROMETHEUS_MULTIPROC_DIR", ""):
+    Path(env_str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
 if _db["ENGINE"] == "django.db.backends.postgresql":

@@ -231,3 +231,35 @@ def test_the_s3_addressing_style_chooses_the_bucket_urls(style, start):
     }
     url = run_python(code, env).stdout.strip().splitlines()[-1]
     assert url.startswith(start), url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_command_given_the_metrics_directory_before_gunicorn_made_it_runs(tmp_path):
+    """The image set PROMETHEUS_MULTIPROC_DIR for every process, and only gunicorn's start
+    made the directory: migrate, the worker and beat crashed on their first query
+    (django-prometheus counts connections into it). Settings make it."""
+    from tests.conftest import subprocess_database_url  # here: the test database's address
+
+    directory = tmp_path / "not-yet" / "prometheus"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": subprocess_database_url(),
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.db import connection; connection.ensure_connection(); print('ok')",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok") and directory.is_dir()
