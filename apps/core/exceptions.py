@@ -154,6 +154,18 @@ _FILE_ERRNOS = frozenset(
 )
 
 
+# S3's error codes for a store that is not set up as the settings say
+_STORE_NOT_SET_UP = frozenset(
+    {
+        "NoSuchBucket",
+        "AccessDenied",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "AllAccessDisabled",
+    }
+)
+
+
 def is_storage_unavailable(exc: BaseException | None) -> bool:
     """The file storage (S3 or any S3-compatible store) could not be reached, timed out, or
     answered with a server error; or the local one (``FileSystemStorage``) could not write or
@@ -171,7 +183,10 @@ def is_storage_unavailable(exc: BaseException | None) -> bool:
             return True
         if isinstance(exc, ClientError):
             status_code = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-            return status_code >= 500
+            code = exc.response.get("Error", {}).get("Code", "")
+            # a bucket that is not there, or credentials the store refuses: the storage is
+            # not set up, no fault of the request (it answered 500)
+            return status_code >= 500 or code in _STORE_NOT_SET_UP
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
 

@@ -59,8 +59,14 @@ def check_broker() -> str:
 
 def check_storage() -> str:
     storage = storages["default"]
-    # a metadata read: proves the bucket (or directory) is reachable, writes nothing
-    storage.exists(f"health/{uuid.uuid4().hex}")
+    bucket = getattr(storage, "bucket", None) if hasattr(storage, "bucket_name") else None
+    if bucket is not None:
+        # S3: the bucket itself (a key's metadata read answers "no such key" for a bucket
+        # that does not exist, and every upload then failed)
+        bucket.meta.client.head_bucket(Bucket=storage.bucket_name)
+    else:
+        # a metadata read: proves the directory is reachable, writes nothing
+        storage.exists(f"health/{uuid.uuid4().hex}")
     location = getattr(storage, "location", None)
     if storage.__class__.__name__ == "FileSystemStorage" and location:
         from pathlib import Path

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from tests.conftest import closed_port
-from tests.s3 import s3_default_storage
+from tests.s3 import s3_bucket_create, s3_default_storage
 
 pytestmark = [pytest.mark.django_db]
 
@@ -166,3 +166,32 @@ def test_a_write_method_on_the_probes_is_405_not_a_csrf_page(db, path, method):
     response = getattr(Client(enforce_csrf_checks=True), method)(path)
     assert response.status_code == 405
     assert "GET" in response["Allow"]
+
+
+def test_a_bucket_that_does_not_exist_is_not_ready_and_an_upload_answers_503(
+    client, settings, s3_server, integration_client
+):
+    """Readiness read a key's metadata, which a missing bucket answers "no such key": green,
+    while every upload answered 500 (NoSuchBucket, a 404, was not the storage's 503). Now
+    readiness asks for the bucket, and an upload to it is the storage's 503."""
+    from tests.catalog.factories import ProductFactory  # here: only this test uploads
+    from tests.catalog.test_images import upload
+
+    s3_default_storage(settings, endpoint=s3_server, bucket="no-such-bucket-here")
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["storage"]
+
+    ProductFactory(sku="NOBUCKET-1")
+    erp = integration_client(scopes=["catalog:write"])
+    uploaded = erp.post(
+        "/api/integration/v1/products/NOBUCKET-1/images",
+        {"image": upload("a.png")},
+        format="multipart",
+    )
+    assert uploaded.status_code == 503, uploaded.content
+    assert int(uploaded["Retry-After"]) > 0
+
+    s3_bucket_create(s3_server, "health-bucket-ok")
+    s3_default_storage(settings, endpoint=s3_server, bucket="health-bucket-ok")
+    assert client.get("/health/ready").json()["checks"]["storage"]["status"] == "ok"
