@@ -428,17 +428,17 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a reset link lives
 # seconds a new company user's invitation link lives (it opens the same page as a reset link)
 INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT", 7 * 86400)
+# the site's public address, which every e-mailed link starts with (the portal's pages, the
+# back office's for staff): a deployment sets it, or its e-mails link to loopback
+DEALER_PORTAL_URL = env_str("DEALER_PORTAL_URL", "http://127.0.0.1:8000/")
+_SITE = DEALER_PORTAL_URL.rstrip("/")
 # where the dealer portal's reset page is; the e-mailed link is
 # {PASSWORD_RESET_URL}?uid=...&token=...
-PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/portal/password/reset/")
-# the dealer portal's address, linked from the "company approved" e-mail
-DEALER_PORTAL_URL = env_str("DEALER_PORTAL_URL", "http://127.0.0.1:8000/")
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", f"{_SITE}/portal/password/reset/")
 # a self-registration's owner confirms the e-mail address through
 # {REGISTRATION_VERIFY_URL}?uid=...&token=..., valid REGISTRATION_VERIFY_TIMEOUT seconds; an
 # unconfirmed registration older than that frees its e-mail and tax number for a new one
-REGISTRATION_VERIFY_URL = env_str(
-    "REGISTRATION_VERIFY_URL", "http://127.0.0.1:8000/portal/verify-email/"
-)
+REGISTRATION_VERIFY_URL = env_str("REGISTRATION_VERIFY_URL", f"{_SITE}/portal/verify-email/")
 REGISTRATION_VERIFY_TIMEOUT = env_int("REGISTRATION_VERIFY_TIMEOUT", 3 * 86400)
 # reset e-mails sent to one address at most this often (more requests still answer 202)
 PASSWORD_RESET_PER_ADDRESS = env_rate("PASSWORD_RESET_PER_ADDRESS", "3/h")

@@ -263,3 +263,31 @@ def test_a_command_given_the_metrics_directory_before_gunicorn_made_it_runs(tmp_
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok") and directory.is_dir()
+
+
+def test_the_e_mailed_links_start_with_the_sites_public_address():
+    """Reset and verification links defaulted to loopback whatever DEALER_PORTAL_URL said: a
+    deployment that set the site's address still e-mailed http://127.0.0.1:8000 links."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("PASSWORD_RESET_URL",)},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEALER_PORTAL_URL": "https://b2b.example.com/",
+    }
+    env.pop("REGISTRATION_VERIFY_URL", None)
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.PASSWORD_RESET_URL); print(s.REGISTRATION_VERIFY_URL)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == [
+        "https://b2b.example.com/portal/password/reset/",
+        "https://b2b.example.com/portal/verify-email/",
+    ]
