@@ -198,3 +198,42 @@ def test_an_invoice_sent_again_after_its_order_was_cancelled_is_unchanged(client
 
     again = client[0].post(INVOICES, [record], format="json").json()
     assert (again["unchanged"], again["failed"]) == (1, 0), again
+
+
+def test_a_payment_waits_for_the_dealer_held_by_a_settling_write_and_never_deadlocks(client):
+    """An invoice batch (or an order's cancel) holds the dealer's row, then settles; a
+    payment took the settlement lock first and needed the dealer's row only at its commit
+    (its entry's foreign key): each waited for the other, a deadlock answered 503 (11 in 5
+    rounds of the race sweep). The payment now takes the dealer's row before the settlement
+    lock: while another transaction holds the row, the payment waits holding nothing."""
+    import psycopg  # here: the other writer's own connection
+
+    from apps.accounts.models import Customer
+    from apps.finance.services.ledger import _SETTLE_LOCK
+    from tests.conftest import subprocess_database_url
+
+    erp, _retry = client
+    dealer = Customer.objects.get(code="BAYI-1")
+    answers: list[dict] = []
+
+    def pay():
+        try:
+            answers.append(erp.post(PAYMENTS, [payment(reference="DEK-77")], format="json").json())
+        finally:
+            connection.close()
+
+    with psycopg.connect(subprocess_database_url()) as other:
+        other.execute("SELECT id FROM accounts_customer WHERE id = %s FOR UPDATE", [dealer.pk])
+        paying = threading.Thread(target=pay)
+        paying.start()
+        paying.join(timeout=1.5)  # it reached the dealer's row and waits
+        assert not answers, "the payment did not wait for the dealer's row"
+        # the settlement lock is free: the holder settles on and commits, no deadlock
+        taken = other.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", [_SETTLE_LOCK | dealer.pk]
+        ).fetchone()[0]
+        assert taken is True
+        other.commit()
+    paying.join(timeout=30)
+    assert answers and answers[0]["created"] == 1, answers
+    assert Payment.objects.filter(reference="DEK-77").count() == 1

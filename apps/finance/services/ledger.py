@@ -199,7 +199,7 @@ def ledger_settle(
     debt's open amount or a credit's unused amount. One dealer is settled by one transaction
     at a time (an advisory lock, taken in dealer order); its open balance confirmations are
     restated first when the write changed their figure (``confirmations_restate``). At most
-    seven queries and one COPY, whatever the number of dealers (more only to restate)."""
+    eight queries and one COPY, whatever the number of dealers (more only to restate)."""
     ids = sorted(set(customer_ids))
     if not ids:
         return []
@@ -207,6 +207,14 @@ def ledger_settle(
     with transaction.atomic():
         if connection.vendor == "postgresql":  # (SQLite, the demo's, writes one at a time)
             with connection.cursor() as cursor:
+                # the dealers' rows first, as the invoice feed and an order's cancel hold them
+                # when they settle: a payment that took the settlement lock first then waited
+                # at its commit for the row (its entries' foreign key) while they waited for
+                # the settlement lock (a deadlock, a 503)
+                cursor.execute(
+                    "SELECT id FROM accounts_customer WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                    [ids],
+                )
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s | k) FROM (SELECT unnest(%s::bigint[]) "
                     "AS k ORDER BY 1) AS dealers",
