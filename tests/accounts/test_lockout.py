@@ -184,3 +184,35 @@ def test_a_password_with_a_control_character_is_a_wrong_password_not_a_400(api_c
     user = DealerUserFactory()
     response = attempt(api_client, user.email, DEFAULT_PASSWORD + "\x01")
     assert response.status_code == 401 and response.json()["code"] == "invalid_credentials"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_passwords_get_five_checked_not_one_per_worker(settings):
+    """Twenty tries at once each looked at the lockout before any failure was counted: ten
+    passwords were checked where the rule allows five (DESIGN.md: locked after 5 failed
+    logins). One check of an account at a time: five are checked, the rest are locked out."""
+    import threading  # here: only this test runs logins in parallel
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    settings.RATE_LIMIT_AUTH_IP = None
+    user = DealerUserFactory(password="Right-Pass-2026!")
+    codes: list[str] = []
+    start = threading.Barrier(12)
+
+    def guess(n: int):
+        try:
+            start.wait(timeout=10)
+            response = attempt(APIClient(), user.email, f"wrong-{n}")
+            codes.append(response.json()["code"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == ["account_locked"] * 7 + ["invalid_credentials"] * 5, codes

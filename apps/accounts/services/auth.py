@@ -10,13 +10,14 @@ every access token issued before.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -156,6 +157,27 @@ def auth_check_credentials(
     return login_complete(user=user, ip=ip, user_agent=user_agent)
 
 
+_PASSWORD_CHECK_LOCK = 0x6C6F6769 << 32  # advisory lock key space ("logi"); low half: the user
+
+
+@contextlib.contextmanager
+def one_password_check_at_a_time(user: User | None):
+    """An account's password is checked by one request at a time, from the lockout's look to
+    the failure's count: parallel tries each looked before any was counted, so 20 at once had
+    10 passwords checked where the lockout allows 5. A session's advisory lock on PostgreSQL
+    (a lost connection frees it); the demo's SQLite runs one request at a time anyway."""
+    if user is None or connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_PASSWORD_CHECK_LOCK | user.pk])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_PASSWORD_CHECK_LOCK | user.pk])
+
+
 def auth_check_password(*, email: str, password: str, ip: str | None, user_agent: str) -> User:
     """The first step of a sign-in: the lockouts, the password, the account's refusals."""
     typed = email_typed(email)  # a Turkish caps lock's VİEWER@ is viewer@
@@ -166,19 +188,21 @@ def auth_check_password(*, email: str, password: str, ip: str | None, user_agent
         .first()
     )
     email = lockout.login_email(typed, user)  # the account's own address when one matched
-    login_refuse_when_locked(email=email, ip=ip, user_agent=user_agent)
-    if user is None:
-        User().set_password(password or "")  # spend the hashing time anyway: no timing leak
-        password_ok = False
-    else:
-        password_ok = user.check_password(password or "")
-    if user is None or not password_ok:
-        login_failure_record(
-            email=email, user=user, ip=ip, user_agent=user_agent, detail="bad credentials"
-        )
-        raise NotAuthenticated(
-            _("No active account found with the given credentials."), code="invalid_credentials"
-        )
+    with one_password_check_at_a_time(user):
+        login_refuse_when_locked(email=email, ip=ip, user_agent=user_agent)
+        if user is None:
+            User().set_password(password or "")  # spend the hashing time anyway: no timing leak
+            password_ok = False
+        else:
+            password_ok = user.check_password(password or "")
+        if user is None or not password_ok:
+            login_failure_record(
+                email=email, user=user, ip=ip, user_agent=user_agent, detail="bad credentials"
+            )
+            raise NotAuthenticated(
+                _("No active account found with the given credentials."),
+                code="invalid_credentials",
+            )
 
     refusal = account_refusal(user)
     if refusal:
