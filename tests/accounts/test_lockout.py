@@ -201,12 +201,19 @@ def test_parallel_wrong_passwords_get_five_checked_not_one_per_worker(settings):
     user = DealerUserFactory(password="Right-Pass-2026!")
     codes: list[str] = []
     start = threading.Barrier(12)
+    # each client loads its middleware at its first request: one at a time, here (metrics
+    # middleware registered at once by many threads collide)
+    clients = [APIClient() for _ in range(12)]
+    for client in clients:
+        client.get("/health/live")
 
     def guess(n: int):
         try:
             start.wait(timeout=10)
-            response = attempt(APIClient(), user.email, f"wrong-{n}")
+            response = attempt(clients[n], user.email, f"wrong-{n}")
             codes.append(response.json()["code"])
+        except Exception as exc:  # said by the assertion below, not lost in the thread
+            codes.append(repr(exc)[:300])
         finally:
             connection.close()
 
@@ -216,3 +223,23 @@ def test_parallel_wrong_passwords_get_five_checked_not_one_per_worker(settings):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(codes) == ["account_locked"] * 7 + ["invalid_credentials"] * 5, codes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_password_checks_lock_is_freed_even_when_an_error_aborted_the_transaction():
+    """A kept connection whose transaction an error aborted cannot unlock: the lock would
+    stay with the connection and hold the account's next logins. The session ends instead."""
+    import psycopg  # here: another request's connection
+    from django.db import DatabaseError, connection, transaction
+
+    from apps.accounts.services.auth import _PASSWORD_CHECK_LOCK, one_password_check_at_a_time
+    from tests.conftest import subprocess_database_url
+
+    user = DealerUserFactory()
+    with pytest.raises(DatabaseError), transaction.atomic(), one_password_check_at_a_time(user):
+        connection.cursor().execute("SELECT 1 / 0")  # the transaction is aborted from here
+    with psycopg.connect(subprocess_database_url(), autocommit=True) as other:
+        taken = other.execute(
+            "SELECT pg_try_advisory_lock(%s)", [_PASSWORD_CHECK_LOCK | user.pk]
+        ).fetchone()[0]
+        assert taken is True

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -174,8 +174,13 @@ def one_password_check_at_a_time(user: User | None):
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_PASSWORD_CHECK_LOCK | user.pk])
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_PASSWORD_CHECK_LOCK | user.pk])
+        except DatabaseError:
+            # a transaction an error aborted cannot run it: ending the session frees the lock,
+            # which a kept connection would otherwise hold for the account's next logins
+            connection.close()
 
 
 def auth_check_password(*, email: str, password: str, ip: str | None, user_agent: str) -> User:
