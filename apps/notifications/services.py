@@ -12,10 +12,12 @@ language when it was queued), so every string goes through gettext.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -184,6 +186,16 @@ def email_render(notification: Notification) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def email_message_id(notification: Notification) -> str:
+    """One Message-ID per notification, whatever the number of tries, in the sender's
+    domain: a copy sent again after a mail server took the first one but timed out before it
+    answered is the same message to the reader's mail program, not a second e-mail. (Django's
+    own would be new on every try, in the host's name: a container's id in a deployment.)"""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or str(DNS_NAME)
+    stamp = notification.created_at.strftime("%Y%m%d%H%M%S")
+    return f"<{stamp}.notification-{notification.pk}@{domain}>"
+
+
 def notification_deliver(notification: Notification) -> None:
     """Send it now; the log says sent, or failed with the error (then the error is raised
     again, for the task to retry)."""
@@ -197,6 +209,7 @@ def notification_deliver(notification: Notification) -> None:
                 settings.DEFAULT_FROM_EMAIL,
                 [notification.to],
                 reply_to=[settings.SUPPORT_EMAIL] if settings.SUPPORT_EMAIL else None,
+                headers={"Message-ID": email_message_id(notification)},
             )
             message.attach_alternative(html, "text/html")
             message.send()

@@ -15,7 +15,12 @@ from django.template import TemplateDoesNotExist
 from apps.accounts.models import CustomerStatus, DealerRole
 from apps.accounts.services.customers import customer_approve, customer_reject
 from apps.notifications.models import Notification
-from apps.notifications.services import email_notify, notify_customer_users
+from apps.notifications.services import (
+    email_message_id,
+    email_notify,
+    notification_deliver,
+    notify_customer_users,
+)
 from tests.conftest import closed_port
 from tests.factories import CustomerFactory, DealerUserFactory
 
@@ -250,3 +255,25 @@ def test_an_unknown_template_fails_the_entry_not_the_caller(django_capture_on_co
         email_notify(template="orders/not_written_yet", to="a@b.example")
     log = Notification.objects.get()
     assert log.status == "failed" and TemplateDoesNotExist.__name__ in log.error
+
+
+def test_an_email_sent_again_keeps_its_message_id_in_the_senders_domain(
+    settings, django_capture_on_commit_callbacks
+):
+    """A mail server that took a message but timed out before it answered gets the same
+    message again from the retry: the reader's mail program sees one e-mail, not two."""
+    settings.DEFAULT_FROM_EMAIL = "Anadolu Dağıtım <no-reply@mail.anadolu.example>"
+    user = DealerUserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        email_notify(template="accounts/password_reset", to=user.email, user=user)
+    log = Notification.objects.get()
+    log.status, log.context = "failed", {"link": "http://x/", "minutes": 60}
+    log.save()
+
+    notification_deliver(log)
+
+    first, again = (message.message()["Message-ID"] for message in mail.outbox)
+    assert first == again
+    assert re.fullmatch(rf"<\d{{14}}\.notification-{log.pk}@mail\.anadolu\.example>", first)
+    other = email_notify(template="accounts/password_reset", to=user.email, user=user)
+    assert email_message_id(other) != first
