@@ -130,9 +130,14 @@ def cart_view(*, user) -> CartContents:
     return CartContents(
         currency=settings.CURRENCY,
         lines=lines,
-        problems=total_problems(amounts["grand_total"]),
+        problems=total_problems(amounts["grand_total"]) if lines else [_empty_cart()],
         **amounts,
     )
+
+
+def _empty_cart() -> dict:
+    # what placing it would answer, so a client reads why ``orderable`` is false
+    return {"code": "empty_cart", "message": _("Your cart is empty.")}
 
 
 def _not_available() -> str:

@@ -116,6 +116,17 @@ def test_patch_and_delete_a_line_and_empty_the_cart(stocked):
     assert lines(stocked.owner) == {}
 
 
+def test_an_empty_cart_says_why_it_is_not_orderable(stocked):
+    """``orderable`` false comes with its reason: the code placing it answers
+    (test_placement.py::test_an_empty_cart_cannot_be_ordered)."""
+    cart = stocked.owner.get("/api/v1/cart").json()
+    assert cart["orderable"] is False and cart["lines"] == []
+    assert [problem["code"] for problem in cart["problems"]] == ["empty_cart"]
+    assert cart["problems"][0]["message"]
+    add(stocked.owner, "A-1", 1)
+    assert stocked.owner.get("/api/v1/cart").json()["problems"] == []
+
+
 def test_bad_input_is_400_and_changes_nothing(stocked):
     for body, field in (
         ({"sku": "NOPE", "quantity": 1}, "sku"),

@@ -272,8 +272,8 @@ class CartSerializer(serializers.Serializer):
     grand_total = serializers.DecimalField(**MONEY)
     problems = LineProblemSerializer(
         many=True,
-        help_text="What keeps the cart as a whole from being ordered: `too_large` (the lines "
-        "together come to more than an order can hold).",
+        help_text="What keeps the cart as a whole from being ordered: `empty_cart` (no line), "
+        "`too_large` (the lines together come to more than an order can hold).",
     )
     orderable = serializers.BooleanField(
         help_text="True when neither the cart nor any line has a problem."
