@@ -9,7 +9,9 @@ installed libraries') is given ``MalformedInputAdminMixin``:
 * an autocomplete field redrawn with a posted value that is not an id (a form with errors)
   shows it as not chosen instead of putting it into a query;
 * the autocomplete endpoint answers 403 for a reverse relation, as it does for a field that does
-  not exist.
+  not exist;
+* a number field's form says the model's own bounds (a price break's quantity "from 1"): for
+  -5 Django's form said "at least 0", then for 0 the model said "at least 1".
 
 A NUL in a query string is refused for every page before any view runs
 (``apps.core.middleware``).
@@ -24,6 +26,8 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.db.models import ForeignObjectRel
 from django.utils.translation import gettext as _
 
@@ -85,6 +89,29 @@ class _ValidAutocompleteChoices:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class _ModelBoundsInForms:
+    """A model admin or an inline whose integer and decimal form fields carry the bounds the
+    model field declares (its own ``MinValueValidator`` / ``MaxValueValidator``): one message,
+    from the form, for every value out of them, and the input's ``min`` / ``max``."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.IntegerField | models.DecimalField) and not (
+            db_field.choices or db_field.is_relation
+        ):
+            declared = [v for v in db_field._validators if not callable(v.limit_value)]
+            lows = [v.limit_value for v in declared if type(v) is MinValueValidator]
+            highs = [v.limit_value for v in declared if type(v) is MaxValueValidator]
+            if lows:
+                kwargs.setdefault("min_value", max(lows))
+            if highs:
+                kwargs.setdefault("max_value", min(highs))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class _FormFields(_ModelBoundsInForms, _ValidAutocompleteChoices):
+    """What every model admin and inline of the site gets for its form fields."""
+
+
 def _given(mixin: type, admin_class: type) -> type:
     """``admin_class`` with ``mixin`` in front (itself when it has it already)."""
     if issubclass(admin_class, mixin):
@@ -93,7 +120,7 @@ def _given(mixin: type, admin_class: type) -> type:
     return type(admin_class.__name__, (mixin, admin_class), attrs)
 
 
-class MalformedInputAdminMixin(_ValidAutocompleteChoices):
+class MalformedInputAdminMixin(_FormFields):
     """Given to every model admin of the site (see the module doc), and its autocomplete part
     to their inlines."""
 
@@ -102,7 +129,7 @@ class MalformedInputAdminMixin(_ValidAutocompleteChoices):
 
     def get_inlines(self, request, obj):
         inlines = super().get_inlines(request, obj)
-        return [_given(_ValidAutocompleteChoices, inline) for inline in inlines]
+        return [_given(_FormFields, inline) for inline in inlines]
 
     def response_action(self, request, queryset):
         pk = self.model._meta.pk

@@ -247,6 +247,27 @@ def test_a_bad_inline_price_is_a_form_error_and_saves_nothing(staff_client, prod
     assert not Price.objects.exists() and not PriceChange.objects.exists()
 
 
+@pytest.mark.parametrize("quantity", ["-5", "0"])
+def test_a_price_break_below_1_is_refused_with_the_models_bound(
+    staff_client, product, lists, quantity
+):
+    """The form says what the model takes: -5 was "at least 0", then 0 was "at least 1"."""
+    client = staff_client(superuser=True)
+    url = f"{PRICE_LISTS}{lists['LIST'].pk}/change/"
+
+    response = client.post(
+        url, price_list_form(lists["LIST"], [break_row(product, "10", quantity)])
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 1." in page
+    assert "greater than or equal to 0." not in page
+    assert not Price.objects.exists() and not PriceChange.objects.exists()
+    added = client.get(f"{PRICES}add/").content.decode()
+    assert 'min="1"' in re.search(r'<input[^>]*name="min_quantity"[^>]*>', added).group()
+
+
 def test_price_changelist_edits_the_amount_through_the_service(staff_client, product, lists):
     client = staff_client("Sales Manager")
     price = price_set(price_list=lists["LIST"], product=product, min_quantity=1, amount="10")
