@@ -42,22 +42,31 @@ def _language(environ) -> str:
     return translation.get_language_from_request(request)
 
 
-def _refuse(environ, start_response, status: str, detail: str, code: str, header: str = ""):
+def _refuse(
+    environ,
+    start_response,
+    status: str,
+    detail: str,
+    code: str,
+    header: str = "",
+    *,
+    body_left: bool = False,
+):
     """The API's JSON error for a request refused before Django reads it; ``header`` names the
-    request header at fault, as a field."""
+    request header at fault, as a field. ``body_left``: a body the server cannot skip (chunked,
+    where the server cannot end it) was not read, so the connection must not carry another
+    request. An app may not send ``Connection`` (a hop-by-hop header: the development server
+    answered its assertion with a 500, gunicorn drops it); an answer without a length makes
+    the development server close the connection. gunicorn skips what was not read itself."""
     language = _language(environ)
     with translation.override(language):
         errors = {header: [_(detail)]} if header else {}
         body = json.dumps({"detail": _(detail), "code": code, "errors": errors}).encode()
-    start_response(
-        status,
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Content-Language", language),
-            ("Connection", "close"),
-        ],
-    )
+    headers = [("Content-Type", "application/json"), ("Content-Language", language)]
+    if body_left:  # an iterator: a list of one block would be given its length by the server
+        start_response(status, headers)
+        return iter([body])
+    start_response(status, [*headers, ("Content-Length", str(len(body)))])
     return [body]
 
 
@@ -75,6 +84,7 @@ class WholeBodyHandler(WSGIHandler):
                     "411 Length Required",
                     gettext_noop("Send the body with a Content-Length."),
                     "length_required",
+                    body_left=True,
                 )
             limit = settings.API_MAX_BODY_BYTES
             stream, body, size = environ["wsgi.input"], [], 0

@@ -2,21 +2,21 @@
 (no Content-Length) is read whole (``apps.core.wsgi``: it used to arrive empty, so an update
 answered 200 and changed nothing), a body sent ``Content-Encoding: gzip`` is decompressed (its
 compressed bytes were read as JSON: a 400 that named no cause), and the scheme a proxy vouches
-for is believed only from ``FORWARDED_ALLOW_IPS``."""
+for is believed only from ``FORWARDED_ALLOW_IPS``. Under the development server (the demo) the
+refusals are the same JSON answers."""
 
 from __future__ import annotations
 
 import gzip
 import http.client
-import io
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import zlib
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 
@@ -114,28 +114,76 @@ def test_a_compressed_body_is_read_as_the_json_it_holds(web, shop):  # noqa: F81
     assert status == 415 and answer["code"] == "unsupported_content_encoding", answer
 
 
-def test_a_server_that_cannot_end_a_chunked_body_answers_411():
+@pytest.fixture
+def development_server():
+    """The app under Django's development server (``runserver``'s server and handler, as the
+    README's demo runs it), in a thread: the port."""
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
     from config.wsgi import application
 
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/api/v1/auth/token",
-        "HTTP_TRANSFER_ENCODING": "chunked",
-        "wsgi.input": io.BytesIO(b"7\r\n{}\r\n0\r\n\r\n"),
-    }
-    setup_testing_defaults(environ)
-    environ.pop("CONTENT_LENGTH", None)
-    started = []
-    body = b"".join(application(environ, lambda status, headers: started.append(status)))
-    assert started == ["411 Length Required"]
-    assert json.loads(body)["code"] == "length_required"
-    # in the reader's language, as every other refusal (the locale middleware has not run)
-    environ["HTTP_ACCEPT_LANGUAGE"] = "tr-TR,tr;q=0.9"
-    environ["wsgi.input"] = io.BytesIO(b"7\r\n{}\r\n0\r\n\r\n")
-    headers = []
-    body = b"".join(application(environ, lambda status, sent: headers.extend(sent)))
-    assert json.loads(body)["detail"] == "Gövdeyi bir Content-Length ile gönderin."
-    assert ("Content-Language", "tr") in headers
+    server = ThreadedWSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
+    server.set_app(application)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_server_that_cannot_end_a_chunked_body_answers_411(development_server):
+    """The development server cannot end a chunked body: 411, in the reader's language, and
+    the connection closed (the unread chunks are no next request). It asserted on the
+    refusal's ``Connection`` header (hop-by-hop headers are the server's): a 500."""
+    connection = http.client.HTTPConnection("127.0.0.1", development_server, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            "/api/integration/v1/customers",
+            body=iter([b"[]"]),
+            headers={"Content-Type": "application/json", "Accept-Language": "tr-TR,tr;q=0.9"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        body = json.loads(response.read())
+        assert response.status == 411 and body["code"] == "length_required"
+        assert body["detail"] == "Gövdeyi bir Content-Length ile gönderin."
+        assert response.getheader("Content-Language") == "tr"
+        assert response.getheader("Connection") == "close"
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "status", "code"),
+    [
+        ("gzip", 400, "invalid_content_encoding"),
+        ("br", 415, "unsupported_content_encoding"),
+    ],
+)
+def test_the_development_server_refuses_a_body_it_cannot_decode_in_json(
+    development_server, encoding, status, code
+):
+    """The demo's server answers what gunicorn answers (it answered 500), and the body it did
+    not read is no next request on the same connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", development_server, timeout=30)
+    try:
+        for _ in range(2):
+            connection.request(
+                "POST",
+                "/api/integration/v1/customers",
+                body=b"[] not compressed",
+                headers={"Content-Type": "application/json", "Content-Encoding": encoding},
+            )
+            response = connection.getresponse()
+            body = json.loads(response.read())
+            assert response.status == status and body["code"] == code
+            assert list(body["errors"]) == ["Content-Encoding"]
+    finally:
+        connection.close()
 
 
 @pytest.mark.django_db(transaction=True)
