@@ -362,6 +362,38 @@ def test_the_daily_task_removes_only_expired_unverified_registrations(
     assert Customer.objects.count() == 2
 
 
+def test_a_link_sent_again_keeps_its_registration_for_the_hours_it_promises(
+    api_client, django_capture_on_commit_callbacks, settings
+):
+    """Registering again an hour before the first link expires e-mails a new one ("open it
+    within 72 hours"); the daily task removed the registration an hour later all the same,
+    counting from its creation: the new link answered 400."""
+    lifetime = timedelta(seconds=settings.REGISTRATION_VERIFY_TIMEOUT)
+    start = timezone.now()
+    register(api_client, django_capture_on_commit_callbacks)
+    with time_machine.travel(start + lifetime - timedelta(hours=1)):
+        register(api_client, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 2
+
+    with time_machine.travel(start + lifetime + timedelta(minutes=1)):
+        assert registrations_expired_remove() == 0
+        assert api_client.post(VERIFY, link_parts(mail.outbox[1])).status_code == 204
+    assert Customer.objects.get().status == CustomerStatus.PENDING
+
+
+def test_a_link_sent_again_expires_in_its_turn(
+    api_client, django_capture_on_commit_callbacks, settings
+):
+    lifetime = timedelta(seconds=settings.REGISTRATION_VERIFY_TIMEOUT)
+    start = timezone.now()
+    register(api_client, django_capture_on_commit_callbacks)
+    with time_machine.travel(start + lifetime - timedelta(hours=1)):
+        register(api_client, django_capture_on_commit_callbacks)
+    with time_machine.travel(start + 2 * lifetime):
+        assert registrations_expired_remove() == 1
+    assert not Customer.objects.exists()
+
+
 def test_registration_emails_to_one_address_are_limited(
     api_client, django_capture_on_commit_callbacks, settings
 ):

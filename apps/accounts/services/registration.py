@@ -26,7 +26,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import Exists, OuterRef, ProtectedError, Q
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -50,6 +50,7 @@ from apps.accounts.validators import normalize_tax_number
 from apps.core.exceptions import ValidationError
 from apps.core.links import back_office_link, portal_link
 from apps.core.text import email_address
+from apps.notifications.models import Notification
 from apps.notifications.services import (
     REGISTRATION_TEMPLATE,
     email_notify,
@@ -266,9 +267,20 @@ def registrations_expired_remove(*, email: str | None = None, tax_number: str | 
     """Remove unverified registrations past their link's lifetime (those holding ``email``
     or ``tax_number`` when given, else all: a daily task). They never reached staff and
     nobody could log in: nothing refers to them but their owner's consents and log rows
-    (which keep the e-mail). Returns how many were removed."""
+    (which keep the e-mail). Returns how many were removed.
+
+    The lifetime runs from the last link its owner was sent: registering again e-mails a new
+    verification link, and a password reset verifies the address too, so a registration
+    whose owner got either within the lifetime is kept (the link promised its hours)."""
     cutoff = timezone.now() - timedelta(seconds=settings.REGISTRATION_VERIFY_TIMEOUT)
-    stale = Customer.objects.filter(status=CustomerStatus.UNVERIFIED, created_at__lt=cutoff)
+    link_sent = Notification.objects.filter(
+        user__customer_id=OuterRef("pk"),
+        template__in=(REGISTRATION_TEMPLATE, "accounts/password_reset"),
+        created_at__gte=cutoff,
+    )
+    stale = Customer.objects.filter(
+        status=CustomerStatus.UNVERIFIED, created_at__lt=cutoff
+    ).exclude(Exists(link_sent))
     if email is not None or tax_number is not None:
         stale = stale.filter(Q(tax_number=tax_number) | Q(users__email__iexact=email))
     removed = 0
