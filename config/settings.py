@@ -518,7 +518,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2 * 1000 + 100
 RATE_LIMIT_USER = env_rate("RATE_LIMIT_USER", "100/min")
 RATE_LIMIT_IP = env_rate("RATE_LIMIT_IP", "1000/min")
 RATE_LIMIT_API_KEY = env_rate("RATE_LIMIT_API_KEY", "500/min")
-# anonymous calls of the auth endpoints (login, register, verify, reset; not refresh or logout) per IP
+# anonymous calls of the auth endpoints (login, register, verify, reset; not refresh, logout)
 RATE_LIMIT_AUTH_IP = env_rate("RATE_LIMIT_AUTH_IP", "20/min")
 
 REST_FRAMEWORK = {
