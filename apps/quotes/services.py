@@ -383,6 +383,7 @@ def quote_reject(*, quote: Quote, user, reason: str) -> Quote:
     reason = _text(reason, "reason", required=True)
     with transaction.atomic():
         locked = _locked(quote)
+        _refuse_expired(locked)
         expired = locked.status == S.SENT and locked.valid_until < business_today()
         if expired:
             _expire(locked, actor=DEALER)
@@ -421,6 +422,7 @@ def quote_accept(
                 _("This quote was already accepted (order %(n)s).") % {"n": locked.order.number},
                 code="quote_used",
             )
+        _refuse_expired(locked)
         if locked.status == S.SENT and locked.valid_until < business_today():
             _expire(locked, actor=DEALER)
             outcome = "expired"
@@ -468,6 +470,14 @@ def quote_accept(
     if outcome == "expired":  # committed: the quote stays expired
         raise Conflict(_("This quote's validity has ended."), code="quote_expired")
     return order
+
+
+def _refuse_expired(quote: Quote) -> None:
+    """An expired quote is refused with the code a dealer gets when the validity ends under
+    their hand, whether the hourly job or an earlier answer expired it (it was
+    ``invalid_transition`` then)."""
+    if quote.status == S.EXPIRED:
+        raise Conflict(_("This quote's validity has ended."), code="quote_expired")
 
 
 def _quote_field(field: str) -> str:

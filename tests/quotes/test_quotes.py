@@ -230,8 +230,12 @@ def test_a_quote_expires_by_the_job_or_at_acceptance(shop):
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     assert quotes_expire(today=tomorrow) == 2
     assert Quote.objects.get(number=first).status == "expired"
+    # the code a dealer gets before the job ran too (it was invalid_transition after it)
     refused = accept(shop.owner, first)
-    assert refused.status_code == 409 and refused.json()["code"] == "invalid_transition"
+    assert refused.status_code == 409 and refused.json()["code"] == "quote_expired"
+    declined = shop.owner.post(f"{QUOTES}/{second}/reject", {"reason": "late"}, format="json")
+    assert declined.status_code == 409 and declined.json()["code"] == "quote_expired"
+    assert Quote.objects.get(number=second).status == "expired"
 
     third = ask(shop.owner).json()["number"]
     answer(third, {"A-1": D("80")})
