@@ -52,22 +52,23 @@ def _send(erp, n, due_in_days, issued_days_ago=40):
 
 
 def test_due_soon_and_overdue_invoices_are_reminded_once_per_stage(
-    erp, dealer, django_capture_on_commit_callbacks
+    erp, dealer, mailoutbox, django_capture_on_commit_callbacks
 ):
     soon = _send(erp, 1, 2)
     late = _send(erp, 2, -10)
     _send(erp, 3, 10)  # not yet
-    _send(erp, 4, 0)  # due today: neither
+    today = _send(erp, 4, 0)  # due today: due soon (it was never reminded before)
     paid = _send(erp, 5, -5)
     post(
         erp, PAYMENTS, [payment(amount="120.00", invoice_numbers=[paid], date=TODAY().isoformat())]
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert payment_reminders_send() == {"due_soon": 1, "overdue": 1}
+        assert payment_reminders_send() == {"due_soon": 2, "overdue": 1}
 
     assert set(PaymentReminder.objects.values_list("invoice__number", "stage")) == {
         (soon, "due_soon"),
+        (today, "due_soon"),
         (late, "overdue"),
     }
     mails = Notification.objects.filter(template="finance/payment_reminder")
@@ -80,9 +81,12 @@ def test_due_soon_and_overdue_invoices_are_reminded_once_per_stage(
     assert set(mails.values_list("status", flat=True)) == {"sent"}
     # a dealer the ERP created reads what the portal speaks (PORTAL_LANGUAGE_CODE, Turkish)
     assert {m.subject.split(":")[0] for m in mails} == {
-        "Vadesi yaklaşan fatura",  # one invoice
+        "Vadesi yaklaşan faturalar",
         "Vadesi geçmiş faturalar",
     }
+    due_soon = next(m.body for m in mailoutbox if m.subject.startswith("Vadesi yaklaşan"))
+    lines = {line.split(":")[0].strip("- "): line for line in due_soon.splitlines()}
+    assert lines[today].endswith("(bugün)") and lines[soon].endswith("(2 gün sonra)")
 
     assert payment_reminders_send() == {"due_soon": 0, "overdue": 0}  # the next run: nothing
     assert Notification.objects.filter(template="finance/payment_reminder").count() == 4

@@ -38,9 +38,9 @@ def _due(today: datetime.date, customer_ids=None) -> dict[str, list[Invoice]]:
         candidates = candidates.filter(customer_id__in=list(customer_ids))
     stages: dict[str, list[Invoice]] = {Stage.DUE_SOON: [], Stage.OVERDUE: []}
     for invoice in candidates.prefetch_related("reminders"):
+        # due today is "due soon" (today): an invoice the ERP sends on its due date (cash
+        # terms, a late push) was first heard of when overdue
         stage = Stage.OVERDUE if invoice.due_date < today else Stage.DUE_SOON
-        if invoice.due_date == today:
-            continue  # due today: neither soon (it is the day) nor overdue yet
         if stage not in {r.stage for r in invoice.reminders.all()}:
             stages[stage].append(invoice)
     return stages
