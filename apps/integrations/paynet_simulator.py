@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 OK, FAILED, DUPLICATE, UNAUTHORIZED, NO_DATA = 0, 1, 5, 7, 12
 NO_SESSION, TDS_FAILED, USED_SESSION, WRONG_CARD, OLD_SUCCESS = 13, 16, 17, 18, 100
@@ -140,8 +141,13 @@ def _log(line: str) -> None:
     sys.stderr.flush()
 
 
+# Paynet's clock: its times and its "same day" (a same-day reversal is for the full amount)
+# are Istanbul's, whatever the machine's time zone
+PAYNET_TIME_ZONE = ZoneInfo("Europe/Istanbul")
+
+
 def _now() -> datetime:
-    return datetime.now().astimezone()
+    return datetime.now(PAYNET_TIME_ZONE)
 
 
 def _tl(amount: Decimal) -> float:

@@ -3,6 +3,7 @@ answers, the hosted card and 3-D Secure pages, the test controls and the faults.
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 import time
@@ -12,6 +13,7 @@ from html.parser import HTMLParser
 import pytest
 import urllib3
 
+from apps.integrations.paynet_simulator import _now as paynet_now
 from apps.integrations.paynet_simulator import make_server
 from tests.paynet import PaynetSimulatorError
 
@@ -499,6 +501,23 @@ def test_a_full_reversal_on_the_same_day(sim):
 def test_a_same_day_reversal_may_name_the_whole_amount(sim):
     done = charged(sim)
     assert refund(sim, done["xact_id"], 123456)[1]["reversed_amount"] == 1234.56
+
+
+def test_the_simulators_day_is_istanbuls_whatever_the_machines_zone(sim, monkeypatch):
+    """Paynet's "same day" is Istanbul's, as our refund check's (``business_date``): on a UTC
+    machine a payment at 23:50 in Istanbul refunded in part at 00:10 was refused as same-day
+    by the simulator and allowed by us. Its times carry Istanbul's offset (no daylight saving
+    since 2016). Django sets the process's zone from ``TIME_ZONE``; a simulator started
+    without it ran on the machine's."""
+    assert charged(sim)["xact_date"].endswith("+03:00")
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "UTC")
+        time.tzset()
+        try:
+            assert paynet_now().utcoffset() == datetime.timedelta(hours=3)
+        finally:
+            patch.undo()
+            time.tzset()
 
 
 def test_a_partial_reversal_needs_another_day(sim):
