@@ -236,8 +236,14 @@ class LineProblemSerializer(serializers.Serializer):
             "below_minimum",
             "not_multiple",
             "out_of_stock",
+            "too_large",
         ]
     )
+    message = serializers.CharField()
+
+
+class CartProblemSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["empty_cart", "too_large"])
     message = serializers.CharField()
 
 
@@ -270,7 +276,7 @@ class CartSerializer(serializers.Serializer):
     subtotal_net = serializers.DecimalField(**MONEY, help_text="Of the sellable lines.")
     vat_total = serializers.DecimalField(**MONEY)
     grand_total = serializers.DecimalField(**MONEY)
-    problems = LineProblemSerializer(
+    problems = CartProblemSerializer(
         many=True,
         help_text="What keeps the cart as a whole from being ordered: `empty_cart` (no line), "
         "`too_large` (the lines together come to more than an order can hold).",
