@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.HeadMiddleware",  # a HEAD's answer without the body, last of all
     "apps.core.middleware.RequestIDMiddleware",
+    # Django's HTML error pages on /api/ (unknown URLs, a Host not allowed) in JSON
+    "apps.core.middleware.ApiErrorsInJsonMiddleware",
     # statement_timeout per request; 503 + Retry-After when the database refuses
     "apps.core.middleware.DatabaseMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -195,7 +197,10 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["ENGINE"] = "django_prometheus.db.backends.sqlite3"
-    _db.setdefault("OPTIONS", {})["timeout"] = 20
+    # a transaction takes the write lock when it begins (IMMEDIATE) and waits up to 20 s for
+    # it: one that read first and wrote later failed at once, "database is locked", when
+    # another held it (2 of 12 cart writes by 3 users at once answered 503)
+    _db.setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DATABASES = {"default": _db}
 # the demo's SQLite builds the catalog's covering indexes without their INCLUDE columns (which
 # only PostgreSQL plans with): not worth a warning on every start
