@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import time
+import uuid
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_from(sent: str) -> str:
+    """The request id a request goes by: the ``X-Request-ID`` it sent when well-formed, else a
+    new one."""
+    return sent if _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
 
 
 def get_request_id() -> str:

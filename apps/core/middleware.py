@@ -4,9 +4,7 @@ middleware kept off the token APIs; bounded database work per request."""
 from __future__ import annotations
 
 import codecs
-import re
 import time
-import uuid
 from datetime import UTC
 from urllib.parse import unquote_to_bytes
 
@@ -25,14 +23,13 @@ from django.utils.translation import gettext_lazy
 from psycopg.pq import TransactionStatus
 
 from apps.core.exceptions import database_unavailable_response, is_service_unavailable
-from apps.core.logging import request_id_var
+from apps.core.logging import request_id_from, request_id_var
 from apps.core.text import is_digits
 from apps.core.views import bad_request
 
 _NOT_UTF8 = gettext_lazy("The text sent is not valid UTF-8.")
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class RequestIDMiddleware:
@@ -42,8 +39,7 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
         request.request_id = request_id
         # kept until ``request_finished`` so Django's own request log lines carry it too
         request_id_var.set(request_id)
@@ -136,7 +132,7 @@ def _undecodable_fields(request, *, forms: bool = False) -> list[str]:
     not UTF-8 (``%FF``, a lone surrogate's ``%ED%A0%80``): Django reads them with ``�`` in
     their place, and a form saved "Depo��" for an address. Refused instead, as the APIs refuse
     such a JSON body. A multipart form is judged by what its parser read (a ``�`` it put in)."""
-    fields = _undecodable_pairs(request.META.get("QUERY_STRING", ""))
+    fields = _undecodable_pairs(_query_text(request))
     if forms and request.method == "POST":
         if request.content_type == "application/x-www-form-urlencoded":
             try:  # raw bytes first (a browser sends ASCII), then what %XX stands for
@@ -152,15 +148,31 @@ def _undecodable_fields(request, *, forms: bool = False) -> list[str]:
     return fields
 
 
+def _query_text(request) -> str:
+    """The query string as sent: the server hands on its bytes one character each (PEP 3333),
+    and a raw byte that is not UTF-8 (``?search=\xff``, not escaped) stays a lone surrogate
+    for ``_undecodable_pairs`` (Django read it as Latin-1: a search for "ÿ")."""
+    query = request.META.get("QUERY_STRING", "")
+    try:
+        raw = query.encode("iso-8859-1")
+    except UnicodeEncodeError:  # text already (a test client's)
+        return query
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _unquoted(part: str) -> bytes:
+    return unquote_to_bytes(part.replace("+", " ").encode("utf-8", "surrogateescape"))
+
+
 def _undecodable_pairs(encoded: str) -> list[str]:
     names = []
     for pair in encoded.split("&"):
         name, _eq, value = pair.partition("=")
         try:
             for part in (name, value):
-                unquote_to_bytes(part.replace("+", " ")).decode("utf-8")
+                _unquoted(part).decode("utf-8")
         except UnicodeDecodeError:
-            readable = unquote_to_bytes(name.replace("+", " ")).decode("utf-8", "replace")
+            readable = _unquoted(name).decode("utf-8", "replace")
             names.append(readable.replace("\ufffd", "") or "path")
     return names
 
@@ -256,23 +268,44 @@ class ApiMiddleware:
                 status=413,
             )
         with timezone.override(UTC):
-            response = self.get_response(request)
-        # Django's resolver answers unknown URLs with an HTML page (a debug page with DEBUG on);
-        # API clients always get the JSON error format. A view's own page (the bank's return
-        # lands in a browser: a page says what happened) is left as the view rendered it.
+            return self.get_response(request)
+
+
+# what an HTML error page of Django's becomes on the APIs: (detail, code)
+_JSON_ERRORS = {
+    400: (gettext_lazy("Bad request."), "bad_request"),
+    404: (gettext_lazy("Not found."), "not_found"),
+    405: (gettext_lazy("Method not allowed."), "method_not_allowed"),
+}
+# the page's headers that describe its HTML body, not the answer
+_BODY_HEADERS = {"content-type", "content-length", "content-encoding"}
+
+
+class ApiErrorsInJsonMiddleware:
+    """On ``/api/``, an error page Django drew in HTML rather than a view (its resolver's 404
+    and 405; with DEBUG on, the debug page of a 400: a Host header not allowed, a form of too
+    many fields) is answered in the JSON error format, with the page's other headers. A view's
+    own page (the bank's return lands in a browser: a page says what happened) is left as the
+    view rendered it. Outside the middleware that can answer such a page (the common
+    middleware checks the Host), so that it sees them all."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith("/api/") or response.status_code not in _JSON_ERRORS:
+            return response
         deliberate = getattr(response, "accepted_renderer", None) is not None
-        html = "text/html" in response.get("Content-Type", "")
-        if response.status_code in (404, 405) and html and not deliberate:
-            if response.status_code == 404:
-                detail, code = _("Not found."), "not_found"
-            else:
-                detail, code = _("Method not allowed."), "method_not_allowed"
-            json_response = JsonResponse({"detail": detail, "code": code, "errors": {}})
-            json_response.status_code = response.status_code
-            if response.has_header("Allow"):
-                json_response["Allow"] = response["Allow"]
-            return json_response
-        return response
+        if deliberate or "text/html" not in response.get("Content-Type", ""):
+            return response
+        detail, code = _JSON_ERRORS[response.status_code]
+        answer = JsonResponse({"detail": str(detail), "code": code, "errors": {}})
+        answer.status_code = response.status_code
+        for name, value in response.items():
+            if name.lower() not in _BODY_HEADERS:
+                answer[name] = value
+        return no_store(answer)
 
 
 # --- browser-only middleware ------------------------------------------------------------------

@@ -11,12 +11,21 @@ A body sent ``Content-Encoding: gzip`` (or ``deflate``: a connector compressing 
 decompressed here, up to ``API_MAX_BODY_BYTES`` once decompressed (413 beyond: a small bomb does
 not grow into memory), and handed on as a plain body; a body that is not what its encoding says
 answers 400, and any other encoding 415, rather than its compressed bytes being read as JSON.
+
+What gunicorn refuses itself and a server that leaves it to the app (the development server,
+the demo's) passed on is refused here too, before any middleware reads the body: a
+``Content-Length`` that is not a number (400: a middleware's ``int()`` was a 500), a
+``Transfer-Encoding`` the server does not end (400: the body was read as the next request on
+the connection), and a request target in absolute form (``GET http://host/api/...``) is read
+as its path. Every refusal carries the headers of every answer (``X-Request-ID``, no caching,
+the security headers).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import zlib
 
 import django
@@ -27,10 +36,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.core.i18n import portal_language
+from apps.core.logging import request_id_from
 
 _CHUNK = 64 * 1024
 # zlib's window bits for each encoding a body may come in: gzip's header, deflate's zlib header
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+_LENGTH = re.compile(r"[0-9]+")
+# ``http://host:port`` in front of the path of a request target in absolute form (RFC 9112
+# 3.2.2), which the development server hands on as the path
+_ABSOLUTE_FORM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
 
 def _language(environ) -> str:
@@ -62,7 +76,14 @@ def _refuse(
     with translation.override(language):
         errors = {header: [_(detail)]} if header else {}
         body = json.dumps({"detail": _(detail), "code": code, "errors": errors}).encode()
-    headers = [("Content-Type", "application/json"), ("Content-Language", language)]
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Language", language),
+        ("X-Request-ID", request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))),
+        ("Cache-Control", "no-store"),
+        ("Pragma", "no-cache"),
+        *_security_headers(),
+    ]
     if body_left:  # an iterator: a list of one block would be given its length by the server
         start_response(status, headers)
         return iter([body])
@@ -70,22 +91,68 @@ def _refuse(
     return [body]
 
 
+def _security_headers() -> list[tuple[str, str]]:
+    """What Django's security and clickjacking middleware add to every answer."""
+    headers = []
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    if settings.SECURE_REFERRER_POLICY:
+        policy = settings.SECURE_REFERRER_POLICY
+        if not isinstance(policy, str):
+            policy = ",".join(policy)
+        headers.append(("Referrer-Policy", policy))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+    headers.append(("X-Frame-Options", settings.X_FRAME_OPTIONS))
+    return headers
+
+
+def _framing_refusal(environ) -> tuple[str, str, str, str] | None:
+    """``(status, detail, code, header)`` of a body whose framing the server left to the app
+    and the app cannot trust (see the module); None when it is sound."""
+    length = environ.get("CONTENT_LENGTH", "").strip()
+    if length and not _LENGTH.fullmatch(length):
+        return (
+            "400 Bad Request",
+            gettext_noop("The Content-Length header is not a number."),
+            "malformed_request",
+            "Content-Length",
+        )
+    transfer = environ.get("HTTP_TRANSFER_ENCODING", "").strip().lower()
+    if not transfer or environ.get("wsgi.input_terminated"):
+        return None
+    if transfer == "chunked" and not length:
+        return (
+            "411 Length Required",
+            gettext_noop("Send the body with a Content-Length."),
+            "length_required",
+            "",
+        )
+    return (
+        "400 Bad Request",
+        gettext_noop("Send the body with a Content-Length and no Transfer-Encoding."),
+        "malformed_request",
+        "Transfer-Encoding",
+    )
+
+
 class WholeBodyHandler(WSGIHandler):
     """Django's WSGI handler that first reads a chunked body to its end and decompresses a
     compressed one (see the module)."""
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/") and (absolute := _ABSOLUTE_FORM.match(path)):
+            environ["PATH_INFO"] = path[absolute.end() :] or "/"
+        refused = _framing_refusal(environ)
+        if refused:
+            status, detail, code, header = refused
+            return _refuse(
+                environ, start_response, status, detail, code, header=header, body_left=True
+            )
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not environ.get("CONTENT_LENGTH"):
-            if not environ.get("wsgi.input_terminated"):
-                return _refuse(
-                    environ,
-                    start_response,
-                    "411 Length Required",
-                    gettext_noop("Send the body with a Content-Length."),
-                    "length_required",
-                    body_left=True,
-                )
+            # the server ends the stream (``wsgi.input_terminated``): read it to its end
             limit = settings.API_MAX_BODY_BYTES
             stream, body, size = environ["wsgi.input"], [], 0
             while size <= limit:
@@ -115,10 +182,7 @@ class WholeBodyHandler(WSGIHandler):
     @staticmethod
     def _decode(environ, encoding: str) -> tuple[str, str, str] | None:
         """Replace a compressed body with its plain bytes; the refusal when it cannot be."""
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0  # Django's own handling answers a bad length
+        length = int(environ.get("CONTENT_LENGTH") or 0)  # digits (``_framing_refusal``)
         if length <= 0:
             environ.pop("HTTP_CONTENT_ENCODING", None)  # no body: nothing is encoded
             return None

@@ -174,6 +174,37 @@ def test_bytes_that_are_not_utf8_in_the_query_answer_400_naming_where(api_client
     assert response.json()["errors"] == {field: ["The text sent is not valid UTF-8."]}
 
 
+def test_a_raw_byte_that_is_not_utf8_in_the_query_answers_400_too(api_client):
+    """Sent unescaped (``?page=\xff``), the server hands the byte on as a Latin-1 letter and
+    Django read it so: a search for "ÿ" nobody typed. Only ``%FF`` was refused."""
+    response = api_client.get("/api/test/numbers", QUERY_STRING="page=\xff&x=%C3%A7")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"page": ["The text sent is not valid UTF-8."]}
+    # UTF-8 sent raw is UTF-8: "ç" as its two bytes, each a Latin-1 letter on the way in
+    assert api_client.get("/api/test/numbers", QUERY_STRING="x=\xc3\xa7").status_code == 200
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_host_not_allowed_answers_the_json_error_on_the_apis(api_client, settings, debug):
+    """With DEBUG on (the demo) Django answered its HTML debug page: the API's error format
+    always, with the answer's usual headers."""
+    settings.DEBUG = debug
+    response = api_client.get("/api/v1/me", HTTP_HOST="evil.example", HTTP_X_REQUEST_ID="r-1")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request.", "code": "bad_request", "errors": {}}
+    assert response["X-Request-ID"] == "r-1" and response["Cache-Control"] == "no-store"
+
+
+def test_a_form_of_too_many_fields_answers_the_json_error_with_debug_on(dealer_client, settings):
+    settings.DEBUG = True
+    fields = "&".join(f"f{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = dealer_client().generic(
+        "POST", "/api/v1/cart/import", fields, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
 @pytest.mark.parametrize("charset", ["undefined", "punycode", "latin-1", "utf-16", "nonsense"])
 @pytest.mark.parametrize(
     ("path", "content_type", "body"),

@@ -157,6 +157,67 @@ def test_a_server_that_cannot_end_a_chunked_body_answers_411(development_server)
         connection.close()
 
 
+def raw_exchange(port: int, data: bytes) -> bytes:
+    """Send ``data`` as it is and read what comes back until the server closes or stops."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except TimeoutError:
+            pass
+    return received
+
+
+SMUGGLED = b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("framing", "field"),
+    [
+        (b"Content-Length: abc\r\n", "Content-Length"),
+        (b"Content-Length: 2, 2\r\n", "Content-Length"),
+        (b"Content-Length: -5\r\n", "Content-Length"),
+        (b"Transfer-Encoding: gzip\r\n", "Transfer-Encoding"),
+        (b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "Transfer-Encoding"),
+    ],
+)
+def test_the_development_server_refuses_a_body_it_cannot_frame_and_reads_no_more(
+    development_server, framing, field
+):
+    """What gunicorn refuses itself, the development server handed on: a length that is not a
+    number was a 500 (a middleware's ``int()``), and a body it could not frame was read as the
+    next request on the connection (a request smuggled inside a body was answered)."""
+    request = (
+        b"POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nX-Request-ID: smuggle-1\r\n"
+        + framing
+        + b"\r\n0\r\n\r\n"
+        + SMUGGLED
+    )
+    answer = raw_exchange(development_server, request)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert json.loads(body)["code"] == "malformed_request"
+    assert list(json.loads(body)["errors"]) == [field]
+    assert answer.count(b"HTTP/1.1 ") == 1  # the smuggled request was not answered
+    headers = head.decode("latin-1").lower()
+    assert "x-request-id: smuggle-1" in headers and "cache-control: no-store" in headers
+    assert "x-content-type-options: nosniff" in headers and "x-frame-options: deny" in headers
+
+
+def test_the_development_server_reads_a_request_target_in_absolute_form(development_server):
+    port = development_server
+    answer = raw_exchange(
+        port,
+        f"GET http://127.0.0.1:{port}/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Connection: close\r\n\r\n".encode(),
+    )
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2]) == {"status": "ok"}
+
+
 @pytest.mark.parametrize(
     ("encoding", "status", "code"),
     [
